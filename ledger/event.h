@@ -1,0 +1,217 @@
+#pragma once
+// The event model: plain C++ values for every kind in schemas/event.capnp, and the one place
+// where they meet the wire: `encode_body` gives the canonical Cap'n Proto bytes that are signed,
+// `decode_body` turns signed bytes back into a value after checking every bound and length.
+// Pure functions, no state: safe from any thread.
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "ledger/base.h"
+#include "ledger/limits.h"
+
+namespace uurwerk {
+
+using bytes = std::vector<std::uint8_t>;
+using byte_view = std::span<const std::uint8_t>;
+
+struct event_id {
+    std::array<std::uint8_t, event_id_bytes> b{};
+    auto operator<=>(const event_id&) const = default;
+    bool is_zero() const;
+    std::string hex() const;
+};
+struct public_key {
+    std::array<std::uint8_t, public_key_bytes> b{};
+    auto operator<=>(const public_key&) const = default;
+    std::string hex() const;
+};
+struct signature {
+    std::array<std::uint8_t, signature_bytes> b{};
+    auto operator<=>(const signature&) const = default;
+};
+struct digest {
+    std::array<std::uint8_t, digest_bytes> b{};
+    auto operator<=>(const digest&) const = default;
+    std::string hex() const;
+};
+
+// The ordinals of the kinds, equal to schema::EventKind and to the body union's order.
+enum class event_kind : std::uint16_t {
+    community_founded = 0,
+    policy_changed,
+    node_key_announced,
+    member_admitted,
+    key_added,
+    key_revoked,
+    delegation_granted,
+    delegation_revoked,
+    member_suspended,
+    member_reinstated,
+    offer_posted,
+    request_posted,
+    post_withdrawn,
+    post_hidden,
+    match_proposed,
+    match_accepted,
+    match_declined,
+    match_ended,
+    hours_claimed,
+    hours_confirmed,
+    hours_disputed,
+    transfer,
+    reversal,
+    endorsement,
+    checkpoint,
+};
+inline constexpr std::size_t event_kind_count = 25;
+// The schema's name of a kind ("hoursClaimed"), as in JSON; and back.
+std::string_view kind_name(event_kind k);
+std::optional<event_kind> kind_from_name(std::string_view name);
+
+enum class role : std::uint8_t { member = 0, coordinator = 1 };
+enum class category : std::uint8_t {
+    companionship = 0, shopping, dog_walking, childminding, odd_jobs, lifts, computer_help, meals,
+    gardening, other,
+};
+inline constexpr std::size_t category_count = 10;
+std::string_view category_name(category c);
+std::optional<category> category_from_name(std::string_view name);
+enum class intensity : std::uint8_t { once = 0, sometimes, regularly };
+
+struct policy {
+    minutes credit_limit{600};     // balance may go down to -credit_limit
+    minutes balance_max{6000};     // balance may go up to balance_max
+    minutes claim_max{24 * 60};    // largest single claim or transfer
+    bool operator==(const policy&) const = default;
+};
+
+struct community_founded { std::string name; policy rules; };
+struct policy_changed { policy rules; };
+struct node_key_announced { public_key key; };
+struct member_admitted {
+    member_id member; public_key key; role member_role = role::member; bool verified = false;
+    std::optional<digest> profile_digest;
+};
+struct key_added { member_id member; public_key key; };
+struct key_revoked { member_id member; public_key key; };
+struct delegation_granted { member_id delegate; std::vector<event_kind> kinds; time_ms until; };
+struct delegation_revoked { member_id delegate; };
+struct member_suspended { member_id member; std::string reason; };
+struct member_reinstated { member_id member; };
+struct post_body {
+    category what = category::other; std::string text; intensity how_often = intensity::once;
+    std::string area; std::uint32_t availability = 0;
+};
+struct offer_posted : post_body {};
+struct request_posted : post_body {};
+struct post_withdrawn { event_id post; };
+struct post_hidden { event_id post; std::string reason; };
+struct match_proposed {
+    event_id request; event_id offer; member_id helper; std::uint32_t round = 0;
+    std::uint32_t rank = 0;
+};
+struct match_accepted { event_id match; };
+struct match_declined { event_id match; };
+struct match_ended { event_id match; };
+struct hours_claimed {
+    member_id receiver; minutes amount; std::optional<event_id> post; std::string note;
+};
+struct hours_confirmed { event_id claim; };
+struct hours_disputed { event_id claim; std::string reason; };
+struct transfer { member_id to; minutes amount; std::string note; };
+struct reversal { event_id target; std::string reason; };
+struct endorsement { member_id member; event_id claim; std::string text; };
+struct checkpoint { std::uint64_t tree_size = 0; digest root; time_ms timestamp; };
+
+// The alternatives are in event_kind order: `payload.index()` is the kind's ordinal.
+using event_payload = std::variant<
+    community_founded, policy_changed, node_key_announced, member_admitted, key_added,
+    key_revoked, delegation_granted, delegation_revoked, member_suspended, member_reinstated,
+    offer_posted, request_posted, post_withdrawn, post_hidden, match_proposed, match_accepted,
+    match_declined, match_ended, hours_claimed, hours_confirmed, hours_disputed, transfer,
+    reversal, endorsement, checkpoint>;
+static_assert(std::variant_size_v<event_payload> == event_kind_count);
+
+struct event_body {
+    event_id id;
+    community_id community;
+    member_id author;
+    sequence seq;
+    time_ms created_at;
+    std::optional<member_id> on_behalf_of;
+    event_payload payload;
+
+    event_kind kind() const { return static_cast<event_kind>(payload.index()); }
+    // The member the event acts for: on_behalf_of when set, else the author.
+    member_id actor() const { return on_behalf_of.value_or(author); }
+};
+
+// Canonical Cap'n Proto bytes of `body` (what is signed). Encodes any value; bounds are checked
+// by decode_body (and validate_body), which every reader of signed bytes goes through.
+[[nodiscard]] bytes encode_body(const event_body& body);
+
+// Parses and validates signed bytes: canonical form, single segment, every id/key/digest of its
+// exact length, texts within bounds and valid UTF-8, enums known. Errors have code
+// "bad_event" and say which field.
+[[nodiscard]] result<event_body> decode_body(byte_view canonical);
+
+// Checks the bounds of a body without encoding (the same checks decode_body applies).
+[[nodiscard]] result<void> validate_body(const event_body& body);
+
+// The signed unit: body bytes, signer key, signature.
+struct envelope {
+    bytes body;
+    public_key signer;
+    signature sig;
+};
+
+// The stored form of an envelope (a Cap'n Proto Envelope message, canonical). decode rejects
+// anything over envelope_bytes_max, so writers check the size of what encode returns.
+[[nodiscard]] bytes encode_envelope(const envelope& e);
+[[nodiscard]] result<envelope> decode_envelope(byte_view stored);
+
+// Hex helpers shared by every module (lower-case; decode rejects odd lengths and non-hex).
+std::string to_hex(byte_view b);
+[[nodiscard]] result<bytes> from_hex(std::string_view s);
+template <std::size_t N>
+[[nodiscard]] result<std::array<std::uint8_t, N>> fixed_from_hex(std::string_view s,
+                                                                 std::string_view what) {
+    auto b = from_hex(s);
+    if (!b || b->size() != N)
+        return make_error("bad_hex", std::string(what) + " must be " + std::to_string(N * 2) +
+                                         " hex characters");
+    std::array<std::uint8_t, N> out{};
+    std::copy(b->begin(), b->end(), out.begin());
+    return out;
+}
+std::string to_base64(byte_view b);
+[[nodiscard]] result<bytes> from_base64(std::string_view s);
+
+// True when `s` is valid UTF-8 of at most `chars_max` code points.
+bool text_within(std::string_view s, std::size_t chars_max);
+
+}  // namespace uurwerk
+
+template <>
+struct std::hash<uurwerk::event_id> {
+    std::size_t operator()(const uurwerk::event_id& id) const noexcept {
+        std::size_t h;
+        std::memcpy(&h, id.b.data(), sizeof h);
+        return h;
+    }
+};
+template <>
+struct std::hash<uurwerk::public_key> {
+    std::size_t operator()(const uurwerk::public_key& k) const noexcept {
+        std::size_t h;
+        std::memcpy(&h, k.b.data(), sizeof h);
+        return h;
+    }
+};

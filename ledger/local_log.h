@@ -1,0 +1,60 @@
+#pragma once
+// LocalLog: the embedded, durable event log on local disk.
+//
+// Format (ledger/README.md documents it for readers of the files): segment files
+// `log-<first offset, 20 digits>.seg` in one folder; each record is
+//   u32 magic | u32 payload length | u64 offset | i64 appended_at_ms | u32 crc32c | payload
+// (little-endian), where the CRC covers length, offset, time and payload.
+//
+// Durability: an append is acknowledged (its callback runs, append() returns) only after the
+// bytes are fdatasync'ed. One writer thread takes every append queued since its last sync and
+// writes them with one write and one sync (group commit): concurrent appenders share a sync.
+//
+// Recovery: open() scans the segments; the first record whose header or CRC does not check,
+// or that is cut short, marks a torn tail: the log is truncated there (and says so on stderr),
+// so a torn record is never read. Every record is checked again when it is read back.
+//
+// Threading: see event_log.h. The writer thread is owned by the LocalLog and joined by its
+// destructor, which first finishes what is queued.
+
+#include <filesystem>
+#include <memory>
+
+#include "ledger/event_log.h"
+
+namespace uurwerk {
+
+// The log's clock, passed in (tests use a fixed one). Returns ms since the Unix epoch.
+using log_clock = std::function<time_ms()>;
+
+struct local_log_options {
+    std::filesystem::path dir;                          // created if missing
+    std::size_t segment_bytes_max = 256u << 20;         // roll to a new segment beyond this
+    std::size_t pending_appends_max = uurwerk::pending_appends_max;
+    log_clock clock;                                    // required
+    // Fault injection for tests: when > 0, the Nth sync (1-based) and all later ones fail
+    // with "io_error", as a full or failing disk would.
+    std::uint64_t fail_sync_from = 0;
+};
+
+class local_log final : public event_log {
+public:
+    [[nodiscard]] static result<std::unique_ptr<local_log>> open(const local_log_options& options);
+    ~local_log() override;
+
+    [[nodiscard]] result<void> append_async(bytes payload, append_callback done) override;
+    [[nodiscard]] result<std::vector<log_record>> read(offset from, std::size_t records_max,
+                                                       std::chrono::milliseconds wait) override;
+    [[nodiscard]] offset end() const override;
+
+    // How many bytes the recovery scan cut from a torn tail when this log was opened.
+    std::uint64_t truncated_bytes_at_open() const;
+
+    struct impl;
+
+private:
+    explicit local_log(std::unique_ptr<impl> impl);
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace uurwerk

@@ -1,0 +1,242 @@
+@0x973f7e6a86e51b92;
+# The events of uurwerk: what a member, a coordinator or a node signs and the log stores.
+#
+# Rules for this file (it is a wire format and a signed format at once):
+# - Never renumber, reuse or retype a field; add new fields with the next number.
+# - The signed bytes are the Cap'n Proto canonical encoding of an `EventBody`.
+# - In JSON (capnp's JsonCodec), Data fields annotated `$Json.hex` are lower-case hex strings and
+#   64-bit integers are decimal strings.
+# - Bounds (in characters of UTF-8 text, or bytes) are checked by ledger/event.cpp on decode;
+#   see ledger/limits.h for the named maxima.
+
+using Cxx = import "/capnp/c++.capnp";
+using Json = import "/capnp/compat/json.capnp";
+$Cxx.namespace("uurwerk::schema");
+
+# The unit that travels and is stored: the signed body bytes, who signed, and the signature.
+struct Envelope {
+  body @0 :Data;                 # Canonical bytes of an EventBody; the exact bytes that were signed.
+  signer @1 :Data $Json.hex;     # 32-byte raw Ed25519 public key of the signer.
+  signature @2 :Data $Json.hex;  # 64-byte Ed25519 signature over "uurwerk/event/v1" ++ body.
+}
+
+struct EventBody {
+  id @0 :Data $Json.hex;       # 16 bytes chosen by the client; idempotency key, and the id of the
+                               # post, claim, transfer or match this event creates.
+  community @1 :UInt64;        # The community (currency) this event belongs to; > 0.
+  author @2 :UInt64;           # Member whose key signed; > 0 (a node signs as member 0).
+  seq @3 :UInt64;              # Strictly increasing per signing key, from 1.
+  createdAtMs @4 :Int64;       # Client clock, informative only; order comes from the log.
+  onBehalfOf @5 :UInt64;       # 0, or the member a delegate (or coordinator) acts for.
+
+  union {
+    communityFounded @6 :CommunityFounded;
+    policyChanged @7 :PolicyChanged;
+    nodeKeyAnnounced @8 :NodeKeyAnnounced;
+    memberAdmitted @9 :MemberAdmitted;
+    keyAdded @10 :KeyAdded;
+    keyRevoked @11 :KeyRevoked;
+    delegationGranted @12 :DelegationGranted;
+    delegationRevoked @13 :DelegationRevoked;
+    memberSuspended @14 :MemberSuspended;
+    memberReinstated @15 :MemberReinstated;
+    offerPosted @16 :Post;
+    requestPosted @17 :Post;
+    postWithdrawn @18 :PostRef;
+    postHidden @19 :PostHidden;
+    matchProposed @20 :MatchProposed;
+    matchAccepted @21 :MatchRef;
+    matchDeclined @22 :MatchRef;
+    matchEnded @23 :MatchRef;
+    hoursClaimed @24 :HoursClaimed;
+    hoursConfirmed @25 :ClaimRef;
+    hoursDisputed @26 :HoursDisputed;
+    transfer @27 :Transfer;
+    reversal @28 :Reversal;
+    endorsement @29 :Endorsement;
+    checkpoint @30 :Checkpoint;
+  }
+  # Next field: @31.
+}
+
+# The names of the kinds above, in the same order, for lists of kinds (delegations).
+enum EventKind {
+  communityFounded @0;
+  policyChanged @1;
+  nodeKeyAnnounced @2;
+  memberAdmitted @3;
+  keyAdded @4;
+  keyRevoked @5;
+  delegationGranted @6;
+  delegationRevoked @7;
+  memberSuspended @8;
+  memberReinstated @9;
+  offerPosted @10;
+  requestPosted @11;
+  postWithdrawn @12;
+  postHidden @13;
+  matchProposed @14;
+  matchAccepted @15;
+  matchDeclined @16;
+  matchEnded @17;
+  hoursClaimed @18;
+  hoursConfirmed @19;
+  hoursDisputed @20;
+  transfer @21;
+  reversal @22;
+  endorsement @23;
+  checkpoint @24;
+}
+
+# The rules of a community's currency. All amounts in minutes.
+struct Policy {
+  creditLimitMinutes @0 :Int64;  # How far below zero a balance may go (>= 0). 0 = no credit.
+  balanceMaxMinutes @1 :Int64;   # The most a balance may hold (> 0).
+  claimMinutesMax @2 :Int64;     # The largest single claim or transfer (> 0).
+  # Next field: @3.
+}
+
+struct CommunityFounded {
+  name @0 :Text;                 # Public name of the community, at most 80 characters.
+  policy @1 :Policy;             # The currency's first rules.
+  # The author becomes the first member and coordinator, with the signing key as theirs.
+}
+
+struct PolicyChanged {
+  policy @0 :Policy;             # Replaces the whole policy. Coordinators only.
+}
+
+struct NodeKeyAnnounced {
+  key @0 :Data $Json.hex;        # 32-byte Ed25519 key a node signs checkpoints and proposals with.
+}
+
+enum Role {
+  member @0;
+  coordinator @1;
+}
+
+struct MemberAdmitted {
+  member @0 :UInt64;             # New member id, unused in this community; > 0.
+  key @1 :Data $Json.hex;        # The member's first 32-byte Ed25519 public key.
+  role @2 :Role;
+  verified @3 :Bool;             # The coordinator checked the member's identity off-line.
+  profileDigest @4 :Data $Json.hex;  # Empty, or SHA-256 of personal data kept off the log (AVG).
+}
+
+struct KeyAdded {
+  member @0 :UInt64;             # Whose key; the member themselves or a coordinator signs.
+  key @1 :Data $Json.hex;        # New 32-byte key (a new device). Rotation = add, then revoke.
+}
+
+struct KeyRevoked {
+  member @0 :UInt64;             # Whose key; the member themselves or a coordinator signs.
+  key @1 :Data $Json.hex;        # The 32-byte key that may sign no more.
+}
+
+struct DelegationGranted {
+  delegate @0 :UInt64;           # Member who may post for the grantor (the effective author).
+  kinds @1 :List(EventKind);     # Which kinds they may sign for the grantor; at most 25.
+  untilMs @2 :Int64;             # Expiry on the log's clock; 0 = until revoked.
+}
+
+struct DelegationRevoked {
+  delegate @0 :UInt64;
+}
+
+struct MemberSuspended {
+  member @0 :UInt64;
+  reason @1 :Text;               # At most 600 characters.
+}
+
+struct MemberReinstated {
+  member @0 :UInt64;
+}
+
+enum Category {
+  companionship @0;
+  shopping @1;
+  dogWalking @2;
+  childminding @3;
+  oddJobs @4;
+  lifts @5;
+  computerHelp @6;
+  meals @7;
+  gardening @8;
+  other @9;
+}
+
+enum Intensity {
+  once @0;
+  sometimes @1;
+  regularly @2;
+}
+
+# An offer of help or a request for help. The post's id is the event's id.
+struct Post {
+  category @0 :Category;
+  text @1 :Text;                 # At most 600 characters.
+  intensity @2 :Intensity;
+  area @3 :Text;                 # Coarse area (e.g. a postcode's digits), at most 32 characters.
+  availability @4 :UInt32;       # Bit 3*day+part: day 0 = Monday, part 0/1/2 = morning/afternoon/
+                                 # evening; 0 = any time.
+}
+
+struct PostRef {
+  post @0 :Data $Json.hex;       # Id of the offerPosted / requestPosted event.
+}
+
+struct PostHidden {
+  post @0 :Data $Json.hex;
+  reason @1 :Text;               # At most 600 characters.
+}
+
+struct MatchProposed {
+  request @0 :Data $Json.hex;    # The request's post id.
+  offer @1 :Data $Json.hex;      # The offer's post id.
+  helper @2 :UInt64;             # The offer's author.
+  round @3 :UInt32;              # Matching round for this request.
+  rank @4 :UInt32;               # Position shown, from 0.
+}
+
+struct MatchRef {
+  match @0 :Data $Json.hex;      # Id of the matchProposed event.
+}
+
+struct HoursClaimed {
+  receiver @0 :UInt64;           # Member who received the help and must confirm.
+  minutes @1 :Int64;             # > 0, at most the policy's claimMinutesMax.
+  post @2 :Data $Json.hex;       # Empty, or the request/offer/match this help was for.
+  note @3 :Text;                 # At most 600 characters.
+}
+
+struct ClaimRef {
+  claim @0 :Data $Json.hex;      # Id of the hoursClaimed event.
+}
+
+struct HoursDisputed {
+  claim @0 :Data $Json.hex;
+  reason @1 :Text;               # At most 600 characters.
+}
+
+struct Transfer {
+  to @0 :UInt64;                 # Receiving member; 0 = the community fund.
+  minutes @1 :Int64;             # > 0, at most the policy's claimMinutesMax.
+  note @2 :Text;                 # At most 600 characters.
+}
+
+struct Reversal {
+  target @0 :Data $Json.hex;     # Id of a confirmed claim (hoursClaimed) or a transfer to undo.
+  reason @1 :Text;               # At most 600 characters. Coordinators only.
+}
+
+struct Endorsement {
+  member @0 :UInt64;             # Whom the author endorses.
+  claim @1 :Data $Json.hex;      # A confirmed claim between the two.
+  text @2 :Text;                 # At most 600 characters.
+}
+
+struct Checkpoint {
+  treeSize @0 :UInt64;           # Number of leaves in the community's Merkle tree.
+  rootHash @1 :Data $Json.hex;   # 32-byte RFC 6962 root over those leaves.
+  timestampMs @2 :Int64;         # When the node signed it.
+}
