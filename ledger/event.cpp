@@ -43,6 +43,10 @@ kj::ArrayPtr<const capnp::byte> as_kj(const std::array<std::uint8_t, N>& a) {
     return {a.data(), a.size()};
 }
 
+// A std::string as Cap'n Proto text of its full length. Passing the std::string itself goes
+// through c_str() and would cut the text at an embedded NUL.
+capnp::Text::Reader as_text(const std::string& s) { return {s.c_str(), s.size()}; }
+
 void put_policy(s::Policy::Builder b, const policy& p) {
     b.setCreditLimitMinutes(p.credit_limit.value);
     b.setBalanceMaxMinutes(p.balance_max.value);
@@ -51,9 +55,9 @@ void put_policy(s::Policy::Builder b, const policy& p) {
 
 void put_post(s::Post::Builder b, const post_body& p) {
     b.setCategory(static_cast<s::Category>(p.what));
-    b.setText(p.text);
+    b.setText(as_text(p.text));
     b.setIntensity(static_cast<s::Intensity>(p.how_often));
-    b.setArea(p.area);
+    b.setArea(as_text(p.area));
     b.setAvailability(p.availability);
 }
 
@@ -242,7 +246,7 @@ void encode_payload(s::EventBody::Builder b, const event_payload& payload) {
             using T = std::decay_t<decltype(x)>;
             if constexpr (std::is_same_v<T, community_founded>) {
                 auto y = b.initCommunityFounded();
-                y.setName(x.name);
+                y.setName(as_text(x.name));
                 put_policy(y.initPolicy(), x.rules);
             } else if constexpr (std::is_same_v<T, policy_changed>) {
                 put_policy(b.initPolicyChanged().initPolicy(), x.rules);
@@ -275,7 +279,7 @@ void encode_payload(s::EventBody::Builder b, const event_payload& payload) {
             } else if constexpr (std::is_same_v<T, member_suspended>) {
                 auto y = b.initMemberSuspended();
                 y.setMember(x.member.value);
-                y.setReason(x.reason);
+                y.setReason(as_text(x.reason));
             } else if constexpr (std::is_same_v<T, member_reinstated>) {
                 b.initMemberReinstated().setMember(x.member.value);
             } else if constexpr (std::is_same_v<T, offer_posted>) {
@@ -287,7 +291,7 @@ void encode_payload(s::EventBody::Builder b, const event_payload& payload) {
             } else if constexpr (std::is_same_v<T, post_hidden>) {
                 auto y = b.initPostHidden();
                 y.setPost(as_kj(x.post.b));
-                y.setReason(x.reason);
+                y.setReason(as_text(x.reason));
             } else if constexpr (std::is_same_v<T, match_proposed>) {
                 auto y = b.initMatchProposed();
                 y.setRequest(as_kj(x.request.b));
@@ -306,27 +310,27 @@ void encode_payload(s::EventBody::Builder b, const event_payload& payload) {
                 y.setReceiver(x.receiver.value);
                 y.setMinutes(x.amount.value);
                 if (x.post) y.setPost(as_kj(x.post->b));
-                y.setNote(x.note);
+                y.setNote(as_text(x.note));
             } else if constexpr (std::is_same_v<T, hours_confirmed>) {
                 b.initHoursConfirmed().setClaim(as_kj(x.claim.b));
             } else if constexpr (std::is_same_v<T, hours_disputed>) {
                 auto y = b.initHoursDisputed();
                 y.setClaim(as_kj(x.claim.b));
-                y.setReason(x.reason);
+                y.setReason(as_text(x.reason));
             } else if constexpr (std::is_same_v<T, transfer>) {
                 auto y = b.initTransfer();
                 y.setTo(x.to.value);
                 y.setMinutes(x.amount.value);
-                y.setNote(x.note);
+                y.setNote(as_text(x.note));
             } else if constexpr (std::is_same_v<T, reversal>) {
                 auto y = b.initReversal();
                 y.setTarget(as_kj(x.target.b));
-                y.setReason(x.reason);
+                y.setReason(as_text(x.reason));
             } else if constexpr (std::is_same_v<T, endorsement>) {
                 auto y = b.initEndorsement();
                 y.setMember(x.member.value);
                 y.setClaim(as_kj(x.claim.b));
-                y.setText(x.text);
+                y.setText(as_text(x.text));
             } else if constexpr (std::is_same_v<T, checkpoint>) {
                 auto y = b.initCheckpoint();
                 y.setTreeSize(x.tree_size);
@@ -337,6 +341,10 @@ void encode_payload(s::EventBody::Builder b, const event_payload& payload) {
             }
         },
         payload);
+}
+
+bool same_bytes(const bytes& a, byte_view b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end());
 }
 
 bytes words_to_bytes(kj::ArrayPtr<const capnp::word> words) {
@@ -427,7 +435,7 @@ bytes encode_body(const event_body& body) {
 
 result<event_body> decode_body(byte_view canonical) {
     return with_canonical_root<s::EventBody>(
-        canonical, "event body", [](s::EventBody::Reader r) -> result<event_body> {
+        canonical, "event body", [canonical](s::EventBody::Reader r) -> result<event_body> {
             decoder d;
             event_body e;
             e.id = d.id(r.getId(), "id");
@@ -440,6 +448,12 @@ result<event_body> decode_body(byte_view canonical) {
             if (e.community.value == 0) d.fail("community must be > 0");
             if (e.seq.value == 0) d.fail("seq must be > 0");
             if (!d.problem.empty()) return make_error("bad_event", d.problem);
+            // Cap'n Proto's canonical form still allows bits the schema does not use, fields it
+            // does not know and null texts: accept only what encode_body writes for this value,
+            // so that one event has exactly one signed form.
+            if (!same_bytes(encode_body(e), canonical))
+                return make_error("bad_event", "event body is not in canonical form: unused "
+                                               "bits, unknown fields or missing texts");
             return e;
         });
 }
@@ -461,7 +475,7 @@ bytes encode_envelope(const envelope& e) {
 
 result<envelope> decode_envelope(byte_view stored) {
     return with_canonical_root<s::Envelope>(
-        stored, "envelope", [](s::Envelope::Reader r) -> result<envelope> {
+        stored, "envelope", [stored](s::Envelope::Reader r) -> result<envelope> {
             decoder d;
             envelope e;
             auto body = r.getBody();
@@ -469,6 +483,9 @@ result<envelope> decode_envelope(byte_view stored) {
             e.signer = d.key(r.getSigner(), "signer");
             e.sig = signature{d.fixed<signature_bytes>(r.getSignature(), "signature")};
             if (!d.problem.empty()) return make_error("bad_envelope", d.problem);
+            if (!same_bytes(encode_envelope(e), stored))
+                return make_error("bad_envelope", "envelope is not in canonical form: unused "
+                                                  "bits or unknown fields");
             return e;
         });
 }
@@ -568,9 +585,18 @@ bool text_within(std::string_view s, std::size_t chars_max) {
         auto c = static_cast<unsigned char>(s[i]);
         std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
         if (n == 0 || i + n > s.size()) return false;
-        for (std::size_t j = 1; j < n; ++j)
-            if ((static_cast<unsigned char>(s[i + j]) >> 6) != 2) return false;
-        if (c == 0) return false;
+        std::uint32_t code_point = n == 1 ? c : c & (0x7fu >> n);
+        for (std::size_t j = 1; j < n; ++j) {
+            auto next = static_cast<unsigned char>(s[i + j]);
+            if ((next >> 6) != 2) return false;
+            code_point = code_point << 6 | (next & 0x3fu);
+        }
+        // RFC 3629: the shortest form only, no UTF-16 surrogates, nothing past U+10FFFF; and no
+        // NUL.
+        static constexpr std::uint32_t code_point_min[5] = {0, 1, 0x80, 0x800, 0x10000};
+        if (code_point < code_point_min[n] || (code_point >= 0xd800 && code_point <= 0xdfff) ||
+            code_point > 0x10ffff)
+            return false;
         i += n;
         if (++chars > chars_max) return false;
     }

@@ -215,3 +215,11 @@ struct std::hash<uurwerk::public_key> {
         return h;
     }
 };
+template <>
+struct std::hash<uurwerk::digest> {
+    std::size_t operator()(const uurwerk::digest& d) const noexcept {
+        std::size_t h;
+        std::memcpy(&h, d.b.data(), sizeof h);
+        return h;
+    }
+};

@@ -30,6 +30,7 @@ using log_clock = std::function<time_ms()>;
 struct local_log_options {
     std::filesystem::path dir;                          // created if missing
     std::size_t segment_bytes_max = 256u << 20;         // roll to a new segment beyond this
+    // Appends accepted but not yet called back (queued or being written); beyond: "log_full".
     std::size_t pending_appends_max = uurwerk::pending_appends_max;
     log_clock clock;                                    // required
     // Fault injection for tests: when > 0, the Nth sync (1-based) and all later ones fail
@@ -49,6 +50,9 @@ public:
 
     // How many bytes the recovery scan cut from a torn tail when this log was opened.
     std::uint64_t truncated_bytes_at_open() const;
+    // How many data syncs (fdatasync of appended records) have succeeded since open; one sync
+    // covers every record of a group commit. For tests and metrics. Any thread.
+    std::uint64_t syncs() const;
 
     struct impl;
 

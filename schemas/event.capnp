@@ -15,7 +15,7 @@ $Cxx.namespace("uurwerk::schema");
 
 # The unit that travels and is stored: the signed body bytes, who signed, and the signature.
 struct Envelope {
-  body @0 :Data;                 # Canonical bytes of an EventBody; the exact bytes that were signed.
+  body @0 :Data $Json.base64;    # Canonical bytes of an EventBody; the exact bytes that were signed.
   signer @1 :Data $Json.hex;     # 32-byte raw Ed25519 public key of the signer.
   signature @2 :Data $Json.hex;  # 64-byte Ed25519 signature over "uurwerk/event/v1" ++ body.
 }

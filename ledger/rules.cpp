@@ -1,0 +1,494 @@
+#include "ledger/rules.h"
+
+#include <array>
+
+namespace uurwerk {
+namespace {
+
+using R = reject_reason;
+
+constexpr std::array<std::string_view, reject_reason_max + 1> reason_names = {
+    "none",
+    "unknown_community",
+    "community_exists",
+    "unknown_signer",
+    "signer_revoked",
+    "signer_not_author",
+    "not_delegated",
+    "seq_not_increasing",
+    "duplicate_event",
+    "id_reused_with_different_content",
+    "not_coordinator",
+    "member_suspended",
+    "unknown_member",
+    "member_exists",
+    "key_in_use",
+    "unknown_key",
+    "unknown_delegation",
+    "unknown_post",
+    "post_not_open",
+    "not_post_owner",
+    "unknown_claim",
+    "claim_not_pending",
+    "cannot_confirm_own_claim",
+    "not_claim_receiver",
+    "credit_limit_exceeded",
+    "balance_max_exceeded",
+    "amount_over_policy",
+    "self_dealing",
+    "unknown_target",
+    "not_reversible",
+    "already_reversed",
+    "unknown_match",
+    "not_match_party",
+    "match_not_open",
+    "not_node_key",
+    "node_key_not_allowed",
+    "no_exchange_to_endorse",
+    "delegation_to_self",
+    "bad_signature",
+    "malformed_event",
+};
+
+bool is_node_kind(event_kind k) {
+    return k == event_kind::match_proposed || k == event_kind::checkpoint;
+}
+
+// One fold: the state, the input, and the effects being recorded. Each `on(...)` checks the
+// kind's rules and returns a rejection, or applies the event and returns none.
+class folder {
+public:
+    folder(ledger_state& s, const fold_input& in, fold_effects& fx) : s_(s), in_(in), fx_(fx) {}
+
+    verdict run() {
+        const auto& b = in_.body;
+        if (auto it = s_.seen.find(b.id); it != s_.seen.end()) {
+            // The id is known: the same event again keeps its first verdict and changes
+            // nothing; other content under the same id is refused.
+            if (it->second.body_digest == in_.body_digest) return {R::duplicate_event};
+            return {R::id_reused_with_different_content};
+        }
+        verdict v{decide_and_apply()};
+        s_.seen.emplace(b.id, seen_event{in_.at, in_.body_digest, v});
+        fx_.seen.push_back(b.id);
+        if (c_ != nullptr) {
+            history(b.author, v.reason, {}, {}, {});
+            if (b.on_behalf_of && *b.on_behalf_of != b.author)
+                history(*b.on_behalf_of, v.reason, {}, {}, {});
+        }
+        return v;
+    }
+
+private:
+    R decide_and_apply() {
+        const auto& b = in_.body;
+        if (auto* f = std::get_if<community_founded>(&b.payload)) return found(*f);
+
+        auto cit = s_.communities.find(b.community);
+        if (cit == s_.communities.end()) return R::unknown_community;
+        c_ = &cit->second;
+
+        // The signer: registered here, not revoked, the author's own, and a fresh sequence.
+        auto kit = c_->keys.find(in_.signer);
+        if (kit == c_->keys.end()) return R::unknown_signer;
+        key_state& key = kit->second;
+        if (key.revoked) return R::signer_revoked;
+        if (key.owner != b.author) return R::signer_not_author;
+        if (b.seq <= key.last_seq) return R::seq_not_increasing;
+        key.last_seq = b.seq;  // an authentic event consumes its sequence, whatever its verdict
+        fx_.keys.emplace_back(b.community, in_.signer);
+
+        if (key.node != is_node_kind(b.kind()))
+            return key.node ? R::node_key_not_allowed : R::not_node_key;
+        if (key.node) return node_event();
+
+        member_state& author = c_->members.at(b.author);  // a key's owner is always a member
+        if (author.suspended) return R::member_suspended;
+        if (b.on_behalf_of && *b.on_behalf_of != b.author) {
+            auto pit = c_->members.find(*b.on_behalf_of);
+            if (pit == c_->members.end()) return R::unknown_member;
+            if (pit->second.suspended) return R::member_suspended;
+            if (author.member_role != role::coordinator && !delegated(*b.on_behalf_of, b.author))
+                return R::not_delegated;
+        }
+        return member_event();
+    }
+
+    bool delegated(member_id grantor, member_id delegate) const {
+        auto it = c_->delegations.find({grantor, delegate});
+        if (it == c_->delegations.end()) return false;
+        const auto& d = it->second;
+        if (d.until.value != 0 && in_.now >= d.until) return false;
+        return (d.kinds >> static_cast<unsigned>(in_.body.kind())) & 1u;
+    }
+
+    R found(const community_founded& f) {
+        const auto& b = in_.body;
+        if (s_.communities.contains(b.community)) return R::community_exists;
+        if (b.on_behalf_of) return R::not_delegated;
+        auto& c = s_.communities[b.community];
+        c_ = &c;
+        c.name = f.name;
+        c.rules = f.rules;
+        c.members[b.author] = member_state{role::coordinator, true, false, {}, {}, {}, {}, in_.now};
+        c.keys[in_.signer] = key_state{b.author, b.seq, false, false};
+        fx_.communities.push_back(b.community);
+        fx_.members.emplace_back(b.community, b.author);
+        fx_.keys.emplace_back(b.community, in_.signer);
+        return R::none;
+    }
+
+    R node_event() {
+        const auto& b = in_.body;
+        if (auto* p = std::get_if<match_proposed>(&b.payload)) {
+            auto rq = c_->posts.find(p->request);
+            auto of = c_->posts.find(p->offer);
+            if (rq == c_->posts.end() || rq->second.is_offer || of == c_->posts.end() ||
+                !of->second.is_offer)
+                return R::unknown_post;
+            if (rq->second.status != post_status::open || of->second.status != post_status::open)
+                return R::post_not_open;
+            if (of->second.owner != p->helper) return R::not_post_owner;
+            c_->matches[b.id] = match_state{p->request, p->offer, rq->second.owner, p->helper,
+                                            match_status::proposed};
+            fx_.matches.emplace_back(b.community, b.id);
+            return R::none;
+        }
+        // checkpoint: the audit projection checks its tree size and root (issue 4); the ledger
+        // only records that a node key signed it.
+        return R::none;
+    }
+
+    bool is_coordinator(member_id m) const {
+        auto it = c_->members.find(m);
+        return it != c_->members.end() && it->second.member_role == role::coordinator;
+    }
+
+    R member_event() {
+        const auto& b = in_.body;
+        const member_id actor = b.actor();
+        const bool coordinator = is_coordinator(b.author);
+        return std::visit(
+            [&](const auto& x) -> R {
+                using T = std::decay_t<decltype(x)>;
+                if constexpr (std::is_same_v<T, policy_changed>) {
+                    if (!coordinator) return R::not_coordinator;
+                    c_->rules = x.rules;
+                    fx_.communities.push_back(b.community);
+                    return R::none;
+                } else if constexpr (std::is_same_v<T, node_key_announced>) {
+                    if (!coordinator) return R::not_coordinator;
+                    if (c_->keys.contains(x.key)) return R::key_in_use;
+                    c_->keys[x.key] = key_state{community_fund, sequence{0}, false, true};
+                    fx_.keys.emplace_back(b.community, x.key);
+                    return R::none;
+                } else if constexpr (std::is_same_v<T, member_admitted>) {
+                    if (!coordinator) return R::not_coordinator;
+                    if (c_->members.contains(x.member)) return R::member_exists;
+                    if (c_->keys.contains(x.key)) return R::key_in_use;
+                    c_->members[x.member] = member_state{x.member_role, x.verified, false, {},
+                                                         {},           {},         {},    in_.now};
+                    c_->keys[x.key] = key_state{x.member, sequence{0}, false, false};
+                    fx_.members.emplace_back(b.community, x.member);
+                    fx_.keys.emplace_back(b.community, x.key);
+                    history(x.member, R::none, {}, {}, {});
+                    return R::none;
+                } else if constexpr (std::is_same_v<T, key_added>) {
+                    if (actor != x.member && !coordinator) return R::not_coordinator;
+                    if (!c_->members.contains(x.member)) return R::unknown_member;
+                    if (c_->keys.contains(x.key)) return R::key_in_use;
+                    c_->keys[x.key] = key_state{x.member, sequence{0}, false, false};
+                    fx_.keys.emplace_back(b.community, x.key);
+                    return R::none;
+                } else if constexpr (std::is_same_v<T, key_revoked>) {
+                    if (actor != x.member && !coordinator) return R::not_coordinator;
+                    auto it = c_->keys.find(x.key);
+                    if (it == c_->keys.end() || it->second.owner != x.member || it->second.revoked)
+                        return R::unknown_key;
+                    it->second.revoked = true;
+                    fx_.keys.emplace_back(b.community, x.key);
+                    return R::none;
+                } else if constexpr (std::is_same_v<T, delegation_granted>) {
+                    if (x.delegate == actor) return R::delegation_to_self;
+                    if (!c_->members.contains(x.delegate)) return R::unknown_member;
+                    std::uint32_t kinds = 0;
+                    for (auto k : x.kinds) kinds |= 1u << static_cast<unsigned>(k);
+                    c_->delegations[{actor, x.delegate}] = delegation_state{kinds, x.until};
+                    fx_.delegations.emplace_back(b.community, actor, x.delegate);
+                    history(x.delegate, R::none, {}, {}, actor);
+                    return R::none;
+                } else if constexpr (std::is_same_v<T, delegation_revoked>) {
+                    auto it = c_->delegations.find({actor, x.delegate});
+                    if (it == c_->delegations.end()) return R::unknown_delegation;
+                    c_->delegations.erase(it);
+                    fx_.delegations.emplace_back(b.community, actor, x.delegate);
+                    return R::none;
+                } else if constexpr (std::is_same_v<T, member_suspended> ||
+                                     std::is_same_v<T, member_reinstated>) {
+                    if (!coordinator) return R::not_coordinator;
+                    auto it = c_->members.find(x.member);
+                    if (it == c_->members.end()) return R::unknown_member;
+                    it->second.suspended = std::is_same_v<T, member_suspended>;
+                    fx_.members.emplace_back(b.community, x.member);
+                    history(x.member, R::none, {}, {}, b.author);
+                    return R::none;
+                } else if constexpr (std::is_same_v<T, offer_posted> ||
+                                     std::is_same_v<T, request_posted>) {
+                    c_->posts[b.id] = post_state{actor,        std::is_same_v<T, offer_posted>,
+                                                 x.what,       x.how_often,
+                                                 x.availability, x.area,
+                                                 x.text,       post_status::open,
+                                                 in_.at};
+                    fx_.posts.emplace_back(b.community, b.id);
+                    return R::none;
+                } else if constexpr (std::is_same_v<T, post_withdrawn> ||
+                                     std::is_same_v<T, post_hidden>) {
+                    constexpr bool hide = std::is_same_v<T, post_hidden>;
+                    auto it = c_->posts.find(x.post);
+                    if (it == c_->posts.end()) return R::unknown_post;
+                    if (hide && !coordinator) return R::not_coordinator;
+                    if (!hide && it->second.owner != actor && !coordinator)
+                        return R::not_post_owner;
+                    if (it->second.status != post_status::open) return R::post_not_open;
+                    it->second.status = hide ? post_status::hidden : post_status::withdrawn;
+                    fx_.posts.emplace_back(b.community, x.post);
+                    return R::none;
+                } else if constexpr (std::is_same_v<T, match_accepted> ||
+                                     std::is_same_v<T, match_declined> ||
+                                     std::is_same_v<T, match_ended>) {
+                    auto it = c_->matches.find(x.match);
+                    if (it == c_->matches.end()) return R::unknown_match;
+                    auto& m = it->second;
+                    if (actor != m.requester && actor != m.helper && !coordinator)
+                        return R::not_match_party;
+                    constexpr bool ending = std::is_same_v<T, match_ended>;
+                    if (m.status != (ending ? match_status::accepted : match_status::proposed))
+                        return R::match_not_open;
+                    m.status = ending ? match_status::ended
+                               : std::is_same_v<T, match_accepted> ? match_status::accepted
+                                                                   : match_status::declined;
+                    fx_.matches.emplace_back(b.community, x.match);
+                    return R::none;
+                } else if constexpr (std::is_same_v<T, hours_claimed>) {
+                    return claim(actor, x);
+                } else if constexpr (std::is_same_v<T, hours_confirmed>) {
+                    return confirm(actor, coordinator, x);
+                } else if constexpr (std::is_same_v<T, hours_disputed>) {
+                    auto it = c_->claims.find(x.claim);
+                    if (it == c_->claims.end()) return R::unknown_claim;
+                    auto& cl = it->second;
+                    if (actor != cl.receiver && !coordinator) return R::not_claim_receiver;
+                    if (cl.status != claim_status::pending) return R::claim_not_pending;
+                    cl.status = claim_status::disputed;
+                    fx_.claims.emplace_back(b.community, x.claim);
+                    history(cl.claimant, R::none, {}, {}, actor);
+                    return R::none;
+                } else if constexpr (std::is_same_v<T, transfer>) {
+                    return give(actor, x);
+                } else if constexpr (std::is_same_v<T, reversal>) {
+                    if (!coordinator) return R::not_coordinator;
+                    return reverse(x);
+                } else if constexpr (std::is_same_v<T, endorsement>) {
+                    auto it = c_->claims.find(x.claim);
+                    if (it == c_->claims.end() || it->second.status != claim_status::confirmed)
+                        return R::no_exchange_to_endorse;
+                    const auto& cl = it->second;
+                    bool between = (cl.claimant == actor && cl.receiver == x.member) ||
+                                   (cl.receiver == actor && cl.claimant == x.member);
+                    if (!between) return R::no_exchange_to_endorse;
+                    history(x.member, R::none, {}, {}, actor);
+                    return R::none;
+                } else if constexpr (std::is_same_v<T, community_founded> ||
+                                     std::is_same_v<T, match_proposed> ||
+                                     std::is_same_v<T, checkpoint>) {
+                    UURWERK_ASSERT(false, static_cast<int>(b.kind()));  // routed elsewhere
+                    return R::none;
+                } else {
+                    static_assert(sizeof(T) == 0, "every kind has rules");
+                }
+            },
+            b.payload);
+    }
+
+    R claim(member_id claimant, const hours_claimed& x) {
+        const auto& b = in_.body;
+        if (x.receiver == claimant) return R::self_dealing;
+        auto rit = c_->members.find(x.receiver);
+        if (rit == c_->members.end()) return R::unknown_member;
+        if (x.amount > c_->rules.claim_max) return R::amount_over_policy;
+        if (x.post && !c_->posts.contains(*x.post) && !c_->matches.contains(*x.post))
+            return R::unknown_post;
+        c_->claims[b.id] = claim_state{claimant, x.receiver, x.amount, claim_status::pending, in_.at};
+        member_state& me = c_->members.at(claimant);
+        me.pending_in += x.amount;
+        rit->second.pending_out += x.amount;
+        fx_.claims.emplace_back(b.community, b.id);
+        touch(claimant);
+        touch(x.receiver);
+        history_pending(claimant, x.amount, x.receiver);
+        history(x.receiver, R::none, {}, -x.amount, claimant);
+        return R::none;
+    }
+
+    R confirm(member_id actor, bool coordinator, const hours_confirmed& x) {
+        const auto& b = in_.body;
+        auto it = c_->claims.find(x.claim);
+        if (it == c_->claims.end()) return R::unknown_claim;
+        auto& cl = it->second;
+        if (actor == cl.claimant || b.author == cl.claimant) return R::cannot_confirm_own_claim;
+        if (actor != cl.receiver && !coordinator) return R::not_claim_receiver;
+        if (cl.status != claim_status::pending && cl.status != claim_status::disputed)
+            return R::claim_not_pending;
+        if (auto r = check_move(cl.receiver, cl.claimant, cl.amount); r != R::none) return r;
+        auto& helper = c_->members.at(cl.claimant);
+        auto& receiver = c_->members.at(cl.receiver);
+        helper.pending_in -= cl.amount;
+        receiver.pending_out -= cl.amount;
+        helper.confirmed_given += cl.amount;
+        move(cl.receiver, cl.claimant, cl.amount);
+        cl.status = claim_status::confirmed;
+        fx_.claims.emplace_back(b.community, x.claim);
+        history_move(cl.claimant, cl.amount, -cl.amount, cl.receiver);
+        history_move(cl.receiver, -cl.amount, cl.amount, cl.claimant);
+        return R::none;
+    }
+
+    R give(member_id from, const transfer& x) {
+        const auto& b = in_.body;
+        if (x.to == from) return R::self_dealing;
+        if (x.to != community_fund && !c_->members.contains(x.to)) return R::unknown_member;
+        if (x.amount > c_->rules.claim_max) return R::amount_over_policy;
+        if (auto r = check_move(from, x.to, x.amount); r != R::none) return r;
+        move(from, x.to, x.amount);
+        c_->transfers[b.id] = transfer_state{from, x.to, x.amount, false};
+        fx_.transfers.emplace_back(b.community, b.id);
+        history_move(from, -x.amount, {}, x.to);
+        history_move(x.to, x.amount, {}, from);
+        return R::none;
+    }
+
+    R reverse(const reversal& x) {
+        const auto& b = in_.body;
+        // A coordinator's correction moves the minutes back, past the limits if need be: a
+        // correction must always be possible, and it leaves its trace in the log.
+        if (auto it = c_->claims.find(x.target); it != c_->claims.end()) {
+            auto& cl = it->second;
+            if (cl.status == claim_status::reversed) return R::already_reversed;
+            if (cl.status != claim_status::confirmed) return R::not_reversible;
+            move(cl.claimant, cl.receiver, cl.amount);
+            c_->members.at(cl.claimant).confirmed_given -= cl.amount;
+            cl.status = claim_status::reversed;
+            fx_.claims.emplace_back(b.community, x.target);
+            history_move(cl.claimant, -cl.amount, {}, cl.receiver);
+            history_move(cl.receiver, cl.amount, {}, cl.claimant);
+            return R::none;
+        }
+        if (auto it = c_->transfers.find(x.target); it != c_->transfers.end()) {
+            auto& t = it->second;
+            if (t.reversed) return R::already_reversed;
+            move(t.to, t.from, t.amount);
+            t.reversed = true;
+            fx_.transfers.emplace_back(b.community, x.target);
+            history_move(t.from, t.amount, {}, t.to);
+            history_move(t.to, -t.amount, {}, t.from);
+            return R::none;
+        }
+        return R::unknown_target;
+    }
+
+    minutes& balance_of(member_id m) {
+        return m == community_fund ? c_->fund : c_->members.at(m).balance;
+    }
+
+    // Would moving `amount` from `from` to `to` keep both within the policy? The fund has no
+    // limits: it is the community's own account.
+    R check_move(member_id from, member_id to, minutes amount) {
+        if (from != community_fund && balance_of(from) - amount < -c_->rules.credit_limit)
+            return R::credit_limit_exceeded;
+        if (to != community_fund && balance_of(to) + amount > c_->rules.balance_max)
+            return R::balance_max_exceeded;
+        return R::none;
+    }
+
+    // The only way minutes move: the same amount out of one account and into another, so a
+    // community's balances and fund always sum to zero (balance_sum; checked by the projector).
+    void move(member_id from, member_id to, minutes amount) {
+        UURWERK_ASSERT(amount.value > 0 && from != to, amount.value, from.value, to.value);
+        balance_of(from) -= amount;
+        balance_of(to) += amount;
+        touch(from);
+        touch(to);
+    }
+
+    void touch(member_id m) {
+        if (m == community_fund)
+            fx_.communities.push_back(in_.body.community);
+        else
+            fx_.members.emplace_back(in_.body.community, m);
+    }
+
+    // History lines for members other than the author (the author's own line, with the
+    // verdict, is written by run()). Deltas are attached to the author's line when it is them.
+    void history(member_id m, R reason, minutes balance_delta, minutes pending_delta,
+                 member_id counterparty) {
+        const auto& b = in_.body;
+        if (m == community_fund) return;
+        for (auto& h : fx_.history) {
+            if (h.member == m && h.at == in_.at && h.community == b.community) {
+                h.reason = reason;
+                h.balance_delta += balance_delta;
+                h.pending_delta += pending_delta;
+                if (counterparty != community_fund) h.counterparty = counterparty;
+                return;
+            }
+        }
+        fx_.history.push_back(history_entry{b.community, m,      in_.at,        b.id,
+                                            b.kind(),    reason, balance_delta, pending_delta,
+                                            counterparty});
+    }
+    void history_move(member_id m, minutes balance_delta, minutes pending_delta,
+                      member_id counterparty) {
+        history(m, R::none, balance_delta, pending_delta, counterparty);
+    }
+    void history_pending(member_id m, minutes pending_delta, member_id counterparty) {
+        history(m, R::none, {}, pending_delta, counterparty);
+    }
+
+    ledger_state& s_;
+    const fold_input& in_;
+    fold_effects& fx_;
+    community_state* c_ = nullptr;
+};
+
+}  // namespace
+
+std::string_view reason_name(reject_reason r) {
+    auto i = static_cast<std::size_t>(r);
+    UURWERK_ASSERT(i < reason_names.size(), i);
+    return reason_names[i];
+}
+
+void fold_effects::clear() {
+    members.clear();
+    keys.clear();
+    delegations.clear();
+    claims.clear();
+    transfers.clear();
+    posts.clear();
+    matches.clear();
+    communities.clear();
+    seen.clear();
+    history.clear();
+}
+
+verdict fold(ledger_state& state, const fold_input& in, fold_effects& effects) {
+    return folder(state, in, effects).run();
+}
+
+minutes balance_sum(const community_state& c) {
+    minutes sum = c.fund;
+    for (const auto& [id, m] : c.members) sum += m.balance;
+    return sum;
+}
+
+}  // namespace uurwerk

@@ -1,0 +1,33 @@
+#pragma once
+// A deterministic time-bank workload: a founded community, its members with their keys, then
+// a stream of posts, claims, confirmations and transfers that the ledger accepts (the policy is
+// wide open, so every event is valid). For benchmarks and crash tests. Same seed, same events.
+//
+// Threading: make_workload() signs on `threads` threads and returns when done; the result is
+// plain data, safe to read from any thread.
+
+#include <functional>
+
+#include "ledger/crypto.h"
+
+namespace uurwerk {
+
+struct workload_options {
+    community_id community{1};
+    std::size_t members = 200;
+    std::size_t events = 10'000;   // after the founding and the admissions
+    std::uint64_t seed = 42;
+    std::size_t threads = 0;       // 0 = every core
+    // Called now and then with (signed so far, total), for progress.
+    std::function<void(std::size_t, std::size_t)> progress;
+};
+
+struct workload {
+    std::vector<bytes> setup;     // founding and admissions, to apply first, in order
+    std::vector<bytes> events;    // stored envelopes, in order
+    std::vector<public_key> member_keys;  // member i+1's key
+};
+
+[[nodiscard]] workload make_workload(const workload_options& options);
+
+}  // namespace uurwerk

@@ -1,0 +1,131 @@
+#pragma once
+// The projector: reads the log in order and folds each record into the ledger state and the
+// store, a batch of records at a time, in ONE store WriteBatch that also records the applied
+// offset (state and offset never disagree after a crash).
+//
+// Every record is checked again after it is read back: its envelope must decode (else the
+// verdict is malformed_event) and its signature must verify (else bad_signature). Checking a
+// signature costs ~100 us, so the ingest path tells the projector which envelopes it has just
+// verified (note_verified) and those are matched by SHA-256 of their bytes. A cache miss costs
+// a full verification, except in `trust_local_log` mode, used to rebuild from a LocalLog this
+// node wrote itself (every record in it was verified before it was appended; the CRC guards
+// the bytes since): there only the CRC and the envelope's form are checked. The offline audit
+// re-verifies every signature.
+//
+// Threading: one apply thread, owned by the projector (start/stop), or catch_up() on the
+// caller's thread (never both at once). Readers call read_state() from any thread; it runs
+// their function under a shared lock. wait_applied(), verdict_at() and note_verified() are
+// safe from any thread.
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
+#include <unordered_set>
+
+#include "ledger/crypto.h"
+#include "ledger/event_log.h"
+#include "ledger/rules.h"
+#include "projections/store.h"
+
+namespace uurwerk {
+
+enum class signature_check : std::uint8_t {
+    verify_unless_cached,  // live: the ingest path verified it a moment ago
+    trust_local_log,       // rebuild from this node's own LocalLog: CRC and form only
+};
+
+struct projector_options {
+    signature_check check = signature_check::verify_unless_cached;
+    std::size_t batch_records_max = 2048;
+    std::chrono::milliseconds idle_wait{50};
+};
+
+// What the projector decided for one log record.
+struct applied_record {
+    offset at;
+    event_id id;          // zero for a malformed record
+    verdict decided;
+};
+
+// Called after each batch is durable in the store, from the apply thread, with the records it
+// decided. Must be quick.
+using applied_hook = std::function<void(const std::vector<applied_record>&)>;
+
+class projector {
+public:
+    // Loads the state from `db` and positions the reader at the store's applied offset.
+    [[nodiscard]] static result<std::unique_ptr<projector>> open(event_log& log, store& db,
+                                                                 key_cache& keys,
+                                                                 projector_options options);
+    ~projector();  // stops the apply thread
+
+    // Starts the apply thread: it follows the log until stop().
+    void start();
+    void stop();
+
+    // Applies everything up to the log's current end on the calling thread; returns how many
+    // records it applied. For rebuilds, benchmarks and tests.
+    [[nodiscard]] result<std::uint64_t> catch_up();
+
+    // One past the last applied offset.
+    offset applied() const { return offset{applied_.load(std::memory_order_acquire)}; }
+    // Waits until applied() > at, or the timeout. True when applied.
+    bool wait_applied(offset at, std::chrono::milliseconds timeout) const;
+    // The verdict of a recently applied record (the last 65536), if still remembered.
+    std::optional<applied_record> verdict_at(offset at) const;
+    // The first verdict and offset of an event id, if the log has it.
+    std::optional<seen_event> seen(const event_id& id) const;
+
+    // Remembers that `stored_envelope` was verified by the ingest path.
+    void note_verified(byte_view stored_envelope);
+
+    // Runs `fn` with the ledger state under a shared lock.
+    template <typename Fn>
+    auto read_state(Fn&& fn) const {
+        std::shared_lock lock(state_mutex_);
+        return fn(static_cast<const ledger_state&>(state_));
+    }
+
+    void set_applied_hook(applied_hook hook) { hook_ = std::move(hook); }
+    // The first error that stopped the apply thread, if any (the store failed).
+    std::optional<error> failure() const;
+
+    projector(const projector&) = delete;
+    projector& operator=(const projector&) = delete;
+
+private:
+    projector(event_log& log, store& db, key_cache& keys, projector_options options);
+    [[nodiscard]] result<std::size_t> apply_batch(std::chrono::milliseconds wait);
+    verdict check_and_fold(const log_record& rec, event_id& id_out, fold_effects& fx);
+    bool take_verified(const digest& d);
+    void run();
+
+    event_log& log_;
+    store& db_;
+    key_cache& keys_;
+    projector_options options_;
+    ledger_state state_;
+    mutable std::shared_mutex state_mutex_;
+
+    std::atomic<std::uint64_t> applied_{0};
+    mutable std::mutex applied_mutex_;
+    mutable std::condition_variable applied_cv_;
+    static constexpr std::size_t recent_max = 1 << 16;
+    std::vector<applied_record> recent_;  // ring by offset, under applied_mutex_
+
+    std::mutex verified_mutex_;
+    std::unordered_set<digest> verified_now_, verified_before_;  // two generations, bounded
+    static constexpr std::size_t verified_generation_max = 1 << 16;
+
+    applied_hook hook_;
+    std::atomic<bool> stopping_{false};
+    std::thread thread_;
+    mutable std::mutex failure_mutex_;
+    std::optional<error> failure_;
+};
+
+}  // namespace uurwerk

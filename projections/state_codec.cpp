@@ -1,0 +1,388 @@
+#include "projections/state_codec.h"
+
+#include <algorithm>
+#include <set>
+
+namespace uurwerk {
+namespace {
+
+// Values: fixed-width little-endian numbers and length-prefixed strings, in field order.
+struct writer {
+    std::string out;
+    writer& u8(std::uint8_t v) { out.push_back(static_cast<char>(v)); return *this; }
+    writer& u16(std::uint16_t v) { return raw(&v, 2); }
+    writer& u32(std::uint32_t v) { return raw(&v, 4); }
+    writer& u64(std::uint64_t v) { return raw(&v, 8); }
+    writer& i64(std::int64_t v) { return raw(&v, 8); }
+    writer& str(std::string_view s) {
+        u32(static_cast<std::uint32_t>(s.size()));
+        out.append(s);
+        return *this;
+    }
+    template <std::size_t N>
+    writer& arr(const std::array<std::uint8_t, N>& a) { return raw(a.data(), N); }
+    writer& raw(const void* p, std::size_t n) {
+        out.append(static_cast<const char*>(p), n);
+        return *this;
+    }
+};
+
+struct reader {
+    std::string_view in;
+    std::size_t pos = 0;
+    bool bad = false;
+    void take(void* p, std::size_t n) {
+        if (pos + n > in.size()) {
+            bad = true;
+            std::memset(p, 0, n);
+            return;
+        }
+        std::memcpy(p, in.data() + pos, n);
+        pos += n;
+    }
+    std::uint8_t u8() { std::uint8_t v; take(&v, 1); return v; }
+    std::uint16_t u16() { std::uint16_t v; take(&v, 2); return v; }
+    std::uint32_t u32() { std::uint32_t v; take(&v, 4); return v; }
+    std::uint64_t u64() { std::uint64_t v; take(&v, 8); return v; }
+    std::int64_t i64() { std::int64_t v; take(&v, 8); return v; }
+    std::string str() {
+        auto n = u32();
+        if (bad || pos + n > in.size()) { bad = true; return {}; }
+        std::string s(in.substr(pos, n));
+        pos += n;
+        return s;
+    }
+    template <std::size_t N>
+    std::array<std::uint8_t, N> arr() { std::array<std::uint8_t, N> a; take(a.data(), N); return a; }
+    bool done() const { return !bad && pos == in.size(); }
+};
+
+std::string key(char tag, community_id c) {
+    std::string k(1, tag);
+    put_be64(k, c.value);
+    return k;
+}
+std::string key(char tag, community_id c, member_id m) {
+    auto k = key(tag, c);
+    put_be64(k, m.value);
+    return k;
+}
+template <std::size_t N>
+std::string key(char tag, community_id c, const std::array<std::uint8_t, N>& a) {
+    auto k = key(tag, c);
+    k.append(reinterpret_cast<const char*>(a.data()), N);
+    return k;
+}
+
+std::string post_index_key(community_id c, const post_state& p) {
+    std::string k;
+    put_be64(k, c.value);
+    k.push_back(p.is_offer ? 1 : 0);
+    k.push_back(static_cast<char>(p.what));
+    put_be64(k, p.posted_at.value);
+    return k;
+}
+
+std::string encode(const member_state& m) {
+    return writer{}.u8(static_cast<std::uint8_t>(m.member_role)).u8(m.verified).u8(m.suspended)
+        .i64(m.balance.value).i64(m.pending_in.value).i64(m.pending_out.value)
+        .i64(m.confirmed_given.value).i64(m.admitted_at.value).out;
+}
+std::string encode(const key_state& k) {
+    return writer{}.u64(k.owner.value).u64(k.last_seq.value).u8(k.revoked).u8(k.node).out;
+}
+std::string encode(const claim_state& c) {
+    return writer{}.u64(c.claimant.value).u64(c.receiver.value).i64(c.amount.value)
+        .u8(static_cast<std::uint8_t>(c.status)).u64(c.claimed_at.value).out;
+}
+std::string encode(const transfer_state& t) {
+    return writer{}.u64(t.from.value).u64(t.to.value).i64(t.amount.value).u8(t.reversed).out;
+}
+std::string encode(const post_state& p) {
+    return writer{}.u64(p.owner.value).u8(p.is_offer).u8(static_cast<std::uint8_t>(p.what))
+        .u8(static_cast<std::uint8_t>(p.how_often)).u32(p.availability).str(p.area).str(p.text)
+        .u8(static_cast<std::uint8_t>(p.status)).u64(p.posted_at.value).out;
+}
+std::string encode(const match_state& m) {
+    return writer{}.arr(m.request.b).arr(m.offer.b).u64(m.requester.value).u64(m.helper.value)
+        .u8(static_cast<std::uint8_t>(m.status)).out;
+}
+std::string encode(const seen_event& s) {
+    return writer{}.u64(s.at.value).arr(s.body_digest.b)
+        .u16(static_cast<std::uint16_t>(s.first.reason)).out;
+}
+std::string encode(const community_state& c) {
+    return writer{}.str(c.name).i64(c.rules.credit_limit.value).i64(c.rules.balance_max.value)
+        .i64(c.rules.claim_max.value).i64(c.fund.value).out;
+}
+std::string encode(const delegation_state& d) {
+    return writer{}.u32(d.kinds).i64(d.until.value).out;
+}
+std::string encode_open_post(const event_id& id, const post_state& p) {
+    return writer{}.arr(id.b).u64(p.owner.value).u8(static_cast<std::uint8_t>(p.how_often))
+        .u32(p.availability).str(p.area).str(p.text).out;
+}
+std::string encode(const history_entry& h) {
+    return writer{}.arr(h.id.b).u16(static_cast<std::uint16_t>(h.kind))
+        .u16(static_cast<std::uint16_t>(h.reason)).i64(h.balance_delta.value)
+        .i64(h.pending_delta.value).u64(h.counterparty.value).out;
+}
+
+error corrupt(std::string_view what) {
+    return make_error("store_corrupt", "the projection store holds a bad " + std::string(what) +
+                                           " record: rebuild it from the log");
+}
+
+// Writes each distinct entity once per batch call, whatever order the fold named them in.
+template <typename Key, typename Fn>
+void each_unique(const std::vector<Key>& keys, Fn&& fn) {
+    std::set<Key> done;
+    for (const auto& k : keys)
+        if (done.insert(k).second) fn(k);
+}
+
+}  // namespace
+
+void write_effects(const ledger_state& state, const fold_effects& fx, store::batch& b) {
+    each_unique(fx.communities, [&](community_id c) {
+        b.put(column::state, key('C', c), encode(state.communities.at(c)));
+    });
+    each_unique(fx.members, [&](const std::pair<community_id, member_id>& k) {
+        b.put(column::state, key('M', k.first, k.second),
+              encode(state.communities.at(k.first).members.at(k.second)));
+    });
+    each_unique(fx.keys, [&](const std::pair<community_id, public_key>& k) {
+        b.put(column::state, key('K', k.first, k.second.b),
+              encode(state.communities.at(k.first).keys.at(k.second)));
+    });
+    each_unique(fx.delegations, [&](const std::tuple<community_id, member_id, member_id>& k) {
+        auto [c, grantor, delegate] = k;
+        auto kk = key('D', c, grantor);
+        put_be64(kk, delegate.value);
+        const auto& ds = state.communities.at(c).delegations;
+        if (auto it = ds.find({grantor, delegate}); it != ds.end())
+            b.put(column::state, kk, encode(it->second));
+        else
+            b.del(column::state, kk);
+    });
+    each_unique(fx.claims, [&](const std::pair<community_id, event_id>& k) {
+        b.put(column::state, key('L', k.first, k.second.b),
+              encode(state.communities.at(k.first).claims.at(k.second)));
+    });
+    each_unique(fx.transfers, [&](const std::pair<community_id, event_id>& k) {
+        b.put(column::state, key('T', k.first, k.second.b),
+              encode(state.communities.at(k.first).transfers.at(k.second)));
+    });
+    each_unique(fx.posts, [&](const std::pair<community_id, event_id>& k) {
+        const auto& p = state.communities.at(k.first).posts.at(k.second);
+        b.put(column::state, key('P', k.first, k.second.b), encode(p));
+        if (p.status == post_status::open)
+            b.put(column::posts, post_index_key(k.first, p), encode_open_post(k.second, p));
+        else
+            b.del(column::posts, post_index_key(k.first, p));
+    });
+    each_unique(fx.matches, [&](const std::pair<community_id, event_id>& k) {
+        b.put(column::state, key('X', k.first, k.second.b),
+              encode(state.communities.at(k.first).matches.at(k.second)));
+    });
+    for (const auto& id : fx.seen) {
+        std::string k(1, 'S');
+        k.append(reinterpret_cast<const char*>(id.b.data()), id.b.size());
+        b.put(column::state, k, encode(state.seen.at(id)));
+    }
+    for (const auto& h : fx.history) {
+        std::string k;
+        put_be64(k, h.community.value);
+        put_be64(k, h.member.value);
+        put_be64(k, h.at.value);
+        b.put(column::history, k, encode(h));
+    }
+}
+
+result<ledger_state> load_state(const store& db) {
+    ledger_state s;
+    std::optional<error> failure;
+    auto fail = [&](std::string_view what) {
+        if (!failure) failure = corrupt(what);
+        return false;
+    };
+    auto scanned = db.scan(column::state, "", "", [&](std::string_view k, std::string_view v) {
+        reader r{v};
+        if (k.empty()) return fail("empty key");
+        const char tag = k[0];
+        if (tag == 'S') {
+            if (k.size() != 17) return fail("seen key");
+            event_id id;
+            std::memcpy(id.b.data(), k.data() + 1, 16);
+            seen_event e{offset{r.u64()}, digest{r.arr<32>()},
+                         verdict{static_cast<reject_reason>(r.u16())}};
+            if (!r.done()) return fail("seen");
+            s.seen.emplace(id, e);
+            return true;
+        }
+        if (k.size() < 9) return fail("state key");
+        community_id c{get_be64(k, 1)};
+        auto& cs = s.communities[c];
+        auto rest = k.substr(9);
+        auto id_from = [&](std::string_view b) {
+            event_id id;
+            if (b.size() == 16) std::memcpy(id.b.data(), b.data(), 16);
+            return id;
+        };
+        switch (tag) {
+            case 'C':
+                cs.name = r.str();
+                cs.rules = policy{minutes{r.i64()}, minutes{r.i64()}, minutes{r.i64()}};
+                cs.fund = minutes{r.i64()};
+                if (!r.done() || !rest.empty()) return fail("community");
+                return true;
+            case 'M': {
+                if (rest.size() != 8) return fail("member key");
+                member_state m;
+                m.member_role = static_cast<role>(r.u8());
+                m.verified = r.u8();
+                m.suspended = r.u8();
+                m.balance = minutes{r.i64()};
+                m.pending_in = minutes{r.i64()};
+                m.pending_out = minutes{r.i64()};
+                m.confirmed_given = minutes{r.i64()};
+                m.admitted_at = time_ms{r.i64()};
+                if (!r.done()) return fail("member");
+                cs.members[member_id{get_be64(rest, 0)}] = m;
+                return true;
+            }
+            case 'K': {
+                if (rest.size() != 32) return fail("key key");
+                public_key pk;
+                std::memcpy(pk.b.data(), rest.data(), 32);
+                key_state ks{member_id{r.u64()}, sequence{r.u64()}, r.u8() != 0, false};
+                ks.node = r.u8() != 0;
+                if (!r.done()) return fail("key");
+                cs.keys[pk] = ks;
+                return true;
+            }
+            case 'D': {
+                if (rest.size() != 16) return fail("delegation key");
+                delegation_state d{r.u32(), time_ms{r.i64()}};
+                if (!r.done()) return fail("delegation");
+                cs.delegations[{member_id{get_be64(rest, 0)}, member_id{get_be64(rest, 8)}}] = d;
+                return true;
+            }
+            case 'L': {
+                if (rest.size() != 16) return fail("claim key");
+                claim_state cl{member_id{r.u64()}, member_id{r.u64()}, minutes{r.i64()},
+                               static_cast<claim_status>(r.u8()), offset{r.u64()}};
+                if (!r.done()) return fail("claim");
+                cs.claims[id_from(rest)] = cl;
+                return true;
+            }
+            case 'T': {
+                if (rest.size() != 16) return fail("transfer key");
+                transfer_state t{member_id{r.u64()}, member_id{r.u64()}, minutes{r.i64()},
+                                 r.u8() != 0};
+                if (!r.done()) return fail("transfer");
+                cs.transfers[id_from(rest)] = t;
+                return true;
+            }
+            case 'P': {
+                if (rest.size() != 16) return fail("post key");
+                post_state p;
+                p.owner = member_id{r.u64()};
+                p.is_offer = r.u8();
+                p.what = static_cast<category>(r.u8());
+                p.how_often = static_cast<intensity>(r.u8());
+                p.availability = r.u32();
+                p.area = r.str();
+                p.text = r.str();
+                p.status = static_cast<post_status>(r.u8());
+                p.posted_at = offset{r.u64()};
+                if (!r.done()) return fail("post");
+                cs.posts[id_from(rest)] = std::move(p);
+                return true;
+            }
+            case 'X': {
+                if (rest.size() != 16) return fail("match key");
+                match_state m{event_id{r.arr<16>()}, event_id{r.arr<16>()}, member_id{r.u64()},
+                              member_id{r.u64()}, static_cast<match_status>(r.u8())};
+                if (!r.done()) return fail("match");
+                cs.matches[id_from(rest)] = m;
+                return true;
+            }
+            default:
+                return fail("unknown tag");
+        }
+    });
+    if (!scanned) return scanned.err();
+    if (failure) return *failure;
+    return s;
+}
+
+result<std::vector<history_entry>> read_history(const store& db, community_id c, member_id m,
+                                                offset from, std::size_t limit) {
+    std::string prefix;
+    put_be64(prefix, c.value);
+    put_be64(prefix, m.value);
+    std::string start = prefix;
+    put_be64(start, from.value);
+    std::vector<history_entry> out;
+    bool bad = false;
+    auto scanned = db.scan(column::history, prefix, start, [&](std::string_view k, std::string_view v) {
+        if (out.size() >= limit) return false;
+        reader r{v};
+        history_entry h;
+        h.community = c;
+        h.member = m;
+        h.at = offset{get_be64(k, 16)};
+        h.id = event_id{r.arr<16>()};
+        h.kind = static_cast<event_kind>(r.u16());
+        h.reason = static_cast<reject_reason>(r.u16());
+        h.balance_delta = minutes{r.i64()};
+        h.pending_delta = minutes{r.i64()};
+        h.counterparty = member_id{r.u64()};
+        if (!r.done()) {
+            bad = true;
+            return false;
+        }
+        out.push_back(h);
+        return true;
+    });
+    if (!scanned) return scanned.err();
+    if (bad) return corrupt("history");
+    return out;
+}
+
+result<std::vector<open_post>> read_open_posts(const store& db, community_id c, bool offers,
+                                               std::optional<category> what, std::size_t limit) {
+    std::string prefix;
+    put_be64(prefix, c.value);
+    prefix.push_back(offers ? 1 : 0);
+    if (what) prefix.push_back(static_cast<char>(*what));
+    std::vector<open_post> out;
+    bool bad = false;
+    auto scanned = db.scan(column::posts, prefix, "", [&](std::string_view k, std::string_view v) {
+        if (out.size() >= limit) return false;
+        reader r{v};
+        open_post p;
+        p.community = c;
+        p.is_offer = offers;
+        p.what = static_cast<category>(static_cast<std::uint8_t>(k[9]));
+        p.posted_at = offset{get_be64(k, 10)};
+        p.id = event_id{r.arr<16>()};
+        p.owner = member_id{r.u64()};
+        p.how_often = static_cast<intensity>(r.u8());
+        p.availability = r.u32();
+        p.area = r.str();
+        p.text = r.str();
+        if (!r.done()) {
+            bad = true;
+            return false;
+        }
+        out.push_back(std::move(p));
+        return true;
+    });
+    if (!scanned) return scanned.err();
+    if (bad) return corrupt("open post");
+    return out;
+}
+
+}  // namespace uurwerk

@@ -1,0 +1,53 @@
+#pragma once
+// How the ledger state and its read-side projections are laid out in the store: the keys and
+// values of every entity (column `state`), history lines (`history`) and open posts (`posts`).
+// Pure functions over values: no I/O beyond the store calls they are given.
+//
+// Keys of column `state` (numbers big-endian):
+//   'C' community                       -> name, policy, fund
+//   'M' community member                -> member_state
+//   'K' community public_key            -> key_state
+//   'D' community grantor delegate      -> delegation_state (absent once revoked)
+//   'L' community claim_id              -> claim_state
+//   'T' community transfer_id           -> transfer_state
+//   'P' community post_id               -> post_state
+//   'X' community match_id              -> match_state
+//   'S' event_id                        -> seen_event (offset, body digest, first verdict)
+
+#include "ledger/rules.h"
+#include "projections/store.h"
+
+namespace uurwerk {
+
+// Adds to `b` the current value of every entity `fx` names (or its deletion), its history
+// lines and the open-post index changes.
+void write_effects(const ledger_state& state, const fold_effects& fx, store::batch& b);
+
+// Reads the whole fold state back from the store (on start).
+[[nodiscard]] result<ledger_state> load_state(const store& db);
+
+// Read-side records, decoded for queries.
+struct open_post {
+    event_id id;
+    community_id community;
+    member_id owner;
+    bool is_offer = false;
+    category what = category::other;
+    intensity how_often = intensity::once;
+    std::uint32_t availability = 0;
+    std::string area;
+    std::string text;
+    offset posted_at;
+};
+
+// History lines of a member, oldest first, from offset `from` on, at most `limit`.
+[[nodiscard]] result<std::vector<history_entry>> read_history(const store& db, community_id c,
+                                                              member_id m, offset from,
+                                                              std::size_t limit);
+// Open offers or requests of a community, optionally of one category, oldest first.
+[[nodiscard]] result<std::vector<open_post>> read_open_posts(const store& db, community_id c,
+                                                             bool offers,
+                                                             std::optional<category> what,
+                                                             std::size_t limit);
+
+}  // namespace uurwerk

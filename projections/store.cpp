@@ -1,0 +1,212 @@
+#include "projections/store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include "ledger/crypto.h"
+
+namespace uurwerk {
+namespace {
+
+constexpr std::string_view column_names[column_count] = {"state", "history", "posts", "meta"};
+constexpr std::string_view applied_key = "applied";
+constexpr std::string_view format_key = "format";
+constexpr std::string_view format_version = "uurwerk-store-1";
+
+error rocks_error(const rocksdb::Status& s, std::string_view what) {
+    return make_error("store_error", std::string(what) + ": " + s.ToString());
+}
+
+}  // namespace
+
+void put_be64(std::string& out, std::uint64_t v) {
+    for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
+
+std::uint64_t get_be64(std::string_view in, std::size_t pos) {
+    UURWERK_ASSERT(pos + 8 <= in.size(), pos, in.size());
+    std::uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v = v << 8 | static_cast<std::uint8_t>(in[pos + i]);
+    return v;
+}
+
+result<std::unique_ptr<store>> store::open(const std::filesystem::path& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return make_error("store_error", "cannot create " + dir.string() + ": " + ec.message());
+
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    options.create_missing_column_families = true;
+    options.atomic_flush = true;  // with the WAL off, every column reaches disk together
+    options.IncreaseParallelism(2);
+    options.max_open_files = 256;
+
+    rocksdb::BlockBasedTableOptions table;
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    rocksdb::ColumnFamilyOptions cf_options(options);
+    cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    cf_options.write_buffer_size = 64u << 20;
+
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
+    for (auto name : column_names) descriptors.emplace_back(std::string(name), cf_options);
+
+    auto s = std::unique_ptr<store>(new store());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    auto st = rocksdb::DB::Open(rocksdb::DBOptions(options), dir.string(), descriptors, &handles, &db);
+    if (!st.ok()) return rocks_error(st, "cannot open the projection store in " + dir.string());
+    s->db_.reset(db);
+    s->handles_ = std::move(handles);
+
+    auto format = s->get(column::meta, format_key);
+    if (!format) return format.err();
+    if (!*format) {
+        auto b = s->make_batch();
+        b.put(column::meta, format_key, format_version);
+        if (auto w = s->write(b); !w) return w.err();
+    } else if (**format != format_version) {
+        return make_error("store_error", "the store in " + dir.string() + " has format '" +
+                                             **format + "', this program reads '" +
+                                             std::string(format_version) + "': rebuild it");
+    }
+    return s;
+}
+
+store::~store() {
+    if (db_) {
+        auto st = db_->Flush(rocksdb::FlushOptions(), handles_);
+        if (!st.ok()) std::fprintf(stderr, "uurwerk: store flush at close: %s\n", st.ToString().c_str());
+        for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+        db_.reset();
+    }
+}
+
+rocksdb::ColumnFamilyHandle* store::handle(column c) const {
+    auto i = static_cast<std::size_t>(c) + 1;  // handles_[0] is the default family
+    UURWERK_ASSERT(i < handles_.size(), i, handles_.size());
+    return handles_[i];
+}
+
+store::batch::batch() : wb_(std::make_unique<rocksdb::WriteBatch>()) {}
+store::batch::~batch() = default;
+store::batch::batch(batch&&) noexcept = default;
+store::batch& store::batch::operator=(batch&&) noexcept = default;
+
+void store::batch::put(column c, std::string_view key, std::string_view value) {
+    auto st = wb_->Put(owner_->handle(c), rocksdb::Slice(key.data(), key.size()),
+                       rocksdb::Slice(value.data(), value.size()));
+    UURWERK_ASSERT(st.ok(), st.ToString());
+}
+
+void store::batch::del(column c, std::string_view key) {
+    auto st = wb_->Delete(owner_->handle(c), rocksdb::Slice(key.data(), key.size()));
+    UURWERK_ASSERT(st.ok(), st.ToString());
+}
+
+std::size_t store::batch::count() const { return static_cast<std::size_t>(wb_->Count()); }
+void store::batch::clear() { wb_->Clear(); }
+
+store::batch store::make_batch() {
+    batch b;
+    b.owner_ = this;
+    return b;
+}
+
+result<void> store::write(batch& b) {
+    UURWERK_ASSERT(b.owner_ == this);
+    rocksdb::WriteOptions options;
+    options.disableWAL = true;  // the event log is the write-ahead log (see store.h)
+    auto st = db_->Write(options, b.wb_.get());
+    if (!st.ok()) return rocks_error(st, "cannot write to the projection store");
+    return ok_value;
+}
+
+result<void> store::flush() {
+    auto st = db_->Flush(rocksdb::FlushOptions(), handles_);
+    if (!st.ok()) return rocks_error(st, "cannot flush the projection store");
+    return ok_value;
+}
+
+result<std::optional<std::string>> store::get(column c, std::string_view key) const {
+    std::string value;
+    auto st = db_->Get(rocksdb::ReadOptions(), handle(c), rocksdb::Slice(key.data(), key.size()),
+                       &value);
+    if (st.IsNotFound()) return std::optional<std::string>();
+    if (!st.ok()) return rocks_error(st, "cannot read the projection store");
+    return std::optional<std::string>(std::move(value));
+}
+
+result<void> store::scan(column c, std::string_view prefix, std::string_view start,
+                         const std::function<bool(std::string_view, std::string_view)>& fn) const {
+    rocksdb::ReadOptions options;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, handle(c)));
+    std::string_view from = start.empty() ? prefix : start;
+    for (it->Seek(rocksdb::Slice(from.data(), from.size())); it->Valid(); it->Next()) {
+        std::string_view k(it->key().data(), it->key().size());
+        if (k.substr(0, prefix.size()) != prefix) break;
+        if (!fn(k, std::string_view(it->value().data(), it->value().size()))) break;
+    }
+    if (!it->status().ok()) return rocks_error(it->status(), "cannot scan the projection store");
+    return ok_value;
+}
+
+result<digest> store::state_digest() const {
+    // Hashes length-prefixed keys and values of every column in order; a snapshot makes it
+    // one consistent view even while the projector writes.
+    const rocksdb::Snapshot* snap = db_->GetSnapshot();
+    rocksdb::ReadOptions options;
+    options.snapshot = snap;
+    std::string buffer;
+    std::vector<digest> parts;
+    for (std::size_t c = 0; c < column_count; ++c) {
+        std::unique_ptr<rocksdb::Iterator> it(
+            db_->NewIterator(options, handle(static_cast<column>(c))));
+        buffer.clear();
+        buffer.push_back(static_cast<char>(c));
+        digest running{};
+        for (it->SeekToFirst(); it->Valid(); it->Next()) {
+            put_be64(buffer, it->key().size());
+            buffer.append(it->key().data(), it->key().size());
+            put_be64(buffer, it->value().size());
+            buffer.append(it->value().data(), it->value().size());
+            if (buffer.size() > (1u << 20)) {
+                auto view = byte_view(reinterpret_cast<const std::uint8_t*>(buffer.data()),
+                                      buffer.size());
+                running = sha256({running.b, view});
+                buffer.clear();
+            }
+        }
+        auto status = it->status();
+        if (!status.ok()) {
+            db_->ReleaseSnapshot(snap);
+            return rocks_error(status, "cannot read the projection store for its digest");
+        }
+        auto view = byte_view(reinterpret_cast<const std::uint8_t*>(buffer.data()), buffer.size());
+        parts.push_back(sha256({running.b, view}));
+    }
+    db_->ReleaseSnapshot(snap);
+    std::vector<std::uint8_t> all;
+    for (const auto& p : parts) all.insert(all.end(), p.b.begin(), p.b.end());
+    return sha256({all});
+}
+
+result<offset> store::applied() const {
+    auto v = get(column::meta, applied_key);
+    if (!v) return v.err();
+    if (!*v) return offset{0};
+    UURWERK_ASSERT((*v)->size() == 8, (*v)->size());
+    return offset{get_be64(**v, 0)};
+}
+
+void store::set_applied(batch& b, offset o) {
+    std::string v;
+    put_be64(v, o.value);
+    b.put(column::meta, applied_key, v);
+}
+
+}  // namespace uurwerk

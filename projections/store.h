@@ -1,0 +1,96 @@
+#pragma once
+// The projection store: one RocksDB database, a column family per projection.
+//
+//   state    every entity the ledger rules keep (communities, members, keys, delegations,
+//            claims, transfers, posts, matches, seen event ids), so the fold state can be
+//            loaded again on start (projections/state_codec.h has the keys and values)
+//   history  community | member | offset -> a member's history line
+//   posts    community | offer? | category | offset -> an open post's summary (match queues)
+//   meta     "applied" -> one past the last applied log offset; "format" -> format version
+//
+// Durability: RocksDB's own WAL is off. The event log is the write-ahead log: every write is a
+// WriteBatch that carries the state of some events *and* the applied offset, and atomic_flush
+// makes every column family reach disk together, so after a crash the store holds a consistent
+// prefix of the log and the projector resumes from its applied offset.
+//
+// Threading: write() is called by one thread (the projector); reads (get, scans, digest) may run
+// from any thread at the same time (RocksDB's own snapshot isolation).
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "ledger/event.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace uurwerk {
+
+enum class column : std::uint8_t { state = 0, history, posts, meta };
+inline constexpr std::size_t column_count = 4;
+
+class store {
+public:
+    // Opens (creating if missing) the store in `dir`.
+    [[nodiscard]] static result<std::unique_ptr<store>> open(const std::filesystem::path& dir);
+    ~store();
+    store(const store&) = delete;
+    store& operator=(const store&) = delete;
+
+    // A batch of puts and deletes, applied atomically by write().
+    class batch {
+    public:
+        batch();
+        ~batch();
+        batch(batch&&) noexcept;
+        batch& operator=(batch&&) noexcept;
+        void put(column c, std::string_view key, std::string_view value);
+        void del(column c, std::string_view key);
+        std::size_t count() const;
+        void clear();
+
+    private:
+        friend class store;
+        std::unique_ptr<rocksdb::WriteBatch> wb_;
+        store* owner_ = nullptr;
+    };
+    [[nodiscard]] batch make_batch();
+    [[nodiscard]] result<void> write(batch& b);
+
+    // Flushes memtables to disk (all columns together). For clean shutdown and tests.
+    [[nodiscard]] result<void> flush();
+
+    [[nodiscard]] result<std::optional<std::string>> get(column c, std::string_view key) const;
+
+    // Calls `fn(key, value)` for each key with `prefix` in order, from `start` (>= prefix) on;
+    // stops when fn returns false.
+    [[nodiscard]] result<void> scan(
+        column c, std::string_view prefix, std::string_view start,
+        const std::function<bool(std::string_view, std::string_view)>& fn) const;
+
+    // SHA-256 over every column's keys and values in order: equal for equal state.
+    [[nodiscard]] result<digest> state_digest() const;
+
+    // One past the last applied log offset (0 on a new store).
+    [[nodiscard]] result<offset> applied() const;
+    // Adds "applied = o" to a batch.
+    static void set_applied(batch& b, offset o);
+
+private:
+    store() = default;
+    rocksdb::ColumnFamilyHandle* handle(column c) const;
+    std::unique_ptr<rocksdb::DB> db_;
+    std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+};
+
+// Big-endian key pieces, so that RocksDB's byte order is numeric order.
+void put_be64(std::string& out, std::uint64_t v);
+std::uint64_t get_be64(std::string_view in, std::size_t pos);
+
+}  // namespace uurwerk
