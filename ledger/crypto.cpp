@@ -1,6 +1,7 @@
 #include "ledger/crypto.h"
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -165,13 +166,16 @@ key_cache::~key_cache() = default;
 
 bool key_cache::verify_raw(const public_key& key, byte_view message, const signature& sig) {
     std::shared_ptr<EVP_PKEY> pkey = impl_->get(key);
-    if (!pkey) return false;
     auto ctx = new_md_ctx();
-    if (EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1) return false;
     // 1 is a valid signature; 0 a wrong one; < 0 a key or signature OpenSSL cannot use (a public
-    // key that is not a curve point ends here or in 0).
-    return EVP_DigestVerify(ctx.get(), sig.b.data(), sig.b.size(), data_or_empty(message),
-                            message.size()) == 1;
+    // key that is not a curve point ends in 0 or below, or in a null pkey).
+    bool valid = pkey != nullptr &&
+                 EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) == 1 &&
+                 EVP_DigestVerify(ctx.get(), sig.b.data(), sig.b.size(), data_or_empty(message),
+                                  message.size()) == 1;
+    // A refusal is an answer, not an error: leave nothing on this thread's OpenSSL error queue.
+    if (!valid) ERR_clear_error();
+    return valid;
 }
 
 bool key_cache::verify_envelope(const envelope& e) {

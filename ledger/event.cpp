@@ -572,6 +572,8 @@ result<bytes> from_base64(std::string_view s) {
             v[j] = static_cast<int>(p - base64_alphabet);
         }
         std::uint32_t w = v[0] << 18 | v[1] << 12 | v[2] << 6 | v[3];
+        if ((pad == 2 && (w & 0xffff) != 0) || (pad == 1 && (w & 0xff) != 0))
+            return make_error("bad_base64", "base64 text has bits set beyond its last byte");
         out.push_back(static_cast<std::uint8_t>(w >> 16));
         if (pad < 2) out.push_back(static_cast<std::uint8_t>(w >> 8 & 255));
         if (pad < 1) out.push_back(static_cast<std::uint8_t>(w & 255));

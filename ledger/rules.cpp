@@ -58,7 +58,8 @@ bool is_node_kind(event_kind k) {
 // kind's rules and returns a rejection, or applies the event and returns none.
 class folder {
 public:
-    folder(ledger_state& s, const fold_input& in, fold_effects& fx) : s_(s), in_(in), fx_(fx) {}
+    folder(ledger_state& s, const fold_input& in, fold_effects& fx)
+        : s_(s), in_(in), fx_(fx), history_from_(fx.history.size()) {}
 
     verdict run() {
         const auto& b = in_.body;
@@ -433,8 +434,10 @@ private:
                  member_id counterparty) {
         const auto& b = in_.body;
         if (m == community_fund) return;
-        for (auto& h : fx_.history) {
-            if (h.member == m && h.at == in_.at && h.community == b.community) {
+        // Only this event's lines can be merged with: the batch's earlier lines are not looked at.
+        for (std::size_t i = history_from_; i < fx_.history.size(); ++i) {
+            auto& h = fx_.history[i];
+            if (h.member == m) {
                 h.reason = reason;
                 h.balance_delta += balance_delta;
                 h.pending_delta += pending_delta;
@@ -457,6 +460,7 @@ private:
     ledger_state& s_;
     const fold_input& in_;
     fold_effects& fx_;
+    const std::size_t history_from_;  // this event's history lines start here
     community_state* c_ = nullptr;
 };
 

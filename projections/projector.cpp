@@ -5,7 +5,11 @@
 namespace uurwerk {
 
 projector::projector(event_log& log, store& db, key_cache& keys, projector_options options)
-    : log_(log), db_(db), keys_(keys), options_(options), recent_(recent_max) {}
+    : log_(log), db_(db), keys_(keys), options_(options), recent_(recent_max) {
+    if (options_.decode_threads == 0)
+        options_.decode_threads = std::max(1u, std::thread::hardware_concurrency());
+    writer_ = std::thread([this] { write_loop(); });
+}
 
 result<std::unique_ptr<projector>> projector::open(event_log& log, store& db, key_cache& keys,
                                                    projector_options options) {
@@ -24,10 +28,20 @@ result<std::unique_ptr<projector>> projector::open(event_log& log, store& db, ke
                               std::to_string(log.end().value) +
                               ": the store belongs to another log; remove it to rebuild");
     p->applied_.store(applied->value, std::memory_order_release);
+    p->folded_ = *applied;
     return p;
 }
 
-projector::~projector() { stop(); }
+projector::~projector() {
+    stop();
+    drain_commits().ignore_error();  // a failure was reported by the apply loop already
+    {
+        std::lock_guard lock(commit_mutex_);
+        writer_stopping_ = true;
+    }
+    commit_cv_.notify_all();
+    if (writer_.joinable()) writer_.join();
+}
 
 void projector::start() {
     UURWERK_ASSERT(!thread_.joinable());
@@ -43,6 +57,10 @@ void projector::stop() {
 void projector::run() {
     while (!stopping_.load(std::memory_order_relaxed)) {
         auto n = apply_batch(options_.idle_wait);
+        if (n && *n == 0) {
+            // Idle: surface a failed commit rather than waiting on a writer that has stopped.
+            if (auto d = drain_commits(); !d) n = d.err();
+        }
         if (!n) {
             std::fprintf(stderr, "uurwerk: projector stopped: %s: %s\n", n.err().code.c_str(),
                          n.err().message.c_str());
@@ -55,12 +73,63 @@ void projector::run() {
 
 result<std::uint64_t> projector::catch_up() {
     std::uint64_t total = 0;
-    while (applied() < log_.end()) {
+    while (folded_ < log_.end()) {
         auto n = apply_batch(std::chrono::milliseconds(0));
         if (!n) return n.err();
         total += *n;
     }
+    if (auto d = drain_commits(); !d) return d.err();
     return total;
+}
+
+void projector::write_loop() {
+    for (;;) {
+        std::unique_lock lock(commit_mutex_);
+        commit_cv_.wait(lock, [&] { return pending_commit_.has_value() || writer_stopping_; });
+        if (!pending_commit_) return;  // stopping, and nothing left
+        commit c = std::move(*pending_commit_);
+        pending_commit_.reset();
+        committing_ = true;
+        const bool failed_before = writer_failure_.has_value();
+        lock.unlock();
+        commit_cv_.notify_all();
+
+        std::optional<error> failure;
+        if (!failed_before) {
+            if (auto w = db_.write(c.batch); !w) failure = w.err();
+        }
+        if (!failure && !failed_before) {
+            {
+                std::lock_guard alock(applied_mutex_);
+                for (const auto& d : c.decided) recent_[d.at.value % recent_max] = d;
+                applied_.store(c.next.value, std::memory_order_release);
+            }
+            applied_cv_.notify_all();
+            if (hook_) hook_(c.decided);
+        }
+        lock.lock();
+        committing_ = false;
+        if (failure) writer_failure_ = std::move(failure);
+        lock.unlock();
+        commit_cv_.notify_all();
+    }
+}
+
+result<void> projector::enqueue_commit(commit c) {
+    std::unique_lock lock(commit_mutex_);
+    commit_cv_.wait(lock, [&] { return !pending_commit_.has_value(); });
+    if (writer_failure_) return *writer_failure_;
+    pending_commit_ = std::move(c);
+    lock.unlock();
+    commit_cv_.notify_all();
+    return ok_value;
+}
+
+result<void> projector::drain_commits() {
+    std::unique_lock lock(commit_mutex_);
+    commit_cv_.wait(lock, [&] { return !pending_commit_.has_value() && !committing_; });
+    if (writer_failure_) return *writer_failure_;
+    return ok_value;
 }
 
 std::optional<error> projector::failure() const {
@@ -103,55 +172,76 @@ bool projector::take_verified(const digest& d) {
     return verified_now_.erase(d) > 0 || verified_before_.erase(d) > 0;
 }
 
-verdict projector::check_and_fold(const log_record& rec, event_id& id_out, fold_effects& fx) {
-    id_out = event_id{};
+projector::prepared projector::prepare(const log_record& rec) {
+    prepared p;
     auto env = decode_envelope(rec.payload);
-    if (!env) return {reject_reason::malformed_event};
+    if (!env) {
+        p.refused = reject_reason::malformed_event;
+        return p;
+    }
     if (options_.check == signature_check::verify_unless_cached &&
-        !take_verified(sha256({rec.payload})) && !keys_.verify_envelope(*env))
-        return {reject_reason::bad_signature};
+        !take_verified(sha256({rec.payload})) && !keys_.verify_envelope(*env)) {
+        p.refused = reject_reason::bad_signature;
+        return p;
+    }
     auto body = decode_body(env->body);
-    if (!body) return {reject_reason::malformed_event};
-    id_out = body->id;
-    auto body_digest = sha256({env->body});
-    fold_input in{*body, env->signer, body_digest, rec.at, rec.appended_at};
-    return fold(state_, in, fx);
+    if (!body) {
+        p.refused = reject_reason::malformed_event;
+        return p;
+    }
+    p.body = std::move(*body);
+    p.signer = env->signer;
+    p.body_digest = sha256({env->body});
+    return p;
+}
+
+void projector::prepare_all(const std::vector<log_record>& records, std::vector<prepared>& out) {
+    out.resize(records.size());
+    const std::size_t threads =
+        records.size() >= 256 ? std::min(options_.decode_threads, records.size() / 128) : 1;
+    auto work = [&](std::size_t t) {
+        for (std::size_t i = t; i < records.size(); i += threads) out[i] = prepare(records[i]);
+    };
+    std::vector<std::thread> helpers;
+    for (std::size_t t = 1; t < threads; ++t) helpers.emplace_back(work, t);
+    work(0);
+    for (auto& h : helpers) h.join();
 }
 
 result<std::size_t> projector::apply_batch(std::chrono::milliseconds wait) {
-    const offset from = applied();
+    const offset from = folded_;
     auto records = log_.read(from, options_.batch_records_max, wait);
     if (!records) return records.err();
     if (records->empty()) return std::size_t{0};
 
-    std::vector<applied_record> decided;
-    decided.reserve(records->size());
+    std::vector<prepared> ready;
+    prepare_all(*records, ready);
+
+    commit c{db_.make_batch(), {}, offset{from.value + records->size()}};
+    c.decided.reserve(records->size());
     fold_effects fx;
-    auto batch = db_.make_batch();
     {
         std::unique_lock lock(state_mutex_);
         offset expect = from;
-        for (const auto& rec : *records) {
+        for (std::size_t i = 0; i < records->size(); ++i) {
+            const auto& rec = (*records)[i];
             // The log hands out records in order without gaps; anything else is a bug.
             UURWERK_ASSERT(rec.at == expect, rec.at.value, expect.value);
             expect = offset{expect.value + 1};
-            event_id id;
-            verdict v = check_and_fold(rec, id, fx);
-            decided.push_back(applied_record{rec.at, id, v});
+            auto& p = ready[i];
+            if (!p.body) {
+                c.decided.push_back(applied_record{rec.at, event_id{}, verdict{p.refused}});
+                continue;
+            }
+            fold_input in{*p.body, p.signer, p.body_digest, rec.at, rec.appended_at};
+            verdict v = fold(state_, in, fx);
+            c.decided.push_back(applied_record{rec.at, p.body->id, v});
         }
-        write_effects(state_, fx, batch);
+        write_effects(state_, fx, c.batch);
     }
-    const offset next{from.value + records->size()};
-    store::set_applied(batch, next);
-    if (auto w = db_.write(batch); !w) return w.err();
-
-    {
-        std::lock_guard lock(applied_mutex_);
-        for (const auto& d : decided) recent_[d.at.value % recent_max] = d;
-        applied_.store(next.value, std::memory_order_release);
-    }
-    applied_cv_.notify_all();
-    if (hook_) hook_(decided);
+    store::set_applied(c.batch, c.next);
+    folded_ = c.next;
+    if (auto e = enqueue_commit(std::move(c)); !e) return e.err();
     return records->size();
 }
 

@@ -12,8 +12,12 @@
 // the bytes since): there only the CRC and the envelope's form are checked. The offline audit
 // re-verifies every signature.
 //
+// Pipeline: a batch is read, then decoded and checked on every core (records are independent),
+// then folded in order on one thread, then handed to the store-writer thread, which commits it
+// while the next batch is folded; applied() moves when the commit is done.
+//
 // Threading: one apply thread, owned by the projector (start/stop), or catch_up() on the
-// caller's thread (never both at once). Readers call read_state() from any thread; it runs
+// caller's thread (never both at once), plus the store-writer thread it owns. Readers call read_state() from any thread; it runs
 // their function under a shared lock. wait_applied(), verdict_at() and note_verified() are
 // safe from any thread.
 
@@ -42,6 +46,8 @@ struct projector_options {
     signature_check check = signature_check::verify_unless_cached;
     std::size_t batch_records_max = 2048;
     std::chrono::milliseconds idle_wait{50};
+    // Threads that decode and verify a large batch before it is folded (0 = every core).
+    std::size_t decode_threads = 0;
 };
 
 // What the projector decided for one log record.
@@ -99,10 +105,29 @@ public:
 
 private:
     projector(event_log& log, store& db, key_cache& keys, projector_options options);
+    // A record decoded and checked, ready to fold.
+    struct prepared {
+        std::optional<event_body> body;
+        public_key signer;
+        digest body_digest;
+        reject_reason refused = reject_reason::none;  // malformed_event or bad_signature
+    };
+    // A folded batch on its way to the store.
+    struct commit {
+        store::batch batch;
+        std::vector<applied_record> decided;
+        offset next;
+    };
     [[nodiscard]] result<std::size_t> apply_batch(std::chrono::milliseconds wait);
-    verdict check_and_fold(const log_record& rec, event_id& id_out, fold_effects& fx);
+    prepared prepare(const log_record& rec);
+    void prepare_all(const std::vector<log_record>& records, std::vector<prepared>& out);
     bool take_verified(const digest& d);
     void run();
+    void write_loop();
+    // Hands a folded batch to the writer; waits while one is already waiting.
+    [[nodiscard]] result<void> enqueue_commit(commit c);
+    // Waits until every handed batch is committed; the writer's error, if any.
+    [[nodiscard]] result<void> drain_commits();
 
     event_log& log_;
     store& db_;
@@ -120,6 +145,16 @@ private:
     std::mutex verified_mutex_;
     std::unordered_set<digest> verified_now_, verified_before_;  // two generations, bounded
     static constexpr std::size_t verified_generation_max = 1 << 16;
+
+    offset folded_;  // one past the last folded record (ahead of applied_ while committing)
+
+    std::mutex commit_mutex_;
+    std::condition_variable commit_cv_;
+    std::optional<commit> pending_commit_;
+    bool committing_ = false;
+    bool writer_stopping_ = false;
+    std::optional<error> writer_failure_;
+    std::thread writer_;
 
     applied_hook hook_;
     std::atomic<bool> stopping_{false};

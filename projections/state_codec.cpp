@@ -352,7 +352,8 @@ result<std::vector<history_entry>> read_history(const store& db, community_id c,
 }
 
 result<std::vector<open_post>> read_open_posts(const store& db, community_id c, bool offers,
-                                               std::optional<category> what, std::size_t limit) {
+                                               std::optional<category> what, std::size_t limit,
+                                               const std::optional<std::string>& area) {
     std::string prefix;
     put_be64(prefix, c.value);
     prefix.push_back(offers ? 1 : 0);
@@ -377,7 +378,7 @@ result<std::vector<open_post>> read_open_posts(const store& db, community_id c, 
             bad = true;
             return false;
         }
-        out.push_back(std::move(p));
+        if (!area || p.area == *area) out.push_back(std::move(p));
         return true;
     });
     if (!scanned) return scanned.err();

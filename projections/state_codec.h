@@ -44,10 +44,10 @@ struct open_post {
 [[nodiscard]] result<std::vector<history_entry>> read_history(const store& db, community_id c,
                                                               member_id m, offset from,
                                                               std::size_t limit);
-// Open offers or requests of a community, optionally of one category, oldest first.
-[[nodiscard]] result<std::vector<open_post>> read_open_posts(const store& db, community_id c,
-                                                             bool offers,
-                                                             std::optional<category> what,
-                                                             std::size_t limit);
+// Open offers or requests of a community, optionally of one category and one area, oldest
+// first.
+[[nodiscard]] result<std::vector<open_post>> read_open_posts(
+    const store& db, community_id c, bool offers, std::optional<category> what, std::size_t limit,
+    const std::optional<std::string>& area = std::nullopt);
 
 }  // namespace uurwerk

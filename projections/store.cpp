@@ -1,9 +1,8 @@
 #include "projections/store.h"
 
 #include <rocksdb/db.h>
-#include <rocksdb/filter_policy.h>
+#include <rocksdb/memtablerep.h>
 #include <rocksdb/options.h>
-#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
 #include "ledger/crypto.h"
@@ -33,7 +32,7 @@ std::uint64_t get_be64(std::string_view in, std::size_t pos) {
     return v;
 }
 
-result<std::unique_ptr<store>> store::open(const std::filesystem::path& dir) {
+result<std::unique_ptr<store>> store::open(const std::filesystem::path& dir, store_use use) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) return make_error("store_error", "cannot create " + dir.string() + ": " + ec.message());
@@ -45,11 +44,23 @@ result<std::unique_ptr<store>> store::open(const std::filesystem::path& dir) {
     options.IncreaseParallelism(2);
     options.max_open_files = 256;
 
-    rocksdb::BlockBasedTableOptions table;
-    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    if (use == store_use::bulk_load) options.allow_concurrent_memtable_write = false;  // vector
+
+    // No bloom filters: every read is a prefix scan or a lookup in the tiny meta column, and
+    // building filters costs a good part of every flush.
     rocksdb::ColumnFamilyOptions cf_options(options);
-    cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     cf_options.write_buffer_size = 64u << 20;
+    if (use == store_use::bulk_load) {
+        // RocksDB's bulk-load recipe: append-only memtables, no compaction while loading (the
+        // serving store compacts when it is next opened), no write stalls on many L0 files.
+        cf_options.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
+        cf_options.disable_auto_compactions = true;
+        cf_options.level0_file_num_compaction_trigger = 1 << 30;
+        cf_options.level0_slowdown_writes_trigger = 1 << 30;
+        cf_options.level0_stop_writes_trigger = 1 << 30;
+        cf_options.compression = rocksdb::kNoCompression;
+        cf_options.max_write_buffer_number = 4;
+    }
 
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
     descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);

@@ -35,10 +35,16 @@ namespace uurwerk {
 enum class column : std::uint8_t { state = 0, history, posts, meta };
 inline constexpr std::size_t column_count = 4;
 
+// How a store will be used. A rebuild writes everything and reads nothing until it is done,
+// which RocksDB serves best with a vector memtable (append now, sort when flushed, on a
+// background thread); a serving store needs memtables that are quick to read.
+enum class store_use : std::uint8_t { serving, bulk_load };
+
 class store {
 public:
     // Opens (creating if missing) the store in `dir`.
-    [[nodiscard]] static result<std::unique_ptr<store>> open(const std::filesystem::path& dir);
+    [[nodiscard]] static result<std::unique_ptr<store>> open(const std::filesystem::path& dir,
+                                                             store_use use = store_use::serving);
     ~store();
     store(const store&) = delete;
     store& operator=(const store&) = delete;

@@ -838,3 +838,10 @@ BOOST_AUTO_TEST_CASE(every_category_name_maps_back_and_matches_the_schema) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(base64_with_bits_beyond_the_last_byte_is_refused) {
+    BOOST_CHECK(from_base64("Zg==").ok());
+    BOOST_CHECK(!from_base64("Zh==").ok());
+    BOOST_CHECK(from_base64("Zm8=").ok());
+    BOOST_CHECK(!from_base64("Zm9=").ok());
+}

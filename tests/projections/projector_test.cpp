@@ -195,6 +195,12 @@ BOOST_AUTO_TEST_CASE(history_and_open_posts_are_readable_from_the_store) {
     auto shopping = read_open_posts(**db, community_id{3}, false, category::shopping, 10000);
     BOOST_REQUIRE(shopping.ok());
     for (const auto& o : *shopping) BOOST_CHECK(o.what == category::shopping);
+    auto here = read_open_posts(**db, community_id{3}, true, std::nullopt, 10000, "3512");
+    BOOST_REQUIRE(here.ok());
+    BOOST_CHECK_EQUAL(here->size(), offers->size());  // the workload posts everything in 3512
+    auto elsewhere = read_open_posts(**db, community_id{3}, true, std::nullopt, 10000, "1091");
+    BOOST_REQUIRE(elsewhere.ok());
+    BOOST_CHECK(elsewhere->empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_store_ahead_of_its_log_is_refused) {

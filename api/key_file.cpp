@@ -1,0 +1,83 @@
+#include "api/key_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "api/json_read.h"
+
+namespace uurwerk {
+
+result<void> write_key_file(const std::filesystem::path& path, const key_file& k) {
+    std::string text = "{\"seed\": \"" + to_hex(k.seed) + "\", \"public\": \"" + k.pub.hex() +
+                       "\", \"community\": \"" + std::to_string(k.community.value) +
+                       "\", \"member\": \"" + std::to_string(k.member.value) + "\"}\n";
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            return make_error("key_file_exists", path.string() +
+                                                     " exists already; keys are never overwritten: "
+                                                     "choose another file name");
+        return make_error("io_error", "cannot create " + path.string() + ": " +
+                                          std::strerror(errno));
+    }
+    std::size_t done = 0;
+    while (done < text.size()) {
+        auto n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            int e = errno;
+            ::close(fd);
+            return make_error("io_error", "cannot write " + path.string() + ": " + std::strerror(e));
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0 || ::close(fd) != 0)
+        return make_error("io_error", "cannot sync " + path.string() + ": " + std::strerror(errno));
+    return ok_value;
+}
+
+result<key_file> read_key_file(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    if (!in)
+        return make_error("io_error", "cannot read the key file " + path.string() +
+                                          " (make one with 'uurwerk keygen --out " +
+                                          path.string() + "')");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto doc = json_doc::parse(ss.str());
+    if (!doc) return make_error("bad_key_file", path.string() + ": " + doc.err().message);
+    auto bad = [&](const std::string& why) {
+        return make_error("bad_key_file", path.string() + ": " + why);
+    };
+    auto seed_hex = doc->string_at("seed");
+    auto pub_hex = doc->string_at("public");
+    if (!seed_hex || !pub_hex) return bad("needs \"seed\" and \"public\"");
+    auto seed = fixed_from_hex<32>(*seed_hex, "seed");
+    auto pub = fixed_from_hex<32>(*pub_hex, "public");
+    if (!seed || !pub) return bad("seed and public must each be 64 hex characters");
+    key_file k;
+    k.seed = *seed;
+    k.pub = public_key{*pub};
+    auto signer = signing_key::from_seed(k.seed);
+    if (!signer) return bad(signer.err().message);
+    if (signer->public_bytes() != k.pub) return bad("the public key does not belong to the seed");
+    if (auto c = doc->string_at("community")) {
+        auto v = parse_decimal(*c);
+        if (!v) return bad("community must be a whole number");
+        k.community = community_id{*v};
+    }
+    if (auto m = doc->string_at("member")) {
+        auto v = parse_decimal(*m);
+        if (!v) return bad("member must be a whole number");
+        k.member = member_id{*v};
+    }
+    return k;
+}
+
+}  // namespace uurwerk

@@ -1,0 +1,116 @@
+#include "api/node.h"
+
+#include "ledger/local_log.h"
+
+namespace uurwerk {
+
+result<std::unique_ptr<node>> node::open(const node_options& options) {
+    local_log_options lo;
+    lo.dir = options.data_dir / "log";
+    lo.clock = options.clock;
+    auto log = local_log::open(lo);
+    if (!log) return log.err();
+    return open_with_log(std::move(*log), options.data_dir / "store", options.apply_timeout);
+}
+
+result<std::unique_ptr<node>> node::open_with_log(std::unique_ptr<event_log> log,
+                                                  const std::filesystem::path& store_dir,
+                                                  std::chrono::milliseconds apply_timeout) {
+    auto n = std::unique_ptr<node>(new node());
+    n->apply_timeout_ = apply_timeout;
+    n->log_ = std::move(log);
+    auto db = store::open(store_dir);
+    if (!db) return db.err();
+    n->store_ = std::move(*db);
+    auto p = projector::open(*n->log_, *n->store_, n->keys_, projector_options{});
+    if (!p) return p.err();
+    n->projector_ = std::move(*p);
+    // Records appended but not yet applied before a stop are folded now; their signatures are
+    // verified again (the cache is empty after a restart).
+    auto caught = n->projector_->catch_up();
+    if (!caught) return caught.err();
+    n->projector_->start();
+    return n;
+}
+
+node::~node() {
+    if (projector_) projector_->stop();
+}
+
+result<submit_outcome> node::submit(byte_view stored_envelope) {
+    if (stored_envelope.size() > envelope_bytes_max)
+        return make_error("event_too_large", "a signed event is at most " +
+                                                 std::to_string(envelope_bytes_max) + " bytes");
+    auto env = decode_envelope(stored_envelope);
+    if (!env) return env.err();
+    return submit(*env);
+}
+
+result<submit_outcome> node::submit(const envelope& e) {
+    auto stored = encode_envelope(e);
+    if (stored.size() > envelope_bytes_max)
+        return make_error("event_too_large", "a signed event is at most " +
+                                                 std::to_string(envelope_bytes_max) +
+                                                 " bytes; this one is " +
+                                                 std::to_string(stored.size()));
+    auto body = decode_body(e.body);
+    if (!body) return body.err();
+    if (!keys_.verify_envelope(e))
+        return make_error("bad_signature",
+                          "the signature does not verify for signer " + e.signer.hex() +
+                              " over this body (sign \"uurwerk/event/v1\" followed by the body)");
+
+    // Refuse before the log what the projection plainly cannot accept.
+    const auto body_digest = sha256({e.body});
+    if (auto first = projector_->seen(body->id)) {
+        if (first->body_digest == body_digest)
+            return submit_outcome{body->id, first->at, first->first, true};
+    }
+    const bool founding = body->kind() == event_kind::community_founded;
+    auto refusal = projector_->read_state([&](const ledger_state& s) -> std::optional<error> {
+        auto c = s.communities.find(body->community);
+        if (c == s.communities.end()) {
+            if (founding) return std::nullopt;
+            return make_error("unknown_community",
+                              "community " + std::to_string(body->community.value) +
+                                  " does not exist");
+        }
+        if (!founding && !c->second.keys.contains(e.signer))
+            return make_error("unknown_signer", "the key " + e.signer.hex() +
+                                                    " is not registered in community " +
+                                                    std::to_string(body->community.value));
+        return std::nullopt;
+    });
+    if (refusal) return *refusal;
+
+    projector_->note_verified(stored);
+    auto at = log_->append(std::move(stored));
+    if (!at) return at.err();
+    if (!projector_->wait_applied(*at, apply_timeout_))
+        return make_error("apply_timeout", "the event is in the log at offset " +
+                                               std::to_string(at->value) +
+                                               " but was not applied in time; ask again");
+    auto decided = projector_->verdict_at(*at);
+    if (!decided) {
+        // Applied long ago (the ring moved on): the id's first verdict answers.
+        auto first = projector_->seen(body->id);
+        UURWERK_ASSERT(first.has_value(), at->value);
+        return submit_outcome{body->id, first->at, first->first, first->at != *at};
+    }
+    if (decided->decided.reason == reject_reason::duplicate_event) {
+        auto first = projector_->seen(body->id);
+        UURWERK_ASSERT(first.has_value(), at->value);
+        return submit_outcome{body->id, first->at, first->first, true};
+    }
+    return submit_outcome{body->id, *at, decided->decided, false};
+}
+
+result<log_record> node::record_at(offset at) {
+    auto records = log_->read(at, 1, std::chrono::milliseconds(0));
+    if (!records) return records.err();
+    if (records->empty())
+        return make_error("not_found", "no record at offset " + std::to_string(at.value));
+    return std::move(records->front());
+}
+
+}  // namespace uurwerk

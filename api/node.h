@@ -1,0 +1,79 @@
+#pragma once
+// A uurwerk node: the log, the projection store, the projector and the ingest path, wired
+// together. Knows nothing of HTTP: the HTTP server, the in-process benchmark and the tests all
+// drive a node through submit() and its read functions.
+//
+// Ingest (submit): bound the size, decode the envelope, verify the signature (on the caller's
+// thread: callers run on every core), refuse what is plainly invalid before it reaches the log
+// (an unknown community or signer, a known id), append (durable, group commit), then wait
+// until the projector has applied the record and answer with its verdict.
+//
+// Threading: submit() and every read function may be called from any number of threads. The
+// node owns its log, store and projector; they live as long as the node.
+
+#include <filesystem>
+#include <memory>
+
+#include "ledger/crypto.h"
+#include "ledger/event_log.h"
+#include "ledger/local_log.h"
+#include "projections/projector.h"
+#include "projections/state_codec.h"
+#include "projections/store.h"
+
+namespace uurwerk {
+
+struct node_options {
+    std::filesystem::path data_dir;  // log/ and store/ below it
+    log_clock clock;                 // the log's clock
+    std::chrono::milliseconds apply_timeout{10'000};  // how long submit waits for the verdict
+};
+
+// The answer to a submitted event.
+struct submit_outcome {
+    event_id id;
+    offset at;             // where the event (first) stands in the log
+    verdict decided;       // its verdict (the first one, for a duplicate)
+    bool duplicate = false;  // the same event was already in the log; nothing was appended
+};
+
+class node {
+public:
+    // Opens (or creates) the node's data, catches the projections up with the log, and starts
+    // the projector thread.
+    [[nodiscard]] static result<std::unique_ptr<node>> open(const node_options& options);
+    // Wraps an existing log (for tests with a fake log, and Kafka later).
+    [[nodiscard]] static result<std::unique_ptr<node>> open_with_log(
+        std::unique_ptr<event_log> log, const std::filesystem::path& store_dir,
+        std::chrono::milliseconds apply_timeout);
+    ~node();
+
+    // Errors: "bad_envelope"/"bad_event" (malformed), "event_too_large", "bad_signature",
+    // "unknown_community", "unknown_signer" (refused before the log), "log_full",
+    // "io_error"/"log_unavailable" (the log failed), "apply_timeout" (appended, but not applied
+    // in time; the verdict will still come).
+    [[nodiscard]] result<submit_outcome> submit(byte_view stored_envelope);
+    // Same, from the three parts (what the JSON API receives).
+    [[nodiscard]] result<submit_outcome> submit(const envelope& e);
+
+    // The stored envelope at `at`.
+    [[nodiscard]] result<log_record> record_at(offset at);
+
+    event_log& log() { return *log_; }
+    store& projections() { return *store_; }
+    projector& folder() { return *projector_; }
+    key_cache& keys() { return keys_; }
+
+    node(const node&) = delete;
+    node& operator=(const node&) = delete;
+
+private:
+    node() = default;
+    key_cache keys_;
+    std::unique_ptr<event_log> log_;
+    std::unique_ptr<store> store_;
+    std::unique_ptr<projector> projector_;
+    std::chrono::milliseconds apply_timeout_{10'000};
+};
+
+}  // namespace uurwerk

@@ -1,0 +1,92 @@
+#include "api/serve.h"
+
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "api/http_client.h"
+#include "api/http_server.h"
+#include "api/json_read.h"
+#include "api/routes.h"
+
+namespace uurwerk {
+namespace {
+
+log_clock wall_clock() {
+    return [] {
+        return time_ms{std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count()};
+    };
+}
+
+}  // namespace
+
+result<std::unique_ptr<embedded_server>> embedded_server::start(
+    const std::filesystem::path& data_dir, const std::string& host, std::uint16_t port) {
+    auto s = std::unique_ptr<embedded_server>(new embedded_server());
+    auto n = node::open({data_dir, wall_clock(), std::chrono::milliseconds(10'000)});
+    if (!n) return n.err();
+    s->node_ = std::move(*n);
+    s->routes_ = std::make_unique<routes>(*s->node_);
+    http_server_options options;
+    options.host = host;
+    options.port = port;
+    auto http = http_server::open(options, s->routes_->handler(), s->routes_->stats());
+    if (!http) return http.err();
+    s->http_ = std::move(*http);
+    s->http_->start();
+    return s;
+}
+
+embedded_server::~embedded_server() { stop(); }
+
+void embedded_server::stop() {
+    if (http_) http_->stop();  // no request is in flight once this returns
+    http_.reset();
+    routes_.reset();
+    node_.reset();  // the projector stops; the store flushes
+}
+
+std::uint16_t embedded_server::port() const { return http_ ? http_->port() : 0; }
+
+result<void> serve_command(const std::string& data_dir, const std::string& listen) {
+    // HOST:PORT, where port 0 asks for any free port (the line below says which).
+    const auto colon = listen.rfind(':');
+    const auto port = colon == std::string::npos ? std::nullopt
+                                                 : parse_decimal(listen.substr(colon + 1));
+    if (colon == std::string::npos || colon == 0 || !port || *port > 65535)
+        return make_error("bad_argument", "--listen must look like 127.0.0.1:8080, not '" +
+                                              listen + "'");
+    const http_address address_value{listen.substr(0, colon), static_cast<std::uint16_t>(*port)};
+    const auto* address = &address_value;
+    // SIGINT and SIGTERM are taken by sigwait below, in this thread only: block them before
+    // any other thread starts, so that every thread inherits the mask.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    std::cerr << "uurwerk: opening " << data_dir << " (log and projections)...\n";
+    auto server = embedded_server::start(data_dir, address->host, address->port);
+    if (!server) return server.err();
+    auto& n = (*server)->node();
+    std::cerr << "uurwerk: " << n.log().end().value << " records in the log, all applied\n";
+    // The line tests and scripts wait for; printed once requests are being served.
+    std::cout << "uurwerk: listening on http://" << address->host << ":" << (*server)->port()
+              << std::endl;
+
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    std::cerr << "uurwerk: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
+              << ": stopping (finishing the requests in flight)...\n";
+    (*server)->stop();
+    std::cerr << "uurwerk: stopped\n";
+    return ok_value;
+}
+
+}  // namespace uurwerk

@@ -1,0 +1,41 @@
+#pragma once
+// The embedded server: a node (api/node.h) behind the HTTP API (api/routes.h), on one address.
+// `uurwerk serve` runs one until SIGINT or SIGTERM; benchmarks and tests start one in-process.
+//
+// Threading: start() returns a running server; stop() (or the destructor) stops the HTTP
+// server first, then the node. node() may be used from any thread while it runs.
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "api/node.h"
+
+namespace uurwerk {
+
+class http_server;
+class routes;
+
+class embedded_server {
+public:
+    // Opens the node in `data_dir` and listens on host:port (port 0 = any free port).
+    [[nodiscard]] static result<std::unique_ptr<embedded_server>> start(
+        const std::filesystem::path& data_dir, const std::string& host, std::uint16_t port);
+    ~embedded_server();
+    void stop();
+
+    std::uint16_t port() const;
+    uurwerk::node& node() { return *node_; }
+
+private:
+    embedded_server() = default;
+    std::unique_ptr<uurwerk::node> node_;
+    std::unique_ptr<routes> routes_;
+    std::unique_ptr<http_server> http_;
+};
+
+// `uurwerk serve`: runs until SIGINT/SIGTERM, then stops cleanly (everything acknowledged is
+// in the log; the projections flush).
+[[nodiscard]] result<void> serve_command(const std::string& data_dir, const std::string& listen);
+
+}  // namespace uurwerk

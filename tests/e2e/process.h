@@ -1,0 +1,143 @@
+#pragma once
+// Test support: run the real `uurwerk` program, as a server in the background or as a
+// command whose output and exit code are captured. Loopback only; every server is stopped by
+// its destructor (SIGTERM, then SIGKILL).
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace uurwerk::testing {
+
+inline std::string program() { return UURWERK_BINARY; }
+
+struct command_result {
+    int exit_code = -1;
+    std::string out;  // stdout and stderr together
+};
+
+// Runs `uurwerk ARGS...` and waits for it.
+inline command_result run_uurwerk(const std::vector<std::string>& args) {
+    int pipefd[2];
+    BOOST_REQUIRE(::pipe(pipefd) == 0);
+    pid_t pid = ::fork();
+    BOOST_REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::dup2(pipefd[1], 1);
+        ::dup2(pipefd[1], 2);
+        ::close(pipefd[0]);
+        ::close(pipefd[1]);
+        std::vector<char*> argv;
+        std::string prog = program();
+        argv.push_back(prog.data());
+        std::vector<std::string> copy = args;
+        for (auto& a : copy) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        ::execv(prog.c_str(), argv.data());
+        ::_exit(127);
+    }
+    ::close(pipefd[1]);
+    command_result r;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(pipefd[0], buf, sizeof buf)) > 0;) r.out.append(buf, n);
+    ::close(pipefd[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return r;
+}
+
+// `uurwerk serve` on 127.0.0.1 and a free port, in the background.
+class server_process {
+public:
+    explicit server_process(const std::filesystem::path& data_dir) : data_dir_(data_dir) { start(); }
+    ~server_process() { stop(SIGTERM); }
+
+    void start() {
+        int pipefd[2];
+        BOOST_REQUIRE(::pipe(pipefd) == 0);
+        pid_ = ::fork();
+        BOOST_REQUIRE(pid_ >= 0);
+        if (pid_ == 0) {
+            ::dup2(pipefd[1], 1);
+            ::close(pipefd[0]);
+            ::close(pipefd[1]);
+            std::string log = (data_dir_.parent_path() / (data_dir_.filename().string() + ".server.log")).string();
+            int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+            if (fd >= 0) ::dup2(fd, 2);
+            std::string prog = program(), data = data_dir_.string();
+            std::vector<const char*> argv = {prog.c_str(), "serve", "--data", data.c_str(),
+                                             "--listen", "127.0.0.1:0", nullptr};
+            ::execv(prog.c_str(), const_cast<char* const*>(argv.data()));
+            ::_exit(127);
+        }
+        ::close(pipefd[1]);
+        // The server prints "... listening on http://127.0.0.1:PORT" once it accepts requests.
+        std::string line;
+        char c;
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while (std::chrono::steady_clock::now() < deadline && ::read(pipefd[0], &c, 1) == 1) {
+            if (c != '\n') {
+                line += c;
+                continue;
+            }
+            auto at = line.find("http://127.0.0.1:");
+            if (at != std::string::npos) {
+                port_ = static_cast<std::uint16_t>(std::stoi(line.substr(at + 17)));
+                break;
+            }
+            line.clear();
+        }
+        ::close(pipefd[0]);
+        BOOST_REQUIRE_MESSAGE(port_ != 0, "the server did not say where it listens");
+    }
+
+    // SIGTERM (clean) or SIGKILL (a crash); waits for the process.
+    void stop(int sig) {
+        if (pid_ <= 0) return;
+        ::kill(pid_, sig);
+        int status = 0;
+        for (int i = 0; i < 300; ++i) {
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                return;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, &status, 0);
+        pid_ = -1;
+    }
+
+    std::uint16_t port() const { return port_; }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+private:
+    std::filesystem::path data_dir_;
+    pid_t pid_ = -1;
+    std::uint16_t port_ = 0;
+};
+
+struct temp_dir {
+    std::filesystem::path path;
+    explicit temp_dir(const std::string& what) {
+        path = std::filesystem::temp_directory_path() /
+               ("uurwerk-" + what + "-" + std::to_string(::getpid()));
+        std::filesystem::remove_all(path);
+        std::filesystem::create_directories(path);
+    }
+    ~temp_dir() { std::filesystem::remove_all(path); }
+};
+
+}  // namespace uurwerk::testing

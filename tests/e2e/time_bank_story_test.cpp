@@ -1,0 +1,178 @@
+// A whole time-bank story against the real program: `uurwerk serve` on a free loopback port,
+// the members acting through the `uurwerk` command line, and the attacks through raw HTTP.
+#include <boost/test/unit_test.hpp>
+
+#include "api/http_client.h"
+#include "api/json_read.h"
+#include "api/key_file.h"
+#include "tests/e2e/process.h"
+
+using namespace uurwerk;
+using namespace uurwerk::testing;
+
+namespace {
+
+struct town {
+    temp_dir dir{"story"};
+    server_process server{dir.path / "data"};
+
+    std::string key(const std::string& who) { return (dir.path / (who + ".key")).string(); }
+
+    // Runs a command against the server (the server option comes last).
+    command_result uw(std::vector<std::string> args) {
+        if (args[0] != "keygen") {  // keygen works offline
+            args.push_back("--server");
+            args.push_back(server.url());
+        }
+        return run_uurwerk(args);
+    }
+
+    // Runs a command that must succeed and returns its output.
+    std::string ok(std::vector<std::string> args) {
+        auto r = uw(args);
+        BOOST_REQUIRE_MESSAGE(r.exit_code == 0, args[0] + " failed: " + r.out);
+        return r.out;
+    }
+
+    json_doc get(const std::string& target, unsigned expect_status = 200) {
+        auto r = http_call("127.0.0.1", server.port(), "GET", target, "");
+        BOOST_REQUIRE(r.ok());
+        BOOST_REQUIRE_MESSAGE(r->status == expect_status, target + " answered " +
+                                                              std::to_string(r->status) + ": " + r->body);
+        auto d = json_doc::parse(r->body);
+        BOOST_REQUIRE(d.ok());
+        return *d;
+    }
+
+    std::int64_t balance(int member) {
+        auto d = get("/v1/communities/7/members/" + std::to_string(member) + "/balance");
+        return static_cast<std::int64_t>(d.number_at("balance_minutes").value());
+    }
+};
+
+std::string after(const std::string& text, const std::string& marker) {
+    auto at = text.find(marker);
+    BOOST_REQUIRE_MESSAGE(at != std::string::npos, "no '" + marker + "' in: " + text);
+    return text.substr(at + marker.size(), 32);
+}
+
+std::string envelope_json(const envelope& e) {
+    return "{\"body\": \"" + to_base64(e.body) + "\", \"signer\": \"" + e.signer.hex() +
+           "\", \"signature\": \"" + to_hex(e.sig.b) + "\"}";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_time_bank_story_through_the_command_line_and_the_http_api) {
+    town t;
+    // Founding: Anna coordinates; Bep is 81 and not online, Daan (her neighbour) posts for her;
+    // Cor helps.
+    t.ok({"keygen", "--out", t.key("anna"), "--community", "7", "--member", "1"});
+    t.ok({"keygen", "--out", t.key("bep"), "--community", "7", "--member", "2"});
+    t.ok({"keygen", "--out", t.key("daan"), "--community", "7", "--member", "3"});
+    t.ok({"keygen", "--out", t.key("cor"), "--community", "7", "--member", "4"});
+    auto mode = std::filesystem::status(t.key("anna")).permissions();
+    BOOST_CHECK((mode & std::filesystem::perms::group_read) == std::filesystem::perms::none);
+    BOOST_CHECK((mode & std::filesystem::perms::others_read) == std::filesystem::perms::none);
+    auto again = t.uw({"keygen", "--out", t.key("anna")});
+    BOOST_CHECK_EQUAL(again.exit_code, 1);  // a key file is never overwritten
+
+    t.ok({"found", "--key", t.key("anna"), "--name", "Buurtkring Lombok", "--credit-limit", "120"});
+    for (auto [who, id] : {std::pair{"bep", "2"}, {"daan", "3"}, {"cor", "4"}})
+        t.ok({"admit", "--key", t.key("anna"), "--member", id, "--member-key-file", t.key(who),
+              "--verified"});
+    auto members = t.get("/v1/communities/7/members");
+    BOOST_CHECK_EQUAL(members.root().at("members")->as_array()->size(), 4u);
+
+    // Bep delegates posting requests and confirming hours to Daan, who posts her request.
+    t.ok({"delegate", "--key", t.key("bep"), "--to", "3", "--kinds", "requestPosted,hoursConfirmed"});
+    auto posted = t.ok({"request", "--key", t.key("daan"), "--for", "2", "--category", "shopping",
+                        "--text", "Boodschappen op dinsdag", "--intensity", "regularly"});
+    auto request_id = after(posted, "request id: ");
+    auto requests = t.get("/v1/communities/7/requests?category=shopping");
+    auto* list = requests.root().at("posts")->as_array();
+    BOOST_REQUIRE_EQUAL(list->size(), 1u);
+    BOOST_CHECK_EQUAL(list->front().at("owner")->as_string().value(), "2");  // Bep's, not Daan's
+    t.get("/v1/events/" + request_id);
+
+    t.ok({"offer", "--key", t.key("cor"), "--category", "shopping", "--text", "Ik fiets graag"});
+
+    // Cor helped for 90 minutes; Daan confirms for Bep: +90 / -90.
+    auto claimed = t.ok({"claim", "--key", t.key("cor"), "--receiver", "2", "--minutes", "90",
+                         "--post", request_id});
+    auto claim_id = after(claimed, "claim id: ");
+    t.ok({"confirm", "--key", t.key("daan"), "--for", "2", "--claim", claim_id});
+    BOOST_CHECK_EQUAL(t.balance(4), 90);
+    BOOST_CHECK_EQUAL(t.balance(2), -90);
+    auto balance_text = t.ok({"balance", "--key", t.key("cor")});
+    BOOST_CHECK(balance_text.find("+90 minutes") != std::string::npos);
+    auto history = t.ok({"history", "--key", t.key("bep")});
+    BOOST_CHECK(history.find("hoursConfirmed") != std::string::npos);
+    BOOST_CHECK(history.find("-90") != std::string::npos);
+
+    // A confirmation past the credit limit (120) is rejected and changes nothing.
+    auto big = t.ok({"claim", "--key", t.key("cor"), "--receiver", "2", "--minutes", "60"});
+    auto over = t.uw({"confirm", "--key", t.key("bep"), "--claim", after(big, "claim id: ")});
+    BOOST_CHECK_EQUAL(over.exit_code, 1);
+    BOOST_CHECK_MESSAGE(over.out.find("credit_limit_exceeded") != std::string::npos, over.out);
+    BOOST_CHECK_EQUAL(t.balance(2), -90);
+
+    // The claimant cannot confirm their own claim.
+    auto own = t.ok({"claim", "--key", t.key("cor"), "--receiver", "3", "--minutes", "15"});
+    auto self = t.uw({"confirm", "--key", t.key("cor"), "--claim", after(own, "claim id: ")});
+    BOOST_CHECK_EQUAL(self.exit_code, 1);
+    BOOST_CHECK_MESSAGE(self.out.find("cannot_confirm_own_claim") != std::string::npos, self.out);
+
+    // A forged signature is refused before the log; a replayed event answers its first verdict;
+    // the same sequence number under a new id is rejected.
+    auto cor_key = read_key_file(t.key("cor")).value();
+    auto signer = signing_key::from_seed(cor_key.seed).value();
+    auto seq = std::stoull(t.get("/v1/communities/7/keys/" + cor_key.pub.hex())
+                               .string_at("last_seq").value());
+    event_body gift{random_event_id(), community_id{7}, member_id{4}, sequence{seq + 1},
+                    time_ms{0}, std::nullopt, transfer{member_id{3}, minutes{10}, "bedankt"}};
+    auto env = signer.seal(gift);
+    auto forged = env;
+    forged.sig.b[0] ^= 0x40;
+    auto r = http_call("127.0.0.1", t.server.port(), "POST", "/v1/events", envelope_json(forged));
+    BOOST_REQUIRE(r.ok());
+    BOOST_CHECK_EQUAL(r->status, 400u);
+    BOOST_CHECK(r->body.find("bad_signature") != std::string::npos);
+
+    r = http_call("127.0.0.1", t.server.port(), "POST", "/v1/events", envelope_json(env));
+    BOOST_REQUIRE(r.ok());
+    BOOST_CHECK_EQUAL(r->status, 200u);
+    auto replay = http_call("127.0.0.1", t.server.port(), "POST", "/v1/events", envelope_json(env));
+    BOOST_REQUIRE(replay.ok());
+    BOOST_CHECK_EQUAL(replay->status, 200u);
+    BOOST_CHECK(replay->body.find("\"duplicate\": true") != std::string::npos ||
+                replay->body.find("\"duplicate\":true") != std::string::npos);
+    BOOST_CHECK_EQUAL(t.balance(3), 10);  // given once, not twice
+    gift.id = random_event_id();
+    auto same_seq = http_call("127.0.0.1", t.server.port(), "POST", "/v1/events",
+                              envelope_json(signer.seal(gift)));
+    BOOST_REQUIRE(same_seq.ok());
+    BOOST_CHECK_EQUAL(same_seq->status, 409u);
+    BOOST_CHECK(same_seq->body.find("seq_not_increasing") != std::string::npos);
+
+    // A revoked key signs no more.
+    t.ok({"revoke-key", "--key", t.key("anna"), "--member", "4", "--revoke", cor_key.pub.hex()});
+    auto revoked = t.uw({"offer", "--key", t.key("cor"), "--category", "lifts", "--seq", "100"});
+    BOOST_CHECK_EQUAL(revoked.exit_code, 1);
+    BOOST_CHECK_MESSAGE(revoked.out.find("signer_revoked") != std::string::npos, revoked.out);
+
+    // Errors on the command line are one clear line and a non-zero exit.
+    auto bad = t.uw({"claim", "--key", t.key("cor"), "--receiver", "2", "--minutes", "lots"});
+    BOOST_CHECK_EQUAL(bad.exit_code, 2);
+    BOOST_CHECK(bad.out.find("--minutes must be a whole number") != std::string::npos);
+    auto unknown = run_uurwerk({"frobnicate"});
+    BOOST_CHECK_EQUAL(unknown.exit_code, 2);
+    for (std::string cmd : {"serve", "keygen", "found", "admit", "delegate", "offer", "request",
+                            "claim", "confirm", "dispute", "transfer", "reverse", "balance",
+                            "history", "bench"}) {
+        auto help = run_uurwerk({cmd, "--help"});
+        BOOST_CHECK_EQUAL(help.exit_code, 0);
+        BOOST_CHECK(help.out.find("usage: uurwerk " + cmd) != std::string::npos);
+    }
+    BOOST_CHECK_EQUAL(t.get("/v1/health").string_at("status").value(), "ok");
+}
