@@ -76,7 +76,7 @@ result<void> rebuild_command(const std::string& data_dir) {
     fs::remove_all(fresh, ec);
     std::cerr << "rebuilding the projections from " << (*log)->end().value << " records...\n";
     {
-        auto db = store::open(fresh);
+        auto db = store::open(fresh, store_use::bulk_load);
         if (!db) return db.err();
         // Every record in this node's own LocalLog was verified before it was appended.
         auto d = catch_up_and_digest(**log, **db, signature_check::trust_local_log);

@@ -1,42 +1,11 @@
 #include "api/json_read.h"
 
-#include <capnp/compat/json.h>
-#include <capnp/message.h>
+#include "api/json.h"
 
 #include <charconv>
 #include <cmath>
 
 namespace uurwerk {
-namespace {
-
-json_value convert(capnp::JsonValue::Reader r, int depth) {
-    UURWERK_ASSERT(depth < 64, depth);  // the parser's own nesting limit is lower
-    json_value out;
-    switch (r.which()) {
-        case capnp::JsonValue::NULL_: out.v = nullptr; break;
-        case capnp::JsonValue::BOOLEAN: out.v = r.getBoolean(); break;
-        case capnp::JsonValue::NUMBER: out.v = r.getNumber(); break;
-        case capnp::JsonValue::STRING: out.v = std::string(r.getString().cStr()); break;
-        case capnp::JsonValue::ARRAY: {
-            auto a = std::make_shared<json_value::array>();
-            for (auto e : r.getArray()) a->push_back(convert(e, depth + 1));
-            out.v = a;
-            break;
-        }
-        case capnp::JsonValue::OBJECT: {
-            auto o = std::make_shared<json_value::object>();
-            for (auto f : r.getObject())
-                (*o)[std::string(f.getName().cStr())] = convert(f.getValue(), depth + 1);
-            out.v = o;
-            break;
-        }
-        case capnp::JsonValue::CALL: out.v = nullptr; break;
-    }
-    return out;
-}
-
-}  // namespace
-
 const json_value* json_value::at(const std::string& key) const {
     auto* o = std::get_if<std::shared_ptr<object>>(&v);
     if (o == nullptr) return nullptr;
@@ -75,19 +44,10 @@ std::optional<bool> json_value::as_bool() const {
 }
 
 result<json_doc> json_doc::parse(std::string_view text) {
+    auto v = parse_json_value(text);
+    if (!v) return v.err();
     json_doc doc;
-    std::optional<error> failure;
-    auto ex = kj::runCatchingExceptions([&]() {
-        capnp::MallocMessageBuilder message;
-        auto root = message.initRoot<capnp::JsonValue>();
-        capnp::JsonCodec codec;
-        codec.setMaxNestingDepth(32);
-        codec.decodeRaw(kj::ArrayPtr<const char>(text.data(), text.size()), root);
-        doc.root_ = convert(root.asReader(), 0);
-    });
-    KJ_IF_MAYBE (e, ex) {
-        return make_error("bad_json", std::string("not valid JSON: ") + e->getDescription().cStr());
-    }
+    doc.root_ = std::move(*v);
     return doc;
 }
 

@@ -1,7 +1,6 @@
 #pragma once
-// Reading JSON we did not write ourselves (HTTP replies, key files) into a small owned tree.
-// Parsing uses Cap'n Proto's JSON parser (capnp::JsonCodec::decodeRaw); its exceptions become
-// errors. Pure; safe from any thread.
+// Reading JSON we did not write ourselves (HTTP replies, key files) into a small owned tree,
+// with the strict parser of api/json.h. Pure; safe from any thread.
 
 #include <map>
 #include <memory>

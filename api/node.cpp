@@ -83,26 +83,32 @@ result<submit_outcome> node::submit(const envelope& e) {
     });
     if (refusal) return *refusal;
 
+    // Wait for this event's own verdict: the projector wakes this thread when it has committed
+    // the record (which was durable before it could be read), or the log reports a failure.
+    auto ticket = projector_->expect(body->id);
     projector_->note_verified(stored);
-    auto at = log_->append(std::move(stored));
-    if (!at) return at.err();
-    if (!projector_->wait_applied(*at, apply_timeout_))
-        return make_error("apply_timeout", "the event is in the log at offset " +
-                                               std::to_string(at->value) +
-                                               " but was not applied in time; ask again");
-    auto decided = projector_->verdict_at(*at);
-    if (!decided) {
-        // Applied long ago (the ring moved on): the id's first verdict answers.
-        auto first = projector_->seen(body->id);
-        UURWERK_ASSERT(first.has_value(), at->value);
-        return submit_outcome{body->id, first->at, first->first, first->at != *at};
+    auto queued = log_->append_async(std::move(stored), [ticket](result<offset> at) {
+        if (!at) ticket->fail(at.err());
+    });
+    if (!queued) {
+        projector_->forget(body->id, ticket);
+        return queued.err();
     }
-    if (decided->decided.reason == reject_reason::duplicate_event) {
+    auto outcome = ticket->wait(apply_timeout_);
+    if (!outcome) {
+        projector_->forget(body->id, ticket);
+        return make_error("apply_timeout", "the event " + body->id.hex() +
+                                               " was appended but not applied in time; ask "
+                                               "GET /v1/events/" + body->id.hex() + " later");
+    }
+    if (!*outcome) return outcome->err();
+    const applied_record& rec = **outcome;
+    if (rec.decided.reason == reject_reason::duplicate_event) {
         auto first = projector_->seen(body->id);
-        UURWERK_ASSERT(first.has_value(), at->value);
+        UURWERK_ASSERT(first.has_value(), rec.at.value);
         return submit_outcome{body->id, first->at, first->first, true};
     }
-    return submit_outcome{body->id, *at, decided->decided, false};
+    return submit_outcome{body->id, rec.at, rec.decided, false};
 }
 
 result<log_record> node::record_at(offset at) {

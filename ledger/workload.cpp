@@ -76,7 +76,7 @@ workload make_workload(const workload_options& o) {
                         "3512", 0};
             if (roll < 5) bodies.emplace_back(a, body_for(a, offer_posted{p}));
             else bodies.emplace_back(a, body_for(a, request_posted{p}));
-        } else if (roll < 45 || (roll < 80 && pending.empty())) {
+        } else if (roll < 45 || (roll < 80 && pending.size() <= o.confirm_lag)) {
             auto body = body_for(a, hours_claimed{member_id{b + 1},
                                                   minutes{30 + static_cast<std::int64_t>(r.below(91))},
                                                   std::nullopt, "geholpen"});

@@ -20,6 +20,9 @@ struct workload_options {
     std::size_t threads = 0;       // 0 = every core
     // Called now and then with (signed so far, total), for progress.
     std::function<void(std::size_t, std::size_t)> progress;
+    // A claim is confirmed only once this many newer claims are pending, so that concurrent
+    // clients do not confirm a claim before it is in the log.
+    std::size_t confirm_lag = 256;
 };
 
 struct workload {

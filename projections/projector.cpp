@@ -4,6 +4,45 @@
 
 namespace uurwerk {
 
+std::optional<result<applied_record>> verdict_ticket::wait(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    cv_.wait_for(lock, timeout, [&] { return outcome_.has_value(); });
+    return outcome_;
+}
+
+void verdict_ticket::fail(error e) {
+    {
+        std::lock_guard lock(mutex_);
+        if (outcome_) return;
+        outcome_.emplace(std::move(e));
+    }
+    cv_.notify_all();
+}
+
+void verdict_ticket::complete(const applied_record& r) {
+    {
+        std::lock_guard lock(mutex_);
+        if (outcome_) return;
+        outcome_.emplace(r);
+    }
+    cv_.notify_all();
+}
+
+std::shared_ptr<verdict_ticket> projector::expect(const event_id& id) {
+    auto t = std::make_shared<verdict_ticket>();
+    std::lock_guard lock(tickets_mutex_);
+    tickets_[id].push_back(t);
+    return t;
+}
+
+void projector::forget(const event_id& id, const std::shared_ptr<verdict_ticket>& ticket) {
+    std::lock_guard lock(tickets_mutex_);
+    auto it = tickets_.find(id);
+    if (it == tickets_.end()) return;
+    std::erase(it->second, ticket);
+    if (it->second.empty()) tickets_.erase(it);
+}
+
 projector::projector(event_log& log, store& db, key_cache& keys, projector_options options)
     : log_(log), db_(db), keys_(keys), options_(options), recent_(recent_max) {
     if (options_.decode_threads == 0)
@@ -99,12 +138,17 @@ void projector::write_loop() {
             if (auto w = db_.write(c.batch); !w) failure = w.err();
         }
         if (!failure && !failed_before) {
+            std::uint64_t from = 0;
             {
                 std::lock_guard alock(applied_mutex_);
                 for (const auto& d : c.decided) recent_[d.at.value % recent_max] = d;
+                from = applied_.load(std::memory_order_relaxed);
                 applied_.store(c.next.value, std::memory_order_release);
             }
-            applied_cv_.notify_all();
+            const auto count = std::min<std::uint64_t>(c.next.value - from, wait_buckets);
+            for (std::uint64_t o = from; o < from + count; ++o)
+                applied_cv_[o % wait_buckets].notify_all();
+            complete_tickets(c.decided);
             if (hook_) hook_(c.decided);
         }
         lock.lock();
@@ -113,6 +157,22 @@ void projector::write_loop() {
         lock.unlock();
         commit_cv_.notify_all();
     }
+}
+
+void projector::complete_tickets(const std::vector<applied_record>& decided) {
+    std::vector<std::pair<std::shared_ptr<verdict_ticket>, const applied_record*>> done;
+    {
+        std::lock_guard lock(tickets_mutex_);
+        if (tickets_.empty()) return;
+        for (const auto& d : decided) {
+            auto it = tickets_.find(d.id);
+            if (it == tickets_.end()) continue;
+            done.emplace_back(std::move(it->second.front()), &d);
+            it->second.pop_front();
+            if (it->second.empty()) tickets_.erase(it);
+        }
+    }
+    for (auto& [t, d] : done) t->complete(*d);
 }
 
 result<void> projector::enqueue_commit(commit c) {
@@ -140,7 +200,8 @@ std::optional<error> projector::failure() const {
 bool projector::wait_applied(offset at, std::chrono::milliseconds timeout) const {
     if (applied() > at) return true;
     std::unique_lock lock(applied_mutex_);
-    return applied_cv_.wait_for(lock, timeout, [&] { return applied() > at; });
+    return applied_cv_[at.value % wait_buckets].wait_for(lock, timeout,
+                                                         [&] { return applied() > at; });
 }
 
 std::optional<applied_record> projector::verdict_at(offset at) const {
@@ -180,9 +241,12 @@ projector::prepared projector::prepare(const log_record& rec) {
         return p;
     }
     if (options_.check == signature_check::verify_unless_cached &&
-        !take_verified(sha256({rec.payload})) && !keys_.verify_envelope(*env)) {
-        p.refused = reject_reason::bad_signature;
-        return p;
+        !take_verified(sha256({rec.payload}))) {
+        cache_misses_.fetch_add(1, std::memory_order_relaxed);
+        if (!keys_.verify_envelope(*env)) {
+            p.refused = reject_reason::bad_signature;
+            return p;
+        }
     }
     auto body = decode_body(env->body);
     if (!body) {

@@ -23,6 +23,8 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
+#include <unordered_map>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -61,6 +63,22 @@ struct applied_record {
 // decided. Must be quick.
 using applied_hook = std::function<void(const std::vector<applied_record>&)>;
 
+// A submitter's wait for the verdict of its own event (see projector::expect).
+// Thread-safe: completed by the projector's writer thread or by the log's callback thread,
+// waited on by the submitter.
+class verdict_ticket {
+public:
+    // The committed record of the event, the append's failure, or nothing after `timeout`.
+    [[nodiscard]] std::optional<result<applied_record>> wait(std::chrono::milliseconds timeout);
+    void fail(error e);
+    void complete(const applied_record& r);
+
+private:
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::optional<result<applied_record>> outcome_;
+};
+
 class projector {
 public:
     // Loads the state from `db` and positions the reader at the store's applied offset.
@@ -86,6 +104,12 @@ public:
     // The first verdict and offset of an event id, if the log has it.
     std::optional<seen_event> seen(const event_id& id) const;
 
+    // Registers a wait for the next record with event id `id` to be committed; call before
+    // appending it, so the commit cannot be missed. Each committed record completes the oldest
+    // ticket for its id. forget() takes a ticket back (after a timeout or a failed append).
+    [[nodiscard]] std::shared_ptr<verdict_ticket> expect(const event_id& id);
+    void forget(const event_id& id, const std::shared_ptr<verdict_ticket>& ticket);
+
     // Remembers that `stored_envelope` was verified by the ingest path.
     void note_verified(byte_view stored_envelope);
 
@@ -95,6 +119,10 @@ public:
         std::shared_lock lock(state_mutex_);
         return fn(static_cast<const ledger_state&>(state_));
     }
+
+    // Signatures verified again on read-back because the ingest path had not just verified
+    // them (after a restart, or records written by another node).
+    std::uint64_t signature_cache_misses() const { return cache_misses_.load(); }
 
     void set_applied_hook(applied_hook hook) { hook_ = std::move(hook); }
     // The first error that stopped the apply thread, if any (the store failed).
@@ -124,6 +152,7 @@ private:
     bool take_verified(const digest& d);
     void run();
     void write_loop();
+    void complete_tickets(const std::vector<applied_record>& decided);
     // Hands a folded batch to the writer; waits while one is already waiting.
     [[nodiscard]] result<void> enqueue_commit(commit c);
     // Waits until every handed batch is committed; the writer's error, if any.
@@ -138,10 +167,17 @@ private:
 
     std::atomic<std::uint64_t> applied_{0};
     mutable std::mutex applied_mutex_;
-    mutable std::condition_variable applied_cv_;
+    // Waiters for offset o wait on applied_cv_[o % wait_buckets]: a commit wakes only the
+    // buckets of the offsets it applied, not every waiting client.
+    static constexpr std::size_t wait_buckets = 64;
+    mutable std::condition_variable applied_cv_[wait_buckets];
     static constexpr std::size_t recent_max = 1 << 16;
     std::vector<applied_record> recent_;  // ring by offset, under applied_mutex_
 
+    std::mutex tickets_mutex_;
+    std::unordered_map<event_id, std::deque<std::shared_ptr<verdict_ticket>>> tickets_;
+
+    std::atomic<std::uint64_t> cache_misses_{0};
     std::mutex verified_mutex_;
     std::unordered_set<digest> verified_now_, verified_before_;  // two generations, bounded
     static constexpr std::size_t verified_generation_max = 1 << 16;

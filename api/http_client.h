@@ -1,0 +1,50 @@
+#pragma once
+// A small synchronous HTTP/1.1 client (Boost.Beast) for the CLI, the benchmarks and the tests:
+// one request per connection, with a connect timeout and a timeout for the whole reply. Every
+// failure is a value, never an exception.
+//
+// Threading: http_call() keeps no state; call it from any number of threads at once.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "ledger/base.h"
+
+namespace uurwerk {
+
+struct http_reply {
+    unsigned status = 0;
+    std::string content_type;
+    std::string body;
+};
+
+struct http_call_options {
+    std::chrono::milliseconds connect_timeout{5'000};
+    std::chrono::milliseconds reply_timeout{60'000};  // from the request's first byte sent
+    std::size_t reply_bytes_max = 64u << 20;
+};
+
+// Sends `method target` with `body` (as application/json when not empty) to host:port and
+// reads the reply. Any status is a reply; errors are for when there is none:
+// "server_unreachable" (no such host, or the connection was refused or timed out; the message
+// names the address), "server_timeout" (connected, but no whole reply in time),
+// "server_closed" (the connection closed before the reply), "bad_reply" (not HTTP, or larger
+// than reply_bytes_max).
+[[nodiscard]] result<http_reply> http_call(const std::string& host, std::uint16_t port,
+                                           std::string_view method, std::string_view target,
+                                           std::string_view body = {},
+                                           const http_call_options& options = {});
+
+struct http_address {
+    std::string host;
+    std::uint16_t port = 0;
+};
+
+// "http://127.0.0.1:8080", "http://127.0.0.1:8080/", "127.0.0.1:8080", "http://[::1]:8080",
+// "http://localhost" (port 80). Errors: "bad_url" with what is wrong (https, no host, a bad
+// port, a path).
+[[nodiscard]] result<http_address> parse_http_url(std::string_view url);
+
+}  // namespace uurwerk

@@ -1,0 +1,665 @@
+#include "api/routes.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <vector>
+
+#include "api/json.h"
+#include "api/json_read.h"
+#include "ledger/rules.h"
+#include "projections/state_codec.h"
+
+namespace uurwerk {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Answers.
+
+http_response json_answer(unsigned status, std::string body) {
+    return {status, "application/json", std::move(body), {}};
+}
+
+http_response error_answer(unsigned status, std::string_view code, std::string_view message) {
+    return json_answer(status, error_json(code, message));
+}
+
+http_response error_answer(const error& e) {
+    return error_answer(http_status_for(e), e.code, e.message);
+}
+
+http_response not_found(std::string_view code, std::string message) {
+    return error_answer(404, code, message);
+}
+
+http_response bad_request(std::string message) {
+    return error_answer(400, "bad_request", message);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names of the values the API shows.
+
+std::string_view role_name(role r) { return r == role::coordinator ? "coordinator" : "member"; }
+
+std::string_view intensity_name(intensity i) {
+    switch (i) {
+        case intensity::once: return "once";
+        case intensity::sometimes: return "sometimes";
+        case intensity::regularly: return "regularly";
+    }
+    return "once";
+}
+
+std::string_view claim_status_name(claim_status s) {
+    switch (s) {
+        case claim_status::pending: return "pending";
+        case claim_status::disputed: return "disputed";
+        case claim_status::confirmed: return "confirmed";
+        case claim_status::reversed: return "reversed";
+    }
+    return "pending";
+}
+
+std::string_view verdict_name(const verdict& v) { return v.accepted() ? "accepted" : "rejected"; }
+
+// ---------------------------------------------------------------------------------------------
+// The request's target: path segments and query parameters.
+
+struct target_parts {
+    std::vector<std::string> segments;  // "/v1/events/ab" -> v1, events, ab
+    std::map<std::string, std::string> query;
+};
+
+int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+result<std::string> percent_decode(std::string_view s, bool plus_is_space) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%') {
+            if (i + 2 >= s.size())
+                return make_error("bad_request", "a '%' in the query is not followed by two hex "
+                                                 "digits");
+            int hi = hex_digit(s[i + 1]), lo = hex_digit(s[i + 2]);
+            if (hi < 0 || lo < 0)
+                return make_error("bad_request", "a '%' in the query is not followed by two hex "
+                                                 "digits");
+            out.push_back(static_cast<char>(hi << 4 | lo));
+            i += 2;
+        } else if (s[i] == '+' && plus_is_space) {
+            out.push_back(' ');
+        } else {
+            out.push_back(s[i]);
+        }
+    }
+    return out;
+}
+
+result<target_parts> split_target(std::string_view target) {
+    target_parts out;
+    auto question = target.find('?');
+    std::string_view path = target.substr(0, question);
+    if (path.empty() || path.front() != '/')
+        return make_error("bad_request", "the request target must be a path that starts with '/'");
+    path.remove_prefix(1);
+    while (!path.empty()) {
+        auto slash = path.find('/');
+        out.segments.emplace_back(path.substr(0, slash));
+        if (slash == std::string_view::npos) break;
+        path.remove_prefix(slash + 1);
+        if (path.empty()) out.segments.emplace_back();  // a trailing slash: no route has one
+    }
+    if (question == std::string_view::npos) return out;
+    std::string_view query = target.substr(question + 1);
+    while (!query.empty()) {
+        auto amp = query.find('&');
+        std::string_view pair = query.substr(0, amp);
+        query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+        if (pair.empty()) continue;
+        auto eq = pair.find('=');
+        auto name = percent_decode(pair.substr(0, eq), true);
+        if (!name) return name.err();
+        auto value = percent_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
+        if (!value) return value.err();
+        if (out.query.contains(*name))
+            return make_error("bad_request", "the query parameter '" + *name + "' is given twice");
+        out.query.emplace(std::move(*name), std::move(*value));
+    }
+    return out;
+}
+
+// Refuses query parameters the route does not take.
+std::optional<http_response> only_params(const target_parts& t,
+                                         std::initializer_list<std::string_view> allowed) {
+    for (const auto& [name, value] : t.query) {
+        if (std::find(allowed.begin(), allowed.end(), name) != allowed.end()) continue;
+        std::string list;
+        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+        return bad_request("unknown query parameter '" + name + "'; " +
+                           (allowed.size() == 0 ? std::string("this route takes none")
+                                                : "this route takes: " + list));
+    }
+    return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Path and query parameters.
+
+template <typename Id>
+result<Id> decimal_param(const std::string& text, std::string_view what) {
+    auto v = parse_decimal(text);
+    if (!v)
+        return make_error("bad_request", "'" + text + "' is not a " + std::string(what) +
+                                             ": give a decimal number without sign, from 0 to "
+                                             "18446744073709551615");
+    return Id{*v};
+}
+
+result<event_id> event_id_param(const std::string& text) {
+    auto b = fixed_from_hex<event_id_bytes>(text, "an event id");
+    if (!b)
+        return make_error("bad_request", "'" + text + "' is not an event id: give its " +
+                                             std::to_string(2 * event_id_bytes) + " hex digits");
+    return event_id{*b};
+}
+
+result<public_key> key_param(const std::string& text) {
+    auto b = fixed_from_hex<public_key_bytes>(text, "a key");
+    if (!b)
+        return make_error("bad_request", "'" + text + "' is not a public key: give its " +
+                                             std::to_string(2 * public_key_bytes) +
+                                             " hex digits");
+    return public_key{*b};
+}
+
+result<std::size_t> limit_param(const target_parts& t, std::size_t fallback) {
+    auto it = t.query.find("limit");
+    if (it == t.query.end()) return fallback;
+    auto v = parse_decimal(it->second);
+    if (!v || *v < 1 || *v > history_page_max)
+        return make_error("bad_request", "limit must be a whole number from 1 to " +
+                                             std::to_string(history_page_max) + "; got '" +
+                                             it->second + "'");
+    return static_cast<std::size_t>(*v);
+}
+
+constexpr std::size_t page_default = 100;
+
+std::string community_text(community_id c) { return "community " + std::to_string(c.value); }
+
+http_response unknown_community(community_id c) {
+    return not_found("unknown_community", community_text(c) + " does not exist");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads from the ledger state.
+
+http_response community_info(node& n, community_id c) {
+    return n.folder().read_state([&](const ledger_state& s) {
+        auto it = s.communities.find(c);
+        if (it == s.communities.end()) return unknown_community(c);
+        const auto& cs = it->second;
+        json_writer w;
+        w.begin_object();
+        w.key("community").decimal(c.value);
+        w.key("name").string(cs.name);
+        w.key("policy").begin_object();
+        w.key("credit_limit_minutes").number(cs.rules.credit_limit.value);
+        w.key("balance_max_minutes").number(cs.rules.balance_max.value);
+        w.key("claim_minutes_max").number(cs.rules.claim_max.value);
+        w.end_object();
+        w.key("members").number(static_cast<std::int64_t>(cs.members.size()));
+        w.key("fund_minutes").number(cs.fund.value);
+        w.end_object();
+        return json_answer(200, w.take());
+    });
+}
+
+http_response community_members(node& n, community_id c) {
+    return n.folder().read_state([&](const ledger_state& s) {
+        auto it = s.communities.find(c);
+        if (it == s.communities.end()) return unknown_community(c);
+        json_writer w;
+        w.begin_object().key("members").begin_array();
+        for (const auto& [id, m] : it->second.members) {
+            w.begin_object();
+            w.key("member").decimal(id.value);
+            w.key("role").string(role_name(m.member_role));
+            w.key("verified").boolean(m.verified);
+            w.key("suspended").boolean(m.suspended);
+            w.end_object();
+        }
+        w.end_array().end_object();
+        return json_answer(200, w.take());
+    });
+}
+
+http_response member_balance(node& n, community_id c, member_id m) {
+    return n.folder().read_state([&](const ledger_state& s) {
+        auto it = s.communities.find(c);
+        if (it == s.communities.end()) return unknown_community(c);
+        auto mt = it->second.members.find(m);
+        if (mt == it->second.members.end())
+            return not_found("unknown_member", "member " + std::to_string(m.value) +
+                                                   " is not in " + community_text(c));
+        const auto& ms = mt->second;
+        const auto& rules = it->second.rules;
+        json_writer w;
+        w.begin_object();
+        w.key("member").decimal(m.value);
+        w.key("balance_minutes").number(ms.balance.value);
+        w.key("pending_in_minutes").number(ms.pending_in.value);
+        w.key("pending_out_minutes").number(ms.pending_out.value);
+        w.key("credit_limit_minutes").number(rules.credit_limit.value);
+        w.key("balance_max_minutes").number(rules.balance_max.value);
+        w.key("confirmed_given_minutes").number(ms.confirmed_given.value);
+        w.end_object();
+        return json_answer(200, w.take());
+    });
+}
+
+// Whether the community and member exist: nothing when they do, else the 404.
+std::optional<http_response> check_member(node& n, community_id c, member_id m) {
+    return n.folder().read_state([&](const ledger_state& s) -> std::optional<http_response> {
+        auto it = s.communities.find(c);
+        if (it == s.communities.end()) return unknown_community(c);
+        if (!it->second.members.contains(m))
+            return not_found("unknown_member", "member " + std::to_string(m.value) +
+                                                   " is not in " + community_text(c));
+        return std::nullopt;
+    });
+}
+
+http_response member_history(node& n, community_id c, member_id m, const target_parts& t) {
+    offset from{0};
+    if (auto it = t.query.find("from"); it != t.query.end()) {
+        auto v = parse_decimal(it->second);
+        if (!v)
+            return bad_request("from must be a log offset (a decimal number without sign); got '" +
+                               it->second + "'");
+        from = offset{*v};
+    }
+    auto limit = limit_param(t, page_default);
+    if (!limit) return error_answer(limit.err());
+    if (auto missing = check_member(n, c, m)) return *missing;
+    auto entries = read_history(n.projections(), c, m, from, *limit);
+    if (!entries) return error_answer(entries.err());
+    json_writer w;
+    w.begin_object().key("entries").begin_array();
+    for (const auto& h : *entries) {
+        w.begin_object();
+        w.key("offset").decimal(h.at.value);
+        w.key("id").string(h.id.hex());
+        w.key("kind").string(kind_name(h.kind));
+        w.key("verdict").string(h.reason == reject_reason::none ? "accepted" : "rejected");
+        w.key("reason").string(reason_name(h.reason));
+        w.key("balance_delta_minutes").number(h.balance_delta.value);
+        w.key("pending_delta_minutes").number(h.pending_delta.value);
+        w.key("counterparty").decimal(h.counterparty.value);
+        w.end_object();
+    }
+    w.end_array();
+    w.key("next").decimal(entries->empty() ? from.value : entries->back().at.value + 1);
+    w.end_object();
+    return json_answer(200, w.take());
+}
+
+http_response key_info(node& n, community_id c, const public_key& k) {
+    return n.folder().read_state([&](const ledger_state& s) {
+        auto it = s.communities.find(c);
+        if (it == s.communities.end()) return unknown_community(c);
+        auto kt = it->second.keys.find(k);
+        if (kt == it->second.keys.end())
+            return not_found("not_found", "the key " + k.hex() + " is not registered in " +
+                                              community_text(c));
+        json_writer w;
+        w.begin_object();
+        w.key("member").decimal(kt->second.owner.value);
+        w.key("last_seq").decimal(kt->second.last_seq.value);
+        w.key("revoked").boolean(kt->second.revoked);
+        w.key("node").boolean(kt->second.node);
+        w.end_object();
+        return json_answer(200, w.take());
+    });
+}
+
+http_response open_posts(node& n, community_id c, bool offers, const target_parts& t) {
+    std::optional<category> what;
+    if (auto it = t.query.find("category"); it != t.query.end()) {
+        what = category_from_name(it->second);
+        if (!what) {
+            std::string names;
+            for (std::size_t i = 0; i < category_count; ++i)
+                names += (i ? ", " : "") + std::string(category_name(static_cast<category>(i)));
+            return bad_request("there is no category '" + it->second + "'; one of: " + names);
+        }
+    }
+    auto limit = limit_param(t, page_default);
+    if (!limit) return error_answer(limit.err());
+    const bool exists = n.folder().read_state(
+        [&](const ledger_state& s) { return s.communities.contains(c); });
+    if (!exists) return unknown_community(c);
+
+    // The store keeps open posts by category, then offset: one category is one scan; all of
+    // them are the oldest of each category, merged.
+    std::vector<open_post> posts;
+    for (std::size_t i = 0; i < category_count; ++i) {
+        if (what && static_cast<std::size_t>(*what) != i) continue;
+        auto some = read_open_posts(n.projections(), c, offers, static_cast<category>(i), *limit);
+        if (!some) return error_answer(some.err());
+        std::move(some->begin(), some->end(), std::back_inserter(posts));
+    }
+    std::sort(posts.begin(), posts.end(),
+              [](const open_post& a, const open_post& b) { return a.posted_at < b.posted_at; });
+    if (posts.size() > *limit) posts.resize(*limit);
+
+    json_writer w;
+    w.begin_object().key("posts").begin_array();
+    for (const auto& p : posts) {
+        w.begin_object();
+        w.key("id").string(p.id.hex());
+        w.key("owner").decimal(p.owner.value);
+        w.key("category").string(category_name(p.what));
+        w.key("intensity").string(intensity_name(p.how_often));
+        w.key("area").string(p.area);
+        w.key("availability").number(p.availability);
+        w.key("text").string(p.text);
+        w.key("offset").decimal(p.posted_at.value);
+        w.end_object();
+    }
+    w.end_array().end_object();
+    return json_answer(200, w.take());
+}
+
+http_response claim_info(node& n, community_id c, const event_id& id) {
+    return n.folder().read_state([&](const ledger_state& s) {
+        auto it = s.communities.find(c);
+        if (it == s.communities.end()) return unknown_community(c);
+        auto ct = it->second.claims.find(id);
+        if (ct == it->second.claims.end())
+            return not_found("not_found", "no claim " + id.hex() + " in " + community_text(c));
+        json_writer w;
+        w.begin_object();
+        w.key("id").string(id.hex());
+        w.key("claimant").decimal(ct->second.claimant.value);
+        w.key("receiver").decimal(ct->second.receiver.value);
+        w.key("minutes").number(ct->second.amount.value);
+        w.key("status").string(claim_status_name(ct->second.status));
+        w.end_object();
+        return json_answer(200, w.take());
+    });
+}
+
+http_response event_info(node& n, const event_id& id) {
+    auto seen = n.folder().seen(id);
+    if (!seen) return not_found("not_found", "no event " + id.hex() + " in the log");
+    auto record = n.record_at(seen->at);
+    if (!record) {
+        if (record.err().code == "not_found")
+            return error_answer(503, "io_error", "the event " + id.hex() + " should be at offset " +
+                                                     std::to_string(seen->at.value) +
+                                                     " but the log has no record there");
+        return error_answer(record.err());
+    }
+    auto env = decode_envelope(record->payload);
+    if (!env)
+        return error_answer(503, "io_error", "the record at offset " +
+                                                 std::to_string(seen->at.value) +
+                                                 " does not decode: " + env.err().message);
+    auto body = body_to_json(env->body);
+    if (!body)
+        return error_answer(503, "io_error", "the event at offset " +
+                                                 std::to_string(seen->at.value) +
+                                                 " does not decode: " + body.err().message);
+    json_writer w;
+    w.begin_object();
+    w.key("id").string(id.hex());
+    w.key("offset").decimal(seen->at.value);
+    w.key("verdict").string(verdict_name(seen->first));
+    w.key("reason").string(reason_name(seen->first.reason));
+    w.key("appended_at_ms").decimal_signed(record->appended_at.value);
+    w.key("signer").string(env->signer.hex());
+    w.key("signature").string(to_hex(env->sig.b));
+    w.key("body_base64").string(to_base64(env->body));
+    w.key("body").raw(*body);
+    w.end_object();
+    return json_answer(200, w.take());
+}
+
+constexpr std::string_view home_page = R"(<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>uurwerk</title></head>
+<body>
+<h1>uurwerk</h1>
+<p>An event-sourced time-credit ledger for time banks: one hour is one hour.</p>
+<p>This node speaks HTTP+JSON; see <a href="/v1/health">/v1/health</a> and
+<a href="/metrics">/metrics</a>.</p>
+</body>
+</html>
+)";
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+unsigned http_status_for(const error& e) {
+    const std::string_view c = e.code;
+    if (c.substr(0, 4) == "bad_" || c == "unknown_field" || c == "ambiguous_kind") return 400;
+    if (c == "unknown_signer") return 403;
+    if (c == "unknown_community" || c == "unknown_member" || c == "not_found") return 404;
+    if (c == "event_too_large" || c == "body_too_large") return 413;
+    if (c == "log_full" || c == "log_unavailable" || c == "log_closed" || c == "io_error" ||
+        c == "projector_failed" || c == "store_error" || c == "store_corrupt")
+        return 503;
+    if (c == "apply_timeout") return 504;
+    return 500;
+}
+
+routes::routes(node& n) : node_(n) {}
+
+http_handler routes::handler() {
+    return [this](const http_request& r) { return handle(r); };
+}
+
+http_response routes::health() {
+    const auto end = node_.log().end();
+    const auto applied = node_.folder().applied();
+    json_writer w;
+    w.begin_object();
+    auto failure = node_.folder().failure();
+    w.key("status").string(failure ? "failed" : "ok");
+    w.key("log_end").decimal(end.value);
+    w.key("applied").decimal(applied.value);
+    if (failure) {
+        w.key("error").begin_object();
+        w.key("code").string("projector_failed");
+        w.key("message").string("the projector stopped: " + failure->code + ": " +
+                                failure->message);
+        w.end_object();
+    }
+    w.end_object();
+    return json_answer(failure ? 503 : 200, w.take());
+}
+
+http_response routes::metrics() {
+    const auto communities = node_.folder().read_state(
+        [](const ledger_state& s) { return s.communities.size(); });
+    std::ostringstream m;
+    m << "# HELP uurwerk_log_end_offset One past the last record in the event log.\n"
+      << "# TYPE uurwerk_log_end_offset gauge\n"
+      << "uurwerk_log_end_offset " << node_.log().end().value << "\n"
+      << "# HELP uurwerk_applied_offset One past the last log record the projector applied.\n"
+      << "# TYPE uurwerk_applied_offset gauge\n"
+      << "uurwerk_applied_offset " << node_.folder().applied().value << "\n"
+      << "# HELP uurwerk_projector_up 1 while the projector runs, 0 once it has failed.\n"
+      << "# TYPE uurwerk_projector_up gauge\n"
+      << "uurwerk_projector_up " << (node_.folder().failure() ? 0 : 1) << "\n"
+      << "# HELP uurwerk_communities Communities in the ledger.\n"
+      << "# TYPE uurwerk_communities gauge\n"
+      << "uurwerk_communities " << communities << "\n"
+      << "# HELP uurwerk_http_requests_total HTTP requests answered, by status class.\n"
+      << "# TYPE uurwerk_http_requests_total counter\n";
+    for (unsigned cls = 1; cls <= 5; ++cls)
+        m << "uurwerk_http_requests_total{code=\"" << cls << "xx\"} " << stats_.answered(cls)
+          << "\n";
+    m << "# HELP uurwerk_http_connections_refused_total Connections answered 503 because the "
+         "server had its maximum open.\n"
+      << "# TYPE uurwerk_http_connections_refused_total counter\n"
+      << "uurwerk_http_connections_refused_total " << stats_.refused_connections() << "\n"
+      << "# HELP uurwerk_events_total Events submitted through this server since it started, "
+         "by verdict (duplicates not counted).\n"
+      << "# TYPE uurwerk_events_total counter\n"
+      << "uurwerk_events_total{verdict=\"accepted\"} " << accepted_.load() << "\n"
+      << "uurwerk_events_total{verdict=\"rejected\"} " << rejected_.load() << "\n"
+      << "# HELP uurwerk_events_duplicate_total Events submitted again (answered with their "
+         "first verdict).\n"
+      << "# TYPE uurwerk_events_duplicate_total counter\n"
+      << "uurwerk_events_duplicate_total " << duplicates_.load() << "\n";
+    return {200, "text/plain; version=0.0.4; charset=utf-8", m.str(), {}};
+}
+
+http_response routes::canonical(const http_request& request) {
+    if (request.body.empty())
+        return error_answer(400, "bad_json", "the request has no body: send an EventBody in JSON");
+    auto body = canonical_body_from_json(request.body);
+    if (!body) return error_answer(body.err());
+    auto decoded = decode_body(*body);
+    UURWERK_ASSERT(decoded.ok());  // canonical_body_from_json checked it
+    json_writer w;
+    w.begin_object();
+    w.key("body").string(to_base64(*body));
+    w.key("id").string(decoded->id.hex());
+    w.end_object();
+    return json_answer(200, w.take());
+}
+
+http_response routes::submit(const http_request& request) {
+    if (request.body.empty())
+        return error_answer(400, "bad_json", "the request has no body: send "
+                                             "{\"body\", \"signer\", \"signature\"}");
+    auto env = envelope_from_json(request.body);
+    if (!env) return error_answer(env.err());
+    auto outcome = node_.submit(*env);
+    if (!outcome) return error_answer(outcome.err());
+    const bool accepted = outcome->decided.accepted();
+    if (outcome->duplicate)
+        duplicates_.fetch_add(1, std::memory_order_relaxed);
+    else
+        (accepted ? accepted_ : rejected_).fetch_add(1, std::memory_order_relaxed);
+    json_writer w;
+    w.begin_object();
+    w.key("id").string(outcome->id.hex());
+    w.key("offset").decimal(outcome->at.value);
+    w.key("verdict").string(verdict_name(outcome->decided));
+    w.key("reason").string(reason_name(outcome->decided.reason));
+    w.key("duplicate").boolean(outcome->duplicate);
+    w.end_object();
+    return json_answer(accepted ? 200 : 409, w.take());
+}
+
+http_response routes::handle(const http_request& request) {
+    auto parts = split_target(request.target);
+    if (!parts) return error_answer(parts.err());
+    const auto& s = parts->segments;
+    const auto& method = request.method;
+
+    // Which route, and which method it takes; parameters are checked after the method.
+    enum class route {
+        none, home, health, metrics, canonical, events, event, community, members, balance,
+        history, key, offers, requests, claim,
+    };
+    route r = route::none;
+    const bool communities = s.size() >= 3 && s[0] == "v1" && s[1] == "communities";
+    if (s.empty()) r = route::home;
+    else if (s.size() == 2 && s[0] == "v1" && s[1] == "health") r = route::health;
+    else if (s.size() == 1 && s[0] == "metrics") r = route::metrics;
+    else if (s.size() == 2 && s[0] == "v1" && s[1] == "canonical") r = route::canonical;
+    else if (s.size() == 2 && s[0] == "v1" && s[1] == "events") r = route::events;
+    else if (s.size() == 3 && s[0] == "v1" && s[1] == "events") r = route::event;
+    else if (communities && s.size() == 3) r = route::community;
+    else if (communities && s.size() == 4 && s[3] == "members") r = route::members;
+    else if (communities && s.size() == 6 && s[3] == "members" && s[5] == "balance")
+        r = route::balance;
+    else if (communities && s.size() == 6 && s[3] == "members" && s[5] == "history")
+        r = route::history;
+    else if (communities && s.size() == 5 && s[3] == "keys") r = route::key;
+    else if (communities && s.size() == 4 && s[3] == "offers") r = route::offers;
+    else if (communities && s.size() == 4 && s[3] == "requests") r = route::requests;
+    else if (communities && s.size() == 5 && s[3] == "claims") r = route::claim;
+    if (r == route::none)
+        return not_found("not_found", "no route " + std::string(request.target.substr(
+                                                        0, request.target.find('?'))) +
+                                          "; api/README.md lists them (GET /v1/health, "
+                                          "POST /v1/events, GET /v1/communities/{c}, ...)");
+
+    // HEAD is GET without the body (the server leaves the body out).
+    const bool posts = r == route::canonical || r == route::events;
+    const std::string allowed = posts ? "POST" : "GET";
+    if (method != allowed && (posts || method != "HEAD")) {
+        auto answer = error_answer(405, "method_not_allowed",
+                                   method + " is not allowed here; " + allowed + " " +
+                                       request.target.substr(0, request.target.find('?')));
+        answer.headers.emplace_back("Allow", posts ? "POST" : "GET, HEAD");
+        return answer;
+    }
+
+    std::initializer_list<std::string_view> none = {};
+    if (r == route::history) {
+        if (auto bad = only_params(*parts, {"from", "limit"})) return *bad;
+    } else if (r == route::offers || r == route::requests) {
+        if (auto bad = only_params(*parts, {"category", "limit"})) return *bad;
+    } else if (auto bad = only_params(*parts, none)) {
+        return *bad;
+    }
+
+    switch (r) {
+        case route::home: return {200, "text/html; charset=utf-8", std::string(home_page), {}};
+        case route::health: return health();
+        case route::metrics: return metrics();
+        case route::canonical: return canonical(request);
+        case route::events: return submit(request);
+        case route::event: {
+            auto id = event_id_param(s[2]);
+            if (!id) return error_answer(id.err());
+            return event_info(node_, *id);
+        }
+        default: break;
+    }
+
+    auto c = decimal_param<community_id>(s[2], "community id");
+    if (!c) return error_answer(c.err());
+    switch (r) {
+        case route::community: return community_info(node_, *c);
+        case route::members: return community_members(node_, *c);
+        case route::balance:
+        case route::history: {
+            auto m = decimal_param<member_id>(s[4], "member id");
+            if (!m) return error_answer(m.err());
+            if (r == route::balance) return member_balance(node_, *c, *m);
+            return member_history(node_, *c, *m, *parts);
+        }
+        case route::key: {
+            auto k = key_param(s[4]);
+            if (!k) return error_answer(k.err());
+            return key_info(node_, *c, *k);
+        }
+        case route::offers: return open_posts(node_, *c, true, *parts);
+        case route::requests: return open_posts(node_, *c, false, *parts);
+        case route::claim: {
+            auto id = event_id_param(s[4]);
+            if (!id) return error_answer(id.err());
+            return claim_info(node_, *c, *id);
+        }
+        default: break;
+    }
+    UURWERK_ASSERT(false, static_cast<int>(r));
+    return {};
+}
+
+}  // namespace uurwerk
