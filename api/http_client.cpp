@@ -123,12 +123,27 @@ std::string seconds_text(std::chrono::milliseconds ms) {
 
 }  // namespace
 
-result<http_reply> http_call(const std::string& host, std::uint16_t port,
-                             std::string_view method, std::string_view target,
-                             std::string_view body, const http_call_options& options) {
-    const std::string where = (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
-                              ":" + std::to_string(port);
+struct http_connection::impl {
     asio::io_context io;
+    tcp::socket socket{io};
+    beast::flat_buffer buffer;
+    std::string host;
+    std::uint16_t port = 0;
+    std::string where;
+    http_call_options options;
+    bool keep_alive = true;
+};
+
+result<std::unique_ptr<http_connection>> http_connection::open(const std::string& host,
+                                                               std::uint16_t port,
+                                                               const http_call_options& options) {
+    auto m = std::make_unique<impl>();
+    m->host = host;
+    m->port = port;
+    m->options = options;
+    m->where = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+               std::to_string(port);
+    const std::string& where = m->where;
     error_code ec;
 
     // Where to: an IP address as is, else a name through the resolver.
@@ -137,7 +152,7 @@ result<http_reply> http_call(const std::string& host, std::uint16_t port,
     if (!ec) {
         endpoints.emplace_back(address, port);
     } else {
-        tcp::resolver resolver(io);
+        tcp::resolver resolver(m->io);
         auto found = resolver.resolve(host, std::to_string(port), ec);
         if (ec || found.empty())
             return make_error("server_unreachable",
@@ -145,11 +160,10 @@ result<http_reply> http_call(const std::string& host, std::uint16_t port,
         for (const auto& e : found) endpoints.push_back(e.endpoint());
     }
 
-    tcp::socket socket(io);
     const auto connect_deadline = steady::now() + options.connect_timeout;
     bool connected = false;
     for (const auto& e : endpoints) {
-        if (connect_within(socket, e, connect_deadline, ec)) {
+        if (connect_within(m->socket, e, connect_deadline, ec)) {
             connected = true;
             break;
         }
@@ -161,8 +175,24 @@ result<http_reply> http_call(const std::string& host, std::uint16_t port,
         return make_error("server_unreachable", "cannot connect to the server at " + where + ": " +
                                                     why + " (is 'uurwerk serve' running there?)");
     }
-    socket.set_option(tcp::no_delay(true), ec);
+    m->socket.set_option(tcp::no_delay(true), ec);
+    return std::unique_ptr<http_connection>(new http_connection(std::move(m)));
+}
 
+http_connection::http_connection(std::unique_ptr<impl> m) : impl_(std::move(m)) {}
+
+http_connection::~http_connection() {
+    error_code ec;
+    impl_->socket.shutdown(tcp::socket::shutdown_both, ec);
+    impl_->socket.close(ec);
+}
+
+result<http_reply> http_connection::call(std::string_view method, std::string_view target,
+                                         std::string_view body) {
+    auto& m = *impl_;
+    const std::string& where = m.where;
+    const auto& options = m.options;
+    error_code ec;
     http::request<http::string_body> req;
     req.version(11);
     auto verb = http::string_to_verb(beast::string_view(method.data(), method.size()));
@@ -176,21 +206,20 @@ result<http_reply> http_call(const std::string& host, std::uint16_t port,
     req.set(http::field::accept, "application/json");
     if (!body.empty()) req.set(http::field::content_type, "application/json");
     req.body().assign(body.data(), body.size());
-    req.keep_alive(false);
+    req.keep_alive(m.keep_alive);
     req.prepare_payload();
 
-    timed_stream stream(socket, steady::now() + options.reply_timeout);
+    timed_stream stream(m.socket, steady::now() + options.reply_timeout);
     http::write(stream, req, ec);
     // A server that refuses early (413, 503) may close before it has read the whole request:
     // its answer can still be read below.
     const bool write_failed = static_cast<bool>(ec);
     const error_code write_error = ec;
 
-    beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
     parser.body_limit(options.reply_bytes_max);
     if (verb == http::verb::head) parser.skip(true);
-    http::read(stream, buffer, parser, ec);
+    http::read(stream, m.buffer, parser, ec);
     if (ec) {
         if (ec == asio::error::timed_out)
             return make_error("server_timeout", "the server at " + where +
@@ -213,9 +242,16 @@ result<http_reply> http_call(const std::string& host, std::uint16_t port,
     reply.status = res.result_int();
     reply.content_type = std::string(res[http::field::content_type]);
     reply.body = std::move(res.body());
-    socket.shutdown(tcp::socket::shutdown_both, ec);
-    socket.close(ec);
     return reply;
+}
+
+result<http_reply> http_call(const std::string& host, std::uint16_t port,
+                             std::string_view method, std::string_view target,
+                             std::string_view body, const http_call_options& options) {
+    auto c = http_connection::open(host, port, options);
+    if (!c) return c.err();
+    (*c)->impl_->keep_alive = false;  // one request, then the connection closes
+    return (*c)->call(method, target, body);
 }
 
 result<http_address> parse_http_url(std::string_view url) {

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,26 @@ struct http_call_options {
 // names the address), "server_timeout" (connected, but no whole reply in time),
 // "server_closed" (the connection closed before the reply), "bad_reply" (not HTTP, or larger
 // than reply_bytes_max).
+// One connection to a server, kept alive for many requests (as a busy client does). Not
+// thread-safe: one thread uses a connection at a time. Errors as for http_call; after an
+// error the connection is not to be used again (open a new one).
+class http_connection {
+public:
+    [[nodiscard]] static result<std::unique_ptr<http_connection>> open(
+        const std::string& host, std::uint16_t port, const http_call_options& options = {});
+    ~http_connection();
+    [[nodiscard]] result<http_reply> call(std::string_view method, std::string_view target,
+                                          std::string_view body = {});
+
+private:
+    friend result<http_reply> http_call(const std::string&, std::uint16_t, std::string_view,
+                                        std::string_view, std::string_view,
+                                        const http_call_options&);
+    struct impl;
+    explicit http_connection(std::unique_ptr<impl> m);
+    std::unique_ptr<impl> impl_;
+};
+
 [[nodiscard]] result<http_reply> http_call(const std::string& host, std::uint16_t port,
                                            std::string_view method, std::string_view target,
                                            std::string_view body = {},

@@ -245,7 +245,28 @@ std::uint32_t load_le32(const std::uint8_t* p) {
 
 }  // namespace
 
-std::uint32_t crc32c(byte_view data, std::uint32_t crc) {
+namespace {
+
+// The SSE4.2 crc32 instruction computes exactly CRC-32C; ~10x the table's speed where present.
+__attribute__((target("sse4.2"))) std::uint32_t crc32c_sse42(byte_view data, std::uint32_t crc) {
+    std::uint64_t c = ~crc;
+    const std::uint8_t* p = data.data();
+    std::size_t n = data.size();
+    for (; n >= 8; p += 8, n -= 8) {
+        std::uint64_t v;
+        std::memcpy(&v, p, 8);
+        c = __builtin_ia32_crc32di(c, v);
+    }
+    auto c32 = static_cast<std::uint32_t>(c);
+    for (; n > 0; ++p, --n) c32 = __builtin_ia32_crc32qi(c32, *p);
+    return ~c32;
+}
+
+const bool has_sse42 = __builtin_cpu_supports("sse4.2");
+
+}  // namespace
+
+std::uint32_t crc32c_portable(byte_view data, std::uint32_t crc) {
     const auto& t = crc32c_tables;
     std::uint32_t c = ~crc;
     const std::uint8_t* p = data.data();
@@ -258,6 +279,10 @@ std::uint32_t crc32c(byte_view data, std::uint32_t crc) {
     }
     for (; n > 0; ++p, --n) c = (c >> 8) ^ t[0][(c ^ *p) & 0xff];
     return ~c;
+}
+
+std::uint32_t crc32c(byte_view data, std::uint32_t crc) {
+    return has_sse42 ? crc32c_sse42(data, crc) : crc32c_portable(data, crc);
 }
 
 }  // namespace uurwerk

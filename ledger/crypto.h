@@ -70,7 +70,9 @@ private:
 void random_bytes(std::span<std::uint8_t> out);
 [[nodiscard]] event_id random_event_id();
 
-// CRC-32C (Castagnoli) of `data`, continuing from `crc` (0 to start).
+// CRC-32C (Castagnoli) of `data`, continuing from `crc` (0 to start): with the SSE4.2
+// instruction where the CPU has it, else with tables (crc32c_portable, also used by tests).
 [[nodiscard]] std::uint32_t crc32c(byte_view data, std::uint32_t crc = 0);
+[[nodiscard]] std::uint32_t crc32c_portable(byte_view data, std::uint32_t crc = 0);
 
 }  // namespace uurwerk

@@ -56,6 +56,8 @@ result<std::unique_ptr<projector>> projector::open(event_log& log, store& db, ke
     auto state = load_state(db);
     if (!state) return state.err();
     p->state_ = std::move(*state);
+    // Every record may add an id: sizing the map once avoids rehashing it as it grows.
+    p->state_.seen.reserve(std::max<std::size_t>(p->state_.seen.size(), log.end().value));
     for (const auto& [id, c] : p->state_.communities)
         UURWERK_ASSERT(balance_sum(c) == minutes{0}, id.value, balance_sum(c).value);
     auto applied = db.applied();

@@ -46,7 +46,7 @@ enum class signature_check : std::uint8_t {
 
 struct projector_options {
     signature_check check = signature_check::verify_unless_cached;
-    std::size_t batch_records_max = 2048;
+    std::size_t batch_records_max = 8192;  // larger batches write each member's state once
     std::chrono::milliseconds idle_wait{50};
     // Threads that decode and verify a large batch before it is folded (0 = every core).
     std::size_t decode_threads = 0;

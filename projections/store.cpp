@@ -60,6 +60,9 @@ result<std::unique_ptr<store>> store::open(const std::filesystem::path& dir, sto
         cf_options.level0_stop_writes_trigger = 1 << 30;
         cf_options.compression = rocksdb::kNoCompression;
         cf_options.max_write_buffer_number = 4;
+        // Small memtables: sorting many small ones at flush beats sorting a few large ones
+        // (measured on a 1,000,000-event rebuild: 8.9 s with 64 MiB, 6.5 s with 8 MiB).
+        cf_options.write_buffer_size = 8u << 20;
     }
 
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;

@@ -614,4 +614,17 @@ BOOST_AUTO_TEST_CASE(a_server_that_is_not_there_is_unreachable) {
     BOOST_CHECK_EQUAL(bad.err().code, "bad_address");
 }
 
+BOOST_AUTO_TEST_CASE(a_client_connection_carries_several_requests) {
+    echo_fixture f;
+    auto c = http_connection::open("127.0.0.1", f.server->port());
+    BOOST_REQUIRE(c.ok());
+    for (int i = 0; i < 5; ++i) {
+        auto r = (*c)->call("POST", "/echo", "ping " + std::to_string(i));
+        BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.err().message));
+        BOOST_CHECK_EQUAL(r->status, 200u);
+        BOOST_CHECK(r->body.find("ping " + std::to_string(i)) != std::string::npos);
+    }
+    BOOST_CHECK_EQUAL(f.server->connections(), 1u);  // all five over one connection
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -596,3 +596,14 @@ BOOST_AUTO_TEST_CASE(random_bytes_fill_the_buffer_and_differ_each_time) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(the_hardware_and_the_table_crc32c_agree_at_every_length_and_offset) {
+    std::vector<std::uint8_t> data(300);
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 131 + 7);
+    for (std::size_t from = 0; from < 9; ++from)
+        for (std::size_t len = 0; from + len <= data.size(); len += 7) {
+            uurwerk::byte_view v(data.data() + from, len);
+            BOOST_REQUIRE_EQUAL(uurwerk::crc32c(v), uurwerk::crc32c_portable(v));
+            BOOST_REQUIRE_EQUAL(uurwerk::crc32c(v, 0x12345678u), uurwerk::crc32c_portable(v, 0x12345678u));
+        }
+}
