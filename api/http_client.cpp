@@ -1,5 +1,7 @@
 #include "api/http_client.h"
 
+#include "api/timed_stream.h"
+
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -46,49 +48,6 @@ bool wait_ready(int fd, short events, steady::time_point deadline, error_code& e
         }
     }
 }
-
-// A non-blocking socket as a Beast sync stream that gives up at a deadline (Asio's own
-// synchronous calls wait without limit; http_server.cpp has the same adapter).
-class timed_stream {
-public:
-    timed_stream(tcp::socket& socket, steady::time_point deadline)
-        : socket_(socket), deadline_(deadline) {}
-
-    template <typename Buffers>
-    std::size_t read_some(const Buffers& buffers, error_code& ec) {
-        while (true) {
-            std::size_t n = socket_.read_some(buffers, ec);
-            if (ec != asio::error::would_block && ec != asio::error::try_again) return n;
-            if (!wait_ready(socket_.native_handle(), POLLIN, deadline_, ec)) return 0;
-        }
-    }
-    template <typename Buffers>
-    std::size_t read_some(const Buffers& buffers) {
-        error_code ec;
-        std::size_t n = read_some(buffers, ec);
-        if (ec) throw boost::system::system_error(ec);
-        return n;
-    }
-    template <typename Buffers>
-    std::size_t write_some(const Buffers& buffers, error_code& ec) {
-        while (true) {
-            std::size_t n = socket_.write_some(buffers, ec);
-            if (ec != asio::error::would_block && ec != asio::error::try_again) return n;
-            if (!wait_ready(socket_.native_handle(), POLLOUT, deadline_, ec)) return 0;
-        }
-    }
-    template <typename Buffers>
-    std::size_t write_some(const Buffers& buffers) {
-        error_code ec;
-        std::size_t n = write_some(buffers, ec);
-        if (ec) throw boost::system::system_error(ec);
-        return n;
-    }
-
-private:
-    tcp::socket& socket_;
-    steady::time_point deadline_;
-};
 
 // Connects `socket` to `endpoint` within the deadline (a non-blocking connect and poll).
 bool connect_within(tcp::socket& socket, const tcp::endpoint& endpoint,
@@ -209,7 +168,8 @@ result<http_reply> http_connection::call(std::string_view method, std::string_vi
     req.keep_alive(m.keep_alive);
     req.prepare_payload();
 
-    timed_stream stream(m.socket, steady::now() + options.reply_timeout);
+    timed_stream stream(m.socket, options.reply_timeout);
+    stream.set_deadline(steady::now() + options.reply_timeout);
     http::write(stream, req, ec);
     // A server that refuses early (413, 503) may close before it has read the whole request:
     // its answer can still be read below.

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "api/json.h"
+#include "api/timed_stream.h"
 
 namespace uurwerk {
 namespace {
@@ -30,79 +31,6 @@ using tcp = asio::ip::tcp;
 using steady = std::chrono::steady_clock;
 using error_code = boost::system::error_code;
 
-// A non-blocking socket as a Beast SyncReadStream/SyncWriteStream whose reads and writes give
-// up at a deadline. Asio's synchronous calls have no timeout of their own (and SO_RCVTIMEO
-// does not help: on EAGAIN Asio polls again without a limit), so each call waits in poll().
-class timed_stream {
-public:
-    timed_stream(tcp::socket& socket, std::chrono::milliseconds idle)
-        : socket_(socket), idle_(idle) {}
-
-    // No read or write goes past `deadline`; each one waits at most `idle` for its first byte.
-    void set_deadline(steady::time_point deadline) { deadline_ = deadline; }
-
-    template <typename Buffers>
-    std::size_t read_some(const Buffers& buffers, error_code& ec) {
-        while (true) {
-            std::size_t n = socket_.read_some(buffers, ec);
-            if (ec != asio::error::would_block && ec != asio::error::try_again) return n;
-            if (!wait(POLLIN, ec)) return 0;
-        }
-    }
-    template <typename Buffers>
-    std::size_t read_some(const Buffers& buffers) {
-        error_code ec;
-        std::size_t n = read_some(buffers, ec);
-        if (ec) throw boost::system::system_error(ec);
-        return n;
-    }
-    template <typename Buffers>
-    std::size_t write_some(const Buffers& buffers, error_code& ec) {
-        while (true) {
-            std::size_t n = socket_.write_some(buffers, ec);
-            if (ec != asio::error::would_block && ec != asio::error::try_again) return n;
-            if (!wait(POLLOUT, ec)) return 0;
-        }
-    }
-    template <typename Buffers>
-    std::size_t write_some(const Buffers& buffers) {
-        error_code ec;
-        std::size_t n = write_some(buffers, ec);
-        if (ec) throw boost::system::system_error(ec);
-        return n;
-    }
-
-private:
-    bool wait(short events, error_code& ec) {
-        while (true) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ -
-                                                                              steady::now());
-            auto limit = std::min(left, idle_);
-            if (limit.count() <= 0) {
-                ec = asio::error::timed_out;
-                return false;
-            }
-            pollfd p{socket_.native_handle(), events, 0};
-            int r = ::poll(&p, 1, static_cast<int>(limit.count()));
-            if (r > 0) {
-                ec = {};
-                return true;  // ready, or hung up / failed: the next call says which
-            }
-            if (r == 0) {
-                ec = asio::error::timed_out;
-                return false;
-            }
-            if (errno != EINTR) {
-                ec = error_code(errno, boost::system::system_category());
-                return false;
-            }
-        }
-    }
-
-    tcp::socket& socket_;
-    std::chrono::milliseconds idle_;
-    steady::time_point deadline_ = steady::time_point::max();
-};
 
 // The socket is done sending; reads (and throws away) what the client still sends, for at most
 // `wait`, so that closing does not reset the connection before the client has read our answer.
@@ -304,6 +232,7 @@ bool http_server::impl::send(timed_stream& stream, http::response<http::string_b
 }
 
 void http_server::impl::serve(connection* c, tcp::socket socket) {
+    name_this_thread("uw-http-conn");
     timed_stream stream(socket, options.idle_timeout);
     beast::flat_buffer buffer;
     auto fail = [&](unsigned status, const char* code, std::string message) {

@@ -48,6 +48,9 @@ struct minutes : named<std::int64_t, struct minutes_tag> {
     constexpr minutes& operator-=(minutes o) { value -= o.value; return *this; }
 };
 
+// Names the calling thread (shown by top -H, perf and gdb); at most 15 characters.
+void name_this_thread(const char* name);
+
 // The community's own account (the "fund"): member id 0 is never admitted.
 inline constexpr member_id community_fund{0};
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstring>
+#include <pthread.h>
 #include <mutex>
 #include <unordered_map>
 
@@ -284,5 +285,7 @@ std::uint32_t crc32c_portable(byte_view data, std::uint32_t crc) {
 std::uint32_t crc32c(byte_view data, std::uint32_t crc) {
     return has_sse42 ? crc32c_sse42(data, crc) : crc32c_portable(data, crc);
 }
+
+void name_this_thread(const char* name) { pthread_setname_np(pthread_self(), name); }
 
 }  // namespace uurwerk

@@ -694,7 +694,10 @@ result<std::unique_ptr<local_log>> local_log::open(const local_log_options& opti
     UURWERK_ASSERT(state->end.load() == state->next, state->end.load(), state->next);
 
     impl* raw = state.get();
-    state->writer = std::thread([raw] { raw->writer_loop(); });
+    state->writer = std::thread([raw] {
+        name_this_thread("uw-log-writer");
+        raw->writer_loop();
+    });
     return std::unique_ptr<local_log>(new local_log(std::move(state)));
 }
 

@@ -47,7 +47,10 @@ projector::projector(event_log& log, store& db, key_cache& keys, projector_optio
     : log_(log), db_(db), keys_(keys), options_(options), recent_(recent_max) {
     if (options_.decode_threads == 0)
         options_.decode_threads = std::max(1u, std::thread::hardware_concurrency());
-    writer_ = std::thread([this] { write_loop(); });
+    writer_ = std::thread([this] {
+        name_this_thread("uw-store-write");
+        write_loop();
+    });
 }
 
 result<std::unique_ptr<projector>> projector::open(event_log& log, store& db, key_cache& keys,
@@ -87,7 +90,10 @@ projector::~projector() {
 void projector::start() {
     UURWERK_ASSERT(!thread_.joinable());
     stopping_.store(false);
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+        name_this_thread("uw-projector");
+        run();
+    });
 }
 
 void projector::stop() {
