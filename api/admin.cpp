@@ -90,7 +90,8 @@ result<void> rebuild_command(const std::string& data_dir) {
         if (ec) return make_error("io_error", "cannot move the old store aside: " + ec.message());
     }
     fs::rename(fresh, data / "store", ec);
-    if (ec) return make_error("io_error", "cannot move the rebuilt store in place: " + ec.message());
+    if (ec)
+        return make_error("io_error", "cannot move the rebuilt store in place: " + ec.message());
     fs::remove_all(old, ec);
     std::cerr << "the rebuilt projections are in " << (data / "store").string() << "\n";
     return ok_value;

@@ -11,8 +11,8 @@
 #include "api/http_client.h"
 #include "api/node.h"
 #include "api/serve.h"
-#include "ledger/workload.h"
 #include "ledger/local_log.h"
+#include "ledger/workload.h"
 
 namespace uurwerk::cli {
 namespace {
@@ -23,7 +23,9 @@ double seconds_since(clock_type::time_point t0) {
     return std::chrono::duration<double>(clock_type::now() - t0).count();
 }
 
-std::size_t cores() { return std::max(1u, std::thread::hardware_concurrency()); }
+std::size_t cores() {
+    return std::max(1u, std::thread::hardware_concurrency());
+}
 
 log_clock wall_clock() {
     return [] {
@@ -84,7 +86,8 @@ verify_figures measure_verify(double seconds_each) {
         for (std::size_t t = 0; t < threads; ++t)
             pool.emplace_back([&, t] {
                 std::uint64_t n = 0;
-                for (std::size_t i = t; !stop.load(std::memory_order_relaxed); i = (i + 1) % envs.size()) {
+                for (std::size_t i = t; !stop.load(std::memory_order_relaxed);
+                     i = (i + 1) % envs.size()) {
                     bool ok = keys.verify_envelope(envs[i]);
                     UURWERK_ASSERT(ok, i);
                     ++n;
@@ -114,7 +117,8 @@ result<void> bench_verify(const parsed_args& a) {
         seconds = static_cast<double>(std::max<std::uint64_t>(1, *s));
     }
     auto f = measure_verify(seconds);
-    std::cout << "{\"cores\": " << cores() << ", \"one_core_verifies_per_s\": " << fixed(f.one_core, 0)
+    std::cout << "{\"cores\": " << cores()
+              << ", \"one_core_verifies_per_s\": " << fixed(f.one_core, 0)
               << ", \"all_cores_verifies_per_s\": " << fixed(f.all_cores, 0) << "}\n";
     return ok_value;
 }
@@ -148,7 +152,8 @@ ingest_figures drive(const std::vector<bytes>& events, std::size_t clients, cons
             for (std::size_t i : queue[c]) {
                 auto s = clock_type::now();
                 if (!submit(events[i])) ++rejected;
-                lat[c].ms.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - s).count());
+                lat[c].ms.push_back(
+                    std::chrono::duration<double, std::milli>(clock_type::now() - s).count());
                 auto d = done.fetch_add(1) + 1;
                 if (d % 5000 == 0)
                     std::cerr << "  " << label << ": " << d << " / " << events.size() << " events, "
@@ -182,7 +187,8 @@ result<void> bench_ingest(const parsed_args& a) {
     auto verify = measure_verify(2);
     std::cerr << "bench ingest: signing " << events << " events (not measured)...\n";
     // Confirmations lag their claims so that concurrent clients rarely overtake them.
-    auto w = make_workload({community_id{1}, 500, events, 11, 0, {}, std::max<std::size_t>(256, events / 4)});
+    auto w = make_workload(
+        {community_id{1}, 500, events, 11, 0, {}, std::max<std::size_t>(256, events / 4)});
 
     scratch_dir dir("ingest");
     ingest_figures in_process;
@@ -234,7 +240,8 @@ result<void> bench_ingest(const parsed_args& a) {
               << ", \"clients\": " << clients
               << ", \"all_cores_verifies_per_s\": " << fixed(verify.all_cores, 0)
               << ", \"events_per_s\": " << fixed(in_process.events_per_s, 0)
-              << ", \"p50_ms\": " << fixed(in_process.p50, 3) << ", \"p99_ms\": " << fixed(in_process.p99, 3)
+              << ", \"p50_ms\": " << fixed(in_process.p50, 3)
+              << ", \"p99_ms\": " << fixed(in_process.p99, 3)
               << ", \"max_ms\": " << fixed(in_process.max, 3)
               << ", \"share_of_verify_rate\": " << fixed(share, 3)
               << ", \"http_events_per_s\": " << fixed(http.events_per_s, 0)
@@ -308,7 +315,8 @@ result<void> bench_replay(const parsed_args& a) {
         if (now - last_report > std::chrono::seconds(1)) {
             last_report = now;
             std::cerr << "  replayed " << applied << " / " << total << ", "
-                      << fixed(static_cast<double>(applied) / seconds_since(t0), 0) << " events/s\n";
+                      << fixed(static_cast<double>(applied) / seconds_since(t0), 0)
+                      << " events/s\n";
         }
     });
     std::cerr << "bench replay: rebuilding the projections from " << total << " records...\n";
@@ -321,8 +329,8 @@ result<void> bench_replay(const parsed_args& a) {
     double rate = static_cast<double>(*n) / secs;
     std::cerr << "replayed " << *n << " records in " << fixed(secs, 2) << " s: " << fixed(rate, 0)
               << " events/s; " << accepted << " accepted\n";
-    std::cout << "{\"cores\": " << cores() << ", \"events\": " << *n << ", \"seconds\": "
-              << fixed(secs, 3) << ", \"accepted\": " << accepted.load()
+    std::cout << "{\"cores\": " << cores() << ", \"events\": " << *n
+              << ", \"seconds\": " << fixed(secs, 3) << ", \"accepted\": " << accepted.load()
               << ", \"events_per_s\": " << fixed(rate, 0) << "}\n";
     return ok_value;
 }

@@ -24,8 +24,8 @@ constexpr const char* default_server = "http://127.0.0.1:8080";
 
 const std::vector<option_spec> signing_options = {
     {"key", "FILE", "your key file (from 'uurwerk keygen')", true},
-    {"server", "URL", std::string("the uurwerk server (default ") + default_server +
-                          ", or $UURWERK_SERVER)"},
+    {"server", "URL",
+     std::string("the uurwerk server (default ") + default_server + ", or $UURWERK_SERVER)"},
     {"community", "ID", "the community (default: the key file's)"},
     {"as", "MEMBER", "the member id you sign as (default: the key file's)"},
     {"for", "MEMBER", "act for this member (needs their delegation, or be a coordinator)"},
@@ -106,9 +106,10 @@ struct signed_submit {
     std::string offset;
 };
 
-result<signed_submit> sign_and_submit(const parsed_args& a, event_payload payload,
-                                      std::optional<member_id> author_override = std::nullopt,
-                                      std::optional<community_id> community_override = std::nullopt) {
+result<signed_submit> sign_and_submit(
+    const parsed_args& a, event_payload payload,
+    std::optional<member_id> author_override = std::nullopt,
+    std::optional<community_id> community_override = std::nullopt) {
     auto kf = read_key_file(*a.get("key"));
     if (!kf) return kf.err();
     auto signer = signing_key::from_seed(kf->seed);
@@ -123,8 +124,9 @@ result<signed_submit> sign_and_submit(const parsed_args& a, event_payload payloa
         community = community_id{*c};
     }
     if (community.value == 0)
-        return make_error("missing_argument", "which community? give --community ID (or make the "
-                                              "key file with 'keygen --community ID')");
+        return make_error("missing_argument",
+                          "which community? give --community ID (or make the "
+                          "key file with 'keygen --community ID')");
     member_id author = author_override.value_or(kf->member);
     if (a.has("as")) {
         auto m = a.get_u64("as");
@@ -132,8 +134,9 @@ result<signed_submit> sign_and_submit(const parsed_args& a, event_payload payloa
         author = member_id{*m};
     }
     if (author.value == 0)
-        return make_error("missing_argument", "which member are you? give --as MEMBER (or make "
-                                              "the key file with 'keygen --member ID')");
+        return make_error("missing_argument",
+                          "which member are you? give --as MEMBER (or make "
+                          "the key file with 'keygen --member ID')");
     std::optional<member_id> on_behalf_of;
     if (a.has("for")) {
         auto m = a.get_u64("for");
@@ -147,8 +150,9 @@ result<signed_submit> sign_and_submit(const parsed_args& a, event_payload payloa
         if (!s) return s.err();
         seq = sequence{*s};
     } else if (!std::holds_alternative<community_founded>(payload)) {
-        auto k = call(*server, "GET", "/v1/communities/" + std::to_string(community.value) +
-                                          "/keys/" + kf->pub.hex());
+        auto k =
+            call(*server, "GET",
+                 "/v1/communities/" + std::to_string(community.value) + "/keys/" + kf->pub.hex());
         if (!k) return k.err();
         if (k->status == 200) {
             auto last = k->doc.string_at("last_seq");
@@ -168,8 +172,8 @@ result<signed_submit> sign_and_submit(const parsed_args& a, event_payload payloa
     }
     auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::system_clock::now().time_since_epoch());
-    event_body body{id, community, author, seq, time_ms{now.count()}, on_behalf_of,
-                    std::move(payload)};
+    event_body body{id,           community,         author, seq, time_ms{now.count()},
+                    on_behalf_of, std::move(payload)};
     if (auto v = validate_body(body); !v) return v.err();
     auto env = signer->seal(body);
 
@@ -180,8 +184,8 @@ result<signed_submit> sign_and_submit(const parsed_args& a, event_payload payloa
     if (r->status != 200 && r->status != 409) return api_error(*r);
     const std::string kind(kind_name(body.kind()));
     const std::string off = r->doc.string_at("offset").value_or("?");
-    const bool duplicate = r->doc.root().at("duplicate") &&
-                           r->doc.root().at("duplicate")->as_bool().value_or(false);
+    const bool duplicate =
+        r->doc.root().at("duplicate") && r->doc.root().at("duplicate")->as_bool().value_or(false);
     if (r->status == 409) {
         std::string reason = r->doc.string_at("reason").value_or("unknown");
         std::string hint = hint_for(reason);
@@ -240,10 +244,14 @@ result<post_body> post_arg(const parsed_args& a) {
     p.text = a.get("text").value_or("");
     p.area = a.get("area").value_or("");
     auto how = a.get("intensity").value_or("once");
-    if (how == "once") p.how_often = intensity::once;
-    else if (how == "sometimes") p.how_often = intensity::sometimes;
-    else if (how == "regularly") p.how_often = intensity::regularly;
-    else return make_error("bad_argument", "--intensity is once, sometimes or regularly");
+    if (how == "once")
+        p.how_often = intensity::once;
+    else if (how == "sometimes")
+        p.how_often = intensity::sometimes;
+    else if (how == "regularly")
+        p.how_often = intensity::regularly;
+    else
+        return make_error("bad_argument", "--intensity is once, sometimes or regularly");
     if (a.has("availability")) {
         auto v = a.get_u64("availability");
         if (!v) return v.err();
@@ -253,8 +261,9 @@ result<post_body> post_arg(const parsed_args& a) {
 }
 
 std::string signed_summary(const std::string& what) {
-    return what + " The event is signed with your key and submitted to the server; the answer is "
-                  "its verdict once the ledger has applied it.";
+    return what +
+           " The event is signed with your key and submitted to the server; the answer is "
+           "its verdict once the ledger has applied it.";
 }
 
 std::string hours_text(std::int64_t m) {
@@ -320,8 +329,9 @@ result<void> do_admit(const parsed_args& a) {
         if (!kf) return kf.err();
         key = kf->pub;
     } else {
-        return make_error("missing_argument", "give the new member's public key: --member-key HEX "
-                                              "or --member-key-file FILE");
+        return make_error("missing_argument",
+                          "give the new member's public key: --member-key HEX "
+                          "or --member-key-file FILE");
     }
     member_admitted x{member_id{*m}, key, a.has("coordinator") ? role::coordinator : role::member,
                       a.has("verified"), std::nullopt};
@@ -338,11 +348,13 @@ result<void> do_delegate(const parsed_args& a) {
     std::size_t start = 0;
     while (start <= kinds.size()) {
         auto comma = kinds.find(',', start);
-        auto name = kinds.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        auto name =
+            kinds.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
         auto k = kind_from_name(name);
         if (!k)
-            return make_error("bad_argument", "unknown kind '" + name +
-                                                  "' in --kinds (e.g. requestPosted,hoursConfirmed)");
+            return make_error(
+                "bad_argument",
+                "unknown kind '" + name + "' in --kinds (e.g. requestPosted,hoursConfirmed)");
         g.kinds.push_back(*k);
         if (comma == std::string::npos) break;
         start = comma + 1;
@@ -415,8 +427,10 @@ result<void> do_member_change(const parsed_args& a, const std::string& what) {
     auto m = a.get_u64("member");
     if (!m) return m.err();
     result<signed_submit> r = make_error("bug", "unreachable");
-    if (what == "suspend") r = sign_and_submit(a, member_suspended{member_id{*m}, a.get("reason").value_or("")});
-    else if (what == "reinstate") r = sign_and_submit(a, member_reinstated{member_id{*m}});
+    if (what == "suspend")
+        r = sign_and_submit(a, member_suspended{member_id{*m}, a.get("reason").value_or("")});
+    else if (what == "reinstate")
+        r = sign_and_submit(a, member_reinstated{member_id{*m}});
     else {
         auto h = a.get("revoke");
         auto b = fixed_from_hex<public_key_bytes>(h.value_or(""), "--revoke");
@@ -447,7 +461,8 @@ result<std::pair<community_id, member_id>> who(const parsed_args& a) {
         m = member_id{*v};
     }
     if (c.value == 0 || m.value == 0)
-        return make_error("missing_argument", "give --community ID and --member ID (or --key FILE)");
+        return make_error("missing_argument",
+                          "give --community ID and --member ID (or --key FILE)");
     return std::pair{c, m};
 }
 
@@ -456,8 +471,9 @@ result<void> do_balance(const parsed_args& a) {
     if (!w) return w.err();
     auto server = server_of(a);
     if (!server) return server.err();
-    auto r = call(*server, "GET", "/v1/communities/" + std::to_string(w->first.value) +
-                                      "/members/" + std::to_string(w->second.value) + "/balance");
+    auto r = call(*server, "GET",
+                  "/v1/communities/" + std::to_string(w->first.value) + "/members/" +
+                      std::to_string(w->second.value) + "/balance");
     if (!r) return r.err();
     if (r->status != 200) return api_error(*r);
     auto num = [&](const char* k) {
@@ -469,8 +485,7 @@ result<void> do_balance(const parsed_args& a) {
               << ")\n"
               << "  pending:   " << num("pending_in_minutes") << " minutes claimed by you, "
               << num("pending_out_minutes") << " minutes claimed from you, not yet confirmed\n"
-              << "  given:     " << num("confirmed_given_minutes")
-              << " minutes of help confirmed\n"
+              << "  given:     " << num("confirmed_given_minutes") << " minutes of help confirmed\n"
               << "  limits:    down to -" << num("credit_limit_minutes") << ", up to "
               << num("balance_max_minutes") << " minutes\n";
     return ok_value;
@@ -506,7 +521,8 @@ result<void> do_history(const parsed_args& a) {
             return (v.empty() || v[0] == '-' || v == "0") ? v : "+" + v;
         };
         std::printf("%-8s %-18s %-10s %10s %10s  %-10s %s\n", s("offset").c_str(),
-                    s("kind").c_str(), verdict.c_str(), signed_number("balance_delta_minutes").c_str(),
+                    s("kind").c_str(), verdict.c_str(),
+                    signed_number("balance_delta_minutes").c_str(),
                     signed_number("pending_delta_minutes").c_str(), with.c_str(), s("id").c_str());
     }
     if (list->empty()) std::cout << "(no history yet)\n";
@@ -516,21 +532,28 @@ result<void> do_history(const parsed_args& a) {
 std::vector<command> commands() {
     const option_spec server{"server", "URL", "the uurwerk server (default http://127.0.0.1:8080)"};
     const std::vector<option_spec> post_options = {
-        {"category", "NAME", "companionship, shopping, dogWalking, childminding, oddJobs, lifts, "
-                             "computerHelp, meals, gardening or other", true},
+        {"category", "NAME",
+         "companionship, shopping, dogWalking, childminding, oddJobs, lifts, "
+         "computerHelp, meals, gardening or other",
+         true},
         {"text", "TEXT", "what you offer or ask, at most 600 characters"},
         {"intensity", "HOW", "once (default), sometimes or regularly"},
         {"area", "AREA", "coarse area, e.g. the digits of a postcode"},
-        {"availability", "BITS", "bit 3*day+part (day 0 = Monday; part 0/1/2 = morning/"
-                                 "afternoon/evening); 0 = any time"},
+        {"availability", "BITS",
+         "bit 3*day+part (day 0 = Monday; part 0/1/2 = morning/"
+         "afternoon/evening); 0 = any time"},
     };
     return {
-        {{"serve", "Runs the embedded server: the durable log, the projections and the HTTP API.",
+        {{"serve",
+          "Runs the embedded server: the durable log, the projections and the HTTP API.",
           {{"data", "DIR", "where the log and projections live (default ./data)"},
            {"listen", "HOST:PORT", "the address of the HTTP API (default 127.0.0.1:8080)"}}},
-         [](const parsed_args& a) { return serve_command(a.get("data").value_or("data"),
-                                                         a.get("listen").value_or("127.0.0.1:8080")); }},
-        {{"keygen", "Makes a new Ed25519 key and writes it to a key file with mode 0600.",
+         [](const parsed_args& a) {
+             return serve_command(a.get("data").value_or("data"),
+                                  a.get("listen").value_or("127.0.0.1:8080"));
+         }},
+        {{"keygen",
+          "Makes a new Ed25519 key and writes it to a key file with mode 0600.",
           {{"out", "FILE", "the key file to write (never overwritten)", true},
            {"community", "ID", "the community this key will sign for"},
            {"member", "ID", "the member id this key will sign as"}}},
@@ -548,17 +571,20 @@ std::vector<command> commands() {
                         {"coordinator", "", "make them a coordinator"},
                         {"verified", "", "you checked who they are"}})},
          do_admit},
-        {{"delegate", signed_summary("Lets another member post for you (a family member, a "
-                                     "neighbour)."),
+        {{"delegate",
+          signed_summary("Lets another member post for you (a family member, a "
+                         "neighbour)."),
           with_signing({{"to", "MEMBER", "the delegate", true},
-                        {"kinds", "LIST", "comma-separated kinds, e.g. requestPosted,"
-                                          "hoursConfirmed", true},
+                        {"kinds", "LIST",
+                         "comma-separated kinds, e.g. requestPosted,"
+                         "hoursConfirmed",
+                         true},
                         {"until-ms", "TIME", "expiry, ms since 1970 (default: until revoked)"}})},
          do_delegate},
         {{"offer", signed_summary("Offers help."), with_signing(post_options)},
-          [](const parsed_args& a) { return do_post(a, true); }},
+         [](const parsed_args& a) { return do_post(a, true); }},
         {{"request", signed_summary("Asks for help."), with_signing(post_options)},
-          [](const parsed_args& a) { return do_post(a, false); }},
+         [](const parsed_args& a) { return do_post(a, false); }},
         {{"claim", signed_summary("Claims the minutes you helped someone; they confirm."),
           with_signing({{"receiver", "MEMBER", "who received the help", true},
                         {"minutes", "N", "how long you helped", true},
@@ -591,27 +617,37 @@ std::vector<command> commands() {
           with_signing({{"member", "ID", "whose key", true},
                         {"revoke", "HEX", "the public key to revoke", true}})},
          [](const parsed_args& a) { return do_member_change(a, "revoke"); }},
-        {{"balance", "Shows a member's balance, pending claims and limits.",
-          {{"community", "ID", "the community"}, {"member", "ID", "the member"},
-           {"key", "FILE", "or: take both from this key file"}, server}},
+        {{"balance",
+          "Shows a member's balance, pending claims and limits.",
+          {{"community", "ID", "the community"},
+           {"member", "ID", "the member"},
+           {"key", "FILE", "or: take both from this key file"},
+           server}},
          do_balance},
-        {{"history", "Shows a member's history: every event that concerned them, with its verdict.",
-          {{"community", "ID", "the community"}, {"member", "ID", "the member"},
+        {{"history",
+          "Shows a member's history: every event that concerned them, with its verdict.",
+          {{"community", "ID", "the community"},
+           {"member", "ID", "the member"},
            {"key", "FILE", "or: take both from this key file"},
            {"from", "OFFSET", "start at this log offset"},
-           {"limit", "N", "at most this many lines (default 100, at most 1000)"}, server}},
+           {"limit", "N", "at most this many lines (default 100, at most 1000)"},
+           server}},
          do_history},
-        {{"digest", "Prints the digest of a stopped node's projections, after applying the whole "
-                    "log.",
+        {{"digest",
+          "Prints the digest of a stopped node's projections, after applying the whole "
+          "log.",
           {{"data", "DIR", "the node's data folder (default ./data)"}}},
          [](const parsed_args& a) { return digest_command(a.get("data").value_or("data")); }},
-        {{"rebuild", "Rebuilds a stopped node's projections from its log, then prints their "
-                     "digest.",
+        {{"rebuild",
+          "Rebuilds a stopped node's projections from its log, then prints their "
+          "digest.",
           {{"data", "DIR", "the node's data folder (default ./data)"}}},
          [](const parsed_args& a) { return rebuild_command(a.get("data").value_or("data")); }},
-        {{"bench", "Measures: 'bench verify', 'bench ingest', 'bench replay'. Ends with one line "
-                   "of JSON.",
-          bench_options(), {"WHAT"}},
+        {{"bench",
+          "Measures: 'bench verify', 'bench ingest', 'bench replay'. Ends with one line "
+          "of JSON.",
+          bench_options(),
+          {"WHAT"}},
          [](const parsed_args& a) { return bench_command(a.positionals().at(0), a); }},
     };
 }

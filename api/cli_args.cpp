@@ -14,7 +14,8 @@ result<std::uint64_t> parse_u64(const std::string& text, const std::string& what
     std::uint64_t v = 0;
     auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
     if (text.empty() || ec != std::errc() || p != text.data() + text.size())
-        return make_error("bad_argument", what + " must be a whole number >= 0, not '" + text + "'");
+        return make_error("bad_argument",
+                          what + " must be a whole number >= 0, not '" + text + "'");
     return v;
 }
 
@@ -70,8 +71,8 @@ result<parsed_args> parse(const command_spec& spec, const std::vector<std::strin
             out.values_[name] = *inline_value;
         } else {
             if (i + 1 >= args.size())
-                return make_error("bad_argument", "--" + name + " needs a value (" +
-                                                      o->value_name + ")");
+                return make_error("bad_argument",
+                                  "--" + name + " needs a value (" + o->value_name + ")");
             out.values_[name] = args[++i];
         }
     }
@@ -93,8 +94,10 @@ std::string help_text(const command_spec& spec) {
     if (!spec.options.empty()) out += "\noptions:\n";
     for (const auto& o : spec.options) {
         std::string left = "  --" + o.name + (o.value_name.empty() ? "" : " " + o.value_name);
-        if (left.size() < 28) left.resize(28, ' ');
-        else left += "  ";
+        if (left.size() < 28)
+            left.resize(28, ' ');
+        else
+            left += "  ";
         out += left + o.help + (o.required ? " (required)" : "") + "\n";
     }
     out += "  --help                    this text\n";

@@ -12,7 +12,7 @@
 namespace uurwerk::cli {
 
 struct option_spec {
-    std::string name;         // without the dashes
+    std::string name;             // without the dashes
     std::string value_name = {};  // empty for a flag
     std::string help = {};
     bool required = false;

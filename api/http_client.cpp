@@ -26,8 +26,7 @@ using error_code = boost::system::error_code;
 // Waits until `fd` is ready for `events` or `deadline` passes.
 bool wait_ready(int fd, short events, steady::time_point deadline, error_code& ec) {
     while (true) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
-                                                                          steady::now());
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now());
         if (left.count() <= 0) {
             ec = asio::error::timed_out;
             return false;
@@ -50,8 +49,8 @@ bool wait_ready(int fd, short events, steady::time_point deadline, error_code& e
 }
 
 // Connects `socket` to `endpoint` within the deadline (a non-blocking connect and poll).
-bool connect_within(tcp::socket& socket, const tcp::endpoint& endpoint,
-                    steady::time_point deadline, error_code& ec) {
+bool connect_within(tcp::socket& socket, const tcp::endpoint& endpoint, steady::time_point deadline,
+                    error_code& ec) {
     socket.close(ec);
     socket.open(endpoint.protocol(), ec);
     if (ec) return false;
@@ -205,9 +204,9 @@ result<http_reply> http_connection::call(std::string_view method, std::string_vi
     return reply;
 }
 
-result<http_reply> http_call(const std::string& host, std::uint16_t port,
-                             std::string_view method, std::string_view target,
-                             std::string_view body, const http_call_options& options) {
+result<http_reply> http_call(const std::string& host, std::uint16_t port, std::string_view method,
+                             std::string_view target, std::string_view body,
+                             const http_call_options& options) {
     auto c = http_connection::open(host, port, options);
     if (!c) return c.err();
     (*c)->impl_->keep_alive = false;  // one request, then the connection closes

@@ -5,15 +5,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-#include <algorithm>
 #include <cerrno>
-#include <cstring>
-#include <cstdio>
-#include <exception>
 #include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <exception>
 #include <list>
 #include <mutex>
 #include <thread>
@@ -30,7 +30,6 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using steady = std::chrono::steady_clock;
 using error_code = boost::system::error_code;
-
 
 // The socket is done sending; reads (and throws away) what the client still sends, for at most
 // `wait`, so that closing does not reset the connection before the client has read our answer.
@@ -202,8 +201,10 @@ http::response<http::string_body> http_server::impl::answer(
     } catch (const std::exception& e) {
         std::fprintf(stderr, "uurwerk: http: the handler threw on %s %s: %s\n", in.method.c_str(),
                      in.target.c_str(), e.what());
-        out = {500, "application/json",
-               error_json("internal_error", "the server failed; see its log"), {}};
+        out = {500,
+               "application/json",
+               error_json("internal_error", "the server failed; see its log"),
+               {}};
     }
     http::response<http::string_body> res;
     res.version(req.version());
@@ -252,14 +253,15 @@ void http_server::impl::serve(connection* c, tcp::socket socket) {
         error_code ec;
         http::read_header(stream, buffer, parser, ec);
         if (ec == http::error::body_limit) {
-            fail(413, "body_too_large", "a request body is at most " +
-                                            std::to_string(options.body_bytes_max) + " bytes");
+            fail(413, "body_too_large",
+                 "a request body is at most " + std::to_string(options.body_bytes_max) + " bytes");
             drain = true;
             break;
         }
         if (ec == http::error::header_limit) {
-            fail(400, "bad_request", "the request's header is over " +
-                                         std::to_string(options.header_bytes_max) + " bytes");
+            fail(400, "bad_request",
+                 "the request's header is over " + std::to_string(options.header_bytes_max) +
+                     " bytes");
             drain = true;
             break;
         }
@@ -278,8 +280,8 @@ void http_server::impl::serve(connection* c, tcp::socket socket) {
         }
         http::read(stream, buffer, parser, ec);
         if (ec == http::error::body_limit) {
-            fail(413, "body_too_large", "a request body is at most " +
-                                            std::to_string(options.body_bytes_max) + " bytes");
+            fail(413, "body_too_large",
+                 "a request body is at most " + std::to_string(options.body_bytes_max) + " bytes");
             drain = true;
             break;
         }
@@ -311,7 +313,9 @@ void http_server::impl::serve(connection* c, tcp::socket socket) {
 http_server::http_server(std::unique_ptr<impl> i, std::uint16_t port)
     : impl_(std::move(i)), port_(port) {}
 
-http_server::~http_server() { stop(); }
+http_server::~http_server() {
+    stop();
+}
 
 result<std::unique_ptr<http_server>> http_server::open(const http_server_options& options,
                                                        http_handler handler, http_stats& stats) {
@@ -342,8 +346,8 @@ result<std::unique_ptr<http_server>> http_server::open(const http_server_options
     if (ec) return failed("non-blocking");
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
-        return make_error("listen_failed", std::string("cannot make a pipe: ") +
-                                               std::strerror(errno));
+        return make_error("listen_failed",
+                          std::string("cannot make a pipe: ") + std::strerror(errno));
     i->wake_read = fds[0];
     i->wake_write = fds[1];
     const auto port = i->acceptor.local_endpoint(ec).port();

@@ -67,7 +67,7 @@ struct http_server_options {
     std::size_t header_bytes_max = 8192;
     std::chrono::milliseconds idle_timeout{30'000};     // no byte for this long: close
     std::chrono::milliseconds request_timeout{60'000};  // one request, header to body end
-    std::chrono::milliseconds stop_grace{5'000};  // stop() lets answers being made finish
+    std::chrono::milliseconds stop_grace{5'000};        // stop() lets answers being made finish
 };
 
 class http_server {

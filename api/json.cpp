@@ -57,13 +57,27 @@ void append_quoted(std::string& out, std::string_view s) {
             continue;
         }
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\b':
+                out += "\\b";
+                break;
+            case '\f':
+                out += "\\f";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 if (c < 0x20 || c == 0x7f) {
                     out += "\\u00";
@@ -218,12 +232,18 @@ struct jnode {
 
 std::string_view type_phrase(jnode::type t) {
     switch (t) {
-        case jnode::type::null: return "null";
-        case jnode::type::boolean: return "a boolean";
-        case jnode::type::number: return "a number";
-        case jnode::type::string: return "a string";
-        case jnode::type::array: return "an array";
-        case jnode::type::object: return "an object";
+        case jnode::type::null:
+            return "null";
+        case jnode::type::boolean:
+            return "a boolean";
+        case jnode::type::number:
+            return "a number";
+        case jnode::type::string:
+            return "a string";
+        case jnode::type::array:
+            return "an array";
+        case jnode::type::object:
+            return "an object";
     }
     return "?";
 }
@@ -253,8 +273,11 @@ public:
     result<jnode> document() {
         for (std::size_t i = 0; i < s_.size();) {
             std::size_t n = utf8_sequence_at(s_, i);
-            if (n == 0) return make_error("bad_json", "not valid JSON: the text is not valid "
-                                                      "UTF-8 at byte " + std::to_string(i));
+            if (n == 0)
+                return make_error("bad_json",
+                                  "not valid JSON: the text is not valid "
+                                  "UTF-8 at byte " +
+                                      std::to_string(i));
             i += n;
         }
         jnode root;
@@ -271,8 +294,8 @@ public:
 private:
     bool fail(const std::string& what, std::string code = "bad_json") {
         if (!problem_)
-            problem_ = make_error(std::move(code), "not valid JSON at byte " +
-                                                       std::to_string(pos_) + ": " + what);
+            problem_ = make_error(std::move(code),
+                                  "not valid JSON at byte " + std::to_string(pos_) + ": " + what);
         return false;
     }
     bool at_end() const { return pos_ >= s_.size(); }
@@ -290,13 +313,27 @@ private:
     bool value(jnode& out, std::size_t depth) {
         if (at_end()) return fail("the text ends where a value is due");
         switch (peek()) {
-            case '{': return object(out, depth + 1);
-            case '[': return array(out, depth + 1);
-            case '"': out.t = jnode::type::string; return string(out.text);
-            case 't': out.t = jnode::type::boolean; out.b = true; return literal("true");
-            case 'f': out.t = jnode::type::boolean; out.b = false; return literal("false");
-            case 'n': out.t = jnode::type::null; return literal("null");
-            default: out.t = jnode::type::number; return number(out.text);
+            case '{':
+                return object(out, depth + 1);
+            case '[':
+                return array(out, depth + 1);
+            case '"':
+                out.t = jnode::type::string;
+                return string(out.text);
+            case 't':
+                out.t = jnode::type::boolean;
+                out.b = true;
+                return literal("true");
+            case 'f':
+                out.t = jnode::type::boolean;
+                out.b = false;
+                return literal("false");
+            case 'n':
+                out.t = jnode::type::null;
+                return literal("null");
+            default:
+                out.t = jnode::type::number;
+                return number(out.text);
         }
     }
 
@@ -399,14 +436,30 @@ private:
             if (at_end()) return fail("the text ends inside a string");
             char e = s_[pos_++];
             switch (e) {
-                case '"': out.push_back('"'); break;
-                case '\\': out.push_back('\\'); break;
-                case '/': out.push_back('/'); break;
-                case 'b': out.push_back('\b'); break;
-                case 'f': out.push_back('\f'); break;
-                case 'n': out.push_back('\n'); break;
-                case 'r': out.push_back('\r'); break;
-                case 't': out.push_back('\t'); break;
+                case '"':
+                    out.push_back('"');
+                    break;
+                case '\\':
+                    out.push_back('\\');
+                    break;
+                case '/':
+                    out.push_back('/');
+                    break;
+                case 'b':
+                    out.push_back('\b');
+                    break;
+                case 'f':
+                    out.push_back('\f');
+                    break;
+                case 'n':
+                    out.push_back('\n');
+                    break;
+                case 'r':
+                    out.push_back('\r');
+                    break;
+                case 't':
+                    out.push_back('\t');
+                    break;
                 case 'u': {
                     std::uint32_t cp = 0;
                     if (!hex4(cp)) return false;
@@ -427,7 +480,9 @@ private:
                     append_utf8(out, cp);
                     break;
                 }
-                default: --pos_; return fail("an unknown escape in a string");
+                default:
+                    --pos_;
+                    return fail("an unknown escape in a string");
             }
         }
     }
@@ -485,9 +540,13 @@ std::string field_path(const std::string& path, std::string_view name) {
     return path.empty() ? std::string(name) : path + "." + std::string(name);
 }
 
-std::string where(const std::string& path) { return path.empty() ? "the body" : path; }
+std::string where(const std::string& path) {
+    return path.empty() ? "the body" : path;
+}
 
-capnp::Text::Reader as_text(const std::string& s) { return {s.c_str(), s.size()}; }
+capnp::Text::Reader as_text(const std::string& s) {
+    return {s.c_str(), s.size()};
+}
 
 template <typename Fields>
 std::string field_names(Fields fields) {
@@ -517,15 +576,24 @@ struct int_range {
 std::optional<int_range> int_range_of(capnp::schema::Type::Which w) {
     using W = capnp::schema::Type::Which;
     switch (w) {
-        case W::INT8: return int_range{INT8_MIN, INT8_MAX, "Int8"};
-        case W::INT16: return int_range{INT16_MIN, INT16_MAX, "Int16"};
-        case W::INT32: return int_range{INT32_MIN, INT32_MAX, "Int32"};
-        case W::INT64: return int_range{INT64_MIN, INT64_MAX, "Int64"};
-        case W::UINT8: return int_range{0, UINT8_MAX, "UInt8"};
-        case W::UINT16: return int_range{0, UINT16_MAX, "UInt16"};
-        case W::UINT32: return int_range{0, UINT32_MAX, "UInt32"};
-        case W::UINT64: return int_range{0, UINT64_MAX, "UInt64"};
-        default: return std::nullopt;
+        case W::INT8:
+            return int_range{INT8_MIN, INT8_MAX, "Int8"};
+        case W::INT16:
+            return int_range{INT16_MIN, INT16_MAX, "Int16"};
+        case W::INT32:
+            return int_range{INT32_MIN, INT32_MAX, "Int32"};
+        case W::INT64:
+            return int_range{INT64_MIN, INT64_MAX, "Int64"};
+        case W::UINT8:
+            return int_range{0, UINT8_MAX, "UInt8"};
+        case W::UINT16:
+            return int_range{0, UINT16_MAX, "UInt16"};
+        case W::UINT32:
+            return int_range{0, UINT32_MAX, "UInt32"};
+        case W::UINT64:
+            return int_range{0, UINT64_MAX, "UInt64"};
+        default:
+            return std::nullopt;
     }
 }
 
@@ -536,20 +604,19 @@ public:
     bool walk_struct(const jnode& in, capnp::StructSchema s, capnp::JsonValue::Builder out,
                      const std::string& path) {
         if (in.t != jnode::type::object)
-            return fail("bad_request", where(path) + " must be an object, not " +
-                                           std::string(type_phrase(in.t)));
+            return fail("bad_request",
+                        where(path) + " must be an object, not " + std::string(type_phrase(in.t)));
         // Every name once, every name known.
         for (std::size_t i = 0; i < in.members.size(); ++i) {
             const auto& name = in.members[i].first;
             for (std::size_t j = 0; j < i; ++j)
                 if (in.members[j].first == name)
-                    return fail("bad_request", "the field \"" + name + "\" appears twice in " +
-                                                   where(path));
+                    return fail("bad_request",
+                                "the field \"" + name + "\" appears twice in " + where(path));
             if (s.findFieldByName(as_text(name)) == nullptr)
-                return fail("unknown_field",
-                            "unknown field \"" + name + "\" in " + where(path) + " (" +
-                                s.getShortDisplayName().cStr() + " has: " +
-                                field_names(s.getFields()) + ")");
+                return fail("unknown_field", "unknown field \"" + name + "\" in " + where(path) +
+                                                 " (" + s.getShortDisplayName().cStr() +
+                                                 " has: " + field_names(s.getFields()) + ")");
         }
         auto fields = out.initObject(static_cast<unsigned>(in.members.size()));
         for (unsigned i = 0; i < in.members.size(); ++i) {
@@ -580,8 +647,8 @@ public:
             const std::string what = kinds ? "kind" : "member of the union";
             if (named.empty())
                 return fail("ambiguous_kind", where(path) + " names no " + what +
-                                                  ": name exactly one " + what + " (one of: " +
-                                                  field_names(union_fields) + ")");
+                                                  ": name exactly one " + what +
+                                                  " (one of: " + field_names(union_fields) + ")");
             if (named.size() > 1)
                 return fail("ambiguous_kind", where(path) + " names both \"" + named[0] +
                                                   "\" and \"" + named[1] + "\": name exactly one " +
@@ -609,12 +676,12 @@ private:
     bool parse_integer(const jnode& in, const int_range& range, const std::string& path,
                        std::string& normal) {
         const std::string wanted = std::string("a whole number (") + range.name + ", from " +
-                                   std::to_string(range.min) + " to " +
-                                   std::to_string(range.max) + ")";
+                                   std::to_string(range.min) + " to " + std::to_string(range.max) +
+                                   ")";
         if (in.t != jnode::type::number && in.t != jnode::type::string)
-            return wrong_type(in, path, wanted + (range.max > (1ull << 53)
-                                                      ? " as a decimal string such as \"7\""
-                                                      : ""));
+            return wrong_type(
+                in, path,
+                wanted + (range.max > (1ull << 53) ? " as a decimal string such as \"7\"" : ""));
         std::string_view digits = in.text;
         const bool negative = !digits.empty() && digits.front() == '-';
         if (negative) digits.remove_prefix(1);
@@ -678,7 +745,8 @@ private:
                 if (in.t != jnode::type::string) return wrong_type(in, path, "a string");
                 out.setString(as_text(in.text));
                 return true;
-            case W::DATA: return walk_data(in, form, out, path);
+            case W::DATA:
+                return walk_data(in, form, out, path);
             case W::ENUM: {
                 auto e = type.asEnum();
                 const std::string wanted = "a string naming a " +
@@ -701,14 +769,15 @@ private:
                     if (element.isStruct()) {
                         if (!walk_struct(in.items[i], element.asStruct(), items[i], sub))
                             return false;
-                    } else if (!walk_value(in.items[i], element, data_form::bytes_array,
-                                           items[i], sub)) {
+                    } else if (!walk_value(in.items[i], element, data_form::bytes_array, items[i],
+                                           sub)) {
                         return false;
                     }
                 }
                 return true;
             }
-            case W::STRUCT: return walk_struct(in, type.asStruct(), out, path);
+            case W::STRUCT:
+                return walk_struct(in, type.asStruct(), out, path);
             default:
                 return fail("bad_request", path + " has a type the JSON API does not accept");
         }
@@ -722,8 +791,10 @@ private:
                     return wrong_type(in, path, "a string of hex digits");
                 auto b = from_hex(in.text);
                 if (!b)
-                    return fail("bad_hex", path + " must be hex with an even number of digits "
-                                                  "(0-9, a-f): " + b.err().message);
+                    return fail("bad_hex", path +
+                                               " must be hex with an even number of digits "
+                                               "(0-9, a-f): " +
+                                               b.err().message);
                 out.setString(as_text(to_hex(*b)));  // lower case
                 return true;
             }
@@ -731,8 +802,8 @@ private:
                 if (in.t != jnode::type::string) return wrong_type(in, path, "a base64 string");
                 auto b = from_base64(in.text);
                 if (!b)
-                    return fail("bad_base64", path + " must be standard base64 with padding: " +
-                                                     b.err().message);
+                    return fail("bad_base64",
+                                path + " must be standard base64 with padding: " + b.err().message);
                 out.setString(as_text(in.text));
                 return true;
             }
@@ -776,8 +847,8 @@ result<void> decode_strict(std::string_view json, capnp::MessageBuilder& message
         capnp::JsonCodec codec;
         codec.setMaxNestingDepth(json_nesting_max + 1);
         codec.handleByAnnotation<Root>();
-        codec.decode(value.asReader(), message.initRoot<capnp::DynamicStruct>(
-                                           capnp::Schema::from<Root>()));
+        codec.decode(value.asReader(),
+                     message.initRoot<capnp::DynamicStruct>(capnp::Schema::from<Root>()));
     });
     KJ_IF_MAYBE (e, ex) {
         return make_error("bad_request", std::string("the JSON does not fit the schema: ") +
@@ -787,7 +858,9 @@ result<void> decode_strict(std::string_view json, capnp::MessageBuilder& message
     return ok_value;
 }
 
-bytes to_bytes(kj::ArrayPtr<const capnp::byte> b) { return bytes(b.begin(), b.end()); }
+bytes to_bytes(kj::ArrayPtr<const capnp::byte> b) {
+    return bytes(b.begin(), b.end());
+}
 
 // Gives the decoded message the one form encode_body writes for its value: a text left out is
 // an empty text, and an empty Data field (an optional id or digest given as "") is absent.
@@ -824,7 +897,8 @@ void normalise(capnp::DynamicStruct::Builder s) {
                         normalise(list[i].as<capnp::DynamicStruct>());
                 }
                 break;
-            default: break;
+            default:
+                break;
         }
     }
 }
@@ -860,20 +934,19 @@ result<envelope> envelope_from_json(std::string_view json) {
     auto signer = root.getSigner();
     auto sig = root.getSignature();
     if (e.body.empty())
-        return make_error("bad_envelope", "body is missing: give the canonical body bytes in "
-                                          "base64 (POST /v1/canonical makes them)");
+        return make_error("bad_envelope",
+                          "body is missing: give the canonical body bytes in "
+                          "base64 (POST /v1/canonical makes them)");
     if (signer.size() != public_key_bytes)
-        return make_error("bad_envelope", "signer must be a " + std::to_string(public_key_bytes) +
-                                              "-byte Ed25519 public key (" +
-                                              std::to_string(2 * public_key_bytes) +
-                                              " hex digits); got " +
-                                              std::to_string(signer.size()) + " bytes");
+        return make_error("bad_envelope",
+                          "signer must be a " + std::to_string(public_key_bytes) +
+                              "-byte Ed25519 public key (" + std::to_string(2 * public_key_bytes) +
+                              " hex digits); got " + std::to_string(signer.size()) + " bytes");
     if (sig.size() != signature_bytes)
-        return make_error("bad_envelope", "signature must be a " + std::to_string(signature_bytes) +
-                                              "-byte Ed25519 signature (" +
-                                              std::to_string(2 * signature_bytes) +
-                                              " hex digits); got " + std::to_string(sig.size()) +
-                                              " bytes");
+        return make_error("bad_envelope",
+                          "signature must be a " + std::to_string(signature_bytes) +
+                              "-byte Ed25519 signature (" + std::to_string(2 * signature_bytes) +
+                              " hex digits); got " + std::to_string(sig.size()) + " bytes");
     std::memcpy(e.signer.b.data(), signer.begin(), public_key_bytes);
     std::memcpy(e.sig.b.data(), sig.begin(), signature_bytes);
     return e;
@@ -910,15 +983,21 @@ namespace {
 json_value to_json_value(const jnode& n) {
     json_value out;
     switch (n.t) {
-        case jnode::type::null: out.v = nullptr; break;
-        case jnode::type::boolean: out.v = n.b; break;
+        case jnode::type::null:
+            out.v = nullptr;
+            break;
+        case jnode::type::boolean:
+            out.v = n.b;
+            break;
         case jnode::type::number: {
             double d = 0;
             std::from_chars(n.text.data(), n.text.data() + n.text.size(), d);
             out.v = d;
             break;
         }
-        case jnode::type::string: out.v = n.text; break;
+        case jnode::type::string:
+            out.v = n.text;
+            break;
         case jnode::type::array: {
             auto a = std::make_shared<json_value::array>();
             for (const auto& item : n.items) a->push_back(to_json_value(item));

@@ -23,8 +23,8 @@ result<void> write_key_file(const std::filesystem::path& path, const key_file& k
             return make_error("key_file_exists", path.string() +
                                                      " exists already; keys are never overwritten: "
                                                      "choose another file name");
-        return make_error("io_error", "cannot create " + path.string() + ": " +
-                                          std::strerror(errno));
+        return make_error("io_error",
+                          "cannot create " + path.string() + ": " + std::strerror(errno));
     }
     std::size_t done = 0;
     while (done < text.size()) {
@@ -33,7 +33,8 @@ result<void> write_key_file(const std::filesystem::path& path, const key_file& k
         if (n <= 0) {
             int e = errno;
             ::close(fd);
-            return make_error("io_error", "cannot write " + path.string() + ": " + std::strerror(e));
+            return make_error("io_error",
+                              "cannot write " + path.string() + ": " + std::strerror(e));
         }
         done += static_cast<std::size_t>(n);
     }
@@ -46,8 +47,8 @@ result<key_file> read_key_file(const std::filesystem::path& path) {
     std::ifstream in(path);
     if (!in)
         return make_error("io_error", "cannot read the key file " + path.string() +
-                                          " (make one with 'uurwerk keygen --out " +
-                                          path.string() + "')");
+                                          " (make one with 'uurwerk keygen --out " + path.string() +
+                                          "')");
     std::stringstream ss;
     ss << in.rdbuf();
     auto doc = json_doc::parse(ss.str());

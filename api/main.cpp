@@ -2,4 +2,6 @@
 // wires the adapters (log, store, clock, sockets) together.
 #include "api/cli.h"
 
-int main(int argc, char** argv) { return uurwerk::cli::run(argc, argv); }
+int main(int argc, char** argv) {
+    return uurwerk::cli::run(argc, argv);
+}

@@ -49,10 +49,9 @@ result<submit_outcome> node::submit(byte_view stored_envelope) {
 result<submit_outcome> node::submit(const envelope& e) {
     auto stored = encode_envelope(e);
     if (stored.size() > envelope_bytes_max)
-        return make_error("event_too_large", "a signed event is at most " +
-                                                 std::to_string(envelope_bytes_max) +
-                                                 " bytes; this one is " +
-                                                 std::to_string(stored.size()));
+        return make_error("event_too_large",
+                          "a signed event is at most " + std::to_string(envelope_bytes_max) +
+                              " bytes; this one is " + std::to_string(stored.size()));
     auto body = decode_body(e.body);
     if (!body) return body.err();
     if (!keys_.verify_envelope(e))
@@ -71,9 +70,9 @@ result<submit_outcome> node::submit(const envelope& e) {
         auto c = s.communities.find(body->community);
         if (c == s.communities.end()) {
             if (founding) return std::nullopt;
-            return make_error("unknown_community",
-                              "community " + std::to_string(body->community.value) +
-                                  " does not exist");
+            return make_error(
+                "unknown_community",
+                "community " + std::to_string(body->community.value) + " does not exist");
         }
         if (!founding && !c->second.keys.contains(e.signer))
             return make_error("unknown_signer", "the key " + e.signer.hex() +
@@ -99,7 +98,8 @@ result<submit_outcome> node::submit(const envelope& e) {
         projector_->forget(body->id, ticket);
         return make_error("apply_timeout", "the event " + body->id.hex() +
                                                " was appended but not applied in time; ask "
-                                               "GET /v1/events/" + body->id.hex() + " later");
+                                               "GET /v1/events/" +
+                                               body->id.hex() + " later");
     }
     if (!*outcome) return outcome->err();
     const applied_record& rec = **outcome;

@@ -24,16 +24,16 @@
 namespace uurwerk {
 
 struct node_options {
-    std::filesystem::path data_dir;  // log/ and store/ below it
-    log_clock clock;                 // the log's clock
+    std::filesystem::path data_dir;                   // log/ and store/ below it
+    log_clock clock;                                  // the log's clock
     std::chrono::milliseconds apply_timeout{10'000};  // how long submit waits for the verdict
 };
 
 // The answer to a submitted event.
 struct submit_outcome {
     event_id id;
-    offset at;             // where the event (first) stands in the log
-    verdict decided;       // its verdict (the first one, for a duplicate)
+    offset at;               // where the event (first) stands in the log
+    verdict decided;         // its verdict (the first one, for a duplicate)
     bool duplicate = false;  // the same event was already in the log; nothing was appended
 };
 

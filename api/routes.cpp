@@ -40,28 +40,39 @@ http_response bad_request(std::string message) {
 // ---------------------------------------------------------------------------------------------
 // Names of the values the API shows.
 
-std::string_view role_name(role r) { return r == role::coordinator ? "coordinator" : "member"; }
+std::string_view role_name(role r) {
+    return r == role::coordinator ? "coordinator" : "member";
+}
 
 std::string_view intensity_name(intensity i) {
     switch (i) {
-        case intensity::once: return "once";
-        case intensity::sometimes: return "sometimes";
-        case intensity::regularly: return "regularly";
+        case intensity::once:
+            return "once";
+        case intensity::sometimes:
+            return "sometimes";
+        case intensity::regularly:
+            return "regularly";
     }
     return "once";
 }
 
 std::string_view claim_status_name(claim_status s) {
     switch (s) {
-        case claim_status::pending: return "pending";
-        case claim_status::disputed: return "disputed";
-        case claim_status::confirmed: return "confirmed";
-        case claim_status::reversed: return "reversed";
+        case claim_status::pending:
+            return "pending";
+        case claim_status::disputed:
+            return "disputed";
+        case claim_status::confirmed:
+            return "confirmed";
+        case claim_status::reversed:
+            return "reversed";
     }
     return "pending";
 }
 
-std::string_view verdict_name(const verdict& v) { return v.accepted() ? "accepted" : "rejected"; }
+std::string_view verdict_name(const verdict& v) {
+    return v.accepted() ? "accepted" : "rejected";
+}
 
 // ---------------------------------------------------------------------------------------------
 // The request's target: path segments and query parameters.
@@ -84,12 +95,14 @@ result<std::string> percent_decode(std::string_view s, bool plus_is_space) {
     for (std::size_t i = 0; i < s.size(); ++i) {
         if (s[i] == '%') {
             if (i + 2 >= s.size())
-                return make_error("bad_request", "a '%' in the query is not followed by two hex "
-                                                 "digits");
+                return make_error("bad_request",
+                                  "a '%' in the query is not followed by two hex "
+                                  "digits");
             int hi = hex_digit(s[i + 1]), lo = hex_digit(s[i + 2]);
             if (hi < 0 || lo < 0)
-                return make_error("bad_request", "a '%' in the query is not followed by two hex "
-                                                 "digits");
+                return make_error("bad_request",
+                                  "a '%' in the query is not followed by two hex "
+                                  "digits");
             out.push_back(static_cast<char>(hi << 4 | lo));
             i += 2;
         } else if (s[i] == '+' && plus_is_space) {
@@ -173,8 +186,7 @@ result<public_key> key_param(const std::string& text) {
     auto b = fixed_from_hex<public_key_bytes>(text, "a key");
     if (!b)
         return make_error("bad_request", "'" + text + "' is not a public key: give its " +
-                                             std::to_string(2 * public_key_bytes) +
-                                             " hex digits");
+                                             std::to_string(2 * public_key_bytes) + " hex digits");
     return public_key{*b};
 }
 
@@ -191,7 +203,9 @@ result<std::size_t> limit_param(const target_parts& t, std::size_t fallback) {
 
 constexpr std::size_t page_default = 100;
 
-std::string community_text(community_id c) { return "community " + std::to_string(c.value); }
+std::string community_text(community_id c) {
+    return "community " + std::to_string(c.value);
+}
 
 http_response unknown_community(community_id c) {
     return not_found("unknown_community", community_text(c) + " does not exist");
@@ -246,8 +260,8 @@ http_response member_balance(node& n, community_id c, member_id m) {
         if (it == s.communities.end()) return unknown_community(c);
         auto mt = it->second.members.find(m);
         if (mt == it->second.members.end())
-            return not_found("unknown_member", "member " + std::to_string(m.value) +
-                                                   " is not in " + community_text(c));
+            return not_found("unknown_member", "member " + std::to_string(m.value) + " is not in " +
+                                                   community_text(c));
         const auto& ms = mt->second;
         const auto& rules = it->second.rules;
         json_writer w;
@@ -270,8 +284,8 @@ std::optional<http_response> check_member(node& n, community_id c, member_id m) 
         auto it = s.communities.find(c);
         if (it == s.communities.end()) return unknown_community(c);
         if (!it->second.members.contains(m))
-            return not_found("unknown_member", "member " + std::to_string(m.value) +
-                                                   " is not in " + community_text(c));
+            return not_found("unknown_member", "member " + std::to_string(m.value) + " is not in " +
+                                                   community_text(c));
         return std::nullopt;
     });
 }
@@ -316,8 +330,8 @@ http_response key_info(node& n, community_id c, const public_key& k) {
         if (it == s.communities.end()) return unknown_community(c);
         auto kt = it->second.keys.find(k);
         if (kt == it->second.keys.end())
-            return not_found("not_found", "the key " + k.hex() + " is not registered in " +
-                                              community_text(c));
+            return not_found("not_found",
+                             "the key " + k.hex() + " is not registered in " + community_text(c));
         json_writer w;
         w.begin_object();
         w.key("member").decimal(kt->second.owner.value);
@@ -342,8 +356,8 @@ http_response open_posts(node& n, community_id c, bool offers, const target_part
     }
     auto limit = limit_param(t, page_default);
     if (!limit) return error_answer(limit.err());
-    const bool exists = n.folder().read_state(
-        [&](const ledger_state& s) { return s.communities.contains(c); });
+    const bool exists =
+        n.folder().read_state([&](const ledger_state& s) { return s.communities.contains(c); });
     if (!exists) return unknown_community(c);
 
     // The store keeps open posts by category, then offset: one category is one scan; all of
@@ -402,21 +416,22 @@ http_response event_info(node& n, const event_id& id) {
     auto record = n.record_at(seen->at);
     if (!record) {
         if (record.err().code == "not_found")
-            return error_answer(503, "io_error", "the event " + id.hex() + " should be at offset " +
-                                                     std::to_string(seen->at.value) +
-                                                     " but the log has no record there");
+            return error_answer(503, "io_error",
+                                "the event " + id.hex() + " should be at offset " +
+                                    std::to_string(seen->at.value) +
+                                    " but the log has no record there");
         return error_answer(record.err());
     }
     auto env = decode_envelope(record->payload);
     if (!env)
-        return error_answer(503, "io_error", "the record at offset " +
-                                                 std::to_string(seen->at.value) +
-                                                 " does not decode: " + env.err().message);
+        return error_answer(503, "io_error",
+                            "the record at offset " + std::to_string(seen->at.value) +
+                                " does not decode: " + env.err().message);
     auto body = body_to_json(env->body);
     if (!body)
-        return error_answer(503, "io_error", "the event at offset " +
-                                                 std::to_string(seen->at.value) +
-                                                 " does not decode: " + body.err().message);
+        return error_answer(503, "io_error",
+                            "the event at offset " + std::to_string(seen->at.value) +
+                                " does not decode: " + body.err().message);
     json_writer w;
     w.begin_object();
     w.key("id").string(id.hex());
@@ -488,8 +503,8 @@ http_response routes::health() {
 }
 
 http_response routes::metrics() {
-    const auto communities = node_.folder().read_state(
-        [](const ledger_state& s) { return s.communities.size(); });
+    const auto communities =
+        node_.folder().read_state([](const ledger_state& s) { return s.communities.size(); });
     std::ostringstream m;
     m << "# HELP uurwerk_log_end_offset One past the last record in the event log.\n"
       << "# TYPE uurwerk_log_end_offset gauge\n"
@@ -541,8 +556,9 @@ http_response routes::canonical(const http_request& request) {
 
 http_response routes::submit(const http_request& request) {
     if (request.body.empty())
-        return error_answer(400, "bad_json", "the request has no body: send "
-                                             "{\"body\", \"signer\", \"signature\"}");
+        return error_answer(400, "bad_json",
+                            "the request has no body: send "
+                            "{\"body\", \"signer\", \"signature\"}");
     auto env = envelope_from_json(request.body);
     if (!env) return error_answer(env.err());
     auto outcome = node_.submit(*env);
@@ -571,32 +587,58 @@ http_response routes::handle(const http_request& request) {
 
     // Which route, and which method it takes; parameters are checked after the method.
     enum class route {
-        none, home, health, metrics, canonical, events, event, community, members, balance,
-        history, key, offers, requests, claim,
+        none,
+        home,
+        health,
+        metrics,
+        canonical,
+        events,
+        event,
+        community,
+        members,
+        balance,
+        history,
+        key,
+        offers,
+        requests,
+        claim,
     };
     route r = route::none;
     const bool communities = s.size() >= 3 && s[0] == "v1" && s[1] == "communities";
-    if (s.empty()) r = route::home;
-    else if (s.size() == 2 && s[0] == "v1" && s[1] == "health") r = route::health;
-    else if (s.size() == 1 && s[0] == "metrics") r = route::metrics;
-    else if (s.size() == 2 && s[0] == "v1" && s[1] == "canonical") r = route::canonical;
-    else if (s.size() == 2 && s[0] == "v1" && s[1] == "events") r = route::events;
-    else if (s.size() == 3 && s[0] == "v1" && s[1] == "events") r = route::event;
-    else if (communities && s.size() == 3) r = route::community;
-    else if (communities && s.size() == 4 && s[3] == "members") r = route::members;
+    if (s.empty())
+        r = route::home;
+    else if (s.size() == 2 && s[0] == "v1" && s[1] == "health")
+        r = route::health;
+    else if (s.size() == 1 && s[0] == "metrics")
+        r = route::metrics;
+    else if (s.size() == 2 && s[0] == "v1" && s[1] == "canonical")
+        r = route::canonical;
+    else if (s.size() == 2 && s[0] == "v1" && s[1] == "events")
+        r = route::events;
+    else if (s.size() == 3 && s[0] == "v1" && s[1] == "events")
+        r = route::event;
+    else if (communities && s.size() == 3)
+        r = route::community;
+    else if (communities && s.size() == 4 && s[3] == "members")
+        r = route::members;
     else if (communities && s.size() == 6 && s[3] == "members" && s[5] == "balance")
         r = route::balance;
     else if (communities && s.size() == 6 && s[3] == "members" && s[5] == "history")
         r = route::history;
-    else if (communities && s.size() == 5 && s[3] == "keys") r = route::key;
-    else if (communities && s.size() == 4 && s[3] == "offers") r = route::offers;
-    else if (communities && s.size() == 4 && s[3] == "requests") r = route::requests;
-    else if (communities && s.size() == 5 && s[3] == "claims") r = route::claim;
+    else if (communities && s.size() == 5 && s[3] == "keys")
+        r = route::key;
+    else if (communities && s.size() == 4 && s[3] == "offers")
+        r = route::offers;
+    else if (communities && s.size() == 4 && s[3] == "requests")
+        r = route::requests;
+    else if (communities && s.size() == 5 && s[3] == "claims")
+        r = route::claim;
     if (r == route::none)
-        return not_found("not_found", "no route " + std::string(request.target.substr(
-                                                        0, request.target.find('?'))) +
-                                          "; api/README.md lists them (GET /v1/health, "
-                                          "POST /v1/events, GET /v1/communities/{c}, ...)");
+        return not_found("not_found",
+                         "no route " +
+                             std::string(request.target.substr(0, request.target.find('?'))) +
+                             "; api/README.md lists them (GET /v1/health, "
+                             "POST /v1/events, GET /v1/communities/{c}, ...)");
 
     // HEAD is GET without the body (the server leaves the body out).
     const bool posts = r == route::canonical || r == route::events;
@@ -619,24 +661,32 @@ http_response routes::handle(const http_request& request) {
     }
 
     switch (r) {
-        case route::home: return {200, "text/html; charset=utf-8", std::string(home_page), {}};
-        case route::health: return health();
-        case route::metrics: return metrics();
-        case route::canonical: return canonical(request);
-        case route::events: return submit(request);
+        case route::home:
+            return {200, "text/html; charset=utf-8", std::string(home_page), {}};
+        case route::health:
+            return health();
+        case route::metrics:
+            return metrics();
+        case route::canonical:
+            return canonical(request);
+        case route::events:
+            return submit(request);
         case route::event: {
             auto id = event_id_param(s[2]);
             if (!id) return error_answer(id.err());
             return event_info(node_, *id);
         }
-        default: break;
+        default:
+            break;
     }
 
     auto c = decimal_param<community_id>(s[2], "community id");
     if (!c) return error_answer(c.err());
     switch (r) {
-        case route::community: return community_info(node_, *c);
-        case route::members: return community_members(node_, *c);
+        case route::community:
+            return community_info(node_, *c);
+        case route::members:
+            return community_members(node_, *c);
         case route::balance:
         case route::history: {
             auto m = decimal_param<member_id>(s[4], "member id");
@@ -649,14 +699,17 @@ http_response routes::handle(const http_request& request) {
             if (!k) return error_answer(k.err());
             return key_info(node_, *c, *k);
         }
-        case route::offers: return open_posts(node_, *c, true, *parts);
-        case route::requests: return open_posts(node_, *c, false, *parts);
+        case route::offers:
+            return open_posts(node_, *c, true, *parts);
+        case route::requests:
+            return open_posts(node_, *c, false, *parts);
         case route::claim: {
             auto id = event_id_param(s[4]);
             if (!id) return error_answer(id.err());
             return claim_info(node_, *c, *id);
         }
-        default: break;
+        default:
+            break;
     }
     UURWERK_ASSERT(false, static_cast<int>(r));
     return {};

@@ -41,7 +41,9 @@ result<std::unique_ptr<embedded_server>> embedded_server::start(
     return s;
 }
 
-embedded_server::~embedded_server() { stop(); }
+embedded_server::~embedded_server() {
+    stop();
+}
 
 void embedded_server::stop() {
     if (http_) http_->stop();  // no request is in flight once this returns
@@ -50,16 +52,18 @@ void embedded_server::stop() {
     node_.reset();  // the projector stops; the store flushes
 }
 
-std::uint16_t embedded_server::port() const { return http_ ? http_->port() : 0; }
+std::uint16_t embedded_server::port() const {
+    return http_ ? http_->port() : 0;
+}
 
 result<void> serve_command(const std::string& data_dir, const std::string& listen) {
     // HOST:PORT, where port 0 asks for any free port (the line below says which).
     const auto colon = listen.rfind(':');
-    const auto port = colon == std::string::npos ? std::nullopt
-                                                 : parse_decimal(listen.substr(colon + 1));
+    const auto port =
+        colon == std::string::npos ? std::nullopt : parse_decimal(listen.substr(colon + 1));
     if (colon == std::string::npos || colon == 0 || !port || *port > 65535)
-        return make_error("bad_argument", "--listen must look like 127.0.0.1:8080, not '" +
-                                              listen + "'");
+        return make_error("bad_argument",
+                          "--listen must look like 127.0.0.1:8080, not '" + listen + "'");
     const http_address address_value{listen.substr(0, colon), static_cast<std::uint16_t>(*port)};
     const auto* address = &address_value;
     // SIGINT and SIGTERM are taken by sigwait below, in this thread only: block them before

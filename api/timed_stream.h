@@ -27,7 +27,8 @@ public:
     std::size_t read_some(const Buffers& buffers, boost::system::error_code& ec) {
         while (true) {
             std::size_t n = socket_.read_some(buffers, ec);
-            if (ec != boost::asio::error::would_block && ec != boost::asio::error::try_again) return n;
+            if (ec != boost::asio::error::would_block && ec != boost::asio::error::try_again)
+                return n;
             if (!wait(POLLIN, ec)) return 0;
         }
     }
@@ -42,7 +43,8 @@ public:
     std::size_t write_some(const Buffers& buffers, boost::system::error_code& ec) {
         while (true) {
             std::size_t n = socket_.write_some(buffers, ec);
-            if (ec != boost::asio::error::would_block && ec != boost::asio::error::try_again) return n;
+            if (ec != boost::asio::error::would_block && ec != boost::asio::error::try_again)
+                return n;
             if (!wait(POLLOUT, ec)) return 0;
         }
     }
@@ -57,8 +59,8 @@ public:
 private:
     bool wait(short events, boost::system::error_code& ec) {
         while (true) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ -
-                                                                              std::chrono::steady_clock::now());
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline_ - std::chrono::steady_clock::now());
             auto limit = std::min(left, idle_);
             if (limit.count() <= 0) {
                 ec = boost::asio::error::timed_out;

@@ -32,7 +32,7 @@ std::ostream& operator<<(std::ostream& os, const named<T, Tag>& n) {
     return os << n.value;
 }
 
-using offset = named<std::uint64_t, struct offset_tag>;             // position in a log, from 0
+using offset = named<std::uint64_t, struct offset_tag>;              // position in a log, from 0
 using community_id = named<std::uint64_t, struct community_id_tag>;  // chosen at founding, > 0
 using member_id = named<std::uint64_t, struct member_id_tag>;        // chosen at admission, > 0
 using sequence = named<std::uint64_t, struct sequence_tag>;          // per signing key, from 1
@@ -44,8 +44,14 @@ struct minutes : named<std::int64_t, struct minutes_tag> {
     constexpr minutes operator+(minutes o) const { return minutes{value + o.value}; }
     constexpr minutes operator-(minutes o) const { return minutes{value - o.value}; }
     constexpr minutes operator-() const { return minutes{-value}; }
-    constexpr minutes& operator+=(minutes o) { value += o.value; return *this; }
-    constexpr minutes& operator-=(minutes o) { value -= o.value; return *this; }
+    constexpr minutes& operator+=(minutes o) {
+        value += o.value;
+        return *this;
+    }
+    constexpr minutes& operator-=(minutes o) {
+        value -= o.value;
+        return *this;
+    }
 };
 
 // Names the calling thread (shown by top -H, perf and gdb); at most 15 characters.
@@ -86,8 +92,10 @@ public:
 
 private:
     void check() const {
-        if (v_.index() != 0) fail(("result::value() on error " + std::get<1>(v_).code + ": " +
-                                   std::get<1>(v_).message).c_str());
+        if (v_.index() != 0)
+            fail(("result::value() on error " + std::get<1>(v_).code + ": " +
+                  std::get<1>(v_).message)
+                     .c_str());
     }
     [[noreturn]] static void fail(const char* what) {
         std::fprintf(stderr, "uurwerk: bug: %s\n", what);
@@ -142,11 +150,11 @@ template <typename... Values>
 }
 }  // namespace detail
 
-#define UURWERK_ASSERT(cond, ...)                                                          \
-    do {                                                                                   \
-        if (!(cond)) [[unlikely]]                                                          \
-            ::uurwerk::detail::assertion_failed(#cond, __FILE__, __LINE__ __VA_OPT__(, ) \
-                                                    __VA_ARGS__);                          \
+#define UURWERK_ASSERT(cond, ...)                                                     \
+    do {                                                                              \
+        if (!(cond)) [[unlikely]]                                                     \
+            ::uurwerk::detail::assertion_failed(#cond, __FILE__,                      \
+                                                __LINE__ __VA_OPT__(, ) __VA_ARGS__); \
     } while (0)
 
 }  // namespace uurwerk

@@ -5,10 +5,10 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <pthread.h>
 #include <algorithm>
 #include <climits>
 #include <cstring>
-#include <pthread.h>
 #include <mutex>
 #include <unordered_map>
 
@@ -58,7 +58,9 @@ struct signing_key::impl {
 
 signing_key::signing_key(signing_key&&) noexcept = default;
 signing_key& signing_key::operator=(signing_key&&) noexcept = default;
-signing_key::~signing_key() { OPENSSL_cleanse(seed_.data(), seed_.size()); }
+signing_key::~signing_key() {
+    OPENSSL_cleanse(seed_.data(), seed_.size());
+}
 
 result<signing_key> signing_key::generate() {
     std::array<std::uint8_t, 32> seed{};
@@ -71,10 +73,10 @@ result<signing_key> signing_key::generate() {
 
 result<signing_key> signing_key::from_seed(std::span<const std::uint8_t> seed32) {
     if (seed32.size() != 32)
-        return make_error("bad_key", "an Ed25519 seed must be 32 bytes, not " +
-                                         std::to_string(seed32.size()));
-    pkey_ptr key(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed32.data(),
-                                              seed32.size()));
+        return make_error("bad_key",
+                          "an Ed25519 seed must be 32 bytes, not " + std::to_string(seed32.size()));
+    pkey_ptr key(
+        EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed32.data(), seed32.size()));
     if (!key) return make_error("bad_key", "OpenSSL refused the Ed25519 seed");
     signing_key k;
     std::size_t public_len = k.public_.b.size();
@@ -93,13 +95,14 @@ signature signing_key::sign_raw(byte_view message) const {
     UURWERK_ASSERT(ok == 1, "EVP_DigestSignInit", ok);
     signature sig;
     std::size_t sig_len = sig.b.size();
-    ok = EVP_DigestSign(ctx.get(), sig.b.data(), &sig_len, data_or_empty(message),
-                        message.size());
+    ok = EVP_DigestSign(ctx.get(), sig.b.data(), &sig_len, data_or_empty(message), message.size());
     UURWERK_ASSERT(ok == 1 && sig_len == signature_bytes, "EVP_DigestSign", ok, sig_len);
     return sig;
 }
 
-signature signing_key::sign_event_body(byte_view body) const { return sign_raw(tagged(body)); }
+signature signing_key::sign_event_body(byte_view body) const {
+    return sign_raw(tagged(body));
+}
 
 envelope signing_key::seal(const event_body& body) const {
     envelope e;
@@ -286,6 +289,8 @@ std::uint32_t crc32c(byte_view data, std::uint32_t crc) {
     return has_sse42 ? crc32c_sse42(data, crc) : crc32c_portable(data, crc);
 }
 
-void name_this_thread(const char* name) { pthread_setname_np(pthread_self(), name); }
+void name_this_thread(const char* name) {
+    pthread_setname_np(pthread_self(), name);
+}
 
 }  // namespace uurwerk

@@ -53,8 +53,7 @@ public:
     key_cache& operator=(const key_cache&) = delete;
 
     // True when `sig` is `key`'s valid signature over `message` (exact bytes, no tag).
-    [[nodiscard]] bool verify_raw(const public_key& key, byte_view message,
-                                  const signature& sig);
+    [[nodiscard]] bool verify_raw(const public_key& key, byte_view message, const signature& sig);
     // True when `e.sig` is `e.signer`'s signature over event_domain_tag ++ e.body.
     [[nodiscard]] bool verify_envelope(const envelope& e);
 

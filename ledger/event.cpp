@@ -15,18 +15,18 @@ namespace {
 namespace s = schema;
 
 constexpr std::array<std::string_view, event_kind_count> kind_names = {
-    "communityFounded", "policyChanged",   "nodeKeyAnnounced", "memberAdmitted",
-    "keyAdded",         "keyRevoked",      "delegationGranted", "delegationRevoked",
-    "memberSuspended",  "memberReinstated", "offerPosted",      "requestPosted",
-    "postWithdrawn",    "postHidden",      "matchProposed",    "matchAccepted",
-    "matchDeclined",    "matchEnded",      "hoursClaimed",     "hoursConfirmed",
-    "hoursDisputed",    "transfer",        "reversal",         "endorsement",
+    "communityFounded", "policyChanged",    "nodeKeyAnnounced",  "memberAdmitted",
+    "keyAdded",         "keyRevoked",       "delegationGranted", "delegationRevoked",
+    "memberSuspended",  "memberReinstated", "offerPosted",       "requestPosted",
+    "postWithdrawn",    "postHidden",       "matchProposed",     "matchAccepted",
+    "matchDeclined",    "matchEnded",       "hoursClaimed",      "hoursConfirmed",
+    "hoursDisputed",    "transfer",         "reversal",          "endorsement",
     "checkpoint",
 };
 
 constexpr std::array<std::string_view, category_count> category_names = {
-    "companionship", "shopping", "dogWalking", "childminding", "oddJobs",
-    "lifts",         "computerHelp", "meals",  "gardening",    "other",
+    "companionship", "shopping",     "dogWalking", "childminding", "oddJobs",
+    "lifts",         "computerHelp", "meals",      "gardening",    "other",
 };
 
 // The schema's union order and EventKind enum must agree with event_kind.
@@ -36,7 +36,9 @@ static_assert(static_cast<int>(s::EventBody::Which::CHECKPOINT) ==
               static_cast<int>(event_kind::checkpoint));
 static_assert(static_cast<int>(s::EventBody::Which::COMMUNITY_FOUNDED) == 0);
 
-kj::ArrayPtr<const capnp::byte> as_kj(byte_view b) { return {b.data(), b.size()}; }
+kj::ArrayPtr<const capnp::byte> as_kj(byte_view b) {
+    return {b.data(), b.size()};
+}
 
 template <std::size_t N>
 kj::ArrayPtr<const capnp::byte> as_kj(const std::array<std::uint8_t, N>& a) {
@@ -45,7 +47,9 @@ kj::ArrayPtr<const capnp::byte> as_kj(const std::array<std::uint8_t, N>& a) {
 
 // A std::string as Cap'n Proto text of its full length. Passing the std::string itself goes
 // through c_str() and would cut the text at an embedded NUL.
-capnp::Text::Reader as_text(const std::string& s) { return {s.c_str(), s.size()}; }
+capnp::Text::Reader as_text(const std::string& s) {
+    return {s.c_str(), s.size()};
+}
 
 void put_policy(s::Policy::Builder b, const policy& p) {
     b.setCreditLimitMinutes(p.credit_limit.value);
@@ -145,7 +149,8 @@ event_payload decode_payload(s::EventBody::Reader r, decoder& d) {
             return community_founded{d.text(x.getName(), community_name_chars_max, "name"),
                                      d.pol(x.getPolicy())};
         }
-        case W::POLICY_CHANGED: return policy_changed{d.pol(r.getPolicyChanged().getPolicy())};
+        case W::POLICY_CHANGED:
+            return policy_changed{d.pol(r.getPolicyChanged().getPolicy())};
         case W::NODE_KEY_ANNOUNCED:
             return node_key_announced{d.key(r.getNodeKeyAnnounced().getKey(), "key")};
         case W::MEMBER_ADMITTED: {
@@ -167,8 +172,8 @@ event_payload decode_payload(s::EventBody::Reader r, decoder& d) {
         }
         case W::DELEGATION_GRANTED: {
             auto x = r.getDelegationGranted();
-            delegation_granted g{d.member(x.getDelegate(), "delegate"), {},
-                                 time_ms{x.getUntilMs()}};
+            delegation_granted g{
+                d.member(x.getDelegate(), "delegate"), {}, time_ms{x.getUntilMs()}};
             if (x.getKinds().size() == 0 || x.getKinds().size() > delegation_kinds_max)
                 d.fail("kinds must name between 1 and 25 kinds");
             for (auto k : x.getKinds())
@@ -186,9 +191,12 @@ event_payload decode_payload(s::EventBody::Reader r, decoder& d) {
         }
         case W::MEMBER_REINSTATED:
             return member_reinstated{d.member(r.getMemberReinstated().getMember(), "member")};
-        case W::OFFER_POSTED: return offer_posted{d.post(r.getOfferPosted())};
-        case W::REQUEST_POSTED: return request_posted{d.post(r.getRequestPosted())};
-        case W::POST_WITHDRAWN: return post_withdrawn{d.id(r.getPostWithdrawn().getPost(), "post")};
+        case W::OFFER_POSTED:
+            return offer_posted{d.post(r.getOfferPosted())};
+        case W::REQUEST_POSTED:
+            return request_posted{d.post(r.getRequestPosted())};
+        case W::POST_WITHDRAWN:
+            return post_withdrawn{d.id(r.getPostWithdrawn().getPost(), "post")};
         case W::POST_HIDDEN: {
             auto x = r.getPostHidden();
             return post_hidden{d.id(x.getPost(), "post"),
@@ -199,17 +207,20 @@ event_payload decode_payload(s::EventBody::Reader r, decoder& d) {
             return match_proposed{d.id(x.getRequest(), "request"), d.id(x.getOffer(), "offer"),
                                   d.member(x.getHelper(), "helper"), x.getRound(), x.getRank()};
         }
-        case W::MATCH_ACCEPTED: return match_accepted{d.id(r.getMatchAccepted().getMatch(), "match")};
-        case W::MATCH_DECLINED: return match_declined{d.id(r.getMatchDeclined().getMatch(), "match")};
-        case W::MATCH_ENDED: return match_ended{d.id(r.getMatchEnded().getMatch(), "match")};
+        case W::MATCH_ACCEPTED:
+            return match_accepted{d.id(r.getMatchAccepted().getMatch(), "match")};
+        case W::MATCH_DECLINED:
+            return match_declined{d.id(r.getMatchDeclined().getMatch(), "match")};
+        case W::MATCH_ENDED:
+            return match_ended{d.id(r.getMatchEnded().getMatch(), "match")};
         case W::HOURS_CLAIMED: {
             auto x = r.getHoursClaimed();
-            return hours_claimed{d.member(x.getReceiver(), "receiver"),
-                                 d.amount(x.getMinutes(), "minutes"),
-                                 d.optional_id(x.getPost(), "post"),
-                                 d.text(x.getNote(), text_chars_max, "note")};
+            return hours_claimed{
+                d.member(x.getReceiver(), "receiver"), d.amount(x.getMinutes(), "minutes"),
+                d.optional_id(x.getPost(), "post"), d.text(x.getNote(), text_chars_max, "note")};
         }
-        case W::HOURS_CONFIRMED: return hours_confirmed{d.id(r.getHoursConfirmed().getClaim(), "claim")};
+        case W::HOURS_CONFIRMED:
+            return hours_confirmed{d.id(r.getHoursConfirmed().getClaim(), "claim")};
         case W::HOURS_DISPUTED: {
             auto x = r.getHoursDisputed();
             return hours_disputed{d.id(x.getClaim(), "claim"),
@@ -391,9 +402,15 @@ auto with_canonical_root(byte_view canonical, const char* what, Fn&& fn)
 bool event_id::is_zero() const {
     return std::all_of(b.begin(), b.end(), [](auto x) { return x == 0; });
 }
-std::string event_id::hex() const { return to_hex(b); }
-std::string public_key::hex() const { return to_hex(b); }
-std::string digest::hex() const { return to_hex(b); }
+std::string event_id::hex() const {
+    return to_hex(b);
+}
+std::string public_key::hex() const {
+    return to_hex(b);
+}
+std::string digest::hex() const {
+    return to_hex(b);
+}
 
 std::string_view kind_name(event_kind k) {
     auto i = static_cast<std::size_t>(k);
@@ -452,8 +469,9 @@ result<event_body> decode_body(byte_view canonical) {
             // does not know and null texts: accept only what encode_body writes for this value,
             // so that one event has exactly one signed form.
             if (!same_bytes(encode_body(e), canonical))
-                return make_error("bad_event", "event body is not in canonical form: unused "
-                                               "bits, unknown fields or missing texts");
+                return make_error("bad_event",
+                                  "event body is not in canonical form: unused "
+                                  "bits, unknown fields or missing texts");
             return e;
         });
 }
@@ -484,8 +502,9 @@ result<envelope> decode_envelope(byte_view stored) {
             e.sig = signature{d.fixed<signature_bytes>(r.getSignature(), "signature")};
             if (!d.problem.empty()) return make_error("bad_envelope", d.problem);
             if (!same_bytes(encode_envelope(e), stored))
-                return make_error("bad_envelope", "envelope is not in canonical form: unused "
-                                                  "bits or unknown fields");
+                return make_error("bad_envelope",
+                                  "envelope is not in canonical form: unused "
+                                  "bits or unknown fields");
             return e;
         });
 }
@@ -585,7 +604,11 @@ bool text_within(std::string_view s, std::size_t chars_max) {
     std::size_t chars = 0;
     for (std::size_t i = 0; i < s.size();) {
         auto c = static_cast<unsigned char>(s[i]);
-        std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        std::size_t n = c < 0x80         ? 1
+                        : (c >> 5) == 6  ? 2
+                        : (c >> 4) == 14 ? 3
+                        : (c >> 3) == 30 ? 4
+                                         : 0;
         if (n == 0 || i + n > s.size()) return false;
         std::uint32_t code_point = n == 1 ? c : c & (0x7fu >> n);
         for (std::size_t j = 1; j < n; ++j) {

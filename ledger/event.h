@@ -77,8 +77,16 @@ std::optional<event_kind> kind_from_name(std::string_view name);
 
 enum class role : std::uint8_t { member = 0, coordinator = 1 };
 enum class category : std::uint8_t {
-    companionship = 0, shopping, dog_walking, childminding, odd_jobs, lifts, computer_help, meals,
-    gardening, other,
+    companionship = 0,
+    shopping,
+    dog_walking,
+    childminding,
+    odd_jobs,
+    lifts,
+    computer_help,
+    meals,
+    gardening,
+    other,
 };
 inline constexpr std::size_t category_count = 10;
 std::string_view category_name(category c);
@@ -86,57 +94,124 @@ std::optional<category> category_from_name(std::string_view name);
 enum class intensity : std::uint8_t { once = 0, sometimes, regularly };
 
 struct policy {
-    minutes credit_limit{600};     // balance may go down to -credit_limit
-    minutes balance_max{6000};     // balance may go up to balance_max
-    minutes claim_max{24 * 60};    // largest single claim or transfer
+    minutes credit_limit{600};   // balance may go down to -credit_limit
+    minutes balance_max{6000};   // balance may go up to balance_max
+    minutes claim_max{24 * 60};  // largest single claim or transfer
     bool operator==(const policy&) const = default;
 };
 
-struct community_founded { std::string name; policy rules; };
-struct policy_changed { policy rules; };
-struct node_key_announced { public_key key; };
+struct community_founded {
+    std::string name;
+    policy rules;
+};
+struct policy_changed {
+    policy rules;
+};
+struct node_key_announced {
+    public_key key;
+};
 struct member_admitted {
-    member_id member; public_key key; role member_role = role::member; bool verified = false;
+    member_id member;
+    public_key key;
+    role member_role = role::member;
+    bool verified = false;
     std::optional<digest> profile_digest;
 };
-struct key_added { member_id member; public_key key; };
-struct key_revoked { member_id member; public_key key; };
-struct delegation_granted { member_id delegate; std::vector<event_kind> kinds; time_ms until; };
-struct delegation_revoked { member_id delegate; };
-struct member_suspended { member_id member; std::string reason; };
-struct member_reinstated { member_id member; };
+struct key_added {
+    member_id member;
+    public_key key;
+};
+struct key_revoked {
+    member_id member;
+    public_key key;
+};
+struct delegation_granted {
+    member_id delegate;
+    std::vector<event_kind> kinds;
+    time_ms until;
+};
+struct delegation_revoked {
+    member_id delegate;
+};
+struct member_suspended {
+    member_id member;
+    std::string reason;
+};
+struct member_reinstated {
+    member_id member;
+};
 struct post_body {
-    category what = category::other; std::string text; intensity how_often = intensity::once;
-    std::string area; std::uint32_t availability = 0;
+    category what = category::other;
+    std::string text;
+    intensity how_often = intensity::once;
+    std::string area;
+    std::uint32_t availability = 0;
 };
 struct offer_posted : post_body {};
 struct request_posted : post_body {};
-struct post_withdrawn { event_id post; };
-struct post_hidden { event_id post; std::string reason; };
+struct post_withdrawn {
+    event_id post;
+};
+struct post_hidden {
+    event_id post;
+    std::string reason;
+};
 struct match_proposed {
-    event_id request; event_id offer; member_id helper; std::uint32_t round = 0;
+    event_id request;
+    event_id offer;
+    member_id helper;
+    std::uint32_t round = 0;
     std::uint32_t rank = 0;
 };
-struct match_accepted { event_id match; };
-struct match_declined { event_id match; };
-struct match_ended { event_id match; };
-struct hours_claimed {
-    member_id receiver; minutes amount; std::optional<event_id> post; std::string note;
+struct match_accepted {
+    event_id match;
 };
-struct hours_confirmed { event_id claim; };
-struct hours_disputed { event_id claim; std::string reason; };
-struct transfer { member_id to; minutes amount; std::string note; };
-struct reversal { event_id target; std::string reason; };
-struct endorsement { member_id member; event_id claim; std::string text; };
-struct checkpoint { std::uint64_t tree_size = 0; digest root; time_ms timestamp; };
+struct match_declined {
+    event_id match;
+};
+struct match_ended {
+    event_id match;
+};
+struct hours_claimed {
+    member_id receiver;
+    minutes amount;
+    std::optional<event_id> post;
+    std::string note;
+};
+struct hours_confirmed {
+    event_id claim;
+};
+struct hours_disputed {
+    event_id claim;
+    std::string reason;
+};
+struct transfer {
+    member_id to;
+    minutes amount;
+    std::string note;
+};
+struct reversal {
+    event_id target;
+    std::string reason;
+};
+struct endorsement {
+    member_id member;
+    event_id claim;
+    std::string text;
+};
+struct checkpoint {
+    std::uint64_t tree_size = 0;
+    digest root;
+    time_ms timestamp;
+};
 
 // The alternatives are in event_kind order: `payload.index()` is the kind's ordinal.
-using event_payload = std::variant<
-    community_founded, policy_changed, node_key_announced, member_admitted, key_added,
-    key_revoked, delegation_granted, delegation_revoked, member_suspended, member_reinstated,
-    offer_posted, request_posted, post_withdrawn, post_hidden, match_proposed, match_accepted,
-    match_declined, match_ended, hours_claimed, hours_confirmed, hours_disputed, transfer,
-    reversal, endorsement, checkpoint>;
+using event_payload =
+    std::variant<community_founded, policy_changed, node_key_announced, member_admitted, key_added,
+                 key_revoked, delegation_granted, delegation_revoked, member_suspended,
+                 member_reinstated, offer_posted, request_posted, post_withdrawn, post_hidden,
+                 match_proposed, match_accepted, match_declined, match_ended, hours_claimed,
+                 hours_confirmed, hours_disputed, transfer, reversal, endorsement, checkpoint>;
 static_assert(std::variant_size_v<event_payload> == event_kind_count);
 
 struct event_body {
@@ -185,8 +260,8 @@ template <std::size_t N>
                                                                  std::string_view what) {
     auto b = from_hex(s);
     if (!b || b->size() != N)
-        return make_error("bad_hex", std::string(what) + " must be " + std::to_string(N * 2) +
-                                         " hex characters");
+        return make_error(
+            "bad_hex", std::string(what) + " must be " + std::to_string(N * 2) + " hex characters");
     std::array<std::uint8_t, N> out{};
     std::copy(b->begin(), b->end(), out.begin());
     return out;

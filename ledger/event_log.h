@@ -16,9 +16,9 @@
 namespace uurwerk {
 
 struct log_record {
-    offset at;             // position in the log
-    time_ms appended_at;   // the log's clock when appended: the fold's notion of "now"
-    bytes payload;         // a stored envelope, exactly as appended
+    offset at;            // position in the log
+    time_ms appended_at;  // the log's clock when appended: the fold's notion of "now"
+    bytes payload;        // a stored envelope, exactly as appended
 };
 
 // Called once per append, from the log's own thread, when the record is durable (with its
@@ -38,8 +38,8 @@ public:
 
     // Up to `records_max` records from `from`, waiting up to `wait` for at least one when none
     // is there yet (an empty vector after the wait is not an error).
-    [[nodiscard]] virtual result<std::vector<log_record>> read(
-        offset from, std::size_t records_max, std::chrono::milliseconds wait) = 0;
+    [[nodiscard]] virtual result<std::vector<log_record>> read(offset from, std::size_t records_max,
+                                                               std::chrono::milliseconds wait) = 0;
 
     // One past the last durable record.
     [[nodiscard]] virtual offset end() const = 0;

@@ -6,8 +6,8 @@
 
 namespace uurwerk {
 
-inline constexpr std::size_t envelope_bytes_max = 4096;   // a whole signed event as stored
-inline constexpr std::size_t text_chars_max = 600;        // post texts, notes, reasons
+inline constexpr std::size_t envelope_bytes_max = 4096;  // a whole signed event as stored
+inline constexpr std::size_t text_chars_max = 600;       // post texts, notes, reasons
 inline constexpr std::size_t community_name_chars_max = 80;
 inline constexpr std::size_t area_chars_max = 32;
 inline constexpr std::size_t delegation_kinds_max = 25;
@@ -17,7 +17,7 @@ inline constexpr std::size_t signature_bytes = 64;
 inline constexpr std::size_t digest_bytes = 32;
 inline constexpr std::int64_t minutes_per_event_max = 7 * 24 * 60;  // hard cap under any policy
 inline constexpr std::int64_t balance_bound_minutes_max = 1'000'000'000;  // policy sanity bound
-inline constexpr std::size_t http_body_bytes_max = 16384;  // a JSON request body
+inline constexpr std::size_t http_body_bytes_max = 16384;                 // a JSON request body
 inline constexpr std::size_t http_connections_max = 256;   // concurrent HTTP connections
 inline constexpr std::size_t pending_appends_max = 65536;  // back-pressure beyond this
 inline constexpr std::size_t history_page_max = 1000;      // entries in one history answer

@@ -89,14 +89,22 @@ enum class record_check {
 
 const char* describe(record_check c) {
     switch (c) {
-        case record_check::ok: return "ok";
-        case record_check::short_header: return "the header is cut short";
-        case record_check::bad_magic: return "the magic number is wrong";
-        case record_check::bad_length: return "the payload length is out of bounds";
-        case record_check::short_payload: return "the payload is cut short";
-        case record_check::wrong_offset: return "the record carries the wrong offset";
-        case record_check::bad_crc: return "the CRC does not match";
-        case record_check::wrong_size: return "its length disagrees with the index";
+        case record_check::ok:
+            return "ok";
+        case record_check::short_header:
+            return "the header is cut short";
+        case record_check::bad_magic:
+            return "the magic number is wrong";
+        case record_check::bad_length:
+            return "the payload length is out of bounds";
+        case record_check::short_payload:
+            return "the payload is cut short";
+        case record_check::wrong_offset:
+            return "the record carries the wrong offset";
+        case record_check::bad_crc:
+            return "the CRC does not match";
+        case record_check::wrong_size:
+            return "its length disagrees with the index";
     }
     return "unknown";
 }
@@ -110,8 +118,7 @@ struct checked_record {
 
 // Checks the record that starts at `p`, of which `available` bytes are at hand, in the order
 // magic, length bounds, completeness, offset == `expected`, CRC.
-checked_record check_record(const std::uint8_t* p, std::size_t available,
-                            std::uint64_t expected) {
+checked_record check_record(const std::uint8_t* p, std::size_t available, std::uint64_t expected) {
     checked_record r;
     if (available < header_bytes) return r.verdict = record_check::short_header, r;
     if (get_u32(p) != record_magic) return r.verdict = record_check::bad_magic, r;
@@ -132,9 +139,9 @@ checked_record check_record(const std::uint8_t* p, std::size_t available,
 // POSIX helpers. Every failure names the call, the file and the system's reason.
 
 error io_error(const std::string& what, const fs::path& where, int errno_value) {
-    return make_error("io_error", what + " " + where.string() + ": " +
-                                      std::error_code(errno_value, std::generic_category())
-                                          .message());
+    return make_error("io_error",
+                      what + " " + where.string() + ": " +
+                          std::error_code(errno_value, std::generic_category()).message());
 }
 
 // Owns a file descriptor.
@@ -178,9 +185,9 @@ result<void> write_all_at(int fd, const std::uint8_t* data, std::size_t n, std::
         const ssize_t w = ::pwrite(fd, data, n, static_cast<off_t>(at));
         if (w < 0) {
             if (errno == EINTR) continue;
-            return io_error("pwrite of " + std::to_string(n) + " bytes at byte " +
-                                std::to_string(at) + " of",
-                            path, errno);
+            return io_error(
+                "pwrite of " + std::to_string(n) + " bytes at byte " + std::to_string(at) + " of",
+                path, errno);
         }
         data += w;
         n -= static_cast<std::size_t>(w);
@@ -197,9 +204,9 @@ result<std::size_t> read_at(int fd, std::uint8_t* data, std::size_t n, std::uint
         const ssize_t r = ::pread(fd, data + done, n - done, static_cast<off_t>(at + done));
         if (r < 0) {
             if (errno == EINTR) continue;
-            return io_error("pread of " + std::to_string(n) + " bytes at byte " +
-                                std::to_string(at) + " of",
-                            path, errno);
+            return io_error(
+                "pread of " + std::to_string(n) + " bytes at byte " + std::to_string(at) + " of",
+                path, errno);
         }
         if (r == 0) break;
         done += static_cast<std::size_t>(r);
@@ -260,9 +267,9 @@ struct pending_append {
 // the writer thread, under the state mutex.
 struct segment {
     fs::path path;
-    std::uint64_t first = 0;              // offset of its first record
-    unique_fd fd;                         // read-write; open until the log is destroyed
-    std::uint64_t durable_bytes = 0;      // bytes synced and indexed (the end of the last record)
+    std::uint64_t first = 0;               // offset of its first record
+    unique_fd fd;                          // read-write; open until the log is destroyed
+    std::uint64_t durable_bytes = 0;       // bytes synced and indexed (the end of the last record)
     std::vector<std::uint64_t> positions;  // file position of each durable record
 };
 
@@ -288,8 +295,8 @@ result<scan_result> scan_segment(int fd, const fs::path& path, std::uint64_t fir
     std::uint64_t expected = first;
     while (pos < s.file_bytes) {
         // Have at hand the largest record that could start here, or the rest of the file.
-        const std::size_t want = static_cast<std::size_t>(
-            std::min<std::uint64_t>(record_bytes_max, s.file_bytes - pos));
+        const std::size_t want =
+            static_cast<std::size_t>(std::min<std::uint64_t>(record_bytes_max, s.file_bytes - pos));
         if (pos < buf_at || pos + want > buf_at + buf.size()) {
             const std::size_t n = static_cast<std::size_t>(
                 std::min<std::uint64_t>(std::max(want, scan_chunk_bytes), s.file_bytes - pos));
@@ -386,9 +393,8 @@ result<void> local_log::impl::recover() {
     }
     if (found.front().first != 0) {
         return make_error("io_error", "the log in " + dir.string() + " starts with " +
-                                          found.front().second.filename().string() +
-                                          ", not with " + segment_name(0) +
-                                          ": a segment file is missing");
+                                          found.front().second.filename().string() + ", not with " +
+                                          segment_name(0) + ": a segment file is missing");
     }
 
     for (std::size_t i = 0; i < found.size(); ++i) {
@@ -406,8 +412,8 @@ result<void> local_log::impl::recover() {
         scan_result& s = *scanned;
         next += s.positions.size();
         if (s.last_appended_at) last_appended_at = time_ms{*s.last_appended_at};
-        segments.push_back(segment{path, first, std::move(*fd), s.valid_bytes,
-                                   std::move(s.positions)});
+        segments.push_back(
+            segment{path, first, std::move(*fd), s.valid_bytes, std::move(s.positions)});
         if (s.torn == record_check::ok) continue;
 
         // A torn tail: cut this file at the last good record and drop every later file.
@@ -466,8 +472,8 @@ void local_log::impl::commit(std::vector<pending_append>& batch) {
     {
         std::unique_lock lock(queue_mutex);
         if (failed) {
-            const error e = make_error("io_error", "the log in " + options.dir.string() +
-                                                       " failed earlier: " + failure);
+            const error e = make_error(
+                "io_error", "the log in " + options.dir.string() + " failed earlier: " + failure);
             lock.unlock();
             fail_from(batch, 0, e);
             return;
@@ -495,13 +501,13 @@ void local_log::impl::commit(std::vector<pending_append>& batch) {
             put_record(buffer, offset{next + (j - i)}, last_appended_at, batch[j].payload);
             pos += record_bytes;
         }
-        UURWERK_ASSERT(pos == s.durable_bytes + buffer.size(), pos, s.durable_bytes,
-                       buffer.size());
+        UURWERK_ASSERT(pos == s.durable_bytes + buffer.size(), pos, s.durable_bytes, buffer.size());
         if (auto written = write_and_sync(s); !written) {
             // Whatever reached the file is not acknowledged; take it back out as far as the
             // disk lets us (a record that stays was written whole and is merely unacknowledged).
             if (::ftruncate(s.fd.get(), static_cast<off_t>(s.durable_bytes)) != 0) {
-                std::fprintf(stderr, "uurwerk: local_log: could not cut %s back to %llu bytes "
+                std::fprintf(stderr,
+                             "uurwerk: local_log: could not cut %s back to %llu bytes "
                              "after a failed write\n",
                              s.path.c_str(), static_cast<unsigned long long>(s.durable_bytes));
             }
@@ -548,8 +554,7 @@ result<void> local_log::impl::write_and_sync(segment& s) {
     }
     ++syncs_attempted;
     if (options.fail_sync_from > 0 && syncs_attempted >= options.fail_sync_from) {
-        return make_error("io_error", "fdatasync " + s.path.string() +
-                                          ": injected failure (sync " +
+        return make_error("io_error", "fdatasync " + s.path.string() + ": injected failure (sync " +
                                           std::to_string(syncs_attempted) + ")");
     }
     int rc = 0;
@@ -639,11 +644,10 @@ result<std::vector<log_record>> local_log::impl::read(offset from, std::size_t r
                     c.verdict = record_check::wrong_size;
                 }
                 if (c.verdict != record_check::ok) {
-                    return make_error("bad_record",
-                                      "record " + std::to_string(at) + " at byte " +
-                                          std::to_string(p.bounds[k]) + " of " +
-                                          p.path.string() + " does not check: " +
-                                          describe(c.verdict));
+                    return make_error("bad_record", "record " + std::to_string(at) + " at byte " +
+                                                        std::to_string(p.bounds[k]) + " of " +
+                                                        p.path.string() +
+                                                        " does not check: " + describe(c.verdict));
                 }
                 const std::uint8_t* payload = buf.data() + start + header_bytes;
                 out.push_back(log_record{offset{at}, time_ms{c.appended_at},
@@ -748,10 +752,16 @@ result<std::vector<log_record>> local_log::read(offset from, std::size_t records
     return impl_->read(from, records_max, wait);
 }
 
-offset local_log::end() const { return offset{impl_->end.load()}; }
+offset local_log::end() const {
+    return offset{impl_->end.load()};
+}
 
-std::uint64_t local_log::truncated_bytes_at_open() const { return impl_->truncated_bytes_at_open; }
+std::uint64_t local_log::truncated_bytes_at_open() const {
+    return impl_->truncated_bytes_at_open;
+}
 
-std::uint64_t local_log::syncs() const { return impl_->syncs.load(std::memory_order_relaxed); }
+std::uint64_t local_log::syncs() const {
+    return impl_->syncs.load(std::memory_order_relaxed);
+}
 
 }  // namespace uurwerk

@@ -28,11 +28,11 @@ namespace uurwerk {
 using log_clock = std::function<time_ms()>;
 
 struct local_log_options {
-    std::filesystem::path dir;                          // created if missing
-    std::size_t segment_bytes_max = 256u << 20;         // roll to a new segment beyond this
+    std::filesystem::path dir;                   // created if missing
+    std::size_t segment_bytes_max = 256u << 20;  // roll to a new segment beyond this
     // Appends accepted but not yet called back (queued or being written); beyond: "log_full".
     std::size_t pending_appends_max = uurwerk::pending_appends_max;
-    log_clock clock;                                    // required
+    log_clock clock;  // required
     // Fault injection for tests: when > 0, the Nth sync (1-based) and all later ones fail
     // with "io_error", as a full or failing disk would.
     std::uint64_t fail_sync_from = 0;

@@ -187,8 +187,8 @@ private:
                     if (!coordinator) return R::not_coordinator;
                     if (c_->members.contains(x.member)) return R::member_exists;
                     if (c_->keys.contains(x.key)) return R::key_in_use;
-                    c_->members[x.member] = member_state{x.member_role, x.verified, false, {},
-                                                         {},           {},         {},    in_.now};
+                    c_->members[x.member] =
+                        member_state{x.member_role, x.verified, false, {}, {}, {}, {}, in_.now};
                     c_->keys[x.key] = key_state{x.member, sequence{0}, false, false};
                     fx_.members.emplace_back(b.community, x.member);
                     fx_.keys.emplace_back(b.community, x.key);
@@ -235,10 +235,10 @@ private:
                     return R::none;
                 } else if constexpr (std::is_same_v<T, offer_posted> ||
                                      std::is_same_v<T, request_posted>) {
-                    c_->posts[b.id] = post_state{actor,        std::is_same_v<T, offer_posted>,
-                                                 x.what,       x.how_often,
+                    c_->posts[b.id] = post_state{actor,          std::is_same_v<T, offer_posted>,
+                                                 x.what,         x.how_often,
                                                  x.availability, x.area,
-                                                 x.text,       post_status::open,
+                                                 x.text,         post_status::open,
                                                  in_.at};
                     fx_.posts.emplace_back(b.community, b.id);
                     return R::none;
@@ -265,7 +265,7 @@ private:
                     constexpr bool ending = std::is_same_v<T, match_ended>;
                     if (m.status != (ending ? match_status::accepted : match_status::proposed))
                         return R::match_not_open;
-                    m.status = ending ? match_status::ended
+                    m.status = ending                              ? match_status::ended
                                : std::is_same_v<T, match_accepted> ? match_status::accepted
                                                                    : match_status::declined;
                     fx_.matches.emplace_back(b.community, x.match);
@@ -319,7 +319,8 @@ private:
         if (x.amount > c_->rules.claim_max) return R::amount_over_policy;
         if (x.post && !c_->posts.contains(*x.post) && !c_->matches.contains(*x.post))
             return R::unknown_post;
-        c_->claims[b.id] = claim_state{claimant, x.receiver, x.amount, claim_status::pending, in_.at};
+        c_->claims[b.id] =
+            claim_state{claimant, x.receiver, x.amount, claim_status::pending, in_.at};
         member_state& me = c_->members.at(claimant);
         me.pending_in += x.amount;
         rit->second.pending_out += x.amount;
@@ -445,9 +446,8 @@ private:
                 return;
             }
         }
-        fx_.history.push_back(history_entry{b.community, m,      in_.at,        b.id,
-                                            b.kind(),    reason, balance_delta, pending_delta,
-                                            counterparty});
+        fx_.history.push_back(history_entry{b.community, m, in_.at, b.id, b.kind(), reason,
+                                            balance_delta, pending_delta, counterparty});
     }
     void history_move(member_id m, minutes balance_delta, minutes pending_delta,
                       member_id counterparty) {

@@ -18,18 +18,18 @@ namespace uurwerk {
 
 // Why an event was rejected. Stable numbers: they are stored and shown; only append new ones.
 enum class reject_reason : std::uint16_t {
-    none = 0,                        // accepted
-    unknown_community = 1,           // no such community (or founding one that exists)
+    none = 0,               // accepted
+    unknown_community = 1,  // no such community (or founding one that exists)
     community_exists = 2,
-    unknown_signer = 3,              // the key is not registered in this community
+    unknown_signer = 3,  // the key is not registered in this community
     signer_revoked = 4,
-    signer_not_author = 5,           // the key belongs to another member than `author`
-    not_delegated = 6,               // acting for someone without a delegation for this kind
+    signer_not_author = 5,  // the key belongs to another member than `author`
+    not_delegated = 6,      // acting for someone without a delegation for this kind
     seq_not_increasing = 7,
-    duplicate_event = 8,             // same id and content again: the first verdict stands
+    duplicate_event = 8,  // same id and content again: the first verdict stands
     id_reused_with_different_content = 9,
     not_coordinator = 10,
-    member_suspended = 11,           // the author or the member acted for is suspended
+    member_suspended = 11,  // the author or the member acted for is suspended
     unknown_member = 12,
     member_exists = 13,
     key_in_use = 14,
@@ -39,26 +39,26 @@ enum class reject_reason : std::uint16_t {
     post_not_open = 18,
     not_post_owner = 19,
     unknown_claim = 20,
-    claim_not_pending = 21,          // confirmed already, or reversed
+    claim_not_pending = 21,  // confirmed already, or reversed
     cannot_confirm_own_claim = 22,
     not_claim_receiver = 23,
     credit_limit_exceeded = 24,
     balance_max_exceeded = 25,
-    amount_over_policy = 26,         // more minutes than the policy's claimMinutesMax
-    self_dealing = 27,               // claiming from or transferring to oneself
+    amount_over_policy = 26,  // more minutes than the policy's claimMinutesMax
+    self_dealing = 27,        // claiming from or transferring to oneself
     unknown_target = 28,
     not_reversible = 29,
     already_reversed = 30,
     unknown_match = 31,
     not_match_party = 32,
     match_not_open = 33,
-    not_node_key = 34,               // proposals and checkpoints are signed by a node key
-    node_key_not_allowed = 35,       // a node key signs nothing else
+    not_node_key = 34,          // proposals and checkpoints are signed by a node key
+    node_key_not_allowed = 35,  // a node key signs nothing else
     no_exchange_to_endorse = 36,
     delegation_to_self = 37,
-    bad_signature = 38,              // read back from the log with a signature that does not
-                                     // verify (only possible when something bypassed the API)
-    malformed_event = 39,            // read back from the log and not a valid event
+    bad_signature = 38,    // read back from the log with a signature that does not
+                           // verify (only possible when something bypassed the API)
+    malformed_event = 39,  // read back from the log and not a valid event
 };
 inline constexpr std::uint16_t reject_reason_max = 39;
 std::string_view reason_name(reject_reason r);
@@ -74,16 +74,16 @@ struct verdict {
 // make. It is mirrored entity by entity into the projection store.
 
 struct key_state {
-    member_id owner;            // community_fund (0) for a node key
-    sequence last_seq;          // highest seq signed with this key and folded
+    member_id owner;    // community_fund (0) for a node key
+    sequence last_seq;  // highest seq signed with this key and folded
     bool revoked = false;
     bool node = false;
     bool operator==(const key_state&) const = default;
 };
 
 struct delegation_state {
-    std::uint32_t kinds = 0;    // bit i = event_kind i
-    time_ms until;              // 0 = until revoked
+    std::uint32_t kinds = 0;  // bit i = event_kind i
+    time_ms until;            // 0 = until revoked
     bool operator==(const delegation_state&) const = default;
 };
 
@@ -91,10 +91,10 @@ struct member_state {
     role member_role = role::member;
     bool verified = false;
     bool suspended = false;
-    minutes balance{0};         // confirmed
-    minutes pending_in{0};      // claimed by this member, not yet confirmed
-    minutes pending_out{0};     // claimed from this member, not yet confirmed
-    minutes confirmed_given{0}; // minutes of help this member gave, confirmed (reversals net)
+    minutes balance{0};          // confirmed
+    minutes pending_in{0};       // claimed by this member, not yet confirmed
+    minutes pending_out{0};      // claimed from this member, not yet confirmed
+    minutes confirmed_given{0};  // minutes of help this member gave, confirmed (reversals net)
     time_ms admitted_at;
     bool operator==(const member_state&) const = default;
 };
@@ -144,14 +144,14 @@ struct match_state {
 struct community_state {
     std::string name;
     policy rules;
-    std::map<member_id, member_state> members;      // ordered: listings and digests are stable
+    std::map<member_id, member_state> members;  // ordered: listings and digests are stable
     std::unordered_map<public_key, key_state> keys;
     std::map<std::pair<member_id, member_id>, delegation_state> delegations;  // grantor, delegate
     std::unordered_map<event_id, claim_state> claims;
     std::unordered_map<event_id, transfer_state> transfers;
     std::unordered_map<event_id, post_state> posts;
     std::unordered_map<event_id, match_state> matches;
-    minutes fund{0};                                 // the community fund's balance
+    minutes fund{0};  // the community fund's balance
 };
 
 // What the log says about an id already seen: the first verdict stands for the same content.
@@ -173,9 +173,9 @@ struct ledger_state {
 struct fold_input {
     const event_body& body;
     const public_key& signer;
-    const digest& body_digest;   // SHA-256 of the signed body bytes (idempotency)
-    offset at;                   // the event's log offset
-    time_ms now;                 // the log's clock at append: the only time the rules use
+    const digest& body_digest;  // SHA-256 of the signed body bytes (idempotency)
+    offset at;                  // the event's log offset
+    time_ms now;                // the log's clock at append: the only time the rules use
 };
 
 // A line of a member's history, produced by the fold for each member an event concerns.
@@ -185,10 +185,10 @@ struct history_entry {
     offset at;
     event_id id;
     event_kind kind;
-    reject_reason reason;       // none when accepted
-    minutes balance_delta{0};   // confirmed minutes in (+) or out (-)
-    minutes pending_delta{0};   // pending minutes in (+) or out (-)
-    member_id counterparty;     // 0 when none
+    reject_reason reason;      // none when accepted
+    minutes balance_delta{0};  // confirmed minutes in (+) or out (-)
+    minutes pending_delta{0};  // pending minutes in (+) or out (-)
+    member_id counterparty;    // 0 when none
 };
 
 // What one fold changed, for the projections to write: every entity touched (by key), and the
@@ -201,8 +201,8 @@ struct fold_effects {
     std::vector<std::pair<community_id, event_id>> transfers;
     std::vector<std::pair<community_id, event_id>> posts;
     std::vector<std::pair<community_id, event_id>> matches;
-    std::vector<community_id> communities;           // name, policy or fund changed
-    std::vector<event_id> seen;                      // new ids
+    std::vector<community_id> communities;  // name, policy or fund changed
+    std::vector<event_id> seen;             // new ids
     std::vector<history_entry> history;
     void clear();
 };

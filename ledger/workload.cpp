@@ -51,8 +51,12 @@ workload make_workload(const workload_options& o) {
     std::vector<std::uint64_t> seq(o.members, 0);
     std::vector<std::pair<std::size_t, event_body>> setup_bodies, bodies;  // (signer, body)
     auto body_for = [&](std::size_t signer, event_payload p) {
-        return event_body{id_from(r), o.community, member_id{signer + 1},
-                          sequence{++seq[signer]}, time_ms{1'700'000'000'000}, std::nullopt,
+        return event_body{id_from(r),
+                          o.community,
+                          member_id{signer + 1},
+                          sequence{++seq[signer]},
+                          time_ms{1'700'000'000'000},
+                          std::nullopt,
                           std::move(p)};
     };
     const policy open_policy{minutes{balance_bound_minutes_max}, minutes{balance_bound_minutes_max},
@@ -72,14 +76,17 @@ workload make_workload(const workload_options& o) {
         std::size_t a = r.below(o.members), b = r.below(o.members - 1);
         if (b >= a) ++b;
         if (roll < 10) {
-            post_body p{cats[r.below(cats.size())], "Hulp bij de boodschappen", intensity::sometimes,
-                        "3512", 0};
-            if (roll < 5) bodies.emplace_back(a, body_for(a, offer_posted{p}));
-            else bodies.emplace_back(a, body_for(a, request_posted{p}));
+            post_body p{cats[r.below(cats.size())], "Hulp bij de boodschappen",
+                        intensity::sometimes, "3512", 0};
+            if (roll < 5)
+                bodies.emplace_back(a, body_for(a, offer_posted{p}));
+            else
+                bodies.emplace_back(a, body_for(a, request_posted{p}));
         } else if (roll < 45 || (roll < 80 && pending.size() <= o.confirm_lag)) {
-            auto body = body_for(a, hours_claimed{member_id{b + 1},
-                                                  minutes{30 + static_cast<std::int64_t>(r.below(91))},
-                                                  std::nullopt, "geholpen"});
+            auto body =
+                body_for(a, hours_claimed{member_id{b + 1},
+                                          minutes{30 + static_cast<std::int64_t>(r.below(91))},
+                                          std::nullopt, "geholpen"});
             pending.emplace_back(body.id, a, b);
             bodies.emplace_back(a, std::move(body));
         } else if (roll < 80) {
@@ -87,16 +94,18 @@ workload make_workload(const workload_options& o) {
             pending.pop_front();
             bodies.emplace_back(receiver, body_for(receiver, hours_confirmed{claim}));
         } else {
-            bodies.emplace_back(a, body_for(a, transfer{member_id{b + 1},
-                                                        minutes{1 + static_cast<std::int64_t>(r.below(60))},
-                                                        "bedankt"}));
+            bodies.emplace_back(
+                a, body_for(a, transfer{member_id{b + 1},
+                                        minutes{1 + static_cast<std::int64_t>(r.below(60))},
+                                        "bedankt"}));
         }
     }
 
     auto seal_all = [&](const std::vector<std::pair<std::size_t, event_body>>& in,
                         std::vector<bytes>& out, bool report) {
         out.resize(in.size());
-        std::size_t threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+        std::size_t threads =
+            o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
         std::atomic<std::size_t> next{0}, done{0};
         std::vector<std::thread> pool;
         for (std::size_t t = 0; t < threads; ++t)

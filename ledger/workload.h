@@ -15,9 +15,9 @@ namespace uurwerk {
 struct workload_options {
     community_id community{1};
     std::size_t members = 200;
-    std::size_t events = 10'000;   // after the founding and the admissions
+    std::size_t events = 10'000;  // after the founding and the admissions
     std::uint64_t seed = 42;
-    std::size_t threads = 0;       // 0 = every core
+    std::size_t threads = 0;  // 0 = every core
     // Called now and then with (signed so far, total), for progress.
     std::function<void(std::size_t, std::size_t)> progress;
     // A claim is confirmed only once this many newer claims are pending, so that concurrent
@@ -26,8 +26,8 @@ struct workload_options {
 };
 
 struct workload {
-    std::vector<bytes> setup;     // founding and admissions, to apply first, in order
-    std::vector<bytes> events;    // stored envelopes, in order
+    std::vector<bytes> setup;             // founding and admissions, to apply first, in order
+    std::vector<bytes> events;            // stored envelopes, in order
     std::vector<public_key> member_keys;  // member i+1's key
 };
 

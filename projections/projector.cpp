@@ -68,8 +68,7 @@ result<std::unique_ptr<projector>> projector::open(event_log& log, store& db, ke
     if (*applied > log.end())
         return make_error("store_ahead_of_log",
                           "the projection store has applied " + std::to_string(applied->value) +
-                              " records but the log holds only " +
-                              std::to_string(log.end().value) +
+                              " records but the log holds only " + std::to_string(log.end().value) +
                               ": the store belongs to another log; remove it to rebuild");
     p->applied_.store(applied->value, std::memory_order_release);
     p->folded_ = *applied;

@@ -17,19 +17,19 @@
 // while the next batch is folded; applied() moves when the commit is done.
 //
 // Threading: one apply thread, owned by the projector (start/stop), or catch_up() on the
-// caller's thread (never both at once), plus the store-writer thread it owns. Readers call read_state() from any thread; it runs
-// their function under a shared lock. wait_applied(), verdict_at() and note_verified() are
-// safe from any thread.
+// caller's thread (never both at once), plus the store-writer thread it owns. Readers call
+// read_state() from any thread; it runs their function under a shared lock. wait_applied(),
+// verdict_at() and note_verified() are safe from any thread.
 
 #include <atomic>
 #include <condition_variable>
 #include <deque>
-#include <unordered_map>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "ledger/crypto.h"
@@ -55,7 +55,7 @@ struct projector_options {
 // What the projector decided for one log record.
 struct applied_record {
     offset at;
-    event_id id;          // zero for a malformed record
+    event_id id;  // zero for a malformed record
     verdict decided;
 };
 

@@ -9,7 +9,10 @@ namespace {
 // Values: fixed-width little-endian numbers and length-prefixed strings, in field order.
 struct writer {
     std::string out;
-    writer& u8(std::uint8_t v) { out.push_back(static_cast<char>(v)); return *this; }
+    writer& u8(std::uint8_t v) {
+        out.push_back(static_cast<char>(v));
+        return *this;
+    }
     writer& u16(std::uint16_t v) { return raw(&v, 2); }
     writer& u32(std::uint32_t v) { return raw(&v, 4); }
     writer& u64(std::uint64_t v) { return raw(&v, 8); }
@@ -20,7 +23,9 @@ struct writer {
         return *this;
     }
     template <std::size_t N>
-    writer& arr(const std::array<std::uint8_t, N>& a) { return raw(a.data(), N); }
+    writer& arr(const std::array<std::uint8_t, N>& a) {
+        return raw(a.data(), N);
+    }
     writer& raw(const void* p, std::size_t n) {
         out.append(static_cast<const char*>(p), n);
         return *this;
@@ -40,20 +45,47 @@ struct reader {
         std::memcpy(p, in.data() + pos, n);
         pos += n;
     }
-    std::uint8_t u8() { std::uint8_t v; take(&v, 1); return v; }
-    std::uint16_t u16() { std::uint16_t v; take(&v, 2); return v; }
-    std::uint32_t u32() { std::uint32_t v; take(&v, 4); return v; }
-    std::uint64_t u64() { std::uint64_t v; take(&v, 8); return v; }
-    std::int64_t i64() { std::int64_t v; take(&v, 8); return v; }
+    std::uint8_t u8() {
+        std::uint8_t v;
+        take(&v, 1);
+        return v;
+    }
+    std::uint16_t u16() {
+        std::uint16_t v;
+        take(&v, 2);
+        return v;
+    }
+    std::uint32_t u32() {
+        std::uint32_t v;
+        take(&v, 4);
+        return v;
+    }
+    std::uint64_t u64() {
+        std::uint64_t v;
+        take(&v, 8);
+        return v;
+    }
+    std::int64_t i64() {
+        std::int64_t v;
+        take(&v, 8);
+        return v;
+    }
     std::string str() {
         auto n = u32();
-        if (bad || pos + n > in.size()) { bad = true; return {}; }
+        if (bad || pos + n > in.size()) {
+            bad = true;
+            return {};
+        }
         std::string s(in.substr(pos, n));
         pos += n;
         return s;
     }
     template <std::size_t N>
-    std::array<std::uint8_t, N> arr() { std::array<std::uint8_t, N> a; take(a.data(), N); return a; }
+    std::array<std::uint8_t, N> arr() {
+        std::array<std::uint8_t, N> a;
+        take(a.data(), N);
+        return a;
+    }
     bool done() const { return !bad && pos == in.size(); }
 };
 
@@ -84,48 +116,92 @@ std::string post_index_key(community_id c, const post_state& p) {
 }
 
 std::string encode(const member_state& m) {
-    return writer{}.u8(static_cast<std::uint8_t>(m.member_role)).u8(m.verified).u8(m.suspended)
-        .i64(m.balance.value).i64(m.pending_in.value).i64(m.pending_out.value)
-        .i64(m.confirmed_given.value).i64(m.admitted_at.value).out;
+    return writer{}
+        .u8(static_cast<std::uint8_t>(m.member_role))
+        .u8(m.verified)
+        .u8(m.suspended)
+        .i64(m.balance.value)
+        .i64(m.pending_in.value)
+        .i64(m.pending_out.value)
+        .i64(m.confirmed_given.value)
+        .i64(m.admitted_at.value)
+        .out;
 }
 std::string encode(const key_state& k) {
     return writer{}.u64(k.owner.value).u64(k.last_seq.value).u8(k.revoked).u8(k.node).out;
 }
 std::string encode(const claim_state& c) {
-    return writer{}.u64(c.claimant.value).u64(c.receiver.value).i64(c.amount.value)
-        .u8(static_cast<std::uint8_t>(c.status)).u64(c.claimed_at.value).out;
+    return writer{}
+        .u64(c.claimant.value)
+        .u64(c.receiver.value)
+        .i64(c.amount.value)
+        .u8(static_cast<std::uint8_t>(c.status))
+        .u64(c.claimed_at.value)
+        .out;
 }
 std::string encode(const transfer_state& t) {
     return writer{}.u64(t.from.value).u64(t.to.value).i64(t.amount.value).u8(t.reversed).out;
 }
 std::string encode(const post_state& p) {
-    return writer{}.u64(p.owner.value).u8(p.is_offer).u8(static_cast<std::uint8_t>(p.what))
-        .u8(static_cast<std::uint8_t>(p.how_often)).u32(p.availability).str(p.area).str(p.text)
-        .u8(static_cast<std::uint8_t>(p.status)).u64(p.posted_at.value).out;
+    return writer{}
+        .u64(p.owner.value)
+        .u8(p.is_offer)
+        .u8(static_cast<std::uint8_t>(p.what))
+        .u8(static_cast<std::uint8_t>(p.how_often))
+        .u32(p.availability)
+        .str(p.area)
+        .str(p.text)
+        .u8(static_cast<std::uint8_t>(p.status))
+        .u64(p.posted_at.value)
+        .out;
 }
 std::string encode(const match_state& m) {
-    return writer{}.arr(m.request.b).arr(m.offer.b).u64(m.requester.value).u64(m.helper.value)
-        .u8(static_cast<std::uint8_t>(m.status)).out;
+    return writer{}
+        .arr(m.request.b)
+        .arr(m.offer.b)
+        .u64(m.requester.value)
+        .u64(m.helper.value)
+        .u8(static_cast<std::uint8_t>(m.status))
+        .out;
 }
 std::string encode(const seen_event& s) {
-    return writer{}.u64(s.at.value).arr(s.body_digest.b)
-        .u16(static_cast<std::uint16_t>(s.first.reason)).out;
+    return writer{}
+        .u64(s.at.value)
+        .arr(s.body_digest.b)
+        .u16(static_cast<std::uint16_t>(s.first.reason))
+        .out;
 }
 std::string encode(const community_state& c) {
-    return writer{}.str(c.name).i64(c.rules.credit_limit.value).i64(c.rules.balance_max.value)
-        .i64(c.rules.claim_max.value).i64(c.fund.value).out;
+    return writer{}
+        .str(c.name)
+        .i64(c.rules.credit_limit.value)
+        .i64(c.rules.balance_max.value)
+        .i64(c.rules.claim_max.value)
+        .i64(c.fund.value)
+        .out;
 }
 std::string encode(const delegation_state& d) {
     return writer{}.u32(d.kinds).i64(d.until.value).out;
 }
 std::string encode_open_post(const event_id& id, const post_state& p) {
-    return writer{}.arr(id.b).u64(p.owner.value).u8(static_cast<std::uint8_t>(p.how_often))
-        .u32(p.availability).str(p.area).str(p.text).out;
+    return writer{}
+        .arr(id.b)
+        .u64(p.owner.value)
+        .u8(static_cast<std::uint8_t>(p.how_often))
+        .u32(p.availability)
+        .str(p.area)
+        .str(p.text)
+        .out;
 }
 std::string encode(const history_entry& h) {
-    return writer{}.arr(h.id.b).u16(static_cast<std::uint16_t>(h.kind))
-        .u16(static_cast<std::uint16_t>(h.reason)).i64(h.balance_delta.value)
-        .i64(h.pending_delta.value).u64(h.counterparty.value).out;
+    return writer{}
+        .arr(h.id.b)
+        .u16(static_cast<std::uint16_t>(h.kind))
+        .u16(static_cast<std::uint16_t>(h.reason))
+        .i64(h.balance_delta.value)
+        .i64(h.pending_delta.value)
+        .u64(h.counterparty.value)
+        .out;
 }
 
 error corrupt(std::string_view what) {
@@ -326,26 +402,27 @@ result<std::vector<history_entry>> read_history(const store& db, community_id c,
     put_be64(start, from.value);
     std::vector<history_entry> out;
     bool bad = false;
-    auto scanned = db.scan(column::history, prefix, start, [&](std::string_view k, std::string_view v) {
-        if (out.size() >= limit) return false;
-        reader r{v};
-        history_entry h;
-        h.community = c;
-        h.member = m;
-        h.at = offset{get_be64(k, 16)};
-        h.id = event_id{r.arr<16>()};
-        h.kind = static_cast<event_kind>(r.u16());
-        h.reason = static_cast<reject_reason>(r.u16());
-        h.balance_delta = minutes{r.i64()};
-        h.pending_delta = minutes{r.i64()};
-        h.counterparty = member_id{r.u64()};
-        if (!r.done()) {
-            bad = true;
-            return false;
-        }
-        out.push_back(h);
-        return true;
-    });
+    auto scanned =
+        db.scan(column::history, prefix, start, [&](std::string_view k, std::string_view v) {
+            if (out.size() >= limit) return false;
+            reader r{v};
+            history_entry h;
+            h.community = c;
+            h.member = m;
+            h.at = offset{get_be64(k, 16)};
+            h.id = event_id{r.arr<16>()};
+            h.kind = static_cast<event_kind>(r.u16());
+            h.reason = static_cast<reject_reason>(r.u16());
+            h.balance_delta = minutes{r.i64()};
+            h.pending_delta = minutes{r.i64()};
+            h.counterparty = member_id{r.u64()};
+            if (!r.done()) {
+                bad = true;
+                return false;
+            }
+            out.push_back(h);
+            return true;
+        });
     if (!scanned) return scanned.err();
     if (bad) return corrupt("history");
     return out;

@@ -72,7 +72,8 @@ result<std::unique_ptr<store>> store::open(const std::filesystem::path& dir, sto
     auto s = std::unique_ptr<store>(new store());
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* db = nullptr;
-    auto st = rocksdb::DB::Open(rocksdb::DBOptions(options), dir.string(), descriptors, &handles, &db);
+    auto st =
+        rocksdb::DB::Open(rocksdb::DBOptions(options), dir.string(), descriptors, &handles, &db);
     if (!st.ok()) return rocks_error(st, "cannot open the projection store in " + dir.string());
     s->db_.reset(db);
     s->handles_ = std::move(handles);
@@ -94,7 +95,8 @@ result<std::unique_ptr<store>> store::open(const std::filesystem::path& dir, sto
 store::~store() {
     if (db_) {
         auto st = db_->Flush(rocksdb::FlushOptions(), handles_);
-        if (!st.ok()) std::fprintf(stderr, "uurwerk: store flush at close: %s\n", st.ToString().c_str());
+        if (!st.ok())
+            std::fprintf(stderr, "uurwerk: store flush at close: %s\n", st.ToString().c_str());
         for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
         db_.reset();
     }
@@ -122,8 +124,12 @@ void store::batch::del(column c, std::string_view key) {
     UURWERK_ASSERT(st.ok(), st.ToString());
 }
 
-std::size_t store::batch::count() const { return static_cast<std::size_t>(wb_->Count()); }
-void store::batch::clear() { wb_->Clear(); }
+std::size_t store::batch::count() const {
+    return static_cast<std::size_t>(wb_->Count());
+}
+void store::batch::clear() {
+    wb_->Clear();
+}
 
 store::batch store::make_batch() {
     batch b;
@@ -148,8 +154,8 @@ result<void> store::flush() {
 
 result<std::optional<std::string>> store::get(column c, std::string_view key) const {
     std::string value;
-    auto st = db_->Get(rocksdb::ReadOptions(), handle(c), rocksdb::Slice(key.data(), key.size()),
-                       &value);
+    auto st =
+        db_->Get(rocksdb::ReadOptions(), handle(c), rocksdb::Slice(key.data(), key.size()), &value);
     if (st.IsNotFound()) return std::optional<std::string>();
     if (!st.ok()) return rocks_error(st, "cannot read the projection store");
     return std::optional<std::string>(std::move(value));
@@ -189,8 +195,8 @@ result<digest> store::state_digest() const {
             put_be64(buffer, it->value().size());
             buffer.append(it->value().data(), it->value().size());
             if (buffer.size() > (1u << 20)) {
-                auto view = byte_view(reinterpret_cast<const std::uint8_t*>(buffer.data()),
-                                      buffer.size());
+                auto view =
+                    byte_view(reinterpret_cast<const std::uint8_t*>(buffer.data()), buffer.size());
                 running = sha256({running.b, view});
                 buffer.clear();
             }

@@ -93,7 +93,7 @@ struct api_fixture {
     }
 
     event_body body_of(member_id author, std::uint64_t seq, event_payload p) {
-        return event_body{random_event_id(), community, author, sequence{seq},
+        return event_body{random_event_id(),          community,    author,      sequence{seq},
                           time_ms{1'700'000'000'000}, std::nullopt, std::move(p)};
     }
     event_body by_founder(event_payload p) {
@@ -134,11 +134,11 @@ std::string error_code_of(const http_reply& r) {
     return c->as_string().value_or("");
 }
 
-#define CHECK_ERROR(reply, status_, code_)                                                     \
-    do {                                                                                       \
-        const auto& r_ = (reply);                                                              \
+#define CHECK_ERROR(reply, status_, code_)                                                      \
+    do {                                                                                        \
+        const auto& r_ = (reply);                                                               \
         BOOST_CHECK_MESSAGE(r_.status == (status_), "status " << r_.status << ": " << r_.body); \
-        BOOST_CHECK_EQUAL(error_code_of(r_), (code_));                                         \
+        BOOST_CHECK_EQUAL(error_code_of(r_), (code_));                                          \
     } while (0)
 
 }  // namespace
@@ -257,8 +257,10 @@ BOOST_FIXTURE_TEST_CASE(a_community_is_founded_and_used_through_the_api, api_fix
     auto second_page =
         parse(call("GET", "/v1/communities/7/members/2/history?limit=1&from=" + next));
     BOOST_REQUIRE_EQUAL(second_page.root().at("entries")->as_array()->size(), 1u);
-    BOOST_CHECK(std::stoull(second_page.root().at("entries")->as_array()->at(0).at("offset")
-                                ->as_string().value_or("0")) >= std::stoull(next));
+    BOOST_CHECK(
+        std::stoull(
+            second_page.root().at("entries")->as_array()->at(0).at("offset")->as_string().value_or(
+                "0")) >= std::stoull(next));
 
     // Health and metrics.
     auto health = call("GET", "/v1/health");
@@ -274,8 +276,8 @@ BOOST_FIXTURE_TEST_CASE(a_community_is_founded_and_used_through_the_api, api_fix
          {"uurwerk_log_end_offset 5\n", "uurwerk_applied_offset 5\n", "uurwerk_communities 1\n",
           "uurwerk_events_total{verdict=\"accepted\"} 5\n",
           "uurwerk_http_requests_total{code=\"2xx\"} "})
-        BOOST_CHECK_MESSAGE(metrics.body.find(line) != std::string::npos,
-                            "no '" << line << "' in\n" << metrics.body);
+        BOOST_CHECK_MESSAGE(metrics.body.find(line) != std::string::npos, "no '" << line << "' in\n"
+                                                                                 << metrics.body);
     auto head = call("HEAD", "/v1/health");
     BOOST_CHECK_EQUAL(head.status, 200u);
     BOOST_CHECK(head.body.empty());
@@ -320,12 +322,14 @@ BOOST_FIXTURE_TEST_CASE(replays_and_rejections_answer_their_verdicts, api_fixtur
     BOOST_CHECK_EQUAL(parse(old_seq).string_at("reason").value_or(""), "seq_not_increasing");
 
     auto metrics = call("GET", "/metrics").body;
-    BOOST_CHECK_MESSAGE(metrics.find("uurwerk_events_total{verdict=\"rejected\"} 2\n") !=
-                            std::string::npos, metrics);
+    BOOST_CHECK_MESSAGE(
+        metrics.find("uurwerk_events_total{verdict=\"rejected\"} 2\n") != std::string::npos,
+        metrics);
     BOOST_CHECK_MESSAGE(metrics.find("uurwerk_events_duplicate_total 1\n") != std::string::npos,
                         metrics);
-    BOOST_CHECK_MESSAGE(metrics.find("uurwerk_http_requests_total{code=\"4xx\"} 2\n") !=
-                            std::string::npos, metrics);
+    BOOST_CHECK_MESSAGE(
+        metrics.find("uurwerk_http_requests_total{code=\"4xx\"} 2\n") != std::string::npos,
+        metrics);
 }
 
 BOOST_FIXTURE_TEST_CASE(bad_input_gets_a_clear_error_and_the_server_keeps_serving, api_fixture) {
@@ -414,8 +418,9 @@ BOOST_FIXTURE_TEST_CASE(bad_input_gets_a_clear_error_and_the_server_keeps_servin
     BOOST_CHECK_EQUAL(call("GET", "/v1/health").status, 200u);
     BOOST_CHECK_EQUAL(post_event(good).status, 200u);
     auto metrics = call("GET", "/metrics").body;
-    BOOST_CHECK_MESSAGE(metrics.find("uurwerk_http_requests_total{code=\"5xx\"} 0\n") !=
-                            std::string::npos, metrics);
+    BOOST_CHECK_MESSAGE(
+        metrics.find("uurwerk_http_requests_total{code=\"5xx\"} 0\n") != std::string::npos,
+        metrics);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -430,8 +435,8 @@ struct echo_fixture {
             o,
             [](const http_request& r) {
                 if (r.target == "/slow") std::this_thread::sleep_for(300ms);
-                return http_response{200, "text/plain",
-                                     r.method + " " + r.target + " " + r.body, {}};
+                return http_response{
+                    200, "text/plain", r.method + " " + r.target + " " + r.body, {}};
             },
             stats);
         BOOST_REQUIRE(s.ok());
@@ -543,18 +548,17 @@ BOOST_AUTO_TEST_CASE(stop_closes_open_connections_and_joins_every_thread) {
     BOOST_REQUIRE(eventually([&] { return f.server->connections() == 5; }));
     // One request in the middle of its handler while stop() runs: it is answered, then closed.
     std::optional<result<http_reply>> slow_reply;
-    std::thread slow([&] {
-        slow_reply.emplace(http_call("127.0.0.1", f.server->port(), "GET", "/slow"));
-    });
+    std::thread slow(
+        [&] { slow_reply.emplace(http_call("127.0.0.1", f.server->port(), "GET", "/slow")); });
     BOOST_REQUIRE(eventually([&] { return f.server->connections() == 6; }));
     const auto t0 = std::chrono::steady_clock::now();
     f.server->stop();
     const auto took = std::chrono::steady_clock::now() - t0;
     slow.join();
     BOOST_REQUIRE(slow_reply.has_value());
-    BOOST_CHECK_MESSAGE(slow_reply->ok() && (*slow_reply)->status == 200u,
-                        (slow_reply->ok() ? std::to_string((*slow_reply)->status)
-                                          : slow_reply->err().message));
+    BOOST_CHECK_MESSAGE(
+        slow_reply->ok() && (*slow_reply)->status == 200u,
+        (slow_reply->ok() ? std::to_string((*slow_reply)->status) : slow_reply->err().message));
     BOOST_CHECK_EQUAL(f.server->connections(), 0u);
     const auto took_ms = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
     BOOST_CHECK_MESSAGE(took < 2s, "stop took " << took_ms << " ms");
@@ -592,7 +596,8 @@ BOOST_AUTO_TEST_CASE(a_server_that_is_not_there_is_unreachable) {
     std::uint16_t port = 0;
     {
         http_stats stats;
-        auto s = http_server::open({}, [](const http_request&) { return http_response{}; }, stats);
+        auto s = http_server::open(
+            {}, [](const http_request&) { return http_response{}; }, stats);
         BOOST_REQUIRE(s.ok());
         port = (*s)->port();
     }
@@ -602,8 +607,9 @@ BOOST_AUTO_TEST_CASE(a_server_that_is_not_there_is_unreachable) {
     const std::string where = "127.0.0.1:" + std::to_string(port);
     BOOST_CHECK_MESSAGE(r.err().message.find(where) != std::string::npos, r.err().message);
     http_stats stats;
-    auto taken = http_server::open({"127.0.0.1", 1, 1, 1, 1, 1s, 1s, 1s},
-                                   [](const http_request&) { return http_response{}; }, stats);
+    auto taken = http_server::open(
+        {"127.0.0.1", 1, 1, 1, 1, 1s, 1s, 1s}, [](const http_request&) { return http_response{}; },
+        stats);
     if (::geteuid() != 0) {
         BOOST_REQUIRE(!taken.ok());
         BOOST_CHECK_EQUAL(taken.err().code, "listen_failed");

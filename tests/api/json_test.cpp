@@ -30,8 +30,8 @@ public_key test_key(std::uint8_t first) {
 // added to the top-level object.
 std::string request_json(const std::string& post, const std::string& extra = "") {
     return R"({"id":")" + id_hex +
-           R"(","community":"7","author":"2","seq":"3","createdAtMs":"1700000000000",)" +
-           extra + R"("requestPosted":{)" + post + "}}";
+           R"(","community":"7","author":"2","seq":"3","createdAtMs":"1700000000000",)" + extra +
+           R"("requestPosted":{)" + post + "}}";
 }
 
 const std::string good_post =
@@ -82,7 +82,8 @@ BOOST_AUTO_TEST_CASE(a_valid_body_gives_the_same_canonical_bytes_as_encode_body)
         " {\n\t\"requestPosted\" : { \"availability\" : \"7\", \"area\":\"3512\", "
         "\"intensity\":\"regularly\", \"text\":\"Boodschappen op dinsdag\", "
         "\"category\":\"shopping\" },\"seq\":3, \"author\":2,\"community\":7,"
-        "\"createdAtMs\":1700000000000, \"id\":\"" + id_hex + "\" }\r\n";
+        "\"createdAtMs\":1700000000000, \"id\":\"" +
+        id_hex + "\" }\r\n";
     auto again = canonical_body_from_json(spaced);
     BOOST_REQUIRE_MESSAGE(again.ok(), why(again));
     BOOST_CHECK(*again == *r);
@@ -97,7 +98,8 @@ BOOST_AUTO_TEST_CASE(every_kind_of_field_decodes_like_encode_body) {
     std::string key_hex = test_key(0xa0).hex();
     for (auto& c : key_hex) c = static_cast<char>(std::toupper(c));
     auto admitted = canonical_body_from_json(
-        R"({"id":")" + id_hex + R"(","community":"7","author":"2","seq":"3",)"
+        R"({"id":")" + id_hex +
+        R"(","community":"7","author":"2","seq":"3",)"
         R"("createdAtMs":"1700000000000","onBehalfOf":"5","memberAdmitted":{"member":"9","key":")" +
         key_hex + R"(","role":"coordinator","verified":true}})");
     BOOST_REQUIRE_MESSAGE(admitted.ok(), why(admitted));
@@ -108,7 +110,8 @@ BOOST_AUTO_TEST_CASE(every_kind_of_field_decodes_like_encode_body) {
     b.payload = delegation_granted{
         member_id{4}, {event_kind::request_posted, event_kind::hours_confirmed}, time_ms{0}};
     auto delegated = canonical_body_from_json(
-        R"({"id":")" + id_hex + R"(","community":"7","author":"2","seq":"3","createdAtMs":"-5",)"
+        R"({"id":")" + id_hex +
+        R"(","community":"7","author":"2","seq":"3","createdAtMs":"-5",)"
         R"("delegationGranted":{"delegate":"4","kinds":["requestPosted","hoursConfirmed"]}})");
     BOOST_REQUIRE_MESSAGE(delegated.ok(), why(delegated));
     BOOST_CHECK(*delegated == encode_body(b));
@@ -204,25 +207,26 @@ BOOST_AUTO_TEST_CASE(base64_must_be_standard_base64) {
 }
 
 BOOST_AUTO_TEST_CASE(an_envelope_needs_parts_of_the_right_length) {
-    auto short_signer =
-        envelope_from_json(R"({"body":"AAAAAAAAAAA=","signer":"abcd","signature":")" +
-                                           std::string(128, 'b') + "\"}");
+    auto short_signer = envelope_from_json(
+        R"({"body":"AAAAAAAAAAA=","signer":"abcd","signature":")" + std::string(128, 'b') + "\"}");
     BOOST_REQUIRE(!short_signer.ok());
     BOOST_CHECK_EQUAL(short_signer.err().code, "bad_envelope");
     auto no_body = envelope_from_json(R"({"signer":")" + std::string(64, 'a') +
                                       R"(","signature":")" + std::string(128, 'b') + "\"}");
     BOOST_REQUIRE(!no_body.ok());
     BOOST_CHECK_EQUAL(no_body.err().code, "bad_envelope");
-    auto extra = envelope_from_json(R"({"body":"AAAAAAAAAAA=","signer":")" + std::string(64, 'a') +
-                                    R"(","signature":")" + std::string(128, 'b') +
-                                    R"(","sig":"00"})");
+    auto extra =
+        envelope_from_json(R"({"body":"AAAAAAAAAAA=","signer":")" + std::string(64, 'a') +
+                           R"(","signature":")" + std::string(128, 'b') + R"(","sig":"00"})");
     BOOST_REQUIRE(!extra.ok());
     BOOST_CHECK_EQUAL(extra.err().code, "unknown_field");
 }
 
 BOOST_AUTO_TEST_CASE(wrong_json_types_are_bad_requests) {
-    auto community = refused(R"({"id":")" + id_hex + R"(","community":true,"author":"2","seq":"3",)"
-                             R"("postWithdrawn":{"post":")" + id_hex + "\"}}",
+    auto community = refused(R"({"id":")" + id_hex +
+                                 R"(","community":true,"author":"2","seq":"3",)"
+                                 R"("postWithdrawn":{"post":")" +
+                                 id_hex + "\"}}",
                              "bad_request");
     BOOST_CHECK_MESSAGE(contains(community, "community"), community);
     auto text = refused(request_json(R"("category":"shopping","text":5)"), "bad_request");
@@ -244,45 +248,52 @@ BOOST_AUTO_TEST_CASE(numbers_out_of_range_are_refused) {
     auto big = refused(request_json(R"("availability":4294967296)"), "bad_request");
     BOOST_CHECK_MESSAGE(contains(big, "requestPosted.availability") && contains(big, "range"), big);
     refused(request_json(R"("availability":-1)"), "bad_request");
-    auto u64 = refused(R"({"id":")" + id_hex + R"(","community":"18446744073709551616",)"
-                       R"("author":"2","seq":"3","postWithdrawn":{"post":")" + id_hex + "\"}}",
+    auto u64 = refused(R"({"id":")" + id_hex +
+                           R"(","community":"18446744073709551616",)"
+                           R"("author":"2","seq":"3","postWithdrawn":{"post":")" +
+                           id_hex + "\"}}",
                        "bad_request");
     BOOST_CHECK_MESSAGE(contains(u64, "community"), u64);
-    refused(R"({"id":")" + id_hex + R"(","community":"-1","author":"2","seq":"3",)"
-            R"("postWithdrawn":{"post":")" + id_hex + "\"}}",
+    refused(R"({"id":")" + id_hex +
+                R"(","community":"-1","author":"2","seq":"3",)"
+                R"("postWithdrawn":{"post":")" +
+                id_hex + "\"}}",
             "bad_request");
-    refused(R"({"id":")" + id_hex + R"(","community":"7","author":"2","seq":"3",)"
-            R"("createdAtMs":"-9223372036854775809","postWithdrawn":{"post":")" + id_hex + "\"}}",
+    refused(R"({"id":")" + id_hex +
+                R"(","community":"7","author":"2","seq":"3",)"
+                R"("createdAtMs":"-9223372036854775809","postWithdrawn":{"post":")" +
+                id_hex + "\"}}",
             "bad_request");
     // The extremes themselves are fine.
     auto max = canonical_body_from_json(
-        R"({"id":")" + id_hex + R"(","community":"18446744073709551615","author":"2","seq":"3",)"
-        R"("createdAtMs":"-9223372036854775808","postWithdrawn":{"post":")" + id_hex + "\"}}");
+        R"({"id":")" + id_hex +
+        R"(","community":"18446744073709551615","author":"2","seq":"3",)"
+        R"("createdAtMs":"-9223372036854775808","postWithdrawn":{"post":")" +
+        id_hex + "\"}}");
     BOOST_CHECK_MESSAGE(max.ok(), why(max));
 }
 
 BOOST_AUTO_TEST_CASE(a_text_over_600_characters_breaks_the_events_bounds) {
     const std::string long_text(601, 'x');
-    auto m = refused(request_json(R"("category":"shopping","text":")" + long_text + "\""),
-                     "bad_event");
+    auto m =
+        refused(request_json(R"("category":"shopping","text":")" + long_text + "\""), "bad_event");
     BOOST_CHECK_MESSAGE(contains(m, "text"), m);
     // 600 characters of two bytes each are within the bound.
     std::string accents;
     for (int i = 0; i < 600; ++i) accents += "\xc3\xa9";
-    auto ok = canonical_body_from_json(request_json(R"("category":"shopping","text":")" + accents +
-                                                    "\""));
+    auto ok = canonical_body_from_json(
+        request_json(R"("category":"shopping","text":")" + accents + "\""));
     BOOST_CHECK_MESSAGE(ok.ok(), why(ok));
 }
 
 BOOST_AUTO_TEST_CASE(malformed_json_is_bad_json) {
-    for (const std::string& bad : {
-             std::string(""), std::string("{"), std::string("{\"id\":}"),
-             std::string("{'id':'00'}"), std::string("{\"id\":\"00\",}"),
-             std::string("{\"a\":01}"), std::string("{\"a\":NaN}"), std::string("{} {}"),
-             std::string("{\"a\":\"tab\there\"}"), std::string("{\"a\":\"\\x\"}"),
-             std::string("{\"a\":\"\\ud800\"}"), std::string("{\"a\":\"\\udc00\"}"),
-             std::string("{\"a\":\"\xff\"}"), std::string("{\"a\":1.}"),
-             std::string("{\"a\":-}"), std::string("{\"a\":tru}")}) {
+    for (const std::string& bad :
+         {std::string(""), std::string("{"), std::string("{\"id\":}"), std::string("{'id':'00'}"),
+          std::string("{\"id\":\"00\",}"), std::string("{\"a\":01}"), std::string("{\"a\":NaN}"),
+          std::string("{} {}"), std::string("{\"a\":\"tab\there\"}"),
+          std::string("{\"a\":\"\\x\"}"), std::string("{\"a\":\"\\ud800\"}"),
+          std::string("{\"a\":\"\\udc00\"}"), std::string("{\"a\":\"\xff\"}"),
+          std::string("{\"a\":1.}"), std::string("{\"a\":-}"), std::string("{\"a\":tru}")}) {
         auto r = canonical_body_from_json(bad);
         BOOST_REQUIRE_MESSAGE(!r.ok(), bad);
         BOOST_CHECK_MESSAGE(r.err().code == "bad_json", bad + ": " + r.err().code);
@@ -295,9 +306,9 @@ BOOST_AUTO_TEST_CASE(malformed_json_is_bad_json) {
 
 BOOST_AUTO_TEST_CASE(unicode_escapes_decode_as_json_says) {
     // Cap'n Proto 0.9.2's own parser would read \u00e9 as 'I' and not join surrogate pairs.
-    auto r = canonical_body_from_json(request_json(
-        R"("category":"shopping","text":"caf\u00e9 \ud83d\ude00 \u00C9\/\"",)"
-        R"("intensity":"regularly","area":"3512","availability":7)"));
+    auto r = canonical_body_from_json(
+        request_json(R"("category":"shopping","text":"caf\u00e9 \ud83d\ude00 \u00C9\/\"",)"
+                     R"("intensity":"regularly","area":"3512","availability":7)"));
     BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
     event_body b = good_body();
     std::get<request_posted>(b.payload).text = "caf\xc3\xa9 \xf0\x9f\x98\x80 \xc3\x89/\"";

@@ -59,7 +59,8 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_event_survives_a_kill_9_and_the_state_eq
                     auto d = json_doc::parse(r->body);
                     if (!d) continue;
                     std::lock_guard lock(acked_mutex);
-                    acked.push_back({d->string_at("id").value_or(""), d->string_at("offset").value_or(""),
+                    acked.push_back({d->string_at("id").value_or(""),
+                                     d->string_at("offset").value_or(""),
                                      d->string_at("verdict").value_or("")});
                 }
             });
@@ -84,7 +85,8 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_event_survives_a_kill_9_and_the_state_eq
         // The rest of the stream goes in after the restart.
         for (std::size_t i = 0; i < w.events.size(); i += 97)
             BOOST_REQUIRE(http_call("127.0.0.1", server.port(), "POST", "/v1/events",
-                                    envelope_json(w.events[i])).ok());
+                                    envelope_json(w.events[i]))
+                              .ok());
         server.stop(SIGTERM);
     }
 

@@ -20,7 +20,9 @@
 
 namespace uurwerk::testing {
 
-inline std::string program() { return UURWERK_BINARY; }
+inline std::string program() {
+    return UURWERK_BINARY;
+}
 
 struct command_result {
     int exit_code = -1;
@@ -61,7 +63,9 @@ inline command_result run_uurwerk(const std::vector<std::string>& args) {
 // `uurwerk serve` on 127.0.0.1 and a free port, in the background.
 class server_process {
 public:
-    explicit server_process(const std::filesystem::path& data_dir) : data_dir_(data_dir) { start(); }
+    explicit server_process(const std::filesystem::path& data_dir) : data_dir_(data_dir) {
+        start();
+    }
     ~server_process() { stop(SIGTERM); }
 
     void start() {
@@ -73,12 +77,14 @@ public:
             ::dup2(pipefd[1], 1);
             ::close(pipefd[0]);
             ::close(pipefd[1]);
-            std::string log = (data_dir_.parent_path() / (data_dir_.filename().string() + ".server.log")).string();
+            std::string log =
+                (data_dir_.parent_path() / (data_dir_.filename().string() + ".server.log"))
+                    .string();
             int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
             if (fd >= 0) ::dup2(fd, 2);
             std::string prog = program(), data = data_dir_.string();
-            std::vector<const char*> argv = {prog.c_str(), "serve", "--data", data.c_str(),
-                                             "--listen", "127.0.0.1:0", nullptr};
+            std::vector<const char*> argv = {prog.c_str(), "serve",       "--data", data.c_str(),
+                                             "--listen",   "127.0.0.1:0", nullptr};
             ::execv(prog.c_str(), const_cast<char* const*>(argv.data()));
             ::_exit(127);
         }

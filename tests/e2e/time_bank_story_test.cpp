@@ -37,8 +37,8 @@ struct town {
     json_doc get(const std::string& target, unsigned expect_status = 200) {
         auto r = http_call("127.0.0.1", server.port(), "GET", target, "");
         BOOST_REQUIRE(r.ok());
-        BOOST_REQUIRE_MESSAGE(r->status == expect_status, target + " answered " +
-                                                              std::to_string(r->status) + ": " + r->body);
+        BOOST_REQUIRE_MESSAGE(r->status == expect_status,
+                              target + " answered " + std::to_string(r->status) + ": " + r->body);
         auto d = json_doc::parse(r->body);
         BOOST_REQUIRE(d.ok());
         return *d;
@@ -85,7 +85,8 @@ BOOST_AUTO_TEST_CASE(a_time_bank_story_through_the_command_line_and_the_http_api
     BOOST_CHECK_EQUAL(members.root().at("members")->as_array()->size(), 4u);
 
     // Bep delegates posting requests and confirming hours to Daan, who posts her request.
-    t.ok({"delegate", "--key", t.key("bep"), "--to", "3", "--kinds", "requestPosted,hoursConfirmed"});
+    t.ok({"delegate", "--key", t.key("bep"), "--to", "3", "--kinds",
+          "requestPosted,hoursConfirmed"});
     auto posted = t.ok({"request", "--key", t.key("daan"), "--for", "2", "--category", "shopping",
                         "--text", "Boodschappen op dinsdag", "--intensity", "regularly"});
     auto request_id = after(posted, "request id: ");
@@ -127,10 +128,15 @@ BOOST_AUTO_TEST_CASE(a_time_bank_story_through_the_command_line_and_the_http_api
     // the same sequence number under a new id is rejected.
     auto cor_key = read_key_file(t.key("cor")).value();
     auto signer = signing_key::from_seed(cor_key.seed).value();
-    auto seq = std::stoull(t.get("/v1/communities/7/keys/" + cor_key.pub.hex())
-                               .string_at("last_seq").value());
-    event_body gift{random_event_id(), community_id{7}, member_id{4}, sequence{seq + 1},
-                    time_ms{0}, std::nullopt, transfer{member_id{3}, minutes{10}, "bedankt"}};
+    auto seq = std::stoull(
+        t.get("/v1/communities/7/keys/" + cor_key.pub.hex()).string_at("last_seq").value());
+    event_body gift{random_event_id(),
+                    community_id{7},
+                    member_id{4},
+                    sequence{seq + 1},
+                    time_ms{0},
+                    std::nullopt,
+                    transfer{member_id{3}, minutes{10}, "bedankt"}};
     auto env = signer.seal(gift);
     auto forged = env;
     forged.sig.b[0] ^= 0x40;
@@ -167,9 +173,9 @@ BOOST_AUTO_TEST_CASE(a_time_bank_story_through_the_command_line_and_the_http_api
     BOOST_CHECK(bad.out.find("--minutes must be a whole number") != std::string::npos);
     auto unknown = run_uurwerk({"frobnicate"});
     BOOST_CHECK_EQUAL(unknown.exit_code, 2);
-    for (std::string cmd : {"serve", "keygen", "found", "admit", "delegate", "offer", "request",
-                            "claim", "confirm", "dispute", "transfer", "reverse", "balance",
-                            "history", "bench"}) {
+    for (std::string cmd :
+         {"serve", "keygen", "found", "admit", "delegate", "offer", "request", "claim", "confirm",
+          "dispute", "transfer", "reverse", "balance", "history", "bench"}) {
         auto help = run_uurwerk({cmd, "--help"});
         BOOST_CHECK_EQUAL(help.exit_code, 0);
         BOOST_CHECK(help.out.find("usage: uurwerk " + cmd) != std::string::npos);

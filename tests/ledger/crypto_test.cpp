@@ -33,7 +33,9 @@ std::array<std::uint8_t, N> hex_array(std::string_view s) {
     return *b;
 }
 
-bytes text_bytes(std::string_view s) { return bytes(s.begin(), s.end()); }
+bytes text_bytes(std::string_view s) {
+    return bytes(s.begin(), s.end());
+}
 
 // One RFC 8032 vector from the shared test data.
 struct rfc8032_vector {
@@ -78,8 +80,8 @@ std::vector<rfc8032_vector> load_rfc8032_vectors() {
     BOOST_REQUIRE_EQUAL(sigs.size(), names.size());
     std::vector<rfc8032_vector> out;
     for (std::size_t i = 0; i < names.size(); ++i)
-        out.push_back({names[i], public_key{hex_array<public_key_bytes>(keys[i])},
-                       hex(messages[i]), signature{hex_array<signature_bytes>(sigs[i])}});
+        out.push_back({names[i], public_key{hex_array<public_key_bytes>(keys[i])}, hex(messages[i]),
+                       signature{hex_array<signature_bytes>(sigs[i])}});
     return out;
 }
 
@@ -136,14 +138,14 @@ bool is_curve_point(const std::array<std::uint8_t, 32>& encoded) {
         BN_set_word(t, 121665);
         BN_mod_mul(d, d, t, p, ctx);
         BN_sub(d, p, d);
-        BN_mod_sqr(t, y, p, ctx);                 // t = y^2
+        BN_mod_sqr(t, y, p, ctx);  // t = y^2
         BN_copy(u, t);
-        BN_sub_word(u, 1);                        // u = y^2 - 1 (y^2 >= 1 unless y = 0)
+        BN_sub_word(u, 1);  // u = y^2 - 1 (y^2 >= 1 unless y = 0)
         BN_nnmod(u, u, p, ctx);
         BN_mod_mul(v, d, t, p, ctx);
-        BN_add_word(v, 1);                        // v = d y^2 + 1
+        BN_add_word(v, 1);  // v = d y^2 + 1
         BN_mod_inverse(v, v, p, ctx);
-        BN_mod_mul(t, u, v, p, ctx);              // x^2
+        BN_mod_mul(t, u, v, p, ctx);  // x^2
         if (BN_is_zero(t)) {
             point = !sign;
         } else {
@@ -280,8 +282,7 @@ BOOST_AUTO_TEST_CASE(a_signature_verifies_for_its_message_and_key_only) {
     BOOST_CHECK(cache.verify_raw(key.public_bytes(), m, sig));
     BOOST_CHECK(cache.verify_raw(key.public_bytes(), m, sig));  // again, from the cache
     BOOST_CHECK(!cache.verify_raw(other.public_bytes(), m, sig));
-    BOOST_CHECK(!cache.verify_raw(key.public_bytes(), text_bytes("ik heb drie uur geholpen"),
-                                  sig));
+    BOOST_CHECK(!cache.verify_raw(key.public_bytes(), text_bytes("ik heb drie uur geholpen"), sig));
     BOOST_CHECK(!cache.verify_raw(key.public_bytes(), m, signature{}));
     auto empty_sig = key.sign_raw({});
     BOOST_CHECK(cache.verify_raw(key.public_bytes(), {}, empty_sig));
@@ -604,6 +605,7 @@ BOOST_AUTO_TEST_CASE(the_hardware_and_the_table_crc32c_agree_at_every_length_and
         for (std::size_t len = 0; from + len <= data.size(); len += 7) {
             uurwerk::byte_view v(data.data() + from, len);
             BOOST_REQUIRE_EQUAL(uurwerk::crc32c(v), uurwerk::crc32c_portable(v));
-            BOOST_REQUIRE_EQUAL(uurwerk::crc32c(v, 0x12345678u), uurwerk::crc32c_portable(v, 0x12345678u));
+            BOOST_REQUIRE_EQUAL(uurwerk::crc32c(v, 0x12345678u),
+                                uurwerk::crc32c_portable(v, 0x12345678u));
         }
 }

@@ -39,7 +39,9 @@ digest digest_of(std::uint8_t first) {
     return d;
 }
 
-bytes text_bytes(std::string_view s) { return bytes(s.begin(), s.end()); }
+bytes text_bytes(std::string_view s) {
+    return bytes(s.begin(), s.end());
+}
 
 std::string repeat(std::string_view piece, std::size_t times) {
     std::string out;
@@ -57,10 +59,10 @@ std::vector<event_payload> one_of_each_kind() {
         member_admitted{member_id{77}, key_of(0x30), role::coordinator, true, digest_of(0x40)},
         key_added{member_id{78}, key_of(0x50)},
         key_revoked{member_id{79}, key_of(0x60)},
-        delegation_granted{member_id{80},
-                           {event_kind::hours_confirmed, event_kind::offer_posted,
-                            event_kind::checkpoint},
-                           time_ms{1'800'000'000'000}},
+        delegation_granted{
+            member_id{80},
+            {event_kind::hours_confirmed, event_kind::offer_posted, event_kind::checkpoint},
+            time_ms{1'800'000'000'000}},
         delegation_revoked{member_id{81}},
         member_suspended{member_id{82}, "herhaaldelijk niet komen opdagen"},
         member_reinstated{member_id{83}},
@@ -98,36 +100,78 @@ event_body body_with(event_payload payload) {
 
 // Each payload's fields as a tuple of references, so two values compare field by field. A kind
 // without an overload here does not compile in same_payload.
-auto fields(const community_founded& x) { return std::tie(x.name, x.rules); }
-auto fields(const policy_changed& x) { return std::tie(x.rules); }
-auto fields(const node_key_announced& x) { return std::tie(x.key); }
+auto fields(const community_founded& x) {
+    return std::tie(x.name, x.rules);
+}
+auto fields(const policy_changed& x) {
+    return std::tie(x.rules);
+}
+auto fields(const node_key_announced& x) {
+    return std::tie(x.key);
+}
 auto fields(const member_admitted& x) {
     return std::tie(x.member, x.key, x.member_role, x.verified, x.profile_digest);
 }
-auto fields(const key_added& x) { return std::tie(x.member, x.key); }
-auto fields(const key_revoked& x) { return std::tie(x.member, x.key); }
-auto fields(const delegation_granted& x) { return std::tie(x.delegate, x.kinds, x.until); }
-auto fields(const delegation_revoked& x) { return std::tie(x.delegate); }
-auto fields(const member_suspended& x) { return std::tie(x.member, x.reason); }
-auto fields(const member_reinstated& x) { return std::tie(x.member); }
+auto fields(const key_added& x) {
+    return std::tie(x.member, x.key);
+}
+auto fields(const key_revoked& x) {
+    return std::tie(x.member, x.key);
+}
+auto fields(const delegation_granted& x) {
+    return std::tie(x.delegate, x.kinds, x.until);
+}
+auto fields(const delegation_revoked& x) {
+    return std::tie(x.delegate);
+}
+auto fields(const member_suspended& x) {
+    return std::tie(x.member, x.reason);
+}
+auto fields(const member_reinstated& x) {
+    return std::tie(x.member);
+}
 auto fields(const post_body& x) {
     return std::tie(x.what, x.text, x.how_often, x.area, x.availability);
 }
-auto fields(const post_withdrawn& x) { return std::tie(x.post); }
-auto fields(const post_hidden& x) { return std::tie(x.post, x.reason); }
+auto fields(const post_withdrawn& x) {
+    return std::tie(x.post);
+}
+auto fields(const post_hidden& x) {
+    return std::tie(x.post, x.reason);
+}
 auto fields(const match_proposed& x) {
     return std::tie(x.request, x.offer, x.helper, x.round, x.rank);
 }
-auto fields(const match_accepted& x) { return std::tie(x.match); }
-auto fields(const match_declined& x) { return std::tie(x.match); }
-auto fields(const match_ended& x) { return std::tie(x.match); }
-auto fields(const hours_claimed& x) { return std::tie(x.receiver, x.amount, x.post, x.note); }
-auto fields(const hours_confirmed& x) { return std::tie(x.claim); }
-auto fields(const hours_disputed& x) { return std::tie(x.claim, x.reason); }
-auto fields(const transfer& x) { return std::tie(x.to, x.amount, x.note); }
-auto fields(const reversal& x) { return std::tie(x.target, x.reason); }
-auto fields(const endorsement& x) { return std::tie(x.member, x.claim, x.text); }
-auto fields(const checkpoint& x) { return std::tie(x.tree_size, x.root, x.timestamp); }
+auto fields(const match_accepted& x) {
+    return std::tie(x.match);
+}
+auto fields(const match_declined& x) {
+    return std::tie(x.match);
+}
+auto fields(const match_ended& x) {
+    return std::tie(x.match);
+}
+auto fields(const hours_claimed& x) {
+    return std::tie(x.receiver, x.amount, x.post, x.note);
+}
+auto fields(const hours_confirmed& x) {
+    return std::tie(x.claim);
+}
+auto fields(const hours_disputed& x) {
+    return std::tie(x.claim, x.reason);
+}
+auto fields(const transfer& x) {
+    return std::tie(x.to, x.amount, x.note);
+}
+auto fields(const reversal& x) {
+    return std::tie(x.target, x.reason);
+}
+auto fields(const endorsement& x) {
+    return std::tie(x.member, x.claim, x.text);
+}
+auto fields(const checkpoint& x) {
+    return std::tie(x.tree_size, x.root, x.timestamp);
+}
 
 bool same_payload(const event_payload& a, const event_payload& b) {
     if (a.index() != b.index()) return false;
@@ -140,8 +184,8 @@ bool same_payload(const event_payload& a, const event_payload& b) {
 }
 
 bool same_body(const event_body& a, const event_body& b) {
-    return a.id == b.id && a.community == b.community && a.author == b.author &&
-           a.seq == b.seq && a.created_at == b.created_at && a.on_behalf_of == b.on_behalf_of &&
+    return a.id == b.id && a.community == b.community && a.author == b.author && a.seq == b.seq &&
+           a.created_at == b.created_at && a.on_behalf_of == b.on_behalf_of &&
            same_payload(a.payload, b.payload);
 }
 
@@ -154,7 +198,8 @@ bool every_field_set(const T& x) {
     auto b = fields(empty);
     return [&]<std::size_t... i>(std::index_sequence<i...>) {
         return ((std::get<i>(a) != std::get<i>(b)) && ...);
-    }(std::make_index_sequence<std::tuple_size_v<decltype(a)>>{});
+    }
+    (std::make_index_sequence<std::tuple_size_v<decltype(a)>>{});
 }
 
 bytes to_bytes(kj::ArrayPtr<const capnp::word> words) {
@@ -194,13 +239,12 @@ std::string why(const result<T>& r) {
     return r.ok() ? "" : r.err().message;
 }
 
-void check_rejected(const result<event_body>& r, std::string_view mentions,
-                    std::string_view what) {
+void check_rejected(const result<event_body>& r, std::string_view mentions, std::string_view what) {
     BOOST_REQUIRE_MESSAGE(!r.ok(), what << ": was accepted");
     BOOST_CHECK_EQUAL(r.err().code, "bad_event");
-    BOOST_CHECK_MESSAGE(r.err().message.find(mentions) != std::string::npos,
-                        what << ": message \"" << r.err().message << "\" should mention \""
-                             << mentions << "\"");
+    BOOST_CHECK_MESSAGE(
+        r.err().message.find(mentions) != std::string::npos,
+        what << ": message \"" << r.err().message << "\" should mention \"" << mentions << "\"");
 }
 
 }  // namespace
@@ -212,9 +256,9 @@ BOOST_AUTO_TEST_CASE(the_samples_cover_every_kind_in_order_with_every_field_set)
     BOOST_REQUIRE_EQUAL(payloads.size(), event_kind_count);
     for (std::size_t i = 0; i < payloads.size(); ++i) {
         BOOST_CHECK_EQUAL(payloads[i].index(), i);
-        BOOST_CHECK_MESSAGE(std::visit([](const auto& x) { return every_field_set(x); },
-                                       payloads[i]),
-                            kind_name(static_cast<event_kind>(i)) << " has a default field");
+        BOOST_CHECK_MESSAGE(
+            std::visit([](const auto& x) { return every_field_set(x); }, payloads[i]),
+            kind_name(static_cast<event_kind>(i)) << " has a default field");
     }
 }
 
@@ -328,8 +372,8 @@ BOOST_AUTO_TEST_CASE(every_truncation_of_a_valid_body) {
         for (std::size_t n = 8; n < good.size(); n += 8) {
             bytes b(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n));
             BOOST_CHECK_MESSAGE(!decode_body(b).ok(),
-                                kind_name(static_cast<event_kind>(payload.index())) << " cut to "
-                                                                                    << n);
+                                kind_name(static_cast<event_kind>(payload.index()))
+                                    << " cut to " << n);
         }
     }
 }
@@ -464,8 +508,8 @@ BOOST_AUTO_TEST_CASE(text_that_is_not_valid_utf8) {
 BOOST_AUTO_TEST_CASE(a_text_with_an_embedded_nul_is_kept_by_encode_and_refused) {
     // encode_body must not cut the note at the NUL (which would sign "a" for a body saying
     // "a\0b"); the whole text is encoded, and decode and validate_body refuse it.
-    auto body = body_with(hours_claimed{member_id{85}, minutes{5}, std::nullopt,
-                                        std::string("a\0b", 3)});
+    auto body =
+        body_with(hours_claimed{member_id{85}, minutes{5}, std::nullopt, std::string("a\0b", 3)});
     auto encoded = encode_body(body);
     const std::string tail = "\0b";
     BOOST_CHECK(std::search(encoded.begin(), encoded.end(), tail.begin(), tail.end()) !=
@@ -506,9 +550,8 @@ BOOST_AUTO_TEST_CASE(claims_of_zero_negative_or_too_many_minutes) {
 }
 
 BOOST_AUTO_TEST_CASE(member_id_zero_where_a_member_is_named) {
-    check_rejected(decode_body(build_body([](s::EventBody::Builder b) {
-                       b.initHoursClaimed().setMinutes(5);
-                   })),
+    check_rejected(decode_body(build_body(
+                       [](s::EventBody::Builder b) { b.initHoursClaimed().setMinutes(5); })),
                    "receiver", "receiver 0");
     check_rejected(decode_body(build_body([](s::EventBody::Builder b) {
                        auto m = b.initMemberAdmitted();
@@ -555,8 +598,8 @@ BOOST_AUTO_TEST_CASE(a_union_member_the_schema_does_not_know) {
     // Patch the union's discriminant (found through the schema) from hoursClaimed to 31, as a
     // future schema might write: still canonical Cap'n Proto, but no kind this code knows.
     auto b = encode_body(body_with(one_of_each_kind()[18]));
-    auto offset = capnp::Schema::from<s::EventBody>().getProto().getStruct()
-                      .getDiscriminantOffset();
+    auto offset =
+        capnp::Schema::from<s::EventBody>().getProto().getStruct().getDiscriminantOffset();
     std::size_t at = 8 + 2 * std::size_t{offset};  // root pointer, then the data section
     BOOST_REQUIRE_LT(at + 1, b.size());
     BOOST_REQUIRE_EQUAL(b[at] | b[at + 1] << 8, static_cast<int>(event_kind::hours_claimed));
@@ -597,8 +640,8 @@ BOOST_AUTO_TEST_CASE(bytes_that_are_canonical_capnp_but_not_what_encode_writes) 
 
 BOOST_AUTO_TEST_CASE(set_bits_the_schema_does_not_use_or_fields_it_does_not_know) {
     auto good = encode_body(body_with(one_of_each_kind()[18]));
-    auto offset = capnp::Schema::from<s::EventBody>().getProto().getStruct()
-                      .getDiscriminantOffset();
+    auto offset =
+        capnp::Schema::from<s::EventBody>().getProto().getStruct().getDiscriminantOffset();
     std::size_t at = 8 + 2 * std::size_t{offset};
     BOOST_REQUIRE_EQUAL(at % 8, 0u);  // the discriminant opens a word that nothing else uses
     for (std::size_t i = at + 2; i < at + 8; ++i) {
@@ -680,8 +723,8 @@ BOOST_AUTO_TEST_CASE(an_envelope_over_its_size_bound_or_malformed_is_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(nothing_that_decodes_as_an_envelope_re_encodes_differently) {
-    auto good = encode_envelope(envelope{encode_body(body_with(one_of_each_kind()[5])),
-                                         key_of(1), signature{}});
+    auto good = encode_envelope(
+        envelope{encode_body(body_with(one_of_each_kind()[5])), key_of(1), signature{}});
     std::size_t accepted = 0, different = 0;
     for (std::size_t i = 0; i < good.size(); ++i)
         for (std::uint8_t mask : {0x01, 0x80, 0xff}) {
@@ -733,8 +776,13 @@ BOOST_AUTO_TEST_CASE(hex_with_an_odd_length_or_a_non_hex_character_is_refused) {
 
 BOOST_AUTO_TEST_CASE(base64_matches_the_rfc_4648_vectors_both_ways) {
     const std::pair<std::string_view, std::string_view> vectors[] = {
-        {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},         {"foo", "Zm9v"},
-        {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+        {"", ""},
+        {"f", "Zg=="},
+        {"fo", "Zm8="},
+        {"foo", "Zm9v"},
+        {"foob", "Zm9vYg=="},
+        {"fooba", "Zm9vYmE="},
+        {"foobar", "Zm9vYmFy"},
     };
     for (auto [plain, encoded] : vectors) {
         bytes p(plain.begin(), plain.end());
@@ -785,9 +833,9 @@ BOOST_AUTO_TEST_CASE(text_within_counts_code_points_and_wants_valid_utf8) {
     BOOST_CHECK(text_within("", 0));
     BOOST_CHECK(text_within("abc", 3));
     BOOST_CHECK(!text_within("abcd", 3));
-    BOOST_CHECK(text_within("één", 3));       // 5 bytes, 3 characters
+    BOOST_CHECK(text_within("één", 3));  // 5 bytes, 3 characters
     BOOST_CHECK(!text_within("één", 2));
-    BOOST_CHECK(text_within("€😀", 2));         // 3 + 4 bytes
+    BOOST_CHECK(text_within("€😀", 2));                // 3 + 4 bytes
     BOOST_CHECK(text_within("\xf4\x8f\xbf\xbf", 1));  // U+10FFFF, the last code point
     BOOST_CHECK(text_within("\xee\x80\x80", 1));      // U+E000, just past the surrogates
     BOOST_CHECK(text_within("\xc2\x80", 1));          // U+0080, the first two-byte one

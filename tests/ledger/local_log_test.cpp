@@ -39,9 +39,9 @@ public:
     temp_dir() {
         static std::atomic<int> counter{0};
         std::random_device rd;
-        path_ = fs::temp_directory_path() /
-                ("uurwerk-local-log-" + std::to_string(::getpid()) + "-" +
-                 std::to_string(counter++) + "-" + std::to_string(rd()));
+        path_ =
+            fs::temp_directory_path() / ("uurwerk-local-log-" + std::to_string(::getpid()) + "-" +
+                                         std::to_string(counter++) + "-" + std::to_string(rd()));
     }
     ~temp_dir() {
         std::error_code ec;
@@ -292,7 +292,7 @@ BOOST_AUTO_TEST_CASE(appends_queued_while_a_sync_is_under_way_share_the_next_one
     {
         auto log = open_log(o);
         BOOST_REQUIRE(log->append_async(payload_for(0), done.callback()).ok());
-        gate->wait_entered(1);  // the writer holds the first append and waits on the clock
+        gate->wait_entered(1);        // the writer holds the first append and waits on the clock
         std::atomic<int> refused{0};  // Boost.Test's assertions are for the main thread only
         std::vector<std::thread> workers;
         for (std::uint64_t t = 0; t < 8; ++t) {
@@ -322,8 +322,8 @@ namespace {
 
 // Writes records 0..9, closes, damages the only segment with `damage`, reopens and checks
 // that exactly `kept` records remain, that `cut_bytes` were cut, and that appends continue.
-void check_torn_tail(const std::function<void(const fs::path& segment)>& damage,
-                     std::uint64_t kept, std::uint64_t cut_bytes) {
+void check_torn_tail(const std::function<void(const fs::path& segment)>& damage, std::uint64_t kept,
+                     std::uint64_t cut_bytes) {
     temp_dir dir;
     {
         auto log = open_log(options_for(dir.path()));
@@ -346,15 +346,16 @@ void check_torn_tail(const std::function<void(const fs::path& segment)>& damage,
     expect_numbered(*log, kept + 3);
 }
 
-std::uint64_t record_bytes(std::uint64_t i) { return header_bytes + payload_for(i).size(); }
+std::uint64_t record_bytes(std::uint64_t i) {
+    return header_bytes + payload_for(i).size();
+}
 
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(a_torn_tail_is_cut_on_recovery_and_never_read) {
     BOOST_TEST_CONTEXT("garbage after the last record") {
         const bytes garbage = {0x75, 0x75, 0x72, 0x77, 1, 2, 3, 4, 5, 6, 7, 8, 9};
-        check_torn_tail([&](const fs::path& f) { append_bytes(f, garbage); }, 10,
-                        garbage.size());
+        check_torn_tail([&](const fs::path& f) { append_bytes(f, garbage); }, 10, garbage.size());
     }
     BOOST_TEST_CONTEXT("the last record cut short in its payload") {
         check_torn_tail([](const fs::path& f) { fs::resize_file(f, fs::file_size(f) - 5); }, 9,
@@ -679,8 +680,8 @@ BOOST_AUTO_TEST_CASE(a_process_killed_at_any_moment_keeps_every_acknowledged_rec
     for (std::size_t i = 0; i < acks; ++i) {
         std::uint64_t pair[2];
         std::memcpy(pair, reported.data() + i * 16, sizeof pair);
-        BOOST_REQUIRE_MESSAGE(pair[0] < records.size(), "acknowledged offset " << pair[0]
-                                                            << " is gone after the crash");
+        BOOST_REQUIRE_MESSAGE(pair[0] < records.size(),
+                              "acknowledged offset " << pair[0] << " is gone after the crash");
         BOOST_TEST((records[pair[0]].payload == payload_for(pair[1])), "payload at " << pair[0]);
     }
 }

@@ -28,7 +28,8 @@ digest digest_of(const event_body& b) {
     // Distinct content gets a distinct digest: the encoded bytes, folded into 32 bytes.
     digest d;
     auto bytes = encode_body(b);
-    for (std::size_t i = 0; i < bytes.size(); ++i) d.b[i % 32] ^= bytes[i] + static_cast<std::uint8_t>(i);
+    for (std::size_t i = 0; i < bytes.size(); ++i)
+        d.b[i % 32] ^= bytes[i] + static_cast<std::uint8_t>(i);
     return d;
 }
 
@@ -47,7 +48,7 @@ struct story {
     reject_reason fold_as(std::uint8_t key, member_id author, event_payload payload,
                           std::optional<member_id> on_behalf_of = std::nullopt,
                           event_id* id_out = nullptr) {
-        event_body b{id_of(next_id++), town, author, sequence{++seqs[key]}, now, on_behalf_of,
+        event_body b{id_of(next_id++),  town, author, sequence{++seqs[key]}, now, on_behalf_of,
                      std::move(payload)};
         if (id_out) *id_out = b.id;
         return fold_body(key, b);
@@ -69,7 +70,8 @@ struct story {
     // Founded by `founder` (key 1), with ann (2), bob (3) and cor (4, also a coordinator).
     story() {
         policy p{minutes{120}, minutes{600}, minutes{240}};
-        BOOST_REQUIRE(fold_as(1, founder, community_founded{"Buurtkring", p}) == reject_reason::none);
+        BOOST_REQUIRE(fold_as(1, founder, community_founded{"Buurtkring", p}) ==
+                      reject_reason::none);
         BOOST_REQUIRE(admit(ann, 2) == reject_reason::none);
         BOOST_REQUIRE(admit(bob, 3) == reject_reason::none);
         BOOST_REQUIRE(admit(cor, 4, role::coordinator) == reject_reason::none);
@@ -140,8 +142,9 @@ BOOST_AUTO_TEST_CASE(confirming_past_the_credit_limit_is_rejected_and_changes_no
 
 BOOST_AUTO_TEST_CASE(a_balance_may_not_pass_the_maximum) {
     story s;  // balance max 600
-    BOOST_REQUIRE(s.fold_as(1, founder, policy_changed{policy{minutes{1000}, minutes{200},
-                                                              minutes{240}}}) == reject_reason::none);
+    BOOST_REQUIRE(
+        s.fold_as(1, founder, policy_changed{policy{minutes{1000}, minutes{200}, minutes{240}}}) ==
+        reject_reason::none);
     auto c1 = s.claim(2, ann, bob, 200);
     CHECK_REASON(s.fold_as(3, bob, hours_confirmed{c1}), none);
     CHECK_REASON(s.fold_as(4, cor, transfer{ann, minutes{1}, ""}), balance_max_exceeded);
@@ -162,10 +165,16 @@ BOOST_AUTO_TEST_CASE(transfers_move_minutes_and_the_fund_takes_gifts) {
 
 BOOST_AUTO_TEST_CASE(an_unknown_community_is_rejected) {
     story s;
-    event_body b{id_of(500), community_id{8}, ann, sequence{9}, s.now, std::nullopt,
+    event_body b{id_of(500),
+                 community_id{8},
+                 ann,
+                 sequence{9},
+                 s.now,
+                 std::nullopt,
                  transfer{bob, minutes{5}, ""}};
     CHECK_REASON(s.fold_body(2, b), unknown_community);
-    CHECK_REASON(s.fold_as(9, member_id{9}, community_founded{"Again", policy{}}), community_exists);
+    CHECK_REASON(s.fold_as(9, member_id{9}, community_founded{"Again", policy{}}),
+                 community_exists);
 }
 
 BOOST_AUTO_TEST_CASE(unknown_foreign_and_revoked_keys_are_rejected) {
@@ -187,8 +196,8 @@ BOOST_AUTO_TEST_CASE(a_member_signs_with_a_key_per_device_each_with_its_own_sequ
 
 BOOST_AUTO_TEST_CASE(a_sequence_number_must_increase_per_key) {
     story s;
-    event_body b{id_of(600), town, ann, sequence{5}, s.now, std::nullopt,
-                 transfer{bob, minutes{5}, ""}};
+    event_body b{
+        id_of(600), town, ann, sequence{5}, s.now, std::nullopt, transfer{bob, minutes{5}, ""}};
     CHECK_REASON(s.fold_body(2, b), none);
     b.id = id_of(601);
     CHECK_REASON(s.fold_body(2, b), seq_not_increasing);
@@ -199,8 +208,8 @@ BOOST_AUTO_TEST_CASE(a_sequence_number_must_increase_per_key) {
 
 BOOST_AUTO_TEST_CASE(the_same_event_again_keeps_its_first_verdict_and_changes_nothing) {
     story s;
-    event_body b{id_of(700), town, ann, sequence{1}, s.now, std::nullopt,
-                 transfer{bob, minutes{10}, ""}};
+    event_body b{
+        id_of(700), town, ann, sequence{1}, s.now, std::nullopt, transfer{bob, minutes{10}, ""}};
     CHECK_REASON(s.fold_body(2, b), none);
     CHECK_REASON(s.fold_body(2, b), duplicate_event);
     BOOST_CHECK_EQUAL(s.member(bob).balance.value, 10);
@@ -214,12 +223,11 @@ BOOST_AUTO_TEST_CASE(the_same_event_again_keeps_its_first_verdict_and_changes_no
 
 BOOST_AUTO_TEST_CASE(a_delegate_posts_for_an_elderly_member_only_within_the_delegation) {
     story s;
-    request_posted req{{category::shopping, "Boodschappen op dinsdag", intensity::regularly,
-                        "3512", 0}};
+    request_posted req{
+        {category::shopping, "Boodschappen op dinsdag", intensity::regularly, "3512", 0}};
     CHECK_REASON(s.fold_as(3, bob, req, ann), not_delegated);
-    CHECK_REASON(s.fold_as(2, ann, delegation_granted{bob, {event_kind::request_posted},
-                                                      time_ms{0}}),
-                 none);
+    CHECK_REASON(
+        s.fold_as(2, ann, delegation_granted{bob, {event_kind::request_posted}, time_ms{0}}), none);
     event_id post;
     CHECK_REASON(s.fold_as(3, bob, req, ann, &post), none);
     BOOST_CHECK(s.state.communities.at(town).posts.at(post).owner == ann);
@@ -232,8 +240,9 @@ BOOST_AUTO_TEST_CASE(a_delegate_posts_for_an_elderly_member_only_within_the_dele
 
 BOOST_AUTO_TEST_CASE(a_delegation_expires_on_the_logs_clock) {
     story s;
-    CHECK_REASON(s.fold_as(2, ann, delegation_granted{bob, {event_kind::request_posted},
-                                                      time_ms{s.now.value + 1000}}),
+    CHECK_REASON(s.fold_as(2, ann,
+                           delegation_granted{
+                               bob, {event_kind::request_posted}, time_ms{s.now.value + 1000}}),
                  none);
     request_posted req{{category::companionship, "Een kopje koffie", intensity::sometimes, "", 0}};
     CHECK_REASON(s.fold_as(3, bob, req, ann), none);
@@ -251,9 +260,10 @@ BOOST_AUTO_TEST_CASE(a_coordinator_acts_for_a_member_who_is_not_online) {
 
 BOOST_AUTO_TEST_CASE(only_coordinators_admit_suspend_set_policy_and_reverse) {
     story s;
-    CHECK_REASON(s.fold_as(2, ann, member_admitted{member_id{9}, key_of(9), role::member, false,
-                                                   std::nullopt}),
-                 not_coordinator);
+    CHECK_REASON(
+        s.fold_as(2, ann,
+                  member_admitted{member_id{9}, key_of(9), role::member, false, std::nullopt}),
+        not_coordinator);
     CHECK_REASON(s.fold_as(2, ann, member_suspended{bob, "spam"}), not_coordinator);
     CHECK_REASON(s.fold_as(2, ann, policy_changed{policy{}}), not_coordinator);
     auto c = s.claim(2, ann, bob, 30);
@@ -309,10 +319,11 @@ BOOST_AUTO_TEST_CASE(a_disputed_claim_can_still_be_settled_by_a_coordinator) {
 BOOST_AUTO_TEST_CASE(posts_are_withdrawn_by_their_owner_and_hidden_by_coordinators) {
     story s;
     event_id offer;
-    CHECK_REASON(s.fold_as(2, ann, offer_posted{{category::gardening, "Snoeien", intensity::once,
-                                                 "3512", 7}},
-                           std::nullopt, &offer),
-                 none);
+    CHECK_REASON(
+        s.fold_as(2, ann,
+                  offer_posted{{category::gardening, "Snoeien", intensity::once, "3512", 7}},
+                  std::nullopt, &offer),
+        none);
     CHECK_REASON(s.fold_as(3, bob, post_withdrawn{offer}), not_post_owner);
     CHECK_REASON(s.fold_as(3, bob, post_hidden{offer, "?"}), not_coordinator);
     CHECK_REASON(s.fold_as(4, cor, post_hidden{offer, "advertising"}), none);
@@ -325,7 +336,8 @@ BOOST_AUTO_TEST_CASE(proposals_come_from_node_keys_only_and_node_keys_sign_nothi
     event_id offer, request;
     BOOST_REQUIRE(s.fold_as(2, ann, offer_posted{{category::meals, "Soep", intensity::once, "", 0}},
                             std::nullopt, &offer) == reject_reason::none);
-    BOOST_REQUIRE(s.fold_as(3, bob, request_posted{{category::meals, "Eten", intensity::once, "", 0}},
+    BOOST_REQUIRE(s.fold_as(3, bob,
+                            request_posted{{category::meals, "Eten", intensity::once, "", 0}},
                             std::nullopt, &request) == reject_reason::none);
     match_proposed p{request, offer, ann, 0, 0};
     CHECK_REASON(s.fold_as(2, ann, p), not_node_key);
