@@ -261,11 +261,25 @@ void write_effects(const ledger_state& state, const fold_effects& fx, store::bat
         b.put(column::state, key('X', k.first, k.second.b),
               encode(state.communities.at(k.first).matches.at(k.second)));
     });
-    for (const auto& id : fx.seen) {
+    // Seen ids, in offset order, appended to the chunk of seen_chunk_offsets offsets they fall
+    // in: one store entry per chunk and batch instead of one per event.
+    std::string chunk;
+    std::uint64_t chunk_no = 0;
+    auto flush_chunk = [&] {
+        if (chunk.empty()) return;
         std::string k(1, 'S');
-        k.append(reinterpret_cast<const char*>(id.b.data()), id.b.size());
-        b.put(column::state, k, encode(state.seen.at(id)));
+        put_be64(k, chunk_no);
+        b.append(column::state, k, chunk);
+        chunk.clear();
+    };
+    for (const auto& id : fx.seen) {
+        const auto& e = state.seen.at(id);
+        if (e.at.value / seen_chunk_offsets != chunk_no) flush_chunk();
+        chunk_no = e.at.value / seen_chunk_offsets;
+        chunk.append(reinterpret_cast<const char*>(id.b.data()), id.b.size());
+        chunk += encode(e);
     }
+    flush_chunk();
     for (const auto& h : fx.history) {
         std::string k;
         put_be64(k, h.community.value);
@@ -287,13 +301,15 @@ result<ledger_state> load_state(const store& db) {
         if (k.empty()) return fail("empty key");
         const char tag = k[0];
         if (tag == 'S') {
-            if (k.size() != 17) return fail("seen key");
-            event_id id;
-            std::memcpy(id.b.data(), k.data() + 1, 16);
-            seen_event e{offset{r.u64()}, digest{r.arr<32>()},
-                         verdict{static_cast<reject_reason>(r.u16())}};
-            if (!r.done()) return fail("seen");
-            s.seen.emplace(id, e);
+            if (k.size() != 9) return fail("seen chunk key");
+            while (r.pos < v.size()) {
+                event_id id{r.arr<16>()};
+                seen_event e{offset{r.u64()}, digest{r.arr<32>()},
+                             verdict{static_cast<reject_reason>(r.u16())}};
+                if (r.bad || e.at.value / seen_chunk_offsets != get_be64(k, 1))
+                    return fail("seen chunk");
+                s.seen.emplace(id, e);
+            }
             return true;
         }
         if (k.size() < 9) return fail("state key");

@@ -12,12 +12,16 @@
 //   'T' community transfer_id           -> transfer_state
 //   'P' community post_id               -> post_state
 //   'X' community match_id              -> match_state
-//   'S' event_id                        -> seen_event (offset, body digest, first verdict)
+//   'S' offset / 64                     -> the seen ids of those 64 offsets, in offset order:
+//                                          (event_id, offset, body digest, first verdict)...,
+//                                          appended batch by batch (store::batch::append)
 
 #include "ledger/rules.h"
 #include "projections/store.h"
 
 namespace uurwerk {
+
+inline constexpr std::uint64_t seen_chunk_offsets = 64;
 
 // Adds to `b` the current value of every entity `fx` names (or its deletion), its history
 // lines and the open-post index changes.

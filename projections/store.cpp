@@ -2,6 +2,7 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/memtablerep.h>
+#include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
@@ -13,7 +14,22 @@ namespace {
 constexpr std::string_view column_names[column_count] = {"state", "history", "posts", "meta"};
 constexpr std::string_view applied_key = "applied";
 constexpr std::string_view format_key = "format";
-constexpr std::string_view format_version = "uurwerk-store-1";
+constexpr std::string_view format_version = "uurwerk-store-2";  // 2: seen ids in chunks
+
+// Concatenation: a key written with batch::append holds its operands in the order they were
+// appended. Associative, so RocksDB may combine operands in any grouping: the bytes are the
+// same however the writes were batched (live or in a rebuild), and so is the digest.
+class append_operator final : public rocksdb::AssociativeMergeOperator {
+public:
+    bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing, const rocksdb::Slice& value,
+               std::string* out, rocksdb::Logger*) const override {
+        out->clear();
+        if (existing) out->assign(existing->data(), existing->size());
+        out->append(value.data(), value.size());
+        return true;
+    }
+    const char* Name() const override { return "uurwerk.append"; }
+};
 
 error rocks_error(const rocksdb::Status& s, std::string_view what) {
     return make_error("store_error", std::string(what) + ": " + s.ToString());
@@ -49,6 +65,7 @@ result<std::unique_ptr<store>> store::open(const std::filesystem::path& dir, sto
     // No bloom filters: every read is a prefix scan or a lookup in the tiny meta column, and
     // building filters costs a good part of every flush.
     rocksdb::ColumnFamilyOptions cf_options(options);
+    cf_options.merge_operator = std::make_shared<append_operator>();
     cf_options.write_buffer_size = 64u << 20;
     if (use == store_use::bulk_load) {
         // RocksDB's bulk-load recipe: append-only memtables, no compaction while loading (the
@@ -121,6 +138,12 @@ void store::batch::put(column c, std::string_view key, std::string_view value) {
 
 void store::batch::del(column c, std::string_view key) {
     auto st = wb_->Delete(owner_->handle(c), rocksdb::Slice(key.data(), key.size()));
+    UURWERK_ASSERT(st.ok(), st.ToString());
+}
+
+void store::batch::append(column c, std::string_view key, std::string_view value) {
+    auto st = wb_->Merge(owner_->handle(c), rocksdb::Slice(key.data(), key.size()),
+                         rocksdb::Slice(value.data(), value.size()));
     UURWERK_ASSERT(st.ok(), st.ToString());
 }
 

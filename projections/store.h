@@ -58,6 +58,8 @@ public:
         batch& operator=(batch&&) noexcept;
         void put(column c, std::string_view key, std::string_view value);
         void del(column c, std::string_view key);
+        // Appends `value` to the key's value (an append-only record: see store.cpp).
+        void append(column c, std::string_view key, std::string_view value);
         std::size_t count() const;
         void clear();
 
