@@ -118,14 +118,72 @@ void projector::run() {
 }
 
 result<std::uint64_t> projector::catch_up() {
+    // Read-ahead: a reader thread reads and decodes the next batches while this thread folds,
+    // so that folding (the one step that must be sequential) never waits for the disk or the
+    // decoding. At most `ahead_max` decoded batches wait.
+    struct ready_batch {
+        result<std::vector<log_record>> records = std::vector<log_record>{};
+        std::vector<prepared> ready;
+    };
+    constexpr std::size_t ahead_max = 2;
+    std::mutex m;
+    std::condition_variable cv;
+    std::deque<ready_batch> queue;
+    bool reader_done = false, stop_reading = false;
+    const offset end = log_.end();
+    std::thread reader([&] {
+        name_this_thread("uw-read-ahead");
+        offset at = folded_;
+        while (at < end) {
+            ready_batch b;
+            b.records = log_.read(
+                at, std::min<std::uint64_t>(options_.batch_records_max, end.value - at.value),
+                std::chrono::milliseconds(0));
+            const bool ok = b.records.ok() && !b.records->empty();
+            if (ok) {
+                prepare_all(*b.records, b.ready);
+                at = offset{at.value + b.records->size()};
+            }
+            std::unique_lock lock(m);
+            cv.wait(lock, [&] { return queue.size() < ahead_max || stop_reading; });
+            if (stop_reading) break;
+            queue.push_back(std::move(b));
+            cv.notify_all();
+            if (!ok) break;  // an error, or nothing more to read: the folder sees it
+        }
+        std::lock_guard lock(m);
+        reader_done = true;
+        cv.notify_all();
+    });
+    auto finish = [&](result<std::uint64_t> r) -> result<std::uint64_t> {
+        {
+            std::lock_guard lock(m);
+            stop_reading = true;
+        }
+        cv.notify_all();
+        reader.join();
+        if (!r) return r;
+        if (auto d = drain_commits(); !d) return d.err();
+        return r;
+    };
     std::uint64_t total = 0;
-    while (folded_ < log_.end()) {
-        auto n = apply_batch(std::chrono::milliseconds(0));
-        if (!n) return n.err();
+    while (folded_ < end) {
+        ready_batch b;
+        {
+            std::unique_lock lock(m);
+            cv.wait(lock, [&] { return !queue.empty() || reader_done; });
+            if (queue.empty()) break;
+            b = std::move(queue.front());
+            queue.pop_front();
+            cv.notify_all();
+        }
+        if (!b.records) return finish(b.records.err());
+        if (b.records->empty()) break;
+        auto n = fold_batch(*b.records, b.ready);
+        if (!n) return finish(n.err());
         total += *n;
     }
-    if (auto d = drain_commits(); !d) return d.err();
-    return total;
+    return finish(total);
 }
 
 void projector::write_loop() {
@@ -280,22 +338,26 @@ void projector::prepare_all(const std::vector<log_record>& records, std::vector<
 }
 
 result<std::size_t> projector::apply_batch(std::chrono::milliseconds wait) {
-    const offset from = folded_;
-    auto records = log_.read(from, options_.batch_records_max, wait);
+    auto records = log_.read(folded_, options_.batch_records_max, wait);
     if (!records) return records.err();
     if (records->empty()) return std::size_t{0};
-
     std::vector<prepared> ready;
     prepare_all(*records, ready);
+    return fold_batch(*records, ready);
+}
 
-    commit c{db_.make_batch(), {}, offset{from.value + records->size()}};
-    c.decided.reserve(records->size());
+result<std::size_t> projector::fold_batch(const std::vector<log_record>& records,
+                                          std::vector<prepared>& ready) {
+    const offset from = folded_;
+    UURWERK_ASSERT(!records.empty() && records.front().at == from, from.value);
+    commit c{db_.make_batch(), {}, offset{from.value + records.size()}};
+    c.decided.reserve(records.size());
     fold_effects fx;
     {
         std::unique_lock lock(state_mutex_);
         offset expect = from;
-        for (std::size_t i = 0; i < records->size(); ++i) {
-            const auto& rec = (*records)[i];
+        for (std::size_t i = 0; i < records.size(); ++i) {
+            const auto& rec = records[i];
             // The log hands out records in order without gaps; anything else is a bug.
             UURWERK_ASSERT(rec.at == expect, rec.at.value, expect.value);
             expect = offset{expect.value + 1};
@@ -313,7 +375,7 @@ result<std::size_t> projector::apply_batch(std::chrono::milliseconds wait) {
     store::set_applied(c.batch, c.next);
     folded_ = c.next;
     if (auto e = enqueue_commit(std::move(c)); !e) return e.err();
-    return records->size();
+    return records.size();
 }
 
 }  // namespace uurwerk

@@ -147,6 +147,9 @@ private:
         offset next;
     };
     [[nodiscard]] result<std::size_t> apply_batch(std::chrono::milliseconds wait);
+    // Folds records [folded_, ...) that prepare_all has prepared, and hands them to the writer.
+    [[nodiscard]] result<std::size_t> fold_batch(const std::vector<log_record>& records,
+                                                 std::vector<prepared>& ready);
     prepared prepare(const log_record& rec);
     void prepare_all(const std::vector<log_record>& records, std::vector<prepared>& out);
     bool take_verified(const digest& d);

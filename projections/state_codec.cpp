@@ -1,6 +1,7 @@
 #include "projections/state_codec.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 namespace uurwerk {
@@ -280,12 +281,20 @@ void write_effects(const ledger_state& state, const fold_effects& fx, store::bat
         chunk += encode(e);
     }
     flush_chunk();
+    // History lines, appended per member to the window of history_window_offsets offsets they
+    // fall in: a member's lines of one batch and window share one store entry.
+    std::map<std::tuple<community_id, member_id, std::uint64_t>, std::string> windows;
     for (const auto& h : fx.history) {
+        auto& w = windows[{h.community, h.member, h.at.value / history_window_offsets}];
+        put_be64(w, h.at.value);
+        w += encode(h);
+    }
+    for (const auto& [where, lines] : windows) {
         std::string k;
-        put_be64(k, h.community.value);
-        put_be64(k, h.member.value);
-        put_be64(k, h.at.value);
-        b.put(column::history, k, encode(h));
+        put_be64(k, std::get<0>(where).value);
+        put_be64(k, std::get<1>(where).value);
+        put_be64(k, std::get<2>(where));
+        b.append(column::history, k, lines);
     }
 }
 
@@ -415,29 +424,38 @@ result<std::vector<history_entry>> read_history(const store& db, community_id c,
     put_be64(prefix, c.value);
     put_be64(prefix, m.value);
     std::string start = prefix;
-    put_be64(start, from.value);
+    put_be64(start, from.value / history_window_offsets);
     std::vector<history_entry> out;
     bool bad = false;
     auto scanned =
         db.scan(column::history, prefix, start, [&](std::string_view k, std::string_view v) {
-            if (out.size() >= limit) return false;
+            const std::uint64_t window = get_be64(k, 16);
             reader r{v};
-            history_entry h;
-            h.community = c;
-            h.member = m;
-            h.at = offset{get_be64(k, 16)};
-            h.id = event_id{r.arr<16>()};
-            h.kind = static_cast<event_kind>(r.u16());
-            h.reason = static_cast<reject_reason>(r.u16());
-            h.balance_delta = minutes{r.i64()};
-            h.pending_delta = minutes{r.i64()};
-            h.counterparty = member_id{r.u64()};
-            if (!r.done()) {
-                bad = true;
-                return false;
+            while (r.pos < v.size()) {
+                if (out.size() >= limit) return false;
+                std::string_view at_bytes = v.substr(r.pos, 8);
+                r.pos += 8;
+                if (at_bytes.size() != 8) {
+                    bad = true;
+                    return false;
+                }
+                history_entry h;
+                h.community = c;
+                h.member = m;
+                h.at = offset{get_be64(at_bytes, 0)};
+                h.id = event_id{r.arr<16>()};
+                h.kind = static_cast<event_kind>(r.u16());
+                h.reason = static_cast<reject_reason>(r.u16());
+                h.balance_delta = minutes{r.i64()};
+                h.pending_delta = minutes{r.i64()};
+                h.counterparty = member_id{r.u64()};
+                if (r.bad || h.at.value / history_window_offsets != window) {
+                    bad = true;
+                    return false;
+                }
+                if (h.at >= from) out.push_back(h);
             }
-            out.push_back(h);
-            return true;
+            return out.size() < limit;
         });
     if (!scanned) return scanned.err();
     if (bad) return corrupt("history");

@@ -22,6 +22,7 @@
 namespace uurwerk {
 
 inline constexpr std::uint64_t seen_chunk_offsets = 64;
+inline constexpr std::uint64_t history_window_offsets = 1024;
 
 // Adds to `b` the current value of every entity `fx` names (or its deletion), its history
 // lines and the open-post index changes.

@@ -14,7 +14,8 @@ namespace {
 constexpr std::string_view column_names[column_count] = {"state", "history", "posts", "meta"};
 constexpr std::string_view applied_key = "applied";
 constexpr std::string_view format_key = "format";
-constexpr std::string_view format_version = "uurwerk-store-2";  // 2: seen ids in chunks
+// 2: seen ids in chunks; 3: history lines in windows of offsets.
+constexpr std::string_view format_version = "uurwerk-store-3";
 
 // Concatenation: a key written with batch::append holds its operands in the order they were
 // appended. Associative, so RocksDB may combine operands in any grouping: the bytes are the

@@ -4,7 +4,8 @@
 //   state    every entity the ledger rules keep (communities, members, keys, delegations,
 //            claims, transfers, posts, matches, seen event ids), so the fold state can be
 //            loaded again on start (projections/state_codec.h has the keys and values)
-//   history  community | member | offset -> a member's history line
+//   history  community | member | offset / 1024 -> that member's history lines in those 1024
+//            offsets, in order (appended batch by batch; see state_codec.h)
 //   posts    community | offer? | category | offset -> an open post's summary (match queues)
 //   meta     "applied" -> one past the last applied log offset; "format" -> format version
 //

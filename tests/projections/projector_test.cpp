@@ -188,6 +188,24 @@ BOOST_AUTO_TEST_CASE(history_and_open_posts_are_readable_from_the_store) {
         sum += e.balance_delta.value;
     }
     BOOST_CHECK_EQUAL(sum, balance);
+    // Paging through the history 7 lines at a time, each page from one past the last line,
+    // gives exactly the full history (lines are stored in windows of offsets).
+    std::vector<history_entry> paged;
+    for (offset from{0};;) {
+        auto page = read_history(**db, community_id{3}, member_id{2}, from, 7);
+        BOOST_REQUIRE(page.ok());
+        for (const auto& e : *page) BOOST_CHECK(e.at >= from);
+        paged.insert(paged.end(), page->begin(), page->end());
+        if (page->size() < 7) break;
+        from = offset{page->back().at.value + 1};
+    }
+    BOOST_REQUIRE_EQUAL(paged.size(), h->size());
+    for (std::size_t i = 0; i < paged.size(); ++i) {
+        BOOST_CHECK(paged[i].at == (*h)[i].at);
+        if (i > 0) BOOST_CHECK(paged[i - 1].at < paged[i].at);
+    }
+    BOOST_CHECK_GT(h->back().at.value, 2 * history_window_offsets);  // spans several windows
+
     auto offers = read_open_posts(**db, community_id{3}, true, std::nullopt, 10000);
     BOOST_REQUIRE(offers.ok());
     BOOST_CHECK(!offers->empty());
