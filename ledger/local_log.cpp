@@ -686,8 +686,9 @@ result<std::unique_ptr<local_log>> local_log::open(const local_log_options& opti
     if (!lock_fd) return lock_fd.err();
     if (::flock(lock_fd->get(), LOCK_EX | LOCK_NB) != 0) {
         if (errno == EWOULDBLOCK) {
-            return make_error("log_unavailable",
-                              "the log in " + dir.string() + " is already open elsewhere");
+            return make_error("log_unavailable", "the log in " + dir.string() +
+                                                     " is already open elsewhere (another uurwerk "
+                                                     "serving this folder? stop it first)");
         }
         return io_error("flock", dir / "LOCK", errno);
     }
