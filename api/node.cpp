@@ -10,12 +10,14 @@ result<std::unique_ptr<node>> node::open(const node_options& options) {
     lo.clock = options.clock;
     auto log = local_log::open(lo);
     if (!log) return log.err();
-    return open_with_log(std::move(*log), options.data_dir / "store", options.apply_timeout);
+    return open_with_log(std::move(*log), options.data_dir / "store", options.apply_timeout,
+                         options.catch_up_progress);
 }
 
-result<std::unique_ptr<node>> node::open_with_log(std::unique_ptr<event_log> log,
-                                                  const std::filesystem::path& store_dir,
-                                                  std::chrono::milliseconds apply_timeout) {
+result<std::unique_ptr<node>> node::open_with_log(
+    std::unique_ptr<event_log> log, const std::filesystem::path& store_dir,
+    std::chrono::milliseconds apply_timeout,
+    const std::function<void(offset, offset)>& catch_up_progress) {
     auto n = std::unique_ptr<node>(new node());
     n->apply_timeout_ = apply_timeout;
     n->log_ = std::move(log);
@@ -27,7 +29,18 @@ result<std::unique_ptr<node>> node::open_with_log(std::unique_ptr<event_log> log
     n->projector_ = std::move(*p);
     // Records appended but not yet applied before a stop are folded now; their signatures are
     // verified again (the cache is empty after a restart).
+    if (catch_up_progress) {
+        const offset end = n->log_->end();
+        auto last = std::chrono::steady_clock::now();
+        n->projector_->set_applied_hook([&, end](const std::vector<applied_record>& recs) {
+            auto now = std::chrono::steady_clock::now();
+            if (now - last < std::chrono::seconds(1)) return;
+            last = now;
+            catch_up_progress(offset{recs.back().at.value + 1}, end);
+        });
+    }
     auto caught = n->projector_->catch_up();
+    n->projector_->set_applied_hook({});  // the hook's captures end here
     if (!caught) return caught.err();
     n->projector_->start();
     return n;

@@ -27,6 +27,8 @@ struct node_options {
     std::filesystem::path data_dir;                   // log/ and store/ below it
     log_clock clock;                                  // the log's clock
     std::chrono::milliseconds apply_timeout{10'000};  // how long submit waits for the verdict
+    // Called about once a second while open() applies a long log tail: (applied, log end).
+    std::function<void(offset, offset)> catch_up_progress = {};
 };
 
 // The answer to a submitted event.
@@ -45,7 +47,8 @@ public:
     // Wraps an existing log (for tests with a fake log, and Kafka later).
     [[nodiscard]] static result<std::unique_ptr<node>> open_with_log(
         std::unique_ptr<event_log> log, const std::filesystem::path& store_dir,
-        std::chrono::milliseconds apply_timeout);
+        std::chrono::milliseconds apply_timeout,
+        const std::function<void(offset, offset)>& catch_up_progress = {});
     ~node();
 
     // Errors: "bad_envelope"/"bad_event" (malformed), "event_too_large", "bad_signature",

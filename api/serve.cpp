@@ -25,9 +25,11 @@ log_clock wall_clock() {
 }  // namespace
 
 result<std::unique_ptr<embedded_server>> embedded_server::start(
-    const std::filesystem::path& data_dir, const std::string& host, std::uint16_t port) {
+    const std::filesystem::path& data_dir, const std::string& host, std::uint16_t port,
+    const std::function<void(offset, offset)>& catch_up_progress) {
     auto s = std::unique_ptr<embedded_server>(new embedded_server());
-    auto n = node::open({data_dir, wall_clock(), std::chrono::milliseconds(10'000)});
+    auto n =
+        node::open({data_dir, wall_clock(), std::chrono::milliseconds(10'000), catch_up_progress});
     if (!n) return n.err();
     s->node_ = std::move(*n);
     s->routes_ = std::make_unique<routes>(*s->node_);
@@ -76,7 +78,11 @@ result<void> serve_command(const std::string& data_dir, const std::string& liste
     signal(SIGPIPE, SIG_IGN);
 
     std::cerr << "uurwerk: opening " << data_dir << " (log and projections)...\n";
-    auto server = embedded_server::start(data_dir, address->host, address->port);
+    auto server = embedded_server::start(
+        data_dir, address->host, address->port, [](offset applied, offset end) {
+            std::cerr << "uurwerk: applying the log: " << applied.value << " / " << end.value
+                      << "\n";
+        });
     if (!server) return server.err();
     auto& n = (*server)->node();
     std::cerr << "uurwerk: " << n.log().end().value << " records in the log, all applied\n";

@@ -20,7 +20,8 @@ class embedded_server {
 public:
     // Opens the node in `data_dir` and listens on host:port (port 0 = any free port).
     [[nodiscard]] static result<std::unique_ptr<embedded_server>> start(
-        const std::filesystem::path& data_dir, const std::string& host, std::uint16_t port);
+        const std::filesystem::path& data_dir, const std::string& host, std::uint16_t port,
+        const std::function<void(offset, offset)>& catch_up_progress = {});
     ~embedded_server();
     void stop();
 
