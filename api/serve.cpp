@@ -78,11 +78,21 @@ result<void> serve_command(const std::string& data_dir, const std::string& liste
     signal(SIGPIPE, SIG_IGN);
 
     std::cerr << "uurwerk: opening " << data_dir << " (log and projections)...\n";
-    auto server = embedded_server::start(
-        data_dir, address->host, address->port, [](offset applied, offset end) {
-            std::cerr << "uurwerk: applying the log: " << applied.value << " / " << end.value
-                      << "\n";
-        });
+    // While a long log tail is applied, a stop signal waits in the blocked set: check for it
+    // with each progress line and stop at once. Nothing is lost: the store holds a consistent
+    // prefix of the log (what its last flush reached), and the next start goes on from there.
+    auto progress = [](offset applied, offset end) {
+        std::cerr << "uurwerk: applying the log: " << applied.value << " / " << end.value << "\n";
+        sigset_t pending;
+        sigpending(&pending);
+        if (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM)) {
+            std::cerr << "uurwerk: stopped while applying the log (at " << applied.value
+                      << "); the next start goes on from the last point the projections reached "
+                         "disk\n";
+            std::_Exit(130);
+        }
+    };
+    auto server = embedded_server::start(data_dir, address->host, address->port, progress);
     if (!server) return server.err();
     auto& n = (*server)->node();
     std::cerr << "uurwerk: " << n.log().end().value << " records in the log, all applied\n";
