@@ -23,24 +23,14 @@
 #include "api/node.h"
 #include "api/routes.h"
 #include "ledger/crypto.h"
+#include "tests/support/temp_dir.h"
 
 using namespace uurwerk;
+using uurwerk::testing::temp_dir;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        static int n = 0;
-        path = fs::temp_directory_path() /
-               ("uurwerk-http-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~temp_dir() { fs::remove_all(path); }
-};
 
 signing_key new_key() {
     auto k = signing_key::generate();

@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/temp_dir.h"
+
 namespace uurwerk::testing {
 
 inline std::string program() {
@@ -133,17 +135,6 @@ private:
     std::filesystem::path data_dir_;
     pid_t pid_ = -1;
     std::uint16_t port_ = 0;
-};
-
-struct temp_dir {
-    std::filesystem::path path;
-    explicit temp_dir(const std::string& what) {
-        path = std::filesystem::temp_directory_path() /
-               ("uurwerk-" + what + "-" + std::to_string(::getpid()));
-        std::filesystem::remove_all(path);
-        std::filesystem::create_directories(path);
-    }
-    ~temp_dir() { std::filesystem::remove_all(path); }
 };
 
 }  // namespace uurwerk::testing

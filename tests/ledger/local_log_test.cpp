@@ -2,6 +2,7 @@
 // torn tails and damaged records, fault injection, back-pressure, and a kill -9 in miniature.
 
 #include "ledger/local_log.h"
+#include "tests/support/temp_dir.h"
 
 #include <boost/test/unit_test.hpp>
 
@@ -26,34 +27,13 @@
 
 namespace fs = std::filesystem;
 using namespace uurwerk;
+using uurwerk::testing::temp_dir;
 using namespace std::chrono_literals;
 
 namespace {
 
 constexpr std::size_t header_bytes = 28;  // the record header of local_log.h's format
 constexpr time_ms fixed_now{1'700'000'000'000};
-
-// A fresh folder for one test, removed afterwards.
-class temp_dir {
-public:
-    temp_dir() {
-        static std::atomic<int> counter{0};
-        std::random_device rd;
-        path_ =
-            fs::temp_directory_path() / ("uurwerk-local-log-" + std::to_string(::getpid()) + "-" +
-                                         std::to_string(counter++) + "-" + std::to_string(rd()));
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
 
 // Deterministic payload number `i`, 1 to 300 bytes unless a size is given.
 bytes payload_for(std::uint64_t i, std::size_t size = 0) {
@@ -189,7 +169,7 @@ BOOST_AUTO_TEST_SUITE(local_log_suite)
 
 BOOST_AUTO_TEST_CASE(appends_are_read_back_in_order_with_their_offsets) {
     temp_dir dir;
-    auto log = open_log(options_for(dir.path()));
+    auto log = open_log(options_for(dir.path));
     BOOST_TEST(log->end() == offset{0});
     BOOST_TEST(log->truncated_bytes_at_open() == 0u);
     append_numbered(*log, 0, 100);
@@ -216,16 +196,16 @@ BOOST_AUTO_TEST_CASE(appends_are_read_back_in_order_with_their_offsets) {
 BOOST_AUTO_TEST_CASE(reopen_keeps_every_acknowledged_record) {
     temp_dir dir;
     {
-        auto log = open_log(options_for(dir.path()));
+        auto log = open_log(options_for(dir.path));
         append_numbered(*log, 0, 200);
     }
     {
-        auto log = open_log(options_for(dir.path()));
+        auto log = open_log(options_for(dir.path));
         BOOST_TEST(log->truncated_bytes_at_open() == 0u);
         expect_numbered(*log, 200);
         append_numbered(*log, 200, 1);
     }
-    auto log = open_log(options_for(dir.path()));
+    auto log = open_log(options_for(dir.path));
     BOOST_TEST(log->truncated_bytes_at_open() == 0u);
     expect_numbered(*log, 201);
 }
@@ -235,7 +215,7 @@ BOOST_AUTO_TEST_CASE(
     constexpr std::uint64_t threads = 8;
     constexpr std::uint64_t per_thread = 500;
     temp_dir dir;
-    auto log = open_log(options_for(dir.path()));
+    auto log = open_log(options_for(dir.path));
 
     std::vector<std::vector<std::pair<offset, std::uint64_t>>> got(threads);
     std::atomic<int> failures{0};
@@ -286,7 +266,7 @@ BOOST_AUTO_TEST_CASE(
 BOOST_AUTO_TEST_CASE(appends_queued_while_a_sync_is_under_way_share_the_next_one) {
     temp_dir dir;
     auto gate = std::make_shared<clock_gate>();
-    auto o = options_for(dir.path());
+    auto o = options_for(dir.path);
     o.clock = [gate] { return gate->tick(); };
     callback_log done;
     {
@@ -326,14 +306,14 @@ void check_torn_tail(const std::function<void(const fs::path& segment)>& damage,
                      std::uint64_t cut_bytes) {
     temp_dir dir;
     {
-        auto log = open_log(options_for(dir.path()));
+        auto log = open_log(options_for(dir.path));
         append_numbered(*log, 0, 10);
     }
-    auto files = segment_files(dir.path());
+    auto files = segment_files(dir.path);
     BOOST_REQUIRE_EQUAL(files.size(), 1u);
     damage(files[0]);
     {
-        auto log = open_log(options_for(dir.path()));
+        auto log = open_log(options_for(dir.path));
         BOOST_TEST(log->truncated_bytes_at_open() == cut_bytes);
         expect_numbered(*log, kept);
         auto beyond = log->read(offset{kept}, 10, 0ms);
@@ -341,7 +321,7 @@ void check_torn_tail(const std::function<void(const fs::path& segment)>& damage,
         BOOST_TEST(beyond->empty());
         append_numbered(*log, kept, 3);
     }
-    auto log = open_log(options_for(dir.path()));
+    auto log = open_log(options_for(dir.path));
     BOOST_TEST(log->truncated_bytes_at_open() == 0u);
     expect_numbered(*log, kept + 3);
 }
@@ -378,15 +358,15 @@ BOOST_AUTO_TEST_CASE(a_corrupt_record_in_the_middle_cuts_everything_after_it) {
     BOOST_TEST_CONTEXT("one segment") {
         temp_dir dir;
         {
-            auto log = open_log(options_for(dir.path()));
+            auto log = open_log(options_for(dir.path));
             append_numbered(*log, 0, 20);
         }
         std::uint64_t at = 0;
         for (std::uint64_t i = 0; i < 7; ++i) at += record_bytes(i);
         std::uint64_t after = 0;
         for (std::uint64_t i = 7; i < 20; ++i) after += record_bytes(i);
-        flip_byte(segment_files(dir.path())[0], at + 9);  // inside record 7's offset field
-        auto log = open_log(options_for(dir.path()));
+        flip_byte(segment_files(dir.path)[0], at + 9);  // inside record 7's offset field
+        auto log = open_log(options_for(dir.path));
         BOOST_TEST(log->truncated_bytes_at_open() == after);
         expect_numbered(*log, 7);
         append_numbered(*log, 7, 1);
@@ -395,19 +375,19 @@ BOOST_AUTO_TEST_CASE(a_corrupt_record_in_the_middle_cuts_everything_after_it) {
         // 100-byte payloads make 128-byte records: two fit in a 300-byte segment.
         constexpr std::size_t size = 100;
         temp_dir dir;
-        auto o = options_for(dir.path());
+        auto o = options_for(dir.path);
         o.segment_bytes_max = 300;
         {
             auto log = open_log(o);
             append_numbered(*log, 0, 20, size);
         }
-        auto files = segment_files(dir.path());
+        auto files = segment_files(dir.path);
         BOOST_REQUIRE_EQUAL(files.size(), 10u);
         BOOST_TEST(files[4].filename() == "log-00000000000000000008.seg");
         flip_byte(files[4], 128 + header_bytes + 50);  // record 9's payload
         auto log = open_log(o);
         BOOST_TEST(log->truncated_bytes_at_open() == 128u + 5 * 256);
-        BOOST_TEST(segment_files(dir.path()).size() == 5u);
+        BOOST_TEST(segment_files(dir.path).size() == 5u);
         expect_numbered(*log, 9, size);
         append_numbered(*log, 9, 5, size);
         expect_numbered(*log, 14, size);
@@ -416,9 +396,9 @@ BOOST_AUTO_TEST_CASE(a_corrupt_record_in_the_middle_cuts_everything_after_it) {
 
 BOOST_AUTO_TEST_CASE(a_record_damaged_on_disk_after_it_was_written_is_reported_when_read) {
     temp_dir dir;
-    auto log = open_log(options_for(dir.path()));
+    auto log = open_log(options_for(dir.path));
     append_numbered(*log, 0, 3);
-    flip_byte(segment_files(dir.path())[0], record_bytes(0) + header_bytes);  // record 1
+    flip_byte(segment_files(dir.path)[0], record_bytes(0) + header_bytes);  // record 1
     auto whole = log->read(offset{0}, 10, 0ms);
     BOOST_REQUIRE(!whole.ok());
     BOOST_TEST(whole.err().code == "bad_record");
@@ -433,7 +413,7 @@ BOOST_AUTO_TEST_CASE(a_record_damaged_on_disk_after_it_was_written_is_reported_w
 
 BOOST_AUTO_TEST_CASE(a_failed_sync_is_never_acknowledged) {
     temp_dir dir;
-    auto o = options_for(dir.path());
+    auto o = options_for(dir.path);
     o.fail_sync_from = 3;
     {
         auto log = open_log(o);
@@ -451,7 +431,7 @@ BOOST_AUTO_TEST_CASE(a_failed_sync_is_never_acknowledged) {
         expect_numbered(*log, 2);
     }
     // The bytes of the failed write were taken back out: reopening finds the two records.
-    auto log = open_log(options_for(dir.path()));
+    auto log = open_log(options_for(dir.path));
     BOOST_TEST(log->truncated_bytes_at_open() == 0u);
     expect_numbered(*log, 2);
     append_numbered(*log, 2, 1);
@@ -459,7 +439,7 @@ BOOST_AUTO_TEST_CASE(a_failed_sync_is_never_acknowledged) {
 
 BOOST_AUTO_TEST_CASE(oversized_and_empty_payloads_are_refused) {
     temp_dir dir;
-    auto log = open_log(options_for(dir.path()));
+    auto log = open_log(options_for(dir.path));
     std::atomic<int> called{0};
     auto count = [&](result<offset>) { ++called; };
 
@@ -483,7 +463,7 @@ BOOST_AUTO_TEST_CASE(oversized_and_empty_payloads_are_refused) {
 
 BOOST_AUTO_TEST_CASE(reading_waits_for_a_record_until_the_timeout) {
     temp_dir dir;
-    auto log = open_log(options_for(dir.path()));
+    auto log = open_log(options_for(dir.path));
 
     const auto started = std::chrono::steady_clock::now();
     auto nothing = log->read(offset{0}, 10, 50ms);
@@ -511,14 +491,14 @@ BOOST_AUTO_TEST_CASE(reading_waits_for_a_record_until_the_timeout) {
 
 BOOST_AUTO_TEST_CASE(records_span_segments_and_survive_reopen) {
     temp_dir dir;
-    auto o = options_for(dir.path());
+    auto o = options_for(dir.path);
     o.segment_bytes_max = 512;
     {
         auto log = open_log(o);
         append_numbered(*log, 0, 60);
         expect_numbered(*log, 60);
     }
-    const auto files = segment_files(dir.path());
+    const auto files = segment_files(dir.path);
     BOOST_TEST(files.size() > 10u);
     for (const auto& f : files) {
         // A segment passes the limit only when it holds a single record bigger than it.
@@ -542,7 +522,7 @@ BOOST_AUTO_TEST_CASE(records_span_segments_and_survive_reopen) {
 
 BOOST_AUTO_TEST_CASE(appended_at_is_monotonic_with_a_clock_that_goes_backwards) {
     temp_dir dir;
-    auto o = options_for(dir.path());
+    auto o = options_for(dir.path);
     auto ticks = std::make_shared<std::vector<std::int64_t>>(
         std::vector<std::int64_t>{100, 50, 200, 10, 300});
     auto calls = std::make_shared<std::size_t>(0);
@@ -568,7 +548,7 @@ BOOST_AUTO_TEST_CASE(appended_at_is_monotonic_with_a_clock_that_goes_backwards) 
 BOOST_AUTO_TEST_CASE(appends_beyond_pending_appends_max_are_refused_as_log_full) {
     temp_dir dir;
     auto gate = std::make_shared<clock_gate>();
-    auto o = options_for(dir.path());
+    auto o = options_for(dir.path);
     o.pending_appends_max = 4;
     o.clock = [gate] { return gate->tick(); };
     callback_log done;
@@ -593,25 +573,25 @@ BOOST_AUTO_TEST_CASE(closing_the_log_finishes_every_queued_append) {
     temp_dir dir;
     callback_log done;
     {
-        auto log = open_log(options_for(dir.path()));
+        auto log = open_log(options_for(dir.path));
         for (std::uint64_t i = 0; i < 300; ++i) {
             BOOST_REQUIRE(log->append_async(payload_for(i), done.callback()).ok());
         }
     }
     BOOST_REQUIRE_EQUAL(done.results.size(), 300u);
     for (std::uint64_t i = 0; i < 300; ++i) BOOST_TEST(done.results[i].value() == offset{i});
-    auto log = open_log(options_for(dir.path()));
+    auto log = open_log(options_for(dir.path));
     expect_numbered(*log, 300);
 }
 
 BOOST_AUTO_TEST_CASE(a_folder_holds_one_open_log_at_a_time) {
     temp_dir dir;
-    auto first = open_log(options_for(dir.path()));
-    auto second = local_log::open(options_for(dir.path()));
+    auto first = open_log(options_for(dir.path));
+    auto second = local_log::open(options_for(dir.path));
     BOOST_REQUIRE(!second.ok());
     BOOST_TEST(second.err().code == "log_unavailable");
     first.reset();
-    auto third = local_log::open(options_for(dir.path()));
+    auto third = local_log::open(options_for(dir.path));
     BOOST_TEST(third.ok());
 }
 
@@ -627,7 +607,7 @@ BOOST_AUTO_TEST_CASE(a_process_killed_at_any_moment_keeps_every_acknowledged_rec
     if (child == 0) {
         // The child: no Boost.Test here, and it never returns.
         ::close(fds[0]);
-        auto opened = local_log::open(options_for(dir.path()));
+        auto opened = local_log::open(options_for(dir.path));
         if (!opened) ::_exit(2);
         auto& log = **opened;
         const auto give_up = std::chrono::steady_clock::now() + 10s;
@@ -672,7 +652,7 @@ BOOST_AUTO_TEST_CASE(a_process_killed_at_any_moment_keeps_every_acknowledged_rec
     const std::size_t acks = reported.size() / 16;
     BOOST_TEST_MESSAGE("the child had " << acks << " appends acknowledged when it was killed");
     BOOST_REQUIRE(acks > 0u);
-    auto log = open_log(options_for(dir.path()));
+    auto log = open_log(options_for(dir.path));
     BOOST_TEST_MESSAGE("recovery cut " << log->truncated_bytes_at_open() << " bytes; the log has "
                                        << log->end() << " records");
     const auto records = read_all(*log);

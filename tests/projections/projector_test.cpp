@@ -10,23 +10,13 @@
 #include "ledger/workload.h"
 #include "projections/projector.h"
 #include "projections/state_codec.h"
+#include "tests/support/temp_dir.h"
 
 using namespace uurwerk;
+using uurwerk::testing::temp_dir;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        static int n = 0;
-        path = fs::temp_directory_path() /
-               ("uurwerk-projector-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~temp_dir() { fs::remove_all(path); }
-};
 
 std::unique_ptr<local_log> open_log(const fs::path& dir) {
     local_log_options o;
