@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "api/node.h"
 #include "ledger/local_log.h"
 #include "projections/projector.h"
 
@@ -11,14 +12,6 @@ namespace uurwerk {
 namespace {
 
 namespace fs = std::filesystem;
-
-log_clock wall_clock() {
-    return [] {
-        return time_ms{std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count()};
-    };
-}
 
 result<std::unique_ptr<local_log>> open_existing_log(const fs::path& data) {
     if (!fs::exists(data / "log"))

@@ -27,14 +27,6 @@ std::size_t cores() {
     return std::max(1u, std::thread::hardware_concurrency());
 }
 
-log_clock wall_clock() {
-    return [] {
-        return time_ms{std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count()};
-    };
-}
-
 // A scratch folder for one bench run, removed afterwards.
 struct scratch_dir {
     std::filesystem::path path;

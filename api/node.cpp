@@ -4,6 +4,14 @@
 
 namespace uurwerk {
 
+log_clock wall_clock() {
+    return [] {
+        return time_ms{std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count()};
+    };
+}
+
 result<std::unique_ptr<node>> node::open(const node_options& options) {
     local_log_options lo;
     lo.dir = options.data_dir / "log";

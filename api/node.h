@@ -23,6 +23,9 @@
 
 namespace uurwerk {
 
+// The machine's clock as the log's clock (ms since the Unix epoch): what main() wires in.
+[[nodiscard]] log_clock wall_clock();
+
 struct node_options {
     std::filesystem::path data_dir;                   // log/ and store/ below it
     log_clock clock;                                  // the log's clock

@@ -12,17 +12,7 @@
 #include "api/routes.h"
 
 namespace uurwerk {
-namespace {
-
-log_clock wall_clock() {
-    return [] {
-        return time_ms{std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count()};
-    };
-}
-
-}  // namespace
+namespace {}  // namespace
 
 result<std::unique_ptr<embedded_server>> embedded_server::start(
     const std::filesystem::path& data_dir, const std::string& host, std::uint16_t port,
