@@ -4,8 +4,11 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <iostream>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "api/http_client.h"
@@ -124,28 +127,45 @@ struct ingest_figures {
     std::size_t rejected = 0;
 };
 
-// Each signer's events go through one client, in order (as a member's device sends them), so
-// their sequence numbers arrive increasing; clients run concurrently.
+// Each signer's events form a lane, in order (as a member's device sends them, so sequence
+// numbers arrive increasing). A free client takes the next lane, submits its next event and
+// puts the lane back at the end: every client stays busy until the last lanes run dry.
 template <typename Submit>
 ingest_figures drive(const std::vector<bytes>& events, std::size_t clients, const char* label,
                      Submit&& submit) {
-    std::vector<std::vector<std::size_t>> queue(clients);
+    std::map<public_key, std::deque<std::size_t>> by_signer;
     for (std::size_t i = 0; i < events.size(); ++i) {
         auto env = decode_envelope(events[i]);
         UURWERK_ASSERT(env.ok(), i);
-        queue[std::hash<public_key>{}(env->signer) % clients].push_back(i);
+        by_signer[env->signer].push_back(i);
     }
+    std::deque<std::deque<std::size_t>> lanes;
+    for (auto& [signer, lane] : by_signer) lanes.push_back(std::move(lane));
+    std::mutex lanes_mutex;
     std::atomic<std::size_t> done{0}, rejected{0};
     std::vector<latencies> lat(clients);
     std::vector<std::thread> pool;
     auto t0 = clock_type::now();
     for (std::size_t c = 0; c < clients; ++c)
         pool.emplace_back([&, c] {
-            for (std::size_t i : queue[c]) {
+            for (;;) {
+                std::deque<std::size_t> lane;
+                {
+                    std::lock_guard lock(lanes_mutex);
+                    if (lanes.empty()) break;
+                    lane = std::move(lanes.front());
+                    lanes.pop_front();
+                }
+                const std::size_t i = lane.front();
+                lane.pop_front();
                 auto s = clock_type::now();
                 if (!submit(events[i])) ++rejected;
                 lat[c].ms.push_back(
                     std::chrono::duration<double, std::milli>(clock_type::now() - s).count());
+                if (!lane.empty()) {
+                    std::lock_guard lock(lanes_mutex);
+                    lanes.push_back(std::move(lane));
+                }
                 auto d = done.fetch_add(1) + 1;
                 if (d % 5000 == 0)
                     std::cerr << "  " << label << ": " << d << " / " << events.size() << " events, "

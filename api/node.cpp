@@ -64,7 +64,8 @@ result<submit_outcome> node::submit(byte_view stored_envelope) {
                                                  std::to_string(envelope_bytes_max) + " bytes");
     auto env = decode_envelope(stored_envelope);
     if (!env) return env.err();
-    return submit(*env);
+    // decode_envelope accepts only canonical bytes: they are what encode_envelope would make.
+    return submit_stored(*env, bytes(stored_envelope.begin(), stored_envelope.end()));
 }
 
 result<submit_outcome> node::submit(const envelope& e) {
@@ -73,6 +74,10 @@ result<submit_outcome> node::submit(const envelope& e) {
         return make_error("event_too_large",
                           "a signed event is at most " + std::to_string(envelope_bytes_max) +
                               " bytes; this one is " + std::to_string(stored.size()));
+    return submit_stored(e, std::move(stored));
+}
+
+result<submit_outcome> node::submit_stored(const envelope& e, bytes stored) {
     auto body = decode_body(e.body);
     if (!body) return body.err();
     if (!keys_.verify_envelope(e))

@@ -75,6 +75,8 @@ public:
 
 private:
     node() = default;
+    // submit() with the envelope's stored (canonical) bytes at hand.
+    [[nodiscard]] result<submit_outcome> submit_stored(const envelope& e, bytes stored);
     key_cache keys_;
     std::unique_ptr<event_log> log_;
     std::unique_ptr<store> store_;

@@ -233,7 +233,7 @@ void projector::complete_tickets(const std::vector<applied_record>& decided) {
             auto it = tickets_.find(d.id);
             if (it == tickets_.end()) continue;
             done.emplace_back(std::move(it->second.front()), &d);
-            it->second.pop_front();
+            it->second.erase(it->second.begin());
             if (it->second.empty()) tickets_.erase(it);
         }
     }

@@ -178,7 +178,8 @@ private:
     std::vector<applied_record> recent_;  // ring by offset, under applied_mutex_
 
     std::mutex tickets_mutex_;
-    std::unordered_map<event_id, std::deque<std::shared_ptr<verdict_ticket>>> tickets_;
+    // Oldest first; almost always one ticket per id.
+    std::unordered_map<event_id, std::vector<std::shared_ptr<verdict_ticket>>> tickets_;
 
     std::atomic<std::uint64_t> cache_misses_{0};
     std::mutex verified_mutex_;
