@@ -127,7 +127,12 @@ result<submit_outcome> node::submit_stored(const envelope& e, bytes stored) {
                                                "GET /v1/events/" +
                                                body->id.hex() + " later");
     }
-    if (!*outcome) return outcome->err();
+    if (!*outcome) {
+        // The append failed: no record will complete this ticket, so take it back (else a later
+        // submit of the same event would find it first and wait in vain).
+        projector_->forget(body->id, ticket);
+        return outcome->err();
+    }
     const applied_record& rec = **outcome;
     if (rec.decided.reason == reject_reason::duplicate_event) {
         auto first = projector_->seen(body->id);
