@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <optional>
 
 #include "schemas/event.capnp.h"
@@ -825,6 +826,20 @@ private:
     }
 };
 
+// A JsonCodec that follows the $Json annotations of `Root`. Building one walks the whole schema
+// (about 40 us), so each thread keeps one per root type; Cap'n Proto does not say that a codec
+// may be shared between threads.
+template <typename Root>
+capnp::JsonCodec& annotated_codec() {
+    thread_local std::unique_ptr<capnp::JsonCodec> codec;
+    if (!codec) {
+        codec = std::make_unique<capnp::JsonCodec>();
+        codec->setMaxNestingDepth(json_nesting_max + 1);
+        codec->handleByAnnotation<Root>();
+    }
+    return *codec;
+}
+
 // Parses `json`, walks it against `Root`'s schema and decodes it into `message`.
 template <typename Root>
 result<void> decode_strict(std::string_view json, capnp::MessageBuilder& message) {
@@ -844,11 +859,8 @@ result<void> decode_strict(std::string_view json, capnp::MessageBuilder& message
             UURWERK_ASSERT(failure.has_value());
             return;
         }
-        capnp::JsonCodec codec;
-        codec.setMaxNestingDepth(json_nesting_max + 1);
-        codec.handleByAnnotation<Root>();
-        codec.decode(value.asReader(),
-                     message.initRoot<capnp::DynamicStruct>(capnp::Schema::from<Root>()));
+        annotated_codec<Root>().decode(
+            value.asReader(), message.initRoot<capnp::DynamicStruct>(capnp::Schema::from<Root>()));
     });
     KJ_IF_MAYBE (e, ex) {
         return make_error("bad_request", std::string("the JSON does not fit the schema: ") +
@@ -967,9 +979,8 @@ result<std::string> body_to_json(byte_view canonical_body) {
         options.nestingLimit = 16;
         kj::ArrayPtr<const capnp::word> segments[1] = {words.asPtr()};
         capnp::SegmentArrayMessageReader reader(kj::arrayPtr(segments, 1), options);
-        capnp::JsonCodec codec;
-        codec.handleByAnnotation<schema::EventBody>();
-        auto text = codec.encode(reader.getRoot<schema::EventBody>());
+        auto text =
+            annotated_codec<schema::EventBody>().encode(reader.getRoot<schema::EventBody>());
         out.assign(text.cStr(), text.size());
     });
     KJ_IF_MAYBE (e, ex) {
