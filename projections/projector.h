@@ -9,17 +9,19 @@
 // verified (note_verified) and those are matched by SHA-256 of their bytes. A cache miss costs
 // a full verification, except in `trust_local_log` mode, used to rebuild from a LocalLog this
 // node wrote itself (every record in it was verified before it was appended; the CRC guards
-// the bytes since): there only the CRC and the envelope's form are checked. The offline audit
-// re-verifies every signature.
+// the bytes since): there only the CRC and the envelope's form are checked. (The offline audit
+// of issue 4, not built yet, is to re-verify every signature.)
 //
 // Pipeline: a batch is read, then decoded and checked on every core (records are independent),
 // then folded in order on one thread, then handed to the store-writer thread, which commits it
-// while the next batch is folded; applied() moves when the commit is done.
+// while the next batch is folded; applied() moves when the commit is done, and the submitter
+// waiting on that record's verdict ticket (expect()) is woken. catch_up() also reads and
+// decodes ahead on a reader thread, so that the fold never waits.
 //
 // Threading: one apply thread, owned by the projector (start/stop), or catch_up() on the
 // caller's thread (never both at once), plus the store-writer thread it owns. Readers call
 // read_state() from any thread; it runs their function under a shared lock. wait_applied(),
-// verdict_at() and note_verified() are safe from any thread.
+// verdict_at(), seen(), expect(), forget() and note_verified() are safe from any thread.
 
 #include <atomic>
 #include <condition_variable>
