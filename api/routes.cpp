@@ -354,6 +354,13 @@ http_response open_posts(node& n, community_id c, bool offers, const target_part
             return bad_request("there is no category '" + it->second + "'; one of: " + names);
         }
     }
+    std::optional<std::string> area;
+    if (auto it = t.query.find("area"); it != t.query.end()) {
+        if (!text_within(it->second, area_chars_max))
+            return bad_request("area must be at most " + std::to_string(area_chars_max) +
+                               " characters of UTF-8");
+        area = it->second;
+    }
     auto limit = limit_param(t, page_default);
     if (!limit) return error_answer(limit.err());
     const bool exists =
@@ -365,7 +372,8 @@ http_response open_posts(node& n, community_id c, bool offers, const target_part
     std::vector<open_post> posts;
     for (std::size_t i = 0; i < category_count; ++i) {
         if (what && static_cast<std::size_t>(*what) != i) continue;
-        auto some = read_open_posts(n.projections(), c, offers, static_cast<category>(i), *limit);
+        auto some =
+            read_open_posts(n.projections(), c, offers, static_cast<category>(i), *limit, area);
         if (!some) return error_answer(some.err());
         std::move(some->begin(), some->end(), std::back_inserter(posts));
     }
@@ -655,7 +663,7 @@ http_response routes::handle(const http_request& request) {
     if (r == route::history) {
         if (auto bad = only_params(*parts, {"from", "limit"})) return *bad;
     } else if (r == route::offers || r == route::requests) {
-        if (auto bad = only_params(*parts, {"category", "limit"})) return *bad;
+        if (auto bad = only_params(*parts, {"category", "area", "limit"})) return *bad;
     } else if (auto bad = only_params(*parts, none)) {
         return *bad;
     }

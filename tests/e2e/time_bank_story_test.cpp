@@ -87,14 +87,21 @@ BOOST_AUTO_TEST_CASE(a_time_bank_story_through_the_command_line_and_the_http_api
     // Bep delegates posting requests and confirming hours to Daan, who posts her request.
     t.ok({"delegate", "--key", t.key("bep"), "--to", "3", "--kinds",
           "requestPosted,hoursConfirmed"});
-    auto posted = t.ok({"request", "--key", t.key("daan"), "--for", "2", "--category", "shopping",
-                        "--text", "Boodschappen op dinsdag", "--intensity", "regularly"});
+    auto posted =
+        t.ok({"request", "--key", t.key("daan"), "--for", "2", "--category", "shopping", "--text",
+              "Boodschappen op dinsdag", "--intensity", "regularly", "--area", "3512"});
     auto request_id = after(posted, "request id: ");
     auto requests = t.get("/v1/communities/7/requests?category=shopping");
     auto* list = requests.root().at("posts")->as_array();
     BOOST_REQUIRE_EQUAL(list->size(), 1u);
     BOOST_CHECK_EQUAL(list->front().at("owner")->as_string().value(), "2");  // Bep's, not Daan's
     t.get("/v1/events/" + request_id);
+    // The match queues' raw material by area: the request is found in 3512, not in 1091.
+    BOOST_CHECK_EQUAL(
+        t.get("/v1/communities/7/requests?area=3512").root().at("posts")->as_array()->size(), 1u);
+    BOOST_CHECK(
+        t.get("/v1/communities/7/requests?area=1091").root().at("posts")->as_array()->empty());
+    t.get("/v1/communities/7/requests?area=" + std::string(33, 'x'), 400);
 
     t.ok({"offer", "--key", t.key("cor"), "--category", "shopping", "--text", "Ik fiets graag"});
 
