@@ -118,6 +118,26 @@ BOOST_AUTO_TEST_CASE(a_time_bank_story_through_the_command_line_and_the_http_api
     BOOST_CHECK(history.find("hoursConfirmed") != std::string::npos);
     BOOST_CHECK(history.find("-90") != std::string::npos);
 
+    // Cor thanks Daan with 20 minutes; a claim Bep disputes stays pending; Anna reverses the
+    // thank-you she finds was a mistake.
+    auto thanks = t.ok(
+        {"transfer", "--key", t.key("cor"), "--to", "3", "--minutes", "20", "--note", "bedankt"});
+    BOOST_CHECK_EQUAL(t.balance(3), 20);
+    BOOST_CHECK_EQUAL(t.balance(4), 70);
+    auto disputed = t.ok({"claim", "--key", t.key("cor"), "--receiver", "2", "--minutes", "30"});
+    const auto disputed_id = after(disputed, "claim id: ");
+    t.ok({"dispute", "--key", t.key("bep"), "--claim", disputed_id, "--reason", "maar 10 minuten"});
+    BOOST_CHECK_EQUAL(t.get("/v1/communities/7/claims/" + disputed_id).string_at("status").value(),
+                      "disputed");
+    t.ok({"reverse", "--key", t.key("anna"), "--target", after(thanks, "transfer "), "--reason",
+          "dubbel geboekt"});
+    BOOST_CHECK_EQUAL(t.balance(3), 0);
+    BOOST_CHECK_EQUAL(t.balance(4), 90);
+    auto not_coordinator =
+        t.uw({"reverse", "--key", t.key("cor"), "--target", disputed_id, "--reason", "?"});
+    BOOST_CHECK_EQUAL(not_coordinator.exit_code, 1);
+    BOOST_CHECK(not_coordinator.out.find("not_coordinator") != std::string::npos);
+
     // A confirmation past the credit limit (120) is rejected and changes nothing.
     auto big = t.ok({"claim", "--key", t.key("cor"), "--receiver", "2", "--minutes", "60"});
     auto over = t.uw({"confirm", "--key", t.key("bep"), "--claim", after(big, "claim id: ")});
