@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ops/install-deps.sh
-bash ops/build.sh
+bash ops/build.sh uurwerk
 exec ./build/uurwerk serve --data ./data --listen 127.0.0.1:8080 "$@"
