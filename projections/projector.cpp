@@ -203,16 +203,12 @@ void projector::write_loop() {
             if (auto w = db_.write(c.batch); !w) failure = w.err();
         }
         if (!failure && !failed_before) {
-            std::uint64_t from = 0;
             {
                 std::lock_guard alock(applied_mutex_);
                 for (const auto& d : c.decided) recent_[d.at.value % recent_max] = d;
-                from = applied_.load(std::memory_order_relaxed);
                 applied_.store(c.next.value, std::memory_order_release);
             }
-            const auto count = std::min<std::uint64_t>(c.next.value - from, wait_buckets);
-            for (std::uint64_t o = from; o < from + count; ++o)
-                applied_cv_[o % wait_buckets].notify_all();
+            applied_cv_.notify_all();
             complete_tickets(c.decided);
             if (hook_) hook_(c.decided);
         }
@@ -265,8 +261,7 @@ std::optional<error> projector::failure() const {
 bool projector::wait_applied(offset at, std::chrono::milliseconds timeout) const {
     if (applied() > at) return true;
     std::unique_lock lock(applied_mutex_);
-    return applied_cv_[at.value % wait_buckets].wait_for(lock, timeout,
-                                                         [&] { return applied() > at; });
+    return applied_cv_.wait_for(lock, timeout, [&] { return applied() > at; });
 }
 
 std::optional<applied_record> projector::verdict_at(offset at) const {

@@ -172,10 +172,8 @@ private:
 
     std::atomic<std::uint64_t> applied_{0};
     mutable std::mutex applied_mutex_;
-    // Waiters for offset o wait on applied_cv_[o % wait_buckets]: a commit wakes only the
-    // buckets of the offsets it applied, not every waiting client.
-    static constexpr std::size_t wait_buckets = 64;
-    mutable std::condition_variable applied_cv_[wait_buckets];
+    // Submitters wait on their own verdict_ticket; this is for the few who wait for an offset.
+    mutable std::condition_variable applied_cv_;
     static constexpr std::size_t recent_max = 1 << 16;
     std::vector<applied_record> recent_;  // ring by offset, under applied_mutex_
 
