@@ -85,28 +85,29 @@ result<submit_outcome> node::submit_stored(const envelope& e, bytes stored) {
                           "the signature does not verify for signer " + e.signer.hex() +
                               " over this body (sign \"uurwerk/event/v1\" followed by the body)");
 
-    // Refuse before the log what the projection plainly cannot accept.
+    // Answer a known event with its first verdict, and refuse before the log what the
+    // projection plainly cannot accept: one look at the state, under one shared lock.
     const auto body_digest = sha256({e.body});
-    if (auto first = projector_->seen(body->id)) {
-        if (first->body_digest == body_digest)
-            return submit_outcome{body->id, first->at, first->first, true};
-    }
     const bool founding = body->kind() == event_kind::community_founded;
-    auto refusal = projector_->read_state([&](const ledger_state& s) -> std::optional<error> {
-        auto c = s.communities.find(body->community);
-        if (c == s.communities.end()) {
-            if (founding) return std::nullopt;
-            return make_error(
-                "unknown_community",
-                "community " + std::to_string(body->community.value) + " does not exist");
-        }
-        if (!founding && !c->second.keys.contains(e.signer))
-            return make_error("unknown_signer", "the key " + e.signer.hex() +
-                                                    " is not registered in community " +
-                                                    std::to_string(body->community.value));
-        return std::nullopt;
-    });
-    if (refusal) return *refusal;
+    auto early =
+        projector_->read_state([&](const ledger_state& s) -> std::optional<result<submit_outcome>> {
+            if (auto first = s.seen.find(body->id);
+                first != s.seen.end() && first->second.body_digest == body_digest)
+                return submit_outcome{body->id, first->second.at, first->second.first, true};
+            auto c = s.communities.find(body->community);
+            if (c == s.communities.end()) {
+                if (founding) return std::nullopt;
+                return make_error(
+                    "unknown_community",
+                    "community " + std::to_string(body->community.value) + " does not exist");
+            }
+            if (!founding && !c->second.keys.contains(e.signer))
+                return make_error("unknown_signer", "the key " + e.signer.hex() +
+                                                        " is not registered in community " +
+                                                        std::to_string(body->community.value));
+            return std::nullopt;
+        });
+    if (early) return std::move(*early);
 
     // Wait for this event's own verdict: the projector wakes this thread when it has committed
     // the record (which was durable before it could be read), or the log reports a failure.
