@@ -251,26 +251,26 @@ void http_server::impl::serve(connection* c, tcp::socket socket) {
         parser.header_limit(static_cast<std::uint32_t>(options.header_bytes_max));
         parser.body_limit(options.body_bytes_max);
         error_code ec;
+        // A request the parser refuses is answered with why; a connection that closed, reset
+        // or timed out has nobody to answer. Either way this connection is done.
+        auto refused = [&](const error_code& e) {
+            if (e == http::error::body_limit)
+                fail(413, "body_too_large",
+                     "a request body is at most " + std::to_string(options.body_bytes_max) +
+                         " bytes");
+            else if (e == http::error::header_limit)
+                fail(400, "bad_request",
+                     "the request's header is over " + std::to_string(options.header_bytes_max) +
+                         " bytes");
+            else if (is_malformed(e))
+                fail(400, "bad_request", "not a valid HTTP/1.1 request: " + e.message());
+            else
+                return static_cast<bool>(e);
+            drain = true;
+            return true;
+        };
         http::read_header(stream, buffer, parser, ec);
-        if (ec == http::error::body_limit) {
-            fail(413, "body_too_large",
-                 "a request body is at most " + std::to_string(options.body_bytes_max) + " bytes");
-            drain = true;
-            break;
-        }
-        if (ec == http::error::header_limit) {
-            fail(400, "bad_request",
-                 "the request's header is over " + std::to_string(options.header_bytes_max) +
-                     " bytes");
-            drain = true;
-            break;
-        }
-        if (is_malformed(ec)) {
-            fail(400, "bad_request", "not a valid HTTP/1.1 request: " + ec.message());
-            drain = true;
-            break;
-        }
-        if (ec) break;  // closed, reset or timed out: nobody to answer
+        if (refused(ec)) break;
         auto& header = parser.get();
         auto expect = header[http::field::expect];
         if (beast::iequals(expect, "100-continue")) {
@@ -279,18 +279,7 @@ void http_server::impl::serve(connection* c, tcp::socket socket) {
             if (ec) break;
         }
         http::read(stream, buffer, parser, ec);
-        if (ec == http::error::body_limit) {
-            fail(413, "body_too_large",
-                 "a request body is at most " + std::to_string(options.body_bytes_max) + " bytes");
-            drain = true;
-            break;
-        }
-        if (is_malformed(ec)) {
-            fail(400, "bad_request", "not a valid HTTP/1.1 request: " + ec.message());
-            drain = true;
-            break;
-        }
-        if (ec) break;
+        if (refused(ec)) break;
         auto req = parser.release();
         const bool head = req.method() == http::verb::head;
         auto res = answer(req);
