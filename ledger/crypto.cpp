@@ -190,9 +190,16 @@ bool key_cache::verify_envelope(const envelope& e) {
 // Hashes and randomness
 
 digest sha256(std::initializer_list<byte_view> parts) {
-    auto ctx = new_md_ctx();
-    int ok = EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-    UURWERK_ASSERT(ok == 1, "EVP_DigestInit_ex", ok);
+    // Fetching the algorithm and allocating a context cost more than hashing a Merkle node:
+    // fetch once, and keep one context per thread.
+    static EVP_MD* const md = [] {
+        EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+        UURWERK_ASSERT(m != nullptr, "EVP_MD_fetch SHA256");
+        return m;
+    }();
+    thread_local md_ctx_ptr ctx = new_md_ctx();
+    int ok = EVP_DigestInit_ex2(ctx.get(), md, nullptr);
+    UURWERK_ASSERT(ok == 1, "EVP_DigestInit_ex2", ok);
     for (byte_view part : parts) {
         ok = EVP_DigestUpdate(ctx.get(), data_or_empty(part), part.size());
         UURWERK_ASSERT(ok == 1, "EVP_DigestUpdate", ok);

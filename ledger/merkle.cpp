@@ -1,6 +1,7 @@
 #include "ledger/merkle.h"
 
 #include <bit>
+#include <cstring>
 
 #include "ledger/crypto.h"
 
@@ -66,7 +67,14 @@ digest merkle_root(std::span<const digest> leaves) {
 }
 
 std::vector<merkle_node> merkle_frontier::append(const digest& leaf) {
-    std::vector<merkle_node> done{{0, size_, leaf}};
+    std::vector<merkle_node> done;
+    append(leaf, done);
+    return done;
+}
+
+void merkle_frontier::append(const digest& leaf, std::vector<merkle_node>& done) {
+    done.clear();
+    done.push_back({0, size_, leaf});
     digest h = leaf;
     std::uint32_t level = 0;
     // Each set low bit of size_ is a perfect subtree of that level waiting for a right sibling.
@@ -80,7 +88,6 @@ std::vector<merkle_node> merkle_frontier::append(const digest& leaf) {
     subtrees_.push_back(h);
     ++size_;
     UURWERK_ASSERT(subtrees_.size() == static_cast<std::size_t>(std::popcount(size_)), size_);
-    return done;
 }
 
 digest merkle_frontier::root() const {
@@ -101,6 +108,31 @@ merkle_frontier merkle_frontier::restore(std::uint64_t size, const merkle_node_r
         start += std::uint64_t{1} << level;
     }
     return f;
+}
+
+merkle_node_reader merkle_tiled_reader(merkle_tile_reader tiles) {
+    return [tiles = std::move(tiles)](std::uint32_t level, std::uint64_t index) {
+        const std::uint32_t depth = level % merkle_tile_height;  // levels above the kept one
+        const std::uint32_t kept = level - depth;
+        const std::uint64_t first = index << depth;  // first kept node under this one
+        const std::uint64_t count = std::uint64_t{1} << depth;
+        const std::string t = tiles({kept, first >> merkle_tile_height});
+        const std::uint64_t at = first & (merkle_tile_width - 1);
+        UURWERK_ASSERT(t.size() % digest_bytes == 0 && t.size() / digest_bytes >= at + count,
+                       level, index, t.size());
+        std::vector<digest> row(count);
+        for (std::uint64_t i = 0; i < count; ++i)
+            std::memcpy(row[i].b.data(), t.data() + (at + i) * digest_bytes, digest_bytes);
+        for (std::uint64_t n = count; n > 1; n /= 2)
+            for (std::uint64_t i = 0; i < n / 2; ++i)
+                row[i] = merkle_node_hash(row[2 * i], row[2 * i + 1]);
+        return row[0];
+    };
+}
+
+digest merkle_root_at(std::uint64_t size, const merkle_node_reader& node) {
+    if (size == 0) return merkle_empty_root();
+    return merkle_subtree_hash(0, size, node);
 }
 
 digest merkle_subtree_hash(std::uint64_t start, std::uint64_t count,

@@ -42,6 +42,8 @@ class merkle_frontier {
 public:
     // Appends a leaf hash; returns the completed subtrees, the leaf itself first.
     std::vector<merkle_node> append(const digest& leaf);
+    // The same into `done` (cleared first), so that a caller appending many leaves reuses it.
+    void append(const digest& leaf, std::vector<merkle_node>& done);
     [[nodiscard]] std::uint64_t size() const { return size_; }
     [[nodiscard]] digest root() const;
     [[nodiscard]] const std::vector<digest>& subtrees() const { return subtrees_; }
@@ -53,6 +55,36 @@ private:
     std::uint64_t size_ = 0;
     std::vector<digest> subtrees_;
 };
+
+// Storing a tree in tiles (as Go's checksum database and Trillian's tlog do): only the nodes
+// at levels 0, H, 2H, ... (H = merkle_tile_height) are kept, in tiles of 2^H consecutive nodes
+// of one level, each tile growing by appends as the tree grows. A node at a level in between is
+// hashed again from at most 2^(H-1) kept nodes of one tile. With H = 4 a store keeps 16/15 of a
+// hash per leaf, an append touches one or two tiles, and a proof over a tree of n leaves reads
+// log2(n) tiles and hashes about 11 nodes per tile level.
+inline constexpr std::uint32_t merkle_tile_height = 4;
+inline constexpr std::uint64_t merkle_tile_width = std::uint64_t{1} << merkle_tile_height;
+
+struct merkle_tile_id {
+    std::uint32_t level = 0;  // a multiple of merkle_tile_height
+    std::uint64_t index = 0;  // holds the nodes [index * width, (index + 1) * width) of level
+    auto operator<=>(const merkle_tile_id&) const = default;
+};
+// Whether a completed node is kept, and in which tile.
+[[nodiscard]] inline bool merkle_node_is_kept(const merkle_node& n) {
+    return n.level % merkle_tile_height == 0;
+}
+[[nodiscard]] inline merkle_tile_id merkle_tile_of(const merkle_node& n) {
+    return {n.level, n.index >> merkle_tile_height};
+}
+// The hashes a tile holds so far, 32 bytes each in index order (a tile may be partial).
+using merkle_tile_reader = std::function<std::string(const merkle_tile_id&)>;
+// A node reader over tiles. Asking for a node whose hashes the tiles do not hold is a bug
+// (an assertion): callers ask only for nodes of a tree size the tiles cover.
+[[nodiscard]] merkle_node_reader merkle_tiled_reader(merkle_tile_reader tiles);
+
+// The root of the first `size` leaves of a tree, from its stored nodes. O(log n) reads.
+[[nodiscard]] digest merkle_root_at(std::uint64_t size, const merkle_node_reader& node);
 
 // The hash of leaves [start, start + count) as RFC 6962 defines it for a subtree, where
 // `start` is a multiple of the largest power of two not above `count` (every subtree a proof

@@ -48,6 +48,8 @@ constexpr std::array<std::string_view, reject_reason_max + 1> reason_names = {
     "delegation_to_self",
     "bad_signature",
     "malformed_event",
+    "checkpoint_beyond_tree",
+    "checkpoint_root_mismatch",
 };
 
 bool is_node_kind(event_kind k) {
@@ -155,8 +157,12 @@ private:
             fx_.matches.emplace_back(b.community, b.id);
             return R::none;
         }
-        // checkpoint: the audit projection checks its tree size and root (issue 4); the ledger
-        // only records that a node key signed it.
+        // A checkpoint: the tree it names must be the community's tree at that size.
+        const auto& cp = std::get<checkpoint>(b.payload);
+        if (in_.audit == nullptr) return R::none;
+        auto root = in_.audit->root_at(b.community, cp.tree_size);
+        if (!root) return R::checkpoint_beyond_tree;
+        if (*root != cp.root) return R::checkpoint_root_mismatch;
         return R::none;
     }
 

@@ -59,8 +59,10 @@ enum class reject_reason : std::uint16_t {
     bad_signature = 38,    // read back from the log with a signature that does not
                            // verify (only possible when something bypassed the API)
     malformed_event = 39,  // read back from the log and not a valid event
+    checkpoint_beyond_tree = 40,    // a checkpoint of more leaves than the community's tree has
+    checkpoint_root_mismatch = 41,  // a checkpoint whose root is not the tree's at its size
 };
-inline constexpr std::uint16_t reject_reason_max = 39;
+inline constexpr std::uint16_t reject_reason_max = 41;
 std::string_view reason_name(reject_reason r);
 
 struct verdict {
@@ -170,12 +172,26 @@ struct ledger_state {
 // ---------------------------------------------------------------------------------------------
 // Folding one event.
 
+// What the rules ask of a community's audit tree (see projections/audit.h): the tree over the
+// community's events before the one being folded. The projector and the offline auditor each
+// provide one; the rules only read it.
+class audit_view {
+public:
+    virtual ~audit_view() = default;
+    // The RFC 6962 root of the first `size` leaves, or nothing when the tree is smaller.
+    [[nodiscard]] virtual std::optional<digest> root_at(community_id c,
+                                                        std::uint64_t size) const = 0;
+};
+
 struct fold_input {
     const event_body& body;
     const public_key& signer;
     const digest& body_digest;  // SHA-256 of the signed body bytes (idempotency)
     offset at;                  // the event's log offset
     time_ms now;                // the log's clock at append: the only time the rules use
+    // The audit trees, to check a checkpoint's size and root; without one (unit tests of other
+    // rules) a checkpoint signed by a node key is accepted unchecked.
+    const audit_view* audit = nullptr;
 };
 
 // A line of a member's history, produced by the fold for each member an event concerns.

@@ -2,6 +2,8 @@
 
 #include "projections/state_codec.h"
 
+#include <algorithm>
+
 namespace uurwerk {
 
 std::optional<result<applied_record>> verdict_ticket::wait(std::chrono::milliseconds timeout) {
@@ -59,6 +61,9 @@ result<std::unique_ptr<projector>> projector::open(event_log& log, store& db, ke
     auto state = load_state(db);
     if (!state) return state.err();
     p->state_ = std::move(*state);
+    auto audit = audit_trees::load(db);
+    if (!audit) return audit.err();
+    p->audit_ = std::move(*audit);
     // Every record may add an id: sizing the map once avoids rehashing it as it grows.
     p->state_.seen.reserve(std::max<std::size_t>(p->state_.seen.size(), log.end().value));
     for (const auto& [id, c] : p->state_.communities)
@@ -316,6 +321,7 @@ projector::prepared projector::prepare(const log_record& rec) {
     p.body = std::move(*body);
     p.signer = env->signer;
     p.body_digest = sha256({env->body});
+    p.leaf = merkle_leaf_hash(rec.payload);
     return p;
 }
 
@@ -345,6 +351,13 @@ result<std::size_t> projector::fold_batch(const std::vector<log_record>& records
                                           std::vector<prepared>& ready) {
     const offset from = folded_;
     UURWERK_ASSERT(!records.empty() && records.front().at == from, from.value);
+    // A checkpoint may name an earlier tree size, whose root is read from the kept nodes: let
+    // every earlier batch reach the store first (checkpoints are rare).
+    const bool has_checkpoint = std::any_of(ready.begin(), ready.end(), [](const prepared& p) {
+        return p.body && p.body->kind() == event_kind::checkpoint;
+    });
+    if (has_checkpoint)
+        if (auto d = drain_commits(); !d) return d.err();
     commit c{db_.make_batch(), {}, offset{from.value + records.size()}};
     c.decided.reserve(records.size());
     fold_effects fx;
@@ -361,11 +374,20 @@ result<std::size_t> projector::fold_batch(const std::vector<log_record>& records
                 c.decided.push_back(applied_record{rec.at, event_id{}, verdict{p.refused}});
                 continue;
             }
-            fold_input in{*p.body, p.signer, p.body_digest, rec.at, rec.appended_at};
+            const event_body& b = *p.body;
+            fold_input in{b, p.signer, p.body_digest, rec.at, rec.appended_at, audit_.get()};
             verdict v = fold(state_, in, fx);
-            c.decided.push_back(applied_record{rec.at, p.body->id, v});
+            c.decided.push_back(applied_record{rec.at, b.id, v});
+            if (!state_.communities.contains(b.community)) continue;  // not a leaf of any tree
+            const std::uint64_t leaf = audit_->size(b.community);
+            audit_->add_leaf(b.community, rec.at, v.reason, p.leaf);
+            if (const auto* cp = std::get_if<checkpoint>(&b.payload); cp && v.accepted())
+                audit_->add_checkpoint(b.community,
+                                       checkpoint_record{cp->tree_size, cp->root, cp->timestamp,
+                                                         rec.at, leaf, b.id, p.signer});
         }
         write_effects(state_, fx, c.batch);
+        audit_->write_batch(c.batch);
     }
     store::set_applied(c.batch, c.next);
     folded_ = c.next;

@@ -37,6 +37,7 @@
 #include "ledger/crypto.h"
 #include "ledger/event_log.h"
 #include "ledger/rules.h"
+#include "projections/audit.h"
 #include "projections/store.h"
 
 namespace uurwerk {
@@ -122,6 +123,16 @@ public:
         return fn(static_cast<const ledger_state&>(state_));
     }
 
+    // The folded Merkle tree of a community (its size and root), and its latest checkpoint.
+    [[nodiscard]] std::optional<audit_trees::head> audit_head(community_id c) const {
+        std::shared_lock lock(state_mutex_);
+        return audit_->tree_head(c);
+    }
+    [[nodiscard]] std::optional<checkpoint_record> latest_checkpoint(community_id c) const {
+        std::shared_lock lock(state_mutex_);
+        return audit_->latest_checkpoint(c);
+    }
+
     // Signatures verified again on read-back because the ingest path had not just verified
     // them (after a restart, or records written by another node).
     std::uint64_t signature_cache_misses() const { return cache_misses_.load(); }
@@ -140,6 +151,7 @@ private:
         std::optional<event_body> body;
         public_key signer;
         digest body_digest;
+        digest leaf;  // the Merkle leaf hash of the stored envelope
         reject_reason refused = reject_reason::none;  // malformed_event or bad_signature
     };
     // A folded batch on its way to the store.
@@ -168,6 +180,7 @@ private:
     key_cache& keys_;
     projector_options options_;
     ledger_state state_;
+    std::unique_ptr<audit_trees> audit_;  // changed with state_, under state_mutex_
     mutable std::shared_mutex state_mutex_;
 
     std::atomic<std::uint64_t> applied_{0};

@@ -11,11 +11,12 @@
 namespace uurwerk {
 namespace {
 
-constexpr std::string_view column_names[column_count] = {"state", "history", "posts", "meta"};
+constexpr std::string_view column_names[column_count] = {"state", "history", "posts", "meta",
+                                                         "audit"};
 constexpr std::string_view applied_key = "applied";
 constexpr std::string_view format_key = "format";
-// 2: seen ids in chunks; 3: history lines in windows of offsets.
-constexpr std::string_view format_version = "uurwerk-store-3";
+// 2: seen ids in chunks; 3: history lines in windows of offsets; 4: the audit column.
+constexpr std::string_view format_version = "uurwerk-store-4";
 
 // Concatenation: a key written with batch::append holds its operands in the order they were
 // appended. Associative, so RocksDB may combine operands in any grouping: the bytes are the

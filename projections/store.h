@@ -8,6 +8,7 @@
 //            offsets, in order (appended batch by batch; see state_codec.h)
 //   posts    community | offer? | category | offset -> an open post's summary (match queues)
 //   meta     "applied" -> one past the last applied log offset; "format" -> format version
+//   audit    each community's Merkle tree, leaves and checkpoints (projections/audit.h)
 //
 // Durability: RocksDB's own WAL is off. The event log is the write-ahead log: every write is a
 // WriteBatch that carries the state of some events *and* the applied offset, and atomic_flush
@@ -33,8 +34,8 @@ class WriteBatch;
 
 namespace uurwerk {
 
-enum class column : std::uint8_t { state = 0, history, posts, meta };
-inline constexpr std::size_t column_count = 4;
+enum class column : std::uint8_t { state = 0, history, posts, meta, audit };
+inline constexpr std::size_t column_count = 5;
 
 // How a store will be used. A rebuild writes everything and reads nothing until it is done,
 // which RocksDB serves best with a vector memtable (append now, sort when flushed, on a

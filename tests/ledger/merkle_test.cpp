@@ -210,4 +210,46 @@ BOOST_AUTO_TEST_CASE(an_append_completes_one_node_per_carried_level) {
     BOOST_CHECK_EQUAL(f.subtrees().size(), 1u);  // 16 leaves: one perfect tree
 }
 
+BOOST_AUTO_TEST_CASE(tiles_keep_one_level_in_four_and_answer_every_root_and_proof) {
+    // Keep only what a store keeps (the nodes of levels 0, 4, 8, ... appended to their tiles)
+    // and check that every root and proof over every prefix equals the one from all nodes.
+    merkle_frontier f;
+    std::map<merkle_tile_id, std::string> tiles;
+    std::vector<digest> leaves;
+    std::vector<merkle_node> done;
+    std::size_t kept = 0;
+    for (std::uint64_t i = 0; i < 300; ++i) {
+        std::uint8_t b[8];
+        for (int k = 0; k < 8; ++k) b[k] = static_cast<std::uint8_t>(i >> (8 * k));
+        leaves.push_back(merkle_leaf_hash(byte_view(b, 8)));
+        f.append(leaves.back(), done);
+        for (const auto& n : done) {
+            if (!merkle_node_is_kept(n)) continue;
+            auto& t = tiles[merkle_tile_of(n)];
+            // Nodes of a level complete in index order: a tile only ever grows at its end.
+            BOOST_REQUIRE_EQUAL(t.size() / 32, n.index % merkle_tile_width);
+            t.append(reinterpret_cast<const char*>(n.hash.b.data()), 32);
+            ++kept;
+        }
+    }
+    BOOST_CHECK_LT(kept, 300u * 17 / 15);
+    auto reader = merkle_tiled_reader([&](const merkle_tile_id& id) {
+        auto it = tiles.find(id);
+        return it == tiles.end() ? std::string() : it->second;
+    });
+    for (std::uint64_t size = 1; size <= leaves.size(); ++size) {
+        const auto root = merkle_root(std::span(leaves).first(size));
+        BOOST_REQUIRE(merkle_root_at(size, reader) == root);
+        for (std::uint64_t i = 0; i < size; i += 7)
+            BOOST_REQUIRE(merkle_verify_inclusion(leaves[i], i, size,
+                                                  merkle_inclusion_proof(i, size, reader), root));
+        for (std::uint64_t first = 1; first <= size; first += 11)
+            BOOST_REQUIRE(merkle_verify_consistency(
+                first, size, merkle_root(std::span(leaves).first(first)), root,
+                merkle_consistency_proof(first, size, reader)));
+    }
+    auto restored = merkle_frontier::restore(f.size(), reader);
+    BOOST_CHECK(restored.root() == f.root());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

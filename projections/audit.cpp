@@ -1,0 +1,313 @@
+#include "projections/audit.h"
+
+#include <cstring>
+
+namespace uurwerk {
+namespace {
+
+std::string community_key(char tag, community_id c) {
+    std::string k(1, tag);
+    put_be64(k, c.value);
+    return k;
+}
+
+std::string tile_key(community_id c, const merkle_tile_id& id) {
+    auto k = community_key('T', c);
+    k.push_back(static_cast<char>(id.level));
+    put_be64(k, id.index);
+    return k;
+}
+
+std::string chunk_key(community_id c, std::uint64_t chunk) {
+    auto k = community_key('O', c);
+    put_be64(k, chunk);
+    return k;
+}
+
+template <std::size_t N>
+void put_bytes(std::string& out, const std::array<std::uint8_t, N>& a) {
+    out.append(reinterpret_cast<const char*>(a.data()), N);
+}
+template <std::size_t N>
+void get_bytes(std::string_view in, std::size_t pos, std::array<std::uint8_t, N>& a) {
+    UURWERK_ASSERT(pos + N <= in.size(), pos, in.size());
+    std::memcpy(a.data(), in.data() + pos, N);
+}
+
+constexpr std::size_t checkpoint_record_bytes = 8 + 32 + 8 + 8 + 8 + 16 + 32;
+
+std::string encode(const checkpoint_record& r) {
+    std::string v;
+    put_be64(v, r.tree_size);
+    put_bytes(v, r.root.b);
+    put_be64(v, static_cast<std::uint64_t>(r.signed_at.value));
+    put_be64(v, r.at.value);
+    put_be64(v, r.leaf);
+    put_bytes(v, r.id.b);
+    put_bytes(v, r.signer.b);
+    UURWERK_ASSERT(v.size() == checkpoint_record_bytes, v.size());
+    return v;
+}
+
+checkpoint_record decode_checkpoint(std::string_view v) {
+    UURWERK_ASSERT(v.size() == checkpoint_record_bytes, v.size());
+    checkpoint_record r;
+    r.tree_size = get_be64(v, 0);
+    get_bytes(v, 8, r.root.b);
+    r.signed_at = time_ms{static_cast<std::int64_t>(get_be64(v, 40))};
+    r.at = offset{get_be64(v, 48)};
+    r.leaf = get_be64(v, 56);
+    get_bytes(v, 64, r.id.b);
+    get_bytes(v, 80, r.signer.b);
+    return r;
+}
+
+constexpr std::size_t leaf_entry_bytes = 10;
+
+error beyond_tree(std::uint64_t size, std::uint64_t have) {
+    return make_error("beyond_tree", "the tree has " + std::to_string(have) +
+                                         " leaves, not " + std::to_string(size));
+}
+
+// Kept nodes as the store has committed them. A read error is kept and reported by the caller
+// (a node reader has no error channel): the reader hands out a full tile of zero hashes.
+struct committed_tiles {
+    const store& db;
+    community_id c;
+    std::shared_ptr<std::optional<error>> failure = std::make_shared<std::optional<error>>();
+    std::string operator()(const merkle_tile_id& id) const {
+        auto v = db.get(column::audit, tile_key(c, id));
+        if (v && *v) return std::move(**v);
+        if (!v && !*failure) *failure = v.err();
+        return std::string(merkle_tile_width * digest_bytes, '\0');
+    }
+};
+
+}  // namespace
+
+result<std::unique_ptr<audit_trees>> audit_trees::load(const store& db) {
+    auto t = std::unique_ptr<audit_trees>(new audit_trees(db));
+    std::vector<std::pair<community_id, std::uint64_t>> sizes;
+    auto scanned = db.scan(column::audit, "N", "", [&](std::string_view k, std::string_view v) {
+        UURWERK_ASSERT(k.size() == 9 && v.size() == 8, k.size(), v.size());
+        sizes.emplace_back(community_id{get_be64(k, 1)}, get_be64(v, 0));
+        return true;
+    });
+    if (!scanned) return scanned.err();
+    for (auto [c, size] : sizes) {
+        committed_tiles tiles{db, c};
+        auto& tree = t->trees_[c];
+        tree.frontier = merkle_frontier::restore(size, merkle_tiled_reader(tiles));
+        if (*tiles.failure) return **tiles.failure;
+        auto latest = read_latest_checkpoint(db, c);
+        if (!latest) return latest.err();
+        tree.latest = *latest;
+    }
+    return t;
+}
+
+void audit_trees::add_leaf(community_id c, offset at, reject_reason verdict, const digest& leaf) {
+    auto& tree = trees_[c];
+    const std::uint64_t index = tree.frontier.size();
+    tree.frontier.append(leaf, done_);
+    for (const auto& n : done_) {
+        if (!merkle_node_is_kept(n)) continue;
+        tile_appends_[{c, merkle_tile_of(n)}].append(reinterpret_cast<const char*>(n.hash.b.data()),
+                                                     digest_bytes);
+    }
+    auto& chunk = leaf_appends_[{c, index / audit_leaf_chunk}];
+    put_be64(chunk, at.value);
+    chunk.push_back(static_cast<char>(static_cast<std::uint16_t>(verdict) >> 8));
+    chunk.push_back(static_cast<char>(static_cast<std::uint16_t>(verdict) & 0xff));
+}
+
+void audit_trees::add_checkpoint(community_id c, const checkpoint_record& r) {
+    auto& tree = trees_.at(c);
+    UURWERK_ASSERT(r.tree_size <= r.leaf && r.leaf < tree.frontier.size(), r.tree_size, r.leaf,
+                   tree.frontier.size());
+    tree.latest = r;
+    checkpoints_.emplace_back(c, r);
+}
+
+void audit_trees::write_batch(store::batch& b) {
+    std::optional<community_id> last;
+    for (const auto& [where, hashes] : tile_appends_)
+        b.append(column::audit, tile_key(where.first, where.second), hashes);
+    for (const auto& [where, entries] : leaf_appends_) {
+        b.append(column::audit, chunk_key(where.first, where.second), entries);
+        if (last == where.first) continue;
+        last = where.first;
+        std::string size;
+        put_be64(size, trees_.at(where.first).frontier.size());
+        b.put(column::audit, community_key('N', where.first), size);
+    }
+    for (const auto& [c, r] : checkpoints_) {
+        auto k = community_key('K', c);
+        put_be64(k, r.tree_size);
+        put_be64(k, r.leaf);
+        const auto v = encode(r);
+        b.put(column::audit, k, v);
+        b.put(column::audit, community_key('L', c), v);
+    }
+    tile_appends_.clear();
+    leaf_appends_.clear();
+    checkpoints_.clear();
+}
+
+std::string audit_trees::tile(community_id c, const merkle_tile_id& id) const {
+    auto v = db_.get(column::audit, tile_key(c, id));
+    // The fold cannot give a verdict that depends on a failing disk: stop, and let a restart
+    // fold the batch again.
+    UURWERK_ASSERT(v.ok(), "audit tile read failed", v.ok() ? "" : v.err().message);
+    std::string t = v->value_or(std::string());
+    if (auto it = tile_appends_.find({c, id}); it != tile_appends_.end()) t += it->second;
+    return t;
+}
+
+std::optional<digest> audit_trees::root_at(community_id c, std::uint64_t size) const {
+    auto it = trees_.find(c);
+    const std::uint64_t have = it == trees_.end() ? 0 : it->second.frontier.size();
+    if (size > have) return std::nullopt;
+    if (size == have) return it == trees_.end() ? merkle_empty_root() : it->second.frontier.root();
+    return merkle_root_at(size, merkle_tiled_reader([this, c](const merkle_tile_id& id) {
+                              return tile(c, id);
+                          }));
+}
+
+std::uint64_t audit_trees::size(community_id c) const {
+    auto it = trees_.find(c);
+    return it == trees_.end() ? 0 : it->second.frontier.size();
+}
+
+std::optional<audit_trees::head> audit_trees::tree_head(community_id c) const {
+    auto it = trees_.find(c);
+    if (it == trees_.end()) return std::nullopt;
+    return head{it->second.frontier.size(), it->second.frontier.root()};
+}
+
+std::optional<checkpoint_record> audit_trees::latest_checkpoint(community_id c) const {
+    auto it = trees_.find(c);
+    if (it == trees_.end()) return std::nullopt;
+    return it->second.latest;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+result<std::uint64_t> read_tree_size(const store& db, community_id c) {
+    auto v = db.get(column::audit, community_key('N', c));
+    if (!v) return v.err();
+    if (!*v) return std::uint64_t{0};
+    UURWERK_ASSERT((*v)->size() == 8, (*v)->size());
+    return get_be64(**v, 0);
+}
+
+result<std::vector<leaf_record>> read_leaves(const store& db, community_id c, std::uint64_t from,
+                                             std::size_t limit) {
+    auto size = read_tree_size(db, c);
+    if (!size) return size.err();
+    std::vector<leaf_record> out;
+    std::uint64_t next = from;
+    const std::uint64_t end = std::min<std::uint64_t>(*size, from + limit);
+    while (next < end) {
+        const std::uint64_t chunk = next / audit_leaf_chunk;
+        auto v = db.get(column::audit, chunk_key(c, chunk));
+        if (!v) return v.err();
+        UURWERK_ASSERT(v->has_value(), c.value, chunk);
+        const std::string& entries = **v;
+        for (std::uint64_t i = next % audit_leaf_chunk;
+             next < end && (i + 1) * leaf_entry_bytes <= entries.size(); ++i, ++next) {
+            const std::size_t at = i * leaf_entry_bytes;
+            const auto reason = static_cast<std::uint16_t>(
+                static_cast<std::uint8_t>(entries[at + 8]) << 8 |
+                static_cast<std::uint8_t>(entries[at + 9]));
+            out.push_back({next, offset{get_be64(entries, at)}, static_cast<reject_reason>(reason)});
+        }
+        UURWERK_ASSERT(next == end || next % audit_leaf_chunk == 0, next, end);
+    }
+    return out;
+}
+
+result<std::optional<leaf_record>> find_leaf(const store& db, community_id c, offset at) {
+    auto size = read_tree_size(db, c);
+    if (!size) return size.err();
+    if (*size == 0) return std::optional<leaf_record>();
+    // Offsets grow with the leaf index: find the last chunk whose first offset is <= at.
+    std::uint64_t lo = 0, hi = (*size - 1) / audit_leaf_chunk;  // answer in [lo, hi]
+    while (lo < hi) {
+        const std::uint64_t mid = lo + (hi - lo + 1) / 2;
+        auto first = read_leaves(db, c, mid * audit_leaf_chunk, 1);
+        if (!first) return first.err();
+        if ((*first)[0].at <= at)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    auto leaves = read_leaves(db, c, lo * audit_leaf_chunk, audit_leaf_chunk);
+    if (!leaves) return leaves.err();
+    for (const auto& l : *leaves)
+        if (l.at == at) return std::optional<leaf_record>(l);
+    return std::optional<leaf_record>();
+}
+
+result<std::optional<checkpoint_record>> read_latest_checkpoint(const store& db, community_id c) {
+    auto v = db.get(column::audit, community_key('L', c));
+    if (!v) return v.err();
+    if (!*v) return std::optional<checkpoint_record>();
+    return std::optional<checkpoint_record>(decode_checkpoint(**v));
+}
+
+result<std::vector<checkpoint_record>> read_checkpoints(const store& db, community_id c) {
+    std::vector<checkpoint_record> out;
+    auto scanned = db.scan(column::audit, community_key('K', c), "",
+                           [&](std::string_view, std::string_view v) {
+                               out.push_back(decode_checkpoint(v));
+                               return true;
+                           });
+    if (!scanned) return scanned.err();
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.at < b.at; });
+    return out;
+}
+
+namespace {
+
+// Runs `fn(reader)` over the committed tiles of `c` when `size` is within the committed tree.
+template <typename Fn>
+auto with_committed(const store& db, community_id c, std::uint64_t size, Fn&& fn)
+    -> result<decltype(fn(std::declval<const merkle_node_reader&>()))> {
+    auto have = read_tree_size(db, c);
+    if (!have) return have.err();
+    if (size > *have) return beyond_tree(size, *have);
+    committed_tiles tiles{db, c};
+    const merkle_node_reader reader = merkle_tiled_reader(tiles);
+    auto out = fn(reader);
+    if (*tiles.failure) return **tiles.failure;
+    return out;
+}
+
+}  // namespace
+
+result<digest> read_root(const store& db, community_id c, std::uint64_t size) {
+    return with_committed(db, c, size,
+                          [&](const merkle_node_reader& r) { return merkle_root_at(size, r); });
+}
+
+result<std::vector<digest>> read_inclusion_proof(const store& db, community_id c,
+                                                 std::uint64_t index, std::uint64_t size) {
+    if (index >= size)
+        return make_error("beyond_tree", "leaf " + std::to_string(index) +
+                                             " is not in a tree of " + std::to_string(size));
+    return with_committed(db, c, size, [&](const merkle_node_reader& r) {
+        return merkle_inclusion_proof(index, size, r);
+    });
+}
+
+result<std::vector<digest>> read_consistency_proof(const store& db, community_id c,
+                                                   std::uint64_t first, std::uint64_t second) {
+    if (first == 0 || first > second)
+        return make_error("bad_range", "a consistency proof needs 0 < first <= second");
+    return with_committed(db, c, second, [&](const merkle_node_reader& r) {
+        return merkle_consistency_proof(first, second, r);
+    });
+}
+
+}  // namespace uurwerk

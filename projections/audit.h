@@ -1,0 +1,124 @@
+#pragma once
+// The audit projection: per community, an RFC 6962 Merkle tree over its events in log order,
+// and the checkpoints (signed tree heads) the log holds for it.
+//
+// A record is a leaf of community C's tree when its envelope decodes, its signature verifies and
+// C exists once the record is folded (so the founding event is leaf 0). Every such record is a
+// leaf whatever its verdict: the tree is the community's log, and an auditor replays the rules
+// over it to recompute every verdict. Leaf hash = SHA-256(0x00 || the stored envelope bytes).
+//
+// Store layout (column `audit`, numbers big-endian):
+//   'N' community                      -> tree size (be64)
+//   'T' community level(1) tile(8)     -> the kept nodes of that tile, 32 bytes each, appended
+//                                         (levels 0, 4, 8, ...: see merkle_tile_height)
+//   'O' community chunk(8)             -> per leaf of leaves [chunk*256, chunk*256+256): its log
+//                                         offset (be64) and the verdict the node gave (be16),
+//                                         appended
+//   'K' community size(8) leaf(8)      -> an accepted checkpoint (checkpoint_record)
+//   'L' community                      -> the latest accepted checkpoint
+// An append costs the frontier's amortized one node hash, and per batch one store append per
+// tile and leaf chunk it touched: no entry per leaf.
+//
+// Threading: audit_trees belongs to the projector's fold thread, which changes it under the
+// projector's state lock; readers of its heads take that lock shared. The read_* functions read
+// what the store has committed and may be called from any thread.
+
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "ledger/merkle.h"
+#include "ledger/rules.h"
+#include "projections/store.h"
+
+namespace uurwerk {
+
+inline constexpr std::uint64_t audit_leaf_chunk = 256;
+
+// A checkpoint the log holds and the tree agrees with.
+struct checkpoint_record {
+    std::uint64_t tree_size = 0;
+    digest root;
+    time_ms signed_at;         // the checkpoint's own timestamp
+    offset at;                 // the checkpoint event's offset in the log
+    std::uint64_t leaf = 0;    // the checkpoint event's own leaf index (>= tree_size)
+    event_id id;
+    public_key signer;         // the node key that signed it
+    bool operator==(const checkpoint_record&) const = default;
+};
+
+// One leaf: where its event is in the log and the verdict the node gave it.
+struct leaf_record {
+    std::uint64_t index = 0;
+    offset at;
+    reject_reason verdict = reject_reason::none;
+};
+
+class audit_trees final : public audit_view {
+public:
+    // Loads every community's tree size, frontier and latest checkpoint.
+    [[nodiscard]] static result<std::unique_ptr<audit_trees>> load(const store& db);
+
+    // Adds the record at `at` (with its verdict) as the next leaf of `c`'s tree.
+    void add_leaf(community_id c, offset at, reject_reason verdict, const digest& leaf);
+    // Records an accepted checkpoint; call after add_leaf for its own record.
+    void add_checkpoint(community_id c, const checkpoint_record& r);
+    // Adds to `b` what was added since the last call, and starts afresh.
+    void write_batch(store::batch& b);
+
+    // The root of `c`'s tree at `size`, from the frontier (the current size) or from the kept
+    // nodes (what the store has committed plus this batch: the projector commits every earlier
+    // batch before it folds one that holds a checkpoint).
+    [[nodiscard]] std::optional<digest> root_at(community_id c, std::uint64_t size) const override;
+
+    struct head {
+        std::uint64_t size = 0;
+        digest root;
+    };
+    // The number of leaves of `c`'s folded tree (0 for an unknown community).
+    [[nodiscard]] std::uint64_t size(community_id c) const;
+    // The folded tree of `c` (nothing for an unknown community).
+    [[nodiscard]] std::optional<head> tree_head(community_id c) const;
+    [[nodiscard]] std::optional<checkpoint_record> latest_checkpoint(community_id c) const;
+
+private:
+    explicit audit_trees(const store& db) : db_(db) {}
+    struct tree {
+        merkle_frontier frontier;
+        std::optional<checkpoint_record> latest;
+    };
+    std::string tile(community_id c, const merkle_tile_id& id) const;
+
+    const store& db_;
+    std::map<community_id, tree> trees_;
+    // Added since the last write_batch.
+    std::map<std::pair<community_id, merkle_tile_id>, std::string> tile_appends_;
+    std::map<std::pair<community_id, std::uint64_t>, std::string> leaf_appends_;
+    std::vector<std::pair<community_id, checkpoint_record>> checkpoints_;
+    std::vector<merkle_node> done_;  // reused by every append
+};
+
+// ---------------------------------------------------------------------------------------------
+// The read side: what the store has committed. A size beyond the committed tree is the error
+// "beyond_tree".
+
+[[nodiscard]] result<std::uint64_t> read_tree_size(const store& db, community_id c);
+[[nodiscard]] result<std::vector<leaf_record>> read_leaves(const store& db, community_id c,
+                                                           std::uint64_t from, std::size_t limit);
+// The leaf of the record at log offset `at` in `c`'s tree, if it is one.
+[[nodiscard]] result<std::optional<leaf_record>> find_leaf(const store& db, community_id c,
+                                                           offset at);
+[[nodiscard]] result<std::optional<checkpoint_record>> read_latest_checkpoint(const store& db,
+                                                                              community_id c);
+// Every accepted checkpoint of `c`, in log order.
+[[nodiscard]] result<std::vector<checkpoint_record>> read_checkpoints(const store& db,
+                                                                      community_id c);
+[[nodiscard]] result<digest> read_root(const store& db, community_id c, std::uint64_t size);
+[[nodiscard]] result<std::vector<digest>> read_inclusion_proof(const store& db, community_id c,
+                                                               std::uint64_t index,
+                                                               std::uint64_t size);
+[[nodiscard]] result<std::vector<digest>> read_consistency_proof(const store& db, community_id c,
+                                                                 std::uint64_t first,
+                                                                 std::uint64_t second);
+
+}  // namespace uurwerk
