@@ -547,10 +547,20 @@ std::vector<command> commands() {
         {{"serve",
           "Runs the embedded server: the durable log, the projections and the HTTP API.",
           {{"data", "DIR", "where the log and projections live (default ./data)"},
-           {"listen", "HOST:PORT", "the address of the HTTP API (default 127.0.0.1:8080)"}}},
-         [](const parsed_args& a) {
+           {"listen", "HOST:PORT", "the address of the HTTP API (default 127.0.0.1:8080)"},
+           {"checkpoint-interval", "SECONDS",
+            "how often the node signs a checkpoint of each community that announced its key "
+            "(default 60; 0 = only on demand)"}}},
+         [](const parsed_args& a) -> result<void> {
+             std::uint64_t interval_s = 60;
+             if (a.has("checkpoint-interval")) {
+                 auto v = a.get_u64("checkpoint-interval");
+                 if (!v) return v.err();
+                 interval_s = *v;
+             }
              return serve_command(a.get("data").value_or("data"),
-                                  a.get("listen").value_or("127.0.0.1:8080"));
+                                  a.get("listen").value_or("127.0.0.1:8080"),
+                                  std::chrono::seconds(interval_s));
          }},
         {{"keygen",
           "Makes a new Ed25519 key and writes it to a key file with mode 0600.",

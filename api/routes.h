@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "api/checkpointer.h"
 #include "api/http_server.h"
 #include "api/node.h"
 
@@ -18,7 +19,8 @@ namespace uurwerk {
 
 class routes {
 public:
-    explicit routes(node& n);
+    // `cp` (may be null: no checkpoints, no /v1/node) signs checkpoints on demand.
+    explicit routes(node& n, checkpointer* cp = nullptr);
 
     // The answer to one request.
     [[nodiscard]] http_response handle(const http_request& request);
@@ -37,6 +39,7 @@ private:
     http_response submit(const http_request& request);
 
     node& node_;
+    checkpointer* checkpointer_;
     http_stats stats_;
     // Events submitted through these routes since they were made (the first answer of each).
     std::atomic<std::uint64_t> accepted_{0}, rejected_{0}, duplicates_{0};

@@ -9,20 +9,43 @@
 #include "api/http_client.h"
 #include "api/http_server.h"
 #include "api/json_read.h"
+#include "api/key_file.h"
 #include "api/routes.h"
 
 namespace uurwerk {
-namespace {}  // namespace
+
+result<signing_key> node_key_in(const std::filesystem::path& data_dir) {
+    const auto path = data_dir / "node.key";
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
+        auto k = signing_key::generate();
+        if (!k) return k.err();
+        key_file f;
+        f.seed = k->seed();
+        f.pub = k->public_bytes();
+        if (auto w = write_key_file(path, f); !w) return w.err();
+        return std::move(*k);
+    }
+    auto f = read_key_file(path);
+    if (!f) return f.err();
+    return signing_key::from_seed(f->seed);
+}
 
 result<std::unique_ptr<embedded_server>> embedded_server::start(
     const std::filesystem::path& data_dir, const std::string& host, std::uint16_t port,
-    const std::function<void(offset, offset)>& catch_up_progress) {
+    const std::function<void(offset, offset)>& catch_up_progress,
+    std::chrono::milliseconds checkpoint_interval) {
     auto s = std::unique_ptr<embedded_server>(new embedded_server());
     auto n =
         node::open({data_dir, wall_clock(), std::chrono::milliseconds(10'000), catch_up_progress});
     if (!n) return n.err();
     s->node_ = std::move(*n);
-    s->routes_ = std::make_unique<routes>(*s->node_);
+    auto key = node_key_in(data_dir);
+    if (!key) return key.err();
+    s->checkpointer_ = std::make_unique<checkpointer>(
+        *s->node_, std::move(*key), checkpointer_options{checkpoint_interval, wall_clock()});
+    s->checkpointer_->start();
+    s->routes_ = std::make_unique<routes>(*s->node_, s->checkpointer_.get());
     http_server_options options;
     options.host = host;
     options.port = port;
@@ -40,7 +63,9 @@ embedded_server::~embedded_server() {
 void embedded_server::stop() {
     if (http_) http_->stop();  // no request is in flight once this returns
     http_.reset();
+    if (checkpointer_) checkpointer_->stop();
     routes_.reset();
+    checkpointer_.reset();
     node_.reset();  // the projector stops; the store flushes
 }
 
@@ -48,7 +73,8 @@ std::uint16_t embedded_server::port() const {
     return http_ ? http_->port() : 0;
 }
 
-result<void> serve_command(const std::string& data_dir, const std::string& listen) {
+result<void> serve_command(const std::string& data_dir, const std::string& listen,
+                           std::chrono::milliseconds checkpoint_interval) {
     // HOST:PORT, where port 0 asks for any free port (the line below says which).
     const auto colon = listen.rfind(':');
     const auto port =
@@ -82,10 +108,14 @@ result<void> serve_command(const std::string& data_dir, const std::string& liste
             std::_Exit(130);
         }
     };
-    auto server = embedded_server::start(data_dir, address->host, address->port, progress);
+    auto server = embedded_server::start(data_dir, address->host, address->port, progress,
+                                         checkpoint_interval);
     if (!server) return server.err();
     auto& n = (*server)->node();
     std::cerr << "uurwerk: " << n.log().end().value << " records in the log, all applied\n";
+    std::cerr << "uurwerk: node key " << (*server)->checkpoints().node_key().hex()
+              << " (checkpoints every " << checkpoint_interval.count() / 1000
+              << " s where a coordinator announced it)\n";
     // The line tests and scripts wait for; printed once requests are being served.
     std::cout << "uurwerk: listening on http://" << address->host << ":" << (*server)->port()
               << std::endl;

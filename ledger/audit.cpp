@@ -30,3 +30,267 @@ event_body checkpoint_body(community_id c, sequence seq, std::uint64_t tree_size
 }
 
 }  // namespace uurwerk
+
+namespace uurwerk {
+namespace {
+
+void put_u64(std::string& out, std::uint64_t v) {
+    for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
+
+std::uint64_t get_uint(byte_view in, std::size_t pos, std::size_t n) {
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < n; ++i) v = v << 8 | in[pos + i];
+    return v;
+}
+
+}  // namespace
+
+void append_export_header(std::string& out, community_id c) {
+    out.append(export_magic);
+    put_u64(out, c.value);
+}
+
+void append_export_record(std::string& out, const export_record& r) {
+    UURWERK_ASSERT(!r.envelope.empty() && r.envelope.size() <= envelope_bytes_max,
+                   r.envelope.size());
+    put_u64(out, r.at.value);
+    put_u64(out, static_cast<std::uint64_t>(r.appended_at.value));
+    const auto v = static_cast<std::uint16_t>(r.verdict);
+    out.push_back(static_cast<char>(v >> 8));
+    out.push_back(static_cast<char>(v & 0xff));
+    const auto n = static_cast<std::uint32_t>(r.envelope.size());
+    for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>(n >> (8 * i)));
+    out.append(reinterpret_cast<const char*>(r.envelope.data()), r.envelope.size());
+}
+
+result<parsed_export> parse_export(byte_view file) {
+    if (file.size() < export_header_bytes ||
+        std::string_view(reinterpret_cast<const char*>(file.data()), export_magic.size()) !=
+            export_magic)
+        return make_error("bad_export", "not a uurwerk export: it does not start with " +
+                                            std::string(export_magic));
+    parsed_export out;
+    out.community = community_id{get_uint(file, 8, 8)};
+    std::size_t pos = export_header_bytes;
+    while (pos < file.size()) {
+        const std::string where = "record " + std::to_string(out.records.size()) +
+                                  " (at byte " + std::to_string(pos) + ")";
+        if (file.size() - pos < export_record_header_bytes)
+            return make_error("bad_export", where + " is cut short");
+        export_record r;
+        r.at = offset{get_uint(file, pos, 8)};
+        r.appended_at = time_ms{static_cast<std::int64_t>(get_uint(file, pos + 8, 8))};
+        const auto v = get_uint(file, pos + 16, 2);
+        if (v > reject_reason_max)
+            return make_error("bad_export", where + " has an unknown verdict " + std::to_string(v));
+        r.verdict = static_cast<reject_reason>(v);
+        const auto n = get_uint(file, pos + 18, 4);
+        pos += export_record_header_bytes;
+        if (n == 0 || n > envelope_bytes_max)
+            return make_error("bad_export",
+                              where + " has an envelope of " + std::to_string(n) + " bytes");
+        if (file.size() - pos < n) return make_error("bad_export", where + " is cut short");
+        r.envelope = file.subspan(pos, n);
+        pos += n;
+        out.records.push_back(r);
+    }
+    return out;
+}
+
+}  // namespace uurwerk
+
+#include <thread>
+
+namespace uurwerk {
+namespace {
+
+struct checked_record {
+    std::optional<event_body> body;
+    public_key signer;
+    digest body_digest;
+    digest leaf;
+    std::string problem;  // empty when it decodes and verifies
+};
+
+// Runs fn(i) for i in [0, n) on `threads` threads, in interleaved stripes of 256.
+template <typename Fn>
+void parallel_for(std::size_t n, std::size_t threads, Fn&& fn) {
+    constexpr std::size_t stripe = 256;
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+        for (;;) {
+            const std::size_t from = next.fetch_add(stripe);
+            if (from >= n) return;
+            for (std::size_t i = from; i < std::min(n, from + stripe); ++i) fn(i);
+        }
+    };
+    std::vector<std::thread> helpers;
+    for (std::size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
+    work();
+    for (auto& h : helpers) h.join();
+}
+
+std::size_t threads_or_all(std::size_t t) {
+    return t != 0 ? t : std::max(1u, std::thread::hardware_concurrency());
+}
+
+std::string record_text(std::size_t i, const export_record& r) {
+    return "record " + std::to_string(i) + " (log offset " + std::to_string(r.at.value) + ")";
+}
+
+// The tree's roots at the sizes the checkpoints name, recorded as the tree grows.
+class replay_roots final : public audit_view {
+public:
+    replay_roots(community_id c, std::set<std::uint64_t> wanted) : c_(c), wanted_(std::move(wanted)) {
+        if (wanted_.contains(0)) roots_[0] = merkle_empty_root();
+    }
+    void append(const digest& leaf) {
+        frontier_.append(leaf, done_);
+        if (wanted_.contains(frontier_.size())) roots_[frontier_.size()] = frontier_.root();
+    }
+    std::optional<digest> root_at(community_id c, std::uint64_t size) const override {
+        if (c != c_ || size > frontier_.size()) return std::nullopt;
+        auto it = roots_.find(size);
+        UURWERK_ASSERT(it != roots_.end(), size);  // every named size was collected up front
+        return it->second;
+    }
+    const merkle_frontier& frontier() const { return frontier_; }
+
+private:
+    community_id c_;
+    std::set<std::uint64_t> wanted_;
+    std::map<std::uint64_t, digest> roots_;
+    merkle_frontier frontier_;
+    std::vector<merkle_node> done_;
+};
+
+}  // namespace
+
+audit_report verify_export(const parsed_export& e, const audit_options& o) {
+    audit_report report;
+    const std::size_t n = e.records.size();
+    report.records = n;
+    const std::size_t threads = threads_or_all(o.threads);
+
+    // 1. Every record on every core: decode, verify the signature, hash the leaf.
+    std::vector<checked_record> checked(n);
+    key_cache keys;
+    std::atomic<std::size_t> done{0};
+    parallel_for(n, threads, [&](std::size_t i) {
+        auto& c = checked[i];
+        const auto& r = e.records[i];
+        c.leaf = merkle_leaf_hash(r.envelope);
+        auto env = decode_envelope(r.envelope);
+        if (!env) {
+            c.problem = "the envelope does not decode: " + env.err().message;
+        } else if (!keys.verify_envelope(*env)) {
+            c.problem = "the signature does not verify (signer " + env->signer.hex() + ")";
+        } else if (auto body = decode_body(env->body); !body) {
+            c.problem = "the signed body does not decode: " + body.err().message;
+        } else {
+            c.body = std::move(*body);
+            c.signer = env->signer;
+            c.body_digest = sha256({env->body});
+        }
+        const std::size_t d = done.fetch_add(1) + 1;
+        if (o.progress && d % 65536 == 0) o.progress("verify", d, n);
+    });
+    if (o.progress) o.progress("verify", n, n);
+
+    // 2. In order: the tree, the checkpoints, the rules.
+    std::set<std::uint64_t> sizes;
+    for (const auto& c : checked)
+        if (c.body)
+            if (const auto* cp = std::get_if<checkpoint>(&c.body->payload)) sizes.insert(cp->tree_size);
+    replay_roots roots(e.community, sizes);
+    ledger_state state;
+    fold_effects fx;
+    auto fail = [&](std::size_t i, std::string what) {
+        report.ok = false;
+        report.problem_record = i;
+        report.problem = record_text(i, e.records[i]) + ": " + what;
+    };
+    for (std::size_t i = 0; i < n && report.ok; ++i) {
+        const auto& c = checked[i];
+        const auto& r = e.records[i];
+        if (!c.body) {
+            fail(i, c.problem);
+            break;
+        }
+        const event_body& b = *c.body;
+        if (b.community != e.community) {
+            fail(i, "belongs to community " + std::to_string(b.community.value) + ", not " +
+                        std::to_string(e.community.value));
+            break;
+        }
+        const auto* cp = std::get_if<checkpoint>(&b.payload);
+        if (cp && r.verdict == reject_reason::none && !o.trusted_node_keys.contains(c.signer)) {
+            fail(i, "a checkpoint signed by " + c.signer.hex() + ", which is not a trusted node key");
+            break;
+        }
+        const bool repeat = r.verdict == reject_reason::duplicate_event ||
+                            r.verdict == reject_reason::id_reused_with_different_content;
+        if (repeat && !state.seen.contains(b.id)) {
+            ++report.unverifiable;  // the id's first use is outside this export
+        } else {
+            fx.clear();
+            const fold_input in{b, c.signer, c.body_digest, r.at, r.appended_at, &roots};
+            const verdict v = fold(state, in, fx);
+            if (v.reason != r.verdict) {
+                if (cp && v.reason == reject_reason::checkpoint_root_mismatch) {
+                    fail(i, "a checkpoint of " + std::to_string(cp->tree_size) +
+                                " leaves claims root " + cp->root.hex() +
+                                ", but the export's first " + std::to_string(cp->tree_size) +
+                                " events give " + roots.root_at(e.community, cp->tree_size)->hex());
+                } else if (cp && v.reason == reject_reason::checkpoint_beyond_tree) {
+                    fail(i, "a checkpoint of " + std::to_string(cp->tree_size) +
+                                " leaves, but only " + std::to_string(i) + " events precede it");
+                } else {
+                    fail(i, std::string(kind_name(b.kind())) + " " + b.id.hex() +
+                                ": the node's verdict is " + std::string(reason_name(r.verdict)) +
+                                ", the rules give " + std::string(reason_name(v.reason)));
+                }
+                break;
+            }
+            if (v.accepted()) {
+                ++report.accepted;
+                if (cp) {
+                    ++report.checkpoints;
+                    report.attested_leaves = std::max(report.attested_leaves, cp->tree_size);
+                }
+            } else {
+                ++report.rejected;
+            }
+        }
+        roots.append(c.leaf);
+        if (o.progress && (i + 1) % 65536 == 0) o.progress("replay", i + 1, n);
+    }
+    if (o.progress && report.ok) o.progress("replay", n, n);
+    report.root = roots.frontier().root();
+    if (!report.ok) return report;
+
+    // 3. Balances and confirmed hours, recomputed.
+    if (auto it = state.communities.find(e.community); it != state.communities.end()) {
+        const auto& cs = it->second;
+        report.fund = cs.fund;
+        report.balance_sum = balance_sum(cs);
+        for (const auto& [id, m] : cs.members) {
+            report.members.push_back({id, m.balance, m.confirmed_given});
+            report.confirmed_total = report.confirmed_total + m.confirmed_given;
+        }
+    }
+    return report;
+}
+
+digest merkle_part_of_export(const parsed_export& e, std::size_t threads) {
+    std::vector<digest> leaves(e.records.size());
+    parallel_for(leaves.size(), threads_or_all(threads),
+                 [&](std::size_t i) { leaves[i] = merkle_leaf_hash(e.records[i].envelope); });
+    merkle_frontier f;
+    std::vector<merkle_node> done;
+    for (const auto& l : leaves) f.append(l, done);
+    return f.root();
+}
+
+}  // namespace uurwerk

@@ -24,3 +24,93 @@ namespace uurwerk {
                                          const public_key& node_key);
 
 }  // namespace uurwerk
+
+namespace uurwerk {
+
+// ---------------------------------------------------------------------------------------------
+// The export file: one community's log, as its Merkle tree's leaves in order. Stable; every
+// number big-endian:
+//
+//   header  "UWAUDIT1" (8 bytes), community id (u64)
+//   record  log offset (u64), log time in ms (i64), the node's verdict (u16, a reject_reason
+//           number, 0 = accepted), envelope length (u32, 1..4096), the stored envelope
+//   ... records follow each other to the end of the file; record i is leaf i.
+//
+// Checkpoints are records like any other (checkpoint events signed by a node key). The leaf
+// hash of a record is SHA-256(0x00 || envelope). The offset and time are the log's: they are not
+// signed, and the rules use the time only for delegation expiry.
+
+inline constexpr std::string_view export_magic = "UWAUDIT1";
+inline constexpr std::size_t export_header_bytes = 16;
+inline constexpr std::size_t export_record_header_bytes = 8 + 8 + 2 + 4;
+
+struct export_record {
+    offset at;
+    time_ms appended_at;
+    reject_reason verdict = reject_reason::none;
+    byte_view envelope;  // borrowed from the file or the caller
+};
+
+void append_export_header(std::string& out, community_id c);
+void append_export_record(std::string& out, const export_record& r);
+
+// Parses a whole export held in memory; records borrow from `file`. Errors ("bad_export") say
+// what is wrong and at which byte and record.
+struct parsed_export {
+    community_id community;
+    std::vector<export_record> records;
+};
+[[nodiscard]] result<parsed_export> parse_export(byte_view file);
+
+}  // namespace uurwerk
+
+#include <functional>
+#include <set>
+
+namespace uurwerk {
+
+// ---------------------------------------------------------------------------------------------
+// The offline audit of an export: trusts nothing but the file and the node keys it is given.
+// In order: every envelope decodes and its signature verifies (on every core); every record
+// belongs to the export's community; the Merkle tree is rebuilt leaf by leaf; every checkpoint
+// is signed by a trusted node key and names the rebuilt tree's root at its size; the ledger
+// rules are replayed and each verdict must equal the node's; then every balance and every
+// member's confirmed hours are recomputed. It stops at the first discrepancy and names it.
+//
+// One thing an export of one community cannot settle: an id first used in another community
+// makes the node reject a later use as a repeat. Such records are counted as `unverifiable` and
+// skipped (not folded), and the summary says so.
+
+struct audit_options {
+    std::set<public_key> trusted_node_keys;
+    std::size_t threads = 0;  // 0 = every core
+    // Called now and then with (phase, done, total); phase is "verify" or "replay".
+    std::function<void(std::string_view, std::size_t, std::size_t)> progress = {};
+};
+
+struct member_totals {
+    member_id member;
+    minutes balance{0};
+    minutes confirmed_given{0};  // minutes of help given and confirmed (reversals net)
+};
+
+struct audit_report {
+    bool ok = true;
+    std::string problem;                       // the first discrepancy, naming where
+    std::optional<std::size_t> problem_record;  // its record (= leaf) index
+    std::size_t records = 0, accepted = 0, rejected = 0, checkpoints = 0, unverifiable = 0;
+    std::uint64_t attested_leaves = 0;  // leaves covered by the last checkpoint
+    digest root;                        // over every leaf of the export
+    std::vector<member_totals> members;
+    minutes fund{0};
+    minutes balance_sum{0};  // members and fund: 0 in a sound ledger
+    minutes confirmed_total{0};
+};
+
+[[nodiscard]] audit_report verify_export(const parsed_export& e, const audit_options& options);
+
+// Only the Merkle part: the leaf hashes (on every core) and the root of every prefix a
+// checkpoint names. For `bench audit`. Returns the root over all leaves.
+[[nodiscard]] digest merkle_part_of_export(const parsed_export& e, std::size_t threads);
+
+}  // namespace uurwerk

@@ -1,0 +1,106 @@
+#include "api/checkpointer.h"
+
+#include <cstdio>
+
+#include "ledger/audit.h"
+
+namespace uurwerk {
+
+checkpointer::checkpointer(node& n, signing_key node_key, checkpointer_options options)
+    : node_(n), key_(std::move(node_key)), options_(std::move(options)) {
+    UURWERK_ASSERT(options_.clock != nullptr);
+}
+
+checkpointer::~checkpointer() {
+    stop();
+}
+
+void checkpointer::start() {
+    if (options_.interval.count() <= 0 || thread_.joinable()) return;
+    {
+        std::lock_guard lock(stop_mutex_);
+        stopping_ = false;
+    }
+    thread_ = std::thread([this] {
+        name_this_thread("uw-checkpoint");
+        run();
+    });
+}
+
+void checkpointer::stop() {
+    {
+        std::lock_guard lock(stop_mutex_);
+        stopping_ = true;
+    }
+    stop_cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+void checkpointer::run() {
+    for (;;) {
+        {
+            std::unique_lock lock(stop_mutex_);
+            if (stop_cv_.wait_for(lock, options_.interval, [&] { return stopping_; })) return;
+        }
+        // Every community where this node's key is announced.
+        std::vector<community_id> mine = node_.folder().read_state([&](const ledger_state& s) {
+            std::vector<community_id> out;
+            for (const auto& [id, c] : s.communities) {
+                auto k = c.keys.find(key_.public_bytes());
+                if (k != c.keys.end() && k->second.node && !k->second.revoked) out.push_back(id);
+            }
+            return out;
+        });
+        for (community_id c : mine) {
+            auto r = sign_now(c);
+            if (!r)
+                std::fprintf(stderr, "uurwerk: checkpoint of community %llu failed: %s: %s\n",
+                             static_cast<unsigned long long>(c.value), r.err().code.c_str(),
+                             r.err().message.c_str());
+        }
+    }
+}
+
+result<checkpoint_outcome> checkpointer::sign_now(community_id c) {
+    std::lock_guard serial(sign_mutex_);
+    auto& folder = node_.folder();
+    // The key's next sequence number, read where the rules keep it.
+    auto seq = folder.read_state([&](const ledger_state& s) -> result<sequence> {
+        auto it = s.communities.find(c);
+        if (it == s.communities.end())
+            return make_error("unknown_community",
+                              "community " + std::to_string(c.value) + " does not exist");
+        auto k = it->second.keys.find(key_.public_bytes());
+        if (k == it->second.keys.end() || !k->second.node || k->second.revoked)
+            return make_error("node_key_not_announced",
+                              "this node's key " + key_.public_bytes().hex() +
+                                  " is not announced in community " + std::to_string(c.value) +
+                                  ": a coordinator runs `uurwerk announce-node` first");
+        return sequence{k->second.last_seq.value + 1};
+    });
+    if (!seq) return seq.err();
+    auto head = folder.audit_head(c);
+    UURWERK_ASSERT(head.has_value(), c.value);  // a known community has a tree
+    auto latest = folder.latest_checkpoint(c);
+    if (latest && latest->signer == key_.public_bytes() && latest->leaf + 1 >= head->size)
+        return checkpoint_outcome{*latest, false};
+
+    const auto body =
+        checkpoint_body(c, *seq, head->size, head->root, options_.clock(), key_.public_bytes());
+    auto outcome = node_.submit(key_.seal(body));
+    if (!outcome) return outcome.err();
+    if (!outcome->decided.accepted())
+        return make_error("checkpoint_rejected",
+                          "the ledger rejected this node's checkpoint of " +
+                              std::to_string(head->size) + " leaves: " +
+                              std::string(reason_name(outcome->decided.reason)));
+    auto leaf = find_leaf(node_.projections(), c, outcome->at);
+    if (!leaf) return leaf.err();
+    UURWERK_ASSERT(leaf->has_value(), c.value, outcome->at.value);  // applied, so committed
+    const auto& cp = std::get<checkpoint>(body.payload);
+    return checkpoint_outcome{checkpoint_record{cp.tree_size, cp.root, cp.timestamp, outcome->at,
+                                                (*leaf)->index, body.id, key_.public_bytes()},
+                              !outcome->duplicate};
+}
+
+}  // namespace uurwerk

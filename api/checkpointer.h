@@ -1,0 +1,62 @@
+#pragma once
+// The node's checkpointer: signs a checkpoint (community, tree size, root, time) of each
+// community's Merkle tree with the node's own Ed25519 key, at an interval and on demand, and
+// submits it to the log like any event. A community accepts checkpoints from a node only once a
+// coordinator has announced the node's key there (`uurwerk announce-node`).
+//
+// A checkpoint is signed only when the tree has grown since this node's last one by more than
+// that checkpoint itself (else nothing new would be attested and checkpoints would only count
+// themselves). Its id is derived from (community, size, node key): a retry is a duplicate.
+//
+// Ownership and threading: borrows the node (which must outlive it) and owns the node key and
+// its interval thread (start/stop; the destructor stops it). sign_now() may be called from any
+// thread; calls are serialized (one key, one sequence).
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "api/node.h"
+
+namespace uurwerk {
+
+struct checkpointer_options {
+    std::chrono::milliseconds interval{60'000};  // 0 = on demand only
+    log_clock clock;                             // the checkpoint's timestamp
+};
+
+struct checkpoint_outcome {
+    checkpoint_record record;
+    bool fresh = false;  // false: nothing new to attest, this is the latest checkpoint as it was
+};
+
+class checkpointer {
+public:
+    checkpointer(node& n, signing_key node_key, checkpointer_options options);
+    ~checkpointer();
+    void start();
+    void stop();
+
+    // Signs and submits a checkpoint of `c`'s tree now, and answers once it is applied.
+    // Errors: "unknown_community", "node_key_not_announced", "checkpoint_rejected" (says the
+    // reason), and the node's submit errors.
+    [[nodiscard]] result<checkpoint_outcome> sign_now(community_id c);
+
+    const public_key& node_key() const { return key_.public_bytes(); }
+
+    checkpointer(const checkpointer&) = delete;
+    checkpointer& operator=(const checkpointer&) = delete;
+
+private:
+    void run();
+    node& node_;
+    signing_key key_;
+    checkpointer_options options_;
+    std::mutex sign_mutex_;
+    std::mutex stop_mutex_;
+    std::condition_variable stop_cv_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+}  // namespace uurwerk
