@@ -13,7 +13,6 @@ java_bin="${JAVA:-java}"
 # Small heaps and a light JIT and GC: three nodes and the ledger share 2 cores. A benchmark of the
 # brokers' throughput should drop -XX:TieredStopAtLevel=1 (C1 only starts faster, runs slower).
 jvm_opts="${UURWERK_KAFKA_JVM_OPTS:--Xms64m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1}"
-brokers_max=3
 ready_timeout_s_default=90
 stop_timeout_s_default=30
 
@@ -103,7 +102,7 @@ fetch() {
   mv "$tmp/libs" "$dir"
   rm -rf "$tmp"
   exec 9>&-
-  echo "kafka.sh: $(ls "$dir" | wc -l) jars in $dir" >&2
+  echo "kafka.sh: $(find "$dir" -name '*.jar' | wc -l) jars in $dir" >&2
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -137,17 +136,24 @@ node_pid() {
 
 load_cluster() {
   [ -f "$data/cluster.env" ] || die "no cluster in $data (run: ops/kafka.sh start --data $data)"
-  # shellcheck disable=SC1090,SC1091
-  source "$data/cluster.env"
-  base_port="$cluster_base_port"
-  brokers="$cluster_brokers"
-  kafka_version="$cluster_kafka_version"
+  base_port="$(cluster_value base_port)"
+  brokers="$(cluster_value brokers)"
+  kafka_version="$(cluster_value kafka_version)"
+}
+
+# The value of cluster_$1 in cluster.env (read, not sourced: the folder is data, not code).
+cluster_value() {
+  local value
+  value="$(sed -n "s/^cluster_$1=//p" "$data/cluster.env")"
+  [ -n "$value" ] || die "$data/cluster.env has no cluster_$1"
+  echo "$value"
 }
 
 check_node_arg() {
   [ -z "$node" ] && return 0
-  [[ "$node" =~ ^[0-9]+$ ]] && [ "$node" -lt "$brokers" ] ||
+  if ! [[ "$node" =~ ^[0-9]+$ ]] || [ "$node" -ge "$brokers" ]; then
     usage_error "--node $node: the cluster in $data has nodes 0..$((brokers - 1))"
+  fi
 }
 
 # Nodes to act on: --node N, or all.
@@ -240,8 +246,10 @@ EOF
 create_cluster() {
   [ "$brokers" = 1 ] || [ "$brokers" = 3 ] || usage_error "--brokers must be 1 or 3"
   [ -n "$base_port" ] || base_port="$(pick_base_port)"
-  [[ "$base_port" =~ ^[0-9]+$ ]] && [ "$base_port" -ge 1024 ] &&
-    [ $((base_port + 2 * brokers)) -le 65535 ] || usage_error "--base-port $base_port is out of range"
+  if ! [[ "$base_port" =~ ^[0-9]+$ ]] || [ "$base_port" -lt 1024 ] ||
+    [ $((base_port + 2 * brokers)) -gt 65535 ]; then
+    usage_error "--base-port $base_port is out of range"
+  fi
   local cluster_id i pids=() failed=0
   cluster_id="$(random_cluster_id)"
   # Without cluster.env, node folders are the leftovers of a create that failed half-way.
@@ -380,7 +388,7 @@ cmd_start() {
     create_cluster
   fi
   local n nodes
-  nodes=($(selected_nodes))
+  mapfile -t nodes < <(selected_nodes)
   for n in "${nodes[@]}"; do start_node "$n"; done
   if [ -z "$no_wait" ]; then wait_ready "${nodes[@]}"; fi
   cmd_status
@@ -468,7 +476,7 @@ while [ $# -gt 0 ]; do
     *) usage_error "unknown option: $1" ;;
   esac
 done
-[ "$brokers" -le "$brokers_max" ] 2>/dev/null || usage_error "--brokers must be 1 or 3"
+[ "$brokers" = 1 ] || [ "$brokers" = 3 ] || usage_error "--brokers must be 1 or 3"
 [ -z "$timeout_s" ] || [[ "$timeout_s" =~ ^[0-9]+$ ]] || usage_error "--timeout needs whole seconds"
 data="$(realpath -m "$data")"
 

@@ -72,8 +72,8 @@ void create_topic(const kafka_cluster& cluster, const std::string& topic, int pa
                   int replication_factor, int min_insync_replicas) {
     kafka_handle admin = make_client(RD_KAFKA_PRODUCER, base_conf(cluster));
     char errstr[512];
-    rd_kafka_NewTopic_t* new_topic = rd_kafka_NewTopic_new(
-        topic.c_str(), partitions, replication_factor, errstr, sizeof errstr);
+    rd_kafka_NewTopic_t* new_topic =
+        rd_kafka_NewTopic_new(topic.c_str(), partitions, replication_factor, errstr, sizeof errstr);
     BOOST_REQUIRE_MESSAGE(new_topic != nullptr, errstr);
     BOOST_REQUIRE(rd_kafka_NewTopic_set_config(new_topic, "min.insync.replicas",
                                                std::to_string(min_insync_replicas).c_str()) ==

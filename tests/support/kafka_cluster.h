@@ -85,9 +85,9 @@ private:
         return run_ops_kafka(args);
     }
     void require_ok(const script_result& r, const char* what) {
-        BOOST_REQUIRE_MESSAGE(r.exit_code == 0,
-                              "ops/kafka.sh " << what << " failed (" << r.exit_code << "):\n"
-                                              << r.out);
+        BOOST_REQUIRE_MESSAGE(r.exit_code == 0, "ops/kafka.sh " << what << " failed ("
+                                                                << r.exit_code << "):\n"
+                                                                << r.out);
     }
     void stop_all() {
         auto r = run("stop", {});
