@@ -10,6 +10,7 @@ packages=(
   libssl-dev libboost-test-dev
   python3 python3-cryptography
   curl
+  openjdk-17-jre-headless maven  # ops/kafka.sh: Apache Kafka's jars from Maven Central, run on Java 17
 )
 
 missing=()
