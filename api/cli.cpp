@@ -7,7 +7,9 @@
 
 #include "api/admin.h"
 #include "api/bench.h"
+#include "api/audit_cli.h"
 #include "api/cli_args.h"
+#include "api/cli_http.h"
 #include "api/http_client.h"
 #include "api/json_read.h"
 #include "api/key_file.h"
@@ -16,8 +18,6 @@
 
 namespace uurwerk::cli {
 namespace {
-
-constexpr const char* default_server = "http://127.0.0.1:8080";
 
 // ---------------------------------------------------------------------------------------------
 // Options shared by the commands that sign an event.
@@ -36,45 +36,6 @@ const std::vector<option_spec> signing_options = {
 std::vector<option_spec> with_signing(std::vector<option_spec> own) {
     own.insert(own.end(), signing_options.begin(), signing_options.end());
     return own;
-}
-
-using server_address = http_address;
-
-result<server_address> server_of(const parsed_args& a) {
-    std::string url = a.get("server").value_or("");
-    if (url.empty()) {
-        const char* env = std::getenv("UURWERK_SERVER");
-        url = env ? env : default_server;
-    }
-    return parse_http_url(url);
-}
-
-// An HTTP call whose JSON reply is parsed; errors of the API become errors with its message.
-struct reply {
-    unsigned status = 0;
-    json_doc doc;
-};
-
-result<reply> call(const server_address& s, std::string_view method, const std::string& target,
-                   std::string_view body = {}) {
-    auto r = http_call(s.host, s.port, method, target, body);
-    if (!r) return r.err();
-    auto doc = json_doc::parse(r->body);
-    if (!doc)
-        return make_error("bad_reply", "the server at " + s.host + ":" + std::to_string(s.port) +
-                                           " answered " + std::to_string(r->status) +
-                                           " with something that is not JSON");
-    return reply{r->status, std::move(*doc)};
-}
-
-error api_error(const reply& r) {
-    auto* e = r.doc.root().at("error");
-    std::string code = "http_" + std::to_string(r.status), message = "the server refused";
-    if (e) {
-        if (auto* c = e->at("code")) code = c->as_string().value_or(code);
-        if (auto* m = e->at("message")) message = m->as_string().value_or(message);
-    }
-    return make_error(code, message);
 }
 
 // What to do about a rejection, in a member's words.
@@ -529,6 +490,29 @@ result<void> do_history(const parsed_args& a) {
     return ok_value;
 }
 
+result<void> do_announce_node(const parsed_args& a) {
+    public_key key;
+    if (auto h = a.get("node-key")) {
+        auto b = fixed_from_hex<public_key_bytes>(*h, "--node-key");
+        if (!b) return make_error("bad_argument", "--node-key takes the node's 64 hex digits");
+        key = public_key{*b};
+    } else {
+        auto server = server_of(a);
+        if (!server) return server.err();
+        auto r = call(*server, "GET", "/v1/node");
+        if (!r) return r.err();
+        if (r->status != 200) return api_error(*r);
+        auto b = fixed_from_hex<public_key_bytes>(r->doc.string_at("node_key").value_or(""),
+                                                  "node_key");
+        if (!b) return make_error("bad_reply", "the server's /v1/node has no node_key");
+        key = public_key{*b};
+    }
+    auto r = sign_and_submit(a, node_key_announced{key});
+    if (!r) return r.err();
+    std::cout << "node key " << key.hex() << " may now sign checkpoints\n";
+    return ok_value;
+}
+
 std::vector<command> commands() {
     const option_spec server{"server", "URL", "the uurwerk server (default http://127.0.0.1:8080)"};
     const std::vector<option_spec> post_options = {
@@ -643,6 +627,20 @@ std::vector<command> commands() {
            {"limit", "N", "at most this many lines (default 100, at most 1000)"},
            server}},
          do_history},
+        {{"announce-node",
+          signed_summary("Announces a node's key in your community (coordinators): the node "
+                         "may then sign checkpoints of its log."),
+          with_signing({{"node-key", "HEX",
+                         "the node's public key (default: the one the server serves at "
+                         "/v1/node)"}})},
+         do_announce_node},
+        {{"audit",
+          "Auditing: 'audit checkpoint' (sign one now), 'audit export' (a community's log to "
+          "a file), 'audit verify FILE' (check an export offline), 'audit certificate' and "
+          "'audit verify-certificate FILE' (a member's hour certificate).",
+          audit_option_specs(),
+          {"WHAT", "[FILE]"}},
+         [](const parsed_args& a) { return audit_command(a.positionals().at(0), a); }},
         {{"digest",
           "Prints the digest of a stopped node's projections, after applying the whole "
           "log.",

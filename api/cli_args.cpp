@@ -1,5 +1,7 @@
 #include "api/cli_args.h"
 
+#include <algorithm>
+
 #include <charconv>
 
 namespace uurwerk::cli {
@@ -80,7 +82,11 @@ result<parsed_args> parse(const command_spec& spec, const std::vector<std::strin
         if (s.required && !out.values_.contains(s.name))
             return make_error("missing_argument", "--" + s.name + " is required; see 'uurwerk " +
                                                       spec.name + " --help'");
-    if (out.positionals_.size() < spec.positionals.size())
+    // A positional named "[NAME]" is optional.
+    const auto required = static_cast<std::size_t>(
+        std::count_if(spec.positionals.begin(), spec.positionals.end(),
+                      [](const std::string& p) { return p.empty() || p.front() != '['; }));
+    if (out.positionals_.size() < required)
         return make_error("missing_argument", spec.positionals[out.positionals_.size()] +
                                                   " is required; see 'uurwerk " + spec.name +
                                                   " --help'");

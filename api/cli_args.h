@@ -22,7 +22,7 @@ struct command_spec {
     std::string name;
     std::string summary;
     std::vector<option_spec> options;
-    std::vector<std::string> positionals = {};  // names, for the usage line
+    std::vector<std::string> positionals = {};  // names, for the usage line; "[NAME]" optional
 };
 
 class parsed_args {

@@ -1,0 +1,259 @@
+#include "api/audit_cli.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "api/cli_http.h"
+#include "ledger/audit.h"
+
+namespace uurwerk::cli {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+result<community_id> community_arg(const parsed_args& a) {
+    if (!a.has("community")) return make_error("missing_argument", "--community ID is required");
+    auto c = a.get_u64("community");
+    if (!c) return c.err();
+    return community_id{*c};
+}
+
+std::string community_path(community_id c) {
+    return "/v1/communities/" + std::to_string(c.value);
+}
+
+result<std::string> read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return make_error("io_error", "cannot read " + path);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    if (in.bad()) return make_error("io_error", "cannot read " + path);
+    return ss.str();
+}
+
+// Writes `path` whole or not at all: a temporary file beside it, then a rename.
+result<void> write_file_atomically(const std::string& path, const std::string& content) {
+    const std::string tmp = path + ".part";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        if (!out) return make_error("io_error", "cannot write " + tmp);
+        out.write(content.data(), static_cast<std::streamsize>(content.size()));
+        out.flush();
+        if (!out) return make_error("io_error", "cannot write " + tmp + " (disk full?)");
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) return make_error("io_error", "cannot rename " + tmp + " to " + path + ": " + ec.message());
+    return ok_value;
+}
+
+// --trust HEX[,HEX...] and/or --trust-file FILE (one hex key per line, # comments).
+result<std::set<public_key>> trusted_keys(const parsed_args& a) {
+    std::set<public_key> out;
+    auto add = [&](std::string_view text) -> result<void> {
+        while (!text.empty() && (text.back() == ' ' || text.back() == '\r')) text.remove_suffix(1);
+        while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+        if (text.empty() || text.front() == '#') return ok_value;
+        auto k = fixed_from_hex<public_key_bytes>(text, "a trusted node key");
+        if (!k)
+            return make_error("bad_argument", "'" + std::string(text) +
+                                                  "' is not a node key: give its 64 hex digits");
+        out.insert(public_key{*k});
+        return ok_value;
+    };
+    if (auto t = a.get("trust")) {
+        std::string_view rest = *t;
+        while (!rest.empty()) {
+            auto comma = rest.find(',');
+            if (auto r = add(rest.substr(0, comma)); !r) return r.err();
+            if (comma == std::string_view::npos) break;
+            rest.remove_prefix(comma + 1);
+        }
+    }
+    if (auto f = a.get("trust-file")) {
+        auto text = read_file(*f);
+        if (!text) return text.err();
+        std::istringstream lines(*text);
+        for (std::string line; std::getline(lines, line);)
+            if (auto r = add(line); !r) return r.err();
+    }
+    if (out.empty())
+        return make_error("missing_argument",
+                          "which node keys do you trust? give --trust HEX or --trust-file FILE "
+                          "(the key a node prints at start, and serves at /v1/node)");
+    return out;
+}
+
+result<void> do_checkpoint(const parsed_args& a) {
+    auto c = community_arg(a);
+    if (!c) return c.err();
+    auto server = server_of(a);
+    if (!server) return server.err();
+    auto r = call(*server, "POST", community_path(*c) + "/checkpoints");
+    if (!r) return r.err();
+    if (r->status != 200 && r->status != 201) return api_error(*r);
+    const bool fresh = r->status == 201;
+    std::cout << (fresh ? "signed" : "unchanged (nothing new since)") << ": checkpoint of "
+              << r->doc.string_at("tree_size").value_or("?") << " events, root "
+              << r->doc.string_at("root").value_or("?") << ", at offset "
+              << r->doc.string_at("offset").value_or("?") << "\n";
+    return ok_value;
+}
+
+result<void> do_export(const parsed_args& a) {
+    auto c = community_arg(a);
+    if (!c) return c.err();
+    auto out_path = a.get("out");
+    if (!out_path) return make_error("missing_argument", "--out FILE is required");
+    auto server = server_of(a);
+    if (!server) return server.err();
+    // The tree as it stands now: the export holds exactly its leaves.
+    auto tree = call(*server, "GET", community_path(*c) + "/tree");
+    if (!tree) return tree.err();
+    if (tree->status != 200) return api_error(*tree);
+    const auto size = parse_decimal(tree->doc.string_at("tree_size").value_or(""));
+    if (!size) return make_error("bad_reply", "the server's tree has no tree_size");
+    auto conn = http_connection::open(server->host, server->port);
+    if (!conn) return conn.err();
+    std::string file;
+    append_export_header(file, *c);
+    const auto started = clock_type::now();
+    auto last_report = started;
+    std::uint64_t have = 0;
+    while (have < *size) {
+        const std::uint64_t page = std::min<std::uint64_t>(10'000, *size - have);
+        auto r = (*conn)->call("GET", community_path(*c) + "/export?from=" + std::to_string(have) +
+                                          "&limit=" + std::to_string(page));
+        if (!r) return r.err();
+        if (r->status != 200) {
+            auto doc = json_doc::parse(r->body);
+            if (!doc) return make_error("http_" + std::to_string(r->status), "the export failed");
+            return api_error(reply{r->status, std::move(*doc)});
+        }
+        // Count the records of this page (each says its own length).
+        std::size_t pos = 0, records = 0;
+        while (pos + export_record_header_bytes <= r->body.size()) {
+            std::uint32_t n = 0;
+            for (int i = 0; i < 4; ++i)
+                n = n << 8 | static_cast<std::uint8_t>(r->body[pos + 18 + static_cast<std::size_t>(i)]);
+            pos += export_record_header_bytes + n;
+            ++records;
+        }
+        if (pos != r->body.size() || records != page)
+            return make_error("bad_reply", "the server sent a broken export page at leaf " +
+                                               std::to_string(have));
+        file += r->body;
+        have += records;
+        const auto now = clock_type::now();
+        if (now - last_report > std::chrono::seconds(1) || have == *size) {
+            std::cerr << "audit export: " << have << " / " << *size << " events\n";
+            last_report = now;
+        }
+    }
+    if (auto w = write_file_atomically(*out_path, file); !w) return w.err();
+    std::cout << "wrote " << *out_path << ": community " << c->value << ", " << have
+              << " events, " << file.size() << " bytes\n";
+    return ok_value;
+}
+
+result<void> do_verify(const parsed_args& a) {
+    if (a.positionals().size() < 2)
+        return make_error("missing_argument", "which file? uurwerk audit verify FILE --trust HEX");
+    const std::string path = a.positionals()[1];
+    auto trusted = trusted_keys(a);
+    if (!trusted) return trusted.err();
+    const auto started = clock_type::now();
+    auto text = read_file(path);
+    if (!text) return text.err();
+    auto e = parse_export(
+        byte_view(reinterpret_cast<const std::uint8_t*>(text->data()), text->size()));
+    if (!e) return make_error("bad_export", path + ": " + e.err().message);
+    audit_options o;
+    o.trusted_node_keys = *trusted;
+    if (a.has("threads")) {
+        auto t = a.get_u64("threads");
+        if (!t) return t.err();
+        o.threads = *t;
+    }
+    auto last = clock_type::now();
+    o.progress = [&](std::string_view phase, std::size_t done, std::size_t total) {
+        const auto now = clock_type::now();
+        if (now - last < std::chrono::seconds(1) && done != total) return;
+        last = now;
+        std::cerr << "audit verify: " << (phase == "verify" ? "signatures" : "rules and tree")
+                  << " " << done << " / " << total << "\n";
+    };
+    const auto report = verify_export(*e, o);
+    const double seconds =
+        std::chrono::duration<double>(clock_type::now() - started).count();
+    if (!report.ok) {
+        std::cout << "FAILED: " << path << ": " << report.problem << "\n";
+        return make_error("audit_failed", "the export does not hold up: " + report.problem);
+    }
+    std::printf(
+        "OK: %s, community %llu: %zu events (%zu accepted, %zu rejected), every signature "
+        "verified\n",
+        path.c_str(), static_cast<unsigned long long>(e->community.value), report.records,
+        report.accepted, report.rejected);
+    std::printf("  tree: root %s over %zu events; %zu checkpoints verified, the last covers %llu\n",
+                report.root.hex().c_str(), report.records, report.checkpoints,
+                static_cast<unsigned long long>(report.attested_leaves));
+    if (report.attested_leaves < report.records)
+        std::printf("  note: the last %llu events are after the last checkpoint: no node has "
+                    "signed for them yet\n",
+                    static_cast<unsigned long long>(report.records - report.attested_leaves));
+    if (report.checkpoints == 0)
+        std::printf("  note: no checkpoint: the events are consistent, but no node vouches for "
+                    "this log\n");
+    if (report.unverifiable > 0)
+        std::printf("  note: %zu events the node refused as repeats of ids first used outside "
+                    "this community; not checkable from this export\n",
+                    report.unverifiable);
+    std::printf("  ledger: %zu members, balances and fund sum to %lld minutes, %lld minutes of "
+                "help confirmed\n",
+                report.members.size(), static_cast<long long>(report.balance_sum.value),
+                static_cast<long long>(report.confirmed_total.value));
+    if (a.has("balances")) {
+        std::printf("  %-10s %14s %18s\n", "member", "balance_min", "confirmed_given_min");
+        for (const auto& m : report.members)
+            std::printf("  %-10llu %14lld %18lld\n", static_cast<unsigned long long>(m.member.value),
+                        static_cast<long long>(m.balance.value),
+                        static_cast<long long>(m.confirmed_given.value));
+    }
+    std::printf("  %.2f s, %.0f events/s\n", seconds,
+                seconds > 0 ? static_cast<double>(report.records) / seconds : 0.0);
+    return ok_value;
+}
+
+}  // namespace
+
+std::vector<option_spec> audit_option_specs() {
+    return {
+        {"community", "ID", "checkpoint, export, certificate: the community"},
+        {"out", "FILE", "export, certificate: the file to write"},
+        {"server", "URL",
+         std::string("the uurwerk server (default ") + default_server + ", or $UURWERK_SERVER)"},
+        {"trust", "HEX,...", "verify: the node keys you trust to sign checkpoints"},
+        {"trust-file", "FILE", "verify: or a file of them, one hex key per line"},
+        {"balances", "", "verify: list every member's recomputed balance and confirmed hours"},
+        {"threads", "N", "verify: threads to verify signatures on (default: every core)"},
+        {"member", "ID", "certificate: the member whose confirmed hours it shows"},
+        {"from-ms", "TIME", "certificate: confirmations logged at or after (ms since 1970)"},
+        {"to-ms", "TIME", "certificate: confirmations logged before (ms since 1970)"},
+    };
+}
+
+result<void> audit_command(const std::string& what, const parsed_args& a) {
+    if (what == "checkpoint") return do_checkpoint(a);
+    if (what == "export") return do_export(a);
+    if (what == "verify") return do_verify(a);
+    return make_error("bad_argument", "unknown audit command '" + what +
+                                          "'; one of: checkpoint, export, verify, certificate, "
+                                          "verify-certificate");
+}
+
+}  // namespace uurwerk::cli
