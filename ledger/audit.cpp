@@ -247,9 +247,14 @@ audit_report verify_export(const parsed_export& e, const audit_options& o) {
                     fail(i, "a checkpoint of " + std::to_string(cp->tree_size) +
                                 " leaves, but only " + std::to_string(i) + " events precede it");
                 } else {
+                    auto said = [](reject_reason x) {
+                        return x == reject_reason::none ? std::string("accepted")
+                                                        : "rejected (" +
+                                                              std::string(reason_name(x)) + ")";
+                    };
                     fail(i, std::string(kind_name(b.kind())) + " " + b.id.hex() +
-                                ": the node's verdict is " + std::string(reason_name(r.verdict)) +
-                                ", the rules give " + std::string(reason_name(v.reason)));
+                                ": the node's verdict is " + said(r.verdict) +
+                                ", the rules give " + said(v.reason));
                 }
                 break;
             }

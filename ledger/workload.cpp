@@ -66,6 +66,7 @@ workload make_workload(const workload_options& o) {
         setup_bodies.emplace_back(
             0, body_for(0, member_admitted{member_id{i + 1}, w.member_keys[i], role::member, true,
                                            std::nullopt}));
+    if (o.node_key) setup_bodies.emplace_back(0, body_for(0, node_key_announced{*o.node_key}));
 
     // The mix: posts 10 %, claims 35 %, confirmations of pending claims 35 %, transfers 20 %.
     std::deque<std::tuple<event_id, std::size_t, std::size_t>> pending;  // claim, helper, receiver

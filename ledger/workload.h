@@ -23,6 +23,8 @@ struct workload_options {
     // A claim is confirmed only once this many newer claims are pending, so that concurrent
     // clients do not confirm a claim before it is in the log.
     std::size_t confirm_lag = 256;
+    // A node key the founder announces in the setup (for checkpoints), if any.
+    std::optional<public_key> node_key = std::nullopt;
 };
 
 struct workload {

@@ -1,0 +1,184 @@
+// An auditor's story against the real program: a coordinator announces the node's key, the node
+// signs checkpoints, a client checks an inclusion proof and a consistency proof against them
+// without trusting the server, and the auditor exports the community's log and verifies it
+// offline; a tampered export and an untrusted key are refused with where and why.
+#include <boost/test/unit_test.hpp>
+
+#include <fstream>
+
+#include "api/http_client.h"
+#include "api/json_read.h"
+#include "ledger/audit.h"
+#include "tests/e2e/process.h"
+
+using namespace uurwerk;
+using namespace uurwerk::testing;
+
+namespace {
+
+struct audited_town {
+    temp_dir dir{"audit"};
+    server_process server{dir.path / "data"};
+
+    std::string path(const std::string& name) { return (dir.path / name).string(); }
+    command_result uw(std::vector<std::string> args) {
+        if (args[0] != "keygen" && !(args[0] == "audit" && args[1] == "verify")) {
+            args.push_back("--server");
+            args.push_back(server.url());
+        }
+        return run_uurwerk(args);
+    }
+    std::string ok(std::vector<std::string> args) {
+        auto r = uw(args);
+        BOOST_REQUIRE_MESSAGE(r.exit_code == 0, args[0] + " failed: " + r.out);
+        return r.out;
+    }
+    json_doc get(const std::string& target, unsigned expect_status = 200) {
+        auto r = http_call("127.0.0.1", server.port(), "GET", target, "");
+        BOOST_REQUIRE(r.ok());
+        BOOST_REQUIRE_MESSAGE(r->status == expect_status,
+                              target + " answered " + std::to_string(r->status) + ": " + r->body);
+        auto d = json_doc::parse(r->body);
+        BOOST_REQUIRE(d.ok());
+        return *d;
+    }
+};
+
+std::string after(const std::string& text, const std::string& marker) {
+    auto at = text.find(marker);
+    BOOST_REQUIRE_MESSAGE(at != std::string::npos, "no '" + marker + "' in: " + text);
+    return text.substr(at + marker.size(), 32);
+}
+
+digest digest_of(const json_value* v) {
+    BOOST_REQUIRE(v != nullptr);
+    auto b = fixed_from_hex<digest_bytes>(v->as_string().value_or(""), "digest");
+    BOOST_REQUIRE(b.ok());
+    return digest{*b};
+}
+
+std::uint64_t number_of(const json_value* v) {
+    BOOST_REQUIRE(v != nullptr);
+    auto n = parse_decimal(v->as_string().value_or(""));
+    BOOST_REQUIRE(n.has_value());
+    return *n;
+}
+
+// Checks a checkpoint JSON by its signature, as a client that trusts only `node_key` would;
+// returns its (size, root) as signed.
+std::pair<std::uint64_t, digest> checked_checkpoint(const json_value& cp, const public_key& node) {
+    auto body = from_base64(cp.at("body_base64")->as_string().value());
+    BOOST_REQUIRE(body.ok());
+    auto sig = fixed_from_hex<signature_bytes>(cp.at("signature")->as_string().value(), "sig");
+    BOOST_REQUIRE(sig.ok());
+    key_cache keys;
+    BOOST_REQUIRE(keys.verify_envelope(envelope{*body, node, signature{*sig}}));
+    auto b = decode_body(*body);
+    BOOST_REQUIRE(b.ok());
+    const auto& c = std::get<checkpoint>(b->payload);
+    BOOST_CHECK_EQUAL(c.tree_size, number_of(cp.at("tree_size")));
+    BOOST_CHECK(c.root == digest_of(cp.at("root")));
+    return {c.tree_size, c.root};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(checkpoints_proofs_and_an_offline_audit_through_the_program) {
+    audited_town t;
+    t.ok({"keygen", "--out", t.path("anna.key"), "--community", "7", "--member", "1"});
+    t.ok({"keygen", "--out", t.path("cor.key"), "--community", "7", "--member", "2"});
+    t.ok({"found", "--key", t.path("anna.key"), "--name", "Buurtkring"});
+    t.ok({"admit", "--key", t.path("anna.key"), "--member", "2", "--member-key-file",
+          t.path("cor.key")});
+
+    // Before the coordinator announces the node's key, the node may not sign for the town.
+    auto refused = t.uw({"audit", "checkpoint", "--community", "7"});
+    BOOST_CHECK_EQUAL(refused.exit_code, 1);
+    BOOST_CHECK(refused.out.find("announce-node") != std::string::npos);
+    t.ok({"announce-node", "--key", t.path("anna.key")});
+    auto node_hex = t.get("/v1/node").string_at("node_key").value();
+    const public_key node{*fixed_from_hex<public_key_bytes>(node_hex, "node key")};
+
+    std::vector<std::string> claims;
+    for (int i = 0; i < 3; ++i) {
+        auto c = t.ok({"claim", "--key", t.path("cor.key"), "--receiver", "1", "--minutes", "45"});
+        claims.push_back(after(c, "claim id: "));
+        t.ok({"confirm", "--key", t.path("anna.key"), "--claim", claims.back()});
+    }
+    auto first = t.ok({"audit", "checkpoint", "--community", "7"});
+    BOOST_CHECK(first.find("signed: checkpoint of 9 events") != std::string::npos);
+    // Nothing new since: the same checkpoint, not a new one that only counts itself.
+    BOOST_CHECK(t.ok({"audit", "checkpoint", "--community", "7"}).find("unchanged") !=
+                std::string::npos);
+    auto early = t.get("/v1/communities/7/checkpoints/latest");
+    auto [early_size, early_root] = checked_checkpoint(early.root(), node);
+    BOOST_CHECK_EQUAL(early_size, 9u);
+
+    t.ok({"transfer", "--key", t.path("cor.key"), "--to", "1", "--minutes", "10"});
+    t.ok({"audit", "checkpoint", "--community", "7"});
+    auto latest = t.get("/v1/communities/7/checkpoints/latest");
+    auto [size, root] = checked_checkpoint(latest.root(), node);
+    BOOST_CHECK_EQUAL(size, 11u);
+
+    // An inclusion proof of the first claim against the latest checkpoint, checked here.
+    auto proof = t.get("/v1/events/" + claims[0] + "/proof");
+    auto body = from_base64(proof.string_at("body_base64").value());
+    auto sig = fixed_from_hex<signature_bytes>(proof.string_at("signature").value(), "sig");
+    auto signer = fixed_from_hex<public_key_bytes>(proof.string_at("signer").value(), "key");
+    BOOST_REQUIRE(body.ok() && sig.ok() && signer.ok());
+    const auto stored = encode_envelope(envelope{*body, public_key{*signer}, signature{*sig}});
+    std::vector<digest> path;
+    for (const auto& p : *proof.root().at("audit_path")->as_array()) path.push_back(digest_of(&p));
+    const auto leaf = number_of(proof.root().at("leaf_index"));
+    BOOST_CHECK(merkle_verify_inclusion(merkle_leaf_hash(stored), leaf, size, path, root));
+    BOOST_CHECK(!merkle_verify_inclusion(merkle_leaf_hash(stored), leaf + 1, size, path, root));
+    // Against an older tree size, and not against one that does not hold it yet.
+    t.get("/v1/events/" + claims[0] + "/proof?tree_size=9");
+    t.get("/v1/events/" + claims[0] + "/proof?tree_size=2", 409);
+
+    // The later tree extends the earlier one.
+    auto consistency = t.get("/v1/communities/7/consistency?first=9&second=11");
+    std::vector<digest> cpath;
+    for (const auto& p : *consistency.root().at("proof")->as_array()) cpath.push_back(digest_of(&p));
+    BOOST_CHECK(merkle_verify_consistency(9, 11, early_root, root, cpath));
+    t.get("/v1/communities/7/consistency?first=9&second=99", 409);
+    t.get("/v1/communities/7/consistency?first=0&second=9", 400);
+    auto leaves = t.get("/v1/communities/7/leaves?from=2&limit=3");
+    BOOST_CHECK_EQUAL(leaves.root().at("leaves")->as_array()->size(), 3u);
+
+    // The auditor exports and verifies offline with the node key they trust.
+    const auto file = t.path("town.uwa");
+    t.ok({"audit", "export", "--community", "7", "--out", file});
+    auto verified = t.ok({"audit", "verify", file, "--trust", node_hex, "--balances"});
+    BOOST_CHECK(verified.find("OK:") != std::string::npos);
+    BOOST_CHECK(verified.find("2 checkpoints verified") != std::string::npos);
+    BOOST_CHECK(verified.find("135 minutes of help confirmed") != std::string::npos);
+
+    // A key they do not trust, a changed byte, a missing file: exit 1 and say what and where.
+    auto stranger = t.uw({"audit", "verify", file, "--trust", std::string(64, 'a')});
+    BOOST_CHECK_EQUAL(stranger.exit_code, 1);
+    BOOST_CHECK(stranger.out.find("not a trusted node key") != std::string::npos);
+    {
+        std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(export_header_bytes + export_record_header_bytes + 40);
+        char c;
+        f.read(&c, 1);
+        f.seekp(export_header_bytes + export_record_header_bytes + 40);
+        c ^= 0x20;
+        f.write(&c, 1);
+    }
+    auto tampered = t.uw({"audit", "verify", file, "--trust", node_hex});
+    BOOST_CHECK_EQUAL(tampered.exit_code, 1);
+    BOOST_CHECK(tampered.out.find("record 0") != std::string::npos);
+    BOOST_CHECK_EQUAL(t.uw({"audit", "verify", t.path("none.uwa"), "--trust", node_hex}).exit_code,
+                      1);
+    BOOST_CHECK_EQUAL(t.uw({"audit", "verify", file}).exit_code, 2);  // no trusted key given
+    BOOST_CHECK_EQUAL(t.uw({"audit", "frobnicate"}).exit_code, 2);
+
+    // After a restart the node serves the same tree and checkpoint.
+    t.server.stop(SIGTERM);
+    t.server.start();
+    auto again = t.get("/v1/communities/7/checkpoints/latest");
+    BOOST_CHECK(digest_of(again.root().at("root")) == root);
+    BOOST_CHECK_EQUAL(number_of(t.get("/v1/communities/7/tree").root().at("tree_size")), 12u);
+}

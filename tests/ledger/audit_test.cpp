@@ -1,0 +1,280 @@
+// The offline audit of an export (ledger/audit.h): a sound export passes and its balances are
+// recomputed; each kind of tampering is detected and named where it happens: a changed byte, a
+// dropped event, two events swapped, a checkpoint signed by an unknown key, a replaced
+// countersignature, a changed verdict; and a consistency proof between two forks is refused.
+#include <boost/test/unit_test.hpp>
+
+#include "ledger/audit.h"
+#include "ledger/workload.h"
+
+using namespace uurwerk;
+
+namespace {
+
+constexpr community_id town{9};
+constexpr std::uint64_t workload_seed = 21;
+
+signing_key key_from_seed_bytes(const digest& d) {
+    auto k = signing_key::from_seed(d.b);
+    BOOST_REQUIRE(k.ok());
+    return std::move(*k);
+}
+
+// Member i+1's key, derived as workload.cpp derives it.
+signing_key member_key(std::size_t i) {
+    std::uint64_t seed = workload_seed;
+    return key_from_seed_bytes(sha256({byte_view(reinterpret_cast<const std::uint8_t*>(&seed), 8),
+                                       byte_view(reinterpret_cast<const std::uint8_t*>(&i), sizeof i)}));
+}
+
+signing_key fill_key(std::uint8_t fill) {
+    std::array<std::uint8_t, 32> seed;
+    seed.fill(fill);
+    auto k = signing_key::from_seed(seed);
+    BOOST_REQUIRE(k.ok());
+    return std::move(*k);
+}
+
+const signing_key& node_key() {
+    static const signing_key k = fill_key(0x77);
+    return k;
+}
+
+// A tree that answers the rules from all the leaves it holds (O(n) per root; small tests).
+struct test_tree final : audit_view {
+    std::vector<digest> leaves;
+    std::optional<digest> root_at(community_id, std::uint64_t size) const override {
+        if (size > leaves.size()) return std::nullopt;
+        return merkle_root(std::span(leaves).first(size));
+    }
+};
+
+// Builds a community's log as a node would: each record folded for its verdict, checkpoints
+// by the node key every `every` events.
+struct log_builder {
+    ledger_state state;
+    fold_effects fx;
+    test_tree tree;
+    std::vector<bytes> envelopes;
+    std::vector<reject_reason> verdicts;
+    std::uint64_t node_seq = 0;
+
+    void add(bytes env) {
+        auto e = decode_envelope(env);
+        BOOST_REQUIRE(e.ok());
+        auto b = decode_body(e->body);
+        BOOST_REQUIRE(b.ok());
+        fx.clear();
+        const auto d = sha256({e->body});
+        const fold_input in{*b, e->signer, d, offset{envelopes.size()}, time_ms{1'700'000'000'000},
+                            &tree};
+        verdicts.push_back(fold(state, in, fx).reason);
+        tree.leaves.push_back(merkle_leaf_hash(env));
+        envelopes.push_back(std::move(env));
+    }
+    void checkpoint_now() {
+        const auto n = tree.leaves.size();
+        add(encode_envelope(node_key().seal(checkpoint_body(
+            town, sequence{++node_seq}, n, merkle_root(tree.leaves), time_ms{5},
+            node_key().public_bytes()))));
+    }
+    std::string export_file() const {
+        std::string out;
+        append_export_header(out, town);
+        for (std::size_t i = 0; i < envelopes.size(); ++i)
+            append_export_record(out, {offset{i}, time_ms{1'700'000'000'000}, verdicts[i],
+                                       envelopes[i]});
+        return out;
+    }
+};
+
+log_builder sound_log() {
+    log_builder b;
+    workload_options o{town, 12, 900, workload_seed, 0, {}};
+    o.node_key = node_key().public_bytes();
+    const auto w = make_workload(o);
+    for (const auto& e : w.setup) b.add(e);
+    for (std::size_t i = 0; i < w.events.size(); ++i) {
+        b.add(w.events[i]);
+        if (i % 300 == 299) b.checkpoint_now();
+    }
+    return b;
+}
+
+audit_report audit(const std::string& file) {
+    auto parsed = parse_export(byte_view(reinterpret_cast<const std::uint8_t*>(file.data()),
+                                         file.size()));
+    BOOST_REQUIRE_MESSAGE(parsed.ok(), (parsed.ok() ? "" : parsed.err().message));
+    audit_options o;
+    o.trusted_node_keys = {node_key().public_bytes()};
+    o.threads = 2;
+    return verify_export(*parsed, o);
+}
+
+// The byte offset of record i's envelope in an export file.
+std::size_t envelope_at(const std::string& file, std::size_t record) {
+    std::size_t pos = export_header_bytes;
+    for (std::size_t i = 0;; ++i) {
+        std::uint32_t n = 0;
+        for (int k = 0; k < 4; ++k)
+            n = n << 8 | static_cast<std::uint8_t>(file[pos + 18 + static_cast<std::size_t>(k)]);
+        if (i == record) return pos + export_record_header_bytes;
+        pos += export_record_header_bytes + n;
+    }
+}
+
+std::size_t first_index_of(const log_builder& b, event_kind kind, std::size_t from = 0) {
+    for (std::size_t i = from; i < b.envelopes.size(); ++i) {
+        auto body = decode_body(decode_envelope(b.envelopes[i])->body);
+        if (body->kind() == kind) return i;
+    }
+    BOOST_FAIL("no such kind");
+    return 0;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(offline_audit)
+
+BOOST_AUTO_TEST_CASE(a_sound_export_passes_and_its_ledger_is_recomputed) {
+    auto b = sound_log();
+    auto r = audit(b.export_file());
+    BOOST_REQUIRE_MESSAGE(r.ok, r.problem);
+    BOOST_CHECK_EQUAL(r.records, b.envelopes.size());
+    BOOST_CHECK_EQUAL(r.checkpoints, 3u);
+    BOOST_CHECK_EQUAL(r.rejected, 0u);
+    BOOST_CHECK(r.root == merkle_root(b.tree.leaves));
+    BOOST_CHECK_EQUAL(r.balance_sum.value, 0);
+    // The recomputed balances are the node's.
+    const auto& cs = b.state.communities.at(town);
+    BOOST_REQUIRE_EQUAL(r.members.size(), cs.members.size());
+    for (const auto& m : r.members) {
+        BOOST_CHECK_EQUAL(m.balance.value, cs.members.at(m.member).balance.value);
+        BOOST_CHECK_EQUAL(m.confirmed_given.value, cs.members.at(m.member).confirmed_given.value);
+    }
+    BOOST_CHECK_GT(r.confirmed_total.value, 0);
+}
+
+BOOST_AUTO_TEST_CASE(one_changed_byte_is_found_in_its_record) {
+    auto b = sound_log();
+    for (std::size_t record : {std::size_t{0}, std::size_t{400}, b.envelopes.size() - 1}) {
+        auto file = b.export_file();
+        file[envelope_at(file, record) + 60] ^= 0x01;
+        auto r = audit(file);
+        BOOST_CHECK(!r.ok);
+        BOOST_CHECK_EQUAL(r.problem_record.value_or(999'999), record);
+        BOOST_TEST_MESSAGE(r.problem);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_dropped_or_reordered_event_breaks_the_next_checkpoint_or_a_verdict) {
+    auto b = sound_log();
+    const std::size_t first_cp = first_index_of(b, event_kind::checkpoint);
+    {
+        auto dropped = b;
+        dropped.envelopes.erase(dropped.envelopes.begin() + 100);
+        dropped.verdicts.erase(dropped.verdicts.begin() + 100);
+        auto r = audit(dropped.export_file());
+        BOOST_CHECK(!r.ok);
+        BOOST_CHECK_GE(r.problem_record.value_or(0), 100u);
+        BOOST_CHECK_LE(r.problem_record.value_or(999'999), first_cp);
+        BOOST_TEST_MESSAGE(r.problem);
+    }
+    {
+        auto swapped = b;
+        std::swap(swapped.envelopes[120], swapped.envelopes[121]);
+        auto r = audit(swapped.export_file());
+        BOOST_CHECK(!r.ok);
+        BOOST_CHECK_GE(r.problem_record.value_or(0), 120u);
+        BOOST_CHECK_LE(r.problem_record.value_or(999'999), first_cp);
+        BOOST_TEST_MESSAGE(r.problem);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_checkpoint_signed_by_an_unknown_key_is_refused_by_name) {
+    auto b = sound_log();
+    const std::size_t cp = first_index_of(b, event_kind::checkpoint);
+    auto body = decode_body(decode_envelope(b.envelopes[cp])->body);
+    auto stranger = fill_key(0x13);
+    auto forged = b;
+    forged.envelopes[cp] = encode_envelope(stranger.seal(*body));
+    auto r = audit(forged.export_file());
+    BOOST_CHECK(!r.ok);
+    BOOST_CHECK_EQUAL(r.problem_record.value_or(0), cp);
+    BOOST_CHECK(r.problem.find("not a trusted node key") != std::string::npos);
+    BOOST_TEST_MESSAGE(r.problem);
+}
+
+BOOST_AUTO_TEST_CASE(a_replaced_countersignature_is_found) {
+    auto b = sound_log();
+    const std::size_t confirm = first_index_of(b, event_kind::hours_confirmed);
+    auto env = decode_envelope(b.envelopes[confirm]);
+    auto body = decode_body(env->body);
+    // The same confirmation, signed by the claimant's key instead of the receiver's.
+    const auto& claim_id = std::get<hours_confirmed>(body->payload).claim;
+    member_id claimant{0};
+    for (std::size_t i = 0; i < confirm; ++i) {
+        auto cb = decode_body(decode_envelope(b.envelopes[i])->body);
+        if (cb->id == claim_id) claimant = cb->author;
+    }
+    BOOST_REQUIRE(claimant.value != 0);
+    auto tampered = b;
+    tampered.envelopes[confirm] = encode_envelope(member_key(claimant.value - 1).seal(*body));
+    auto r = audit(tampered.export_file());
+    BOOST_CHECK(!r.ok);
+    BOOST_CHECK_EQUAL(r.problem_record.value_or(0), confirm);
+    BOOST_TEST_MESSAGE(r.problem);
+    // And a signature that is simply someone else's bytes does not verify at all.
+    auto garbled = b;
+    env->sig.b[7] ^= 0x40;
+    garbled.envelopes[confirm] = encode_envelope(*env);
+    auto g = audit(garbled.export_file());
+    BOOST_CHECK(!g.ok);
+    BOOST_CHECK(g.problem.find("signature does not verify") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_changed_verdict_is_named_with_both_verdicts) {
+    auto b = sound_log();
+    auto lying = b;
+    lying.verdicts[500] = reject_reason::credit_limit_exceeded;
+    auto r = audit(lying.export_file());
+    BOOST_CHECK(!r.ok);
+    BOOST_CHECK_EQUAL(r.problem_record.value_or(0), 500u);
+    BOOST_CHECK(r.problem.find("credit_limit_exceeded") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_consistency_proof_between_two_forks_is_refused) {
+    // Two logs that agree on their first 250 events and then differ.
+    auto b = sound_log();
+    std::vector<digest> left(b.tree.leaves.begin(), b.tree.leaves.begin() + 300);
+    std::vector<digest> right = left;
+    right[250] = merkle_leaf_hash(byte_view());
+    auto node = [](const std::vector<digest>& leaves) {
+        return [&leaves](std::uint32_t level, std::uint64_t index) {
+            const std::uint64_t width = std::uint64_t{1} << level;
+            return merkle_root(std::span(leaves).subspan(index * width, width));
+        };
+    };
+    const auto proof = merkle_consistency_proof(200, 300, node(right));
+    const auto old_root = merkle_root(std::span(left).first(200));
+    BOOST_CHECK(merkle_verify_consistency(200, 300, old_root, merkle_root(right), proof));
+    BOOST_CHECK(!merkle_verify_consistency(200, 300, old_root, merkle_root(left), proof));
+    const auto fork_proof = merkle_consistency_proof(260, 300, node(right));
+    BOOST_CHECK(!merkle_verify_consistency(260, 300, merkle_root(std::span(left).first(260)),
+                                           merkle_root(right), fork_proof));
+}
+
+BOOST_AUTO_TEST_CASE(a_broken_file_is_refused_with_where) {
+    auto b = sound_log();
+    auto file = b.export_file();
+    auto cut = file.substr(0, file.size() - 10);
+    auto parsed = parse_export(byte_view(reinterpret_cast<const std::uint8_t*>(cut.data()), cut.size()));
+    BOOST_REQUIRE(!parsed.ok());
+    BOOST_CHECK(parsed.err().message.find("cut short") != std::string::npos);
+    std::string wrong = "NOTAUDIT" + file.substr(8);
+    BOOST_CHECK(!parse_export(byte_view(reinterpret_cast<const std::uint8_t*>(wrong.data()),
+                                        wrong.size()))
+                     .ok());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
