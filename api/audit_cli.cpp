@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "api/cli_http.h"
+#include "api/certificates.h"
 #include "ledger/audit.h"
 
 namespace uurwerk::cli {
@@ -229,6 +230,71 @@ result<void> do_verify(const parsed_args& a) {
     return ok_value;
 }
 
+result<void> do_certificate(const parsed_args& a) {
+    auto c = community_arg(a);
+    if (!c) return c.err();
+    if (!a.has("member")) return make_error("missing_argument", "--member ID is required");
+    auto m = a.get_u64("member");
+    if (!m) return m.err();
+    auto out_path = a.get("out");
+    if (!out_path) return make_error("missing_argument", "--out FILE is required");
+    auto server = server_of(a);
+    if (!server) return server.err();
+    std::string target = community_path(*c) + "/members/" + std::to_string(*m) + "/certificate";
+    std::string sep = "?";
+    for (const char* name : {"from-ms", "to-ms"}) {
+        if (!a.has(name)) continue;
+        auto v = a.get_u64(name);
+        if (!v) return v.err();
+        std::string q = name;
+        q[q.find('-')] = '_';
+        target += sep + q + "=" + std::to_string(*v);
+        sep = "&";
+    }
+    auto r = http_call(server->host, server->port, "GET", target, "");
+    if (!r) return r.err();
+    if (r->status != 200) {
+        auto doc = json_doc::parse(r->body);
+        if (!doc) return make_error("http_" + std::to_string(r->status), "the server refused");
+        return api_error(reply{r->status, std::move(*doc)});
+    }
+    auto cert = certificate_from_json(r->body);
+    if (!cert) return make_error("bad_reply", "the server's certificate: " + cert.err().message);
+    if (auto w = write_file_atomically(*out_path, r->body); !w) return w.err();
+    std::cout << "wrote " << *out_path << ": member " << *m << " of community " << c->value
+              << ", " << cert->claims.size() << " confirmed claims, " << cert->stated_total.value
+              << " minutes, proved against the checkpoint of " << cert->tree_size << " events\n";
+    return ok_value;
+}
+
+result<void> do_verify_certificate(const parsed_args& a) {
+    if (a.positionals().size() < 2)
+        return make_error("missing_argument",
+                          "which file? uurwerk audit verify-certificate FILE --trust HEX");
+    const std::string path = a.positionals()[1];
+    auto trusted = trusted_keys(a);
+    if (!trusted) return trusted.err();
+    auto text = read_file(path);
+    if (!text) return text.err();
+    auto cert = certificate_from_json(*text);
+    if (!cert) return make_error("bad_certificate", path + ": " + cert.err().message);
+    const auto report = verify_certificate(*cert, *trusted);
+    if (!report.ok) {
+        std::cout << "FAILED: " << path << ": " << report.problem << "\n";
+        return make_error("certificate_failed", "the certificate does not hold up: " + report.problem);
+    }
+    const auto total = report.total.value;
+    std::cout << "OK: " << path << ": member " << cert->member.value << " of community "
+              << cert->community.value << " gave " << total << " minutes (" << total / 60
+              << " h " << total % 60 << " min) of help in " << report.claims
+              << " confirmed claims\n"
+              << "  each claim signed by the member and countersigned by who received the help, "
+                 "proved in the log of "
+              << report.tree_size << " events with root " << report.root.hex()
+              << ",\n  as signed by the trusted node key " << report.node.hex() << "\n";
+    return ok_value;
+}
+
 }  // namespace
 
 std::vector<option_spec> audit_option_specs() {
@@ -237,8 +303,8 @@ std::vector<option_spec> audit_option_specs() {
         {"out", "FILE", "export, certificate: the file to write"},
         {"server", "URL",
          std::string("the uurwerk server (default ") + default_server + ", or $UURWERK_SERVER)"},
-        {"trust", "HEX,...", "verify: the node keys you trust to sign checkpoints"},
-        {"trust-file", "FILE", "verify: or a file of them, one hex key per line"},
+        {"trust", "HEX,...", "verify, verify-certificate: the node keys you trust"},
+        {"trust-file", "FILE", "verify, verify-certificate: or a file of them, one per line"},
         {"balances", "", "verify: list every member's recomputed balance and confirmed hours"},
         {"threads", "N", "verify: threads to verify signatures on (default: every core)"},
         {"member", "ID", "certificate: the member whose confirmed hours it shows"},
@@ -251,6 +317,8 @@ result<void> audit_command(const std::string& what, const parsed_args& a) {
     if (what == "checkpoint") return do_checkpoint(a);
     if (what == "export") return do_export(a);
     if (what == "verify") return do_verify(a);
+    if (what == "certificate") return do_certificate(a);
+    if (what == "verify-certificate") return do_verify_certificate(a);
     return make_error("bad_argument", "unknown audit command '" + what +
                                           "'; one of: checkpoint, export, verify, certificate, "
                                           "verify-certificate");

@@ -1,6 +1,7 @@
 #include "api/audit_routes.h"
 
 #include "api/json.h"
+#include "api/certificates.h"
 #include "ledger/audit.h"
 
 namespace uurwerk {
@@ -277,6 +278,27 @@ http_response export_page(node& n, community_id c, const target_parts& t) {
     return r;
 }
 
+http_response certificate(node& n, community_id c, member_id m, const target_parts& t) {
+    auto from = decimal_query(t, "from_ms");
+    auto to = decimal_query(t, "to_ms");
+    if (!from) return error_answer(from.err());
+    if (!to) return error_answer(to.err());
+    const auto end = to->value_or(static_cast<std::uint64_t>(INT64_MAX));
+    if (from->value_or(0) > static_cast<std::uint64_t>(INT64_MAX) ||
+        end > static_cast<std::uint64_t>(INT64_MAX) || from->value_or(0) > end)
+        return bad_request("from_ms and to_ms are ms since 1970, from_ms <= to_ms");
+    auto cert = build_certificate(n, c, m, time_ms{static_cast<std::int64_t>(from->value_or(0))},
+                                  time_ms{static_cast<std::int64_t>(end)});
+    if (!cert) {
+        const auto& code = cert.err().code;
+        if (code == "unknown_member") return not_found(code, cert.err().message);
+        if (code == "no_checkpoint" || code == "not_yet_checkpointed")
+            return error_answer(409, code, cert.err().message);
+        return error_answer(cert.err());
+    }
+    return json_answer(200, certificate_to_json(*cert));
+}
+
 }  // namespace
 
 std::optional<http_response> audit_route(node& n, checkpointer* cp, const http_request& request,
@@ -284,7 +306,18 @@ std::optional<http_response> audit_route(node& n, checkpointer* cp, const http_r
     const auto& s = t.segments;
     const bool v1 = s.size() >= 2 && s[0] == "v1";
     const bool community = v1 && s.size() >= 4 && s[1] == "communities";
-    enum class route { none, node_key, tree, latest, checkpoints, proof, consistency, leaves, exp };
+    enum class route {
+        none,
+        node_key,
+        tree,
+        latest,
+        checkpoints,
+        proof,
+        consistency,
+        leaves,
+        exp,
+        certificate
+    };
     route r = route::none;
     if (v1 && s.size() == 2 && s[1] == "node")
         r = route::node_key;
@@ -302,6 +335,8 @@ std::optional<http_response> audit_route(node& n, checkpointer* cp, const http_r
         r = route::leaves;
     else if (community && s.size() == 4 && s[3] == "export")
         r = route::exp;
+    else if (community && s.size() == 6 && s[3] == "members" && s[5] == "certificate")
+        r = route::certificate;
     if (r == route::none) return std::nullopt;
 
     const bool post = r == route::checkpoints && request.method == "POST";
@@ -324,6 +359,9 @@ std::optional<http_response> audit_route(node& n, checkpointer* cp, const http_r
         case route::leaves:
         case route::exp:
             bad = only_params(t, {"from", "limit"});
+            break;
+        case route::certificate:
+            bad = only_params(t, {"from_ms", "to_ms"});
             break;
         default:
             bad = only_params(t, {});
@@ -357,6 +395,11 @@ std::optional<http_response> audit_route(node& n, checkpointer* cp, const http_r
             return leaves(n, *c, t);
         case route::exp:
             return export_page(n, *c, t);
+        case route::certificate: {
+            auto m = decimal_param<member_id>(s[4], "member id");
+            if (!m) return error_answer(m.err());
+            return certificate(n, *c, *m, t);
+        }
         default:
             break;
     }

@@ -4,10 +4,13 @@
 // offline; a tampered export and an untrusted key are refused with where and why.
 #include <boost/test/unit_test.hpp>
 
+#include <cstdlib>
 #include <fstream>
 
 #include "api/http_client.h"
+#include "api/certificates.h"
 #include "api/json_read.h"
+#include "api/key_file.h"
 #include "ledger/audit.h"
 #include "tests/e2e/process.h"
 
@@ -181,4 +184,104 @@ BOOST_AUTO_TEST_CASE(checkpoints_proofs_and_an_offline_audit_through_the_program
     auto again = t.get("/v1/communities/7/checkpoints/latest");
     BOOST_CHECK(digest_of(again.root().at("root")) == root);
     BOOST_CHECK_EQUAL(number_of(t.get("/v1/communities/7/tree").root().at("tree_size")), 12u);
+}
+
+namespace {
+
+// Runs the independent Python verifier (tests/e2e/verify_certificate.py); its exit code and
+// output.
+command_result python_verify(const std::string& file, const std::string& trust,
+                             const std::string& out_file) {
+    const std::string cmd = "/usr/bin/python3 " UURWERK_SOURCE_DIR
+                            "/tests/e2e/verify_certificate.py " + file + " --trust " + trust +
+                            " > " + out_file + " 2>&1";
+    const int status = std::system(cmd.c_str());
+    command_result r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+    std::ifstream in(out_file);
+    r.out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return r;
+}
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(an_hour_certificate_is_checked_offline_here_and_by_a_python_verifier) {
+    audited_town t;
+    for (auto [who, id] : {std::pair{"anna", "1"}, {"cor", "2"}, {"bep", "3"}, {"daan", "4"}})
+        t.ok({"keygen", "--out", t.path(std::string(who) + ".key"), "--community", "7",
+              "--member", id});
+    t.ok({"found", "--key", t.path("anna.key"), "--name", "Buurtkring"});
+    for (auto [who, id] : {std::pair{"cor", "2"}, {"bep", "3"}, {"daan", "4"}})
+        t.ok({"admit", "--key", t.path("anna.key"), "--member", id, "--member-key-file",
+              t.path(std::string(who) + ".key")});
+    t.ok({"announce-node", "--key", t.path("anna.key")});
+    // Bep lets her neighbour Daan confirm hours for her.
+    t.ok({"delegate", "--key", t.path("bep.key"), "--to", "4", "--kinds", "hoursConfirmed"});
+    auto c1 = after(t.ok({"claim", "--key", t.path("cor.key"), "--receiver", "1", "--minutes",
+                          "60"}),
+                    "claim id: ");
+    t.ok({"confirm", "--key", t.path("anna.key"), "--claim", c1});
+    auto c2 = after(t.ok({"claim", "--key", t.path("cor.key"), "--receiver", "3", "--minutes",
+                          "30"}),
+                    "claim id: ");
+    t.ok({"confirm", "--key", t.path("daan.key"), "--for", "3", "--claim", c2});
+    t.ok({"claim", "--key", t.path("cor.key"), "--receiver", "1", "--minutes", "15"});  // pending
+
+    // No checkpoint yet: nothing to prove against.
+    auto early = t.uw({"audit", "certificate", "--community", "7", "--member", "2", "--out",
+                       t.path("early.json")});
+    BOOST_CHECK_EQUAL(early.exit_code, 1);
+    BOOST_CHECK(early.out.find("no checkpoint") != std::string::npos);
+    t.ok({"audit", "checkpoint", "--community", "7"});
+
+    const auto cert = t.path("cor.json");
+    auto made = t.ok({"audit", "certificate", "--community", "7", "--member", "2", "--out", cert});
+    BOOST_CHECK(made.find("2 confirmed claims, 90 minutes") != std::string::npos);
+    const auto node = t.get("/v1/node").string_at("node_key").value();
+    auto ok = t.ok({"audit", "verify-certificate", cert, "--trust", node});
+    BOOST_CHECK(ok.find("gave 90 minutes") != std::string::npos);
+    auto py = python_verify(cert, node, t.path("py.out"));
+    BOOST_CHECK_MESSAGE(py.exit_code == 0, py.out);
+    BOOST_CHECK(py.out.find("gave 90 minutes") != std::string::npos);
+
+    // The countersignature of the delegated confirmation replaced by the claimant's own: both
+    // verifiers refuse, and say which claim's confirmation.
+    auto parsed = certificate_from_json(slurp(cert));
+    BOOST_REQUIRE(parsed.ok());
+    auto forged = *parsed;
+    auto& confirmation = forged.claims.at(1).confirmation;
+    auto env = decode_envelope(confirmation.envelope);
+    BOOST_REQUIRE(env.ok());
+    auto cor = read_key_file(t.path("cor.key"));
+    BOOST_REQUIRE(cor.ok());
+    auto cor_key = signing_key::from_seed(cor->seed);
+    BOOST_REQUIRE(cor_key.ok());
+    env->sig = cor_key->sign_event_body(env->body);
+    env->signer = cor_key->public_bytes();
+    confirmation.envelope = encode_envelope(*env);
+    const auto forged_path = t.path("forged.json");
+    std::ofstream(forged_path) << certificate_to_json(forged);
+    auto refused = t.uw({"audit", "verify-certificate", forged_path, "--trust", node});
+    BOOST_CHECK_EQUAL(refused.exit_code, 1);
+    BOOST_CHECK(refused.out.find("claim 1's confirmation") != std::string::npos);
+    auto py_refused = python_verify(forged_path, node, t.path("py2.out"));
+    BOOST_CHECK_EQUAL(py_refused.exit_code, 1);
+    BOOST_CHECK(py_refused.out.find("claim 1's confirmation") != std::string::npos);
+
+    // A changed total, and a node key the reader does not trust.
+    auto inflated = *parsed;
+    inflated.stated_total = minutes{900};
+    std::ofstream(t.path("inflated.json")) << certificate_to_json(inflated);
+    BOOST_CHECK_EQUAL(python_verify(t.path("inflated.json"), node, t.path("py3.out")).exit_code, 1);
+    BOOST_CHECK_EQUAL(
+        t.uw({"audit", "verify-certificate", t.path("inflated.json"), "--trust", node}).exit_code,
+        1);
+    auto stranger = python_verify(cert, std::string(64, 'b'), t.path("py4.out"));
+    BOOST_CHECK_EQUAL(stranger.exit_code, 1);
+    BOOST_CHECK(stranger.out.find("not a trusted node key") != std::string::npos);
 }

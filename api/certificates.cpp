@@ -1,0 +1,374 @@
+#include "api/certificates.h"
+
+#include <map>
+#include <set>
+
+#include "api/json.h"
+#include "api/json_read.h"
+#include "projections/audit.h"
+
+namespace uurwerk {
+namespace {
+
+constexpr std::string_view certificate_format = "uurwerk-hour-certificate/1";
+
+struct assembler {
+    node& n;
+    community_id c;
+    std::uint64_t tree_size = 0;
+    std::map<std::uint64_t, proved_event> bindings;  // by leaf: each once, in order
+    std::set<public_key> bound_keys;
+
+    struct logged {
+        offset at;
+        time_ms appended_at;
+        bytes stored;
+        uurwerk::envelope env;
+        event_body body;
+    };
+
+    result<logged> read_at(offset at) {
+        auto rec = n.record_at(at);
+        if (!rec) return rec.err();
+        auto env = decode_envelope(rec->payload);
+        if (!env) return make_error("io_error", "the record at " + std::to_string(at.value) +
+                                                    " does not decode");
+        auto body = decode_body(env->body);
+        if (!body) return make_error("io_error", "the event at " + std::to_string(at.value) +
+                                                     " does not decode");
+        return logged{at, rec->appended_at, std::move(rec->payload), std::move(*env),
+                      std::move(*body)};
+    }
+
+    result<std::optional<logged>> read_id(const event_id& id) {
+        auto seen = n.folder().seen(id);
+        if (!seen) return std::optional<logged>();
+        auto e = read_at(seen->at);
+        if (!e) return e.err();
+        return std::optional<logged>(std::move(*e));
+    }
+
+    // The event proved against the tree, or nothing when the tree at tree_size lacks it.
+    result<std::optional<proved_event>> prove(const logged& e) {
+        auto leaf = find_leaf(n.projections(), c, e.at);
+        if (!leaf) return leaf.err();
+        if (!*leaf || (*leaf)->index >= tree_size) return std::optional<proved_event>();
+        auto path = read_inclusion_proof(n.projections(), c, (*leaf)->index, tree_size);
+        if (!path) return path.err();
+        return std::optional<proved_event>(proved_event{(*leaf)->index, e.stored, *path});
+    }
+
+    result<std::vector<history_entry>> history_of(member_id m) {
+        std::vector<history_entry> all;
+        offset from{0};
+        for (;;) {
+            auto page = read_history(n.projections(), c, m, from, 1000);
+            if (!page) return page.err();
+            all.insert(all.end(), page->begin(), page->end());
+            if (page->size() < 1000) return all;
+            from = offset{page->back().at.value + 1};
+        }
+    }
+
+    static bool binds(const logged& e, const public_key& key) {
+        if (std::holds_alternative<community_founded>(e.body.payload)) return e.env.signer == key;
+        if (const auto* a = std::get_if<member_admitted>(&e.body.payload)) return a->key == key;
+        if (const auto* k = std::get_if<key_added>(&e.body.payload)) return k->key == key;
+        return false;
+    }
+
+    result<void> add_binding(const logged& e) {
+        auto p = prove(e);
+        if (!p) return p.err();
+        if (!*p)
+            return make_error("not_yet_checkpointed",
+                              "an event the certificate needs is after the latest checkpoint");
+        bindings.emplace((*p)->leaf_index, std::move(**p));
+        return ok_value;
+    }
+
+    // The chain of events that binds `key` to its member, back to the founding event.
+    result<void> bind(const public_key& key) {
+        if (!bound_keys.insert(key).second) return ok_value;
+        auto owner = n.folder().read_state([&](const ledger_state& s) -> std::optional<member_id> {
+            const auto& keys = s.communities.at(c).keys;
+            auto it = keys.find(key);
+            if (it == keys.end()) return std::nullopt;
+            return it->second.owner;
+        });
+        if (!owner) return make_error("io_error", "the key " + key.hex() + " is not registered");
+        std::optional<logged> found;
+        // Usually in its owner's history (founding, admission, a key they added themselves)...
+        auto lines = history_of(*owner);
+        if (!lines) return lines.err();
+        for (const auto& h : *lines) {
+            if (h.reason != reject_reason::none ||
+                (h.kind != event_kind::community_founded && h.kind != event_kind::member_admitted &&
+                 h.kind != event_kind::key_added))
+                continue;
+            auto e = read_at(h.at);
+            if (!e) return e.err();
+            if (binds(*e, key)) {
+                found = std::move(*e);
+                break;
+            }
+        }
+        // ...else a coordinator added it: look through the community's leaves.
+        for (std::uint64_t from = 0; !found && from < tree_size; from += 1000) {
+            auto leaves = read_leaves(n.projections(), c, from, 1000);
+            if (!leaves) return leaves.err();
+            for (const auto& l : *leaves) {
+                if (l.verdict != reject_reason::none) continue;
+                auto e = read_at(l.at);
+                if (!e) return e.err();
+                if (binds(*e, key)) {
+                    found = std::move(*e);
+                    break;
+                }
+            }
+        }
+        if (!found)
+            return make_error("not_yet_checkpointed",
+                              "the event that registered key " + key.hex() +
+                                  " is not under the latest checkpoint");
+        if (auto a = add_binding(*found); !a) return a;
+        if (std::holds_alternative<community_founded>(found->body.payload)) return ok_value;
+        return bind(found->env.signer);
+    }
+
+    // The latest delegation from `grantor` to `delegate` for `kind` logged before `before`.
+    result<void> bind_delegation(member_id grantor, member_id delegate, event_kind kind,
+                                 offset before) {
+        auto lines = history_of(grantor);
+        if (!lines) return lines.err();
+        std::optional<logged> best;
+        for (const auto& h : *lines) {
+            if (h.kind != event_kind::delegation_granted || h.reason != reject_reason::none ||
+                h.at >= before)
+                continue;
+            auto e = read_at(h.at);
+            if (!e) return e.err();
+            const auto& d = std::get<delegation_granted>(e->body.payload);
+            if (d.delegate != delegate || e->body.actor() != grantor) continue;
+            if (std::find(d.kinds.begin(), d.kinds.end(), kind) == d.kinds.end()) continue;
+            best = std::move(*e);
+        }
+        if (!best) return ok_value;  // a coordinator's act, or the verifier will say what lacks
+        if (auto a = add_binding(*best); !a) return a;
+        return bind(best->env.signer);
+    }
+};
+
+}  // namespace
+
+result<hour_certificate> build_certificate(node& n, community_id c, member_id m, time_ms from,
+                                           time_ms to) {
+    auto known = n.folder().read_state([&](const ledger_state& s) -> result<void> {
+        auto it = s.communities.find(c);
+        if (it == s.communities.end())
+            return make_error("unknown_community",
+                              "community " + std::to_string(c.value) + " does not exist");
+        if (!it->second.members.contains(m))
+            return make_error("unknown_member", "no member " + std::to_string(m.value) +
+                                                    " in community " + std::to_string(c.value));
+        return ok_value;
+    });
+    if (!known) return known.err();
+    auto cp = read_latest_checkpoint(n.projections(), c);
+    if (!cp) return cp.err();
+    if (!*cp)
+        return make_error("no_checkpoint", "community " + std::to_string(c.value) +
+                                               " has no checkpoint yet to prove hours against");
+    assembler a{n, c, (*cp)->tree_size, {}, {}};
+    hour_certificate out;
+    out.community = c;
+    out.member = m;
+    out.from = from;
+    out.to = to;
+    out.tree_size = (*cp)->tree_size;
+    auto cp_record = n.record_at((*cp)->at);
+    if (!cp_record) return cp_record.err();
+    out.checkpoint_envelope = std::move(cp_record->payload);
+
+    auto lines = a.history_of(m);
+    if (!lines) return lines.err();
+    for (const auto& h : *lines) {
+        // The member's claims confirmed: the lines that credited them minutes.
+        if (h.kind != event_kind::hours_confirmed || h.reason != reject_reason::none ||
+            h.balance_delta.value <= 0)
+            continue;
+        auto confirmation = a.read_at(h.at);
+        if (!confirmation) return confirmation.err();
+        if (confirmation->appended_at < from || confirmation->appended_at >= to) continue;
+        const auto& claim_id = std::get<hours_confirmed>(confirmation->body.payload).claim;
+        auto claim = a.read_id(claim_id);
+        if (!claim) return claim.err();
+        if (!*claim || (*claim)->body.actor() != m) continue;
+        const bool still_confirmed = n.folder().read_state([&](const ledger_state& s) {
+            const auto& claims = s.communities.at(c).claims;
+            auto it = claims.find(claim_id);
+            return it != claims.end() && it->second.status == claim_status::confirmed;
+        });
+        if (!still_confirmed) continue;  // reversed since
+        auto pc = a.prove(**claim);
+        if (!pc) return pc.err();
+        auto pf = a.prove(*confirmation);
+        if (!pf) return pf.err();
+        if (!*pc || !*pf) continue;  // after the latest checkpoint: the next certificate has it
+        for (const auto* e : {&**claim, &*confirmation}) {
+            if (auto b = a.bind(e->env.signer); !b) return b.err();
+            if (e->body.author != e->body.actor())
+                if (auto d = a.bind_delegation(e->body.actor(), e->body.author, e->body.kind(), e->at);
+                    !d)
+                    return d.err();
+        }
+        out.stated_total =
+            out.stated_total + std::get<hours_claimed>((*claim)->body.payload).amount;
+        out.claims.push_back({std::move(**pc), std::move(**pf)});
+    }
+    for (auto& [leaf, p] : a.bindings) out.bindings.push_back(std::move(p));
+    return out;
+}
+
+namespace {
+
+void proved_json(json_writer& w, const proved_event& p) {
+    w.begin_object();
+    w.key("leaf_index").decimal(p.leaf_index);
+    w.key("envelope").string(to_base64(p.envelope));
+    w.key("audit_path").begin_array();
+    for (const auto& d : p.audit_path) w.string(d.hex());
+    w.end_array();
+    w.end_object();
+}
+
+error bad(const std::string& what) {
+    return make_error("bad_certificate", what);
+}
+
+result<std::uint64_t> decimal_field(const json_value& v, const std::string& key) {
+    auto* f = v.at(key);
+    auto s = f ? f->as_string() : std::nullopt;
+    auto n = s ? parse_decimal(*s) : std::nullopt;
+    if (!n) return bad("'" + key + "' must be a decimal string");
+    return *n;
+}
+
+result<bytes> base64_field(const json_value& v, const std::string& key) {
+    auto* f = v.at(key);
+    auto s = f ? f->as_string() : std::nullopt;
+    if (!s) return bad("'" + key + "' must be a base64 string");
+    auto b = from_base64(*s);
+    if (!b) return bad("'" + key + "' is not valid base64");
+    return *b;
+}
+
+result<proved_event> proved_from(const json_value* v, const std::string& where) {
+    if (v == nullptr) return bad(where + " is missing");
+    proved_event p;
+    auto leaf = decimal_field(*v, "leaf_index");
+    if (!leaf) return bad(where + ": " + leaf.err().message);
+    p.leaf_index = *leaf;
+    auto env = base64_field(*v, "envelope");
+    if (!env) return bad(where + ": " + env.err().message);
+    p.envelope = std::move(*env);
+    auto* path = v->at("audit_path");
+    auto* list = path ? path->as_array() : nullptr;
+    if (list == nullptr) return bad(where + ": 'audit_path' must be an array");
+    for (const auto& h : *list) {
+        auto d = fixed_from_hex<digest_bytes>(h.as_string().value_or(""), "a hash");
+        if (!d) return bad(where + ": 'audit_path' holds something that is not a 64-hex hash");
+        p.audit_path.push_back(digest{*d});
+    }
+    return p;
+}
+
+}  // namespace
+
+std::string certificate_to_json(const hour_certificate& c) {
+    json_writer w;
+    w.begin_object();
+    w.key("format").string(certificate_format);
+    w.key("community").decimal(c.community.value);
+    w.key("member").decimal(c.member.value);
+    w.key("from_ms").decimal_signed(c.from.value);
+    w.key("to_ms").decimal_signed(c.to.value);
+    w.key("tree_size").decimal(c.tree_size);
+    w.key("checkpoint").string(to_base64(c.checkpoint_envelope));
+    w.key("total_minutes").decimal_signed(c.stated_total.value);
+    w.key("claims").begin_array();
+    for (const auto& cl : c.claims) {
+        w.begin_object();
+        w.key("claim");
+        proved_json(w, cl.claim);
+        w.key("confirmation");
+        proved_json(w, cl.confirmation);
+        w.end_object();
+    }
+    w.end_array();
+    w.key("bindings").begin_array();
+    for (const auto& b : c.bindings) proved_json(w, b);
+    w.end_array();
+    w.end_object();
+    return w.take();
+}
+
+result<hour_certificate> certificate_from_json(std::string_view text) {
+    auto doc = json_doc::parse(text);
+    if (!doc) return bad("not JSON: " + doc.err().message);
+    const auto& root = doc->root();
+    if (root.at("format") == nullptr || root.at("format")->as_string() != certificate_format)
+        return bad("'format' must be \"" + std::string(certificate_format) + "\"");
+    hour_certificate c;
+    auto community = decimal_field(root, "community");
+    auto member = decimal_field(root, "member");
+    auto tree = decimal_field(root, "tree_size");
+    if (!community) return community.err();
+    if (!member) return member.err();
+    if (!tree) return tree.err();
+    c.community = community_id{*community};
+    c.member = member_id{*member};
+    c.tree_size = *tree;
+    auto signed_field = [&](const std::string& key) -> result<std::int64_t> {
+        auto* f = root.at(key);
+        auto s = f ? f->as_string() : std::nullopt;
+        if (!s || s->empty()) return bad("'" + key + "' must be a decimal string");
+        const bool negative = (*s)[0] == '-';
+        auto n = parse_decimal(negative ? s->substr(1) : *s);
+        if (!n || *n > static_cast<std::uint64_t>(INT64_MAX))
+            return bad("'" + key + "' must be a decimal string");
+        return negative ? -static_cast<std::int64_t>(*n) : static_cast<std::int64_t>(*n);
+    };
+    auto from = signed_field("from_ms");
+    auto to = signed_field("to_ms");
+    auto total = signed_field("total_minutes");
+    if (!from) return from.err();
+    if (!to) return to.err();
+    if (!total) return total.err();
+    c.from = time_ms{*from};
+    c.to = time_ms{*to};
+    c.stated_total = minutes{*total};
+    auto cp = base64_field(root, "checkpoint");
+    if (!cp) return cp.err();
+    c.checkpoint_envelope = std::move(*cp);
+    auto* claims = root.at("claims") ? root.at("claims")->as_array() : nullptr;
+    auto* bindings = root.at("bindings") ? root.at("bindings")->as_array() : nullptr;
+    if (claims == nullptr) return bad("'claims' must be an array");
+    if (bindings == nullptr) return bad("'bindings' must be an array");
+    for (std::size_t i = 0; i < claims->size(); ++i) {
+        const std::string where = "claims[" + std::to_string(i) + "]";
+        auto claim = proved_from((*claims)[i].at("claim"), where + ".claim");
+        if (!claim) return claim.err();
+        auto confirmation = proved_from((*claims)[i].at("confirmation"), where + ".confirmation");
+        if (!confirmation) return confirmation.err();
+        c.claims.push_back({std::move(*claim), std::move(*confirmation)});
+    }
+    for (std::size_t i = 0; i < bindings->size(); ++i) {
+        auto b = proved_from(&(*bindings)[i], "bindings[" + std::to_string(i) + "]");
+        if (!b) return b.err();
+        c.bindings.push_back(std::move(*b));
+    }
+    return c;
+}
+
+}  // namespace uurwerk

@@ -1,0 +1,318 @@
+#!/usr/bin/env python3
+"""An independent verifier of uurwerk hour certificates, written from ledger/README.md alone.
+
+It shows that a third party can check a certificate without uurwerk's code: Python's hashlib
+for SHA-256, the `cryptography` package for Ed25519, and a reader of the few Cap'n Proto
+structures involved (canonical form: one segment, no segment table, the root pointer first).
+
+usage: verify_certificate.py CERTIFICATE.json --trust NODE_KEY_HEX[,...]
+Exit 0 and "OK: ..." when the certificate holds; exit 1 and "FAILED: <what and where>" when not;
+exit 2 for a usage error.
+"""
+import base64
+import hashlib
+import json
+import struct
+import sys
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+EVENT_TAG = b"uurwerk/event/v1"
+# EventBody's union tags (schemas/event.capnp, the order of the union's members).
+FOUNDED, ADMITTED, KEY_ADDED, DELEGATED = 0, 3, 4, 6
+CLAIMED, CONFIRMED, CHECKPOINT = 18, 19, 24
+COORDINATOR = 1
+
+
+class Failed(Exception):
+    pass
+
+
+# --- Cap'n Proto, just enough -------------------------------------------------------------
+
+def signed_offset(pointer):
+    """Bits 2..31 of a pointer: a signed 30-bit offset in words from the pointer's end."""
+    off = (pointer & 0xFFFFFFFF) >> 2
+    return off - (1 << 30) if off & (1 << 29) else off
+
+
+class Struct:
+    def __init__(self, msg, data_at, data_words, ptr_at, ptr_count):
+        self.msg, self.data_at, self.data_words = msg, data_at, data_words
+        self.ptr_at, self.ptr_count = ptr_at, ptr_count
+
+    def u64(self, byte_offset):
+        if byte_offset + 8 > self.data_words * 8:
+            return 0
+        return struct.unpack_from("<Q", self.msg, self.data_at + byte_offset)[0]
+
+    def i64(self, byte_offset):
+        v = self.u64(byte_offset)
+        return v - (1 << 64) if v >= 1 << 63 else v
+
+    def u16(self, byte_offset):
+        if byte_offset + 2 > self.data_words * 8:
+            return 0
+        return struct.unpack_from("<H", self.msg, self.data_at + byte_offset)[0]
+
+    def _pointer(self, i):
+        if i >= self.ptr_count:
+            return None, 0
+        at = self.ptr_at + 8 * i
+        return at, struct.unpack_from("<Q", self.msg, at)[0]
+
+    def struct(self, i):
+        at, p = self._pointer(i)
+        if not p:
+            raise Failed("a struct field is missing")
+        if p & 3 != 0:
+            raise Failed("not a struct pointer")
+        target = at + 8 + 8 * signed_offset(p)
+        data_words, ptrs = (p >> 32) & 0xFFFF, (p >> 48) & 0xFFFF
+        if target < 0 or target + 8 * (data_words + ptrs) > len(self.msg):
+            raise Failed("a struct pointer points outside the message")
+        return Struct(self.msg, target, data_words, target + 8 * data_words, ptrs)
+
+    def list_raw(self, i):
+        at, p = self._pointer(i)
+        if not p:
+            return 0, b""
+        if p & 3 != 1:
+            raise Failed("not a list pointer")
+        offset = signed_offset(p)
+        size, count = (p >> 32) & 7, p >> 35
+        width = {0: 0, 1: 1, 2: 8, 3: 16, 4: 32, 5: 64}[size]  # bits per element
+        target = at + 8 + 8 * offset
+        end = target + (count * width + 7) // 8
+        if target < 0 or end > len(self.msg):
+            raise Failed("a list pointer points outside the message")
+        return size, self.msg[target:end], count
+
+    def data(self, i):
+        raw = self.list_raw(i)
+        if raw[1] == b"":
+            return b""
+        size, body, count = raw
+        if size != 2:
+            raise Failed("not a Data field")
+        return bytes(body)
+
+    def u16_list(self, i):
+        raw = self.list_raw(i)
+        if raw[1] == b"":
+            return []
+        size, body, count = raw
+        if size != 3:
+            raise Failed("not a list of 16-bit values")
+        return list(struct.unpack_from("<%dH" % count, body))
+
+
+def root(message):
+    if len(message) % 8 or len(message) < 8:
+        raise Failed("a Cap'n Proto message is whole words")
+    fake = Struct(message, 0, 0, 0, 1)
+    return fake.struct(0)
+
+
+# --- Events --------------------------------------------------------------------------------
+
+class Event:
+    """A stored envelope: its signer, signature, and the fields of its signed body we need."""
+
+    def __init__(self, stored):
+        env = root(stored)
+        self.stored = stored
+        self.body = env.data(0)
+        self.signer = env.data(1)
+        self.signature = env.data(2)
+        if len(self.signer) != 32 or len(self.signature) != 64:
+            raise Failed("an envelope without a 32-byte signer and a 64-byte signature")
+        b = root(self.body)
+        self.id = b.data(0)
+        self.community = b.u64(0)
+        self.author = b.u64(8)
+        on_behalf_of = b.u64(32)
+        self.actor = on_behalf_of or self.author
+        self.kind = b.u16(40)
+        self._payload = b.struct(1)
+
+    def verify(self):
+        try:
+            Ed25519PublicKey.from_public_bytes(self.signer).verify(self.signature,
+                                                                   EVENT_TAG + self.body)
+            return True
+        except InvalidSignature:
+            return False
+
+    def leaf_hash(self):
+        return hashlib.sha256(b"\x00" + self.stored).digest()
+
+    # Payloads (offsets from `capnp compile -ocapnp schemas/event.capnp`).
+    def checkpoint(self):
+        return self._payload.u64(0), self._payload.data(0)  # tree size, root
+
+    def admitted(self):
+        return self._payload.u64(0), self._payload.data(0), self._payload.u16(8)  # member, key, role
+
+    def key_added(self):
+        return self._payload.u64(0), self._payload.data(0)  # member, key
+
+    def delegation(self):
+        return self._payload.u64(0), self._payload.u16_list(0)  # delegate, kinds
+
+    def claimed(self):
+        return self._payload.u64(0), self._payload.i64(8)  # receiver, minutes
+
+    def confirmed_claim(self):
+        return self._payload.data(0)
+
+
+# --- RFC 9162 inclusion proof ------------------------------------------------------------------
+
+def node_hash(left, right):
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def verify_inclusion(leaf, index, size, path, root_hash):
+    if index >= size:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in path:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root_hash
+
+
+# --- The certificate ----------------------------------------------------------------------------
+
+def verify(cert, trusted):
+    if cert.get("format") != "uurwerk-hour-certificate/1":
+        raise Failed("not an hour certificate of format uurwerk-hour-certificate/1")
+    community, member = int(cert["community"]), int(cert["member"])
+    tree_size = int(cert["tree_size"])
+
+    cp = Event(base64.b64decode(cert["checkpoint"]))
+    if not cp.verify():
+        raise Failed("the checkpoint's signature does not verify")
+    if cp.signer not in trusted:
+        raise Failed("the checkpoint is signed by %s, which is not a trusted node key" % cp.signer.hex())
+    if cp.kind != CHECKPOINT or cp.community != community:
+        raise Failed("the checkpoint is not a checkpoint of community %d" % community)
+    size, root_hash = cp.checkpoint()
+    if size != tree_size:
+        raise Failed("the checkpoint is of %d leaves, the certificate says %d" % (size, tree_size))
+
+    def proved(p, where):
+        e = Event(base64.b64decode(p["envelope"]))
+        index = int(p["leaf_index"])
+        path = [bytes.fromhex(h) for h in p["audit_path"]]
+        if not verify_inclusion(e.leaf_hash(), index, tree_size, path, root_hash):
+            raise Failed("%s (leaf %d): its inclusion proof does not lead to the checkpoint's root"
+                         % (where, index))
+        if not e.verify():
+            raise Failed("%s (leaf %d): the signature does not verify" % (where, index))
+        if e.community != community:
+            raise Failed("%s: an event of another community" % where)
+        return index, e
+
+    # Key bindings, in log order, from the founding event at leaf 0.
+    keys, delegations = {}, {}
+    bindings = sorted((proved(b, "binding %d" % i) for i, b in enumerate(cert["bindings"])),
+                      key=lambda x: x[0])
+    for index, e in bindings:
+        if e.kind == FOUNDED:
+            if index != 0:
+                raise Failed("binding at leaf %d: a founding event that is not leaf 0" % index)
+            keys[e.signer] = (e.author, True)
+            continue
+        signer = keys.get(e.signer)
+        if signer is None or signer[0] != e.author:
+            raise Failed("binding at leaf %d: signed by a key not bound to its author" % index)
+        if e.kind == ADMITTED:
+            m, k, role = e.admitted()
+            if not signer[1]:
+                raise Failed("binding at leaf %d: an admission not signed by a coordinator" % index)
+            keys[k] = (m, role == COORDINATOR)
+        elif e.kind == KEY_ADDED:
+            m, k = e.key_added()
+            if not signer[1] and e.actor != m:
+                raise Failed("binding at leaf %d: a key added by someone else" % index)
+            keys[k] = (m, any(c for (mm, c) in keys.values() if mm == m))
+        elif e.kind == DELEGATED:
+            delegate, kinds = e.delegation()
+            delegations.setdefault((e.actor, delegate), set()).update(kinds)
+        else:
+            raise Failed("binding at leaf %d: not a founding, admission, key or delegation" % index)
+
+    total = 0
+    for i, pair in enumerate(cert["claims"]):
+        where = "claim %d" % i
+        ci, claim = proved(pair["claim"], where)
+        fi, conf = proved(pair["confirmation"], where + "'s confirmation")
+        if claim.kind != CLAIMED:
+            raise Failed("%s: not an hours claim" % where)
+        if claim.actor != member:
+            raise Failed("%s: claimed by member %d, not %d" % (where, claim.actor, member))
+        ks = keys.get(claim.signer)
+        if ks is None or ks[0] != claim.author:
+            raise Failed("%s: signed by a key not bound to member %d" % (where, claim.author))
+        if claim.author != claim.actor and not ks[1] and \
+                CLAIMED not in delegations.get((claim.actor, claim.author), set()):
+            raise Failed("%s: made for the member by someone without a delegation" % where)
+        receiver, minutes = claim.claimed()
+        if conf.kind != CONFIRMED or conf.confirmed_claim() != claim.id:
+            raise Failed("%s's confirmation does not confirm that claim" % where)
+        if fi <= ci:
+            raise Failed("%s's confirmation comes before the claim" % where)
+        kc = keys.get(conf.signer)
+        if kc is None or kc[0] != conf.author:
+            raise Failed("%s's confirmation (the countersignature) is signed by a key not bound "
+                         "to member %d" % (where, conf.author))
+        delegate_ok = conf.author == conf.actor or \
+            CONFIRMED in delegations.get((conf.actor, conf.author), set())
+        if not kc[1] and not (conf.actor == receiver and delegate_ok):
+            raise Failed("%s's confirmation is not by the receiver, their delegate or a "
+                         "coordinator" % where)
+        if conf.actor == claim.actor or conf.author == claim.actor:
+            raise Failed("%s is confirmed by its own claimant" % where)
+        total += minutes
+    if total != int(cert["total_minutes"]):
+        raise Failed("the certificate states %s minutes, its claims add up to %d"
+                     % (cert["total_minutes"], total))
+    return len(cert["claims"]), total, root_hash
+
+
+def main(argv):
+    if len(argv) != 4 or argv[2] != "--trust":
+        print("usage: verify_certificate.py CERTIFICATE.json --trust NODE_KEY_HEX[,...]",
+              file=sys.stderr)
+        return 2
+    trusted = {bytes.fromhex(k) for k in argv[3].split(",") if k}
+    try:
+        with open(argv[1]) as f:
+            cert = json.load(f)
+        claims, total, root_hash = verify(cert, trusted)
+    except Failed as e:
+        print("FAILED: %s: %s" % (argv[1], e))
+        return 1
+    except (OSError, ValueError, KeyError, TypeError, struct.error) as e:
+        print("FAILED: %s: not a readable certificate (%s)" % (argv[1], e))
+        return 1
+    print("OK: %s: member %s of community %s gave %d minutes of help in %d confirmed claims "
+          "(tree root %s)" % (argv[1], cert["member"], cert["community"], total, claims,
+                               root_hash.hex()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
