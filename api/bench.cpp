@@ -14,6 +14,7 @@
 #include "api/http_client.h"
 #include "api/node.h"
 #include "api/serve.h"
+#include "ledger/audit.h"
 #include "ledger/local_log.h"
 #include "ledger/workload.h"
 
@@ -264,6 +265,34 @@ result<void> bench_ingest(const parsed_args& a) {
 // ---------------------------------------------------------------------------------------------
 // bench replay: rebuild every projection from a log of N events.
 
+// Appends every record of `parts` in order to a new LocalLog in `dir` (group commit), and
+// returns once the last one is durable (the log acknowledges in order).
+result<void> write_log(const std::filesystem::path& dir,
+                       std::initializer_list<const std::vector<bytes>*> parts) {
+    local_log_options lo;
+    lo.dir = dir;
+    lo.clock = wall_clock();
+    auto log = local_log::open(lo);
+    if (!log) return log.err();
+    std::vector<const bytes*> all;
+    for (const auto* part : parts)
+        for (const auto& b : *part) all.push_back(&b);
+    if (all.empty()) return ok_value;
+    std::atomic<std::size_t> failed{0};
+    for (std::size_t i = 0; i + 1 < all.size(); ++i)
+        for (;;) {
+            auto r = (*log)->append_async(*all[i], [&](result<offset> o) {
+                if (!o) ++failed;
+            });
+            if (r) break;
+            if (r.err().code != "log_full") return r.err();
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+    auto last = (*log)->append(*all.back());
+    if (!last || failed) return make_error("bench_failed", "the log did not take every event");
+    return ok_value;
+}
+
 result<void> bench_replay(const parsed_args& a) {
     std::size_t events = 1'000'000;
     if (a.has("events")) {
@@ -277,32 +306,8 @@ result<void> bench_replay(const parsed_args& a) {
                                 std::cerr << "  signed " << d << " / " << n << "\n";
                             }});
     scratch_dir dir("replay");
-    {
-        local_log_options lo;
-        lo.dir = dir.path / "log";
-        lo.clock = wall_clock();
-        auto log = local_log::open(lo);
-        if (!log) return log.err();
-        std::cerr << "bench replay: writing the log...\n";
-        std::atomic<std::size_t> failed{0};
-        auto append_all = [&](const std::vector<bytes>& evs) -> result<void> {
-            for (const auto& b : evs) {
-                for (;;) {
-                    auto r = (*log)->append_async(b, [&](result<offset> o) {
-                        if (!o) ++failed;
-                    });
-                    if (r) break;
-                    if (r.err().code != "log_full") return r.err();
-                    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-                }
-            }
-            return ok_value;
-        };
-        if (auto r = append_all(w.setup); !r) return r.err();
-        if (auto r = append_all({w.events.begin(), w.events.end() - 1}); !r) return r.err();
-        auto last = (*log)->append(w.events.back());  // durable once every earlier one is
-        if (!last || failed) return make_error("bench_failed", "the log did not take every event");
-    }
+    std::cerr << "bench replay: writing the log...\n";
+    if (auto r = write_log(dir.path / "log", {&w.setup, &w.events}); !r) return r.err();
     local_log_options lo;
     lo.dir = dir.path / "log";
     lo.clock = wall_clock();
@@ -347,12 +352,162 @@ result<void> bench_replay(const parsed_args& a) {
     return ok_value;
 }
 
+// ---------------------------------------------------------------------------------------------
+// bench audit: an export of N events checked offline (all of it, and the Merkle part alone)
+// beside the raw verify rate, and inclusion proofs served by a node over a tree of N events.
+
+result<void> bench_audit(const parsed_args& a) {
+    std::size_t events = 1'000'000;
+    if (a.has("events")) {
+        auto v = a.get_u64("events");
+        if (!v) return v.err();
+        events = std::max<std::size_t>(1000, *v);
+    }
+    const auto verify = measure_verify(3);
+    std::array<std::uint8_t, 32> node_seed;
+    node_seed.fill(0x6e);
+    auto node_key = signing_key::from_seed(node_seed);
+    if (!node_key) return node_key.err();
+    std::cerr << "bench audit: signing " << events << " events on " << cores()
+              << " cores (not measured)...\n";
+    workload_options wo{community_id{1}, 1000, events, 17, 0, [](std::size_t d, std::size_t n) {
+                            std::cerr << "  signed " << d << " / " << n << "\n";
+                        }};
+    wo.node_key = node_key->public_bytes();
+    const auto w = make_workload(wo);
+
+    // The log, with a checkpoint by the node every 100,000 events.
+    std::vector<bytes> records;
+    records.reserve(w.setup.size() + w.events.size() + w.events.size() / 100'000 + 1);
+    merkle_frontier tree;
+    std::vector<merkle_node> done;
+    std::uint64_t checkpoints = 0;
+    auto add = [&](bytes b) {
+        tree.append(merkle_leaf_hash(b), done);
+        records.push_back(std::move(b));
+    };
+    for (const auto& b : w.setup) add(b);
+    for (std::size_t i = 0; i < w.events.size(); ++i) {
+        add(w.events[i]);
+        if ((i + 1) % 100'000 == 0 || i + 1 == w.events.size())
+            add(encode_envelope(node_key->seal(
+                checkpoint_body(community_id{1}, sequence{++checkpoints}, tree.size(), tree.root(),
+                                time_ms{1'700'000'000'000}, node_key->public_bytes()))));
+    }
+    scratch_dir dir("audit");
+    std::cerr << "bench audit: writing the log (" << records.size() << " records)...\n";
+    if (auto r = write_log(dir.path / "log", {&records}); !r) return r.err();
+    {
+        std::cerr << "bench audit: folding it into the projections (the node's Merkle tree)...\n";
+        local_log_options lo;
+        lo.dir = dir.path / "log";
+        lo.clock = wall_clock();
+        auto log = local_log::open(lo);
+        if (!log) return log.err();
+        auto db = store::open(dir.path / "store", store_use::bulk_load);
+        if (!db) return db.err();
+        key_cache keys;
+        projector_options po;
+        po.check = signature_check::trust_local_log;
+        auto p = projector::open(**log, **db, keys, po);
+        if (!p) return p.err();
+        if (auto n = (*p)->catch_up(); !n) return n.err();
+        if (auto f = (*db)->flush(); !f) return f.err();
+    }
+    auto server = embedded_server::start(dir.path, "127.0.0.1", 0, {}, std::chrono::milliseconds(0));
+    if (!server) return server.err();
+    auto conn = http_connection::open("127.0.0.1", (*server)->port());
+    if (!conn) return conn.err();
+
+    // The export, through the API as `uurwerk audit export` fetches it.
+    std::cerr << "bench audit: exporting through the API...\n";
+    auto t0 = clock_type::now();
+    std::string file;
+    append_export_header(file, community_id{1});
+    for (std::size_t have = 0; have < records.size();) {
+        auto r = (*conn)->call("GET", "/v1/communities/1/export?from=" + std::to_string(have) +
+                                          "&limit=10000");
+        if (!r) return r.err();
+        if (r->status != 200) return make_error("bench_failed", "export answered " + r->body);
+        file += r->body;
+        have += std::min<std::size_t>(10'000, records.size() - have);
+    }
+    const double export_s = seconds_since(t0);
+    auto parsed =
+        parse_export(byte_view(reinterpret_cast<const std::uint8_t*>(file.data()), file.size()));
+    if (!parsed) return parsed.err();
+    if (parsed->records.size() != records.size())
+        return make_error("bench_failed", "the export holds " +
+                                              std::to_string(parsed->records.size()) +
+                                              " records, the log " +
+                                              std::to_string(records.size()));
+    std::cerr << "  " << parsed->records.size() << " records, " << file.size() / (1 << 20)
+              << " MiB in " << fixed(export_s, 1) << " s\n";
+
+    std::cerr << "bench audit: the full offline audit on " << cores() << " cores...\n";
+    audit_options ao;
+    ao.trusted_node_keys = {node_key->public_bytes()};
+    auto last = clock_type::now();
+    ao.progress = [&](std::string_view phase, std::size_t d, std::size_t n) {
+        if (clock_type::now() - last < std::chrono::seconds(1)) return;
+        last = clock_type::now();
+        std::cerr << "  " << phase << " " << d << " / " << n << "\n";
+    };
+    t0 = clock_type::now();
+    const auto report = verify_export(*parsed, ao);
+    const double full_s = seconds_since(t0);
+    if (!report.ok) return make_error("bench_failed", "the audit failed: " + report.problem);
+    const double full_rate = static_cast<double>(report.records) / full_s;
+    std::cerr << "  " << report.records << " events in " << fixed(full_s, 2) << " s: "
+              << fixed(full_rate, 0) << " events/s (" << report.checkpoints
+              << " checkpoints verified)\n";
+
+    std::cerr << "bench audit: the Merkle part alone...\n";
+    t0 = clock_type::now();
+    const auto root = merkle_part_of_export(*parsed, 0);
+    const double merkle_s = seconds_since(t0);
+    if (root != tree.root()) return make_error("bench_failed", "the Merkle part gave another root");
+    const double merkle_rate = static_cast<double>(parsed->records.size()) / merkle_s;
+    std::cerr << "  " << fixed(merkle_rate, 0) << " events/s\n";
+
+    std::cerr << "bench audit: inclusion proofs served over a tree of " << tree.size()
+              << " events...\n";
+    latencies proof;
+    std::uint64_t pick = 0x9E3779B97F4A7C15ull;
+    for (int i = 0; i < 2000; ++i) {
+        pick = pick * 6364136223846793005ull + 1442695040888963407ull;
+        const auto& b = w.events[(pick >> 17) % w.events.size()];
+        auto id = decode_body(decode_envelope(b)->body)->id;
+        const auto start = clock_type::now();
+        auto r = (*conn)->call("GET", "/v1/events/" + id.hex() + "/proof");
+        proof.ms.push_back(seconds_since(start) * 1000);
+        if (!r) return r.err();
+        if (r->status != 200) return make_error("bench_failed", "a proof answered " + r->body);
+    }
+    const double p50 = proof.quantile(0.5), p99 = proof.quantile(0.99);
+    std::cerr << "  p50 " << fixed(p50, 3) << " ms, p99 " << fixed(p99, 3) << " ms\n";
+
+    std::cout << "full audit: " << fixed(full_rate, 0) << " events/s ("
+              << fixed(100 * full_rate / verify.all_cores, 0) << " % of the all-cores verify rate "
+              << fixed(verify.all_cores, 0) << "/s); Merkle part: " << fixed(merkle_rate, 0)
+              << " events/s; proof p99 " << fixed(p99, 3) << " ms\n";
+    std::cout << "{\"cores\": " << cores() << ", \"events\": " << report.records
+              << ", \"all_cores_verifies_per_s\": " << fixed(verify.all_cores, 0)
+              << ", \"events_per_s\": " << fixed(full_rate, 0)
+              << ", \"share_of_verify_rate\": " << fixed(full_rate / verify.all_cores, 3)
+              << ", \"merkle_events_per_s\": " << fixed(merkle_rate, 0)
+              << ", \"export_s\": " << fixed(export_s, 2) << ", \"proof_p50_ms\": " << fixed(p50, 3)
+              << ", \"proof_p99_ms\": " << fixed(p99, 3) << "}\n";
+    return ok_value;
+}
+
 }  // namespace
 
 std::vector<option_spec> bench_options() {
     return {
         {"seconds", "S", "verify: seconds per measurement (default 3)"},
-        {"events", "N", "ingest: events to push (default 20000); replay: log size (1000000)"},
+        {"events", "N",
+         "ingest: events to push (default 20000); replay, audit: log size (1000000)"},
         {"clients", "N", "ingest: concurrent clients (default 128)"},
     };
 }
@@ -361,7 +516,9 @@ result<void> bench_command(const std::string& what, const parsed_args& args) {
     if (what == "verify") return bench_verify(args);
     if (what == "ingest") return bench_ingest(args);
     if (what == "replay") return bench_replay(args);
-    return make_error("bad_argument", "unknown bench '" + what + "': verify, ingest or replay");
+    if (what == "audit") return bench_audit(args);
+    return make_error("bad_argument",
+                      "unknown bench '" + what + "': verify, ingest, replay or audit");
 }
 
 }  // namespace uurwerk::cli

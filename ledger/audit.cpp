@@ -100,6 +100,7 @@ result<parsed_export> parse_export(byte_view file) {
 
 }  // namespace uurwerk
 
+#include <chrono>
 #include <thread>
 
 namespace uurwerk {
@@ -139,30 +140,33 @@ std::string record_text(std::size_t i, const export_record& r) {
     return "record " + std::to_string(i) + " (log offset " + std::to_string(r.at.value) + ")";
 }
 
-// The tree's roots at the sizes the checkpoints name, recorded as the tree grows.
-class replay_roots final : public audit_view {
+// The tree rebuilt leaf by leaf, keeping the nodes a store keeps (tiles, merkle.h) so that the
+// root at any earlier size a checkpoint names can be computed.
+class replay_tree final : public audit_view {
 public:
-    replay_roots(community_id c, std::set<std::uint64_t> wanted) : c_(c), wanted_(std::move(wanted)) {
-        if (wanted_.contains(0)) roots_[0] = merkle_empty_root();
-    }
+    explicit replay_tree(community_id c) : c_(c) {}
     void append(const digest& leaf) {
         frontier_.append(leaf, done_);
-        if (wanted_.contains(frontier_.size())) roots_[frontier_.size()] = frontier_.root();
+        for (const auto& n : done_)
+            if (merkle_node_is_kept(n))
+                tiles_[merkle_tile_of(n)].append(reinterpret_cast<const char*>(n.hash.b.data()),
+                                                 digest_bytes);
     }
     std::optional<digest> root_at(community_id c, std::uint64_t size) const override {
         if (c != c_ || size > frontier_.size()) return std::nullopt;
-        auto it = roots_.find(size);
-        UURWERK_ASSERT(it != roots_.end(), size);  // every named size was collected up front
-        return it->second;
+        if (size == frontier_.size()) return frontier_.root();
+        return merkle_root_at(size, merkle_tiled_reader([this](const merkle_tile_id& id) {
+                                  auto it = tiles_.find(id);
+                                  return it == tiles_.end() ? std::string() : it->second;
+                              }));
     }
     const merkle_frontier& frontier() const { return frontier_; }
 
 private:
     community_id c_;
-    std::set<std::uint64_t> wanted_;
-    std::map<std::uint64_t, digest> roots_;
     merkle_frontier frontier_;
     std::vector<merkle_node> done_;
+    std::map<merkle_tile_id, std::string> tiles_;
 };
 
 }  // namespace
@@ -173,46 +177,51 @@ audit_report verify_export(const parsed_export& e, const audit_options& o) {
     report.records = n;
     const std::size_t threads = threads_or_all(o.threads);
 
-    // 1. Every record on every core: decode, verify the signature, hash the leaf.
+    // Every record is checked on every core (decode, verify the signature, hash the leaf) while
+    // this thread folds them in order behind the checkers: the rules, the tree, the
+    // checkpoints. A record is folded once its check is published in `ready`.
     std::vector<checked_record> checked(n);
+    std::vector<std::atomic<std::uint8_t>> ready(n);
+    std::atomic<bool> stop{false};
     key_cache keys;
     std::atomic<std::size_t> done{0};
-    parallel_for(n, threads, [&](std::size_t i) {
-        auto& c = checked[i];
-        const auto& r = e.records[i];
-        c.leaf = merkle_leaf_hash(r.envelope);
-        auto env = decode_envelope(r.envelope);
-        if (!env) {
-            c.problem = "the envelope does not decode: " + env.err().message;
-        } else if (!keys.verify_envelope(*env)) {
-            c.problem = "the signature does not verify (signer " + env->signer.hex() + ")";
-        } else if (auto body = decode_body(env->body); !body) {
-            c.problem = "the signed body does not decode: " + body.err().message;
-        } else {
-            c.body = std::move(*body);
-            c.signer = env->signer;
-            c.body_digest = sha256({env->body});
-        }
-        const std::size_t d = done.fetch_add(1) + 1;
-        if (o.progress && d % 65536 == 0) o.progress("verify", d, n);
+    std::thread checkers([&] {
+        parallel_for(n, threads, [&](std::size_t i) {
+            if (stop.load(std::memory_order_relaxed)) return;
+            auto& c = checked[i];
+            const auto& r = e.records[i];
+            c.leaf = merkle_leaf_hash(r.envelope);
+            auto env = decode_envelope(r.envelope);
+            if (!env) {
+                c.problem = "the envelope does not decode: " + env.err().message;
+            } else if (!keys.verify_envelope(*env)) {
+                c.problem = "the signature does not verify (signer " + env->signer.hex() + ")";
+            } else if (auto body = decode_body(env->body); !body) {
+                c.problem = "the signed body does not decode: " + body.err().message;
+            } else {
+                c.body = std::move(*body);
+                c.signer = env->signer;
+                c.body_digest = sha256({env->body});
+            }
+            ready[i].store(1, std::memory_order_release);
+            const std::size_t d = done.fetch_add(1) + 1;
+            if (o.progress && d % 65536 == 0) o.progress("verify", d, n);
+        });
     });
-    if (o.progress) o.progress("verify", n, n);
 
-    // 2. In order: the tree, the checkpoints, the rules.
-    std::set<std::uint64_t> sizes;
-    for (const auto& c : checked)
-        if (c.body)
-            if (const auto* cp = std::get_if<checkpoint>(&c.body->payload)) sizes.insert(cp->tree_size);
-    replay_roots roots(e.community, sizes);
+    replay_tree roots(e.community);
     ledger_state state;
     fold_effects fx;
     auto fail = [&](std::size_t i, std::string what) {
         report.ok = false;
         report.problem_record = i;
         report.problem = record_text(i, e.records[i]) + ": " + what;
+        stop.store(true);
     };
     for (std::size_t i = 0; i < n && report.ok; ++i) {
-        const auto& c = checked[i];
+        while (ready[i].load(std::memory_order_acquire) == 0)
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+        auto& c = checked[i];
         const auto& r = e.records[i];
         if (!c.body) {
             fail(i, c.problem);
@@ -269,8 +278,10 @@ audit_report verify_export(const parsed_export& e, const audit_options& o) {
             }
         }
         roots.append(c.leaf);
+        c = checked_record{};  // folded: free its body
         if (o.progress && (i + 1) % 65536 == 0) o.progress("replay", i + 1, n);
     }
+    checkers.join();
     if (o.progress && report.ok) o.progress("replay", n, n);
     report.root = roots.frontier().root();
     if (!report.ok) return report;

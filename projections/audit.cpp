@@ -69,15 +69,19 @@ error beyond_tree(std::uint64_t size, std::uint64_t have) {
                                          " leaves, not " + std::to_string(size));
 }
 
-// Kept nodes as the store has committed them. A read error is kept and reported by the caller
-// (a node reader has no error channel): the reader hands out a full tile of zero hashes.
+// Kept nodes as the store has committed them, each tile read once per reader (a proof asks
+// for several nodes of the same tile). A read error is kept and reported by the caller (a node
+// reader has no error channel): the reader hands out a full tile of zero hashes.
 struct committed_tiles {
     const store& db;
     community_id c;
     std::shared_ptr<std::optional<error>> failure = std::make_shared<std::optional<error>>();
+    std::shared_ptr<std::map<merkle_tile_id, std::string>> cache =
+        std::make_shared<std::map<merkle_tile_id, std::string>>();
     std::string operator()(const merkle_tile_id& id) const {
+        if (auto it = cache->find(id); it != cache->end()) return it->second;
         auto v = db.get(column::audit, tile_key(c, id));
-        if (v && *v) return std::move(**v);
+        if (v && *v) return cache->emplace(id, std::move(**v)).first->second;
         if (!v && !*failure) *failure = v.err();
         return std::string(merkle_tile_width * digest_bytes, '\0');
     }
