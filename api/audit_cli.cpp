@@ -102,6 +102,14 @@ result<void> do_checkpoint(const parsed_args& a) {
               << r->doc.string_at("tree_size").value_or("?") << " events, root "
               << r->doc.string_at("root").value_or("?") << ", at offset "
               << r->doc.string_at("offset").value_or("?") << "\n";
+    if (auto keep = a.get("out")) {
+        auto latest = http_call(server->host, server->port, "GET",
+                                community_path(*c) + "/checkpoints/latest", "");
+        if (!latest) return latest.err();
+        if (latest->status != 200) return make_error("io_error", "cannot fetch the checkpoint");
+        if (auto w = write_file_atomically(*keep, latest->body); !w) return w.err();
+        std::cout << "kept it in " << *keep << "\n";
+    }
     return ok_value;
 }
 
@@ -230,6 +238,95 @@ result<void> do_verify(const parsed_args& a) {
     return ok_value;
 }
 
+// A checkpoint as the API serves it, checked by its signature against the trusted keys: its
+// community, size and root as the node signed them.
+struct signed_head {
+    community_id community;
+    std::uint64_t tree_size = 0;
+    digest root;
+    public_key node;
+};
+
+result<signed_head> checked_checkpoint(const json_value& cp, const std::set<public_key>& trusted,
+                                       const std::string& what) {
+    auto field = [&](const char* k) {
+        auto* v = cp.at(k);
+        return v ? v->as_string().value_or("") : std::string();
+    };
+    auto body = from_base64(field("body_base64"));
+    auto sig = fixed_from_hex<signature_bytes>(field("signature"), "signature");
+    auto key = fixed_from_hex<public_key_bytes>(field("node_key"), "node_key");
+    if (!body || !sig || !key) return make_error("bad_checkpoint", what + " is not a checkpoint");
+    key_cache keys;
+    const envelope env{*body, public_key{*key}, signature{*sig}};
+    if (!keys.verify_envelope(env))
+        return make_error("bad_checkpoint", what + ": the node's signature does not verify");
+    if (!trusted.contains(env.signer))
+        return make_error("untrusted_checkpoint", what + " is signed by " + env.signer.hex() +
+                                                      ", which is not a trusted node key");
+    auto b = decode_body(*body);
+    const auto* c = b ? std::get_if<checkpoint>(&b->payload) : nullptr;
+    if (c == nullptr) return make_error("bad_checkpoint", what + " is not a checkpoint event");
+    return signed_head{b->community, c->tree_size, c->root, env.signer};
+}
+
+// Checks that the node's latest checkpoint extends one the auditor kept (a fork shows here),
+// and keeps the latest for next time.
+result<void> do_consistency(const parsed_args& a) {
+    auto old_path = a.get("old");
+    if (!old_path) return make_error("missing_argument", "--old FILE (a checkpoint you kept) is required");
+    auto trusted = trusted_keys(a);
+    if (!trusted) return trusted.err();
+    auto text = read_file(*old_path);
+    if (!text) return text.err();
+    auto old_doc = json_doc::parse(*text);
+    if (!old_doc) return make_error("bad_checkpoint", *old_path + " is not JSON");
+    auto old = checked_checkpoint(old_doc->root(), *trusted, *old_path);
+    if (!old) return old.err();
+    auto server = server_of(a);
+    if (!server) return server.err();
+    auto latest = call(*server, "GET", community_path(old->community) + "/checkpoints/latest");
+    if (!latest) return latest.err();
+    if (latest->status != 200) return api_error(*latest);
+    auto now = checked_checkpoint(latest->doc.root(), *trusted, "the node's latest checkpoint");
+    if (!now) return now.err();
+    if (now->tree_size < old->tree_size)
+        return make_error("fork", "the node's latest checkpoint has " +
+                                      std::to_string(now->tree_size) + " leaves, fewer than the " +
+                                      std::to_string(old->tree_size) + " of the one you kept");
+    auto proof = call(*server, "GET",
+                      community_path(old->community) + "/consistency?first=" +
+                          std::to_string(old->tree_size) + "&second=" +
+                          std::to_string(now->tree_size));
+    if (!proof) return proof.err();
+    if (proof->status != 200) return api_error(*proof);
+    std::vector<digest> path;
+    auto* list = proof->doc.root().at("proof");
+    for (const auto& h : list && list->as_array() ? *list->as_array() : json_value::array{}) {
+        auto d = fixed_from_hex<digest_bytes>(h.as_string().value_or(""), "hash");
+        if (!d) return make_error("bad_reply", "the consistency proof holds a bad hash");
+        path.push_back(digest{*d});
+    }
+    if (!merkle_verify_consistency(old->tree_size, now->tree_size, old->root, now->root, path)) {
+        std::cout << "FAILED: community " << old->community.value << ": the log of "
+                  << now->tree_size << " leaves (root " << now->root.hex()
+                  << ") does not extend your checkpoint of " << old->tree_size << " leaves (root "
+                  << old->root.hex() << "): a fork, or a rewritten history\n";
+        return make_error("fork", "the node's log is not an extension of the checkpoint you kept");
+    }
+    std::cout << "OK: community " << old->community.value << ": the log of " << now->tree_size
+              << " leaves extends your checkpoint of " << old->tree_size << " leaves\n";
+    if (auto keep = a.get("out")) {
+        // Keep the latest exactly as served (it is verified above).
+        auto r = http_call(server->host, server->port, "GET",
+                           community_path(old->community) + "/checkpoints/latest", "");
+        if (!r || r->status != 200) return make_error("io_error", "cannot fetch the latest again");
+        if (auto w = write_file_atomically(*keep, r->body); !w) return w.err();
+        std::cout << "kept the latest checkpoint in " << *keep << "\n";
+    }
+    return ok_value;
+}
+
 result<void> do_certificate(const parsed_args& a) {
     auto c = community_arg(a);
     if (!c) return c.err();
@@ -300,7 +397,10 @@ result<void> do_verify_certificate(const parsed_args& a) {
 std::vector<option_spec> audit_option_specs() {
     return {
         {"community", "ID", "checkpoint, export, certificate: the community"},
-        {"out", "FILE", "export, certificate: the file to write"},
+        {"out", "FILE",
+         "export, certificate: the file to write; checkpoint, consistency: keep the latest "
+         "checkpoint there"},
+        {"old", "FILE", "consistency: a checkpoint you kept earlier"},
         {"server", "URL",
          std::string("the uurwerk server (default ") + default_server + ", or $UURWERK_SERVER)"},
         {"trust", "HEX,...", "verify, verify-certificate: the node keys you trust"},
@@ -318,10 +418,11 @@ result<void> audit_command(const std::string& what, const parsed_args& a) {
     if (what == "export") return do_export(a);
     if (what == "verify") return do_verify(a);
     if (what == "certificate") return do_certificate(a);
+    if (what == "consistency") return do_consistency(a);
     if (what == "verify-certificate") return do_verify_certificate(a);
     return make_error("bad_argument", "unknown audit command '" + what +
-                                          "'; one of: checkpoint, export, verify, certificate, "
-                                          "verify-certificate");
+                                          "'; one of: checkpoint, consistency, export, verify, "
+                                          "certificate, verify-certificate");
 }
 
 }  // namespace uurwerk::cli

@@ -635,8 +635,9 @@ std::vector<command> commands() {
                          "/v1/node)"}})},
          do_announce_node},
         {{"audit",
-          "Auditing: 'audit checkpoint' (sign one now), 'audit export' (a community's log to "
-          "a file), 'audit verify FILE' (check an export offline), 'audit certificate' and "
+          "Auditing: 'audit checkpoint' (sign one now), 'audit consistency' (the node's log "
+          "extends a checkpoint you kept), 'audit export' (a community's log to a file), "
+          "'audit verify FILE' (check an export offline), 'audit certificate' and "
           "'audit verify-certificate FILE' (a member's hour certificate).",
           audit_option_specs(),
           {"WHAT", "[FILE]"}},

@@ -285,3 +285,66 @@ BOOST_AUTO_TEST_CASE(an_hour_certificate_is_checked_offline_here_and_by_a_python
     BOOST_CHECK_EQUAL(stranger.exit_code, 1);
     BOOST_CHECK(stranger.out.find("not a trusted node key") != std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(a_node_that_forks_its_log_is_caught_by_a_kept_checkpoint) {
+    audited_town t;
+    t.ok({"keygen", "--out", t.path("anna.key"), "--community", "7", "--member", "1"});
+    t.ok({"keygen", "--out", t.path("cor.key"), "--community", "7", "--member", "2"});
+    t.ok({"found", "--key", t.path("anna.key"), "--name", "Buurtkring"});
+    t.ok({"admit", "--key", t.path("anna.key"), "--member", "2", "--member-key-file",
+          t.path("cor.key")});
+    t.ok({"announce-node", "--key", t.path("anna.key")});
+    for (int i = 0; i < 2; ++i) {
+        auto c = after(t.ok({"claim", "--key", t.path("cor.key"), "--receiver", "1", "--minutes",
+                             "20"}),
+                       "claim id: ");
+        t.ok({"confirm", "--key", t.path("anna.key"), "--claim", c});
+    }
+    const auto kept = t.path("kept.json");
+    t.ok({"audit", "checkpoint", "--community", "7", "--out", kept});  // 7 leaves
+    const auto node_a = t.get("/v1/node").string_at("node_key").value();
+
+    // The honest node goes on; its later log extends what the auditor kept.
+    t.ok({"transfer", "--key", t.path("cor.key"), "--to", "1", "--minutes", "5"});
+    t.ok({"audit", "checkpoint", "--community", "7"});
+    auto honest = t.ok({"audit", "consistency", "--old", kept, "--trust", node_a});
+    BOOST_CHECK(honest.find("extends your checkpoint of 7 leaves") != std::string::npos);
+
+    // A second node that shares the first five events and then tells another story.
+    server_process forked{t.dir.path / "forked"};
+    auto first = t.get("/v1/communities/7/leaves?from=0&limit=5");
+    for (const auto& l : *first.root().at("leaves")->as_array()) {
+        const std::string body = "{\"body\": \"" + l.at("body_base64")->as_string().value() +
+                                 "\", \"signer\": \"" + l.at("signer")->as_string().value() +
+                                 "\", \"signature\": \"" + l.at("signature")->as_string().value() +
+                                 "\"}";
+        auto r = http_call("127.0.0.1", forked.port(), "POST", "/v1/events", body);
+        BOOST_REQUIRE(r.ok() && r->status == 200);
+    }
+    auto on_fork = [&](std::vector<std::string> args) {
+        args.push_back("--server");
+        args.push_back(forked.url());
+        auto r = run_uurwerk(args);
+        BOOST_REQUIRE_MESSAGE(r.exit_code == 0, args[0] + " failed: " + r.out);
+        return r.out;
+    };
+    on_fork({"announce-node", "--key", t.path("anna.key")});
+    on_fork({"transfer", "--key", t.path("cor.key"), "--to", "1", "--minutes", "50"});
+    on_fork({"transfer", "--key", t.path("cor.key"), "--to", "1", "--minutes", "50"});
+    on_fork({"audit", "checkpoint", "--community", "7"});
+    auto node_b = http_call("127.0.0.1", forked.port(), "GET", "/v1/node", "");
+    BOOST_REQUIRE(node_b.ok());
+    const auto key_b = json_doc::parse(node_b->body)->string_at("node_key").value();
+
+    auto caught = run_uurwerk({"audit", "consistency", "--old", kept, "--trust",
+                               node_a + "," + key_b, "--server", forked.url()});
+    BOOST_CHECK_EQUAL(caught.exit_code, 1);
+    BOOST_CHECK_MESSAGE(caught.out.find("does not extend your checkpoint of 7 leaves") !=
+                            std::string::npos,
+                        caught.out);
+    // Trusting only the first node, the second node's checkpoint is refused outright.
+    auto untrusted = run_uurwerk(
+        {"audit", "consistency", "--old", kept, "--trust", node_a, "--server", forked.url()});
+    BOOST_CHECK_EQUAL(untrusted.exit_code, 1);
+    BOOST_CHECK(untrusted.out.find("not a trusted node key") != std::string::npos);
+}
