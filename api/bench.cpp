@@ -293,6 +293,34 @@ result<void> write_log(const std::filesystem::path& dir,
     return ok_value;
 }
 
+// A rebuild of `dir`/store from `dir`/log, exactly as `uurwerk rebuild` does it: a bulk-load
+// store and the CRC-checked local log.
+struct rebuild_parts {
+    std::unique_ptr<local_log> log;
+    std::unique_ptr<store> db;
+    key_cache keys;
+    std::unique_ptr<projector> folder;
+};
+
+result<std::unique_ptr<rebuild_parts>> open_rebuild(const std::filesystem::path& dir) {
+    auto parts = std::make_unique<rebuild_parts>();
+    local_log_options lo;
+    lo.dir = dir / "log";
+    lo.clock = wall_clock();
+    auto log = local_log::open(lo);
+    if (!log) return log.err();
+    parts->log = std::move(*log);
+    auto db = store::open(dir / "store", store_use::bulk_load);
+    if (!db) return db.err();
+    parts->db = std::move(*db);
+    projector_options po;
+    po.check = signature_check::trust_local_log;
+    auto p = projector::open(*parts->log, *parts->db, parts->keys, po);
+    if (!p) return p.err();
+    parts->folder = std::move(*p);
+    return parts;
+}
+
 result<void> bench_replay(const parsed_args& a) {
     std::size_t events = 1'000'000;
     if (a.has("events")) {
@@ -308,24 +336,15 @@ result<void> bench_replay(const parsed_args& a) {
     scratch_dir dir("replay");
     std::cerr << "bench replay: writing the log...\n";
     if (auto r = write_log(dir.path / "log", {&w.setup, &w.events}); !r) return r.err();
-    local_log_options lo;
-    lo.dir = dir.path / "log";
-    lo.clock = wall_clock();
-    auto log = local_log::open(lo);
-    if (!log) return log.err();
-    // A rebuild, exactly as `uurwerk rebuild` does it: bulk-load store, CRC-checked local log.
-    auto db = store::open(dir.path / "store", store_use::bulk_load);
-    if (!db) return db.err();
-    key_cache keys;
-    projector_options po;
-    po.check = signature_check::trust_local_log;
-    auto p = projector::open(**log, **db, keys, po);
-    if (!p) return p.err();
-    const auto total = (*log)->end().value;
+    auto rebuild = open_rebuild(dir.path);
+    if (!rebuild) return rebuild.err();
+    auto& p = (*rebuild)->folder;
+    auto& db = (*rebuild)->db;
+    const auto total = (*rebuild)->log->end().value;
     std::atomic<std::uint64_t> applied{0}, accepted{0};
     auto t0 = clock_type::now();
     auto last_report = t0;
-    (*p)->set_applied_hook([&](const std::vector<applied_record>& recs) {
+    p->set_applied_hook([&](const std::vector<applied_record>& recs) {
         applied += recs.size();
         for (const auto& r : recs) accepted += r.decided.accepted();
         auto now = clock_type::now();
@@ -338,9 +357,9 @@ result<void> bench_replay(const parsed_args& a) {
     });
     std::cerr << "bench replay: rebuilding the projections from " << total << " records...\n";
     t0 = clock_type::now();
-    auto n = (*p)->catch_up();
+    auto n = p->catch_up();
     if (!n) return n.err();
-    auto flushed = (*db)->flush();
+    auto flushed = db->flush();
     if (!flushed) return flushed.err();
     double secs = seconds_since(t0);
     double rate = static_cast<double>(*n) / secs;
@@ -399,20 +418,10 @@ result<void> bench_audit(const parsed_args& a) {
     if (auto r = write_log(dir.path / "log", {&records}); !r) return r.err();
     {
         std::cerr << "bench audit: folding it into the projections (the node's Merkle tree)...\n";
-        local_log_options lo;
-        lo.dir = dir.path / "log";
-        lo.clock = wall_clock();
-        auto log = local_log::open(lo);
-        if (!log) return log.err();
-        auto db = store::open(dir.path / "store", store_use::bulk_load);
-        if (!db) return db.err();
-        key_cache keys;
-        projector_options po;
-        po.check = signature_check::trust_local_log;
-        auto p = projector::open(**log, **db, keys, po);
-        if (!p) return p.err();
-        if (auto n = (*p)->catch_up(); !n) return n.err();
-        if (auto f = (*db)->flush(); !f) return f.err();
+        auto rebuild = open_rebuild(dir.path);
+        if (!rebuild) return rebuild.err();
+        if (auto n = (*rebuild)->folder->catch_up(); !n) return n.err();
+        if (auto f = (*rebuild)->db->flush(); !f) return f.err();
     }
     auto server = embedded_server::start(dir.path, "127.0.0.1", 0, {}, std::chrono::milliseconds(0));
     if (!server) return server.err();

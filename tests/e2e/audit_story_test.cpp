@@ -19,39 +19,9 @@ using namespace uurwerk::testing;
 
 namespace {
 
-struct audited_town {
-    temp_dir dir{"audit"};
-    server_process server{dir.path / "data"};
-
-    std::string path(const std::string& name) { return (dir.path / name).string(); }
-    command_result uw(std::vector<std::string> args) {
-        if (args[0] != "keygen" && !(args[0] == "audit" && args[1] == "verify")) {
-            args.push_back("--server");
-            args.push_back(server.url());
-        }
-        return run_uurwerk(args);
-    }
-    std::string ok(std::vector<std::string> args) {
-        auto r = uw(args);
-        BOOST_REQUIRE_MESSAGE(r.exit_code == 0, args[0] + " failed: " + r.out);
-        return r.out;
-    }
-    json_doc get(const std::string& target, unsigned expect_status = 200) {
-        auto r = http_call("127.0.0.1", server.port(), "GET", target, "");
-        BOOST_REQUIRE(r.ok());
-        BOOST_REQUIRE_MESSAGE(r->status == expect_status,
-                              target + " answered " + std::to_string(r->status) + ": " + r->body);
-        auto d = json_doc::parse(r->body);
-        BOOST_REQUIRE(d.ok());
-        return *d;
-    }
+struct audited_town : served_town {
+    audited_town() : served_town("audit") {}
 };
-
-std::string after(const std::string& text, const std::string& marker) {
-    auto at = text.find(marker);
-    BOOST_REQUIRE_MESSAGE(at != std::string::npos, "no '" + marker + "' in: " + text);
-    return text.substr(at + marker.size(), 32);
-}
 
 digest digest_of(const json_value* v) {
     BOOST_REQUIRE(v != nullptr);

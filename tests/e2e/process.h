@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include "api/http_client.h"
+#include "api/json_read.h"
 #include "tests/support/temp_dir.h"
 
 namespace uurwerk::testing {
@@ -136,5 +138,49 @@ private:
     pid_t pid_ = -1;
     std::uint16_t port_ = 0;
 };
+
+// A scratch folder with a server in it, and the members' commands run against that server.
+struct served_town {
+    temp_dir dir;
+    server_process server{dir.path / "data"};
+
+    explicit served_town(const std::string& name) : dir(name) {}
+
+    std::string path(const std::string& file) const { return (dir.path / file).string(); }
+    std::string key(const std::string& who) const { return path(who + ".key"); }
+
+    // Runs a command against the server (the server option comes last; keygen works offline).
+    command_result uw(std::vector<std::string> args) {
+        if (args[0] != "keygen") {
+            args.push_back("--server");
+            args.push_back(server.url());
+        }
+        return run_uurwerk(args);
+    }
+
+    // Runs a command that must succeed and returns its output.
+    std::string ok(std::vector<std::string> args) {
+        auto r = uw(args);
+        BOOST_REQUIRE_MESSAGE(r.exit_code == 0, args[0] + " failed: " + r.out);
+        return r.out;
+    }
+
+    json_doc get(const std::string& target, unsigned expect_status = 200) {
+        auto r = http_call("127.0.0.1", server.port(), "GET", target, "");
+        BOOST_REQUIRE(r.ok());
+        BOOST_REQUIRE_MESSAGE(r->status == expect_status,
+                              target + " answered " + std::to_string(r->status) + ": " + r->body);
+        auto d = json_doc::parse(r->body);
+        BOOST_REQUIRE(d.ok());
+        return *d;
+    }
+};
+
+// The 32 characters after `marker` in `text` (an id the program printed).
+inline std::string after(const std::string& text, const std::string& marker) {
+    auto at = text.find(marker);
+    BOOST_REQUIRE_MESSAGE(at != std::string::npos, "no '" + marker + "' in: " + text);
+    return text.substr(at + marker.size(), 32);
+}
 
 }  // namespace uurwerk::testing

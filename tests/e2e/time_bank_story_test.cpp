@@ -12,49 +12,14 @@ using namespace uurwerk::testing;
 
 namespace {
 
-struct town {
-    temp_dir dir{"story"};
-    server_process server{dir.path / "data"};
-
-    std::string key(const std::string& who) { return (dir.path / (who + ".key")).string(); }
-
-    // Runs a command against the server (the server option comes last).
-    command_result uw(std::vector<std::string> args) {
-        if (args[0] != "keygen") {  // keygen works offline
-            args.push_back("--server");
-            args.push_back(server.url());
-        }
-        return run_uurwerk(args);
-    }
-
-    // Runs a command that must succeed and returns its output.
-    std::string ok(std::vector<std::string> args) {
-        auto r = uw(args);
-        BOOST_REQUIRE_MESSAGE(r.exit_code == 0, args[0] + " failed: " + r.out);
-        return r.out;
-    }
-
-    json_doc get(const std::string& target, unsigned expect_status = 200) {
-        auto r = http_call("127.0.0.1", server.port(), "GET", target, "");
-        BOOST_REQUIRE(r.ok());
-        BOOST_REQUIRE_MESSAGE(r->status == expect_status,
-                              target + " answered " + std::to_string(r->status) + ": " + r->body);
-        auto d = json_doc::parse(r->body);
-        BOOST_REQUIRE(d.ok());
-        return *d;
-    }
+struct town : served_town {
+    town() : served_town("story") {}
 
     std::int64_t balance(int member) {
         auto d = get("/v1/communities/7/members/" + std::to_string(member) + "/balance");
         return static_cast<std::int64_t>(d.number_at("balance_minutes").value());
     }
 };
-
-std::string after(const std::string& text, const std::string& marker) {
-    auto at = text.find(marker);
-    BOOST_REQUIRE_MESSAGE(at != std::string::npos, "no '" + marker + "' in: " + text);
-    return text.substr(at + marker.size(), 32);
-}
 
 std::string envelope_json(const envelope& e) {
     return "{\"body\": \"" + to_base64(e.body) + "\", \"signer\": \"" + e.signer.hex() +

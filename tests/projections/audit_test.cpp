@@ -11,6 +11,7 @@
 #include "ledger/workload.h"
 #include "projections/projector.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_log.h"
 
 using namespace uurwerk;
 using uurwerk::testing::temp_dir;
@@ -21,13 +22,7 @@ namespace {
 constexpr community_id town{5};
 
 std::unique_ptr<local_log> open_log(const fs::path& dir) {
-    local_log_options o;
-    o.dir = dir;
-    std::int64_t t = 1'700'000'000'000;
-    o.clock = [t]() mutable { return time_ms{t++}; };
-    auto log = local_log::open(o);
-    BOOST_REQUIRE_MESSAGE(log.ok(), (log.ok() ? std::string() : log.err().message));
-    return std::move(*log);
+    return uurwerk::testing::open_test_log(dir);
 }
 
 signing_key key_from(std::uint8_t fill) {

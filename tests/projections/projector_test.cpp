@@ -11,6 +11,7 @@
 #include "projections/projector.h"
 #include "projections/state_codec.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_log.h"
 
 using namespace uurwerk;
 using uurwerk::testing::temp_dir;
@@ -19,13 +20,7 @@ namespace fs = std::filesystem;
 namespace {
 
 std::unique_ptr<local_log> open_log(const fs::path& dir) {
-    local_log_options o;
-    o.dir = dir;
-    std::int64_t t = 1'700'000'000'000;
-    o.clock = [t]() mutable { return time_ms{t++}; };
-    auto log = local_log::open(o);
-    BOOST_REQUIRE_MESSAGE(log.ok(), (log.ok() ? std::string() : log.err().message));
-    return std::move(*log);
+    return uurwerk::testing::open_test_log(dir);
 }
 
 // Appends every record without waiting for each sync (group commit), then waits for the last.
