@@ -481,6 +481,9 @@ result<void> bench_audit(const parsed_args& a) {
 
     std::cerr << "bench audit: inclusion proofs served over a tree of " << tree.size()
               << " events...\n";
+    // A new connection: the export's has been idle through the audit, past the server's timeout.
+    conn = http_connection::open("127.0.0.1", (*server)->port());
+    if (!conn) return conn.err();
     latencies proof;
     std::uint64_t pick = 0x9E3779B97F4A7C15ull;
     for (int i = 0; i < 2000; ++i) {
