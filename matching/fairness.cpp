@@ -1,0 +1,92 @@
+#include "matching/fairness.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "projections/reputation.h"
+
+namespace uurwerk {
+namespace {
+
+bool eligible(const candidate& c, const fairness_policy& p) {
+    return c.relevance > 0 && c.open_matches < p.open_matches_max;
+}
+
+}  // namespace
+
+double position_weight(std::uint32_t rank, std::size_t k) {
+    UURWERK_ASSERT(k > 0 && rank < k, rank, k);
+    double total = 0;
+    for (std::size_t i = 0; i < k; ++i) total += 1.0 / static_cast<double>(i + 1);
+    return (1.0 / (rank + 1.0)) / total;
+}
+
+std::vector<double> relevance_shares(const std::vector<candidate>& cs, const fairness_policy& p) {
+    std::vector<double> out(cs.size(), 0);
+    double total = 0;
+    for (const auto& c : cs)
+        if (eligible(c, p)) total += c.relevance;
+    if (total <= 0) return out;
+    for (std::size_t i = 0; i < cs.size(); ++i)
+        if (eligible(cs[i], p)) out[i] = cs[i].relevance / total;
+    return out;
+}
+
+std::vector<proposal_pick> pick_proposals(const std::vector<candidate>& cs,
+                                          const fairness_policy& p, time_ms now) {
+    std::vector<std::size_t> order;
+    double best = 0;
+    for (std::size_t i = 0; i < cs.size(); ++i)
+        if (eligible(cs[i], p)) {
+            order.push_back(i);
+            best = std::max(best, cs[i].relevance);
+        }
+    auto by_id = [&](std::size_t a, std::size_t b) {
+        return cs[a].helper.value != cs[b].helper.value ? cs[a].helper.value < cs[b].helper.value
+                                                        : cs[a].offer < cs[b].offer;
+    };
+    if (!p.on) {
+        std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+            const double x = cs[a].relevance * reputation_factor(cs[a].reputation, p.reputation_weight_max);
+            const double y = cs[b].relevance * reputation_factor(cs[b].reputation, p.reputation_weight_max);
+            return x != y ? x > y : by_id(a, b);
+        });
+    } else {
+        // Newcomers who waited past the floor first (longest wait first), then the others by
+        // deficit, among the candidates that fit well enough.
+        auto waited = [&](std::size_t i) {
+            return cs[i].proposals_received == 0 &&
+                   now.value - cs[i].offered_at.value >= p.newcomer_floor.count();
+        };
+        std::erase_if(order, [&](std::size_t i) {
+            return cs[i].relevance < p.quality_floor * best && !waited(i);
+        });
+        std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+            const bool wa = waited(a), wb = waited(b);
+            if (wa != wb) return wa;
+            if (wa) {
+                if (cs[a].offered_at != cs[b].offered_at)
+                    return cs[a].offered_at.value < cs[b].offered_at.value;
+                return by_id(a, b);
+            }
+            const double da = cs[a].relevance_sum - cs[a].exposure_sum;
+            const double db = cs[b].relevance_sum - cs[b].exposure_sum;
+            if (da != db) return da > db;
+            return cs[a].relevance != cs[b].relevance ? cs[a].relevance > cs[b].relevance
+                                                      : by_id(a, b);
+        });
+    }
+    // One proposal per helper per request.
+    std::vector<proposal_pick> out;
+    std::vector<std::uint64_t> taken;
+    for (std::size_t i : order) {
+        if (out.size() == p.proposals_per_request) break;
+        if (std::find(taken.begin(), taken.end(), cs[i].helper.value) != taken.end()) continue;
+        taken.push_back(cs[i].helper.value);
+        out.push_back({cs[i].helper, cs[i].offer, static_cast<std::uint32_t>(out.size()), 0});
+    }
+    for (auto& o : out) o.exposure = position_weight(o.rank, out.size());
+    return out;
+}
+
+}  // namespace uurwerk

@@ -1,0 +1,70 @@
+#pragma once
+// The fairness layer: between relevance ranking and proposals. Given a request's candidate
+// helpers (each with the relevance of their offer to it) and what each helper has received so
+// far, it picks whom to propose, in order. Pure: the exposure so far, the policy and the time are
+// arguments; no I/O, no clock, no randomness (ties break on member id), so a replay of the log
+// proposes the same.
+//
+// With fairness on (amortized fairness of exposure, after Biega et al., "Equity of Attention",
+// SIGIR 2018): over time each eligible helper's share of proposals should track their share of
+// relevance. Each helper carries `relevance_sum` (the relevance they brought to every request
+// they were a candidate for) and `exposure_sum` (the proposals they got, weighted by position);
+// candidates are ordered by their deficit (relevance owed minus exposure received), among
+// those whose relevance is within `quality_floor` of the best (fairness never proposes a poor
+// fit). Before that, two guarantees: a newcomer whose offer has waited `newcomer_floor` without
+// any proposal goes first, and nobody over the cap of concurrent open matches is proposed.
+// With fairness off: relevance times the reputation factor, highest first (the popularity
+// ranking the layer exists to correct).
+//
+// Threading: none; values.
+
+#include <chrono>
+#include <vector>
+
+#include "ledger/event.h"
+
+namespace uurwerk {
+
+struct fairness_policy {
+    bool on = true;
+    std::size_t proposals_per_request = 3;
+    std::uint32_t open_matches_max = 3;                       // per helper
+    std::chrono::milliseconds newcomer_floor{72 * 3'600'000};  // 3 days
+    double quality_floor = 0.5;        // only candidates with relevance >= this x the best
+    double reputation_weight_max = 0.2;  // fairness off: relevance x (1 + up to this)
+};
+
+struct candidate {
+    member_id helper;
+    event_id offer;
+    double relevance = 0;       // 0..1, how well the offer fits the request
+    double reputation = 0;      // the helper's score (mean 1)
+    std::uint32_t open_matches = 0;
+    time_ms offered_at;         // when this offer was posted
+    std::uint64_t proposals_received = 0;  // ever, for this offer
+    double relevance_sum = 0;   // the helper's amortized relevance so far
+    double exposure_sum = 0;    // the helper's amortized exposure so far
+};
+
+struct proposal_pick {
+    member_id helper;
+    event_id offer;
+    std::uint32_t rank = 0;  // 0 = first
+    double exposure = 0;     // the position weight this proposal adds to exposure_sum
+};
+
+// The position weight of rank r among k proposals: earlier is seen more (1, 1/2, 1/3, ...),
+// normalized so the k weights sum to 1.
+[[nodiscard]] double position_weight(std::uint32_t rank, std::size_t k);
+
+// Whom to propose for one request, in order (at most proposals_per_request).
+[[nodiscard]] std::vector<proposal_pick> pick_proposals(const std::vector<candidate>& candidates,
+                                                        const fairness_policy& policy,
+                                                        time_ms now);
+
+// What a request adds to each candidate's relevance_sum: their relevance's share of the total
+// relevance of the eligible candidates (so every request hands out exactly one unit).
+[[nodiscard]] std::vector<double> relevance_shares(const std::vector<candidate>& candidates,
+                                                   const fairness_policy& policy);
+
+}  // namespace uurwerk

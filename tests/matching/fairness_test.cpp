@@ -1,0 +1,130 @@
+// The fairness layer's picking (matching/fairness.h): over many requests each helper's share of
+// proposals tracks their share of relevance with fairness on, and collapses onto the most
+// reputed with it off; a newcomer who waited past the floor is proposed first; nobody over the
+// open-match cap is proposed; poor fits are never proposed for fairness' sake; a ring with the
+// same relevance as honest helpers gets no larger share.
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <map>
+
+#include "matching/fairness.h"
+
+using namespace uurwerk;
+
+namespace {
+
+const time_ms now{1'800'000'000'000};
+
+event_id offer_of(std::uint64_t helper) {
+    event_id id;
+    id.b[0] = static_cast<std::uint8_t>(helper);
+    id.b[1] = static_cast<std::uint8_t>(helper >> 8);
+    return id;
+}
+
+// Runs `requests` rounds over the same helpers, feeding back relevance and exposure; returns
+// each helper's share of proposals.
+std::map<std::uint64_t, double> run_rounds(std::vector<candidate> helpers, bool fairness_on,
+                                           int requests) {
+    fairness_policy p;
+    p.on = fairness_on;
+    std::map<std::uint64_t, double> got;
+    double total = 0;
+    for (int r = 0; r < requests; ++r) {
+        const auto shares = relevance_shares(helpers, p);
+        for (std::size_t i = 0; i < helpers.size(); ++i) helpers[i].relevance_sum += shares[i];
+        for (const auto& pick : pick_proposals(helpers, p, now)) {
+            for (auto& h : helpers)
+                if (h.helper == pick.helper) {
+                    h.exposure_sum += pick.exposure;
+                    ++h.proposals_received;
+                }
+            got[pick.helper.value] += pick.exposure;
+            total += pick.exposure;
+        }
+    }
+    for (auto& [h, g] : got) g /= total;
+    return got;
+}
+
+std::vector<candidate> helpers_with(const std::vector<double>& relevance,
+                                    const std::vector<double>& reputation) {
+    std::vector<candidate> out;
+    for (std::size_t i = 0; i < relevance.size(); ++i) {
+        candidate c;
+        c.helper = member_id{i + 1};
+        c.offer = offer_of(i + 1);
+        c.relevance = relevance[i];
+        c.reputation = reputation[i];
+        c.offered_at = now;
+        out.push_back(c);
+    }
+    return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(fairness)
+
+BOOST_AUTO_TEST_CASE(shares_of_proposals_track_shares_of_relevance_only_with_fairness_on) {
+    // Ten equally relevant helpers; one has a long record.
+    std::vector<double> relevance(10, 0.8), reputation(10, 0.1);
+    reputation[0] = 5;
+    auto on = run_rounds(helpers_with(relevance, reputation), true, 300);
+    auto off = run_rounds(helpers_with(relevance, reputation), false, 300);
+    double tv_on = 0, tv_off = 0;
+    for (std::uint64_t h = 1; h <= 10; ++h) {
+        tv_on += std::abs(on[h] - 0.1);
+        tv_off += std::abs(off[h] - 0.1);
+    }
+    tv_on /= 2;
+    tv_off /= 2;
+    BOOST_TEST_MESSAGE("total variation: on " << tv_on << ", off " << tv_off);
+    BOOST_CHECK_LT(tv_on, 0.02);
+    BOOST_CHECK_GT(tv_off, 0.6);  // three helpers take everything, the reputed one most
+    BOOST_CHECK_GT(off[1], on[1]);
+}
+
+BOOST_AUTO_TEST_CASE(a_newcomer_who_waited_past_the_floor_goes_first_and_the_cap_holds) {
+    fairness_policy p;
+    auto hs = helpers_with({0.9, 0.9, 0.6, 0.9}, {3, 3, 0, 3});
+    hs[2].offered_at = time_ms{now.value - 4 * 86'400'000};  // waited four days, never proposed
+    hs[3].open_matches = p.open_matches_max;                   // busy enough
+    auto picks = pick_proposals(hs, p, now);
+    BOOST_REQUIRE_EQUAL(picks.size(), 3u);
+    BOOST_CHECK_EQUAL(picks[0].helper.value, 3u);
+    for (const auto& pick : picks) BOOST_CHECK_NE(pick.helper.value, 4u);
+    double sum = 0;
+    for (const auto& pick : picks) sum += pick.exposure;
+    BOOST_CHECK_CLOSE(sum, 1.0, 1e-9);
+}
+
+BOOST_AUTO_TEST_CASE(a_poor_fit_is_not_proposed_for_fairness_sake) {
+    fairness_policy p;
+    auto hs = helpers_with({0.9, 0.2}, {1, 1});
+    hs[1].relevance_sum = 100;  // owed a lot, but a poor fit for this request
+    for (const auto& pick : pick_proposals(hs, p, now)) BOOST_CHECK_NE(pick.helper.value, 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_ring_with_the_same_relevance_gets_no_larger_share) {
+    // 20 ring accounts with high reputation scores (say they pumped them) and 20 honest ones,
+    // all equally relevant: with fairness on, the ring's share is the honest share.
+    std::vector<double> relevance(40, 0.7), reputation(40, 0.5);
+    for (int i = 0; i < 20; ++i) reputation[static_cast<std::size_t>(i)] = 8;
+    auto on = run_rounds(helpers_with(relevance, reputation), true, 400);
+    double ring = 0;
+    for (std::uint64_t h = 1; h <= 20; ++h) ring += on[h];
+    BOOST_CHECK_LE(ring, 0.5 + 0.01);
+}
+
+BOOST_AUTO_TEST_CASE(picks_are_deterministic) {
+    auto hs = helpers_with({0.5, 0.5, 0.5, 0.5}, {1, 1, 1, 1});
+    fairness_policy p;
+    auto a = pick_proposals(hs, p, now);
+    auto b = pick_proposals(hs, p, now);
+    BOOST_REQUIRE_EQUAL(a.size(), b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) BOOST_CHECK(a[i].helper == b[i].helper);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
