@@ -278,30 +278,42 @@ std::optional<seen_event> projector::seen(const event_id& id) const {
     return it->second;
 }
 
-void projector::note_verified(byte_view stored_envelope) {
+void projector::note_verified(byte_view stored_envelope, event_body body,
+                              const public_key& signer, const digest& body_digest) {
     auto d = sha256({stored_envelope});
+    prepared p{std::move(body), signer, body_digest};
     std::lock_guard lock(verified_mutex_);
     if (verified_now_.size() >= verified_generation_max) {
         verified_before_ = std::move(verified_now_);
         verified_now_.clear();
     }
-    verified_now_.insert(d);
+    verified_now_.insert_or_assign(d, std::move(p));
 }
 
-bool projector::take_verified(const digest& d) {
+std::optional<projector::prepared> projector::take_verified(const digest& d) {
     std::lock_guard lock(verified_mutex_);
-    return verified_now_.erase(d) > 0 || verified_before_.erase(d) > 0;
+    for (auto* generation : {&verified_now_, &verified_before_}) {
+        if (auto node = generation->extract(d)) return std::move(node.mapped());
+    }
+    return std::nullopt;
 }
 
 projector::prepared projector::prepare(const log_record& rec) {
+    if (options_.check == signature_check::verify_unless_cached) {
+        // The ingest path verified and decoded these very bytes a moment ago.
+        if (auto p = take_verified(sha256({rec.payload}))) {
+            UURWERK_ASSERT(p->body.has_value() && p->refused == reject_reason::none,
+                           rec.at.value);
+            return std::move(*p);
+        }
+    }
     prepared p;
     auto env = decode_envelope(rec.payload);
     if (!env) {
         p.refused = reject_reason::malformed_event;
         return p;
     }
-    if (options_.check == signature_check::verify_unless_cached &&
-        !take_verified(sha256({rec.payload}))) {
+    if (options_.check == signature_check::verify_unless_cached) {
         cache_misses_.fetch_add(1, std::memory_order_relaxed);
         if (!keys_.verify_envelope(*env)) {
             p.refused = reject_reason::bad_signature;
@@ -365,8 +377,10 @@ result<std::size_t> projector::fold_batch(const std::vector<log_record>& records
             verdict v = fold(state_, in, fx);
             c.decided.push_back(applied_record{rec.at, p.body->id, v});
         }
-        write_effects(state_, fx, c.batch);
     }
+    // Only this thread changes the state, so it may read it without the lock while readers
+    // hold theirs: encoding the batch's entities does not keep submitters waiting.
+    write_effects(state_, fx, c.batch);
     store::set_applied(c.batch, c.next);
     folded_ = c.next;
     if (auto e = enqueue_commit(std::move(c)); !e) return e.err();
