@@ -128,8 +128,9 @@ std::string encode(const member_state& m) {
         .i64(m.admitted_at.value)
         .out;
 }
+// Without last_seq: the seen chunks hold it (see write_effects).
 std::string encode(const key_state& k) {
-    return writer{}.u64(k.owner.value).u64(k.last_seq.value).u8(k.revoked).u8(k.node).out;
+    return writer{}.u64(k.owner.value).u8(k.revoked).u8(k.node).out;
 }
 std::string encode(const claim_state& c) {
     return writer{}
@@ -165,12 +166,13 @@ std::string encode(const match_state& m) {
         .u8(static_cast<std::uint8_t>(m.status))
         .out;
 }
-std::string encode(const seen_event& s) {
-    return writer{}
-        .u64(s.at.value)
-        .arr(s.body_digest.b)
-        .u16(static_cast<std::uint16_t>(s.first.reason))
-        .out;
+void encode(const seen_effect& fx, const seen_event& s, std::string& out) {
+    writer w{std::move(out)};
+    w.arr(fx.id.b).u64(s.at.value).arr(s.body_digest.b).u16(
+        static_cast<std::uint16_t>(s.first.reason));
+    w.u8(fx.used_seq);
+    if (fx.used_seq) w.u64(fx.community.value).arr(fx.signer.b).u64(fx.seq.value);
+    out = std::move(w.out);
 }
 std::string encode(const community_state& c) {
     return writer{}
@@ -263,7 +265,9 @@ void write_effects(const ledger_state& state, const fold_effects& fx, store::bat
               encode(state.communities.at(k.first).matches.at(k.second)));
     });
     // Seen ids, in offset order, appended to the chunk of seen_chunk_offsets offsets they fall
-    // in: one store entry per chunk and batch instead of one per event.
+    // in: one store entry per chunk and batch instead of one per event. Each also says which
+    // key's sequence number its event consumed, so that the 'K' entries need not be written
+    // again for every event: load_state takes each key's last_seq from the last of these.
     std::string chunk;
     std::uint64_t chunk_no = 0;
     auto flush_chunk = [&] {
@@ -273,12 +277,11 @@ void write_effects(const ledger_state& state, const fold_effects& fx, store::bat
         b.append(column::state, k, chunk);
         chunk.clear();
     };
-    for (const auto& id : fx.seen) {
-        const auto& e = state.seen.at(id);
+    for (const auto& seen : fx.seen) {
+        const auto& e = state.seen.at(seen.id);
         if (e.at.value / seen_chunk_offsets != chunk_no) flush_chunk();
         chunk_no = e.at.value / seen_chunk_offsets;
-        chunk.append(reinterpret_cast<const char*>(id.b.data()), id.b.size());
-        chunk += encode(e);
+        encode(seen, e, chunk);
     }
     flush_chunk();
     // History lines, appended per member to the window of history_window_offsets offsets they
@@ -300,6 +303,7 @@ void write_effects(const ledger_state& state, const fold_effects& fx, store::bat
 
 result<ledger_state> load_state(const store& db) {
     ledger_state s;
+    std::vector<seen_effect> seq_uses;  // from the seen chunks, in offset order
     std::optional<error> failure;
     auto fail = [&](std::string_view what) {
         if (!failure) failure = corrupt(what);
@@ -315,8 +319,15 @@ result<ledger_state> load_state(const store& db) {
                 event_id id{r.arr<16>()};
                 seen_event e{offset{r.u64()}, digest{r.arr<32>()},
                              verdict{static_cast<reject_reason>(r.u16())}};
-                if (r.bad || e.at.value / seen_chunk_offsets != get_be64(k, 1))
+                const std::uint8_t used_seq = r.u8();
+                if (r.bad || used_seq > 1 || e.at.value / seen_chunk_offsets != get_be64(k, 1))
                     return fail("seen chunk");
+                if (used_seq) {
+                    seen_effect u{id, true, community_id{r.u64()}, public_key{r.arr<32>()},
+                                  sequence{r.u64()}};
+                    if (r.bad) return fail("seen chunk");
+                    seq_uses.push_back(u);
+                }
                 s.seen.emplace(id, e);
             }
             return true;
@@ -356,7 +367,7 @@ result<ledger_state> load_state(const store& db) {
                 if (rest.size() != 32) return fail("key key");
                 public_key pk;
                 std::memcpy(pk.b.data(), rest.data(), 32);
-                key_state ks{member_id{r.u64()}, sequence{r.u64()}, r.u8() != 0, false};
+                key_state ks{member_id{r.u64()}, sequence{0}, r.u8() != 0, false};
                 ks.node = r.u8() != 0;
                 if (!r.done()) return fail("key");
                 cs.keys[pk] = ks;
@@ -415,6 +426,16 @@ result<ledger_state> load_state(const store& db) {
     });
     if (!scanned) return scanned.err();
     if (failure) return *failure;
+    // Each key's last_seq is the seq of the last event that consumed it, in offset order (the
+    // chunks were scanned in offset order, and each chunk holds its records in order).
+    for (const auto& u : seq_uses) {
+        auto c = s.communities.find(u.community);
+        if (c == s.communities.end()) return corrupt("seen chunk (unknown community)");
+        auto k = c->second.keys.find(u.signer);
+        if (k == c->second.keys.end()) return corrupt("seen chunk (unknown key)");
+        if (u.seq <= k->second.last_seq) return corrupt("seen chunk (sequence not increasing)");
+        k->second.last_seq = u.seq;
+    }
     return s;
 }
 

@@ -14,8 +14,9 @@ namespace {
 constexpr std::string_view column_names[column_count] = {"state", "history", "posts", "meta"};
 constexpr std::string_view applied_key = "applied";
 constexpr std::string_view format_key = "format";
-// 2: seen ids in chunks; 3: history lines in windows of offsets.
-constexpr std::string_view format_version = "uurwerk-store-3";
+// 2: seen ids in chunks; 3: history lines in windows of offsets; 4: a key's last_seq in the
+// seen chunks, not in its 'K' entry.
+constexpr std::string_view format_version = "uurwerk-store-4";
 
 // Concatenation: a key written with batch::append holds its operands in the order they were
 // appended. Associative, so RocksDB may combine operands in any grouping: the bytes are the
