@@ -278,22 +278,29 @@ std::optional<seen_event> projector::seen(const event_id& id) const {
     return it->second;
 }
 
+namespace {
+std::string_view as_chars(byte_view b) {
+    return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+}  // namespace
+
 void projector::note_verified(byte_view stored_envelope, event_body body,
                               const public_key& signer, const digest& body_digest) {
-    auto d = sha256({stored_envelope});
+    std::string key(as_chars(stored_envelope));
     prepared p{std::move(body), signer, body_digest};
     std::lock_guard lock(verified_mutex_);
     if (verified_now_.size() >= verified_generation_max) {
         verified_before_ = std::move(verified_now_);
         verified_now_.clear();
     }
-    verified_now_.insert_or_assign(d, std::move(p));
+    verified_now_.insert_or_assign(std::move(key), std::move(p));
 }
 
-std::optional<projector::prepared> projector::take_verified(const digest& d) {
+std::optional<projector::prepared> projector::take_verified(std::string_view stored_envelope) {
     std::lock_guard lock(verified_mutex_);
     for (auto* generation : {&verified_now_, &verified_before_}) {
-        if (auto node = generation->extract(d)) return std::move(node.mapped());
+        if (auto it = generation->find(stored_envelope); it != generation->end())
+            return std::move(generation->extract(it).mapped());
     }
     return std::nullopt;
 }
@@ -301,7 +308,7 @@ std::optional<projector::prepared> projector::take_verified(const digest& d) {
 projector::prepared projector::prepare(const log_record& rec) {
     if (options_.check == signature_check::verify_unless_cached) {
         // The ingest path verified and decoded these very bytes a moment ago.
-        if (auto p = take_verified(sha256({rec.payload}))) {
+        if (auto p = take_verified(as_chars(rec.payload))) {
             UURWERK_ASSERT(p->body.has_value() && p->refused == reject_reason::none,
                            rec.at.value);
             return std::move(*p);

@@ -6,9 +6,9 @@
 // Every record is checked again after it is read back: its envelope must decode (else the
 // verdict is malformed_event) and its signature must verify (else bad_signature). Checking a
 // signature costs ~100 us, so the ingest path tells the projector which envelopes it has just
-// verified and decoded (note_verified, with what it decoded) and those are matched by SHA-256
-// of their bytes: bytes read back that hash the same are the bytes that were checked, so their
-// decoding is taken as it was (decoding is a pure function of the bytes; it costs a few us,
+// verified and decoded (note_verified, with what it decoded) and those are matched by their
+// bytes (compared in full): bytes read back that equal them are the bytes that were checked,
+// so their decoding is taken as it was (decoding is a pure function of the bytes; it costs a few us,
 // twice, on the one folding thread). A cache miss costs a decoding and a full verification,
 // except in `trust_local_log` mode, used to rebuild from a LocalLog this
 // node wrote itself (every record in it was verified before it was appended; the CRC guards
@@ -33,6 +33,8 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -159,8 +161,8 @@ private:
                                                  std::vector<prepared>& ready);
     prepared prepare(const log_record& rec);
     void prepare_all(const std::vector<log_record>& records, std::vector<prepared>& out);
-    // What note_verified() was told for envelope bytes of SHA-256 `d`, taken out; or nothing.
-    std::optional<prepared> take_verified(const digest& d);
+    // What note_verified() was told for these envelope bytes, taken out; or nothing.
+    std::optional<prepared> take_verified(std::string_view stored_envelope);
     void run();
     void write_loop();
     void complete_tickets(const std::vector<applied_record>& decided);
@@ -189,8 +191,15 @@ private:
 
     std::atomic<std::uint64_t> cache_misses_{0};
     std::mutex verified_mutex_;
-    // By SHA-256 of the stored envelope; two generations, bounded.
-    std::unordered_map<digest, prepared> verified_now_, verified_before_;
+    // By the stored envelope's bytes; two generations, bounded.
+    struct bytes_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view b) const {
+            return std::hash<std::string_view>{}(b);
+        }
+    };
+    using verified_map = std::unordered_map<std::string, prepared, bytes_hash, std::equal_to<>>;
+    verified_map verified_now_, verified_before_;
     static constexpr std::size_t verified_generation_max = 1 << 16;
 
     offset folded_;  // one past the last folded record (ahead of applied_ while committing)
