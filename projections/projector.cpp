@@ -366,7 +366,8 @@ result<std::size_t> projector::fold_batch(const std::vector<log_record>& records
     UURWERK_ASSERT(!records.empty() && records.front().at == from, from.value);
     commit c{db_.make_batch(), {}, offset{from.value + records.size()}};
     c.decided.reserve(records.size());
-    fold_effects fx;
+    fold_effects& fx = effects_;
+    fx.clear();
     {
         std::unique_lock lock(state_mutex_);
         offset expect = from;

@@ -203,6 +203,7 @@ private:
     static constexpr std::size_t verified_generation_max = 1 << 16;
 
     offset folded_;  // one past the last folded record (ahead of applied_ while committing)
+    fold_effects effects_;  // of the batch being folded; kept to reuse its vectors' memory
 
     std::mutex commit_mutex_;
     std::condition_variable commit_cv_;
