@@ -284,8 +284,8 @@ std::string_view as_chars(byte_view b) {
 }
 }  // namespace
 
-void projector::note_verified(byte_view stored_envelope, event_body body,
-                              const public_key& signer, const digest& body_digest) {
+void projector::note_verified(byte_view stored_envelope, event_body body, const public_key& signer,
+                              const digest& body_digest) {
     std::string key(as_chars(stored_envelope));
     prepared p{std::move(body), signer, body_digest};
     std::lock_guard lock(verified_mutex_);
@@ -309,8 +309,7 @@ projector::prepared projector::prepare(const log_record& rec) {
     if (options_.check == signature_check::verify_unless_cached) {
         // The ingest path verified and decoded these very bytes a moment ago.
         if (auto p = take_verified(as_chars(rec.payload))) {
-            UURWERK_ASSERT(p->body.has_value() && p->refused == reject_reason::none,
-                           rec.at.value);
+            UURWERK_ASSERT(p->body.has_value() && p->refused == reject_reason::none, rec.at.value);
             return std::move(*p);
         }
     }

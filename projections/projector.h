@@ -8,8 +8,8 @@
 // signature costs ~100 us, so the ingest path tells the projector which envelopes it has just
 // verified and decoded (note_verified, with what it decoded) and those are matched by their
 // bytes (compared in full): bytes read back that equal them are the bytes that were checked,
-// so their decoding is taken as it was (decoding is a pure function of the bytes; it costs a few us,
-// twice, on the one folding thread). A cache miss costs a decoding and a full verification,
+// so their decoding is taken as it was (decoding is a pure function of the bytes; it costs a few
+// us, twice, on the one folding thread). A cache miss costs a decoding and a full verification,
 // except in `trust_local_log` mode, used to rebuild from a LocalLog this
 // node wrote itself (every record in it was verified before it was appended; the CRC guards
 // the bytes since): there only the CRC and the envelope's form are checked. (The offline audit
@@ -202,7 +202,7 @@ private:
     verified_map verified_now_, verified_before_;
     static constexpr std::size_t verified_generation_max = 1 << 16;
 
-    offset folded_;  // one past the last folded record (ahead of applied_ while committing)
+    offset folded_;         // one past the last folded record (ahead of applied_ while committing)
     fold_effects effects_;  // of the batch being folded; kept to reuse its vectors' memory
 
     std::mutex commit_mutex_;

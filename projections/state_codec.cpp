@@ -178,8 +178,10 @@ std::string_view encode(const match_state& m, std::string& out) {
 }
 void encode(const seen_effect& fx, const seen_event& s, std::string& out) {
     writer w{out};
-    w.arr(fx.id.b).u64(s.at.value).arr(s.body_digest.b).u16(
-        static_cast<std::uint16_t>(s.first.reason));
+    w.arr(fx.id.b)
+        .u64(s.at.value)
+        .arr(s.body_digest.b)
+        .u16(static_cast<std::uint16_t>(s.first.reason));
     w.u8(fx.used_seq);
     if (fx.used_seq) w.u64(fx.community.value).arr(fx.signer.b).u64(fx.seq.value);
 }
