@@ -4,12 +4,17 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <thread>
+
+#include <unistd.h>
 
 #include "api/http_client.h"
 #include "api/node.h"
@@ -62,11 +67,64 @@ std::string fixed(double v, int digits = 1) {
     return buf;
 }
 
+// CPU seconds the calling thread has used.
+double thread_cpu_s() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// CPU seconds (user + system) of every thread of this process, by thread id, with its name:
+// from /proc/self/task/*/stat, in clock ticks (10 ms), so only sums over a second or more mean
+// much.
+struct thread_cpu {
+    std::string name;
+    double cpu_s = 0;
+};
+std::map<long, thread_cpu> threads_cpu() {
+    std::map<long, thread_cpu> out;
+    const double tick_s = 1.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+    std::error_code ec;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+        std::ifstream f(task.path() / "stat");
+        std::string line;
+        if (!std::getline(f, line)) continue;
+        // pid (comm) state ... utime(14) stime(15); comm may hold spaces, so split at ')'.
+        auto open = line.find('('), close = line.rfind(')');
+        if (open == std::string::npos || close == std::string::npos) continue;
+        std::istringstream rest(line.substr(close + 2));
+        std::string field;
+        double utime = 0, stime = 0;
+        for (int i = 3; i <= 15 && rest >> field; ++i) {
+            if (i == 14) utime = std::stod(field);
+            if (i == 15) stime = std::stod(field);
+        }
+        out[std::stol(task.path().filename().string())] =
+            thread_cpu{line.substr(open + 1, close - open - 1), (utime + stime) * tick_s};
+    }
+    return out;
+}
+
+// CPU seconds each thread name used between two snapshots, the calling thread left out
+// (threads that ended in between are not seen: measure those on the thread itself).
+std::map<std::string, double> cpu_by_name(const std::map<long, thread_cpu>& before,
+                                          const std::map<long, thread_cpu>& after) {
+    std::map<std::string, double> out;
+    for (const auto& [tid, t] : after) {
+        if (tid == static_cast<long>(::gettid())) continue;
+        auto b = before.find(tid);
+        const bool same = b != before.end() && b->second.name == t.name;
+        out[t.name] += t.cpu_s - (same ? b->second.cpu_s : 0);
+    }
+    return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // bench verify: raw OpenSSL Ed25519 verifications, one core and every core.
 
 struct verify_figures {
     double one_core = 0, all_cores = 0;
+    double cpu_us = 0;  // CPU time of one verification, measured on the threads themselves
 };
 
 verify_figures measure_verify(double seconds_each) {
@@ -74,9 +132,12 @@ verify_figures measure_verify(double seconds_each) {
     std::vector<envelope> envs;
     for (const auto& b : w.events) envs.push_back(decode_envelope(b).value());
     key_cache keys;
+    double verify_cpu_us = 0;
     auto run = [&](std::size_t threads) {
         std::atomic<bool> stop{false};
         std::atomic<std::uint64_t> count{0};
+        std::mutex cpu_mutex;
+        double cpu_s = 0;
         std::vector<std::thread> pool;
         auto t0 = clock_type::now();
         for (std::size_t t = 0; t < threads; ++t)
@@ -89,15 +150,19 @@ verify_figures measure_verify(double seconds_each) {
                     ++n;
                 }
                 count += n;
+                std::lock_guard lock(cpu_mutex);
+                cpu_s += thread_cpu_s();
             });
         std::this_thread::sleep_for(std::chrono::duration<double>(seconds_each));
         stop = true;
         for (auto& t : pool) t.join();
+        verify_cpu_us = 1e6 * cpu_s / static_cast<double>(std::max<std::uint64_t>(1, count));
         return static_cast<double>(count.load()) / seconds_since(t0);
     };
     verify_figures f;
     std::cerr << "bench verify: one core for " << seconds_each << " s...\n";
     f.one_core = run(1);
+    f.cpu_us = verify_cpu_us;
     std::cerr << "  " << fixed(f.one_core, 0) << " verifies/s\n";
     std::cerr << "bench verify: " << cores() << " cores for " << seconds_each << " s...\n";
     f.all_cores = run(cores());
@@ -126,6 +191,7 @@ result<void> bench_verify(const parsed_args& a) {
 struct ingest_figures {
     double events_per_s = 0, p50 = 0, p99 = 0, max = 0;
     std::size_t rejected = 0;
+    double client_cpu_s = 0;  // summed over the client threads
 };
 
 // Each signer's events form a lane, in order (as a member's device sends them, so sequence
@@ -145,6 +211,8 @@ ingest_figures drive(const std::vector<bytes>& events, std::size_t clients, cons
     std::mutex lanes_mutex;
     std::atomic<std::size_t> done{0}, rejected{0};
     std::vector<latencies> lat(clients);
+    std::mutex cpu_mutex;
+    double client_cpu_s = 0;
     std::vector<std::thread> pool;
     auto t0 = clock_type::now();
     for (std::size_t c = 0; c < clients; ++c)
@@ -172,6 +240,8 @@ ingest_figures drive(const std::vector<bytes>& events, std::size_t clients, cons
                     std::cerr << "  " << label << ": " << d << " / " << events.size() << " events, "
                               << fixed(static_cast<double>(d) / seconds_since(t0), 0) << "/s\n";
             }
+            std::lock_guard lock(cpu_mutex);
+            client_cpu_s += thread_cpu_s();
         });
     for (auto& t : pool) t.join();
     ingest_figures f;
@@ -182,6 +252,7 @@ ingest_figures drive(const std::vector<bytes>& events, std::size_t clients, cons
     f.p99 = all.quantile(0.99);
     f.max = all.quantile(1.0);
     f.rejected = rejected;
+    f.client_cpu_s = client_cpu_s;
     return f;
 }
 
@@ -205,6 +276,7 @@ result<void> bench_ingest(const parsed_args& a) {
 
     scratch_dir dir("ingest");
     ingest_figures in_process;
+    std::map<std::string, double> node_cpu_s;  // by thread name, during the in-process drive
     {
         auto n = node::open({dir.path / "a", wall_clock(), std::chrono::milliseconds(30'000)});
         if (!n) return n.err();
@@ -212,10 +284,12 @@ result<void> bench_ingest(const parsed_args& a) {
             if (auto r = (*n)->submit(b); !r || !r->decided.accepted())
                 return make_error("bench_failed", "the workload's setup was not accepted");
         std::cerr << "bench ingest: in-process, " << clients << " client threads...\n";
+        auto before = threads_cpu();
         in_process = drive(w.events, clients, "in-process", [&](const bytes& b) {
             auto r = (*n)->submit(b);
             return r.ok() && r->decided.accepted();
         });
+        node_cpu_s = cpu_by_name(before, threads_cpu());
     }
     std::cerr << "bench ingest: through the HTTP API, " << clients << " clients...\n";
     auto server = embedded_server::start(dir.path / "b", "127.0.0.1", 0);
@@ -242,6 +316,22 @@ result<void> bench_ingest(const parsed_args& a) {
     });
     (*server)->stop();
     auto share = verify.all_cores > 0 ? in_process.events_per_s / verify.all_cores : 0;
+    // CPU per event of the in-process run, by thread; the clients' share without their
+    // verification is estimated with the verification's own CPU cost measured above.
+    auto per_event_us = [&](double s) { return 1e6 * s / static_cast<double>(events); };
+    const double client_us = per_event_us(in_process.client_cpu_s);
+    double node_us = 0;
+    std::cerr << "in-process CPU per event: clients " << fixed(client_us) << " us (verify "
+              << fixed(verify.cpu_us) << " us, the rest " << fixed(client_us - verify.cpu_us)
+              << " us)";
+    for (const auto& [name, s] : node_cpu_s) {
+        if (per_event_us(s) < 0.05) continue;
+        node_us += per_event_us(s);
+        std::cerr << ", " << name << " " << fixed(per_event_us(s)) << " us";
+    }
+    const double non_verify_us = client_us - verify.cpu_us + node_us;
+    std::cerr << "; non-verify " << fixed(non_verify_us) << " us ("
+              << fixed(100 * non_verify_us / (non_verify_us + verify.cpu_us), 0) << " %)\n";
     std::cerr << "in-process: " << fixed(in_process.events_per_s, 0) << " events/s ("
               << fixed(100 * share, 0) << " % of the all-cores verify rate "
               << fixed(verify.all_cores, 0) << "/s), p50 " << fixed(in_process.p50, 2)
@@ -257,6 +347,8 @@ result<void> bench_ingest(const parsed_args& a) {
               << ", \"p99_ms\": " << fixed(in_process.p99, 3)
               << ", \"max_ms\": " << fixed(in_process.max, 3)
               << ", \"share_of_verify_rate\": " << fixed(share, 3)
+              << ", \"verify_cpu_us\": " << fixed(verify.cpu_us)
+              << ", \"non_verify_cpu_us_per_event\": " << fixed(non_verify_us)
               << ", \"http_events_per_s\": " << fixed(http.events_per_s, 0)
               << ", \"http_p99_ms\": " << fixed(http.p99, 3) << "}\n";
     return ok_value;

@@ -111,36 +111,37 @@ result<submit_outcome> node::submit_stored(const envelope& e, bytes stored) {
 
     // Wait for this event's own verdict: the projector wakes this thread when it has committed
     // the record (which was durable before it could be read), or the log reports a failure.
-    auto ticket = projector_->expect(body->id);
-    projector_->note_verified(stored);
+    const event_id id = body->id;
+    auto ticket = projector_->expect(id);
+    projector_->note_verified(stored, std::move(*body), e.signer, body_digest);
     auto queued = log_->append_async(std::move(stored), [ticket](result<offset> at) {
         if (!at) ticket->fail(at.err());
     });
     if (!queued) {
-        projector_->forget(body->id, ticket);
+        projector_->forget(id, ticket);
         return queued.err();
     }
     auto outcome = ticket->wait(apply_timeout_);
     if (!outcome) {
-        projector_->forget(body->id, ticket);
-        return make_error("apply_timeout", "the event " + body->id.hex() +
+        projector_->forget(id, ticket);
+        return make_error("apply_timeout", "the event " + id.hex() +
                                                " was appended but not applied in time; ask "
                                                "GET /v1/events/" +
-                                               body->id.hex() + " later");
+                                               id.hex() + " later");
     }
     if (!*outcome) {
         // The append failed: no record will complete this ticket, so take it back (else a later
         // submit of the same event would find it first and wait in vain).
-        projector_->forget(body->id, ticket);
+        projector_->forget(id, ticket);
         return outcome->err();
     }
     const applied_record& rec = **outcome;
     if (rec.decided.reason == reject_reason::duplicate_event) {
-        auto first = projector_->seen(body->id);
+        auto first = projector_->seen(id);
         UURWERK_ASSERT(first.has_value(), rec.at.value);
-        return submit_outcome{body->id, first->at, first->first, true};
+        return submit_outcome{id, first->at, first->first, true};
     }
-    return submit_outcome{body->id, rec.at, rec.decided, false};
+    return submit_outcome{id, rec.at, rec.decided, false};
 }
 
 result<log_record> node::record_at(offset at) {

@@ -73,7 +73,8 @@ public:
         }
         verdict v{decide_and_apply()};
         s_.seen.emplace(b.id, seen_event{in_.at, in_.body_digest, v});
-        fx_.seen.push_back(b.id);
+        fx_.seen.push_back(seq_used_ ? seen_effect{b.id, true, b.community, in_.signer, b.seq}
+                                     : seen_effect{b.id});
         if (c_ != nullptr) {
             history(b.author, v.reason, {}, {}, {});
             if (b.on_behalf_of && *b.on_behalf_of != b.author)
@@ -99,7 +100,7 @@ private:
         if (key.owner != b.author) return R::signer_not_author;
         if (b.seq <= key.last_seq) return R::seq_not_increasing;
         key.last_seq = b.seq;  // an authentic event consumes its sequence, whatever its verdict
-        fx_.keys.emplace_back(b.community, in_.signer);
+        seq_used_ = true;
 
         if (key.node != is_node_kind(b.kind()))
             return key.node ? R::node_key_not_allowed : R::not_node_key;
@@ -135,6 +136,7 @@ private:
         c.rules = f.rules;
         c.members[b.author] = member_state{role::coordinator, true, false, {}, {}, {}, {}, in_.now};
         c.keys[in_.signer] = key_state{b.author, b.seq, false, false};
+        seq_used_ = true;
         fx_.communities.push_back(b.community);
         fx_.members.emplace_back(b.community, b.author);
         fx_.keys.emplace_back(b.community, in_.signer);
@@ -468,6 +470,7 @@ private:
     fold_effects& fx_;
     const std::size_t history_from_;  // this event's history lines start here
     community_state* c_ = nullptr;
+    bool seq_used_ = false;  // the event set its signer's last_seq to its seq
 };
 
 }  // namespace

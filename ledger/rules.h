@@ -207,10 +207,22 @@ struct history_entry {
     member_id counterparty;    // 0 when none
 };
 
+// An id seen for the first time, and the sequence number its event consumed, if it did (an
+// authentic event consumes its signer's sequence whatever its verdict; see key_state::last_seq).
+struct seen_effect {
+    event_id id;
+    bool used_seq = false;
+    community_id community{};  // the signer's key, when used_seq
+    public_key signer{};
+    sequence seq{};
+};
+
 // What one fold changed, for the projections to write: every entity touched (by key), and the
 // history lines. Cleared by the caller between events or batches.
 struct fold_effects {
     std::vector<std::pair<community_id, member_id>> members;
+    // Keys registered, revoked or marked as node keys; a key's last_seq is not named here:
+    // it moves with almost every event, and `seen` says which event set it.
     std::vector<std::pair<community_id, public_key>> keys;
     std::vector<std::tuple<community_id, member_id, member_id>> delegations;
     std::vector<std::pair<community_id, event_id>> claims;
@@ -218,7 +230,7 @@ struct fold_effects {
     std::vector<std::pair<community_id, event_id>> posts;
     std::vector<std::pair<community_id, event_id>> matches;
     std::vector<community_id> communities;  // name, policy or fund changed
-    std::vector<event_id> seen;             // new ids
+    std::vector<seen_effect> seen;          // new ids, in fold order
     std::vector<history_entry> history;
     void clear();
 };

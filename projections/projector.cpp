@@ -283,30 +283,49 @@ std::optional<seen_event> projector::seen(const event_id& id) const {
     return it->second;
 }
 
-void projector::note_verified(byte_view stored_envelope) {
-    auto d = sha256({stored_envelope});
+namespace {
+std::string_view as_chars(byte_view b) {
+    return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+}  // namespace
+
+void projector::note_verified(byte_view stored_envelope, event_body body, const public_key& signer,
+                              const digest& body_digest) {
+    std::string key(as_chars(stored_envelope));
+    // The leaf hash too, here on the submitter's thread (submitters run on every core).
+    prepared p{std::move(body), signer, body_digest, merkle_leaf_hash(stored_envelope)};
     std::lock_guard lock(verified_mutex_);
     if (verified_now_.size() >= verified_generation_max) {
         verified_before_ = std::move(verified_now_);
         verified_now_.clear();
     }
-    verified_now_.insert(d);
+    verified_now_.insert_or_assign(std::move(key), std::move(p));
 }
 
-bool projector::take_verified(const digest& d) {
+std::optional<projector::prepared> projector::take_verified(std::string_view stored_envelope) {
     std::lock_guard lock(verified_mutex_);
-    return verified_now_.erase(d) > 0 || verified_before_.erase(d) > 0;
+    for (auto* generation : {&verified_now_, &verified_before_}) {
+        if (auto it = generation->find(stored_envelope); it != generation->end())
+            return std::move(generation->extract(it).mapped());
+    }
+    return std::nullopt;
 }
 
 projector::prepared projector::prepare(const log_record& rec) {
+    if (options_.check == signature_check::verify_unless_cached) {
+        // The ingest path verified and decoded these very bytes a moment ago.
+        if (auto p = take_verified(as_chars(rec.payload))) {
+            UURWERK_ASSERT(p->body.has_value() && p->refused == reject_reason::none, rec.at.value);
+            return std::move(*p);
+        }
+    }
     prepared p;
     auto env = decode_envelope(rec.payload);
     if (!env) {
         p.refused = reject_reason::malformed_event;
         return p;
     }
-    if (options_.check == signature_check::verify_unless_cached &&
-        !take_verified(sha256({rec.payload}))) {
+    if (options_.check == signature_check::verify_unless_cached) {
         cache_misses_.fetch_add(1, std::memory_order_relaxed);
         if (!keys_.verify_envelope(*env)) {
             p.refused = reject_reason::bad_signature;
@@ -360,7 +379,8 @@ result<std::size_t> projector::fold_batch(const std::vector<log_record>& records
         if (auto d = drain_commits(); !d) return d.err();
     commit c{db_.make_batch(), {}, offset{from.value + records.size()}};
     c.decided.reserve(records.size());
-    fold_effects fx;
+    fold_effects& fx = effects_;
+    fx.clear();
     {
         std::unique_lock lock(state_mutex_);
         offset expect = from;
@@ -386,9 +406,11 @@ result<std::size_t> projector::fold_batch(const std::vector<log_record>& records
                                        checkpoint_record{cp->tree_size, cp->root, cp->timestamp,
                                                          rec.at, leaf, b.id, p.signer});
         }
-        write_effects(state_, fx, c.batch);
-        audit_->write_batch(c.batch);
     }
+    // Only this thread changes the state and the trees, so it may read them without the lock
+    // while readers hold theirs: encoding the batch's entities does not keep submitters waiting.
+    write_effects(state_, fx, c.batch);
+    audit_->write_batch(c.batch);
     store::set_applied(c.batch, c.next);
     folded_ = c.next;
     if (auto e = enqueue_commit(std::move(c)); !e) return e.err();

@@ -6,8 +6,11 @@
 // Every record is checked again after it is read back: its envelope must decode (else the
 // verdict is malformed_event) and its signature must verify (else bad_signature). Checking a
 // signature costs ~100 us, so the ingest path tells the projector which envelopes it has just
-// verified (note_verified) and those are matched by SHA-256 of their bytes. A cache miss costs
-// a full verification, except in `trust_local_log` mode, used to rebuild from a LocalLog this
+// verified and decoded (note_verified, with what it decoded) and those are matched by their
+// bytes (compared in full): bytes read back that equal them are the bytes that were checked,
+// so their decoding is taken as it was (decoding is a pure function of the bytes; it costs a few
+// us, twice, on the one folding thread). A cache miss costs a decoding and a full verification,
+// except in `trust_local_log` mode, used to rebuild from a LocalLog this
 // node wrote itself (every record in it was verified before it was appended; the CRC guards
 // the bytes since): there only the CRC and the envelope's form are checked. (The offline audit
 // of issue 4, not built yet, is to re-verify every signature.)
@@ -30,6 +33,8 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -113,8 +118,10 @@ public:
     [[nodiscard]] std::shared_ptr<verdict_ticket> expect(const event_id& id);
     void forget(const event_id& id, const std::shared_ptr<verdict_ticket>& ticket);
 
-    // Remembers that `stored_envelope` was verified by the ingest path.
-    void note_verified(byte_view stored_envelope);
+    // Remembers that `stored_envelope` was verified by the ingest path, which decoded it to
+    // `body` (signed by `signer`; `body_digest` is the SHA-256 of the body's bytes).
+    void note_verified(byte_view stored_envelope, event_body body, const public_key& signer,
+                       const digest& body_digest);
 
     // Runs `fn` with the ledger state under a shared lock.
     template <typename Fn>
@@ -166,7 +173,8 @@ private:
                                                  std::vector<prepared>& ready);
     prepared prepare(const log_record& rec);
     void prepare_all(const std::vector<log_record>& records, std::vector<prepared>& out);
-    bool take_verified(const digest& d);
+    // What note_verified() was told for these envelope bytes, taken out; or nothing.
+    std::optional<prepared> take_verified(std::string_view stored_envelope);
     void run();
     void write_loop();
     void complete_tickets(const std::vector<applied_record>& decided);
@@ -196,10 +204,19 @@ private:
 
     std::atomic<std::uint64_t> cache_misses_{0};
     std::mutex verified_mutex_;
-    std::unordered_set<digest> verified_now_, verified_before_;  // two generations, bounded
+    // By the stored envelope's bytes; two generations, bounded.
+    struct bytes_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view b) const {
+            return std::hash<std::string_view>{}(b);
+        }
+    };
+    using verified_map = std::unordered_map<std::string, prepared, bytes_hash, std::equal_to<>>;
+    verified_map verified_now_, verified_before_;
     static constexpr std::size_t verified_generation_max = 1 << 16;
 
-    offset folded_;  // one past the last folded record (ahead of applied_ while committing)
+    offset folded_;         // one past the last folded record (ahead of applied_ while committing)
+    fold_effects effects_;  // of the batch being folded; kept to reuse its vectors' memory
 
     std::mutex commit_mutex_;
     std::condition_variable commit_cv_;

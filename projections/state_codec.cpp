@@ -2,14 +2,14 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
 
 namespace uurwerk {
 namespace {
 
-// Values: fixed-width little-endian numbers and length-prefixed strings, in field order.
+// Values: fixed-width little-endian numbers and length-prefixed strings, in field order,
+// appended to `out` (a buffer reused for every entry of a batch, so encoding allocates little).
 struct writer {
-    std::string out;
+    std::string& out;
     writer& u8(std::uint8_t v) {
         out.push_back(static_cast<char>(v));
         return *this;
@@ -90,25 +90,27 @@ struct reader {
     bool done() const { return !bad && pos == in.size(); }
 };
 
-std::string key(char tag, community_id c) {
-    std::string k(1, tag);
+// Keys are built in `k`, a buffer reused for every entry of a batch.
+std::string_view key(std::string& k, char tag, community_id c) {
+    k.assign(1, tag);
     put_be64(k, c.value);
     return k;
 }
-std::string key(char tag, community_id c, member_id m) {
-    auto k = key(tag, c);
+std::string_view key(std::string& k, char tag, community_id c, member_id m) {
+    key(k, tag, c);
     put_be64(k, m.value);
     return k;
 }
 template <std::size_t N>
-std::string key(char tag, community_id c, const std::array<std::uint8_t, N>& a) {
-    auto k = key(tag, c);
+std::string_view key(std::string& k, char tag, community_id c,
+                     const std::array<std::uint8_t, N>& a) {
+    key(k, tag, c);
     k.append(reinterpret_cast<const char*>(a.data()), N);
     return k;
 }
 
-std::string post_index_key(community_id c, const post_state& p) {
-    std::string k;
+std::string_view post_index_key(std::string& k, community_id c, const post_state& p) {
+    k.clear();
     put_be64(k, c.value);
     k.push_back(p.is_offer ? 1 : 0);
     k.push_back(static_cast<char>(p.what));
@@ -116,8 +118,9 @@ std::string post_index_key(community_id c, const post_state& p) {
     return k;
 }
 
-std::string encode(const member_state& m) {
-    return writer{}
+std::string_view encode(const member_state& m, std::string& out) {
+    out.clear();
+    writer{out}
         .u8(static_cast<std::uint8_t>(m.member_role))
         .u8(m.verified)
         .u8(m.suspended)
@@ -125,26 +128,33 @@ std::string encode(const member_state& m) {
         .i64(m.pending_in.value)
         .i64(m.pending_out.value)
         .i64(m.confirmed_given.value)
-        .i64(m.admitted_at.value)
-        .out;
+        .i64(m.admitted_at.value);
+    return out;
 }
-std::string encode(const key_state& k) {
-    return writer{}.u64(k.owner.value).u64(k.last_seq.value).u8(k.revoked).u8(k.node).out;
+// Without last_seq: the seen chunks hold it (see write_effects).
+std::string_view encode(const key_state& k, std::string& out) {
+    out.clear();
+    writer{out}.u64(k.owner.value).u8(k.revoked).u8(k.node);
+    return out;
 }
-std::string encode(const claim_state& c) {
-    return writer{}
+std::string_view encode(const claim_state& c, std::string& out) {
+    out.clear();
+    writer{out}
         .u64(c.claimant.value)
         .u64(c.receiver.value)
         .i64(c.amount.value)
         .u8(static_cast<std::uint8_t>(c.status))
-        .u64(c.claimed_at.value)
-        .out;
+        .u64(c.claimed_at.value);
+    return out;
 }
-std::string encode(const transfer_state& t) {
-    return writer{}.u64(t.from.value).u64(t.to.value).i64(t.amount.value).u8(t.reversed).out;
+std::string_view encode(const transfer_state& t, std::string& out) {
+    out.clear();
+    writer{out}.u64(t.from.value).u64(t.to.value).i64(t.amount.value).u8(t.reversed);
+    return out;
 }
-std::string encode(const post_state& p) {
-    return writer{}
+std::string_view encode(const post_state& p, std::string& out) {
+    out.clear();
+    writer{out}
         .u64(p.owner.value)
         .u8(p.is_offer)
         .u8(static_cast<std::uint8_t>(p.what))
@@ -153,56 +163,64 @@ std::string encode(const post_state& p) {
         .str(p.area)
         .str(p.text)
         .u8(static_cast<std::uint8_t>(p.status))
-        .u64(p.posted_at.value)
-        .out;
+        .u64(p.posted_at.value);
+    return out;
 }
-std::string encode(const match_state& m) {
-    return writer{}
+std::string_view encode(const match_state& m, std::string& out) {
+    out.clear();
+    writer{out}
         .arr(m.request.b)
         .arr(m.offer.b)
         .u64(m.requester.value)
         .u64(m.helper.value)
-        .u8(static_cast<std::uint8_t>(m.status))
-        .out;
+        .u8(static_cast<std::uint8_t>(m.status));
+    return out;
 }
-std::string encode(const seen_event& s) {
-    return writer{}
+void encode(const seen_effect& fx, const seen_event& s, std::string& out) {
+    writer w{out};
+    w.arr(fx.id.b)
         .u64(s.at.value)
         .arr(s.body_digest.b)
-        .u16(static_cast<std::uint16_t>(s.first.reason))
-        .out;
+        .u16(static_cast<std::uint16_t>(s.first.reason));
+    w.u8(fx.used_seq);
+    if (fx.used_seq) w.u64(fx.community.value).arr(fx.signer.b).u64(fx.seq.value);
 }
-std::string encode(const community_state& c) {
-    return writer{}
+std::string_view encode(const community_state& c, std::string& out) {
+    out.clear();
+    writer{out}
         .str(c.name)
         .i64(c.rules.credit_limit.value)
         .i64(c.rules.balance_max.value)
         .i64(c.rules.claim_max.value)
-        .i64(c.fund.value)
-        .out;
+        .i64(c.fund.value);
+    return out;
 }
-std::string encode(const delegation_state& d) {
-    return writer{}.u32(d.kinds).i64(d.until.value).out;
+std::string_view encode(const delegation_state& d, std::string& out) {
+    out.clear();
+    writer{out}.u32(d.kinds).i64(d.until.value);
+    return out;
 }
-std::string encode_open_post(const event_id& id, const post_state& p) {
-    return writer{}
+std::string_view encode_open_post(const event_id& id, const post_state& p, std::string& out) {
+    out.clear();
+    writer{out}
         .arr(id.b)
         .u64(p.owner.value)
         .u8(static_cast<std::uint8_t>(p.how_often))
         .u32(p.availability)
         .str(p.area)
-        .str(p.text)
-        .out;
+        .str(p.text);
+    return out;
 }
-std::string encode(const history_entry& h) {
-    return writer{}
+std::string_view encode(const history_entry& h, std::string& out) {
+    out.clear();
+    writer{out}
         .arr(h.id.b)
         .u16(static_cast<std::uint16_t>(h.kind))
         .u16(static_cast<std::uint16_t>(h.reason))
         .i64(h.balance_delta.value)
         .i64(h.pending_delta.value)
-        .u64(h.counterparty.value)
-        .out;
+        .u64(h.counterparty.value);
+    return out;
 }
 
 error corrupt(std::string_view what) {
@@ -210,60 +228,65 @@ error corrupt(std::string_view what) {
                                            " record: rebuild it from the log");
 }
 
-// Writes each distinct entity once per batch call, whatever order the fold named them in.
+// Writes each distinct entity once per batch call (in key order: the order of a batch's puts
+// of distinct keys does not change what the store holds).
 template <typename Key, typename Fn>
 void each_unique(const std::vector<Key>& keys, Fn&& fn) {
-    std::set<Key> done;
-    for (const auto& k : keys)
-        if (done.insert(k).second) fn(k);
+    std::vector<Key> sorted(keys);
+    std::sort(sorted.begin(), sorted.end());
+    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+    for (const auto& k : sorted) fn(k);
 }
 
 }  // namespace
 
 void write_effects(const ledger_state& state, const fold_effects& fx, store::batch& b) {
+    std::string k, v;  // the entry being written: buffers reused for every entry
     each_unique(fx.communities, [&](community_id c) {
-        b.put(column::state, key('C', c), encode(state.communities.at(c)));
+        b.put(column::state, key(k, 'C', c), encode(state.communities.at(c), v));
     });
-    each_unique(fx.members, [&](const std::pair<community_id, member_id>& k) {
-        b.put(column::state, key('M', k.first, k.second),
-              encode(state.communities.at(k.first).members.at(k.second)));
+    each_unique(fx.members, [&](const std::pair<community_id, member_id>& e) {
+        b.put(column::state, key(k, 'M', e.first, e.second),
+              encode(state.communities.at(e.first).members.at(e.second), v));
     });
-    each_unique(fx.keys, [&](const std::pair<community_id, public_key>& k) {
-        b.put(column::state, key('K', k.first, k.second.b),
-              encode(state.communities.at(k.first).keys.at(k.second)));
+    each_unique(fx.keys, [&](const std::pair<community_id, public_key>& e) {
+        b.put(column::state, key(k, 'K', e.first, e.second.b),
+              encode(state.communities.at(e.first).keys.at(e.second), v));
     });
-    each_unique(fx.delegations, [&](const std::tuple<community_id, member_id, member_id>& k) {
-        auto [c, grantor, delegate] = k;
-        auto kk = key('D', c, grantor);
-        put_be64(kk, delegate.value);
+    each_unique(fx.delegations, [&](const std::tuple<community_id, member_id, member_id>& e) {
+        auto [c, grantor, delegate] = e;
+        key(k, 'D', c, grantor);
+        put_be64(k, delegate.value);
         const auto& ds = state.communities.at(c).delegations;
         if (auto it = ds.find({grantor, delegate}); it != ds.end())
-            b.put(column::state, kk, encode(it->second));
+            b.put(column::state, k, encode(it->second, v));
         else
-            b.del(column::state, kk);
+            b.del(column::state, k);
     });
-    each_unique(fx.claims, [&](const std::pair<community_id, event_id>& k) {
-        b.put(column::state, key('L', k.first, k.second.b),
-              encode(state.communities.at(k.first).claims.at(k.second)));
+    each_unique(fx.claims, [&](const std::pair<community_id, event_id>& e) {
+        b.put(column::state, key(k, 'L', e.first, e.second.b),
+              encode(state.communities.at(e.first).claims.at(e.second), v));
     });
-    each_unique(fx.transfers, [&](const std::pair<community_id, event_id>& k) {
-        b.put(column::state, key('T', k.first, k.second.b),
-              encode(state.communities.at(k.first).transfers.at(k.second)));
+    each_unique(fx.transfers, [&](const std::pair<community_id, event_id>& e) {
+        b.put(column::state, key(k, 'T', e.first, e.second.b),
+              encode(state.communities.at(e.first).transfers.at(e.second), v));
     });
-    each_unique(fx.posts, [&](const std::pair<community_id, event_id>& k) {
-        const auto& p = state.communities.at(k.first).posts.at(k.second);
-        b.put(column::state, key('P', k.first, k.second.b), encode(p));
+    each_unique(fx.posts, [&](const std::pair<community_id, event_id>& e) {
+        const auto& p = state.communities.at(e.first).posts.at(e.second);
+        b.put(column::state, key(k, 'P', e.first, e.second.b), encode(p, v));
         if (p.status == post_status::open)
-            b.put(column::posts, post_index_key(k.first, p), encode_open_post(k.second, p));
+            b.put(column::posts, post_index_key(k, e.first, p), encode_open_post(e.second, p, v));
         else
-            b.del(column::posts, post_index_key(k.first, p));
+            b.del(column::posts, post_index_key(k, e.first, p));
     });
-    each_unique(fx.matches, [&](const std::pair<community_id, event_id>& k) {
-        b.put(column::state, key('X', k.first, k.second.b),
-              encode(state.communities.at(k.first).matches.at(k.second)));
+    each_unique(fx.matches, [&](const std::pair<community_id, event_id>& e) {
+        b.put(column::state, key(k, 'X', e.first, e.second.b),
+              encode(state.communities.at(e.first).matches.at(e.second), v));
     });
     // Seen ids, in offset order, appended to the chunk of seen_chunk_offsets offsets they fall
-    // in: one store entry per chunk and batch instead of one per event.
+    // in: one store entry per chunk and batch instead of one per event. Each also says which
+    // key's sequence number its event consumed, so that the 'K' entries need not be written
+    // again for every event: load_state takes each key's last_seq from the last of these.
     std::string chunk;
     std::uint64_t chunk_no = 0;
     auto flush_chunk = [&] {
@@ -273,12 +296,11 @@ void write_effects(const ledger_state& state, const fold_effects& fx, store::bat
         b.append(column::state, k, chunk);
         chunk.clear();
     };
-    for (const auto& id : fx.seen) {
-        const auto& e = state.seen.at(id);
+    for (const auto& seen : fx.seen) {
+        const auto& e = state.seen.at(seen.id);
         if (e.at.value / seen_chunk_offsets != chunk_no) flush_chunk();
         chunk_no = e.at.value / seen_chunk_offsets;
-        chunk.append(reinterpret_cast<const char*>(id.b.data()), id.b.size());
-        chunk += encode(e);
+        encode(seen, e, chunk);
     }
     flush_chunk();
     // History lines, appended per member to the window of history_window_offsets offsets they
@@ -287,7 +309,7 @@ void write_effects(const ledger_state& state, const fold_effects& fx, store::bat
     for (const auto& h : fx.history) {
         auto& w = windows[{h.community, h.member, h.at.value / history_window_offsets}];
         put_be64(w, h.at.value);
-        w += encode(h);
+        w += encode(h, v);
     }
     for (const auto& [where, lines] : windows) {
         std::string k;
@@ -300,6 +322,7 @@ void write_effects(const ledger_state& state, const fold_effects& fx, store::bat
 
 result<ledger_state> load_state(const store& db) {
     ledger_state s;
+    std::vector<seen_effect> seq_uses;  // from the seen chunks, in offset order
     std::optional<error> failure;
     auto fail = [&](std::string_view what) {
         if (!failure) failure = corrupt(what);
@@ -315,8 +338,15 @@ result<ledger_state> load_state(const store& db) {
                 event_id id{r.arr<16>()};
                 seen_event e{offset{r.u64()}, digest{r.arr<32>()},
                              verdict{static_cast<reject_reason>(r.u16())}};
-                if (r.bad || e.at.value / seen_chunk_offsets != get_be64(k, 1))
+                const std::uint8_t used_seq = r.u8();
+                if (r.bad || used_seq > 1 || e.at.value / seen_chunk_offsets != get_be64(k, 1))
                     return fail("seen chunk");
+                if (used_seq) {
+                    seen_effect u{id, true, community_id{r.u64()}, public_key{r.arr<32>()},
+                                  sequence{r.u64()}};
+                    if (r.bad) return fail("seen chunk");
+                    seq_uses.push_back(u);
+                }
                 s.seen.emplace(id, e);
             }
             return true;
@@ -356,7 +386,7 @@ result<ledger_state> load_state(const store& db) {
                 if (rest.size() != 32) return fail("key key");
                 public_key pk;
                 std::memcpy(pk.b.data(), rest.data(), 32);
-                key_state ks{member_id{r.u64()}, sequence{r.u64()}, r.u8() != 0, false};
+                key_state ks{member_id{r.u64()}, sequence{0}, r.u8() != 0, false};
                 ks.node = r.u8() != 0;
                 if (!r.done()) return fail("key");
                 cs.keys[pk] = ks;
@@ -415,6 +445,16 @@ result<ledger_state> load_state(const store& db) {
     });
     if (!scanned) return scanned.err();
     if (failure) return *failure;
+    // Each key's last_seq is the seq of the last event that consumed it, in offset order (the
+    // chunks were scanned in offset order, and each chunk holds its records in order).
+    for (const auto& u : seq_uses) {
+        auto c = s.communities.find(u.community);
+        if (c == s.communities.end()) return corrupt("seen chunk (unknown community)");
+        auto k = c->second.keys.find(u.signer);
+        if (k == c->second.keys.end()) return corrupt("seen chunk (unknown key)");
+        if (u.seq <= k->second.last_seq) return corrupt("seen chunk (sequence not increasing)");
+        k->second.last_seq = u.seq;
+    }
     return s;
 }
 

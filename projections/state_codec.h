@@ -6,15 +6,19 @@
 // Keys of column `state` (numbers big-endian):
 //   'C' community                       -> name, policy, fund
 //   'M' community member                -> member_state
-//   'K' community public_key            -> key_state
+//   'K' community public_key            -> key_state without last_seq (see 'S')
 //   'D' community grantor delegate      -> delegation_state (absent once revoked)
 //   'L' community claim_id              -> claim_state
 //   'T' community transfer_id           -> transfer_state
 //   'P' community post_id               -> post_state
 //   'X' community match_id              -> match_state
 //   'S' offset / 64                     -> the seen ids of those 64 offsets, in offset order:
-//                                          (event_id, offset, body digest, first verdict)...,
-//                                          appended batch by batch (store::batch::append)
+//                                          (event_id, offset, body digest, first verdict,
+//                                          0 | 1 community public_key seq)..., appended batch
+//                                          by batch (store::batch::append); the 1 form names
+//                                          the key whose last_seq the event set, so a key's
+//                                          last_seq is its last such seq, and 'K' is written
+//                                          only when the key's other fields change
 
 #include "ledger/rules.h"
 #include "projections/store.h"
