@@ -147,17 +147,21 @@ public:
     explicit replay_tree(community_id c) : c_(c) {}
     void append(const digest& leaf) {
         frontier_.append(leaf, done_);
-        for (const auto& n : done_)
-            if (merkle_node_is_kept(n))
-                tiles_[merkle_tile_of(n)].append(reinterpret_cast<const char*>(n.hash.b.data()),
-                                                 digest_bytes);
+        for (const auto& n : done_) {
+            if (!merkle_node_is_kept(n)) continue;
+            const auto id = merkle_tile_of(n);
+            auto& stratum = tiles_[id.level / merkle_tile_height];
+            if (stratum.size() <= id.index) stratum.resize(id.index + 1);
+            stratum[id.index].append(reinterpret_cast<const char*>(n.hash.b.data()), digest_bytes);
+        }
     }
     std::optional<digest> root_at(community_id c, std::uint64_t size) const override {
         if (c != c_ || size > frontier_.size()) return std::nullopt;
         if (size == frontier_.size()) return frontier_.root();
         return merkle_root_at(size, merkle_tiled_reader([this](const merkle_tile_id& id) {
-                                  auto it = tiles_.find(id);
-                                  return it == tiles_.end() ? std::string() : it->second;
+                                  const auto& stratum = tiles_[id.level / merkle_tile_height];
+                                  return id.index < stratum.size() ? stratum[id.index]
+                                                                   : std::string();
                               }));
     }
     const merkle_frontier& frontier() const { return frontier_; }
@@ -166,7 +170,8 @@ private:
     community_id c_;
     merkle_frontier frontier_;
     std::vector<merkle_node> done_;
-    std::map<merkle_tile_id, std::string> tiles_;
+    // Kept nodes by stratum (level / tile height), then tile index.
+    std::array<std::vector<std::string>, 64 / merkle_tile_height + 1> tiles_;
 };
 
 }  // namespace
@@ -211,6 +216,7 @@ audit_report verify_export(const parsed_export& e, const audit_options& o) {
 
     replay_tree roots(e.community);
     ledger_state state;
+    state.seen.reserve(n);  // one id per record: no rehashing on the way
     fold_effects fx;
     auto fail = [&](std::size_t i, std::string what) {
         report.ok = false;
