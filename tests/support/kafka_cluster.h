@@ -74,6 +74,8 @@ public:
 
     // SIGKILL node `node` (a crash) and wait until it is gone.
     void kill(int node) { require_ok(run("kill", {"--node", std::to_string(node)}), "kill"); }
+    // Stop node `node` the orderly way (SIGTERM, as an operator would) and wait until it is gone.
+    void stop(int node) { require_ok(run("stop", {"--node", std::to_string(node)}), "stop"); }
     // Start node `node` again and wait until it is ready.
     void start(int node) { require_ok(run("start", {"--node", std::to_string(node)}), "start"); }
     // One line per node: node=N pid=P state=ready|starting|stopped broker=... controller=...

@@ -1,0 +1,100 @@
+#pragma once
+// KafkaLog: the event log in cluster mode, on Apache Kafka through librdkafka.
+//
+// One kafka_log is ONE PARTITION of the installation's topic: an independent, totally ordered
+// log with its own offsets (Kafka's), exactly like a LocalLog. A community's events all go to
+// the partition `partition_of(community, partitions_total)` (partition.h), with the community
+// as the record key; a node runs one kafka_log (and one projector) per partition it serves.
+//
+// Writes: an idempotent producer (`enable.idempotence=true`, `acks=all`) to the explicit
+// partition. An append is acknowledged (its callback gets the record's Kafka offset) only from
+// its delivery report, i.e. once every in-sync replica has it; with `min.insync.replicas` = 2 of
+// 3 replicas an acknowledged record survives the loss of any one broker. A payload is checked
+// before it is produced: 1 to envelope_bytes_max bytes, an envelope that decodes, of a community
+// of this partition; else "bad_record" at once, and nothing is produced.
+//
+// Reads: librdkafka's simple consumer on (topic, partition) alone, with no consumer group, so no
+// offsets are ever committed (the projector's store is the truth); `read`'s `from` positions it.
+// Each record is checked when read: its offset follows the last, its key names a community of
+// this partition, the payload is 1 to envelope_bytes_max bytes, and its timestamp is the
+// broker's LogAppendTime, which becomes `appended_at` (one clock for every reader). Only records
+// below the high watermark (on every in-sync replica) are read; `end()` is that watermark.
+//
+// On open, the topic is created when missing, with `partitions_total` partitions, the
+// replication factor, `min.insync.replicas`, `message.timestamp.type=LogAppendTime`, infinite
+// retention and `cleanup.policy=delete` (the log is the only truth: Kafka must never expire or
+// compact it). An existing topic with another partition count is refused ("topic_mismatch").
+//
+// Errors: "bad_record" (see above; also a record read back that does not check),
+// "log_full" (more than pending_appends_max appends await their delivery reports),
+// "log_unavailable" (no broker took the record within delivery_timeout, or the partition has
+// no leader: the outcome of such an append is unknown, the record may still appear; the
+// event's id makes a retry a harmless duplicate), "log_closed" (the log is being destroyed),
+// "io_error" (the producer hit a fatal error and takes no more appends until the log is
+// reopened; or a record to be read was deleted from Kafka). open() also returns
+// "bad_argument" (options out of range), "log_unavailable" (no broker answered within
+// open_timeout) and "topic_mismatch".
+//
+// Threading: see event_log.h. append_async and end() from any thread. read() from any thread,
+// but calls are serialized: the log has one consumer, and a read from another offset than where
+// the last one stopped seeks it (correct, but costs a fetch). Append callbacks run on the log's
+// own delivery thread ("uw-kafka-dr"), which the log owns; the destructor waits up to
+// close_timeout for outstanding deliveries, then fails the rest with "log_closed" (from the
+// destroying thread) and joins the thread.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "ledger/event_log.h"
+#include "ledger/partition.h"
+
+namespace uurwerk {
+
+struct kafka_log_options {
+    std::string bootstrap_servers;         // "host:port,host:port"; required
+    std::string topic = "uurwerk-events";  // one topic per installation
+    partition_id partition{0};             // the partition this log is; < partitions_total
+    std::uint32_t partitions_total = 1;    // the topic's partition count; never changes
+    // Used only when the topic is created; an existing topic keeps its own.
+    std::uint32_t replication_factor = 3;
+    std::uint32_t min_insync_replicas = 2;
+    // An append not acknowledged within this time fails with "log_unavailable"
+    // (librdkafka's message.timeout.ms; requests and sockets time out within it too).
+    std::chrono::milliseconds delivery_timeout{10'000};
+    // Bounds connecting, creating the topic and waiting for its leader in open().
+    std::chrono::milliseconds open_timeout{30'000};
+    // How long the destructor waits for outstanding deliveries.
+    std::chrono::milliseconds close_timeout{5'000};
+    // How long end() waits for the broker before answering with the last watermark it knew.
+    std::chrono::milliseconds end_timeout{2'000};
+    // How long the producer waits to batch records (librdkafka's linger.ms).
+    std::chrono::milliseconds linger{1};
+    std::string client_id = "uurwerk";
+    // Appends accepted but not yet reported delivered; beyond: "log_full".
+    std::size_t pending_appends_max = uurwerk::pending_appends_max;
+};
+
+class kafka_log final : public event_log {
+public:
+    [[nodiscard]] static result<std::unique_ptr<kafka_log>> open(const kafka_log_options& options);
+    ~kafka_log() override;
+    kafka_log(const kafka_log&) = delete;
+    kafka_log& operator=(const kafka_log&) = delete;
+
+    [[nodiscard]] result<void> append_async(bytes payload, append_callback done) override;
+    [[nodiscard]] result<std::vector<log_record>> read(offset from, std::size_t records_max,
+                                                       std::chrono::milliseconds wait) override;
+    // The high watermark, asked of the partition's leader (waiting up to end_timeout); when no
+    // broker answers, the highest watermark this log has seen.
+    [[nodiscard]] offset end() const override;
+
+    struct impl;
+
+private:
+    explicit kafka_log(std::unique_ptr<impl> impl);
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace uurwerk
