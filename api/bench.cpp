@@ -559,6 +559,10 @@ result<void> bench_audit(const parsed_args& a) {
     const double full_s = seconds_since(t0);
     if (!report.ok) return make_error("bench_failed", "the audit failed: " + report.problem);
     const double full_rate = static_cast<double>(report.records) / full_s;
+    // The machine is shared: measure the verify rate again after the audit and compare with
+    // the better of the two, so that a slow first sample cannot flatter the audit.
+    const auto verify_after = measure_verify(3);
+    const double verify_rate = std::max(verify.all_cores, verify_after.all_cores);
     std::cerr << "  " << report.records << " events in " << fixed(full_s, 2) << " s: "
               << fixed(full_rate, 0) << " events/s (" << report.checkpoints
               << " checkpoints verified)\n";
@@ -592,13 +596,15 @@ result<void> bench_audit(const parsed_args& a) {
     std::cerr << "  p50 " << fixed(p50, 3) << " ms, p99 " << fixed(p99, 3) << " ms\n";
 
     std::cout << "full audit: " << fixed(full_rate, 0) << " events/s ("
-              << fixed(100 * full_rate / verify.all_cores, 0) << " % of the all-cores verify rate "
-              << fixed(verify.all_cores, 0) << "/s); Merkle part: " << fixed(merkle_rate, 0)
+              << fixed(100 * full_rate / verify_rate, 0) << " % of the all-cores verify rate "
+              << fixed(verify_rate, 0) << "/s, the better of "
+              << fixed(verify.all_cores, 0) << " before and " << fixed(verify_after.all_cores, 0)
+              << " after); Merkle part: " << fixed(merkle_rate, 0)
               << " events/s; proof p99 " << fixed(p99, 3) << " ms\n";
     std::cout << "{\"cores\": " << cores() << ", \"events\": " << report.records
-              << ", \"all_cores_verifies_per_s\": " << fixed(verify.all_cores, 0)
+              << ", \"all_cores_verifies_per_s\": " << fixed(verify_rate, 0)
               << ", \"events_per_s\": " << fixed(full_rate, 0)
-              << ", \"share_of_verify_rate\": " << fixed(full_rate / verify.all_cores, 3)
+              << ", \"share_of_verify_rate\": " << fixed(full_rate / verify_rate, 3)
               << ", \"merkle_events_per_s\": " << fixed(merkle_rate, 0)
               << ", \"export_s\": " << fixed(export_s, 2) << ", \"proof_p50_ms\": " << fixed(p50, 3)
               << ", \"proof_p99_ms\": " << fixed(p99, 3) << "}\n";

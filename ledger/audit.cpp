@@ -226,7 +226,7 @@ audit_report verify_export(const parsed_export& e, const audit_options& o) {
     };
     for (std::size_t i = 0; i < n && report.ok; ++i) {
         while (ready[i].load(std::memory_order_acquire) == 0)
-            std::this_thread::sleep_for(std::chrono::microseconds(200));
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
         auto& c = checked[i];
         const auto& r = e.records[i];
         if (!c.body) {
