@@ -20,6 +20,7 @@
 
 #include "api/http_client.h"
 #include "api/json_read.h"
+#include "tests/support/run_command.h"
 #include "tests/support/temp_dir.h"
 
 namespace uurwerk::testing {
@@ -28,40 +29,11 @@ inline std::string program() {
     return UURWERK_BINARY;
 }
 
-struct command_result {
-    int exit_code = -1;
-    std::string out;  // stdout and stderr together
-};
-
 // Runs `uurwerk ARGS...` and waits for it.
 inline command_result run_uurwerk(const std::vector<std::string>& args) {
-    int pipefd[2];
-    BOOST_REQUIRE(::pipe(pipefd) == 0);
-    pid_t pid = ::fork();
-    BOOST_REQUIRE(pid >= 0);
-    if (pid == 0) {
-        ::dup2(pipefd[1], 1);
-        ::dup2(pipefd[1], 2);
-        ::close(pipefd[0]);
-        ::close(pipefd[1]);
-        std::vector<char*> argv;
-        std::string prog = program();
-        argv.push_back(prog.data());
-        std::vector<std::string> copy = args;
-        for (auto& a : copy) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        ::execv(prog.c_str(), argv.data());
-        ::_exit(127);
-    }
-    ::close(pipefd[1]);
-    command_result r;
-    char buf[4096];
-    for (ssize_t n; (n = ::read(pipefd[0], buf, sizeof buf)) > 0;) r.out.append(buf, n);
-    ::close(pipefd[0]);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return r;
+    std::vector<std::string> argv = {program()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(std::move(argv));
 }
 
 // `uurwerk serve` on 127.0.0.1 and a free port, in the background.

@@ -15,40 +15,17 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/run_command.h"
+
 namespace uurwerk::testing {
 
-struct script_result {
-    int exit_code = -1;
-    std::string out;  // stdout and stderr together
-};
+using script_result = command_result;
 
 // Runs `bash ops/kafka.sh ARGS...` from the source tree and waits for it.
 inline script_result run_ops_kafka(const std::vector<std::string>& args) {
-    int pipefd[2];
-    BOOST_REQUIRE(::pipe2(pipefd, O_CLOEXEC) == 0);
-    const std::string script = std::string(UURWERK_SOURCE_DIR) + "/ops/kafka.sh";
-    std::vector<std::string> argv_strings = {"bash", script};
-    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_strings) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid = ::fork();
-    BOOST_REQUIRE(pid >= 0);
-    if (pid == 0) {
-        ::dup2(pipefd[1], 1);
-        ::dup2(pipefd[1], 2);
-        ::execvp("bash", argv.data());
-        ::_exit(127);
-    }
-    ::close(pipefd[1]);
-    script_result r;
-    char buf[4096];
-    for (ssize_t n; (n = ::read(pipefd[0], buf, sizeof buf)) > 0;) r.out.append(buf, n);
-    ::close(pipefd[0]);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return r;
+    std::vector<std::string> argv = {"bash", std::string(UURWERK_SOURCE_DIR) + "/ops/kafka.sh"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(std::move(argv));
 }
 
 class kafka_cluster {
