@@ -10,6 +10,7 @@
 #include "api/json_read.h"
 #include "api/audit_routes.h"
 #include "api/route_support.h"
+#include "projections/reputation.h"
 #include "ledger/rules.h"
 #include "projections/state_codec.h"
 
@@ -297,6 +298,71 @@ http_response event_info(node& n, const event_id& id) {
     return json_answer(200, w.take());
 }
 
+// A member's reputation and its main contributions, computed now from the community's confirmed
+// hours, disputes and endorsements (projections/reputation.h). The inputs are copied under the
+// state lock; the computation runs outside it.
+http_response member_reputation(node& n, community_id c, member_id m) {
+    reputation_input in;
+    in.now = wall_clock()();
+    auto known = n.folder().read_state([&](const ledger_state& s) -> std::optional<http_response> {
+        auto it = s.communities.find(c);
+        if (it == s.communities.end()) return unknown_community(c);
+        const auto& cs = it->second;
+        if (!cs.members.contains(m))
+            return not_found("unknown_member", "no member " + std::to_string(m.value) + " in " +
+                                                   community_text(c));
+        for (const auto& [id, member] : cs.members) {
+            in.members.push_back(id);
+            if (member.verified || member.member_role == role::coordinator) in.seeds.insert(id);
+        }
+        for (const auto& [id, cl] : cs.claims) {
+            if (cl.status == claim_status::confirmed)
+                in.exchanges.push_back({cl.claimant, cl.receiver, cl.amount, cl.confirmed_at});
+            if (cl.disputed_at.value != 0)
+                in.disputes.push_back({cl.receiver, cl.claimant, cl.disputed_at});
+        }
+        for (const auto& [id, e] : cs.endorsements) in.endorsements.push_back({e.from, e.to, e.at});
+        return std::nullopt;
+    });
+    if (known) return *known;
+    // Hash-map order differs between replicas: sort the edges, so the sums are the same.
+    std::sort(in.exchanges.begin(), in.exchanges.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.at.value, a.helper.value, a.receiver.value, a.amount.value) <
+               std::tie(b.at.value, b.helper.value, b.receiver.value, b.amount.value);
+    });
+    std::sort(in.disputes.begin(), in.disputes.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.at.value, a.by.value, a.against.value) <
+               std::tie(b.at.value, b.by.value, b.against.value);
+    });
+    std::sort(in.endorsements.begin(), in.endorsements.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.at.value, a.from.value, a.to.value) <
+               std::tie(b.at.value, b.from.value, b.to.value);
+    });
+    const auto out = compute_reputation(in, reputation_params{});
+    json_writer w;
+    w.begin_object();
+    w.key("member").decimal(m.value);
+    char score[32];
+    std::snprintf(score, sizeof score, "%.4f", out.score.at(m));
+    w.key("score").raw(score);
+    w.key("seed").boolean(in.seeds.contains(m));
+    w.key("why").begin_array();
+    for (const auto& contribution : out.why.count(m) ? out.why.at(m) : std::vector<trust_contribution>{}) {
+        char share[32];
+        std::snprintf(share, sizeof share, "%.4f", contribution.share);
+        w.begin_object();
+        if (contribution.from.value == 0)
+            w.key("from").string("seed");  // the share every verified member or coordinator starts with
+        else
+            w.key("from").decimal(contribution.from.value);
+        w.key("share").raw(share);
+        w.end_object();
+    }
+    w.end_array();
+    w.end_object();
+    return json_answer(200, w.take());
+}
+
 constexpr std::string_view home_page = R"(<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>uurwerk</title></head>
@@ -449,6 +515,7 @@ http_response routes::handle(const http_request& request) {
         members,
         balance,
         history,
+        reputation,
         key,
         offers,
         requests,
@@ -476,6 +543,8 @@ http_response routes::handle(const http_request& request) {
         r = route::balance;
     else if (communities && s.size() == 6 && s[3] == "members" && s[5] == "history")
         r = route::history;
+    else if (communities && s.size() == 6 && s[3] == "members" && s[5] == "reputation")
+        r = route::reputation;
     else if (communities && s.size() == 5 && s[3] == "keys")
         r = route::key;
     else if (communities && s.size() == 4 && s[3] == "offers")
@@ -539,10 +608,12 @@ http_response routes::handle(const http_request& request) {
         case route::members:
             return community_members(node_, *c);
         case route::balance:
+        case route::reputation:
         case route::history: {
             auto m = decimal_param<member_id>(s[4], "member id");
             if (!m) return error_answer(m.err());
             if (r == route::balance) return member_balance(node_, *c, *m);
+            if (r == route::reputation) return member_reputation(node_, *c, *m);
             return member_history(node_, *c, *m, *parts);
         }
         case route::key: {

@@ -289,6 +289,7 @@ private:
                     if (actor != cl.receiver && !coordinator) return R::not_claim_receiver;
                     if (cl.status != claim_status::pending) return R::claim_not_pending;
                     cl.status = claim_status::disputed;
+                    cl.disputed_at = in_.now;
                     fx_.claims.emplace_back(b.community, x.claim);
                     history(cl.claimant, R::none, {}, {}, actor);
                     return R::none;
@@ -305,6 +306,8 @@ private:
                     bool between = (cl.claimant == actor && cl.receiver == x.member) ||
                                    (cl.receiver == actor && cl.claimant == x.member);
                     if (!between) return R::no_exchange_to_endorse;
+                    c_->endorsements[b.id] = endorsement_state{actor, x.member, in_.now};
+                    fx_.endorsements.emplace_back(b.community, b.id);
                     history(x.member, R::none, {}, {}, actor);
                     return R::none;
                 } else if constexpr (std::is_same_v<T, community_founded> ||
@@ -328,7 +331,7 @@ private:
         if (x.post && !c_->posts.contains(*x.post) && !c_->matches.contains(*x.post))
             return R::unknown_post;
         c_->claims[b.id] =
-            claim_state{claimant, x.receiver, x.amount, claim_status::pending, in_.at};
+            claim_state{claimant, x.receiver, x.amount, claim_status::pending, in_.at, {}, {}};
         member_state& me = c_->members.at(claimant);
         me.pending_in += x.amount;
         rit->second.pending_out += x.amount;
@@ -357,6 +360,7 @@ private:
         helper.confirmed_given += cl.amount;
         move(cl.receiver, cl.claimant, cl.amount);
         cl.status = claim_status::confirmed;
+        cl.confirmed_at = in_.now;
         fx_.claims.emplace_back(b.community, x.claim);
         history_move(cl.claimant, cl.amount, -cl.amount, cl.receiver);
         history_move(cl.receiver, -cl.amount, cl.amount, cl.claimant);
@@ -489,6 +493,7 @@ void fold_effects::clear() {
     transfers.clear();
     posts.clear();
     matches.clear();
+    endorsements.clear();
     communities.clear();
     seen.clear();
     history.clear();

@@ -108,7 +108,17 @@ struct claim_state {
     minutes amount;
     claim_status status = claim_status::pending;
     offset claimed_at;
+    time_ms confirmed_at;  // 0 until confirmed (the log's clock): reputation decays with age
+    time_ms disputed_at;   // 0 unless disputed
     bool operator==(const claim_state&) const = default;
+};
+
+// An endorsement after an exchange (reputation's input besides confirmed hours).
+struct endorsement_state {
+    member_id from;
+    member_id to;
+    time_ms at;
+    bool operator==(const endorsement_state&) const = default;
 };
 
 struct transfer_state {
@@ -153,6 +163,7 @@ struct community_state {
     std::unordered_map<event_id, transfer_state> transfers;
     std::unordered_map<event_id, post_state> posts;
     std::unordered_map<event_id, match_state> matches;
+    std::unordered_map<event_id, endorsement_state> endorsements;  // by the endorsement's id
     minutes fund{0};  // the community fund's balance
 };
 
@@ -229,6 +240,7 @@ struct fold_effects {
     std::vector<std::pair<community_id, event_id>> transfers;
     std::vector<std::pair<community_id, event_id>> posts;
     std::vector<std::pair<community_id, event_id>> matches;
+    std::vector<std::pair<community_id, event_id>> endorsements;
     std::vector<community_id> communities;  // name, policy or fund changed
     std::vector<seen_effect> seen;          // new ids, in fold order
     std::vector<history_entry> history;

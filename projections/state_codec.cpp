@@ -144,7 +144,14 @@ std::string_view encode(const claim_state& c, std::string& out) {
         .u64(c.receiver.value)
         .i64(c.amount.value)
         .u8(static_cast<std::uint8_t>(c.status))
-        .u64(c.claimed_at.value);
+        .u64(c.claimed_at.value)
+        .i64(c.confirmed_at.value)
+        .i64(c.disputed_at.value);
+    return out;
+}
+std::string_view encode(const endorsement_state& e, std::string& out) {
+    out.clear();
+    writer{out}.u64(e.from.value).u64(e.to.value).i64(e.at.value);
     return out;
 }
 std::string_view encode(const transfer_state& t, std::string& out) {
@@ -266,6 +273,10 @@ void write_effects(const ledger_state& state, const fold_effects& fx, store::bat
     each_unique(fx.claims, [&](const std::pair<community_id, event_id>& e) {
         b.put(column::state, key(k, 'L', e.first, e.second.b),
               encode(state.communities.at(e.first).claims.at(e.second), v));
+    });
+    each_unique(fx.endorsements, [&](const std::pair<community_id, event_id>& e) {
+        b.put(column::state, key(k, 'E', e.first, e.second.b),
+              encode(state.communities.at(e.first).endorsements.at(e.second), v));
     });
     each_unique(fx.transfers, [&](const std::pair<community_id, event_id>& e) {
         b.put(column::state, key(k, 'T', e.first, e.second.b),
@@ -402,7 +413,8 @@ result<ledger_state> load_state(const store& db) {
             case 'L': {
                 if (rest.size() != 16) return fail("claim key");
                 claim_state cl{member_id{r.u64()}, member_id{r.u64()}, minutes{r.i64()},
-                               static_cast<claim_status>(r.u8()), offset{r.u64()}};
+                               static_cast<claim_status>(r.u8()), offset{r.u64()},
+                               time_ms{r.i64()}, time_ms{r.i64()}};
                 if (!r.done()) return fail("claim");
                 cs.claims[id_from(rest)] = cl;
                 return true;
@@ -437,6 +449,13 @@ result<ledger_state> load_state(const store& db) {
                               member_id{r.u64()}, static_cast<match_status>(r.u8())};
                 if (!r.done()) return fail("match");
                 cs.matches[id_from(rest)] = m;
+                return true;
+            }
+            case 'E': {
+                if (rest.size() != 16) return fail("endorsement key");
+                endorsement_state e{member_id{r.u64()}, member_id{r.u64()}, time_ms{r.i64()}};
+                if (!r.done()) return fail("endorsement");
+                cs.endorsements[id_from(rest)] = e;
                 return true;
             }
             default:

@@ -12,6 +12,7 @@
 //   'T' community transfer_id           -> transfer_state
 //   'P' community post_id               -> post_state
 //   'X' community match_id              -> match_state
+//   'E' community endorsement_id        -> endorsement_state
 //   'S' offset / 64                     -> the seen ids of those 64 offsets, in offset order:
 //                                          (event_id, offset, body digest, first verdict,
 //                                          0 | 1 community public_key seq)..., appended batch
