@@ -1,6 +1,8 @@
 #include "api/routes.h"
 
 #include <algorithm>
+#include <limits>
+#include <set>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -10,6 +12,7 @@
 #include "api/json_read.h"
 #include "api/audit_routes.h"
 #include "api/route_support.h"
+#include "matching/relevance.h"
 #include "projections/reputation.h"
 #include "ledger/rules.h"
 #include "projections/state_codec.h"
@@ -298,6 +301,129 @@ http_response event_info(node& n, const event_id& id) {
     return json_answer(200, w.take());
 }
 
+// ---------------------------------------------------------------------------------------------
+// Match queues, live: read from the open-post index as it stands, ranked by relevance
+// (matching/relevance.h). The fairness layer and the matcher's proposals are not built yet.
+
+// Every open post of one kind and category, oldest first.
+result<std::vector<open_post>> all_open(node& n, community_id c, bool offers, category what) {
+    return read_open_posts(n.projections(), c, offers, what, std::numeric_limits<std::size_t>::max());
+}
+
+void ranked_json(json_writer& w, const char* name,
+                 const std::vector<std::pair<double, const open_post*>>& ranked, std::size_t limit) {
+    w.key(name).begin_array();
+    for (std::size_t i = 0; i < ranked.size() && i < limit; ++i) {
+        const auto& [score, p] = ranked[i];
+        char rel[32];
+        std::snprintf(rel, sizeof rel, "%.3f", score);
+        w.begin_object();
+        w.key("id").string(p->id.hex());
+        w.key("owner").decimal(p->owner.value);
+        w.key("relevance").raw(rel);
+        w.key("intensity").string(intensity_name(p->how_often));
+        w.key("area").string(p->area);
+        w.key("availability").number(p->availability);
+        w.key("text").string(p->text);
+        w.key("offset").decimal(p->posted_at.value);
+        w.end_object();
+    }
+    w.end_array();
+}
+
+void rank(std::vector<std::pair<double, const open_post*>>& v) {
+    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first > b.first : a.second->posted_at < b.second->posted_at;
+    });
+}
+
+// Members who cannot be proposed now: suspended ones.
+std::set<member_id> suspended_members(node& n, community_id c) {
+    return n.folder().read_state([&](const ledger_state& s) {
+        std::set<member_id> out;
+        if (auto it = s.communities.find(c); it != s.communities.end())
+            for (const auto& [id, m] : it->second.members)
+                if (m.suspended) out.insert(id);
+        return out;
+    });
+}
+
+http_response candidates_for(node& n, community_id c, const event_id& request_id,
+                             const target_parts& t) {
+    auto limit = limit_param(t, page_default);
+    if (!limit) return error_answer(limit.err());
+    auto post = n.folder().read_state([&](const ledger_state& s) -> result<post_state> {
+        auto it = s.communities.find(c);
+        if (it == s.communities.end()) return make_error("unknown_community", community_text(c) + " does not exist");
+        auto p = it->second.posts.find(request_id);
+        if (p == it->second.posts.end() || p->second.is_offer)
+            return make_error("not_found", "no request " + request_id.hex() + " in " + community_text(c));
+        return p->second;
+    });
+    if (!post) return not_found(post.err().code, post.err().message);
+    if (post->status != post_status::open)
+        return error_answer(409, "post_not_open", "the request is no longer open");
+    const open_post request{request_id, c, post->owner, false, post->what, post->how_often,
+                            post->availability, post->area, post->text, post->posted_at};
+    auto offers = all_open(n, c, true, request.what);
+    if (!offers) return error_answer(offers.err());
+    const auto suspended = suspended_members(n, c);
+    std::vector<std::pair<double, const open_post*>> ranked;
+    for (const auto& o : *offers) {
+        if (o.owner == request.owner || suspended.contains(o.owner)) continue;
+        if (double r = relevance(request, o); r > 0) ranked.emplace_back(r, &o);
+    }
+    rank(ranked);
+    json_writer w;
+    w.begin_object();
+    w.key("request").string(request_id.hex());
+    w.key("fitting_offers").number(static_cast<std::int64_t>(ranked.size()));
+    ranked_json(w, "candidates", ranked, *limit);
+    w.end_object();
+    return json_answer(200, w.take());
+}
+
+http_response requests_for(node& n, community_id c, member_id m, const target_parts& t) {
+    auto limit = limit_param(t, page_default);
+    if (!limit) return error_answer(limit.err());
+    if (auto bad = check_member(n, c, m)) return *bad;
+    // The member's open offers, then the open requests each fits; a request once, at its best.
+    std::vector<open_post> mine;
+    std::map<category, std::vector<open_post>> requests;
+    for (std::size_t i = 0; i < category_count; ++i) {
+        auto offers = all_open(n, c, true, static_cast<category>(i));
+        if (!offers) return error_answer(offers.err());
+        for (auto& o : *offers)
+            if (o.owner == m) mine.push_back(std::move(o));
+    }
+    const auto suspended = suspended_members(n, c);
+    std::map<event_id, std::pair<double, const open_post*>> best;
+    for (const auto& o : mine) {
+        if (!requests.contains(o.what)) {
+            auto r = all_open(n, c, false, o.what);
+            if (!r) return error_answer(r.err());
+            requests[o.what] = std::move(*r);
+        }
+        for (const auto& q : requests[o.what]) {
+            if (q.owner == m || suspended.contains(q.owner)) continue;
+            const double r = relevance(q, o);
+            auto& b = best[q.id];
+            if (r > b.first) b = {r, &q};
+        }
+    }
+    std::vector<std::pair<double, const open_post*>> ranked;
+    for (const auto& [id, b] : best)
+        if (b.first > 0) ranked.push_back(b);
+    rank(ranked);
+    json_writer w;
+    w.begin_object();
+    w.key("member").decimal(m.value);
+    w.key("open_offers").number(static_cast<std::int64_t>(mine.size()));
+    ranked_json(w, "requests", ranked, *limit);
+    w.end_object();
+    return json_answer(200, w.take());
+}
+
 // A member's reputation and its main contributions, computed now from the community's confirmed
 // hours, disputes and endorsements (projections/reputation.h). The inputs are copied under the
 // state lock; the computation runs outside it.
@@ -519,6 +645,8 @@ http_response routes::handle(const http_request& request) {
         key,
         offers,
         requests,
+        candidates,
+        requests_for_me,
         claim,
     };
     route r = route::none;
@@ -551,6 +679,10 @@ http_response routes::handle(const http_request& request) {
         r = route::offers;
     else if (communities && s.size() == 4 && s[3] == "requests")
         r = route::requests;
+    else if (communities && s.size() == 6 && s[3] == "requests" && s[5] == "candidates")
+        r = route::candidates;
+    else if (communities && s.size() == 6 && s[3] == "members" && s[5] == "requests-for-me")
+        r = route::requests_for_me;
     else if (communities && s.size() == 5 && s[3] == "claims")
         r = route::claim;
     if (r == route::none)
@@ -574,6 +706,8 @@ http_response routes::handle(const http_request& request) {
     std::initializer_list<std::string_view> none = {};
     if (r == route::history) {
         if (auto bad = only_params(*parts, {"from", "limit"})) return *bad;
+    } else if (r == route::candidates || r == route::requests_for_me) {
+        if (auto bad = only_params(*parts, {"limit"})) return *bad;
     } else if (r == route::offers || r == route::requests) {
         if (auto bad = only_params(*parts, {"category", "area", "limit"})) return *bad;
     } else if (auto bad = only_params(*parts, none)) {
@@ -607,6 +741,16 @@ http_response routes::handle(const http_request& request) {
             return community_info(node_, *c);
         case route::members:
             return community_members(node_, *c);
+        case route::candidates: {
+            auto id = event_id_param(s[4]);
+            if (!id) return error_answer(id.err());
+            return candidates_for(node_, *c, *id, *parts);
+        }
+        case route::requests_for_me: {
+            auto m = decimal_param<member_id>(s[4], "member id");
+            if (!m) return error_answer(m.err());
+            return requests_for(node_, *c, *m, *parts);
+        }
         case route::balance:
         case route::reputation:
         case route::history: {

@@ -1,0 +1,58 @@
+// The live match queues through the program: the candidates for a request (open offers of its
+// category, ranked by relevance: area, times, how often) and the requests that fit a helper's
+// offers, current as posts arrive and members are suspended.
+#include <boost/test/unit_test.hpp>
+
+#include "tests/e2e/process.h"
+
+using namespace uurwerk;
+using namespace uurwerk::testing;
+
+BOOST_AUTO_TEST_CASE(candidates_for_a_request_and_requests_for_a_helper) {
+    served_town t("queues");
+    const std::vector<std::pair<std::string, std::string>> people = {
+        {"anna", "1"}, {"bert", "2"}, {"cor", "3"}, {"dirk", "4"}, {"eva", "5"}};
+    for (const auto& [who, id] : people)
+        t.ok({"keygen", "--out", t.key(who), "--community", "7", "--member", id});
+    t.ok({"found", "--key", t.key("anna"), "--name", "Buurtkring"});
+    for (std::size_t i = 1; i < people.size(); ++i)
+        t.ok({"admit", "--key", t.key("anna"), "--member", people[i].second, "--member-key-file",
+              t.key(people[i].first)});
+    auto request = after(t.ok({"request", "--key", t.key("bert"), "--category", "shopping",
+                               "--area", "3512", "--intensity", "regularly", "--text",
+                               "Boodschappen op dinsdag"}),
+                         "request id: ");
+    t.ok({"offer", "--key", t.key("cor"), "--category", "shopping", "--area", "3512",
+          "--intensity", "regularly"});
+    t.ok({"offer", "--key", t.key("dirk"), "--category", "shopping", "--area", "1091",
+          "--intensity", "once"});
+    t.ok({"offer", "--key", t.key("eva"), "--category", "gardening", "--area", "3512"});
+
+    auto q = t.get("/v1/communities/7/requests/" + request + "/candidates");
+    const auto* list = q.root().at("candidates")->as_array();
+    BOOST_REQUIRE_EQUAL(list->size(), 2u);  // Eva's gardening offer does not fit
+    BOOST_CHECK_EQUAL(list->at(0).at("owner")->as_string().value(), "3");
+    BOOST_CHECK_CLOSE(list->at(0).at("relevance")->as_number().value(), 1.0, 0.01);
+    BOOST_CHECK_EQUAL(list->at(1).at("owner")->as_string().value(), "4");
+    BOOST_CHECK_LT(list->at(1).at("relevance")->as_number().value(), 0.5);
+
+    auto mine = t.get("/v1/communities/7/members/4/requests-for-me");
+    const auto* fits = mine.root().at("requests")->as_array();
+    BOOST_REQUIRE_EQUAL(fits->size(), 1u);
+    BOOST_CHECK_EQUAL(fits->at(0).at("id")->as_string().value(), request);
+    BOOST_CHECK(t.get("/v1/communities/7/members/5/requests-for-me")
+                    .root()
+                    .at("requests")
+                    ->as_array()
+                    ->empty());
+
+    // A suspended helper is no candidate; the queue follows the log.
+    t.ok({"suspend", "--key", t.key("anna"), "--member", "3"});
+    auto after_suspension = t.get("/v1/communities/7/requests/" + request + "/candidates");
+    BOOST_REQUIRE_EQUAL(after_suspension.root().at("candidates")->as_array()->size(), 1u);
+    BOOST_CHECK_EQUAL(
+        after_suspension.root().at("candidates")->as_array()->at(0).at("owner")->as_string().value(),
+        "4");
+    t.get("/v1/communities/7/requests/" + std::string(32, 'a') + "/candidates", 404);
+    t.get("/v1/communities/7/requests/" + request + "/candidates?limit=0", 400);
+}
