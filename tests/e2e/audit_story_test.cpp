@@ -21,6 +21,14 @@ namespace {
 
 struct audited_town : served_town {
     audited_town() : served_town("audit") {}
+    // Anna founds the town and admits Cor; both have key files.
+    void found_with_anna_and_cor() {
+        ok({"keygen", "--out", path("anna.key"), "--community", "7", "--member", "1"});
+        ok({"keygen", "--out", path("cor.key"), "--community", "7", "--member", "2"});
+        ok({"found", "--key", path("anna.key"), "--name", "Buurtkring"});
+        ok({"admit", "--key", path("anna.key"), "--member", "2", "--member-key-file",
+            path("cor.key")});
+    }
 };
 
 digest digest_of(const json_value* v) {
@@ -58,11 +66,7 @@ std::pair<std::uint64_t, digest> checked_checkpoint(const json_value& cp, const 
 
 BOOST_AUTO_TEST_CASE(checkpoints_proofs_and_an_offline_audit_through_the_program) {
     audited_town t;
-    t.ok({"keygen", "--out", t.path("anna.key"), "--community", "7", "--member", "1"});
-    t.ok({"keygen", "--out", t.path("cor.key"), "--community", "7", "--member", "2"});
-    t.ok({"found", "--key", t.path("anna.key"), "--name", "Buurtkring"});
-    t.ok({"admit", "--key", t.path("anna.key"), "--member", "2", "--member-key-file",
-          t.path("cor.key")});
+    t.found_with_anna_and_cor();
 
     // Before the coordinator announces the node's key, the node may not sign for the town.
     auto refused = t.uw({"audit", "checkpoint", "--community", "7"});
@@ -258,11 +262,7 @@ BOOST_AUTO_TEST_CASE(an_hour_certificate_is_checked_offline_here_and_by_a_python
 
 BOOST_AUTO_TEST_CASE(a_node_that_forks_its_log_is_caught_by_a_kept_checkpoint) {
     audited_town t;
-    t.ok({"keygen", "--out", t.path("anna.key"), "--community", "7", "--member", "1"});
-    t.ok({"keygen", "--out", t.path("cor.key"), "--community", "7", "--member", "2"});
-    t.ok({"found", "--key", t.path("anna.key"), "--name", "Buurtkring"});
-    t.ok({"admit", "--key", t.path("anna.key"), "--member", "2", "--member-key-file",
-          t.path("cor.key")});
+    t.found_with_anna_and_cor();
     t.ok({"announce-node", "--key", t.path("anna.key")});
     for (int i = 0; i < 2; ++i) {
         auto c = after(t.ok({"claim", "--key", t.path("cor.key"), "--receiver", "1", "--minutes",
