@@ -7,8 +7,8 @@
 #include <iostream>
 #include <sstream>
 
-#include "api/cli_http.h"
 #include "api/certificates.h"
+#include "api/cli_http.h"
 #include "ledger/audit.h"
 
 namespace uurwerk::cli {
@@ -48,7 +48,8 @@ result<void> write_file_atomically(const std::string& path, const std::string& c
     }
     std::error_code ec;
     std::filesystem::rename(tmp, path, ec);
-    if (ec) return make_error("io_error", "cannot rename " + tmp + " to " + path + ": " + ec.message());
+    if (ec)
+        return make_error("io_error", "cannot rename " + tmp + " to " + path + ": " + ec.message());
     return ok_value;
 }
 
@@ -148,7 +149,8 @@ result<void> do_export(const parsed_args& a) {
         while (pos + export_record_header_bytes <= r->body.size()) {
             std::uint32_t n = 0;
             for (int i = 0; i < 4; ++i)
-                n = n << 8 | static_cast<std::uint8_t>(r->body[pos + 18 + static_cast<std::size_t>(i)]);
+                n = n << 8 |
+                    static_cast<std::uint8_t>(r->body[pos + 18 + static_cast<std::size_t>(i)]);
             pos += export_record_header_bytes + n;
             ++records;
         }
@@ -164,8 +166,8 @@ result<void> do_export(const parsed_args& a) {
         }
     }
     if (auto w = write_file_atomically(*out_path, file); !w) return w.err();
-    std::cout << "wrote " << *out_path << ": community " << c->value << ", " << have
-              << " events, " << file.size() << " bytes\n";
+    std::cout << "wrote " << *out_path << ": community " << c->value << ", " << have << " events, "
+              << file.size() << " bytes\n";
     return ok_value;
 }
 
@@ -178,8 +180,8 @@ result<void> do_verify(const parsed_args& a) {
     const auto started = clock_type::now();
     auto text = read_file(path);
     if (!text) return text.err();
-    auto e = parse_export(
-        byte_view(reinterpret_cast<const std::uint8_t*>(text->data()), text->size()));
+    auto e =
+        parse_export(byte_view(reinterpret_cast<const std::uint8_t*>(text->data()), text->size()));
     if (!e) return make_error("bad_export", path + ": " + e.err().message);
     audit_options o;
     o.trusted_node_keys = *trusted;
@@ -197,8 +199,7 @@ result<void> do_verify(const parsed_args& a) {
                   << " " << done << " / " << total << "\n";
     };
     const auto report = verify_export(*e, o);
-    const double seconds =
-        std::chrono::duration<double>(clock_type::now() - started).count();
+    const double seconds = std::chrono::duration<double>(clock_type::now() - started).count();
     if (!report.ok) {
         std::cout << "FAILED: " << path << ": " << report.problem << "\n";
         return make_error("audit_failed", "the export does not hold up: " + report.problem);
@@ -212,24 +213,29 @@ result<void> do_verify(const parsed_args& a) {
                 report.root.hex().c_str(), report.records, report.checkpoints,
                 static_cast<unsigned long long>(report.attested_leaves));
     if (report.attested_leaves < report.records)
-        std::printf("  note: the last %llu events are after the last checkpoint: no node has "
-                    "signed for them yet\n",
-                    static_cast<unsigned long long>(report.records - report.attested_leaves));
+        std::printf(
+            "  note: the last %llu events are after the last checkpoint: no node has "
+            "signed for them yet\n",
+            static_cast<unsigned long long>(report.records - report.attested_leaves));
     if (report.checkpoints == 0)
-        std::printf("  note: no checkpoint: the events are consistent, but no node vouches for "
-                    "this log\n");
+        std::printf(
+            "  note: no checkpoint: the events are consistent, but no node vouches for "
+            "this log\n");
     if (report.unverifiable > 0)
-        std::printf("  note: %zu events the node refused as repeats of ids first used outside "
-                    "this community; not checkable from this export\n",
-                    report.unverifiable);
-    std::printf("  ledger: %zu members, balances and fund sum to %lld minutes, %lld minutes of "
-                "help confirmed\n",
-                report.members.size(), static_cast<long long>(report.balance_sum.value),
-                static_cast<long long>(report.confirmed_total.value));
+        std::printf(
+            "  note: %zu events the node refused as repeats of ids first used outside "
+            "this community; not checkable from this export\n",
+            report.unverifiable);
+    std::printf(
+        "  ledger: %zu members, balances and fund sum to %lld minutes, %lld minutes of "
+        "help confirmed\n",
+        report.members.size(), static_cast<long long>(report.balance_sum.value),
+        static_cast<long long>(report.confirmed_total.value));
     if (a.has("balances")) {
         std::printf("  %-10s %14s %18s\n", "member", "balance_min", "confirmed_given_min");
         for (const auto& m : report.members)
-            std::printf("  %-10llu %14lld %18lld\n", static_cast<unsigned long long>(m.member.value),
+            std::printf("  %-10llu %14lld %18lld\n",
+                        static_cast<unsigned long long>(m.member.value),
                         static_cast<long long>(m.balance.value),
                         static_cast<long long>(m.confirmed_given.value));
     }
@@ -274,7 +280,8 @@ result<signed_head> checked_checkpoint(const json_value& cp, const std::set<publ
 // and keeps the latest for next time.
 result<void> do_consistency(const parsed_args& a) {
     auto old_path = a.get("old");
-    if (!old_path) return make_error("missing_argument", "--old FILE (a checkpoint you kept) is required");
+    if (!old_path)
+        return make_error("missing_argument", "--old FILE (a checkpoint you kept) is required");
     auto trusted = trusted_keys(a);
     if (!trusted) return trusted.err();
     auto text = read_file(*old_path);
@@ -295,9 +302,9 @@ result<void> do_consistency(const parsed_args& a) {
                                       std::to_string(now->tree_size) + " leaves, fewer than the " +
                                       std::to_string(old->tree_size) + " of the one you kept");
     auto proof = call(*server, "GET",
-                      community_path(old->community) + "/consistency?first=" +
-                          std::to_string(old->tree_size) + "&second=" +
-                          std::to_string(now->tree_size));
+                      community_path(old->community) +
+                          "/consistency?first=" + std::to_string(old->tree_size) +
+                          "&second=" + std::to_string(now->tree_size));
     if (!proof) return proof.err();
     if (proof->status != 200) return api_error(*proof);
     std::vector<digest> path;
@@ -358,8 +365,8 @@ result<void> do_certificate(const parsed_args& a) {
     auto cert = certificate_from_json(r->body);
     if (!cert) return make_error("bad_reply", "the server's certificate: " + cert.err().message);
     if (auto w = write_file_atomically(*out_path, r->body); !w) return w.err();
-    std::cout << "wrote " << *out_path << ": member " << *m << " of community " << c->value
-              << ", " << cert->claims.size() << " confirmed claims, " << cert->stated_total.value
+    std::cout << "wrote " << *out_path << ": member " << *m << " of community " << c->value << ", "
+              << cert->claims.size() << " confirmed claims, " << cert->stated_total.value
               << " minutes, proved against the checkpoint of " << cert->tree_size << " events\n";
     return ok_value;
 }
@@ -378,13 +385,13 @@ result<void> do_verify_certificate(const parsed_args& a) {
     const auto report = verify_certificate(*cert, *trusted);
     if (!report.ok) {
         std::cout << "FAILED: " << path << ": " << report.problem << "\n";
-        return make_error("certificate_failed", "the certificate does not hold up: " + report.problem);
+        return make_error("certificate_failed",
+                          "the certificate does not hold up: " + report.problem);
     }
     const auto total = report.total.value;
     std::cout << "OK: " << path << ": member " << cert->member.value << " of community "
-              << cert->community.value << " gave " << total << " minutes (" << total / 60
-              << " h " << total % 60 << " min) of help in " << report.claims
-              << " confirmed claims\n"
+              << cert->community.value << " gave " << total << " minutes (" << total / 60 << " h "
+              << total % 60 << " min) of help in " << report.claims << " confirmed claims\n"
               << "  each claim signed by the member and countersigned by who received the help, "
                  "proved in the log of "
               << report.tree_size << " events with root " << report.root.hex()

@@ -1,7 +1,7 @@
 #include "api/audit_routes.h"
 
-#include "api/json.h"
 #include "api/certificates.h"
+#include "api/json.h"
 #include "ledger/audit.h"
 
 namespace uurwerk {
@@ -21,8 +21,9 @@ result<std::string> checkpoint_json(node& n, community_id c, const checkpoint_re
     auto rec = n.record_at(r.at);
     if (!rec) return rec.err();
     auto env = decode_envelope(rec->payload);
-    if (!env) return make_error("io_error", "the checkpoint at offset " +
-                                                std::to_string(r.at.value) + " does not decode");
+    if (!env)
+        return make_error("io_error", "the checkpoint at offset " + std::to_string(r.at.value) +
+                                          " does not decode");
     json_writer w;
     w.begin_object();
     w.key("community").decimal(c.value);
@@ -54,8 +55,7 @@ std::optional<checkpoint_record> latest_committed(node& n, community_id c, error
 }
 
 bool known_community(node& n, community_id c) {
-    return n.folder().read_state(
-        [&](const ledger_state& s) { return s.communities.contains(c); });
+    return n.folder().read_state([&](const ledger_state& s) { return s.communities.contains(c); });
 }
 
 http_response tree(node& n, community_id c) {
@@ -76,8 +76,7 @@ http_response latest_checkpoint(node& n, community_id c) {
     error failure;
     auto latest = latest_committed(n, c, failure);
     if (!failure.code.empty()) return error_answer(failure);
-    if (!latest)
-        return not_found("no_checkpoint", community_text(c) + " has no checkpoint yet");
+    if (!latest) return not_found("no_checkpoint", community_text(c) + " has no checkpoint yet");
     return answer(checkpoint_json(n, c, *latest));
 }
 
@@ -136,7 +135,8 @@ http_response inclusion(node& n, const event_id& id, const target_parts& t) {
     auto leaf = find_leaf(n.projections(), c, seen->at);
     if (!leaf) return error_answer(leaf.err());
     if (!*leaf)
-        return not_found("not_a_leaf", "the event " + id.hex() + " is in no community's tree "
+        return not_found("not_a_leaf", "the event " + id.hex() +
+                                           " is in no community's tree "
                                            "(its community did not exist when it was logged)");
     auto size = decimal_query(t, "tree_size");
     if (!size) return error_answer(size.err());
@@ -272,8 +272,7 @@ http_response export_page(node& n, community_id c, const target_parts& t) {
     std::string out;
     for (std::size_t i = 0; i < page->leaves.size(); ++i)
         append_export_record(out, export_record{page->leaves[i].at, page->records[i].appended_at,
-                                                page->leaves[i].verdict,
-                                                page->records[i].payload});
+                                                page->leaves[i].verdict, page->records[i].payload});
     http_response r{200, "application/octet-stream", std::move(out), {}};
     r.headers.emplace_back("X-Uurwerk-Leaves", std::to_string(page->leaves.size()));
     return r;

@@ -515,7 +515,8 @@ result<void> bench_audit(const parsed_args& a) {
         if (auto n = (*rebuild)->folder->catch_up(); !n) return n.err();
         if (auto f = (*rebuild)->db->flush(); !f) return f.err();
     }
-    auto server = embedded_server::start(dir.path, "127.0.0.1", 0, {}, std::chrono::milliseconds(0));
+    auto server =
+        embedded_server::start(dir.path, "127.0.0.1", 0, {}, std::chrono::milliseconds(0));
     if (!server) return server.err();
     auto conn = http_connection::open("127.0.0.1", (*server)->port());
     if (!conn) return conn.err();
@@ -526,8 +527,8 @@ result<void> bench_audit(const parsed_args& a) {
     std::string file;
     append_export_header(file, community_id{1});
     for (std::size_t have = 0; have < records.size();) {
-        auto r = (*conn)->call("GET", "/v1/communities/1/export?from=" + std::to_string(have) +
-                                          "&limit=10000");
+        auto r = (*conn)->call(
+            "GET", "/v1/communities/1/export?from=" + std::to_string(have) + "&limit=10000");
         if (!r) return r.err();
         if (r->status != 200) return make_error("bench_failed", "export answered " + r->body);
         file += r->body;
@@ -538,10 +539,9 @@ result<void> bench_audit(const parsed_args& a) {
         parse_export(byte_view(reinterpret_cast<const std::uint8_t*>(file.data()), file.size()));
     if (!parsed) return parsed.err();
     if (parsed->records.size() != records.size())
-        return make_error("bench_failed", "the export holds " +
-                                              std::to_string(parsed->records.size()) +
-                                              " records, the log " +
-                                              std::to_string(records.size()));
+        return make_error("bench_failed",
+                          "the export holds " + std::to_string(parsed->records.size()) +
+                              " records, the log " + std::to_string(records.size()));
     std::cerr << "  " << parsed->records.size() << " records, " << file.size() / (1 << 20)
               << " MiB in " << fixed(export_s, 1) << " s\n";
 
@@ -563,8 +563,8 @@ result<void> bench_audit(const parsed_args& a) {
     // the better of the two, so that a slow first sample cannot flatter the audit.
     const auto verify_after = measure_verify(3);
     const double verify_rate = std::max(verify.all_cores, verify_after.all_cores);
-    std::cerr << "  " << report.records << " events in " << fixed(full_s, 2) << " s: "
-              << fixed(full_rate, 0) << " events/s (" << report.checkpoints
+    std::cerr << "  " << report.records << " events in " << fixed(full_s, 2)
+              << " s: " << fixed(full_rate, 0) << " events/s (" << report.checkpoints
               << " checkpoints verified)\n";
 
     std::cerr << "bench audit: the Merkle part alone...\n";
@@ -597,10 +597,10 @@ result<void> bench_audit(const parsed_args& a) {
 
     std::cout << "full audit: " << fixed(full_rate, 0) << " events/s ("
               << fixed(100 * full_rate / verify_rate, 0) << " % of the all-cores verify rate "
-              << fixed(verify_rate, 0) << "/s, the better of "
-              << fixed(verify.all_cores, 0) << " before and " << fixed(verify_after.all_cores, 0)
-              << " after); Merkle part: " << fixed(merkle_rate, 0)
-              << " events/s; proof p99 " << fixed(p99, 3) << " ms\n";
+              << fixed(verify_rate, 0) << "/s, the better of " << fixed(verify.all_cores, 0)
+              << " before and " << fixed(verify_after.all_cores, 0)
+              << " after); Merkle part: " << fixed(merkle_rate, 0) << " events/s; proof p99 "
+              << fixed(p99, 3) << " ms\n";
     std::cout << "{\"cores\": " << cores() << ", \"events\": " << report.records
               << ", \"all_cores_verifies_per_s\": " << fixed(verify_rate, 0)
               << ", \"events_per_s\": " << fixed(full_rate, 0)

@@ -31,11 +31,13 @@ struct assembler {
         auto rec = n.record_at(at);
         if (!rec) return rec.err();
         auto env = decode_envelope(rec->payload);
-        if (!env) return make_error("io_error", "the record at " + std::to_string(at.value) +
-                                                    " does not decode");
+        if (!env)
+            return make_error("io_error",
+                              "the record at " + std::to_string(at.value) + " does not decode");
         auto body = decode_body(env->body);
-        if (!body) return make_error("io_error", "the event at " + std::to_string(at.value) +
-                                                     " does not decode");
+        if (!body)
+            return make_error("io_error",
+                              "the event at " + std::to_string(at.value) + " does not decode");
         return logged{at, rec->appended_at, std::move(rec->payload), std::move(*env),
                       std::move(*body)};
     }
@@ -128,9 +130,8 @@ struct assembler {
             }
         }
         if (!found)
-            return make_error("not_yet_checkpointed",
-                              "the event that registered key " + key.hex() +
-                                  " is not under the latest checkpoint");
+            return make_error("not_yet_checkpointed", "the event that registered key " + key.hex() +
+                                                          " is not under the latest checkpoint");
         if (auto a = add_binding(*found); !a) return a;
         if (std::holds_alternative<community_founded>(found->body.payload)) return ok_value;
         return bind(found->env.signer);
@@ -218,7 +219,8 @@ result<hour_certificate> build_certificate(node& n, community_id c, member_id m,
         for (const auto* e : {&**claim, &*confirmation}) {
             if (auto b = a.bind(e->env.signer); !b) return b.err();
             if (e->body.author != e->body.actor())
-                if (auto d = a.bind_delegation(e->body.actor(), e->body.author, e->body.kind(), e->at);
+                if (auto d =
+                        a.bind_delegation(e->body.actor(), e->body.author, e->body.kind(), e->at);
                     !d)
                     return d.err();
         }

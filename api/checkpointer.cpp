@@ -92,8 +92,8 @@ result<checkpoint_outcome> checkpointer::sign_now(community_id c) {
     if (!outcome->decided.accepted())
         return make_error("checkpoint_rejected",
                           "the ledger rejected this node's checkpoint of " +
-                              std::to_string(head->size) + " leaves: " +
-                              std::string(reason_name(outcome->decided.reason)));
+                              std::to_string(head->size) +
+                              " leaves: " + std::string(reason_name(outcome->decided.reason)));
     auto leaf = find_leaf(node_.projections(), c, outcome->at);
     if (!leaf) return leaf.err();
     UURWERK_ASSERT(leaf->has_value(), c.value, outcome->at.value);  // applied, so committed

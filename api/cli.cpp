@@ -6,8 +6,8 @@
 #include <iostream>
 
 #include "api/admin.h"
-#include "api/bench.h"
 #include "api/audit_cli.h"
+#include "api/bench.h"
 #include "api/cli_args.h"
 #include "api/cli_http.h"
 #include "api/http_client.h"
@@ -502,8 +502,8 @@ result<void> do_announce_node(const parsed_args& a) {
         auto r = call(*server, "GET", "/v1/node");
         if (!r) return r.err();
         if (r->status != 200) return api_error(*r);
-        auto b = fixed_from_hex<public_key_bytes>(r->doc.string_at("node_key").value_or(""),
-                                                  "node_key");
+        auto b =
+            fixed_from_hex<public_key_bytes>(r->doc.string_at("node_key").value_or(""), "node_key");
         if (!b) return make_error("bad_reply", "the server's /v1/node has no node_key");
         key = public_key{*b};
     }

@@ -42,11 +42,8 @@ http_response bad_request(std::string message) {
     return error_answer(400, "bad_request", message);
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // The request's target: path segments and query parameters.
-
-
 
 result<std::string> percent_decode(std::string_view s, bool plus_is_space) {
     std::string out;
@@ -159,7 +156,6 @@ result<std::size_t> limit_param(const target_parts& t, std::size_t fallback) {
     return static_cast<std::size_t>(*v);
 }
 
-
 std::string community_text(community_id c) {
     return "community " + std::to_string(c.value);
 }
@@ -167,7 +163,6 @@ std::string community_text(community_id c) {
 http_response unknown_community(community_id c) {
     return not_found("unknown_community", community_text(c) + " does not exist");
 }
-
 
 result<std::optional<std::uint64_t>> decimal_query(const target_parts& t, const std::string& name) {
     auto it = t.query.find(name);

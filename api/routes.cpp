@@ -2,19 +2,19 @@
 
 #include <algorithm>
 #include <limits>
-#include <set>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <vector>
 
+#include "api/audit_routes.h"
 #include "api/json.h"
 #include "api/json_read.h"
-#include "api/audit_routes.h"
 #include "api/route_support.h"
+#include "ledger/rules.h"
 #include "matching/relevance.h"
 #include "projections/reputation.h"
-#include "ledger/rules.h"
 #include "projections/state_codec.h"
 
 namespace uurwerk {
@@ -307,11 +307,13 @@ http_response event_info(node& n, const event_id& id) {
 
 // Every open post of one kind and category, oldest first.
 result<std::vector<open_post>> all_open(node& n, community_id c, bool offers, category what) {
-    return read_open_posts(n.projections(), c, offers, what, std::numeric_limits<std::size_t>::max());
+    return read_open_posts(n.projections(), c, offers, what,
+                           std::numeric_limits<std::size_t>::max());
 }
 
 void ranked_json(json_writer& w, const char* name,
-                 const std::vector<std::pair<double, const open_post*>>& ranked, std::size_t limit) {
+                 const std::vector<std::pair<double, const open_post*>>& ranked,
+                 std::size_t limit) {
     w.key(name).begin_array();
     for (std::size_t i = 0; i < ranked.size() && i < limit; ++i) {
         const auto& [score, p] = ranked[i];
@@ -354,17 +356,20 @@ http_response candidates_for(node& n, community_id c, const event_id& request_id
     if (!limit) return error_answer(limit.err());
     auto post = n.folder().read_state([&](const ledger_state& s) -> result<post_state> {
         auto it = s.communities.find(c);
-        if (it == s.communities.end()) return make_error("unknown_community", community_text(c) + " does not exist");
+        if (it == s.communities.end())
+            return make_error("unknown_community", community_text(c) + " does not exist");
         auto p = it->second.posts.find(request_id);
         if (p == it->second.posts.end() || p->second.is_offer)
-            return make_error("not_found", "no request " + request_id.hex() + " in " + community_text(c));
+            return make_error("not_found",
+                              "no request " + request_id.hex() + " in " + community_text(c));
         return p->second;
     });
     if (!post) return not_found(post.err().code, post.err().message);
     if (post->status != post_status::open)
         return error_answer(409, "post_not_open", "the request is no longer open");
-    const open_post request{request_id, c, post->owner, false, post->what, post->how_often,
-                            post->availability, post->area, post->text, post->posted_at};
+    const open_post request{
+        request_id,         c,          post->owner, false,          post->what, post->how_often,
+        post->availability, post->area, post->text,  post->posted_at};
     auto offers = all_open(n, c, true, request.what);
     if (!offers) return error_answer(offers.err());
     const auto suspended = suspended_members(n, c);
@@ -435,8 +440,8 @@ http_response member_reputation(node& n, community_id c, member_id m) {
         if (it == s.communities.end()) return unknown_community(c);
         const auto& cs = it->second;
         if (!cs.members.contains(m))
-            return not_found("unknown_member", "no member " + std::to_string(m.value) + " in " +
-                                                   community_text(c));
+            return not_found("unknown_member",
+                             "no member " + std::to_string(m.value) + " in " + community_text(c));
         for (const auto& [id, member] : cs.members) {
             in.members.push_back(id);
             if (member.verified || member.member_role == role::coordinator) in.seeds.insert(id);
@@ -473,12 +478,14 @@ http_response member_reputation(node& n, community_id c, member_id m) {
     w.key("score").raw(score);
     w.key("seed").boolean(in.seeds.contains(m));
     w.key("why").begin_array();
-    for (const auto& contribution : out.why.count(m) ? out.why.at(m) : std::vector<trust_contribution>{}) {
+    for (const auto& contribution :
+         out.why.count(m) ? out.why.at(m) : std::vector<trust_contribution>{}) {
         char share[32];
         std::snprintf(share, sizeof share, "%.4f", contribution.share);
         w.begin_object();
         if (contribution.from.value == 0)
-            w.key("from").string("seed");  // the share every verified member or coordinator starts with
+            w.key("from").string(
+                "seed");  // the share every verified member or coordinator starts with
         else
             w.key("from").decimal(contribution.from.value);
         w.key("share").raw(share);

@@ -74,8 +74,8 @@ result<parsed_export> parse_export(byte_view file) {
     out.community = community_id{get_uint(file, 8, 8)};
     std::size_t pos = export_header_bytes;
     while (pos < file.size()) {
-        const std::string where = "record " + std::to_string(out.records.size()) +
-                                  " (at byte " + std::to_string(pos) + ")";
+        const std::string where = "record " + std::to_string(out.records.size()) + " (at byte " +
+                                  std::to_string(pos) + ")";
         if (file.size() - pos < export_record_header_bytes)
             return make_error("bad_export", where + " is cut short");
         export_record r;
@@ -241,7 +241,8 @@ audit_report verify_export(const parsed_export& e, const audit_options& o) {
         }
         const auto* cp = std::get_if<checkpoint>(&b.payload);
         if (cp && r.verdict == reject_reason::none && !o.trusted_node_keys.contains(c.signer)) {
-            fail(i, "a checkpoint signed by " + c.signer.hex() + ", which is not a trusted node key");
+            fail(i,
+                 "a checkpoint signed by " + c.signer.hex() + ", which is not a trusted node key");
             break;
         }
         const bool repeat = r.verdict == reject_reason::duplicate_event ||
@@ -263,13 +264,13 @@ audit_report verify_export(const parsed_export& e, const audit_options& o) {
                                 " leaves, but only " + std::to_string(i) + " events precede it");
                 } else {
                     auto said = [](reject_reason x) {
-                        return x == reject_reason::none ? std::string("accepted")
-                                                        : "rejected (" +
-                                                              std::string(reason_name(x)) + ")";
+                        return x == reject_reason::none
+                                   ? std::string("accepted")
+                                   : "rejected (" + std::string(reason_name(x)) + ")";
                     };
                     fail(i, std::string(kind_name(b.kind())) + " " + b.id.hex() +
-                                ": the node's verdict is " + said(r.verdict) +
-                                ", the rules give " + said(v.reason));
+                                ": the node's verdict is " + said(r.verdict) + ", the rules give " +
+                                said(v.reason));
                 }
                 break;
             }

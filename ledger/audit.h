@@ -96,7 +96,7 @@ struct member_totals {
 
 struct audit_report {
     bool ok = true;
-    std::string problem;                       // the first discrepancy, naming where
+    std::string problem;                        // the first discrepancy, naming where
     std::optional<std::size_t> problem_record;  // its record (= leaf) index
     std::size_t records = 0, accepted = 0, rejected = 0, checkpoints = 0, unverifiable = 0;
     std::uint64_t attested_leaves = 0;  // leaves covered by the last checkpoint

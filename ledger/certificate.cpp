@@ -17,7 +17,8 @@ struct binding {
 
 class checker {
 public:
-    checker(const hour_certificate& c, const std::set<public_key>& trusted) : c_(c), trusted_(trusted) {}
+    checker(const hour_certificate& c, const std::set<public_key>& trusted)
+        : c_(c), trusted_(trusted) {}
 
     certificate_report run() {
         if (!check_checkpoint()) return report_;
@@ -172,18 +173,19 @@ private:
             return (void)fail(where + "'s confirmation comes before the claim");
         const auto* kc = key_of(co->signer);
         if (kc == nullptr || kc->member != co->body.author)
-            return (void)fail(where + "'s confirmation (the countersignature) is signed by a key "
-                                      "not bound to member " +
+            return (void)fail(where +
+                              "'s confirmation (the countersignature) is signed by a key "
+                              "not bound to member " +
                               std::to_string(co->body.author.value));
         const member_id confirmer = co->body.actor();
         const bool by_receiver = confirmer == h->receiver;
-        const bool delegate_ok =
-            co->body.author == confirmer ||
-            (delegated(confirmer, co->body.author) &
-             (1u << static_cast<unsigned>(event_kind::hours_confirmed)));
+        const bool delegate_ok = co->body.author == confirmer ||
+                                 (delegated(confirmer, co->body.author) &
+                                  (1u << static_cast<unsigned>(event_kind::hours_confirmed)));
         if (!kc->coordinator && !(by_receiver && delegate_ok))
-            return (void)fail(where + "'s confirmation is not by the receiver, their delegate or "
-                                      "a coordinator");
+            return (void)fail(where +
+                              "'s confirmation is not by the receiver, their delegate or "
+                              "a coordinator");
         if (confirmer == cl->body.actor() || co->body.author == cl->body.actor())
             return (void)fail(where + " is confirmed by its own claimant");
         report_.total = report_.total + h->amount;

@@ -34,7 +34,7 @@ struct hour_certificate {
     time_ms from;  // confirmations logged at or after
     time_ms to;    // and before
     std::uint64_t tree_size = 0;
-    bytes checkpoint_envelope;  // the node's signed checkpoint of tree_size leaves
+    bytes checkpoint_envelope;           // the node's signed checkpoint of tree_size leaves
     std::vector<proved_event> bindings;  // founding, admissions, added keys, delegations
     struct confirmed_claim {
         proved_event claim;
@@ -55,6 +55,6 @@ struct certificate_report {
 };
 
 [[nodiscard]] certificate_report verify_certificate(const hour_certificate& c,
-                                                   const std::set<public_key>& trusted_node_keys);
+                                                    const std::set<public_key>& trusted_node_keys);
 
 }  // namespace uurwerk

@@ -118,8 +118,8 @@ merkle_node_reader merkle_tiled_reader(merkle_tile_reader tiles) {
         const std::uint64_t count = std::uint64_t{1} << depth;
         const std::string t = tiles({kept, first >> merkle_tile_height});
         const std::uint64_t at = first & (merkle_tile_width - 1);
-        UURWERK_ASSERT(t.size() % digest_bytes == 0 && t.size() / digest_bytes >= at + count,
-                       level, index, t.size());
+        UURWERK_ASSERT(t.size() % digest_bytes == 0 && t.size() / digest_bytes >= at + count, level,
+                       index, t.size());
         std::vector<digest> row(count);
         for (std::uint64_t i = 0; i < count; ++i)
             std::memcpy(row[i].b.data(), t.data() + (at + i) * digest_bytes, digest_bytes);

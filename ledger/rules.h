@@ -56,9 +56,9 @@ enum class reject_reason : std::uint16_t {
     node_key_not_allowed = 35,  // a node key signs nothing else
     no_exchange_to_endorse = 36,
     delegation_to_self = 37,
-    bad_signature = 38,    // read back from the log with a signature that does not
-                           // verify (only possible when something bypassed the API)
-    malformed_event = 39,  // read back from the log and not a valid event
+    bad_signature = 38,             // read back from the log with a signature that does not
+                                    // verify (only possible when something bypassed the API)
+    malformed_event = 39,           // read back from the log and not a valid event
     checkpoint_beyond_tree = 40,    // a checkpoint of more leaves than the community's tree has
     checkpoint_root_mismatch = 41,  // a checkpoint whose root is not the tree's at its size
 };
@@ -164,7 +164,7 @@ struct community_state {
     std::unordered_map<event_id, post_state> posts;
     std::unordered_map<event_id, match_state> matches;
     std::unordered_map<event_id, endorsement_state> endorsements;  // by the endorsement's id
-    minutes fund{0};  // the community fund's balance
+    minutes fund{0};                                               // the community fund's balance
 };
 
 // What the log says about an id already seen: the first verdict stands for the same content.

@@ -47,8 +47,10 @@ std::vector<proposal_pick> pick_proposals(const std::vector<candidate>& cs,
     };
     if (!p.on) {
         std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-            const double x = cs[a].relevance * reputation_factor(cs[a].reputation, p.reputation_weight_max);
-            const double y = cs[b].relevance * reputation_factor(cs[b].reputation, p.reputation_weight_max);
+            const double x =
+                cs[a].relevance * reputation_factor(cs[a].reputation, p.reputation_weight_max);
+            const double y =
+                cs[b].relevance * reputation_factor(cs[b].reputation, p.reputation_weight_max);
             return x != y ? x > y : by_id(a, b);
         });
     } else {

@@ -28,22 +28,22 @@ namespace uurwerk {
 struct fairness_policy {
     bool on = true;
     std::size_t proposals_per_request = 3;
-    std::uint32_t open_matches_max = 3;                       // per helper
+    std::uint32_t open_matches_max = 3;                        // per helper
     std::chrono::milliseconds newcomer_floor{72 * 3'600'000};  // 3 days
-    double quality_floor = 0.5;        // only candidates with relevance >= this x the best
+    double quality_floor = 0.5;          // only candidates with relevance >= this x the best
     double reputation_weight_max = 0.2;  // fairness off: relevance x (1 + up to this)
 };
 
 struct candidate {
     member_id helper;
     event_id offer;
-    double relevance = 0;       // 0..1, how well the offer fits the request
-    double reputation = 0;      // the helper's score (mean 1)
+    double relevance = 0;   // 0..1, how well the offer fits the request
+    double reputation = 0;  // the helper's score (mean 1)
     std::uint32_t open_matches = 0;
-    time_ms offered_at;         // when this offer was posted
+    time_ms offered_at;                    // when this offer was posted
     std::uint64_t proposals_received = 0;  // ever, for this offer
-    double relevance_sum = 0;   // the helper's amortized relevance so far
-    double exposure_sum = 0;    // the helper's amortized exposure so far
+    double relevance_sum = 0;              // the helper's amortized relevance so far
+    double exposure_sum = 0;               // the helper's amortized exposure so far
 };
 
 struct proposal_pick {
@@ -59,8 +59,7 @@ struct proposal_pick {
 
 // Whom to propose for one request, in order (at most proposals_per_request).
 [[nodiscard]] std::vector<proposal_pick> pick_proposals(const std::vector<candidate>& candidates,
-                                                        const fairness_policy& policy,
-                                                        time_ms now);
+                                                        const fairness_policy& policy, time_ms now);
 
 // What a request adds to each candidate's relevance_sum: their relevance's share of the total
 // relevance of the eligible candidates (so every request hands out exactly one unit).

@@ -65,8 +65,8 @@ checkpoint_record decode_checkpoint(std::string_view v) {
 constexpr std::size_t leaf_entry_bytes = 10;
 
 error beyond_tree(std::uint64_t size, std::uint64_t have) {
-    return make_error("beyond_tree", "the tree has " + std::to_string(have) +
-                                         " leaves, not " + std::to_string(size));
+    return make_error("beyond_tree", "the tree has " + std::to_string(have) + " leaves, not " +
+                                         std::to_string(size));
 }
 
 // Kept nodes as the store has committed them, each tile read once per reader (a proof asks
@@ -173,9 +173,8 @@ std::optional<digest> audit_trees::root_at(community_id c, std::uint64_t size) c
     const std::uint64_t have = it == trees_.end() ? 0 : it->second.frontier.size();
     if (size > have) return std::nullopt;
     if (size == have) return it == trees_.end() ? merkle_empty_root() : it->second.frontier.root();
-    return merkle_root_at(size, merkle_tiled_reader([this, c](const merkle_tile_id& id) {
-                              return tile(c, id);
-                          }));
+    return merkle_root_at(
+        size, merkle_tiled_reader([this, c](const merkle_tile_id& id) { return tile(c, id); }));
 }
 
 std::uint64_t audit_trees::size(community_id c) const {
@@ -221,10 +220,11 @@ result<std::vector<leaf_record>> read_leaves(const store& db, community_id c, st
         for (std::uint64_t i = next % audit_leaf_chunk;
              next < end && (i + 1) * leaf_entry_bytes <= entries.size(); ++i, ++next) {
             const std::size_t at = i * leaf_entry_bytes;
-            const auto reason = static_cast<std::uint16_t>(
-                static_cast<std::uint8_t>(entries[at + 8]) << 8 |
-                static_cast<std::uint8_t>(entries[at + 9]));
-            out.push_back({next, offset{get_be64(entries, at)}, static_cast<reject_reason>(reason)});
+            const auto reason =
+                static_cast<std::uint16_t>(static_cast<std::uint8_t>(entries[at + 8]) << 8 |
+                                           static_cast<std::uint8_t>(entries[at + 9]));
+            out.push_back(
+                {next, offset{get_be64(entries, at)}, static_cast<reject_reason>(reason)});
         }
         UURWERK_ASSERT(next == end || next % audit_leaf_chunk == 0, next, end);
     }
@@ -298,8 +298,8 @@ result<digest> read_root(const store& db, community_id c, std::uint64_t size) {
 result<std::vector<digest>> read_inclusion_proof(const store& db, community_id c,
                                                  std::uint64_t index, std::uint64_t size) {
     if (index >= size)
-        return make_error("beyond_tree", "leaf " + std::to_string(index) +
-                                             " is not in a tree of " + std::to_string(size));
+        return make_error("beyond_tree", "leaf " + std::to_string(index) + " is not in a tree of " +
+                                             std::to_string(size));
     return with_committed(db, c, size, [&](const merkle_node_reader& r) {
         return merkle_inclusion_proof(index, size, r);
     });

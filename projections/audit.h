@@ -39,11 +39,11 @@ inline constexpr std::uint64_t audit_leaf_chunk = 256;
 struct checkpoint_record {
     std::uint64_t tree_size = 0;
     digest root;
-    time_ms signed_at;         // the checkpoint's own timestamp
-    offset at;                 // the checkpoint event's offset in the log
-    std::uint64_t leaf = 0;    // the checkpoint event's own leaf index (>= tree_size)
+    time_ms signed_at;       // the checkpoint's own timestamp
+    offset at;               // the checkpoint event's offset in the log
+    std::uint64_t leaf = 0;  // the checkpoint event's own leaf index (>= tree_size)
     event_id id;
-    public_key signer;         // the node key that signed it
+    public_key signer;  // the node key that signed it
     bool operator==(const checkpoint_record&) const = default;
 };
 

@@ -402,9 +402,9 @@ result<std::size_t> projector::fold_batch(const std::vector<log_record>& records
             const std::uint64_t leaf = audit_->size(b.community);
             audit_->add_leaf(b.community, rec.at, v.reason, p.leaf);
             if (const auto* cp = std::get_if<checkpoint>(&b.payload); cp && v.accepted())
-                audit_->add_checkpoint(b.community,
-                                       checkpoint_record{cp->tree_size, cp->root, cp->timestamp,
-                                                         rec.at, leaf, b.id, p.signer});
+                audit_->add_checkpoint(
+                    b.community, checkpoint_record{cp->tree_size, cp->root, cp->timestamp, rec.at,
+                                                   leaf, b.id, p.signer});
         }
     }
     // Only this thread changes the state and the trees, so it may read them without the lock

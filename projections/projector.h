@@ -158,7 +158,7 @@ private:
         std::optional<event_body> body;
         public_key signer;
         digest body_digest;
-        digest leaf;  // the Merkle leaf hash of the stored envelope
+        digest leaf;                                  // the Merkle leaf hash of the stored envelope
         reject_reason refused = reject_reason::none;  // malformed_event or bad_signature
     };
     // A folded batch on its way to the store.

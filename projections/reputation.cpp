@@ -11,7 +11,8 @@ constexpr double ms_per_day = 86'400'000.0;
 
 // 0.5 ^ (age / half-life); events from the future (clock skew) count as new.
 double decay(time_ms at, time_ms now, double half_life_days) {
-    const double age_days = std::max<double>(0, static_cast<double>(now.value - at.value)) / ms_per_day;
+    const double age_days =
+        std::max<double>(0, static_cast<double>(now.value - at.value)) / ms_per_day;
     return std::exp2(-age_days / half_life_days);
 }
 
@@ -38,8 +39,8 @@ reputation_result compute_reputation(const reputation_input& in, const reputatio
     for (const auto& e : in.exchanges) {
         auto h = at(e.helper), r = at(e.receiver);
         if (!h || !r || *h == *r || e.amount.value <= 0) continue;
-        pairs[{*r, *h}].support += static_cast<double>(e.amount.value) / 60.0 *
-                                   decay(e.at, in.now, p.half_life_days);
+        pairs[{*r, *h}].support +=
+            static_cast<double>(e.amount.value) / 60.0 * decay(e.at, in.now, p.half_life_days);
     }
     for (const auto& e : in.endorsements) {
         auto f = at(e.from), t = at(e.to);
@@ -84,8 +85,7 @@ reputation_result compute_reputation(const reputation_input& in, const reputatio
             if (out_edges[i].empty()) dangling += t[i];
         }
         for (std::size_t i = 0; i < n; ++i)
-            for (const auto& e : out_edges[i])
-                next[e.to] += (1 - a) * t[i] * e.weight / out_sum[i];
+            for (const auto& e : out_edges[i]) next[e.to] += (1 - a) * t[i] * e.weight / out_sum[i];
         for (std::size_t i = 0; i < n; ++i) next[i] += (1 - a) * dangling * seed[i];
         double change = 0;
         for (std::size_t i = 0; i < n; ++i) change += std::abs(next[i] - t[i]);
@@ -94,8 +94,7 @@ reputation_result compute_reputation(const reputation_input& in, const reputatio
     }
 
     // Scores with mean 1, and the main contributions to each.
-    for (std::size_t i = 0; i < n; ++i)
-        out.score[in.members[i]] = t[i] * static_cast<double>(n);
+    for (std::size_t i = 0; i < n; ++i) out.score[in.members[i]] = t[i] * static_cast<double>(n);
     std::vector<std::vector<trust_contribution>> parts(n);
     double dangling = 0;
     for (std::size_t i = 0; i < n; ++i)

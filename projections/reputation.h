@@ -42,11 +42,11 @@ struct dispute_edge {
 };
 
 struct reputation_params {
-    double half_life_days = 180;          // age at which an exchange weighs half
-    double dispute_half_life_days = 90;   // disputes fade faster than help
-    double dispute_weight = 1.0;          // one fresh dispute cancels a doubling of hours
-    double endorsement_weight = 0.5;      // an endorsement counts as half an hour of help
-    double teleport = 0.15;               // the share of trust that returns to the seeds
+    double half_life_days = 180;         // age at which an exchange weighs half
+    double dispute_half_life_days = 90;  // disputes fade faster than help
+    double dispute_weight = 1.0;         // one fresh dispute cancels a doubling of hours
+    double endorsement_weight = 0.5;     // an endorsement counts as half an hour of help
+    double teleport = 0.15;              // the share of trust that returns to the seeds
     int iterations_max = 200;
     double tolerance = 1e-12;             // L1 change at which the iteration stops
     std::size_t contributions_shown = 5;  // "why": the main contributions per member

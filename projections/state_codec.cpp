@@ -412,9 +412,10 @@ result<ledger_state> load_state(const store& db) {
             }
             case 'L': {
                 if (rest.size() != 16) return fail("claim key");
-                claim_state cl{member_id{r.u64()}, member_id{r.u64()}, minutes{r.i64()},
-                               static_cast<claim_status>(r.u8()), offset{r.u64()},
-                               time_ms{r.i64()}, time_ms{r.i64()}};
+                claim_state cl{member_id{r.u64()}, member_id{r.u64()},
+                               minutes{r.i64()},   static_cast<claim_status>(r.u8()),
+                               offset{r.u64()},    time_ms{r.i64()},
+                               time_ms{r.i64()}};
                 if (!r.done()) return fail("claim");
                 cs.claims[id_from(rest)] = cl;
                 return true;

@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "api/http_client.h"
 #include "api/certificates.h"
+#include "api/http_client.h"
 #include "api/json_read.h"
 #include "api/key_file.h"
 #include "ledger/audit.h"
@@ -116,7 +116,8 @@ BOOST_AUTO_TEST_CASE(checkpoints_proofs_and_an_offline_audit_through_the_program
     // The later tree extends the earlier one.
     auto consistency = t.get("/v1/communities/7/consistency?first=9&second=11");
     std::vector<digest> cpath;
-    for (const auto& p : *consistency.root().at("proof")->as_array()) cpath.push_back(digest_of(&p));
+    for (const auto& p : *consistency.root().at("proof")->as_array())
+        cpath.push_back(digest_of(&p));
     BOOST_CHECK(merkle_verify_consistency(9, 11, early_root, root, cpath));
     t.get("/v1/communities/7/consistency?first=9&second=99", 409);
     t.get("/v1/communities/7/consistency?first=0&second=9", 400);
@@ -167,8 +168,8 @@ namespace {
 command_result python_verify(const std::string& file, const std::string& trust,
                              const std::string& out_file) {
     const std::string cmd = "/usr/bin/python3 " UURWERK_SOURCE_DIR
-                            "/tests/e2e/verify_certificate.py " + file + " --trust " + trust +
-                            " > " + out_file + " 2>&1";
+                            "/tests/e2e/verify_certificate.py " +
+                            file + " --trust " + trust + " > " + out_file + " 2>&1";
     const int status = std::system(cmd.c_str());
     command_result r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
@@ -187,8 +188,8 @@ std::string slurp(const std::string& path) {
 BOOST_AUTO_TEST_CASE(an_hour_certificate_is_checked_offline_here_and_by_a_python_verifier) {
     audited_town t;
     for (auto [who, id] : {std::pair{"anna", "1"}, {"cor", "2"}, {"bep", "3"}, {"daan", "4"}})
-        t.ok({"keygen", "--out", t.path(std::string(who) + ".key"), "--community", "7",
-              "--member", id});
+        t.ok({"keygen", "--out", t.path(std::string(who) + ".key"), "--community", "7", "--member",
+              id});
     t.ok({"found", "--key", t.path("anna.key"), "--name", "Buurtkring"});
     for (auto [who, id] : {std::pair{"cor", "2"}, {"bep", "3"}, {"daan", "4"}})
         t.ok({"admit", "--key", t.path("anna.key"), "--member", id, "--member-key-file",
@@ -196,13 +197,13 @@ BOOST_AUTO_TEST_CASE(an_hour_certificate_is_checked_offline_here_and_by_a_python
     t.ok({"announce-node", "--key", t.path("anna.key")});
     // Bep lets her neighbour Daan confirm hours for her.
     t.ok({"delegate", "--key", t.path("bep.key"), "--to", "4", "--kinds", "hoursConfirmed"});
-    auto c1 = after(t.ok({"claim", "--key", t.path("cor.key"), "--receiver", "1", "--minutes",
-                          "60"}),
-                    "claim id: ");
+    auto c1 =
+        after(t.ok({"claim", "--key", t.path("cor.key"), "--receiver", "1", "--minutes", "60"}),
+              "claim id: ");
     t.ok({"confirm", "--key", t.path("anna.key"), "--claim", c1});
-    auto c2 = after(t.ok({"claim", "--key", t.path("cor.key"), "--receiver", "3", "--minutes",
-                          "30"}),
-                    "claim id: ");
+    auto c2 =
+        after(t.ok({"claim", "--key", t.path("cor.key"), "--receiver", "3", "--minutes", "30"}),
+              "claim id: ");
     t.ok({"confirm", "--key", t.path("daan.key"), "--for", "3", "--claim", c2});
     t.ok({"claim", "--key", t.path("cor.key"), "--receiver", "1", "--minutes", "15"});  // pending
 
@@ -265,9 +266,9 @@ BOOST_AUTO_TEST_CASE(a_node_that_forks_its_log_is_caught_by_a_kept_checkpoint) {
     t.found_with_anna_and_cor();
     t.ok({"announce-node", "--key", t.path("anna.key")});
     for (int i = 0; i < 2; ++i) {
-        auto c = after(t.ok({"claim", "--key", t.path("cor.key"), "--receiver", "1", "--minutes",
-                             "20"}),
-                       "claim id: ");
+        auto c =
+            after(t.ok({"claim", "--key", t.path("cor.key"), "--receiver", "1", "--minutes", "20"}),
+                  "claim id: ");
         t.ok({"confirm", "--key", t.path("anna.key"), "--claim", c});
     }
     const auto kept = t.path("kept.json");
@@ -309,9 +310,9 @@ BOOST_AUTO_TEST_CASE(a_node_that_forks_its_log_is_caught_by_a_kept_checkpoint) {
     auto caught = run_uurwerk({"audit", "consistency", "--old", kept, "--trust",
                                node_a + "," + key_b, "--server", forked.url()});
     BOOST_CHECK_EQUAL(caught.exit_code, 1);
-    BOOST_CHECK_MESSAGE(caught.out.find("does not extend your checkpoint of 7 leaves") !=
-                            std::string::npos,
-                        caught.out);
+    BOOST_CHECK_MESSAGE(
+        caught.out.find("does not extend your checkpoint of 7 leaves") != std::string::npos,
+        caught.out);
     // Trusting only the first node, the second node's checkpoint is refused outright.
     auto untrusted = run_uurwerk(
         {"audit", "consistency", "--old", kept, "--trust", node_a, "--server", forked.url()});

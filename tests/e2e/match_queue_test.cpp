@@ -18,12 +18,12 @@ BOOST_AUTO_TEST_CASE(candidates_for_a_request_and_requests_for_a_helper) {
     for (std::size_t i = 1; i < people.size(); ++i)
         t.ok({"admit", "--key", t.key("anna"), "--member", people[i].second, "--member-key-file",
               t.key(people[i].first)});
-    auto request = after(t.ok({"request", "--key", t.key("bert"), "--category", "shopping",
-                               "--area", "3512", "--intensity", "regularly", "--text",
-                               "Boodschappen op dinsdag"}),
-                         "request id: ");
-    t.ok({"offer", "--key", t.key("cor"), "--category", "shopping", "--area", "3512",
-          "--intensity", "regularly"});
+    auto request =
+        after(t.ok({"request", "--key", t.key("bert"), "--category", "shopping", "--area", "3512",
+                    "--intensity", "regularly", "--text", "Boodschappen op dinsdag"}),
+              "request id: ");
+    t.ok({"offer", "--key", t.key("cor"), "--category", "shopping", "--area", "3512", "--intensity",
+          "regularly"});
     t.ok({"offer", "--key", t.key("dirk"), "--category", "shopping", "--area", "1091",
           "--intensity", "once"});
     t.ok({"offer", "--key", t.key("eva"), "--category", "gardening", "--area", "3512"});
@@ -50,9 +50,14 @@ BOOST_AUTO_TEST_CASE(candidates_for_a_request_and_requests_for_a_helper) {
     t.ok({"suspend", "--key", t.key("anna"), "--member", "3"});
     auto after_suspension = t.get("/v1/communities/7/requests/" + request + "/candidates");
     BOOST_REQUIRE_EQUAL(after_suspension.root().at("candidates")->as_array()->size(), 1u);
-    BOOST_CHECK_EQUAL(
-        after_suspension.root().at("candidates")->as_array()->at(0).at("owner")->as_string().value(),
-        "4");
+    BOOST_CHECK_EQUAL(after_suspension.root()
+                          .at("candidates")
+                          ->as_array()
+                          ->at(0)
+                          .at("owner")
+                          ->as_string()
+                          .value(),
+                      "4");
     t.get("/v1/communities/7/requests/" + std::string(32, 'a') + "/candidates", 404);
     t.get("/v1/communities/7/requests/" + request + "/candidates?limit=0", 400);
 }

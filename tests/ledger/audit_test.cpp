@@ -23,8 +23,9 @@ signing_key key_from_seed_bytes(const digest& d) {
 // Member i+1's key, derived as workload.cpp derives it.
 signing_key member_key(std::size_t i) {
     std::uint64_t seed = workload_seed;
-    return key_from_seed_bytes(sha256({byte_view(reinterpret_cast<const std::uint8_t*>(&seed), 8),
-                                       byte_view(reinterpret_cast<const std::uint8_t*>(&i), sizeof i)}));
+    return key_from_seed_bytes(
+        sha256({byte_view(reinterpret_cast<const std::uint8_t*>(&seed), 8),
+                byte_view(reinterpret_cast<const std::uint8_t*>(&i), sizeof i)}));
 }
 
 signing_key fill_key(std::uint8_t fill) {
@@ -66,24 +67,24 @@ struct log_builder {
         BOOST_REQUIRE(b.ok());
         fx.clear();
         const auto d = sha256({e->body});
-        const fold_input in{*b, e->signer, d, offset{envelopes.size()}, time_ms{1'700'000'000'000},
-                            &tree};
+        const fold_input in{
+            *b, e->signer, d, offset{envelopes.size()}, time_ms{1'700'000'000'000}, &tree};
         verdicts.push_back(fold(state, in, fx).reason);
         tree.leaves.push_back(merkle_leaf_hash(env));
         envelopes.push_back(std::move(env));
     }
     void checkpoint_now() {
         const auto n = tree.leaves.size();
-        add(encode_envelope(node_key().seal(checkpoint_body(
-            town, sequence{++node_seq}, n, merkle_root(tree.leaves), time_ms{5},
-            node_key().public_bytes()))));
+        add(encode_envelope(
+            node_key().seal(checkpoint_body(town, sequence{++node_seq}, n, merkle_root(tree.leaves),
+                                            time_ms{5}, node_key().public_bytes()))));
     }
     std::string export_file() const {
         std::string out;
         append_export_header(out, town);
         for (std::size_t i = 0; i < envelopes.size(); ++i)
-            append_export_record(out, {offset{i}, time_ms{1'700'000'000'000}, verdicts[i],
-                                       envelopes[i]});
+            append_export_record(
+                out, {offset{i}, time_ms{1'700'000'000'000}, verdicts[i], envelopes[i]});
         return out;
     }
 };
@@ -102,8 +103,8 @@ log_builder sound_log() {
 }
 
 audit_report audit(const std::string& file) {
-    auto parsed = parse_export(byte_view(reinterpret_cast<const std::uint8_t*>(file.data()),
-                                         file.size()));
+    auto parsed =
+        parse_export(byte_view(reinterpret_cast<const std::uint8_t*>(file.data()), file.size()));
     BOOST_REQUIRE_MESSAGE(parsed.ok(), (parsed.ok() ? "" : parsed.err().message));
     audit_options o;
     o.trusted_node_keys = {node_key().public_bytes()};
@@ -268,13 +269,14 @@ BOOST_AUTO_TEST_CASE(a_broken_file_is_refused_with_where) {
     auto b = sound_log();
     auto file = b.export_file();
     auto cut = file.substr(0, file.size() - 10);
-    auto parsed = parse_export(byte_view(reinterpret_cast<const std::uint8_t*>(cut.data()), cut.size()));
+    auto parsed =
+        parse_export(byte_view(reinterpret_cast<const std::uint8_t*>(cut.data()), cut.size()));
     BOOST_REQUIRE(!parsed.ok());
     BOOST_CHECK(parsed.err().message.find("cut short") != std::string::npos);
     std::string wrong = "NOTAUDIT" + file.substr(8);
-    BOOST_CHECK(!parse_export(byte_view(reinterpret_cast<const std::uint8_t*>(wrong.data()),
-                                        wrong.size()))
-                     .ok());
+    BOOST_CHECK(
+        !parse_export(byte_view(reinterpret_cast<const std::uint8_t*>(wrong.data()), wrong.size()))
+             .ok());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -244,9 +244,9 @@ BOOST_AUTO_TEST_CASE(tiles_keep_one_level_in_four_and_answer_every_root_and_proo
             BOOST_REQUIRE(merkle_verify_inclusion(leaves[i], i, size,
                                                   merkle_inclusion_proof(i, size, reader), root));
         for (std::uint64_t first = 1; first <= size; first += 11)
-            BOOST_REQUIRE(merkle_verify_consistency(
-                first, size, merkle_root(std::span(leaves).first(first)), root,
-                merkle_consistency_proof(first, size, reader)));
+            BOOST_REQUIRE(
+                merkle_verify_consistency(first, size, merkle_root(std::span(leaves).first(first)),
+                                          root, merkle_consistency_proof(first, size, reader)));
     }
     auto restored = merkle_frontier::restore(f.size(), reader);
     BOOST_CHECK(restored.root() == f.root());

@@ -90,7 +90,7 @@ BOOST_AUTO_TEST_CASE(a_newcomer_who_waited_past_the_floor_goes_first_and_the_cap
     fairness_policy p;
     auto hs = helpers_with({0.9, 0.9, 0.6, 0.9}, {3, 3, 0, 3});
     hs[2].offered_at = time_ms{now.value - 4 * 86'400'000};  // waited four days, never proposed
-    hs[3].open_matches = p.open_matches_max;                   // busy enough
+    hs[3].open_matches = p.open_matches_max;                 // busy enough
     auto picks = pick_proposals(hs, p, now);
     BOOST_REQUIRE_EQUAL(picks.size(), 3u);
     BOOST_CHECK_EQUAL(picks[0].helper.value, 3u);

@@ -82,9 +82,9 @@ struct fixture {
         BOOST_REQUIRE(proj->catch_up().ok());
     }
     bytes checkpoint_of(std::uint64_t size, const digest& root) {
-        return encode_envelope(node.seal(checkpoint_body(town, sequence{++node_seq}, size, root,
-                                                         time_ms{1'700'000'900'000},
-                                                         node.public_bytes())));
+        return encode_envelope(
+            node.seal(checkpoint_body(town, sequence{++node_seq}, size, root,
+                                      time_ms{1'700'000'900'000}, node.public_bytes())));
     }
     digest true_root(std::uint64_t size) const {
         return merkle_root(std::span(leaves).first(size));
@@ -102,9 +102,9 @@ BOOST_AUTO_TEST_CASE(the_tree_holds_every_record_and_checkpoints_must_name_its_t
     f.append_all(w.events);
     // The founder announces the node's key: from then on the node may sign checkpoints.
     auto founder = founder_key(11);
-    auto announce = encode_envelope(founder.seal(event_body{
-        random_event_id(), town, member_id{1}, sequence{1'000'000}, time_ms{1}, std::nullopt,
-        node_key_announced{f.node.public_bytes()}}));
+    auto announce = encode_envelope(founder.seal(
+        event_body{random_event_id(), town, member_id{1}, sequence{1'000'000}, time_ms{1},
+                   std::nullopt, node_key_announced{f.node.public_bytes()}}));
     BOOST_REQUIRE(f.append(announce).accepted());
 
     auto head = f.proj->audit_head(town);

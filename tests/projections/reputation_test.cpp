@@ -64,8 +64,8 @@ BOOST_AUTO_TEST_CASE(a_sybil_ring_trading_a_thousand_hours_ends_below_the_median
         in.exchanges.push_back({h, rc, minutes{60}, days_ago(static_cast<double>(r.below(60)))});
     }
     for (int i = 0; i < 10; ++i)
-        in.exchanges.push_back({ring[r.below(20)], member_id{1 + r.below(200)}, minutes{60},
-                                days_ago(10)});
+        in.exchanges.push_back(
+            {ring[r.below(20)], member_id{1 + r.below(200)}, minutes{60}, days_ago(10)});
 
     auto out = compute_reputation(in, {});
     std::vector<double> honest;
@@ -84,7 +84,8 @@ BOOST_AUTO_TEST_CASE(many_hours_with_one_partner_weigh_less_than_the_same_hours_
     for (std::uint64_t m = 1; m <= 30; ++m) in.members.push_back(member_id{m});
     for (std::uint64_t m = 3; m <= 30; ++m) in.seeds.insert(member_id{m});
     // Member 1 helps member 3 for 28 hours; member 2 helps 28 different members an hour each.
-    for (int i = 0; i < 28; ++i) in.exchanges.push_back({member_id{1}, member_id{3}, minutes{60}, now});
+    for (int i = 0; i < 28; ++i)
+        in.exchanges.push_back({member_id{1}, member_id{3}, minutes{60}, now});
     for (std::uint64_t m = 3; m <= 30; ++m)
         in.exchanges.push_back({member_id{2}, member_id{m}, minutes{60}, now});
     auto out = compute_reputation(in, {});
