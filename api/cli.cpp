@@ -534,7 +534,16 @@ std::vector<command> commands() {
            {"listen", "HOST:PORT", "the address of the HTTP API (default 127.0.0.1:8080)"},
            {"checkpoint-interval", "SECONDS",
             "how often the node signs a checkpoint of each community that announced its key "
-            "(default 60; 0 = only on demand)"}}},
+            "(default 60; 0 = only on demand)"},
+           {"kafka", "HOST:PORT,...",
+            "cluster mode: the log is a topic on these Kafka brokers (default: the embedded "
+            "log in DIR/log)"},
+           {"topic", "NAME", "cluster mode: the topic (default uurwerk-events)"},
+           {"replication-factor", "N",
+            "cluster mode: replicas of the topic, when uurwerk creates it (default 3)"},
+           {"min-insync", "N",
+            "cluster mode: replicas that must have a record before it is acknowledged, when "
+            "uurwerk creates the topic (default 2)"}}},
          [](const parsed_args& a) -> result<void> {
              std::uint64_t interval_s = 60;
              if (a.has("checkpoint-interval")) {
@@ -542,9 +551,30 @@ std::vector<command> commands() {
                  if (!v) return v.err();
                  interval_s = *v;
              }
+             std::optional<kafka_log_options> kafka;
+             if (auto servers = a.get("kafka")) {
+                 kafka.emplace();
+                 kafka->bootstrap_servers = *servers;
+                 kafka->topic = a.get("topic").value_or(kafka->topic);
+                 for (auto [name, field] :
+                      {std::pair{"replication-factor", &kafka->replication_factor},
+                       {"min-insync", &kafka->min_insync_replicas}}) {
+                     if (!a.has(name)) continue;
+                     auto v = a.get_u64(name);
+                     if (!v) return v.err();
+                     if (*v < 1 || *v > 16)
+                         return make_error("bad_argument",
+                                           "--" + std::string(name) + " is from 1 to 16");
+                     *field = static_cast<std::uint32_t>(*v);
+                 }
+             } else if (a.has("topic") || a.has("replication-factor") || a.has("min-insync")) {
+                 return make_error("bad_argument",
+                                   "--topic, --replication-factor and --min-insync go with "
+                                   "--kafka");
+             }
              return serve_command(a.get("data").value_or("data"),
                                   a.get("listen").value_or("127.0.0.1:8080"),
-                                  std::chrono::seconds(interval_s));
+                                  std::chrono::seconds(interval_s), kafka);
          }},
         {{"keygen",
           "Makes a new Ed25519 key and writes it to a key file with mode 0600.",

@@ -13,6 +13,12 @@ log_clock wall_clock() {
 }
 
 result<std::unique_ptr<node>> node::open(const node_options& options) {
+    if (options.kafka) {
+        auto log = kafka_log::open(*options.kafka);
+        if (!log) return log.err();
+        return open_with_log(std::move(*log), options.data_dir / "store", options.apply_timeout,
+                             options.catch_up_progress);
+    }
     local_log_options lo;
     lo.dir = options.data_dir / "log";
     lo.clock = options.clock;

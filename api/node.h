@@ -16,6 +16,7 @@
 
 #include "ledger/crypto.h"
 #include "ledger/event_log.h"
+#include "ledger/kafka_log.h"
 #include "ledger/local_log.h"
 #include "projections/projector.h"
 #include "projections/state_codec.h"
@@ -32,6 +33,9 @@ struct node_options {
     std::chrono::milliseconds apply_timeout{10'000};  // how long submit waits for the verdict
     // Called about once a second while open() applies a long log tail: (applied, log end).
     std::function<void(offset, offset)> catch_up_progress = {};
+    // Cluster mode: the log is this topic on these Kafka brokers instead of data_dir/log.
+    // (For now one partition: every node folds the whole topic.)
+    std::optional<kafka_log_options> kafka = std::nullopt;
 };
 
 // The answer to a submitted event.

@@ -640,6 +640,7 @@ http_response routes::handle(const http_request& request) {
         none,
         home,
         health,
+        digest,
         metrics,
         canonical,
         events,
@@ -662,6 +663,8 @@ http_response routes::handle(const http_request& request) {
         r = route::home;
     else if (s.size() == 2 && s[0] == "v1" && s[1] == "health")
         r = route::health;
+    else if (s.size() == 2 && s[0] == "v1" && s[1] == "digest")
+        r = route::digest;
     else if (s.size() == 1 && s[0] == "metrics")
         r = route::metrics;
     else if (s.size() == 2 && s[0] == "v1" && s[1] == "canonical")
@@ -726,6 +729,19 @@ http_response routes::handle(const http_request& request) {
             return {200, "text/html; charset=utf-8", std::string(home_page), {}};
         case route::health:
             return health();
+        case route::digest: {
+            // One snapshot of every column: nodes that applied the same log answer the same.
+            auto d = node_.projections().state_digest();
+            if (!d) return error_answer(d.err());
+            auto applied = node_.projections().applied();
+            if (!applied) return error_answer(applied.err());
+            json_writer w;
+            w.begin_object();
+            w.key("applied").decimal(applied->value);
+            w.key("digest").string(d->hex());
+            w.end_object();
+            return json_answer(200, w.take());
+        }
         case route::metrics:
             return metrics();
         case route::canonical:

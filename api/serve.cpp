@@ -34,10 +34,10 @@ result<signing_key> node_key_in(const std::filesystem::path& data_dir) {
 result<std::unique_ptr<embedded_server>> embedded_server::start(
     const std::filesystem::path& data_dir, const std::string& host, std::uint16_t port,
     const std::function<void(offset, offset)>& catch_up_progress,
-    std::chrono::milliseconds checkpoint_interval) {
+    std::chrono::milliseconds checkpoint_interval, const std::optional<kafka_log_options>& kafka) {
     auto s = std::unique_ptr<embedded_server>(new embedded_server());
-    auto n =
-        node::open({data_dir, wall_clock(), std::chrono::milliseconds(10'000), catch_up_progress});
+    auto n = node::open(
+        {data_dir, wall_clock(), std::chrono::milliseconds(10'000), catch_up_progress, kafka});
     if (!n) return n.err();
     s->node_ = std::move(*n);
     auto key = node_key_in(data_dir);
@@ -74,7 +74,8 @@ std::uint16_t embedded_server::port() const {
 }
 
 result<void> serve_command(const std::string& data_dir, const std::string& listen,
-                           std::chrono::milliseconds checkpoint_interval) {
+                           std::chrono::milliseconds checkpoint_interval,
+                           const std::optional<kafka_log_options>& kafka) {
     // HOST:PORT, where port 0 asks for any free port (the line below says which).
     const auto colon = listen.rfind(':');
     const auto port =
@@ -108,8 +109,11 @@ result<void> serve_command(const std::string& data_dir, const std::string& liste
             std::_Exit(130);
         }
     };
+    if (kafka)
+        std::cerr << "uurwerk: the log is topic '" << kafka->topic << "' on Kafka at "
+                  << kafka->bootstrap_servers << "\n";
     auto server = embedded_server::start(data_dir, address->host, address->port, progress,
-                                         checkpoint_interval);
+                                         checkpoint_interval, kafka);
     if (!server) return server.err();
     auto& n = (*server)->node();
     std::cerr << "uurwerk: " << n.log().end().value << " records in the log, all applied\n";

@@ -25,7 +25,8 @@ public:
     [[nodiscard]] static result<std::unique_ptr<embedded_server>> start(
         const std::filesystem::path& data_dir, const std::string& host, std::uint16_t port,
         const std::function<void(offset, offset)>& catch_up_progress = {},
-        std::chrono::milliseconds checkpoint_interval = std::chrono::seconds(60));
+        std::chrono::milliseconds checkpoint_interval = std::chrono::seconds(60),
+        const std::optional<kafka_log_options>& kafka = std::nullopt);
     ~embedded_server();
     void stop();
 
@@ -44,7 +45,8 @@ private:
 // `uurwerk serve`: runs until SIGINT/SIGTERM, then stops cleanly (everything acknowledged is
 // in the log; the projections flush).
 [[nodiscard]] result<void> serve_command(const std::string& data_dir, const std::string& listen,
-                                         std::chrono::milliseconds checkpoint_interval);
+                                         std::chrono::milliseconds checkpoint_interval,
+                                         const std::optional<kafka_log_options>& kafka);
 
 // The node's own key in `data_dir` (node.key, mode 0600), made when missing.
 [[nodiscard]] result<signing_key> node_key_in(const std::filesystem::path& data_dir);

@@ -39,7 +39,10 @@ inline command_result run_uurwerk(const std::vector<std::string>& args) {
 // `uurwerk serve` on 127.0.0.1 and a free port, in the background.
 class server_process {
 public:
-    explicit server_process(const std::filesystem::path& data_dir) : data_dir_(data_dir) {
+    // `extra` options go after --data and --listen (e.g. --kafka HOST:PORT).
+    explicit server_process(const std::filesystem::path& data_dir,
+                            std::vector<std::string> extra = {})
+        : data_dir_(data_dir), extra_(std::move(extra)) {
         start();
     }
     ~server_process() { stop(SIGTERM); }
@@ -59,8 +62,10 @@ public:
             int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
             if (fd >= 0) ::dup2(fd, 2);
             std::string prog = program(), data = data_dir_.string();
-            std::vector<const char*> argv = {prog.c_str(), "serve",       "--data", data.c_str(),
-                                             "--listen",   "127.0.0.1:0", nullptr};
+            std::vector<const char*> argv = {prog.c_str(), "serve",      "--data",
+                                             data.c_str(), "--listen",   "127.0.0.1:0"};
+            for (const auto& e : extra_) argv.push_back(e.c_str());
+            argv.push_back(nullptr);
             ::execv(prog.c_str(), const_cast<char* const*>(argv.data()));
             ::_exit(127);
         }
@@ -107,6 +112,7 @@ public:
 
 private:
     std::filesystem::path data_dir_;
+    std::vector<std::string> extra_;
     pid_t pid_ = -1;
     std::uint16_t port_ = 0;
 };
