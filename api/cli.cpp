@@ -556,6 +556,9 @@ std::vector<command> commands() {
                  kafka.emplace();
                  kafka->bootstrap_servers = *servers;
                  kafka->topic = a.get("topic").value_or(kafka->topic);
+                 // Well inside the node's 10 s wait for a verdict: with every broker away a
+                 // write answers 503 log_unavailable, not a timeout.
+                 kafka->delivery_timeout = std::chrono::seconds(5);
                  for (auto [name, field] :
                       {std::pair{"replication-factor", &kafka->replication_factor},
                        {"min-insync", &kafka->min_insync_replicas}}) {

@@ -60,7 +60,10 @@ error delivery_error(rd_kafka_resp_err_t err, const std::string& where) {
         default:
             // Timed out, no leader, not enough in-sync replicas, no broker: the record may or
             // may not be in the log.
-            return make_error("log_unavailable", what);
+            return make_error("log_unavailable",
+                              "the log is unavailable: " + what +
+                                  "; the event may or may not be in the log: send it again "
+                                  "unchanged (a second copy is a duplicate)");
     }
 }
 

@@ -106,8 +106,22 @@ void projector::stop() {
 }
 
 void projector::run() {
+    bool unavailable = false;  // said once per outage
     while (!stopping_.load(std::memory_order_relaxed)) {
         auto n = apply_batch(options_.idle_wait);
+        if (!n && n.err().code == "log_unavailable") {
+            // A cluster's brokers are away: what is applied stays readable; try again.
+            if (!unavailable)
+                std::fprintf(stderr, "uurwerk: the log is unavailable (%s); retrying\n",
+                             n.err().message.c_str());
+            unavailable = true;
+            std::this_thread::sleep_for(options_.idle_wait);
+            continue;
+        }
+        if (unavailable && n) {
+            std::fprintf(stderr, "uurwerk: the log is back\n");
+            unavailable = false;
+        }
         if (n && *n == 0) {
             // Idle: surface a failed commit rather than waiting on a writer that has stopped.
             if (auto d = drain_commits(); !d) n = d.err();

@@ -94,3 +94,47 @@ BOOST_AUTO_TEST_CASE(two_nodes_on_one_topic_agree_and_a_third_rebuilds_from_it) 
     b.start();
     BOOST_CHECK_EQUAL(digest_after(b, records + 1), digest_after(a, records + 1));
 }
+
+BOOST_AUTO_TEST_CASE(with_every_broker_down_writes_get_503_in_bounded_time_and_reads_go_on) {
+    temp_dir dir("outage");
+    kafka_cluster cluster(dir.path / "kafka", 1);
+    server_process node(dir.path / "n", {"--kafka", cluster.bootstrap(), "--replication-factor",
+                                         "1", "--min-insync", "1"});
+    auto uw = [&](std::vector<std::string> args) {
+        args.push_back("--server");
+        args.push_back(node.url());
+        return run_uurwerk(args);
+    };
+    const auto key = [&](const char* who) { return (dir.path / who).string(); };
+    run_uurwerk({"keygen", "--out", key("anna"), "--community", "7", "--member", "1"});
+    run_uurwerk({"keygen", "--out", key("bert"), "--community", "7", "--member", "2"});
+    BOOST_REQUIRE_EQUAL(uw({"found", "--key", key("anna"), "--name", "Town"}).exit_code, 0);
+    BOOST_REQUIRE_EQUAL(
+        uw({"admit", "--key", key("anna"), "--member", "2", "--member-key-file", key("bert")})
+            .exit_code,
+        0);
+
+    cluster.stop(0);
+    const auto started = std::chrono::steady_clock::now();
+    auto refused = uw({"transfer", "--key", key("bert"), "--to", "1", "--minutes", "5"});
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    BOOST_CHECK_EQUAL(refused.exit_code, 1);
+    BOOST_CHECK_MESSAGE(refused.out.find("log_unavailable") != std::string::npos ||
+                            refused.out.find("unavailable") != std::string::npos,
+                        refused.out);
+    BOOST_CHECK_LT(seconds, 15.0);  // the delivery bound is 5 s; never a hang
+    // What was applied is still served.
+    auto r = http_call("127.0.0.1", node.port(), "GET", "/v1/communities/7/members", "");
+    BOOST_REQUIRE(r.ok());
+    BOOST_CHECK_EQUAL(r->status, 200u);
+
+    cluster.start(0);
+    // Writing resumes once the broker is back (the producer reconnects on its own).
+    int exit_code = 1;
+    for (int i = 0; i < 20 && exit_code != 0; ++i) {
+        exit_code = uw({"transfer", "--key", key("bert"), "--to", "1", "--minutes", "5"}).exit_code;
+        if (exit_code != 0) std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+    BOOST_CHECK_EQUAL(exit_code, 0);
+}
