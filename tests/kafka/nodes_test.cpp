@@ -81,6 +81,12 @@ BOOST_AUTO_TEST_CASE(two_nodes_on_one_topic_agree_and_a_third_rebuilds_from_it) 
             BOOST_CHECK_EQUAL(get_from(a, target).number_at("balance_minutes").value(),
                               get_from(b, target).number_at("balance_minutes").value());
         }
+    // Any event by its id, through the node that did not take it: read back from the topic.
+    auto founding = get_from(a, "/v1/communities/8/members/1/history");
+    const auto first_id = founding.root().at("entries")->as_array()->at(0).at("id")->as_string();
+    BOOST_REQUIRE(first_id.has_value());
+    BOOST_CHECK_EQUAL(get_from(b, "/v1/events/" + *first_id).string_at("verdict").value_or(""),
+                      "accepted");
     BOOST_CHECK_EQUAL(get_from(a, "/v1/communities/7/members/2/balance")
                           .number_at("balance_minutes")
                           .value(),
