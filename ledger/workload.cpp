@@ -30,6 +30,16 @@ event_id id_from(rng& r) {
 
 }  // namespace
 
+signing_key workload_member_key(std::uint64_t seed, std::size_t index) {
+    std::array<std::uint8_t, 32> key_seed{};
+    auto d = sha256({byte_view(reinterpret_cast<const std::uint8_t*>(&seed), 8),
+                     byte_view(reinterpret_cast<const std::uint8_t*>(&index), sizeof index)});
+    std::copy(d.b.begin(), d.b.end(), key_seed.begin());
+    auto k = signing_key::from_seed(key_seed);
+    UURWERK_ASSERT(k.ok());
+    return std::move(*k);
+}
+
 workload make_workload(const workload_options& o) {
     UURWERK_ASSERT(o.members >= 2, o.members);
     rng r{o.seed * 0x9E3779B97F4A7C15ull + 1};
@@ -38,14 +48,9 @@ workload make_workload(const workload_options& o) {
     std::vector<signing_key> keys;
     workload w;
     for (std::size_t i = 0; i < o.members; ++i) {
-        std::array<std::uint8_t, 32> seed{};
-        auto d = sha256({byte_view(reinterpret_cast<const std::uint8_t*>(&o.seed), 8),
-                         byte_view(reinterpret_cast<const std::uint8_t*>(&i), sizeof i)});
-        std::copy(d.b.begin(), d.b.end(), seed.begin());
-        auto k = signing_key::from_seed(seed);
-        UURWERK_ASSERT(k.ok());
-        w.member_keys.push_back(k->public_bytes());
-        keys.push_back(std::move(*k));
+        auto k = workload_member_key(o.seed, i);
+        w.member_keys.push_back(k.public_bytes());
+        keys.push_back(std::move(k));
     }
 
     std::vector<std::uint64_t> seq(o.members, 0);

@@ -35,4 +35,8 @@ struct workload {
 
 [[nodiscard]] workload make_workload(const workload_options& options);
 
+// The signing key of member `index + 1` of the workload made with `seed` (index 0 is the
+// founder), for tests that sign more events as the workload's members.
+[[nodiscard]] signing_key workload_member_key(std::uint64_t seed, std::size_t index);
+
 }  // namespace uurwerk

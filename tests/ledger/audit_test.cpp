@@ -6,6 +6,7 @@
 
 #include "ledger/audit.h"
 #include "ledger/workload.h"
+#include "tests/support/test_keys.h"
 
 using namespace uurwerk;
 
@@ -14,26 +15,13 @@ namespace {
 constexpr community_id town{9};
 constexpr std::uint64_t workload_seed = 21;
 
-signing_key key_from_seed_bytes(const digest& d) {
-    auto k = signing_key::from_seed(d.b);
-    BOOST_REQUIRE(k.ok());
-    return std::move(*k);
-}
-
-// Member i+1's key, derived as workload.cpp derives it.
+// Member i+1's key in the workload.
 signing_key member_key(std::size_t i) {
-    std::uint64_t seed = workload_seed;
-    return key_from_seed_bytes(
-        sha256({byte_view(reinterpret_cast<const std::uint8_t*>(&seed), 8),
-                byte_view(reinterpret_cast<const std::uint8_t*>(&i), sizeof i)}));
+    return workload_member_key(workload_seed, i);
 }
 
 signing_key fill_key(std::uint8_t fill) {
-    std::array<std::uint8_t, 32> seed;
-    seed.fill(fill);
-    auto k = signing_key::from_seed(seed);
-    BOOST_REQUIRE(k.ok());
-    return std::move(*k);
+    return uurwerk::testing::key_filled_with(fill);
 }
 
 const signing_key& node_key() {

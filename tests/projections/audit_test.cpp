@@ -11,6 +11,7 @@
 #include "ledger/workload.h"
 #include "projections/projector.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_keys.h"
 #include "tests/support/test_log.h"
 
 using namespace uurwerk;
@@ -26,21 +27,12 @@ std::unique_ptr<local_log> open_log(const fs::path& dir) {
 }
 
 signing_key key_from(std::uint8_t fill) {
-    std::array<std::uint8_t, 32> seed;
-    seed.fill(fill);
-    auto k = signing_key::from_seed(seed);
-    BOOST_REQUIRE(k.ok());
-    return std::move(*k);
+    return uurwerk::testing::key_filled_with(fill);
 }
 
-// The workload's founder (its member 1), whose key is derived as workload.cpp derives it.
+// The workload's founder (its member 1).
 signing_key founder_key(std::uint64_t seed) {
-    std::size_t i = 0;
-    auto d = sha256({byte_view(reinterpret_cast<const std::uint8_t*>(&seed), 8),
-                     byte_view(reinterpret_cast<const std::uint8_t*>(&i), sizeof i)});
-    auto k = signing_key::from_seed(d.b);
-    BOOST_REQUIRE(k.ok());
-    return std::move(*k);
+    return workload_member_key(seed, 0);
 }
 
 struct fixture {
