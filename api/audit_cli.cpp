@@ -292,10 +292,14 @@ result<void> do_consistency(const parsed_args& a) {
     if (!old) return old.err();
     auto server = server_of(a);
     if (!server) return server.err();
-    auto latest = call(*server, "GET", community_path(old->community) + "/checkpoints/latest");
-    if (!latest) return latest.err();
-    if (latest->status != 200) return api_error(*latest);
-    auto now = checked_checkpoint(latest->doc.root(), *trusted, "the node's latest checkpoint");
+    // Fetched once: the checkpoint verified below is the one kept with --out.
+    auto raw = http_call(server->host, server->port, "GET",
+                         community_path(old->community) + "/checkpoints/latest", "");
+    if (!raw) return raw.err();
+    auto latest_doc = json_doc::parse(raw->body);
+    if (!latest_doc) return make_error("bad_reply", "the latest checkpoint is not JSON");
+    if (raw->status != 200) return api_error(reply{raw->status, std::move(*latest_doc)});
+    auto now = checked_checkpoint(latest_doc->root(), *trusted, "the node's latest checkpoint");
     if (!now) return now.err();
     if (now->tree_size < old->tree_size)
         return make_error("fork", "the node's latest checkpoint has " +
@@ -324,11 +328,7 @@ result<void> do_consistency(const parsed_args& a) {
     std::cout << "OK: community " << old->community.value << ": the log of " << now->tree_size
               << " leaves extends your checkpoint of " << old->tree_size << " leaves\n";
     if (auto keep = a.get("out")) {
-        // Keep the latest exactly as served (it is verified above).
-        auto r = http_call(server->host, server->port, "GET",
-                           community_path(old->community) + "/checkpoints/latest", "");
-        if (!r || r->status != 200) return make_error("io_error", "cannot fetch the latest again");
-        if (auto w = write_file_atomically(*keep, r->body); !w) return w.err();
+        if (auto w = write_file_atomically(*keep, raw->body); !w) return w.err();
         std::cout << "kept the latest checkpoint in " << *keep << "\n";
     }
     return ok_value;

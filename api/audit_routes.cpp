@@ -9,11 +9,10 @@ namespace {
 
 constexpr std::uint64_t leaves_page_max = 10'000;
 
-std::string digests_json(json_writer& w, const std::vector<digest>& ds) {
+void digests_json(json_writer& w, const std::vector<digest>& ds) {
     w.begin_array();
     for (const auto& d : ds) w.string(d.hex());
     w.end_array();
-    return {};
 }
 
 // A checkpoint with its signed event, so that a client can check it without trusting us.

@@ -280,6 +280,11 @@ BOOST_AUTO_TEST_CASE(a_node_that_forks_its_log_is_caught_by_a_kept_checkpoint) {
     t.ok({"audit", "checkpoint", "--community", "7"});
     auto honest = t.ok({"audit", "consistency", "--old", kept, "--trust", node_a});
     BOOST_CHECK(honest.find("extends your checkpoint of 7 leaves") != std::string::npos);
+    // The verified latest is kept for next time, and serves as the next --old.
+    const auto kept_next = t.path("kept-next.json");
+    t.ok({"audit", "consistency", "--old", kept, "--trust", node_a, "--out", kept_next});
+    BOOST_CHECK(t.ok({"audit", "consistency", "--old", kept_next, "--trust", node_a})
+                    .find("extends your checkpoint of 9 leaves") != std::string::npos);
 
     // A second node that shares the first five events and then tells another story.
     server_process forked{t.dir.path / "forked"};
