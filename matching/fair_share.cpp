@@ -1,0 +1,208 @@
+#include "matching/fair_share.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <set>
+
+namespace uurwerk {
+
+double total_variation(const std::map<member_id, double>& a, const std::map<member_id, double>& b) {
+    auto sum = [](const std::map<member_id, double>& m) {
+        double s = 0;
+        for (const auto& [k, v] : m) {
+            UURWERK_ASSERT(v >= 0, k.value, v);
+            s += v;
+        }
+        return s;
+    };
+    const double sa = sum(a), sb = sum(b);
+    std::set<member_id> keys;
+    for (const auto& [k, v] : a) keys.insert(k);
+    for (const auto& [k, v] : b) keys.insert(k);
+    double d = 0;
+    for (const auto& k : keys) {
+        auto ia = a.find(k);
+        auto ib = b.find(k);
+        const double pa = sa > 0 && ia != a.end() ? ia->second / sa : 0;
+        const double pb = sb > 0 && ib != b.end() ? ib->second / sb : 0;
+        d += std::abs(pa - pb);
+    }
+    return d / 2;
+}
+
+double gini(std::vector<double> values) {
+    if (values.empty()) return 0;
+    std::sort(values.begin(), values.end());
+    const double n = static_cast<double>(values.size());
+    double total = 0, weighted = 0;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        UURWERK_ASSERT(values[i] >= 0, i, values[i]);
+        total += values[i];
+        weighted += static_cast<double>(i + 1) * values[i];
+    }
+    if (total <= 0) return 0;
+    // G = (2 * sum(i * x_i) / (n * sum(x))) - (n + 1) / n, with x sorted ascending, i from 1.
+    return 2 * weighted / (n * total) - (n + 1) / n;
+}
+
+double quantile(std::vector<double> values, double q) {
+    UURWERK_ASSERT(q >= 0 && q <= 1, q);
+    if (values.empty()) return 0;
+    std::sort(values.begin(), values.end());
+    const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(values.size())));
+    return values[std::clamp<std::size_t>(rank, 1, values.size()) - 1];
+}
+
+fair_share_tracker::fair_share_tracker(fits_fn fits, std::chrono::milliseconds starvation_window)
+    : fits_(std::move(fits)), starvation_window_(starvation_window) {
+    UURWERK_ASSERT(static_cast<bool>(fits_));
+}
+
+void fair_share_tracker::offer_opened(const event_id& offer, member_id helper, time_ms at) {
+    UURWERK_ASSERT(!offer_index_.contains(offer), offer.hex());
+    offer_index_[offer] = offers_.size();
+    offers_.push_back({offer, helper, {at, std::nullopt}, {}});
+}
+
+void fair_share_tracker::offer_closed(const event_id& offer, time_ms at) {
+    auto it = offer_index_.find(offer);
+    UURWERK_ASSERT(it != offer_index_.end(), offer.hex());
+    auto& o = offers_[it->second];
+    if (!o.open.to) o.open.to = at;
+}
+
+void fair_share_tracker::request_opened(const event_id& request, time_ms at) {
+    UURWERK_ASSERT(!request_index_.contains(request), request.hex());
+    request_index_[request] = requests_.size();
+    requests_.push_back({request, {at, std::nullopt}, std::nullopt});
+}
+
+void fair_share_tracker::request_closed(const event_id& request, time_ms at) {
+    auto it = request_index_.find(request);
+    UURWERK_ASSERT(it != request_index_.end(), request.hex());
+    auto& r = requests_[it->second];
+    if (!r.open.to) r.open.to = at;
+}
+
+void fair_share_tracker::proposed(const event_id& request, member_id helper, time_ms at) {
+    UURWERK_ASSERT(request_index_.contains(request), request.hex());
+    proposals_[helper] += 1;
+    ++proposal_count_;
+    // Starvation looks at the helper's offers that were open then.
+    for (auto& o : offers_)
+        if (o.helper == helper && o.open.from <= at && (!o.open.to || at <= *o.open.to))
+            o.proposals_at.push_back(at);
+}
+
+void fair_share_tracker::matched(const event_id& request, member_id helper, time_ms at) {
+    auto it = request_index_.find(request);
+    UURWERK_ASSERT(it != request_index_.end(), request.hex());
+    auto& r = requests_[it->second];
+    if (!r.matched_at) r.matched_at = at;
+    matches_[helper] += 1;
+    ++match_count_;
+}
+
+void fair_share_tracker::hours_given(member_id helper, minutes amount) {
+    UURWERK_ASSERT(amount.value > 0, helper.value, amount.value);
+    hours_[helper] += static_cast<double>(amount.value) / 60.0;
+}
+
+void fair_share_tracker::each_fit(
+    time_ms end,
+    const std::function<void(const request_record&, const std::vector<const offer_record*>&)>& fn)
+    const {
+    std::vector<const offer_record*> fitting;
+    for (const auto& r : requests_) {
+        const time_ms r_to = r.open.to.value_or(end);
+        fitting.clear();
+        for (const auto& o : offers_) {
+            const time_ms o_to = o.open.to.value_or(end);
+            // Open at the same time at some moment (a request matched the moment it was posted
+            // still counts the offers open then).
+            if (o.open.from.value <= r_to.value && r.open.from.value <= o_to.value &&
+                fits_(r.id, o.id))
+                fitting.push_back(&o);
+        }
+        fn(r, fitting);
+    }
+}
+
+std::map<member_id, double> fair_share_tracker::fair_shares(time_ms end) const {
+    std::map<member_id, double> share;
+    for (const auto& o : offers_) share[o.helper] += 0;
+    each_fit(end, [&](const request_record&, const std::vector<const offer_record*>& fitting) {
+        for (const auto* o : fitting) share[o->helper] += 1.0 / static_cast<double>(fitting.size());
+    });
+    return share;
+}
+
+fair_share_figures fair_share_tracker::figures(time_ms end) const {
+    fair_share_figures f;
+    f.requests = requests_.size();
+    f.offers = offers_.size();
+    f.proposals = proposal_count_;
+    f.matches = match_count_;
+
+    const auto shares = fair_shares(end);
+    f.unfairness_matches = total_variation(matches_, shares);
+    f.unfairness_proposals = total_variation(proposals_, shares);
+
+    // Each offer's fair share over its first window: the requests that fit it and were open
+    // during that window, each divided among all the offers that fit it.
+    std::map<const offer_record*, double> early;
+    each_fit(end, [&](const request_record& r, const std::vector<const offer_record*>& fitting) {
+        const time_ms r_to = r.open.to.value_or(end);
+        for (const auto* o : fitting) {
+            const std::int64_t window_end = o->open.from.value + starvation_window_.count();
+            if (r.open.from.value <= window_end && o->open.from.value <= r_to.value)
+                early[o] += 1.0 / static_cast<double>(fitting.size());
+        }
+    });
+    std::size_t starved = 0;
+    for (const auto& [o, share] : early) {
+        if (share < 1.0) continue;
+        ++f.starvation_candidates;
+        const std::int64_t window_end = o->open.from.value + starvation_window_.count();
+        const bool heard = std::any_of(o->proposals_at.begin(), o->proposals_at.end(),
+                                       [&](time_ms t) { return t.value <= window_end; });
+        if (!heard) ++starved;
+    }
+    f.starved_offers_share =
+        f.starvation_candidates
+            ? static_cast<double>(starved) / static_cast<double>(f.starvation_candidates)
+            : 0;
+
+    std::set<member_id> active;
+    for (const auto& o : offers_)
+        if (!o.open.to || o.open.to->value >= end.value) active.insert(o.helper);
+    f.helpers_active_at_end = active.size();
+
+    std::vector<double> waits_h;
+    std::size_t never = 0;
+    for (const auto& r : requests_) {
+        if (r.matched_at)
+            waits_h.push_back(static_cast<double>(r.matched_at->value - r.open.from.value) /
+                              3'600'000.0);
+        else
+            ++never;
+    }
+    f.median_time_to_match_h = quantile(waits_h, 0.5);
+    f.p90_time_to_match_h = quantile(waits_h, 0.9);
+    f.requests_never_matched_share =
+        requests_.empty() ? 0 : static_cast<double>(never) / static_cast<double>(requests_.size());
+
+    std::vector<double> hours;
+    std::set<member_id> helpers;
+    for (const auto& o : offers_) helpers.insert(o.helper);
+    for (const auto& h : helpers) {
+        auto it = hours_.find(h);
+        hours.push_back(it == hours_.end() ? 0 : it->second);
+    }
+    f.matched_hours_total = std::accumulate(hours.begin(), hours.end(), 0.0);
+    f.gini_matched_hours = gini(hours);
+    return f;
+}
+
+}  // namespace uurwerk

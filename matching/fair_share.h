@@ -1,0 +1,112 @@
+#pragma once
+// The measures of the fairness benchmark (issue 5): how the proposals and matches a matcher
+// handed out compare with what each helper could fairly expect. Pure: it is told what happened
+// (offers and requests opening and closing, proposals, matches, hours) with the times, and
+// computes the figures at the end. No I/O, no clock.
+//
+// Scarce and uneven demand makes raw figures unequal by themselves (a gardening offer in a quiet
+// area cannot get what a companionship offer in a busy one gets), so each helper is measured
+// against their *fair share*: the sum, over the requests that fit their offer and were open while
+// it was, of 1 / (the number of offers that fit that request and were open while it was).
+//   unfairness     the total-variation distance between the helpers' shares of new matches (or
+//                  proposals) and their shares of fair share: 0 = exactly proportional, 1 = all
+//                  of it went to helpers with no fair share at all.
+//   starvation     of the offers whose fair share over their first `starvation_window` was at
+//                  least 1, the share that received no proposal in that window.
+//   time to match  from a request's posting to its first accepted match.
+//   gini           of the matched hours over every helper who ever offered (0 = equal).
+//
+// Threading: none; a value that one thread fills and reads.
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "ledger/event.h"
+
+namespace uurwerk {
+
+struct fair_share_figures {
+    double unfairness_matches = 0;
+    double unfairness_proposals = 0;
+    double starved_offers_share = 0;
+    std::size_t starvation_candidates = 0;  // offers whose early fair share was >= 1
+    std::size_t helpers_active_at_end = 0;  // helpers with an offer still open at the end
+    double median_time_to_match_h = 0;
+    double p90_time_to_match_h = 0;
+    double requests_never_matched_share = 0;
+    double matched_hours_total = 0;
+    double gini_matched_hours = 0;
+    std::size_t requests = 0, offers = 0, proposals = 0, matches = 0;
+};
+
+class fair_share_tracker {
+public:
+    // Whether an offer fits a request (the same test for every offer and request): the owner of
+    // the tracker passes the matcher's notion of a fitting candidate.
+    using fits_fn = std::function<bool(const event_id& request, const event_id& offer)>;
+
+    explicit fair_share_tracker(
+        fits_fn fits, std::chrono::milliseconds starvation_window = std::chrono::hours(14 * 24));
+
+    void offer_opened(const event_id& offer, member_id helper, time_ms at);
+    void offer_closed(const event_id& offer, time_ms at);
+    void request_opened(const event_id& request, time_ms at);
+    // The request stops waiting for help (matched, or withdrawn); a later call is ignored.
+    void request_closed(const event_id& request, time_ms at);
+    void proposed(const event_id& request, member_id helper, time_ms at);
+    // A new match (accepted): counts for fairness and for the request's time to match.
+    void matched(const event_id& request, member_id helper, time_ms at);
+    void hours_given(member_id helper, minutes amount);
+
+    // The figures, with every offer and request still open treated as open until `end`.
+    [[nodiscard]] fair_share_figures figures(time_ms end) const;
+
+    // Each helper's fair share over the whole run (for tests and reports).
+    [[nodiscard]] std::map<member_id, double> fair_shares(time_ms end) const;
+
+private:
+    struct interval {
+        time_ms from;
+        std::optional<time_ms> to;
+    };
+    struct offer_record {
+        event_id id;
+        member_id helper;
+        interval open;
+        std::vector<time_ms> proposals_at;
+    };
+    struct request_record {
+        event_id id;
+        interval open;
+        std::optional<time_ms> matched_at;
+    };
+    // For every request, the offers that fit it and overlapped it, each with the overlap.
+    void each_fit(time_ms end,
+                  const std::function<void(const request_record&,
+                                           const std::vector<const offer_record*>&)>& fn) const;
+
+    fits_fn fits_;
+    std::chrono::milliseconds starvation_window_;
+    std::vector<offer_record> offers_;
+    std::map<event_id, std::size_t> offer_index_;
+    std::vector<request_record> requests_;
+    std::map<event_id, std::size_t> request_index_;
+    std::map<member_id, double> proposals_, matches_, hours_;
+    std::size_t proposal_count_ = 0, match_count_ = 0;
+};
+
+// Total-variation distance between two distributions given as non-negative weights by key
+// (each normalized to sum 1 first; a side that sums to 0 is treated as all-zero).
+[[nodiscard]] double total_variation(const std::map<member_id, double>& a,
+                                     const std::map<member_id, double>& b);
+
+// Gini coefficient of non-negative values (0 when all are equal or there are none).
+[[nodiscard]] double gini(std::vector<double> values);
+
+// The q-quantile (0..1) of values, by the nearest-rank method; 0 for no values.
+[[nodiscard]] double quantile(std::vector<double> values, double q);
+
+}  // namespace uurwerk

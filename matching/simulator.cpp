@@ -1,0 +1,344 @@
+#include "matching/simulator.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace uurwerk {
+namespace {
+
+constexpr std::int64_t hour_ms = 3'600'000;
+constexpr std::int64_t day_ms = 24 * hour_ms;
+
+// What volunteers offer and what is asked for (NLvoorelkaar, spring 2020: about 80 % of the
+// requests ask for a buddy or company; the offers are spread far wider).
+constexpr category categories[] = {
+    category::companionship, category::shopping, category::dog_walking,
+    category::childminding,  category::odd_jobs, category::lifts,
+    category::computer_help, category::meals,    category::gardening,
+};
+constexpr double offer_weights[] = {0.30, 0.20, 0.08, 0.07, 0.10, 0.07, 0.06, 0.06, 0.06};
+constexpr double request_weights[] = {0.80, 0.06, 0.02, 0.02, 0.03, 0.02, 0.02, 0.02, 0.01};
+
+std::vector<double> cumulative(const double* w, std::size_t n) {
+    std::vector<double> out(n);
+    double s = 0;
+    for (std::size_t i = 0; i < n; ++i) out[i] = s += w[i];
+    return out;
+}
+
+// Companionship is a relationship ("regularly"); the rest is mostly a single job.
+intensity intensity_of(category c, sim_random& rng) {
+    if (c == category::companionship) return intensity::regularly;
+    return rng.uniform() < 0.8 ? intensity::once : intensity::sometimes;
+}
+
+}  // namespace
+
+std::uint64_t sim_random::next() {
+    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+double sim_random::uniform() {
+    return static_cast<double>(next() >> 11) * 0x1.0p-53;
+}
+
+double sim_random::exponential(double mean) {
+    return -mean * std::log(1.0 - uniform());
+}
+
+std::size_t sim_random::below(std::size_t n) {
+    UURWERK_ASSERT(n > 0);
+    return static_cast<std::size_t>(next() % n);
+}
+
+std::size_t sim_random::pick(const std::vector<double>& cdf) {
+    UURWERK_ASSERT(!cdf.empty() && cdf.back() > 0);
+    const double x = uniform() * cdf.back();
+    auto it = std::upper_bound(cdf.begin(), cdf.end(), x);
+    return std::min<std::size_t>(static_cast<std::size_t>(it - cdf.begin()), cdf.size() - 1);
+}
+
+simulator::simulator(const simulation_params& p) : params_(p), rng_(p.seed) {
+    UURWERK_ASSERT(p.members >= 10 && p.days > 0 && p.areas > 0, p.members, p.days, p.areas);
+    UURWERK_ASSERT(p.helper_share > 0 && p.helper_share < 1, p.helper_share);
+    request_category_cdf_ = cumulative(request_weights, std::size(request_weights));
+    const auto offer_cdf = cumulative(offer_weights, std::size(offer_weights));
+    const std::size_t others = p.members - 1;
+    const auto helpers = static_cast<std::size_t>(std::llround(p.helper_share * others));
+    // Popularity: a Zipf weight over a random ranking of the helpers.
+    std::vector<std::size_t> rank(helpers);
+    for (std::size_t i = 0; i < helpers; ++i) rank[i] = i;
+    for (std::size_t i = helpers; i > 1; --i) std::swap(rank[i - 1], rank[rng_.below(i)]);
+    members_.reserve(p.members);
+    for (std::size_t i = 0; i < p.members; ++i) {
+        sim_member m;
+        m.id = member_id{i + 1};
+        m.verified = i == 0 || rng_.uniform() < p.verified_share;
+        m.area = "area-" + std::to_string(1 + rng_.below(p.areas));
+        m.helper = i >= 1 && i <= helpers;
+        if (m.helper) {
+            m.offers = categories[rng_.pick(offer_cdf)];
+            m.offer_intensity = intensity_of(m.offers, rng_);
+            m.popularity = 1.0 / std::pow(static_cast<double>(rank[i - 1] + 1), p.zipf_exponent);
+            const bool wave = rng_.uniform() < p.signup_wave_share;
+            const std::int64_t when =
+                wave ? static_cast<std::int64_t>(rng_.uniform() * 6 * hour_ms)
+                     : static_cast<std::int64_t>(rng_.uniform() * p.signup_days * day_ms);
+            m.signs_up_at = time_ms{p.start_ms + when};
+            helpers_[m.id] = helper_state{std::nullopt, m.signs_up_at, 0, 0, false};
+            sim_action a;
+            a.kind = sim_action_kind::post_offer;
+            a.at = m.signs_up_at;
+            a.actor = m.id;
+            a.id = next_id();
+            a.what = m.offers;
+            a.how_often = m.offer_intensity;
+            a.area = m.area;
+            helpers_[m.id].offer = a.id;
+            plan(a);
+            wake(time_ms{m.signs_up_at.value + p.gives_up_after_days * day_ms},
+                 wakeup::what::give_up_check, {}, m.id);
+        } else if (i > 0) {
+            requesters_.push_back(m.id);
+        }
+        members_.push_back(std::move(m));
+    }
+    UURWERK_ASSERT(!requesters_.empty() && helpers > 0, helpers, requesters_.size());
+    wake(start(), wakeup::what::next_request);
+}
+
+time_ms simulator::end() const {
+    return time_ms{params_.start_ms + params_.days * day_ms};
+}
+
+event_id simulator::next_id() {
+    // Distinct per seed and action: the seed's bytes and a counter.
+    event_id id;
+    const std::uint64_t n = ++ids_;
+    for (int i = 0; i < 8; ++i) {
+        id.b[i] = static_cast<std::uint8_t>(params_.seed >> (8 * i));
+        id.b[8 + i] = static_cast<std::uint8_t>(n >> (8 * i));
+    }
+    id.b[7] ^= 0x5a;  // never all zero
+    return id;
+}
+
+void simulator::plan(sim_action a) {
+    const time_ms at = a.at;
+    actions_.push(planned{at, order_++, std::move(a)});
+}
+
+void simulator::wake(time_ms at, wakeup::what kind, const event_id& request, member_id helper) {
+    wakeups_.push(wakeup{at, order_++, kind, request, helper});
+}
+
+std::vector<sim_action> simulator::advance(time_ms to) {
+    std::vector<sim_action> out;
+    for (;;) {
+        const bool has_wake = !wakeups_.empty() && wakeups_.top().at.value <= to.value;
+        const bool has_action = !actions_.empty() && actions_.top().at.value <= to.value;
+        if (!has_wake && !has_action) break;
+        if (has_wake && (!has_action || !(wakeups_.top().at.value > actions_.top().at.value))) {
+            const wakeup w = wakeups_.top();
+            wakeups_.pop();
+            switch (w.kind) {
+                case wakeup::what::answer:
+                    answer(w.request, w.at);
+                    break;
+                case wakeup::what::give_up_check:
+                    check_give_up(w.helper, w.at);
+                    break;
+                case wakeup::what::next_request:
+                    post_request(w.at);
+                    break;
+            }
+            continue;
+        }
+        sim_action a = actions_.top().action;
+        actions_.pop();
+        if (a.kind == sim_action_kind::end_match) {
+            auto& h = helpers_.at(matches_.at(a.subject).helper);
+            UURWERK_ASSERT(h.open_matches > 0, a.subject.hex());
+            --h.open_matches;
+            ++h.completed;
+            h.last_heard = a.at;  // a helper who just helped has not been forgotten
+        }
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
+void simulator::post_request(time_ms now) {
+    if (now.value >= end().value) return;
+    const member_id who = requesters_[rng_.below(requesters_.size())];
+    const auto& m = members_[who.value - 1];
+    sim_action a;
+    a.kind = sim_action_kind::post_request;
+    a.at = now;
+    a.actor = who;
+    a.id = next_id();
+    a.what = categories[rng_.pick(request_category_cdf_)];
+    a.how_often = intensity_of(a.what, rng_);
+    a.area = m.area;
+    requests_[a.id] = open_request{who, a.what, a.how_often, {}, false, false};
+    plan(a);
+    const double per_day = params_.requests_per_helper_day * static_cast<double>(helpers_.size());
+    const auto gap = static_cast<std::int64_t>(rng_.exponential(day_ms / per_day));
+    wake(time_ms{now.value + std::max<std::int64_t>(1, gap)}, wakeup::what::next_request);
+}
+
+void simulator::on_proposed(const event_id& match, const event_id& request, const event_id&,
+                            member_id helper, time_ms at) {
+    auto h = helpers_.find(helper);
+    UURWERK_ASSERT(h != helpers_.end(), helper.value);
+    h->second.last_heard = at;
+    auto r = requests_.find(request);
+    UURWERK_ASSERT(r != requests_.end(), request.hex());
+    matches_[match] = match_info{request, r->second.requester, helper, r->second.how_often};
+    // A proposal for a request already met (the matcher had not yet seen the accept) is
+    // declined with the next answer.
+    r->second.proposals.emplace_back(match, helper);
+    if (!r->second.answer_planned) {
+        r->second.answer_planned = true;
+        const auto delay =
+            hour_ms * static_cast<std::int64_t>(1 + rng_.below(static_cast<std::size_t>(
+                                                        std::max(1, params_.answer_hours_max))));
+        wake(time_ms{at.value + delay}, wakeup::what::answer, request);
+    }
+}
+
+void simulator::answer(const event_id& request, time_ms now) {
+    auto& r = requests_.at(request);
+    r.answer_planned = false;
+    if (r.proposals.empty()) return;
+    auto decide = [&](sim_action_kind kind, const event_id& match) {
+        sim_action a;
+        a.kind = kind;
+        a.at = now;
+        a.actor = r.requester;
+        a.id = next_id();
+        a.subject = match;
+        plan(a);
+    };
+    // A request already met declines whatever still arrives for it.
+    std::optional<std::size_t> chosen;
+    if (!r.closed && rng_.uniform() >= params_.decline_all_share) {
+        std::vector<double> cdf;
+        double s = 0;
+        for (const auto& [match, helper] : r.proposals) {
+            const auto& h = helpers_.at(helper);
+            s += members_[helper.value - 1].popularity *
+                 std::pow(1.0 + h.completed, params_.record_preference);
+            cdf.push_back(s);
+        }
+        chosen = rng_.pick(cdf);
+    }
+    for (std::size_t i = 0; i < r.proposals.size(); ++i) {
+        const auto& [match, helper] = r.proposals[i];
+        if (chosen && *chosen == i) {
+            decide(sim_action_kind::accept, match);
+            r.closed = true;  // until the ledger says otherwise (on_verdict)
+            ++helpers_.at(helper).open_matches;
+        } else {
+            decide(sim_action_kind::decline, match);
+        }
+    }
+    r.proposals.clear();
+}
+
+void simulator::finish_match(const event_id& match, time_ms began) {
+    const auto& m = matches_.at(match);
+    // Begun in the run's last hours: no help falls within the run.
+    if (began.value + 3 * hour_ms > end().value) return;
+    std::int64_t sessions = 1;
+    if (m.how_often == intensity::regularly) {
+        // Weekly meetings for a geometric number of weeks.
+        const double p = 1.0 / std::max(1.0, params_.relationship_weeks_mean);
+        while (rng_.uniform() >= p && sessions < 52) ++sessions;
+    } else if (m.how_often == intensity::sometimes) {
+        sessions = 1 + static_cast<std::int64_t>(rng_.below(3));
+    }
+    const std::int64_t minutes_each = 60 + 15 * static_cast<std::int64_t>(rng_.below(5));
+    std::int64_t until = began.value + (sessions - 1) * 7 * day_ms + 2 * hour_ms;
+    const std::int64_t last = end().value - 3 * hour_ms;
+    if (until > last) {
+        // The relationship runs past the end: claim what was given by then.
+        sessions = std::max<std::int64_t>(1, (last - began.value) / (7 * day_ms) + 1);
+        until = std::max(began.value + hour_ms, last);
+    }
+    std::int64_t total = sessions * minutes_each;
+    std::int64_t at = until;
+    constexpr std::int64_t claim_minutes_max = 24 * 60;  // the default policy's largest claim
+    while (total > 0) {
+        const std::int64_t amount = std::min(total, claim_minutes_max);
+        total -= amount;
+        sim_action c;
+        c.kind = sim_action_kind::claim;
+        c.at = time_ms{at};
+        c.actor = m.helper;
+        c.id = next_id();
+        c.subject = match;
+        c.other = m.requester;
+        c.amount = minutes{amount};
+        const event_id claim = c.id;
+        plan(c);
+        sim_action k;
+        k.kind = sim_action_kind::confirm;
+        k.at = time_ms{at + hour_ms / 2};
+        k.actor = m.requester;
+        k.id = next_id();
+        k.subject = claim;
+        plan(k);
+        at += 1;
+    }
+    sim_action e;
+    e.kind = sim_action_kind::end_match;
+    e.at = time_ms{at + hour_ms};
+    e.actor = m.requester;
+    e.id = next_id();
+    e.subject = match;
+    plan(e);
+}
+
+void simulator::check_give_up(member_id helper, time_ms now) {
+    auto& h = helpers_.at(helper);
+    if (h.gave_up || !h.offer) return;
+    const std::int64_t patience = params_.gives_up_after_days * day_ms;
+    if (h.open_matches == 0 && now.value - h.last_heard.value >= patience) {
+        sim_action a;
+        a.kind = sim_action_kind::withdraw_offer;
+        a.at = now;
+        a.actor = helper;
+        a.id = next_id();
+        a.subject = *h.offer;
+        plan(a);
+        h.offer.reset();
+        h.gave_up = true;
+        return;
+    }
+    wake(time_ms{std::max(now.value + day_ms, h.last_heard.value + patience)},
+         wakeup::what::give_up_check, {}, helper);
+}
+
+void simulator::on_verdict(const sim_action& a, sim_outcome outcome) {
+    if (a.kind == sim_action_kind::accept) {
+        const auto& m = matches_.at(a.subject);
+        if (outcome == sim_outcome::accepted) {
+            finish_match(a.subject, a.at);
+            return;
+        }
+        // The match could not begin (its helper is at the cap, say): the request waits on.
+        requests_.at(m.request).closed = false;
+        auto& h = helpers_.at(m.helper);
+        UURWERK_ASSERT(h.open_matches > 0, a.subject.hex());
+        --h.open_matches;
+        return;
+    }
+    if (a.kind == sim_action_kind::post_offer && outcome == sim_outcome::rejected)
+        helpers_.at(a.actor).offer.reset();
+}
+
+}  // namespace uurwerk
