@@ -95,24 +95,36 @@ result<submit_outcome> node::submit_stored(const envelope& e, bytes stored) {
     // projection plainly cannot accept: one look at the state, under one shared lock.
     const auto body_digest = sha256({e.body});
     const bool founding = body->kind() == event_kind::community_founded;
-    auto early =
-        projector_->read_state([&](const ledger_state& s) -> std::optional<result<submit_outcome>> {
-            if (auto first = s.seen.find(body->id);
-                first != s.seen.end() && first->second.body_digest == body_digest)
-                return submit_outcome{body->id, first->second.at, first->second.first, true};
-            auto c = s.communities.find(body->community);
-            if (c == s.communities.end()) {
-                if (founding) return std::nullopt;
-                return make_error(
-                    "unknown_community",
-                    "community " + std::to_string(body->community.value) + " does not exist");
-            }
-            if (!founding && !c->second.keys.contains(e.signer))
-                return make_error("unknown_signer", "the key " + e.signer.hex() +
-                                                        " is not registered in community " +
-                                                        std::to_string(body->community.value));
-            return std::nullopt;
-        });
+    auto look = [&] {
+        return projector_->read_state(
+            [&](const ledger_state& s) -> std::optional<result<submit_outcome>> {
+                if (auto first = s.seen.find(body->id);
+                    first != s.seen.end() && first->second.body_digest == body_digest)
+                    return submit_outcome{body->id, first->second.at, first->second.first, true};
+                auto c = s.communities.find(body->community);
+                if (c == s.communities.end()) {
+                    if (founding) return std::nullopt;
+                    return make_error(
+                        "unknown_community",
+                        "community " + std::to_string(body->community.value) + " does not exist");
+                }
+                if (!founding && !c->second.keys.contains(e.signer))
+                    return make_error("unknown_signer", "the key " + e.signer.hex() +
+                                                            " is not registered in community " +
+                                                            std::to_string(body->community.value));
+                return std::nullopt;
+            });
+    };
+    auto early = look();
+    if (early && !*early) {
+        // This node's projection may lag the log: in a cluster another node may have taken the
+        // write that founded the community or registered the key a moment ago. Refuse only
+        // after catching up with the log as it stands now (bounded by the apply timeout).
+        const offset end = log_->end();
+        if (end > projector_->applied() &&
+            projector_->wait_applied(offset{end.value - 1}, apply_timeout_))
+            early = look();
+    }
     if (early) return std::move(*early);
 
     // Wait for this event's own verdict: the projector wakes this thread when it has committed

@@ -1,7 +1,11 @@
-// The node's ingest path against a log that fails on purpose: an append that fails is answered
-// with the log's error, and the same event submitted again once the log has recovered is
-// accepted at once (a failed submit leaves nothing behind that a retry could wait on).
+// The node's ingest path against logs that misbehave on purpose: an append that fails is
+// answered with the log's error, and the same event submitted again once the log has recovered
+// is accepted at once (a failed submit leaves nothing behind that a retry could wait on); a node
+// whose projection lags the log (another node took the founding) catches up before it refuses
+// an event of a community it does not know yet.
 #include <boost/test/unit_test.hpp>
+
+#include <thread>
 
 #include "api/node.h"
 #include "ledger/local_log.h"
@@ -37,7 +41,102 @@ private:
     std::atomic<int> failures_;
 };
 
+// A LocalLog that another node also writes to (append_elsewhere), read by this node's projector
+// only once `release()` is called: the projection lags the log, as a cluster node's may.
+class lagging_log final : public event_log {
+public:
+    explicit lagging_log(std::unique_ptr<local_log> inner) : inner_(std::move(inner)) {}
+
+    result<void> append_async(bytes payload, append_callback done) override {
+        return inner_->append_async(std::move(payload), std::move(done));
+    }
+    result<std::vector<log_record>> read(offset from, std::size_t records_max,
+                                         std::chrono::milliseconds wait) override {
+        if (held_.load()) {
+            std::this_thread::sleep_for(std::min(wait, std::chrono::milliseconds(5)));
+            return std::vector<log_record>{};
+        }
+        return inner_->read(from, records_max, wait);
+    }
+    offset end() const override { return inner_->end(); }
+
+    result<offset> append_elsewhere(bytes payload) { return inner_->append(std::move(payload)); }
+    void release() { held_.store(false); }
+
+private:
+    std::unique_ptr<local_log> inner_;
+    std::atomic<bool> held_{true};
+};
+
+std::unique_ptr<local_log> open_local(const temp_dir& dir) {
+    local_log_options lo;
+    lo.dir = dir.path / "log";
+    lo.clock = wall_clock();
+    auto inner = local_log::open(lo);
+    BOOST_REQUIRE(inner.ok());
+    return std::move(*inner);
+}
+
 }  // namespace
+
+BOOST_AUTO_TEST_CASE(a_node_behind_the_log_catches_up_before_refusing_an_unknown_community) {
+    temp_dir dir("node-lag");
+    auto owned = std::make_unique<lagging_log>(open_local(dir));
+    lagging_log& log = *owned;
+    auto n =
+        node::open_with_log(std::move(owned), dir.path / "store", std::chrono::milliseconds(5000));
+    BOOST_REQUIRE(n.ok());
+
+    auto founder = signing_key::generate().value();
+    auto member = signing_key::generate().value();
+    const event_body found{random_event_id(),
+                           community_id{9},
+                           member_id{1},
+                           sequence{1},
+                           time_ms{0},
+                           std::nullopt,
+                           community_founded{"Noord", policy{}}};
+    const event_body admit{
+        random_event_id(),
+        community_id{9},
+        member_id{1},
+        sequence{2},
+        time_ms{0},
+        std::nullopt,
+        member_admitted{member_id{2}, member.public_bytes(), role::member, true, std::nullopt}};
+    // Another node took the founding; this node's projector has not read it yet.
+    BOOST_REQUIRE(log.append_elsewhere(encode_envelope(founder.seal(found))).ok());
+    BOOST_CHECK((*n)->folder().applied() == offset{0});
+    std::thread catch_up([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        log.release();
+    });
+    auto r = (*n)->submit(founder.seal(admit));
+    catch_up.join();
+    BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.err().code));
+    BOOST_CHECK(r->decided.accepted());
+    BOOST_CHECK(r->at == offset{1});
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_community_is_still_refused_once_the_node_has_caught_up) {
+    temp_dir dir("node-unknown");
+    auto n =
+        node::open_with_log(open_local(dir), dir.path / "store", std::chrono::milliseconds(3000));
+    BOOST_REQUIRE(n.ok());
+    auto key = signing_key::generate().value();
+    const event_body post{random_event_id(),
+                          community_id{404},
+                          member_id{1},
+                          sequence{1},
+                          time_ms{0},
+                          std::nullopt,
+                          transfer{member_id{2}, minutes{5}, "?"}};
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = (*n)->submit(key.seal(post));
+    BOOST_REQUIRE(!r.ok());
+    BOOST_CHECK_EQUAL(r.err().code, "unknown_community");
+    BOOST_CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(1000));
+}
 
 BOOST_AUTO_TEST_CASE(a_failed_append_is_reported_and_the_same_event_goes_through_on_retry) {
     temp_dir dir("node");
