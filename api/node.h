@@ -5,8 +5,9 @@
 //
 // Ingest (submit): bound the size, decode the envelope, verify the signature (on the caller's
 // thread: callers run on every core), refuse what is plainly invalid before it reaches the log
-// (an unknown community or signer, once caught up with the log; a known id), append (durable, group commit), then wait
-// until the projector has applied the record and answer with its verdict.
+// (an unknown community or signer, once caught up with the log; a known id), append (durable,
+// group commit), then wait until the projector has applied the record and answer with its
+// verdict.
 //
 // Threading: submit() and every read function may be called from any number of threads. The
 // node owns its log, store and projector; they live as long as the node.
