@@ -7,7 +7,10 @@
 namespace uurwerk {
 
 checkpointer::checkpointer(node& n, signing_key node_key, checkpointer_options options)
-    : node_(n), key_(std::move(node_key)), options_(std::move(options)) {
+    : node_(n),
+      key_(std::move(node_key)),
+      options_(std::move(options)),
+      ticker_("uw-checkpoint", options_.interval, [this] { run(); }) {
     UURWERK_ASSERT(options_.clock != nullptr);
 }
 
@@ -16,48 +19,29 @@ checkpointer::~checkpointer() {
 }
 
 void checkpointer::start() {
-    if (options_.interval.count() <= 0 || thread_.joinable()) return;
-    {
-        std::lock_guard lock(stop_mutex_);
-        stopping_ = false;
-    }
-    thread_ = std::thread([this] {
-        name_this_thread("uw-checkpoint");
-        run();
-    });
+    ticker_.start();
 }
 
 void checkpointer::stop() {
-    {
-        std::lock_guard lock(stop_mutex_);
-        stopping_ = true;
-    }
-    stop_cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
+    ticker_.stop();
 }
 
 void checkpointer::run() {
-    for (;;) {
-        {
-            std::unique_lock lock(stop_mutex_);
-            if (stop_cv_.wait_for(lock, options_.interval, [&] { return stopping_; })) return;
+    // Every community where this node's key is announced.
+    std::vector<community_id> mine = node_.folder().read_state([&](const ledger_state& s) {
+        std::vector<community_id> out;
+        for (const auto& [id, c] : s.communities) {
+            auto k = c.keys.find(key_.public_bytes());
+            if (k != c.keys.end() && k->second.node && !k->second.revoked) out.push_back(id);
         }
-        // Every community where this node's key is announced.
-        std::vector<community_id> mine = node_.folder().read_state([&](const ledger_state& s) {
-            std::vector<community_id> out;
-            for (const auto& [id, c] : s.communities) {
-                auto k = c.keys.find(key_.public_bytes());
-                if (k != c.keys.end() && k->second.node && !k->second.revoked) out.push_back(id);
-            }
-            return out;
-        });
-        for (community_id c : mine) {
-            auto r = sign_now(c);
-            if (!r)
-                std::fprintf(stderr, "uurwerk: checkpoint of community %llu failed: %s: %s\n",
-                             static_cast<unsigned long long>(c.value), r.err().code.c_str(),
-                             r.err().message.c_str());
-        }
+        return out;
+    });
+    for (community_id c : mine) {
+        auto r = sign_now(c);
+        if (!r)
+            std::fprintf(stderr, "uurwerk: checkpoint of community %llu failed: %s: %s\n",
+                         static_cast<unsigned long long>(c.value), r.err().code.c_str(),
+                         r.err().message.c_str());
     }
 }
 

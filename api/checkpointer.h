@@ -12,10 +12,9 @@
 // its interval thread (start/stop; the destructor stops it). sign_now() may be called from any
 // thread; calls are serialized (one key, one sequence).
 
-#include <condition_variable>
 #include <mutex>
-#include <thread>
 
+#include "api/interval_thread.h"
 #include "api/node.h"
 
 namespace uurwerk {
@@ -44,19 +43,25 @@ public:
 
     const public_key& node_key() const { return key_.public_bytes(); }
 
+    // Runs `fn(key)` with the node key, serialized with sign_now(): whoever else signs with the
+    // node key (the matcher, api/match_driver.h) goes through here, so that no two signers
+    // read the key's sequence number at once.
+    template <typename Fn>
+    auto with_node_key(Fn&& fn) {
+        std::lock_guard serial(sign_mutex_);
+        return fn(static_cast<const signing_key&>(key_));
+    }
+
     checkpointer(const checkpointer&) = delete;
     checkpointer& operator=(const checkpointer&) = delete;
 
 private:
-    void run();
+    void run();  // one tick of the interval thread
     node& node_;
     signing_key key_;
     checkpointer_options options_;
     std::mutex sign_mutex_;
-    std::mutex stop_mutex_;
-    std::condition_variable stop_cv_;
-    bool stopping_ = false;
-    std::thread thread_;
+    interval_thread ticker_;  // last: stopped before the members it uses go
 };
 
 }  // namespace uurwerk

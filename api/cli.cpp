@@ -255,23 +255,146 @@ result<void> do_keygen(const parsed_args& a) {
     return ok_value;
 }
 
+// The fairness knobs' flags (found, policy): each one sets that knob of `p`.
+const std::vector<std::pair<std::string, std::uint32_t fairness_knobs::*>> knob_flags = {
+    {"proposals-per-request", &fairness_knobs::proposals_per_request},
+    {"open-matches-max", &fairness_knobs::open_matches_max},
+    {"newcomer-floor-hours", &fairness_knobs::newcomer_floor_hours},
+    {"quality-floor-permille", &fairness_knobs::quality_floor_permille},
+    {"reputation-weight-max-permille", &fairness_knobs::reputation_weight_max_permille},
+    {"low-reputation-proposals-min", &fairness_knobs::low_reputation_proposals_min},
+    {"reputation-half-life-days", &fairness_knobs::reputation_half_life_days},
+};
+
+std::vector<option_spec> policy_options(std::vector<option_spec> more) {
+    for (option_spec o : std::vector<option_spec>{
+             {"credit-limit", "MINUTES", "how far below zero a balance may go (600)"},
+             {"balance-max", "MINUTES", "the most a balance may hold (6000)"},
+             {"claim-max", "MINUTES", "the largest single claim or transfer (1440)"},
+             {"fairness", "on|off", "the matcher's fairness layer (on)"},
+             {"proposals-per-request", "N", "proposals per request and round, 1..20 (3)"},
+             {"open-matches-max", "N", "open matches a helper may have at once, 1..100 (3)"},
+             {"newcomer-floor-hours", "N",
+              "an offer that waited this long without a proposal goes first (72)"},
+             {"quality-floor-permille", "N",
+              "only candidates at least this share of the best fit, 1..1000 (500)"},
+             {"reputation-weight-max-permille", "N",
+              "reputation multiplies relevance by at most 1 + N/1000 (200)"},
+             {"low-reputation-proposals-min", "N",
+              "proposals served first to requests of members with little reputation (1)"},
+             {"reputation-half-life-days", "N", "age at which help weighs half (180)"}})
+        more.push_back(std::move(o));
+    return more;
+}
+
+result<void> read_policy_flags(const parsed_args& a, policy& p) {
+    for (auto [name, field] : {std::pair{"credit-limit", &policy::credit_limit},
+                               {"balance-max", &policy::balance_max},
+                               {"claim-max", &policy::claim_max}}) {
+        if (!a.has(name)) continue;
+        auto v = a.get_i64(name);
+        if (!v) return v.err();
+        p.*field = minutes{*v};
+    }
+    if (auto f = a.get("fairness")) {
+        if (*f != "on" && *f != "off")
+            return make_error("bad_argument", "--fairness is on or off, not '" + *f + "'");
+        p.fairness.off = *f == "off";
+    }
+    for (const auto& [name, field] : knob_flags) {
+        if (!a.has(name)) continue;
+        auto v = a.get_u64(name);
+        if (!v) return v.err();
+        if (*v > 1'000'000) return make_error("bad_argument", "--" + name + " is too large");
+        p.fairness.*field = static_cast<std::uint32_t>(*v);
+    }
+    return ok_value;
+}
+
+// `policy`: the community's policy as it is, with the flags given changed, signed as a
+// policyChanged (which replaces the whole policy).
+result<void> do_policy(const parsed_args& a) {
+    auto kf = read_key_file(*a.get("key"));
+    if (!kf) return kf.err();
+    community_id c = kf->community;
+    if (a.has("community")) {
+        auto v = a.get_u64("community");
+        if (!v) return v.err();
+        c = community_id{*v};
+    }
+    auto server = server_of(a);
+    if (!server) return server.err();
+    auto r = call(*server, "GET", "/v1/communities/" + std::to_string(c.value));
+    if (!r) return r.err();
+    if (r->status != 200) return api_error(*r);
+    const auto* now = r->doc.root().at("policy");
+    if (now == nullptr) return make_error("bad_reply", "the server's community has no policy");
+    auto number = [&](const char* name) -> std::int64_t {
+        const auto* v = now->at(name);
+        return v ? static_cast<std::int64_t>(v->as_number().value_or(0)) : 0;
+    };
+    policy p;
+    p.credit_limit = minutes{number("credit_limit_minutes")};
+    p.balance_max = minutes{number("balance_max_minutes")};
+    p.claim_max = minutes{number("claim_minutes_max")};
+    const auto* fairness = now->at("fairness");
+    p.fairness.off = fairness && fairness->as_string() == "off";
+    for (const auto& [name, field] : knob_flags) {
+        std::string key = name;
+        std::replace(key.begin(), key.end(), '-', '_');
+        p.fairness.*field = static_cast<std::uint32_t>(number(key.c_str()));
+    }
+    if (auto f = read_policy_flags(a, p); !f) return f.err();
+    auto s = sign_and_submit(a, policy_changed{p});
+    if (!s) return s.err();
+    return ok_value;
+}
+
+// accept, decline, end-match: a party's answer to a proposed (or accepted) match.
+result<void> do_match_answer(const parsed_args& a, event_kind kind) {
+    auto m = id_arg(a, "match");
+    if (!m) return m.err();
+    result<signed_submit> r = make_error("bug", "unreachable");
+    if (kind == event_kind::match_accepted)
+        r = sign_and_submit(a, match_accepted{*m});
+    else if (kind == event_kind::match_declined)
+        r = sign_and_submit(a, match_declined{*m});
+    else
+        r = sign_and_submit(a, match_ended{*m});
+    if (!r) return r.err();
+    return ok_value;
+}
+
+// `match`: a matching round of the server's matcher in a community, now.
+result<void> do_match(const parsed_args& a) {
+    auto c = a.get_u64("community");
+    if (!c) return c.err();
+    auto server = server_of(a);
+    if (!server) return server.err();
+    auto r = call(*server, "POST", "/v1/communities/" + std::to_string(*c) + "/match");
+    if (!r) return r.err();
+    if (r->status != 200) return api_error(*r);
+    std::cout << "round at basis " << r->doc.string_at("basis").value_or("?") << ": "
+              << static_cast<long long>(r->doc.number_at("submitted").value_or(0)) << " proposed, "
+              << static_cast<long long>(r->doc.number_at("duplicates").value_or(0))
+              << " already in the log, "
+              << static_cast<long long>(r->doc.number_at("rejected").value_or(0)) << " rejected\n";
+    if (const auto* list = r->doc.root().at("proposals"); list && list->as_array())
+        for (const auto& p : *list->as_array()) {
+            auto field = [&](const char* k) {
+                const auto* v = p.at(k);
+                return v ? v->as_string().value_or("") : std::string();
+            };
+            std::cout << "match " << field("match") << " request " << field("request") << " helper "
+                      << field("helper") << " round " << field("round") << " rank " << field("rank")
+                      << "\n";
+        }
+    return ok_value;
+}
+
 result<void> do_found(const parsed_args& a) {
     policy p;
-    if (a.has("credit-limit")) {
-        auto v = a.get_i64("credit-limit");
-        if (!v) return v.err();
-        p.credit_limit = minutes{*v};
-    }
-    if (a.has("balance-max")) {
-        auto v = a.get_i64("balance-max");
-        if (!v) return v.err();
-        p.balance_max = minutes{*v};
-    }
-    if (a.has("claim-max")) {
-        auto v = a.get_i64("claim-max");
-        if (!v) return v.err();
-        p.claim_max = minutes{*v};
-    }
+    if (auto f = read_policy_flags(a, p); !f) return f.err();
     auto r = sign_and_submit(a, community_founded{*a.get("name"), p});
     if (!r) return r.err();
     return ok_value;
@@ -535,6 +658,9 @@ std::vector<command> commands() {
            {"checkpoint-interval", "SECONDS",
             "how often the node signs a checkpoint of each community that announced its key "
             "(default 60; 0 = only on demand)"},
+           {"match-interval", "SECONDS",
+            "how often the node's matcher proposes matches in each community that announced "
+            "its key (default 10; 0 = only on demand: POST /v1/communities/{c}/match)"},
            {"kafka", "HOST:PORT,...",
             "cluster mode: the log is a topic on these Kafka brokers (default: the embedded "
             "log in DIR/log)"},
@@ -550,6 +676,12 @@ std::vector<command> commands() {
                  auto v = a.get_u64("checkpoint-interval");
                  if (!v) return v.err();
                  interval_s = *v;
+             }
+             std::uint64_t match_s = 10;
+             if (a.has("match-interval")) {
+                 auto v = a.get_u64("match-interval");
+                 if (!v) return v.err();
+                 match_s = *v;
              }
              std::optional<kafka_log_options> kafka;
              if (auto servers = a.get("kafka")) {
@@ -575,9 +707,9 @@ std::vector<command> commands() {
                                    "--topic, --replication-factor and --min-insync go with "
                                    "--kafka");
              }
-             return serve_command(a.get("data").value_or("data"),
-                                  a.get("listen").value_or("127.0.0.1:8080"),
-                                  std::chrono::seconds(interval_s), kafka);
+             return serve_command(
+                 a.get("data").value_or("data"), a.get("listen").value_or("127.0.0.1:8080"),
+                 std::chrono::seconds(interval_s), kafka, std::chrono::seconds(match_s));
          }},
         {{"keygen",
           "Makes a new Ed25519 key and writes it to a key file with mode 0600.",
@@ -586,11 +718,27 @@ std::vector<command> commands() {
            {"member", "ID", "the member id this key will sign as"}}},
          do_keygen},
         {{"found", signed_summary("Founds a community; you become its first coordinator."),
-          with_signing({{"name", "NAME", "the community's public name", true},
-                        {"credit-limit", "MINUTES", "how far below zero a balance may go (600)"},
-                        {"balance-max", "MINUTES", "the most a balance may hold (6000)"},
-                        {"claim-max", "MINUTES", "the largest single claim or transfer (1440)"}})},
+          with_signing(policy_options({{"name", "NAME", "the community's public name", true}}))},
          do_found},
+        {{"policy",
+          signed_summary("Changes the community's policy (coordinators): the flags given, "
+                         "the rest as it is."),
+          with_signing(policy_options({}))},
+         do_policy},
+        {{"accept", signed_summary("Accepts a proposed match (its requester or helper)."),
+          with_signing({{"match", "ID", "the match's id (from proposals)", true}})},
+         [](const parsed_args& a) { return do_match_answer(a, event_kind::match_accepted); }},
+        {{"decline", signed_summary("Declines a proposed match (its requester or helper)."),
+          with_signing({{"match", "ID", "the match's id (from proposals)", true}})},
+         [](const parsed_args& a) { return do_match_answer(a, event_kind::match_declined); }},
+        {{"end-match", signed_summary("Ends an accepted match (its requester or helper)."),
+          with_signing({{"match", "ID", "the match's id", true}})},
+         [](const parsed_args& a) { return do_match_answer(a, event_kind::match_ended); }},
+        {{"match",
+          "Runs a matching round of the server's matcher in a community now (the node's key "
+          "must be announced there).",
+          {{"community", "ID", "the community", true}, server}},
+         do_match},
         {{"admit", signed_summary("Admits a member (coordinators)."),
           with_signing({{"member", "ID", "the new member's id", true},
                         {"member-key", "HEX", "the new member's public key"},

@@ -11,7 +11,9 @@
 #include "api/audit_routes.h"
 #include "api/json.h"
 #include "api/json_read.h"
+#include "api/match_routes.h"
 #include "api/route_support.h"
+#include "ledger/exposure.h"
 #include "ledger/rules.h"
 #include "matching/relevance.h"
 #include "projections/reputation.h"
@@ -73,6 +75,16 @@ http_response community_info(node& n, community_id c) {
         w.key("credit_limit_minutes").number(cs.rules.credit_limit.value);
         w.key("balance_max_minutes").number(cs.rules.balance_max.value);
         w.key("claim_minutes_max").number(cs.rules.claim_max.value);
+        // The fairness knobs as in effect (unset ones at their defaults).
+        const auto f = resolved(cs.rules.fairness);
+        w.key("fairness").string(f.off ? "off" : "on");
+        w.key("proposals_per_request").number(f.proposals_per_request);
+        w.key("open_matches_max").number(f.open_matches_max);
+        w.key("newcomer_floor_hours").number(f.newcomer_floor_hours);
+        w.key("quality_floor_permille").number(f.quality_floor_permille);
+        w.key("reputation_weight_max_permille").number(f.reputation_weight_max_permille);
+        w.key("low_reputation_proposals_min").number(f.low_reputation_proposals_min);
+        w.key("reputation_half_life_days").number(f.reputation_half_life_days);
         w.end_object();
         w.key("members").number(static_cast<std::int64_t>(cs.members.size()));
         w.key("fund_minutes").number(cs.fund.value);
@@ -434,41 +446,16 @@ http_response requests_for(node& n, community_id c, member_id m, const target_pa
 // state lock; the computation runs outside it.
 http_response member_reputation(node& n, community_id c, member_id m) {
     reputation_input in;
-    in.now = wall_clock()();
     auto known = n.folder().read_state([&](const ledger_state& s) -> std::optional<http_response> {
         auto it = s.communities.find(c);
         if (it == s.communities.end()) return unknown_community(c);
-        const auto& cs = it->second;
-        if (!cs.members.contains(m))
+        if (!it->second.members.contains(m))
             return not_found("unknown_member",
                              "no member " + std::to_string(m.value) + " in " + community_text(c));
-        for (const auto& [id, member] : cs.members) {
-            in.members.push_back(id);
-            if (member.verified || member.member_role == role::coordinator) in.seeds.insert(id);
-        }
-        for (const auto& [id, cl] : cs.claims) {
-            if (cl.status == claim_status::confirmed)
-                in.exchanges.push_back({cl.claimant, cl.receiver, cl.amount, cl.confirmed_at});
-            if (cl.disputed_at.value != 0)
-                in.disputes.push_back({cl.receiver, cl.claimant, cl.disputed_at});
-        }
-        for (const auto& [id, e] : cs.endorsements) in.endorsements.push_back({e.from, e.to, e.at});
+        in = reputation_input_of(it->second, wall_clock()());
         return std::nullopt;
     });
     if (known) return *known;
-    // Hash-map order differs between replicas: sort the edges, so the sums are the same.
-    std::sort(in.exchanges.begin(), in.exchanges.end(), [](const auto& a, const auto& b) {
-        return std::tie(a.at.value, a.helper.value, a.receiver.value, a.amount.value) <
-               std::tie(b.at.value, b.helper.value, b.receiver.value, b.amount.value);
-    });
-    std::sort(in.disputes.begin(), in.disputes.end(), [](const auto& a, const auto& b) {
-        return std::tie(a.at.value, a.by.value, a.against.value) <
-               std::tie(b.at.value, b.by.value, b.against.value);
-    });
-    std::sort(in.endorsements.begin(), in.endorsements.end(), [](const auto& a, const auto& b) {
-        return std::tie(a.at.value, a.from.value, a.to.value) <
-               std::tie(b.at.value, b.from.value, b.to.value);
-    });
     const auto out = compute_reputation(in, reputation_params{});
     json_writer w;
     w.begin_object();
@@ -525,7 +512,8 @@ unsigned http_status_for(const error& e) {
     return 500;
 }
 
-routes::routes(node& n, checkpointer* cp) : node_(n), checkpointer_(cp) {}
+routes::routes(node& n, checkpointer* cp, match_driver* matcher)
+    : node_(n), checkpointer_(cp), matcher_(matcher) {}
 
 http_handler routes::handler() {
     return [this](const http_request& r) { return handle(r); };
@@ -632,6 +620,8 @@ http_response routes::handle(const http_request& request) {
     auto parts = split_target(request.target);
     if (!parts) return error_answer(parts.err());
     if (auto audit = audit_route(node_, checkpointer_, request, *parts)) return std::move(*audit);
+    if (auto m = match_route(node_, matcher_, waiting_for_proposals_, request, *parts))
+        return std::move(*m);
     const auto& s = parts->segments;
     const auto& method = request.method;
 

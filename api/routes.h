@@ -13,14 +13,16 @@
 
 #include "api/checkpointer.h"
 #include "api/http_server.h"
+#include "api/match_driver.h"
 #include "api/node.h"
 
 namespace uurwerk {
 
 class routes {
 public:
-    // `cp` (may be null: no checkpoints, no /v1/node) signs checkpoints on demand.
-    explicit routes(node& n, checkpointer* cp = nullptr);
+    // `cp` (may be null: no checkpoints, no /v1/node) signs checkpoints on demand; `matcher`
+    // (may be null: POST .../match answers 503) runs a matching round on demand.
+    explicit routes(node& n, checkpointer* cp = nullptr, match_driver* matcher = nullptr);
 
     // The answer to one request.
     [[nodiscard]] http_response handle(const http_request& request);
@@ -40,6 +42,8 @@ private:
 
     node& node_;
     checkpointer* checkpointer_;
+    match_driver* matcher_;
+    std::atomic<std::size_t> waiting_for_proposals_{0};
     http_stats stats_;
     // Events submitted through these routes since they were made (the first answer of each).
     std::atomic<std::uint64_t> accepted_{0}, rejected_{0}, duplicates_{0};

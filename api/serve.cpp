@@ -34,7 +34,8 @@ result<signing_key> node_key_in(const std::filesystem::path& data_dir) {
 result<std::unique_ptr<embedded_server>> embedded_server::start(
     const std::filesystem::path& data_dir, const std::string& host, std::uint16_t port,
     const std::function<void(offset, offset)>& catch_up_progress,
-    std::chrono::milliseconds checkpoint_interval, const std::optional<kafka_log_options>& kafka) {
+    std::chrono::milliseconds checkpoint_interval, const std::optional<kafka_log_options>& kafka,
+    std::chrono::milliseconds match_interval) {
     auto s = std::unique_ptr<embedded_server>(new embedded_server());
     auto n = node::open(
         {data_dir, wall_clock(), std::chrono::milliseconds(10'000), catch_up_progress, kafka});
@@ -45,7 +46,10 @@ result<std::unique_ptr<embedded_server>> embedded_server::start(
     s->checkpointer_ = std::make_unique<checkpointer>(
         *s->node_, std::move(*key), checkpointer_options{checkpoint_interval, wall_clock()});
     s->checkpointer_->start();
-    s->routes_ = std::make_unique<routes>(*s->node_, s->checkpointer_.get());
+    s->matcher_ = std::make_unique<match_driver>(*s->node_, *s->checkpointer_,
+                                                 match_driver_options{match_interval});
+    s->matcher_->start();
+    s->routes_ = std::make_unique<routes>(*s->node_, s->checkpointer_.get(), s->matcher_.get());
     http_server_options options;
     options.host = host;
     options.port = port;
@@ -63,8 +67,10 @@ embedded_server::~embedded_server() {
 void embedded_server::stop() {
     if (http_) http_->stop();  // no request is in flight once this returns
     http_.reset();
+    if (matcher_) matcher_->stop();
     if (checkpointer_) checkpointer_->stop();
     routes_.reset();
+    matcher_.reset();
     checkpointer_.reset();
     node_.reset();  // the projector stops; the store flushes
 }
@@ -75,7 +81,8 @@ std::uint16_t embedded_server::port() const {
 
 result<void> serve_command(const std::string& data_dir, const std::string& listen,
                            std::chrono::milliseconds checkpoint_interval,
-                           const std::optional<kafka_log_options>& kafka) {
+                           const std::optional<kafka_log_options>& kafka,
+                           std::chrono::milliseconds match_interval) {
     // HOST:PORT, where port 0 asks for any free port (the line below says which).
     const auto colon = listen.rfind(':');
     const auto port =
@@ -113,13 +120,14 @@ result<void> serve_command(const std::string& data_dir, const std::string& liste
         std::cerr << "uurwerk: the log is topic '" << kafka->topic << "' on Kafka at "
                   << kafka->bootstrap_servers << "\n";
     auto server = embedded_server::start(data_dir, address->host, address->port, progress,
-                                         checkpoint_interval, kafka);
+                                         checkpoint_interval, kafka, match_interval);
     if (!server) return server.err();
     auto& n = (*server)->node();
     std::cerr << "uurwerk: " << n.log().end().value << " records in the log, all applied\n";
     std::cerr << "uurwerk: node key " << (*server)->checkpoints().node_key().hex()
               << " (checkpoints every " << checkpoint_interval.count() / 1000
-              << " s where a coordinator announced it)\n";
+              << " s, a matching round every " << match_interval.count() / 1000.0
+              << " s, where a coordinator announced it)\n";
     // The line tests and scripts wait for; printed once requests are being served.
     std::cout << "uurwerk: listening on http://" << address->host << ":" << (*server)->port()
               << std::endl;

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "api/checkpointer.h"
+#include "api/match_driver.h"
 #include "api/node.h"
 
 namespace uurwerk {
@@ -21,23 +22,27 @@ class embedded_server {
 public:
     // Opens the node in `data_dir` and listens on host:port (port 0 = any free port). The
     // node's own key is `data_dir`/node.key, made on first start; it signs a checkpoint of each
-    // community that announced it every `checkpoint_interval` (0 = only on demand).
+    // community that announced it every `checkpoint_interval` (0 = only on demand), and runs a
+    // matching round there every `match_interval` (0 = only on demand).
     [[nodiscard]] static result<std::unique_ptr<embedded_server>> start(
         const std::filesystem::path& data_dir, const std::string& host, std::uint16_t port,
         const std::function<void(offset, offset)>& catch_up_progress = {},
         std::chrono::milliseconds checkpoint_interval = std::chrono::seconds(60),
-        const std::optional<kafka_log_options>& kafka = std::nullopt);
+        const std::optional<kafka_log_options>& kafka = std::nullopt,
+        std::chrono::milliseconds match_interval = std::chrono::seconds(10));
     ~embedded_server();
     void stop();
 
     std::uint16_t port() const;
     uurwerk::node& node() { return *node_; }
     uurwerk::checkpointer& checkpoints() { return *checkpointer_; }
+    uurwerk::match_driver& matcher() { return *matcher_; }
 
 private:
     embedded_server() = default;
     std::unique_ptr<uurwerk::node> node_;
     std::unique_ptr<uurwerk::checkpointer> checkpointer_;
+    std::unique_ptr<uurwerk::match_driver> matcher_;
     std::unique_ptr<routes> routes_;
     std::unique_ptr<http_server> http_;
 };
@@ -46,7 +51,8 @@ private:
 // in the log; the projections flush).
 [[nodiscard]] result<void> serve_command(const std::string& data_dir, const std::string& listen,
                                          std::chrono::milliseconds checkpoint_interval,
-                                         const std::optional<kafka_log_options>& kafka);
+                                         const std::optional<kafka_log_options>& kafka,
+                                         std::chrono::milliseconds match_interval);
 
 // The node's own key in `data_dir` (node.key, mode 0600), made when missing.
 [[nodiscard]] result<signing_key> node_key_in(const std::filesystem::path& data_dir);

@@ -55,6 +55,15 @@ void put_policy(s::Policy::Builder b, const policy& p) {
     b.setCreditLimitMinutes(p.credit_limit.value);
     b.setBalanceMaxMinutes(p.balance_max.value);
     b.setClaimMinutesMax(p.claim_max.value);
+    const auto& f = p.fairness;
+    b.setFairnessOff(f.off);
+    b.setProposalsPerRequest(f.proposals_per_request);
+    b.setOpenMatchesMax(f.open_matches_max);
+    b.setNewcomerFloorHours(f.newcomer_floor_hours);
+    b.setQualityFloorPermille(f.quality_floor_permille);
+    b.setReputationWeightMaxPermille(f.reputation_weight_max_permille);
+    b.setLowReputationProposalsMin(f.low_reputation_proposals_min);
+    b.setReputationHalfLifeDays(f.reputation_half_life_days);
 }
 
 void put_post(s::Post::Builder b, const post_body& p) {
@@ -119,6 +128,16 @@ struct decoder {
             fail("policy.balanceMaxMinutes must be between 1 and 1000000000");
         if (p.claim_max.value <= 0 || p.claim_max.value > minutes_per_event_max)
             fail("policy.claimMinutesMax must be between 1 and 10080");
+        // The fairness knobs are read as signed; their ranges are the rules' to judge (a
+        // verdict, fairness_knob_out_of_range), not a malformed event.
+        p.fairness = fairness_knobs{r.getFairnessOff(),
+                                    r.getProposalsPerRequest(),
+                                    r.getOpenMatchesMax(),
+                                    r.getNewcomerFloorHours(),
+                                    r.getQualityFloorPermille(),
+                                    r.getReputationWeightMaxPermille(),
+                                    r.getLowReputationProposalsMin(),
+                                    r.getReputationHalfLifeDays()};
         return p;
     }
     post_body post(s::Post::Reader r) {
@@ -204,8 +223,17 @@ event_payload decode_payload(s::EventBody::Reader r, decoder& d) {
         }
         case W::MATCH_PROPOSED: {
             auto x = r.getMatchProposed();
-            return match_proposed{d.id(x.getRequest(), "request"), d.id(x.getOffer(), "offer"),
-                                  d.member(x.getHelper(), "helper"), x.getRound(), x.getRank()};
+            if (x.getRoundSize() != 0 &&
+                (x.getRank() >= x.getRoundSize() || x.getRoundSize() > round_proposals_max))
+                d.fail("roundSize must be 0, or more than rank and at most " +
+                       std::to_string(round_proposals_max));
+            return match_proposed{d.id(x.getRequest(), "request"),
+                                  d.id(x.getOffer(), "offer"),
+                                  d.member(x.getHelper(), "helper"),
+                                  x.getRound(),
+                                  x.getRank(),
+                                  x.getRoundSize(),
+                                  x.getBasis()};
         }
         case W::MATCH_ACCEPTED:
             return match_accepted{d.id(r.getMatchAccepted().getMatch(), "match")};
@@ -310,6 +338,8 @@ void encode_payload(s::EventBody::Builder b, const event_payload& payload) {
                 y.setHelper(x.helper.value);
                 y.setRound(x.round);
                 y.setRank(x.rank);
+                y.setRoundSize(x.round_size);
+                y.setBasis(x.basis);
             } else if constexpr (std::is_same_v<T, match_accepted>) {
                 b.initMatchAccepted().setMatch(as_kj(x.match.b));
             } else if constexpr (std::is_same_v<T, match_declined>) {

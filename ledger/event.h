@@ -93,10 +93,25 @@ std::string_view category_name(category c);
 std::optional<category> category_from_name(std::string_view name);
 enum class intensity : std::uint8_t { once = 0, sometimes, regularly };
 
+// The matcher's fairness knobs as a policy holds them (schemas/event.capnp, Policy @3..@10):
+// 0 means "the default"; ledger/exposure.h resolves the defaults and checks the ranges.
+struct fairness_knobs {
+    bool off = false;
+    std::uint32_t proposals_per_request = 0;
+    std::uint32_t open_matches_max = 0;
+    std::uint32_t newcomer_floor_hours = 0;
+    std::uint32_t quality_floor_permille = 0;
+    std::uint32_t reputation_weight_max_permille = 0;
+    std::uint32_t low_reputation_proposals_min = 0;
+    std::uint32_t reputation_half_life_days = 0;
+    bool operator==(const fairness_knobs&) const = default;
+};
+
 struct policy {
     minutes credit_limit{600};   // balance may go down to -credit_limit
     minutes balance_max{6000};   // balance may go up to balance_max
     minutes claim_max{24 * 60};  // largest single claim or transfer
+    fairness_knobs fairness{};   // as signed: zeros mean defaults
     bool operator==(const policy&) const = default;
 };
 
@@ -162,6 +177,8 @@ struct match_proposed {
     member_id helper;
     std::uint32_t round = 0;
     std::uint32_t rank = 0;
+    std::uint32_t round_size = 0;  // 0 in events from before it existed: read as rank + 1
+    std::uint64_t basis = 0;       // the community's event count the matcher read
 };
 struct match_accepted {
     event_id match;

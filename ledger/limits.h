@@ -21,5 +21,6 @@ inline constexpr std::size_t http_body_bytes_max = 16384;                 // a J
 inline constexpr std::size_t http_connections_max = 256;   // concurrent HTTP connections
 inline constexpr std::size_t pending_appends_max = 65536;  // back-pressure beyond this
 inline constexpr std::size_t history_page_max = 1000;      // entries in one history answer
+inline constexpr std::uint32_t round_proposals_max = 20;   // proposals for one request per round
 
 }  // namespace uurwerk

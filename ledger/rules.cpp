@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "ledger/exposure.h"
+
 namespace uurwerk {
 namespace {
 
@@ -50,6 +52,7 @@ constexpr std::array<std::string_view, reject_reason_max + 1> reason_names = {
     "malformed_event",
     "checkpoint_beyond_tree",
     "checkpoint_root_mismatch",
+    "fairness_knob_out_of_range",
 };
 
 bool is_node_kind(event_kind k) {
@@ -76,6 +79,9 @@ public:
         fx_.seen.push_back(seq_used_ ? seen_effect{b.id, true, b.community, in_.signer, b.seq}
                                      : seen_effect{b.id});
         if (c_ != nullptr) {
+            c_->events += 1;
+            c_->clock = in_.now;
+            fx_.communities.push_back(b.community);
             history(b.author, v.reason, {}, {}, {});
             if (b.on_behalf_of && *b.on_behalf_of != b.author)
                 history(*b.on_behalf_of, v.reason, {}, {}, {});
@@ -130,6 +136,7 @@ private:
         const auto& b = in_.body;
         if (s_.communities.contains(b.community)) return R::community_exists;
         if (b.on_behalf_of) return R::not_delegated;
+        if (!within_ranges(f.rules.fairness)) return R::fairness_knob_out_of_range;
         auto& c = s_.communities[b.community];
         c_ = &c;
         c.name = f.name;
@@ -154,9 +161,13 @@ private:
             if (rq->second.status != post_status::open || of->second.status != post_status::open)
                 return R::post_not_open;
             if (of->second.owner != p->helper) return R::not_post_owner;
-            c_->matches[b.id] = match_state{p->request, p->offer, rq->second.owner, p->helper,
-                                            match_status::proposed};
+            c_->matches[b.id] = match_state{
+                p->request, p->offer, rq->second.owner, p->helper, match_status::proposed, p->round,
+                p->rank,    in_.at};
             fx_.matches.emplace_back(b.community, b.id);
+            expose(rq->second, *p);
+            of->second.proposals += 1;
+            fx_.posts.emplace_back(b.community, p->offer);
             return R::none;
         }
         // A checkpoint: the tree it names must be the community's tree at that size.
@@ -166,6 +177,45 @@ private:
         if (!root) return R::checkpoint_beyond_tree;
         if (*root != cp.root) return R::checkpoint_root_mismatch;
         return R::none;
+    }
+
+    // The exposure projection (ledger/exposure.h): a proposal adds its position weight to the
+    // helper's exposure and takes one of their open-match slots; the first proposal of a round
+    // hands out the round's unit of relevance among the request's eligible candidates.
+    void expose(const post_state& request, const match_proposed& p) {
+        const auto& b = in_.body;
+        if (p.rank == 0) {
+            const auto offers = fitting_offers(*c_, request);
+            const auto shares = relevance_shares(*c_, offers);
+            for (std::size_t i = 0; i < offers.size(); ++i) {
+                if (shares[i] <= 0) continue;
+                c_->exposure[offers[i].helper].relevance_sum += shares[i];
+                fx_.helpers.emplace_back(b.community, offers[i].helper);
+            }
+        }
+        auto& h = c_->exposure[p.helper];
+        h.exposure_sum += position_weight(p.rank, std::max(p.round_size, p.rank + 1));
+        h.open_matches += 1;
+        fx_.helpers.emplace_back(b.community, p.helper);
+    }
+
+    void close_match(member_id helper) {
+        auto& h = c_->exposure[helper];
+        UURWERK_ASSERT(h.open_matches > 0, helper.value);
+        h.open_matches -= 1;
+        fx_.helpers.emplace_back(in_.body.community, helper);
+    }
+
+    // Unanswered proposals of a post that is withdrawn or hidden lapse. Scans the community's
+    // matches (withdrawals are rare beside proposals).
+    void lapse_proposals_of(const event_id& post) {
+        for (auto& [id, m] : c_->matches) {
+            if (m.status != match_status::proposed || (m.request != post && m.offer != post))
+                continue;
+            m.status = match_status::lapsed;
+            fx_.matches.emplace_back(in_.body.community, id);
+            close_match(m.helper);
+        }
     }
 
     bool is_coordinator(member_id m) const {
@@ -182,6 +232,7 @@ private:
                 using T = std::decay_t<decltype(x)>;
                 if constexpr (std::is_same_v<T, policy_changed>) {
                     if (!coordinator) return R::not_coordinator;
+                    if (!within_ranges(x.rules.fairness)) return R::fairness_knob_out_of_range;
                     c_->rules = x.rules;
                     fx_.communities.push_back(b.community);
                     return R::none;
@@ -247,7 +298,8 @@ private:
                                                  x.what,         x.how_often,
                                                  x.availability, x.area,
                                                  x.text,         post_status::open,
-                                                 in_.at};
+                                                 in_.at,         0,
+                                                 in_.now};
                     fx_.posts.emplace_back(b.community, b.id);
                     return R::none;
                 } else if constexpr (std::is_same_v<T, post_withdrawn> ||
@@ -261,6 +313,7 @@ private:
                     if (it->second.status != post_status::open) return R::post_not_open;
                     it->second.status = hide ? post_status::hidden : post_status::withdrawn;
                     fx_.posts.emplace_back(b.community, x.post);
+                    lapse_proposals_of(x.post);
                     return R::none;
                 } else if constexpr (std::is_same_v<T, match_accepted> ||
                                      std::is_same_v<T, match_declined> ||
@@ -277,6 +330,7 @@ private:
                                : std::is_same_v<T, match_accepted> ? match_status::accepted
                                                                    : match_status::declined;
                     fx_.matches.emplace_back(b.community, x.match);
+                    if (m.status != match_status::accepted) close_match(m.helper);
                     return R::none;
                 } else if constexpr (std::is_same_v<T, hours_claimed>) {
                     return claim(actor, x);
@@ -494,6 +548,7 @@ void fold_effects::clear() {
     posts.clear();
     matches.clear();
     endorsements.clear();
+    helpers.clear();
     communities.clear();
     seen.clear();
     history.clear();

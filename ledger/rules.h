@@ -56,13 +56,15 @@ enum class reject_reason : std::uint16_t {
     node_key_not_allowed = 35,  // a node key signs nothing else
     no_exchange_to_endorse = 36,
     delegation_to_self = 37,
-    bad_signature = 38,             // read back from the log with a signature that does not
-                                    // verify (only possible when something bypassed the API)
-    malformed_event = 39,           // read back from the log and not a valid event
-    checkpoint_beyond_tree = 40,    // a checkpoint of more leaves than the community's tree has
-    checkpoint_root_mismatch = 41,  // a checkpoint whose root is not the tree's at its size
+    bad_signature = 38,               // read back from the log with a signature that does not
+                                      // verify (only possible when something bypassed the API)
+    malformed_event = 39,             // read back from the log and not a valid event
+    checkpoint_beyond_tree = 40,      // a checkpoint of more leaves than the community's tree has
+    checkpoint_root_mismatch = 41,    // a checkpoint whose root is not the tree's at its size
+    fairness_knob_out_of_range = 42,  // a policy's fairness knob outside its range
+                                      // (ledger/exposure.h: within_ranges)
 };
-inline constexpr std::uint16_t reject_reason_max = 41;
+inline constexpr std::uint16_t reject_reason_max = 42;
 std::string_view reason_name(reject_reason r);
 
 struct verdict {
@@ -140,17 +142,31 @@ struct post_state {
     std::string text;
     post_status status = post_status::open;
     offset posted_at;
+    std::uint32_t proposals = 0;  // an offer's: matches proposed with it, ever
+    time_ms posted_time{};        // the log's clock when posted (the newcomer floor counts from it)
     bool operator==(const post_state&) const = default;
 };
 
-enum class match_status : std::uint8_t { proposed = 0, accepted, declined, ended };
+// A proposal lapses when its request or offer is withdrawn or hidden before it was answered.
+enum class match_status : std::uint8_t { proposed = 0, accepted, declined, ended, lapsed };
 struct match_state {
     event_id request;
     event_id offer;
     member_id requester;
     member_id helper;
     match_status status = match_status::proposed;
+    std::uint32_t round = 0;
+    std::uint32_t rank = 0;
+    offset proposed_at{};  // the matchProposed event's log offset
     bool operator==(const match_state&) const = default;
+};
+
+// What the fairness layer knows of a helper, folded from the proposals and their answers.
+struct helper_exposure {
+    double relevance_sum = 0;        // the relevance share they were owed, round by round
+    double exposure_sum = 0;         // the position weight of every proposal they got
+    std::uint32_t open_matches = 0;  // proposed or accepted, not yet declined, ended or lapsed
+    bool operator==(const helper_exposure&) const = default;
 };
 
 struct community_state {
@@ -165,6 +181,9 @@ struct community_state {
     std::unordered_map<event_id, match_state> matches;
     std::unordered_map<event_id, endorsement_state> endorsements;  // by the endorsement's id
     minutes fund{0};                                               // the community fund's balance
+    std::map<member_id, helper_exposure> exposure;  // helpers that were candidates or proposed
+    std::uint64_t events = 0;  // events of this community folded (ids seen the first time)
+    time_ms clock{};           // the log's clock at the last of them
 };
 
 // What the log says about an id already seen: the first verdict stands for the same content.
@@ -241,7 +260,8 @@ struct fold_effects {
     std::vector<std::pair<community_id, event_id>> posts;
     std::vector<std::pair<community_id, event_id>> matches;
     std::vector<std::pair<community_id, event_id>> endorsements;
-    std::vector<community_id> communities;  // name, policy or fund changed
+    std::vector<std::pair<community_id, member_id>> helpers;  // exposure changed
+    std::vector<community_id> communities;  // name, policy, fund, event count changed
     std::vector<seen_effect> seen;          // new ids, in fold order
     std::vector<history_entry> history;
     void clear();

@@ -14,11 +14,16 @@ bool eligible(const candidate& c, const fairness_policy& p) {
 
 }  // namespace
 
-double position_weight(std::uint32_t rank, std::size_t k) {
-    UURWERK_ASSERT(k > 0 && rank < k, rank, k);
-    double total = 0;
-    for (std::size_t i = 0; i < k; ++i) total += 1.0 / static_cast<double>(i + 1);
-    return (1.0 / (rank + 1.0)) / total;
+fairness_policy fairness_from(const fairness_knobs& knobs) {
+    const auto k = resolved(knobs);
+    fairness_policy p;
+    p.on = !k.off;
+    p.proposals_per_request = k.proposals_per_request;
+    p.open_matches_max = k.open_matches_max;
+    p.newcomer_floor = std::chrono::hours(k.newcomer_floor_hours);
+    p.quality_floor = k.quality_floor_permille / 1000.0;
+    p.reputation_weight_max = k.reputation_weight_max_permille / 1000.0;
+    return p;
 }
 
 std::vector<double> relevance_shares(const std::vector<candidate>& cs, const fairness_policy& p) {

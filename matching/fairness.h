@@ -21,10 +21,11 @@
 #include <chrono>
 #include <vector>
 
-#include "ledger/event.h"
+#include "ledger/exposure.h"
 
 namespace uurwerk {
 
+// The defaults here are those of ledger/exposure.h's resolved(): a policy without knobs.
 struct fairness_policy {
     bool on = true;
     std::size_t proposals_per_request = 3;
@@ -53,9 +54,8 @@ struct proposal_pick {
     double exposure = 0;     // the position weight this proposal adds to exposure_sum
 };
 
-// The position weight of rank r among k proposals: earlier is seen more (1, 1/2, 1/3, ...),
-// normalized so the k weights sum to 1.
-[[nodiscard]] double position_weight(std::uint32_t rank, std::size_t k);
+// A community's fairness knobs (its policy; zeros are defaults) as the layer's parameters.
+[[nodiscard]] fairness_policy fairness_from(const fairness_knobs& knobs);
 
 // Whom to propose for one request, in order (at most proposals_per_request).
 [[nodiscard]] std::vector<proposal_pick> pick_proposals(const std::vector<candidate>& candidates,

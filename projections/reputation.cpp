@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 #include <unordered_map>
 
 namespace uurwerk {
@@ -122,6 +123,36 @@ reputation_result compute_reputation(const reputation_input& in, const reputatio
 
 double reputation_factor(double score, double weight_max) {
     return 1 + weight_max * (1 - std::exp(-std::max(0.0, score)));
+}
+
+reputation_input reputation_input_of(const community_state& cs, time_ms now) {
+    reputation_input in;
+    in.now = now;
+    for (const auto& [id, member] : cs.members) {
+        in.members.push_back(id);
+        if (member.verified || member.member_role == role::coordinator) in.seeds.insert(id);
+    }
+    for (const auto& [id, cl] : cs.claims) {
+        if (cl.status == claim_status::confirmed)
+            in.exchanges.push_back({cl.claimant, cl.receiver, cl.amount, cl.confirmed_at});
+        if (cl.disputed_at.value != 0)
+            in.disputes.push_back({cl.receiver, cl.claimant, cl.disputed_at});
+    }
+    for (const auto& [id, e] : cs.endorsements) in.endorsements.push_back({e.from, e.to, e.at});
+    // Hash-map order differs between replicas: sort the edges, so the sums are the same.
+    std::sort(in.exchanges.begin(), in.exchanges.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.at.value, a.helper.value, a.receiver.value, a.amount.value) <
+               std::tie(b.at.value, b.helper.value, b.receiver.value, b.amount.value);
+    });
+    std::sort(in.disputes.begin(), in.disputes.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.at.value, a.by.value, a.against.value) <
+               std::tie(b.at.value, b.by.value, b.against.value);
+    });
+    std::sort(in.endorsements.begin(), in.endorsements.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.at.value, a.from.value, a.to.value) <
+               std::tie(b.at.value, b.from.value, b.to.value);
+    });
+    return in;
 }
 
 }  // namespace uurwerk

@@ -20,7 +20,7 @@
 #include <set>
 #include <vector>
 
-#include "ledger/event.h"
+#include "ledger/rules.h"
 
 namespace uurwerk {
 
@@ -77,6 +77,11 @@ struct reputation_result {
 
 [[nodiscard]] reputation_result compute_reputation(const reputation_input& in,
                                                    const reputation_params& p);
+
+// The inputs of a community's reputation at `now`, read from its state: every member, the seeds
+// (verified members and coordinators), confirmed claims, disputes and endorsements, in a fixed
+// order (the state keeps them in hash maps, whose order differs between replicas).
+[[nodiscard]] reputation_input reputation_input_of(const community_state& c, time_ms now);
 
 // How reputation enters ranking: a bounded, diminishing factor in [1, 1 + weight_max), growing
 // like 1 - exp(-score): the first bit of trust matters, more of it barely does.

@@ -18,6 +18,7 @@ struct writer {
     writer& u32(std::uint32_t v) { return raw(&v, 4); }
     writer& u64(std::uint64_t v) { return raw(&v, 8); }
     writer& i64(std::int64_t v) { return raw(&v, 8); }
+    writer& f64(double v) { return raw(&v, 8); }
     writer& str(std::string_view s) {
         u32(static_cast<std::uint32_t>(s.size()));
         out.append(s);
@@ -68,6 +69,11 @@ struct reader {
     }
     std::int64_t i64() {
         std::int64_t v;
+        take(&v, 8);
+        return v;
+    }
+    double f64() {
+        double v;
         take(&v, 8);
         return v;
     }
@@ -170,7 +176,9 @@ std::string_view encode(const post_state& p, std::string& out) {
         .str(p.area)
         .str(p.text)
         .u8(static_cast<std::uint8_t>(p.status))
-        .u64(p.posted_at.value);
+        .u64(p.posted_at.value)
+        .u32(p.proposals)
+        .i64(p.posted_time.value);
     return out;
 }
 std::string_view encode(const match_state& m, std::string& out) {
@@ -180,7 +188,15 @@ std::string_view encode(const match_state& m, std::string& out) {
         .arr(m.offer.b)
         .u64(m.requester.value)
         .u64(m.helper.value)
-        .u8(static_cast<std::uint8_t>(m.status));
+        .u8(static_cast<std::uint8_t>(m.status))
+        .u32(m.round)
+        .u32(m.rank)
+        .u64(m.proposed_at.value);
+    return out;
+}
+std::string_view encode(const helper_exposure& h, std::string& out) {
+    out.clear();
+    writer{out}.f64(h.relevance_sum).f64(h.exposure_sum).u32(h.open_matches);
     return out;
 }
 void encode(const seen_effect& fx, const seen_event& s, std::string& out) {
@@ -199,7 +215,17 @@ std::string_view encode(const community_state& c, std::string& out) {
         .i64(c.rules.credit_limit.value)
         .i64(c.rules.balance_max.value)
         .i64(c.rules.claim_max.value)
-        .i64(c.fund.value);
+        .u8(c.rules.fairness.off)
+        .u32(c.rules.fairness.proposals_per_request)
+        .u32(c.rules.fairness.open_matches_max)
+        .u32(c.rules.fairness.newcomer_floor_hours)
+        .u32(c.rules.fairness.quality_floor_permille)
+        .u32(c.rules.fairness.reputation_weight_max_permille)
+        .u32(c.rules.fairness.low_reputation_proposals_min)
+        .u32(c.rules.fairness.reputation_half_life_days)
+        .i64(c.fund.value)
+        .u64(c.events)
+        .i64(c.clock.value);
     return out;
 }
 std::string_view encode(const delegation_state& d, std::string& out) {
@@ -294,6 +320,10 @@ void write_effects(const ledger_state& state, const fold_effects& fx, store::bat
         b.put(column::state, key(k, 'X', e.first, e.second.b),
               encode(state.communities.at(e.first).matches.at(e.second), v));
     });
+    each_unique(fx.helpers, [&](const std::pair<community_id, member_id>& e) {
+        b.put(column::state, key(k, 'H', e.first, e.second),
+              encode(state.communities.at(e.first).exposure.at(e.second), v));
+    });
     // Seen ids, in offset order, appended to the chunk of seen_chunk_offsets offsets they fall
     // in: one store entry per chunk and batch instead of one per event. Each also says which
     // key's sequence number its event consumed, so that the 'K' entries need not be written
@@ -374,8 +404,18 @@ result<ledger_state> load_state(const store& db) {
         switch (tag) {
             case 'C':
                 cs.name = r.str();
-                cs.rules = policy{minutes{r.i64()}, minutes{r.i64()}, minutes{r.i64()}};
+                cs.rules = policy{minutes{r.i64()}, minutes{r.i64()}, minutes{r.i64()}, {}};
+                cs.rules.fairness.off = r.u8() != 0;
+                cs.rules.fairness.proposals_per_request = r.u32();
+                cs.rules.fairness.open_matches_max = r.u32();
+                cs.rules.fairness.newcomer_floor_hours = r.u32();
+                cs.rules.fairness.quality_floor_permille = r.u32();
+                cs.rules.fairness.reputation_weight_max_permille = r.u32();
+                cs.rules.fairness.low_reputation_proposals_min = r.u32();
+                cs.rules.fairness.reputation_half_life_days = r.u32();
                 cs.fund = minutes{r.i64()};
+                cs.events = r.u64();
+                cs.clock = time_ms{r.i64()};
                 if (!r.done() || !rest.empty()) return fail("community");
                 return true;
             case 'M': {
@@ -440,6 +480,8 @@ result<ledger_state> load_state(const store& db) {
                 p.text = r.str();
                 p.status = static_cast<post_status>(r.u8());
                 p.posted_at = offset{r.u64()};
+                p.proposals = r.u32();
+                p.posted_time = time_ms{r.i64()};
                 if (!r.done()) return fail("post");
                 cs.posts[id_from(rest)] = std::move(p);
                 return true;
@@ -448,8 +490,21 @@ result<ledger_state> load_state(const store& db) {
                 if (rest.size() != 16) return fail("match key");
                 match_state m{event_id{r.arr<16>()}, event_id{r.arr<16>()}, member_id{r.u64()},
                               member_id{r.u64()}, static_cast<match_status>(r.u8())};
+                m.round = r.u32();
+                m.rank = r.u32();
+                m.proposed_at = offset{r.u64()};
                 if (!r.done()) return fail("match");
                 cs.matches[id_from(rest)] = m;
+                return true;
+            }
+            case 'H': {
+                if (rest.size() != 8) return fail("exposure key");
+                helper_exposure h;
+                h.relevance_sum = r.f64();
+                h.exposure_sum = r.f64();
+                h.open_matches = r.u32();
+                if (!r.done()) return fail("exposure");
+                cs.exposure[member_id{get_be64(rest, 0)}] = h;
                 return true;
             }
             case 'E': {

@@ -13,6 +13,7 @@
 //   'P' community post_id               -> post_state
 //   'X' community match_id              -> match_state
 //   'E' community endorsement_id        -> endorsement_state
+//   'H' community member                -> helper_exposure (the fairness layer's projection)
 //   'S' offset / 64                     -> the seen ids of those 64 offsets, in offset order:
 //                                          (event_id, offset, body digest, first verdict,
 //                                          0 | 1 community public_key seq)..., appended batch

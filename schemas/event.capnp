@@ -93,7 +93,26 @@ struct Policy {
   creditLimitMinutes @0 :Int64;  # How far below zero a balance may go (>= 0). 0 = no credit.
   balanceMaxMinutes @1 :Int64;   # The most a balance may hold (> 0).
   claimMinutesMax @2 :Int64;     # The largest single claim or transfer (> 0).
-  # Next field: @3.
+  # The matcher's fairness knobs (matching/fairness.h). For every one of them 0 (unset, as in
+  # every policy written before they existed) means the default named here, so an old log and a
+  # plain `found` get a matcher that works. The rules reject a value outside its range with
+  # reason fairness_knob_out_of_range.
+  fairnessOff @3 :Bool;                 # true: rank by relevance x reputation only (popularity).
+  proposalsPerRequest @4 :UInt32;       # Proposals in one round for one request: 1..20 (3).
+  openMatchesMax @5 :UInt32;            # Open (proposed or accepted) matches a helper may have
+                                        # at once before no more are proposed to them: 1..100 (3).
+  newcomerFloorHours @6 :UInt32;        # An offer that waited this long without any proposal
+                                        # goes first: 1..8760 (72).
+  qualityFloorPermille @7 :UInt32;      # Fairness proposes only candidates whose relevance is at
+                                        # least this share of the best one's: 1..1000 (500).
+  reputationWeightMaxPermille @8 :UInt32;  # Reputation multiplies relevance by at most
+                                        # 1 + this/1000: 1..1000 (200).
+  lowReputationProposalsMin @9 :UInt32;  # Requests of members with little reputation are served
+                                        # first, up to this many proposals each: 1..20, at most
+                                        # proposalsPerRequest (1).
+  reputationHalfLifeDays @10 :UInt32;   # Age at which an exchange weighs half in the
+                                        # reputation the matcher uses: 1..3650 (180).
+  # Next field: @11.
 }
 
 struct CommunityFounded {
@@ -196,6 +215,12 @@ struct MatchProposed {
   helper @2 :UInt64;             # The offer's author.
   round @3 :UInt32;              # Matching round for this request.
   rank @4 :UInt32;               # Position shown, from 0.
+  roundSize @5 :UInt32;          # Proposals made in this round for this request (> rank); 0 in
+                                 # events written before it existed (read as rank + 1).
+  basis @6 :UInt64;              # The community's event count the matcher read (its state after
+                                 # that many of the community's events): an auditor re-runs the
+                                 # matcher there and gets this proposal.
+  # Next field: @7. The id of a proposal is derived (matching/matcher.h), not chosen.
 }
 
 struct MatchRef {

@@ -1,0 +1,100 @@
+#include "ledger/exposure.h"
+
+#include <algorithm>
+#include <bit>
+
+namespace uurwerk {
+
+double fit(const post_fit& request, const post_fit& offer) {
+    if (request.what != offer.what) return 0;
+    double area = 0.4;
+    if (request.area.empty() || offer.area.empty())
+        area = 0.8;
+    else if (request.area == offer.area)
+        area = 1.0;
+    double times = 1.0;
+    if (request.availability != 0 && offer.availability != 0) {
+        const double asked = std::popcount(request.availability);
+        const double covered = std::popcount(request.availability & offer.availability);
+        times = std::max(0.25, covered / asked);
+    }
+    double often = 0.8;
+    if (request.how_often == offer.how_often)
+        often = 1.0;
+    else if (request.how_often == intensity::regularly && offer.how_often == intensity::once)
+        often = 0.5;
+    return area * times * often;
+}
+
+post_fit fit_of(const post_state& p) {
+    return {p.what, p.how_often, p.availability, p.area};
+}
+
+double position_weight(std::uint32_t rank, std::size_t k) {
+    UURWERK_ASSERT(k > 0 && rank < k, rank, k);
+    double total = 0;
+    for (std::size_t i = 0; i < k; ++i) total += 1.0 / static_cast<double>(i + 1);
+    return (1.0 / (rank + 1.0)) / total;
+}
+
+fairness_knobs resolved(const fairness_knobs& k) {
+    auto or_default = [](std::uint32_t v, std::uint32_t d) { return v == 0 ? d : v; };
+    fairness_knobs r = k;
+    r.proposals_per_request = or_default(k.proposals_per_request, 3);
+    r.open_matches_max = or_default(k.open_matches_max, 3);
+    r.newcomer_floor_hours = or_default(k.newcomer_floor_hours, 72);
+    r.quality_floor_permille = or_default(k.quality_floor_permille, 500);
+    r.reputation_weight_max_permille = or_default(k.reputation_weight_max_permille, 200);
+    r.low_reputation_proposals_min = or_default(k.low_reputation_proposals_min, 1);
+    r.reputation_half_life_days = or_default(k.reputation_half_life_days, 180);
+    return r;
+}
+
+bool within_ranges(const fairness_knobs& k) {
+    auto within = [](std::uint32_t v, std::uint32_t max) { return v == 0 || v <= max; };
+    const auto r = resolved(k);
+    return within(k.proposals_per_request, round_proposals_max) &&
+           within(k.open_matches_max, 100) && within(k.newcomer_floor_hours, 8760) &&
+           within(k.quality_floor_permille, 1000) &&
+           within(k.reputation_weight_max_permille, 1000) &&
+           within(k.low_reputation_proposals_min, round_proposals_max) &&
+           r.low_reputation_proposals_min <= r.proposals_per_request &&
+           within(k.reputation_half_life_days, 3650);
+}
+
+std::vector<fitting_offer> fitting_offers(const community_state& c, const post_state& request) {
+    UURWERK_ASSERT(!request.is_offer);
+    std::vector<fitting_offer> out;
+    const auto want = fit_of(request);
+    for (const auto& [id, p] : c.posts) {
+        if (!p.is_offer || p.status != post_status::open || p.what != request.what) continue;
+        if (p.owner == request.owner) continue;
+        auto m = c.members.find(p.owner);
+        if (m == c.members.end() || m->second.suspended) continue;
+        if (const double r = fit(want, fit_of(p)); r > 0) out.push_back({id, p.owner, r});
+    }
+    // The posts are a hash map: fix the order, so every sum over it is the same everywhere.
+    std::sort(out.begin(), out.end(), [](const fitting_offer& a, const fitting_offer& b) {
+        return a.helper != b.helper ? a.helper < b.helper : a.offer < b.offer;
+    });
+    return out;
+}
+
+std::vector<double> relevance_shares(const community_state& c,
+                                     const std::vector<fitting_offer>& offers) {
+    const auto cap = resolved(c.rules.fairness).open_matches_max;
+    std::vector<double> out(offers.size(), 0);
+    auto eligible = [&](const fitting_offer& o) {
+        auto e = c.exposure.find(o.helper);
+        return e == c.exposure.end() || e->second.open_matches < cap;
+    };
+    double total = 0;
+    for (const auto& o : offers)
+        if (eligible(o)) total += o.relevance;
+    if (total <= 0) return out;
+    for (std::size_t i = 0; i < offers.size(); ++i)
+        if (eligible(offers[i])) out[i] = offers[i].relevance / total;
+    return out;
+}
+
+}  // namespace uurwerk

@@ -1,0 +1,62 @@
+#pragma once
+// The arithmetic of fair exposure that the ledger fold and the matcher share, so that what the
+// fold records (ledger/rules.h: each helper's relevance_sum, exposure_sum and open matches) is
+// exactly what the matcher (matching/) ranks by, on every replica and for every auditor.
+//
+// - fit(): how well an offer fits a request, 0 (not at all) to 1. Only offers of the request's
+//   category fit at all; then three factors, multiplied:
+//     area          the same coarse area 1.0; a request or offer without an area 0.8; another 0.4
+//     availability  when both give their times (bits 3*day + part), the share of the request's
+//                   slots the offer covers, at least 0.25 (people move things around); else 1.0
+//     intensity     an offer that helps as often as asked 1.0; "once" for a "regularly" request
+//                   0.5; anything else 0.8
+// - position_weight(): how much of a round's attention a proposal at rank r of k gets.
+// - the fairness knobs of a policy with their defaults resolved, and their allowed ranges.
+// - fitting_offers(): a request's candidates in a community's state, in a fixed order.
+//
+// Pure functions; threading: none.
+
+#include <string_view>
+#include <vector>
+
+#include "ledger/rules.h"
+
+namespace uurwerk {
+
+struct post_fit {
+    category what = category::other;
+    intensity how_often = intensity::once;
+    std::uint32_t availability = 0;
+    std::string_view area;
+};
+[[nodiscard]] double fit(const post_fit& request, const post_fit& offer);
+[[nodiscard]] post_fit fit_of(const post_state& p);
+
+// The position weight of rank r among k proposals: earlier is seen more (1, 1/2, 1/3, ...),
+// normalized so the k weights sum to 1.
+[[nodiscard]] double position_weight(std::uint32_t rank, std::size_t k);
+
+// The knobs with every 0 replaced by its default (schemas/event.capnp names them).
+[[nodiscard]] fairness_knobs resolved(const fairness_knobs& k);
+// True when every set knob is within its range (unset ones are).
+[[nodiscard]] bool within_ranges(const fairness_knobs& k);
+
+// An open offer that fits a request: of its category, by a helper other than the requester who
+// is not suspended, with fit > 0.
+struct fitting_offer {
+    event_id offer;
+    member_id helper;
+    double relevance = 0;
+};
+// Every fitting offer of `request` in `c`, ordered by (helper, offer id). Scans the community's
+// posts: O(posts).
+[[nodiscard]] std::vector<fitting_offer> fitting_offers(const community_state& c,
+                                                        const post_state& request);
+
+// What a round for a request adds to each candidate's relevance_sum: their relevance's share of
+// the total relevance of the eligible ones (those under the open-match cap), so every round
+// hands out exactly one unit. Same order as `offers`; 0 for an ineligible one.
+[[nodiscard]] std::vector<double> relevance_shares(const community_state& c,
+                                                   const std::vector<fitting_offer>& offers);
+
+}  // namespace uurwerk

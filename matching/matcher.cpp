@@ -1,0 +1,159 @@
+#include "matching/matcher.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "ledger/crypto.h"
+#include "ledger/exposure.h"
+#include "matching/fairness.h"
+#include "projections/reputation.h"
+
+namespace uurwerk {
+namespace {
+
+// What the matches so far say about one request.
+struct request_history {
+    bool open = false;  // a proposal unanswered, or a match accepted
+    std::optional<std::uint32_t> last_round;
+    std::set<member_id> proposed;  // helpers proposed for it in any round
+};
+
+struct pending_request {
+    event_id id;
+    const post_state* post = nullptr;
+    bool low_reputation = false;
+    const request_history* history = nullptr;
+    std::vector<proposal_pick> picks;
+};
+
+void put_be(std::vector<std::uint8_t>& out, std::uint64_t v, int bytes) {
+    for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+}
+
+}  // namespace
+
+event_id proposal_id(community_id c, const event_id& request, std::uint32_t round,
+                     std::uint32_t rank) {
+    static constexpr std::string_view tag = "uurwerk/match-id/v1";
+    std::vector<std::uint8_t> numbers;
+    put_be(numbers, c.value, 8);
+    numbers.insert(numbers.end(), request.b.begin(), request.b.end());
+    put_be(numbers, round, 4);
+    put_be(numbers, rank, 4);
+    const auto d =
+        sha256({byte_view(reinterpret_cast<const std::uint8_t*>(tag.data()), tag.size()), numbers});
+    event_id id;
+    std::copy_n(d.b.begin(), id.b.size(), id.b.begin());
+    return id;
+}
+
+std::vector<proposal> propose(community_id c, const community_state& s) {
+    const time_ms now = s.clock;
+    const auto knobs = resolved(s.rules.fairness);
+    const auto policy = fairness_from(s.rules.fairness);
+
+    reputation_params rp;
+    rp.half_life_days = knobs.reputation_half_life_days;
+    const auto reputation = compute_reputation(reputation_input_of(s, now), rp).score;
+    auto score = [&](member_id m) {
+        auto it = reputation.find(m);
+        return it == reputation.end() ? 0.0 : it->second;
+    };
+
+    std::unordered_map<event_id, request_history> histories;
+    for (const auto& [id, m] : s.matches) {
+        auto& h = histories[m.request];
+        if (m.status == match_status::proposed || m.status == match_status::accepted) h.open = true;
+        h.last_round = std::max(h.last_round.value_or(0), m.round);
+        h.proposed.insert(m.helper);
+    }
+    static const request_history none;
+
+    std::vector<pending_request> requests;
+    for (const auto& [id, p] : s.posts) {
+        if (p.is_offer || p.status != post_status::open) continue;
+        auto member = s.members.find(p.owner);
+        if (member == s.members.end() || member->second.suspended) continue;
+        auto h = histories.find(id);
+        if (h != histories.end() && h->second.open) continue;
+        requests.push_back({id,
+                            &p,
+                            policy.on && score(p.owner) < low_reputation_score,
+                            h == histories.end() ? &none : &h->second,
+                            {}});
+    }
+    // Oldest first (the log order of the posts), bounded.
+    std::sort(requests.begin(), requests.end(),
+              [](const auto& a, const auto& b) { return a.post->posted_at < b.post->posted_at; });
+    if (requests.size() > round_requests_max) requests.resize(round_requests_max);
+
+    // What this round has given so far, on top of the folded exposure.
+    std::map<member_id, helper_exposure> exposure(s.exposure.begin(), s.exposure.end());
+    auto serve = [&](pending_request& r, std::size_t wanted) {
+        if (r.picks.size() >= wanted) return;
+        std::vector<candidate> cands;
+        for (const auto& o : fitting_offers(s, *r.post)) {
+            if (r.history->proposed.contains(o.helper)) continue;
+            const bool taken = std::any_of(r.picks.begin(), r.picks.end(),
+                                           [&](const auto& p) { return p.helper == o.helper; });
+            if (taken) continue;
+            const auto& e = exposure[o.helper];
+            const auto& offer = s.posts.at(o.offer);
+            cands.push_back({o.helper, o.offer, o.relevance, score(o.helper), e.open_matches,
+                             offer.posted_time, offer.proposals, e.relevance_sum, e.exposure_sum});
+        }
+        if (r.picks.empty()) {
+            // The round's unit of relevance, as the fold will hand it out at rank 0.
+            const auto shares = relevance_shares(cands, policy);
+            for (std::size_t i = 0; i < cands.size(); ++i)
+                exposure[cands[i].helper].relevance_sum += shares[i];
+            for (auto& cand : cands) cand.relevance_sum = exposure[cand.helper].relevance_sum;
+        }
+        auto p = policy;
+        p.proposals_per_request = wanted - r.picks.size();
+        for (const auto& pick : pick_proposals(cands, p, now)) {
+            r.picks.push_back(pick);
+            auto& e = exposure[pick.helper];
+            e.open_matches += 1;
+            e.exposure_sum += pick.exposure;
+        }
+    };
+    if (policy.on)
+        for (auto& r : requests)
+            if (r.low_reputation) serve(r, knobs.low_reputation_proposals_min);
+    for (auto& r : requests) serve(r, policy.proposals_per_request);
+
+    std::vector<proposal> out;
+    for (const auto& r : requests) {
+        const std::uint32_t round = r.history->last_round ? *r.history->last_round + 1 : 0;
+        const auto size = static_cast<std::uint32_t>(r.picks.size());
+        for (std::uint32_t rank = 0; rank < size; ++rank) {
+            const auto& pick = r.picks[rank];
+            out.push_back({proposal_id(c, r.id, round, rank), r.id, pick.offer, r.post->owner,
+                           pick.helper, round, rank, size, s.events});
+        }
+    }
+    return out;
+}
+
+event_body proposal_body(community_id c, const proposal& p, std::size_t i, time_ms round_clock) {
+    UURWERK_ASSERT(i + 1 < round_seq_stride, i);
+    return event_body{
+        p.id,
+        c,
+        community_fund,
+        sequence{p.basis * round_seq_stride + i + 1},
+        round_clock,
+        std::nullopt,
+        match_proposed{p.request, p.offer, p.helper, p.round, p.rank, p.round_size, p.basis}};
+}
+
+proposal proposal_of(const event_body& body, member_id requester) {
+    const auto& m = std::get<match_proposed>(body.payload);
+    return {body.id, m.request, m.offer,      requester, m.helper,
+            m.round, m.rank,    m.round_size, m.basis};
+}
+
+}  // namespace uurwerk

@@ -1,0 +1,63 @@
+#pragma once
+// The matcher: which matches to propose in a community now. A pure function of the community's
+// folded state (ledger/rules.h), which holds everything it reads: the open requests and offers,
+// the matches so far, each helper's exposure (ledger/exposure.h), the members' reputation
+// inputs, the policy's fairness knobs, and the log's clock at the last event (the round's "now").
+// No I/O, no clock, no randomness: ties break on member and post ids. So anyone who replays the
+// log to the community event count a proposal names (`basis`) and runs propose() there gets
+// that proposal again (tests/matching/matcher_test.cpp does).
+//
+// A round: every open request that has no open match (none proposed and unanswered, none
+// accepted) and was posted by a member who is not suspended gets a new round of up to
+// proposals_per_request proposals, its helpers chosen by the fairness layer
+// (matching/fairness.h) among the fitting offers of helpers under the open-match cap who were
+// not proposed for that request before. With fairness on, requests of members with little
+// reputation (score < low_reputation_score) are served first, low_reputation_proposals_min
+// each, then every request oldest first; with it off, oldest first only.
+//
+// Ids are derived, not chosen: SHA-256("uurwerk/match-id/v1" || community || request || round ||
+// rank), first 16 bytes. Two nodes that propose the same round make the same ids: the second
+// copy is a duplicate, never a second proposal. The signing sequence is derived too
+// (proposal_seq), so two nodes at the same basis sign byte-identical bodies.
+//
+// Threading: none; values.
+
+#include <vector>
+
+#include "ledger/rules.h"
+
+namespace uurwerk {
+
+inline constexpr std::size_t round_requests_max = 256;    // requests served in one round
+inline constexpr double low_reputation_score = 0.5;       // of the community's mean (1.0)
+inline constexpr std::uint64_t round_seq_stride = 65536;  // > round_requests_max x 20
+
+struct proposal {
+    event_id id;  // derived: proposal_id()
+    event_id request;
+    event_id offer;
+    member_id requester;
+    member_id helper;
+    std::uint32_t round = 0;
+    std::uint32_t rank = 0;
+    std::uint32_t round_size = 0;
+    std::uint64_t basis = 0;  // the community's event count the round read
+    bool operator==(const proposal&) const = default;
+};
+
+// The proposals of this round in community `c`, in the order they are to be signed.
+[[nodiscard]] std::vector<proposal> propose(community_id c, const community_state& state);
+
+[[nodiscard]] event_id proposal_id(community_id c, const event_id& request, std::uint32_t round,
+                                   std::uint32_t rank);
+
+// The node's event for the i-th proposal of a round (author 0, the node; createdAtMs the
+// round's clock; seq = basis x round_seq_stride + i + 1, increasing from round to round because
+// each round's basis is past the previous round's events).
+[[nodiscard]] event_body proposal_body(community_id c, const proposal& p, std::size_t i,
+                                       time_ms round_clock);
+
+// A logged matchProposed as a proposal (for comparing a replay with the log).
+[[nodiscard]] proposal proposal_of(const event_body& body, member_id requester);
+
+}  // namespace uurwerk

@@ -1,0 +1,105 @@
+// The node's matcher through the program: a coordinator sets the fairness knobs, announces the
+// node; a round proposes a helper for a request, signed by the node; the helper's client, long
+// polling for proposals, gets it as soon as it is applied; the parties accept and end it through
+// the CLI, and nobody else can.
+#include <boost/test/unit_test.hpp>
+
+#include <future>
+
+#include "tests/e2e/process.h"
+
+using namespace uurwerk;
+using namespace uurwerk::testing;
+
+namespace {
+
+json_doc long_poll(std::uint16_t port, const std::string& target) {
+    auto r = http_call("127.0.0.1", port, "GET", target, "");
+    BOOST_REQUIRE(r.ok());
+    BOOST_REQUIRE_MESSAGE(r->status == 200, target + " answered " + std::to_string(r->status));
+    auto d = json_doc::parse(r->body);
+    BOOST_REQUIRE(d.ok());
+    return *d;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_proposal_reaches_a_waiting_helper_who_accepts_it_through_the_cli) {
+    served_town t("proposals", {"--match-interval", "0"});
+    const std::vector<std::pair<std::string, std::string>> people = {
+        {"anna", "1"}, {"bert", "2"}, {"cor", "3"}, {"dirk", "4"}};
+    for (const auto& [who, id] : people)
+        t.ok({"keygen", "--out", t.key(who), "--community", "7", "--member", id});
+    t.ok({"found", "--key", t.key("anna"), "--name", "Buurtkring", "--proposals-per-request", "1"});
+    for (std::size_t i = 1; i < people.size(); ++i)
+        t.ok({"admit", "--key", t.key("anna"), "--member", people[i].second, "--member-key-file",
+              t.key(people[i].first)});
+
+    // Knobs: out of range is rejected by the rules; in range is applied.
+    BOOST_CHECK_NE(t.uw({"policy", "--key", t.key("anna"), "--open-matches-max", "500"}).exit_code,
+                   0);
+    BOOST_CHECK_NE(t.uw({"policy", "--key", t.key("bert"), "--open-matches-max", "2"}).exit_code,
+                   0);  // not a coordinator
+    t.ok({"policy", "--key", t.key("anna"), "--open-matches-max", "2"});
+    auto town = t.get("/v1/communities/7");
+    BOOST_CHECK_EQUAL(town.root().at("policy")->at("open_matches_max")->as_number().value(), 2);
+    BOOST_CHECK_EQUAL(town.root().at("policy")->at("proposals_per_request")->as_number().value(),
+                      1);
+    BOOST_CHECK_EQUAL(town.root().at("policy")->at("credit_limit_minutes")->as_number().value(),
+                      600);  // the rest as it was
+
+    // Without the node key announced, the node may not propose.
+    BOOST_CHECK_NE(t.uw({"match", "--community", "7"}).exit_code, 0);
+    t.ok({"announce-node", "--key", t.key("anna")});
+    t.ok({"offer", "--key", t.key("cor"), "--category", "shopping", "--area", "3512"});
+
+    // Cor's client waits for proposals; nothing yet.
+    const auto port = t.server.port();
+    auto waiting = std::async(std::launch::async, [&] {
+        return long_poll(port, "/v1/communities/7/members/3/proposals?wait_ms=20000");
+    });
+    BOOST_CHECK(waiting.wait_for(std::chrono::milliseconds(300)) == std::future_status::timeout);
+    auto request = after(t.ok({"request", "--key", t.key("bert"), "--category", "shopping",
+                               "--area", "3512", "--text", "Boodschappen"}),
+                         "request id: ");
+    const auto started = std::chrono::steady_clock::now();
+    auto round = t.ok({"match", "--community", "7"});
+    BOOST_CHECK_MESSAGE(round.find("1 proposed") != std::string::npos, round);
+    BOOST_REQUIRE(waiting.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    const auto pushed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - started)
+                               .count();
+    BOOST_TEST_MESSAGE("the proposal reached the waiting client " << pushed_ms
+                                                                  << " ms after the round began");
+    auto got = waiting.get();
+    const auto* list = got.root().at("proposals")->as_array();
+    BOOST_REQUIRE_EQUAL(list->size(), 1u);
+    const auto match = list->at(0).at("match")->as_string().value();
+    BOOST_CHECK_EQUAL(list->at(0).at("request")->as_string().value(), request);
+    BOOST_CHECK_EQUAL(list->at(0).at("helper")->as_string().value(), "3");
+    BOOST_CHECK_EQUAL(list->at(0).at("requester")->as_string().value(), "2");
+    BOOST_CHECK_EQUAL(list->at(0).at("status")->as_string().value(), "proposed");
+    const auto next = got.root().at("next")->as_string().value();
+
+    // The requester sees it too; a second round proposes nothing new (the request has an open
+    // proposal); waiting after it ends empty when the wait does.
+    BOOST_CHECK_EQUAL(
+        t.get("/v1/communities/7/members/2/proposals").root().at("proposals")->as_array()->size(),
+        1u);
+    auto again = t.ok({"match", "--community", "7"});
+    BOOST_CHECK_MESSAGE(again.find("0 proposed") != std::string::npos, again);
+    auto quiet =
+        long_poll(port, "/v1/communities/7/members/3/proposals?after=" + next + "&wait_ms=200");
+    BOOST_CHECK(quiet.root().at("proposals")->as_array()->empty());
+    t.get("/v1/communities/7/members/3/proposals?wait_ms=30001", 400);
+    t.get("/v1/communities/7/members/99/proposals", 404);
+
+    // Dirk is no party; Cor accepts; then it cannot be declined; Bert ends it.
+    BOOST_CHECK_NE(t.uw({"decline", "--key", t.key("dirk"), "--match", match}).exit_code, 0);
+    t.ok({"accept", "--key", t.key("cor"), "--match", match});
+    BOOST_CHECK_NE(t.uw({"decline", "--key", t.key("bert"), "--match", match}).exit_code, 0);
+    t.ok({"end-match", "--key", t.key("bert"), "--match", match});
+    auto ended = t.get("/v1/communities/7/members/3/proposals");
+    BOOST_CHECK_EQUAL(
+        ended.root().at("proposals")->as_array()->at(0).at("status")->as_string().value(), "ended");
+}

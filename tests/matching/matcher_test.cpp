@@ -1,0 +1,297 @@
+// The matcher (matching/matcher.h) through its public functions, on states folded from events
+// by the real ledger rules: same state, same proposals; a replay of the log to a proposal's
+// basis proposes it again; the open-match cap, the newcomer floor and the policy's knobs hold;
+// two nodes proposing the same round make duplicates only; the exposure the fold keeps adds up.
+#include <boost/test/unit_test.hpp>
+
+#include <map>
+
+#include "ledger/crypto.h"
+#include "ledger/exposure.h"
+#include "matching/matcher.h"
+
+using namespace uurwerk;
+
+namespace {
+
+constexpr community_id town{3};
+constexpr member_id founder{1};
+constexpr std::uint8_t node_a = 200, node_b = 201;
+
+public_key key_of(std::uint8_t n) {
+    public_key k;
+    k.b.fill(n);
+    return k;
+}
+
+// A community folded event by event; every event is kept, so it can be replayed.
+struct town_log {
+    struct logged {
+        event_body body;
+        public_key signer;
+        time_ms at;
+    };
+    ledger_state state;
+    std::vector<logged> events;
+    std::map<std::uint8_t, std::uint64_t> seqs;
+    std::uint32_t next_id = 1;
+    time_ms now{1'800'000'000'000};
+
+    reject_reason fold_signed(const event_body& b, const public_key& signer) {
+        const auto bytes = encode_body(b);
+        const auto d = sha256({byte_view(bytes)});
+        fold_effects fx;
+        const auto v = fold(state, fold_input{b, signer, d, offset{events.size()}, now}, fx);
+        events.push_back({b, signer, now});
+        return v.reason;
+    }
+    event_id as(std::uint8_t key, member_id author, event_payload payload,
+                reject_reason expect = reject_reason::none) {
+        event_id id;
+        id.b[0] = 0xab;
+        std::memcpy(id.b.data() + 4, &next_id, sizeof next_id);
+        ++next_id;
+        event_body b{
+            id, town, author, sequence{++seqs[key]}, now, std::nullopt, std::move(payload)};
+        BOOST_REQUIRE_EQUAL(reason_name(fold_signed(b, key_of(key))), reason_name(expect));
+        return id;
+    }
+    const community_state& community() const { return state.communities.at(town); }
+
+    explicit town_log(fairness_knobs knobs = {}) {
+        policy p;
+        p.fairness = knobs;
+        as(1, founder, community_founded{"Wijk", p});
+        as(1, founder, node_key_announced{key_of(node_a)});
+        as(1, founder, node_key_announced{key_of(node_b)});
+    }
+    member_id admit(std::uint64_t m) {
+        as(1, founder,
+           member_admitted{member_id{m}, key_of(static_cast<std::uint8_t>(m)), role::member, true,
+                           std::nullopt});
+        return member_id{m};
+    }
+    template <typename Post>
+    event_id post(member_id m, category what, std::string area) {
+        Post p;
+        p.what = what;
+        p.area = std::move(area);
+        p.text = "help";
+        return as(static_cast<std::uint8_t>(m.value), m, p);
+    }
+    event_id offer(member_id m, category what, std::string area = "1011") {
+        return post<offer_posted>(m, what, std::move(area));
+    }
+    event_id request(member_id m, category what, std::string area = "1011") {
+        return post<request_posted>(m, what, std::move(area));
+    }
+    // The node signs what the matcher proposes now; the verdicts, in order.
+    std::vector<reject_reason> round(std::uint8_t node) {
+        const auto& c = community();
+        const auto proposals = propose(town, c);
+        const auto clock = c.clock;
+        std::vector<reject_reason> out;
+        for (std::size_t i = 0; i < proposals.size(); ++i)
+            out.push_back(fold_signed(proposal_body(town, proposals[i], i, clock), key_of(node)));
+        return out;
+    }
+};
+
+std::vector<proposal> logged_proposals(const town_log& t) {
+    std::vector<proposal> out;
+    for (const auto& e : t.events)
+        if (auto* m = std::get_if<match_proposed>(&e.body.payload))
+            out.push_back(proposal_of(e.body, t.community().posts.at(m->request).owner));
+    return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(matcher)
+
+BOOST_AUTO_TEST_CASE(the_same_state_gives_the_same_proposals_with_derived_ids) {
+    town_log t;
+    for (std::uint64_t m = 10; m < 16; ++m) t.offer(t.admit(m), category::shopping);
+    const auto asker = t.admit(30);
+    const auto r = t.request(asker, category::shopping);
+    const auto first = propose(town, t.community());
+    const community_state copy = t.community();
+    BOOST_CHECK(propose(town, copy) == first);
+    BOOST_REQUIRE_EQUAL(first.size(), 3u);  // the default proposals_per_request
+    for (std::uint32_t rank = 0; rank < first.size(); ++rank) {
+        BOOST_CHECK(first[rank].request == r);
+        BOOST_CHECK_EQUAL(first[rank].rank, rank);
+        BOOST_CHECK_EQUAL(first[rank].round, 0u);
+        BOOST_CHECK_EQUAL(first[rank].round_size, 3u);
+        BOOST_CHECK(first[rank].id == proposal_id(town, r, 0, rank));
+        BOOST_CHECK_EQUAL(first[rank].basis, t.community().events);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(replaying_the_log_to_a_proposals_basis_proposes_it_again) {
+    town_log t;
+    std::vector<member_id> helpers;
+    for (std::uint64_t m = 10; m < 20; ++m) helpers.push_back(t.admit(m));
+    for (std::size_t i = 0; i < helpers.size(); ++i)
+        t.offer(helpers[i], i % 2 ? category::shopping : category::gardening,
+                i % 3 ? "1011" : "2022");
+    std::vector<member_id> askers;
+    for (std::uint64_t m = 30; m < 36; ++m) askers.push_back(t.admit(m));
+    std::vector<event_id> requests;
+    for (std::size_t i = 0; i < askers.size(); ++i) {
+        requests.push_back(t.request(askers[i], i % 2 ? category::shopping : category::gardening));
+        t.now.value += 60'000;
+        for (auto v : t.round(node_a)) BOOST_CHECK_EQUAL(reason_name(v), "none");
+    }
+    // The first two requests' proposals are declined: the next round proposes others for them.
+    const auto before = logged_proposals(t);
+    BOOST_REQUIRE(!before.empty());
+    for (const auto& p : before)
+        if (p.request == requests[0] || p.request == requests[1])
+            t.as(static_cast<std::uint8_t>(p.requester.value), p.requester, match_declined{p.id});
+    t.now.value += 3'600'000;
+    t.round(node_a);
+    const auto logged = logged_proposals(t);
+    BOOST_REQUIRE_GT(logged.size(), before.size());
+
+    // The auditor: replays the log into a fresh state, and at each proposal's basis (the
+    // community's event count) runs the matcher: it proposes exactly what the log holds.
+    std::map<std::uint64_t, std::vector<proposal>> by_basis;
+    for (const auto& p : logged) by_basis[p.basis].push_back(p);
+    ledger_state replay;
+    std::uint64_t at = 0;
+    std::size_t checked = 0;
+    for (const auto& e : t.events) {
+        auto c = replay.communities.find(town);
+        if (c != replay.communities.end())
+            if (auto due = by_basis.find(c->second.events); due != by_basis.end()) {
+                BOOST_CHECK(propose(town, c->second) == due->second);
+                checked += due->second.size();
+                by_basis.erase(due);
+            }
+        const auto bytes = encode_body(e.body);
+        fold_effects fx;
+        const verdict v =
+            fold(replay,
+                 fold_input{e.body, e.signer, sha256({byte_view(bytes)}), offset{at++}, e.at}, fx);
+        static_cast<void>(v);  // the verdicts were checked when the log was written
+    }
+    BOOST_CHECK_EQUAL(checked, logged.size());
+    BOOST_CHECK(replay.communities.at(town).exposure == t.community().exposure);
+}
+
+BOOST_AUTO_TEST_CASE(a_helper_at_the_open_match_cap_is_not_proposed_again) {
+    fairness_knobs k;
+    k.open_matches_max = 1;
+    town_log t(k);
+    const auto helper = t.admit(10);
+    t.offer(helper, category::lifts);
+    for (std::uint64_t m = 30; m < 33; ++m) t.request(t.admit(m), category::lifts);
+    t.round(node_a);
+    BOOST_CHECK_EQUAL(logged_proposals(t).size(), 1u);
+    BOOST_CHECK_EQUAL(t.community().exposure.at(helper).open_matches, 1u);
+    // Declining frees the slot: the next round proposes the helper for another request.
+    const auto p = logged_proposals(t).front();
+    t.as(10, helper, match_declined{p.id});
+    BOOST_CHECK_EQUAL(t.community().exposure.at(helper).open_matches, 0u);
+    t.round(node_a);
+    const auto all = logged_proposals(t);
+    BOOST_REQUIRE_EQUAL(all.size(), 2u);
+    BOOST_CHECK(all[1].request != p.request);
+}
+
+BOOST_AUTO_TEST_CASE(a_newcomer_who_waited_past_the_floor_is_proposed_first) {
+    fairness_knobs k;
+    k.proposals_per_request = 1;
+    k.newcomer_floor_hours = 24;
+    town_log t(k);
+    // The newcomer's offer fits below the quality floor (another area: 0.4 against 1.0), so
+    // until the floor only the regular is proposed.
+    const auto regular = t.admit(10);
+    const auto newcomer = t.admit(11);
+    t.offer(regular, category::meals, "1011");
+    t.offer(newcomer, category::meals, "2022");
+    t.request(t.admit(30), category::meals, "1011");
+    t.round(node_a);
+    BOOST_REQUIRE_EQUAL(logged_proposals(t).size(), 1u);
+    BOOST_CHECK_EQUAL(logged_proposals(t)[0].helper.value, regular.value);
+    t.request(t.admit(31), category::meals, "1011");
+    auto next = propose(town, t.community());
+    BOOST_REQUIRE_EQUAL(next.size(), 1u);
+    BOOST_CHECK_EQUAL(next[0].helper.value, regular.value);
+    t.now.value += 25 * 3'600'000LL;
+    t.as(1, founder, member_reinstated{regular});  // any event moves the community's clock
+    next = propose(town, t.community());
+    BOOST_REQUIRE_EQUAL(next.size(), 1u);
+    BOOST_CHECK_EQUAL(next[0].helper.value, newcomer.value);
+}
+
+BOOST_AUTO_TEST_CASE(policy_knobs_are_validated_and_change_what_is_proposed) {
+    town_log t;
+    for (std::uint64_t m = 10; m < 16; ++m) t.offer(t.admit(m), category::odd_jobs);
+    t.request(t.admit(30), category::odd_jobs);
+    auto with = [](auto set) {
+        policy p;
+        set(p.fairness);
+        return policy_changed{p};
+    };
+    t.as(1, founder, with([](fairness_knobs& k) { k.proposals_per_request = 21; }),
+         reject_reason::fairness_knob_out_of_range);
+    t.as(1, founder, with([](fairness_knobs& k) {
+             k.proposals_per_request = 2;
+             k.low_reputation_proposals_min = 3;  // more than proposals_per_request
+         }),
+         reject_reason::fairness_knob_out_of_range);
+    t.as(1, founder, with([](fairness_knobs& k) { k.quality_floor_permille = 1001; }),
+         reject_reason::fairness_knob_out_of_range);
+    t.as(10, member_id{10}, with([](fairness_knobs& k) { k.proposals_per_request = 5; }),
+         reject_reason::not_coordinator);
+    BOOST_CHECK_EQUAL(propose(town, t.community()).size(), 3u);  // still the defaults
+
+    t.as(1, founder, with([](fairness_knobs& k) { k.proposals_per_request = 5; }));
+    BOOST_CHECK_EQUAL(t.community().rules.fairness.proposals_per_request, 5u);
+    BOOST_CHECK_EQUAL(propose(town, t.community()).size(), 5u);
+    t.as(1, founder, with([](fairness_knobs& k) { k.off = true; }));
+    BOOST_CHECK(resolved(t.community().rules.fairness).off);
+    BOOST_CHECK_EQUAL(propose(town, t.community()).size(), 3u);
+}
+
+BOOST_AUTO_TEST_CASE(two_nodes_proposing_the_same_round_make_duplicates_only) {
+    town_log t;
+    for (std::uint64_t m = 10; m < 14; ++m) t.offer(t.admit(m), category::computer_help);
+    t.request(t.admit(30), category::computer_help);
+    const community_state seen_by_b = t.community();  // node B reads the same state
+    for (auto v : t.round(node_a)) BOOST_CHECK_EQUAL(reason_name(v), "none");
+    const auto matches = t.community().matches.size();
+    BOOST_REQUIRE_EQUAL(matches, 3u);
+    const auto late = propose(town, seen_by_b);
+    for (std::size_t i = 0; i < late.size(); ++i) {
+        const auto v =
+            t.fold_signed(proposal_body(town, late[i], i, seen_by_b.clock), key_of(node_b));
+        BOOST_CHECK_EQUAL(reason_name(v), "duplicate_event");
+    }
+    BOOST_CHECK_EQUAL(t.community().matches.size(), matches);
+    // And a node that reads the state after the round proposes nothing for that request.
+    BOOST_CHECK(propose(town, t.community()).empty());
+}
+
+BOOST_AUTO_TEST_CASE(each_round_hands_out_one_unit_of_relevance_and_of_exposure) {
+    town_log t;
+    for (std::uint64_t m = 10; m < 18; ++m) t.offer(t.admit(m), category::dog_walking);
+    for (std::uint64_t m = 30; m < 34; ++m) t.request(t.admit(m), category::dog_walking);
+    t.round(node_a);
+    double relevance = 0, exposure = 0;
+    for (const auto& [m, e] : t.community().exposure) {
+        relevance += e.relevance_sum;
+        exposure += e.exposure_sum;
+    }
+    BOOST_CHECK_CLOSE(relevance, 4.0, 1e-9);
+    BOOST_CHECK_CLOSE(exposure, 4.0, 1e-9);
+    // Withdrawing a request lapses its unanswered proposals and frees their helpers.
+    const auto p = logged_proposals(t).front();
+    t.as(static_cast<std::uint8_t>(p.requester.value), p.requester, post_withdrawn{p.request});
+    BOOST_CHECK(t.community().matches.at(p.id).status == match_status::lapsed);
+    BOOST_CHECK_EQUAL(t.community().exposure.at(p.helper).open_matches, 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
