@@ -381,13 +381,12 @@ result<void> bench_ingest(const parsed_args& a) {
     if (!kafka.empty()) {
         // Cluster mode: the same workload through a node whose log is a new topic on each
         // setup, in-process (the HTTP layer is the same in both modes and is left out).
-        std::string json = "{\"cores\": " + std::to_string(cores()) +
-                           ", \"events\": " + std::to_string(events) +
-                           ", \"clients\": " + std::to_string(clients) +
-                           ", \"all_cores_verifies_per_s\": " + fixed(verify.all_cores, 0) +
-                           ", \"embedded\": {" + figures_json(*in_process) +
-                           ", \"share_of_verify_rate\": " + fixed(share, 3) +
-                           ", \"non_verify_cpu_us_per_event\": " + fixed(non_verify_us) + "}";
+        std::string json =
+            "{\"cores\": " + std::to_string(cores()) + ", \"events\": " + std::to_string(events) +
+            ", \"clients\": " + std::to_string(clients) +
+            ", \"all_cores_verifies_per_s\": " + fixed(verify.all_cores, 0) + ", \"embedded\": {" +
+            figures_json(*in_process) + ", \"share_of_verify_rate\": " + fixed(share, 3) +
+            ", \"non_verify_cpu_us_per_event\": " + fixed(non_verify_us) + "}";
         for (const auto& k : kafka) {
             kafka_log_options ko;
             ko.bootstrap_servers = k.bootstrap;
@@ -397,13 +396,12 @@ result<void> bench_ingest(const parsed_args& a) {
             ko.min_insync_replicas = k.min_insync;
             std::cerr << "bench ingest: " << k.name << ": topic " << ko.topic << " on " << k.brokers
                       << " broker(s) at " << k.bootstrap << ", replication factor "
-                      << k.replication_factor << ", min.insync.replicas " << k.min_insync
-                      << "\n";
+                      << k.replication_factor << ", min.insync.replicas " << k.min_insync << "\n";
             const std::string label = k.name;
             std::map<std::string, double> cpu;
-            auto f = ingest_in_process({dir.path / k.name, wall_clock(),
-                                        std::chrono::milliseconds(30'000), {}, ko},
-                                       w, clients, label.c_str(), &cpu);
+            auto f = ingest_in_process(
+                {dir.path / k.name, wall_clock(), std::chrono::milliseconds(30'000), {}, ko}, w,
+                clients, label.c_str(), &cpu);
             if (auto d = delete_kafka_topic(k.bootstrap, ko.topic, std::chrono::seconds(10)); !d)
                 std::cerr << "bench ingest: could not delete topic " << ko.topic << ": "
                           << d.err().message << "\n";

@@ -24,11 +24,11 @@ result<client_handle> admin_client(const std::string& bootstrap_servers,
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     char why[512];
     const std::string timeout_ms = std::to_string(std::max(to_int_ms(timeout), 10));
-    for (const auto& [name, value] : {std::pair<const char*, std::string>{"bootstrap.servers",
-                                                                          bootstrap_servers},
-                                      {"client.id", "uurwerk-admin"},
-                                      {"socket.timeout.ms", timeout_ms},
-                                      {"log.connection.close", "false"}}) {
+    for (const auto& [name, value] :
+         {std::pair<const char*, std::string>{"bootstrap.servers", bootstrap_servers},
+          {"client.id", "uurwerk-admin"},
+          {"socket.timeout.ms", timeout_ms},
+          {"log.connection.close", "false"}}) {
         if (rd_kafka_conf_set(conf, name, value.c_str(), why, sizeof why) != RD_KAFKA_CONF_OK) {
             rd_kafka_conf_destroy(conf);
             return make_error("bad_argument", std::string(name) + ": " + why);
@@ -56,8 +56,8 @@ result<kafka_cluster_view> describe_kafka(const std::string& bootstrap_servers,
         rd_kafka_metadata(client->get(), t == nullptr ? 1 : 0, t, &md, to_int_ms(timeout));
     if (t != nullptr) rd_kafka_topic_destroy(t);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return make_error("log_unavailable", "the metadata of " + bootstrap_servers + ": " +
-                                                 rd_kafka_err2str(err));
+        return make_error("log_unavailable",
+                          "the metadata of " + bootstrap_servers + ": " + rd_kafka_err2str(err));
     }
     std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t*)> owned(
         md, rd_kafka_metadata_destroy);
@@ -69,9 +69,9 @@ result<kafka_cluster_view> describe_kafka(const std::string& bootstrap_servers,
         const auto& mt = md->topics[i];
         if (topic != mt.topic) continue;
         if (mt.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            return make_error(mt.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ? "not_found"
-                                                                                 : "log_unavailable",
-                              "topic " + topic + ": " + rd_kafka_err2str(mt.err));
+            return make_error(
+                mt.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ? "not_found" : "log_unavailable",
+                "topic " + topic + ": " + rd_kafka_err2str(mt.err));
         }
         for (int p = 0; p < mt.partition_cnt; ++p) {
             const auto& mp = mt.partitions[p];
@@ -106,12 +106,12 @@ result<void> delete_kafka_topic(const std::string& bootstrap_servers, const std:
     if (event == nullptr) {
         outcome = make_error("log_unavailable", "deleting topic " + topic + ": no answer in time");
     } else if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        outcome = make_error("log_unavailable", "deleting topic " + topic + ": " +
-                                                    rd_kafka_event_error_string(event));
+        outcome = make_error("log_unavailable",
+                             "deleting topic " + topic + ": " + rd_kafka_event_error_string(event));
     } else {
         std::size_t count = 0;
-        const rd_kafka_topic_result_t** results = rd_kafka_DeleteTopics_result_topics(
-            rd_kafka_event_DeleteTopics_result(event), &count);
+        const rd_kafka_topic_result_t** results =
+            rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(event), &count);
         const rd_kafka_resp_err_t err =
             count == 1 ? rd_kafka_topic_result_error(results[0]) : RD_KAFKA_RESP_ERR__FAIL;
         if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {

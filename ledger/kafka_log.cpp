@@ -149,7 +149,7 @@ struct kafka_log::impl {
         const char* role = "";
         rd_kafka_t* consumer = nullptr;  // owned
         rd_kafka_topic_t* topic = nullptr;
-        std::mutex mutex;  // guards what follows; one read at a time
+        std::mutex mutex;                 // guards what follows; one read at a time
         bool consuming = false;           // rd_kafka_consume_start() was called, not yet stopped
         bool positioned = false;          // consuming, and `next_position` is valid
         std::uint64_t next_position = 0;  // the offset of the next record the consumer gives
@@ -434,17 +434,16 @@ result<kafka_log::impl::reader*> kafka_log::impl::open_reader(
     };
     char why[512];
     conf_handle conf(rd_kafka_conf_new());
-    auto configured =
-        set_all(conf.get(), {
-                                {"bootstrap.servers", options.bootstrap_servers},
-                                {"client.id", options.client_id},
-                                {"enable.partition.eof", "false"},
-                                {"check.crcs", "true"},
-                                {"allow.auto.create.topics", "false"},
-                                {"reconnect.backoff.max.ms",
-                                 std::to_string(reconnect_backoff_max.count())},
-                                {"log.connection.close", "false"},
-                            });
+    auto configured = set_all(
+        conf.get(), {
+                        {"bootstrap.servers", options.bootstrap_servers},
+                        {"client.id", options.client_id},
+                        {"enable.partition.eof", "false"},
+                        {"check.crcs", "true"},
+                        {"allow.auto.create.topics", "false"},
+                        {"reconnect.backoff.max.ms", std::to_string(reconnect_backoff_max.count())},
+                        {"log.connection.close", "false"},
+                    });
     if (!configured) return configured.err();
     if (auto tuned = set_all(conf.get(), tuning); !tuned) return tuned.err();
     r.role = role;
@@ -459,7 +458,8 @@ result<kafka_log::impl::reader*> kafka_log::impl::open_reader(
         return bad(std::string("auto.offset.reset: ") + why);
     }
     r.topic = rd_kafka_topic_new(r.consumer, options.topic.c_str(), topic_conf);
-    if (r.topic == nullptr) return bad("topic " + options.topic + ": " + describe(rd_kafka_last_error()));
+    if (r.topic == nullptr)
+        return bad("topic " + options.topic + ": " + describe(rd_kafka_last_error()));
     return &r;
 }
 
@@ -671,13 +671,12 @@ result<std::vector<log_record>> kafka_log::read(offset from, std::size_t records
 }
 
 result<std::vector<log_record>> kafka_log::lookup(offset at, std::size_t records_max,
-                                                   std::chrono::milliseconds wait) {
+                                                  std::chrono::milliseconds wait) {
     return impl_->read(impl_->lookup, at, records_max, wait);
 }
 
 result<std::vector<log_record>> kafka_log::impl::read(reader& r, offset from,
-                                                      std::size_t records_max,
-                                                      milliseconds wait) {
+                                                      std::size_t records_max, milliseconds wait) {
     std::vector<log_record> out;
     if (records_max == 0) return out;
     impl& s = *this;

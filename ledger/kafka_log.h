@@ -96,7 +96,7 @@ public:
     // Served by a second consumer with its own connection and position (see lookup in
     // event_log.h): lookups in offset order cost one fetch per batch, a random one a fetch.
     [[nodiscard]] result<std::vector<log_record>> lookup(offset at, std::size_t records_max,
-                                                          std::chrono::milliseconds wait) override;
+                                                         std::chrono::milliseconds wait) override;
     // The high watermark, asked of the partition's leader (waiting up to end_timeout); when no
     // broker answers, the highest watermark this log has seen.
     [[nodiscard]] offset end() const override;

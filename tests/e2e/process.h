@@ -68,8 +68,8 @@ public:
             int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
             if (fd >= 0) ::dup2(fd, 2);
             std::string prog = program(), data = data_dir_.string();
-            std::vector<const char*> argv = {prog.c_str(), "serve",      "--data",
-                                             data.c_str(), "--listen",   "127.0.0.1:0"};
+            std::vector<const char*> argv = {prog.c_str(), "serve",    "--data",
+                                             data.c_str(), "--listen", "127.0.0.1:0"};
             for (const auto& e : extra_) argv.push_back(e.c_str());
             argv.push_back(nullptr);
             ::execv(prog.c_str(), const_cast<char* const*>(argv.data()));

@@ -134,9 +134,9 @@ private:
             if (retry && clock_type::now() < deadline) continue;
             std::lock_guard lock(mutex_);
             if (!r || (r->status != 200 && r->status != 409)) {
-                errors.push_back("event " + std::to_string(i) + " got " +
-                                 (r ? std::to_string(r->status) + ": " + r->body
-                                    : r.err().message));
+                errors.push_back(
+                    "event " + std::to_string(i) + " got " +
+                    (r ? std::to_string(r->status) + ": " + r->body : r.err().message));
                 return;
             }
             auto d = json_doc::parse(r->body);
@@ -145,8 +145,8 @@ private:
                 errors.push_back("event " + std::to_string(i) + ": no offset in " + r->body);
                 return;
             }
-            acks.push_back({d->string_at("id").value_or(""), *at,
-                            d->string_at("verdict").value_or("")});
+            acks.push_back(
+                {d->string_at("id").value_or(""), *at, d->string_at("verdict").value_or("")});
             if (acks.back().id != event_id_of(events_[i]))
                 errors.push_back("event " + std::to_string(i) + " was answered for id " +
                                  acks.back().id);
@@ -180,10 +180,9 @@ BOOST_AUTO_TEST_CASE(killing_the_partition_leader_mid_stream_loses_no_acknowledg
         BOOST_REQUIRE(r.ok());
         BOOST_REQUIRE_MESSAGE(r->status == 200, r->body);
     }
-    BOOST_TEST_MESSAGE("setup of " << w.setup.size() << " events applied after "
-                                   << std::chrono::duration<double>(clock_type::now() - started)
-                                          .count()
-                                   << " s");
+    BOOST_TEST_MESSAGE(
+        "setup of " << w.setup.size() << " events applied after "
+                    << std::chrono::duration<double>(clock_type::now() - started).count() << " s");
 
     stream s(w.events, {&a, &b});
     s.start();
@@ -206,10 +205,10 @@ BOOST_AUTO_TEST_CASE(killing_the_partition_leader_mid_stream_loses_no_acknowledg
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     const std::size_t at_restart = s.acknowledged_count();
     cluster.start(leader);
-    BOOST_TEST_MESSAGE("broker " << leader << " back after "
-                                 << std::chrono::duration<double>(clock_type::now() - killed).count()
-                                 << " s; " << at_restart - at_kill
-                                 << " events acknowledged while it was away");
+    BOOST_TEST_MESSAGE(
+        "broker " << leader << " back after "
+                  << std::chrono::duration<double>(clock_type::now() - killed).count() << " s; "
+                  << at_restart - at_kill << " events acknowledged while it was away");
     s.join();
     BOOST_TEST_MESSAGE("stream done: " << s.acks.size() << " acknowledged, " << s.resent.load()
                                        << " sends repeated after 503/504");
@@ -222,8 +221,8 @@ BOOST_AUTO_TEST_CASE(killing_the_partition_leader_mid_stream_loses_no_acknowledg
     std::uint64_t last = 0;
     for (const auto& ack : s.acks) {
         auto [it, fresh] = by_offset.emplace(ack.at, ack.id);
-        BOOST_CHECK_MESSAGE(fresh, "events " << it->second << " and " << ack.id << " at offset "
-                                             << ack.at);
+        BOOST_CHECK_MESSAGE(
+            fresh, "events " << it->second << " and " << ack.id << " at offset " << ack.at);
         last = std::max(last, ack.at);
     }
     // Both nodes apply everything and agree.
@@ -254,10 +253,9 @@ BOOST_AUTO_TEST_CASE(killing_the_partition_leader_mid_stream_loses_no_acknowledg
             auto r = (*connection)->call("GET", "/v1/events/" + ack.id);
             BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().message));
             auto d = json_doc::parse(r->body);
-            const bool same =
-                r->status == 200 && d.ok() &&
-                parse_decimal(d->string_at("offset").value_or("")) == ack.at &&
-                d->string_at("verdict").value_or("") == ack.verdict;
+            const bool same = r->status == 200 && d.ok() &&
+                              parse_decimal(d->string_at("offset").value_or("")) == ack.at &&
+                              d->string_at("verdict").value_or("") == ack.verdict;
             if (!same && ++mismatches <= 10)
                 BOOST_ERROR("event " << ack.id << " acknowledged at " << ack.at << " ("
                                      << ack.verdict << "), node on port " << node->port()
@@ -265,7 +263,6 @@ BOOST_AUTO_TEST_CASE(killing_the_partition_leader_mid_stream_loses_no_acknowledg
         }
     }
     BOOST_CHECK_EQUAL(mismatches, 0u);
-    BOOST_TEST_MESSAGE("done in "
-                       << std::chrono::duration<double>(clock_type::now() - started).count()
-                       << " s");
+    BOOST_TEST_MESSAGE(
+        "done in " << std::chrono::duration<double>(clock_type::now() - started).count() << " s");
 }

@@ -35,8 +35,8 @@ class kafka_cluster {
 public:
     kafka_cluster(const std::filesystem::path& data_dir, int brokers)
         : data_dir_(data_dir), brokers_(brokers) {
-        auto r = run("start", {"--brokers", std::to_string(brokers), "--owner",
-                               std::to_string(::getpid())});
+        auto r = run("start",
+                     {"--brokers", std::to_string(brokers), "--owner", std::to_string(::getpid())});
         if (r.exit_code != 0) {
             stop_all();  // whatever did start
             BOOST_FAIL("ops/kafka.sh start failed (" << r.exit_code << "):\n" << r.out);
