@@ -20,6 +20,7 @@
 #include "api/node.h"
 #include "api/serve.h"
 #include "ledger/audit.h"
+#include "ledger/kafka_admin.h"
 #include "ledger/local_log.h"
 #include "ledger/workload.h"
 
@@ -256,6 +257,77 @@ ingest_figures drive(const std::vector<bytes>& events, std::size_t clients, cons
     return f;
 }
 
+// One Kafka setup of `bench ingest --kafka`: a cluster, named by its size (kafka_1, kafka_3).
+struct kafka_setup {
+    std::string name;
+    std::string bootstrap;
+    std::size_t brokers = 0;
+    std::uint32_t replication_factor = 1, min_insync = 1;
+};
+
+// The setups of `--kafka "LIST[;LIST...]"`: each LIST is one cluster's bootstrap servers. Its
+// replication factor is 3 (or the broker count, when smaller) and min.insync.replicas 2 (or 1),
+// what `serve --kafka` creates by default.
+result<std::vector<kafka_setup>> kafka_setups(const std::string& spec) {
+    std::vector<kafka_setup> out;
+    std::size_t from = 0;
+    while (from <= spec.size()) {
+        const auto semicolon = std::min(spec.find(';', from), spec.size());
+        const std::string bootstrap = spec.substr(from, semicolon - from);
+        from = semicolon + 1;
+        if (bootstrap.empty()) continue;
+        std::cerr << "bench ingest: asking " << bootstrap << " for its brokers...\n";
+        auto view = describe_kafka(bootstrap, "", std::chrono::seconds(10));
+        if (!view) return view.err();
+        kafka_setup s;
+        s.bootstrap = bootstrap;
+        s.brokers = view->brokers.size();
+        s.replication_factor = static_cast<std::uint32_t>(std::min<std::size_t>(3, s.brokers));
+        s.min_insync = std::min<std::uint32_t>(2, s.replication_factor);
+        s.name = "kafka_" + std::to_string(s.brokers);
+        for (int i = 2; std::any_of(out.begin(), out.end(),
+                                    [&](const kafka_setup& o) { return o.name == s.name; });
+             ++i)
+            s.name = "kafka_" + std::to_string(s.brokers) + "_" + std::to_string(i);
+        out.push_back(std::move(s));
+    }
+    if (out.empty()) return make_error("bad_argument", "--kafka names no bootstrap servers");
+    return out;
+}
+
+// The workload through node.submit on a node opened with `options`, from `clients` threads.
+result<ingest_figures> ingest_in_process(const node_options& options, const workload& w,
+                                         std::size_t clients, const char* label,
+                                         std::map<std::string, double>* node_cpu_s = nullptr) {
+    auto n = node::open(options);
+    if (!n) return n.err();
+    for (const auto& b : w.setup)
+        if (auto r = (*n)->submit(b); !r || !r->decided.accepted())
+            return make_error("bench_failed", std::string(label) +
+                                                  ": the workload's setup was not accepted" +
+                                                  (r ? "" : ": " + r.err().message));
+    std::cerr << "bench ingest: " << label << ", " << clients << " client threads...\n";
+    auto before = threads_cpu();
+    auto figures = drive(w.events, clients, label, [&](const bytes& b) {
+        auto r = (*n)->submit(b);
+        return r.ok() && r->decided.accepted();
+    });
+    if (node_cpu_s) *node_cpu_s = cpu_by_name(before, threads_cpu());
+    return figures;
+}
+
+std::string figures_json(const ingest_figures& f) {
+    return "\"events_per_s\": " + fixed(f.events_per_s, 0) + ", \"p50_ms\": " + fixed(f.p50, 3) +
+           ", \"p99_ms\": " + fixed(f.p99, 3) + ", \"max_ms\": " + fixed(f.max, 3) +
+           ", \"rejected\": " + std::to_string(f.rejected);
+}
+
+std::string figures_text(const ingest_figures& f) {
+    return fixed(f.events_per_s, 0) + " events/s, p50 " + fixed(f.p50, 2) + " ms, p99 " +
+           fixed(f.p99, 2) + " ms, max " + fixed(f.max, 2) + " ms; rejected " +
+           std::to_string(f.rejected);
+}
+
 result<void> bench_ingest(const parsed_args& a) {
     std::size_t events = 20'000, clients = 128;
     if (a.has("events")) {
@@ -268,6 +340,12 @@ result<void> bench_ingest(const parsed_args& a) {
         if (!v) return v.err();
         clients = std::clamp<std::size_t>(*v, 1, 256);
     }
+    std::vector<kafka_setup> kafka;
+    if (auto spec = a.get("kafka")) {
+        auto s = kafka_setups(*spec);
+        if (!s) return s.err();
+        kafka = std::move(*s);
+    }
     auto verify = measure_verify(2);
     std::cerr << "bench ingest: signing " << events << " events (not measured)...\n";
     // Confirmations lag their claims so that concurrent clients rarely overtake them.
@@ -275,22 +353,78 @@ result<void> bench_ingest(const parsed_args& a) {
         {community_id{1}, 500, events, 11, 0, {}, std::max<std::size_t>(256, events / 4)});
 
     scratch_dir dir("ingest");
-    ingest_figures in_process;
     std::map<std::string, double> node_cpu_s;  // by thread name, during the in-process drive
-    {
-        auto n = node::open({dir.path / "a", wall_clock(), std::chrono::milliseconds(30'000)});
-        if (!n) return n.err();
-        for (const auto& b : w.setup)
-            if (auto r = (*n)->submit(b); !r || !r->decided.accepted())
-                return make_error("bench_failed", "the workload's setup was not accepted");
-        std::cerr << "bench ingest: in-process, " << clients << " client threads...\n";
-        auto before = threads_cpu();
-        in_process = drive(w.events, clients, "in-process", [&](const bytes& b) {
-            auto r = (*n)->submit(b);
-            return r.ok() && r->decided.accepted();
-        });
-        node_cpu_s = cpu_by_name(before, threads_cpu());
+    auto in_process =
+        ingest_in_process({dir.path / "a", wall_clock(), std::chrono::milliseconds(30'000)}, w,
+                          clients, "in-process", &node_cpu_s);
+    if (!in_process) return in_process.err();
+    auto share = verify.all_cores > 0 ? in_process->events_per_s / verify.all_cores : 0;
+    // CPU per event of the in-process run, by thread; the clients' share without their
+    // verification is estimated with the verification's own CPU cost measured above.
+    auto per_event_us = [&](double s) { return 1e6 * s / static_cast<double>(events); };
+    const double client_us = per_event_us(in_process->client_cpu_s);
+    double node_us = 0;
+    std::cerr << "in-process CPU per event: clients " << fixed(client_us) << " us (verify "
+              << fixed(verify.cpu_us) << " us, the rest " << fixed(client_us - verify.cpu_us)
+              << " us)";
+    for (const auto& [name, s] : node_cpu_s) {
+        if (per_event_us(s) < 0.05) continue;
+        node_us += per_event_us(s);
+        std::cerr << ", " << name << " " << fixed(per_event_us(s)) << " us";
     }
+    const double non_verify_us = client_us - verify.cpu_us + node_us;
+    std::cerr << "; non-verify " << fixed(non_verify_us) << " us ("
+              << fixed(100 * non_verify_us / (non_verify_us + verify.cpu_us), 0) << " %)\n";
+    std::cerr << "in-process: " << figures_text(*in_process) << " (" << fixed(100 * share, 0)
+              << " % of the all-cores verify rate " << fixed(verify.all_cores, 0) << "/s)\n";
+
+    if (!kafka.empty()) {
+        // Cluster mode: the same workload through a node whose log is a new topic on each
+        // setup, in-process (the HTTP layer is the same in both modes and is left out).
+        std::string json =
+            "{\"cores\": " + std::to_string(cores()) + ", \"events\": " + std::to_string(events) +
+            ", \"clients\": " + std::to_string(clients) +
+            ", \"all_cores_verifies_per_s\": " + fixed(verify.all_cores, 0) + ", \"embedded\": {" +
+            figures_json(*in_process) + ", \"share_of_verify_rate\": " + fixed(share, 3) +
+            ", \"non_verify_cpu_us_per_event\": " + fixed(non_verify_us) + "}";
+        for (const auto& k : kafka) {
+            kafka_log_options ko;
+            ko.bootstrap_servers = k.bootstrap;
+            ko.topic = "uurwerk-bench-" + std::to_string(::getpid()) + "-" +
+                       std::to_string(std::time(nullptr)) + "-" + k.name;
+            ko.replication_factor = k.replication_factor;
+            ko.min_insync_replicas = k.min_insync;
+            std::cerr << "bench ingest: " << k.name << ": topic " << ko.topic << " on " << k.brokers
+                      << " broker(s) at " << k.bootstrap << ", replication factor "
+                      << k.replication_factor << ", min.insync.replicas " << k.min_insync << "\n";
+            const std::string label = k.name;
+            std::map<std::string, double> cpu;
+            auto f = ingest_in_process(
+                {dir.path / k.name, wall_clock(), std::chrono::milliseconds(30'000), {}, ko}, w,
+                clients, label.c_str(), &cpu);
+            if (auto d = delete_kafka_topic(k.bootstrap, ko.topic, std::chrono::seconds(10)); !d)
+                std::cerr << "bench ingest: could not delete topic " << ko.topic << ": "
+                          << d.err().message << "\n";
+            if (!f) return f.err();
+            const double of_embedded = f->events_per_s / in_process->events_per_s;
+            std::cerr << k.name << " CPU per event in this process: clients "
+                      << fixed(per_event_us(f->client_cpu_s)) << " us";
+            for (const auto& [name, s] : cpu)
+                if (per_event_us(s) >= 0.5)
+                    std::cerr << ", " << name << " " << fixed(per_event_us(s)) << " us";
+            std::cerr << "\n"
+                      << k.name << ": " << figures_text(*f) << " (" << fixed(100 * of_embedded, 0)
+                      << " % of the embedded figure)\n";
+            json += ", \"" + k.name + "\": {" + figures_json(*f) +
+                    ", \"brokers\": " + std::to_string(k.brokers) +
+                    ", \"replication_factor\": " + std::to_string(k.replication_factor) +
+                    ", \"min_insync_replicas\": " + std::to_string(k.min_insync) +
+                    ", \"share_of_embedded\": " + fixed(of_embedded, 3) + "}";
+        }
+        std::cout << json << "}\n";
+        return ok_value;
+    }
+
     std::cerr << "bench ingest: through the HTTP API, " << clients << " clients...\n";
     auto server = embedded_server::start(dir.path / "b", "127.0.0.1", 0);
     if (!server) return server.err();
@@ -315,38 +449,12 @@ result<void> bench_ingest(const parsed_args& a) {
         return r.ok() && r->status == 200;
     });
     (*server)->stop();
-    auto share = verify.all_cores > 0 ? in_process.events_per_s / verify.all_cores : 0;
-    // CPU per event of the in-process run, by thread; the clients' share without their
-    // verification is estimated with the verification's own CPU cost measured above.
-    auto per_event_us = [&](double s) { return 1e6 * s / static_cast<double>(events); };
-    const double client_us = per_event_us(in_process.client_cpu_s);
-    double node_us = 0;
-    std::cerr << "in-process CPU per event: clients " << fixed(client_us) << " us (verify "
-              << fixed(verify.cpu_us) << " us, the rest " << fixed(client_us - verify.cpu_us)
-              << " us)";
-    for (const auto& [name, s] : node_cpu_s) {
-        if (per_event_us(s) < 0.05) continue;
-        node_us += per_event_us(s);
-        std::cerr << ", " << name << " " << fixed(per_event_us(s)) << " us";
-    }
-    const double non_verify_us = client_us - verify.cpu_us + node_us;
-    std::cerr << "; non-verify " << fixed(non_verify_us) << " us ("
-              << fixed(100 * non_verify_us / (non_verify_us + verify.cpu_us), 0) << " %)\n";
-    std::cerr << "in-process: " << fixed(in_process.events_per_s, 0) << " events/s ("
-              << fixed(100 * share, 0) << " % of the all-cores verify rate "
-              << fixed(verify.all_cores, 0) << "/s), p50 " << fixed(in_process.p50, 2)
-              << " ms, p99 " << fixed(in_process.p99, 2) << " ms, max " << fixed(in_process.max, 2)
-              << " ms; rejected " << in_process.rejected << "\n"
-              << "http: " << fixed(http.events_per_s, 0) << " events/s, p99 " << fixed(http.p99, 2)
+    std::cerr << "http: " << fixed(http.events_per_s, 0) << " events/s, p99 " << fixed(http.p99, 2)
               << " ms; rejected " << http.rejected << "\n";
     std::cout << "{\"cores\": " << cores() << ", \"events\": " << events
               << ", \"clients\": " << clients
-              << ", \"all_cores_verifies_per_s\": " << fixed(verify.all_cores, 0)
-              << ", \"events_per_s\": " << fixed(in_process.events_per_s, 0)
-              << ", \"p50_ms\": " << fixed(in_process.p50, 3)
-              << ", \"p99_ms\": " << fixed(in_process.p99, 3)
-              << ", \"max_ms\": " << fixed(in_process.max, 3)
-              << ", \"share_of_verify_rate\": " << fixed(share, 3)
+              << ", \"all_cores_verifies_per_s\": " << fixed(verify.all_cores, 0) << ", "
+              << figures_json(*in_process) << ", \"share_of_verify_rate\": " << fixed(share, 3)
               << ", \"verify_cpu_us\": " << fixed(verify.cpu_us)
               << ", \"non_verify_cpu_us_per_event\": " << fixed(non_verify_us)
               << ", \"http_events_per_s\": " << fixed(http.events_per_s, 0)
@@ -619,6 +727,10 @@ std::vector<option_spec> bench_options() {
         {"events", "N",
          "ingest: events to push (default 20000); replay, audit: log size (1000000)"},
         {"clients", "N", "ingest: concurrent clients (default 128)"},
+        {"kafka", "LIST[;LIST...]",
+         "ingest: also measure a node on each of these Kafka clusters (each LIST a cluster's "
+         "bootstrap servers, host:port,...), beside the embedded node; ops/bench-kafka.sh "
+         "starts one broker and three and passes both"},
     };
 }
 

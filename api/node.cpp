@@ -163,8 +163,9 @@ result<submit_outcome> node::submit_stored(const envelope& e, bytes stored) {
 }
 
 result<log_record> node::record_at(offset at) {
-    // A local log answers at once; a Kafka log may have to fetch the record first.
-    auto records = log_->read(at, 1, std::chrono::seconds(5));
+    // A local log answers at once; a Kafka log may have to fetch the record first (with its
+    // lookup reader, which leaves the projector's position alone).
+    auto records = log_->lookup(at, 1, std::chrono::seconds(5));
     if (!records) return records.err();
     if (records->empty())
         return make_error("not_found", "no record at offset " + std::to_string(at.value));

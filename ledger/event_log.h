@@ -41,6 +41,14 @@ public:
     [[nodiscard]] virtual result<std::vector<log_record>> read(offset from, std::size_t records_max,
                                                                std::chrono::milliseconds wait) = 0;
 
+    // Like read(), for looking records up where they are (the API's reads of single events,
+    // an export): a log may serve these apart from read(), so that a lookup never moves the
+    // position of a reader that reads on in order (the projector). By default, read().
+    [[nodiscard]] virtual result<std::vector<log_record>> lookup(offset at, std::size_t records_max,
+                                                                 std::chrono::milliseconds wait) {
+        return read(at, records_max, wait);
+    }
+
     // One past the last durable record.
     [[nodiscard]] virtual offset end() const = 0;
 };

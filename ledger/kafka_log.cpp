@@ -118,8 +118,6 @@ struct kafka_log::impl {
 
     rd_kafka_t* producer = nullptr;  // owned; destroyed last
     rd_kafka_topic_t* topic = nullptr;
-    rd_kafka_t* consumer = nullptr;  // owned
-    rd_kafka_topic_t* consumer_topic = nullptr;
 
     // The append side, guarded by mutex.
     std::mutex mutex;
@@ -141,29 +139,53 @@ struct kafka_log::impl {
     std::atomic<bool> stopping{false};
     std::thread reports;
 
-    // The read side, guarded by read_mutex.
-    std::mutex read_mutex;
-    bool consuming = false;           // rd_kafka_consume_start() was called, not yet stopped
-    bool positioned = false;          // consuming, and `next_position` is valid
-    std::uint64_t next_position = 0;  // the offset of the next record the consumer gives
+    // The read side: two simple consumers of the partition, each with its own connection and
+    // position. `follower` serves read() (the projector, reading on in order); `lookup` serves
+    // lookup() (single records by offset, for the API). Apart, a lookup never moves the
+    // follower, and never waits behind its long-polling fetch (a connection has at most one
+    // fetch in flight): together, every lookup cost a seek and the follower's fetch wait
+    // (about 0.5 s each).
+    struct reader {
+        const char* role = "";
+        rd_kafka_t* consumer = nullptr;  // owned
+        rd_kafka_topic_t* topic = nullptr;
+        std::mutex mutex;                 // guards what follows; one read at a time
+        bool consuming = false;           // rd_kafka_consume_start() was called, not yet stopped
+        bool positioned = false;          // consuming, and `next_position` is valid
+        std::uint64_t next_position = 0;  // the offset of the next record the consumer gives
+    };
+    reader follower, lookup;
 
     ~impl();
     result<void> create_topic_if_missing(clock_type::time_point deadline);
     result<void> wait_for_partition(clock_type::time_point deadline);
     result<void> wait_for_end(clock_type::time_point deadline);
-    result<void> seek(std::uint64_t at);
+    result<reader*> open_reader(reader& r, const char* role,
+                                const std::vector<std::pair<const char*, std::string>>& tuning);
+    result<void> seek(reader& r, std::uint64_t at);
+    result<std::vector<log_record>> read(reader& r, offset from, std::size_t records_max,
+                                         milliseconds wait);
+    void close_reader(reader& r);
     void refresh_end(milliseconds timeout) const;
     result<log_record> check(const rd_kafka_message_t& m) const;
     void raise_known_end(std::uint64_t at) const;
     void deliver(const rd_kafka_message_t& m);
 };
 
-kafka_log::impl::~impl() {
-    if (consuming) {
-        rd_kafka_consume_stop(consumer_topic, static_cast<std::int32_t>(options.partition.value));
+void kafka_log::impl::close_reader(reader& r) {
+    if (r.consuming) {
+        rd_kafka_consume_stop(r.topic, static_cast<std::int32_t>(options.partition.value));
     }
-    if (consumer_topic != nullptr) rd_kafka_topic_destroy(consumer_topic);
-    if (consumer != nullptr) rd_kafka_destroy(consumer);
+    if (r.topic != nullptr) rd_kafka_topic_destroy(r.topic);
+    if (r.consumer != nullptr) rd_kafka_destroy(r.consumer);
+    r.topic = nullptr;
+    r.consumer = nullptr;
+    r.consuming = r.positioned = false;
+}
+
+kafka_log::impl::~impl() {
+    close_reader(lookup);
+    close_reader(follower);
     if (topic != nullptr) rd_kafka_topic_destroy(topic);
     if (producer != nullptr) rd_kafka_destroy(producer);
 }
@@ -339,23 +361,24 @@ result<void> kafka_log::impl::wait_for_end(clock_type::time_point deadline) {
     }
 }
 
-// Starts fetching at `at` (stopping the fetch under way first: a stop purges what it fetched).
-result<void> kafka_log::impl::seek(std::uint64_t at) {
+// Starts `r` fetching at `at` (stopping the fetch under way first: a stop purges what it
+// fetched).
+result<void> kafka_log::impl::seek(reader& r, std::uint64_t at) {
     const auto p = static_cast<std::int32_t>(options.partition.value);
-    positioned = false;
-    if (consuming && rd_kafka_consume_stop(consumer_topic, p) != 0) {
-        return make_error("log_unavailable", "stopping the reader of " + where + ": " +
+    r.positioned = false;
+    if (r.consuming && rd_kafka_consume_stop(r.topic, p) != 0) {
+        return make_error("log_unavailable", std::string("stopping the ") + r.role + " of " +
+                                                 where + ": " + describe(rd_kafka_last_error()));
+    }
+    r.consuming = false;
+    if (rd_kafka_consume_start(r.topic, p, static_cast<std::int64_t>(at)) != 0) {
+        return make_error("log_unavailable", std::string("positioning the ") + r.role + " of " +
+                                                 where + " at " + std::to_string(at) + ": " +
                                                  describe(rd_kafka_last_error()));
     }
-    consuming = false;
-    if (rd_kafka_consume_start(consumer_topic, p, static_cast<std::int64_t>(at)) != 0) {
-        return make_error("log_unavailable", "positioning the reader of " + where + " at " +
-                                                 std::to_string(at) + ": " +
-                                                 describe(rd_kafka_last_error()));
-    }
-    consuming = true;
-    positioned = true;
-    next_position = at;
+    r.consuming = true;
+    r.positioned = true;
+    r.next_position = at;
     return ok_value;
 }
 
@@ -403,6 +426,42 @@ result<log_record> kafka_log::impl::check(const rd_kafka_message_t& m) const {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+result<kafka_log::impl::reader*> kafka_log::impl::open_reader(
+    reader& r, const char* role, const std::vector<std::pair<const char*, std::string>>& tuning) {
+    const auto bad = [&](const std::string& why) {
+        return make_error("bad_argument", std::string("the Kafka ") + role + ": " + why);
+    };
+    char why[512];
+    conf_handle conf(rd_kafka_conf_new());
+    auto configured = set_all(
+        conf.get(), {
+                        {"bootstrap.servers", options.bootstrap_servers},
+                        {"client.id", options.client_id},
+                        {"enable.partition.eof", "false"},
+                        {"check.crcs", "true"},
+                        {"allow.auto.create.topics", "false"},
+                        {"reconnect.backoff.max.ms", std::to_string(reconnect_backoff_max.count())},
+                        {"log.connection.close", "false"},
+                    });
+    if (!configured) return configured.err();
+    if (auto tuned = set_all(conf.get(), tuning); !tuned) return tuned.err();
+    r.role = role;
+    r.consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), why, sizeof why);
+    if (r.consumer == nullptr) return bad(why);
+    conf.release();  // rd_kafka_new owns it now
+    rd_kafka_topic_conf_t* topic_conf = rd_kafka_topic_conf_new();
+    // An offset outside the partition is an error, never a silent jump to either end.
+    if (rd_kafka_topic_conf_set(topic_conf, "auto.offset.reset", "error", why, sizeof why) !=
+        RD_KAFKA_CONF_OK) {
+        rd_kafka_topic_conf_destroy(topic_conf);
+        return bad(std::string("auto.offset.reset: ") + why);
+    }
+    r.topic = rd_kafka_topic_new(r.consumer, options.topic.c_str(), topic_conf);
+    if (r.topic == nullptr)
+        return bad("topic " + options.topic + ": " + describe(rd_kafka_last_error()));
+    return &r;
+}
 
 namespace {
 
@@ -476,38 +535,18 @@ result<std::unique_ptr<kafka_log>> kafka_log::open(const kafka_log_options& opti
     if (auto ready = state->wait_for_partition(deadline); !ready) return ready.err();
     if (auto known = state->wait_for_end(deadline); !known) return known.err();
 
-    // The reader: librdkafka's simple consumer on this one partition. It has no consumer group,
-    // so it never commits offsets (the projector's store is the truth); read() positions it.
-    {
-        conf_handle conf(rd_kafka_conf_new());
-        auto configured =
-            set_all(conf.get(),
-                    {
-                        {"bootstrap.servers", options.bootstrap_servers},
-                        {"client.id", options.client_id},
-                        {"enable.partition.eof", "false"},
-                        {"check.crcs", "true"},
-                        {"allow.auto.create.topics", "false"},
-                        {"reconnect.backoff.max.ms", std::to_string(reconnect_backoff_max.count())},
-                        {"log.connection.close", "false"},
-                    });
-        if (!configured) return configured.err();
-        state->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), why, sizeof why);
-        if (state->consumer == nullptr) return bad(std::string("the Kafka consumer: ") + why);
-        conf.release();
-        rd_kafka_topic_conf_t* topic_conf = rd_kafka_topic_conf_new();
-        // An offset outside the partition is an error, never a silent jump to either end.
-        if (rd_kafka_topic_conf_set(topic_conf, "auto.offset.reset", "error", why, sizeof why) !=
-            RD_KAFKA_CONF_OK) {
-            rd_kafka_topic_conf_destroy(topic_conf);
-            return bad(std::string("auto.offset.reset: ") + why);
-        }
-        state->consumer_topic =
-            rd_kafka_topic_new(state->consumer, options.topic.c_str(), topic_conf);
-        if (state->consumer_topic == nullptr) {
-            return bad("topic " + options.topic + ": " + describe(rd_kafka_last_error()));
-        }
-    }
+    // The readers: librdkafka's simple consumer on this one partition. They have no consumer
+    // group, so they never commit offsets (the projector's store is the truth); a read
+    // positions them. The follower keeps librdkafka's defaults (a fetch waits up to 500 ms for
+    // data, and returns as soon as there is any); a lookup wants one record now, and little
+    // read ahead of a position that may be random.
+    if (auto r = state->open_reader(state->follower, "follower", {}); !r) return r.err();
+    if (auto r = state->open_reader(state->lookup, "lookup",
+                                    {{"fetch.wait.max.ms", "10"},
+                                     {"fetch.error.backoff.ms", "50"},
+                                     {"queued.min.messages", "1000"}});
+        !r)
+        return r.err();
 
     impl* raw = state.get();
     state->reports = std::thread([raw] {
@@ -628,14 +667,24 @@ result<void> kafka_log::append_async(bytes payload, append_callback done) {
 
 result<std::vector<log_record>> kafka_log::read(offset from, std::size_t records_max,
                                                 std::chrono::milliseconds wait) {
+    return impl_->read(impl_->follower, from, records_max, wait);
+}
+
+result<std::vector<log_record>> kafka_log::lookup(offset at, std::size_t records_max,
+                                                  std::chrono::milliseconds wait) {
+    return impl_->read(impl_->lookup, at, records_max, wait);
+}
+
+result<std::vector<log_record>> kafka_log::impl::read(reader& r, offset from,
+                                                      std::size_t records_max, milliseconds wait) {
     std::vector<log_record> out;
     if (records_max == 0) return out;
-    impl& s = *impl_;
-    std::lock_guard lock(s.read_mutex);
+    impl& s = *this;
+    std::lock_guard lock(r.mutex);
     const auto deadline = clock_type::now() + std::clamp(wait, milliseconds(0), read_wait_max);
     const auto p = static_cast<std::int32_t>(s.options.partition.value);
-    rd_kafka_poll(s.consumer, 0);  // serve its error and log events
-    if (!s.positioned || s.next_position != from.value) {
+    rd_kafka_poll(r.consumer, 0);  // serve its error and log events
+    if (!r.positioned || r.next_position != from.value) {
         // Never ask for an offset beyond the end (the broker answers "out of range"): wait
         // until the end reaches it.
         while (from.value > s.known_end.load(std::memory_order_relaxed)) {
@@ -646,13 +695,13 @@ result<std::vector<log_record>> kafka_log::read(offset from, std::size_t records
             if (left <= clock_type::duration::zero()) return out;
             std::this_thread::sleep_for(std::min<clock_type::duration>(left, retry_pause));
         }
-        if (auto sought = s.seek(from.value); !sought) return sought.err();
+        if (auto sought = s.seek(r, from.value); !sought) return sought.err();
     }
     while (out.size() < records_max) {
         // Wait for the first record; take the rest only if they are there already.
         const int timeout_ms = out.empty() ? remaining_ms(deadline) - 1 : 0;
         std::unique_ptr<rd_kafka_message_t, message_deleter> m(
-            rd_kafka_consume(s.consumer_topic, p, std::max(timeout_ms, 0)));
+            rd_kafka_consume(r.topic, p, std::max(timeout_ms, 0)));
         if (!m) {
             if (out.empty() && clock_type::now() < deadline) continue;
             break;
@@ -662,7 +711,7 @@ result<std::vector<log_record>> kafka_log::read(offset from, std::size_t records
             m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
             // Before the start (deleted), or beyond the end (the end moved back: only an
             // unclean leader election does that).
-            s.positioned = false;
+            r.positioned = false;
             if (!out.empty()) break;
             std::int64_t low = 0, high = 0;
             const rd_kafka_resp_err_t err =
@@ -679,7 +728,7 @@ result<std::vector<log_record>> kafka_log::read(offset from, std::size_t records
             m->err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
             m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
             m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
-            s.positioned = false;
+            r.positioned = false;
             if (!out.empty()) break;
             return make_error("log_unavailable", "reading " + s.where + ": " + describe(m->err));
         }
@@ -689,22 +738,22 @@ result<std::vector<log_record>> kafka_log::read(offset from, std::size_t records
                        m->partition);
         UURWERK_ASSERT(m->offset >= 0, m->offset);
         const auto at = static_cast<std::uint64_t>(m->offset);
-        if (at < s.next_position) continue;  // fetched before the last seek
-        if (at > s.next_position) {
-            s.positioned = false;
+        if (at < r.next_position) continue;  // fetched before the last seek
+        if (at > r.next_position) {
+            r.positioned = false;
             if (!out.empty()) break;
             return make_error("bad_record", "the partition " + s.where + " skips from offset " +
-                                                std::to_string(s.next_position) + " to " +
+                                                std::to_string(r.next_position) + " to " +
                                                 std::to_string(at) + " (was it compacted?)");
         }
         auto record = s.check(*m);
         if (!record) {
-            s.positioned = false;
+            r.positioned = false;
             if (!out.empty()) break;
             return record.err();
         }
         out.push_back(std::move(*record));
-        ++s.next_position;
+        ++r.next_position;
     }
     if (!out.empty()) s.raise_known_end(out.back().at.value + 1);
     return out;

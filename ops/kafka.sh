@@ -44,6 +44,9 @@ Options:
   --node N              act on node N only (0-based)
   --no-wait             start without waiting until ready
   --timeout S           seconds to wait for readiness or for a stop (default ${ready_timeout_s_default}/${stop_timeout_s_default})
+  --owner PID           with start: stop the whole cluster when process PID ends, however it
+                        ends (a test that aborts or is killed runs no destructor); a watchdog
+                        checks every second (log: DIR/watchdog.log)
   -h, --help            this text
 
 Environment:
@@ -369,6 +372,51 @@ signal_and_wait() {
   rm -f "$(node_dir "$n")/pid"
 }
 
+# The start time of process $1 (field 22 of its stat, in clock ticks since boot), so that a
+# new process that reuses the pid is not taken for the owner; nothing if it does not run.
+process_start_time() {
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 0
+  # The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+  echo "${stat##*) }" | awk '{ print $20 }'
+}
+
+# Starts the watchdog of --owner (one per cluster folder): it stops every node once the owner
+# has ended.
+start_watchdog() {
+  local started pid
+  started="$(process_start_time "$owner")"
+  [ -n "$started" ] || die "--owner $owner: no such process"
+  pid="$(cat "$data/watchdog.pid" 2>/dev/null || true)"
+  if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] &&
+    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF "_watch --data $data "; then
+    return 0  # already watched
+  fi
+  setsid bash "$0" _watch --data "$data" --owner "$owner:$started" \
+    </dev/null >>"$data/watchdog.log" 2>&1 &
+  echo $! >"$data/watchdog.pid"
+}
+
+cmd_watch() {
+  local pid="${owner%%:*}" started="${owner#*:}"
+  echo "==== $(date -Is) watching process $pid for $data"
+  while [ -f "$data/cluster.env" ] && [ "$(process_start_time "$pid")" = "$started" ]; do
+    sleep 1
+  done
+  if [ -f "$data/cluster.env" ]; then
+    # Its owner is gone, so is whatever used the cluster: SIGKILL is enough, and quick (the last
+    # nodes of a quorum take long to stop the orderly way).
+    echo "==== $(date -Is) process $pid ended: killing the cluster"
+    local n pids=()
+    for n in $(seq 0 $((brokers - 1))); do
+      signal_and_wait "$n" KILL 10 &
+      pids+=($!)
+    done
+    for n in "${pids[@]}"; do wait "$n"; done
+  fi
+  rm -f "$data/watchdog.pid"
+}
+
 # ---------------------------------------------------------------------------------------------
 # Commands.
 
@@ -389,6 +437,7 @@ cmd_start() {
   fi
   local n nodes
   mapfile -t nodes < <(selected_nodes)
+  [ -z "$owner" ] || start_watchdog
   for n in "${nodes[@]}"; do start_node "$n"; done
   if [ -z "$no_wait" ]; then wait_ready "${nodes[@]}"; fi
   cmd_status
@@ -464,6 +513,7 @@ base_port=""
 node=""
 no_wait=""
 timeout_s=""
+owner=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --data) data="${2:?--data needs a folder}"; shift 2 ;;
@@ -472,12 +522,14 @@ while [ $# -gt 0 ]; do
     --node) node="${2:?--node needs a number}"; shift 2 ;;
     --no-wait) no_wait=1; shift ;;
     --timeout) timeout_s="${2:?--timeout needs seconds}"; shift 2 ;;
+    --owner) owner="${2:?--owner needs a pid}"; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage_error "unknown option: $1" ;;
   esac
 done
 [ "$brokers" = 1 ] || [ "$brokers" = 3 ] || usage_error "--brokers must be 1 or 3"
 [ -z "$timeout_s" ] || [[ "$timeout_s" =~ ^[0-9]+$ ]] || usage_error "--timeout needs whole seconds"
+[ -z "$owner" ] || [[ "$owner" =~ ^[0-9]+(:[0-9]+)?$ ]] || usage_error "--owner needs a pid"
 data="$(realpath -m "$data")"
 
 case "$cmd" in
@@ -490,5 +542,6 @@ case "$cmd" in
   status) cmd_status ;;
   bootstrap) load_cluster; cat "$data/bootstrap" ;;
   wait) timeout_s="${timeout_s:-$ready_timeout_s_default}"; cmd_wait ;;
+  _watch) load_cluster; cmd_watch ;;
   *) usage_error "unknown command: $cmd" ;;
 esac

@@ -1,10 +1,11 @@
 #pragma once
 // Test support: run the real `uurwerk` program, as a server in the background or as a
 // command whose output and exit code are captured. Loopback only; every server is stopped by
-// its destructor (SIGTERM, then SIGKILL).
+// its destructor (SIGTERM, then SIGKILL), or killed when the test process ends without one.
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,6 +54,11 @@ public:
         pid_ = ::fork();
         BOOST_REQUIRE(pid_ >= 0);
         if (pid_ == 0) {
+            // A test that aborts runs no destructor: the server then dies with it (SIGKILL when
+            // the thread that started it ends), never left running against a stopped cluster.
+            const pid_t parent = ::getppid();
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (::getppid() != parent) ::_exit(127);
             ::dup2(pipefd[1], 1);
             ::close(pipefd[0]);
             ::close(pipefd[1]);

@@ -2,8 +2,11 @@
 // Test support: a real Apache Kafka cluster (1 or 3 KRaft nodes on 127.0.0.1), run by
 // ops/kafka.sh in a folder of the test's. The constructor starts every node and waits until they
 // are ready (or fails the test with the script's output, after stopping what did start); the
-// destructor stops every node, so a failing check never leaves a broker behind. Every call runs
-// the script to its end; the script bounds each of its waits. One thread at a time.
+// destructor stops every node, so a failing check never leaves a broker behind. A test process
+// that aborts or is killed (by an assertion, a crash, CTest's timeout) runs no destructor: for
+// that, the script's watchdog (`--owner`) stops the cluster within a second or two of the test
+// process's end. Every call runs the script to its end; the script bounds each of its waits.
+// One thread at a time.
 
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -32,7 +35,8 @@ class kafka_cluster {
 public:
     kafka_cluster(const std::filesystem::path& data_dir, int brokers)
         : data_dir_(data_dir), brokers_(brokers) {
-        auto r = run("start", {"--brokers", std::to_string(brokers)});
+        auto r = run("start",
+                     {"--brokers", std::to_string(brokers), "--owner", std::to_string(::getpid())});
         if (r.exit_code != 0) {
             stop_all();  // whatever did start
             BOOST_FAIL("ops/kafka.sh start failed (" << r.exit_code << "):\n" << r.out);

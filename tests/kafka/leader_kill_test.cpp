@@ -1,0 +1,268 @@
+// Faults in cluster mode, through the program: three brokers (replication factor 3,
+// min.insync.replicas 2), two `uurwerk serve --kafka` nodes, and a stream of 10,000 signed
+// events from concurrent HTTP clients through both nodes. In the middle of the stream the
+// leader of the community's partition is killed with SIGKILL, and started again later. Every
+// event that was acknowledged (200 or 409, with its offset and verdict) must be readable by id
+// through both nodes at that offset with that verdict; no two events share an offset; both nodes
+// end with the same digest. An event that got 503 or 504 is sent again unchanged (the answer to
+// a second copy is the first one's).
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "ledger/kafka_admin.h"
+#include "ledger/partition.h"
+#include "ledger/workload.h"
+#include "tests/e2e/process.h"
+#include "tests/support/kafka_cluster.h"
+
+using namespace uurwerk;
+using namespace uurwerk::testing;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::size_t events_total = 10'000;
+constexpr std::size_t clients = 32;
+// How long one event may keep getting 503/504 before the test gives up on it.
+constexpr auto resend_deadline = std::chrono::seconds(90);
+
+std::string envelope_json(const bytes& stored) {
+    auto env = decode_envelope(stored);
+    UURWERK_ASSERT(env.ok());
+    return "{\"body\": \"" + to_base64(env->body) + "\", \"signer\": \"" + env->signer.hex() +
+           "\", \"signature\": \"" + to_hex(env->sig.b) + "\"}";
+}
+
+std::string event_id_of(const bytes& stored) {
+    auto env = decode_envelope(stored);
+    UURWERK_ASSERT(env.ok());
+    auto body = decode_body(env->body);
+    UURWERK_ASSERT(body.ok());
+    return body->id.hex();
+}
+
+// What a node answered for an event, once it was in the log.
+struct acknowledged {
+    std::string id;
+    std::uint64_t at = 0;
+    std::string verdict;
+};
+
+// The node's answer to GET `target` as JSON (the test fails on anything but 200).
+json_doc get_json(const server_process& s, const std::string& target) {
+    auto r = http_call("127.0.0.1", s.port(), "GET", target, "");
+    BOOST_REQUIRE_MESSAGE(r.ok(), target << ": " << (r.ok() ? "" : r.err().message));
+    BOOST_REQUIRE_MESSAGE(r->status == 200, target << " answered " << r->status << ": " << r->body);
+    auto d = json_doc::parse(r->body);
+    BOOST_REQUIRE(d.ok());
+    return *d;
+}
+
+std::uint64_t applied_by(const server_process& s) {
+    return parse_decimal(get_json(s, "/v1/digest").string_at("applied").value_or("")).value_or(0);
+}
+
+// Sends events through nodes from many clients at once. Each signer's events go in order (as a
+// member's device sends them); an event that gets 503/504 or no answer is sent again unchanged.
+class stream {
+public:
+    stream(const std::vector<bytes>& events, std::vector<const server_process*> nodes)
+        : events_(events), nodes_(std::move(nodes)) {
+        std::map<std::string, std::deque<std::size_t>> by_signer;
+        for (std::size_t i = 0; i < events.size(); ++i)
+            by_signer[decode_envelope(events[i])->signer.hex()].push_back(i);
+        for (auto& [signer, lane] : by_signer) lanes_.push_back(std::move(lane));
+    }
+
+    void start() {
+        for (std::size_t c = 0; c < clients; ++c)
+            pool_.emplace_back([this, c] { client(*nodes_[c % nodes_.size()]); });
+    }
+    void join() {
+        for (auto& t : pool_) t.join();
+    }
+    std::size_t acknowledged_count() const { return acknowledged_count_.load(); }
+
+    std::vector<acknowledged> acks;   // after join()
+    std::vector<std::string> errors;  // after join(): answers that are not allowed
+    std::atomic<std::size_t> resent{0};
+
+private:
+    void client(const server_process& node) {
+        std::unique_ptr<http_connection> connection;
+        for (;;) {
+            std::deque<std::size_t> lane;
+            {
+                std::lock_guard lock(mutex_);
+                if (lanes_.empty()) return;
+                lane = std::move(lanes_.front());
+                lanes_.pop_front();
+            }
+            const std::size_t i = lane.front();
+            lane.pop_front();
+            send(node, connection, i);
+            if (!lane.empty()) {
+                std::lock_guard lock(mutex_);
+                lanes_.push_back(std::move(lane));
+            }
+        }
+    }
+
+    void send(const server_process& node, std::unique_ptr<http_connection>& connection,
+              std::size_t i) {
+        const std::string json = envelope_json(events_[i]);
+        const auto deadline = clock_type::now() + resend_deadline;
+        for (int attempt = 0;; ++attempt) {
+            if (attempt > 0) {
+                ++resent;
+                std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            }
+            if (!connection) {
+                auto c = http_connection::open("127.0.0.1", node.port());
+                if (c) connection = std::move(*c);
+            }
+            auto r = connection ? connection->call("POST", "/v1/events", json)
+                                : result<http_reply>(make_error("io_error", "no connection"));
+            if (!r) connection.reset();
+            const bool retry = !r || r->status == 503 || r->status == 504;
+            if (retry && clock_type::now() < deadline) continue;
+            std::lock_guard lock(mutex_);
+            if (!r || (r->status != 200 && r->status != 409)) {
+                errors.push_back(
+                    "event " + std::to_string(i) + " got " +
+                    (r ? std::to_string(r->status) + ": " + r->body : r.err().message));
+                return;
+            }
+            auto d = json_doc::parse(r->body);
+            auto at = d ? parse_decimal(d->string_at("offset").value_or("")) : std::nullopt;
+            if (!at) {
+                errors.push_back("event " + std::to_string(i) + ": no offset in " + r->body);
+                return;
+            }
+            acks.push_back(
+                {d->string_at("id").value_or(""), *at, d->string_at("verdict").value_or("")});
+            if (acks.back().id != event_id_of(events_[i]))
+                errors.push_back("event " + std::to_string(i) + " was answered for id " +
+                                 acks.back().id);
+            ++acknowledged_count_;
+            return;
+        }
+    }
+
+    const std::vector<bytes>& events_;
+    std::vector<const server_process*> nodes_;
+    std::mutex mutex_;
+    std::deque<std::deque<std::size_t>> lanes_;
+    std::vector<std::thread> pool_;
+    std::atomic<std::size_t> acknowledged_count_{0};
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(killing_the_partition_leader_mid_stream_loses_no_acknowledged_event) {
+    const auto started = clock_type::now();
+    temp_dir dir("leader-kill");
+    kafka_cluster cluster(dir.path / "kafka", 3);
+    // The defaults of serve --kafka: replication factor 3, min.insync.replicas 2.
+    const std::vector<std::string> kafka = {"--kafka", cluster.bootstrap()};
+    server_process a(dir.path / "a", kafka), b(dir.path / "b", kafka);
+
+    const community_id community{7};
+    auto w = make_workload({community, 200, events_total, 31, 0, {}, 512});
+    for (const auto& e : w.setup) {
+        auto r = http_call("127.0.0.1", a.port(), "POST", "/v1/events", envelope_json(e));
+        BOOST_REQUIRE(r.ok());
+        BOOST_REQUIRE_MESSAGE(r->status == 200, r->body);
+    }
+    BOOST_TEST_MESSAGE(
+        "setup of " << w.setup.size() << " events applied after "
+                    << std::chrono::duration<double>(clock_type::now() - started).count() << " s");
+
+    stream s(w.events, {&a, &b});
+    s.start();
+    // In the middle of the stream: SIGKILL the leader of the community's partition.
+    while (s.acknowledged_count() < events_total / 3)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto view = describe_kafka(cluster.bootstrap(), "uurwerk-events", std::chrono::seconds(10));
+    BOOST_REQUIRE_MESSAGE(view.ok(), (view.ok() ? "" : view.err().message));
+    const auto p = partition_of(community, static_cast<std::uint32_t>(view->partitions.size()));
+    const int leader = view->partitions.at(p.value).leader;
+    BOOST_REQUIRE_GE(leader, 0);
+    const std::size_t at_kill = s.acknowledged_count();
+    cluster.kill(leader);
+    const auto killed = clock_type::now();
+    BOOST_TEST_MESSAGE("killed broker " << leader << " (leader of partition " << p.value
+                                        << ") after " << at_kill << " acknowledged events");
+    // Let the stream go on without it for a while (or to its end), then bring it back.
+    while (s.acknowledged_count() < 2 * events_total / 3 &&
+           clock_type::now() - killed < std::chrono::seconds(30))
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const std::size_t at_restart = s.acknowledged_count();
+    cluster.start(leader);
+    BOOST_TEST_MESSAGE(
+        "broker " << leader << " back after "
+                  << std::chrono::duration<double>(clock_type::now() - killed).count() << " s; "
+                  << at_restart - at_kill << " events acknowledged while it was away");
+    s.join();
+    BOOST_TEST_MESSAGE("stream done: " << s.acks.size() << " acknowledged, " << s.resent.load()
+                                       << " sends repeated after 503/504");
+    for (const auto& e : s.errors) BOOST_ERROR(e);
+    BOOST_REQUIRE_EQUAL(s.acks.size(), events_total);
+    BOOST_CHECK_GT(at_restart, at_kill);  // writes went on with one broker down
+
+    // No two acknowledged events at one offset.
+    std::map<std::uint64_t, std::string> by_offset;
+    std::uint64_t last = 0;
+    for (const auto& ack : s.acks) {
+        auto [it, fresh] = by_offset.emplace(ack.at, ack.id);
+        BOOST_CHECK_MESSAGE(
+            fresh, "events " << it->second << " and " << ack.id << " at offset " << ack.at);
+        last = std::max(last, ack.at);
+    }
+    // Both nodes apply everything and agree.
+    std::uint64_t applied_a = 0, applied_b = 0;
+    for (int i = 0; i < 600; ++i) {
+        applied_a = applied_by(a);
+        applied_b = applied_by(b);
+        if (applied_a == applied_b && applied_a > last) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    BOOST_REQUIRE_EQUAL(applied_a, applied_b);
+    BOOST_REQUIRE_GT(applied_a, last);
+    BOOST_CHECK_EQUAL(get_json(a, "/v1/digest").string_at("digest").value_or("a"),
+                      get_json(b, "/v1/digest").string_at("digest").value_or("b"));
+    const std::uint64_t copies = applied_a - w.setup.size() - events_total;
+    BOOST_TEST_MESSAGE(applied_a << " records in the log: " << copies
+                                 << " second copies of events sent again (each a duplicate)");
+
+    // Every acknowledged event, by id, through both nodes: same offset, same verdict. In offset
+    // order, as an auditor would walk the log.
+    std::sort(s.acks.begin(), s.acks.end(),
+              [](const acknowledged& x, const acknowledged& y) { return x.at < y.at; });
+    std::size_t mismatches = 0;
+    for (const auto* node : {&a, &b}) {
+        auto connection = http_connection::open("127.0.0.1", node->port());
+        BOOST_REQUIRE(connection.ok());
+        for (const auto& ack : s.acks) {
+            auto r = (*connection)->call("GET", "/v1/events/" + ack.id);
+            BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().message));
+            auto d = json_doc::parse(r->body);
+            const bool same = r->status == 200 && d.ok() &&
+                              parse_decimal(d->string_at("offset").value_or("")) == ack.at &&
+                              d->string_at("verdict").value_or("") == ack.verdict;
+            if (!same && ++mismatches <= 10)
+                BOOST_ERROR("event " << ack.id << " acknowledged at " << ack.at << " ("
+                                     << ack.verdict << "), node on port " << node->port()
+                                     << " answers " << r->status << ": " << r->body);
+        }
+    }
+    BOOST_CHECK_EQUAL(mismatches, 0u);
+    BOOST_TEST_MESSAGE(
+        "done in " << std::chrono::duration<double>(clock_type::now() - started).count() << " s");
+}
