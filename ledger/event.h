@@ -291,12 +291,26 @@ bool text_within(std::string_view s, std::size_t chars_max);
 
 }  // namespace uurwerk
 
+// Event ids are chosen by clients, and need not be random: a client may count, or put a time
+// first (as UUIDv7 does). Hashing only some of the bytes would put such ids in one bucket and
+// make every lookup in the fold linear, so all 16 bytes are mixed (MurmurHash3's finalizer on
+// each half). Unkeyed: a member who crafts colliding ids on purpose is still possible, and is
+// traceable by their signatures.
 template <>
 struct std::hash<uurwerk::event_id> {
+    static std::uint64_t mix(std::uint64_t x) noexcept {
+        x ^= x >> 33;
+        x *= 0xff51afd7ed558ccdULL;
+        x ^= x >> 33;
+        x *= 0xc4ceb9fe1a85ec53ULL;
+        x ^= x >> 33;
+        return x;
+    }
     std::size_t operator()(const uurwerk::event_id& id) const noexcept {
-        std::size_t h;
-        std::memcpy(&h, id.b.data(), sizeof h);
-        return h;
+        std::uint64_t lo, hi;
+        std::memcpy(&lo, id.b.data(), sizeof lo);
+        std::memcpy(&hi, id.b.data() + 8, sizeof hi);
+        return static_cast<std::size_t>(mix(lo) ^ mix(hi + 0x9e3779b97f4a7c15ULL));
     }
 };
 template <>
