@@ -16,6 +16,7 @@
 
 #include <unistd.h>
 
+#include "api/bench_fairness.h"
 #include "api/http_client.h"
 #include "api/node.h"
 #include "api/serve.h"
@@ -731,6 +732,9 @@ std::vector<option_spec> bench_options() {
          "ingest: also measure a node on each of these Kafka clusters (each LIST a cluster's "
          "bootstrap servers, host:port,...), beside the embedded node; ops/bench-kafka.sh "
          "starts one broker and three and passes both"},
+        {"seed", "N", "fairness: the simulation's seed (default 1)"},
+        {"members", "N", "fairness: members of the simulated community (default 5000)"},
+        {"days", "N", "fairness: simulated days (default 180)"},
     };
 }
 
@@ -739,8 +743,9 @@ result<void> bench_command(const std::string& what, const parsed_args& args) {
     if (what == "ingest") return bench_ingest(args);
     if (what == "replay") return bench_replay(args);
     if (what == "audit") return bench_audit(args);
+    if (what == "fairness") return bench_fairness(args);
     return make_error("bad_argument",
-                      "unknown bench '" + what + "': verify, ingest, replay or audit");
+                      "unknown bench '" + what + "': verify, ingest, replay, audit or fairness");
 }
 
 }  // namespace uurwerk::cli

@@ -834,8 +834,8 @@ std::vector<command> commands() {
           {{"data", "DIR", "the node's data folder (default ./data)"}}},
          [](const parsed_args& a) { return rebuild_command(a.get("data").value_or("data")); }},
         {{"bench",
-          "Measures: 'bench verify', 'bench ingest', 'bench replay', 'bench audit'. Ends "
-          "with one line of JSON.",
+          "Measures: 'bench verify', 'bench ingest', 'bench replay', 'bench audit', "
+          "'bench fairness'. Ends with one line of JSON.",
           bench_options(),
           {"WHAT"}},
          [](const parsed_args& a) { return bench_command(a.positionals().at(0), a); }},

@@ -1,0 +1,364 @@
+#include "api/bench_fairness.h"
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <map>
+
+#include <unistd.h>
+
+#include "api/node.h"
+#include "ledger/exposure.h"
+#include "ledger/workload.h"
+#include "matching/fair_share.h"
+#include "matching/matcher.h"
+#include "matching/simulator.h"
+
+namespace uurwerk::cli {
+namespace {
+
+constexpr std::int64_t hour_ms = 3'600'000;
+constexpr std::int64_t day_ms = 24 * hour_ms;
+constexpr community_id sim_community{1};
+
+// The simulated community on a real node: members' keys, their signing sequences, and the log
+// appends that wait for the fold's verdicts.
+class simulated_town {
+public:
+    static result<std::unique_ptr<simulated_town>> open(const std::filesystem::path& dir,
+                                                        const simulation_params& p,
+                                                        const std::vector<sim_member>& members,
+                                                        const fairness_knobs& knobs) {
+        auto t = std::unique_ptr<simulated_town>(new simulated_town(p));
+        node_options o;
+        o.data_dir = dir;
+        o.clock = [clock = &t->now_ms] { return time_ms{clock->load()}; };
+        o.apply_timeout = std::chrono::milliseconds(60'000);
+        auto n = node::open(o);
+        if (!n) return n.err();
+        t->node_ = std::move(*n);
+        if (auto s = t->set_up(members, knobs); !s) return s.err();
+        return t;
+    }
+
+    void set_clock(time_ms t) { now_ms.store(t.value); }
+    // The log's clock: the simulated hour (read by the node's log writer).
+    std::atomic<std::int64_t> now_ms{0};
+    node& the_node() { return *node_; }
+    const signing_key& node_key() const { return node_key_; }
+
+    // Signs `payload` as `author` (the node when author is 0).
+    bytes sign(member_id author, const event_id& id, event_payload payload) {
+        const signing_key& k = author.value == 0 ? node_key_ : keys_[author.value - 1];
+        event_body b{id,
+                     sim_community,
+                     author,
+                     sequence{++seq_[author.value]},
+                     time_ms{now_ms.load()},
+                     std::nullopt,
+                     std::move(payload)};
+        return encode_envelope(k.seal(b));
+    }
+
+    // Appends the envelopes in order and waits until they are folded; their verdicts.
+    result<std::vector<verdict>> append_all(std::vector<bytes> envelopes) {
+        std::vector<verdict> out;
+        if (envelopes.empty()) return out;
+        auto& log = node_->log();
+        const offset base = log.end();
+        UURWERK_ASSERT(node_->folder().applied() == base, base.value);
+        std::atomic<bool> failed{false};
+        for (auto& e : envelopes) {
+            auto q = log.append_async(std::move(e), [&failed](result<offset> at) {
+                if (!at) failed.store(true);
+            });
+            if (!q) return q.err();
+        }
+        const offset last{base.value + envelopes.size() - 1};
+        if (!node_->folder().wait_applied(last, std::chrono::seconds(120)) || failed.load())
+            return make_error("bench_failed", "the simulated events were not applied");
+        for (std::size_t i = 0; i < envelopes.size(); ++i) {
+            auto v = node_->folder().verdict_at(offset{base.value + i});
+            UURWERK_ASSERT(v.has_value(), base.value + i);
+            out.push_back(v->decided);
+        }
+        return out;
+    }
+
+private:
+    explicit simulated_town(const simulation_params& p)
+        : params_(p), node_key_(workload_member_key(p.seed ^ 0x6e6f6465ull, 0)) {
+        now_ms.store(p.start_ms);
+        keys_.reserve(p.members);
+        for (std::size_t i = 0; i < p.members; ++i) keys_.push_back(workload_member_key(p.seed, i));
+        seq_.assign(p.members + 1, 0);
+    }
+
+    result<void> set_up(const std::vector<sim_member>& members, const fairness_knobs& knobs) {
+        // A time bank whose members may run up and hold many hours (a buddy of months), the
+        // node announced as its matcher, every member admitted with their key.
+        policy rules;
+        rules.credit_limit = minutes{balance_bound_minutes_max};
+        rules.balance_max = minutes{balance_bound_minutes_max};
+        rules.claim_max = minutes{24 * 60};
+        rules.fairness = knobs;
+        std::uint64_t id_no = 0;
+        auto next_id = [&] {
+            event_id id;
+            const std::uint64_t n = ++id_no;
+            std::memcpy(id.b.data(), &n, sizeof n);
+            id.b[15] = 0x5e;
+            return id;
+        };
+        std::vector<bytes> setup;
+        setup.push_back(sign(member_id{1}, next_id(), community_founded{"Simulated town", rules}));
+        setup.push_back(
+            sign(member_id{1}, next_id(), node_key_announced{node_key_.public_bytes()}));
+        for (const auto& m : members) {
+            if (m.id.value == 1) continue;
+            setup.push_back(sign(member_id{1}, next_id(),
+                                 member_admitted{m.id, keys_[m.id.value - 1].public_bytes(),
+                                                 role::member, m.verified, std::nullopt}));
+        }
+        auto v = append_all(std::move(setup));
+        if (!v) return v.err();
+        for (const auto& x : *v)
+            if (!x.accepted())
+                return make_error("bench_failed", "the town's setup was rejected: " +
+                                                      std::string(reason_name(x.reason)));
+        return ok_value;
+    }
+
+    simulation_params params_;
+    signing_key node_key_;
+    std::vector<signing_key> keys_;
+    std::vector<std::uint64_t> seq_;
+    std::unique_ptr<node> node_;
+};
+
+event_payload payload_of(const sim_action& a) {
+    switch (a.kind) {
+        case sim_action_kind::post_offer:
+            return offer_posted{{a.what, "Ik help graag", a.how_often, a.area, 0}};
+        case sim_action_kind::post_request:
+            return request_posted{{a.what, "Wie helpt mij?", a.how_often, a.area, 0}};
+        case sim_action_kind::withdraw_offer:
+            return post_withdrawn{a.subject};
+        case sim_action_kind::accept:
+            return match_accepted{a.subject};
+        case sim_action_kind::decline:
+            return match_declined{a.subject};
+        case sim_action_kind::claim:
+            return hours_claimed{a.other, a.amount, a.subject, "geholpen"};
+        case sim_action_kind::confirm:
+            return hours_confirmed{a.subject};
+        case sim_action_kind::end_match:
+            return match_ended{a.subject};
+    }
+    UURWERK_ASSERT(false, static_cast<int>(a.kind));
+    return {};
+}
+
+struct fairness_run {
+    fair_share_figures figures;
+    std::size_t events = 0, rejected = 0, rounds = 0;
+    std::map<std::string, std::size_t> rejected_by_reason;
+    double seconds = 0;
+};
+
+result<fairness_run> run_simulation(const simulation_params& p, const fairness_knobs& knobs,
+                                    const char* label) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto dir =
+        std::filesystem::temp_directory_path() /
+        ("uurwerk-bench-fairness-" + std::string(label) + "-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    struct cleanup {
+        std::filesystem::path d;
+        ~cleanup() {
+            std::error_code ec;
+            std::filesystem::remove_all(d, ec);
+        }
+    } remove_dir{dir};
+
+    std::cerr << "bench fairness (" << label << "): admitting " << p.members << " members...\n";
+    simulator sim(p);
+    auto town = simulated_town::open(dir, p, sim.members(), knobs);
+    if (!town) return town.err();
+
+    // What the measures need to know of each post and match.
+    struct post_info {
+        category what;
+        std::string area;
+    };
+    std::map<event_id, post_info> posts;
+    std::map<event_id, proposal> proposals;  // by match id
+    std::map<event_id, std::pair<member_id, minutes>> claims;
+    fair_share_tracker tracker([&](const event_id& request, const event_id& offer) {
+        const auto& r = posts.at(request);
+        const auto& o = posts.at(offer);
+        return r.what == o.what && r.area == o.area;
+    });
+
+    fairness_run run;
+    for (std::int64_t t = sim.start().value + hour_ms; t <= sim.end().value; t += hour_ms) {
+        (*town)->set_clock(time_ms{t});
+        // The members act.
+        auto actions = sim.advance(time_ms{t});
+        std::vector<bytes> envs;
+        envs.reserve(actions.size());
+        for (const auto& a : actions) envs.push_back((*town)->sign(a.actor, a.id, payload_of(a)));
+        auto verdicts = (*town)->append_all(std::move(envs));
+        if (!verdicts) return verdicts.err();
+        for (std::size_t i = 0; i < actions.size(); ++i) {
+            const auto& a = actions[i];
+            const verdict v = (*verdicts)[i];
+            ++run.events;
+            sim.on_verdict(a, v.accepted() ? sim_outcome::accepted : sim_outcome::rejected);
+            if (!v.accepted()) {
+                ++run.rejected;
+                ++run.rejected_by_reason[std::string(reason_name(v.reason))];
+                continue;
+            }
+            switch (a.kind) {
+                case sim_action_kind::post_offer:
+                    posts[a.id] = {a.what, a.area};
+                    tracker.offer_opened(a.id, a.actor, a.at);
+                    break;
+                case sim_action_kind::post_request:
+                    posts[a.id] = {a.what, a.area};
+                    tracker.request_opened(a.id, a.at);
+                    break;
+                case sim_action_kind::withdraw_offer:
+                    tracker.offer_closed(a.subject, a.at);
+                    break;
+                case sim_action_kind::accept: {
+                    const auto& m = proposals.at(a.subject);
+                    tracker.matched(m.request, m.helper, a.at);
+                    tracker.request_closed(m.request, a.at);
+                    break;
+                }
+                case sim_action_kind::claim:
+                    claims[a.id] = {a.actor, a.amount};
+                    break;
+                case sim_action_kind::confirm: {
+                    const auto& [helper, amount] = claims.at(a.subject);
+                    tracker.hours_given(helper, amount);
+                    break;
+                }
+                default:
+                    break;
+            }
+        }
+        // The node's matcher proposes, as it would every hour.
+        auto round = (*town)->the_node().folder().read_state([&](const ledger_state& s) {
+            auto c = s.communities.find(sim_community);
+            UURWERK_ASSERT(c != s.communities.end());
+            return propose(sim_community, c->second);
+        });
+        ++run.rounds;
+        std::vector<bytes> signed_proposals;
+        for (std::size_t i = 0; i < round.size(); ++i)
+            signed_proposals.push_back(encode_envelope(
+                (*town)->node_key().seal(proposal_body(sim_community, round[i], i, time_ms{t}))));
+        auto pv = (*town)->append_all(std::move(signed_proposals));
+        if (!pv) return pv.err();
+        for (std::size_t i = 0; i < round.size(); ++i) {
+            ++run.events;
+            if (!(*pv)[i].accepted()) {
+                ++run.rejected;
+                ++run.rejected_by_reason[std::string(reason_name((*pv)[i].reason))];
+                continue;
+            }
+            const auto& pr = round[i];
+            proposals[pr.id] = pr;
+            sim.on_proposed(pr.id, pr.request, pr.offer, pr.helper, time_ms{t});
+            tracker.proposed(pr.request, pr.helper, time_ms{t});
+        }
+        if ((t - sim.start().value) % (30 * day_ms) == 0)
+            std::cerr << "  " << label << ": day " << (t - sim.start().value) / day_ms << " of "
+                      << p.days << ", " << run.events << " events\n";
+    }
+    run.figures = tracker.figures(sim.end());
+    run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return run;
+}
+
+std::string fixed3(double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.3f", v);
+    return buf;
+}
+
+std::string figures_json(const fair_share_figures& f) {
+    return "{\"unfairness_matches\": " + fixed3(f.unfairness_matches) +
+           ", \"unfairness_proposals\": " + fixed3(f.unfairness_proposals) +
+           ", \"starved_offers_share\": " + fixed3(f.starved_offers_share) +
+           ", \"helpers_active_at_end\": " + std::to_string(f.helpers_active_at_end) +
+           ", \"median_time_to_match_h\": " + fixed3(f.median_time_to_match_h) +
+           ", \"p90_time_to_match_h\": " + fixed3(f.p90_time_to_match_h) +
+           ", \"requests_never_matched_share\": " + fixed3(f.requests_never_matched_share) +
+           ", \"matched_hours_total\": " + fixed3(f.matched_hours_total) +
+           ", \"gini_matched_hours\": " + fixed3(f.gini_matched_hours) +
+           ", \"requests\": " + std::to_string(f.requests) +
+           ", \"offers\": " + std::to_string(f.offers) +
+           ", \"proposals\": " + std::to_string(f.proposals) +
+           ", \"matches\": " + std::to_string(f.matches) +
+           ", \"starvation_candidates\": " + std::to_string(f.starvation_candidates) + "}";
+}
+
+void report(const char* label, const fairness_run& r) {
+    const auto& f = r.figures;
+    std::cerr << label << ": " << r.events << " events (" << r.rejected << " rejected";
+    for (const auto& [why, n] : r.rejected_by_reason) std::cerr << ", " << why << " " << n;
+    std::cerr << ") in " << fixed3(r.seconds) << " s; " << f.requests << " requests, " << f.offers
+              << " offers, " << f.proposals << " proposals, " << f.matches << " matches\n"
+              << "  unfairness of matches " << fixed3(f.unfairness_matches) << ", of proposals "
+              << fixed3(f.unfairness_proposals) << "; starved offers "
+              << fixed3(100 * f.starved_offers_share) << " % of " << f.starvation_candidates
+              << "; helpers offering at the end " << f.helpers_active_at_end
+              << "; time to match median " << fixed3(f.median_time_to_match_h) << " h, p90 "
+              << fixed3(f.p90_time_to_match_h) << " h; never matched "
+              << fixed3(100 * f.requests_never_matched_share) << " %; hours "
+              << fixed3(f.matched_hours_total) << ", Gini " << fixed3(f.gini_matched_hours) << "\n";
+}
+
+}  // namespace
+
+result<void> bench_fairness(const parsed_args& a) {
+    simulation_params p;
+    if (a.has("seed")) {
+        auto v = a.get_u64("seed");
+        if (!v) return v.err();
+        p.seed = *v;
+    }
+    if (a.has("members")) {
+        auto v = a.get_u64("members");
+        if (!v) return v.err();
+        if (*v < 10 || *v > 100'000)
+            return make_error("bad_argument", "--members must be between 10 and 100000");
+        p.members = *v;
+    }
+    if (a.has("days")) {
+        auto v = a.get_u64("days");
+        if (!v) return v.err();
+        if (*v < 1 || *v > 3650)
+            return make_error("bad_argument", "--days must be between 1 and 3650");
+        p.days = static_cast<int>(*v);
+    }
+    fairness_knobs on{}, off{};
+    off.off = true;
+    auto with = run_simulation(p, on, "on");
+    if (!with) return with.err();
+    report("fairness on", *with);
+    auto without = run_simulation(p, off, "off");
+    if (!without) return without.err();
+    report("fairness off", *without);
+    std::cout << "{\"seed\": " << p.seed << ", \"members\": " << p.members
+              << ", \"days\": " << p.days << ", \"on\": " << figures_json(with->figures)
+              << ", \"off\": " << figures_json(without->figures) << "}\n";
+    return ok_value;
+}
+
+}  // namespace uurwerk::cli
