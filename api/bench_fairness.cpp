@@ -144,6 +144,7 @@ event_payload payload_of(const sim_action& a) {
         case sim_action_kind::post_request:
             return request_posted{{a.what, "Wie helpt mij?", a.how_often, a.area, 0}};
         case sim_action_kind::withdraw_offer:
+        case sim_action_kind::withdraw_request:
             return post_withdrawn{a.subject};
         case sim_action_kind::accept:
             return match_accepted{a.subject};
@@ -202,6 +203,8 @@ result<fairness_run> run_simulation(const simulation_params& p, const fairness_k
     });
 
     fairness_run run;
+    std::map<member_id, double> reputation;
+    time_ms reputation_of{-1};
     for (std::int64_t t = sim.start().value + hour_ms; t <= sim.end().value; t += hour_ms) {
         (*town)->set_clock(time_ms{t});
         // The members act.
@@ -252,10 +255,17 @@ result<fairness_run> run_simulation(const simulation_params& p, const fairness_k
             }
         }
         // The node's matcher proposes, as it would every hour.
+        // (Reputation is computed once a simulated day, as of its start: the costly part of a
+        // round, and the same scores the matcher would compute in every round of that day, for
+        // no claim is ever reversed here.)
         auto round = (*town)->the_node().folder().read_state([&](const ledger_state& s) {
             auto c = s.communities.find(sim_community);
             UURWERK_ASSERT(c != s.communities.end());
-            return propose(sim_community, c->second);
+            if (const time_ms day = reputation_day(c->second); day != reputation_of) {
+                reputation = round_reputation(c->second);
+                reputation_of = day;
+            }
+            return propose(sim_community, c->second, reputation);
         });
         ++run.rounds;
         std::vector<bytes> signed_proposals;

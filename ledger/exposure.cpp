@@ -66,8 +66,10 @@ std::vector<fitting_offer> fitting_offers(const community_state& c, const post_s
     UURWERK_ASSERT(!request.is_offer);
     std::vector<fitting_offer> out;
     const auto want = fit_of(request);
-    for (const auto& [id, p] : c.posts) {
-        if (!p.is_offer || p.status != post_status::open || p.what != request.what) continue;
+    for (const auto& id : c.open_offers[static_cast<std::size_t>(request.what)]) {
+        const auto& p = c.posts.at(id);
+        UURWERK_ASSERT(p.is_offer && p.status == post_status::open && p.what == request.what,
+                       id.hex());
         if (p.owner == request.owner) continue;
         auto m = c.members.find(p.owner);
         if (m == c.members.end() || m->second.suspended) continue;

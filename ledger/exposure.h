@@ -48,8 +48,8 @@ struct fitting_offer {
     member_id helper;
     double relevance = 0;
 };
-// Every fitting offer of `request` in `c`, ordered by (helper, offer id). Scans the community's
-// posts: O(posts).
+// Every fitting offer of `request` in `c`, ordered by (helper, offer id). Looks at the open
+// offers of the request's category only (community_state::open_offers).
 [[nodiscard]] std::vector<fitting_offer> fitting_offers(const community_state& c,
                                                         const post_state& request);
 

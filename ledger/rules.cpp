@@ -1,5 +1,6 @@
 #include "ledger/rules.h"
 
+#include <algorithm>
 #include <array>
 
 #include "ledger/exposure.h"
@@ -164,6 +165,8 @@ private:
             c_->matches[b.id] = match_state{
                 p->request, p->offer, rq->second.owner, p->helper, match_status::proposed, p->round,
                 p->rank,    in_.at};
+            c_->matches_of_post[p->request].push_back(b.id);
+            c_->matches_of_post[p->offer].push_back(b.id);
             fx_.matches.emplace_back(b.community, b.id);
             expose(rq->second, *p);
             of->second.proposals += 1;
@@ -206,12 +209,14 @@ private:
         fx_.helpers.emplace_back(in_.body.community, helper);
     }
 
-    // Unanswered proposals of a post that is withdrawn or hidden lapse. Scans the community's
-    // matches (withdrawals are rare beside proposals).
+    // Unanswered proposals of a post that is withdrawn or hidden lapse (the post's matches are
+    // indexed: community_state::matches_of_post).
     void lapse_proposals_of(const event_id& post) {
-        for (auto& [id, m] : c_->matches) {
-            if (m.status != match_status::proposed || (m.request != post && m.offer != post))
-                continue;
+        auto of_post = c_->matches_of_post.find(post);
+        if (of_post == c_->matches_of_post.end()) return;
+        for (const auto& id : of_post->second) {
+            auto& m = c_->matches.at(id);
+            if (m.status != match_status::proposed) continue;
             m.status = match_status::lapsed;
             fx_.matches.emplace_back(in_.body.community, id);
             close_match(m.helper);
@@ -301,6 +306,10 @@ private:
                                                  in_.at,         0,
                                                  in_.now};
                     fx_.posts.emplace_back(b.community, b.id);
+                    if constexpr (std::is_same_v<T, offer_posted>)
+                        c_->open_offers[static_cast<std::size_t>(x.what)].insert(b.id);
+                    else
+                        c_->open_requests.insert(b.id);
                     return R::none;
                 } else if constexpr (std::is_same_v<T, post_withdrawn> ||
                                      std::is_same_v<T, post_hidden>) {
@@ -313,6 +322,10 @@ private:
                     if (it->second.status != post_status::open) return R::post_not_open;
                     it->second.status = hide ? post_status::hidden : post_status::withdrawn;
                     fx_.posts.emplace_back(b.community, x.post);
+                    if (it->second.is_offer)
+                        c_->open_offers[static_cast<std::size_t>(it->second.what)].erase(x.post);
+                    else
+                        c_->open_requests.erase(x.post);
                     lapse_proposals_of(x.post);
                     return R::none;
                 } else if constexpr (std::is_same_v<T, match_accepted> ||
@@ -562,6 +575,29 @@ minutes balance_sum(const community_state& c) {
     minutes sum = c.fund;
     for (const auto& [id, m] : c.members) sum += m.balance;
     return sum;
+}
+
+void index_posts(community_state& c) {
+    for (auto& offers : c.open_offers) offers.clear();
+    c.open_requests.clear();
+    c.matches_of_post.clear();
+    for (const auto& [id, p] : c.posts) {
+        if (p.status != post_status::open) continue;
+        if (p.is_offer)
+            c.open_offers[static_cast<std::size_t>(p.what)].insert(id);
+        else
+            c.open_requests.insert(id);
+    }
+    // In log order, as the fold appends them.
+    std::vector<std::pair<offset, event_id>> by_offset;
+    by_offset.reserve(c.matches.size());
+    for (const auto& [id, m] : c.matches) by_offset.emplace_back(m.proposed_at, id);
+    std::sort(by_offset.begin(), by_offset.end());
+    for (const auto& [at, id] : by_offset) {
+        const auto& m = c.matches.at(id);
+        c.matches_of_post[m.request].push_back(id);
+        c.matches_of_post[m.offer].push_back(id);
+    }
 }
 
 }  // namespace uurwerk

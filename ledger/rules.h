@@ -7,7 +7,9 @@
 // Threading: a ledger_state is owned by one folder (the projector thread); readers take their
 // own lock around it (see projections/projector.h). Nothing here is thread-safe by itself.
 
+#include <array>
 #include <map>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -184,7 +186,17 @@ struct community_state {
     std::map<member_id, helper_exposure> exposure;  // helpers that were candidates or proposed
     std::uint64_t events = 0;  // events of this community folded (ids seen the first time)
     time_ms clock{};           // the log's clock at the last of them
+
+    // Derived from posts and matches, never stored: kept by the fold and rebuilt on load
+    // (index_posts), so that a round of matching and the exposure fold look at the open posts
+    // of one category and the matches of one post instead of scanning them all.
+    std::array<std::set<event_id>, category_count> open_offers;  // by category
+    std::set<event_id> open_requests;
+    std::unordered_map<event_id, std::vector<event_id>> matches_of_post;  // request or offer
 };
+
+// Rebuilds the derived indexes of `c` from its posts and matches (after loading them).
+void index_posts(community_state& c);
 
 // What the log says about an id already seen: the first verdict stands for the same content.
 struct seen_event {

@@ -49,40 +49,52 @@ event_id proposal_id(community_id c, const event_id& request, std::uint32_t roun
     return id;
 }
 
+time_ms reputation_day(const community_state& s) {
+    constexpr std::int64_t day_ms = 24 * 3'600'000;
+    const std::int64_t t = s.clock.value;
+    return time_ms{t - ((t % day_ms) + day_ms) % day_ms};
+}
+
+std::map<member_id, double> round_reputation(const community_state& s) {
+    reputation_params rp;
+    rp.half_life_days = resolved(s.rules.fairness).reputation_half_life_days;
+    return compute_reputation(reputation_input_of(s, reputation_day(s)), rp).score;
+}
+
 std::vector<proposal> propose(community_id c, const community_state& s) {
+    return propose(c, s, round_reputation(s));
+}
+
+std::vector<proposal> propose(community_id c, const community_state& s,
+                              const std::map<member_id, double>& reputation) {
     const time_ms now = s.clock;
     const auto knobs = resolved(s.rules.fairness);
     const auto policy = fairness_from(s.rules.fairness);
 
-    reputation_params rp;
-    rp.half_life_days = knobs.reputation_half_life_days;
-    const auto reputation = compute_reputation(reputation_input_of(s, now), rp).score;
     auto score = [&](member_id m) {
         auto it = reputation.find(m);
         return it == reputation.end() ? 0.0 : it->second;
     };
 
+    // The open requests and what their matches so far say (both indexed in the state).
     std::unordered_map<event_id, request_history> histories;
-    for (const auto& [id, m] : s.matches) {
-        auto& h = histories[m.request];
-        if (m.status == match_status::proposed || m.status == match_status::accepted) h.open = true;
-        h.last_round = std::max(h.last_round.value_or(0), m.round);
-        h.proposed.insert(m.helper);
-    }
-    static const request_history none;
-
     std::vector<pending_request> requests;
-    for (const auto& [id, p] : s.posts) {
-        if (p.is_offer || p.status != post_status::open) continue;
+    for (const auto& id : s.open_requests) {
+        const auto& p = s.posts.at(id);
+        UURWERK_ASSERT(!p.is_offer && p.status == post_status::open, id.hex());
         auto member = s.members.find(p.owner);
         if (member == s.members.end() || member->second.suspended) continue;
-        auto h = histories.find(id);
-        if (h != histories.end() && h->second.open) continue;
-        requests.push_back({id,
-                            &p,
-                            policy.on && score(p.owner) < low_reputation_score,
-                            h == histories.end() ? &none : &h->second,
-                            {}});
+        auto& h = histories[id];
+        if (auto ms = s.matches_of_post.find(id); ms != s.matches_of_post.end())
+            for (const auto& match : ms->second) {
+                const auto& m = s.matches.at(match);
+                if (m.status == match_status::proposed || m.status == match_status::accepted)
+                    h.open = true;
+                h.last_round = std::max(h.last_round.value_or(0), m.round);
+                h.proposed.insert(m.helper);
+            }
+        if (h.open) continue;
+        requests.push_back({id, &p, policy.on && score(p.owner) < low_reputation_score, &h, {}});
     }
     // Oldest first (the log order of the posts), bounded.
     std::sort(requests.begin(), requests.end(),

@@ -22,6 +22,7 @@
 //
 // Threading: none; values.
 
+#include <map>
 #include <vector>
 
 #include "ledger/rules.h"
@@ -47,6 +48,16 @@ struct proposal {
 
 // The proposals of this round in community `c`, in the order they are to be signed.
 [[nodiscard]] std::vector<proposal> propose(community_id c, const community_state& state);
+
+// The reputation a round ranks by: the scores as of the start of the day (UTC, by the log's
+// clock) of the community's last event, from what had happened by then. Every round of a day
+// reads the same scores (computing them is the costly part of a round), and propose() with
+// them is the same as propose() without, as long as no confirmed claim of that day's past was
+// reversed since (a caller that keeps them for a day, as bench fairness does, relies on that).
+[[nodiscard]] time_ms reputation_day(const community_state& state);
+[[nodiscard]] std::map<member_id, double> round_reputation(const community_state& state);
+[[nodiscard]] std::vector<proposal> propose(community_id c, const community_state& state,
+                                            const std::map<member_id, double>& reputation);
 
 [[nodiscard]] event_id proposal_id(community_id c, const event_id& request, std::uint32_t round,
                                    std::uint32_t rank);

@@ -327,6 +327,14 @@ void simulator::on_verdict(const sim_action& a, sim_outcome outcome) {
     if (a.kind == sim_action_kind::accept) {
         const auto& m = matches_.at(a.subject);
         if (outcome == sim_outcome::accepted) {
+            // Met: the requester closes the request, and the relationship runs its course.
+            sim_action w;
+            w.kind = sim_action_kind::withdraw_request;
+            w.at = a.at;
+            w.actor = a.actor;
+            w.id = next_id();
+            w.subject = m.request;
+            plan(w);
             finish_match(a.subject, a.at);
             return;
         }

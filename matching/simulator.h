@@ -77,12 +77,13 @@ struct sim_member {
 enum class sim_action_kind : std::uint8_t {
     post_offer,
     post_request,
-    withdraw_offer,  // the helper gives up: nothing heard for too long
-    accept,          // the requester accepts a proposal (the match begins)
-    decline,         // the requester declines a proposal
-    claim,           // the helper claims the hours of a finished match
-    confirm,         // the requester confirms them
-    end_match,       // the requester ends the match
+    withdraw_offer,    // the helper gives up: nothing heard for too long
+    accept,            // the requester accepts a proposal (the match begins)
+    decline,           // the requester declines a proposal
+    claim,             // the helper claims the hours of a finished match
+    confirm,           // the requester confirms them
+    end_match,         // the requester ends the match
+    withdraw_request,  // the requester closes a request that was met (a match began)
 };
 
 enum class sim_outcome : std::uint8_t { accepted, rejected };
@@ -93,7 +94,7 @@ struct sim_action {
     time_ms at;
     member_id actor;
     event_id id;       // the id of the event to write
-    event_id subject;  // withdraw: the offer; accept/decline/end: the match; confirm: the claim
+    event_id subject;  // withdraw: the post; accept/decline/end: the match; confirm: the claim
     member_id other;   // claim: the receiver
     category what = category::other;
     intensity how_often = intensity::once;

@@ -128,17 +128,21 @@ double reputation_factor(double score, double weight_max) {
 reputation_input reputation_input_of(const community_state& cs, time_ms now) {
     reputation_input in;
     in.now = now;
+    // Only what had happened by `now`: so the scores as of a past moment can be computed again
+    // from any later state (the matcher reads them as of the start of the day).
     for (const auto& [id, member] : cs.members) {
+        if (member.admitted_at.value > now.value) continue;
         in.members.push_back(id);
         if (member.verified || member.member_role == role::coordinator) in.seeds.insert(id);
     }
     for (const auto& [id, cl] : cs.claims) {
-        if (cl.status == claim_status::confirmed)
+        if (cl.status == claim_status::confirmed && cl.confirmed_at.value <= now.value)
             in.exchanges.push_back({cl.claimant, cl.receiver, cl.amount, cl.confirmed_at});
-        if (cl.disputed_at.value != 0)
+        if (cl.disputed_at.value != 0 && cl.disputed_at.value <= now.value)
             in.disputes.push_back({cl.receiver, cl.claimant, cl.disputed_at});
     }
-    for (const auto& [id, e] : cs.endorsements) in.endorsements.push_back({e.from, e.to, e.at});
+    for (const auto& [id, e] : cs.endorsements)
+        if (e.at.value <= now.value) in.endorsements.push_back({e.from, e.to, e.at});
     // Hash-map order differs between replicas: sort the edges, so the sums are the same.
     std::sort(in.exchanges.begin(), in.exchanges.end(), [](const auto& a, const auto& b) {
         return std::tie(a.at.value, a.helper.value, a.receiver.value, a.amount.value) <

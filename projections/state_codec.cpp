@@ -530,6 +530,7 @@ result<ledger_state> load_state(const store& db) {
         if (u.seq <= k->second.last_seq) return corrupt("seen chunk (sequence not increasing)");
         k->second.last_seq = u.seq;
     }
+    for (auto& [id, c] : s.communities) index_posts(c);
     return s;
 }
 
