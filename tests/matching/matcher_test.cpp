@@ -180,6 +180,42 @@ BOOST_AUTO_TEST_CASE(replaying_the_log_to_a_proposals_basis_proposes_it_again) {
     BOOST_CHECK(replay.communities.at(town).exposure == t.community().exposure);
 }
 
+BOOST_AUTO_TEST_CASE(the_indexes_the_fold_keeps_equal_those_rebuilt_from_the_posts_on_load) {
+    town_log t;
+    std::vector<event_id> offers;
+    for (std::uint64_t m = 10; m < 18; ++m)
+        offers.push_back(t.offer(t.admit(m), m % 2 ? category::meals : category::lifts));
+    std::vector<event_id> requests;
+    for (std::uint64_t m = 30; m < 34; ++m)
+        requests.push_back(t.request(t.admit(m), m % 2 ? category::meals : category::lifts));
+    t.round(node_a);
+    t.as(10, member_id{10}, post_withdrawn{offers[0]});    // lapses its proposals
+    t.as(30, member_id{30}, post_withdrawn{requests[0]});  // a request closed
+    t.now.value += 3'600'000;
+    t.round(node_a);
+    // What load_state does after reading the posts and matches back from the store.
+    community_state rebuilt = t.community();
+    index_posts(rebuilt);
+    const auto& live = t.community();
+    BOOST_CHECK(rebuilt.open_offers == live.open_offers);
+    BOOST_CHECK(rebuilt.open_requests == live.open_requests);
+    BOOST_CHECK(rebuilt.matches_of_post == live.matches_of_post);
+    BOOST_CHECK(!live.open_offers[static_cast<std::size_t>(category::lifts)].contains(offers[0]));
+    BOOST_CHECK(!live.open_requests.contains(requests[0]));
+    BOOST_CHECK_EQUAL(live.open_requests.size(), 3u);
+    BOOST_CHECK(propose(town, rebuilt) == propose(town, live));
+}
+
+BOOST_AUTO_TEST_CASE(a_days_reputation_kept_by_the_caller_proposes_as_the_matcher_itself_does) {
+    town_log t;
+    for (std::uint64_t m = 10; m < 16; ++m) t.offer(t.admit(m), category::shopping);
+    t.request(t.admit(30), category::shopping);
+    const auto kept = round_reputation(t.community());
+    BOOST_CHECK(propose(town, t.community(), kept) == propose(town, t.community()));
+    BOOST_CHECK_EQUAL(reputation_day(t.community()).value % (24 * 3'600'000), 0);
+    BOOST_CHECK_LE(reputation_day(t.community()).value, t.community().clock.value);
+}
+
 BOOST_AUTO_TEST_CASE(a_helper_at_the_open_match_cap_is_not_proposed_again) {
     fairness_knobs k;
     k.open_matches_max = 1;
