@@ -344,6 +344,13 @@ private:
                                                                    : match_status::declined;
                     fx_.matches.emplace_back(b.community, x.match);
                     if (m.status != match_status::accepted) close_match(m.helper);
+                    if (m.status == match_status::accepted) {
+                        // What fairness is for is who gets to help, not who is shown: a match
+                        // that begins counts as a whole unit of exposure, so a helper whom
+                        // requesters prefer is proposed less until the others caught up.
+                        c_->exposure[m.helper].exposure_sum += 1.0;
+                        fx_.helpers.emplace_back(b.community, m.helper);
+                    }
                     return R::none;
                 } else if constexpr (std::is_same_v<T, hours_claimed>) {
                     return claim(actor, x);

@@ -166,7 +166,8 @@ struct match_state {
 // What the fairness layer knows of a helper, folded from the proposals and their answers.
 struct helper_exposure {
     double relevance_sum = 0;        // the relevance share they were owed, round by round
-    double exposure_sum = 0;         // the position weight of every proposal they got
+    double exposure_sum = 0;         // the position weight of every proposal they got, and 1
+                                     // for every match of theirs that began
     std::uint32_t open_matches = 0;  // proposed or accepted, not yet declined, ended or lapsed
     bool operator==(const helper_exposure&) const = default;
 };
