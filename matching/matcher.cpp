@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <string>
+#include <tuple>
 #include <unordered_map>
 
 #include "ledger/crypto.h"
@@ -103,11 +105,27 @@ std::vector<proposal> propose(community_id c, const community_state& s,
 
     // What this round has given so far, on top of the folded exposure.
     std::map<member_id, helper_exposure> exposure(s.exposure.begin(), s.exposure.end());
+    // Requests alike (category, area, times, how often) have the same fitting offers but their
+    // own: found once per round.
+    std::map<std::tuple<category, intensity, std::uint32_t, std::string>,
+             std::vector<fitting_offer>>
+        fitting;
+    auto fitting_for = [&](const post_state& request) -> const std::vector<fitting_offer>& {
+        auto key =
+            std::make_tuple(request.what, request.how_often, request.availability, request.area);
+        auto it = fitting.find(key);
+        if (it == fitting.end()) {
+            post_state anyone = request;
+            anyone.owner = member_id{0};  // nobody's: each request leaves out its owner's below
+            it = fitting.emplace(std::move(key), fitting_offers(s, anyone)).first;
+        }
+        return it->second;
+    };
     auto serve = [&](pending_request& r, std::size_t wanted) {
         if (r.picks.size() >= wanted) return;
         std::vector<candidate> cands;
-        for (const auto& o : fitting_offers(s, *r.post)) {
-            if (r.history->proposed.contains(o.helper)) continue;
+        for (const auto& o : fitting_for(*r.post)) {
+            if (o.helper == r.post->owner || r.history->proposed.contains(o.helper)) continue;
             const bool taken = std::any_of(r.picks.begin(), r.picks.end(),
                                            [&](const auto& p) { return p.helper == o.helper; });
             if (taken) continue;
