@@ -89,11 +89,7 @@ simulator::simulator(const simulation_params& p) : params_(p), rng_(p.seed) {
                      : static_cast<std::int64_t>(rng_.uniform() * p.signup_days * day_ms);
             m.signs_up_at = time_ms{p.start_ms + when};
             helpers_[m.id] = helper_state{std::nullopt, m.signs_up_at, 0, 0, false};
-            sim_action a;
-            a.kind = sim_action_kind::post_offer;
-            a.at = m.signs_up_at;
-            a.actor = m.id;
-            a.id = next_id();
+            sim_action a = action(sim_action_kind::post_offer, m.signs_up_at, m.id);
             a.what = m.offers;
             a.how_often = m.offer_intensity;
             a.area = m.area;
@@ -124,6 +120,17 @@ event_id simulator::next_id() {
     }
     id.b[7] ^= 0x5a;  // never all zero
     return id;
+}
+
+sim_action simulator::action(sim_action_kind kind, time_ms at, member_id actor,
+                             const event_id& subject) {
+    sim_action a;
+    a.kind = kind;
+    a.at = at;
+    a.actor = actor;
+    a.id = next_id();
+    a.subject = subject;
+    return a;
 }
 
 void simulator::plan(sim_action a) {
@@ -175,11 +182,7 @@ void simulator::post_request(time_ms now) {
     if (now.value >= end().value) return;
     const member_id who = requesters_[rng_.below(requesters_.size())];
     const auto& m = members_[who.value - 1];
-    sim_action a;
-    a.kind = sim_action_kind::post_request;
-    a.at = now;
-    a.actor = who;
-    a.id = next_id();
+    sim_action a = action(sim_action_kind::post_request, now, who);
     a.what = categories[rng_.pick(request_category_cdf_)];
     a.how_often = intensity_of(a.what, rng_);
     a.area = m.area;
@@ -215,13 +218,7 @@ void simulator::answer(const event_id& request, time_ms now) {
     r.answer_planned = false;
     if (r.proposals.empty()) return;
     auto decide = [&](sim_action_kind kind, const event_id& match) {
-        sim_action a;
-        a.kind = kind;
-        a.at = now;
-        a.actor = r.requester;
-        a.id = next_id();
-        a.subject = match;
-        plan(a);
+        plan(action(kind, now, r.requester, match));
     };
     // A request already met declines whatever still arrives for it.
     std::optional<std::size_t> chosen;
@@ -275,31 +272,17 @@ void simulator::finish_match(const event_id& match, time_ms began) {
     while (total > 0) {
         const std::int64_t amount = std::min(total, claim_minutes_max);
         total -= amount;
-        sim_action c;
-        c.kind = sim_action_kind::claim;
-        c.at = time_ms{at};
-        c.actor = m.helper;
-        c.id = next_id();
-        c.subject = match;
+        sim_action c = action(sim_action_kind::claim, time_ms{at}, m.helper, match);
         c.other = m.requester;
         c.amount = minutes{amount};
         const event_id claim = c.id;
         plan(c);
-        sim_action k;
-        k.kind = sim_action_kind::confirm;
-        k.at = time_ms{at + hour_ms / 2};
-        k.actor = m.requester;
-        k.id = next_id();
-        k.subject = claim;
+        sim_action k =
+            action(sim_action_kind::confirm, time_ms{at + hour_ms / 2}, m.requester, claim);
         plan(k);
         at += 1;
     }
-    sim_action e;
-    e.kind = sim_action_kind::end_match;
-    e.at = time_ms{at + hour_ms};
-    e.actor = m.requester;
-    e.id = next_id();
-    e.subject = match;
+    sim_action e = action(sim_action_kind::end_match, time_ms{at + hour_ms}, m.requester, match);
     plan(e);
 }
 
@@ -308,12 +291,7 @@ void simulator::check_give_up(member_id helper, time_ms now) {
     if (h.gave_up || !h.offer) return;
     const std::int64_t patience = params_.gives_up_after_days * day_ms;
     if (h.open_matches == 0 && now.value - h.last_heard.value >= patience) {
-        sim_action a;
-        a.kind = sim_action_kind::withdraw_offer;
-        a.at = now;
-        a.actor = helper;
-        a.id = next_id();
-        a.subject = *h.offer;
+        sim_action a = action(sim_action_kind::withdraw_offer, now, helper, *h.offer);
         plan(a);
         h.offer.reset();
         h.gave_up = true;
@@ -328,12 +306,7 @@ void simulator::on_verdict(const sim_action& a, sim_outcome outcome) {
         const auto& m = matches_.at(a.subject);
         if (outcome == sim_outcome::accepted) {
             // Met: the requester closes the request, and the relationship runs its course.
-            sim_action w;
-            w.kind = sim_action_kind::withdraw_request;
-            w.at = a.at;
-            w.actor = a.actor;
-            w.id = next_id();
-            w.subject = m.request;
+            sim_action w = action(sim_action_kind::withdraw_request, a.at, a.actor, m.request);
             plan(w);
             finish_match(a.subject, a.at);
             return;

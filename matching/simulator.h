@@ -164,6 +164,9 @@ private:
     };
 
     event_id next_id();
+    // A new action with a new id.
+    sim_action action(sim_action_kind kind, time_ms at, member_id actor,
+                      const event_id& subject = {});
     void plan(sim_action a);
     void wake(time_ms at, wakeup::what kind, const event_id& request = {}, member_id helper = {});
     void answer(const event_id& request, time_ms now);
