@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "api/bench_fairness.h"
+#include "api/bench_support.h"
 #include "api/http_client.h"
 #include "api/node.h"
 #include "api/serve.h"
@@ -38,21 +39,6 @@ std::size_t cores() {
     return std::max(1u, std::thread::hardware_concurrency());
 }
 
-// A scratch folder for one bench run, removed afterwards.
-struct scratch_dir {
-    std::filesystem::path path;
-    explicit scratch_dir(const std::string& what) {
-        path = std::filesystem::temp_directory_path() /
-               ("uurwerk-bench-" + what + "-" + std::to_string(::getpid()));
-        std::filesystem::remove_all(path);
-        std::filesystem::create_directories(path);
-    }
-    ~scratch_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-};
-
 struct latencies {
     std::vector<double> ms;
     double quantile(double q) {
@@ -62,12 +48,6 @@ struct latencies {
         return ms[i];
     }
 };
-
-std::string fixed(double v, int digits = 1) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-    return buf;
-}
 
 // CPU seconds the calling thread has used.
 double thread_cpu_s() {

@@ -6,8 +6,8 @@
 #include <iostream>
 #include <map>
 
-#include <unistd.h>
 
+#include "api/bench_support.h"
 #include "api/node.h"
 #include "ledger/exposure.h"
 #include "ledger/workload.h"
@@ -171,17 +171,8 @@ struct fairness_run {
 result<fairness_run> run_simulation(const simulation_params& p, const fairness_knobs& knobs,
                                     const char* label) {
     const auto t0 = std::chrono::steady_clock::now();
-    const auto dir =
-        std::filesystem::temp_directory_path() /
-        ("uurwerk-bench-fairness-" + std::string(label) + "-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir);
-    struct cleanup {
-        std::filesystem::path d;
-        ~cleanup() {
-            std::error_code ec;
-            std::filesystem::remove_all(d, ec);
-        }
-    } remove_dir{dir};
+    scratch_dir scratch(std::string("fairness-") + label);
+    const auto dir = scratch.path / "node";
 
     std::cerr << "bench fairness (" << label << "): admitting " << p.members << " members...\n";
     simulator sim(p);
@@ -296,9 +287,7 @@ result<fairness_run> run_simulation(const simulation_params& p, const fairness_k
 }
 
 std::string fixed3(double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.3f", v);
-    return buf;
+    return fixed(v, 3);
 }
 
 std::string figures_json(const fair_share_figures& f) {

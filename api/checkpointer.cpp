@@ -6,6 +6,11 @@
 
 namespace uurwerk {
 
+bool is_announced_node_key(const community_state& c, const public_key& key) {
+    auto k = c.keys.find(key);
+    return k != c.keys.end() && k->second.node && !k->second.revoked;
+}
+
 checkpointer::checkpointer(node& n, signing_key node_key, checkpointer_options options)
     : node_(n),
       key_(std::move(node_key)),
@@ -31,8 +36,7 @@ void checkpointer::run() {
     std::vector<community_id> mine = node_.folder().read_state([&](const ledger_state& s) {
         std::vector<community_id> out;
         for (const auto& [id, c] : s.communities) {
-            auto k = c.keys.find(key_.public_bytes());
-            if (k != c.keys.end() && k->second.node && !k->second.revoked) out.push_back(id);
+            if (is_announced_node_key(c, key_.public_bytes())) out.push_back(id);
         }
         return out;
     });
@@ -54,13 +58,12 @@ result<checkpoint_outcome> checkpointer::sign_now(community_id c) {
         if (it == s.communities.end())
             return make_error("unknown_community",
                               "community " + std::to_string(c.value) + " does not exist");
-        auto k = it->second.keys.find(key_.public_bytes());
-        if (k == it->second.keys.end() || !k->second.node || k->second.revoked)
+        if (!is_announced_node_key(it->second, key_.public_bytes()))
             return make_error("node_key_not_announced",
                               "this node's key " + key_.public_bytes().hex() +
                                   " is not announced in community " + std::to_string(c.value) +
                                   ": a coordinator runs `uurwerk announce-node` first");
-        return sequence{k->second.last_seq.value + 1};
+        return sequence{it->second.keys.at(key_.public_bytes()).last_seq.value + 1};
     });
     if (!seq) return seq.err();
     auto head = folder.audit_head(c);

@@ -25,8 +25,7 @@ void match_driver::run() {
     auto due = node_.folder().read_state([&](const ledger_state& s) {
         std::vector<community_id> out;
         for (const auto& [id, c] : s.communities) {
-            auto k = c.keys.find(key);
-            if (k == c.keys.end() || !k->second.node || k->second.revoked) continue;
+            if (!is_announced_node_key(c, key)) continue;
             auto last = last_basis_.find(id);
             if (last == last_basis_.end() || last->second != c.events) out.push_back(id);
         }
@@ -57,8 +56,7 @@ result<match_round_outcome> match_driver::run_now(community_id c) {
             if (it == s.communities.end())
                 return make_error("unknown_community",
                                   "community " + std::to_string(c.value) + " does not exist");
-            auto k = it->second.keys.find(key.public_bytes());
-            if (k == it->second.keys.end() || !k->second.node || k->second.revoked)
+            if (!is_announced_node_key(it->second, key.public_bytes()))
                 return make_error("node_key_not_announced",
                                   "this node's key " + key.public_bytes().hex() +
                                       " is not announced in community " + std::to_string(c.value) +

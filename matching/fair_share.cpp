@@ -62,6 +62,7 @@ fair_share_tracker::fair_share_tracker(fits_fn fits, std::chrono::milliseconds s
 void fair_share_tracker::offer_opened(const event_id& offer, member_id helper, time_ms at) {
     UURWERK_ASSERT(!offer_index_.contains(offer), offer.hex());
     offer_index_[offer] = offers_.size();
+    offers_of_[helper].push_back(offers_.size());
     offers_.push_back({offer, helper, {at, std::nullopt}, {}});
 }
 
@@ -90,9 +91,11 @@ void fair_share_tracker::proposed(const event_id& request, member_id helper, tim
     proposals_[helper] += 1;
     ++proposal_count_;
     // Starvation looks at the helper's offers that were open then.
-    for (auto& o : offers_)
-        if (o.helper == helper && o.open.from <= at && (!o.open.to || at <= *o.open.to))
-            o.proposals_at.push_back(at);
+    if (auto mine = offers_of_.find(helper); mine != offers_of_.end())
+        for (std::size_t i : mine->second) {
+            auto& o = offers_[i];
+            if (o.open.from <= at && (!o.open.to || at <= *o.open.to)) o.proposals_at.push_back(at);
+        }
 }
 
 void fair_share_tracker::matched(const event_id& request, member_id helper, time_ms at) {

@@ -92,6 +92,7 @@ private:
     std::chrono::milliseconds starvation_window_;
     std::vector<offer_record> offers_;
     std::map<event_id, std::size_t> offer_index_;
+    std::map<member_id, std::vector<std::size_t>> offers_of_;  // indexes into offers_
     std::vector<request_record> requests_;
     std::map<event_id, std::size_t> request_index_;
     std::map<member_id, double> proposals_, matches_, hours_;
