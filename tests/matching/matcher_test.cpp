@@ -216,6 +216,25 @@ BOOST_AUTO_TEST_CASE(a_days_reputation_kept_by_the_caller_proposes_as_the_matche
     BOOST_CHECK_LE(reputation_day(t.community()).value, t.community().clock.value);
 }
 
+BOOST_AUTO_TEST_CASE(a_match_that_begins_counts_a_whole_unit_of_exposure_for_its_helper) {
+    town_log t;
+    for (std::uint64_t m = 10; m < 14; ++m) t.offer(t.admit(m), category::shopping);
+    const auto asker = t.admit(30);
+    t.request(asker, category::shopping);
+    t.round(node_a);
+    const auto proposed = logged_proposals(t);
+    BOOST_REQUIRE(!proposed.empty());
+    const auto& p = proposed.back();  // the lowest-ranked proposal: the requester's choice
+    const double before = t.community().exposure.at(p.helper).exposure_sum;
+    t.as(30, asker, match_accepted{p.id});
+    BOOST_CHECK_CLOSE(t.community().exposure.at(p.helper).exposure_sum, before + 1.0, 1e-9);
+    // A decline adds nothing.
+    const auto& other = proposed.front();
+    const double other_before = t.community().exposure.at(other.helper).exposure_sum;
+    t.as(30, asker, match_declined{other.id});
+    BOOST_CHECK_CLOSE(t.community().exposure.at(other.helper).exposure_sum, other_before, 1e-9);
+}
+
 BOOST_AUTO_TEST_CASE(a_helper_at_the_open_match_cap_is_not_proposed_again) {
     fairness_knobs k;
     k.open_matches_max = 1;
