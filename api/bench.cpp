@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "api/bench_fairness.h"
+#include "api/bench_match.h"
 #include "api/bench_support.h"
 #include "api/http_client.h"
 #include "api/node.h"
@@ -28,33 +29,6 @@
 
 namespace uurwerk::cli {
 namespace {
-
-using clock_type = std::chrono::steady_clock;
-
-double seconds_since(clock_type::time_point t0) {
-    return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
-
-std::size_t cores() {
-    return std::max(1u, std::thread::hardware_concurrency());
-}
-
-struct latencies {
-    std::vector<double> ms;
-    double quantile(double q) {
-        if (ms.empty()) return 0;
-        std::sort(ms.begin(), ms.end());
-        auto i = static_cast<std::size_t>(q * static_cast<double>(ms.size() - 1));
-        return ms[i];
-    }
-};
-
-// CPU seconds the calling thread has used.
-double thread_cpu_s() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 // CPU seconds (user + system) of every thread of this process, by thread id, with its name:
 // from /proc/self/task/*/stat, in clock ticks (10 ms), so only sums over a second or more mean
@@ -169,74 +143,6 @@ result<void> bench_verify(const parsed_args& a) {
 // ---------------------------------------------------------------------------------------------
 // bench ingest: pre-signed events through node.submit (verify, durable append, apply), from
 // many client threads at once; then the same through the HTTP API.
-
-struct ingest_figures {
-    double events_per_s = 0, p50 = 0, p99 = 0, max = 0;
-    std::size_t rejected = 0;
-    double client_cpu_s = 0;  // summed over the client threads
-};
-
-// Each signer's events form a lane, in order (as a member's device sends them, so sequence
-// numbers arrive increasing). A free client takes the next lane, submits its next event and
-// puts the lane back at the end: every client stays busy until the last lanes run dry.
-template <typename Submit>
-ingest_figures drive(const std::vector<bytes>& events, std::size_t clients, const char* label,
-                     Submit&& submit) {
-    std::map<public_key, std::deque<std::size_t>> by_signer;
-    for (std::size_t i = 0; i < events.size(); ++i) {
-        auto env = decode_envelope(events[i]);
-        UURWERK_ASSERT(env.ok(), i);
-        by_signer[env->signer].push_back(i);
-    }
-    std::deque<std::deque<std::size_t>> lanes;
-    for (auto& [signer, lane] : by_signer) lanes.push_back(std::move(lane));
-    std::mutex lanes_mutex;
-    std::atomic<std::size_t> done{0}, rejected{0};
-    std::vector<latencies> lat(clients);
-    std::mutex cpu_mutex;
-    double client_cpu_s = 0;
-    std::vector<std::thread> pool;
-    auto t0 = clock_type::now();
-    for (std::size_t c = 0; c < clients; ++c)
-        pool.emplace_back([&, c] {
-            for (;;) {
-                std::deque<std::size_t> lane;
-                {
-                    std::lock_guard lock(lanes_mutex);
-                    if (lanes.empty()) break;
-                    lane = std::move(lanes.front());
-                    lanes.pop_front();
-                }
-                const std::size_t i = lane.front();
-                lane.pop_front();
-                auto s = clock_type::now();
-                if (!submit(events[i])) ++rejected;
-                lat[c].ms.push_back(
-                    std::chrono::duration<double, std::milli>(clock_type::now() - s).count());
-                if (!lane.empty()) {
-                    std::lock_guard lock(lanes_mutex);
-                    lanes.push_back(std::move(lane));
-                }
-                auto d = done.fetch_add(1) + 1;
-                if (d % 5000 == 0)
-                    std::cerr << "  " << label << ": " << d << " / " << events.size() << " events, "
-                              << fixed(static_cast<double>(d) / seconds_since(t0), 0) << "/s\n";
-            }
-            std::lock_guard lock(cpu_mutex);
-            client_cpu_s += thread_cpu_s();
-        });
-    for (auto& t : pool) t.join();
-    ingest_figures f;
-    f.events_per_s = static_cast<double>(events.size()) / seconds_since(t0);
-    latencies all;
-    for (auto& l : lat) all.ms.insert(all.ms.end(), l.ms.begin(), l.ms.end());
-    f.p50 = all.quantile(0.50);
-    f.p99 = all.quantile(0.99);
-    f.max = all.quantile(1.0);
-    f.rejected = rejected;
-    f.client_cpu_s = client_cpu_s;
-    return f;
-}
 
 // One Kafka setup of `bench ingest --kafka`: a cluster, named by its size (kafka_1, kafka_3).
 struct kafka_setup {
@@ -446,62 +352,6 @@ result<void> bench_ingest(const parsed_args& a) {
 // ---------------------------------------------------------------------------------------------
 // bench replay: rebuild every projection from a log of N events.
 
-// Appends every record of `parts` in order to a new LocalLog in `dir` (group commit), and
-// returns once the last one is durable (the log acknowledges in order).
-result<void> write_log(const std::filesystem::path& dir,
-                       std::initializer_list<const std::vector<bytes>*> parts) {
-    local_log_options lo;
-    lo.dir = dir;
-    lo.clock = wall_clock();
-    auto log = local_log::open(lo);
-    if (!log) return log.err();
-    std::vector<const bytes*> all;
-    for (const auto* part : parts)
-        for (const auto& b : *part) all.push_back(&b);
-    if (all.empty()) return ok_value;
-    std::atomic<std::size_t> failed{0};
-    for (std::size_t i = 0; i + 1 < all.size(); ++i)
-        for (;;) {
-            auto r = (*log)->append_async(*all[i], [&](result<offset> o) {
-                if (!o) ++failed;
-            });
-            if (r) break;
-            if (r.err().code != "log_full") return r.err();
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        }
-    auto last = (*log)->append(*all.back());
-    if (!last || failed) return make_error("bench_failed", "the log did not take every event");
-    return ok_value;
-}
-
-// A rebuild of `dir`/store from `dir`/log, exactly as `uurwerk rebuild` does it: a bulk-load
-// store and the CRC-checked local log.
-struct rebuild_parts {
-    std::unique_ptr<local_log> log;
-    std::unique_ptr<store> db;
-    key_cache keys;
-    std::unique_ptr<projector> folder;
-};
-
-result<std::unique_ptr<rebuild_parts>> open_rebuild(const std::filesystem::path& dir) {
-    auto parts = std::make_unique<rebuild_parts>();
-    local_log_options lo;
-    lo.dir = dir / "log";
-    lo.clock = wall_clock();
-    auto log = local_log::open(lo);
-    if (!log) return log.err();
-    parts->log = std::move(*log);
-    auto db = store::open(dir / "store", store_use::bulk_load);
-    if (!db) return db.err();
-    parts->db = std::move(*db);
-    projector_options po;
-    po.check = signature_check::trust_local_log;
-    auto p = projector::open(*parts->log, *parts->db, parts->keys, po);
-    if (!p) return p.err();
-    parts->folder = std::move(*p);
-    return parts;
-}
-
 result<void> bench_replay(const parsed_args& a) {
     std::size_t events = 1'000'000;
     if (a.has("events")) {
@@ -517,7 +367,7 @@ result<void> bench_replay(const parsed_args& a) {
     scratch_dir dir("replay");
     std::cerr << "bench replay: writing the log...\n";
     if (auto r = write_log(dir.path / "log", {&w.setup, &w.events}); !r) return r.err();
-    auto rebuild = open_rebuild(dir.path);
+    auto rebuild = open_rebuild(dir.path, dir.path / "store");
     if (!rebuild) return rebuild.err();
     auto& p = (*rebuild)->folder;
     auto& db = (*rebuild)->db;
@@ -599,7 +449,7 @@ result<void> bench_audit(const parsed_args& a) {
     if (auto r = write_log(dir.path / "log", {&records}); !r) return r.err();
     {
         std::cerr << "bench audit: folding it into the projections (the node's Merkle tree)...\n";
-        auto rebuild = open_rebuild(dir.path);
+        auto rebuild = open_rebuild(dir.path, dir.path / "store");
         if (!rebuild) return rebuild.err();
         if (auto n = (*rebuild)->folder->catch_up(); !n) return n.err();
         if (auto f = (*rebuild)->db->flush(); !f) return f.err();
@@ -704,7 +554,9 @@ result<void> bench_audit(const parsed_args& a) {
 
 std::vector<option_spec> bench_options() {
     return {
-        {"seconds", "S", "verify: seconds per measurement (default 3)"},
+        {"seconds", "S",
+         "verify: seconds per measurement (default 3); match: seconds of ingest while the "
+         "candidates are asked for (default 10)"},
         {"events", "N",
          "ingest: events to push (default 20000); replay, audit: log size (1000000)"},
         {"clients", "N", "ingest: concurrent clients (default 128)"},
@@ -712,7 +564,9 @@ std::vector<option_spec> bench_options() {
          "ingest: also measure a node on each of these Kafka clusters (each LIST a cluster's "
          "bootstrap servers, host:port,...), beside the embedded node; ops/bench-kafka.sh "
          "starts one broker and three and passes both"},
-        {"seed", "N", "fairness: the simulation's seed (default 1)"},
+        {"seed", "N", "fairness: the simulation's seed; match: the community's (default 1)"},
+        {"offers", "N", "match: open offers in the community (default 100000)"},
+        {"requests", "N", "match: open requests in the community (default 10000)"},
         {"members", "N", "fairness: members of the simulated community (default 5000)"},
         {"days", "N", "fairness: simulated days (default 180)"},
     };
@@ -724,8 +578,9 @@ result<void> bench_command(const std::string& what, const parsed_args& args) {
     if (what == "replay") return bench_replay(args);
     if (what == "audit") return bench_audit(args);
     if (what == "fairness") return bench_fairness(args);
-    return make_error("bad_argument",
-                      "unknown bench '" + what + "': verify, ingest, replay, audit or fairness");
+    if (what == "match") return bench_match(args);
+    return make_error("bad_argument", "unknown bench '" + what +
+                                          "': verify, ingest, replay, audit, fairness or match");
 }
 
 }  // namespace uurwerk::cli

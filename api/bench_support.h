@@ -1,12 +1,28 @@
 #pragma once
-// Small pieces the benchmarks share (api/bench.cpp, api/bench_fairness.cpp).
-// Threading: none.
+// Small pieces the benchmarks share (api/bench.cpp, api/bench_fairness.cpp,
+// api/bench_match.cpp): clocks, latency quantiles, a closed-loop driver of many clients, a
+// scratch folder, a log written at once and a rebuild of its projections.
+// Threading: drive() runs its clients on threads of its own; the rest is plain functions.
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <ctime>
+#include <deque>
 #include <filesystem>
+#include <iostream>
+#include <map>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <unistd.h>
+
+#include "ledger/local_log.h"
+#include "projections/projector.h"
+#include "projections/store.h"
 
 namespace uurwerk::cli {
 
@@ -33,5 +49,118 @@ inline std::string fixed(double v, int digits = 1) {
     std::snprintf(buf, sizeof buf, "%.*f", digits, v);
     return buf;
 }
+
+using clock_type = std::chrono::steady_clock;
+
+inline double seconds_since(clock_type::time_point t0) {
+    return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+inline std::size_t cores() {
+    return std::max(1u, std::thread::hardware_concurrency());
+}
+
+struct latencies {
+    std::vector<double> ms;
+    // The q-quantile (0..1) of what was recorded; sorts it.
+    double quantile(double q) {
+        if (ms.empty()) return 0;
+        std::sort(ms.begin(), ms.end());
+        auto i = static_cast<std::size_t>(q * static_cast<double>(ms.size() - 1));
+        return ms[i];
+    }
+};
+
+// CPU seconds the calling thread has used.
+inline double thread_cpu_s() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+struct ingest_figures {
+    double events_per_s = 0, p50 = 0, p99 = 0, max = 0;
+    std::size_t rejected = 0;
+    double client_cpu_s = 0;  // summed over the client threads
+};
+
+// Each signer's events form a lane, in order (as a member's device sends them, so sequence
+// numbers arrive increasing). A free client takes the next lane, submits its next event and
+// puts the lane back at the end: every client stays busy until the last lanes run dry.
+template <typename Submit>
+ingest_figures drive(const std::vector<bytes>& events, std::size_t clients, const char* label,
+                     Submit&& submit) {
+    std::map<public_key, std::deque<std::size_t>> by_signer;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        auto env = decode_envelope(events[i]);
+        UURWERK_ASSERT(env.ok(), i);
+        by_signer[env->signer].push_back(i);
+    }
+    std::deque<std::deque<std::size_t>> lanes;
+    for (auto& [signer, lane] : by_signer) lanes.push_back(std::move(lane));
+    std::mutex lanes_mutex;
+    std::atomic<std::size_t> done{0}, rejected{0};
+    std::vector<latencies> lat(clients);
+    std::mutex cpu_mutex;
+    double client_cpu_s = 0;
+    std::vector<std::thread> pool;
+    auto t0 = clock_type::now();
+    for (std::size_t c = 0; c < clients; ++c)
+        pool.emplace_back([&, c] {
+            for (;;) {
+                std::deque<std::size_t> lane;
+                {
+                    std::lock_guard lock(lanes_mutex);
+                    if (lanes.empty()) break;
+                    lane = std::move(lanes.front());
+                    lanes.pop_front();
+                }
+                const std::size_t i = lane.front();
+                lane.pop_front();
+                auto s = clock_type::now();
+                if (!submit(events[i])) ++rejected;
+                lat[c].ms.push_back(
+                    std::chrono::duration<double, std::milli>(clock_type::now() - s).count());
+                if (!lane.empty()) {
+                    std::lock_guard lock(lanes_mutex);
+                    lanes.push_back(std::move(lane));
+                }
+                auto d = done.fetch_add(1) + 1;
+                if (d % 5000 == 0)
+                    std::cerr << "  " << label << ": " << d << " / " << events.size() << " events, "
+                              << fixed(static_cast<double>(d) / seconds_since(t0), 0) << "/s\n";
+            }
+            std::lock_guard lock(cpu_mutex);
+            client_cpu_s += thread_cpu_s();
+        });
+    for (auto& t : pool) t.join();
+    ingest_figures f;
+    f.events_per_s = static_cast<double>(events.size()) / seconds_since(t0);
+    latencies all;
+    for (auto& l : lat) all.ms.insert(all.ms.end(), l.ms.begin(), l.ms.end());
+    f.p50 = all.quantile(0.50);
+    f.p99 = all.quantile(0.99);
+    f.max = all.quantile(1.0);
+    f.rejected = rejected;
+    f.client_cpu_s = client_cpu_s;
+    return f;
+}
+
+// Appends every record of `parts` in order to a new LocalLog in `dir` (group commit), and
+// returns once the last one is durable (the log acknowledges in order).
+[[nodiscard]] result<void> write_log(const std::filesystem::path& dir,
+                                     std::initializer_list<const std::vector<bytes>*> parts);
+
+// A rebuild of `store_dir` from `dir`/log, exactly as `uurwerk rebuild` does it: a bulk-load
+// store and the CRC-checked local log; the match queues kept or not.
+struct rebuild_parts {
+    std::unique_ptr<local_log> log;
+    std::unique_ptr<store> db;
+    key_cache keys;
+    std::unique_ptr<projector> folder;
+};
+[[nodiscard]] result<std::unique_ptr<rebuild_parts>> open_rebuild(
+    const std::filesystem::path& dir, const std::filesystem::path& store_dir,
+    queue_upkeep queues = queue_upkeep::kept);
 
 }  // namespace uurwerk::cli

@@ -835,7 +835,7 @@ std::vector<command> commands() {
          [](const parsed_args& a) { return rebuild_command(a.get("data").value_or("data")); }},
         {{"bench",
           "Measures: 'bench verify', 'bench ingest', 'bench replay', 'bench audit', "
-          "'bench fairness'. Ends with one line of JSON.",
+          "'bench fairness', 'bench match'. Ends with one line of JSON.",
           bench_options(),
           {"WHAT"}},
          [](const parsed_args& a) { return bench_command(a.positionals().at(0), a); }},

@@ -15,7 +15,6 @@
 #include "api/route_support.h"
 #include "ledger/exposure.h"
 #include "ledger/rules.h"
-#include "matching/relevance.h"
 #include "projections/reputation.h"
 #include "projections/state_codec.h"
 
@@ -314,88 +313,88 @@ http_response event_info(node& n, const event_id& id) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Match queues, live: read from the open-post index as it stands, ranked by relevance
-// (matching/relevance.h). The fairness layer and the matcher's proposals are not built yet.
+// Match queues, live (ledger/match_queues.h): a request's candidates are the open offers of its
+// category, ranked by how well they fit (ledger/exposure.h: fit), best first, then oldest first.
+// One scan of the category's queue under the state lock; only the page shown is copied out.
 
-// Every open post of one kind and category, oldest first.
-result<std::vector<open_post>> all_open(node& n, community_id c, bool offers, category what) {
-    return read_open_posts(n.projections(), c, offers, what,
-                           std::numeric_limits<std::size_t>::max());
+struct ranked_post {
+    double relevance = 0;
+    event_id id;
+    post_state post;
+};
+
+// The best `limit` of `fitting` (relevance, then posted first), with their posts copied.
+std::vector<ranked_post> best_of(const community_state& c,
+                                 std::vector<std::pair<double, const queued_post*>>& fitting,
+                                 std::size_t limit) {
+    const auto better = [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first > b.first : a.second->posted_at < b.second->posted_at;
+    };
+    const auto shown = std::min(limit, fitting.size());
+    std::partial_sort(fitting.begin(), fitting.begin() + static_cast<std::ptrdiff_t>(shown),
+                      fitting.end(), better);
+    std::vector<ranked_post> out;
+    out.reserve(shown);
+    for (std::size_t i = 0; i < shown; ++i)
+        out.push_back({fitting[i].first, fitting[i].second->id, c.posts.at(fitting[i].second->id)});
+    return out;
 }
 
-void ranked_json(json_writer& w, const char* name,
-                 const std::vector<std::pair<double, const open_post*>>& ranked,
-                 std::size_t limit) {
+void ranked_json(json_writer& w, const char* name, const std::vector<ranked_post>& ranked) {
     w.key(name).begin_array();
-    for (std::size_t i = 0; i < ranked.size() && i < limit; ++i) {
-        const auto& [score, p] = ranked[i];
+    for (const auto& [score, id, p] : ranked) {
         char rel[32];
         std::snprintf(rel, sizeof rel, "%.3f", score);
         w.begin_object();
-        w.key("id").string(p->id.hex());
-        w.key("owner").decimal(p->owner.value);
+        w.key("id").string(id.hex());
+        w.key("owner").decimal(p.owner.value);
         w.key("relevance").raw(rel);
-        w.key("intensity").string(intensity_name(p->how_often));
-        w.key("area").string(p->area);
-        w.key("availability").number(p->availability);
-        w.key("text").string(p->text);
-        w.key("offset").decimal(p->posted_at.value);
+        w.key("intensity").string(intensity_name(p.how_often));
+        w.key("area").string(p.area);
+        w.key("availability").number(p.availability);
+        w.key("text").string(p.text);
+        w.key("offset").decimal(p.posted_at.value);
         w.end_object();
     }
     w.end_array();
 }
 
-void rank(std::vector<std::pair<double, const open_post*>>& v) {
-    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
-        return a.first != b.first ? a.first > b.first : a.second->posted_at < b.second->posted_at;
-    });
-}
-
-// Members who cannot be proposed now: suspended ones.
-std::set<member_id> suspended_members(node& n, community_id c) {
-    return n.folder().read_state([&](const ledger_state& s) {
-        std::set<member_id> out;
-        if (auto it = s.communities.find(c); it != s.communities.end())
-            for (const auto& [id, m] : it->second.members)
-                if (m.suspended) out.insert(id);
-        return out;
-    });
-}
+struct ranked_page {
+    std::size_t count = 0;  // candidates: all that fit; requests for me: the member's offers
+    std::vector<ranked_post> page;
+};
 
 http_response candidates_for(node& n, community_id c, const event_id& request_id,
                              const target_parts& t) {
     auto limit = limit_param(t, page_default);
     if (!limit) return error_answer(limit.err());
-    auto post = n.folder().read_state([&](const ledger_state& s) -> result<post_state> {
+    auto found = n.folder().read_state([&](const ledger_state& s) -> result<ranked_page> {
         auto it = s.communities.find(c);
         if (it == s.communities.end())
             return make_error("unknown_community", community_text(c) + " does not exist");
-        auto p = it->second.posts.find(request_id);
-        if (p == it->second.posts.end() || p->second.is_offer)
+        const auto& cs = it->second;
+        auto p = cs.posts.find(request_id);
+        if (p == cs.posts.end() || p->second.is_offer)
             return make_error("not_found",
                               "no request " + request_id.hex() + " in " + community_text(c));
-        return p->second;
+        if (p->second.status != post_status::open)
+            return make_error("post_not_open", "the request is no longer open");
+        std::vector<std::pair<double, const queued_post*>> fitting;
+        for_each_fitting_offer(
+            cs, p->second.what, queued_request(cs, request_id, p->second),
+            [&](const queued_post& o, double r) { fitting.emplace_back(r, &o); });
+        return ranked_page{fitting.size(), best_of(cs, fitting, *limit)};
     });
-    if (!post) return not_found(post.err().code, post.err().message);
-    if (post->status != post_status::open)
-        return error_answer(409, "post_not_open", "the request is no longer open");
-    const open_post request{
-        request_id,         c,          post->owner, false,          post->what, post->how_often,
-        post->availability, post->area, post->text,  post->posted_at};
-    auto offers = all_open(n, c, true, request.what);
-    if (!offers) return error_answer(offers.err());
-    const auto suspended = suspended_members(n, c);
-    std::vector<std::pair<double, const open_post*>> ranked;
-    for (const auto& o : *offers) {
-        if (o.owner == request.owner || suspended.contains(o.owner)) continue;
-        if (double r = relevance(request, o); r > 0) ranked.emplace_back(r, &o);
+    if (!found) {
+        if (found.err().code == "post_not_open")
+            return error_answer(409, found.err().code, found.err().message);
+        return not_found(found.err().code, found.err().message);
     }
-    rank(ranked);
     json_writer w;
     w.begin_object();
     w.key("request").string(request_id.hex());
-    w.key("fitting_offers").number(static_cast<std::int64_t>(ranked.size()));
-    ranked_json(w, "candidates", ranked, *limit);
+    w.key("fitting_offers").number(static_cast<std::int64_t>(found->count));
+    ranked_json(w, "candidates", found->page);
     w.end_object();
     return json_answer(200, w.take());
 }
@@ -404,39 +403,36 @@ http_response requests_for(node& n, community_id c, member_id m, const target_pa
     auto limit = limit_param(t, page_default);
     if (!limit) return error_answer(limit.err());
     if (auto bad = check_member(n, c, m)) return *bad;
-    // The member's open offers, then the open requests each fits; a request once, at its best.
-    std::vector<open_post> mine;
-    std::map<category, std::vector<open_post>> requests;
-    for (std::size_t i = 0; i < category_count; ++i) {
-        auto offers = all_open(n, c, true, static_cast<category>(i));
-        if (!offers) return error_answer(offers.err());
-        for (auto& o : *offers)
-            if (o.owner == m) mine.push_back(std::move(o));
-    }
-    const auto suspended = suspended_members(n, c);
-    std::map<event_id, std::pair<double, const open_post*>> best;
-    for (const auto& o : mine) {
-        if (!requests.contains(o.what)) {
-            auto r = all_open(n, c, false, o.what);
-            if (!r) return error_answer(r.err());
-            requests[o.what] = std::move(*r);
+    // The member's open offers, then the open requests of their categories, each at the best
+    // fit of any of those offers.
+    auto found = n.folder().read_state([&](const ledger_state& s) -> std::optional<ranked_page> {
+        auto it = s.communities.find(c);
+        if (it == s.communities.end()) return std::nullopt;
+        const auto& cs = it->second;
+        std::size_t mine = 0;
+        std::vector<std::pair<double, const queued_post*>> fitting;
+        for (std::size_t i = 0; i < category_count; ++i) {
+            const auto what = static_cast<category>(i);
+            std::vector<const queued_post*> offers;
+            for (const auto& o : cs.queues.open(post_side::offer, what))
+                if (o.owner == m) offers.push_back(&o);
+            mine += offers.size();
+            if (offers.empty()) continue;
+            for (const auto& q : cs.queues.open(post_side::request, what)) {
+                if (q.owner == m || cs.queues.suspended(q.owner)) continue;
+                double best = 0;
+                for (const auto* o : offers) best = std::max(best, fit_queued(q, *o));
+                if (best > 0) fitting.emplace_back(best, &q);
+            }
         }
-        for (const auto& q : requests[o.what]) {
-            if (q.owner == m || suspended.contains(q.owner)) continue;
-            const double r = relevance(q, o);
-            auto& b = best[q.id];
-            if (r > b.first) b = {r, &q};
-        }
-    }
-    std::vector<std::pair<double, const open_post*>> ranked;
-    for (const auto& [id, b] : best)
-        if (b.first > 0) ranked.push_back(b);
-    rank(ranked);
+        return ranked_page{mine, best_of(cs, fitting, *limit)};
+    });
+    if (!found) return unknown_community(c);
     json_writer w;
     w.begin_object();
     w.key("member").decimal(m.value);
-    w.key("open_offers").number(static_cast<std::int64_t>(mine.size()));
-    ranked_json(w, "requests", ranked, *limit);
+    w.key("open_offers").number(static_cast<std::int64_t>(found->count));
+    ranked_json(w, "requests", found->page);
     w.end_object();
     return json_answer(200, w.take());
 }

@@ -5,25 +5,44 @@
 
 namespace uurwerk {
 
-double fit(const post_fit& request, const post_fit& offer) {
-    if (request.what != offer.what) return 0;
-    double area = 0.4;
-    if (request.area.empty() || offer.area.empty())
-        area = 0.8;
-    else if (request.area == offer.area)
-        area = 1.0;
+namespace {
+
+// The three factors of fit() for two posts of one category, the areas already compared.
+enum class areas : std::uint8_t { same, one_unknown, different };
+double fit_within_category(areas a, std::uint32_t request_times, intensity request_often,
+                           std::uint32_t offer_times, intensity offer_often) {
+    const double area = a == areas::same ? 1.0 : a == areas::one_unknown ? 0.8 : 0.4;
     double times = 1.0;
-    if (request.availability != 0 && offer.availability != 0) {
-        const double asked = std::popcount(request.availability);
-        const double covered = std::popcount(request.availability & offer.availability);
+    if (request_times != 0 && offer_times != 0) {
+        const double asked = std::popcount(request_times);
+        const double covered = std::popcount(request_times & offer_times);
         times = std::max(0.25, covered / asked);
     }
     double often = 0.8;
-    if (request.how_often == offer.how_often)
+    if (request_often == offer_often)
         often = 1.0;
-    else if (request.how_often == intensity::regularly && offer.how_often == intensity::once)
+    else if (request_often == intensity::regularly && offer_often == intensity::once)
         often = 0.5;
     return area * times * often;
+}
+
+}  // namespace
+
+double fit(const post_fit& request, const post_fit& offer) {
+    if (request.what != offer.what) return 0;
+    const auto a = request.area.empty() || offer.area.empty() ? areas::one_unknown
+                   : request.area == offer.area               ? areas::same
+                                                              : areas::different;
+    return fit_within_category(a, request.availability, request.how_often, offer.availability,
+                               offer.how_often);
+}
+
+double fit_queued(const queued_post& request, const queued_post& offer) {
+    const auto a = request.area == area_code{0} || offer.area == area_code{0} ? areas::one_unknown
+                   : request.area == offer.area                               ? areas::same
+                                                                              : areas::different;
+    return fit_within_category(a, request.availability, request.how_often, offer.availability,
+                               offer.how_often);
 }
 
 post_fit fit_of(const post_state& p) {
@@ -62,20 +81,25 @@ bool within_ranges(const fairness_knobs& k) {
            within(k.reputation_half_life_days, 3650);
 }
 
-std::vector<fitting_offer> fitting_offers(const community_state& c, const post_state& request) {
+queued_post queued_request(const community_state& c, const event_id& id,
+                           const post_state& request) {
     UURWERK_ASSERT(!request.is_offer);
+    return {id,
+            request.owner,
+            request.posted_at,
+            request.availability,
+            c.queues.code_of(request.area),
+            request.how_often};
+}
+
+std::vector<fitting_offer> fitting_offers(const community_state& c, const post_state& request) {
     std::vector<fitting_offer> out;
-    const auto want = fit_of(request);
-    for (const auto& id : c.open_offers[static_cast<std::size_t>(request.what)]) {
-        const auto& p = c.posts.at(id);
-        UURWERK_ASSERT(p.is_offer && p.status == post_status::open && p.what == request.what,
-                       id.hex());
-        if (p.owner == request.owner) continue;
-        auto m = c.members.find(p.owner);
-        if (m == c.members.end() || m->second.suspended) continue;
-        if (const double r = fit(want, fit_of(p)); r > 0) out.push_back({id, p.owner, r});
-    }
-    // The posts are a hash map: fix the order, so every sum over it is the same everywhere.
+    for_each_fitting_offer(c, request.what, queued_request(c, event_id{}, request),
+                           [&](const queued_post& o, double r) {
+                               out.push_back({o.id, o.owner, r});
+                           });
+    // The buckets have no meaningful order: fix one, so every sum over it is the same
+    // everywhere.
     std::sort(out.begin(), out.end(), [](const fitting_offer& a, const fitting_offer& b) {
         return a.helper != b.helper ? a.helper < b.helper : a.offer < b.offer;
     });

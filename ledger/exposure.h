@@ -31,6 +31,9 @@ struct post_fit {
 };
 [[nodiscard]] double fit(const post_fit& request, const post_fit& offer);
 [[nodiscard]] post_fit fit_of(const post_state& p);
+// The same for two queued posts of one category (match_queues.h): equal to fit() of the posts
+// they stand for.
+[[nodiscard]] double fit_queued(const queued_post& request, const queued_post& offer);
 
 // The position weight of rank r among k proposals: earlier is seen more (1, 1/2, 1/3, ...),
 // normalized so the k weights sum to 1.
@@ -49,9 +52,26 @@ struct fitting_offer {
     double relevance = 0;
 };
 // Every fitting offer of `request` in `c`, ordered by (helper, offer id). Looks at the open
-// offers of the request's category only (community_state::open_offers).
+// offers of the request's category only (community_state::queues).
 [[nodiscard]] std::vector<fitting_offer> fitting_offers(const community_state& c,
                                                         const post_state& request);
+
+// A request as its queue holds it (`id` may be zero for one that is not posted).
+[[nodiscard]] queued_post queued_request(const community_state& c, const event_id& id,
+                                         const post_state& request);
+
+// Calls fn(offer, relevance) for every fitting offer of a request of category `what`, in the
+// bucket's order (none in particular): the scan behind fitting_offers() and the API's
+// candidates, for callers that rank or count without sorting everything.
+template <typename Fn>
+void for_each_fitting_offer(const community_state& c, category what, const queued_post& request,
+                            Fn&& fn) {
+    UURWERK_ASSERT(c.queues.kept(), "the match queues were not kept");
+    for (const auto& o : c.queues.open(post_side::offer, what)) {
+        if (o.owner == request.owner || c.queues.suspended(o.owner)) continue;
+        if (const double r = fit_queued(request, o); r > 0) fn(o, r);
+    }
+}
 
 // What a round for a request adds to each candidate's relevance_sum: their relevance's share of
 // the total relevance of the eligible ones (those under the open-match cap), so every round

@@ -139,6 +139,7 @@ private:
         if (b.on_behalf_of) return R::not_delegated;
         if (!within_ranges(f.rules.fairness)) return R::fairness_knob_out_of_range;
         auto& c = s_.communities[b.community];
+        c.queues.set_upkeep(s_.upkeep);
         c_ = &c;
         c.name = f.name;
         c.rules = f.rules;
@@ -294,6 +295,10 @@ private:
                     auto it = c_->members.find(x.member);
                     if (it == c_->members.end()) return R::unknown_member;
                     it->second.suspended = std::is_same_v<T, member_suspended>;
+                    if (it->second.suspended)
+                        c_->queues.suspend(x.member);
+                    else
+                        c_->queues.reinstate(x.member);
                     fx_.members.emplace_back(b.community, x.member);
                     history(x.member, R::none, {}, {}, b.author);
                     return R::none;
@@ -306,10 +311,9 @@ private:
                                                  in_.at,         0,
                                                  in_.now};
                     fx_.posts.emplace_back(b.community, b.id);
-                    if constexpr (std::is_same_v<T, offer_posted>)
-                        c_->open_offers[static_cast<std::size_t>(x.what)].insert(b.id);
-                    else
-                        c_->open_requests.insert(b.id);
+                    c_->queues.add(
+                        std::is_same_v<T, offer_posted> ? post_side::offer : post_side::request,
+                        x.what, {b.id, actor, in_.at, x.availability, {}, x.how_often}, x.area);
                     return R::none;
                 } else if constexpr (std::is_same_v<T, post_withdrawn> ||
                                      std::is_same_v<T, post_hidden>) {
@@ -322,10 +326,8 @@ private:
                     if (it->second.status != post_status::open) return R::post_not_open;
                     it->second.status = hide ? post_status::hidden : post_status::withdrawn;
                     fx_.posts.emplace_back(b.community, x.post);
-                    if (it->second.is_offer)
-                        c_->open_offers[static_cast<std::size_t>(it->second.what)].erase(x.post);
-                    else
-                        c_->open_requests.erase(x.post);
+                    c_->queues.remove(it->second.is_offer ? post_side::offer : post_side::request,
+                                      it->second.what, x.post);
                     lapse_proposals_of(x.post);
                     return R::none;
                 } else if constexpr (std::is_same_v<T, match_accepted> ||
@@ -584,17 +586,17 @@ minutes balance_sum(const community_state& c) {
     return sum;
 }
 
-void index_posts(community_state& c) {
-    for (auto& offers : c.open_offers) offers.clear();
-    c.open_requests.clear();
+void index_posts(community_state& c, queue_upkeep upkeep) {
+    c.queues.clear();
+    c.queues.set_upkeep(upkeep);
     c.matches_of_post.clear();
     for (const auto& [id, p] : c.posts) {
         if (p.status != post_status::open) continue;
-        if (p.is_offer)
-            c.open_offers[static_cast<std::size_t>(p.what)].insert(id);
-        else
-            c.open_requests.insert(id);
+        c.queues.add(p.is_offer ? post_side::offer : post_side::request, p.what,
+                     {id, p.owner, p.posted_at, p.availability, {}, p.how_often}, p.area);
     }
+    for (const auto& [id, m] : c.members)
+        if (m.suspended) c.queues.suspend(id);
     // In log order, as the fold appends them.
     std::vector<std::pair<offset, event_id>> by_offset;
     by_offset.reserve(c.matches.size());

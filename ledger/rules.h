@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ledger/event.h"
+#include "ledger/match_queues.h"
 
 namespace uurwerk {
 
@@ -188,16 +189,15 @@ struct community_state {
     std::uint64_t events = 0;  // events of this community folded (ids seen the first time)
     time_ms clock{};           // the log's clock at the last of them
 
-    // Derived from posts and matches, never stored: kept by the fold and rebuilt on load
-    // (index_posts), so that a round of matching and the exposure fold look at the open posts
-    // of one category and the matches of one post instead of scanning them all.
-    std::array<std::set<event_id>, category_count> open_offers;  // by category
-    std::set<event_id> open_requests;
+    // Derived from posts, members and matches, never stored: kept by the fold and rebuilt on
+    // load (index_posts), so that a round of matching, the exposure fold and the API look at
+    // the open posts of one category and the matches of one post instead of scanning them all.
+    match_queues queues;  // the live match queues (ledger/match_queues.h)
     std::unordered_map<event_id, std::vector<event_id>> matches_of_post;  // request or offer
 };
 
-// Rebuilds the derived indexes of `c` from its posts and matches (after loading them).
-void index_posts(community_state& c);
+// Rebuilds the derived indexes of `c` from its posts, members and matches (after loading them).
+void index_posts(community_state& c, queue_upkeep upkeep = queue_upkeep::kept);
 
 // What the log says about an id already seen: the first verdict stands for the same content.
 struct seen_event {
@@ -210,6 +210,7 @@ struct seen_event {
 struct ledger_state {
     std::map<community_id, community_state> communities;
     std::unordered_map<event_id, seen_event> seen;
+    queue_upkeep upkeep = queue_upkeep::kept;  // how new communities keep their match queues
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -40,6 +40,26 @@ signing_key workload_member_key(std::uint64_t seed, std::size_t index) {
     return std::move(*k);
 }
 
+std::vector<bytes> seal_all(const std::vector<std::pair<std::size_t, event_body>>& bodies,
+                            const std::vector<signing_key>& keys, std::size_t threads,
+                            const std::function<void(std::size_t, std::size_t)>& progress) {
+    std::vector<bytes> out(bodies.size());
+    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+    std::atomic<std::size_t> next{0}, done{0};
+    std::vector<std::thread> pool;
+    for (std::size_t t = 0; t < threads; ++t)
+        pool.emplace_back([&] {
+            for (std::size_t i; (i = next.fetch_add(1)) < bodies.size();) {
+                UURWERK_ASSERT(bodies[i].first < keys.size(), i, bodies[i].first);
+                out[i] = encode_envelope(keys[bodies[i].first].seal(bodies[i].second));
+                auto d = done.fetch_add(1) + 1;
+                if (progress && d % 50'000 == 0) progress(d, bodies.size());
+            }
+        });
+    for (auto& t : pool) t.join();
+    return out;
+}
+
 workload make_workload(const workload_options& o) {
     UURWERK_ASSERT(o.members >= 2, o.members);
     rng r{o.seed * 0x9E3779B97F4A7C15ull + 1};
@@ -107,25 +127,8 @@ workload make_workload(const workload_options& o) {
         }
     }
 
-    auto seal_all = [&](const std::vector<std::pair<std::size_t, event_body>>& in,
-                        std::vector<bytes>& out, bool report) {
-        out.resize(in.size());
-        std::size_t threads =
-            o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
-        std::atomic<std::size_t> next{0}, done{0};
-        std::vector<std::thread> pool;
-        for (std::size_t t = 0; t < threads; ++t)
-            pool.emplace_back([&] {
-                for (std::size_t i; (i = next.fetch_add(1)) < in.size();) {
-                    out[i] = encode_envelope(keys[in[i].first].seal(in[i].second));
-                    auto d = done.fetch_add(1) + 1;
-                    if (report && o.progress && d % 50'000 == 0) o.progress(d, in.size());
-                }
-            });
-        for (auto& t : pool) t.join();
-    };
-    seal_all(setup_bodies, w.setup, false);
-    seal_all(bodies, w.events, true);
+    w.setup = seal_all(setup_bodies, keys, o.threads);
+    w.events = seal_all(bodies, keys, o.threads, o.progress);
     return w;
 }
 

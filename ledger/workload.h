@@ -35,6 +35,13 @@ struct workload {
 
 [[nodiscard]] workload make_workload(const workload_options& options);
 
+// Each (signer, body) sealed with keys[signer] as a stored envelope, in order, signed on
+// `threads` threads (0 = every core); `progress` (if any) every 50,000.
+[[nodiscard]] std::vector<bytes> seal_all(
+    const std::vector<std::pair<std::size_t, event_body>>& bodies,
+    const std::vector<signing_key>& keys, std::size_t threads,
+    const std::function<void(std::size_t, std::size_t)>& progress = {});
+
 // The signing key of member `index + 1` of the workload made with `seed` (index 0 is the
 // founder), for tests that sign more events as the workload's members.
 [[nodiscard]] signing_key workload_member_key(std::uint64_t seed, std::size_t index);

@@ -81,7 +81,7 @@ std::vector<proposal> propose(community_id c, const community_state& s,
     // The open requests and what their matches so far say (both indexed in the state).
     std::unordered_map<event_id, request_history> histories;
     std::vector<pending_request> requests;
-    for (const auto& id : s.open_requests) {
+    for (const auto& id : s.queues.open_requests()) {
         const auto& p = s.posts.at(id);
         UURWERK_ASSERT(!p.is_offer && p.status == post_status::open, id.hex());
         auto member = s.members.find(p.owner);

@@ -61,6 +61,9 @@ result<std::unique_ptr<projector>> projector::open(event_log& log, store& db, ke
     auto state = load_state(db);
     if (!state) return state.err();
     p->state_ = std::move(*state);
+    p->state_.upkeep = options.queues;
+    if (options.queues != queue_upkeep::kept)
+        for (auto& [id, c] : p->state_.communities) index_posts(c, options.queues);
     auto audit = audit_trees::load(db);
     if (!audit) return audit.err();
     p->audit_ = std::move(*audit);

@@ -58,6 +58,8 @@ struct projector_options {
     std::chrono::milliseconds idle_wait{50};
     // Threads that decode and verify a large batch before it is folded (0 = every core).
     std::size_t decode_threads = 0;
+    // Keep the live match queues (always, but in `bench match`'s replay without them).
+    queue_upkeep queues = queue_upkeep::kept;
 };
 
 // What the projector decided for one log record.

@@ -4,6 +4,7 @@
 // two nodes proposing the same round make duplicates only; the exposure the fold keeps adds up.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <map>
 
 #include "ledger/crypto.h"
@@ -197,12 +198,17 @@ BOOST_AUTO_TEST_CASE(the_indexes_the_fold_keeps_equal_those_rebuilt_from_the_pos
     community_state rebuilt = t.community();
     index_posts(rebuilt);
     const auto& live = t.community();
-    BOOST_CHECK(rebuilt.open_offers == live.open_offers);
-    BOOST_CHECK(rebuilt.open_requests == live.open_requests);
+    BOOST_CHECK(rebuilt.queues.same_content(live.queues));
+    BOOST_CHECK(rebuilt.queues.open_requests() == live.queues.open_requests());
     BOOST_CHECK(rebuilt.matches_of_post == live.matches_of_post);
-    BOOST_CHECK(!live.open_offers[static_cast<std::size_t>(category::lifts)].contains(offers[0]));
-    BOOST_CHECK(!live.open_requests.contains(requests[0]));
-    BOOST_CHECK_EQUAL(live.open_requests.size(), 3u);
+    const auto& lifts = live.queues.open(post_side::offer, category::lifts);
+    BOOST_CHECK(std::none_of(lifts.begin(), lifts.end(),
+                             [&](const queued_post& p) { return p.id == offers[0]; }));
+    BOOST_CHECK_EQUAL(lifts.size(), 3u);
+    BOOST_CHECK(!live.queues.open_requests().contains(requests[0]));
+    BOOST_CHECK_EQUAL(live.queues.open_requests().size(), 3u);
+    BOOST_CHECK_EQUAL(live.queues.open_count(post_side::offer), 7u);
+    BOOST_CHECK_EQUAL(live.queues.open_count(post_side::request), 3u);
     BOOST_CHECK(propose(town, rebuilt) == propose(town, live));
 }
 
