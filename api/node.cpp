@@ -34,6 +34,7 @@ result<std::unique_ptr<node>> node::open_with_log(
     const std::function<void(offset, offset)>& catch_up_progress) {
     auto n = std::unique_ptr<node>(new node());
     n->apply_timeout_ = apply_timeout;
+    n->verifier_ = std::make_unique<verify_pool>(n->keys_, 0, verify_niceness);
     n->log_ = std::move(log);
     auto db = store::open(store_dir);
     if (!db) return db.err();
@@ -86,7 +87,7 @@ result<submit_outcome> node::submit(const envelope& e) {
 result<submit_outcome> node::submit_stored(const envelope& e, bytes stored) {
     auto body = decode_body(e.body);
     if (!body) return body.err();
-    if (!keys_.verify_envelope(e))
+    if (!verifier_->verify(e))
         return make_error("bad_signature",
                           "the signature does not verify for signer " + e.signer.hex() +
                               " over this body (sign \"uurwerk/event/v1\" followed by the body)");

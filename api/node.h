@@ -3,11 +3,11 @@
 // together. Knows nothing of HTTP: the HTTP server, the in-process benchmark and the tests all
 // drive a node through submit() and its read functions.
 //
-// Ingest (submit): bound the size, decode the envelope, verify the signature (on the caller's
-// thread: callers run on every core), refuse what is plainly invalid before it reaches the log
-// (an unknown community or signer, once caught up with the log; a known id), append (durable,
-// group commit), then wait until the projector has applied the record and answer with its
-// verdict.
+// Ingest (submit): bound the size, decode the envelope, verify the signature (on the node's
+// verify pool, one thread per core at a lower CPU priority: api/verify_pool.h), refuse what is
+// plainly invalid before it reaches the log (an unknown community or signer, once caught up with
+// the log; a known id), append (durable, group commit), then wait until the projector has applied
+// the record and answer with its verdict.
 //
 // Threading: submit() and every read function may be called from any number of threads. The
 // node owns its log, store and projector; they live as long as the node.
@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "api/verify_pool.h"
 #include "ledger/crypto.h"
 #include "ledger/event_log.h"
 #include "ledger/kafka_log.h"
@@ -24,6 +25,9 @@
 #include "projections/store.h"
 
 namespace uurwerk {
+
+// How much lower the ingest path's signature checks run than the rest of the node (nice).
+inline constexpr int verify_niceness = 5;
 
 // The machine's clock as the log's clock (ms since the Unix epoch): what main() wires in.
 [[nodiscard]] log_clock wall_clock();
@@ -86,6 +90,7 @@ private:
     std::unique_ptr<event_log> log_;
     std::unique_ptr<store> store_;
     std::unique_ptr<projector> projector_;
+    std::unique_ptr<verify_pool> verifier_;  // the ingest path's signature checks
     std::chrono::milliseconds apply_timeout_{10'000};
 };
 

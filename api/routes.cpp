@@ -323,22 +323,45 @@ struct ranked_post {
     post_state post;
 };
 
-// The best `limit` of `fitting` (relevance, then posted first), with their posts copied.
-std::vector<ranked_post> best_of(const community_state& c,
-                                 std::vector<std::pair<double, const queued_post*>>& fitting,
-                                 std::size_t limit) {
-    const auto better = [](const auto& a, const auto& b) {
+// The best `limit` posts of those it is shown (relevance, then posted first), and how many it
+// was shown: a bounded heap, so a scan of 20,000 offers keeps 20 and sorts nothing else.
+class best_posts {
+public:
+    explicit best_posts(std::size_t limit) : limit_(limit) { heap_.reserve(limit); }
+
+    void show(double relevance, const queued_post& p) {
+        ++shown_;
+        if (limit_ == 0) return;
+        const entry e{relevance, &p};
+        if (heap_.size() < limit_) {
+            heap_.push_back(e);
+            std::push_heap(heap_.begin(), heap_.end(), better);
+        } else if (better(e, heap_.front())) {  // the front is the worst kept
+            std::pop_heap(heap_.begin(), heap_.end(), better);
+            heap_.back() = e;
+            std::push_heap(heap_.begin(), heap_.end(), better);
+        }
+    }
+    std::size_t shown() const { return shown_; }
+
+    // The kept ones, best first, with their posts copied out of `c`.
+    std::vector<ranked_post> take(const community_state& c) {
+        std::sort_heap(heap_.begin(), heap_.end(), better);
+        std::vector<ranked_post> out;
+        out.reserve(heap_.size());
+        for (const auto& [r, p] : heap_) out.push_back({r, p->id, c.posts.at(p->id)});
+        return out;
+    }
+
+private:
+    using entry = std::pair<double, const queued_post*>;
+    static bool better(const entry& a, const entry& b) {
         return a.first != b.first ? a.first > b.first : a.second->posted_at < b.second->posted_at;
-    };
-    const auto shown = std::min(limit, fitting.size());
-    std::partial_sort(fitting.begin(), fitting.begin() + static_cast<std::ptrdiff_t>(shown),
-                      fitting.end(), better);
-    std::vector<ranked_post> out;
-    out.reserve(shown);
-    for (std::size_t i = 0; i < shown; ++i)
-        out.push_back({fitting[i].first, fitting[i].second->id, c.posts.at(fitting[i].second->id)});
-    return out;
-}
+    }
+    std::size_t limit_;
+    std::size_t shown_ = 0;
+    std::vector<entry> heap_;
+};
 
 void ranked_json(json_writer& w, const char* name, const std::vector<ranked_post>& ranked) {
     w.key(name).begin_array();
@@ -379,11 +402,10 @@ http_response candidates_for(node& n, community_id c, const event_id& request_id
                               "no request " + request_id.hex() + " in " + community_text(c));
         if (p->second.status != post_status::open)
             return make_error("post_not_open", "the request is no longer open");
-        std::vector<std::pair<double, const queued_post*>> fitting;
-        for_each_fitting_offer(
-            cs, p->second.what, queued_request(cs, request_id, p->second),
-            [&](const queued_post& o, double r) { fitting.emplace_back(r, &o); });
-        return ranked_page{fitting.size(), best_of(cs, fitting, *limit)};
+        best_posts best(*limit);
+        for_each_fitting_offer(cs, p->second.what, queued_request(cs, request_id, p->second),
+                               [&](const queued_post& o, double r) { best.show(r, o); });
+        return ranked_page{best.shown(), best.take(cs)};
     });
     if (!found) {
         if (found.err().code == "post_not_open")
@@ -410,7 +432,7 @@ http_response requests_for(node& n, community_id c, member_id m, const target_pa
         if (it == s.communities.end()) return std::nullopt;
         const auto& cs = it->second;
         std::size_t mine = 0;
-        std::vector<std::pair<double, const queued_post*>> fitting;
+        best_posts best(*limit);
         for (std::size_t i = 0; i < category_count; ++i) {
             const auto what = static_cast<category>(i);
             std::vector<const queued_post*> offers;
@@ -420,12 +442,12 @@ http_response requests_for(node& n, community_id c, member_id m, const target_pa
             if (offers.empty()) continue;
             for (const auto& q : cs.queues.open(post_side::request, what)) {
                 if (q.owner == m || cs.queues.suspended(q.owner)) continue;
-                double best = 0;
-                for (const auto* o : offers) best = std::max(best, fit_queued(q, *o));
-                if (best > 0) fitting.emplace_back(best, &q);
+                double fit = 0;
+                for (const auto* o : offers) fit = std::max(fit, fit_queued(q, *o));
+                if (fit > 0) best.show(fit, q);
             }
         }
-        return ranked_page{mine, best_of(cs, fitting, *limit)};
+        return ranked_page{mine, best.take(cs)};
     });
     if (!found) return unknown_community(c);
     json_writer w;

@@ -52,6 +52,9 @@ enum class signature_check : std::uint8_t {
     trust_local_log,       // rebuild from this node's own LocalLog: CRC and form only
 };
 
+// Records folded under one hold of the state's exclusive lock (about 10 us each).
+inline constexpr std::size_t fold_lock_records = 32;
+
 struct projector_options {
     signature_check check = signature_check::verify_unless_cached;
     std::size_t batch_records_max = 8192;  // larger batches write each member's state once

@@ -36,6 +36,13 @@ BOOST_AUTO_TEST_CASE(candidates_for_a_request_and_requests_for_a_helper) {
     BOOST_CHECK_EQUAL(list->at(1).at("owner")->as_string().value(), "4");
     BOOST_CHECK_LT(list->at(1).at("relevance")->as_number().value(), 0.5);
 
+    // A page of one: the best, and the count of all that fit.
+    auto top = t.get("/v1/communities/7/requests/" + request + "/candidates?limit=1");
+    BOOST_REQUIRE_EQUAL(top.root().at("candidates")->as_array()->size(), 1u);
+    BOOST_CHECK_EQUAL(
+        top.root().at("candidates")->as_array()->at(0).at("owner")->as_string().value(), "3");
+    BOOST_CHECK_EQUAL(top.root().at("fitting_offers")->as_number().value(), 2);
+
     auto mine = t.get("/v1/communities/7/members/4/requests-for-me");
     const auto* fits = mine.root().at("requests")->as_array();
     BOOST_REQUIRE_EQUAL(fits->size(), 1u);
@@ -58,6 +65,13 @@ BOOST_AUTO_TEST_CASE(candidates_for_a_request_and_requests_for_a_helper) {
                           ->as_string()
                           .value(),
                       "4");
+    t.ok({"reinstate", "--key", t.key("anna"), "--member", "3"});
+    BOOST_CHECK_EQUAL(t.get("/v1/communities/7/requests/" + request + "/candidates")
+                          .root()
+                          .at("candidates")
+                          ->as_array()
+                          ->size(),
+                      2u);
     t.get("/v1/communities/7/requests/" + std::string(32, 'a') + "/candidates", 404);
     t.get("/v1/communities/7/requests/" + request + "/candidates?limit=0", 400);
 }
