@@ -230,6 +230,7 @@ result<void> bench_match(const parsed_args& a) {
     auto seed = size_option(a, "seed", 1, 0);
     if (!seed) return seed.err();
     constexpr std::size_t ingest_probe = 10'000, live_max = 200'000, ingest_clients = 128;
+    constexpr int replay_rounds = 5;
 
     std::cerr << "bench match: signing a community with " << *offers << " open offers and "
               << *requests << " open requests (not measured)...\n";
@@ -239,13 +240,15 @@ result<void> bench_match(const parsed_args& a) {
     std::cerr << "bench match: writing the log of " << s.setup.size() << " events...\n";
     if (auto r = write_log(dir.path / "log", {&s.setup}); !r) return r.err();
 
-    // Replays, alternating, without the queues and with them; the last one with them becomes
+    // Replays, alternating, without the queues and with them (five of each); the last one with
+    // them becomes
     // the node's store. The fastest of each counts (the others met a busier machine).
     double with_s = 1e300, without_s = 1e300;
-    for (int round = 0; round < 3; ++round)
+    for (int round = 0; round < replay_rounds; ++round)
         for (auto upkeep : {queue_upkeep::skipped, queue_upkeep::kept}) {
             const bool kept = upkeep == queue_upkeep::kept;
-            const auto store_dir = dir.path / (kept && round == 2 ? "store" : "replay-store");
+            const auto store_dir =
+                dir.path / (kept && round + 1 == replay_rounds ? "store" : "replay-store");
             std::filesystem::remove_all(store_dir);
             auto rebuild = open_rebuild(dir.path, store_dir, upkeep);
             if (!rebuild) return rebuild.err();
