@@ -241,8 +241,8 @@ result<void> bench_match(const parsed_args& a) {
     if (auto r = write_log(dir.path / "log", {&s.setup}); !r) return r.err();
 
     // Replays, alternating, without the queues and with them (five of each); the last one with
-    // them becomes
-    // the node's store. The fastest of each counts (the others met a busier machine).
+    // them becomes the node's store. The fastest of each counts (the others met a busier
+    // machine).
     double with_s = 1e300, without_s = 1e300;
     for (int round = 0; round < replay_rounds; ++round)
         for (auto upkeep : {queue_upkeep::skipped, queue_upkeep::kept}) {
