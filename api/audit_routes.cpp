@@ -17,7 +17,7 @@ void digests_json(json_writer& w, const std::vector<digest>& ds) {
 
 // A checkpoint with its signed event, so that a client can check it without trusting us.
 result<std::string> checkpoint_json(node& n, community_id c, const checkpoint_record& r) {
-    auto rec = n.record_at(r.at);
+    auto rec = n.record_at(c, r.at);
     if (!rec) return rec.err();
     auto env = decode_envelope(rec->payload);
     if (!env)
@@ -45,7 +45,7 @@ http_response answer(result<std::string> json) {
 }
 
 std::optional<checkpoint_record> latest_committed(node& n, community_id c, error& failure) {
-    auto latest = read_latest_checkpoint(n.projections(), c);
+    auto latest = read_latest_checkpoint(n.projections(c), c);
     if (!latest) {
         failure = latest.err();
         return std::nullopt;
@@ -54,13 +54,13 @@ std::optional<checkpoint_record> latest_committed(node& n, community_id c, error
 }
 
 bool known_community(node& n, community_id c) {
-    return n.folder().read_state([&](const ledger_state& s) { return s.communities.contains(c); });
+    return n.folder(c).read_state([&](const ledger_state& s) { return s.communities.contains(c); });
 }
 
 http_response tree(node& n, community_id c) {
-    auto size = read_tree_size(n.projections(), c);
+    auto size = read_tree_size(n.projections(c), c);
     if (!size) return error_answer(size.err());
-    auto root = read_root(n.projections(), c, *size);
+    auto root = read_root(n.projections(c), c, *size);
     if (!root) return error_answer(root.err());
     json_writer w;
     w.begin_object();
@@ -84,7 +84,7 @@ http_response checkpoints(node& n, community_id c, const target_parts& t) {
     if (!limit) return error_answer(limit.err());
     auto from = decimal_query(t, "from_size");
     if (!from) return error_answer(from.err());
-    auto all = read_checkpoints(n.projections(), c);
+    auto all = read_checkpoints(n.projections(c), c);
     if (!all) return error_answer(all.err());
     json_writer w;
     w.begin_object().key("checkpoints").begin_array();
@@ -123,15 +123,17 @@ http_response sign_checkpoint(checkpointer* cp, community_id c) {
 }
 
 http_response inclusion(node& n, const event_id& id, const target_parts& t) {
-    auto seen = n.folder().seen(id);
-    if (!seen) return not_found("not_found", "no event " + id.hex() + " in the log");
-    auto rec = n.record_at(seen->at);
+    node::found_event found;
+    if (auto answer = locate_event(n, id, t, found)) return *answer;
+    const seen_event* seen = &found.first;
+    auto rec = n.record_at(found.partition, seen->at);
     if (!rec) return error_answer(rec.err());
     auto env = decode_envelope(rec->payload);
     auto body = env ? decode_body(env->body) : result<event_body>(env.err());
     if (!body) return error_answer(503, "io_error", "the event's record does not decode");
     const community_id c = body->community;
-    auto leaf = find_leaf(n.projections(), c, seen->at);
+    if (auto elsewhere = check_event_community(id, t, c)) return *elsewhere;
+    auto leaf = find_leaf(n.projections(c), c, seen->at);
     if (!leaf) return error_answer(leaf.err());
     if (!*leaf)
         return not_found("not_a_leaf", "the event " + id.hex() +
@@ -157,10 +159,10 @@ http_response inclusion(node& n, const event_id& id, const target_parts& t) {
                             "the event is leaf " + std::to_string((*leaf)->index) +
                                 "; the tree of " + std::to_string(tree_size) +
                                 " leaves does not hold it yet (a later checkpoint will)");
-    auto proof = read_inclusion_proof(n.projections(), c, (*leaf)->index, tree_size);
+    auto proof = read_inclusion_proof(n.projections(c), c, (*leaf)->index, tree_size);
     if (!proof) return error_answer(proof.err());
     // A checkpoint's root was checked against the tree when it was folded.
-    auto root = against ? result<digest>(against->root) : read_root(n.projections(), c, tree_size);
+    auto root = against ? result<digest>(against->root) : read_root(n.projections(c), c, tree_size);
     if (!root) return error_answer(root.err());
     json_writer w;
     w.begin_object();
@@ -190,15 +192,15 @@ http_response consistency(node& n, community_id c, const target_parts& t) {
     if (!first) return error_answer(first.err());
     if (!second) return error_answer(second.err());
     if (!*first || !*second) return bad_request("give first=N and second=M, 0 < N <= M");
-    auto proof = read_consistency_proof(n.projections(), c, **first, **second);
+    auto proof = read_consistency_proof(n.projections(c), c, **first, **second);
     if (!proof) {
         if (proof.err().code == "bad_range") return bad_request(proof.err().message);
         if (proof.err().code == "beyond_tree")
             return error_answer(409, proof.err().code, proof.err().message);
         return error_answer(proof.err());
     }
-    auto r1 = read_root(n.projections(), c, **first);
-    auto r2 = read_root(n.projections(), c, **second);
+    auto r1 = read_root(n.projections(c), c, **first);
+    auto r2 = read_root(n.projections(c), c, **second);
     if (!r1) return error_answer(r1.err());
     if (!r2) return error_answer(r2.err());
     json_writer w;
@@ -230,11 +232,11 @@ result<leaf_page> read_page(node& n, community_id c, const target_parts& t,
         return make_error("bad_request",
                           "limit must be from 1 to " + std::to_string(leaves_page_max));
     leaf_page page;
-    auto leaves = read_leaves(n.projections(), c, from->value_or(0), count);
+    auto leaves = read_leaves(n.projections(c), c, from->value_or(0), count);
     if (!leaves) return leaves.err();
     page.leaves = std::move(*leaves);
     for (const auto& l : page.leaves) {
-        auto rec = n.record_at(l.at);
+        auto rec = n.record_at(c, l.at);
         if (!rec) return rec.err();
         page.records.push_back(std::move(*rec));
     }
@@ -347,7 +349,7 @@ std::optional<http_response> audit_route(node& n, checkpointer* cp, const http_r
     std::optional<http_response> bad;
     switch (r) {
         case route::proof:
-            bad = only_params(t, {"tree_size"});
+            bad = only_params(t, {"tree_size", "community"});
             break;
         case route::checkpoints:
             bad = post ? only_params(t, {}) : only_params(t, {"from_size", "limit"});

@@ -6,7 +6,6 @@
 #include <iostream>
 #include <map>
 
-
 #include "api/bench_support.h"
 #include "api/node.h"
 #include "ledger/exposure.h"
@@ -65,9 +64,9 @@ public:
     result<std::vector<verdict>> append_all(std::vector<bytes> envelopes) {
         std::vector<verdict> out;
         if (envelopes.empty()) return out;
-        auto& log = node_->log();
+        auto& log = node_->log(sim_community);
         const offset base = log.end();
-        UURWERK_ASSERT(node_->folder().applied() == base, base.value);
+        UURWERK_ASSERT(node_->folder(sim_community).applied() == base, base.value);
         std::atomic<bool> failed{false};
         for (auto& e : envelopes) {
             auto q = log.append_async(std::move(e), [&failed](result<offset> at) {
@@ -76,10 +75,11 @@ public:
             if (!q) return q.err();
         }
         const offset last{base.value + envelopes.size() - 1};
-        if (!node_->folder().wait_applied(last, std::chrono::seconds(120)) || failed.load())
+        if (!node_->folder(sim_community).wait_applied(last, std::chrono::seconds(120)) ||
+            failed.load())
             return make_error("bench_failed", "the simulated events were not applied");
         for (std::size_t i = 0; i < envelopes.size(); ++i) {
-            auto v = node_->folder().verdict_at(offset{base.value + i});
+            auto v = node_->folder(sim_community).verdict_at(offset{base.value + i});
             UURWERK_ASSERT(v.has_value(), base.value + i);
             out.push_back(v->decided);
         }
@@ -249,15 +249,16 @@ result<fairness_run> run_simulation(const simulation_params& p, const fairness_k
         // (Reputation is computed once a simulated day, as of its start: the costly part of a
         // round, and the same scores the matcher would compute in every round of that day, for
         // no claim is ever reversed here.)
-        auto round = (*town)->the_node().folder().read_state([&](const ledger_state& s) {
-            auto c = s.communities.find(sim_community);
-            UURWERK_ASSERT(c != s.communities.end());
-            if (const time_ms day = reputation_day(c->second); day != reputation_of) {
-                reputation = round_reputation(c->second);
-                reputation_of = day;
-            }
-            return propose(sim_community, c->second, reputation);
-        });
+        auto round =
+            (*town)->the_node().folder(sim_community).read_state([&](const ledger_state& s) {
+                auto c = s.communities.find(sim_community);
+                UURWERK_ASSERT(c != s.communities.end());
+                if (const time_ms day = reputation_day(c->second); day != reputation_of) {
+                    reputation = round_reputation(c->second);
+                    reputation_of = day;
+                }
+                return propose(sim_community, c->second, reputation);
+            });
         ++run.rounds;
         std::vector<bytes> signed_proposals;
         for (std::size_t i = 0; i < round.size(); ++i)

@@ -28,7 +28,7 @@ struct assembler {
     };
 
     result<logged> read_at(offset at) {
-        auto rec = n.record_at(at);
+        auto rec = n.record_at(c, at);
         if (!rec) return rec.err();
         auto env = decode_envelope(rec->payload);
         if (!env)
@@ -43,7 +43,7 @@ struct assembler {
     }
 
     result<std::optional<logged>> read_id(const event_id& id) {
-        auto seen = n.folder().seen(id);
+        auto seen = n.folder(c).seen(id);
         if (!seen) return std::optional<logged>();
         auto e = read_at(seen->at);
         if (!e) return e.err();
@@ -52,10 +52,10 @@ struct assembler {
 
     // The event proved against the tree, or nothing when the tree at tree_size lacks it.
     result<std::optional<proved_event>> prove(const logged& e) {
-        auto leaf = find_leaf(n.projections(), c, e.at);
+        auto leaf = find_leaf(n.projections(c), c, e.at);
         if (!leaf) return leaf.err();
         if (!*leaf || (*leaf)->index >= tree_size) return std::optional<proved_event>();
-        auto path = read_inclusion_proof(n.projections(), c, (*leaf)->index, tree_size);
+        auto path = read_inclusion_proof(n.projections(c), c, (*leaf)->index, tree_size);
         if (!path) return path.err();
         return std::optional<proved_event>(proved_event{(*leaf)->index, e.stored, *path});
     }
@@ -64,7 +64,7 @@ struct assembler {
         std::vector<history_entry> all;
         offset from{0};
         for (;;) {
-            auto page = read_history(n.projections(), c, m, from, 1000);
+            auto page = read_history(n.projections(c), c, m, from, 1000);
             if (!page) return page.err();
             all.insert(all.end(), page->begin(), page->end());
             if (page->size() < 1000) return all;
@@ -92,7 +92,7 @@ struct assembler {
     // The chain of events that binds `key` to its member, back to the founding event.
     result<void> bind(const public_key& key) {
         if (!bound_keys.insert(key).second) return ok_value;
-        auto owner = n.folder().read_state([&](const ledger_state& s) -> std::optional<member_id> {
+        auto owner = n.folder(c).read_state([&](const ledger_state& s) -> std::optional<member_id> {
             const auto& keys = s.communities.at(c).keys;
             auto it = keys.find(key);
             if (it == keys.end()) return std::nullopt;
@@ -117,7 +117,7 @@ struct assembler {
         }
         // ...else a coordinator added it: look through the community's leaves.
         for (std::uint64_t from = 0; !found && from < tree_size; from += 1000) {
-            auto leaves = read_leaves(n.projections(), c, from, 1000);
+            auto leaves = read_leaves(n.projections(c), c, from, 1000);
             if (!leaves) return leaves.err();
             for (const auto& l : *leaves) {
                 if (l.verdict != reject_reason::none) continue;
@@ -164,7 +164,7 @@ struct assembler {
 
 result<hour_certificate> build_certificate(node& n, community_id c, member_id m, time_ms from,
                                            time_ms to) {
-    auto known = n.folder().read_state([&](const ledger_state& s) -> result<void> {
+    auto known = n.folder(c).read_state([&](const ledger_state& s) -> result<void> {
         auto it = s.communities.find(c);
         if (it == s.communities.end())
             return make_error("unknown_community",
@@ -175,7 +175,7 @@ result<hour_certificate> build_certificate(node& n, community_id c, member_id m,
         return ok_value;
     });
     if (!known) return known.err();
-    auto cp = read_latest_checkpoint(n.projections(), c);
+    auto cp = read_latest_checkpoint(n.projections(c), c);
     if (!cp) return cp.err();
     if (!*cp)
         return make_error("no_checkpoint", "community " + std::to_string(c.value) +
@@ -187,7 +187,7 @@ result<hour_certificate> build_certificate(node& n, community_id c, member_id m,
     out.from = from;
     out.to = to;
     out.tree_size = (*cp)->tree_size;
-    auto cp_record = n.record_at((*cp)->at);
+    auto cp_record = n.record_at(c, (*cp)->at);
     if (!cp_record) return cp_record.err();
     out.checkpoint_envelope = std::move(cp_record->payload);
 
@@ -205,7 +205,7 @@ result<hour_certificate> build_certificate(node& n, community_id c, member_id m,
         auto claim = a.read_id(claim_id);
         if (!claim) return claim.err();
         if (!*claim || (*claim)->body.actor() != m) continue;
-        const bool still_confirmed = n.folder().read_state([&](const ledger_state& s) {
+        const bool still_confirmed = n.folder(c).read_state([&](const ledger_state& s) {
             const auto& claims = s.communities.at(c).claims;
             auto it = claims.find(claim_id);
             return it != claims.end() && it->second.status == claim_status::confirmed;

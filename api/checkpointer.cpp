@@ -33,13 +33,12 @@ void checkpointer::stop() {
 
 void checkpointer::run() {
     // Every community where this node's key is announced.
-    std::vector<community_id> mine = node_.folder().read_state([&](const ledger_state& s) {
-        std::vector<community_id> out;
-        for (const auto& [id, c] : s.communities) {
-            if (is_announced_node_key(c, key_.public_bytes())) out.push_back(id);
-        }
-        return out;
-    });
+    std::vector<community_id> mine;
+    for (std::uint32_t p = 0; p < node_.partitions(); ++p)
+        node_.folder(partition_id{p}).read_state([&](const ledger_state& s) {
+            for (const auto& [id, c] : s.communities)
+                if (is_announced_node_key(c, key_.public_bytes())) mine.push_back(id);
+        });
     for (community_id c : mine) {
         auto r = sign_now(c);
         if (!r)
@@ -51,7 +50,7 @@ void checkpointer::run() {
 
 result<checkpoint_outcome> checkpointer::sign_now(community_id c) {
     std::lock_guard serial(sign_mutex_);
-    auto& folder = node_.folder();
+    auto& folder = node_.folder(c);
     // The key's next sequence number, read where the rules keep it.
     auto seq = folder.read_state([&](const ledger_state& s) -> result<sequence> {
         auto it = s.communities.find(c);
@@ -81,7 +80,7 @@ result<checkpoint_outcome> checkpointer::sign_now(community_id c) {
                           "the ledger rejected this node's checkpoint of " +
                               std::to_string(head->size) +
                               " leaves: " + std::string(reason_name(outcome->decided.reason)));
-    auto leaf = find_leaf(node_.projections(), c, outcome->at);
+    auto leaf = find_leaf(node_.projections(c), c, outcome->at);
     if (!leaf) return leaf.err();
     UURWERK_ASSERT(leaf->has_value(), c.value, outcome->at.value);  // applied, so committed
     const auto& cp = std::get<checkpoint>(body.payload);

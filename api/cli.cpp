@@ -665,6 +665,10 @@ std::vector<command> commands() {
             "cluster mode: the log is a topic on these Kafka brokers (default: the embedded "
             "log in DIR/log)"},
            {"topic", "NAME", "cluster mode: the topic (default uurwerk-events)"},
+           {"partitions", "N",
+            "cluster mode: the topic's partitions, 1 to 256 (default 1); communities are spread "
+            "over them by id and the node folds each apart. Every node of a topic gives the "
+            "same count, and it never changes"},
            {"replication-factor", "N",
             "cluster mode: replicas of the topic, when uurwerk creates it (default 3)"},
            {"min-insync", "N",
@@ -702,10 +706,19 @@ std::vector<command> commands() {
                                            "--" + std::string(name) + " is from 1 to 16");
                      *field = static_cast<std::uint32_t>(*v);
                  }
-             } else if (a.has("topic") || a.has("replication-factor") || a.has("min-insync")) {
+                 if (a.has("partitions")) {
+                     auto v = a.get_u64("partitions");
+                     if (!v) return v.err();
+                     if (*v < 1 || *v > partitions_max)
+                         return make_error("bad_argument", "--partitions is from 1 to " +
+                                                               std::to_string(partitions_max));
+                     kafka->partitions_total = static_cast<std::uint32_t>(*v);
+                 }
+             } else if (a.has("topic") || a.has("partitions") || a.has("replication-factor") ||
+                        a.has("min-insync")) {
                  return make_error("bad_argument",
-                                   "--topic, --replication-factor and --min-insync go with "
-                                   "--kafka");
+                                   "--topic, --partitions, --replication-factor and --min-insync "
+                                   "go with --kafka");
              }
              return serve_command(
                  a.get("data").value_or("data"), a.get("listen").value_or("127.0.0.1:8080"),

@@ -22,15 +22,15 @@ void match_driver::stop() {
 void match_driver::run() {
     // Every community where this node's key is announced and something happened since.
     const auto& key = signer_.node_key();
-    auto due = node_.folder().read_state([&](const ledger_state& s) {
-        std::vector<community_id> out;
-        for (const auto& [id, c] : s.communities) {
-            if (!is_announced_node_key(c, key)) continue;
-            auto last = last_basis_.find(id);
-            if (last == last_basis_.end() || last->second != c.events) out.push_back(id);
-        }
-        return out;
-    });
+    std::vector<community_id> due;
+    for (std::uint32_t p = 0; p < node_.partitions(); ++p)
+        node_.folder(partition_id{p}).read_state([&](const ledger_state& s) {
+            for (const auto& [id, c] : s.communities) {
+                if (!is_announced_node_key(c, key)) continue;
+                auto last = last_basis_.find(id);
+                if (last == last_basis_.end() || last->second != c.events) due.push_back(id);
+            }
+        });
     for (community_id c : due) {
         auto r = run_now(c);
         if (!r) {
@@ -51,7 +51,7 @@ result<match_round_outcome> match_driver::run_now(community_id c) {
             time_ms clock;
             std::vector<bool> seen;
         };
-        auto planned = node_.folder().read_state([&](const ledger_state& s) -> result<round> {
+        auto planned = node_.folder(c).read_state([&](const ledger_state& s) -> result<round> {
             auto it = s.communities.find(c);
             if (it == s.communities.end())
                 return make_error("unknown_community",

@@ -103,8 +103,8 @@ http_response member_proposals(node& n, std::atomic<std::size_t>& waiting, commu
     std::optional<waiting_slot> slot;
     for (;;) {
         // Read the applied offset first: anything applied after it wakes the wait below.
-        const offset applied = n.folder().applied();
-        auto found = n.folder().read_state(
+        const offset applied = n.folder(c).applied();
+        auto found = n.folder(c).read_state(
             [&](const ledger_state& s) -> std::optional<std::vector<found_proposal>> {
                 auto it = s.communities.find(c);
                 if (it == s.communities.end() || !it->second.members.contains(m))
@@ -112,7 +112,7 @@ http_response member_proposals(node& n, std::atomic<std::size_t>& waiting, commu
                 return proposals_of(it->second, m, *after);
             });
         if (!found) {
-            if (!n.folder().read_state(
+            if (!n.folder(c).read_state(
                     [&](const ledger_state& s) { return s.communities.contains(c); }))
                 return unknown_community(c);
             return not_found("unknown_member",
@@ -128,7 +128,7 @@ http_response member_proposals(node& n, std::atomic<std::size_t>& waiting, commu
         }
         // Woken when anything more is applied (applied() moves past `applied`), then look again.
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
-        n.folder().wait_applied(applied, left + std::chrono::milliseconds(1));
+        n.folder(c).wait_applied(applied, left + std::chrono::milliseconds(1));
     }
 }
 

@@ -12,12 +12,25 @@ log_clock wall_clock() {
     };
 }
 
+std::filesystem::path store_dir_of(const std::filesystem::path& store_dir, partition_id p) {
+    if (p.value == 0) return store_dir;
+    auto dir = store_dir;
+    dir += "-" + std::to_string(p.value);
+    return dir;
+}
+
 result<std::unique_ptr<node>> node::open(const node_options& options) {
     if (options.kafka) {
-        auto log = kafka_log::open(*options.kafka);
-        if (!log) return log.err();
-        return open_with_log(std::move(*log), options.data_dir / "store", options.apply_timeout,
-                             options.catch_up_progress);
+        std::vector<std::unique_ptr<event_log>> logs;
+        for (std::uint32_t p = 0; p < options.kafka->partitions_total; ++p) {
+            auto o = *options.kafka;
+            o.partition = partition_id{p};
+            auto log = kafka_log::open(o);
+            if (!log) return log.err();
+            logs.push_back(std::move(*log));
+        }
+        return open_with_logs(std::move(logs), options.data_dir / "store", options.apply_timeout,
+                              options.catch_up_progress);
     }
     local_log_options lo;
     lo.dir = options.data_dir / "log";
@@ -32,37 +45,59 @@ result<std::unique_ptr<node>> node::open_with_log(
     std::unique_ptr<event_log> log, const std::filesystem::path& store_dir,
     std::chrono::milliseconds apply_timeout,
     const std::function<void(offset, offset)>& catch_up_progress) {
+    std::vector<std::unique_ptr<event_log>> logs;
+    logs.push_back(std::move(log));
+    return open_with_logs(std::move(logs), store_dir, apply_timeout, catch_up_progress);
+}
+
+result<std::unique_ptr<node>> node::open_with_logs(
+    std::vector<std::unique_ptr<event_log>> logs, const std::filesystem::path& store_dir,
+    std::chrono::milliseconds apply_timeout,
+    const std::function<void(offset, offset)>& catch_up_progress) {
+    UURWERK_ASSERT(!logs.empty());
     auto n = std::unique_ptr<node>(new node());
     n->apply_timeout_ = apply_timeout;
     n->verifier_ = std::make_unique<verify_pool>(n->keys_, 0, verify_niceness);
-    n->log_ = std::move(log);
-    auto db = store::open(store_dir);
-    if (!db) return db.err();
-    n->store_ = std::move(*db);
-    auto p = projector::open(*n->log_, *n->store_, n->keys_, projector_options{});
-    if (!p) return p.err();
-    n->projector_ = std::move(*p);
-    // Records appended but not yet applied before a stop are folded now; their signatures are
-    // verified again (the cache is empty after a restart).
-    if (catch_up_progress) {
-        const offset end = n->log_->end();
+    n->parts_.resize(logs.size());
+    // Every partition is opened and caught up before any projector thread starts; the
+    // progress sums the partitions (those done count with their whole log).
+    std::uint64_t end_total = 0;
+    for (const auto& log : logs) end_total += log->end().value;
+    std::uint64_t done_before = 0;
+    for (std::uint32_t p = 0; p < logs.size(); ++p) {
+        auto& part = n->parts_[p];
+        part.log = std::move(logs[p]);
+        auto db = store::open(store_dir_of(store_dir, partition_id{p}));
+        if (!db) return db.err();
+        part.db = std::move(*db);
+        auto folder = projector::open(*part.log, *part.db, n->keys_, projector_options{});
+        if (!folder) return folder.err();
+        part.folder = std::move(*folder);
+        // Records appended but not yet applied before a stop are folded now; their signatures
+        // are verified again (the cache is empty after a restart).
         auto last = std::chrono::steady_clock::now();
-        n->projector_->set_applied_hook([&, end](const std::vector<applied_record>& recs) {
-            auto now = std::chrono::steady_clock::now();
-            if (now - last < std::chrono::seconds(1)) return;
-            last = now;
-            catch_up_progress(offset{recs.back().at.value + 1}, end);
-        });
+        if (catch_up_progress) {
+            part.folder->set_applied_hook(
+                [&, done_before](const std::vector<applied_record>& recs) {
+                    auto now = std::chrono::steady_clock::now();
+                    if (now - last < std::chrono::seconds(1)) return;
+                    last = now;
+                    catch_up_progress(offset{done_before + recs.back().at.value + 1},
+                                      offset{end_total});
+                });
+        }
+        auto caught = part.folder->catch_up();
+        part.folder->set_applied_hook({});  // the hook's captures end here
+        if (!caught) return caught.err();
+        done_before += part.folder->applied().value;
     }
-    auto caught = n->projector_->catch_up();
-    n->projector_->set_applied_hook({});  // the hook's captures end here
-    if (!caught) return caught.err();
-    n->projector_->start();
+    for (auto& part : n->parts_) part.folder->start();
     return n;
 }
 
 node::~node() {
-    if (projector_) projector_->stop();
+    for (auto& part : parts_)
+        if (part.folder) part.folder->stop();
 }
 
 result<submit_outcome> node::submit(byte_view stored_envelope) {
@@ -95,13 +130,17 @@ result<submit_outcome> node::submit_stored(const envelope& e, bytes stored) {
     // Answer a known event with its first verdict, and refuse before the log what the
     // projection plainly cannot accept: one look at the state, under one shared lock.
     const auto body_digest = sha256({e.body});
+    const partition_id partition = partition_of(body->community);
+    auto& folder = *part(partition).folder;
+    auto& log = *part(partition).log;
     const bool founding = body->kind() == event_kind::community_founded;
     auto look = [&] {
-        return projector_->read_state(
+        return folder.read_state(
             [&](const ledger_state& s) -> std::optional<result<submit_outcome>> {
                 if (auto first = s.seen.find(body->id);
                     first != s.seen.end() && first->second.body_digest == body_digest)
-                    return submit_outcome{body->id, first->second.at, first->second.first, true};
+                    return submit_outcome{body->id, partition, first->second.at,
+                                          first->second.first, true};
                 auto c = s.communities.find(body->community);
                 if (c == s.communities.end()) {
                     if (founding) return std::nullopt;
@@ -121,9 +160,8 @@ result<submit_outcome> node::submit_stored(const envelope& e, bytes stored) {
         // This node's projection may lag the log: in a cluster another node may have taken the
         // write that founded the community or registered the key a moment ago. Refuse only
         // after catching up with the log as it stands now (bounded by the apply timeout).
-        const offset end = log_->end();
-        if (end > projector_->applied() &&
-            projector_->wait_applied(offset{end.value - 1}, apply_timeout_))
+        const offset end = log.end();
+        if (end > folder.applied() && folder.wait_applied(offset{end.value - 1}, apply_timeout_))
             early = look();
     }
     if (early) return std::move(*early);
@@ -131,18 +169,18 @@ result<submit_outcome> node::submit_stored(const envelope& e, bytes stored) {
     // Wait for this event's own verdict: the projector wakes this thread when it has committed
     // the record (which was durable before it could be read), or the log reports a failure.
     const event_id id = body->id;
-    auto ticket = projector_->expect(id);
-    projector_->note_verified(stored, std::move(*body), e.signer, body_digest);
-    auto queued = log_->append_async(std::move(stored), [ticket](result<offset> at) {
+    auto ticket = folder.expect(id);
+    folder.note_verified(stored, std::move(*body), e.signer, body_digest);
+    auto queued = log.append_async(std::move(stored), [ticket](result<offset> at) {
         if (!at) ticket->fail(at.err());
     });
     if (!queued) {
-        projector_->forget(id, ticket);
+        folder.forget(id, ticket);
         return queued.err();
     }
     auto outcome = ticket->wait(apply_timeout_);
     if (!outcome) {
-        projector_->forget(id, ticket);
+        folder.forget(id, ticket);
         return make_error("apply_timeout", "the event " + id.hex() +
                                                " was appended but not applied in time; ask "
                                                "GET /v1/events/" +
@@ -151,26 +189,65 @@ result<submit_outcome> node::submit_stored(const envelope& e, bytes stored) {
     if (!*outcome) {
         // The append failed: no record will complete this ticket, so take it back (else a later
         // submit of the same event would find it first and wait in vain).
-        projector_->forget(id, ticket);
+        folder.forget(id, ticket);
         return outcome->err();
     }
     const applied_record& rec = **outcome;
     if (rec.decided.reason == reject_reason::duplicate_event) {
-        auto first = projector_->seen(id);
+        auto first = folder.seen(id);
         UURWERK_ASSERT(first.has_value(), rec.at.value);
-        return submit_outcome{id, first->at, first->first, true};
+        return submit_outcome{id, partition, first->at, first->first, true};
     }
-    return submit_outcome{id, rec.at, rec.decided, false};
+    return submit_outcome{id, partition, rec.at, rec.decided, false};
 }
 
-result<log_record> node::record_at(offset at) {
+result<log_record> node::record_at(partition_id p, offset at) {
     // A local log answers at once; a Kafka log may have to fetch the record first (with its
     // lookup reader, which leaves the projector's position alone).
-    auto records = log_->lookup(at, 1, std::chrono::seconds(5));
+    auto records = part(p).log->lookup(at, 1, std::chrono::seconds(5));
     if (!records) return records.err();
     if (records->empty())
-        return make_error("not_found", "no record at offset " + std::to_string(at.value));
+        return make_error("not_found", "no record at offset " + std::to_string(at.value) +
+                                           " of partition " + std::to_string(p.value));
     return std::move(records->front());
+}
+
+std::vector<node::found_event> node::find_event(const event_id& id) const {
+    std::vector<found_event> found;
+    for (std::uint32_t p = 0; p < parts_.size(); ++p)
+        if (auto first = parts_[p].folder->seen(id)) found.push_back({partition_id{p}, *first});
+    return found;
+}
+
+node::progress_report node::progress() const {
+    progress_report out;
+    for (const auto& part : parts_) {
+        const partition_progress p{part.log->end(), part.folder->applied()};
+        out.partitions.push_back(p);
+        out.log_end_total += p.log_end.value;
+        out.applied_total += p.applied.value;
+        out.communities +=
+            part.folder->read_state([](const ledger_state& s) { return s.communities.size(); });
+        if (!out.failure) out.failure = part.folder->failure();
+    }
+    return out;
+}
+
+result<node::state_digests> node::state_digest() const {
+    state_digests out;
+    std::vector<digest> each;
+    for (const auto& part : parts_) {
+        // The applied offset and the digest of one snapshot, as the store gives them.
+        auto d = part.db->state_digest();
+        if (!d) return d.err();
+        auto applied = part.db->applied();
+        if (!applied) return applied.err();
+        out.partitions.push_back({*applied, *d});
+        out.applied_total += applied->value;
+        each.push_back(*d);
+    }
+    out.combined = combine_partition_digests(each);
+    return out;
 }
 
 }  // namespace uurwerk

@@ -9,8 +9,23 @@
 // the log; a known id), append (durable, group commit), then wait until the projector has applied
 // the record and answer with its verdict.
 //
+// Partitions. A node serves every partition of its log: one partition for a LocalLog, P for a
+// Kafka topic of P partitions (`node_options::kafka->partitions_total`). A community's events
+// all go to the partition `partition_of(community, P)` (ledger/partition.h), so each community
+// is totally ordered within one partition. Each partition has its own event_log, its own store
+// and its own projector, i.e. its own ledger_state, folded from that partition's records alone:
+// nothing is shared between partitions but the signature cache (a cache: it decides nothing).
+// So however a node interleaves its partitions, each partition's state, verdicts and digest
+// are a function of that partition's log, and nodes agree. Partition p's store is the folder
+// `store` for p = 0 (a one-partition node keeps the layout it always had) and `store-p` for the
+// others; each commits its state with its own applied offset in ONE WriteBatch (see
+// projections/projector.h), so a restart resumes each partition exactly where its state stands.
+// Offsets are per partition: an offset means nothing without its partition (submit_outcome,
+// find_event and the API name both). An event id is remembered per partition (ledger_state's
+// `seen`): the same id in communities of two different partitions is two events.
+//
 // Threading: submit() and every read function may be called from any number of threads. The
-// node owns its log, store and projector; they live as long as the node.
+// node owns its logs, stores and projectors; they live as long as the node.
 
 #include <filesystem>
 #include <memory>
@@ -20,6 +35,7 @@
 #include "ledger/event_log.h"
 #include "ledger/kafka_log.h"
 #include "ledger/local_log.h"
+#include "ledger/partition.h"
 #include "projections/projector.h"
 #include "projections/state_codec.h"
 #include "projections/store.h"
@@ -28,6 +44,10 @@ namespace uurwerk {
 
 // How much lower the ingest path's signature checks run than the rest of the node (nice).
 inline constexpr int verify_niceness = 5;
+
+// The store folder of partition `p` of a node whose partition 0 has `store_dir`.
+[[nodiscard]] std::filesystem::path store_dir_of(const std::filesystem::path& store_dir,
+                                                 partition_id p);
 
 // The machine's clock as the log's clock (ms since the Unix epoch): what main() wires in.
 [[nodiscard]] log_clock wall_clock();
@@ -38,15 +58,16 @@ struct node_options {
     std::chrono::milliseconds apply_timeout{10'000};  // how long submit waits for the verdict
     // Called about once a second while open() applies a long log tail: (applied, log end).
     std::function<void(offset, offset)> catch_up_progress = {};
-    // Cluster mode: the log is this topic on these Kafka brokers instead of data_dir/log.
-    // (For now one partition: every node folds the whole topic.)
+    // Cluster mode: the log is this topic on these Kafka brokers instead of data_dir/log. The
+    // node serves every partition of it (partitions_total; `partition` is ignored).
     std::optional<kafka_log_options> kafka = std::nullopt;
 };
 
 // The answer to a submitted event.
 struct submit_outcome {
     event_id id;
-    offset at;               // where the event (first) stands in the log
+    partition_id partition;  // the partition of the event's community
+    offset at;               // where the event (first) stands in that partition
     verdict decided;         // its verdict (the first one, for a duplicate)
     bool duplicate = false;  // the same event was already in the log; nothing was appended
 };
@@ -56,9 +77,15 @@ public:
     // Opens (or creates) the node's data, catches the projections up with the log, and starts
     // the projector thread.
     [[nodiscard]] static result<std::unique_ptr<node>> open(const node_options& options);
-    // Wraps an existing log (for tests with a fake log, and Kafka later).
+    // Wraps an existing log (for tests with a fake log).
     [[nodiscard]] static result<std::unique_ptr<node>> open_with_log(
         std::unique_ptr<event_log> log, const std::filesystem::path& store_dir,
+        std::chrono::milliseconds apply_timeout,
+        const std::function<void(offset, offset)>& catch_up_progress = {});
+    // Wraps existing logs, logs[p] being partition p (at least one): partition p's store is
+    // store_dir_of(store_dir, p). `catch_up_progress` gets (applied, end) summed over them.
+    [[nodiscard]] static result<std::unique_ptr<node>> open_with_logs(
+        std::vector<std::unique_ptr<event_log>> logs, const std::filesystem::path& store_dir,
         std::chrono::milliseconds apply_timeout,
         const std::function<void(offset, offset)>& catch_up_progress = {});
     ~node();
@@ -71,12 +98,60 @@ public:
     // Same, from the three parts (what the JSON API receives).
     [[nodiscard]] result<submit_outcome> submit(const envelope& e);
 
-    // The stored envelope at `at`.
-    [[nodiscard]] result<log_record> record_at(offset at);
+    // The stored envelope at `at` of partition `p`, or of community `c`'s partition.
+    [[nodiscard]] result<log_record> record_at(partition_id p, offset at);
+    [[nodiscard]] result<log_record> record_at(community_id c, offset at) {
+        return record_at(partition_of(c), at);
+    }
 
-    event_log& log() { return *log_; }
-    store& projections() { return *store_; }
-    projector& folder() { return *projector_; }
+    // Where an event id stands: in each partition that has it (at most once in each), in
+    // partition order.
+    struct found_event {
+        partition_id partition;
+        seen_event first;
+    };
+    [[nodiscard]] std::vector<found_event> find_event(const event_id& id) const;
+
+    // The digest of every partition's projections (each one snapshot), and how many records
+    // each has applied.
+    struct partition_digest {
+        offset applied;
+        digest state;
+    };
+    struct state_digests {
+        std::vector<partition_digest> partitions;  // by partition
+        std::uint64_t applied_total = 0;           // the sum of their applied offsets
+        digest combined;                           // combine_partition_digests of theirs
+    };
+    [[nodiscard]] result<state_digests> state_digest() const;
+
+    // How far each partition's projector is (for health and metrics). Asks each log for its
+    // end: with Kafka, a broker round trip per partition (bounded by its end_timeout).
+    struct partition_progress {
+        offset log_end;
+        offset applied;
+    };
+    struct progress_report {
+        std::vector<partition_progress> partitions;  // by partition
+        std::uint64_t log_end_total = 0;
+        std::uint64_t applied_total = 0;
+        std::size_t communities = 0;
+        std::optional<error> failure;  // the first partition's projector failure, if any
+    };
+    [[nodiscard]] progress_report progress() const;
+
+    std::uint32_t partitions() const { return static_cast<std::uint32_t>(parts_.size()); }
+    partition_id partition_of(community_id c) const {
+        return uurwerk::partition_of(c, partitions());
+    }
+    event_log& log(partition_id p) { return *part(p).log; }
+    store& projections(partition_id p) { return *part(p).db; }
+    projector& folder(partition_id p) { return *part(p).folder; }
+    const projector& folder(partition_id p) const { return *part(p).folder; }
+    // Of community `c`'s partition.
+    event_log& log(community_id c) { return log(partition_of(c)); }
+    store& projections(community_id c) { return projections(partition_of(c)); }
+    projector& folder(community_id c) { return folder(partition_of(c)); }
     key_cache& keys() { return keys_; }
 
     node(const node&) = delete;
@@ -86,10 +161,22 @@ private:
     node() = default;
     // submit() with the envelope's stored (canonical) bytes at hand.
     [[nodiscard]] result<submit_outcome> submit_stored(const envelope& e, bytes stored);
-    key_cache keys_;
-    std::unique_ptr<event_log> log_;
-    std::unique_ptr<store> store_;
-    std::unique_ptr<projector> projector_;
+    // One partition of the log and what is folded from it (destroyed folder first).
+    struct partition_part {
+        std::unique_ptr<event_log> log;
+        std::unique_ptr<store> db;
+        std::unique_ptr<projector> folder;
+    };
+    partition_part& part(partition_id p) {
+        UURWERK_ASSERT(p.value < parts_.size(), p.value, parts_.size());
+        return parts_[p.value];
+    }
+    const partition_part& part(partition_id p) const {
+        UURWERK_ASSERT(p.value < parts_.size(), p.value, parts_.size());
+        return parts_[p.value];
+    }
+    key_cache keys_;  // shared by every partition's projector and the ingest path
+    std::vector<partition_part> parts_;
     std::unique_ptr<verify_pool> verifier_;  // the ingest path's signature checks
     std::chrono::milliseconds apply_timeout_{10'000};
 };

@@ -62,12 +62,13 @@ std::string_view verdict_name(const verdict& v) {
 // Reads from the ledger state.
 
 http_response community_info(node& n, community_id c) {
-    return n.folder().read_state([&](const ledger_state& s) {
+    return n.folder(c).read_state([&](const ledger_state& s) {
         auto it = s.communities.find(c);
         if (it == s.communities.end()) return unknown_community(c);
         const auto& cs = it->second;
         json_writer w;
         w.begin_object();
+        w.key("partition").decimal(n.partition_of(c).value);
         w.key("community").decimal(c.value);
         w.key("name").string(cs.name);
         w.key("policy").begin_object();
@@ -93,7 +94,7 @@ http_response community_info(node& n, community_id c) {
 }
 
 http_response community_members(node& n, community_id c) {
-    return n.folder().read_state([&](const ledger_state& s) {
+    return n.folder(c).read_state([&](const ledger_state& s) {
         auto it = s.communities.find(c);
         if (it == s.communities.end()) return unknown_community(c);
         json_writer w;
@@ -112,7 +113,7 @@ http_response community_members(node& n, community_id c) {
 }
 
 http_response member_balance(node& n, community_id c, member_id m) {
-    return n.folder().read_state([&](const ledger_state& s) {
+    return n.folder(c).read_state([&](const ledger_state& s) {
         auto it = s.communities.find(c);
         if (it == s.communities.end()) return unknown_community(c);
         auto mt = it->second.members.find(m);
@@ -137,7 +138,7 @@ http_response member_balance(node& n, community_id c, member_id m) {
 
 // Whether the community and member exist: nothing when they do, else the 404.
 std::optional<http_response> check_member(node& n, community_id c, member_id m) {
-    return n.folder().read_state([&](const ledger_state& s) -> std::optional<http_response> {
+    return n.folder(c).read_state([&](const ledger_state& s) -> std::optional<http_response> {
         auto it = s.communities.find(c);
         if (it == s.communities.end()) return unknown_community(c);
         if (!it->second.members.contains(m))
@@ -159,10 +160,11 @@ http_response member_history(node& n, community_id c, member_id m, const target_
     auto limit = limit_param(t, page_default);
     if (!limit) return error_answer(limit.err());
     if (auto missing = check_member(n, c, m)) return *missing;
-    auto entries = read_history(n.projections(), c, m, from, *limit);
+    auto entries = read_history(n.projections(c), c, m, from, *limit);
     if (!entries) return error_answer(entries.err());
     json_writer w;
-    w.begin_object().key("entries").begin_array();
+    w.begin_object().key("partition").decimal(n.partition_of(c).value);
+    w.key("entries").begin_array();
     for (const auto& h : *entries) {
         w.begin_object();
         w.key("offset").decimal(h.at.value);
@@ -182,7 +184,7 @@ http_response member_history(node& n, community_id c, member_id m, const target_
 }
 
 http_response key_info(node& n, community_id c, const public_key& k) {
-    return n.folder().read_state([&](const ledger_state& s) {
+    return n.folder(c).read_state([&](const ledger_state& s) {
         auto it = s.communities.find(c);
         if (it == s.communities.end()) return unknown_community(c);
         auto kt = it->second.keys.find(k);
@@ -221,7 +223,7 @@ http_response open_posts(node& n, community_id c, bool offers, const target_part
     auto limit = limit_param(t, page_default);
     if (!limit) return error_answer(limit.err());
     const bool exists =
-        n.folder().read_state([&](const ledger_state& s) { return s.communities.contains(c); });
+        n.folder(c).read_state([&](const ledger_state& s) { return s.communities.contains(c); });
     if (!exists) return unknown_community(c);
 
     // The store keeps open posts by category, then offset: one category is one scan; all of
@@ -230,7 +232,7 @@ http_response open_posts(node& n, community_id c, bool offers, const target_part
     for (std::size_t i = 0; i < category_count; ++i) {
         if (what && static_cast<std::size_t>(*what) != i) continue;
         auto some =
-            read_open_posts(n.projections(), c, offers, static_cast<category>(i), *limit, area);
+            read_open_posts(n.projections(c), c, offers, static_cast<category>(i), *limit, area);
         if (!some) return error_answer(some.err());
         std::move(some->begin(), some->end(), std::back_inserter(posts));
     }
@@ -257,7 +259,7 @@ http_response open_posts(node& n, community_id c, bool offers, const target_part
 }
 
 http_response claim_info(node& n, community_id c, const event_id& id) {
-    return n.folder().read_state([&](const ledger_state& s) {
+    return n.folder(c).read_state([&](const ledger_state& s) {
         auto it = s.communities.find(c);
         if (it == s.communities.end()) return unknown_community(c);
         auto ct = it->second.claims.find(id);
@@ -275,31 +277,35 @@ http_response claim_info(node& n, community_id c, const event_id& id) {
     });
 }
 
-http_response event_info(node& n, const event_id& id) {
-    auto seen = n.folder().seen(id);
-    if (!seen) return not_found("not_found", "no event " + id.hex() + " in the log");
-    auto record = n.record_at(seen->at);
+http_response event_info(node& n, const event_id& id, const target_parts& t) {
+    node::found_event found;
+    if (auto answer = locate_event(n, id, t, found)) return *answer;
+    const seen_event* seen = &found.first;
+    const std::string where = "offset " + std::to_string(seen->at.value) + " of partition " +
+                              std::to_string(found.partition.value);
+    auto record = n.record_at(found.partition, seen->at);
     if (!record) {
         if (record.err().code == "not_found")
             return error_answer(503, "io_error",
-                                "the event " + id.hex() + " should be at offset " +
-                                    std::to_string(seen->at.value) +
+                                "the event " + id.hex() + " should be at " + where +
                                     " but the log has no record there");
         return error_answer(record.err());
     }
     auto env = decode_envelope(record->payload);
-    if (!env)
-        return error_answer(503, "io_error",
-                            "the record at offset " + std::to_string(seen->at.value) +
-                                " does not decode: " + env.err().message);
+    auto decoded = env ? decode_body(env->body) : result<event_body>(env.err());
+    if (!decoded)
+        return error_answer(
+            503, "io_error",
+            "the record at " + where + " does not decode: " + decoded.err().message);
+    if (auto elsewhere = check_event_community(id, t, decoded->community)) return *elsewhere;
     auto body = body_to_json(env->body);
     if (!body)
         return error_answer(503, "io_error",
-                            "the event at offset " + std::to_string(seen->at.value) +
-                                " does not decode: " + body.err().message);
+                            "the event at " + where + " does not decode: " + body.err().message);
     json_writer w;
     w.begin_object();
     w.key("id").string(id.hex());
+    w.key("partition").decimal(found.partition.value);
     w.key("offset").decimal(seen->at.value);
     w.key("verdict").string(verdict_name(seen->first));
     w.key("reason").string(reason_name(seen->first.reason));
@@ -391,7 +397,7 @@ http_response candidates_for(node& n, community_id c, const event_id& request_id
                              const target_parts& t) {
     auto limit = limit_param(t, page_default);
     if (!limit) return error_answer(limit.err());
-    auto found = n.folder().read_state([&](const ledger_state& s) -> result<ranked_page> {
+    auto found = n.folder(c).read_state([&](const ledger_state& s) -> result<ranked_page> {
         auto it = s.communities.find(c);
         if (it == s.communities.end())
             return make_error("unknown_community", community_text(c) + " does not exist");
@@ -427,7 +433,7 @@ http_response requests_for(node& n, community_id c, member_id m, const target_pa
     if (auto bad = check_member(n, c, m)) return *bad;
     // The member's open offers, then the open requests of their categories, each at the best
     // fit of any of those offers.
-    auto found = n.folder().read_state([&](const ledger_state& s) -> std::optional<ranked_page> {
+    auto found = n.folder(c).read_state([&](const ledger_state& s) -> std::optional<ranked_page> {
         auto it = s.communities.find(c);
         if (it == s.communities.end()) return std::nullopt;
         const auto& cs = it->second;
@@ -464,7 +470,7 @@ http_response requests_for(node& n, community_id c, member_id m, const target_pa
 // state lock; the computation runs outside it.
 http_response member_reputation(node& n, community_id c, member_id m) {
     reputation_input in;
-    auto known = n.folder().read_state([&](const ledger_state& s) -> std::optional<http_response> {
+    auto known = n.folder(c).read_state([&](const ledger_state& s) -> std::optional<http_response> {
         auto it = s.communities.find(c);
         if (it == s.communities.end()) return unknown_community(c);
         if (!it->second.members.contains(m))
@@ -538,41 +544,54 @@ http_handler routes::handler() {
 }
 
 http_response routes::health() {
-    const auto end = node_.log().end();
-    const auto applied = node_.folder().applied();
+    const auto all = node_.progress();
     json_writer w;
     w.begin_object();
-    auto failure = node_.folder().failure();
-    w.key("status").string(failure ? "failed" : "ok");
-    w.key("log_end").decimal(end.value);
-    w.key("applied").decimal(applied.value);
-    if (failure) {
+    w.key("status").string(all.failure ? "failed" : "ok");
+    w.key("log_end").decimal(all.log_end_total);
+    w.key("applied").decimal(all.applied_total);
+    if (all.partitions.size() > 1) {
+        w.key("partitions").begin_array();
+        for (const auto& p : all.partitions) {
+            w.begin_object();
+            w.key("log_end").decimal(p.log_end.value);
+            w.key("applied").decimal(p.applied.value);
+            w.end_object();
+        }
+        w.end_array();
+    }
+    if (all.failure) {
         w.key("error").begin_object();
         w.key("code").string("projector_failed");
-        w.key("message").string("the projector stopped: " + failure->code + ": " +
-                                failure->message);
+        w.key("message").string("the projector stopped: " + all.failure->code + ": " +
+                                all.failure->message);
         w.end_object();
     }
     w.end_object();
-    return json_answer(failure ? 503 : 200, w.take());
+    return json_answer(all.failure ? 503 : 200, w.take());
 }
 
 http_response routes::metrics() {
-    const auto communities =
-        node_.folder().read_state([](const ledger_state& s) { return s.communities.size(); });
+    const auto all = node_.progress();
     std::ostringstream m;
-    m << "# HELP uurwerk_log_end_offset One past the last record in the event log.\n"
+    m << "# HELP uurwerk_log_end_offset One past the last record in the event log (summed over "
+         "its partitions).\n"
       << "# TYPE uurwerk_log_end_offset gauge\n"
-      << "uurwerk_log_end_offset " << node_.log().end().value << "\n"
-      << "# HELP uurwerk_applied_offset One past the last log record the projector applied.\n"
+      << "uurwerk_log_end_offset " << all.log_end_total << "\n"
+      << "# HELP uurwerk_applied_offset One past the last log record the projector applied "
+         "(summed over the partitions).\n"
       << "# TYPE uurwerk_applied_offset gauge\n"
-      << "uurwerk_applied_offset " << node_.folder().applied().value << "\n"
-      << "# HELP uurwerk_projector_up 1 while the projector runs, 0 once it has failed.\n"
+      << "uurwerk_applied_offset " << all.applied_total << "\n"
+      << "# HELP uurwerk_projector_up 1 while every partition's projector runs, 0 once one has "
+         "failed.\n"
       << "# TYPE uurwerk_projector_up gauge\n"
-      << "uurwerk_projector_up " << (node_.folder().failure() ? 0 : 1) << "\n"
+      << "uurwerk_projector_up " << (all.failure ? 0 : 1) << "\n"
       << "# HELP uurwerk_communities Communities in the ledger.\n"
       << "# TYPE uurwerk_communities gauge\n"
-      << "uurwerk_communities " << communities << "\n"
+      << "uurwerk_communities " << all.communities << "\n"
+      << "# HELP uurwerk_partitions Partitions of the log this node serves.\n"
+      << "# TYPE uurwerk_partitions gauge\n"
+      << "uurwerk_partitions " << all.partitions.size() << "\n"
       << "# HELP uurwerk_http_requests_total HTTP requests answered, by status class.\n"
       << "# TYPE uurwerk_http_requests_total counter\n";
     for (unsigned cls = 1; cls <= 5; ++cls)
@@ -626,6 +645,7 @@ http_response routes::submit(const http_request& request) {
     json_writer w;
     w.begin_object();
     w.key("id").string(outcome->id.hex());
+    w.key("partition").decimal(outcome->partition.value);
     w.key("offset").decimal(outcome->at.value);
     w.key("verdict").string(verdict_name(outcome->decided));
     w.key("reason").string(reason_name(outcome->decided.reason));
@@ -724,6 +744,8 @@ http_response routes::handle(const http_request& request) {
     std::initializer_list<std::string_view> none = {};
     if (r == route::history) {
         if (auto bad = only_params(*parts, {"from", "limit"})) return *bad;
+    } else if (r == route::event) {
+        if (auto bad = only_params(*parts, {"community"})) return *bad;
     } else if (r == route::candidates || r == route::requests_for_me) {
         if (auto bad = only_params(*parts, {"limit"})) return *bad;
     } else if (r == route::offers || r == route::requests) {
@@ -738,15 +760,24 @@ http_response routes::handle(const http_request& request) {
         case route::health:
             return health();
         case route::digest: {
-            // One snapshot of every column: nodes that applied the same log answer the same.
-            auto d = node_.projections().state_digest();
+            // One snapshot of every column of each partition: nodes that applied the same log
+            // answer the same.
+            auto d = node_.state_digest();
             if (!d) return error_answer(d.err());
-            auto applied = node_.projections().applied();
-            if (!applied) return error_answer(applied.err());
             json_writer w;
             w.begin_object();
-            w.key("applied").decimal(applied->value);
-            w.key("digest").string(d->hex());
+            w.key("applied").decimal(d->applied_total);
+            w.key("digest").string(d->combined.hex());
+            if (d->partitions.size() > 1) {
+                w.key("partitions").begin_array();
+                for (const auto& p : d->partitions) {
+                    w.begin_object();
+                    w.key("applied").decimal(p.applied.value);
+                    w.key("digest").string(p.state.hex());
+                    w.end_object();
+                }
+                w.end_array();
+            }
             w.end_object();
             return json_answer(200, w.take());
         }
@@ -759,7 +790,7 @@ http_response routes::handle(const http_request& request) {
         case route::event: {
             auto id = event_id_param(s[2]);
             if (!id) return error_answer(id.err());
-            return event_info(node_, *id);
+            return event_info(node_, *id, *parts);
         }
         default:
             break;

@@ -117,13 +117,16 @@ result<void> serve_command(const std::string& data_dir, const std::string& liste
         }
     };
     if (kafka)
-        std::cerr << "uurwerk: the log is topic '" << kafka->topic << "' on Kafka at "
+        std::cerr << "uurwerk: the log is topic '" << kafka->topic << "' ("
+                  << kafka->partitions_total << " partitions) on Kafka at "
                   << kafka->bootstrap_servers << "\n";
     auto server = embedded_server::start(data_dir, address->host, address->port, progress,
                                          checkpoint_interval, kafka, match_interval);
     if (!server) return server.err();
     auto& n = (*server)->node();
-    std::cerr << "uurwerk: " << n.log().end().value << " records in the log, all applied\n";
+    std::cerr << "uurwerk: " << n.progress().applied_total << " records in the log"
+              << (n.partitions() > 1 ? " (" + std::to_string(n.partitions()) + " partitions)" : "")
+              << ", all applied\n";
     std::cerr << "uurwerk: node key " << (*server)->checkpoints().node_key().hex()
               << " (checkpoints every " << checkpoint_interval.count() / 1000
               << " s, a matching round every " << match_interval.count() / 1000.0

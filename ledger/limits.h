@@ -20,7 +20,10 @@ inline constexpr std::int64_t balance_bound_minutes_max = 1'000'000'000;  // pol
 inline constexpr std::size_t http_body_bytes_max = 16384;                 // a JSON request body
 inline constexpr std::size_t http_connections_max = 256;   // concurrent HTTP connections
 inline constexpr std::size_t pending_appends_max = 65536;  // back-pressure beyond this
-inline constexpr std::size_t history_page_max = 1000;      // entries in one history answer
-inline constexpr std::uint32_t round_proposals_max = 20;   // proposals for one request per round
+// Partitions of a Kafka topic one node serves (each has its own producer, two consumers, a
+// RocksDB and a projector thread pair).
+inline constexpr std::uint32_t partitions_max = 256;
+inline constexpr std::size_t history_page_max = 1000;     // entries in one history answer
+inline constexpr std::uint32_t round_proposals_max = 20;  // proposals for one request per round
 
 }  // namespace uurwerk

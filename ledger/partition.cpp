@@ -1,5 +1,7 @@
 #include "ledger/partition.h"
 
+#include "ledger/crypto.h"
+
 namespace uurwerk {
 
 std::uint32_t kafka_murmur2(byte_view data) {
@@ -59,6 +61,18 @@ partition_id partition_of(community_id community, std::uint32_t partitions_total
     UURWERK_ASSERT(partitions_total > 0, partitions_total);
     const community_key key = key_of(community);
     return partition_id{(kafka_murmur2(key) & 0x7fffffffu) % partitions_total};
+}
+
+digest combine_partition_digests(const std::vector<digest>& by_partition) {
+    UURWERK_ASSERT(!by_partition.empty());
+    if (by_partition.size() == 1) return by_partition.front();
+    static constexpr std::string_view tag = "uurwerk/partitions/v1";
+    bytes all(tag.begin(), tag.end());
+    const auto count = static_cast<std::uint32_t>(by_partition.size());
+    for (int shift = 24; shift >= 0; shift -= 8)
+        all.push_back(static_cast<std::uint8_t>(count >> shift));
+    for (const auto& d : by_partition) all.insert(all.end(), d.b.begin(), d.b.end());
+    return sha256({all});
 }
 
 }  // namespace uurwerk

@@ -14,6 +14,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "ledger/base.h"
 #include "ledger/event.h"
@@ -36,5 +37,12 @@ using community_key = std::array<std::uint8_t, community_key_bytes>;
 // The partition of `community` in a topic of `partitions_total` partitions (at least 1):
 // (kafka_murmur2(key_of(community)) & 0x7fffffff) % partitions_total.
 [[nodiscard]] partition_id partition_of(community_id community, std::uint32_t partitions_total);
+
+// The state digest of a node of several partitions, from each partition's digest (by
+// partition; at least one). One partition's digest is itself (a one-partition node's digest is
+// what it always was); P > 1 give SHA-256("uurwerk/partitions/v1" || P as 4 bytes big-endian ||
+// digest 0 || ... || digest P-1). Each partition's digest depends only on that partition's
+// log, so this one does not depend on how a node interleaved its partitions.
+[[nodiscard]] digest combine_partition_digests(const std::vector<digest>& by_partition);
 
 }  // namespace uurwerk

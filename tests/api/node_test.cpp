@@ -106,7 +106,7 @@ BOOST_AUTO_TEST_CASE(a_node_behind_the_log_catches_up_before_refusing_an_unknown
         member_admitted{member_id{2}, member.public_bytes(), role::member, true, std::nullopt}};
     // Another node took the founding; this node's projector has not read it yet.
     BOOST_REQUIRE(log.append_elsewhere(encode_envelope(founder.seal(found))).ok());
-    BOOST_CHECK((*n)->folder().applied() == offset{0});
+    BOOST_CHECK((*n)->folder(partition_id{0}).applied() == offset{0});
     std::thread catch_up([&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
         log.release();
