@@ -1,11 +1,18 @@
-// Cluster mode through the program: two `uurwerk serve --kafka` nodes on one real broker take
-// writes through either, answer reads through either alike once applied, and reach the same
-// state digest; a third node started later folds the topic from its start to the same digest.
-// (One partition for now: every node folds the whole topic.)
+// Cluster mode through the program: two `uurwerk serve --kafka --partitions 3` nodes on one real
+// broker take writes through either, answer reads through either alike once applied, and reach
+// the same state digest, though each folds the three partitions in its own interleaving; a third
+// node started later folds the topic from its start to the same digest; a restarted node goes on
+// in each partition from its own stored offset. The communities are spread over the partitions,
+// and an event id used in two communities of different partitions gets the same verdicts on
+// both nodes.
 #include <boost/test/unit_test.hpp>
 
+#include <map>
+#include <set>
 #include <thread>
 
+#include "api/key_file.h"
+#include "ledger/partition.h"
 #include "tests/e2e/process.h"
 #include "tests/support/kafka_cluster.h"
 
@@ -35,14 +42,44 @@ std::string digest_after(const server_process& s, std::uint64_t records) {
     return {};
 }
 
+// The partitions' applied offsets of /v1/digest, by partition.
+std::vector<std::uint64_t> applied_by_partition(const server_process& s) {
+    auto d = get_from(s, "/v1/digest");
+    std::vector<std::uint64_t> out;
+    const auto* parts = d.root().at("partitions");
+    BOOST_REQUIRE(parts != nullptr && parts->as_array() != nullptr);
+    for (const auto& p : *parts->as_array())
+        out.push_back(parse_decimal(p.at("applied")->as_string().value_or("")).value_or(0));
+    return out;
+}
+
+std::string envelope_json(const envelope& e) {
+    return "{\"body\": \"" + to_base64(e.body) + "\", \"signer\": \"" + e.signer.hex() +
+           "\", \"signature\": \"" + to_hex(e.sig.b) + "\"}";
+}
+
+constexpr std::uint32_t partitions = 3;
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(two_nodes_on_one_topic_agree_and_a_third_rebuilds_from_it) {
     temp_dir dir("nodes");
     kafka_cluster cluster(dir.path / "kafka", 1);
-    const std::vector<std::string> kafka = {"--kafka", cluster.bootstrap(), "--replication-factor",
-                                            "1", "--min-insync", "1"};
+    const std::vector<std::string> kafka = {"--kafka",
+                                            cluster.bootstrap(),
+                                            "--partitions",
+                                            std::to_string(partitions),
+                                            "--replication-factor",
+                                            "1",
+                                            "--min-insync",
+                                            "1"};
     server_process a(dir.path / "a", kafka), b(dir.path / "b", kafka);
+    // Three communities, in three different partitions of the three.
+    const std::vector<std::string> communities = {"7", "8", "11"};
+    std::set<std::uint32_t> used;
+    for (const auto& c : communities)
+        used.insert(partition_of(community_id{std::stoull(c)}, partitions).value);
+    BOOST_REQUIRE_GE(used.size(), 2u);
     auto uw = [&](const server_process& via, std::vector<std::string> args) {
         args.push_back("--server");
         args.push_back(via.url());
@@ -51,21 +88,21 @@ BOOST_AUTO_TEST_CASE(two_nodes_on_one_topic_agree_and_a_third_rebuilds_from_it) 
         return r.out;
     };
     auto key = [&](int m) { return (dir.path / ("m" + std::to_string(m) + ".key")).string(); };
-    // Two communities; every write alternates between the nodes.
+    // Every write alternates between the nodes.
     std::uint64_t records = 0;
-    for (const char* c : {"7", "8"}) {
+    for (const auto& c : communities) {
         for (int m = 1; m <= 3; ++m)
-            run_uurwerk({"keygen", "--out", key(m) + c, "--community", c, "--member",
-                         std::to_string(m)});
-        uw(a, {"found", "--key", key(1) + c, "--name", std::string("Town ") + c});
+            run_uurwerk(
+                {"keygen", "--out", key(m) + c, "--community", c, "--member", std::to_string(m)});
+        uw(a, {"found", "--key", key(1) + c, "--name", "Town " + c});
         uw(b, {"admit", "--key", key(1) + c, "--member", "2", "--member-key-file", key(2) + c});
         uw(a, {"admit", "--key", key(1) + c, "--member", "3", "--member-key-file", key(3) + c});
         records += 3;
         for (int i = 0; i < 4; ++i) {
             const auto& via = i % 2 ? a : b;
-            auto claim = after(uw(via, {"claim", "--key", key(2) + c, "--receiver", "3",
-                                        "--minutes", "30"}),
-                               "claim id: ");
+            auto claim =
+                after(uw(via, {"claim", "--key", key(2) + c, "--receiver", "3", "--minutes", "30"}),
+                      "claim id: ");
             uw(i % 2 ? b : a, {"confirm", "--key", key(3) + c, "--claim", claim});
             uw(via, {"transfer", "--key", key(3) + c, "--to", "1", "--minutes", "5"});
             records += 3;
@@ -74,10 +111,10 @@ BOOST_AUTO_TEST_CASE(two_nodes_on_one_topic_agree_and_a_third_rebuilds_from_it) 
     const auto da = digest_after(a, records), db = digest_after(b, records);
     BOOST_CHECK_EQUAL(da, db);
     // Reads through either node answer alike.
-    for (const char* c : {"7", "8"})
+    for (const auto& c : communities)
         for (int m = 1; m <= 3; ++m) {
             const std::string target =
-                "/v1/communities/" + std::string(c) + "/members/" + std::to_string(m) + "/balance";
+                "/v1/communities/" + c + "/members/" + std::to_string(m) + "/balance";
             BOOST_CHECK_EQUAL(get_from(a, target).number_at("balance_minutes").value(),
                               get_from(b, target).number_at("balance_minutes").value());
         }
@@ -87,18 +124,97 @@ BOOST_AUTO_TEST_CASE(two_nodes_on_one_topic_agree_and_a_third_rebuilds_from_it) 
     BOOST_REQUIRE(first_id.has_value());
     BOOST_CHECK_EQUAL(get_from(b, "/v1/events/" + *first_id).string_at("verdict").value_or(""),
                       "accepted");
-    BOOST_CHECK_EQUAL(get_from(a, "/v1/communities/7/members/2/balance")
-                          .number_at("balance_minutes")
-                          .value(),
-                      120);
+    BOOST_CHECK_EQUAL(
+        get_from(a, "/v1/communities/7/members/2/balance").number_at("balance_minutes").value(),
+        120);
+    // Each node's partitions hold what the others' do, and every partition is used.
+    const auto by_partition = applied_by_partition(a);
+    BOOST_REQUIRE_EQUAL(by_partition.size(), partitions);
+    BOOST_CHECK(applied_by_partition(b) == by_partition);
+    for (std::uint32_t p : used) BOOST_CHECK_GT(by_partition[p], 0u);
+    // A community names its partition; an answer names the partition of its offset.
+    BOOST_CHECK_EQUAL(get_from(a, "/v1/communities/8").number_at("partition").value(),
+                      partition_of(community_id{8}, partitions).value);
+
+    // One event id in two communities of different partitions (7 and 8), through different
+    // nodes: each community's log decides its own verdict, the same on both nodes.
+    BOOST_REQUIRE(partition_of(community_id{7}, partitions) !=
+                  partition_of(community_id{8}, partitions));
+    const event_id shared = random_event_id();
+    std::map<std::string, std::string> verdicts;
+    for (const std::string c : {"7", "8"}) {
+        auto kf = read_key_file(key(3) + c);
+        BOOST_REQUIRE(kf.ok());
+        auto signer = signing_key::from_seed(kf->seed);
+        BOOST_REQUIRE(signer.ok());
+        const std::string key_target = "/v1/communities/" + c + "/keys/" + kf->pub.hex();
+        const auto seq = parse_decimal(get_from(a, key_target).string_at("last_seq").value());
+        event_body gift{shared,
+                        community_id{std::stoull(c)},
+                        member_id{3},
+                        sequence{*seq + 1},
+                        time_ms{0},
+                        std::nullopt,
+                        transfer{member_id{1}, minutes{2}, "same id"}};
+        auto r = http_call("127.0.0.1", (c == "7" ? a : b).port(), "POST", "/v1/events",
+                           envelope_json(signer->seal(gift)));
+        BOOST_REQUIRE(r.ok());
+        auto d = json_doc::parse(r->body);
+        BOOST_REQUIRE(d.ok());
+        BOOST_CHECK_EQUAL(d->number_at("partition").value(),
+                          partition_of(community_id{std::stoull(c)}, partitions).value);
+        verdicts[c] =
+            d->string_at("verdict").value_or("") + "/" + d->string_at("reason").value_or("");
+        ++records;
+    }
+    BOOST_CHECK_EQUAL(verdicts["7"], "accepted/none");
+    BOOST_CHECK_EQUAL(verdicts["8"], "accepted/none");
+    digest_after(a, records);
+    digest_after(b, records);
+    for (const auto* via : {&a, &b}) {
+        // The id alone is ambiguous; with its community, each node answers that one's verdict.
+        auto r = http_call("127.0.0.1", via->port(), "GET", "/v1/events/" + shared.hex(), "");
+        BOOST_REQUIRE(r.ok());
+        BOOST_CHECK_EQUAL(r->status, 409u);
+        BOOST_CHECK_MESSAGE(r->body.find("ambiguous_event") != std::string::npos, r->body);
+        for (const std::string c : {"7", "8"}) {
+            auto e = get_from(*via, "/v1/events/" + shared.hex() + "?community=" + c);
+            BOOST_CHECK_EQUAL(
+                e.string_at("verdict").value_or("") + "/" + e.string_at("reason").value_or(""),
+                verdicts[c]);
+            BOOST_CHECK_EQUAL(e.number_at("partition").value(),
+                              partition_of(community_id{std::stoull(c)}, partitions).value);
+        }
+    }
+    BOOST_CHECK_EQUAL(digest_after(a, records), digest_after(b, records));
+
     // A third node, started now, folds the whole topic and agrees.
     server_process late(dir.path / "late", kafka);
-    BOOST_CHECK_EQUAL(digest_after(late, records), da);
-    // A restarted node goes on from where its store stands.
+    BOOST_CHECK_EQUAL(digest_after(late, records), digest_after(a, records));
+    // A restarted node goes on in each partition from where its store stands: while it is
+    // away, two partitions move by different amounts; afterwards it has applied exactly what
+    // the others have in each (nothing twice, nothing skipped) and agrees with them.
     b.stop(SIGTERM);
+    const auto before = applied_by_partition(a);
     uw(a, {"transfer", "--key", key(3) + "7", "--to", "2", "--minutes", "1"});
+    uw(a, {"transfer", "--key", key(3) + "8", "--to", "2", "--minutes", "1"});
+    uw(a, {"transfer", "--key", key(3) + "8", "--to", "2", "--minutes", "1"});
+    records += 3;
     b.start();
-    BOOST_CHECK_EQUAL(digest_after(b, records + 1), digest_after(a, records + 1));
+    BOOST_CHECK_EQUAL(digest_after(b, records), digest_after(a, records));
+    const auto after_restart = applied_by_partition(b);
+    BOOST_CHECK(after_restart == applied_by_partition(a));
+    const auto p7 = partition_of(community_id{7}, partitions).value;
+    const auto p8 = partition_of(community_id{8}, partitions).value;
+    BOOST_CHECK_EQUAL(after_restart[p7], before[p7] + 1);
+    BOOST_CHECK_EQUAL(after_restart[p8], before[p8] + 2);
+    // Community 8's member 2: 4 claims of 30 minutes received ... plus the two gifts, once each.
+    BOOST_CHECK_EQUAL(
+        get_from(b, "/v1/communities/8/members/2/balance").number_at("balance_minutes").value(),
+        get_from(a, "/v1/communities/8/members/2/balance").number_at("balance_minutes").value());
+    BOOST_CHECK_EQUAL(
+        get_from(b, "/v1/communities/8/members/2/balance").number_at("balance_minutes").value(),
+        122);
 }
 
 BOOST_AUTO_TEST_CASE(with_every_broker_down_writes_get_503_in_bounded_time_and_reads_go_on) {
