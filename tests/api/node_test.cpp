@@ -2,13 +2,16 @@
 // answered with the log's error, and the same event submitted again once the log has recovered
 // is accepted at once (a failed submit leaves nothing behind that a retry could wait on); a node
 // whose projection lags the log (another node took the founding) catches up before it refuses
-// an event of a community it does not know yet.
+// an event of a community it does not know yet. A node of two partitions routes each community
+// to its own, folds them apart, and a node that folds the same logs in another interleaving
+// reaches the same digest.
 #include <boost/test/unit_test.hpp>
 
 #include <thread>
 
 #include "api/node.h"
 #include "ledger/local_log.h"
+#include "ledger/partition.h"
 #include "tests/support/temp_dir.h"
 
 using namespace uurwerk;
@@ -68,9 +71,9 @@ private:
     std::atomic<bool> held_{true};
 };
 
-std::unique_ptr<local_log> open_local(const temp_dir& dir) {
+std::unique_ptr<local_log> open_local(const temp_dir& dir, const std::string& name = "log") {
     local_log_options lo;
-    lo.dir = dir.path / "log";
+    lo.dir = dir.path / name;
     lo.clock = wall_clock();
     auto inner = local_log::open(lo);
     BOOST_REQUIRE(inner.ok());
@@ -169,4 +172,92 @@ BOOST_AUTO_TEST_CASE(a_failed_append_is_reported_and_the_same_event_goes_through
     BOOST_CHECK(retry->decided.accepted());
     BOOST_CHECK(!retry->duplicate);
     BOOST_CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(2000));
+}
+
+namespace {
+
+// A node over two LocalLogs (log0, log1) as its partitions 0 and 1, with its store in `store`.
+std::unique_ptr<node> open_two_partitions(const temp_dir& dir, const std::string& store) {
+    std::vector<std::unique_ptr<event_log>> logs;
+    logs.push_back(open_local(dir, "log0"));
+    logs.push_back(open_local(dir, "log1"));
+    auto n = node::open_with_logs(std::move(logs), dir.path / store, std::chrono::seconds(5));
+    BOOST_REQUIRE(n.ok());
+    return std::move(*n);
+}
+
+event_body founding(const event_id& id, community_id c) {
+    return {id,
+            c,
+            member_id{1},
+            sequence{1},
+            time_ms{0},
+            std::nullopt,
+            community_founded{"Town " + std::to_string(c.value), policy{}}};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(two_partitions_fold_apart_and_agree_whatever_the_interleaving) {
+    temp_dir dir("node-partitions");
+    // Two communities of partition 0 and one of partition 1.
+    std::vector<community_id> in0, in1;
+    for (std::uint64_t c = 1; in0.size() < 2 || in1.empty(); ++c)
+        (partition_of(community_id{c}, 2).value == 0 ? in0 : in1).push_back(community_id{c});
+    auto founder = signing_key::generate().value();
+    const event_id shared = random_event_id();
+    node::state_digests live;
+    {
+        auto n = open_two_partitions(dir, "store-live");
+        BOOST_CHECK_EQUAL((*n).partitions(), 2u);
+        // One id founds a community in each partition: two events, both accepted.
+        auto a = n->submit(founder.seal(founding(shared, in0[0])));
+        auto b = n->submit(founder.seal(founding(shared, in1[0])));
+        BOOST_REQUIRE(a.ok() && b.ok());
+        BOOST_CHECK(a->decided.accepted() && !a->duplicate);
+        BOOST_CHECK(b->decided.accepted() && !b->duplicate);
+        BOOST_CHECK(a->partition == partition_id{0} && a->at == offset{0});
+        BOOST_CHECK(b->partition == partition_id{1} && b->at == offset{0});
+        // Within one partition the id is taken: the second community's founding under it is
+        // refused (ids are unique per partition).
+        auto c = n->submit(founder.seal(founding(shared, in0[1])));
+        BOOST_REQUIRE(c.ok());
+        BOOST_CHECK(c->decided.reason == reject_reason::id_reused_with_different_content);
+        BOOST_CHECK(c->partition == partition_id{0} && c->at == offset{1});
+        // More events in partition 1 than in 0, interleaved as they come.
+        for (std::uint64_t i = 0; i < 3; ++i) {
+            auto more = n->submit(founder.seal(founding(random_event_id(), in1[0])));
+            BOOST_REQUIRE(more.ok());
+            BOOST_CHECK(more->partition == partition_id{1} && more->at == offset{i + 1});
+        }
+        const auto found = n->find_event(shared);
+        BOOST_REQUIRE_EQUAL(found.size(), 2u);
+        BOOST_CHECK(found[0].partition == partition_id{0} && found[0].first.first.accepted());
+        BOOST_CHECK(found[1].partition == partition_id{1} && found[1].first.first.accepted());
+        auto d = n->state_digest();
+        BOOST_REQUIRE(d.ok());
+        live = *d;
+    }
+    BOOST_REQUIRE_EQUAL(live.partitions.size(), 2u);
+    BOOST_CHECK(live.partitions[0].applied == offset{2});
+    BOOST_CHECK(live.partitions[1].applied == offset{4});
+    BOOST_CHECK_EQUAL(live.applied_total, 6u);
+    BOOST_CHECK(live.combined ==
+                combine_partition_digests({live.partitions[0].state, live.partitions[1].state}));
+    // A new node folds partition 0 whole, then partition 1: another interleaving, one digest.
+    {
+        auto n = open_two_partitions(dir, "store-rebuilt");
+        auto d = n->state_digest();
+        BOOST_REQUIRE(d.ok());
+        BOOST_CHECK(d->combined == live.combined);
+        BOOST_CHECK_EQUAL(d->applied_total, 6u);
+    }
+    // The first node restarts where each partition's store stands: nothing folded twice.
+    {
+        auto n = open_two_partitions(dir, "store-live");
+        auto d = n->state_digest();
+        BOOST_REQUIRE(d.ok());
+        BOOST_CHECK(d->combined == live.combined);
+        BOOST_CHECK(d->partitions[1].applied == offset{4});
+    }
 }

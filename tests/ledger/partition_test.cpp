@@ -4,6 +4,8 @@
 
 #include "ledger/partition.h"
 
+#include "ledger/crypto.h"
+
 #include <boost/test/unit_test.hpp>
 
 #include <string>
@@ -62,3 +64,22 @@ BOOST_AUTO_TEST_CASE(partition_of_spreads_communities_evenly) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(partition_digests_combine_in_partition_order) {
+    digest a, b;
+    a.b.fill(0x11);
+    b.b.fill(0x22);
+    // One partition: its digest, as a one-partition node always had.
+    BOOST_CHECK(combine_partition_digests({a}) == a);
+    const auto ab = combine_partition_digests({a, b});
+    BOOST_CHECK(ab == combine_partition_digests({a, b}));  // a pure function
+    BOOST_CHECK(ab != combine_partition_digests({b, a}));  // the order is the partitions'
+    BOOST_CHECK(ab != combine_partition_digests({a, b, a}));
+    // SHA-256("uurwerk/partitions/v1" || 00 00 00 02 || a || b)
+    const std::string tag = "uurwerk/partitions/v1";
+    bytes all(tag.begin(), tag.end());
+    for (std::uint8_t x : {0, 0, 0, 2}) all.push_back(x);
+    all.insert(all.end(), a.b.begin(), a.b.end());
+    all.insert(all.end(), b.b.begin(), b.b.end());
+    BOOST_CHECK(ab == sha256({all}));
+}
