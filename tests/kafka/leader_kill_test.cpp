@@ -1,11 +1,12 @@
 // Faults in cluster mode, through the program: three brokers (replication factor 3,
-// min.insync.replicas 2), two `uurwerk serve --kafka` nodes, and a stream of 10,000 signed
-// events from concurrent HTTP clients through both nodes. In the middle of the stream the
-// leader of the community's partition is killed with SIGKILL, and started again later. Every
-// event that was acknowledged (200 or 409, with its offset and verdict) must be readable by id
-// through both nodes at that offset with that verdict; no two events share an offset; both nodes
-// end with the same digest. An event that got 503 or 504 is sent again unchanged (the answer to
-// a second copy is the first one's).
+// min.insync.replicas 2), a topic of three partitions, two `uurwerk serve --kafka` nodes, and a
+// stream of 10,000 signed events of three communities (in different partitions, one busier than
+// the others) from concurrent HTTP clients through both nodes. In the middle of the stream the
+// leader of the busiest partition is killed with SIGKILL, and started again later. Every event
+// that was acknowledged (200 or 409, with its partition, offset and verdict) must be readable by
+// id through both nodes at that partition and offset with that verdict; no two events share a
+// partition and offset; both nodes end with the same digest. An event that got 503 or 504 is
+// sent again unchanged (the answer to a second copy is the first one's).
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "ledger/kafka_admin.h"
@@ -28,6 +30,7 @@ using clock_type = std::chrono::steady_clock;
 namespace {
 
 constexpr std::size_t events_total = 10'000;
+constexpr std::uint32_t partitions = 3;
 constexpr std::size_t clients = 32;
 // How long one event may keep getting 503/504 before the test gives up on it.
 constexpr auto resend_deadline = std::chrono::seconds(90);
@@ -50,6 +53,7 @@ std::string event_id_of(const bytes& stored) {
 // What a node answered for an event, once it was in the log.
 struct acknowledged {
     std::string id;
+    std::uint64_t partition = 0;
     std::uint64_t at = 0;
     std::string verdict;
 };
@@ -141,12 +145,15 @@ private:
             }
             auto d = json_doc::parse(r->body);
             auto at = d ? parse_decimal(d->string_at("offset").value_or("")) : std::nullopt;
-            if (!at) {
-                errors.push_back("event " + std::to_string(i) + ": no offset in " + r->body);
+            auto partition =
+                d ? parse_decimal(d->string_at("partition").value_or("")) : std::nullopt;
+            if (!at || !partition) {
+                errors.push_back("event " + std::to_string(i) + ": no partition and offset in " +
+                                 r->body);
                 return;
             }
-            acks.push_back(
-                {d->string_at("id").value_or(""), *at, d->string_at("verdict").value_or("")});
+            acks.push_back({d->string_at("id").value_or(""), *partition, *at,
+                            d->string_at("verdict").value_or("")});
             if (acks.back().id != event_id_of(events_[i]))
                 errors.push_back("event " + std::to_string(i) + " was answered for id " +
                                  acks.back().id);
@@ -165,33 +172,54 @@ private:
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(killing_the_partition_leader_mid_stream_loses_no_acknowledged_event) {
+BOOST_AUTO_TEST_CASE(killing_the_busiest_partitions_leader_mid_stream_loses_no_acknowledged_event) {
     const auto started = clock_type::now();
     temp_dir dir("leader-kill");
     kafka_cluster cluster(dir.path / "kafka", 3);
     // The defaults of serve --kafka: replication factor 3, min.insync.replicas 2.
-    const std::vector<std::string> kafka = {"--kafka", cluster.bootstrap()};
+    const std::vector<std::string> kafka = {"--kafka", cluster.bootstrap(), "--partitions",
+                                            std::to_string(partitions)};
     server_process a(dir.path / "a", kafka), b(dir.path / "b", kafka);
 
-    const community_id community{7};
-    auto w = make_workload({community, 200, events_total, 31, 0, {}, 512});
-    for (const auto& e : w.setup) {
-        auto r = http_call("127.0.0.1", a.port(), "POST", "/v1/events", envelope_json(e));
-        BOOST_REQUIRE(r.ok());
-        BOOST_REQUIRE_MESSAGE(r->status == 200, r->body);
+    // Communities 7, 8 and 11 are in partitions 2, 1 and 0 of three; 7 is the busiest.
+    const std::vector<std::pair<community_id, std::size_t>> shares = {
+        {community_id{7}, events_total * 6 / 10},
+        {community_id{8}, events_total * 3 / 10},
+        {community_id{11}, events_total / 10}};
+    std::set<std::uint32_t> used;
+    std::map<std::uint32_t, std::size_t> events_in;  // by partition
+    std::vector<bytes> events;
+    std::size_t setup_total = 0;
+    for (const auto& [community, count] : shares) {
+        const auto p = partition_of(community, partitions).value;
+        used.insert(p);
+        events_in[p] += count;
+        auto w = make_workload({community, 200, count, 31 + community.value, 0, {}, 512});
+        for (const auto& e : w.setup) {
+            auto r = http_call("127.0.0.1", a.port(), "POST", "/v1/events", envelope_json(e));
+            BOOST_REQUIRE(r.ok());
+            BOOST_REQUIRE_MESSAGE(r->status == 200, r->body);
+        }
+        setup_total += w.setup.size();
+        events.insert(events.end(), w.events.begin(), w.events.end());
     }
+    BOOST_REQUIRE_GE(used.size(), 2u);
+    const auto busiest = std::max_element(events_in.begin(), events_in.end(), [](auto x, auto y) {
+                             return x.second < y.second;
+                         })->first;
     BOOST_TEST_MESSAGE(
-        "setup of " << w.setup.size() << " events applied after "
+        "setup of " << setup_total << " events applied after "
                     << std::chrono::duration<double>(clock_type::now() - started).count() << " s");
 
-    stream s(w.events, {&a, &b});
+    stream s(events, {&a, &b});
     s.start();
-    // In the middle of the stream: SIGKILL the leader of the community's partition.
+    // In the middle of the stream: SIGKILL the leader of the busiest partition.
     while (s.acknowledged_count() < events_total / 3)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     auto view = describe_kafka(cluster.bootstrap(), "uurwerk-events", std::chrono::seconds(10));
     BOOST_REQUIRE_MESSAGE(view.ok(), (view.ok() ? "" : view.err().message));
-    const auto p = partition_of(community, static_cast<std::uint32_t>(view->partitions.size()));
+    BOOST_REQUIRE_EQUAL(view->partitions.size(), partitions);
+    const partition_id p{busiest};
     const int leader = view->partitions.at(p.value).leader;
     BOOST_REQUIRE_GE(leader, 0);
     const std::size_t at_kill = s.acknowledged_count();
@@ -216,35 +244,37 @@ BOOST_AUTO_TEST_CASE(killing_the_partition_leader_mid_stream_loses_no_acknowledg
     BOOST_REQUIRE_EQUAL(s.acks.size(), events_total);
     BOOST_CHECK_GT(at_restart, at_kill);  // writes went on with one broker down
 
-    // No two acknowledged events at one offset.
-    std::map<std::uint64_t, std::string> by_offset;
-    std::uint64_t last = 0;
+    // No two acknowledged events at one partition and offset; each in its community's.
+    std::map<std::pair<std::uint64_t, std::uint64_t>, std::string> by_offset;
     for (const auto& ack : s.acks) {
-        auto [it, fresh] = by_offset.emplace(ack.at, ack.id);
-        BOOST_CHECK_MESSAGE(
-            fresh, "events " << it->second << " and " << ack.id << " at offset " << ack.at);
-        last = std::max(last, ack.at);
+        auto [it, fresh] = by_offset.emplace(std::pair{ack.partition, ack.at}, ack.id);
+        BOOST_CHECK_MESSAGE(fresh, "events " << it->second << " and " << ack.id << " at offset "
+                                             << ack.at << " of partition " << ack.partition);
     }
+    std::map<std::uint64_t, std::size_t> acked_in;
+    for (const auto& ack : s.acks) ++acked_in[ack.partition];
+    for (const auto& [p, n] : events_in) BOOST_CHECK_EQUAL(acked_in[p], n);
     // Both nodes apply everything and agree.
     std::uint64_t applied_a = 0, applied_b = 0;
     for (int i = 0; i < 600; ++i) {
         applied_a = applied_by(a);
         applied_b = applied_by(b);
-        if (applied_a == applied_b && applied_a > last) break;
+        if (applied_a == applied_b && applied_a >= setup_total + events_total) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     BOOST_REQUIRE_EQUAL(applied_a, applied_b);
-    BOOST_REQUIRE_GT(applied_a, last);
+    BOOST_REQUIRE_GE(applied_a, setup_total + events_total);
     BOOST_CHECK_EQUAL(get_json(a, "/v1/digest").string_at("digest").value_or("a"),
                       get_json(b, "/v1/digest").string_at("digest").value_or("b"));
-    const std::uint64_t copies = applied_a - w.setup.size() - events_total;
+    const std::uint64_t copies = applied_a - setup_total - events_total;
     BOOST_TEST_MESSAGE(applied_a << " records in the log: " << copies
                                  << " second copies of events sent again (each a duplicate)");
 
-    // Every acknowledged event, by id, through both nodes: same offset, same verdict. In offset
-    // order, as an auditor would walk the log.
-    std::sort(s.acks.begin(), s.acks.end(),
-              [](const acknowledged& x, const acknowledged& y) { return x.at < y.at; });
+    // Every acknowledged event, by id, through both nodes: same partition and offset, same
+    // verdict. In offset order, as an auditor would walk each partition.
+    std::sort(s.acks.begin(), s.acks.end(), [](const acknowledged& x, const acknowledged& y) {
+        return std::pair{x.partition, x.at} < std::pair{y.partition, y.at};
+    });
     std::size_t mismatches = 0;
     for (const auto* node : {&a, &b}) {
         auto connection = http_connection::open("127.0.0.1", node->port());
@@ -253,13 +283,16 @@ BOOST_AUTO_TEST_CASE(killing_the_partition_leader_mid_stream_loses_no_acknowledg
             auto r = (*connection)->call("GET", "/v1/events/" + ack.id);
             BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().message));
             auto d = json_doc::parse(r->body);
-            const bool same = r->status == 200 && d.ok() &&
-                              parse_decimal(d->string_at("offset").value_or("")) == ack.at &&
-                              d->string_at("verdict").value_or("") == ack.verdict;
+            const bool same =
+                r->status == 200 && d.ok() &&
+                parse_decimal(d->string_at("partition").value_or("")) == ack.partition &&
+                parse_decimal(d->string_at("offset").value_or("")) == ack.at &&
+                d->string_at("verdict").value_or("") == ack.verdict;
             if (!same && ++mismatches <= 10)
-                BOOST_ERROR("event " << ack.id << " acknowledged at " << ack.at << " ("
-                                     << ack.verdict << "), node on port " << node->port()
-                                     << " answers " << r->status << ": " << r->body);
+                BOOST_ERROR("event " << ack.id << " acknowledged at " << ack.partition << "/"
+                                     << ack.at << " (" << ack.verdict << "), node on port "
+                                     << node->port() << " answers " << r->status << ": "
+                                     << r->body);
         }
     }
     BOOST_CHECK_EQUAL(mismatches, 0u);
