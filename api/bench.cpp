@@ -25,6 +25,7 @@
 #include "ledger/audit.h"
 #include "ledger/kafka_admin.h"
 #include "ledger/local_log.h"
+#include "ledger/partition.h"
 #include "ledger/workload.h"
 
 namespace uurwerk::cli {
@@ -182,6 +183,36 @@ result<std::vector<kafka_setup>> kafka_setups(const std::string& spec) {
     return out;
 }
 
+// The workload of bench ingest: `events` events of one community (1), or with several
+// partitions, of one community in each partition, their events interleaved (each community's
+// in its own order). Confirmations lag their claims so that concurrent clients rarely overtake
+// them.
+workload spread_workload(std::size_t events, std::uint32_t partitions) {
+    const std::size_t each = events / partitions;
+    if (partitions == 1)
+        return make_workload(
+            {community_id{1}, 500, each, 11, 0, {}, std::max<std::size_t>(256, each / 4)});
+    std::vector<bool> taken(partitions, false);
+    std::vector<workload> parts;
+    for (std::uint64_t c = 1; parts.size() < partitions; ++c) {
+        const auto p = partition_of(community_id{c}, partitions).value;
+        if (taken[p]) continue;
+        taken[p] = true;
+        parts.push_back(make_workload({community_id{c},
+                                       500 / partitions + 10,
+                                       each,
+                                       11 + c,
+                                       0,
+                                       {},
+                                       std::max<std::size_t>(256, each / 4)}));
+    }
+    workload all;
+    for (const auto& w : parts) all.setup.insert(all.setup.end(), w.setup.begin(), w.setup.end());
+    for (std::size_t i = 0; i < each; ++i)
+        for (const auto& w : parts) all.events.push_back(w.events[i]);
+    return all;
+}
+
 // The workload through node.submit on a node opened with `options`, from `clients` threads.
 result<ingest_figures> ingest_in_process(const node_options& options, const workload& w,
                                          std::size_t clients, const char* label,
@@ -233,11 +264,21 @@ result<void> bench_ingest(const parsed_args& a) {
         if (!s) return s.err();
         kafka = std::move(*s);
     }
+    std::uint32_t partitions = 1;
+    if (a.has("partitions")) {
+        auto v = a.get_u64("partitions");
+        if (!v) return v.err();
+        if (*v < 1 || *v > partitions_max || kafka.empty())
+            return make_error(
+                "bad_argument",
+                "--partitions is from 1 to " + std::to_string(partitions_max) + ", with --kafka");
+        partitions = static_cast<std::uint32_t>(*v);
+    }
     auto verify = measure_verify(2);
-    std::cerr << "bench ingest: signing " << events << " events (not measured)...\n";
-    // Confirmations lag their claims so that concurrent clients rarely overtake them.
-    auto w = make_workload(
-        {community_id{1}, 500, events, 11, 0, {}, std::max<std::size_t>(256, events / 4)});
+    std::cerr << "bench ingest: signing " << events << " events of " << partitions << " communit"
+              << (partitions > 1 ? "ies" : "y") << " (not measured)...\n";
+    auto w = spread_workload(events, partitions);
+    events = w.events.size();  // a multiple of the partitions
 
     scratch_dir dir("ingest");
     std::map<std::string, double> node_cpu_s;  // by thread name, during the in-process drive
@@ -281,6 +322,7 @@ result<void> bench_ingest(const parsed_args& a) {
                        std::to_string(std::time(nullptr)) + "-" + k.name;
             ko.replication_factor = k.replication_factor;
             ko.min_insync_replicas = k.min_insync;
+            ko.partitions_total = partitions;
             std::cerr << "bench ingest: " << k.name << ": topic " << ko.topic << " on " << k.brokers
                       << " broker(s) at " << k.bootstrap << ", replication factor "
                       << k.replication_factor << ", min.insync.replicas " << k.min_insync << "\n";
@@ -304,6 +346,7 @@ result<void> bench_ingest(const parsed_args& a) {
                       << " % of the embedded figure)\n";
             json += ", \"" + k.name + "\": {" + figures_json(*f) +
                     ", \"brokers\": " + std::to_string(k.brokers) +
+                    ", \"partitions\": " + std::to_string(partitions) +
                     ", \"replication_factor\": " + std::to_string(k.replication_factor) +
                     ", \"min_insync_replicas\": " + std::to_string(k.min_insync) +
                     ", \"share_of_embedded\": " + fixed(of_embedded, 3) + "}";
@@ -564,6 +607,9 @@ std::vector<option_spec> bench_options() {
          "ingest: also measure a node on each of these Kafka clusters (each LIST a cluster's "
          "bootstrap servers, host:port,...), beside the embedded node; ops/bench-kafka.sh "
          "starts one broker and three and passes both"},
+        {"partitions", "N",
+         "ingest --kafka: the topic's partitions (default 1); with N > 1 the workload is N "
+         "communities, one in each partition (the embedded node takes the same workload)"},
         {"seed", "N", "fairness: the simulation's seed; match: the community's (default 1)"},
         {"offers", "N", "match: open offers in the community (default 100000)"},
         {"requests", "N", "match: open requests in the community (default 10000)"},
