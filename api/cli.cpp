@@ -153,7 +153,10 @@ result<signed_submit> sign_and_submit(
         return make_error("rejected", kind + " " + id.hex() + " rejected: " + reason +
                                           (hint.empty() ? "" : " (" + hint + ")"));
     }
+    // Offsets count per partition; a one-partition log's is 0, and says nothing new.
+    const std::string partition = r->doc.string_at("partition").value_or("0");
     std::cout << "accepted: " << kind << " " << id.hex() << " at offset " << off
+              << (partition != "0" ? " of partition " + partition : "")
               << (duplicate ? " (already in the log)" : "") << "\n";
     return signed_submit{id.hex(), off};
 }
