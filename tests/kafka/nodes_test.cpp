@@ -1,10 +1,10 @@
-// Cluster mode through the program: two `uurwerk serve --kafka --partitions 3` nodes on one real
-// broker take writes through either, answer reads through either alike once applied, and reach
-// the same state digest, though each folds the three partitions in its own interleaving; a third
-// node started later folds the topic from its start to the same digest; a restarted node goes on
-// in each partition from its own stored offset. The communities are spread over the partitions,
-// and an event id used in two communities of different partitions gets the same verdicts on
-// both nodes.
+// Cluster mode through the program: two `uurwerk serve --kafka --partitions 3` nodes on a real
+// three-broker cluster take writes through either, answer reads through either alike once applied,
+// and reach the same state digest, though each folds the three partitions in its own interleaving;
+// a third node started later folds the topic from its start to the same digest; a restarted node
+// goes on in each partition from its own stored offset. The communities are spread over the
+// partitions, and an event id used in two communities of different partitions gets the same
+// verdicts on both nodes.
 #include <boost/test/unit_test.hpp>
 
 #include <map>
@@ -64,15 +64,10 @@ constexpr std::uint32_t partitions = 3;
 
 BOOST_AUTO_TEST_CASE(two_nodes_on_one_topic_agree_and_a_third_rebuilds_from_it) {
     temp_dir dir("nodes");
-    kafka_cluster cluster(dir.path / "kafka", 1);
-    const std::vector<std::string> kafka = {"--kafka",
-                                            cluster.bootstrap(),
-                                            "--partitions",
-                                            std::to_string(partitions),
-                                            "--replication-factor",
-                                            "1",
-                                            "--min-insync",
-                                            "1"};
+    kafka_cluster cluster(dir.path / "kafka", 3);
+    // The defaults of serve --kafka: replication factor 3, min.insync.replicas 2.
+    const std::vector<std::string> kafka = {"--kafka", cluster.bootstrap(), "--partitions",
+                                            std::to_string(partitions)};
     server_process a(dir.path / "a", kafka), b(dir.path / "b", kafka);
     // Three communities, in three different partitions of the three.
     const std::vector<std::string> communities = {"7", "8", "11"};
