@@ -333,12 +333,15 @@ struct ranked_post {
 // was shown: a bounded heap, so a scan of 20,000 offers keeps 20 and sorts nothing else.
 class best_posts {
 public:
-    explicit best_posts(std::size_t limit) : limit_(limit) { heap_.reserve(limit); }
+    best_posts(const post_bucket& bucket, std::size_t limit) : bucket_(bucket), limit_(limit) {
+        heap_.reserve(limit);
+    }
 
-    void show(double relevance, const queued_post& p) {
+    // The bucket's i-th post, at this relevance.
+    void show(double relevance, std::size_t i) {
         ++shown_;
         if (limit_ == 0) return;
-        const entry e{relevance, &p};
+        const entry e{relevance, bucket_.posted_at(i), i};
         if (heap_.size() < limit_) {
             heap_.push_back(e);
             std::push_heap(heap_.begin(), heap_.end(), better);
@@ -350,20 +353,26 @@ public:
     }
     std::size_t shown() const { return shown_; }
 
-    // The kept ones, best first, with their posts copied out of `c`.
-    std::vector<ranked_post> take(const community_state& c) {
+    // The kept ones, best first, with their posts copied out of `c`; then empty.
+    void take(const community_state& c, std::vector<ranked_post>& out) {
         std::sort_heap(heap_.begin(), heap_.end(), better);
-        std::vector<ranked_post> out;
-        out.reserve(heap_.size());
-        for (const auto& [r, p] : heap_) out.push_back({r, p->id, c.posts.at(p->id)});
-        return out;
+        for (const auto& e : heap_) {
+            const auto& id = bucket_.ids()[e.index];
+            out.push_back({e.relevance, id, c.posts.at(id)});
+        }
+        heap_.clear();
     }
 
 private:
-    using entry = std::pair<double, const queued_post*>;
+    struct entry {
+        double relevance;
+        offset posted_at;
+        std::size_t index;
+    };
     static bool better(const entry& a, const entry& b) {
-        return a.first != b.first ? a.first > b.first : a.second->posted_at < b.second->posted_at;
+        return a.relevance != b.relevance ? a.relevance > b.relevance : a.posted_at < b.posted_at;
     }
+    const post_bucket& bucket_;
     std::size_t limit_;
     std::size_t shown_ = 0;
     std::vector<entry> heap_;
@@ -408,10 +417,13 @@ http_response candidates_for(node& n, community_id c, const event_id& request_id
                               "no request " + request_id.hex() + " in " + community_text(c));
         if (p->second.status != post_status::open)
             return make_error("post_not_open", "the request is no longer open");
-        best_posts best(*limit);
-        for_each_fitting_offer(cs, p->second.what, queued_request(cs, request_id, p->second),
-                               [&](const queued_post& o, double r) { best.show(r, o); });
-        return ranked_page{best.shown(), best.take(cs)};
+        best_posts best(cs.queues.open(post_side::offer, p->second.what), *limit);
+        for_each_fitting_offer(
+            cs, p->second.what, queued_request(cs, request_id, p->second),
+            [&](const post_bucket&, std::size_t i, double r) { best.show(r, i); });
+        ranked_page page{best.shown(), {}};
+        best.take(cs, page.page);
+        return page;
     });
     if (!found) {
         if (found.err().code == "post_not_open")
@@ -437,23 +449,34 @@ http_response requests_for(node& n, community_id c, member_id m, const target_pa
         auto it = s.communities.find(c);
         if (it == s.communities.end()) return std::nullopt;
         const auto& cs = it->second;
+        // Each category's best are kept apart (a heap points into its own bucket), then merged.
         std::size_t mine = 0;
-        best_posts best(*limit);
+        std::vector<ranked_post> all;
         for (std::size_t i = 0; i < category_count; ++i) {
             const auto what = static_cast<category>(i);
-            std::vector<const queued_post*> offers;
-            for (const auto& o : cs.queues.open(post_side::offer, what))
-                if (o.owner == m) offers.push_back(&o);
-            mine += offers.size();
-            if (offers.empty()) continue;
-            for (const auto& q : cs.queues.open(post_side::request, what)) {
+            const auto& offers = cs.queues.open(post_side::offer, what);
+            std::vector<queued_post> own;
+            for (std::size_t k = 0; k < offers.size(); ++k)
+                if (offers.owner(k) == m) own.push_back(offers.at(k));
+            mine += own.size();
+            if (own.empty()) continue;
+            const auto& requests = cs.queues.open(post_side::request, what);
+            best_posts best(requests, *limit);
+            for (std::size_t k = 0; k < requests.size(); ++k) {
+                const auto q = requests.at(k);
                 if (q.owner == m || cs.queues.suspended(q.owner)) continue;
                 double fit = 0;
-                for (const auto* o : offers) fit = std::max(fit, fit_queued(q, *o));
-                if (fit > 0) best.show(fit, q);
+                for (const auto& o : own) fit = std::max(fit, fit_queued(q, o));
+                if (fit > 0) best.show(fit, k);
             }
+            best.take(cs, all);
         }
-        return ranked_page{mine, best.take(cs)};
+        std::stable_sort(all.begin(), all.end(), [](const ranked_post& a, const ranked_post& b) {
+            return a.relevance != b.relevance ? a.relevance > b.relevance
+                                              : a.post.posted_at < b.post.posted_at;
+        });
+        if (all.size() > *limit) all.resize(*limit);
+        return ranked_page{mine, std::move(all)};
     });
     if (!found) return unknown_community(c);
     json_writer w;

@@ -5,44 +5,17 @@
 
 namespace uurwerk {
 
-namespace {
-
-// The three factors of fit() for two posts of one category, the areas already compared.
-enum class areas : std::uint8_t { same, one_unknown, different };
-double fit_within_category(areas a, std::uint32_t request_times, intensity request_often,
-                           std::uint32_t offer_times, intensity offer_often) {
-    const double area = a == areas::same ? 1.0 : a == areas::one_unknown ? 0.8 : 0.4;
-    double times = 1.0;
-    if (request_times != 0 && offer_times != 0) {
-        const double asked = std::popcount(request_times);
-        const double covered = std::popcount(request_times & offer_times);
-        times = std::max(0.25, covered / asked);
-    }
-    double often = 0.8;
-    if (request_often == offer_often)
-        often = 1.0;
-    else if (request_often == intensity::regularly && offer_often == intensity::once)
-        often = 0.5;
-    return area * times * often;
-}
-
-}  // namespace
-
 double fit(const post_fit& request, const post_fit& offer) {
     if (request.what != offer.what) return 0;
-    const auto a = request.area.empty() || offer.area.empty() ? areas::one_unknown
-                   : request.area == offer.area               ? areas::same
-                                                              : areas::different;
+    const auto a = request.area.empty() || offer.area.empty() ? area_relation::one_unknown
+                   : request.area == offer.area               ? area_relation::same
+                                                              : area_relation::different;
     return fit_within_category(a, request.availability, request.how_often, offer.availability,
                                offer.how_often);
 }
 
 double fit_queued(const queued_post& request, const queued_post& offer) {
-    const auto a = request.area == area_code{0} || offer.area == area_code{0} ? areas::one_unknown
-                   : request.area == offer.area                               ? areas::same
-                                                                              : areas::different;
-    return fit_within_category(a, request.availability, request.how_often, offer.availability,
-                               offer.how_often);
+    return fit_queued(request, offer.availability, offer.area, offer.how_often);
 }
 
 post_fit fit_of(const post_state& p) {
@@ -95,8 +68,8 @@ queued_post queued_request(const community_state& c, const event_id& id,
 std::vector<fitting_offer> fitting_offers(const community_state& c, const post_state& request) {
     std::vector<fitting_offer> out;
     for_each_fitting_offer(c, request.what, queued_request(c, event_id{}, request),
-                           [&](const queued_post& o, double r) {
-                               out.push_back({o.id, o.owner, r});
+                           [&](const post_bucket& b, std::size_t i, double r) {
+                               out.push_back({b.ids()[i], b.owner(i), r});
                            });
     // The buckets have no meaningful order: fix one, so every sum over it is the same
     // everywhere.

@@ -16,6 +16,8 @@
 //
 // Pure functions; threading: none.
 
+#include <algorithm>
+#include <bit>
 #include <string_view>
 #include <vector>
 
@@ -34,6 +36,39 @@ struct post_fit {
 // The same for two queued posts of one category (match_queues.h): equal to fit() of the posts
 // they stand for.
 [[nodiscard]] double fit_queued(const queued_post& request, const queued_post& offer);
+
+// fit() of two posts of one category, the areas already compared. Inline: a scan of a
+// category's queue calls it once per open offer.
+enum class area_relation : std::uint8_t { same, one_unknown, different };
+[[nodiscard]] inline double fit_within_category(area_relation a, std::uint32_t request_times,
+                                                intensity request_often, std::uint32_t offer_times,
+                                                intensity offer_often) {
+    const double area = a == area_relation::same          ? 1.0
+                        : a == area_relation::one_unknown ? 0.8
+                                                          : 0.4;
+    double times = 1.0;
+    if (request_times != 0 && offer_times != 0) {
+        const double asked = std::popcount(request_times);
+        const double covered = std::popcount(request_times & offer_times);
+        times = std::max(0.25, covered / asked);
+    }
+    double often = 0.8;
+    if (request_often == offer_often)
+        often = 1.0;
+    else if (request_often == intensity::regularly && offer_often == intensity::once)
+        often = 0.5;
+    return area * times * often;
+}
+// fit_queued() with the offer's fields given one by one (as a bucket's columns hold them).
+[[nodiscard]] inline double fit_queued(const queued_post& request, std::uint32_t offer_times,
+                                       area_code offer_area, intensity offer_often) {
+    const auto a = request.area == area_code{0} || offer_area == area_code{0}
+                       ? area_relation::one_unknown
+                   : request.area == offer_area ? area_relation::same
+                                                : area_relation::different;
+    return fit_within_category(a, request.availability, request.how_often, offer_times,
+                               offer_often);
+}
 
 // The position weight of rank r among k proposals: earlier is seen more (1, 1/2, 1/3, ...),
 // normalized so the k weights sum to 1.
@@ -60,16 +95,21 @@ struct fitting_offer {
 [[nodiscard]] queued_post queued_request(const community_state& c, const event_id& id,
                                          const post_state& request);
 
-// Calls fn(offer, relevance) for every fitting offer of a request of category `what`, in the
-// bucket's order (none in particular): the scan behind fitting_offers() and the API's
-// candidates, for callers that rank or count without sorting everything.
+// Calls fn(bucket, i, relevance) for every fitting offer (the i-th of the category's bucket)
+// of a request of category `what`, in the bucket's order (none in particular): the scan behind
+// fitting_offers() and the API's candidates, for callers that rank or count without sorting
+// everything.
 template <typename Fn>
 void for_each_fitting_offer(const community_state& c, category what, const queued_post& request,
                             Fn&& fn) {
     UURWERK_ASSERT(c.queues.kept(), "the match queues were not kept");
-    for (const auto& o : c.queues.open(post_side::offer, what)) {
-        if (o.owner == request.owner || c.queues.suspended(o.owner)) continue;
-        if (const double r = fit_queued(request, o); r > 0) fn(o, r);
+    const auto& b = c.queues.open(post_side::offer, what);
+    for (std::size_t i = 0; i < b.size(); ++i) {
+        const member_id owner = b.owner(i);
+        if (owner == request.owner || c.queues.suspended(owner)) continue;
+        if (const double r = fit_queued(request, b.availability(i), b.area(i), b.how_often(i));
+            r > 0)
+            fn(b, i, r);
     }
 }
 

@@ -5,6 +5,46 @@
 
 namespace uurwerk {
 
+void post_bucket::push(const queued_post& p) {
+    ids_.push_back(p.id);
+    owners_.push_back(p.owner);
+    posted_.push_back(p.posted_at);
+    availability_.push_back(p.availability);
+    areas_.push_back(p.area);
+    often_.push_back(p.how_often);
+}
+
+std::optional<event_id> post_bucket::swap_remove(std::size_t i) {
+    UURWERK_ASSERT(i < size(), i, size());
+    std::optional<event_id> moved;
+    if (i + 1 != size()) {
+        const auto last = size() - 1;
+        ids_[i] = ids_[last];
+        owners_[i] = owners_[last];
+        posted_[i] = posted_[last];
+        availability_[i] = availability_[last];
+        areas_[i] = areas_[last];
+        often_[i] = often_[last];
+        moved = ids_[i];
+    }
+    ids_.pop_back();
+    owners_.pop_back();
+    posted_.pop_back();
+    availability_.pop_back();
+    areas_.pop_back();
+    often_.pop_back();
+    return moved;
+}
+
+void post_bucket::clear() {
+    ids_.clear();
+    owners_.clear();
+    posted_.clear();
+    availability_.clear();
+    areas_.clear();
+    often_.clear();
+}
+
 void match_queues::add(post_side side, category what, const queued_post& p, std::string_view area) {
     if (!kept()) return;
     queued_post q = p;
@@ -22,7 +62,7 @@ void match_queues::add(post_side side, category what, const queued_post& p, std:
     auto& bucket = (side == post_side::offer ? offers_ : requests_)[static_cast<std::size_t>(what)];
     const auto [at, fresh] = position_.try_emplace(p.id, static_cast<std::uint32_t>(bucket.size()));
     UURWERK_ASSERT(fresh, p.id.hex(), at->second);
-    bucket.push_back(q);
+    bucket.push(q);
     if (side == post_side::request) request_ids_.insert(p.id);
 }
 
@@ -31,13 +71,9 @@ void match_queues::remove(post_side side, category what, const event_id& id) {
     if (it == position_.end()) return;
     auto& bucket = (side == post_side::offer ? offers_ : requests_)[static_cast<std::size_t>(what)];
     const std::uint32_t at = it->second;
-    UURWERK_ASSERT(at < bucket.size() && bucket[at].id == id, id.hex(), at, bucket.size());
+    UURWERK_ASSERT(at < bucket.size() && bucket.ids()[at] == id, id.hex(), at, bucket.size());
     position_.erase(it);
-    if (at + 1 != bucket.size()) {
-        bucket[at] = bucket.back();
-        position_[bucket[at].id] = at;
-    }
-    bucket.pop_back();
+    if (auto moved = bucket.swap_remove(at)) position_[*moved] = at;
     if (side == post_side::request) request_ids_.erase(id);
 }
 
@@ -65,9 +101,10 @@ void match_queues::clear() {
 bool match_queues::same_content(const match_queues& other) const {
     // Each record with its area by name (two queues may have coded areas in another order),
     // ordered by post id.
-    auto comparable = [](const match_queues& q, const std::vector<queued_post>& bucket) {
+    auto comparable = [](const match_queues& q, const post_bucket& bucket) {
         std::vector<std::pair<queued_post, std::string>> out;
-        for (const auto& p : bucket) {
+        for (std::size_t i = 0; i < bucket.size(); ++i) {
+            const auto p = bucket.at(i);
             std::string name;
             for (const auto& [area, code] : q.areas_)
                 if (code == p.area) name = area;

@@ -25,7 +25,7 @@ queued_post queued(std::uint64_t n, std::uint64_t owner, std::uint32_t times = 0
 
 bool holds(const match_queues& q, post_side side, category what, std::uint64_t n) {
     const auto& b = q.open(side, what);
-    return std::any_of(b.begin(), b.end(), [&](const queued_post& p) { return p.id == id_of(n); });
+    return std::find(b.ids().begin(), b.ids().end(), id_of(n)) != b.ids().end();
 }
 
 }  // namespace
@@ -71,7 +71,7 @@ BOOST_AUTO_TEST_CASE(a_queued_post_fits_exactly_as_the_post_it_stands_for) {
         q.add(side, category::meals, queued(n, n, times, often), area);
         const auto& b = q.open(side, category::meals);
         auto& list = side == post_side::offer ? offers : requests;
-        list.push_back({{category::meals, often, times, area}, b.back()});
+        list.push_back({{category::meals, often, times, area}, b.at(b.size() - 1)});
     }
     // An area no post names codes as none of theirs.
     BOOST_CHECK(q.code_of("9999") != q.code_of("3512"));
