@@ -57,7 +57,6 @@ result<std::unique_ptr<node>> node::open_with_logs(
     UURWERK_ASSERT(!logs.empty());
     auto n = std::unique_ptr<node>(new node());
     n->apply_timeout_ = apply_timeout;
-    n->verifier_ = std::make_unique<verify_pool>(n->keys_, 0, verify_niceness);
     n->parts_.resize(logs.size());
     // Every partition is opened and caught up before any projector thread starts; the
     // progress sums the partitions (those done count with their whole log).
@@ -122,7 +121,7 @@ result<submit_outcome> node::submit(const envelope& e) {
 result<submit_outcome> node::submit_stored(const envelope& e, bytes stored) {
     auto body = decode_body(e.body);
     if (!body) return body.err();
-    if (!verifier_->verify(e))
+    if (!keys_.verify_envelope(e))
         return make_error("bad_signature",
                           "the signature does not verify for signer " + e.signer.hex() +
                               " over this body (sign \"uurwerk/event/v1\" followed by the body)");

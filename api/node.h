@@ -3,8 +3,9 @@
 // together. Knows nothing of HTTP: the HTTP server, the in-process benchmark and the tests all
 // drive a node through submit() and its read functions.
 //
-// Ingest (submit): bound the size, decode the envelope, verify the signature (on the node's
-// verify pool, one thread per core at a lower CPU priority: api/verify_pool.h), refuse what is
+// Ingest (submit): bound the size, decode the envelope, verify the signature (on the caller's
+// thread: callers run on every core; a pool of lower-priority verifier threads was tried for
+// read latency and cost 17 % of the ingest rate, see matching/README.md), refuse what is
 // plainly invalid before it reaches the log (an unknown community or signer, once caught up with
 // the log; a known id), append (durable, group commit), then wait until the projector has applied
 // the record and answer with its verdict.
@@ -30,7 +31,6 @@
 #include <filesystem>
 #include <memory>
 
-#include "api/verify_pool.h"
 #include "ledger/crypto.h"
 #include "ledger/event_log.h"
 #include "ledger/kafka_log.h"
@@ -41,9 +41,6 @@
 #include "projections/store.h"
 
 namespace uurwerk {
-
-// How much lower the ingest path's signature checks run than the rest of the node (nice).
-inline constexpr int verify_niceness = 5;
 
 // The store folder of partition `p` of a node whose partition 0 has `store_dir`.
 [[nodiscard]] std::filesystem::path store_dir_of(const std::filesystem::path& store_dir,
@@ -177,7 +174,6 @@ private:
     }
     key_cache keys_;  // shared by every partition's projector and the ingest path
     std::vector<partition_part> parts_;
-    std::unique_ptr<verify_pool> verifier_;  // the ingest path's signature checks
     std::chrono::milliseconds apply_timeout_{10'000};
 };
 
