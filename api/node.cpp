@@ -1,5 +1,9 @@
 #include "api/node.h"
 
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+
 #include "ledger/local_log.h"
 
 namespace uurwerk {
@@ -19,8 +23,55 @@ std::filesystem::path store_dir_of(const std::filesystem::path& store_dir, parti
     return dir;
 }
 
+namespace {
+
+// What a data folder's stores were folded from, in cluster mode: `DIR/cluster`, two lines,
+// "topic NAME" and "partitions N", written once a node has opened there. Each store holds the
+// state of one partition of one topic; folded from another, it would be silently wrong.
+constexpr const char* cluster_file = "cluster";
+
+std::string cluster_text(const kafka_log_options& k) {
+    return "topic " + k.topic + "\npartitions " + std::to_string(k.partitions_total) + "\n";
+}
+
+result<void> check_cluster(const std::filesystem::path& data_dir, const kafka_log_options& k) {
+    std::ifstream in(data_dir / cluster_file);
+    if (in) {
+        const std::string was((std::istreambuf_iterator<char>(in)), {});
+        if (was == cluster_text(k)) return ok_value;
+        auto one_line = [](std::string t) {
+            std::replace(t.begin(), t.end(), '\n', ' ');
+            return t.substr(0, t.find_last_not_of(' ') + 1);
+        };
+        return make_error("data_mismatch",
+                          (data_dir / cluster_file).string() +
+                              " says this data folder was folded from " + one_line(was) +
+                              ", but the node is started on " + one_line(cluster_text(k)) +
+                              ": start it with those, or give it an empty --data to rebuild from "
+                              "the topic");
+    }
+    if (std::filesystem::exists(data_dir / "log"))
+        return make_error("data_mismatch", data_dir.string() +
+                                               " holds an embedded log: a node on Kafka needs a "
+                                               "data folder of its own (an empty --data)");
+    return ok_value;
+}
+
+result<void> record_cluster(const std::filesystem::path& data_dir, const kafka_log_options& k) {
+    const auto path = data_dir / cluster_file;
+    if (std::filesystem::exists(path)) return ok_value;
+    std::ofstream out(path, std::ios::trunc);
+    out << cluster_text(k);
+    out.flush();
+    if (!out) return make_error("io_error", "cannot write " + path.string());
+    return ok_value;
+}
+
+}  // namespace
+
 result<std::unique_ptr<node>> node::open(const node_options& options) {
     if (options.kafka) {
+        if (auto same = check_cluster(options.data_dir, *options.kafka); !same) return same.err();
         std::vector<std::unique_ptr<event_log>> logs;
         for (std::uint32_t p = 0; p < options.kafka->partitions_total; ++p) {
             auto o = *options.kafka;
@@ -29,8 +80,12 @@ result<std::unique_ptr<node>> node::open(const node_options& options) {
             if (!log) return log.err();
             logs.push_back(std::move(*log));
         }
-        return open_with_logs(std::move(logs), options.data_dir / "store", options.apply_timeout,
-                              options.catch_up_progress);
+        auto n = open_with_logs(std::move(logs), options.data_dir / "store", options.apply_timeout,
+                                options.catch_up_progress);
+        if (!n) return n.err();
+        if (auto recorded = record_cluster(options.data_dir, *options.kafka); !recorded)
+            return recorded.err();
+        return n;
     }
     local_log_options lo;
     lo.dir = options.data_dir / "log";

@@ -72,7 +72,10 @@ struct submit_outcome {
 class node {
 public:
     // Opens (or creates) the node's data, catches the projections up with the log, and starts
-    // the projector thread.
+    // the projector thread. In cluster mode the data folder records the topic and partition
+    // count it was folded from (`DIR/cluster`, written after the first open); started on
+    // another topic or partition count, or on a folder that holds an embedded log, open()
+    // refuses with "data_mismatch" before it connects.
     [[nodiscard]] static result<std::unique_ptr<node>> open(const node_options& options);
     // Wraps an existing log (for tests with a fake log).
     [[nodiscard]] static result<std::unique_ptr<node>> open_with_log(

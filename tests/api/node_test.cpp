@@ -7,6 +7,7 @@
 // reaches the same digest.
 #include <boost/test/unit_test.hpp>
 
+#include <fstream>
 #include <thread>
 
 #include "api/node.h"
@@ -260,4 +261,38 @@ BOOST_AUTO_TEST_CASE(two_partitions_fold_apart_and_agree_whatever_the_interleavi
         BOOST_CHECK(d->combined == live.combined);
         BOOST_CHECK(d->partitions[1].applied == offset{4});
     }
+}
+
+BOOST_AUTO_TEST_CASE(a_data_folder_folded_from_one_topic_is_refused_for_another) {
+    temp_dir dir("node-cluster");
+    kafka_log_options k;
+    k.bootstrap_servers = "127.0.0.1:1";  // nobody: the check comes before connecting
+    k.topic = "uurwerk-events";
+    k.partitions_total = 2;
+    k.open_timeout = std::chrono::milliseconds(300);
+    node_options o{dir.path / "a", wall_clock(), std::chrono::milliseconds(1000), {}, k};
+    std::filesystem::create_directories(o.data_dir);
+    {
+        std::ofstream f(o.data_dir / "cluster");
+        f << "topic uurwerk-events\npartitions 3\n";
+    }
+    auto refused = node::open(o);
+    BOOST_REQUIRE(!refused.ok());
+    BOOST_CHECK_EQUAL(refused.err().code, "data_mismatch");
+    BOOST_CHECK(refused.err().message.find("partitions 3") != std::string::npos);
+    BOOST_CHECK(refused.err().message.find("partitions 2") != std::string::npos);
+
+    // The same topic and count: no complaint about the folder (the broker is what is missing).
+    k.partitions_total = 3;
+    o.kafka = k;
+    auto unreachable = node::open(o);
+    BOOST_REQUIRE(!unreachable.ok());
+    BOOST_CHECK_NE(unreachable.err().code, "data_mismatch");
+
+    // A folder of an embedded node is not a Kafka node's.
+    o.data_dir = dir.path / "b";
+    std::filesystem::create_directories(o.data_dir / "log");
+    auto embedded = node::open(o);
+    BOOST_REQUIRE(!embedded.ok());
+    BOOST_CHECK_EQUAL(embedded.err().code, "data_mismatch");
 }

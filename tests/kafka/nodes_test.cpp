@@ -7,6 +7,9 @@
 // verdicts on both nodes.
 #include <boost/test/unit_test.hpp>
 
+#include <fstream>
+#include <iterator>
+
 #include <map>
 #include <set>
 #include <thread>
@@ -186,6 +189,13 @@ BOOST_AUTO_TEST_CASE(two_nodes_on_one_topic_agree_and_a_third_rebuilds_from_it) 
     // A third node, started now, folds the whole topic and agrees.
     server_process late(dir.path / "late", kafka);
     BOOST_CHECK_EQUAL(digest_after(late, records), digest_after(a, records));
+    // Each data folder records what its stores were folded from (node.h: open).
+    {
+        std::ifstream f(dir.path / "late" / "cluster");
+        const std::string recorded((std::istreambuf_iterator<char>(f)), {});
+        BOOST_CHECK_EQUAL(recorded,
+                          "topic uurwerk-events\npartitions " + std::to_string(partitions) + "\n");
+    }
     // A restarted node goes on in each partition from where its store stands: while it is
     // away, two partitions move by different amounts; afterwards it has applied exactly what
     // the others have in each (nothing twice, nothing skipped) and agrees with them.
