@@ -128,12 +128,9 @@ verify_figures measure_verify(double seconds_each) {
 }
 
 result<void> bench_verify(const parsed_args& a) {
-    double seconds = 3;
-    if (a.has("seconds")) {
-        auto s = a.get_u64("seconds");
-        if (!s) return s.err();
-        seconds = static_cast<double>(std::max<std::uint64_t>(1, *s));
-    }
+    auto s = u64_option(a, "seconds", 3, 1);
+    if (!s) return s.err();
+    const auto seconds = static_cast<double>(*s);
     auto f = measure_verify(seconds);
     std::cout << "{\"cores\": " << cores()
               << ", \"one_core_verifies_per_s\": " << fixed(f.one_core, 0)
@@ -247,17 +244,12 @@ std::string figures_text(const ingest_figures& f) {
 }
 
 result<void> bench_ingest(const parsed_args& a) {
-    std::size_t events = 20'000, clients = 128;
-    if (a.has("events")) {
-        auto v = a.get_u64("events");
-        if (!v) return v.err();
-        events = std::max<std::size_t>(100, *v);
-    }
-    if (a.has("clients")) {
-        auto v = a.get_u64("clients");
-        if (!v) return v.err();
-        clients = std::clamp<std::size_t>(*v, 1, 256);
-    }
+    auto events_option = u64_option(a, "events", 20'000, 100);
+    if (!events_option) return events_option.err();
+    auto clients_option = u64_option(a, "clients", 128, 1, 256);
+    if (!clients_option) return clients_option.err();
+    std::size_t events = *events_option;
+    const std::size_t clients = *clients_option;
     std::vector<kafka_setup> kafka;
     if (auto spec = a.get("kafka")) {
         auto s = kafka_setups(*spec);
@@ -396,12 +388,9 @@ result<void> bench_ingest(const parsed_args& a) {
 // bench replay: rebuild every projection from a log of N events.
 
 result<void> bench_replay(const parsed_args& a) {
-    std::size_t events = 1'000'000;
-    if (a.has("events")) {
-        auto v = a.get_u64("events");
-        if (!v) return v.err();
-        events = std::max<std::size_t>(1000, *v);
-    }
+    auto events_option = u64_option(a, "events", 1'000'000, 1000);
+    if (!events_option) return events_option.err();
+    const std::size_t events = *events_option;
     std::cerr << "bench replay: signing " << events << " events on " << cores()
               << " cores (not measured)...\n";
     auto w = make_workload({community_id{1}, 1000, events, 13, 0, [](std::size_t d, std::size_t n) {
@@ -450,12 +439,9 @@ result<void> bench_replay(const parsed_args& a) {
 // beside the raw verify rate, and inclusion proofs served by a node over a tree of N events.
 
 result<void> bench_audit(const parsed_args& a) {
-    std::size_t events = 1'000'000;
-    if (a.has("events")) {
-        auto v = a.get_u64("events");
-        if (!v) return v.err();
-        events = std::max<std::size_t>(1000, *v);
-    }
+    auto events_option = u64_option(a, "events", 1'000'000, 1000);
+    if (!events_option) return events_option.err();
+    const std::size_t events = *events_option;
     const auto verify = measure_verify(3);
     std::array<std::uint8_t, 32> node_seed;
     node_seed.fill(0x6e);

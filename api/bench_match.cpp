@@ -210,24 +210,16 @@ paced_figures pace(node& n, const std::vector<bytes>& events, double rate, std::
     return {static_cast<double>(events.size()) / seconds_since(t0), rejected.load()};
 }
 
-result<std::uint64_t> size_option(const parsed_args& a, const char* name, std::uint64_t fallback,
-                                  std::uint64_t least) {
-    if (!a.has(name)) return fallback;
-    auto v = a.get_u64(name);
-    if (!v) return v.err();
-    return std::max(least, *v);
-}
-
 }  // namespace
 
 result<void> bench_match(const parsed_args& a) {
-    auto offers = size_option(a, "offers", 100'000, 10);
+    auto offers = u64_option(a, "offers", 100'000, 10);
     if (!offers) return offers.err();
-    auto requests = size_option(a, "requests", 10'000, 10);
+    auto requests = u64_option(a, "requests", 10'000, 10);
     if (!requests) return requests.err();
-    auto seconds = size_option(a, "seconds", 10, 1);
+    auto seconds = u64_option(a, "seconds", 10, 1);
     if (!seconds) return seconds.err();
-    auto seed = size_option(a, "seed", 1, 0);
+    auto seed = u64_option(a, "seed", 1, 0);
     if (!seed) return seed.err();
     constexpr std::size_t ingest_probe = 10'000, live_max = 200'000, ingest_clients = 128;
     constexpr int replay_rounds = 5;

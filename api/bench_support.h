@@ -12,6 +12,7 @@
 #include <deque>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <string>
@@ -20,6 +21,7 @@
 
 #include <unistd.h>
 
+#include "api/cli_args.h"
 #include "ledger/local_log.h"
 #include "projections/projector.h"
 #include "projections/store.h"
@@ -42,6 +44,16 @@ struct scratch_dir {
     scratch_dir(const scratch_dir&) = delete;
     scratch_dir& operator=(const scratch_dir&) = delete;
 };
+
+// The value of option `name`, clamped to [least, most], or `fallback` when it is not given.
+[[nodiscard]] inline result<std::uint64_t> u64_option(
+    const parsed_args& a, const char* name, std::uint64_t fallback, std::uint64_t least,
+    std::uint64_t most = std::numeric_limits<std::uint64_t>::max()) {
+    if (!a.has(name)) return fallback;
+    auto v = a.get_u64(name);
+    if (!v) return v.err();
+    return std::clamp(*v, least, most);
+}
 
 // `v` with `digits` decimals.
 inline std::string fixed(double v, int digits = 1) {

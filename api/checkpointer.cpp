@@ -34,11 +34,9 @@ void checkpointer::stop() {
 void checkpointer::run() {
     // Every community where this node's key is announced.
     std::vector<community_id> mine;
-    for (std::uint32_t p = 0; p < node_.partitions(); ++p)
-        node_.folder(partition_id{p}).read_state([&](const ledger_state& s) {
-            for (const auto& [id, c] : s.communities)
-                if (is_announced_node_key(c, key_.public_bytes())) mine.push_back(id);
-        });
+    node_.for_each_community([&](community_id id, const community_state& c) {
+        if (is_announced_node_key(c, key_.public_bytes())) mine.push_back(id);
+    });
     for (community_id c : mine) {
         auto r = sign_now(c);
         if (!r)

@@ -23,14 +23,11 @@ void match_driver::run() {
     // Every community where this node's key is announced and something happened since.
     const auto& key = signer_.node_key();
     std::vector<community_id> due;
-    for (std::uint32_t p = 0; p < node_.partitions(); ++p)
-        node_.folder(partition_id{p}).read_state([&](const ledger_state& s) {
-            for (const auto& [id, c] : s.communities) {
-                if (!is_announced_node_key(c, key)) continue;
-                auto last = last_basis_.find(id);
-                if (last == last_basis_.end() || last->second != c.events) due.push_back(id);
-            }
-        });
+    node_.for_each_community([&](community_id id, const community_state& c) {
+        if (!is_announced_node_key(c, key)) return;
+        auto last = last_basis_.find(id);
+        if (last == last_basis_.end() || last->second != c.events) due.push_back(id);
+    });
     for (community_id c : due) {
         auto r = run_now(c);
         if (!r) {

@@ -4,11 +4,9 @@
 // drive a node through submit() and its read functions.
 //
 // Ingest (submit): bound the size, decode the envelope, verify the signature (on the caller's
-// thread: callers run on every core; a pool of lower-priority verifier threads was tried for
-// read latency and cost 17 % of the ingest rate, see matching/README.md), refuse what is
-// plainly invalid before it reaches the log (an unknown community or signer, once caught up with
-// the log; a known id), append (durable, group commit), then wait until the projector has applied
-// the record and answer with its verdict.
+// thread: callers run on every core), refuse what is plainly invalid before it reaches the log (an
+// unknown community or signer, once caught up with the log; a known id), append (durable, group
+// commit), then wait until the projector has applied the record and answer with its verdict.
 //
 // Partitions. A node serves every partition of its log: one partition for a LocalLog, P for a
 // Kafka topic of P partitions (`node_options::kafka->partitions_total`). A community's events
@@ -141,6 +139,15 @@ public:
     [[nodiscard]] progress_report progress() const;
 
     std::uint32_t partitions() const { return static_cast<std::uint32_t>(parts_.size()); }
+    // Calls fn(id, state) for every community of every partition, each partition's under its
+    // projector's shared lock (fn must be quick and must not call back into the node).
+    template <typename Fn>
+    void for_each_community(Fn&& fn) const {
+        for (const auto& p : parts_)
+            p.folder->read_state([&](const ledger_state& s) {
+                for (const auto& [id, c] : s.communities) fn(id, c);
+            });
+    }
     partition_id partition_of(community_id c) const {
         return uurwerk::partition_of(c, partitions());
     }

@@ -59,22 +59,26 @@ void match_queues::add(post_side side, category what, const queued_post& p, std:
         }
         q.area = it->second;
     }
-    auto& bucket = (side == post_side::offer ? offers_ : requests_)[static_cast<std::size_t>(what)];
-    const auto [at, fresh] = position_.try_emplace(p.id, static_cast<std::uint32_t>(bucket.size()));
+    auto& b = bucket(side, what);
+    const auto [at, fresh] = position_.try_emplace(p.id, static_cast<std::uint32_t>(b.size()));
     UURWERK_ASSERT(fresh, p.id.hex(), at->second);
-    bucket.push(q);
-    if (side == post_side::request) request_ids_.insert(p.id);
+    b.push(q);
 }
 
 void match_queues::remove(post_side side, category what, const event_id& id) {
     auto it = position_.find(id);
     if (it == position_.end()) return;
-    auto& bucket = (side == post_side::offer ? offers_ : requests_)[static_cast<std::size_t>(what)];
+    auto& b = bucket(side, what);
     const std::uint32_t at = it->second;
-    UURWERK_ASSERT(at < bucket.size() && bucket.ids()[at] == id, id.hex(), at, bucket.size());
+    UURWERK_ASSERT(at < b.size() && b.ids()[at] == id, id.hex(), at, b.size());
     position_.erase(it);
-    if (auto moved = bucket.swap_remove(at)) position_[*moved] = at;
-    if (side == post_side::request) request_ids_.erase(id);
+    if (auto moved = b.swap_remove(at)) position_[*moved] = at;
+}
+
+std::set<event_id> match_queues::open_requests() const {
+    std::set<event_id> out;
+    for (const auto& b : requests_) out.insert(b.ids().begin(), b.ids().end());
+    return out;
 }
 
 std::size_t match_queues::open_count(post_side side) const {
@@ -94,7 +98,6 @@ void match_queues::clear() {
     for (auto& b : requests_) b.clear();
     position_.clear();
     suspended_.clear();
-    request_ids_.clear();
     // areas_ stays: codes are only compared with each other, never stored.
 }
 

@@ -104,8 +104,8 @@ public:
         return (side == post_side::offer ? offers_ : requests_)[static_cast<std::size_t>(what)];
     }
     [[nodiscard]] std::size_t open_count(post_side side) const;
-    // Every open request, ordered by id (a round of matching serves them in a fixed order).
-    [[nodiscard]] const std::set<event_id>& open_requests() const { return request_ids_; }
+    // Every open request's id, ordered (computed: for listings and tests).
+    [[nodiscard]] std::set<event_id> open_requests() const;
 
     // The code of `area`, as a queued post of that area has it. An area no open or closed post
     // ever named gets a code no post has (so it equals none).
@@ -117,12 +117,14 @@ public:
     [[nodiscard]] bool same_content(const match_queues& other) const;
 
 private:
+    post_bucket& bucket(post_side side, category what) {
+        return (side == post_side::offer ? offers_ : requests_)[static_cast<std::size_t>(what)];
+    }
     using buckets = std::array<post_bucket, category_count>;
     buckets offers_, requests_;
     std::unordered_map<event_id, std::uint32_t> position_;  // in its bucket
     std::unordered_map<std::string, area_code> areas_;      // every area seen; never shrinks
     std::unordered_set<member_id> suspended_;
-    std::set<event_id> request_ids_;
     queue_upkeep upkeep_ = queue_upkeep::kept;
 };
 

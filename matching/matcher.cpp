@@ -81,7 +81,13 @@ std::vector<proposal> propose(community_id c, const community_state& s,
     // The open requests and what their matches so far say (both indexed in the state).
     std::unordered_map<event_id, request_history> histories;
     std::vector<pending_request> requests;
-    for (const auto& id : s.queues.open_requests()) {
+    // Every open request, in no particular order: they are sorted below.
+    std::vector<event_id> open;
+    for (std::size_t i = 0; i < category_count; ++i) {
+        const auto& ids = s.queues.open(post_side::request, static_cast<category>(i)).ids();
+        open.insert(open.end(), ids.begin(), ids.end());
+    }
+    for (const auto& id : open) {
         const auto& p = s.posts.at(id);
         UURWERK_ASSERT(!p.is_offer && p.status == post_status::open, id.hex());
         auto member = s.members.find(p.owner);
