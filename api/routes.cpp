@@ -321,7 +321,9 @@ http_response event_info(node& n, const event_id& id, const target_parts& t) {
 // ---------------------------------------------------------------------------------------------
 // Match queues, live (ledger/match_queues.h): a request's candidates are the open offers of its
 // category, ranked by how well they fit (ledger/exposure.h: fit), best first, then oldest first.
-// One scan of the category's queue under the state lock; only the page shown is copied out.
+// Ranked under the state lock (ledger/exposure.h: best_fitting_offers visits the category's
+// buckets best fit first and stops where nothing left can enter the page); only the page shown
+// is copied out.
 
 struct ranked_post {
     double relevance = 0;
@@ -329,54 +331,14 @@ struct ranked_post {
     post_state post;
 };
 
-// The best `limit` posts of those it is shown (relevance, then posted first), and how many it
-// was shown: a bounded heap, so a scan of 20,000 offers keeps 20 and sorts nothing else.
-class best_posts {
-public:
-    best_posts(const post_bucket& bucket, std::size_t limit) : bucket_(bucket), limit_(limit) {
-        heap_.reserve(limit);
-    }
-
-    // The bucket's i-th post, at this relevance.
-    void show(double relevance, std::size_t i) {
-        ++shown_;
-        if (limit_ == 0) return;
-        const entry e{relevance, bucket_.posted_at(i), i};
-        if (heap_.size() < limit_) {
-            heap_.push_back(e);
-            std::push_heap(heap_.begin(), heap_.end(), better);
-        } else if (better(e, heap_.front())) {  // the front is the worst kept
-            std::pop_heap(heap_.begin(), heap_.end(), better);
-            heap_.back() = e;
-            std::push_heap(heap_.begin(), heap_.end(), better);
-        }
-    }
-    std::size_t shown() const { return shown_; }
-
-    // The kept ones, best first, with their posts copied out of `c`; then empty.
-    void take(const community_state& c, std::vector<ranked_post>& out) {
-        std::sort_heap(heap_.begin(), heap_.end(), better);
-        for (const auto& e : heap_) {
-            const auto& id = bucket_.ids()[e.index];
-            out.push_back({e.relevance, id, c.posts.at(id)});
-        }
-        heap_.clear();
-    }
-
-private:
-    struct entry {
-        double relevance;
-        offset posted_at;
-        std::size_t index;
-    };
-    static bool better(const entry& a, const entry& b) {
-        return a.relevance != b.relevance ? a.relevance > b.relevance : a.posted_at < b.posted_at;
-    }
-    const post_bucket& bucket_;
-    std::size_t limit_;
-    std::size_t shown_ = 0;
-    std::vector<entry> heap_;
-};
+// The page's posts copied out of `c` (under the state lock), in the page's order.
+std::vector<ranked_post> copy_page(const community_state& c,
+                                   const std::vector<ranked_post_ref>& page) {
+    std::vector<ranked_post> out;
+    out.reserve(page.size());
+    for (const auto& p : page) out.push_back({p.relevance, p.id, c.posts.at(p.id)});
+    return out;
+}
 
 void ranked_json(json_writer& w, const char* name, const std::vector<ranked_post>& ranked) {
     w.key(name).begin_array();
@@ -417,13 +379,9 @@ http_response candidates_for(node& n, community_id c, const event_id& request_id
                               "no request " + request_id.hex() + " in " + community_text(c));
         if (p->second.status != post_status::open)
             return make_error("post_not_open", "the request is no longer open");
-        best_posts best(cs.queues.open(post_side::offer, p->second.what), *limit);
-        for_each_fitting_offer(
-            cs, p->second.what, queued_request(cs, request_id, p->second),
-            [&](const post_bucket&, std::size_t i, double r) { best.show(r, i); });
-        ranked_page page{best.shown(), {}};
-        best.take(cs, page.page);
-        return page;
+        auto best = best_fitting_offers(cs, p->second.what,
+                                        queued_request(cs, request_id, p->second), *limit);
+        return ranked_page{best.fitting, copy_page(cs, best.best)};
     });
     if (!found) {
         if (found.err().code == "post_not_open")
@@ -449,34 +407,24 @@ http_response requests_for(node& n, community_id c, member_id m, const target_pa
         auto it = s.communities.find(c);
         if (it == s.communities.end()) return std::nullopt;
         const auto& cs = it->second;
-        // Each category's best are kept apart (a heap points into its own bucket), then merged.
-        std::size_t mine = 0;
-        std::vector<ranked_post> all;
+        const auto own = cs.queues.offers_of(m);
+        best_posts best(*limit);
         for (std::size_t i = 0; i < category_count; ++i) {
             const auto what = static_cast<category>(i);
-            const auto& offers = cs.queues.open(post_side::offer, what);
-            std::vector<queued_post> own;
-            for (std::size_t k = 0; k < offers.size(); ++k)
-                if (offers.owner(k) == m) own.push_back(offers.at(k));
-            mine += own.size();
-            if (own.empty()) continue;
-            const auto& requests = cs.queues.open(post_side::request, what);
-            best_posts best(requests, *limit);
-            for (std::size_t k = 0; k < requests.size(); ++k) {
-                const auto q = requests.at(k);
-                if (q.owner == m || cs.queues.suspended(q.owner)) continue;
-                double fit = 0;
-                for (const auto& o : own) fit = std::max(fit, fit_queued(q, o));
-                if (fit > 0) best.show(fit, k);
-            }
-            best.take(cs, all);
+            std::vector<queued_post> mine;
+            for (const auto& o : own)
+                if (o.what == what) mine.push_back(o.post);
+            if (mine.empty()) continue;
+            cs.queues.open(post_side::request, what)
+                .for_each([&](const post_bucket& b, std::size_t k) {
+                    const auto q = b.at(k);
+                    if (q.owner == m || cs.queues.suspended(q.owner)) return;
+                    double fit = 0;
+                    for (const auto& o : mine) fit = std::max(fit, fit_queued(q, o));
+                    if (fit > 0) best.show({fit, q.posted_at, q.id});
+                });
         }
-        std::stable_sort(all.begin(), all.end(), [](const ranked_post& a, const ranked_post& b) {
-            return a.relevance != b.relevance ? a.relevance > b.relevance
-                                              : a.post.posted_at < b.post.posted_at;
-        });
-        if (all.size() > *limit) all.resize(*limit);
-        return ranked_page{mine, std::move(all)};
+        return ranked_page{own.size(), copy_page(cs, best.take())};
     });
     if (!found) return unknown_community(c);
     json_writer w;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <utility>
 
 namespace uurwerk {
 
@@ -63,6 +64,71 @@ queued_post queued_request(const community_state& c, const event_id& id,
             request.availability,
             c.queues.code_of(request.area),
             request.how_often};
+}
+
+void best_posts::show(const ranked_post_ref& p) {
+    ++shown_;
+    if (limit_ == 0) return;
+    // A max-heap by ranks_before puts the worst kept at the front.
+    if (heap_.size() < limit_) {
+        heap_.push_back(p);
+        std::push_heap(heap_.begin(), heap_.end(), ranks_before);
+    } else if (ranks_before(p, heap_.front())) {
+        std::pop_heap(heap_.begin(), heap_.end(), ranks_before);
+        heap_.back() = p;
+        std::push_heap(heap_.begin(), heap_.end(), ranks_before);
+    }
+}
+
+std::vector<ranked_post_ref> best_posts::take() {
+    std::sort_heap(heap_.begin(), heap_.end(), ranks_before);
+    return std::exchange(heap_, {});
+}
+
+best_offers best_fitting_offers(const community_state& c, category what, const queued_post& request,
+                                std::size_t limit) {
+    UURWERK_ASSERT(c.queues.kept(), "the match queues were not kept");
+    const auto& posts = c.queues.open(post_side::offer, what);
+    // Every offer of the category fits (fit() is never 0 within one) but the requester's own
+    // and those of suspended members.
+    std::size_t excluded = c.queues.offers_of(request.owner, what);
+    for (const member_id m : c.queues.suspended_members())
+        if (m != request.owner) excluded += c.queues.offers_of(m, what);
+    UURWERK_ASSERT(excluded <= posts.size(), excluded, posts.size());
+    best_offers out{posts.size() - excluded, {}};
+
+    // Each bucket's best possible fit: its area and intensity against the request's, with
+    // times that fit fully (times never raise a fit above 1).
+    struct visit {
+        double fit_max;
+        const post_bucket* bucket;
+    };
+    std::vector<visit> order;
+    order.reserve(posts.buckets().size());
+    for (const auto& b : posts.buckets())
+        if (b.size() > 0)
+            order.push_back({fit_within_category(relation_of(request.area, b.area()), 0,
+                                                 request.how_often, 0, b.how_often()),
+                             &b});
+    std::sort(order.begin(), order.end(),
+              [](const visit& a, const visit& b) { return a.fit_max > b.fit_max; });
+
+    best_posts best(limit);
+    for (const auto& [fit_max, b] : order) {
+        // The buckets left fit no better than this one: none of theirs can enter either.
+        if (!best.could_enter(fit_max, offset{0})) break;
+        for (std::size_t i = 0; i < b->size(); ++i) {
+            // The rest of this bucket is younger and fits no better.
+            if (!best.could_enter(fit_max, b->posted_at(i))) break;
+            const member_id owner = b->owner(i);
+            if (owner == request.owner || c.queues.suspended(owner)) continue;
+            const double r = fit_queued(request, b->availability(i), b->area(), b->how_often());
+            UURWERK_ASSERT(r > 0 && r <= fit_max, r, fit_max);
+            best.show({r, b->posted_at(i), b->ids()[i]});
+        }
+    }
+    out.best = best.take();
+    return out;
 }
 
 std::vector<fitting_offer> fitting_offers(const community_state& c, const post_state& request) {

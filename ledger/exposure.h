@@ -59,15 +59,17 @@ enum class area_relation : std::uint8_t { same, one_unknown, different };
         often = 0.5;
     return area * times * often;
 }
+// How a request's area stands to an offer's, both coded (match_queues.h).
+[[nodiscard]] inline area_relation relation_of(area_code request, area_code offer) {
+    return request == area_code{0} || offer == area_code{0} ? area_relation::one_unknown
+           : request == offer                               ? area_relation::same
+                                                            : area_relation::different;
+}
 // fit_queued() with the offer's fields given one by one (as a bucket's columns hold them).
 [[nodiscard]] inline double fit_queued(const queued_post& request, std::uint32_t offer_times,
                                        area_code offer_area, intensity offer_often) {
-    const auto a = request.area == area_code{0} || offer_area == area_code{0}
-                       ? area_relation::one_unknown
-                   : request.area == offer_area ? area_relation::same
-                                                : area_relation::different;
-    return fit_within_category(a, request.availability, request.how_often, offer_times,
-                               offer_often);
+    return fit_within_category(relation_of(request.area, offer_area), request.availability,
+                               request.how_often, offer_times, offer_often);
 }
 
 // The position weight of rank r among k proposals: earlier is seen more (1, 1/2, 1/3, ...),
@@ -95,23 +97,69 @@ struct fitting_offer {
 [[nodiscard]] queued_post queued_request(const community_state& c, const event_id& id,
                                          const post_state& request);
 
-// Calls fn(bucket, i, relevance) for every fitting offer (the i-th of the category's bucket)
-// of a request of category `what`, in the bucket's order (none in particular): the scan behind
-// fitting_offers() and the API's candidates, for callers that rank or count without sorting
-// everything.
+// Calls fn(bucket, i, relevance) for every fitting offer (the i-th of one of the category's
+// buckets) of a request of category `what`, bucket by bucket (in no meaningful order): the scan
+// behind fitting_offers(), for callers that count or collect without ranking.
 template <typename Fn>
 void for_each_fitting_offer(const community_state& c, category what, const queued_post& request,
                             Fn&& fn) {
     UURWERK_ASSERT(c.queues.kept(), "the match queues were not kept");
-    const auto& b = c.queues.open(post_side::offer, what);
-    for (std::size_t i = 0; i < b.size(); ++i) {
+    c.queues.open(post_side::offer, what).for_each([&](const post_bucket& b, std::size_t i) {
         const member_id owner = b.owner(i);
-        if (owner == request.owner || c.queues.suspended(owner)) continue;
-        if (const double r = fit_queued(request, b.availability(i), b.area(i), b.how_often(i));
-            r > 0)
+        if (owner == request.owner || c.queues.suspended(owner)) return;
+        if (const double r = fit_queued(request, b.availability(i), b.area(), b.how_often()); r > 0)
             fn(b, i, r);
-    }
+    });
 }
+
+// A post on a ranked page: better relevance first, then the older (posted first).
+struct ranked_post_ref {
+    double relevance = 0;
+    offset posted_at;
+    event_id id;
+};
+[[nodiscard]] inline bool ranks_before(const ranked_post_ref& a, const ranked_post_ref& b) {
+    if (a.relevance != b.relevance) return a.relevance > b.relevance;
+    if (a.posted_at != b.posted_at) return a.posted_at < b.posted_at;
+    return a.id < b.id;
+}
+
+// The best `limit` posts (ranks_before) of those it is shown, and how many it was shown: a
+// bounded heap, so a scan of 20,000 posts keeps 20 and sorts nothing else.
+class best_posts {
+public:
+    explicit best_posts(std::size_t limit) : limit_(limit) { heap_.reserve(limit); }
+    void show(const ranked_post_ref& p);
+    [[nodiscard]] std::size_t shown() const { return shown_; }
+    // Whether a post of at most `relevance_max`, posted at `posted_at` or later, could still
+    // enter the page.
+    [[nodiscard]] bool could_enter(double relevance_max, offset posted_at) const {
+        if (heap_.size() < limit_) return true;
+        if (limit_ == 0) return false;
+        const auto& worst = heap_.front();
+        return relevance_max > worst.relevance ||
+               (relevance_max == worst.relevance && posted_at <= worst.posted_at);
+    }
+    // The kept ones, best first; then empty.
+    [[nodiscard]] std::vector<ranked_post_ref> take();
+
+private:
+    std::size_t limit_;
+    std::size_t shown_ = 0;
+    std::vector<ranked_post_ref> heap_;  // the front is the worst kept
+};
+
+// A request's candidates for a page: how many offers fit it, and the best `limit` of them.
+struct best_offers {
+    std::size_t fitting = 0;  // as many as for_each_fitting_offer() calls its fn for
+    std::vector<ranked_post_ref> best;
+};
+// The first `limit` fitting offers of `request` (of category `what`) by ranks_before. Visits
+// the category's buckets from the best fit their posts could have down, each in posting order,
+// and stops where no post left could enter the page; the count comes from the queues' counts,
+// not from the scan.
+[[nodiscard]] best_offers best_fitting_offers(const community_state& c, category what,
+                                              const queued_post& request, std::size_t limit);
 
 // What a round for a request adds to each candidate's relevance_sum: their relevance's share of
 // the total relevance of the eligible ones (those under the open-match cap), so every round

@@ -83,10 +83,9 @@ std::vector<proposal> propose(community_id c, const community_state& s,
     std::vector<pending_request> requests;
     // Every open request, in no particular order: they are sorted below.
     std::vector<event_id> open;
-    for (std::size_t i = 0; i < category_count; ++i) {
-        const auto& ids = s.queues.open(post_side::request, static_cast<category>(i)).ids();
-        open.insert(open.end(), ids.begin(), ids.end());
-    }
+    for (std::size_t i = 0; i < category_count; ++i)
+        s.queues.open(post_side::request, static_cast<category>(i))
+            .for_each([&](const post_bucket& b, std::size_t k) { open.push_back(b.ids()[k]); });
     for (const auto& id : open) {
         const auto& p = s.posts.at(id);
         UURWERK_ASSERT(!p.is_offer && p.status == post_status::open, id.hex());

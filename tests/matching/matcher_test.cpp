@@ -202,7 +202,8 @@ BOOST_AUTO_TEST_CASE(the_indexes_the_fold_keeps_equal_those_rebuilt_from_the_pos
     BOOST_CHECK(rebuilt.queues.open_requests() == live.queues.open_requests());
     BOOST_CHECK(rebuilt.matches_of_post == live.matches_of_post);
     const auto& lifts = live.queues.open(post_side::offer, category::lifts);
-    BOOST_CHECK(std::find(lifts.ids().begin(), lifts.ids().end(), offers[0]) == lifts.ids().end());
+    lifts.for_each(
+        [&](const post_bucket& b, std::size_t i) { BOOST_CHECK(b.ids()[i] != offers[0]); });
     BOOST_CHECK_EQUAL(lifts.size(), 3u);
     BOOST_CHECK(!live.queues.open_requests().contains(requests[0]));
     BOOST_CHECK_EQUAL(live.queues.open_requests().size(), 3u);
