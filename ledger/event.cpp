@@ -6,10 +6,22 @@
 
 #include <algorithm>
 #include <cstring>
+#include <random>
 
 #include "schemas/event.capnp.h"
 
 namespace uurwerk {
+
+const id_hash_key& process_hash_key() {
+    // Drawn once, on first use (thread-safe static initialization), from the system's
+    // randomness (std::random_device is getrandom() on Linux).
+    static const id_hash_key key = [] {
+        std::random_device r;
+        auto word = [&] { return std::uint64_t{r()} << 32 | r(); };
+        return id_hash_key{word(), word()};
+    }();
+    return key;
+}
 namespace {
 
 namespace s = schema;

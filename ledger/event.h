@@ -291,36 +291,56 @@ bool text_within(std::string_view s, std::size_t chars_max);
 
 }  // namespace uurwerk
 
+namespace uurwerk {
+
+// Hashing of ids and keys that members choose, for the hash maps of the state.
+//
 // Event ids are chosen by clients, and need not be random: a client may count, or put a time
-// first (as UUIDv7 does). Hashing only some of the bytes would put such ids in one bucket and
-// make every lookup in the fold linear, so all 16 bytes are mixed (MurmurHash3's finalizer on
-// each half). Unkeyed: a member who crafts colliding ids on purpose is still possible, and is
-// traceable by their signatures.
+// first (as UUIDv7 does), and so all 16 bytes are hashed. And a member may choose ids that
+// collide on purpose: with any fixed hash function they can be computed offline (the former
+// one, MurmurHash3's finalizer on each half, is invertible), and every such event, accepted or
+// rejected, stays in the log and in `seen`, so each lookup of the fold would walk them all, in
+// every replay, for ever. So the hash is keyed with a key each process draws at random on first
+// use (NH, the universal hash of UMAC: the 128-bit product of the two halves, each plus a key
+// word, folded to 64 bits): without the key, ids that collide are as rare as random ones.
+// Nothing may depend on the order of a hash map (it differs between processes anyway); every
+// reader that needs an order sorts.
+struct id_hash_key {
+    std::uint64_t k0, k1;
+};
+[[nodiscard]] const id_hash_key& process_hash_key();
+
+[[nodiscard]] inline std::size_t keyed_hash(std::uint64_t lo, std::uint64_t hi) noexcept {
+    const auto& k = process_hash_key();
+    const unsigned __int128 product =
+        static_cast<unsigned __int128>(lo + k.k0) * static_cast<unsigned __int128>(hi + k.k1);
+    return static_cast<std::size_t>(static_cast<std::uint64_t>(product >> 64) ^
+                                    static_cast<std::uint64_t>(product));
+}
+[[nodiscard]] inline std::size_t keyed_hash(const std::uint8_t* bytes16) noexcept {
+    std::uint64_t lo, hi;
+    std::memcpy(&lo, bytes16, sizeof lo);
+    std::memcpy(&hi, bytes16 + 8, sizeof hi);
+    return keyed_hash(lo, hi);
+}
+
+}  // namespace uurwerk
+
 template <>
 struct std::hash<uurwerk::event_id> {
-    static std::uint64_t mix(std::uint64_t x) noexcept {
-        x ^= x >> 33;
-        x *= 0xff51afd7ed558ccdULL;
-        x ^= x >> 33;
-        x *= 0xc4ceb9fe1a85ec53ULL;
-        x ^= x >> 33;
-        return x;
-    }
     std::size_t operator()(const uurwerk::event_id& id) const noexcept {
-        std::uint64_t lo, hi;
-        std::memcpy(&lo, id.b.data(), sizeof lo);
-        std::memcpy(&hi, id.b.data() + 8, sizeof hi);
-        return static_cast<std::size_t>(mix(lo) ^ mix(hi + 0x9e3779b97f4a7c15ULL));
+        return uurwerk::keyed_hash(id.b.data());
     }
 };
+// Public keys are the members' too (a key can be ground until it collides with a fixed hash):
+// the first 16 bytes, keyed the same way.
 template <>
 struct std::hash<uurwerk::public_key> {
     std::size_t operator()(const uurwerk::public_key& k) const noexcept {
-        std::size_t h;
-        std::memcpy(&h, k.b.data(), sizeof h);
-        return h;
+        return uurwerk::keyed_hash(k.b.data());
     }
 };
+// Digests are SHA-256 outputs: nobody chooses their bytes.
 template <>
 struct std::hash<uurwerk::digest> {
     std::size_t operator()(const uurwerk::digest& d) const noexcept {
