@@ -72,11 +72,15 @@ result<void> record_cluster(const std::filesystem::path& data_dir, const kafka_l
 result<std::unique_ptr<node>> node::open(const node_options& options) {
     if (options.kafka) {
         if (auto same = check_cluster(options.data_dir, *options.kafka); !same) return same.err();
+        // One producer for every partition (kafka_log.h): one set of broker connections and
+        // threads, not one per partition.
+        auto producer = kafka_producer::open(*options.kafka);
+        if (!producer) return producer.err();
         std::vector<std::unique_ptr<event_log>> logs;
         for (std::uint32_t p = 0; p < options.kafka->partitions_total; ++p) {
             auto o = *options.kafka;
             o.partition = partition_id{p};
-            auto log = kafka_log::open(o);
+            auto log = kafka_log::open(o, *producer);
             if (!log) return log.err();
             logs.push_back(std::move(*log));
         }

@@ -13,7 +13,8 @@
 // all go to the partition `partition_of(community, P)` (ledger/partition.h), so each community
 // is totally ordered within one partition. Each partition has its own event_log, its own store
 // and its own projector, i.e. its own ledger_state, folded from that partition's records alone:
-// nothing is shared between partitions but the signature cache (a cache: it decides nothing).
+// of state, nothing is shared between partitions (the signature cache and, on Kafka, the
+// producer are shared, but decide nothing).
 // So however a node interleaves its partitions, each partition's state, verdicts and digest
 // are a function of that partition's log, and nodes agree. Partition p's store is the folder
 // `store` for p = 0 (a one-partition node keeps the layout it always had) and `store-p` for the
@@ -21,7 +22,10 @@
 // projections/projector.h), so a restart resumes each partition exactly where its state stands.
 // Offsets are per partition: an offset means nothing without its partition (submit_outcome,
 // find_event and the API name both). An event id is remembered per partition (ledger_state's
-// `seen`): the same id in communities of two different partitions is two events.
+// `seen`): the same id in communities of two different partitions is two events. On Kafka, the
+// partitions' logs share one producer (ledger/kafka_log.h: one set of broker connections; its
+// fatal error stops every partition's writes, "io_error" until the node is reopened; each log
+// bounds its own appends in flight, pending_appends_max per partition).
 //
 // Threading: submit() and every read function may be called from any number of threads. The
 // node owns its logs, stores and projectors; they live as long as the node.

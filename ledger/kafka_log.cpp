@@ -19,7 +19,7 @@ using std::chrono::milliseconds;
 
 // Longer waits in read() are cut to this, so that the deadline cannot overflow.
 constexpr milliseconds read_wait_max = std::chrono::hours(24 * 365);
-// After purging what the close_timeout did not see delivered, how long the destructor waits for
+// After purging what its logs left undelivered, how long a producer's destructor waits for
 // librdkafka to report the purged records.
 constexpr milliseconds purge_wait = milliseconds(2'000);
 // How often open() asks again for the new topic's metadata, and read() for a record that is
@@ -27,6 +27,8 @@ constexpr milliseconds purge_wait = milliseconds(2'000);
 constexpr milliseconds retry_pause = milliseconds(100);
 // Reconnect quickly once a broker is back (librdkafka's default backs off up to 10 s).
 constexpr milliseconds reconnect_backoff_max = milliseconds(1'000);
+// librdkafka 2.0.2's bound on queue.buffering.max.messages.
+constexpr std::uint64_t librdkafka_queue_messages_max = 10'000'000;
 
 int to_int_ms(milliseconds d) {
     return static_cast<int>(std::clamp<std::int64_t>(d.count(), 0, 0x7fffffff));
@@ -112,32 +114,64 @@ struct message_deleter {
 
 // ---------------------------------------------------------------------------------------------
 
+// The shared producer. Its logs are attached by partition: a delivery report goes to the log
+// of its message's partition (every message is produced to an explicit partition, so the report
+// names it, failed or not), and there to the callback of its append id.
+struct kafka_producer::impl {
+    kafka_log_options options;  // `partition` unused
+
+    rd_kafka_t* handle = nullptr;  // owned; destroyed last
+    rd_kafka_topic_t* topic = nullptr;
+
+    // Append ids, unique across the producer's life: a report of a log that has gone never
+    // reaches a later log of the same partition (its ids are all below that log's first).
+    std::atomic<std::uint64_t> next_append_id{1};
+
+    // The logs by partition. Held while a report is delivered, so that once detach() returns
+    // no report reaches the detached log.
+    struct route {
+        kafka_log::impl* log = nullptr;
+        std::uint64_t first_id = 0;  // the log's appends have ids from this one on
+    };
+    std::mutex routes_mutex;
+    std::vector<route> routes;  // by partition
+
+    // A fatal error stops the producer for every partition it serves.
+    std::atomic<bool> failed{false};
+    std::mutex failure_mutex;
+    std::string failure;  // set once, before `failed`
+
+    // The delivery-report thread.
+    std::atomic<bool> stopping{false};
+    std::thread reports;
+
+    ~impl();
+    result<void> create_topic_if_missing(clock_type::time_point deadline);
+    result<void> attach(partition_id p, kafka_log::impl* log);
+    void detach(partition_id p, const kafka_log::impl* log);
+    void route_report(const rd_kafka_message_t& m);
+    // Records the producer's fatal error (once); returns its description.
+    std::string note_fatal();
+};
+
 struct kafka_log::impl {
+    // Declared first, destroyed last: the readers and the routes go before the producer.
+    std::shared_ptr<kafka_producer> producer;
+    kafka_producer::impl* out = nullptr;  // producer's
     kafka_log_options options;
     std::string where;  // "topic/partition", for messages
-
-    rd_kafka_t* producer = nullptr;  // owned; destroyed last
-    rd_kafka_topic_t* topic = nullptr;
 
     // The append side, guarded by mutex.
     std::mutex mutex;
     std::condition_variable delivered;  // signalled whenever `pending` drops
     std::unordered_map<std::uint64_t, append_callback> callbacks;  // by append id
-    std::uint64_t next_append_id = 1;
     std::size_t pending = 0;  // accepted appends whose callbacks have not run yet
     bool closing = false;
-    bool failed = false;  // the producer raised a fatal error
-    std::string failure;
-    bool finished = false;  // the destructor has failed what was not reported
     // The offset of the last record delivered; reports come in offset order.
     std::int64_t last_delivered = -1;
 
     // The highest watermark seen: from the broker, or one past a delivered record.
     mutable std::atomic<std::uint64_t> known_end{0};
-
-    // The delivery-report thread.
-    std::atomic<bool> stopping{false};
-    std::thread reports;
 
     // The read side: two simple consumers of the partition, each with its own connection and
     // position. `follower` serves read() (the projector, reading on in order); `lookup` serves
@@ -157,7 +191,7 @@ struct kafka_log::impl {
     reader follower, lookup;
 
     ~impl();
-    result<void> create_topic_if_missing(clock_type::time_point deadline);
+    rd_kafka_t* handle() const { return out->handle; }
     result<void> wait_for_partition(clock_type::time_point deadline);
     result<void> wait_for_end(clock_type::time_point deadline);
     result<reader*> open_reader(reader& r, const char* role,
@@ -186,8 +220,67 @@ void kafka_log::impl::close_reader(reader& r) {
 kafka_log::impl::~impl() {
     close_reader(lookup);
     close_reader(follower);
+}
+
+kafka_producer::impl::~impl() {
+    UURWERK_ASSERT(
+        std::none_of(routes.begin(), routes.end(), [](const route& r) { return r.log != nullptr; }),
+        "a kafka_producer destroyed before one of its logs");
+    stopping.store(true, std::memory_order_release);
+    if (reports.joinable()) reports.join();
+    if (handle == nullptr) return;
+    if (rd_kafka_outq_len(handle) > 0) {
+        // What the logs left when they closed (they failed it with log_closed): purged, and
+        // its reports, served here, reach no log.
+        rd_kafka_purge(handle, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_flush(handle, to_int_ms(purge_wait));
+    }
     if (topic != nullptr) rd_kafka_topic_destroy(topic);
-    if (producer != nullptr) rd_kafka_destroy(producer);
+    rd_kafka_destroy(handle);
+}
+
+result<void> kafka_producer::impl::attach(partition_id p, kafka_log::impl* log) {
+    std::lock_guard lock(routes_mutex);
+    UURWERK_ASSERT(p.value < routes.size(), p.value, routes.size());
+    route& r = routes[p.value];
+    if (r.log != nullptr) {
+        return make_error("bad_argument", "the producer of " + options.topic +
+                                              " already has a log of partition " +
+                                              std::to_string(p.value));
+    }
+    r.log = log;
+    r.first_id = next_append_id.load();
+    return ok_value;
+}
+
+void kafka_producer::impl::detach(partition_id p, const kafka_log::impl* log) {
+    std::lock_guard lock(routes_mutex);
+    UURWERK_ASSERT(routes[p.value].log == log, p.value);
+    routes[p.value].log = nullptr;
+}
+
+std::string kafka_producer::impl::note_fatal() {
+    std::lock_guard lock(failure_mutex);
+    if (!failed.load(std::memory_order_relaxed)) {
+        char fatal[512] = "";
+        const rd_kafka_resp_err_t cause = rd_kafka_fatal_error(handle, fatal, sizeof fatal);
+        failure = describe(cause) + ": " + fatal;
+        failed.store(true, std::memory_order_release);
+    }
+    return failure;
+}
+
+// On the delivery-report thread (or the destructor's, for purged records).
+void kafka_producer::impl::route_report(const rd_kafka_message_t& m) {
+    if (m.err == RD_KAFKA_RESP_ERR__FATAL) note_fatal();
+    const auto id = reinterpret_cast<std::uintptr_t>(m._private);
+    std::lock_guard lock(routes_mutex);
+    UURWERK_ASSERT(m.partition >= 0 && static_cast<std::size_t>(m.partition) < routes.size(),
+                   m.partition);
+    const route& r = routes[static_cast<std::size_t>(m.partition)];
+    // A report of a log that has gone: it failed the append with log_closed when it closed.
+    if (r.log == nullptr || id < r.first_id) return;
+    r.log->deliver(m);
 }
 
 void kafka_log::impl::raise_known_end(std::uint64_t at) const {
@@ -196,18 +289,18 @@ void kafka_log::impl::raise_known_end(std::uint64_t at) const {
     }
 }
 
-// On the delivery-report thread (or the destructor's, for the last ones).
+// On the delivery-report thread, routed by the producer.
 void kafka_log::impl::deliver(const rd_kafka_message_t& m) {
     const auto id = reinterpret_cast<std::uintptr_t>(m._private);
     append_callback done;
     {
         std::lock_guard lock(mutex);
         auto node = callbacks.extract(id);
-        if (node.empty() && finished) return;  // already failed with log_closed
         UURWERK_ASSERT(!node.empty(), "a delivery report for an unknown append", id);
         done = std::move(node.mapped());
         if (m.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            // One idempotent producer, one partition: its records land in the order produced.
+            // One idempotent producer, one partition: its records land in the order produced
+            // (the producer orders each partition's records, shared or not).
             UURWERK_ASSERT(m.offset > last_delivered, m.offset, last_delivered);
             last_delivered = m.offset;
         }
@@ -229,7 +322,7 @@ void kafka_log::impl::deliver(const rd_kafka_message_t& m) {
     delivered.notify_all();
 }
 
-result<void> kafka_log::impl::create_topic_if_missing(clock_type::time_point deadline) {
+result<void> kafka_producer::impl::create_topic_if_missing(clock_type::time_point deadline) {
     char why[512];
     std::unique_ptr<rd_kafka_NewTopic_t, new_topic_deleter> new_topic(
         rd_kafka_NewTopic_new(options.topic.c_str(), static_cast<int>(options.partitions_total),
@@ -256,7 +349,7 @@ result<void> kafka_log::impl::create_topic_if_missing(clock_type::time_point dea
         }
     }
     std::unique_ptr<rd_kafka_AdminOptions_t, admin_options_deleter> admin(
-        rd_kafka_AdminOptions_new(producer, RD_KAFKA_ADMIN_OP_CREATETOPICS));
+        rd_kafka_AdminOptions_new(handle, RD_KAFKA_ADMIN_OP_CREATETOPICS));
     const int timeout_ms = remaining_ms(deadline);
     if (rd_kafka_AdminOptions_set_request_timeout(admin.get(), timeout_ms, why, sizeof why) !=
             RD_KAFKA_RESP_ERR_NO_ERROR ||
@@ -264,9 +357,9 @@ result<void> kafka_log::impl::create_topic_if_missing(clock_type::time_point dea
             RD_KAFKA_RESP_ERR_NO_ERROR) {
         return make_error("bad_argument", std::string("admin timeouts: ") + why);
     }
-    std::unique_ptr<rd_kafka_queue_t, queue_deleter> queue(rd_kafka_queue_new(producer));
+    std::unique_ptr<rd_kafka_queue_t, queue_deleter> queue(rd_kafka_queue_new(handle));
     rd_kafka_NewTopic_t* topics[] = {new_topic.get()};
-    rd_kafka_CreateTopics(producer, topics, 1, admin.get(), queue.get());
+    rd_kafka_CreateTopics(handle, topics, 1, admin.get(), queue.get());
     std::unique_ptr<rd_kafka_event_t, event_deleter> event(
         rd_kafka_queue_poll(queue.get(), remaining_ms(deadline) + 1'000));
     if (!event) {
@@ -308,7 +401,7 @@ result<void> kafka_log::impl::wait_for_partition(clock_type::time_point deadline
     while (true) {
         const rd_kafka_metadata_t* raw = nullptr;
         const rd_kafka_resp_err_t err =
-            rd_kafka_metadata(producer, 0, topic, &raw, std::max(remaining_ms(deadline), 1));
+            rd_kafka_metadata(handle(), 0, out->topic, &raw, std::max(remaining_ms(deadline), 1));
         std::unique_ptr<const rd_kafka_metadata_t, metadata_deleter> md(raw);
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             last = describe(err);
@@ -346,7 +439,7 @@ result<void> kafka_log::impl::wait_for_end(clock_type::time_point deadline) {
     while (true) {
         std::int64_t low = 0, high = 0;
         const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-            producer, options.topic.c_str(), static_cast<std::int32_t>(options.partition.value),
+            handle(), options.topic.c_str(), static_cast<std::int32_t>(options.partition.value),
             &low, &high, std::max(remaining_ms(deadline), 1));
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0) {
             known_end.store(static_cast<std::uint64_t>(high));
@@ -386,7 +479,7 @@ result<void> kafka_log::impl::seek(reader& r, std::uint64_t at) {
 void kafka_log::impl::refresh_end(milliseconds timeout) const {
     std::int64_t low = 0, high = 0;
     const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-        producer, options.topic.c_str(), static_cast<std::int32_t>(options.partition.value), &low,
+        handle(), options.topic.c_str(), static_cast<std::int32_t>(options.partition.value), &low,
         &high, std::max(to_int_ms(timeout), 1));
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0) {
         raise_known_end(static_cast<std::uint64_t>(high));
@@ -466,19 +559,19 @@ result<kafka_log::impl::reader*> kafka_log::impl::open_reader(
 namespace {
 
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
-    static_cast<kafka_log::impl*>(opaque)->deliver(*m);
+    static_cast<kafka_producer::impl*>(opaque)->route_report(*m);
 }
 
-}  // namespace
-
-result<std::unique_ptr<kafka_log>> kafka_log::open(const kafka_log_options& options) {
+// The checks open() makes on its options; `with_partition`: the log's own partition too (a
+// producer serves them all).
+result<void> check_options(const kafka_log_options& options, bool with_partition) {
     const auto bad = [](const std::string& why) { return make_error("bad_argument", why); };
     if (options.bootstrap_servers.empty()) return bad("kafka_log needs bootstrap servers");
     if (options.topic.empty()) return bad("kafka_log needs a topic");
     if (options.partitions_total == 0 || options.partitions_total > 0x7fffffff) {
         return bad("partitions_total must be at least 1");
     }
-    if (options.partition.value >= options.partitions_total) {
+    if (with_partition && options.partition.value >= options.partitions_total) {
         return bad("partition " + std::to_string(options.partition.value) + " is not below " +
                    std::to_string(options.partitions_total));
     }
@@ -489,49 +582,107 @@ result<std::unique_ptr<kafka_log>> kafka_log::open(const kafka_log_options& opti
     if (options.delivery_timeout <= options.linger || options.delivery_timeout < milliseconds(10)) {
         return bad("delivery_timeout must be at least 10 ms and above linger");
     }
-    if (options.pending_appends_max == 0 || options.pending_appends_max > 10'000'000) {
+    if (options.pending_appends_max == 0 ||
+        options.pending_appends_max > librdkafka_queue_messages_max) {
         return bad("pending_appends_max must be 1 to 10000000 (librdkafka's bound)");
+    }
+    return ok_value;
+}
+
+}  // namespace
+
+kafka_producer::kafka_producer(std::unique_ptr<impl> impl) : impl_(std::move(impl)) {}
+
+kafka_producer::~kafka_producer() = default;
+
+result<std::shared_ptr<kafka_producer>> kafka_producer::open(const kafka_log_options& options) {
+    if (auto checked = check_options(options, false); !checked) return checked.err();
+    const auto deadline = clock_type::now() + options.open_timeout;
+    auto state = std::make_unique<impl>();
+    state->options = options;
+    state->routes.resize(options.partitions_total);
+    const std::string delivery_ms = std::to_string(options.delivery_timeout.count());
+    // Each partition's log bounds its own appends; librdkafka's queue holds them all.
+    const std::size_t queue_max = static_cast<std::size_t>(std::min<std::uint64_t>(
+        librdkafka_queue_messages_max,
+        std::uint64_t{options.pending_appends_max} * options.partitions_total));
+    char why[512];
+
+    // librdkafka's producer, also the admin client and the asker of watermarks and metadata.
+    conf_handle conf(rd_kafka_conf_new());
+    auto configured = set_all(
+        conf.get(), {
+                        {"bootstrap.servers", options.bootstrap_servers},
+                        {"client.id", options.client_id},
+                        {"enable.idempotence", "true"},
+                        {"acks", "all"},
+                        {"message.timeout.ms", delivery_ms},
+                        // A request in flight must not outlive the delivery bound either.
+                        {"request.timeout.ms", delivery_ms},
+                        {"socket.timeout.ms", delivery_ms},
+                        {"linger.ms", std::to_string(options.linger.count())},
+                        {"queue.buffering.max.messages", std::to_string(queue_max)},
+                        {"allow.auto.create.topics", "false"},
+                        {"reconnect.backoff.max.ms", std::to_string(reconnect_backoff_max.count())},
+                        {"log.connection.close", "false"},
+                    });
+    if (!configured) return configured.err();
+    rd_kafka_conf_set_dr_msg_cb(conf.get(), on_delivery);
+    rd_kafka_conf_set_opaque(conf.get(), state.get());
+    state->handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), why, sizeof why);
+    if (state->handle == nullptr) {
+        return make_error("bad_argument", std::string("the Kafka producer: ") + why);
+    }
+    conf.release();  // rd_kafka_new owns it now
+    state->topic = rd_kafka_topic_new(state->handle, options.topic.c_str(), nullptr);
+    if (state->topic == nullptr) {
+        return make_error("bad_argument",
+                          "topic " + options.topic + ": " + describe(rd_kafka_last_error()));
+    }
+    if (auto created = state->create_topic_if_missing(deadline); !created) return created.err();
+
+    impl* raw = state.get();
+    state->reports = std::thread([raw] {
+        name_this_thread("uw-kafka-dr");
+        while (!raw->stopping.load(std::memory_order_acquire)) rd_kafka_poll(raw->handle, 100);
+    });
+    return std::shared_ptr<kafka_producer>(new kafka_producer(std::move(state)));
+}
+
+result<std::unique_ptr<kafka_log>> kafka_log::open(const kafka_log_options& options) {
+    if (auto checked = check_options(options, true); !checked) return checked.err();
+    // One open_timeout for both.
+    const auto deadline = clock_type::now() + options.open_timeout;
+    auto producer = kafka_producer::open(options);
+    if (!producer) return producer.err();
+    auto rest = options;
+    rest.open_timeout = std::max(
+        milliseconds(1), std::chrono::duration_cast<milliseconds>(deadline - clock_type::now()));
+    return open(rest, std::move(*producer));
+}
+
+result<std::unique_ptr<kafka_log>> kafka_log::open(const kafka_log_options& options,
+                                                   std::shared_ptr<kafka_producer> producer) {
+    UURWERK_ASSERT(producer != nullptr, "kafka_log::open needs a producer");
+    if (auto checked = check_options(options, true); !checked) return checked.err();
+    kafka_producer::impl& out = *producer->impl_;
+    if (out.options.bootstrap_servers != options.bootstrap_servers ||
+        out.options.topic != options.topic ||
+        out.options.partitions_total != options.partitions_total) {
+        return make_error("bad_argument", "the producer is for " + out.options.topic + " (" +
+                                              std::to_string(out.options.partitions_total) +
+                                              " partitions) at " + out.options.bootstrap_servers +
+                                              ", not for " + options.topic + " (" +
+                                              std::to_string(options.partitions_total) + ") at " +
+                                              options.bootstrap_servers);
     }
 
     const auto deadline = clock_type::now() + options.open_timeout;
     auto state = std::make_unique<impl>();
+    state->producer = std::move(producer);
+    state->out = &out;
     state->options = options;
     state->where = options.topic + "/" + std::to_string(options.partition.value);
-    const std::string delivery_ms = std::to_string(options.delivery_timeout.count());
-    char why[512];
-
-    // The producer (also the admin client and the watermark asker).
-    {
-        conf_handle conf(rd_kafka_conf_new());
-        auto configured = set_all(
-            conf.get(),
-            {
-                {"bootstrap.servers", options.bootstrap_servers},
-                {"client.id", options.client_id},
-                {"enable.idempotence", "true"},
-                {"acks", "all"},
-                {"message.timeout.ms", delivery_ms},
-                // A request in flight must not outlive the delivery bound either.
-                {"request.timeout.ms", delivery_ms},
-                {"socket.timeout.ms", delivery_ms},
-                {"linger.ms", std::to_string(options.linger.count())},
-                {"queue.buffering.max.messages", std::to_string(options.pending_appends_max)},
-                {"allow.auto.create.topics", "false"},
-                {"reconnect.backoff.max.ms", std::to_string(reconnect_backoff_max.count())},
-                {"log.connection.close", "false"},
-            });
-        if (!configured) return configured.err();
-        rd_kafka_conf_set_dr_msg_cb(conf.get(), on_delivery);
-        rd_kafka_conf_set_opaque(conf.get(), state.get());
-        state->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), why, sizeof why);
-        if (state->producer == nullptr) return bad(std::string("the Kafka producer: ") + why);
-        conf.release();  // rd_kafka_new owns it now
-    }
-    state->topic = rd_kafka_topic_new(state->producer, options.topic.c_str(), nullptr);
-    if (state->topic == nullptr) {
-        return bad("topic " + options.topic + ": " + describe(rd_kafka_last_error()));
-    }
-    if (auto created = state->create_topic_if_missing(deadline); !created) return created.err();
     if (auto ready = state->wait_for_partition(deadline); !ready) return ready.err();
     if (auto known = state->wait_for_end(deadline); !known) return known.err();
 
@@ -548,11 +699,10 @@ result<std::unique_ptr<kafka_log>> kafka_log::open(const kafka_log_options& opti
         !r)
         return r.err();
 
-    impl* raw = state.get();
-    state->reports = std::thread([raw] {
-        name_this_thread("uw-kafka-dr");
-        while (!raw->stopping.load(std::memory_order_acquire)) rd_kafka_poll(raw->producer, 100);
-    });
+    // Last: from here on the producer's reports reach this log.
+    if (auto attached = out.attach(options.partition, state.get()); !attached) {
+        return attached.err();
+    }
     return std::unique_ptr<kafka_log>(new kafka_log(std::move(state)));
 }
 
@@ -569,31 +719,30 @@ kafka_log::~kafka_log() {
                          "closing; they fail with log_closed\n",
                          s.where.c_str(), s.pending,
                          static_cast<long long>(s.options.close_timeout.count()));
-            lock.unlock();
-            rd_kafka_purge(s.producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-            lock.lock();
-            s.delivered.wait_for(lock, purge_wait, [&] { return s.pending == 0; });
         }
     }
-    s.stopping.store(true, std::memory_order_release);
-    s.reports.join();
-    // Whatever librdkafka did not report still gets its one callback.
+    // No report reaches this log from here on. What is left stays in the (perhaps shared)
+    // producer, which purges it when its last log goes: a log cannot purge its own partition
+    // alone (librdkafka 2.0.2 purges a whole producer).
+    s.out->detach(s.options.partition, &s);
     std::unordered_map<std::uint64_t, append_callback> left;
     {
         std::lock_guard lock(s.mutex);
         left.swap(s.callbacks);
         s.pending = 0;
-        s.finished = true;
     }
     for (auto& [id, done] : left) {
         done(make_error("log_closed", "the log " + s.where + " closed before append " +
-                                          std::to_string(id) + " was reported delivered"));
+                                          std::to_string(id) +
+                                          " was reported delivered; it may or may not be in the "
+                                          "log: send it again unchanged"));
     }
 }
 
 result<void> kafka_log::append_async(bytes payload, append_callback done) {
     UURWERK_ASSERT(static_cast<bool>(done), "append_async needs a callback");
     impl& s = *impl_;
+    kafka_producer::impl& out = *s.out;
     if (payload.empty()) return make_error("bad_record", "an empty record cannot be appended");
     if (payload.size() > envelope_bytes_max) {
         return make_error("bad_record", "a record of " + std::to_string(payload.size()) +
@@ -616,29 +765,30 @@ result<void> kafka_log::append_async(bytes payload, append_callback done) {
                                             " belongs to partition " + std::to_string(p.value) +
                                             ", not to this log's " + s.where);
     }
+    const auto stopped = [&](const std::string& failure) {
+        return make_error("io_error", "the producer of " + s.options.topic +
+                                          " (every partition of this node) stopped and takes no "
+                                          "appends until its logs are reopened: " +
+                                          failure);
+    };
 
     std::uint64_t id = 0;
     {
         std::lock_guard lock(s.mutex);
         if (s.closing) return make_error("log_closed", "the log " + s.where + " is closing");
-        if (s.failed) {
-            return make_error("io_error", "the producer of " + s.where +
-                                              " stopped and takes no appends until the log is "
-                                              "reopened: " +
-                                              s.failure);
-        }
+        if (out.failed.load(std::memory_order_acquire)) return stopped(out.note_fatal());
         if (s.pending >= s.options.pending_appends_max) {
             return make_error("log_full",
                               std::to_string(s.pending) + " appends are already waiting for Kafka");
         }
-        id = s.next_append_id++;
+        id = out.next_append_id.fetch_add(1);
         s.callbacks.emplace(id, std::move(done));
         ++s.pending;
     }
 
     const community_key key = key_of(community);
     const rd_kafka_resp_err_t err = rd_kafka_producev(
-        s.producer, RD_KAFKA_V_RKT(s.topic),
+        out.handle, RD_KAFKA_V_RKT(out.topic),
         RD_KAFKA_V_PARTITION(static_cast<std::int32_t>(s.options.partition.value)),
         RD_KAFKA_V_KEY(key.data(), key.size()), RD_KAFKA_V_VALUE(payload.data(), payload.size()),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -651,17 +801,9 @@ result<void> kafka_log::append_async(bytes payload, append_callback done) {
         std::lock_guard lock(s.mutex);
         s.callbacks.erase(id);
         --s.pending;
-        if (err == RD_KAFKA_RESP_ERR__FATAL && !s.failed) {
-            char fatal[512];
-            const rd_kafka_resp_err_t cause = rd_kafka_fatal_error(s.producer, fatal, sizeof fatal);
-            s.failed = true;
-            s.failure = describe(cause) + ": " + fatal;
-        }
     }
     s.delivered.notify_all();
-    if (err == RD_KAFKA_RESP_ERR__FATAL) {
-        return make_error("io_error", "the producer of " + s.where + " stopped: " + s.failure);
-    }
+    if (err == RD_KAFKA_RESP_ERR__FATAL) return stopped(out.note_fatal());
     return delivery_error(err, s.where);
 }
 
@@ -715,7 +857,7 @@ result<std::vector<log_record>> kafka_log::impl::read(reader& r, offset from,
             if (!out.empty()) break;
             std::int64_t low = 0, high = 0;
             const rd_kafka_resp_err_t err =
-                rd_kafka_query_watermark_offsets(s.producer, s.options.topic.c_str(), p, &low,
+                rd_kafka_query_watermark_offsets(s.handle(), s.options.topic.c_str(), p, &low,
                                                  &high, std::max(remaining_ms(deadline), 1));
             if (err != RD_KAFKA_RESP_ERR_NO_ERROR) break;  // the next read asks again
             return make_error("io_error", "record " + std::to_string(from.value) + " of " +

@@ -13,6 +13,13 @@
 // before it is produced: 1 to envelope_bytes_max bytes, an envelope that decodes, of a community
 // of this partition; else "bad_record" at once, and nothing is produced.
 //
+// The producer is a `kafka_producer`, which the kafka_logs of one topic's partitions may share
+// (a node does: one producer for all its partitions, not one each): one set of broker
+// connections and threads, one delivery-report thread, one idempotent producer id, the topic
+// created once. It does not make batches larger: librdkafka 2.0.2 batches per partition and
+// sends one partition per produce request (librdkafka issue #1700), shared or not. The
+// idempotent producer orders records per partition, so sharing it keeps each partition's order.
+//
 // Reads: librdkafka's simple consumer on (topic, partition) alone, with no consumer group, so no
 // offsets are ever committed (the projector's store is the truth); `read`'s `from` positions it.
 // Each record is checked when read: its offset follows the last, its key names a community of
@@ -31,17 +38,23 @@
 // no leader: the outcome of such an append is unknown, the record may still appear; the
 // event's id makes a retry a harmless duplicate), "log_closed" (the log is being destroyed),
 // "io_error" (the producer hit a fatal error and takes no more appends until the log is
-// reopened; or a record to be read was deleted from Kafka). open() also returns
+// reopened; the error is the producer's, so every log sharing it fails alike until all of them
+// are reopened with a new producer; or a record to be read was deleted from Kafka). open() also
+// returns
 // "bad_argument" (options out of range), "log_unavailable" (no broker answered within
 // open_timeout) and "topic_mismatch".
 //
 // Threading: see event_log.h. append_async and end() from any thread. read() and lookup() from
 // any thread; each has its own consumer (read() the follower, lookup() the lookup reader), and
 // calls to each are serialized: a read from another offset than where that consumer's last one
-// stopped seeks it (correct, but costs a fetch). Append callbacks run on the log's
-// own delivery thread ("uw-kafka-dr"), which the log owns; the destructor waits up to
-// close_timeout for outstanding deliveries, then fails the rest with "log_closed" (from the
-// destroying thread) and joins the thread.
+// stopped seeks it (correct, but costs a fetch). Append callbacks run on the producer's
+// delivery thread ("uw-kafka-dr", one per producer, shared by its logs: it routes each report to
+// its partition's log); they must not open or destroy a log of the same producer. The
+// destructor waits up to close_timeout for this log's outstanding deliveries, detaches the log
+// from the producer (no callback of it runs after that), then fails the rest with "log_closed"
+// from the destroying thread. Their records stay queued in the producer until it is destroyed
+// with its last log (it then purges what is left): so a "log_closed" append, like a
+// "log_unavailable" one, may or may not reach the partition.
 
 #include <chrono>
 #include <cstdint>
@@ -79,13 +92,47 @@ struct kafka_log_options {
     // this long before it is sent.
     std::chrono::milliseconds linger{20};
     std::string client_id = "uurwerk";
-    // Appends accepted but not yet reported delivered; beyond: "log_full".
+    // Appends of ONE partition (one kafka_log) accepted but not yet reported delivered; beyond:
+    // "log_full". A shared producer's own queue holds this many per partition of the topic
+    // (at most 10,000,000 in all, librdkafka's bound; beyond it librdkafka's "queue full" is
+    // "log_full" too).
     std::size_t pending_appends_max = uurwerk::pending_appends_max;
+};
+
+// The idempotent producer of one topic on one cluster, shared by the kafka_logs of its
+// partitions (at most one log per partition at a time). It owns librdkafka's producer (also the
+// admin client and the asker of watermarks and metadata) and its delivery-report thread. Opened
+// from kafka_log_options: every setting but `partition`, `close_timeout` and `end_timeout` is
+// the producer's; a log opened on it must name the same bootstrap servers, topic and partition
+// count. open() creates the topic when missing (see above). Lives as long as its last log
+// (shared_ptr); destroyed, it purges what its logs left undelivered.
+//
+// Errors of open(): "bad_argument", "log_unavailable" (no broker within open_timeout).
+class kafka_producer {
+public:
+    [[nodiscard]] static result<std::shared_ptr<kafka_producer>> open(
+        const kafka_log_options& options);
+    ~kafka_producer();
+    kafka_producer(const kafka_producer&) = delete;
+    kafka_producer& operator=(const kafka_producer&) = delete;
+
+    struct impl;
+
+private:
+    friend class kafka_log;
+    explicit kafka_producer(std::unique_ptr<impl> impl);
+    std::unique_ptr<impl> impl_;
 };
 
 class kafka_log final : public event_log {
 public:
+    // Opens partition `options.partition` with a producer of its own.
     [[nodiscard]] static result<std::unique_ptr<kafka_log>> open(const kafka_log_options& options);
+    // Opens it on `producer`, shared with the topic's other partitions. "bad_argument" when the
+    // producer is of another cluster, topic or partition count, or already has a log of this
+    // partition.
+    [[nodiscard]] static result<std::unique_ptr<kafka_log>> open(
+        const kafka_log_options& options, std::shared_ptr<kafka_producer> producer);
     ~kafka_log() override;
     kafka_log(const kafka_log&) = delete;
     kafka_log& operator=(const kafka_log&) = delete;
