@@ -561,6 +561,166 @@ BOOST_AUTO_TEST_CASE(a_record_another_producer_wrote_with_a_wrong_key_is_a_bad_r
     }
 }
 
+namespace {
+
+std::shared_ptr<kafka_producer> open_producer(const kafka_log_options& o) {
+    auto opened = kafka_producer::open(o);
+    BOOST_REQUIRE_MESSAGE(opened.ok(),
+                          (opened.ok() ? "" : opened.err().code + ": " + opened.err().message));
+    return std::move(opened).value();
+}
+
+std::unique_ptr<kafka_log> open_on(const std::shared_ptr<kafka_producer>& producer,
+                                   const std::string& topic, partition_id p) {
+    auto o = kafka_options(topic);
+    o.partition = p;
+    auto opened = kafka_log::open(o, producer);
+    BOOST_REQUIRE_MESSAGE(opened.ok(),
+                          (opened.ok() ? "" : opened.err().code + ": " + opened.err().message));
+    return std::move(opened).value();
+}
+
+// The outcomes of asynchronous appends, by partition, in the order their callbacks ran.
+struct outcomes {
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::vector<std::vector<result<offset>>> of{partitions_total};
+    append_callback into(partition_id p) {
+        return [this, p](result<offset> r) {
+            std::lock_guard lock(mutex);
+            of[p.value].push_back(std::move(r));
+            changed.notify_all();
+        };
+    }
+    bool wait(partition_id p, std::size_t n, std::chrono::milliseconds bound) {
+        std::unique_lock lock(mutex);
+        return changed.wait_for(lock, bound, [&] { return of[p.value].size() >= n; });
+    }
+    std::size_t count(partition_id p) {
+        std::lock_guard lock(mutex);
+        return of[p.value].size();
+    }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(partitions_sharing_one_producer_are_each_acknowledged_in_their_own_order,
+                     *boost::unit_test::timeout(60)) {
+    const std::string topic = fresh_topic();
+    auto producer = open_producer(kafka_options(topic));
+    std::vector<std::unique_ptr<kafka_log>> logs;
+    for (std::uint32_t p = 0; p < partitions_total; ++p)
+        logs.push_back(open_on(producer, topic, partition_id{p}));
+    // A second log of a partition would take the first one's delivery reports.
+    auto twice = kafka_log::open(kafka_options(topic), producer);
+    BOOST_REQUIRE(!twice.ok());
+    BOOST_TEST(twice.err().code == "bad_argument", twice.err().message);
+    auto other_topic = kafka_log::open(kafka_options(fresh_topic()), producer);
+    BOOST_REQUIRE(!other_topic.ok());
+    BOOST_TEST(other_topic.err().code == "bad_argument", other_topic.err().message);
+
+    // Interleaved appends to both partitions: each report reaches its own partition's callback,
+    // in that partition's offset order.
+    constexpr std::uint64_t n = 300;
+    outcomes acked;
+    for (std::uint64_t i = 0; i < n; ++i) {
+        for (std::uint32_t p = 0; p < partitions_total; ++p) {
+            const partition_id part{p};
+            BOOST_REQUIRE(
+                logs[p]
+                    ->append_async(event_for(first_community_of(part), i), acked.into(part))
+                    .ok());
+        }
+    }
+    for (std::uint32_t p = 0; p < partitions_total; ++p) {
+        const partition_id part{p};
+        BOOST_REQUIRE(acked.wait(part, n, 20s));
+        std::lock_guard lock(acked.mutex);
+        for (std::uint64_t i = 0; i < n; ++i) {
+            const auto& r = acked.of[p][i];
+            BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().code + ": " + r.err().message));
+            BOOST_REQUIRE(*r == offset{i});
+        }
+        const auto records = read_n(*logs[p], offset{0}, n);
+        for (std::uint64_t i = 0; i < n; ++i)
+            BOOST_REQUIRE((records[i].payload == event_for(first_community_of(part), i)));
+    }
+
+    // One log closes; the other goes on, and the partition opens again on the same producer.
+    logs[0].reset();
+    const community_id c0 = first_community_of(partition_id{0});
+    const community_id c1 = first_community_of(partition_id{1});
+    BOOST_TEST(append_ok(*logs[1], event_for(c1, n)) == offset{n});
+    logs[0] = open_on(producer, topic, partition_id{0});
+    BOOST_TEST(append_ok(*logs[0], event_for(c0, n)) == offset{n});
+}
+
+BOOST_AUTO_TEST_CASE(a_log_closing_during_an_outage_fails_only_its_own_appends_with_log_closed,
+                     *boost::unit_test::timeout(120)) {
+    const std::string topic = fresh_topic();
+    auto producer = open_producer(kafka_options(topic));
+    auto o0 = kafka_options(topic);
+    o0.partition = partition_id{0};
+    o0.close_timeout = 300ms;
+    auto opened = kafka_log::open(o0, producer);
+    BOOST_REQUIRE(opened.ok());
+    auto log0 = std::move(opened).value();
+    auto log1 = open_on(producer, topic, partition_id{1});
+    const community_id c0 = first_community_of(partition_id{0});
+    const community_id c1 = first_community_of(partition_id{1});
+    append_ok(*log0, event_for(c0, 0));
+    append_ok(*log1, event_for(c1, 0));
+
+    struct broker_back {  // a failed check must not leave it down
+        bool down = false;
+        ~broker_back() {
+            if (down) cluster().start(0);
+        }
+    } broker;
+    cluster().stop(0);
+    broker.down = true;
+    outcomes got;
+    BOOST_REQUIRE(log0->append_async(event_for(c0, 1), got.into(partition_id{0})).ok());
+    BOOST_REQUIRE(log1->append_async(event_for(c1, 1), got.into(partition_id{1})).ok());
+    const auto closing = steady::now();
+    log0.reset();
+    const auto took = since(closing);
+    // The closed log's append failed with log_closed, from the destructor, after its
+    // close_timeout and long before the delivery bound; the other log's is still waiting.
+    BOOST_TEST(took < kafka_delivery_timeout, "closing took " << took.count() << " ms");
+    BOOST_REQUIRE_EQUAL(got.count(partition_id{0}), 1u);
+    {
+        std::lock_guard lock(got.mutex);
+        const auto& r = got.of[0][0];
+        BOOST_REQUIRE(!r.ok());
+        BOOST_TEST(r.err().code == "log_closed", r.err().message);
+    }
+    BOOST_TEST(got.count(partition_id{1}) == 0u);
+    // The other fails as any append does when no broker takes it.
+    BOOST_REQUIRE(got.wait(partition_id{1}, 1, 3 * kafka_delivery_timeout));
+    {
+        std::lock_guard lock(got.mutex);
+        const auto& r = got.of[1][0];
+        BOOST_REQUIRE(!r.ok());
+        BOOST_TEST(r.err().code == "log_unavailable", r.err().message);
+    }
+
+    cluster().start(0);
+    broker.down = false;
+    // The producer serves the remaining log and a new log of the closed partition.
+    result<offset> resumed = make_error("none", "not tried");
+    for (int attempt = 0; attempt < 30 && !resumed.ok(); ++attempt)
+        resumed = log1->append(event_for(c1, 2));
+    BOOST_REQUIRE_MESSAGE(resumed.ok(),
+                          (resumed.ok() ? "" : resumed.err().code + ": " + resumed.err().message));
+    log0 = open_on(producer, topic, partition_id{0});
+    result<offset> reopened = make_error("none", "not tried");
+    for (int attempt = 0; attempt < 30 && !reopened.ok(); ++attempt)
+        reopened = log0->append(event_for(c0, 2));
+    BOOST_REQUIRE_MESSAGE(
+        reopened.ok(), (reopened.ok() ? "" : reopened.err().code + ": " + reopened.err().message));
+}
+
 // Not a check: figures for the report (run with --log_level=message to see them).
 BOOST_AUTO_TEST_CASE(append_latency_and_throughput_on_one_broker, *boost::unit_test::timeout(120)) {
     auto log = open_kafka(kafka_options(fresh_topic()));
