@@ -590,8 +590,16 @@ void index_posts(community_state& c, queue_upkeep upkeep) {
     c.queues.clear();
     c.queues.set_upkeep(upkeep);
     c.matches_of_post.clear();
-    for (const auto& [id, p] : c.posts) {
-        if (p.status != post_status::open) continue;
+    // In posting order: a queue's bucket keeps that order, and takes posts fastest at its end
+    // (the posts' map has no order; inserting in it would move half a bucket per post).
+    std::vector<std::pair<offset, const std::pair<const event_id, post_state>*>> open;
+    for (const auto& entry : c.posts)
+        if (entry.second.status == post_status::open)
+            open.emplace_back(entry.second.posted_at, &entry);
+    std::sort(open.begin(), open.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [at, entry] : open) {
+        const auto& [id, p] = *entry;
         c.queues.add(p.is_offer ? post_side::offer : post_side::request, p.what,
                      {id, p.owner, p.posted_at, p.availability, {}, p.how_often}, p.area);
     }
