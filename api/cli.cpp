@@ -267,6 +267,7 @@ const std::vector<std::pair<std::string, std::uint32_t fairness_knobs::*>> knob_
     {"reputation-weight-max-permille", &fairness_knobs::reputation_weight_max_permille},
     {"low-reputation-proposals-min", &fairness_knobs::low_reputation_proposals_min},
     {"reputation-half-life-days", &fairness_knobs::reputation_half_life_days},
+    {"request-wait-hours-max", &fairness_knobs::request_wait_hours_max},
 };
 
 std::vector<option_spec> policy_options(std::vector<option_spec> more) {
@@ -285,7 +286,9 @@ std::vector<option_spec> policy_options(std::vector<option_spec> more) {
               "reputation multiplies relevance by at most 1 + N/1000 (200)"},
              {"low-reputation-proposals-min", "N",
               "proposals served first to requests of members with little reputation (1)"},
-             {"reputation-half-life-days", "N", "age at which help weighs half (180)"}})
+             {"reputation-half-life-days", "N", "age at which help weighs half (180)"},
+             {"request-wait-hours-max", "N",
+              "a request waiting this long without a match is served again, 1..8760 (48)"}})
         more.push_back(std::move(o));
     return more;
 }

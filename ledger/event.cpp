@@ -76,6 +76,7 @@ void put_policy(s::Policy::Builder b, const policy& p) {
     b.setReputationWeightMaxPermille(f.reputation_weight_max_permille);
     b.setLowReputationProposalsMin(f.low_reputation_proposals_min);
     b.setReputationHalfLifeDays(f.reputation_half_life_days);
+    b.setRequestWaitHoursMax(f.request_wait_hours_max);
 }
 
 void put_post(s::Post::Builder b, const post_body& p) {
@@ -149,7 +150,8 @@ struct decoder {
                                     r.getQualityFloorPermille(),
                                     r.getReputationWeightMaxPermille(),
                                     r.getLowReputationProposalsMin(),
-                                    r.getReputationHalfLifeDays()};
+                                    r.getReputationHalfLifeDays(),
+                                    r.getRequestWaitHoursMax()};
         return p;
     }
     post_body post(s::Post::Reader r) {

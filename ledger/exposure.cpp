@@ -40,6 +40,7 @@ fairness_knobs resolved(const fairness_knobs& k) {
     r.reputation_weight_max_permille = or_default(k.reputation_weight_max_permille, 200);
     r.low_reputation_proposals_min = or_default(k.low_reputation_proposals_min, 1);
     r.reputation_half_life_days = or_default(k.reputation_half_life_days, 180);
+    r.request_wait_hours_max = or_default(k.request_wait_hours_max, 48);
     return r;
 }
 
@@ -52,7 +53,7 @@ bool within_ranges(const fairness_knobs& k) {
            within(k.reputation_weight_max_permille, 1000) &&
            within(k.low_reputation_proposals_min, round_proposals_max) &&
            r.low_reputation_proposals_min <= r.proposals_per_request &&
-           within(k.reputation_half_life_days, 3650);
+           within(k.reputation_half_life_days, 3650) && within(k.request_wait_hours_max, 8760);
 }
 
 queued_post queued_request(const community_state& c, const event_id& id,

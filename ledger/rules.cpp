@@ -164,8 +164,8 @@ private:
                 return R::post_not_open;
             if (of->second.owner != p->helper) return R::not_post_owner;
             c_->matches[b.id] = match_state{
-                p->request, p->offer, rq->second.owner, p->helper, match_status::proposed, p->round,
-                p->rank,    in_.at};
+                p->request, p->offer, rq->second.owner, p->helper, match_status::proposed,
+                p->round,   p->rank,  in_.at,           in_.now};
             c_->matches_of_post[p->request].push_back(b.id);
             c_->matches_of_post[p->offer].push_back(b.id);
             fx_.matches.emplace_back(b.community, b.id);

@@ -160,7 +160,8 @@ struct match_state {
     match_status status = match_status::proposed;
     std::uint32_t round = 0;
     std::uint32_t rank = 0;
-    offset proposed_at{};  // the matchProposed event's log offset
+    offset proposed_at{};     // the matchProposed event's log offset
+    time_ms proposed_time{};  // the log's clock then (the request wait bound counts from it)
     bool operator==(const match_state&) const = default;
 };
 

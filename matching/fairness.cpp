@@ -23,6 +23,7 @@ fairness_policy fairness_from(const fairness_knobs& knobs) {
     p.newcomer_floor = std::chrono::hours(k.newcomer_floor_hours);
     p.quality_floor = k.quality_floor_permille / 1000.0;
     p.reputation_weight_max = k.reputation_weight_max_permille / 1000.0;
+    p.request_wait_max = std::chrono::hours(k.request_wait_hours_max);
     return p;
 }
 

@@ -33,6 +33,8 @@ struct fairness_policy {
     std::chrono::milliseconds newcomer_floor{72 * 3'600'000};  // 3 days
     double quality_floor = 0.5;          // only candidates with relevance >= this x the best
     double reputation_weight_max = 0.2;  // fairness off: relevance x (1 + up to this)
+    // A request without an accepted match for this long is served again (matching/matcher.h).
+    std::chrono::milliseconds request_wait_max{48 * 3'600'000};
 };
 
 struct candidate {

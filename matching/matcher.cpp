@@ -17,15 +17,18 @@ namespace {
 
 // What the matches so far say about one request.
 struct request_history {
-    bool open = false;  // a proposal unanswered, or a match accepted
+    bool accepted = false;  // a match accepted (and not ended)
+    bool holding = false;   // a proposal unanswered, younger than the wait bound (fairness on)
     std::optional<std::uint32_t> last_round;
     std::set<member_id> proposed;  // helpers proposed for it in any round
+    std::set<member_id> pending;   // helpers whose proposal for it is unanswered
 };
 
 struct pending_request {
     event_id id;
     const post_state* post = nullptr;
     bool low_reputation = false;
+    bool past_bound = false;  // waited longer than the wait bound (fairness on)
     const request_history* history = nullptr;
     std::vector<proposal_pick> picks;
 };
@@ -95,13 +98,23 @@ std::vector<proposal> propose(community_id c, const community_state& s,
         if (auto ms = s.matches_of_post.find(id); ms != s.matches_of_post.end())
             for (const auto& match : ms->second) {
                 const auto& m = s.matches.at(match);
-                if (m.status == match_status::proposed || m.status == match_status::accepted)
-                    h.open = true;
+                if (m.status == match_status::accepted) h.accepted = true;
+                if (m.status == match_status::proposed) {
+                    h.pending.insert(m.helper);
+                    // Without fairness any unanswered proposal holds the request; with it, one
+                    // that waited past the bound no longer does (the requester may never answer).
+                    if (!policy.on ||
+                        now.value - m.proposed_time.value < policy.request_wait_max.count())
+                        h.holding = true;
+                }
                 h.last_round = std::max(h.last_round.value_or(0), m.round);
                 h.proposed.insert(m.helper);
             }
-        if (h.open) continue;
-        requests.push_back({id, &p, policy.on && score(p.owner) < low_reputation_score, &h, {}});
+        if (h.accepted || h.holding) continue;
+        const bool past_bound =
+            policy.on && now.value - p.posted_time.value >= policy.request_wait_max.count();
+        requests.push_back(
+            {id, &p, policy.on && score(p.owner) < low_reputation_score, past_bound, &h, {}});
     }
     // Oldest first (the log order of the posts), bounded.
     std::sort(requests.begin(), requests.end(),
@@ -126,11 +139,13 @@ std::vector<proposal> propose(community_id c, const community_state& s,
         }
         return it->second;
     };
-    auto serve = [&](pending_request& r, std::size_t wanted) {
-        if (r.picks.size() >= wanted) return;
+    // The request's candidates: fresh ones (never proposed for it), or else those proposed
+    // before whose proposals were answered; never the owner or one already picked this round.
+    auto candidates_for = [&](const pending_request& r, bool fresh) {
         std::vector<candidate> cands;
         for (const auto& o : fitting_for(*r.post)) {
-            if (o.helper == r.post->owner || r.history->proposed.contains(o.helper)) continue;
+            if (o.helper == r.post->owner || r.history->pending.contains(o.helper)) continue;
+            if (r.history->proposed.contains(o.helper) == fresh) continue;
             const bool taken = std::any_of(r.picks.begin(), r.picks.end(),
                                            [&](const auto& p) { return p.helper == o.helper; });
             if (taken) continue;
@@ -139,6 +154,11 @@ std::vector<proposal> propose(community_id c, const community_state& s,
             cands.push_back({o.helper, o.offer, o.relevance, score(o.helper), e.open_matches,
                              offer.posted_time, offer.proposals, e.relevance_sum, e.exposure_sum});
         }
+        return cands;
+    };
+    auto serve = [&](pending_request& r, std::size_t wanted) {
+        if (r.picks.size() >= wanted) return;
+        auto cands = candidates_for(r, true);
         if (r.picks.empty()) {
             // The round's unit of relevance, as the fold will hand it out at rank 0.
             const auto shares = relevance_shares(cands, policy);
@@ -148,7 +168,12 @@ std::vector<proposal> propose(community_id c, const community_state& s,
         }
         auto p = policy;
         p.proposals_per_request = wanted - r.picks.size();
-        for (const auto& pick : pick_proposals(cands, p, now)) {
+        auto picks = pick_proposals(cands, p, now);
+        // Past the wait bound a helper who was proposed before (and declined, or whose
+        // proposal lapsed) is better than nobody, when no fresh one is free.
+        if (picks.empty() && r.picks.empty() && r.past_bound)
+            picks = pick_proposals(candidates_for(r, false), p, now);
+        for (const auto& pick : picks) {
             r.picks.push_back(pick);
             auto& e = exposure[pick.helper];
             e.open_matches += 1;

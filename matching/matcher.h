@@ -15,6 +15,13 @@
 // reputation (score < low_reputation_score) are served first, low_reputation_proposals_min
 // each, then every request oldest first; with it off, oldest first only.
 //
+// The wait bound (fairness on; the policy's request_wait_hours_max): an unanswered proposal
+// holds its request only until it is that old (a requester who never answers must not keep the
+// request from help: it gets a round beside the unanswered proposals, whose helpers are not
+// proposed again while theirs is open). A request that has waited past the bound without an
+// accepted match, and for which no fresh helper is free, is proposed helpers proposed before
+// whose proposals were answered (declined, or lapsed).
+//
 // Ids are derived, not chosen: SHA-256("uurwerk/match-id/v1" || community || request || round ||
 // rank), first 16 bytes. Two nodes that propose the same round make the same ids: the second
 // copy is a duplicate, never a second proposal. The signing sequence is derived too

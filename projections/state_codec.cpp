@@ -191,7 +191,8 @@ std::string_view encode(const match_state& m, std::string& out) {
         .u8(static_cast<std::uint8_t>(m.status))
         .u32(m.round)
         .u32(m.rank)
-        .u64(m.proposed_at.value);
+        .u64(m.proposed_at.value)
+        .i64(m.proposed_time.value);
     return out;
 }
 std::string_view encode(const helper_exposure& h, std::string& out) {
@@ -223,6 +224,7 @@ std::string_view encode(const community_state& c, std::string& out) {
         .u32(c.rules.fairness.reputation_weight_max_permille)
         .u32(c.rules.fairness.low_reputation_proposals_min)
         .u32(c.rules.fairness.reputation_half_life_days)
+        .u32(c.rules.fairness.request_wait_hours_max)
         .i64(c.fund.value)
         .u64(c.events)
         .i64(c.clock.value);
@@ -413,6 +415,7 @@ result<ledger_state> load_state(const store& db) {
                 cs.rules.fairness.reputation_weight_max_permille = r.u32();
                 cs.rules.fairness.low_reputation_proposals_min = r.u32();
                 cs.rules.fairness.reputation_half_life_days = r.u32();
+                cs.rules.fairness.request_wait_hours_max = r.u32();
                 cs.fund = minutes{r.i64()};
                 cs.events = r.u64();
                 cs.clock = time_ms{r.i64()};
@@ -493,6 +496,7 @@ result<ledger_state> load_state(const store& db) {
                 m.round = r.u32();
                 m.rank = r.u32();
                 m.proposed_at = offset{r.u64()};
+                m.proposed_time = time_ms{r.i64()};
                 if (!r.done()) return fail("match");
                 cs.matches[id_from(rest)] = m;
                 return true;

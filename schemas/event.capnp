@@ -112,7 +112,12 @@ struct Policy {
                                         # proposalsPerRequest (1).
   reputationHalfLifeDays @10 :UInt32;   # Age at which an exchange weighs half in the
                                         # reputation the matcher uses: 1..3650 (180).
-  # Next field: @11.
+  requestWaitHoursMax @11 :UInt32;      # A request that has waited this long without an accepted
+                                        # match is served even while earlier proposals are
+                                        # unanswered (those younger than this still hold it), and
+                                        # may be proposed helpers proposed before when no fresh
+                                        # one is free; fairness on only: 1..8760 (48).
+  # Next field: @12.
 }
 
 struct CommunityFounded {

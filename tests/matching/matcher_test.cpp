@@ -10,6 +10,7 @@
 #include "ledger/crypto.h"
 #include "ledger/exposure.h"
 #include "matching/matcher.h"
+#include "matching/stock.h"
 
 using namespace uurwerk;
 
@@ -305,6 +306,11 @@ BOOST_AUTO_TEST_CASE(policy_knobs_are_validated_and_change_what_is_proposed) {
          reject_reason::fairness_knob_out_of_range);
     t.as(1, founder, with([](fairness_knobs& k) { k.quality_floor_permille = 1001; }),
          reject_reason::fairness_knob_out_of_range);
+    t.as(1, founder, with([](fairness_knobs& k) { k.request_wait_hours_max = 8761; }),
+         reject_reason::fairness_knob_out_of_range);
+    BOOST_CHECK_EQUAL(resolved(t.community().rules.fairness).request_wait_hours_max, 48u);
+    t.as(1, founder, with([](fairness_knobs& k) { k.request_wait_hours_max = 8760; }));
+    BOOST_CHECK_EQUAL(t.community().rules.fairness.request_wait_hours_max, 8760u);
     t.as(10, member_id{10}, with([](fairness_knobs& k) { k.proposals_per_request = 5; }),
          reject_reason::not_coordinator);
     BOOST_CHECK_EQUAL(propose(town, t.community()).size(), 3u);  // still the defaults
@@ -315,6 +321,63 @@ BOOST_AUTO_TEST_CASE(policy_knobs_are_validated_and_change_what_is_proposed) {
     t.as(1, founder, with([](fairness_knobs& k) { k.off = true; }));
     BOOST_CHECK(resolved(t.community().rules.fairness).off);
     BOOST_CHECK_EQUAL(propose(town, t.community()).size(), 3u);
+}
+
+BOOST_AUTO_TEST_CASE(a_request_past_the_wait_bound_is_served_beside_unanswered_proposals) {
+    fairness_knobs k;
+    k.proposals_per_request = 1;
+    k.request_wait_hours_max = 10;
+    town_log t(k);
+    const auto first = t.admit(10), second = t.admit(11);
+    t.offer(first, category::shopping);
+    t.offer(second, category::shopping);
+    const auto asker = t.admit(30);
+    const auto r = t.request(asker, category::shopping);
+    auto hours_later = [&](std::int64_t h) {
+        t.now.value += h * 3'600'000;
+        t.as(1, founder, member_reinstated{asker});  // any event moves the community's clock
+    };
+    t.round(node_a);
+    auto logged = logged_proposals(t);
+    BOOST_REQUIRE_EQUAL(logged.size(), 1u);
+    const member_id proposed_first = logged[0].helper;
+    // Nobody answers. Within the bound the unanswered proposal holds the request.
+    hours_later(9);
+    BOOST_CHECK(propose(town, t.community()).empty());
+    BOOST_CHECK(sample_stock(t.community()).past_bound_with_free_helper.empty());
+    // Past it, the request is served again: the other helper (the first one's is still open),
+    // and the sample sees it waiting with a free helper until then.
+    hours_later(2);
+    BOOST_CHECK(sample_stock(t.community()).past_bound_with_free_helper ==
+                std::vector<event_id>{r});
+    auto next = propose(town, t.community());
+    BOOST_REQUIRE_EQUAL(next.size(), 1u);
+    BOOST_CHECK_EQUAL(next[0].round, 1u);
+    BOOST_CHECK(next[0].helper != proposed_first);
+    t.round(node_a);
+    BOOST_CHECK(sample_stock(t.community()).past_bound_with_free_helper.empty());
+    // Both decline: with no fresh helper left, one proposed before is proposed again.
+    for (const auto& p : logged_proposals(t))
+        t.as(static_cast<std::uint8_t>(p.helper.value), p.helper, match_declined{p.id});
+    hours_later(1);
+    next = propose(town, t.community());
+    BOOST_REQUIRE_EQUAL(next.size(), 1u);
+    BOOST_CHECK_EQUAL(next[0].round, 2u);
+    BOOST_CHECK(next[0].helper == first || next[0].helper == second);
+    BOOST_CHECK(next[0].request == r);
+
+    // Without fairness the same log holds the request until its proposal is answered.
+    fairness_knobs off = k;
+    off.off = true;
+    town_log u(off);
+    u.offer(u.admit(10), category::shopping);
+    u.offer(u.admit(11), category::shopping);
+    const auto other_asker = u.admit(30);
+    u.request(other_asker, category::shopping);
+    u.round(node_a);
+    u.now.value += 20 * 3'600'000;
+    u.as(1, founder, member_reinstated{other_asker});
+    BOOST_CHECK(propose(town, u.community()).empty());
 }
 
 BOOST_AUTO_TEST_CASE(two_nodes_proposing_the_same_round_make_duplicates_only) {

@@ -1,0 +1,68 @@
+#include "matching/stock.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "ledger/exposure.h"
+
+namespace uurwerk {
+
+stock_sample sample_stock(const community_state& c) {
+    stock_sample out;
+    const auto knobs = resolved(c.rules.fairness);
+    const std::int64_t bound_ms =
+        static_cast<std::int64_t>(knobs.request_wait_hours_max) * 3'600'000;
+    auto open_matches = [&](member_id m) -> std::uint32_t {
+        auto e = c.exposure.find(m);
+        return e == c.exposure.end() ? 0 : e->second.open_matches;
+    };
+
+    // The free helpers by (category, area), and the slots of everyone offering.
+    std::map<std::pair<std::size_t, area_code>, std::vector<member_id>> free;
+    std::set<member_id> helpers;
+    for (std::size_t k = 0; k < category_count; ++k)
+        c.queues.open(post_side::offer, static_cast<category>(k))
+            .for_each([&](const post_bucket& b, std::size_t i) {
+                ++out.open_offers;
+                const member_id h = b.owner(i);
+                if (c.queues.suspended(h)) return;
+                helpers.insert(h);
+                if (open_matches(h) < knobs.open_matches_max) free[{k, b.area()}].push_back(h);
+            });
+    for (const member_id h : helpers) {
+        out.helper_slots += knobs.open_matches_max;
+        out.helper_slots_used += std::min(open_matches(h), knobs.open_matches_max);
+    }
+
+    for (std::size_t k = 0; k < category_count; ++k)
+        c.queues.open(post_side::request, static_cast<category>(k))
+            .for_each([&](const post_bucket& b, std::size_t i) {
+                const event_id& id = b.ids()[i];
+                bool accepted = false, held = false;
+                std::set<member_id> pending;
+                if (auto ms = c.matches_of_post.find(id); ms != c.matches_of_post.end())
+                    for (const auto& match : ms->second) {
+                        const auto& m = c.matches.at(match);
+                        if (m.status == match_status::accepted) accepted = true;
+                        if (m.status != match_status::proposed) continue;
+                        pending.insert(m.helper);
+                        if (c.clock.value - m.proposed_time.value < bound_ms) held = true;
+                    }
+                if (accepted) return;
+                ++out.open_requests;
+                const auto& post = c.posts.at(id);
+                if (held || c.clock.value - post.posted_time.value <= bound_ms ||
+                    c.queues.suspended(post.owner))
+                    return;
+                auto f = free.find({k, b.area()});
+                if (f == free.end()) return;
+                const bool any = std::any_of(f->second.begin(), f->second.end(), [&](member_id h) {
+                    return h != post.owner && !pending.contains(h);
+                });
+                if (any) out.past_bound_with_free_helper.push_back(id);
+            });
+    return out;
+}
+
+}  // namespace uurwerk
