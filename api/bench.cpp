@@ -601,6 +601,9 @@ std::vector<option_spec> bench_options() {
         {"requests", "N", "match: open requests in the community (default 10000)"},
         {"members", "N", "fairness: members of the simulated community (default 5000)"},
         {"days", "N", "fairness: simulated days (default 180)"},
+        {"request-rate", "N",
+         "fairness: requests posted a day per 1,000 helpers (default the model's, see "
+         "matching/README.md)"},
     };
 }
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <set>
 
 #include "api/bench_support.h"
 #include "api/node.h"
@@ -13,6 +14,7 @@
 #include "matching/fair_share.h"
 #include "matching/matcher.h"
 #include "matching/simulator.h"
+#include "matching/stock.h"
 
 namespace uurwerk::cli {
 namespace {
@@ -161,8 +163,26 @@ event_payload payload_of(const sim_action& a) {
     return {};
 }
 
+// The open stock, summed over the simulated hours (matching/stock.h), and the requests that
+// were past the wait bound with a fitting helper free at some hour.
+struct stock_sums {
+    double hours = 0, offers = 0, requests = 0, slots = 0, slots_used = 0;
+    std::set<event_id> past_bound;
+
+    void add(const stock_sample& s) {
+        hours += 1;
+        offers += static_cast<double>(s.open_offers);
+        requests += static_cast<double>(s.open_requests);
+        slots += static_cast<double>(s.helper_slots);
+        slots_used += static_cast<double>(s.helper_slots_used);
+        past_bound.insert(s.past_bound_with_free_helper.begin(),
+                          s.past_bound_with_free_helper.end());
+    }
+};
+
 struct fairness_run {
     fair_share_figures figures;
+    stock_sums stock;
     std::size_t events = 0, rejected = 0, rounds = 0;
     std::map<std::string, std::size_t> rejected_by_reason;
     double seconds = 0;
@@ -278,6 +298,11 @@ result<fairness_run> run_simulation(const simulation_params& p, const fairness_k
             sim.on_proposed(pr.id, pr.request, pr.offer, pr.helper, time_ms{t});
             tracker.proposed(pr.request, pr.helper, time_ms{t});
         }
+        // The stock as the hour ends, after the members' actions and the matcher's round.
+        run.stock.add(
+            (*town)->the_node().folder(sim_community).read_state([&](const ledger_state& s) {
+                return sample_stock(s.communities.at(sim_community));
+            }));
         if ((t - sim.start().value) % (30 * day_ms) == 0)
             std::cerr << "  " << label << ": day " << (t - sim.start().value) / day_ms << " of "
                       << p.days << ", " << run.events << " events\n";
@@ -291,7 +316,12 @@ std::string fixed3(double v) {
     return fixed(v, 3);
 }
 
-std::string figures_json(const fair_share_figures& f) {
+std::string figures_json(const fair_share_figures& f, const stock_sums& s) {
+    const double per_request = s.requests > 0 ? s.offers / s.requests : 0;
+    const double slots_in_use = s.slots > 0 ? s.slots_used / s.slots : 0;
+    const double hours = std::max(1.0, s.hours);
+    const double past_bound_share =
+        f.requests ? static_cast<double>(s.past_bound.size()) / static_cast<double>(f.requests) : 0;
     return "{\"unfairness_matches\": " + fixed3(f.unfairness_matches) +
            ", \"unfairness_proposals\": " + fixed3(f.unfairness_proposals) +
            ", \"starved_offers_share\": " + fixed3(f.starved_offers_share) +
@@ -305,7 +335,13 @@ std::string figures_json(const fair_share_figures& f) {
            ", \"offers\": " + std::to_string(f.offers) +
            ", \"proposals\": " + std::to_string(f.proposals) +
            ", \"matches\": " + std::to_string(f.matches) +
-           ", \"starvation_candidates\": " + std::to_string(f.starvation_candidates) + "}";
+           ", \"starvation_candidates\": " + std::to_string(f.starvation_candidates) +
+           ", \"open_offers_mean\": " + fixed3(s.offers / hours) +
+           ", \"open_requests_mean\": " + fixed3(s.requests / hours) +
+           ", \"open_offers_per_open_request\": " + fixed3(per_request) +
+           ", \"helper_slots_in_use_share\": " + fixed3(slots_in_use) +
+           ", \"requests_past_bound_with_free_helper\": " + std::to_string(s.past_bound.size()) +
+           ", \"requests_past_bound_with_free_helper_share\": " + fixed3(past_bound_share) + "}";
 }
 
 void report(const char* label, const fairness_run& r) {
@@ -321,7 +357,13 @@ void report(const char* label, const fairness_run& r) {
               << "; time to match median " << fixed3(f.median_time_to_match_h) << " h, p90 "
               << fixed3(f.p90_time_to_match_h) << " h; never matched "
               << fixed3(100 * f.requests_never_matched_share) << " %; hours "
-              << fixed3(f.matched_hours_total) << ", Gini " << fixed3(f.gini_matched_hours) << "\n";
+              << fixed3(f.matched_hours_total) << ", Gini " << fixed3(f.gini_matched_hours) << "\n"
+              << "  open offers per open request "
+              << fixed3(r.stock.offers / std::max(1.0, r.stock.requests))
+              << "; helper slots in use "
+              << fixed3(100 * r.stock.slots_used / std::max(1.0, r.stock.slots))
+              << " %; requests past the wait bound with a fitting helper free "
+              << r.stock.past_bound.size() << "\n";
 }
 
 }  // namespace
@@ -347,6 +389,15 @@ result<void> bench_fairness(const parsed_args& a) {
             return make_error("bad_argument", "--days must be between 1 and 3650");
         p.days = static_cast<int>(*v);
     }
+    // The model's request rate, or another (requests a day per 1,000 helpers) to check how the
+    // figures depend on it.
+    if (a.has("request-rate")) {
+        auto v = a.get_u64("request-rate");
+        if (!v) return v.err();
+        if (*v < 1 || *v > 1000)
+            return make_error("bad_argument", "--request-rate must be between 1 and 1000");
+        p.requests_per_helper_day = static_cast<double>(*v) / 1000.0;
+    }
     fairness_knobs on{}, off{};
     off.off = true;
     auto with = run_simulation(p, on, "on");
@@ -356,8 +407,10 @@ result<void> bench_fairness(const parsed_args& a) {
     if (!without) return without.err();
     report("fairness off", *without);
     std::cout << "{\"seed\": " << p.seed << ", \"members\": " << p.members
-              << ", \"days\": " << p.days << ", \"on\": " << figures_json(with->figures)
-              << ", \"off\": " << figures_json(without->figures) << "}\n";
+              << ", \"days\": " << p.days
+              << ", \"requests_per_1000_helpers_day\": " << fixed3(1000 * p.requests_per_helper_day)
+              << ", \"on\": " << figures_json(with->figures, with->stock)
+              << ", \"off\": " << figures_json(without->figures, without->stock) << "}\n";
     return ok_value;
 }
 
