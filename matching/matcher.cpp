@@ -15,15 +15,6 @@
 namespace uurwerk {
 namespace {
 
-// What the matches so far say about one request.
-struct request_history {
-    bool accepted = false;  // a match accepted (and not ended)
-    bool holding = false;   // a proposal unanswered, younger than the wait bound (fairness on)
-    std::optional<std::uint32_t> last_round;
-    std::set<member_id> proposed;  // helpers proposed for it in any round
-    std::set<member_id> pending;   // helpers whose proposal for it is unanswered
-};
-
 struct pending_request {
     event_id id;
     const post_state* post = nullptr;
@@ -66,6 +57,25 @@ std::map<member_id, double> round_reputation(const community_state& s) {
     return compute_reputation(reputation_input_of(s, reputation_day(s)), rp).score;
 }
 
+request_history history_of(const community_state& c, const event_id& request, time_ms now,
+                           std::optional<std::chrono::milliseconds> hold_max) {
+    request_history h;
+    auto ms = c.matches_of_post.find(request);
+    if (ms == c.matches_of_post.end()) return h;
+    for (const auto& match : ms->second) {
+        const auto& m = c.matches.at(match);
+        if (m.status == match_status::accepted) h.accepted = true;
+        if (m.status == match_status::proposed) {
+            h.pending.insert(m.helper);
+            if (!hold_max || now.value - m.proposed_time.value < hold_max->count())
+                h.holding = true;
+        }
+        h.last_round = std::max(h.last_round.value_or(0), m.round);
+        h.proposed.insert(m.helper);
+    }
+    return h;
+}
+
 std::vector<proposal> propose(community_id c, const community_state& s) {
     return propose(c, s, round_reputation(s));
 }
@@ -94,22 +104,10 @@ std::vector<proposal> propose(community_id c, const community_state& s,
         UURWERK_ASSERT(!p.is_offer && p.status == post_status::open, id.hex());
         auto member = s.members.find(p.owner);
         if (member == s.members.end() || member->second.suspended) continue;
-        auto& h = histories[id];
-        if (auto ms = s.matches_of_post.find(id); ms != s.matches_of_post.end())
-            for (const auto& match : ms->second) {
-                const auto& m = s.matches.at(match);
-                if (m.status == match_status::accepted) h.accepted = true;
-                if (m.status == match_status::proposed) {
-                    h.pending.insert(m.helper);
-                    // Without fairness any unanswered proposal holds the request; with it, one
-                    // that waited past the bound no longer does (the requester may never answer).
-                    if (!policy.on ||
-                        now.value - m.proposed_time.value < policy.request_wait_max.count())
-                        h.holding = true;
-                }
-                h.last_round = std::max(h.last_round.value_or(0), m.round);
-                h.proposed.insert(m.helper);
-            }
+        // Without fairness any unanswered proposal holds the request; with it, one that waited
+        // past the bound no longer does (the requester may never answer).
+        auto& h = histories[id] = history_of(
+            s, id, now, policy.on ? std::optional(policy.request_wait_max) : std::nullopt);
         if (h.accepted || h.holding) continue;
         const bool past_bound =
             policy.on && now.value - p.posted_time.value >= policy.request_wait_max.count();

@@ -29,7 +29,10 @@
 //
 // Threading: none; values.
 
+#include <chrono>
 #include <map>
+#include <optional>
+#include <set>
 #include <vector>
 
 #include "ledger/rules.h"
@@ -77,5 +80,20 @@ struct proposal {
 
 // A logged matchProposed as a proposal (for comparing a replay with the log).
 [[nodiscard]] proposal proposal_of(const event_body& body, member_id requester);
+
+// What the matches so far say about one request, at the community's clock `now`: the one
+// reading of them that the matcher and the stock sample (stock.h) share.
+struct request_history {
+    bool accepted = false;  // a match accepted (and not ended)
+    bool holding = false;   // a proposal unanswered (and, with a hold bound, younger than it)
+    std::optional<std::uint32_t> last_round;
+    std::set<member_id> proposed;  // helpers proposed for it in any round
+    std::set<member_id> pending;   // helpers whose proposal for it is unanswered
+};
+// `hold_max`: how long an unanswered proposal holds the request; none: for as long as it is
+// unanswered.
+[[nodiscard]] request_history history_of(const community_state& c, const event_id& request,
+                                         time_ms now,
+                                         std::optional<std::chrono::milliseconds> hold_max);
 
 }  // namespace uurwerk

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "ledger/exposure.h"
+#include "matching/matcher.h"
 
 namespace uurwerk {
 
@@ -39,27 +40,19 @@ stock_sample sample_stock(const community_state& c) {
         c.queues.open(post_side::request, static_cast<category>(k))
             .for_each([&](const post_bucket& b, std::size_t i) {
                 const event_id& id = b.ids()[i];
-                bool accepted = false, held = false;
-                std::set<member_id> pending;
-                if (auto ms = c.matches_of_post.find(id); ms != c.matches_of_post.end())
-                    for (const auto& match : ms->second) {
-                        const auto& m = c.matches.at(match);
-                        if (m.status == match_status::accepted) accepted = true;
-                        if (m.status != match_status::proposed) continue;
-                        pending.insert(m.helper);
-                        if (c.clock.value - m.proposed_time.value < bound_ms) held = true;
-                    }
-                if (accepted) return;
+                const auto h = history_of(c, id, c.clock, std::chrono::milliseconds(bound_ms));
+                if (h.accepted) return;
                 ++out.open_requests;
                 const auto& post = c.posts.at(id);
-                if (held || c.clock.value - post.posted_time.value <= bound_ms ||
+                if (h.holding || c.clock.value - post.posted_time.value <= bound_ms ||
                     c.queues.suspended(post.owner))
                     return;
                 auto f = free.find({k, b.area()});
                 if (f == free.end()) return;
-                const bool any = std::any_of(f->second.begin(), f->second.end(), [&](member_id h) {
-                    return h != post.owner && !pending.contains(h);
-                });
+                const bool any =
+                    std::any_of(f->second.begin(), f->second.end(), [&](member_id helper) {
+                        return helper != post.owner && !h.pending.contains(helper);
+                    });
                 if (any) out.past_bound_with_free_helper.push_back(id);
             });
     return out;
