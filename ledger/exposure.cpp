@@ -148,11 +148,12 @@ std::vector<fitting_offer> fitting_offers(const community_state& c, const post_s
 
 std::vector<double> relevance_shares(const community_state& c,
                                      const std::vector<fitting_offer>& offers) {
-    const auto cap = resolved(c.rules.fairness).open_matches_max;
+    const double quality_floor = resolved(c.rules.fairness).quality_floor_permille / 1000.0;
     std::vector<double> out(offers.size(), 0);
+    double best = 0;
+    for (const auto& o : offers) best = std::max(best, o.relevance);
     auto eligible = [&](const fitting_offer& o) {
-        auto e = c.exposure.find(o.helper);
-        return e == c.exposure.end() || e->second.open_matches < cap;
+        return owed_relevance(o.relevance, best, quality_floor);
     };
     double total = 0;
     for (const auto& o : offers)

@@ -348,9 +348,9 @@ private:
                     if (m.status != match_status::accepted) close_match(m.helper);
                     if (m.status == match_status::accepted) {
                         // What fairness is for is who gets to help, not who is shown: a match
-                        // that begins counts as a whole unit of exposure, so a helper whom
+                        // that begins outweighs proposals (ledger/exposure.h), so a helper whom
                         // requesters prefer is proposed less until the others caught up.
-                        c_->exposure[m.helper].exposure_sum += 1.0;
+                        c_->exposure[m.helper].exposure_sum += match_exposure;
                         fx_.helpers.emplace_back(b.community, m.helper);
                     }
                     return R::none;

@@ -12,6 +12,9 @@ bool eligible(const candidate& c, const fairness_policy& p) {
     return c.relevance > 0 && c.open_matches < p.open_matches_max;
 }
 
+// The least relevance a helper is taken to be owed, for the ratio: far below one round's share.
+constexpr double owed_min = 1e-9;
+
 }  // namespace
 
 fairness_policy fairness_from(const fairness_knobs& knobs) {
@@ -29,12 +32,17 @@ fairness_policy fairness_from(const fairness_knobs& knobs) {
 
 std::vector<double> relevance_shares(const std::vector<candidate>& cs, const fairness_policy& p) {
     std::vector<double> out(cs.size(), 0);
+    double best = 0;
+    for (const auto& c : cs) best = std::max(best, c.relevance);
+    auto owed = [&](const candidate& c) {
+        return owed_relevance(c.relevance, best, p.quality_floor);
+    };
     double total = 0;
     for (const auto& c : cs)
-        if (eligible(c, p)) total += c.relevance;
+        if (owed(c)) total += c.relevance;
     if (total <= 0) return out;
     for (std::size_t i = 0; i < cs.size(); ++i)
-        if (eligible(cs[i], p)) out[i] = cs[i].relevance / total;
+        if (owed(cs[i])) out[i] = cs[i].relevance / total;
     return out;
 }
 
@@ -61,13 +69,14 @@ std::vector<proposal_pick> pick_proposals(const std::vector<candidate>& cs,
         });
     } else {
         // Newcomers who waited past the floor first (longest wait first), then the others by
-        // deficit, among the candidates that fit well enough.
+        // the exposure they received per unit of relevance they were owed, least first, among
+        // the candidates that fit well enough.
         auto waited = [&](std::size_t i) {
             return cs[i].proposals_received == 0 &&
                    now.value - cs[i].offered_at.value >= p.newcomer_floor.count();
         };
         std::erase_if(order, [&](std::size_t i) {
-            return cs[i].relevance < p.quality_floor * best && !waited(i);
+            return !owed_relevance(cs[i].relevance, best, p.quality_floor) && !waited(i);
         });
         std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
             const bool wa = waited(a), wb = waited(b);
@@ -77,9 +86,11 @@ std::vector<proposal_pick> pick_proposals(const std::vector<candidate>& cs,
                     return cs[a].offered_at.value < cs[b].offered_at.value;
                 return by_id(a, b);
             }
-            const double da = cs[a].relevance_sum - cs[a].exposure_sum;
-            const double db = cs[b].relevance_sum - cs[b].exposure_sum;
-            if (da != db) return da > db;
+            // exposure_a / relevance_a < exposure_b / relevance_b, without dividing (a helper
+            // owed nothing yet counts as owed very little).
+            const double xa = cs[a].exposure_sum * std::max(cs[b].relevance_sum, owed_min);
+            const double xb = cs[b].exposure_sum * std::max(cs[a].relevance_sum, owed_min);
+            if (xa != xb) return xa < xb;
             return cs[a].relevance != cs[b].relevance ? cs[a].relevance > cs[b].relevance
                                                       : by_id(a, b);
         });

@@ -6,15 +6,18 @@
 // proposes the same.
 //
 // With fairness on (amortized fairness of exposure, after Biega et al., "Equity of Attention",
-// SIGIR 2018): over time each eligible helper's share of proposals should track their share of
-// relevance. Each helper carries `relevance_sum` (the relevance they brought to every request
-// they were a candidate for) and `exposure_sum` (the proposals they got, weighted by position);
-// candidates are ordered by their deficit (relevance owed minus exposure received), among
-// those whose relevance is within `quality_floor` of the best (fairness never proposes a poor
-// fit). Before that, two guarantees: a newcomer whose offer has waited `newcomer_floor` without
-// any proposal goes first, and nobody over the cap of concurrent open matches is proposed.
-// With fairness off: relevance times the reputation factor, highest first (the popularity
-// ranking the layer exists to correct).
+// SIGIR 2018): over time each eligible helper's share of exposure should track their share of
+// relevance. Each helper carries `relevance_sum` (their share of the relevance of every request
+// they were a candidate for) and `exposure_sum` (the proposals they got, weighted by position,
+// and ledger/exposure.h's match_exposure for every match of theirs that began); candidates are
+// ordered by exposure per relevance (received over owed), least first, among those whose
+// relevance is within `quality_floor` of the best (fairness never proposes a poor fit). A ratio
+// and not a difference: the two sums grow at different rates (a round hands out one unit of
+// relevance, and a proposal round plus a match far more exposure), and a difference would then
+// order by exposure alone, under-serving the helpers owed the most. Before that, two guarantees: a
+// newcomer whose offer has waited `newcomer_floor` without any proposal goes first, and nobody over
+// the cap of concurrent open matches is proposed. With fairness off: relevance times the reputation
+// factor, highest first (the popularity ranking the layer exists to correct).
 //
 // Threading: none; values.
 

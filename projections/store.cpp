@@ -17,8 +17,10 @@ constexpr std::string_view applied_key = "applied";
 constexpr std::string_view format_key = "format";
 // 2: seen ids in chunks; 3: history lines in windows of offsets; 4: a key's last_seq in the
 // seen chunks, not in its 'K' entry; 5: the audit column; 6: claims' confirmation and dispute
-// times, endorsements; 8: the request wait knob in the policy, the matches' proposal times.
-constexpr std::string_view format_version = "uurwerk-store-8";
+// times, endorsements; 8: the request wait knob in the policy, the matches' proposal times; 9: the
+// helpers' exposure as folded since the fairness layer orders by exposure per relevance (relevance
+// shares within the quality floor, a match worth ledger/exposure.h's match_exposure).
+constexpr std::string_view format_version = "uurwerk-store-9";
 
 // Concatenation: a key written with batch::append holds its operands in the order they were
 // appended. Associative, so RocksDB may combine operands in any grouping: the bytes are the

@@ -100,6 +100,34 @@ BOOST_AUTO_TEST_CASE(a_newcomer_who_waited_past_the_floor_goes_first_and_the_cap
     BOOST_CHECK_CLOSE(sum, 1.0, 1e-9);
 }
 
+BOOST_AUTO_TEST_CASE(matches_track_relevance_when_a_match_outweighs_proposals) {
+    // Five helpers fit well (1.0), five less well (0.6, within the quality floor): the first
+    // five are owed 1.0 / 1.6 of every round's relevance. Each round the requester takes the
+    // first proposal, and the match adds match_exposure: exposure grows a hundred times faster
+    // than relevance. Ordered by exposure per relevance, the matches still go 62.5 : 37.5;
+    // ordered by relevance minus exposure they would go about 50 : 50 (by exposure alone).
+    std::vector<double> relevance{1.0, 1.0, 1.0, 1.0, 1.0, 0.6, 0.6, 0.6, 0.6, 0.6};
+    auto hs = helpers_with(relevance, std::vector<double>(10, 1.0));
+    for (auto& h : hs) h.proposals_received = 1;  // not newcomers
+    fairness_policy p;
+    int good_fit_matches = 0;
+    const int rounds = 800;
+    for (int r = 0; r < rounds; ++r) {
+        const auto shares = relevance_shares(hs, p);
+        for (std::size_t i = 0; i < hs.size(); ++i) hs[i].relevance_sum += shares[i];
+        const auto picks = pick_proposals(hs, p, now);
+        BOOST_REQUIRE_EQUAL(picks.size(), 3u);
+        for (const auto& pick : picks) {
+            auto& h = hs[pick.helper.value - 1];
+            h.exposure_sum += pick.exposure + (pick.rank == 0 ? match_exposure : 0.0);
+        }
+        if (picks[0].helper.value <= 5) ++good_fit_matches;
+    }
+    const double share = static_cast<double>(good_fit_matches) / rounds;
+    BOOST_TEST_MESSAGE("share of matches to the better fits: " << share);
+    BOOST_CHECK_CLOSE(share, 0.625, 2.0);  // percent
+}
+
 BOOST_AUTO_TEST_CASE(a_poor_fit_is_not_proposed_for_fairness_sake) {
     fairness_policy p;
     auto hs = helpers_with({0.9, 0.2}, {1, 1});

@@ -223,7 +223,7 @@ BOOST_AUTO_TEST_CASE(a_days_reputation_kept_by_the_caller_proposes_as_the_matche
     BOOST_CHECK_LE(reputation_day(t.community()).value, t.community().clock.value);
 }
 
-BOOST_AUTO_TEST_CASE(a_match_that_begins_counts_a_whole_unit_of_exposure_for_its_helper) {
+BOOST_AUTO_TEST_CASE(a_match_that_begins_counts_match_exposure_for_its_helper) {
     town_log t;
     for (std::uint64_t m = 10; m < 14; ++m) t.offer(t.admit(m), category::shopping);
     const auto asker = t.admit(30);
@@ -234,7 +234,8 @@ BOOST_AUTO_TEST_CASE(a_match_that_begins_counts_a_whole_unit_of_exposure_for_its
     const auto& p = proposed.back();  // the lowest-ranked proposal: the requester's choice
     const double before = t.community().exposure.at(p.helper).exposure_sum;
     t.as(30, asker, match_accepted{p.id});
-    BOOST_CHECK_CLOSE(t.community().exposure.at(p.helper).exposure_sum, before + 1.0, 1e-9);
+    BOOST_CHECK_CLOSE(t.community().exposure.at(p.helper).exposure_sum, before + match_exposure,
+                      1e-9);
     // A decline adds nothing.
     const auto& other = proposed.front();
     const double other_before = t.community().exposure.at(other.helper).exposure_sum;
@@ -260,6 +261,37 @@ BOOST_AUTO_TEST_CASE(a_helper_at_the_open_match_cap_is_not_proposed_again) {
     const auto all = logged_proposals(t);
     BOOST_REQUIRE_EQUAL(all.size(), 2u);
     BOOST_CHECK(all[1].request != p.request);
+}
+
+BOOST_AUTO_TEST_CASE(a_helper_at_the_cap_is_still_owed_relevance_a_poor_fit_is_not) {
+    // The fair share fairness tracks counts every open offer that fits, busy or not: a round
+    // hands relevance to a helper at the open-match cap too, but not to one below the quality
+    // floor (another area: 0.4 against 1.0).
+    fairness_knobs k;
+    k.open_matches_max = 1;
+    k.proposals_per_request = 1;
+    town_log t(k);
+    const auto a = t.admit(10), b = t.admit(11), far = t.admit(12);
+    t.offer(a, category::lifts);
+    t.offer(b, category::lifts);
+    t.offer(far, category::lifts, "9999");
+    t.request(t.admit(30), category::lifts);
+    t.round(node_a);
+    BOOST_REQUIRE_EQUAL(logged_proposals(t).size(), 1u);
+    const auto busy = logged_proposals(t).front().helper;
+    const auto free = busy == a ? b : a;
+    BOOST_CHECK_EQUAL(t.community().exposure.at(busy).open_matches, 1u);
+    const double busy_before = t.community().exposure.at(busy).relevance_sum;
+    const double free_before = t.community().exposure.at(free).relevance_sum;
+    t.request(t.admit(31), category::lifts);
+    t.round(node_a);
+    const auto all = logged_proposals(t);
+    BOOST_REQUIRE_EQUAL(all.size(), 2u);
+    BOOST_CHECK(all[1].helper == free);
+    BOOST_CHECK_CLOSE(t.community().exposure.at(busy).relevance_sum - busy_before, 0.5, 1e-9);
+    BOOST_CHECK_CLOSE(t.community().exposure.at(free).relevance_sum - free_before, 0.5, 1e-9);
+    const auto f = t.community().exposure.find(far);
+    BOOST_CHECK(f == t.community().exposure.end() || f->second.relevance_sum == 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_newcomer_who_waited_past_the_floor_is_proposed_first) {
