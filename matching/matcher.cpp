@@ -114,10 +114,9 @@ std::vector<proposal> propose(community_id c, const community_state& s,
         requests.push_back(
             {id, &p, policy.on && score(p.owner) < low_reputation_score, past_bound, &h, {}});
     }
-    // Oldest first (the log order of the posts), bounded.
+    // Oldest first (the log order of the posts).
     std::sort(requests.begin(), requests.end(),
               [](const auto& a, const auto& b) { return a.post->posted_at < b.post->posted_at; });
-    if (requests.size() > round_requests_max) requests.resize(round_requests_max);
 
     // What this round has given so far, on top of the folded exposure.
     std::map<member_id, helper_exposure> exposure(s.exposure.begin(), s.exposure.end());
@@ -154,6 +153,28 @@ std::vector<proposal> propose(community_id c, const community_state& s,
         }
         return cands;
     };
+    // The round serves the round_requests_max oldest requests that some helper is free for (a
+    // fitting offer under the open-match cap whom the request may be proposed), looking at no
+    // more than round_requests_looked_max: requests that nobody can take now (all their helpers
+    // busy) must not fill every round and keep newer ones, whose helpers are free, from help.
+    auto someone_free = [&](const pending_request& r) {
+        for (const auto& o : fitting_for(*r.post)) {
+            if (o.helper == r.post->owner || r.history->pending.contains(o.helper)) continue;
+            if (r.history->proposed.contains(o.helper) && !r.past_bound) continue;
+            auto e = s.exposure.find(o.helper);
+            if (e == s.exposure.end() || e->second.open_matches < policy.open_matches_max)
+                return true;
+        }
+        return false;
+    };
+    {
+        std::vector<pending_request> served;
+        for (std::size_t i = 0; i < requests.size() && i < round_requests_looked_max &&
+                                served.size() < round_requests_max;
+             ++i)
+            if (someone_free(requests[i])) served.push_back(requests[i]);
+        requests = std::move(served);
+    }
     auto serve = [&](pending_request& r, std::size_t wanted) {
         if (r.picks.size() >= wanted) return;
         auto cands = candidates_for(r, true);

@@ -8,7 +8,9 @@
 // that proposal again (tests/matching/matcher_test.cpp does).
 //
 // A round: every open request that has no open match (none proposed and unanswered, none
-// accepted) and was posted by a member who is not suspended gets a new round of up to
+// accepted), was posted by a member who is not suspended, and has a helper free for it (oldest
+// first: the round_requests_max oldest such among the round_requests_looked_max oldest open
+// requests) gets a new round of up to
 // proposals_per_request proposals, its helpers chosen by the fairness layer
 // (matching/fairness.h) among the fitting offers of helpers under the open-match cap who were
 // not proposed for that request before. With fairness on, requests of members with little
@@ -39,9 +41,10 @@
 
 namespace uurwerk {
 
-inline constexpr std::size_t round_requests_max = 256;    // requests served in one round
-inline constexpr double low_reputation_score = 0.5;       // of the community's mean (1.0)
-inline constexpr std::uint64_t round_seq_stride = 65536;  // > round_requests_max x 20
+inline constexpr std::size_t round_requests_max = 256;          // requests served in one round
+inline constexpr std::size_t round_requests_looked_max = 4096;  // requests looked at for them
+inline constexpr double low_reputation_score = 0.5;             // of the community's mean (1.0)
+inline constexpr std::uint64_t round_seq_stride = 65536;        // > round_requests_max x 20
 
 struct proposal {
     event_id id;  // derived: proposal_id()

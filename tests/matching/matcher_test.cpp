@@ -294,6 +294,29 @@ BOOST_AUTO_TEST_CASE(a_helper_at_the_cap_is_still_owed_relevance_a_poor_fit_is_n
     BOOST_CHECK(f == t.community().exposure.end() || f->second.relevance_sum == 0);
 }
 
+BOOST_AUTO_TEST_CASE(requests_nobody_can_take_do_not_keep_newer_ones_from_help) {
+    // More old requests than a round serves, all for a helper at the cap, then a newer one of
+    // another category whose helper is free: the round reaches the newer one.
+    for (const bool fairness_off : {false, true}) {
+        fairness_knobs k;
+        k.open_matches_max = 1;
+        k.off = fairness_off;
+        town_log t(k);
+        const auto busy = t.admit(10), free = t.admit(11), asker = t.admit(30);
+        t.offer(busy, category::lifts);
+        t.offer(free, category::shopping);
+        t.request(asker, category::lifts);
+        t.round(node_a);
+        BOOST_REQUIRE_EQUAL(logged_proposals(t).size(), 1u);
+        for (std::size_t i = 0; i < round_requests_max + 20; ++i) t.request(asker, category::lifts);
+        const auto newer = t.request(t.admit(31), category::shopping);
+        const auto next = propose(town, t.community());
+        BOOST_REQUIRE_EQUAL(next.size(), 1u);
+        BOOST_CHECK(next[0].request == newer);
+        BOOST_CHECK(next[0].helper == free);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(a_newcomer_who_waited_past_the_floor_is_proposed_first) {
     fairness_knobs k;
     k.proposals_per_request = 1;
