@@ -268,6 +268,8 @@ const std::vector<std::pair<std::string, std::uint32_t fairness_knobs::*>> knob_
     {"low-reputation-proposals-min", &fairness_knobs::low_reputation_proposals_min},
     {"reputation-half-life-days", &fairness_knobs::reputation_half_life_days},
     {"request-wait-hours-max", &fairness_knobs::request_wait_hours_max},
+    {"silence-floor-hours", &fairness_knobs::silence_floor_hours},
+    {"silent-proposals-max", &fairness_knobs::silent_proposals_max},
 };
 
 std::vector<option_spec> policy_options(std::vector<option_spec> more) {
@@ -288,7 +290,11 @@ std::vector<option_spec> policy_options(std::vector<option_spec> more) {
               "proposals served first to requests of members with little reputation (1)"},
              {"reputation-half-life-days", "N", "age at which help weighs half (180)"},
              {"request-wait-hours-max", "N",
-              "a request waiting this long without a match is served again, 1..8760 (48)"}})
+              "a request waiting this long without a match is served again, 1..8760 (48)"},
+             {"silence-floor-hours", "N",
+              "an offer not proposed for this long is proposed beyond the others, 1..8760 (336)"},
+             {"silent-proposals-max", "N",
+              "the most such proposals per request and round, 1..20 (17)"}})
         more.push_back(std::move(o));
     return more;
 }

@@ -86,6 +86,8 @@ http_response community_info(node& n, community_id c) {
         w.key("low_reputation_proposals_min").number(f.low_reputation_proposals_min);
         w.key("reputation_half_life_days").number(f.reputation_half_life_days);
         w.key("request_wait_hours_max").number(f.request_wait_hours_max);
+        w.key("silence_floor_hours").number(f.silence_floor_hours);
+        w.key("silent_proposals_max").number(f.silent_proposals_max);
         w.end_object();
         w.key("members").number(static_cast<std::int64_t>(cs.members.size()));
         w.key("fund_minutes").number(cs.fund.value);

@@ -77,6 +77,8 @@ void put_policy(s::Policy::Builder b, const policy& p) {
     b.setLowReputationProposalsMin(f.low_reputation_proposals_min);
     b.setReputationHalfLifeDays(f.reputation_half_life_days);
     b.setRequestWaitHoursMax(f.request_wait_hours_max);
+    b.setSilenceFloorHours(f.silence_floor_hours);
+    b.setSilentProposalsMax(f.silent_proposals_max);
 }
 
 void put_post(s::Post::Builder b, const post_body& p) {
@@ -151,7 +153,9 @@ struct decoder {
                                     r.getReputationWeightMaxPermille(),
                                     r.getLowReputationProposalsMin(),
                                     r.getReputationHalfLifeDays(),
-                                    r.getRequestWaitHoursMax()};
+                                    r.getRequestWaitHoursMax(),
+                                    r.getSilenceFloorHours(),
+                                    r.getSilentProposalsMax()};
         return p;
     }
     post_body post(s::Post::Reader r) {

@@ -93,7 +93,7 @@ std::string_view category_name(category c);
 std::optional<category> category_from_name(std::string_view name);
 enum class intensity : std::uint8_t { once = 0, sometimes, regularly };
 
-// The matcher's fairness knobs as a policy holds them (schemas/event.capnp, Policy @3..@11):
+// The matcher's fairness knobs as a policy holds them (schemas/event.capnp, Policy @3..@13):
 // 0 means "the default"; ledger/exposure.h resolves the defaults and checks the ranges.
 struct fairness_knobs {
     bool off = false;
@@ -105,6 +105,8 @@ struct fairness_knobs {
     std::uint32_t low_reputation_proposals_min = 0;
     std::uint32_t reputation_half_life_days = 0;
     std::uint32_t request_wait_hours_max = 0;
+    std::uint32_t silence_floor_hours = 0;
+    std::uint32_t silent_proposals_max = 0;
     bool operator==(const fairness_knobs&) const = default;
 };
 

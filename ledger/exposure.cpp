@@ -41,6 +41,8 @@ fairness_knobs resolved(const fairness_knobs& k) {
     r.low_reputation_proposals_min = or_default(k.low_reputation_proposals_min, 1);
     r.reputation_half_life_days = or_default(k.reputation_half_life_days, 180);
     r.request_wait_hours_max = or_default(k.request_wait_hours_max, 48);
+    r.silence_floor_hours = or_default(k.silence_floor_hours, 336);
+    r.silent_proposals_max = or_default(k.silent_proposals_max, 17);
     return r;
 }
 
@@ -53,7 +55,9 @@ bool within_ranges(const fairness_knobs& k) {
            within(k.reputation_weight_max_permille, 1000) &&
            within(k.low_reputation_proposals_min, round_proposals_max) &&
            r.low_reputation_proposals_min <= r.proposals_per_request &&
-           within(k.reputation_half_life_days, 3650) && within(k.request_wait_hours_max, 8760);
+           within(k.reputation_half_life_days, 3650) && within(k.request_wait_hours_max, 8760) &&
+           within(k.silence_floor_hours, 8760) &&
+           within(k.silent_proposals_max, round_proposals_max);
 }
 
 queued_post queued_request(const community_state& c, const event_id& id,

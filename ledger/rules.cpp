@@ -171,6 +171,7 @@ private:
             fx_.matches.emplace_back(b.community, b.id);
             expose(rq->second, *p);
             of->second.proposals += 1;
+            of->second.proposed_time = in_.now;
             fx_.posts.emplace_back(b.community, p->offer);
             return R::none;
         }

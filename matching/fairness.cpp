@@ -27,6 +27,8 @@ fairness_policy fairness_from(const fairness_knobs& knobs) {
     p.quality_floor = k.quality_floor_permille / 1000.0;
     p.reputation_weight_max = k.reputation_weight_max_permille / 1000.0;
     p.request_wait_max = std::chrono::hours(k.request_wait_hours_max);
+    p.silence_floor = std::chrono::hours(k.silence_floor_hours);
+    p.silent_proposals_max = k.silent_proposals_max;
     return p;
 }
 
@@ -105,6 +107,40 @@ std::vector<proposal_pick> pick_proposals(const std::vector<candidate>& cs,
         out.push_back({cs[i].helper, cs[i].offer, static_cast<std::uint32_t>(out.size()), 0});
     }
     for (auto& o : out) o.exposure = position_weight(o.rank, out.size());
+    return out;
+}
+
+std::vector<proposal_pick> pick_silent_offers(const std::vector<candidate>& cs,
+                                              const std::vector<proposal_pick>& picked,
+                                              const fairness_policy& p, time_ms now) {
+    std::vector<proposal_pick> out;
+    if (!p.on) return out;
+    double best = 0;
+    for (const auto& c : cs)
+        if (eligible(c, p)) best = std::max(best, c.relevance);
+    std::vector<std::size_t> silent;
+    for (std::size_t i = 0; i < cs.size(); ++i) {
+        const auto& c = cs[i];
+        if (c.proposals_received > 0 && c.open_matches == 0 && eligible(c, p) &&
+            owed_relevance(c.relevance, best, p.quality_floor) &&
+            now.value - c.proposed_at.value >= p.silence_floor.count())
+            silent.push_back(i);
+    }
+    std::sort(silent.begin(), silent.end(), [&](std::size_t a, std::size_t b) {
+        if (cs[a].proposed_at != cs[b].proposed_at)
+            return cs[a].proposed_at.value < cs[b].proposed_at.value;
+        return cs[a].helper.value != cs[b].helper.value ? cs[a].helper.value < cs[b].helper.value
+                                                        : cs[a].offer < cs[b].offer;
+    });
+    std::vector<std::uint64_t> taken;
+    for (const auto& pick : picked) taken.push_back(pick.helper.value);
+    for (std::size_t i : silent) {
+        if (out.size() == p.silent_proposals_max) break;
+        if (std::find(taken.begin(), taken.end(), cs[i].helper.value) != taken.end()) continue;
+        taken.push_back(cs[i].helper.value);
+        out.push_back(
+            {cs[i].helper, cs[i].offer, static_cast<std::uint32_t>(picked.size() + out.size()), 0});
+    }
     return out;
 }
 

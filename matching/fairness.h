@@ -38,6 +38,10 @@ struct fairness_policy {
     double reputation_weight_max = 0.2;  // fairness off: relevance x (1 + up to this)
     // A request without an accepted match for this long is served again (matching/matcher.h).
     std::chrono::milliseconds request_wait_max{48 * 3'600'000};
+    // An offer proposed before but not for this long, its helper without an open match, is
+    // proposed beyond the others (pick_silent_offers), at most silent_proposals_max per request.
+    std::chrono::milliseconds silence_floor{336 * 3'600'000};
+    std::size_t silent_proposals_max = 17;
 };
 
 struct candidate {
@@ -50,6 +54,7 @@ struct candidate {
     std::uint64_t proposals_received = 0;  // ever, for this offer
     double relevance_sum = 0;              // the helper's amortized relevance so far
     double exposure_sum = 0;               // the helper's amortized exposure so far
+    time_ms proposed_at{};                 // this offer's last proposal (if it had any)
 };
 
 struct proposal_pick {
@@ -65,6 +70,17 @@ struct proposal_pick {
 // Whom to propose for one request, in order (at most proposals_per_request).
 [[nodiscard]] std::vector<proposal_pick> pick_proposals(const std::vector<candidate>& candidates,
                                                         const fairness_policy& policy, time_ms now);
+
+// With fairness on, the silent offers to propose for one request beyond `picked` (its ranked
+// picks, whose helpers are left out): candidates within the quality floor that were proposed
+// before but not in the last `silence_floor`, whose helpers have no open match, the least
+// recently proposed first, at most silent_proposals_max; ranks follow `picked`'s. Nothing with
+// fairness off. People who hear nothing for weeks stop offering, and with far more offers than
+// requests the ranked picks alone leave most helpers of a quiet category unheard for longer than
+// that: measured with `bench fairness` (matching/README.md).
+[[nodiscard]] std::vector<proposal_pick> pick_silent_offers(
+    const std::vector<candidate>& candidates, const std::vector<proposal_pick>& picked,
+    const fairness_policy& policy, time_ms now);
 
 // What a request adds to each candidate's relevance_sum: their relevance's share of the total
 // relevance of the eligible candidates (so every request hands out exactly one unit).

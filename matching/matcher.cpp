@@ -149,7 +149,8 @@ std::vector<proposal> propose(community_id c, const community_state& s,
             const auto& e = exposure[o.helper];
             const auto& offer = s.posts.at(o.offer);
             cands.push_back({o.helper, o.offer, o.relevance, score(o.helper), e.open_matches,
-                             offer.posted_time, offer.proposals, e.relevance_sum, e.exposure_sum});
+                             offer.posted_time, offer.proposals, e.relevance_sum, e.exposure_sum,
+                             offer.proposed_time});
         }
         return cands;
     };
@@ -203,6 +204,17 @@ std::vector<proposal> propose(community_id c, const community_state& s,
         for (auto& r : requests)
             if (r.low_reputation) serve(r, knobs.low_reputation_proposals_min);
     for (auto& r : requests) serve(r, policy.proposals_per_request);
+    // Then the silent offers, beyond the ranked picks (fairness on). A helper proposed earlier in
+    // this round has an open match now, so is not silent for the next request. (The fold weighs
+    // every proposal of the round by its rank among all of them; the exposure this round adds
+    // for later requests is the ranked picks' own weights, an estimate.)
+    if (policy.on)
+        for (auto& r : requests)
+            for (const auto& pick :
+                 pick_silent_offers(candidates_for(r, true), r.picks, policy, now)) {
+                r.picks.push_back(pick);
+                exposure[pick.helper].open_matches += 1;
+            }
 
     std::vector<proposal> out;
     for (const auto& r : requests) {

@@ -15,7 +15,9 @@
 // (matching/fairness.h) among the fitting offers of helpers under the open-match cap who were
 // not proposed for that request before. With fairness on, requests of members with little
 // reputation (score < low_reputation_score) are served first, low_reputation_proposals_min
-// each, then every request oldest first; with it off, oldest first only.
+// each, then every request oldest first; with it off, oldest first only. With fairness on, each
+// request's round then adds the silent offers among its candidates (fairness.h:
+// pick_silent_offers, the policy's silence floor): helpers who heard nothing for that long.
 //
 // The wait bound (fairness on; the policy's request_wait_hours_max): an unanswered proposal
 // holds its request only until it is that old (a requester who never answers must not keep the
@@ -44,7 +46,8 @@ namespace uurwerk {
 inline constexpr std::size_t round_requests_max = 256;          // requests served in one round
 inline constexpr std::size_t round_requests_looked_max = 4096;  // requests looked at for them
 inline constexpr double low_reputation_score = 0.5;             // of the community's mean (1.0)
-inline constexpr std::uint64_t round_seq_stride = 65536;        // > round_requests_max x 20
+inline constexpr std::uint64_t round_seq_stride = 65536;        // > round_requests_max x 40 (ranked
+                                                          // and silent proposals of a request)
 
 struct proposal {
     event_id id;  // derived: proposal_id()

@@ -178,7 +178,8 @@ std::string_view encode(const post_state& p, std::string& out) {
         .u8(static_cast<std::uint8_t>(p.status))
         .u64(p.posted_at.value)
         .u32(p.proposals)
-        .i64(p.posted_time.value);
+        .i64(p.posted_time.value)
+        .i64(p.proposed_time.value);
     return out;
 }
 std::string_view encode(const match_state& m, std::string& out) {
@@ -225,6 +226,8 @@ std::string_view encode(const community_state& c, std::string& out) {
         .u32(c.rules.fairness.low_reputation_proposals_min)
         .u32(c.rules.fairness.reputation_half_life_days)
         .u32(c.rules.fairness.request_wait_hours_max)
+        .u32(c.rules.fairness.silence_floor_hours)
+        .u32(c.rules.fairness.silent_proposals_max)
         .i64(c.fund.value)
         .u64(c.events)
         .i64(c.clock.value);
@@ -416,6 +419,8 @@ result<ledger_state> load_state(const store& db) {
                 cs.rules.fairness.low_reputation_proposals_min = r.u32();
                 cs.rules.fairness.reputation_half_life_days = r.u32();
                 cs.rules.fairness.request_wait_hours_max = r.u32();
+                cs.rules.fairness.silence_floor_hours = r.u32();
+                cs.rules.fairness.silent_proposals_max = r.u32();
                 cs.fund = minutes{r.i64()};
                 cs.events = r.u64();
                 cs.clock = time_ms{r.i64()};
@@ -485,6 +490,7 @@ result<ledger_state> load_state(const store& db) {
                 p.posted_at = offset{r.u64()};
                 p.proposals = r.u32();
                 p.posted_time = time_ms{r.i64()};
+                p.proposed_time = time_ms{r.i64()};
                 if (!r.done()) return fail("post");
                 cs.posts[id_from(rest)] = std::move(p);
                 return true;

@@ -19,7 +19,8 @@ constexpr std::string_view format_key = "format";
 // seen chunks, not in its 'K' entry; 5: the audit column; 6: claims' confirmation and dispute
 // times, endorsements; 8: the request wait knob in the policy, the matches' proposal times; 9: the
 // helpers' exposure as folded since the fairness layer orders by exposure per relevance (relevance
-// shares within the quality floor, a match worth ledger/exposure.h's match_exposure).
+// shares within the quality floor, a match worth ledger/exposure.h's match_exposure), the silence
+// floor knobs in the policy, an offer's last proposal time.
 constexpr std::string_view format_version = "uurwerk-store-9";
 
 // Concatenation: a key written with batch::append holds its operands in the order they were

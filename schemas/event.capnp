@@ -117,7 +117,14 @@ struct Policy {
                                         # unanswered (those younger than this still hold it), and
                                         # may be proposed helpers proposed before when no fresh
                                         # one is free; fairness on only: 1..8760 (48).
-  # Next field: @12.
+  silenceFloorHours @12 :UInt32;        # An offer proposed before, but not in this long, whose
+                                        # helper has no open match, is proposed for a fitting
+                                        # request beyond proposalsPerRequest (the least recently
+                                        # proposed first, up to silentProposalsMax more); fairness
+                                        # on only: 1..8760 (336).
+  silentProposalsMax @13 :UInt32;       # The most such proposals for one request and round:
+                                        # 1..20 (17).
+  # Next field: @14.
 }
 
 struct CommunityFounded {

@@ -128,6 +128,40 @@ BOOST_AUTO_TEST_CASE(matches_track_relevance_when_a_match_outweighs_proposals) {
     BOOST_CHECK_CLOSE(share, 0.625, 2.0);  // percent
 }
 
+BOOST_AUTO_TEST_CASE(silent_offers_are_proposed_beyond_the_ranked_ones_least_recently_first) {
+    constexpr std::int64_t day = 86'400'000;
+    auto hs = helpers_with({0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.2}, std::vector<double>(8, 1.0));
+    for (auto& h : hs) {
+        h.proposals_received = 1;
+        h.proposed_at = time_ms{now.value - day};  // heard yesterday
+    }
+    hs[3].proposed_at = time_ms{now.value - 10 * day};
+    hs[4].proposed_at = time_ms{now.value - 8 * day};
+    hs[5].proposed_at = time_ms{now.value - 20 * day};
+    hs[6].proposed_at = time_ms{now.value - 30 * day};
+    hs[6].open_matches = 1;                             // silent, but busy helping
+    hs[7].proposed_at = time_ms{now.value - 30 * day};  // silent, but a poor fit
+    fairness_policy p;
+    p.silence_floor = std::chrono::hours(7 * 24);
+    p.silent_proposals_max = 2;
+    const auto picked = pick_proposals(hs, p, now);
+    BOOST_REQUIRE_EQUAL(picked.size(), 3u);
+    const auto silent = pick_silent_offers(hs, picked, p, now);
+    BOOST_REQUIRE_EQUAL(silent.size(), 2u);
+    BOOST_CHECK_EQUAL(silent[0].helper.value, 6u);  // 20 days
+    BOOST_CHECK_EQUAL(silent[1].helper.value, 4u);  // 10 days (then 5, 8 days: over the max)
+    BOOST_CHECK_EQUAL(silent[0].rank, 3u);
+    BOOST_CHECK_EQUAL(silent[1].rank, 4u);
+    for (const auto& s : silent)
+        for (const auto& r : picked) BOOST_CHECK_NE(s.helper.value, r.helper.value);
+    p.silent_proposals_max = 20;
+    BOOST_CHECK_EQUAL(pick_silent_offers(hs, picked, p, now).size(), 3u);  // 6, 4, 5
+    p.silence_floor = std::chrono::hours(24 * 9);
+    BOOST_CHECK_EQUAL(pick_silent_offers(hs, picked, p, now).size(), 2u);  // 6, 4
+    p.on = false;
+    BOOST_CHECK(pick_silent_offers(hs, picked, p, now).empty());
+}
+
 BOOST_AUTO_TEST_CASE(a_poor_fit_is_not_proposed_for_fairness_sake) {
     fairness_policy p;
     auto hs = helpers_with({0.9, 0.2}, {1, 1});

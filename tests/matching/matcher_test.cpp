@@ -366,6 +366,18 @@ BOOST_AUTO_TEST_CASE(policy_knobs_are_validated_and_change_what_is_proposed) {
     BOOST_CHECK_EQUAL(resolved(t.community().rules.fairness).request_wait_hours_max, 48u);
     t.as(1, founder, with([](fairness_knobs& k) { k.request_wait_hours_max = 8760; }));
     BOOST_CHECK_EQUAL(t.community().rules.fairness.request_wait_hours_max, 8760u);
+    t.as(1, founder, with([](fairness_knobs& k) { k.silence_floor_hours = 8761; }),
+         reject_reason::fairness_knob_out_of_range);
+    t.as(1, founder, with([](fairness_knobs& k) { k.silent_proposals_max = 21; }),
+         reject_reason::fairness_knob_out_of_range);
+    BOOST_CHECK_EQUAL(resolved(t.community().rules.fairness).silence_floor_hours, 336u);
+    BOOST_CHECK_EQUAL(resolved(t.community().rules.fairness).silent_proposals_max, 17u);
+    t.as(1, founder, with([](fairness_knobs& k) {
+             k.silence_floor_hours = 8760;
+             k.silent_proposals_max = 20;
+         }));
+    BOOST_CHECK_EQUAL(t.community().rules.fairness.silence_floor_hours, 8760u);
+    BOOST_CHECK_EQUAL(t.community().rules.fairness.silent_proposals_max, 20u);
     t.as(10, member_id{10}, with([](fairness_knobs& k) { k.proposals_per_request = 5; }),
          reject_reason::not_coordinator);
     BOOST_CHECK_EQUAL(propose(town, t.community()).size(), 3u);  // still the defaults
