@@ -390,6 +390,44 @@ BOOST_AUTO_TEST_CASE(policy_knobs_are_validated_and_change_what_is_proposed) {
     BOOST_CHECK_EQUAL(propose(town, t.community()).size(), 3u);
 }
 
+BOOST_AUTO_TEST_CASE(a_helper_silent_past_the_floor_is_proposed_beyond_the_ranked_picks) {
+    for (const bool fairness_off : {false, true}) {
+        fairness_knobs k;
+        k.proposals_per_request = 1;
+        k.silence_floor_hours = 24;
+        k.off = fairness_off;
+        town_log t(k);
+        for (std::uint64_t m = 10; m < 13; ++m) t.offer(t.admit(m), category::shopping);
+        const auto asker = t.admit(30);
+        t.request(asker, category::shopping);
+        t.round(node_a);
+        const auto first = logged_proposals(t);
+        BOOST_REQUIRE_EQUAL(first.size(), 1u);  // nobody was proposed before: nobody silent
+        const auto heard = first[0].helper;
+        t.as(static_cast<std::uint8_t>(heard.value), heard, match_declined{first[0].id});
+        t.now.value += 25 * 3'600'000;
+        const auto second = t.request(t.admit(31), category::shopping);
+        // (The first request, declined, gets a round too: only the second one's is looked at.)
+        std::vector<proposal> next;
+        for (const auto& p : propose(town, t.community()))
+            if (p.request == second) next.push_back(p);
+        if (fairness_off) {
+            BOOST_CHECK_EQUAL(next.size(), 1u);
+            continue;
+        }
+        // The ranked pick is a helper never proposed (least exposure per relevance); the
+        // helper proposed 25 hours ago, free again, comes after it.
+        BOOST_REQUIRE_EQUAL(next.size(), 2u);
+        BOOST_CHECK(next[0].helper != heard);
+        BOOST_CHECK(next[1].helper == heard);
+        BOOST_CHECK_EQUAL(next[1].rank, 1u);
+        BOOST_CHECK_EQUAL(next[1].round_size, 2u);
+        // Folded, the silent helper's offer records the proposal's time.
+        t.round(node_a);
+        BOOST_CHECK(t.community().posts.at(next[1].offer).proposed_time == t.now);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(a_request_past_the_wait_bound_is_served_beside_unanswered_proposals) {
     fairness_knobs k;
     k.proposals_per_request = 1;
