@@ -306,7 +306,15 @@ start_node() {
     -Dkafka.logs.dir="$dir/logs" -Dlog4j2.configurationFile="$dir/log4j2.properties" \
     -cp "$(libs_dir)/*" kafka.Kafka "$dir/server.properties" \
     </dev/null >>"$dir/logs/stdout.log" 2>&1 &
-  echo $! >"$dir/pid"
+  local child=$! tries=0
+  echo "$child" >"$dir/pid"
+  # Until the child has exec'd java, /proc/PID/cmdline is this shell's and node_pid does not
+  # know it: on a loaded machine fork and exec can be far apart, and the readiness check then
+  # took the node for one that exited. Wait for the exec (or the child's end), at most 10 s.
+  while [ -d "/proc/$child" ] && [ -z "$(node_pid "$n")" ] && [ "$tries" -lt 100 ]; do
+    sleep 0.1
+    tries=$((tries + 1))
+  done
 }
 
 # Ready: the process runs, its broker port answers, and this run's log says the server started.
