@@ -152,19 +152,24 @@ std::vector<fitting_offer> fitting_offers(const community_state& c, const post_s
 
 std::vector<double> relevance_shares(const community_state& c,
                                      const std::vector<fitting_offer>& offers) {
-    const double quality_floor = resolved(c.rules.fairness).quality_floor_permille / 1000.0;
-    std::vector<double> out(offers.size(), 0);
+    std::vector<double> relevance;
+    relevance.reserve(offers.size());
+    for (const auto& o : offers) relevance.push_back(o.relevance);
+    return shares_of_relevance(relevance,
+                               resolved(c.rules.fairness).quality_floor_permille / 1000.0);
+}
+
+std::vector<double> shares_of_relevance(const std::vector<double>& relevance,
+                                        double quality_floor) {
+    std::vector<double> out(relevance.size(), 0);
     double best = 0;
-    for (const auto& o : offers) best = std::max(best, o.relevance);
-    auto eligible = [&](const fitting_offer& o) {
-        return owed_relevance(o.relevance, best, quality_floor);
-    };
+    for (double r : relevance) best = std::max(best, r);
     double total = 0;
-    for (const auto& o : offers)
-        if (eligible(o)) total += o.relevance;
+    for (double r : relevance)
+        if (owed_relevance(r, best, quality_floor)) total += r;
     if (total <= 0) return out;
-    for (std::size_t i = 0; i < offers.size(); ++i)
-        if (eligible(offers[i])) out[i] = offers[i].relevance / total;
+    for (std::size_t i = 0; i < relevance.size(); ++i)
+        if (owed_relevance(relevance[i], best, quality_floor)) out[i] = relevance[i] / total;
     return out;
 }
 

@@ -93,6 +93,12 @@ inline constexpr double match_exposure = 100.0;
     return relevance > 0 && relevance >= quality_floor * best;
 }
 
+// Each relevance's share of the total of those owed one (owed_relevance against the best of
+// them): the arithmetic of a round's unit of relevance, the same for the fold
+// (relevance_shares below) and the matcher (matching/fairness.h). 0 for one owed nothing.
+[[nodiscard]] std::vector<double> shares_of_relevance(const std::vector<double>& relevance,
+                                                      double quality_floor);
+
 // The knobs with every 0 replaced by its default (schemas/event.capnp names them).
 [[nodiscard]] fairness_knobs resolved(const fairness_knobs& k);
 // True when every set knob is within its range (unset ones are).

@@ -15,6 +15,25 @@ bool eligible(const candidate& c, const fairness_policy& p) {
 // The least relevance a helper is taken to be owed, for the ratio: far below one round's share.
 constexpr double owed_min = 1e-9;
 
+// The tie-break of every order: member id, then offer id.
+bool by_id(const candidate& a, const candidate& b) {
+    return a.helper.value != b.helper.value ? a.helper.value < b.helper.value : a.offer < b.offer;
+}
+
+// Appends candidates `order[...]` to `out` as picks ranked after those already in it, one per
+// helper (`taken` holds the helpers already picked), until `out` holds `size_max`.
+void append_distinct(const std::vector<candidate>& cs, const std::vector<std::size_t>& order,
+                     std::size_t rank_base, std::size_t size_max, std::vector<std::uint64_t>& taken,
+                     std::vector<proposal_pick>& out) {
+    for (std::size_t i : order) {
+        if (out.size() == size_max) break;
+        if (std::find(taken.begin(), taken.end(), cs[i].helper.value) != taken.end()) continue;
+        taken.push_back(cs[i].helper.value);
+        out.push_back(
+            {cs[i].helper, cs[i].offer, static_cast<std::uint32_t>(rank_base + out.size()), 0});
+    }
+}
+
 }  // namespace
 
 fairness_policy fairness_from(const fairness_knobs& knobs) {
@@ -33,19 +52,10 @@ fairness_policy fairness_from(const fairness_knobs& knobs) {
 }
 
 std::vector<double> relevance_shares(const std::vector<candidate>& cs, const fairness_policy& p) {
-    std::vector<double> out(cs.size(), 0);
-    double best = 0;
-    for (const auto& c : cs) best = std::max(best, c.relevance);
-    auto owed = [&](const candidate& c) {
-        return owed_relevance(c.relevance, best, p.quality_floor);
-    };
-    double total = 0;
-    for (const auto& c : cs)
-        if (owed(c)) total += c.relevance;
-    if (total <= 0) return out;
-    for (std::size_t i = 0; i < cs.size(); ++i)
-        if (owed(cs[i])) out[i] = cs[i].relevance / total;
-    return out;
+    std::vector<double> relevance;
+    relevance.reserve(cs.size());
+    for (const auto& c : cs) relevance.push_back(c.relevance);
+    return shares_of_relevance(relevance, p.quality_floor);
 }
 
 std::vector<proposal_pick> pick_proposals(const std::vector<candidate>& cs,
@@ -57,17 +67,14 @@ std::vector<proposal_pick> pick_proposals(const std::vector<candidate>& cs,
             order.push_back(i);
             best = std::max(best, cs[i].relevance);
         }
-    auto by_id = [&](std::size_t a, std::size_t b) {
-        return cs[a].helper.value != cs[b].helper.value ? cs[a].helper.value < cs[b].helper.value
-                                                        : cs[a].offer < cs[b].offer;
-    };
+    auto ids_before = [&](std::size_t a, std::size_t b) { return by_id(cs[a], cs[b]); };
     if (!p.on) {
         std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
             const double x =
                 cs[a].relevance * reputation_factor(cs[a].reputation, p.reputation_weight_max);
             const double y =
                 cs[b].relevance * reputation_factor(cs[b].reputation, p.reputation_weight_max);
-            return x != y ? x > y : by_id(a, b);
+            return x != y ? x > y : ids_before(a, b);
         });
     } else {
         // Newcomers who waited past the floor first (longest wait first), then the others by
@@ -86,7 +93,7 @@ std::vector<proposal_pick> pick_proposals(const std::vector<candidate>& cs,
             if (wa) {
                 if (cs[a].offered_at != cs[b].offered_at)
                     return cs[a].offered_at.value < cs[b].offered_at.value;
-                return by_id(a, b);
+                return ids_before(a, b);
             }
             // exposure_a / relevance_a < exposure_b / relevance_b, without dividing (a helper
             // owed nothing yet counts as owed very little).
@@ -94,18 +101,13 @@ std::vector<proposal_pick> pick_proposals(const std::vector<candidate>& cs,
             const double xb = cs[b].exposure_sum * std::max(cs[a].relevance_sum, owed_min);
             if (xa != xb) return xa < xb;
             return cs[a].relevance != cs[b].relevance ? cs[a].relevance > cs[b].relevance
-                                                      : by_id(a, b);
+                                                      : ids_before(a, b);
         });
     }
     // One proposal per helper per request.
     std::vector<proposal_pick> out;
     std::vector<std::uint64_t> taken;
-    for (std::size_t i : order) {
-        if (out.size() == p.proposals_per_request) break;
-        if (std::find(taken.begin(), taken.end(), cs[i].helper.value) != taken.end()) continue;
-        taken.push_back(cs[i].helper.value);
-        out.push_back({cs[i].helper, cs[i].offer, static_cast<std::uint32_t>(out.size()), 0});
-    }
+    append_distinct(cs, order, 0, p.proposals_per_request, taken, out);
     for (auto& o : out) o.exposure = position_weight(o.rank, out.size());
     return out;
 }
@@ -129,18 +131,11 @@ std::vector<proposal_pick> pick_silent_offers(const std::vector<candidate>& cs,
     std::sort(silent.begin(), silent.end(), [&](std::size_t a, std::size_t b) {
         if (cs[a].proposed_at != cs[b].proposed_at)
             return cs[a].proposed_at.value < cs[b].proposed_at.value;
-        return cs[a].helper.value != cs[b].helper.value ? cs[a].helper.value < cs[b].helper.value
-                                                        : cs[a].offer < cs[b].offer;
+        return by_id(cs[a], cs[b]);
     });
     std::vector<std::uint64_t> taken;
     for (const auto& pick : picked) taken.push_back(pick.helper.value);
-    for (std::size_t i : silent) {
-        if (out.size() == p.silent_proposals_max) break;
-        if (std::find(taken.begin(), taken.end(), cs[i].helper.value) != taken.end()) continue;
-        taken.push_back(cs[i].helper.value);
-        out.push_back(
-            {cs[i].helper, cs[i].offer, static_cast<std::uint32_t>(picked.size() + out.size()), 0});
-    }
+    append_distinct(cs, silent, picked.size(), p.silent_proposals_max, taken, out);
     return out;
 }
 

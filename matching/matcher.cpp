@@ -136,13 +136,17 @@ std::vector<proposal> propose(community_id c, const community_state& s,
         }
         return it->second;
     };
-    // The request's candidates: fresh ones (never proposed for it), or else those proposed
-    // before whose proposals were answered; never the owner or one already picked this round.
+    // Whether `o` may be proposed for `r`: never to its owner or with a proposal for it still
+    // unanswered; `fresh`: never proposed for it, else: proposed before and answered.
+    auto proposable = [&](const pending_request& r, const fitting_offer& o, bool fresh) {
+        return o.helper != r.post->owner && !r.history->pending.contains(o.helper) &&
+               r.history->proposed.contains(o.helper) != fresh;
+    };
+    // The request's candidates (proposable), never one already picked this round.
     auto candidates_for = [&](const pending_request& r, bool fresh) {
         std::vector<candidate> cands;
         for (const auto& o : fitting_for(*r.post)) {
-            if (o.helper == r.post->owner || r.history->pending.contains(o.helper)) continue;
-            if (r.history->proposed.contains(o.helper) == fresh) continue;
+            if (!proposable(r, o, fresh)) continue;
             const bool taken = std::any_of(r.picks.begin(), r.picks.end(),
                                            [&](const auto& p) { return p.helper == o.helper; });
             if (taken) continue;
@@ -160,8 +164,7 @@ std::vector<proposal> propose(community_id c, const community_state& s,
     // busy) must not fill every round and keep newer ones, whose helpers are free, from help.
     auto someone_free = [&](const pending_request& r) {
         for (const auto& o : fitting_for(*r.post)) {
-            if (o.helper == r.post->owner || r.history->pending.contains(o.helper)) continue;
-            if (r.history->proposed.contains(o.helper) && !r.past_bound) continue;
+            if (!proposable(r, o, true) && !(r.past_bound && proposable(r, o, false))) continue;
             auto e = s.exposure.find(o.helper);
             if (e == s.exposure.end() || e->second.open_matches < policy.open_matches_max)
                 return true;
