@@ -20,6 +20,7 @@
 #include "api/bench_match.h"
 #include "api/bench_support.h"
 #include "api/http_client.h"
+#include "api/knob_flags.h"
 #include "api/node.h"
 #include "api/serve.h"
 #include "ledger/audit.h"
@@ -582,7 +583,7 @@ result<void> bench_audit(const parsed_args& a) {
 }  // namespace
 
 std::vector<option_spec> bench_options() {
-    return {
+    std::vector<option_spec> out = {
         {"seconds", "S",
          "verify: seconds per measurement (default 3); match: seconds of ingest while the "
          "candidates are asked for (default 10)"},
@@ -604,7 +605,18 @@ std::vector<option_spec> bench_options() {
         {"request-rate", "N",
          "fairness: requests posted a day per 1,000 helpers (default the model's, see "
          "matching/README.md)"},
+        {"helpers-out", "FILE",
+         "fairness: also write a tab-separated line per helper (fair share, proposals, matches, "
+         "hours, offering at the end) to FILE"},
     };
+    // bench fairness runs the simulated community under the policy's knobs, as flags of `found`.
+    for (auto& o : knob_options()) {
+        o.help = o.name == "fairness"
+                     ? "fairness: run only with the fairness layer on, or only off (default both)"
+                     : "fairness: " + o.help;
+        out.push_back(std::move(o));
+    }
+    return out;
 }
 
 result<void> bench_command(const std::string& what, const parsed_args& args) {

@@ -3,11 +3,14 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "api/bench_support.h"
+#include "api/knob_flags.h"
 #include "api/node.h"
 #include "ledger/exposure.h"
 #include "ledger/workload.h"
@@ -186,6 +189,7 @@ struct fairness_run {
     std::size_t events = 0, rejected = 0, rounds = 0;
     std::map<std::string, std::size_t> rejected_by_reason;
     double seconds = 0;
+    std::string helpers_tsv;  // a line per helper who ever offered (--helpers-out)
 };
 
 result<fairness_run> run_simulation(const simulation_params& p, const fairness_knobs& knobs,
@@ -308,6 +312,15 @@ result<fairness_run> run_simulation(const simulation_params& p, const fairness_k
                       << p.days << ", " << run.events << " events\n";
     }
     run.figures = tracker.figures(sim.end());
+    for (const auto& [helper, h] : tracker.per_helper(sim.end())) {
+        const auto& m = sim.members().at(helper.value - 1);
+        run.helpers_tsv += std::string(label) + "\t" + std::to_string(helper.value) + "\t" +
+                           std::string(category_name(m.offers)) + "\t" +
+                           std::to_string(static_cast<int>(m.offer_intensity)) + "\t" + m.area +
+                           "\t" + fixed(m.popularity, 6) + "\t" + fixed(h.fair_share, 4) + "\t" +
+                           fixed(h.proposals, 0) + "\t" + fixed(h.matches, 0) + "\t" +
+                           fixed(h.hours, 2) + "\t" + (h.offering_at_end ? "1" : "0") + "\n";
+    }
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return run;
 }
@@ -398,19 +411,47 @@ result<void> bench_fairness(const parsed_args& a) {
             return make_error("bad_argument", "--request-rate must be between 1 and 1000");
         p.requests_per_helper_day = static_cast<double>(*v) / 1000.0;
     }
-    fairness_knobs on{}, off{};
+    // The policy's knobs as given (the defaults otherwise), with the layer on and then off;
+    // --fairness on or off runs only that one.
+    fairness_knobs on{};
+    if (auto k = read_knob_flags(a, on); !k) return k.err();
+    on.off = false;
+    if (!within_ranges(on))
+        return make_error("bad_argument",
+                          "a fairness knob is out of its range (see uurwerk policy --help)");
+    fairness_knobs off = on;
     off.off = true;
-    auto with = run_simulation(p, on, "on");
-    if (!with) return with.err();
-    report("fairness on", *with);
-    auto without = run_simulation(p, off, "off");
-    if (!without) return without.err();
-    report("fairness off", *without);
-    std::cout << "{\"seed\": " << p.seed << ", \"members\": " << p.members
-              << ", \"days\": " << p.days
-              << ", \"requests_per_1000_helpers_day\": " << fixed3(1000 * p.requests_per_helper_day)
-              << ", \"on\": " << figures_json(with->figures, with->stock)
-              << ", \"off\": " << figures_json(without->figures, without->stock) << "}\n";
+    const auto only = a.get("fairness");
+    std::vector<std::string> helpers;  // each run's lines for --helpers-out
+    // Opened before the runs, so that a path that cannot be written fails at once.
+    std::optional<std::ofstream> helpers_out;
+    if (auto out = a.get("helpers-out")) {
+        helpers_out.emplace(*out);
+        if (!*helpers_out) return make_error("io_error", "cannot write " + *out);
+    }
+    std::string json =
+        "{\"seed\": " + std::to_string(p.seed) + ", \"members\": " + std::to_string(p.members) +
+        ", \"days\": " + std::to_string(p.days) +
+        ", \"requests_per_1000_helpers_day\": " + fixed3(1000 * p.requests_per_helper_day);
+    for (const auto* knobs : {&on, &off}) {
+        const char* label = knobs->off ? "off" : "on";
+        if (only && *only != label) continue;
+        auto run = run_simulation(p, *knobs, label);
+        if (!run) return run.err();
+        report(knobs->off ? "fairness off" : "fairness on", *run);
+        json += std::string(", \"") + label + "\": " + figures_json(run->figures, run->stock);
+        helpers.push_back(std::move(run->helpers_tsv));
+    }
+    std::cout << json << "}\n";
+    if (helpers_out) {
+        *helpers_out << "run\tmember\tcategory\tintensity\tarea\tpopularity\tfair_share\t"
+                        "proposals\tmatches\thours\toffering_at_end\n";
+        for (const auto& tsv : helpers) *helpers_out << tsv;
+        helpers_out->close();
+        if (!*helpers_out)
+            return make_error("io_error", "could not write " + *a.get("helpers-out"));
+        std::cerr << "wrote a line per helper to " << *a.get("helpers-out") << "\n";
+    }
     return ok_value;
 }
 

@@ -13,6 +13,7 @@
 #include "api/http_client.h"
 #include "api/json_read.h"
 #include "api/key_file.h"
+#include "api/knob_flags.h"
 #include "api/serve.h"
 #include "ledger/rules.h"
 
@@ -258,44 +259,11 @@ result<void> do_keygen(const parsed_args& a) {
     return ok_value;
 }
 
-// The fairness knobs' flags (found, policy): each one sets that knob of `p`.
-const std::vector<std::pair<std::string, std::uint32_t fairness_knobs::*>> knob_flags = {
-    {"proposals-per-request", &fairness_knobs::proposals_per_request},
-    {"open-matches-max", &fairness_knobs::open_matches_max},
-    {"newcomer-floor-hours", &fairness_knobs::newcomer_floor_hours},
-    {"quality-floor-permille", &fairness_knobs::quality_floor_permille},
-    {"reputation-weight-max-permille", &fairness_knobs::reputation_weight_max_permille},
-    {"low-reputation-proposals-min", &fairness_knobs::low_reputation_proposals_min},
-    {"reputation-half-life-days", &fairness_knobs::reputation_half_life_days},
-    {"request-wait-hours-max", &fairness_knobs::request_wait_hours_max},
-    {"silence-floor-hours", &fairness_knobs::silence_floor_hours},
-    {"silent-proposals-max", &fairness_knobs::silent_proposals_max},
-};
-
 std::vector<option_spec> policy_options(std::vector<option_spec> more) {
-    for (option_spec o : std::vector<option_spec>{
-             {"credit-limit", "MINUTES", "how far below zero a balance may go (600)"},
-             {"balance-max", "MINUTES", "the most a balance may hold (6000)"},
-             {"claim-max", "MINUTES", "the largest single claim or transfer (1440)"},
-             {"fairness", "on|off", "the matcher's fairness layer (on)"},
-             {"proposals-per-request", "N", "proposals per request and round, 1..20 (3)"},
-             {"open-matches-max", "N", "open matches a helper may have at once, 1..100 (3)"},
-             {"newcomer-floor-hours", "N",
-              "an offer that waited this long without a proposal goes first (72)"},
-             {"quality-floor-permille", "N",
-              "only candidates at least this share of the best fit, 1..1000 (500)"},
-             {"reputation-weight-max-permille", "N",
-              "reputation multiplies relevance by at most 1 + N/1000 (200)"},
-             {"low-reputation-proposals-min", "N",
-              "proposals served first to requests of members with little reputation (1)"},
-             {"reputation-half-life-days", "N", "age at which help weighs half (180)"},
-             {"request-wait-hours-max", "N",
-              "a request waiting this long without a match is served again, 1..8760 (48)"},
-             {"silence-floor-hours", "N",
-              "an offer not proposed for this long is proposed beyond the others, 1..8760 (336)"},
-             {"silent-proposals-max", "N",
-              "the most such proposals per request and round, 1..20 (17)"}})
-        more.push_back(std::move(o));
+    more.push_back({"credit-limit", "MINUTES", "how far below zero a balance may go (600)"});
+    more.push_back({"balance-max", "MINUTES", "the most a balance may hold (6000)"});
+    more.push_back({"claim-max", "MINUTES", "the largest single claim or transfer (1440)"});
+    for (auto& o : knob_options()) more.push_back(std::move(o));
     return more;
 }
 
@@ -308,19 +276,7 @@ result<void> read_policy_flags(const parsed_args& a, policy& p) {
         if (!v) return v.err();
         p.*field = minutes{*v};
     }
-    if (auto f = a.get("fairness")) {
-        if (*f != "on" && *f != "off")
-            return make_error("bad_argument", "--fairness is on or off, not '" + *f + "'");
-        p.fairness.off = *f == "off";
-    }
-    for (const auto& [name, field] : knob_flags) {
-        if (!a.has(name)) continue;
-        auto v = a.get_u64(name);
-        if (!v) return v.err();
-        if (*v > 1'000'000) return make_error("bad_argument", "--" + name + " is too large");
-        p.fairness.*field = static_cast<std::uint32_t>(*v);
-    }
-    return ok_value;
+    return read_knob_flags(a, p.fairness);
 }
 
 // `policy`: the community's policy as it is, with the flags given changed, signed as a
@@ -351,10 +307,10 @@ result<void> do_policy(const parsed_args& a) {
     p.claim_max = minutes{number("claim_minutes_max")};
     const auto* fairness = now->at("fairness");
     p.fairness.off = fairness && fairness->as_string() == "off";
-    for (const auto& [name, field] : knob_flags) {
-        std::string key = name;
+    for (const auto& f : knob_flags()) {
+        std::string key = f.name;
         std::replace(key.begin(), key.end(), '-', '_');
-        p.fairness.*field = static_cast<std::uint32_t>(number(key.c_str()));
+        p.fairness.*f.field = static_cast<std::uint32_t>(number(key.c_str()));
     }
     if (auto f = read_policy_flags(a, p); !f) return f.err();
     auto s = sign_and_submit(a, policy_changed{p});

@@ -141,6 +141,18 @@ std::map<member_id, double> fair_share_tracker::fair_shares(time_ms end) const {
     return share;
 }
 
+std::map<member_id, fair_share_tracker::helper_figures> fair_share_tracker::per_helper(
+    time_ms end) const {
+    std::map<member_id, helper_figures> out;
+    for (const auto& [helper, share] : fair_shares(end)) out[helper].fair_share = share;
+    for (const auto& [helper, n] : proposals_) out[helper].proposals = n;
+    for (const auto& [helper, n] : matches_) out[helper].matches = n;
+    for (const auto& [helper, h] : hours_) out[helper].hours = h;
+    for (const auto& o : offers_)
+        if (!o.open.to || o.open.to->value >= end.value) out[o.helper].offering_at_end = true;
+    return out;
+}
+
 fair_share_figures fair_share_tracker::figures(time_ms end) const {
     fair_share_figures f;
     f.requests = requests_.size();

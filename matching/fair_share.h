@@ -67,6 +67,13 @@ public:
     // Each helper's fair share over the whole run (for tests and reports).
     [[nodiscard]] std::map<member_id, double> fair_shares(time_ms end) const;
 
+    // What each helper who ever offered received against their fair share (for reports).
+    struct helper_figures {
+        double fair_share = 0, proposals = 0, matches = 0, hours = 0;
+        bool offering_at_end = false;
+    };
+    [[nodiscard]] std::map<member_id, helper_figures> per_helper(time_ms end) const;
+
 private:
     struct interval {
         time_ms from;

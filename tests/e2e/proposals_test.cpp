@@ -103,3 +103,35 @@ BOOST_AUTO_TEST_CASE(a_proposal_reaches_a_waiting_helper_who_accepts_it_through_
     BOOST_CHECK_EQUAL(
         ended.root().at("proposals")->as_array()->at(0).at("status")->as_string().value(), "ended");
 }
+
+BOOST_AUTO_TEST_CASE(bench_fairness_runs_a_small_town_under_the_knobs_given) {
+    testing::temp_dir dir("bench-fairness");
+    const auto tsv = (dir.path / "helpers.tsv").string();
+    // Only the run with the layer on, under a knob of the policy; a line per helper.
+    auto r = run_uurwerk({"bench", "fairness", "--members", "60", "--days", "10", "--fairness",
+                          "on", "--silent-proposals-max", "2", "--helpers-out", tsv});
+    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out);
+    const auto last = r.out.substr(r.out.rfind("\n{") + 1);
+    auto doc = json_doc::parse(last.substr(0, last.find('\n')));
+    BOOST_REQUIRE_MESSAGE(doc.ok(), last);
+    BOOST_CHECK(doc->root().at("on") != nullptr);
+    BOOST_CHECK(doc->root().at("off") == nullptr);
+    BOOST_CHECK_GT(doc->root().at("on")->at("matched_hours_total")->as_number().value_or(0), 0);
+    std::ifstream in(tsv);
+    std::string line;
+    std::size_t lines = 0;
+    std::getline(in, line);
+    BOOST_CHECK(line.starts_with("run\tmember\tcategory"));
+    while (std::getline(in, line)) {
+        BOOST_CHECK(line.starts_with("on\t"));
+        ++lines;
+    }
+    BOOST_CHECK_GT(lines, 30u);  // of the 59 members, about 85 % offer help
+
+    // A knob out of its range, or a run that is neither on nor off, is refused at once.
+    r = run_uurwerk({"bench", "fairness", "--members", "60", "--silent-proposals-max", "21"});
+    BOOST_CHECK_NE(r.exit_code, 0);
+    BOOST_CHECK_NE(r.out.find("out of its range"), std::string::npos);
+    r = run_uurwerk({"bench", "fairness", "--members", "60", "--fairness", "both"});
+    BOOST_CHECK_NE(r.exit_code, 0);
+}
