@@ -171,7 +171,7 @@ private:
             fx_.matches.emplace_back(b.community, b.id);
             expose(rq->second, *p);
             of->second.proposals += 1;
-            of->second.proposed_time = in_.now;
+            of->second.heard_time = in_.now;
             fx_.posts.emplace_back(b.community, p->offer);
             return R::none;
         }
@@ -347,6 +347,14 @@ private:
                                                                    : match_status::declined;
                     fx_.matches.emplace_back(b.community, x.match);
                     if (m.status != match_status::accepted) close_match(m.helper);
+                    if (ending) {
+                        // A helper whose match just ended has heard from the community: the
+                        // silence floor counts from now, not from the proposal weeks ago.
+                        if (auto of = c_->posts.find(m.offer); of != c_->posts.end()) {
+                            of->second.heard_time = in_.now;
+                            fx_.posts.emplace_back(b.community, m.offer);
+                        }
+                    }
                     if (m.status == match_status::accepted) {
                         // What fairness is for is who gets to help, not who is shown: a match
                         // that begins outweighs proposals (ledger/exposure.h), so a helper whom

@@ -147,7 +147,9 @@ struct post_state {
     offset posted_at;
     std::uint32_t proposals = 0;  // an offer's: matches proposed with it, ever
     time_ms posted_time{};        // the log's clock when posted (the newcomer floor counts from it)
-    time_ms proposed_time{};  // an offer's: the log's clock at its last proposal (silence floor)
+    // An offer's: the log's clock when its helper last heard from the community through it, at
+    // a proposal or at the end of a match (the silence floor counts from it).
+    time_ms heard_time{};
     bool operator==(const post_state&) const = default;
 };
 

@@ -125,12 +125,12 @@ std::vector<proposal_pick> pick_silent_offers(const std::vector<candidate>& cs,
         const auto& c = cs[i];
         if (c.proposals_received > 0 && c.open_matches == 0 && eligible(c, p) &&
             owed_relevance(c.relevance, best, p.quality_floor) &&
-            now.value - c.proposed_at.value >= p.silence_floor.count())
+            now.value - c.heard_at.value >= p.silence_floor.count())
             silent.push_back(i);
     }
     std::sort(silent.begin(), silent.end(), [&](std::size_t a, std::size_t b) {
-        if (cs[a].proposed_at != cs[b].proposed_at)
-            return cs[a].proposed_at.value < cs[b].proposed_at.value;
+        if (cs[a].heard_at != cs[b].heard_at)
+            return cs[a].heard_at.value < cs[b].heard_at.value;
         return by_id(cs[a], cs[b]);
     });
     std::vector<std::uint64_t> taken;

@@ -38,8 +38,9 @@ struct fairness_policy {
     double reputation_weight_max = 0.2;  // fairness off: relevance x (1 + up to this)
     // A request without an accepted match for this long is served again (matching/matcher.h).
     std::chrono::milliseconds request_wait_max{48 * 3'600'000};
-    // An offer proposed before but not for this long, its helper without an open match, is
-    // proposed beyond the others (pick_silent_offers), at most silent_proposals_max per request.
+    // An offer proposed before but silent for this long (no proposal, no match that ended), its
+    // helper without an open match, is proposed beyond the others (pick_silent_offers), at most
+    // silent_proposals_max per request.
     std::chrono::milliseconds silence_floor{336 * 3'600'000};
     std::size_t silent_proposals_max = 17;
 };
@@ -54,7 +55,7 @@ struct candidate {
     std::uint64_t proposals_received = 0;  // ever, for this offer
     double relevance_sum = 0;              // the helper's amortized relevance so far
     double exposure_sum = 0;               // the helper's amortized exposure so far
-    time_ms proposed_at{};                 // this offer's last proposal (if it had any)
+    time_ms heard_at{};                    // this offer's last proposal or match end (if any)
 };
 
 struct proposal_pick {
@@ -73,8 +74,11 @@ struct proposal_pick {
 
 // With fairness on, the silent offers to propose for one request beyond `picked` (its ranked
 // picks, whose helpers are left out): candidates within the quality floor that were proposed
-// before but not in the last `silence_floor`, whose helpers have no open match, the least
-// recently proposed first, at most silent_proposals_max; ranks follow `picked`'s. Nothing with
+// before but heard nothing (no proposal, no end of a match) in the last `silence_floor`, whose
+// helpers have no open match, the longest silent first, at most silent_proposals_max; ranks
+// follow `picked`'s. A helper whose relationship just ended is not silent: proposing them again
+// at once would hand the requesters' favourites (a good record) the matches that the ranked
+// order, which counts their matches, gives to others. Nothing with
 // fairness off. People who hear nothing for weeks stop offering, and with far more offers than
 // requests the ranked picks alone leave most helpers of a quiet category unheard for longer than
 // that: measured with `bench fairness` (matching/README.md).

@@ -154,7 +154,7 @@ std::vector<proposal> propose(community_id c, const community_state& s,
             const auto& offer = s.posts.at(o.offer);
             cands.push_back({o.helper, o.offer, o.relevance, score(o.helper), e.open_matches,
                              offer.posted_time, offer.proposals, e.relevance_sum, e.exposure_sum,
-                             offer.proposed_time});
+                             offer.heard_time});
         }
         return cands;
     };

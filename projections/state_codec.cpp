@@ -179,7 +179,7 @@ std::string_view encode(const post_state& p, std::string& out) {
         .u64(p.posted_at.value)
         .u32(p.proposals)
         .i64(p.posted_time.value)
-        .i64(p.proposed_time.value);
+        .i64(p.heard_time.value);
     return out;
 }
 std::string_view encode(const match_state& m, std::string& out) {
@@ -490,7 +490,7 @@ result<ledger_state> load_state(const store& db) {
                 p.posted_at = offset{r.u64()};
                 p.proposals = r.u32();
                 p.posted_time = time_ms{r.i64()};
-                p.proposed_time = time_ms{r.i64()};
+                p.heard_time = time_ms{r.i64()};
                 if (!r.done()) return fail("post");
                 cs.posts[id_from(rest)] = std::move(p);
                 return true;

@@ -21,7 +21,7 @@ constexpr std::string_view format_key = "format";
 // helpers' exposure as folded since the fairness layer orders by exposure per relevance (relevance
 // shares within the quality floor, a match worth ledger/exposure.h's match_exposure), the silence
 // floor knobs in the policy, an offer's last proposal time.
-constexpr std::string_view format_version = "uurwerk-store-9";
+constexpr std::string_view format_version = "uurwerk-store-10";
 
 // Concatenation: a key written with batch::append holds its operands in the order they were
 // appended. Associative, so RocksDB may combine operands in any grouping: the bytes are the

@@ -133,14 +133,14 @@ BOOST_AUTO_TEST_CASE(silent_offers_are_proposed_beyond_the_ranked_ones_least_rec
     auto hs = helpers_with({0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.2}, std::vector<double>(8, 1.0));
     for (auto& h : hs) {
         h.proposals_received = 1;
-        h.proposed_at = time_ms{now.value - day};  // heard yesterday
+        h.heard_at = time_ms{now.value - day};  // heard yesterday
     }
-    hs[3].proposed_at = time_ms{now.value - 10 * day};
-    hs[4].proposed_at = time_ms{now.value - 8 * day};
-    hs[5].proposed_at = time_ms{now.value - 20 * day};
-    hs[6].proposed_at = time_ms{now.value - 30 * day};
+    hs[3].heard_at = time_ms{now.value - 10 * day};
+    hs[4].heard_at = time_ms{now.value - 8 * day};
+    hs[5].heard_at = time_ms{now.value - 20 * day};
+    hs[6].heard_at = time_ms{now.value - 30 * day};
     hs[6].open_matches = 1;                             // silent, but busy helping
-    hs[7].proposed_at = time_ms{now.value - 30 * day};  // silent, but a poor fit
+    hs[7].heard_at = time_ms{now.value - 30 * day};  // silent, but a poor fit
     fairness_policy p;
     p.silence_floor = std::chrono::hours(7 * 24);
     p.silent_proposals_max = 2;

@@ -424,8 +424,45 @@ BOOST_AUTO_TEST_CASE(a_helper_silent_past_the_floor_is_proposed_beyond_the_ranke
         BOOST_CHECK_EQUAL(next[1].round_size, 2u);
         // Folded, the silent helper's offer records the proposal's time.
         t.round(node_a);
-        BOOST_CHECK(t.community().posts.at(next[1].offer).proposed_time == t.now);
+        BOOST_CHECK(t.community().posts.at(next[1].offer).heard_time == t.now);
     }
+}
+
+BOOST_AUTO_TEST_CASE(a_helper_whose_match_just_ended_is_not_silent_until_the_floor_passes_again) {
+    fairness_knobs k;
+    k.proposals_per_request = 1;
+    k.silence_floor_hours = 24;
+    town_log t(k);
+    for (std::uint64_t m = 10; m < 13; ++m) t.offer(t.admit(m), category::shopping);
+    const auto asker = t.admit(30);
+    t.request(asker, category::shopping);
+    t.round(node_a);
+    const auto first = logged_proposals(t);
+    BOOST_REQUIRE_EQUAL(first.size(), 1u);
+    const auto helped = first[0].helper;
+    t.as(30, asker, match_accepted{first[0].id});
+    t.now.value += 25 * 3'600'000;  // proposed 25 hours ago, past the floor
+    t.as(30, asker, match_ended{first[0].id});
+    BOOST_CHECK(t.community().posts.at(first[0].offer).heard_time == t.now);
+    auto proposed_for = [&](const event_id& request) {
+        std::vector<proposal> out;
+        for (const auto& p : propose(town, t.community()))
+            if (p.request == request) out.push_back(p);
+        return out;
+    };
+    // An hour after the match ended: heard from an hour ago, so not silent.
+    t.now.value += 3'600'000;
+    const auto second = t.request(t.admit(31), category::shopping);
+    auto next = proposed_for(second);
+    BOOST_REQUIRE_EQUAL(next.size(), 1u);
+    BOOST_CHECK(next[0].helper != helped);
+    // A day after the match ended: silent, proposed beyond the ranked pick.
+    t.now.value += 24 * 3'600'000;
+    t.admit(32);  // an event at that time moves the log's clock
+    next = proposed_for(second);
+    BOOST_REQUIRE_EQUAL(next.size(), 2u);
+    BOOST_CHECK(next[0].helper != helped);
+    BOOST_CHECK(next[1].helper == helped);
 }
 
 BOOST_AUTO_TEST_CASE(a_request_past_the_wait_bound_is_served_beside_unanswered_proposals) {
