@@ -8,7 +8,7 @@ const std::vector<knob_flag>& knob_flags() {
         {"proposals-per-request", &k::proposals_per_request,
          "proposals per request and round, 1..20 (3)"},
         {"open-matches-max", &k::open_matches_max,
-         "open matches a helper may have at once, 1..100 (3)"},
+         "open matches a helper may have at once, 1..100 (4)"},
         {"newcomer-floor-hours", &k::newcomer_floor_hours,
          "an offer that waited this long without a proposal goes first (72)"},
         {"quality-floor-permille", &k::quality_floor_permille,

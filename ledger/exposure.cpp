@@ -34,7 +34,7 @@ fairness_knobs resolved(const fairness_knobs& k) {
     auto or_default = [](std::uint32_t v, std::uint32_t d) { return v == 0 ? d : v; };
     fairness_knobs r = k;
     r.proposals_per_request = or_default(k.proposals_per_request, 3);
-    r.open_matches_max = or_default(k.open_matches_max, 3);
+    r.open_matches_max = or_default(k.open_matches_max, 4);
     r.newcomer_floor_hours = or_default(k.newcomer_floor_hours, 72);
     r.quality_floor_permille = or_default(k.quality_floor_permille, 500);
     r.reputation_weight_max_permille = or_default(k.reputation_weight_max_permille, 200);

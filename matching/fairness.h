@@ -32,7 +32,7 @@ namespace uurwerk {
 struct fairness_policy {
     bool on = true;
     std::size_t proposals_per_request = 3;
-    std::uint32_t open_matches_max = 3;                        // per helper
+    std::uint32_t open_matches_max = 4;                        // per helper
     std::chrono::milliseconds newcomer_floor{72 * 3'600'000};  // 3 days
     double quality_floor = 0.5;          // only candidates with relevance >= this x the best
     double reputation_weight_max = 0.2;  // fairness off: relevance x (1 + up to this)

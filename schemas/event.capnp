@@ -100,7 +100,7 @@ struct Policy {
   fairnessOff @3 :Bool;                 # true: rank by relevance x reputation only (popularity).
   proposalsPerRequest @4 :UInt32;       # Proposals in one round for one request: 1..20 (3).
   openMatchesMax @5 :UInt32;            # Open (proposed or accepted) matches a helper may have
-                                        # at once before no more are proposed to them: 1..100 (3).
+                                        # at once before no more are proposed to them: 1..100 (4).
   newcomerFloorHours @6 :UInt32;        # An offer that waited this long without any proposal
                                         # goes first: 1..8760 (72).
   qualityFloorPermille @7 :UInt32;      # Fairness proposes only candidates whose relevance is at

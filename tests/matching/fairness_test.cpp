@@ -67,6 +67,24 @@ std::vector<candidate> helpers_with(const std::vector<double>& relevance,
 
 BOOST_AUTO_TEST_SUITE(fairness)
 
+BOOST_AUTO_TEST_CASE(a_policy_without_knobs_gives_the_layers_defaults) {
+    const fairness_policy d;
+    const auto p = fairness_from(fairness_knobs{});
+    BOOST_CHECK(p.on == d.on);
+    BOOST_CHECK_EQUAL(p.proposals_per_request, d.proposals_per_request);
+    BOOST_CHECK_EQUAL(p.open_matches_max, d.open_matches_max);
+    BOOST_CHECK(p.newcomer_floor == d.newcomer_floor);
+    BOOST_CHECK_EQUAL(p.quality_floor, d.quality_floor);
+    BOOST_CHECK_EQUAL(p.reputation_weight_max, d.reputation_weight_max);
+    BOOST_CHECK(p.request_wait_max == d.request_wait_max);
+    BOOST_CHECK(p.silence_floor == d.silence_floor);
+    BOOST_CHECK_EQUAL(p.silent_proposals_max, d.silent_proposals_max);
+    // Four open matches: with three, weekly buddies kept the companionship helpers at the cap,
+    // and new matches went to whoever's relationship ended, not where the layer ordered
+    // (matching/README.md).
+    BOOST_CHECK_EQUAL(p.open_matches_max, 4u);
+}
+
 BOOST_AUTO_TEST_CASE(shares_of_proposals_track_shares_of_relevance_only_with_fairness_on) {
     // Ten equally relevant helpers; one has a long record.
     std::vector<double> relevance(10, 0.8), reputation(10, 0.1);
