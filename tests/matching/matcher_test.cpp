@@ -390,19 +390,33 @@ BOOST_AUTO_TEST_CASE(policy_knobs_are_validated_and_change_what_is_proposed) {
     BOOST_CHECK_EQUAL(propose(town, t.community()).size(), 3u);
 }
 
-BOOST_AUTO_TEST_CASE(a_helper_silent_past_the_floor_is_proposed_beyond_the_ranked_picks) {
-    for (const bool fairness_off : {false, true}) {
-        fairness_knobs k;
-        k.proposals_per_request = 1;
-        k.silence_floor_hours = 24;
-        k.off = fairness_off;
-        town_log t(k);
+// The silence floor's start: three shopping helpers, a request of member 30's, and its first
+// round, which proposes one of them (one proposal a request, a floor of 24 hours, the other
+// knobs as given).
+struct silence_town {
+    explicit silence_town(fairness_knobs k) : t(with_floor(k)) {
         for (std::uint64_t m = 10; m < 13; ++m) t.offer(t.admit(m), category::shopping);
-        const auto asker = t.admit(30);
+        asker = t.admit(30);
         t.request(asker, category::shopping);
         t.round(node_a);
-        const auto first = logged_proposals(t);
-        BOOST_REQUIRE_EQUAL(first.size(), 1u);  // nobody was proposed before: nobody silent
+        first = logged_proposals(t);
+        BOOST_REQUIRE_EQUAL(first.size(), 1u);
+    }
+    static fairness_knobs with_floor(fairness_knobs k) {
+        k.proposals_per_request = 1;
+        k.silence_floor_hours = 24;
+        return k;
+    }
+    town_log t;
+    member_id asker;
+    std::vector<proposal> first;
+};
+
+BOOST_AUTO_TEST_CASE(a_helper_silent_past_the_floor_is_proposed_beyond_the_ranked_picks) {
+    for (const bool fairness_off : {false, true}) {
+        silence_town town_1({.off = fairness_off});
+        auto& t = town_1.t;
+        const auto& first = town_1.first;  // nobody was proposed before: nobody silent
         const auto heard = first[0].helper;
         t.as(static_cast<std::uint8_t>(heard.value), heard, match_declined{first[0].id});
         t.now.value += 25 * 3'600'000;
@@ -429,16 +443,10 @@ BOOST_AUTO_TEST_CASE(a_helper_silent_past_the_floor_is_proposed_beyond_the_ranke
 }
 
 BOOST_AUTO_TEST_CASE(a_helper_whose_match_just_ended_is_not_silent_until_the_floor_passes_again) {
-    fairness_knobs k;
-    k.proposals_per_request = 1;
-    k.silence_floor_hours = 24;
-    town_log t(k);
-    for (std::uint64_t m = 10; m < 13; ++m) t.offer(t.admit(m), category::shopping);
-    const auto asker = t.admit(30);
-    t.request(asker, category::shopping);
-    t.round(node_a);
-    const auto first = logged_proposals(t);
-    BOOST_REQUIRE_EQUAL(first.size(), 1u);
+    silence_town town_1({});
+    auto& t = town_1.t;
+    const auto asker = town_1.asker;
+    const auto& first = town_1.first;
     const auto helped = first[0].helper;
     t.as(30, asker, match_accepted{first[0].id});
     t.now.value += 25 * 3'600'000;  // proposed 25 hours ago, past the floor
