@@ -90,6 +90,13 @@ inline double thread_cpu_s() {
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
+// CPU seconds the whole process has used (every thread, user and system).
+inline double process_cpu_s() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
 struct ingest_figures {
     double events_per_s = 0, p50 = 0, p99 = 0, max = 0;
     std::size_t rejected = 0;
