@@ -158,10 +158,11 @@ std::vector<proposal> propose(community_id c, const community_state& s,
         }
         return cands;
     };
-    // The round serves the round_requests_max oldest requests that some helper is free for (a
-    // fitting offer under the open-match cap whom the request may be proposed), looking at no
-    // more than round_requests_looked_max: requests that nobody can take now (all their helpers
-    // busy) must not fill every round and keep newer ones, whose helpers are free, from help.
+    // The round serves the round_requests_max oldest requests that get a proposal, among those
+    // that some helper is free for (a fitting offer under the open-match cap whom the request
+    // may be proposed) in the round_requests_looked_max oldest: requests that nobody can take
+    // now (all their helpers busy, before the round or by its earlier picks) must not fill
+    // every round and keep newer ones, whose helpers are free, from help.
     auto someone_free = [&](const pending_request& r) {
         for (const auto& o : fitting_for(*r.post)) {
             if (!proposable(r, o, true) && !(r.past_bound && proposable(r, o, false))) continue;
@@ -173,9 +174,7 @@ std::vector<proposal> propose(community_id c, const community_state& s,
     };
     {
         std::vector<pending_request> served;
-        for (std::size_t i = 0; i < requests.size() && i < round_requests_looked_max &&
-                                served.size() < round_requests_max;
-             ++i)
+        for (std::size_t i = 0; i < requests.size() && i < round_requests_looked_max; ++i)
             if (someone_free(requests[i])) served.push_back(requests[i]);
         requests = std::move(served);
     }
@@ -203,21 +202,34 @@ std::vector<proposal> propose(community_id c, const community_state& s,
             e.exposure_sum += pick.exposure;
         }
     };
+    // Requests that got a pick, at most round_requests_max: one without may still get one
+    // while there is room.
+    std::size_t with_picks = 0;
+    auto serve_counted = [&](pending_request& r, std::size_t wanted) {
+        if (r.picks.empty() && with_picks == round_requests_max) return;
+        const bool had = !r.picks.empty();
+        serve(r, wanted);
+        if (!had && !r.picks.empty()) ++with_picks;
+    };
     if (policy.on)
         for (auto& r : requests)
-            if (r.low_reputation) serve(r, knobs.low_reputation_proposals_min);
-    for (auto& r : requests) serve(r, policy.proposals_per_request);
+            if (r.low_reputation) serve_counted(r, knobs.low_reputation_proposals_min);
+    for (auto& r : requests) serve_counted(r, policy.proposals_per_request);
     // Then the silent offers, beyond the ranked picks (fairness on). A helper proposed earlier in
     // this round has an open match now, so is not silent for the next request. (The fold weighs
     // every proposal of the round by its rank among all of them; the exposure this round adds
     // for later requests is the ranked picks' own weights, an estimate.)
     if (policy.on)
-        for (auto& r : requests)
+        for (auto& r : requests) {
+            if (r.picks.empty() && with_picks == round_requests_max) continue;
+            const bool had = !r.picks.empty();
             for (const auto& pick :
                  pick_silent_offers(candidates_for(r, true), r.picks, policy, now)) {
                 r.picks.push_back(pick);
                 exposure[pick.helper].open_matches += 1;
             }
+            if (!had && !r.picks.empty()) ++with_picks;
+        }
 
     std::vector<proposal> out;
     for (const auto& r : requests) {

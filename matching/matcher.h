@@ -9,8 +9,8 @@
 //
 // A round: every open request that has no open match (none proposed and unanswered, none
 // accepted), was posted by a member who is not suspended, and has a helper free for it (oldest
-// first: the round_requests_max oldest such among the round_requests_looked_max oldest open
-// requests) gets a new round of up to
+// first, among the round_requests_looked_max oldest open requests, until round_requests_max of
+// them got a proposal) gets a new round of up to
 // proposals_per_request proposals, its helpers chosen by the fairness layer
 // (matching/fairness.h) among the fitting offers of helpers under the open-match cap who were
 // not proposed for that request before. With fairness on, requests of members with little

@@ -317,6 +317,30 @@ BOOST_AUTO_TEST_CASE(requests_nobody_can_take_do_not_keep_newer_ones_from_help) 
     }
 }
 
+BOOST_AUTO_TEST_CASE(requests_one_free_helper_cannot_all_take_do_not_fill_the_round) {
+    // More requests than a round serves, all for one free helper who may have one open match:
+    // the first request takes them, and the round goes on to a newer request of another
+    // category whose helper is free too.
+    for (const bool fairness_off : {false, true}) {
+        fairness_knobs k;
+        k.open_matches_max = 1;
+        k.off = fairness_off;
+        town_log t(k);
+        const auto lifter = t.admit(10), shopper = t.admit(11), asker = t.admit(30);
+        t.offer(lifter, category::lifts);
+        t.offer(shopper, category::shopping);
+        const auto oldest = t.request(asker, category::lifts);
+        for (std::size_t i = 0; i < round_requests_max + 20; ++i) t.request(asker, category::lifts);
+        const auto newer = t.request(t.admit(31), category::shopping);
+        const auto next = propose(town, t.community());
+        BOOST_REQUIRE_EQUAL(next.size(), 2u);
+        BOOST_CHECK(next[0].request == oldest);
+        BOOST_CHECK(next[0].helper == lifter);
+        BOOST_CHECK(next[1].request == newer);
+        BOOST_CHECK(next[1].helper == shopper);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(a_newcomer_who_waited_past_the_floor_is_proposed_first) {
     fairness_knobs k;
     k.proposals_per_request = 1;
