@@ -192,6 +192,11 @@ struct fairness_run {
     std::string helpers_tsv;  // a line per helper who ever offered (--helpers-out)
 };
 
+// The columns of --helpers-out, in the order run_simulation writes each helper's line.
+constexpr std::string_view helpers_tsv_header =
+    "run\tmember\tcategory\tintensity\tarea\tpopularity\tfair_share\tproposals\tmatches\t"
+    "hours\toffering_at_end\n";
+
 result<fairness_run> run_simulation(const simulation_params& p, const fairness_knobs& knobs,
                                     const char* label) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -424,10 +429,11 @@ result<void> bench_fairness(const parsed_args& a) {
     const auto only = a.get("fairness");
     std::vector<std::string> helpers;  // each run's lines for --helpers-out
     // Opened before the runs, so that a path that cannot be written fails at once.
+    const auto helpers_path = a.get("helpers-out");
     std::optional<std::ofstream> helpers_out;
-    if (auto out = a.get("helpers-out")) {
-        helpers_out.emplace(*out);
-        if (!*helpers_out) return make_error("io_error", "cannot write " + *out);
+    if (helpers_path) {
+        helpers_out.emplace(*helpers_path);
+        if (!*helpers_out) return make_error("io_error", "cannot write " + *helpers_path);
     }
     std::string json =
         "{\"seed\": " + std::to_string(p.seed) + ", \"members\": " + std::to_string(p.members) +
@@ -444,13 +450,11 @@ result<void> bench_fairness(const parsed_args& a) {
     }
     std::cout << json << "}\n";
     if (helpers_out) {
-        *helpers_out << "run\tmember\tcategory\tintensity\tarea\tpopularity\tfair_share\t"
-                        "proposals\tmatches\thours\toffering_at_end\n";
+        *helpers_out << helpers_tsv_header;
         for (const auto& tsv : helpers) *helpers_out << tsv;
         helpers_out->close();
-        if (!*helpers_out)
-            return make_error("io_error", "could not write " + *a.get("helpers-out"));
-        std::cerr << "wrote a line per helper to " << *a.get("helpers-out") << "\n";
+        if (!*helpers_out) return make_error("io_error", "could not write " + *helpers_path);
+        std::cerr << "wrote a line per helper to " << *helpers_path << "\n";
     }
     return ok_value;
 }

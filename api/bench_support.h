@@ -83,18 +83,18 @@ struct latencies {
     }
 };
 
-// CPU seconds the calling thread has used.
-inline double thread_cpu_s() {
+// CPU seconds a clock has counted: CLOCK_THREAD_CPUTIME_ID (the calling thread) or
+// CLOCK_PROCESS_CPUTIME_ID (every thread of the process, user and system).
+inline double cpu_s(clockid_t clock) {
     timespec ts{};
-    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    ::clock_gettime(clock, &ts);
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
-
-// CPU seconds the whole process has used (every thread, user and system).
+inline double thread_cpu_s() {
+    return cpu_s(CLOCK_THREAD_CPUTIME_ID);
+}
 inline double process_cpu_s() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+    return cpu_s(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 struct ingest_figures {

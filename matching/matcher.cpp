@@ -203,33 +203,32 @@ std::vector<proposal> propose(community_id c, const community_state& s,
         }
     };
     // Requests that got a pick, at most round_requests_max: one without may still get one
-    // while there is room.
+    // while there is room. `add` gives `r` picks.
     std::size_t with_picks = 0;
-    auto serve_counted = [&](pending_request& r, std::size_t wanted) {
+    auto counted = [&](pending_request& r, auto&& add) {
         if (r.picks.empty() && with_picks == round_requests_max) return;
         const bool had = !r.picks.empty();
-        serve(r, wanted);
+        add(r);
         if (!had && !r.picks.empty()) ++with_picks;
     };
     if (policy.on)
         for (auto& r : requests)
-            if (r.low_reputation) serve_counted(r, knobs.low_reputation_proposals_min);
-    for (auto& r : requests) serve_counted(r, policy.proposals_per_request);
+            if (r.low_reputation)
+                counted(r, [&](auto& x) { serve(x, knobs.low_reputation_proposals_min); });
+    for (auto& r : requests) counted(r, [&](auto& x) { serve(x, policy.proposals_per_request); });
     // Then the silent offers, beyond the ranked picks (fairness on). A helper proposed earlier in
     // this round has an open match now, so is not silent for the next request. (The fold weighs
     // every proposal of the round by its rank among all of them; the exposure this round adds
     // for later requests is the ranked picks' own weights, an estimate.)
     if (policy.on)
-        for (auto& r : requests) {
-            if (r.picks.empty() && with_picks == round_requests_max) continue;
-            const bool had = !r.picks.empty();
-            for (const auto& pick :
-                 pick_silent_offers(candidates_for(r, true), r.picks, policy, now)) {
-                r.picks.push_back(pick);
-                exposure[pick.helper].open_matches += 1;
-            }
-            if (!had && !r.picks.empty()) ++with_picks;
-        }
+        for (auto& r : requests)
+            counted(r, [&](auto& x) {
+                for (const auto& pick :
+                     pick_silent_offers(candidates_for(x, true), x.picks, policy, now)) {
+                    x.picks.push_back(pick);
+                    exposure[pick.helper].open_matches += 1;
+                }
+            });
 
     std::vector<proposal> out;
     for (const auto& r : requests) {

@@ -294,26 +294,40 @@ BOOST_AUTO_TEST_CASE(a_helper_at_the_cap_is_still_owed_relevance_a_poor_fit_is_n
     BOOST_CHECK(f == t.community().exposure.end() || f->second.relevance_sum == 0);
 }
 
+// The round's room: a lifts helper and a shopping helper who may each have one open match, and
+// member 30, who asks for lifts. more_lifts_than_a_round() posts more lifts requests than a round
+// serves, then a newer shopping request of member 31's, and returns that one.
+struct crowded_round_town {
+    explicit crowded_round_town(fairness_knobs k) : t(with_cap(k)) {
+        t.offer(lifter, category::lifts);
+        t.offer(shopper, category::shopping);
+    }
+    static fairness_knobs with_cap(fairness_knobs k) {
+        k.open_matches_max = 1;
+        return k;
+    }
+    event_id more_lifts_than_a_round() {
+        for (std::size_t i = 0; i < round_requests_max + 20; ++i) t.request(asker, category::lifts);
+        return t.request(t.admit(31), category::shopping);
+    }
+    town_log t;
+    member_id lifter = t.admit(10), shopper = t.admit(11), asker = t.admit(30);
+};
+
 BOOST_AUTO_TEST_CASE(requests_nobody_can_take_do_not_keep_newer_ones_from_help) {
     // More old requests than a round serves, all for a helper at the cap, then a newer one of
     // another category whose helper is free: the round reaches the newer one.
     for (const bool fairness_off : {false, true}) {
-        fairness_knobs k;
-        k.open_matches_max = 1;
-        k.off = fairness_off;
-        town_log t(k);
-        const auto busy = t.admit(10), free = t.admit(11), asker = t.admit(30);
-        t.offer(busy, category::lifts);
-        t.offer(free, category::shopping);
-        t.request(asker, category::lifts);
+        crowded_round_town town_1({.off = fairness_off});
+        auto& t = town_1.t;
+        t.request(town_1.asker, category::lifts);
         t.round(node_a);
         BOOST_REQUIRE_EQUAL(logged_proposals(t).size(), 1u);
-        for (std::size_t i = 0; i < round_requests_max + 20; ++i) t.request(asker, category::lifts);
-        const auto newer = t.request(t.admit(31), category::shopping);
+        const auto newer = town_1.more_lifts_than_a_round();
         const auto next = propose(town, t.community());
         BOOST_REQUIRE_EQUAL(next.size(), 1u);
         BOOST_CHECK(next[0].request == newer);
-        BOOST_CHECK(next[0].helper == free);
+        BOOST_CHECK(next[0].helper == town_1.shopper);
     }
 }
 
@@ -322,22 +336,16 @@ BOOST_AUTO_TEST_CASE(requests_one_free_helper_cannot_all_take_do_not_fill_the_ro
     // the first request takes them, and the round goes on to a newer request of another
     // category whose helper is free too.
     for (const bool fairness_off : {false, true}) {
-        fairness_knobs k;
-        k.open_matches_max = 1;
-        k.off = fairness_off;
-        town_log t(k);
-        const auto lifter = t.admit(10), shopper = t.admit(11), asker = t.admit(30);
-        t.offer(lifter, category::lifts);
-        t.offer(shopper, category::shopping);
-        const auto oldest = t.request(asker, category::lifts);
-        for (std::size_t i = 0; i < round_requests_max + 20; ++i) t.request(asker, category::lifts);
-        const auto newer = t.request(t.admit(31), category::shopping);
+        crowded_round_town town_1({.off = fairness_off});
+        auto& t = town_1.t;
+        const auto oldest = t.request(town_1.asker, category::lifts);
+        const auto newer = town_1.more_lifts_than_a_round();
         const auto next = propose(town, t.community());
         BOOST_REQUIRE_EQUAL(next.size(), 2u);
         BOOST_CHECK(next[0].request == oldest);
-        BOOST_CHECK(next[0].helper == lifter);
+        BOOST_CHECK(next[0].helper == town_1.lifter);
         BOOST_CHECK(next[1].request == newer);
-        BOOST_CHECK(next[1].helper == shopper);
+        BOOST_CHECK(next[1].helper == town_1.shopper);
     }
 }
 
