@@ -69,14 +69,18 @@ public:
 
     verdict run() {
         const auto& b = in_.body;
-        if (auto it = s_.seen.find(b.id); it != s_.seen.end()) {
+        // One lookup of the id, which makes its entry: the rules below never look at `seen`,
+        // and the entry is filled in before anyone else can read the state.
+        auto [it, fresh] = s_.seen.try_emplace(b.id);
+        if (!fresh) {
             // The id is known: the same event again keeps its first verdict and changes
             // nothing; other content under the same id is refused.
             if (it->second.body_digest == in_.body_digest) return {R::duplicate_event};
             return {R::id_reused_with_different_content};
         }
+        seen_event& first = it->second;  // element references survive a rehash
         verdict v{decide_and_apply()};
-        s_.seen.emplace(b.id, seen_event{in_.at, in_.body_digest, v});
+        first = seen_event{in_.at, in_.body_digest, v};
         fx_.seen.push_back(seq_used_ ? seen_effect{b.id, true, b.community, in_.signer, b.seq}
                                      : seen_effect{b.id});
         if (c_ != nullptr) {

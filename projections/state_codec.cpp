@@ -351,18 +351,28 @@ void write_effects(const ledger_state& state, const fold_effects& fx, store::bat
     flush_chunk();
     // History lines, appended per member to the window of history_window_offsets offsets they
     // fall in: a member's lines of one batch and window share one store entry.
-    std::map<std::tuple<community_id, member_id, std::uint64_t>, std::string> windows;
-    for (const auto& h : fx.history) {
-        auto& w = windows[{h.community, h.member, h.at.value / history_window_offsets}];
-        put_be64(w, h.at.value);
-        w += encode(h, v);
-    }
-    for (const auto& [where, lines] : windows) {
-        std::string k;
+    // The lines grouped by window, each window's in offset order (a stable sort of the
+    // batch's lines, which come in offset order), then one entry per window.
+    auto window_of = [](const history_entry& h) {
+        return std::tuple(h.community, h.member, h.at.value / history_window_offsets);
+    };
+    std::vector<const history_entry*> lines(fx.history.size());
+    for (std::size_t i = 0; i < lines.size(); ++i) lines[i] = &fx.history[i];
+    std::stable_sort(lines.begin(), lines.end(),
+                     [&](const auto* x, const auto* y) { return window_of(*x) < window_of(*y); });
+    std::string window;
+    for (std::size_t i = 0; i < lines.size();) {
+        const auto where = window_of(*lines[i]);
+        window.clear();
+        for (; i < lines.size() && window_of(*lines[i]) == where; ++i) {
+            put_be64(window, lines[i]->at.value);
+            window += encode(*lines[i], v);
+        }
+        k.clear();
         put_be64(k, std::get<0>(where).value);
         put_be64(k, std::get<1>(where).value);
         put_be64(k, std::get<2>(where));
-        b.append(column::history, k, lines);
+        b.append(column::history, k, window);
     }
 }
 

@@ -45,7 +45,9 @@ error rocks_error(const rocksdb::Status& s, std::string_view what) {
 }  // namespace
 
 void put_be64(std::string& out, std::uint64_t v) {
-    for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
+    char be[8];
+    for (int i = 0; i < 8; ++i) be[i] = static_cast<char>(v >> (8 * (7 - i)));
+    out.append(be, sizeof be);
 }
 
 std::uint64_t get_be64(std::string_view in, std::size_t pos) {
