@@ -16,9 +16,11 @@
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <thread>
 
+#include "api/cpu_slice.h"
 #include "api/http_client.h"
 #include "api/http_server.h"
 #include "api/json_read.h"
@@ -418,6 +420,19 @@ BOOST_FIXTURE_TEST_CASE(bad_input_gets_a_clear_error_and_the_server_keeps_servin
 // ---------------------------------------------------------------------------------------------
 // The server on its own, with a trivial handler.
 
+// The calling thread's CPU slice in ns as the kernel shows it (/proc/thread-self/sched, an
+// EEVDF kernel), or nothing.
+std::optional<std::uint64_t> own_slice_ns() {
+    std::ifstream in("/proc/thread-self/sched");
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("se.slice", 0) != 0) continue;
+        auto colon = line.find(':');
+        if (colon == std::string::npos) return std::nullopt;
+        return std::stoull(line.substr(colon + 1));
+    }
+    return std::nullopt;
+}
+
 struct echo_fixture {
     http_stats stats;
     std::unique_ptr<http_server> server;
@@ -427,6 +442,10 @@ struct echo_fixture {
         auto s = http_server::open(
             o,
             [this](const http_request& r) {
+                if (r.target == "/slice") {
+                    auto ns = own_slice_ns();
+                    return http_response{200, "text/plain", ns ? std::to_string(*ns) : "-", {}};
+                }
                 if (r.target == "/slow") {
                     slow_started = true;
                     std::this_thread::sleep_for(300ms);
@@ -473,6 +492,43 @@ BOOST_AUTO_TEST_CASE(beyond_the_connection_limit_a_client_gets_503) {
     BOOST_REQUIRE(served.ok());
     BOOST_CHECK_EQUAL(served->status, 200u);
     BOOST_CHECK_EQUAL(served->body, "POST /x hi");
+}
+
+BOOST_AUTO_TEST_CASE(use_cpu_slice_asks_for_a_short_slice_and_gives_it_back) {
+    std::thread([] {
+        const auto standard = own_slice_ns();
+        const bool granted = use_cpu_slice(cpu_slice::short_0_1ms);
+        const auto now = own_slice_ns();
+        if (!granted || !standard || now == standard) {
+            BOOST_TEST_MESSAGE("this kernel keeps its own slice (Linux before 6.12, or no EEVDF)");
+            BOOST_CHECK(!granted || now == standard);
+            return;
+        }
+        BOOST_CHECK_EQUAL(*now, 100'000u);
+        BOOST_CHECK(use_cpu_slice(cpu_slice::short_0_1ms));  // again: no change, no call
+        BOOST_CHECK(use_cpu_slice(cpu_slice::standard));
+        BOOST_CHECK(own_slice_ns() == standard);
+    }).join();
+}
+
+BOOST_AUTO_TEST_CASE(the_server_answers_reads_on_a_short_slice_and_writes_on_the_standard_one) {
+    echo_fixture f;
+    std::optional<std::uint64_t> standard;
+    std::thread([&] { standard = own_slice_ns(); }).join();  // what a new thread has
+    auto c = http_connection::open("127.0.0.1", f.server->port());
+    BOOST_REQUIRE(c.ok());
+    auto read = (*c)->call("GET", "/slice");
+    auto write = (*c)->call("POST", "/slice", "x");
+    auto read_again = (*c)->call("GET", "/slice");
+    BOOST_REQUIRE(read.ok() && write.ok() && read_again.ok());
+    if (!standard || read->body == std::to_string(*standard)) {
+        BOOST_TEST_MESSAGE("this kernel keeps its own slice (Linux before 6.12, or no EEVDF)");
+        BOOST_CHECK_EQUAL(read->body, write->body);
+        return;
+    }
+    BOOST_CHECK_EQUAL(read->body, "100000");
+    BOOST_CHECK_EQUAL(write->body, std::to_string(*standard));
+    BOOST_CHECK_EQUAL(read_again->body, "100000");
 }
 
 BOOST_AUTO_TEST_CASE(an_idle_connection_is_closed_after_the_idle_timeout) {
