@@ -78,7 +78,7 @@ public:
             if (it->second.body_digest == in_.body_digest) return {R::duplicate_event};
             return {R::id_reused_with_different_content};
         }
-        seen_event& first = it->second;  // element references survive a rehash
+        seen_event& first = it->second;  // nothing is inserted into `seen` until it is filled
         verdict v{decide_and_apply()};
         first = seen_event{in_.at, in_.body_digest, v};
         fx_.seen.push_back(seq_used_ ? seen_effect{b.id, true, b.community, in_.signer, b.seq}

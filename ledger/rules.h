@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ledger/event.h"
+#include "ledger/id_table.h"
 #include "ledger/match_queues.h"
 
 namespace uurwerk {
@@ -213,7 +214,7 @@ struct seen_event {
 
 struct ledger_state {
     std::map<community_id, community_state> communities;
-    std::unordered_map<event_id, seen_event> seen;
+    id_table<seen_event> seen;                 // every event folded, by id (ledger/id_table.h)
     queue_upkeep upkeep = queue_upkeep::kept;  // how new communities keep their match queues
 };
 

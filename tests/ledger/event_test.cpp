@@ -4,6 +4,7 @@
 // ids.
 
 #include "ledger/event.h"
+#include "ledger/id_table.h"
 
 #include <capnp/message.h>
 #include <capnp/schema.h>
@@ -12,7 +13,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
+#include <map>
 #include <random>
 #include <set>
 #include <tuple>
@@ -953,4 +956,69 @@ BOOST_AUTO_TEST_CASE(ids_crafted_to_collide_spread_under_the_keyed_hash) {
     // The key is the process's: the same id hashes the same every time.
     const auto some = *ids.begin();
     BOOST_CHECK_EQUAL(std::hash<event_id>{}(some), std::hash<event_id>{}(some));
+}
+
+// ---------------------------------------------------------------------------------------------
+// id_table (ledger/id_table.h), against std::map as the model.
+
+BOOST_AUTO_TEST_CASE(id_table_finds_what_was_put_in_and_nothing_else) {
+    id_table<std::uint64_t> t;
+    std::map<event_id, std::uint64_t> model;
+    BOOST_CHECK(t.find(event_id{}) == t.end());
+    BOOST_CHECK(!t.contains(event_id{}));
+    std::mt19937_64 rng(7);
+    std::vector<event_id> order;
+    for (std::uint64_t n = 0; n < 100'000; ++n) {
+        event_id id;
+        if (n % 3 == 0) {
+            // Ids counted from one prefix, as a client may choose them: only the last bytes move.
+            id.b.fill(0xab);
+            std::memcpy(id.b.data() + 8, &n, sizeof n);
+        } else {
+            const std::uint64_t r[2] = {rng(), rng()};
+            std::memcpy(id.b.data(), r, sizeof r);
+        }
+        auto [it, fresh] = t.emplace(id, n);
+        BOOST_REQUIRE(fresh);
+        BOOST_REQUIRE(it->first == id && it->second == n);
+        model.emplace(id, n);
+        order.push_back(id);
+        if (n % 1000 == 0) {  // the same id again keeps its first value
+            auto [again, made] = t.try_emplace(id);
+            BOOST_REQUIRE(!made);
+            BOOST_REQUIRE_EQUAL(again->second, n);
+        }
+    }
+    BOOST_CHECK_EQUAL(t.size(), model.size());
+    for (const auto& [id, v] : model) {
+        BOOST_REQUIRE(t.contains(id));
+        BOOST_REQUIRE_EQUAL(t.at(id), v);
+        BOOST_REQUIRE_EQUAL(t.find(id)->second, v);
+        event_id near = id;
+        near.b[15] ^= 0x80;  // one bit away
+        BOOST_REQUIRE_EQUAL(t.contains(near), model.contains(near));
+    }
+    // Iteration is in insertion order.
+    std::size_t i = 0;
+    for (const auto& [id, v] : t) BOOST_REQUIRE(id == order[i++]);
+    BOOST_CHECK_EQUAL(i, order.size());
+}
+
+BOOST_AUTO_TEST_CASE(id_table_keeps_its_entries_through_reserve_and_clear) {
+    id_table<int> t;
+    t.reserve(1000);
+    event_id a, b;
+    a.b.fill(1);
+    b.b.fill(2);
+    auto [it, fresh] = t.try_emplace(a);
+    BOOST_CHECK(fresh);
+    it->second = 5;      // a made entry holds the default value until it is filled
+    t.reserve(100'000);  // re-indexes: the entry stays
+    BOOST_CHECK_EQUAL(t.at(a), 5);
+    BOOST_CHECK(!t.contains(b));
+    t.clear();
+    BOOST_CHECK(t.empty());
+    BOOST_CHECK(!t.contains(a));
+    BOOST_CHECK(t.emplace(a, 6).second);
+    BOOST_CHECK_EQUAL(t.at(a), 6);
 }
