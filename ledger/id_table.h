@@ -1,6 +1,7 @@
 #pragma once
-// A hash table from event ids to values, for the ledger's largest index: `seen`, one entry for
-// every event ever folded, looked up once for every event folded and for every event submitted.
+// A hash table from event ids to values, for the ledger's largest indexes: `seen`, one entry for
+// every event ever folded, looked up once for every event folded and for every event submitted;
+// and a community's claims and transfers, looked up by every confirmation and reversal.
 //
 // Why not std::unordered_map: each of its entries is a node of its own, so a lookup that misses
 // (every new event's) reads the bucket array and then every node of the bucket, a cache miss
@@ -10,7 +11,8 @@
 // one that hits reads the entry it finds. The slots hold at most 3/4 of their count.
 //
 // The hash is std::hash<event_id> (ledger/event.h), keyed per process, so ids chosen to collide
-// cannot build long runs. Entries are never erased (`seen` only grows).
+// cannot build long runs. Entries are never erased (none of those indexes forgets an id).
+// Iteration is in insertion order, i.e. log order for the fold's tables.
 //
 // Ownership and threading: a value type; not thread-safe (the projector's state lock guards
 // `seen`). Iterators and references to values are invalidated by any insertion.
@@ -58,6 +60,8 @@ public:
         UURWERK_ASSERT(at.found, id.hex());
         return entries_[at.entry].second;
     }
+
+    V& operator[](const event_id& id) { return try_emplace(id).first->second; }
 
     // The entry of `id`, made with a default value if there was none; true if it was made.
     std::pair<iterator, bool> try_emplace(const event_id& id) { return insert(id, V{}); }

@@ -184,8 +184,8 @@ struct community_state {
     std::map<member_id, member_state> members;  // ordered: listings and digests are stable
     std::unordered_map<public_key, key_state> keys;
     std::map<std::pair<member_id, member_id>, delegation_state> delegations;  // grantor, delegate
-    std::unordered_map<event_id, claim_state> claims;
-    std::unordered_map<event_id, transfer_state> transfers;
+    id_table<claim_state> claims;  // by the claim's event id (ledger/id_table.h)
+    id_table<transfer_state> transfers;
     std::unordered_map<event_id, post_state> posts;
     std::unordered_map<event_id, match_state> matches;
     std::unordered_map<event_id, endorsement_state> endorsements;  // by the endorsement's id
