@@ -50,15 +50,11 @@ public:
         return at.found ? begin() + at.entry : end();
     }
     bool contains(const event_id& id) const { return locate(id, hash(id)).found; }
-    V& at(const event_id& id) {
-        const auto at = locate(id, hash(id));
-        UURWERK_ASSERT(at.found, id.hex());
-        return entries_[at.entry].second;
-    }
+    V& at(const event_id& id) { return const_cast<V&>(std::as_const(*this).at(id)); }
     const V& at(const event_id& id) const {
-        const auto at = locate(id, hash(id));
-        UURWERK_ASSERT(at.found, id.hex());
-        return entries_[at.entry].second;
+        const auto it = find(id);
+        UURWERK_ASSERT(it != end(), id.hex());
+        return it->second;
     }
 
     V& operator[](const event_id& id) { return try_emplace(id).first->second; }
