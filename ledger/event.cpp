@@ -402,13 +402,23 @@ void encode_payload(s::EventBody::Builder b, const event_payload& payload) {
         payload);
 }
 
-bool same_bytes(const bytes& a, byte_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end());
-}
-
 bytes words_to_bytes(kj::ArrayPtr<const capnp::word> words) {
     auto b = words.asBytes();
     return bytes(b.begin(), b.end());
+}
+
+// Whether the canonical form of `root` is exactly `canonical`.
+template <typename Reader>
+bool canonical_form_is(Reader root, byte_view canonical) {
+    auto words = capnp::canonicalize(root);
+    auto b = words.asBytes();
+    return std::equal(b.begin(), b.end(), canonical.begin(), canonical.end());
+}
+
+// A builder whose first segment fits a message of about `words` words (it grows if not): the
+// default first segment is 8 KiB, zeroed, where an event is a few hundred bytes.
+capnp::MallocMessageBuilder builder_for(std::size_t words) {
+    return capnp::MallocMessageBuilder(static_cast<capnp::uint>(words + 16));
 }
 
 // Reads `canonical` as one segment of words (copied to align) and hands its root to `fn`, which
@@ -422,9 +432,17 @@ auto with_canonical_root(byte_view canonical, const char* what, Fn&& fn)
         return make_error("bad_event", std::string(what) +
                                            " must be a non-empty multiple of 8 bytes, at most " +
                                            std::to_string(envelope_bytes_max));
-    auto words = kj::heapArray<capnp::word>(canonical.size() / sizeof(capnp::word));
-    std::memcpy(words.begin(), canonical.data(), canonical.size());
-    kj::ArrayPtr<const capnp::word> segments[1] = {words.asPtr()};
+    // Cap'n Proto reads words in place: bytes from the heap are aligned; others are copied.
+    const std::size_t word_count = canonical.size() / sizeof(capnp::word);
+    kj::Array<capnp::word> copy;
+    kj::ArrayPtr<const capnp::word> segments[1];
+    if (reinterpret_cast<std::uintptr_t>(canonical.data()) % alignof(capnp::word) == 0) {
+        segments[0] = {reinterpret_cast<const capnp::word*>(canonical.data()), word_count};
+    } else {
+        copy = kj::heapArray<capnp::word>(word_count);
+        std::memcpy(copy.begin(), canonical.data(), canonical.size());
+        segments[0] = copy.asPtr();
+    }
     capnp::ReaderOptions options;
     options.traversalLimitInWords = envelope_bytes_max;
     options.nestingLimit = 16;
@@ -484,9 +502,8 @@ std::optional<category> category_from_name(std::string_view name) {
     return std::nullopt;
 }
 
-bytes encode_body(const event_body& body) {
-    capnp::MallocMessageBuilder message;
-    auto b = message.initRoot<s::EventBody>();
+namespace {
+void build_body(s::EventBody::Builder b, const event_body& body) {
     b.setId(as_kj(body.id.b));
     b.setCommunity(body.community.value);
     b.setAuthor(body.author.value);
@@ -494,8 +511,14 @@ bytes encode_body(const event_body& body) {
     b.setCreatedAtMs(body.created_at.value);
     b.setOnBehalfOf(body.on_behalf_of ? body.on_behalf_of->value : 0);
     encode_payload(b, body.payload);
-    auto words = capnp::canonicalize(b.asReader());
-    return words_to_bytes(words);
+}
+}  // namespace
+
+bytes encode_body(const event_body& body) {
+    capnp::MallocMessageBuilder message;
+    auto b = message.initRoot<s::EventBody>();
+    build_body(b, body);
+    return words_to_bytes(capnp::canonicalize(b.asReader()));
 }
 
 result<event_body> decode_body(byte_view canonical) {
@@ -516,7 +539,10 @@ result<event_body> decode_body(byte_view canonical) {
             // Cap'n Proto's canonical form still allows bits the schema does not use, fields it
             // does not know and null texts: accept only what encode_body writes for this value,
             // so that one event has exactly one signed form.
-            if (!same_bytes(encode_body(e), canonical))
+            auto again = builder_for(canonical.size() / sizeof(capnp::word));
+            auto b = again.initRoot<s::EventBody>();
+            build_body(b, e);
+            if (!canonical_form_is(b.asReader(), canonical))
                 return make_error("bad_event",
                                   "event body is not in canonical form: unused "
                                   "bits, unknown fields or missing texts");
@@ -530,12 +556,18 @@ result<void> validate_body(const event_body& body) {
     return ok_value;
 }
 
-bytes encode_envelope(const envelope& e) {
-    capnp::MallocMessageBuilder message;
-    auto b = message.initRoot<s::Envelope>();
+namespace {
+void build_envelope(s::Envelope::Builder b, const envelope& e) {
     b.setBody(as_kj(byte_view(e.body)));
     b.setSigner(as_kj(e.signer.b));
     b.setSignature(as_kj(e.sig.b));
+}
+}  // namespace
+
+bytes encode_envelope(const envelope& e) {
+    auto message = builder_for((e.body.size() + signature_bytes + 64) / sizeof(capnp::word));
+    auto b = message.initRoot<s::Envelope>();
+    build_envelope(b, e);
     return words_to_bytes(capnp::canonicalize(b.asReader()));
 }
 
@@ -549,7 +581,9 @@ result<envelope> decode_envelope(byte_view stored) {
             e.signer = d.key(r.getSigner(), "signer");
             e.sig = signature{d.fixed<signature_bytes>(r.getSignature(), "signature")};
             if (!d.problem.empty()) return make_error("bad_envelope", d.problem);
-            if (!same_bytes(encode_envelope(e), stored))
+            auto again = builder_for(stored.size() / sizeof(capnp::word));
+            build_envelope(again.initRoot<s::Envelope>(), e);
+            if (!canonical_form_is(again.getRoot<s::Envelope>().asReader(), stored))
                 return make_error("bad_envelope",
                                   "envelope is not in canonical form: unused "
                                   "bits or unknown fields");

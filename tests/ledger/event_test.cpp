@@ -334,6 +334,28 @@ BOOST_AUTO_TEST_CASE(an_envelope_round_trips_through_its_stored_form) {
     BOOST_CHECK(encode_envelope(*back) == stored);
 }
 
+// Decoding reads aligned bytes in place and copies the others: both give the same answers.
+BOOST_AUTO_TEST_CASE(bytes_at_any_alignment_decode_alike) {
+    const auto body = encode_body(body_with(one_of_each_kind()[18]));
+    const auto stored = encode_envelope(envelope{body, key_of(0x90), signature{}});
+    auto zero_word_after = body;
+    zero_word_after.insert(zero_word_after.end(), 8, 0);
+    for (std::size_t shift = 0; shift < 8; ++shift) {
+        std::vector<std::uint8_t> room(shift + stored.size() + 8);
+        auto at = [&](const bytes& b) {
+            std::copy(b.begin(), b.end(), room.begin() + static_cast<std::ptrdiff_t>(shift));
+            return byte_view(room.data() + shift, b.size());
+        };
+        auto env = decode_envelope(at(stored));
+        BOOST_REQUIRE_MESSAGE(env.ok(), "shift " << shift << ": " << why(env));
+        BOOST_CHECK(env->body == body);
+        auto b = decode_body(at(body));
+        BOOST_REQUIRE_MESSAGE(b.ok(), "shift " << shift << ": " << why(b));
+        BOOST_CHECK(encode_body(*b) == body);
+        check_rejected(decode_body(at(zero_word_after)), "canonical", "zero word appended");
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(decode_refuses)
