@@ -1,7 +1,8 @@
 #pragma once
 // A hash table from event ids to values, for the ledger's largest indexes: `seen`, one entry for
 // every event ever folded, looked up once for every event folded and for every event submitted;
-// and a community's claims and transfers, looked up by every confirmation and reversal.
+// and a community's claims, transfers, posts, matches and endorsements, looked up by the events
+// that name them (every confirmation, reversal, proposal) and by the API (a page of candidates).
 //
 // Why not std::unordered_map: each of its entries is a node of its own, so a lookup that misses
 // (every new event's) reads the bucket array and then every node of the bucket, a cache miss

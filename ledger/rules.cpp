@@ -604,8 +604,9 @@ void index_posts(community_state& c, queue_upkeep upkeep) {
     c.queues.set_upkeep(upkeep);
     c.matches_of_post.clear();
     // In posting order: a queue's bucket keeps that order, and takes posts fastest at its end
-    // (the posts' map has no order; inserting in it would move half a bucket per post).
-    std::vector<std::pair<offset, const std::pair<const event_id, post_state>*>> open;
+    // (inserting in it would move half a bucket per post). The posts' table is in that order
+    // when it was folded, but not when it was loaded from the store, which keeps posts by id.
+    std::vector<std::pair<offset, const id_table<post_state>::value_type*>> open;
     for (const auto& entry : c.posts)
         if (entry.second.status == post_status::open)
             open.emplace_back(entry.second.posted_at, &entry);

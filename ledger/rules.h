@@ -184,12 +184,13 @@ struct community_state {
     std::map<member_id, member_state> members;  // ordered: listings and digests are stable
     std::unordered_map<public_key, key_state> keys;
     std::map<std::pair<member_id, member_id>, delegation_state> delegations;  // grantor, delegate
-    id_table<claim_state> claims;  // by the claim's event id (ledger/id_table.h)
+    // By the event id that made them (ledger/id_table.h); each in log order.
+    id_table<claim_state> claims;
     id_table<transfer_state> transfers;
-    std::unordered_map<event_id, post_state> posts;
-    std::unordered_map<event_id, match_state> matches;
-    std::unordered_map<event_id, endorsement_state> endorsements;  // by the endorsement's id
-    minutes fund{0};                                               // the community fund's balance
+    id_table<post_state> posts;
+    id_table<match_state> matches;  // by the proposal's id
+    id_table<endorsement_state> endorsements;
+    minutes fund{0};                                // the community fund's balance
     std::map<member_id, helper_exposure> exposure;  // helpers that were candidates or proposed
     std::uint64_t events = 0;  // events of this community folded (ids seen the first time)
     time_ms clock{};           // the log's clock at the last of them
