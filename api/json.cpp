@@ -41,10 +41,25 @@ std::size_t utf8_sequence_at(std::string_view s, std::size_t i) {
     return n;
 }
 
+// Printable ASCII but the quote and the backslash: copied as it is.
+bool plain_json_byte(char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 void append_quoted(std::string& out, std::string_view s) {
     static constexpr char digits[] = "0123456789abcdef";
+    out.reserve(out.size() + s.size() + 2);
     out.push_back('"');
     for (std::size_t i = 0; i < s.size();) {
+        // Runs of plain bytes (most of any text) in one append.
+        std::size_t run = i;
+        while (run < s.size() && plain_json_byte(s[run])) ++run;
+        if (run > i) {
+            out.append(s.substr(i, run - i));
+            i = run;
+            continue;
+        }
         auto c = static_cast<unsigned char>(s[i]);
         if (c >= 0x80) {
             std::size_t n = utf8_sequence_at(s, i);

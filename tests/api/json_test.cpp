@@ -327,6 +327,16 @@ BOOST_AUTO_TEST_CASE(the_writer_escapes_and_nests) {
                       "{\"text\":\"a\\\"b\\\\c\\n\\t\\u0001\\u001f caf\xc3\xa9 \xf0\x9f\x98\x80 "
                       "\xef\xbf\xbd!\",\"list\":[-3,\"18446744073709551615\",true,null,{},[]],"
                       "\"raw\":{\"x\":1}}");
+    // Plain runs are copied whole: around, between and after the bytes that are escaped.
+    json_writer runs;
+    runs.begin_array()
+        .string(
+            "\x7f"
+            "plain text\"")
+        .string("")
+        .string("only plain")
+        .end_array();
+    BOOST_CHECK_EQUAL(runs.take(), R"(["\u007fplain text\"","","only plain"])");
     BOOST_CHECK_EQUAL(error_json("bad_json", "not \"JSON\""),
                       R"({"error":{"code":"bad_json","message":"not \"JSON\""}})");
 }
