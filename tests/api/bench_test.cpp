@@ -1,0 +1,49 @@
+// `uurwerk bench ingest`, run small: what its closing line of JSON reports, and that the share
+// of the verify rate is taken against the faster of the two verify measurements (before and
+// after the ingest). No timing is asserted: only that the figures are there and agree.
+
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "api/json_read.h"
+#include "tests/support/run_command.h"
+
+using namespace uurwerk;
+using uurwerk::testing::run_command;
+
+BOOST_AUTO_TEST_SUITE(bench)
+
+BOOST_AUTO_TEST_CASE(bench_ingest_compares_with_the_faster_verify_rate_and_says_both) {
+    auto r = run_command({UURWERK_BINARY, "bench", "ingest", "--events", "600", "--clients", "8"});
+    BOOST_TEST_MESSAGE(r.out);
+    BOOST_REQUIRE_EQUAL(r.exit_code, 0);
+    BOOST_CHECK(r.out.find("before the ingest") != std::string::npos);
+    // The last line is the JSON.
+    auto end = r.out.find_last_not_of('\n');
+    BOOST_REQUIRE(end != std::string::npos);
+    auto start = r.out.rfind('\n', end);
+    auto doc = json_doc::parse(r.out.substr(start == std::string::npos ? 0 : start + 1));
+    BOOST_REQUIRE_MESSAGE(doc.ok(), r.out);
+    auto number = [&](const char* key) {
+        auto v = doc->number_at(key);
+        BOOST_REQUIRE_MESSAGE(v.has_value(), key << " missing");
+        return *v;
+    };
+    const double before = number("all_cores_verifies_per_s_before");
+    const double after = number("all_cores_verifies_per_s_after");
+    const double compared = number("all_cores_verifies_per_s");
+    BOOST_CHECK_GT(before, 0);
+    BOOST_CHECK_GT(after, 0);
+    BOOST_CHECK_EQUAL(compared, std::max(before, after));
+    const double rate = number("events_per_s");
+    BOOST_CHECK_GT(rate, 0);
+    // Printed to three decimals, from figures printed as whole numbers.
+    BOOST_CHECK_LE(std::abs(number("share_of_verify_rate") - rate / compared), 0.002);
+    BOOST_CHECK_GT(number("verify_cpu_us"), 0);
+    BOOST_CHECK_GT(number("http_events_per_s"), 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
