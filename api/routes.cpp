@@ -325,31 +325,20 @@ http_response event_info(node& n, const event_id& id, const target_parts& t) {
 // Match queues, live (ledger/match_queues.h): a request's candidates are the open offers of its
 // category, ranked by how well they fit (ledger/exposure.h: fit), best first, then oldest first.
 // Ranked under the state lock (ledger/exposure.h: best_fitting_offers visits the category's
-// buckets best fit first and stops where nothing left can enter the page); only the page shown
-// is copied out.
+// buckets best fit first and stops where nothing left can enter the page), and the page is
+// written as JSON there too: copying its posts out (texts of up to 600 bytes) cost more than
+// writing them, and the lock is shared with other readers (only the fold waits for it).
 
-struct ranked_post {
-    double relevance = 0;
-    event_id id;
-    post_state post;
-};
-
-// The page's posts copied out of `c` (under the state lock), in the page's order.
-std::vector<ranked_post> copy_page(const community_state& c,
-                                   const std::vector<ranked_post_ref>& page) {
-    std::vector<ranked_post> out;
-    out.reserve(page.size());
-    for (const auto& p : page) out.push_back({p.relevance, p.id, c.posts.at(p.id)});
-    return out;
-}
-
-void ranked_json(json_writer& w, const char* name, const std::vector<ranked_post>& ranked) {
-    w.key(name).begin_array();
-    for (const auto& [score, id, p] : ranked) {
+// The page's posts, looked up in `c`, as a JSON array, in the page's order.
+std::string page_json(const community_state& c, const std::vector<ranked_post_ref>& page) {
+    json_writer w;
+    w.begin_array();
+    for (const auto& ref : page) {
+        const auto& p = c.posts.at(ref.id);
         char rel[32];
-        std::snprintf(rel, sizeof rel, "%.3f", score);
+        std::snprintf(rel, sizeof rel, "%.3f", ref.relevance);
         w.begin_object();
-        w.key("id").string(id.hex());
+        w.key("id").string(ref.id.hex());
         w.key("owner").decimal(p.owner.value);
         w.key("relevance").raw(rel);
         w.key("intensity").string(intensity_name(p.how_often));
@@ -360,11 +349,12 @@ void ranked_json(json_writer& w, const char* name, const std::vector<ranked_post
         w.end_object();
     }
     w.end_array();
+    return w.take();
 }
 
 struct ranked_page {
     std::size_t count = 0;  // candidates: all that fit; requests for me: the member's offers
-    std::vector<ranked_post> page;
+    std::string json;       // the page (page_json)
 };
 
 http_response candidates_for(node& n, community_id c, const event_id& request_id,
@@ -384,7 +374,7 @@ http_response candidates_for(node& n, community_id c, const event_id& request_id
             return make_error("post_not_open", "the request is no longer open");
         auto best = best_fitting_offers(cs, p->second.what,
                                         queued_request(cs, request_id, p->second), *limit);
-        return ranked_page{best.fitting, copy_page(cs, best.best)};
+        return ranked_page{best.fitting, page_json(cs, best.best)};
     });
     if (!found) {
         if (found.err().code == "post_not_open")
@@ -395,7 +385,7 @@ http_response candidates_for(node& n, community_id c, const event_id& request_id
     w.begin_object();
     w.key("request").string(request_id.hex());
     w.key("fitting_offers").number(static_cast<std::int64_t>(found->count));
-    ranked_json(w, "candidates", found->page);
+    w.key("candidates").raw(found->json);
     w.end_object();
     return json_answer(200, w.take());
 }
@@ -427,14 +417,14 @@ http_response requests_for(node& n, community_id c, member_id m, const target_pa
                     if (fit > 0) best.show({fit, q.posted_at, q.id});
                 });
         }
-        return ranked_page{own.size(), copy_page(cs, best.take())};
+        return ranked_page{own.size(), page_json(cs, best.take())};
     });
     if (!found) return unknown_community(c);
     json_writer w;
     w.begin_object();
     w.key("member").decimal(m.value);
     w.key("open_offers").number(static_cast<std::int64_t>(found->count));
-    ranked_json(w, "requests", found->page);
+    w.key("requests").raw(found->json);
     w.end_object();
     return json_answer(200, w.take());
 }
