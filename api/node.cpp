@@ -158,13 +158,22 @@ node::~node() {
         if (part.folder) part.folder->stop();
 }
 
-result<submit_outcome> node::submit(byte_view stored_envelope) {
+namespace {
+
+// A submitted envelope's bytes, bounded and decoded (canonical bytes only: what
+// encode_envelope would make, so they are stored as they came).
+result<envelope> decode_submitted(byte_view stored_envelope) {
     if (stored_envelope.size() > envelope_bytes_max)
         return make_error("event_too_large", "a signed event is at most " +
                                                  std::to_string(envelope_bytes_max) + " bytes");
-    auto env = decode_envelope(stored_envelope);
+    return decode_envelope(stored_envelope);
+}
+
+}  // namespace
+
+result<submit_outcome> node::submit(byte_view stored_envelope) {
+    auto env = decode_submitted(stored_envelope);
     if (!env) return env.err();
-    // decode_envelope accepts only canonical bytes: they are what encode_envelope would make.
     return submit_stored(*env, bytes(stored_envelope.begin(), stored_envelope.end()));
 }
 
@@ -177,7 +186,25 @@ result<submit_outcome> node::submit(const envelope& e) {
     return submit_stored(e, std::move(stored));
 }
 
-result<submit_outcome> node::submit_stored(const envelope& e, bytes stored) {
+void node::submit_async(byte_view stored_envelope, submit_callback done) {
+    UURWERK_ASSERT(done != nullptr);
+    auto env = decode_submitted(stored_envelope);
+    if (!env) return done(env.err());
+    auto admitted = admit(*env, bytes(stored_envelope.begin(), stored_envelope.end()));
+    if (auto* answer = std::get_if<result<submit_outcome>>(&admitted))
+        return done(std::move(*answer));
+    auto& a = std::get<admitted_event>(admitted);
+    const partition_id partition = a.partition;
+    const event_id id = a.id;
+    auto ticket = enqueue(a, [this, partition, id, done](result<applied_record> r) {
+        if (!r) return done(r.err());
+        done(outcome_of(partition, id, *r));
+    });
+    if (!ticket) done(ticket.err());
+}
+
+std::variant<result<submit_outcome>, node::admitted_event> node::admit(const envelope& e,
+                                                                       bytes stored) {
     auto body = decode_body(e.body);
     if (!body) return body.err();
     if (!keys_.verify_envelope(e))
@@ -223,22 +250,51 @@ result<submit_outcome> node::submit_stored(const envelope& e, bytes stored) {
             early = look();
     }
     if (early) return std::move(*early);
-
-    // Wait for this event's own verdict: the projector wakes this thread when it has committed
-    // the record (which was durable before it could be read), or the log reports a failure.
     const event_id id = body->id;
-    auto ticket = folder.expect(id);
-    folder.note_verified(stored, std::move(*body), e.signer, body_digest);
-    auto queued = log.append_async(std::move(stored), [ticket](result<offset> at) {
-        if (!at) ticket->fail(at.err());
-    });
+    return admitted_event{id,       partition,  std::move(stored), std::move(*body),
+                          e.signer, body_digest};
+}
+
+result<std::shared_ptr<verdict_ticket>> node::enqueue(admitted_event& a,
+                                                      verdict_ticket::callback done) {
+    // The ticket is registered before the append, so that the projector, which completes it
+    // when it has committed the record (durable before it could be read), cannot miss it.
+    auto& folder = *part(a.partition).folder;
+    auto ticket = folder.expect(a.id, std::move(done));
+    folder.note_verified(a.stored, std::move(a.body), a.signer, a.body_digest);
+    auto queued =
+        part(a.partition).log->append_async(std::move(a.stored), [ticket](result<offset> at) {
+            if (!at) ticket->fail(at.err());
+        });
     if (!queued) {
-        folder.forget(id, ticket);
+        folder.forget(a.id, ticket);
         return queued.err();
     }
-    auto outcome = ticket->wait(apply_timeout_);
+    return ticket;
+}
+
+submit_outcome node::outcome_of(partition_id partition, const event_id& id,
+                                const applied_record& rec) const {
+    if (rec.decided.reason == reject_reason::duplicate_event) {
+        auto first = folder(partition).seen(id);
+        UURWERK_ASSERT(first.has_value(), rec.at.value);
+        return submit_outcome{id, partition, first->at, first->first, true};
+    }
+    return submit_outcome{id, partition, rec.at, rec.decided, false};
+}
+
+result<submit_outcome> node::submit_stored(const envelope& e, bytes stored) {
+    auto admitted = admit(e, std::move(stored));
+    if (auto* answer = std::get_if<result<submit_outcome>>(&admitted)) return std::move(*answer);
+    auto& a = std::get<admitted_event>(admitted);
+    const partition_id partition = a.partition;
+    const event_id id = a.id;
+    auto ticket = enqueue(a, {});
+    if (!ticket) return ticket.err();
+    auto& folder = *part(partition).folder;
+    auto outcome = (*ticket)->wait(apply_timeout_);
     if (!outcome) {
-        folder.forget(id, ticket);
+        folder.forget(id, *ticket);
         return make_error("apply_timeout", "the event " + id.hex() +
                                                " was appended but not applied in time; ask "
                                                "GET /v1/events/" +
@@ -247,16 +303,10 @@ result<submit_outcome> node::submit_stored(const envelope& e, bytes stored) {
     if (!*outcome) {
         // The append failed: no record will complete this ticket, so take it back (else a later
         // submit of the same event would find it first and wait in vain).
-        folder.forget(id, ticket);
+        folder.forget(id, *ticket);
         return outcome->err();
     }
-    const applied_record& rec = **outcome;
-    if (rec.decided.reason == reject_reason::duplicate_event) {
-        auto first = folder.seen(id);
-        UURWERK_ASSERT(first.has_value(), rec.at.value);
-        return submit_outcome{id, partition, first->at, first->first, true};
-    }
-    return submit_outcome{id, partition, rec.at, rec.decided, false};
+    return outcome_of(partition, id, **outcome);
 }
 
 result<log_record> node::record_at(partition_id p, offset at) {

@@ -31,7 +31,9 @@
 // node owns its logs, stores and projectors; they live as long as the node.
 
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <variant>
 
 #include "ledger/crypto.h"
 #include "ledger/event_log.h"
@@ -97,6 +99,15 @@ public:
     // "io_error"/"log_unavailable" (the log failed), "apply_timeout" (appended, but not applied
     // in time; the verdict will still come).
     [[nodiscard]] result<submit_outcome> submit(byte_view stored_envelope);
+    // submit() without waiting: `done` is called exactly once with what submit() would answer
+    // (but never "apply_timeout": no timeout applies). It is called on the calling thread when
+    // the answer is known before the log (malformed, bad signature, refused, a known event, the
+    // log full), else on the projector's writer thread once the verdict is committed, on the
+    // log's thread if the append fails, or with "stopped" if the node closes first. It runs on
+    // the node's threads, so it must be quick. Verification runs on the calling thread, as in
+    // submit(); a caller keeps its own bound on the events it has in flight.
+    using submit_callback = std::function<void(result<submit_outcome>)>;
+    void submit_async(byte_view stored_envelope, submit_callback done);
     // Same, from the three parts (what the JSON API receives).
     [[nodiscard]] result<submit_outcome> submit(const envelope& e);
 
@@ -172,6 +183,25 @@ private:
     node() = default;
     // submit() with the envelope's stored (canonical) bytes at hand.
     [[nodiscard]] result<submit_outcome> submit_stored(const envelope& e, bytes stored);
+    // An event that passed the checks before the log, ready to append.
+    struct admitted_event {
+        event_id id;
+        partition_id partition;
+        bytes stored;
+        event_body body;
+        public_key signer;
+        digest body_digest;
+    };
+    // The checks before the log (decode the body, verify, look at the state): the answer when
+    // they give one, else the event to append.
+    [[nodiscard]] std::variant<result<submit_outcome>, admitted_event> admit(const envelope& e,
+                                                                             bytes stored);
+    // Registers the event's ticket (calling `done`, if any) and queues its append.
+    [[nodiscard]] result<std::shared_ptr<verdict_ticket>> enqueue(admitted_event& a,
+                                                                  verdict_ticket::callback done);
+    // The answer for a committed record of event `id` (its first verdict for a duplicate).
+    [[nodiscard]] submit_outcome outcome_of(partition_id partition, const event_id& id,
+                                            const applied_record& rec) const;
     // One partition of the log and what is folded from it (destroyed folder first).
     struct partition_part {
         std::unique_ptr<event_log> log;

@@ -7,31 +7,36 @@
 namespace uurwerk {
 
 std::optional<result<applied_record>> verdict_ticket::wait(std::chrono::milliseconds timeout) {
+    UURWERK_ASSERT(!done_, "wait() on a ticket with a callback");
     std::unique_lock lock(mutex_);
     cv_.wait_for(lock, timeout, [&] { return outcome_.has_value(); });
     return outcome_;
 }
 
-void verdict_ticket::fail(error e) {
+void verdict_ticket::decide(result<applied_record> outcome) {
     {
         std::lock_guard lock(mutex_);
-        if (outcome_) return;
-        outcome_.emplace(std::move(e));
+        if (decided_) return;
+        decided_ = true;
+        if (!done_) outcome_.emplace(std::move(outcome));
     }
-    cv_.notify_all();
+    if (done_)
+        done_(std::move(outcome));  // decided_ keeps it to one call; done_ is never changed
+    else
+        cv_.notify_all();
+}
+
+void verdict_ticket::fail(error e) {
+    decide(std::move(e));
 }
 
 void verdict_ticket::complete(const applied_record& r) {
-    {
-        std::lock_guard lock(mutex_);
-        if (outcome_) return;
-        outcome_.emplace(r);
-    }
-    cv_.notify_all();
+    decide(r);
 }
 
-std::shared_ptr<verdict_ticket> projector::expect(const event_id& id) {
-    auto t = std::make_shared<verdict_ticket>();
+std::shared_ptr<verdict_ticket> projector::expect(const event_id& id,
+                                                  verdict_ticket::callback done) {
+    auto t = std::make_shared<verdict_ticket>(std::move(done));
     std::lock_guard lock(tickets_mutex_);
     tickets_[id].push_back(t);
     return t;
@@ -92,6 +97,17 @@ projector::~projector() {
     }
     commit_cv_.notify_all();
     if (writer_.joinable()) writer_.join();
+    // Whoever still waits for a verdict will not get one from this projector: say so, so that
+    // a ticket's callback is called exactly once even when the node closes under it.
+    decltype(tickets_) left;
+    {
+        std::lock_guard lock(tickets_mutex_);
+        left.swap(tickets_);
+    }
+    for (auto& [id, tickets] : left)
+        for (auto& t : tickets)
+            t->fail(make_error("stopped", "the node closed before the event " + id.hex() +
+                                              " was applied; ask for it when it is back"));
 }
 
 void projector::start() {

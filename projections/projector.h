@@ -76,20 +76,31 @@ struct applied_record {
 // decided. Must be quick.
 using applied_hook = std::function<void(const std::vector<applied_record>&)>;
 
-// A submitter's wait for the verdict of its own event (see projector::expect).
+// A submitter's wait for the verdict of its own event (see projector::expect): either waited
+// on (wait()), or made with a callback that is called once with the outcome instead.
 // Thread-safe: completed by the projector's writer thread or by the log's callback thread,
-// waited on by the submitter.
+// waited on by the submitter. A callback runs on the completing thread and must be quick.
 class verdict_ticket {
 public:
+    using callback = std::function<void(result<applied_record>)>;
+    verdict_ticket() = default;
+    explicit verdict_ticket(callback done) : done_(std::move(done)) {}
+
     // The committed record of the event, the append's failure, or nothing after `timeout`.
+    // Only for a ticket made without a callback.
     [[nodiscard]] std::optional<result<applied_record>> wait(std::chrono::milliseconds timeout);
+    // The first of fail() and complete() decides; later calls do nothing.
     void fail(error e);
     void complete(const applied_record& r);
 
 private:
+    void decide(result<applied_record> outcome);
+
     std::mutex mutex_;
     std::condition_variable cv_;
     std::optional<result<applied_record>> outcome_;
+    bool decided_ = false;
+    callback done_;  // set at construction, or empty
 };
 
 class projector {
@@ -120,7 +131,9 @@ public:
     // Registers a wait for the next record with event id `id` to be committed; call before
     // appending it, so the commit cannot be missed. Each committed record completes the oldest
     // ticket for its id. forget() takes a ticket back (after a timeout or a failed append).
-    [[nodiscard]] std::shared_ptr<verdict_ticket> expect(const event_id& id);
+    // With `done`, the ticket calls it instead of being waited on.
+    [[nodiscard]] std::shared_ptr<verdict_ticket> expect(const event_id& id,
+                                                         verdict_ticket::callback done = {});
     void forget(const event_id& id, const std::shared_ptr<verdict_ticket>& ticket);
 
     // Remembers that `stored_envelope` was verified by the ingest path, which decoded it to

@@ -7,7 +7,9 @@
 // reaches the same digest.
 #include <boost/test/unit_test.hpp>
 
+#include <condition_variable>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "api/node.h"
@@ -295,4 +297,123 @@ BOOST_AUTO_TEST_CASE(a_data_folder_folded_from_one_topic_is_refused_for_another)
     auto embedded = node::open(o);
     BOOST_REQUIRE(!embedded.ok());
     BOOST_CHECK_EQUAL(embedded.err().code, "data_mismatch");
+}
+
+namespace {
+
+// What submit_async answered, and on which thread, waited for by the test.
+struct async_answers {
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::vector<std::pair<result<submit_outcome>, std::thread::id>> got;
+
+    node::submit_callback callback() {
+        return [this](result<submit_outcome> r) {
+            std::lock_guard lock(mutex);
+            got.emplace_back(std::move(r), std::this_thread::get_id());
+            changed.notify_all();
+        };
+    }
+    // Waits for the n-th answer (1-based) and returns a copy of it.
+    std::pair<result<submit_outcome>, std::thread::id> nth(std::size_t n) {
+        std::unique_lock lock(mutex);
+        BOOST_REQUIRE(
+            changed.wait_for(lock, std::chrono::seconds(10), [&] { return got.size() >= n; }));
+        return got[n - 1];
+    }
+    std::size_t count() {
+        std::lock_guard lock(mutex);
+        return got.size();
+    }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(submit_async_answers_each_event_once_as_submit_would) {
+    temp_dir dir("node-async");
+    auto inner = open_local(dir);
+    auto n = node::open_with_log(std::make_unique<flaky_log>(std::move(inner), 0),
+                                 dir.path / "store", std::chrono::milliseconds(3000));
+    BOOST_REQUIRE(n.ok());
+    auto key = signing_key::generate().value();
+    const auto found = encode_envelope(key.seal(founding(random_event_id(), community_id{3})));
+    const auto me = std::this_thread::get_id();
+    async_answers answers;
+
+    // Accepted, answered from the node's own thread once committed.
+    (*n)->submit_async(found, answers.callback());
+    const auto first = answers.nth(1);
+    BOOST_REQUIRE_MESSAGE(first.first.ok(), (first.first.ok() ? "" : first.first.err().code));
+    BOOST_CHECK(first.first->decided.accepted());
+    BOOST_CHECK(first.first->at == offset{0});
+    BOOST_CHECK(!first.first->duplicate);
+    BOOST_CHECK(first.second != me);
+
+    // The same event again: its first verdict, known before the log, on the calling thread.
+    (*n)->submit_async(found, answers.callback());
+    const auto again = answers.nth(2);
+    BOOST_REQUIRE(again.first.ok());
+    BOOST_CHECK(again.first->duplicate);
+    BOOST_CHECK(again.first->at == offset{0});
+    BOOST_CHECK(again.second == me);
+
+    // A forged signature and malformed bytes: refused on the calling thread.
+    auto forged = key.seal(founding(random_event_id(), community_id{4}));
+    forged.sig.b[0] ^= 1;
+    (*n)->submit_async(encode_envelope(forged), answers.callback());
+    const auto bad = answers.nth(3);
+    BOOST_REQUIRE(!bad.first.ok());
+    BOOST_CHECK_EQUAL(bad.first.err().code, "bad_signature");
+    BOOST_CHECK(bad.second == me);
+    const bytes junk{1, 2, 3};
+    (*n)->submit_async(junk, answers.callback());
+    BOOST_CHECK(!answers.nth(4).first.ok());
+
+    // Many at once: every one answered exactly once, all accepted, at distinct offsets.
+    std::vector<bytes> many;
+    for (std::uint64_t c = 10; c < 60; ++c)
+        many.push_back(encode_envelope(key.seal(founding(random_event_id(), community_id{c}))));
+    for (const auto& b : many) (*n)->submit_async(b, answers.callback());
+    answers.nth(4 + many.size());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // no second answers come
+    BOOST_CHECK_EQUAL(answers.count(), 4 + many.size());
+    std::set<std::uint64_t> offsets;
+    for (std::size_t i = 4; i < 4 + many.size(); ++i) {
+        BOOST_REQUIRE(answers.got[i].first.ok());
+        BOOST_CHECK(answers.got[i].first->decided.accepted());
+        offsets.insert(answers.got[i].first->at.value);
+    }
+    BOOST_CHECK_EQUAL(offsets.size(), many.size());
+}
+
+BOOST_AUTO_TEST_CASE(submit_async_reports_a_failed_append_and_a_node_closing_under_it) {
+    temp_dir dir("node-async-fail");
+    auto key = signing_key::generate().value();
+    async_answers answers;
+    {
+        auto n = node::open_with_log(std::make_unique<flaky_log>(open_local(dir), 1),
+                                     dir.path / "store", std::chrono::milliseconds(3000));
+        BOOST_REQUIRE(n.ok());
+        (*n)->submit_async(encode_envelope(key.seal(founding(random_event_id(), community_id{1}))),
+                           answers.callback());
+        const auto failed = answers.nth(1);
+        BOOST_REQUIRE(!failed.first.ok());
+        BOOST_CHECK_EQUAL(failed.first.err().code, "log_unavailable");
+    }
+    {
+        // The projector never reads what is appended (the log holds it back): the event is
+        // durable but not applied when the node closes, and its answer says so.
+        temp_dir other("node-async-close");
+        auto n = node::open_with_log(std::make_unique<lagging_log>(open_local(other)),
+                                     other.path / "store", std::chrono::milliseconds(3000));
+        BOOST_REQUIRE(n.ok());
+        (*n)->submit_async(encode_envelope(key.seal(founding(random_event_id(), community_id{2}))),
+                           answers.callback());
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        BOOST_CHECK_EQUAL(answers.count(), 1u);  // not answered while the node is open
+    }
+    const auto stopped = answers.nth(2);
+    BOOST_REQUIRE(!stopped.first.ok());
+    BOOST_CHECK_EQUAL(stopped.first.err().code, "stopped");
+    BOOST_CHECK_EQUAL(answers.count(), 2u);
 }
