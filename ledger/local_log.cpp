@@ -338,6 +338,7 @@ struct local_log::impl {
     std::vector<pending_append> queue;
     std::size_t pending = 0;  // accepted appends whose callbacks have not run yet
     bool closing = false;
+    bool lingering = false;  // the writer waits for more records to share its next sync
     bool failed = false;
     std::string failure;  // what failed first
 
@@ -449,11 +450,20 @@ result<void> local_log::impl::recover() {
 
 void local_log::impl::writer_loop() {
     std::vector<pending_append> batch;
+    bool busy = false;  // the last sync covered more than one record: appenders are concurrent
     for (;;) {
         {
             std::unique_lock lock(queue_mutex);
             queue_ready.wait(lock, [&] { return !queue.empty() || closing; });
             if (queue.empty()) return;  // closing, and everything is done
+            if (busy && queue.size() < options.group_commit_records) {
+                lingering = true;
+                queue_ready.wait_for(lock, options.group_commit_linger, [&] {
+                    return queue.size() >= options.group_commit_records || closing;
+                });
+                lingering = false;
+            }
+            busy = queue.size() > 1;
             batch.swap(queue);
         }
         commit(batch);
@@ -742,7 +752,8 @@ result<void> local_log::append_async(bytes payload, append_callback done) {
         }
         impl_->queue.push_back(pending_append{std::move(payload), std::move(done)});
         ++impl_->pending;
-        wake = impl_->queue.size() == 1;
+        wake = impl_->queue.size() == 1 ||
+               (impl_->lingering && impl_->queue.size() == impl_->options.group_commit_records);
     }
     if (wake) impl_->queue_ready.notify_one();
     return ok_value;

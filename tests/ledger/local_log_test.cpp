@@ -298,6 +298,49 @@ BOOST_AUTO_TEST_CASE(appends_queued_while_a_sync_is_under_way_share_the_next_one
     }
 }
 
+BOOST_AUTO_TEST_CASE(busy_appenders_linger_for_a_full_group_commit_and_a_lone_one_never_waits) {
+    temp_dir dir;
+    auto gate = std::make_shared<clock_gate>();
+    auto o = options_for(dir.path);
+    o.clock = [gate] { return gate->tick(); };
+    o.group_commit_linger = std::chrono::seconds(60);  // far beyond this test: waits are visible
+    o.group_commit_records = 8;
+    callback_log done;
+    auto log = open_log(o);
+    // Make the appenders busy: the first append alone (the gate holds it), then 20 queued
+    // behind it share the next sync.
+    BOOST_REQUIRE(log->append_async(payload_for(0), done.callback()).ok());
+    gate->wait_entered(1);
+    for (std::uint64_t i = 1; i <= 20; ++i)
+        BOOST_REQUIRE(log->append_async(payload_for(i), done.callback()).ok());
+    gate->release();
+    done.wait_for(21);
+    BOOST_TEST(log->syncs() == 2u);
+
+    // The last sync covered 20 records: the writer now lingers for 8 before it writes.
+    for (std::uint64_t i = 21; i < 28; ++i)
+        BOOST_REQUIRE(log->append_async(payload_for(i), done.callback()).ok());
+    std::this_thread::sleep_for(300ms);
+    BOOST_TEST(log->end() == offset{21}, "seven records wait for the eighth");
+    BOOST_TEST(log->syncs() == 2u);
+    BOOST_REQUIRE(log->append_async(payload_for(28), done.callback()).ok());
+    done.wait_for(29);  // the eighth completes the group at once (well before the 60 s)
+    BOOST_TEST(log->syncs() == 3u);
+
+    // Closing does not wait for a linger; every callback ran, in offset order.
+    log.reset();
+    BOOST_REQUIRE_EQUAL(done.results.size(), 29u);
+    for (std::uint64_t i = 0; i < 29; ++i) BOOST_TEST(done.results[i].value() == offset{i});
+
+    auto lone = open_log(o);  // gate open, 60 s linger: one record at a time is never held
+    const auto t0 = std::chrono::steady_clock::now();
+    for (std::uint64_t i = 29; i < 49; ++i)
+        BOOST_TEST(append_ok(*lone, payload_for(i)) == offset{i});
+    BOOST_TEST(lone->syncs() == 20u);
+    BOOST_TEST((std::chrono::steady_clock::now() - t0 < std::chrono::seconds(30)),
+               "twenty lone appends took no linger");
+}
+
 namespace {
 
 // Writes records 0..9, closes, damages the only segment with `damage`, reopens and checks
