@@ -211,9 +211,18 @@ workload spread_workload(std::size_t events, std::uint32_t partitions) {
     return all;
 }
 
-// The workload through node.submit on a node opened with `options`, from `clients` threads.
+// How the in-process clients submit: each waiting for its answer (node::submit on `clients`
+// threads), or pipelined (node::submit_async from one thread per core, `clients` events in
+// flight between them).
+enum class submit_mode : std::uint8_t { blocking, pipelined };
+
+const char* name_of(submit_mode m) {
+    return m == submit_mode::blocking ? "blocking" : "pipelined";
+}
+
+// The workload through a node opened with `options`, `clients` events at a time.
 result<ingest_figures> ingest_in_process(const node_options& options, const workload& w,
-                                         std::size_t clients, const char* label,
+                                         std::size_t clients, submit_mode mode, const char* label,
                                          std::map<std::string, double>* node_cpu_s = nullptr) {
     auto n = node::open(options);
     if (!n) return n.err();
@@ -222,13 +231,34 @@ result<ingest_figures> ingest_in_process(const node_options& options, const work
             return make_error("bench_failed", std::string(label) +
                                                   ": the workload's setup was not accepted" +
                                                   (r ? "" : ": " + r.err().message));
-    std::cerr << "bench ingest: " << label << ", " << clients << " client threads...\n";
+    const std::size_t submitters = std::min(cores(), clients);
+    if (mode == submit_mode::blocking)
+        std::cerr << "bench ingest: " << label << ", " << clients
+                  << " client threads, each waiting for its answer...\n";
+    else
+        std::cerr << "bench ingest: " << label << ", " << submitters << " submitting threads, "
+                  << clients << " events in flight...\n";
     auto before = threads_cpu();
-    auto figures = drive(w.events, clients, label, [&](const bytes& b) {
-        auto r = (*n)->submit(b);
-        return r.ok() && r->decided.accepted();
-    });
+    auto* local = dynamic_cast<local_log*>(&(*n)->log(partition_id{0}));
+    const std::uint64_t syncs_before = local ? local->syncs() : 0;
+    auto accepted = [](const result<submit_outcome>& r) { return r.ok() && r->decided.accepted(); };
+    auto figures =
+        mode == submit_mode::blocking
+            ? drive(w.events, clients, label,
+                    [&](const bytes& b) { return accepted((*n)->submit(b)); })
+            : drive_pipelined(w.events, submitters, clients, label,
+                              [&](const bytes& b, std::function<void(bool)> answer) {
+                                  (*n)->submit_async(
+                                      b, [answer = std::move(answer), &accepted](
+                                             result<submit_outcome> r) { answer(accepted(r)); });
+                              });
     if (node_cpu_s) *node_cpu_s = cpu_by_name(before, threads_cpu());
+    if (local)  // group commit: how many records each sync of the log made durable
+        std::cerr << "  " << label << ": "
+                  << fixed(static_cast<double>(w.events.size()) /
+                           static_cast<double>(
+                               std::max<std::uint64_t>(1, local->syncs() - syncs_before)))
+                  << " records per log sync\n";
     return figures;
 }
 
@@ -251,6 +281,14 @@ result<void> bench_ingest(const parsed_args& a) {
     if (!clients_option) return clients_option.err();
     std::size_t events = *events_option;
     const std::size_t clients = *clients_option;
+    submit_mode mode = submit_mode::pipelined;
+    if (auto m = a.get("submit")) {
+        if (*m == "blocking")
+            mode = submit_mode::blocking;
+        else if (*m != "pipelined")
+            return make_error("bad_argument", "--submit is 'pipelined' or 'blocking', not '" +
+                                                  std::string(*m) + "'");
+    }
     std::vector<kafka_setup> kafka;
     if (auto spec = a.get("kafka")) {
         auto s = kafka_setups(*spec);
@@ -280,7 +318,7 @@ result<void> bench_ingest(const parsed_args& a) {
     std::map<std::string, double> node_cpu_s;  // by thread name, during the in-process drive
     auto in_process =
         ingest_in_process({dir.path / "a", wall_clock(), std::chrono::milliseconds(30'000)}, w,
-                          clients, "in-process", &node_cpu_s);
+                          clients, mode, "in-process", &node_cpu_s);
     if (!in_process) return in_process.err();
     const auto verify_after = measure_verify(2);
     const auto& verify =
@@ -313,8 +351,8 @@ result<void> bench_ingest(const parsed_args& a) {
         // setup, in-process (the HTTP layer is the same in both modes and is left out).
         std::string json =
             "{\"cores\": " + std::to_string(cores()) + ", \"events\": " + std::to_string(events) +
-            ", \"clients\": " + std::to_string(clients) +
-            ", \"all_cores_verifies_per_s\": " + fixed(verify.all_cores, 0) +
+            ", \"clients\": " + std::to_string(clients) + ", \"submit\": \"" + name_of(mode) +
+            "\"" + ", \"all_cores_verifies_per_s\": " + fixed(verify.all_cores, 0) +
             ", \"all_cores_verifies_per_s_before\": " + fixed(verify_before.all_cores, 0) +
             ", \"all_cores_verifies_per_s_after\": " + fixed(verify_after.all_cores, 0) +
             ", \"embedded\": {" + figures_json(*in_process) +
@@ -335,7 +373,7 @@ result<void> bench_ingest(const parsed_args& a) {
             std::map<std::string, double> cpu;
             auto f = ingest_in_process(
                 {dir.path / k.name, wall_clock(), std::chrono::milliseconds(30'000), {}, ko}, w,
-                clients, label.c_str(), &cpu);
+                clients, mode, label.c_str(), &cpu);
             if (auto d = delete_kafka_topic(k.bootstrap, ko.topic, std::chrono::seconds(10)); !d)
                 std::cerr << "bench ingest: could not delete topic " << ko.topic << ": "
                           << d.err().message << "\n";
@@ -387,7 +425,7 @@ result<void> bench_ingest(const parsed_args& a) {
     std::cerr << "http: " << fixed(http.events_per_s, 0) << " events/s, p99 " << fixed(http.p99, 2)
               << " ms; rejected " << http.rejected << "\n";
     std::cout << "{\"cores\": " << cores() << ", \"events\": " << events
-              << ", \"clients\": " << clients
+              << ", \"clients\": " << clients << ", \"submit\": \"" << name_of(mode) << "\""
               << ", \"all_cores_verifies_per_s\": " << fixed(verify.all_cores, 0)
               << ", \"all_cores_verifies_per_s_before\": " << fixed(verify_before.all_cores, 0)
               << ", \"all_cores_verifies_per_s_after\": " << fixed(verify_after.all_cores, 0)
@@ -604,7 +642,13 @@ std::vector<option_spec> bench_options() {
          "candidates are asked for (default 10)"},
         {"events", "N",
          "ingest: events to push (default 20000); replay, audit: log size (1000000)"},
-        {"clients", "N", "ingest: concurrent clients (default 128)"},
+        {"clients", "N",
+         "ingest: concurrent clients, i.e. events in flight (default 128); through HTTP, each a "
+         "thread waiting for its answer"},
+        {"submit", "pipelined|blocking",
+         "ingest, in-process: one submitting thread per core keeping the clients' events in "
+         "flight through the node's asynchronous submit (default), or a thread per client, each "
+         "waiting for its answer"},
         {"kafka", "LIST[;LIST...]",
          "ingest: also measure a node on each of these Kafka clusters (each LIST a cluster's "
          "bootstrap servers, host:port,...), beside the embedded node; ops/bench-kafka.sh "

@@ -1,12 +1,14 @@
 #pragma once
 // Small pieces the benchmarks share (api/bench.cpp, api/bench_fairness.cpp,
-// api/bench_match.cpp): clocks, latency quantiles, a closed-loop driver of many clients, a
-// scratch folder, a log written at once and a rebuild of its projections.
-// Threading: drive() runs its clients on threads of its own; the rest is plain functions.
+// api/bench_match.cpp): clocks, latency quantiles, a closed-loop driver of many clients (and a
+// pipelined one), a scratch folder, a log written at once and a rebuild of its projections.
+// Threading: drive() and drive_pipelined() run their clients on threads of their own; the rest
+// is plain functions.
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <ctime>
 #include <deque>
@@ -14,6 +16,7 @@
 #include <iostream>
 #include <limits>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -104,11 +107,9 @@ struct ingest_figures {
 };
 
 // Each signer's events form a lane, in order (as a member's device sends them, so sequence
-// numbers arrive increasing). A free client takes the next lane, submits its next event and
-// puts the lane back at the end: every client stays busy until the last lanes run dry.
-template <typename Submit>
-ingest_figures drive(const std::vector<bytes>& events, std::size_t clients, const char* label,
-                     Submit&& submit) {
+// numbers arrive increasing). A client takes the next lane, submits its next event and puts the
+// lane back at the end once that event is answered: one event of a signer in flight at a time.
+inline std::deque<std::deque<std::size_t>> lanes_of(const std::vector<bytes>& events) {
     std::map<public_key, std::deque<std::size_t>> by_signer;
     for (std::size_t i = 0; i < events.size(); ++i) {
         auto env = decode_envelope(events[i]);
@@ -117,6 +118,37 @@ ingest_figures drive(const std::vector<bytes>& events, std::size_t clients, cons
     }
     std::deque<std::deque<std::size_t>> lanes;
     for (auto& [signer, lane] : by_signer) lanes.push_back(std::move(lane));
+    return lanes;
+}
+
+// What a driver measured: `lat` each answer's latency (ms), over `seconds`.
+inline ingest_figures figures_of(std::size_t events, double seconds, std::vector<latencies>& lat,
+                                 std::size_t rejected, double client_cpu_s) {
+    ingest_figures f;
+    f.events_per_s = static_cast<double>(events) / seconds;
+    latencies all;
+    for (auto& l : lat) all.ms.insert(all.ms.end(), l.ms.begin(), l.ms.end());
+    f.p50 = all.quantile(0.50);
+    f.p99 = all.quantile(0.99);
+    f.max = all.quantile(1.0);
+    f.rejected = rejected;
+    f.client_cpu_s = client_cpu_s;
+    return f;
+}
+
+inline void print_progress(const char* label, std::size_t done, std::size_t total,
+                           clock_type::time_point t0) {
+    if (done % 5000 == 0)
+        std::cerr << "  " << label << ": " << done << " / " << total << " events, "
+                  << fixed(static_cast<double>(done) / seconds_since(t0), 0) << "/s\n";
+}
+
+// A closed loop of `clients` threads, each submitting one event and waiting for its answer:
+// `submit(bytes)` returns true when the event was accepted.
+template <typename Submit>
+ingest_figures drive(const std::vector<bytes>& events, std::size_t clients, const char* label,
+                     Submit&& submit) {
+    auto lanes = lanes_of(events);
     std::mutex lanes_mutex;
     std::atomic<std::size_t> done{0}, rejected{0};
     std::vector<latencies> lat(clients);
@@ -144,25 +176,69 @@ ingest_figures drive(const std::vector<bytes>& events, std::size_t clients, cons
                     std::lock_guard lock(lanes_mutex);
                     lanes.push_back(std::move(lane));
                 }
-                auto d = done.fetch_add(1) + 1;
-                if (d % 5000 == 0)
-                    std::cerr << "  " << label << ": " << d << " / " << events.size() << " events, "
-                              << fixed(static_cast<double>(d) / seconds_since(t0), 0) << "/s\n";
+                print_progress(label, done.fetch_add(1) + 1, events.size(), t0);
             }
             std::lock_guard lock(cpu_mutex);
             client_cpu_s += thread_cpu_s();
         });
     for (auto& t : pool) t.join();
-    ingest_figures f;
-    f.events_per_s = static_cast<double>(events.size()) / seconds_since(t0);
-    latencies all;
-    for (auto& l : lat) all.ms.insert(all.ms.end(), l.ms.begin(), l.ms.end());
-    f.p50 = all.quantile(0.50);
-    f.p99 = all.quantile(0.99);
-    f.max = all.quantile(1.0);
-    f.rejected = rejected;
-    f.client_cpu_s = client_cpu_s;
-    return f;
+    return figures_of(events.size(), seconds_since(t0), lat, rejected, client_cpu_s);
+}
+
+// A pipelined loop: `submitters` threads keep up to `in_flight` events in flight between them
+// (in_flight / submitters each), as a client of an asynchronous API does.
+// `submit_async(bytes, answer)` must call answer(accepted) exactly once, on any thread.
+template <typename SubmitAsync>
+ingest_figures drive_pipelined(const std::vector<bytes>& events, std::size_t submitters,
+                               std::size_t in_flight, const char* label,
+                               SubmitAsync&& submit_async) {
+    UURWERK_ASSERT(submitters > 0 && in_flight >= submitters, submitters, in_flight);
+    auto lanes = lanes_of(events);
+    std::mutex mutex;  // guards everything below that is not atomic
+    std::condition_variable answered;
+    std::size_t done = 0, rejected = 0, waiting = 0;
+    std::vector<std::size_t> busy(submitters, 0);  // each submitter's events in flight
+    std::vector<latencies> lat(submitters);
+    double client_cpu_s = 0;
+    std::vector<std::thread> pool;
+    auto t0 = clock_type::now();
+    for (std::size_t c = 0; c < submitters; ++c)
+        pool.emplace_back([&, c] {
+            const std::size_t mine_max = in_flight / submitters + (c < in_flight % submitters);
+            std::unique_lock lock(mutex);
+            while (done < events.size()) {
+                if (busy[c] == mine_max || lanes.empty()) {
+                    ++waiting;
+                    answered.wait(lock);
+                    --waiting;
+                    continue;
+                }
+                auto lane = std::make_shared<std::deque<std::size_t>>(std::move(lanes.front()));
+                lanes.pop_front();
+                ++busy[c];
+                lock.unlock();
+                const std::size_t i = lane->front();
+                lane->pop_front();
+                const auto s = clock_type::now();
+                submit_async(events[i], [&, c, s, lane](bool accepted) {
+                    const double ms =
+                        std::chrono::duration<double, std::milli>(clock_type::now() - s).count();
+                    std::lock_guard answer_lock(mutex);
+                    lat[c].ms.push_back(ms);
+                    if (!accepted) ++rejected;
+                    if (!lane->empty()) lanes.push_back(std::move(*lane));
+                    --busy[c];
+                    print_progress(label, ++done, events.size(), t0);
+                    // Under the lock: once it is released, the last answer's submitter may
+                    // return and take `answered` with it.
+                    if (waiting > 0) answered.notify_all();
+                });
+                lock.lock();
+            }
+            client_cpu_s += thread_cpu_s();
+        });
+    for (auto& t : pool) t.join();
+    return figures_of(events.size(), seconds_since(t0), lat, rejected, client_cpu_s);
 }
 
 // Appends every record of `parts` in order to a new LocalLog in `dir` (group commit), and

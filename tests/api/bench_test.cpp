@@ -44,6 +44,16 @@ BOOST_AUTO_TEST_CASE(bench_ingest_compares_with_the_faster_verify_rate_and_says_
     BOOST_CHECK_LE(std::abs(number("share_of_verify_rate") - rate / compared), 0.002);
     BOOST_CHECK_GT(number("verify_cpu_us"), 0);
     BOOST_CHECK_GT(number("http_events_per_s"), 0);
+    // In-process, the default is the node's asynchronous submit, one thread per core.
+    BOOST_CHECK(doc->string_at("submit") == std::optional<std::string>("pipelined"));
+    BOOST_CHECK(r.out.find("events in flight") != std::string::npos);
+    BOOST_CHECK(r.out.find("records per log sync") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(bench_ingest_refuses_an_unknown_submit_mode_in_one_line) {
+    auto r = run_command({UURWERK_BINARY, "bench", "ingest", "--submit", "sideways"});
+    BOOST_CHECK_NE(r.exit_code, 0);
+    BOOST_CHECK(r.out.find("--submit is 'pipelined' or 'blocking'") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
