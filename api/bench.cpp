@@ -281,11 +281,11 @@ result<void> bench_ingest(const parsed_args& a) {
     if (!clients_option) return clients_option.err();
     std::size_t events = *events_option;
     const std::size_t clients = *clients_option;
-    submit_mode mode = submit_mode::pipelined;
+    submit_mode mode = submit_mode::blocking;
     if (auto m = a.get("submit")) {
-        if (*m == "blocking")
-            mode = submit_mode::blocking;
-        else if (*m != "pipelined")
+        if (*m == "pipelined")
+            mode = submit_mode::pipelined;
+        else if (*m != "blocking")
             return make_error("bad_argument", "--submit is 'pipelined' or 'blocking', not '" +
                                                   std::string(*m) + "'");
     }
@@ -645,10 +645,10 @@ std::vector<option_spec> bench_options() {
         {"clients", "N",
          "ingest: concurrent clients, i.e. events in flight (default 128); through HTTP, each a "
          "thread waiting for its answer"},
-        {"submit", "pipelined|blocking",
-         "ingest, in-process: one submitting thread per core keeping the clients' events in "
-         "flight through the node's asynchronous submit (default), or a thread per client, each "
-         "waiting for its answer"},
+        {"submit", "blocking|pipelined",
+         "ingest, in-process: a thread per client, each waiting for its answer (default), or one "
+         "submitting thread per core keeping the clients' events in flight through the node's "
+         "asynchronous submit"},
         {"kafka", "LIST[;LIST...]",
          "ingest: also measure a node on each of these Kafka clusters (each LIST a cluster's "
          "bootstrap servers, host:port,...), beside the embedded node; ops/bench-kafka.sh "
