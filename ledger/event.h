@@ -260,10 +260,20 @@ struct event_body {
 // by decode_body (and validate_body), which every reader of signed bytes goes through.
 [[nodiscard]] bytes encode_body(const event_body& body);
 
+// How strictly decoding checks the form of the bytes.
+//   exact    only the bytes encode_* writes for the decoded value (Cap'n Proto's canonical form
+//            still allows unused bits, unknown fields and null texts: a second encoding of one
+//            value), so that one event has one signed form. For every byte from outside.
+//   trusted  Cap'n Proto's canonical check only, without encoding the value again to compare:
+//            for bytes that passed `exact` before this node appended them to its own log, and
+//            whose CRC shows them unchanged since (a rebuild reads a million of them).
+enum class form_check : std::uint8_t { exact, trusted };
+
 // Parses and validates signed bytes: canonical form, single segment, every id/key/digest of its
 // exact length, texts within bounds and valid UTF-8, enums known. Errors have code
 // "bad_event" and say which field.
-[[nodiscard]] result<event_body> decode_body(byte_view canonical);
+[[nodiscard]] result<event_body> decode_body(byte_view canonical,
+                                             form_check form = form_check::exact);
 
 // Checks the bounds of a body without encoding (the same checks decode_body applies).
 [[nodiscard]] result<void> validate_body(const event_body& body);
@@ -278,7 +288,8 @@ struct envelope {
 // The stored form of an envelope (a Cap'n Proto Envelope message, canonical). decode rejects
 // anything over envelope_bytes_max, so writers check the size of what encode returns.
 [[nodiscard]] bytes encode_envelope(const envelope& e);
-[[nodiscard]] result<envelope> decode_envelope(byte_view stored);
+[[nodiscard]] result<envelope> decode_envelope(byte_view stored,
+                                               form_check form = form_check::exact);
 
 // Hex helpers shared by every module (lower-case; decode rejects odd lengths and non-hex).
 std::string to_hex(byte_view b);

@@ -353,7 +353,11 @@ projector::prepared projector::prepare(const log_record& rec) {
         }
     }
     prepared p;
-    auto env = decode_envelope(rec.payload);
+    // A record of this node's own log passed the exact check of its form before it was
+    // appended, and its CRC was checked as it was read.
+    const form_check form = options_.check == signature_check::trust_local_log ? form_check::trusted
+                                                                               : form_check::exact;
+    auto env = decode_envelope(rec.payload, form);
     if (!env) {
         p.refused = reject_reason::malformed_event;
         return p;
@@ -365,7 +369,7 @@ projector::prepared projector::prepare(const log_record& rec) {
             return p;
         }
     }
-    auto body = decode_body(env->body);
+    auto body = decode_body(env->body, form);
     if (!body) {
         p.refused = reject_reason::malformed_event;
         return p;

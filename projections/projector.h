@@ -12,8 +12,9 @@
 // us, twice, on the one folding thread). A cache miss costs a decoding and a full verification,
 // except in `trust_local_log` mode, used to rebuild from a LocalLog this
 // node wrote itself (every record in it was verified before it was appended; the CRC guards
-// the bytes since): there only the CRC and the envelope's form are checked. (The offline audit
-// of issue 4, not built yet, is to re-verify every signature.)
+// the bytes since): there only the CRC and Cap'n Proto's canonical form are checked (not that
+// the bytes are exactly what encoding the value writes: form_check::trusted, ledger/event.h). (The
+// offline audit of issue 4, not built yet, is to re-verify every signature.)
 //
 // Pipeline: a batch is read, then decoded and checked on every core (records are independent),
 // then folded in order on one thread, then handed to the store-writer thread, which commits it
@@ -49,7 +50,7 @@ namespace uurwerk {
 
 enum class signature_check : std::uint8_t {
     verify_unless_cached,  // live: the ingest path verified it a moment ago
-    trust_local_log,       // rebuild from this node's own LocalLog: CRC and form only
+    trust_local_log,       // rebuild from this node's own LocalLog: CRC and canonical form only
 };
 
 // Records folded under one hold of the state's exclusive lock (about 10 us each).
