@@ -14,6 +14,20 @@
 using namespace uurwerk;
 using uurwerk::testing::run_command;
 
+namespace {
+
+// A bench's closing line of JSON, from everything it printed.
+json_doc closing_json(const std::string& out) {
+    auto end = out.find_last_not_of('\n');
+    BOOST_REQUIRE(end != std::string::npos);
+    auto start = out.rfind('\n', end);
+    auto doc = json_doc::parse(out.substr(start == std::string::npos ? 0 : start + 1));
+    BOOST_REQUIRE_MESSAGE(doc.ok(), out);
+    return std::move(*doc);
+}
+
+}  // namespace
+
 BOOST_AUTO_TEST_SUITE(bench)
 
 BOOST_AUTO_TEST_CASE(bench_ingest_compares_with_the_faster_verify_rate_and_says_both) {
@@ -21,14 +35,9 @@ BOOST_AUTO_TEST_CASE(bench_ingest_compares_with_the_faster_verify_rate_and_says_
     BOOST_TEST_MESSAGE(r.out);
     BOOST_REQUIRE_EQUAL(r.exit_code, 0);
     BOOST_CHECK(r.out.find("before the ingest") != std::string::npos);
-    // The last line is the JSON.
-    auto end = r.out.find_last_not_of('\n');
-    BOOST_REQUIRE(end != std::string::npos);
-    auto start = r.out.rfind('\n', end);
-    auto doc = json_doc::parse(r.out.substr(start == std::string::npos ? 0 : start + 1));
-    BOOST_REQUIRE_MESSAGE(doc.ok(), r.out);
+    const auto doc = closing_json(r.out);
     auto number = [&](const char* key) {
-        auto v = doc->number_at(key);
+        auto v = doc.number_at(key);
         BOOST_REQUIRE_MESSAGE(v.has_value(), key << " missing");
         return *v;
     };
@@ -45,7 +54,7 @@ BOOST_AUTO_TEST_CASE(bench_ingest_compares_with_the_faster_verify_rate_and_says_
     BOOST_CHECK_GT(number("verify_cpu_us"), 0);
     BOOST_CHECK_GT(number("http_events_per_s"), 0);
     // In-process, the default is a thread per client, each waiting for its answer.
-    BOOST_CHECK(doc->string_at("submit") == std::optional<std::string>("blocking"));
+    BOOST_CHECK(doc.string_at("submit") == std::optional<std::string>("blocking"));
     BOOST_CHECK(r.out.find("each waiting for its answer") != std::string::npos);
     BOOST_CHECK(r.out.find("records per log sync") != std::string::npos);
 }
@@ -56,17 +65,13 @@ BOOST_AUTO_TEST_CASE(bench_ingest_pipelined_answers_every_event) {
     BOOST_TEST_MESSAGE(r.out);
     BOOST_REQUIRE_EQUAL(r.exit_code, 0);
     BOOST_CHECK(r.out.find("8 events in flight") != std::string::npos);
-    auto end = r.out.find_last_not_of('\n');
-    BOOST_REQUIRE(end != std::string::npos);
-    auto start = r.out.rfind('\n', end);
-    auto doc = json_doc::parse(r.out.substr(start == std::string::npos ? 0 : start + 1));
-    BOOST_REQUIRE_MESSAGE(doc.ok(), r.out);
-    BOOST_CHECK(doc->string_at("submit") == std::optional<std::string>("pipelined"));
-    BOOST_CHECK_GT(doc->number_at("events_per_s").value_or(0), 0);
+    const auto doc = closing_json(r.out);
+    BOOST_CHECK(doc.string_at("submit") == std::optional<std::string>("pipelined"));
+    BOOST_CHECK_GT(doc.number_at("events_per_s").value_or(0), 0);
     // Every event answered once: a lost answer would hang the drive, a doubled one end it early.
     // Accepted but for the few confirmations that overtake their claim (unknown_claim: 10 of
     // these 600 in either mode).
-    BOOST_CHECK_LE(doc->number_at("rejected").value_or(1e9), 30);
+    BOOST_CHECK_LE(doc.number_at("rejected").value_or(1e9), 30);
 }
 
 BOOST_AUTO_TEST_CASE(bench_ingest_refuses_an_unknown_submit_mode_in_one_line) {
