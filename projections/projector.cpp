@@ -26,6 +26,11 @@ void verdict_ticket::decide(result<applied_record> outcome) {
         cv_.notify_all();
 }
 
+bool verdict_ticket::decided() {
+    std::lock_guard lock(mutex_);
+    return decided_;
+}
+
 void verdict_ticket::fail(error e) {
     decide(std::move(e));
 }
@@ -38,7 +43,9 @@ std::shared_ptr<verdict_ticket> projector::expect(const event_id& id,
                                                   verdict_ticket::callback done) {
     auto t = std::make_shared<verdict_ticket>(std::move(done));
     std::lock_guard lock(tickets_mutex_);
-    tickets_[id].push_back(t);
+    auto& waiting = tickets_[id];
+    std::erase_if(waiting, [](const auto& w) { return w->decided(); });  // failed appends
+    waiting.push_back(t);
     return t;
 }
 
@@ -266,9 +273,14 @@ void projector::complete_tickets(const std::vector<applied_record>& decided) {
         for (const auto& d : decided) {
             auto it = tickets_.find(d.id);
             if (it == tickets_.end()) continue;
-            done.emplace_back(std::move(it->second.front()), &d);
-            it->second.erase(it->second.begin());
-            if (it->second.empty()) tickets_.erase(it);
+            // A ticket already decided is one whose append failed (submit_async leaves it
+            // here: its callback cannot reach the projector); this record is not its own.
+            auto& waiting = it->second;
+            auto first = std::find_if(waiting.begin(), waiting.end(),
+                                      [](const auto& w) { return !w->decided(); });
+            if (first != waiting.end()) done.emplace_back(std::move(*first), &d);
+            waiting.erase(waiting.begin(), first == waiting.end() ? first : first + 1);
+            if (waiting.empty()) tickets_.erase(it);
         }
     }
     for (auto& [t, d] : done) t->complete(*d);

@@ -93,6 +93,7 @@ public:
     // The first of fail() and complete() decides; later calls do nothing.
     void fail(error e);
     void complete(const applied_record& r);
+    bool decided();
 
 private:
     void decide(result<applied_record> outcome);
@@ -131,7 +132,10 @@ public:
 
     // Registers a wait for the next record with event id `id` to be committed; call before
     // appending it, so the commit cannot be missed. Each committed record completes the oldest
-    // ticket for its id. forget() takes a ticket back (after a timeout or a failed append).
+    // ticket for its id that is not decided yet. forget() takes a ticket back (after a timeout
+    // or a failed append); a ticket failed by its append and not taken back (submit_async's)
+    // is skipped, and dropped when its id is expected or committed again, or the projector
+    // closes: at most one a failed append.
     // With `done`, the ticket calls it instead of being waited on.
     [[nodiscard]] std::shared_ptr<verdict_ticket> expect(const event_id& id,
                                                          verdict_ticket::callback done = {});
