@@ -1,12 +1,14 @@
 // `uurwerk bench ingest`, run small: what its closing line of JSON reports, and that the share
 // of the verify rate is taken against the faster of the two verify measurements (before and
-// after the ingest). No timing is asserted: only that the figures are there and agree.
+// after the ingest); and `bench match`, run small, alternating which replay of a pair runs
+// first. No timing is asserted: only that the figures are there and agree.
 
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "api/json_read.h"
 #include "tests/support/run_command.h"
@@ -78,6 +80,27 @@ BOOST_AUTO_TEST_CASE(bench_ingest_refuses_an_unknown_submit_mode_in_one_line) {
     auto r = run_command({UURWERK_BINARY, "bench", "ingest", "--submit", "sideways"});
     BOOST_CHECK_NE(r.exit_code, 0);
     BOOST_CHECK(r.out.find("--submit is 'pipelined' or 'blocking'") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(bench_match_alternates_which_replay_of_a_pair_runs_first) {
+    // Seven pairs of replays, without and with the match queues; odd pairs run "with" first,
+    // so that neither side always follows the other. The last replay keeps the queues (its
+    // store is the one the candidates are then served from).
+    auto r = run_command({UURWERK_BINARY, "bench", "match", "--offers", "2000", "--requests", "200",
+                          "--seconds", "1"});
+    BOOST_TEST_MESSAGE(r.out);
+    BOOST_REQUIRE_EQUAL(r.exit_code, 0);
+    std::vector<bool> with;  // each replay's side, in the order run
+    for (std::size_t at = 0; (at = r.out.find("  replay with", at)) != std::string::npos; ++at)
+        with.push_back(r.out.compare(at, 18, "  replay without t") != 0);
+    BOOST_REQUIRE_EQUAL(with.size(), 14u);
+    for (std::size_t pair = 0; pair < 7; ++pair) {
+        BOOST_CHECK_NE(with[2 * pair], with[2 * pair + 1]);
+        BOOST_CHECK_EQUAL(with[2 * pair], pair % 2 == 1);
+    }
+    BOOST_CHECK(r.out.find("the median of 7 pairs") != std::string::npos);
+    const auto doc = closing_json(r.out);
+    BOOST_CHECK(doc.number_at("match_queue_replay_share").has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
