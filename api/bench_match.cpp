@@ -247,9 +247,10 @@ result<void> bench_match(const parsed_args& a) {
     double with_s = 1e300, without_s = 1e300;
     std::vector<double> pair_ratios;
     double pair_without = 0, pair_with = 0;
-    for (int round = 0; round < replay_rounds; ++round)
-        for (auto upkeep : round % 2 == 0 ? std::array{queue_upkeep::skipped, queue_upkeep::kept}
-                                          : std::array{queue_upkeep::kept, queue_upkeep::skipped}) {
+    for (int round = 0; round < replay_rounds; ++round) {
+        const auto order = round % 2 == 0 ? std::array{queue_upkeep::skipped, queue_upkeep::kept}
+                                          : std::array{queue_upkeep::kept, queue_upkeep::skipped};
+        for (auto upkeep : order) {
             const bool kept = upkeep == queue_upkeep::kept;
             const auto store_dir =
                 dir.path / (kept && round + 1 == replay_rounds ? "store" : "replay-store");
@@ -275,10 +276,9 @@ result<void> bench_match(const parsed_args& a) {
             std::cerr << "  replay " << (kept ? "with" : "without") << " the match queues: " << *n
                       << " events in " << fixed(took, 3) << " s, " << fixed(cpu, 3)
                       << " s of CPU\n";
-            const bool pair_done =
-                upkeep == (round % 2 == 0 ? queue_upkeep::kept : queue_upkeep::skipped);
-            if (pair_done) pair_ratios.push_back(pair_with / pair_without);
+            if (upkeep == order.back()) pair_ratios.push_back(pair_with / pair_without);
         }
+    }
     std::filesystem::remove_all(dir.path / "replay-store");
     std::sort(pair_ratios.begin(), pair_ratios.end());
     const double replay_share = pair_ratios[pair_ratios.size() / 2] - 1;
