@@ -18,6 +18,15 @@ using uurwerk::testing::run_command;
 
 namespace {
 
+// Runs `uurwerk bench ARGS...`, which must succeed, and returns everything it printed.
+std::string bench_output(std::vector<std::string> args) {
+    args.insert(args.begin(), {UURWERK_BINARY, "bench"});
+    auto r = run_command(args);
+    BOOST_TEST_MESSAGE(r.out);
+    BOOST_REQUIRE_EQUAL(r.exit_code, 0);
+    return r.out;
+}
+
 // A bench's closing line of JSON, from everything it printed.
 json_doc closing_json(const std::string& out) {
     auto end = out.find_last_not_of('\n');
@@ -33,11 +42,9 @@ json_doc closing_json(const std::string& out) {
 BOOST_AUTO_TEST_SUITE(bench)
 
 BOOST_AUTO_TEST_CASE(bench_ingest_compares_with_the_faster_verify_rate_and_says_both) {
-    auto r = run_command({UURWERK_BINARY, "bench", "ingest", "--events", "600", "--clients", "8"});
-    BOOST_TEST_MESSAGE(r.out);
-    BOOST_REQUIRE_EQUAL(r.exit_code, 0);
-    BOOST_CHECK(r.out.find("before the ingest") != std::string::npos);
-    const auto doc = closing_json(r.out);
+    const auto out = bench_output({"ingest", "--events", "600", "--clients", "8"});
+    BOOST_CHECK(out.find("before the ingest") != std::string::npos);
+    const auto doc = closing_json(out);
     auto number = [&](const char* key) {
         auto v = doc.number_at(key);
         BOOST_REQUIRE_MESSAGE(v.has_value(), key << " missing");
@@ -57,17 +64,15 @@ BOOST_AUTO_TEST_CASE(bench_ingest_compares_with_the_faster_verify_rate_and_says_
     BOOST_CHECK_GT(number("http_events_per_s"), 0);
     // In-process, the default is a thread per client, each waiting for its answer.
     BOOST_CHECK(doc.string_at("submit") == std::optional<std::string>("blocking"));
-    BOOST_CHECK(r.out.find("each waiting for its answer") != std::string::npos);
-    BOOST_CHECK(r.out.find("records per log sync") != std::string::npos);
+    BOOST_CHECK(out.find("each waiting for its answer") != std::string::npos);
+    BOOST_CHECK(out.find("records per log sync") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(bench_ingest_pipelined_answers_every_event) {
-    auto r = run_command({UURWERK_BINARY, "bench", "ingest", "--events", "600", "--clients", "8",
-                          "--submit", "pipelined"});
-    BOOST_TEST_MESSAGE(r.out);
-    BOOST_REQUIRE_EQUAL(r.exit_code, 0);
-    BOOST_CHECK(r.out.find("8 events in flight") != std::string::npos);
-    const auto doc = closing_json(r.out);
+    const auto out =
+        bench_output({"ingest", "--events", "600", "--clients", "8", "--submit", "pipelined"});
+    BOOST_CHECK(out.find("8 events in flight") != std::string::npos);
+    const auto doc = closing_json(out);
     BOOST_CHECK(doc.string_at("submit") == std::optional<std::string>("pipelined"));
     BOOST_CHECK_GT(doc.number_at("events_per_s").value_or(0), 0);
     // Every event answered once: a lost answer would hang the drive, a doubled one end it early.
@@ -86,20 +91,18 @@ BOOST_AUTO_TEST_CASE(bench_match_alternates_which_replay_of_a_pair_runs_first) {
     // Seven pairs of replays, without and with the match queues; odd pairs run "with" first,
     // so that neither side always follows the other. The last replay keeps the queues (its
     // store is the one the candidates are then served from).
-    auto r = run_command({UURWERK_BINARY, "bench", "match", "--offers", "2000", "--requests", "200",
-                          "--seconds", "1"});
-    BOOST_TEST_MESSAGE(r.out);
-    BOOST_REQUIRE_EQUAL(r.exit_code, 0);
+    const auto out =
+        bench_output({"match", "--offers", "2000", "--requests", "200", "--seconds", "1"});
     std::vector<bool> with;  // each replay's side, in the order run
-    for (std::size_t at = 0; (at = r.out.find("  replay with", at)) != std::string::npos; ++at)
-        with.push_back(r.out.compare(at, 18, "  replay without t") != 0);
+    for (std::size_t at = 0; (at = out.find("  replay with", at)) != std::string::npos; ++at)
+        with.push_back(out.compare(at, 18, "  replay without t") != 0);
     BOOST_REQUIRE_EQUAL(with.size(), 14u);
     for (std::size_t pair = 0; pair < 7; ++pair) {
         BOOST_CHECK_NE(with[2 * pair], with[2 * pair + 1]);
         BOOST_CHECK_EQUAL(with[2 * pair], pair % 2 == 1);
     }
-    BOOST_CHECK(r.out.find("the median of 7 pairs") != std::string::npos);
-    const auto doc = closing_json(r.out);
+    BOOST_CHECK(out.find("the median of 7 pairs") != std::string::npos);
+    const auto doc = closing_json(out);
     BOOST_CHECK(doc.number_at("match_queue_replay_share").has_value());
 }
 
