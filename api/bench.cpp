@@ -87,7 +87,11 @@ struct verify_figures {
     double cpu_us = 0;
 };
 
-verify_figures measure_verify(double seconds_each) {
+// Which rates measure_verify takes: an ingest compares with the all-cores rate only.
+enum class verify_scope : std::uint8_t { one_core_and_all_cores, all_cores };
+
+verify_figures measure_verify(double seconds_each,
+                              verify_scope scope = verify_scope::one_core_and_all_cores) {
     auto w = make_workload({community_id{1}, 16, 2000, 7, 0, {}});
     std::vector<envelope> envs;
     for (const auto& b : w.events) envs.push_back(decode_envelope(b).value());
@@ -120,9 +124,11 @@ verify_figures measure_verify(double seconds_each) {
         return static_cast<double>(count.load()) / seconds_since(t0);
     };
     verify_figures f;
-    std::cerr << "bench verify: one core for " << seconds_each << " s...\n";
-    f.one_core = run(1);
-    std::cerr << "  " << fixed(f.one_core, 0) << " verifies/s\n";
+    if (scope == verify_scope::one_core_and_all_cores) {
+        std::cerr << "bench verify: one core for " << seconds_each << " s...\n";
+        f.one_core = run(1);
+        std::cerr << "  " << fixed(f.one_core, 0) << " verifies/s\n";
+    }
     std::cerr << "bench verify: " << cores() << " cores for " << seconds_each << " s...\n";
     f.all_cores = run(cores());
     f.cpu_us = verify_cpu_us;
@@ -282,8 +288,11 @@ result<void> bench_ingest(const parsed_args& a) {
     if (!events_option) return events_option.err();
     auto clients_option = u64_option(a, "clients", 128, 1, 256);
     if (!clients_option) return clients_option.err();
+    auto rounds_option = u64_option(a, "rounds", 5, 1, 20);
+    if (!rounds_option) return rounds_option.err();
     std::size_t events = *events_option;
     const std::size_t clients = *clients_option;
+    const std::size_t rounds = *rounds_option;
     submit_mode mode = submit_mode::pipelined;
     if (auto m = a.get("submit")) {
         if (*m == "blocking")
@@ -308,32 +317,66 @@ result<void> bench_ingest(const parsed_args& a) {
                 "--partitions is from 1 to " + std::to_string(partitions_max) + ", with --kafka");
         partitions = static_cast<std::uint32_t>(*v);
     }
-    // The verify rate is measured before the ingest and again after it, and the ingest is
-    // compared with the faster of the two: the machine's speed swings from minute to minute,
-    // and a slow moment must not make the ingest look better than it is.
-    const auto verify_before = measure_verify(2);
+    // The in-process ingest runs `rounds` times, each on a fresh node, with the all-cores verify
+    // rate measured before the first round and after each: a round is compared with the faster
+    // of the rates measured just before and just after it (the machine's speed swings from
+    // minute to minute, and a slow moment must not make the ingest look better than it is), and
+    // the figures reported are those of the median round by that share.
+    std::vector<verify_figures> verifies{measure_verify(2, verify_scope::all_cores)};
     std::cerr << "bench ingest: signing " << events << " events of " << partitions << " communit"
               << (partitions > 1 ? "ies" : "y") << " (not measured)...\n";
     auto w = spread_workload(events, partitions);
     events = w.events.size();  // a multiple of the partitions
 
     scratch_dir dir("ingest");
-    std::map<std::string, double> node_cpu_s;  // by thread name, during the in-process drive
-    auto in_process =
-        ingest_in_process({dir.path / "a", wall_clock(), std::chrono::milliseconds(30'000)}, w,
-                          clients, mode, "in-process", &node_cpu_s);
-    if (!in_process) return in_process.err();
-    const auto verify_after = measure_verify(2);
+    struct round_figures {
+        ingest_figures f;
+        std::map<std::string, double> node_cpu_s;  // by thread name, during the drive
+        double share = 0;
+    };
+    std::vector<round_figures> runs;
+    for (std::size_t r = 0; r < rounds; ++r) {
+        const std::string label =
+            rounds == 1 ? "in-process"
+                        : "in-process " + std::to_string(r + 1) + "/" + std::to_string(rounds);
+        round_figures run;
+        auto f = ingest_in_process(
+            {dir.path / ("a" + std::to_string(r)), wall_clock(), std::chrono::milliseconds(30'000)},
+            w, clients, mode, label.c_str(), &run.node_cpu_s);
+        if (!f) return f.err();
+        run.f = *f;
+        verifies.push_back(measure_verify(2, verify_scope::all_cores));
+        const double compared = std::max(verifies[r].all_cores, verifies[r + 1].all_cores);
+        run.share = compared > 0 ? run.f.events_per_s / compared : 0;
+        std::cerr << label << ": " << fixed(run.f.events_per_s, 0) << " events/s against "
+                  << fixed(verifies[r].all_cores, 0) << " and "
+                  << fixed(verifies[r + 1].all_cores, 0)
+                  << " verifies/s before and after it: " << fixed(100 * run.share, 0) << " %\n";
+        runs.push_back(std::move(run));
+    }
+    std::vector<std::size_t> by_share(rounds);
+    for (std::size_t r = 0; r < rounds; ++r) by_share[r] = r;
+    std::sort(by_share.begin(), by_share.end(),
+              [&](std::size_t x, std::size_t y) { return runs[x].share < runs[y].share; });
+    const std::size_t median = by_share[(rounds - 1) / 2];  // the lower one of an even count
+    const auto& in_process = runs[median].f;
+    const auto& node_cpu_s = runs[median].node_cpu_s;
+    const auto& verify_before = verifies[median];
+    const auto& verify_after = verifies[median + 1];
     const auto& verify =
         verify_after.all_cores > verify_before.all_cores ? verify_after : verify_before;
-    std::cerr << "bench ingest: all-cores verify rate " << fixed(verify_before.all_cores, 0)
-              << "/s before the ingest, " << fixed(verify_after.all_cores, 0)
-              << "/s after it; the ingest is compared with the faster\n";
-    auto share = verify.all_cores > 0 ? in_process->events_per_s / verify.all_cores : 0;
-    // CPU per event of the in-process run, by thread; the clients' share without their
-    // verification is estimated with the verification's own CPU cost measured above.
+    const double share = runs[median].share;
+    std::string shares_json = "[";
+    for (std::size_t r = 0; r < rounds; ++r)
+        shares_json += (r ? ", " : "") + fixed(runs[r].share, 3);
+    shares_json += "]";
+    if (rounds > 1)
+        std::cerr << "bench ingest: the median round is " << median + 1 << " of " << rounds
+                  << "; its figures follow\n";
+    // CPU per event of the median round, by thread; the clients' share without their
+    // verification is estimated with the verification's own CPU cost measured beside it.
     auto per_event_us = [&](double s) { return 1e6 * s / static_cast<double>(events); };
-    const double client_us = per_event_us(in_process->client_cpu_s);
+    const double client_us = per_event_us(in_process.client_cpu_s);
     double node_us = 0;
     std::cerr << "in-process CPU per event: clients " << fixed(client_us) << " us (verify "
               << fixed(verify.cpu_us) << " us, the rest " << fixed(client_us - verify.cpu_us)
@@ -346,8 +389,10 @@ result<void> bench_ingest(const parsed_args& a) {
     const double non_verify_us = client_us - verify.cpu_us + node_us;
     std::cerr << "; non-verify " << fixed(non_verify_us) << " us ("
               << fixed(100 * non_verify_us / (non_verify_us + verify.cpu_us), 0) << " %)\n";
-    std::cerr << "in-process: " << figures_text(*in_process) << " (" << fixed(100 * share, 0)
+    std::cerr << "in-process: " << figures_text(in_process) << " (" << fixed(100 * share, 0)
               << " % of the all-cores verify rate " << fixed(verify.all_cores, 0) << "/s)\n";
+    const std::string rounds_json =
+        ", \"rounds\": " + std::to_string(rounds) + ", \"shares_of_verify_rate\": " + shares_json;
 
     if (!kafka.empty()) {
         // Cluster mode: the same workload through a node whose log is a new topic on each
@@ -358,8 +403,8 @@ result<void> bench_ingest(const parsed_args& a) {
             "\"" + ", \"all_cores_verifies_per_s\": " + fixed(verify.all_cores, 0) +
             ", \"all_cores_verifies_per_s_before\": " + fixed(verify_before.all_cores, 0) +
             ", \"all_cores_verifies_per_s_after\": " + fixed(verify_after.all_cores, 0) +
-            ", \"embedded\": {" + figures_json(*in_process) +
-            ", \"share_of_verify_rate\": " + fixed(share, 3) +
+            ", \"embedded\": {" + figures_json(in_process) +
+            ", \"share_of_verify_rate\": " + fixed(share, 3) + rounds_json +
             ", \"non_verify_cpu_us_per_event\": " + fixed(non_verify_us) + "}";
         for (const auto& k : kafka) {
             kafka_log_options ko;
@@ -381,7 +426,7 @@ result<void> bench_ingest(const parsed_args& a) {
                 std::cerr << "bench ingest: could not delete topic " << ko.topic << ": "
                           << d.err().message << "\n";
             if (!f) return f.err();
-            const double of_embedded = f->events_per_s / in_process->events_per_s;
+            const double of_embedded = f->events_per_s / in_process.events_per_s;
             std::cerr << k.name << " CPU per event in this process: clients "
                       << fixed(per_event_us(f->client_cpu_s)) << " us";
             for (const auto& [name, s] : cpu)
@@ -432,8 +477,8 @@ result<void> bench_ingest(const parsed_args& a) {
               << ", \"all_cores_verifies_per_s\": " << fixed(verify.all_cores, 0)
               << ", \"all_cores_verifies_per_s_before\": " << fixed(verify_before.all_cores, 0)
               << ", \"all_cores_verifies_per_s_after\": " << fixed(verify_after.all_cores, 0)
-              << ", " << figures_json(*in_process)
-              << ", \"share_of_verify_rate\": " << fixed(share, 3)
+              << ", " << figures_json(in_process)
+              << ", \"share_of_verify_rate\": " << fixed(share, 3) << rounds_json
               << ", \"verify_cpu_us\": " << fixed(verify.cpu_us)
               << ", \"non_verify_cpu_us_per_event\": " << fixed(non_verify_us)
               << ", \"http_events_per_s\": " << fixed(http.events_per_s, 0)
@@ -652,6 +697,10 @@ std::vector<option_spec> bench_options() {
          "ingest, in-process: one submitting thread per core keeping the clients' events in "
          "flight through the node's asynchronous submit (default), or a thread per client, each "
          "waiting for its answer"},
+        {"rounds", "N",
+         "ingest: in-process rounds, each on a fresh node and compared with the verify rate "
+         "measured just before and after it; the median round's figures are reported (default "
+         "5)"},
         {"kafka", "LIST[;LIST...]",
          "ingest: also measure a node on each of these Kafka clusters (each LIST a cluster's "
          "bootstrap servers, host:port,...), beside the embedded node; ops/bench-kafka.sh "
