@@ -11,7 +11,9 @@
 #               a given folder is kept, and its clusters are restarted on the next run)
 # --base-port P the one broker's ports from P, the three's from P+10 (default: the first free
 #               blocks from 19092, as ops/kafka.sh picks them)
-# Other options go to `uurwerk bench ingest` (e.g. --events 20000 --clients 128).
+# Other options go to `uurwerk bench ingest` (e.g. --events 20000 --clients 128). It runs with
+# --submit blocking (each client waiting for its answer, as through HTTP), the method its goal
+# and earlier figures were measured with; a --submit given here wins.
 # The brokers run with the JIT at full strength (UURWERK_KAFKA_JVM_OPTS, see ops/README.md),
 # as a benchmark of them should; set it to override.
 set -euo pipefail
@@ -27,7 +29,7 @@ while [ $# -gt 0 ]; do
     --build) build="${2:?--build needs a folder}"; shift 2 ;;
     --data) data="${2:?--data needs a folder}"; shift 2 ;;
     --base-port) base_port="${2:?--base-port needs a port}"; shift 2 ;;
-    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) bench_args+=("$1"); shift ;;
   esac
 done
@@ -62,4 +64,4 @@ bash "$here/kafka.sh" start --brokers 3 --data "$data/three" \
 one="$(bash "$here/kafka.sh" bootstrap --data "$data/one")"
 three="$(bash "$here/kafka.sh" bootstrap --data "$data/three")"
 
-"$program" bench ingest --kafka "$one;$three" "${bench_args[@]}"
+"$program" bench ingest --kafka "$one;$three" --submit blocking "${bench_args[@]}"
