@@ -1,5 +1,8 @@
 #include "projections/store.h"
 
+#include <array>
+#include <deque>
+
 #include <rocksdb/db.h>
 #include <rocksdb/memtablerep.h>
 #include <rocksdb/merge_operator.h>
@@ -26,17 +29,39 @@ constexpr std::string_view format_version = "uurwerk-store-10";
 
 // Concatenation: a key written with batch::append holds its operands in the order they were
 // appended. Associative, so RocksDB may combine operands in any grouping: the bytes are the
-// same however the writes were batched (live or in a rebuild), and so is the digest.
-class append_operator final : public rocksdb::AssociativeMergeOperator {
+// same however the writes were batched (live or in a rebuild), and so is the digest. Each merge
+// sizes its result once and copies every operand once (merging them two at a time, as an
+// AssociativeMergeOperator does, copies the growing value again for every operand).
+class append_operator final : public rocksdb::MergeOperator {
 public:
-    bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing, const rocksdb::Slice& value,
-               std::string* out, rocksdb::Logger*) const override {
-        out->clear();
-        if (existing) out->assign(existing->data(), existing->size());
-        out->append(value.data(), value.size());
+    bool FullMergeV2(const MergeOperationInput& in, MergeOperationOutput* out) const override {
+        concatenate(in.existing_value, in.operand_list, out->new_value);
+        return true;
+    }
+    bool PartialMergeMulti(const rocksdb::Slice&, const std::deque<rocksdb::Slice>& operands,
+                           std::string* out, rocksdb::Logger*) const override {
+        concatenate(nullptr, operands, *out);
+        return true;
+    }
+    bool PartialMerge(const rocksdb::Slice&, const rocksdb::Slice& left,
+                      const rocksdb::Slice& right, std::string* out,
+                      rocksdb::Logger*) const override {
+        concatenate(&left, std::array{right}, *out);
         return true;
     }
     const char* Name() const override { return "uurwerk.append"; }
+
+private:
+    template <typename Operands>
+    static void concatenate(const rocksdb::Slice* first, const Operands& operands,
+                            std::string& out) {
+        std::size_t bytes = first ? first->size() : 0;
+        for (const auto& o : operands) bytes += o.size();
+        out.clear();
+        out.reserve(bytes);
+        if (first) out.append(first->data(), first->size());
+        for (const auto& o : operands) out.append(o.data(), o.size());
+    }
 };
 
 // For RocksDB's memtable insert hints: the keys a serving store writes again and again (a
