@@ -108,6 +108,17 @@ BOOST_AUTO_TEST_CASE(bench_ingest_refuses_an_unknown_submit_mode_in_one_line) {
     BOOST_CHECK(r.out.find("--submit is 'pipelined' or 'blocking'") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(bench_replay_rebuilds_every_event_and_says_its_cpu_an_event) {
+    const auto out = bench_output({"replay", "--events", "1000"});
+    const auto doc = closing_json(out);
+    const double events = doc.number_at("events").value_or(0);
+    BOOST_CHECK_GE(events, 1000);  // the workload's setup (founding, admissions) and its events
+    BOOST_CHECK_EQUAL(doc.number_at("accepted").value_or(0), events);
+    BOOST_CHECK_GT(doc.number_at("events_per_s").value_or(0), 0);
+    BOOST_CHECK_GT(doc.number_at("cpu_us_per_event").value_or(0), 0);
+    BOOST_CHECK(out.find("us of CPU an event") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(bench_match_alternates_which_replay_of_a_pair_runs_first) {
     // Seven pairs of replays, without and with the match queues; odd pairs run "with" first,
     // so that neither side always follows the other. The last replay keeps the queues (its
