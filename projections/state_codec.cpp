@@ -351,27 +351,34 @@ void write_effects(const ledger_state& state, const fold_effects& fx, store::bat
     flush_chunk();
     // History lines, appended per member to the window of history_window_offsets offsets they
     // fall in: a member's lines of one batch and window share one store entry.
-    // The lines grouped by window, each window's in offset order (a stable sort of the
-    // batch's lines, which come in offset order), then one entry per window.
-    auto window_of = [](const history_entry& h) {
-        return std::tuple(h.community, h.member, h.at.value / history_window_offsets);
+    // The lines grouped by window, each window's in offset order: sorted by (window, position in
+    // the batch), the batch's lines coming in offset order; the keys are computed once.
+    struct line_place {
+        std::uint64_t community, member, window;
+        std::size_t i;  // in fx.history
+        auto operator<=>(const line_place&) const = default;
     };
-    std::vector<const history_entry*> lines(fx.history.size());
-    for (std::size_t i = 0; i < lines.size(); ++i) lines[i] = &fx.history[i];
-    std::stable_sort(lines.begin(), lines.end(),
-                     [&](const auto* x, const auto* y) { return window_of(*x) < window_of(*y); });
+    std::vector<line_place> places(fx.history.size());
+    for (std::size_t i = 0; i < places.size(); ++i) {
+        const auto& h = fx.history[i];
+        places[i] = {h.community.value, h.member.value, h.at.value / history_window_offsets, i};
+    }
+    std::sort(places.begin(), places.end());
     std::string window;
-    for (std::size_t i = 0; i < lines.size();) {
-        const auto where = window_of(*lines[i]);
+    for (std::size_t i = 0; i < places.size();) {
+        const auto& where = places[i];
         window.clear();
-        for (; i < lines.size() && window_of(*lines[i]) == where; ++i) {
-            put_be64(window, lines[i]->at.value);
-            window += encode(*lines[i], v);
+        for (; i < places.size() && places[i].community == where.community &&
+               places[i].member == where.member && places[i].window == where.window;
+             ++i) {
+            const auto& line = fx.history[places[i].i];
+            put_be64(window, line.at.value);
+            window += encode(line, v);
         }
         k.clear();
-        put_be64(k, std::get<0>(where).value);
-        put_be64(k, std::get<1>(where).value);
-        put_be64(k, std::get<2>(where));
+        put_be64(k, where.community);
+        put_be64(k, where.member);
+        put_be64(k, where.window);
         b.append(column::history, k, window);
     }
 }

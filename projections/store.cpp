@@ -100,12 +100,6 @@ error rocks_error(const rocksdb::Status& s, std::string_view what) {
 
 }  // namespace
 
-void put_be64(std::string& out, std::uint64_t v) {
-    char be[8];
-    for (int i = 0; i < 8; ++i) be[i] = static_cast<char>(v >> (8 * (7 - i)));
-    out.append(be, sizeof be);
-}
-
 std::uint64_t get_be64(std::string_view in, std::size_t pos) {
     UURWERK_ASSERT(pos + 8 <= in.size(), pos, in.size());
     std::uint64_t v = 0;

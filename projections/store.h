@@ -18,6 +18,8 @@
 // Threading: write() is called by one thread (the projector); reads (get, scans, digest) may run
 // from any thread at the same time (RocksDB's own snapshot isolation).
 
+#include <bit>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -99,8 +101,14 @@ private:
     std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 };
 
-// Big-endian key pieces, so that RocksDB's byte order is numeric order.
-void put_be64(std::string& out, std::uint64_t v);
+// Big-endian key pieces, so that RocksDB's byte order is numeric order. put_be64 is inline: a
+// rebuild calls it several times an event.
+inline void put_be64(std::string& out, std::uint64_t v) {
+    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+    char be[8];
+    std::memcpy(be, &v, sizeof be);
+    out.append(be, sizeof be);
+}
 std::uint64_t get_be64(std::string_view in, std::size_t pos);
 
 }  // namespace uurwerk
