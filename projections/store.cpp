@@ -64,10 +64,11 @@ private:
     }
 };
 
-// For RocksDB's memtable insert hints: the keys a serving store writes again and again (a
-// member's entry, its history window, the seen chunk, the audit's tiles and chunks, the applied
-// offset) are each their own prefix, so an insert starts from where the key's last version went
-// instead of searching the skiplist from the top. Keys written once or twice (claims,
+// For RocksDB's memtable insert hints: the keys a serving store writes again and again (in the
+// state column a community's entry, a member's, a key's, a helper's exposure and the seen chunk;
+// a member's history window; the audit's tiles and chunks; the applied offset) are each their
+// own prefix, so an insert starts from where the key's last version went instead of searching
+// the skiplist from the top. Keys written once or twice (claims,
 // transfers, posts) are left out of the domain: a hint costs about 250 bytes a key in the
 // memtable.
 class rewritten_keys final : public rocksdb::SliceTransform {
