@@ -283,6 +283,63 @@ std::string figures_text(const ingest_figures& f) {
            std::to_string(f.rejected);
 }
 
+// One round of the in-process ingest, and the all-cores verify rates measured just before and
+// just after it.
+struct ingest_round {
+    ingest_figures f;
+    std::map<std::string, double> node_cpu_s;  // by thread name, during the drive
+    verify_figures verify_before, verify_after;
+    double share = 0;  // of the faster of the two verify rates
+};
+
+struct ingest_rounds_figures {
+    std::vector<ingest_round> runs;  // in the order run
+    std::size_t median_at = 0;       // the median round by share (the lower of an even count)
+    const ingest_round& median() const { return runs[median_at]; }
+};
+
+// The in-process ingest of `w`, `rounds` times, each on a fresh node in `dir`, with the
+// all-cores verify rate measured before the first round and after each: a round is compared
+// with the faster of the rates measured just before and just after it (the machine's speed
+// swings from minute to minute, and a slow moment must not make the ingest look better than it
+// is), and the median round by that share is the one reported.
+result<ingest_rounds_figures> ingest_rounds(const std::filesystem::path& dir, const workload& w,
+                                            std::size_t clients, submit_mode mode,
+                                            std::size_t rounds) {
+    ingest_rounds_figures out;
+    verify_figures before = measure_verify(2, verify_scope::all_cores);
+    for (std::size_t r = 0; r < rounds; ++r) {
+        const std::string label =
+            rounds == 1 ? "in-process"
+                        : "in-process " + std::to_string(r + 1) + "/" + std::to_string(rounds);
+        ingest_round run;
+        auto f = ingest_in_process(
+            {dir / ("a" + std::to_string(r)), wall_clock(), std::chrono::milliseconds(30'000)}, w,
+            clients, mode, label.c_str(), &run.node_cpu_s);
+        if (!f) return f.err();
+        run.f = *f;
+        run.verify_before = before;
+        run.verify_after = measure_verify(2, verify_scope::all_cores);
+        before = run.verify_after;
+        const double compared = std::max(run.verify_before.all_cores, run.verify_after.all_cores);
+        run.share = compared > 0 ? run.f.events_per_s / compared : 0;
+        std::cerr << label << ": " << fixed(run.f.events_per_s, 0) << " events/s against "
+                  << fixed(run.verify_before.all_cores, 0) << " and "
+                  << fixed(run.verify_after.all_cores, 0)
+                  << " verifies/s before and after it: " << fixed(100 * run.share, 0) << " %\n";
+        out.runs.push_back(std::move(run));
+    }
+    std::vector<std::size_t> by_share(rounds);
+    for (std::size_t r = 0; r < rounds; ++r) by_share[r] = r;
+    std::sort(by_share.begin(), by_share.end(),
+              [&](std::size_t x, std::size_t y) { return out.runs[x].share < out.runs[y].share; });
+    out.median_at = by_share[(rounds - 1) / 2];
+    if (rounds > 1)
+        std::cerr << "bench ingest: the median round is " << out.median_at + 1 << " of " << rounds
+                  << "; its figures follow\n";
+    return out;
+}
+
 result<void> bench_ingest(const parsed_args& a) {
     auto events_option = u64_option(a, "events", 20'000, 100);
     if (!events_option) return events_option.err();
@@ -317,62 +374,26 @@ result<void> bench_ingest(const parsed_args& a) {
                 "--partitions is from 1 to " + std::to_string(partitions_max) + ", with --kafka");
         partitions = static_cast<std::uint32_t>(*v);
     }
-    // The in-process ingest runs `rounds` times, each on a fresh node, with the all-cores verify
-    // rate measured before the first round and after each: a round is compared with the faster
-    // of the rates measured just before and just after it (the machine's speed swings from
-    // minute to minute, and a slow moment must not make the ingest look better than it is), and
-    // the figures reported are those of the median round by that share.
-    std::vector<verify_figures> verifies{measure_verify(2, verify_scope::all_cores)};
     std::cerr << "bench ingest: signing " << events << " events of " << partitions << " communit"
               << (partitions > 1 ? "ies" : "y") << " (not measured)...\n";
     auto w = spread_workload(events, partitions);
     events = w.events.size();  // a multiple of the partitions
 
     scratch_dir dir("ingest");
-    struct round_figures {
-        ingest_figures f;
-        std::map<std::string, double> node_cpu_s;  // by thread name, during the drive
-        double share = 0;
-    };
-    std::vector<round_figures> runs;
-    for (std::size_t r = 0; r < rounds; ++r) {
-        const std::string label =
-            rounds == 1 ? "in-process"
-                        : "in-process " + std::to_string(r + 1) + "/" + std::to_string(rounds);
-        round_figures run;
-        auto f = ingest_in_process(
-            {dir.path / ("a" + std::to_string(r)), wall_clock(), std::chrono::milliseconds(30'000)},
-            w, clients, mode, label.c_str(), &run.node_cpu_s);
-        if (!f) return f.err();
-        run.f = *f;
-        verifies.push_back(measure_verify(2, verify_scope::all_cores));
-        const double compared = std::max(verifies[r].all_cores, verifies[r + 1].all_cores);
-        run.share = compared > 0 ? run.f.events_per_s / compared : 0;
-        std::cerr << label << ": " << fixed(run.f.events_per_s, 0) << " events/s against "
-                  << fixed(verifies[r].all_cores, 0) << " and "
-                  << fixed(verifies[r + 1].all_cores, 0)
-                  << " verifies/s before and after it: " << fixed(100 * run.share, 0) << " %\n";
-        runs.push_back(std::move(run));
-    }
-    std::vector<std::size_t> by_share(rounds);
-    for (std::size_t r = 0; r < rounds; ++r) by_share[r] = r;
-    std::sort(by_share.begin(), by_share.end(),
-              [&](std::size_t x, std::size_t y) { return runs[x].share < runs[y].share; });
-    const std::size_t median = by_share[(rounds - 1) / 2];  // the lower one of an even count
-    const auto& in_process = runs[median].f;
-    const auto& node_cpu_s = runs[median].node_cpu_s;
-    const auto& verify_before = verifies[median];
-    const auto& verify_after = verifies[median + 1];
+    auto measured = ingest_rounds(dir.path, w, clients, mode, rounds);
+    if (!measured) return measured.err();
+    const auto& median = measured->median();
+    const auto& in_process = median.f;
+    const auto& node_cpu_s = median.node_cpu_s;
+    const auto& verify_before = median.verify_before;
+    const auto& verify_after = median.verify_after;
     const auto& verify =
         verify_after.all_cores > verify_before.all_cores ? verify_after : verify_before;
-    const double share = runs[median].share;
+    const double share = median.share;
     std::string shares_json = "[";
     for (std::size_t r = 0; r < rounds; ++r)
-        shares_json += (r ? ", " : "") + fixed(runs[r].share, 3);
+        shares_json += (r ? ", " : "") + fixed(measured->runs[r].share, 3);
     shares_json += "]";
-    if (rounds > 1)
-        std::cerr << "bench ingest: the median round is " << median + 1 << " of " << rounds
-                  << "; its figures follow\n";
     // CPU per event of the median round, by thread; the clients' share without their
     // verification is estimated with the verification's own CPU cost measured beside it.
     auto per_event_us = [&](double s) { return 1e6 * s / static_cast<double>(events); };
