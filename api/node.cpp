@@ -261,13 +261,19 @@ result<std::shared_ptr<verdict_ticket>> node::enqueue(admitted_event& a,
     // when it has committed the record (durable before it could be read), cannot miss it.
     auto& folder = *part(a.partition).folder;
     auto ticket = folder.expect(a.id, std::move(done));
+    // A failed append completes no record, so its ticket is taken back before it is answered:
+    // a later submit of the same event must not find it first and wait in vain.
+    auto withdraw = folder.withdrawal(a.id, ticket);
     folder.note_verified(a.stored, std::move(a.body), a.signer, a.body_digest);
     auto queued =
-        part(a.partition).log->append_async(std::move(a.stored), [ticket](result<offset> at) {
-            if (!at) ticket->fail(at.err());
-        });
+        part(a.partition)
+            .log->append_async(std::move(a.stored), [ticket, withdraw](result<offset> at) {
+                if (at) return;
+                withdraw();
+                ticket->fail(at.err());
+            });
     if (!queued) {
-        folder.forget(a.id, ticket);
+        withdraw();
         return queued.err();
     }
     return ticket;
@@ -300,12 +306,7 @@ result<submit_outcome> node::submit_stored(const envelope& e, bytes stored) {
                                                "GET /v1/events/" +
                                                id.hex() + " later");
     }
-    if (!*outcome) {
-        // The append failed: no record will complete this ticket, so take it back (else a later
-        // submit of the same event would find it first and wait in vain).
-        folder.forget(id, *ticket);
-        return outcome->err();
-    }
+    if (!*outcome) return outcome->err();  // the append failed (enqueue took the ticket back)
     return outcome_of(partition, id, **outcome);
 }
 

@@ -26,11 +26,6 @@ void verdict_ticket::decide(result<applied_record> outcome) {
         cv_.notify_all();
 }
 
-bool verdict_ticket::decided() {
-    std::lock_guard lock(mutex_);
-    return decided_;
-}
-
 void verdict_ticket::fail(error e) {
     decide(std::move(e));
 }
@@ -39,22 +34,32 @@ void verdict_ticket::complete(const applied_record& r) {
     decide(r);
 }
 
+void projector::ticket_book::forget(const event_id& id,
+                                    const std::shared_ptr<verdict_ticket>& ticket) {
+    std::lock_guard lock(mutex);
+    auto it = waiting.find(id);
+    if (it == waiting.end()) return;
+    std::erase(it->second, ticket);
+    if (it->second.empty()) waiting.erase(it);
+}
+
 std::shared_ptr<verdict_ticket> projector::expect(const event_id& id,
                                                   verdict_ticket::callback done) {
     auto t = std::make_shared<verdict_ticket>(std::move(done));
-    std::lock_guard lock(tickets_mutex_);
-    auto& waiting = tickets_[id];
-    std::erase_if(waiting, [](const auto& w) { return w->decided(); });  // failed appends
-    waiting.push_back(t);
+    std::lock_guard lock(tickets_->mutex);
+    tickets_->waiting[id].push_back(t);
     return t;
 }
 
 void projector::forget(const event_id& id, const std::shared_ptr<verdict_ticket>& ticket) {
-    std::lock_guard lock(tickets_mutex_);
-    auto it = tickets_.find(id);
-    if (it == tickets_.end()) return;
-    std::erase(it->second, ticket);
-    if (it->second.empty()) tickets_.erase(it);
+    tickets_->forget(id, ticket);
+}
+
+std::function<void()> projector::withdrawal(const event_id& id,
+                                            std::shared_ptr<verdict_ticket> ticket) const {
+    return [book = std::weak_ptr<ticket_book>(tickets_), id, ticket = std::move(ticket)] {
+        if (auto b = book.lock()) b->forget(id, ticket);
+    };
 }
 
 projector::projector(event_log& log, store& db, key_cache& keys, projector_options options)
@@ -106,10 +111,10 @@ projector::~projector() {
     if (writer_.joinable()) writer_.join();
     // Whoever still waits for a verdict will not get one from this projector: say so, so that
     // a ticket's callback is called exactly once even when the node closes under it.
-    decltype(tickets_) left;
+    decltype(tickets_->waiting) left;
     {
-        std::lock_guard lock(tickets_mutex_);
-        left.swap(tickets_);
+        std::lock_guard lock(tickets_->mutex);
+        left.swap(tickets_->waiting);
     }
     for (auto& [id, tickets] : left)
         for (auto& t : tickets)
@@ -268,19 +273,15 @@ void projector::write_loop() {
 void projector::complete_tickets(const std::vector<applied_record>& decided) {
     std::vector<std::pair<std::shared_ptr<verdict_ticket>, const applied_record*>> done;
     {
-        std::lock_guard lock(tickets_mutex_);
-        if (tickets_.empty()) return;
+        std::lock_guard lock(tickets_->mutex);
+        auto& waiting = tickets_->waiting;
+        if (waiting.empty()) return;
         for (const auto& d : decided) {
-            auto it = tickets_.find(d.id);
-            if (it == tickets_.end()) continue;
-            // A ticket already decided is one whose append failed (submit_async leaves it
-            // here: its callback cannot reach the projector); this record is not its own.
-            auto& waiting = it->second;
-            auto first = std::find_if(waiting.begin(), waiting.end(),
-                                      [](const auto& w) { return !w->decided(); });
-            if (first != waiting.end()) done.emplace_back(std::move(*first), &d);
-            waiting.erase(waiting.begin(), first == waiting.end() ? first : first + 1);
-            if (waiting.empty()) tickets_.erase(it);
+            auto it = waiting.find(d.id);
+            if (it == waiting.end()) continue;
+            done.emplace_back(std::move(it->second.front()), &d);
+            it->second.erase(it->second.begin());
+            if (it->second.empty()) waiting.erase(it);
         }
     }
     for (auto& [t, d] : done) t->complete(*d);

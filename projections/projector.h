@@ -93,7 +93,6 @@ public:
     // The first of fail() and complete() decides; later calls do nothing.
     void fail(error e);
     void complete(const applied_record& r);
-    bool decided();
 
 private:
     void decide(result<applied_record> outcome);
@@ -132,14 +131,16 @@ public:
 
     // Registers a wait for the next record with event id `id` to be committed; call before
     // appending it, so the commit cannot be missed. Each committed record completes the oldest
-    // ticket for its id that is not decided yet. forget() takes a ticket back (after a timeout
-    // or a failed append); a ticket failed by its append and not taken back (submit_async's)
-    // is skipped, and dropped when its id is expected or committed again, or the projector
-    // closes: at most one a failed append.
-    // With `done`, the ticket calls it instead of being waited on.
+    // ticket for its id. forget() takes a ticket back (after a timeout). With `done`, the
+    // ticket calls it instead of being waited on.
     [[nodiscard]] std::shared_ptr<verdict_ticket> expect(const event_id& id,
                                                          verdict_ticket::callback done = {});
     void forget(const event_id& id, const std::shared_ptr<verdict_ticket>& ticket);
+    // forget(id, ticket) as a callable for a thread that may outlive this projector (the log's,
+    // whose callback learns that an append failed): after the projector is gone it does
+    // nothing. Any thread.
+    [[nodiscard]] std::function<void()> withdrawal(const event_id& id,
+                                                   std::shared_ptr<verdict_ticket> ticket) const;
 
     // Remembers that `stored_envelope` was verified by the ingest path, which decoded it to
     // `body` (signed by `signer`; `body_digest` is the SHA-256 of the body's bytes).
@@ -221,9 +222,14 @@ private:
     static constexpr std::size_t recent_max = 1 << 16;
     std::vector<applied_record> recent_;  // ring by offset, under applied_mutex_
 
-    std::mutex tickets_mutex_;
-    // Oldest first; almost always one ticket per id.
-    std::unordered_map<event_id, std::vector<std::shared_ptr<verdict_ticket>>> tickets_;
+    // The tickets waiting, by id, oldest first (almost always one per id). Shared, so that a
+    // withdrawal outliving the projector finds it gone instead of dangling.
+    struct ticket_book {
+        std::mutex mutex;
+        std::unordered_map<event_id, std::vector<std::shared_ptr<verdict_ticket>>> waiting;
+        void forget(const event_id& id, const std::shared_ptr<verdict_ticket>& ticket);
+    };
+    std::shared_ptr<ticket_book> tickets_ = std::make_shared<ticket_book>();
 
     std::atomic<std::uint64_t> cache_misses_{0};
     std::mutex verified_mutex_;
