@@ -289,7 +289,10 @@ struct ingest_round {
     ingest_figures f;
     std::map<std::string, double> node_cpu_s;  // by thread name, during the drive
     verify_figures verify_before, verify_after;
-    double share = 0;  // of the faster of the two verify rates
+    double share = 0;  // of the faster of the two verify rates, yardstick()
+    const verify_figures& yardstick() const {
+        return verify_after.all_cores > verify_before.all_cores ? verify_after : verify_before;
+    }
 };
 
 struct ingest_rounds_figures {
@@ -321,7 +324,7 @@ result<ingest_rounds_figures> ingest_rounds(const std::filesystem::path& dir, co
         run.verify_before = before;
         run.verify_after = measure_verify(2, verify_scope::all_cores);
         before = run.verify_after;
-        const double compared = std::max(run.verify_before.all_cores, run.verify_after.all_cores);
+        const double compared = run.yardstick().all_cores;
         run.share = compared > 0 ? run.f.events_per_s / compared : 0;
         std::cerr << label << ": " << fixed(run.f.events_per_s, 0) << " events/s against "
                   << fixed(run.verify_before.all_cores, 0) << " and "
@@ -387,8 +390,7 @@ result<void> bench_ingest(const parsed_args& a) {
     const auto& node_cpu_s = median.node_cpu_s;
     const auto& verify_before = median.verify_before;
     const auto& verify_after = median.verify_after;
-    const auto& verify =
-        verify_after.all_cores > verify_before.all_cores ? verify_after : verify_before;
+    const auto& verify = median.yardstick();
     const double share = median.share;
     std::string shares_json = "[";
     for (std::size_t r = 0; r < rounds; ++r)
