@@ -13,6 +13,7 @@
 #include <ctime>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <limits>
 #include <map>
@@ -116,35 +117,47 @@ struct ingest_figures {
 class lane_queue {
 public:
     explicit lane_queue(const std::vector<bytes>& events) {
-        std::map<public_key, lane> by_signer;
+        std::map<public_key, std::vector<std::size_t>> by_signer;
         for (std::size_t i = 0; i < events.size(); ++i) {
             auto env = decode_envelope(events[i]);
             UURWERK_ASSERT(env.ok(), i);
             by_signer[env->signer].push_back(i);
         }
-        for (auto& [signer, l] : by_signer) put_back(std::move(l));
+        for (auto& [signer, l] : by_signer) lanes_.push_back(std::move(l));
+        cursor_.assign(lanes_.size(), 0);
+        for (std::size_t l = 0; l < lanes_.size(); ++l) ready(l);
     }
-    using lane = std::deque<std::size_t>;  // indexes into the events, increasing
+    struct turn {
+        std::size_t lane, event;  // the lane taken and its next event's index
+    };
 
     bool empty() const { return ready_.empty(); }
-    // The lane whose next event comes first; the queue must not be empty.
-    lane take() {
+    // The ready lane whose next event comes first; the queue must not be empty. The lane is
+    // taken until answered(lane).
+    turn take() {
         UURWERK_ASSERT(!ready_.empty());
-        std::pop_heap(ready_.begin(), ready_.end(), later_first);
-        lane l = std::move(ready_.back());
+        std::pop_heap(ready_.begin(), ready_.end(), std::greater<>{});
+        const auto [event, lane] = ready_.back();
         ready_.pop_back();
-        return l;
+        return {lane, event};
     }
-    // A lane taken before, its answered event popped; dropped when it holds no more.
-    void put_back(lane l) {
-        if (l.empty()) return;
-        ready_.push_back(std::move(l));
-        std::push_heap(ready_.begin(), ready_.end(), later_first);
+    // The event `take` gave of `lane` is answered: the lane is ready again if it holds more.
+    void answered(std::size_t lane) {
+        UURWERK_ASSERT(lane < lanes_.size(), lane);
+        ++cursor_[lane];
+        ready(lane);
     }
 
 private:
-    static bool later_first(const lane& a, const lane& b) { return a.front() > b.front(); }
-    std::vector<lane> ready_;  // a heap: the lane with the smallest next index on top
+    void ready(std::size_t lane) {
+        if (cursor_[lane] == lanes_[lane].size()) return;
+        ready_.emplace_back(lanes_[lane][cursor_[lane]], lane);
+        std::push_heap(ready_.begin(), ready_.end(), std::greater<>{});
+    }
+    std::vector<std::vector<std::size_t>> lanes_;  // each signer's events' indexes, increasing
+    std::vector<std::size_t> cursor_;              // each lane's next event, within the lane
+    // (next event's index, lane) of every lane not taken and not done: a heap, smallest on top
+    std::vector<std::pair<std::size_t, std::size_t>> ready_;
 };
 
 // What a driver measured: `lat` each answer's latency (ms), over `seconds`.
@@ -185,21 +198,19 @@ ingest_figures drive(const std::vector<bytes>& events, std::size_t clients, cons
     for (std::size_t c = 0; c < clients; ++c)
         pool.emplace_back([&, c] {
             for (;;) {
-                lane_queue::lane lane;
+                lane_queue::turn turn{};
                 {
                     std::lock_guard lock(lanes_mutex);
                     if (lanes.empty()) break;
-                    lane = lanes.take();
+                    turn = lanes.take();
                 }
-                const std::size_t i = lane.front();
-                lane.pop_front();
                 auto s = clock_type::now();
-                if (!submit(events[i])) ++rejected;
+                if (!submit(events[turn.event])) ++rejected;
                 lat[c].ms.push_back(
                     std::chrono::duration<double, std::milli>(clock_type::now() - s).count());
-                if (!lane.empty()) {
+                {
                     std::lock_guard lock(lanes_mutex);
-                    lanes.put_back(std::move(lane));
+                    lanes.answered(turn.lane);
                 }
                 print_progress(label, done.fetch_add(1) + 1, events.size(), t0);
             }
@@ -238,19 +249,17 @@ ingest_figures drive_pipelined(const std::vector<bytes>& events, std::size_t sub
                     --waiting;
                     continue;
                 }
-                auto lane = std::make_shared<lane_queue::lane>(lanes.take());
+                const auto turn = lanes.take();
                 ++busy[c];
                 lock.unlock();
-                const std::size_t i = lane->front();
-                lane->pop_front();
                 const auto s = clock_type::now();
-                submit_async(events[i], [&, c, s, lane](bool accepted) {
+                submit_async(events[turn.event], [&, c, s, lane = turn.lane](bool accepted) {
                     const double ms =
                         std::chrono::duration<double, std::milli>(clock_type::now() - s).count();
                     std::lock_guard answer_lock(mutex);
                     lat[c].ms.push_back(ms);
                     if (!accepted) ++rejected;
-                    lanes.put_back(std::move(*lane));
+                    lanes.answered(lane);
                     --busy[c];
                     print_progress(label, ++done, events.size(), t0);
                     // Under the lock: once it is released, the last answer's submitter may
