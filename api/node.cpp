@@ -207,6 +207,9 @@ std::variant<result<submit_outcome>, node::admitted_event> node::admit(const env
                                                                        bytes stored) {
     auto body = decode_body(e.body);
     if (!body) return body.err();
+    const partition_id partition = partition_of(body->community);
+    // The log may hold its next sync for this event while it is verified (group commit).
+    auto coming = part(partition).log->announce_append();
     if (!keys_.verify_envelope(e))
         return make_error("bad_signature",
                           "the signature does not verify for signer " + e.signer.hex() +
@@ -215,7 +218,6 @@ std::variant<result<submit_outcome>, node::admitted_event> node::admit(const env
     // Answer a known event with its first verdict, and refuse before the log what the
     // projection plainly cannot accept: one look at the state, under one shared lock.
     const auto body_digest = sha256({e.body});
-    const partition_id partition = partition_of(body->community);
     auto& folder = *part(partition).folder;
     auto& log = *part(partition).log;
     const bool founding = body->kind() == event_kind::community_founded;
@@ -251,8 +253,8 @@ std::variant<result<submit_outcome>, node::admitted_event> node::admit(const env
     }
     if (early) return std::move(*early);
     const event_id id = body->id;
-    return admitted_event{id,       partition,  std::move(stored), std::move(*body),
-                          e.signer, body_digest};
+    return admitted_event{id,       partition,   std::move(stored), std::move(*body),
+                          e.signer, body_digest, std::move(coming)};
 }
 
 result<std::shared_ptr<verdict_ticket>> node::enqueue(admitted_event& a,
@@ -272,6 +274,7 @@ result<std::shared_ptr<verdict_ticket>> node::enqueue(admitted_event& a,
                 withdraw();
                 ticket->fail(at.err());
             });
+    a.coming.release();  // queued, or refused: either way it is not on its way any more
     if (!queued) {
         withdraw();
         return queued.err();

@@ -191,6 +191,7 @@ private:
         event_body body;
         public_key signer;
         digest body_digest;
+        append_intent coming;  // announced to the log before verifying; ended by enqueue
     };
     // The checks before the log (decode the body, verify, look at the state): the answer when
     // they give one, else the event to append.

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "ledger/event.h"
@@ -24,6 +25,33 @@ struct log_record {
 // Called once per append, from the log's own thread, when the record is durable (with its
 // offset) or has failed. Must be quick and must not call back into the log.
 using append_callback = std::function<void(result<offset>)>;
+
+class event_log;
+
+// An append on its way (event_log::announce_append): it ends when released or destroyed,
+// which tells the log that the append has been queued or will not come. Move-only; must not
+// outlive its log. Threading: used by one thread at a time.
+class append_intent {
+public:
+    append_intent() = default;
+    append_intent(append_intent&& o) noexcept : log_(std::exchange(o.log_, nullptr)) {}
+    append_intent& operator=(append_intent&& o) noexcept {
+        if (this != &o) {
+            release();
+            log_ = std::exchange(o.log_, nullptr);
+        }
+        return *this;
+    }
+    append_intent(const append_intent&) = delete;
+    append_intent& operator=(const append_intent&) = delete;
+    ~append_intent() { release(); }
+    inline void release();
+
+private:
+    friend class event_log;
+    explicit append_intent(event_log* log) : log_(log) {}
+    event_log* log_ = nullptr;
+};
 
 class event_log {
 public:
@@ -51,6 +79,22 @@ public:
 
     // One past the last durable record.
     [[nodiscard]] virtual offset end() const = 0;
+    // Says that an append is on its way (its event is being decoded and verified), so that a
+    // log that batches its syncs may wait for it rather than sync without it. The caller ends
+    // the intent once the append is queued or will not come. By default nothing waits.
+    [[nodiscard]] virtual append_intent announce_append() { return {}; }
+
+protected:
+    append_intent intent() { return append_intent(this); }
+    // An intent of this log ended (released or destroyed); any thread.
+    virtual void intent_ended() {}
+
+private:
+    friend class append_intent;
 };
+
+inline void append_intent::release() {
+    if (log_) std::exchange(log_, nullptr)->intent_ended();
+}
 
 }  // namespace uurwerk

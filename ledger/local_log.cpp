@@ -338,7 +338,8 @@ struct local_log::impl {
     std::vector<pending_append> queue;
     std::size_t pending = 0;  // accepted appends whose callbacks have not run yet
     bool closing = false;
-    bool lingering = false;  // the writer waits for more records to share its next sync
+    bool lingering = false;              // the writer waits for more records to share its next sync
+    std::atomic<std::size_t> coming{0};  // appends announced and not yet ended
     bool failed = false;
     std::string failure;  // what failed first
 
@@ -456,10 +457,11 @@ void local_log::impl::writer_loop() {
             std::unique_lock lock(queue_mutex);
             queue_ready.wait(lock, [&] { return !queue.empty() || closing; });
             if (queue.empty()) return;  // closing, and everything is done
-            if (busy && queue.size() < options.group_commit_records) {
+            if (busy && queue.size() < options.group_commit_records && coming.load() > 0) {
                 lingering = true;
                 queue_ready.wait_for(lock, options.group_commit_linger, [&] {
-                    return queue.size() >= options.group_commit_records || closing;
+                    return queue.size() >= options.group_commit_records || closing ||
+                           coming.load() == 0;
                 });
                 lingering = false;
             }
@@ -762,6 +764,25 @@ result<void> local_log::append_async(bytes payload, append_callback done) {
 result<std::vector<log_record>> local_log::read(offset from, std::size_t records_max,
                                                 std::chrono::milliseconds wait) {
     return impl_->read(from, records_max, wait);
+}
+
+append_intent local_log::announce_append() {
+    impl_->coming.fetch_add(1);
+    return intent();
+}
+
+void local_log::intent_ended() {
+    UURWERK_ASSERT(impl_->coming.load() > 0);
+    if (impl_->coming.fetch_sub(1) != 1) return;
+    // The last one on its way has arrived or will not come: a lingering writer waits no more.
+    // Under the lock, so that a writer about to wait has either seen `coming` at zero or is
+    // waiting when notified.
+    std::lock_guard lock(impl_->queue_mutex);
+    if (impl_->lingering) impl_->queue_ready.notify_one();
+}
+
+std::size_t local_log::appends_coming() const {
+    return impl_->coming.load();
 }
 
 offset local_log::end() const {

@@ -10,10 +10,11 @@
 // bytes are fdatasync'ed. One writer thread takes every append queued since its last sync and
 // writes them with one write and one sync (group commit): concurrent appenders share a sync.
 // A sync costs this machine's CPU ~80 us of kernel work however few records it covers, so when
-// appenders are busy (the last sync covered more than one record) the writer lingers up to
-// `group_commit_linger` for `group_commit_records` to gather before it writes (as Kafka's
-// linger.ms, PostgreSQL's commit_delay): a little latency for fewer syncs. A lone appender
-// never waits.
+// appenders are busy (the last sync covered more than one record) and appends are on their way
+// (announce_append: an event being verified), the writer waits for them to share its next sync
+// (as Kafka's linger.ms, PostgreSQL's commit_delay): until none is on its way any more,
+// `group_commit_records` are queued or `group_commit_linger` has passed. A little latency for
+// fewer syncs while records keep coming; a lone appender, or one nobody follows, never waits.
 //
 // Recovery: open() scans the segments; the first record whose header or CRC does not check,
 // or that is cut short, marks a torn tail: the log is truncated there (and says so on stderr),
@@ -38,9 +39,10 @@ struct local_log_options {
     // Appends accepted but not yet called back (queued or being written); beyond: "log_full".
     std::size_t pending_appends_max = uurwerk::pending_appends_max;
     log_clock clock;  // required
-    // Group commit: while appenders are busy, wait up to this long for this many records.
-    std::chrono::microseconds group_commit_linger{500};
-    std::size_t group_commit_records = 32;
+    // Group commit: while appenders are busy and appends are announced, wait up to this long
+    // for this many records.
+    std::chrono::microseconds group_commit_linger{2000};
+    std::size_t group_commit_records = 96;
     // Fault injection for tests: when > 0, the Nth sync (1-based) and all later ones fail
     // with "io_error", as a full or failing disk would.
     std::uint64_t fail_sync_from = 0;
@@ -55,17 +57,21 @@ public:
     [[nodiscard]] result<std::vector<log_record>> read(offset from, std::size_t records_max,
                                                        std::chrono::milliseconds wait) override;
     [[nodiscard]] offset end() const override;
+    [[nodiscard]] append_intent announce_append() override;
 
     // How many bytes the recovery scan cut from a torn tail when this log was opened.
     std::uint64_t truncated_bytes_at_open() const;
     // How many data syncs (fdatasync of appended records) have succeeded since open; one sync
     // covers every record of a group commit. For tests and metrics. Any thread.
     std::uint64_t syncs() const;
+    // Appends announced (announce_append) whose intents have not ended. Any thread.
+    std::size_t appends_coming() const;
 
     struct impl;
 
 private:
     explicit local_log(std::unique_ptr<impl> impl);
+    void intent_ended() override;
     std::unique_ptr<impl> impl_;
 };
 

@@ -425,3 +425,40 @@ BOOST_AUTO_TEST_CASE(submit_async_reports_a_failed_append_and_a_node_closing_und
     BOOST_CHECK_EQUAL(stopped.first.err().code, "stopped");
     BOOST_CHECK_EQUAL(answers.count(), 3u);
 }
+
+// Each submitted event is announced to the log while it is verified, so that a busy log's
+// group commit waits for it; every way out of a submit ends that announcement, or the log would
+// wait its whole linger before every later sync.
+BOOST_AUTO_TEST_CASE(every_submit_ends_its_announced_append_whatever_its_answer) {
+    temp_dir dir("node-intents");
+    auto inner = open_local(dir);
+    local_log* log = inner.get();
+    auto n = node::open_with_log(std::move(inner), dir.path / "store", std::chrono::seconds(5));
+    BOOST_REQUIRE(n.ok());
+    auto key = signing_key::generate().value();
+    const auto found = key.seal(founding(random_event_id(), community_id{3}));
+
+    BOOST_CHECK((*n)->submit(found).ok());  // accepted
+    BOOST_CHECK_EQUAL(log->appends_coming(), 0u);
+    auto again = (*n)->submit(found);  // a duplicate, answered before the log
+    BOOST_CHECK(again.ok() && again->duplicate);
+    BOOST_CHECK_EQUAL(log->appends_coming(), 0u);
+    auto forged = key.seal(founding(random_event_id(), community_id{4}));
+    forged.sig.b[0] ^= 1;
+    BOOST_CHECK_EQUAL((*n)->submit(forged).err().code, "bad_signature");
+    BOOST_CHECK_EQUAL(log->appends_coming(), 0u);
+    const auto stranger = key.seal(event_body{
+        random_event_id(), community_id{77}, member_id{1}, sequence{2}, time_ms{0}, std::nullopt,
+        member_admitted{member_id{2}, key.public_bytes(), role::member, true, std::nullopt}});
+    BOOST_CHECK_EQUAL((*n)->submit(stranger).err().code, "unknown_community");
+    BOOST_CHECK_EQUAL(log->appends_coming(), 0u);
+
+    async_answers answers;
+    std::vector<bytes> many;
+    for (std::uint64_t c = 10; c < 60; ++c)
+        many.push_back(encode_envelope(key.seal(founding(random_event_id(), community_id{c}))));
+    many.push_back(encode_envelope(forged));
+    for (const auto& b : many) (*n)->submit_async(b, answers.callback());
+    answers.nth(many.size());
+    BOOST_CHECK_EQUAL(log->appends_coming(), 0u);
+}

@@ -298,7 +298,7 @@ BOOST_AUTO_TEST_CASE(appends_queued_while_a_sync_is_under_way_share_the_next_one
     }
 }
 
-BOOST_AUTO_TEST_CASE(busy_appenders_linger_for_a_full_group_commit_and_a_lone_one_never_waits) {
+BOOST_AUTO_TEST_CASE(busy_appenders_linger_for_announced_appends_and_a_lone_one_never_waits) {
     temp_dir dir;
     auto gate = std::make_shared<clock_gate>();
     auto o = options_for(dir.path);
@@ -309,15 +309,21 @@ BOOST_AUTO_TEST_CASE(busy_appenders_linger_for_a_full_group_commit_and_a_lone_on
     auto log = open_log(o);
     // Make the appenders busy: the first append alone (the gate holds it), then 20 queued
     // behind it share the next sync.
-    BOOST_REQUIRE(log->append_async(payload_for(0), done.callback()).ok());
-    gate->wait_entered(1);
-    for (std::uint64_t i = 1; i <= 20; ++i)
-        BOOST_REQUIRE(log->append_async(payload_for(i), done.callback()).ok());
-    gate->release();
-    done.wait_for(21);
+    auto make_busy = [&](std::uint64_t first) {
+        BOOST_REQUIRE(log->append_async(payload_for(first), done.callback()).ok());
+        gate->wait_entered(1);
+        for (std::uint64_t i = first + 1; i <= first + 20; ++i)
+            BOOST_REQUIRE(log->append_async(payload_for(i), done.callback()).ok());
+        gate->release();
+        done.wait_for(first + 21);
+    };
+    make_busy(0);
     BOOST_TEST(log->syncs() == 2u);
 
-    // The last sync covered 20 records: the writer now lingers for 8 before it writes.
+    // Busy, and appends are on their way: the writer waits for the eighth record.
+    std::vector<append_intent> coming;
+    for (int i = 0; i < 3; ++i) coming.push_back(log->announce_append());
+    BOOST_TEST(log->appends_coming() == 3u);
     for (std::uint64_t i = 21; i < 28; ++i)
         BOOST_REQUIRE(log->append_async(payload_for(i), done.callback()).ok());
     std::this_thread::sleep_for(300ms);
@@ -327,18 +333,47 @@ BOOST_AUTO_TEST_CASE(busy_appenders_linger_for_a_full_group_commit_and_a_lone_on
     done.wait_for(29);  // the eighth completes the group at once (well before the 60 s)
     BOOST_TEST(log->syncs() == 3u);
 
-    // Closing does not wait for a linger; every callback ran, in offset order.
+    // Busy again, fewer than eight queued: the writer waits while one is on its way, and stops
+    // waiting when the last intent ends, whether its append came (moved-from intents end
+    // nothing) or not.
+    for (std::uint64_t i = 29; i < 32; ++i)
+        BOOST_REQUIRE(log->append_async(payload_for(i), done.callback()).ok());
+    std::this_thread::sleep_for(300ms);
+    BOOST_TEST(log->end() == offset{29}, "three records wait while appends are on their way");
+    append_intent moved = std::move(coming[0]);
+    coming[0].release();
+    coming.pop_back();
+    coming.pop_back();
+    BOOST_TEST(log->appends_coming() == 1u);
+    std::this_thread::sleep_for(300ms);
+    BOOST_TEST(log->end() == offset{29}, "one is still on its way");
+    moved.release();
+    BOOST_TEST(log->appends_coming() == 0u);
+    done.wait_for(32);  // at once, not after the 60 s linger
+    BOOST_TEST(log->syncs() == 4u);
+
+    // Busy, and nothing announced: nobody is coming, so the writer does not wait.
+    make_busy(32);
+    const auto t_none = std::chrono::steady_clock::now();
+    for (std::uint64_t i = 53; i < 56; ++i)
+        BOOST_REQUIRE(log->append_async(payload_for(i), done.callback()).ok());
+    done.wait_for(56);
+    BOOST_TEST((std::chrono::steady_clock::now() - t_none < std::chrono::seconds(30)),
+               "nothing announced: no linger");
+
+    // Every callback ran, in offset order.
     log.reset();
-    BOOST_REQUIRE_EQUAL(done.results.size(), 29u);
-    for (std::uint64_t i = 0; i < 29; ++i) BOOST_TEST(done.results[i].value() == offset{i});
+    BOOST_REQUIRE_EQUAL(done.results.size(), 56u);
+    for (std::uint64_t i = 0; i < 56; ++i) BOOST_TEST(done.results[i].value() == offset{i});
 
     auto lone = open_log(o);  // gate open, 60 s linger: one record at a time is never held
+    auto announced = lone->announce_append();
     const auto t0 = std::chrono::steady_clock::now();
-    for (std::uint64_t i = 29; i < 49; ++i)
+    for (std::uint64_t i = 56; i < 76; ++i)
         BOOST_TEST(append_ok(*lone, payload_for(i)) == offset{i});
     BOOST_TEST(lone->syncs() == 20u);
     BOOST_TEST((std::chrono::steady_clock::now() - t0 < std::chrono::seconds(30)),
-               "twenty lone appends took no linger");
+               "twenty lone appends took no linger, even with an append announced");
 }
 
 namespace {
