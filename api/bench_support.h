@@ -111,9 +111,11 @@ struct ingest_figures {
 // numbers arrive increasing): one event of a signer in flight at a time. A client takes the lane
 // whose next event comes first in the workload, submits that event, and puts the lane back once
 // it is answered. So events go out close to the workload's order, as a community's members act
-// in time: a confirmation, which lags its claim by hundreds of events, does not overtake it
-// because the claimant's lane holds more events before it (a round-robin over the lanes let
-// about one in 20,000 do that, rejected as unknown_claim).
+// in time. A lane in flight waits outside the queue, so later events of other lanes go out
+// meanwhile; but a confirmation lags its claim by hundreds of events (workload.h's confirm_lag),
+// far more than are in flight, so in practice it no longer overtakes its claim (a round-robin
+// over the lanes let a claimant with a long lane fall behind: about one event in 20,000 was
+// rejected as unknown_claim).
 class lane_queue {
 public:
     explicit lane_queue(const std::vector<bytes>& events) {

@@ -208,7 +208,8 @@ std::variant<result<submit_outcome>, node::admitted_event> node::admit(const env
     auto body = decode_body(e.body);
     if (!body) return body.err();
     const partition_id partition = partition_of(body->community);
-    // The log may hold its next sync for this event while it is verified (group commit).
+    // The log may hold its next sync for this event while it is verified and checked against
+    // the state (group commit); an event refused here ends the intent as it goes.
     auto coming = part(partition).log->announce_append();
     if (!keys_.verify_envelope(e))
         return make_error("bad_signature",
@@ -247,6 +248,8 @@ std::variant<result<submit_outcome>, node::admitted_event> node::admit(const env
         // This node's projection may lag the log: in a cluster another node may have taken the
         // write that founded the community or registered the key a moment ago. Refuse only
         // after catching up with the log as it stands now (bounded by the apply timeout).
+        // Waiting here, the event is not on its way to the log: a sync need not wait for it.
+        coming.release();
         const offset end = log.end();
         if (end > folder.applied() && folder.wait_applied(offset{end.value - 1}, apply_timeout_))
             early = look();
@@ -267,14 +270,16 @@ result<std::shared_ptr<verdict_ticket>> node::enqueue(admitted_event& a,
     // a later submit of the same event must not find it first and wait in vain.
     auto withdraw = folder.withdrawal(a.id, ticket);
     folder.note_verified(a.stored, std::move(a.body), a.signer, a.body_digest);
-    auto queued =
-        part(a.partition)
-            .log->append_async(std::move(a.stored), [ticket, withdraw](result<offset> at) {
-                if (at) return;
-                withdraw();
-                ticket->fail(at.err());
-            });
-    a.coming.release();  // queued, or refused: either way it is not on its way any more
+    // Queued or refused, the append is no longer on its way: the log ends its intent with it.
+    auto queued = part(a.partition)
+                      .log->append_announced(
+                          std::move(a.stored),
+                          [ticket, withdraw](result<offset> at) {
+                              if (at) return;
+                              withdraw();
+                              ticket->fail(at.err());
+                          },
+                          std::move(a.coming));
     if (!queued) {
         withdraw();
         return queued.err();

@@ -45,7 +45,7 @@ public:
     append_intent(const append_intent&) = delete;
     append_intent& operator=(const append_intent&) = delete;
     ~append_intent() { release(); }
-    inline void release();
+    inline void release() noexcept;
 
 private:
     friend class event_log;
@@ -79,13 +79,29 @@ public:
 
     // One past the last durable record.
     [[nodiscard]] virtual offset end() const = 0;
-    // Says that an append is on its way (its event is being decoded and verified), so that a
-    // log that batches its syncs may wait for it rather than sync without it. The caller ends
-    // the intent once the append is queued or will not come. By default nothing waits.
+    // Says that an append is on its way (its event is being verified and checked against the
+    // state), so that a log that batches its syncs may wait for it rather than sync without
+    // it. The caller ends the intent once the append is queued (append_announced) or will not
+    // come (release, or let it go). By default nothing waits.
     [[nodiscard]] virtual append_intent announce_append() { return {}; }
+    // append_async(), ending `coming` once the record is queued or refused; a log that waits for
+    // announced appends ends it with the append, so that the two are seen together.
+    [[nodiscard]] virtual result<void> append_announced(bytes payload, append_callback done,
+                                                        append_intent coming) {
+        auto queued = append_async(std::move(payload), std::move(done));
+        coming.release();
+        return queued;
+    }
 
 protected:
     append_intent intent() { return append_intent(this); }
+    // True when `i` is an intent of this log, which it empties without ending: the caller ends
+    // it (as intent_ended() would) with what it does next.
+    bool disarm(append_intent& i) {
+        if (i.log_ != this) return false;
+        i.log_ = nullptr;
+        return true;
+    }
     // An intent of this log ended (released or destroyed); any thread.
     virtual void intent_ended() {}
 
@@ -93,7 +109,7 @@ private:
     friend class append_intent;
 };
 
-inline void append_intent::release() {
+inline void append_intent::release() noexcept {
     if (log_) std::exchange(log_, nullptr)->intent_ended();
 }
 

@@ -728,37 +728,56 @@ local_log::~local_log() {
     impl_->queue_ready.notify_one();
     impl_->writer.join();
     UURWERK_ASSERT(impl_->pending == 0, impl_->pending);
+    // An append_intent must not outlive its log.
+    UURWERK_ASSERT(impl_->coming.load() == 0, impl_->coming.load());
 }
 
 result<void> local_log::append_async(bytes payload, append_callback done) {
+    return queue_append(std::move(payload), std::move(done), intent_end::none);
+}
+
+result<void> local_log::append_announced(bytes payload, append_callback done,
+                                         append_intent coming) {
+    // An intent of this log is ended under the queue's lock, with the append: a writer waiting
+    // for announced appends sees the record and the intent's end at once. Any other intent
+    // ends as the parameter goes.
+    return queue_append(std::move(payload), std::move(done),
+                        disarm(coming) ? intent_end::with_append : intent_end::none);
+}
+
+result<void> local_log::queue_append(bytes payload, append_callback done, intent_end ends) {
     UURWERK_ASSERT(static_cast<bool>(done), "append_async needs a callback");
-    if (payload.empty()) return make_error("bad_record", "an empty record cannot be appended");
-    if (payload.size() > envelope_bytes_max) {
-        return make_error("bad_record", "a record of " + std::to_string(payload.size()) +
-                                            " bytes is over the limit of " +
-                                            std::to_string(envelope_bytes_max));
-    }
     bool wake = false;
+    result<void> out = ok_value;
     {
         std::lock_guard lock(impl_->queue_mutex);
-        if (impl_->closing) return make_error("log_closed", "the log is closing");
-        if (impl_->failed) {
-            return make_error("io_error", "the log in " + impl_->options.dir.string() +
-                                              " failed earlier and accepts no appends until it "
-                                              "is reopened: " +
-                                              impl_->failure);
+        const bool none_coming = ends == intent_end::with_append && impl_->coming.fetch_sub(1) == 1;
+        if (payload.empty()) {
+            out = make_error("bad_record", "an empty record cannot be appended");
+        } else if (payload.size() > envelope_bytes_max) {
+            out = make_error("bad_record", "a record of " + std::to_string(payload.size()) +
+                                               " bytes is over the limit of " +
+                                               std::to_string(envelope_bytes_max));
+        } else if (impl_->closing) {
+            out = make_error("log_closed", "the log is closing");
+        } else if (impl_->failed) {
+            out = make_error("io_error", "the log in " + impl_->options.dir.string() +
+                                             " failed earlier and accepts no appends until it "
+                                             "is reopened: " +
+                                             impl_->failure);
+        } else if (impl_->pending >= impl_->options.pending_appends_max) {
+            out = make_error("log_full", std::to_string(impl_->pending) +
+                                             " appends are already waiting to be written");
+        } else {
+            impl_->queue.push_back(pending_append{std::move(payload), std::move(done)});
+            ++impl_->pending;
         }
-        if (impl_->pending >= impl_->options.pending_appends_max) {
-            return make_error("log_full", std::to_string(impl_->pending) +
-                                              " appends are already waiting to be written");
-        }
-        impl_->queue.push_back(pending_append{std::move(payload), std::move(done)});
-        ++impl_->pending;
-        wake = impl_->queue.size() == 1 ||
-               (impl_->lingering && impl_->queue.size() == impl_->options.group_commit_records);
+        wake = (out.ok() && impl_->queue.size() == 1) ||
+               (impl_->lingering &&
+                (none_coming || impl_->queue.size() == impl_->options.group_commit_records));
     }
     if (wake) impl_->queue_ready.notify_one();
-    return ok_value;
+    return out;
 }
 
 result<std::vector<log_record>> local_log::read(offset from, std::size_t records_max,

@@ -39,8 +39,8 @@ struct local_log_options {
     // Appends accepted but not yet called back (queued or being written); beyond: "log_full".
     std::size_t pending_appends_max = uurwerk::pending_appends_max;
     log_clock clock;  // required
-    // Group commit: while appenders are busy and appends are announced, wait up to this long
-    // for this many records.
+    // Group commit: while appenders are busy and appends are announced, wait until none is
+    // announced any more, up to this long, for this many records.
     std::chrono::microseconds group_commit_linger{2000};
     std::size_t group_commit_records = 96;
     // Fault injection for tests: when > 0, the Nth sync (1-based) and all later ones fail
@@ -54,6 +54,8 @@ public:
     ~local_log() override;
 
     [[nodiscard]] result<void> append_async(bytes payload, append_callback done) override;
+    [[nodiscard]] result<void> append_announced(bytes payload, append_callback done,
+                                                append_intent coming) override;
     [[nodiscard]] result<std::vector<log_record>> read(offset from, std::size_t records_max,
                                                        std::chrono::milliseconds wait) override;
     [[nodiscard]] offset end() const override;
@@ -72,6 +74,8 @@ public:
 private:
     explicit local_log(std::unique_ptr<impl> impl);
     void intent_ended() override;
+    enum class intent_end : std::uint8_t { none, with_append };
+    [[nodiscard]] result<void> queue_append(bytes payload, append_callback done, intent_end ends);
     std::unique_ptr<impl> impl_;
 };
 

@@ -142,6 +142,12 @@ struct clock_gate {
         open = true;
         changed.notify_all();
     }
+    // Holds the next tick again, counting entries from zero.
+    void close() {
+        std::lock_guard lock(mutex);
+        open = false;
+        entered = 0;
+    }
 };
 
 // Counts callbacks and remembers them in the order they ran.
@@ -310,12 +316,15 @@ BOOST_AUTO_TEST_CASE(busy_appenders_linger_for_announced_appends_and_a_lone_one_
     // Make the appenders busy: the first append alone (the gate holds it), then 20 queued
     // behind it share the next sync.
     auto make_busy = [&](std::uint64_t first) {
+        gate->close();
+        const auto syncs_before = log->syncs();
         BOOST_REQUIRE(log->append_async(payload_for(first), done.callback()).ok());
         gate->wait_entered(1);
         for (std::uint64_t i = first + 1; i <= first + 20; ++i)
             BOOST_REQUIRE(log->append_async(payload_for(i), done.callback()).ok());
         gate->release();
         done.wait_for(first + 21);
+        BOOST_REQUIRE_EQUAL(log->syncs(), syncs_before + 2);  // the first alone, then 20
     };
     make_busy(0);
     BOOST_TEST(log->syncs() == 2u);
@@ -361,15 +370,33 @@ BOOST_AUTO_TEST_CASE(busy_appenders_linger_for_announced_appends_and_a_lone_one_
     BOOST_TEST((std::chrono::steady_clock::now() - t_none < std::chrono::seconds(30)),
                "nothing announced: no linger");
 
+    // Busy, two announced: the first append that ends its intent with it leaves one on its way
+    // and waits; the second ends the last, and both share one sync at once.
+    make_busy(56);
+    const auto syncs_before = log->syncs();
+    auto first = log->announce_append(), second = log->announce_append();
+    BOOST_REQUIRE(log->append_announced(payload_for(77), done.callback(), std::move(first)).ok());
+    BOOST_TEST(log->appends_coming() == 1u);
+    std::this_thread::sleep_for(300ms);
+    BOOST_TEST(log->end() == offset{77}, "one record waits for the one still announced");
+    BOOST_REQUIRE(log->append_announced(payload_for(78), done.callback(), std::move(second)).ok());
+    BOOST_TEST(log->appends_coming() == 0u);
+    done.wait_for(79);  // at once, not after the 60 s linger
+    BOOST_TEST(log->syncs() == syncs_before + 1);
+    // A refused append ends its intent too.
+    auto refused = log->announce_append();
+    BOOST_TEST(!log->append_announced(bytes{}, done.callback(), std::move(refused)).ok());
+    BOOST_TEST(log->appends_coming() == 0u);
+
     // Every callback ran, in offset order.
     log.reset();
-    BOOST_REQUIRE_EQUAL(done.results.size(), 56u);
-    for (std::uint64_t i = 0; i < 56; ++i) BOOST_TEST(done.results[i].value() == offset{i});
+    BOOST_REQUIRE_EQUAL(done.results.size(), 79u);
+    for (std::uint64_t i = 0; i < 79; ++i) BOOST_TEST(done.results[i].value() == offset{i});
 
     auto lone = open_log(o);  // gate open, 60 s linger: one record at a time is never held
     auto announced = lone->announce_append();
     const auto t0 = std::chrono::steady_clock::now();
-    for (std::uint64_t i = 56; i < 76; ++i)
+    for (std::uint64_t i = 79; i < 99; ++i)
         BOOST_TEST(append_ok(*lone, payload_for(i)) == offset{i});
     BOOST_TEST(lone->syncs() == 20u);
     BOOST_TEST((std::chrono::steady_clock::now() - t0 < std::chrono::seconds(30)),
