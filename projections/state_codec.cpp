@@ -266,14 +266,72 @@ error corrupt(std::string_view what) {
                                            " record: rebuild it from the log");
 }
 
-// Writes each distinct entity once per batch call (in key order: the order of a batch's puts
-// of distinct keys does not change what the store holds).
+// The keys of a batch's effects, hashed with the process's keyed hash (ledger/event.h), so that
+// ids chosen to collide cannot make a batch's grouping slow.
+std::uint64_t word_of(community_id c) {
+    return c.value;
+}
+std::uint64_t word_of(member_id m) {
+    return m.value;
+}
+std::uint64_t word_of(const event_id& id) {
+    return std::hash<event_id>{}(id);
+}
+std::uint64_t word_of(const public_key& k) {
+    return std::hash<public_key>{}(k);
+}
+std::size_t hash_of(community_id c) {
+    return keyed_hash(c.value, 0);
+}
+template <typename A, typename B>
+std::size_t hash_of(const std::pair<A, B>& k) {
+    return keyed_hash(word_of(k.first), word_of(k.second));
+}
+std::size_t hash_of(const std::tuple<community_id, member_id, member_id>& k) {
+    return keyed_hash(keyed_hash(std::get<0>(k).value, std::get<1>(k).value), std::get<2>(k).value);
+}
+
+// Numbers the distinct keys of `keys` in the order they first occur: group[i] is key i's number.
+// Returns how many there are. An open-addressing table of first occurrences, no sorting: a
+// replay's batches hold thousands of effects.
+template <typename Key, typename Hash, typename Equal>
+std::size_t number_distinct(std::size_t n, Hash&& hash, Equal&& same,
+                            std::vector<std::uint32_t>& group) {
+    std::size_t slots = 16;
+    while (slots < 2 * n) slots *= 2;
+    std::vector<std::uint32_t> first(slots, 0);  // 1 + the index of a key's first occurrence
+    group.resize(n);
+    std::size_t distinct = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t at = hash(i) & (slots - 1);; at = (at + 1) & (slots - 1)) {
+            if (first[at] == 0) {
+                first[at] = static_cast<std::uint32_t>(i + 1);
+                group[i] = static_cast<std::uint32_t>(distinct++);
+                break;
+            }
+            if (same(first[at] - 1, i)) {
+                group[i] = group[first[at] - 1];
+                break;
+            }
+        }
+    }
+    return distinct;
+}
+
+// Writes each distinct entity once per batch call, in the order of first occurrence (the order
+// of a batch's puts of distinct keys does not change what the store holds).
 template <typename Key, typename Fn>
 void each_unique(const std::vector<Key>& keys, Fn&& fn) {
-    std::vector<Key> sorted(keys);
-    std::sort(sorted.begin(), sorted.end());
-    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-    for (const auto& k : sorted) fn(k);
+    std::vector<std::uint32_t> group;
+    number_distinct<Key>(
+        keys.size(), [&](std::size_t i) { return hash_of(keys[i]); },
+        [&](std::size_t a, std::size_t b) { return keys[a] == keys[b]; }, group);
+    std::uint32_t next = 0;
+    for (std::size_t i = 0; i < keys.size(); ++i)
+        if (group[i] == next) {
+            fn(keys[i]);
+            ++next;
+        }
 }
 
 }  // namespace
@@ -350,35 +408,44 @@ void write_effects(const ledger_state& state, const fold_effects& fx, store::bat
     }
     flush_chunk();
     // History lines, appended per member to the window of history_window_offsets offsets they
-    // fall in: a member's lines of one batch and window share one store entry.
-    // The lines grouped by window, each window's in offset order: sorted by (window, position in
-    // the batch), the batch's lines coming in offset order; the keys are computed once.
-    struct line_place {
-        std::uint64_t community, member, window;
-        std::size_t i;  // in fx.history
-        auto operator<=>(const line_place&) const = default;
-    };
-    std::vector<line_place> places(fx.history.size());
-    for (std::size_t i = 0; i < places.size(); ++i) {
-        const auto& h = fx.history[i];
-        places[i] = {h.community.value, h.member.value, h.at.value / history_window_offsets, i};
+    // fall in: a member's lines of one batch and window share one store entry. The lines are
+    // grouped by (community, member, window) in the order groups first occur, each group's in
+    // offset order (the batch's lines come in offset order): numbered, counted, then placed.
+    auto window_of = [&](std::size_t i) { return fx.history[i].at.value / history_window_offsets; };
+    std::vector<std::uint32_t> group;
+    const std::size_t groups = number_distinct<history_entry>(
+        fx.history.size(),
+        [&](std::size_t i) {
+            const auto& h = fx.history[i];
+            return keyed_hash(keyed_hash(h.community.value, h.member.value), window_of(i));
+        },
+        [&](std::size_t a, std::size_t b) {
+            const auto &x = fx.history[a], &y = fx.history[b];
+            return x.community == y.community && x.member == y.member &&
+                   window_of(a) == window_of(b);
+        },
+        group);
+    std::vector<std::uint32_t> start(groups + 1, 0), order(fx.history.size());
+    for (const auto g : group) ++start[g + 1];
+    for (std::size_t g = 0; g < groups; ++g) start[g + 1] += start[g];
+    {
+        std::vector<std::uint32_t> fill(start.begin(), start.end() - 1);
+        for (std::size_t i = 0; i < group.size(); ++i)
+            order[fill[group[i]]++] = static_cast<std::uint32_t>(i);
     }
-    std::sort(places.begin(), places.end());
     std::string window;
-    for (std::size_t i = 0; i < places.size();) {
-        const auto& where = places[i];
+    for (std::size_t g = 0; g < groups; ++g) {
         window.clear();
-        for (; i < places.size() && places[i].community == where.community &&
-               places[i].member == where.member && places[i].window == where.window;
-             ++i) {
-            const auto& line = fx.history[places[i].i];
+        for (std::size_t j = start[g]; j < start[g + 1]; ++j) {
+            const auto& line = fx.history[order[j]];
             put_be64(window, line.at.value);
             window += encode(line, v);
         }
+        const auto& where = fx.history[order[start[g]]];
         k.clear();
-        put_be64(k, where.community);
-        put_be64(k, where.member);
-        put_be64(k, where.window);
+        put_be64(k, where.community.value);
+        put_be64(k, where.member.value);
+        put_be64(k, window_of(order[start[g]]));
         b.append(column::history, k, window);
     }
 }
