@@ -732,15 +732,32 @@ local_log::~local_log() {
     UURWERK_ASSERT(impl_->coming.load() == 0, impl_->coming.load());
 }
 
+namespace {
+
+// What every append is checked for before it is queued.
+result<void> check_record(const bytes& payload) {
+    if (payload.empty()) return make_error("bad_record", "an empty record cannot be appended");
+    if (payload.size() > envelope_bytes_max) {
+        return make_error("bad_record", "a record of " + std::to_string(payload.size()) +
+                                            " bytes is over the limit of " +
+                                            std::to_string(envelope_bytes_max));
+    }
+    return ok_value;
+}
+
+}  // namespace
+
 result<void> local_log::append_async(bytes payload, append_callback done) {
+    if (auto checked = check_record(payload); !checked) return checked.err();
     return queue_append(std::move(payload), std::move(done), intent_end::none);
 }
 
 result<void> local_log::append_announced(bytes payload, append_callback done,
                                          append_intent coming) {
-    // An intent of this log is ended under the queue's lock, with the append: a writer waiting
-    // for announced appends sees the record and the intent's end at once. Any other intent
-    // ends as the parameter goes.
+    // A bad record ends `coming` as the parameter goes. Otherwise an intent of this log is ended
+    // under the queue's lock, with the append: a writer waiting for announced appends sees the
+    // record and the intent's end at once.
+    if (auto checked = check_record(payload); !checked) return checked.err();
     return queue_append(std::move(payload), std::move(done),
                         disarm(coming) ? intent_end::with_append : intent_end::none);
 }
@@ -752,13 +769,7 @@ result<void> local_log::queue_append(bytes payload, append_callback done, intent
     {
         std::lock_guard lock(impl_->queue_mutex);
         const bool none_coming = ends == intent_end::with_append && impl_->coming.fetch_sub(1) == 1;
-        if (payload.empty()) {
-            out = make_error("bad_record", "an empty record cannot be appended");
-        } else if (payload.size() > envelope_bytes_max) {
-            out = make_error("bad_record", "a record of " + std::to_string(payload.size()) +
-                                               " bytes is over the limit of " +
-                                               std::to_string(envelope_bytes_max));
-        } else if (impl_->closing) {
+        if (impl_->closing) {
             out = make_error("log_closed", "the log is closing");
         } else if (impl_->failed) {
             out = make_error("io_error", "the log in " + impl_->options.dir.string() +

@@ -268,11 +268,9 @@ error corrupt(std::string_view what) {
 
 // The keys of a batch's effects, hashed with the process's keyed hash (ledger/event.h), so that
 // ids chosen to collide cannot make a batch's grouping slow.
-std::uint64_t word_of(community_id c) {
-    return c.value;
-}
-std::uint64_t word_of(member_id m) {
-    return m.value;
+template <typename T, typename Tag>
+std::uint64_t word_of(named<T, Tag> n) {
+    return n.value;
 }
 std::uint64_t word_of(const event_id& id) {
     return std::hash<event_id>{}(id);
@@ -294,7 +292,7 @@ std::size_t hash_of(const std::tuple<community_id, member_id, member_id>& k) {
 // Numbers the distinct keys of `keys` in the order they first occur: group[i] is key i's number.
 // Returns how many there are. An open-addressing table of first occurrences, no sorting: a
 // replay's batches hold thousands of effects.
-template <typename Key, typename Hash, typename Equal>
+template <typename Hash, typename Equal>
 std::size_t number_distinct(std::size_t n, Hash&& hash, Equal&& same,
                             std::vector<std::uint32_t>& group) {
     std::size_t slots = 16;
@@ -323,7 +321,7 @@ std::size_t number_distinct(std::size_t n, Hash&& hash, Equal&& same,
 template <typename Key, typename Fn>
 void each_unique(const std::vector<Key>& keys, Fn&& fn) {
     std::vector<std::uint32_t> group;
-    number_distinct<Key>(
+    number_distinct(
         keys.size(), [&](std::size_t i) { return hash_of(keys[i]); },
         [&](std::size_t a, std::size_t b) { return keys[a] == keys[b]; }, group);
     std::uint32_t next = 0;
@@ -413,7 +411,7 @@ void write_effects(const ledger_state& state, const fold_effects& fx, store::bat
     // offset order (the batch's lines come in offset order): numbered, counted, then placed.
     auto window_of = [&](std::size_t i) { return fx.history[i].at.value / history_window_offsets; };
     std::vector<std::uint32_t> group;
-    const std::size_t groups = number_distinct<history_entry>(
+    const std::size_t groups = number_distinct(
         fx.history.size(),
         [&](std::size_t i) {
             const auto& h = fx.history[i];
