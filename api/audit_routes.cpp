@@ -122,17 +122,16 @@ http_response sign_checkpoint(checkpointer* cp, community_id c) {
     return json_answer(r->fresh ? 201 : 200, w.take());
 }
 
-http_response inclusion(node& n, const event_id& id, const target_parts& t) {
+http_response inclusion(node& n, const scoped_id& scoped, const target_parts& t) {
     node::found_event found;
-    if (auto answer = locate_event(n, id, t, found)) return *answer;
+    if (auto answer = locate_event(n, scoped, found)) return *answer;
     const seen_event* seen = &found.first;
+    const event_id& id = scoped.id;
+    const community_id c = scoped.community;
     auto rec = n.record_at(found.partition, seen->at);
     if (!rec) return error_answer(rec.err());
     auto env = decode_envelope(rec->payload);
-    auto body = env ? decode_body(env->body) : result<event_body>(env.err());
-    if (!body) return error_answer(503, "io_error", "the event's record does not decode");
-    const community_id c = body->community;
-    if (auto elsewhere = check_event_community(id, t, c)) return *elsewhere;
+    if (!env) return error_answer(503, "io_error", "the event's record does not decode");
     auto leaf = find_leaf(n.projections(c), c, seen->at);
     if (!leaf) return error_answer(leaf.err());
     if (!*leaf)
@@ -322,7 +321,7 @@ std::optional<http_response> audit_route(node& n, checkpointer* cp, const http_r
     route r = route::none;
     if (v1 && s.size() == 2 && s[1] == "node")
         r = route::node_key;
-    else if (v1 && s.size() == 4 && s[1] == "events" && s[3] == "proof")
+    else if (community && s.size() == 6 && s[3] == "events" && s[5] == "proof")
         r = route::proof;
     else if (community && s.size() == 4 && s[3] == "tree")
         r = route::tree;
@@ -349,7 +348,7 @@ std::optional<http_response> audit_route(node& n, checkpointer* cp, const http_r
     std::optional<http_response> bad;
     switch (r) {
         case route::proof:
-            bad = only_params(t, {"tree_size", "community"});
+            bad = only_params(t, {"tree_size"});
             break;
         case route::checkpoints:
             bad = post ? only_params(t, {}) : only_params(t, {"from_size", "limit"});
@@ -375,15 +374,15 @@ std::optional<http_response> audit_route(node& n, checkpointer* cp, const http_r
         w.begin_object().key("node_key").string(cp->node_key().hex()).end_object();
         return json_answer(200, w.take());
     }
-    if (r == route::proof) {
-        auto id = event_id_param(s[2]);
-        if (!id) return error_answer(id.err());
-        return inclusion(n, *id, t);
-    }
     auto c = decimal_param<community_id>(s[2], "community id");
     if (!c) return error_answer(c.err());
     if (!known_community(n, *c)) return unknown_community(*c);
     switch (r) {
+        case route::proof: {
+            auto id = event_id_param(s[4]);
+            if (!id) return error_answer(id.err());
+            return inclusion(n, scoped_id{*c, *id}, t);
+        }
         case route::tree:
             return tree(n, *c);
         case route::latest:

@@ -684,9 +684,11 @@ result<void> bench_audit(const parsed_args& a) {
     for (int i = 0; i < 2000; ++i) {
         pick = pick * 6364136223846793005ull + 1442695040888963407ull;
         const auto& b = w.events[(pick >> 17) % w.events.size()];
-        auto id = decode_body(decode_envelope(b)->body)->id;
+        const auto body = decode_body(decode_envelope(b)->body);
+        const std::string path = "/v1/communities/" + std::to_string(body->community.value) +
+                                 "/events/" + body->id.hex() + "/proof";
         const auto start = clock_type::now();
-        auto r = (*conn)->call("GET", "/v1/events/" + id.hex() + "/proof");
+        auto r = (*conn)->call("GET", path);
         proof.ms.push_back(seconds_since(start) * 1000);
         if (!r) return r.err();
         if (r->status != 200) return make_error("bench_failed", "a proof answered " + r->body);

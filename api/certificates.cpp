@@ -43,7 +43,7 @@ struct assembler {
     }
 
     result<std::optional<logged>> read_id(const event_id& id) {
-        auto seen = n.folder(c).seen(id);
+        auto seen = n.folder(c).seen(scoped_id{c, id});
         if (!seen) return std::optional<logged>();
         auto e = read_at(seen->at);
         if (!e) return e.err();

@@ -62,7 +62,8 @@ result<match_round_outcome> match_driver::run_now(community_id c) {
             r.outcome.basis = it->second.events;
             r.clock = it->second.clock;
             r.outcome.proposals = propose(c, it->second);
-            for (const auto& p : r.outcome.proposals) r.seen.push_back(s.seen.contains(p.id));
+            for (const auto& p : r.outcome.proposals)
+                r.seen.push_back(s.seen.contains(scoped_id{c, p.id}));
             return r;
         });
         if (!planned) return planned.err();

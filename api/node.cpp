@@ -195,7 +195,7 @@ void node::submit_async(byte_view stored_envelope, submit_callback done) {
         return done(std::move(*answer));
     auto& a = std::get<admitted_event>(admitted);
     const partition_id partition = a.partition;
-    const event_id id = a.id;
+    const scoped_id id = a.id;
     auto ticket = enqueue(a, [this, partition, id, done](result<applied_record> r) {
         if (!r) return done(r.err());
         done(outcome_of(partition, id, *r));
@@ -225,7 +225,7 @@ std::variant<result<submit_outcome>, node::admitted_event> node::admit(const env
     auto look = [&] {
         return folder.read_state(
             [&](const ledger_state& s) -> std::optional<result<submit_outcome>> {
-                if (auto first = s.seen.find(body->id);
+                if (auto first = s.seen.find(scoped_id{body->community, body->id});
                     first != s.seen.end() && first->second.body_digest == body_digest)
                     return submit_outcome{body->id, partition, first->second.at,
                                           first->second.first, true};
@@ -255,7 +255,7 @@ std::variant<result<submit_outcome>, node::admitted_event> node::admit(const env
             early = look();
     }
     if (early) return std::move(*early);
-    const event_id id = body->id;
+    const scoped_id id{body->community, body->id};
     return admitted_event{id,       partition,   std::move(stored), std::move(*body),
                           e.signer, body_digest, std::move(coming)};
 }
@@ -287,14 +287,14 @@ result<std::shared_ptr<verdict_ticket>> node::enqueue(admitted_event& a,
     return ticket;
 }
 
-submit_outcome node::outcome_of(partition_id partition, const event_id& id,
+submit_outcome node::outcome_of(partition_id partition, const scoped_id& id,
                                 const applied_record& rec) const {
     if (rec.decided.reason == reject_reason::duplicate_event) {
         auto first = folder(partition).seen(id);
         UURWERK_ASSERT(first.has_value(), rec.at.value);
-        return submit_outcome{id, partition, first->at, first->first, true};
+        return submit_outcome{id.id, partition, first->at, first->first, true};
     }
-    return submit_outcome{id, partition, rec.at, rec.decided, false};
+    return submit_outcome{id.id, partition, rec.at, rec.decided, false};
 }
 
 result<submit_outcome> node::submit_stored(const envelope& e, bytes stored) {
@@ -302,17 +302,18 @@ result<submit_outcome> node::submit_stored(const envelope& e, bytes stored) {
     if (auto* answer = std::get_if<result<submit_outcome>>(&admitted)) return std::move(*answer);
     auto& a = std::get<admitted_event>(admitted);
     const partition_id partition = a.partition;
-    const event_id id = a.id;
+    const scoped_id id = a.id;
     auto ticket = enqueue(a, {});
     if (!ticket) return ticket.err();
     auto& folder = *part(partition).folder;
     auto outcome = (*ticket)->wait(apply_timeout_);
     if (!outcome) {
         folder.forget(id, *ticket);
-        return make_error("apply_timeout", "the event " + id.hex() +
-                                               " was appended but not applied in time; ask "
-                                               "GET /v1/events/" +
-                                               id.hex() + " later");
+        return make_error("apply_timeout",
+                          "the event " + id.id.hex() +
+                              " was appended but not applied in time; ask GET /v1/communities/" +
+                              std::to_string(id.community.value) + "/events/" + id.id.hex() +
+                              " later");
     }
     if (!*outcome) return outcome->err();  // the append failed (enqueue took the ticket back)
     return outcome_of(partition, id, **outcome);
@@ -329,11 +330,10 @@ result<log_record> node::record_at(partition_id p, offset at) {
     return std::move(records->front());
 }
 
-std::vector<node::found_event> node::find_event(const event_id& id) const {
-    std::vector<found_event> found;
-    for (std::uint32_t p = 0; p < parts_.size(); ++p)
-        if (auto first = parts_[p].folder->seen(id)) found.push_back({partition_id{p}, *first});
-    return found;
+std::optional<node::found_event> node::find_event(const scoped_id& id) const {
+    const partition_id p = partition_of(id.community);
+    if (auto first = folder(p).seen(id)) return found_event{p, *first};
+    return std::nullopt;
 }
 
 node::progress_report node::progress() const {

@@ -21,8 +21,8 @@
 // others; each commits its state with its own applied offset in ONE WriteBatch (see
 // projections/projector.h), so a restart resumes each partition exactly where its state stands.
 // Offsets are per partition: an offset means nothing without its partition (submit_outcome,
-// find_event and the API name both). An event id is remembered per partition (ledger_state's
-// `seen`): the same id in communities of two different partitions is two events. On Kafka, the
+// find_event and the API name both). An event id is remembered per community (ledger_state's
+// `seen`, by scoped_id): the same id in two communities is two events. On Kafka, the
 // partitions' logs share one producer (ledger/kafka_log.h: one set of broker connections; its
 // fatal error stops every partition's writes, "io_error" until the node is reopened; each log
 // bounds its own appends in flight, pending_appends_max per partition).
@@ -117,13 +117,12 @@ public:
         return record_at(partition_of(c), at);
     }
 
-    // Where an event id stands: in each partition that has it (at most once in each), in
-    // partition order.
+    // Where an event id of community `c` stands, if the log has it.
     struct found_event {
         partition_id partition;
         seen_event first;
     };
-    [[nodiscard]] std::vector<found_event> find_event(const event_id& id) const;
+    [[nodiscard]] std::optional<found_event> find_event(const scoped_id& id) const;
 
     // The digest of every partition's projections (each one snapshot), and how many records
     // each has applied.
@@ -185,7 +184,7 @@ private:
     [[nodiscard]] result<submit_outcome> submit_stored(const envelope& e, bytes stored);
     // An event that passed the checks before the log, ready to append.
     struct admitted_event {
-        event_id id;
+        scoped_id id;
         partition_id partition;
         bytes stored;
         event_body body;
@@ -201,7 +200,7 @@ private:
     [[nodiscard]] result<std::shared_ptr<verdict_ticket>> enqueue(admitted_event& a,
                                                                   verdict_ticket::callback done);
     // The answer for a committed record of event `id` (its first verdict for a duplicate).
-    [[nodiscard]] submit_outcome outcome_of(partition_id partition, const event_id& id,
+    [[nodiscard]] submit_outcome outcome_of(partition_id partition, const scoped_id& id,
                                             const applied_record& rec) const;
     // One partition of the log and what is folded from it (destroyed folder first).
     struct partition_part {

@@ -172,33 +172,13 @@ result<std::optional<std::uint64_t>> decimal_query(const target_parts& t, const 
     return std::optional<std::uint64_t>(*v);
 }
 
-std::optional<http_response> locate_event(node& n, const event_id& id, const target_parts& t,
-                                          node::found_event& found) {
-    auto community = decimal_query(t, "community");
-    if (!community) return error_answer(community.err());
-    auto all = n.find_event(id);
-    if (*community) {
-        const partition_id p = n.partition_of(community_id{**community});
-        std::erase_if(all, [&](const node::found_event& f) { return f.partition != p; });
-    }
-    if (all.empty()) return not_found("not_found", "no event " + id.hex() + " in the log");
-    if (all.size() > 1) {
-        std::string where;
-        for (const auto& f : all) where += " " + std::to_string(f.partition.value);
-        return error_answer(409, "ambiguous_event",
-                            "the id " + id.hex() + " is in partitions" + where +
-                                " (used in several communities): add ?community=C");
-    }
-    found = all.front();
+std::optional<http_response> locate_event(node& n, const scoped_id& id, node::found_event& found) {
+    auto where = n.find_event(id);
+    if (!where)
+        return not_found("not_found",
+                         "no event " + id.id.hex() + " in " + community_text(id.community));
+    found = *where;
     return std::nullopt;
-}
-
-std::optional<http_response> check_event_community(const event_id& id, const target_parts& t,
-                                                   community_id actual) {
-    auto community = decimal_query(t, "community");
-    if (!community || !*community || **community == actual.value) return std::nullopt;
-    return not_found("not_found",
-                     "no event " + id.hex() + " in " + community_text(community_id{**community}));
 }
 
 }  // namespace uurwerk

@@ -50,20 +50,10 @@ inline constexpr std::size_t page_default = 100;
 
 [[nodiscard]] std::string community_text(community_id c);
 
-// Where event `id` stands, for the routes that name an event by its id alone (GET
-// /v1/events/{id} and its proof): the one partition that has it, or with ?community=C the
-// partition of C (the caller checks that the event found there is C's). Sets `found`, or
-// returns the answer: 404 not_found, 400 for a bad ?community, 409 ambiguous_event when the
-// id is in several partitions (communities of different partitions used it) and no
-// ?community says which.
-[[nodiscard]] std::optional<http_response> locate_event(node& n, const event_id& id,
-                                                        const target_parts& t,
+// Where event `id` of its community stands, for the routes that name an event by its id
+// (GET /v1/communities/{c}/events/{id} and its proof). Sets `found`, or returns the 404 answer.
+[[nodiscard]] std::optional<http_response> locate_event(node& n, const scoped_id& id,
                                                         node::found_event& found);
-// The event located by ?community=C is of community `actual`: none when they agree (or no
-// ?community was given), else the 404 answer.
-[[nodiscard]] std::optional<http_response> check_event_community(const event_id& id,
-                                                                 const target_parts& t,
-                                                                 community_id actual);
 [[nodiscard]] http_response unknown_community(community_id c);
 
 }  // namespace uurwerk

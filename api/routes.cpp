@@ -280,9 +280,10 @@ http_response claim_info(node& n, community_id c, const event_id& id) {
     });
 }
 
-http_response event_info(node& n, const event_id& id, const target_parts& t) {
+http_response event_info(node& n, const scoped_id& scoped) {
     node::found_event found;
-    if (auto answer = locate_event(n, id, t, found)) return *answer;
+    if (auto answer = locate_event(n, scoped, found)) return *answer;
+    const event_id& id = scoped.id;
     const seen_event* seen = &found.first;
     const std::string where = "offset " + std::to_string(seen->at.value) + " of partition " +
                               std::to_string(found.partition.value);
@@ -300,7 +301,8 @@ http_response event_info(node& n, const event_id& id, const target_parts& t) {
         return error_answer(
             503, "io_error",
             "the record at " + where + " does not decode: " + decoded.err().message);
-    if (auto elsewhere = check_event_community(id, t, decoded->community)) return *elsewhere;
+    UURWERK_ASSERT(decoded->community == scoped.community, decoded->community.value,
+                   scoped.community.value);
     auto body = body_to_json(env->body);
     if (!body)
         return error_answer(503, "io_error",
@@ -664,6 +666,11 @@ http_response routes::handle(const http_request& request) {
     else if (s.size() == 2 && s[0] == "v1" && s[1] == "events")
         r = route::events;
     else if (s.size() == 3 && s[0] == "v1" && s[1] == "events")
+        return not_found("not_found",
+                         "event ids are unique within their community: GET "
+                         "/v1/communities/{c}/events/" +
+                             std::string(s[2]));
+    else if (communities && s.size() == 5 && s[3] == "events")
         r = route::event;
     else if (communities && s.size() == 3)
         r = route::community;
@@ -708,8 +715,6 @@ http_response routes::handle(const http_request& request) {
     std::initializer_list<std::string_view> none = {};
     if (r == route::history) {
         if (auto bad = only_params(*parts, {"from", "limit"})) return *bad;
-    } else if (r == route::event) {
-        if (auto bad = only_params(*parts, {"community"})) return *bad;
     } else if (r == route::candidates || r == route::requests_for_me) {
         if (auto bad = only_params(*parts, {"limit"})) return *bad;
     } else if (r == route::offers || r == route::requests) {
@@ -751,11 +756,6 @@ http_response routes::handle(const http_request& request) {
             return canonical(request);
         case route::events:
             return submit(request);
-        case route::event: {
-            auto id = event_id_param(s[2]);
-            if (!id) return error_answer(id.err());
-            return event_info(node_, *id, *parts);
-        }
         default:
             break;
     }
@@ -765,6 +765,11 @@ http_response routes::handle(const http_request& request) {
     switch (r) {
         case route::community:
             return community_info(node_, *c);
+        case route::event: {
+            auto id = event_id_param(s[4]);
+            if (!id) return error_answer(id.err());
+            return event_info(node_, scoped_id{*c, *id});
+        }
         case route::members:
             return community_members(node_, *c);
         case route::candidates: {

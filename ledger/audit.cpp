@@ -247,7 +247,7 @@ audit_report verify_export(const parsed_export& e, const audit_options& o) {
         }
         const bool repeat = r.verdict == reject_reason::duplicate_event ||
                             r.verdict == reject_reason::id_reused_with_different_content;
-        if (repeat && !state.seen.contains(b.id)) {
+        if (repeat && !state.seen.contains(scoped_id{b.community, b.id})) {
             ++report.unverifiable;  // the id's first use is outside this export
         } else {
             fx.clear();

@@ -121,7 +121,7 @@ private:
             if (const auto* a = std::get_if<member_admitted>(&b.payload)) {
                 if (!signer->second.coordinator)
                     return fail(where + ": an admission not signed by a coordinator");
-                keys_of_[a->key] = {a->member, a->member_role == role::coordinator};
+                if (a->key) keys_of_[*a->key] = {a->member, a->member_role == role::coordinator};
             } else if (const auto* k = std::get_if<key_added>(&b.payload)) {
                 if (!signer->second.coordinator && b.actor() != k->member)
                     return fail(where + ": a key added by someone else than its member");

@@ -114,6 +114,14 @@ struct decoder {
     public_key key(capnp::Data::Reader d, const char* field) {
         return public_key{fixed<public_key_bytes>(d, field)};
     }
+    std::optional<public_key> optional_key(capnp::Data::Reader d, const char* field) {
+        if (d.size() == 0) return std::nullopt;
+        return key(d, field);
+    }
+    std::optional<member_id> optional_member(std::uint64_t v) {
+        if (v == 0) return std::nullopt;
+        return member_id{v};
+    }
     digest dig(capnp::Data::Reader d, const char* field) {
         return digest{fixed<digest_bytes>(d, field)};
     }
@@ -192,7 +200,7 @@ event_payload decode_payload(s::EventBody::Reader r, decoder& d) {
             return node_key_announced{d.key(r.getNodeKeyAnnounced().getKey(), "key")};
         case W::MEMBER_ADMITTED: {
             auto x = r.getMemberAdmitted();
-            member_admitted m{d.member(x.getMember(), "member"), d.key(x.getKey(), "key"),
+            member_admitted m{d.member(x.getMember(), "member"), d.optional_key(x.getKey(), "key"),
                               static_cast<role>(d.enumerant(x.getRole(), 2, "role")),
                               x.getVerified(), std::nullopt};
             if (x.getProfileDigest().size() != 0)
@@ -205,22 +213,27 @@ event_payload decode_payload(s::EventBody::Reader r, decoder& d) {
         }
         case W::KEY_REVOKED: {
             auto x = r.getKeyRevoked();
-            return key_revoked{d.member(x.getMember(), "member"), d.key(x.getKey(), "key")};
+            // Member 0 names a node key (the community fund owns them).
+            return key_revoked{member_id{x.getMember()}, d.key(x.getKey(), "key")};
         }
         case W::DELEGATION_GRANTED: {
             auto x = r.getDelegationGranted();
             delegation_granted g{
-                d.member(x.getDelegate(), "delegate"), {}, time_ms{x.getUntilMs()}};
+                d.member(x.getDelegate(), "delegate"), {}, time_ms{x.getUntilMs()}, {}};
             if (x.getKinds().size() == 0 || x.getKinds().size() > delegation_kinds_max)
                 d.fail("kinds must name between 1 and 25 kinds");
             for (auto k : x.getKinds())
                 g.kinds.push_back(
                     static_cast<event_kind>(d.enumerant(k, event_kind_count, "kinds")));
             if (g.until.value < 0) d.fail("untilMs must be >= 0");
+            g.grantor = d.optional_member(x.getGrantor());
             return g;
         }
-        case W::DELEGATION_REVOKED:
-            return delegation_revoked{d.member(r.getDelegationRevoked().getDelegate(), "delegate")};
+        case W::DELEGATION_REVOKED: {
+            auto x = r.getDelegationRevoked();
+            return delegation_revoked{d.member(x.getDelegate(), "delegate"),
+                                      d.optional_member(x.getGrantor())};
+        }
         case W::MEMBER_SUSPENDED: {
             auto x = r.getMemberSuspended();
             return member_suspended{d.member(x.getMember(), "member"),
@@ -312,7 +325,7 @@ void encode_payload(s::EventBody::Builder b, const event_payload& payload) {
             } else if constexpr (std::is_same_v<T, member_admitted>) {
                 auto y = b.initMemberAdmitted();
                 y.setMember(x.member.value);
-                y.setKey(as_kj(x.key.b));
+                if (x.key) y.setKey(as_kj(x.key->b));
                 y.setRole(static_cast<s::Role>(x.member_role));
                 y.setVerified(x.verified);
                 if (x.profile_digest) y.setProfileDigest(as_kj(x.profile_digest->b));
@@ -331,8 +344,11 @@ void encode_payload(s::EventBody::Builder b, const event_payload& payload) {
                 for (unsigned i = 0; i < x.kinds.size(); ++i)
                     kinds.set(i, static_cast<s::EventKind>(x.kinds[i]));
                 y.setUntilMs(x.until.value);
+                if (x.grantor) y.setGrantor(x.grantor->value);
             } else if constexpr (std::is_same_v<T, delegation_revoked>) {
-                b.initDelegationRevoked().setDelegate(x.delegate.value);
+                auto y = b.initDelegationRevoked();
+                y.setDelegate(x.delegate.value);
+                if (x.grantor) y.setGrantor(x.grantor->value);
             } else if constexpr (std::is_same_v<T, member_suspended>) {
                 auto y = b.initMemberSuspended();
                 y.setMember(x.member.value);

@@ -50,6 +50,17 @@ struct digest {
     std::string hex() const;
 };
 
+// An event id is unique within its community, not across communities: the same 16 bytes in two
+// communities are two events (nobody in one community can take, or block, an id of another).
+// This is the key of everything that looks an event up by its id alone.
+struct scoped_id {
+    community_id community;
+    event_id id;
+    auto operator<=>(const scoped_id&) const = default;
+    bool operator==(const scoped_id&) const = default;
+    std::string hex() const { return std::to_string(community.value) + "/" + id.hex(); }
+};
+
 // The ordinals of the kinds, equal to schema::EventKind and to the body union's order.
 enum class event_kind : std::uint16_t {
     community_founded = 0,
@@ -138,26 +149,30 @@ struct node_key_announced {
 };
 struct member_admitted {
     member_id member;
-    public_key key;
+    std::optional<public_key> key;  // none: a member with no key, served through a proxy
     role member_role = role::member;
     bool verified = false;
-    std::optional<digest> profile_digest;
+    std::optional<digest> profile_digest = std::nullopt;
 };
 struct key_added {
     member_id member;
     public_key key;
 };
 struct key_revoked {
-    member_id member;
+    member_id member;  // community_fund (0) for a node key
     public_key key;
 };
 struct delegation_granted {
     member_id delegate;
     std::vector<event_kind> kinds;
     time_ms until;
+    std::optional<member_id> grantor =
+        std::nullopt;  // a proxy's keyless member (a coordinator signs)
 };
 struct delegation_revoked {
     member_id delegate;
+    std::optional<member_id> grantor =
+        std::nullopt;  // a proxy's keyless member (a coordinator signs)
 };
 struct member_suspended {
     member_id member;
@@ -352,6 +367,17 @@ template <>
 struct std::hash<uurwerk::event_id> {
     std::size_t operator()(const uurwerk::event_id& id) const noexcept {
         return uurwerk::keyed_hash(id.b.data());
+    }
+};
+// A scoped id: the id's keyed hash, and the community's, combined; the community goes through
+// the keyed hash too, so nobody can choose an id of theirs that collides with another
+// community's id.
+template <>
+struct std::hash<uurwerk::scoped_id> {
+    std::size_t operator()(const uurwerk::scoped_id& s) const noexcept {
+        const std::uint64_t c = s.community.value;
+        return uurwerk::keyed_hash(s.id.b.data()) ^
+               uurwerk::keyed_hash(c, (c << 32) | (c >> 32)) * 0x9e3779b97f4a7c15ull;
     }
 };
 // Public keys are the members' too (a key can be ground until it collides with a fixed hash):

@@ -11,7 +11,8 @@
 // 32 bits of its hash), probed linearly: a lookup that misses reads one short run of slots, and
 // one that hits reads the entry it finds. The slots hold at most 3/4 of their count.
 //
-// The hash is std::hash<event_id> (ledger/event.h), keyed per process, so ids chosen to collide
+// The key is an event id, or an id scoped by its community (`scoped_id`, for `seen`). The hash
+// is std::hash of the key (ledger/event.h), keyed per process, so ids chosen to collide
 // cannot build long runs. Entries are never erased (none of those indexes forgets an id).
 // Iteration is in insertion order, i.e. log order for the fold's tables.
 //
@@ -28,10 +29,11 @@
 
 namespace uurwerk {
 
-template <typename V>
+template <typename V, typename K = event_id>
 class id_table {
 public:
-    using value_type = std::pair<event_id, V>;
+    using key_type = K;
+    using value_type = std::pair<K, V>;
     using iterator = value_type*;
     using const_iterator = const value_type*;
 
@@ -42,29 +44,27 @@ public:
     std::size_t size() const { return entries_.size(); }
     bool empty() const { return entries_.empty(); }
 
-    iterator find(const event_id& id) {
+    iterator find(const K& id) {
         const auto at = locate(id, hash(id));
         return at.found ? begin() + at.entry : end();
     }
-    const_iterator find(const event_id& id) const {
+    const_iterator find(const K& id) const {
         const auto at = locate(id, hash(id));
         return at.found ? begin() + at.entry : end();
     }
-    bool contains(const event_id& id) const { return locate(id, hash(id)).found; }
-    V& at(const event_id& id) { return const_cast<V&>(std::as_const(*this).at(id)); }
-    const V& at(const event_id& id) const {
+    bool contains(const K& id) const { return locate(id, hash(id)).found; }
+    V& at(const K& id) { return const_cast<V&>(std::as_const(*this).at(id)); }
+    const V& at(const K& id) const {
         const auto it = find(id);
         UURWERK_ASSERT(it != end(), id.hex());
         return it->second;
     }
 
-    V& operator[](const event_id& id) { return try_emplace(id).first->second; }
+    V& operator[](const K& id) { return try_emplace(id).first->second; }
 
     // The entry of `id`, made with a default value if there was none; true if it was made.
-    std::pair<iterator, bool> try_emplace(const event_id& id) { return insert(id, V{}); }
-    std::pair<iterator, bool> emplace(const event_id& id, V value) {
-        return insert(id, std::move(value));
-    }
+    std::pair<iterator, bool> try_emplace(const K& id) { return insert(id, V{}); }
+    std::pair<iterator, bool> emplace(const K& id, V value) { return insert(id, std::move(value)); }
 
     void reserve(std::size_t n) {
         entries_.reserve(n);
@@ -93,9 +93,9 @@ private:
         return count;
     }
 
-    static std::size_t hash(const event_id& id) { return std::hash<event_id>{}(id); }
+    static std::size_t hash(const K& id) { return std::hash<K>{}(id); }
 
-    place locate(const event_id& id, std::size_t h) const {
+    place locate(const K& id, std::size_t h) const {
         if (slots_.empty()) return {};
         const auto tag = static_cast<std::uint32_t>(h >> 32);
         const std::size_t mask = slots_.size() - 1;
@@ -107,7 +107,7 @@ private:
         }
     }
 
-    std::pair<iterator, bool> insert(const event_id& id, V&& value) {
+    std::pair<iterator, bool> insert(const K& id, V&& value) {
         if (slots_max(slots_.size()) < entries_.size() + 1)
             rebuild(slot_count_for(entries_.size() + 1));
         const std::size_t h = hash(id);

@@ -54,7 +54,22 @@ constexpr std::array<std::string_view, reject_reason_max + 1> reason_names = {
     "checkpoint_beyond_tree",
     "checkpoint_root_mismatch",
     "fairness_knob_out_of_range",
+    "kind_not_delegable",
+    "member_has_key",
+    "already_endorsed",
 };
+
+constexpr std::uint32_t delegable_kinds = 1u << static_cast<unsigned>(event_kind::offer_posted) |
+                                          1u << static_cast<unsigned>(event_kind::request_posted) |
+                                          1u << static_cast<unsigned>(event_kind::post_withdrawn) |
+                                          1u << static_cast<unsigned>(event_kind::match_accepted) |
+                                          1u << static_cast<unsigned>(event_kind::match_declined) |
+                                          1u << static_cast<unsigned>(event_kind::match_ended) |
+                                          1u << static_cast<unsigned>(event_kind::hours_claimed) |
+                                          1u << static_cast<unsigned>(event_kind::hours_confirmed) |
+                                          1u << static_cast<unsigned>(event_kind::hours_disputed) |
+                                          1u << static_cast<unsigned>(event_kind::transfer) |
+                                          1u << static_cast<unsigned>(event_kind::endorsement);
 
 bool is_node_kind(event_kind k) {
     return k == event_kind::match_proposed || k == event_kind::checkpoint;
@@ -69,9 +84,13 @@ public:
 
     verdict run() {
         const auto& b = in_.body;
+        // An event of no community is nobody's: it changes nothing and its id is not taken (ids
+        // are scoped by community, and the community's log, its tree, begins at its founding).
+        if (b.kind() != event_kind::community_founded && !s_.communities.contains(b.community))
+            return {R::unknown_community};
         // One lookup of the id, which makes its entry: the rules below never look at `seen`,
         // and the entry is filled in before anyone else can read the state.
-        auto [it, fresh] = s_.seen.try_emplace(b.id);
+        auto [it, fresh] = s_.seen.try_emplace(scoped_id{b.community, b.id});
         if (!fresh) {
             // The id is known: the same event again keeps its first verdict and changes
             // nothing; other content under the same id is refused.
@@ -81,15 +100,19 @@ public:
         seen_event& first = it->second;  // nothing is inserted into `seen` until it is filled
         verdict v{decide_and_apply()};
         first = seen_event{in_.at, in_.body_digest, v};
-        fx_.seen.push_back(seq_used_ ? seen_effect{b.id, true, b.community, in_.signer, b.seq}
-                                     : seen_effect{b.id});
+        const scoped_id scoped{b.community, b.id};
+        fx_.seen.push_back(seq_used_ ? seen_effect{scoped, true, in_.signer, b.seq}
+                                     : seen_effect{scoped});
         if (c_ != nullptr) {
             c_->events += 1;
             c_->clock = in_.now;
             fx_.communities.push_back(b.community);
-            history(b.author, v.reason, {}, {}, {});
-            if (b.on_behalf_of && *b.on_behalf_of != b.author)
-                history(*b.on_behalf_of, v.reason, {}, {}, {});
+            // A history shows what changed a member's accounts and what they (or their delegate)
+            // signed: a line for the author only when the key is theirs, and for the member
+            // acted for only when a delegation covered it. Nobody can write into another's
+            // history by naming them in an event of their own.
+            if (authentic_) history(b.author, v.reason, {}, {}, {});
+            if (acting_for_) history(*b.on_behalf_of, v.reason, {}, {}, {});
         }
         return v;
     }
@@ -100,13 +123,14 @@ private:
         if (auto* f = std::get_if<community_founded>(&b.payload)) return found(*f);
 
         auto cit = s_.communities.find(b.community);
-        if (cit == s_.communities.end()) return R::unknown_community;
+        UURWERK_ASSERT(cit != s_.communities.end(), b.community.value);  // run() checked
         c_ = &cit->second;
 
         // The signer: registered here, not revoked, the author's own, and a fresh sequence.
         auto kit = c_->keys.find(in_.signer);
         if (kit == c_->keys.end()) return R::unknown_signer;
         key_state& key = kit->second;
+        authentic_ = key.owner == b.author && !key.node;
         if (key.revoked) return R::signer_revoked;
         if (key.owner != b.author) return R::signer_not_author;
         if (b.seq <= key.last_seq) return R::seq_not_increasing;
@@ -120,11 +144,16 @@ private:
         member_state& author = c_->members.at(b.author);  // a key's owner is always a member
         if (author.suspended) return R::member_suspended;
         if (b.on_behalf_of && *b.on_behalf_of != b.author) {
+            // Acting for another member needs their delegation for this kind, unexpired; a
+            // coordinator has no power of their own to act for anyone (they record a proxy
+            // delegation for a member who has no key). Delegations, keys and coordinators'
+            // kinds are never signed for another.
+            if (!delegable(b.kind())) return R::not_delegated;
             auto pit = c_->members.find(*b.on_behalf_of);
             if (pit == c_->members.end()) return R::unknown_member;
+            if (!delegated(*b.on_behalf_of, b.author)) return R::not_delegated;
+            acting_for_ = true;
             if (pit->second.suspended) return R::member_suspended;
-            if (author.member_role != role::coordinator && !delegated(*b.on_behalf_of, b.author))
-                return R::not_delegated;
         }
         return member_event();
     }
@@ -133,8 +162,15 @@ private:
         auto it = c_->delegations.find({grantor, delegate});
         if (it == c_->delegations.end()) return false;
         const auto& d = it->second;
-        if (d.until.value != 0 && in_.now >= d.until) return false;
+        if (d.until.value != 0 && in_.now >= d.until) return false;  // until is exclusive
         return (d.kinds >> static_cast<unsigned>(in_.body.kind())) & 1u;
+    }
+
+    // Does member `m` hold a key that is not revoked?
+    bool has_key(member_id m) const {
+        return std::any_of(c_->keys.begin(), c_->keys.end(), [&](const auto& k) {
+            return k.second.owner == m && !k.second.node && !k.second.revoked;
+        });
     }
 
     R found(const community_founded& f) {
@@ -150,6 +186,7 @@ private:
         c.members[b.author] = member_state{role::coordinator, true, false, {}, {}, {}, {}, in_.now};
         c.keys[in_.signer] = key_state{b.author, b.seq, false, false};
         seq_used_ = true;
+        authentic_ = true;
         fx_.communities.push_back(b.community);
         fx_.members.emplace_back(b.community, b.author);
         fx_.keys.emplace_back(b.community, in_.signer);
@@ -237,7 +274,8 @@ private:
     R member_event() {
         const auto& b = in_.body;
         const member_id actor = b.actor();
-        const bool coordinator = is_coordinator(b.author);
+        // A coordinator's powers are their own: never used while acting for another member.
+        const bool coordinator = !acting_for_ && is_coordinator(b.author);
         return std::visit(
             [&](const auto& x) -> R {
                 using T = std::decay_t<decltype(x)>;
@@ -256,12 +294,14 @@ private:
                 } else if constexpr (std::is_same_v<T, member_admitted>) {
                     if (!coordinator) return R::not_coordinator;
                     if (c_->members.contains(x.member)) return R::member_exists;
-                    if (c_->keys.contains(x.key)) return R::key_in_use;
+                    if (x.key && c_->keys.contains(*x.key)) return R::key_in_use;
                     c_->members[x.member] =
                         member_state{x.member_role, x.verified, false, {}, {}, {}, {}, in_.now};
-                    c_->keys[x.key] = key_state{x.member, sequence{0}, false, false};
                     fx_.members.emplace_back(b.community, x.member);
-                    fx_.keys.emplace_back(b.community, x.key);
+                    if (x.key) {  // else a member with no key, served through a proxy
+                        c_->keys[*x.key] = key_state{x.member, sequence{0}, false, false};
+                        fx_.keys.emplace_back(b.community, *x.key);
+                    }
                     history(x.member, R::none, {}, {}, {});
                     return R::none;
                 } else if constexpr (std::is_same_v<T, key_added>) {
@@ -272,27 +312,54 @@ private:
                     fx_.keys.emplace_back(b.community, x.key);
                     return R::none;
                 } else if constexpr (std::is_same_v<T, key_revoked>) {
+                    // Member 0 names a node key: a coordinator revokes it (a leaked node key
+                    // then signs nothing that counts, from here on in the log).
                     if (actor != x.member && !coordinator) return R::not_coordinator;
                     auto it = c_->keys.find(x.key);
                     if (it == c_->keys.end() || it->second.owner != x.member || it->second.revoked)
                         return R::unknown_key;
+                    if (it->second.node != (x.member == community_fund)) return R::unknown_key;
                     it->second.revoked = true;
                     fx_.keys.emplace_back(b.community, x.key);
                     return R::none;
                 } else if constexpr (std::is_same_v<T, delegation_granted>) {
-                    if (x.delegate == actor) return R::delegation_to_self;
+                    // A member delegates for themselves; a coordinator records a proxy for a
+                    // member who has no key (no device), marked as such.
+                    member_id grantor = actor;
+                    const bool proxy = x.grantor && *x.grantor != actor;
+                    if (proxy) {
+                        if (!coordinator) return R::not_coordinator;
+                        if (!c_->members.contains(*x.grantor)) return R::unknown_member;
+                        if (has_key(*x.grantor)) return R::member_has_key;
+                        grantor = *x.grantor;
+                    }
+                    if (x.delegate == grantor) return R::delegation_to_self;
                     if (!c_->members.contains(x.delegate)) return R::unknown_member;
                     std::uint32_t kinds = 0;
-                    for (auto k : x.kinds) kinds |= 1u << static_cast<unsigned>(k);
-                    c_->delegations[{actor, x.delegate}] = delegation_state{kinds, x.until};
-                    fx_.delegations.emplace_back(b.community, actor, x.delegate);
-                    history(x.delegate, R::none, {}, {}, actor);
+                    for (auto k : x.kinds) {
+                        if (!delegable(k)) return R::kind_not_delegable;
+                        kinds |= 1u << static_cast<unsigned>(k);
+                    }
+                    c_->delegations[{grantor, x.delegate}] =
+                        delegation_state{kinds, x.until, proxy};
+                    fx_.delegations.emplace_back(b.community, grantor, x.delegate);
+                    history(x.delegate, R::none, {}, {}, grantor);
+                    if (proxy) history(grantor, R::none, {}, {}, x.delegate);
                     return R::none;
                 } else if constexpr (std::is_same_v<T, delegation_revoked>) {
-                    auto it = c_->delegations.find({actor, x.delegate});
-                    if (it == c_->delegations.end()) return R::unknown_delegation;
+                    // The grantor ends their delegation; a coordinator ends a proxy.
+                    member_id grantor = actor;
+                    const bool proxy = x.grantor && *x.grantor != actor;
+                    if (proxy) {
+                        if (!coordinator) return R::not_coordinator;
+                        grantor = *x.grantor;
+                    }
+                    auto it = c_->delegations.find({grantor, x.delegate});
+                    if (it == c_->delegations.end() || (proxy && !it->second.proxy))
+                        return R::unknown_delegation;
                     c_->delegations.erase(it);
-                    fx_.delegations.emplace_back(b.community, actor, x.delegate);
+                    fx_.delegations.emplace_back(b.community, grantor, x.delegate);
+                    if (proxy) history(grantor, R::none, {}, {}, x.delegate);
                     return R::none;
                 } else if constexpr (std::is_same_v<T, member_suspended> ||
                                      std::is_same_v<T, member_reinstated>) {
@@ -341,9 +408,10 @@ private:
                     auto it = c_->matches.find(x.match);
                     if (it == c_->matches.end()) return R::unknown_match;
                     auto& m = it->second;
-                    if (actor != m.requester && actor != m.helper && !coordinator)
-                        return R::not_match_party;
+                    // Only the two parties answer a proposal; a coordinator may end a match.
                     constexpr bool ending = std::is_same_v<T, match_ended>;
+                    if (actor != m.requester && actor != m.helper && !(ending && coordinator))
+                        return R::not_match_party;
                     if (m.status != (ending ? match_status::accepted : match_status::proposed))
                         return R::match_not_open;
                     m.status = ending                              ? match_status::ended
@@ -370,7 +438,7 @@ private:
                 } else if constexpr (std::is_same_v<T, hours_claimed>) {
                     return claim(actor, x);
                 } else if constexpr (std::is_same_v<T, hours_confirmed>) {
-                    return confirm(actor, coordinator, x);
+                    return confirm(actor, x);
                 } else if constexpr (std::is_same_v<T, hours_disputed>) {
                     auto it = c_->claims.find(x.claim);
                     if (it == c_->claims.end()) return R::unknown_claim;
@@ -391,11 +459,17 @@ private:
                     auto it = c_->claims.find(x.claim);
                     if (it == c_->claims.end() || it->second.status != claim_status::confirmed)
                         return R::no_exchange_to_endorse;
-                    const auto& cl = it->second;
+                    auto& cl = it->second;
                     bool between = (cl.claimant == actor && cl.receiver == x.member) ||
                                    (cl.receiver == actor && cl.claimant == x.member);
                     if (!between) return R::no_exchange_to_endorse;
-                    c_->endorsements[b.id] = endorsement_state{actor, x.member, in_.now};
+                    // One endorsement per confirmed claim and endorser: reputation cannot be
+                    // bought by endorsing one small exchange again and again.
+                    const std::uint8_t by = cl.claimant == actor ? 1 : 2;
+                    if (cl.endorsed & by) return R::already_endorsed;
+                    cl.endorsed |= by;
+                    fx_.claims.emplace_back(b.community, x.claim);
+                    c_->endorsements[b.id] = endorsement_state{actor, x.member, in_.now, x.claim};
                     fx_.endorsements.emplace_back(b.community, b.id);
                     history(x.member, R::none, {}, {}, actor);
                     return R::none;
@@ -432,13 +506,15 @@ private:
         return R::none;
     }
 
-    R confirm(member_id actor, bool coordinator, const hours_confirmed& x) {
+    // Confirming moves the receiver's minutes: only the receiver (or their delegate) does it,
+    // never a coordinator in their own name (they correct by reversal).
+    R confirm(member_id actor, const hours_confirmed& x) {
         const auto& b = in_.body;
         auto it = c_->claims.find(x.claim);
         if (it == c_->claims.end()) return R::unknown_claim;
         auto& cl = it->second;
         if (actor == cl.claimant || b.author == cl.claimant) return R::cannot_confirm_own_claim;
-        if (actor != cl.receiver && !coordinator) return R::not_claim_receiver;
+        if (actor != cl.receiver) return R::not_claim_receiver;
         if (cl.status != claim_status::pending && cl.status != claim_status::disputed)
             return R::claim_not_pending;
         if (auto r = check_move(cl.receiver, cl.claimant, cl.amount); r != R::none) return r;
@@ -563,10 +639,16 @@ private:
     fold_effects& fx_;
     const std::size_t history_from_;  // this event's history lines start here
     community_state* c_ = nullptr;
-    bool seq_used_ = false;  // the event set its signer's last_seq to its seq
+    bool seq_used_ = false;    // the event set its signer's last_seq to its seq
+    bool authentic_ = false;   // signed by a member key of its author
+    bool acting_for_ = false;  // on behalf of another member, under a delegation for this kind
 };
 
 }  // namespace
+
+bool delegable(event_kind k) {
+    return (delegable_kinds >> static_cast<unsigned>(k)) & 1u;
+}
 
 std::string_view reason_name(reject_reason r) {
     auto i = static_cast<std::size_t>(r);

@@ -67,8 +67,17 @@ enum class reject_reason : std::uint16_t {
     checkpoint_root_mismatch = 41,    // a checkpoint whose root is not the tree's at its size
     fairness_knob_out_of_range = 42,  // a policy's fairness knob outside its range
                                       // (ledger/exposure.h: within_ranges)
+    kind_not_delegable = 43,  // a delegation naming a kind only the member (or a coordinator)
+                              // may sign: delegations, keys, coordinators' kinds
+    member_has_key = 44,      // a proxy recorded for a member who has a key of their own
+    already_endorsed = 45,    // a second endorsement of one claim by the same member
 };
-inline constexpr std::uint16_t reject_reason_max = 42;
+inline constexpr std::uint16_t reject_reason_max = 45;
+
+// The kinds a member may let a delegate sign for them: their own posts, matches, hours and
+// gifts. Never delegations, keys, leaving or a coordinator's kinds: a delegate can never take
+// over an account or reach beyond a member's own authority.
+[[nodiscard]] bool delegable(event_kind k);
 std::string_view reason_name(reject_reason r);
 
 struct verdict {
@@ -90,8 +99,9 @@ struct key_state {
 };
 
 struct delegation_state {
-    std::uint32_t kinds = 0;  // bit i = event_kind i
-    time_ms until;            // 0 = until revoked
+    std::uint32_t kinds = 0;  // bit i = event_kind i; only delegable() kinds
+    time_ms until;            // 0 = until revoked; else valid while the log's clock < until
+    bool proxy = false;       // recorded by a coordinator for a member who had no key
     bool operator==(const delegation_state&) const = default;
 };
 
@@ -114,8 +124,9 @@ struct claim_state {
     minutes amount;
     claim_status status = claim_status::pending;
     offset claimed_at;
-    time_ms confirmed_at;  // 0 until confirmed (the log's clock): reputation decays with age
-    time_ms disputed_at;   // 0 unless disputed
+    time_ms confirmed_at;       // 0 until confirmed (the log's clock): reputation decays with age
+    time_ms disputed_at;        // 0 unless disputed
+    std::uint8_t endorsed = 0;  // bit 0: the claimant endorsed the receiver; bit 1: the reverse
     bool operator==(const claim_state&) const = default;
 };
 
@@ -124,6 +135,7 @@ struct endorsement_state {
     member_id from;
     member_id to;
     time_ms at;
+    event_id claim;  // the confirmed claim it endorses: a reversal of it takes it back
     bool operator==(const endorsement_state&) const = default;
 };
 
@@ -215,7 +227,9 @@ struct seen_event {
 
 struct ledger_state {
     std::map<community_id, community_state> communities;
-    id_table<seen_event> seen;                 // every event folded, by id (ledger/id_table.h)
+    // Every event folded, by its id within its community (ledger/id_table.h): ids are scoped by
+    // community, so one community's events can neither take nor block another's ids.
+    id_table<seen_event, scoped_id> seen;
     queue_upkeep upkeep = queue_upkeep::kept;  // how new communities keep their match queues
 };
 
@@ -257,13 +271,13 @@ struct history_entry {
     member_id counterparty;    // 0 when none
 };
 
-// An id seen for the first time, and the sequence number its event consumed, if it did (an
-// authentic event consumes its signer's sequence whatever its verdict; see key_state::last_seq).
+// An id seen for the first time in its community, and the sequence number its event consumed,
+// if it did (an authentic event consumes its signer's sequence whatever its verdict; see
+// key_state::last_seq).
 struct seen_effect {
-    event_id id;
+    scoped_id id;
     bool used_seq = false;
-    community_id community{};  // the signer's key, when used_seq
-    public_key signer{};
+    public_key signer{};  // the key whose sequence it used, when used_seq
     sequence seq{};
 };
 

@@ -34,7 +34,7 @@ void verdict_ticket::complete(const applied_record& r) {
     decide(r);
 }
 
-void projector::ticket_book::forget(const event_id& id,
+void projector::ticket_book::forget(const scoped_id& id,
                                     const std::shared_ptr<verdict_ticket>& ticket) {
     std::lock_guard lock(mutex);
     auto it = waiting.find(id);
@@ -43,7 +43,7 @@ void projector::ticket_book::forget(const event_id& id,
     if (it->second.empty()) waiting.erase(it);
 }
 
-std::shared_ptr<verdict_ticket> projector::expect(const event_id& id,
+std::shared_ptr<verdict_ticket> projector::expect(const scoped_id& id,
                                                   verdict_ticket::callback done) {
     auto t = std::make_shared<verdict_ticket>(std::move(done));
     std::lock_guard lock(tickets_->mutex);
@@ -51,11 +51,11 @@ std::shared_ptr<verdict_ticket> projector::expect(const event_id& id,
     return t;
 }
 
-void projector::forget(const event_id& id, const std::shared_ptr<verdict_ticket>& ticket) {
+void projector::forget(const scoped_id& id, const std::shared_ptr<verdict_ticket>& ticket) {
     tickets_->forget(id, ticket);
 }
 
-std::function<void()> projector::withdrawal(const event_id& id,
+std::function<void()> projector::withdrawal(const scoped_id& id,
                                             std::shared_ptr<verdict_ticket> ticket) const {
     return [book = std::weak_ptr<ticket_book>(tickets_), id, ticket = std::move(ticket)] {
         if (auto b = book.lock()) b->forget(id, ticket);
@@ -118,7 +118,7 @@ projector::~projector() {
     }
     for (auto& [id, tickets] : left)
         for (auto& t : tickets)
-            t->fail(make_error("stopped", "the node closed before the event " + id.hex() +
+            t->fail(make_error("stopped", "the node closed before the event " + id.id.hex() +
                                               " was applied; ask for it when it is back"));
 }
 
@@ -322,7 +322,7 @@ std::optional<applied_record> projector::verdict_at(offset at) const {
     return r;
 }
 
-std::optional<seen_event> projector::seen(const event_id& id) const {
+std::optional<seen_event> projector::seen(const scoped_id& id) const {
     std::shared_lock lock(state_mutex_);
     auto it = state_.seen.find(id);
     if (it == state_.seen.end()) return std::nullopt;
@@ -449,13 +449,13 @@ result<std::size_t> projector::fold_batch(const std::vector<log_record>& records
             expect = offset{expect.value + 1};
             auto& p = ready[i];
             if (!p.body) {
-                c.decided.push_back(applied_record{rec.at, event_id{}, verdict{p.refused}});
+                c.decided.push_back(applied_record{rec.at, scoped_id{}, verdict{p.refused}});
                 continue;
             }
             const event_body& b = *p.body;
             fold_input in{b, p.signer, p.body_digest, rec.at, rec.appended_at, audit_.get()};
             verdict v = fold(state_, in, fx);
-            c.decided.push_back(applied_record{rec.at, b.id, v});
+            c.decided.push_back(applied_record{rec.at, scoped_id{b.community, b.id}, v});
             if (!state_.communities.contains(b.community)) continue;  // not a leaf of any tree
             const std::uint64_t leaf = audit_->size(b.community);
             audit_->add_leaf(b.community, rec.at, v.reason, p.leaf);

@@ -69,7 +69,7 @@ struct projector_options {
 // What the projector decided for one log record.
 struct applied_record {
     offset at;
-    event_id id;  // zero for a malformed record
+    scoped_id id;  // zero for a malformed record
     verdict decided;
 };
 
@@ -126,20 +126,21 @@ public:
     bool wait_applied(offset at, std::chrono::milliseconds timeout) const;
     // The verdict of a recently applied record (the last 65536), if still remembered.
     std::optional<applied_record> verdict_at(offset at) const;
-    // The first verdict and offset of an event id, if the log has it.
-    std::optional<seen_event> seen(const event_id& id) const;
+    // The first verdict and offset of an event id of a community, if the log has it.
+    std::optional<seen_event> seen(const scoped_id& id) const;
 
-    // Registers a wait for the next record with event id `id` to be committed; call before
+    // Registers a wait for the next record with event id `id` (in its community) to be
+    // committed; call before
     // appending it, so the commit cannot be missed. Each committed record completes the oldest
     // ticket for its id. forget() takes a ticket back (after a timeout). With `done`, the
     // ticket calls it instead of being waited on.
-    [[nodiscard]] std::shared_ptr<verdict_ticket> expect(const event_id& id,
+    [[nodiscard]] std::shared_ptr<verdict_ticket> expect(const scoped_id& id,
                                                          verdict_ticket::callback done = {});
-    void forget(const event_id& id, const std::shared_ptr<verdict_ticket>& ticket);
+    void forget(const scoped_id& id, const std::shared_ptr<verdict_ticket>& ticket);
     // forget(id, ticket) as a callable for a thread that may outlive this projector (the log's,
     // whose callback learns that an append failed): after the projector is gone it does
     // nothing. Any thread.
-    [[nodiscard]] std::function<void()> withdrawal(const event_id& id,
+    [[nodiscard]] std::function<void()> withdrawal(const scoped_id& id,
                                                    std::shared_ptr<verdict_ticket> ticket) const;
 
     // Remembers that `stored_envelope` was verified by the ingest path, which decoded it to
@@ -226,8 +227,8 @@ private:
     // withdrawal outliving the projector finds it gone instead of dangling.
     struct ticket_book {
         std::mutex mutex;
-        std::unordered_map<event_id, std::vector<std::shared_ptr<verdict_ticket>>> waiting;
-        void forget(const event_id& id, const std::shared_ptr<verdict_ticket>& ticket);
+        std::unordered_map<scoped_id, std::vector<std::shared_ptr<verdict_ticket>>> waiting;
+        void forget(const scoped_id& id, const std::shared_ptr<verdict_ticket>& ticket);
     };
     std::shared_ptr<ticket_book> tickets_ = std::make_shared<ticket_book>();
 

@@ -141,8 +141,14 @@ reputation_input reputation_input_of(const community_state& cs, time_ms now) {
         if (cl.disputed_at.value != 0 && cl.disputed_at.value <= now.value)
             in.disputes.push_back({cl.receiver, cl.claimant, cl.disputed_at});
     }
-    for (const auto& [id, e] : cs.endorsements)
-        if (e.at.value <= now.value) in.endorsements.push_back({e.from, e.to, e.at});
+    // An endorsement counts while the exchange it endorses stands: a reversal takes back what
+    // the reversed exchange gave, its endorsements included.
+    for (const auto& [id, e] : cs.endorsements) {
+        if (e.at.value > now.value) continue;
+        auto cl = cs.claims.find(e.claim);
+        if (cl == cs.claims.end() || cl->second.status != claim_status::confirmed) continue;
+        in.endorsements.push_back({e.from, e.to, e.at});
+    }
     // Hash-map order differs between replicas: sort the edges, so the sums are the same.
     std::sort(in.exchanges.begin(), in.exchanges.end(), [](const auto& a, const auto& b) {
         return std::tie(a.at.value, a.helper.value, a.receiver.value, a.amount.value) <

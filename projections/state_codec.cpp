@@ -152,12 +152,13 @@ std::string_view encode(const claim_state& c, std::string& out) {
         .u8(static_cast<std::uint8_t>(c.status))
         .u64(c.claimed_at.value)
         .i64(c.confirmed_at.value)
-        .i64(c.disputed_at.value);
+        .i64(c.disputed_at.value)
+        .u8(c.endorsed);
     return out;
 }
 std::string_view encode(const endorsement_state& e, std::string& out) {
     out.clear();
-    writer{out}.u64(e.from.value).u64(e.to.value).i64(e.at.value);
+    writer{out}.u64(e.from.value).u64(e.to.value).i64(e.at.value).arr(e.claim.b);
     return out;
 }
 std::string_view encode(const transfer_state& t, std::string& out) {
@@ -203,12 +204,13 @@ std::string_view encode(const helper_exposure& h, std::string& out) {
 }
 void encode(const seen_effect& fx, const seen_event& s, std::string& out) {
     writer w{out};
-    w.arr(fx.id.b)
+    w.u64(fx.id.community.value)
+        .arr(fx.id.id.b)
         .u64(s.at.value)
         .arr(s.body_digest.b)
         .u16(static_cast<std::uint16_t>(s.first.reason));
     w.u8(fx.used_seq);
-    if (fx.used_seq) w.u64(fx.community.value).arr(fx.signer.b).u64(fx.seq.value);
+    if (fx.used_seq) w.arr(fx.signer.b).u64(fx.seq.value);
 }
 std::string_view encode(const community_state& c, std::string& out) {
     out.clear();
@@ -235,7 +237,7 @@ std::string_view encode(const community_state& c, std::string& out) {
 }
 std::string_view encode(const delegation_state& d, std::string& out) {
     out.clear();
-    writer{out}.u32(d.kinds).i64(d.until.value);
+    writer{out}.u32(d.kinds).i64(d.until.value).u8(d.proxy);
     return out;
 }
 std::string_view encode_open_post(const event_id& id, const post_state& p, std::string& out) {
@@ -463,15 +465,15 @@ result<ledger_state> load_state(const store& db) {
         if (tag == 'S') {
             if (k.size() != 9) return fail("seen chunk key");
             while (r.pos < v.size()) {
-                event_id id{r.arr<16>()};
+                const community_id c{r.u64()};
+                const scoped_id id{c, event_id{r.arr<16>()}};
                 seen_event e{offset{r.u64()}, digest{r.arr<32>()},
                              verdict{static_cast<reject_reason>(r.u16())}};
                 const std::uint8_t used_seq = r.u8();
                 if (r.bad || used_seq > 1 || e.at.value / seen_chunk_offsets != get_be64(k, 1))
                     return fail("seen chunk");
                 if (used_seq) {
-                    seen_effect u{id, true, community_id{r.u64()}, public_key{r.arr<32>()},
-                                  sequence{r.u64()}};
+                    seen_effect u{id, true, public_key{r.arr<32>()}, sequence{r.u64()}};
                     if (r.bad) return fail("seen chunk");
                     seq_uses.push_back(u);
                 }
@@ -536,7 +538,9 @@ result<ledger_state> load_state(const store& db) {
             case 'D': {
                 if (rest.size() != 16) return fail("delegation key");
                 delegation_state d{r.u32(), time_ms{r.i64()}};
-                if (!r.done()) return fail("delegation");
+                const std::uint8_t proxy = r.u8();
+                if (!r.done() || proxy > 1) return fail("delegation");
+                d.proxy = proxy != 0;
                 cs.delegations[{member_id{get_be64(rest, 0)}, member_id{get_be64(rest, 8)}}] = d;
                 return true;
             }
@@ -546,7 +550,8 @@ result<ledger_state> load_state(const store& db) {
                                minutes{r.i64()},   static_cast<claim_status>(r.u8()),
                                offset{r.u64()},    time_ms{r.i64()},
                                time_ms{r.i64()}};
-                if (!r.done()) return fail("claim");
+                cl.endorsed = r.u8();
+                if (!r.done() || cl.endorsed > 3) return fail("claim");
                 cs.claims[id_from(rest)] = cl;
                 return true;
             }
@@ -601,7 +606,8 @@ result<ledger_state> load_state(const store& db) {
             }
             case 'E': {
                 if (rest.size() != 16) return fail("endorsement key");
-                endorsement_state e{member_id{r.u64()}, member_id{r.u64()}, time_ms{r.i64()}};
+                endorsement_state e{member_id{r.u64()}, member_id{r.u64()}, time_ms{r.i64()},
+                                    event_id{r.arr<16>()}};
                 if (!r.done()) return fail("endorsement");
                 cs.endorsements[id_from(rest)] = e;
                 return true;
@@ -615,7 +621,7 @@ result<ledger_state> load_state(const store& db) {
     // Each key's last_seq is the seq of the last event that consumed it, in offset order (the
     // chunks were scanned in offset order, and each chunk holds its records in order).
     for (const auto& u : seq_uses) {
-        auto c = s.communities.find(u.community);
+        auto c = s.communities.find(u.id.community);
         if (c == s.communities.end()) return corrupt("seen chunk (unknown community)");
         auto k = c->second.keys.find(u.signer);
         if (k == c->second.keys.end()) return corrupt("seen chunk (unknown key)");

@@ -15,8 +15,8 @@
 //   'E' community endorsement_id        -> endorsement_state
 //   'H' community member                -> helper_exposure (the fairness layer's projection)
 //   'S' offset / 64                     -> the seen ids of those 64 offsets, in offset order:
-//                                          (event_id, offset, body digest, first verdict,
-//                                          0 | 1 community public_key seq)..., appended batch
+//                                          (community, event_id, offset, body digest, first
+//                                          verdict, 0 | 1 public_key seq)..., appended batch
 //                                          by batch (store::batch::append); the 1 form names
 //                                          the key whose last_seq the event set, so a key's
 //                                          last_seq is its last such seq, and 'K' is written

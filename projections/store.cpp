@@ -24,8 +24,9 @@ constexpr std::string_view format_key = "format";
 // times, endorsements; 8: the request wait knob in the policy, the matches' proposal times; 9: the
 // helpers' exposure as folded since the fairness layer orders by exposure per relevance (relevance
 // shares within the quality floor, a match worth ledger/exposure.h's match_exposure), the silence
-// floor knobs in the policy, an offer's last proposal time.
-constexpr std::string_view format_version = "uurwerk-store-10";
+// floor knobs in the policy, an offer's last proposal time; 11: seen ids scoped by community, proxy
+// delegations, the endorsements of a claim.
+constexpr std::string_view format_version = "uurwerk-store-11";
 
 // Concatenation: a key written with batch::append holds its operands in the order they were
 // appended. Associative, so RocksDB may combine operands in any grouping: the bytes are the

@@ -148,7 +148,9 @@ enum Role {
 
 struct MemberAdmitted {
   member @0 :UInt64;             # New member id, unused in this community; > 0.
-  key @1 :Data $Json.hex;        # The member's first 32-byte Ed25519 public key.
+  key @1 :Data $Json.hex;        # The member's first 32-byte Ed25519 public key; or empty: a
+                                 # member with no key (no device), who acts only through a proxy
+                                 # delegation a coordinator records for them.
   role @2 :Role;
   verified @3 :Bool;             # The coordinator checked the member's identity off-line.
   profileDigest @4 :Data $Json.hex;  # Empty, or SHA-256 of personal data kept off the log (AVG).
@@ -160,18 +162,25 @@ struct KeyAdded {
 }
 
 struct KeyRevoked {
-  member @0 :UInt64;             # Whose key; the member themselves or a coordinator signs.
+  member @0 :UInt64;             # Whose key; the member themselves or a coordinator signs. 0: a
+                                 # node key of the community (a coordinator revokes it).
   key @1 :Data $Json.hex;        # The 32-byte key that may sign no more.
 }
 
 struct DelegationGranted {
   delegate @0 :UInt64;           # Member who may post for the grantor (the effective author).
   kinds @1 :List(EventKind);     # Which kinds they may sign for the grantor; at most 25.
-  untilMs @2 :Int64;             # Expiry on the log's clock; 0 = until revoked.
+  untilMs @2 :Int64;             # Expiry on the log's clock (valid while the log's clock is
+                                 # below it); 0 = until revoked.
+  grantor @3 :UInt64;            # 0: the author. Else a coordinator records a proxy for this
+                                 # member, who has no key of their own (marked as a proxy).
+  # Only member kinds can be delegated (never delegations, keys, coordinators' kinds).
 }
 
 struct DelegationRevoked {
   delegate @0 :UInt64;
+  grantor @1 :UInt64;            # 0: the author's own. Else a coordinator ends a proxy of this
+                                 # member.
 }
 
 struct MemberSuspended {

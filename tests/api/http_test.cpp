@@ -202,12 +202,15 @@ BOOST_FIXTURE_TEST_CASE(a_community_is_founded_and_used_through_the_api, api_fix
     BOOST_CHECK(offers.root().at("posts")->as_array()->empty());
 
     // The event by its id: verdict, signature and the body in JSON.
-    auto event = parse(call("GET", "/v1/events/" + request_id));
+    auto event = parse(call("GET", "/v1/communities/7/events/" + request_id));
     BOOST_CHECK_EQUAL(event.string_at("verdict").value_or(""), "accepted");
     BOOST_CHECK_EQUAL(event.string_at("offset").value_or(""), "2");
     BOOST_CHECK_EQUAL(event.string_at("signer").value_or(""), member.public_bytes().hex());
     BOOST_CHECK_EQUAL(event.string_at("body_base64").value_or(""), to_base64(*body_bytes));
     BOOST_CHECK_EQUAL(event.string_at("appended_at_ms").value_or(""), "1700000000000");
+    // Ids are scoped by community: the id alone, or with another community, names no event.
+    CHECK_ERROR(call("GET", "/v1/events/" + request_id), 404u, "not_found");
+    CHECK_ERROR(call("GET", "/v1/communities/8/events/" + request_id), 404u, "not_found");
     auto* body = event.root().at("body");
     BOOST_REQUIRE(body != nullptr);
     BOOST_CHECK_EQUAL(body->at("requestPosted")->at("category")->as_string().value_or(""),
@@ -306,7 +309,7 @@ BOOST_FIXTURE_TEST_CASE(replays_and_rejections_answer_their_verdicts, api_fixtur
     BOOST_CHECK_EQUAL(too_much_doc.string_at("verdict").value_or(""), "rejected");
     BOOST_CHECK_EQUAL(too_much_doc.string_at("reason").value_or(""), "amount_over_policy");
     auto rejected_event =
-        parse(call("GET", "/v1/events/" + too_much_doc.string_at("id").value_or("")));
+        parse(call("GET", "/v1/communities/7/events/" + too_much_doc.string_at("id").value_or("")));
     BOOST_CHECK_EQUAL(rejected_event.string_at("verdict").value_or(""), "rejected");
     BOOST_CHECK_EQUAL(rejected_event.string_at("reason").value_or(""), "amount_over_policy");
     // Its sequence number is used: signing it again is rejected too.
@@ -382,7 +385,10 @@ BOOST_FIXTURE_TEST_CASE(bad_input_gets_a_clear_error_and_the_server_keeps_servin
                 "not_found");
     CHECK_ERROR(call("GET", "/v1/communities/7/claims/" + random_event_id().hex()), 404u,
                 "not_found");
-    CHECK_ERROR(call("GET", "/v1/events/xyz"), 400u, "bad_request");
+    CHECK_ERROR(call("GET", "/v1/communities/7/events/xyz"), 400u, "bad_request");
+    CHECK_ERROR(call("GET", "/v1/communities/7/events/" + random_event_id().hex()), 404u,
+                "not_found");
+    // Ids are scoped by community: the id alone names no event.
     CHECK_ERROR(call("GET", "/v1/events/" + random_event_id().hex()), 404u, "not_found");
     CHECK_ERROR(call("GET", "/v1/communities/7/offers?category=knitting"), 400u, "bad_request");
     CHECK_ERROR(call("GET", "/v1/communities/7/offers?limit=0"), 400u, "bad_request");

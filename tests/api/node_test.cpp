@@ -221,11 +221,11 @@ BOOST_AUTO_TEST_CASE(two_partitions_fold_apart_and_agree_whatever_the_interleavi
         BOOST_CHECK(b->decided.accepted() && !b->duplicate);
         BOOST_CHECK(a->partition == partition_id{0} && a->at == offset{0});
         BOOST_CHECK(b->partition == partition_id{1} && b->at == offset{0});
-        // Within one partition the id is taken: the second community's founding under it is
-        // refused (ids are unique per partition).
+        // Ids are scoped by community, not by partition: another community of the same
+        // partition founded under the same id is a third event, accepted too.
         auto c = n->submit(founder.seal(founding(shared, in0[1])));
         BOOST_REQUIRE(c.ok());
-        BOOST_CHECK(c->decided.reason == reject_reason::id_reused_with_different_content);
+        BOOST_CHECK(c->decided.accepted() && !c->duplicate);
         BOOST_CHECK(c->partition == partition_id{0} && c->at == offset{1});
         // More events in partition 1 than in 0, interleaved as they come.
         for (std::uint64_t i = 0; i < 3; ++i) {
@@ -233,10 +233,14 @@ BOOST_AUTO_TEST_CASE(two_partitions_fold_apart_and_agree_whatever_the_interleavi
             BOOST_REQUIRE(more.ok());
             BOOST_CHECK(more->partition == partition_id{1} && more->at == offset{i + 1});
         }
-        const auto found = n->find_event(shared);
-        BOOST_REQUIRE_EQUAL(found.size(), 2u);
-        BOOST_CHECK(found[0].partition == partition_id{0} && found[0].first.first.accepted());
-        BOOST_CHECK(found[1].partition == partition_id{1} && found[1].first.first.accepted());
+        for (const auto& [c, p, at] :
+             {std::tuple{in0[0], 0u, 0u}, std::tuple{in0[1], 0u, 1u}, std::tuple{in1[0], 1u, 0u}}) {
+            const auto found = n->find_event(scoped_id{c, shared});
+            BOOST_REQUIRE(found.has_value());
+            BOOST_CHECK(found->partition == partition_id{p});
+            BOOST_CHECK(found->first.at == offset{at} && found->first.first.accepted());
+        }
+        BOOST_CHECK(!n->find_event(scoped_id{community_id{in1[0].value + 1000}, shared}));
         auto d = n->state_digest();
         BOOST_REQUIRE(d.ok());
         live = *d;

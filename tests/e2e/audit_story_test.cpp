@@ -98,7 +98,7 @@ BOOST_AUTO_TEST_CASE(checkpoints_proofs_and_an_offline_audit_through_the_program
     BOOST_CHECK_EQUAL(size, 11u);
 
     // An inclusion proof of the first claim against the latest checkpoint, checked here.
-    auto proof = t.get("/v1/events/" + claims[0] + "/proof");
+    auto proof = t.get("/v1/communities/7/events/" + claims[0] + "/proof");
     auto body = from_base64(proof.string_at("body_base64").value());
     auto sig = fixed_from_hex<signature_bytes>(proof.string_at("signature").value(), "sig");
     auto signer = fixed_from_hex<public_key_bytes>(proof.string_at("signer").value(), "key");
@@ -110,8 +110,8 @@ BOOST_AUTO_TEST_CASE(checkpoints_proofs_and_an_offline_audit_through_the_program
     BOOST_CHECK(merkle_verify_inclusion(merkle_leaf_hash(stored), leaf, size, path, root));
     BOOST_CHECK(!merkle_verify_inclusion(merkle_leaf_hash(stored), leaf + 1, size, path, root));
     // Against an older tree size, and not against one that does not hold it yet.
-    t.get("/v1/events/" + claims[0] + "/proof?tree_size=9");
-    t.get("/v1/events/" + claims[0] + "/proof?tree_size=2", 409);
+    t.get("/v1/communities/7/events/" + claims[0] + "/proof?tree_size=9");
+    t.get("/v1/communities/7/events/" + claims[0] + "/proof?tree_size=2", 409);
 
     // The later tree extends the earlier one.
     auto consistency = t.get("/v1/communities/7/consistency?first=9&second=11");

@@ -75,7 +75,8 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_event_survives_a_kill_9_and_the_state_eq
     {
         server_process server(data);  // recovery: cut any torn tail, fold what was not applied
         for (const auto& a : acked) {
-            auto r = http_call("127.0.0.1", server.port(), "GET", "/v1/events/" + a.id, "");
+            auto r = http_call("127.0.0.1", server.port(), "GET",
+                               "/v1/communities/9/events/" + a.id, "");
             BOOST_REQUIRE(r.ok());
             BOOST_REQUIRE_MESSAGE(r->status == 200, "acknowledged event " + a.id + " is missing");
             auto d = json_doc::parse(r->body).value();

@@ -60,7 +60,7 @@ BOOST_AUTO_TEST_CASE(a_time_bank_story_through_the_command_line_and_the_http_api
     auto* list = requests.root().at("posts")->as_array();
     BOOST_REQUIRE_EQUAL(list->size(), 1u);
     BOOST_CHECK_EQUAL(list->front().at("owner")->as_string().value(), "2");  // Bep's, not Daan's
-    t.get("/v1/events/" + request_id);
+    t.get("/v1/communities/7/events/" + request_id);
     // The match queues' raw material by area: the request is found in 3512, not in 1091.
     BOOST_CHECK_EQUAL(
         t.get("/v1/communities/7/requests?area=3512").root().at("posts")->as_array()->size(), 1u);

@@ -50,9 +50,18 @@ std::string event_id_of(const bytes& stored) {
     return body->id.hex();
 }
 
+std::string community_of(const bytes& stored) {
+    auto env = decode_envelope(stored);
+    UURWERK_ASSERT(env.ok());
+    auto body = decode_body(env->body);
+    UURWERK_ASSERT(body.ok());
+    return std::to_string(body->community.value);
+}
+
 // What a node answered for an event, once it was in the log.
 struct acknowledged {
     std::string id;
+    std::string community;
     std::uint64_t partition = 0;
     std::uint64_t at = 0;
     std::string verdict;
@@ -152,8 +161,8 @@ private:
                                  r->body);
                 return;
             }
-            acks.push_back({d->string_at("id").value_or(""), *partition, *at,
-                            d->string_at("verdict").value_or("")});
+            acks.push_back({d->string_at("id").value_or(""), community_of(events_[i]), *partition,
+                            *at, d->string_at("verdict").value_or("")});
             if (acks.back().id != event_id_of(events_[i]))
                 errors.push_back("event " + std::to_string(i) + " was answered for id " +
                                  acks.back().id);
@@ -297,7 +306,8 @@ BOOST_AUTO_TEST_CASE(killing_the_busiest_partitions_leader_mid_stream_loses_no_a
         auto connection = http_connection::open("127.0.0.1", node->port());
         BOOST_REQUIRE(connection.ok());
         for (const auto& ack : s.acks) {
-            auto r = (*connection)->call("GET", "/v1/events/" + ack.id);
+            auto r = (*connection)
+                         ->call("GET", "/v1/communities/" + ack.community + "/events/" + ack.id);
             BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().message));
             auto d = json_doc::parse(r->body);
             const bool same =

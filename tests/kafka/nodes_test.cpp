@@ -120,8 +120,9 @@ BOOST_AUTO_TEST_CASE(two_nodes_on_one_topic_agree_and_a_third_rebuilds_from_it) 
     auto founding = get_from(a, "/v1/communities/8/members/1/history");
     const auto first_id = founding.root().at("entries")->as_array()->at(0).at("id")->as_string();
     BOOST_REQUIRE(first_id.has_value());
-    BOOST_CHECK_EQUAL(get_from(b, "/v1/events/" + *first_id).string_at("verdict").value_or(""),
-                      "accepted");
+    BOOST_CHECK_EQUAL(
+        get_from(b, "/v1/communities/8/events/" + *first_id).string_at("verdict").value_or(""),
+        "accepted");
     BOOST_CHECK_EQUAL(
         get_from(a, "/v1/communities/7/members/2/balance").number_at("balance_minutes").value(),
         120);
@@ -170,13 +171,9 @@ BOOST_AUTO_TEST_CASE(two_nodes_on_one_topic_agree_and_a_third_rebuilds_from_it) 
     digest_after(a, records);
     digest_after(b, records);
     for (const auto* via : {&a, &b}) {
-        // The id alone is ambiguous; with its community, each node answers that one's verdict.
-        auto r = http_call("127.0.0.1", via->port(), "GET", "/v1/events/" + shared.hex(), "");
-        BOOST_REQUIRE(r.ok());
-        BOOST_CHECK_EQUAL(r->status, 409u);
-        BOOST_CHECK_MESSAGE(r->body.find("ambiguous_event") != std::string::npos, r->body);
+        // The id is scoped by its community: each node answers each community's verdict.
         for (const std::string c : {"7", "8"}) {
-            auto e = get_from(*via, "/v1/events/" + shared.hex() + "?community=" + c);
+            auto e = get_from(*via, "/v1/communities/" + c + "/events/" + shared.hex());
             BOOST_CHECK_EQUAL(
                 e.string_at("verdict").value_or("") + "/" + e.string_at("reason").value_or(""),
                 verdicts[c]);

@@ -116,7 +116,7 @@ BOOST_AUTO_TEST_CASE(a_claim_is_confirmed_once_and_never_by_its_claimant) {
     story s;
     auto c = s.claim(2, ann, bob, 60);
     CHECK_REASON(s.fold_as(2, ann, hours_confirmed{c}), cannot_confirm_own_claim);
-    CHECK_REASON(s.fold_as(1, founder, hours_confirmed{c}), none);  // a coordinator may
+    CHECK_REASON(s.fold_as(3, bob, hours_confirmed{c}), none);
     CHECK_REASON(s.fold_as(3, bob, hours_confirmed{c}), claim_not_pending);
     BOOST_CHECK_EQUAL(s.member(ann).balance.value, 60);
 }
@@ -213,7 +213,7 @@ BOOST_AUTO_TEST_CASE(the_same_event_again_keeps_its_first_verdict_and_changes_no
     CHECK_REASON(s.fold_body(2, b), none);
     CHECK_REASON(s.fold_body(2, b), duplicate_event);
     BOOST_CHECK_EQUAL(s.member(bob).balance.value, 10);
-    BOOST_CHECK(s.state.seen.at(b.id).first.accepted());
+    BOOST_CHECK(s.state.seen.at(scoped_id{town, b.id}).first.accepted());
     auto other = b;
     other.seq = sequence{2};
     std::get<transfer>(other.payload).amount = minutes{11};
@@ -250,12 +250,103 @@ BOOST_AUTO_TEST_CASE(a_delegation_expires_on_the_logs_clock) {
     CHECK_REASON(s.fold_as(3, bob, req, ann), not_delegated);
 }
 
-BOOST_AUTO_TEST_CASE(a_coordinator_acts_for_a_member_who_is_not_online) {
+BOOST_AUTO_TEST_CASE(a_coordinator_acts_for_a_member_without_a_key_only_through_a_proxy) {
     story s;
-    event_id post;
+    const member_id oma{9};
     request_posted req{{category::lifts, "Naar het ziekenhuis", intensity::once, "3512", 0}};
-    CHECK_REASON(s.fold_as(4, cor, req, bob, &post), none);
-    BOOST_CHECK(s.state.communities.at(town).posts.at(post).owner == bob);
+    // Admitted with no key (no device).
+    CHECK_REASON(s.fold_as(1, founder, member_admitted{oma, std::nullopt, role::member, true}),
+                 none);
+    // A coordinator has no power of their own to act for her...
+    CHECK_REASON(s.fold_as(4, cor, req, oma), not_delegated);
+    // ...until a coordinator records a proxy for her: here the neighbour bob, for requests.
+    CHECK_REASON(
+        s.fold_as(3, bob, delegation_granted{bob, {event_kind::request_posted}, time_ms{0}, oma}),
+        not_coordinator);
+    CHECK_REASON(
+        s.fold_as(4, cor, delegation_granted{bob, {event_kind::request_posted}, time_ms{0}, oma}),
+        none);
+    const auto& d = s.state.communities.at(town).delegations.at({oma, bob});
+    BOOST_CHECK(d.proxy);  // marked as such
+    event_id post;
+    CHECK_REASON(s.fold_as(3, bob, req, oma, &post), none);
+    BOOST_CHECK(s.state.communities.at(town).posts.at(post).owner == oma);
+    // Still no transfer: the proxy names requests only.
+    CHECK_REASON(s.fold_as(3, bob, transfer{bob, minutes{5}, ""}, oma), not_delegated);
+    // A proxy only for a member with no key of her own: ann has one.
+    CHECK_REASON(
+        s.fold_as(4, cor, delegation_granted{bob, {event_kind::transfer}, time_ms{0}, ann}),
+        member_has_key);
+    // A proxy carries no more than a member's own kinds.
+    CHECK_REASON(
+        s.fold_as(4, cor, delegation_granted{cor, {event_kind::key_added}, time_ms{0}, oma}),
+        kind_not_delegable);
+    // A coordinator ends the proxy; the grantor's own delegations are not theirs to end.
+    CHECK_REASON(s.fold_as(2, ann, delegation_granted{bob, {event_kind::transfer}, time_ms{0}}),
+                 none);
+    CHECK_REASON(s.fold_as(4, cor, delegation_revoked{bob, ann}), unknown_delegation);
+    CHECK_REASON(s.fold_as(4, cor, delegation_revoked{bob, oma}), none);
+    CHECK_REASON(s.fold_as(3, bob, req, oma), not_delegated);
+}
+
+BOOST_AUTO_TEST_CASE(a_coordinator_cannot_spend_or_confirm_for_a_member) {
+    story s;
+    // The attack: a coordinator moves a member's minutes to themselves.
+    CHECK_REASON(s.fold_as(1, founder, transfer{founder, minutes{100}, "mine"}, ann),
+                 not_delegated);
+    BOOST_CHECK_EQUAL(s.member(ann).balance.value, 0);
+    BOOST_CHECK_EQUAL(s.member(founder).balance.value, 0);
+    // Nor confirms a claim on a member's account, which moves the member's minutes.
+    auto c = s.claim(4, cor, bob, 60);
+    CHECK_REASON(s.fold_as(1, founder, hours_confirmed{c}), not_claim_receiver);
+    CHECK_REASON(s.fold_as(1, founder, hours_confirmed{c}, bob), not_delegated);
+    BOOST_CHECK_EQUAL(s.member(bob).balance.value, 0);
+    // Nor accepts a proposal for a member (a coordinator may end a match: moderation).
+    CHECK_REASON(s.fold_as(3, bob, hours_confirmed{c}), none);
+}
+
+BOOST_AUTO_TEST_CASE(a_delegate_never_takes_over_the_account) {
+    // The attack: granted only delegationGranted for 60 seconds, the delegate acting for the
+    // grantor grants themselves every kind with no expiry, adds their key to the grantor's
+    // account, revokes the grantor's key, and moves minutes after the 60 seconds.
+    story s;
+    CHECK_REASON(
+        s.fold_as(2, ann,
+                  delegation_granted{
+                      bob, {event_kind::delegation_granted}, time_ms{s.now.value + 60'000}}),
+        kind_not_delegable);
+    for (auto k : {event_kind::delegation_revoked, event_kind::key_added, event_kind::key_revoked,
+                   event_kind::member_admitted, event_kind::reversal, event_kind::policy_changed,
+                   event_kind::post_hidden, event_kind::checkpoint})
+        CHECK_REASON(
+            s.fold_as(2, ann, delegation_granted{bob, {event_kind::transfer, k}, time_ms{0}}),
+            kind_not_delegable);
+    // Even where a delegation of old named them, acting for another never signs them.
+    CHECK_REASON(
+        s.fold_as(2, ann,
+                  delegation_granted{bob, {event_kind::transfer}, time_ms{s.now.value + 60'000}}),
+        none);
+    std::vector<event_kind> every;
+    for (std::size_t k = 0; k < event_kind_count; ++k) every.push_back(event_kind(k));
+    CHECK_REASON(s.fold_as(3, bob, delegation_granted{bob, every, time_ms{0}}, ann), not_delegated);
+    CHECK_REASON(
+        s.fold_as(3, bob, delegation_granted{cor, {event_kind::transfer}, time_ms{0}}, ann),
+        not_delegated);
+    CHECK_REASON(s.fold_as(3, bob, delegation_revoked{bob}, ann), not_delegated);
+    CHECK_REASON(s.fold_as(3, bob, key_added{ann, key_of(33)}, ann), not_delegated);
+    CHECK_REASON(s.fold_as(3, bob, key_revoked{ann, key_of(2)}, ann), not_delegated);
+    BOOST_CHECK(!s.state.communities.at(town).keys.contains(key_of(33)));
+    BOOST_CHECK(!s.state.communities.at(town).keys.at(key_of(2)).revoked);
+    // Within the delegation's time and kind, it works; after it, it does not.
+    CHECK_REASON(s.fold_as(3, bob, transfer{bob, minutes{5}, ""}, ann), none);
+    s.now = time_ms{s.now.value + 60'000};
+    CHECK_REASON(s.fold_as(3, bob, transfer{bob, minutes{5}, ""}, ann), not_delegated);
+    BOOST_CHECK_EQUAL(s.member(ann).balance.value, -5);
+    // A delegate who is a coordinator has no coordinator's power while acting for a member.
+    CHECK_REASON(
+        s.fold_as(2, ann, delegation_granted{cor, {event_kind::hours_disputed}, time_ms{0}}), none);
+    auto c = s.claim(3, bob, founder, 30);
+    CHECK_REASON(s.fold_as(4, cor, hours_disputed{c, "?"}, ann), not_claim_receiver);
 }
 
 BOOST_AUTO_TEST_CASE(only_coordinators_admit_suspend_set_policy_and_reverse) {
@@ -294,7 +385,10 @@ BOOST_AUTO_TEST_CASE(a_suspended_member_cannot_act_until_reinstated) {
     story s;
     CHECK_REASON(s.fold_as(1, founder, member_suspended{ann, "under review"}), none);
     CHECK_REASON(s.fold_as(2, ann, transfer{bob, minutes{5}, ""}), member_suspended);
-    CHECK_REASON(s.fold_as(3, bob, request_posted{}, ann), member_suspended);
+    CHECK_REASON(s.fold_as(3, bob, request_posted{}, ann), not_delegated);
+    CHECK_REASON(
+        s.fold_as(2, ann, delegation_granted{bob, {event_kind::request_posted}, time_ms{0}}),
+        member_suspended);
     CHECK_REASON(s.fold_as(1, founder, member_reinstated{ann}), none);
     CHECK_REASON(s.fold_as(2, ann, transfer{bob, minutes{5}, ""}), none);
 }
@@ -306,14 +400,81 @@ BOOST_AUTO_TEST_CASE(claims_to_oneself_and_over_the_policy_are_refused) {
     s.claim(2, ann, member_id{77}, 10, reject_reason::unknown_member);
 }
 
-BOOST_AUTO_TEST_CASE(a_disputed_claim_can_still_be_settled_by_a_coordinator) {
+BOOST_AUTO_TEST_CASE(a_disputed_claim_is_still_confirmed_by_its_receiver_only) {
     story s;
     auto c = s.claim(2, ann, bob, 30);
     CHECK_REASON(s.fold_as(3, bob, hours_disputed{c, "only 20 minutes"}), none);
     BOOST_CHECK(s.state.communities.at(town).claims.at(c).status == claim_status::disputed);
     CHECK_REASON(s.fold_as(3, bob, hours_disputed{c, "again"}), claim_not_pending);
-    CHECK_REASON(s.fold_as(4, cor, hours_confirmed{c}), none);
+    CHECK_REASON(s.fold_as(4, cor, hours_confirmed{c}), not_claim_receiver);
+    CHECK_REASON(s.fold_as(3, bob, hours_confirmed{c}), none);
     BOOST_CHECK_EQUAL(s.member(ann).balance.value, 30);
+}
+
+BOOST_AUTO_TEST_CASE(a_node_key_is_revoked_by_a_coordinator_and_signs_nothing_after) {
+    story s;
+    CHECK_REASON(s.fold_as(1, founder, node_key_announced{key_of(100)}), none);
+    // Not by a member, not as another member's key, not a member's key as a node key.
+    CHECK_REASON(s.fold_as(2, ann, key_revoked{community_fund, key_of(100)}), not_coordinator);
+    CHECK_REASON(s.fold_as(1, founder, key_revoked{ann, key_of(100)}), unknown_key);
+    CHECK_REASON(s.fold_as(1, founder, key_revoked{community_fund, key_of(2)}), unknown_key);
+    CHECK_REASON(s.fold_as(100, community_fund, checkpoint{0, digest{}, s.now}), none);
+    CHECK_REASON(s.fold_as(4, cor, key_revoked{community_fund, key_of(100)}), none);
+    CHECK_REASON(s.fold_as(100, community_fund, checkpoint{0, digest{}, s.now}), signer_revoked);
+    CHECK_REASON(s.fold_as(4, cor, key_revoked{community_fund, key_of(100)}), unknown_key);
+    CHECK_REASON(s.fold_as(1, founder, node_key_announced{key_of(100)}), key_in_use);
+    CHECK_REASON(s.fold_as(1, founder, node_key_announced{key_of(101)}), none);
+    CHECK_REASON(s.fold_as(101, community_fund, checkpoint{0, digest{}, s.now}), none);
+}
+
+BOOST_AUTO_TEST_CASE(ids_are_scoped_by_community) {
+    // The attack: in a community of their own, someone signs events with ids that another
+    // community uses or will derive (its proposals and checkpoints), to make them duplicates.
+    story s;
+    const community_id other{8};
+    event_body theirs{id_of(900),
+                      other,
+                      member_id{1},
+                      sequence{1},
+                      s.now,
+                      std::nullopt,
+                      community_founded{"Elders", policy{}}};
+    CHECK_REASON(s.fold_body(50, theirs), none);
+    event_body squat{id_of(901),
+                     other,
+                     member_id{1},
+                     sequence{2},
+                     s.now,
+                     std::nullopt,
+                     transfer{community_fund, minutes{1}, ""}};
+    CHECK_REASON(s.fold_body(50, squat), none);
+    // The same id in town is a new event, not a duplicate nor a reuse.
+    event_body mine{
+        id_of(901), town, ann, sequence{1}, s.now, std::nullopt, transfer{bob, minutes{3}, ""}};
+    CHECK_REASON(s.fold_body(2, mine), none);
+    BOOST_CHECK_EQUAL(s.member(bob).balance.value, 3);
+    CHECK_REASON(s.fold_body(2, mine), duplicate_event);
+    BOOST_CHECK(s.state.seen.at(scoped_id{town, id_of(901)}).at !=
+                s.state.seen.at(scoped_id{other, id_of(901)}).at);
+    // An event of no community takes no id: once the community exists, the id is free.
+    const community_id later{9};
+    event_body early{id_of(902),
+                     later,
+                     member_id{1},
+                     sequence{3},
+                     s.now,
+                     std::nullopt,
+                     transfer{community_fund, minutes{1}, ""}};
+    CHECK_REASON(s.fold_body(50, early), unknown_community);
+    BOOST_CHECK(!s.state.seen.contains(scoped_id{later, id_of(902)}));
+    event_body founding{id_of(902),
+                        later,
+                        member_id{1},
+                        sequence{4},
+                        s.now,
+                        std::nullopt,
+                        community_founded{"Later", policy{}}};
+    CHECK_REASON(s.fold_body(50, founding), none);
 }
 
 BOOST_AUTO_TEST_CASE(posts_are_withdrawn_by_their_owner_and_hidden_by_coordinators) {
@@ -358,6 +519,33 @@ BOOST_AUTO_TEST_CASE(endorsements_need_a_confirmed_exchange_between_the_two) {
     CHECK_REASON(s.fold_as(3, bob, hours_confirmed{c}), none);
     CHECK_REASON(s.fold_as(3, bob, endorsement{ann, c, "Top!"}), none);
     CHECK_REASON(s.fold_as(4, cor, endorsement{ann, c, "?"}), no_exchange_to_endorse);
+    // One per claim and endorser: the second is refused, the other party may still endorse.
+    CHECK_REASON(s.fold_as(3, bob, endorsement{ann, c, "Top!"}), already_endorsed);
+    CHECK_REASON(s.fold_as(2, ann, endorsement{bob, c, "Fijn"}), none);
+    CHECK_REASON(s.fold_as(2, ann, endorsement{bob, c, "Fijn"}), already_endorsed);
+    BOOST_CHECK_EQUAL(s.state.communities.at(town).endorsements.size(), 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_history_holds_only_what_the_member_or_their_delegate_signed) {
+    // The attack: a member signs events naming another member as author or as the member acted
+    // for; rejected, they must not appear in the victim's history.
+    story s;
+    auto lines_of = [&](member_id m) {
+        std::size_t n = 0;
+        for (const auto& h : s.effects.history) n += h.member == m;
+        return n;
+    };
+    CHECK_REASON(s.fold_as(3, ann, transfer{bob, minutes{5}, ""}), signer_not_author);
+    BOOST_CHECK_EQUAL(s.effects.history.size(), 0u);
+    CHECK_REASON(s.fold_as(3, bob, transfer{bob, minutes{5}, ""}, ann), not_delegated);
+    BOOST_CHECK_EQUAL(lines_of(ann), 0u);
+    BOOST_CHECK_EQUAL(lines_of(bob), 1u);  // the signer's own rejected event is in their history
+    // A delegate's rejected event is the member's business too.
+    CHECK_REASON(s.fold_as(2, ann, delegation_granted{bob, {event_kind::transfer}, time_ms{0}}),
+                 none);
+    CHECK_REASON(s.fold_as(3, bob, transfer{bob, minutes{1000}, ""}, ann), amount_over_policy);
+    BOOST_CHECK_EQUAL(lines_of(ann), 1u);
+    BOOST_CHECK_EQUAL(lines_of(bob), 1u);
 }
 
 BOOST_AUTO_TEST_CASE(history_lines_name_each_member_concerned_with_their_deltas) {

@@ -147,3 +147,74 @@ BOOST_AUTO_TEST_CASE(reputation_enters_ranking_as_a_bounded_diminishing_factor) 
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+// A community folded through the rules, for what reputation reads of its state.
+struct folded_town {
+    ledger_state state;
+    fold_effects fx;
+    std::uint64_t next = 0;
+    std::map<std::uint8_t, std::uint64_t> seqs;
+    time_ms at{now.value - 30 * day_ms};
+    static constexpr community_id town{5};
+
+    static public_key key(std::uint8_t n) {
+        public_key k;
+        k.b.fill(n);
+        return k;
+    }
+    reject_reason fold_as(std::uint8_t k, member_id author, event_payload p,
+                          event_id* id_out = nullptr) {
+        event_id id;
+        ++next;
+        std::memcpy(id.b.data(), &next, sizeof next);
+        if (id_out) *id_out = id;
+        event_body b{id, town, author, sequence{++seqs[k]}, at, std::nullopt, std::move(p)};
+        digest d;
+        std::memcpy(d.b.data(), &next, sizeof next);
+        fx.clear();
+        return fold(state, fold_input{b, key(k), d, offset{next}, at}, fx).reason;
+    }
+    double score(member_id m) {
+        const auto in = reputation_input_of(state.communities.at(town), now);
+        return compute_reputation(in, reputation_params{}).score.at(m);
+    }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(endorsing_one_small_exchange_again_and_again_buys_no_reputation) {
+    // The attack: a verified member endorses a helper 300 times on one 1-minute claim, to lift
+    // them above a helper who gave four hours. Then a reversal of the claim must take back what
+    // it gave, endorsements included.
+    folded_town t;
+    const member_id coordinator{1}, verified{2}, small{3}, big{4};
+    using R = reject_reason;
+    BOOST_REQUIRE(t.fold_as(1, coordinator, community_founded{"Town", policy{}}) == R::none);
+    BOOST_REQUIRE(t.fold_as(1, coordinator,
+                            member_admitted{verified, t.key(2), role::member, true}) == R::none);
+    BOOST_REQUIRE(t.fold_as(1, coordinator, member_admitted{small, t.key(3)}) == R::none);
+    BOOST_REQUIRE(t.fold_as(1, coordinator, member_admitted{big, t.key(4)}) == R::none);
+    event_id big_claim, small_claim;
+    BOOST_REQUIRE(t.fold_as(4, big, hours_claimed{verified, minutes{240}, {}, ""}, &big_claim) ==
+                  R::none);
+    BOOST_REQUIRE(t.fold_as(2, verified, hours_confirmed{big_claim}) == R::none);
+    const double before = t.score(small);
+    BOOST_REQUIRE(t.fold_as(3, small, hours_claimed{verified, minutes{1}, {}, ""}, &small_claim) ==
+                  R::none);
+    BOOST_REQUIRE(t.fold_as(2, verified, hours_confirmed{small_claim}) == R::none);
+    BOOST_REQUIRE(t.fold_as(2, verified, endorsement{small, small_claim, ""}) == R::none);
+    int refused = 0;
+    for (int i = 0; i < 299; ++i)
+        refused +=
+            t.fold_as(2, verified, endorsement{small, small_claim, ""}) == R::already_endorsed;
+    BOOST_CHECK_EQUAL(refused, 299);
+    const double endorsed = t.score(small);
+    BOOST_TEST_MESSAGE("small helper: " << before << " -> " << endorsed << "; big helper "
+                                        << t.score(big));
+    BOOST_CHECK_LT(endorsed, t.score(big));
+    // The reversal takes back the exchange and its endorsement: back where it was.
+    BOOST_REQUIRE(t.fold_as(1, coordinator, reversal{small_claim, "mistake"}) == R::none);
+    BOOST_CHECK_CLOSE(t.score(small), before, 1e-6);
+}
