@@ -128,7 +128,9 @@ result<std::unique_ptr<node>> node::open_with_logs(
         auto db = store::open(store_dir_of(store_dir, partition_id{p}));
         if (!db) return db.err();
         part.db = std::move(*db);
-        auto folder = projector::open(*part.log, *part.db, n->keys_, projector_options{});
+        projector_options po;
+        po.log_name = "partition " + std::to_string(p);
+        auto folder = projector::open(*part.log, *part.db, n->keys_, po);
         if (!folder) return folder.err();
         part.folder = std::move(*folder);
         // Records appended but not yet applied before a stop are folded now; their signatures
@@ -359,8 +361,11 @@ result<node::state_digests> node::state_digest() const {
         if (!d) return d.err();
         auto applied = part.db->applied();
         if (!applied) return applied.err();
-        out.partitions.push_back({*applied, *d});
+        auto skipped = part.db->skipped();
+        if (!skipped) return skipped.err();
+        out.partitions.push_back({*applied, *d, *skipped});
         out.applied_total += applied->value;
+        out.skipped_total += *skipped;
         each.push_back(*d);
     }
     out.combined = combine_partition_digests(each);

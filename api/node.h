@@ -129,10 +129,12 @@ public:
     struct partition_digest {
         offset applied;
         digest state;
+        std::uint64_t skipped = 0;  // applied records that were no event (projector.h)
     };
     struct state_digests {
         std::vector<partition_digest> partitions;  // by partition
         std::uint64_t applied_total = 0;           // the sum of their applied offsets
+        std::uint64_t skipped_total = 0;           // the sum of their skipped records
         digest combined;                           // combine_partition_digests of theirs
     };
     [[nodiscard]] result<state_digests> state_digest() const;

@@ -737,12 +737,14 @@ http_response routes::handle(const http_request& request) {
             w.begin_object();
             w.key("applied").decimal(d->applied_total);
             w.key("digest").string(d->combined.hex());
+            w.key("skipped").decimal(d->skipped_total);
             if (d->partitions.size() > 1) {
                 w.key("partitions").begin_array();
                 for (const auto& p : d->partitions) {
                     w.begin_object();
                     w.key("applied").decimal(p.applied.value);
                     w.key("digest").string(p.state.hex());
+                    w.key("skipped").decimal(p.skipped);
                     w.end_object();
                 }
                 w.end_array();

@@ -19,7 +19,14 @@ namespace uurwerk {
 struct log_record {
     offset at;            // position in the log
     time_ms appended_at;  // the log's clock when appended: the fold's notion of "now"
-    bytes payload;        // a stored envelope, exactly as appended
+    bytes payload;        // a stored envelope, exactly as appended; empty for a foreign record
+    // Empty for a record that was appended through an event_log. Otherwise the log holds at
+    // `at` a record that another program wrote and that cannot be an event (a KafkaLog record
+    // whose key is not a community of its partition, or whose payload is empty or oversized:
+    // kafka_log.h): why, naming where it is. It keeps its place (offsets stay dense) and is no
+    // event: the projector skips it the same way on every node and counts it (projector.h).
+    // A LocalLog never returns one.
+    std::string foreign{};
 };
 
 // Called once per append, from the log's own thread, when the record is durable (with its

@@ -486,25 +486,11 @@ void kafka_log::impl::refresh_end(milliseconds timeout) const {
     }
 }
 
-// The checks on a record read back (see kafka_log.h).
+// The checks on a record read back (see kafka_log.h). A record without the broker's time is a
+// bad_record (the topic's setting was changed: our own events would come so too, and must not
+// be skipped); a record that cannot be an event of this partition is a foreign record.
 result<log_record> kafka_log::impl::check(const rd_kafka_message_t& m) const {
     const std::string which = "record " + std::to_string(m.offset) + " of " + where;
-    const auto community =
-        community_of_key(byte_view(static_cast<const std::uint8_t*>(m.key), m.key_len));
-    if (!community) {
-        return make_error("bad_record", which + " has a key of " + std::to_string(m.key_len) +
-                                            " bytes, not an 8-byte community id");
-    }
-    if (const auto p = partition_of(*community, options.partitions_total); p != options.partition) {
-        return make_error("bad_record",
-                          which + " is of community " + std::to_string(community->value) +
-                              ", which belongs to partition " + std::to_string(p.value));
-    }
-    if (m.len == 0 || m.len > envelope_bytes_max) {
-        return make_error("bad_record", which + " has " + std::to_string(m.len) +
-                                            " bytes, not 1 to " +
-                                            std::to_string(envelope_bytes_max));
-    }
     rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
     const std::int64_t ts = rd_kafka_message_timestamp(&m, &type);
     if (type != RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME) {
@@ -513,9 +499,24 @@ result<log_record> kafka_log::impl::check(const rd_kafka_message_t& m) const {
                               " does not carry the broker's LogAppendTime (the topic's "
                               "message.timestamp.type must be LogAppendTime)");
     }
-    const auto* payload = static_cast<const std::uint8_t*>(m.payload);
-    return log_record{offset{static_cast<std::uint64_t>(m.offset)}, time_ms{ts},
-                      bytes(payload, payload + m.len)};
+    log_record r{offset{static_cast<std::uint64_t>(m.offset)}, time_ms{ts}, {}};
+    const auto community =
+        community_of_key(byte_view(static_cast<const std::uint8_t*>(m.key), m.key_len));
+    if (!community) {
+        r.foreign = which + " has a key of " + std::to_string(m.key_len) +
+                    " bytes, not an 8-byte community id";
+    } else if (const auto p = partition_of(*community, options.partitions_total);
+               p != options.partition) {
+        r.foreign = which + " is keyed with community " + std::to_string(community->value) +
+                    ", which belongs to partition " + std::to_string(p.value);
+    } else if (m.len == 0 || m.len > envelope_bytes_max) {
+        r.foreign = which + " has " + std::to_string(m.len) + " bytes, not 1 to " +
+                    std::to_string(envelope_bytes_max);
+    } else {
+        const auto* payload = static_cast<const std::uint8_t*>(m.payload);
+        r.payload.assign(payload, payload + m.len);
+    }
+    return r;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -22,17 +22,26 @@
 //
 // Reads: librdkafka's simple consumer on (topic, partition) alone, with no consumer group, so no
 // offsets are ever committed (the projector's store is the truth); `read`'s `from` positions it.
-// Each record is checked when read: its offset follows the last, its key names a community of
-// this partition, the payload is 1 to envelope_bytes_max bytes, and its timestamp is the
-// broker's LogAppendTime, which becomes `appended_at` (one clock for every reader). Only records
-// below the high watermark (on every in-sync replica) are read; `end()` is that watermark.
+// Each record is checked when read. Its offset must follow the last and its timestamp must be
+// the broker's LogAppendTime, which becomes `appended_at` (one clock for every reader); else the
+// read fails with "bad_record" (records before it are returned): a gap means a compacted or
+// damaged topic, and a record without LogAppendTime means the topic's message.timestamp.type
+// was changed, which stamps uurwerk's own events so too (the broker stamps every record on a
+// LogAppendTime topic, whoever wrote it), so skipping those would drop real events on every
+// node; an operator must look. A record whose key is not 8 bytes, or names a community of
+// another partition, or whose payload is empty or over envelope_bytes_max bytes, cannot be an
+// event uurwerk wrote: it is returned in its place as a foreign record (log_record::foreign says
+// why and where; no payload), which the projector skips and counts on every node alike
+// (projector.h). Only records below the high watermark (on every in-sync replica) are read;
+// `end()` is that watermark.
 //
 // On open, the topic is created when missing, with `partitions_total` partitions, the
 // replication factor, `min.insync.replicas`, `message.timestamp.type=LogAppendTime`, infinite
 // retention and `cleanup.policy=delete` (the log is the only truth: Kafka must never expire or
 // compact it). An existing topic with another partition count is refused ("topic_mismatch").
 //
-// Errors: "bad_record" (see above; also a record read back that does not check),
+// Errors: "bad_record" (see above; also a record read back with a gap before it or without
+// LogAppendTime),
 // "log_full" (more than pending_appends_max appends await their delivery reports),
 // "log_unavailable" (no broker took the record within delivery_timeout, or the partition has
 // no leader: the outcome of such an append is unknown, the record may still appear; the

@@ -116,6 +116,18 @@ struct checked_record {
     std::int64_t appended_at = 0;  // valid when ok
 };
 
+// What was wrong with a record, with the values that were wrong.
+std::string explain(const checked_record& c) {
+    std::string why = describe(c.verdict);
+    if (c.verdict == record_check::bad_length) {
+        why += " (" + std::to_string(c.length) + ", not 1 to " +
+               std::to_string(envelope_bytes_max) + ")";
+    } else if (c.verdict == record_check::wrong_offset) {
+        why += " (" + std::to_string(c.at) + ")";
+    }
+    return why;
+}
+
 // Checks the record that starts at `p`, of which `available` bytes are at hand, in the order
 // magic, length bounds, completeness, offset == `expected`, CRC.
 checked_record check_record(const std::uint8_t* p, std::size_t available, std::uint64_t expected) {
@@ -279,8 +291,8 @@ struct scan_result {
     std::uint64_t valid_bytes = 0;  // the end of the last good record
     std::vector<std::uint64_t> positions;
     std::optional<std::int64_t> last_appended_at;
-    record_check torn = record_check::ok;  // why the scan stopped before the end of the file
-    std::uint64_t torn_offset = 0;         // the offset the bad record should have had
+    checked_record bad;  // why the scan stopped before the end of the file (ok: it did not)
+    std::uint64_t bad_offset = 0;  // the offset the bad record should have had
 };
 
 result<scan_result> scan_segment(int fd, const fs::path& path, std::uint64_t first) {
@@ -310,8 +322,8 @@ result<scan_result> scan_segment(int fd, const fs::path& path, std::uint64_t fir
         }
         const auto c = check_record(buf.data() + (pos - buf_at), want, expected);
         if (c.verdict != record_check::ok) {
-            s.torn = c.verdict;
-            s.torn_offset = expected;
+            s.bad = c;
+            s.bad_offset = expected;
             break;
         }
         s.positions.push_back(pos);
@@ -321,6 +333,67 @@ result<scan_result> scan_segment(int fd, const fs::path& path, std::uint64_t fir
     }
     s.valid_bytes = pos;
     return s;
+}
+
+// A record that checks, found past a bad one.
+struct found_record {
+    std::uint64_t position = 0;  // in the file
+    std::uint64_t at = 0;        // the offset it carries
+};
+
+// Looks past a bad record at byte `bad_at` of a segment (the record that should have had offset
+// `expected`) for a later record in the same file that checks: the right magic, a sane length,
+// whole, a good CRC, and an offset it could have, at least `expected` and at most `expected`
+// plus the records that fit between (each is at least header_bytes + 1 bytes). A crash tears
+// only what was being written at the end, so such a record means that the bad one is damage in
+// the middle of the log, not a torn tail. Reads the file; changes nothing.
+result<std::optional<found_record>> find_record_after(int fd, const fs::path& path,
+                                                      std::uint64_t bad_at,
+                                                      std::uint64_t file_bytes,
+                                                      std::uint64_t expected) {
+    constexpr std::uint64_t record_bytes_min = header_bytes + 1;
+    bytes buf;
+    std::uint64_t from = bad_at + 1;  // the first candidate position of this piece
+    while (from + record_bytes_min <= file_bytes) {
+        // Candidates start in [from, from + starts); each has its largest record at hand.
+        const std::uint64_t rest = file_bytes - from;
+        const std::size_t n = static_cast<std::size_t>(
+            std::min<std::uint64_t>(scan_chunk_bytes + record_bytes_max, rest));
+        const std::size_t starts = static_cast<std::size_t>(
+            std::min<std::uint64_t>(scan_chunk_bytes, rest - record_bytes_min + 1));
+        buf.resize(n);
+        auto got = read_at(fd, buf.data(), n, from, path);
+        if (!got) return got.err();
+        if (*got != n)
+            return make_error("io_error", path.string() + " shrank while it was scanned");
+        for (std::size_t k = 0; k < starts; ++k) {
+            const std::uint8_t* p = buf.data() + k;
+            if (get_u32(p) != record_magic) continue;
+            const std::uint64_t position = from + k;
+            const std::uint64_t at = get_u64(p + 8);
+            const std::uint64_t between_max = (position - bad_at) / record_bytes_min;
+            if (at < expected || at - expected > between_max) continue;
+            if (check_record(p, n - k, at).verdict == record_check::ok) {
+                return std::optional<found_record>(found_record{position, at});
+            }
+        }
+        from += starts;
+    }
+    return std::optional<found_record>();
+}
+
+// The refusal to open a log damaged in the middle: what was found, where, and what to do.
+error corrupt_log(const fs::path& dir, const fs::path& segment, std::uint64_t position,
+                  std::uint64_t expected, const checked_record& bad, const std::string& evidence) {
+    return make_error(
+        "corrupt_log",
+        "the log in " + dir.string() + " is damaged: record " + std::to_string(expected) +
+            " at byte " + std::to_string(position) + " of " + segment.filename().string() +
+            " does not check (" + explain(bad) + "), and " + evidence +
+            ", so this is not a torn tail from a crash but damage to acknowledged records. "
+            "Nothing was changed: every byte of the log is kept. Restore the data folder from a "
+            "backup, or from a Kafka replica of these events; 'uurwerk rebuild' cannot help, "
+            "it reads this same log. Keep a copy of the damaged folder for inspection.");
 }
 
 }  // namespace
@@ -416,34 +489,40 @@ result<void> local_log::impl::recover() {
         if (s.last_appended_at) last_appended_at = time_ms{*s.last_appended_at};
         segments.push_back(
             segment{path, first, std::move(*fd), s.valid_bytes, std::move(s.positions)});
-        if (s.torn == record_check::ok) continue;
+        if (s.bad.verdict == record_check::ok) continue;
 
-        // A torn tail: cut this file at the last good record and drop every later file.
-        segment& cut = segments.back();
-        if (::ftruncate(cut.fd.get(), static_cast<off_t>(s.valid_bytes)) != 0) {
+        // A crash tears only the end of the last segment (a segment is synced whole before the
+        // next one is started): a bad record anywhere else, or one with a good record after
+        // it, is damage to acknowledged records. Refuse, and keep every byte.
+        if (i + 1 < found.size()) {
+            return corrupt_log(dir, path, s.valid_bytes, s.bad_offset, s.bad,
+                               std::to_string(found.size() - i - 1) +
+                                   " later segment file(s) follow it, from " +
+                                   found[i + 1].second.filename().string());
+        }
+        segment& last = segments.back();
+        auto later =
+            find_record_after(last.fd.get(), path, s.valid_bytes, s.file_bytes, s.bad_offset);
+        if (!later) return later.err();
+        if (*later) {
+            return corrupt_log(dir, path, s.valid_bytes, s.bad_offset, s.bad,
+                               "a good record (offset " + std::to_string((*later)->at) +
+                                   ") follows it at byte " + std::to_string((*later)->position));
+        }
+
+        // A torn tail: cut the last segment at its last good record.
+        if (::ftruncate(last.fd.get(), static_cast<off_t>(s.valid_bytes)) != 0) {
             return io_error("ftruncate to " + std::to_string(s.valid_bytes) + " bytes of", path,
                             errno);
         }
-        if (auto synced = sync_file(cut.fd.get(), path); !synced) return synced.err();
-        std::uint64_t later_bytes = 0;
-        for (std::size_t j = i + 1; j < found.size(); ++j) {
-            later_bytes += fs::file_size(found[j].second, ec);
-            if (ec) return io_error("size of", found[j].second, ec.value());
-            if (::unlink(found[j].second.c_str()) != 0) {
-                return io_error("unlink", found[j].second, errno);
-            }
-        }
-        if (auto synced = sync_dir(dir); !synced) return synced.err();
-        const std::uint64_t cut_bytes = s.file_bytes - s.valid_bytes;
-        truncated_bytes_at_open = cut_bytes + later_bytes;
+        if (auto synced = sync_file(last.fd.get(), path); !synced) return synced.err();
+        truncated_bytes_at_open = s.file_bytes - s.valid_bytes;
         std::fprintf(stderr,
-                     "uurwerk: local_log: torn tail in %s at byte %llu (record %llu: %s): cut "
-                     "%llu bytes, and deleted %zu later segment file(s) of %llu bytes\n",
+                     "uurwerk: local_log: torn tail in %s at byte %llu (record %llu: %s, and no "
+                     "good record after it): cut %llu bytes\n",
                      path.c_str(), static_cast<unsigned long long>(s.valid_bytes),
-                     static_cast<unsigned long long>(s.torn_offset), describe(s.torn),
-                     static_cast<unsigned long long>(cut_bytes), found.size() - i - 1,
-                     static_cast<unsigned long long>(later_bytes));
-        break;
+                     static_cast<unsigned long long>(s.bad_offset), explain(s.bad).c_str(),
+                     static_cast<unsigned long long>(truncated_bytes_at_open));
     }
     end.store(next);
     return ok_value;

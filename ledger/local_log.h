@@ -16,9 +16,18 @@
 // `group_commit_records` are queued or `group_commit_linger` has passed. A little latency for
 // fewer syncs while records keep coming; a lone appender, or one nobody follows, never waits.
 //
-// Recovery: open() scans the segments; the first record whose header or CRC does not check,
-// or that is cut short, marks a torn tail: the log is truncated there (and says so on stderr),
-// so a torn record is never read. Every record is checked again when it is read back.
+// Recovery: open() scans the segments and checks every record (magic, length, offset, CRC).
+// A crash can tear only the end of the last segment (a segment is synced whole before the next
+// one starts), so a bad record is a torn tail only when it is in the last segment and no record
+// that checks comes after it in that file (every later byte position is tried): then the
+// segment is cut at the last good record (and says so on stderr), so a torn record is never
+// read. Any other bad record (in an earlier segment, or followed by a good record) is damage to
+// acknowledged records: open() returns "corrupt_log", naming the segment file, the byte
+// position, the record's expected offset and what did not check, and changes nothing (no byte
+// cut, no file deleted). Every record is checked again when it is read back.
+//
+// Errors of open(): "corrupt_log" (above), "io_error" (the disk, or a segment file missing or
+// misnamed), "log_unavailable" (the folder is open in another log, perhaps another process).
 //
 // Threading: see event_log.h. The writer thread is owned by the LocalLog and joined by its
 // destructor, which first finishes what is queued.

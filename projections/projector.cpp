@@ -97,6 +97,9 @@ result<std::unique_ptr<projector>> projector::open(event_log& log, store& db, ke
                               ": the store belongs to another log; remove it to rebuild");
     p->applied_.store(applied->value, std::memory_order_release);
     p->folded_ = *applied;
+    auto skipped = db.skipped();
+    if (!skipped) return skipped.err();
+    p->skipped_ = *skipped;
     return p;
 }
 
@@ -358,34 +361,46 @@ std::optional<projector::prepared> projector::take_verified(std::string_view sto
 }
 
 projector::prepared projector::prepare(const log_record& rec) {
+    prepared p;
+    const auto refuse = [&](reject_reason why, std::string what) {
+        p.refused = why;
+        p.refused_why = std::move(what);
+        return std::move(p);
+    };
+    // Another program's record that cannot be an event (event_log.h): no event, skipped.
+    if (!rec.foreign.empty()) return refuse(reject_reason::malformed_event, rec.foreign);
     if (options_.check == signature_check::verify_unless_cached) {
         // The ingest path verified and decoded these very bytes a moment ago.
-        if (auto p = take_verified(as_chars(rec.payload))) {
-            UURWERK_ASSERT(p->body.has_value() && p->refused == reject_reason::none, rec.at.value);
-            return std::move(*p);
+        if (auto verified = take_verified(as_chars(rec.payload))) {
+            UURWERK_ASSERT(verified->body.has_value() && verified->refused == reject_reason::none,
+                           rec.at.value);
+            return std::move(*verified);
         }
     }
-    prepared p;
+    // Built only for a refusal: this runs for every record of a rebuild.
+    const auto which = [&] {
+        return "record " + std::to_string(rec.at.value) + " of " + options_.log_name;
+    };
     // A record of this node's own log passed the exact check of its form before it was
     // appended, and its CRC was checked as it was read.
     const form_check form = options_.check == signature_check::trust_local_log ? form_check::trusted
                                                                                : form_check::exact;
     auto env = decode_envelope(rec.payload, form);
     if (!env) {
-        p.refused = reject_reason::malformed_event;
-        return p;
+        return refuse(reject_reason::malformed_event,
+                      which() + " is not a stored envelope: " + env.err().message);
     }
     if (options_.check == signature_check::verify_unless_cached) {
         cache_misses_.fetch_add(1, std::memory_order_relaxed);
         if (!keys_.verify_envelope(*env)) {
-            p.refused = reject_reason::bad_signature;
-            return p;
+            return refuse(reject_reason::bad_signature,
+                          which() + " has a signature that does not verify");
         }
     }
     auto body = decode_body(env->body, form);
     if (!body) {
-        p.refused = reject_reason::malformed_event;
-        return p;
+        return refuse(reject_reason::malformed_event,
+                      which() + " has a body that does not decode: " + body.err().message);
     }
     p.body = std::move(*body);
     p.signer = env->signer;
@@ -429,6 +444,7 @@ result<std::size_t> projector::fold_batch(const std::vector<log_record>& records
         if (auto d = drain_commits(); !d) return d.err();
     commit c{db_.make_batch(), {}, offset{from.value + records.size()}};
     c.decided.reserve(records.size());
+    const std::uint64_t skipped_before = skipped_;
     fold_effects& fx = effects_;
     fx.clear();
     {
@@ -449,7 +465,12 @@ result<std::size_t> projector::fold_batch(const std::vector<log_record>& records
             expect = offset{expect.value + 1};
             auto& p = ready[i];
             if (!p.body) {
+                // No event: skipped, counted with the batch that applies it, said once.
                 c.decided.push_back(applied_record{rec.at, scoped_id{}, verdict{p.refused}});
+                ++skipped_;
+                std::fprintf(stderr,
+                             "uurwerk: skipped a record that is no event (%llu so far): %s\n",
+                             static_cast<unsigned long long>(skipped_), p.refused_why.c_str());
                 continue;
             }
             const event_body& b = *p.body;
@@ -470,6 +491,7 @@ result<std::size_t> projector::fold_batch(const std::vector<log_record>& records
     write_effects(state_, fx, c.batch);
     audit_->write_batch(c.batch);
     store::set_applied(c.batch, c.next);
+    if (skipped_ != skipped_before) store::set_skipped(c.batch, skipped_);
     folded_ = c.next;
     if (auto e = enqueue_commit(std::move(c)); !e) return e.err();
     return records.size();

@@ -4,7 +4,18 @@
 // offset (state and offset never disagree after a crash).
 //
 // Every record is checked again after it is read back: its envelope must decode (else the
-// verdict is malformed_event) and its signature must verify (else bad_signature). Checking a
+// verdict is malformed_event) and its signature must verify (else bad_signature).
+//
+// A record that is no event is skipped, the same way on every node: a foreign record (one that
+// another program put on a Kafka topic with a key that is not a community of its partition, or
+// an empty or oversized payload: log_record::foreign, kafka_log.h) gets the verdict
+// malformed_event, as does a record whose envelope does not decode, and one whose signature
+// does not verify gets bad_signature. Such a record is not folded and is no Merkle leaf; the
+// applied offset moves past it; it is counted in the store ("skipped", store.h), in the batch
+// that applies it, so the count is part of the state digest that nodes compare; and it is said
+// once on stderr when it is applied (where it is and why). A record without the broker's
+// LogAppendTime, or a gap in the offsets, is not skipped: the log's read fails with bad_record
+// and the projector stops (see kafka_log.h for why). Checking a
 // signature costs ~100 us, so the ingest path tells the projector which envelopes it has just
 // verified and decoded (note_verified, with what it decoded) and those are matched by their
 // bytes (compared in full): bytes read back that equal them are the bytes that were checked,
@@ -64,6 +75,8 @@ struct projector_options {
     std::size_t decode_threads = 0;
     // Keep the live match queues (always, but in `bench match`'s replay without them).
     queue_upkeep queues = queue_upkeep::kept;
+    // Names the log in what the projector says on stderr (a node of several: "partition 2").
+    std::string log_name = "the log";
 };
 
 // What the projector decided for one log record.
@@ -185,6 +198,7 @@ private:
         digest body_digest;
         digest leaf;                                  // the Merkle leaf hash of the stored envelope
         reject_reason refused = reject_reason::none;  // malformed_event or bad_signature
+        std::string refused_why{};                    // when refused: where and why, for stderr
     };
     // A folded batch on its way to the store.
     struct commit {
@@ -245,8 +259,9 @@ private:
     verified_map verified_now_, verified_before_;
     static constexpr std::size_t verified_generation_max = 1 << 16;
 
-    offset folded_;         // one past the last folded record (ahead of applied_ while committing)
-    fold_effects effects_;  // of the batch being folded; kept to reuse its vectors' memory
+    offset folded_;  // one past the last folded record (ahead of applied_ while committing)
+    std::uint64_t skipped_ = 0;  // records folded_ passed that were no event; the fold's thread
+    fold_effects effects_;       // of the batch being folded; kept to reuse its vectors' memory
 
     std::mutex commit_mutex_;
     std::condition_variable commit_cv_;

@@ -18,6 +18,7 @@ namespace {
 constexpr std::string_view column_names[column_count] = {"state", "history", "posts", "meta",
                                                          "audit"};
 constexpr std::string_view applied_key = "applied";
+constexpr std::string_view skipped_key = "skipped";
 constexpr std::string_view format_key = "format";
 // 2: seen ids in chunks; 3: history lines in windows of offsets; 4: a key's last_seq in the
 // seen chunks, not in its 'K' entry; 5: the audit column; 6: claims' confirmation and dispute
@@ -319,6 +320,21 @@ void store::set_applied(batch& b, offset o) {
     std::string v;
     put_be64(v, o.value);
     b.put(column::meta, applied_key, v);
+}
+
+result<std::uint64_t> store::skipped() const {
+    auto v = get(column::meta, skipped_key);
+    if (!v) return v.err();
+    if (!*v) return std::uint64_t{0};
+    UURWERK_ASSERT((*v)->size() == 8, (*v)->size());
+    return get_be64(**v, 0);
+}
+
+void store::set_skipped(batch& b, std::uint64_t records) {
+    UURWERK_ASSERT(records > 0);  // absent means none: a store that skipped none is as it was
+    std::string v;
+    put_be64(v, records);
+    b.put(column::meta, skipped_key, v);
 }
 
 }  // namespace uurwerk

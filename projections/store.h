@@ -7,7 +7,9 @@
 //   history  community | member | offset / 1024 -> that member's history lines in those 1024
 //            offsets, in order (appended batch by batch; see state_codec.h)
 //   posts    community | offer? | category | offset -> an open post's summary (match queues)
-//   meta     "applied" -> one past the last applied log offset; "format" -> format version
+//   meta     "applied" -> one past the last applied log offset; "format" -> format version;
+//            "skipped" -> how many of the applied records were no event (projector.h), absent
+//            while none was
 //   audit    each community's Merkle tree, leaves and checkpoints (projections/audit.h)
 //
 // Durability: RocksDB's own WAL is off. The event log is the write-ahead log: every write is a
@@ -93,6 +95,10 @@ public:
     [[nodiscard]] result<offset> applied() const;
     // Adds "applied = o" to a batch.
     static void set_applied(batch& b, offset o);
+    // How many applied records were skipped as no event (0 on a new store), and adds "skipped
+    // = records" (> 0) to a batch. Part of the state: the digest covers it.
+    [[nodiscard]] result<std::uint64_t> skipped() const;
+    static void set_skipped(batch& b, std::uint64_t records);
 
 private:
     store() = default;

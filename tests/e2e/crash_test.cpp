@@ -1,5 +1,6 @@
 // kill -9 during a stream of concurrent appends: every event the server acknowledged is there
 // after a restart, with the same offset and verdict, and the state equals a rebuild from the log.
+// And a log damaged in its middle (not a crash) is refused by every command, which keeps it.
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
@@ -9,6 +10,7 @@
 #include "api/json_read.h"
 #include "ledger/workload.h"
 #include "tests/e2e/process.h"
+#include "tests/support/folder_bytes.h"
 
 using namespace uurwerk;
 using namespace uurwerk::testing;
@@ -96,4 +98,76 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_event_survives_a_kill_9_and_the_state_eq
     auto rebuilt = run_uurwerk({"rebuild", "--data", data.string()});
     BOOST_REQUIRE_MESSAGE(rebuilt.exit_code == 0, rebuilt.out);
     BOOST_CHECK_EQUAL(digest_line(live.out), digest_line(rebuilt.out));
+}
+
+namespace {
+
+// The file positions of the records of a LocalLog segment (ledger/README.md has the format:
+// a 28-byte header whose bytes 4..8 are the payload length, little-endian, then the payload).
+std::vector<std::uint64_t> record_positions(const std::string& segment) {
+    std::ifstream f(segment, std::ios::binary);
+    const std::string b(std::istreambuf_iterator<char>(f), {});
+    std::vector<std::uint64_t> out;
+    for (std::uint64_t pos = 0; pos + 28 <= b.size();) {
+        out.push_back(pos);
+        std::uint32_t length = 0;
+        for (int i = 3; i >= 0; --i)
+            length = (length << 8) | static_cast<std::uint8_t>(b[pos + 4 + i]);
+        pos += 28 + length;
+    }
+    return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(one_flipped_bit_in_the_middle_of_the_log_stops_every_command_and_keeps_it) {
+    temp_dir dir("corrupt");
+    const auto data = dir.path / "data";
+    auto w = make_workload({community_id{9}, 20, 300, 21, 0, {}});
+    {
+        server_process server(data);
+        for (const auto* list : {&w.setup, &w.events})
+            for (const auto& b : *list) {
+                auto r =
+                    http_call("127.0.0.1", server.port(), "POST", "/v1/events", envelope_json(b));
+                BOOST_REQUIRE(r.ok() && r->status == 200);
+            }
+        server.stop(SIGTERM);
+    }
+    const std::string segment = (data / "log" / "log-00000000000000000000.seg").string();
+    const auto positions = record_positions(segment);
+    BOOST_REQUIRE_EQUAL(positions.size(), w.setup.size() + w.events.size());
+    // One bit of the payload of the middle record.
+    const std::uint64_t middle = positions.size() / 2;
+    const std::uint64_t at = positions[middle] + 28 + 10;
+    {
+        std::fstream f(segment, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekg(static_cast<std::streamoff>(at));
+        char c = 0;
+        f.read(&c, 1);
+        f.seekp(static_cast<std::streamoff>(at));
+        c = static_cast<char>(c ^ 0x04);
+        f.write(&c, 1);
+        BOOST_REQUIRE(f);
+    }
+    const auto before = folder_bytes(data);
+    const std::string says = "record " + std::to_string(middle) + " at byte " +
+                             std::to_string(positions[middle]) + " of log-00000000000000000000.seg";
+    const std::vector<std::vector<std::string>> commands = {
+        {"digest", "--data", data.string()},
+        {"rebuild", "--data", data.string()},
+        {"serve", "--data", data.string(), "--listen", "127.0.0.1:0"}};
+    for (const auto& command : commands) {
+        BOOST_TEST_CONTEXT("uurwerk " << command[0]) {
+            auto r = run_uurwerk(command);
+            BOOST_TEST_MESSAGE("uurwerk " << command[0] << " (exit " << r.exit_code
+                                          << "): " << r.out);
+            BOOST_REQUIRE_MESSAGE(r.exit_code != 0, "it went on over a damaged log: " + r.out);
+            BOOST_TEST(r.out.find(says) != std::string::npos, r.out);
+            BOOST_TEST(r.out.find("the CRC does not match") != std::string::npos, r.out);
+            BOOST_TEST(r.out.find("backup") != std::string::npos, r.out);
+            BOOST_TEST(r.out.find("applied:") == std::string::npos, r.out);
+            BOOST_TEST((folder_bytes(data) == before), "the data folder was changed");
+        }
+    }
 }

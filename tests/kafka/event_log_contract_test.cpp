@@ -24,6 +24,7 @@
 #include "ledger/kafka_log.h"
 #include "ledger/local_log.h"
 #include "tests/support/kafka_cluster.h"
+#include "tests/support/kafka_raw.h"
 #include "tests/support/temp_dir.h"
 
 using namespace uurwerk;
@@ -516,49 +517,67 @@ namespace {
 
 // Writes one raw record with `key` to `topic`'s partition under test, as another program could.
 void produce_raw(const std::string& topic, const std::string& key, const bytes& value) {
-    char why[512];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    BOOST_REQUIRE(rd_kafka_conf_set(conf, "bootstrap.servers", cluster().bootstrap().c_str(), why,
-                                    sizeof why) == RD_KAFKA_CONF_OK);
-    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
-    BOOST_REQUIRE_MESSAGE(rk != nullptr, why);
-    const rd_kafka_resp_err_t err = rd_kafka_producev(
-        rk, RD_KAFKA_V_TOPIC(topic.c_str()),
-        RD_KAFKA_V_PARTITION(static_cast<std::int32_t>(partition_under_test.value)),
-        RD_KAFKA_V_KEY(key.data(), key.size()),
-        RD_KAFKA_V_VALUE(const_cast<std::uint8_t*>(value.data()), value.size()),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-    const rd_kafka_resp_err_t flushed = rd_kafka_flush(rk, 10'000);
-    rd_kafka_destroy(rk);
-    BOOST_REQUIRE_EQUAL(err, RD_KAFKA_RESP_ERR_NO_ERROR);
-    BOOST_REQUIRE_EQUAL(flushed, RD_KAFKA_RESP_ERR_NO_ERROR);
+    uurwerk::testing::produce_raw(cluster().bootstrap(), topic,
+                                  static_cast<std::int32_t>(partition_under_test.value), key,
+                                  value);
 }
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(a_record_another_producer_wrote_with_a_wrong_key_is_a_bad_record,
+BOOST_AUTO_TEST_CASE(records_another_producer_wrote_that_cannot_be_events_are_read_as_foreign,
                      *boost::unit_test::timeout(60)) {
     const std::string topic = fresh_topic();
     auto log = open_kafka(kafka_options(topic));
     const community_id mine = first_community_of(partition_under_test);
+    const community_key good = key_of(mine);
+    const std::string good_key(good.begin(), good.end());
     BOOST_REQUIRE(log->append(event_for(mine, 0)).ok());
-    produce_raw(topic, "community-7", event_for(mine, 1));  // not an 8-byte key
+    produce_raw(topic, "abc", event_for(mine, 1));  // not an 8-byte key
     const community_key other = key_of(first_community_of(partition_id{0}));
     produce_raw(topic, std::string(other.begin(), other.end()), event_for(mine, 2));
-    const community_key good = key_of(mine);
-    produce_raw(topic, std::string(good.begin(), good.end()), bytes{});  // empty payload
+    produce_raw(topic, good_key, bytes{});                              // empty payload
+    produce_raw(topic, good_key, bytes(envelope_bytes_max + 1, 0x61));  // oversized payload
+    produce_raw(topic, good_key, event_for(mine, 5));  // a record that may be an event
+    BOOST_REQUIRE(log->append(event_for(mine, 6)).ok());
 
-    // The good record first, then each bad one refuses to be read, by its offset.
-    auto first = log->read(offset{0}, 10, 10s);
-    BOOST_REQUIRE(first.ok());
-    BOOST_REQUIRE_EQUAL(first->size(), 1u);
-    for (std::uint64_t at = 1; at <= 3; ++at) {
-        auto bad = log->read(offset{at}, 10, 10s);
-        BOOST_REQUIRE_MESSAGE(!bad.ok(), "record " << at << " was read");
-        BOOST_TEST(bad.err().code == "bad_record");
-        BOOST_TEST(bad.err().message.find("record " + std::to_string(at)) != std::string::npos,
-                   bad.err().message);
+    // Every record in its place, none refused: the four that cannot be events as foreign, with
+    // why and where; the others as they were written.
+    std::vector<log_record> all;
+    while (all.size() < 7) {
+        auto some = log->read(offset{all.size()}, 10, 10s);
+        BOOST_REQUIRE_MESSAGE(some.ok(), (some.ok() ? "" : some.err().message));
+        BOOST_REQUIRE(!some->empty());
+        all.insert(all.end(), some->begin(), some->end());
     }
+    BOOST_REQUIRE_EQUAL(all.size(), 7u);
+    const std::vector<std::string> why = {"",
+                                          "has a key of 3 bytes",
+                                          "which belongs to partition 0",
+                                          "has 0 bytes",
+                                          "has 4097 bytes",
+                                          "",
+                                          ""};
+    for (std::uint64_t at = 0; at < 7; ++at) {
+        BOOST_TEST_CONTEXT("record " << at) {
+            BOOST_TEST(all[at].at == offset{at});
+            BOOST_TEST(all[at].appended_at.value > 0);
+            if (why[at].empty()) {
+                BOOST_TEST(all[at].foreign.empty(), all[at].foreign);
+                BOOST_TEST((all[at].payload == event_for(mine, at)));
+                continue;
+            }
+            BOOST_TEST(all[at].foreign.find(why[at]) != std::string::npos, all[at].foreign);
+            BOOST_TEST(all[at].foreign.find("record " + std::to_string(at) + " of " + topic) !=
+                           std::string::npos,
+                       all[at].foreign);
+            BOOST_TEST(all[at].payload.empty());
+        }
+    }
+    // A lookup of a foreign record finds it in its place too.
+    auto looked = log->lookup(offset{3}, 1, 10s);
+    BOOST_REQUIRE(looked.ok());
+    BOOST_REQUIRE_EQUAL(looked->size(), 1u);
+    BOOST_TEST(!(*looked)[0].foreign.empty());
 }
 
 namespace {

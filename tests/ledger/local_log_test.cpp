@@ -2,6 +2,7 @@
 // torn tails and damaged records, fault injection, back-pressure, and a kill -9 in miniature.
 
 #include "ledger/local_log.h"
+#include "tests/support/folder_bytes.h"
 #include "tests/support/temp_dir.h"
 
 #include <boost/test/unit_test.hpp>
@@ -27,6 +28,7 @@
 
 namespace fs = std::filesystem;
 using namespace uurwerk;
+using uurwerk::testing::folder_bytes;
 using uurwerk::testing::temp_dir;
 using namespace std::chrono_literals;
 
@@ -459,26 +461,84 @@ BOOST_AUTO_TEST_CASE(a_torn_tail_is_cut_on_recovery_and_never_read) {
     }
 }
 
-BOOST_AUTO_TEST_CASE(a_corrupt_record_in_the_middle_cuts_everything_after_it) {
-    BOOST_TEST_CONTEXT("one segment") {
-        temp_dir dir;
-        {
-            auto log = open_log(options_for(dir.path));
-            append_numbered(*log, 0, 20);
+namespace {
+
+// Opens the damaged log in `dir` and checks that it is refused as corrupt with a message that
+// names each of `says`, and that the folder is byte for byte as it was.
+void expect_refused_as_corrupt(const local_log_options& o, const std::vector<std::string>& says) {
+    const auto before = folder_bytes(o.dir);
+    auto opened = local_log::open(o);
+    BOOST_REQUIRE_MESSAGE(!opened.ok(), "a log damaged in the middle was opened");
+    BOOST_TEST(opened.err().code == "corrupt_log");
+    for (const auto& s : says)
+        BOOST_TEST(opened.err().message.find(s) != std::string::npos,
+                   "'" << s << "' in: " << opened.err().message);
+    BOOST_TEST((folder_bytes(o.dir) == before), "the folder was changed");
+    // And again: a refused open leaves nothing behind that would let a second one through.
+    auto again = local_log::open(o);
+    BOOST_REQUIRE(!again.ok());
+    BOOST_TEST(again.err().code == "corrupt_log");
+    BOOST_TEST((folder_bytes(o.dir) == before), "the folder was changed");
+}
+
+std::uint64_t position_of(std::uint64_t record) {
+    std::uint64_t at = 0;
+    for (std::uint64_t i = 0; i < record; ++i) at += record_bytes(i);
+    return at;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_flipped_bit_in_a_middle_record_refuses_the_open_and_keeps_every_byte) {
+    const std::vector<std::pair<std::string, std::uint64_t>> where = {
+        {"the magic number is wrong", 0},           {"the payload length is out of bounds", 7},
+        {"the record carries the wrong offset", 9}, {"the CRC does not match", 20},
+        {"the CRC does not match", header_bytes},  // the payload's first byte
+    };
+    for (const auto& [what, byte] : where) {
+        BOOST_TEST_CONTEXT("a flipped bit at byte " << byte << " of record 7 of 20") {
+            temp_dir dir;
+            {
+                auto log = open_log(options_for(dir.path));
+                append_numbered(*log, 0, 20);
+            }
+            const auto file = segment_files(dir.path)[0];
+            flip_byte(file, position_of(7) + byte);
+            expect_refused_as_corrupt(
+                options_for(dir.path),
+                {what, "record 7 at byte " + std::to_string(position_of(7)),
+                 file.filename().string(),
+                 "offset 8) follows it at byte " + std::to_string(position_of(8)), "backup",
+                 "Kafka", "uurwerk rebuild"});
         }
-        std::uint64_t at = 0;
-        for (std::uint64_t i = 0; i < 7; ++i) at += record_bytes(i);
-        std::uint64_t after = 0;
-        for (std::uint64_t i = 7; i < 20; ++i) after += record_bytes(i);
-        flip_byte(segment_files(dir.path)[0], at + 9);  // inside record 7's offset field
-        auto log = open_log(options_for(dir.path));
-        BOOST_TEST(log->truncated_bytes_at_open() == after);
-        expect_numbered(*log, 7);
-        append_numbered(*log, 7, 1);
     }
-    BOOST_TEST_CONTEXT("many segments: the later files go") {
-        // 100-byte payloads make 128-byte records: two fit in a 300-byte segment.
-        constexpr std::size_t size = 100;
+}
+
+BOOST_AUTO_TEST_CASE(a_flipped_bit_in_an_earlier_segment_refuses_the_open_and_keeps_every_file) {
+    // 100-byte payloads make 128-byte records: two fit in a 300-byte segment.
+    constexpr std::size_t size = 100;
+    for (const std::uint64_t record : {8, 9}) {
+        BOOST_TEST_CONTEXT("record " << record << ", the segment's first or last") {
+            temp_dir dir;
+            auto o = options_for(dir.path);
+            o.segment_bytes_max = 300;
+            {
+                auto log = open_log(o);
+                append_numbered(*log, 0, 20, size);
+            }
+            auto files = segment_files(dir.path);
+            BOOST_REQUIRE_EQUAL(files.size(), 10u);
+            BOOST_TEST(files[4].filename() == "log-00000000000000000008.seg");
+            const std::uint64_t at = (record - 8) * 128;
+            flip_byte(files[4], at + header_bytes + 50);  // in the payload
+            expect_refused_as_corrupt(
+                o, {"record " + std::to_string(record) + " at byte " + std::to_string(at) +
+                        " of log-00000000000000000008.seg",
+                    "the CRC does not match", "5 later segment file(s) follow it",
+                    "log-00000000000000000010.seg"});
+        }
+    }
+    BOOST_TEST_CONTEXT("an earlier segment cut short, as a crash never leaves it") {
         temp_dir dir;
         auto o = options_for(dir.path);
         o.segment_bytes_max = 300;
@@ -486,16 +546,57 @@ BOOST_AUTO_TEST_CASE(a_corrupt_record_in_the_middle_cuts_everything_after_it) {
             auto log = open_log(o);
             append_numbered(*log, 0, 20, size);
         }
-        auto files = segment_files(dir.path);
-        BOOST_REQUIRE_EQUAL(files.size(), 10u);
-        BOOST_TEST(files[4].filename() == "log-00000000000000000008.seg");
-        flip_byte(files[4], 128 + header_bytes + 50);  // record 9's payload
+        const auto file = segment_files(dir.path)[2];
+        fs::resize_file(file, fs::file_size(file) - 1);
+        expect_refused_as_corrupt(o, {"record 5 at byte 128 of log-00000000000000000004.seg",
+                                      "the payload is cut short"});
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_record_in_the_last_segment_with_a_good_one_after_it_is_refused) {
+    // The last of several segments, damaged in its middle, with no tail torn.
+    constexpr std::size_t size = 100;
+    temp_dir dir;
+    auto o = options_for(dir.path);
+    o.segment_bytes_max = 1000;  // seven 128-byte records a segment
+    {
         auto log = open_log(o);
-        BOOST_TEST(log->truncated_bytes_at_open() == 128u + 5 * 256);
-        BOOST_TEST(segment_files(dir.path).size() == 5u);
-        expect_numbered(*log, 9, size);
-        append_numbered(*log, 9, 5, size);
-        expect_numbered(*log, 14, size);
+        append_numbered(*log, 0, 10, size);
+    }
+    auto files = segment_files(dir.path);
+    BOOST_REQUIRE_EQUAL(files.size(), 2u);
+    flip_byte(files[1], 128 + 7);  // the high byte of record 8's length
+    expect_refused_as_corrupt(
+        o, {"record 8 at byte 128 of log-00000000000000000007.seg",
+            "the payload length is out of bounds", "offset 9) follows it at byte 256"});
+}
+
+BOOST_AUTO_TEST_CASE(a_torn_tail_after_good_records_is_still_cut_when_its_bytes_look_like_records) {
+    BOOST_TEST_CONTEXT("zeros after the last record") {
+        check_torn_tail([](const fs::path& f) { append_bytes(f, bytes(5000, 0)); }, 10, 5000);
+    }
+    BOOST_TEST_CONTEXT("records with the next offsets whose CRC does not check") {
+        // Each: the magic, length 5, offset 10 + k, a time, a CRC of zeros, 5 payload bytes.
+        bytes junk;
+        for (std::uint8_t k = 0; k < 50; ++k) {
+            junk.insert(junk.end(), {0x75, 0x75, 0x72, 0x77, 5, 0, 0, 0});
+            junk.insert(junk.end(), {static_cast<std::uint8_t>(10 + k), 0, 0, 0, 0, 0, 0, 0});
+            junk.insert(junk.end(), 8 + 4 + 5, 0);
+        }
+        check_torn_tail([&](const fs::path& f) { append_bytes(f, junk); }, 10, junk.size());
+    }
+    BOOST_TEST_CONTEXT("a copy of an earlier record after the last: its offset is not plausible") {
+        check_torn_tail(
+            [](const fs::path& f) {
+                std::ifstream in(f, std::ios::binary);
+                bytes first(record_bytes(0));
+                in.read(reinterpret_cast<char*>(first.data()),
+                        static_cast<std::streamsize>(first.size()));
+                bytes tail = {0x75, 0x75};  // a torn header, then the copy
+                tail.insert(tail.end(), first.begin(), first.end());
+                append_bytes(f, tail);
+            },
+            10, 2 + record_bytes(0));
     }
 }
 

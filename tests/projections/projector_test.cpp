@@ -1,6 +1,6 @@
 // The projector over a real LocalLog and RocksDB store: incremental application and a rebuild
 // from the log reach byte-identical state; a restart resumes where the store stands; records
-// that fail their checks on read-back are rejected, never folded.
+// that fail their checks on read-back are rejected, never folded, and counted as skipped.
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
@@ -160,7 +160,7 @@ BOOST_AUTO_TEST_CASE(every_key_and_its_last_seq_are_loaded_again_after_a_restart
     BOOST_CHECK(keys_of(**p) == folded);
 }
 
-BOOST_AUTO_TEST_CASE(a_record_with_a_bad_signature_or_form_is_rejected_and_never_folded) {
+BOOST_AUTO_TEST_CASE(a_record_with_a_bad_signature_or_form_is_rejected_never_folded_and_counted) {
     temp_dir dir;
     const auto& w = small_workload();
     auto log = open_log(dir.path / "log");
@@ -184,6 +184,16 @@ BOOST_AUTO_TEST_CASE(a_record_with_a_bad_signature_or_form_is_rejected_and_never
         BOOST_CHECK_EQUAL(s.seen.size(), w.setup.size());  // nothing of the two was recorded
         return 0;
     });
+    // Both are counted as skipped, in the store's state; a second store folded from the same
+    // log has the same count and digest.
+    auto skipped = (*db)->skipped();
+    BOOST_REQUIRE(skipped.ok());
+    BOOST_CHECK_EQUAL(*skipped, 2u);
+    auto again = store::open(dir.path / "store-again");
+    auto q = projector::open(*log, **again, keys, {});
+    BOOST_REQUIRE((*q)->catch_up().ok());
+    BOOST_CHECK_EQUAL((*again)->skipped().value(), 2u);
+    BOOST_CHECK(digest_of(**again) == digest_of(**db));
 }
 
 BOOST_AUTO_TEST_CASE(history_and_open_posts_are_readable_from_the_store) {
