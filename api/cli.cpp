@@ -29,7 +29,7 @@ const std::vector<option_spec> signing_options = {
      std::string("the uurwerk server (default ") + default_server + ", or $UURWERK_SERVER)"},
     {"community", "ID", "the community (default: the key file's)"},
     {"as", "MEMBER", "the member id you sign as (default: the key file's)"},
-    {"for", "MEMBER", "act for this member (needs their delegation, or be a coordinator)"},
+    {"for", "MEMBER", "act for this member (needs their delegation for this kind)"},
     {"seq", "N", "the sequence number to sign with (default: asks the server for the next)"},
     {"id", "HEX", "the event's 32-hex id (default: random)"},
 };
@@ -45,7 +45,8 @@ std::string hint_for(std::string_view reason) {
         {"credit_limit_exceeded", "the payer's balance would fall below the credit limit"},
         {"balance_max_exceeded", "the receiver's balance would pass the community's maximum"},
         {"cannot_confirm_own_claim", "the member who received the help confirms, not the helper"},
-        {"not_claim_receiver", "only the member who received the help (or a coordinator) confirms"},
+        {"not_claim_receiver",
+         "only the member who received the help (or their delegate) confirms"},
         {"claim_not_pending", "the claim was confirmed or reversed already"},
         {"signer_revoked", "this key was revoked; sign with another of your keys"},
         {"seq_not_increasing", "this key signed a higher sequence number already; leave --seq out"},
@@ -253,9 +254,16 @@ result<void> do_keygen(const parsed_args& a) {
         if (!m) return m.err();
         f.member = member_id{*m};
     }
-    auto out = *a.get("out");
+    const std::filesystem::path out = *a.get("out");
+    const auto pub = public_key_path(out);
+    if (std::filesystem::exists(pub))
+        return make_error("key_file_exists", pub.string() + " exists already: choose another name");
     if (auto w = write_key_file(out, f); !w) return w.err();
-    std::cout << "wrote " << out << " (mode 0600)\npublic key: " << f.pub.hex() << "\n";
+    if (auto w = write_public_key_file(pub, f); !w) return w.err();
+    std::cout << "wrote " << out.string() << " (your private key, mode 0600: keep it to yourself)\n"
+              << "wrote " << pub.string()
+              << " (your public key: give this one to your coordinator)\npublic key: "
+              << f.pub.hex() << "\n";
     return ok_value;
 }
 
@@ -371,19 +379,23 @@ result<void> do_found(const parsed_args& a) {
 result<void> do_admit(const parsed_args& a) {
     auto m = a.get_u64("member");
     if (!m) return m.err();
-    public_key key;
+    // The coordinator is given a public key only: a member's private key never leaves them.
+    std::optional<public_key> key;
+    const int given = a.has("member-key") + a.has("member-public-key") + a.has("no-key");
+    if (given != 1)
+        return make_error(
+            "missing_argument",
+            "give exactly one of: the new member's public key (--member-key HEX or "
+            "--member-public-key FILE.pub), or --no-key for a member without a "
+            "device (then record a proxy with 'uurwerk delegate --proxy-for MEMBER')");
     if (auto h = a.get("member-key")) {
         auto b = fixed_from_hex<public_key_bytes>(*h, "--member-key");
         if (!b) return b.err();
         key = public_key{*b};
-    } else if (auto f = a.get("member-key-file")) {
-        auto kf = read_key_file(*f);
-        if (!kf) return kf.err();
-        key = kf->pub;
-    } else {
-        return make_error("missing_argument",
-                          "give the new member's public key: --member-key HEX "
-                          "or --member-key-file FILE");
+    } else if (auto f = a.get("member-public-key")) {
+        auto pub = read_public_key_file(*f);
+        if (!pub) return pub.err();
+        key = *pub;
     }
     member_admitted x{member_id{*m}, key, a.has("coordinator") ? role::coordinator : role::member,
                       a.has("verified"), std::nullopt};
@@ -415,6 +427,11 @@ result<void> do_delegate(const parsed_args& a) {
         auto u = a.get_i64("until-ms");
         if (!u) return u.err();
         g.until = time_ms{*u};
+    }
+    if (a.has("proxy-for")) {
+        auto m = a.get_u64("proxy-for");
+        if (!m) return m.err();
+        g.grantor = member_id{*m};
     }
     auto r = sign_and_submit(a, g);
     if (!r) return r.err();
@@ -721,11 +738,13 @@ std::vector<command> commands() {
           {{"community", "ID", "the community", true}, server}},
          do_match},
         {{"admit", signed_summary("Admits a member (coordinators)."),
-          with_signing({{"member", "ID", "the new member's id", true},
-                        {"member-key", "HEX", "the new member's public key"},
-                        {"member-key-file", "FILE", "or: their key file, for the public key"},
-                        {"coordinator", "", "make them a coordinator"},
-                        {"verified", "", "you checked who they are"}})},
+          with_signing(
+              {{"member", "ID", "the new member's id", true},
+               {"member-key", "HEX", "the new member's public key"},
+               {"member-public-key", "FILE", "or: their public key file (FILE.pub)"},
+               {"no-key", "", "or: a member with no key (no device): 'delegate --proxy-for'"},
+               {"coordinator", "", "make them a coordinator"},
+               {"verified", "", "you checked who they are"}})},
          do_admit},
         {{"delegate",
           signed_summary("Lets another member post for you (a family member, a "
@@ -735,7 +754,10 @@ std::vector<command> commands() {
                          "comma-separated kinds, e.g. requestPosted,"
                          "hoursConfirmed",
                          true},
-                        {"until-ms", "TIME", "expiry, ms since 1970 (default: until revoked)"}})},
+                        {"until-ms", "TIME", "expiry, ms since 1970 (default: until revoked)"},
+                        {"proxy-for", "MEMBER",
+                         "coordinators: record a proxy for this member, who has no key of "
+                         "their own (admitted with --no-key)"}})},
          do_delegate},
         {{"offer", signed_summary("Offers help."), with_signing(post_options)},
          [](const parsed_args& a) { return do_post(a, true); }},

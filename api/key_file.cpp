@@ -13,11 +13,12 @@
 
 namespace uurwerk {
 
-result<void> write_key_file(const std::filesystem::path& path, const key_file& k) {
-    std::string text = "{\"seed\": \"" + to_hex(k.seed) + "\", \"public\": \"" + k.pub.hex() +
-                       "\", \"community\": \"" + std::to_string(k.community.value) +
-                       "\", \"member\": \"" + std::to_string(k.member.value) + "\"}\n";
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+namespace {
+
+// Writes `text` to a new file with `mode`, synced; never overwrites.
+result<void> write_new_file(const std::filesystem::path& path, const std::string& text,
+                            mode_t mode) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0) {
         if (errno == EEXIST)
             return make_error("key_file_exists", path.string() +
@@ -41,6 +42,50 @@ result<void> write_key_file(const std::filesystem::path& path, const key_file& k
     if (::fsync(fd) != 0 || ::close(fd) != 0)
         return make_error("io_error", "cannot sync " + path.string() + ": " + std::strerror(errno));
     return ok_value;
+}
+
+std::string ids_json(const key_file& k) {
+    return "\"community\": \"" + std::to_string(k.community.value) + "\", \"member\": \"" +
+           std::to_string(k.member.value) + "\"}\n";
+}
+
+}  // namespace
+
+result<void> write_key_file(const std::filesystem::path& path, const key_file& k) {
+    return write_new_file(path,
+                          "{\"seed\": \"" + to_hex(k.seed) + "\", \"public\": \"" + k.pub.hex() +
+                              "\", " + ids_json(k),
+                          0600);
+}
+
+std::filesystem::path public_key_path(const std::filesystem::path& key_path) {
+    return key_path.string() + ".pub";
+}
+
+result<void> write_public_key_file(const std::filesystem::path& path, const key_file& k) {
+    return write_new_file(path, "{\"public\": \"" + k.pub.hex() + "\", " + ids_json(k), 0644);
+}
+
+result<public_key> read_public_key_file(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    if (!in)
+        return make_error("io_error", "cannot read the public key file " + path.string() +
+                                          " ('uurwerk keygen --out FILE' writes FILE.pub)");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto doc = json_doc::parse(ss.str());
+    if (!doc) return make_error("bad_key_file", path.string() + ": " + doc.err().message);
+    if (doc->string_at("seed"))
+        return make_error("bad_key_file",
+                          path.string() +
+                              " holds a private key, which must never leave its owner: give the "
+                              "public key file keygen wrote beside it (" +
+                              public_key_path(path).string() + ")");
+    auto pub_hex = doc->string_at("public");
+    if (!pub_hex) return make_error("bad_key_file", path.string() + ": needs \"public\"");
+    auto pub = fixed_from_hex<32>(*pub_hex, "public");
+    if (!pub) return make_error("bad_key_file", path.string() + ": " + pub.err().message);
+    return public_key{*pub};
 }
 
 result<key_file> read_key_file(const std::filesystem::path& path) {

@@ -238,10 +238,25 @@ std::variant<result<submit_outcome>, node::admitted_event> node::admit(const env
                         "unknown_community",
                         "community " + std::to_string(body->community.value) + " does not exist");
                 }
-                if (!founding && !c->second.keys.contains(e.signer))
-                    return make_error("unknown_signer", "the key " + e.signer.hex() +
-                                                            " is not registered in community " +
-                                                            std::to_string(body->community.value));
+                if (founding) return std::nullopt;
+                const std::string where = " in community " + std::to_string(body->community.value);
+                auto key = c->second.keys.find(e.signer);
+                if (key == c->second.keys.end())
+                    return make_error("unknown_signer",
+                                      "the key " + e.signer.hex() + " is not registered" + where);
+                // What the fold would reject for its signer alone never reaches the log: a
+                // revoked key (a lost or stolen device) and a suspended member's events.
+                if (key->second.revoked)
+                    return make_error("signer_revoked",
+                                      "the key " + e.signer.hex() + " was revoked" + where);
+                if (!key->second.node) {
+                    auto m = c->second.members.find(key->second.owner);
+                    if (m != c->second.members.end() && m->second.suspended)
+                        return make_error("member_suspended",
+                                          "member " + std::to_string(key->second.owner.value) +
+                                              " is suspended" + where +
+                                              "; a coordinator can reinstate them");
+                }
                 return std::nullopt;
             });
     };

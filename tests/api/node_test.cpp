@@ -144,6 +144,52 @@ BOOST_AUTO_TEST_CASE(an_unknown_community_is_still_refused_once_the_node_has_cau
     BOOST_CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(1000));
 }
 
+BOOST_AUTO_TEST_CASE(a_revoked_key_and_a_suspended_member_are_refused_before_the_log) {
+    // The log is not a dumping ground: what the fold would reject for its signer alone (a
+    // revoked key, a suspended member) is refused without being appended.
+    temp_dir dir("node-refused");
+    auto n =
+        node::open_with_log(open_local(dir), dir.path / "store", std::chrono::milliseconds(3000));
+    BOOST_REQUIRE(n.ok());
+    auto coordinator = signing_key::generate().value();
+    auto member = signing_key::generate().value();
+    auto old_device = signing_key::generate().value();
+    const community_id c{31};
+    std::uint64_t seq_c = 0, seq_m = 0;
+    auto by = [&](const member_id author, std::uint64_t& seq, event_payload p) {
+        return event_body{random_event_id(), c,           author, sequence{++seq}, time_ms{0},
+                          std::nullopt,      std::move(p)};
+    };
+    auto accepted = [&](const signing_key& k, event_body b) {
+        auto r = (*n)->submit(k.seal(b));
+        BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().message));
+        BOOST_REQUIRE(r->decided.accepted());
+    };
+    accepted(coordinator, by(member_id{1}, seq_c, community_founded{"Test", policy{}}));
+    accepted(coordinator,
+             by(member_id{1}, seq_c, member_admitted{member_id{2}, member.public_bytes()}));
+    accepted(coordinator,
+             by(member_id{1}, seq_c, key_added{member_id{2}, old_device.public_bytes()}));
+    accepted(coordinator,
+             by(member_id{1}, seq_c, key_revoked{member_id{2}, old_device.public_bytes()}));
+    const offset end = (*n)->log(c).end();
+    std::uint64_t seq_old = 0;
+    auto stolen = (*n)->submit(
+        old_device.seal(by(member_id{2}, seq_old, transfer{member_id{1}, minutes{5}, ""})));
+    BOOST_REQUIRE(!stolen.ok());
+    BOOST_CHECK_EQUAL(stolen.err().code, "signer_revoked");
+    accepted(coordinator, by(member_id{1}, seq_c, member_suspended{member_id{2}, "review"}));
+    const offset end_suspended = (*n)->log(c).end();
+    BOOST_CHECK(end_suspended == offset{end.value + 1});
+    auto suspended =
+        (*n)->submit(member.seal(by(member_id{2}, seq_m, transfer{member_id{1}, minutes{5}, ""})));
+    BOOST_REQUIRE(!suspended.ok());
+    BOOST_CHECK_EQUAL(suspended.err().code, "member_suspended");
+    BOOST_CHECK((*n)->log(c).end() == end_suspended);  // nothing appended
+    accepted(coordinator, by(member_id{1}, seq_c, member_reinstated{member_id{2}}));
+    accepted(member, by(member_id{2}, seq_m, transfer{member_id{1}, minutes{5}, ""}));
+}
+
 BOOST_AUTO_TEST_CASE(a_failed_append_is_reported_and_the_same_event_goes_through_on_retry) {
     temp_dir dir("node");
     local_log_options lo;

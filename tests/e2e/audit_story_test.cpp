@@ -26,8 +26,8 @@ struct audited_town : served_town {
         ok({"keygen", "--out", path("anna.key"), "--community", "7", "--member", "1"});
         ok({"keygen", "--out", path("cor.key"), "--community", "7", "--member", "2"});
         ok({"found", "--key", path("anna.key"), "--name", "Buurtkring"});
-        ok({"admit", "--key", path("anna.key"), "--member", "2", "--member-key-file",
-            path("cor.key")});
+        ok({"admit", "--key", path("anna.key"), "--member", "2", "--member-public-key",
+            path("cor.key") + ".pub"});
     }
 };
 
@@ -192,8 +192,8 @@ BOOST_AUTO_TEST_CASE(an_hour_certificate_is_checked_offline_here_and_by_a_python
               id});
     t.ok({"found", "--key", t.path("anna.key"), "--name", "Buurtkring"});
     for (auto [who, id] : {std::pair{"cor", "2"}, {"bep", "3"}, {"daan", "4"}})
-        t.ok({"admit", "--key", t.path("anna.key"), "--member", id, "--member-key-file",
-              t.path(std::string(who) + ".key")});
+        t.ok({"admit", "--key", t.path("anna.key"), "--member", id, "--member-public-key",
+              (t.path(std::string(who) + ".key")) + ".pub"});
     t.ok({"announce-node", "--key", t.path("anna.key")});
     // Bep lets her neighbour Daan confirm hours for her.
     t.ok({"delegate", "--key", t.path("bep.key"), "--to", "4", "--kinds", "hoursConfirmed"});

@@ -16,8 +16,8 @@ BOOST_AUTO_TEST_CASE(candidates_for_a_request_and_requests_for_a_helper) {
         t.ok({"keygen", "--out", t.key(who), "--community", "7", "--member", id});
     t.ok({"found", "--key", t.key("anna"), "--name", "Buurtkring"});
     for (std::size_t i = 1; i < people.size(); ++i)
-        t.ok({"admit", "--key", t.key("anna"), "--member", people[i].second, "--member-key-file",
-              t.key(people[i].first)});
+        t.ok({"admit", "--key", t.key("anna"), "--member", people[i].second, "--member-public-key",
+              t.key(people[i].first) + ".pub"});
     auto request =
         after(t.ok({"request", "--key", t.key("bert"), "--category", "shopping", "--area", "3512",
                     "--intensity", "regularly", "--text", "Boodschappen op dinsdag"}),

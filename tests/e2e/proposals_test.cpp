@@ -32,8 +32,8 @@ BOOST_AUTO_TEST_CASE(a_proposal_reaches_a_waiting_helper_who_accepts_it_through_
         t.ok({"keygen", "--out", t.key(who), "--community", "7", "--member", id});
     t.ok({"found", "--key", t.key("anna"), "--name", "Buurtkring", "--proposals-per-request", "1"});
     for (std::size_t i = 1; i < people.size(); ++i)
-        t.ok({"admit", "--key", t.key("anna"), "--member", people[i].second, "--member-key-file",
-              t.key(people[i].first)});
+        t.ok({"admit", "--key", t.key("anna"), "--member", people[i].second, "--member-public-key",
+              t.key(people[i].first) + ".pub"});
 
     // Knobs: out of range is rejected by the rules; in range is applied.
     BOOST_CHECK_NE(t.uw({"policy", "--key", t.key("anna"), "--open-matches-max", "500"}).exit_code,

@@ -13,10 +13,11 @@ BOOST_AUTO_TEST_CASE(reputation_and_its_main_contributions_through_the_api) {
     for (auto [who, id] : {std::pair{"anna", "1"}, {"bert", "2"}, {"cor", "3"}, {"dirk", "4"}})
         t.ok({"keygen", "--out", t.key(who), "--community", "7", "--member", id});
     t.ok({"found", "--key", t.key("anna"), "--name", "Buurtkring"});
-    t.ok({"admit", "--key", t.key("anna"), "--member", "2", "--member-key-file", t.key("bert"),
-          "--verified"});
+    t.ok({"admit", "--key", t.key("anna"), "--member", "2", "--member-public-key",
+          t.key("bert") + ".pub", "--verified"});
     for (auto [who, id] : {std::pair{"cor", "3"}, {"dirk", "4"}})
-        t.ok({"admit", "--key", t.key("anna"), "--member", id, "--member-key-file", t.key(who)});
+        t.ok({"admit", "--key", t.key("anna"), "--member", id, "--member-public-key",
+              t.key(who) + ".pub"});
     // Cor helps Bert twice, confirmed; Dirk's claim on Bert is disputed.
     for (int i = 0; i < 2; ++i) {
         auto c = after(t.ok({"claim", "--key", t.key("cor"), "--receiver", "2", "--minutes", "90"}),

@@ -44,8 +44,15 @@ BOOST_AUTO_TEST_CASE(a_time_bank_story_through_the_command_line_and_the_http_api
 
     t.ok({"found", "--key", t.key("anna"), "--name", "Buurtkring Lombok", "--credit-limit", "120"});
     for (auto [who, id] : {std::pair{"bep", "2"}, {"daan", "3"}, {"cor", "4"}})
-        t.ok({"admit", "--key", t.key("anna"), "--member", id, "--member-key-file", t.key(who),
-              "--verified"});
+        t.ok({"admit", "--key", t.key("anna"), "--member", id, "--member-public-key",
+              t.key(who) + ".pub", "--verified"});
+    // The coordinator never handles a member's private key: admit takes the public one only.
+    auto leaked = t.uw(
+        {"admit", "--key", t.key("anna"), "--member", "9", "--member-public-key", t.key("cor")});
+    BOOST_CHECK_EQUAL(leaked.exit_code, 1);
+    BOOST_CHECK_MESSAGE(leaked.out.find("private key") != std::string::npos, leaked.out);
+    auto mode_pub = std::filesystem::status(t.key("cor") + ".pub").permissions();
+    BOOST_CHECK((mode_pub & std::filesystem::perms::others_read) != std::filesystem::perms::none);
     auto members = t.get("/v1/communities/7/members");
     BOOST_CHECK_EQUAL(members.root().at("members")->as_array()->size(), 4u);
 
@@ -157,7 +164,7 @@ BOOST_AUTO_TEST_CASE(a_time_bank_story_through_the_command_line_and_the_http_api
     t.ok({"revoke-key", "--key", t.key("anna"), "--member", "4", "--revoke", cor_key.pub.hex()});
     auto revoked = t.uw({"offer", "--key", t.key("cor"), "--category", "lifts", "--seq", "100"});
     BOOST_CHECK_EQUAL(revoked.exit_code, 1);
-    BOOST_CHECK_MESSAGE(revoked.out.find("signer_revoked") != std::string::npos, revoked.out);
+    BOOST_CHECK_MESSAGE(revoked.out.find("was revoked") != std::string::npos, revoked.out);
 
     // Errors on the command line are one clear line and a non-zero exit.
     auto bad = t.uw({"claim", "--key", t.key("cor"), "--receiver", "2", "--minutes", "lots"});

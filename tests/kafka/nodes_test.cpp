@@ -93,8 +93,10 @@ BOOST_AUTO_TEST_CASE(two_nodes_on_one_topic_agree_and_a_third_rebuilds_from_it) 
             run_uurwerk(
                 {"keygen", "--out", key(m) + c, "--community", c, "--member", std::to_string(m)});
         uw(a, {"found", "--key", key(1) + c, "--name", "Town " + c});
-        uw(b, {"admit", "--key", key(1) + c, "--member", "2", "--member-key-file", key(2) + c});
-        uw(a, {"admit", "--key", key(1) + c, "--member", "3", "--member-key-file", key(3) + c});
+        uw(b, {"admit", "--key", key(1) + c, "--member", "2", "--member-public-key",
+               (key(2) + c) + ".pub"});
+        uw(a, {"admit", "--key", key(1) + c, "--member", "3", "--member-public-key",
+               (key(3) + c) + ".pub"});
         records += 3;
         for (int i = 0; i < 4; ++i) {
             const auto& via = i % 2 ? a : b;
@@ -233,10 +235,10 @@ BOOST_AUTO_TEST_CASE(with_every_broker_down_writes_get_503_in_bounded_time_and_r
     run_uurwerk({"keygen", "--out", key("anna"), "--community", "7", "--member", "1"});
     run_uurwerk({"keygen", "--out", key("bert"), "--community", "7", "--member", "2"});
     BOOST_REQUIRE_EQUAL(uw({"found", "--key", key("anna"), "--name", "Town"}).exit_code, 0);
-    BOOST_REQUIRE_EQUAL(
-        uw({"admit", "--key", key("anna"), "--member", "2", "--member-key-file", key("bert")})
-            .exit_code,
-        0);
+    BOOST_REQUIRE_EQUAL(uw({"admit", "--key", key("anna"), "--member", "2", "--member-public-key",
+                            key("bert") + ".pub"})
+                            .exit_code,
+                        0);
 
     cluster.stop(0);
     const auto started = std::chrono::steady_clock::now();
