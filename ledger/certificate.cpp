@@ -92,6 +92,18 @@ private:
             fail(where + ": an event of another community");
             return std::nullopt;
         }
+        // Each event counts once: a claim listed twice would count its minutes twice, and one
+        // event at two leaves (a logged repeat of its id) is no second event.
+        if (!leaves_used_.insert(p.leaf_index).second) {
+            fail(where + " (leaf " + std::to_string(p.leaf_index) +
+                 "): the certificate lists that leaf twice");
+            return std::nullopt;
+        }
+        if (!ids_used_.insert(body->id).second) {
+            fail(where + " (leaf " + std::to_string(p.leaf_index) + "): the event " +
+                 body->id.hex() + " is listed twice in the certificate");
+            return std::nullopt;
+        }
         return checked{std::move(*body), env->signer};
     }
 
@@ -209,6 +221,8 @@ private:
     std::vector<pending_binding> pending_;
     std::map<public_key, binding> keys_of_;
     std::map<std::pair<member_id, member_id>, std::uint32_t> delegations_;
+    std::set<std::uint64_t> leaves_used_;
+    std::set<event_id> ids_used_;
 };
 
 }  // namespace

@@ -163,19 +163,23 @@ BOOST_AUTO_TEST_CASE(checkpoints_proofs_and_an_offline_audit_through_the_program
 
 namespace {
 
-// Runs the independent Python verifier (tests/e2e/verify_certificate.py); its exit code and
-// output.
-command_result python_verify(const std::string& file, const std::string& trust,
-                             const std::string& out_file) {
-    const std::string cmd = "/usr/bin/python3 " UURWERK_SOURCE_DIR
-                            "/tests/e2e/verify_certificate.py " +
-                            file + " --trust " + trust + " > " + out_file + " 2>&1";
+// Runs one of the independent Python checkers (tests/e2e/verify_certificate.py or
+// verify_export.py) on `file` with `args`; its exit code and output.
+command_result python_check(const std::string& script, const std::string& file,
+                            const std::string& args, const std::string& out_file) {
+    const std::string cmd = "/usr/bin/python3 " UURWERK_SOURCE_DIR "/tests/e2e/" + script + " " +
+                            file + " " + args + " > " + out_file + " 2>&1";
     const int status = std::system(cmd.c_str());
     command_result r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
     std::ifstream in(out_file);
     r.out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     return r;
+}
+
+command_result python_verify(const std::string& file, const std::string& trust,
+                             const std::string& out_file) {
+    return python_check("verify_certificate.py", file, "--trust " + trust, out_file);
 }
 
 std::string slurp(const std::string& path) {
@@ -259,6 +263,18 @@ BOOST_AUTO_TEST_CASE(an_hour_certificate_is_checked_offline_here_and_by_a_python
     auto stranger = python_verify(cert, std::string(64, 'b'), t.path("py4.out"));
     BOOST_CHECK_EQUAL(stranger.exit_code, 1);
     BOOST_CHECK(stranger.out.find("not a trusted node key") != std::string::npos);
+
+    // One real 60-minute claim listed ten times, stating 600 minutes: each event counts once.
+    auto repeated = *parsed;
+    repeated.claims.assign(10, parsed->claims.at(0));
+    repeated.stated_total = minutes{600};
+    std::ofstream(t.path("repeated.json")) << certificate_to_json(repeated);
+    auto again = t.uw({"audit", "verify-certificate", t.path("repeated.json"), "--trust", node});
+    BOOST_CHECK_EQUAL(again.exit_code, 1);
+    BOOST_CHECK_MESSAGE(again.out.find("twice") != std::string::npos, again.out);
+    auto py_again = python_verify(t.path("repeated.json"), node, t.path("py5.out"));
+    BOOST_CHECK_EQUAL(py_again.exit_code, 1);
+    BOOST_CHECK_MESSAGE(py_again.out.find("twice") != std::string::npos, py_again.out);
 }
 
 BOOST_AUTO_TEST_CASE(a_node_that_forks_its_log_is_caught_by_a_kept_checkpoint) {

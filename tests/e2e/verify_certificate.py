@@ -212,6 +212,8 @@ def verify(cert, trusted):
     if size != tree_size:
         raise Failed("the checkpoint is of %d leaves, the certificate says %d" % (size, tree_size))
 
+    leaves_used, ids_used = set(), set()
+
     def proved(p, where):
         e = Event(base64.b64decode(p["envelope"]))
         index = int(p["leaf_index"])
@@ -223,6 +225,14 @@ def verify(cert, trusted):
             raise Failed("%s (leaf %d): the signature does not verify" % (where, index))
         if e.community != community:
             raise Failed("%s: an event of another community" % where)
+        # Each event counts once: a claim listed twice would count its minutes twice.
+        if index in leaves_used:
+            raise Failed("%s (leaf %d): the certificate lists that leaf twice" % (where, index))
+        if e.id in ids_used:
+            raise Failed("%s (leaf %d): the event %s is listed twice in the certificate"
+                         % (where, index, e.id.hex()))
+        leaves_used.add(index)
+        ids_used.add(e.id)
         return index, e
 
     # Key bindings, in log order, from the founding event at leaf 0.
