@@ -1,6 +1,7 @@
 #include "ledger/audit.h"
 
 #include <algorithm>
+#include <deque>
 
 namespace uurwerk {
 
@@ -136,6 +137,11 @@ std::size_t threads_or_all(std::size_t t) {
     return t != 0 ? t : std::max(1u, std::thread::hardware_concurrency());
 }
 
+minutes fund_of(const ledger_state& s, community_id c) {
+    auto it = s.communities.find(c);
+    return it == s.communities.end() ? minutes{0} : it->second.fund;
+}
+
 std::string record_text(std::size_t i, const export_record& r) {
     return "record " + std::to_string(i) + " (log offset " + std::to_string(r.at.value) + ")";
 }
@@ -215,6 +221,15 @@ audit_report verify_export(const parsed_export& e, const audit_options& o) {
     });
 
     replay_tree roots(e.community);
+    // Who each folded record changed, while it is not yet under a trusted checkpoint: what is
+    // left at the end is the tail's doing.
+    struct touched {
+        std::size_t record;
+        std::vector<member_id> members;
+        bool fund = false;
+    };
+    std::deque<touched> uncovered;
+    std::vector<std::size_t> trusted_checkpoints;  // their record indices
     ledger_state state;
     state.seen.reserve(n);  // one id per record: no rehashing on the way
     fold_effects fx;
@@ -251,6 +266,7 @@ audit_report verify_export(const parsed_export& e, const audit_options& o) {
             ++report.unverifiable;  // the id's first use is outside this export
         } else {
             fx.clear();
+            const minutes fund_before = fund_of(state, e.community);
             const fold_input in{b, c.signer, c.body_digest, r.at, r.appended_at, &roots};
             const verdict v = fold(state, in, fx);
             if (v.reason != r.verdict) {
@@ -278,8 +294,15 @@ audit_report verify_export(const parsed_export& e, const audit_options& o) {
                 ++report.accepted;
                 if (cp) {
                     ++report.checkpoints;
+                    trusted_checkpoints.push_back(i);
                     report.attested_leaves = std::max(report.attested_leaves, cp->tree_size);
+                    while (!uncovered.empty() && uncovered.front().record < report.attested_leaves)
+                        uncovered.pop_front();
                 }
+                touched t{i, {}, fund_of(state, e.community) != fund_before};
+                for (const auto& [c, m] : fx.members)
+                    if (c == e.community) t.members.push_back(m);
+                if (!t.members.empty() || t.fund) uncovered.push_back(std::move(t));
             } else {
                 ++report.rejected;
             }
@@ -293,13 +316,56 @@ audit_report verify_export(const parsed_export& e, const audit_options& o) {
     report.root = roots.frontier().root();
     if (!report.ok) return report;
 
+    // The export must reach the checkpoint the auditor expects: a cut export is not the log.
+    if (o.expect) {
+        const auto& x = *o.expect;
+        if (x.tree_size > n) {
+            report.ok = false;
+            report.problem = "the export holds " + std::to_string(n) + " events, fewer than the " +
+                             std::to_string(x.tree_size) +
+                             " of the checkpoint you expect: it is cut short";
+            return report;
+        }
+        if (const auto r = roots.root_at(e.community, x.tree_size); !r || *r != x.root) {
+            report.ok = false;
+            report.problem = "the export's first " + std::to_string(x.tree_size) +
+                             " events give root " + (r ? r->hex() : std::string("?")) +
+                             ", not the root " + x.root.hex() + " of the checkpoint you expect";
+            return report;
+        }
+    }
+
+    // The unverified tail: what no trusted checkpoint covers.
+    std::size_t first_tail = n;
+    for (std::size_t i = report.attested_leaves; i < n; ++i) {
+        if (std::binary_search(trusted_checkpoints.begin(), trusted_checkpoints.end(), i)) continue;
+        ++report.tail_records;
+        first_tail = std::min(first_tail, i);
+    }
+    if (report.tail_records > 0 && o.tail == unverified_tail::refuse) {
+        report.ok = false;
+        report.problem_record = first_tail;
+        report.problem = std::to_string(report.tail_records) + " events from " +
+                         record_text(first_tail, e.records[first_tail]) +
+                         " on are beyond the last trusted checkpoint (of " +
+                         std::to_string(report.attested_leaves) +
+                         " events): no node has signed for them, their verdicts or their times, "
+                         "so they are not verified";
+        return report;
+    }
+
     // 3. Balances and confirmed hours, recomputed.
+    std::set<member_id> in_tail;
+    for (const auto& t : uncovered) {
+        in_tail.insert(t.members.begin(), t.members.end());
+        report.fund_includes_tail = report.fund_includes_tail || t.fund;
+    }
     if (auto it = state.communities.find(e.community); it != state.communities.end()) {
         const auto& cs = it->second;
         report.fund = cs.fund;
         report.balance_sum = balance_sum(cs);
         for (const auto& [id, m] : cs.members) {
-            report.members.push_back({id, m.balance, m.confirmed_given});
+            report.members.push_back({id, m.balance, m.confirmed_given, in_tail.contains(id)});
             report.confirmed_total = report.confirmed_total + m.confirmed_given;
         }
     }

@@ -81,8 +81,24 @@ namespace uurwerk {
 // makes the node reject a later use as a repeat. Such records are counted as `unverifiable` and
 // skipped (not folded), and the summary says so.
 
+// A checkpoint the auditor holds from elsewhere (kept earlier, or read off the node): the
+// export must reach it, so that an export cut short is not taken for the whole log.
+struct expected_checkpoint {
+    std::uint64_t tree_size = 0;
+    digest root;
+};
+
+// What to do with records after the last trusted checkpoint's tree: no node has signed for
+// them (or for their verdicts and times), so they are never counted as verified.
+enum class unverified_tail : std::uint8_t {
+    refuse,  // the audit fails, naming them (the default)
+    report,  // counted apart; the figures they change say so
+};
+
 struct audit_options {
     std::set<public_key> trusted_node_keys;
+    unverified_tail tail = unverified_tail::refuse;
+    std::optional<expected_checkpoint> expect;
     std::size_t threads = 0;  // 0 = every core
     // Called now and then with (phase, done, total); phase is "verify" or "replay".
     std::function<void(std::string_view, std::size_t, std::size_t)> progress = {};
@@ -92,6 +108,7 @@ struct member_totals {
     member_id member;
     minutes balance{0};
     minutes confirmed_given{0};  // minutes of help given and confirmed (reversals net)
+    bool includes_tail = false;  // changed by a record of the unverified tail
 };
 
 struct audit_report {
@@ -100,9 +117,14 @@ struct audit_report {
     std::optional<std::size_t> problem_record;  // its record (= leaf) index
     std::size_t records = 0, accepted = 0, rejected = 0, checkpoints = 0, unverifiable = 0;
     std::uint64_t attested_leaves = 0;  // leaves covered by the last checkpoint
-    digest root;                        // over every leaf of the export
+    // Records at or beyond attested_leaves, trusted checkpoints aside (each vouches for itself
+    // by its signature): the unverified tail. Only with unverified_tail::report is a report
+    // with a tail ok.
+    std::size_t tail_records = 0;
+    digest root;  // over every leaf of the export
     std::vector<member_totals> members;
     minutes fund{0};
+    bool fund_includes_tail = false;
     minutes balance_sum{0};  // members and fund: 0 in a sound ledger
     minutes confirmed_total{0};
 };

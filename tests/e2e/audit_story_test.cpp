@@ -277,6 +277,91 @@ BOOST_AUTO_TEST_CASE(an_hour_certificate_is_checked_offline_here_and_by_a_python
     BOOST_CHECK_MESSAGE(py_again.out.find("twice") != std::string::npos, py_again.out);
 }
 
+BOOST_AUTO_TEST_CASE(a_cut_export_or_a_forged_tail_is_refused_here_and_by_a_python_checker) {
+    audited_town t;
+    t.found_with_anna_and_cor();
+    t.ok({"announce-node", "--key", t.path("anna.key")});
+    for (int i = 0; i < 2; ++i) {
+        auto c =
+            after(t.ok({"claim", "--key", t.path("cor.key"), "--receiver", "1", "--minutes", "90"}),
+                  "claim id: ");
+        t.ok({"confirm", "--key", t.path("anna.key"), "--claim", c});
+    }
+    const auto kept = t.path("kept.json");
+    t.ok({"audit", "checkpoint", "--community", "7", "--out", kept});
+    const auto node = t.get("/v1/node").string_at("node_key").value();
+    const auto file = t.path("town.uwa");
+    t.ok({"audit", "export", "--community", "7", "--out", file});
+    auto verify = [&](const std::string& f, std::vector<std::string> more) {
+        std::vector<std::string> args{"audit", "verify", f, "--trust", node};
+        args.insert(args.end(), more.begin(), more.end());
+        return t.uw(args);
+    };
+    auto py = [&](const std::string& f, const std::string& more) {
+        return python_check("verify_export.py", f, "--trust " + node + " " + more,
+                            t.path("pyx.out"));
+    };
+    auto sound = verify(file, {"--expect-file", kept});
+    BOOST_CHECK_MESSAGE(sound.exit_code == 0, sound.out);
+    const auto kept_doc = json_doc::parse(slurp(kept));
+    BOOST_REQUIRE(kept_doc.ok());
+    const std::string expect =
+        kept_doc->string_at("tree_size").value() + ":" + kept_doc->string_at("root").value();
+    auto py_sound = py(file, "--expect " + expect);
+    BOOST_CHECK_MESSAGE(py_sound.exit_code == 0, py_sound.out);
+
+    // Cut at a record boundary before the checkpoint: fine alone, short of what was kept.
+    const std::string whole = slurp(file);
+    std::size_t pos = export_header_bytes;
+    for (int i = 0; i < 4; ++i) {
+        std::uint32_t n = 0;
+        for (int k = 0; k < 4; ++k)
+            n = n << 8 | static_cast<std::uint8_t>(whole[pos + 18 + static_cast<std::size_t>(k)]);
+        pos += export_record_header_bytes + n;
+    }
+    const auto cut = t.path("cut.uwa");
+    std::ofstream(cut, std::ios::binary) << whole.substr(0, pos);
+    auto short_one = verify(cut, {"--expect-file", kept});
+    BOOST_CHECK_EQUAL(short_one.exit_code, 1);
+    BOOST_CHECK_MESSAGE(short_one.out.find("cut short") != std::string::npos, short_one.out);
+    auto by_hand = verify(cut, {"--expect", expect, "--allow-unverified-tail"});
+    BOOST_CHECK_EQUAL(by_hand.exit_code, 1);
+    auto py_short = py(cut, "--expect " + expect + " --allow-unverified-tail");
+    BOOST_CHECK_EQUAL(py_short.exit_code, 1);
+    BOOST_CHECK_MESSAGE(py_short.out.find("cut short") != std::string::npos, py_short.out);
+
+    // Cor signs a transfer of 100 minutes to Anna and never submits it; appended after the
+    // last checkpoint and marked accepted, it is not counted as verified.
+    auto cor = read_key_file(t.path("cor.key"));
+    BOOST_REQUIRE(cor.ok());
+    auto cor_key = signing_key::from_seed(cor->seed);
+    BOOST_REQUIRE(cor_key.ok());
+    event_id id;
+    id.b.fill(0xab);
+    const auto forged_env = encode_envelope(
+        cor_key->seal(event_body{id, community_id{7}, member_id{2}, sequence{1000}, time_ms{1},
+                                 std::nullopt, transfer{member_id{1}, minutes{100}, ""}}));
+    std::string forged = whole;
+    append_export_record(forged, export_record{offset{999}, time_ms{1'800'000'000'000},
+                                               reject_reason::none, forged_env});
+    const auto forged_file = t.path("forged.uwa");
+    std::ofstream(forged_file, std::ios::binary) << forged;
+    auto tail = verify(forged_file, {"--balances"});
+    BOOST_CHECK_EQUAL(tail.exit_code, 1);
+    BOOST_CHECK_MESSAGE(tail.out.find("beyond the last trusted checkpoint") != std::string::npos,
+                        tail.out);
+    auto py_tail = py(forged_file, "");
+    BOOST_CHECK_EQUAL(py_tail.exit_code, 1);
+    BOOST_CHECK_MESSAGE(py_tail.out.find("beyond the last trusted checkpoint") != std::string::npos,
+                        py_tail.out);
+    // Allowed, it is reported apart, and the figures it changed are marked.
+    auto allowed = verify(forged_file, {"--balances", "--allow-unverified-tail"});
+    BOOST_CHECK_MESSAGE(allowed.exit_code == 0, allowed.out);
+    BOOST_CHECK(allowed.out.find("UNVERIFIED TAIL: 1 events") != std::string::npos);
+    BOOST_CHECK(allowed.out.find(" *\n") != std::string::npos);
+    BOOST_CHECK_EQUAL(py(forged_file, "--allow-unverified-tail").exit_code, 0);
+}
+
 BOOST_AUTO_TEST_CASE(a_node_that_forks_its_log_is_caught_by_a_kept_checkpoint) {
     audited_town t;
     t.found_with_anna_and_cor();

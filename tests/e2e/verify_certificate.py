@@ -146,7 +146,7 @@ class Event:
             return False
 
     def leaf_hash(self):
-        return hashlib.sha256(b"\x00" + self.stored).digest()
+        return leaf_hash_of(self.stored)
 
     # Payloads (offsets from `capnp compile -ocapnp schemas/event.capnp`).
     def checkpoint(self):
@@ -170,8 +170,24 @@ class Event:
 
 # --- RFC 9162 inclusion proof ------------------------------------------------------------------
 
+def leaf_hash_of(data):
+    return hashlib.sha256(b"\x00" + data).digest()
+
+
 def node_hash(left, right):
     return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def merkle_root(leaves):
+    """RFC 6962 MTH over leaf hashes: split at the largest power of two below n."""
+    if not leaves:
+        return hashlib.sha256(b"").digest()
+    if len(leaves) == 1:
+        return leaves[0]
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    return node_hash(merkle_root(leaves[:k]), merkle_root(leaves[k:]))
 
 
 def verify_inclusion(leaf, index, size, path, root_hash):

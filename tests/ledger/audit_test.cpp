@@ -90,14 +90,30 @@ log_builder sound_log() {
     return b;
 }
 
-audit_report audit(const std::string& file) {
+audit_report audit(const std::string& file, audit_options o = {}) {
     auto parsed =
         parse_export(byte_view(reinterpret_cast<const std::uint8_t*>(file.data()), file.size()));
     BOOST_REQUIRE_MESSAGE(parsed.ok(), (parsed.ok() ? "" : parsed.err().message));
-    audit_options o;
     o.trusted_node_keys = {node_key().public_bytes()};
     o.threads = 2;
     return verify_export(*parsed, o);
+}
+
+// A transfer of `amount` from member `from` to `to`, signed by `from`'s own key with its next
+// sequence number in `b`'s log: an event the member could have made but never submitted.
+bytes member_transfer(const log_builder& b, member_id from, member_id to, minutes amount) {
+    const auto key = member_key(from.value - 1);
+    const auto& k = b.state.communities.at(town).keys.at(key.public_bytes());
+    event_id id;
+    id.b.fill(0xf0);
+    const event_body body{id,
+                          town,
+                          from,
+                          sequence{k.last_seq.value + 1},
+                          time_ms{1},
+                          std::nullopt,
+                          transfer{to, amount, ""}};
+    return encode_envelope(key.seal(body));
 }
 
 // The byte offset of record i's envelope in an export file.
@@ -251,6 +267,72 @@ BOOST_AUTO_TEST_CASE(a_consistency_proof_between_two_forks_is_refused) {
     const auto fork_proof = merkle_consistency_proof(260, 300, node(right));
     BOOST_CHECK(!merkle_verify_consistency(260, 300, merkle_root(std::span(left).first(260)),
                                            merkle_root(right), fork_proof));
+}
+
+BOOST_AUTO_TEST_CASE(a_forged_record_after_the_last_checkpoint_is_never_counted_as_verified) {
+    auto b = sound_log();
+    const auto before = audit(b.export_file());
+    BOOST_REQUIRE_MESSAGE(before.ok, before.problem);
+    BOOST_CHECK_EQUAL(before.tail_records, 0u);
+    // Member 1 signs a transfer of 100 minutes to member 2 and never submits it; someone
+    // appends it to the export, marked accepted (the rules would accept it).
+    const std::size_t forged = b.envelopes.size();
+    b.add(member_transfer(b, member_id{1}, member_id{2}, minutes{100}));
+    BOOST_REQUIRE(b.verdicts.back() == reject_reason::none);
+    auto r = audit(b.export_file());
+    BOOST_CHECK(!r.ok);
+    BOOST_CHECK_EQUAL(r.problem_record.value_or(0), forged);
+    BOOST_CHECK(r.problem.find("beyond the last trusted checkpoint") != std::string::npos);
+    BOOST_TEST_MESSAGE(r.problem);
+    // Asked to, the auditor counts it apart: the figures it changed say so, the others not.
+    audit_options o;
+    o.tail = unverified_tail::report;
+    auto told = audit(b.export_file(), o);
+    BOOST_REQUIRE_MESSAGE(told.ok, told.problem);
+    BOOST_CHECK_EQUAL(told.tail_records, 1u);
+    for (std::size_t i = 0; i < told.members.size(); ++i) {
+        const auto& m = told.members[i];
+        const bool party = m.member == member_id{1} || m.member == member_id{2};
+        BOOST_CHECK_EQUAL(m.includes_tail, party);
+        if (m.member == member_id{2})
+            BOOST_CHECK_EQUAL(m.balance.value, before.members[i].balance.value + 100);
+    }
+    // A checkpoint covering it makes it verified.
+    b.checkpoint_now();
+    auto covered = audit(b.export_file());
+    BOOST_CHECK_MESSAGE(covered.ok, covered.problem);
+    BOOST_CHECK_EQUAL(covered.tail_records, 0u);
+}
+
+BOOST_AUTO_TEST_CASE(an_export_cut_short_does_not_reach_the_checkpoint_the_auditor_expects) {
+    auto b = sound_log();
+    const auto whole = audit(b.export_file());
+    BOOST_REQUIRE(whole.ok);
+    const expected_checkpoint last{
+        b.tree.leaves.size() - 1,
+        merkle_root(std::span(b.tree.leaves).first(b.tree.leaves.size() - 1))};
+    audit_options o;
+    o.expect = last;
+    BOOST_CHECK_MESSAGE(audit(b.export_file(), o).ok, audit(b.export_file(), o).problem);
+    // Cut after the second checkpoint, at a record boundary: alone it is a sound export...
+    auto cut = b;
+    const std::size_t keep =
+        first_index_of(b, event_kind::checkpoint, first_index_of(b, event_kind::checkpoint) + 1) +
+        1;
+    cut.envelopes.resize(keep);
+    cut.verdicts.resize(keep);
+    BOOST_CHECK(audit(cut.export_file()).ok);
+    // ...but it does not reach the checkpoint the auditor kept.
+    auto r = audit(cut.export_file(), o);
+    BOOST_CHECK(!r.ok);
+    BOOST_CHECK(r.problem.find("fewer than the") != std::string::npos);
+    BOOST_TEST_MESSAGE(r.problem);
+    // Nor does an export of another history of the same length.
+    audit_options other;
+    other.expect = expected_checkpoint{last.tree_size, merkle_root(std::span(b.tree.leaves))};
+    auto w = audit(b.export_file(), other);
+    BOOST_CHECK(!w.ok);
+    BOOST_CHECK(w.problem.find("not the root") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_broken_file_is_refused_with_where) {
