@@ -20,14 +20,32 @@ event_id checkpoint_event_id(community_id c, std::uint64_t tree_size, const publ
 }
 
 event_body checkpoint_body(community_id c, sequence seq, std::uint64_t tree_size,
-                           const digest& root, time_ms now, const public_key& node_key) {
-    return event_body{checkpoint_event_id(c, tree_size, node_key),
-                      c,
-                      community_fund,
-                      seq,
-                      now,
-                      std::nullopt,
-                      checkpoint{tree_size, root, now}};
+                           const digest& root, const digest& verdict_root, time_ms now,
+                           const public_key& node_key) {
+    return event_body{
+        checkpoint_event_id(c, tree_size, node_key),   c, community_fund, seq, now, std::nullopt,
+        checkpoint{tree_size, root, now, verdict_root}};
+}
+
+std::array<std::uint8_t, verdict_leaf_bytes> verdict_leaf_data(std::uint64_t leaf_index,
+                                                               reject_reason verdict, offset at,
+                                                               time_ms appended_at) {
+    std::array<std::uint8_t, verdict_leaf_bytes> out{};
+    auto put = [&](std::size_t pos, std::uint64_t v, std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i)
+            out[pos + i] = static_cast<std::uint8_t>(v >> (8 * (n - 1 - i)));
+    };
+    put(0, leaf_index, 8);
+    put(8, static_cast<std::uint16_t>(verdict), 2);
+    put(10, at.value, 8);
+    put(18, static_cast<std::uint64_t>(appended_at.value), 8);
+    return out;
+}
+
+digest verdict_leaf_hash(std::uint64_t leaf_index, reject_reason verdict, offset at,
+                         time_ms appended_at) {
+    const auto data = verdict_leaf_data(leaf_index, verdict, at, appended_at);
+    return merkle_leaf_hash(data);
 }
 
 }  // namespace uurwerk
@@ -137,6 +155,13 @@ std::size_t threads_or_all(std::size_t t) {
     return t != 0 ? t : std::max(1u, std::thread::hardware_concurrency());
 }
 
+const key_state* key_in(const ledger_state& s, community_id c, const public_key& k) {
+    auto it = s.communities.find(c);
+    if (it == s.communities.end()) return nullptr;
+    auto key = it->second.keys.find(k);
+    return key == it->second.keys.end() ? nullptr : &key->second;
+}
+
 minutes fund_of(const ledger_state& s, community_id c) {
     auto it = s.communities.find(c);
     return it == s.communities.end() ? minutes{0} : it->second.fund;
@@ -146,11 +171,10 @@ std::string record_text(std::size_t i, const export_record& r) {
     return "record " + std::to_string(i) + " (log offset " + std::to_string(r.at.value) + ")";
 }
 
-// The tree rebuilt leaf by leaf, keeping the nodes a store keeps (tiles, merkle.h) so that the
+// A tree rebuilt leaf by leaf, keeping the nodes a store keeps (tiles, merkle.h) so that the
 // root at any earlier size a checkpoint names can be computed.
-class replay_tree final : public audit_view {
+class kept_tree {
 public:
-    explicit replay_tree(community_id c) : c_(c) {}
     void append(const digest& leaf) {
         frontier_.append(leaf, done_);
         for (const auto& n : done_) {
@@ -161,8 +185,8 @@ public:
             stratum[id.index].append(reinterpret_cast<const char*>(n.hash.b.data()), digest_bytes);
         }
     }
-    std::optional<digest> root_at(community_id c, std::uint64_t size) const override {
-        if (c != c_ || size > frontier_.size()) return std::nullopt;
+    std::optional<digest> root_at(std::uint64_t size) const {
+        if (size > frontier_.size()) return std::nullopt;
         if (size == frontier_.size()) return frontier_.root();
         return merkle_root_at(size, merkle_tiled_reader([this](const merkle_tile_id& id) {
                                   const auto& stratum = tiles_[id.level / merkle_tile_height];
@@ -173,11 +197,33 @@ public:
     const merkle_frontier& frontier() const { return frontier_; }
 
 private:
-    community_id c_;
     merkle_frontier frontier_;
     std::vector<merkle_node> done_;
     // Kept nodes by stratum (level / tile height), then tile index.
     std::array<std::vector<std::string>, 64 / merkle_tile_height + 1> tiles_;
+};
+
+// The export's community's two trees, as the rules ask for them: the events and their verdicts.
+class replay_tree final : public audit_view {
+public:
+    explicit replay_tree(community_id c) : c_(c) {}
+    void append(const digest& leaf, const export_record& r) {
+        verdicts_.append(
+            verdict_leaf_hash(events_.frontier().size(), r.verdict, r.at, r.appended_at));
+        events_.append(leaf);
+    }
+    std::optional<digest> root_at(community_id c, std::uint64_t size) const override {
+        return c == c_ ? events_.root_at(size) : std::nullopt;
+    }
+    std::optional<digest> verdict_root_at(community_id c, std::uint64_t size) const override {
+        return c == c_ ? verdicts_.root_at(size) : std::nullopt;
+    }
+    const merkle_frontier& frontier() const { return events_.frontier(); }
+
+private:
+    community_id c_;
+    kept_tree events_;
+    kept_tree verdicts_;
 };
 
 }  // namespace
@@ -260,6 +306,14 @@ audit_report verify_export(const parsed_export& e, const audit_options& o) {
                  "a checkpoint signed by " + c.signer.hex() + ", which is not a trusted node key");
             break;
         }
+        // A node key revoked in the log vouches for nothing from then on, trusted or not (the
+        // rules reject what it signs; this names it).
+        if (const auto* k = key_in(state, e.community, c.signer);
+            cp && r.verdict == reject_reason::none && k != nullptr && k->revoked) {
+            fail(i, "a checkpoint signed by node key " + c.signer.hex() +
+                        " after its revocation in the log");
+            break;
+        }
         const bool repeat = r.verdict == reject_reason::duplicate_event ||
                             r.verdict == reject_reason::id_reused_with_different_content;
         if (repeat && !state.seen.contains(b.id)) {
@@ -278,6 +332,15 @@ audit_report verify_export(const parsed_export& e, const audit_options& o) {
                 } else if (cp && v.reason == reject_reason::checkpoint_beyond_tree) {
                     fail(i, "a checkpoint of " + std::to_string(cp->tree_size) +
                                 " leaves, but only " + std::to_string(i) + " events precede it");
+                } else if (cp && v.reason == reject_reason::checkpoint_verdict_root_mismatch) {
+                    fail(i, "a checkpoint of " + std::to_string(cp->tree_size) +
+                                " leaves signs verdict root " +
+                                (cp->verdict_root ? cp->verdict_root->hex() : "(none)") +
+                                ", but the export's verdicts, log offsets and log times of its "
+                                "first " +
+                                std::to_string(cp->tree_size) + " events give " +
+                                roots.verdict_root_at(e.community, cp->tree_size)->hex() +
+                                ": they are not what the node signed");
                 } else {
                     auto said = [](reject_reason x) {
                         return x == reject_reason::none
@@ -307,7 +370,7 @@ audit_report verify_export(const parsed_export& e, const audit_options& o) {
                 ++report.rejected;
             }
         }
-        roots.append(c.leaf);
+        roots.append(c.leaf, r);
         c = checked_record{};  // folded: free its body
         if (o.progress && (i + 1) % 65536 == 0) o.progress("replay", i + 1, n);
     }

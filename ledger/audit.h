@@ -18,10 +18,26 @@ namespace uurwerk {
 [[nodiscard]] event_id checkpoint_event_id(community_id c, std::uint64_t tree_size,
                                            const public_key& node_key);
 
-// The body of a checkpoint signed by a node key (author: the community fund, member 0).
+// The body of a checkpoint signed by a node key (author: the community fund, member 0): the
+// event tree's and the verdict tree's roots at `tree_size`.
 [[nodiscard]] event_body checkpoint_body(community_id c, sequence seq, std::uint64_t tree_size,
-                                         const digest& root, time_ms now,
-                                         const public_key& node_key);
+                                         const digest& root, const digest& verdict_root,
+                                         time_ms now, const public_key& node_key);
+
+// The verdict tree. A signature proves only that an event was signed, not that the ledger
+// accepted it, nor when it was logged: beside each community's event tree the node keeps a
+// second RFC 6962 tree whose leaf i commits to what the log and the fold said of event leaf i.
+// Its leaf data (26 bytes, big-endian) is
+//   leaf index (u64) || verdict (u16, a reject_reason number, 0 = accepted) ||
+//   log offset (u64) || log time in ms (i64)
+// and its leaf hash SHA-256(0x00 || those bytes), nodes as in the event tree. A checkpoint of
+// size N signs both roots at N; the verdict of leaf i < N is known once leaf i is folded, so the
+// verdict tree at N is well defined when the checkpoint (a later leaf) is folded.
+inline constexpr std::size_t verdict_leaf_bytes = 8 + 2 + 8 + 8;
+[[nodiscard]] std::array<std::uint8_t, verdict_leaf_bytes> verdict_leaf_data(
+    std::uint64_t leaf_index, reject_reason verdict, offset at, time_ms appended_at);
+[[nodiscard]] digest verdict_leaf_hash(std::uint64_t leaf_index, reject_reason verdict, offset at,
+                                       time_ms appended_at);
 
 }  // namespace uurwerk
 

@@ -54,6 +54,7 @@ constexpr std::array<std::string_view, reject_reason_max + 1> reason_names = {
     "checkpoint_beyond_tree",
     "checkpoint_root_mismatch",
     "fairness_knob_out_of_range",
+    "checkpoint_verdict_root_mismatch",
 };
 
 bool is_node_kind(event_kind k) {
@@ -185,6 +186,10 @@ private:
         auto root = in_.audit->root_at(b.community, cp.tree_size);
         if (!root) return R::checkpoint_beyond_tree;
         if (*root != cp.root) return R::checkpoint_root_mismatch;
+        // And it signs the verdicts and log times of those leaves (the verdict tree).
+        const auto verdicts = in_.audit->verdict_root_at(b.community, cp.tree_size);
+        if (!cp.verdict_root || !verdicts || *verdicts != *cp.verdict_root)
+            return R::checkpoint_verdict_root_mismatch;
         return R::none;
     }
 

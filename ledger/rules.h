@@ -67,8 +67,10 @@ enum class reject_reason : std::uint16_t {
     checkpoint_root_mismatch = 41,    // a checkpoint whose root is not the tree's at its size
     fairness_knob_out_of_range = 42,  // a policy's fairness knob outside its range
                                       // (ledger/exposure.h: within_ranges)
+    checkpoint_verdict_root_mismatch = 43,  // a checkpoint without the verdict tree's root at its
+                                            // size, or with another (ledger/audit.h)
 };
-inline constexpr std::uint16_t reject_reason_max = 42;
+inline constexpr std::uint16_t reject_reason_max = 43;
 std::string_view reason_name(reject_reason r);
 
 struct verdict {
@@ -231,6 +233,10 @@ public:
     // The RFC 6962 root of the first `size` leaves, or nothing when the tree is smaller.
     [[nodiscard]] virtual std::optional<digest> root_at(community_id c,
                                                         std::uint64_t size) const = 0;
+    // The same for the verdict tree (ledger/audit.h: verdict_leaf_hash), whose leaf i is added
+    // once event leaf i is folded.
+    [[nodiscard]] virtual std::optional<digest> verdict_root_at(community_id c,
+                                                                std::uint64_t size) const = 0;
 };
 
 struct fold_input {

@@ -109,6 +109,28 @@ BOOST_AUTO_TEST_CASE(checkpoints_proofs_and_an_offline_audit_through_the_program
     const auto leaf = number_of(proof.root().at("leaf_index"));
     BOOST_CHECK(merkle_verify_inclusion(merkle_leaf_hash(stored), leaf, size, path, root));
     BOOST_CHECK(!merkle_verify_inclusion(merkle_leaf_hash(stored), leaf + 1, size, path, root));
+    // And that the ledger accepted it, when it was logged: its verdict leaf, proved in the
+    // verdict tree whose root the same checkpoint signs.
+    const auto* verdict = proof.root().at("verdict");
+    BOOST_REQUIRE(verdict != nullptr);
+    BOOST_CHECK_EQUAL(verdict->at("code")->as_string().value_or("?"), "0");
+    const auto vleaf = verdict_leaf_hash(
+        leaf, reject_reason::none, offset{number_of(verdict->at("offset"))},
+        time_ms{static_cast<std::int64_t>(number_of(verdict->at("appended_at_ms")))});
+    BOOST_CHECK(vleaf == digest_of(verdict->at("leaf_hash")));
+    std::vector<digest> vpath;
+    for (const auto& p : *verdict->at("audit_path")->as_array()) vpath.push_back(digest_of(&p));
+    const auto signed_body = decode_body(*from_base64(latest.string_at("body_base64").value()));
+    BOOST_REQUIRE(signed_body.ok());
+    const auto verdict_root = std::get<checkpoint>(signed_body->payload).verdict_root;
+    BOOST_REQUIRE(verdict_root.has_value());
+    BOOST_CHECK(merkle_verify_inclusion(vleaf, leaf, size, vpath, *verdict_root));
+    // The same proof by leaf index.
+    const auto by_index_doc = t.get("/v1/communities/7/leaves/" + std::to_string(leaf) + "/proof");
+    const auto& by_index = by_index_doc.root();
+    BOOST_CHECK(digest_of(by_index.at("verdict")->at("leaf_hash")) == vleaf);
+    BOOST_CHECK(digest_of(by_index.at("leaf_hash")) == merkle_leaf_hash(stored));
+    t.get("/v1/communities/7/leaves/99/proof", 404);
     // Against an older tree size, and not against one that does not hold it yet.
     t.get("/v1/events/" + claims[0] + "/proof?tree_size=9");
     t.get("/v1/events/" + claims[0] + "/proof?tree_size=2", 409);
@@ -277,7 +299,7 @@ BOOST_AUTO_TEST_CASE(an_hour_certificate_is_checked_offline_here_and_by_a_python
     BOOST_CHECK_MESSAGE(py_again.out.find("twice") != std::string::npos, py_again.out);
 }
 
-BOOST_AUTO_TEST_CASE(a_cut_export_or_a_forged_tail_is_refused_here_and_by_a_python_checker) {
+BOOST_AUTO_TEST_CASE(a_cut_retimed_or_forged_export_is_refused_here_and_by_a_python_checker) {
     audited_town t;
     t.found_with_anna_and_cor();
     t.ok({"announce-node", "--key", t.path("anna.key")});
@@ -310,8 +332,25 @@ BOOST_AUTO_TEST_CASE(a_cut_export_or_a_forged_tail_is_refused_here_and_by_a_pyth
     auto py_sound = py(file, "--expect " + expect);
     BOOST_CHECK_MESSAGE(py_sound.exit_code == 0, py_sound.out);
 
-    // Cut at a record boundary before the checkpoint: fine alone, short of what was kept.
+    // One record's log time moved by a millisecond (the rules would give the same verdicts): the
+    // checkpoint's verdict root signed the true one.
     const std::string whole = slurp(file);
+    {
+        std::string retimed = whole;
+        const std::size_t time_at = export_header_bytes + 8;  // record 0's log time, last byte
+        retimed[time_at + 7] = static_cast<char>(retimed[time_at + 7] ^ 0x01);
+        std::ofstream(t.path("retimed.uwa"), std::ios::binary) << retimed;
+        auto moved = verify(t.path("retimed.uwa"), {});
+        BOOST_CHECK_EQUAL(moved.exit_code, 1);
+        BOOST_CHECK_MESSAGE(moved.out.find("not what the node signed") != std::string::npos,
+                            moved.out);
+        auto py_moved = py(t.path("retimed.uwa"), "");
+        BOOST_CHECK_EQUAL(py_moved.exit_code, 1);
+        BOOST_CHECK_MESSAGE(py_moved.out.find("not what the node signed") != std::string::npos,
+                            py_moved.out);
+    }
+
+    // Cut at a record boundary before the checkpoint: fine alone, short of what was kept.
     std::size_t pos = export_header_bytes;
     for (int i = 0; i < 4; ++i) {
         std::uint32_t n = 0;

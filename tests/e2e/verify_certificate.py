@@ -152,6 +152,9 @@ class Event:
     def checkpoint(self):
         return self._payload.u64(0), self._payload.data(0)  # tree size, root
 
+    def verdict_root(self):
+        return self._payload.data(1)  # a checkpoint's verdict tree root (empty when absent)
+
     def admitted(self):
         return self._payload.u64(0), self._payload.data(0), self._payload.u16(8)  # member, key, role
 
@@ -172,6 +175,11 @@ class Event:
 
 def leaf_hash_of(data):
     return hashlib.sha256(b"\x00" + data).digest()
+
+
+def verdict_leaf_hash(index, verdict, log_offset, log_time_ms):
+    """The verdict tree's leaf i: what the log and the ledger said of event leaf i."""
+    return leaf_hash_of(struct.pack(">QHQq", index, verdict, log_offset, log_time_ms))
 
 
 def node_hash(left, right):

@@ -2,9 +2,10 @@
 """An independent checker of uurwerk audit exports, written from ledger/README.md alone.
 
 It checks what an export's signatures and checkpoints commit to, without uurwerk's code: every
-envelope's signature, every record's community, the Merkle tree rebuilt leaf by leaf against
-every checkpoint a trusted node key signed, that nothing is counted beyond the last such
-checkpoint (the unverified tail), and that the export reaches a checkpoint the auditor expects.
+envelope's signature, every record's community, the event tree and the verdict tree (verdicts,
+log offsets and log times) rebuilt leaf by leaf against every checkpoint a trusted node key
+signed, that nothing is counted beyond the last such checkpoint (the unverified tail), and that
+the export reaches a checkpoint the auditor expects.
 It does not replay the ledger rules (uurwerk's `audit verify` does): it shows that the records
 are the ones the node signed for.
 
@@ -16,7 +17,8 @@ usage error.
 import struct
 import sys
 
-from verify_certificate import CHECKPOINT, Event, Failed, leaf_hash_of, merkle_root
+from verify_certificate import (CHECKPOINT, Event, Failed, leaf_hash_of, merkle_root,
+                                verdict_leaf_hash)
 
 MAGIC = b"UWAUDIT1"
 RECORD_HEADER = struct.Struct(">QqHI")  # log offset, log time ms, verdict, envelope length
@@ -41,7 +43,7 @@ def records(data):
 
 def check(data, trusted, expect, allow_tail):
     community, recs = records(data)
-    leaves, trusted_checkpoints, attested = [], set(), 0
+    leaves, verdicts, trusted_checkpoints, attested = [], [], set(), 0
     for i, (at, time_ms, verdict, stored) in enumerate(recs):
         where = "record %d (log offset %d)" % (i, at)
         e = Event(stored)
@@ -60,9 +62,14 @@ def check(data, trusted, expect, allow_tail):
             if merkle_root(leaves[:size]) != root_hash:
                 raise Failed("%s: a checkpoint of %d leaves whose root is not the export's"
                              % (where, size))
+            if merkle_root(verdicts[:size]) != e.verdict_root():
+                raise Failed("%s: a checkpoint of %d leaves whose verdict root is not the "
+                             "export's: its verdicts, log offsets or log times are not what the "
+                             "node signed" % (where, size))
             trusted_checkpoints.add(i)
             attested = max(attested, size)
         leaves.append(leaf_hash_of(stored))
+        verdicts.append(verdict_leaf_hash(i, verdict, at, time_ms))
     if expect is not None:
         size, root_hash = expect
         if size > len(recs):

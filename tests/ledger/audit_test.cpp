@@ -32,11 +32,18 @@ const signing_key& node_key() {
 // A tree that answers the rules from all the leaves it holds (O(n) per root; small tests).
 struct test_tree final : audit_view {
     std::vector<digest> leaves;
+    std::vector<digest> verdicts;
     std::optional<digest> root_at(community_id, std::uint64_t size) const override {
         if (size > leaves.size()) return std::nullopt;
         return merkle_root(std::span(leaves).first(size));
     }
+    std::optional<digest> verdict_root_at(community_id, std::uint64_t size) const override {
+        if (size > verdicts.size()) return std::nullopt;
+        return merkle_root(std::span(verdicts).first(size));
+    }
 };
+
+constexpr time_ms log_time{1'700'000'000'000};
 
 // Builds a community's log as a node would: each record folded for its verdict, checkpoints
 // by the node key every `every` events.
@@ -46,33 +53,35 @@ struct log_builder {
     test_tree tree;
     std::vector<bytes> envelopes;
     std::vector<reject_reason> verdicts;
+    std::vector<time_ms> times;  // the log's clock at each record
     std::uint64_t node_seq = 0;
 
-    void add(bytes env) {
+    void add(bytes env, time_ms now = log_time) {
         auto e = decode_envelope(env);
         BOOST_REQUIRE(e.ok());
         auto b = decode_body(e->body);
         BOOST_REQUIRE(b.ok());
         fx.clear();
         const auto d = sha256({e->body});
-        const fold_input in{
-            *b, e->signer, d, offset{envelopes.size()}, time_ms{1'700'000'000'000}, &tree};
+        const offset at{envelopes.size()};
+        const fold_input in{*b, e->signer, d, at, now, &tree};
         verdicts.push_back(fold(state, in, fx).reason);
+        tree.verdicts.push_back(verdict_leaf_hash(envelopes.size(), verdicts.back(), at, now));
         tree.leaves.push_back(merkle_leaf_hash(env));
+        times.push_back(now);
         envelopes.push_back(std::move(env));
     }
     void checkpoint_now() {
         const auto n = tree.leaves.size();
-        add(encode_envelope(
-            node_key().seal(checkpoint_body(town, sequence{++node_seq}, n, merkle_root(tree.leaves),
-                                            time_ms{5}, node_key().public_bytes()))));
+        add(encode_envelope(node_key().seal(
+            checkpoint_body(town, sequence{++node_seq}, n, merkle_root(tree.leaves),
+                            merkle_root(tree.verdicts), time_ms{5}, node_key().public_bytes()))));
     }
     std::string export_file() const {
         std::string out;
         append_export_header(out, town);
         for (std::size_t i = 0; i < envelopes.size(); ++i)
-            append_export_record(
-                out, {offset{i}, time_ms{1'700'000'000'000}, verdicts[i], envelopes[i]});
+            append_export_record(out, {offset{i}, times[i], verdicts[i], envelopes[i]});
         return out;
     }
 };
@@ -99,21 +108,26 @@ audit_report audit(const std::string& file, audit_options o = {}) {
     return verify_export(*parsed, o);
 }
 
-// A transfer of `amount` from member `from` to `to`, signed by `from`'s own key with its next
-// sequence number in `b`'s log: an event the member could have made but never submitted.
-bytes member_transfer(const log_builder& b, member_id from, member_id to, minutes amount) {
-    const auto key = member_key(from.value - 1);
+// An event of member `author` (acting for `on_behalf_of`, if given), signed by their own key
+// with its next sequence number in `b`'s log.
+bytes member_event(const log_builder& b, member_id author, event_payload payload,
+                   std::optional<member_id> on_behalf_of = std::nullopt) {
+    const auto key = member_key(author.value - 1);
     const auto& k = b.state.communities.at(town).keys.at(key.public_bytes());
-    event_id id;
-    id.b.fill(0xf0);
-    const event_body body{id,
-                          town,
-                          from,
-                          sequence{k.last_seq.value + 1},
-                          time_ms{1},
-                          std::nullopt,
-                          transfer{to, amount, ""}};
+    const event_body body{
+        random_event_id(), town, author, sequence{k.last_seq.value + 1}, time_ms{1}, on_behalf_of,
+        std::move(payload)};
     return encode_envelope(key.seal(body));
+}
+
+// A transfer of `amount` from member `from` to `to`: an event the member could have made but
+// never submitted.
+bytes member_transfer(const log_builder& b, member_id from, member_id to, minutes amount) {
+    return member_event(b, from, transfer{to, amount, ""});
+}
+
+event_id id_of(const bytes& envelope) {
+    return decode_body(decode_envelope(envelope)->body)->id;
 }
 
 // The byte offset of record i's envelope in an export file.
@@ -179,6 +193,7 @@ BOOST_AUTO_TEST_CASE(a_dropped_or_reordered_event_breaks_the_next_checkpoint_or_
         auto dropped = b;
         dropped.envelopes.erase(dropped.envelopes.begin() + 100);
         dropped.verdicts.erase(dropped.verdicts.begin() + 100);
+        dropped.times.erase(dropped.times.begin() + 100);
         auto r = audit(dropped.export_file());
         BOOST_CHECK(!r.ok);
         BOOST_CHECK_GE(r.problem_record.value_or(0), 100u);
@@ -321,6 +336,7 @@ BOOST_AUTO_TEST_CASE(an_export_cut_short_does_not_reach_the_checkpoint_the_audit
         1;
     cut.envelopes.resize(keep);
     cut.verdicts.resize(keep);
+    cut.times.resize(keep);
     BOOST_CHECK(audit(cut.export_file()).ok);
     // ...but it does not reach the checkpoint the auditor kept.
     auto r = audit(cut.export_file(), o);
@@ -333,6 +349,40 @@ BOOST_AUTO_TEST_CASE(an_export_cut_short_does_not_reach_the_checkpoint_the_audit
     auto w = audit(b.export_file(), other);
     BOOST_CHECK(!w.ok);
     BOOST_CHECK(w.problem.find("not the root") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_consistent_rewrite_of_verdicts_and_log_times_is_found) {
+    // Member 3 lets member 4 confirm hours for them until a time T; member 2 claims 120
+    // minutes of help from member 3, and member 4 confirms it for them before T.
+    auto b = sound_log();
+    const time_ms until{log_time.value + 60'000};
+    b.add(member_event(b, member_id{3},
+                       delegation_granted{member_id{4}, {event_kind::hours_confirmed}, until}));
+    const auto claim =
+        member_event(b, member_id{2}, hours_claimed{member_id{3}, minutes{120}, {}, ""});
+    b.add(claim);
+    const std::size_t confirmation = b.envelopes.size();
+    b.add(member_event(b, member_id{4}, hours_confirmed{id_of(claim)}, member_id{3}),
+          time_ms{until.value - 1});
+    BOOST_REQUIRE(b.verdicts[confirmation] == reject_reason::none);
+    b.checkpoint_now();
+    const auto honest = audit(b.export_file());
+    BOOST_REQUIRE_MESSAGE(honest.ok, honest.problem);
+
+    // The export says the confirmation was logged after T and rejected: the rules agree with
+    // that story, and it takes 120 minutes from member 2. The checkpoint signed the true
+    // verdict and time.
+    auto rewritten = b;
+    rewritten.times[confirmation] = time_ms{until.value + 1};
+    rewritten.verdicts[confirmation] = reject_reason::not_delegated;
+    auto r = audit(rewritten.export_file());
+    BOOST_CHECK(!r.ok);
+    BOOST_CHECK_EQUAL(r.problem_record.value_or(0), b.envelopes.size() - 1);
+    BOOST_CHECK_MESSAGE(r.problem.find("not what the node signed") != std::string::npos, r.problem);
+    // A log time alone is found as well.
+    auto retimed = b;
+    retimed.times[100] = time_ms{retimed.times[100].value + 1};
+    BOOST_CHECK(!audit(retimed.export_file()).ok);
 }
 
 BOOST_AUTO_TEST_CASE(a_broken_file_is_refused_with_where) {
