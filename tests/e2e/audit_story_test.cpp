@@ -13,6 +13,7 @@
 #include "api/key_file.h"
 #include "ledger/audit.h"
 #include "tests/e2e/process.h"
+#include "tests/support/test_keys.h"
 
 using namespace uurwerk;
 using namespace uurwerk::testing;
@@ -463,4 +464,142 @@ BOOST_AUTO_TEST_CASE(a_node_that_forks_its_log_is_caught_by_a_kept_checkpoint) {
         {"audit", "consistency", "--old", kept, "--trust", node_a, "--server", forked.url()});
     BOOST_CHECK_EQUAL(untrusted.exit_code, 1);
     BOOST_CHECK(untrusted.out.find("not a trusted node key") != std::string::npos);
+}
+
+namespace {
+
+signing_key key_of_file(const std::string& path) {
+    auto f = read_key_file(path);
+    BOOST_REQUIRE(f.ok());
+    auto k = signing_key::from_seed(f->seed);
+    BOOST_REQUIRE(k.ok());
+    return std::move(*k);
+}
+
+// Signs `body` with `key` and submits it as any client could: the ledger's reason ("none" when
+// it accepted the event; a rejected event is in the log all the same).
+std::string submit(audited_town& t, const signing_key& key, const event_body& body) {
+    const auto env = key.seal(body);
+    const std::string json = "{\"body\": \"" + to_base64(env.body) + "\", \"signer\": \"" +
+                             env.signer.hex() + "\", \"signature\": \"" + to_hex(env.sig.b) + "\"}";
+    auto r = http_call("127.0.0.1", t.server.port(), "POST", "/v1/events", json);
+    BOOST_REQUIRE(r.ok());
+    auto doc = json_doc::parse(r->body);
+    BOOST_REQUIRE(doc.ok());
+    return doc->string_at("reason").value_or("?");
+}
+
+// An event as a certificate lists it, from a proof route (against the latest checkpoint): of
+// event `id`, or of leaf `index`.
+proved_event proved_by_route(audited_town& t, const std::string& target) {
+    auto p = t.get(target);
+    auto body = from_base64(p.string_at("body_base64").value());
+    auto sig = fixed_from_hex<signature_bytes>(p.string_at("signature").value(), "sig");
+    auto signer = fixed_from_hex<public_key_bytes>(p.string_at("signer").value(), "key");
+    BOOST_REQUIRE(body.ok() && sig.ok() && signer.ok());
+    proved_event out;
+    out.leaf_index = number_of(p.root().at("leaf_index"));
+    out.envelope = encode_envelope(envelope{*body, public_key{*signer}, signature{*sig}});
+    for (const auto& h : *p.root().at("audit_path")->as_array())
+        out.audit_path.push_back(digest_of(&h));
+    // Its verdict leaf as the route proves it (a forger can only copy it).
+    const auto* verdict = p.root().at("verdict");
+    out.at = offset{number_of(verdict->at("offset"))};
+    out.appended_at = time_ms{static_cast<std::int64_t>(number_of(verdict->at("appended_at_ms")))};
+    for (const auto& h : *verdict->at("audit_path")->as_array())
+        out.verdict_path.push_back(digest_of(&h));
+    return out;
+}
+
+proved_event proved_by_route(audited_town& t, const event_id& id) {
+    return proved_by_route(t, "/v1/events/" + id.hex() + "/proof");
+}
+
+event_body body_of(community_id c, member_id author, std::uint64_t seq, event_payload payload,
+                   std::optional<member_id> on_behalf_of = std::nullopt) {
+    return event_body{random_event_id(), c, author, sequence{seq}, time_ms{1}, on_behalf_of,
+                      std::move(payload)};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(events_the_ledger_rejected_prove_no_hours) {
+    audited_town t;
+    t.found_with_anna_and_cor();
+    t.ok({"keygen", "--out", t.path("bep.key"), "--community", "7", "--member", "3"});
+    t.ok({"admit", "--key", t.path("anna.key"), "--member", "3", "--member-key-file",
+          t.path("bep.key")});
+    t.ok({"announce-node", "--key", t.path("anna.key")});
+    // One real claim of 90 minutes, confirmed by Anna.
+    auto real =
+        after(t.ok({"claim", "--key", t.path("cor.key"), "--receiver", "1", "--minutes", "90"}),
+              "claim id: ");
+    t.ok({"confirm", "--key", t.path("anna.key"), "--claim", real});
+
+    // Cor alone: a second key K2 on his own account, then with K2 a keyAdded that binds K2 to
+    // Anna (a coordinator) "for" her: rejected, yet a leaf.
+    const community_id town{7};
+    const auto cor = key_of_file(t.path("cor.key"));
+    const auto bep = key_of_file(t.path("bep.key"));
+    const auto k2 = uurwerk::testing::key_filled_with(0x42);
+    const auto add_k2 =
+        body_of(town, member_id{2}, 1000, key_added{member_id{2}, k2.public_bytes()});
+    BOOST_REQUIRE_EQUAL(submit(t, cor, add_k2), "none");
+    const auto k2_as_anna =
+        body_of(town, member_id{2}, 1, key_added{member_id{1}, k2.public_bytes()}, member_id{1});
+    BOOST_CHECK_NE(submit(t, k2, k2_as_anna), "none");
+    // A pending claim of 1,440 minutes, a rejected one of 10,080; K2 signs both confirmations
+    // as Anna: both rejected.
+    const auto pending = body_of(town, member_id{2}, 1001,
+                                 hours_claimed{member_id{1}, minutes{1440}, std::nullopt, ""});
+    BOOST_REQUIRE_EQUAL(submit(t, cor, pending), "none");
+    const auto too_much = body_of(town, member_id{2}, 1002,
+                                  hours_claimed{member_id{1}, minutes{10080}, std::nullopt, ""});
+    BOOST_CHECK_EQUAL(submit(t, cor, too_much), "amount_over_policy");
+    const auto confirm_pending = body_of(town, member_id{1}, 2, hours_confirmed{pending.id});
+    const auto confirm_too_much = body_of(town, member_id{1}, 3, hours_confirmed{too_much.id});
+    BOOST_CHECK_NE(submit(t, k2, confirm_pending), "none");
+    BOOST_CHECK_NE(submit(t, k2, confirm_too_much), "none");
+    // Cor and Bep together: a claim of 5,000 minutes from Bep (rejected) that Bep confirms
+    // (rejected too).
+    const auto big = body_of(town, member_id{2}, 1003,
+                             hours_claimed{member_id{3}, minutes{5000}, std::nullopt, ""});
+    BOOST_CHECK_NE(submit(t, cor, big), "none");
+    const auto bep_confirms = body_of(town, member_id{3}, 1000, hours_confirmed{big.id});
+    BOOST_CHECK_NE(submit(t, bep, bep_confirms), "none");
+    t.ok({"audit", "checkpoint", "--community", "7"});
+
+    const auto node = t.get("/v1/node").string_at("node_key").value();
+    const auto cert = t.path("cor.json");
+    t.ok({"audit", "certificate", "--community", "7", "--member", "2", "--out", cert});
+    BOOST_CHECK(
+        t.ok({"audit", "verify-certificate", cert, "--trust", node}).find("gave 90 minutes") !=
+        std::string::npos);
+    auto genuine = certificate_from_json(slurp(cert));
+    BOOST_REQUIRE(genuine.ok());
+    BOOST_CHECK_EQUAL(genuine->stated_total.value, 90);
+
+    // The forgeries, built from the proof routes as anyone could.
+    auto alone = *genuine;
+    alone.bindings.push_back(proved_by_route(t, add_k2.id));
+    alone.bindings.push_back(proved_by_route(t, k2_as_anna.id));
+    alone.claims.push_back(
+        {proved_by_route(t, pending.id), proved_by_route(t, confirm_pending.id)});
+    alone.claims.push_back(
+        {proved_by_route(t, too_much.id), proved_by_route(t, confirm_too_much.id)});
+    alone.stated_total = minutes{90 + 1440 + 10080};
+    auto pair = *genuine;
+    pair.bindings.push_back(proved_by_route(t, "/v1/communities/7/leaves/2/proof"));  // Bep's
+    pair.claims.push_back({proved_by_route(t, big.id), proved_by_route(t, bep_confirms.id)});
+    pair.stated_total = minutes{90 + 5000};
+    for (const auto& [name, forged] : {std::pair{"alone", alone}, {"pair", pair}}) {
+        const auto path = t.path(std::string(name) + ".json");
+        std::ofstream(path) << certificate_to_json(forged);
+        auto here = t.uw({"audit", "verify-certificate", path, "--trust", node});
+        BOOST_CHECK_MESSAGE(here.exit_code == 1, name + std::string(": ") + here.out);
+        BOOST_CHECK_MESSAGE(here.out.find("accepted") != std::string::npos, here.out);
+        auto py = python_verify(path, node, t.path(std::string(name) + ".out"));
+        BOOST_CHECK_MESSAGE(py.exit_code == 1, name + std::string(": ") + py.out);
+        BOOST_CHECK_MESSAGE(py.out.find("accepted") != std::string::npos, py.out);
+    }
 }
