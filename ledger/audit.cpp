@@ -84,6 +84,14 @@ void append_export_record(std::string& out, const export_record& r) {
 }
 
 result<parsed_export> parse_export(byte_view file) {
+    if (file.size() >= export_magic_v1.size() &&
+        std::string_view(reinterpret_cast<const char*>(file.data()), export_magic_v1.size()) ==
+            export_magic_v1)
+        return make_error("bad_export",
+                          "an export of the old format " + std::string(export_magic_v1) +
+                              " is refused: its checkpoints sign no verdicts or log times; export "
+                              "the log again with this uurwerk (" +
+                              std::string(export_magic) + ")");
     if (file.size() < export_header_bytes ||
         std::string_view(reinterpret_cast<const char*>(file.data()), export_magic.size()) !=
             export_magic)

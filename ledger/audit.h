@@ -47,16 +47,19 @@ namespace uurwerk {
 // The export file: one community's log, as its Merkle tree's leaves in order. Stable; every
 // number big-endian:
 //
-//   header  "UWAUDIT1" (8 bytes), community id (u64)
+//   header  "UWAUDIT2" (8 bytes), community id (u64)
 //   record  log offset (u64), log time in ms (i64), the node's verdict (u16, a reject_reason
 //           number, 0 = accepted), envelope length (u32, 1..4096), the stored envelope
 //   ... records follow each other to the end of the file; record i is leaf i.
 //
 // Checkpoints are records like any other (checkpoint events signed by a node key). The leaf
-// hash of a record is SHA-256(0x00 || envelope). The offset and time are the log's: they are not
-// signed, and the rules use the time only for delegation expiry.
+// hash of a record is SHA-256(0x00 || envelope). The offset, time and verdict are the log's and
+// the node's: a checkpoint's verdict root covers them (verdict_leaf_hash). Format 1
+// ("UWAUDIT1", the same layout) came from nodes whose checkpoints signed no verdicts: refused.
+// ledger/FORMAT.md has it all.
 
-inline constexpr std::string_view export_magic = "UWAUDIT1";
+inline constexpr std::string_view export_magic = "UWAUDIT2";
+inline constexpr std::string_view export_magic_v1 = "UWAUDIT1";
 inline constexpr std::size_t export_header_bytes = 16;
 inline constexpr std::size_t export_record_header_bytes = 8 + 8 + 2 + 4;
 

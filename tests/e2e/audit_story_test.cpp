@@ -351,6 +351,15 @@ BOOST_AUTO_TEST_CASE(a_cut_retimed_or_forged_export_is_refused_here_and_by_a_pyt
                             py_moved.out);
     }
 
+    // An export of the old format is refused by both, saying so.
+    std::ofstream(t.path("old.uwa"), std::ios::binary) << "UWAUDIT1" + whole.substr(8);
+    auto old = verify(t.path("old.uwa"), {});
+    BOOST_CHECK_EQUAL(old.exit_code, 1);
+    BOOST_CHECK_MESSAGE(old.out.find("old format UWAUDIT1") != std::string::npos, old.out);
+    auto py_old = py(t.path("old.uwa"), "");
+    BOOST_CHECK_EQUAL(py_old.exit_code, 1);
+    BOOST_CHECK_MESSAGE(py_old.out.find("old format UWAUDIT1") != std::string::npos, py_old.out);
+
     // Cut at a record boundary before the checkpoint: fine alone, short of what was kept.
     std::size_t pos = export_header_bytes;
     for (int i = 0; i < 4; ++i) {

@@ -17,14 +17,17 @@ usage error.
 import struct
 import sys
 
-from verify_certificate import (CHECKPOINT, Event, Failed, leaf_hash_of, merkle_root,
-                                verdict_leaf_hash)
+from verify_certificate import (CHECKPOINT, KEY_REVOKED, Event, Failed, leaf_hash_of,
+                                merkle_root, verdict_leaf_hash)
 
-MAGIC = b"UWAUDIT1"
+MAGIC = b"UWAUDIT2"
 RECORD_HEADER = struct.Struct(">QqHI")  # log offset, log time ms, verdict, envelope length
 
 
 def records(data):
+    if data[:8] == b"UWAUDIT1":
+        raise Failed("an export of the old format UWAUDIT1 is refused: its checkpoints sign no "
+                     "verdicts or log times; export the log again")
     if len(data) < 16 or data[:8] != MAGIC:
         raise Failed("not a uurwerk export: it does not start with %s" % MAGIC.decode())
     community = struct.unpack_from(">Q", data, 8)[0]
@@ -44,6 +47,7 @@ def records(data):
 def check(data, trusted, expect, allow_tail):
     community, recs = records(data)
     leaves, verdicts, trusted_checkpoints, attested = [], [], set(), 0
+    revoked_node_keys = set()  # by accepted keyRevoked events of member 0's keys
     for i, (at, time_ms, verdict, stored) in enumerate(recs):
         where = "record %d (log offset %d)" % (i, at)
         e = Event(stored)
@@ -55,6 +59,9 @@ def check(data, trusted, expect, allow_tail):
             if e.signer not in trusted:
                 raise Failed("%s: a checkpoint signed by %s, which is not a trusted node key"
                              % (where, e.signer.hex()))
+            if e.signer in revoked_node_keys:
+                raise Failed("%s: a checkpoint signed by node key %s after its revocation in "
+                             "the log" % (where, e.signer.hex()))
             size, root_hash = e.checkpoint()
             if size > i:
                 raise Failed("%s: a checkpoint of %d leaves, but only %d events precede it"
@@ -68,6 +75,8 @@ def check(data, trusted, expect, allow_tail):
                              "node signed" % (where, size))
             trusted_checkpoints.add(i)
             attested = max(attested, size)
+        if e.kind == KEY_REVOKED and verdict == 0 and e.key_revoked()[0] == 0:
+            revoked_node_keys.add(e.key_revoked()[1])
         leaves.append(leaf_hash_of(stored))
         verdicts.append(verdict_leaf_hash(i, verdict, at, time_ms))
     if expect is not None:

@@ -397,6 +397,13 @@ BOOST_AUTO_TEST_CASE(a_broken_file_is_refused_with_where) {
     BOOST_CHECK(
         !parse_export(byte_view(reinterpret_cast<const std::uint8_t*>(wrong.data()), wrong.size()))
              .ok());
+    // An export of format 1 (checkpoints without verdicts) is refused, saying why.
+    std::string old = "UWAUDIT1" + file.substr(8);
+    auto refused =
+        parse_export(byte_view(reinterpret_cast<const std::uint8_t*>(old.data()), old.size()));
+    BOOST_REQUIRE(!refused.ok());
+    BOOST_CHECK_MESSAGE(refused.err().message.find("old format UWAUDIT1") != std::string::npos,
+                        refused.err().message);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
