@@ -30,6 +30,20 @@ struct audited_town : served_town {
         ok({"admit", "--key", path("anna.key"), "--member", "2", "--member-key-file",
             path("cor.key")});
     }
+    // ...Anna lets the node sign, Cor claims `minutes` twice and Anna confirms both, and the
+    // node signs a checkpoint (of 7 leaves), kept in `kept`.
+    void two_hours_confirmed_and_a_kept_checkpoint(const std::string& minutes,
+                                                   const std::string& kept) {
+        found_with_anna_and_cor();
+        ok({"announce-node", "--key", path("anna.key")});
+        for (int i = 0; i < 2; ++i) {
+            auto c = after(
+                ok({"claim", "--key", path("cor.key"), "--receiver", "1", "--minutes", minutes}),
+                "claim id: ");
+            ok({"confirm", "--key", path("anna.key"), "--claim", c});
+        }
+        ok({"audit", "checkpoint", "--community", "7", "--out", kept});
+    }
 };
 
 digest digest_of(const json_value* v) {
@@ -302,16 +316,8 @@ BOOST_AUTO_TEST_CASE(an_hour_certificate_is_checked_offline_here_and_by_a_python
 
 BOOST_AUTO_TEST_CASE(a_cut_retimed_or_forged_export_is_refused_here_and_by_a_python_checker) {
     audited_town t;
-    t.found_with_anna_and_cor();
-    t.ok({"announce-node", "--key", t.path("anna.key")});
-    for (int i = 0; i < 2; ++i) {
-        auto c =
-            after(t.ok({"claim", "--key", t.path("cor.key"), "--receiver", "1", "--minutes", "90"}),
-                  "claim id: ");
-        t.ok({"confirm", "--key", t.path("anna.key"), "--claim", c});
-    }
     const auto kept = t.path("kept.json");
-    t.ok({"audit", "checkpoint", "--community", "7", "--out", kept});
+    t.two_hours_confirmed_and_a_kept_checkpoint("90", kept);
     const auto node = t.get("/v1/node").string_at("node_key").value();
     const auto file = t.path("town.uwa");
     t.ok({"audit", "export", "--community", "7", "--out", file});
@@ -413,16 +419,8 @@ BOOST_AUTO_TEST_CASE(a_cut_retimed_or_forged_export_is_refused_here_and_by_a_pyt
 
 BOOST_AUTO_TEST_CASE(a_node_that_forks_its_log_is_caught_by_a_kept_checkpoint) {
     audited_town t;
-    t.found_with_anna_and_cor();
-    t.ok({"announce-node", "--key", t.path("anna.key")});
-    for (int i = 0; i < 2; ++i) {
-        auto c =
-            after(t.ok({"claim", "--key", t.path("cor.key"), "--receiver", "1", "--minutes", "20"}),
-                  "claim id: ");
-        t.ok({"confirm", "--key", t.path("anna.key"), "--claim", c});
-    }
     const auto kept = t.path("kept.json");
-    t.ok({"audit", "checkpoint", "--community", "7", "--out", kept});  // 7 leaves
+    t.two_hours_confirmed_and_a_kept_checkpoint("20", kept);  // 7 leaves
     const auto node_a = t.get("/v1/node").string_at("node_key").value();
 
     // The honest node goes on; its later log extends what the auditor kept.

@@ -73,6 +73,18 @@ struct fixture {
         }
         BOOST_REQUIRE(proj->catch_up().ok());
     }
+    // Folds the workload of `seed`; then its founder announces the node's key, from when on the
+    // node may sign checkpoints.
+    void workload_then_node_key(std::uint64_t seed, std::size_t members, std::size_t events) {
+        const auto w = make_workload({town, members, events, seed, 0, {}});
+        append_all(w.setup);
+        append_all(w.events);
+        BOOST_REQUIRE(
+            append(encode_envelope(founder_key(seed).seal(event_body{
+                       random_event_id(), town, member_id{1}, sequence{1'000'000}, time_ms{1},
+                       std::nullopt, node_key_announced{node.public_bytes()}})))
+                .accepted());
+    }
     // A checkpoint of `size` leaves naming `root`, and the verdict tree's true root at `size`
     // unless told otherwise.
     bytes checkpoint_of(std::uint64_t size, const digest& root,
@@ -110,15 +122,8 @@ BOOST_AUTO_TEST_SUITE(audit_projection)
 
 BOOST_AUTO_TEST_CASE(the_tree_holds_every_record_and_checkpoints_must_name_its_true_root) {
     fixture f;
-    const auto w = make_workload({town, 20, 1500, 11, 0, {}});
-    f.append_all(w.setup);
-    f.append_all(w.events);
-    // The founder announces the node's key: from then on the node may sign checkpoints.
+    f.workload_then_node_key(11, 20, 1500);
     auto founder = founder_key(11);
-    auto announce = encode_envelope(founder.seal(
-        event_body{random_event_id(), town, member_id{1}, sequence{1'000'000}, time_ms{1},
-                   std::nullopt, node_key_announced{f.node.public_bytes()}}));
-    BOOST_REQUIRE(f.append(announce).accepted());
 
     auto head = f.proj->audit_head(town);
     BOOST_REQUIRE(head.has_value());
@@ -182,15 +187,7 @@ BOOST_AUTO_TEST_CASE(the_tree_holds_every_record_and_checkpoints_must_name_its_t
 
 BOOST_AUTO_TEST_CASE(a_checkpoint_must_also_name_the_verdict_trees_true_root) {
     fixture f;
-    const auto w = make_workload({town, 10, 600, 13, 0, {}});
-    f.append_all(w.setup);
-    f.append_all(w.events);
-    auto founder = founder_key(13);
-    BOOST_REQUIRE(
-        f.append(encode_envelope(founder.seal(event_body{
-                     random_event_id(), town, member_id{1}, sequence{1'000'000}, time_ms{1},
-                     std::nullopt, node_key_announced{f.node.public_bytes()}})))
-            .accepted());
+    f.workload_then_node_key(13, 10, 600);
     const std::uint64_t n = f.leaves.size();
     const auto vleaves = f.verdict_leaves(n);
     // The projector's verdict tree is the one recomputed from the log and the verdicts.
