@@ -574,6 +574,17 @@ BOOST_AUTO_TEST_CASE(events_the_ledger_rejected_prove_no_hours) {
     BOOST_CHECK_NE(submit(t, cor, big), "none");
     const auto bep_confirms = body_of(town, member_id{3}, 1000, hours_confirmed{big.id});
     BOOST_CHECK_NE(submit(t, bep, bep_confirms), "none");
+    // A real claim of 30 minutes, confirmed, then reversed by Anna before the checkpoint.
+    const auto anna = key_of_file(t.path("anna.key"));
+    const auto undone = body_of(town, member_id{2}, 1004,
+                                hours_claimed{member_id{1}, minutes{30}, std::nullopt, ""});
+    BOOST_REQUIRE_EQUAL(submit(t, cor, undone), "none");
+    const auto undone_confirmed = body_of(town, member_id{1}, 1000, hours_confirmed{undone.id});
+    BOOST_REQUIRE_EQUAL(submit(t, anna, undone_confirmed), "none");
+    BOOST_REQUIRE_EQUAL(
+        submit(t, anna,
+               body_of(town, member_id{1}, 1001, reversal{undone.id, "not given after all"})),
+        "none");
     t.ok({"audit", "checkpoint", "--community", "7"});
 
     const auto node = t.get("/v1/node").string_at("node_key").value();
@@ -584,7 +595,17 @@ BOOST_AUTO_TEST_CASE(events_the_ledger_rejected_prove_no_hours) {
         std::string::npos);
     auto genuine = certificate_from_json(slurp(cert));
     BOOST_REQUIRE(genuine.ok());
-    BOOST_CHECK_EQUAL(genuine->stated_total.value, 90);
+    BOOST_CHECK_EQUAL(genuine->stated_total.value, 90);  // the reversed claim left out
+    // Put back in by hand, the reversed claim verifies: a certificate cannot show a later
+    // reversal (ledger/README.md, "What it does not prove"); only the export can.
+    auto with_reversed = *genuine;
+    with_reversed.claims.push_back(
+        {proved_by_route(t, undone.id), proved_by_route(t, undone_confirmed.id)});
+    with_reversed.stated_total = minutes{120};
+    std::ofstream(t.path("reversed.json")) << certificate_to_json(with_reversed);
+    BOOST_CHECK_EQUAL(
+        t.uw({"audit", "verify-certificate", t.path("reversed.json"), "--trust", node}).exit_code,
+        0);
 
     // The forgeries, built from the proof routes as anyone could.
     auto alone = *genuine;
