@@ -574,6 +574,13 @@ BOOST_AUTO_TEST_CASE(events_the_ledger_rejected_prove_no_hours) {
     BOOST_CHECK_NE(submit(t, cor, big), "none");
     const auto bep_confirms = body_of(town, member_id{3}, 1000, hours_confirmed{big.id});
     BOOST_CHECK_NE(submit(t, bep, bep_confirms), "none");
+    // The id of the pending claim used again for other content: rejected, a leaf, and its id
+    // names the first event, so only its leaf index can address it.
+    const auto reused_at = number_of(t.get("/v1/communities/7/tree").root().at("tree_size"));
+    auto reused = pending;
+    std::get<hours_claimed>(reused.payload).amount = minutes{1};
+    reused.seq = sequence{1010};
+    BOOST_CHECK_EQUAL(submit(t, cor, reused), "id_reused_with_different_content");
     // A real claim of 30 minutes, confirmed, then reversed by Anna before the checkpoint.
     const auto anna = key_of_file(t.path("anna.key"));
     const auto undone = body_of(town, member_id{2}, 1004,
@@ -596,6 +603,23 @@ BOOST_AUTO_TEST_CASE(events_the_ledger_rejected_prove_no_hours) {
     auto genuine = certificate_from_json(slurp(cert));
     BOOST_REQUIRE(genuine.ok());
     BOOST_CHECK_EQUAL(genuine->stated_total.value, 90);  // the reversed claim left out
+    {
+        auto by_index = t.get("/v1/communities/7/leaves/" + std::to_string(reused_at) + "/proof");
+        BOOST_CHECK_EQUAL(by_index.root().at("verdict")->at("reason")->as_string().value_or(""),
+                          "id_reused_with_different_content");
+        BOOST_CHECK_EQUAL(by_index.root().at("verdict")->at("code")->as_string().value_or(""), "9");
+        auto by_id = t.get("/v1/events/" + pending.id.hex() + "/proof");
+        BOOST_CHECK_NE(number_of(by_id.root().at("leaf_index")), reused_at);
+        // As a certificate's event it proves nothing: it was not accepted.
+        auto bad = *genuine;
+        bad.bindings.push_back(
+            proved_by_route(t, "/v1/communities/7/leaves/" + std::to_string(reused_at) + "/proof"));
+        BOOST_CHECK_EQUAL(
+            verify_certificate(bad,
+                               {public_key{*fixed_from_hex<public_key_bytes>(node, "node key")}})
+                .ok,
+            false);
+    }
     // Put back in by hand, the reversed claim verifies: a certificate cannot show a later
     // reversal (ledger/README.md, "What it does not prove"); only the export can.
     auto with_reversed = *genuine;

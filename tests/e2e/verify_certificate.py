@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An independent verifier of uurwerk hour certificates, written from ledger/README.md alone.
+"""An independent verifier of uurwerk hour certificates, written from ledger/FORMAT.md alone.
 
 It shows that a third party can check a certificate without uurwerk's code: Python's hashlib
 for SHA-256, the `cryptography` package for Ed25519, and a reader of the few Cap'n Proto

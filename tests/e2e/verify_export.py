@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An independent checker of uurwerk audit exports, written from ledger/README.md alone.
+"""An independent checker of uurwerk audit exports, written from ledger/FORMAT.md alone.
 
 It checks what an export's signatures and checkpoints commit to, without uurwerk's code: every
 envelope's signature, every record's community, the event tree and the verdict tree (verdicts,
