@@ -312,6 +312,17 @@ BOOST_AUTO_TEST_CASE(an_hour_certificate_is_checked_offline_here_and_by_a_python
     auto py_again = python_verify(t.path("repeated.json"), node, t.path("py5.out"));
     BOOST_CHECK_EQUAL(py_again.exit_code, 1);
     BOOST_CHECK_MESSAGE(py_again.out.find("twice") != std::string::npos, py_again.out);
+
+    // A certificate of format 1 (no verdict proofs) is refused by both, saying why.
+    std::string old = slurp(cert);
+    old.replace(old.find("uurwerk-hour-certificate/2"), 26, "uurwerk-hour-certificate/1");
+    std::ofstream(t.path("old.json")) << old;
+    auto old_here = t.uw({"audit", "verify-certificate", t.path("old.json"), "--trust", node});
+    BOOST_CHECK_EQUAL(old_here.exit_code, 1);
+    BOOST_CHECK_MESSAGE(old_here.out.find("old format") != std::string::npos, old_here.out);
+    auto old_py = python_verify(t.path("old.json"), node, t.path("py6.out"));
+    BOOST_CHECK_EQUAL(old_py.exit_code, 1);
+    BOOST_CHECK_MESSAGE(old_py.out.find("old format") != std::string::npos, old_py.out);
 }
 
 BOOST_AUTO_TEST_CASE(a_cut_retimed_or_forged_export_is_refused_here_and_by_a_python_checker) {
