@@ -323,7 +323,8 @@ def verify(cert, trusted):
             m, k, role = e.admitted()
             if not coordinator:
                 raise Failed("%s: an admission not signed by a coordinator" % where)
-            keys[k] = [m, role == COORDINATOR, e.leaf, NEVER]
+            if k:  # a member admitted without a key of their own binds none
+                keys[k] = [m, role == COORDINATOR, e.leaf, NEVER]
         elif e.kind == KEY_ADDED:
             m, k = e.key_added()
             if not coordinator and e.actor != m:
