@@ -171,79 +171,6 @@ result<void> do_export(const parsed_args& a) {
     return ok_value;
 }
 
-result<void> do_verify(const parsed_args& a) {
-    if (a.positionals().size() < 2)
-        return make_error("missing_argument", "which file? uurwerk audit verify FILE --trust HEX");
-    const std::string path = a.positionals()[1];
-    auto trusted = trusted_keys(a);
-    if (!trusted) return trusted.err();
-    const auto started = clock_type::now();
-    auto text = read_file(path);
-    if (!text) return text.err();
-    auto e =
-        parse_export(byte_view(reinterpret_cast<const std::uint8_t*>(text->data()), text->size()));
-    if (!e) return make_error("bad_export", path + ": " + e.err().message);
-    audit_options o;
-    o.trusted_node_keys = *trusted;
-    if (a.has("threads")) {
-        auto t = a.get_u64("threads");
-        if (!t) return t.err();
-        o.threads = *t;
-    }
-    auto last = clock_type::now();
-    o.progress = [&](std::string_view phase, std::size_t done, std::size_t total) {
-        const auto now = clock_type::now();
-        if (now - last < std::chrono::seconds(1) && done != total) return;
-        last = now;
-        std::cerr << "audit verify: " << (phase == "verify" ? "signatures" : "rules and tree")
-                  << " " << done << " / " << total << "\n";
-    };
-    const auto report = verify_export(*e, o);
-    const double seconds = std::chrono::duration<double>(clock_type::now() - started).count();
-    if (!report.ok) {
-        std::cout << "FAILED: " << path << ": " << report.problem << "\n";
-        return make_error("audit_failed", "the export does not hold up: " + report.problem);
-    }
-    std::printf(
-        "OK: %s, community %llu: %zu events (%zu accepted, %zu rejected), every signature "
-        "verified\n",
-        path.c_str(), static_cast<unsigned long long>(e->community.value), report.records,
-        report.accepted, report.rejected);
-    std::printf("  tree: root %s over %zu events; %zu checkpoints verified, the last covers %llu\n",
-                report.root.hex().c_str(), report.records, report.checkpoints,
-                static_cast<unsigned long long>(report.attested_leaves));
-    if (report.attested_leaves < report.records)
-        std::printf(
-            "  note: the last %llu events are after the last checkpoint: no node has "
-            "signed for them yet\n",
-            static_cast<unsigned long long>(report.records - report.attested_leaves));
-    if (report.checkpoints == 0)
-        std::printf(
-            "  note: no checkpoint: the events are consistent, but no node vouches for "
-            "this log\n");
-    if (report.unverifiable > 0)
-        std::printf(
-            "  note: %zu events the node refused as repeats of ids first used outside "
-            "this community; not checkable from this export\n",
-            report.unverifiable);
-    std::printf(
-        "  ledger: %zu members, balances and fund sum to %lld minutes, %lld minutes of "
-        "help confirmed\n",
-        report.members.size(), static_cast<long long>(report.balance_sum.value),
-        static_cast<long long>(report.confirmed_total.value));
-    if (a.has("balances")) {
-        std::printf("  %-10s %14s %18s\n", "member", "balance_min", "confirmed_given_min");
-        for (const auto& m : report.members)
-            std::printf("  %-10llu %14lld %18lld\n",
-                        static_cast<unsigned long long>(m.member.value),
-                        static_cast<long long>(m.balance.value),
-                        static_cast<long long>(m.confirmed_given.value));
-    }
-    std::printf("  %.2f s, %.0f events/s\n", seconds,
-                seconds > 0 ? static_cast<double>(report.records) / seconds : 0.0);
-    return ok_value;
-}
-
 // A checkpoint as the API serves it, checked by its signature against the trusted keys: its
 // community, size and root as the node signed them.
 struct signed_head {
@@ -274,6 +201,123 @@ result<signed_head> checked_checkpoint(const json_value& cp, const std::set<publ
     const auto* c = b ? std::get_if<checkpoint>(&b->payload) : nullptr;
     if (c == nullptr) return make_error("bad_checkpoint", what + " is not a checkpoint event");
     return signed_head{b->community, c->tree_size, c->root, env.signer};
+}
+
+// --expect TREE_SIZE:ROOTHEX, or --expect-file FILE: a checkpoint as GET
+// /v1/communities/{c}/checkpoints/latest serves it (what `audit checkpoint --out` and `audit
+// consistency --out` keep), checked by its signature against the trusted keys.
+result<std::optional<expected_checkpoint>> expected_of(const parsed_args& a,
+                                                       const std::set<public_key>& trusted,
+                                                       community_id c) {
+    if (auto x = a.get("expect")) {
+        const auto colon = x->find(':');
+        auto size = parse_decimal(x->substr(0, colon));
+        auto root = colon == std::string::npos
+                        ? result<std::array<std::uint8_t, digest_bytes>>(
+                              make_error("bad_argument", "no root"))
+                        : fixed_from_hex<digest_bytes>(x->substr(colon + 1), "root");
+        if (!size || *size == 0 || !root)
+            return make_error("bad_argument",
+                              "--expect takes TREE_SIZE:ROOTHEX, e.g. 12:<64 hex digits>");
+        return std::optional<expected_checkpoint>(expected_checkpoint{*size, digest{*root}});
+    }
+    if (auto f = a.get("expect-file")) {
+        auto text = read_file(*f);
+        if (!text) return text.err();
+        auto doc = json_doc::parse(*text);
+        if (!doc) return make_error("bad_checkpoint", *f + " is not JSON");
+        auto head = checked_checkpoint(doc->root(), trusted, *f);
+        if (!head) return head.err();
+        if (head->community != c)
+            return make_error("bad_checkpoint", *f + " is a checkpoint of community " +
+                                                    std::to_string(head->community.value));
+        return std::optional<expected_checkpoint>(expected_checkpoint{head->tree_size, head->root});
+    }
+    return std::optional<expected_checkpoint>();
+}
+
+result<void> do_verify(const parsed_args& a) {
+    if (a.positionals().size() < 2)
+        return make_error("missing_argument", "which file? uurwerk audit verify FILE --trust HEX");
+    const std::string path = a.positionals()[1];
+    auto trusted = trusted_keys(a);
+    if (!trusted) return trusted.err();
+    const auto started = clock_type::now();
+    auto text = read_file(path);
+    if (!text) return text.err();
+    auto e =
+        parse_export(byte_view(reinterpret_cast<const std::uint8_t*>(text->data()), text->size()));
+    if (!e) return make_error("bad_export", path + ": " + e.err().message);
+    audit_options o;
+    o.trusted_node_keys = *trusted;
+    if (a.has("allow-unverified-tail")) o.tail = unverified_tail::report;
+    auto expect = expected_of(a, *trusted, e->community);
+    if (!expect) return expect.err();
+    o.expect = *expect;
+    if (a.has("threads")) {
+        auto t = a.get_u64("threads");
+        if (!t) return t.err();
+        o.threads = *t;
+    }
+    auto last = clock_type::now();
+    o.progress = [&](std::string_view phase, std::size_t done, std::size_t total) {
+        const auto now = clock_type::now();
+        if (now - last < std::chrono::seconds(1) && done != total) return;
+        last = now;
+        std::cerr << "audit verify: " << (phase == "verify" ? "signatures" : "rules and tree")
+                  << " " << done << " / " << total << "\n";
+    };
+    const auto report = verify_export(*e, o);
+    const double seconds = std::chrono::duration<double>(clock_type::now() - started).count();
+    if (!report.ok) {
+        std::cout << "FAILED: " << path << ": " << report.problem << "\n";
+        return make_error("audit_failed", "the export does not hold up: " + report.problem);
+    }
+    std::printf(
+        "OK: %s, community %llu: %zu events (%zu accepted, %zu rejected), every signature "
+        "verified\n",
+        path.c_str(), static_cast<unsigned long long>(e->community.value), report.records,
+        report.accepted, report.rejected);
+    std::printf("  tree: root %s over %zu events; %zu checkpoints verified, the last covers %llu\n",
+                report.root.hex().c_str(), report.records, report.checkpoints,
+                static_cast<unsigned long long>(report.attested_leaves));
+    if (o.expect)
+        std::printf("  reaches the checkpoint you expect: %llu events, root %s\n",
+                    static_cast<unsigned long long>(o.expect->tree_size),
+                    o.expect->root.hex().c_str());
+    if (report.tail_records > 0)
+        std::printf(
+            "  UNVERIFIED TAIL: %zu events after the last checkpoint, which no node has signed "
+            "for; counted in the figures below only where marked *\n",
+            report.tail_records);
+    if (report.checkpoints == 0)
+        std::printf(
+            "  note: no checkpoint: the events are consistent, but no node vouches for "
+            "this log\n");
+    if (report.unverifiable > 0)
+        std::printf(
+            "  note: %zu events the node refused as repeats of ids first used outside "
+            "this community; not checkable from this export\n",
+            report.unverifiable);
+    std::printf(
+        "  ledger: %zu members, balances and fund sum to %lld minutes, %lld minutes of "
+        "help confirmed\n",
+        report.members.size(), static_cast<long long>(report.balance_sum.value),
+        static_cast<long long>(report.confirmed_total.value));
+    if (a.has("balances")) {
+        std::printf("  %-10s %14s %18s\n", "member", "balance_min", "confirmed_given_min");
+        for (const auto& m : report.members)
+            std::printf(
+                "  %-10llu %14lld %18lld%s\n", static_cast<unsigned long long>(m.member.value),
+                static_cast<long long>(m.balance.value),
+                static_cast<long long>(m.confirmed_given.value), m.includes_tail ? " *" : "");
+        std::printf("  %-10s %14lld%s\n", "fund", static_cast<long long>(report.fund.value),
+                    report.fund_includes_tail ? " *" : "");
+        if (report.tail_records > 0) std::printf("  * includes the unverified tail\n");
+    }
+    std::printf("  %.2f s, %.0f events/s\n", seconds,
+                seconds > 0 ? static_cast<double>(report.records) / seconds : 0.0);
+    return ok_value;
 }
 
 // Checks that the node's latest checkpoint extends one the auditor kept (a fork shows here),
@@ -413,6 +457,11 @@ std::vector<option_spec> audit_option_specs() {
         {"trust", "HEX,...", "verify, verify-certificate: the node keys you trust"},
         {"trust-file", "FILE", "verify, verify-certificate: or a file of them, one per line"},
         {"balances", "", "verify: list every member's recomputed balance and confirmed hours"},
+        {"allow-unverified-tail", "",
+         "verify: count events after the last checkpoint apart instead of failing"},
+        {"expect", "SIZE:ROOTHEX", "verify: a checkpoint the export must reach"},
+        {"expect-file", "FILE",
+         "verify: the same, from a checkpoint you kept (audit checkpoint/consistency --out)"},
         {"threads", "N", "verify: threads to verify signatures on (default: every core)"},
         {"member", "ID", "certificate: the member whose confirmed hours it shows"},
         {"from-ms", "TIME", "certificate: confirmations logged at or after (ms since 1970)"},

@@ -2,6 +2,7 @@
 
 #include "api/certificates.h"
 #include "api/json.h"
+#include "api/json_read.h"
 #include "ledger/audit.h"
 
 namespace uurwerk {
@@ -28,6 +29,7 @@ result<std::string> checkpoint_json(node& n, community_id c, const checkpoint_re
     w.key("community").decimal(c.value);
     w.key("tree_size").decimal(r.tree_size);
     w.key("root").string(r.root.hex());
+    w.key("verdict_root").string(r.verdict_root.hex());
     w.key("signed_at_ms").decimal_signed(r.signed_at.value);
     w.key("id").string(r.id.hex());
     w.key("offset").decimal(r.at.value);
@@ -122,22 +124,12 @@ http_response sign_checkpoint(checkpointer* cp, community_id c) {
     return json_answer(r->fresh ? 201 : 200, w.take());
 }
 
-http_response inclusion(node& n, const scoped_id& scoped, const target_parts& t) {
-    node::found_event found;
-    if (auto answer = locate_event(n, scoped, found)) return *answer;
-    const seen_event* seen = &found.first;
-    const event_id& id = scoped.id;
-    const community_id c = scoped.community;
-    auto rec = n.record_at(found.partition, seen->at);
-    if (!rec) return error_answer(rec.err());
-    auto env = decode_envelope(rec->payload);
+// The proofs of leaf `leaf` of `c` (its record `rec`): the event's inclusion in the event tree
+// and its verdict leaf's in the verdict tree, against the latest checkpoint or ?tree_size=N.
+http_response leaf_proof(node& n, community_id c, const leaf_record& leaf, const log_record& rec,
+                         const target_parts& t) {
+    auto env = decode_envelope(rec.payload);
     if (!env) return error_answer(503, "io_error", "the event's record does not decode");
-    auto leaf = find_leaf(n.projections(c), c, seen->at);
-    if (!leaf) return error_answer(leaf.err());
-    if (!*leaf)
-        return not_found("not_a_leaf", "the event " + id.hex() +
-                                           " is in no community's tree "
-                                           "(its community did not exist when it was logged)");
     auto size = decimal_query(t, "tree_size");
     if (!size) return error_answer(size.err());
     std::optional<checkpoint_record> against;
@@ -153,26 +145,43 @@ http_response inclusion(node& n, const scoped_id& scoped, const target_parts& t)
                                 community_text(c) + " has no checkpoint yet to prove against");
         tree_size = against->tree_size;
     }
-    if ((*leaf)->index >= tree_size)
+    if (leaf.index >= tree_size)
         return error_answer(409, "not_yet_checkpointed",
-                            "the event is leaf " + std::to_string((*leaf)->index) +
-                                "; the tree of " + std::to_string(tree_size) +
+                            "the event is leaf " + std::to_string(leaf.index) + "; the tree of " +
+                                std::to_string(tree_size) +
                                 " leaves does not hold it yet (a later checkpoint will)");
-    auto proof = read_inclusion_proof(n.projections(c), c, (*leaf)->index, tree_size);
+    auto proof = read_inclusion_proof(n.projections(c), c, leaf.index, tree_size);
     if (!proof) return error_answer(proof.err());
-    // A checkpoint's root was checked against the tree when it was folded.
+    auto verdict_proof = read_verdict_inclusion_proof(n.projections(c), c, leaf.index, tree_size);
+    if (!verdict_proof) return error_answer(verdict_proof.err());
+    // A checkpoint's roots were checked against the trees when it was folded.
     auto root = against ? result<digest>(against->root) : read_root(n.projections(c), c, tree_size);
     if (!root) return error_answer(root.err());
+    auto verdict_root = against ? result<digest>(against->verdict_root)
+                                : read_verdict_root(n.projections(c), c, tree_size);
+    if (!verdict_root) return error_answer(verdict_root.err());
+    auto body = decode_body(env->body);
     json_writer w;
     w.begin_object();
-    w.key("id").string(id.hex());
+    if (body) w.key("id").string(body->id.hex());
     w.key("community").decimal(c.value);
-    w.key("leaf_index").decimal((*leaf)->index);
-    w.key("leaf_hash").string(merkle_leaf_hash(rec->payload).hex());
+    w.key("leaf_index").decimal(leaf.index);
+    w.key("leaf_hash").string(merkle_leaf_hash(rec.payload).hex());
     w.key("tree_size").decimal(tree_size);
     w.key("root").string(root->hex());
     w.key("audit_path");
     digests_json(w, *proof);
+    w.key("verdict").begin_object();
+    w.key("reason").string(reason_name(leaf.verdict));
+    w.key("code").decimal(static_cast<std::uint16_t>(leaf.verdict));
+    w.key("offset").decimal(leaf.at.value);
+    w.key("appended_at_ms").decimal_signed(rec.appended_at.value);
+    w.key("leaf_hash")
+        .string(verdict_leaf_hash(leaf.index, leaf.verdict, leaf.at, rec.appended_at).hex());
+    w.key("root").string(verdict_root->hex());
+    w.key("audit_path");
+    digests_json(w, *verdict_proof);
+    w.end_object();
     if (against) {
         auto j = checkpoint_json(n, c, *against);
         if (!j) return error_answer(j.err());
@@ -183,6 +192,37 @@ http_response inclusion(node& n, const scoped_id& scoped, const target_parts& t)
     w.key("body_base64").string(to_base64(env->body));
     w.end_object();
     return json_answer(200, w.take());
+}
+
+http_response inclusion(node& n, const scoped_id& scoped, const target_parts& t) {
+    node::found_event found;
+    if (auto answer = locate_event(n, scoped, found)) return *answer;
+    const seen_event* seen = &found.first;
+    const event_id& id = scoped.id;
+    const community_id c = scoped.community;
+    auto rec = n.record_at(found.partition, seen->at);
+    if (!rec) return error_answer(rec.err());
+    auto leaf = find_leaf(n.projections(c), c, seen->at);
+    if (!leaf) return error_answer(leaf.err());
+    if (!*leaf)
+        return not_found("not_a_leaf", "the event " + id.hex() +
+                                           " is in no community's tree "
+                                           "(its community did not exist when it was logged)");
+    return leaf_proof(n, c, **leaf, *rec, t);
+}
+
+// By leaf index: every leaf can be proven, also one whose id another event used first (its
+// id names that other event).
+http_response inclusion_at(node& n, community_id c, std::string_view index, const target_parts& t) {
+    auto i = parse_decimal(index);
+    if (!i) return bad_request("a leaf index is a decimal number");
+    auto leaves = read_leaves(n.projections(c), c, *i, 1);
+    if (!leaves) return error_answer(leaves.err());
+    if (leaves->empty())
+        return not_found("beyond_tree", community_text(c) + " has no leaf " + std::to_string(*i));
+    auto rec = n.record_at(c, leaves->front().at);
+    if (!rec) return error_answer(rec.err());
+    return leaf_proof(n, c, leaves->front(), *rec, t);
 }
 
 http_response consistency(node& n, community_id c, const target_parts& t) {
@@ -315,6 +355,7 @@ std::optional<http_response> audit_route(node& n, checkpointer* cp, const http_r
         proof,
         consistency,
         leaves,
+        leaf_proof,
         exp,
         certificate
     };
@@ -333,6 +374,8 @@ std::optional<http_response> audit_route(node& n, checkpointer* cp, const http_r
         r = route::consistency;
     else if (community && s.size() == 4 && s[3] == "leaves")
         r = route::leaves;
+    else if (community && s.size() == 6 && s[3] == "leaves" && s[5] == "proof")
+        r = route::leaf_proof;
     else if (community && s.size() == 4 && s[3] == "export")
         r = route::exp;
     else if (community && s.size() == 6 && s[3] == "members" && s[5] == "certificate")
@@ -348,6 +391,9 @@ std::optional<http_response> audit_route(node& n, checkpointer* cp, const http_r
     std::optional<http_response> bad;
     switch (r) {
         case route::proof:
+            bad = only_params(t, {"tree_size"});
+            break;
+        case route::leaf_proof:
             bad = only_params(t, {"tree_size"});
             break;
         case route::checkpoints:
@@ -393,6 +439,8 @@ std::optional<http_response> audit_route(node& n, checkpointer* cp, const http_r
             return consistency(n, *c, t);
         case route::leaves:
             return leaves(n, *c, t);
+        case route::leaf_proof:
+            return inclusion_at(n, *c, s[4], t);
         case route::exp:
             return export_page(n, *c, t);
         case route::certificate: {

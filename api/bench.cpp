@@ -586,13 +586,19 @@ result<void> bench_audit(const parsed_args& a) {
     wo.node_key = node_key->public_bytes();
     const auto w = make_workload(wo);
 
-    // The log, with a checkpoint by the node every 100,000 events.
+    // The log, with a checkpoint by the node every 100,000 events. The ledger accepts every
+    // event of the workload, and the log's clock is fixed, so the verdict tree is known ahead.
     std::vector<bytes> records;
     records.reserve(w.setup.size() + w.events.size() + w.events.size() / 100'000 + 1);
     merkle_frontier tree;
+    merkle_frontier verdicts;
     std::vector<merkle_node> done;
     std::uint64_t checkpoints = 0;
+    constexpr time_ms log_time{1'700'000'000'000};
     auto add = [&](bytes b) {
+        verdicts.append(
+            verdict_leaf_hash(tree.size(), reject_reason::none, offset{tree.size()}, log_time),
+            done);
         tree.append(merkle_leaf_hash(b), done);
         records.push_back(std::move(b));
     };
@@ -602,11 +608,12 @@ result<void> bench_audit(const parsed_args& a) {
         if ((i + 1) % 100'000 == 0 || i + 1 == w.events.size())
             add(encode_envelope(node_key->seal(
                 checkpoint_body(community_id{1}, sequence{++checkpoints}, tree.size(), tree.root(),
-                                time_ms{1'700'000'000'000}, node_key->public_bytes()))));
+                                verdicts.root(), log_time, node_key->public_bytes()))));
     }
     scratch_dir dir("audit");
     std::cerr << "bench audit: writing the log (" << records.size() << " records)...\n";
-    if (auto r = write_log(dir.path / "log", {&records}); !r) return r.err();
+    if (auto r = write_log(dir.path / "log", {&records}, [] { return log_time; }); !r)
+        return r.err();
     {
         std::cerr << "bench audit: folding it into the projections (the node's Merkle tree)...\n";
         auto rebuild = open_rebuild(dir.path, dir.path / "store");

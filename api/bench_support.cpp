@@ -5,10 +5,10 @@
 namespace uurwerk::cli {
 
 result<void> write_log(const std::filesystem::path& dir,
-                       std::initializer_list<const std::vector<bytes>*> parts) {
+                       std::initializer_list<const std::vector<bytes>*> parts, log_clock clock) {
     local_log_options lo;
     lo.dir = dir;
-    lo.clock = wall_clock();
+    lo.clock = clock ? std::move(clock) : wall_clock();
     auto log = local_log::open(lo);
     if (!log) return log.err();
     std::vector<const bytes*> all;

@@ -277,9 +277,11 @@ ingest_figures drive_pipelined(const std::vector<bytes>& events, std::size_t sub
 }
 
 // Appends every record of `parts` in order to a new LocalLog in `dir` (group commit), and
-// returns once the last one is durable (the log acknowledges in order).
+// returns once the last one is durable (the log acknowledges in order). The log's clock is the
+// wall clock unless `clock` is given (a log whose times are known in advance).
 [[nodiscard]] result<void> write_log(const std::filesystem::path& dir,
-                                     std::initializer_list<const std::vector<bytes>*> parts);
+                                     std::initializer_list<const std::vector<bytes>*> parts,
+                                     log_clock clock = nullptr);
 
 // A rebuild of `store_dir` from `dir`/log, exactly as `uurwerk rebuild` does it: a bulk-load
 // store and the CRC-checked local log; the match queues kept or not.

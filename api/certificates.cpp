@@ -10,7 +10,7 @@
 namespace uurwerk {
 namespace {
 
-constexpr std::string_view certificate_format = "uurwerk-hour-certificate/1";
+constexpr std::string_view certificate_format = "uurwerk-hour-certificate/2";
 
 struct assembler {
     node& n;
@@ -50,14 +50,20 @@ struct assembler {
         return std::optional<logged>(std::move(*e));
     }
 
-    // The event proved against the tree, or nothing when the tree at tree_size lacks it.
+    // The event and its verdict leaf proved against the trees, or nothing when the tree at
+    // tree_size lacks it or the ledger did not accept it (no certificate leans on that).
     result<std::optional<proved_event>> prove(const logged& e) {
         auto leaf = find_leaf(n.projections(c), c, e.at);
         if (!leaf) return leaf.err();
-        if (!*leaf || (*leaf)->index >= tree_size) return std::optional<proved_event>();
+        if (!*leaf || (*leaf)->index >= tree_size || (*leaf)->verdict != reject_reason::none)
+            return std::optional<proved_event>();
         auto path = read_inclusion_proof(n.projections(c), c, (*leaf)->index, tree_size);
         if (!path) return path.err();
-        return std::optional<proved_event>(proved_event{(*leaf)->index, e.stored, *path});
+        auto verdicts =
+            read_verdict_inclusion_proof(n.projections(c), c, (*leaf)->index, tree_size);
+        if (!verdicts) return verdicts.err();
+        return std::optional<proved_event>(
+            proved_event{(*leaf)->index, e.stored, *path, e.at, e.appended_at, *verdicts});
     }
 
     result<std::vector<history_entry>> history_of(member_id m) {
@@ -133,8 +139,28 @@ struct assembler {
             return make_error("not_yet_checkpointed", "the event that registered key " + key.hex() +
                                                           " is not under the latest checkpoint");
         if (auto a = add_binding(*found); !a) return a;
+        if (auto r = add_revocation(*owner, key); !r) return r;
         if (std::holds_alternative<community_founded>(found->body.payload)) return ok_value;
         return bind(found->env.signer);
+    }
+
+    // The accepted revocation of `key` in its owner's history under the checkpoint, if any: a
+    // certificate shows what it knows (the verifier binds nothing to the key from then on).
+    result<void> add_revocation(member_id owner, const public_key& key) {
+        auto lines = history_of(owner);
+        if (!lines) return lines.err();
+        for (const auto& h : *lines) {
+            if (h.kind != event_kind::key_revoked || h.reason != reject_reason::none) continue;
+            auto e = read_at(h.at);
+            if (!e) return e.err();
+            if (std::get<key_revoked>(e->body.payload).key != key) continue;
+            auto p = prove(*e);
+            if (!p) return p.err();
+            if (*p) bindings.emplace((*p)->leaf_index, std::move(**p));
+            auto signer = bind(e->env.signer);
+            if (!signer) return signer;
+        }
+        return ok_value;
     }
 
     // The latest delegation from `grantor` to `delegate` for `kind` logged before `before`.
@@ -241,6 +267,11 @@ void proved_json(json_writer& w, const proved_event& p) {
     w.key("audit_path").begin_array();
     for (const auto& d : p.audit_path) w.string(d.hex());
     w.end_array();
+    w.key("log_offset").decimal(p.at.value);
+    w.key("log_time_ms").decimal_signed(p.appended_at.value);
+    w.key("verdict_path").begin_array();
+    for (const auto& d : p.verdict_path) w.string(d.hex());
+    w.end_array();
     w.end_object();
 }
 
@@ -265,6 +296,30 @@ result<bytes> base64_field(const json_value& v, const std::string& key) {
     return *b;
 }
 
+result<std::vector<digest>> hashes_field(const json_value& v, const std::string& key) {
+    auto* path = v.at(key);
+    auto* list = path ? path->as_array() : nullptr;
+    if (list == nullptr) return bad("'" + key + "' must be an array");
+    std::vector<digest> out;
+    for (const auto& h : *list) {
+        auto d = fixed_from_hex<digest_bytes>(h.as_string().value_or(""), "a hash");
+        if (!d) return bad("'" + key + "' holds something that is not a 64-hex hash");
+        out.push_back(digest{*d});
+    }
+    return out;
+}
+
+result<std::int64_t> signed_decimal_field(const json_value& v, const std::string& key) {
+    auto* f = v.at(key);
+    auto s = f ? f->as_string() : std::nullopt;
+    if (!s || s->empty()) return bad("'" + key + "' must be a decimal string");
+    const bool negative = (*s)[0] == '-';
+    auto n = parse_decimal(negative ? s->substr(1) : *s);
+    if (!n || *n > static_cast<std::uint64_t>(INT64_MAX))
+        return bad("'" + key + "' must be a decimal string");
+    return negative ? -static_cast<std::int64_t>(*n) : static_cast<std::int64_t>(*n);
+}
+
 result<proved_event> proved_from(const json_value* v, const std::string& where) {
     if (v == nullptr) return bad(where + " is missing");
     proved_event p;
@@ -274,14 +329,18 @@ result<proved_event> proved_from(const json_value* v, const std::string& where) 
     auto env = base64_field(*v, "envelope");
     if (!env) return bad(where + ": " + env.err().message);
     p.envelope = std::move(*env);
-    auto* path = v->at("audit_path");
-    auto* list = path ? path->as_array() : nullptr;
-    if (list == nullptr) return bad(where + ": 'audit_path' must be an array");
-    for (const auto& h : *list) {
-        auto d = fixed_from_hex<digest_bytes>(h.as_string().value_or(""), "a hash");
-        if (!d) return bad(where + ": 'audit_path' holds something that is not a 64-hex hash");
-        p.audit_path.push_back(digest{*d});
-    }
+    auto path = hashes_field(*v, "audit_path");
+    if (!path) return bad(where + ": " + path.err().message);
+    p.audit_path = std::move(*path);
+    auto at = decimal_field(*v, "log_offset");
+    if (!at) return bad(where + ": " + at.err().message);
+    p.at = offset{*at};
+    auto time = signed_decimal_field(*v, "log_time_ms");
+    if (!time) return bad(where + ": " + time.err().message);
+    p.appended_at = time_ms{*time};
+    auto verdicts = hashes_field(*v, "verdict_path");
+    if (!verdicts) return bad(where + ": " + verdicts.err().message);
+    p.verdict_path = std::move(*verdicts);
     return p;
 }
 
@@ -319,7 +378,13 @@ result<hour_certificate> certificate_from_json(std::string_view text) {
     auto doc = json_doc::parse(text);
     if (!doc) return bad("not JSON: " + doc.err().message);
     const auto& root = doc->root();
-    if (root.at("format") == nullptr || root.at("format")->as_string() != certificate_format)
+    const auto format = root.at("format") ? root.at("format")->as_string() : std::nullopt;
+    if (format == "uurwerk-hour-certificate/1")
+        return bad(
+            "a certificate of the old format uurwerk-hour-certificate/1 is refused: it does "
+            "not prove that the ledger accepted its events; ask the node for a new one (" +
+            std::string(certificate_format) + ")");
+    if (format != certificate_format)
         return bad("'format' must be \"" + std::string(certificate_format) + "\"");
     hour_certificate c;
     auto community = decimal_field(root, "community");
@@ -331,19 +396,9 @@ result<hour_certificate> certificate_from_json(std::string_view text) {
     c.community = community_id{*community};
     c.member = member_id{*member};
     c.tree_size = *tree;
-    auto signed_field = [&](const std::string& key) -> result<std::int64_t> {
-        auto* f = root.at(key);
-        auto s = f ? f->as_string() : std::nullopt;
-        if (!s || s->empty()) return bad("'" + key + "' must be a decimal string");
-        const bool negative = (*s)[0] == '-';
-        auto n = parse_decimal(negative ? s->substr(1) : *s);
-        if (!n || *n > static_cast<std::uint64_t>(INT64_MAX))
-            return bad("'" + key + "' must be a decimal string");
-        return negative ? -static_cast<std::int64_t>(*n) : static_cast<std::int64_t>(*n);
-    };
-    auto from = signed_field("from_ms");
-    auto to = signed_field("to_ms");
-    auto total = signed_field("total_minutes");
+    auto from = signed_decimal_field(root, "from_ms");
+    auto to = signed_decimal_field(root, "to_ms");
+    auto total = signed_decimal_field(root, "total_minutes");
     if (!from) return from.err();
     if (!to) return to.err();
     if (!total) return total.err();

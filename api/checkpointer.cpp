@@ -69,8 +69,8 @@ result<checkpoint_outcome> checkpointer::sign_now(community_id c) {
     if (latest && latest->signer == key_.public_bytes() && latest->leaf + 1 >= head->size)
         return checkpoint_outcome{*latest, false};
 
-    const auto body =
-        checkpoint_body(c, *seq, head->size, head->root, options_.clock(), key_.public_bytes());
+    const auto body = checkpoint_body(c, *seq, head->size, head->root, head->verdict_root,
+                                      options_.clock(), key_.public_bytes());
     auto outcome = node_.submit(key_.seal(body));
     if (!outcome) return outcome.err();
     if (!outcome->decided.accepted())
@@ -82,9 +82,10 @@ result<checkpoint_outcome> checkpointer::sign_now(community_id c) {
     if (!leaf) return leaf.err();
     UURWERK_ASSERT(leaf->has_value(), c.value, outcome->at.value);  // applied, so committed
     const auto& cp = std::get<checkpoint>(body.payload);
-    return checkpoint_outcome{checkpoint_record{cp.tree_size, cp.root, cp.timestamp, outcome->at,
-                                                (*leaf)->index, body.id, key_.public_bytes()},
-                              !outcome->duplicate};
+    return checkpoint_outcome{
+        checkpoint_record{cp.tree_size, cp.root, head->verdict_root, cp.timestamp, outcome->at,
+                          (*leaf)->index, body.id, key_.public_bytes()},
+        !outcome->duplicate};
 }
 
 }  // namespace uurwerk

@@ -687,17 +687,26 @@ private:
                                        std::string(type_phrase(in.t)));
     }
 
-    // Checks an integer given as a JSON number or a decimal string against `range`, and gives
-    // it back in decimal without sign for zero.
+    // Checks an integer against `range`, and gives it back in decimal without sign for zero.
+    // One form each, as Cap'n Proto's JSON writes them: a 64-bit integer is a decimal string
+    // (a JSON number past 2^53 is not exact in most clients), a narrower one a JSON number.
     bool parse_integer(const jnode& in, const int_range& range, const std::string& path,
                        std::string& normal) {
-        const std::string wanted = std::string("a whole number (") + range.name + ", from " +
-                                   std::to_string(range.min) + " to " + std::to_string(range.max) +
-                                   ")";
+        const bool wide = range.max > (1ull << 53) || range.min < -(1ll << 53);
+        const std::string wanted =
+            std::string("a whole number (") + range.name + ", from " + std::to_string(range.min) +
+            " to " + std::to_string(range.max) + ")" +
+            (wide ? " as a decimal string such as \"7\"" : " as a JSON number such as 7");
+        if (wide && in.t == jnode::type::number)
+            return fail("bad_request", path +
+                                           " is a 64-bit integer: give it as a decimal string "
+                                           "such as \"" +
+                                           in.text + "\", not the JSON number " + in.text);
+        if (!wide && in.t == jnode::type::string)
+            return fail("bad_request",
+                        path + " must be " + wanted + ", not the string " + json_quote(in.text));
         if (in.t != jnode::type::number && in.t != jnode::type::string)
-            return wrong_type(
-                in, path,
-                wanted + (range.max > (1ull << 53) ? " as a decimal string such as \"7\"" : ""));
+            return wrong_type(in, path, wanted);
         std::string_view digits = in.text;
         const bool negative = !digits.empty() && digits.front() == '-';
         if (negative) digits.remove_prefix(1);

@@ -1,6 +1,7 @@
 #include "ledger/audit.h"
 
 #include <algorithm>
+#include <deque>
 
 namespace uurwerk {
 
@@ -19,14 +20,32 @@ event_id checkpoint_event_id(community_id c, std::uint64_t tree_size, const publ
 }
 
 event_body checkpoint_body(community_id c, sequence seq, std::uint64_t tree_size,
-                           const digest& root, time_ms now, const public_key& node_key) {
-    return event_body{checkpoint_event_id(c, tree_size, node_key),
-                      c,
-                      community_fund,
-                      seq,
-                      now,
-                      std::nullopt,
-                      checkpoint{tree_size, root, now}};
+                           const digest& root, const digest& verdict_root, time_ms now,
+                           const public_key& node_key) {
+    return event_body{
+        checkpoint_event_id(c, tree_size, node_key),   c, community_fund, seq, now, std::nullopt,
+        checkpoint{tree_size, root, now, verdict_root}};
+}
+
+std::array<std::uint8_t, verdict_leaf_bytes> verdict_leaf_data(std::uint64_t leaf_index,
+                                                               reject_reason verdict, offset at,
+                                                               time_ms appended_at) {
+    std::array<std::uint8_t, verdict_leaf_bytes> out{};
+    auto put = [&](std::size_t pos, std::uint64_t v, std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i)
+            out[pos + i] = static_cast<std::uint8_t>(v >> (8 * (n - 1 - i)));
+    };
+    put(0, leaf_index, 8);
+    put(8, static_cast<std::uint16_t>(verdict), 2);
+    put(10, at.value, 8);
+    put(18, static_cast<std::uint64_t>(appended_at.value), 8);
+    return out;
+}
+
+digest verdict_leaf_hash(std::uint64_t leaf_index, reject_reason verdict, offset at,
+                         time_ms appended_at) {
+    const auto data = verdict_leaf_data(leaf_index, verdict, at, appended_at);
+    return merkle_leaf_hash(data);
 }
 
 }  // namespace uurwerk
@@ -65,6 +84,14 @@ void append_export_record(std::string& out, const export_record& r) {
 }
 
 result<parsed_export> parse_export(byte_view file) {
+    if (file.size() >= export_magic_v1.size() &&
+        std::string_view(reinterpret_cast<const char*>(file.data()), export_magic_v1.size()) ==
+            export_magic_v1)
+        return make_error("bad_export",
+                          "an export of the old format " + std::string(export_magic_v1) +
+                              " is refused: its checkpoints sign no verdicts or log times; export "
+                              "the log again with this uurwerk (" +
+                              std::string(export_magic) + ")");
     if (file.size() < export_header_bytes ||
         std::string_view(reinterpret_cast<const char*>(file.data()), export_magic.size()) !=
             export_magic)
@@ -136,15 +163,26 @@ std::size_t threads_or_all(std::size_t t) {
     return t != 0 ? t : std::max(1u, std::thread::hardware_concurrency());
 }
 
+const key_state* key_in(const ledger_state& s, community_id c, const public_key& k) {
+    auto it = s.communities.find(c);
+    if (it == s.communities.end()) return nullptr;
+    auto key = it->second.keys.find(k);
+    return key == it->second.keys.end() ? nullptr : &key->second;
+}
+
+minutes fund_of(const ledger_state& s, community_id c) {
+    auto it = s.communities.find(c);
+    return it == s.communities.end() ? minutes{0} : it->second.fund;
+}
+
 std::string record_text(std::size_t i, const export_record& r) {
     return "record " + std::to_string(i) + " (log offset " + std::to_string(r.at.value) + ")";
 }
 
-// The tree rebuilt leaf by leaf, keeping the nodes a store keeps (tiles, merkle.h) so that the
+// A tree rebuilt leaf by leaf, keeping the nodes a store keeps (tiles, merkle.h) so that the
 // root at any earlier size a checkpoint names can be computed.
-class replay_tree final : public audit_view {
+class kept_tree {
 public:
-    explicit replay_tree(community_id c) : c_(c) {}
     void append(const digest& leaf) {
         frontier_.append(leaf, done_);
         for (const auto& n : done_) {
@@ -155,8 +193,8 @@ public:
             stratum[id.index].append(reinterpret_cast<const char*>(n.hash.b.data()), digest_bytes);
         }
     }
-    std::optional<digest> root_at(community_id c, std::uint64_t size) const override {
-        if (c != c_ || size > frontier_.size()) return std::nullopt;
+    std::optional<digest> root_at(std::uint64_t size) const {
+        if (size > frontier_.size()) return std::nullopt;
         if (size == frontier_.size()) return frontier_.root();
         return merkle_root_at(size, merkle_tiled_reader([this](const merkle_tile_id& id) {
                                   const auto& stratum = tiles_[id.level / merkle_tile_height];
@@ -167,11 +205,33 @@ public:
     const merkle_frontier& frontier() const { return frontier_; }
 
 private:
-    community_id c_;
     merkle_frontier frontier_;
     std::vector<merkle_node> done_;
     // Kept nodes by stratum (level / tile height), then tile index.
     std::array<std::vector<std::string>, 64 / merkle_tile_height + 1> tiles_;
+};
+
+// The export's community's two trees, as the rules ask for them: the events and their verdicts.
+class replay_tree final : public audit_view {
+public:
+    explicit replay_tree(community_id c) : c_(c) {}
+    void append(const digest& leaf, const export_record& r) {
+        verdicts_.append(
+            verdict_leaf_hash(events_.frontier().size(), r.verdict, r.at, r.appended_at));
+        events_.append(leaf);
+    }
+    std::optional<digest> root_at(community_id c, std::uint64_t size) const override {
+        return c == c_ ? events_.root_at(size) : std::nullopt;
+    }
+    std::optional<digest> verdict_root_at(community_id c, std::uint64_t size) const override {
+        return c == c_ ? verdicts_.root_at(size) : std::nullopt;
+    }
+    const merkle_frontier& frontier() const { return events_.frontier(); }
+
+private:
+    community_id c_;
+    kept_tree events_;
+    kept_tree verdicts_;
 };
 
 }  // namespace
@@ -215,6 +275,15 @@ audit_report verify_export(const parsed_export& e, const audit_options& o) {
     });
 
     replay_tree roots(e.community);
+    // Who each folded record changed, while it is not yet under a trusted checkpoint: what is
+    // left at the end is the tail's doing.
+    struct touched {
+        std::size_t record;
+        std::vector<member_id> members;
+        bool fund = false;
+    };
+    std::deque<touched> uncovered;
+    std::vector<std::size_t> trusted_checkpoints;  // their record indices
     ledger_state state;
     state.seen.reserve(n);  // one id per record: no rehashing on the way
     fold_effects fx;
@@ -245,12 +314,21 @@ audit_report verify_export(const parsed_export& e, const audit_options& o) {
                  "a checkpoint signed by " + c.signer.hex() + ", which is not a trusted node key");
             break;
         }
+        // A node key revoked in the log vouches for nothing from then on, trusted or not (the
+        // rules reject what it signs; this names it).
+        if (const auto* k = key_in(state, e.community, c.signer);
+            cp && r.verdict == reject_reason::none && k != nullptr && k->revoked) {
+            fail(i, "a checkpoint signed by node key " + c.signer.hex() +
+                        " after its revocation in the log");
+            break;
+        }
         const bool repeat = r.verdict == reject_reason::duplicate_event ||
                             r.verdict == reject_reason::id_reused_with_different_content;
         if (repeat && !state.seen.contains(scoped_id{b.community, b.id})) {
             ++report.unverifiable;  // the id's first use is outside this export
         } else {
             fx.clear();
+            const minutes fund_before = fund_of(state, e.community);
             const fold_input in{b, c.signer, c.body_digest, r.at, r.appended_at, &roots};
             const verdict v = fold(state, in, fx);
             if (v.reason != r.verdict) {
@@ -262,6 +340,15 @@ audit_report verify_export(const parsed_export& e, const audit_options& o) {
                 } else if (cp && v.reason == reject_reason::checkpoint_beyond_tree) {
                     fail(i, "a checkpoint of " + std::to_string(cp->tree_size) +
                                 " leaves, but only " + std::to_string(i) + " events precede it");
+                } else if (cp && v.reason == reject_reason::checkpoint_verdict_root_mismatch) {
+                    fail(i, "a checkpoint of " + std::to_string(cp->tree_size) +
+                                " leaves signs verdict root " +
+                                (cp->verdict_root ? cp->verdict_root->hex() : "(none)") +
+                                ", but the export's verdicts, log offsets and log times of its "
+                                "first " +
+                                std::to_string(cp->tree_size) + " events give " +
+                                roots.verdict_root_at(e.community, cp->tree_size)->hex() +
+                                ": they are not what the node signed");
                 } else {
                     auto said = [](reject_reason x) {
                         return x == reject_reason::none
@@ -278,13 +365,20 @@ audit_report verify_export(const parsed_export& e, const audit_options& o) {
                 ++report.accepted;
                 if (cp) {
                     ++report.checkpoints;
+                    trusted_checkpoints.push_back(i);
                     report.attested_leaves = std::max(report.attested_leaves, cp->tree_size);
+                    while (!uncovered.empty() && uncovered.front().record < report.attested_leaves)
+                        uncovered.pop_front();
                 }
+                touched t{i, {}, fund_of(state, e.community) != fund_before};
+                for (const auto& [c, m] : fx.members)
+                    if (c == e.community) t.members.push_back(m);
+                if (!t.members.empty() || t.fund) uncovered.push_back(std::move(t));
             } else {
                 ++report.rejected;
             }
         }
-        roots.append(c.leaf);
+        roots.append(c.leaf, r);
         c = checked_record{};  // folded: free its body
         if (o.progress && (i + 1) % 65536 == 0) o.progress("replay", i + 1, n);
     }
@@ -293,13 +387,56 @@ audit_report verify_export(const parsed_export& e, const audit_options& o) {
     report.root = roots.frontier().root();
     if (!report.ok) return report;
 
+    // The export must reach the checkpoint the auditor expects: a cut export is not the log.
+    if (o.expect) {
+        const auto& x = *o.expect;
+        if (x.tree_size > n) {
+            report.ok = false;
+            report.problem = "the export holds " + std::to_string(n) + " events, fewer than the " +
+                             std::to_string(x.tree_size) +
+                             " of the checkpoint you expect: it is cut short";
+            return report;
+        }
+        if (const auto r = roots.root_at(e.community, x.tree_size); !r || *r != x.root) {
+            report.ok = false;
+            report.problem = "the export's first " + std::to_string(x.tree_size) +
+                             " events give root " + (r ? r->hex() : std::string("?")) +
+                             ", not the root " + x.root.hex() + " of the checkpoint you expect";
+            return report;
+        }
+    }
+
+    // The unverified tail: what no trusted checkpoint covers.
+    std::size_t first_tail = n;
+    for (std::size_t i = report.attested_leaves; i < n; ++i) {
+        if (std::binary_search(trusted_checkpoints.begin(), trusted_checkpoints.end(), i)) continue;
+        ++report.tail_records;
+        first_tail = std::min(first_tail, i);
+    }
+    if (report.tail_records > 0 && o.tail == unverified_tail::refuse) {
+        report.ok = false;
+        report.problem_record = first_tail;
+        report.problem = std::to_string(report.tail_records) + " events from " +
+                         record_text(first_tail, e.records[first_tail]) +
+                         " on are beyond the last trusted checkpoint (of " +
+                         std::to_string(report.attested_leaves) +
+                         " events): no node has signed for them, their verdicts or their times, "
+                         "so they are not verified";
+        return report;
+    }
+
     // 3. Balances and confirmed hours, recomputed.
+    std::set<member_id> in_tail;
+    for (const auto& t : uncovered) {
+        in_tail.insert(t.members.begin(), t.members.end());
+        report.fund_includes_tail = report.fund_includes_tail || t.fund;
+    }
     if (auto it = state.communities.find(e.community); it != state.communities.end()) {
         const auto& cs = it->second;
         report.fund = cs.fund;
         report.balance_sum = balance_sum(cs);
         for (const auto& [id, m] : cs.members) {
-            report.members.push_back({id, m.balance, m.confirmed_given});
+            report.members.push_back({id, m.balance, m.confirmed_given, in_tail.contains(id)});
             report.confirmed_total = report.confirmed_total + m.confirmed_given;
         }
     }

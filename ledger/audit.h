@@ -18,10 +18,26 @@ namespace uurwerk {
 [[nodiscard]] event_id checkpoint_event_id(community_id c, std::uint64_t tree_size,
                                            const public_key& node_key);
 
-// The body of a checkpoint signed by a node key (author: the community fund, member 0).
+// The body of a checkpoint signed by a node key (author: the community fund, member 0): the
+// event tree's and the verdict tree's roots at `tree_size`.
 [[nodiscard]] event_body checkpoint_body(community_id c, sequence seq, std::uint64_t tree_size,
-                                         const digest& root, time_ms now,
-                                         const public_key& node_key);
+                                         const digest& root, const digest& verdict_root,
+                                         time_ms now, const public_key& node_key);
+
+// The verdict tree. A signature proves only that an event was signed, not that the ledger
+// accepted it, nor when it was logged: beside each community's event tree the node keeps a
+// second RFC 6962 tree whose leaf i commits to what the log and the fold said of event leaf i.
+// Its leaf data (26 bytes, big-endian) is
+//   leaf index (u64) || verdict (u16, a reject_reason number, 0 = accepted) ||
+//   log offset (u64) || log time in ms (i64)
+// and its leaf hash SHA-256(0x00 || those bytes), nodes as in the event tree. A checkpoint of
+// size N signs both roots at N; the verdict of leaf i < N is known once leaf i is folded, so the
+// verdict tree at N is well defined when the checkpoint (a later leaf) is folded.
+inline constexpr std::size_t verdict_leaf_bytes = 8 + 2 + 8 + 8;
+[[nodiscard]] std::array<std::uint8_t, verdict_leaf_bytes> verdict_leaf_data(
+    std::uint64_t leaf_index, reject_reason verdict, offset at, time_ms appended_at);
+[[nodiscard]] digest verdict_leaf_hash(std::uint64_t leaf_index, reject_reason verdict, offset at,
+                                       time_ms appended_at);
 
 }  // namespace uurwerk
 
@@ -31,16 +47,19 @@ namespace uurwerk {
 // The export file: one community's log, as its Merkle tree's leaves in order. Stable; every
 // number big-endian:
 //
-//   header  "UWAUDIT1" (8 bytes), community id (u64)
+//   header  "UWAUDIT2" (8 bytes), community id (u64)
 //   record  log offset (u64), log time in ms (i64), the node's verdict (u16, a reject_reason
 //           number, 0 = accepted), envelope length (u32, 1..4096), the stored envelope
 //   ... records follow each other to the end of the file; record i is leaf i.
 //
 // Checkpoints are records like any other (checkpoint events signed by a node key). The leaf
-// hash of a record is SHA-256(0x00 || envelope). The offset and time are the log's: they are not
-// signed, and the rules use the time only for delegation expiry.
+// hash of a record is SHA-256(0x00 || envelope). The offset, time and verdict are the log's and
+// the node's: a checkpoint's verdict root covers them (verdict_leaf_hash). Format 1
+// ("UWAUDIT1", the same layout) came from nodes whose checkpoints signed no verdicts: refused.
+// ledger/FORMAT.md has it all.
 
-inline constexpr std::string_view export_magic = "UWAUDIT1";
+inline constexpr std::string_view export_magic = "UWAUDIT2";
+inline constexpr std::string_view export_magic_v1 = "UWAUDIT1";
 inline constexpr std::size_t export_header_bytes = 16;
 inline constexpr std::size_t export_record_header_bytes = 8 + 8 + 2 + 4;
 
@@ -81,8 +100,24 @@ namespace uurwerk {
 // makes the node reject a later use as a repeat. Such records are counted as `unverifiable` and
 // skipped (not folded), and the summary says so.
 
+// A checkpoint the auditor holds from elsewhere (kept earlier, or read off the node): the
+// export must reach it, so that an export cut short is not taken for the whole log.
+struct expected_checkpoint {
+    std::uint64_t tree_size = 0;
+    digest root;
+};
+
+// What to do with records after the last trusted checkpoint's tree: no node has signed for
+// them (or for their verdicts and times), so they are never counted as verified.
+enum class unverified_tail : std::uint8_t {
+    refuse,  // the audit fails, naming them (the default)
+    report,  // counted apart; the figures they change say so
+};
+
 struct audit_options {
     std::set<public_key> trusted_node_keys;
+    unverified_tail tail = unverified_tail::refuse;
+    std::optional<expected_checkpoint> expect;
     std::size_t threads = 0;  // 0 = every core
     // Called now and then with (phase, done, total); phase is "verify" or "replay".
     std::function<void(std::string_view, std::size_t, std::size_t)> progress = {};
@@ -92,6 +127,7 @@ struct member_totals {
     member_id member;
     minutes balance{0};
     minutes confirmed_given{0};  // minutes of help given and confirmed (reversals net)
+    bool includes_tail = false;  // changed by a record of the unverified tail
 };
 
 struct audit_report {
@@ -100,9 +136,14 @@ struct audit_report {
     std::optional<std::size_t> problem_record;  // its record (= leaf) index
     std::size_t records = 0, accepted = 0, rejected = 0, checkpoints = 0, unverifiable = 0;
     std::uint64_t attested_leaves = 0;  // leaves covered by the last checkpoint
-    digest root;                        // over every leaf of the export
+    // Records at or beyond attested_leaves, trusted checkpoints aside (each vouches for itself
+    // by its signature): the unverified tail. Only with unverified_tail::report is a report
+    // with a tail ok.
+    std::size_t tail_records = 0;
+    digest root;  // over every leaf of the export
     std::vector<member_totals> members;
     minutes fund{0};
+    bool fund_includes_tail = false;
     minutes balance_sum{0};  // members and fund: 0 in a sound ledger
     minutes confirmed_total{0};
 };

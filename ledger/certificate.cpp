@@ -5,15 +5,35 @@
 namespace uurwerk {
 namespace {
 
+constexpr std::uint64_t never = UINT64_MAX;
+
 struct checked {
     event_body body;
     public_key signer;
+    std::uint64_t leaf = 0;
+    time_ms logged;  // the log time its verdict leaf commits to
 };
 
+// A key bound to its member from the leaf after `from` until the leaf of its revocation.
 struct binding {
     member_id member;
     bool coordinator = false;
+    std::uint64_t from = 0;
+    std::uint64_t until = never;
 };
+
+// A delegation granted at leaf `from`, for `kinds`, until `expires` on the log's clock (0 =
+// none), ended at leaf `until` by a revocation or a later grant (which replaces it).
+struct delegation {
+    std::uint32_t kinds = 0;
+    time_ms expires;
+    std::uint64_t from = 0;
+    std::uint64_t until = never;
+};
+
+std::uint32_t bit(event_kind k) {
+    return 1u << static_cast<unsigned>(k);
+}
 
 class checker {
 public:
@@ -59,18 +79,34 @@ private:
         if (cp->tree_size != c_.tree_size)
             return fail("the checkpoint is of " + std::to_string(cp->tree_size) +
                         " leaves, the certificate says " + std::to_string(c_.tree_size));
+        if (!cp->verdict_root)
+            return fail(
+                "the checkpoint signs no verdict root: nothing shows what the ledger "
+                "accepted");
         report_.tree_size = cp->tree_size;
         report_.root = cp->root;
+        report_.verdict_root = *cp->verdict_root;
         report_.node = env->signer;
         return true;
     }
 
-    // Proves, verifies and decodes one event.
+    // Proves, verifies and decodes one event, and that the ledger accepted it.
     std::optional<checked> proved(const proved_event& p, const std::string& where) {
+        const std::string at = where + " (leaf " + std::to_string(p.leaf_index) + ")";
         if (!merkle_verify_inclusion(merkle_leaf_hash(p.envelope), p.leaf_index, c_.tree_size,
                                      p.audit_path, report_.root)) {
-            fail(where + " (leaf " + std::to_string(p.leaf_index) +
-                 "): its inclusion proof does not lead to the checkpoint's root");
+            fail(at + ": its inclusion proof does not lead to the checkpoint's root");
+            return std::nullopt;
+        }
+        // The verdict leaf of an accepted event: only then does the proof lead to the root the
+        // node signed. A rejected event is a leaf too, and proves nothing.
+        const auto verdict =
+            verdict_leaf_hash(p.leaf_index, reject_reason::none, p.at, p.appended_at);
+        if (!merkle_verify_inclusion(verdict, p.leaf_index, c_.tree_size, p.verdict_path,
+                                     report_.verdict_root)) {
+            fail(at +
+                 ": not shown accepted: its verdict proof (as accepted, at that log offset and "
+                 "time) does not lead to the checkpoint's verdict root");
             return std::nullopt;
         }
         auto env = decode_envelope(p.envelope);
@@ -79,8 +115,7 @@ private:
             return std::nullopt;
         }
         if (!keys_.verify_envelope(*env)) {
-            fail(where + " (leaf " + std::to_string(p.leaf_index) +
-                 "): the signature does not verify");
+            fail(at + ": the signature does not verify");
             return std::nullopt;
         }
         auto body = decode_body(env->body);
@@ -92,58 +127,115 @@ private:
             fail(where + ": an event of another community");
             return std::nullopt;
         }
-        return checked{std::move(*body), env->signer};
+        // Each event counts once: a claim listed twice would count its minutes twice, and one
+        // event at two leaves (a logged repeat of its id) is no second event.
+        if (!leaves_used_.insert(p.leaf_index).second) {
+            fail(at + ": the certificate lists that leaf twice");
+            return std::nullopt;
+        }
+        if (!ids_used_.insert(body->id).second) {
+            fail(at + ": the event " + body->id.hex() + " is listed twice in the certificate");
+            return std::nullopt;
+        }
+        return checked{std::move(*body), env->signer, p.leaf_index, p.appended_at};
     }
 
     void bound(const proved_event& p, const std::string& where) {
         auto e = proved(p, where);
         if (!e) return;
-        pending_.push_back({p.leaf_index, std::move(*e), where});
+        pending_.push_back({std::move(*e), where});
     }
 
-    // Accepts bindings in leaf order, each signed by a key already bound to a coordinator (or
-    // the grantor, for a delegation), starting from the founding event at leaf 0.
+    // The binding of key `k` in force at leaf `leaf`, if any.
+    const binding* key_at(const public_key& k, std::uint64_t leaf) const {
+        auto it = keys_of_.find(k);
+        if (it == keys_of_.end() || leaf <= it->second.from || leaf >= it->second.until)
+            return nullptr;
+        return &it->second;
+    }
+
+    bool is_coordinator(member_id m) const {
+        for (const auto& [key, who] : keys_of_)
+            if (who.member == m && who.coordinator) return true;
+        return false;
+    }
+
+    // Whether `delegate` may sign `kind` for `grantor` at event `e` (its leaf and log time).
+    bool delegated(member_id grantor, member_id delegate, event_kind kind, const checked& e) const {
+        auto it = delegations_.find({grantor, delegate});
+        if (it == delegations_.end()) return false;
+        for (const auto& d : it->second)
+            if (d.from < e.leaf && e.leaf < d.until && (d.kinds & bit(kind)) &&
+                (d.expires.value == 0 || e.logged < d.expires))
+                return true;
+        return false;
+    }
+
+    // The signer of `e` is bound to its author at its leaf, and the author may act for its
+    // actor (themselves, a coordinator, or a delegate for this kind at that time).
+    const binding* signer_of(const checked& e, const std::string& where) {
+        const auto* k = key_at(e.signer, e.leaf);
+        if (k == nullptr || k->member != e.body.author) {
+            fail(where + " (leaf " + std::to_string(e.leaf) +
+                 "): signed by a key not bound to member " + std::to_string(e.body.author.value) +
+                 " at that leaf");
+            return nullptr;
+        }
+        if (e.body.actor() != e.body.author && !k->coordinator &&
+            !delegated(e.body.actor(), e.body.author, e.body.kind(), e)) {
+            fail(where + ": made for member " + std::to_string(e.body.actor().value) +
+                 " by someone without a delegation for it then");
+            return nullptr;
+        }
+        return k;
+    }
+
+    // Accepts bindings in leaf order, each signed by a key bound at its leaf, starting from the
+    // founding event at leaf 0.
     bool chain() {
         std::sort(pending_.begin(), pending_.end(),
-                  [](const auto& a, const auto& b) { return a.leaf < b.leaf; });
-        for (const auto& [leaf, e, where] : pending_) {
+                  [](const auto& a, const auto& b) { return a.e.leaf < b.e.leaf; });
+        for (const auto& [e, where] : pending_) {
             const auto& b = e.body;
-            if (const auto* f = std::get_if<community_founded>(&b.payload)) {
-                (void)f;
-                if (leaf != 0) return fail(where + ": a founding event that is not leaf 0");
-                keys_of_[e.signer] = {b.author, true};
+            if (std::holds_alternative<community_founded>(b.payload)) {
+                if (e.leaf != 0) return fail(where + ": a founding event that is not leaf 0");
+                keys_of_[e.signer] = {b.author, true, 0, never};
                 continue;
             }
-            auto signer = keys_of_.find(e.signer);
-            if (signer == keys_of_.end() || signer->second.member != b.author)
-                return fail(where + " (leaf " + std::to_string(leaf) +
-                            "): signed by a key not bound to its author");
+            const auto* signer = signer_of(e, where);
+            if (signer == nullptr) return false;
+            const bool coordinator = signer->coordinator;
             if (const auto* a = std::get_if<member_admitted>(&b.payload)) {
-                if (!signer->second.coordinator)
-                    return fail(where + ": an admission not signed by a coordinator");
-                if (a->key) keys_of_[*a->key] = {a->member, a->member_role == role::coordinator};
+                if (!coordinator) return fail(where + ": an admission not signed by a coordinator");
+                if (a->key)
+                    keys_of_[*a->key] = {a->member, a->member_role == role::coordinator, e.leaf,
+                                         never};
             } else if (const auto* k = std::get_if<key_added>(&b.payload)) {
-                if (!signer->second.coordinator && b.actor() != k->member)
+                if (!coordinator && b.actor() != k->member)
                     return fail(where + ": a key added by someone else than its member");
-                bool coord = false;
-                for (const auto& [key, who] : keys_of_)
-                    if (who.member == k->member) coord = coord || who.coordinator;
-                keys_of_[k->key] = {k->member, coord};
+                keys_of_[k->key] = {k->member, is_coordinator(k->member), e.leaf, never};
+            } else if (const auto* r = std::get_if<key_revoked>(&b.payload)) {
+                if (!coordinator && b.actor() != r->member)
+                    return fail(where + ": a key revoked by someone else than its member");
+                if (auto it = keys_of_.find(r->key);
+                    it != keys_of_.end() && it->second.member == r->member)
+                    it->second.until = std::min(it->second.until, e.leaf);
             } else if (const auto* d = std::get_if<delegation_granted>(&b.payload)) {
                 std::uint32_t kinds = 0;
-                for (auto kind : d->kinds) kinds |= 1u << static_cast<unsigned>(kind);
-                delegations_[{b.actor(), d->delegate}] |= kinds;
+                for (auto kind : d->kinds) kinds |= bit(kind);
+                auto& list = delegations_[{b.actor(), d->delegate}];
+                for (auto& old : list) old.until = std::min(old.until, e.leaf);  // replaced
+                list.push_back({kinds, d->until, e.leaf, never});
+            } else if (const auto* x = std::get_if<delegation_revoked>(&b.payload)) {
+                for (auto& old : delegations_[{b.actor(), x->delegate}])
+                    old.until = std::min(old.until, e.leaf);
             } else {
-                return fail(where + ": not a founding, admission, added key or delegation");
+                return fail(where +
+                            ": not a founding, admission, key added or revoked, or delegation "
+                            "granted or revoked");
             }
         }
         return true;
-    }
-
-    // The member a key signs for, if bound.
-    const binding* key_of(const public_key& k) const {
-        auto it = keys_of_.find(k);
-        return it == keys_of_.end() ? nullptr : &it->second;
     }
 
     void claim(std::size_t i) {
@@ -158,31 +250,20 @@ private:
         if (cl->body.actor() != c_.member)
             return (void)fail(where + ": claimed by member " +
                               std::to_string(cl->body.actor().value) + ", not the certificate's");
-        const auto* ks = key_of(cl->signer);
-        if (ks == nullptr || ks->member != cl->body.author)
-            return (void)fail(where + ": signed by a key not bound to member " +
-                              std::to_string(cl->body.author.value));
-        if (cl->body.author != cl->body.actor() && !ks->coordinator &&
-            !(delegated(cl->body.actor(), cl->body.author) &
-              (1u << static_cast<unsigned>(event_kind::hours_claimed))))
-            return (void)fail(where + ": made for the member by someone without a delegation");
+        if (signer_of(*cl, where) == nullptr) return;
         const auto* x = std::get_if<hours_confirmed>(&co->body.payload);
         if (x == nullptr || x->claim != cl->body.id)
             return (void)fail(where + "'s confirmation does not confirm that claim");
-        if (pair.confirmation.leaf_index <= pair.claim.leaf_index)
+        if (co->leaf <= cl->leaf)
             return (void)fail(where + "'s confirmation comes before the claim");
-        const auto* kc = key_of(co->signer);
-        if (kc == nullptr || kc->member != co->body.author)
-            return (void)fail(where +
-                              "'s confirmation (the countersignature) is signed by a key "
-                              "not bound to member " +
-                              std::to_string(co->body.author.value));
+        if (co->logged < c_.from || co->logged >= c_.to)
+            return (void)fail(where + "'s confirmation was logged at " +
+                              std::to_string(co->logged.value) +
+                              " ms, outside the certificate's period");
+        const auto* kc = signer_of(*co, where + "'s confirmation (the countersignature)");
+        if (kc == nullptr) return;
         const member_id confirmer = co->body.actor();
-        const bool by_receiver = confirmer == h->receiver;
-        const bool delegate_ok = co->body.author == confirmer ||
-                                 (delegated(confirmer, co->body.author) &
-                                  (1u << static_cast<unsigned>(event_kind::hours_confirmed)));
-        if (!kc->coordinator && !(by_receiver && delegate_ok))
+        if (!kc->coordinator && confirmer != h->receiver)
             return (void)fail(where +
                               "'s confirmation is not by the receiver, their delegate or "
                               "a coordinator");
@@ -192,23 +273,19 @@ private:
         ++report_.claims;
     }
 
-    std::uint32_t delegated(member_id grantor, member_id delegate) const {
-        auto it = delegations_.find({grantor, delegate});
-        return it == delegations_.end() ? 0 : it->second;
-    }
-
     const hour_certificate& c_;
     const std::set<public_key>& trusted_;
     key_cache keys_;
     certificate_report report_;
     struct pending_binding {
-        std::uint64_t leaf;
         checked e;
         std::string where;
     };
     std::vector<pending_binding> pending_;
     std::map<public_key, binding> keys_of_;
-    std::map<std::pair<member_id, member_id>, std::uint32_t> delegations_;
+    std::map<std::pair<member_id, member_id>, std::vector<delegation>> delegations_;
+    std::set<std::uint64_t> leaves_used_;
+    std::set<event_id> ids_used_;
 };
 
 }  // namespace

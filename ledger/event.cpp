@@ -302,8 +302,11 @@ event_payload decode_payload(s::EventBody::Reader r, decoder& d) {
         }
         case W::CHECKPOINT: {
             auto x = r.getCheckpoint();
-            return checkpoint{x.getTreeSize(), d.dig(x.getRootHash(), "rootHash"),
-                              time_ms{x.getTimestampMs()}};
+            return checkpoint{
+                x.getTreeSize(), d.dig(x.getRootHash(), "rootHash"), time_ms{x.getTimestampMs()},
+                x.getVerdictRoot().size() == 0
+                    ? std::nullopt
+                    : std::optional<digest>(d.dig(x.getVerdictRoot(), "verdictRoot"))};
         }
     }
     d.fail("unknown event kind " + std::to_string(static_cast<int>(r.which())));
@@ -411,6 +414,7 @@ void encode_payload(s::EventBody::Builder b, const event_payload& payload) {
                 y.setTreeSize(x.tree_size);
                 y.setRootHash(as_kj(x.root.b));
                 y.setTimestampMs(x.timestamp.value);
+                if (x.verdict_root) y.setVerdictRoot(as_kj(x.verdict_root->b));
             } else {
                 static_assert(sizeof(T) == 0, "every kind is encoded");
             }

@@ -246,6 +246,9 @@ struct checkpoint {
     std::uint64_t tree_size = 0;
     digest root;
     time_ms timestamp;
+    // The verdict tree's root at tree_size (ledger/audit.h: verdict_leaf_hash); absent only in
+    // checkpoints signed before it existed, which the rules reject.
+    std::optional<digest> verdict_root = std::nullopt;
 };
 
 // The alternatives are in event_kind order: `payload.index()` is the kind's ordinal.

@@ -57,6 +57,7 @@ constexpr std::array<std::string_view, reject_reason_max + 1> reason_names = {
     "kind_not_delegable",
     "member_has_key",
     "already_endorsed",
+    "checkpoint_verdict_root_mismatch",
 };
 
 constexpr std::uint32_t delegable_kinds = 1u << static_cast<unsigned>(event_kind::offer_posted) |
@@ -222,6 +223,10 @@ private:
         auto root = in_.audit->root_at(b.community, cp.tree_size);
         if (!root) return R::checkpoint_beyond_tree;
         if (*root != cp.root) return R::checkpoint_root_mismatch;
+        // And it signs the verdicts and log times of those leaves (the verdict tree).
+        const auto verdicts = in_.audit->verdict_root_at(b.community, cp.tree_size);
+        if (!cp.verdict_root || !verdicts || *verdicts != *cp.verdict_root)
+            return R::checkpoint_verdict_root_mismatch;
         return R::none;
     }
 

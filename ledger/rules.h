@@ -71,8 +71,10 @@ enum class reject_reason : std::uint16_t {
                               // may sign: delegations, keys, coordinators' kinds
     member_has_key = 44,      // a proxy recorded for a member who has a key of their own
     already_endorsed = 45,    // a second endorsement of one claim by the same member
+    checkpoint_verdict_root_mismatch = 46,  // a checkpoint without the verdict tree's root at its
+                                            // size, or with another (ledger/audit.h)
 };
-inline constexpr std::uint16_t reject_reason_max = 45;
+inline constexpr std::uint16_t reject_reason_max = 46;
 
 // The kinds a member may let a delegate sign for them: their own posts, matches, hours and
 // gifts. Never delegations, keys, leaving or a coordinator's kinds: a delegate can never take
@@ -245,6 +247,10 @@ public:
     // The RFC 6962 root of the first `size` leaves, or nothing when the tree is smaller.
     [[nodiscard]] virtual std::optional<digest> root_at(community_id c,
                                                         std::uint64_t size) const = 0;
+    // The same for the verdict tree (ledger/audit.h: verdict_leaf_hash), whose leaf i is added
+    // once event leaf i is folded.
+    [[nodiscard]] virtual std::optional<digest> verdict_root_at(community_id c,
+                                                                std::uint64_t size) const = 0;
 };
 
 struct fold_input {

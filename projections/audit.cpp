@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "ledger/audit.h"
+
 namespace uurwerk {
 namespace {
 
@@ -11,8 +13,9 @@ std::string community_key(char tag, community_id c) {
     return k;
 }
 
-std::string tile_key(community_id c, const merkle_tile_id& id) {
-    auto k = community_key('T', c);
+// `which`: 'T' the event tree, 'V' the verdict tree.
+std::string tile_key(char which, community_id c, const merkle_tile_id& id) {
+    auto k = community_key(which, c);
     k.push_back(static_cast<char>(id.level));
     put_be64(k, id.index);
     return k;
@@ -34,7 +37,7 @@ void get_bytes(std::string_view in, std::size_t pos, std::array<std::uint8_t, N>
     std::memcpy(a.data(), in.data() + pos, N);
 }
 
-constexpr std::size_t checkpoint_record_bytes = 8 + 32 + 8 + 8 + 8 + 16 + 32;
+constexpr std::size_t checkpoint_record_bytes = 8 + 32 + 8 + 8 + 8 + 16 + 32 + 32;
 
 std::string encode(const checkpoint_record& r) {
     std::string v;
@@ -45,6 +48,7 @@ std::string encode(const checkpoint_record& r) {
     put_be64(v, r.leaf);
     put_bytes(v, r.id.b);
     put_bytes(v, r.signer.b);
+    put_bytes(v, r.verdict_root.b);
     UURWERK_ASSERT(v.size() == checkpoint_record_bytes, v.size());
     return v;
 }
@@ -59,6 +63,7 @@ checkpoint_record decode_checkpoint(std::string_view v) {
     r.leaf = get_be64(v, 56);
     get_bytes(v, 64, r.id.b);
     get_bytes(v, 80, r.signer.b);
+    get_bytes(v, 112, r.verdict_root.b);
     return r;
 }
 
@@ -74,13 +79,14 @@ error beyond_tree(std::uint64_t size, std::uint64_t have) {
 // reader has no error channel): the reader hands out a full tile of zero hashes.
 struct committed_tiles {
     const store& db;
+    char which;  // 'T' or 'V'
     community_id c;
     std::shared_ptr<std::optional<error>> failure = std::make_shared<std::optional<error>>();
     std::shared_ptr<std::map<merkle_tile_id, std::string>> cache =
         std::make_shared<std::map<merkle_tile_id, std::string>>();
     std::string operator()(const merkle_tile_id& id) const {
         if (auto it = cache->find(id); it != cache->end()) return it->second;
-        auto v = db.get(column::audit, tile_key(c, id));
+        auto v = db.get(column::audit, tile_key(which, c, id));
         if (v && *v) return cache->emplace(id, std::move(**v)).first->second;
         if (!v && !*failure) *failure = v.err();
         return std::string(merkle_tile_width * digest_bytes, '\0');
@@ -99,10 +105,21 @@ result<std::unique_ptr<audit_trees>> audit_trees::load(const store& db) {
     });
     if (!scanned) return scanned.err();
     for (auto [c, size] : sizes) {
-        committed_tiles tiles{db, c};
+        // A store written before verdict trees has event tiles and none of these.
+        auto first = db.get(column::audit, tile_key('V', c, merkle_tile_of(merkle_node{0, 0, {}})));
+        if (!first) return first.err();
+        if (size > 0 && !*first)
+            return make_error("old_store",
+                              "the audit projection of community " + std::to_string(c.value) +
+                                  " has no verdict tree (written by an older uurwerk): rebuild "
+                                  "the store from the log");
+        committed_tiles tiles{db, 'T', c};
+        committed_tiles verdict_tiles{db, 'V', c};
         auto& tree = t->trees_[c];
         tree.frontier = merkle_frontier::restore(size, merkle_tiled_reader(tiles));
+        tree.verdicts = merkle_frontier::restore(size, merkle_tiled_reader(verdict_tiles));
         if (*tiles.failure) return **tiles.failure;
+        if (*verdict_tiles.failure) return **verdict_tiles.failure;
         auto latest = read_latest_checkpoint(db, c);
         if (!latest) return latest.err();
         tree.latest = *latest;
@@ -110,15 +127,22 @@ result<std::unique_ptr<audit_trees>> audit_trees::load(const store& db) {
     return t;
 }
 
-void audit_trees::add_leaf(community_id c, offset at, reject_reason verdict, const digest& leaf) {
-    auto& tree = trees_[c];
-    const std::uint64_t index = tree.frontier.size();
-    tree.frontier.append(leaf, done_);
+void audit_trees::append(char which, community_id c, merkle_frontier& f, const digest& leaf) {
+    f.append(leaf, done_);
     for (const auto& n : done_) {
         if (!merkle_node_is_kept(n)) continue;
-        tile_appends_[{c, merkle_tile_of(n)}].append(reinterpret_cast<const char*>(n.hash.b.data()),
-                                                     digest_bytes);
+        tile_appends_[{which, c, merkle_tile_of(n)}].append(
+            reinterpret_cast<const char*>(n.hash.b.data()), digest_bytes);
     }
+}
+
+void audit_trees::add_leaf(community_id c, offset at, time_ms appended_at, reject_reason verdict,
+                           const digest& leaf) {
+    auto& tree = trees_[c];
+    const std::uint64_t index = tree.frontier.size();
+    UURWERK_ASSERT(tree.verdicts.size() == index, tree.verdicts.size(), index);
+    append('T', c, tree.frontier, leaf);
+    append('V', c, tree.verdicts, verdict_leaf_hash(index, verdict, at, appended_at));
     auto& chunk = leaf_appends_[{c, index / audit_leaf_chunk}];
     put_be64(chunk, at.value);
     chunk.push_back(static_cast<char>(static_cast<std::uint16_t>(verdict) >> 8));
@@ -136,7 +160,8 @@ void audit_trees::add_checkpoint(community_id c, const checkpoint_record& r) {
 void audit_trees::write_batch(store::batch& b) {
     std::optional<community_id> last;
     for (const auto& [where, hashes] : tile_appends_)
-        b.append(column::audit, tile_key(where.first, where.second), hashes);
+        b.append(column::audit,
+                 tile_key(std::get<0>(where), std::get<1>(where), std::get<2>(where)), hashes);
     for (const auto& [where, entries] : leaf_appends_) {
         b.append(column::audit, chunk_key(where.first, where.second), entries);
         if (last == where.first) continue;
@@ -158,23 +183,35 @@ void audit_trees::write_batch(store::batch& b) {
     checkpoints_.clear();
 }
 
-std::string audit_trees::tile(community_id c, const merkle_tile_id& id) const {
-    auto v = db_.get(column::audit, tile_key(c, id));
+std::string audit_trees::tile(char which, community_id c, const merkle_tile_id& id) const {
+    auto v = db_.get(column::audit, tile_key(which, c, id));
     // The fold cannot give a verdict that depends on a failing disk: stop, and let a restart
     // fold the batch again.
     UURWERK_ASSERT(v.ok(), "audit tile read failed", v.ok() ? "" : v.err().message);
     std::string t = v->value_or(std::string());
-    if (auto it = tile_appends_.find({c, id}); it != tile_appends_.end()) t += it->second;
+    if (auto it = tile_appends_.find({which, c, id}); it != tile_appends_.end()) t += it->second;
     return t;
 }
 
-std::optional<digest> audit_trees::root_at(community_id c, std::uint64_t size) const {
+std::optional<digest> audit_trees::root_of(char which, community_id c, std::uint64_t size) const {
     auto it = trees_.find(c);
     const std::uint64_t have = it == trees_.end() ? 0 : it->second.frontier.size();
     if (size > have) return std::nullopt;
-    if (size == have) return it == trees_.end() ? merkle_empty_root() : it->second.frontier.root();
-    return merkle_root_at(
-        size, merkle_tiled_reader([this, c](const merkle_tile_id& id) { return tile(c, id); }));
+    if (size == have)
+        return it == trees_.end() ? merkle_empty_root()
+               : which == 'T'     ? it->second.frontier.root()
+                                  : it->second.verdicts.root();
+    return merkle_root_at(size, merkle_tiled_reader([this, which, c](const merkle_tile_id& id) {
+                              return tile(which, c, id);
+                          }));
+}
+
+std::optional<digest> audit_trees::root_at(community_id c, std::uint64_t size) const {
+    return root_of('T', c, size);
+}
+
+std::optional<digest> audit_trees::verdict_root_at(community_id c, std::uint64_t size) const {
+    return root_of('V', c, size);
 }
 
 std::uint64_t audit_trees::size(community_id c) const {
@@ -185,7 +222,7 @@ std::uint64_t audit_trees::size(community_id c) const {
 std::optional<audit_trees::head> audit_trees::tree_head(community_id c) const {
     auto it = trees_.find(c);
     if (it == trees_.end()) return std::nullopt;
-    return head{it->second.frontier.size(), it->second.frontier.root()};
+    return head{it->second.frontier.size(), it->second.frontier.root(), it->second.verdicts.root()};
 }
 
 std::optional<checkpoint_record> audit_trees::latest_checkpoint(community_id c) const {
@@ -276,40 +313,58 @@ namespace {
 
 // Runs `fn(reader)` over the committed tiles of `c` when `size` is within the committed tree.
 template <typename Fn>
-auto with_committed(const store& db, community_id c, std::uint64_t size, Fn&& fn)
+auto with_committed(const store& db, char which, community_id c, std::uint64_t size, Fn&& fn)
     -> result<decltype(fn(std::declval<const merkle_node_reader&>()))> {
     auto have = read_tree_size(db, c);
     if (!have) return have.err();
     if (size > *have) return beyond_tree(size, *have);
-    committed_tiles tiles{db, c};
+    committed_tiles tiles{db, which, c};
     const merkle_node_reader reader = merkle_tiled_reader(tiles);
     auto out = fn(reader);
     if (*tiles.failure) return **tiles.failure;
     return out;
 }
 
+result<digest> root_in(const store& db, char which, community_id c, std::uint64_t size) {
+    return with_committed(db, which, c, size,
+                          [&](const merkle_node_reader& r) { return merkle_root_at(size, r); });
+}
+
+result<std::vector<digest>> proof_in(const store& db, char which, community_id c,
+                                     std::uint64_t index, std::uint64_t size) {
+    if (index >= size)
+        return make_error("beyond_tree", "leaf " + std::to_string(index) + " is not in a tree of " +
+                                             std::to_string(size));
+    return with_committed(db, which, c, size, [&](const merkle_node_reader& r) {
+        return merkle_inclusion_proof(index, size, r);
+    });
+}
+
 }  // namespace
 
 result<digest> read_root(const store& db, community_id c, std::uint64_t size) {
-    return with_committed(db, c, size,
-                          [&](const merkle_node_reader& r) { return merkle_root_at(size, r); });
+    return root_in(db, 'T', c, size);
 }
 
 result<std::vector<digest>> read_inclusion_proof(const store& db, community_id c,
                                                  std::uint64_t index, std::uint64_t size) {
-    if (index >= size)
-        return make_error("beyond_tree", "leaf " + std::to_string(index) + " is not in a tree of " +
-                                             std::to_string(size));
-    return with_committed(db, c, size, [&](const merkle_node_reader& r) {
-        return merkle_inclusion_proof(index, size, r);
-    });
+    return proof_in(db, 'T', c, index, size);
+}
+
+result<digest> read_verdict_root(const store& db, community_id c, std::uint64_t size) {
+    return root_in(db, 'V', c, size);
+}
+
+result<std::vector<digest>> read_verdict_inclusion_proof(const store& db, community_id c,
+                                                         std::uint64_t index, std::uint64_t size) {
+    return proof_in(db, 'V', c, index, size);
 }
 
 result<std::vector<digest>> read_consistency_proof(const store& db, community_id c,
                                                    std::uint64_t first, std::uint64_t second) {
     if (first == 0 || first > second)
         return make_error("bad_range", "a consistency proof needs 0 < first <= second");
-    return with_committed(db, c, second, [&](const merkle_node_reader& r) {
+    return with_committed(db, 'T', c, second, [&](const merkle_node_reader& r) {
         return merkle_consistency_proof(first, second, r);
     });
 }

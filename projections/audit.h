@@ -1,6 +1,7 @@
 #pragma once
 // The audit projection: per community, an RFC 6962 Merkle tree over its events in log order,
-// and the checkpoints (signed tree heads) the log holds for it.
+// beside it the verdict tree (leaf i commits to event leaf i's verdict, log offset and log time:
+// ledger/audit.h, verdict_leaf_hash), and the checkpoints (signed heads of both) the log holds.
 //
 // A record is a leaf of community C's tree when its envelope decodes, its signature verifies and
 // C exists once the record is folded (so the founding event is leaf 0). Every such record is a
@@ -11,13 +12,14 @@
 //   'N' community                      -> tree size (be64)
 //   'T' community level(1) tile(8)     -> the kept nodes of that tile, 32 bytes each, appended
 //                                         (levels 0, 4, 8, ...: see merkle_tile_height)
+//   'V' community level(1) tile(8)     -> the same for the verdict tree (same size as 'N')
 //   'O' community chunk(8)             -> per leaf of leaves [chunk*256, chunk*256+256): its log
 //                                         offset (be64) and the verdict the node gave (be16),
 //                                         appended
 //   'K' community size(8) leaf(8)      -> an accepted checkpoint (checkpoint_record)
 //   'L' community                      -> the latest accepted checkpoint
-// An append costs the frontier's amortized one node hash, and per batch one store append per
-// tile and leaf chunk it touched: no entry per leaf.
+// An append costs the frontiers' amortized one node hash each, and per batch one store append
+// per tile and leaf chunk it touched: no entry per leaf. Both trees change in the same batch.
 //
 // Threading: audit_trees belongs to the projector's fold thread, which changes it under the
 // projector's state lock; readers of its heads take that lock shared. The read_* functions read
@@ -39,6 +41,7 @@ inline constexpr std::uint64_t audit_leaf_chunk = 256;
 struct checkpoint_record {
     std::uint64_t tree_size = 0;
     digest root;
+    digest verdict_root;     // the verdict tree's at tree_size
     time_ms signed_at;       // the checkpoint's own timestamp
     offset at;               // the checkpoint event's offset in the log
     std::uint64_t leaf = 0;  // the checkpoint event's own leaf index (>= tree_size)
@@ -56,11 +59,14 @@ struct leaf_record {
 
 class audit_trees final : public audit_view {
 public:
-    // Loads every community's tree size, frontier and latest checkpoint.
+    // Loads every community's tree size, frontiers and latest checkpoint. Error "old_store":
+    // the store was written before verdict trees (rebuild it from the log).
     [[nodiscard]] static result<std::unique_ptr<audit_trees>> load(const store& db);
 
-    // Adds the record at `at` (with its verdict) as the next leaf of `c`'s tree.
-    void add_leaf(community_id c, offset at, reject_reason verdict, const digest& leaf);
+    // Adds the record at `at`, logged at `appended_at`, as the next leaf of `c`'s tree, and its
+    // verdict as the next leaf of the verdict tree.
+    void add_leaf(community_id c, offset at, time_ms appended_at, reject_reason verdict,
+                  const digest& leaf);
     // Records an accepted checkpoint; call after add_leaf for its own record.
     void add_checkpoint(community_id c, const checkpoint_record& r);
     // Adds to `b` what was added since the last call, and starts afresh.
@@ -70,10 +76,13 @@ public:
     // nodes (what the store has committed plus this batch: the projector commits every earlier
     // batch before it folds one that holds a checkpoint).
     [[nodiscard]] std::optional<digest> root_at(community_id c, std::uint64_t size) const override;
+    [[nodiscard]] std::optional<digest> verdict_root_at(community_id c,
+                                                        std::uint64_t size) const override;
 
     struct head {
         std::uint64_t size = 0;
         digest root;
+        digest verdict_root;
     };
     // The number of leaves of `c`'s folded tree (0 for an unknown community).
     [[nodiscard]] std::uint64_t size(community_id c) const;
@@ -85,14 +94,17 @@ private:
     explicit audit_trees(const store& db) : db_(db) {}
     struct tree {
         merkle_frontier frontier;
+        merkle_frontier verdicts;
         std::optional<checkpoint_record> latest;
     };
-    std::string tile(community_id c, const merkle_tile_id& id) const;
+    std::string tile(char which, community_id c, const merkle_tile_id& id) const;
+    std::optional<digest> root_of(char which, community_id c, std::uint64_t size) const;
+    void append(char which, community_id c, merkle_frontier& f, const digest& leaf);
 
     const store& db_;
     std::map<community_id, tree> trees_;
-    // Added since the last write_batch.
-    std::map<std::pair<community_id, merkle_tile_id>, std::string> tile_appends_;
+    // Added since the last write_batch, by tree ('T' events, 'V' verdicts), community and tile.
+    std::map<std::tuple<char, community_id, merkle_tile_id>, std::string> tile_appends_;
     std::map<std::pair<community_id, std::uint64_t>, std::string> leaf_appends_;
     std::vector<std::pair<community_id, checkpoint_record>> checkpoints_;
     std::vector<merkle_node> done_;  // reused by every append
@@ -117,6 +129,12 @@ private:
 [[nodiscard]] result<std::vector<digest>> read_inclusion_proof(const store& db, community_id c,
                                                                std::uint64_t index,
                                                                std::uint64_t size);
+// The same in the verdict tree.
+[[nodiscard]] result<digest> read_verdict_root(const store& db, community_id c, std::uint64_t size);
+[[nodiscard]] result<std::vector<digest>> read_verdict_inclusion_proof(const store& db,
+                                                                       community_id c,
+                                                                       std::uint64_t index,
+                                                                       std::uint64_t size);
 [[nodiscard]] result<std::vector<digest>> read_consistency_proof(const store& db, community_id c,
                                                                  std::uint64_t first,
                                                                  std::uint64_t second);

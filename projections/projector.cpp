@@ -479,11 +479,12 @@ result<std::size_t> projector::fold_batch(const std::vector<log_record>& records
             c.decided.push_back(applied_record{rec.at, scoped_id{b.community, b.id}, v});
             if (!state_.communities.contains(b.community)) continue;  // not a leaf of any tree
             const std::uint64_t leaf = audit_->size(b.community);
-            audit_->add_leaf(b.community, rec.at, v.reason, p.leaf);
+            audit_->add_leaf(b.community, rec.at, rec.appended_at, v.reason, p.leaf);
             if (const auto* cp = std::get_if<checkpoint>(&b.payload); cp && v.accepted())
                 audit_->add_checkpoint(
-                    b.community, checkpoint_record{cp->tree_size, cp->root, cp->timestamp, rec.at,
-                                                   leaf, b.id, p.signer});
+                    b.community,
+                    checkpoint_record{cp->tree_size, cp->root, cp->verdict_root.value_or(digest{}),
+                                      cp->timestamp, rec.at, leaf, b.id, p.signer});
         }
     }
     // Only this thread changes the state and the trees, so it may read them without the lock

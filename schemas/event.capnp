@@ -285,4 +285,9 @@ struct Checkpoint {
   treeSize @0 :UInt64;           # Number of leaves in the community's Merkle tree.
   rootHash @1 :Data $Json.hex;   # 32-byte RFC 6962 root over those leaves.
   timestampMs @2 :Int64;         # When the node signed it.
+  verdictRoot @3 :Data $Json.hex;
+  # 32-byte RFC 6962 root of the community's verdict tree over the same treeSize leaves: leaf i
+  # commits to event leaf i's verdict, log offset and log time (ledger/FORMAT.md). The rules
+  # reject a checkpoint without it, or with another root (checkpoint_verdict_root_mismatch).
+  # Next field: @4.
 }

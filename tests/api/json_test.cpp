@@ -77,12 +77,12 @@ BOOST_AUTO_TEST_CASE(a_valid_body_gives_the_same_canonical_bytes_as_encode_body)
     BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
     BOOST_CHECK(*r == encode_body(good_body()));
 
-    // Integers as JSON numbers or as decimal strings, keys in any order, white space: the same.
+    // Keys in any order, white space: the same.
     const std::string spaced =
-        " {\n\t\"requestPosted\" : { \"availability\" : \"7\", \"area\":\"3512\", "
+        " {\n\t\"requestPosted\" : { \"availability\" : 7, \"area\":\"3512\", "
         "\"intensity\":\"regularly\", \"text\":\"Boodschappen op dinsdag\", "
-        "\"category\":\"shopping\" },\"seq\":3, \"author\":2,\"community\":7,"
-        "\"createdAtMs\":1700000000000, \"id\":\"" +
+        "\"category\":\"shopping\" },\"seq\":\"3\", \"author\":\"2\",\"community\":\"7\","
+        "\"createdAtMs\":\"1700000000000\", \"id\":\"" +
         id_hex + "\" }\r\n";
     auto again = canonical_body_from_json(spaced);
     BOOST_REQUIRE_MESSAGE(again.ok(), why(again));
@@ -124,9 +124,10 @@ BOOST_AUTO_TEST_CASE(a_text_left_out_is_empty_and_an_empty_optional_id_is_absent
     const std::string head =
         R"({"id":")" + id_hex +
         R"(","community":"7","author":"2","seq":"3","createdAtMs":"1700000000000",)";
-    for (const std::string claim : {R"("hoursClaimed":{"receiver":"1","minutes":90})",
-                                    R"("hoursClaimed":{"receiver":"1","minutes":90,"post":""})",
-                                    R"("hoursClaimed":{"receiver":"1","minutes":90,"note":""})"}) {
+    for (const std::string claim :
+         {R"("hoursClaimed":{"receiver":"1","minutes":"90"})",
+          R"("hoursClaimed":{"receiver":"1","minutes":"90","post":""})",
+          R"("hoursClaimed":{"receiver":"1","minutes":"90","note":""})"}) {
         auto r = canonical_body_from_json(head + claim + "}");
         BOOST_REQUIRE_MESSAGE(r.ok(), claim + ": " + why(r));
         BOOST_CHECK_MESSAGE(*r == expected, claim);
@@ -242,6 +243,28 @@ BOOST_AUTO_TEST_CASE(wrong_json_types_are_bad_requests) {
     refused(request_json(R"("availability":1.5)"), "bad_request");
     refused(request_json(R"("availability":"0x10")"), "bad_request");
     refused(request_json(R"("availability":" 7")"), "bad_request");
+}
+
+BOOST_AUTO_TEST_CASE(each_integer_has_one_form_64_bits_as_decimal_strings) {
+    // A 64-bit integer as a JSON number (a client's double may already have rounded it): 400,
+    // naming the field and the form to use.
+    auto number = refused(
+        R"({"id":")" + id_hex +
+            R"(","community":7,"author":"2","seq":"3","postWithdrawn":{"post":")" + id_hex + "\"}}",
+        "bad_request");
+    BOOST_CHECK_MESSAGE(contains(number, "community") && contains(number, "decimal string"),
+                        number);
+    auto minutes = refused(R"({"id":")" + id_hex +
+                               R"(","community":"7","author":"2","seq":"3",)"
+                               R"("hoursClaimed":{"receiver":"1","minutes":90}})",
+                           "bad_request");
+    BOOST_CHECK_MESSAGE(contains(minutes, "hoursClaimed.minutes"), minutes);
+    // A narrower integer as a string: 400 too (Cap'n Proto's JSON writes it as a number).
+    auto availability =
+        refused(request_json(R"("category":"shopping","text":"Boodschappen","intensity":"once",)"
+                             R"("area":"3512","availability":"7")"),
+                "bad_request");
+    BOOST_CHECK_MESSAGE(contains(availability, "JSON number"), availability);
 }
 
 BOOST_AUTO_TEST_CASE(numbers_out_of_range_are_refused) {

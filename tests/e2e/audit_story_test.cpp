@@ -13,6 +13,7 @@
 #include "api/key_file.h"
 #include "ledger/audit.h"
 #include "tests/e2e/process.h"
+#include "tests/support/test_keys.h"
 
 using namespace uurwerk;
 using namespace uurwerk::testing;
@@ -28,6 +29,20 @@ struct audited_town : served_town {
         ok({"found", "--key", path("anna.key"), "--name", "Buurtkring"});
         ok({"admit", "--key", path("anna.key"), "--member", "2", "--member-public-key",
             path("cor.key") + ".pub"});
+    }
+    // ...Anna lets the node sign, Cor claims `minutes` twice and Anna confirms both, and the
+    // node signs a checkpoint (of 7 leaves), kept in `kept`.
+    void two_hours_confirmed_and_a_kept_checkpoint(const std::string& minutes,
+                                                   const std::string& kept) {
+        found_with_anna_and_cor();
+        ok({"announce-node", "--key", path("anna.key")});
+        for (int i = 0; i < 2; ++i) {
+            auto c = after(
+                ok({"claim", "--key", path("cor.key"), "--receiver", "1", "--minutes", minutes}),
+                "claim id: ");
+            ok({"confirm", "--key", path("anna.key"), "--claim", c});
+        }
+        ok({"audit", "checkpoint", "--community", "7", "--out", kept});
     }
 };
 
@@ -109,6 +124,28 @@ BOOST_AUTO_TEST_CASE(checkpoints_proofs_and_an_offline_audit_through_the_program
     const auto leaf = number_of(proof.root().at("leaf_index"));
     BOOST_CHECK(merkle_verify_inclusion(merkle_leaf_hash(stored), leaf, size, path, root));
     BOOST_CHECK(!merkle_verify_inclusion(merkle_leaf_hash(stored), leaf + 1, size, path, root));
+    // And that the ledger accepted it, when it was logged: its verdict leaf, proved in the
+    // verdict tree whose root the same checkpoint signs.
+    const auto* verdict = proof.root().at("verdict");
+    BOOST_REQUIRE(verdict != nullptr);
+    BOOST_CHECK_EQUAL(verdict->at("code")->as_string().value_or("?"), "0");
+    const auto vleaf = verdict_leaf_hash(
+        leaf, reject_reason::none, offset{number_of(verdict->at("offset"))},
+        time_ms{static_cast<std::int64_t>(number_of(verdict->at("appended_at_ms")))});
+    BOOST_CHECK(vleaf == digest_of(verdict->at("leaf_hash")));
+    std::vector<digest> vpath;
+    for (const auto& p : *verdict->at("audit_path")->as_array()) vpath.push_back(digest_of(&p));
+    const auto signed_body = decode_body(*from_base64(latest.string_at("body_base64").value()));
+    BOOST_REQUIRE(signed_body.ok());
+    const auto verdict_root = std::get<checkpoint>(signed_body->payload).verdict_root;
+    BOOST_REQUIRE(verdict_root.has_value());
+    BOOST_CHECK(merkle_verify_inclusion(vleaf, leaf, size, vpath, *verdict_root));
+    // The same proof by leaf index.
+    const auto by_index_doc = t.get("/v1/communities/7/leaves/" + std::to_string(leaf) + "/proof");
+    const auto& by_index = by_index_doc.root();
+    BOOST_CHECK(digest_of(by_index.at("verdict")->at("leaf_hash")) == vleaf);
+    BOOST_CHECK(digest_of(by_index.at("leaf_hash")) == merkle_leaf_hash(stored));
+    t.get("/v1/communities/7/leaves/99/proof", 404);
     // Against an older tree size, and not against one that does not hold it yet.
     t.get("/v1/communities/7/events/" + claims[0] + "/proof?tree_size=9");
     t.get("/v1/communities/7/events/" + claims[0] + "/proof?tree_size=2", 409);
@@ -163,19 +200,34 @@ BOOST_AUTO_TEST_CASE(checkpoints_proofs_and_an_offline_audit_through_the_program
 
 namespace {
 
-// Runs the independent Python verifier (tests/e2e/verify_certificate.py); its exit code and
-// output.
-command_result python_verify(const std::string& file, const std::string& trust,
-                             const std::string& out_file) {
-    const std::string cmd = "/usr/bin/python3 " UURWERK_SOURCE_DIR
-                            "/tests/e2e/verify_certificate.py " +
-                            file + " --trust " + trust + " > " + out_file + " 2>&1";
+// Runs one of the independent Python checkers (tests/e2e/verify_certificate.py or
+// verify_export.py) on `file` with `args`; its exit code and output.
+command_result python_check(const std::string& script, const std::string& file,
+                            const std::string& args, const std::string& out_file) {
+    const std::string cmd = "/usr/bin/python3 " UURWERK_SOURCE_DIR "/tests/e2e/" + script + " " +
+                            file + " " + args + " > " + out_file + " 2>&1";
     const int status = std::system(cmd.c_str());
     command_result r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
     std::ifstream in(out_file);
     r.out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     return r;
+}
+
+command_result python_verify(const std::string& file, const std::string& trust,
+                             const std::string& out_file) {
+    return python_check("verify_certificate.py", file, "--trust " + trust, out_file);
+}
+
+// Both verifiers refuse the certificate in `file`, each saying `why`.
+void refused_by_both(audited_town& t, const std::string& file, const std::string& node,
+                     const std::string& why) {
+    auto here = t.uw({"audit", "verify-certificate", file, "--trust", node});
+    BOOST_CHECK_EQUAL(here.exit_code, 1);
+    BOOST_CHECK_MESSAGE(here.out.find(why) != std::string::npos, file + ": " + here.out);
+    auto py = python_verify(file, node, file + ".py.out");
+    BOOST_CHECK_EQUAL(py.exit_code, 1);
+    BOOST_CHECK_MESSAGE(py.out.find(why) != std::string::npos, file + ": " + py.out);
 }
 
 std::string slurp(const std::string& path) {
@@ -259,20 +311,128 @@ BOOST_AUTO_TEST_CASE(an_hour_certificate_is_checked_offline_here_and_by_a_python
     auto stranger = python_verify(cert, std::string(64, 'b'), t.path("py4.out"));
     BOOST_CHECK_EQUAL(stranger.exit_code, 1);
     BOOST_CHECK(stranger.out.find("not a trusted node key") != std::string::npos);
+
+    // One real 60-minute claim listed ten times, stating 600 minutes: each event counts once.
+    auto repeated = *parsed;
+    repeated.claims.assign(10, parsed->claims.at(0));
+    repeated.stated_total = minutes{600};
+    std::ofstream(t.path("repeated.json")) << certificate_to_json(repeated);
+    refused_by_both(t, t.path("repeated.json"), node, "twice");
+
+    // A certificate of format 1 (no verdict proofs) is refused by both, saying why.
+    std::string old = slurp(cert);
+    old.replace(old.find("uurwerk-hour-certificate/2"), 26, "uurwerk-hour-certificate/1");
+    std::ofstream(t.path("old.json")) << old;
+    refused_by_both(t, t.path("old.json"), node, "old format");
+}
+
+BOOST_AUTO_TEST_CASE(a_cut_retimed_or_forged_export_is_refused_here_and_by_a_python_checker) {
+    audited_town t;
+    const auto kept = t.path("kept.json");
+    t.two_hours_confirmed_and_a_kept_checkpoint("90", kept);
+    const auto node = t.get("/v1/node").string_at("node_key").value();
+    const auto file = t.path("town.uwa");
+    t.ok({"audit", "export", "--community", "7", "--out", file});
+    auto verify = [&](const std::string& f, std::vector<std::string> more) {
+        std::vector<std::string> args{"audit", "verify", f, "--trust", node};
+        args.insert(args.end(), more.begin(), more.end());
+        return t.uw(args);
+    };
+    auto py = [&](const std::string& f, const std::string& more) {
+        return python_check("verify_export.py", f, "--trust " + node + " " + more,
+                            t.path("pyx.out"));
+    };
+    auto sound = verify(file, {"--expect-file", kept});
+    BOOST_CHECK_MESSAGE(sound.exit_code == 0, sound.out);
+    const auto kept_doc = json_doc::parse(slurp(kept));
+    BOOST_REQUIRE(kept_doc.ok());
+    const std::string expect =
+        kept_doc->string_at("tree_size").value() + ":" + kept_doc->string_at("root").value();
+    auto py_sound = py(file, "--expect " + expect);
+    BOOST_CHECK_MESSAGE(py_sound.exit_code == 0, py_sound.out);
+
+    // One record's log time moved by a millisecond (the rules would give the same verdicts): the
+    // checkpoint's verdict root signed the true one.
+    const std::string whole = slurp(file);
+    {
+        std::string retimed = whole;
+        const std::size_t time_at = export_header_bytes + 8;  // record 0's log time, last byte
+        retimed[time_at + 7] = static_cast<char>(retimed[time_at + 7] ^ 0x01);
+        std::ofstream(t.path("retimed.uwa"), std::ios::binary) << retimed;
+        auto moved = verify(t.path("retimed.uwa"), {});
+        BOOST_CHECK_EQUAL(moved.exit_code, 1);
+        BOOST_CHECK_MESSAGE(moved.out.find("not what the node signed") != std::string::npos,
+                            moved.out);
+        auto py_moved = py(t.path("retimed.uwa"), "");
+        BOOST_CHECK_EQUAL(py_moved.exit_code, 1);
+        BOOST_CHECK_MESSAGE(py_moved.out.find("not what the node signed") != std::string::npos,
+                            py_moved.out);
+    }
+
+    // An export of the old format is refused by both, saying so.
+    std::ofstream(t.path("old.uwa"), std::ios::binary) << "UWAUDIT1" + whole.substr(8);
+    auto old = verify(t.path("old.uwa"), {});
+    BOOST_CHECK_EQUAL(old.exit_code, 1);
+    BOOST_CHECK_MESSAGE(old.out.find("old format UWAUDIT1") != std::string::npos, old.out);
+    auto py_old = py(t.path("old.uwa"), "");
+    BOOST_CHECK_EQUAL(py_old.exit_code, 1);
+    BOOST_CHECK_MESSAGE(py_old.out.find("old format UWAUDIT1") != std::string::npos, py_old.out);
+
+    // Cut at a record boundary before the checkpoint: fine alone, short of what was kept.
+    std::size_t pos = export_header_bytes;
+    for (int i = 0; i < 4; ++i) {
+        std::uint32_t n = 0;
+        for (int k = 0; k < 4; ++k)
+            n = n << 8 | static_cast<std::uint8_t>(whole[pos + 18 + static_cast<std::size_t>(k)]);
+        pos += export_record_header_bytes + n;
+    }
+    const auto cut = t.path("cut.uwa");
+    std::ofstream(cut, std::ios::binary) << whole.substr(0, pos);
+    auto short_one = verify(cut, {"--expect-file", kept});
+    BOOST_CHECK_EQUAL(short_one.exit_code, 1);
+    BOOST_CHECK_MESSAGE(short_one.out.find("cut short") != std::string::npos, short_one.out);
+    auto by_hand = verify(cut, {"--expect", expect, "--allow-unverified-tail"});
+    BOOST_CHECK_EQUAL(by_hand.exit_code, 1);
+    auto py_short = py(cut, "--expect " + expect + " --allow-unverified-tail");
+    BOOST_CHECK_EQUAL(py_short.exit_code, 1);
+    BOOST_CHECK_MESSAGE(py_short.out.find("cut short") != std::string::npos, py_short.out);
+
+    // Cor signs a transfer of 100 minutes to Anna and never submits it; appended after the
+    // last checkpoint and marked accepted, it is not counted as verified.
+    auto cor = read_key_file(t.path("cor.key"));
+    BOOST_REQUIRE(cor.ok());
+    auto cor_key = signing_key::from_seed(cor->seed);
+    BOOST_REQUIRE(cor_key.ok());
+    event_id id;
+    id.b.fill(0xab);
+    const auto forged_env = encode_envelope(
+        cor_key->seal(event_body{id, community_id{7}, member_id{2}, sequence{1000}, time_ms{1},
+                                 std::nullopt, transfer{member_id{1}, minutes{100}, ""}}));
+    std::string forged = whole;
+    append_export_record(forged, export_record{offset{999}, time_ms{1'800'000'000'000},
+                                               reject_reason::none, forged_env});
+    const auto forged_file = t.path("forged.uwa");
+    std::ofstream(forged_file, std::ios::binary) << forged;
+    auto tail = verify(forged_file, {"--balances"});
+    BOOST_CHECK_EQUAL(tail.exit_code, 1);
+    BOOST_CHECK_MESSAGE(tail.out.find("beyond the last trusted checkpoint") != std::string::npos,
+                        tail.out);
+    auto py_tail = py(forged_file, "");
+    BOOST_CHECK_EQUAL(py_tail.exit_code, 1);
+    BOOST_CHECK_MESSAGE(py_tail.out.find("beyond the last trusted checkpoint") != std::string::npos,
+                        py_tail.out);
+    // Allowed, it is reported apart, and the figures it changed are marked.
+    auto allowed = verify(forged_file, {"--balances", "--allow-unverified-tail"});
+    BOOST_CHECK_MESSAGE(allowed.exit_code == 0, allowed.out);
+    BOOST_CHECK(allowed.out.find("UNVERIFIED TAIL: 1 events") != std::string::npos);
+    BOOST_CHECK(allowed.out.find(" *\n") != std::string::npos);
+    BOOST_CHECK_EQUAL(py(forged_file, "--allow-unverified-tail").exit_code, 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_node_that_forks_its_log_is_caught_by_a_kept_checkpoint) {
     audited_town t;
-    t.found_with_anna_and_cor();
-    t.ok({"announce-node", "--key", t.path("anna.key")});
-    for (int i = 0; i < 2; ++i) {
-        auto c =
-            after(t.ok({"claim", "--key", t.path("cor.key"), "--receiver", "1", "--minutes", "20"}),
-                  "claim id: ");
-        t.ok({"confirm", "--key", t.path("anna.key"), "--claim", c});
-    }
     const auto kept = t.path("kept.json");
-    t.ok({"audit", "checkpoint", "--community", "7", "--out", kept});  // 7 leaves
+    t.two_hours_confirmed_and_a_kept_checkpoint("20", kept);  // 7 leaves
     const auto node_a = t.get("/v1/node").string_at("node_key").value();
 
     // The honest node goes on; its later log extends what the auditor kept.
@@ -323,4 +483,182 @@ BOOST_AUTO_TEST_CASE(a_node_that_forks_its_log_is_caught_by_a_kept_checkpoint) {
         {"audit", "consistency", "--old", kept, "--trust", node_a, "--server", forked.url()});
     BOOST_CHECK_EQUAL(untrusted.exit_code, 1);
     BOOST_CHECK(untrusted.out.find("not a trusted node key") != std::string::npos);
+}
+
+namespace {
+
+signing_key key_of_file(const std::string& path) {
+    auto f = read_key_file(path);
+    BOOST_REQUIRE(f.ok());
+    auto k = signing_key::from_seed(f->seed);
+    BOOST_REQUIRE(k.ok());
+    return std::move(*k);
+}
+
+// Signs `body` with `key` and submits it as any client could: the ledger's reason ("none" when
+// it accepted the event; a rejected event is in the log all the same).
+std::string submit(audited_town& t, const signing_key& key, const event_body& body) {
+    const auto env = key.seal(body);
+    const std::string json = "{\"body\": \"" + to_base64(env.body) + "\", \"signer\": \"" +
+                             env.signer.hex() + "\", \"signature\": \"" + to_hex(env.sig.b) + "\"}";
+    auto r = http_call("127.0.0.1", t.server.port(), "POST", "/v1/events", json);
+    BOOST_REQUIRE(r.ok());
+    auto doc = json_doc::parse(r->body);
+    BOOST_REQUIRE(doc.ok());
+    return doc->string_at("reason").value_or("?");
+}
+
+// An event as a certificate lists it, from a proof route (against the latest checkpoint): of
+// event `id`, or of leaf `index`.
+proved_event proved_by_route(audited_town& t, const std::string& target) {
+    auto p = t.get(target);
+    auto body = from_base64(p.string_at("body_base64").value());
+    auto sig = fixed_from_hex<signature_bytes>(p.string_at("signature").value(), "sig");
+    auto signer = fixed_from_hex<public_key_bytes>(p.string_at("signer").value(), "key");
+    BOOST_REQUIRE(body.ok() && sig.ok() && signer.ok());
+    proved_event out;
+    out.leaf_index = number_of(p.root().at("leaf_index"));
+    out.envelope = encode_envelope(envelope{*body, public_key{*signer}, signature{*sig}});
+    for (const auto& h : *p.root().at("audit_path")->as_array())
+        out.audit_path.push_back(digest_of(&h));
+    // Its verdict leaf as the route proves it (a forger can only copy it).
+    const auto* verdict = p.root().at("verdict");
+    out.at = offset{number_of(verdict->at("offset"))};
+    out.appended_at = time_ms{static_cast<std::int64_t>(number_of(verdict->at("appended_at_ms")))};
+    for (const auto& h : *verdict->at("audit_path")->as_array())
+        out.verdict_path.push_back(digest_of(&h));
+    return out;
+}
+
+proved_event proved_by_route(audited_town& t, const event_id& id) {
+    return proved_by_route(t, "/v1/communities/7/events/" + id.hex() + "/proof");
+}
+
+event_body body_of(community_id c, member_id author, std::uint64_t seq, event_payload payload,
+                   std::optional<member_id> on_behalf_of = std::nullopt) {
+    return event_body{random_event_id(), c, author, sequence{seq}, time_ms{1}, on_behalf_of,
+                      std::move(payload)};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(events_the_ledger_rejected_prove_no_hours) {
+    audited_town t;
+    t.found_with_anna_and_cor();
+    t.ok({"keygen", "--out", t.path("bep.key"), "--community", "7", "--member", "3"});
+    t.ok({"admit", "--key", t.path("anna.key"), "--member", "3", "--member-public-key",
+          t.path("bep.key.pub")});
+    t.ok({"announce-node", "--key", t.path("anna.key")});
+    // One real claim of 90 minutes, confirmed by Anna.
+    auto real =
+        after(t.ok({"claim", "--key", t.path("cor.key"), "--receiver", "1", "--minutes", "90"}),
+              "claim id: ");
+    t.ok({"confirm", "--key", t.path("anna.key"), "--claim", real});
+
+    // Cor alone: a second key K2 on his own account, then with K2 a keyAdded that binds K2 to
+    // Anna (a coordinator) "for" her: rejected, yet a leaf.
+    const community_id town{7};
+    const auto cor = key_of_file(t.path("cor.key"));
+    const auto bep = key_of_file(t.path("bep.key"));
+    const auto k2 = uurwerk::testing::key_filled_with(0x42);
+    const auto add_k2 =
+        body_of(town, member_id{2}, 1000, key_added{member_id{2}, k2.public_bytes()});
+    BOOST_REQUIRE_EQUAL(submit(t, cor, add_k2), "none");
+    const auto k2_as_anna =
+        body_of(town, member_id{2}, 1, key_added{member_id{1}, k2.public_bytes()}, member_id{1});
+    BOOST_CHECK_NE(submit(t, k2, k2_as_anna), "none");
+    // A pending claim of 1,440 minutes, a rejected one of 10,080; K2 signs both confirmations
+    // as Anna: both rejected.
+    const auto pending = body_of(town, member_id{2}, 1001,
+                                 hours_claimed{member_id{1}, minutes{1440}, std::nullopt, ""});
+    BOOST_REQUIRE_EQUAL(submit(t, cor, pending), "none");
+    const auto too_much = body_of(town, member_id{2}, 1002,
+                                  hours_claimed{member_id{1}, minutes{10080}, std::nullopt, ""});
+    BOOST_CHECK_EQUAL(submit(t, cor, too_much), "amount_over_policy");
+    const auto confirm_pending = body_of(town, member_id{1}, 2, hours_confirmed{pending.id});
+    const auto confirm_too_much = body_of(town, member_id{1}, 3, hours_confirmed{too_much.id});
+    BOOST_CHECK_NE(submit(t, k2, confirm_pending), "none");
+    BOOST_CHECK_NE(submit(t, k2, confirm_too_much), "none");
+    // Cor and Bep together: a claim of 5,000 minutes from Bep (rejected) that Bep confirms
+    // (rejected too).
+    const auto big = body_of(town, member_id{2}, 1003,
+                             hours_claimed{member_id{3}, minutes{5000}, std::nullopt, ""});
+    BOOST_CHECK_NE(submit(t, cor, big), "none");
+    const auto bep_confirms = body_of(town, member_id{3}, 1000, hours_confirmed{big.id});
+    BOOST_CHECK_NE(submit(t, bep, bep_confirms), "none");
+    // The id of the pending claim used again for other content: rejected, a leaf, and its id
+    // names the first event, so only its leaf index can address it.
+    const auto reused_at = number_of(t.get("/v1/communities/7/tree").root().at("tree_size"));
+    auto reused = pending;
+    std::get<hours_claimed>(reused.payload).amount = minutes{1};
+    reused.seq = sequence{1010};
+    BOOST_CHECK_EQUAL(submit(t, cor, reused), "id_reused_with_different_content");
+    // A real claim of 30 minutes, confirmed, then reversed by Anna before the checkpoint.
+    const auto anna = key_of_file(t.path("anna.key"));
+    const auto undone = body_of(town, member_id{2}, 1004,
+                                hours_claimed{member_id{1}, minutes{30}, std::nullopt, ""});
+    BOOST_REQUIRE_EQUAL(submit(t, cor, undone), "none");
+    const auto undone_confirmed = body_of(town, member_id{1}, 1000, hours_confirmed{undone.id});
+    BOOST_REQUIRE_EQUAL(submit(t, anna, undone_confirmed), "none");
+    BOOST_REQUIRE_EQUAL(
+        submit(t, anna,
+               body_of(town, member_id{1}, 1001, reversal{undone.id, "not given after all"})),
+        "none");
+    t.ok({"audit", "checkpoint", "--community", "7"});
+
+    const auto node = t.get("/v1/node").string_at("node_key").value();
+    const auto cert = t.path("cor.json");
+    t.ok({"audit", "certificate", "--community", "7", "--member", "2", "--out", cert});
+    BOOST_CHECK(
+        t.ok({"audit", "verify-certificate", cert, "--trust", node}).find("gave 90 minutes") !=
+        std::string::npos);
+    auto genuine = certificate_from_json(slurp(cert));
+    BOOST_REQUIRE(genuine.ok());
+    BOOST_CHECK_EQUAL(genuine->stated_total.value, 90);  // the reversed claim left out
+    {
+        auto by_index = t.get("/v1/communities/7/leaves/" + std::to_string(reused_at) + "/proof");
+        BOOST_CHECK_EQUAL(by_index.root().at("verdict")->at("reason")->as_string().value_or(""),
+                          "id_reused_with_different_content");
+        BOOST_CHECK_EQUAL(by_index.root().at("verdict")->at("code")->as_string().value_or(""), "9");
+        auto by_id = t.get("/v1/communities/7/events/" + pending.id.hex() + "/proof");
+        BOOST_CHECK_NE(number_of(by_id.root().at("leaf_index")), reused_at);
+        // As a certificate's event it proves nothing: it was not accepted.
+        auto bad = *genuine;
+        bad.bindings.push_back(
+            proved_by_route(t, "/v1/communities/7/leaves/" + std::to_string(reused_at) + "/proof"));
+        BOOST_CHECK_EQUAL(
+            verify_certificate(bad,
+                               {public_key{*fixed_from_hex<public_key_bytes>(node, "node key")}})
+                .ok,
+            false);
+    }
+    // Put back in by hand, the reversed claim verifies: a certificate cannot show a later
+    // reversal (ledger/README.md, "What it does not prove"); only the export can.
+    auto with_reversed = *genuine;
+    with_reversed.claims.push_back(
+        {proved_by_route(t, undone.id), proved_by_route(t, undone_confirmed.id)});
+    with_reversed.stated_total = minutes{120};
+    std::ofstream(t.path("reversed.json")) << certificate_to_json(with_reversed);
+    BOOST_CHECK_EQUAL(
+        t.uw({"audit", "verify-certificate", t.path("reversed.json"), "--trust", node}).exit_code,
+        0);
+
+    // The forgeries, built from the proof routes as anyone could.
+    auto alone = *genuine;
+    alone.bindings.push_back(proved_by_route(t, add_k2.id));
+    alone.bindings.push_back(proved_by_route(t, k2_as_anna.id));
+    alone.claims.push_back(
+        {proved_by_route(t, pending.id), proved_by_route(t, confirm_pending.id)});
+    alone.claims.push_back(
+        {proved_by_route(t, too_much.id), proved_by_route(t, confirm_too_much.id)});
+    alone.stated_total = minutes{90 + 1440 + 10080};
+    auto pair = *genuine;
+    pair.bindings.push_back(proved_by_route(t, "/v1/communities/7/leaves/2/proof"));  // Bep's
+    pair.claims.push_back({proved_by_route(t, big.id), proved_by_route(t, bep_confirms.id)});
+    pair.stated_total = minutes{90 + 5000};
+    for (const auto& [name, forged] : {std::pair{"alone", alone}, {"pair", pair}}) {
+        const auto path = t.path(std::string(name) + ".json");
+        std::ofstream(path) << certificate_to_json(forged);
+        refused_by_both(t, path, node, "not shown accepted");
+    }
 }

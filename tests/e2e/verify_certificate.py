@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An independent verifier of uurwerk hour certificates, written from ledger/README.md alone.
+"""An independent verifier of uurwerk hour certificates, written from ledger/FORMAT.md alone.
 
 It shows that a third party can check a certificate without uurwerk's code: Python's hashlib
 for SHA-256, the `cryptography` package for Ed25519, and a reader of the few Cap'n Proto
@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 EVENT_TAG = b"uurwerk/event/v1"
 # EventBody's union tags (schemas/event.capnp, the order of the union's members).
-FOUNDED, ADMITTED, KEY_ADDED, DELEGATED = 0, 3, 4, 6
+FOUNDED, ADMITTED, KEY_ADDED, KEY_REVOKED, DELEGATED, UNDELEGATED = 0, 3, 4, 5, 6, 7
 CLAIMED, CONFIRMED, CHECKPOINT = 18, 19, 24
 COORDINATOR = 1
 
@@ -146,11 +146,14 @@ class Event:
             return False
 
     def leaf_hash(self):
-        return hashlib.sha256(b"\x00" + self.stored).digest()
+        return leaf_hash_of(self.stored)
 
     # Payloads (offsets from `capnp compile -ocapnp schemas/event.capnp`).
     def checkpoint(self):
         return self._payload.u64(0), self._payload.data(0)  # tree size, root
+
+    def verdict_root(self):
+        return self._payload.data(1)  # a checkpoint's verdict tree root (empty when absent)
 
     def admitted(self):
         return self._payload.u64(0), self._payload.data(0), self._payload.u16(8)  # member, key, role
@@ -158,8 +161,15 @@ class Event:
     def key_added(self):
         return self._payload.u64(0), self._payload.data(0)  # member, key
 
+    def key_revoked(self):
+        return self._payload.u64(0), self._payload.data(0)  # member, key
+
     def delegation(self):
-        return self._payload.u64(0), self._payload.u16_list(0)  # delegate, kinds
+        # delegate, kinds, expiry on the log's clock (0 = none)
+        return self._payload.u64(0), self._payload.u16_list(0), self._payload.i64(8)
+
+    def delegation_revoked(self):
+        return self._payload.u64(0)  # delegate
 
     def claimed(self):
         return self._payload.u64(0), self._payload.i64(8)  # receiver, minutes
@@ -170,8 +180,29 @@ class Event:
 
 # --- RFC 9162 inclusion proof ------------------------------------------------------------------
 
+def leaf_hash_of(data):
+    return hashlib.sha256(b"\x00" + data).digest()
+
+
+def verdict_leaf_hash(index, verdict, log_offset, log_time_ms):
+    """The verdict tree's leaf i: what the log and the ledger said of event leaf i."""
+    return leaf_hash_of(struct.pack(">QHQq", index, verdict, log_offset, log_time_ms))
+
+
 def node_hash(left, right):
     return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def merkle_root(leaves):
+    """RFC 6962 MTH over leaf hashes: split at the largest power of two below n."""
+    if not leaves:
+        return hashlib.sha256(b"").digest()
+    if len(leaves) == 1:
+        return leaves[0]
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    return node_hash(merkle_root(leaves[:k]), merkle_root(leaves[k:]))
 
 
 def verify_inclusion(leaf, index, size, path, root_hash):
@@ -195,11 +226,19 @@ def verify_inclusion(leaf, index, size, path, root_hash):
 
 # --- The certificate ----------------------------------------------------------------------------
 
+FORMAT = "uurwerk-hour-certificate/2"
+NEVER = 1 << 64
+
+
 def verify(cert, trusted):
-    if cert.get("format") != "uurwerk-hour-certificate/1":
-        raise Failed("not an hour certificate of format uurwerk-hour-certificate/1")
+    if cert.get("format") == "uurwerk-hour-certificate/1":
+        raise Failed("a certificate of the old format uurwerk-hour-certificate/1 is refused: it "
+                     "does not prove that the ledger accepted its events")
+    if cert.get("format") != FORMAT:
+        raise Failed("not an hour certificate of format %s" % FORMAT)
     community, member = int(cert["community"]), int(cert["member"])
     tree_size = int(cert["tree_size"])
+    from_ms, to_ms = int(cert["from_ms"]), int(cert["to_ms"])
 
     cp = Event(base64.b64decode(cert["checkpoint"]))
     if not cp.verify():
@@ -209,8 +248,13 @@ def verify(cert, trusted):
     if cp.kind != CHECKPOINT or cp.community != community:
         raise Failed("the checkpoint is not a checkpoint of community %d" % community)
     size, root_hash = cp.checkpoint()
+    verdict_root = cp.verdict_root()
     if size != tree_size:
         raise Failed("the checkpoint is of %d leaves, the certificate says %d" % (size, tree_size))
+    if len(verdict_root) != 32:
+        raise Failed("the checkpoint signs no verdict root: nothing shows what the ledger accepted")
+
+    leaves_used, ids_used = set(), set()
 
     def proved(p, where):
         e = Event(base64.b64decode(p["envelope"]))
@@ -219,68 +263,110 @@ def verify(cert, trusted):
         if not verify_inclusion(e.leaf_hash(), index, tree_size, path, root_hash):
             raise Failed("%s (leaf %d): its inclusion proof does not lead to the checkpoint's root"
                          % (where, index))
+        # Its verdict leaf, as accepted (verdict 0): a rejected event proves nothing.
+        e.logged = int(p["log_time_ms"])
+        verdict = verdict_leaf_hash(index, 0, int(p["log_offset"]), e.logged)
+        verdict_path = [bytes.fromhex(h) for h in p["verdict_path"]]
+        if not verify_inclusion(verdict, index, tree_size, verdict_path, verdict_root):
+            raise Failed("%s (leaf %d): not shown accepted: its verdict proof (as accepted, at "
+                         "that log offset and time) does not lead to the checkpoint's verdict "
+                         "root" % (where, index))
         if not e.verify():
             raise Failed("%s (leaf %d): the signature does not verify" % (where, index))
         if e.community != community:
             raise Failed("%s: an event of another community" % where)
-        return index, e
+        # Each event counts once: a claim listed twice would count its minutes twice.
+        if index in leaves_used:
+            raise Failed("%s (leaf %d): the certificate lists that leaf twice" % (where, index))
+        if e.id in ids_used:
+            raise Failed("%s (leaf %d): the event %s is listed twice in the certificate"
+                         % (where, index, e.id.hex()))
+        leaves_used.add(index)
+        ids_used.add(e.id)
+        e.leaf = index
+        return e
 
-    # Key bindings, in log order, from the founding event at leaf 0.
+    # Keys: key -> [member, coordinator, bound after leaf, revoked at leaf]. Delegations:
+    # (grantor, delegate) -> [[kinds, expiry ms, granted at leaf, ended at leaf], ...].
     keys, delegations = {}, {}
+
+    def key_at(k, leaf):
+        b = keys.get(k)
+        return b if b is not None and b[2] < leaf < b[3] else None
+
+    def delegated(grantor, delegate, kind, e):
+        return any(d[2] < e.leaf < d[3] and kind in d[0] and (d[1] == 0 or e.logged < d[1])
+                   for d in delegations.get((grantor, delegate), []))
+
+    def signer_of(e, where):
+        k = key_at(e.signer, e.leaf)
+        if k is None or k[0] != e.author:
+            raise Failed("%s (leaf %d): signed by a key not bound to member %d at that leaf"
+                         % (where, e.leaf, e.author))
+        if e.actor != e.author and not k[1] and not delegated(e.actor, e.author, e.kind, e):
+            raise Failed("%s: made for member %d by someone without a delegation for it then"
+                         % (where, e.actor))
+        return k
+
+    # Bindings in log order, from the founding event at leaf 0.
     bindings = sorted((proved(b, "binding %d" % i) for i, b in enumerate(cert["bindings"])),
-                      key=lambda x: x[0])
-    for index, e in bindings:
+                      key=lambda e: e.leaf)
+    for e in bindings:
+        where = "binding at leaf %d" % e.leaf
         if e.kind == FOUNDED:
-            if index != 0:
-                raise Failed("binding at leaf %d: a founding event that is not leaf 0" % index)
-            keys[e.signer] = (e.author, True)
+            if e.leaf != 0:
+                raise Failed("%s: a founding event that is not leaf 0" % where)
+            keys[e.signer] = [e.author, True, 0, NEVER]
             continue
-        signer = keys.get(e.signer)
-        if signer is None or signer[0] != e.author:
-            raise Failed("binding at leaf %d: signed by a key not bound to its author" % index)
+        coordinator = signer_of(e, where)[1]
         if e.kind == ADMITTED:
             m, k, role = e.admitted()
-            if not signer[1]:
-                raise Failed("binding at leaf %d: an admission not signed by a coordinator" % index)
-            keys[k] = (m, role == COORDINATOR)
+            if not coordinator:
+                raise Failed("%s: an admission not signed by a coordinator" % where)
+            if k:  # a member admitted without a key of their own binds none
+                keys[k] = [m, role == COORDINATOR, e.leaf, NEVER]
         elif e.kind == KEY_ADDED:
             m, k = e.key_added()
-            if not signer[1] and e.actor != m:
-                raise Failed("binding at leaf %d: a key added by someone else" % index)
-            keys[k] = (m, any(c for (mm, c) in keys.values() if mm == m))
+            if not coordinator and e.actor != m:
+                raise Failed("%s: a key added by someone else" % where)
+            keys[k] = [m, any(b[1] for b in keys.values() if b[0] == m), e.leaf, NEVER]
+        elif e.kind == KEY_REVOKED:
+            m, k = e.key_revoked()
+            if not coordinator and e.actor != m:
+                raise Failed("%s: a key revoked by someone else" % where)
+            if k in keys and keys[k][0] == m:
+                keys[k][3] = min(keys[k][3], e.leaf)
         elif e.kind == DELEGATED:
-            delegate, kinds = e.delegation()
-            delegations.setdefault((e.actor, delegate), set()).update(kinds)
+            delegate, kinds, expires = e.delegation()
+            grants = delegations.setdefault((e.actor, delegate), [])
+            for d in grants:  # a new grant replaces the old
+                d[3] = min(d[3], e.leaf)
+            grants.append([set(kinds), expires, e.leaf, NEVER])
+        elif e.kind == UNDELEGATED:
+            for d in delegations.get((e.actor, e.delegation_revoked()), []):
+                d[3] = min(d[3], e.leaf)
         else:
-            raise Failed("binding at leaf %d: not a founding, admission, key or delegation" % index)
+            raise Failed("%s: not a founding, admission, key or delegation" % where)
 
     total = 0
     for i, pair in enumerate(cert["claims"]):
         where = "claim %d" % i
-        ci, claim = proved(pair["claim"], where)
-        fi, conf = proved(pair["confirmation"], where + "'s confirmation")
+        claim = proved(pair["claim"], where)
+        conf = proved(pair["confirmation"], where + "'s confirmation")
         if claim.kind != CLAIMED:
             raise Failed("%s: not an hours claim" % where)
         if claim.actor != member:
             raise Failed("%s: claimed by member %d, not %d" % (where, claim.actor, member))
-        ks = keys.get(claim.signer)
-        if ks is None or ks[0] != claim.author:
-            raise Failed("%s: signed by a key not bound to member %d" % (where, claim.author))
-        if claim.author != claim.actor and not ks[1] and \
-                CLAIMED not in delegations.get((claim.actor, claim.author), set()):
-            raise Failed("%s: made for the member by someone without a delegation" % where)
+        signer_of(claim, where)
         receiver, minutes = claim.claimed()
         if conf.kind != CONFIRMED or conf.confirmed_claim() != claim.id:
             raise Failed("%s's confirmation does not confirm that claim" % where)
-        if fi <= ci:
+        if conf.leaf <= claim.leaf:
             raise Failed("%s's confirmation comes before the claim" % where)
-        kc = keys.get(conf.signer)
-        if kc is None or kc[0] != conf.author:
-            raise Failed("%s's confirmation (the countersignature) is signed by a key not bound "
-                         "to member %d" % (where, conf.author))
-        delegate_ok = conf.author == conf.actor or \
-            CONFIRMED in delegations.get((conf.actor, conf.author), set())
-        if not kc[1] and not (conf.actor == receiver and delegate_ok):
+        if not from_ms <= conf.logged < to_ms:
+            raise Failed("%s's confirmation was logged outside the certificate's period" % where)
+        kc = signer_of(conf, where + "'s confirmation (the countersignature)")
+        if not kc[1] and conf.actor != receiver:
             raise Failed("%s's confirmation is not by the receiver, their delegate or a "
                          "coordinator" % where)
         if conf.actor == claim.actor or conf.author == claim.actor:

@@ -32,11 +32,18 @@ const signing_key& node_key() {
 // A tree that answers the rules from all the leaves it holds (O(n) per root; small tests).
 struct test_tree final : audit_view {
     std::vector<digest> leaves;
+    std::vector<digest> verdicts;
     std::optional<digest> root_at(community_id, std::uint64_t size) const override {
         if (size > leaves.size()) return std::nullopt;
         return merkle_root(std::span(leaves).first(size));
     }
+    std::optional<digest> verdict_root_at(community_id, std::uint64_t size) const override {
+        if (size > verdicts.size()) return std::nullopt;
+        return merkle_root(std::span(verdicts).first(size));
+    }
 };
+
+constexpr time_ms log_time{1'700'000'000'000};
 
 // Builds a community's log as a node would: each record folded for its verdict, checkpoints
 // by the node key every `every` events.
@@ -46,33 +53,35 @@ struct log_builder {
     test_tree tree;
     std::vector<bytes> envelopes;
     std::vector<reject_reason> verdicts;
+    std::vector<time_ms> times;  // the log's clock at each record
     std::uint64_t node_seq = 0;
 
-    void add(bytes env) {
+    void add(bytes env, time_ms now = log_time) {
         auto e = decode_envelope(env);
         BOOST_REQUIRE(e.ok());
         auto b = decode_body(e->body);
         BOOST_REQUIRE(b.ok());
         fx.clear();
         const auto d = sha256({e->body});
-        const fold_input in{
-            *b, e->signer, d, offset{envelopes.size()}, time_ms{1'700'000'000'000}, &tree};
+        const offset at{envelopes.size()};
+        const fold_input in{*b, e->signer, d, at, now, &tree};
         verdicts.push_back(fold(state, in, fx).reason);
+        tree.verdicts.push_back(verdict_leaf_hash(envelopes.size(), verdicts.back(), at, now));
         tree.leaves.push_back(merkle_leaf_hash(env));
+        times.push_back(now);
         envelopes.push_back(std::move(env));
     }
     void checkpoint_now() {
         const auto n = tree.leaves.size();
-        add(encode_envelope(
-            node_key().seal(checkpoint_body(town, sequence{++node_seq}, n, merkle_root(tree.leaves),
-                                            time_ms{5}, node_key().public_bytes()))));
+        add(encode_envelope(node_key().seal(
+            checkpoint_body(town, sequence{++node_seq}, n, merkle_root(tree.leaves),
+                            merkle_root(tree.verdicts), time_ms{5}, node_key().public_bytes()))));
     }
     std::string export_file() const {
         std::string out;
         append_export_header(out, town);
         for (std::size_t i = 0; i < envelopes.size(); ++i)
-            append_export_record(
-                out, {offset{i}, time_ms{1'700'000'000'000}, verdicts[i], envelopes[i]});
+            append_export_record(out, {offset{i}, times[i], verdicts[i], envelopes[i]});
         return out;
     }
 };
@@ -90,14 +99,35 @@ log_builder sound_log() {
     return b;
 }
 
-audit_report audit(const std::string& file) {
+audit_report audit(const std::string& file, audit_options o = {}) {
     auto parsed =
         parse_export(byte_view(reinterpret_cast<const std::uint8_t*>(file.data()), file.size()));
     BOOST_REQUIRE_MESSAGE(parsed.ok(), (parsed.ok() ? "" : parsed.err().message));
-    audit_options o;
     o.trusted_node_keys = {node_key().public_bytes()};
     o.threads = 2;
     return verify_export(*parsed, o);
+}
+
+// An event of member `author` (acting for `on_behalf_of`, if given), signed by their own key
+// with its next sequence number in `b`'s log.
+bytes member_event(const log_builder& b, member_id author, event_payload payload,
+                   std::optional<member_id> on_behalf_of = std::nullopt) {
+    const auto key = member_key(author.value - 1);
+    const auto& k = b.state.communities.at(town).keys.at(key.public_bytes());
+    const event_body body{
+        random_event_id(), town, author, sequence{k.last_seq.value + 1}, time_ms{1}, on_behalf_of,
+        std::move(payload)};
+    return encode_envelope(key.seal(body));
+}
+
+// A transfer of `amount` from member `from` to `to`: an event the member could have made but
+// never submitted.
+bytes member_transfer(const log_builder& b, member_id from, member_id to, minutes amount) {
+    return member_event(b, from, transfer{to, amount, ""});
+}
+
+event_id id_of(const bytes& envelope) {
+    return decode_body(decode_envelope(envelope)->body)->id;
 }
 
 // The byte offset of record i's envelope in an export file.
@@ -163,6 +193,7 @@ BOOST_AUTO_TEST_CASE(a_dropped_or_reordered_event_breaks_the_next_checkpoint_or_
         auto dropped = b;
         dropped.envelopes.erase(dropped.envelopes.begin() + 100);
         dropped.verdicts.erase(dropped.verdicts.begin() + 100);
+        dropped.times.erase(dropped.times.begin() + 100);
         auto r = audit(dropped.export_file());
         BOOST_CHECK(!r.ok);
         BOOST_CHECK_GE(r.problem_record.value_or(0), 100u);
@@ -253,6 +284,107 @@ BOOST_AUTO_TEST_CASE(a_consistency_proof_between_two_forks_is_refused) {
                                            merkle_root(right), fork_proof));
 }
 
+BOOST_AUTO_TEST_CASE(a_forged_record_after_the_last_checkpoint_is_never_counted_as_verified) {
+    auto b = sound_log();
+    const auto before = audit(b.export_file());
+    BOOST_REQUIRE_MESSAGE(before.ok, before.problem);
+    BOOST_CHECK_EQUAL(before.tail_records, 0u);
+    // Member 1 signs a transfer of 100 minutes to member 2 and never submits it; someone
+    // appends it to the export, marked accepted (the rules would accept it).
+    const std::size_t forged = b.envelopes.size();
+    b.add(member_transfer(b, member_id{1}, member_id{2}, minutes{100}));
+    BOOST_REQUIRE(b.verdicts.back() == reject_reason::none);
+    auto r = audit(b.export_file());
+    BOOST_CHECK(!r.ok);
+    BOOST_CHECK_EQUAL(r.problem_record.value_or(0), forged);
+    BOOST_CHECK(r.problem.find("beyond the last trusted checkpoint") != std::string::npos);
+    BOOST_TEST_MESSAGE(r.problem);
+    // Asked to, the auditor counts it apart: the figures it changed say so, the others not.
+    audit_options o;
+    o.tail = unverified_tail::report;
+    auto told = audit(b.export_file(), o);
+    BOOST_REQUIRE_MESSAGE(told.ok, told.problem);
+    BOOST_CHECK_EQUAL(told.tail_records, 1u);
+    for (std::size_t i = 0; i < told.members.size(); ++i) {
+        const auto& m = told.members[i];
+        const bool party = m.member == member_id{1} || m.member == member_id{2};
+        BOOST_CHECK_EQUAL(m.includes_tail, party);
+        if (m.member == member_id{2})
+            BOOST_CHECK_EQUAL(m.balance.value, before.members[i].balance.value + 100);
+    }
+    // A checkpoint covering it makes it verified.
+    b.checkpoint_now();
+    auto covered = audit(b.export_file());
+    BOOST_CHECK_MESSAGE(covered.ok, covered.problem);
+    BOOST_CHECK_EQUAL(covered.tail_records, 0u);
+}
+
+BOOST_AUTO_TEST_CASE(an_export_cut_short_does_not_reach_the_checkpoint_the_auditor_expects) {
+    auto b = sound_log();
+    const auto whole = audit(b.export_file());
+    BOOST_REQUIRE(whole.ok);
+    const expected_checkpoint last{
+        b.tree.leaves.size() - 1,
+        merkle_root(std::span(b.tree.leaves).first(b.tree.leaves.size() - 1))};
+    audit_options o;
+    o.expect = last;
+    BOOST_CHECK_MESSAGE(audit(b.export_file(), o).ok, audit(b.export_file(), o).problem);
+    // Cut after the second checkpoint, at a record boundary: alone it is a sound export...
+    auto cut = b;
+    const std::size_t keep =
+        first_index_of(b, event_kind::checkpoint, first_index_of(b, event_kind::checkpoint) + 1) +
+        1;
+    cut.envelopes.resize(keep);
+    cut.verdicts.resize(keep);
+    cut.times.resize(keep);
+    BOOST_CHECK(audit(cut.export_file()).ok);
+    // ...but it does not reach the checkpoint the auditor kept.
+    auto r = audit(cut.export_file(), o);
+    BOOST_CHECK(!r.ok);
+    BOOST_CHECK(r.problem.find("fewer than the") != std::string::npos);
+    BOOST_TEST_MESSAGE(r.problem);
+    // Nor does an export of another history of the same length.
+    audit_options other;
+    other.expect = expected_checkpoint{last.tree_size, merkle_root(std::span(b.tree.leaves))};
+    auto w = audit(b.export_file(), other);
+    BOOST_CHECK(!w.ok);
+    BOOST_CHECK(w.problem.find("not the root") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_consistent_rewrite_of_verdicts_and_log_times_is_found) {
+    // Member 3 lets member 4 confirm hours for them until a time T; member 2 claims 120
+    // minutes of help from member 3, and member 4 confirms it for them before T.
+    auto b = sound_log();
+    const time_ms until{log_time.value + 60'000};
+    b.add(member_event(b, member_id{3},
+                       delegation_granted{member_id{4}, {event_kind::hours_confirmed}, until}));
+    const auto claim =
+        member_event(b, member_id{2}, hours_claimed{member_id{3}, minutes{120}, {}, ""});
+    b.add(claim);
+    const std::size_t confirmation = b.envelopes.size();
+    b.add(member_event(b, member_id{4}, hours_confirmed{id_of(claim)}, member_id{3}),
+          time_ms{until.value - 1});
+    BOOST_REQUIRE(b.verdicts[confirmation] == reject_reason::none);
+    b.checkpoint_now();
+    const auto honest = audit(b.export_file());
+    BOOST_REQUIRE_MESSAGE(honest.ok, honest.problem);
+
+    // The export says the confirmation was logged after T and rejected: the rules agree with
+    // that story, and it takes 120 minutes from member 2. The checkpoint signed the true
+    // verdict and time.
+    auto rewritten = b;
+    rewritten.times[confirmation] = time_ms{until.value + 1};
+    rewritten.verdicts[confirmation] = reject_reason::not_delegated;
+    auto r = audit(rewritten.export_file());
+    BOOST_CHECK(!r.ok);
+    BOOST_CHECK_EQUAL(r.problem_record.value_or(0), b.envelopes.size() - 1);
+    BOOST_CHECK_MESSAGE(r.problem.find("not what the node signed") != std::string::npos, r.problem);
+    // A log time alone is found as well.
+    auto retimed = b;
+    retimed.times[100] = time_ms{retimed.times[100].value + 1};
+    BOOST_CHECK(!audit(retimed.export_file()).ok);
+}
+
 BOOST_AUTO_TEST_CASE(a_broken_file_is_refused_with_where) {
     auto b = sound_log();
     auto file = b.export_file();
@@ -265,6 +397,13 @@ BOOST_AUTO_TEST_CASE(a_broken_file_is_refused_with_where) {
     BOOST_CHECK(
         !parse_export(byte_view(reinterpret_cast<const std::uint8_t*>(wrong.data()), wrong.size()))
              .ok());
+    // An export of format 1 (checkpoints without verdicts) is refused, saying why.
+    std::string old = "UWAUDIT1" + file.substr(8);
+    auto refused =
+        parse_export(byte_view(reinterpret_cast<const std::uint8_t*>(old.data()), old.size()));
+    BOOST_REQUIRE(!refused.ok());
+    BOOST_CHECK_MESSAGE(refused.err().message.find("old format UWAUDIT1") != std::string::npos,
+                        refused.err().message);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -73,14 +73,47 @@ struct fixture {
         }
         BOOST_REQUIRE(proj->catch_up().ok());
     }
-    bytes checkpoint_of(std::uint64_t size, const digest& root) {
-        return encode_envelope(
-            node.seal(checkpoint_body(town, sequence{++node_seq}, size, root,
-                                      time_ms{1'700'000'900'000}, node.public_bytes())));
+    // Folds the workload of `seed`; then its founder announces the node's key, from when on the
+    // node may sign checkpoints.
+    void workload_then_node_key(std::uint64_t seed, std::size_t members, std::size_t events) {
+        const auto w = make_workload({town, members, events, seed, 0, {}});
+        append_all(w.setup);
+        append_all(w.events);
+        BOOST_REQUIRE(
+            append(encode_envelope(founder_key(seed).seal(event_body{
+                       random_event_id(), town, member_id{1}, sequence{1'000'000}, time_ms{1},
+                       std::nullopt, node_key_announced{node.public_bytes()}})))
+                .accepted());
+    }
+    // A checkpoint of `size` leaves naming `root`, and the verdict tree's true root at `size`
+    // unless told otherwise.
+    bytes checkpoint_of(std::uint64_t size, const digest& root,
+                        std::optional<std::optional<digest>> verdicts = std::nullopt) {
+        auto body = checkpoint_body(town, sequence{++node_seq}, size, root,
+                                    size <= leaves.size() ? true_verdict_root(size) : digest{},
+                                    time_ms{1'700'000'900'000}, node.public_bytes());
+        if (verdicts) std::get<checkpoint>(body.payload).verdict_root = *verdicts;
+        return encode_envelope(node.seal(body));
     }
     digest true_root(std::uint64_t size) const {
         return merkle_root(std::span(leaves).first(size));
     }
+    // The verdict tree recomputed from what the log says (offsets, times) and the verdicts the
+    // projector gave (every record of the log is of `town`).
+    std::vector<digest> verdict_leaves(std::uint64_t size) const {
+        auto records = log->read(offset{0}, size, std::chrono::milliseconds(0));
+        BOOST_REQUIRE(records.ok() && records->size() == size);
+        auto stored = read_leaves(*db, town, 0, size);
+        BOOST_REQUIRE(stored.ok() && stored->size() == size);
+        std::vector<digest> out;
+        for (std::uint64_t i = 0; i < size; ++i) {
+            const auto& r = (*records)[i];
+            BOOST_REQUIRE(r.at == (*stored)[i].at);
+            out.push_back(verdict_leaf_hash(i, (*stored)[i].verdict, r.at, r.appended_at));
+        }
+        return out;
+    }
+    digest true_verdict_root(std::uint64_t size) const { return merkle_root(verdict_leaves(size)); }
 };
 
 }  // namespace
@@ -89,15 +122,8 @@ BOOST_AUTO_TEST_SUITE(audit_projection)
 
 BOOST_AUTO_TEST_CASE(the_tree_holds_every_record_and_checkpoints_must_name_its_true_root) {
     fixture f;
-    const auto w = make_workload({town, 20, 1500, 11, 0, {}});
-    f.append_all(w.setup);
-    f.append_all(w.events);
-    // The founder announces the node's key: from then on the node may sign checkpoints.
+    f.workload_then_node_key(11, 20, 1500);
     auto founder = founder_key(11);
-    auto announce = encode_envelope(founder.seal(
-        event_body{random_event_id(), town, member_id{1}, sequence{1'000'000}, time_ms{1},
-                   std::nullopt, node_key_announced{f.node.public_bytes()}}));
-    BOOST_REQUIRE(f.append(announce).accepted());
 
     auto head = f.proj->audit_head(town);
     BOOST_REQUIRE(head.has_value());
@@ -113,8 +139,8 @@ BOOST_AUTO_TEST_CASE(the_tree_holds_every_record_and_checkpoints_must_name_its_t
     BOOST_CHECK(f.append(f.checkpoint_of(f.leaves.size() + 1, f.true_root(3))).reason ==
                 reject_reason::checkpoint_beyond_tree);
     // A member key cannot sign a checkpoint (it is not the fund's, the author of one).
-    auto forged = encode_envelope(founder.seal(
-        checkpoint_body(town, sequence{1'000'001}, 5, f.true_root(5), time_ms{1}, {})));
+    auto forged = encode_envelope(founder.seal(checkpoint_body(
+        town, sequence{1'000'001}, 5, f.true_root(5), f.true_verdict_root(5), time_ms{1}, {})));
     BOOST_CHECK(f.append(forged).reason == reject_reason::signer_not_author);
 
     // Every record is a leaf, rejected ones too; the store answers proofs for any size.
@@ -157,6 +183,53 @@ BOOST_AUTO_TEST_CASE(the_tree_holds_every_record_and_checkpoints_must_name_its_t
     auto first = find_leaf(*f.db, town, offset{0});
     BOOST_REQUIRE(first.ok() && first->has_value());
     BOOST_CHECK_EQUAL((*first)->index, 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_checkpoint_must_also_name_the_verdict_trees_true_root) {
+    fixture f;
+    f.workload_then_node_key(13, 10, 600);
+    const std::uint64_t n = f.leaves.size();
+    const auto vleaves = f.verdict_leaves(n);
+    // The projector's verdict tree is the one recomputed from the log and the verdicts.
+    BOOST_CHECK(f.proj->audit_head(town)->verdict_root == merkle_root(vleaves));
+    // Without it, or with a root of other verdicts or times: rejected, a reason of its own.
+    // (Each of another size: a checkpoint's id is derived from its size.)
+    BOOST_CHECK(f.append(f.checkpoint_of(n, f.true_root(n), std::optional<digest>())).reason ==
+                reject_reason::checkpoint_verdict_root_mismatch);
+    auto time_of = [&](std::uint64_t at) {
+        auto r = f.log->read(offset{at}, 1, std::chrono::milliseconds(0));
+        BOOST_REQUIRE(r.ok() && !r->empty());
+        return (*r)[0].appended_at;
+    };
+    auto other = std::vector<digest>(vleaves.begin(), vleaves.end() - 1);
+    other[100] =
+        verdict_leaf_hash(100, reject_reason::none, offset{100}, time_ms{time_of(100).value + 1});
+    BOOST_CHECK(f.append(f.checkpoint_of(n - 1, f.true_root(n - 1), merkle_root(other))).reason ==
+                reject_reason::checkpoint_verdict_root_mismatch);
+    other = std::vector<digest>(vleaves.begin(), vleaves.end() - 2);
+    other[200] =
+        verdict_leaf_hash(200, reject_reason::credit_limit_exceeded, offset{200}, time_of(200));
+    BOOST_CHECK(f.append(f.checkpoint_of(n - 2, f.true_root(n - 2), merkle_root(other))).reason ==
+                reject_reason::checkpoint_verdict_root_mismatch);
+    // With both true roots it is accepted, and kept with its verdict root; the rejected
+    // checkpoints are leaves of both trees too.
+    const std::uint64_t m = f.leaves.size();
+    BOOST_CHECK_EQUAL(m, n + 3);
+    const auto all = f.verdict_leaves(m);
+    BOOST_CHECK(f.append(f.checkpoint_of(m, f.true_root(m))).accepted());
+    auto latest = read_latest_checkpoint(*f.db, town);
+    BOOST_REQUIRE(latest.ok() && latest->has_value());
+    BOOST_CHECK((*latest)->verdict_root == merkle_root(all));
+    // The store proves each verdict leaf against it; a restart keeps the verdict tree.
+    for (std::uint64_t i = 0; i < m; i += 53) {
+        auto proof = read_verdict_inclusion_proof(*f.db, town, i, m);
+        BOOST_REQUIRE(proof.ok());
+        BOOST_CHECK(merkle_verify_inclusion(all[i], i, m, *proof, merkle_root(all)));
+    }
+    const auto before = f.proj->audit_head(town);
+    f.open_store("store");
+    BOOST_CHECK(f.proj->audit_head(town)->verdict_root == before->verdict_root);
+    BOOST_CHECK(*read_verdict_root(*f.db, town, m) == merkle_root(all));
 }
 
 BOOST_AUTO_TEST_CASE(a_restart_and_a_rebuild_reach_the_same_trees) {
