@@ -470,7 +470,10 @@ result<void> bench_ingest(const parsed_args& a) {
     }
 
     std::cerr << "bench ingest: through the HTTP API, " << clients << " clients...\n";
-    auto server = embedded_server::start(dir.path / "b", "127.0.0.1", 0);
+    // A folder of its own: the bench founds its community without an operator's list.
+    auto server =
+        embedded_server::start(dir.path / "b", "127.0.0.1", 0, {}, std::chrono::seconds(60),
+                               std::nullopt, std::chrono::seconds(10), founding::anyone);
     if (!server) return server.err();
     for (const auto& b : w.setup)
         if (auto r = (*server)->node().submit(b); !r || !r->decided.accepted())
@@ -621,8 +624,8 @@ result<void> bench_audit(const parsed_args& a) {
         if (auto n = (*rebuild)->folder->catch_up(); !n) return n.err();
         if (auto f = (*rebuild)->db->flush(); !f) return f.err();
     }
-    auto server =
-        embedded_server::start(dir.path, "127.0.0.1", 0, {}, std::chrono::milliseconds(0));
+    auto server = embedded_server::start(dir.path, "127.0.0.1", 0, {}, std::chrono::milliseconds(0),
+                                         std::nullopt, std::chrono::seconds(10), founding::anyone);
     if (!server) return server.err();
     auto conn = http_connection::open("127.0.0.1", (*server)->port());
     if (!conn) return conn.err();

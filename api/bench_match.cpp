@@ -288,8 +288,9 @@ result<void> bench_match(const parsed_args& a) {
               << fixed(100 * (pair_ratios.back() - 1), 1) << " %; fastest " << fixed(with_s, 3)
               << " s against " << fixed(without_s, 3) << " s)\n";
 
-    auto server = embedded_server::start(dir.path, "127.0.0.1", 0, {}, std::chrono::milliseconds(0),
-                                         std::nullopt, std::chrono::milliseconds(0));
+    auto server =
+        embedded_server::start(dir.path, "127.0.0.1", 0, {}, std::chrono::milliseconds(0),
+                               std::nullopt, std::chrono::milliseconds(0), founding::anyone);
     if (!server) return server.err();
     const auto port = (*server)->port();
     std::cerr << "bench match: candidates of random requests, nothing else going on...\n";

@@ -10,6 +10,7 @@
 #include "api/bench.h"
 #include "api/cli_args.h"
 #include "api/cli_http.h"
+#include "api/founders.h"
 #include "api/http_client.h"
 #include "api/json_read.h"
 #include "api/key_file.h"
@@ -621,6 +622,29 @@ result<void> do_announce_node(const parsed_args& a) {
     return ok_value;
 }
 
+// The operator's consent to found a community on the node whose data folder is --data.
+result<void> do_allow_founder(const parsed_args& a) {
+    std::optional<public_key> key;
+    if (a.has("public-key") == a.has("public-key-file"))
+        return make_error("missing_argument",
+                          "give the founder's public key: --public-key HEX or --public-key-file "
+                          "FILE.pub (never their private key file)");
+    if (auto h = a.get("public-key")) {
+        auto b = fixed_from_hex<public_key_bytes>(*h, "--public-key");
+        if (!b) return b.err();
+        key = public_key{*b};
+    } else {
+        auto pub = read_public_key_file(*a.get("public-key-file"));
+        if (!pub) return pub.err();
+        key = *pub;
+    }
+    const std::filesystem::path data = a.get("data").value_or("data");
+    if (auto w = allow_founder(data, *key); !w) return w.err();
+    std::cout << "the key " << key->hex() << " may found a community on the node of "
+              << data.string() << " (" << founders_file(data).string() << ")\n";
+    return ok_value;
+}
+
 std::vector<command> commands() {
     const option_spec server{"server", "URL", "the uurwerk server (default http://127.0.0.1:8080)"};
     const std::vector<option_spec> post_options = {
@@ -811,6 +835,13 @@ std::vector<command> commands() {
            {"limit", "N", "at most this many lines (default 100, at most 1000)"},
            server}},
          do_history},
+        {{"allow-founder",
+          "The operator's consent: lets the holder of a key found a community on the node whose "
+          "data folder this is (works while it runs; run it on the node's machine).",
+          {{"data", "DIR", "the node's data folder (default ./data)"},
+           {"public-key", "HEX", "the founder's public key"},
+           {"public-key-file", "FILE", "or: the founder's public key file (FILE.pub)"}}},
+         do_allow_founder},
         {{"announce-node",
           signed_summary("Announces a node's key in your community (coordinators): the node "
                          "may then sign checkpoints of its log."),

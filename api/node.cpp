@@ -87,6 +87,7 @@ result<std::unique_ptr<node>> node::open(const node_options& options) {
         auto n = open_with_logs(std::move(logs), options.data_dir / "store", options.apply_timeout,
                                 options.catch_up_progress);
         if (!n) return n.err();
+        (*n)->founding_gate_ = options.founding_gate;
         if (auto recorded = record_cluster(options.data_dir, *options.kafka); !recorded)
             return recorded.err();
         return n;
@@ -96,8 +97,10 @@ result<std::unique_ptr<node>> node::open(const node_options& options) {
     lo.clock = options.clock;
     auto log = local_log::open(lo);
     if (!log) return log.err();
-    return open_with_log(std::move(*log), options.data_dir / "store", options.apply_timeout,
-                         options.catch_up_progress);
+    auto n = open_with_log(std::move(*log), options.data_dir / "store", options.apply_timeout,
+                           options.catch_up_progress);
+    if (n) (*n)->founding_gate_ = options.founding_gate;
+    return n;
 }
 
 result<std::unique_ptr<node>> node::open_with_log(
@@ -224,6 +227,10 @@ std::variant<result<submit_outcome>, node::admitted_event> node::admit(const env
     auto& folder = *part(partition).folder;
     auto& log = *part(partition).log;
     const bool founding = body->kind() == event_kind::community_founded;
+    // Founding needs the operator's consent (api/founders.h): nobody else can open a community
+    // of their own and write to the log without limit.
+    if (founding && founding_gate_)
+        if (auto allowed = founding_gate_(e.signer); !allowed) return allowed.err();
     auto look = [&] {
         return folder.read_state(
             [&](const ledger_state& s) -> std::optional<result<submit_outcome>> {

@@ -62,6 +62,10 @@ struct node_options {
     // Cluster mode: the log is this topic on these Kafka brokers instead of data_dir/log. The
     // node serves every partition of it (partitions_total; `partition` is ignored).
     std::optional<kafka_log_options> kafka = std::nullopt;
+    // Whether `founder` may found a community (api/founders.h: the operator's consent), asked
+    // before the log for every founding event; an error refuses it. Empty: anyone may (tests and
+    // benchmarks in a folder of their own). Called from submitting threads.
+    std::function<result<void>(const public_key& founder)> founding_gate = {};
 };
 
 // The answer to a submitted event.
@@ -95,7 +99,8 @@ public:
     ~node();
 
     // Errors: "bad_envelope"/"bad_event" (malformed), "event_too_large", "bad_signature",
-    // "unknown_community", "unknown_signer" (refused before the log), "log_full",
+    // "unknown_community", "unknown_signer", "signer_revoked", "member_suspended" and what the
+    // founding gate answers (refused before the log), "log_full",
     // "io_error"/"log_unavailable" (the log failed), "apply_timeout" (appended, but not applied
     // in time; the verdict will still come).
     [[nodiscard]] result<submit_outcome> submit(byte_view stored_envelope);
@@ -219,6 +224,7 @@ private:
         return parts_[p.value];
     }
     key_cache keys_;  // shared by every partition's projector and the ingest path
+    std::function<result<void>(const public_key&)> founding_gate_;  // set by open(), then read
     std::vector<partition_part> parts_;
     std::chrono::milliseconds apply_timeout_{10'000};
 };

@@ -492,7 +492,9 @@ constexpr std::string_view home_page = R"(<!doctype html>
 unsigned http_status_for(const error& e) {
     const std::string_view c = e.code;
     if (c.substr(0, 4) == "bad_" || c == "unknown_field" || c == "ambiguous_kind") return 400;
-    if (c == "unknown_signer" || c == "signer_revoked" || c == "member_suspended") return 403;
+    if (c == "unknown_signer" || c == "signer_revoked" || c == "member_suspended" ||
+        c == "founding_not_allowed")
+        return 403;
     if (c == "unknown_community" || c == "unknown_member" || c == "not_found") return 404;
     if (c == "event_too_large" || c == "body_too_large") return 413;
     if (c == "log_full" || c == "log_unavailable" || c == "log_closed" || c == "io_error" ||

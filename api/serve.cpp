@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "api/founders.h"
 #include "api/http_client.h"
 #include "api/http_server.h"
 #include "api/json_read.h"
@@ -35,10 +36,23 @@ result<std::unique_ptr<embedded_server>> embedded_server::start(
     const std::filesystem::path& data_dir, const std::string& host, std::uint16_t port,
     const std::function<void(offset, offset)>& catch_up_progress,
     std::chrono::milliseconds checkpoint_interval, const std::optional<kafka_log_options>& kafka,
-    std::chrono::milliseconds match_interval) {
+    std::chrono::milliseconds match_interval, founding who_founds) {
     auto s = std::unique_ptr<embedded_server>(new embedded_server());
-    auto n = node::open(
-        {data_dir, wall_clock(), std::chrono::milliseconds(10'000), catch_up_progress, kafka});
+    node_options o{data_dir, wall_clock(), std::chrono::milliseconds(10'000), catch_up_progress,
+                   kafka};
+    if (who_founds == founding::operator_consent)
+        o.founding_gate = [data_dir](const public_key& founder) -> result<void> {
+            auto allowed = founder_allowed(data_dir, founder);
+            if (!allowed) return allowed.err();
+            if (*allowed) return ok_value;
+            return make_error("founding_not_allowed",
+                              "this node founds communities only for keys its operator allowed, "
+                              "and " +
+                                  founder.hex() +
+                                  " is not one: the operator runs 'uurwerk allow-founder --data "
+                                  "DIR --public-key-file FILE.pub' on the node's machine");
+        };
+    auto n = node::open(o);
     if (!n) return n.err();
     s->node_ = std::move(*n);
     auto key = node_key_in(data_dir);
@@ -127,6 +141,11 @@ result<void> serve_command(const std::string& data_dir, const std::string& liste
     std::cerr << "uurwerk: " << n.progress().applied_total << " records in the log"
               << (n.partitions() > 1 ? " (" + std::to_string(n.partitions()) + " partitions)" : "")
               << ", all applied\n";
+    auto founders = founders_count(data_dir);
+    if (!founders) return founders.err();
+    std::cerr << "uurwerk: " << *founders << " key(s) may found a community ("
+              << founders_file(data_dir).string()
+              << "; the operator adds one with 'uurwerk allow-founder')\n";
     std::cerr << "uurwerk: node key " << (*server)->checkpoints().node_key().hex()
               << " (checkpoints every " << checkpoint_interval.count() / 1000
               << " s, a matching round every " << match_interval.count() / 1000.0

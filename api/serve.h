@@ -18,6 +18,12 @@ namespace uurwerk {
 class http_server;
 class routes;
 
+// Who may found a community on this node.
+enum class founding : std::uint8_t {
+    operator_consent,  // the keys listed in DATA/founders (api/founders.h): what `serve` runs
+    anyone,            // an in-process benchmark in a folder of its own
+};
+
 class embedded_server {
 public:
     // Opens the node in `data_dir` and listens on host:port (port 0 = any free port). The
@@ -29,7 +35,8 @@ public:
         const std::function<void(offset, offset)>& catch_up_progress = {},
         std::chrono::milliseconds checkpoint_interval = std::chrono::seconds(60),
         const std::optional<kafka_log_options>& kafka = std::nullopt,
-        std::chrono::milliseconds match_interval = std::chrono::seconds(10));
+        std::chrono::milliseconds match_interval = std::chrono::seconds(10),
+        founding who_founds = founding::operator_consent);
     ~embedded_server();
     void stop();
 

@@ -94,6 +94,16 @@ def main():
         client = Client(base)
 
         anna = Member(client, 42, 1)
+        # Founding needs the operator's consent: refused first, then allowed on the node's machine.
+        status, answer, _, _ = anna.submit("communityFounded", {
+            "name": "Tijdbank Zuid",
+            "policy": {"creditLimitMinutes": "300", "balanceMaxMinutes": "3000",
+                       "claimMinutesMax": "480"}})
+        check(status == 403 and answer["error"]["code"] == "founding_not_allowed",
+              ("found without consent", status, answer))
+        anna.seq -= 1
+        subprocess.run([binary, "allow-founder", "--data", os.path.join(folder, "data"),
+                        "--public-key", anna.public_hex], check=True, stdout=subprocess.DEVNULL)
         status, answer, _, _ = anna.submit("communityFounded", {
             "name": "Tijdbank Zuid",
             "policy": {"creditLimitMinutes": "300", "balanceMaxMinutes": "3000",

@@ -448,6 +448,7 @@ BOOST_AUTO_TEST_CASE(a_node_that_forks_its_log_is_caught_by_a_kept_checkpoint) {
 
     // A second node that shares the first five events and then tells another story.
     server_process forked{t.dir.path / "forked"};
+    allow_founder_file(t.dir.path / "forked", t.path("anna.key.pub"));
     auto first = t.get("/v1/communities/7/leaves?from=0&limit=5");
     for (const auto& l : *first.root().at("leaves")->as_array()) {
         const std::string body = "{\"body\": \"" + l.at("body_base64")->as_string().value() +

@@ -42,6 +42,7 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_event_survives_a_kill_9_and_the_state_eq
 
     std::vector<acknowledged> acked;
     std::mutex acked_mutex;
+    allow_founders_of(data, w.setup);
     {
         server_process server(data);
         for (const auto& b : w.setup) {
@@ -124,6 +125,7 @@ BOOST_AUTO_TEST_CASE(one_flipped_bit_in_the_middle_of_the_log_stops_every_comman
     temp_dir dir("corrupt");
     const auto data = dir.path / "data";
     auto w = make_workload({community_id{9}, 20, 300, 21, 0, {}});
+    allow_founders_of(data, w.setup);
     {
         server_process server(data);
         for (const auto* list : {&w.setup, &w.events})

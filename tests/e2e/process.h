@@ -21,6 +21,7 @@
 
 #include "api/http_client.h"
 #include "api/json_read.h"
+#include "ledger/event.h"
 #include "tests/support/run_command.h"
 #include "tests/support/temp_dir.h"
 
@@ -35,6 +36,26 @@ inline command_result run_uurwerk(const std::vector<std::string>& args) {
     std::vector<std::string> argv = {program()};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_command(std::move(argv));
+}
+
+// The operator's consent (api/founders.h) on the node whose data folder is `data`: `uurwerk
+// allow-founder` for a public key file, or for every founder of a workload's setup. A running
+// node reads the list again for each founding, so this may come before or after it starts.
+inline void allow_founder_file(const std::filesystem::path& data, const std::string& pub_file) {
+    auto r = run_uurwerk({"allow-founder", "--data", data.string(), "--public-key-file", pub_file});
+    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, "allow-founder failed: " + r.out);
+}
+inline void allow_founders_of(const std::filesystem::path& data, const std::vector<bytes>& setup) {
+    for (const auto& stored : setup) {
+        auto env = decode_envelope(stored);
+        BOOST_REQUIRE(env.ok());
+        auto body = decode_body(env->body);
+        BOOST_REQUIRE(body.ok());
+        if (body->kind() != event_kind::community_founded) continue;
+        auto r = run_uurwerk(
+            {"allow-founder", "--data", data.string(), "--public-key", env->signer.hex()});
+        BOOST_REQUIRE_MESSAGE(r.exit_code == 0, "allow-founder failed: " + r.out);
+    }
 }
 
 // `uurwerk serve` on 127.0.0.1 and a free port, in the background.
@@ -145,8 +166,12 @@ struct served_town {
         return run_uurwerk(args);
     }
 
-    // Runs a command that must succeed and returns its output.
+    // Runs a command that must succeed and returns its output. A founding is preceded by the
+    // operator's consent for the founder's key (its FILE.pub, from keygen).
     std::string ok(std::vector<std::string> args) {
+        if (args[0] == "found")
+            for (std::size_t i = 1; i + 1 < args.size(); ++i)
+                if (args[i] == "--key") allow_founder_file(dir.path / "data", args[i + 1] + ".pub");
         auto r = uw(args);
         BOOST_REQUIRE_MESSAGE(r.exit_code == 0, args[0] + " failed: " + r.out);
         return r.out;

@@ -42,6 +42,12 @@ BOOST_AUTO_TEST_CASE(a_time_bank_story_through_the_command_line_and_the_http_api
     auto again = t.uw({"keygen", "--out", t.key("anna")});
     BOOST_CHECK_EQUAL(again.exit_code, 1);  // a key file is never overwritten
 
+    // Founding needs the operator's consent (t.ok gives it, as the operator would): an anonymous
+    // key founds nothing, and its event never reaches the log.
+    auto stranger = t.uw({"found", "--key", t.key("anna"), "--name", "Buurtkring Lombok"});
+    BOOST_CHECK_EQUAL(stranger.exit_code, 1);
+    BOOST_CHECK_MESSAGE(stranger.out.find("allow-founder") != std::string::npos, stranger.out);
+    BOOST_CHECK_EQUAL(t.get("/v1/digest").string_at("applied").value_or(""), "0");
     t.ok({"found", "--key", t.key("anna"), "--name", "Buurtkring Lombok", "--credit-limit", "120"});
     for (auto [who, id] : {std::pair{"bep", "2"}, {"daan", "3"}, {"cor", "4"}})
         t.ok({"admit", "--key", t.key("anna"), "--member", id, "--member-public-key",

@@ -92,6 +92,7 @@ BOOST_AUTO_TEST_CASE(two_nodes_on_one_topic_agree_and_a_third_rebuilds_from_it) 
         for (int m = 1; m <= 3; ++m)
             run_uurwerk(
                 {"keygen", "--out", key(m) + c, "--community", c, "--member", std::to_string(m)});
+        allow_founder_file(dir.path / "a", key(1) + c + ".pub");
         uw(a, {"found", "--key", key(1) + c, "--name", "Town " + c});
         uw(b, {"admit", "--key", key(1) + c, "--member", "2", "--member-public-key",
                (key(2) + c) + ".pub"});
@@ -234,6 +235,7 @@ BOOST_AUTO_TEST_CASE(with_every_broker_down_writes_get_503_in_bounded_time_and_r
     const auto key = [&](const char* who) { return (dir.path / who).string(); };
     run_uurwerk({"keygen", "--out", key("anna"), "--community", "7", "--member", "1"});
     run_uurwerk({"keygen", "--out", key("bert"), "--community", "7", "--member", "2"});
+    allow_founder_file(dir.path / "n", key("anna") + ".pub");
     BOOST_REQUIRE_EQUAL(uw({"found", "--key", key("anna"), "--name", "Town"}).exit_code, 0);
     BOOST_REQUIRE_EQUAL(uw({"admit", "--key", key("anna"), "--member", "2", "--member-public-key",
                             key("bert") + ".pub"})
