@@ -294,11 +294,6 @@ result<void> do_verify(const parsed_args& a) {
         std::printf(
             "  note: no checkpoint: the events are consistent, but no node vouches for "
             "this log\n");
-    if (report.unverifiable > 0)
-        std::printf(
-            "  note: %zu events the node refused as repeats of ids first used outside "
-            "this community; not checkable from this export\n",
-            report.unverifiable);
     std::printf(
         "  ledger: %zu members, balances and fund sum to %lld minutes, %lld minutes of "
         "help confirmed\n",

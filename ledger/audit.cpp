@@ -322,61 +322,58 @@ audit_report verify_export(const parsed_export& e, const audit_options& o) {
                         " after its revocation in the log");
             break;
         }
-        const bool repeat = r.verdict == reject_reason::duplicate_event ||
-                            r.verdict == reject_reason::id_reused_with_different_content;
-        if (repeat && !state.seen.contains(scoped_id{b.community, b.id})) {
-            ++report.unverifiable;  // the id's first use is outside this export
-        } else {
-            fx.clear();
-            const minutes fund_before = fund_of(state, e.community);
-            const fold_input in{b, c.signer, c.body_digest, r.at, r.appended_at, &roots};
-            const verdict v = fold(state, in, fx);
-            if (v.reason != r.verdict) {
-                if (cp && v.reason == reject_reason::checkpoint_root_mismatch) {
-                    fail(i, "a checkpoint of " + std::to_string(cp->tree_size) +
-                                " leaves claims root " + cp->root.hex() +
-                                ", but the export's first " + std::to_string(cp->tree_size) +
-                                " events give " + roots.root_at(e.community, cp->tree_size)->hex());
-                } else if (cp && v.reason == reject_reason::checkpoint_beyond_tree) {
-                    fail(i, "a checkpoint of " + std::to_string(cp->tree_size) +
-                                " leaves, but only " + std::to_string(i) + " events precede it");
-                } else if (cp && v.reason == reject_reason::checkpoint_verdict_root_mismatch) {
-                    fail(i, "a checkpoint of " + std::to_string(cp->tree_size) +
-                                " leaves signs verdict root " +
-                                (cp->verdict_root ? cp->verdict_root->hex() : "(none)") +
-                                ", but the export's verdicts, log offsets and log times of its "
-                                "first " +
-                                std::to_string(cp->tree_size) + " events give " +
-                                roots.verdict_root_at(e.community, cp->tree_size)->hex() +
-                                ": they are not what the node signed");
-                } else {
-                    auto said = [](reject_reason x) {
-                        return x == reject_reason::none
-                                   ? std::string("accepted")
-                                   : "rejected (" + std::string(reason_name(x)) + ")";
-                    };
-                    fail(i, std::string(kind_name(b.kind())) + " " + b.id.hex() +
-                                ": the node's verdict is " + said(r.verdict) + ", the rules give " +
-                                said(v.reason));
-                }
-                break;
-            }
-            if (v.accepted()) {
-                ++report.accepted;
-                if (cp) {
-                    ++report.checkpoints;
-                    trusted_checkpoints.push_back(i);
-                    report.attested_leaves = std::max(report.attested_leaves, cp->tree_size);
-                    while (!uncovered.empty() && uncovered.front().record < report.attested_leaves)
-                        uncovered.pop_front();
-                }
-                touched t{i, {}, fund_of(state, e.community) != fund_before};
-                for (const auto& [c, m] : fx.members)
-                    if (c == e.community) t.members.push_back(m);
-                if (!t.members.empty() || t.fund) uncovered.push_back(std::move(t));
+        // Ids are scoped by community, and a community's log begins at its founding (leaf 0):
+        // the first use of every id a record repeats is in this export, so every verdict is
+        // checked.
+        fx.clear();
+        const minutes fund_before = fund_of(state, e.community);
+        const fold_input in{b, c.signer, c.body_digest, r.at, r.appended_at, &roots};
+        const verdict v = fold(state, in, fx);
+        if (v.reason != r.verdict) {
+            if (cp && v.reason == reject_reason::checkpoint_root_mismatch) {
+                fail(i, "a checkpoint of " + std::to_string(cp->tree_size) +
+                            " leaves claims root " + cp->root.hex() + ", but the export's first " +
+                            std::to_string(cp->tree_size) + " events give " +
+                            roots.root_at(e.community, cp->tree_size)->hex());
+            } else if (cp && v.reason == reject_reason::checkpoint_beyond_tree) {
+                fail(i, "a checkpoint of " + std::to_string(cp->tree_size) + " leaves, but only " +
+                            std::to_string(i) + " events precede it");
+            } else if (cp && v.reason == reject_reason::checkpoint_verdict_root_mismatch) {
+                fail(i, "a checkpoint of " + std::to_string(cp->tree_size) +
+                            " leaves signs verdict root " +
+                            (cp->verdict_root ? cp->verdict_root->hex() : "(none)") +
+                            ", but the export's verdicts, log offsets and log times of its "
+                            "first " +
+                            std::to_string(cp->tree_size) + " events give " +
+                            roots.verdict_root_at(e.community, cp->tree_size)->hex() +
+                            ": they are not what the node signed");
             } else {
-                ++report.rejected;
+                auto said = [](reject_reason x) {
+                    return x == reject_reason::none
+                               ? std::string("accepted")
+                               : "rejected (" + std::string(reason_name(x)) + ")";
+                };
+                fail(i, std::string(kind_name(b.kind())) + " " + b.id.hex() +
+                            ": the node's verdict is " + said(r.verdict) + ", the rules give " +
+                            said(v.reason));
             }
+            break;
+        }
+        if (v.accepted()) {
+            ++report.accepted;
+            if (cp) {
+                ++report.checkpoints;
+                trusted_checkpoints.push_back(i);
+                report.attested_leaves = std::max(report.attested_leaves, cp->tree_size);
+                while (!uncovered.empty() && uncovered.front().record < report.attested_leaves)
+                    uncovered.pop_front();
+            }
+            touched t{i, {}, fund_of(state, e.community) != fund_before};
+            for (const auto& [c, m] : fx.members)
+                if (c == e.community) t.members.push_back(m);
+            if (!t.members.empty() || t.fund) uncovered.push_back(std::move(t));
+        } else {
+            ++report.rejected;
         }
         roots.append(c.leaf, r);
         c = checked_record{};  // folded: free its body

@@ -95,10 +95,7 @@ namespace uurwerk {
 // is signed by a trusted node key and names the rebuilt tree's root at its size; the ledger
 // rules are replayed and each verdict must equal the node's; then every balance and every
 // member's confirmed hours are recomputed. It stops at the first discrepancy and names it.
-//
-// One thing an export of one community cannot settle: an id first used in another community
-// makes the node reject a later use as a repeat. Such records are counted as `unverifiable` and
-// skipped (not folded), and the summary says so.
+// Event ids are scoped by community, so one community's export settles every verdict in it.
 
 // A checkpoint the auditor holds from elsewhere (kept earlier, or read off the node): the
 // export must reach it, so that an export cut short is not taken for the whole log.
@@ -134,7 +131,7 @@ struct audit_report {
     bool ok = true;
     std::string problem;                        // the first discrepancy, naming where
     std::optional<std::size_t> problem_record;  // its record (= leaf) index
-    std::size_t records = 0, accepted = 0, rejected = 0, checkpoints = 0, unverifiable = 0;
+    std::size_t records = 0, accepted = 0, rejected = 0, checkpoints = 0;
     std::uint64_t attested_leaves = 0;  // leaves covered by the last checkpoint
     // Records at or beyond attested_leaves, trusted checkpoints aside (each vouches for itself
     // by its signature): the unverified tail. Only with unverified_tail::report is a report

@@ -225,6 +225,32 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_signed_by_an_unknown_key_is_refused_by_name) {
     BOOST_TEST_MESSAGE(r.problem);
 }
 
+BOOST_AUTO_TEST_CASE(a_checkpoint_signed_after_its_node_key_was_revoked_vouches_for_nothing) {
+    // A leaked node.key: the coordinator revokes it in the log; from there on what it signs is
+    // rejected, and an export whose node marks such a checkpoint accepted fails the audit, even
+    // for an auditor who still trusts the key.
+    auto b = sound_log();
+    b.add(member_event(b, member_id{1}, key_revoked{community_fund, node_key().public_bytes()}));
+    BOOST_REQUIRE_EQUAL(reason_name(b.verdicts.back()), "none");
+    b.checkpoint_now();
+    BOOST_CHECK_EQUAL(reason_name(b.verdicts.back()), "signer_revoked");
+    const std::size_t late = b.envelopes.size() - 1;
+    // Told as it is, the late checkpoint attests nothing: the records since the last trusted
+    // checkpoint are an unverified tail.
+    audit_options allow;
+    allow.tail = unverified_tail::report;
+    auto honest = audit(b.export_file(), allow);
+    BOOST_CHECK_MESSAGE(honest.ok, honest.problem);
+    BOOST_CHECK_LT(honest.attested_leaves, late);
+    // A node that marks it accepted is caught, by name.
+    auto lying = b;
+    lying.verdicts.back() = reject_reason::none;
+    auto r = audit(lying.export_file());
+    BOOST_CHECK(!r.ok);
+    BOOST_CHECK_EQUAL(r.problem_record.value_or(0), late);
+    BOOST_CHECK_MESSAGE(r.problem.find("after its revocation") != std::string::npos, r.problem);
+}
+
 BOOST_AUTO_TEST_CASE(a_replaced_countersignature_is_found) {
     auto b = sound_log();
     const std::size_t confirm = first_index_of(b, event_kind::hours_confirmed);
