@@ -69,8 +69,9 @@ result<checkpoint_outcome> checkpointer::sign_now(community_id c) {
     if (latest && latest->signer == key_.public_bytes() && latest->leaf + 1 >= head->size)
         return checkpoint_outcome{*latest, false};
 
-    const auto body = checkpoint_body(c, *seq, head->size, head->root, head->verdict_root,
-                                      options_.clock(), key_.public_bytes());
+    auto body = checkpoint_body(c, *seq, head->size, head->root, head->verdict_root,
+                                options_.clock(), key_.public_bytes());
+    body.id = node_event_id(key_, body.id);  // nobody else can take it ahead (ledger/audit.h)
     auto outcome = node_.submit(key_.seal(body));
     if (!outcome) return outcome.err();
     if (!outcome->decided.accepted())

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "ledger/audit.h"
+
 namespace uurwerk {
 
 match_driver::match_driver(node& n, checkpointer& signer, match_driver_options options)
@@ -62,8 +64,11 @@ result<match_round_outcome> match_driver::run_now(community_id c) {
             r.outcome.basis = it->second.events;
             r.clock = it->second.clock;
             r.outcome.proposals = propose(c, it->second);
-            for (const auto& p : r.outcome.proposals)
+            for (auto& p : r.outcome.proposals) {
+                // Keyed with the node's secret, so no member can take it ahead (ledger/audit.h).
+                p.id = node_event_id(key, p.id);
                 r.seen.push_back(s.seen.contains(scoped_id{c, p.id}));
+            }
             return r;
         });
         if (!planned) return planned.err();

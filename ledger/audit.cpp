@@ -19,6 +19,19 @@ event_id checkpoint_event_id(community_id c, std::uint64_t tree_size, const publ
     return id;
 }
 
+event_id node_event_id(const signing_key& node_key, const event_id& derived) {
+    static constexpr std::string_view key_tag = "uurwerk/node-id-key/v1";
+    static constexpr std::string_view id_tag = "uurwerk/node-event-id/v1";
+    auto bytes_of = [](std::string_view s) {
+        return byte_view(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+    };
+    const auto secret = sha256({bytes_of(key_tag), node_key.seed()});
+    const auto d = sha256({bytes_of(id_tag), secret.b, derived.b});
+    event_id id;
+    std::copy_n(d.b.begin(), id.b.size(), id.b.begin());
+    return id;
+}
+
 event_body checkpoint_body(community_id c, sequence seq, std::uint64_t tree_size,
                            const digest& root, const digest& verdict_root, time_ms now,
                            const public_key& node_key) {

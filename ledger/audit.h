@@ -18,6 +18,15 @@ namespace uurwerk {
 [[nodiscard]] event_id checkpoint_event_id(community_id c, std::uint64_t tree_size,
                                            const public_key& node_key);
 
+// The id a node gives an event it derives (a checkpoint, a match proposal) from `derived`, the id
+// computed from what the event is about (checkpoint_event_id, matching's proposal_id): keyed
+// with a secret of the node's key, so that nobody without that key can compute it ahead and take
+// it in the community with an event of their own (which would make the node's a repeat), while
+// every node holding the same key derives the same id, and a second copy stays a duplicate.
+// = the first 16 bytes of SHA-256("uurwerk/node-event-id/v1" || K || derived), where K =
+// SHA-256("uurwerk/node-id-key/v1" || the key's private seed).
+[[nodiscard]] event_id node_event_id(const signing_key& node_key, const event_id& derived);
+
 // The body of a checkpoint signed by a node key (author: the community fund, member 0): the
 // event tree's and the verdict tree's roots at `tree_size`.
 [[nodiscard]] event_body checkpoint_body(community_id c, sequence seq, std::uint64_t tree_size,

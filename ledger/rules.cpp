@@ -85,13 +85,22 @@ public:
 
     verdict run() {
         const auto& b = in_.body;
+        const scoped_id scoped{b.community, b.id};
         // An event of no community is nobody's: it changes nothing and its id is not taken (ids
         // are scoped by community, and the community's log, its tree, begins at its founding).
-        if (b.kind() != event_kind::community_founded && !s_.communities.contains(b.community))
-            return {R::unknown_community};
+        // So is a founding that is rejected: only an accepted one begins a community.
+        if (!s_.communities.contains(b.community)) {
+            const auto* f = std::get_if<community_founded>(&b.payload);
+            if (f == nullptr) return {R::unknown_community};
+            const verdict v{found(*f)};
+            if (!v.accepted()) return v;
+            auto [it, fresh] = s_.seen.try_emplace(scoped);
+            UURWERK_ASSERT(fresh, scoped.hex());  // the community is new, so are its ids
+            return finish(it->second, v);
+        }
         // One lookup of the id, which makes its entry: the rules below never look at `seen`,
         // and the entry is filled in before anyone else can read the state.
-        auto [it, fresh] = s_.seen.try_emplace(scoped_id{b.community, b.id});
+        auto [it, fresh] = s_.seen.try_emplace(scoped);
         if (!fresh) {
             // The id is known: the same event again keeps its first verdict and changes
             // nothing; other content under the same id is refused.
@@ -99,7 +108,13 @@ public:
             return {R::id_reused_with_different_content};
         }
         seen_event& first = it->second;  // nothing is inserted into `seen` until it is filled
-        verdict v{decide_and_apply()};
+        return finish(first, verdict{decide_and_apply()});
+    }
+
+private:
+    // Records the verdict of an event seen for the first time in its community.
+    verdict finish(seen_event& first, verdict v) {
+        const auto& b = in_.body;
         first = seen_event{in_.at, in_.body_digest, v};
         const scoped_id scoped{b.community, b.id};
         fx_.seen.push_back(seq_used_ ? seen_effect{scoped, true, in_.signer, b.seq}
@@ -118,7 +133,6 @@ public:
         return v;
     }
 
-private:
     R decide_and_apply() {
         const auto& b = in_.body;
         if (auto* f = std::get_if<community_founded>(&b.payload)) return found(*f);
@@ -165,6 +179,19 @@ private:
         const auto& d = it->second;
         if (d.until.value != 0 && in_.now >= d.until) return false;  // until is exclusive
         return (d.kinds >> static_cast<unsigned>(in_.body.kind())) & 1u;
+    }
+
+    // Ends the proxy delegations recorded for `m` (who now has a key of their own).
+    void end_proxies_of(member_id m) {
+        auto& ds = c_->delegations;
+        for (auto it = ds.lower_bound({m, member_id{0}}); it != ds.end() && it->first.first == m;) {
+            if (!it->second.proxy) {
+                ++it;
+                continue;
+            }
+            fx_.delegations.emplace_back(in_.body.community, m, it->first.second);
+            it = ds.erase(it);
+        }
     }
 
     // Does member `m` hold a key that is not revoked?
@@ -313,8 +340,15 @@ private:
                     if (actor != x.member && !coordinator) return R::not_coordinator;
                     if (!c_->members.contains(x.member)) return R::unknown_member;
                     if (c_->keys.contains(x.key)) return R::key_in_use;
+                    // A coordinator replaces lost keys: only for a member who has no key left
+                    // (the lost ones revoked first, each step in the member's history), so a
+                    // coordinator never holds a key beside a member's own.
+                    if (actor != x.member && has_key(x.member)) return R::member_has_key;
                     c_->keys[x.key] = key_state{x.member, sequence{0}, false, false};
                     fx_.keys.emplace_back(b.community, x.key);
+                    end_proxies_of(
+                        x.member);  // a member with a key of their own acts for themselves
+                    history(x.member, R::none, {}, {}, b.author);
                     return R::none;
                 } else if constexpr (std::is_same_v<T, key_revoked>) {
                     // Member 0 names a node key: a coordinator revokes it (a leaked node key
@@ -324,6 +358,7 @@ private:
                     if (it == c_->keys.end() || it->second.owner != x.member || it->second.revoked)
                         return R::unknown_key;
                     if (it->second.node != (x.member == community_fund)) return R::unknown_key;
+                    history(x.member, R::none, {}, {}, b.author);
                     it->second.revoked = true;
                     fx_.keys.emplace_back(b.community, x.key);
                     return R::none;
@@ -338,7 +373,9 @@ private:
                         if (has_key(*x.grantor)) return R::member_has_key;
                         grantor = *x.grantor;
                     }
-                    if (x.delegate == grantor) return R::delegation_to_self;
+                    // The recording coordinator is never the proxy: two people, not one.
+                    if (x.delegate == grantor || (proxy && x.delegate == b.author))
+                        return R::delegation_to_self;
                     if (!c_->members.contains(x.delegate)) return R::unknown_member;
                     std::uint32_t kinds = 0;
                     for (auto k : x.kinds) {
@@ -348,7 +385,9 @@ private:
                     c_->delegations[{grantor, x.delegate}] =
                         delegation_state{kinds, x.until, proxy};
                     fx_.delegations.emplace_back(b.community, grantor, x.delegate);
-                    history(x.delegate, R::none, {}, {}, grantor);
+                    // In the grantor's history (their own, or a proxy recorded for them); not
+                    // in the delegate's, whose accounts it does not change (else anyone could
+                    // fill anyone's history by granting again and again).
                     if (proxy) history(grantor, R::none, {}, {}, x.delegate);
                     return R::none;
                 } else if constexpr (std::is_same_v<T, delegation_revoked>) {

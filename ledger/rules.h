@@ -69,7 +69,8 @@ enum class reject_reason : std::uint16_t {
                                       // (ledger/exposure.h: within_ranges)
     kind_not_delegable = 43,  // a delegation naming a kind only the member (or a coordinator)
                               // may sign: delegations, keys, coordinators' kinds
-    member_has_key = 44,      // a proxy recorded for a member who has a key of their own
+    member_has_key = 44,      // a proxy recorded, or a key added by a coordinator, for a member
+                              // who has a key of their own
     already_endorsed = 45,    // a second endorsement of one claim by the same member
     checkpoint_verdict_root_mismatch = 46,  // a checkpoint without the verdict tree's root at its
                                             // size, or with another (ledger/audit.h)

@@ -168,8 +168,7 @@ BOOST_AUTO_TEST_CASE(a_revoked_key_and_a_suspended_member_are_refused_before_the
     accepted(coordinator, by(member_id{1}, seq_c, community_founded{"Test", policy{}}));
     accepted(coordinator,
              by(member_id{1}, seq_c, member_admitted{member_id{2}, member.public_bytes()}));
-    accepted(coordinator,
-             by(member_id{1}, seq_c, key_added{member_id{2}, old_device.public_bytes()}));
+    accepted(member, by(member_id{2}, seq_m, key_added{member_id{2}, old_device.public_bytes()}));
     accepted(coordinator,
              by(member_id{1}, seq_c, key_revoked{member_id{2}, old_device.public_bytes()}));
     const offset end = (*n)->log(c).end();

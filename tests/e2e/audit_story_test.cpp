@@ -429,6 +429,23 @@ BOOST_AUTO_TEST_CASE(a_cut_retimed_or_forged_export_is_refused_here_and_by_a_pyt
     BOOST_CHECK_EQUAL(py(forged_file, "--allow-unverified-tail").exit_code, 0);
 }
 
+BOOST_AUTO_TEST_CASE(a_member_cannot_take_the_ids_of_the_nodes_checkpoints_ahead) {
+    // The attack: the id of a checkpoint used to follow from public facts (community, tree size,
+    // node key), so a member could sign events under the ids of the next checkpoints, and every
+    // one of them became a repeat: no checkpoint, no certificate, an audit without an end.
+    audited_town t;
+    t.found_with_anna_and_cor();
+    t.ok({"announce-node", "--key", t.path("anna.key")});
+    const public_key node{*fixed_from_hex<public_key_bytes>(
+        t.get("/v1/node").string_at("node_key").value(), "node key")};
+    for (std::uint64_t size = 3; size < 23; ++size)
+        t.ok({"offer", "--key", t.path("cor.key"), "--category", "lifts", "--id",
+              checkpoint_event_id(community_id{7}, size + 1, node).hex()});
+    auto signed_now = t.ok({"audit", "checkpoint", "--community", "7"});
+    BOOST_CHECK_MESSAGE(signed_now.find("signed: checkpoint of 23 events") != std::string::npos,
+                        signed_now);
+}
+
 BOOST_AUTO_TEST_CASE(a_node_that_forks_its_log_is_caught_by_a_kept_checkpoint) {
     audited_town t;
     const auto kept = t.path("kept.json");

@@ -279,7 +279,7 @@ BOOST_AUTO_TEST_CASE(a_coordinator_acts_for_a_member_without_a_key_only_through_
         member_has_key);
     // A proxy carries no more than a member's own kinds.
     CHECK_REASON(
-        s.fold_as(4, cor, delegation_granted{cor, {event_kind::key_added}, time_ms{0}, oma}),
+        s.fold_as(4, cor, delegation_granted{bob, {event_kind::key_added}, time_ms{0}, oma}),
         kind_not_delegable);
     // A coordinator ends the proxy; the grantor's own delegations are not theirs to end.
     CHECK_REASON(s.fold_as(2, ann, delegation_granted{bob, {event_kind::transfer}, time_ms{0}}),
@@ -287,6 +287,57 @@ BOOST_AUTO_TEST_CASE(a_coordinator_acts_for_a_member_without_a_key_only_through_
     CHECK_REASON(s.fold_as(4, cor, delegation_revoked{bob, ann}), unknown_delegation);
     CHECK_REASON(s.fold_as(4, cor, delegation_revoked{bob, oma}), none);
     CHECK_REASON(s.fold_as(3, bob, req, oma), not_delegated);
+}
+
+BOOST_AUTO_TEST_CASE(a_coordinator_never_holds_a_key_or_a_proxy_beside_a_members_own) {
+    // The attacks: a coordinator adds a key of their own to a member's account, or revokes the
+    // member's key and records themselves as the member's proxy, then spends as the member.
+    story s;
+    auto lines_of = [&](member_id m) {
+        std::size_t n = 0;
+        for (const auto& h : s.effects.history) n += h.member == m;
+        return n;
+    };
+    CHECK_REASON(s.fold_as(1, founder, key_added{ann, key_of(40)}), member_has_key);
+    CHECK_REASON(s.fold_as(1, founder, key_revoked{ann, key_of(2)}), none);
+    BOOST_CHECK_EQUAL(lines_of(ann), 1u);  // in her history, naming who did it
+    BOOST_CHECK(s.effects.history[0].counterparty == founder);
+    CHECK_REASON(
+        s.fold_as(1, founder, delegation_granted{founder, {event_kind::transfer}, time_ms{0}, ann}),
+        delegation_to_self);
+    CHECK_REASON(s.fold_as(1, founder,
+                           delegation_granted{bob, {event_kind::hours_confirmed}, time_ms{0}, ann}),
+                 none);
+    BOOST_CHECK(s.state.communities.at(town).delegations.contains({ann, bob}));
+    // Her lost key replaced (she has none now): in her history; and the proxy ends, since she
+    // acts for herself again.
+    CHECK_REASON(s.fold_as(1, founder, key_added{ann, key_of(41)}), none);
+    BOOST_CHECK_EQUAL(lines_of(ann), 1u);
+    BOOST_CHECK(!s.state.communities.at(town).delegations.contains({ann, bob}));
+    auto c = s.claim(4, cor, ann, 20);
+    CHECK_REASON(s.fold_as(3, bob, hours_confirmed{c}, ann), not_delegated);
+    CHECK_REASON(s.fold_as(41, ann, hours_confirmed{c}), none);
+}
+
+BOOST_AUTO_TEST_CASE(a_rejected_founding_takes_no_id) {
+    story s;
+    const community_id later{12};
+    policy bad;
+    bad.fairness.proposals_per_request = 999;
+    event_body founding{id_of(950),
+                        later,
+                        member_id{1},
+                        sequence{1},
+                        s.now,
+                        std::nullopt,
+                        community_founded{"Later", bad}};
+    CHECK_REASON(s.fold_body(60, founding), fairness_knob_out_of_range);
+    BOOST_CHECK(!s.state.seen.contains(scoped_id{later, id_of(950)}));
+    BOOST_CHECK(!s.state.communities.contains(later));
+    // The same id founds it once the policy is right: a new event, not a reuse.
+    founding.seq = sequence{2};
+    founding.payload = community_founded{"Later", policy{}};
+    CHECK_REASON(s.fold_body(60, founding), none);
 }
 
 BOOST_AUTO_TEST_CASE(a_coordinator_cannot_spend_or_confirm_for_a_member) {
@@ -546,6 +597,13 @@ BOOST_AUTO_TEST_CASE(a_history_holds_only_what_the_member_or_their_delegate_sign
     CHECK_REASON(s.fold_as(3, bob, transfer{bob, minutes{1000}, ""}, ann), amount_over_policy);
     BOOST_CHECK_EQUAL(lines_of(ann), 1u);
     BOOST_CHECK_EQUAL(lines_of(bob), 1u);
+    // Granting a delegation again and again writes nothing into the delegate's history.
+    CHECK_REASON(s.fold_as(2, ann, delegation_granted{cor, {event_kind::transfer}, time_ms{0}}),
+                 none);
+    BOOST_CHECK_EQUAL(lines_of(cor), 0u);
+    // A delegate acting for a member who was suspended since: refused as the member's.
+    CHECK_REASON(s.fold_as(1, founder, member_suspended{ann, "review"}), none);
+    CHECK_REASON(s.fold_as(4, cor, transfer{cor, minutes{1}, ""}, ann), member_suspended);
 }
 
 BOOST_AUTO_TEST_CASE(history_lines_name_each_member_concerned_with_their_deltas) {
