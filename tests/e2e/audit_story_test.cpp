@@ -663,3 +663,65 @@ BOOST_AUTO_TEST_CASE(events_the_ledger_rejected_prove_no_hours) {
         refused_by_both(t, path, node, "not shown accepted");
     }
 }
+
+// Hours a member with no key gave through a proxy, and hours of a member admitted by a
+// coordinator who was herself admitted without a key: the node's certificates hold the events
+// they rest on (the proxy; the coordinator's admission), and both verifiers accept them.
+BOOST_AUTO_TEST_CASE(a_certificate_of_hours_given_through_a_proxy_verifies) {
+    audited_town t;
+    for (auto [who, id] :
+         {std::pair{"anna", "1"}, {"bep", "3"}, {"daan", "4"}, {"fenna", "6"}, {"gijs", "7"}})
+        t.ok({"keygen", "--out", t.path(std::string(who) + ".key"), "--community", "7", "--member",
+              id});
+    t.ok({"found", "--key", t.path("anna.key"), "--name", "Buurtkring"});
+    for (auto [who, id] : {std::pair{"bep", "3"}, {"daan", "4"}})
+        t.ok({"admit", "--key", t.path("anna.key"), "--member", id, "--member-public-key",
+              t.path(std::string(who) + ".key.pub")});
+    // Xavier (5) has no device; Anna records that Daan claims hours for him.
+    t.ok({"admit", "--key", t.path("anna.key"), "--member", "5", "--no-key"});
+    t.ok({"announce-node", "--key", t.path("anna.key")});
+    t.ok({"delegate", "--key", t.path("anna.key"), "--to", "4", "--kinds", "hoursClaimed",
+          "--proxy-for", "5"});
+    auto c1 = after(t.ok({"claim", "--key", t.path("daan.key"), "--for", "5", "--receiver", "3",
+                          "--minutes", "60"}),
+                    "claim id: ");
+    t.ok({"confirm", "--key", t.path("bep.key"), "--claim", c1});
+    // Anna ends the proxy: Daan's next claim for Xavier is refused.
+    const community_id town{7};
+    const auto anna = key_of_file(t.path("anna.key"));
+    BOOST_REQUIRE_EQUAL(
+        submit(t, anna,
+               body_of(town, member_id{1}, 1000, delegation_revoked{member_id{4}, member_id{5}})),
+        "none");
+    BOOST_CHECK_NE(t.uw({"claim", "--key", t.path("daan.key"), "--for", "5", "--receiver", "3",
+                         "--minutes", "30"})
+                       .exit_code,
+                   0);
+    // Fenna, a coordinator admitted without a key, gets one from Anna and admits Gijs, who
+    // helps Bep.
+    t.ok({"admit", "--key", t.path("anna.key"), "--member", "6", "--no-key", "--coordinator"});
+    BOOST_REQUIRE_EQUAL(
+        submit(t, anna,
+               body_of(town, member_id{1}, 2000,
+                       key_added{member_id{6}, key_of_file(t.path("fenna.key")).public_bytes()})),
+        "none");
+    t.ok({"admit", "--key", t.path("fenna.key"), "--member", "7", "--member-public-key",
+          t.path("gijs.key.pub")});
+    auto c2 =
+        after(t.ok({"claim", "--key", t.path("gijs.key"), "--receiver", "3", "--minutes", "45"}),
+              "claim id: ");
+    t.ok({"confirm", "--key", t.path("bep.key"), "--claim", c2});
+    t.ok({"audit", "checkpoint", "--community", "7"});
+
+    const auto node = t.get("/v1/node").string_at("node_key").value();
+    for (auto [member, minutes] : {std::pair{"5", "60"}, {"7", "45"}}) {
+        const auto cert = t.path(std::string("m") + member + ".json");
+        t.ok({"audit", "certificate", "--community", "7", "--member", member, "--out", cert});
+        auto here = t.uw({"audit", "verify-certificate", cert, "--trust", node});
+        BOOST_CHECK_MESSAGE(here.exit_code == 0 && here.out.find(std::string("gave ") + minutes +
+                                                                 " minutes") != std::string::npos,
+                            here.out);
+        auto py = python_verify(cert, node, cert + ".py.out");
+        BOOST_CHECK_MESSAGE(py.exit_code == 0, py.out);
+    }
+}
