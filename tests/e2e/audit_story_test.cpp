@@ -369,6 +369,47 @@ BOOST_AUTO_TEST_CASE(a_cut_retimed_or_forged_export_is_refused_here_and_by_a_pyt
                             py_moved.out);
     }
 
+    // The same log time moved, and the export cut before the checkpoint that signed it: with
+    // the tail allowed, its events still reach the kept checkpoint's root, but not its verdict
+    // root (--expect-file, or --expect SIZE:ROOT:VERDICTROOT by hand, and the Python checker).
+    {
+        std::size_t end = export_header_bytes;
+        for (int i = 0; i < 7; ++i) {
+            std::uint32_t n = 0;
+            for (int k = 0; k < 4; ++k)
+                n = n << 8 |
+                    static_cast<std::uint8_t>(whole[end + 18 + static_cast<std::size_t>(k)]);
+            end += export_record_header_bytes + n;
+        }
+        std::string retimed = whole.substr(0, end);
+        const std::size_t time_at = export_header_bytes + 8;
+        retimed[time_at + 7] = static_cast<char>(retimed[time_at + 7] ^ 0x01);
+        const auto file_retimed = t.path("cut_retimed.uwa");
+        std::ofstream(file_retimed, std::ios::binary) << retimed;
+        const std::string full_expect = expect + ":" + kept_doc->string_at("verdict_root").value();
+        for (const auto& how : {std::vector<std::string>{"--expect-file", kept},
+                                std::vector<std::string>{"--expect", full_expect}}) {
+            auto args = how;
+            args.push_back("--allow-unverified-tail");
+            auto moved = verify(file_retimed, args);
+            BOOST_CHECK_EQUAL(moved.exit_code, 1);
+            BOOST_CHECK_MESSAGE(moved.out.find("not the verdict root") != std::string::npos,
+                                moved.out);
+        }
+        auto py_moved = py(file_retimed, "--expect " + full_expect + " --allow-unverified-tail");
+        BOOST_CHECK_EQUAL(py_moved.exit_code, 1);
+        BOOST_CHECK_MESSAGE(py_moved.out.find("not the verdict root") != std::string::npos,
+                            py_moved.out);
+        // Unaltered, the cut export reaches it (its records unverified, allowed).
+        std::ofstream(t.path("cut7.uwa"), std::ios::binary) << whole.substr(0, end);
+        auto reached =
+            verify(t.path("cut7.uwa"), {"--expect", full_expect, "--allow-unverified-tail"});
+        BOOST_CHECK_MESSAGE(reached.exit_code == 0, reached.out);
+        auto py_reached =
+            py(t.path("cut7.uwa"), "--expect " + full_expect + " --allow-unverified-tail");
+        BOOST_CHECK_MESSAGE(py_reached.exit_code == 0, py_reached.out);
+    }
+
     // An export of the old format is refused by both, saying so.
     std::ofstream(t.path("old.uwa"), std::ios::binary) << "UWAUDIT1" + whole.substr(8);
     auto old = verify(t.path("old.uwa"), {});
