@@ -178,6 +178,7 @@ struct signed_head {
     std::uint64_t tree_size = 0;
     digest root;
     public_key node;
+    std::optional<digest> verdict_root;
 };
 
 result<signed_head> checked_checkpoint(const json_value& cp, const std::set<public_key>& trusted,
@@ -200,26 +201,36 @@ result<signed_head> checked_checkpoint(const json_value& cp, const std::set<publ
     auto b = decode_body(*body);
     const auto* c = b ? std::get_if<checkpoint>(&b->payload) : nullptr;
     if (c == nullptr) return make_error("bad_checkpoint", what + " is not a checkpoint event");
-    return signed_head{b->community, c->tree_size, c->root, env.signer};
+    return signed_head{b->community, c->tree_size, c->root, env.signer, c->verdict_root};
 }
 
-// --expect TREE_SIZE:ROOTHEX, or --expect-file FILE: a checkpoint as GET
+// --expect TREE_SIZE:ROOTHEX[:VERDICTROOTHEX], or --expect-file FILE: a checkpoint as GET
 // /v1/communities/{c}/checkpoints/latest serves it (what `audit checkpoint --out` and `audit
-// consistency --out` keep), checked by its signature against the trusted keys.
+// consistency --out` keep), checked by its signature against the trusted keys; the file gives
+// the verdict root too.
 result<std::optional<expected_checkpoint>> expected_of(const parsed_args& a,
                                                        const std::set<public_key>& trusted,
                                                        community_id c) {
     if (auto x = a.get("expect")) {
+        const auto bad = make_error("bad_argument",
+                                    "--expect takes TREE_SIZE:ROOTHEX[:VERDICTROOTHEX], e.g. "
+                                    "12:<64 hex digits>:<64 hex digits>");
         const auto colon = x->find(':');
+        if (colon == std::string::npos) return bad;
+        const auto second = x->find(':', colon + 1);
         auto size = parse_decimal(x->substr(0, colon));
-        auto root = colon == std::string::npos
-                        ? result<std::array<std::uint8_t, digest_bytes>>(
-                              make_error("bad_argument", "no root"))
-                        : fixed_from_hex<digest_bytes>(x->substr(colon + 1), "root");
-        if (!size || *size == 0 || !root)
-            return make_error("bad_argument",
-                              "--expect takes TREE_SIZE:ROOTHEX, e.g. 12:<64 hex digits>");
-        return std::optional<expected_checkpoint>(expected_checkpoint{*size, digest{*root}});
+        auto root = fixed_from_hex<digest_bytes>(
+            x->substr(colon + 1,
+                      second == std::string::npos ? std::string::npos : second - colon - 1),
+            "root");
+        if (!size || *size == 0 || !root) return bad;
+        expected_checkpoint out{*size, digest{*root}};
+        if (second != std::string::npos) {
+            auto verdicts = fixed_from_hex<digest_bytes>(x->substr(second + 1), "verdict root");
+            if (!verdicts) return bad;
+            out.verdict_root = digest{*verdicts};
+        }
+        return std::optional<expected_checkpoint>(out);
     }
     if (auto f = a.get("expect-file")) {
         auto text = read_file(*f);
@@ -231,7 +242,8 @@ result<std::optional<expected_checkpoint>> expected_of(const parsed_args& a,
         if (head->community != c)
             return make_error("bad_checkpoint", *f + " is a checkpoint of community " +
                                                     std::to_string(head->community.value));
-        return std::optional<expected_checkpoint>(expected_checkpoint{head->tree_size, head->root});
+        return std::optional<expected_checkpoint>(
+            expected_checkpoint{head->tree_size, head->root, head->verdict_root});
     }
     return std::optional<expected_checkpoint>();
 }
@@ -282,9 +294,12 @@ result<void> do_verify(const parsed_args& a) {
                 report.root.hex().c_str(), report.records, report.checkpoints,
                 static_cast<unsigned long long>(report.attested_leaves));
     if (o.expect)
-        std::printf("  reaches the checkpoint you expect: %llu events, root %s\n",
+        std::printf("  reaches the checkpoint you expect: %llu events, root %s, %s\n",
                     static_cast<unsigned long long>(o.expect->tree_size),
-                    o.expect->root.hex().c_str());
+                    o.expect->root.hex().c_str(),
+                    o.expect->verdict_root
+                        ? ("verdict root " + o.expect->verdict_root->hex()).c_str()
+                        : "no verdict root given: verdicts and log times not compared with it");
     if (report.tail_records > 0)
         std::printf(
             "  UNVERIFIED TAIL: %zu events after the last checkpoint, which no node has signed "
@@ -454,7 +469,8 @@ std::vector<option_spec> audit_option_specs() {
         {"balances", "", "verify: list every member's recomputed balance and confirmed hours"},
         {"allow-unverified-tail", "",
          "verify: count events after the last checkpoint apart instead of failing"},
-        {"expect", "SIZE:ROOTHEX", "verify: a checkpoint the export must reach"},
+        {"expect", "SIZE:ROOTHEX[:VERDICTROOTHEX]",
+         "verify: a checkpoint the export must reach (its verdict root too, when given)"},
         {"expect-file", "FILE",
          "verify: the same, from a checkpoint you kept (audit checkpoint/consistency --out)"},
         {"threads", "N", "verify: threads to verify signatures on (default: every core)"},

@@ -141,7 +141,27 @@ struct assembler {
         if (auto a = add_binding(*found); !a) return a;
         if (auto r = add_revocation(*owner, key); !r) return r;
         if (std::holds_alternative<community_founded>(found->body.payload)) return ok_value;
+        if (std::holds_alternative<key_added>(found->body.payload))
+            if (auto r = add_coordinators_admission(*owner); !r) return r;
         return bind(found->env.signer);
+    }
+
+    // A member's role is their admission's: a coordinator admitted without a key, given one
+    // later, is a coordinator only to a verifier that sees that admission.
+    result<void> add_coordinators_admission(member_id m) {
+        auto lines = history_of(m);
+        if (!lines) return lines.err();
+        for (const auto& h : *lines) {
+            if (h.kind != event_kind::member_admitted || h.reason != reject_reason::none) continue;
+            auto e = read_at(h.at);
+            if (!e) return e.err();
+            const auto& a = std::get<member_admitted>(e->body.payload);
+            if (a.member != m) continue;
+            if (a.member_role != role::coordinator) return ok_value;
+            if (auto b = add_binding(*e); !b) return b;
+            return bind(e->env.signer);
+        }
+        return ok_value;
     }
 
     // The accepted revocation of `key` in its owner's history under the checkpoint, if any: a
@@ -163,7 +183,8 @@ struct assembler {
         return ok_value;
     }
 
-    // The latest delegation from `grantor` to `delegate` for `kind` logged before `before`.
+    // The latest delegation from `grantor` to `delegate` for `kind` logged before `before`: the
+    // grantor's own, or a proxy a coordinator recorded for them (they have no key).
     result<void> bind_delegation(member_id grantor, member_id delegate, event_kind kind,
                                  offset before) {
         auto lines = history_of(grantor);
@@ -176,11 +197,13 @@ struct assembler {
             auto e = read_at(h.at);
             if (!e) return e.err();
             const auto& d = std::get<delegation_granted>(e->body.payload);
-            if (d.delegate != delegate || e->body.actor() != grantor) continue;
+            const member_id of =
+                d.grantor && *d.grantor != e->body.actor() ? *d.grantor : e->body.actor();
+            if (d.delegate != delegate || of != grantor) continue;
             if (std::find(d.kinds.begin(), d.kinds.end(), kind) == d.kinds.end()) continue;
             best = std::move(*e);
         }
-        if (!best) return ok_value;  // a coordinator's act, or the verifier will say what lacks
+        if (!best) return ok_value;  // the verifier will say what lacks
         if (auto a = add_binding(*best); !a) return a;
         return bind(best->env.signer);
     }

@@ -414,6 +414,16 @@ audit_report verify_export(const parsed_export& e, const audit_options& o) {
                              ", not the root " + x.root.hex() + " of the checkpoint you expect";
             return report;
         }
+        if (const auto v = roots.verdict_root_at(e.community, x.tree_size);
+            x.verdict_root && (!v || *v != *x.verdict_root)) {
+            report.ok = false;
+            report.problem = "the export's first " + std::to_string(x.tree_size) +
+                             " events give verdict root " + (v ? v->hex() : std::string("?")) +
+                             ", not the verdict root " + x.verdict_root->hex() +
+                             " of the checkpoint you expect: their verdicts, log offsets or log "
+                             "times are not what the node signed";
+            return report;
+        }
     }
 
     // The unverified tail: what no trusted checkpoint covers.

@@ -107,10 +107,14 @@ namespace uurwerk {
 // Event ids are scoped by community, so one community's export settles every verdict in it.
 
 // A checkpoint the auditor holds from elsewhere (kept earlier, or read off the node): the
-// export must reach it, so that an export cut short is not taken for the whole log.
+// export must reach it, so that an export cut short is not taken for the whole log, and its
+// first tree_size records must give both its roots: the verdict root signs their verdicts, log
+// offsets and log times, which no checkpoint in the export may cover (an unverified tail).
+// Without verdict_root (an auditor who kept only the size and root) those are not compared.
 struct expected_checkpoint {
     std::uint64_t tree_size = 0;
     digest root;
+    std::optional<digest> verdict_root = std::nullopt;
 };
 
 // What to do with records after the last trusted checkpoint's tree: no node has signed for

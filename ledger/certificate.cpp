@@ -17,18 +17,19 @@ struct checked {
 // A key bound to its member from the leaf after `from` until the leaf of its revocation.
 struct binding {
     member_id member;
-    bool coordinator = false;
     std::uint64_t from = 0;
     std::uint64_t until = never;
 };
 
 // A delegation granted at leaf `from`, for `kinds`, until `expires` on the log's clock (0 =
-// none), ended at leaf `until` by a revocation or a later grant (which replaces it).
+// none), ended at leaf `until` by a revocation or a later grant (which replaces it). A proxy is
+// one a coordinator recorded for a member with no key.
 struct delegation {
     std::uint32_t kinds = 0;
     time_ms expires;
     std::uint64_t from = 0;
     std::uint64_t until = never;
+    bool proxy = false;
 };
 
 std::uint32_t bit(event_kind k) {
@@ -154,14 +155,17 @@ private:
         return &it->second;
     }
 
-    bool is_coordinator(member_id m) const {
-        for (const auto& [key, who] : keys_of_)
-            if (who.member == m && who.coordinator) return true;
-        return false;
+    // A coordinator's powers are their own (the rules): the author is a coordinator (by the
+    // founding or their admission) acting in their own name, never for another member.
+    bool as_coordinator(const event_body& b) const {
+        return b.actor() == b.author && coordinators_.contains(b.author);
     }
 
     // Whether `delegate` may sign `kind` for `grantor` at event `e` (its leaf and log time).
+    // Only a member's kinds are ever signed for them (delegable()): never keys, delegations or
+    // coordinators' kinds.
     bool delegated(member_id grantor, member_id delegate, event_kind kind, const checked& e) const {
+        if (!delegable(kind)) return false;
         auto it = delegations_.find({grantor, delegate});
         if (it == delegations_.end()) return false;
         for (const auto& d : it->second)
@@ -172,7 +176,8 @@ private:
     }
 
     // The signer of `e` is bound to its author at its leaf, and the author may act for its
-    // actor (themselves, a coordinator, or a delegate for this kind at that time).
+    // actor: themselves, or a delegate of the actor for this kind at that time (a coordinator
+    // has no power to act for anyone: they record a proxy for a member with no key).
     const binding* signer_of(const checked& e, const std::string& where) {
         const auto* k = key_at(e.signer, e.leaf);
         if (k == nullptr || k->member != e.body.author) {
@@ -181,7 +186,7 @@ private:
                  " at that leaf");
             return nullptr;
         }
-        if (e.body.actor() != e.body.author && !k->coordinator &&
+        if (e.body.actor() != e.body.author &&
             !delegated(e.body.actor(), e.body.author, e.body.kind(), e)) {
             fail(where + ": made for member " + std::to_string(e.body.actor().value) +
                  " by someone without a delegation for it then");
@@ -199,21 +204,22 @@ private:
             const auto& b = e.body;
             if (std::holds_alternative<community_founded>(b.payload)) {
                 if (e.leaf != 0) return fail(where + ": a founding event that is not leaf 0");
-                keys_of_[e.signer] = {b.author, true, 0, never};
+                keys_of_[e.signer] = {b.author, 0, never};
+                coordinators_.insert(b.author);
                 continue;
             }
             const auto* signer = signer_of(e, where);
             if (signer == nullptr) return false;
-            const bool coordinator = signer->coordinator;
+            const bool coordinator = as_coordinator(b);
             if (const auto* a = std::get_if<member_admitted>(&b.payload)) {
                 if (!coordinator) return fail(where + ": an admission not signed by a coordinator");
-                if (a->key)
-                    keys_of_[*a->key] = {a->member, a->member_role == role::coordinator, e.leaf,
-                                         never};
+                // The role is the member's, whichever keys they hold (or get later).
+                if (a->member_role == role::coordinator) coordinators_.insert(a->member);
+                if (a->key) keys_of_[*a->key] = {a->member, e.leaf, never};
             } else if (const auto* k = std::get_if<key_added>(&b.payload)) {
                 if (!coordinator && b.actor() != k->member)
                     return fail(where + ": a key added by someone else than its member");
-                keys_of_[k->key] = {k->member, is_coordinator(k->member), e.leaf, never};
+                keys_of_[k->key] = {k->member, e.leaf, never};
             } else if (const auto* r = std::get_if<key_revoked>(&b.payload)) {
                 if (!coordinator && b.actor() != r->member)
                     return fail(where + ": a key revoked by someone else than its member");
@@ -221,14 +227,23 @@ private:
                     it != keys_of_.end() && it->second.member == r->member)
                     it->second.until = std::min(it->second.until, e.leaf);
             } else if (const auto* d = std::get_if<delegation_granted>(&b.payload)) {
+                // The grantor is the author's own, or the member with no key a coordinator
+                // records a proxy for: the delegation is theirs.
+                const bool proxy = d->grantor && *d->grantor != b.actor();
+                if (proxy && !coordinator)
+                    return fail(where + ": a proxy delegation not recorded by a coordinator");
                 std::uint32_t kinds = 0;
                 for (auto kind : d->kinds) kinds |= bit(kind);
-                auto& list = delegations_[{b.actor(), d->delegate}];
+                auto& list = delegations_[{proxy ? *d->grantor : b.actor(), d->delegate}];
                 for (auto& old : list) old.until = std::min(old.until, e.leaf);  // replaced
-                list.push_back({kinds, d->until, e.leaf, never});
+                list.push_back({kinds, d->until, e.leaf, never, proxy});
             } else if (const auto* x = std::get_if<delegation_revoked>(&b.payload)) {
-                for (auto& old : delegations_[{b.actor(), x->delegate}])
-                    old.until = std::min(old.until, e.leaf);
+                // A member ends their delegation; a coordinator ends a proxy (only a proxy).
+                const bool proxy = x->grantor && *x->grantor != b.actor();
+                if (proxy && !coordinator)
+                    return fail(where + ": a proxy ended by someone not a coordinator");
+                for (auto& old : delegations_[{proxy ? *x->grantor : b.actor(), x->delegate}])
+                    if (!proxy || old.proxy) old.until = std::min(old.until, e.leaf);
             } else {
                 return fail(where +
                             ": not a founding, admission, key added or revoked, or delegation "
@@ -260,13 +275,11 @@ private:
             return (void)fail(where + "'s confirmation was logged at " +
                               std::to_string(co->logged.value) +
                               " ms, outside the certificate's period");
-        const auto* kc = signer_of(*co, where + "'s confirmation (the countersignature)");
-        if (kc == nullptr) return;
+        // Only the receiver (or their delegate) confirms: never a coordinator in their own name.
+        if (signer_of(*co, where + "'s confirmation (the countersignature)") == nullptr) return;
         const member_id confirmer = co->body.actor();
-        if (!kc->coordinator && confirmer != h->receiver)
-            return (void)fail(where +
-                              "'s confirmation is not by the receiver, their delegate or "
-                              "a coordinator");
+        if (confirmer != h->receiver)
+            return (void)fail(where + "'s confirmation is not by the receiver or their delegate");
         if (confirmer == cl->body.actor() || co->body.author == cl->body.actor())
             return (void)fail(where + " is confirmed by its own claimant");
         report_.total = report_.total + h->amount;
@@ -283,6 +296,7 @@ private:
     };
     std::vector<pending_binding> pending_;
     std::map<public_key, binding> keys_of_;
+    std::set<member_id> coordinators_;  // by the founding or their admission
     std::map<std::pair<member_id, member_id>, std::vector<delegation>> delegations_;
     std::set<std::uint64_t> leaves_used_;
     std::set<event_id> ids_used_;

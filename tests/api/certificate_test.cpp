@@ -2,7 +2,9 @@
 // accepted, events the ledger would have refused among them. A certificate's own binding chain,
 // checked at each event's leaf and committed log time, still refuses a key used after a listed
 // revocation and a delegation used after its expiry or its revocation; a revocation left out
-// of the certificate is not seen (ledger/README.md says so). Both verifiers: the C++ one
+// of the certificate is not seen (ledger/README.md says so). As the rules: a proxy delegation is
+// its keyless member's, and a coordinator neither acts for a member nor confirms in their own
+// name a claim made to someone else. Both verifiers: the C++ one
 // (ledger/certificate.h) and tests/e2e/verify_certificate.py, on the JSON form
 // (api/certificates.h).
 #include <boost/test/unit_test.hpp>
@@ -190,4 +192,103 @@ BOOST_AUTO_TEST_CASE(a_certificate_checks_keys_and_delegations_at_each_events_le
     with_regrant.push_back(ended);
     refused_by_both(log, log.certificate(m2, with_regrant, {{c4, f4}}, minutes{15}),
                     "without a delegation for it then");
+}
+
+// A member with no key (no device) acts through a proxy a coordinator records for them: the
+// delegation is the keyless member's (grantor), not the coordinator's, and ends when a
+// coordinator ends the proxy.
+BOOST_AUTO_TEST_CASE(a_proxy_delegation_belongs_to_its_keyless_member) {
+    using uurwerk::testing::key_filled_with;
+    lying_log log;
+    const auto anna = key_filled_with(1), bep = key_filled_with(3), daan = key_filled_with(4);
+    const member_id m1{1}, m3{3}, m4{4}, xavier{5};
+    const auto founded = log.add(anna, m1, community_founded{"Buurtkring", policy{}}, time_ms{1});
+    const auto bep_in = log.add(anna, m1, member_admitted{m3, bep.public_bytes()}, time_ms{2});
+    const auto daan_in = log.add(anna, m1, member_admitted{m4, daan.public_bytes()}, time_ms{2});
+    const auto xavier_in = log.add(anna, m1, member_admitted{xavier, std::nullopt}, time_ms{2});
+    // Anna records that Daan claims and confirms for Xavier.
+    const auto proxy = log.add(
+        anna, m1,
+        delegation_granted{
+            m4, {event_kind::hours_claimed, event_kind::hours_confirmed}, time_ms{0}, xavier},
+        time_ms{10});
+    std::vector<std::uint64_t> bindings{founded, bep_in, daan_in, xavier_in, proxy};
+    const auto c1 =
+        log.add(daan, m4, hours_claimed{m3, minutes{60}, std::nullopt, ""}, time_ms{20}, xavier);
+    const auto f1 = log.add(bep, m3, hours_confirmed{log.ids[c1]}, time_ms{30});
+    accepted_by_both(log, log.certificate(xavier, bindings, {{c1, f1}}, minutes{60}), minutes{60});
+
+    // Anna ends the proxy; what Daan signs for Xavier afterwards does not count.
+    const auto ended = log.add(anna, m1, delegation_revoked{m4, xavier}, time_ms{40});
+    const auto c2 =
+        log.add(daan, m4, hours_claimed{m3, minutes{30}, std::nullopt, ""}, time_ms{50}, xavier);
+    const auto f2 = log.add(bep, m3, hours_confirmed{log.ids[c2]}, time_ms{60});
+    // (Left out, the end is not seen.)
+    accepted_by_both(log, log.certificate(xavier, bindings, {{c2, f2}}, minutes{30}), minutes{30});
+    bindings.push_back(ended);
+    refused_by_both(log, log.certificate(xavier, bindings, {{c2, f2}}, minutes{30}),
+                    "without a delegation for it then");
+    // The first claim, before the end, still counts.
+    accepted_by_both(log, log.certificate(xavier, bindings, {{c1, f1}}, minutes{60}), minutes{60});
+}
+
+// A coordinator has no power to act for a member or to confirm a claim not theirs (the rules:
+// ledger/README.md); a coordinator admitted without a key, given one later, is a coordinator.
+BOOST_AUTO_TEST_CASE(a_coordinator_neither_acts_for_a_member_nor_confirms_for_them) {
+    using uurwerk::testing::key_filled_with;
+    lying_log log;
+    const auto anna = key_filled_with(1), cor = key_filled_with(2), bep = key_filled_with(3),
+               cor2 = key_filled_with(5), fenna = key_filled_with(6), gijs = key_filled_with(7);
+    const member_id m1{1}, m2{2}, m3{3}, m6{6}, m7{7};
+    const auto founded = log.add(anna, m1, community_founded{"Buurtkring", policy{}}, time_ms{1});
+    const auto cor_in = log.add(anna, m1, member_admitted{m2, cor.public_bytes()}, time_ms{2});
+    const auto bep_in = log.add(anna, m1, member_admitted{m3, bep.public_bytes()}, time_ms{2});
+    const std::vector<std::uint64_t> base{founded, cor_in, bep_in};
+
+    // Anna claims hours for Cor without his delegation; Bep confirms.
+    const auto c1 =
+        log.add(anna, m1, hours_claimed{m3, minutes{60}, std::nullopt, ""}, time_ms{10}, m2);
+    const auto f1 = log.add(bep, m3, hours_confirmed{log.ids[c1]}, time_ms{11});
+    refused_by_both(log, log.certificate(m2, base, {{c1, f1}}, minutes{60}),
+                    "without a delegation for it then");
+    // Cor claims from Bep; Anna confirms it in her own name.
+    const auto c2 = log.add(cor, m2, hours_claimed{m3, minutes{45}, std::nullopt, ""}, time_ms{12});
+    const auto f2 = log.add(anna, m1, hours_confirmed{log.ids[c2]}, time_ms{13});
+    refused_by_both(log, log.certificate(m2, base, {{c2, f2}}, minutes{45}), "not by the receiver");
+    // Anna, for Bep, gives Cor a second key (a coordinator acting for someone has no
+    // coordinator powers, and keys are never signed for another).
+    const auto for_bep = log.add(anna, m1, key_added{m2, cor2.public_bytes()}, time_ms{14}, m3);
+    const auto c3 =
+        log.add(cor2, m2, hours_claimed{m3, minutes{15}, std::nullopt, ""}, time_ms{15});
+    const auto f3 = log.add(bep, m3, hours_confirmed{log.ids[c3]}, time_ms{16});
+    auto with_key = base;
+    with_key.push_back(for_bep);
+    refused_by_both(log, log.certificate(m2, with_key, {{c3, f3}}, minutes{15}),
+                    "without a delegation for it then");
+
+    // Fenna, a coordinator admitted without a key, is given one by Anna; she admits Gijs, whose
+    // hours are certified.
+    const auto fenna_in =
+        log.add(anna, m1, member_admitted{m6, std::nullopt, role::coordinator}, time_ms{20});
+    const auto fenna_key = log.add(anna, m1, key_added{m6, fenna.public_bytes()}, time_ms{21});
+    const auto gijs_in = log.add(fenna, m6, member_admitted{m7, gijs.public_bytes()}, time_ms{22});
+    const auto c4 =
+        log.add(gijs, m7, hours_claimed{m3, minutes{90}, std::nullopt, ""}, time_ms{23});
+    const auto f4 = log.add(bep, m3, hours_confirmed{log.ids[c4]}, time_ms{24});
+    auto with_fenna = base;
+    for (auto b : {fenna_in, fenna_key, gijs_in}) with_fenna.push_back(b);
+    accepted_by_both(log, log.certificate(m7, with_fenna, {{c4, f4}}, minutes{90}), minutes{90});
+    // A key a coordinator adds for a plain member makes no coordinator: Cor's new key admits
+    // nobody.
+    const auto cor3 = key_filled_with(8), hendrik = key_filled_with(9);
+    const auto cor3_key = log.add(anna, m1, key_added{m2, cor3.public_bytes()}, time_ms{30});
+    const auto hendrik_in =
+        log.add(cor3, m2, member_admitted{member_id{9}, hendrik.public_bytes()}, time_ms{31});
+    const auto c5 = log.add(hendrik, member_id{9}, hours_claimed{m3, minutes{10}, std::nullopt, ""},
+                            time_ms{32});
+    const auto f5 = log.add(bep, m3, hours_confirmed{log.ids[c5]}, time_ms{33});
+    auto with_cor3 = base;
+    for (auto b : {cor3_key, hendrik_in}) with_cor3.push_back(b);
+    refused_by_both(log, log.certificate(member_id{9}, with_cor3, {{c5, f5}}, minutes{10}),
+                    "not signed by a coordinator");
 }

@@ -369,6 +369,47 @@ BOOST_AUTO_TEST_CASE(a_cut_retimed_or_forged_export_is_refused_here_and_by_a_pyt
                             py_moved.out);
     }
 
+    // The same log time moved, and the export cut before the checkpoint that signed it: with
+    // the tail allowed, its events still reach the kept checkpoint's root, but not its verdict
+    // root (--expect-file, or --expect SIZE:ROOT:VERDICTROOT by hand, and the Python checker).
+    {
+        std::size_t end = export_header_bytes;
+        for (int i = 0; i < 7; ++i) {
+            std::uint32_t n = 0;
+            for (int k = 0; k < 4; ++k)
+                n = n << 8 |
+                    static_cast<std::uint8_t>(whole[end + 18 + static_cast<std::size_t>(k)]);
+            end += export_record_header_bytes + n;
+        }
+        std::string retimed = whole.substr(0, end);
+        const std::size_t time_at = export_header_bytes + 8;
+        retimed[time_at + 7] = static_cast<char>(retimed[time_at + 7] ^ 0x01);
+        const auto file_retimed = t.path("cut_retimed.uwa");
+        std::ofstream(file_retimed, std::ios::binary) << retimed;
+        const std::string full_expect = expect + ":" + kept_doc->string_at("verdict_root").value();
+        for (const auto& how : {std::vector<std::string>{"--expect-file", kept},
+                                std::vector<std::string>{"--expect", full_expect}}) {
+            auto args = how;
+            args.push_back("--allow-unverified-tail");
+            auto moved = verify(file_retimed, args);
+            BOOST_CHECK_EQUAL(moved.exit_code, 1);
+            BOOST_CHECK_MESSAGE(moved.out.find("not the verdict root") != std::string::npos,
+                                moved.out);
+        }
+        auto py_moved = py(file_retimed, "--expect " + full_expect + " --allow-unverified-tail");
+        BOOST_CHECK_EQUAL(py_moved.exit_code, 1);
+        BOOST_CHECK_MESSAGE(py_moved.out.find("not the verdict root") != std::string::npos,
+                            py_moved.out);
+        // Unaltered, the cut export reaches it (its records unverified, allowed).
+        std::ofstream(t.path("cut7.uwa"), std::ios::binary) << whole.substr(0, end);
+        auto reached =
+            verify(t.path("cut7.uwa"), {"--expect", full_expect, "--allow-unverified-tail"});
+        BOOST_CHECK_MESSAGE(reached.exit_code == 0, reached.out);
+        auto py_reached =
+            py(t.path("cut7.uwa"), "--expect " + full_expect + " --allow-unverified-tail");
+        BOOST_CHECK_MESSAGE(py_reached.exit_code == 0, py_reached.out);
+    }
+
     // An export of the old format is refused by both, saying so.
     std::ofstream(t.path("old.uwa"), std::ios::binary) << "UWAUDIT1" + whole.substr(8);
     auto old = verify(t.path("old.uwa"), {});
@@ -678,5 +719,67 @@ BOOST_AUTO_TEST_CASE(events_the_ledger_rejected_prove_no_hours) {
         const auto path = t.path(std::string(name) + ".json");
         std::ofstream(path) << certificate_to_json(forged);
         refused_by_both(t, path, node, "not shown accepted");
+    }
+}
+
+// Hours a member with no key gave through a proxy, and hours of a member admitted by a
+// coordinator who was herself admitted without a key: the node's certificates hold the events
+// they rest on (the proxy; the coordinator's admission), and both verifiers accept them.
+BOOST_AUTO_TEST_CASE(a_certificate_of_hours_given_through_a_proxy_verifies) {
+    audited_town t;
+    for (auto [who, id] :
+         {std::pair{"anna", "1"}, {"bep", "3"}, {"daan", "4"}, {"fenna", "6"}, {"gijs", "7"}})
+        t.ok({"keygen", "--out", t.path(std::string(who) + ".key"), "--community", "7", "--member",
+              id});
+    t.ok({"found", "--key", t.path("anna.key"), "--name", "Buurtkring"});
+    for (auto [who, id] : {std::pair{"bep", "3"}, {"daan", "4"}})
+        t.ok({"admit", "--key", t.path("anna.key"), "--member", id, "--member-public-key",
+              t.path(std::string(who) + ".key.pub")});
+    // Xavier (5) has no device; Anna records that Daan claims hours for him.
+    t.ok({"admit", "--key", t.path("anna.key"), "--member", "5", "--no-key"});
+    t.ok({"announce-node", "--key", t.path("anna.key")});
+    t.ok({"delegate", "--key", t.path("anna.key"), "--to", "4", "--kinds", "hoursClaimed",
+          "--proxy-for", "5"});
+    auto c1 = after(t.ok({"claim", "--key", t.path("daan.key"), "--for", "5", "--receiver", "3",
+                          "--minutes", "60"}),
+                    "claim id: ");
+    t.ok({"confirm", "--key", t.path("bep.key"), "--claim", c1});
+    // Anna ends the proxy: Daan's next claim for Xavier is refused.
+    const community_id town{7};
+    const auto anna = key_of_file(t.path("anna.key"));
+    BOOST_REQUIRE_EQUAL(
+        submit(t, anna,
+               body_of(town, member_id{1}, 1000, delegation_revoked{member_id{4}, member_id{5}})),
+        "none");
+    BOOST_CHECK_NE(t.uw({"claim", "--key", t.path("daan.key"), "--for", "5", "--receiver", "3",
+                         "--minutes", "30"})
+                       .exit_code,
+                   0);
+    // Fenna, a coordinator admitted without a key, gets one from Anna and admits Gijs, who
+    // helps Bep.
+    t.ok({"admit", "--key", t.path("anna.key"), "--member", "6", "--no-key", "--coordinator"});
+    BOOST_REQUIRE_EQUAL(
+        submit(t, anna,
+               body_of(town, member_id{1}, 2000,
+                       key_added{member_id{6}, key_of_file(t.path("fenna.key")).public_bytes()})),
+        "none");
+    t.ok({"admit", "--key", t.path("fenna.key"), "--member", "7", "--member-public-key",
+          t.path("gijs.key.pub")});
+    auto c2 =
+        after(t.ok({"claim", "--key", t.path("gijs.key"), "--receiver", "3", "--minutes", "45"}),
+              "claim id: ");
+    t.ok({"confirm", "--key", t.path("bep.key"), "--claim", c2});
+    t.ok({"audit", "checkpoint", "--community", "7"});
+
+    const auto node = t.get("/v1/node").string_at("node_key").value();
+    for (auto [member, minutes] : {std::pair{"5", "60"}, {"7", "45"}}) {
+        const auto cert = t.path(std::string("m") + member + ".json");
+        t.ok({"audit", "certificate", "--community", "7", "--member", member, "--out", cert});
+        auto here = t.uw({"audit", "verify-certificate", cert, "--trust", node});
+        BOOST_CHECK_MESSAGE(here.exit_code == 0 && here.out.find(std::string("gave ") + minutes +
+                                                                 " minutes") != std::string::npos,
+                            here.out);
+        auto py = python_verify(cert, node, cert + ".py.out");
+        BOOST_CHECK_MESSAGE(py.exit_code == 0, py.out);
     }
 }

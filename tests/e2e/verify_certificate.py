@@ -23,6 +23,10 @@ EVENT_TAG = b"uurwerk/event/v1"
 FOUNDED, ADMITTED, KEY_ADDED, KEY_REVOKED, DELEGATED, UNDELEGATED = 0, 3, 4, 5, 6, 7
 CLAIMED, CONFIRMED, CHECKPOINT = 18, 19, 24
 COORDINATOR = 1
+# The kinds a member may let a delegate sign for them (ledger/FORMAT.md §5): offerPosted,
+# requestPosted, postWithdrawn, matchAccepted, matchDeclined, matchEnded, hoursClaimed,
+# hoursConfirmed, hoursDisputed, transfer, endorsement. Never keys, delegations or coordinators'.
+DELEGABLE = {10, 11, 12, 15, 16, 17, 18, 19, 20, 21, 23}
 
 
 class Failed(Exception):
@@ -165,11 +169,13 @@ class Event:
         return self._payload.u64(0), self._payload.data(0)  # member, key
 
     def delegation(self):
-        # delegate, kinds, expiry on the log's clock (0 = none)
-        return self._payload.u64(0), self._payload.u16_list(0), self._payload.i64(8)
+        # delegate, kinds, expiry on the log's clock (0 = none), grantor (0 = the actor; else
+        # the member with no key a coordinator records a proxy for)
+        return (self._payload.u64(0), self._payload.u16_list(0), self._payload.i64(8),
+                self._payload.u64(16))
 
     def delegation_revoked(self):
-        return self._payload.u64(0)  # delegate
+        return self._payload.u64(0), self._payload.u64(8)  # delegate, grantor (as above)
 
     def claimed(self):
         return self._payload.u64(0), self._payload.i64(8)  # receiver, minutes
@@ -286,24 +292,33 @@ def verify(cert, trusted):
         e.leaf = index
         return e
 
-    # Keys: key -> [member, coordinator, bound after leaf, revoked at leaf]. Delegations:
-    # (grantor, delegate) -> [[kinds, expiry ms, granted at leaf, ended at leaf], ...].
-    keys, delegations = {}, {}
+    # Keys: key -> [member, bound after leaf, revoked at leaf]. Coordinators: members made so
+    # by the founding or their admission. Delegations: (grantor, delegate) -> [[kinds, expiry
+    # ms, granted at leaf, ended at leaf, proxy], ...].
+    keys, coordinators, delegations = {}, set(), {}
 
     def key_at(k, leaf):
         b = keys.get(k)
-        return b if b is not None and b[2] < leaf < b[3] else None
+        return b if b is not None and b[1] < leaf < b[2] else None
 
     def delegated(grantor, delegate, kind, e):
+        if kind not in DELEGABLE:
+            return False
         return any(d[2] < e.leaf < d[3] and kind in d[0] and (d[1] == 0 or e.logged < d[1])
                    for d in delegations.get((grantor, delegate), []))
+
+    def as_coordinator(e):
+        # A coordinator's powers are their own: never used while acting for another member.
+        return e.actor == e.author and e.author in coordinators
 
     def signer_of(e, where):
         k = key_at(e.signer, e.leaf)
         if k is None or k[0] != e.author:
             raise Failed("%s (leaf %d): signed by a key not bound to member %d at that leaf"
                          % (where, e.leaf, e.author))
-        if e.actor != e.author and not k[1] and not delegated(e.actor, e.author, e.kind, e):
+        # Acting for another needs their delegation: a coordinator has no power to act for
+        # anyone (they record a proxy for a member with no key).
+        if e.actor != e.author and not delegated(e.actor, e.author, e.kind, e):
             raise Failed("%s: made for member %d by someone without a delegation for it then"
                          % (where, e.actor))
         return k
@@ -316,35 +331,48 @@ def verify(cert, trusted):
         if e.kind == FOUNDED:
             if e.leaf != 0:
                 raise Failed("%s: a founding event that is not leaf 0" % where)
-            keys[e.signer] = [e.author, True, 0, NEVER]
+            keys[e.signer] = [e.author, 0, NEVER]
+            coordinators.add(e.author)
             continue
-        coordinator = signer_of(e, where)[1]
+        signer_of(e, where)
+        coordinator = as_coordinator(e)
         if e.kind == ADMITTED:
             m, k, role = e.admitted()
             if not coordinator:
                 raise Failed("%s: an admission not signed by a coordinator" % where)
+            if role == COORDINATOR:  # the member's role, whatever keys they get
+                coordinators.add(m)
             if k:  # a member admitted without a key of their own binds none
-                keys[k] = [m, role == COORDINATOR, e.leaf, NEVER]
+                keys[k] = [m, e.leaf, NEVER]
         elif e.kind == KEY_ADDED:
             m, k = e.key_added()
             if not coordinator and e.actor != m:
                 raise Failed("%s: a key added by someone else" % where)
-            keys[k] = [m, any(b[1] for b in keys.values() if b[0] == m), e.leaf, NEVER]
+            keys[k] = [m, e.leaf, NEVER]
         elif e.kind == KEY_REVOKED:
             m, k = e.key_revoked()
             if not coordinator and e.actor != m:
                 raise Failed("%s: a key revoked by someone else" % where)
             if k in keys and keys[k][0] == m:
-                keys[k][3] = min(keys[k][3], e.leaf)
+                keys[k][2] = min(keys[k][2], e.leaf)
         elif e.kind == DELEGATED:
-            delegate, kinds, expires = e.delegation()
-            grants = delegations.setdefault((e.actor, delegate), [])
+            delegate, kinds, expires, grantor = e.delegation()
+            # A proxy: a coordinator records it for a member with no key, whose it is.
+            proxy = grantor != 0 and grantor != e.actor
+            if proxy and not coordinator:
+                raise Failed("%s: a proxy delegation not recorded by a coordinator" % where)
+            grants = delegations.setdefault((grantor if proxy else e.actor, delegate), [])
             for d in grants:  # a new grant replaces the old
                 d[3] = min(d[3], e.leaf)
-            grants.append([set(kinds), expires, e.leaf, NEVER])
+            grants.append([set(kinds), expires, e.leaf, NEVER, proxy])
         elif e.kind == UNDELEGATED:
-            for d in delegations.get((e.actor, e.delegation_revoked()), []):
-                d[3] = min(d[3], e.leaf)
+            delegate, grantor = e.delegation_revoked()
+            proxy = grantor != 0 and grantor != e.actor  # a coordinator ends a proxy, only that
+            if proxy and not coordinator:
+                raise Failed("%s: a proxy ended by someone not a coordinator" % where)
+            for d in delegations.get((grantor if proxy else e.actor, delegate), []):
+                if not proxy or d[4]:
+                    d[3] = min(d[3], e.leaf)
         else:
             raise Failed("%s: not a founding, admission, key or delegation" % where)
 
@@ -365,10 +393,10 @@ def verify(cert, trusted):
             raise Failed("%s's confirmation comes before the claim" % where)
         if not from_ms <= conf.logged < to_ms:
             raise Failed("%s's confirmation was logged outside the certificate's period" % where)
-        kc = signer_of(conf, where + "'s confirmation (the countersignature)")
-        if not kc[1] and conf.actor != receiver:
-            raise Failed("%s's confirmation is not by the receiver, their delegate or a "
-                         "coordinator" % where)
+        signer_of(conf, where + "'s confirmation (the countersignature)")
+        # Only the receiver (or their delegate) confirms: never a coordinator in their own name.
+        if conf.actor != receiver:
+            raise Failed("%s's confirmation is not by the receiver or their delegate" % where)
         if conf.actor == claim.actor or conf.author == claim.actor:
             raise Failed("%s is confirmed by its own claimant" % where)
         total += minutes

@@ -9,8 +9,8 @@ the export reaches a checkpoint the auditor expects.
 It does not replay the ledger rules (uurwerk's `audit verify` does): it shows that the records
 are the ones the node signed for.
 
-usage: verify_export.py EXPORT --trust NODE_KEY_HEX[,...] [--expect SIZE:ROOTHEX]
-                        [--allow-unverified-tail]
+usage: verify_export.py EXPORT --trust NODE_KEY_HEX[,...]
+                        [--expect SIZE:ROOTHEX[:VERDICTROOTHEX]] [--allow-unverified-tail]
 Exit 0 and "OK: ..." when the export holds; 1 and "FAILED: <what and where>" when not; 2 for a
 usage error.
 """
@@ -80,13 +80,17 @@ def check(data, trusted, expect, allow_tail):
         leaves.append(leaf_hash_of(stored))
         verdicts.append(verdict_leaf_hash(i, verdict, at, time_ms))
     if expect is not None:
-        size, root_hash = expect
+        size, root_hash, verdict_root = expect
         if size > len(recs):
             raise Failed("the export holds %d events, fewer than the %d of the checkpoint you "
                          "expect: it is cut short" % (len(recs), size))
         if merkle_root(leaves[:size]) != root_hash:
             raise Failed("the export's first %d events do not give the root of the checkpoint "
                          "you expect" % size)
+        if verdict_root is not None and merkle_root(verdicts[:size]) != verdict_root:
+            raise Failed("the export's first %d events give a verdict root that is not the "
+                         "verdict root of the checkpoint you expect: their verdicts, log offsets "
+                         "or log times are not what the node signed" % size)
     tail = [i for i in range(attested, len(recs)) if i not in trusted_checkpoints]
     if tail and not allow_tail:
         raise Failed("%d events from record %d on are beyond the last trusted checkpoint (of %d "
@@ -104,8 +108,12 @@ def main(argv):
         elif flag == "--trust" and args:
             trusted = {bytes.fromhex(k) for k in args.pop(0).split(",") if k}
         elif flag == "--expect" and args:
-            size, _, root_hex = args.pop(0).partition(":")
-            expect = (int(size), bytes.fromhex(root_hex))
+            parts = args.pop(0).split(":")
+            if len(parts) not in (2, 3):
+                path = None
+                break
+            expect = (int(parts[0]), bytes.fromhex(parts[1]),
+                      bytes.fromhex(parts[2]) if len(parts) == 3 else None)
         else:
             path = None
             break

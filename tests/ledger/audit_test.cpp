@@ -377,6 +377,38 @@ BOOST_AUTO_TEST_CASE(an_export_cut_short_does_not_reach_the_checkpoint_the_audit
     BOOST_CHECK(w.problem.find("not the root") != std::string::npos);
 }
 
+// The checkpoint the auditor kept signs the verdicts and log times too: an export that reaches
+// its event root but not its verdict root is not the log it signed, even when no checkpoint in
+// the export covers those records (the unverified tail, allowed).
+BOOST_AUTO_TEST_CASE(an_expected_checkpoint_holds_the_verdicts_and_log_times_too) {
+    auto b = sound_log();
+    const std::size_t n = b.tree.leaves.size() - 1;  // the last record: a checkpoint of n
+    audit_options o;
+    o.expect = expected_checkpoint{n, merkle_root(std::span(b.tree.leaves).first(n)),
+                                   merkle_root(std::span(b.tree.verdicts).first(n))};
+    const auto whole = audit(b.export_file(), o);
+    BOOST_REQUIRE_MESSAGE(whole.ok, whole.problem);
+    // Without that checkpoint record, and one log time after the one before it moved by 1 ms:
+    // the rules give the same verdicts, and the events the same root.
+    auto altered = b;
+    altered.envelopes.pop_back();
+    altered.verdicts.pop_back();
+    altered.times.pop_back();
+    altered.times[n - 10] = time_ms{altered.times[n - 10].value + 1};
+    o.tail = unverified_tail::report;
+    const auto r = audit(altered.export_file(), o);
+    BOOST_CHECK(!r.ok);
+    BOOST_CHECK_MESSAGE(r.problem.find("not the verdict root") != std::string::npos, r.problem);
+    // Unaltered, it reaches the checkpoint (its records after the one before unverified).
+    auto cut = b;
+    cut.envelopes.pop_back();
+    cut.verdicts.pop_back();
+    cut.times.pop_back();
+    const auto reached = audit(cut.export_file(), o);
+    BOOST_CHECK_MESSAGE(reached.ok, reached.problem);
+    BOOST_CHECK_GT(reached.tail_records, 0u);
+}
+
 BOOST_AUTO_TEST_CASE(a_consistent_rewrite_of_verdicts_and_log_times_is_found) {
     // Member 3 lets member 4 confirm hours for them until a time T; member 2 claims 120
     // minutes of help from member 3, and member 4 confirms it for them before T.
