@@ -53,7 +53,14 @@ result<void> allow_founder(const std::filesystem::path& data_dir, const public_k
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0)
         return make_error("io_error", "cannot open " + path.string() + ": " + std::strerror(errno));
-    const std::string line = k.hex() + "\n";
+    // A file edited by hand may end without a newline: the key must start a line of its own.
+    std::string line = k.hex() + "\n";
+    std::error_code size_ec;
+    if (const auto size = std::filesystem::file_size(path, size_ec); !size_ec && size > 0) {
+        std::ifstream in(path, std::ios::binary);
+        in.seekg(static_cast<std::streamoff>(size) - 1);
+        if (in.get() != '\n') line.insert(line.begin(), '\n');
+    }
     const auto written = ::write(fd, line.data(), line.size());
     const bool synced = ::fsync(fd) == 0;
     const int e = errno;
