@@ -377,11 +377,27 @@ result<void> do_found(const parsed_args& a) {
     return ok_value;
 }
 
+// A public key given as --HEX_FLAG HEX or --FILE_FLAG FILE.pub (never a private key file):
+// nothing when neither is given.
+result<std::optional<public_key>> public_key_arg(const parsed_args& a, const std::string& hex_flag,
+                                                 const std::string& file_flag) {
+    if (auto h = a.get(hex_flag)) {
+        auto b = fixed_from_hex<public_key_bytes>(*h, "--" + hex_flag);
+        if (!b) return b.err();
+        return std::optional<public_key>(public_key{*b});
+    }
+    if (auto f = a.get(file_flag)) {
+        auto pub = read_public_key_file(*f);
+        if (!pub) return pub.err();
+        return std::optional<public_key>(*pub);
+    }
+    return std::optional<public_key>();
+}
+
 result<void> do_admit(const parsed_args& a) {
     auto m = a.get_u64("member");
     if (!m) return m.err();
     // The coordinator is given a public key only: a member's private key never leaves them.
-    std::optional<public_key> key;
     const int given = a.has("member-key") + a.has("member-public-key") + a.has("no-key");
     if (given != 1)
         return make_error(
@@ -389,16 +405,9 @@ result<void> do_admit(const parsed_args& a) {
             "give exactly one of: the new member's public key (--member-key HEX or "
             "--member-public-key FILE.pub), or --no-key for a member without a "
             "device (then record a proxy with 'uurwerk delegate --proxy-for MEMBER')");
-    if (auto h = a.get("member-key")) {
-        auto b = fixed_from_hex<public_key_bytes>(*h, "--member-key");
-        if (!b) return b.err();
-        key = public_key{*b};
-    } else if (auto f = a.get("member-public-key")) {
-        auto pub = read_public_key_file(*f);
-        if (!pub) return pub.err();
-        key = *pub;
-    }
-    member_admitted x{member_id{*m}, key, a.has("coordinator") ? role::coordinator : role::member,
+    auto key = public_key_arg(a, "member-key", "member-public-key");
+    if (!key) return key.err();
+    member_admitted x{member_id{*m}, *key, a.has("coordinator") ? role::coordinator : role::member,
                       a.has("verified"), std::nullopt};
     auto r = sign_and_submit(a, x);
     if (!r) return r.err();
@@ -624,23 +633,15 @@ result<void> do_announce_node(const parsed_args& a) {
 
 // The operator's consent to found a community on the node whose data folder is --data.
 result<void> do_allow_founder(const parsed_args& a) {
-    std::optional<public_key> key;
     if (a.has("public-key") == a.has("public-key-file"))
         return make_error("missing_argument",
                           "give the founder's public key: --public-key HEX or --public-key-file "
                           "FILE.pub (never their private key file)");
-    if (auto h = a.get("public-key")) {
-        auto b = fixed_from_hex<public_key_bytes>(*h, "--public-key");
-        if (!b) return b.err();
-        key = public_key{*b};
-    } else {
-        auto pub = read_public_key_file(*a.get("public-key-file"));
-        if (!pub) return pub.err();
-        key = *pub;
-    }
+    auto key = public_key_arg(a, "public-key", "public-key-file");
+    if (!key) return key.err();
     const std::filesystem::path data = a.get("data").value_or("data");
-    if (auto w = allow_founder(data, *key); !w) return w.err();
-    std::cout << "the key " << key->hex() << " may found a community on the node of "
+    if (auto w = allow_founder(data, **key); !w) return w.err();
+    std::cout << "the key " << (*key)->hex() << " may found a community on the node of "
               << data.string() << " (" << founders_file(data).string() << ")\n";
     return ok_value;
 }

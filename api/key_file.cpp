@@ -44,6 +44,17 @@ result<void> write_new_file(const std::filesystem::path& path, const std::string
     return ok_value;
 }
 
+// A key file's JSON; `cannot_read` is the message when the file cannot be read.
+result<json_doc> read_json_file(const std::filesystem::path& path, const std::string& cannot_read) {
+    std::ifstream in(path);
+    if (!in) return make_error("io_error", cannot_read);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto doc = json_doc::parse(ss.str());
+    if (!doc) return make_error("bad_key_file", path.string() + ": " + doc.err().message);
+    return std::move(*doc);
+}
+
 std::string ids_json(const key_file& k) {
     return "\"community\": \"" + std::to_string(k.community.value) + "\", \"member\": \"" +
            std::to_string(k.member.value) + "\"}\n";
@@ -67,14 +78,9 @@ result<void> write_public_key_file(const std::filesystem::path& path, const key_
 }
 
 result<public_key> read_public_key_file(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    if (!in)
-        return make_error("io_error", "cannot read the public key file " + path.string() +
-                                          " ('uurwerk keygen --out FILE' writes FILE.pub)");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto doc = json_doc::parse(ss.str());
-    if (!doc) return make_error("bad_key_file", path.string() + ": " + doc.err().message);
+    auto doc = read_json_file(path, "cannot read the public key file " + path.string() +
+                                        " ('uurwerk keygen --out FILE' writes FILE.pub)");
+    if (!doc) return doc.err();
     if (doc->string_at("seed"))
         return make_error("bad_key_file",
                           path.string() +
@@ -89,15 +95,10 @@ result<public_key> read_public_key_file(const std::filesystem::path& path) {
 }
 
 result<key_file> read_key_file(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    if (!in)
-        return make_error("io_error", "cannot read the key file " + path.string() +
-                                          " (make one with 'uurwerk keygen --out " + path.string() +
-                                          "')");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto doc = json_doc::parse(ss.str());
-    if (!doc) return make_error("bad_key_file", path.string() + ": " + doc.err().message);
+    auto doc =
+        read_json_file(path, "cannot read the key file " + path.string() +
+                                 " (make one with 'uurwerk keygen --out " + path.string() + "')");
+    if (!doc) return doc.err();
     auto bad = [&](const std::string& why) {
         return make_error("bad_key_file", path.string() + ": " + why);
     };

@@ -83,6 +83,14 @@ std::unique_ptr<local_log> open_local(const temp_dir& dir, const std::string& na
     return std::move(*inner);
 }
 
+// A node on a LocalLog of its own, answering within 3 s.
+std::unique_ptr<node> open_node(const temp_dir& dir) {
+    auto n =
+        node::open_with_log(open_local(dir), dir.path / "store", std::chrono::milliseconds(3000));
+    BOOST_REQUIRE(n.ok());
+    return std::move(*n);
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(a_node_behind_the_log_catches_up_before_refusing_an_unknown_community) {
@@ -126,9 +134,7 @@ BOOST_AUTO_TEST_CASE(a_node_behind_the_log_catches_up_before_refusing_an_unknown
 
 BOOST_AUTO_TEST_CASE(an_unknown_community_is_still_refused_once_the_node_has_caught_up) {
     temp_dir dir("node-unknown");
-    auto n =
-        node::open_with_log(open_local(dir), dir.path / "store", std::chrono::milliseconds(3000));
-    BOOST_REQUIRE(n.ok());
+    auto n = open_node(dir);
     auto key = signing_key::generate().value();
     const event_body post{random_event_id(),
                           community_id{404},
@@ -138,7 +144,7 @@ BOOST_AUTO_TEST_CASE(an_unknown_community_is_still_refused_once_the_node_has_cau
                           std::nullopt,
                           transfer{member_id{2}, minutes{5}, "?"}};
     const auto t0 = std::chrono::steady_clock::now();
-    auto r = (*n)->submit(key.seal(post));
+    auto r = n->submit(key.seal(post));
     BOOST_REQUIRE(!r.ok());
     BOOST_CHECK_EQUAL(r.err().code, "unknown_community");
     BOOST_CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(1000));
@@ -148,9 +154,7 @@ BOOST_AUTO_TEST_CASE(a_revoked_key_and_a_suspended_member_are_refused_before_the
     // The log is not a dumping ground: what the fold would reject for its signer alone (a
     // revoked key, a suspended member) is refused without being appended.
     temp_dir dir("node-refused");
-    auto n =
-        node::open_with_log(open_local(dir), dir.path / "store", std::chrono::milliseconds(3000));
-    BOOST_REQUIRE(n.ok());
+    auto n = open_node(dir);
     auto coordinator = signing_key::generate().value();
     auto member = signing_key::generate().value();
     auto old_device = signing_key::generate().value();
@@ -161,7 +165,7 @@ BOOST_AUTO_TEST_CASE(a_revoked_key_and_a_suspended_member_are_refused_before_the
                           std::nullopt,      std::move(p)};
     };
     auto accepted = [&](const signing_key& k, event_body b) {
-        auto r = (*n)->submit(k.seal(b));
+        auto r = n->submit(k.seal(b));
         BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().message));
         BOOST_REQUIRE(r->decided.accepted());
     };
@@ -171,20 +175,20 @@ BOOST_AUTO_TEST_CASE(a_revoked_key_and_a_suspended_member_are_refused_before_the
     accepted(member, by(member_id{2}, seq_m, key_added{member_id{2}, old_device.public_bytes()}));
     accepted(coordinator,
              by(member_id{1}, seq_c, key_revoked{member_id{2}, old_device.public_bytes()}));
-    const offset end = (*n)->log(c).end();
+    const offset end = n->log(c).end();
     std::uint64_t seq_old = 0;
-    auto stolen = (*n)->submit(
+    auto stolen = n->submit(
         old_device.seal(by(member_id{2}, seq_old, transfer{member_id{1}, minutes{5}, ""})));
     BOOST_REQUIRE(!stolen.ok());
     BOOST_CHECK_EQUAL(stolen.err().code, "signer_revoked");
     accepted(coordinator, by(member_id{1}, seq_c, member_suspended{member_id{2}, "review"}));
-    const offset end_suspended = (*n)->log(c).end();
+    const offset end_suspended = n->log(c).end();
     BOOST_CHECK(end_suspended == offset{end.value + 1});
     auto suspended =
-        (*n)->submit(member.seal(by(member_id{2}, seq_m, transfer{member_id{1}, minutes{5}, ""})));
+        n->submit(member.seal(by(member_id{2}, seq_m, transfer{member_id{1}, minutes{5}, ""})));
     BOOST_REQUIRE(!suspended.ok());
     BOOST_CHECK_EQUAL(suspended.err().code, "member_suspended");
-    BOOST_CHECK((*n)->log(c).end() == end_suspended);  // nothing appended
+    BOOST_CHECK(n->log(c).end() == end_suspended);  // nothing appended
     accepted(coordinator, by(member_id{1}, seq_c, member_reinstated{member_id{2}}));
     accepted(member, by(member_id{2}, seq_m, transfer{member_id{1}, minutes{5}, ""}));
 }
