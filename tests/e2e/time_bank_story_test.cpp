@@ -176,11 +176,28 @@ BOOST_AUTO_TEST_CASE(a_time_bank_story_through_the_command_line_and_the_http_api
     auto bad = t.uw({"claim", "--key", t.key("cor"), "--receiver", "2", "--minutes", "lots"});
     BOOST_CHECK_EQUAL(bad.exit_code, 2);
     BOOST_CHECK(bad.out.find("--minutes must be a whole number") != std::string::npos);
+    // A member's key given twice over, or not at all; a founder's key not given; a bad one.
+    auto twice = t.uw({"admit", "--key", t.key("anna"), "--member", "9", "--no-key",
+                       "--member-public-key", t.key("cor") + ".pub"});
+    BOOST_CHECK_EQUAL(twice.exit_code, 2);  // a usage error
+    BOOST_CHECK_MESSAGE(twice.out.find("exactly one of") != std::string::npos, twice.out);
+    auto none = t.uw({"admit", "--key", t.key("anna"), "--member", "9"});
+    BOOST_CHECK_EQUAL(none.exit_code, 2);  // a usage error
+    BOOST_CHECK_MESSAGE(none.out.find("exactly one of") != std::string::npos, none.out);
+    auto no_founder = run_uurwerk({"allow-founder", "--data", t.path("data")});
+    BOOST_CHECK_EQUAL(no_founder.exit_code, 2);  // a usage error
+    BOOST_CHECK_MESSAGE(no_founder.out.find("founder's public key") != std::string::npos,
+                        no_founder.out);
+    auto bad_founder =
+        run_uurwerk({"allow-founder", "--data", t.path("data"), "--public-key", "abc"});
+    BOOST_CHECK_EQUAL(bad_founder.exit_code, 1);
+    BOOST_CHECK_MESSAGE(bad_founder.out.find("--public-key must be 64 hex") != std::string::npos,
+                        bad_founder.out);
     auto unknown = run_uurwerk({"frobnicate"});
     BOOST_CHECK_EQUAL(unknown.exit_code, 2);
     for (std::string cmd :
-         {"serve", "keygen", "found", "admit", "delegate", "offer", "request", "claim", "confirm",
-          "dispute", "transfer", "reverse", "balance", "history", "bench"}) {
+         {"serve", "keygen", "allow-founder", "found", "admit", "delegate", "offer", "request",
+          "claim", "confirm", "dispute", "transfer", "reverse", "balance", "history", "bench"}) {
         auto help = run_uurwerk({cmd, "--help"});
         BOOST_CHECK_EQUAL(help.exit_code, 0);
         BOOST_CHECK(help.out.find("usage: uurwerk " + cmd) != std::string::npos);
