@@ -24,7 +24,7 @@
 #include <optional>
 #include <vector>
 
-#include "ledger/event.h"
+#include "ledger/core/event.h"
 
 namespace uurwerk {
 

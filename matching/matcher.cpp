@@ -7,8 +7,8 @@
 #include <tuple>
 #include <unordered_map>
 
-#include "ledger/crypto.h"
-#include "ledger/exposure.h"
+#include "ledger/core/crypto.h"
+#include "ledger/core/exposure.h"
 #include "matching/fairness.h"
 #include "projections/reputation.h"
 

@@ -1,7 +1,7 @@
 #pragma once
 // The matcher: which matches to propose in a community now. A pure function of the community's
-// folded state (ledger/rules.h), which holds everything it reads: the open requests and offers,
-// the matches so far, each helper's exposure (ledger/exposure.h), the members' reputation
+// folded state (ledger/core/rules.h), which holds everything it reads: the open requests and offers,
+// the matches so far, each helper's exposure (ledger/core/exposure.h), the members' reputation
 // inputs, the policy's fairness knobs, and the log's clock at the last event (the round's "now").
 // No I/O, no clock, no randomness: ties break on member and post ids. So anyone who replays the
 // log to the community event count a proposal names (`basis`) and runs propose() there gets
@@ -39,7 +39,7 @@
 #include <set>
 #include <vector>
 
-#include "ledger/rules.h"
+#include "ledger/core/rules.h"
 
 namespace uurwerk {
 

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "ledger/event.h"
+#include "ledger/core/event.h"
 
 namespace uurwerk {
 

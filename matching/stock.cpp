@@ -4,7 +4,7 @@
 #include <map>
 #include <set>
 
-#include "ledger/exposure.h"
+#include "ledger/core/exposure.h"
 #include "matching/matcher.h"
 
 namespace uurwerk {

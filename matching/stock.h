@@ -1,6 +1,6 @@
 #pragma once
 // The open stock of a community at one instant, as the fairness benchmark samples it every
-// simulated hour (api/bench_fairness.cpp): how many offers and requests are open (the model's
+// simulated hour (api/bench/bench_fairness.cpp): how many offers and requests are open (the model's
 // calibration against the field's ratio is checked with it, not assumed), how many of the
 // helpers' open-match slots are held, and which requests waited past the policy's wait bound
 // while a fitting helper was free (issue 5, point 6: that should not happen).
@@ -16,7 +16,7 @@
 
 #include <vector>
 
-#include "ledger/rules.h"
+#include "ledger/core/rules.h"
 
 namespace uurwerk {
 

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "ledger/audit.h"
+#include "ledger/core/audit.h"
 
 namespace uurwerk {
 namespace {

@@ -1,7 +1,7 @@
 #pragma once
 // The audit projection: per community, an RFC 6962 Merkle tree over its events in log order,
 // beside it the verdict tree (leaf i commits to event leaf i's verdict, log offset and log time:
-// ledger/audit.h, verdict_leaf_hash), and the checkpoints (signed heads of both) the log holds.
+// ledger/core/audit.h, verdict_leaf_hash), and the checkpoints (signed heads of both) the log holds.
 //
 // A record is a leaf of community C's tree when its envelope decodes, its signature verifies and
 // C exists once the record is folded (so the founding event is leaf 0). Every such record is a
@@ -29,8 +29,8 @@
 #include <memory>
 #include <optional>
 
-#include "ledger/merkle.h"
-#include "ledger/rules.h"
+#include "ledger/core/merkle.h"
+#include "ledger/core/rules.h"
 #include "projections/store.h"
 
 namespace uurwerk {

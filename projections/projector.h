@@ -24,7 +24,7 @@
 // except in `trust_local_log` mode, used to rebuild from a LocalLog this
 // node wrote itself (every record in it was verified before it was appended; the CRC guards
 // the bytes since): there only the CRC and Cap'n Proto's canonical form are checked (not that
-// the bytes are exactly what encoding the value writes: form_check::trusted, ledger/event.h). (The
+// the bytes are exactly what encoding the value writes: form_check::trusted, ledger/core/event.h). (The
 // offline audit of issue 4, not built yet, is to re-verify every signature.)
 //
 // Pipeline: a batch is read, then decoded and checked on every core (records are independent),
@@ -51,9 +51,9 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "ledger/crypto.h"
-#include "ledger/event_log.h"
-#include "ledger/rules.h"
+#include "ledger/core/crypto.h"
+#include "ledger/log/event_log.h"
+#include "ledger/core/rules.h"
 #include "projections/audit.h"
 #include "projections/store.h"
 

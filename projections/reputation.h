@@ -20,7 +20,7 @@
 #include <set>
 #include <vector>
 
-#include "ledger/rules.h"
+#include "ledger/core/rules.h"
 
 namespace uurwerk {
 

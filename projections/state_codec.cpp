@@ -268,7 +268,7 @@ error corrupt(std::string_view what) {
                                            " record: rebuild it from the log");
 }
 
-// The keys of a batch's effects, hashed with the process's keyed hash (ledger/event.h), so that
+// The keys of a batch's effects, hashed with the process's keyed hash (ledger/core/event.h), so that
 // ids chosen to collide cannot make a batch's grouping slow.
 template <typename T, typename Tag>
 std::uint64_t word_of(named<T, Tag> n) {

@@ -22,7 +22,7 @@
 //                                          last_seq is its last such seq, and 'K' is written
 //                                          only when the key's other fields change
 
-#include "ledger/rules.h"
+#include "ledger/core/rules.h"
 #include "projections/store.h"
 
 namespace uurwerk {

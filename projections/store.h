@@ -28,7 +28,7 @@
 #include <string>
 #include <string_view>
 
-#include "ledger/event.h"
+#include "ledger/core/event.h"
 
 namespace rocksdb {
 class DB;

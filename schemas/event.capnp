@@ -6,8 +6,8 @@
 # - The signed bytes are the Cap'n Proto canonical encoding of an `EventBody`.
 # - In JSON (capnp's JsonCodec), Data fields annotated `$Json.hex` are lower-case hex strings and
 #   64-bit integers are decimal strings.
-# - Bounds (in characters of UTF-8 text, or bytes) are checked by ledger/event.cpp on decode;
-#   see ledger/limits.h for the named maxima.
+# - Bounds (in characters of UTF-8 text, or bytes) are checked by ledger/core/event.cpp on decode;
+#   see ledger/core/limits.h for the named maxima.
 
 using Cxx = import "/capnp/c++.capnp";
 using Json = import "/capnp/compat/json.capnp";

@@ -7,11 +7,11 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "api/certificates.h"
-#include "api/http_client.h"
-#include "api/json_read.h"
-#include "api/key_file.h"
-#include "ledger/audit.h"
+#include "api/node/certificates.h"
+#include "api/http/http_client.h"
+#include "api/json/json_read.h"
+#include "api/node/key_file.h"
+#include "ledger/core/audit.h"
 #include "tests/e2e/process.h"
 #include "tests/support/test_keys.h"
 

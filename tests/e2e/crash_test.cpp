@@ -6,9 +6,9 @@
 #include <atomic>
 #include <mutex>
 
-#include "api/http_client.h"
-#include "api/json_read.h"
-#include "ledger/workload.h"
+#include "api/http/http_client.h"
+#include "api/json/json_read.h"
+#include "api/bench/workload.h"
 #include "tests/e2e/process.h"
 #include "tests/support/folder_bytes.h"
 

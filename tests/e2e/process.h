@@ -19,9 +19,9 @@
 #include <thread>
 #include <vector>
 
-#include "api/http_client.h"
-#include "api/json_read.h"
-#include "ledger/event.h"
+#include "api/http/http_client.h"
+#include "api/json/json_read.h"
+#include "ledger/core/event.h"
 #include "tests/support/run_command.h"
 #include "tests/support/temp_dir.h"
 
@@ -38,7 +38,7 @@ inline command_result run_uurwerk(const std::vector<std::string>& args) {
     return run_command(std::move(argv));
 }
 
-// The operator's consent (api/founders.h) on the node whose data folder is `data`: `uurwerk
+// The operator's consent (api/node/founders.h) on the node whose data folder is `data`: `uurwerk
 // allow-founder` for a public key file, or for every founder of a workload's setup. A running
 // node reads the list again for each founding, so this may come before or after it starts.
 inline void allow_founder_file(const std::filesystem::path& data, const std::string& pub_file) {

@@ -2,9 +2,9 @@
 // the members acting through the `uurwerk` command line, and the attacks through raw HTTP.
 #include <boost/test/unit_test.hpp>
 
-#include "api/http_client.h"
-#include "api/json_read.h"
-#include "api/key_file.h"
+#include "api/http/http_client.h"
+#include "api/json/json_read.h"
+#include "api/node/key_file.h"
 #include "tests/e2e/process.h"
 
 using namespace uurwerk;

@@ -21,8 +21,8 @@
 #include <thread>
 #include <vector>
 
-#include "ledger/kafka_log.h"
-#include "ledger/local_log.h"
+#include "ledger/log/kafka_log.h"
+#include "ledger/log/local_log.h"
 #include "tests/support/kafka_cluster.h"
 #include "tests/support/kafka_raw.h"
 #include "tests/support/temp_dir.h"

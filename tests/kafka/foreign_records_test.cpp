@@ -11,9 +11,9 @@
 #include <string>
 #include <thread>
 
-#include "api/node.h"
-#include "ledger/partition.h"
-#include "ledger/workload.h"
+#include "api/node/node.h"
+#include "ledger/log/partition.h"
+#include "api/bench/workload.h"
 #include "tests/support/kafka_cluster.h"
 #include "tests/support/kafka_raw.h"
 #include "tests/support/temp_dir.h"

@@ -17,9 +17,9 @@
 #include <set>
 #include <thread>
 
-#include "ledger/kafka_admin.h"
-#include "ledger/partition.h"
-#include "ledger/workload.h"
+#include "api/bench/kafka_admin.h"
+#include "ledger/log/partition.h"
+#include "api/bench/workload.h"
 #include "tests/e2e/process.h"
 #include "tests/support/kafka_cluster.h"
 

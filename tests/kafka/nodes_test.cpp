@@ -14,8 +14,8 @@
 #include <set>
 #include <thread>
 
-#include "api/key_file.h"
-#include "ledger/partition.h"
+#include "api/node/key_file.h"
+#include "ledger/log/partition.h"
 #include "tests/e2e/process.h"
 #include "tests/support/kafka_cluster.h"
 

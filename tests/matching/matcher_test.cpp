@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <map>
 
-#include "ledger/crypto.h"
-#include "ledger/exposure.h"
+#include "ledger/core/crypto.h"
+#include "ledger/core/exposure.h"
 #include "matching/matcher.h"
 #include "matching/stock.h"
 

@@ -6,9 +6,9 @@
 
 #include <filesystem>
 
-#include "ledger/audit.h"
-#include "ledger/local_log.h"
-#include "ledger/workload.h"
+#include "ledger/core/audit.h"
+#include "ledger/log/local_log.h"
+#include "api/bench/workload.h"
 #include "projections/projector.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_keys.h"

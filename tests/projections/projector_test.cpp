@@ -8,8 +8,8 @@
 #include <map>
 #include <tuple>
 
-#include "ledger/local_log.h"
-#include "ledger/workload.h"
+#include "ledger/log/local_log.h"
+#include "api/bench/workload.h"
 #include "projections/projector.h"
 #include "projections/state_codec.h"
 #include "tests/support/temp_dir.h"

@@ -3,7 +3,7 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "ledger/crypto.h"
+#include "ledger/core/crypto.h"
 
 namespace uurwerk::testing {
 

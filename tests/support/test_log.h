@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "ledger/local_log.h"
+#include "ledger/log/local_log.h"
 
 namespace uurwerk::testing {
 

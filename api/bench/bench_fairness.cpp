@@ -1,0 +1,462 @@
+#include "api/bench/bench_fairness.h"
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "api/bench/bench_support.h"
+#include "api/args/knob_flags.h"
+#include "api/node/node.h"
+#include "ledger/core/exposure.h"
+#include "api/bench/workload.h"
+#include "matching/fair_share.h"
+#include "matching/matcher.h"
+#include "matching/simulator.h"
+#include "matching/stock.h"
+
+namespace uurwerk::cli {
+namespace {
+
+constexpr std::int64_t hour_ms = 3'600'000;
+constexpr std::int64_t day_ms = 24 * hour_ms;
+constexpr community_id sim_community{1};
+
+// The simulated community on a real node: members' keys, their signing sequences, and the log
+// appends that wait for the fold's verdicts.
+class simulated_town {
+public:
+    static result<std::unique_ptr<simulated_town>> open(const std::filesystem::path& dir,
+                                                        const simulation_params& p,
+                                                        const std::vector<sim_member>& members,
+                                                        const fairness_knobs& knobs) {
+        auto t = std::unique_ptr<simulated_town>(new simulated_town(p));
+        node_options o;
+        o.data_dir = dir;
+        o.clock = [clock = &t->now_ms] { return time_ms{clock->load()}; };
+        o.apply_timeout = std::chrono::milliseconds(60'000);
+        auto n = node::open(o);
+        if (!n) return n.err();
+        t->node_ = std::move(*n);
+        if (auto s = t->set_up(members, knobs); !s) return s.err();
+        return t;
+    }
+
+    void set_clock(time_ms t) { now_ms.store(t.value); }
+    // The log's clock: the simulated hour (read by the node's log writer).
+    std::atomic<std::int64_t> now_ms{0};
+    node& the_node() { return *node_; }
+    const signing_key& node_key() const { return node_key_; }
+
+    // Signs `payload` as `author` (the node when author is 0).
+    bytes sign(member_id author, const event_id& id, event_payload payload) {
+        const signing_key& k = author.value == 0 ? node_key_ : keys_[author.value - 1];
+        event_body b{id,
+                     sim_community,
+                     author,
+                     sequence{++seq_[author.value]},
+                     time_ms{now_ms.load()},
+                     std::nullopt,
+                     std::move(payload)};
+        return encode_envelope(k.seal(b));
+    }
+
+    // Appends the envelopes in order and waits until they are folded; their verdicts.
+    result<std::vector<verdict>> append_all(std::vector<bytes> envelopes) {
+        std::vector<verdict> out;
+        if (envelopes.empty()) return out;
+        auto& log = node_->log(sim_community);
+        const offset base = log.end();
+        UURWERK_ASSERT(node_->folder(sim_community).applied() == base, base.value);
+        std::atomic<bool> failed{false};
+        for (auto& e : envelopes) {
+            auto q = log.append_async(std::move(e), [&failed](result<offset> at) {
+                if (!at) failed.store(true);
+            });
+            if (!q) return q.err();
+        }
+        const offset last{base.value + envelopes.size() - 1};
+        if (!node_->folder(sim_community).wait_applied(last, std::chrono::seconds(120)) ||
+            failed.load())
+            return make_error("bench_failed", "the simulated events were not applied");
+        for (std::size_t i = 0; i < envelopes.size(); ++i) {
+            auto v = node_->folder(sim_community).verdict_at(offset{base.value + i});
+            UURWERK_ASSERT(v.has_value(), base.value + i);
+            out.push_back(v->decided);
+        }
+        return out;
+    }
+
+private:
+    explicit simulated_town(const simulation_params& p)
+        : params_(p), node_key_(workload_member_key(p.seed ^ 0x6e6f6465ull, 0)) {
+        now_ms.store(p.start_ms);
+        keys_.reserve(p.members);
+        for (std::size_t i = 0; i < p.members; ++i) keys_.push_back(workload_member_key(p.seed, i));
+        seq_.assign(p.members + 1, 0);
+    }
+
+    result<void> set_up(const std::vector<sim_member>& members, const fairness_knobs& knobs) {
+        // A time bank whose members may run up and hold many hours (a buddy of months), the
+        // node announced as its matcher, every member admitted with their key.
+        policy rules;
+        rules.credit_limit = minutes{balance_bound_minutes_max};
+        rules.balance_max = minutes{balance_bound_minutes_max};
+        rules.claim_max = minutes{24 * 60};
+        rules.fairness = knobs;
+        std::uint64_t id_no = 0;
+        auto next_id = [&] {
+            event_id id;
+            const std::uint64_t n = ++id_no;
+            std::memcpy(id.b.data(), &n, sizeof n);
+            id.b[15] = 0x5e;
+            return id;
+        };
+        std::vector<bytes> setup;
+        setup.push_back(sign(member_id{1}, next_id(), community_founded{"Simulated town", rules}));
+        setup.push_back(
+            sign(member_id{1}, next_id(), node_key_announced{node_key_.public_bytes()}));
+        for (const auto& m : members) {
+            if (m.id.value == 1) continue;
+            setup.push_back(sign(member_id{1}, next_id(),
+                                 member_admitted{m.id, keys_[m.id.value - 1].public_bytes(),
+                                                 role::member, m.verified, std::nullopt}));
+        }
+        auto v = append_all(std::move(setup));
+        if (!v) return v.err();
+        for (const auto& x : *v)
+            if (!x.accepted())
+                return make_error("bench_failed", "the town's setup was rejected: " +
+                                                      std::string(reason_name(x.reason)));
+        return ok_value;
+    }
+
+    simulation_params params_;
+    signing_key node_key_;
+    std::vector<signing_key> keys_;
+    std::vector<std::uint64_t> seq_;
+    std::unique_ptr<node> node_;
+};
+
+event_payload payload_of(const sim_action& a) {
+    switch (a.kind) {
+        case sim_action_kind::post_offer:
+            return offer_posted{{a.what, "Ik help graag", a.how_often, a.area, 0}};
+        case sim_action_kind::post_request:
+            return request_posted{{a.what, "Wie helpt mij?", a.how_often, a.area, 0}};
+        case sim_action_kind::withdraw_offer:
+        case sim_action_kind::withdraw_request:
+            return post_withdrawn{a.subject};
+        case sim_action_kind::accept:
+            return match_accepted{a.subject};
+        case sim_action_kind::decline:
+            return match_declined{a.subject};
+        case sim_action_kind::claim:
+            return hours_claimed{a.other, a.amount, a.subject, "geholpen"};
+        case sim_action_kind::confirm:
+            return hours_confirmed{a.subject};
+        case sim_action_kind::end_match:
+            return match_ended{a.subject};
+    }
+    UURWERK_ASSERT(false, static_cast<int>(a.kind));
+    return {};
+}
+
+// The open stock, summed over the simulated hours (matching/stock.h), and the requests that
+// were past the wait bound with a fitting helper free at some hour.
+struct stock_sums {
+    double hours = 0, offers = 0, requests = 0, slots = 0, slots_used = 0;
+    std::set<event_id> past_bound;
+
+    void add(const stock_sample& s) {
+        hours += 1;
+        offers += static_cast<double>(s.open_offers);
+        requests += static_cast<double>(s.open_requests);
+        slots += static_cast<double>(s.helper_slots);
+        slots_used += static_cast<double>(s.helper_slots_used);
+        past_bound.insert(s.past_bound_with_free_helper.begin(),
+                          s.past_bound_with_free_helper.end());
+    }
+};
+
+struct fairness_run {
+    fair_share_figures figures;
+    stock_sums stock;
+    std::size_t events = 0, rejected = 0, rounds = 0;
+    std::map<std::string, std::size_t> rejected_by_reason;
+    double seconds = 0;
+    std::string helpers_tsv;  // a line per helper who ever offered (--helpers-out)
+};
+
+// The columns of --helpers-out, in the order run_simulation writes each helper's line.
+constexpr std::string_view helpers_tsv_header =
+    "run\tmember\tcategory\tintensity\tarea\tpopularity\tfair_share\tproposals\tmatches\t"
+    "hours\toffering_at_end\n";
+
+result<fairness_run> run_simulation(const simulation_params& p, const fairness_knobs& knobs,
+                                    const char* label) {
+    const auto t0 = std::chrono::steady_clock::now();
+    scratch_dir scratch(std::string("fairness-") + label);
+    const auto dir = scratch.path / "node";
+
+    std::cerr << "bench fairness (" << label << "): admitting " << p.members << " members...\n";
+    simulator sim(p);
+    auto town = simulated_town::open(dir, p, sim.members(), knobs);
+    if (!town) return town.err();
+
+    // What the measures need to know of each post and match.
+    struct post_info {
+        category what;
+        std::string area;
+    };
+    std::map<event_id, post_info> posts;
+    std::map<event_id, proposal> proposals;  // by match id
+    std::map<event_id, std::pair<member_id, minutes>> claims;
+    fair_share_tracker tracker([&](const event_id& request, const event_id& offer) {
+        const auto& r = posts.at(request);
+        const auto& o = posts.at(offer);
+        return r.what == o.what && r.area == o.area;
+    });
+
+    fairness_run run;
+    std::map<member_id, double> reputation;
+    time_ms reputation_of{-1};
+    for (std::int64_t t = sim.start().value + hour_ms; t <= sim.end().value; t += hour_ms) {
+        (*town)->set_clock(time_ms{t});
+        // The members act.
+        auto actions = sim.advance(time_ms{t});
+        std::vector<bytes> envs;
+        envs.reserve(actions.size());
+        for (const auto& a : actions) envs.push_back((*town)->sign(a.actor, a.id, payload_of(a)));
+        auto verdicts = (*town)->append_all(std::move(envs));
+        if (!verdicts) return verdicts.err();
+        for (std::size_t i = 0; i < actions.size(); ++i) {
+            const auto& a = actions[i];
+            const verdict v = (*verdicts)[i];
+            ++run.events;
+            sim.on_verdict(a, v.accepted() ? sim_outcome::accepted : sim_outcome::rejected);
+            if (!v.accepted()) {
+                ++run.rejected;
+                ++run.rejected_by_reason[std::string(reason_name(v.reason))];
+                continue;
+            }
+            switch (a.kind) {
+                case sim_action_kind::post_offer:
+                    posts[a.id] = {a.what, a.area};
+                    tracker.offer_opened(a.id, a.actor, a.at);
+                    break;
+                case sim_action_kind::post_request:
+                    posts[a.id] = {a.what, a.area};
+                    tracker.request_opened(a.id, a.at);
+                    break;
+                case sim_action_kind::withdraw_offer:
+                    tracker.offer_closed(a.subject, a.at);
+                    break;
+                case sim_action_kind::accept: {
+                    const auto& m = proposals.at(a.subject);
+                    tracker.matched(m.request, m.helper, a.at);
+                    tracker.request_closed(m.request, a.at);
+                    break;
+                }
+                case sim_action_kind::claim:
+                    claims[a.id] = {a.actor, a.amount};
+                    break;
+                case sim_action_kind::confirm: {
+                    const auto& [helper, amount] = claims.at(a.subject);
+                    tracker.hours_given(helper, amount);
+                    break;
+                }
+                default:
+                    break;
+            }
+        }
+        // The node's matcher proposes, as it would every hour.
+        // (Reputation is computed once a simulated day, as of its start: the costly part of a
+        // round, and the same scores the matcher would compute in every round of that day, for
+        // no claim is ever reversed here.)
+        auto round =
+            (*town)->the_node().folder(sim_community).read_state([&](const ledger_state& s) {
+                auto c = s.communities.find(sim_community);
+                UURWERK_ASSERT(c != s.communities.end());
+                if (const time_ms day = reputation_day(c->second); day != reputation_of) {
+                    reputation = round_reputation(c->second);
+                    reputation_of = day;
+                }
+                return propose(sim_community, c->second, reputation);
+            });
+        ++run.rounds;
+        std::vector<bytes> signed_proposals;
+        for (std::size_t i = 0; i < round.size(); ++i)
+            signed_proposals.push_back(encode_envelope(
+                (*town)->node_key().seal(proposal_body(sim_community, round[i], i, time_ms{t}))));
+        auto pv = (*town)->append_all(std::move(signed_proposals));
+        if (!pv) return pv.err();
+        for (std::size_t i = 0; i < round.size(); ++i) {
+            ++run.events;
+            if (!(*pv)[i].accepted()) {
+                ++run.rejected;
+                ++run.rejected_by_reason[std::string(reason_name((*pv)[i].reason))];
+                continue;
+            }
+            const auto& pr = round[i];
+            proposals[pr.id] = pr;
+            sim.on_proposed(pr.id, pr.request, pr.offer, pr.helper, time_ms{t});
+            tracker.proposed(pr.request, pr.helper, time_ms{t});
+        }
+        // The stock as the hour ends, after the members' actions and the matcher's round.
+        run.stock.add(
+            (*town)->the_node().folder(sim_community).read_state([&](const ledger_state& s) {
+                return sample_stock(s.communities.at(sim_community));
+            }));
+        if ((t - sim.start().value) % (30 * day_ms) == 0)
+            std::cerr << "  " << label << ": day " << (t - sim.start().value) / day_ms << " of "
+                      << p.days << ", " << run.events << " events\n";
+    }
+    run.figures = tracker.figures(sim.end());
+    for (const auto& [helper, h] : tracker.per_helper(sim.end())) {
+        const auto& m = sim.members().at(helper.value - 1);
+        run.helpers_tsv += std::string(label) + "\t" + std::to_string(helper.value) + "\t" +
+                           std::string(category_name(m.offers)) + "\t" +
+                           std::to_string(static_cast<int>(m.offer_intensity)) + "\t" + m.area +
+                           "\t" + fixed(m.popularity, 6) + "\t" + fixed(h.fair_share, 4) + "\t" +
+                           fixed(h.proposals, 0) + "\t" + fixed(h.matches, 0) + "\t" +
+                           fixed(h.hours, 2) + "\t" + (h.offering_at_end ? "1" : "0") + "\n";
+    }
+    run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return run;
+}
+
+std::string fixed3(double v) {
+    return fixed(v, 3);
+}
+
+std::string figures_json(const fair_share_figures& f, const stock_sums& s) {
+    const double per_request = s.requests > 0 ? s.offers / s.requests : 0;
+    const double slots_in_use = s.slots > 0 ? s.slots_used / s.slots : 0;
+    const double hours = std::max(1.0, s.hours);
+    const double past_bound_share =
+        f.requests ? static_cast<double>(s.past_bound.size()) / static_cast<double>(f.requests) : 0;
+    return "{\"unfairness_matches\": " + fixed3(f.unfairness_matches) +
+           ", \"unfairness_proposals\": " + fixed3(f.unfairness_proposals) +
+           ", \"starved_offers_share\": " + fixed3(f.starved_offers_share) +
+           ", \"helpers_active_at_end\": " + std::to_string(f.helpers_active_at_end) +
+           ", \"median_time_to_match_h\": " + fixed3(f.median_time_to_match_h) +
+           ", \"p90_time_to_match_h\": " + fixed3(f.p90_time_to_match_h) +
+           ", \"requests_never_matched_share\": " + fixed3(f.requests_never_matched_share) +
+           ", \"matched_hours_total\": " + fixed3(f.matched_hours_total) +
+           ", \"gini_matched_hours\": " + fixed3(f.gini_matched_hours) +
+           ", \"requests\": " + std::to_string(f.requests) +
+           ", \"offers\": " + std::to_string(f.offers) +
+           ", \"proposals\": " + std::to_string(f.proposals) +
+           ", \"matches\": " + std::to_string(f.matches) +
+           ", \"starvation_candidates\": " + std::to_string(f.starvation_candidates) +
+           ", \"open_offers_mean\": " + fixed3(s.offers / hours) +
+           ", \"open_requests_mean\": " + fixed3(s.requests / hours) +
+           ", \"open_offers_per_open_request\": " + fixed3(per_request) +
+           ", \"helper_slots_in_use_share\": " + fixed3(slots_in_use) +
+           ", \"requests_past_bound_with_free_helper\": " + std::to_string(s.past_bound.size()) +
+           ", \"requests_past_bound_with_free_helper_share\": " + fixed3(past_bound_share) + "}";
+}
+
+void report(const char* label, const fairness_run& r) {
+    const auto& f = r.figures;
+    std::cerr << label << ": " << r.events << " events (" << r.rejected << " rejected";
+    for (const auto& [why, n] : r.rejected_by_reason) std::cerr << ", " << why << " " << n;
+    std::cerr << ") in " << fixed3(r.seconds) << " s; " << f.requests << " requests, " << f.offers
+              << " offers, " << f.proposals << " proposals, " << f.matches << " matches\n"
+              << "  unfairness of matches " << fixed3(f.unfairness_matches) << ", of proposals "
+              << fixed3(f.unfairness_proposals) << "; starved offers "
+              << fixed3(100 * f.starved_offers_share) << " % of " << f.starvation_candidates
+              << "; helpers offering at the end " << f.helpers_active_at_end
+              << "; time to match median " << fixed3(f.median_time_to_match_h) << " h, p90 "
+              << fixed3(f.p90_time_to_match_h) << " h; never matched "
+              << fixed3(100 * f.requests_never_matched_share) << " %; hours "
+              << fixed3(f.matched_hours_total) << ", Gini " << fixed3(f.gini_matched_hours) << "\n"
+              << "  open offers per open request "
+              << fixed3(r.stock.offers / std::max(1.0, r.stock.requests))
+              << "; helper slots in use "
+              << fixed3(100 * r.stock.slots_used / std::max(1.0, r.stock.slots))
+              << " %; requests past the wait bound with a fitting helper free "
+              << r.stock.past_bound.size() << "\n";
+}
+
+}  // namespace
+
+result<void> bench_fairness(const parsed_args& a) {
+    simulation_params p;
+    if (a.has("seed")) {
+        auto v = a.get_u64("seed");
+        if (!v) return v.err();
+        p.seed = *v;
+    }
+    if (a.has("members")) {
+        auto v = a.get_u64("members");
+        if (!v) return v.err();
+        if (*v < 10 || *v > 100'000)
+            return make_error("bad_argument", "--members must be between 10 and 100000");
+        p.members = *v;
+    }
+    if (a.has("days")) {
+        auto v = a.get_u64("days");
+        if (!v) return v.err();
+        if (*v < 1 || *v > 3650)
+            return make_error("bad_argument", "--days must be between 1 and 3650");
+        p.days = static_cast<int>(*v);
+    }
+    // The model's request rate, or another (requests a day per 1,000 helpers) to check how the
+    // figures depend on it.
+    if (a.has("request-rate")) {
+        auto v = a.get_u64("request-rate");
+        if (!v) return v.err();
+        if (*v < 1 || *v > 1000)
+            return make_error("bad_argument", "--request-rate must be between 1 and 1000");
+        p.requests_per_helper_day = static_cast<double>(*v) / 1000.0;
+    }
+    // The policy's knobs as given (the defaults otherwise), with the layer on and then off;
+    // --fairness on or off runs only that one.
+    fairness_knobs on{};
+    if (auto k = read_knob_flags(a, on); !k) return k.err();
+    on.off = false;
+    if (!within_ranges(on))
+        return make_error("bad_argument",
+                          "a fairness knob is out of its range (see uurwerk policy --help)");
+    fairness_knobs off = on;
+    off.off = true;
+    const auto only = a.get("fairness");
+    std::vector<std::string> helpers;  // each run's lines for --helpers-out
+    // Opened before the runs, so that a path that cannot be written fails at once.
+    const auto helpers_path = a.get("helpers-out");
+    std::optional<std::ofstream> helpers_out;
+    if (helpers_path) {
+        helpers_out.emplace(*helpers_path);
+        if (!*helpers_out) return make_error("io_error", "cannot write " + *helpers_path);
+    }
+    std::string json =
+        "{\"seed\": " + std::to_string(p.seed) + ", \"members\": " + std::to_string(p.members) +
+        ", \"days\": " + std::to_string(p.days) +
+        ", \"requests_per_1000_helpers_day\": " + fixed3(1000 * p.requests_per_helper_day);
+    for (const auto* knobs : {&on, &off}) {
+        const char* label = knobs->off ? "off" : "on";
+        if (only && *only != label) continue;
+        auto run = run_simulation(p, *knobs, label);
+        if (!run) return run.err();
+        report(knobs->off ? "fairness off" : "fairness on", *run);
+        json += std::string(", \"") + label + "\": " + figures_json(run->figures, run->stock);
+        helpers.push_back(std::move(run->helpers_tsv));
+    }
+    std::cout << json << "}\n";
+    if (helpers_out) {
+        *helpers_out << helpers_tsv_header;
+        for (const auto& tsv : helpers) *helpers_out << tsv;
+        helpers_out->close();
+        if (!*helpers_out) return make_error("io_error", "could not write " + *helpers_path);
+        std::cerr << "wrote a line per helper to " << *helpers_path << "\n";
+    }
+    return ok_value;
+}
+
+}  // namespace uurwerk::cli

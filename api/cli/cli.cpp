@@ -1,0 +1,926 @@
+#include "api/cli/cli.h"
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <iostream>
+
+#include "api/node/admin.h"
+#include "api/cli/audit_cli.h"
+#include "api/bench/bench.h"
+#include "api/args/cli_args.h"
+#include "api/cli/cli_http.h"
+#include "api/node/founders.h"
+#include "api/http/http_client.h"
+#include "api/json/json_read.h"
+#include "api/node/key_file.h"
+#include "api/args/knob_flags.h"
+#include "api/http/serve.h"
+#include "ledger/core/rules.h"
+
+namespace uurwerk::cli {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Options shared by the commands that sign an event.
+
+const std::vector<option_spec> signing_options = {
+    {"key", "FILE", "your key file (from 'uurwerk keygen')", true},
+    {"server", "URL",
+     std::string("the uurwerk server (default ") + default_server + ", or $UURWERK_SERVER)"},
+    {"community", "ID", "the community (default: the key file's)"},
+    {"as", "MEMBER", "the member id you sign as (default: the key file's)"},
+    {"for", "MEMBER", "act for this member (needs their delegation for this kind)"},
+    {"seq", "N", "the sequence number to sign with (default: asks the server for the next)"},
+    {"id", "HEX", "the event's 32-hex id (default: random)"},
+};
+
+std::vector<option_spec> with_signing(std::vector<option_spec> own) {
+    own.insert(own.end(), signing_options.begin(), signing_options.end());
+    return own;
+}
+
+// What to do about a rejection, in a member's words.
+std::string hint_for(std::string_view reason) {
+    static const std::map<std::string_view, std::string_view> hints = {
+        {"credit_limit_exceeded", "the payer's balance would fall below the credit limit"},
+        {"balance_max_exceeded", "the receiver's balance would pass the community's maximum"},
+        {"cannot_confirm_own_claim", "the member who received the help confirms, not the helper"},
+        {"not_claim_receiver",
+         "only the member who received the help (or their delegate) confirms"},
+        {"claim_not_pending", "the claim was confirmed or reversed already"},
+        {"signer_revoked", "this key was revoked; sign with another of your keys"},
+        {"seq_not_increasing", "this key signed a higher sequence number already; leave --seq out"},
+        {"not_delegated", "the member you act for has not delegated this kind to you"},
+        {"not_coordinator", "only a coordinator of the community may do this"},
+        {"member_suspended", "the member is suspended; a coordinator can reinstate them"},
+        {"unknown_member", "no member with that id in this community"},
+        {"amount_over_policy", "more minutes than the community allows in one claim or transfer"},
+        {"duplicate_event", "this event is in the log already"},
+    };
+    auto it = hints.find(reason);
+    return it == hints.end() ? std::string() : std::string(it->second);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signing and submitting.
+
+struct signed_submit {
+    std::string id_hex;
+    std::string offset;
+};
+
+result<signed_submit> sign_and_submit(
+    const parsed_args& a, event_payload payload,
+    std::optional<member_id> author_override = std::nullopt,
+    std::optional<community_id> community_override = std::nullopt) {
+    auto kf = read_key_file(*a.get("key"));
+    if (!kf) return kf.err();
+    auto signer = signing_key::from_seed(kf->seed);
+    if (!signer) return signer.err();
+    auto server = server_of(a);
+    if (!server) return server.err();
+
+    community_id community = community_override.value_or(kf->community);
+    if (a.has("community")) {
+        auto c = a.get_u64("community");
+        if (!c) return c.err();
+        community = community_id{*c};
+    }
+    if (community.value == 0)
+        return make_error("missing_argument",
+                          "which community? give --community ID (or make the "
+                          "key file with 'keygen --community ID')");
+    member_id author = author_override.value_or(kf->member);
+    if (a.has("as")) {
+        auto m = a.get_u64("as");
+        if (!m) return m.err();
+        author = member_id{*m};
+    }
+    if (author.value == 0)
+        return make_error("missing_argument",
+                          "which member are you? give --as MEMBER (or make "
+                          "the key file with 'keygen --member ID')");
+    std::optional<member_id> on_behalf_of;
+    if (a.has("for")) {
+        auto m = a.get_u64("for");
+        if (!m) return m.err();
+        on_behalf_of = member_id{*m};
+    }
+
+    sequence seq{1};
+    if (a.has("seq")) {
+        auto s = a.get_u64("seq");
+        if (!s) return s.err();
+        seq = sequence{*s};
+    } else if (!std::holds_alternative<community_founded>(payload)) {
+        auto k =
+            call(*server, "GET",
+                 "/v1/communities/" + std::to_string(community.value) + "/keys/" + kf->pub.hex());
+        if (!k) return k.err();
+        if (k->status == 200) {
+            auto last = k->doc.string_at("last_seq");
+            auto n = last ? parse_decimal(*last) : std::nullopt;
+            if (!n) return make_error("bad_reply", "the server's key record has no last_seq");
+            seq = sequence{*n + 1};
+        } else if (k->status != 404) {
+            return api_error(*k);
+        }
+    }
+
+    event_id id = random_event_id();
+    if (auto h = a.get("id")) {
+        auto b = fixed_from_hex<event_id_bytes>(*h, "--id");
+        if (!b) return b.err();
+        id = event_id{*b};
+    }
+    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    event_body body{id,           community,         author, seq, time_ms{now.count()},
+                    on_behalf_of, std::move(payload)};
+    if (auto v = validate_body(body); !v) return v.err();
+    auto env = signer->seal(body);
+
+    std::string json = "{\"body\": \"" + to_base64(env.body) + "\", \"signer\": \"" +
+                       env.signer.hex() + "\", \"signature\": \"" + to_hex(env.sig.b) + "\"}";
+    auto r = call(*server, "POST", "/v1/events", json);
+    if (!r) return r.err();
+    if (r->status != 200 && r->status != 409) return api_error(*r);
+    const std::string kind(kind_name(body.kind()));
+    const std::string off = r->doc.string_at("offset").value_or("?");
+    const bool duplicate =
+        r->doc.root().at("duplicate") && r->doc.root().at("duplicate")->as_bool().value_or(false);
+    if (r->status == 409) {
+        std::string reason = r->doc.string_at("reason").value_or("unknown");
+        std::string hint = hint_for(reason);
+        return make_error("rejected", kind + " " + id.hex() + " rejected: " + reason +
+                                          (hint.empty() ? "" : " (" + hint + ")"));
+    }
+    // Offsets count per partition; a one-partition log's is 0, and says nothing new.
+    const std::string partition = r->doc.string_at("partition").value_or("0");
+    std::cout << "accepted: " << kind << " " << id.hex() << " at offset " << off
+              << (partition != "0" ? " of partition " + partition : "")
+              << (duplicate ? " (already in the log)" : "") << "\n";
+    return signed_submit{id.hex(), off};
+}
+
+// ---------------------------------------------------------------------------------------------
+// The commands.
+
+struct command {
+    command_spec spec;
+    std::function<result<void>(const parsed_args&)> run;
+};
+
+result<std::optional<category>> category_arg(const parsed_args& a, bool required) {
+    auto c = a.get("category");
+    if (!c) {
+        if (required) return make_error("missing_argument", "--category is required");
+        return std::optional<category>();
+    }
+    auto v = category_from_name(*c);
+    if (!v) {
+        std::string names;
+        for (std::size_t i = 0; i < category_count; ++i)
+            names += (i ? ", " : "") + std::string(category_name(static_cast<category>(i)));
+        return make_error("bad_argument", "unknown category '" + *c + "'; one of: " + names);
+    }
+    return std::optional<category>(*v);
+}
+
+result<event_id> id_arg(const parsed_args& a, const std::string& name) {
+    auto h = a.get(name);
+    if (!h) return make_error("missing_argument", "--" + name + " is required");
+    auto b = fixed_from_hex<event_id_bytes>(*h, "--" + name);
+    if (!b) return b.err();
+    return event_id{*b};
+}
+
+result<minutes> minutes_arg(const parsed_args& a) {
+    auto m = a.get_i64("minutes");
+    if (!m) return m.err();
+    if (*m <= 0) return make_error("bad_argument", "--minutes must be more than 0");
+    return minutes{*m};
+}
+
+result<post_body> post_arg(const parsed_args& a) {
+    post_body p;
+    auto c = category_arg(a, true);
+    if (!c) return c.err();
+    p.what = **c;
+    p.text = a.get("text").value_or("");
+    p.area = a.get("area").value_or("");
+    auto how = a.get("intensity").value_or("once");
+    if (how == "once")
+        p.how_often = intensity::once;
+    else if (how == "sometimes")
+        p.how_often = intensity::sometimes;
+    else if (how == "regularly")
+        p.how_often = intensity::regularly;
+    else
+        return make_error("bad_argument", "--intensity is once, sometimes or regularly");
+    if (a.has("availability")) {
+        auto v = a.get_u64("availability");
+        if (!v) return v.err();
+        p.availability = static_cast<std::uint32_t>(*v);
+    }
+    return p;
+}
+
+std::string signed_summary(const std::string& what) {
+    return what +
+           " The event is signed with your key and submitted to the server; the answer is "
+           "its verdict once the ledger has applied it.";
+}
+
+std::string hours_text(std::int64_t m) {
+    std::string sign = m < 0 ? "-" : "";
+    std::int64_t a = m < 0 ? -m : m;
+    return sign + std::to_string(a / 60) + " h " + std::to_string(a % 60) + " min";
+}
+
+result<void> do_keygen(const parsed_args& a) {
+    auto k = signing_key::generate();
+    if (!k) return k.err();
+    key_file f;
+    f.seed = k->seed();
+    f.pub = k->public_bytes();
+    if (a.has("community")) {
+        auto c = a.get_u64("community");
+        if (!c) return c.err();
+        f.community = community_id{*c};
+    }
+    if (a.has("member")) {
+        auto m = a.get_u64("member");
+        if (!m) return m.err();
+        f.member = member_id{*m};
+    }
+    const std::filesystem::path out = *a.get("out");
+    const auto pub = public_key_path(out);
+    if (std::filesystem::exists(pub))
+        return make_error("key_file_exists", pub.string() + " exists already: choose another name");
+    if (auto w = write_key_file(out, f); !w) return w.err();
+    if (auto w = write_public_key_file(pub, f); !w) return w.err();
+    std::cout << "wrote " << out.string() << " (your private key, mode 0600: keep it to yourself)\n"
+              << "wrote " << pub.string()
+              << " (your public key: give this one to your coordinator)\npublic key: "
+              << f.pub.hex() << "\n";
+    return ok_value;
+}
+
+std::vector<option_spec> policy_options(std::vector<option_spec> more) {
+    more.push_back({"credit-limit", "MINUTES", "how far below zero a balance may go (600)"});
+    more.push_back({"balance-max", "MINUTES", "the most a balance may hold (6000)"});
+    more.push_back({"claim-max", "MINUTES", "the largest single claim or transfer (1440)"});
+    for (auto& o : knob_options()) more.push_back(std::move(o));
+    return more;
+}
+
+result<void> read_policy_flags(const parsed_args& a, policy& p) {
+    for (auto [name, field] : {std::pair{"credit-limit", &policy::credit_limit},
+                               {"balance-max", &policy::balance_max},
+                               {"claim-max", &policy::claim_max}}) {
+        if (!a.has(name)) continue;
+        auto v = a.get_i64(name);
+        if (!v) return v.err();
+        p.*field = minutes{*v};
+    }
+    return read_knob_flags(a, p.fairness);
+}
+
+// `policy`: the community's policy as it is, with the flags given changed, signed as a
+// policyChanged (which replaces the whole policy).
+result<void> do_policy(const parsed_args& a) {
+    auto kf = read_key_file(*a.get("key"));
+    if (!kf) return kf.err();
+    community_id c = kf->community;
+    if (a.has("community")) {
+        auto v = a.get_u64("community");
+        if (!v) return v.err();
+        c = community_id{*v};
+    }
+    auto server = server_of(a);
+    if (!server) return server.err();
+    auto r = call(*server, "GET", "/v1/communities/" + std::to_string(c.value));
+    if (!r) return r.err();
+    if (r->status != 200) return api_error(*r);
+    const auto* now = r->doc.root().at("policy");
+    if (now == nullptr) return make_error("bad_reply", "the server's community has no policy");
+    auto number = [&](const char* name) -> std::int64_t {
+        const auto* v = now->at(name);
+        return v ? static_cast<std::int64_t>(v->as_number().value_or(0)) : 0;
+    };
+    policy p;
+    p.credit_limit = minutes{number("credit_limit_minutes")};
+    p.balance_max = minutes{number("balance_max_minutes")};
+    p.claim_max = minutes{number("claim_minutes_max")};
+    const auto* fairness = now->at("fairness");
+    p.fairness.off = fairness && fairness->as_string() == "off";
+    for (const auto& f : knob_flags()) {
+        std::string key = f.name;
+        std::replace(key.begin(), key.end(), '-', '_');
+        p.fairness.*f.field = static_cast<std::uint32_t>(number(key.c_str()));
+    }
+    if (auto f = read_policy_flags(a, p); !f) return f.err();
+    auto s = sign_and_submit(a, policy_changed{p});
+    if (!s) return s.err();
+    return ok_value;
+}
+
+// accept, decline, end-match: a party's answer to a proposed (or accepted) match.
+result<void> do_match_answer(const parsed_args& a, event_kind kind) {
+    auto m = id_arg(a, "match");
+    if (!m) return m.err();
+    result<signed_submit> r = make_error("bug", "unreachable");
+    if (kind == event_kind::match_accepted)
+        r = sign_and_submit(a, match_accepted{*m});
+    else if (kind == event_kind::match_declined)
+        r = sign_and_submit(a, match_declined{*m});
+    else
+        r = sign_and_submit(a, match_ended{*m});
+    if (!r) return r.err();
+    return ok_value;
+}
+
+// `match`: a matching round of the server's matcher in a community, now.
+result<void> do_match(const parsed_args& a) {
+    auto c = a.get_u64("community");
+    if (!c) return c.err();
+    auto server = server_of(a);
+    if (!server) return server.err();
+    auto r = call(*server, "POST", "/v1/communities/" + std::to_string(*c) + "/match");
+    if (!r) return r.err();
+    if (r->status != 200) return api_error(*r);
+    std::cout << "round at basis " << r->doc.string_at("basis").value_or("?") << ": "
+              << static_cast<long long>(r->doc.number_at("submitted").value_or(0)) << " proposed, "
+              << static_cast<long long>(r->doc.number_at("duplicates").value_or(0))
+              << " already in the log, "
+              << static_cast<long long>(r->doc.number_at("rejected").value_or(0)) << " rejected\n";
+    if (const auto* list = r->doc.root().at("proposals"); list && list->as_array())
+        for (const auto& p : *list->as_array()) {
+            auto field = [&](const char* k) {
+                const auto* v = p.at(k);
+                return v ? v->as_string().value_or("") : std::string();
+            };
+            std::cout << "match " << field("match") << " request " << field("request") << " helper "
+                      << field("helper") << " round " << field("round") << " rank " << field("rank")
+                      << "\n";
+        }
+    return ok_value;
+}
+
+result<void> do_found(const parsed_args& a) {
+    policy p;
+    if (auto f = read_policy_flags(a, p); !f) return f.err();
+    auto r = sign_and_submit(a, community_founded{*a.get("name"), p});
+    if (!r) return r.err();
+    return ok_value;
+}
+
+// A public key given as --HEX_FLAG HEX or --FILE_FLAG FILE.pub (never a private key file):
+// nothing when neither is given.
+result<std::optional<public_key>> public_key_arg(const parsed_args& a, const std::string& hex_flag,
+                                                 const std::string& file_flag) {
+    if (auto h = a.get(hex_flag)) {
+        auto b = fixed_from_hex<public_key_bytes>(*h, "--" + hex_flag);
+        if (!b) return b.err();
+        return std::optional<public_key>(public_key{*b});
+    }
+    if (auto f = a.get(file_flag)) {
+        auto pub = read_public_key_file(*f);
+        if (!pub) return pub.err();
+        return std::optional<public_key>(*pub);
+    }
+    return std::optional<public_key>();
+}
+
+result<void> do_admit(const parsed_args& a) {
+    auto m = a.get_u64("member");
+    if (!m) return m.err();
+    // The coordinator is given a public key only: a member's private key never leaves them.
+    const int given = a.has("member-key") + a.has("member-public-key") + a.has("no-key");
+    if (given != 1)
+        return make_error(
+            "missing_argument",
+            "give exactly one of: the new member's public key (--member-key HEX or "
+            "--member-public-key FILE.pub), or --no-key for a member without a "
+            "device (then record a proxy with 'uurwerk delegate --proxy-for MEMBER')");
+    auto key = public_key_arg(a, "member-key", "member-public-key");
+    if (!key) return key.err();
+    member_admitted x{member_id{*m}, *key, a.has("coordinator") ? role::coordinator : role::member,
+                      a.has("verified"), std::nullopt};
+    auto r = sign_and_submit(a, x);
+    if (!r) return r.err();
+    return ok_value;
+}
+
+result<void> do_delegate(const parsed_args& a) {
+    auto to = a.get_u64("to");
+    if (!to) return to.err();
+    delegation_granted g{member_id{*to}, {}, time_ms{0}};
+    std::string kinds = *a.get("kinds");
+    std::size_t start = 0;
+    while (start <= kinds.size()) {
+        auto comma = kinds.find(',', start);
+        auto name =
+            kinds.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        auto k = kind_from_name(name);
+        if (!k)
+            return make_error(
+                "bad_argument",
+                "unknown kind '" + name + "' in --kinds (e.g. requestPosted,hoursConfirmed)");
+        g.kinds.push_back(*k);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    if (a.has("until-ms")) {
+        auto u = a.get_i64("until-ms");
+        if (!u) return u.err();
+        g.until = time_ms{*u};
+    }
+    if (a.has("proxy-for")) {
+        auto m = a.get_u64("proxy-for");
+        if (!m) return m.err();
+        g.grantor = member_id{*m};
+    }
+    auto r = sign_and_submit(a, g);
+    if (!r) return r.err();
+    return ok_value;
+}
+
+result<void> do_post(const parsed_args& a, bool offer) {
+    auto p = post_arg(a);
+    if (!p) return p.err();
+    auto r = offer ? sign_and_submit(a, offer_posted{*p}) : sign_and_submit(a, request_posted{*p});
+    if (!r) return r.err();
+    std::cout << (offer ? "offer" : "request") << " id: " << r->id_hex << "\n";
+    return ok_value;
+}
+
+result<void> do_claim(const parsed_args& a) {
+    auto rcv = a.get_u64("receiver");
+    if (!rcv) return rcv.err();
+    auto m = minutes_arg(a);
+    if (!m) return m.err();
+    hours_claimed c{member_id{*rcv}, *m, std::nullopt, a.get("note").value_or("")};
+    if (a.has("post")) {
+        auto p = id_arg(a, "post");
+        if (!p) return p.err();
+        c.post = *p;
+    }
+    auto r = sign_and_submit(a, c);
+    if (!r) return r.err();
+    std::cout << "claim id: " << r->id_hex << " (member " << *rcv
+              << " confirms it with 'uurwerk confirm --claim " << r->id_hex << "')\n";
+    return ok_value;
+}
+
+result<void> do_claim_ref(const parsed_args& a, bool confirm) {
+    auto c = id_arg(a, "claim");
+    if (!c) return c.err();
+    auto r = confirm ? sign_and_submit(a, hours_confirmed{*c})
+                     : sign_and_submit(a, hours_disputed{*c, a.get("reason").value_or("")});
+    if (!r) return r.err();
+    return ok_value;
+}
+
+result<void> do_transfer(const parsed_args& a) {
+    auto to = a.get_u64("to");
+    if (!to) return to.err();
+    auto m = minutes_arg(a);
+    if (!m) return m.err();
+    auto r = sign_and_submit(a, transfer{member_id{*to}, *m, a.get("note").value_or("")});
+    if (!r) return r.err();
+    return ok_value;
+}
+
+result<void> do_reverse(const parsed_args& a) {
+    auto t = id_arg(a, "target");
+    if (!t) return t.err();
+    auto r = sign_and_submit(a, reversal{*t, *a.get("reason")});
+    if (!r) return r.err();
+    return ok_value;
+}
+
+result<void> do_member_change(const parsed_args& a, const std::string& what) {
+    auto m = a.get_u64("member");
+    if (!m) return m.err();
+    result<signed_submit> r = make_error("bug", "unreachable");
+    if (what == "suspend")
+        r = sign_and_submit(a, member_suspended{member_id{*m}, a.get("reason").value_or("")});
+    else if (what == "reinstate")
+        r = sign_and_submit(a, member_reinstated{member_id{*m}});
+    else {
+        auto h = a.get("revoke");
+        auto b = fixed_from_hex<public_key_bytes>(h.value_or(""), "--revoke");
+        if (!b) return b.err();
+        r = sign_and_submit(a, key_revoked{member_id{*m}, public_key{*b}});
+    }
+    if (!r) return r.err();
+    return ok_value;
+}
+
+result<std::pair<community_id, member_id>> who(const parsed_args& a) {
+    community_id c{0};
+    member_id m{0};
+    if (auto k = a.get("key")) {
+        auto kf = read_key_file(*k);
+        if (!kf) return kf.err();
+        c = kf->community;
+        m = kf->member;
+    }
+    if (a.has("community")) {
+        auto v = a.get_u64("community");
+        if (!v) return v.err();
+        c = community_id{*v};
+    }
+    if (a.has("member")) {
+        auto v = a.get_u64("member");
+        if (!v) return v.err();
+        m = member_id{*v};
+    }
+    if (c.value == 0 || m.value == 0)
+        return make_error("missing_argument",
+                          "give --community ID and --member ID (or --key FILE)");
+    return std::pair{c, m};
+}
+
+result<void> do_balance(const parsed_args& a) {
+    auto w = who(a);
+    if (!w) return w.err();
+    auto server = server_of(a);
+    if (!server) return server.err();
+    auto r = call(*server, "GET",
+                  "/v1/communities/" + std::to_string(w->first.value) + "/members/" +
+                      std::to_string(w->second.value) + "/balance");
+    if (!r) return r.err();
+    if (r->status != 200) return api_error(*r);
+    auto num = [&](const char* k) {
+        return static_cast<std::int64_t>(r->doc.number_at(k).value_or(0));
+    };
+    auto bal = num("balance_minutes");
+    std::cout << "member " << w->second.value << " in community " << w->first.value << "\n"
+              << "  balance:   " << (bal > 0 ? "+" : "") << bal << " minutes (" << hours_text(bal)
+              << ")\n"
+              << "  pending:   " << num("pending_in_minutes") << " minutes claimed by you, "
+              << num("pending_out_minutes") << " minutes claimed from you, not yet confirmed\n"
+              << "  given:     " << num("confirmed_given_minutes") << " minutes of help confirmed\n"
+              << "  limits:    down to -" << num("credit_limit_minutes") << ", up to "
+              << num("balance_max_minutes") << " minutes\n";
+    return ok_value;
+}
+
+result<void> do_history(const parsed_args& a) {
+    auto w = who(a);
+    if (!w) return w.err();
+    auto server = server_of(a);
+    if (!server) return server.err();
+    std::string target = "/v1/communities/" + std::to_string(w->first.value) + "/members/" +
+                         std::to_string(w->second.value) + "/history";
+    std::string sep = "?";
+    if (auto f = a.get("from")) target += sep + "from=" + *f, sep = "&";
+    if (auto l = a.get("limit")) target += sep + "limit=" + *l;
+    auto r = call(*server, "GET", target);
+    if (!r) return r.err();
+    if (r->status != 200) return api_error(*r);
+    auto* entries = r->doc.root().at("entries");
+    auto* list = entries ? entries->as_array() : nullptr;
+    if (list == nullptr) return make_error("bad_reply", "the history reply has no entries");
+    std::printf("%-8s %-18s %-10s %10s %10s  %-10s %s\n", "offset", "kind", "verdict", "balance",
+                "pending", "with", "id");
+    for (const auto& e : *list) {
+        auto s = [&](const char* k) {
+            auto* v = e.at(k);
+            return v ? v->as_string().value_or("") : std::string();
+        };
+        std::string verdict = s("verdict") == "accepted" ? "accepted" : s("reason");
+        std::string with = s("counterparty") == "0" ? "" : "member " + s("counterparty");
+        auto signed_number = [&](const char* k) {
+            auto v = s(k);
+            return (v.empty() || v[0] == '-' || v == "0") ? v : "+" + v;
+        };
+        std::printf("%-8s %-18s %-10s %10s %10s  %-10s %s\n", s("offset").c_str(),
+                    s("kind").c_str(), verdict.c_str(),
+                    signed_number("balance_delta_minutes").c_str(),
+                    signed_number("pending_delta_minutes").c_str(), with.c_str(), s("id").c_str());
+    }
+    if (list->empty()) std::cout << "(no history yet)\n";
+    return ok_value;
+}
+
+result<void> do_announce_node(const parsed_args& a) {
+    public_key key;
+    if (auto h = a.get("node-key")) {
+        auto b = fixed_from_hex<public_key_bytes>(*h, "--node-key");
+        if (!b) return make_error("bad_argument", "--node-key takes the node's 64 hex digits");
+        key = public_key{*b};
+    } else {
+        auto server = server_of(a);
+        if (!server) return server.err();
+        auto r = call(*server, "GET", "/v1/node");
+        if (!r) return r.err();
+        if (r->status != 200) return api_error(*r);
+        auto b =
+            fixed_from_hex<public_key_bytes>(r->doc.string_at("node_key").value_or(""), "node_key");
+        if (!b) return make_error("bad_reply", "the server's /v1/node has no node_key");
+        key = public_key{*b};
+    }
+    auto r = sign_and_submit(a, node_key_announced{key});
+    if (!r) return r.err();
+    std::cout << "node key " << key.hex() << " may now sign checkpoints\n";
+    return ok_value;
+}
+
+// The operator's consent to found a community on the node whose data folder is --data.
+result<void> do_allow_founder(const parsed_args& a) {
+    if (a.has("public-key") == a.has("public-key-file"))
+        return make_error("missing_argument",
+                          "give the founder's public key: --public-key HEX or --public-key-file "
+                          "FILE.pub (never their private key file)");
+    auto key = public_key_arg(a, "public-key", "public-key-file");
+    if (!key) return key.err();
+    const std::filesystem::path data = a.get("data").value_or("data");
+    if (auto w = allow_founder(data, **key); !w) return w.err();
+    std::cout << "the key " << (*key)->hex() << " may found a community on the node of "
+              << data.string() << " (" << founders_file(data).string() << ")\n";
+    return ok_value;
+}
+
+std::vector<command> commands() {
+    const option_spec server{"server", "URL", "the uurwerk server (default http://127.0.0.1:8080)"};
+    const std::vector<option_spec> post_options = {
+        {"category", "NAME",
+         "companionship, shopping, dogWalking, childminding, oddJobs, lifts, "
+         "computerHelp, meals, gardening or other",
+         true},
+        {"text", "TEXT", "what you offer or ask, at most 600 characters"},
+        {"intensity", "HOW", "once (default), sometimes or regularly"},
+        {"area", "AREA", "coarse area, e.g. the digits of a postcode"},
+        {"availability", "BITS",
+         "bit 3*day+part (day 0 = Monday; part 0/1/2 = morning/"
+         "afternoon/evening); 0 = any time"},
+    };
+    return {
+        {{"serve",
+          "Runs the embedded server: the durable log, the projections and the HTTP API.",
+          {{"data", "DIR", "where the log and projections live (default ./data)"},
+           {"listen", "HOST:PORT", "the address of the HTTP API (default 127.0.0.1:8080)"},
+           {"checkpoint-interval", "SECONDS",
+            "how often the node signs a checkpoint of each community that announced its key "
+            "(default 60; 0 = only on demand)"},
+           {"match-interval", "SECONDS",
+            "how often the node's matcher proposes matches in each community that announced "
+            "its key (default 10; 0 = only on demand: POST /v1/communities/{c}/match)"},
+           {"kafka", "HOST:PORT,...",
+            "cluster mode: the log is a topic on these Kafka brokers (default: the embedded "
+            "log in DIR/log)"},
+           {"topic", "NAME", "cluster mode: the topic (default uurwerk-events)"},
+           {"partitions", "N",
+            "cluster mode: the topic's partitions, 1 to 256 (default 1); communities are spread "
+            "over them by id and the node folds each apart. Every node of a topic gives the "
+            "same count, and it never changes"},
+           {"replication-factor", "N",
+            "cluster mode: replicas of the topic, when uurwerk creates it (default 3)"},
+           {"min-insync", "N",
+            "cluster mode: replicas that must have a record before it is acknowledged, when "
+            "uurwerk creates the topic (default 2)"}}},
+         [](const parsed_args& a) -> result<void> {
+             std::uint64_t interval_s = 60;
+             if (a.has("checkpoint-interval")) {
+                 auto v = a.get_u64("checkpoint-interval");
+                 if (!v) return v.err();
+                 interval_s = *v;
+             }
+             std::uint64_t match_s = 10;
+             if (a.has("match-interval")) {
+                 auto v = a.get_u64("match-interval");
+                 if (!v) return v.err();
+                 match_s = *v;
+             }
+             std::optional<kafka_log_options> kafka;
+             if (auto servers = a.get("kafka")) {
+                 kafka.emplace();
+                 kafka->bootstrap_servers = *servers;
+                 kafka->topic = a.get("topic").value_or(kafka->topic);
+                 // Well inside the node's 10 s wait for a verdict: with every broker away a
+                 // write answers 503 log_unavailable, not a timeout.
+                 kafka->delivery_timeout = std::chrono::seconds(5);
+                 for (auto [name, field] :
+                      {std::pair{"replication-factor", &kafka->replication_factor},
+                       {"min-insync", &kafka->min_insync_replicas}}) {
+                     if (!a.has(name)) continue;
+                     auto v = a.get_u64(name);
+                     if (!v) return v.err();
+                     if (*v < 1 || *v > 16)
+                         return make_error("bad_argument",
+                                           "--" + std::string(name) + " is from 1 to 16");
+                     *field = static_cast<std::uint32_t>(*v);
+                 }
+                 if (a.has("partitions")) {
+                     auto v = a.get_u64("partitions");
+                     if (!v) return v.err();
+                     if (*v < 1 || *v > partitions_max)
+                         return make_error("bad_argument", "--partitions is from 1 to " +
+                                                               std::to_string(partitions_max));
+                     kafka->partitions_total = static_cast<std::uint32_t>(*v);
+                 }
+             } else if (a.has("topic") || a.has("partitions") || a.has("replication-factor") ||
+                        a.has("min-insync")) {
+                 return make_error("bad_argument",
+                                   "--topic, --partitions, --replication-factor and --min-insync "
+                                   "go with --kafka");
+             }
+             return serve_command(
+                 a.get("data").value_or("data"), a.get("listen").value_or("127.0.0.1:8080"),
+                 std::chrono::seconds(interval_s), kafka, std::chrono::seconds(match_s));
+         }},
+        {{"keygen",
+          "Makes a new Ed25519 key and writes it to a key file with mode 0600.",
+          {{"out", "FILE", "the key file to write (never overwritten)", true},
+           {"community", "ID", "the community this key will sign for"},
+           {"member", "ID", "the member id this key will sign as"}}},
+         do_keygen},
+        {{"found", signed_summary("Founds a community; you become its first coordinator."),
+          with_signing(policy_options({{"name", "NAME", "the community's public name", true}}))},
+         do_found},
+        {{"policy",
+          signed_summary("Changes the community's policy (coordinators): the flags given, "
+                         "the rest as it is."),
+          with_signing(policy_options({}))},
+         do_policy},
+        {{"accept", signed_summary("Accepts a proposed match (its requester or helper)."),
+          with_signing({{"match", "ID", "the match's id (from proposals)", true}})},
+         [](const parsed_args& a) { return do_match_answer(a, event_kind::match_accepted); }},
+        {{"decline", signed_summary("Declines a proposed match (its requester or helper)."),
+          with_signing({{"match", "ID", "the match's id (from proposals)", true}})},
+         [](const parsed_args& a) { return do_match_answer(a, event_kind::match_declined); }},
+        {{"end-match", signed_summary("Ends an accepted match (its requester or helper)."),
+          with_signing({{"match", "ID", "the match's id", true}})},
+         [](const parsed_args& a) { return do_match_answer(a, event_kind::match_ended); }},
+        {{"match",
+          "Runs a matching round of the server's matcher in a community now (the node's key "
+          "must be announced there).",
+          {{"community", "ID", "the community", true}, server}},
+         do_match},
+        {{"admit", signed_summary("Admits a member (coordinators)."),
+          with_signing(
+              {{"member", "ID", "the new member's id", true},
+               {"member-key", "HEX", "the new member's public key"},
+               {"member-public-key", "FILE", "or: their public key file (FILE.pub)"},
+               {"no-key", "", "or: a member with no key (no device): 'delegate --proxy-for'"},
+               {"coordinator", "", "make them a coordinator"},
+               {"verified", "", "you checked who they are"}})},
+         do_admit},
+        {{"delegate",
+          signed_summary("Lets another member post for you (a family member, a "
+                         "neighbour)."),
+          with_signing({{"to", "MEMBER", "the delegate", true},
+                        {"kinds", "LIST",
+                         "comma-separated kinds, e.g. requestPosted,"
+                         "hoursConfirmed",
+                         true},
+                        {"until-ms", "TIME", "expiry, ms since 1970 (default: until revoked)"},
+                        {"proxy-for", "MEMBER",
+                         "coordinators: record a proxy for this member, who has no key of "
+                         "their own (admitted with --no-key)"}})},
+         do_delegate},
+        {{"offer", signed_summary("Offers help."), with_signing(post_options)},
+         [](const parsed_args& a) { return do_post(a, true); }},
+        {{"request", signed_summary("Asks for help."), with_signing(post_options)},
+         [](const parsed_args& a) { return do_post(a, false); }},
+        {{"claim", signed_summary("Claims the minutes you helped someone; they confirm."),
+          with_signing({{"receiver", "MEMBER", "who received the help", true},
+                        {"minutes", "N", "how long you helped", true},
+                        {"post", "ID", "the request, offer or match it was for"},
+                        {"note", "TEXT", "a short note"}})},
+         do_claim},
+        {{"confirm", signed_summary("Confirms a claim for help you received: the minutes move."),
+          with_signing({{"claim", "ID", "the claim's id", true}})},
+         [](const parsed_args& a) { return do_claim_ref(a, true); }},
+        {{"dispute", signed_summary("Disputes a claim for help you received."),
+          with_signing({{"claim", "ID", "the claim's id", true},
+                        {"reason", "TEXT", "what is wrong with it"}})},
+         [](const parsed_args& a) { return do_claim_ref(a, false); }},
+        {{"transfer", signed_summary("Gives minutes to a member (0 = the community fund)."),
+          with_signing({{"to", "MEMBER", "who receives them", true},
+                        {"minutes", "N", "how many", true},
+                        {"note", "TEXT", "a short note"}})},
+         do_transfer},
+        {{"reverse", signed_summary("Reverses a confirmed claim or a transfer (coordinators)."),
+          with_signing({{"target", "ID", "the claim's or transfer's id", true},
+                        {"reason", "TEXT", "why", true}})},
+         do_reverse},
+        {{"suspend", signed_summary("Suspends a member (coordinators)."),
+          with_signing({{"member", "ID", "who", true}, {"reason", "TEXT", "why"}})},
+         [](const parsed_args& a) { return do_member_change(a, "suspend"); }},
+        {{"reinstate", signed_summary("Reinstates a suspended member (coordinators)."),
+          with_signing({{"member", "ID", "who", true}})},
+         [](const parsed_args& a) { return do_member_change(a, "reinstate"); }},
+        {{"revoke-key", signed_summary("Revokes a key (yours, or any member's as coordinator)."),
+          with_signing({{"member", "ID", "whose key", true},
+                        {"revoke", "HEX", "the public key to revoke", true}})},
+         [](const parsed_args& a) { return do_member_change(a, "revoke"); }},
+        {{"balance",
+          "Shows a member's balance, pending claims and limits.",
+          {{"community", "ID", "the community"},
+           {"member", "ID", "the member"},
+           {"key", "FILE", "or: take both from this key file"},
+           server}},
+         do_balance},
+        {{"history",
+          "Shows a member's history: every event that concerned them, with its verdict.",
+          {{"community", "ID", "the community"},
+           {"member", "ID", "the member"},
+           {"key", "FILE", "or: take both from this key file"},
+           {"from", "OFFSET", "start at this log offset"},
+           {"limit", "N", "at most this many lines (default 100, at most 1000)"},
+           server}},
+         do_history},
+        {{"allow-founder",
+          "The operator's consent: lets the holder of a key found a community on the node whose "
+          "data folder this is (works while it runs; run it on the node's machine).",
+          {{"data", "DIR", "the node's data folder (default ./data)"},
+           {"public-key", "HEX", "the founder's public key"},
+           {"public-key-file", "FILE", "or: the founder's public key file (FILE.pub)"}}},
+         do_allow_founder},
+        {{"announce-node",
+          signed_summary("Announces a node's key in your community (coordinators): the node "
+                         "may then sign checkpoints of its log."),
+          with_signing({{"node-key", "HEX",
+                         "the node's public key (default: the one the server serves at "
+                         "/v1/node)"}})},
+         do_announce_node},
+        {{"audit",
+          "Auditing: 'audit checkpoint' (sign one now), 'audit consistency' (the node's log "
+          "extends a checkpoint you kept), 'audit export' (a community's log to a file), "
+          "'audit verify FILE' (check an export offline), 'audit certificate' and "
+          "'audit verify-certificate FILE' (a member's hour certificate).",
+          audit_option_specs(),
+          {"WHAT", "[FILE]"}},
+         [](const parsed_args& a) { return audit_command(a.positionals().at(0), a); }},
+        {{"digest",
+          "Prints the digest of a stopped node's projections, after applying the whole "
+          "log.",
+          {{"data", "DIR", "the node's data folder (default ./data)"}}},
+         [](const parsed_args& a) { return digest_command(a.get("data").value_or("data")); }},
+        {{"rebuild",
+          "Rebuilds a stopped node's projections from its log, then prints their "
+          "digest.",
+          {{"data", "DIR", "the node's data folder (default ./data)"}}},
+         [](const parsed_args& a) { return rebuild_command(a.get("data").value_or("data")); }},
+        {{"bench",
+          "Measures: 'bench verify', 'bench ingest', 'bench replay', 'bench audit', "
+          "'bench fairness', 'bench match'. Ends with one line of JSON.",
+          bench_options(),
+          {"WHAT"}},
+         [](const parsed_args& a) { return bench_command(a.positionals().at(0), a); }},
+    };
+}
+
+void print_overview(const std::vector<command>& all) {
+    std::cout << "uurwerk: a time-credit and reputation ledger for time banks.\n\n"
+                 "usage: uurwerk COMMAND [options]   ('uurwerk COMMAND --help' for its options)\n\n"
+                 "commands:\n";
+    for (const auto& c : all) {
+        std::string first = c.spec.summary.substr(0, c.spec.summary.find('.') + 1);
+        std::printf("  %-12s %s\n", c.spec.name.c_str(), first.c_str());
+    }
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+    const auto all = commands();
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        print_overview(all);
+        return args.empty() ? 2 : 0;
+    }
+    const command* cmd = nullptr;
+    for (const auto& c : all)
+        if (c.spec.name == args[0]) cmd = &c;
+    if (cmd == nullptr) {
+        std::cerr << "uurwerk: unknown command '" << args[0] << "'; 'uurwerk --help' lists them\n";
+        return 2;
+    }
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    for (const auto& r : rest)
+        if (r == "--help" || r == "-h") {
+            std::cout << help_text(cmd->spec);
+            return 0;
+        }
+    auto parsed = parse(cmd->spec, rest);
+    if (!parsed) {
+        std::cerr << "uurwerk " << cmd->spec.name << ": " << parsed.err().message << "\n";
+        return 2;
+    }
+    auto r = cmd->run(*parsed);
+    if (!r) {
+        std::cerr << "uurwerk " << cmd->spec.name << ": " << r.err().message << "\n";
+        const bool usage = r.err().code == "bad_argument" || r.err().code == "missing_argument";
+        return usage ? 2 : 1;
+    }
+    return 0;
+}
+
+}  // namespace uurwerk::cli

@@ -1,0 +1,28 @@
+#pragma once
+// How the command-line program talks to a server: the --server option (or $UURWERK_SERVER),
+// one HTTP call with a JSON reply, and the API's error turned into an error value.
+
+#include <string>
+
+#include "api/args/cli_args.h"
+#include "api/http/http_client.h"
+#include "api/json/json_read.h"
+
+namespace uurwerk::cli {
+
+inline constexpr const char* default_server = "http://127.0.0.1:8080";
+
+using server_address = http_address;
+[[nodiscard]] result<server_address> server_of(const parsed_args& a);
+
+// An HTTP call whose JSON reply is parsed; errors of the API become errors with its message.
+struct reply {
+    unsigned status = 0;
+    json_doc doc;
+};
+[[nodiscard]] result<reply> call(const server_address& s, std::string_view method,
+                                 const std::string& target, std::string_view body = {});
+// The API's {"error": {"code", "message"}} as an error value.
+[[nodiscard]] error api_error(const reply& r);
+
+}  // namespace uurwerk::cli

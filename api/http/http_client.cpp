@@ -1,0 +1,274 @@
+#include "api/http/http_client.h"
+
+#include "api/http/timed_stream.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+namespace uurwerk {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using steady = std::chrono::steady_clock;
+using error_code = boost::system::error_code;
+
+// Waits until `fd` is ready for `events` or `deadline` passes.
+bool wait_ready(int fd, short events, steady::time_point deadline, error_code& ec) {
+    while (true) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now());
+        if (left.count() <= 0) {
+            ec = asio::error::timed_out;
+            return false;
+        }
+        pollfd p{fd, events, 0};
+        int r = ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 1 << 30)));
+        if (r > 0) {
+            ec = {};
+            return true;
+        }
+        if (r == 0) {
+            ec = asio::error::timed_out;
+            return false;
+        }
+        if (errno != EINTR) {
+            ec = error_code(errno, boost::system::system_category());
+            return false;
+        }
+    }
+}
+
+// Connects `socket` to `endpoint` within the deadline (a non-blocking connect and poll).
+bool connect_within(tcp::socket& socket, const tcp::endpoint& endpoint, steady::time_point deadline,
+                    error_code& ec) {
+    socket.close(ec);
+    socket.open(endpoint.protocol(), ec);
+    if (ec) return false;
+    socket.non_blocking(true, ec);
+    if (ec) return false;
+    const int fd = socket.native_handle();
+    if (::connect(fd, endpoint.data(), static_cast<socklen_t>(endpoint.size())) == 0) return true;
+    if (errno != EINPROGRESS && errno != EINTR) {
+        ec = error_code(errno, boost::system::system_category());
+        return false;
+    }
+    if (!wait_ready(fd, POLLOUT, deadline, ec)) return false;
+    int so_error = 0;
+    socklen_t len = sizeof so_error;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) != 0) so_error = errno;
+    if (so_error != 0) {
+        ec = error_code(so_error, boost::system::system_category());
+        return false;
+    }
+    return true;
+}
+
+std::string seconds_text(std::chrono::milliseconds ms) {
+    auto tenths = ms.count() / 100;
+    return std::to_string(tenths / 10) + (tenths % 10 ? "." + std::to_string(tenths % 10) : "") +
+           " s";
+}
+
+}  // namespace
+
+struct http_connection::impl {
+    asio::io_context io;
+    tcp::socket socket{io};
+    beast::flat_buffer buffer;
+    std::string host;
+    std::uint16_t port = 0;
+    std::string where;
+    http_call_options options;
+    bool keep_alive = true;
+};
+
+result<std::unique_ptr<http_connection>> http_connection::open(const std::string& host,
+                                                               std::uint16_t port,
+                                                               const http_call_options& options) {
+    auto m = std::make_unique<impl>();
+    m->host = host;
+    m->port = port;
+    m->options = options;
+    m->where = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+               std::to_string(port);
+    const std::string& where = m->where;
+    error_code ec;
+
+    // Where to: an IP address as is, else a name through the resolver.
+    std::vector<tcp::endpoint> endpoints;
+    auto address = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+    if (!ec) {
+        endpoints.emplace_back(address, port);
+    } else {
+        tcp::resolver resolver(m->io);
+        auto found = resolver.resolve(host, std::to_string(port), ec);
+        if (ec || found.empty())
+            return make_error("server_unreachable",
+                              "cannot find the server " + where + ": " + ec.message());
+        for (const auto& e : found) endpoints.push_back(e.endpoint());
+    }
+
+    const auto connect_deadline = steady::now() + options.connect_timeout;
+    bool connected = false;
+    for (const auto& e : endpoints) {
+        if (connect_within(m->socket, e, connect_deadline, ec)) {
+            connected = true;
+            break;
+        }
+    }
+    if (!connected) {
+        const std::string why = ec == asio::error::timed_out
+                                    ? "no answer within " + seconds_text(options.connect_timeout)
+                                    : ec.message();
+        return make_error("server_unreachable", "cannot connect to the server at " + where + ": " +
+                                                    why + " (is 'uurwerk serve' running there?)");
+    }
+    m->socket.set_option(tcp::no_delay(true), ec);
+    return std::unique_ptr<http_connection>(new http_connection(std::move(m)));
+}
+
+http_connection::http_connection(std::unique_ptr<impl> m) : impl_(std::move(m)) {}
+
+http_connection::~http_connection() {
+    error_code ec;
+    impl_->socket.shutdown(tcp::socket::shutdown_both, ec);
+    impl_->socket.close(ec);
+}
+
+result<http_reply> http_connection::call(std::string_view method, std::string_view target,
+                                         std::string_view body) {
+    auto& m = *impl_;
+    const std::string& where = m.where;
+    const auto& options = m.options;
+    error_code ec;
+    http::request<http::string_body> req;
+    req.version(11);
+    auto verb = http::string_to_verb(beast::string_view(method.data(), method.size()));
+    if (verb == http::verb::unknown)
+        req.method_string(beast::string_view(method.data(), method.size()));
+    else
+        req.method(verb);
+    req.target(beast::string_view(target.data(), target.size()));
+    req.set(http::field::host, where);
+    req.set(http::field::user_agent, "uurwerk");
+    req.set(http::field::accept, "application/json");
+    if (!body.empty()) req.set(http::field::content_type, "application/json");
+    req.body().assign(body.data(), body.size());
+    req.keep_alive(m.keep_alive);
+    req.prepare_payload();
+
+    timed_stream stream(m.socket, options.reply_timeout);
+    stream.set_deadline(steady::now() + options.reply_timeout);
+    http::write(stream, req, ec);
+    // A server that refuses early (413, 503) may close before it has read the whole request:
+    // its answer can still be read below.
+    const bool write_failed = static_cast<bool>(ec);
+    const error_code write_error = ec;
+
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(options.reply_bytes_max);
+    if (verb == http::verb::head) parser.skip(true);
+    http::read(stream, m.buffer, parser, ec);
+    if (ec) {
+        if (ec == asio::error::timed_out)
+            return make_error("server_timeout", "the server at " + where +
+                                                    " did not answer within " +
+                                                    seconds_text(options.reply_timeout));
+        if (ec == http::error::body_limit)
+            return make_error("bad_reply", "the reply from " + where + " is over " +
+                                               std::to_string(options.reply_bytes_max) + " bytes");
+        if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
+            ec == asio::error::connection_reset || ec == asio::error::eof || write_failed)
+            return make_error("server_closed",
+                              "the server at " + where + " closed the connection without a reply" +
+                                  (write_failed ? " (sending failed: " + write_error.message() + ")"
+                                                : std::string()));
+        return make_error("bad_reply",
+                          "the reply from " + where + " is not valid HTTP: " + ec.message());
+    }
+    auto res = parser.release();
+    http_reply reply;
+    reply.status = res.result_int();
+    reply.content_type = std::string(res[http::field::content_type]);
+    reply.body = std::move(res.body());
+    return reply;
+}
+
+result<http_reply> http_call(const std::string& host, std::uint16_t port, std::string_view method,
+                             std::string_view target, std::string_view body,
+                             const http_call_options& options) {
+    auto c = http_connection::open(host, port, options);
+    if (!c) return c.err();
+    (*c)->impl_->keep_alive = false;  // one request, then the connection closes
+    return (*c)->call(method, target, body);
+}
+
+result<http_address> parse_http_url(std::string_view url) {
+    auto bad = [&](const std::string& why) {
+        return make_error("bad_url", "the server address '" + std::string(url) + "' " + why +
+                                         "; give one like http://127.0.0.1:8080");
+    };
+    std::string_view rest = url;
+    bool scheme = false;
+    if (rest.substr(0, 8) == "https://") return bad("uses https, which uurwerk does not serve");
+    if (rest.substr(0, 7) == "http://") {
+        rest.remove_prefix(7);
+        scheme = true;
+    } else if (rest.find("://") != std::string_view::npos) {
+        return bad("has a scheme other than http");
+    }
+    if (auto slash = rest.find('/'); slash != std::string_view::npos) {
+        if (rest.substr(slash) != "/") return bad("has a path");
+        rest = rest.substr(0, slash);
+    }
+    http_address out;
+    std::string_view port_text;
+    bool has_port = false;
+    if (!rest.empty() && rest.front() == '[') {
+        auto close = rest.find(']');
+        if (close == std::string_view::npos) return bad("has a '[' without ']'");
+        out.host = std::string(rest.substr(1, close - 1));
+        auto after = rest.substr(close + 1);
+        if (!after.empty()) {
+            if (after.front() != ':') return bad("has text after ']'");
+            port_text = after.substr(1);
+            has_port = true;
+        }
+    } else {
+        auto colon = rest.rfind(':');
+        if (colon != std::string_view::npos) {
+            out.host = std::string(rest.substr(0, colon));
+            port_text = rest.substr(colon + 1);
+            has_port = true;
+            if (out.host.find(':') != std::string::npos)
+                return bad("has an IPv6 address without [brackets]");
+        } else {
+            out.host = std::string(rest);
+        }
+    }
+    if (out.host.empty()) return bad("has no host");
+    if (!has_port) {
+        if (!scheme) return bad("has no port");
+        out.port = 80;
+        return out;
+    }
+    std::uint32_t port = 0;
+    auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (port_text.empty() || ec != std::errc() || p != port_text.data() + port_text.size() ||
+        port == 0 || port > 65535)
+        return bad("has no valid port (1 to 65535)");
+    out.port = static_cast<std::uint16_t>(port);
+    return out;
+}
+
+}  // namespace uurwerk

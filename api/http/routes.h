@@ -1,0 +1,56 @@
+#pragma once
+// The HTTP API of a node (api/README.md is the contract): each request to its route, path
+// parameters and query checked, the node's answer in JSON with the README's status codes.
+// Writes go through node::submit(); reads come from the projector's state (under its shared
+// lock) and the projection store. /metrics renders the counters in Prometheus text format.
+//
+// Ownership and threading: routes borrows the node (which must outlive it) and owns the HTTP
+// counters that the server (api/http/http_server.h) counts into. handle() may be called from any
+// number of connection threads at once; it never throws, and never answers 500 for bad input.
+
+#include <atomic>
+#include <cstdint>
+
+#include "api/node/checkpointer.h"
+#include "api/http/http_server.h"
+#include "api/node/match_driver.h"
+#include "api/node/node.h"
+
+namespace uurwerk {
+
+class routes {
+public:
+    // `cp` (may be null: no checkpoints, no /v1/node) signs checkpoints on demand; `matcher`
+    // (may be null: POST .../match answers 503) runs a matching round on demand.
+    explicit routes(node& n, checkpointer* cp = nullptr, match_driver* matcher = nullptr);
+
+    // The answer to one request.
+    [[nodiscard]] http_response handle(const http_request& request);
+    // handle() as a server's handler; the routes must outlive the server.
+    [[nodiscard]] http_handler handler();
+    // The counters a server answering for these routes counts into (shown by /metrics).
+    http_stats& stats() { return stats_; }
+
+    routes(const routes&) = delete;
+    routes& operator=(const routes&) = delete;
+
+private:
+    http_response health();
+    http_response metrics();
+    http_response canonical(const http_request& request);
+    http_response submit(const http_request& request);
+
+    node& node_;
+    checkpointer* checkpointer_;
+    match_driver* matcher_;
+    std::atomic<std::size_t> waiting_for_proposals_{0};
+    http_stats stats_;
+    // Events submitted through these routes since they were made (the first answer of each).
+    std::atomic<std::uint64_t> accepted_{0}, rejected_{0}, duplicates_{0};
+};
+
+// The HTTP status for an error code of the API (api/README.md): 400 for bad_*, 403, 404, 413,
+// 503, 504; 500 for a code the table does not know.
+[[nodiscard]] unsigned http_status_for(const error& e);
+
+}  // namespace uurwerk

@@ -1,0 +1,67 @@
+#pragma once
+// The embedded server: a node (api/node/node.h) behind the HTTP API (api/http/routes.h), on one address.
+// `uurwerk serve` runs one until SIGINT or SIGTERM; benchmarks and tests start one in-process.
+//
+// Threading: start() returns a running server; stop() (or the destructor) stops the HTTP
+// server first, then the node. node() may be used from any thread while it runs.
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "api/node/checkpointer.h"
+#include "api/node/match_driver.h"
+#include "api/node/node.h"
+
+namespace uurwerk {
+
+class http_server;
+class routes;
+
+// Who may found a community on this node.
+enum class founding : std::uint8_t {
+    operator_consent,  // the keys listed in DATA/founders (api/node/founders.h): what `serve` runs
+    anyone,            // an in-process benchmark in a folder of its own
+};
+
+class embedded_server {
+public:
+    // Opens the node in `data_dir` and listens on host:port (port 0 = any free port). The
+    // node's own key is `data_dir`/node.key, made on first start; it signs a checkpoint of each
+    // community that announced it every `checkpoint_interval` (0 = only on demand), and runs a
+    // matching round there every `match_interval` (0 = only on demand).
+    [[nodiscard]] static result<std::unique_ptr<embedded_server>> start(
+        const std::filesystem::path& data_dir, const std::string& host, std::uint16_t port,
+        const std::function<void(offset, offset)>& catch_up_progress = {},
+        std::chrono::milliseconds checkpoint_interval = std::chrono::seconds(60),
+        const std::optional<kafka_log_options>& kafka = std::nullopt,
+        std::chrono::milliseconds match_interval = std::chrono::seconds(10),
+        founding who_founds = founding::operator_consent);
+    ~embedded_server();
+    void stop();
+
+    std::uint16_t port() const;
+    uurwerk::node& node() { return *node_; }
+    uurwerk::checkpointer& checkpoints() { return *checkpointer_; }
+    uurwerk::match_driver& matcher() { return *matcher_; }
+
+private:
+    embedded_server() = default;
+    std::unique_ptr<uurwerk::node> node_;
+    std::unique_ptr<uurwerk::checkpointer> checkpointer_;
+    std::unique_ptr<uurwerk::match_driver> matcher_;
+    std::unique_ptr<routes> routes_;
+    std::unique_ptr<http_server> http_;
+};
+
+// `uurwerk serve`: runs until SIGINT/SIGTERM, then stops cleanly (everything acknowledged is
+// in the log; the projections flush).
+[[nodiscard]] result<void> serve_command(const std::string& data_dir, const std::string& listen,
+                                         std::chrono::milliseconds checkpoint_interval,
+                                         const std::optional<kafka_log_options>& kafka,
+                                         std::chrono::milliseconds match_interval);
+
+// The node's own key in `data_dir` (node.key, mode 0600), made when missing.
+[[nodiscard]] result<signing_key> node_key_in(const std::filesystem::path& data_dir);
+
+}  // namespace uurwerk

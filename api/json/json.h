@@ -1,0 +1,108 @@
+#pragma once
+// JSON at the HTTP edge, both ways.
+//
+// Writing: json_writer builds the JSON of every response (objects, arrays, escaped strings).
+// Strings are escaped as RFC 8259 asks (quote, backslash, control characters); valid UTF-8
+// passes through as is, and bytes that are not valid UTF-8 become U+FFFD, so the output is
+// always valid JSON.
+//
+// Reading: request bodies are decoded strictly against the Cap'n Proto schema
+// (schemas/event.capnp). Cap'n Proto 0.9.2's JsonCodec is lenient (DESIGN.md, "Known traps"),
+// and its parser also decodes \u escapes wrongly (the hex digits a-f count as 0-5, and
+// surrogate pairs are not joined: "caf\u00e9" becomes "cafI"), so the text is parsed here, by a
+// strict RFC 8259 parser, and walked against the schema before the codec sees it: unknown
+// fields, a field named twice, a union with two members named or none, hex and base64 that do
+// not check, wrong JSON types, integers out of range and unknown enum names are refused with a
+// code and a message that names the JSON path. Only then does the codec (with the schema's
+// $Json annotations) build the message, from a normalised tree (integers as decimal strings,
+// hex in lower case). Every kj::Exception is caught and becomes an error value.
+//
+// Error codes: "bad_json" (not JSON), "bad_request" (wrong type, out of range, unknown enum
+// name, null), "unknown_field", "ambiguous_kind", "bad_hex", "bad_base64", "bad_event" (the
+// decoded body breaks a bound of ledger/core/event.h), "bad_envelope" (a part of the wrong length).
+//
+// Pure functions and values: safe from any thread.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/json/json_read.h"
+#include "ledger/core/event.h"
+
+namespace uurwerk {
+
+// ---------------------------------------------------------------------------------------------
+// Writing.
+
+// Builds one JSON text. Commas and colons are placed by the writer; calling it out of order
+// (a value where a key is due, end_object() in an array, take() before the end) is a bug and
+// asserts.
+class json_writer {
+public:
+    json_writer& begin_object();
+    json_writer& end_object();
+    json_writer& begin_array();
+    json_writer& end_array();
+    json_writer& key(std::string_view name);
+
+    json_writer& string(std::string_view s);
+    json_writer& number(std::int64_t v);
+    json_writer& boolean(bool b);
+    json_writer& null();
+    // A 64-bit unsigned integer as a decimal JSON string ("7"), as the API writes ids, offsets
+    // and sequence numbers.
+    json_writer& decimal(std::uint64_t v);
+    json_writer& decimal_signed(std::int64_t v);
+    // Already valid JSON (for example body_to_json's output), inserted as one value.
+    json_writer& raw(std::string_view json);
+
+    // The text; every container must be closed.
+    [[nodiscard]] std::string take();
+
+private:
+    void before_value();
+    std::string out_;
+    struct level {
+        bool object = false;
+        bool empty = true;
+    };
+    std::vector<level> open_;
+    bool key_pending_ = false;
+    bool done_ = false;
+};
+
+// `s` as a JSON string literal, quotes included.
+[[nodiscard]] std::string json_quote(std::string_view s);
+
+// {"error": {"code": ..., "message": ...}}: the body of every error answer of the API.
+[[nodiscard]] std::string error_json(std::string_view code, std::string_view message);
+
+// ---------------------------------------------------------------------------------------------
+// Reading.
+
+// JSON texts read are at most this many bytes (a request body); objects and arrays nest at most
+// json_nesting_max deep.
+inline constexpr std::size_t json_text_bytes_max = 16384;
+inline constexpr std::size_t json_nesting_max = 32;
+
+// An EventBody in JSON (see api/README.md, POST /v1/canonical) to its canonical bytes, the
+// exact bytes a client signs. The bytes are read back through decode_body, so every id, key
+// and text bound is checked ("bad_event" when one is broken).
+[[nodiscard]] result<bytes> canonical_body_from_json(std::string_view json);
+
+// {"body": "<base64>", "signer": "<64 hex>", "signature": "<128 hex>"} to an envelope. Checks
+// the form and the lengths ("bad_envelope"), not the signature or the body (the node does).
+[[nodiscard]] result<envelope> envelope_from_json(std::string_view json);
+
+// Canonical EventBody bytes (as stored in the log) to their JSON, in the same form
+// canonical_body_from_json reads. Errors: "bad_event" when the bytes are not a message.
+[[nodiscard]] result<std::string> body_to_json(byte_view canonical_body);
+
+// Any JSON text into a json_value tree (api/json/json_read.h), with the same strict RFC 8259 parser
+// as the request bodies (Cap'n Proto 0.9.2's own parser mis-decodes \u escapes). Errors:
+// "bad_json" saying where.
+[[nodiscard]] result<json_value> parse_json_value(std::string_view text);
+
+}  // namespace uurwerk

@@ -1,0 +1,397 @@
+#include "api/node/node.h"
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+
+#include "ledger/log/local_log.h"
+
+namespace uurwerk {
+
+log_clock wall_clock() {
+    return [] {
+        return time_ms{std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count()};
+    };
+}
+
+std::filesystem::path store_dir_of(const std::filesystem::path& store_dir, partition_id p) {
+    if (p.value == 0) return store_dir;
+    auto dir = store_dir;
+    dir += "-" + std::to_string(p.value);
+    return dir;
+}
+
+namespace {
+
+// What a data folder's stores were folded from, in cluster mode: `DIR/cluster`, two lines,
+// "topic NAME" and "partitions N", written once a node has opened there. Each store holds the
+// state of one partition of one topic; folded from another, it would be silently wrong.
+constexpr const char* cluster_file = "cluster";
+
+std::string cluster_text(const kafka_log_options& k) {
+    return "topic " + k.topic + "\npartitions " + std::to_string(k.partitions_total) + "\n";
+}
+
+result<void> check_cluster(const std::filesystem::path& data_dir, const kafka_log_options& k) {
+    std::ifstream in(data_dir / cluster_file);
+    if (in) {
+        const std::string was((std::istreambuf_iterator<char>(in)), {});
+        if (was == cluster_text(k)) return ok_value;
+        auto one_line = [](std::string t) {
+            std::replace(t.begin(), t.end(), '\n', ' ');
+            return t.substr(0, t.find_last_not_of(' ') + 1);
+        };
+        return make_error("data_mismatch",
+                          (data_dir / cluster_file).string() +
+                              " says this data folder was folded from " + one_line(was) +
+                              ", but the node is started on " + one_line(cluster_text(k)) +
+                              ": start it with those, or give it an empty --data to rebuild from "
+                              "the topic");
+    }
+    if (std::filesystem::exists(data_dir / "log"))
+        return make_error("data_mismatch", data_dir.string() +
+                                               " holds an embedded log: a node on Kafka needs a "
+                                               "data folder of its own (an empty --data)");
+    return ok_value;
+}
+
+result<void> record_cluster(const std::filesystem::path& data_dir, const kafka_log_options& k) {
+    const auto path = data_dir / cluster_file;
+    if (std::filesystem::exists(path)) return ok_value;
+    std::ofstream out(path, std::ios::trunc);
+    out << cluster_text(k);
+    out.flush();
+    if (!out) return make_error("io_error", "cannot write " + path.string());
+    return ok_value;
+}
+
+}  // namespace
+
+result<std::unique_ptr<node>> node::open(const node_options& options) {
+    if (options.kafka) {
+        if (auto same = check_cluster(options.data_dir, *options.kafka); !same) return same.err();
+        // One producer for every partition (kafka_log.h): one set of broker connections and
+        // threads, not one per partition.
+        auto producer = kafka_producer::open(*options.kafka);
+        if (!producer) return producer.err();
+        std::vector<std::unique_ptr<event_log>> logs;
+        for (std::uint32_t p = 0; p < options.kafka->partitions_total; ++p) {
+            auto o = *options.kafka;
+            o.partition = partition_id{p};
+            auto log = kafka_log::open(o, *producer);
+            if (!log) return log.err();
+            logs.push_back(std::move(*log));
+        }
+        auto n = open_with_logs(std::move(logs), options.data_dir / "store", options.apply_timeout,
+                                options.catch_up_progress);
+        if (!n) return n.err();
+        (*n)->founding_gate_ = options.founding_gate;
+        if (auto recorded = record_cluster(options.data_dir, *options.kafka); !recorded)
+            return recorded.err();
+        return n;
+    }
+    local_log_options lo;
+    lo.dir = options.data_dir / "log";
+    lo.clock = options.clock;
+    auto log = local_log::open(lo);
+    if (!log) return log.err();
+    auto n = open_with_log(std::move(*log), options.data_dir / "store", options.apply_timeout,
+                           options.catch_up_progress);
+    if (n) (*n)->founding_gate_ = options.founding_gate;
+    return n;
+}
+
+result<std::unique_ptr<node>> node::open_with_log(
+    std::unique_ptr<event_log> log, const std::filesystem::path& store_dir,
+    std::chrono::milliseconds apply_timeout,
+    const std::function<void(offset, offset)>& catch_up_progress) {
+    std::vector<std::unique_ptr<event_log>> logs;
+    logs.push_back(std::move(log));
+    return open_with_logs(std::move(logs), store_dir, apply_timeout, catch_up_progress);
+}
+
+result<std::unique_ptr<node>> node::open_with_logs(
+    std::vector<std::unique_ptr<event_log>> logs, const std::filesystem::path& store_dir,
+    std::chrono::milliseconds apply_timeout,
+    const std::function<void(offset, offset)>& catch_up_progress) {
+    UURWERK_ASSERT(!logs.empty());
+    auto n = std::unique_ptr<node>(new node());
+    n->apply_timeout_ = apply_timeout;
+    n->parts_.resize(logs.size());
+    // Every partition is opened and caught up before any projector thread starts; the
+    // progress sums the partitions (those done count with their whole log).
+    std::uint64_t end_total = 0;
+    for (const auto& log : logs) end_total += log->end().value;
+    std::uint64_t done_before = 0;
+    for (std::uint32_t p = 0; p < logs.size(); ++p) {
+        auto& part = n->parts_[p];
+        part.log = std::move(logs[p]);
+        auto db = store::open(store_dir_of(store_dir, partition_id{p}));
+        if (!db) return db.err();
+        part.db = std::move(*db);
+        projector_options po;
+        po.log_name = "partition " + std::to_string(p);
+        auto folder = projector::open(*part.log, *part.db, n->keys_, po);
+        if (!folder) return folder.err();
+        part.folder = std::move(*folder);
+        // Records appended but not yet applied before a stop are folded now; their signatures
+        // are verified again (the cache is empty after a restart).
+        auto last = std::chrono::steady_clock::now();
+        if (catch_up_progress) {
+            part.folder->set_applied_hook(
+                [&, done_before](const std::vector<applied_record>& recs) {
+                    auto now = std::chrono::steady_clock::now();
+                    if (now - last < std::chrono::seconds(1)) return;
+                    last = now;
+                    catch_up_progress(offset{done_before + recs.back().at.value + 1},
+                                      offset{end_total});
+                });
+        }
+        auto caught = part.folder->catch_up();
+        part.folder->set_applied_hook({});  // the hook's captures end here
+        if (!caught) return caught.err();
+        done_before += part.folder->applied().value;
+    }
+    for (auto& part : n->parts_) part.folder->start();
+    return n;
+}
+
+node::~node() {
+    for (auto& part : parts_)
+        if (part.folder) part.folder->stop();
+}
+
+namespace {
+
+// A submitted envelope's bytes, bounded and decoded (canonical bytes only: what
+// encode_envelope would make, so they are stored as they came).
+result<envelope> decode_submitted(byte_view stored_envelope) {
+    if (stored_envelope.size() > envelope_bytes_max)
+        return make_error("event_too_large", "a signed event is at most " +
+                                                 std::to_string(envelope_bytes_max) + " bytes");
+    return decode_envelope(stored_envelope);
+}
+
+}  // namespace
+
+result<submit_outcome> node::submit(byte_view stored_envelope) {
+    auto env = decode_submitted(stored_envelope);
+    if (!env) return env.err();
+    return submit_stored(*env, bytes(stored_envelope.begin(), stored_envelope.end()));
+}
+
+result<submit_outcome> node::submit(const envelope& e) {
+    auto stored = encode_envelope(e);
+    if (stored.size() > envelope_bytes_max)
+        return make_error("event_too_large",
+                          "a signed event is at most " + std::to_string(envelope_bytes_max) +
+                              " bytes; this one is " + std::to_string(stored.size()));
+    return submit_stored(e, std::move(stored));
+}
+
+void node::submit_async(byte_view stored_envelope, submit_callback done) {
+    UURWERK_ASSERT(done != nullptr);
+    auto env = decode_submitted(stored_envelope);
+    if (!env) return done(env.err());
+    auto admitted = admit(*env, bytes(stored_envelope.begin(), stored_envelope.end()));
+    if (auto* answer = std::get_if<result<submit_outcome>>(&admitted))
+        return done(std::move(*answer));
+    auto& a = std::get<admitted_event>(admitted);
+    const partition_id partition = a.partition;
+    const scoped_id id = a.id;
+    auto ticket = enqueue(a, [this, partition, id, done](result<applied_record> r) {
+        if (!r) return done(r.err());
+        done(outcome_of(partition, id, *r));
+    });
+    if (!ticket) done(ticket.err());
+}
+
+std::variant<result<submit_outcome>, node::admitted_event> node::admit(const envelope& e,
+                                                                       bytes stored) {
+    auto body = decode_body(e.body);
+    if (!body) return body.err();
+    const partition_id partition = partition_of(body->community);
+    // The log may hold its next sync for this event while it is verified and checked against
+    // the state (group commit); an event refused here ends the intent as it goes.
+    auto coming = part(partition).log->announce_append();
+    if (!keys_.verify_envelope(e))
+        return make_error("bad_signature",
+                          "the signature does not verify for signer " + e.signer.hex() +
+                              " over this body (sign \"uurwerk/event/v1\" followed by the body)");
+
+    // Answer a known event with its first verdict, and refuse before the log what the
+    // projection plainly cannot accept: one look at the state, under one shared lock.
+    const auto body_digest = sha256({e.body});
+    auto& folder = *part(partition).folder;
+    auto& log = *part(partition).log;
+    const bool founding = body->kind() == event_kind::community_founded;
+    // Founding needs the operator's consent (api/node/founders.h): nobody else can open a community
+    // of their own and write to the log without limit.
+    if (founding && founding_gate_)
+        if (auto allowed = founding_gate_(e.signer); !allowed) return allowed.err();
+    auto look = [&] {
+        return folder.read_state(
+            [&](const ledger_state& s) -> std::optional<result<submit_outcome>> {
+                if (auto first = s.seen.find(scoped_id{body->community, body->id});
+                    first != s.seen.end() && first->second.body_digest == body_digest)
+                    return submit_outcome{body->id, partition, first->second.at,
+                                          first->second.first, true};
+                auto c = s.communities.find(body->community);
+                if (c == s.communities.end()) {
+                    if (founding) return std::nullopt;
+                    return make_error(
+                        "unknown_community",
+                        "community " + std::to_string(body->community.value) + " does not exist");
+                }
+                if (founding) return std::nullopt;
+                const std::string where = " in community " + std::to_string(body->community.value);
+                auto key = c->second.keys.find(e.signer);
+                if (key == c->second.keys.end())
+                    return make_error("unknown_signer",
+                                      "the key " + e.signer.hex() + " is not registered" + where);
+                // What the fold would reject for its signer alone never reaches the log: a
+                // revoked key (a lost or stolen device) and a suspended member's events.
+                if (key->second.revoked)
+                    return make_error("signer_revoked",
+                                      "the key " + e.signer.hex() + " was revoked" + where);
+                if (!key->second.node) {
+                    auto m = c->second.members.find(key->second.owner);
+                    if (m != c->second.members.end() && m->second.suspended)
+                        return make_error("member_suspended",
+                                          "member " + std::to_string(key->second.owner.value) +
+                                              " is suspended" + where +
+                                              "; a coordinator can reinstate them");
+                }
+                return std::nullopt;
+            });
+    };
+    auto early = look();
+    if (early && !*early) {
+        // This node's projection may lag the log: in a cluster another node may have taken the
+        // write that founded the community or registered the key a moment ago. Refuse only
+        // after catching up with the log as it stands now (bounded by the apply timeout).
+        // Waiting here, the event is not on its way to the log: a sync need not wait for it.
+        coming.release();
+        const offset end = log.end();
+        if (end > folder.applied() && folder.wait_applied(offset{end.value - 1}, apply_timeout_))
+            early = look();
+    }
+    if (early) return std::move(*early);
+    const scoped_id id{body->community, body->id};
+    return admitted_event{id,       partition,   std::move(stored), std::move(*body),
+                          e.signer, body_digest, std::move(coming)};
+}
+
+result<std::shared_ptr<verdict_ticket>> node::enqueue(admitted_event& a,
+                                                      verdict_ticket::callback done) {
+    // The ticket is registered before the append, so that the projector, which completes it
+    // when it has committed the record (durable before it could be read), cannot miss it.
+    auto& folder = *part(a.partition).folder;
+    auto ticket = folder.expect(a.id, std::move(done));
+    // A failed append completes no record, so its ticket is taken back before it is answered:
+    // a later submit of the same event must not find it first and wait in vain.
+    auto withdraw = folder.withdrawal(a.id, ticket);
+    folder.note_verified(a.stored, std::move(a.body), a.signer, a.body_digest);
+    // Queued or refused, the append is no longer on its way: the log ends its intent with it.
+    auto queued = part(a.partition)
+                      .log->append_announced(
+                          std::move(a.stored),
+                          [ticket, withdraw](result<offset> at) {
+                              if (at) return;
+                              withdraw();
+                              ticket->fail(at.err());
+                          },
+                          std::move(a.coming));
+    if (!queued) {
+        withdraw();
+        return queued.err();
+    }
+    return ticket;
+}
+
+submit_outcome node::outcome_of(partition_id partition, const scoped_id& id,
+                                const applied_record& rec) const {
+    if (rec.decided.reason == reject_reason::duplicate_event) {
+        auto first = folder(partition).seen(id);
+        UURWERK_ASSERT(first.has_value(), rec.at.value);
+        return submit_outcome{id.id, partition, first->at, first->first, true};
+    }
+    return submit_outcome{id.id, partition, rec.at, rec.decided, false};
+}
+
+result<submit_outcome> node::submit_stored(const envelope& e, bytes stored) {
+    auto admitted = admit(e, std::move(stored));
+    if (auto* answer = std::get_if<result<submit_outcome>>(&admitted)) return std::move(*answer);
+    auto& a = std::get<admitted_event>(admitted);
+    const partition_id partition = a.partition;
+    const scoped_id id = a.id;
+    auto ticket = enqueue(a, {});
+    if (!ticket) return ticket.err();
+    auto& folder = *part(partition).folder;
+    auto outcome = (*ticket)->wait(apply_timeout_);
+    if (!outcome) {
+        folder.forget(id, *ticket);
+        return make_error("apply_timeout",
+                          "the event " + id.id.hex() +
+                              " was appended but not applied in time; ask GET /v1/communities/" +
+                              std::to_string(id.community.value) + "/events/" + id.id.hex() +
+                              " later");
+    }
+    if (!*outcome) return outcome->err();  // the append failed (enqueue took the ticket back)
+    return outcome_of(partition, id, **outcome);
+}
+
+result<log_record> node::record_at(partition_id p, offset at) {
+    // A local log answers at once; a Kafka log may have to fetch the record first (with its
+    // lookup reader, which leaves the projector's position alone).
+    auto records = part(p).log->lookup(at, 1, std::chrono::seconds(5));
+    if (!records) return records.err();
+    if (records->empty())
+        return make_error("not_found", "no record at offset " + std::to_string(at.value) +
+                                           " of partition " + std::to_string(p.value));
+    return std::move(records->front());
+}
+
+std::optional<node::found_event> node::find_event(const scoped_id& id) const {
+    const partition_id p = partition_of(id.community);
+    if (auto first = folder(p).seen(id)) return found_event{p, *first};
+    return std::nullopt;
+}
+
+node::progress_report node::progress() const {
+    progress_report out;
+    for (const auto& part : parts_) {
+        const partition_progress p{part.log->end(), part.folder->applied()};
+        out.partitions.push_back(p);
+        out.log_end_total += p.log_end.value;
+        out.applied_total += p.applied.value;
+        out.communities +=
+            part.folder->read_state([](const ledger_state& s) { return s.communities.size(); });
+        if (!out.failure) out.failure = part.folder->failure();
+    }
+    return out;
+}
+
+result<node::state_digests> node::state_digest() const {
+    state_digests out;
+    std::vector<digest> each;
+    for (const auto& part : parts_) {
+        // The applied offset and the digest of one snapshot, as the store gives them.
+        auto d = part.db->state_digest();
+        if (!d) return d.err();
+        auto applied = part.db->applied();
+        if (!applied) return applied.err();
+        auto skipped = part.db->skipped();
+        if (!skipped) return skipped.err();
+        out.partitions.push_back({*applied, *d, *skipped});
+        out.applied_total += applied->value;
+        out.skipped_total += *skipped;
+        each.push_back(*d);
+    }
+    out.combined = combine_partition_digests(each);
+    return out;
+}
+
+}  // namespace uurwerk

@@ -1,0 +1,232 @@
+#pragma once
+// A uurwerk node: the log, the projection store, the projector and the ingest path, wired
+// together. Knows nothing of HTTP: the HTTP server, the in-process benchmark and the tests all
+// drive a node through submit() and its read functions.
+//
+// Ingest (submit): bound the size, decode the envelope, verify the signature (on the caller's
+// thread: callers run on every core), refuse what is plainly invalid before it reaches the log (an
+// unknown community or signer, once caught up with the log; a known id), append (durable, group
+// commit), then wait until the projector has applied the record and answer with its verdict.
+//
+// Partitions. A node serves every partition of its log: one partition for a LocalLog, P for a
+// Kafka topic of P partitions (`node_options::kafka->partitions_total`). A community's events
+// all go to the partition `partition_of(community, P)` (ledger/log/partition.h), so each community
+// is totally ordered within one partition. Each partition has its own event_log, its own store
+// and its own projector, i.e. its own ledger_state, folded from that partition's records alone:
+// of state, nothing is shared between partitions (the signature cache and, on Kafka, the
+// producer are shared, but decide nothing).
+// So however a node interleaves its partitions, each partition's state, verdicts and digest
+// are a function of that partition's log, and nodes agree. Partition p's store is the folder
+// `store` for p = 0 (a one-partition node keeps the layout it always had) and `store-p` for the
+// others; each commits its state with its own applied offset in ONE WriteBatch (see
+// projections/projector.h), so a restart resumes each partition exactly where its state stands.
+// Offsets are per partition: an offset means nothing without its partition (submit_outcome,
+// find_event and the API name both). An event id is remembered per community (ledger_state's
+// `seen`, by scoped_id): the same id in two communities is two events. On Kafka, the
+// partitions' logs share one producer (ledger/log/kafka_log.h: one set of broker connections; its
+// fatal error stops every partition's writes, "io_error" until the node is reopened; each log
+// bounds its own appends in flight, pending_appends_max per partition).
+//
+// Threading: submit() and every read function may be called from any number of threads. The
+// node owns its logs, stores and projectors; they live as long as the node.
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <variant>
+
+#include "ledger/core/crypto.h"
+#include "ledger/log/event_log.h"
+#include "ledger/log/kafka_log.h"
+#include "ledger/log/local_log.h"
+#include "ledger/log/partition.h"
+#include "projections/projector.h"
+#include "projections/state_codec.h"
+#include "projections/store.h"
+
+namespace uurwerk {
+
+// The store folder of partition `p` of a node whose partition 0 has `store_dir`.
+[[nodiscard]] std::filesystem::path store_dir_of(const std::filesystem::path& store_dir,
+                                                 partition_id p);
+
+// The machine's clock as the log's clock (ms since the Unix epoch): what main() wires in.
+[[nodiscard]] log_clock wall_clock();
+
+struct node_options {
+    std::filesystem::path data_dir;                   // log/ and store/ below it
+    log_clock clock;                                  // the log's clock
+    std::chrono::milliseconds apply_timeout{10'000};  // how long submit waits for the verdict
+    // Called about once a second while open() applies a long log tail: (applied, log end).
+    std::function<void(offset, offset)> catch_up_progress = {};
+    // Cluster mode: the log is this topic on these Kafka brokers instead of data_dir/log. The
+    // node serves every partition of it (partitions_total; `partition` is ignored).
+    std::optional<kafka_log_options> kafka = std::nullopt;
+    // Whether `founder` may found a community (api/node/founders.h: the operator's consent), asked
+    // before the log for every founding event; an error refuses it. Empty: anyone may (tests and
+    // benchmarks in a folder of their own). Called from submitting threads.
+    std::function<result<void>(const public_key& founder)> founding_gate = {};
+};
+
+// The answer to a submitted event.
+struct submit_outcome {
+    event_id id;
+    partition_id partition;  // the partition of the event's community
+    offset at;               // where the event (first) stands in that partition
+    verdict decided;         // its verdict (the first one, for a duplicate)
+    bool duplicate = false;  // the same event was already in the log; nothing was appended
+};
+
+class node {
+public:
+    // Opens (or creates) the node's data, catches the projections up with the log, and starts
+    // the projector thread. In cluster mode the data folder records the topic and partition
+    // count it was folded from (`DIR/cluster`, written after the first open); started on
+    // another topic or partition count, or on a folder that holds an embedded log, open()
+    // refuses with "data_mismatch" before it connects.
+    [[nodiscard]] static result<std::unique_ptr<node>> open(const node_options& options);
+    // Wraps an existing log (for tests with a fake log).
+    [[nodiscard]] static result<std::unique_ptr<node>> open_with_log(
+        std::unique_ptr<event_log> log, const std::filesystem::path& store_dir,
+        std::chrono::milliseconds apply_timeout,
+        const std::function<void(offset, offset)>& catch_up_progress = {});
+    // Wraps existing logs, logs[p] being partition p (at least one): partition p's store is
+    // store_dir_of(store_dir, p). `catch_up_progress` gets (applied, end) summed over them.
+    [[nodiscard]] static result<std::unique_ptr<node>> open_with_logs(
+        std::vector<std::unique_ptr<event_log>> logs, const std::filesystem::path& store_dir,
+        std::chrono::milliseconds apply_timeout,
+        const std::function<void(offset, offset)>& catch_up_progress = {});
+    ~node();
+
+    // Errors: "bad_envelope"/"bad_event" (malformed), "event_too_large", "bad_signature",
+    // "unknown_community", "unknown_signer", "signer_revoked", "member_suspended" and what the
+    // founding gate answers (refused before the log), "log_full",
+    // "io_error"/"log_unavailable" (the log failed), "apply_timeout" (appended, but not applied
+    // in time; the verdict will still come).
+    [[nodiscard]] result<submit_outcome> submit(byte_view stored_envelope);
+    // submit() without waiting: `done` is called exactly once with what submit() would answer
+    // (but never "apply_timeout": no timeout applies). It is called on the calling thread when
+    // the answer is known before the log (malformed, bad signature, refused, a known event, the
+    // log full), else on the projector's writer thread once the verdict is committed, on the
+    // log's thread if the append fails, or with "stopped" if the node closes first. It runs on
+    // the node's threads, so it must be quick. Verification runs on the calling thread, as in
+    // submit(); a caller keeps its own bound on the events it has in flight.
+    using submit_callback = std::function<void(result<submit_outcome>)>;
+    void submit_async(byte_view stored_envelope, submit_callback done);
+    // Same, from the three parts (what the JSON API receives).
+    [[nodiscard]] result<submit_outcome> submit(const envelope& e);
+
+    // The stored envelope at `at` of partition `p`, or of community `c`'s partition.
+    [[nodiscard]] result<log_record> record_at(partition_id p, offset at);
+    [[nodiscard]] result<log_record> record_at(community_id c, offset at) {
+        return record_at(partition_of(c), at);
+    }
+
+    // Where an event id of community `c` stands, if the log has it.
+    struct found_event {
+        partition_id partition;
+        seen_event first;
+    };
+    [[nodiscard]] std::optional<found_event> find_event(const scoped_id& id) const;
+
+    // The digest of every partition's projections (each one snapshot), and how many records
+    // each has applied.
+    struct partition_digest {
+        offset applied;
+        digest state;
+        std::uint64_t skipped = 0;  // applied records that were no event (projector.h)
+    };
+    struct state_digests {
+        std::vector<partition_digest> partitions;  // by partition
+        std::uint64_t applied_total = 0;           // the sum of their applied offsets
+        std::uint64_t skipped_total = 0;           // the sum of their skipped records
+        digest combined;                           // combine_partition_digests of theirs
+    };
+    [[nodiscard]] result<state_digests> state_digest() const;
+
+    // How far each partition's projector is (for health and metrics). Asks each log for its
+    // end: with Kafka, a broker round trip per partition (bounded by its end_timeout).
+    struct partition_progress {
+        offset log_end;
+        offset applied;
+    };
+    struct progress_report {
+        std::vector<partition_progress> partitions;  // by partition
+        std::uint64_t log_end_total = 0;
+        std::uint64_t applied_total = 0;
+        std::size_t communities = 0;
+        std::optional<error> failure;  // the first partition's projector failure, if any
+    };
+    [[nodiscard]] progress_report progress() const;
+
+    std::uint32_t partitions() const { return static_cast<std::uint32_t>(parts_.size()); }
+    // Calls fn(id, state) for every community of every partition, each partition's under its
+    // projector's shared lock (fn must be quick and must not call back into the node).
+    template <typename Fn>
+    void for_each_community(Fn&& fn) const {
+        for (const auto& p : parts_)
+            p.folder->read_state([&](const ledger_state& s) {
+                for (const auto& [id, c] : s.communities) fn(id, c);
+            });
+    }
+    partition_id partition_of(community_id c) const {
+        return uurwerk::partition_of(c, partitions());
+    }
+    event_log& log(partition_id p) { return *part(p).log; }
+    store& projections(partition_id p) { return *part(p).db; }
+    projector& folder(partition_id p) { return *part(p).folder; }
+    const projector& folder(partition_id p) const { return *part(p).folder; }
+    // Of community `c`'s partition.
+    event_log& log(community_id c) { return log(partition_of(c)); }
+    store& projections(community_id c) { return projections(partition_of(c)); }
+    projector& folder(community_id c) { return folder(partition_of(c)); }
+    key_cache& keys() { return keys_; }
+
+    node(const node&) = delete;
+    node& operator=(const node&) = delete;
+
+private:
+    node() = default;
+    // submit() with the envelope's stored (canonical) bytes at hand.
+    [[nodiscard]] result<submit_outcome> submit_stored(const envelope& e, bytes stored);
+    // An event that passed the checks before the log, ready to append.
+    struct admitted_event {
+        scoped_id id;
+        partition_id partition;
+        bytes stored;
+        event_body body;
+        public_key signer;
+        digest body_digest;
+        append_intent coming;  // announced to the log before verifying; ended by enqueue
+    };
+    // The checks before the log (decode the body, verify, look at the state): the answer when
+    // they give one, else the event to append.
+    [[nodiscard]] std::variant<result<submit_outcome>, admitted_event> admit(const envelope& e,
+                                                                             bytes stored);
+    // Registers the event's ticket (calling `done`, if any) and queues its append.
+    [[nodiscard]] result<std::shared_ptr<verdict_ticket>> enqueue(admitted_event& a,
+                                                                  verdict_ticket::callback done);
+    // The answer for a committed record of event `id` (its first verdict for a duplicate).
+    [[nodiscard]] submit_outcome outcome_of(partition_id partition, const scoped_id& id,
+                                            const applied_record& rec) const;
+    // One partition of the log and what is folded from it (destroyed folder first).
+    struct partition_part {
+        std::unique_ptr<event_log> log;
+        std::unique_ptr<store> db;
+        std::unique_ptr<projector> folder;
+    };
+    partition_part& part(partition_id p) {
+        UURWERK_ASSERT(p.value < parts_.size(), p.value, parts_.size());
+        return parts_[p.value];
+    }
+    const partition_part& part(partition_id p) const {
+        UURWERK_ASSERT(p.value < parts_.size(), p.value, parts_.size());
+        return parts_[p.value];
+    }
+    key_cache keys_;  // shared by every partition's projector and the ingest path
+    std::function<result<void>(const public_key&)> founding_gate_;  // set by open(), then read
+    std::vector<partition_part> parts_;
+    std::chrono::milliseconds apply_timeout_{10'000};
+};
+
+}  // namespace uurwerk

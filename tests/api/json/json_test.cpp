@@ -1,0 +1,377 @@
+// JSON at the HTTP edge (api/json/json.h): request bodies are decoded strictly against the schema
+// (unknown fields, ambiguous kinds, bad hex and base64, wrong types and ranges are refused with
+// a code and the JSON path), a valid body gives exactly the canonical bytes encode_body gives,
+// body_to_json reads back into the same bytes, and the writer escapes what JSON needs escaped.
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+
+#include "api/json/json.h"
+
+using namespace uurwerk;
+
+namespace {
+
+const std::string id_hex = "000102030405060708090a0b0c0d0e0f";
+
+event_id test_id() {
+    event_id id;
+    for (std::size_t i = 0; i < id.b.size(); ++i) id.b[i] = static_cast<std::uint8_t>(i);
+    return id;
+}
+
+public_key test_key(std::uint8_t first) {
+    public_key k;
+    for (std::size_t i = 0; i < k.b.size(); ++i) k.b[i] = static_cast<std::uint8_t>(first + i);
+    return k;
+}
+
+// A requestPosted body in JSON, with `post` as the requestPosted object's fields and `extra`
+// added to the top-level object.
+std::string request_json(const std::string& post, const std::string& extra = "") {
+    return R"({"id":")" + id_hex +
+           R"(","community":"7","author":"2","seq":"3","createdAtMs":"1700000000000",)" + extra +
+           R"("requestPosted":{)" + post + "}}";
+}
+
+const std::string good_post =
+    R"("category":"shopping","text":"Boodschappen op dinsdag","intensity":"regularly",)"
+    R"("area":"3512","availability":7)";
+
+event_body good_body() {
+    event_body b;
+    b.id = test_id();
+    b.community = community_id{7};
+    b.author = member_id{2};
+    b.seq = sequence{3};
+    b.created_at = time_ms{1'700'000'000'000};
+    b.payload = request_posted{
+        {category::shopping, "Boodschappen op dinsdag", intensity::regularly, "3512", 7}};
+    return b;
+}
+
+// Decodes `json` and requires the error `code`; returns the message.
+std::string refused(const std::string& json, const std::string& code) {
+    auto r = canonical_body_from_json(json);
+    BOOST_REQUIRE_MESSAGE(!r.ok(), "accepted: " + json);
+    BOOST_CHECK_MESSAGE(r.err().code == code,
+                        "code " + r.err().code + " (wanted " + code + "): " + r.err().message);
+    return r.err().message;
+}
+
+template <typename T>
+std::string why(const result<T>& r) {
+    return r.ok() ? std::string() : r.err().code + ": " + r.err().message;
+}
+
+bool contains(const std::string& s, const std::string& part) {
+    return s.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(json_suite)
+
+BOOST_AUTO_TEST_CASE(a_valid_body_gives_the_same_canonical_bytes_as_encode_body) {
+    auto r = canonical_body_from_json(request_json(good_post));
+    BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
+    BOOST_CHECK(*r == encode_body(good_body()));
+
+    // Keys in any order, white space: the same.
+    const std::string spaced =
+        " {\n\t\"requestPosted\" : { \"availability\" : 7, \"area\":\"3512\", "
+        "\"intensity\":\"regularly\", \"text\":\"Boodschappen op dinsdag\", "
+        "\"category\":\"shopping\" },\"seq\":\"3\", \"author\":\"2\",\"community\":\"7\","
+        "\"createdAtMs\":\"1700000000000\", \"id\":\"" +
+        id_hex + "\" }\r\n";
+    auto again = canonical_body_from_json(spaced);
+    BOOST_REQUIRE_MESSAGE(again.ok(), why(again));
+    BOOST_CHECK(*again == *r);
+}
+
+BOOST_AUTO_TEST_CASE(every_kind_of_field_decodes_like_encode_body) {
+    // Upper-case hex is read as hex; lists of enums; booleans; a signed 64-bit number.
+    event_body b = good_body();
+    b.on_behalf_of = member_id{5};
+    b.payload =
+        member_admitted{member_id{9}, test_key(0xa0), role::coordinator, true, std::nullopt};
+    std::string key_hex = test_key(0xa0).hex();
+    for (auto& c : key_hex) c = static_cast<char>(std::toupper(c));
+    auto admitted = canonical_body_from_json(
+        R"({"id":")" + id_hex +
+        R"(","community":"7","author":"2","seq":"3",)"
+        R"("createdAtMs":"1700000000000","onBehalfOf":"5","memberAdmitted":{"member":"9","key":")" +
+        key_hex + R"(","role":"coordinator","verified":true}})");
+    BOOST_REQUIRE_MESSAGE(admitted.ok(), why(admitted));
+    BOOST_CHECK(*admitted == encode_body(b));
+
+    b.on_behalf_of.reset();
+    b.created_at = time_ms{-5};
+    b.payload = delegation_granted{
+        member_id{4}, {event_kind::request_posted, event_kind::hours_confirmed}, time_ms{0}};
+    auto delegated = canonical_body_from_json(
+        R"({"id":")" + id_hex +
+        R"(","community":"7","author":"2","seq":"3","createdAtMs":"-5",)"
+        R"("delegationGranted":{"delegate":"4","kinds":["requestPosted","hoursConfirmed"]}})");
+    BOOST_REQUIRE_MESSAGE(delegated.ok(), why(delegated));
+    BOOST_CHECK(*delegated == encode_body(b));
+}
+
+BOOST_AUTO_TEST_CASE(a_text_left_out_is_empty_and_an_empty_optional_id_is_absent) {
+    event_body b = good_body();
+    b.payload = hours_claimed{member_id{1}, minutes{90}, std::nullopt, ""};
+    const auto expected = encode_body(b);
+    const std::string head =
+        R"({"id":")" + id_hex +
+        R"(","community":"7","author":"2","seq":"3","createdAtMs":"1700000000000",)";
+    for (const std::string claim :
+         {R"("hoursClaimed":{"receiver":"1","minutes":"90"})",
+          R"("hoursClaimed":{"receiver":"1","minutes":"90","post":""})",
+          R"("hoursClaimed":{"receiver":"1","minutes":"90","note":""})"}) {
+        auto r = canonical_body_from_json(head + claim + "}");
+        BOOST_REQUIRE_MESSAGE(r.ok(), claim + ": " + why(r));
+        BOOST_CHECK_MESSAGE(*r == expected, claim);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(body_to_json_reads_back_into_the_same_bytes) {
+    std::vector<event_payload> payloads = {
+        community_founded{"Buurtkring Oost", policy{minutes{120}, minutes{4000}, minutes{180}}},
+        member_admitted{member_id{9}, test_key(1), role::member, false, std::nullopt},
+        delegation_granted{member_id{4}, {event_kind::offer_posted}, time_ms{99}},
+        request_posted{{category::dog_walking, "Met \"Bello\" \\ wandelen\n\tcafé 😀 \x01",
+                        intensity::sometimes, "3512", 5}},
+        hours_claimed{member_id{1}, minutes{90}, test_id(), "samen gekookt"},
+        transfer{member_id{0}, minutes{30}, ""},
+        checkpoint{12, digest{}, time_ms{1'700'000'000'000}},
+    };
+    for (const auto& p : payloads) {
+        event_body b = good_body();
+        b.payload = p;
+        const auto canonical = encode_body(b);
+        auto json = body_to_json(canonical);
+        BOOST_REQUIRE(json.ok());
+        auto back = canonical_body_from_json(*json);
+        BOOST_REQUIRE_MESSAGE(back.ok(), *json + ": " + why(back));
+        BOOST_CHECK_MESSAGE(*back == canonical, *json);
+    }
+    BOOST_CHECK_EQUAL(body_to_json(bytes{1, 2, 3}).err().code, "bad_event");
+    BOOST_CHECK_EQUAL(body_to_json(bytes(16, 0xff)).err().code, "bad_event");
+}
+
+BOOST_AUTO_TEST_CASE(unknown_fields_are_refused_with_their_path) {
+    auto top = refused(request_json(good_post, R"("colour":"red",)"), "unknown_field");
+    BOOST_CHECK_MESSAGE(contains(top, "\"colour\"") && contains(top, "the body"), top);
+    auto nested = refused(request_json(good_post + R"(,"price":3)"), "unknown_field");
+    BOOST_CHECK_MESSAGE(contains(nested, "\"price\"") && contains(nested, "requestPosted"), nested);
+}
+
+BOOST_AUTO_TEST_CASE(two_kinds_or_none_are_ambiguous) {
+    auto two = refused(request_json(good_post, R"("offerPosted":{},)"), "ambiguous_kind");
+    BOOST_CHECK_MESSAGE(contains(two, "offerPosted") && contains(two, "requestPosted"), two);
+    auto none = refused(R"({"id":")" + id_hex + R"(","community":"7","author":"2","seq":"3"})",
+                        "ambiguous_kind");
+    BOOST_CHECK_MESSAGE(contains(none, "name exactly one kind"), none);
+}
+
+BOOST_AUTO_TEST_CASE(hex_must_be_hex_of_even_length) {
+    auto zz = refused(R"({"id":"zz","community":"7","author":"2","seq":"3",)"
+                      R"("postWithdrawn":{"post":")" +
+                          id_hex + "\"}}",
+                      "bad_hex");
+    BOOST_CHECK_MESSAGE(contains(zz, "id"), zz);
+    auto odd = refused(R"({"id":")" + id_hex +
+                           R"(","community":"7","author":"2","seq":"3",)"
+                           R"("postWithdrawn":{"post":"abc"}})",
+                       "bad_hex");
+    BOOST_CHECK_MESSAGE(contains(odd, "postWithdrawn.post") && contains(odd, "odd"), odd);
+    // Hex of the wrong length is well-formed hex: the event's bounds refuse it.
+    refused(R"({"id":"abcd","community":"7","author":"2","seq":"3","postWithdrawn":{"post":")" +
+                id_hex + "\"}}",
+            "bad_event");
+}
+
+BOOST_AUTO_TEST_CASE(base64_must_be_standard_base64) {
+    const std::string good_tail = R"(","signer":")" + std::string(64, 'a') + R"(","signature":")" +
+                                  std::string(128, 'b') + "\"}";
+    for (const char* bad : {"!!!!", "abc", "ab=c", "YWJj\nZA=="}) {
+        auto r = envelope_from_json(std::string(R"({"body":")") + bad + good_tail);
+        BOOST_REQUIRE_MESSAGE(!r.ok(), bad);
+        BOOST_CHECK_MESSAGE(r.err().code == "bad_base64" || r.err().code == "bad_json",
+                            std::string(bad) + ": " + r.err().code);
+    }
+    auto ok = envelope_from_json(R"({"body":"AAAAAAAAAAA=)" + good_tail);
+    BOOST_REQUIRE_MESSAGE(ok.ok(), why(ok));
+    BOOST_CHECK_EQUAL(ok->body.size(), 8u);
+    BOOST_CHECK_EQUAL(ok->signer.b[0], 0xaa);
+    BOOST_CHECK_EQUAL(ok->sig.b[63], 0xbb);
+}
+
+BOOST_AUTO_TEST_CASE(an_envelope_needs_parts_of_the_right_length) {
+    auto short_signer = envelope_from_json(
+        R"({"body":"AAAAAAAAAAA=","signer":"abcd","signature":")" + std::string(128, 'b') + "\"}");
+    BOOST_REQUIRE(!short_signer.ok());
+    BOOST_CHECK_EQUAL(short_signer.err().code, "bad_envelope");
+    auto no_body = envelope_from_json(R"({"signer":")" + std::string(64, 'a') +
+                                      R"(","signature":")" + std::string(128, 'b') + "\"}");
+    BOOST_REQUIRE(!no_body.ok());
+    BOOST_CHECK_EQUAL(no_body.err().code, "bad_envelope");
+    auto extra =
+        envelope_from_json(R"({"body":"AAAAAAAAAAA=","signer":")" + std::string(64, 'a') +
+                           R"(","signature":")" + std::string(128, 'b') + R"(","sig":"00"})");
+    BOOST_REQUIRE(!extra.ok());
+    BOOST_CHECK_EQUAL(extra.err().code, "unknown_field");
+}
+
+BOOST_AUTO_TEST_CASE(wrong_json_types_are_bad_requests) {
+    auto community = refused(R"({"id":")" + id_hex +
+                                 R"(","community":true,"author":"2","seq":"3",)"
+                                 R"("postWithdrawn":{"post":")" +
+                                 id_hex + "\"}}",
+                             "bad_request");
+    BOOST_CHECK_MESSAGE(contains(community, "community"), community);
+    auto text = refused(request_json(R"("category":"shopping","text":5)"), "bad_request");
+    BOOST_CHECK_MESSAGE(contains(text, "requestPosted.text") && contains(text, "string"), text);
+    auto category = refused(request_json(R"("category":3)"), "bad_request");
+    BOOST_CHECK_MESSAGE(contains(category, "requestPosted.category"), category);
+    auto unknown_name = refused(request_json(R"("category":"knitting")"), "bad_request");
+    BOOST_CHECK_MESSAGE(contains(unknown_name, "knitting") && contains(unknown_name, "shopping"),
+                        unknown_name);
+    refused(request_json(R"("category":"shopping","intensity":null)"), "bad_request");
+    refused(request_json(good_post, R"("seq":"4",)"), "bad_request");  // seq named twice
+    refused(R"(["not", "an", "object"])", "bad_request");
+    refused(request_json(R"("availability":1.5)"), "bad_request");
+    refused(request_json(R"("availability":"0x10")"), "bad_request");
+    refused(request_json(R"("availability":" 7")"), "bad_request");
+}
+
+BOOST_AUTO_TEST_CASE(each_integer_has_one_form_64_bits_as_decimal_strings) {
+    // A 64-bit integer as a JSON number (a client's double may already have rounded it): 400,
+    // naming the field and the form to use.
+    auto number = refused(
+        R"({"id":")" + id_hex +
+            R"(","community":7,"author":"2","seq":"3","postWithdrawn":{"post":")" + id_hex + "\"}}",
+        "bad_request");
+    BOOST_CHECK_MESSAGE(contains(number, "community") && contains(number, "decimal string"),
+                        number);
+    auto minutes = refused(R"({"id":")" + id_hex +
+                               R"(","community":"7","author":"2","seq":"3",)"
+                               R"("hoursClaimed":{"receiver":"1","minutes":90}})",
+                           "bad_request");
+    BOOST_CHECK_MESSAGE(contains(minutes, "hoursClaimed.minutes"), minutes);
+    // A narrower integer as a string: 400 too (Cap'n Proto's JSON writes it as a number).
+    auto availability =
+        refused(request_json(R"("category":"shopping","text":"Boodschappen","intensity":"once",)"
+                             R"("area":"3512","availability":"7")"),
+                "bad_request");
+    BOOST_CHECK_MESSAGE(contains(availability, "JSON number"), availability);
+}
+
+BOOST_AUTO_TEST_CASE(numbers_out_of_range_are_refused) {
+    auto big = refused(request_json(R"("availability":4294967296)"), "bad_request");
+    BOOST_CHECK_MESSAGE(contains(big, "requestPosted.availability") && contains(big, "range"), big);
+    refused(request_json(R"("availability":-1)"), "bad_request");
+    auto u64 = refused(R"({"id":")" + id_hex +
+                           R"(","community":"18446744073709551616",)"
+                           R"("author":"2","seq":"3","postWithdrawn":{"post":")" +
+                           id_hex + "\"}}",
+                       "bad_request");
+    BOOST_CHECK_MESSAGE(contains(u64, "community"), u64);
+    refused(R"({"id":")" + id_hex +
+                R"(","community":"-1","author":"2","seq":"3",)"
+                R"("postWithdrawn":{"post":")" +
+                id_hex + "\"}}",
+            "bad_request");
+    refused(R"({"id":")" + id_hex +
+                R"(","community":"7","author":"2","seq":"3",)"
+                R"("createdAtMs":"-9223372036854775809","postWithdrawn":{"post":")" +
+                id_hex + "\"}}",
+            "bad_request");
+    // The extremes themselves are fine.
+    auto max = canonical_body_from_json(
+        R"({"id":")" + id_hex +
+        R"(","community":"18446744073709551615","author":"2","seq":"3",)"
+        R"("createdAtMs":"-9223372036854775808","postWithdrawn":{"post":")" +
+        id_hex + "\"}}");
+    BOOST_CHECK_MESSAGE(max.ok(), why(max));
+}
+
+BOOST_AUTO_TEST_CASE(a_text_over_600_characters_breaks_the_events_bounds) {
+    const std::string long_text(601, 'x');
+    auto m =
+        refused(request_json(R"("category":"shopping","text":")" + long_text + "\""), "bad_event");
+    BOOST_CHECK_MESSAGE(contains(m, "text"), m);
+    // 600 characters of two bytes each are within the bound.
+    std::string accents;
+    for (int i = 0; i < 600; ++i) accents += "\xc3\xa9";
+    auto ok = canonical_body_from_json(
+        request_json(R"("category":"shopping","text":")" + accents + "\""));
+    BOOST_CHECK_MESSAGE(ok.ok(), why(ok));
+}
+
+BOOST_AUTO_TEST_CASE(malformed_json_is_bad_json) {
+    for (const std::string& bad :
+         {std::string(""), std::string("{"), std::string("{\"id\":}"), std::string("{'id':'00'}"),
+          std::string("{\"id\":\"00\",}"), std::string("{\"a\":01}"), std::string("{\"a\":NaN}"),
+          std::string("{} {}"), std::string("{\"a\":\"tab\there\"}"),
+          std::string("{\"a\":\"\\x\"}"), std::string("{\"a\":\"\\ud800\"}"),
+          std::string("{\"a\":\"\\udc00\"}"), std::string("{\"a\":\"\xff\"}"),
+          std::string("{\"a\":1.}"), std::string("{\"a\":-}"), std::string("{\"a\":tru}")}) {
+        auto r = canonical_body_from_json(bad);
+        BOOST_REQUIRE_MESSAGE(!r.ok(), bad);
+        BOOST_CHECK_MESSAGE(r.err().code == "bad_json", bad + ": " + r.err().code);
+    }
+    std::string deep;
+    for (int i = 0; i < 100; ++i) deep += "[";
+    BOOST_CHECK_EQUAL(canonical_body_from_json(deep).err().code, "bad_json");
+    refused(request_json(R"("category":"shopping","text":"a\u0000b")"), "bad_request");
+}
+
+BOOST_AUTO_TEST_CASE(unicode_escapes_decode_as_json_says) {
+    // Cap'n Proto 0.9.2's own parser would read \u00e9 as 'I' and not join surrogate pairs.
+    auto r = canonical_body_from_json(
+        request_json(R"("category":"shopping","text":"caf\u00e9 \ud83d\ude00 \u00C9\/\"",)"
+                     R"("intensity":"regularly","area":"3512","availability":7)"));
+    BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
+    event_body b = good_body();
+    std::get<request_posted>(b.payload).text = "caf\xc3\xa9 \xf0\x9f\x98\x80 \xc3\x89/\"";
+    BOOST_CHECK(*r == encode_body(b));
+}
+
+BOOST_AUTO_TEST_CASE(the_writer_escapes_and_nests) {
+    json_writer w;
+    w.begin_object();
+    w.key("text").string("a\"b\\c\n\t\x01\x1f caf\xc3\xa9 \xf0\x9f\x98\x80 \xff!");
+    w.key("list").begin_array().number(-3).decimal(18446744073709551615ull).boolean(true).null();
+    w.begin_object().end_object().begin_array().end_array().end_array();
+    w.key("raw").raw(R"({"x":1})");
+    w.end_object();
+    BOOST_CHECK_EQUAL(w.take(),
+                      "{\"text\":\"a\\\"b\\\\c\\n\\t\\u0001\\u001f caf\xc3\xa9 \xf0\x9f\x98\x80 "
+                      "\xef\xbf\xbd!\",\"list\":[-3,\"18446744073709551615\",true,null,{},[]],"
+                      "\"raw\":{\"x\":1}}");
+    // Plain runs are copied whole: around, between and after the bytes that are escaped.
+    json_writer runs;
+    runs.begin_array()
+        .string(
+            "\x7f"
+            "plain text\"")
+        .string("")
+        .string("only plain")
+        .end_array();
+    BOOST_CHECK_EQUAL(runs.take(), R"(["\u007fplain text\"","","only plain"])");
+    BOOST_CHECK_EQUAL(error_json("bad_json", "not \"JSON\""),
+                      R"({"error":{"code":"bad_json","message":"not \"JSON\""}})");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(replies_and_key_files_decode_unicode_escapes_correctly) {
+    // Cap'n Proto 0.9.2's own parser read \u00e9 as "I"; json_doc uses the strict parser.
+    auto doc = uurwerk::json_doc::parse(R"({"a": "caf\u00e9 \u001f", "n": 42, "l": [true, null]})");
+    BOOST_REQUIRE(doc.ok());
+    BOOST_CHECK_EQUAL(doc->string_at("a").value(), "caf\xc3\xa9 \x1f");
+    BOOST_CHECK_EQUAL(doc->number_at("n").value(), 42.0);
+    BOOST_CHECK_EQUAL(doc->root().at("l")->as_array()->size(), 2u);
+    BOOST_CHECK(!uurwerk::json_doc::parse("{\"a\": }").ok());
+}

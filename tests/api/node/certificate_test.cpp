@@ -1,0 +1,294 @@
+// Hour certificates against a node that lies: it signs verdict roots that call every event
+// accepted, events the ledger would have refused among them. A certificate's own binding chain,
+// checked at each event's leaf and committed log time, still refuses a key used after a listed
+// revocation and a delegation used after its expiry or its revocation; a revocation left out
+// of the certificate is not seen (ledger/README.md says so). As the rules: a proxy delegation is
+// its keyless member's, and a coordinator neither acts for a member nor confirms in their own
+// name a claim made to someone else. Both verifiers: the C++ one
+// (ledger/core/certificate.h) and tests/e2e/verify_certificate.py, on the JSON form
+// (api/node/certificates.h).
+#include <boost/test/unit_test.hpp>
+
+#include <fstream>
+#include <map>
+
+#include "api/node/certificates.h"
+#include "ledger/core/audit.h"
+#include "tests/support/run_command.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_keys.h"
+
+using namespace uurwerk;
+
+namespace {
+
+constexpr community_id town{7};
+
+// A community's log as a lying node keeps it: every event marked accepted at the log time
+// given, both trees over all of it, and its checkpoint of every leaf.
+struct lying_log {
+    std::vector<bytes> envelopes;
+    std::vector<event_id> ids;
+    std::vector<time_ms> times;
+    std::vector<digest> leaves;
+    std::vector<digest> verdicts;
+    signing_key node = uurwerk::testing::key_filled_with(0x77);
+    std::map<public_key, std::uint64_t> seqs;
+
+    // Logs `payload` by `author` (for `on_behalf_of`) signed with `key` at log time `at`; its
+    // leaf index.
+    std::uint64_t add(const signing_key& key, member_id author, event_payload payload, time_ms at,
+                      std::optional<member_id> on_behalf_of = std::nullopt) {
+        const event_body b{random_event_id(),
+                           town,
+                           author,
+                           sequence{++seqs[key.public_bytes()]},
+                           time_ms{1},
+                           on_behalf_of,
+                           std::move(payload)};
+        const std::uint64_t i = envelopes.size();
+        envelopes.push_back(encode_envelope(key.seal(b)));
+        ids.push_back(b.id);
+        times.push_back(at);
+        leaves.push_back(merkle_leaf_hash(envelopes.back()));
+        verdicts.push_back(verdict_leaf_hash(i, reject_reason::none, offset{i}, at));
+        return i;
+    }
+
+    static merkle_node_reader reader(const std::vector<digest>& of) {
+        return [&of](std::uint32_t level, std::uint64_t index) {
+            const std::uint64_t width = std::uint64_t{1} << level;
+            return merkle_root(std::span(of).subspan(index * width, width));
+        };
+    }
+
+    proved_event prove(std::uint64_t i) const {
+        return proved_event{
+            i,         envelopes[i], merkle_inclusion_proof(i, leaves.size(), reader(leaves)),
+            offset{i}, times[i],     merkle_inclusion_proof(i, verdicts.size(), reader(verdicts))};
+    }
+
+    hour_certificate certificate(member_id m, const std::vector<std::uint64_t>& bindings,
+                                 const std::vector<std::pair<std::uint64_t, std::uint64_t>>& claims,
+                                 minutes total) const {
+        hour_certificate h;
+        h.community = town;
+        h.member = m;
+        h.from = time_ms{0};
+        h.to = time_ms{INT64_MAX};
+        h.tree_size = leaves.size();
+        h.checkpoint_envelope = encode_envelope(
+            node.seal(checkpoint_body(town, sequence{1}, leaves.size(), merkle_root(leaves),
+                                      merkle_root(verdicts), time_ms{9}, node.public_bytes())));
+        for (auto b : bindings) h.bindings.push_back(prove(b));
+        for (auto [claim, confirmation] : claims)
+            h.claims.push_back({prove(claim), prove(confirmation)});
+        h.stated_total = total;
+        return h;
+    }
+};
+
+struct verdicts_of_both {
+    certificate_report here;
+    uurwerk::testing::command_result python;
+};
+
+verdicts_of_both verify_both(const lying_log& log, const hour_certificate& h) {
+    static int n = 0;
+    uurwerk::testing::temp_dir dir("certificate");
+    const auto file = (dir.path / ("c" + std::to_string(++n) + ".json")).string();
+    std::ofstream(file) << certificate_to_json(h);
+    return {verify_certificate(h, {log.node.public_bytes()}),
+            uurwerk::testing::run_command({"/usr/bin/python3",
+                                           UURWERK_SOURCE_DIR "/tests/e2e/verify_certificate.py",
+                                           file, "--trust", log.node.public_bytes().hex()})};
+}
+
+void refused_by_both(const lying_log& log, const hour_certificate& h, const std::string& why) {
+    const auto r = verify_both(log, h);
+    BOOST_CHECK_MESSAGE(!r.here.ok && r.here.problem.find(why) != std::string::npos,
+                        "C++: " + (r.here.ok ? "OK" : r.here.problem));
+    BOOST_CHECK_MESSAGE(r.python.exit_code == 1 && r.python.out.find(why) != std::string::npos,
+                        "Python: " + r.python.out);
+}
+
+void accepted_by_both(const lying_log& log, const hour_certificate& h, minutes total) {
+    const auto r = verify_both(log, h);
+    BOOST_CHECK_MESSAGE(r.here.ok, r.here.problem);
+    BOOST_CHECK_EQUAL(r.here.total.value, total.value);
+    BOOST_CHECK_MESSAGE(r.python.exit_code == 0, r.python.out);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_certificate_checks_keys_and_delegations_at_each_events_leaf_and_time) {
+    using uurwerk::testing::key_filled_with;
+    lying_log log;
+    const auto anna = key_filled_with(1), cor = key_filled_with(2), bep = key_filled_with(3),
+               daan = key_filled_with(4), cor2 = key_filled_with(5);
+    const member_id m1{1}, m2{2}, m3{3}, m4{4};
+    auto claim = [&](const signing_key& k, member_id from, std::int64_t minutes, time_ms at) {
+        return log.add(k, m2, hours_claimed{from, uurwerk::minutes{minutes}, std::nullopt, ""}, at);
+    };
+    auto confirm = [&](const signing_key& k, member_id author, std::uint64_t claim_leaf, time_ms at,
+                       std::optional<member_id> for_whom = std::nullopt) {
+        return log.add(k, author, hours_confirmed{log.ids[claim_leaf]}, at, for_whom);
+    };
+    const auto founded = log.add(anna, m1, community_founded{"Buurtkring", policy{}}, time_ms{1});
+    std::vector<std::uint64_t> admitted;
+    for (auto [m, k] : {std::pair{m2, &cor}, {m3, &bep}, {m4, &daan}})
+        admitted.push_back(log.add(anna, m1, member_admitted{m, k->public_bytes()}, time_ms{2}));
+    std::vector<std::uint64_t> base{founded, admitted[0], admitted[1], admitted[2]};
+    // Bep lets Daan confirm for her until log time 1000.
+    const auto grant =
+        log.add(bep, m3, delegation_granted{m4, {event_kind::hours_confirmed}, time_ms{1000}},
+                time_ms{100});
+    base.push_back(grant);
+
+    // A sound claim: accepted by both.
+    const auto c1 = claim(cor, m1, 60, time_ms{200});
+    const auto f1 = confirm(anna, m1, c1, time_ms{300});
+    accepted_by_both(log, log.certificate(m2, base, {{c1, f1}}, minutes{60}), minutes{60});
+    // Its confirmation logged outside the certificate's period.
+    auto late = log.certificate(m2, base, {{c1, f1}}, minutes{60});
+    late.from = time_ms{301};
+    refused_by_both(log, late, "outside the certificate's period");
+
+    // Cor revokes his key, then signs a claim with it anyway.
+    const auto revoked = log.add(cor, m2, key_revoked{m2, cor.public_bytes()}, time_ms{400});
+    const auto c2 = claim(cor, m3, 30, time_ms{500});
+    const auto f2 = confirm(daan, m4, c2, time_ms{600}, m3);
+    auto with_revocation = base;
+    with_revocation.push_back(revoked);
+    refused_by_both(log, log.certificate(m2, with_revocation, {{c2, f2}}, minutes{30}),
+                    "not bound to member 2 at that leaf");
+    // Left out, the revocation is not seen: what a certificate cannot show (ledger/README.md).
+    accepted_by_both(log, log.certificate(m2, base, {{c2, f2}}, minutes{30}), minutes{30});
+
+    // A coordinator gives Cor a new key; Daan confirms for Bep after the delegation expired.
+    const auto new_key = log.add(anna, m1, key_added{m2, cor2.public_bytes()}, time_ms{650});
+    auto with_new_key = base;
+    with_new_key.push_back(new_key);
+    const auto c3 = claim(cor2, m3, 45, time_ms{700});
+    const auto f3 = confirm(daan, m4, c3, time_ms{1500}, m3);
+    refused_by_both(log, log.certificate(m2, with_new_key, {{c3, f3}}, minutes{45}),
+                    "without a delegation for it then");
+    // Before expiry it holds.
+    const auto f3_early_claim = claim(cor2, m3, 20, time_ms{800});
+    const auto f3_early = confirm(daan, m4, f3_early_claim, time_ms{900}, m3);
+    accepted_by_both(log,
+                     log.certificate(m2, with_new_key, {{f3_early_claim, f3_early}}, minutes{20}),
+                     minutes{20});
+
+    // Bep grants again without expiry, then revokes it; Daan confirms for her after that.
+    const auto c4 = claim(cor2, m3, 15, time_ms{1600});
+    const auto regrant = log.add(
+        bep, m3, delegation_granted{m4, {event_kind::hours_confirmed}, time_ms{0}}, time_ms{1650});
+    const auto ended = log.add(bep, m3, delegation_revoked{m4}, time_ms{1700});
+    const auto f4 = confirm(daan, m4, c4, time_ms{1800}, m3);
+    auto with_regrant = with_new_key;
+    with_regrant.push_back(regrant);
+    accepted_by_both(log, log.certificate(m2, with_regrant, {{c4, f4}}, minutes{15}), minutes{15});
+    with_regrant.push_back(ended);
+    refused_by_both(log, log.certificate(m2, with_regrant, {{c4, f4}}, minutes{15}),
+                    "without a delegation for it then");
+}
+
+// A member with no key (no device) acts through a proxy a coordinator records for them: the
+// delegation is the keyless member's (grantor), not the coordinator's, and ends when a
+// coordinator ends the proxy.
+BOOST_AUTO_TEST_CASE(a_proxy_delegation_belongs_to_its_keyless_member) {
+    using uurwerk::testing::key_filled_with;
+    lying_log log;
+    const auto anna = key_filled_with(1), bep = key_filled_with(3), daan = key_filled_with(4);
+    const member_id m1{1}, m3{3}, m4{4}, xavier{5};
+    const auto founded = log.add(anna, m1, community_founded{"Buurtkring", policy{}}, time_ms{1});
+    const auto bep_in = log.add(anna, m1, member_admitted{m3, bep.public_bytes()}, time_ms{2});
+    const auto daan_in = log.add(anna, m1, member_admitted{m4, daan.public_bytes()}, time_ms{2});
+    const auto xavier_in = log.add(anna, m1, member_admitted{xavier, std::nullopt}, time_ms{2});
+    // Anna records that Daan claims and confirms for Xavier.
+    const auto proxy = log.add(
+        anna, m1,
+        delegation_granted{
+            m4, {event_kind::hours_claimed, event_kind::hours_confirmed}, time_ms{0}, xavier},
+        time_ms{10});
+    std::vector<std::uint64_t> bindings{founded, bep_in, daan_in, xavier_in, proxy};
+    const auto c1 =
+        log.add(daan, m4, hours_claimed{m3, minutes{60}, std::nullopt, ""}, time_ms{20}, xavier);
+    const auto f1 = log.add(bep, m3, hours_confirmed{log.ids[c1]}, time_ms{30});
+    accepted_by_both(log, log.certificate(xavier, bindings, {{c1, f1}}, minutes{60}), minutes{60});
+
+    // Anna ends the proxy; what Daan signs for Xavier afterwards does not count.
+    const auto ended = log.add(anna, m1, delegation_revoked{m4, xavier}, time_ms{40});
+    const auto c2 =
+        log.add(daan, m4, hours_claimed{m3, minutes{30}, std::nullopt, ""}, time_ms{50}, xavier);
+    const auto f2 = log.add(bep, m3, hours_confirmed{log.ids[c2]}, time_ms{60});
+    // (Left out, the end is not seen.)
+    accepted_by_both(log, log.certificate(xavier, bindings, {{c2, f2}}, minutes{30}), minutes{30});
+    bindings.push_back(ended);
+    refused_by_both(log, log.certificate(xavier, bindings, {{c2, f2}}, minutes{30}),
+                    "without a delegation for it then");
+    // The first claim, before the end, still counts.
+    accepted_by_both(log, log.certificate(xavier, bindings, {{c1, f1}}, minutes{60}), minutes{60});
+}
+
+// A coordinator has no power to act for a member or to confirm a claim not theirs (the rules:
+// ledger/README.md); a coordinator admitted without a key, given one later, is a coordinator.
+BOOST_AUTO_TEST_CASE(a_coordinator_neither_acts_for_a_member_nor_confirms_for_them) {
+    using uurwerk::testing::key_filled_with;
+    lying_log log;
+    const auto anna = key_filled_with(1), cor = key_filled_with(2), bep = key_filled_with(3),
+               cor2 = key_filled_with(5), fenna = key_filled_with(6), gijs = key_filled_with(7);
+    const member_id m1{1}, m2{2}, m3{3}, m6{6}, m7{7};
+    const auto founded = log.add(anna, m1, community_founded{"Buurtkring", policy{}}, time_ms{1});
+    const auto cor_in = log.add(anna, m1, member_admitted{m2, cor.public_bytes()}, time_ms{2});
+    const auto bep_in = log.add(anna, m1, member_admitted{m3, bep.public_bytes()}, time_ms{2});
+    const std::vector<std::uint64_t> base{founded, cor_in, bep_in};
+
+    // Anna claims hours for Cor without his delegation; Bep confirms.
+    const auto c1 =
+        log.add(anna, m1, hours_claimed{m3, minutes{60}, std::nullopt, ""}, time_ms{10}, m2);
+    const auto f1 = log.add(bep, m3, hours_confirmed{log.ids[c1]}, time_ms{11});
+    refused_by_both(log, log.certificate(m2, base, {{c1, f1}}, minutes{60}),
+                    "without a delegation for it then");
+    // Cor claims from Bep; Anna confirms it in her own name.
+    const auto c2 = log.add(cor, m2, hours_claimed{m3, minutes{45}, std::nullopt, ""}, time_ms{12});
+    const auto f2 = log.add(anna, m1, hours_confirmed{log.ids[c2]}, time_ms{13});
+    refused_by_both(log, log.certificate(m2, base, {{c2, f2}}, minutes{45}), "not by the receiver");
+    // Anna, for Bep, gives Cor a second key (a coordinator acting for someone has no
+    // coordinator powers, and keys are never signed for another).
+    const auto for_bep = log.add(anna, m1, key_added{m2, cor2.public_bytes()}, time_ms{14}, m3);
+    const auto c3 =
+        log.add(cor2, m2, hours_claimed{m3, minutes{15}, std::nullopt, ""}, time_ms{15});
+    const auto f3 = log.add(bep, m3, hours_confirmed{log.ids[c3]}, time_ms{16});
+    auto with_key = base;
+    with_key.push_back(for_bep);
+    refused_by_both(log, log.certificate(m2, with_key, {{c3, f3}}, minutes{15}),
+                    "without a delegation for it then");
+
+    // Fenna, a coordinator admitted without a key, is given one by Anna; she admits Gijs, whose
+    // hours are certified.
+    const auto fenna_in =
+        log.add(anna, m1, member_admitted{m6, std::nullopt, role::coordinator}, time_ms{20});
+    const auto fenna_key = log.add(anna, m1, key_added{m6, fenna.public_bytes()}, time_ms{21});
+    const auto gijs_in = log.add(fenna, m6, member_admitted{m7, gijs.public_bytes()}, time_ms{22});
+    const auto c4 =
+        log.add(gijs, m7, hours_claimed{m3, minutes{90}, std::nullopt, ""}, time_ms{23});
+    const auto f4 = log.add(bep, m3, hours_confirmed{log.ids[c4]}, time_ms{24});
+    auto with_fenna = base;
+    for (auto b : {fenna_in, fenna_key, gijs_in}) with_fenna.push_back(b);
+    accepted_by_both(log, log.certificate(m7, with_fenna, {{c4, f4}}, minutes{90}), minutes{90});
+    // A key a coordinator adds for a plain member makes no coordinator: Cor's new key admits
+    // nobody.
+    const auto cor3 = key_filled_with(8), hendrik = key_filled_with(9);
+    const auto cor3_key = log.add(anna, m1, key_added{m2, cor3.public_bytes()}, time_ms{30});
+    const auto hendrik_in =
+        log.add(cor3, m2, member_admitted{member_id{9}, hendrik.public_bytes()}, time_ms{31});
+    const auto c5 = log.add(hendrik, member_id{9}, hours_claimed{m3, minutes{10}, std::nullopt, ""},
+                            time_ms{32});
+    const auto f5 = log.add(bep, m3, hours_confirmed{log.ids[c5]}, time_ms{33});
+    auto with_cor3 = base;
+    for (auto b : {cor3_key, hendrik_in}) with_cor3.push_back(b);
+    refused_by_both(log, log.certificate(member_id{9}, with_cor3, {{c5, f5}}, minutes{10}),
+                    "not signed by a coordinator");
+}

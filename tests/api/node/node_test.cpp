@@ -1,0 +1,517 @@
+// The node's ingest path against logs that misbehave on purpose: an append that fails is
+// answered with the log's error, and the same event submitted again once the log has recovered
+// is accepted at once (a failed submit leaves nothing behind that a retry could wait on); a node
+// whose projection lags the log (another node took the founding) catches up before it refuses
+// an event of a community it does not know yet. A node of two partitions routes each community
+// to its own, folds them apart, and a node that folds the same logs in another interleaving
+// reaches the same digest.
+#include <boost/test/unit_test.hpp>
+
+#include <condition_variable>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "api/node/node.h"
+#include "ledger/log/local_log.h"
+#include "ledger/log/partition.h"
+#include "tests/support/temp_dir.h"
+
+using namespace uurwerk;
+using uurwerk::testing::temp_dir;
+
+namespace {
+
+// A LocalLog whose next `failures` appends fail (as a broker that is briefly away would),
+// then recover.
+class flaky_log final : public event_log {
+public:
+    flaky_log(std::unique_ptr<local_log> inner, int failures)
+        : inner_(std::move(inner)), failures_(failures) {}
+
+    result<void> append_async(bytes payload, append_callback done) override {
+        if (failures_.fetch_sub(1) > 0) {
+            done(make_error("log_unavailable", "injected: the log is away"));
+            return ok_value;
+        }
+        return inner_->append_async(std::move(payload), std::move(done));
+    }
+    result<std::vector<log_record>> read(offset from, std::size_t records_max,
+                                         std::chrono::milliseconds wait) override {
+        return inner_->read(from, records_max, wait);
+    }
+    offset end() const override { return inner_->end(); }
+
+private:
+    std::unique_ptr<local_log> inner_;
+    std::atomic<int> failures_;
+};
+
+// A LocalLog that another node also writes to (append_elsewhere), read by this node's projector
+// only once `release()` is called: the projection lags the log, as a cluster node's may.
+class lagging_log final : public event_log {
+public:
+    explicit lagging_log(std::unique_ptr<local_log> inner) : inner_(std::move(inner)) {}
+
+    result<void> append_async(bytes payload, append_callback done) override {
+        return inner_->append_async(std::move(payload), std::move(done));
+    }
+    result<std::vector<log_record>> read(offset from, std::size_t records_max,
+                                         std::chrono::milliseconds wait) override {
+        if (held_.load()) {
+            std::this_thread::sleep_for(std::min(wait, std::chrono::milliseconds(5)));
+            return std::vector<log_record>{};
+        }
+        return inner_->read(from, records_max, wait);
+    }
+    offset end() const override { return inner_->end(); }
+
+    result<offset> append_elsewhere(bytes payload) { return inner_->append(std::move(payload)); }
+    void release() { held_.store(false); }
+
+private:
+    std::unique_ptr<local_log> inner_;
+    std::atomic<bool> held_{true};
+};
+
+std::unique_ptr<local_log> open_local(const temp_dir& dir, const std::string& name = "log") {
+    local_log_options lo;
+    lo.dir = dir.path / name;
+    lo.clock = wall_clock();
+    auto inner = local_log::open(lo);
+    BOOST_REQUIRE(inner.ok());
+    return std::move(*inner);
+}
+
+// A node on a LocalLog of its own, answering within 3 s.
+std::unique_ptr<node> open_node(const temp_dir& dir) {
+    auto n =
+        node::open_with_log(open_local(dir), dir.path / "store", std::chrono::milliseconds(3000));
+    BOOST_REQUIRE(n.ok());
+    return std::move(*n);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_node_behind_the_log_catches_up_before_refusing_an_unknown_community) {
+    temp_dir dir("node-lag");
+    auto owned = std::make_unique<lagging_log>(open_local(dir));
+    lagging_log& log = *owned;
+    auto n =
+        node::open_with_log(std::move(owned), dir.path / "store", std::chrono::milliseconds(5000));
+    BOOST_REQUIRE(n.ok());
+
+    auto founder = signing_key::generate().value();
+    auto member = signing_key::generate().value();
+    const event_body found{random_event_id(),
+                           community_id{9},
+                           member_id{1},
+                           sequence{1},
+                           time_ms{0},
+                           std::nullopt,
+                           community_founded{"Noord", policy{}}};
+    const event_body admit{
+        random_event_id(),
+        community_id{9},
+        member_id{1},
+        sequence{2},
+        time_ms{0},
+        std::nullopt,
+        member_admitted{member_id{2}, member.public_bytes(), role::member, true, std::nullopt}};
+    // Another node took the founding; this node's projector has not read it yet.
+    BOOST_REQUIRE(log.append_elsewhere(encode_envelope(founder.seal(found))).ok());
+    BOOST_CHECK((*n)->folder(partition_id{0}).applied() == offset{0});
+    std::thread catch_up([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        log.release();
+    });
+    auto r = (*n)->submit(founder.seal(admit));
+    catch_up.join();
+    BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.err().code));
+    BOOST_CHECK(r->decided.accepted());
+    BOOST_CHECK(r->at == offset{1});
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_community_is_still_refused_once_the_node_has_caught_up) {
+    temp_dir dir("node-unknown");
+    auto n = open_node(dir);
+    auto key = signing_key::generate().value();
+    const event_body post{random_event_id(),
+                          community_id{404},
+                          member_id{1},
+                          sequence{1},
+                          time_ms{0},
+                          std::nullopt,
+                          transfer{member_id{2}, minutes{5}, "?"}};
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = n->submit(key.seal(post));
+    BOOST_REQUIRE(!r.ok());
+    BOOST_CHECK_EQUAL(r.err().code, "unknown_community");
+    BOOST_CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(1000));
+}
+
+BOOST_AUTO_TEST_CASE(a_revoked_key_and_a_suspended_member_are_refused_before_the_log) {
+    // The log is not a dumping ground: what the fold would reject for its signer alone (a
+    // revoked key, a suspended member) is refused without being appended.
+    temp_dir dir("node-refused");
+    auto n = open_node(dir);
+    auto coordinator = signing_key::generate().value();
+    auto member = signing_key::generate().value();
+    auto old_device = signing_key::generate().value();
+    const community_id c{31};
+    std::uint64_t seq_c = 0, seq_m = 0;
+    auto by = [&](const member_id author, std::uint64_t& seq, event_payload p) {
+        return event_body{random_event_id(), c,           author, sequence{++seq}, time_ms{0},
+                          std::nullopt,      std::move(p)};
+    };
+    auto accepted = [&](const signing_key& k, event_body b) {
+        auto r = n->submit(k.seal(b));
+        BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().message));
+        BOOST_REQUIRE(r->decided.accepted());
+    };
+    accepted(coordinator, by(member_id{1}, seq_c, community_founded{"Test", policy{}}));
+    accepted(coordinator,
+             by(member_id{1}, seq_c, member_admitted{member_id{2}, member.public_bytes()}));
+    accepted(member, by(member_id{2}, seq_m, key_added{member_id{2}, old_device.public_bytes()}));
+    accepted(coordinator,
+             by(member_id{1}, seq_c, key_revoked{member_id{2}, old_device.public_bytes()}));
+    const offset end = n->log(c).end();
+    std::uint64_t seq_old = 0;
+    auto stolen = n->submit(
+        old_device.seal(by(member_id{2}, seq_old, transfer{member_id{1}, minutes{5}, ""})));
+    BOOST_REQUIRE(!stolen.ok());
+    BOOST_CHECK_EQUAL(stolen.err().code, "signer_revoked");
+    accepted(coordinator, by(member_id{1}, seq_c, member_suspended{member_id{2}, "review"}));
+    const offset end_suspended = n->log(c).end();
+    BOOST_CHECK(end_suspended == offset{end.value + 1});
+    auto suspended =
+        n->submit(member.seal(by(member_id{2}, seq_m, transfer{member_id{1}, minutes{5}, ""})));
+    BOOST_REQUIRE(!suspended.ok());
+    BOOST_CHECK_EQUAL(suspended.err().code, "member_suspended");
+    BOOST_CHECK(n->log(c).end() == end_suspended);  // nothing appended
+    accepted(coordinator, by(member_id{1}, seq_c, member_reinstated{member_id{2}}));
+    accepted(member, by(member_id{2}, seq_m, transfer{member_id{1}, minutes{5}, ""}));
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_append_is_reported_and_the_same_event_goes_through_on_retry) {
+    temp_dir dir("node");
+    local_log_options lo;
+    lo.dir = dir.path / "log";
+    lo.clock = wall_clock();
+    auto inner = local_log::open(lo);
+    BOOST_REQUIRE(inner.ok());
+    auto n = node::open_with_log(std::make_unique<flaky_log>(std::move(*inner), 1),
+                                 dir.path / "store", std::chrono::milliseconds(3000));
+    BOOST_REQUIRE(n.ok());
+
+    auto key = signing_key::generate().value();
+    event_body found{random_event_id(),
+                     community_id{5},
+                     member_id{1},
+                     sequence{1},
+                     time_ms{0},
+                     std::nullopt,
+                     community_founded{"Zuid", policy{}}};
+    const auto env = key.seal(found);
+
+    auto first = (*n)->submit(env);
+    BOOST_REQUIRE(!first.ok());
+    BOOST_CHECK_EQUAL(first.err().code, "log_unavailable");
+
+    const auto t0 = std::chrono::steady_clock::now();
+    auto retry = (*n)->submit(env);
+    BOOST_REQUIRE_MESSAGE(retry.ok(), (retry.ok() ? std::string() : retry.err().message));
+    BOOST_CHECK(retry->decided.accepted());
+    BOOST_CHECK(!retry->duplicate);
+    BOOST_CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(2000));
+}
+
+namespace {
+
+// A node over two LocalLogs (log0, log1) as its partitions 0 and 1, with its store in `store`.
+std::unique_ptr<node> open_two_partitions(const temp_dir& dir, const std::string& store) {
+    std::vector<std::unique_ptr<event_log>> logs;
+    logs.push_back(open_local(dir, "log0"));
+    logs.push_back(open_local(dir, "log1"));
+    auto n = node::open_with_logs(std::move(logs), dir.path / store, std::chrono::seconds(5));
+    BOOST_REQUIRE(n.ok());
+    return std::move(*n);
+}
+
+event_body founding(const event_id& id, community_id c) {
+    return {id,
+            c,
+            member_id{1},
+            sequence{1},
+            time_ms{0},
+            std::nullopt,
+            community_founded{"Town " + std::to_string(c.value), policy{}}};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(two_partitions_fold_apart_and_agree_whatever_the_interleaving) {
+    temp_dir dir("node-partitions");
+    // Two communities of partition 0 and one of partition 1.
+    std::vector<community_id> in0, in1;
+    for (std::uint64_t c = 1; in0.size() < 2 || in1.empty(); ++c)
+        (partition_of(community_id{c}, 2).value == 0 ? in0 : in1).push_back(community_id{c});
+    auto founder = signing_key::generate().value();
+    const event_id shared = random_event_id();
+    node::state_digests live;
+    {
+        auto n = open_two_partitions(dir, "store-live");
+        BOOST_CHECK_EQUAL((*n).partitions(), 2u);
+        // One id founds a community in each partition: two events, both accepted.
+        auto a = n->submit(founder.seal(founding(shared, in0[0])));
+        auto b = n->submit(founder.seal(founding(shared, in1[0])));
+        BOOST_REQUIRE(a.ok() && b.ok());
+        BOOST_CHECK(a->decided.accepted() && !a->duplicate);
+        BOOST_CHECK(b->decided.accepted() && !b->duplicate);
+        BOOST_CHECK(a->partition == partition_id{0} && a->at == offset{0});
+        BOOST_CHECK(b->partition == partition_id{1} && b->at == offset{0});
+        // Ids are scoped by community, not by partition: another community of the same
+        // partition founded under the same id is a third event, accepted too.
+        auto c = n->submit(founder.seal(founding(shared, in0[1])));
+        BOOST_REQUIRE(c.ok());
+        BOOST_CHECK(c->decided.accepted() && !c->duplicate);
+        BOOST_CHECK(c->partition == partition_id{0} && c->at == offset{1});
+        // More events in partition 1 than in 0, interleaved as they come.
+        for (std::uint64_t i = 0; i < 3; ++i) {
+            auto more = n->submit(founder.seal(founding(random_event_id(), in1[0])));
+            BOOST_REQUIRE(more.ok());
+            BOOST_CHECK(more->partition == partition_id{1} && more->at == offset{i + 1});
+        }
+        for (const auto& [c, p, at] :
+             {std::tuple{in0[0], 0u, 0u}, std::tuple{in0[1], 0u, 1u}, std::tuple{in1[0], 1u, 0u}}) {
+            const auto found = n->find_event(scoped_id{c, shared});
+            BOOST_REQUIRE(found.has_value());
+            BOOST_CHECK(found->partition == partition_id{p});
+            BOOST_CHECK(found->first.at == offset{at} && found->first.first.accepted());
+        }
+        BOOST_CHECK(!n->find_event(scoped_id{community_id{in1[0].value + 1000}, shared}));
+        auto d = n->state_digest();
+        BOOST_REQUIRE(d.ok());
+        live = *d;
+    }
+    BOOST_REQUIRE_EQUAL(live.partitions.size(), 2u);
+    BOOST_CHECK(live.partitions[0].applied == offset{2});
+    BOOST_CHECK(live.partitions[1].applied == offset{4});
+    BOOST_CHECK_EQUAL(live.applied_total, 6u);
+    BOOST_CHECK(live.combined ==
+                combine_partition_digests({live.partitions[0].state, live.partitions[1].state}));
+    // A new node folds partition 0 whole, then partition 1: another interleaving, one digest.
+    {
+        auto n = open_two_partitions(dir, "store-rebuilt");
+        auto d = n->state_digest();
+        BOOST_REQUIRE(d.ok());
+        BOOST_CHECK(d->combined == live.combined);
+        BOOST_CHECK_EQUAL(d->applied_total, 6u);
+    }
+    // The first node restarts where each partition's store stands: nothing folded twice.
+    {
+        auto n = open_two_partitions(dir, "store-live");
+        auto d = n->state_digest();
+        BOOST_REQUIRE(d.ok());
+        BOOST_CHECK(d->combined == live.combined);
+        BOOST_CHECK(d->partitions[1].applied == offset{4});
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_data_folder_folded_from_one_topic_is_refused_for_another) {
+    temp_dir dir("node-cluster");
+    kafka_log_options k;
+    k.bootstrap_servers = "127.0.0.1:1";  // nobody: the check comes before connecting
+    k.topic = "uurwerk-events";
+    k.partitions_total = 2;
+    k.open_timeout = std::chrono::milliseconds(300);
+    node_options o{dir.path / "a", wall_clock(), std::chrono::milliseconds(1000), {}, k};
+    std::filesystem::create_directories(o.data_dir);
+    {
+        std::ofstream f(o.data_dir / "cluster");
+        f << "topic uurwerk-events\npartitions 3\n";
+    }
+    auto refused = node::open(o);
+    BOOST_REQUIRE(!refused.ok());
+    BOOST_CHECK_EQUAL(refused.err().code, "data_mismatch");
+    BOOST_CHECK(refused.err().message.find("partitions 3") != std::string::npos);
+    BOOST_CHECK(refused.err().message.find("partitions 2") != std::string::npos);
+
+    // The same topic and count: no complaint about the folder (the broker is what is missing).
+    k.partitions_total = 3;
+    o.kafka = k;
+    auto unreachable = node::open(o);
+    BOOST_REQUIRE(!unreachable.ok());
+    BOOST_CHECK_NE(unreachable.err().code, "data_mismatch");
+
+    // A folder of an embedded node is not a Kafka node's.
+    o.data_dir = dir.path / "b";
+    std::filesystem::create_directories(o.data_dir / "log");
+    auto embedded = node::open(o);
+    BOOST_REQUIRE(!embedded.ok());
+    BOOST_CHECK_EQUAL(embedded.err().code, "data_mismatch");
+}
+
+namespace {
+
+// What submit_async answered, and on which thread, waited for by the test.
+struct async_answers {
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::vector<std::pair<result<submit_outcome>, std::thread::id>> got;
+
+    node::submit_callback callback() {
+        return [this](result<submit_outcome> r) {
+            std::lock_guard lock(mutex);
+            got.emplace_back(std::move(r), std::this_thread::get_id());
+            changed.notify_all();
+        };
+    }
+    // Waits for the n-th answer (1-based) and returns a copy of it.
+    std::pair<result<submit_outcome>, std::thread::id> nth(std::size_t n) {
+        std::unique_lock lock(mutex);
+        BOOST_REQUIRE(
+            changed.wait_for(lock, std::chrono::seconds(10), [&] { return got.size() >= n; }));
+        return got[n - 1];
+    }
+    std::size_t count() {
+        std::lock_guard lock(mutex);
+        return got.size();
+    }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(submit_async_answers_each_event_once_as_submit_would) {
+    temp_dir dir("node-async");
+    auto inner = open_local(dir);
+    auto n = node::open_with_log(std::make_unique<flaky_log>(std::move(inner), 0),
+                                 dir.path / "store", std::chrono::milliseconds(3000));
+    BOOST_REQUIRE(n.ok());
+    auto key = signing_key::generate().value();
+    const auto found = encode_envelope(key.seal(founding(random_event_id(), community_id{3})));
+    const auto me = std::this_thread::get_id();
+    async_answers answers;
+
+    // Accepted, answered from the node's own thread once committed.
+    (*n)->submit_async(found, answers.callback());
+    const auto first = answers.nth(1);
+    BOOST_REQUIRE_MESSAGE(first.first.ok(), (first.first.ok() ? "" : first.first.err().code));
+    BOOST_CHECK(first.first->decided.accepted());
+    BOOST_CHECK(first.first->at == offset{0});
+    BOOST_CHECK(!first.first->duplicate);
+    BOOST_CHECK(first.second != me);
+
+    // The same event again: its first verdict, known before the log, on the calling thread.
+    (*n)->submit_async(found, answers.callback());
+    const auto again = answers.nth(2);
+    BOOST_REQUIRE(again.first.ok());
+    BOOST_CHECK(again.first->duplicate);
+    BOOST_CHECK(again.first->at == offset{0});
+    BOOST_CHECK(again.second == me);
+
+    // A forged signature and malformed bytes: refused on the calling thread.
+    auto forged = key.seal(founding(random_event_id(), community_id{4}));
+    forged.sig.b[0] ^= 1;
+    (*n)->submit_async(encode_envelope(forged), answers.callback());
+    const auto bad = answers.nth(3);
+    BOOST_REQUIRE(!bad.first.ok());
+    BOOST_CHECK_EQUAL(bad.first.err().code, "bad_signature");
+    BOOST_CHECK(bad.second == me);
+    const bytes junk{1, 2, 3};
+    (*n)->submit_async(junk, answers.callback());
+    BOOST_CHECK(!answers.nth(4).first.ok());
+
+    // Many at once: every one answered exactly once, all accepted, at distinct offsets.
+    std::vector<bytes> many;
+    for (std::uint64_t c = 10; c < 60; ++c)
+        many.push_back(encode_envelope(key.seal(founding(random_event_id(), community_id{c}))));
+    for (const auto& b : many) (*n)->submit_async(b, answers.callback());
+    answers.nth(4 + many.size());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // no second answers come
+    BOOST_CHECK_EQUAL(answers.count(), 4 + many.size());
+    std::set<std::uint64_t> offsets;
+    for (std::size_t i = 4; i < 4 + many.size(); ++i) {
+        BOOST_REQUIRE(answers.got[i].first.ok());
+        BOOST_CHECK(answers.got[i].first->decided.accepted());
+        offsets.insert(answers.got[i].first->at.value);
+    }
+    BOOST_CHECK_EQUAL(offsets.size(), many.size());
+}
+
+BOOST_AUTO_TEST_CASE(submit_async_reports_a_failed_append_and_a_node_closing_under_it) {
+    temp_dir dir("node-async-fail");
+    auto key = signing_key::generate().value();
+    async_answers answers;
+    {
+        auto n = node::open_with_log(std::make_unique<flaky_log>(open_local(dir), 1),
+                                     dir.path / "store", std::chrono::milliseconds(3000));
+        BOOST_REQUIRE(n.ok());
+        const auto found = encode_envelope(key.seal(founding(random_event_id(), community_id{1})));
+        (*n)->submit_async(found, answers.callback());
+        const auto failed = answers.nth(1);
+        BOOST_REQUIRE(!failed.first.ok());
+        BOOST_CHECK_EQUAL(failed.first.err().code, "log_unavailable");
+        // The same event again, the log being back: answered with its verdict. (The failed
+        // ticket is still registered for this id; the record must complete the new one.)
+        (*n)->submit_async(found, answers.callback());
+        const auto retried = answers.nth(2);
+        BOOST_REQUIRE_MESSAGE(retried.first.ok(),
+                              (retried.first.ok() ? "" : retried.first.err().code));
+        BOOST_CHECK(retried.first->decided.accepted());
+        BOOST_CHECK(!retried.first->duplicate);
+    }
+    {
+        // The projector never reads what is appended (the log holds it back): the event is
+        // durable but not applied when the node closes, and its answer says so.
+        temp_dir other("node-async-close");
+        auto n = node::open_with_log(std::make_unique<lagging_log>(open_local(other)),
+                                     other.path / "store", std::chrono::milliseconds(3000));
+        BOOST_REQUIRE(n.ok());
+        (*n)->submit_async(encode_envelope(key.seal(founding(random_event_id(), community_id{2}))),
+                           answers.callback());
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        BOOST_CHECK_EQUAL(answers.count(), 2u);  // not answered while the node is open
+    }
+    const auto stopped = answers.nth(3);
+    BOOST_REQUIRE(!stopped.first.ok());
+    BOOST_CHECK_EQUAL(stopped.first.err().code, "stopped");
+    BOOST_CHECK_EQUAL(answers.count(), 3u);
+}
+
+// Each submitted event is announced to the log while it is verified, so that a busy log's
+// group commit waits for it; every way out of a submit ends that announcement, or the log would
+// wait its whole linger before every later sync.
+BOOST_AUTO_TEST_CASE(every_submit_ends_its_announced_append_whatever_its_answer) {
+    temp_dir dir("node-intents");
+    auto inner = open_local(dir);
+    local_log* log = inner.get();
+    auto n = node::open_with_log(std::move(inner), dir.path / "store", std::chrono::seconds(5));
+    BOOST_REQUIRE(n.ok());
+    auto key = signing_key::generate().value();
+    const auto found = key.seal(founding(random_event_id(), community_id{3}));
+
+    BOOST_CHECK((*n)->submit(found).ok());  // accepted
+    BOOST_CHECK_EQUAL(log->appends_coming(), 0u);
+    auto again = (*n)->submit(found);  // a duplicate, answered before the log
+    BOOST_CHECK(again.ok() && again->duplicate);
+    BOOST_CHECK_EQUAL(log->appends_coming(), 0u);
+    auto forged = key.seal(founding(random_event_id(), community_id{4}));
+    forged.sig.b[0] ^= 1;
+    BOOST_CHECK_EQUAL((*n)->submit(forged).err().code, "bad_signature");
+    BOOST_CHECK_EQUAL(log->appends_coming(), 0u);
+    const auto stranger = key.seal(event_body{
+        random_event_id(), community_id{77}, member_id{1}, sequence{2}, time_ms{0}, std::nullopt,
+        member_admitted{member_id{2}, key.public_bytes(), role::member, true, std::nullopt}});
+    BOOST_CHECK_EQUAL((*n)->submit(stranger).err().code, "unknown_community");
+    BOOST_CHECK_EQUAL(log->appends_coming(), 0u);
+
+    async_answers answers;
+    std::vector<bytes> many;
+    for (std::uint64_t c = 10; c < 60; ++c)
+        many.push_back(encode_envelope(key.seal(founding(random_event_id(), community_id{c}))));
+    many.push_back(encode_envelope(forged));
+    for (const auto& b : many) (*n)->submit_async(b, answers.callback());
+    answers.nth(many.size());
+    BOOST_CHECK_EQUAL(log->appends_coming(), 0u);
+}
