@@ -1,9 +1,9 @@
-#include "ledger/merkle.h"
+#include "ledger/core/merkle.h"
 
 #include <bit>
 #include <cstring>
 
-#include "ledger/crypto.h"
+#include "ledger/core/crypto.h"
 
 namespace uurwerk {
 namespace {
