@@ -70,8 +70,8 @@ checkpoint_record decode_checkpoint(std::string_view v) {
 constexpr std::size_t leaf_entry_bytes = 10;
 
 error beyond_tree(std::uint64_t size, std::uint64_t have) {
-    return make_error("beyond_tree", "the tree has " + std::to_string(have) + " leaves, not " +
-                                         std::to_string(size));
+    return make_error(errc::beyond_tree, "the tree has " + std::to_string(have) + " leaves, not " +
+                                             std::to_string(size));
 }
 
 // Kept nodes as the store has committed them, each tile read once per reader (a proof asks
@@ -109,7 +109,7 @@ result<std::unique_ptr<audit_trees>> audit_trees::load(const store& db) {
         auto first = db.get(column::audit, tile_key('V', c, merkle_tile_of(merkle_node{0, 0, {}})));
         if (!first) return first.err();
         if (size > 0 && !*first)
-            return make_error("old_store",
+            return make_error(errc::old_store,
                               "the audit projection of community " + std::to_string(c.value) +
                                   " has no verdict tree (written by an older uurwerk): rebuild "
                                   "the store from the log");
@@ -333,8 +333,8 @@ result<digest> root_in(const store& db, char which, community_id c, std::uint64_
 result<std::vector<digest>> proof_in(const store& db, char which, community_id c,
                                      std::uint64_t index, std::uint64_t size) {
     if (index >= size)
-        return make_error("beyond_tree", "leaf " + std::to_string(index) + " is not in a tree of " +
-                                             std::to_string(size));
+        return make_error(errc::beyond_tree, "leaf " + std::to_string(index) +
+                                                 " is not in a tree of " + std::to_string(size));
     return with_committed(db, which, c, size, [&](const merkle_node_reader& r) {
         return merkle_inclusion_proof(index, size, r);
     });
@@ -363,7 +363,7 @@ result<std::vector<digest>> read_verdict_inclusion_proof(const store& db, commun
 result<std::vector<digest>> read_consistency_proof(const store& db, community_id c,
                                                    std::uint64_t first, std::uint64_t second) {
     if (first == 0 || first > second)
-        return make_error("bad_range", "a consistency proof needs 0 < first <= second");
+        return make_error(errc::bad_range, "a consistency proof needs 0 < first <= second");
     return with_committed(db, 'T', c, second, [&](const merkle_node_reader& r) {
         return merkle_consistency_proof(first, second, r);
     });

@@ -91,7 +91,7 @@ result<std::unique_ptr<projector>> projector::open(event_log& log, store& db, ke
     auto applied = db.applied();
     if (!applied) return applied.err();
     if (*applied > log.end())
-        return make_error("store_ahead_of_log",
+        return make_error(errc::store_ahead_of_log,
                           "the projection store has applied " + std::to_string(applied->value) +
                               " records but the log holds only " + std::to_string(log.end().value) +
                               ": the store belongs to another log; remove it to rebuild");
@@ -121,8 +121,8 @@ projector::~projector() {
     }
     for (auto& [id, tickets] : left)
         for (auto& t : tickets)
-            t->fail(make_error("stopped", "the node closed before the event " + id.id.hex() +
-                                              " was applied; ask for it when it is back"));
+            t->fail(make_error(errc::stopped, "the node closed before the event " + id.id.hex() +
+                                                  " was applied; ask for it when it is back"));
 }
 
 void projector::start() {
@@ -143,7 +143,7 @@ void projector::run() {
     bool unavailable = false;  // said once per outage
     while (!stopping_.load(std::memory_order_relaxed)) {
         auto n = apply_batch(options_.idle_wait);
-        if (!n && n.err().code == "log_unavailable") {
+        if (!n && n.err().code == errc::log_unavailable) {
             // A cluster's brokers are away: what is applied stays readable; try again.
             if (!unavailable)
                 std::fprintf(stderr, "uurwerk: the log is unavailable (%s); retrying\n",
@@ -161,8 +161,8 @@ void projector::run() {
             if (auto d = drain_commits(); !d) n = d.err();
         }
         if (!n) {
-            std::fprintf(stderr, "uurwerk: projector stopped: %s: %s\n", n.err().code.c_str(),
-                         n.err().message.c_str());
+            std::fprintf(stderr, "uurwerk: projector stopped: %s: %s\n",
+                         std::string(name(n.err().code)).c_str(), n.err().message.c_str());
             std::lock_guard lock(failure_mutex_);
             failure_ = n.err();
             return;

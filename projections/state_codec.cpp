@@ -264,12 +264,12 @@ std::string_view encode(const history_entry& h, std::string& out) {
 }
 
 error corrupt(std::string_view what) {
-    return make_error("store_corrupt", "the projection store holds a bad " + std::string(what) +
-                                           " record: rebuild it from the log");
+    return make_error(errc::store_corrupt, "the projection store holds a bad " + std::string(what) +
+                                               " record: rebuild it from the log");
 }
 
-// The keys of a batch's effects, hashed with the process's keyed hash (ledger/core/event.h), so that
-// ids chosen to collide cannot make a batch's grouping slow.
+// The keys of a batch's effects, hashed with the process's keyed hash (ledger/core/event.h), so
+// that ids chosen to collide cannot make a batch's grouping slow.
 template <typename T, typename Tag>
 std::uint64_t word_of(named<T, Tag> n) {
     return n.value;

@@ -24,9 +24,9 @@ constexpr std::string_view format_key = "format";
 // seen chunks, not in its 'K' entry; 5: the audit column; 6: claims' confirmation and dispute
 // times, endorsements; 8: the request wait knob in the policy, the matches' proposal times; 9: the
 // helpers' exposure as folded since the fairness layer orders by exposure per relevance (relevance
-// shares within the quality floor, a match worth ledger/core/exposure.h's match_exposure), the silence
-// floor knobs in the policy, an offer's last proposal time; 11: seen ids scoped by community, proxy
-// delegations, the endorsements of a claim.
+// shares within the quality floor, a match worth ledger/core/exposure.h's match_exposure), the
+// silence floor knobs in the policy, an offer's last proposal time; 11: seen ids scoped by
+// community, proxy delegations, the endorsements of a claim.
 constexpr std::string_view format_version = "uurwerk-store-11";
 
 // Concatenation: a key written with batch::append holds its operands in the order they were
@@ -98,7 +98,7 @@ private:
 };
 
 error rocks_error(const rocksdb::Status& s, std::string_view what) {
-    return make_error("store_error", std::string(what) + ": " + s.ToString());
+    return make_error(errc::store_error, std::string(what) + ": " + s.ToString());
 }
 
 }  // namespace
@@ -113,7 +113,8 @@ std::uint64_t get_be64(std::string_view in, std::size_t pos) {
 result<std::unique_ptr<store>> store::open(const std::filesystem::path& dir, store_use use) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
-    if (ec) return make_error("store_error", "cannot create " + dir.string() + ": " + ec.message());
+    if (ec)
+        return make_error(errc::store_error, "cannot create " + dir.string() + ": " + ec.message());
 
     rocksdb::Options options;
     options.create_if_missing = true;
@@ -172,9 +173,9 @@ result<std::unique_ptr<store>> store::open(const std::filesystem::path& dir, sto
         b.put(column::meta, format_key, format_version);
         if (auto w = s->write(b); !w) return w.err();
     } else if (**format != format_version) {
-        return make_error("store_error", "the store in " + dir.string() + " has format '" +
-                                             **format + "', this program reads '" +
-                                             std::string(format_version) + "': rebuild it");
+        return make_error(errc::store_error, "the store in " + dir.string() + " has format '" +
+                                                 **format + "', this program reads '" +
+                                                 std::string(format_version) + "': rebuild it");
     }
     return s;
 }

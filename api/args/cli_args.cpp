@@ -16,7 +16,7 @@ result<std::uint64_t> parse_u64(const std::string& text, const std::string& what
     std::uint64_t v = 0;
     auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
     if (text.empty() || ec != std::errc() || p != text.data() + text.size())
-        return make_error("bad_argument",
+        return make_error(errc::bad_argument,
                           what + " must be a whole number >= 0, not '" + text + "'");
     return v;
 }
@@ -25,19 +25,19 @@ result<std::int64_t> parse_i64(const std::string& text, const std::string& what)
     std::int64_t v = 0;
     auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
     if (text.empty() || ec != std::errc() || p != text.data() + text.size())
-        return make_error("bad_argument", what + " must be a whole number, not '" + text + "'");
+        return make_error(errc::bad_argument, what + " must be a whole number, not '" + text + "'");
     return v;
 }
 
 result<std::uint64_t> parsed_args::get_u64(const std::string& name) const {
     auto v = get(name);
-    if (!v) return make_error("missing_argument", "--" + name + " is required");
+    if (!v) return make_error(errc::missing_argument, "--" + name + " is required");
     return parse_u64(*v, "--" + name);
 }
 
 result<std::int64_t> parsed_args::get_i64(const std::string& name) const {
     auto v = get(name);
-    if (!v) return make_error("missing_argument", "--" + name + " is required");
+    if (!v) return make_error(errc::missing_argument, "--" + name + " is required");
     return parse_i64(*v, "--" + name);
 }
 
@@ -47,8 +47,9 @@ result<parsed_args> parse(const command_spec& spec, const std::vector<std::strin
         const auto& a = args[i];
         if (a.rfind("--", 0) != 0) {
             if (out.positionals_.size() >= spec.positionals.size())
-                return make_error("bad_argument", "unexpected argument '" + a + "'; see 'uurwerk " +
-                                                      spec.name + " --help'");
+                return make_error(
+                    errc::bad_argument,
+                    "unexpected argument '" + a + "'; see 'uurwerk " + spec.name + " --help'");
             out.positionals_.push_back(a);
             continue;
         }
@@ -62,10 +63,12 @@ result<parsed_args> parse(const command_spec& spec, const std::vector<std::strin
         for (const auto& s : spec.options)
             if (s.name == name) o = &s;
         if (o == nullptr)
-            return make_error("bad_argument", "unknown option --" + name + " for '" + spec.name +
-                                                  "'; see 'uurwerk " + spec.name + " --help'");
+            return make_error(errc::bad_argument, "unknown option --" + name + " for '" +
+                                                      spec.name + "'; see 'uurwerk " + spec.name +
+                                                      " --help'");
         if (o->value_name.empty()) {
-            if (inline_value) return make_error("bad_argument", "--" + name + " takes no value");
+            if (inline_value)
+                return make_error(errc::bad_argument, "--" + name + " takes no value");
             out.values_[name] = "";
             continue;
         }
@@ -73,23 +76,24 @@ result<parsed_args> parse(const command_spec& spec, const std::vector<std::strin
             out.values_[name] = *inline_value;
         } else {
             if (i + 1 >= args.size())
-                return make_error("bad_argument",
+                return make_error(errc::bad_argument,
                                   "--" + name + " needs a value (" + o->value_name + ")");
             out.values_[name] = args[++i];
         }
     }
     for (const auto& s : spec.options)
         if (s.required && !out.values_.contains(s.name))
-            return make_error("missing_argument", "--" + s.name + " is required; see 'uurwerk " +
-                                                      spec.name + " --help'");
+            return make_error(
+                errc::missing_argument,
+                "--" + s.name + " is required; see 'uurwerk " + spec.name + " --help'");
     // A positional named "[NAME]" is optional.
     const auto required = static_cast<std::size_t>(
         std::count_if(spec.positionals.begin(), spec.positionals.end(),
                       [](const std::string& p) { return p.empty() || p.front() != '['; }));
     if (out.positionals_.size() < required)
-        return make_error("missing_argument", spec.positionals[out.positionals_.size()] +
-                                                  " is required; see 'uurwerk " + spec.name +
-                                                  " --help'");
+        return make_error(errc::missing_argument, spec.positionals[out.positionals_.size()] +
+                                                      " is required; see 'uurwerk " + spec.name +
+                                                      " --help'");
     return out;
 }
 

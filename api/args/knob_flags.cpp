@@ -38,14 +38,14 @@ std::vector<option_spec> knob_options() {
 result<void> read_knob_flags(const parsed_args& a, fairness_knobs& k) {
     if (auto f = a.get("fairness")) {
         if (*f != "on" && *f != "off")
-            return make_error("bad_argument", "--fairness is on or off, not '" + *f + "'");
+            return make_error(errc::bad_argument, "--fairness is on or off, not '" + *f + "'");
         k.off = *f == "off";
     }
     for (const auto& f : knob_flags()) {
         if (!a.has(f.name)) continue;
         auto v = a.get_u64(f.name);
         if (!v) return v.err();
-        if (*v > 1'000'000) return make_error("bad_argument", "--" + f.name + " is too large");
+        if (*v > 1'000'000) return make_error(errc::bad_argument, "--" + f.name + " is too large");
         k.*f.field = static_cast<std::uint32_t>(*v);
     }
     return ok_value;

@@ -16,19 +16,19 @@
 
 #include <unistd.h>
 
+#include "api/args/knob_flags.h"
 #include "api/bench/bench_fairness.h"
 #include "api/bench/bench_match.h"
 #include "api/bench/bench_support.h"
-#include "api/node/certificates.h"
-#include "api/http/http_client.h"
-#include "api/args/knob_flags.h"
-#include "api/node/node.h"
-#include "api/http/serve.h"
-#include "ledger/core/audit.h"
 #include "api/bench/kafka_admin.h"
+#include "api/bench/workload.h"
+#include "api/http/http_client.h"
+#include "api/http/serve.h"
+#include "api/node/certificates.h"
+#include "api/node/node.h"
+#include "ledger/core/audit.h"
 #include "ledger/log/local_log.h"
 #include "ledger/log/partition.h"
-#include "api/bench/workload.h"
 
 namespace uurwerk::cli {
 namespace {
@@ -186,7 +186,7 @@ result<std::vector<kafka_setup>> kafka_setups(const std::string& spec) {
             s.name = "kafka_" + std::to_string(s.brokers) + "_" + std::to_string(i);
         out.push_back(std::move(s));
     }
-    if (out.empty()) return make_error("bad_argument", "--kafka names no bootstrap servers");
+    if (out.empty()) return make_error(errc::bad_argument, "--kafka names no bootstrap servers");
     return out;
 }
 
@@ -238,9 +238,9 @@ result<ingest_figures> ingest_in_process(const node_options& options, const work
     if (!n) return n.err();
     for (const auto& b : w.setup)
         if (auto r = (*n)->submit(b); !r || !r->decided.accepted())
-            return make_error("bench_failed", std::string(label) +
-                                                  ": the workload's setup was not accepted" +
-                                                  (r ? "" : ": " + r.err().message));
+            return make_error(errc::bench_failed, std::string(label) +
+                                                      ": the workload's setup was not accepted" +
+                                                      (r ? "" : ": " + r.err().message));
     const std::size_t submitters = std::min(cores(), clients);
     if (mode == submit_mode::blocking)
         std::cerr << "bench ingest: " << label << ", " << clients
@@ -359,8 +359,8 @@ result<void> bench_ingest(const parsed_args& a) {
         if (*m == "blocking")
             mode = submit_mode::blocking;
         else if (*m != "pipelined")
-            return make_error("bad_argument", "--submit is 'pipelined' or 'blocking', not '" +
-                                                  std::string(*m) + "'");
+            return make_error(errc::bad_argument, "--submit is 'pipelined' or 'blocking', not '" +
+                                                      std::string(*m) + "'");
     }
     std::vector<kafka_setup> kafka;
     if (auto spec = a.get("kafka")) {
@@ -374,7 +374,7 @@ result<void> bench_ingest(const parsed_args& a) {
         if (!v) return v.err();
         if (*v < 1 || *v > partitions_max || kafka.empty())
             return make_error(
-                "bad_argument",
+                errc::bad_argument,
                 "--partitions is from 1 to " + std::to_string(partitions_max) + ", with --kafka");
         partitions = static_cast<std::uint32_t>(*v);
     }
@@ -478,7 +478,7 @@ result<void> bench_ingest(const parsed_args& a) {
     if (!server) return server.err();
     for (const auto& b : w.setup)
         if (auto r = (*server)->node().submit(b); !r || !r->decided.accepted())
-            return make_error("bench_failed", "the workload's setup was not accepted");
+            return make_error(errc::bench_failed, "the workload's setup was not accepted");
     const auto port = (*server)->port();
     auto http = drive(w.events, clients, "http", [&](const bytes& b) {
         auto env = decode_envelope(b);
@@ -640,7 +640,7 @@ result<void> bench_audit(const parsed_args& a) {
         auto r = (*conn)->call(
             "GET", "/v1/communities/1/export?from=" + std::to_string(have) + "&limit=10000");
         if (!r) return r.err();
-        if (r->status != 200) return make_error("bench_failed", "export answered " + r->body);
+        if (r->status != 200) return make_error(errc::bench_failed, "export answered " + r->body);
         file += r->body;
         have += std::min<std::size_t>(10'000, records.size() - have);
     }
@@ -649,7 +649,7 @@ result<void> bench_audit(const parsed_args& a) {
         parse_export(byte_view(reinterpret_cast<const std::uint8_t*>(file.data()), file.size()));
     if (!parsed) return parsed.err();
     if (parsed->records.size() != records.size())
-        return make_error("bench_failed",
+        return make_error(errc::bench_failed,
                           "the export holds " + std::to_string(parsed->records.size()) +
                               " records, the log " + std::to_string(records.size()));
     std::cerr << "  " << parsed->records.size() << " records, " << file.size() / (1 << 20)
@@ -667,7 +667,7 @@ result<void> bench_audit(const parsed_args& a) {
     t0 = clock_type::now();
     const auto report = verify_export(*parsed, ao);
     const double full_s = seconds_since(t0);
-    if (!report.ok) return make_error("bench_failed", "the audit failed: " + report.problem);
+    if (!report.ok) return make_error(errc::bench_failed, "the audit failed: " + report.problem);
     const double full_rate = static_cast<double>(report.records) / full_s;
     // The machine is shared: measure the verify rate again after the audit and compare with
     // the better of the two, so that a slow first sample cannot flatter the audit.
@@ -681,7 +681,8 @@ result<void> bench_audit(const parsed_args& a) {
     t0 = clock_type::now();
     const auto root = merkle_part_of_export(*parsed, 0);
     const double merkle_s = seconds_since(t0);
-    if (root != tree.root()) return make_error("bench_failed", "the Merkle part gave another root");
+    if (root != tree.root())
+        return make_error(errc::bench_failed, "the Merkle part gave another root");
     const double merkle_rate = static_cast<double>(parsed->records.size()) / merkle_s;
     std::cerr << "  " << fixed(merkle_rate, 0) << " events/s\n";
 
@@ -702,7 +703,7 @@ result<void> bench_audit(const parsed_args& a) {
         auto r = (*conn)->call("GET", path);
         proof.ms.push_back(seconds_since(start) * 1000);
         if (!r) return r.err();
-        if (r->status != 200) return make_error("bench_failed", "a proof answered " + r->body);
+        if (r->status != 200) return make_error(errc::bench_failed, "a proof answered " + r->body);
     }
     const double p50 = proof.quantile(0.5), p99 = proof.quantile(0.99);
     std::cerr << "  p50 " << fixed(p50, 3) << " ms, p99 " << fixed(p99, 3) << " ms\n";
@@ -719,7 +720,7 @@ result<void> bench_audit(const parsed_args& a) {
     t0 = clock_type::now();
     do {
         const auto r = verify_certificate(*cert, trusted);
-        if (!r.ok) return make_error("bench_failed", "the certificate failed: " + r.problem);
+        if (!r.ok) return make_error(errc::bench_failed, "the certificate failed: " + r.problem);
         ++certs;
     } while (seconds_since(t0) < 2);
     const double cert_s = seconds_since(t0) / static_cast<double>(certs);
@@ -804,8 +805,9 @@ result<void> bench_command(const std::string& what, const parsed_args& args) {
     if (what == "audit") return bench_audit(args);
     if (what == "fairness") return bench_fairness(args);
     if (what == "match") return bench_match(args);
-    return make_error("bad_argument", "unknown bench '" + what +
-                                          "': verify, ingest, replay, audit, fairness or match");
+    return make_error(
+        errc::bad_argument,
+        "unknown bench '" + what + "': verify, ingest, replay, audit, fairness or match");
 }
 
 }  // namespace uurwerk::cli

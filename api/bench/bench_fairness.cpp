@@ -9,11 +9,11 @@
 #include <optional>
 #include <set>
 
-#include "api/bench/bench_support.h"
 #include "api/args/knob_flags.h"
+#include "api/bench/bench_support.h"
+#include "api/bench/workload.h"
 #include "api/node/node.h"
 #include "ledger/core/exposure.h"
-#include "api/bench/workload.h"
 #include "matching/fair_share.h"
 #include "matching/matcher.h"
 #include "matching/simulator.h"
@@ -82,7 +82,7 @@ public:
         const offset last{base.value + envelopes.size() - 1};
         if (!node_->folder(sim_community).wait_applied(last, std::chrono::seconds(120)) ||
             failed.load())
-            return make_error("bench_failed", "the simulated events were not applied");
+            return make_error(errc::bench_failed, "the simulated events were not applied");
         for (std::size_t i = 0; i < envelopes.size(); ++i) {
             auto v = node_->folder(sim_community).verdict_at(offset{base.value + i});
             UURWERK_ASSERT(v.has_value(), base.value + i);
@@ -130,8 +130,8 @@ private:
         if (!v) return v.err();
         for (const auto& x : *v)
             if (!x.accepted())
-                return make_error("bench_failed", "the town's setup was rejected: " +
-                                                      std::string(reason_name(x.reason)));
+                return make_error(errc::bench_failed, "the town's setup was rejected: " +
+                                                          std::string(reason_name(x.reason)));
         return ok_value;
     }
 
@@ -397,14 +397,14 @@ result<void> bench_fairness(const parsed_args& a) {
         auto v = a.get_u64("members");
         if (!v) return v.err();
         if (*v < 10 || *v > 100'000)
-            return make_error("bad_argument", "--members must be between 10 and 100000");
+            return make_error(errc::bad_argument, "--members must be between 10 and 100000");
         p.members = *v;
     }
     if (a.has("days")) {
         auto v = a.get_u64("days");
         if (!v) return v.err();
         if (*v < 1 || *v > 3650)
-            return make_error("bad_argument", "--days must be between 1 and 3650");
+            return make_error(errc::bad_argument, "--days must be between 1 and 3650");
         p.days = static_cast<int>(*v);
     }
     // The model's request rate, or another (requests a day per 1,000 helpers) to check how the
@@ -413,7 +413,7 @@ result<void> bench_fairness(const parsed_args& a) {
         auto v = a.get_u64("request-rate");
         if (!v) return v.err();
         if (*v < 1 || *v > 1000)
-            return make_error("bad_argument", "--request-rate must be between 1 and 1000");
+            return make_error(errc::bad_argument, "--request-rate must be between 1 and 1000");
         p.requests_per_helper_day = static_cast<double>(*v) / 1000.0;
     }
     // The policy's knobs as given (the defaults otherwise), with the layer on and then off;
@@ -422,7 +422,7 @@ result<void> bench_fairness(const parsed_args& a) {
     if (auto k = read_knob_flags(a, on); !k) return k.err();
     on.off = false;
     if (!within_ranges(on))
-        return make_error("bad_argument",
+        return make_error(errc::bad_argument,
                           "a fairness knob is out of its range (see uurwerk policy --help)");
     fairness_knobs off = on;
     off.off = true;
@@ -433,7 +433,7 @@ result<void> bench_fairness(const parsed_args& a) {
     std::optional<std::ofstream> helpers_out;
     if (helpers_path) {
         helpers_out.emplace(*helpers_path);
-        if (!*helpers_out) return make_error("io_error", "cannot write " + *helpers_path);
+        if (!*helpers_out) return make_error(errc::io_error, "cannot write " + *helpers_path);
     }
     std::string json =
         "{\"seed\": " + std::to_string(p.seed) + ", \"members\": " + std::to_string(p.members) +
@@ -453,7 +453,7 @@ result<void> bench_fairness(const parsed_args& a) {
         *helpers_out << helpers_tsv_header;
         for (const auto& tsv : helpers) *helpers_out << tsv;
         helpers_out->close();
-        if (!*helpers_out) return make_error("io_error", "could not write " + *helpers_path);
+        if (!*helpers_out) return make_error(errc::io_error, "could not write " + *helpers_path);
         std::cerr << "wrote a line per helper to " << *helpers_path << "\n";
     }
     return ok_value;

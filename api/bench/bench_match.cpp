@@ -5,11 +5,11 @@
 #include <random>
 
 #include "api/bench/bench_support.h"
+#include "api/bench/workload.h"
 #include "api/http/cpu_slice.h"
 #include "api/http/http_client.h"
-#include "api/node/node.h"
 #include "api/http/serve.h"
-#include "api/bench/workload.h"
+#include "api/node/node.h"
 
 namespace uurwerk::cli {
 namespace {
@@ -268,9 +268,9 @@ result<void> bench_match(const parsed_args& a) {
                     return q.kept() ? q.open_count(post_side::offer) : 0;
                 });
                 kept && open != *offers)
-                return make_error("bench_failed", "the replay left " + std::to_string(open) +
-                                                      " open offers, not " +
-                                                      std::to_string(*offers));
+                return make_error(errc::bench_failed, "the replay left " + std::to_string(open) +
+                                                          " open offers, not " +
+                                                          std::to_string(*offers));
             (kept ? with_s : without_s) = std::min(kept ? with_s : without_s, took);
             (kept ? pair_with : pair_without) = cpu;
             std::cerr << "  replay " << (kept ? "with" : "without") << " the match queues: " << *n
@@ -314,7 +314,7 @@ result<void> bench_match(const parsed_args& a) {
     std::cerr << "bench match: candidates of random requests while ingesting at " << fixed(rate, 0)
               << " events/s for " << *seconds << " s...\n";
     std::atomic<bool> stop{false};
-    result<query_figures> busy = make_error("bench_failed", "no queries were made");
+    result<query_figures> busy = make_error(errc::bench_failed, "no queries were made");
     std::thread asker([&] {
         // The asking client is on the node's machine, where a real one would not be: it asks
         // for the short slice the server's readers use, so that it does not wait for a core

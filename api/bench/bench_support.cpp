@@ -22,11 +22,11 @@ result<void> write_log(const std::filesystem::path& dir,
                 if (!o) ++failed;
             });
             if (r) break;
-            if (r.err().code != "log_full") return r.err();
+            if (r.err().code != errc::log_full) return r.err();
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
     auto last = (*log)->append(*all.back());
-    if (!last || failed) return make_error("bench_failed", "the log did not take every event");
+    if (!last || failed) return make_error(errc::bench_failed, "the log did not take every event");
     return ok_value;
 }
 

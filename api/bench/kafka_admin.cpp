@@ -20,7 +20,7 @@ int to_int_ms(std::chrono::milliseconds d) {
 // A producer handle used only for metadata and admin requests (it never produces).
 result<client_handle> admin_client(const std::string& bootstrap_servers,
                                    std::chrono::milliseconds timeout) {
-    if (bootstrap_servers.empty()) return make_error("bad_argument", "no bootstrap servers");
+    if (bootstrap_servers.empty()) return make_error(errc::bad_argument, "no bootstrap servers");
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     char why[512];
     const std::string timeout_ms = std::to_string(std::max(to_int_ms(timeout), 10));
@@ -31,13 +31,13 @@ result<client_handle> admin_client(const std::string& bootstrap_servers,
           {"log.connection.close", "false"}}) {
         if (rd_kafka_conf_set(conf, name, value.c_str(), why, sizeof why) != RD_KAFKA_CONF_OK) {
             rd_kafka_conf_destroy(conf);
-            return make_error("bad_argument", std::string(name) + ": " + why);
+            return make_error(errc::bad_argument, std::string(name) + ": " + why);
         }
     }
     rd_kafka_t* k = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
     if (k == nullptr) {
         rd_kafka_conf_destroy(conf);
-        return make_error("bad_argument", std::string("a Kafka client: ") + why);
+        return make_error(errc::bad_argument, std::string("a Kafka client: ") + why);
     }
     return client_handle(k);
 }
@@ -56,7 +56,7 @@ result<kafka_cluster_view> describe_kafka(const std::string& bootstrap_servers,
         rd_kafka_metadata(client->get(), t == nullptr ? 1 : 0, t, &md, to_int_ms(timeout));
     if (t != nullptr) rd_kafka_topic_destroy(t);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return make_error("log_unavailable",
+        return make_error(errc::log_unavailable,
                           "the metadata of " + bootstrap_servers + ": " + rd_kafka_err2str(err));
     }
     std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t*)> owned(
@@ -69,9 +69,10 @@ result<kafka_cluster_view> describe_kafka(const std::string& bootstrap_servers,
         const auto& mt = md->topics[i];
         if (topic != mt.topic) continue;
         if (mt.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            return make_error(
-                mt.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ? "not_found" : "log_unavailable",
-                "topic " + topic + ": " + rd_kafka_err2str(mt.err));
+            return make_error(mt.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
+                                  ? errc::not_found
+                                  : errc::log_unavailable,
+                              "topic " + topic + ": " + rd_kafka_err2str(mt.err));
         }
         for (int p = 0; p < mt.partition_cnt; ++p) {
             const auto& mp = mt.partitions[p];
@@ -86,12 +87,12 @@ result<kafka_cluster_view> describe_kafka(const std::string& bootstrap_servers,
                   [](const auto& a, const auto& b) { return a.partition < b.partition; });
         return view;
     }
-    return make_error("not_found", "the cluster does not describe topic " + topic);
+    return make_error(errc::not_found, "the cluster does not describe topic " + topic);
 }
 
 result<void> delete_kafka_topic(const std::string& bootstrap_servers, const std::string& topic,
                                 std::chrono::milliseconds timeout) {
-    if (topic.empty()) return make_error("bad_argument", "no topic to delete");
+    if (topic.empty()) return make_error(errc::bad_argument, "no topic to delete");
     auto client = admin_client(bootstrap_servers, timeout);
     if (!client) return client.err();
     rd_kafka_DeleteTopic_t* del = rd_kafka_DeleteTopic_new(topic.c_str());
@@ -104,9 +105,10 @@ result<void> delete_kafka_topic(const std::string& bootstrap_servers, const std:
     rd_kafka_event_t* event = rd_kafka_queue_poll(queue, to_int_ms(timeout) + 1'000);
     result<void> outcome = ok_value;
     if (event == nullptr) {
-        outcome = make_error("log_unavailable", "deleting topic " + topic + ": no answer in time");
+        outcome =
+            make_error(errc::log_unavailable, "deleting topic " + topic + ": no answer in time");
     } else if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        outcome = make_error("log_unavailable",
+        outcome = make_error(errc::log_unavailable,
                              "deleting topic " + topic + ": " + rd_kafka_event_error_string(event));
     } else {
         std::size_t count = 0;
@@ -115,9 +117,9 @@ result<void> delete_kafka_topic(const std::string& bootstrap_servers, const std:
         const rd_kafka_resp_err_t err =
             count == 1 ? rd_kafka_topic_result_error(results[0]) : RD_KAFKA_RESP_ERR__FAIL;
         if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
-            outcome = make_error("not_found", "no topic " + topic);
+            outcome = make_error(errc::not_found, "no topic " + topic);
         } else if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            outcome = make_error("log_unavailable",
+            outcome = make_error(errc::log_unavailable,
                                  "deleting topic " + topic + ": " + rd_kafka_err2str(err));
         }
     }

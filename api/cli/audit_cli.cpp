@@ -7,8 +7,8 @@
 #include <iostream>
 #include <sstream>
 
-#include "api/node/certificates.h"
 #include "api/cli/cli_http.h"
+#include "api/node/certificates.h"
 #include "ledger/core/audit.h"
 
 namespace uurwerk::cli {
@@ -17,7 +17,8 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 
 result<community_id> community_arg(const parsed_args& a) {
-    if (!a.has("community")) return make_error("missing_argument", "--community ID is required");
+    if (!a.has("community"))
+        return make_error(errc::missing_argument, "--community ID is required");
     auto c = a.get_u64("community");
     if (!c) return c.err();
     return community_id{*c};
@@ -29,10 +30,10 @@ std::string community_path(community_id c) {
 
 result<std::string> read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) return make_error("io_error", "cannot read " + path);
+    if (!in) return make_error(errc::io_error, "cannot read " + path);
     std::ostringstream ss;
     ss << in.rdbuf();
-    if (in.bad()) return make_error("io_error", "cannot read " + path);
+    if (in.bad()) return make_error(errc::io_error, "cannot read " + path);
     return ss.str();
 }
 
@@ -41,15 +42,16 @@ result<void> write_file_atomically(const std::string& path, const std::string& c
     const std::string tmp = path + ".part";
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) return make_error("io_error", "cannot write " + tmp);
+        if (!out) return make_error(errc::io_error, "cannot write " + tmp);
         out.write(content.data(), static_cast<std::streamsize>(content.size()));
         out.flush();
-        if (!out) return make_error("io_error", "cannot write " + tmp + " (disk full?)");
+        if (!out) return make_error(errc::io_error, "cannot write " + tmp + " (disk full?)");
     }
     std::error_code ec;
     std::filesystem::rename(tmp, path, ec);
     if (ec)
-        return make_error("io_error", "cannot rename " + tmp + " to " + path + ": " + ec.message());
+        return make_error(errc::io_error,
+                          "cannot rename " + tmp + " to " + path + ": " + ec.message());
     return ok_value;
 }
 
@@ -62,8 +64,9 @@ result<std::set<public_key>> trusted_keys(const parsed_args& a) {
         if (text.empty() || text.front() == '#') return ok_value;
         auto k = fixed_from_hex<public_key_bytes>(text, "a trusted node key");
         if (!k)
-            return make_error("bad_argument", "'" + std::string(text) +
-                                                  "' is not a node key: give its 64 hex digits");
+            return make_error(
+                errc::bad_argument,
+                "'" + std::string(text) + "' is not a node key: give its 64 hex digits");
         out.insert(public_key{*k});
         return ok_value;
     };
@@ -84,7 +87,7 @@ result<std::set<public_key>> trusted_keys(const parsed_args& a) {
             if (auto r = add(line); !r) return r.err();
     }
     if (out.empty())
-        return make_error("missing_argument",
+        return make_error(errc::missing_argument,
                           "which node keys do you trust? give --trust HEX or --trust-file FILE "
                           "(the key a node prints at start, and serves at /v1/node)");
     return out;
@@ -107,7 +110,7 @@ result<void> do_checkpoint(const parsed_args& a) {
         auto latest = http_call(server->host, server->port, "GET",
                                 community_path(*c) + "/checkpoints/latest", "");
         if (!latest) return latest.err();
-        if (latest->status != 200) return make_error("io_error", "cannot fetch the checkpoint");
+        if (latest->status != 200) return make_error(errc::io_error, "cannot fetch the checkpoint");
         if (auto w = write_file_atomically(*keep, latest->body); !w) return w.err();
         std::cout << "kept it in " << *keep << "\n";
     }
@@ -118,7 +121,7 @@ result<void> do_export(const parsed_args& a) {
     auto c = community_arg(a);
     if (!c) return c.err();
     auto out_path = a.get("out");
-    if (!out_path) return make_error("missing_argument", "--out FILE is required");
+    if (!out_path) return make_error(errc::missing_argument, "--out FILE is required");
     auto server = server_of(a);
     if (!server) return server.err();
     // The tree as it stands now: the export holds exactly its leaves.
@@ -126,7 +129,7 @@ result<void> do_export(const parsed_args& a) {
     if (!tree) return tree.err();
     if (tree->status != 200) return api_error(*tree);
     const auto size = parse_decimal(tree->doc.string_at("tree_size").value_or(""));
-    if (!size) return make_error("bad_reply", "the server's tree has no tree_size");
+    if (!size) return make_error(errc::bad_reply, "the server's tree has no tree_size");
     auto conn = http_connection::open(server->host, server->port);
     if (!conn) return conn.err();
     std::string file;
@@ -141,7 +144,9 @@ result<void> do_export(const parsed_args& a) {
         if (!r) return r.err();
         if (r->status != 200) {
             auto doc = json_doc::parse(r->body);
-            if (!doc) return make_error("http_" + std::to_string(r->status), "the export failed");
+            if (!doc)
+                return make_error(errc::server_refused, "the export failed: the server answered " +
+                                                            std::to_string(r->status));
             return api_error(reply{r->status, std::move(*doc)});
         }
         // Count the records of this page (each says its own length).
@@ -155,8 +160,8 @@ result<void> do_export(const parsed_args& a) {
             ++records;
         }
         if (pos != r->body.size() || records != page)
-            return make_error("bad_reply", "the server sent a broken export page at leaf " +
-                                               std::to_string(have));
+            return make_error(errc::bad_reply, "the server sent a broken export page at leaf " +
+                                                   std::to_string(have));
         file += r->body;
         have += records;
         const auto now = clock_type::now();
@@ -190,17 +195,18 @@ result<signed_head> checked_checkpoint(const json_value& cp, const std::set<publ
     auto body = from_base64(field("body_base64"));
     auto sig = fixed_from_hex<signature_bytes>(field("signature"), "signature");
     auto key = fixed_from_hex<public_key_bytes>(field("node_key"), "node_key");
-    if (!body || !sig || !key) return make_error("bad_checkpoint", what + " is not a checkpoint");
+    if (!body || !sig || !key)
+        return make_error(errc::bad_checkpoint, what + " is not a checkpoint");
     key_cache keys;
     const envelope env{*body, public_key{*key}, signature{*sig}};
     if (!keys.verify_envelope(env))
-        return make_error("bad_checkpoint", what + ": the node's signature does not verify");
+        return make_error(errc::bad_checkpoint, what + ": the node's signature does not verify");
     if (!trusted.contains(env.signer))
-        return make_error("untrusted_checkpoint", what + " is signed by " + env.signer.hex() +
-                                                      ", which is not a trusted node key");
+        return make_error(errc::untrusted_checkpoint, what + " is signed by " + env.signer.hex() +
+                                                          ", which is not a trusted node key");
     auto b = decode_body(*body);
     const auto* c = b ? std::get_if<checkpoint>(&b->payload) : nullptr;
-    if (c == nullptr) return make_error("bad_checkpoint", what + " is not a checkpoint event");
+    if (c == nullptr) return make_error(errc::bad_checkpoint, what + " is not a checkpoint event");
     return signed_head{b->community, c->tree_size, c->root, env.signer, c->verdict_root};
 }
 
@@ -212,7 +218,7 @@ result<std::optional<expected_checkpoint>> expected_of(const parsed_args& a,
                                                        const std::set<public_key>& trusted,
                                                        community_id c) {
     if (auto x = a.get("expect")) {
-        const auto bad = make_error("bad_argument",
+        const auto bad = make_error(errc::bad_argument,
                                     "--expect takes TREE_SIZE:ROOTHEX[:VERDICTROOTHEX], e.g. "
                                     "12:<64 hex digits>:<64 hex digits>");
         const auto colon = x->find(':');
@@ -236,12 +242,12 @@ result<std::optional<expected_checkpoint>> expected_of(const parsed_args& a,
         auto text = read_file(*f);
         if (!text) return text.err();
         auto doc = json_doc::parse(*text);
-        if (!doc) return make_error("bad_checkpoint", *f + " is not JSON");
+        if (!doc) return make_error(errc::bad_checkpoint, *f + " is not JSON");
         auto head = checked_checkpoint(doc->root(), trusted, *f);
         if (!head) return head.err();
         if (head->community != c)
-            return make_error("bad_checkpoint", *f + " is a checkpoint of community " +
-                                                    std::to_string(head->community.value));
+            return make_error(errc::bad_checkpoint, *f + " is a checkpoint of community " +
+                                                        std::to_string(head->community.value));
         return std::optional<expected_checkpoint>(
             expected_checkpoint{head->tree_size, head->root, head->verdict_root});
     }
@@ -250,7 +256,8 @@ result<std::optional<expected_checkpoint>> expected_of(const parsed_args& a,
 
 result<void> do_verify(const parsed_args& a) {
     if (a.positionals().size() < 2)
-        return make_error("missing_argument", "which file? uurwerk audit verify FILE --trust HEX");
+        return make_error(errc::missing_argument,
+                          "which file? uurwerk audit verify FILE --trust HEX");
     const std::string path = a.positionals()[1];
     auto trusted = trusted_keys(a);
     if (!trusted) return trusted.err();
@@ -259,7 +266,7 @@ result<void> do_verify(const parsed_args& a) {
     if (!text) return text.err();
     auto e =
         parse_export(byte_view(reinterpret_cast<const std::uint8_t*>(text->data()), text->size()));
-    if (!e) return make_error("bad_export", path + ": " + e.err().message);
+    if (!e) return make_error(errc::bad_export, path + ": " + e.err().message);
     audit_options o;
     o.trusted_node_keys = *trusted;
     if (a.has("allow-unverified-tail")) o.tail = unverified_tail::report;
@@ -283,7 +290,7 @@ result<void> do_verify(const parsed_args& a) {
     const double seconds = std::chrono::duration<double>(clock_type::now() - started).count();
     if (!report.ok) {
         std::cout << "FAILED: " << path << ": " << report.problem << "\n";
-        return make_error("audit_failed", "the export does not hold up: " + report.problem);
+        return make_error(errc::audit_failed, "the export does not hold up: " + report.problem);
     }
     std::printf(
         "OK: %s, community %llu: %zu events (%zu accepted, %zu rejected), every signature "
@@ -335,13 +342,13 @@ result<void> do_verify(const parsed_args& a) {
 result<void> do_consistency(const parsed_args& a) {
     auto old_path = a.get("old");
     if (!old_path)
-        return make_error("missing_argument", "--old FILE (a checkpoint you kept) is required");
+        return make_error(errc::missing_argument, "--old FILE (a checkpoint you kept) is required");
     auto trusted = trusted_keys(a);
     if (!trusted) return trusted.err();
     auto text = read_file(*old_path);
     if (!text) return text.err();
     auto old_doc = json_doc::parse(*text);
-    if (!old_doc) return make_error("bad_checkpoint", *old_path + " is not JSON");
+    if (!old_doc) return make_error(errc::bad_checkpoint, *old_path + " is not JSON");
     auto old = checked_checkpoint(old_doc->root(), *trusted, *old_path);
     if (!old) return old.err();
     auto server = server_of(a);
@@ -351,14 +358,15 @@ result<void> do_consistency(const parsed_args& a) {
                          community_path(old->community) + "/checkpoints/latest", "");
     if (!raw) return raw.err();
     auto latest_doc = json_doc::parse(raw->body);
-    if (!latest_doc) return make_error("bad_reply", "the latest checkpoint is not JSON");
+    if (!latest_doc) return make_error(errc::bad_reply, "the latest checkpoint is not JSON");
     if (raw->status != 200) return api_error(reply{raw->status, std::move(*latest_doc)});
     auto now = checked_checkpoint(latest_doc->root(), *trusted, "the node's latest checkpoint");
     if (!now) return now.err();
     if (now->tree_size < old->tree_size)
-        return make_error("fork", "the node's latest checkpoint has " +
-                                      std::to_string(now->tree_size) + " leaves, fewer than the " +
-                                      std::to_string(old->tree_size) + " of the one you kept");
+        return make_error(errc::fork, "the node's latest checkpoint has " +
+                                          std::to_string(now->tree_size) +
+                                          " leaves, fewer than the " +
+                                          std::to_string(old->tree_size) + " of the one you kept");
     auto proof = call(*server, "GET",
                       community_path(old->community) +
                           "/consistency?first=" + std::to_string(old->tree_size) +
@@ -369,7 +377,7 @@ result<void> do_consistency(const parsed_args& a) {
     auto* list = proof->doc.root().at("proof");
     for (const auto& h : list && list->as_array() ? *list->as_array() : json_value::array{}) {
         auto d = fixed_from_hex<digest_bytes>(h.as_string().value_or(""), "hash");
-        if (!d) return make_error("bad_reply", "the consistency proof holds a bad hash");
+        if (!d) return make_error(errc::bad_reply, "the consistency proof holds a bad hash");
         path.push_back(digest{*d});
     }
     if (!merkle_verify_consistency(old->tree_size, now->tree_size, old->root, now->root, path)) {
@@ -377,7 +385,8 @@ result<void> do_consistency(const parsed_args& a) {
                   << now->tree_size << " leaves (root " << now->root.hex()
                   << ") does not extend your checkpoint of " << old->tree_size << " leaves (root "
                   << old->root.hex() << "): a fork, or a rewritten history\n";
-        return make_error("fork", "the node's log is not an extension of the checkpoint you kept");
+        return make_error(errc::fork,
+                          "the node's log is not an extension of the checkpoint you kept");
     }
     std::cout << "OK: community " << old->community.value << ": the log of " << now->tree_size
               << " leaves extends your checkpoint of " << old->tree_size << " leaves\n";
@@ -391,11 +400,11 @@ result<void> do_consistency(const parsed_args& a) {
 result<void> do_certificate(const parsed_args& a) {
     auto c = community_arg(a);
     if (!c) return c.err();
-    if (!a.has("member")) return make_error("missing_argument", "--member ID is required");
+    if (!a.has("member")) return make_error(errc::missing_argument, "--member ID is required");
     auto m = a.get_u64("member");
     if (!m) return m.err();
     auto out_path = a.get("out");
-    if (!out_path) return make_error("missing_argument", "--out FILE is required");
+    if (!out_path) return make_error(errc::missing_argument, "--out FILE is required");
     auto server = server_of(a);
     if (!server) return server.err();
     std::string target = community_path(*c) + "/members/" + std::to_string(*m) + "/certificate";
@@ -413,11 +422,14 @@ result<void> do_certificate(const parsed_args& a) {
     if (!r) return r.err();
     if (r->status != 200) {
         auto doc = json_doc::parse(r->body);
-        if (!doc) return make_error("http_" + std::to_string(r->status), "the server refused");
+        if (!doc)
+            return make_error(errc::server_refused,
+                              "the server refused: it answered " + std::to_string(r->status));
         return api_error(reply{r->status, std::move(*doc)});
     }
     auto cert = certificate_from_json(r->body);
-    if (!cert) return make_error("bad_reply", "the server's certificate: " + cert.err().message);
+    if (!cert)
+        return make_error(errc::bad_reply, "the server's certificate: " + cert.err().message);
     if (auto w = write_file_atomically(*out_path, r->body); !w) return w.err();
     std::cout << "wrote " << *out_path << ": member " << *m << " of community " << c->value << ", "
               << cert->claims.size() << " confirmed claims, " << cert->stated_total.value
@@ -427,7 +439,7 @@ result<void> do_certificate(const parsed_args& a) {
 
 result<void> do_verify_certificate(const parsed_args& a) {
     if (a.positionals().size() < 2)
-        return make_error("missing_argument",
+        return make_error(errc::missing_argument,
                           "which file? uurwerk audit verify-certificate FILE --trust HEX");
     const std::string path = a.positionals()[1];
     auto trusted = trusted_keys(a);
@@ -435,11 +447,11 @@ result<void> do_verify_certificate(const parsed_args& a) {
     auto text = read_file(path);
     if (!text) return text.err();
     auto cert = certificate_from_json(*text);
-    if (!cert) return make_error("bad_certificate", path + ": " + cert.err().message);
+    if (!cert) return make_error(errc::bad_certificate, path + ": " + cert.err().message);
     const auto report = verify_certificate(*cert, *trusted);
     if (!report.ok) {
         std::cout << "FAILED: " << path << ": " << report.problem << "\n";
-        return make_error("certificate_failed",
+        return make_error(errc::certificate_failed,
                           "the certificate does not hold up: " + report.problem);
     }
     const auto total = report.total.value;
@@ -487,9 +499,9 @@ result<void> audit_command(const std::string& what, const parsed_args& a) {
     if (what == "certificate") return do_certificate(a);
     if (what == "consistency") return do_consistency(a);
     if (what == "verify-certificate") return do_verify_certificate(a);
-    return make_error("bad_argument", "unknown audit command '" + what +
-                                          "'; one of: checkpoint, consistency, export, verify, "
-                                          "certificate, verify-certificate");
+    return make_error(errc::bad_argument, "unknown audit command '" + what +
+                                              "'; one of: checkpoint, consistency, export, verify, "
+                                              "certificate, verify-certificate");
 }
 
 }  // namespace uurwerk::cli

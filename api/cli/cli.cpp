@@ -5,17 +5,17 @@
 #include <functional>
 #include <iostream>
 
-#include "api/node/admin.h"
-#include "api/cli/audit_cli.h"
-#include "api/bench/bench.h"
 #include "api/args/cli_args.h"
-#include "api/cli/cli_http.h"
-#include "api/node/founders.h"
-#include "api/http/http_client.h"
-#include "api/json/json_read.h"
-#include "api/node/key_file.h"
 #include "api/args/knob_flags.h"
+#include "api/bench/bench.h"
+#include "api/cli/audit_cli.h"
+#include "api/cli/cli_http.h"
+#include "api/http/http_client.h"
 #include "api/http/serve.h"
+#include "api/json/json_read.h"
+#include "api/node/admin.h"
+#include "api/node/founders.h"
+#include "api/node/key_file.h"
 #include "ledger/core/rules.h"
 
 namespace uurwerk::cli {
@@ -88,7 +88,7 @@ result<signed_submit> sign_and_submit(
         community = community_id{*c};
     }
     if (community.value == 0)
-        return make_error("missing_argument",
+        return make_error(errc::missing_argument,
                           "which community? give --community ID (or make the "
                           "key file with 'keygen --community ID')");
     member_id author = author_override.value_or(kf->member);
@@ -98,7 +98,7 @@ result<signed_submit> sign_and_submit(
         author = member_id{*m};
     }
     if (author.value == 0)
-        return make_error("missing_argument",
+        return make_error(errc::missing_argument,
                           "which member are you? give --as MEMBER (or make "
                           "the key file with 'keygen --member ID')");
     std::optional<member_id> on_behalf_of;
@@ -121,7 +121,7 @@ result<signed_submit> sign_and_submit(
         if (k->status == 200) {
             auto last = k->doc.string_at("last_seq");
             auto n = last ? parse_decimal(*last) : std::nullopt;
-            if (!n) return make_error("bad_reply", "the server's key record has no last_seq");
+            if (!n) return make_error(errc::bad_reply, "the server's key record has no last_seq");
             seq = sequence{*n + 1};
         } else if (k->status != 404) {
             return api_error(*k);
@@ -153,8 +153,8 @@ result<signed_submit> sign_and_submit(
     if (r->status == 409) {
         std::string reason = r->doc.string_at("reason").value_or("unknown");
         std::string hint = hint_for(reason);
-        return make_error("rejected", kind + " " + id.hex() + " rejected: " + reason +
-                                          (hint.empty() ? "" : " (" + hint + ")"));
+        return make_error(errc::rejected, kind + " " + id.hex() + " rejected: " + reason +
+                                              (hint.empty() ? "" : " (" + hint + ")"));
     }
     // Offsets count per partition; a one-partition log's is 0, and says nothing new.
     const std::string partition = r->doc.string_at("partition").value_or("0");
@@ -175,7 +175,7 @@ struct command {
 result<std::optional<category>> category_arg(const parsed_args& a, bool required) {
     auto c = a.get("category");
     if (!c) {
-        if (required) return make_error("missing_argument", "--category is required");
+        if (required) return make_error(errc::missing_argument, "--category is required");
         return std::optional<category>();
     }
     auto v = category_from_name(*c);
@@ -183,14 +183,14 @@ result<std::optional<category>> category_arg(const parsed_args& a, bool required
         std::string names;
         for (std::size_t i = 0; i < category_count; ++i)
             names += (i ? ", " : "") + std::string(category_name(static_cast<category>(i)));
-        return make_error("bad_argument", "unknown category '" + *c + "'; one of: " + names);
+        return make_error(errc::bad_argument, "unknown category '" + *c + "'; one of: " + names);
     }
     return std::optional<category>(*v);
 }
 
 result<event_id> id_arg(const parsed_args& a, const std::string& name) {
     auto h = a.get(name);
-    if (!h) return make_error("missing_argument", "--" + name + " is required");
+    if (!h) return make_error(errc::missing_argument, "--" + name + " is required");
     auto b = fixed_from_hex<event_id_bytes>(*h, "--" + name);
     if (!b) return b.err();
     return event_id{*b};
@@ -199,7 +199,7 @@ result<event_id> id_arg(const parsed_args& a, const std::string& name) {
 result<minutes> minutes_arg(const parsed_args& a) {
     auto m = a.get_i64("minutes");
     if (!m) return m.err();
-    if (*m <= 0) return make_error("bad_argument", "--minutes must be more than 0");
+    if (*m <= 0) return make_error(errc::bad_argument, "--minutes must be more than 0");
     return minutes{*m};
 }
 
@@ -218,7 +218,7 @@ result<post_body> post_arg(const parsed_args& a) {
     else if (how == "regularly")
         p.how_often = intensity::regularly;
     else
-        return make_error("bad_argument", "--intensity is once, sometimes or regularly");
+        return make_error(errc::bad_argument, "--intensity is once, sometimes or regularly");
     if (a.has("availability")) {
         auto v = a.get_u64("availability");
         if (!v) return v.err();
@@ -258,7 +258,8 @@ result<void> do_keygen(const parsed_args& a) {
     const std::filesystem::path out = *a.get("out");
     const auto pub = public_key_path(out);
     if (std::filesystem::exists(pub))
-        return make_error("key_file_exists", pub.string() + " exists already: choose another name");
+        return make_error(errc::key_file_exists,
+                          pub.string() + " exists already: choose another name");
     if (auto w = write_key_file(out, f); !w) return w.err();
     if (auto w = write_public_key_file(pub, f); !w) return w.err();
     std::cout << "wrote " << out.string() << " (your private key, mode 0600: keep it to yourself)\n"
@@ -305,7 +306,7 @@ result<void> do_policy(const parsed_args& a) {
     if (!r) return r.err();
     if (r->status != 200) return api_error(*r);
     const auto* now = r->doc.root().at("policy");
-    if (now == nullptr) return make_error("bad_reply", "the server's community has no policy");
+    if (now == nullptr) return make_error(errc::bad_reply, "the server's community has no policy");
     auto number = [&](const char* name) -> std::int64_t {
         const auto* v = now->at(name);
         return v ? static_cast<std::int64_t>(v->as_number().value_or(0)) : 0;
@@ -331,13 +332,9 @@ result<void> do_policy(const parsed_args& a) {
 result<void> do_match_answer(const parsed_args& a, event_kind kind) {
     auto m = id_arg(a, "match");
     if (!m) return m.err();
-    result<signed_submit> r = make_error("bug", "unreachable");
-    if (kind == event_kind::match_accepted)
-        r = sign_and_submit(a, match_accepted{*m});
-    else if (kind == event_kind::match_declined)
-        r = sign_and_submit(a, match_declined{*m});
-    else
-        r = sign_and_submit(a, match_ended{*m});
+    auto r = kind == event_kind::match_accepted   ? sign_and_submit(a, match_accepted{*m})
+             : kind == event_kind::match_declined ? sign_and_submit(a, match_declined{*m})
+                                                  : sign_and_submit(a, match_ended{*m});
     if (!r) return r.err();
     return ok_value;
 }
@@ -401,7 +398,7 @@ result<void> do_admit(const parsed_args& a) {
     const int given = a.has("member-key") + a.has("member-public-key") + a.has("no-key");
     if (given != 1)
         return make_error(
-            "missing_argument",
+            errc::missing_argument,
             "give exactly one of: the new member's public key (--member-key HEX or "
             "--member-public-key FILE.pub), or --no-key for a member without a "
             "device (then record a proxy with 'uurwerk delegate --proxy-for MEMBER')");
@@ -427,7 +424,7 @@ result<void> do_delegate(const parsed_args& a) {
         auto k = kind_from_name(name);
         if (!k)
             return make_error(
-                "bad_argument",
+                errc::bad_argument,
                 "unknown kind '" + name + "' in --kinds (e.g. requestPosted,hoursConfirmed)");
         g.kinds.push_back(*k);
         if (comma == std::string::npos) break;
@@ -505,17 +502,17 @@ result<void> do_reverse(const parsed_args& a) {
 result<void> do_member_change(const parsed_args& a, const std::string& what) {
     auto m = a.get_u64("member");
     if (!m) return m.err();
-    result<signed_submit> r = make_error("bug", "unreachable");
-    if (what == "suspend")
-        r = sign_and_submit(a, member_suspended{member_id{*m}, a.get("reason").value_or("")});
-    else if (what == "reinstate")
-        r = sign_and_submit(a, member_reinstated{member_id{*m}});
-    else {
+    auto submit = [&]() -> result<signed_submit> {
+        if (what == "suspend")
+            return sign_and_submit(a,
+                                   member_suspended{member_id{*m}, a.get("reason").value_or("")});
+        if (what == "reinstate") return sign_and_submit(a, member_reinstated{member_id{*m}});
         auto h = a.get("revoke");
         auto b = fixed_from_hex<public_key_bytes>(h.value_or(""), "--revoke");
         if (!b) return b.err();
-        r = sign_and_submit(a, key_revoked{member_id{*m}, public_key{*b}});
-    }
+        return sign_and_submit(a, key_revoked{member_id{*m}, public_key{*b}});
+    };
+    auto r = submit();
     if (!r) return r.err();
     return ok_value;
 }
@@ -540,7 +537,7 @@ result<std::pair<community_id, member_id>> who(const parsed_args& a) {
         m = member_id{*v};
     }
     if (c.value == 0 || m.value == 0)
-        return make_error("missing_argument",
+        return make_error(errc::missing_argument,
                           "give --community ID and --member ID (or --key FILE)");
     return std::pair{c, m};
 }
@@ -585,7 +582,7 @@ result<void> do_history(const parsed_args& a) {
     if (r->status != 200) return api_error(*r);
     auto* entries = r->doc.root().at("entries");
     auto* list = entries ? entries->as_array() : nullptr;
-    if (list == nullptr) return make_error("bad_reply", "the history reply has no entries");
+    if (list == nullptr) return make_error(errc::bad_reply, "the history reply has no entries");
     std::printf("%-8s %-18s %-10s %10s %10s  %-10s %s\n", "offset", "kind", "verdict", "balance",
                 "pending", "with", "id");
     for (const auto& e : *list) {
@@ -612,7 +609,7 @@ result<void> do_announce_node(const parsed_args& a) {
     public_key key;
     if (auto h = a.get("node-key")) {
         auto b = fixed_from_hex<public_key_bytes>(*h, "--node-key");
-        if (!b) return make_error("bad_argument", "--node-key takes the node's 64 hex digits");
+        if (!b) return make_error(errc::bad_argument, "--node-key takes the node's 64 hex digits");
         key = public_key{*b};
     } else {
         auto server = server_of(a);
@@ -622,7 +619,7 @@ result<void> do_announce_node(const parsed_args& a) {
         if (r->status != 200) return api_error(*r);
         auto b =
             fixed_from_hex<public_key_bytes>(r->doc.string_at("node_key").value_or(""), "node_key");
-        if (!b) return make_error("bad_reply", "the server's /v1/node has no node_key");
+        if (!b) return make_error(errc::bad_reply, "the server's /v1/node has no node_key");
         key = public_key{*b};
     }
     auto r = sign_and_submit(a, node_key_announced{key});
@@ -634,7 +631,7 @@ result<void> do_announce_node(const parsed_args& a) {
 // The operator's consent to found a community on the node whose data folder is --data.
 result<void> do_allow_founder(const parsed_args& a) {
     if (a.has("public-key") == a.has("public-key-file"))
-        return make_error("missing_argument",
+        return make_error(errc::missing_argument,
                           "give the founder's public key: --public-key HEX or --public-key-file "
                           "FILE.pub (never their private key file)");
     auto key = public_key_arg(a, "public-key", "public-key-file");
@@ -712,7 +709,7 @@ std::vector<command> commands() {
                      auto v = a.get_u64(name);
                      if (!v) return v.err();
                      if (*v < 1 || *v > 16)
-                         return make_error("bad_argument",
+                         return make_error(errc::bad_argument,
                                            "--" + std::string(name) + " is from 1 to 16");
                      *field = static_cast<std::uint32_t>(*v);
                  }
@@ -720,13 +717,13 @@ std::vector<command> commands() {
                      auto v = a.get_u64("partitions");
                      if (!v) return v.err();
                      if (*v < 1 || *v > partitions_max)
-                         return make_error("bad_argument", "--partitions is from 1 to " +
-                                                               std::to_string(partitions_max));
+                         return make_error(errc::bad_argument, "--partitions is from 1 to " +
+                                                                   std::to_string(partitions_max));
                      kafka->partitions_total = static_cast<std::uint32_t>(*v);
                  }
              } else if (a.has("topic") || a.has("partitions") || a.has("replication-factor") ||
                         a.has("min-insync")) {
-                 return make_error("bad_argument",
+                 return make_error(errc::bad_argument,
                                    "--topic, --partitions, --replication-factor and --min-insync "
                                    "go with --kafka");
              }
@@ -917,7 +914,8 @@ int run(int argc, char** argv) {
     auto r = cmd->run(*parsed);
     if (!r) {
         std::cerr << "uurwerk " << cmd->spec.name << ": " << r.err().message << "\n";
-        const bool usage = r.err().code == "bad_argument" || r.err().code == "missing_argument";
+        const bool usage =
+            r.err().code == errc::bad_argument || r.err().code == errc::missing_argument;
         return usage ? 2 : 1;
     }
     return 0;

@@ -19,20 +19,20 @@ result<reply> call(const server_address& s, std::string_view method, const std::
     if (!r) return r.err();
     auto doc = json_doc::parse(r->body);
     if (!doc)
-        return make_error("bad_reply", "the server at " + s.host + ":" + std::to_string(s.port) +
-                                           " answered " + std::to_string(r->status) +
-                                           " with something that is not JSON");
+        return make_error(errc::bad_reply,
+                          "the server at " + s.host + ":" + std::to_string(s.port) + " answered " +
+                              std::to_string(r->status) + " with something that is not JSON");
     return reply{r->status, std::move(*doc)};
 }
 
 error api_error(const reply& r) {
-    auto* e = r.doc.root().at("error");
-    std::string code = "http_" + std::to_string(r.status), message = "the server refused";
-    if (e) {
-        if (auto* c = e->at("code")) code = c->as_string().value_or(code);
+    // The server's code stays text: a newer server may answer one this build does not know.
+    std::string code, message = "the server refused (HTTP " + std::to_string(r.status) + ")";
+    if (auto* e = r.doc.root().at("error")) {
+        if (auto* c = e->at("code")) code = c->as_string().value_or("");
         if (auto* m = e->at("message")) message = m->as_string().value_or(message);
     }
-    return make_error(code, message);
+    return make_error(errc::server_refused, code.empty() ? message : code + ": " + message);
 }
 
 }  // namespace uurwerk::cli

@@ -22,7 +22,8 @@ struct reply {
 };
 [[nodiscard]] result<reply> call(const server_address& s, std::string_view method,
                                  const std::string& target, std::string_view body = {});
-// The API's {"error": {"code", "message"}} as an error value.
+// The API's {"error": {"code", "message"}} as an error value: errc::server_refused, with the
+// server's code (as text) and message as its message, "CODE: MESSAGE".
 [[nodiscard]] error api_error(const reply& r);
 
 }  // namespace uurwerk::cli

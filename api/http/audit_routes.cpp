@@ -1,8 +1,8 @@
 #include "api/http/audit_routes.h"
 
-#include "api/node/certificates.h"
 #include "api/json/json.h"
 #include "api/json/json_read.h"
+#include "api/node/certificates.h"
 #include "ledger/core/audit.h"
 
 namespace uurwerk {
@@ -22,8 +22,8 @@ result<std::string> checkpoint_json(node& n, community_id c, const checkpoint_re
     if (!rec) return rec.err();
     auto env = decode_envelope(rec->payload);
     if (!env)
-        return make_error("io_error", "the checkpoint at offset " + std::to_string(r.at.value) +
-                                          " does not decode");
+        return make_error(errc::io_error, "the checkpoint at offset " + std::to_string(r.at.value) +
+                                              " does not decode");
     json_writer w;
     w.begin_object();
     w.key("community").decimal(c.value);
@@ -46,15 +46,6 @@ http_response answer(result<std::string> json) {
     return json_answer(200, std::move(*json));
 }
 
-std::optional<checkpoint_record> latest_committed(node& n, community_id c, error& failure) {
-    auto latest = read_latest_checkpoint(n.projections(c), c);
-    if (!latest) {
-        failure = latest.err();
-        return std::nullopt;
-    }
-    return *latest;
-}
-
 bool known_community(node& n, community_id c) {
     return n.folder(c).read_state([&](const ledger_state& s) { return s.communities.contains(c); });
 }
@@ -74,11 +65,13 @@ http_response tree(node& n, community_id c) {
 }
 
 http_response latest_checkpoint(node& n, community_id c) {
-    error failure;
-    auto latest = latest_committed(n, c, failure);
-    if (!failure.code.empty()) return error_answer(failure);
-    if (!latest) return not_found("no_checkpoint", community_text(c) + " has no checkpoint yet");
-    return answer(checkpoint_json(n, c, *latest));
+    auto latest = read_latest_checkpoint(n.projections(c), c);
+    if (!latest) return error_answer(latest.err());
+    // No such resource (yet): 404 not_found. Where a request needs a checkpoint to prove
+    // against, its absence is 409 no_checkpoint.
+    if (!*latest)
+        return error_answer(errc::not_found, community_text(c) + " has no checkpoint yet");
+    return answer(checkpoint_json(n, c, **latest));
 }
 
 http_response checkpoints(node& n, community_id c, const target_parts& t) {
@@ -104,15 +97,9 @@ http_response checkpoints(node& n, community_id c, const target_parts& t) {
 
 http_response sign_checkpoint(checkpointer* cp, community_id c) {
     if (cp == nullptr)
-        return error_answer(503, "no_node_key", "this node does not sign checkpoints");
+        return error_answer(errc::no_node_key, "this node does not sign checkpoints");
     auto r = cp->sign_now(c);
-    if (!r) {
-        if (r.err().code == "node_key_not_announced")
-            return error_answer(409, r.err().code, r.err().message);
-        if (r.err().code == "checkpoint_rejected")
-            return error_answer(409, r.err().code, r.err().message);
-        return error_answer(r.err());
-    }
+    if (!r) return error_answer(r.err());
     json_writer w;
     w.begin_object();
     w.key("fresh").boolean(r->fresh);
@@ -129,7 +116,7 @@ http_response sign_checkpoint(checkpointer* cp, community_id c) {
 http_response leaf_proof(node& n, community_id c, const leaf_record& leaf, const log_record& rec,
                          const target_parts& t) {
     auto env = decode_envelope(rec.payload);
-    if (!env) return error_answer(503, "io_error", "the event's record does not decode");
+    if (!env) return error_answer(errc::io_error, "the event's record does not decode");
     auto size = decimal_query(t, "tree_size");
     if (!size) return error_answer(size.err());
     std::optional<checkpoint_record> against;
@@ -137,16 +124,16 @@ http_response leaf_proof(node& n, community_id c, const leaf_record& leaf, const
     if (*size) {
         tree_size = **size;
     } else {
-        error failure;
-        against = latest_committed(n, c, failure);
-        if (!failure.code.empty()) return error_answer(failure);
+        auto latest = read_latest_checkpoint(n.projections(c), c);
+        if (!latest) return error_answer(latest.err());
+        against = *latest;
         if (!against)
-            return error_answer(409, "no_checkpoint",
+            return error_answer(errc::no_checkpoint,
                                 community_text(c) + " has no checkpoint yet to prove against");
         tree_size = against->tree_size;
     }
     if (leaf.index >= tree_size)
-        return error_answer(409, "not_yet_checkpointed",
+        return error_answer(errc::not_yet_checkpointed,
                             "the event is leaf " + std::to_string(leaf.index) + "; the tree of " +
                                 std::to_string(tree_size) +
                                 " leaves does not hold it yet (a later checkpoint will)");
@@ -205,9 +192,10 @@ http_response inclusion(node& n, const scoped_id& scoped, const target_parts& t)
     auto leaf = find_leaf(n.projections(c), c, seen->at);
     if (!leaf) return error_answer(leaf.err());
     if (!*leaf)
-        return not_found("not_a_leaf", "the event " + id.hex() +
-                                           " is in no community's tree "
-                                           "(its community did not exist when it was logged)");
+        return error_answer(errc::not_a_leaf,
+                            "the event " + id.hex() +
+                                " is in no community's tree "
+                                "(its community did not exist when it was logged)");
     return leaf_proof(n, c, **leaf, *rec, t);
 }
 
@@ -219,7 +207,8 @@ http_response inclusion_at(node& n, community_id c, std::string_view index, cons
     auto leaves = read_leaves(n.projections(c), c, *i, 1);
     if (!leaves) return error_answer(leaves.err());
     if (leaves->empty())
-        return not_found("beyond_tree", community_text(c) + " has no leaf " + std::to_string(*i));
+        return error_answer(errc::not_found,
+                            community_text(c) + " has no leaf " + std::to_string(*i));
     auto rec = n.record_at(c, leaves->front().at);
     if (!rec) return error_answer(rec.err());
     return leaf_proof(n, c, leaves->front(), *rec, t);
@@ -233,9 +222,7 @@ http_response consistency(node& n, community_id c, const target_parts& t) {
     if (!*first || !*second) return bad_request("give first=N and second=M, 0 < N <= M");
     auto proof = read_consistency_proof(n.projections(c), c, **first, **second);
     if (!proof) {
-        if (proof.err().code == "bad_range") return bad_request(proof.err().message);
-        if (proof.err().code == "beyond_tree")
-            return error_answer(409, proof.err().code, proof.err().message);
+        if (proof.err().code == errc::bad_range) return bad_request(proof.err().message);
         return error_answer(proof.err());
     }
     auto r1 = read_root(n.projections(c), c, **first);
@@ -268,7 +255,7 @@ result<leaf_page> read_page(node& n, community_id c, const target_parts& t,
     if (!limit) return limit.err();
     const std::uint64_t count = limit->value_or(fallback_limit);
     if (count < 1 || count > leaves_page_max)
-        return make_error("bad_request",
+        return make_error(errc::bad_request,
                           "limit must be from 1 to " + std::to_string(leaves_page_max));
     leaf_page page;
     auto leaves = read_leaves(n.projections(c), c, from->value_or(0), count);
@@ -291,7 +278,7 @@ http_response leaves(node& n, community_id c, const target_parts& t) {
         const auto& l = page->leaves[i];
         const auto& rec = page->records[i];
         auto env = decode_envelope(rec.payload);
-        if (!env) return error_answer(503, "io_error", "a record in the tree does not decode");
+        if (!env) return error_answer(errc::io_error, "a record in the tree does not decode");
         w.begin_object();
         w.key("leaf_index").decimal(l.index);
         w.key("offset").decimal(l.at.value);
@@ -329,13 +316,7 @@ http_response certificate(node& n, community_id c, member_id m, const target_par
         return bad_request("from_ms and to_ms are ms since 1970, from_ms <= to_ms");
     auto cert = build_certificate(n, c, m, time_ms{static_cast<std::int64_t>(from->value_or(0))},
                                   time_ms{static_cast<std::int64_t>(end)});
-    if (!cert) {
-        const auto& code = cert.err().code;
-        if (code == "unknown_member") return not_found(code, cert.err().message);
-        if (code == "no_checkpoint" || code == "not_yet_checkpointed")
-            return error_answer(409, code, cert.err().message);
-        return error_answer(cert.err());
-    }
+    if (!cert) return error_answer(cert.err());
     return json_answer(200, certificate_to_json(*cert));
 }
 
@@ -384,7 +365,7 @@ std::optional<http_response> audit_route(node& n, checkpointer* cp, const http_r
 
     const bool post = r == route::checkpoints && request.method == "POST";
     if (!post && request.method != "GET" && request.method != "HEAD") {
-        auto a = error_answer(405, "method_not_allowed", request.method + " is not allowed here");
+        auto a = error_answer(errc::method_not_allowed, request.method + " is not allowed here");
         a.headers.emplace_back("Allow", r == route::checkpoints ? "GET, HEAD, POST" : "GET, HEAD");
         return a;
     }
@@ -415,7 +396,7 @@ std::optional<http_response> audit_route(node& n, checkpointer* cp, const http_r
     if (bad) return bad;
 
     if (r == route::node_key) {
-        if (cp == nullptr) return error_answer(503, "no_node_key", "this node has no node key");
+        if (cp == nullptr) return error_answer(errc::no_node_key, "this node has no node key");
         json_writer w;
         w.begin_object().key("node_key").string(cp->node_key().hex()).end_object();
         return json_answer(200, w.take());

@@ -113,7 +113,7 @@ result<std::unique_ptr<http_connection>> http_connection::open(const std::string
         tcp::resolver resolver(m->io);
         auto found = resolver.resolve(host, std::to_string(port), ec);
         if (ec || found.empty())
-            return make_error("server_unreachable",
+            return make_error(errc::server_unreachable,
                               "cannot find the server " + where + ": " + ec.message());
         for (const auto& e : found) endpoints.push_back(e.endpoint());
     }
@@ -130,8 +130,9 @@ result<std::unique_ptr<http_connection>> http_connection::open(const std::string
         const std::string why = ec == asio::error::timed_out
                                     ? "no answer within " + seconds_text(options.connect_timeout)
                                     : ec.message();
-        return make_error("server_unreachable", "cannot connect to the server at " + where + ": " +
-                                                    why + " (is 'uurwerk serve' running there?)");
+        return make_error(errc::server_unreachable, "cannot connect to the server at " + where +
+                                                        ": " + why +
+                                                        " (is 'uurwerk serve' running there?)");
     }
     m->socket.set_option(tcp::no_delay(true), ec);
     return std::unique_ptr<http_connection>(new http_connection(std::move(m)));
@@ -181,19 +182,20 @@ result<http_reply> http_connection::call(std::string_view method, std::string_vi
     http::read(stream, m.buffer, parser, ec);
     if (ec) {
         if (ec == asio::error::timed_out)
-            return make_error("server_timeout", "the server at " + where +
-                                                    " did not answer within " +
-                                                    seconds_text(options.reply_timeout));
+            return make_error(errc::server_timeout, "the server at " + where +
+                                                        " did not answer within " +
+                                                        seconds_text(options.reply_timeout));
         if (ec == http::error::body_limit)
-            return make_error("bad_reply", "the reply from " + where + " is over " +
-                                               std::to_string(options.reply_bytes_max) + " bytes");
+            return make_error(errc::bad_reply, "the reply from " + where + " is over " +
+                                                   std::to_string(options.reply_bytes_max) +
+                                                   " bytes");
         if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
             ec == asio::error::connection_reset || ec == asio::error::eof || write_failed)
-            return make_error("server_closed",
+            return make_error(errc::server_closed,
                               "the server at " + where + " closed the connection without a reply" +
                                   (write_failed ? " (sending failed: " + write_error.message() + ")"
                                                 : std::string()));
-        return make_error("bad_reply",
+        return make_error(errc::bad_reply,
                           "the reply from " + where + " is not valid HTTP: " + ec.message());
     }
     auto res = parser.release();
@@ -215,8 +217,8 @@ result<http_reply> http_call(const std::string& host, std::uint16_t port, std::s
 
 result<http_address> parse_http_url(std::string_view url) {
     auto bad = [&](const std::string& why) {
-        return make_error("bad_url", "the server address '" + std::string(url) + "' " + why +
-                                         "; give one like http://127.0.0.1:8080");
+        return make_error(errc::bad_url, "the server address '" + std::string(url) + "' " + why +
+                                             "; give one like http://127.0.0.1:8080");
     };
     std::string_view rest = url;
     bool scheme = false;

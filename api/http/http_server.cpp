@@ -19,8 +19,9 @@
 #include <thread>
 
 #include "api/http/cpu_slice.h"
-#include "api/json/json.h"
+#include "api/http/error_status.h"
 #include "api/http/timed_stream.h"
+#include "api/json/json.h"
 
 namespace uurwerk {
 namespace {
@@ -174,19 +175,20 @@ void http_server::impl::accept_loop() {
 // Over capacity: answer 503 at once, on the accept thread, without reading the request.
 void http_server::impl::refuse(tcp::socket socket) {
     stats.count_refused();
-    http::response<http::string_body> res{http::status::service_unavailable, 11};
+    http::response<http::string_body> res{
+        static_cast<http::status>(http_status_for(errc::too_many_connections)), 11};
     res.set(http::field::server, "uurwerk");
     res.set(http::field::content_type, "application/json");
     res.set(http::field::retry_after, "1");
     res.keep_alive(false);
-    res.body() = error_json("too_many_connections",
+    res.body() = error_json(errc::too_many_connections,
                             "the server has " + std::to_string(options.connections_max) +
                                 " connections open, its maximum; try again in a moment");
     res.prepare_payload();
     timed_stream stream(socket, std::chrono::milliseconds(1000));
     stream.set_deadline(steady::now() + std::chrono::milliseconds(1000));
     error_code ec;
-    stats.count(503);
+    stats.count(res.result_int());
     http::write(stream, res, ec);
     // A short wait for the request we will not read, so that closing does not reset the
     // connection before the client has read the 503; short, as it holds up the accept loop.
@@ -202,9 +204,9 @@ http::response<http::string_body> http_server::impl::answer(
     } catch (const std::exception& e) {
         std::fprintf(stderr, "uurwerk: http: the handler threw on %s %s: %s\n", in.method.c_str(),
                      in.target.c_str(), e.what());
-        out = {500,
+        out = {http_status_for(errc::internal_error),
                "application/json",
-               error_json("internal_error", "the server failed; see its log"),
+               error_json(errc::internal_error, "the server failed; see its log"),
                {}};
     }
     http::response<http::string_body> res;
@@ -237,8 +239,8 @@ void http_server::impl::serve(connection* c, tcp::socket socket) {
     name_this_thread("uw-http-conn");
     timed_stream stream(socket, options.idle_timeout);
     beast::flat_buffer buffer;
-    auto fail = [&](unsigned status, const char* code, std::string message) {
-        http::response<http::string_body> res{static_cast<http::status>(status), 11};
+    auto fail = [&](errc code, std::string message) {
+        http::response<http::string_body> res{static_cast<http::status>(http_status_for(code)), 11};
         res.set(http::field::server, "uurwerk");
         res.set(http::field::content_type, "application/json");
         res.keep_alive(false);
@@ -256,15 +258,13 @@ void http_server::impl::serve(connection* c, tcp::socket socket) {
         // or timed out has nobody to answer. Either way this connection is done.
         auto refused = [&](const error_code& e) {
             if (e == http::error::body_limit)
-                fail(413, "body_too_large",
-                     "a request body is at most " + std::to_string(options.body_bytes_max) +
-                         " bytes");
+                fail(errc::body_too_large, "a request body is at most " +
+                                               std::to_string(options.body_bytes_max) + " bytes");
             else if (e == http::error::header_limit)
-                fail(400, "bad_request",
-                     "the request's header is over " + std::to_string(options.header_bytes_max) +
-                         " bytes");
+                fail(errc::bad_request, "the request's header is over " +
+                                            std::to_string(options.header_bytes_max) + " bytes");
             else if (is_malformed(e))
-                fail(400, "bad_request", "not a valid HTTP/1.1 request: " + e.message());
+                fail(errc::bad_request, "not a valid HTTP/1.1 request: " + e.message());
             else
                 return static_cast<bool>(e);
             drain = true;
@@ -319,12 +319,12 @@ result<std::unique_ptr<http_server>> http_server::open(const http_server_options
     const std::string host = options.host == "localhost" ? "127.0.0.1" : options.host;
     auto address = asio::ip::make_address(host, ec);
     if (ec)
-        return make_error("bad_address", "cannot listen on '" + options.host +
-                                             "': give an IP address such as 127.0.0.1");
+        return make_error(errc::bad_address, "cannot listen on '" + options.host +
+                                                 "': give an IP address such as 127.0.0.1");
     const tcp::endpoint endpoint(address, options.port);
     const std::string where = host + ":" + std::to_string(options.port);
     auto failed = [&](const char* step) {
-        return make_error("listen_failed",
+        return make_error(errc::listen_failed,
                           "cannot listen on " + where + " (" + step + "): " + ec.message());
     };
     i->acceptor.open(endpoint.protocol(), ec);
@@ -339,7 +339,7 @@ result<std::unique_ptr<http_server>> http_server::open(const http_server_options
     if (ec) return failed("non-blocking");
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
-        return make_error("listen_failed",
+        return make_error(errc::listen_failed,
                           std::string("cannot make a pipe: ") + std::strerror(errno));
     i->wake_read = fds[0];
     i->wake_write = fds[1];

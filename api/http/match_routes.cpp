@@ -115,15 +115,15 @@ http_response member_proposals(node& n, std::atomic<std::size_t>& waiting, commu
             if (!n.folder(c).read_state(
                     [&](const ledger_state& s) { return s.communities.contains(c); }))
                 return unknown_community(c);
-            return not_found("unknown_member",
-                             "no member " + std::to_string(m.value) + " in " + community_text(c));
+            return error_answer(errc::unknown_member, "no member " + std::to_string(m.value) +
+                                                          " in " + community_text(c));
         }
         const auto now = std::chrono::steady_clock::now();
         if (!found->empty() || now >= deadline) return proposals_answer(m, *found, *after);
         if (!slot) {
             slot.emplace(waiting);
             if (!slot->taken())
-                return error_answer(503, "too_many_waiting",
+                return error_answer(errc::too_many_waiting,
                                     "too many requests are waiting for proposals; try again");
         }
         // Woken when anything more is applied (applied() moves past `applied`), then look again.
@@ -133,13 +133,9 @@ http_response member_proposals(node& n, std::atomic<std::size_t>& waiting, commu
 }
 
 http_response match_round(match_driver* driver, community_id c) {
-    if (driver == nullptr) return error_answer(503, "no_matcher", "this node does not match");
+    if (driver == nullptr) return error_answer(errc::no_matcher, "this node does not match");
     auto r = driver->run_now(c);
-    if (!r) {
-        if (r.err().code == "node_key_not_announced")
-            return error_answer(409, r.err().code, r.err().message);
-        return error_answer(r.err());
-    }
+    if (!r) return error_answer(r.err());
     json_writer w;
     w.begin_object();
     w.key("basis").decimal(r->basis);
@@ -173,12 +169,12 @@ std::optional<http_response> match_route(node& n, match_driver* driver,
     const bool proposals = community && s.size() == 6 && s[3] == "members" && s[5] == "proposals";
     if (!round && !proposals) return std::nullopt;
     if (round && request.method != "POST") {
-        auto a = error_answer(405, "method_not_allowed", request.method + " is not allowed here");
+        auto a = error_answer(errc::method_not_allowed, request.method + " is not allowed here");
         a.headers.emplace_back("Allow", "POST");
         return a;
     }
     if (proposals && request.method != "GET" && request.method != "HEAD") {
-        auto a = error_answer(405, "method_not_allowed", request.method + " is not allowed here");
+        auto a = error_answer(errc::method_not_allowed, request.method + " is not allowed here");
         a.headers.emplace_back("Allow", "GET, HEAD");
         return a;
     }

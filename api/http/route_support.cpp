@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
+#include "api/http/error_status.h"
 #include "api/json/json.h"
 #include "api/json/json_read.h"
-#include "api/http/routes.h"
 #include "ledger/core/limits.h"
 
 namespace uurwerk {
@@ -26,20 +26,16 @@ http_response json_answer(unsigned status, std::string body) {
     return {status, "application/json", std::move(body), {}};
 }
 
-http_response error_answer(unsigned status, std::string_view code, std::string_view message) {
-    return json_answer(status, error_json(code, message));
+http_response error_answer(errc code, std::string_view message) {
+    return json_answer(http_status_for(code), error_json(code, message));
 }
 
 http_response error_answer(const error& e) {
-    return error_answer(http_status_for(e), e.code, e.message);
+    return error_answer(e.code, e.message);
 }
 
-http_response not_found(std::string_view code, std::string message) {
-    return error_answer(404, code, message);
-}
-
-http_response bad_request(std::string message) {
-    return error_answer(400, "bad_request", message);
+http_response bad_request(std::string_view message) {
+    return error_answer(errc::bad_request, message);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -51,12 +47,12 @@ result<std::string> percent_decode(std::string_view s, bool plus_is_space) {
     for (std::size_t i = 0; i < s.size(); ++i) {
         if (s[i] == '%') {
             if (i + 2 >= s.size())
-                return make_error("bad_request",
+                return make_error(errc::bad_request,
                                   "a '%' in the query is not followed by two hex "
                                   "digits");
             int hi = hex_digit(s[i + 1]), lo = hex_digit(s[i + 2]);
             if (hi < 0 || lo < 0)
-                return make_error("bad_request",
+                return make_error(errc::bad_request,
                                   "a '%' in the query is not followed by two hex "
                                   "digits");
             out.push_back(static_cast<char>(hi << 4 | lo));
@@ -75,7 +71,8 @@ result<target_parts> split_target(std::string_view target) {
     auto question = target.find('?');
     std::string_view path = target.substr(0, question);
     if (path.empty() || path.front() != '/')
-        return make_error("bad_request", "the request target must be a path that starts with '/'");
+        return make_error(errc::bad_request,
+                          "the request target must be a path that starts with '/'");
     path.remove_prefix(1);
     while (!path.empty()) {
         auto slash = path.find('/');
@@ -97,7 +94,8 @@ result<target_parts> split_target(std::string_view target) {
         auto value = percent_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
         if (!value) return value.err();
         if (out.query.contains(*name))
-            return make_error("bad_request", "the query parameter '" + *name + "' is given twice");
+            return make_error(errc::bad_request,
+                              "the query parameter '" + *name + "' is given twice");
         out.query.emplace(std::move(*name), std::move(*value));
     }
     return out;
@@ -123,25 +121,27 @@ std::optional<http_response> only_params(const target_parts& t,
 result<std::uint64_t> decimal_text(const std::string& text, std::string_view what) {
     auto v = parse_decimal(text);
     if (!v)
-        return make_error("bad_request", "'" + text + "' is not a " + std::string(what) +
-                                             ": give a decimal number without sign, from 0 to "
-                                             "18446744073709551615");
+        return make_error(errc::bad_request, "'" + text + "' is not a " + std::string(what) +
+                                                 ": give a decimal number without sign, from 0 to "
+                                                 "18446744073709551615");
     return *v;
 }
 
 result<event_id> event_id_param(const std::string& text) {
     auto b = fixed_from_hex<event_id_bytes>(text, "an event id");
     if (!b)
-        return make_error("bad_request", "'" + text + "' is not an event id: give its " +
-                                             std::to_string(2 * event_id_bytes) + " hex digits");
+        return make_error(errc::bad_request, "'" + text + "' is not an event id: give its " +
+                                                 std::to_string(2 * event_id_bytes) +
+                                                 " hex digits");
     return event_id{*b};
 }
 
 result<public_key> key_param(const std::string& text) {
     auto b = fixed_from_hex<public_key_bytes>(text, "a key");
     if (!b)
-        return make_error("bad_request", "'" + text + "' is not a public key: give its " +
-                                             std::to_string(2 * public_key_bytes) + " hex digits");
+        return make_error(errc::bad_request, "'" + text + "' is not a public key: give its " +
+                                                 std::to_string(2 * public_key_bytes) +
+                                                 " hex digits");
     return public_key{*b};
 }
 
@@ -150,9 +150,9 @@ result<std::size_t> limit_param(const target_parts& t, std::size_t fallback) {
     if (it == t.query.end()) return fallback;
     auto v = parse_decimal(it->second);
     if (!v || *v < 1 || *v > history_page_max)
-        return make_error("bad_request", "limit must be a whole number from 1 to " +
-                                             std::to_string(history_page_max) + "; got '" +
-                                             it->second + "'");
+        return make_error(errc::bad_request, "limit must be a whole number from 1 to " +
+                                                 std::to_string(history_page_max) + "; got '" +
+                                                 it->second + "'");
     return static_cast<std::size_t>(*v);
 }
 
@@ -161,7 +161,7 @@ std::string community_text(community_id c) {
 }
 
 http_response unknown_community(community_id c) {
-    return not_found("unknown_community", community_text(c) + " does not exist");
+    return error_answer(errc::unknown_community, community_text(c) + " does not exist");
 }
 
 result<std::optional<std::uint64_t>> decimal_query(const target_parts& t, const std::string& name) {
@@ -175,8 +175,8 @@ result<std::optional<std::uint64_t>> decimal_query(const target_parts& t, const 
 std::optional<http_response> locate_event(node& n, const scoped_id& id, node::found_event& found) {
     auto where = n.find_event(id);
     if (!where)
-        return not_found("not_found",
-                         "no event " + id.id.hex() + " in " + community_text(id.community));
+        return error_answer(errc::not_found,
+                            "no event " + id.id.hex() + " in " + community_text(id.community));
     found = *where;
     return std::nullopt;
 }

@@ -15,11 +15,10 @@
 namespace uurwerk {
 
 [[nodiscard]] http_response json_answer(unsigned status, std::string body);
-[[nodiscard]] http_response error_answer(unsigned status, std::string_view code,
-                                         std::string_view message);
+// {"error": {"code", "message"}} with the code's status (api/http/error_status.h).
+[[nodiscard]] http_response error_answer(errc code, std::string_view message);
 [[nodiscard]] http_response error_answer(const error& e);
-[[nodiscard]] http_response not_found(std::string_view code, std::string message);
-[[nodiscard]] http_response bad_request(std::string message);
+[[nodiscard]] http_response bad_request(std::string_view message);
 
 // The request's target: path segments and query parameters.
 struct target_parts {

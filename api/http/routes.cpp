@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "api/http/audit_routes.h"
-#include "api/json/json.h"
-#include "api/json/json_read.h"
 #include "api/http/match_routes.h"
 #include "api/http/route_support.h"
+#include "api/json/json.h"
+#include "api/json/json_read.h"
 #include "ledger/core/exposure.h"
 #include "ledger/core/rules.h"
 #include "projections/reputation.h"
@@ -121,8 +121,8 @@ http_response member_balance(node& n, community_id c, member_id m) {
         if (it == s.communities.end()) return unknown_community(c);
         auto mt = it->second.members.find(m);
         if (mt == it->second.members.end())
-            return not_found("unknown_member", "member " + std::to_string(m.value) + " is not in " +
-                                                   community_text(c));
+            return error_answer(errc::unknown_member, "member " + std::to_string(m.value) +
+                                                          " is not in " + community_text(c));
         const auto& ms = mt->second;
         const auto& rules = it->second.rules;
         json_writer w;
@@ -145,8 +145,8 @@ std::optional<http_response> check_member(node& n, community_id c, member_id m) 
         auto it = s.communities.find(c);
         if (it == s.communities.end()) return unknown_community(c);
         if (!it->second.members.contains(m))
-            return not_found("unknown_member", "member " + std::to_string(m.value) + " is not in " +
-                                                   community_text(c));
+            return error_answer(errc::unknown_member, "member " + std::to_string(m.value) +
+                                                          " is not in " + community_text(c));
         return std::nullopt;
     });
 }
@@ -192,8 +192,8 @@ http_response key_info(node& n, community_id c, const public_key& k) {
         if (it == s.communities.end()) return unknown_community(c);
         auto kt = it->second.keys.find(k);
         if (kt == it->second.keys.end())
-            return not_found("not_found",
-                             "the key " + k.hex() + " is not registered in " + community_text(c));
+            return error_answer(errc::not_found, "the key " + k.hex() + " is not registered in " +
+                                                     community_text(c));
         json_writer w;
         w.begin_object();
         w.key("member").decimal(kt->second.owner.value);
@@ -267,7 +267,8 @@ http_response claim_info(node& n, community_id c, const event_id& id) {
         if (it == s.communities.end()) return unknown_community(c);
         auto ct = it->second.claims.find(id);
         if (ct == it->second.claims.end())
-            return not_found("not_found", "no claim " + id.hex() + " in " + community_text(c));
+            return error_answer(errc::not_found,
+                                "no claim " + id.hex() + " in " + community_text(c));
         json_writer w;
         w.begin_object();
         w.key("id").string(id.hex());
@@ -289,23 +290,21 @@ http_response event_info(node& n, const scoped_id& scoped) {
                               std::to_string(found.partition.value);
     auto record = n.record_at(found.partition, seen->at);
     if (!record) {
-        if (record.err().code == "not_found")
-            return error_answer(503, "io_error",
-                                "the event " + id.hex() + " should be at " + where +
-                                    " but the log has no record there");
+        if (record.err().code == errc::not_found)
+            return error_answer(errc::io_error, "the event " + id.hex() + " should be at " + where +
+                                                    " but the log has no record there");
         return error_answer(record.err());
     }
     auto env = decode_envelope(record->payload);
     auto decoded = env ? decode_body(env->body) : result<event_body>(env.err());
     if (!decoded)
-        return error_answer(
-            503, "io_error",
-            "the record at " + where + " does not decode: " + decoded.err().message);
+        return error_answer(errc::io_error, "the record at " + where +
+                                                " does not decode: " + decoded.err().message);
     UURWERK_ASSERT(decoded->community == scoped.community, decoded->community.value,
                    scoped.community.value);
     auto body = body_to_json(env->body);
     if (!body)
-        return error_answer(503, "io_error",
+        return error_answer(errc::io_error,
                             "the event at " + where + " does not decode: " + body.err().message);
     json_writer w;
     w.begin_object();
@@ -324,11 +323,11 @@ http_response event_info(node& n, const scoped_id& scoped) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Match queues, live (ledger/core/match_queues.h): a request's candidates are the open offers of its
-// category, ranked by how well they fit (ledger/core/exposure.h: fit), best first, then oldest first.
-// Ranked under the state lock (ledger/core/exposure.h: best_fitting_offers visits the category's
-// buckets best fit first and stops where nothing left can enter the page), and the page is
-// written as JSON there too: copying its posts out (texts of up to 600 bytes) cost more than
+// Match queues, live (ledger/core/match_queues.h): a request's candidates are the open offers of
+// its category, ranked by how well they fit (ledger/core/exposure.h: fit), best first, then oldest
+// first. Ranked under the state lock (ledger/core/exposure.h: best_fitting_offers visits the
+// category's buckets best fit first and stops where nothing left can enter the page), and the page
+// is written as JSON there too: copying its posts out (texts of up to 600 bytes) cost more than
 // writing them, and the lock is shared with other readers (only the fold waits for it).
 
 // The page's posts, looked up in `c`, as a JSON array, in the page's order.
@@ -366,23 +365,19 @@ http_response candidates_for(node& n, community_id c, const event_id& request_id
     auto found = n.folder(c).read_state([&](const ledger_state& s) -> result<ranked_page> {
         auto it = s.communities.find(c);
         if (it == s.communities.end())
-            return make_error("unknown_community", community_text(c) + " does not exist");
+            return make_error(errc::unknown_community, community_text(c) + " does not exist");
         const auto& cs = it->second;
         auto p = cs.posts.find(request_id);
         if (p == cs.posts.end() || p->second.is_offer)
-            return make_error("not_found",
+            return make_error(errc::not_found,
                               "no request " + request_id.hex() + " in " + community_text(c));
         if (p->second.status != post_status::open)
-            return make_error("post_not_open", "the request is no longer open");
+            return make_error(errc::post_not_open, "the request is no longer open");
         auto best = best_fitting_offers(cs, p->second.what,
                                         queued_request(cs, request_id, p->second), *limit);
         return ranked_page{best.fitting, page_json(cs, best.best)};
     });
-    if (!found) {
-        if (found.err().code == "post_not_open")
-            return error_answer(409, found.err().code, found.err().message);
-        return not_found(found.err().code, found.err().message);
-    }
+    if (!found) return error_answer(found.err());
     json_writer w;
     w.begin_object();
     w.key("request").string(request_id.hex());
@@ -440,8 +435,8 @@ http_response member_reputation(node& n, community_id c, member_id m) {
         auto it = s.communities.find(c);
         if (it == s.communities.end()) return unknown_community(c);
         if (!it->second.members.contains(m))
-            return not_found("unknown_member",
-                             "no member " + std::to_string(m.value) + " in " + community_text(c));
+            return error_answer(errc::unknown_member, "no member " + std::to_string(m.value) +
+                                                          " in " + community_text(c));
         in = reputation_input_of(it->second, wall_clock()());
         return std::nullopt;
     });
@@ -489,21 +484,6 @@ constexpr std::string_view home_page = R"(<!doctype html>
 
 // ---------------------------------------------------------------------------------------------
 
-unsigned http_status_for(const error& e) {
-    const std::string_view c = e.code;
-    if (c.substr(0, 4) == "bad_" || c == "unknown_field" || c == "ambiguous_kind") return 400;
-    if (c == "unknown_signer" || c == "signer_revoked" || c == "member_suspended" ||
-        c == "founding_not_allowed")
-        return 403;
-    if (c == "unknown_community" || c == "unknown_member" || c == "not_found") return 404;
-    if (c == "event_too_large" || c == "body_too_large") return 413;
-    if (c == "log_full" || c == "log_unavailable" || c == "log_closed" || c == "io_error" ||
-        c == "projector_failed" || c == "store_error" || c == "store_corrupt")
-        return 503;
-    if (c == "apply_timeout") return 504;
-    return 500;
-}
-
 routes::routes(node& n, checkpointer* cp, match_driver* matcher)
     : node_(n), checkpointer_(cp), matcher_(matcher) {}
 
@@ -530,9 +510,9 @@ http_response routes::health() {
     }
     if (all.failure) {
         w.key("error").begin_object();
-        w.key("code").string("projector_failed");
-        w.key("message").string("the projector stopped: " + all.failure->code + ": " +
-                                all.failure->message);
+        w.key("code").string(name(errc::projector_failed));
+        w.key("message").string("the projector stopped: " + std::string(name(all.failure->code)) +
+                                ": " + all.failure->message);
         w.end_object();
     }
     w.end_object();
@@ -583,7 +563,7 @@ http_response routes::metrics() {
 
 http_response routes::canonical(const http_request& request) {
     if (request.body.empty())
-        return error_answer(400, "bad_json", "the request has no body: send an EventBody in JSON");
+        return error_answer(errc::bad_json, "the request has no body: send an EventBody in JSON");
     auto body = canonical_body_from_json(request.body);
     if (!body) return error_answer(body.err());
     auto decoded = decode_body(*body);
@@ -598,7 +578,7 @@ http_response routes::canonical(const http_request& request) {
 
 http_response routes::submit(const http_request& request) {
     if (request.body.empty())
-        return error_answer(400, "bad_json",
+        return error_answer(errc::bad_json,
                             "the request has no body: send "
                             "{\"body\", \"signer\", \"signature\"}");
     auto env = envelope_from_json(request.body);
@@ -668,10 +648,10 @@ http_response routes::handle(const http_request& request) {
     else if (s.size() == 2 && s[0] == "v1" && s[1] == "events")
         r = route::events;
     else if (s.size() == 3 && s[0] == "v1" && s[1] == "events")
-        return not_found("not_found",
-                         "event ids are unique within their community: GET "
-                         "/v1/communities/{c}/events/" +
-                             std::string(s[2]));
+        return error_answer(errc::not_found,
+                            "event ids are unique within their community: GET "
+                            "/v1/communities/{c}/events/" +
+                                std::string(s[2]));
     else if (communities && s.size() == 5 && s[3] == "events")
         r = route::event;
     else if (communities && s.size() == 3)
@@ -697,17 +677,17 @@ http_response routes::handle(const http_request& request) {
     else if (communities && s.size() == 5 && s[3] == "claims")
         r = route::claim;
     if (r == route::none)
-        return not_found("not_found",
-                         "no route " +
-                             std::string(request.target.substr(0, request.target.find('?'))) +
-                             "; api/README.md lists them (GET /v1/health, "
-                             "POST /v1/events, GET /v1/communities/{c}, ...)");
+        return error_answer(errc::not_found,
+                            "no route " +
+                                std::string(request.target.substr(0, request.target.find('?'))) +
+                                "; api/README.md lists them (GET /v1/health, "
+                                "POST /v1/events, GET /v1/communities/{c}, ...)");
 
     // HEAD is GET without the body (the server leaves the body out).
     const bool posts = r == route::canonical || r == route::events;
     const std::string allowed = posts ? "POST" : "GET";
     if (method != allowed && (posts || method != "HEAD")) {
-        auto answer = error_answer(405, "method_not_allowed",
+        auto answer = error_answer(errc::method_not_allowed,
                                    method + " is not allowed here; " + allowed + " " +
                                        request.target.substr(0, request.target.find('?')));
         answer.headers.emplace_back("Allow", posts ? "POST" : "GET, HEAD");

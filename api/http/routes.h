@@ -11,8 +11,8 @@
 #include <atomic>
 #include <cstdint>
 
-#include "api/node/checkpointer.h"
 #include "api/http/http_server.h"
+#include "api/node/checkpointer.h"
 #include "api/node/match_driver.h"
 #include "api/node/node.h"
 
@@ -48,9 +48,5 @@ private:
     // Events submitted through these routes since they were made (the first answer of each).
     std::atomic<std::uint64_t> accepted_{0}, rejected_{0}, duplicates_{0};
 };
-
-// The HTTP status for an error code of the API (api/README.md): 400 for bad_*, 403, 404, 413,
-// 503, 504; 500 for a code the table does not know.
-[[nodiscard]] unsigned http_status_for(const error& e);
 
 }  // namespace uurwerk

@@ -6,12 +6,12 @@
 #include <cstdio>
 #include <iostream>
 
-#include "api/node/founders.h"
 #include "api/http/http_client.h"
 #include "api/http/http_server.h"
-#include "api/json/json_read.h"
-#include "api/node/key_file.h"
 #include "api/http/routes.h"
+#include "api/json/json_read.h"
+#include "api/node/founders.h"
+#include "api/node/key_file.h"
 
 namespace uurwerk {
 
@@ -45,7 +45,7 @@ result<std::unique_ptr<embedded_server>> embedded_server::start(
             auto allowed = founder_allowed(data_dir, founder);
             if (!allowed) return allowed.err();
             if (*allowed) return ok_value;
-            return make_error("founding_not_allowed",
+            return make_error(errc::founding_not_allowed,
                               "this node founds communities only for keys its operator allowed, "
                               "and " +
                                   founder.hex() +
@@ -102,7 +102,7 @@ result<void> serve_command(const std::string& data_dir, const std::string& liste
     const auto port =
         colon == std::string::npos ? std::nullopt : parse_decimal(listen.substr(colon + 1));
     if (colon == std::string::npos || colon == 0 || !port || *port > 65535)
-        return make_error("bad_argument",
+        return make_error(errc::bad_argument,
                           "--listen must look like 127.0.0.1:8080, not '" + listen + "'");
     const http_address address_value{listen.substr(0, colon), static_cast<std::uint16_t>(*port)};
     const auto* address = &address_value;

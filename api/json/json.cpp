@@ -224,10 +224,10 @@ std::string json_quote(std::string_view s) {
     return out;
 }
 
-std::string error_json(std::string_view code, std::string_view message) {
+std::string error_json(errc code, std::string_view message) {
     json_writer w;
     w.begin_object().key("error").begin_object();
-    w.key("code").string(code).key("message").string(message);
+    w.key("code").string(name(code)).key("message").string(message);
     w.end_object().end_object();
     return w.take();
 }
@@ -290,7 +290,7 @@ public:
         for (std::size_t i = 0; i < s_.size();) {
             std::size_t n = utf8_sequence_at(s_, i);
             if (n == 0)
-                return make_error("bad_json",
+                return make_error(errc::bad_json,
                                   "not valid JSON: the text is not valid "
                                   "UTF-8 at byte " +
                                       std::to_string(i));
@@ -308,10 +308,10 @@ public:
     }
 
 private:
-    bool fail(const std::string& what, std::string code = "bad_json") {
+    bool fail(const std::string& what, errc code = errc::bad_json) {
         if (!problem_)
-            problem_ = make_error(std::move(code),
-                                  "not valid JSON at byte " + std::to_string(pos_) + ": " + what);
+            problem_ =
+                make_error(code, "not valid JSON at byte " + std::to_string(pos_) + ": " + what);
         return false;
     }
     bool at_end() const { return pos_ >= s_.size(); }
@@ -492,7 +492,7 @@ private:
                         cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
                     }
                     if (cp == 0)
-                        return fail("strings may not contain NUL (\\u0000)", "bad_request");
+                        return fail("strings may not contain NUL (\\u0000)", errc::bad_request);
                     append_utf8(out, cp);
                     break;
                 }
@@ -620,19 +620,20 @@ public:
     bool walk_struct(const jnode& in, capnp::StructSchema s, capnp::JsonValue::Builder out,
                      const std::string& path) {
         if (in.t != jnode::type::object)
-            return fail("bad_request",
+            return fail(errc::bad_request,
                         where(path) + " must be an object, not " + std::string(type_phrase(in.t)));
         // Every name once, every name known.
         for (std::size_t i = 0; i < in.members.size(); ++i) {
             const auto& name = in.members[i].first;
             for (std::size_t j = 0; j < i; ++j)
                 if (in.members[j].first == name)
-                    return fail("bad_request",
+                    return fail(errc::bad_request,
                                 "the field \"" + name + "\" appears twice in " + where(path));
             if (s.findFieldByName(as_text(name)) == nullptr)
-                return fail("unknown_field", "unknown field \"" + name + "\" in " + where(path) +
-                                                 " (" + s.getShortDisplayName().cStr() +
-                                                 " has: " + field_names(s.getFields()) + ")");
+                return fail(errc::unknown_field, "unknown field \"" + name + "\" in " +
+                                                     where(path) + " (" +
+                                                     s.getShortDisplayName().cStr() +
+                                                     " has: " + field_names(s.getFields()) + ")");
         }
         auto fields = out.initObject(static_cast<unsigned>(in.members.size()));
         for (unsigned i = 0; i < in.members.size(); ++i) {
@@ -662,29 +663,29 @@ public:
             const bool kinds = s == capnp::Schema::from<schema::EventBody>();
             const std::string what = kinds ? "kind" : "member of the union";
             if (named.empty())
-                return fail("ambiguous_kind", where(path) + " names no " + what +
-                                                  ": name exactly one " + what +
-                                                  " (one of: " + field_names(union_fields) + ")");
+                return fail(errc::ambiguous_kind,
+                            where(path) + " names no " + what + ": name exactly one " + what +
+                                " (one of: " + field_names(union_fields) + ")");
             if (named.size() > 1)
-                return fail("ambiguous_kind", where(path) + " names both \"" + named[0] +
-                                                  "\" and \"" + named[1] + "\": name exactly one " +
-                                                  what);
+                return fail(errc::ambiguous_kind, where(path) + " names both \"" + named[0] +
+                                                      "\" and \"" + named[1] +
+                                                      "\": name exactly one " + what);
         }
         return true;
     }
 
 private:
-    bool fail(const char* code, std::string message) {
+    bool fail(errc code, std::string message) {
         if (!problem) problem = make_error(code, std::move(message));
         return false;
     }
 
     bool wrong_type(const jnode& in, const std::string& path, std::string_view wanted) {
         if (in.t == jnode::type::null)
-            return fail("bad_request",
+            return fail(errc::bad_request,
                         path + " is null; leave the field out, or give " + std::string(wanted));
-        return fail("bad_request", path + " must be " + std::string(wanted) + ", not " +
-                                       std::string(type_phrase(in.t)));
+        return fail(errc::bad_request, path + " must be " + std::string(wanted) + ", not " +
+                                           std::string(type_phrase(in.t)));
     }
 
     // Checks an integer against `range`, and gives it back in decimal without sign for zero.
@@ -698,12 +699,12 @@ private:
             " to " + std::to_string(range.max) + ")" +
             (wide ? " as a decimal string such as \"7\"" : " as a JSON number such as 7");
         if (wide && in.t == jnode::type::number)
-            return fail("bad_request", path +
-                                           " is a 64-bit integer: give it as a decimal string "
-                                           "such as \"" +
-                                           in.text + "\", not the JSON number " + in.text);
+            return fail(errc::bad_request, path +
+                                               " is a 64-bit integer: give it as a decimal string "
+                                               "such as \"" +
+                                               in.text + "\", not the JSON number " + in.text);
         if (!wide && in.t == jnode::type::string)
-            return fail("bad_request",
+            return fail(errc::bad_request,
                         path + " must be " + wanted + ", not the string " + json_quote(in.text));
         if (in.t != jnode::type::number && in.t != jnode::type::string)
             return wrong_type(in, path, wanted);
@@ -714,7 +715,7 @@ private:
             !digits.empty() && digits.size() <= 20 &&
             std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
         if (!well_formed)
-            return fail("bad_request",
+            return fail(errc::bad_request,
                         path + " must be " + wanted + "; got " + json_quote(in.text));
         std::uint64_t magnitude = 0;
         auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), magnitude);
@@ -728,7 +729,8 @@ private:
             fits = magnitude <= range.max;
         }
         if (!fits)
-            return fail("bad_request", path + " is out of range: " + in.text + " is not " + wanted);
+            return fail(errc::bad_request,
+                        path + " is out of range: " + in.text + " is not " + wanted);
         normal = (negative && magnitude != 0 ? "-" : "") + std::to_string(magnitude);
         return true;
     }
@@ -762,7 +764,7 @@ private:
                 const bool too_big_for_float =
                     type.which() == W::FLOAT32 && std::fabs(d) > std::numeric_limits<float>::max();
                 if (!std::isfinite(d) || too_big_for_float)
-                    return fail("bad_request", path + " is out of range: " + in.text);
+                    return fail(errc::bad_request, path + " is out of range: " + in.text);
                 out.setNumber(d);
                 return true;
             }
@@ -779,9 +781,9 @@ private:
                                            " (one of: " + names_of(e) + ")";
                 if (in.t != jnode::type::string) return wrong_type(in, path, wanted);
                 if (e.findEnumerantByName(as_text(in.text)) == nullptr)
-                    return fail("bad_request", path + ": there is no " +
-                                                   e.getShortDisplayName().cStr() + " " +
-                                                   json_quote(in.text) + "; give " + wanted);
+                    return fail(errc::bad_request, path + ": there is no " +
+                                                       e.getShortDisplayName().cStr() + " " +
+                                                       json_quote(in.text) + "; give " + wanted);
                 out.setString(as_text(in.text));
                 return true;
             }
@@ -804,7 +806,7 @@ private:
             case W::STRUCT:
                 return walk_struct(in, type.asStruct(), out, path);
             default:
-                return fail("bad_request", path + " has a type the JSON API does not accept");
+                return fail(errc::bad_request, path + " has a type the JSON API does not accept");
         }
     }
 
@@ -816,10 +818,10 @@ private:
                     return wrong_type(in, path, "a string of hex digits");
                 auto b = from_hex(in.text);
                 if (!b)
-                    return fail("bad_hex", path +
-                                               " must be hex with an even number of digits "
-                                               "(0-9, a-f): " +
-                                               b.err().message);
+                    return fail(errc::bad_hex, path +
+                                                   " must be hex with an even number of digits "
+                                                   "(0-9, a-f): " +
+                                                   b.err().message);
                 out.setString(as_text(to_hex(*b)));  // lower case
                 return true;
             }
@@ -827,7 +829,7 @@ private:
                 if (in.t != jnode::type::string) return wrong_type(in, path, "a base64 string");
                 auto b = from_base64(in.text);
                 if (!b)
-                    return fail("bad_base64",
+                    return fail(errc::bad_base64,
                                 path + " must be standard base64 with padding: " + b.err().message);
                 out.setString(as_text(in.text));
                 return true;
@@ -868,9 +870,9 @@ capnp::JsonCodec& annotated_codec() {
 template <typename Root>
 result<void> decode_strict(std::string_view json, capnp::MessageBuilder& message) {
     if (json.size() > json_text_bytes_max)
-        return make_error("bad_request", "the JSON text is " + std::to_string(json.size()) +
-                                             " bytes; at most " +
-                                             std::to_string(json_text_bytes_max));
+        return make_error(errc::bad_request, "the JSON text is " + std::to_string(json.size()) +
+                                                 " bytes; at most " +
+                                                 std::to_string(json_text_bytes_max));
     auto tree = json_parser(json).document();
     if (!tree) return tree.err();
     std::optional<error> failure;
@@ -887,8 +889,8 @@ result<void> decode_strict(std::string_view json, capnp::MessageBuilder& message
             value.asReader(), message.initRoot<capnp::DynamicStruct>(capnp::Schema::from<Root>()));
     });
     KJ_IF_MAYBE (e, ex) {
-        return make_error("bad_request", std::string("the JSON does not fit the schema: ") +
-                                             e->getDescription().cStr());
+        return make_error(errc::bad_request, std::string("the JSON does not fit the schema: ") +
+                                                 e->getDescription().cStr());
     }
     if (failure) return *failure;
     return ok_value;
@@ -952,11 +954,11 @@ result<bytes> canonical_body_from_json(std::string_view json) {
         canonical = to_bytes(words.asBytes());
     });
     KJ_IF_MAYBE (e, ex) {
-        return make_error("bad_event", std::string("the event body cannot be encoded: ") +
-                                           e->getDescription().cStr());
+        return make_error(errc::bad_event, std::string("the event body cannot be encoded: ") +
+                                               e->getDescription().cStr());
     }
     auto body = decode_body(canonical);
-    if (!body) return make_error("bad_event", body.err().message);
+    if (!body) return make_error(errc::bad_event, body.err().message);
     return canonical;
 }
 
@@ -970,16 +972,16 @@ result<envelope> envelope_from_json(std::string_view json) {
     auto signer = root.getSigner();
     auto sig = root.getSignature();
     if (e.body.empty())
-        return make_error("bad_envelope",
+        return make_error(errc::bad_envelope,
                           "body is missing: give the canonical body bytes in "
                           "base64 (POST /v1/canonical makes them)");
     if (signer.size() != public_key_bytes)
-        return make_error("bad_envelope",
+        return make_error(errc::bad_envelope,
                           "signer must be a " + std::to_string(public_key_bytes) +
                               "-byte Ed25519 public key (" + std::to_string(2 * public_key_bytes) +
                               " hex digits); got " + std::to_string(signer.size()) + " bytes");
     if (sig.size() != signature_bytes)
-        return make_error("bad_envelope",
+        return make_error(errc::bad_envelope,
                           "signature must be a " + std::to_string(signature_bytes) +
                               "-byte Ed25519 signature (" + std::to_string(2 * signature_bytes) +
                               " hex digits); got " + std::to_string(sig.size()) + " bytes");
@@ -991,7 +993,7 @@ result<envelope> envelope_from_json(std::string_view json) {
 result<std::string> body_to_json(byte_view canonical_body) {
     if (canonical_body.empty() || canonical_body.size() % sizeof(capnp::word) != 0 ||
         canonical_body.size() > envelope_bytes_max)
-        return make_error("bad_event",
+        return make_error(errc::bad_event,
                           "an event body is a non-empty multiple of 8 bytes, at most " +
                               std::to_string(envelope_bytes_max));
     auto words = kj::heapArray<capnp::word>(canonical_body.size() / sizeof(capnp::word));
@@ -1008,8 +1010,8 @@ result<std::string> body_to_json(byte_view canonical_body) {
         out.assign(text.cStr(), text.size());
     });
     KJ_IF_MAYBE (e, ex) {
-        return make_error("bad_event", std::string("the event body cannot be read: ") +
-                                           e->getDescription().cStr());
+        return make_error(errc::bad_event, std::string("the event body cannot be read: ") +
+                                               e->getDescription().cStr());
     }
     return out;
 }

@@ -77,7 +77,7 @@ private:
 [[nodiscard]] std::string json_quote(std::string_view s);
 
 // {"error": {"code": ..., "message": ...}}: the body of every error answer of the API.
-[[nodiscard]] std::string error_json(std::string_view code, std::string_view message);
+[[nodiscard]] std::string error_json(errc code, std::string_view message);
 
 // ---------------------------------------------------------------------------------------------
 // Reading.

@@ -15,8 +15,8 @@ namespace fs = std::filesystem;
 
 result<std::unique_ptr<local_log>> open_existing_log(const fs::path& data) {
     if (!fs::exists(data / "log"))
-        return make_error("not_found", "no log in " + (data / "log").string() +
-                                           ": is --data the folder 'uurwerk serve' used?");
+        return make_error(errc::not_found, "no log in " + (data / "log").string() +
+                                               ": is --data the folder 'uurwerk serve' used?");
     local_log_options o;
     o.dir = data / "log";
     o.clock = wall_clock();
@@ -80,11 +80,13 @@ result<void> rebuild_command(const std::string& data_dir) {
     fs::remove_all(old, ec);
     if (fs::exists(data / "store")) {
         fs::rename(data / "store", old, ec);
-        if (ec) return make_error("io_error", "cannot move the old store aside: " + ec.message());
+        if (ec)
+            return make_error(errc::io_error, "cannot move the old store aside: " + ec.message());
     }
     fs::rename(fresh, data / "store", ec);
     if (ec)
-        return make_error("io_error", "cannot move the rebuilt store in place: " + ec.message());
+        return make_error(errc::io_error,
+                          "cannot move the rebuilt store in place: " + ec.message());
     fs::remove_all(old, ec);
     std::cerr << "the rebuilt projections are in " << (data / "store").string() << "\n";
     return ok_value;

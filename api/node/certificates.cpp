@@ -32,11 +32,11 @@ struct assembler {
         if (!rec) return rec.err();
         auto env = decode_envelope(rec->payload);
         if (!env)
-            return make_error("io_error",
+            return make_error(errc::io_error,
                               "the record at " + std::to_string(at.value) + " does not decode");
         auto body = decode_body(env->body);
         if (!body)
-            return make_error("io_error",
+            return make_error(errc::io_error,
                               "the event at " + std::to_string(at.value) + " does not decode");
         return logged{at, rec->appended_at, std::move(rec->payload), std::move(*env),
                       std::move(*body)};
@@ -89,7 +89,7 @@ struct assembler {
         auto p = prove(e);
         if (!p) return p.err();
         if (!*p)
-            return make_error("not_yet_checkpointed",
+            return make_error(errc::not_yet_checkpointed,
                               "an event the certificate needs is after the latest checkpoint");
         bindings.emplace((*p)->leaf_index, std::move(**p));
         return ok_value;
@@ -104,7 +104,8 @@ struct assembler {
             if (it == keys.end()) return std::nullopt;
             return it->second.owner;
         });
-        if (!owner) return make_error("io_error", "the key " + key.hex() + " is not registered");
+        if (!owner)
+            return make_error(errc::io_error, "the key " + key.hex() + " is not registered");
         std::optional<logged> found;
         // Usually in its owner's history (founding, admission, a key they added themselves)...
         auto lines = history_of(*owner);
@@ -136,8 +137,9 @@ struct assembler {
             }
         }
         if (!found)
-            return make_error("not_yet_checkpointed", "the event that registered key " + key.hex() +
-                                                          " is not under the latest checkpoint");
+            return make_error(errc::not_yet_checkpointed,
+                              "the event that registered key " + key.hex() +
+                                  " is not under the latest checkpoint");
         if (auto a = add_binding(*found); !a) return a;
         if (auto r = add_revocation(*owner, key); !r) return r;
         if (std::holds_alternative<community_founded>(found->body.payload)) return ok_value;
@@ -216,19 +218,19 @@ result<hour_certificate> build_certificate(node& n, community_id c, member_id m,
     auto known = n.folder(c).read_state([&](const ledger_state& s) -> result<void> {
         auto it = s.communities.find(c);
         if (it == s.communities.end())
-            return make_error("unknown_community",
+            return make_error(errc::unknown_community,
                               "community " + std::to_string(c.value) + " does not exist");
         if (!it->second.members.contains(m))
-            return make_error("unknown_member", "no member " + std::to_string(m.value) +
-                                                    " in community " + std::to_string(c.value));
+            return make_error(errc::unknown_member, "no member " + std::to_string(m.value) +
+                                                        " in community " + std::to_string(c.value));
         return ok_value;
     });
     if (!known) return known.err();
     auto cp = read_latest_checkpoint(n.projections(c), c);
     if (!cp) return cp.err();
     if (!*cp)
-        return make_error("no_checkpoint", "community " + std::to_string(c.value) +
-                                               " has no checkpoint yet to prove hours against");
+        return make_error(errc::no_checkpoint, "community " + std::to_string(c.value) +
+                                                   " has no checkpoint yet to prove hours against");
     assembler a{n, c, (*cp)->tree_size, {}, {}};
     hour_certificate out;
     out.community = c;
@@ -299,7 +301,7 @@ void proved_json(json_writer& w, const proved_event& p) {
 }
 
 error bad(const std::string& what) {
-    return make_error("bad_certificate", what);
+    return make_error(errc::bad_certificate, what);
 }
 
 result<std::uint64_t> decimal_field(const json_value& v, const std::string& key) {

@@ -41,8 +41,8 @@ void checkpointer::run() {
         auto r = sign_now(c);
         if (!r)
             std::fprintf(stderr, "uurwerk: checkpoint of community %llu failed: %s: %s\n",
-                         static_cast<unsigned long long>(c.value), r.err().code.c_str(),
-                         r.err().message.c_str());
+                         static_cast<unsigned long long>(c.value),
+                         std::string(name(r.err().code)).c_str(), r.err().message.c_str());
     }
 }
 
@@ -53,10 +53,10 @@ result<checkpoint_outcome> checkpointer::sign_now(community_id c) {
     auto seq = folder.read_state([&](const ledger_state& s) -> result<sequence> {
         auto it = s.communities.find(c);
         if (it == s.communities.end())
-            return make_error("unknown_community",
+            return make_error(errc::unknown_community,
                               "community " + std::to_string(c.value) + " does not exist");
         if (!is_announced_node_key(it->second, key_.public_bytes()))
-            return make_error("node_key_not_announced",
+            return make_error(errc::node_key_not_announced,
                               "this node's key " + key_.public_bytes().hex() +
                                   " is not announced in community " + std::to_string(c.value) +
                                   ": a coordinator runs `uurwerk announce-node` first");
@@ -75,7 +75,7 @@ result<checkpoint_outcome> checkpointer::sign_now(community_id c) {
     auto outcome = node_.submit(key_.seal(body));
     if (!outcome) return outcome.err();
     if (!outcome->decided.accepted())
-        return make_error("checkpoint_rejected",
+        return make_error(errc::checkpoint_rejected,
                           "the ledger rejected this node's checkpoint of " +
                               std::to_string(head->size) +
                               " leaves: " + std::string(reason_name(outcome->decided.reason)));

@@ -18,7 +18,7 @@ result<std::vector<public_key>> read_founders(const std::filesystem::path& data_
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) return keys;
     std::ifstream in(path);
-    if (!in) return make_error("io_error", "cannot read " + path.string());
+    if (!in) return make_error(errc::io_error, "cannot read " + path.string());
     std::string line;
     for (std::size_t n = 1; std::getline(in, line); ++n) {
         if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
@@ -28,8 +28,9 @@ result<std::vector<public_key>> read_founders(const std::filesystem::path& data_
         if (first == std::string::npos) continue;
         auto k = fixed_from_hex<public_key_bytes>(line.substr(first), "a founder's key");
         if (!k)
-            return make_error("bad_founders_file", path.string() + " line " + std::to_string(n) +
-                                                       ": " + k.err().message);
+            return make_error(
+                errc::bad_founders_file,
+                path.string() + " line " + std::to_string(n) + ": " + k.err().message);
         keys.push_back(public_key{*k});
     }
     return keys;
@@ -48,11 +49,13 @@ result<void> allow_founder(const std::filesystem::path& data_dir, const public_k
         if (l == k) return ok_value;
     std::error_code ec;
     std::filesystem::create_directories(data_dir, ec);
-    if (ec) return make_error("io_error", "cannot make " + data_dir.string() + ": " + ec.message());
+    if (ec)
+        return make_error(errc::io_error, "cannot make " + data_dir.string() + ": " + ec.message());
     const auto path = founders_file(data_dir);
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0)
-        return make_error("io_error", "cannot open " + path.string() + ": " + std::strerror(errno));
+        return make_error(errc::io_error,
+                          "cannot open " + path.string() + ": " + std::strerror(errno));
     // A file edited by hand may end without a newline: the key must start a line of its own.
     std::string line = k.hex() + "\n";
     std::error_code size_ec;
@@ -66,7 +69,8 @@ result<void> allow_founder(const std::filesystem::path& data_dir, const public_k
     const int e = errno;
     ::close(fd);
     if (written != static_cast<ssize_t>(line.size()) || !synced)
-        return make_error("io_error", "cannot write " + path.string() + ": " + std::strerror(e));
+        return make_error(errc::io_error,
+                          "cannot write " + path.string() + ": " + std::strerror(e));
     return ok_value;
 }
 

@@ -21,10 +21,11 @@ result<void> write_new_file(const std::filesystem::path& path, const std::string
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0) {
         if (errno == EEXIST)
-            return make_error("key_file_exists", path.string() +
-                                                     " exists already; keys are never overwritten: "
-                                                     "choose another file name");
-        return make_error("io_error",
+            return make_error(errc::key_file_exists,
+                              path.string() +
+                                  " exists already; keys are never overwritten: "
+                                  "choose another file name");
+        return make_error(errc::io_error,
                           "cannot create " + path.string() + ": " + std::strerror(errno));
     }
     std::size_t done = 0;
@@ -34,24 +35,25 @@ result<void> write_new_file(const std::filesystem::path& path, const std::string
         if (n <= 0) {
             int e = errno;
             ::close(fd);
-            return make_error("io_error",
+            return make_error(errc::io_error,
                               "cannot write " + path.string() + ": " + std::strerror(e));
         }
         done += static_cast<std::size_t>(n);
     }
     if (::fsync(fd) != 0 || ::close(fd) != 0)
-        return make_error("io_error", "cannot sync " + path.string() + ": " + std::strerror(errno));
+        return make_error(errc::io_error,
+                          "cannot sync " + path.string() + ": " + std::strerror(errno));
     return ok_value;
 }
 
 // A key file's JSON; `cannot_read` is the message when the file cannot be read.
 result<json_doc> read_json_file(const std::filesystem::path& path, const std::string& cannot_read) {
     std::ifstream in(path);
-    if (!in) return make_error("io_error", cannot_read);
+    if (!in) return make_error(errc::io_error, cannot_read);
     std::stringstream ss;
     ss << in.rdbuf();
     auto doc = json_doc::parse(ss.str());
-    if (!doc) return make_error("bad_key_file", path.string() + ": " + doc.err().message);
+    if (!doc) return make_error(errc::bad_key_file, path.string() + ": " + doc.err().message);
     return std::move(*doc);
 }
 
@@ -82,15 +84,15 @@ result<public_key> read_public_key_file(const std::filesystem::path& path) {
                                         " ('uurwerk keygen --out FILE' writes FILE.pub)");
     if (!doc) return doc.err();
     if (doc->string_at("seed"))
-        return make_error("bad_key_file",
+        return make_error(errc::bad_key_file,
                           path.string() +
                               " holds a private key, which must never leave its owner: give the "
                               "public key file keygen wrote beside it (" +
                               public_key_path(path).string() + ")");
     auto pub_hex = doc->string_at("public");
-    if (!pub_hex) return make_error("bad_key_file", path.string() + ": needs \"public\"");
+    if (!pub_hex) return make_error(errc::bad_key_file, path.string() + ": needs \"public\"");
     auto pub = fixed_from_hex<32>(*pub_hex, "public");
-    if (!pub) return make_error("bad_key_file", path.string() + ": " + pub.err().message);
+    if (!pub) return make_error(errc::bad_key_file, path.string() + ": " + pub.err().message);
     return public_key{*pub};
 }
 
@@ -100,7 +102,7 @@ result<key_file> read_key_file(const std::filesystem::path& path) {
                                  " (make one with 'uurwerk keygen --out " + path.string() + "')");
     if (!doc) return doc.err();
     auto bad = [&](const std::string& why) {
-        return make_error("bad_key_file", path.string() + ": " + why);
+        return make_error(errc::bad_key_file, path.string() + ": " + why);
     };
     auto seed_hex = doc->string_at("seed");
     auto pub_hex = doc->string_at("public");

@@ -34,8 +34,8 @@ void match_driver::run() {
         auto r = run_now(c);
         if (!r) {
             std::fprintf(stderr, "uurwerk: matching in community %llu failed: %s: %s\n",
-                         static_cast<unsigned long long>(c.value), r.err().code.c_str(),
-                         r.err().message.c_str());
+                         static_cast<unsigned long long>(c.value),
+                         std::string(name(r.err().code)).c_str(), r.err().message.c_str());
             continue;
         }
         // The state after this round's own proposals: unchanged until something else comes.
@@ -53,10 +53,10 @@ result<match_round_outcome> match_driver::run_now(community_id c) {
         auto planned = node_.folder(c).read_state([&](const ledger_state& s) -> result<round> {
             auto it = s.communities.find(c);
             if (it == s.communities.end())
-                return make_error("unknown_community",
+                return make_error(errc::unknown_community,
                                   "community " + std::to_string(c.value) + " does not exist");
             if (!is_announced_node_key(it->second, key.public_bytes()))
-                return make_error("node_key_not_announced",
+                return make_error(errc::node_key_not_announced,
                                   "this node's key " + key.public_bytes().hex() +
                                       " is not announced in community " + std::to_string(c.value) +
                                       ": a coordinator runs `uurwerk announce-node` first");
@@ -65,7 +65,8 @@ result<match_round_outcome> match_driver::run_now(community_id c) {
             r.clock = it->second.clock;
             r.outcome.proposals = propose(c, it->second);
             for (auto& p : r.outcome.proposals) {
-                // Keyed with the node's secret, so no member can take it ahead (ledger/core/audit.h).
+                // Keyed with the node's secret, so no member can take it ahead
+                // (ledger/core/audit.h).
                 p.id = node_event_id(key, p.id);
                 r.seen.push_back(s.seen.contains(scoped_id{c, p.id}));
             }

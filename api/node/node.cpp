@@ -43,7 +43,7 @@ result<void> check_cluster(const std::filesystem::path& data_dir, const kafka_lo
             std::replace(t.begin(), t.end(), '\n', ' ');
             return t.substr(0, t.find_last_not_of(' ') + 1);
         };
-        return make_error("data_mismatch",
+        return make_error(errc::data_mismatch,
                           (data_dir / cluster_file).string() +
                               " says this data folder was folded from " + one_line(was) +
                               ", but the node is started on " + one_line(cluster_text(k)) +
@@ -51,9 +51,10 @@ result<void> check_cluster(const std::filesystem::path& data_dir, const kafka_lo
                               "the topic");
     }
     if (std::filesystem::exists(data_dir / "log"))
-        return make_error("data_mismatch", data_dir.string() +
-                                               " holds an embedded log: a node on Kafka needs a "
-                                               "data folder of its own (an empty --data)");
+        return make_error(errc::data_mismatch,
+                          data_dir.string() +
+                              " holds an embedded log: a node on Kafka needs a "
+                              "data folder of its own (an empty --data)");
     return ok_value;
 }
 
@@ -63,7 +64,7 @@ result<void> record_cluster(const std::filesystem::path& data_dir, const kafka_l
     std::ofstream out(path, std::ios::trunc);
     out << cluster_text(k);
     out.flush();
-    if (!out) return make_error("io_error", "cannot write " + path.string());
+    if (!out) return make_error(errc::io_error, "cannot write " + path.string());
     return ok_value;
 }
 
@@ -169,8 +170,8 @@ namespace {
 // encode_envelope would make, so they are stored as they came).
 result<envelope> decode_submitted(byte_view stored_envelope) {
     if (stored_envelope.size() > envelope_bytes_max)
-        return make_error("event_too_large", "a signed event is at most " +
-                                                 std::to_string(envelope_bytes_max) + " bytes");
+        return make_error(errc::event_too_large, "a signed event is at most " +
+                                                     std::to_string(envelope_bytes_max) + " bytes");
     return decode_envelope(stored_envelope);
 }
 
@@ -185,7 +186,7 @@ result<submit_outcome> node::submit(byte_view stored_envelope) {
 result<submit_outcome> node::submit(const envelope& e) {
     auto stored = encode_envelope(e);
     if (stored.size() > envelope_bytes_max)
-        return make_error("event_too_large",
+        return make_error(errc::event_too_large,
                           "a signed event is at most " + std::to_string(envelope_bytes_max) +
                               " bytes; this one is " + std::to_string(stored.size()));
     return submit_stored(e, std::move(stored));
@@ -217,7 +218,7 @@ std::variant<result<submit_outcome>, node::admitted_event> node::admit(const env
     // the state (group commit); an event refused here ends the intent as it goes.
     auto coming = part(partition).log->announce_append();
     if (!keys_.verify_envelope(e))
-        return make_error("bad_signature",
+        return make_error(errc::bad_signature,
                           "the signature does not verify for signer " + e.signer.hex() +
                               " over this body (sign \"uurwerk/event/v1\" followed by the body)");
 
@@ -242,24 +243,24 @@ std::variant<result<submit_outcome>, node::admitted_event> node::admit(const env
                 if (c == s.communities.end()) {
                     if (founding) return std::nullopt;
                     return make_error(
-                        "unknown_community",
+                        errc::unknown_community,
                         "community " + std::to_string(body->community.value) + " does not exist");
                 }
                 if (founding) return std::nullopt;
                 const std::string where = " in community " + std::to_string(body->community.value);
                 auto key = c->second.keys.find(e.signer);
                 if (key == c->second.keys.end())
-                    return make_error("unknown_signer",
+                    return make_error(errc::unknown_signer,
                                       "the key " + e.signer.hex() + " is not registered" + where);
                 // What the fold would reject for its signer alone never reaches the log: a
                 // revoked key (a lost or stolen device) and a suspended member's events.
                 if (key->second.revoked)
-                    return make_error("signer_revoked",
+                    return make_error(errc::signer_revoked,
                                       "the key " + e.signer.hex() + " was revoked" + where);
                 if (!key->second.node) {
                     auto m = c->second.members.find(key->second.owner);
                     if (m != c->second.members.end() && m->second.suspended)
-                        return make_error("member_suspended",
+                        return make_error(errc::member_suspended,
                                           "member " + std::to_string(key->second.owner.value) +
                                               " is suspended" + where +
                                               "; a coordinator can reinstate them");
@@ -333,7 +334,7 @@ result<submit_outcome> node::submit_stored(const envelope& e, bytes stored) {
     auto outcome = (*ticket)->wait(apply_timeout_);
     if (!outcome) {
         folder.forget(id, *ticket);
-        return make_error("apply_timeout",
+        return make_error(errc::apply_timeout,
                           "the event " + id.id.hex() +
                               " was appended but not applied in time; ask GET /v1/communities/" +
                               std::to_string(id.community.value) + "/events/" + id.id.hex() +
@@ -349,8 +350,8 @@ result<log_record> node::record_at(partition_id p, offset at) {
     auto records = part(p).log->lookup(at, 1, std::chrono::seconds(5));
     if (!records) return records.err();
     if (records->empty())
-        return make_error("not_found", "no record at offset " + std::to_string(at.value) +
-                                           " of partition " + std::to_string(p.value));
+        return make_error(errc::not_found, "no record at offset " + std::to_string(at.value) +
+                                               " of partition " + std::to_string(p.value));
     return std::move(records->front());
 }
 

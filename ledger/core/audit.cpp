@@ -100,7 +100,7 @@ result<parsed_export> parse_export(byte_view file) {
     if (file.size() >= export_magic_v1.size() &&
         std::string_view(reinterpret_cast<const char*>(file.data()), export_magic_v1.size()) ==
             export_magic_v1)
-        return make_error("bad_export",
+        return make_error(errc::bad_export,
                           "an export of the old format " + std::string(export_magic_v1) +
                               " is refused: its checkpoints sign no verdicts or log times; export "
                               "the log again with this uurwerk (" +
@@ -108,8 +108,8 @@ result<parsed_export> parse_export(byte_view file) {
     if (file.size() < export_header_bytes ||
         std::string_view(reinterpret_cast<const char*>(file.data()), export_magic.size()) !=
             export_magic)
-        return make_error("bad_export", "not a uurwerk export: it does not start with " +
-                                            std::string(export_magic));
+        return make_error(errc::bad_export, "not a uurwerk export: it does not start with " +
+                                                std::string(export_magic));
     parsed_export out;
     out.community = community_id{get_uint(file, 8, 8)};
     std::size_t pos = export_header_bytes;
@@ -117,20 +117,21 @@ result<parsed_export> parse_export(byte_view file) {
         const std::string where = "record " + std::to_string(out.records.size()) + " (at byte " +
                                   std::to_string(pos) + ")";
         if (file.size() - pos < export_record_header_bytes)
-            return make_error("bad_export", where + " is cut short");
+            return make_error(errc::bad_export, where + " is cut short");
         export_record r;
         r.at = offset{get_uint(file, pos, 8)};
         r.appended_at = time_ms{static_cast<std::int64_t>(get_uint(file, pos + 8, 8))};
         const auto v = get_uint(file, pos + 16, 2);
         if (v > reject_reason_max)
-            return make_error("bad_export", where + " has an unknown verdict " + std::to_string(v));
+            return make_error(errc::bad_export,
+                              where + " has an unknown verdict " + std::to_string(v));
         r.verdict = static_cast<reject_reason>(v);
         const auto n = get_uint(file, pos + 18, 4);
         pos += export_record_header_bytes;
         if (n == 0 || n > envelope_bytes_max)
-            return make_error("bad_export",
+            return make_error(errc::bad_export,
                               where + " has an envelope of " + std::to_string(n) + " bytes");
-        if (file.size() - pos < n) return make_error("bad_export", where + " is cut short");
+        if (file.size() - pos < n) return make_error(errc::bad_export, where + " is cut short");
         r.envelope = file.subspan(pos, n);
         pos += n;
         out.records.push_back(r);

@@ -14,6 +14,8 @@
 #include <utility>
 #include <variant>
 
+#include "ledger/core/errors.h"
+
 namespace uurwerk {
 
 // ---------------------------------------------------------------------------------------------
@@ -61,10 +63,11 @@ void name_this_thread(const char* name);
 inline constexpr member_id community_fund{0};
 
 // ---------------------------------------------------------------------------------------------
-// Expected failures. An error has a machine-readable code (stable, snake_case, shown in JSON and
-// in the CLI) and a human sentence that says what went wrong.
+// Expected failures. An error has a code (ledger/core/errors.h: one of a fixed vocabulary, shown
+// in JSON and in the CLI by its stable snake_case name) and a human sentence that says what went
+// wrong and what to do.
 struct error {
-    std::string code;
+    errc code = errc::internal_error;
     std::string message;
 };
 
@@ -93,7 +96,7 @@ public:
 private:
     void check() const {
         if (v_.index() != 0)
-            fail(("result::value() on error " + std::get<1>(v_).code + ": " +
+            fail(("result::value() on error " + std::string(name(std::get<1>(v_).code)) + ": " +
                   std::get<1>(v_).message)
                      .c_str());
     }
@@ -122,8 +125,8 @@ private:
     bool failed_ = false;
 };
 
-inline error make_error(std::string code, std::string message) {
-    return error{std::move(code), std::move(message)};
+inline error make_error(errc code, std::string message) {
+    return error{code, std::move(message)};
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -65,7 +65,8 @@ signing_key::~signing_key() {
 result<signing_key> signing_key::generate() {
     std::array<std::uint8_t, 32> seed{};
     if (RAND_bytes(seed.data(), static_cast<int>(seed.size())) != 1)
-        return make_error("no_randomness", "OpenSSL's random generator gave no bytes for a key");
+        return make_error(errc::no_randomness,
+                          "OpenSSL's random generator gave no bytes for a key");
     auto key = from_seed(seed);
     OPENSSL_cleanse(seed.data(), seed.size());
     return key;
@@ -73,16 +74,16 @@ result<signing_key> signing_key::generate() {
 
 result<signing_key> signing_key::from_seed(std::span<const std::uint8_t> seed32) {
     if (seed32.size() != 32)
-        return make_error("bad_key",
+        return make_error(errc::bad_key,
                           "an Ed25519 seed must be 32 bytes, not " + std::to_string(seed32.size()));
     pkey_ptr key(
         EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed32.data(), seed32.size()));
-    if (!key) return make_error("bad_key", "OpenSSL refused the Ed25519 seed");
+    if (!key) return make_error(errc::bad_key, "OpenSSL refused the Ed25519 seed");
     signing_key k;
     std::size_t public_len = k.public_.b.size();
     if (EVP_PKEY_get_raw_public_key(key.get(), k.public_.b.data(), &public_len) != 1 ||
         public_len != public_key_bytes)
-        return make_error("bad_key", "OpenSSL could not derive the Ed25519 public key");
+        return make_error(errc::bad_key, "OpenSSL could not derive the Ed25519 public key");
     std::copy(seed32.begin(), seed32.end(), k.seed_.begin());
     k.impl_ = std::make_unique<impl>(impl{std::move(key)});
     return k;

@@ -449,9 +449,9 @@ auto with_canonical_root(byte_view canonical, const char* what, Fn&& fn)
     using R = std::invoke_result_t<Fn, typename Root::Reader>;
     if (canonical.empty() || canonical.size() % sizeof(capnp::word) != 0 ||
         canonical.size() > envelope_bytes_max)
-        return make_error("bad_event", std::string(what) +
-                                           " must be a non-empty multiple of 8 bytes, at most " +
-                                           std::to_string(envelope_bytes_max));
+        return make_error(errc::bad_event,
+                          std::string(what) + " must be a non-empty multiple of 8 bytes, at most " +
+                              std::to_string(envelope_bytes_max));
     // Cap'n Proto reads words in place: bytes from the heap are aligned; others are copied.
     const std::size_t word_count = canonical.size() / sizeof(capnp::word);
     kj::Array<capnp::word> copy;
@@ -470,14 +470,15 @@ auto with_canonical_root(byte_view canonical, const char* what, Fn&& fn)
     kj::Maybe<kj::Exception> ex = kj::runCatchingExceptions([&]() {
         capnp::SegmentArrayMessageReader reader(kj::arrayPtr(segments, 1), options);
         if (!reader.isCanonical()) {
-            out.emplace(make_error("bad_event", std::string(what) + " is not in canonical form"));
+            out.emplace(
+                make_error(errc::bad_event, std::string(what) + " is not in canonical form"));
             return;
         }
         out.emplace(fn(reader.template getRoot<Root>()));
     });
     KJ_IF_MAYBE (e, ex) {
-        return make_error("bad_event", std::string(what) + " is malformed: " +
-                                           std::string(e->getDescription().cStr()));
+        return make_error(errc::bad_event, std::string(what) + " is malformed: " +
+                                               std::string(e->getDescription().cStr()));
     }
     UURWERK_ASSERT(out.has_value());
     return std::move(*out);
@@ -555,7 +556,7 @@ result<event_body> decode_body(byte_view canonical, form_check form) {
             e.payload = decode_payload(r, d);
             if (e.community.value == 0) d.fail("community must be > 0");
             if (e.seq.value == 0) d.fail("seq must be > 0");
-            if (!d.problem.empty()) return make_error("bad_event", d.problem);
+            if (!d.problem.empty()) return make_error(errc::bad_event, d.problem);
             if (form == form_check::trusted) return e;
             // Cap'n Proto's canonical form still allows bits the schema does not use, fields it
             // does not know and null texts: accept only what encode_body writes for this value,
@@ -564,7 +565,7 @@ result<event_body> decode_body(byte_view canonical, form_check form) {
             auto b = again.initRoot<s::EventBody>();
             build_body(b, e);
             if (!canonical_form_is(b.asReader(), canonical))
-                return make_error("bad_event",
+                return make_error(errc::bad_event,
                                   "event body is not in canonical form: unused "
                                   "bits, unknown fields or missing texts");
             return e;
@@ -601,12 +602,12 @@ result<envelope> decode_envelope(byte_view stored, form_check form) {
             e.body.assign(body.begin(), body.end());
             e.signer = d.key(r.getSigner(), "signer");
             e.sig = signature{d.fixed<signature_bytes>(r.getSignature(), "signature")};
-            if (!d.problem.empty()) return make_error("bad_envelope", d.problem);
+            if (!d.problem.empty()) return make_error(errc::bad_envelope, d.problem);
             if (form == form_check::trusted) return e;
             auto again = builder_for(stored.size() / sizeof(capnp::word));
             build_envelope(again.initRoot<s::Envelope>(), e);
             if (!canonical_form_is(again.getRoot<s::Envelope>().asReader(), stored))
-                return make_error("bad_envelope",
+                return make_error(errc::bad_envelope,
                                   "envelope is not in canonical form: unused "
                                   "bits or unknown fields");
             return e;
@@ -635,13 +636,13 @@ constexpr char base64_alphabet[] =
 }  // namespace
 
 result<bytes> from_hex(std::string_view s) {
-    if (s.size() % 2 != 0) return make_error("bad_hex", "hex text has an odd length");
+    if (s.size() % 2 != 0) return make_error(errc::bad_hex, "hex text has an odd length");
     bytes out(s.size() / 2);
     for (std::size_t i = 0; i < out.size(); ++i) {
         int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
         if (hi < 0 || lo < 0)
-            return make_error("bad_hex", "not a hex digit at position " +
-                                             std::to_string(hi < 0 ? 2 * i : 2 * i + 1));
+            return make_error(errc::bad_hex, "not a hex digit at position " +
+                                                 std::to_string(hi < 0 ? 2 * i : 2 * i + 1));
         out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
     }
     return out;
@@ -675,7 +676,7 @@ std::string to_base64(byte_view b) {
 
 result<bytes> from_base64(std::string_view s) {
     if (s.size() % 4 != 0)
-        return make_error("bad_base64", "base64 text must be a multiple of 4 characters");
+        return make_error(errc::bad_base64, "base64 text must be a multiple of 4 characters");
     bytes out;
     out.reserve(s.size() / 4 * 3);
     for (std::size_t i = 0; i < s.size(); i += 4) {
@@ -690,13 +691,13 @@ result<bytes> from_base64(std::string_view s) {
             }
             const char* p = c ? std::strchr(base64_alphabet, c) : nullptr;
             if (p == nullptr || pad > 0)
-                return make_error("bad_base64",
+                return make_error(errc::bad_base64,
                                   "not a base64 character at position " + std::to_string(i + j));
             v[j] = static_cast<int>(p - base64_alphabet);
         }
         std::uint32_t w = v[0] << 18 | v[1] << 12 | v[2] << 6 | v[3];
         if ((pad == 2 && (w & 0xffff) != 0) || (pad == 1 && (w & 0xff) != 0))
-            return make_error("bad_base64", "base64 text has bits set beyond its last byte");
+            return make_error(errc::bad_base64, "base64 text has bits set beyond its last byte");
         out.push_back(static_cast<std::uint8_t>(w >> 16));
         if (pad < 2) out.push_back(static_cast<std::uint8_t>(w >> 8 & 255));
         if (pad < 1) out.push_back(static_cast<std::uint8_t>(w & 255));

@@ -317,8 +317,8 @@ template <std::size_t N>
                                                                  std::string_view what) {
     auto b = from_hex(s);
     if (!b || b->size() != N)
-        return make_error(
-            "bad_hex", std::string(what) + " must be " + std::to_string(N * 2) + " hex characters");
+        return make_error(errc::bad_hex, std::string(what) + " must be " + std::to_string(N * 2) +
+                                             " hex characters");
     std::array<std::uint8_t, N> out{};
     std::copy(b->begin(), b->end(), out.begin());
     return out;

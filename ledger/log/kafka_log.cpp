@@ -48,21 +48,21 @@ error delivery_error(rd_kafka_resp_err_t err, const std::string& where) {
     const std::string what = "append to " + where + " failed: " + describe(err);
     switch (err) {
         case RD_KAFKA_RESP_ERR__QUEUE_FULL:
-            return make_error("log_full", what);
+            return make_error(errc::log_full, what);
         case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
         case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
         case RD_KAFKA_RESP_ERR__DESTROY:
-            return make_error("log_closed", what + "; the log closed before it was delivered");
+            return make_error(errc::log_closed, what + "; the log closed before it was delivered");
         case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
         case RD_KAFKA_RESP_ERR_INVALID_RECORD:
         case RD_KAFKA_RESP_ERR_INVALID_MSG:
-            return make_error("bad_record", what);
+            return make_error(errc::bad_record, what);
         case RD_KAFKA_RESP_ERR__FATAL:
-            return make_error("io_error", what + "; the producer stopped: reopen the log");
+            return make_error(errc::io_error, what + "; the producer stopped: reopen the log");
         default:
             // Timed out, no leader, not enough in-sync replicas, no broker: the record may or
             // may not be in the log.
-            return make_error("log_unavailable",
+            return make_error(errc::log_unavailable,
                               "the log is unavailable: " + what +
                                   "; the event may or may not be in the log: send it again "
                                   "unchanged (a second copy is a duplicate)");
@@ -77,7 +77,7 @@ using conf_handle = std::unique_ptr<rd_kafka_conf_t, conf_deleter>;
 result<void> set(rd_kafka_conf_t* conf, const char* name, const std::string& value) {
     char why[512];
     if (rd_kafka_conf_set(conf, name, value.c_str(), why, sizeof why) != RD_KAFKA_CONF_OK) {
-        return make_error("bad_argument",
+        return make_error(errc::bad_argument,
                           std::string("librdkafka setting ") + name + "=" + value + ": " + why);
     }
     return ok_value;
@@ -244,9 +244,9 @@ result<void> kafka_producer::impl::attach(partition_id p, kafka_log::impl* log) 
     UURWERK_ASSERT(p.value < routes.size(), p.value, routes.size());
     route& r = routes[p.value];
     if (r.log != nullptr) {
-        return make_error("bad_argument", "the producer of " + options.topic +
-                                              " already has a log of partition " +
-                                              std::to_string(p.value));
+        return make_error(errc::bad_argument, "the producer of " + options.topic +
+                                                  " already has a log of partition " +
+                                                  std::to_string(p.value));
     }
     r.log = log;
     r.first_id = next_append_id.load();
@@ -327,7 +327,7 @@ result<void> kafka_producer::impl::create_topic_if_missing(clock_type::time_poin
     std::unique_ptr<rd_kafka_NewTopic_t, new_topic_deleter> new_topic(
         rd_kafka_NewTopic_new(options.topic.c_str(), static_cast<int>(options.partitions_total),
                               static_cast<int>(options.replication_factor), why, sizeof why));
-    if (!new_topic) return make_error("bad_argument", "topic " + options.topic + ": " + why);
+    if (!new_topic) return make_error(errc::bad_argument, "topic " + options.topic + ": " + why);
     const std::vector<std::pair<const char*, std::string>> settings = {
         {"min.insync.replicas", std::to_string(options.min_insync_replicas)},
         // One clock for every reader: the broker's, when it appended the record.
@@ -344,7 +344,7 @@ result<void> kafka_producer::impl::create_topic_if_missing(clock_type::time_poin
         const rd_kafka_resp_err_t err =
             rd_kafka_NewTopic_set_config(new_topic.get(), name, value.c_str());
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            return make_error("bad_argument",
+            return make_error(errc::bad_argument,
                               std::string("topic setting ") + name + ": " + describe(err));
         }
     }
@@ -355,7 +355,7 @@ result<void> kafka_producer::impl::create_topic_if_missing(clock_type::time_poin
             RD_KAFKA_RESP_ERR_NO_ERROR ||
         rd_kafka_AdminOptions_set_operation_timeout(admin.get(), timeout_ms, why, sizeof why) !=
             RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return make_error("bad_argument", std::string("admin timeouts: ") + why);
+        return make_error(errc::bad_argument, std::string("admin timeouts: ") + why);
     }
     std::unique_ptr<rd_kafka_queue_t, queue_deleter> queue(rd_kafka_queue_new(handle));
     rd_kafka_NewTopic_t* topics[] = {new_topic.get()};
@@ -363,13 +363,14 @@ result<void> kafka_producer::impl::create_topic_if_missing(clock_type::time_poin
     std::unique_ptr<rd_kafka_event_t, event_deleter> event(
         rd_kafka_queue_poll(queue.get(), remaining_ms(deadline) + 1'000));
     if (!event) {
-        return make_error("log_unavailable", "creating topic " + options.topic + " at " +
-                                                 options.bootstrap_servers + ": no answer in time");
+        return make_error(errc::log_unavailable, "creating topic " + options.topic + " at " +
+                                                     options.bootstrap_servers +
+                                                     ": no answer in time");
     }
     if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return make_error("log_unavailable", "creating topic " + options.topic + " at " +
-                                                 options.bootstrap_servers + ": " +
-                                                 rd_kafka_event_error_string(event.get()));
+        return make_error(errc::log_unavailable, "creating topic " + options.topic + " at " +
+                                                     options.bootstrap_servers + ": " +
+                                                     rd_kafka_event_error_string(event.get()));
     }
     std::size_t count = 0;
     const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(
@@ -388,9 +389,9 @@ result<void> kafka_producer::impl::create_topic_if_missing(clock_type::time_poin
         case RD_KAFKA_RESP_ERR_INVALID_CONFIG:
         case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
         case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
-            return make_error("bad_argument", message);
+            return make_error(errc::bad_argument, message);
         default:
-            return make_error("log_unavailable", message);
+            return make_error(errc::log_unavailable, message);
     }
 }
 
@@ -410,7 +411,7 @@ result<void> kafka_log::impl::wait_for_partition(clock_type::time_point deadline
         } else if (const auto& t = md->topics[0]; t.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             last = describe(t.err);
         } else if (t.partition_cnt != static_cast<int>(options.partitions_total)) {
-            return make_error("topic_mismatch",
+            return make_error(errc::topic_mismatch,
                               "topic " + options.topic + " has " + std::to_string(t.partition_cnt) +
                                   " partitions, not the " +
                                   std::to_string(options.partitions_total) +
@@ -424,7 +425,7 @@ result<void> kafka_log::impl::wait_for_partition(clock_type::time_point deadline
                    ")";
         }
         if (clock_type::now() + retry_pause >= deadline) {
-            return make_error("log_unavailable",
+            return make_error(errc::log_unavailable,
                               "topic " + where + " at " + options.bootstrap_servers +
                                   " is not ready within " +
                                   std::to_string(options.open_timeout.count()) + " ms: " + last);
@@ -447,7 +448,7 @@ result<void> kafka_log::impl::wait_for_end(clock_type::time_point deadline) {
         }
         if (clock_type::now() + retry_pause >= deadline) {
             return make_error(
-                "log_unavailable",
+                errc::log_unavailable,
                 "the end of " + where + " at " + options.bootstrap_servers + ": " + describe(err));
         }
         std::this_thread::sleep_for(retry_pause);
@@ -460,14 +461,15 @@ result<void> kafka_log::impl::seek(reader& r, std::uint64_t at) {
     const auto p = static_cast<std::int32_t>(options.partition.value);
     r.positioned = false;
     if (r.consuming && rd_kafka_consume_stop(r.topic, p) != 0) {
-        return make_error("log_unavailable", std::string("stopping the ") + r.role + " of " +
-                                                 where + ": " + describe(rd_kafka_last_error()));
+        return make_error(errc::log_unavailable, std::string("stopping the ") + r.role + " of " +
+                                                     where + ": " +
+                                                     describe(rd_kafka_last_error()));
     }
     r.consuming = false;
     if (rd_kafka_consume_start(r.topic, p, static_cast<std::int64_t>(at)) != 0) {
-        return make_error("log_unavailable", std::string("positioning the ") + r.role + " of " +
-                                                 where + " at " + std::to_string(at) + ": " +
-                                                 describe(rd_kafka_last_error()));
+        return make_error(errc::log_unavailable, std::string("positioning the ") + r.role + " of " +
+                                                     where + " at " + std::to_string(at) + ": " +
+                                                     describe(rd_kafka_last_error()));
     }
     r.consuming = true;
     r.positioned = true;
@@ -494,7 +496,7 @@ result<log_record> kafka_log::impl::check(const rd_kafka_message_t& m) const {
     rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
     const std::int64_t ts = rd_kafka_message_timestamp(&m, &type);
     if (type != RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME) {
-        return make_error("bad_record",
+        return make_error(errc::bad_record,
                           which +
                               " does not carry the broker's LogAppendTime (the topic's "
                               "message.timestamp.type must be LogAppendTime)");
@@ -524,7 +526,7 @@ result<log_record> kafka_log::impl::check(const rd_kafka_message_t& m) const {
 result<kafka_log::impl::reader*> kafka_log::impl::open_reader(
     reader& r, const char* role, const std::vector<std::pair<const char*, std::string>>& tuning) {
     const auto bad = [&](const std::string& why) {
-        return make_error("bad_argument", std::string("the Kafka ") + role + ": " + why);
+        return make_error(errc::bad_argument, std::string("the Kafka ") + role + ": " + why);
     };
     char why[512];
     conf_handle conf(rd_kafka_conf_new());
@@ -566,7 +568,7 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
 // The checks open() makes on its options; `with_partition`: the log's own partition too (a
 // producer serves them all).
 result<void> check_options(const kafka_log_options& options, bool with_partition) {
-    const auto bad = [](const std::string& why) { return make_error("bad_argument", why); };
+    const auto bad = [](const std::string& why) { return make_error(errc::bad_argument, why); };
     if (options.bootstrap_servers.empty()) return bad("kafka_log needs bootstrap servers");
     if (options.topic.empty()) return bad("kafka_log needs a topic");
     if (options.partitions_total == 0 || options.partitions_total > 0x7fffffff) {
@@ -632,12 +634,12 @@ result<std::shared_ptr<kafka_producer>> kafka_producer::open(const kafka_log_opt
     rd_kafka_conf_set_opaque(conf.get(), state.get());
     state->handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), why, sizeof why);
     if (state->handle == nullptr) {
-        return make_error("bad_argument", std::string("the Kafka producer: ") + why);
+        return make_error(errc::bad_argument, std::string("the Kafka producer: ") + why);
     }
     conf.release();  // rd_kafka_new owns it now
     state->topic = rd_kafka_topic_new(state->handle, options.topic.c_str(), nullptr);
     if (state->topic == nullptr) {
-        return make_error("bad_argument",
+        return make_error(errc::bad_argument,
                           "topic " + options.topic + ": " + describe(rd_kafka_last_error()));
     }
     if (auto created = state->create_topic_if_missing(deadline); !created) return created.err();
@@ -670,12 +672,12 @@ result<std::unique_ptr<kafka_log>> kafka_log::open(const kafka_log_options& opti
     if (out.options.bootstrap_servers != options.bootstrap_servers ||
         out.options.topic != options.topic ||
         out.options.partitions_total != options.partitions_total) {
-        return make_error("bad_argument", "the producer is for " + out.options.topic + " (" +
-                                              std::to_string(out.options.partitions_total) +
-                                              " partitions) at " + out.options.bootstrap_servers +
-                                              ", not for " + options.topic + " (" +
-                                              std::to_string(options.partitions_total) + ") at " +
-                                              options.bootstrap_servers);
+        return make_error(errc::bad_argument,
+                          "the producer is for " + out.options.topic + " (" +
+                              std::to_string(out.options.partitions_total) + " partitions) at " +
+                              out.options.bootstrap_servers + ", not for " + options.topic + " (" +
+                              std::to_string(options.partitions_total) + ") at " +
+                              options.bootstrap_servers);
     }
 
     const auto deadline = clock_type::now() + options.open_timeout;
@@ -733,10 +735,10 @@ kafka_log::~kafka_log() {
         s.pending = 0;
     }
     for (auto& [id, done] : left) {
-        done(make_error("log_closed", "the log " + s.where + " closed before append " +
-                                          std::to_string(id) +
-                                          " was reported delivered; it may or may not be in the "
-                                          "log: send it again unchanged"));
+        done(make_error(errc::log_closed,
+                        "the log " + s.where + " closed before append " + std::to_string(id) +
+                            " was reported delivered; it may or may not be in the "
+                            "log: send it again unchanged"));
     }
 }
 
@@ -744,42 +746,44 @@ result<void> kafka_log::append_async(bytes payload, append_callback done) {
     UURWERK_ASSERT(static_cast<bool>(done), "append_async needs a callback");
     impl& s = *impl_;
     kafka_producer::impl& out = *s.out;
-    if (payload.empty()) return make_error("bad_record", "an empty record cannot be appended");
+    if (payload.empty()) return make_error(errc::bad_record, "an empty record cannot be appended");
     if (payload.size() > envelope_bytes_max) {
-        return make_error("bad_record", "a record of " + std::to_string(payload.size()) +
-                                            " bytes is over the limit of " +
-                                            std::to_string(envelope_bytes_max));
+        return make_error(errc::bad_record, "a record of " + std::to_string(payload.size()) +
+                                                " bytes is over the limit of " +
+                                                std::to_string(envelope_bytes_max));
     }
     auto stored = decode_envelope(payload);
     if (!stored) {
-        return make_error("bad_record",
+        return make_error(errc::bad_record,
                           "the record is not a stored envelope: " + stored.err().message);
     }
     auto body = decode_body(stored->body);
     if (!body) {
-        return make_error("bad_record", "the record's body does not decode: " + body.err().message);
+        return make_error(errc::bad_record,
+                          "the record's body does not decode: " + body.err().message);
     }
     const community_id community = body->community;
     if (const auto p = partition_of(community, s.options.partitions_total);
         p != s.options.partition) {
-        return make_error("bad_record", "community " + std::to_string(community.value) +
-                                            " belongs to partition " + std::to_string(p.value) +
-                                            ", not to this log's " + s.where);
+        return make_error(errc::bad_record, "community " + std::to_string(community.value) +
+                                                " belongs to partition " + std::to_string(p.value) +
+                                                ", not to this log's " + s.where);
     }
     const auto stopped = [&](const std::string& failure) {
-        return make_error("io_error", "the producer of " + s.options.topic +
-                                          " (every partition of this node) stopped and takes no "
-                                          "appends until its logs are reopened: " +
-                                          failure);
+        return make_error(errc::io_error,
+                          "the producer of " + s.options.topic +
+                              " (every partition of this node) stopped and takes no "
+                              "appends until its logs are reopened: " +
+                              failure);
     };
 
     std::uint64_t id = 0;
     {
         std::lock_guard lock(s.mutex);
-        if (s.closing) return make_error("log_closed", "the log " + s.where + " is closing");
+        if (s.closing) return make_error(errc::log_closed, "the log " + s.where + " is closing");
         if (out.failed.load(std::memory_order_acquire)) return stopped(out.note_fatal());
         if (s.pending >= s.options.pending_appends_max) {
-            return make_error("log_full",
+            return make_error(errc::log_full,
                               std::to_string(s.pending) + " appends are already waiting for Kafka");
         }
         id = out.next_append_id.fetch_add(1);
@@ -861,11 +865,11 @@ result<std::vector<log_record>> kafka_log::impl::read(reader& r, offset from,
                 rd_kafka_query_watermark_offsets(s.handle(), s.options.topic.c_str(), p, &low,
                                                  &high, std::max(remaining_ms(deadline), 1));
             if (err != RD_KAFKA_RESP_ERR_NO_ERROR) break;  // the next read asks again
-            return make_error("io_error", "record " + std::to_string(from.value) + " of " +
-                                              s.where + " is outside the partition, which holds " +
-                                              std::to_string(low) + " to " +
-                                              std::to_string(high - 1) +
-                                              ": was its retention changed, or a record lost?");
+            return make_error(errc::io_error,
+                              "record " + std::to_string(from.value) + " of " + s.where +
+                                  " is outside the partition, which holds " + std::to_string(low) +
+                                  " to " + std::to_string(high - 1) +
+                                  ": was its retention changed, or a record lost?");
         }
         if (m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
             m->err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
@@ -873,7 +877,8 @@ result<std::vector<log_record>> kafka_log::impl::read(reader& r, offset from,
             m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
             r.positioned = false;
             if (!out.empty()) break;
-            return make_error("log_unavailable", "reading " + s.where + ": " + describe(m->err));
+            return make_error(errc::log_unavailable,
+                              "reading " + s.where + ": " + describe(m->err));
         }
         if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;  // brokers away, reconnecting: wait
 
@@ -885,9 +890,9 @@ result<std::vector<log_record>> kafka_log::impl::read(reader& r, offset from,
         if (at > r.next_position) {
             r.positioned = false;
             if (!out.empty()) break;
-            return make_error("bad_record", "the partition " + s.where + " skips from offset " +
-                                                std::to_string(r.next_position) + " to " +
-                                                std::to_string(at) + " (was it compacted?)");
+            return make_error(errc::bad_record, "the partition " + s.where + " skips from offset " +
+                                                    std::to_string(r.next_position) + " to " +
+                                                    std::to_string(at) + " (was it compacted?)");
         }
         auto record = s.check(*m);
         if (!record) {

@@ -151,7 +151,7 @@ checked_record check_record(const std::uint8_t* p, std::size_t available, std::u
 // POSIX helpers. Every failure names the call, the file and the system's reason.
 
 error io_error(const std::string& what, const fs::path& where, int errno_value) {
-    return make_error("io_error",
+    return make_error(errc::io_error,
                       what + " " + where.string() + ": " +
                           std::error_code(errno_value, std::generic_category()).message());
 }
@@ -316,7 +316,7 @@ result<scan_result> scan_segment(int fd, const fs::path& path, std::uint64_t fir
             auto got = read_at(fd, buf.data(), n, pos, path);
             if (!got) return got.err();
             if (*got != n) {
-                return make_error("io_error", path.string() + " shrank while it was scanned");
+                return make_error(errc::io_error, path.string() + " shrank while it was scanned");
             }
             buf_at = pos;
         }
@@ -365,7 +365,7 @@ result<std::optional<found_record>> find_record_after(int fd, const fs::path& pa
         auto got = read_at(fd, buf.data(), n, from, path);
         if (!got) return got.err();
         if (*got != n)
-            return make_error("io_error", path.string() + " shrank while it was scanned");
+            return make_error(errc::io_error, path.string() + " shrank while it was scanned");
         for (std::size_t k = 0; k < starts; ++k) {
             const std::uint8_t* p = buf.data() + k;
             if (get_u32(p) != record_magic) continue;
@@ -386,7 +386,7 @@ result<std::optional<found_record>> find_record_after(int fd, const fs::path& pa
 error corrupt_log(const fs::path& dir, const fs::path& segment, std::uint64_t position,
                   std::uint64_t expected, const checked_record& bad, const std::string& evidence) {
     return make_error(
-        "corrupt_log",
+        errc::corrupt_log,
         "the log in " + dir.string() + " is damaged: record " + std::to_string(expected) +
             " at byte " + std::to_string(position) + " of " + segment.filename().string() +
             " does not check (" + explain(bad) + "), and " + evidence +
@@ -467,18 +467,19 @@ result<void> local_log::impl::recover() {
         return ok_value;
     }
     if (found.front().first != 0) {
-        return make_error("io_error", "the log in " + dir.string() + " starts with " +
-                                          found.front().second.filename().string() + ", not with " +
-                                          segment_name(0) + ": a segment file is missing");
+        return make_error(errc::io_error, "the log in " + dir.string() + " starts with " +
+                                              found.front().second.filename().string() +
+                                              ", not with " + segment_name(0) +
+                                              ": a segment file is missing");
     }
 
     for (std::size_t i = 0; i < found.size(); ++i) {
         const auto& [first, path] = found[i];
         if (first != next) {
             // Not a torn tail (a crash never leaves a gap): a file is missing or misnamed.
-            return make_error("io_error", "the log in " + dir.string() + " has " +
-                                              path.filename().string() + " where " +
-                                              segment_name(next) + " was expected");
+            return make_error(errc::io_error, "the log in " + dir.string() + " has " +
+                                                  path.filename().string() + " where " +
+                                                  segment_name(next) + " was expected");
         }
         auto fd = open_file(path, O_RDWR);
         if (!fd) return fd.err();
@@ -563,8 +564,8 @@ void local_log::impl::commit(std::vector<pending_append>& batch) {
     {
         std::unique_lock lock(queue_mutex);
         if (failed) {
-            const error e = make_error(
-                "io_error", "the log in " + options.dir.string() + " failed earlier: " + failure);
+            const error e = make_error(errc::io_error, "the log in " + options.dir.string() +
+                                                           " failed earlier: " + failure);
             lock.unlock();
             fail_from(batch, 0, e);
             return;
@@ -645,8 +646,9 @@ result<void> local_log::impl::write_and_sync(segment& s) {
     }
     ++syncs_attempted;
     if (options.fail_sync_from > 0 && syncs_attempted >= options.fail_sync_from) {
-        return make_error("io_error", "fdatasync " + s.path.string() + ": injected failure (sync " +
-                                          std::to_string(syncs_attempted) + ")");
+        return make_error(errc::io_error, "fdatasync " + s.path.string() +
+                                              ": injected failure (sync " +
+                                              std::to_string(syncs_attempted) + ")");
     }
     int rc = 0;
     do {
@@ -735,10 +737,10 @@ result<std::vector<log_record>> local_log::impl::read(offset from, std::size_t r
                     c.verdict = record_check::wrong_size;
                 }
                 if (c.verdict != record_check::ok) {
-                    return make_error("bad_record", "record " + std::to_string(at) + " at byte " +
-                                                        std::to_string(p.bounds[k]) + " of " +
-                                                        p.path.string() +
-                                                        " does not check: " + describe(c.verdict));
+                    return make_error(errc::bad_record,
+                                      "record " + std::to_string(at) + " at byte " +
+                                          std::to_string(p.bounds[k]) + " of " + p.path.string() +
+                                          " does not check: " + describe(c.verdict));
                 }
                 const std::uint8_t* payload = buf.data() + start + header_bytes;
                 out.push_back(log_record{offset{at}, time_ms{c.appended_at},
@@ -777,9 +779,10 @@ result<std::unique_ptr<local_log>> local_log::open(const local_log_options& opti
     if (!lock_fd) return lock_fd.err();
     if (::flock(lock_fd->get(), LOCK_EX | LOCK_NB) != 0) {
         if (errno == EWOULDBLOCK) {
-            return make_error("log_unavailable", "the log in " + dir.string() +
-                                                     " is already open elsewhere (another uurwerk "
-                                                     "serving this folder? stop it first)");
+            return make_error(errc::log_unavailable,
+                              "the log in " + dir.string() +
+                                  " is already open elsewhere (another uurwerk "
+                                  "serving this folder? stop it first)");
         }
         return io_error("flock", dir / "LOCK", errno);
     }
@@ -815,11 +818,11 @@ namespace {
 
 // What every append is checked for before it is queued.
 result<void> check_record(const bytes& payload) {
-    if (payload.empty()) return make_error("bad_record", "an empty record cannot be appended");
+    if (payload.empty()) return make_error(errc::bad_record, "an empty record cannot be appended");
     if (payload.size() > envelope_bytes_max) {
-        return make_error("bad_record", "a record of " + std::to_string(payload.size()) +
-                                            " bytes is over the limit of " +
-                                            std::to_string(envelope_bytes_max));
+        return make_error(errc::bad_record, "a record of " + std::to_string(payload.size()) +
+                                                " bytes is over the limit of " +
+                                                std::to_string(envelope_bytes_max));
     }
     return ok_value;
 }
@@ -849,15 +852,15 @@ result<void> local_log::queue_append(bytes payload, append_callback done, intent
         std::lock_guard lock(impl_->queue_mutex);
         const bool none_coming = ends == intent_end::with_append && impl_->coming.fetch_sub(1) == 1;
         if (impl_->closing) {
-            out = make_error("log_closed", "the log is closing");
+            out = make_error(errc::log_closed, "the log is closing");
         } else if (impl_->failed) {
-            out = make_error("io_error", "the log in " + impl_->options.dir.string() +
-                                             " failed earlier and accepts no appends until it "
-                                             "is reopened: " +
-                                             impl_->failure);
+            out = make_error(errc::io_error, "the log in " + impl_->options.dir.string() +
+                                                 " failed earlier and accepts no appends until it "
+                                                 "is reopened: " +
+                                                 impl_->failure);
         } else if (impl_->pending >= impl_->options.pending_appends_max) {
-            out = make_error("log_full", std::to_string(impl_->pending) +
-                                             " appends are already waiting to be written");
+            out = make_error(errc::log_full, std::to_string(impl_->pending) +
+                                                 " appends are already waiting to be written");
         } else {
             impl_->queue.push_back(pending_append{std::move(payload), std::move(done)});
             ++impl_->pending;

@@ -89,8 +89,9 @@ kafka_log_options kafka_options(const std::string& topic) {
 
 std::unique_ptr<kafka_log> open_kafka(const kafka_log_options& o) {
     auto opened = kafka_log::open(o);
-    BOOST_REQUIRE_MESSAGE(opened.ok(),
-                          (opened.ok() ? "" : opened.err().code + ": " + opened.err().message));
+    BOOST_REQUIRE_MESSAGE(
+        opened.ok(),
+        (opened.ok() ? "" : std::string(name(opened.err().code)) + ": " + opened.err().message));
     return std::move(opened).value();
 }
 
@@ -141,7 +142,7 @@ public:
     virtual void outage_begin() = 0;
     virtual void outage_end() = 0;
     // The error an append gets during the outage, and how quickly it must get it.
-    virtual std::string outage_error() const = 0;
+    virtual errc outage_error() const = 0;
     virtual std::chrono::milliseconds failure_bound() const = 0;
 
     bytes event(std::uint64_t i) const { return event_for(community(), i); }
@@ -159,7 +160,7 @@ public:
     // A disk that fails every sync from now on.
     void outage_begin() override { open(1); }
     void outage_end() override { open(0); }
-    std::string outage_error() const override { return "io_error"; }
+    errc outage_error() const override { return errc::io_error; }
     std::chrono::milliseconds failure_bound() const override { return 1000ms; }
 
 private:
@@ -197,7 +198,7 @@ public:
         cluster().start(0);
         broker_stopped_ = false;
     }
-    std::string outage_error() const override { return "log_unavailable"; }
+    errc outage_error() const override { return errc::log_unavailable; }
     std::chrono::milliseconds failure_bound() const override { return 3 * kafka_delivery_timeout; }
 
 private:
@@ -220,7 +221,8 @@ private:
 
 offset append_ok(event_log& log, bytes payload) {
     auto r = log.append(std::move(payload));
-    BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().code + ": " + r.err().message));
+    BOOST_REQUIRE_MESSAGE(r.ok(),
+                          (r.ok() ? "" : std::string(name(r.err().code)) + ": " + r.err().message));
     return *r;
 }
 
@@ -231,7 +233,8 @@ std::vector<log_record> read_n(event_log& log, offset from, std::size_t n) {
     const auto deadline = steady::now() + 10s;
     while (out.size() < n && steady::now() < deadline) {
         auto r = log.read(offset{from.value + out.size()}, n - out.size(), 1000ms);
-        BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().code + ": " + r.err().message));
+        BOOST_REQUIRE_MESSAGE(
+            r.ok(), (r.ok() ? "" : std::string(name(r.err().code)) + ": " + r.err().message));
         for (auto& rec : *r) out.push_back(std::move(rec));
     }
     BOOST_REQUIRE_EQUAL(out.size(), n);
@@ -355,7 +358,8 @@ CONTRACT_CASE(a_read_at_the_end_waits_and_returns_empty_or_what_comes) {
         const auto start = steady::now();
         auto r = log.read(offset{from}, 10, 300ms);
         const auto took = since(start);
-        BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().code + ": " + r.err().message));
+        BOOST_REQUIRE_MESSAGE(
+            r.ok(), (r.ok() ? "" : std::string(name(r.err().code)) + ": " + r.err().message));
         BOOST_TEST(r->empty());
         BOOST_TEST(took >= 250ms,
                    "read from " << from << " returned after " << took.count() << " ms");
@@ -385,7 +389,7 @@ CONTRACT_CASE(bad_records_are_refused_at_once_and_never_appended) {
         auto r = log.append_async(std::move(payload), [&](result<offset>) { ++called; });
         BOOST_TEST_CONTEXT(what) {
             BOOST_REQUIRE(!r.ok());
-            BOOST_TEST(r.err().code == "bad_record", r.err().code << ": " << r.err().message);
+            BOOST_TEST(r.err().code == errc::bad_record, r.err().code << ": " << r.err().message);
             BOOST_TEST(since(start) < 100ms);
         }
     };
@@ -426,14 +430,15 @@ CONTRACT_CASE(an_outage_fails_appends_within_a_bound_and_loses_nothing_acknowled
     subject.outage_end();
     // Appends succeed again once the log is back (the client reconnects: allow it some tries).
     const auto back = steady::now();
-    result<offset> resumed = make_error("none", "not tried");
+    result<offset> resumed = make_error(errc::internal_error, "not tried");
     for (int attempt = 0; attempt < 30; ++attempt) {
         resumed = subject.log().append(subject.event(11));
         if (resumed.ok()) break;
         BOOST_TEST_MESSAGE("append after the outage: " << resumed.err().message);
     }
-    BOOST_REQUIRE_MESSAGE(resumed.ok(),
-                          (resumed.ok() ? "" : resumed.err().code + ": " + resumed.err().message));
+    BOOST_REQUIRE_MESSAGE(
+        resumed.ok(),
+        (resumed.ok() ? "" : std::string(name(resumed.err().code)) + ": " + resumed.err().message));
     BOOST_TEST_MESSAGE("appends resumed " << since(back).count() << " ms after the log was back");
     // Every acknowledged record is there. The failed append was not acknowledged, and its
     // outcome is unknown (it may have reached the disk or a broker before the failure): it is
@@ -474,7 +479,7 @@ BOOST_AUTO_TEST_CASE(a_community_of_another_partition_is_refused, *boost::unit_t
     const community_id other = first_community_of(partition_id{0});
     auto r = log->append(event_for(other, 0));
     BOOST_REQUIRE(!r.ok());
-    BOOST_TEST(r.err().code == "bad_record", r.err().message);
+    BOOST_TEST(r.err().code == errc::bad_record, r.err().message);
     BOOST_TEST(log->end() == offset{0});
 }
 
@@ -505,12 +510,12 @@ BOOST_AUTO_TEST_CASE(an_existing_topic_with_another_partition_count_is_refused,
     o.partition = partition_id{0};
     auto r = kafka_log::open(o);
     BOOST_REQUIRE(!r.ok());
-    BOOST_TEST(r.err().code == "topic_mismatch", r.err().message);
+    BOOST_TEST(r.err().code == errc::topic_mismatch, r.err().message);
 
     o.partition = partition_id{3};  // and a partition outside the count is a bad argument
     auto outside = kafka_log::open(o);
     BOOST_REQUIRE(!outside.ok());
-    BOOST_TEST(outside.err().code == "bad_argument", outside.err().message);
+    BOOST_TEST(outside.err().code == errc::bad_argument, outside.err().message);
 }
 
 namespace {
@@ -584,8 +589,9 @@ namespace {
 
 std::shared_ptr<kafka_producer> open_producer(const kafka_log_options& o) {
     auto opened = kafka_producer::open(o);
-    BOOST_REQUIRE_MESSAGE(opened.ok(),
-                          (opened.ok() ? "" : opened.err().code + ": " + opened.err().message));
+    BOOST_REQUIRE_MESSAGE(
+        opened.ok(),
+        (opened.ok() ? "" : std::string(name(opened.err().code)) + ": " + opened.err().message));
     return std::move(opened).value();
 }
 
@@ -594,8 +600,9 @@ std::unique_ptr<kafka_log> open_on(const std::shared_ptr<kafka_producer>& produc
     auto o = kafka_options(topic);
     o.partition = p;
     auto opened = kafka_log::open(o, producer);
-    BOOST_REQUIRE_MESSAGE(opened.ok(),
-                          (opened.ok() ? "" : opened.err().code + ": " + opened.err().message));
+    BOOST_REQUIRE_MESSAGE(
+        opened.ok(),
+        (opened.ok() ? "" : std::string(name(opened.err().code)) + ": " + opened.err().message));
     return std::move(opened).value();
 }
 
@@ -633,10 +640,10 @@ BOOST_AUTO_TEST_CASE(partitions_sharing_one_producer_are_each_acknowledged_in_th
     // A second log of a partition would take the first one's delivery reports.
     auto twice = kafka_log::open(kafka_options(topic), producer);
     BOOST_REQUIRE(!twice.ok());
-    BOOST_TEST(twice.err().code == "bad_argument", twice.err().message);
+    BOOST_TEST(twice.err().code == errc::bad_argument, twice.err().message);
     auto other_topic = kafka_log::open(kafka_options(fresh_topic()), producer);
     BOOST_REQUIRE(!other_topic.ok());
-    BOOST_TEST(other_topic.err().code == "bad_argument", other_topic.err().message);
+    BOOST_TEST(other_topic.err().code == errc::bad_argument, other_topic.err().message);
 
     // Interleaved appends to both partitions: each report reaches its own partition's callback,
     // in that partition's offset order.
@@ -657,7 +664,8 @@ BOOST_AUTO_TEST_CASE(partitions_sharing_one_producer_are_each_acknowledged_in_th
         std::lock_guard lock(acked.mutex);
         for (std::uint64_t i = 0; i < n; ++i) {
             const auto& r = acked.of[p][i];
-            BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().code + ": " + r.err().message));
+            BOOST_REQUIRE_MESSAGE(
+                r.ok(), (r.ok() ? "" : std::string(name(r.err().code)) + ": " + r.err().message));
             BOOST_REQUIRE(*r == offset{i});
         }
         const auto records = read_n(*logs[p], offset{0}, n);
@@ -712,7 +720,7 @@ BOOST_AUTO_TEST_CASE(a_log_closing_during_an_outage_fails_only_its_own_appends_w
         std::lock_guard lock(got.mutex);
         const auto& r = got.of[0][0];
         BOOST_REQUIRE(!r.ok());
-        BOOST_TEST(r.err().code == "log_closed", r.err().message);
+        BOOST_TEST(r.err().code == errc::log_closed, r.err().message);
     }
     BOOST_TEST(got.count(partition_id{1}) == 0u);
     // The other fails as any append does when no broker takes it.
@@ -721,23 +729,25 @@ BOOST_AUTO_TEST_CASE(a_log_closing_during_an_outage_fails_only_its_own_appends_w
         std::lock_guard lock(got.mutex);
         const auto& r = got.of[1][0];
         BOOST_REQUIRE(!r.ok());
-        BOOST_TEST(r.err().code == "log_unavailable", r.err().message);
+        BOOST_TEST(r.err().code == errc::log_unavailable, r.err().message);
     }
 
     cluster().start(0);
     broker.down = false;
     // The producer serves the remaining log and a new log of the closed partition.
-    result<offset> resumed = make_error("none", "not tried");
+    result<offset> resumed = make_error(errc::internal_error, "not tried");
     for (int attempt = 0; attempt < 30 && !resumed.ok(); ++attempt)
         resumed = log1->append(event_for(c1, 2));
-    BOOST_REQUIRE_MESSAGE(resumed.ok(),
-                          (resumed.ok() ? "" : resumed.err().code + ": " + resumed.err().message));
+    BOOST_REQUIRE_MESSAGE(
+        resumed.ok(),
+        (resumed.ok() ? "" : std::string(name(resumed.err().code)) + ": " + resumed.err().message));
     log0 = open_on(producer, topic, partition_id{0});
-    result<offset> reopened = make_error("none", "not tried");
+    result<offset> reopened = make_error(errc::internal_error, "not tried");
     for (int attempt = 0; attempt < 30 && !reopened.ok(); ++attempt)
         reopened = log0->append(event_for(c0, 2));
-    BOOST_REQUIRE_MESSAGE(
-        reopened.ok(), (reopened.ok() ? "" : reopened.err().code + ": " + reopened.err().message));
+    BOOST_REQUIRE_MESSAGE(reopened.ok(), (reopened.ok() ? ""
+                                                        : std::string(name(reopened.err().code)) +
+                                                              ": " + reopened.err().message));
 }
 
 // Not a check: figures for the report (run with --log_level=message to see them).
@@ -770,7 +780,7 @@ BOOST_AUTO_TEST_CASE(append_latency_and_throughput_on_one_broker, *boost::unit_t
                 changed.notify_all();
             });
             if (q.ok()) break;
-            BOOST_REQUIRE_EQUAL(q.err().code, "log_full");
+            BOOST_REQUIRE_EQUAL(q.err().code, errc::log_full);
             std::this_thread::sleep_for(1ms);
         }
     }

@@ -11,9 +11,9 @@
 #include <string>
 #include <thread>
 
+#include "api/bench/workload.h"
 #include "api/node/node.h"
 #include "ledger/log/partition.h"
-#include "api/bench/workload.h"
 #include "tests/support/kafka_cluster.h"
 #include "tests/support/kafka_raw.h"
 #include "tests/support/temp_dir.h"
@@ -33,13 +33,15 @@ community_id first_community_of(partition_id p) {
 
 std::unique_ptr<node> open_node(const std::filesystem::path& dir, const kafka_log_options& k) {
     auto n = node::open({dir, wall_clock(), 10s, {}, k});
-    BOOST_REQUIRE_MESSAGE(n.ok(), (n.ok() ? "" : n.err().code + ": " + n.err().message));
+    BOOST_REQUIRE_MESSAGE(n.ok(),
+                          (n.ok() ? "" : std::string(name(n.err().code)) + ": " + n.err().message));
     return std::move(n).value();
 }
 
 void submit_accepted(node& n, const bytes& stored) {
     auto r = n.submit(byte_view(stored));
-    BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().code + ": " + r.err().message));
+    BOOST_REQUIRE_MESSAGE(r.ok(),
+                          (r.ok() ? "" : std::string(name(r.err().code)) + ": " + r.err().message));
     BOOST_REQUIRE(r->decided.accepted());
 }
 

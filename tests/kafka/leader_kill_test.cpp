@@ -18,8 +18,8 @@
 #include <thread>
 
 #include "api/bench/kafka_admin.h"
-#include "ledger/log/partition.h"
 #include "api/bench/workload.h"
+#include "ledger/log/partition.h"
 #include "tests/e2e/process.h"
 #include "tests/support/kafka_cluster.h"
 
@@ -141,7 +141,7 @@ private:
                 if (c) connection = std::move(*c);
             }
             auto r = connection ? connection->call("POST", "/v1/events", json)
-                                : result<http_reply>(make_error("io_error", "no connection"));
+                                : result<http_reply>(make_error(errc::io_error, "no connection"));
             if (!r) connection.reset();
             const bool retry = !r || r->status == 503 || r->status == 504;
             if (retry && clock_type::now() < deadline) continue;

@@ -6,9 +6,9 @@
 
 #include <filesystem>
 
+#include "api/bench/workload.h"
 #include "ledger/core/audit.h"
 #include "ledger/log/local_log.h"
-#include "api/bench/workload.h"
 #include "projections/projector.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_keys.h"
@@ -162,7 +162,7 @@ BOOST_AUTO_TEST_CASE(the_tree_holds_every_record_and_checkpoints_must_name_its_t
             BOOST_CHECK(merkle_verify_consistency(700, n, f.true_root(700), *root, *consistency));
         }
     }
-    BOOST_CHECK(read_root(*f.db, town, *size + 1).err().code == "beyond_tree");
+    BOOST_CHECK(read_root(*f.db, town, *size + 1).err().code == errc::beyond_tree);
 
     // The latest accepted checkpoint, and each leaf's offset and verdict.
     auto latest = read_latest_checkpoint(*f.db, town);

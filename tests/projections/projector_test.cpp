@@ -8,8 +8,8 @@
 #include <map>
 #include <tuple>
 
-#include "ledger/log/local_log.h"
 #include "api/bench/workload.h"
+#include "ledger/log/local_log.h"
 #include "projections/projector.h"
 #include "projections/state_codec.h"
 #include "tests/support/temp_dir.h"
@@ -269,7 +269,7 @@ BOOST_AUTO_TEST_CASE(a_store_ahead_of_its_log_is_refused) {
     auto db = store::open(dir.path / "store");
     auto p = projector::open(*other, **db, keys, {});
     BOOST_REQUIRE(!p.ok());
-    BOOST_CHECK_EQUAL(p.err().code, "store_ahead_of_log");
+    BOOST_CHECK_EQUAL(p.err().code, errc::store_ahead_of_log);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

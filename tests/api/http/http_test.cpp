@@ -23,9 +23,9 @@
 #include "api/http/cpu_slice.h"
 #include "api/http/http_client.h"
 #include "api/http/http_server.h"
+#include "api/http/routes.h"
 #include "api/json/json_read.h"
 #include "api/node/node.h"
-#include "api/http/routes.h"
 #include "ledger/core/crypto.h"
 #include "tests/support/temp_dir.h"
 
@@ -82,7 +82,8 @@ struct api_fixture {
     http_reply call(std::string_view method, const std::string& target,
                     std::string_view body = {}) {
         auto r = http_call("127.0.0.1", server->port(), method, target, body);
-        BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().code + ": " + r.err().message));
+        BOOST_REQUIRE_MESSAGE(
+            r.ok(), (r.ok() ? "" : std::string(name(r.err().code)) + ": " + r.err().message));
         return std::move(*r);
     }
 
@@ -624,7 +625,7 @@ BOOST_AUTO_TEST_CASE(stop_closes_open_connections_and_joins_every_thread) {
     BOOST_CHECK_MESSAGE(took < 2s, "stop took " << took_ms << " ms");
     auto after = http_call("127.0.0.1", f.server->port(), "GET", "/x", {}, {500ms, 500ms});
     BOOST_REQUIRE(!after.ok());
-    BOOST_CHECK_EQUAL(after.err().code, "server_unreachable");
+    BOOST_CHECK_EQUAL(after.err().code, errc::server_unreachable);
     BOOST_CHECK(after.err().message.find("127.0.0.1:") != std::string::npos);
     f.server->stop();  // again: nothing to do
 }
@@ -647,7 +648,7 @@ BOOST_AUTO_TEST_CASE(urls_parse_into_host_and_port) {
                             "http://x:65536", "http://x:80/v1", "x", "http://x:8a", "::1:80"}) {
         auto r = parse_http_url(bad);
         BOOST_CHECK_MESSAGE(!r.ok(), bad);
-        if (!r.ok()) BOOST_CHECK_EQUAL(r.err().code, "bad_url");
+        if (!r.ok()) BOOST_CHECK_EQUAL(r.err().code, errc::bad_url);
     }
 }
 
@@ -663,7 +664,7 @@ BOOST_AUTO_TEST_CASE(a_server_that_is_not_there_is_unreachable) {
     }
     auto r = http_call("127.0.0.1", port, "GET", "/v1/health");
     BOOST_REQUIRE(!r.ok());
-    BOOST_CHECK_EQUAL(r.err().code, "server_unreachable");
+    BOOST_CHECK_EQUAL(r.err().code, errc::server_unreachable);
     const std::string where = "127.0.0.1:" + std::to_string(port);
     BOOST_CHECK_MESSAGE(r.err().message.find(where) != std::string::npos, r.err().message);
     http_stats stats;
@@ -672,12 +673,12 @@ BOOST_AUTO_TEST_CASE(a_server_that_is_not_there_is_unreachable) {
         stats);
     if (::geteuid() != 0) {
         BOOST_REQUIRE(!taken.ok());
-        BOOST_CHECK_EQUAL(taken.err().code, "listen_failed");
+        BOOST_CHECK_EQUAL(taken.err().code, errc::listen_failed);
     }
     auto bad = http_server::open(
         {"not-an-address"}, [](const http_request&) { return http_response{}; }, stats);
     BOOST_REQUIRE(!bad.ok());
-    BOOST_CHECK_EQUAL(bad.err().code, "bad_address");
+    BOOST_CHECK_EQUAL(bad.err().code, errc::bad_address);
 }
 
 BOOST_AUTO_TEST_CASE(a_client_connection_carries_several_requests) {

@@ -53,6 +53,6 @@ BOOST_AUTO_TEST_CASE(a_hand_edited_list_is_read_and_appended_to_safely) {
     }
     auto bad = founder_allowed(data, key_of(4));
     BOOST_REQUIRE(!bad.ok());
-    BOOST_CHECK_EQUAL(bad.err().code, "bad_founders_file");
+    BOOST_CHECK_EQUAL(bad.err().code, errc::bad_founders_file);
     BOOST_CHECK_MESSAGE(bad.err().message.find("line 6") != std::string::npos, bad.err().message);
 }

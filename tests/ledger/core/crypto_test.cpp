@@ -241,7 +241,7 @@ BOOST_AUTO_TEST_CASE(a_seed_of_the_wrong_length_is_refused) {
     auto b = signing_key::from_seed(long_seed);
     auto c = signing_key::from_seed({});
     BOOST_REQUIRE(!a.ok());
-    BOOST_CHECK_EQUAL(a.err().code, "bad_key");
+    BOOST_CHECK_EQUAL(a.err().code, errc::bad_key);
     BOOST_CHECK(!b.ok());
     BOOST_CHECK(!c.ok());
 }

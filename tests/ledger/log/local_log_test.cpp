@@ -68,7 +68,8 @@ std::vector<log_record> read_all(local_log& log) {
 
 offset append_ok(local_log& log, bytes payload) {
     auto r = log.append(std::move(payload));
-    BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().code + ": " + r.err().message));
+    BOOST_REQUIRE_MESSAGE(r.ok(),
+                          (r.ok() ? "" : std::string(name(r.err().code)) + ": " + r.err().message));
     return *r;
 }
 
@@ -469,7 +470,7 @@ void expect_refused_as_corrupt(const local_log_options& o, const std::vector<std
     const auto before = folder_bytes(o.dir);
     auto opened = local_log::open(o);
     BOOST_REQUIRE_MESSAGE(!opened.ok(), "a log damaged in the middle was opened");
-    BOOST_TEST(opened.err().code == "corrupt_log");
+    BOOST_TEST(opened.err().code == errc::corrupt_log);
     for (const auto& s : says)
         BOOST_TEST(opened.err().message.find(s) != std::string::npos,
                    "'" << s << "' in: " << opened.err().message);
@@ -477,7 +478,7 @@ void expect_refused_as_corrupt(const local_log_options& o, const std::vector<std
     // And again: a refused open leaves nothing behind that would let a second one through.
     auto again = local_log::open(o);
     BOOST_REQUIRE(!again.ok());
-    BOOST_TEST(again.err().code == "corrupt_log");
+    BOOST_TEST(again.err().code == errc::corrupt_log);
     BOOST_TEST((folder_bytes(o.dir) == before), "the folder was changed");
 }
 
@@ -607,7 +608,7 @@ BOOST_AUTO_TEST_CASE(a_record_damaged_on_disk_after_it_was_written_is_reported_w
     flip_byte(segment_files(dir.path)[0], record_bytes(0) + header_bytes);  // record 1
     auto whole = log->read(offset{0}, 10, 0ms);
     BOOST_REQUIRE(!whole.ok());
-    BOOST_TEST(whole.err().code == "bad_record");
+    BOOST_TEST(whole.err().code == errc::bad_record);
     BOOST_TEST(whole.err().message.find("record 1 ") != std::string::npos, whole.err().message);
     auto before = log->read(offset{0}, 1, 0ms);
     BOOST_REQUIRE(before.ok());
@@ -626,10 +627,10 @@ BOOST_AUTO_TEST_CASE(a_failed_sync_is_never_acknowledged) {
         append_numbered(*log, 0, 2);
         auto third = log->append(payload_for(2));
         BOOST_REQUIRE(!third.ok());
-        BOOST_TEST(third.err().code == "io_error");
+        BOOST_TEST(third.err().code == errc::io_error);
         auto fourth = log->append(payload_for(3));
         BOOST_REQUIRE(!fourth.ok());
-        BOOST_TEST(fourth.err().code == "io_error");
+        BOOST_TEST(fourth.err().code == errc::io_error);
         BOOST_TEST(log->end() == offset{2});
         auto waited = log->read(offset{2}, 10, 20ms);
         BOOST_REQUIRE(waited.ok());
@@ -651,13 +652,13 @@ BOOST_AUTO_TEST_CASE(oversized_and_empty_payloads_are_refused) {
 
     auto empty = log->append_async(bytes{}, count);
     BOOST_REQUIRE(!empty.ok());
-    BOOST_TEST(empty.err().code == "bad_record");
+    BOOST_TEST(empty.err().code == errc::bad_record);
     auto oversized = log->append_async(bytes(envelope_bytes_max + 1, 7), count);
     BOOST_REQUIRE(!oversized.ok());
-    BOOST_TEST(oversized.err().code == "bad_record");
+    BOOST_TEST(oversized.err().code == errc::bad_record);
     auto blocking = log->append(bytes(envelope_bytes_max + 1, 7));
     BOOST_REQUIRE(!blocking.ok());
-    BOOST_TEST(blocking.err().code == "bad_record");
+    BOOST_TEST(blocking.err().code == errc::bad_record);
 
     BOOST_TEST(append_ok(*log, bytes(envelope_bytes_max, 7)) == offset{0});
     BOOST_TEST(called.load() == 0);
@@ -766,7 +767,7 @@ BOOST_AUTO_TEST_CASE(appends_beyond_pending_appends_max_are_refused_as_log_full)
     }
     auto full = log->append_async(payload_for(4), done.callback());
     BOOST_REQUIRE(!full.ok());
-    BOOST_TEST(full.err().code == "log_full");
+    BOOST_TEST(full.err().code == errc::log_full);
     gate->release();
     done.wait_for(4);
     BOOST_TEST(log->append_async(payload_for(4), done.callback()).ok());
@@ -795,7 +796,7 @@ BOOST_AUTO_TEST_CASE(a_folder_holds_one_open_log_at_a_time) {
     auto first = open_log(options_for(dir.path));
     auto second = local_log::open(options_for(dir.path));
     BOOST_REQUIRE(!second.ok());
-    BOOST_TEST(second.err().code == "log_unavailable");
+    BOOST_TEST(second.err().code == errc::log_unavailable);
     first.reset();
     auto third = local_log::open(options_for(dir.path));
     BOOST_TEST(third.ok());
