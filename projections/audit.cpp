@@ -362,8 +362,7 @@ result<std::vector<digest>> read_verdict_inclusion_proof(const store& db, commun
 
 result<std::vector<digest>> read_consistency_proof(const store& db, community_id c,
                                                    std::uint64_t first, std::uint64_t second) {
-    if (first == 0 || first > second)
-        return make_error(errc::bad_range, "a consistency proof needs 0 < first <= second");
+    UURWERK_ASSERT(first >= 1 && first <= second, first, second);  // the caller checks the range
     return with_committed(db, 'T', c, second, [&](const merkle_node_reader& r) {
         return merkle_consistency_proof(first, second, r);
     });

@@ -1,7 +1,8 @@
 #pragma once
 // The audit projection: per community, an RFC 6962 Merkle tree over its events in log order,
 // beside it the verdict tree (leaf i commits to event leaf i's verdict, log offset and log time:
-// ledger/core/audit.h, verdict_leaf_hash), and the checkpoints (signed heads of both) the log holds.
+// ledger/core/audit.h, verdict_leaf_hash), and the checkpoints (signed heads of both) the log
+// holds.
 //
 // A record is a leaf of community C's tree when its envelope decodes, its signature verifies and
 // C exists once the record is folded (so the founding event is leaf 0). Every such record is a
@@ -135,6 +136,7 @@ private:
                                                                        community_id c,
                                                                        std::uint64_t index,
                                                                        std::uint64_t size);
+// Needs 0 < first <= second (an assertion: the caller checks what it is given).
 [[nodiscard]] result<std::vector<digest>> read_consistency_proof(const store& db, community_id c,
                                                                  std::uint64_t first,
                                                                  std::uint64_t second);

@@ -219,12 +219,10 @@ http_response consistency(node& n, community_id c, const target_parts& t) {
     auto second = decimal_query(t, "second");
     if (!first) return error_answer(first.err());
     if (!second) return error_answer(second.err());
-    if (!*first || !*second) return bad_request("give first=N and second=M, 0 < N <= M");
+    if (!*first || !*second || **first == 0 || **first > **second)
+        return bad_request("give first=N and second=M, 0 < N <= M");
     auto proof = read_consistency_proof(n.projections(c), c, **first, **second);
-    if (!proof) {
-        if (proof.err().code == errc::bad_range) return bad_request(proof.err().message);
-        return error_answer(proof.err());
-    }
+    if (!proof) return error_answer(proof.err());
     auto r1 = read_root(n.projections(c), c, **first);
     auto r2 = read_root(n.projections(c), c, **second);
     if (!r1) return error_answer(r1.err());

@@ -19,7 +19,6 @@ unsigned http_status_for(errc code) {
         case errc::bad_signature:
         case errc::bad_key:
         case errc::bad_record:
-        case errc::bad_range:
         case errc::bad_address:
         case errc::bad_argument:
         case errc::missing_argument:

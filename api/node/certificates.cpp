@@ -104,8 +104,9 @@ struct assembler {
             if (it == keys.end()) return std::nullopt;
             return it->second.owner;
         });
-        if (!owner)
-            return make_error(errc::io_error, "the key " + key.hex() + " is not registered");
+        // Every key bound here signed an event the ledger accepted, so the fold registered it,
+        // and the fold never forgets a key (a revoked one stays, marked).
+        UURWERK_ASSERT(owner.has_value(), key.hex());
         std::optional<logged> found;
         // Usually in its owner's history (founding, admission, a key they added themselves)...
         auto lines = history_of(*owner);
