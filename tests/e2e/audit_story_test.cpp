@@ -149,6 +149,10 @@ BOOST_AUTO_TEST_CASE(checkpoints_proofs_and_an_offline_audit_through_the_program
     // Against an older tree size, and not against one that does not hold it yet.
     t.get("/v1/communities/7/events/" + claims[0] + "/proof?tree_size=9");
     t.get("/v1/communities/7/events/" + claims[0] + "/proof?tree_size=2", 409);
+    // Past the tree: a 409 with its code (it was a 500 before one table gave each code a status).
+    auto past = t.get("/v1/communities/7/events/" + claims[0] + "/proof?tree_size=99", 409);
+    BOOST_CHECK_EQUAL(past.root().at("error")->at("code")->as_string().value_or(""),
+                      "beyond_tree");
 
     // The later tree extends the earlier one.
     auto consistency = t.get("/v1/communities/7/consistency?first=9&second=11");
@@ -158,6 +162,7 @@ BOOST_AUTO_TEST_CASE(checkpoints_proofs_and_an_offline_audit_through_the_program
     BOOST_CHECK(merkle_verify_consistency(9, 11, early_root, root, cpath));
     t.get("/v1/communities/7/consistency?first=9&second=99", 409);
     t.get("/v1/communities/7/consistency?first=0&second=9", 400);
+    t.get("/v1/communities/7/consistency?first=9&second=2", 400);
     auto leaves = t.get("/v1/communities/7/leaves?from=2&limit=3");
     BOOST_CHECK_EQUAL(leaves.root().at("leaves")->as_array()->size(), 3u);
 
