@@ -105,6 +105,17 @@ struct found_proposal {
                                                             std::optional<std::uint64_t> after,
                                                             std::size_t limit);
 
+// The ingest path's look before the log: an event this community already has (same id, same
+// body digest) is answered with where it is and its first verdict; what the fold would plainly
+// refuse for its signer alone is refused here ("unknown_community", "unknown_signer",
+// "signer_revoked", "member_suspended"), so it never reaches the log; else nothing (go on).
+// A founding passes unless it was seen before.
+[[nodiscard]] result<std::optional<seen_event>> before_the_log(const projector& p,
+                                                               const scoped_id& id,
+                                                               const digest& body_digest,
+                                                               const public_key& signer,
+                                                               event_kind kind);
+
 // Whether `key` is a node key announced in `c` and not revoked (the key that signs checkpoints
 // and proposals there).
 [[nodiscard]] bool is_announced_node_key(const community_state& c, const public_key& key);
