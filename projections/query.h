@@ -3,10 +3,9 @@
 // state lock (projector::read_state), copies what the answer needs into a plain struct, and
 // releases the lock before returning. The HTTP routes and the node's ingest path never see the
 // fold's maps, and the routes write their JSON after the lock is gone, so a slow client or a
-// long answer never holds up the fold. (The node's matcher driver, api/node/match_driver.cpp,
-// still runs the matcher on the community's state under the lock: the matcher is a pure
-// function of that state.) The access rules of the API (who may read what) are meant to sit on
-// this layer.
+// long answer never holds up the fold. (A matching round is planned on the state under the
+// lock too, by matching/round.h: the matcher is a pure function of that state.) The access
+// rules of the API (who may read what) are meant to sit on this layer.
 //
 // Expected failures are error values: "unknown_community" (the community does not exist),
 // "unknown_member", "not_found" (no such key, claim or request), "post_not_open" (a request
