@@ -2,7 +2,8 @@
 
 #include <algorithm>
 
-#include "ledger/core/exposure.h"
+#include "ledger/core/fairness_knobs.h"
+#include "projections/fit.h"
 
 namespace uurwerk::query {
 namespace {
@@ -27,6 +28,16 @@ result<T> with_community(const projector& p, community_id c, Fn&& fn) {
         auto it = s.communities.find(c);
         if (it == s.communities.end()) return no_community(c);
         return fn(it->second);
+    });
+}
+
+// The same, with the community's matching projection (its queues) too.
+template <typename T, typename Fn>
+result<T> with_community_matching(const projector& p, community_id c, Fn&& fn) {
+    return p.read_state([&](const ledger_state& s, const matching_state& m) -> result<T> {
+        auto it = s.communities.find(c);
+        if (it == s.communities.end()) return no_community(c);
+        return fn(it->second, m.communities.at(c));
     });
 }
 
@@ -109,44 +120,47 @@ result<claim_state> claim(const projector& p, community_id c, const event_id& id
 
 result<ranked_page> candidates(const projector& p, community_id c, const event_id& request,
                                std::size_t limit) {
-    return with_community<ranked_page>(p, c, [&](const community_state& cs) -> result<ranked_page> {
-        auto post = cs.posts.find(request);
-        if (post == cs.posts.end() || post->second.is_offer)
-            return make_error("not_found",
-                              "no request " + request.hex() + " in " + community_text(c));
-        if (post->second.status != post_status::open)
-            return make_error("post_not_open", "the request is no longer open");
-        auto best = best_fitting_offers(cs, post->second.what,
-                                        queued_request(cs, request, post->second), limit);
-        return ranked_page{best.fitting, copy_page(cs, best.best)};
-    });
+    return with_community_matching<ranked_page>(
+        p, c, [&](const community_state& cs, const community_matching& cm) -> result<ranked_page> {
+            auto post = cs.posts.find(request);
+            if (post == cs.posts.end() || post->second.is_offer)
+                return make_error("not_found",
+                                  "no request " + request.hex() + " in " + community_text(c));
+            if (post->second.status != post_status::open)
+                return make_error("post_not_open", "the request is no longer open");
+            auto best =
+                best_fitting_offers(cm.queues, post->second.what,
+                                    queued_request(cm.queues, request, post->second), limit);
+            return ranked_page{best.fitting, copy_page(cs, best.best)};
+        });
 }
 
 result<ranked_page> requests_for(const projector& p, community_id c, member_id m,
                                  std::size_t limit) {
-    return with_community<ranked_page>(p, c, [&](const community_state& cs) -> result<ranked_page> {
-        if (!cs.members.contains(m)) return no_member(c, m);
-        // The member's open offers, then the open requests of their categories, each at the
-        // best fit of any of those offers.
-        const auto own = cs.queues.offers_of(m);
-        best_posts best(limit);
-        for (std::size_t i = 0; i < category_count; ++i) {
-            const auto what = static_cast<category>(i);
-            std::vector<queued_post> mine;
-            for (const auto& o : own)
-                if (o.what == what) mine.push_back(o.post);
-            if (mine.empty()) continue;
-            cs.queues.open(post_side::request, what)
-                .for_each([&](const post_bucket& b, std::size_t k) {
-                    const auto q = b.at(k);
-                    if (q.owner == m || cs.queues.suspended(q.owner)) return;
-                    double fit = 0;
-                    for (const auto& o : mine) fit = std::max(fit, fit_queued(q, o));
-                    if (fit > 0) best.show({fit, q.posted_at, q.id});
-                });
-        }
-        return ranked_page{own.size(), copy_page(cs, best.take())};
-    });
+    return with_community_matching<ranked_page>(
+        p, c, [&](const community_state& cs, const community_matching& cm) -> result<ranked_page> {
+            if (!cs.members.contains(m)) return no_member(c, m);
+            // The member's open offers, then the open requests of their categories, each at the
+            // best fit of any of those offers.
+            const auto own = cm.queues.offers_of(m);
+            best_posts best(limit);
+            for (std::size_t i = 0; i < category_count; ++i) {
+                const auto what = static_cast<category>(i);
+                std::vector<queued_post> mine;
+                for (const auto& o : own)
+                    if (o.what == what) mine.push_back(o.post);
+                if (mine.empty()) continue;
+                cm.queues.open(post_side::request, what)
+                    .for_each([&](const post_bucket& b, std::size_t k) {
+                        const auto q = b.at(k);
+                        if (q.owner == m || cm.queues.suspended(q.owner)) return;
+                        double fit = 0;
+                        for (const auto& o : mine) fit = std::max(fit, fit_queued(q, o));
+                        if (fit > 0) best.show({fit, q.posted_at, q.id});
+                    });
+            }
+            return ranked_page{own.size(), copy_page(cs, best.take())};
+        });
 }
 
 result<reputation_input> reputation_inputs(const projector& p, community_id c, member_id m,

@@ -84,7 +84,7 @@ struct ranked_page {
     std::vector<ranked_post> posts;
 };
 // The open offers that fit open request `request`, best fit first, then oldest first, at most
-// `limit` (ledger/core/exposure.h: best_fitting_offers).
+// `limit` (projections/fit.h: best_fitting_offers).
 [[nodiscard]] result<ranked_page> candidates(const projector& p, community_id c,
                                              const event_id& request, std::size_t limit);
 // The open requests of others that fit member `m`'s open offers, each at the best fit of any of

@@ -263,10 +263,11 @@ result<void> bench_match(const parsed_args& a) {
             if (!n) return n.err();
             if (auto f = (*rebuild)->db->flush(); !f) return f.err();
             const double took = seconds_since(t0), cpu = process_cpu_s() - cpu0;
-            if (const auto open = (*rebuild)->folder->read_state([](const ledger_state& st) {
-                    const auto& q = st.communities.at(bench_community).queues;
-                    return q.kept() ? q.open_count(post_side::offer) : 0;
-                });
+            if (const auto open = (*rebuild)->folder->read_state(
+                    [](const ledger_state&, const matching_state& m) {
+                        const auto& q = m.communities.at(bench_community).queues;
+                        return q.kept() ? q.open_count(post_side::offer) : 0;
+                    });
                 kept && open != *offers)
                 return make_error("bench_failed", "the replay left " + std::to_string(open) +
                                                       " open offers, not " +

@@ -13,7 +13,7 @@
 #include "api/http/route_support.h"
 #include "api/json/json.h"
 #include "api/json/json_read.h"
-#include "ledger/core/exposure.h"
+#include "ledger/core/fairness_knobs.h"
 #include "ledger/core/rules.h"
 #include "projections/query.h"
 #include "projections/reputation.h"
@@ -288,8 +288,8 @@ http_response event_info(node& n, const scoped_id& scoped) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Match queues, live (ledger/core/match_queues.h): a request's candidates are the open offers of
-// its category, ranked by how well they fit (ledger/core/exposure.h: fit), best first, then
+// Match queues, live (projections/match_queues.h): a request's candidates are the open offers of
+// its category, ranked by how well they fit (projections/fit.h: fit), best first, then
 // oldest first; a member's requests-for-me are the open requests that fit their open offers.
 
 std::string page_json(const std::vector<query::ranked_post>& page) {
