@@ -9,7 +9,7 @@
 // SIGIR 2018): over time each eligible helper's share of exposure should track their share of
 // relevance. Each helper carries `relevance_sum` (their share of the relevance of every request
 // they were a candidate for) and `exposure_sum` (the proposals they got, weighted by position,
-// and ledger/core/exposure.h's match_exposure for every match of theirs that began); candidates are
+// and projections/exposure.h's match_exposure for every match of theirs that began); candidates are
 // ordered by exposure per relevance (received over owed), least first, among those whose
 // relevance is within `quality_floor` of the best (fairness never proposes a poor fit). A ratio
 // and not a difference: the two sums grow at different rates (a round hands out one unit of
@@ -24,11 +24,12 @@
 #include <chrono>
 #include <vector>
 
-#include "ledger/core/exposure.h"
+#include "ledger/core/fairness_knobs.h"
+#include "projections/exposure.h"
 
 namespace uurwerk {
 
-// The defaults here are those of ledger/core/exposure.h's resolved(): a policy without knobs.
+// The defaults here are those of ledger/core/fairness_knobs.h's resolved(): a policy without knobs.
 struct fairness_policy {
     bool on = true;
     std::size_t proposals_per_request = 3;
@@ -81,7 +82,7 @@ struct proposal_pick {
 // order, which counts their matches, gives to others. Nothing with
 // fairness off. People who hear nothing for weeks stop offering, and with far more offers than
 // requests the ranked picks alone leave most helpers of a quiet category unheard for longer than
-// that: measured with `bench fairness` (matching/README.md).
+// that: measured with `bench fairness` (matching/FAIRNESS.md).
 [[nodiscard]] std::vector<proposal_pick> pick_silent_offers(
     const std::vector<candidate>& candidates, const std::vector<proposal_pick>& picked,
     const fairness_policy& policy, time_ms now);

@@ -8,8 +8,9 @@
 #include <unordered_map>
 
 #include "ledger/core/crypto.h"
-#include "ledger/core/exposure.h"
+#include "ledger/core/fairness_knobs.h"
 #include "matching/fairness.h"
+#include "projections/fit.h"
 #include "projections/reputation.h"
 
 namespace uurwerk {
@@ -76,11 +77,13 @@ request_history history_of(const community_state& c, const event_id& request, ti
     return h;
 }
 
-std::vector<proposal> propose(community_id c, const community_state& s) {
-    return propose(c, s, round_reputation(s));
+std::vector<proposal> propose(community_id c, const community_state& s,
+                              const community_matching& cm) {
+    return propose(c, s, cm, round_reputation(s));
 }
 
 std::vector<proposal> propose(community_id c, const community_state& s,
+                              const community_matching& cm,
                               const std::map<member_id, double>& reputation) {
     const time_ms now = s.clock;
     const auto knobs = resolved(s.rules.fairness);
@@ -97,7 +100,7 @@ std::vector<proposal> propose(community_id c, const community_state& s,
     // Every open request, in no particular order: they are sorted below.
     std::vector<event_id> open;
     for (std::size_t i = 0; i < category_count; ++i)
-        s.queues.open(post_side::request, static_cast<category>(i))
+        cm.queues.open(post_side::request, static_cast<category>(i))
             .for_each([&](const post_bucket& b, std::size_t k) { open.push_back(b.ids()[k]); });
     for (const auto& id : open) {
         const auto& p = s.posts.at(id);
@@ -119,7 +122,7 @@ std::vector<proposal> propose(community_id c, const community_state& s,
               [](const auto& a, const auto& b) { return a.post->posted_at < b.post->posted_at; });
 
     // What this round has given so far, on top of the folded exposure.
-    std::map<member_id, helper_exposure> exposure(s.exposure.begin(), s.exposure.end());
+    std::map<member_id, helper_exposure> exposure(cm.exposure.begin(), cm.exposure.end());
     // Requests alike (category, area, times, how often) have the same fitting offers but their
     // own: found once per round.
     std::map<std::tuple<category, intensity, std::uint32_t, std::string>,
@@ -132,7 +135,7 @@ std::vector<proposal> propose(community_id c, const community_state& s,
         if (it == fitting.end()) {
             post_state anyone = request;
             anyone.owner = member_id{0};  // nobody's: each request leaves out its owner's below
-            it = fitting.emplace(std::move(key), fitting_offers(s, anyone)).first;
+            it = fitting.emplace(std::move(key), fitting_offers(cm.queues, anyone)).first;
         }
         return it->second;
     };
@@ -166,8 +169,8 @@ std::vector<proposal> propose(community_id c, const community_state& s,
     auto someone_free = [&](const pending_request& r) {
         for (const auto& o : fitting_for(*r.post)) {
             if (!proposable(r, o, true) && !(r.past_bound && proposable(r, o, false))) continue;
-            auto e = s.exposure.find(o.helper);
-            if (e == s.exposure.end() || e->second.open_matches < policy.open_matches_max)
+            auto e = cm.exposure.find(o.helper);
+            if (e == cm.exposure.end() || e->second.open_matches < policy.open_matches_max)
                 return true;
         }
         return false;

@@ -1,8 +1,9 @@
 #pragma once
 // The matcher: which matches to propose in a community now. A pure function of the community's
-// folded state (ledger/core/rules.h), which holds everything it reads: the open requests and offers,
-// the matches so far, each helper's exposure (ledger/core/exposure.h), the members' reputation
-// inputs, the policy's fairness knobs, and the log's clock at the last event (the round's "now").
+// folded state (ledger/core/rules.h: the posts, the matches so far, the members' reputation
+// inputs, the policy's fairness knobs, and the log's clock at the last event, the round's "now")
+// and of its matching projection (projections/matching_fold.h: the live match queues of open
+// requests and offers, and each helper's exposure), read together under the projector's lock.
 // No I/O, no clock, no randomness: ties break on member and post ids. So anyone who replays the
 // log to the community event count a proposal names (`basis`) and runs propose() there gets
 // that proposal again (tests/matching/matcher_test.cpp does).
@@ -40,6 +41,7 @@
 #include <vector>
 
 #include "ledger/core/rules.h"
+#include "projections/matching_fold.h"
 
 namespace uurwerk {
 
@@ -63,7 +65,8 @@ struct proposal {
 };
 
 // The proposals of this round in community `c`, in the order they are to be signed.
-[[nodiscard]] std::vector<proposal> propose(community_id c, const community_state& state);
+[[nodiscard]] std::vector<proposal> propose(community_id c, const community_state& state,
+                                            const community_matching& matching);
 
 // The reputation a round ranks by: the scores as of the start of the day (UTC, by the log's
 // clock) of the community's last event, from what had happened by then. Every round of a day
@@ -73,6 +76,7 @@ struct proposal {
 [[nodiscard]] time_ms reputation_day(const community_state& state);
 [[nodiscard]] std::map<member_id, double> round_reputation(const community_state& state);
 [[nodiscard]] std::vector<proposal> propose(community_id c, const community_state& state,
+                                            const community_matching& matching,
                                             const std::map<member_id, double>& reputation);
 
 [[nodiscard]] event_id proposal_id(community_id c, const event_id& request, std::uint32_t round,

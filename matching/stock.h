@@ -12,11 +12,13 @@
 // accepted match, was posted more than request_wait_hours_max ago, and no unanswered proposal
 // younger than that holds it (the requester has nothing recent in hand).
 //
-// Pure: reads a community's folded state; no I/O, no clock. Threading: none; values.
+// Pure: reads a community's folded state and its matching projection (the queues and the
+// exposure, projections/matching_fold.h); no I/O, no clock. Threading: none; values.
 
 #include <vector>
 
 #include "ledger/core/rules.h"
+#include "projections/matching_fold.h"
 
 namespace uurwerk {
 
@@ -28,6 +30,6 @@ struct stock_sample {
     std::vector<event_id> past_bound_with_free_helper;  // in no particular order
 };
 
-[[nodiscard]] stock_sample sample_stock(const community_state& c);
+[[nodiscard]] stock_sample sample_stock(const community_state& c, const community_matching& m);
 
 }  // namespace uurwerk

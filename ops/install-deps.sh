@@ -7,6 +7,7 @@ packages=(
   g++ cmake ninja-build pkg-config
   librdkafka-dev librocksdb-dev
   capnproto libcapnp-dev
+  nlohmann-json3-dev  # api/json: the JSON parser and string escaping
   libssl-dev libboost-test-dev
   python3 python3-cryptography
   curl

@@ -77,10 +77,12 @@ result<std::unique_ptr<projector>> projector::open(event_log& log, store& db, ke
     auto p = std::unique_ptr<projector>(new projector(log, db, keys, options));
     auto state = load_state(db);
     if (!state) return state.err();
-    p->state_ = std::move(*state);
-    p->state_.upkeep = options.queues;
+    p->state_ = std::move(state->ledger);
+    p->matching_ = std::move(state->matching);
+    p->matching_.upkeep = options.queues;
     if (options.queues != queue_upkeep::kept)
-        for (auto& [id, c] : p->state_.communities) index_posts(c, options.queues);
+        for (auto& [id, c] : p->state_.communities)
+            index_posts(p->matching_.of(id), c, options.queues);
     auto audit = audit_trees::load(db);
     if (!audit) return audit.err();
     p->audit_ = std::move(*audit);
@@ -447,6 +449,8 @@ result<std::size_t> projector::fold_batch(const std::vector<log_record>& records
     const std::uint64_t skipped_before = skipped_;
     fold_effects& fx = effects_;
     fx.clear();
+    matching_effects& mfx = matching_effects_;
+    mfx.clear();
     {
         // Readers wait while the state is being changed: take the lock for a few records at a
         // time, so that a large batch (8,192 records in a catch-up) never holds them off for
@@ -475,7 +479,12 @@ result<std::size_t> projector::fold_batch(const std::vector<log_record>& records
             }
             const event_body& b = *p.body;
             fold_input in{b, p.signer, p.body_digest, rec.at, rec.appended_at, audit_.get()};
+            // The verdict fold, then the matching projection (queues, exposure) of what it
+            // decided: both under this lock, both written in this batch.
+            const std::size_t matches_from = fx.matches.size();
             verdict v = fold(state_, in, fx);
+            fold_matching(matching_, state_, b, v, std::span(fx.matches).subspan(matches_from),
+                          mfx);
             c.decided.push_back(applied_record{rec.at, scoped_id{b.community, b.id}, v});
             if (!state_.communities.contains(b.community)) continue;  // not a leaf of any tree
             const std::uint64_t leaf = audit_->size(b.community);
@@ -490,6 +499,7 @@ result<std::size_t> projector::fold_batch(const std::vector<log_record>& records
     // Only this thread changes the state and the trees, so it may read them without the lock
     // while readers hold theirs: encoding the batch's entities does not keep submitters waiting.
     write_effects(state_, fx, c.batch);
+    write_matching_effects(matching_, mfx, c.batch);
     audit_->write_batch(c.batch);
     store::set_applied(c.batch, c.next);
     if (skipped_ != skipped_before) store::set_skipped(c.batch, skipped_);

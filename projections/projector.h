@@ -24,8 +24,9 @@
 // except in `trust_local_log` mode, used to rebuild from a LocalLog this
 // node wrote itself (every record in it was verified before it was appended; the CRC guards
 // the bytes since): there only the CRC and Cap'n Proto's canonical form are checked (not that
-// the bytes are exactly what encoding the value writes: form_check::trusted, ledger/core/event.h). (The
-// offline audit of issue 4, not built yet, is to re-verify every signature.)
+// the bytes are exactly what encoding the value writes: form_check::trusted, ledger/core/event.h).
+// Whoever does not trust this node verifies every signature again offline, from an export
+// (`uurwerk audit verify`, ledger/core/audit.h: verify_export).
 //
 // Pipeline: a batch is read, then decoded and checked on every core (records are independent),
 // then folded in order on one thread, then handed to the store-writer thread, which commits it
@@ -48,6 +49,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -55,6 +57,7 @@
 #include "ledger/log/event_log.h"
 #include "ledger/core/rules.h"
 #include "projections/audit.h"
+#include "projections/matching_fold.h"
 #include "projections/store.h"
 
 namespace uurwerk {
@@ -161,11 +164,17 @@ public:
     void note_verified(byte_view stored_envelope, event_body body, const public_key& signer,
                        const digest& body_digest);
 
-    // Runs `fn` with the ledger state under a shared lock.
+    // Runs `fn` with the ledger state under a shared lock; `fn(ledger, matching)` is also given
+    // the matching projection (matching_fold.h: the live match queues and the exposure), read
+    // under the same lock, so the two always agree.
     template <typename Fn>
     auto read_state(Fn&& fn) const {
         std::shared_lock lock(state_mutex_);
-        return fn(static_cast<const ledger_state&>(state_));
+        if constexpr (std::is_invocable_v<Fn&, const ledger_state&, const matching_state&>)
+            return fn(static_cast<const ledger_state&>(state_),
+                      static_cast<const matching_state&>(matching_));
+        else
+            return fn(static_cast<const ledger_state&>(state_));
     }
 
     // The folded Merkle tree of a community (its size and root), and its latest checkpoint.
@@ -227,6 +236,7 @@ private:
     key_cache& keys_;
     projector_options options_;
     ledger_state state_;
+    matching_state matching_;             // changed with state_, under state_mutex_
     std::unique_ptr<audit_trees> audit_;  // changed with state_, under state_mutex_
     mutable std::shared_mutex state_mutex_;
 
@@ -262,6 +272,7 @@ private:
     offset folded_;  // one past the last folded record (ahead of applied_ while committing)
     std::uint64_t skipped_ = 0;  // records folded_ passed that were no event; the fold's thread
     fold_effects effects_;       // of the batch being folded; kept to reuse its vectors' memory
+    matching_effects matching_effects_;  // the same for the matching projection
 
     std::mutex commit_mutex_;
     std::condition_variable commit_cv_;

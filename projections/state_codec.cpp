@@ -383,10 +383,6 @@ void write_effects(const ledger_state& state, const fold_effects& fx, store::bat
         b.put(column::state, key(k, 'X', e.first, e.second.b),
               encode(state.communities.at(e.first).matches.at(e.second), v));
     });
-    each_unique(fx.helpers, [&](const std::pair<community_id, member_id>& e) {
-        b.put(column::state, key(k, 'H', e.first, e.second),
-              encode(state.communities.at(e.first).exposure.at(e.second), v));
-    });
     // Seen ids, in offset order, appended to the chunk of seen_chunk_offsets offsets they fall
     // in: one store entry per chunk and batch instead of one per event. Each also says which
     // key's sequence number its event consumed, so that the 'K' entries need not be written
@@ -450,8 +446,18 @@ void write_effects(const ledger_state& state, const fold_effects& fx, store::bat
     }
 }
 
-result<ledger_state> load_state(const store& db) {
-    ledger_state s;
+void write_matching_effects(const matching_state& state, const matching_effects& fx,
+                            store::batch& b) {
+    std::string k, v;
+    each_unique(fx.helpers, [&](const std::pair<community_id, member_id>& e) {
+        b.put(column::state, key(k, 'H', e.first, e.second),
+              encode(state.communities.at(e.first).exposure.at(e.second), v));
+    });
+}
+
+result<loaded_state> load_state(const store& db) {
+    loaded_state loaded;
+    ledger_state& s = loaded.ledger;
     std::vector<seen_effect> seq_uses;  // from the seen chunks, in offset order
     std::optional<error> failure;
     auto fail = [&](std::string_view what) {
@@ -601,7 +607,7 @@ result<ledger_state> load_state(const store& db) {
                 h.exposure_sum = r.f64();
                 h.open_matches = r.u32();
                 if (!r.done()) return fail("exposure");
-                cs.exposure[member_id{get_be64(rest, 0)}] = h;
+                loaded.matching.of(c).exposure[member_id{get_be64(rest, 0)}] = h;
                 return true;
             }
             case 'E': {
@@ -628,8 +634,11 @@ result<ledger_state> load_state(const store& db) {
         if (u.seq <= k->second.last_seq) return corrupt("seen chunk (sequence not increasing)");
         k->second.last_seq = u.seq;
     }
-    for (auto& [id, c] : s.communities) index_posts(c);
-    return s;
+    for (auto& [id, c] : s.communities) {
+        index_matches(c);
+        index_posts(loaded.matching.of(id), c);
+    }
+    return loaded;
 }
 
 result<std::vector<history_entry>> read_history(const store& db, community_id c, member_id m,

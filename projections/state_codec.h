@@ -1,6 +1,7 @@
 #pragma once
-// How the ledger state and its read-side projections are laid out in the store: the keys and
-// values of every entity (column `state`), history lines (`history`) and open posts (`posts`).
+// How the ledger state, the matching projection and the read-side projections are laid out in
+// the store: the keys and values of every entity (column `state`), history lines (`history`) and
+// open posts (`posts`).
 // Pure functions over values: no I/O beyond the store calls they are given.
 //
 // Keys of column `state` (numbers big-endian):
@@ -13,7 +14,8 @@
 //   'P' community post_id               -> post_state
 //   'X' community match_id              -> match_state
 //   'E' community endorsement_id        -> endorsement_state
-//   'H' community member                -> helper_exposure (the fairness layer's projection)
+//   'H' community member                -> helper_exposure (the matching projection,
+//                                          matching_fold.h)
 //   'S' offset / 64                     -> the seen ids of those 64 offsets, in offset order:
 //                                          (community, event_id, offset, body digest, first
 //                                          verdict, 0 | 1 public_key seq)..., appended batch
@@ -23,6 +25,7 @@
 //                                          only when the key's other fields change
 
 #include "ledger/core/rules.h"
+#include "projections/matching_fold.h"
 #include "projections/store.h"
 
 namespace uurwerk {
@@ -34,8 +37,18 @@ inline constexpr std::uint64_t history_window_offsets = 1024;
 // lines and the open-post index changes.
 void write_effects(const ledger_state& state, const fold_effects& fx, store::batch& b);
 
-// Reads the whole fold state back from the store (on start).
-[[nodiscard]] result<ledger_state> load_state(const store& db);
+// Adds to `b` the current exposure of every helper `fx` names ('H').
+void write_matching_effects(const matching_state& state, const matching_effects& fx,
+                            store::batch& b);
+
+// The verdict fold's state and the matching projection's, as loaded.
+struct loaded_state {
+    ledger_state ledger;
+    matching_state matching;  // exposure loaded, queues rebuilt (kept)
+};
+// Reads both folds' state back from the store (on start), with their derived indexes rebuilt
+// (index_matches, index_posts).
+[[nodiscard]] result<loaded_state> load_state(const store& db);
 
 // Read-side records, decoded for queries.
 struct open_post {

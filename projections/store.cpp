@@ -24,7 +24,7 @@ constexpr std::string_view format_key = "format";
 // seen chunks, not in its 'K' entry; 5: the audit column; 6: claims' confirmation and dispute
 // times, endorsements; 8: the request wait knob in the policy, the matches' proposal times; 9: the
 // helpers' exposure as folded since the fairness layer orders by exposure per relevance (relevance
-// shares within the quality floor, a match worth ledger/core/exposure.h's match_exposure), the
+// shares within the quality floor, a match worth projections/exposure.h's match_exposure), the
 // silence floor knobs in the policy, an offer's last proposal time; 11: seen ids scoped by
 // community, proxy delegations, the endorsements of a claim.
 constexpr std::string_view format_version = "uurwerk-store-11";

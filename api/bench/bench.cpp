@@ -11,6 +11,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -525,10 +526,24 @@ result<void> bench_replay(const parsed_args& a) {
     auto w = make_workload({community_id{1}, 1000, events, 13, 0, [](std::size_t d, std::size_t n) {
                                 std::cerr << "  signed " << d << " / " << n << "\n";
                             }});
-    scratch_dir dir("replay");
+    // The log and its projections go to a scratch folder, removed at the end, or with --keep to
+    // a data folder that stays, so that another build can rebuild it and compare its digest
+    // (`uurwerk rebuild --data DIR`).
+    std::optional<scratch_dir> scratch;
+    std::filesystem::path root;
+    if (auto keep = a.get("keep")) {
+        root = *keep;
+        std::error_code ec;
+        if (std::filesystem::exists(root, ec) && !std::filesystem::is_empty(root, ec))
+            return make_error(errc::bad_argument, "--keep " + *keep + ": the folder is not empty");
+        std::filesystem::create_directories(root, ec);
+        if (ec) return make_error(errc::io_error, "--keep " + *keep + ": " + ec.message());
+    } else {
+        root = scratch.emplace("replay").path;
+    }
     std::cerr << "bench replay: writing the log...\n";
-    if (auto r = write_log(dir.path / "log", {&w.setup, &w.events}); !r) return r.err();
-    auto rebuild = open_rebuild(dir.path, dir.path / "store");
+    if (auto r = write_log(root / "log", {&w.setup, &w.events}); !r) return r.err();
+    auto rebuild = open_rebuild(root, root / "store");
     if (!rebuild) return rebuild.err();
     auto& p = (*rebuild)->folder;
     auto& db = (*rebuild)->db;
@@ -758,6 +773,9 @@ std::vector<option_spec> bench_options() {
          "candidates are asked for (default 10)"},
         {"events", "N",
          "ingest: events to push (default 20000); replay, audit: log size (1000000)"},
+        {"keep", "DIR",
+         "replay: write the log and its projections to the data folder DIR (new or empty) and "
+         "keep them, for `uurwerk rebuild --data DIR`"},
         {"clients", "N",
          "ingest: concurrent clients, i.e. events in flight (default 128); through HTTP, each a "
          "thread waiting for its answer"},

@@ -13,7 +13,7 @@
 #include "api/bench/bench_support.h"
 #include "api/bench/workload.h"
 #include "api/node/node.h"
-#include "ledger/core/exposure.h"
+#include "ledger/core/fairness_knobs.h"
 #include "matching/fair_share.h"
 #include "matching/matcher.h"
 #include "matching/simulator.h"
@@ -279,15 +279,19 @@ result<fairness_run> run_simulation(const simulation_params& p, const fairness_k
         // round, and the same scores the matcher would compute in every round of that day, for
         // no claim is ever reversed here.)
         auto round =
-            (*town)->the_node().folder(sim_community).read_state([&](const ledger_state& s) {
-                auto c = s.communities.find(sim_community);
-                UURWERK_ASSERT(c != s.communities.end());
-                if (const time_ms day = reputation_day(c->second); day != reputation_of) {
-                    reputation = round_reputation(c->second);
-                    reputation_of = day;
-                }
-                return propose(sim_community, c->second, reputation);
-            });
+            (*town)
+                ->the_node()
+                .folder(sim_community)
+                .read_state([&](const ledger_state& s, const matching_state& m) {
+                    auto c = s.communities.find(sim_community);
+                    UURWERK_ASSERT(c != s.communities.end());
+                    if (const time_ms day = reputation_day(c->second); day != reputation_of) {
+                        reputation = round_reputation(c->second);
+                        reputation_of = day;
+                    }
+                    return propose(sim_community, c->second, m.communities.at(sim_community),
+                                   reputation);
+                });
         ++run.rounds;
         std::vector<bytes> signed_proposals;
         for (std::size_t i = 0; i < round.size(); ++i)
@@ -308,10 +312,13 @@ result<fairness_run> run_simulation(const simulation_params& p, const fairness_k
             tracker.proposed(pr.request, pr.helper, time_ms{t});
         }
         // The stock as the hour ends, after the members' actions and the matcher's round.
-        run.stock.add(
-            (*town)->the_node().folder(sim_community).read_state([&](const ledger_state& s) {
-                return sample_stock(s.communities.at(sim_community));
-            }));
+        run.stock.add((*town)
+                          ->the_node()
+                          .folder(sim_community)
+                          .read_state([&](const ledger_state& s, const matching_state& m) {
+                              return sample_stock(s.communities.at(sim_community),
+                                                  m.communities.at(sim_community));
+                          }));
         if ((t - sim.start().value) % (30 * day_ms) == 0)
             std::cerr << "  " << label << ": day " << (t - sim.start().value) / day_ms << " of "
                       << p.days << ", " << run.events << " events\n";

@@ -1,5 +1,5 @@
 #pragma once
-// `uurwerk bench match`: the live match queues (ledger/core/match_queues.h) at the size of a big
+// `uurwerk bench match`: the live match queues (projections/match_queues.h) at the size of a big
 // community. A community with --offers open offers (100,000) and --requests open requests
 // (10,000) is written to a log and replayed with the queues kept and without them (what keeping
 // them adds to a replay); then a node serves it over HTTP on loopback and one client asks for

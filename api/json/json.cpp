@@ -6,6 +6,7 @@
 #include <capnp/schema.h>
 #include <capnp/serialize.h>
 #include <kj/exception.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -19,93 +20,33 @@
 
 namespace uurwerk {
 
+namespace {
+// Objects keep their members in the order given, so that an error names the first offender.
+using ojson = nlohmann::ordered_json;
+}  // namespace
+
 // ---------------------------------------------------------------------------------------------
 // Writing.
 
 namespace {
 
-// The length of the valid UTF-8 sequence at s[i], or 0 when there is none (RFC 3629: shortest
-// form, no surrogates, nothing past U+10FFFF).
-std::size_t utf8_sequence_at(std::string_view s, std::size_t i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return 0;
-    std::uint32_t cp = n == 1 ? c : c & (0x7fu >> n);
-    for (std::size_t j = 1; j < n; ++j) {
-        auto next = static_cast<unsigned char>(s[i + j]);
-        if ((next >> 6) != 2) return 0;
-        cp = cp << 6 | (next & 0x3fu);
-    }
-    static constexpr std::uint32_t cp_min[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < cp_min[n] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return 0;
-    return n;
-}
-
-// Printable ASCII but the quote and the backslash: copied as it is.
-bool plain_json_byte(char ch) {
-    const auto c = static_cast<unsigned char>(ch);
-    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
-}
-
+// `s` as nlohmann/json quotes it: the quote, the backslash and the control characters escaped
+// (\n, \t, ... or \u00xx), valid UTF-8 as it is, and each maximal piece that is not valid UTF-8
+// (a stray byte, a sequence cut short) replaced by one U+FFFD. nlohmann leaves DEL (0x7f) as it
+// is; this writer has always escaped it, so that is done here.
 void append_quoted(std::string& out, std::string_view s) {
-    static constexpr char digits[] = "0123456789abcdef";
-    out.reserve(out.size() + s.size() + 2);
-    out.push_back('"');
-    for (std::size_t i = 0; i < s.size();) {
-        // Runs of plain bytes (most of any text) in one append.
-        std::size_t run = i;
-        while (run < s.size() && plain_json_byte(s[run])) ++run;
-        if (run > i) {
-            out.append(s.substr(i, run - i));
-            i = run;
-            continue;
-        }
-        auto c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x80) {
-            std::size_t n = utf8_sequence_at(s, i);
-            if (n == 0) {
-                out += "\xef\xbf\xbd";  // U+FFFD for a byte that is not valid UTF-8
-                ++i;
-            } else {
-                out.append(s.substr(i, n));
-                i += n;
-            }
-            continue;
-        }
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\b':
-                out += "\\b";
-                break;
-            case '\f':
-                out += "\\f";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (c < 0x20 || c == 0x7f) {
-                    out += "\\u00";
-                    out.push_back(digits[c >> 4]);
-                    out.push_back(digits[c & 15]);
-                } else {
-                    out.push_back(static_cast<char>(c));
-                }
-        }
-        ++i;
+    const std::string quoted =
+        ojson(s).dump(-1, ' ', /*ensure_ascii=*/false, ojson::error_handler_t::replace);
+    if (quoted.find('\x7f') == std::string::npos) {
+        out += quoted;
+        return;
     }
-    out.push_back('"');
+    for (char c : quoted) {
+        if (c == '\x7f')
+            out += "\\u007f";
+        else
+            out.push_back(c);
+    }
 }
 
 }  // namespace
@@ -233,311 +174,194 @@ std::string error_json(errc code, std::string_view message) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reading: a strict RFC 8259 parser into a small tree.
+// Reading: nlohmann/json's parser, through its SAX interface, into an ordered tree.
 
 namespace {
 
-struct jnode {
-    enum class type : std::uint8_t { null, boolean, number, string, array, object };
-    type t = type::null;
-    bool b = false;
-    std::string text;  // a string's decoded value, or a number's literal
-    std::vector<jnode> items;
-    std::vector<std::pair<std::string, jnode>> members;
-};
-
-std::string_view type_phrase(jnode::type t) {
-    switch (t) {
-        case jnode::type::null:
+std::string_view type_phrase(const ojson& v) {
+    switch (v.type()) {
+        case ojson::value_t::null:
             return "null";
-        case jnode::type::boolean:
+        case ojson::value_t::boolean:
             return "a boolean";
-        case jnode::type::number:
+        case ojson::value_t::number_integer:
+        case ojson::value_t::number_unsigned:
+        case ojson::value_t::number_float:
             return "a number";
-        case jnode::type::string:
+        case ojson::value_t::string:
             return "a string";
-        case jnode::type::array:
+        case ojson::value_t::array:
             return "an array";
-        case jnode::type::object:
+        case ojson::value_t::object:
             return "an object";
-    }
-    return "?";
-}
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) {
-        out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-        out.push_back(static_cast<char>(0xc0 | cp >> 6));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-    } else if (cp < 0x10000) {
-        out.push_back(static_cast<char>(0xe0 | cp >> 12));
-        out.push_back(static_cast<char>(0x80 | (cp >> 6 & 0x3f)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-    } else {
-        out.push_back(static_cast<char>(0xf0 | cp >> 18));
-        out.push_back(static_cast<char>(0x80 | (cp >> 12 & 0x3f)));
-        out.push_back(static_cast<char>(0x80 | (cp >> 6 & 0x3f)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+        default:
+            return "?";  // binary, discarded: the JSON parser makes neither
     }
 }
 
-class json_parser {
+std::string where(const std::string& path) {
+    return path.empty() ? "the body" : path;
+}
+
+// nlohmann's description of a syntax error, without its prefix ("[json.exception.parse_error.101]
+// parse error at line 1, column 9: ") and without the input it quotes ("; last read: '...'"),
+// which need not be valid UTF-8.
+std::string description(const std::exception& e) {
+    std::string_view what = e.what();
+    if (auto colon = what.find(": "); colon != std::string_view::npos)
+        what.remove_prefix(colon + 2);
+    if (auto quoted = what.find("; last read: "); quoted != std::string_view::npos)
+        what = what.substr(0, quoted);
+    return std::string(what);
+}
+
+// Builds the tree for nlohmann's SAX parser, and refuses while parsing what RFC 8259 allows but
+// the API does not: a name given twice in one object, nesting deeper than json_nesting_max, and
+// NUL (\u0000) in a string or a name. nlohmann's parser itself refuses everything RFC 8259 does
+// (bad syntax, a control character or a lone surrogate in a string, UTF-8 that is not valid:
+// overlong forms, encoded surrogates, past U+10FFFF) and numbers too large for a double.
+class strict_builder final : public nlohmann::json_sax<ojson> {
 public:
-    explicit json_parser(std::string_view s) : s_(s) {}
+    explicit strict_builder(std::string_view text) : text_(text) {}
 
-    result<jnode> document() {
-        for (std::size_t i = 0; i < s_.size();) {
-            std::size_t n = utf8_sequence_at(s_, i);
-            if (n == 0)
-                return make_error(errc::bad_json,
-                                  "not valid JSON: the text is not valid "
-                                  "UTF-8 at byte " +
-                                      std::to_string(i));
-            i += n;
-        }
-        jnode root;
-        skip_space();
-        if (!value(root, 0)) return *problem_;
-        skip_space();
-        if (pos_ != s_.size()) {
-            fail("more text after the JSON value");
-            return *problem_;
-        }
-        return root;
+    ojson root;
+    std::optional<error> problem;
+
+    bool null() override { return add(nullptr); }
+    bool boolean(bool b) override { return add(b); }
+    bool number_integer(number_integer_t v) override { return add(v); }
+    bool number_unsigned(number_unsigned_t v) override { return add(v); }
+    bool number_float(number_float_t v, const string_t&) override { return add(v); }
+    bool string(string_t& s) override { return without_nul(s, path(true)) && add(std::move(s)); }
+    bool binary(binary_t&) override {
+        UURWERK_ASSERT(false);  // only binary formats (CBOR, ...) give these
+        return false;
+    }
+    bool start_object(std::size_t) override { return open(ojson::object()); }
+    bool key(string_t& name) override {
+        auto& top = open_.back();
+        if (!without_nul(name, path(false))) return false;
+        if (top.node->contains(name))
+            return fail(errc::bad_request,
+                        "the field \"" + name + "\" appears twice in " + where(path(false)));
+        top.key = std::move(name);
+        return true;
+    }
+    bool end_object() override {
+        open_.pop_back();
+        return true;
+    }
+    bool start_array(std::size_t) override { return open(ojson::array()); }
+    bool end_array() override {
+        open_.pop_back();
+        return true;
+    }
+    bool parse_error(std::size_t position, const std::string& token,
+                     const nlohmann::detail::exception& e) override {
+        const std::size_t byte = position > 0 ? position - 1 : 0;
+        const std::string at = std::to_string(byte);
+        if (e.id == 406)  // out_of_range.406: a number past a double's range, such as 1e400
+            return fail(errc::bad_request, where(path(true)) + " is out of range: " + token +
+                                               " (at byte " + at + ") is past a double's range");
+        // nlohmann takes a NUL byte between tokens for the end of the input.
+        if (byte < text_.size() && text_[byte] == '\0')
+            return fail(errc::bad_json, "not valid JSON at byte " + at + ": NUL");
+        return fail(errc::bad_json, "not valid JSON at byte " + at + ": " + description(e));
     }
 
 private:
-    bool fail(const std::string& what, errc code = errc::bad_json) {
-        if (!problem_)
-            problem_ =
-                make_error(code, "not valid JSON at byte " + std::to_string(pos_) + ": " + what);
+    std::string_view text_;  // being parsed
+    struct level {
+        ojson* node;
+        std::string key;  // of the member being read, in an object
+        std::size_t items = 0;
+    };
+    std::vector<level> open_;  // the objects and arrays open, outermost first
+
+    bool fail(errc code, std::string message) {
+        if (!problem) problem = make_error(code, std::move(message));
         return false;
     }
-    bool at_end() const { return pos_ >= s_.size(); }
-    char peek() const { return s_[pos_]; }
-    void skip_space() {
-        while (!at_end() && (peek() == ' ' || peek() == '\t' || peek() == '\n' || peek() == '\r'))
-            ++pos_;
+
+    bool without_nul(const std::string& s, const std::string& at) {
+        if (s.find('\0') == std::string::npos) return true;
+        return fail(errc::bad_request, where(at) + ": strings may not contain NUL (\\u0000)");
     }
-    bool literal(std::string_view word) {
-        if (s_.substr(pos_, word.size()) != word) return fail("expected a JSON value");
-        pos_ += word.size();
+
+    // The value in its place: the root, the next item of an array, or the member being read.
+    // The pointer stays valid while the value is open: nothing is added to its container then.
+    ojson* place(ojson&& v) {
+        if (open_.empty()) {
+            root = std::move(v);
+            return &root;
+        }
+        auto& top = open_.back();
+        if (top.node->is_array()) {
+            top.node->push_back(std::move(v));
+            ++top.items;
+            return &top.node->back();
+        }
+        auto& member = (*top.node)[top.key];
+        member = std::move(v);
+        return &member;
+    }
+
+    bool add(ojson&& v) {
+        place(std::move(v));
         return true;
     }
 
-    bool value(jnode& out, std::size_t depth) {
-        if (at_end()) return fail("the text ends where a value is due");
-        switch (peek()) {
-            case '{':
-                return object(out, depth + 1);
-            case '[':
-                return array(out, depth + 1);
-            case '"':
-                out.t = jnode::type::string;
-                return string(out.text);
-            case 't':
-                out.t = jnode::type::boolean;
-                out.b = true;
-                return literal("true");
-            case 'f':
-                out.t = jnode::type::boolean;
-                out.b = false;
-                return literal("false");
-            case 'n':
-                out.t = jnode::type::null;
-                return literal("null");
-            default:
-                out.t = jnode::type::number;
-                return number(out.text);
-        }
-    }
-
-    bool object(jnode& out, std::size_t depth) {
-        if (depth > json_nesting_max)
-            return fail("objects and arrays nest deeper than " + std::to_string(json_nesting_max));
-        out.t = jnode::type::object;
-        ++pos_;  // '{'
-        skip_space();
-        if (!at_end() && peek() == '}') {
-            ++pos_;
-            return true;
-        }
-        while (true) {
-            skip_space();
-            if (at_end() || peek() != '"') return fail("expected a field name in double quotes");
-            std::string name;
-            if (!string(name)) return false;
-            skip_space();
-            if (at_end() || peek() != ':') return fail("expected ':' after a field name");
-            ++pos_;
-            skip_space();
-            jnode v;
-            if (!value(v, depth)) return false;
-            out.members.emplace_back(std::move(name), std::move(v));
-            skip_space();
-            if (at_end()) return fail("the text ends inside an object");
-            if (peek() == ',') {
-                ++pos_;
-                continue;
-            }
-            if (peek() == '}') {
-                ++pos_;
-                return true;
-            }
-            return fail("expected ',' or '}' in an object");
-        }
-    }
-
-    bool array(jnode& out, std::size_t depth) {
-        if (depth > json_nesting_max)
-            return fail("objects and arrays nest deeper than " + std::to_string(json_nesting_max));
-        out.t = jnode::type::array;
-        ++pos_;  // '['
-        skip_space();
-        if (!at_end() && peek() == ']') {
-            ++pos_;
-            return true;
-        }
-        while (true) {
-            skip_space();
-            jnode v;
-            if (!value(v, depth)) return false;
-            out.items.push_back(std::move(v));
-            skip_space();
-            if (at_end()) return fail("the text ends inside an array");
-            if (peek() == ',') {
-                ++pos_;
-                continue;
-            }
-            if (peek() == ']') {
-                ++pos_;
-                return true;
-            }
-            return fail("expected ',' or ']' in an array");
-        }
-    }
-
-    bool hex4(std::uint32_t& out) {
-        if (pos_ + 4 > s_.size()) return fail("\\u needs four hex digits");
-        out = 0;
-        for (int i = 0; i < 4; ++i) {
-            char c = s_[pos_++];
-            int v = c >= '0' && c <= '9'   ? c - '0'
-                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                           : -1;
-            if (v < 0) return fail("\\u needs four hex digits");
-            out = out << 4 | static_cast<std::uint32_t>(v);
-        }
+    bool open(ojson&& v) {
+        if (open_.size() >= json_nesting_max)
+            return fail(errc::bad_json, "not valid JSON: objects and arrays nest deeper than " +
+                                            std::to_string(json_nesting_max));
+        open_.push_back({place(std::move(v)), {}, 0});
         return true;
     }
 
-    bool string(std::string& out) {
-        ++pos_;  // '"'
-        while (true) {
-            if (at_end()) return fail("the text ends inside a string");
-            auto c = static_cast<unsigned char>(peek());
-            if (c == '"') {
-                ++pos_;
-                return true;
-            }
-            if (c < 0x20) return fail("a control character in a string must be escaped");
-            if (c != '\\') {
-                out.push_back(static_cast<char>(c));
-                ++pos_;
-                continue;
-            }
-            ++pos_;
-            if (at_end()) return fail("the text ends inside a string");
-            char e = s_[pos_++];
-            switch (e) {
-                case '"':
-                    out.push_back('"');
-                    break;
-                case '\\':
-                    out.push_back('\\');
-                    break;
-                case '/':
-                    out.push_back('/');
-                    break;
-                case 'b':
-                    out.push_back('\b');
-                    break;
-                case 'f':
-                    out.push_back('\f');
-                    break;
-                case 'n':
-                    out.push_back('\n');
-                    break;
-                case 'r':
-                    out.push_back('\r');
-                    break;
-                case 't':
-                    out.push_back('\t');
-                    break;
-                case 'u': {
-                    std::uint32_t cp = 0;
-                    if (!hex4(cp)) return false;
-                    if (cp >= 0xdc00 && cp <= 0xdfff)
-                        return fail("a \\u escape is a lone low surrogate");
-                    if (cp >= 0xd800 && cp <= 0xdbff) {
-                        std::uint32_t low = 0;
-                        if (s_.substr(pos_, 2) != "\\u")
-                            return fail("a \\u escape is a high surrogate without its low half");
-                        pos_ += 2;
-                        if (!hex4(low)) return false;
-                        if (low < 0xdc00 || low > 0xdfff)
-                            return fail("a \\u escape is a high surrogate without its low half");
-                        cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
-                    }
-                    if (cp == 0)
-                        return fail("strings may not contain NUL (\\u0000)", errc::bad_request);
-                    append_utf8(out, cp);
-                    break;
-                }
-                default:
-                    --pos_;
-                    return fail("an unknown escape in a string");
+    // The JSON path of the innermost open container, or (`pending`) of the value being read in
+    // it, as the schema walker names paths: "requestPosted.text", "delegationGranted.kinds[2]".
+    std::string path(bool pending) const {
+        std::string out;
+        for (std::size_t i = 0; i < open_.size(); ++i) {
+            const bool last = i + 1 == open_.size();
+            if (last && !pending) break;
+            const auto& l = open_[i];
+            if (l.node->is_array()) {
+                out += "[" + std::to_string(last ? l.items : l.items - 1) + "]";
+            } else {
+                if (!out.empty()) out += ".";
+                out += l.key;
             }
         }
+        return out;
     }
-
-    bool number(std::string& out) {
-        const std::size_t start = pos_;
-        auto digits = [&] {
-            std::size_t n = 0;
-            while (!at_end() && peek() >= '0' && peek() <= '9') ++pos_, ++n;
-            return n;
-        };
-        if (!at_end() && peek() == '-') ++pos_;
-        if (at_end()) return fail("expected a JSON value");
-        if (peek() == '0') {
-            ++pos_;
-        } else if (digits() == 0) {
-            pos_ = start;
-            return fail("expected a JSON value");
-        }
-        if (!at_end() && peek() == '.') {
-            ++pos_;
-            if (digits() == 0) return fail("a number needs digits after '.'");
-        }
-        if (!at_end() && (peek() == 'e' || peek() == 'E')) {
-            ++pos_;
-            if (!at_end() && (peek() == '+' || peek() == '-')) ++pos_;
-            if (digits() == 0) return fail("a number needs digits in its exponent");
-        }
-        out.assign(s_.substr(start, pos_ - start));
-        return true;
-    }
-
-    std::string_view s_;
-    std::size_t pos_ = 0;
-    std::optional<error> problem_;
 };
 
+// Any JSON text to a tree, strictly (strict_builder).
+result<ojson> parse_strict(std::string_view text) {
+    // nlohmann skips a byte order mark; a JSON text on the wire has none (RFC 8259, 8.1).
+    if (text.starts_with("\xef\xbb\xbf"))
+        return make_error(errc::bad_json,
+                          "not valid JSON at byte 0: a byte order mark before the value");
+    strict_builder builder(text);
+    const bool parsed = ojson::sax_parse(text.begin(), text.end(), &builder,
+                                         ojson::input_format_t::json, /*strict=*/true,
+                                         /*ignore_comments=*/false);
+    if (!parsed) {
+        UURWERK_ASSERT(builder.problem.has_value(), text);
+        return *builder.problem;
+    }
+    // nlohmann takes a NUL byte between tokens for the end of the input, so it reads "{}\0{" as
+    // "{}" (one before the end of the value makes it fail). A raw NUL is nowhere valid in JSON.
+    if (auto nul = text.find('\0'); nul != std::string_view::npos)
+        return make_error(errc::bad_json,
+                          "not valid JSON at byte " + std::to_string(nul) + ": NUL");
+    return std::move(builder.root);
+}
+
 // ---------------------------------------------------------------------------------------------
-// Reading: walking the tree against the schema, writing a normalised capnp::JsonValue.
+// Reading: walking the tree against the schema, building the Cap'n Proto message.
 
 constexpr std::uint64_t json_hex_annotation = 0xf061e22f0ae5c7b5ull;
 constexpr std::uint64_t json_base64_annotation = 0xd7d879450a253e4bull;
@@ -554,10 +378,6 @@ data_form form_of(capnp::StructSchema::Field field) {
 
 std::string field_path(const std::string& path, std::string_view name) {
     return path.empty() ? std::string(name) : path + "." + std::string(name);
-}
-
-std::string where(const std::string& path) {
-    return path.empty() ? "the body" : path;
 }
 
 capnp::Text::Reader as_text(const std::string& s) {
@@ -613,47 +433,85 @@ std::optional<int_range> int_range_of(capnp::schema::Type::Which w) {
     }
 }
 
+// Where a decoded value goes: a field of a struct, or an element of a list.
+class slot {
+public:
+    slot(capnp::DynamicStruct::Builder s, capnp::StructSchema::Field f) : struct_(s), field_(f) {}
+    slot(capnp::DynamicList::Builder l, unsigned i) : list_(l), index_(i), in_list_(true) {}
+
+    void set(const capnp::DynamicValue::Reader& v) {
+        if (in_list_)
+            list_.set(index_, v);
+        else
+            struct_.set(field_, v);
+    }
+    capnp::DynamicStruct::Builder init_struct() {
+        if (in_list_) return list_[index_].as<capnp::DynamicStruct>();
+        return struct_.init(field_).as<capnp::DynamicStruct>();
+    }
+    capnp::DynamicList::Builder init_list(unsigned size) {
+        if (in_list_) return list_.init(index_, size).as<capnp::DynamicList>();
+        return struct_.init(field_, size).as<capnp::DynamicList>();
+    }
+
+private:
+    capnp::DynamicStruct::Builder struct_;
+    capnp::StructSchema::Field field_;
+    capnp::DynamicList::Builder list_;
+    unsigned index_ = 0;
+    bool in_list_ = false;
+};
+
+// A whole number read from JSON, within the range of its field.
+struct whole {
+    bool negative = false;
+    std::uint64_t magnitude = 0;
+
+    capnp::DynamicValue::Reader value() const {
+        if (!negative) return magnitude;
+        // -magnitude fits in 64 signed bits (the range said so); -(2^63) is the one that needs
+        // care.
+        return magnitude == (1ull << 63) ? std::numeric_limits<std::int64_t>::min()
+                                         : -static_cast<std::int64_t>(magnitude);
+    }
+};
+
 class schema_walker {
 public:
     std::optional<error> problem;
 
-    bool walk_struct(const jnode& in, capnp::StructSchema s, capnp::JsonValue::Builder out,
+    bool walk_struct(const ojson& in, capnp::StructSchema s, capnp::DynamicStruct::Builder out,
                      const std::string& path) {
-        if (in.t != jnode::type::object)
+        if (!in.is_object())
             return fail(errc::bad_request,
-                        where(path) + " must be an object, not " + std::string(type_phrase(in.t)));
-        // Every name once, every name known.
-        for (std::size_t i = 0; i < in.members.size(); ++i) {
-            const auto& name = in.members[i].first;
-            for (std::size_t j = 0; j < i; ++j)
-                if (in.members[j].first == name)
-                    return fail(errc::bad_request,
-                                "the field \"" + name + "\" appears twice in " + where(path));
+                        where(path) + " must be an object, not " + std::string(type_phrase(in)));
+        const auto& members = in.get_ref<const ojson::object_t&>();
+        // Every name known (a name given twice the parser refused).
+        for (const auto& [name, v] : members) {
             if (s.findFieldByName(as_text(name)) == nullptr)
                 return fail(errc::unknown_field, "unknown field \"" + name + "\" in " +
                                                      where(path) + " (" +
                                                      s.getShortDisplayName().cStr() +
                                                      " has: " + field_names(s.getFields()) + ")");
         }
-        auto fields = out.initObject(static_cast<unsigned>(in.members.size()));
-        for (unsigned i = 0; i < in.members.size(); ++i) {
-            const auto& [name, v] = in.members[i];
+        for (const auto& [name, v] : members) {
             auto field = s.getFieldByName(as_text(name));
-            fields[i].setName(as_text(name));
-            auto value_out = fields[i].initValue();
             const auto sub = field_path(path, name);
             if (field.getProto().isGroup()) {
-                if (!walk_struct(v, field.getType().asStruct(), value_out, sub)) return false;
+                if (!walk_struct(v, field.getType().asStruct(),
+                                 out.init(field).as<capnp::DynamicStruct>(), sub))
+                    return false;
                 continue;
             }
-            if (!walk_value(v, field.getType(), form_of(field), value_out, sub)) return false;
+            if (!walk_value(v, field.getType(), form_of(field), slot(out, field), sub))
+                return false;
         }
         // A union names exactly one member (checked after the fields, so that a field's own
         // error is told where it is).
         auto union_fields = s.getUnionFields();
         if (union_fields.size() > 0) {
             std::vector<std::string> named;
-            for (const auto& [name, v] : in.members) {
+            for (const auto& [name, v] : members) {
                 KJ_IF_MAYBE (f, s.findFieldByName(as_text(name))) {
                     if (f->getProto().getDiscriminantValue() !=
                         capnp::schema::Field::NO_DISCRIMINANT)
@@ -680,97 +538,130 @@ private:
         return false;
     }
 
-    bool wrong_type(const jnode& in, const std::string& path, std::string_view wanted) {
-        if (in.t == jnode::type::null)
+    bool wrong_type(const ojson& in, const std::string& path, std::string_view wanted) {
+        if (in.is_null())
             return fail(errc::bad_request,
                         path + " is null; leave the field out, or give " + std::string(wanted));
         return fail(errc::bad_request, path + " must be " + std::string(wanted) + ", not " +
-                                           std::string(type_phrase(in.t)));
+                                           std::string(type_phrase(in)));
     }
 
-    // Checks an integer against `range`, and gives it back in decimal without sign for zero.
-    // One form each, as Cap'n Proto's JSON writes them: a 64-bit integer is a decimal string
-    // (a JSON number past 2^53 is not exact in most clients), a narrower one a JSON number.
-    bool parse_integer(const jnode& in, const int_range& range, const std::string& path,
-                       std::string& normal) {
+    // Reads an integer within `range`. One form each, as Cap'n Proto's JSON writes them: a
+    // 64-bit integer is a decimal string (a JSON number past 2^53 is not exact in most clients),
+    // a narrower one a JSON number.
+    std::optional<whole> parse_integer(const ojson& in, const int_range& range,
+                                       const std::string& path) {
         const bool wide = range.max > (1ull << 53) || range.min < -(1ll << 53);
         const std::string wanted =
             std::string("a whole number (") + range.name + ", from " + std::to_string(range.min) +
             " to " + std::to_string(range.max) + ")" +
             (wide ? " as a decimal string such as \"7\"" : " as a JSON number such as 7");
-        if (wide && in.t == jnode::type::number)
-            return fail(errc::bad_request, path +
-                                               " is a 64-bit integer: give it as a decimal string "
-                                               "such as \"" +
-                                               in.text + "\", not the JSON number " + in.text);
-        if (!wide && in.t == jnode::type::string)
-            return fail(errc::bad_request,
-                        path + " must be " + wanted + ", not the string " + json_quote(in.text));
-        if (in.t != jnode::type::number && in.t != jnode::type::string)
-            return wrong_type(in, path, wanted);
-        std::string_view digits = in.text;
-        const bool negative = !digits.empty() && digits.front() == '-';
-        if (negative) digits.remove_prefix(1);
-        const bool well_formed =
-            !digits.empty() && digits.size() <= 20 &&
-            std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
-        if (!well_formed)
-            return fail(errc::bad_request,
-                        path + " must be " + wanted + "; got " + json_quote(in.text));
-        std::uint64_t magnitude = 0;
-        auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), magnitude);
-        bool fits = ec == std::errc() && p == digits.data() + digits.size();
-        if (fits && negative) {
+        if (wide && in.is_number()) {
+            // The number again as a decimal string, when the parser read it as a whole number (a
+            // fraction, an exponent or a number past 64 bits it reads as a double).
+            const std::string example = in.is_number_float() ? "7" : in.dump();
+            fail(errc::bad_request,
+                 path + " is a 64-bit integer: give it as a decimal string such as \"" + example +
+                     "\", not the JSON number " + in.dump());
+            return std::nullopt;
+        }
+        if (!wide && in.is_string()) {
+            fail(errc::bad_request, path + " must be " + wanted + ", not the string " +
+                                        json_quote(in.get_ref<const std::string&>()));
+            return std::nullopt;
+        }
+        if (!in.is_number() && !in.is_string()) {
+            wrong_type(in, path, wanted);
+            return std::nullopt;
+        }
+        whole w;
+        std::string text;  // as given, for the messages
+        if (in.is_string()) {
+            text = in.get<std::string>();
+            std::string_view digits = text;
+            w.negative = !digits.empty() && digits.front() == '-';
+            if (w.negative) digits.remove_prefix(1);
+            const bool well_formed = !digits.empty() && digits.size() <= 20 &&
+                                     std::all_of(digits.begin(), digits.end(),
+                                                 [](char c) { return c >= '0' && c <= '9'; });
+            if (!well_formed) {
+                fail(errc::bad_request, path + " must be " + wanted + "; got " + json_quote(text));
+                return std::nullopt;
+            }
+            auto [p, ec] =
+                std::from_chars(digits.data(), digits.data() + digits.size(), w.magnitude);
+            if (ec != std::errc() || p != digits.data() + digits.size()) {
+                fail(errc::bad_request, path + " is out of range: " + text + " is not " + wanted);
+                return std::nullopt;
+            }
+        } else if (in.is_number_float()) {
+            // A fraction or an exponent; or a whole number past 64 bits, which the parser can
+            // only give as a double.
+            const double d = in.get<double>();
+            text = in.dump();
+            if (std::floor(d) == d && std::fabs(d) >= 0x1p63)
+                fail(errc::bad_request, path + " is out of range: " + text + " is not " + wanted);
+            else
+                fail(errc::bad_request, path + " must be " + wanted + "; got " + text);
+            return std::nullopt;
+        } else if (in.is_number_unsigned()) {
+            w.magnitude = in.get<std::uint64_t>();
+            text = std::to_string(w.magnitude);
+        } else {
+            const auto v = in.get<std::int64_t>();
+            w.negative = v < 0;
+            w.magnitude = w.negative ? 0 - static_cast<std::uint64_t>(v) : v;
+            text = std::to_string(v);
+        }
+        bool fits;
+        if (w.negative) {
             // -min fits in 64 unsigned bits: -(min + 1) + 1.
             const std::uint64_t magnitude_max =
                 range.min < 0 ? static_cast<std::uint64_t>(-(range.min + 1)) + 1 : 0;
-            fits = magnitude <= magnitude_max;
-        } else if (fits) {
-            fits = magnitude <= range.max;
+            fits = w.magnitude <= magnitude_max;
+        } else {
+            fits = w.magnitude <= range.max;
         }
-        if (!fits)
-            return fail(errc::bad_request,
-                        path + " is out of range: " + in.text + " is not " + wanted);
-        normal = (negative && magnitude != 0 ? "-" : "") + std::to_string(magnitude);
-        return true;
+        if (!fits) {
+            fail(errc::bad_request, path + " is out of range: " + text + " is not " + wanted);
+            return std::nullopt;
+        }
+        if (w.magnitude == 0) w.negative = false;  // "-0" is 0
+        return w;
     }
 
-    bool walk_integer(const jnode& in, const int_range& range, capnp::JsonValue::Builder out,
-                      const std::string& path) {
-        std::string normal;
-        if (!parse_integer(in, range, path, normal)) return false;
-        // As a decimal string: exact for 64 bits, and the codec reads every integer type so.
-        out.setString(as_text(normal));
-        return true;
-    }
-
-    bool walk_value(const jnode& in, capnp::Type type, data_form form,
-                    capnp::JsonValue::Builder out, const std::string& path) {
+    bool walk_value(const ojson& in, capnp::Type type, data_form form, slot out,
+                    const std::string& path) {
         using W = capnp::schema::Type::Which;
-        if (auto range = int_range_of(type.which())) return walk_integer(in, *range, out, path);
+        if (auto range = int_range_of(type.which())) {
+            auto w = parse_integer(in, *range, path);
+            if (!w) return false;
+            out.set(w->value());
+            return true;
+        }
         switch (type.which()) {
             case W::VOID:
-                if (in.t != jnode::type::null) return wrong_type(in, path, "null");
-                out.setNull();
+                if (!in.is_null()) return wrong_type(in, path, "null");
+                out.set(capnp::VOID);
                 return true;
             case W::BOOL:
-                if (in.t != jnode::type::boolean) return wrong_type(in, path, "true or false");
-                out.setBoolean(in.b);
+                if (!in.is_boolean()) return wrong_type(in, path, "true or false");
+                out.set(in.get<bool>());
                 return true;
             case W::FLOAT32:
             case W::FLOAT64: {
-                if (in.t != jnode::type::number) return wrong_type(in, path, "a number");
-                double d = std::strtod(in.text.c_str(), nullptr);
+                if (!in.is_number()) return wrong_type(in, path, "a number");
+                const double d = in.get<double>();
                 const bool too_big_for_float =
                     type.which() == W::FLOAT32 && std::fabs(d) > std::numeric_limits<float>::max();
                 if (!std::isfinite(d) || too_big_for_float)
-                    return fail(errc::bad_request, path + " is out of range: " + in.text);
-                out.setNumber(d);
+                    return fail(errc::bad_request, path + " is out of range: " + in.dump());
+                out.set(d);
                 return true;
             }
             case W::TEXT:
-                if (in.t != jnode::type::string) return wrong_type(in, path, "a string");
-                out.setString(as_text(in.text));
+                if (!in.is_string()) return wrong_type(in, path, "a string");
+                out.set(as_text(in.get_ref<const std::string&>()));
                 return true;
             case W::DATA:
                 return walk_data(in, form, out, path);
@@ -779,24 +670,27 @@ private:
                 const std::string wanted = "a string naming a " +
                                            std::string(e.getShortDisplayName().cStr()) +
                                            " (one of: " + names_of(e) + ")";
-                if (in.t != jnode::type::string) return wrong_type(in, path, wanted);
-                if (e.findEnumerantByName(as_text(in.text)) == nullptr)
-                    return fail(errc::bad_request, path + ": there is no " +
-                                                       e.getShortDisplayName().cStr() + " " +
-                                                       json_quote(in.text) + "; give " + wanted);
-                out.setString(as_text(in.text));
-                return true;
+                if (!in.is_string()) return wrong_type(in, path, wanted);
+                const auto& name = in.get_ref<const std::string&>();
+                KJ_IF_MAYBE (enumerant, e.findEnumerantByName(as_text(name))) {
+                    out.set(capnp::DynamicEnum(*enumerant));
+                    return true;
+                }
+                return fail(errc::bad_request, path + ": there is no " +
+                                                   e.getShortDisplayName().cStr() + " " +
+                                                   json_quote(name) + "; give " + wanted);
             }
             case W::LIST: {
-                if (in.t != jnode::type::array) return wrong_type(in, path, "an array");
+                if (!in.is_array()) return wrong_type(in, path, "an array");
                 auto element = type.asList().getElementType();
-                auto items = out.initArray(static_cast<unsigned>(in.items.size()));
-                for (unsigned i = 0; i < in.items.size(); ++i) {
+                auto items = out.init_list(static_cast<unsigned>(in.size()));
+                for (unsigned i = 0; i < in.size(); ++i) {
                     const auto sub = path + "[" + std::to_string(i) + "]";
                     if (element.isStruct()) {
-                        if (!walk_struct(in.items[i], element.asStruct(), items[i], sub))
+                        if (!walk_struct(in[i], element.asStruct(),
+                                         items[i].as<capnp::DynamicStruct>(), sub))
                             return false;
-                    } else if (!walk_value(in.items[i], element, data_form::bytes_array, items[i],
+                    } else if (!walk_value(in[i], element, data_form::bytes_array, slot(items, i),
                                            sub)) {
                         return false;
                     }
@@ -804,89 +698,83 @@ private:
                 return true;
             }
             case W::STRUCT:
-                return walk_struct(in, type.asStruct(), out, path);
+                return walk_struct(in, type.asStruct(), out.init_struct(), path);
             default:
                 return fail(errc::bad_request, path + " has a type the JSON API does not accept");
         }
     }
 
-    bool walk_data(const jnode& in, data_form form, capnp::JsonValue::Builder out,
-                   const std::string& path) {
+    bool walk_data(const ojson& in, data_form form, slot out, const std::string& path) {
+        bytes b;
         switch (form) {
             case data_form::hex: {
-                if (in.t != jnode::type::string)
-                    return wrong_type(in, path, "a string of hex digits");
-                auto b = from_hex(in.text);
-                if (!b)
+                if (!in.is_string()) return wrong_type(in, path, "a string of hex digits");
+                auto decoded = from_hex(in.get_ref<const std::string&>());
+                if (!decoded)
                     return fail(errc::bad_hex, path +
                                                    " must be hex with an even number of digits "
                                                    "(0-9, a-f): " +
-                                                   b.err().message);
-                out.setString(as_text(to_hex(*b)));  // lower case
-                return true;
+                                                   decoded.err().message);
+                b = std::move(*decoded);
+                break;
             }
             case data_form::base64: {
-                if (in.t != jnode::type::string) return wrong_type(in, path, "a base64 string");
-                auto b = from_base64(in.text);
-                if (!b)
-                    return fail(errc::bad_base64,
-                                path + " must be standard base64 with padding: " + b.err().message);
-                out.setString(as_text(in.text));
-                return true;
+                if (!in.is_string()) return wrong_type(in, path, "a base64 string");
+                auto decoded = from_base64(in.get_ref<const std::string&>());
+                if (!decoded)
+                    return fail(errc::bad_base64, path + " must be standard base64 with padding: " +
+                                                      decoded.err().message);
+                b = std::move(*decoded);
+                break;
             }
             case data_form::bytes_array: {
-                if (in.t != jnode::type::array)
+                if (!in.is_array())
                     return wrong_type(in, path, "an array of numbers from 0 to 255");
-                auto items = out.initArray(static_cast<unsigned>(in.items.size()));
                 const int_range byte_range{0, 255, "UInt8"};
-                for (unsigned i = 0; i < in.items.size(); ++i) {
-                    const auto sub = path + "[" + std::to_string(i) + "]";
-                    std::string normal;
-                    if (!parse_integer(in.items[i], byte_range, sub, normal)) return false;
-                    items[i].setNumber(std::stod(normal));
+                for (std::size_t i = 0; i < in.size(); ++i) {
+                    auto w = parse_integer(in[i], byte_range, path + "[" + std::to_string(i) + "]");
+                    if (!w) return false;
+                    b.push_back(static_cast<std::uint8_t>(w->magnitude));
                 }
-                return true;
+                break;
             }
         }
-        return false;
+        out.set(capnp::Data::Reader(b.data(), b.size()));
+        return true;
     }
 };
 
-// A JsonCodec that follows the $Json annotations of `Root`. Building one walks the whole schema
-// (about 40 us), so each thread keeps one per root type; Cap'n Proto does not say that a codec
-// may be shared between threads.
+// A JsonCodec that follows the $Json annotations of `Root`, for writing (body_to_json). Building
+// one walks the whole schema (about 40 us), so each thread keeps one per root type; Cap'n Proto
+// does not say that a codec may be shared between threads.
 template <typename Root>
 capnp::JsonCodec& annotated_codec() {
     thread_local std::unique_ptr<capnp::JsonCodec> codec;
     if (!codec) {
         codec = std::make_unique<capnp::JsonCodec>();
-        codec->setMaxNestingDepth(json_nesting_max + 1);
         codec->handleByAnnotation<Root>();
     }
     return *codec;
 }
 
-// Parses `json`, walks it against `Root`'s schema and decodes it into `message`.
+// Parses `json`, walks it against `Root`'s schema and builds it into `message`.
 template <typename Root>
 result<void> decode_strict(std::string_view json, capnp::MessageBuilder& message) {
     if (json.size() > json_text_bytes_max)
         return make_error(errc::bad_request, "the JSON text is " + std::to_string(json.size()) +
                                                  " bytes; at most " +
                                                  std::to_string(json_text_bytes_max));
-    auto tree = json_parser(json).document();
+    auto tree = parse_strict(json);
     if (!tree) return tree.err();
     std::optional<error> failure;
     auto ex = kj::runCatchingExceptions([&]() {
-        capnp::MallocMessageBuilder normal;
-        auto value = normal.initRoot<capnp::JsonValue>();
         schema_walker walker;
-        if (!walker.walk_struct(*tree, capnp::Schema::from<Root>(), value, "")) {
+        const auto schema = capnp::Schema::from<Root>();
+        if (!walker.walk_struct(*tree, schema, message.initRoot<capnp::DynamicStruct>(schema),
+                                "")) {
             failure = std::move(walker.problem);
             UURWERK_ASSERT(failure.has_value());
-            return;
         }
-        annotated_codec<Root>().decode(
-            value.asReader(), message.initRoot<capnp::DynamicStruct>(capnp::Schema::from<Root>()));
     });
     KJ_IF_MAYBE (e, ex) {
         return make_error(errc::bad_request, std::string("the JSON does not fit the schema: ") +
@@ -939,6 +827,43 @@ void normalise(capnp::DynamicStruct::Builder s) {
                 break;
         }
     }
+}
+
+json_value to_json_value(const ojson& n) {
+    json_value out;
+    switch (n.type()) {
+        case ojson::value_t::null:
+            out.v = nullptr;
+            break;
+        case ojson::value_t::boolean:
+            out.v = n.get<bool>();
+            break;
+        case ojson::value_t::number_integer:
+        case ojson::value_t::number_unsigned:
+        case ojson::value_t::number_float:
+            out.v = n.get<double>();
+            break;
+        case ojson::value_t::string:
+            out.v = n.get<std::string>();
+            break;
+        case ojson::value_t::array: {
+            auto a = std::make_shared<json_value::array>();
+            a->reserve(n.size());
+            for (const auto& item : n) a->push_back(to_json_value(item));
+            out.v = a;
+            break;
+        }
+        case ojson::value_t::object: {
+            auto o = std::make_shared<json_value::object>();
+            for (const auto& [k, v] : n.get_ref<const ojson::object_t&>())
+                (*o)[k] = to_json_value(v);
+            out.v = o;
+            break;
+        }
+        default:
+            UURWERK_ASSERT(false, static_cast<int>(n.type()));  // the JSON parser makes no other
+    }
+    return out;
 }
 
 }  // namespace
@@ -1016,44 +941,8 @@ result<std::string> body_to_json(byte_view canonical_body) {
     return out;
 }
 
-namespace {
-json_value to_json_value(const jnode& n) {
-    json_value out;
-    switch (n.t) {
-        case jnode::type::null:
-            out.v = nullptr;
-            break;
-        case jnode::type::boolean:
-            out.v = n.b;
-            break;
-        case jnode::type::number: {
-            double d = 0;
-            std::from_chars(n.text.data(), n.text.data() + n.text.size(), d);
-            out.v = d;
-            break;
-        }
-        case jnode::type::string:
-            out.v = n.text;
-            break;
-        case jnode::type::array: {
-            auto a = std::make_shared<json_value::array>();
-            for (const auto& item : n.items) a->push_back(to_json_value(item));
-            out.v = a;
-            break;
-        }
-        case jnode::type::object: {
-            auto o = std::make_shared<json_value::object>();
-            for (const auto& [k, v] : n.members) (*o)[k] = to_json_value(v);
-            out.v = o;
-            break;
-        }
-    }
-    return out;
-}
-}  // namespace
-
 result<json_value> parse_json_value(std::string_view text) {
-    auto tree = json_parser(text).document();
+    auto tree = parse_strict(text);
     if (!tree) return tree.err();
     return to_json_value(*tree);
 }

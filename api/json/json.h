@@ -1,25 +1,29 @@
 #pragma once
-// JSON at the HTTP edge, both ways.
+// JSON at the HTTP edge, both ways, with nlohmann/json (fuzzed continuously upstream) doing the
+// byte-level work.
 //
-// Writing: json_writer builds the JSON of every response (objects, arrays, escaped strings).
-// Strings are escaped as RFC 8259 asks (quote, backslash, control characters); valid UTF-8
-// passes through as is, and bytes that are not valid UTF-8 become U+FFFD, so the output is
-// always valid JSON.
+// Writing: json_writer builds the JSON of every response (objects, arrays, strings, no spaces).
+// Strings are quoted by nlohmann/json: the quote, the backslash and control characters escaped
+// (and DEL, 0x7f, as \u007f), valid UTF-8 passed through as is, and each piece that is not valid
+// UTF-8 (a stray byte, a sequence cut short) replaced by one U+FFFD, so the output is always
+// valid JSON.
 //
-// Reading: request bodies are decoded strictly against the Cap'n Proto schema
-// (schemas/event.capnp). Cap'n Proto 0.9.2's JsonCodec is lenient (DESIGN.md, "Known traps"),
-// and its parser also decodes \u escapes wrongly (the hex digits a-f count as 0-5, and
-// surrogate pairs are not joined: "caf\u00e9" becomes "cafI"), so the text is parsed here, by a
-// strict RFC 8259 parser, and walked against the schema before the codec sees it: unknown
-// fields, a field named twice, a union with two members named or none, hex and base64 that do
-// not check, wrong JSON types, integers out of range and unknown enum names are refused with a
-// code and a message that names the JSON path. Only then does the codec (with the schema's
-// $Json annotations) build the message, from a normalised tree (integers as decimal strings,
-// hex in lower case). Every kj::Exception is caught and becomes an error value.
+// Reading: request bodies are parsed by nlohmann/json's strict RFC 8259 parser (exact UTF-8:
+// no overlong forms, no surrogates, no lone \u surrogate; no byte order mark, no comments, no
+// text after the value), which also refuses, while it parses, a name given twice in one object,
+// nesting deeper than json_nesting_max, NUL (\u0000) in a string, and a number past a double's
+// range. The tree is then walked against the Cap'n Proto schema (schemas/event.capnp), which
+// builds the message itself: unknown fields, a union with two members named or none, hex and
+// base64 that do not check, wrong JSON types, integers out of range and unknown enum names are
+// refused with a code and a message that names the JSON path. A text with several faults gets
+// the first the parser meets, in text order; the walker's after that. Cap'n Proto's JsonCodec
+// (lenient, and in 0.9.2 wrong about \u escapes: DESIGN.md, "Known traps") only writes, in
+// body_to_json. Every kj::Exception is caught and becomes an error value.
 //
-// Error codes: "bad_json" (not JSON), "bad_request" (wrong type, out of range, unknown enum
-// name, null), "unknown_field", "ambiguous_kind", "bad_hex", "bad_base64", "bad_event" (the
-// decoded body breaks a bound of ledger/core/event.h), "bad_envelope" (a part of the wrong length).
+// Error codes: "bad_json" (not JSON), "bad_request" (a name twice, NUL, a number past a double,
+// too long; wrong type, out of range, unknown enum name, null), "unknown_field",
+// "ambiguous_kind", "bad_hex", "bad_base64", "bad_event" (the decoded body breaks a bound of
+// ledger/core/event.h), "bad_envelope" (a part of the wrong length).
 //
 // Pure functions and values: safe from any thread.
 
@@ -100,9 +104,9 @@ inline constexpr std::size_t json_nesting_max = 32;
 // canonical_body_from_json reads. Errors: "bad_event" when the bytes are not a message.
 [[nodiscard]] result<std::string> body_to_json(byte_view canonical_body);
 
-// Any JSON text into a json_value tree (api/json/json_read.h), with the same strict RFC 8259 parser
-// as the request bodies (Cap'n Proto 0.9.2's own parser mis-decodes \u escapes). Errors:
-// "bad_json" saying where.
+// Any JSON text into a json_value tree (api/json/json_read.h), as strictly as the request bodies
+// but with no size limit (Cap'n Proto 0.9.2's own parser mis-decodes \u escapes). Errors:
+// "bad_json" saying where; "bad_request" for a name twice, NUL, a number past a double's range.
 [[nodiscard]] result<json_value> parse_json_value(std::string_view text);
 
 }  // namespace uurwerk

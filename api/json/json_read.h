@@ -1,6 +1,8 @@
 #pragma once
 // Reading JSON we did not write ourselves (HTTP replies, key files) into a small owned tree,
-// with the strict parser of api/json/json.h. Pure; safe from any thread.
+// parsed by nlohmann/json as strictly as a request body (parse_json_value, api/json/json.h). The
+// tree is ours, not nlohmann's, so that the modules reading it see no nlohmann header; it is
+// built once from nlohmann's and owns its values. Pure; safe from any thread.
 
 #include <map>
 #include <memory>

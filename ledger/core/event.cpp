@@ -2,6 +2,7 @@
 
 #include <capnp/message.h>
 #include <capnp/serialize.h>
+#include <kj/encoding.h>
 #include <kj/exception.h>
 
 #include <algorithm>
@@ -614,95 +615,59 @@ result<envelope> decode_envelope(byte_view stored, form_check form) {
         });
 }
 
+// Hex and base64 are kj's (kj/encoding.h). kj decodes hex strictly; its base64 decoder is
+// forgiving (WHATWG's atob: white space skipped, padding optional, unused bits ignored), so a
+// base64 text is taken only when it is exactly what kj encodes for the bytes it decodes to: the
+// one canonical form, with padding.
+
 std::string to_hex(byte_view b) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out(b.size() * 2, '0');
-    for (std::size_t i = 0; i < b.size(); ++i) {
-        out[2 * i] = digits[b[i] >> 4];
-        out[2 * i + 1] = digits[b[i] & 15];
-    }
-    return out;
+    auto text = kj::encodeHex(kj::arrayPtr(b.data(), b.size()));
+    return std::string(text.begin(), text.end());
 }
 
 namespace {
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
+bool ascii_alphanumeric(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
-constexpr char base64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 }  // namespace
 
 result<bytes> from_hex(std::string_view s) {
     if (s.size() % 2 != 0) return make_error(errc::bad_hex, "hex text has an odd length");
-    bytes out(s.size() / 2);
-    for (std::size_t i = 0; i < out.size(); ++i) {
-        int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return make_error(errc::bad_hex, "not a hex digit at position " +
-                                                 std::to_string(hi < 0 ? 2 * i : 2 * i + 1));
-        out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+    auto decoded = kj::decodeHex(kj::arrayPtr(s.data(), s.size()));
+    if (decoded.hadErrors) {
+        const auto bad = std::find_if(s.begin(), s.end(), [](char c) {
+            return !(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'f') && !(c >= 'A' && c <= 'F');
+        });
+        return make_error(errc::bad_hex,
+                          "not a hex digit at position " + std::to_string(bad - s.begin()));
     }
-    return out;
+    return bytes(decoded.begin(), decoded.end());
 }
 
 std::string to_base64(byte_view b) {
-    std::string out;
-    out.reserve((b.size() + 2) / 3 * 4);
-    std::size_t i = 0;
-    for (; i + 3 <= b.size(); i += 3) {
-        std::uint32_t v = b[i] << 16 | b[i + 1] << 8 | b[i + 2];
-        out += base64_alphabet[v >> 18 & 63];
-        out += base64_alphabet[v >> 12 & 63];
-        out += base64_alphabet[v >> 6 & 63];
-        out += base64_alphabet[v & 63];
-    }
-    if (i + 1 == b.size()) {
-        std::uint32_t v = b[i] << 16;
-        out += base64_alphabet[v >> 18 & 63];
-        out += base64_alphabet[v >> 12 & 63];
-        out += "==";
-    } else if (i + 2 == b.size()) {
-        std::uint32_t v = b[i] << 16 | b[i + 1] << 8;
-        out += base64_alphabet[v >> 18 & 63];
-        out += base64_alphabet[v >> 12 & 63];
-        out += base64_alphabet[v >> 6 & 63];
-        out += '=';
-    }
-    return out;
+    auto text = kj::encodeBase64(kj::arrayPtr(b.data(), b.size()));
+    return std::string(text.begin(), text.end());
 }
 
 result<bytes> from_base64(std::string_view s) {
     if (s.size() % 4 != 0)
         return make_error(errc::bad_base64, "base64 text must be a multiple of 4 characters");
-    bytes out;
-    out.reserve(s.size() / 4 * 3);
-    for (std::size_t i = 0; i < s.size(); i += 4) {
-        int v[4];
-        int pad = 0;
-        for (int j = 0; j < 4; ++j) {
-            char c = s[i + j];
-            if (c == '=' && i + 4 == s.size() && j >= 2) {
-                v[j] = 0;
-                ++pad;
-                continue;
-            }
-            const char* p = c ? std::strchr(base64_alphabet, c) : nullptr;
-            if (p == nullptr || pad > 0)
-                return make_error(errc::bad_base64,
-                                  "not a base64 character at position " + std::to_string(i + j));
-            v[j] = static_cast<int>(p - base64_alphabet);
-        }
-        std::uint32_t w = v[0] << 18 | v[1] << 12 | v[2] << 6 | v[3];
-        if ((pad == 2 && (w & 0xffff) != 0) || (pad == 1 && (w & 0xff) != 0))
-            return make_error(errc::bad_base64, "base64 text has bits set beyond its last byte");
-        out.push_back(static_cast<std::uint8_t>(w >> 16));
-        if (pad < 2) out.push_back(static_cast<std::uint8_t>(w >> 8 & 255));
-        if (pad < 1) out.push_back(static_cast<std::uint8_t>(w & 255));
+    auto decoded = kj::decodeBase64(kj::arrayPtr(s.data(), s.size()));
+    if (!decoded.hadErrors) {
+        auto again = kj::encodeBase64(decoded);
+        if (std::string_view(again.begin(), again.size()) == s)
+            return bytes(decoded.begin(), decoded.end());
     }
-    return out;
+    // Not the canonical form: say where. Padding is at most two '=' that end the text.
+    const std::size_t padding_from = std::max(s.find_last_not_of('=') + 1, s.size() - 2);
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const bool fits =
+            i < padding_from ? ascii_alphanumeric(s[i]) || s[i] == '+' || s[i] == '/' : s[i] == '=';
+        if (!fits)
+            return make_error(errc::bad_base64,
+                              "not a base64 character at position " + std::to_string(i));
+    }
+    return make_error(errc::bad_base64, "base64 text has bits set beyond its last byte");
 }
 
 bool text_within(std::string_view s, std::size_t chars_max) {

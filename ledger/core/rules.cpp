@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <array>
 
-#include "ledger/core/exposure.h"
+#include "ledger/core/fairness_knobs.h"
 
 namespace uurwerk {
 namespace {
@@ -207,7 +207,6 @@ private:
         if (b.on_behalf_of) return R::not_delegated;
         if (!within_ranges(f.rules.fairness)) return R::fairness_knob_out_of_range;
         auto& c = s_.communities[b.community];
-        c.queues.set_upkeep(s_.upkeep);
         c_ = &c;
         c.name = f.name;
         c.rules = f.rules;
@@ -237,8 +236,8 @@ private:
                 p->round,   p->rank,  in_.at,           in_.now};
             c_->matches_of_post[p->request].push_back(b.id);
             c_->matches_of_post[p->offer].push_back(b.id);
+            // (The exposure projection, projections/matching_fold.h, then records the proposal.)
             fx_.matches.emplace_back(b.community, b.id);
-            expose(rq->second, *p);
             of->second.proposals += 1;
             of->second.heard_time = in_.now;
             fx_.posts.emplace_back(b.community, p->offer);
@@ -257,35 +256,9 @@ private:
         return R::none;
     }
 
-    // The exposure projection (ledger/core/exposure.h): a proposal adds its position weight to the
-    // helper's exposure and takes one of their open-match slots; the first proposal of a round
-    // hands out the round's unit of relevance among the request's eligible candidates.
-    void expose(const post_state& request, const match_proposed& p) {
-        const auto& b = in_.body;
-        if (p.rank == 0) {
-            const auto offers = fitting_offers(*c_, request);
-            const auto shares = relevance_shares(*c_, offers);
-            for (std::size_t i = 0; i < offers.size(); ++i) {
-                if (shares[i] <= 0) continue;
-                c_->exposure[offers[i].helper].relevance_sum += shares[i];
-                fx_.helpers.emplace_back(b.community, offers[i].helper);
-            }
-        }
-        auto& h = c_->exposure[p.helper];
-        h.exposure_sum += position_weight(p.rank, std::max(p.round_size, p.rank + 1));
-        h.open_matches += 1;
-        fx_.helpers.emplace_back(b.community, p.helper);
-    }
-
-    void close_match(member_id helper) {
-        auto& h = c_->exposure[helper];
-        UURWERK_ASSERT(h.open_matches > 0, helper.value);
-        h.open_matches -= 1;
-        fx_.helpers.emplace_back(in_.body.community, helper);
-    }
-
     // Unanswered proposals of a post that is withdrawn or hidden lapse (the post's matches are
-    // indexed: community_state::matches_of_post).
+    // indexed: community_state::matches_of_post). Each is named in the effects, which is how the
+    // exposure projection (projections/matching_fold.h) frees its helper's open-match slot.
     void lapse_proposals_of(const event_id& post) {
         auto of_post = c_->matches_of_post.find(post);
         if (of_post == c_->matches_of_post.end()) return;
@@ -294,7 +267,6 @@ private:
             if (m.status != match_status::proposed) continue;
             m.status = match_status::lapsed;
             fx_.matches.emplace_back(in_.body.community, id);
-            close_match(m.helper);
         }
     }
 
@@ -411,10 +383,6 @@ private:
                     auto it = c_->members.find(x.member);
                     if (it == c_->members.end()) return R::unknown_member;
                     it->second.suspended = std::is_same_v<T, member_suspended>;
-                    if (it->second.suspended)
-                        c_->queues.suspend(x.member);
-                    else
-                        c_->queues.reinstate(x.member);
                     fx_.members.emplace_back(b.community, x.member);
                     history(x.member, R::none, {}, {}, b.author);
                     return R::none;
@@ -427,9 +395,6 @@ private:
                                                  in_.at,         0,
                                                  in_.now};
                     fx_.posts.emplace_back(b.community, b.id);
-                    c_->queues.add(
-                        std::is_same_v<T, offer_posted> ? post_side::offer : post_side::request,
-                        x.what, {b.id, actor, in_.at, x.availability, {}, x.how_often}, x.area);
                     return R::none;
                 } else if constexpr (std::is_same_v<T, post_withdrawn> ||
                                      std::is_same_v<T, post_hidden>) {
@@ -442,8 +407,6 @@ private:
                     if (it->second.status != post_status::open) return R::post_not_open;
                     it->second.status = hide ? post_status::hidden : post_status::withdrawn;
                     fx_.posts.emplace_back(b.community, x.post);
-                    c_->queues.remove(it->second.is_offer ? post_side::offer : post_side::request,
-                                      it->second.what, x.post);
                     lapse_proposals_of(x.post);
                     return R::none;
                 } else if constexpr (std::is_same_v<T, match_accepted> ||
@@ -462,7 +425,6 @@ private:
                                : std::is_same_v<T, match_accepted> ? match_status::accepted
                                                                    : match_status::declined;
                     fx_.matches.emplace_back(b.community, x.match);
-                    if (m.status != match_status::accepted) close_match(m.helper);
                     if (ending) {
                         // A helper whose match just ended has heard from the community: the
                         // silence floor counts from now, not from the proposal weeks ago.
@@ -470,13 +432,6 @@ private:
                             of->second.heard_time = in_.now;
                             fx_.posts.emplace_back(b.community, m.offer);
                         }
-                    }
-                    if (m.status == match_status::accepted) {
-                        // What fairness is for is who gets to help, not who is shown: a match
-                        // that begins outweighs proposals (ledger/core/exposure.h), so a helper whom
-                        // requesters prefer is proposed less until the others caught up.
-                        c_->exposure[m.helper].exposure_sum += match_exposure;
-                        fx_.helpers.emplace_back(b.community, m.helper);
                     }
                     return R::none;
                 } else if constexpr (std::is_same_v<T, hours_claimed>) {
@@ -709,7 +664,6 @@ void fold_effects::clear() {
     posts.clear();
     matches.clear();
     endorsements.clear();
-    helpers.clear();
     communities.clear();
     seen.clear();
     history.clear();
@@ -725,26 +679,8 @@ minutes balance_sum(const community_state& c) {
     return sum;
 }
 
-void index_posts(community_state& c, queue_upkeep upkeep) {
-    c.queues.clear();
-    c.queues.set_upkeep(upkeep);
+void index_matches(community_state& c) {
     c.matches_of_post.clear();
-    // In posting order: a queue's bucket keeps that order, and takes posts fastest at its end
-    // (inserting in it would move half a bucket per post). The posts' table is in that order
-    // when it was folded, but not when it was loaded from the store, which keeps posts by id.
-    std::vector<std::pair<offset, const id_table<post_state>::value_type*>> open;
-    for (const auto& entry : c.posts)
-        if (entry.second.status == post_status::open)
-            open.emplace_back(entry.second.posted_at, &entry);
-    std::sort(open.begin(), open.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (const auto& [at, entry] : open) {
-        const auto& [id, p] = *entry;
-        c.queues.add(p.is_offer ? post_side::offer : post_side::request, p.what,
-                     {id, p.owner, p.posted_at, p.availability, {}, p.how_often}, p.area);
-    }
-    for (const auto& [id, m] : c.members)
-        if (m.suspended) c.queues.suspend(id);
     // In log order, as the fold appends them.
     std::vector<std::pair<offset, event_id>> by_offset;
     by_offset.reserve(c.matches.size());

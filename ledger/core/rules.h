@@ -16,7 +16,6 @@
 
 #include "ledger/core/event.h"
 #include "ledger/core/id_table.h"
-#include "ledger/core/match_queues.h"
 
 namespace uurwerk {
 
@@ -66,7 +65,7 @@ enum class reject_reason : std::uint16_t {
     checkpoint_beyond_tree = 40,      // a checkpoint of more leaves than the community's tree has
     checkpoint_root_mismatch = 41,    // a checkpoint whose root is not the tree's at its size
     fairness_knob_out_of_range = 42,  // a policy's fairness knob outside its range
-                                      // (ledger/core/exposure.h: within_ranges)
+                                      // (ledger/core/fairness_knobs.h: within_ranges)
     kind_not_delegable = 43,  // a delegation naming a kind only the member (or a coordinator)
                               // may sign: delegations, keys, coordinators' kinds
     member_has_key = 44,      // a proxy recorded, or a key added by a coordinator, for a member
@@ -184,15 +183,6 @@ struct match_state {
     bool operator==(const match_state&) const = default;
 };
 
-// What the fairness layer knows of a helper, folded from the proposals and their answers.
-struct helper_exposure {
-    double relevance_sum = 0;        // the relevance share they were owed, round by round
-    double exposure_sum = 0;         // the position weight of every proposal they got, and 1
-                                     // for every match of theirs that began
-    std::uint32_t open_matches = 0;  // proposed or accepted, not yet declined, ended or lapsed
-    bool operator==(const helper_exposure&) const = default;
-};
-
 struct community_state {
     std::string name;
     policy rules;
@@ -205,20 +195,19 @@ struct community_state {
     id_table<post_state> posts;
     id_table<match_state> matches;  // by the proposal's id
     id_table<endorsement_state> endorsements;
-    minutes fund{0};                                // the community fund's balance
-    std::map<member_id, helper_exposure> exposure;  // helpers that were candidates or proposed
+    minutes fund{0};           // the community fund's balance
     std::uint64_t events = 0;  // events of this community folded (ids seen the first time)
     time_ms clock{};           // the log's clock at the last of them
 
-    // Derived from posts, members and matches, never stored: kept by the fold and rebuilt on
-    // load (index_posts), so that a round of matching, the exposure fold and the API look at
-    // the open posts of one category and the matches of one post instead of scanning them all.
-    match_queues queues;  // the live match queues (ledger/core/match_queues.h)
+    // Derived from the matches, never stored: kept by the fold and rebuilt on load
+    // (index_matches), so that withdrawing or hiding a post lapses its unanswered proposals
+    // without scanning every match. (The live match queues and each helper's exposure are
+    // projections, not verdict state: projections/matching_fold.h.)
     std::unordered_map<event_id, std::vector<event_id>> matches_of_post;  // request or offer
 };
 
-// Rebuilds the derived indexes of `c` from its posts, members and matches (after loading them).
-void index_posts(community_state& c, queue_upkeep upkeep = queue_upkeep::kept);
+// Rebuilds the derived index of `c` (matches_of_post) from its matches (after loading them).
+void index_matches(community_state& c);
 
 // What the log says about an id already seen: the first verdict stands for the same content.
 struct seen_event {
@@ -230,10 +219,9 @@ struct seen_event {
 
 struct ledger_state {
     std::map<community_id, community_state> communities;
-    // Every event folded, by its id within its community (ledger/core/id_table.h): ids are scoped by
-    // community, so one community's events can neither take nor block another's ids.
+    // Every event folded, by its id within its community (ledger/core/id_table.h): ids are scoped
+    // by community, so one community's events can neither take nor block another's ids.
     id_table<seen_event, scoped_id> seen;
-    queue_upkeep upkeep = queue_upkeep::kept;  // how new communities keep their match queues
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -301,7 +289,6 @@ struct fold_effects {
     std::vector<std::pair<community_id, event_id>> posts;
     std::vector<std::pair<community_id, event_id>> matches;
     std::vector<std::pair<community_id, event_id>> endorsements;
-    std::vector<std::pair<community_id, member_id>> helpers;  // exposure changed
     std::vector<community_id> communities;  // name, policy, fund, event count changed
     std::vector<seen_effect> seen;          // new ids, in fold order
     std::vector<history_entry> history;

@@ -7,9 +7,9 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "api/node/certificates.h"
 #include "api/http/http_client.h"
 #include "api/json/json_read.h"
+#include "api/node/certificates.h"
 #include "api/node/key_file.h"
 #include "ledger/core/audit.h"
 #include "tests/e2e/process.h"
@@ -151,8 +151,7 @@ BOOST_AUTO_TEST_CASE(checkpoints_proofs_and_an_offline_audit_through_the_program
     t.get("/v1/communities/7/events/" + claims[0] + "/proof?tree_size=2", 409);
     // Past the tree: a 409 with its code (it was a 500 before one table gave each code a status).
     auto past = t.get("/v1/communities/7/events/" + claims[0] + "/proof?tree_size=99", 409);
-    BOOST_CHECK_EQUAL(past.root().at("error")->at("code")->as_string().value_or(""),
-                      "beyond_tree");
+    BOOST_CHECK_EQUAL(past.root().at("error")->at("code")->as_string().value_or(""), "beyond_tree");
 
     // The later tree extends the earlier one.
     auto consistency = t.get("/v1/communities/7/consistency?first=9&second=11");
@@ -697,7 +696,7 @@ BOOST_AUTO_TEST_CASE(events_the_ledger_rejected_prove_no_hours) {
             false);
     }
     // Put back in by hand, the reversed claim verifies: a certificate cannot show a later
-    // reversal (ledger/README.md, "What it does not prove"); only the export can.
+    // reversal (ledger/FORMAT.md, "What it proves, and what it does not"); only the export can.
     auto with_reversed = *genuine;
     with_reversed.claims.push_back(
         {proved_by_route(t, undone.id), proved_by_route(t, undone_confirmed.id)});

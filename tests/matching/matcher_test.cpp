@@ -1,16 +1,19 @@
 // The matcher (matching/matcher.h) through its public functions, on states folded from events
 // by the real ledger rules: same state, same proposals; a replay of the log to a proposal's
 // basis proposes it again; the open-match cap, the newcomer floor and the policy's knobs hold;
-// two nodes proposing the same round make duplicates only; the exposure the fold keeps adds up.
+// two nodes proposing the same round make duplicates only; the exposure the matching projection
+// (projections/matching_fold.h) keeps adds up.
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
 #include <map>
 
 #include "ledger/core/crypto.h"
-#include "ledger/core/exposure.h"
+#include "ledger/core/fairness_knobs.h"
 #include "matching/matcher.h"
 #include "matching/stock.h"
+#include "projections/exposure.h"
+#include "projections/matching_fold.h"
 
 using namespace uurwerk;
 
@@ -34,6 +37,7 @@ struct town_log {
         time_ms at;
     };
     ledger_state state;
+    matching_state projection;  // the queues and the exposure, folded after each verdict
     std::vector<logged> events;
     std::map<std::uint8_t, std::uint64_t> seqs;
     std::uint32_t next_id = 1;
@@ -44,6 +48,8 @@ struct town_log {
         const auto d = sha256({byte_view(bytes)});
         fold_effects fx;
         const auto v = fold(state, fold_input{b, signer, d, offset{events.size()}, now}, fx);
+        matching_effects mfx;
+        fold_matching(projection, state, b, v, fx.matches, mfx);
         events.push_back({b, signer, now});
         return v.reason;
     }
@@ -59,6 +65,7 @@ struct town_log {
         return id;
     }
     const community_state& community() const { return state.communities.at(town); }
+    const community_matching& matching() const { return projection.communities.at(town); }
 
     explicit town_log(fairness_knobs knobs = {}) {
         policy p;
@@ -90,7 +97,7 @@ struct town_log {
     // The node signs what the matcher proposes now; the verdicts, in order.
     std::vector<reject_reason> round(std::uint8_t node) {
         const auto& c = community();
-        const auto proposals = propose(town, c);
+        const auto proposals = propose(town, c, matching());
         const auto clock = c.clock;
         std::vector<reject_reason> out;
         for (std::size_t i = 0; i < proposals.size(); ++i)
@@ -116,9 +123,10 @@ BOOST_AUTO_TEST_CASE(the_same_state_gives_the_same_proposals_with_derived_ids) {
     for (std::uint64_t m = 10; m < 16; ++m) t.offer(t.admit(m), category::shopping);
     const auto asker = t.admit(30);
     const auto r = t.request(asker, category::shopping);
-    const auto first = propose(town, t.community());
+    const auto first = propose(town, t.community(), t.matching());
     const community_state copy = t.community();
-    BOOST_CHECK(propose(town, copy) == first);
+    const community_matching copy_matching = t.matching();
+    BOOST_CHECK(propose(town, copy, copy_matching) == first);
     BOOST_REQUIRE_EQUAL(first.size(), 3u);  // the default proposals_per_request
     for (std::uint32_t rank = 0; rank < first.size(); ++rank) {
         BOOST_CHECK(first[rank].request == r);
@@ -161,13 +169,15 @@ BOOST_AUTO_TEST_CASE(replaying_the_log_to_a_proposals_basis_proposes_it_again) {
     std::map<std::uint64_t, std::vector<proposal>> by_basis;
     for (const auto& p : logged) by_basis[p.basis].push_back(p);
     ledger_state replay;
+    matching_state replay_matching;
     std::uint64_t at = 0;
     std::size_t checked = 0;
     for (const auto& e : t.events) {
         auto c = replay.communities.find(town);
         if (c != replay.communities.end())
             if (auto due = by_basis.find(c->second.events); due != by_basis.end()) {
-                BOOST_CHECK(propose(town, c->second) == due->second);
+                BOOST_CHECK(propose(town, c->second, replay_matching.communities.at(town)) ==
+                            due->second);
                 checked += due->second.size();
                 by_basis.erase(due);
             }
@@ -176,10 +186,11 @@ BOOST_AUTO_TEST_CASE(replaying_the_log_to_a_proposals_basis_proposes_it_again) {
         const verdict v =
             fold(replay,
                  fold_input{e.body, e.signer, sha256({byte_view(bytes)}), offset{at++}, e.at}, fx);
-        static_cast<void>(v);  // the verdicts were checked when the log was written
+        matching_effects mfx;
+        fold_matching(replay_matching, replay, e.body, v, fx.matches, mfx);
     }
     BOOST_CHECK_EQUAL(checked, logged.size());
-    BOOST_CHECK(replay.communities.at(town).exposure == t.community().exposure);
+    BOOST_CHECK(replay_matching.communities.at(town).exposure == t.matching().exposure);
 }
 
 BOOST_AUTO_TEST_CASE(the_indexes_the_fold_keeps_equal_those_rebuilt_from_the_posts_on_load) {
@@ -197,11 +208,13 @@ BOOST_AUTO_TEST_CASE(the_indexes_the_fold_keeps_equal_those_rebuilt_from_the_pos
     t.round(node_a);
     // What load_state does after reading the posts and matches back from the store.
     community_state rebuilt = t.community();
-    index_posts(rebuilt);
-    const auto& live = t.community();
-    BOOST_CHECK(rebuilt.queues.same_content(live.queues));
-    BOOST_CHECK(rebuilt.queues.open_requests() == live.queues.open_requests());
-    BOOST_CHECK(rebuilt.matches_of_post == live.matches_of_post);
+    index_matches(rebuilt);
+    community_matching rebuilt_matching = t.matching();
+    index_posts(rebuilt_matching, rebuilt);
+    const auto& live = t.matching();
+    BOOST_CHECK(rebuilt_matching.queues.same_content(live.queues));
+    BOOST_CHECK(rebuilt_matching.queues.open_requests() == live.queues.open_requests());
+    BOOST_CHECK(rebuilt.matches_of_post == t.community().matches_of_post);
     const auto& lifts = live.queues.open(post_side::offer, category::lifts);
     lifts.for_each(
         [&](const post_bucket& b, std::size_t i) { BOOST_CHECK(b.ids()[i] != offers[0]); });
@@ -210,7 +223,7 @@ BOOST_AUTO_TEST_CASE(the_indexes_the_fold_keeps_equal_those_rebuilt_from_the_pos
     BOOST_CHECK_EQUAL(live.queues.open_requests().size(), 3u);
     BOOST_CHECK_EQUAL(live.queues.open_count(post_side::offer), 7u);
     BOOST_CHECK_EQUAL(live.queues.open_count(post_side::request), 3u);
-    BOOST_CHECK(propose(town, rebuilt) == propose(town, live));
+    BOOST_CHECK(propose(town, rebuilt, rebuilt_matching) == propose(town, t.community(), live));
 }
 
 BOOST_AUTO_TEST_CASE(a_days_reputation_kept_by_the_caller_proposes_as_the_matcher_itself_does) {
@@ -218,7 +231,8 @@ BOOST_AUTO_TEST_CASE(a_days_reputation_kept_by_the_caller_proposes_as_the_matche
     for (std::uint64_t m = 10; m < 16; ++m) t.offer(t.admit(m), category::shopping);
     t.request(t.admit(30), category::shopping);
     const auto kept = round_reputation(t.community());
-    BOOST_CHECK(propose(town, t.community(), kept) == propose(town, t.community()));
+    BOOST_CHECK(propose(town, t.community(), t.matching(), kept) ==
+                propose(town, t.community(), t.matching()));
     BOOST_CHECK_EQUAL(reputation_day(t.community()).value % (24 * 3'600'000), 0);
     BOOST_CHECK_LE(reputation_day(t.community()).value, t.community().clock.value);
 }
@@ -232,15 +246,15 @@ BOOST_AUTO_TEST_CASE(a_match_that_begins_counts_match_exposure_for_its_helper) {
     const auto proposed = logged_proposals(t);
     BOOST_REQUIRE(!proposed.empty());
     const auto& p = proposed.back();  // the lowest-ranked proposal: the requester's choice
-    const double before = t.community().exposure.at(p.helper).exposure_sum;
+    const double before = t.matching().exposure.at(p.helper).exposure_sum;
     t.as(30, asker, match_accepted{p.id});
-    BOOST_CHECK_CLOSE(t.community().exposure.at(p.helper).exposure_sum, before + match_exposure,
+    BOOST_CHECK_CLOSE(t.matching().exposure.at(p.helper).exposure_sum, before + match_exposure,
                       1e-9);
     // A decline adds nothing.
     const auto& other = proposed.front();
-    const double other_before = t.community().exposure.at(other.helper).exposure_sum;
+    const double other_before = t.matching().exposure.at(other.helper).exposure_sum;
     t.as(30, asker, match_declined{other.id});
-    BOOST_CHECK_CLOSE(t.community().exposure.at(other.helper).exposure_sum, other_before, 1e-9);
+    BOOST_CHECK_CLOSE(t.matching().exposure.at(other.helper).exposure_sum, other_before, 1e-9);
 }
 
 BOOST_AUTO_TEST_CASE(a_helper_at_the_open_match_cap_is_not_proposed_again) {
@@ -252,11 +266,11 @@ BOOST_AUTO_TEST_CASE(a_helper_at_the_open_match_cap_is_not_proposed_again) {
     for (std::uint64_t m = 30; m < 33; ++m) t.request(t.admit(m), category::lifts);
     t.round(node_a);
     BOOST_CHECK_EQUAL(logged_proposals(t).size(), 1u);
-    BOOST_CHECK_EQUAL(t.community().exposure.at(helper).open_matches, 1u);
+    BOOST_CHECK_EQUAL(t.matching().exposure.at(helper).open_matches, 1u);
     // Declining frees the slot: the next round proposes the helper for another request.
     const auto p = logged_proposals(t).front();
     t.as(10, helper, match_declined{p.id});
-    BOOST_CHECK_EQUAL(t.community().exposure.at(helper).open_matches, 0u);
+    BOOST_CHECK_EQUAL(t.matching().exposure.at(helper).open_matches, 0u);
     t.round(node_a);
     const auto all = logged_proposals(t);
     BOOST_REQUIRE_EQUAL(all.size(), 2u);
@@ -280,18 +294,18 @@ BOOST_AUTO_TEST_CASE(a_helper_at_the_cap_is_still_owed_relevance_a_poor_fit_is_n
     BOOST_REQUIRE_EQUAL(logged_proposals(t).size(), 1u);
     const auto busy = logged_proposals(t).front().helper;
     const auto free = busy == a ? b : a;
-    BOOST_CHECK_EQUAL(t.community().exposure.at(busy).open_matches, 1u);
-    const double busy_before = t.community().exposure.at(busy).relevance_sum;
-    const double free_before = t.community().exposure.at(free).relevance_sum;
+    BOOST_CHECK_EQUAL(t.matching().exposure.at(busy).open_matches, 1u);
+    const double busy_before = t.matching().exposure.at(busy).relevance_sum;
+    const double free_before = t.matching().exposure.at(free).relevance_sum;
     t.request(t.admit(31), category::lifts);
     t.round(node_a);
     const auto all = logged_proposals(t);
     BOOST_REQUIRE_EQUAL(all.size(), 2u);
     BOOST_CHECK(all[1].helper == free);
-    BOOST_CHECK_CLOSE(t.community().exposure.at(busy).relevance_sum - busy_before, 0.5, 1e-9);
-    BOOST_CHECK_CLOSE(t.community().exposure.at(free).relevance_sum - free_before, 0.5, 1e-9);
-    const auto f = t.community().exposure.find(far);
-    BOOST_CHECK(f == t.community().exposure.end() || f->second.relevance_sum == 0);
+    BOOST_CHECK_CLOSE(t.matching().exposure.at(busy).relevance_sum - busy_before, 0.5, 1e-9);
+    BOOST_CHECK_CLOSE(t.matching().exposure.at(free).relevance_sum - free_before, 0.5, 1e-9);
+    const auto f = t.matching().exposure.find(far);
+    BOOST_CHECK(f == t.matching().exposure.end() || f->second.relevance_sum == 0);
 }
 
 // The round's room: a lifts helper and a shopping helper who may each have one open match, and
@@ -324,7 +338,7 @@ BOOST_AUTO_TEST_CASE(requests_nobody_can_take_do_not_keep_newer_ones_from_help) 
         t.round(node_a);
         BOOST_REQUIRE_EQUAL(logged_proposals(t).size(), 1u);
         const auto newer = town_1.more_lifts_than_a_round();
-        const auto next = propose(town, t.community());
+        const auto next = propose(town, t.community(), t.matching());
         BOOST_REQUIRE_EQUAL(next.size(), 1u);
         BOOST_CHECK(next[0].request == newer);
         BOOST_CHECK(next[0].helper == town_1.shopper);
@@ -340,7 +354,7 @@ BOOST_AUTO_TEST_CASE(requests_one_free_helper_cannot_all_take_do_not_fill_the_ro
         auto& t = town_1.t;
         const auto oldest = t.request(town_1.asker, category::lifts);
         const auto newer = town_1.more_lifts_than_a_round();
-        const auto next = propose(town, t.community());
+        const auto next = propose(town, t.community(), t.matching());
         BOOST_REQUIRE_EQUAL(next.size(), 2u);
         BOOST_CHECK(next[0].request == oldest);
         BOOST_CHECK(next[0].helper == town_1.lifter);
@@ -365,12 +379,12 @@ BOOST_AUTO_TEST_CASE(a_newcomer_who_waited_past_the_floor_is_proposed_first) {
     BOOST_REQUIRE_EQUAL(logged_proposals(t).size(), 1u);
     BOOST_CHECK_EQUAL(logged_proposals(t)[0].helper.value, regular.value);
     t.request(t.admit(31), category::meals, "1011");
-    auto next = propose(town, t.community());
+    auto next = propose(town, t.community(), t.matching());
     BOOST_REQUIRE_EQUAL(next.size(), 1u);
     BOOST_CHECK_EQUAL(next[0].helper.value, regular.value);
     t.now.value += 25 * 3'600'000LL;
     t.as(1, founder, member_reinstated{regular});  // any event moves the community's clock
-    next = propose(town, t.community());
+    next = propose(town, t.community(), t.matching());
     BOOST_REQUIRE_EQUAL(next.size(), 1u);
     BOOST_CHECK_EQUAL(next[0].helper.value, newcomer.value);
 }
@@ -412,14 +426,14 @@ BOOST_AUTO_TEST_CASE(policy_knobs_are_validated_and_change_what_is_proposed) {
     BOOST_CHECK_EQUAL(t.community().rules.fairness.silent_proposals_max, 20u);
     t.as(10, member_id{10}, with([](fairness_knobs& k) { k.proposals_per_request = 5; }),
          reject_reason::not_coordinator);
-    BOOST_CHECK_EQUAL(propose(town, t.community()).size(), 3u);  // still the defaults
+    BOOST_CHECK_EQUAL(propose(town, t.community(), t.matching()).size(), 3u);  // still the defaults
 
     t.as(1, founder, with([](fairness_knobs& k) { k.proposals_per_request = 5; }));
     BOOST_CHECK_EQUAL(t.community().rules.fairness.proposals_per_request, 5u);
-    BOOST_CHECK_EQUAL(propose(town, t.community()).size(), 5u);
+    BOOST_CHECK_EQUAL(propose(town, t.community(), t.matching()).size(), 5u);
     t.as(1, founder, with([](fairness_knobs& k) { k.off = true; }));
     BOOST_CHECK(resolved(t.community().rules.fairness).off);
-    BOOST_CHECK_EQUAL(propose(town, t.community()).size(), 3u);
+    BOOST_CHECK_EQUAL(propose(town, t.community(), t.matching()).size(), 3u);
 }
 
 // The silence floor's start: three shopping helpers, a request of member 30's, and its first
@@ -455,7 +469,7 @@ BOOST_AUTO_TEST_CASE(a_helper_silent_past_the_floor_is_proposed_beyond_the_ranke
         const auto second = t.request(t.admit(31), category::shopping);
         // (The first request, declined, gets a round too: only the second one's is looked at.)
         std::vector<proposal> next;
-        for (const auto& p : propose(town, t.community()))
+        for (const auto& p : propose(town, t.community(), t.matching()))
             if (p.request == second) next.push_back(p);
         if (fairness_off) {
             BOOST_CHECK_EQUAL(next.size(), 1u);
@@ -486,7 +500,7 @@ BOOST_AUTO_TEST_CASE(a_helper_whose_match_just_ended_is_not_silent_until_the_flo
     BOOST_CHECK(t.community().posts.at(first[0].offer).heard_time == t.now);
     auto proposed_for = [&](const event_id& request) {
         std::vector<proposal> out;
-        for (const auto& p : propose(town, t.community()))
+        for (const auto& p : propose(town, t.community(), t.matching()))
             if (p.request == request) out.push_back(p);
         return out;
     };
@@ -525,24 +539,24 @@ BOOST_AUTO_TEST_CASE(a_request_past_the_wait_bound_is_served_beside_unanswered_p
     const member_id proposed_first = logged[0].helper;
     // Nobody answers. Within the bound the unanswered proposal holds the request.
     hours_later(9);
-    BOOST_CHECK(propose(town, t.community()).empty());
-    BOOST_CHECK(sample_stock(t.community()).past_bound_with_free_helper.empty());
+    BOOST_CHECK(propose(town, t.community(), t.matching()).empty());
+    BOOST_CHECK(sample_stock(t.community(), t.matching()).past_bound_with_free_helper.empty());
     // Past it, the request is served again: the other helper (the first one's is still open),
     // and the sample sees it waiting with a free helper until then.
     hours_later(2);
-    BOOST_CHECK(sample_stock(t.community()).past_bound_with_free_helper ==
+    BOOST_CHECK(sample_stock(t.community(), t.matching()).past_bound_with_free_helper ==
                 std::vector<event_id>{r});
-    auto next = propose(town, t.community());
+    auto next = propose(town, t.community(), t.matching());
     BOOST_REQUIRE_EQUAL(next.size(), 1u);
     BOOST_CHECK_EQUAL(next[0].round, 1u);
     BOOST_CHECK(next[0].helper != proposed_first);
     t.round(node_a);
-    BOOST_CHECK(sample_stock(t.community()).past_bound_with_free_helper.empty());
+    BOOST_CHECK(sample_stock(t.community(), t.matching()).past_bound_with_free_helper.empty());
     // Both decline: with no fresh helper left, one proposed before is proposed again.
     for (const auto& p : logged_proposals(t))
         t.as(static_cast<std::uint8_t>(p.helper.value), p.helper, match_declined{p.id});
     hours_later(1);
-    next = propose(town, t.community());
+    next = propose(town, t.community(), t.matching());
     BOOST_REQUIRE_EQUAL(next.size(), 1u);
     BOOST_CHECK_EQUAL(next[0].round, 2u);
     BOOST_CHECK(next[0].helper == first || next[0].helper == second);
@@ -559,7 +573,7 @@ BOOST_AUTO_TEST_CASE(a_request_past_the_wait_bound_is_served_beside_unanswered_p
     u.round(node_a);
     u.now.value += 20 * 3'600'000;
     u.as(1, founder, member_reinstated{other_asker});
-    BOOST_CHECK(propose(town, u.community()).empty());
+    BOOST_CHECK(propose(town, u.community(), u.matching()).empty());
 }
 
 BOOST_AUTO_TEST_CASE(two_nodes_proposing_the_same_round_make_duplicates_only) {
@@ -567,10 +581,11 @@ BOOST_AUTO_TEST_CASE(two_nodes_proposing_the_same_round_make_duplicates_only) {
     for (std::uint64_t m = 10; m < 14; ++m) t.offer(t.admit(m), category::computer_help);
     t.request(t.admit(30), category::computer_help);
     const community_state seen_by_b = t.community();  // node B reads the same state
+    const community_matching matching_seen_by_b = t.matching();
     for (auto v : t.round(node_a)) BOOST_CHECK_EQUAL(reason_name(v), "none");
     const auto matches = t.community().matches.size();
     BOOST_REQUIRE_EQUAL(matches, 3u);
-    const auto late = propose(town, seen_by_b);
+    const auto late = propose(town, seen_by_b, matching_seen_by_b);
     for (std::size_t i = 0; i < late.size(); ++i) {
         const auto v =
             t.fold_signed(proposal_body(town, late[i], i, seen_by_b.clock), key_of(node_b));
@@ -578,7 +593,7 @@ BOOST_AUTO_TEST_CASE(two_nodes_proposing_the_same_round_make_duplicates_only) {
     }
     BOOST_CHECK_EQUAL(t.community().matches.size(), matches);
     // And a node that reads the state after the round proposes nothing for that request.
-    BOOST_CHECK(propose(town, t.community()).empty());
+    BOOST_CHECK(propose(town, t.community(), t.matching()).empty());
 }
 
 BOOST_AUTO_TEST_CASE(each_round_hands_out_one_unit_of_relevance_and_of_exposure) {
@@ -587,7 +602,7 @@ BOOST_AUTO_TEST_CASE(each_round_hands_out_one_unit_of_relevance_and_of_exposure)
     for (std::uint64_t m = 30; m < 34; ++m) t.request(t.admit(m), category::dog_walking);
     t.round(node_a);
     double relevance = 0, exposure = 0;
-    for (const auto& [m, e] : t.community().exposure) {
+    for (const auto& [m, e] : t.matching().exposure) {
         relevance += e.relevance_sum;
         exposure += e.exposure_sum;
     }
@@ -597,7 +612,7 @@ BOOST_AUTO_TEST_CASE(each_round_hands_out_one_unit_of_relevance_and_of_exposure)
     const auto p = logged_proposals(t).front();
     t.as(static_cast<std::uint8_t>(p.requester.value), p.requester, post_withdrawn{p.request});
     BOOST_CHECK(t.community().matches.at(p.id).status == match_status::lapsed);
-    BOOST_CHECK_EQUAL(t.community().exposure.at(p.helper).open_matches, 0u);
+    BOOST_CHECK_EQUAL(t.matching().exposure.at(p.helper).open_matches, 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -377,3 +377,219 @@ BOOST_AUTO_TEST_CASE(replies_and_key_files_decode_unicode_escapes_correctly) {
     BOOST_CHECK_EQUAL(doc->root().at("l")->as_array()->size(), 2u);
     BOOST_CHECK(!uurwerk::json_doc::parse("{\"a\": }").ok());
 }
+
+// The strictness points of the parser (nlohmann/json through api/json's SAX builder), each at
+// its bound: what RFC 8259 refuses, and what it allows but the API does not.
+BOOST_AUTO_TEST_SUITE(json_strictness)
+
+BOOST_AUTO_TEST_CASE(a_name_twice_is_refused_at_any_depth) {
+    auto nested = refused(request_json(good_post + R"(,"category":"lifts")"), errc::bad_request);
+    BOOST_CHECK_MESSAGE(contains(nested, "\"category\" appears twice in requestPosted"), nested);
+    auto deep = parse_json_value(R"({"a":{"b":[1,{"c":1,"d":{},"c":2}]}})");
+    BOOST_REQUIRE(!deep.ok());
+    BOOST_CHECK_EQUAL(deep.err().code, errc::bad_request);
+    BOOST_CHECK_MESSAGE(contains(deep.err().message, "\"c\" appears twice in a.b[1]"),
+                        deep.err().message);
+    // The same name in two objects is two names.
+    BOOST_CHECK(parse_json_value(R"({"a":{"x":1},"b":{"x":1},"x":[{"x":1},{"x":2}]})").ok());
+    // Replies and key files are read as strictly.
+    BOOST_CHECK(!json_doc::parse(R"({"seed":"00","seed":"11"})").ok());
+}
+
+BOOST_AUTO_TEST_CASE(nesting_is_refused_just_past_its_bound) {
+    auto nested = [](std::size_t depth, bool objects) {
+        std::string s;
+        for (std::size_t i = 0; i < depth; ++i) s += objects ? R"({"a":)" : "[";
+        s += "1";
+        for (std::size_t i = 0; i < depth; ++i) s += objects ? "}" : "]";
+        return s;
+    };
+    for (bool objects : {false, true}) {
+        BOOST_CHECK_MESSAGE(parse_json_value(nested(json_nesting_max, objects)).ok(), objects);
+        auto deeper = parse_json_value(nested(json_nesting_max + 1, objects));
+        BOOST_REQUIRE(!deeper.ok());
+        BOOST_CHECK_EQUAL(deeper.err().code, errc::bad_json);
+        BOOST_CHECK_MESSAGE(contains(deeper.err().message, "nest deeper than 32"),
+                            deeper.err().message);
+    }
+    // Before the schema is looked at, and however deep.
+    BOOST_CHECK_EQUAL(canonical_body_from_json(nested(json_nesting_max + 1, true)).err().code,
+                      errc::bad_json);
+    BOOST_CHECK_EQUAL(canonical_body_from_json(std::string(100000, '[')).err().code,
+                      errc::bad_request);  // too long before too deep
+    BOOST_CHECK_EQUAL(parse_json_value(std::string(100000, '[')).err().code, errc::bad_json);
+}
+
+BOOST_AUTO_TEST_CASE(a_text_is_refused_one_byte_past_its_size_limit) {
+    const std::string body = request_json(good_post);
+    const std::string at_limit = body + std::string(json_text_bytes_max - body.size(), ' ');
+    BOOST_REQUIRE_EQUAL(at_limit.size(), json_text_bytes_max);
+    auto ok = canonical_body_from_json(at_limit);
+    BOOST_CHECK_MESSAGE(ok.ok(), why(ok));
+    auto over = refused(at_limit + " ", errc::bad_request);
+    BOOST_CHECK_MESSAGE(contains(over, "16385 bytes; at most 16384"), over);
+    const std::string envelope = R"({"body":"AAAAAAAAAAA=","signer":")" + std::string(64, 'a') +
+                                 R"(","signature":")" + std::string(128, 'b') + "\"}";
+    BOOST_CHECK(
+        envelope_from_json(envelope + std::string(json_text_bytes_max - envelope.size(), '\n'))
+            .ok());
+    BOOST_CHECK_EQUAL(
+        envelope_from_json(envelope + std::string(json_text_bytes_max + 1 - envelope.size(), '\n'))
+            .err()
+            .code,
+        errc::bad_request);
+}
+
+BOOST_AUTO_TEST_CASE(lone_surrogates_are_bad_json_in_values_and_names) {
+    for (const std::string escaped :
+         {R"(\ud800)", R"(\udbff)", R"(\udc00)", R"(\udfff)", R"(\ud800\u0041)", R"(\ud800\ud800)",
+          R"(\udc00\ud800)", R"(\ud800x)", R"(\ud83d)"}) {
+        const std::string in_value =
+            request_json(R"("category":"shopping","text":"a)" + escaped + "\"");
+        BOOST_CHECK_MESSAGE(canonical_body_from_json(in_value).err().code == errc::bad_json,
+                            escaped);
+        const std::string in_name = "{\"" + escaped + "\":1}";
+        BOOST_CHECK_MESSAGE(parse_json_value(in_name).err().code == errc::bad_json, escaped);
+    }
+    // A pair is one character.
+    auto pair = parse_json_value(R"({"\ud83d\ude00":"\udbff\udfff"})");
+    BOOST_REQUIRE(pair.ok());
+    BOOST_CHECK_EQUAL(pair->at("\xf0\x9f\x98\x80")->as_string().value(), "\xf4\x8f\xbf\xbf");
+}
+
+BOOST_AUTO_TEST_CASE(utf8_that_is_not_valid_is_bad_json_in_values_names_and_between) {
+    for (const std::string& bad : {
+             std::string("\xff"),              // never in UTF-8
+             std::string("\x80"),              // a continuation byte alone
+             std::string("\xc3"),              // cut short
+             std::string("\xe2\x82"),          // cut short
+             std::string("\xc3\x28"),          // a lead byte, then no continuation
+             std::string("\xc0\xaf"),          // overlong '/'
+             std::string("\xc1\xbf"),          // overlong
+             std::string("\xe0\x80\xaf"),      // overlong '/'
+             std::string("\xe0\x9f\xbf"),      // overlong
+             std::string("\xf0\x80\x80\xaf"),  // overlong '/'
+             std::string("\xf0\x8f\xbf\xbf"),  // overlong
+             std::string("\xed\xa0\x80"),      // U+D800, a surrogate
+             std::string("\xed\xbf\xbf"),      // U+DFFF
+             std::string("\xf4\x90\x80\x80"),  // U+110000
+             std::string("\xf5\x80\x80\x80"),  // past U+10FFFF
+             std::string("\xf8\x88\x80\x80\x80"),
+         }) {
+        BOOST_TEST_CONTEXT("bytes " << to_hex(bytes(bad.begin(), bad.end()))) {
+            const auto in_value = canonical_body_from_json(
+                request_json(R"("category":"shopping","text":"a)" + bad + "\""));
+            BOOST_CHECK_EQUAL(in_value.err().code, errc::bad_json);
+            BOOST_CHECK_EQUAL(parse_json_value("{\"" + bad + "\":1}").err().code, errc::bad_json);
+            BOOST_CHECK_EQUAL(parse_json_value("[1," + bad + "]").err().code, errc::bad_json);
+        }
+    }
+    // The edges of valid UTF-8 pass, and are kept byte for byte.
+    const std::string edges =
+        "\x7f\xc2\x80\xdf\xbf\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80\xef\xbf\xbf\xf0\x90\x80\x80"
+        "\xf4\x8f\xbf\xbf";
+    auto r = parse_json_value("[\"" + edges + "\"]");
+    BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
+    BOOST_CHECK(r->as_array()->at(0).as_string() == edges);
+}
+
+BOOST_AUTO_TEST_CASE(nul_is_refused_escaped_or_raw_and_a_byte_order_mark_too) {
+    auto in_name = parse_json_value(R"({"a\u0000b":1})");
+    BOOST_CHECK_EQUAL(in_name.err().code, errc::bad_request);
+    auto in_value =
+        refused(request_json(R"("category":"shopping","text":"a\u0000")"), errc::bad_request);
+    BOOST_CHECK_MESSAGE(contains(in_value, "requestPosted.text") && contains(in_value, "NUL"),
+                        in_value);
+    BOOST_CHECK_EQUAL(parse_json_value(std::string("[\"a\0b\"]", 7)).err().code, errc::bad_json);
+    // A raw NUL between tokens too; nlohmann alone would take it for the end of the text.
+    for (const std::string& raw : {std::string("[1]\0", 4), std::string("{}\0{", 4),
+                                   std::string("[1,\0 2]", 7), std::string("\0[]", 3)}) {
+        auto r = parse_json_value(raw);
+        BOOST_REQUIRE_MESSAGE(!r.ok(), raw.size());
+        BOOST_CHECK_EQUAL(r.err().code, errc::bad_json);
+        BOOST_CHECK_MESSAGE(
+            contains(r.err().message, "at byte " + std::to_string(raw.find('\0')) + ": NUL"),
+            r.err().message);
+    }
+    // The first fault in the text is the one answered.
+    BOOST_CHECK_EQUAL(parse_json_value(std::string("[\"\\u0000\"]\0", 11)).err().code,
+                      errc::bad_request);
+    BOOST_CHECK_EQUAL(canonical_body_from_json("\xef\xbb\xbf" + request_json(good_post)).err().code,
+                      errc::bad_json);
+    BOOST_CHECK_EQUAL(parse_json_value("\xef\xbb\xbf{}").err().code, errc::bad_json);
+    BOOST_CHECK_EQUAL(parse_json_value("/* comment */ {}").err().code, errc::bad_json);
+}
+
+BOOST_AUTO_TEST_CASE(numbers_at_the_edges_of_what_a_parser_can_hold) {
+    // Past a double's range: refused while parsing, as out of range.
+    auto huge =
+        refused(request_json(R"("category":"shopping","availability":1e400)"), errc::bad_request);
+    BOOST_CHECK_MESSAGE(contains(huge, "requestPosted.availability") && contains(huge, "1e400"),
+                        huge);
+    BOOST_CHECK_EQUAL(parse_json_value("[-1e400]").err().code, errc::bad_request);
+    // Past 64 bits, or with a fraction or an exponent: not a whole number of the schema.
+    for (const std::string n : {"18446744073709551616", "-9223372036854775809", "1e2", "7.0",
+                                "1E+2", "-0.0", "0.1e-400"}) {
+        refused(request_json(R"("category":"shopping","availability":)" + n), errc::bad_request);
+        refused(R"({"id":")" + id_hex + R"(","community":)" + n +
+                    R"(,"author":"2","seq":"3","postWithdrawn":{"post":")" + id_hex + "\"}}",
+                errc::bad_request);
+    }
+    auto past_64_bits =
+        refused(request_json(R"("availability":18446744073709551616)"), errc::bad_request);
+    BOOST_CHECK_MESSAGE(contains(past_64_bits, "out of range"), past_64_bits);
+    // -0 is 0, as a JSON number and as a decimal string.
+    const auto zero = canonical_body_from_json(
+        request_json(R"("category":"shopping","availability":0)", R"("onBehalfOf":"0",)"));
+    BOOST_REQUIRE(zero.ok());
+    const auto minus_zero = canonical_body_from_json(
+        request_json(R"("category":"shopping","availability":-0)", R"("onBehalfOf":"-0",)"));
+    BOOST_REQUIRE_MESSAGE(minus_zero.ok(), why(minus_zero));
+    BOOST_CHECK(*zero == *minus_zero);
+    // A reply's numbers, as the CLI reads them.
+    auto doc = json_doc::parse(R"({"u":18446744073709551615,"i":-42,"f":1.5,"z":-0,"e":1e3})");
+    BOOST_REQUIRE(doc.ok());
+    BOOST_CHECK_EQUAL(doc->number_at("u").value(), 18446744073709551615.0);
+    BOOST_CHECK_EQUAL(doc->string_at("i").value(), "-42");
+    BOOST_CHECK_EQUAL(doc->number_at("f").value(), 1.5);
+    BOOST_CHECK_EQUAL(doc->string_at("z").value(), "0");
+    BOOST_CHECK_EQUAL(doc->string_at("e").value(), "1000");
+}
+
+BOOST_AUTO_TEST_CASE(the_first_fault_in_the_text_is_the_one_answered) {
+    // A name twice, then broken JSON: the parser meets the name first.
+    BOOST_CHECK_EQUAL(canonical_body_from_json(R"({"seq":"1","seq":"2",)").err().code,
+                      errc::bad_request);
+    // Broken JSON, then a name twice.
+    BOOST_CHECK_EQUAL(canonical_body_from_json(R"({"seq":"1",,"seq":"2"})").err().code,
+                      errc::bad_json);
+    // The parser's faults before the schema's: a name twice after an unknown one.
+    BOOST_CHECK_EQUAL(canonical_body_from_json(R"({"colour":1,"colour":2})").err().code,
+                      errc::bad_request);
+}
+
+BOOST_AUTO_TEST_CASE(the_writer_keeps_utf8_and_replaces_what_is_not) {
+    // Valid UTF-8, in names and values, unescaped; U+2028 and U+2029 too (JSON allows them).
+    BOOST_CHECK_EQUAL(json_quote("caf\xc3\xa9 \xe2\x80\xa8\xe2\x80\xa9 \xf4\x8f\xbf\xbf"),
+                      "\"caf\xc3\xa9 \xe2\x80\xa8\xe2\x80\xa9 \xf4\x8f\xbf\xbf\"");
+    json_writer w;
+    w.begin_object().key("na\xc3\xafve\xff").string("/</script>").end_object();
+    BOOST_CHECK_EQUAL(w.take(), "{\"na\xc3\xafve\xef\xbf\xbd\":\"/</script>\"}");
+    // Each piece that is not UTF-8 is one U+FFFD: a stray byte, an overlong or surrogate form
+    // byte by byte (no valid sequence starts there), a sequence cut short as one.
+    BOOST_CHECK_EQUAL(json_quote("\x80"), "\"\xef\xbf\xbd\"");
+    BOOST_CHECK_EQUAL(json_quote("\xc0\xaf"), "\"\xef\xbf\xbd\xef\xbf\xbd\"");
+    BOOST_CHECK_EQUAL(json_quote("\xed\xa0\x80"), "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
+    BOOST_CHECK_EQUAL(json_quote("a\xe2\x82z"), "\"a\xef\xbf\xbdz\"");
+    BOOST_CHECK_EQUAL(json_quote("a\xf0\x9f\x98"), "\"a\xef\xbf\xbd\"");
+    // Every control character escaped, DEL too; nothing else.
+    std::string controls;
+    for (int c = 0; c < 0x20; ++c) controls.push_back(static_cast<char>(c));
+    controls += "\x7f !\"#\\/";
+    BOOST_CHECK_EQUAL(json_quote(controls),
+                      R"("\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\b\t\n\u000b\f\r)"
+                      R"(\u000e\u000f\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018)"
+                      R"(\u0019\u001a\u001b\u001c\u001d\u001e\u001f\u007f !\"#\\/")");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

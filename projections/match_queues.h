@@ -1,24 +1,26 @@
 #pragma once
 // The live match queues of a community: its open offers and open requests by category, each a
 // compact record with what fitting needs (owner, intensity, availability, area as a small code),
-// and the members who are suspended. Derived state: kept by the fold (ledger/core/rules.h) as posts
-// open and close and members are suspended or reinstated, rebuilt from the posts on load, never
-// stored.
+// and the members who are suspended. A projection, derived from the verdict fold's posts and
+// members: kept by the matching fold (projections/matching_fold.h) as accepted events open and
+// close posts and suspend or reinstate members, rebuilt from the posts on load (index_posts),
+// never stored. No verdict reads it.
 //
 // Why by category and not a candidate list per request: every open offer of a request's
-// category fits it (fit() is never 0 within a category, see exposure.h), so the candidates of a
+// category fits it (fit() is never 0 within a category, see fit.h), so the candidates of a
 // request ARE the open offers of its category, and the requests that fit a helper are the open
 // requests of their offers' categories. A list per request would hold offers x requests pairs
 // (a billion at 100,000 offers and 10,000 requests); a category holds each post once.
 //
 // Within a category, posts are kept in buckets by (area, intensity), each in posting order:
 // every post of a bucket has the same best possible fit to a given request, so ranking a
-// request's candidates (exposure.h: best_fitting_offers) visits the buckets best first and
+// request's candidates (fit.h: best_fitting_offers) visits the buckets best first and
 // stops as soon as no post left can enter the page, instead of scanning the whole category
 // (20,000 offers in `uurwerk bench match`). Everything that reads the posts without ranking
 // them sorts what it takes by a total order of its own.
 //
-// Threading: none; owned by the community_state it is part of.
+// Threading: none; owned by the community_matching it is part of (projections/matching_fold.h),
+// which the projector changes and readers read under its state lock.
 
 #include <array>
 #include <optional>
@@ -50,7 +52,7 @@ enum class post_side : std::uint8_t { offer, request };
 
 // The open posts of one side, category, area and intensity, in the order they were posted
 // (posted_at ascending), a column per field (what a scan reads is contiguous). The order is
-// what lets a ranked scan stop early (exposure.h: best_fitting_offers): within a bucket every
+// what lets a ranked scan stop early (fit.h: best_fitting_offers): within a bucket every
 // post has the same area and intensity, so the same best possible fit, and of two equally
 // fitting posts the older ranks first.
 class post_bucket {
@@ -113,7 +115,8 @@ private:
 // Whether the queues are kept. Always, except in `uurwerk bench match`, which replays a log
 // without them to measure what keeping them costs. Queues that are not kept ignore every change
 // and must not be read (an assertion says so): a state without them cannot fold a proposal (the
-// exposure fold ranks the candidates from them) and must not be served.
+// exposure fold, projections/matching_fold.h, ranks the candidates from them) and must not be
+// served.
 enum class queue_upkeep : std::uint8_t { kept = 0, skipped };
 
 class match_queues {

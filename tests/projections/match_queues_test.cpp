@@ -1,12 +1,13 @@
-// The live match queues (ledger/core/match_queues.h) and fit (ledger/core/exposure.h): category first,
+// The live match queues (projections/match_queues.h) and fit (projections/fit.h): category first,
 // then area, times and how often; a queued post fits exactly as the post it stands for.
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
 #include <random>
 
-#include "ledger/core/exposure.h"
-#include "ledger/core/match_queues.h"
+#include "projections/fit.h"
+#include "projections/match_queues.h"
+#include "projections/matching_fold.h"
 
 using namespace uurwerk;
 
@@ -172,7 +173,7 @@ BOOST_AUTO_TEST_CASE(buckets_keep_posting_order_whatever_order_posts_are_added_i
 BOOST_AUTO_TEST_CASE(best_fitting_offers_equal_every_fitting_offer_sorted) {
     const std::array<std::string, 6> areas{"", "3512", "1091", "7411", "2000", "9000"};
     std::mt19937_64 rng(11);
-    community_state c;
+    community_matching c;
     std::vector<std::pair<std::uint64_t, category>> opened;
     for (std::uint64_t n = 1; n <= 3000; ++n) {
         const auto what = rng() % 5 == 0 ? category::lifts : category::meals;
@@ -195,13 +196,13 @@ BOOST_AUTO_TEST_CASE(best_fitting_offers_equal_every_fitting_offer_sorted) {
             offset{100'000},        static_cast<std::uint32_t>(rng() % 2 ? 0 : rng() & 0x1fffff),
             c.queues.code_of(area), static_cast<intensity>(rng() % 3)};
         std::vector<ranked_post_ref> all;
-        for_each_fitting_offer(c, category::meals, request,
+        for_each_fitting_offer(c.queues, category::meals, request,
                                [&](const post_bucket& b, std::size_t i, double r) {
                                    all.push_back({r, b.posted_at(i), b.ids()[i]});
                                });
         std::sort(all.begin(), all.end(), ranks_before);
         for (const std::size_t limit : {0, 1, 7, 20, 150, 5000}) {
-            const auto page = best_fitting_offers(c, category::meals, request, limit);
+            const auto page = best_fitting_offers(c.queues, category::meals, request, limit);
             BOOST_REQUIRE_EQUAL(page.fitting, all.size());
             const std::size_t n = std::min(limit, all.size());
             BOOST_REQUIRE_EQUAL(page.best.size(), n);

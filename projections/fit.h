@@ -1,7 +1,11 @@
 #pragma once
-// The arithmetic of fair exposure that the ledger fold and the matcher share, so that what the
-// fold records (ledger/core/rules.h: each helper's relevance_sum, exposure_sum and open matches) is
-// exactly what the matcher (matching/) ranks by, on every replica and for every auditor.
+// How well an offer fits a request, and the ranking of a request's candidates over the live match
+// queues (match_queues.h): the one arithmetic that the exposure projection (matching_fold.h: the
+// relevance a round hands out), the query layer (query.h: candidates, requests for a member) and
+// the matcher (matching/) share, so that what the projection records is exactly what the matcher
+// ranks by, on every replica and for every auditor. Here in projections/ and not in matching/
+// because the projection fold and the query layer need it, and projections never include
+// matching (ops/layers.txt); the matcher includes it from here.
 //
 // - fit(): how well an offer fits a request, 0 (not at all) to 1. Only offers of the request's
 //   category fit at all; then three factors, multiplied:
@@ -10,9 +14,8 @@
 //                   slots the offer covers, at least 0.25 (people move things around); else 1.0
 //     intensity     an offer that helps as often as asked 1.0; "once" for a "regularly" request
 //                   0.5; anything else 0.8
-// - position_weight(): how much of a round's attention a proposal at rank r of k gets.
-// - the fairness knobs of a policy with their defaults resolved, and their allowed ranges.
-// - fitting_offers(): a request's candidates in a community's state, in a fixed order.
+// - fitting_offers(): a request's candidates in a community's queues, in a fixed order.
+// - best_fitting_offers(): the best page of them, without scanning the whole category.
 //
 // Pure functions; threading: none.
 
@@ -22,6 +25,7 @@
 #include <vector>
 
 #include "ledger/core/rules.h"
+#include "projections/match_queues.h"
 
 namespace uurwerk {
 
@@ -72,38 +76,6 @@ enum class area_relation : std::uint8_t { same, one_unknown, different };
                                request.how_often, offer_times, offer_often);
 }
 
-// The position weight of rank r among k proposals: earlier is seen more (1, 1/2, 1/3, ...),
-// normalized so the k weights sum to 1.
-[[nodiscard]] double position_weight(std::uint32_t rank, std::size_t k);
-
-// The exposure a match that begins adds to its helper's exposure_sum: a hundred rounds' worth of
-// proposals. What fairness is for is who gets to help, not who is shown, and requesters choose
-// among the proposals (preferring a good record): a helper whom they prefer must be proposed
-// less until the others caught up, so a match outweighs any plausible run of proposals, and the
-// proposals' weights order the helpers between matches. Measured with `bench fairness` (1,000
-// members, 180 days, seeds 1 and 2): unfairness of matches 0.127 and 0.155 with 10, 0.121 and
-// 0.142 with 30, 0.123 and 0.130 with 100 (matching/README.md).
-inline constexpr double match_exposure = 100.0;
-
-// Whether a candidate of relevance `relevance` is owed a share of a round's relevance: it fits
-// (> 0) and is within the policy's quality floor of the best candidate (`best`), i.e. one that
-// fairness may propose. Whether the helper is at the open-match cap does not matter: the
-// fair share that fairness tracks counts every open offer that fits, busy or not.
-[[nodiscard]] inline bool owed_relevance(double relevance, double best, double quality_floor) {
-    return relevance > 0 && relevance >= quality_floor * best;
-}
-
-// Each relevance's share of the total of those owed one (owed_relevance against the best of
-// them): the arithmetic of a round's unit of relevance, the same for the fold
-// (relevance_shares below) and the matcher (matching/fairness.h). 0 for one owed nothing.
-[[nodiscard]] std::vector<double> shares_of_relevance(const std::vector<double>& relevance,
-                                                      double quality_floor);
-
-// The knobs with every 0 replaced by its default (schemas/event.capnp names them).
-[[nodiscard]] fairness_knobs resolved(const fairness_knobs& k);
-// True when every set knob is within its range (unset ones are).
-[[nodiscard]] bool within_ranges(const fairness_knobs& k);
-
 // An open offer that fits a request: of its category, by a helper other than the requester who
 // is not suspended, with fit > 0.
 struct fitting_offer {
@@ -111,25 +83,25 @@ struct fitting_offer {
     member_id helper;
     double relevance = 0;
 };
-// Every fitting offer of `request` in `c`, ordered by (helper, offer id). Looks at the open
-// offers of the request's category only (community_state::queues).
-[[nodiscard]] std::vector<fitting_offer> fitting_offers(const community_state& c,
+// Every fitting offer of `request` in the queues `q`, ordered by (helper, offer id). Looks at
+// the open offers of the request's category only.
+[[nodiscard]] std::vector<fitting_offer> fitting_offers(const match_queues& q,
                                                         const post_state& request);
 
 // A request as its queue holds it (`id` may be zero for one that is not posted).
-[[nodiscard]] queued_post queued_request(const community_state& c, const event_id& id,
+[[nodiscard]] queued_post queued_request(const match_queues& q, const event_id& id,
                                          const post_state& request);
 
 // Calls fn(bucket, i, relevance) for every fitting offer (the i-th of one of the category's
 // buckets) of a request of category `what`, bucket by bucket (in no meaningful order): the scan
 // behind fitting_offers(), for callers that count or collect without ranking.
 template <typename Fn>
-void for_each_fitting_offer(const community_state& c, category what, const queued_post& request,
+void for_each_fitting_offer(const match_queues& q, category what, const queued_post& request,
                             Fn&& fn) {
-    UURWERK_ASSERT(c.queues.kept(), "the match queues were not kept");
-    c.queues.open(post_side::offer, what).for_each([&](const post_bucket& b, std::size_t i) {
+    UURWERK_ASSERT(q.kept(), "the match queues were not kept");
+    q.open(post_side::offer, what).for_each([&](const post_bucket& b, std::size_t i) {
         const member_id owner = b.owner(i);
-        if (owner == request.owner || c.queues.suspended(owner)) return;
+        if (owner == request.owner || q.suspended(owner)) return;
         if (const double r = fit_queued(request, b.availability(i), b.area(), b.how_often()); r > 0)
             fn(b, i, r);
     });
@@ -181,14 +153,7 @@ struct best_offers {
 // the category's buckets from the best fit their posts could have down, each in posting order,
 // and stops where no post left could enter the page; the count comes from the queues' counts,
 // not from the scan.
-[[nodiscard]] best_offers best_fitting_offers(const community_state& c, category what,
+[[nodiscard]] best_offers best_fitting_offers(const match_queues& q, category what,
                                               const queued_post& request, std::size_t limit);
-
-// What a round for a request adds to each candidate's relevance_sum: their relevance's share of
-// the total relevance of the candidates owed one (owed_relevance: within the quality floor,
-// at the open-match cap or not), so every round hands out exactly one unit. Same order as
-// `offers`; 0 for one that is owed nothing.
-[[nodiscard]] std::vector<double> relevance_shares(const community_state& c,
-                                                   const std::vector<fitting_offer>& offers);
 
 }  // namespace uurwerk

@@ -1,4 +1,4 @@
-#include "ledger/core/match_queues.h"
+#include "projections/match_queues.h"
 
 #include <algorithm>
 #include <limits>

@@ -1,0 +1,19 @@
+#pragma once
+// The fairness knobs of a policy (event.h: fairness_knobs) with their defaults resolved, and
+// their allowed ranges. Here, in the core, because a verdict reads them: a founding or a policy
+// change with a knob out of range is rejected (reject_reason::fairness_knob_out_of_range). The
+// matcher (matching/) and the exposure projection (projections/exposure.h) read the resolved
+// values; nothing here knows the queues or the exposure.
+//
+// Pure functions; threading: none.
+
+#include "ledger/core/event.h"
+
+namespace uurwerk {
+
+// The knobs with every 0 replaced by its default (schemas/event.capnp names them).
+[[nodiscard]] fairness_knobs resolved(const fairness_knobs& k);
+// True when every set knob is within its range (unset ones are).
+[[nodiscard]] bool within_ranges(const fairness_knobs& k);
+
+}  // namespace uurwerk
