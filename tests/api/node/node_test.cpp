@@ -15,64 +15,15 @@
 #include "api/node/node.h"
 #include "ledger/log/local_log.h"
 #include "ledger/log/partition.h"
+#include "tests/support/fake_logs.h"
 #include "tests/support/temp_dir.h"
 
 using namespace uurwerk;
+using uurwerk::testing::flaky_log;
+using uurwerk::testing::lagging_log;
 using uurwerk::testing::temp_dir;
 
 namespace {
-
-// A LocalLog whose next `failures` appends fail (as a broker that is briefly away would),
-// then recover.
-class flaky_log final : public event_log {
-public:
-    flaky_log(std::unique_ptr<local_log> inner, int failures)
-        : inner_(std::move(inner)), failures_(failures) {}
-
-    result<void> append_async(bytes payload, append_callback done) override {
-        if (failures_.fetch_sub(1) > 0) {
-            done(make_error("log_unavailable", "injected: the log is away"));
-            return ok_value;
-        }
-        return inner_->append_async(std::move(payload), std::move(done));
-    }
-    result<std::vector<log_record>> read(offset from, std::size_t records_max,
-                                         std::chrono::milliseconds wait) override {
-        return inner_->read(from, records_max, wait);
-    }
-    offset end() const override { return inner_->end(); }
-
-private:
-    std::unique_ptr<local_log> inner_;
-    std::atomic<int> failures_;
-};
-
-// A LocalLog that another node also writes to (append_elsewhere), read by this node's projector
-// only once `release()` is called: the projection lags the log, as a cluster node's may.
-class lagging_log final : public event_log {
-public:
-    explicit lagging_log(std::unique_ptr<local_log> inner) : inner_(std::move(inner)) {}
-
-    result<void> append_async(bytes payload, append_callback done) override {
-        return inner_->append_async(std::move(payload), std::move(done));
-    }
-    result<std::vector<log_record>> read(offset from, std::size_t records_max,
-                                         std::chrono::milliseconds wait) override {
-        if (held_.load()) {
-            std::this_thread::sleep_for(std::min(wait, std::chrono::milliseconds(5)));
-            return std::vector<log_record>{};
-        }
-        return inner_->read(from, records_max, wait);
-    }
-    offset end() const override { return inner_->end(); }
-
-    result<offset> append_elsewhere(bytes payload) { return inner_->append(std::move(payload)); }
-    void release() { held_.store(false); }
-
-private:
-    std::unique_ptr<local_log> inner_;
-    std::atomic<bool> held_{true};
-};
 
 std::unique_ptr<local_log> open_local(const temp_dir& dir, const std::string& name = "log") {
     local_log_options lo;
@@ -195,12 +146,7 @@ BOOST_AUTO_TEST_CASE(a_revoked_key_and_a_suspended_member_are_refused_before_the
 
 BOOST_AUTO_TEST_CASE(a_failed_append_is_reported_and_the_same_event_goes_through_on_retry) {
     temp_dir dir("node");
-    local_log_options lo;
-    lo.dir = dir.path / "log";
-    lo.clock = wall_clock();
-    auto inner = local_log::open(lo);
-    BOOST_REQUIRE(inner.ok());
-    auto n = node::open_with_log(std::make_unique<flaky_log>(std::move(*inner), 1),
+    auto n = node::open_with_log(std::make_unique<flaky_log>(open_local(dir), 1),
                                  dir.path / "store", std::chrono::milliseconds(3000));
     BOOST_REQUIRE(n.ok());
 
