@@ -6,16 +6,12 @@
 #include <set>
 
 #include "ledger/core/rules.h"
+#include "tests/support/test_keys.h"
 
 using namespace uurwerk;
+using uurwerk::testing::key_of;
 
 namespace {
-
-public_key key_of(std::uint8_t n) {
-    public_key k;
-    k.b.fill(n);
-    return k;
-}
 
 event_id id_of(std::uint32_t n) {
     event_id id;
