@@ -16,17 +16,12 @@
 
 #include "ledger/core/exposure.h"
 #include "ledger/core/limits.h"
+#include "tests/support/test_ids.h"
 
 using namespace uurwerk;
+using uurwerk::testing::id_of;
 
 namespace {
-
-event_id id_of(std::uint64_t n) {
-    event_id id;
-    std::memcpy(id.b.data(), &n, sizeof n);
-    id.b[15] = 0x5e;
-    return id;
-}
 
 // One knob of fairness_knobs, by name, with the top of its range in schemas/event.capnp.
 struct knob {

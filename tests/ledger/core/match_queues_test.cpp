@@ -1,5 +1,5 @@
-// The live match queues (ledger/core/match_queues.h) and fit (ledger/core/exposure.h): category first,
-// then area, times and how often; a queued post fits exactly as the post it stands for.
+// The live match queues (ledger/core/match_queues.h) and fit (ledger/core/exposure.h): category
+// first, then area, times and how often; a queued post fits exactly as the post it stands for.
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
@@ -7,16 +7,12 @@
 
 #include "ledger/core/exposure.h"
 #include "ledger/core/match_queues.h"
+#include "tests/support/test_ids.h"
 
 using namespace uurwerk;
+using uurwerk::testing::id_of;
 
 namespace {
-
-event_id id_of(std::uint64_t n) {
-    event_id id;
-    std::memcpy(id.b.data(), &n, sizeof n);
-    return id;
-}
 
 queued_post queued(std::uint64_t n, std::uint64_t owner, std::uint32_t times = 0,
                    intensity often = intensity::once) {
