@@ -26,6 +26,7 @@
 #include "tests/support/envelopes.h"
 #include "tests/support/raw_http.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_node.h"
 
 using namespace uurwerk;
 using uurwerk::testing::envelope_json;
@@ -55,12 +56,7 @@ struct api_fixture {
     std::uint64_t founder_seq = 0, member_seq = 0;
 
     api_fixture() {
-        node_options o;
-        o.data_dir = dir.path;
-        o.clock = [] { return time_ms{1'700'000'000'000}; };
-        auto opened = node::open(o);
-        BOOST_REQUIRE_MESSAGE(opened.ok(), (opened.ok() ? "" : opened.err().message));
-        n = std::move(*opened);
+        n = uurwerk::testing::open_test_node(dir.path);
         api = std::make_unique<routes>(*n);
         http_server_options so;
         auto s = http_server::open(so, api->handler(), api->stats());

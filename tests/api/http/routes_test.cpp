@@ -16,6 +16,7 @@
 #include "tests/support/envelopes.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_keys.h"
+#include "tests/support/test_node.h"
 
 using namespace uurwerk;
 using uurwerk::testing::envelope_json;
@@ -38,14 +39,10 @@ struct routed_node {
     std::uint64_t founder_seq = 0, member_seq = 0;
 
     routed_node() {
-        node_options o;
-        o.data_dir = dir.path;
-        o.clock = [] { return time_ms{1'700'000'000'000}; };
-        auto opened = node::open(o);
-        BOOST_REQUIRE_MESSAGE(opened.ok(), (opened.ok() ? "" : opened.err().message));
-        n = std::move(*opened);
+        n = uurwerk::testing::open_test_node(dir.path);
         cp = std::make_unique<checkpointer>(
-            *n, key_filled_with(0x42), checkpointer_options{std::chrono::milliseconds(0), o.clock});
+            *n, key_filled_with(0x42),
+            checkpointer_options{std::chrono::milliseconds(0), [] { return time_ms{1}; }});
         api = std::make_unique<routes>(*n, cp.get(), nullptr);
     }
 
@@ -124,38 +121,42 @@ struct route_case {
 std::vector<route_case> every_route() {
     const std::string id = std::string(32, 'a');
     const std::string c = "/v1/communities/7";
-    return {
-        {"/", "GET, HEAD"},
-        {"/v1/health", "GET, HEAD"},
-        {"/v1/digest", "GET, HEAD"},
-        {"/metrics", "GET, HEAD"},
+    std::vector<route_case> out = {
         {"/v1/canonical", "POST"},
         {"/v1/events", "POST"},
-        {"/v1/node", "GET, HEAD"},
-        {c, "GET, HEAD"},
-        {c + "/members", "GET, HEAD"},
-        {c + "/members/2/balance", "GET, HEAD"},
-        {c + "/members/2/history", "GET, HEAD"},
-        {c + "/members/2/reputation", "GET, HEAD"},
-        {c + "/members/2/requests-for-me", "GET, HEAD"},
-        {c + "/members/2/proposals", "GET, HEAD"},
-        {c + "/members/2/certificate", "GET, HEAD"},
-        {c + "/keys/" + std::string(64, 'b'), "GET, HEAD"},
-        {c + "/offers", "GET, HEAD"},
-        {c + "/requests", "GET, HEAD"},
-        {c + "/requests/" + id + "/candidates", "GET, HEAD"},
-        {c + "/claims/" + id, "GET, HEAD"},
-        {c + "/events/" + id, "GET, HEAD"},
-        {c + "/events/" + id + "/proof", "GET, HEAD"},
         {c + "/match", "POST"},
-        {c + "/tree", "GET, HEAD"},
         {c + "/checkpoints", "GET, HEAD, POST"},
-        {c + "/checkpoints/latest", "GET, HEAD"},
-        {c + "/consistency", "GET, HEAD"},
-        {c + "/leaves", "GET, HEAD"},
-        {c + "/leaves/0/proof", "GET, HEAD"},
-        {c + "/export", "GET, HEAD"},
     };
+    for (const std::string& read : {
+             std::string("/"),
+             std::string("/v1/health"),
+             std::string("/v1/digest"),
+             std::string("/metrics"),
+             std::string("/v1/node"),
+             c,
+             c + "/members",
+             c + "/members/2/balance",
+             c + "/members/2/history",
+             c + "/members/2/reputation",
+             c + "/members/2/requests-for-me",
+             c + "/members/2/proposals",
+             c + "/members/2/certificate",
+             c + "/keys/" + std::string(64, 'b'),
+             c + "/offers",
+             c + "/requests",
+             c + "/requests/" + id + "/candidates",
+             c + "/claims/" + id,
+             c + "/events/" + id,
+             c + "/events/" + id + "/proof",
+             c + "/tree",
+             c + "/checkpoints/latest",
+             c + "/consistency",
+             c + "/leaves",
+             c + "/leaves/0/proof",
+             c + "/export",
+         })
+        out.push_back({read, "GET, HEAD"});
+    return out;
 }
 
 }  // namespace

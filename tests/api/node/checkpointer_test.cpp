@@ -15,6 +15,7 @@
 #include "projections/audit.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_keys.h"
+#include "tests/support/test_node.h"
 
 using namespace uurwerk;
 using uurwerk::testing::key_filled_with;
@@ -35,14 +36,10 @@ struct checkpointed_town {
     std::uint64_t next_member = 2;
 
     checkpointed_town() {
-        node_options o;
-        o.data_dir = dir.path;
-        o.clock = [t = std::make_shared<std::atomic<std::int64_t>>(1'750'000'000'000)] {
-            return time_ms{(*t)++};
-        };
-        auto opened = node::open(o);
-        BOOST_REQUIRE_MESSAGE(opened.ok(), (opened.ok() ? "" : opened.err().message));
-        n = std::move(*opened);
+        n = uurwerk::testing::open_test_node(
+            dir.path, [t = std::make_shared<std::atomic<std::int64_t>>(1'750'000'000'000)] {
+                return time_ms{(*t)++};
+            });
         submit(community_founded{"Buurtkring", policy{}});
     }
 
