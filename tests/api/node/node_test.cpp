@@ -34,6 +34,11 @@ std::unique_ptr<local_log> open_local(const temp_dir& dir, const std::string& na
     return std::move(*inner);
 }
 
+// An event of community `c` by `author` with sequence number `seq`, and a fresh id.
+event_body body_of(community_id c, member_id author, std::uint64_t seq, event_payload p) {
+    return {random_event_id(), c, author, sequence{seq}, time_ms{0}, std::nullopt, std::move(p)};
+}
+
 // A node on a LocalLog of its own, answering within 3 s.
 std::unique_ptr<node> open_node(const temp_dir& dir) {
     auto n =
@@ -54,21 +59,11 @@ BOOST_AUTO_TEST_CASE(a_node_behind_the_log_catches_up_before_refusing_an_unknown
 
     auto founder = signing_key::generate().value();
     auto member = signing_key::generate().value();
-    const event_body found{random_event_id(),
-                           community_id{9},
-                           member_id{1},
-                           sequence{1},
-                           time_ms{0},
-                           std::nullopt,
-                           community_founded{"Noord", policy{}}};
-    const event_body admit{
-        random_event_id(),
-        community_id{9},
-        member_id{1},
-        sequence{2},
-        time_ms{0},
-        std::nullopt,
-        member_admitted{member_id{2}, member.public_bytes(), role::member, true, std::nullopt}};
+    const auto found =
+        body_of(community_id{9}, member_id{1}, 1, community_founded{"Noord", policy{}});
+    const auto admit = body_of(
+        community_id{9}, member_id{1}, 2,
+        member_admitted{member_id{2}, member.public_bytes(), role::member, true, std::nullopt});
     // Another node took the founding; this node's projector has not read it yet.
     BOOST_REQUIRE(log.append_elsewhere(encode_envelope(founder.seal(found))).ok());
     BOOST_CHECK((*n)->folder(partition_id{0}).applied() == offset{0});
@@ -87,13 +82,8 @@ BOOST_AUTO_TEST_CASE(an_unknown_community_is_still_refused_once_the_node_has_cau
     temp_dir dir("node-unknown");
     auto n = open_node(dir);
     auto key = signing_key::generate().value();
-    const event_body post{random_event_id(),
-                          community_id{404},
-                          member_id{1},
-                          sequence{1},
-                          time_ms{0},
-                          std::nullopt,
-                          transfer{member_id{2}, minutes{5}, "?"}};
+    const auto post =
+        body_of(community_id{404}, member_id{1}, 1, transfer{member_id{2}, minutes{5}, "?"});
     const auto t0 = std::chrono::steady_clock::now();
     auto r = n->submit(key.seal(post));
     BOOST_REQUIRE(!r.ok());
@@ -112,8 +102,7 @@ BOOST_AUTO_TEST_CASE(a_revoked_key_and_a_suspended_member_are_refused_before_the
     const community_id c{31};
     std::uint64_t seq_c = 0, seq_m = 0;
     auto by = [&](const member_id author, std::uint64_t& seq, event_payload p) {
-        return event_body{random_event_id(), c,           author, sequence{++seq}, time_ms{0},
-                          std::nullopt,      std::move(p)};
+        return body_of(c, author, ++seq, std::move(p));
     };
     auto accepted = [&](const signing_key& k, event_body b) {
         auto r = n->submit(k.seal(b));
@@ -151,14 +140,8 @@ BOOST_AUTO_TEST_CASE(a_failed_append_is_reported_and_the_same_event_goes_through
     BOOST_REQUIRE(n.ok());
 
     auto key = signing_key::generate().value();
-    event_body found{random_event_id(),
-                     community_id{5},
-                     member_id{1},
-                     sequence{1},
-                     time_ms{0},
-                     std::nullopt,
-                     community_founded{"Zuid", policy{}}};
-    const auto env = key.seal(found);
+    const auto env =
+        key.seal(body_of(community_id{5}, member_id{1}, 1, community_founded{"Zuid", policy{}}));
 
     auto first = (*n)->submit(env);
     BOOST_REQUIRE(!first.ok());
@@ -185,13 +168,10 @@ std::unique_ptr<node> open_two_partitions(const temp_dir& dir, const std::string
 }
 
 event_body founding(const event_id& id, community_id c) {
-    return {id,
-            c,
-            member_id{1},
-            sequence{1},
-            time_ms{0},
-            std::nullopt,
-            community_founded{"Town " + std::to_string(c.value), policy{}}};
+    auto b =
+        body_of(c, member_id{1}, 1, community_founded{"Town " + std::to_string(c.value), policy{}});
+    b.id = id;
+    return b;
 }
 
 }  // namespace
@@ -446,9 +426,9 @@ BOOST_AUTO_TEST_CASE(every_submit_ends_its_announced_append_whatever_its_answer)
     forged.sig.b[0] ^= 1;
     BOOST_CHECK_EQUAL((*n)->submit(forged).err().code, "bad_signature");
     BOOST_CHECK_EQUAL(log->appends_coming(), 0u);
-    const auto stranger = key.seal(event_body{
-        random_event_id(), community_id{77}, member_id{1}, sequence{2}, time_ms{0}, std::nullopt,
-        member_admitted{member_id{2}, key.public_bytes(), role::member, true, std::nullopt}});
+    const auto stranger = key.seal(body_of(
+        community_id{77}, member_id{1}, 2,
+        member_admitted{member_id{2}, key.public_bytes(), role::member, true, std::nullopt}));
     BOOST_CHECK_EQUAL((*n)->submit(stranger).err().code, "unknown_community");
     BOOST_CHECK_EQUAL(log->appends_coming(), 0u);
 
