@@ -11,24 +11,25 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 
 #include <unistd.h>
 
+#include "api/args/knob_flags.h"
 #include "api/bench/bench_fairness.h"
 #include "api/bench/bench_match.h"
 #include "api/bench/bench_support.h"
-#include "api/node/certificates.h"
-#include "api/http/http_client.h"
-#include "api/args/knob_flags.h"
-#include "api/node/node.h"
-#include "api/http/serve.h"
-#include "ledger/core/audit.h"
 #include "api/bench/kafka_admin.h"
+#include "api/bench/workload.h"
+#include "api/http/http_client.h"
+#include "api/http/serve.h"
+#include "api/node/certificates.h"
+#include "api/node/node.h"
+#include "ledger/core/audit.h"
 #include "ledger/log/local_log.h"
 #include "ledger/log/partition.h"
-#include "api/bench/workload.h"
 
 namespace uurwerk::cli {
 namespace {
@@ -525,10 +526,24 @@ result<void> bench_replay(const parsed_args& a) {
     auto w = make_workload({community_id{1}, 1000, events, 13, 0, [](std::size_t d, std::size_t n) {
                                 std::cerr << "  signed " << d << " / " << n << "\n";
                             }});
-    scratch_dir dir("replay");
+    // The log and its projections go to a scratch folder, removed at the end, or with --keep to
+    // a data folder that stays, so that another build can rebuild it and compare its digest
+    // (`uurwerk rebuild --data DIR`).
+    std::optional<scratch_dir> scratch;
+    std::filesystem::path root;
+    if (auto keep = a.get("keep")) {
+        root = *keep;
+        std::error_code ec;
+        if (std::filesystem::exists(root, ec) && !std::filesystem::is_empty(root, ec))
+            return make_error("bad_argument", "--keep " + *keep + ": the folder is not empty");
+        std::filesystem::create_directories(root, ec);
+        if (ec) return make_error("io_error", "--keep " + *keep + ": " + ec.message());
+    } else {
+        root = scratch.emplace("replay").path;
+    }
     std::cerr << "bench replay: writing the log...\n";
-    if (auto r = write_log(dir.path / "log", {&w.setup, &w.events}); !r) return r.err();
-    auto rebuild = open_rebuild(dir.path, dir.path / "store");
+    if (auto r = write_log(root / "log", {&w.setup, &w.events}); !r) return r.err();
+    auto rebuild = open_rebuild(root, root / "store");
     if (!rebuild) return rebuild.err();
     auto& p = (*rebuild)->folder;
     auto& db = (*rebuild)->db;
@@ -757,6 +772,9 @@ std::vector<option_spec> bench_options() {
          "candidates are asked for (default 10)"},
         {"events", "N",
          "ingest: events to push (default 20000); replay, audit: log size (1000000)"},
+        {"keep", "DIR",
+         "replay: write the log and its projections to the data folder DIR (new or empty) and "
+         "keep them, for `uurwerk rebuild --data DIR`"},
         {"clients", "N",
          "ingest: concurrent clients, i.e. events in flight (default 128); through HTTP, each a "
          "thread waiting for its answer"},

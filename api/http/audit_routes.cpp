@@ -1,23 +1,22 @@
 #include "api/http/audit_routes.h"
 
-#include "api/node/certificates.h"
 #include "api/json/json.h"
 #include "api/json/json_read.h"
+#include "api/node/certificates.h"
 #include "ledger/core/audit.h"
 
-namespace uurwerk {
-namespace {
+namespace uurwerk::audit_routes {
 
-constexpr std::uint64_t leaves_page_max = 10'000;
+static constexpr std::uint64_t leaves_page_max = 10'000;
 
-void digests_json(json_writer& w, const std::vector<digest>& ds) {
+static void digests_json(json_writer& w, const std::vector<digest>& ds) {
     w.begin_array();
     for (const auto& d : ds) w.string(d.hex());
     w.end_array();
 }
 
 // A checkpoint with its signed event, so that a client can check it without trusting us.
-result<std::string> checkpoint_json(node& n, community_id c, const checkpoint_record& r) {
+static result<std::string> checkpoint_json(node& n, community_id c, const checkpoint_record& r) {
     auto rec = n.record_at(c, r.at);
     if (!rec) return rec.err();
     auto env = decode_envelope(rec->payload);
@@ -41,12 +40,12 @@ result<std::string> checkpoint_json(node& n, community_id c, const checkpoint_re
     return w.take();
 }
 
-http_response answer(result<std::string> json) {
+static http_response answer(result<std::string> json) {
     if (!json) return error_answer(json.err());
     return json_answer(200, std::move(*json));
 }
 
-std::optional<checkpoint_record> latest_committed(node& n, community_id c, error& failure) {
+static std::optional<checkpoint_record> latest_committed(node& n, community_id c, error& failure) {
     auto latest = read_latest_checkpoint(n.projections(c), c);
     if (!latest) {
         failure = latest.err();
@@ -55,8 +54,11 @@ std::optional<checkpoint_record> latest_committed(node& n, community_id c, error
     return *latest;
 }
 
-bool known_community(node& n, community_id c) {
-    return n.folder(c).read_state([&](const ledger_state& s) { return s.communities.contains(c); });
+http_response node_key(const checkpointer* cp) {
+    if (cp == nullptr) return error_answer(503, "no_node_key", "this node has no node key");
+    json_writer w;
+    w.begin_object().key("node_key").string(cp->node_key().hex()).end_object();
+    return json_answer(200, w.take());
 }
 
 http_response tree(node& n, community_id c) {
@@ -126,8 +128,8 @@ http_response sign_checkpoint(checkpointer* cp, community_id c) {
 
 // The proofs of leaf `leaf` of `c` (its record `rec`): the event's inclusion in the event tree
 // and its verdict leaf's in the verdict tree, against the latest checkpoint or ?tree_size=N.
-http_response leaf_proof(node& n, community_id c, const leaf_record& leaf, const log_record& rec,
-                         const target_parts& t) {
+static http_response leaf_proof(node& n, community_id c, const leaf_record& leaf,
+                                const log_record& rec, const target_parts& t) {
     auto env = decode_envelope(rec.payload);
     if (!env) return error_answer(503, "io_error", "the event's record does not decode");
     auto size = decimal_query(t, "tree_size");
@@ -260,8 +262,8 @@ struct leaf_page {
     std::vector<leaf_record> leaves;
     std::vector<log_record> records;
 };
-result<leaf_page> read_page(node& n, community_id c, const target_parts& t,
-                            std::uint64_t fallback_limit) {
+static result<leaf_page> read_page(node& n, community_id c, const target_parts& t,
+                                   std::uint64_t fallback_limit) {
     auto from = decimal_query(t, "from");
     auto limit = decimal_query(t, "limit");
     if (!from) return from.err();
@@ -339,120 +341,4 @@ http_response certificate(node& n, community_id c, member_id m, const target_par
     return json_answer(200, certificate_to_json(*cert));
 }
 
-}  // namespace
-
-std::optional<http_response> audit_route(node& n, checkpointer* cp, const http_request& request,
-                                         const target_parts& t) {
-    const auto& s = t.segments;
-    const bool v1 = s.size() >= 2 && s[0] == "v1";
-    const bool community = v1 && s.size() >= 4 && s[1] == "communities";
-    enum class route {
-        none,
-        node_key,
-        tree,
-        latest,
-        checkpoints,
-        proof,
-        consistency,
-        leaves,
-        leaf_proof,
-        exp,
-        certificate
-    };
-    route r = route::none;
-    if (v1 && s.size() == 2 && s[1] == "node")
-        r = route::node_key;
-    else if (community && s.size() == 6 && s[3] == "events" && s[5] == "proof")
-        r = route::proof;
-    else if (community && s.size() == 4 && s[3] == "tree")
-        r = route::tree;
-    else if (community && s.size() == 5 && s[3] == "checkpoints" && s[4] == "latest")
-        r = route::latest;
-    else if (community && s.size() == 4 && s[3] == "checkpoints")
-        r = route::checkpoints;
-    else if (community && s.size() == 4 && s[3] == "consistency")
-        r = route::consistency;
-    else if (community && s.size() == 4 && s[3] == "leaves")
-        r = route::leaves;
-    else if (community && s.size() == 6 && s[3] == "leaves" && s[5] == "proof")
-        r = route::leaf_proof;
-    else if (community && s.size() == 4 && s[3] == "export")
-        r = route::exp;
-    else if (community && s.size() == 6 && s[3] == "members" && s[5] == "certificate")
-        r = route::certificate;
-    if (r == route::none) return std::nullopt;
-
-    const bool post = r == route::checkpoints && request.method == "POST";
-    if (!post && request.method != "GET" && request.method != "HEAD") {
-        auto a = error_answer(405, "method_not_allowed", request.method + " is not allowed here");
-        a.headers.emplace_back("Allow", r == route::checkpoints ? "GET, HEAD, POST" : "GET, HEAD");
-        return a;
-    }
-    std::optional<http_response> bad;
-    switch (r) {
-        case route::proof:
-            bad = only_params(t, {"tree_size"});
-            break;
-        case route::leaf_proof:
-            bad = only_params(t, {"tree_size"});
-            break;
-        case route::checkpoints:
-            bad = post ? only_params(t, {}) : only_params(t, {"from_size", "limit"});
-            break;
-        case route::consistency:
-            bad = only_params(t, {"first", "second"});
-            break;
-        case route::leaves:
-        case route::exp:
-            bad = only_params(t, {"from", "limit"});
-            break;
-        case route::certificate:
-            bad = only_params(t, {"from_ms", "to_ms"});
-            break;
-        default:
-            bad = only_params(t, {});
-    }
-    if (bad) return bad;
-
-    if (r == route::node_key) {
-        if (cp == nullptr) return error_answer(503, "no_node_key", "this node has no node key");
-        json_writer w;
-        w.begin_object().key("node_key").string(cp->node_key().hex()).end_object();
-        return json_answer(200, w.take());
-    }
-    auto c = decimal_param<community_id>(s[2], "community id");
-    if (!c) return error_answer(c.err());
-    if (!known_community(n, *c)) return unknown_community(*c);
-    switch (r) {
-        case route::proof: {
-            auto id = event_id_param(s[4]);
-            if (!id) return error_answer(id.err());
-            return inclusion(n, scoped_id{*c, *id}, t);
-        }
-        case route::tree:
-            return tree(n, *c);
-        case route::latest:
-            return latest_checkpoint(n, *c);
-        case route::checkpoints:
-            return post ? sign_checkpoint(cp, *c) : checkpoints(n, *c, t);
-        case route::consistency:
-            return consistency(n, *c, t);
-        case route::leaves:
-            return leaves(n, *c, t);
-        case route::leaf_proof:
-            return inclusion_at(n, *c, s[4], t);
-        case route::exp:
-            return export_page(n, *c, t);
-        case route::certificate: {
-            auto m = decimal_param<member_id>(s[4], "member id");
-            if (!m) return error_answer(m.err());
-            return certificate(n, *c, *m, t);
-        }
-        default:
-            break;
-    }
-    UURWERK_ASSERT(false, static_cast<int>(r));
-    return std::nullopt;
-}
-
-}  // namespace uurwerk
+}  // namespace uurwerk::audit_routes

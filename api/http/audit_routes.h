@@ -9,15 +9,25 @@
 
 #include <optional>
 
-#include "api/node/checkpointer.h"
 #include "api/http/route_support.h"
+#include "api/node/checkpointer.h"
 
-namespace uurwerk {
+namespace uurwerk::audit_routes {
 
-// The answer when `t` is an audit route; nothing when it is not one. `cp` may be null (a node
-// without a checkpointer answers 503 to the routes that need one).
-[[nodiscard]] std::optional<http_response> audit_route(node& n, checkpointer* cp,
-                                                       const http_request& request,
-                                                       const target_parts& t);
+// The handlers of the audit routes; the router (api/http/routes.cpp) checks the path and query
+// parameters first, and that the community exists. `cp` may be null: no node key (503).
+[[nodiscard]] http_response node_key(const checkpointer* cp);
+[[nodiscard]] http_response tree(node& n, community_id c);
+[[nodiscard]] http_response latest_checkpoint(node& n, community_id c);
+[[nodiscard]] http_response checkpoints(node& n, community_id c, const target_parts& t);
+[[nodiscard]] http_response sign_checkpoint(checkpointer* cp, community_id c);
+[[nodiscard]] http_response inclusion(node& n, const scoped_id& scoped, const target_parts& t);
+[[nodiscard]] http_response inclusion_at(node& n, community_id c, std::string_view index,
+                                         const target_parts& t);
+[[nodiscard]] http_response consistency(node& n, community_id c, const target_parts& t);
+[[nodiscard]] http_response leaves(node& n, community_id c, const target_parts& t);
+[[nodiscard]] http_response export_page(node& n, community_id c, const target_parts& t);
+[[nodiscard]] http_response certificate(node& n, community_id c, member_id m,
+                                        const target_parts& t);
 
-}  // namespace uurwerk
+}  // namespace uurwerk::audit_routes

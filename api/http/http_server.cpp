@@ -19,8 +19,8 @@
 #include <thread>
 
 #include "api/http/cpu_slice.h"
-#include "api/json/json.h"
 #include "api/http/timed_stream.h"
+#include "api/json/json.h"
 
 namespace uurwerk {
 namespace {

@@ -4,11 +4,11 @@
 #include <thread>
 
 #include "api/json/json.h"
+#include "projections/query.h"
 
-namespace uurwerk {
-namespace {
+namespace uurwerk::match_routes {
 
-std::string_view status_name(match_status s) {
+static std::string_view status_name(match_status s) {
     switch (s) {
         case match_status::proposed:
             return "proposed";
@@ -24,29 +24,8 @@ std::string_view status_name(match_status s) {
     return "unknown";
 }
 
-struct found_proposal {
-    event_id id;
-    match_state match;
-};
-
-// The member's proposals at offsets after `after` (all when none), oldest first, at most a page.
-std::vector<found_proposal> proposals_of(const community_state& c, member_id m,
-                                         std::optional<std::uint64_t> after) {
-    std::vector<found_proposal> out;
-    for (const auto& [id, x] : c.matches) {
-        if (x.helper != m && x.requester != m) continue;
-        if (after && x.proposed_at.value <= *after) continue;
-        out.push_back({id, x});
-    }
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-        return a.match.proposed_at < b.match.proposed_at;
-    });
-    if (out.size() > proposals_page_max) out.resize(proposals_page_max);
-    return out;
-}
-
-http_response proposals_answer(member_id m, const std::vector<found_proposal>& found,
-                               std::optional<std::uint64_t> after) {
+static http_response proposals_answer(member_id m, const std::vector<query::found_proposal>& found,
+                                      std::optional<std::uint64_t> after) {
     json_writer w;
     w.begin_object();
     w.key("member").decimal(m.value);
@@ -75,6 +54,7 @@ http_response proposals_answer(member_id m, const std::vector<found_proposal>& f
 }
 
 // Counts a waiting request for as long as it lives.
+namespace {
 class waiting_slot {
 public:
     explicit waiting_slot(std::atomic<std::size_t>& n) : n_(n) {
@@ -89,6 +69,7 @@ private:
     std::atomic<std::size_t>& n_;
     bool taken_ = false;
 };
+}  // namespace
 
 http_response member_proposals(node& n, std::atomic<std::size_t>& waiting, community_id c,
                                member_id m, const target_parts& t) {
@@ -104,20 +85,8 @@ http_response member_proposals(node& n, std::atomic<std::size_t>& waiting, commu
     for (;;) {
         // Read the applied offset first: anything applied after it wakes the wait below.
         const offset applied = n.folder(c).applied();
-        auto found = n.folder(c).read_state(
-            [&](const ledger_state& s) -> std::optional<std::vector<found_proposal>> {
-                auto it = s.communities.find(c);
-                if (it == s.communities.end() || !it->second.members.contains(m))
-                    return std::nullopt;
-                return proposals_of(it->second, m, *after);
-            });
-        if (!found) {
-            if (!n.folder(c).read_state(
-                    [&](const ledger_state& s) { return s.communities.contains(c); }))
-                return unknown_community(c);
-            return not_found("unknown_member",
-                             "no member " + std::to_string(m.value) + " in " + community_text(c));
-        }
+        auto found = query::proposals(n.folder(c), c, m, *after, proposals_page_max);
+        if (!found) return error_answer(found.err());
         const auto now = std::chrono::steady_clock::now();
         if (!found->empty() || now >= deadline) return proposals_answer(m, *found, *after);
         if (!slot) {
@@ -162,33 +131,4 @@ http_response match_round(match_driver* driver, community_id c) {
     return json_answer(200, w.take());
 }
 
-}  // namespace
-
-std::optional<http_response> match_route(node& n, match_driver* driver,
-                                         std::atomic<std::size_t>& waiting,
-                                         const http_request& request, const target_parts& t) {
-    const auto& s = t.segments;
-    const bool community = s.size() >= 4 && s[0] == "v1" && s[1] == "communities";
-    const bool round = community && s.size() == 4 && s[3] == "match";
-    const bool proposals = community && s.size() == 6 && s[3] == "members" && s[5] == "proposals";
-    if (!round && !proposals) return std::nullopt;
-    if (round && request.method != "POST") {
-        auto a = error_answer(405, "method_not_allowed", request.method + " is not allowed here");
-        a.headers.emplace_back("Allow", "POST");
-        return a;
-    }
-    if (proposals && request.method != "GET" && request.method != "HEAD") {
-        auto a = error_answer(405, "method_not_allowed", request.method + " is not allowed here");
-        a.headers.emplace_back("Allow", "GET, HEAD");
-        return a;
-    }
-    if (auto bad = round ? only_params(t, {}) : only_params(t, {"after", "wait_ms"})) return bad;
-    auto c = decimal_param<community_id>(s[2], "community id");
-    if (!c) return error_answer(c.err());
-    if (round) return match_round(driver, *c);
-    auto m = decimal_param<member_id>(s[4], "member id");
-    if (!m) return error_answer(m.err());
-    return member_proposals(n, waiting, *c, *m, t);
-}
-
-}  // namespace uurwerk
+}  // namespace uurwerk::match_routes

@@ -12,8 +12,8 @@
 #include <atomic>
 #include <optional>
 
-#include "api/node/match_driver.h"
 #include "api/http/route_support.h"
+#include "api/node/match_driver.h"
 
 namespace uurwerk {
 
@@ -21,12 +21,15 @@ inline constexpr std::uint64_t proposals_wait_ms_max = 30'000;
 inline constexpr std::size_t proposals_waiting_max = 64;
 inline constexpr std::size_t proposals_page_max = 100;
 
-// The answer when `t` is a matching route; nothing when it is not one. `driver` may be null (a
-// node that does not match answers 503 to POST .../match). `waiting` counts the long polls in
-// progress (owned by the caller, shared by every connection thread).
-[[nodiscard]] std::optional<http_response> match_route(node& n, match_driver* driver,
-                                                       std::atomic<std::size_t>& waiting,
-                                                       const http_request& request,
-                                                       const target_parts& t);
-
 }  // namespace uurwerk
+
+namespace uurwerk::match_routes {
+
+// POST /v1/communities/{c}/match. `driver` may be null: a node that does not match (503).
+[[nodiscard]] http_response match_round(match_driver* driver, community_id c);
+// GET /v1/communities/{c}/members/{m}/proposals. `waiting` counts the long polls in progress
+// (owned by the caller, shared by every connection thread).
+[[nodiscard]] http_response member_proposals(node& n, std::atomic<std::size_t>& waiting,
+                                             community_id c, member_id m, const target_parts& t);
+
+}  // namespace uurwerk::match_routes

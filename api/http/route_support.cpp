@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
+#include "api/http/routes.h"
 #include "api/json/json.h"
 #include "api/json/json_read.h"
-#include "api/http/routes.h"
 #include "ledger/core/limits.h"
 
 namespace uurwerk {
@@ -105,7 +105,7 @@ result<target_parts> split_target(std::string_view target) {
 
 // Refuses query parameters the route does not take.
 std::optional<http_response> only_params(const target_parts& t,
-                                         std::initializer_list<std::string_view> allowed) {
+                                         const std::vector<std::string_view>& allowed) {
     for (const auto& [name, value] : t.query) {
         if (std::find(allowed.begin(), allowed.end(), name) != allowed.end()) continue;
         std::string list;

@@ -29,7 +29,7 @@ struct target_parts {
 [[nodiscard]] result<target_parts> split_target(std::string_view target);
 // Refuses query parameters the route does not take.
 [[nodiscard]] std::optional<http_response> only_params(
-    const target_parts& t, std::initializer_list<std::string_view> allowed);
+    const target_parts& t, const std::vector<std::string_view>& allowed);
 
 [[nodiscard]] result<std::uint64_t> decimal_text(const std::string& text, std::string_view what);
 template <typename Id>

@@ -9,12 +9,13 @@
 #include <vector>
 
 #include "api/http/audit_routes.h"
-#include "api/json/json.h"
-#include "api/json/json_read.h"
 #include "api/http/match_routes.h"
 #include "api/http/route_support.h"
+#include "api/json/json.h"
+#include "api/json/json_read.h"
 #include "ledger/core/exposure.h"
 #include "ledger/core/rules.h"
+#include "projections/query.h"
 #include "projections/reputation.h"
 #include "projections/state_codec.h"
 
@@ -62,93 +63,68 @@ std::string_view verdict_name(const verdict& v) {
 // Reads from the ledger state.
 
 http_response community_info(node& n, community_id c) {
-    return n.folder(c).read_state([&](const ledger_state& s) {
-        auto it = s.communities.find(c);
-        if (it == s.communities.end()) return unknown_community(c);
-        const auto& cs = it->second;
-        json_writer w;
-        w.begin_object();
-        w.key("partition").decimal(n.partition_of(c).value);
-        w.key("community").decimal(c.value);
-        w.key("name").string(cs.name);
-        w.key("policy").begin_object();
-        w.key("credit_limit_minutes").number(cs.rules.credit_limit.value);
-        w.key("balance_max_minutes").number(cs.rules.balance_max.value);
-        w.key("claim_minutes_max").number(cs.rules.claim_max.value);
-        // The fairness knobs as in effect (unset ones at their defaults).
-        const auto f = resolved(cs.rules.fairness);
-        w.key("fairness").string(f.off ? "off" : "on");
-        w.key("proposals_per_request").number(f.proposals_per_request);
-        w.key("open_matches_max").number(f.open_matches_max);
-        w.key("newcomer_floor_hours").number(f.newcomer_floor_hours);
-        w.key("quality_floor_permille").number(f.quality_floor_permille);
-        w.key("reputation_weight_max_permille").number(f.reputation_weight_max_permille);
-        w.key("low_reputation_proposals_min").number(f.low_reputation_proposals_min);
-        w.key("reputation_half_life_days").number(f.reputation_half_life_days);
-        w.key("request_wait_hours_max").number(f.request_wait_hours_max);
-        w.key("silence_floor_hours").number(f.silence_floor_hours);
-        w.key("silent_proposals_max").number(f.silent_proposals_max);
-        w.end_object();
-        w.key("members").number(static_cast<std::int64_t>(cs.members.size()));
-        w.key("fund_minutes").number(cs.fund.value);
-        w.end_object();
-        return json_answer(200, w.take());
-    });
+    auto v = query::community(n.folder(c), c);
+    if (!v) return error_answer(v.err());
+    const auto& f = v->fairness;
+    json_writer w;
+    w.begin_object();
+    w.key("partition").decimal(n.partition_of(c).value);
+    w.key("community").decimal(c.value);
+    w.key("name").string(v->name);
+    w.key("policy").begin_object();
+    w.key("credit_limit_minutes").number(v->rules.credit_limit.value);
+    w.key("balance_max_minutes").number(v->rules.balance_max.value);
+    w.key("claim_minutes_max").number(v->rules.claim_max.value);
+    w.key("fairness").string(f.off ? "off" : "on");
+    w.key("proposals_per_request").number(f.proposals_per_request);
+    w.key("open_matches_max").number(f.open_matches_max);
+    w.key("newcomer_floor_hours").number(f.newcomer_floor_hours);
+    w.key("quality_floor_permille").number(f.quality_floor_permille);
+    w.key("reputation_weight_max_permille").number(f.reputation_weight_max_permille);
+    w.key("low_reputation_proposals_min").number(f.low_reputation_proposals_min);
+    w.key("reputation_half_life_days").number(f.reputation_half_life_days);
+    w.key("request_wait_hours_max").number(f.request_wait_hours_max);
+    w.key("silence_floor_hours").number(f.silence_floor_hours);
+    w.key("silent_proposals_max").number(f.silent_proposals_max);
+    w.end_object();
+    w.key("members").number(static_cast<std::int64_t>(v->members));
+    w.key("fund_minutes").number(v->fund.value);
+    w.end_object();
+    return json_answer(200, w.take());
 }
 
 http_response community_members(node& n, community_id c) {
-    return n.folder(c).read_state([&](const ledger_state& s) {
-        auto it = s.communities.find(c);
-        if (it == s.communities.end()) return unknown_community(c);
-        json_writer w;
-        w.begin_object().key("members").begin_array();
-        for (const auto& [id, m] : it->second.members) {
-            w.begin_object();
-            w.key("member").decimal(id.value);
-            w.key("role").string(role_name(m.member_role));
-            w.key("verified").boolean(m.verified);
-            w.key("suspended").boolean(m.suspended);
-            w.end_object();
-        }
-        w.end_array().end_object();
-        return json_answer(200, w.take());
-    });
+    auto rows = query::members(n.folder(c), c);
+    if (!rows) return error_answer(rows.err());
+    json_writer w;
+    w.begin_object().key("members").begin_array();
+    for (const auto& m : *rows) {
+        w.begin_object();
+        w.key("member").decimal(m.id.value);
+        w.key("role").string(role_name(m.member_role));
+        w.key("verified").boolean(m.verified);
+        w.key("suspended").boolean(m.suspended);
+        w.end_object();
+    }
+    w.end_array().end_object();
+    return json_answer(200, w.take());
 }
 
 http_response member_balance(node& n, community_id c, member_id m) {
-    return n.folder(c).read_state([&](const ledger_state& s) {
-        auto it = s.communities.find(c);
-        if (it == s.communities.end()) return unknown_community(c);
-        auto mt = it->second.members.find(m);
-        if (mt == it->second.members.end())
-            return not_found("unknown_member", "member " + std::to_string(m.value) + " is not in " +
-                                                   community_text(c));
-        const auto& ms = mt->second;
-        const auto& rules = it->second.rules;
-        json_writer w;
-        w.begin_object();
-        w.key("member").decimal(m.value);
-        w.key("balance_minutes").number(ms.balance.value);
-        w.key("pending_in_minutes").number(ms.pending_in.value);
-        w.key("pending_out_minutes").number(ms.pending_out.value);
-        w.key("credit_limit_minutes").number(rules.credit_limit.value);
-        w.key("balance_max_minutes").number(rules.balance_max.value);
-        w.key("confirmed_given_minutes").number(ms.confirmed_given.value);
-        w.end_object();
-        return json_answer(200, w.take());
-    });
-}
-
-// Whether the community and member exist: nothing when they do, else the 404.
-std::optional<http_response> check_member(node& n, community_id c, member_id m) {
-    return n.folder(c).read_state([&](const ledger_state& s) -> std::optional<http_response> {
-        auto it = s.communities.find(c);
-        if (it == s.communities.end()) return unknown_community(c);
-        if (!it->second.members.contains(m))
-            return not_found("unknown_member", "member " + std::to_string(m.value) + " is not in " +
-                                                   community_text(c));
-        return std::nullopt;
-    });
+    auto v = query::balance(n.folder(c), c, m);
+    if (!v) return error_answer(v.err());
+    const auto& ms = v->member;
+    json_writer w;
+    w.begin_object();
+    w.key("member").decimal(m.value);
+    w.key("balance_minutes").number(ms.balance.value);
+    w.key("pending_in_minutes").number(ms.pending_in.value);
+    w.key("pending_out_minutes").number(ms.pending_out.value);
+    w.key("credit_limit_minutes").number(v->credit_limit.value);
+    w.key("balance_max_minutes").number(v->balance_max.value);
+    w.key("confirmed_given_minutes").number(ms.confirmed_given.value);
+    w.end_object();
+    return json_answer(200, w.take());
 }
 
 http_response member_history(node& n, community_id c, member_id m, const target_parts& t) {
@@ -162,7 +138,8 @@ http_response member_history(node& n, community_id c, member_id m, const target_
     }
     auto limit = limit_param(t, page_default);
     if (!limit) return error_answer(limit.err());
-    if (auto missing = check_member(n, c, m)) return *missing;
+    if (auto known = query::member_exists(n.folder(c), c, m); !known)
+        return error_answer(known.err());
     auto entries = read_history(n.projections(c), c, m, from, *limit);
     if (!entries) return error_answer(entries.err());
     json_writer w;
@@ -187,22 +164,16 @@ http_response member_history(node& n, community_id c, member_id m, const target_
 }
 
 http_response key_info(node& n, community_id c, const public_key& k) {
-    return n.folder(c).read_state([&](const ledger_state& s) {
-        auto it = s.communities.find(c);
-        if (it == s.communities.end()) return unknown_community(c);
-        auto kt = it->second.keys.find(k);
-        if (kt == it->second.keys.end())
-            return not_found("not_found",
-                             "the key " + k.hex() + " is not registered in " + community_text(c));
-        json_writer w;
-        w.begin_object();
-        w.key("member").decimal(kt->second.owner.value);
-        w.key("last_seq").decimal(kt->second.last_seq.value);
-        w.key("revoked").boolean(kt->second.revoked);
-        w.key("node").boolean(kt->second.node);
-        w.end_object();
-        return json_answer(200, w.take());
-    });
+    auto key = query::key(n.folder(c), c, k);
+    if (!key) return error_answer(key.err());
+    json_writer w;
+    w.begin_object();
+    w.key("member").decimal(key->owner.value);
+    w.key("last_seq").decimal(key->last_seq.value);
+    w.key("revoked").boolean(key->revoked);
+    w.key("node").boolean(key->node);
+    w.end_object();
+    return json_answer(200, w.take());
 }
 
 http_response open_posts(node& n, community_id c, bool offers, const target_parts& t) {
@@ -225,9 +196,7 @@ http_response open_posts(node& n, community_id c, bool offers, const target_part
     }
     auto limit = limit_param(t, page_default);
     if (!limit) return error_answer(limit.err());
-    const bool exists =
-        n.folder(c).read_state([&](const ledger_state& s) { return s.communities.contains(c); });
-    if (!exists) return unknown_community(c);
+    if (!query::community_exists(n.folder(c), c)) return unknown_community(c);
 
     // The store keeps open posts by category, then offset: one category is one scan; all of
     // them are the oldest of each category, merged.
@@ -262,22 +231,17 @@ http_response open_posts(node& n, community_id c, bool offers, const target_part
 }
 
 http_response claim_info(node& n, community_id c, const event_id& id) {
-    return n.folder(c).read_state([&](const ledger_state& s) {
-        auto it = s.communities.find(c);
-        if (it == s.communities.end()) return unknown_community(c);
-        auto ct = it->second.claims.find(id);
-        if (ct == it->second.claims.end())
-            return not_found("not_found", "no claim " + id.hex() + " in " + community_text(c));
-        json_writer w;
-        w.begin_object();
-        w.key("id").string(id.hex());
-        w.key("claimant").decimal(ct->second.claimant.value);
-        w.key("receiver").decimal(ct->second.receiver.value);
-        w.key("minutes").number(ct->second.amount.value);
-        w.key("status").string(claim_status_name(ct->second.status));
-        w.end_object();
-        return json_answer(200, w.take());
-    });
+    auto claim = query::claim(n.folder(c), c, id);
+    if (!claim) return error_answer(claim.err());
+    json_writer w;
+    w.begin_object();
+    w.key("id").string(id.hex());
+    w.key("claimant").decimal(claim->claimant.value);
+    w.key("receiver").decimal(claim->receiver.value);
+    w.key("minutes").number(claim->amount.value);
+    w.key("status").string(claim_status_name(claim->status));
+    w.end_object();
+    return json_answer(200, w.take());
 }
 
 http_response event_info(node& n, const scoped_id& scoped) {
@@ -324,23 +288,18 @@ http_response event_info(node& n, const scoped_id& scoped) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Match queues, live (ledger/core/match_queues.h): a request's candidates are the open offers of its
-// category, ranked by how well they fit (ledger/core/exposure.h: fit), best first, then oldest first.
-// Ranked under the state lock (ledger/core/exposure.h: best_fitting_offers visits the category's
-// buckets best fit first and stops where nothing left can enter the page), and the page is
-// written as JSON there too: copying its posts out (texts of up to 600 bytes) cost more than
-// writing them, and the lock is shared with other readers (only the fold waits for it).
+// Match queues, live (ledger/core/match_queues.h): a request's candidates are the open offers of
+// its category, ranked by how well they fit (ledger/core/exposure.h: fit), best first, then
+// oldest first; a member's requests-for-me are the open requests that fit their open offers.
 
-// The page's posts, looked up in `c`, as a JSON array, in the page's order.
-std::string page_json(const community_state& c, const std::vector<ranked_post_ref>& page) {
+std::string page_json(const std::vector<query::ranked_post>& page) {
     json_writer w;
     w.begin_array();
-    for (const auto& ref : page) {
-        const auto& p = c.posts.at(ref.id);
+    for (const auto& p : page) {
         char rel[32];
-        std::snprintf(rel, sizeof rel, "%.3f", ref.relevance);
+        std::snprintf(rel, sizeof rel, "%.3f", p.relevance);
         w.begin_object();
-        w.key("id").string(ref.id.hex());
+        w.key("id").string(p.id.hex());
         w.key("owner").decimal(p.owner.value);
         w.key("relevance").raw(rel);
         w.key("intensity").string(intensity_name(p.how_often));
@@ -354,30 +313,11 @@ std::string page_json(const community_state& c, const std::vector<ranked_post_re
     return w.take();
 }
 
-struct ranked_page {
-    std::size_t count = 0;  // candidates: all that fit; requests for me: the member's offers
-    std::string json;       // the page (page_json)
-};
-
 http_response candidates_for(node& n, community_id c, const event_id& request_id,
                              const target_parts& t) {
     auto limit = limit_param(t, page_default);
     if (!limit) return error_answer(limit.err());
-    auto found = n.folder(c).read_state([&](const ledger_state& s) -> result<ranked_page> {
-        auto it = s.communities.find(c);
-        if (it == s.communities.end())
-            return make_error("unknown_community", community_text(c) + " does not exist");
-        const auto& cs = it->second;
-        auto p = cs.posts.find(request_id);
-        if (p == cs.posts.end() || p->second.is_offer)
-            return make_error("not_found",
-                              "no request " + request_id.hex() + " in " + community_text(c));
-        if (p->second.status != post_status::open)
-            return make_error("post_not_open", "the request is no longer open");
-        auto best = best_fitting_offers(cs, p->second.what,
-                                        queued_request(cs, request_id, p->second), *limit);
-        return ranked_page{best.fitting, page_json(cs, best.best)};
-    });
+    auto found = query::candidates(n.folder(c), c, request_id, *limit);
     if (!found) {
         if (found.err().code == "post_not_open")
             return error_answer(409, found.err().code, found.err().message);
@@ -387,7 +327,7 @@ http_response candidates_for(node& n, community_id c, const event_id& request_id
     w.begin_object();
     w.key("request").string(request_id.hex());
     w.key("fitting_offers").number(static_cast<std::int64_t>(found->count));
-    w.key("candidates").raw(found->json);
+    w.key("candidates").raw(page_json(found->posts));
     w.end_object();
     return json_answer(200, w.take());
 }
@@ -395,65 +335,30 @@ http_response candidates_for(node& n, community_id c, const event_id& request_id
 http_response requests_for(node& n, community_id c, member_id m, const target_parts& t) {
     auto limit = limit_param(t, page_default);
     if (!limit) return error_answer(limit.err());
-    if (auto bad = check_member(n, c, m)) return *bad;
-    // The member's open offers, then the open requests of their categories, each at the best
-    // fit of any of those offers.
-    auto found = n.folder(c).read_state([&](const ledger_state& s) -> std::optional<ranked_page> {
-        auto it = s.communities.find(c);
-        if (it == s.communities.end()) return std::nullopt;
-        const auto& cs = it->second;
-        const auto own = cs.queues.offers_of(m);
-        best_posts best(*limit);
-        for (std::size_t i = 0; i < category_count; ++i) {
-            const auto what = static_cast<category>(i);
-            std::vector<queued_post> mine;
-            for (const auto& o : own)
-                if (o.what == what) mine.push_back(o.post);
-            if (mine.empty()) continue;
-            cs.queues.open(post_side::request, what)
-                .for_each([&](const post_bucket& b, std::size_t k) {
-                    const auto q = b.at(k);
-                    if (q.owner == m || cs.queues.suspended(q.owner)) return;
-                    double fit = 0;
-                    for (const auto& o : mine) fit = std::max(fit, fit_queued(q, o));
-                    if (fit > 0) best.show({fit, q.posted_at, q.id});
-                });
-        }
-        return ranked_page{own.size(), page_json(cs, best.take())};
-    });
-    if (!found) return unknown_community(c);
+    auto found = query::requests_for(n.folder(c), c, m, *limit);
+    if (!found) return error_answer(found.err());
     json_writer w;
     w.begin_object();
     w.key("member").decimal(m.value);
     w.key("open_offers").number(static_cast<std::int64_t>(found->count));
-    w.key("requests").raw(found->json);
+    w.key("requests").raw(page_json(found->posts));
     w.end_object();
     return json_answer(200, w.take());
 }
 
 // A member's reputation and its main contributions, computed now from the community's confirmed
-// hours, disputes and endorsements (projections/reputation.h). The inputs are copied under the
-// state lock; the computation runs outside it.
+// hours, disputes and endorsements (projections/reputation.h), outside the state lock.
 http_response member_reputation(node& n, community_id c, member_id m) {
-    reputation_input in;
-    auto known = n.folder(c).read_state([&](const ledger_state& s) -> std::optional<http_response> {
-        auto it = s.communities.find(c);
-        if (it == s.communities.end()) return unknown_community(c);
-        if (!it->second.members.contains(m))
-            return not_found("unknown_member",
-                             "no member " + std::to_string(m.value) + " in " + community_text(c));
-        in = reputation_input_of(it->second, wall_clock()());
-        return std::nullopt;
-    });
-    if (known) return *known;
-    const auto out = compute_reputation(in, reputation_params{});
+    auto in = query::reputation_inputs(n.folder(c), c, m, wall_clock()());
+    if (!in) return error_answer(in.err());
+    const auto out = compute_reputation(*in, reputation_params{});
     json_writer w;
     w.begin_object();
     w.key("member").decimal(m.value);
     char score[32];
     std::snprintf(score, sizeof score, "%.4f", out.score.at(m));
     w.key("score").raw(score);
-    w.key("seed").boolean(in.seeds.contains(m));
+    w.key("seed").boolean(in->seeds.contains(m));
     w.key("why").begin_array();
     for (const auto& contribution :
          out.why.count(m) ? out.why.at(m) : std::vector<trust_contribution>{}) {
@@ -461,8 +366,7 @@ http_response member_reputation(node& n, community_id c, member_id m) {
         std::snprintf(share, sizeof share, "%.4f", contribution.share);
         w.begin_object();
         if (contribution.from.value == 0)
-            w.key("from").string(
-                "seed");  // the share every verified member or coordinator starts with
+            w.key("from").string("seed");  // the share every verified member or coordinator has
         else
             w.key("from").decimal(contribution.from.value);
         w.key("share").raw(share);
@@ -505,10 +409,271 @@ unsigned http_status_for(const error& e) {
 }
 
 routes::routes(node& n, checkpointer* cp, match_driver* matcher)
-    : node_(n), checkpointer_(cp), matcher_(matcher) {}
+    : node_(n), checkpointer_(cp), matcher_(matcher), router_(table()) {}
 
 http_handler routes::handler() {
     return [this](const http_request& r) { return handle(r); };
+}
+
+http_response routes::handle(const http_request& request) {
+    return router_.dispatch(request);
+}
+
+// Every route of the API (api/README.md is the contract), in one table: method, path, the
+// query parameters it takes, who may call it, and its handler.
+std::vector<route> routes::table() {
+    using M = http_method;
+    constexpr auto anyone = caller::anyone;
+    // The audit routes answer 404 for a community that does not exist before anything else.
+    const auto known = [this](community_id c, auto&& answer) -> http_response {
+        if (!query::community_exists(node_.folder(c), c)) return unknown_community(c);
+        return answer();
+    };
+    return {
+        {M::get,
+         "/",
+         {},
+         anyone,
+         [](const route_call&) {
+             return http_response{200, "text/html; charset=utf-8", std::string(home_page), {}};
+         }},
+        {M::get, "/v1/health", {}, anyone, [this](const route_call&) { return health(); }},
+        {M::get, "/v1/digest", {}, anyone, [this](const route_call&) { return digest(); }},
+        {M::get, "/metrics", {}, anyone, [this](const route_call&) { return metrics(); }},
+        {M::post,
+         "/v1/canonical",
+         {},
+         anyone,
+         [this](const route_call& r) { return canonical(r.request); }},
+        {M::post,
+         "/v1/events",
+         {},
+         caller::event_signer,
+         [this](const route_call& r) { return submit(r.request); }},
+        {M::any,
+         "/v1/events/{i}",
+         {},
+         anyone,
+         [](const route_call& r) {
+             return not_found("not_found",
+                              "event ids are unique within their community: GET "
+                              "/v1/communities/{c}/events/" +
+                                  r.args.text);
+         }},
+        {M::get,
+         "/v1/communities/{c}",
+         {},
+         anyone,
+         [this](const route_call& r) { return community_info(node_, r.args.community); }},
+        {M::get,
+         "/v1/communities/{c}/events/{id}",
+         {},
+         anyone,
+         [this](const route_call& r) {
+             return event_info(node_, scoped_id{r.args.community, r.args.event});
+         }},
+        {M::get,
+         "/v1/communities/{c}/members",
+         {},
+         anyone,
+         [this](const route_call& r) { return community_members(node_, r.args.community); }},
+        {M::get,
+         "/v1/communities/{c}/members/{m}/balance",
+         {},
+         anyone,
+         [this](const route_call& r) {
+             return member_balance(node_, r.args.community, r.args.member);
+         }},
+        {M::get,
+         "/v1/communities/{c}/members/{m}/history",
+         {"from", "limit"},
+         anyone,
+         [this](const route_call& r) {
+             return member_history(node_, r.args.community, r.args.member, r.target);
+         }},
+        {M::get,
+         "/v1/communities/{c}/members/{m}/reputation",
+         {},
+         anyone,
+         [this](const route_call& r) {
+             return member_reputation(node_, r.args.community, r.args.member);
+         }},
+        {M::get,
+         "/v1/communities/{c}/members/{m}/requests-for-me",
+         {"limit"},
+         anyone,
+         [this](const route_call& r) {
+             return requests_for(node_, r.args.community, r.args.member, r.target);
+         }},
+        {M::get,
+         "/v1/communities/{c}/keys/{key}",
+         {},
+         anyone,
+         [this](const route_call& r) { return key_info(node_, r.args.community, r.args.key); }},
+        {M::get,
+         "/v1/communities/{c}/offers",
+         {"category", "area", "limit"},
+         anyone,
+         [this](const route_call& r) {
+             return open_posts(node_, r.args.community, true, r.target);
+         }},
+        {M::get,
+         "/v1/communities/{c}/requests",
+         {"category", "area", "limit"},
+         anyone,
+         [this](const route_call& r) {
+             return open_posts(node_, r.args.community, false, r.target);
+         }},
+        {M::get,
+         "/v1/communities/{c}/requests/{id}/candidates",
+         {"limit"},
+         anyone,
+         [this](const route_call& r) {
+             return candidates_for(node_, r.args.community, r.args.event, r.target);
+         }},
+        {M::get,
+         "/v1/communities/{c}/claims/{id}",
+         {},
+         anyone,
+         [this](const route_call& r) { return claim_info(node_, r.args.community, r.args.event); }},
+
+        // Matching (api/http/match_routes.h).
+        {M::post,
+         "/v1/communities/{c}/match",
+         {},
+         anyone,
+         [this](const route_call& r) {
+             return match_routes::match_round(matcher_, r.args.community);
+         }},
+        {M::get,
+         "/v1/communities/{c}/members/{m}/proposals",
+         {"after", "wait_ms"},
+         anyone,
+         [this](const route_call& r) {
+             return match_routes::member_proposals(node_, waiting_for_proposals_, r.args.community,
+                                                   r.args.member, r.target);
+         }},
+
+        // Audit (api/http/audit_routes.h).
+        {M::get,
+         "/v1/node",
+         {},
+         anyone,
+         [this](const route_call&) { return audit_routes::node_key(checkpointer_); }},
+        {M::get,
+         "/v1/communities/{c}/tree",
+         {},
+         anyone,
+         [this, known](const route_call& r) {
+             return known(r.args.community,
+                          [&] { return audit_routes::tree(node_, r.args.community); });
+         }},
+        {M::get,
+         "/v1/communities/{c}/checkpoints/latest",
+         {},
+         anyone,
+         [this, known](const route_call& r) {
+             return known(r.args.community,
+                          [&] { return audit_routes::latest_checkpoint(node_, r.args.community); });
+         }},
+        {M::get,
+         "/v1/communities/{c}/checkpoints",
+         {"from_size", "limit"},
+         anyone,
+         [this, known](const route_call& r) {
+             return known(r.args.community, [&] {
+                 return audit_routes::checkpoints(node_, r.args.community, r.target);
+             });
+         }},
+        {M::post,
+         "/v1/communities/{c}/checkpoints",
+         {},
+         anyone,
+         [this, known](const route_call& r) {
+             return known(r.args.community, [&] {
+                 return audit_routes::sign_checkpoint(checkpointer_, r.args.community);
+             });
+         }},
+        {M::get,
+         "/v1/communities/{c}/events/{id}/proof",
+         {"tree_size"},
+         anyone,
+         [this, known](const route_call& r) {
+             return known(r.args.community, [&] {
+                 return audit_routes::inclusion(node_, scoped_id{r.args.community, r.args.event},
+                                                r.target);
+             });
+         }},
+        {M::get,
+         "/v1/communities/{c}/consistency",
+         {"first", "second"},
+         anyone,
+         [this, known](const route_call& r) {
+             return known(r.args.community, [&] {
+                 return audit_routes::consistency(node_, r.args.community, r.target);
+             });
+         }},
+        {M::get,
+         "/v1/communities/{c}/leaves",
+         {"from", "limit"},
+         anyone,
+         [this, known](const route_call& r) {
+             return known(r.args.community,
+                          [&] { return audit_routes::leaves(node_, r.args.community, r.target); });
+         }},
+        {M::get,
+         "/v1/communities/{c}/leaves/{i}/proof",
+         {"tree_size"},
+         anyone,
+         [this, known](const route_call& r) {
+             return known(r.args.community, [&] {
+                 return audit_routes::inclusion_at(node_, r.args.community, r.args.text, r.target);
+             });
+         }},
+        {M::get,
+         "/v1/communities/{c}/export",
+         {"from", "limit"},
+         anyone,
+         [this, known](const route_call& r) {
+             return known(r.args.community, [&] {
+                 return audit_routes::export_page(node_, r.args.community, r.target);
+             });
+         }},
+        {M::get,
+         "/v1/communities/{c}/members/{m}/certificate",
+         {"from_ms", "to_ms"},
+         anyone,
+         [this, known](const route_call& r) {
+             return known(r.args.community, [&] {
+                 return audit_routes::certificate(node_, r.args.community, r.args.member, r.target);
+             });
+         }},
+    };
+}
+
+http_response routes::digest() {
+    // One snapshot of every column of each partition: nodes that applied the same log answer
+    // the same.
+    auto d = node_.state_digest();
+    if (!d) return error_answer(d.err());
+    json_writer w;
+    w.begin_object();
+    w.key("applied").decimal(d->applied_total);
+    w.key("digest").string(d->combined.hex());
+    w.key("skipped").decimal(d->skipped_total);
+    if (d->partitions.size() > 1) {
+        w.key("partitions").begin_array();
+        for (const auto& p : d->partitions) {
+            w.begin_object();
+            w.key("applied").decimal(p.applied.value);
+            w.key("digest").string(p.state.hex());
+            w.key("skipped").decimal(p.skipped);
+            w.end_object();
+        }
+        w.end_array();
+    }
+    w.end_object();
+    return json_answer(200, w.take());
 }
 
 http_response routes::health() {
@@ -620,200 +785,6 @@ http_response routes::submit(const http_request& request) {
     w.key("duplicate").boolean(outcome->duplicate);
     w.end_object();
     return json_answer(accepted ? 200 : 409, w.take());
-}
-
-http_response routes::handle(const http_request& request) {
-    auto parts = split_target(request.target);
-    if (!parts) return error_answer(parts.err());
-    if (auto audit = audit_route(node_, checkpointer_, request, *parts)) return std::move(*audit);
-    if (auto m = match_route(node_, matcher_, waiting_for_proposals_, request, *parts))
-        return std::move(*m);
-    const auto& s = parts->segments;
-    const auto& method = request.method;
-
-    // Which route, and which method it takes; parameters are checked after the method.
-    enum class route {
-        none,
-        home,
-        health,
-        digest,
-        metrics,
-        canonical,
-        events,
-        event,
-        community,
-        members,
-        balance,
-        history,
-        reputation,
-        key,
-        offers,
-        requests,
-        candidates,
-        requests_for_me,
-        claim,
-    };
-    route r = route::none;
-    const bool communities = s.size() >= 3 && s[0] == "v1" && s[1] == "communities";
-    if (s.empty())
-        r = route::home;
-    else if (s.size() == 2 && s[0] == "v1" && s[1] == "health")
-        r = route::health;
-    else if (s.size() == 2 && s[0] == "v1" && s[1] == "digest")
-        r = route::digest;
-    else if (s.size() == 1 && s[0] == "metrics")
-        r = route::metrics;
-    else if (s.size() == 2 && s[0] == "v1" && s[1] == "canonical")
-        r = route::canonical;
-    else if (s.size() == 2 && s[0] == "v1" && s[1] == "events")
-        r = route::events;
-    else if (s.size() == 3 && s[0] == "v1" && s[1] == "events")
-        return not_found("not_found",
-                         "event ids are unique within their community: GET "
-                         "/v1/communities/{c}/events/" +
-                             std::string(s[2]));
-    else if (communities && s.size() == 5 && s[3] == "events")
-        r = route::event;
-    else if (communities && s.size() == 3)
-        r = route::community;
-    else if (communities && s.size() == 4 && s[3] == "members")
-        r = route::members;
-    else if (communities && s.size() == 6 && s[3] == "members" && s[5] == "balance")
-        r = route::balance;
-    else if (communities && s.size() == 6 && s[3] == "members" && s[5] == "history")
-        r = route::history;
-    else if (communities && s.size() == 6 && s[3] == "members" && s[5] == "reputation")
-        r = route::reputation;
-    else if (communities && s.size() == 5 && s[3] == "keys")
-        r = route::key;
-    else if (communities && s.size() == 4 && s[3] == "offers")
-        r = route::offers;
-    else if (communities && s.size() == 4 && s[3] == "requests")
-        r = route::requests;
-    else if (communities && s.size() == 6 && s[3] == "requests" && s[5] == "candidates")
-        r = route::candidates;
-    else if (communities && s.size() == 6 && s[3] == "members" && s[5] == "requests-for-me")
-        r = route::requests_for_me;
-    else if (communities && s.size() == 5 && s[3] == "claims")
-        r = route::claim;
-    if (r == route::none)
-        return not_found("not_found",
-                         "no route " +
-                             std::string(request.target.substr(0, request.target.find('?'))) +
-                             "; api/README.md lists them (GET /v1/health, "
-                             "POST /v1/events, GET /v1/communities/{c}, ...)");
-
-    // HEAD is GET without the body (the server leaves the body out).
-    const bool posts = r == route::canonical || r == route::events;
-    const std::string allowed = posts ? "POST" : "GET";
-    if (method != allowed && (posts || method != "HEAD")) {
-        auto answer = error_answer(405, "method_not_allowed",
-                                   method + " is not allowed here; " + allowed + " " +
-                                       request.target.substr(0, request.target.find('?')));
-        answer.headers.emplace_back("Allow", posts ? "POST" : "GET, HEAD");
-        return answer;
-    }
-
-    std::initializer_list<std::string_view> none = {};
-    if (r == route::history) {
-        if (auto bad = only_params(*parts, {"from", "limit"})) return *bad;
-    } else if (r == route::candidates || r == route::requests_for_me) {
-        if (auto bad = only_params(*parts, {"limit"})) return *bad;
-    } else if (r == route::offers || r == route::requests) {
-        if (auto bad = only_params(*parts, {"category", "area", "limit"})) return *bad;
-    } else if (auto bad = only_params(*parts, none)) {
-        return *bad;
-    }
-
-    switch (r) {
-        case route::home:
-            return {200, "text/html; charset=utf-8", std::string(home_page), {}};
-        case route::health:
-            return health();
-        case route::digest: {
-            // One snapshot of every column of each partition: nodes that applied the same log
-            // answer the same.
-            auto d = node_.state_digest();
-            if (!d) return error_answer(d.err());
-            json_writer w;
-            w.begin_object();
-            w.key("applied").decimal(d->applied_total);
-            w.key("digest").string(d->combined.hex());
-            w.key("skipped").decimal(d->skipped_total);
-            if (d->partitions.size() > 1) {
-                w.key("partitions").begin_array();
-                for (const auto& p : d->partitions) {
-                    w.begin_object();
-                    w.key("applied").decimal(p.applied.value);
-                    w.key("digest").string(p.state.hex());
-                    w.key("skipped").decimal(p.skipped);
-                    w.end_object();
-                }
-                w.end_array();
-            }
-            w.end_object();
-            return json_answer(200, w.take());
-        }
-        case route::metrics:
-            return metrics();
-        case route::canonical:
-            return canonical(request);
-        case route::events:
-            return submit(request);
-        default:
-            break;
-    }
-
-    auto c = decimal_param<community_id>(s[2], "community id");
-    if (!c) return error_answer(c.err());
-    switch (r) {
-        case route::community:
-            return community_info(node_, *c);
-        case route::event: {
-            auto id = event_id_param(s[4]);
-            if (!id) return error_answer(id.err());
-            return event_info(node_, scoped_id{*c, *id});
-        }
-        case route::members:
-            return community_members(node_, *c);
-        case route::candidates: {
-            auto id = event_id_param(s[4]);
-            if (!id) return error_answer(id.err());
-            return candidates_for(node_, *c, *id, *parts);
-        }
-        case route::requests_for_me: {
-            auto m = decimal_param<member_id>(s[4], "member id");
-            if (!m) return error_answer(m.err());
-            return requests_for(node_, *c, *m, *parts);
-        }
-        case route::balance:
-        case route::reputation:
-        case route::history: {
-            auto m = decimal_param<member_id>(s[4], "member id");
-            if (!m) return error_answer(m.err());
-            if (r == route::balance) return member_balance(node_, *c, *m);
-            if (r == route::reputation) return member_reputation(node_, *c, *m);
-            return member_history(node_, *c, *m, *parts);
-        }
-        case route::key: {
-            auto k = key_param(s[4]);
-            if (!k) return error_answer(k.err());
-            return key_info(node_, *c, *k);
-        }
-        case route::offers:
-            return open_posts(node_, *c, true, *parts);
-        case route::requests:
-            return open_posts(node_, *c, false, *parts);
-        case route::claim: {
-            auto id = event_id_param(s[4]);
-            if (!id) return error_answer(id.err());
-            return claim_info(node_, *c, *id);
-        }
-        default:
-            break;
-    }
-    UURWERK_ASSERT(false, static_cast<int>(r));
-    return {};
 }
 
 }  // namespace uurwerk

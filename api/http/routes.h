@@ -1,8 +1,9 @@
 #pragma once
-// The HTTP API of a node (api/README.md is the contract): each request to its route, path
-// parameters and query checked, the node's answer in JSON with the README's status codes.
-// Writes go through node::submit(); reads come from the projector's state (under its shared
-// lock) and the projection store. /metrics renders the counters in Prometheus text format.
+// The HTTP API of a node (api/README.md is the contract): one table of routes (api/http/router.h)
+// sends each request to its handler, path parameters and query checked; the node's answer in JSON
+// with the README's status codes. Writes go through node::submit(); reads come from the query
+// layer (projections/query.h) and the projection store, and the JSON is written after the state
+// lock is released. /metrics renders the counters in Prometheus text format.
 //
 // Ownership and threading: routes borrows the node (which must outlive it) and owns the HTTP
 // counters that the server (api/http/http_server.h) counts into. handle() may be called from any
@@ -11,8 +12,9 @@
 #include <atomic>
 #include <cstdint>
 
-#include "api/node/checkpointer.h"
 #include "api/http/http_server.h"
+#include "api/http/router.h"
+#include "api/node/checkpointer.h"
 #include "api/node/match_driver.h"
 #include "api/node/node.h"
 
@@ -35,7 +37,9 @@ public:
     routes& operator=(const routes&) = delete;
 
 private:
+    std::vector<route> table();
     http_response health();
+    http_response digest();
     http_response metrics();
     http_response canonical(const http_request& request);
     http_response submit(const http_request& request);
@@ -45,6 +49,7 @@ private:
     match_driver* matcher_;
     std::atomic<std::size_t> waiting_for_proposals_{0};
     http_stats stats_;
+    router router_;  // last: its handlers use the members above
     // Events submitted through these routes since they were made (the first answer of each).
     std::atomic<std::uint64_t> accepted_{0}, rejected_{0}, duplicates_{0};
 };

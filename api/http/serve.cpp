@@ -6,12 +6,12 @@
 #include <cstdio>
 #include <iostream>
 
-#include "api/node/founders.h"
 #include "api/http/http_client.h"
 #include "api/http/http_server.h"
-#include "api/json/json_read.h"
-#include "api/node/key_file.h"
 #include "api/http/routes.h"
+#include "api/json/json_read.h"
+#include "api/node/founders.h"
+#include "api/node/key_file.h"
 
 namespace uurwerk {
 

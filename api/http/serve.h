@@ -1,6 +1,7 @@
 #pragma once
-// The embedded server: a node (api/node/node.h) behind the HTTP API (api/http/routes.h), on one address.
-// `uurwerk serve` runs one until SIGINT or SIGTERM; benchmarks and tests start one in-process.
+// The embedded server: a node (api/node/node.h) behind the HTTP API (api/http/routes.h), on one
+// address. `uurwerk serve` runs one until SIGINT or SIGTERM; benchmarks and tests start one
+// in-process.
 //
 // Threading: start() returns a running server; stop() (or the destructor) stops the HTTP
 // server first, then the node. node() may be used from any thread while it runs.

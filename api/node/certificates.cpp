@@ -6,6 +6,7 @@
 #include "api/json/json.h"
 #include "api/json/json_read.h"
 #include "projections/audit.h"
+#include "projections/query.h"
 
 namespace uurwerk {
 namespace {
@@ -98,13 +99,10 @@ struct assembler {
     // The chain of events that binds `key` to its member, back to the founding event.
     result<void> bind(const public_key& key) {
         if (!bound_keys.insert(key).second) return ok_value;
-        auto owner = n.folder(c).read_state([&](const ledger_state& s) -> std::optional<member_id> {
-            const auto& keys = s.communities.at(c).keys;
-            auto it = keys.find(key);
-            if (it == keys.end()) return std::nullopt;
-            return it->second.owner;
-        });
-        if (!owner) return make_error("io_error", "the key " + key.hex() + " is not registered");
+        auto registered = query::key(n.folder(c), c, key);
+        if (!registered)
+            return make_error("io_error", "the key " + key.hex() + " is not registered");
+        const member_id* owner = &registered->owner;
         std::optional<logged> found;
         // Usually in its owner's history (founding, admission, a key they added themselves)...
         auto lines = history_of(*owner);
@@ -213,16 +211,7 @@ struct assembler {
 
 result<hour_certificate> build_certificate(node& n, community_id c, member_id m, time_ms from,
                                            time_ms to) {
-    auto known = n.folder(c).read_state([&](const ledger_state& s) -> result<void> {
-        auto it = s.communities.find(c);
-        if (it == s.communities.end())
-            return make_error("unknown_community",
-                              "community " + std::to_string(c.value) + " does not exist");
-        if (!it->second.members.contains(m))
-            return make_error("unknown_member", "no member " + std::to_string(m.value) +
-                                                    " in community " + std::to_string(c.value));
-        return ok_value;
-    });
+    auto known = query::member_exists(n.folder(c), c, m);
     if (!known) return known.err();
     auto cp = read_latest_checkpoint(n.projections(c), c);
     if (!cp) return cp.err();
@@ -254,11 +243,8 @@ result<hour_certificate> build_certificate(node& n, community_id c, member_id m,
         auto claim = a.read_id(claim_id);
         if (!claim) return claim.err();
         if (!*claim || (*claim)->body.actor() != m) continue;
-        const bool still_confirmed = n.folder(c).read_state([&](const ledger_state& s) {
-            const auto& claims = s.communities.at(c).claims;
-            auto it = claims.find(claim_id);
-            return it != claims.end() && it->second.status == claim_status::confirmed;
-        });
+        auto now = query::claim(n.folder(c), c, claim_id);
+        const bool still_confirmed = now && now->status == claim_status::confirmed;
         if (!still_confirmed) continue;  // reversed since
         auto pc = a.prove(**claim);
         if (!pc) return pc.err();

@@ -3,13 +3,9 @@
 #include <cstdio>
 
 #include "ledger/core/audit.h"
+#include "projections/query.h"
 
 namespace uurwerk {
-
-bool is_announced_node_key(const community_state& c, const public_key& key) {
-    auto k = c.keys.find(key);
-    return k != c.keys.end() && k->second.node && !k->second.revoked;
-}
 
 checkpointer::checkpointer(node& n, signing_key node_key, checkpointer_options options)
     : node_(n),
@@ -33,11 +29,7 @@ void checkpointer::stop() {
 
 void checkpointer::run() {
     // Every community where this node's key is announced.
-    std::vector<community_id> mine;
-    node_.for_each_community([&](community_id id, const community_state& c) {
-        if (is_announced_node_key(c, key_.public_bytes())) mine.push_back(id);
-    });
-    for (community_id c : mine) {
+    for (const auto& [c, events] : node_.communities_announcing(key_.public_bytes())) {
         auto r = sign_now(c);
         if (!r)
             std::fprintf(stderr, "uurwerk: checkpoint of community %llu failed: %s: %s\n",
@@ -50,18 +42,7 @@ result<checkpoint_outcome> checkpointer::sign_now(community_id c) {
     std::lock_guard serial(sign_mutex_);
     auto& folder = node_.folder(c);
     // The key's next sequence number, read where the rules keep it.
-    auto seq = folder.read_state([&](const ledger_state& s) -> result<sequence> {
-        auto it = s.communities.find(c);
-        if (it == s.communities.end())
-            return make_error("unknown_community",
-                              "community " + std::to_string(c.value) + " does not exist");
-        if (!is_announced_node_key(it->second, key_.public_bytes()))
-            return make_error("node_key_not_announced",
-                              "this node's key " + key_.public_bytes().hex() +
-                                  " is not announced in community " + std::to_string(c.value) +
-                                  ": a coordinator runs `uurwerk announce-node` first");
-        return sequence{it->second.keys.at(key_.public_bytes()).last_seq.value + 1};
-    });
+    auto seq = query::node_key_next_seq(folder, c, key_.public_bytes());
     if (!seq) return seq.err();
     auto head = folder.audit_head(c);
     UURWERK_ASSERT(head.has_value(), c.value);  // a known community has a tree

@@ -19,10 +19,6 @@
 
 namespace uurwerk {
 
-// Whether `key` is a node key announced in `c` and not revoked: the key a node signs that
-// community's checkpoints and proposals with.
-[[nodiscard]] bool is_announced_node_key(const community_state& c, const public_key& key);
-
 struct checkpointer_options {
     std::chrono::milliseconds interval{60'000};  // 0 = on demand only
     log_clock clock;                             // the checkpoint's timestamp

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "ledger/core/audit.h"
+#include "projections/query.h"
 
 namespace uurwerk {
 
@@ -25,11 +26,10 @@ void match_driver::run() {
     // Every community where this node's key is announced and something happened since.
     const auto& key = signer_.node_key();
     std::vector<community_id> due;
-    node_.for_each_community([&](community_id id, const community_state& c) {
-        if (!is_announced_node_key(c, key)) return;
+    for (const auto& [id, events] : node_.communities_announcing(key)) {
         auto last = last_basis_.find(id);
-        if (last == last_basis_.end() || last->second != c.events) due.push_back(id);
-    });
+        if (last == last_basis_.end() || last->second != events) due.push_back(id);
+    }
     for (community_id c : due) {
         auto r = run_now(c);
         if (!r) {
@@ -55,7 +55,7 @@ result<match_round_outcome> match_driver::run_now(community_id c) {
             if (it == s.communities.end())
                 return make_error("unknown_community",
                                   "community " + std::to_string(c.value) + " does not exist");
-            if (!is_announced_node_key(it->second, key.public_bytes()))
+            if (!query::is_announced_node_key(it->second, key.public_bytes()))
                 return make_error("node_key_not_announced",
                                   "this node's key " + key.public_bytes().hex() +
                                       " is not announced in community " + std::to_string(c.value) +
@@ -65,7 +65,8 @@ result<match_round_outcome> match_driver::run_now(community_id c) {
             r.clock = it->second.clock;
             r.outcome.proposals = propose(c, it->second);
             for (auto& p : r.outcome.proposals) {
-                // Keyed with the node's secret, so no member can take it ahead (ledger/core/audit.h).
+                // Keyed with the node's secret, so no member can take it ahead
+                // (ledger/core/audit.h).
                 p.id = node_event_id(key, p.id);
                 r.seen.push_back(s.seen.contains(scoped_id{c, p.id}));
             }

@@ -367,9 +367,17 @@ node::progress_report node::progress() const {
         out.partitions.push_back(p);
         out.log_end_total += p.log_end.value;
         out.applied_total += p.applied.value;
-        out.communities +=
-            part.folder->read_state([](const ledger_state& s) { return s.communities.size(); });
+        out.communities += query::community_count(*part.folder);
         if (!out.failure) out.failure = part.folder->failure();
+    }
+    return out;
+}
+
+std::vector<query::announced_in> node::communities_announcing(const public_key& node_key) const {
+    std::vector<query::announced_in> out;
+    for (const auto& part : parts_) {
+        auto some = query::communities_announcing(*part.folder, node_key);
+        out.insert(out.end(), some.begin(), some.end());
     }
     return out;
 }

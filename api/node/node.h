@@ -41,6 +41,7 @@
 #include "ledger/log/local_log.h"
 #include "ledger/log/partition.h"
 #include "projections/projector.h"
+#include "projections/query.h"
 #include "projections/state_codec.h"
 #include "projections/store.h"
 
@@ -160,15 +161,9 @@ public:
     [[nodiscard]] progress_report progress() const;
 
     std::uint32_t partitions() const { return static_cast<std::uint32_t>(parts_.size()); }
-    // Calls fn(id, state) for every community of every partition, each partition's under its
-    // projector's shared lock (fn must be quick and must not call back into the node).
-    template <typename Fn>
-    void for_each_community(Fn&& fn) const {
-        for (const auto& p : parts_)
-            p.folder->read_state([&](const ledger_state& s) {
-                for (const auto& [id, c] : s.communities) fn(id, c);
-            });
-    }
+    // Every community of every partition where `node_key` is announced (projections/query.h).
+    [[nodiscard]] std::vector<query::announced_in> communities_announcing(
+        const public_key& node_key) const;
     partition_id partition_of(community_id c) const {
         return uurwerk::partition_of(c, partitions());
     }

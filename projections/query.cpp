@@ -1,0 +1,208 @@
+#include "projections/query.h"
+
+#include <algorithm>
+
+#include "ledger/core/exposure.h"
+
+namespace uurwerk::query {
+namespace {
+
+std::string community_text(community_id c) {
+    return "community " + std::to_string(c.value);
+}
+
+error no_community(community_id c) {
+    return make_error("unknown_community", community_text(c) + " does not exist");
+}
+
+error no_member(community_id c, member_id m) {
+    return make_error("unknown_member",
+                      "member " + std::to_string(m.value) + " is not in " + community_text(c));
+}
+
+// Runs `fn` on community `c` under the state lock, or answers unknown_community.
+template <typename T, typename Fn>
+result<T> with_community(const projector& p, community_id c, Fn&& fn) {
+    return p.read_state([&](const ledger_state& s) -> result<T> {
+        auto it = s.communities.find(c);
+        if (it == s.communities.end()) return no_community(c);
+        return fn(it->second);
+    });
+}
+
+// The page's posts, looked up in `c`, copied in the page's order.
+std::vector<ranked_post> copy_page(const community_state& c,
+                                   const std::vector<ranked_post_ref>& page) {
+    std::vector<ranked_post> out;
+    out.reserve(page.size());
+    for (const auto& ref : page) {
+        const auto& p = c.posts.at(ref.id);
+        out.push_back({ref.id, p.owner, ref.relevance, p.how_often, p.area, p.availability, p.text,
+                       p.posted_at});
+    }
+    return out;
+}
+
+}  // namespace
+
+std::size_t community_count(const projector& p) {
+    return p.read_state([](const ledger_state& s) { return s.communities.size(); });
+}
+
+bool community_exists(const projector& p, community_id c) {
+    return p.read_state([&](const ledger_state& s) { return s.communities.contains(c); });
+}
+
+result<community_view> community(const projector& p, community_id c) {
+    return with_community<community_view>(p, c, [](const community_state& cs) {
+        return community_view{cs.name, cs.rules, resolved(cs.rules.fairness), cs.members.size(),
+                              cs.fund};
+    });
+}
+
+result<std::vector<member_row>> members(const projector& p, community_id c) {
+    return with_community<std::vector<member_row>>(p, c, [](const community_state& cs) {
+        std::vector<member_row> rows;
+        rows.reserve(cs.members.size());
+        for (const auto& [id, m] : cs.members)
+            rows.push_back({id, m.member_role, m.verified, m.suspended});
+        return rows;
+    });
+}
+
+result<void> member_exists(const projector& p, community_id c, member_id m) {
+    return p.read_state([&](const ledger_state& s) -> result<void> {
+        auto it = s.communities.find(c);
+        if (it == s.communities.end()) return no_community(c);
+        if (!it->second.members.contains(m)) return no_member(c, m);
+        return ok_value;
+    });
+}
+
+result<balance_view> balance(const projector& p, community_id c, member_id m) {
+    return with_community<balance_view>(
+        p, c, [&](const community_state& cs) -> result<balance_view> {
+            auto it = cs.members.find(m);
+            if (it == cs.members.end()) return no_member(c, m);
+            return balance_view{it->second, cs.rules.credit_limit, cs.rules.balance_max};
+        });
+}
+
+result<key_state> key(const projector& p, community_id c, const public_key& k) {
+    return with_community<key_state>(p, c, [&](const community_state& cs) -> result<key_state> {
+        auto it = cs.keys.find(k);
+        if (it == cs.keys.end())
+            return make_error("not_found",
+                              "the key " + k.hex() + " is not registered in " + community_text(c));
+        return it->second;
+    });
+}
+
+result<claim_state> claim(const projector& p, community_id c, const event_id& id) {
+    return with_community<claim_state>(p, c, [&](const community_state& cs) -> result<claim_state> {
+        auto it = cs.claims.find(id);
+        if (it == cs.claims.end())
+            return make_error("not_found", "no claim " + id.hex() + " in " + community_text(c));
+        return it->second;
+    });
+}
+
+result<ranked_page> candidates(const projector& p, community_id c, const event_id& request,
+                               std::size_t limit) {
+    return with_community<ranked_page>(p, c, [&](const community_state& cs) -> result<ranked_page> {
+        auto post = cs.posts.find(request);
+        if (post == cs.posts.end() || post->second.is_offer)
+            return make_error("not_found",
+                              "no request " + request.hex() + " in " + community_text(c));
+        if (post->second.status != post_status::open)
+            return make_error("post_not_open", "the request is no longer open");
+        auto best = best_fitting_offers(cs, post->second.what,
+                                        queued_request(cs, request, post->second), limit);
+        return ranked_page{best.fitting, copy_page(cs, best.best)};
+    });
+}
+
+result<ranked_page> requests_for(const projector& p, community_id c, member_id m,
+                                 std::size_t limit) {
+    return with_community<ranked_page>(p, c, [&](const community_state& cs) -> result<ranked_page> {
+        if (!cs.members.contains(m)) return no_member(c, m);
+        // The member's open offers, then the open requests of their categories, each at the
+        // best fit of any of those offers.
+        const auto own = cs.queues.offers_of(m);
+        best_posts best(limit);
+        for (std::size_t i = 0; i < category_count; ++i) {
+            const auto what = static_cast<category>(i);
+            std::vector<queued_post> mine;
+            for (const auto& o : own)
+                if (o.what == what) mine.push_back(o.post);
+            if (mine.empty()) continue;
+            cs.queues.open(post_side::request, what)
+                .for_each([&](const post_bucket& b, std::size_t k) {
+                    const auto q = b.at(k);
+                    if (q.owner == m || cs.queues.suspended(q.owner)) return;
+                    double fit = 0;
+                    for (const auto& o : mine) fit = std::max(fit, fit_queued(q, o));
+                    if (fit > 0) best.show({fit, q.posted_at, q.id});
+                });
+        }
+        return ranked_page{own.size(), copy_page(cs, best.take())};
+    });
+}
+
+result<reputation_input> reputation_inputs(const projector& p, community_id c, member_id m,
+                                           time_ms now) {
+    return with_community<reputation_input>(
+        p, c, [&](const community_state& cs) -> result<reputation_input> {
+            if (!cs.members.contains(m)) return no_member(c, m);
+            return reputation_input_of(cs, now);
+        });
+}
+
+result<std::vector<found_proposal>> proposals(const projector& p, community_id c, member_id m,
+                                              std::optional<std::uint64_t> after,
+                                              std::size_t limit) {
+    auto found = with_community<std::vector<found_proposal>>(
+        p, c, [&](const community_state& cs) -> result<std::vector<found_proposal>> {
+            if (!cs.members.contains(m)) return no_member(c, m);
+            std::vector<found_proposal> out;
+            for (const auto& [id, x] : cs.matches) {
+                if (x.helper != m && x.requester != m) continue;
+                if (after && x.proposed_at.value <= *after) continue;
+                out.push_back({id, x});
+            }
+            return out;
+        });
+    if (!found) return found;
+    std::sort(found->begin(), found->end(), [](const auto& a, const auto& b) {
+        return a.match.proposed_at < b.match.proposed_at;
+    });
+    if (found->size() > limit) found->resize(limit);
+    return found;
+}
+
+bool is_announced_node_key(const community_state& c, const public_key& key) {
+    auto k = c.keys.find(key);
+    return k != c.keys.end() && k->second.node && !k->second.revoked;
+}
+
+std::vector<announced_in> communities_announcing(const projector& p, const public_key& node_key) {
+    return p.read_state([&](const ledger_state& s) {
+        std::vector<announced_in> out;
+        for (const auto& [id, c] : s.communities)
+            if (is_announced_node_key(c, node_key)) out.push_back({id, c.events});
+        return out;
+    });
+}
+
+result<sequence> node_key_next_seq(const projector& p, community_id c, const public_key& node_key) {
+    return with_community<sequence>(p, c, [&](const community_state& cs) -> result<sequence> {
+        if (!is_announced_node_key(cs, node_key))
+            return make_error("node_key_not_announced",
+                              "this node's key " + node_key.hex() + " is not announced in " +
+                                  community_text(c) +
+                                  ": a coordinator runs `uurwerk announce-node` first");
+        return sequence{cs.keys.at(node_key).last_seq.value + 1};
+    });
+}
+
+}  // namespace uurwerk::query

@@ -1,0 +1,126 @@
+#pragma once
+// The query layer: every read the API makes of the folded state, as a function that takes the
+// state lock (projector::read_state), copies what the answer needs into a plain struct, and
+// releases the lock before returning. Callers (api/http, api/node) never see the fold's maps, and
+// write their JSON after the lock is gone, so a slow client or a long answer never holds up the
+// fold. The access rules of the API (who may read what) are meant to sit on this layer.
+//
+// Expected failures are error values: "unknown_community" (the community does not exist),
+// "unknown_member", "not_found" (no such key, claim or request), "post_not_open" (a request
+// that is no longer open).
+//
+// Threading: every function may be called from any thread at once; each holds the projector's
+// shared lock only while it copies.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ledger/core/base.h"
+#include "ledger/core/event.h"
+#include "ledger/core/rules.h"
+#include "projections/projector.h"
+#include "projections/reputation.h"
+#include "projections/state_codec.h"
+
+namespace uurwerk::query {
+
+// A community and its policy, the fairness knobs as in effect (unset ones at their defaults).
+struct community_view {
+    std::string name;
+    policy rules;
+    fairness_knobs fairness;  // resolved(rules.fairness)
+    std::size_t members = 0;
+    minutes fund{0};
+};
+[[nodiscard]] result<community_view> community(const projector& p, community_id c);
+
+// How many communities this projector's partition holds.
+[[nodiscard]] std::size_t community_count(const projector& p);
+
+// Whether the community exists (a cheap check before a store read).
+[[nodiscard]] bool community_exists(const projector& p, community_id c);
+
+struct member_row {
+    member_id id;
+    role member_role = role::member;
+    bool verified = false;
+    bool suspended = false;
+};
+// Every member, by id.
+[[nodiscard]] result<std::vector<member_row>> members(const projector& p, community_id c);
+
+// Nothing when the community has the member; else the error (unknown_community, unknown_member).
+[[nodiscard]] result<void> member_exists(const projector& p, community_id c, member_id m);
+
+struct balance_view {
+    member_state member;  // balance, pending in and out, confirmed given
+    minutes credit_limit{0};
+    minutes balance_max{0};
+};
+[[nodiscard]] result<balance_view> balance(const projector& p, community_id c, member_id m);
+
+[[nodiscard]] result<key_state> key(const projector& p, community_id c, const public_key& k);
+
+[[nodiscard]] result<claim_state> claim(const projector& p, community_id c, const event_id& id);
+
+// A post as the API shows it in a ranked page.
+struct ranked_post {
+    event_id id;
+    member_id owner;
+    double relevance = 0;
+    intensity how_often = intensity::once;
+    std::string area;
+    std::uint32_t availability = 0;
+    std::string text;
+    offset posted_at;
+};
+struct ranked_page {
+    std::size_t count = 0;  // candidates: every offer that fits; requests for me: own open offers
+    std::vector<ranked_post> posts;
+};
+// The open offers that fit open request `request`, best fit first, then oldest first, at most
+// `limit` (ledger/core/exposure.h: best_fitting_offers).
+[[nodiscard]] result<ranked_page> candidates(const projector& p, community_id c,
+                                             const event_id& request, std::size_t limit);
+// The open requests of others that fit member `m`'s open offers, each at the best fit of any of
+// them, at most `limit`.
+[[nodiscard]] result<ranked_page> requests_for(const projector& p, community_id c, member_id m,
+                                               std::size_t limit);
+
+// The inputs of member `m`'s reputation at `now` (computed by the caller, outside the lock).
+[[nodiscard]] result<reputation_input> reputation_inputs(const projector& p, community_id c,
+                                                         member_id m, time_ms now);
+
+struct found_proposal {
+    event_id id;
+    match_state match;
+};
+// Member `m`'s proposals (as helper or requester) at offsets after `after` (all when none),
+// oldest first, at most `limit`.
+[[nodiscard]] result<std::vector<found_proposal>> proposals(const projector& p, community_id c,
+                                                            member_id m,
+                                                            std::optional<std::uint64_t> after,
+                                                            std::size_t limit);
+
+// Whether `key` is a node key announced in `c` and not revoked (the key that signs checkpoints
+// and proposals there).
+[[nodiscard]] bool is_announced_node_key(const community_state& c, const public_key& key);
+
+// The communities of this projector where `node_key` is announced, with how many events each
+// has folded (a node's matcher runs a round only where something happened).
+struct announced_in {
+    community_id community;
+    std::uint64_t events = 0;
+};
+[[nodiscard]] std::vector<announced_in> communities_announcing(const projector& p,
+                                                               const public_key& node_key);
+
+// The next sequence number of announced node key `node_key` in `c`. Errors: unknown_community,
+// "node_key_not_announced".
+[[nodiscard]] result<sequence> node_key_next_seq(const projector& p, community_id c,
+                                                 const public_key& node_key);
+
+}  // namespace uurwerk::query
