@@ -81,7 +81,7 @@ struct proposal_pick {
 // order, which counts their matches, gives to others. Nothing with
 // fairness off. People who hear nothing for weeks stop offering, and with far more offers than
 // requests the ranked picks alone leave most helpers of a quiet category unheard for longer than
-// that: measured with `bench fairness` (matching/README.md).
+// that: measured with `bench fairness` (matching/FAIRNESS.md).
 [[nodiscard]] std::vector<proposal_pick> pick_silent_offers(
     const std::vector<candidate>& candidates, const std::vector<proposal_pick>& picked,
     const fairness_policy& policy, time_ms now);

@@ -5,7 +5,7 @@
 // relationship lasts and how many hours it gives; and when a helper who never hears back gives up.
 // It does not match: the driver turns its actions into signed events for a real node, runs the
 // real matcher, and tells the model what was proposed (on_proposed). The model's assumptions are
-// written down in matching/README.md.
+// written down in matching/FAIRNESS.md.
 //
 // Deterministic: the same parameters and the same proposals give the same actions, on every
 // machine (its own random generator and distributions, no std:: distributions, no clock).
@@ -47,7 +47,8 @@ struct simulation_params {
     // Requests posted a day, as a fraction of the helpers (30 a day per 1,000). Calibrated by
     // measurement (bench fairness reports the open stock): near this rate the weekly buddies of
     // companionship fill the helpers' slots, and the open stock of offers to requests falls
-    // steeply from about 50 : 1 to a backlog; matching/README.md gives the figures.
+    // steeply from about 50 : 1 to a backlog: matching/FAIRNESS.md says why, and
+    // api/bench/benchmarks.md gives the figures.
     double requests_per_helper_day = 30.0 / 1000.0;
     std::size_t areas = 6;
     double zipf_exponent = 1.0;      // helpers' popularity with requesters (Zipf over a ranking)

@@ -24,8 +24,9 @@
 // except in `trust_local_log` mode, used to rebuild from a LocalLog this
 // node wrote itself (every record in it was verified before it was appended; the CRC guards
 // the bytes since): there only the CRC and Cap'n Proto's canonical form are checked (not that
-// the bytes are exactly what encoding the value writes: form_check::trusted, ledger/core/event.h). (The
-// offline audit of issue 4, not built yet, is to re-verify every signature.)
+// the bytes are exactly what encoding the value writes: form_check::trusted, ledger/core/event.h).
+// Whoever does not trust this node verifies every signature again offline, from an export
+// (`uurwerk audit verify`, ledger/core/audit.h: verify_export).
 //
 // Pipeline: a batch is read, then decoded and checked on every core (records are independent),
 // then folded in order on one thread, then handed to the store-writer thread, which commits it

@@ -180,6 +180,37 @@ result<std::vector<found_proposal>> proposals(const projector& p, community_id c
     return found;
 }
 
+result<std::optional<seen_event>> before_the_log(const projector& p, const scoped_id& id,
+                                                 const digest& body_digest,
+                                                 const public_key& signer, event_kind kind) {
+    const bool founding = kind == event_kind::community_founded;
+    return p.read_state([&](const ledger_state& s) -> result<std::optional<seen_event>> {
+        if (auto first = s.seen.find(id);
+            first != s.seen.end() && first->second.body_digest == body_digest)
+            return std::optional<seen_event>(first->second);
+        if (founding) return std::optional<seen_event>();
+        auto c = s.communities.find(id.community);
+        if (c == s.communities.end()) return no_community(id.community);
+        const std::string where = " in " + community_text(id.community);
+        auto key = c->second.keys.find(signer);
+        if (key == c->second.keys.end())
+            return make_error("unknown_signer",
+                              "the key " + signer.hex() + " is not registered" + where);
+        // A revoked key (a lost or stolen device) and a suspended member's events.
+        if (key->second.revoked)
+            return make_error("signer_revoked", "the key " + signer.hex() + " was revoked" + where);
+        if (!key->second.node) {
+            auto m = c->second.members.find(key->second.owner);
+            if (m != c->second.members.end() && m->second.suspended)
+                return make_error("member_suspended", "member " +
+                                                          std::to_string(key->second.owner.value) +
+                                                          " is suspended" + where +
+                                                          "; a coordinator can reinstate them");
+        }
+        return std::optional<seen_event>();
+    });
+}
+
 bool is_announced_node_key(const community_state& c, const public_key& key) {
     auto k = c.keys.find(key);
     return k != c.keys.end() && k->second.node && !k->second.revoked;

@@ -1,9 +1,11 @@
 #pragma once
 // The query layer: every read the API makes of the folded state, as a function that takes the
 // state lock (projector::read_state), copies what the answer needs into a plain struct, and
-// releases the lock before returning. Callers (api/http, api/node) never see the fold's maps, and
-// write their JSON after the lock is gone, so a slow client or a long answer never holds up the
-// fold. The access rules of the API (who may read what) are meant to sit on this layer.
+// releases the lock before returning. The HTTP routes and the node's ingest path never see the
+// fold's maps, and the routes write their JSON after the lock is gone, so a slow client or a
+// long answer never holds up the fold. (A matching round is planned on the state under the
+// lock too, by matching/round.h: the matcher is a pure function of that state.) The access
+// rules of the API (who may read what) are meant to sit on this layer.
 //
 // Expected failures are error values: "unknown_community" (the community does not exist),
 // "unknown_member", "not_found" (no such key, claim or request), "post_not_open" (a request
@@ -104,6 +106,17 @@ struct found_proposal {
                                                             member_id m,
                                                             std::optional<std::uint64_t> after,
                                                             std::size_t limit);
+
+// The ingest path's look before the log: an event this community already has (same id, same
+// body digest) is answered with where it is and its first verdict; what the fold would plainly
+// refuse for its signer alone is refused here ("unknown_community", "unknown_signer",
+// "signer_revoked", "member_suspended"), so it never reaches the log; else nothing (go on).
+// A founding passes unless it was seen before.
+[[nodiscard]] result<std::optional<seen_event>> before_the_log(const projector& p,
+                                                               const scoped_id& id,
+                                                               const digest& body_digest,
+                                                               const public_key& signer,
+                                                               event_kind kind);
 
 // Whether `key` is a node key announced in `c` and not revoked (the key that signs checkpoints
 // and proposals there).

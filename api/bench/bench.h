@@ -1,7 +1,8 @@
 #pragma once
-// `uurwerk bench verify | ingest | replay`: measurements, printed, never asserted. Each shows
-// progress on stderr while it runs and ends its standard output with one line of JSON holding
-// its figures, units last in the names.
+// `uurwerk bench verify | ingest | replay | audit`, and the entry of every bench (`match` and
+// `fairness` are bench_match.h's and bench_fairness.h's): measurements, printed, never
+// asserted. Each shows progress on stderr while it runs and ends its standard output with one
+// line of JSON holding its figures, units last in the names.
 
 #include <string>
 #include <vector>

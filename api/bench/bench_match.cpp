@@ -14,7 +14,7 @@
 namespace uurwerk::cli {
 namespace {
 
-// The community: what the field shows (see matching/README.md): companionship is most of what
+// The community: what the field shows (see matching/FAIRNESS.md): companionship is most of what
 // is asked, offers spread wider; 40 coarse areas, one post in ten without one; half of the
 // posts give their times (a few slots of the week's 21), the rest are free any time.
 constexpr std::array<double, category_count> request_weights{40, 15, 8, 7, 10, 8, 6, 4, 2, 0};
@@ -318,7 +318,7 @@ result<void> bench_match(const parsed_args& a) {
     std::thread asker([&] {
         // The asking client is on the node's machine, where a real one would not be: it asks
         // for the short slice the server's readers use, so that it does not wait for a core
-        // behind the node's signature checks (matching/README.md, "Speed").
+        // behind the node's signature checks (api/http/README.md, "Short CPU slices for readers").
         (void)use_cpu_slice(cpu_slice::short_0_1ms);
         busy = ask_candidates(port, s.requests, *seed + 1, std::numeric_limits<std::size_t>::max(),
                               &stop);

@@ -1,8 +1,8 @@
 #pragma once
 // Hour certificates on the node's side: assembling one for a member and a period from the log,
 // the store and the ledger state (GET /v1/communities/{c}/members/{m}/certificate and
-// `uurwerk audit certificate`), and its JSON form, written and read (ledger/README.md has the
-// format; ledger/core/certificate.h the verification).
+// `uurwerk audit certificate`), and its JSON form, written and read (ledger/FORMAT.md, section
+// 5, has the format; ledger/core/certificate.h the verification).
 //
 // Threading: build_certificate reads the node from any thread.
 

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "ledger/core/audit.h"
+#include "matching/round.h"
 #include "projections/query.h"
 
 namespace uurwerk {
@@ -45,51 +46,30 @@ void match_driver::run() {
 
 result<match_round_outcome> match_driver::run_now(community_id c) {
     return signer_.with_node_key([&](const signing_key& key) -> result<match_round_outcome> {
-        struct round {
-            match_round_outcome outcome;
-            time_ms clock;
-            std::vector<bool> seen;
-        };
-        auto planned = node_.folder(c).read_state([&](const ledger_state& s) -> result<round> {
-            auto it = s.communities.find(c);
-            if (it == s.communities.end())
-                return make_error("unknown_community",
-                                  "community " + std::to_string(c.value) + " does not exist");
-            if (!query::is_announced_node_key(it->second, key.public_bytes()))
-                return make_error("node_key_not_announced",
-                                  "this node's key " + key.public_bytes().hex() +
-                                      " is not announced in community " + std::to_string(c.value) +
-                                      ": a coordinator runs `uurwerk announce-node` first");
-            round r;
-            r.outcome.basis = it->second.events;
-            r.clock = it->second.clock;
-            r.outcome.proposals = propose(c, it->second);
-            for (auto& p : r.outcome.proposals) {
-                // Keyed with the node's secret, so no member can take it ahead
-                // (ledger/core/audit.h).
-                p.id = node_event_id(key, p.id);
-                r.seen.push_back(s.seen.contains(scoped_id{c, p.id}));
-            }
-            return r;
-        });
+        // Keyed with the node's secret, so no member can take a proposal's id ahead
+        // (ledger/core/audit.h).
+        auto planned = plan_round(node_.folder(c), c, key.public_bytes(),
+                                  [&](const event_id& id) { return node_event_id(key, id); });
         if (!planned) return planned.err();
         auto& r = *planned;
-        for (std::size_t i = 0; i < r.outcome.proposals.size(); ++i) {
+        match_round_outcome outcome;
+        outcome.basis = r.basis;
+        for (std::size_t i = 0; i < r.proposals.size(); ++i) {
             if (r.seen[i]) {
-                ++r.outcome.duplicates;
+                ++outcome.duplicates;
                 continue;
             }
-            auto submitted =
-                node_.submit(key.seal(proposal_body(c, r.outcome.proposals[i], i, r.clock)));
+            auto submitted = node_.submit(key.seal(proposal_body(c, r.proposals[i], i, r.clock)));
             if (!submitted) return submitted.err();
             if (submitted->duplicate)
-                ++r.outcome.duplicates;
+                ++outcome.duplicates;
             else if (submitted->decided.accepted())
-                ++r.outcome.submitted;
+                ++outcome.submitted;
             else
-                ++r.outcome.rejected;
+                ++outcome.rejected;
         }
-        return std::move(r.outcome);
+        outcome.proposals = std::move(r.proposals);
+        return outcome;
     });
 }
 

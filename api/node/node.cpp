@@ -222,7 +222,8 @@ std::variant<result<submit_outcome>, node::admitted_event> node::admit(const env
                               " over this body (sign \"uurwerk/event/v1\" followed by the body)");
 
     // Answer a known event with its first verdict, and refuse before the log what the
-    // projection plainly cannot accept: one look at the state, under one shared lock.
+    // projection plainly cannot accept: one look at the state, under one shared lock
+    // (projections/query.h: before_the_log).
     const auto body_digest = sha256({e.body});
     auto& folder = *part(partition).folder;
     auto& log = *part(partition).log;
@@ -231,41 +232,14 @@ std::variant<result<submit_outcome>, node::admitted_event> node::admit(const env
     // of their own and write to the log without limit.
     if (founding && founding_gate_)
         if (auto allowed = founding_gate_(e.signer); !allowed) return allowed.err();
-    auto look = [&] {
-        return folder.read_state(
-            [&](const ledger_state& s) -> std::optional<result<submit_outcome>> {
-                if (auto first = s.seen.find(scoped_id{body->community, body->id});
-                    first != s.seen.end() && first->second.body_digest == body_digest)
-                    return submit_outcome{body->id, partition, first->second.at,
-                                          first->second.first, true};
-                auto c = s.communities.find(body->community);
-                if (c == s.communities.end()) {
-                    if (founding) return std::nullopt;
-                    return make_error(
-                        "unknown_community",
-                        "community " + std::to_string(body->community.value) + " does not exist");
-                }
-                if (founding) return std::nullopt;
-                const std::string where = " in community " + std::to_string(body->community.value);
-                auto key = c->second.keys.find(e.signer);
-                if (key == c->second.keys.end())
-                    return make_error("unknown_signer",
-                                      "the key " + e.signer.hex() + " is not registered" + where);
-                // What the fold would reject for its signer alone never reaches the log: a
-                // revoked key (a lost or stolen device) and a suspended member's events.
-                if (key->second.revoked)
-                    return make_error("signer_revoked",
-                                      "the key " + e.signer.hex() + " was revoked" + where);
-                if (!key->second.node) {
-                    auto m = c->second.members.find(key->second.owner);
-                    if (m != c->second.members.end() && m->second.suspended)
-                        return make_error("member_suspended",
-                                          "member " + std::to_string(key->second.owner.value) +
-                                              " is suspended" + where +
-                                              "; a coordinator can reinstate them");
-                }
-                return std::nullopt;
-            });
+    const scoped_id id{body->community, body->id};
+    // Answer a known event with its first verdict; refuse what the fold would refuse for its
+    // signer alone.
+    auto look = [&]() -> std::optional<result<submit_outcome>> {
+        auto seen = query::before_the_log(folder, id, body_digest, e.signer, body->kind());
+        if (!seen) return seen.err();
+        if (!*seen) return std::nullopt;
+        return submit_outcome{body->id, partition, (*seen)->at, (*seen)->first, true};
     };
     auto early = look();
     if (early && !*early) {
@@ -279,7 +253,6 @@ std::variant<result<submit_outcome>, node::admitted_event> node::admit(const env
             early = look();
     }
     if (early) return std::move(*early);
-    const scoped_id id{body->community, body->id};
     return admitted_event{id,       partition,   std::move(stored), std::move(*body),
                           e.signer, body_digest, std::move(coming)};
 }

@@ -100,10 +100,11 @@ namespace uurwerk {
 // ---------------------------------------------------------------------------------------------
 // The offline audit of an export: trusts nothing but the file and the node keys it is given.
 // In order: every envelope decodes and its signature verifies (on every core); every record
-// belongs to the export's community; the Merkle tree is rebuilt leaf by leaf; every checkpoint
-// is signed by a trusted node key and names the rebuilt tree's root at its size; the ledger
-// rules are replayed and each verdict must equal the node's; then every balance and every
-// member's confirmed hours are recomputed. It stops at the first discrepancy and names it.
+// belongs to the export's community; the event tree and the verdict tree are rebuilt leaf by
+// leaf; every checkpoint is signed by a trusted node key and names both rebuilt roots at its
+// size; the ledger rules are replayed and each verdict must equal the node's; then every
+// balance and every member's confirmed hours are recomputed. It stops at the first
+// discrepancy and names it.
 // Event ids are scoped by community, so one community's export settles every verdict in it.
 
 // A checkpoint the auditor holds from elsewhere (kept earlier, or read off the node): the

@@ -82,7 +82,7 @@ enum class area_relation : std::uint8_t { same, one_unknown, different };
 // less until the others caught up, so a match outweighs any plausible run of proposals, and the
 // proposals' weights order the helpers between matches. Measured with `bench fairness` (1,000
 // members, 180 days, seeds 1 and 2): unfairness of matches 0.127 and 0.155 with 10, 0.121 and
-// 0.142 with 30, 0.123 and 0.130 with 100 (matching/README.md).
+// 0.142 with 30, 0.123 and 0.130 with 100 (matching/FAIRNESS.md).
 inline constexpr double match_exposure = 100.0;
 
 // Whether a candidate of relevance `relevance` is owed a share of a round's relevance: it fits

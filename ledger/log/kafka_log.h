@@ -92,16 +92,12 @@ struct kafka_log_options {
     std::chrono::milliseconds close_timeout{5'000};
     // How long end() waits for the broker before answering with the last watermark it knew.
     std::chrono::milliseconds end_timeout{2'000};
-    // How long the producer waits to batch records (librdkafka's linger.ms). Measured on 2
-    // cores (`bash ops/bench-kafka.sh`, api/bench/benchmarks.md): librdkafka 2.0.2's idempotent
-    // producer, with its 5 requests in flight taken and more records waiting, spins in poll()
-    // until one returns, so a short linger costs CPU (70 to 140 us an event at 1 to 10 ms on
-    // 2026-11-30's slow machine, against 26 us at 20 ms); a long one bounds what waiting clients
-    // get (128 blocking clients at 20 ms: about 5,000 events/s whatever the cores could do).
-    // On 2026-12-01, beside an embedded log of about 11,000 events/s: 10 ms gave three brokers
-    // 59 to 63 % of it and one broker 75 to 80 %, against 43 and 48 % at 20 ms (5 and 8 ms: no
-    // better; with three partitions on three brokers 35 % against 39 %). A lone write waits up
-    // to this long before it is sent.
+    // How long the producer waits to batch records (librdkafka's linger.ms). librdkafka 2.0.2's
+    // idempotent producer, with its 5 requests in flight taken and more records waiting, spins
+    // in poll() until one returns, so a short linger costs CPU; a long one bounds what waiting
+    // clients get. 10 ms was kept after trying 5 to 20 ms with `bash ops/bench-kafka.sh` (the
+    // figures are in api/bench/benchmarks.md). A lone write waits up to this long before it is
+    // sent.
     std::chrono::milliseconds linger{10};
     std::string client_id = "uurwerk";
     // Appends of ONE partition (one kafka_log) accepted but not yet reported delivered; beyond:

@@ -1,7 +1,7 @@
 #pragma once
 // LocalLog: the embedded, durable event log on local disk.
 //
-// Format (ledger/README.md documents it for readers of the files): segment files
+// Format (ledger/FORMAT.md, section 6, documents it for readers of the files): segment files
 // `log-<first offset, 20 digits>.seg` in one folder; each record is
 //   u32 magic | u32 payload length | u64 offset | i64 appended_at_ms | u32 crc32c | payload
 // (little-endian), where the CRC covers length, offset, time and payload.

@@ -691,7 +691,7 @@ BOOST_AUTO_TEST_CASE(events_the_ledger_rejected_prove_no_hours) {
             false);
     }
     // Put back in by hand, the reversed claim verifies: a certificate cannot show a later
-    // reversal (ledger/README.md, "What it does not prove"); only the export can.
+    // reversal (ledger/FORMAT.md, "What it proves, and what it does not"); only the export can.
     auto with_reversed = *genuine;
     with_reversed.claims.push_back(
         {proved_by_route(t, undone.id), proved_by_route(t, undone_confirmed.id)});

@@ -98,7 +98,7 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_event_survives_a_kill_9_and_the_state_eq
 
 namespace {
 
-// The file positions of the records of a LocalLog segment (ledger/README.md has the format:
+// The file positions of the records of a LocalLog segment (ledger/FORMAT.md has the format:
 // a 28-byte header whose bytes 4..8 are the payload length, little-endian, then the payload).
 std::vector<std::uint64_t> record_positions(const std::string& segment) {
     std::ifstream f(segment, std::ios::binary);

@@ -81,7 +81,7 @@ BOOST_AUTO_TEST_CASE(a_policy_without_knobs_gives_the_layers_defaults) {
     BOOST_CHECK_EQUAL(p.silent_proposals_max, d.silent_proposals_max);
     // Four open matches: with three, weekly buddies kept the companionship helpers at the cap,
     // and new matches went to whoever's relationship ended, not where the layer ordered
-    // (matching/README.md).
+    // (matching/FAIRNESS.md, "The simulated town").
     BOOST_CHECK_EQUAL(p.open_matches_max, 4u);
 }
 

@@ -2,7 +2,7 @@
 // accepted, events the ledger would have refused among them. A certificate's own binding chain,
 // checked at each event's leaf and committed log time, still refuses a key used after a listed
 // revocation and a delegation used after its expiry or its revocation; a revocation left out
-// of the certificate is not seen (ledger/README.md says so). As the rules: a proxy delegation is
+// of the certificate is not seen (ledger/FORMAT.md says so). As the rules: a proxy delegation is
 // its keyless member's, and a coordinator neither acts for a member nor confirms in their own
 // name a claim made to someone else. Both verifiers: the C++ one
 // (ledger/core/certificate.h) and tests/e2e/verify_certificate.py, on the JSON form
@@ -97,7 +97,7 @@ BOOST_AUTO_TEST_CASE(a_certificate_checks_keys_and_delegations_at_each_events_le
     with_revocation.push_back(revoked);
     refused_by_both(log, log.certificate(m2, with_revocation, {{c2, f2}}, minutes{30}),
                     "not bound to member 2 at that leaf");
-    // Left out, the revocation is not seen: what a certificate cannot show (ledger/README.md).
+    // Left out, the revocation is not seen: what a certificate cannot show (ledger/FORMAT.md).
     accepted_by_both(log, log.certificate(m2, base, {{c2, f2}}, minutes{30}), minutes{30});
 
     // A coordinator gives Cor a new key; Daan confirms for Bep after the delegation expired.
@@ -168,7 +168,7 @@ BOOST_AUTO_TEST_CASE(a_proxy_delegation_belongs_to_its_keyless_member) {
 }
 
 // A coordinator has no power to act for a member or to confirm a claim not theirs (the rules:
-// ledger/README.md); a coordinator admitted without a key, given one later, is a coordinator.
+// ledger/core/RULES.md); a coordinator admitted without a key, given one later, is a coordinator.
 BOOST_AUTO_TEST_CASE(a_coordinator_neither_acts_for_a_member_nor_confirms_for_them) {
     using uurwerk::testing::key_filled_with;
     lying_log log;
