@@ -12,8 +12,9 @@
 #include "api/node/certificates.h"
 #include "api/node/key_file.h"
 #include "ledger/core/audit.h"
-#include "tests/e2e/process.h"
+#include "tests/support/envelopes.h"
 #include "tests/support/test_keys.h"
+#include "tests/support/uurwerk_program.h"
 
 using namespace uurwerk;
 using namespace uurwerk::testing;
@@ -562,9 +563,7 @@ signing_key key_of_file(const std::string& path) {
 // it accepted the event; a rejected event is in the log all the same).
 std::string submit(audited_town& t, const signing_key& key, const event_body& body) {
     const auto env = key.seal(body);
-    const std::string json = "{\"body\": \"" + to_base64(env.body) + "\", \"signer\": \"" +
-                             env.signer.hex() + "\", \"signature\": \"" + to_hex(env.sig.b) + "\"}";
-    auto r = http_call("127.0.0.1", t.server.port(), "POST", "/v1/events", json);
+    auto r = http_call("127.0.0.1", t.server.port(), "POST", "/v1/events", envelope_json(env));
     BOOST_REQUIRE(r.ok());
     auto doc = json_doc::parse(r->body);
     BOOST_REQUIRE(doc.ok());

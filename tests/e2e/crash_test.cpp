@@ -9,19 +9,14 @@
 #include "api/bench/workload.h"
 #include "api/http/http_client.h"
 #include "api/json/json_read.h"
-#include "tests/e2e/process.h"
+#include "tests/support/envelopes.h"
 #include "tests/support/folder_bytes.h"
+#include "tests/support/uurwerk_program.h"
 
 using namespace uurwerk;
 using namespace uurwerk::testing;
 
 namespace {
-
-std::string envelope_json(byte_view stored) {
-    auto e = decode_envelope(stored).value();
-    return "{\"body\": \"" + to_base64(e.body) + "\", \"signer\": \"" + e.signer.hex() +
-           "\", \"signature\": \"" + to_hex(e.sig.b) + "\"}";
-}
 
 struct acknowledged {
     std::string id, offset, verdict;

@@ -3,7 +3,7 @@
 // offers, current as posts arrive and members are suspended.
 #include <boost/test/unit_test.hpp>
 
-#include "tests/e2e/process.h"
+#include "tests/support/uurwerk_program.h"
 
 using namespace uurwerk;
 using namespace uurwerk::testing;

@@ -6,7 +6,7 @@
 
 #include <future>
 
-#include "tests/e2e/process.h"
+#include "tests/support/uurwerk_program.h"
 
 using namespace uurwerk;
 using namespace uurwerk::testing;

@@ -3,7 +3,7 @@
 // confirmed help from has none; a disputed claim gives nothing.
 #include <boost/test/unit_test.hpp>
 
-#include "tests/e2e/process.h"
+#include "tests/support/uurwerk_program.h"
 
 using namespace uurwerk;
 using namespace uurwerk::testing;

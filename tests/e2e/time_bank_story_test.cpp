@@ -5,7 +5,8 @@
 #include "api/http/http_client.h"
 #include "api/json/json_read.h"
 #include "api/node/key_file.h"
-#include "tests/e2e/process.h"
+#include "tests/support/envelopes.h"
+#include "tests/support/uurwerk_program.h"
 
 using namespace uurwerk;
 using namespace uurwerk::testing;
@@ -20,11 +21,6 @@ struct town : served_town {
         return static_cast<std::int64_t>(d.number_at("balance_minutes").value());
     }
 };
-
-std::string envelope_json(const envelope& e) {
-    return "{\"body\": \"" + to_base64(e.body) + "\", \"signer\": \"" + e.signer.hex() +
-           "\", \"signature\": \"" + to_hex(e.sig.b) + "\"}";
-}
 
 }  // namespace
 

@@ -20,8 +20,9 @@
 #include "api/bench/kafka_admin.h"
 #include "api/bench/workload.h"
 #include "ledger/log/partition.h"
-#include "tests/e2e/process.h"
+#include "tests/support/envelopes.h"
 #include "tests/support/kafka_cluster.h"
+#include "tests/support/uurwerk_program.h"
 
 using namespace uurwerk;
 using namespace uurwerk::testing;
@@ -34,13 +35,6 @@ constexpr std::uint32_t partitions = 3;
 constexpr std::size_t clients = 32;
 // How long one event may keep getting 503/504 before the test gives up on it.
 constexpr auto resend_deadline = std::chrono::seconds(90);
-
-std::string envelope_json(const bytes& stored) {
-    auto env = decode_envelope(stored);
-    UURWERK_ASSERT(env.ok());
-    return "{\"body\": \"" + to_base64(env->body) + "\", \"signer\": \"" + env->signer.hex() +
-           "\", \"signature\": \"" + to_hex(env->sig.b) + "\"}";
-}
 
 std::string event_id_of(const bytes& stored) {
     auto env = decode_envelope(stored);

@@ -16,8 +16,9 @@
 
 #include "api/node/key_file.h"
 #include "ledger/log/partition.h"
-#include "tests/e2e/process.h"
+#include "tests/support/envelopes.h"
 #include "tests/support/kafka_cluster.h"
+#include "tests/support/uurwerk_program.h"
 
 using namespace uurwerk;
 using namespace uurwerk::testing;
@@ -54,11 +55,6 @@ std::vector<std::uint64_t> applied_by_partition(const server_process& s) {
     for (const auto& p : *parts->as_array())
         out.push_back(parse_decimal(p.at("applied")->as_string().value_or("")).value_or(0));
     return out;
-}
-
-std::string envelope_json(const envelope& e) {
-    return "{\"body\": \"" + to_base64(e.body) + "\", \"signer\": \"" + e.signer.hex() +
-           "\", \"signature\": \"" + to_hex(e.sig.b) + "\"}";
 }
 
 constexpr std::uint32_t partitions = 3;

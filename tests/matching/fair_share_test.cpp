@@ -5,16 +5,13 @@
 #include <boost/test/unit_test.hpp>
 
 #include "matching/fair_share.h"
+#include "tests/support/test_ids.h"
 
 using namespace uurwerk;
+using uurwerk::testing::id_of;
 
 namespace {
 
-event_id id_of(std::uint8_t n) {
-    event_id id;
-    id.b[0] = n;
-    return id;
-}
 time_ms hours(std::int64_t h) {
     return time_ms{1'800'000'000'000 + h * 3'600'000};
 }

@@ -14,20 +14,16 @@
 #include "matching/stock.h"
 #include "projections/exposure.h"
 #include "projections/matching_fold.h"
+#include "tests/support/test_keys.h"
 
 using namespace uurwerk;
+using uurwerk::testing::key_of;
 
 namespace {
 
 constexpr community_id town{3};
 constexpr member_id founder{1};
 constexpr std::uint8_t node_a = 200, node_b = 201;
-
-public_key key_of(std::uint8_t n) {
-    public_key k;
-    k.b.fill(n);
-    return k;
-}
 
 // A community folded event by event; every event is kept, so it can be replayed.
 struct town_log {

@@ -8,16 +8,12 @@
 #include "projections/fit.h"
 #include "projections/match_queues.h"
 #include "projections/matching_fold.h"
+#include "tests/support/test_ids.h"
 
 using namespace uurwerk;
+using uurwerk::testing::id_of;
 
 namespace {
-
-event_id id_of(std::uint64_t n) {
-    event_id id;
-    std::memcpy(id.b.data(), &n, sizeof n);
-    return id;
-}
 
 queued_post queued(std::uint64_t n, std::uint64_t owner, std::uint32_t times = 0,
                    intensity often = intensity::once) {

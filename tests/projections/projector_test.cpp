@@ -40,6 +40,20 @@ digest digest_of(const store& db) {
     return *d;
 }
 
+// A store at `dir` and a projector over `log` that has caught up with it.
+struct caught_up {
+    std::unique_ptr<store> db;
+    std::unique_ptr<projector> p;  // destroyed first: it borrows the store
+};
+caught_up catch_up(event_log& log, const fs::path& dir, key_cache& keys) {
+    auto db = store::open(dir);
+    BOOST_REQUIRE(db.ok());
+    auto p = projector::open(log, **db, keys, {});
+    BOOST_REQUIRE(p.ok());
+    BOOST_REQUIRE((*p)->catch_up().ok());
+    return {std::move(*db), std::move(*p)};
+}
+
 const workload& small_workload() {
     static const workload w = make_workload({community_id{3}, 40, 3000, 5, 0, {}});
     return w;
@@ -101,11 +115,7 @@ BOOST_AUTO_TEST_CASE(a_restart_loads_the_state_and_resumes_at_the_applied_offset
     std::vector<bytes> first(w.events.begin(), w.events.begin() + 1000);
     std::vector<bytes> second(w.events.begin() + 1000, w.events.end());
     append_all(*log, first);
-    {
-        auto db = store::open(dir.path / "store");
-        auto p = projector::open(*log, **db, keys, {});
-        BOOST_REQUIRE((*p)->catch_up().ok());
-    }
+    catch_up(*log, dir.path / "store", keys);
     append_all(*log, second);
     digest resumed;
     {
@@ -118,10 +128,7 @@ BOOST_AUTO_TEST_CASE(a_restart_loads_the_state_and_resumes_at_the_applied_offset
         BOOST_CHECK_EQUAL(*n, second.size());
         resumed = digest_of(**db);
     }
-    auto db = store::open(dir.path / "fresh");
-    auto p = projector::open(*log, **db, keys, {});
-    BOOST_REQUIRE((*p)->catch_up().ok());
-    BOOST_CHECK(digest_of(**db) == resumed);
+    BOOST_CHECK(digest_of(*catch_up(*log, dir.path / "fresh", keys).db) == resumed);
 }
 
 BOOST_AUTO_TEST_CASE(every_key_and_its_last_seq_are_loaded_again_after_a_restart) {
@@ -145,12 +152,7 @@ BOOST_AUTO_TEST_CASE(every_key_and_its_last_seq_are_loaded_again_after_a_restart
         return out;
     };
     std::map<std::pair<std::uint64_t, std::string>, key_row> folded;
-    {
-        auto db = store::open(dir.path / "store");
-        auto p = projector::open(*log, **db, keys, {});
-        BOOST_REQUIRE((*p)->catch_up().ok());
-        folded = keys_of(**p);
-    }
+    folded = keys_of(*catch_up(*log, dir.path / "store", keys).p);
     std::size_t used = 0;
     for (const auto& [k, row] : folded) used += std::get<1>(row) > 0;
     BOOST_CHECK_GT(used, 30u);  // most members signed something
@@ -172,28 +174,23 @@ BOOST_AUTO_TEST_CASE(a_record_with_a_bad_signature_or_form_is_rejected_never_fol
     auto forged = encode_envelope(env);
     BOOST_REQUIRE(log->append(forged).ok());
     BOOST_REQUIRE(log->append(bytes{1, 2, 3, 4, 5, 6, 7, 8}).ok());  // not an envelope at all
-    auto db = store::open(dir.path / "store");
-    auto p = projector::open(*log, **db, keys, {});
-    BOOST_REQUIRE((*p)->catch_up().ok());
+    const auto [db, p] = catch_up(*log, dir.path / "store", keys);
     const auto base = w.setup.size();
-    BOOST_CHECK(((*p)->verdict_at(offset{base})->decided.reason == reject_reason::bad_signature) ||
-                ((*p)->verdict_at(offset{base})->decided.reason == reject_reason::malformed_event));
-    BOOST_CHECK((*p)->verdict_at(offset{base + 1})->decided.reason ==
-                reject_reason::malformed_event);
-    (*p)->read_state([&](const ledger_state& s) {
+    BOOST_CHECK((p->verdict_at(offset{base})->decided.reason == reject_reason::bad_signature) ||
+                (p->verdict_at(offset{base})->decided.reason == reject_reason::malformed_event));
+    BOOST_CHECK(p->verdict_at(offset{base + 1})->decided.reason == reject_reason::malformed_event);
+    p->read_state([&](const ledger_state& s) {
         BOOST_CHECK_EQUAL(s.seen.size(), w.setup.size());  // nothing of the two was recorded
         return 0;
     });
     // Both are counted as skipped, in the store's state; a second store folded from the same
     // log has the same count and digest.
-    auto skipped = (*db)->skipped();
+    auto skipped = db->skipped();
     BOOST_REQUIRE(skipped.ok());
     BOOST_CHECK_EQUAL(*skipped, 2u);
-    auto again = store::open(dir.path / "store-again");
-    auto q = projector::open(*log, **again, keys, {});
-    BOOST_REQUIRE((*q)->catch_up().ok());
-    BOOST_CHECK_EQUAL((*again)->skipped().value(), 2u);
-    BOOST_CHECK(digest_of(**again) == digest_of(**db));
+    const auto again = catch_up(*log, dir.path / "store-again", keys);
+    BOOST_CHECK_EQUAL(again.db->skipped().value(), 2u);
+    BOOST_CHECK(digest_of(*again.db) == digest_of(*db));
 }
 
 BOOST_AUTO_TEST_CASE(history_and_open_posts_are_readable_from_the_store) {
@@ -203,16 +200,14 @@ BOOST_AUTO_TEST_CASE(history_and_open_posts_are_readable_from_the_store) {
     key_cache keys;
     append_all(*log, w.setup);
     append_all(*log, w.events);
-    auto db = store::open(dir.path / "store");
-    auto p = projector::open(*log, **db, keys, {});
-    BOOST_REQUIRE((*p)->catch_up().ok());
+    const auto [db, p] = catch_up(*log, dir.path / "store", keys);
     std::int64_t balance = 0;
-    (*p)->read_state([&](const ledger_state& s) {
+    p->read_state([&](const ledger_state& s) {
         balance = s.communities.at(community_id{3}).members.at(member_id{2}).balance.value;
         return 0;
     });
     // The history's balance deltas add up to the balance.
-    auto h = read_history(**db, community_id{3}, member_id{2}, offset{0}, 100000);
+    auto h = read_history(*db, community_id{3}, member_id{2}, offset{0}, 100000);
     BOOST_REQUIRE(h.ok());
     BOOST_CHECK(!h->empty());
     std::int64_t sum = 0;
@@ -225,7 +220,7 @@ BOOST_AUTO_TEST_CASE(history_and_open_posts_are_readable_from_the_store) {
     // gives exactly the full history (lines are stored in windows of offsets).
     std::vector<history_entry> paged;
     for (offset from{0};;) {
-        auto page = read_history(**db, community_id{3}, member_id{2}, from, 7);
+        auto page = read_history(*db, community_id{3}, member_id{2}, from, 7);
         BOOST_REQUIRE(page.ok());
         for (const auto& e : *page) BOOST_CHECK(e.at >= from);
         paged.insert(paged.end(), page->begin(), page->end());
@@ -239,17 +234,17 @@ BOOST_AUTO_TEST_CASE(history_and_open_posts_are_readable_from_the_store) {
     }
     BOOST_CHECK_GT(h->back().at.value, 2 * history_window_offsets);  // spans several windows
 
-    auto offers = read_open_posts(**db, community_id{3}, true, std::nullopt, 10000);
+    auto offers = read_open_posts(*db, community_id{3}, true, std::nullopt, 10000);
     BOOST_REQUIRE(offers.ok());
     BOOST_CHECK(!offers->empty());
     for (const auto& o : *offers) BOOST_CHECK(o.is_offer);
-    auto shopping = read_open_posts(**db, community_id{3}, false, category::shopping, 10000);
+    auto shopping = read_open_posts(*db, community_id{3}, false, category::shopping, 10000);
     BOOST_REQUIRE(shopping.ok());
     for (const auto& o : *shopping) BOOST_CHECK(o.what == category::shopping);
-    auto here = read_open_posts(**db, community_id{3}, true, std::nullopt, 10000, "3512");
+    auto here = read_open_posts(*db, community_id{3}, true, std::nullopt, 10000, "3512");
     BOOST_REQUIRE(here.ok());
     BOOST_CHECK_EQUAL(here->size(), offers->size());  // the workload posts everything in 3512
-    auto elsewhere = read_open_posts(**db, community_id{3}, true, std::nullopt, 10000, "1091");
+    auto elsewhere = read_open_posts(*db, community_id{3}, true, std::nullopt, 10000, "1091");
     BOOST_REQUIRE(elsewhere.ok());
     BOOST_CHECK(elsewhere->empty());
 }
@@ -261,9 +256,7 @@ BOOST_AUTO_TEST_CASE(a_store_ahead_of_its_log_is_refused) {
     {
         auto log = open_log(dir.path / "log");
         append_all(*log, w.setup);
-        auto db = store::open(dir.path / "store");
-        auto p = projector::open(*log, **db, keys, {});
-        BOOST_REQUIRE((*p)->catch_up().ok());
+        catch_up(*log, dir.path / "store", keys);
     }
     auto other = open_log(dir.path / "other-log");
     auto db = store::open(dir.path / "store");

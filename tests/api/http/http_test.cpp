@@ -10,10 +10,6 @@
 
 #include <unistd.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -27,9 +23,15 @@
 #include "api/json/json_read.h"
 #include "api/node/node.h"
 #include "ledger/core/crypto.h"
+#include "tests/support/envelopes.h"
+#include "tests/support/raw_http.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_node.h"
 
 using namespace uurwerk;
+using uurwerk::testing::envelope_json;
+using uurwerk::testing::raw_connect;
+using uurwerk::testing::raw_exchange;
 using uurwerk::testing::temp_dir;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -40,11 +42,6 @@ signing_key new_key() {
     auto k = signing_key::generate();
     BOOST_REQUIRE(k.ok());
     return std::move(*k);
-}
-
-std::string envelope_json(const envelope& e) {
-    return "{\"body\": \"" + to_base64(e.body) + "\", \"signer\": \"" + e.signer.hex() +
-           "\", \"signature\": \"" + to_hex(e.sig.b) + "\"}";
 }
 
 // A node with the API in front of it, on a free port of 127.0.0.1.
@@ -59,12 +56,7 @@ struct api_fixture {
     std::uint64_t founder_seq = 0, member_seq = 0;
 
     api_fixture() {
-        node_options o;
-        o.data_dir = dir.path;
-        o.clock = [] { return time_ms{1'700'000'000'000}; };
-        auto opened = node::open(o);
-        BOOST_REQUIRE_MESSAGE(opened.ok(), (opened.ok() ? "" : opened.err().message));
-        n = std::move(*opened);
+        n = uurwerk::testing::open_test_node(dir.path);
         api = std::make_unique<routes>(*n);
         http_server_options so;
         auto s = http_server::open(so, api->handler(), api->stats());
@@ -401,17 +393,7 @@ BOOST_FIXTURE_TEST_CASE(bad_input_gets_a_clear_error_and_the_server_keeps_servin
 
     // Garbage on the wire is a 400, not a crash.
     {
-        boost::asio::io_context io;
-        boost::asio::ip::tcp::socket s(io);
-        s.connect({boost::asio::ip::make_address("127.0.0.1"), server->port()});
-        boost::asio::write(s, boost::asio::buffer(std::string("HELLO?? \x01\x02\r\n\r\n")));
-        std::string answer;
-        boost::system::error_code ec;
-        char buf[1024];
-        while (!ec) {
-            auto k = s.read_some(boost::asio::buffer(buf), ec);
-            answer.append(buf, k);
-        }
+        const auto answer = raw_exchange(server->port(), "HELLO?? \x01\x02\r\n\r\n");
         BOOST_CHECK_MESSAGE(answer.rfind("HTTP/1.1 400", 0) == 0, answer);
     }
 
@@ -481,11 +463,8 @@ BOOST_AUTO_TEST_CASE(beyond_the_connection_limit_a_client_gets_503) {
     o.connections_max = 2;
     echo_fixture f(o);
     boost::asio::io_context io;
-    boost::asio::ip::tcp::socket a(io), b(io);
-    const boost::asio::ip::tcp::endpoint at{boost::asio::ip::make_address("127.0.0.1"),
-                                            f.server->port()};
-    a.connect(at);
-    b.connect(at);
+    auto a = raw_connect(io, f.server->port());
+    auto b = raw_connect(io, f.server->port());
     BOOST_REQUIRE(eventually([&] { return f.server->connections() == 2; }));
     auto refused = http_call("127.0.0.1", f.server->port(), "GET", "/x");
     BOOST_REQUIRE_MESSAGE(refused.ok(), (refused.ok() ? "" : refused.err().message));
@@ -543,8 +522,7 @@ BOOST_AUTO_TEST_CASE(an_idle_connection_is_closed_after_the_idle_timeout) {
     o.idle_timeout = 200ms;
     echo_fixture f(o);
     boost::asio::io_context io;
-    boost::asio::ip::tcp::socket s(io);
-    s.connect({boost::asio::ip::make_address("127.0.0.1"), f.server->port()});
+    auto s = raw_connect(io, f.server->port());
     BOOST_REQUIRE(eventually([&] { return f.server->connections() == 1; }));
     const auto t0 = std::chrono::steady_clock::now();
     char c;
@@ -558,20 +536,10 @@ BOOST_AUTO_TEST_CASE(an_idle_connection_is_closed_after_the_idle_timeout) {
 
 BOOST_AUTO_TEST_CASE(keep_alive_serves_several_requests_on_one_connection) {
     echo_fixture f;
-    boost::asio::io_context io;
-    boost::asio::ip::tcp::socket s(io);
-    s.connect({boost::asio::ip::make_address("127.0.0.1"), f.server->port()});
     const std::string two =
         "GET /one HTTP/1.1\r\nHost: x\r\n\r\n"
         "POST /two HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc";
-    boost::asio::write(s, boost::asio::buffer(two));
-    std::string answer;
-    boost::system::error_code ec;
-    char buf[1024];
-    while (!ec) {
-        auto k = s.read_some(boost::asio::buffer(buf), ec);
-        answer.append(buf, k);
-    }
+    const auto answer = raw_exchange(f.server->port(), two);
     BOOST_CHECK_MESSAGE(answer.find("GET /one ") != std::string::npos, answer);
     BOOST_CHECK_MESSAGE(answer.find("POST /two abc") != std::string::npos, answer);
     BOOST_CHECK_EQUAL(f.stats.answered(2), 2u);
@@ -579,19 +547,9 @@ BOOST_AUTO_TEST_CASE(keep_alive_serves_several_requests_on_one_connection) {
 
 BOOST_AUTO_TEST_CASE(a_large_declared_body_is_refused_before_it_is_sent) {
     echo_fixture f;
-    boost::asio::io_context io;
-    boost::asio::ip::tcp::socket s(io);
-    s.connect({boost::asio::ip::make_address("127.0.0.1"), f.server->port()});
-    boost::asio::write(s, boost::asio::buffer(std::string(
-                              "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n"
-                              "Expect: 100-continue\r\n\r\n")));
-    std::string answer;
-    boost::system::error_code ec;
-    char buf[1024];
-    while (!ec) {
-        auto k = s.read_some(boost::asio::buffer(buf), ec);
-        answer.append(buf, k);
-    }
+    const auto answer = raw_exchange(f.server->port(),
+                                     "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n"
+                                     "Expect: 100-continue\r\n\r\n");
     BOOST_CHECK_MESSAGE(answer.rfind("HTTP/1.1 413", 0) == 0, answer);
     BOOST_CHECK(answer.find("body_too_large") != std::string::npos);
 }
@@ -600,10 +558,7 @@ BOOST_AUTO_TEST_CASE(stop_closes_open_connections_and_joins_every_thread) {
     echo_fixture f;
     boost::asio::io_context io;
     std::vector<boost::asio::ip::tcp::socket> idle;
-    for (int i = 0; i < 5; ++i) {
-        idle.emplace_back(io);
-        idle.back().connect({boost::asio::ip::make_address("127.0.0.1"), f.server->port()});
-    }
+    for (int i = 0; i < 5; ++i) idle.push_back(raw_connect(io, f.server->port()));
     BOOST_REQUIRE(eventually([&] { return f.server->connections() == 5; }));
     // One request in the middle of its handler while stop() runs: it is answered, then closed.
     std::optional<result<http_reply>> slow_reply;

@@ -7,8 +7,10 @@
 #include <string>
 
 #include "api/json/json.h"
+#include "tests/support/test_keys.h"
 
 using namespace uurwerk;
+using uurwerk::testing::key_counting_from;
 
 namespace {
 
@@ -18,12 +20,6 @@ event_id test_id() {
     event_id id;
     for (std::size_t i = 0; i < id.b.size(); ++i) id.b[i] = static_cast<std::uint8_t>(i);
     return id;
-}
-
-public_key test_key(std::uint8_t first) {
-    public_key k;
-    for (std::size_t i = 0; i < k.b.size(); ++i) k.b[i] = static_cast<std::uint8_t>(first + i);
-    return k;
 }
 
 // A requestPosted body in JSON, with `post` as the requestPosted object's fields and `extra`
@@ -94,9 +90,9 @@ BOOST_AUTO_TEST_CASE(every_kind_of_field_decodes_like_encode_body) {
     // Upper-case hex is read as hex; lists of enums; booleans; a signed 64-bit number.
     event_body b = good_body();
     b.on_behalf_of = member_id{5};
-    b.payload =
-        member_admitted{member_id{9}, test_key(0xa0), role::coordinator, true, std::nullopt};
-    std::string key_hex = test_key(0xa0).hex();
+    b.payload = member_admitted{member_id{9}, key_counting_from(0xa0), role::coordinator, true,
+                                std::nullopt};
+    std::string key_hex = key_counting_from(0xa0).hex();
     for (auto& c : key_hex) c = static_cast<char>(std::toupper(c));
     auto admitted = canonical_body_from_json(
         R"({"id":")" + id_hex +
@@ -138,7 +134,7 @@ BOOST_AUTO_TEST_CASE(a_text_left_out_is_empty_and_an_empty_optional_id_is_absent
 BOOST_AUTO_TEST_CASE(body_to_json_reads_back_into_the_same_bytes) {
     std::vector<event_payload> payloads = {
         community_founded{"Buurtkring Oost", policy{minutes{120}, minutes{4000}, minutes{180}}},
-        member_admitted{member_id{9}, test_key(1), role::member, false, std::nullopt},
+        member_admitted{member_id{9}, key_counting_from(1), role::member, false, std::nullopt},
         delegation_granted{member_id{4}, {event_kind::offer_posted}, time_ms{99}},
         request_posted{{category::dog_walking, "Met \"Bello\" \\ wandelen\n\tcafé 😀 \x01",
                         intensity::sometimes, "3512", 5}},

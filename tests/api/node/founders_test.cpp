@@ -6,19 +6,11 @@
 
 #include "api/node/founders.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_keys.h"
 
 using namespace uurwerk;
+using uurwerk::testing::key_of;
 using uurwerk::testing::temp_dir;
-
-namespace {
-
-public_key key_of(std::uint8_t n) {
-    public_key k;
-    k.b.fill(n);
-    return k;
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_CASE(only_listed_keys_may_found_and_a_key_is_listed_once) {
     temp_dir dir("founders");

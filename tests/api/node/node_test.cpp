@@ -15,64 +15,15 @@
 #include "api/node/node.h"
 #include "ledger/log/local_log.h"
 #include "ledger/log/partition.h"
+#include "tests/support/fake_logs.h"
 #include "tests/support/temp_dir.h"
 
 using namespace uurwerk;
+using uurwerk::testing::flaky_log;
+using uurwerk::testing::lagging_log;
 using uurwerk::testing::temp_dir;
 
 namespace {
-
-// A LocalLog whose next `failures` appends fail (as a broker that is briefly away would),
-// then recover.
-class flaky_log final : public event_log {
-public:
-    flaky_log(std::unique_ptr<local_log> inner, int failures)
-        : inner_(std::move(inner)), failures_(failures) {}
-
-    result<void> append_async(bytes payload, append_callback done) override {
-        if (failures_.fetch_sub(1) > 0) {
-            done(make_error(errc::log_unavailable, "injected: the log is away"));
-            return ok_value;
-        }
-        return inner_->append_async(std::move(payload), std::move(done));
-    }
-    result<std::vector<log_record>> read(offset from, std::size_t records_max,
-                                         std::chrono::milliseconds wait) override {
-        return inner_->read(from, records_max, wait);
-    }
-    offset end() const override { return inner_->end(); }
-
-private:
-    std::unique_ptr<local_log> inner_;
-    std::atomic<int> failures_;
-};
-
-// A LocalLog that another node also writes to (append_elsewhere), read by this node's projector
-// only once `release()` is called: the projection lags the log, as a cluster node's may.
-class lagging_log final : public event_log {
-public:
-    explicit lagging_log(std::unique_ptr<local_log> inner) : inner_(std::move(inner)) {}
-
-    result<void> append_async(bytes payload, append_callback done) override {
-        return inner_->append_async(std::move(payload), std::move(done));
-    }
-    result<std::vector<log_record>> read(offset from, std::size_t records_max,
-                                         std::chrono::milliseconds wait) override {
-        if (held_.load()) {
-            std::this_thread::sleep_for(std::min(wait, std::chrono::milliseconds(5)));
-            return std::vector<log_record>{};
-        }
-        return inner_->read(from, records_max, wait);
-    }
-    offset end() const override { return inner_->end(); }
-
-    result<offset> append_elsewhere(bytes payload) { return inner_->append(std::move(payload)); }
-    void release() { held_.store(false); }
-
-private:
-    std::unique_ptr<local_log> inner_;
-    std::atomic<bool> held_{true};
-};
 
 std::unique_ptr<local_log> open_local(const temp_dir& dir, const std::string& name = "log") {
     local_log_options lo;
@@ -81,6 +32,11 @@ std::unique_ptr<local_log> open_local(const temp_dir& dir, const std::string& na
     auto inner = local_log::open(lo);
     BOOST_REQUIRE(inner.ok());
     return std::move(*inner);
+}
+
+// An event of community `c` by `author` with sequence number `seq`, and a fresh id.
+event_body body_of(community_id c, member_id author, std::uint64_t seq, event_payload p) {
+    return {random_event_id(), c, author, sequence{seq}, time_ms{0}, std::nullopt, std::move(p)};
 }
 
 // A node on a LocalLog of its own, answering within 3 s.
@@ -103,21 +59,11 @@ BOOST_AUTO_TEST_CASE(a_node_behind_the_log_catches_up_before_refusing_an_unknown
 
     auto founder = signing_key::generate().value();
     auto member = signing_key::generate().value();
-    const event_body found{random_event_id(),
-                           community_id{9},
-                           member_id{1},
-                           sequence{1},
-                           time_ms{0},
-                           std::nullopt,
-                           community_founded{"Noord", policy{}}};
-    const event_body admit{
-        random_event_id(),
-        community_id{9},
-        member_id{1},
-        sequence{2},
-        time_ms{0},
-        std::nullopt,
-        member_admitted{member_id{2}, member.public_bytes(), role::member, true, std::nullopt}};
+    const auto found =
+        body_of(community_id{9}, member_id{1}, 1, community_founded{"Noord", policy{}});
+    const auto admit = body_of(
+        community_id{9}, member_id{1}, 2,
+        member_admitted{member_id{2}, member.public_bytes(), role::member, true, std::nullopt});
     // Another node took the founding; this node's projector has not read it yet.
     BOOST_REQUIRE(log.append_elsewhere(encode_envelope(founder.seal(found))).ok());
     BOOST_CHECK((*n)->folder(partition_id{0}).applied() == offset{0});
@@ -136,13 +82,8 @@ BOOST_AUTO_TEST_CASE(an_unknown_community_is_still_refused_once_the_node_has_cau
     temp_dir dir("node-unknown");
     auto n = open_node(dir);
     auto key = signing_key::generate().value();
-    const event_body post{random_event_id(),
-                          community_id{404},
-                          member_id{1},
-                          sequence{1},
-                          time_ms{0},
-                          std::nullopt,
-                          transfer{member_id{2}, minutes{5}, "?"}};
+    const auto post =
+        body_of(community_id{404}, member_id{1}, 1, transfer{member_id{2}, minutes{5}, "?"});
     const auto t0 = std::chrono::steady_clock::now();
     auto r = n->submit(key.seal(post));
     BOOST_REQUIRE(!r.ok());
@@ -161,8 +102,7 @@ BOOST_AUTO_TEST_CASE(a_revoked_key_and_a_suspended_member_are_refused_before_the
     const community_id c{31};
     std::uint64_t seq_c = 0, seq_m = 0;
     auto by = [&](const member_id author, std::uint64_t& seq, event_payload p) {
-        return event_body{random_event_id(), c,           author, sequence{++seq}, time_ms{0},
-                          std::nullopt,      std::move(p)};
+        return body_of(c, author, ++seq, std::move(p));
     };
     auto accepted = [&](const signing_key& k, event_body b) {
         auto r = n->submit(k.seal(b));
@@ -195,24 +135,13 @@ BOOST_AUTO_TEST_CASE(a_revoked_key_and_a_suspended_member_are_refused_before_the
 
 BOOST_AUTO_TEST_CASE(a_failed_append_is_reported_and_the_same_event_goes_through_on_retry) {
     temp_dir dir("node");
-    local_log_options lo;
-    lo.dir = dir.path / "log";
-    lo.clock = wall_clock();
-    auto inner = local_log::open(lo);
-    BOOST_REQUIRE(inner.ok());
-    auto n = node::open_with_log(std::make_unique<flaky_log>(std::move(*inner), 1),
+    auto n = node::open_with_log(std::make_unique<flaky_log>(open_local(dir), 1),
                                  dir.path / "store", std::chrono::milliseconds(3000));
     BOOST_REQUIRE(n.ok());
 
     auto key = signing_key::generate().value();
-    event_body found{random_event_id(),
-                     community_id{5},
-                     member_id{1},
-                     sequence{1},
-                     time_ms{0},
-                     std::nullopt,
-                     community_founded{"Zuid", policy{}}};
-    const auto env = key.seal(found);
+    const auto env =
+        key.seal(body_of(community_id{5}, member_id{1}, 1, community_founded{"Zuid", policy{}}));
 
     auto first = (*n)->submit(env);
     BOOST_REQUIRE(!first.ok());
@@ -239,13 +168,10 @@ std::unique_ptr<node> open_two_partitions(const temp_dir& dir, const std::string
 }
 
 event_body founding(const event_id& id, community_id c) {
-    return {id,
-            c,
-            member_id{1},
-            sequence{1},
-            time_ms{0},
-            std::nullopt,
-            community_founded{"Town " + std::to_string(c.value), policy{}}};
+    auto b =
+        body_of(c, member_id{1}, 1, community_founded{"Town " + std::to_string(c.value), policy{}});
+    b.id = id;
+    return b;
 }
 
 }  // namespace
@@ -502,9 +428,9 @@ BOOST_AUTO_TEST_CASE(every_submit_ends_its_announced_append_whatever_its_answer)
     forged.sig.b[0] ^= 1;
     BOOST_CHECK_EQUAL((*n)->submit(forged).err().code, errc::bad_signature);
     BOOST_CHECK_EQUAL(log->appends_coming(), 0u);
-    const auto stranger = key.seal(event_body{
-        random_event_id(), community_id{77}, member_id{1}, sequence{2}, time_ms{0}, std::nullopt,
-        member_admitted{member_id{2}, key.public_bytes(), role::member, true, std::nullopt}});
+    const auto stranger = key.seal(body_of(
+        community_id{77}, member_id{1}, 2,
+        member_admitted{member_id{2}, key.public_bytes(), role::member, true, std::nullopt}));
     BOOST_CHECK_EQUAL((*n)->submit(stranger).err().code, errc::unknown_community);
     BOOST_CHECK_EQUAL(log->appends_coming(), 0u);
 

@@ -22,8 +22,10 @@
 #include <unordered_set>
 
 #include "schemas/event.capnp.h"
+#include "tests/support/test_keys.h"
 
 using namespace uurwerk;
+using uurwerk::testing::key_counting_from;
 namespace s = uurwerk::schema;
 
 namespace {
@@ -32,11 +34,6 @@ event_id id_of(std::uint8_t first) {
     event_id id;
     for (std::size_t i = 0; i < id.b.size(); ++i) id.b[i] = static_cast<std::uint8_t>(first + i);
     return id;
-}
-public_key key_of(std::uint8_t first) {
-    public_key k;
-    for (std::size_t i = 0; i < k.b.size(); ++i) k.b[i] = static_cast<std::uint8_t>(first + i);
-    return k;
 }
 digest digest_of(std::uint8_t first) {
     digest d;
@@ -60,10 +57,11 @@ std::vector<event_payload> one_of_each_kind() {
         community_founded{"Uurwerk Utrecht-Oost",
                           policy{minutes{120}, minutes{4000}, minutes{180}}},
         policy_changed{policy{minutes{300}, minutes{9000}, minutes{240}}},
-        node_key_announced{key_of(0x20)},
-        member_admitted{member_id{77}, key_of(0x30), role::coordinator, true, digest_of(0x40)},
-        key_added{member_id{78}, key_of(0x50)},
-        key_revoked{member_id{79}, key_of(0x60)},
+        node_key_announced{key_counting_from(0x20)},
+        member_admitted{member_id{77}, key_counting_from(0x30), role::coordinator, true,
+                        digest_of(0x40)},
+        key_added{member_id{78}, key_counting_from(0x50)},
+        key_revoked{member_id{79}, key_counting_from(0x60)},
         delegation_granted{
             member_id{80},
             {event_kind::hours_confirmed, event_kind::offer_posted, event_kind::checkpoint},
@@ -305,7 +303,8 @@ BOOST_AUTO_TEST_CASE(optional_fields_left_empty_round_trip_as_empty) {
     BOOST_CHECK(decoded->actor() == member_id{42});
     BOOST_CHECK(!std::get<hours_claimed>(decoded->payload).post.has_value());
 
-    auto admitted = body_with(member_admitted{member_id{5}, key_of(1), role::member, false, {}});
+    auto admitted =
+        body_with(member_admitted{member_id{5}, key_counting_from(1), role::member, false, {}});
     auto decoded_admitted = decode_body(encode_body(admitted));
     BOOST_REQUIRE(decoded_admitted.ok());
     BOOST_CHECK(same_body(*decoded_admitted, admitted));
@@ -321,7 +320,8 @@ BOOST_AUTO_TEST_CASE(a_transfer_to_the_community_fund_round_trips) {
 }
 
 BOOST_AUTO_TEST_CASE(an_envelope_round_trips_through_its_stored_form) {
-    envelope e{encode_body(body_with(one_of_each_kind()[18])), key_of(0x90), signature{}};
+    envelope e{encode_body(body_with(one_of_each_kind()[18])), key_counting_from(0x90),
+               signature{}};
     for (std::size_t i = 0; i < e.sig.b.size(); ++i)
         e.sig.b[i] = static_cast<std::uint8_t>(200 - i);
     auto stored = encode_envelope(e);
@@ -337,7 +337,7 @@ BOOST_AUTO_TEST_CASE(an_envelope_round_trips_through_its_stored_form) {
 // Decoding reads aligned bytes in place and copies the others: both give the same answers.
 BOOST_AUTO_TEST_CASE(bytes_at_any_alignment_decode_alike) {
     const auto body = encode_body(body_with(one_of_each_kind()[18]));
-    const auto stored = encode_envelope(envelope{body, key_of(0x90), signature{}});
+    const auto stored = encode_envelope(envelope{body, key_counting_from(0x90), signature{}});
     auto zero_word_after = body;
     zero_word_after.insert(zero_word_after.end(), 8, 0);
     for (std::size_t shift = 0; shift < 8; ++shift) {
@@ -582,7 +582,7 @@ BOOST_AUTO_TEST_CASE(member_id_zero_where_a_member_is_named) {
                    "receiver", "receiver 0");
     check_rejected(decode_body(build_body([](s::EventBody::Builder b) {
                        auto m = b.initMemberAdmitted();
-                       auto k = key_of(1);
+                       auto k = key_counting_from(1);
                        m.setKey(kj::arrayPtr(k.b.data(), k.b.size()));
                    })),
                    "member", "admitted member 0");
@@ -606,7 +606,7 @@ BOOST_AUTO_TEST_CASE(enum_values_the_schema_does_not_know) {
     check_rejected(decode_body(build_body([](s::EventBody::Builder b) {
                        auto m = b.initMemberAdmitted();
                        m.setMember(5);
-                       auto k = key_of(1);
+                       auto k = key_counting_from(1);
                        m.setKey(kj::arrayPtr(k.b.data(), k.b.size()));
                        m.setRole(static_cast<s::Role>(2));
                    })),
@@ -783,7 +783,7 @@ BOOST_AUTO_TEST_CASE(an_envelope_over_its_size_bound_or_malformed_is_refused) {
 
 BOOST_AUTO_TEST_CASE(nothing_that_decodes_as_an_envelope_re_encodes_differently) {
     auto good = encode_envelope(
-        envelope{encode_body(body_with(one_of_each_kind()[5])), key_of(1), signature{}});
+        envelope{encode_body(body_with(one_of_each_kind()[5])), key_counting_from(1), signature{}});
     std::size_t accepted = 0, different = 0;
     for (std::size_t i = 0; i < good.size(); ++i)
         for (std::uint8_t mask : {0x01, 0x80, 0xff}) {

@@ -6,23 +6,14 @@
 #include <set>
 
 #include "ledger/core/rules.h"
+#include "tests/support/test_ids.h"
+#include "tests/support/test_keys.h"
 
 using namespace uurwerk;
+using uurwerk::testing::id_of;
+using uurwerk::testing::key_of;
 
 namespace {
-
-public_key key_of(std::uint8_t n) {
-    public_key k;
-    k.b.fill(n);
-    return k;
-}
-
-event_id id_of(std::uint32_t n) {
-    event_id id;
-    std::memcpy(id.b.data(), &n, sizeof n);
-    id.b[15] = 0xee;
-    return id;
-}
 
 digest digest_of(const event_body& b) {
     // Distinct content gets a distinct digest: the encoded bytes, folded into 32 bytes.
@@ -66,6 +57,13 @@ struct story {
     }
 
     const member_state& member(member_id m) { return state.communities.at(town).members.at(m); }
+
+    // The history lines the last event gave member `m`.
+    std::size_t lines_of(member_id m) const {
+        std::size_t n = 0;
+        for (const auto& h : effects.history) n += h.member == m;
+        return n;
+    }
 
     // Founded by `founder` (key 1), with ann (2), bob (3) and cor (4, also a coordinator).
     story() {
@@ -293,14 +291,9 @@ BOOST_AUTO_TEST_CASE(a_coordinator_never_holds_a_key_or_a_proxy_beside_a_members
     // The attacks: a coordinator adds a key of their own to a member's account, or revokes the
     // member's key and records themselves as the member's proxy, then spends as the member.
     story s;
-    auto lines_of = [&](member_id m) {
-        std::size_t n = 0;
-        for (const auto& h : s.effects.history) n += h.member == m;
-        return n;
-    };
     CHECK_REASON(s.fold_as(1, founder, key_added{ann, key_of(40)}), member_has_key);
     CHECK_REASON(s.fold_as(1, founder, key_revoked{ann, key_of(2)}), none);
-    BOOST_CHECK_EQUAL(lines_of(ann), 1u);  // in her history, naming who did it
+    BOOST_CHECK_EQUAL(s.lines_of(ann), 1u);  // in her history, naming who did it
     BOOST_CHECK(s.effects.history[0].counterparty == founder);
     CHECK_REASON(
         s.fold_as(1, founder, delegation_granted{founder, {event_kind::transfer}, time_ms{0}, ann}),
@@ -312,7 +305,7 @@ BOOST_AUTO_TEST_CASE(a_coordinator_never_holds_a_key_or_a_proxy_beside_a_members
     // Her lost key replaced (she has none now): in her history; and the proxy ends, since she
     // acts for herself again.
     CHECK_REASON(s.fold_as(1, founder, key_added{ann, key_of(41)}), none);
-    BOOST_CHECK_EQUAL(lines_of(ann), 1u);
+    BOOST_CHECK_EQUAL(s.lines_of(ann), 1u);
     BOOST_CHECK(!s.state.communities.at(town).delegations.contains({ann, bob}));
     auto c = s.claim(4, cor, ann, 20);
     CHECK_REASON(s.fold_as(3, bob, hours_confirmed{c}, ann), not_delegated);
@@ -581,26 +574,21 @@ BOOST_AUTO_TEST_CASE(a_history_holds_only_what_the_member_or_their_delegate_sign
     // The attack: a member signs events naming another member as author or as the member acted
     // for; rejected, they must not appear in the victim's history.
     story s;
-    auto lines_of = [&](member_id m) {
-        std::size_t n = 0;
-        for (const auto& h : s.effects.history) n += h.member == m;
-        return n;
-    };
     CHECK_REASON(s.fold_as(3, ann, transfer{bob, minutes{5}, ""}), signer_not_author);
     BOOST_CHECK_EQUAL(s.effects.history.size(), 0u);
     CHECK_REASON(s.fold_as(3, bob, transfer{bob, minutes{5}, ""}, ann), not_delegated);
-    BOOST_CHECK_EQUAL(lines_of(ann), 0u);
-    BOOST_CHECK_EQUAL(lines_of(bob), 1u);  // the signer's own rejected event is in their history
+    BOOST_CHECK_EQUAL(s.lines_of(ann), 0u);
+    BOOST_CHECK_EQUAL(s.lines_of(bob), 1u);  // the signer's own rejected event is in their history
     // A delegate's rejected event is the member's business too.
     CHECK_REASON(s.fold_as(2, ann, delegation_granted{bob, {event_kind::transfer}, time_ms{0}}),
                  none);
     CHECK_REASON(s.fold_as(3, bob, transfer{bob, minutes{1000}, ""}, ann), amount_over_policy);
-    BOOST_CHECK_EQUAL(lines_of(ann), 1u);
-    BOOST_CHECK_EQUAL(lines_of(bob), 1u);
+    BOOST_CHECK_EQUAL(s.lines_of(ann), 1u);
+    BOOST_CHECK_EQUAL(s.lines_of(bob), 1u);
     // Granting a delegation again and again writes nothing into the delegate's history.
     CHECK_REASON(s.fold_as(2, ann, delegation_granted{cor, {event_kind::transfer}, time_ms{0}}),
                  none);
-    BOOST_CHECK_EQUAL(lines_of(cor), 0u);
+    BOOST_CHECK_EQUAL(s.lines_of(cor), 0u);
     // A delegate acting for a member who was suspended since: refused as the member's.
     CHECK_REASON(s.fold_as(1, founder, member_suspended{ann, "review"}), none);
     CHECK_REASON(s.fold_as(4, cor, transfer{cor, minutes{1}, ""}, ann), member_suspended);

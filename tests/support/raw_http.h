@@ -1,0 +1,44 @@
+#pragma once
+// Test support: raw TCP to an HTTP server on 127.0.0.1, for what a well-behaved client never
+// does: send garbage or several requests at once, declare a body it never sends, or hold a
+// connection open and idle.
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace uurwerk::testing {
+
+// A socket connected to 127.0.0.1:port.
+inline boost::asio::ip::tcp::socket raw_connect(boost::asio::io_context& io, std::uint16_t port) {
+    boost::asio::ip::tcp::socket s(io);
+    s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+    return s;
+}
+
+// Everything the server sends on `s` until it closes the connection.
+inline std::string read_until_closed(boost::asio::ip::tcp::socket& s) {
+    std::string answer;
+    boost::system::error_code ec;
+    char buf[1024];
+    while (!ec) {
+        auto k = s.read_some(boost::asio::buffer(buf), ec);
+        answer.append(buf, k);
+    }
+    return answer;
+}
+
+// Connects to 127.0.0.1:port, sends `bytes` as they are, and returns all the server answers
+// until it closes the connection.
+inline std::string raw_exchange(std::uint16_t port, std::string_view bytes) {
+    boost::asio::io_context io;
+    auto s = raw_connect(io, port);
+    boost::asio::write(s, boost::asio::buffer(bytes.data(), bytes.size()));
+    return read_until_closed(s);
+}
+
+}  // namespace uurwerk::testing
