@@ -11,6 +11,7 @@
 #include "api/http/audit_routes.h"
 #include "api/http/match_routes.h"
 #include "api/http/route_support.h"
+#include "api/http/value_names.h"
 #include "api/json/json.h"
 #include "api/json/json_read.h"
 #include "ledger/core/fairness_knobs.h"
@@ -21,43 +22,6 @@
 
 namespace uurwerk {
 namespace {
-
-// ---------------------------------------------------------------------------------------------
-// Names of the values the API shows.
-
-std::string_view role_name(role r) {
-    return r == role::coordinator ? "coordinator" : "member";
-}
-
-std::string_view intensity_name(intensity i) {
-    switch (i) {
-        case intensity::once:
-            return "once";
-        case intensity::sometimes:
-            return "sometimes";
-        case intensity::regularly:
-            return "regularly";
-    }
-    return "once";
-}
-
-std::string_view claim_status_name(claim_status s) {
-    switch (s) {
-        case claim_status::pending:
-            return "pending";
-        case claim_status::disputed:
-            return "disputed";
-        case claim_status::confirmed:
-            return "confirmed";
-        case claim_status::reversed:
-            return "reversed";
-    }
-    return "pending";
-}
-
-std::string_view verdict_name(const verdict& v) {
-    return v.accepted() ? "accepted" : "rejected";
-}
 
 // ---------------------------------------------------------------------------------------------
 // Reads from the ledger state.
