@@ -3,26 +3,11 @@
 #include <algorithm>
 #include <thread>
 
+#include "api/http/value_names.h"
 #include "api/json/json.h"
 #include "projections/query.h"
 
 namespace uurwerk::match_routes {
-
-static std::string_view status_name(match_status s) {
-    switch (s) {
-        case match_status::proposed:
-            return "proposed";
-        case match_status::accepted:
-            return "accepted";
-        case match_status::declined:
-            return "declined";
-        case match_status::ended:
-            return "ended";
-        case match_status::lapsed:
-            return "lapsed";
-    }
-    return "unknown";
-}
 
 static http_response proposals_answer(member_id m, const std::vector<query::found_proposal>& found,
                                       std::optional<std::uint64_t> after) {
@@ -39,7 +24,7 @@ static http_response proposals_answer(member_id m, const std::vector<query::foun
         w.key("helper").decimal(x.helper.value);
         w.key("round").number(x.round);
         w.key("rank").number(x.rank);
-        w.key("status").string(status_name(x.status));
+        w.key("status").string(match_status_name(x.status));
         w.key("offset").decimal(x.proposed_at.value);
         w.end_object();
     }

@@ -11,6 +11,7 @@
 #include "api/http/audit_routes.h"
 #include "api/http/match_routes.h"
 #include "api/http/route_support.h"
+#include "api/http/value_names.h"
 #include "api/json/json.h"
 #include "api/json/json_read.h"
 #include "ledger/core/fairness_knobs.h"
@@ -21,43 +22,6 @@
 
 namespace uurwerk {
 namespace {
-
-// ---------------------------------------------------------------------------------------------
-// Names of the values the API shows.
-
-std::string_view role_name(role r) {
-    return r == role::coordinator ? "coordinator" : "member";
-}
-
-std::string_view intensity_name(intensity i) {
-    switch (i) {
-        case intensity::once:
-            return "once";
-        case intensity::sometimes:
-            return "sometimes";
-        case intensity::regularly:
-            return "regularly";
-    }
-    return "once";
-}
-
-std::string_view claim_status_name(claim_status s) {
-    switch (s) {
-        case claim_status::pending:
-            return "pending";
-        case claim_status::disputed:
-            return "disputed";
-        case claim_status::confirmed:
-            return "confirmed";
-        case claim_status::reversed:
-            return "reversed";
-    }
-    return "pending";
-}
-
-std::string_view verdict_name(const verdict& v) {
-    return v.accepted() ? "accepted" : "rejected";
-}
 
 // ---------------------------------------------------------------------------------------------
 // Reads from the ledger state.
@@ -176,7 +140,10 @@ http_response key_info(node& n, community_id c, const public_key& k) {
     return json_answer(200, w.take());
 }
 
-http_response open_posts(node& n, community_id c, bool offers, const target_parts& t) {
+enum class post_kind : std::uint8_t { offers, requests };
+
+http_response open_posts(node& n, community_id c, post_kind kind, const target_parts& t) {
+    const bool offers = kind == post_kind::offers;
     std::optional<category> what;
     if (auto it = t.query.find("category"); it != t.query.end()) {
         what = category_from_name(it->second);
@@ -228,6 +195,14 @@ http_response open_posts(node& n, community_id c, bool offers, const target_part
     }
     w.end_array().end_object();
     return json_answer(200, w.take());
+}
+
+http_response open_offers(node& n, community_id c, const target_parts& t) {
+    return open_posts(n, c, post_kind::offers, t);
+}
+
+http_response open_requests(node& n, community_id c, const target_parts& t) {
+    return open_posts(n, c, post_kind::requests, t);
 }
 
 http_response claim_info(node& n, community_id c, const event_id& id) {
@@ -403,231 +378,128 @@ http_response routes::handle(const http_request& request) {
 std::vector<route> routes::table() {
     using M = http_method;
     constexpr auto anyone = caller::anyone;
-    // The audit routes answer 404 for a community that does not exist before anything else.
-    const auto known = [this](community_id c, auto&& answer) -> http_response {
-        if (!query::community_exists(node_.folder(c), c)) return unknown_community(c);
-        return answer();
+    // Adapters from a handler's parameters to a row's: the audit routes answer 404 for a
+    // community that does not exist before anything else (`known`); most read a community's
+    // state or pages with the request's query (`paged`).
+    const auto known = [this](route_handler h) -> route_handler {
+        return [this, h = std::move(h)](const route_call& r) {
+            if (!query::community_exists(node_.folder(r.args.community), r.args.community))
+                return unknown_community(r.args.community);
+            return h(r);
+        };
     };
+    using paged_fn = http_response (*)(node&, community_id, const target_parts&);
+    const auto paged = [this](paged_fn fn) -> route_handler {
+        return [this, fn](const route_call& r) { return fn(node_, r.args.community, r.target); };
+    };
+    using member_fn = http_response (*)(node&, community_id, member_id, const target_parts&);
+    const auto of_member = [this](member_fn fn) -> route_handler {
+        return [this, fn](const route_call& r) {
+            return fn(node_, r.args.community, r.args.member, r.target);
+        };
+    };
+    const auto home = [](const route_call&) {
+        return http_response{200, "text/html; charset=utf-8", std::string(home_page), {}};
+    };
+    const auto moved = [](const route_call& r) {
+        return error_answer(errc::not_found,
+                            "event ids are unique within their community: GET "
+                            "/v1/communities/{c}/events/" +
+                                r.args.text);
+    };
+    // clang-format off
     return {
-        {M::get,
-         "/",
-         {},
-         anyone,
-         [](const route_call&) {
-             return http_response{200, "text/html; charset=utf-8", std::string(home_page), {}};
-         }},
-        {M::get, "/v1/health", {}, anyone, [this](const route_call&) { return health(); }},
-        {M::get, "/v1/digest", {}, anyone, [this](const route_call&) { return digest(); }},
-        {M::get, "/metrics", {}, anyone, [this](const route_call&) { return metrics(); }},
-        {M::post,
-         "/v1/canonical",
-         {},
-         anyone,
-         [this](const route_call& r) { return canonical(r.request); }},
-        {M::post,
-         "/v1/events",
-         {},
-         caller::event_signer,
-         [this](const route_call& r) { return submit(r.request); }},
-        {M::any,
-         "/v1/events/{i}",
-         {},
-         anyone,
-         [](const route_call& r) {
-             return error_answer(errc::not_found,
-                                 "event ids are unique within their community: GET "
-                                 "/v1/communities/{c}/events/" +
-                                     r.args.text);
-         }},
-        {M::get,
-         "/v1/communities/{c}",
-         {},
-         anyone,
-         [this](const route_call& r) { return community_info(node_, r.args.community); }},
-        {M::get,
-         "/v1/communities/{c}/events/{id}",
-         {},
-         anyone,
-         [this](const route_call& r) {
-             return event_info(node_, scoped_id{r.args.community, r.args.event});
-         }},
-        {M::get,
-         "/v1/communities/{c}/members",
-         {},
-         anyone,
-         [this](const route_call& r) { return community_members(node_, r.args.community); }},
-        {M::get,
-         "/v1/communities/{c}/members/{m}/balance",
-         {},
-         anyone,
-         [this](const route_call& r) {
-             return member_balance(node_, r.args.community, r.args.member);
-         }},
-        {M::get,
-         "/v1/communities/{c}/members/{m}/history",
-         {"from", "limit"},
-         anyone,
-         [this](const route_call& r) {
-             return member_history(node_, r.args.community, r.args.member, r.target);
-         }},
-        {M::get,
-         "/v1/communities/{c}/members/{m}/reputation",
-         {},
-         anyone,
-         [this](const route_call& r) {
-             return member_reputation(node_, r.args.community, r.args.member);
-         }},
-        {M::get,
-         "/v1/communities/{c}/members/{m}/requests-for-me",
-         {"limit"},
-         anyone,
-         [this](const route_call& r) {
-             return requests_for(node_, r.args.community, r.args.member, r.target);
-         }},
-        {M::get,
-         "/v1/communities/{c}/keys/{key}",
-         {},
-         anyone,
-         [this](const route_call& r) { return key_info(node_, r.args.community, r.args.key); }},
-        {M::get,
-         "/v1/communities/{c}/offers",
-         {"category", "area", "limit"},
-         anyone,
-         [this](const route_call& r) {
-             return open_posts(node_, r.args.community, true, r.target);
-         }},
-        {M::get,
-         "/v1/communities/{c}/requests",
-         {"category", "area", "limit"},
-         anyone,
-         [this](const route_call& r) {
-             return open_posts(node_, r.args.community, false, r.target);
-         }},
-        {M::get,
-         "/v1/communities/{c}/requests/{id}/candidates",
-         {"limit"},
-         anyone,
-         [this](const route_call& r) {
-             return candidates_for(node_, r.args.community, r.args.event, r.target);
-         }},
-        {M::get,
-         "/v1/communities/{c}/claims/{id}",
-         {},
-         anyone,
-         [this](const route_call& r) { return claim_info(node_, r.args.community, r.args.event); }},
+        {M::get,  "/", {}, anyone, home},
+        {M::get,  "/v1/health", {}, anyone, [this](const route_call&) { return health(); }},
+        {M::get,  "/v1/digest", {}, anyone, [this](const route_call&) { return digest(); }},
+        {M::get,  "/metrics", {}, anyone, [this](const route_call&) { return metrics(); }},
+        {M::post, "/v1/canonical", {}, anyone,
+                  [this](const route_call& r) { return canonical(r.request); }},
+        {M::post, "/v1/events", {}, caller::event_signer,
+                  [this](const route_call& r) { return submit(r.request); }},
+        {M::any,  "/v1/events/{i}", {}, anyone, moved},
+        {M::get,  "/v1/communities/{c}", {}, anyone,
+                  [this](const route_call& r) { return community_info(node_, r.args.community); }},
+        {M::get,  "/v1/communities/{c}/events/{id}", {}, anyone,
+                  [this](const route_call& r) {
+                      return event_info(node_, scoped_id{r.args.community, r.args.event});
+                  }},
+        {M::get,  "/v1/communities/{c}/members", {}, anyone,
+                  [this](const route_call& r) { return community_members(node_, r.args.community); }},
+        {M::get,  "/v1/communities/{c}/members/{m}/balance", {}, anyone,
+                  [this](const route_call& r) {
+                      return member_balance(node_, r.args.community, r.args.member);
+                  }},
+        {M::get,  "/v1/communities/{c}/members/{m}/history", {"from", "limit"}, anyone,
+                  of_member(member_history)},
+        {M::get,  "/v1/communities/{c}/members/{m}/reputation", {}, anyone,
+                  [this](const route_call& r) {
+                      return member_reputation(node_, r.args.community, r.args.member);
+                  }},
+        {M::get,  "/v1/communities/{c}/members/{m}/requests-for-me", {"limit"}, anyone,
+                  of_member(requests_for)},
+        {M::get,  "/v1/communities/{c}/keys/{key}", {}, anyone,
+                  [this](const route_call& r) { return key_info(node_, r.args.community, r.args.key); }},
+        {M::get,  "/v1/communities/{c}/offers", {"category", "area", "limit"}, anyone,
+                  paged(open_offers)},
+        {M::get,  "/v1/communities/{c}/requests", {"category", "area", "limit"}, anyone,
+                  paged(open_requests)},
+        {M::get,  "/v1/communities/{c}/requests/{id}/candidates", {"limit"}, anyone,
+                  [this](const route_call& r) {
+                      return candidates_for(node_, r.args.community, r.args.event, r.target);
+                  }},
+        {M::get,  "/v1/communities/{c}/claims/{id}", {}, anyone,
+                  [this](const route_call& r) { return claim_info(node_, r.args.community, r.args.event); }},
 
         // Matching (api/http/match_routes.h).
-        {M::post,
-         "/v1/communities/{c}/match",
-         {},
-         anyone,
-         [this](const route_call& r) {
-             return match_routes::match_round(matcher_, r.args.community);
-         }},
-        {M::get,
-         "/v1/communities/{c}/members/{m}/proposals",
-         {"after", "wait_ms"},
-         anyone,
-         [this](const route_call& r) {
-             return match_routes::member_proposals(node_, waiting_for_proposals_, r.args.community,
-                                                   r.args.member, r.target);
-         }},
+        {M::post, "/v1/communities/{c}/match", {}, anyone,
+                  [this](const route_call& r) {
+                      return match_routes::match_round(matcher_, r.args.community);
+                  }},
+        {M::get,  "/v1/communities/{c}/members/{m}/proposals", {"after", "wait_ms"}, anyone,
+                  [this](const route_call& r) {
+                      return match_routes::member_proposals(node_, waiting_for_proposals_,
+                                                            r.args.community, r.args.member,
+                                                            r.target);
+                  }},
 
         // Audit (api/http/audit_routes.h).
-        {M::get,
-         "/v1/node",
-         {},
-         anyone,
-         [this](const route_call&) { return audit_routes::node_key(checkpointer_); }},
-        {M::get,
-         "/v1/communities/{c}/tree",
-         {},
-         anyone,
-         [this, known](const route_call& r) {
-             return known(r.args.community,
-                          [&] { return audit_routes::tree(node_, r.args.community); });
-         }},
-        {M::get,
-         "/v1/communities/{c}/checkpoints/latest",
-         {},
-         anyone,
-         [this, known](const route_call& r) {
-             return known(r.args.community,
-                          [&] { return audit_routes::latest_checkpoint(node_, r.args.community); });
-         }},
-        {M::get,
-         "/v1/communities/{c}/checkpoints",
-         {"from_size", "limit"},
-         anyone,
-         [this, known](const route_call& r) {
-             return known(r.args.community, [&] {
-                 return audit_routes::checkpoints(node_, r.args.community, r.target);
-             });
-         }},
-        {M::post,
-         "/v1/communities/{c}/checkpoints",
-         {},
-         anyone,
-         [this, known](const route_call& r) {
-             return known(r.args.community, [&] {
-                 return audit_routes::sign_checkpoint(checkpointer_, r.args.community);
-             });
-         }},
-        {M::get,
-         "/v1/communities/{c}/events/{id}/proof",
-         {"tree_size"},
-         anyone,
-         [this, known](const route_call& r) {
-             return known(r.args.community, [&] {
-                 return audit_routes::inclusion(node_, scoped_id{r.args.community, r.args.event},
-                                                r.target);
-             });
-         }},
-        {M::get,
-         "/v1/communities/{c}/consistency",
-         {"first", "second"},
-         anyone,
-         [this, known](const route_call& r) {
-             return known(r.args.community, [&] {
-                 return audit_routes::consistency(node_, r.args.community, r.target);
-             });
-         }},
-        {M::get,
-         "/v1/communities/{c}/leaves",
-         {"from", "limit"},
-         anyone,
-         [this, known](const route_call& r) {
-             return known(r.args.community,
-                          [&] { return audit_routes::leaves(node_, r.args.community, r.target); });
-         }},
-        {M::get,
-         "/v1/communities/{c}/leaves/{i}/proof",
-         {"tree_size"},
-         anyone,
-         [this, known](const route_call& r) {
-             return known(r.args.community, [&] {
-                 return audit_routes::inclusion_at(node_, r.args.community, r.args.text, r.target);
-             });
-         }},
-        {M::get,
-         "/v1/communities/{c}/export",
-         {"from", "limit"},
-         anyone,
-         [this, known](const route_call& r) {
-             return known(r.args.community, [&] {
-                 return audit_routes::export_page(node_, r.args.community, r.target);
-             });
-         }},
-        {M::get,
-         "/v1/communities/{c}/members/{m}/certificate",
-         {"from_ms", "to_ms"},
-         anyone,
-         [this, known](const route_call& r) {
-             return known(r.args.community, [&] {
-                 return audit_routes::certificate(node_, r.args.community, r.args.member, r.target);
-             });
-         }},
+        {M::get,  "/v1/node", {}, anyone,
+                  [this](const route_call&) { return audit_routes::node_key(checkpointer_); }},
+        {M::get,  "/v1/communities/{c}/tree", {}, anyone,
+                  known([this](const route_call& r) {
+                      return audit_routes::tree(node_, r.args.community);
+                  })},
+        {M::get,  "/v1/communities/{c}/checkpoints/latest", {}, anyone,
+                  known([this](const route_call& r) {
+                      return audit_routes::latest_checkpoint(node_, r.args.community);
+                  })},
+        {M::get,  "/v1/communities/{c}/checkpoints", {"from_size", "limit"}, anyone,
+                  known(paged(audit_routes::checkpoints))},
+        {M::post, "/v1/communities/{c}/checkpoints", {}, anyone,
+                  known([this](const route_call& r) {
+                      return audit_routes::sign_checkpoint(checkpointer_, r.args.community);
+                  })},
+        {M::get,  "/v1/communities/{c}/events/{id}/proof", {"tree_size"}, anyone,
+                  known([this](const route_call& r) {
+                      return audit_routes::inclusion(
+                          node_, scoped_id{r.args.community, r.args.event}, r.target);
+                  })},
+        {M::get,  "/v1/communities/{c}/consistency", {"first", "second"}, anyone,
+                  known(paged(audit_routes::consistency))},
+        {M::get,  "/v1/communities/{c}/leaves", {"from", "limit"}, anyone,
+                  known(paged(audit_routes::leaves))},
+        {M::get,  "/v1/communities/{c}/leaves/{i}/proof", {"tree_size"}, anyone,
+                  known([this](const route_call& r) {
+                      return audit_routes::inclusion_at(node_, r.args.community, r.args.text,
+                                                        r.target);
+                  })},
+        {M::get,  "/v1/communities/{c}/export", {"from", "limit"}, anyone,
+                  known(paged(audit_routes::export_page))},
+        {M::get,  "/v1/communities/{c}/members/{m}/certificate", {"from_ms", "to_ms"}, anyone,
+                  known(of_member(audit_routes::certificate))},
     };
+    // clang-format on
 }
 
 http_response routes::digest() {

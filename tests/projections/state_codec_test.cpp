@@ -8,6 +8,8 @@
 // refused as "store_corrupt": never a crash, never a half-read state.
 #include <boost/test/unit_test.hpp>
 
+#include <span>
+
 #include <map>
 #include <random>
 #include <string>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "ledger/core/rules.h"
+#include "projections/matching_fold.h"
 #include "projections/state_codec.h"
 #include "projections/store.h"
 #include "tests/support/temp_dir.h"
@@ -36,7 +39,9 @@ struct folded_town {
     temp_dir dir{"state-codec"};
     std::unique_ptr<store> db;
     ledger_state state;
-    fold_effects pending;  // the effects of the events not yet written
+    matching_state matching;  // the projection folded after each verdict (matching_fold.h)
+    fold_effects pending;     // the effects of the events not yet written
+    matching_effects matching_pending;
     std::size_t pending_events = 0;
     std::size_t batch_events = 3;
     std::uint64_t next_offset = 0;
@@ -59,13 +64,20 @@ struct folded_town {
         return {id, c, author, sequence{++seqs[key]}, now, on_behalf_of, std::move(payload)};
     }
 
-    // Folds `b` signed with key `key` into `s` at the next offset; the verdict's reason.
-    static reject_reason fold_into(ledger_state& s, fold_effects& fx, std::uint8_t key,
-                                   const event_body& b, offset at, time_ms now) {
+    // Folds `b` signed with key `key` into `s`, then into its matching projection `m`, at the
+    // next offset, as the projector does; the verdict's reason.
+    static reject_reason fold_into(ledger_state& s, matching_state& m, fold_effects& fx,
+                                   matching_effects& mfx, std::uint8_t key, const event_body& b,
+                                   offset at, time_ms now) {
         const auto encoded = encode_body(b);
         const auto d = sha256({byte_view(encoded)});
         const auto k = key_of(key);
-        return fold(s, fold_input{b, k, d, at, now}, fx).reason;
+        const auto before = fx.matches.size();
+        const auto decided = fold(s, fold_input{b, k, d, at, now}, fx);
+        fold_matching(
+            m, s, b, decided,
+            std::span<const std::pair<community_id, event_id>>(fx.matches).subspan(before), mfx);
+        return decided.reason;
     }
 
     // Folds an event of `town` (or `c`) and checks its verdict; its id.
@@ -74,9 +86,9 @@ struct folded_town {
                 reject_reason expect = reject_reason::none, community_id c = town) {
         const auto b = body(key, c, author, std::move(payload), on_behalf_of);
         now = time_ms{now.value + 60'000};
-        BOOST_REQUIRE_EQUAL(
-            reason_name(fold_into(state, pending, key, b, offset{next_offset++}, now)),
-            reason_name(expect));
+        BOOST_REQUIRE_EQUAL(reason_name(fold_into(state, matching, pending, matching_pending, key,
+                                                  b, offset{next_offset++}, now)),
+                            reason_name(expect));
         if (++pending_events == batch_events) flush();
         return b.id;
     }
@@ -85,8 +97,10 @@ struct folded_town {
     void flush() {
         auto batch = db->make_batch();
         write_effects(state, pending, batch);
+        write_matching_effects(matching, matching_pending, batch);
         BOOST_REQUIRE(db->write(batch).ok());
         pending.clear();
+        matching_pending.clear();
         pending_events = 0;
     }
 
@@ -161,7 +175,9 @@ void check_same_table(const id_table<T, Id>& got, const id_table<T, Id>& want, c
     }
 }
 
-void check_same_state(const ledger_state& got, const ledger_state& want) {
+void check_same_state(const loaded_state& loaded, const ledger_state& want,
+                      const matching_state& want_matching) {
+    const ledger_state& got = loaded.ledger;
     BOOST_REQUIRE_EQUAL(got.communities.size(), want.communities.size());
     for (const auto& [id, w] : want.communities) {
         BOOST_TEST_CONTEXT("community " << id.value) {
@@ -178,15 +194,17 @@ void check_same_state(const ledger_state& got, const ledger_state& want) {
             check_same_table(g.matches, w.matches, "match");
             check_same_table(g.endorsements, w.endorsements, "endorsement");
             BOOST_CHECK_EQUAL(g.fund.value, w.fund.value);
-            BOOST_CHECK(g.exposure == w.exposure);
+            const auto& gm = loaded.matching.communities.at(id);
+            const auto& wm = want_matching.communities.at(id);
+            BOOST_CHECK(gm.exposure == wm.exposure);
             BOOST_CHECK_EQUAL(g.events, w.events);
             BOOST_CHECK_EQUAL(g.clock.value, w.clock.value);
             // The derived indexes, rebuilt on load.
             BOOST_CHECK(g.matches_of_post == w.matches_of_post);
             for (std::size_t c = 0; c < category_count; ++c)
                 for (auto side : {post_side::offer, post_side::request})
-                    BOOST_CHECK_EQUAL(g.queues.open(side, static_cast<category>(c)).size(),
-                                      w.queues.open(side, static_cast<category>(c)).size());
+                    BOOST_CHECK_EQUAL(gm.queues.open(side, static_cast<category>(c)).size(),
+                                      wm.queues.open(side, static_cast<category>(c)).size());
         }
     }
     check_same_table(got.seen, want.seen, "seen event");
@@ -240,15 +258,16 @@ BOOST_AUTO_TEST_CASE(a_community_of_every_kind_loads_back_as_it_was_folded) {
     BOOST_CHECK_EQUAL(c.matches.size(), 1u);
     BOOST_CHECK_EQUAL(c.claims.size(), 3u);
     BOOST_CHECK_EQUAL(c.endorsements.size(), 1u);
-    BOOST_CHECK(c.exposure.at(ann).exposure_sum > 0);
-    BOOST_CHECK(c.exposure.at(ann).relevance_sum > 0);
+    BOOST_CHECK(t.matching.communities.at(town).exposure.at(ann).exposure_sum > 0);
+    BOOST_CHECK(t.matching.communities.at(town).exposure.at(ann).relevance_sum > 0);
     BOOST_CHECK(c.members.at(bob).suspended);
 
     auto loaded = load_state(*t.db);
     BOOST_REQUIRE_MESSAGE(loaded.ok(), (loaded.ok() ? "" : loaded.err().message));
-    check_same_state(*loaded, t.state);
+    check_same_state(*loaded, t.state, t.matching);
     // Each key's last sequence number comes back from the seen events.
-    BOOST_CHECK_EQUAL(loaded->communities.at(town).keys.at(key_of(3)).last_seq.value, t.seqs.at(3));
+    BOOST_CHECK_EQUAL(loaded->ledger.communities.at(town).keys.at(key_of(3)).last_seq.value,
+                      t.seqs.at(3));
 
     // Loaded, it folds on as the original does: a repeat gets its first verdict, a reused
     // sequence number is refused, a new event is accepted, whatever state folds it.
@@ -257,18 +276,21 @@ BOOST_AUTO_TEST_CASE(a_community_of_every_kind_loads_back_as_it_was_folded) {
     auto stale = next;
     stale.id.b[1] = 0x77;
     stale.seq = sequence{1};
-    for (auto* s : {&t.state, &*loaded}) {
+    const std::pair<ledger_state*, matching_state*> both[] = {{&t.state, &t.matching},
+                                                              {&loaded->ledger, &loaded->matching}};
+    for (auto [s, m] : both) {
         fold_effects fx;
+        matching_effects mfx;
         const offset at{t.next_offset};
-        BOOST_CHECK(folded_town::fold_into(*s, fx, 2, repeat, at, t.now) == reject_reason::none);
-        BOOST_CHECK(folded_town::fold_into(*s, fx, 2, repeat, offset{at.value + 1}, t.now) ==
-                    reject_reason::duplicate_event);
-        BOOST_CHECK(folded_town::fold_into(*s, fx, 2, stale, offset{at.value + 2}, t.now) ==
-                    reject_reason::seq_not_increasing);
-        BOOST_CHECK(folded_town::fold_into(*s, fx, 2, next, offset{at.value + 3}, t.now) ==
-                    reject_reason::none);
+        const auto fold_one = [&](const event_body& b, offset o) {
+            return folded_town::fold_into(*s, *m, fx, mfx, 2, b, o, t.now);
+        };
+        BOOST_CHECK(fold_one(repeat, at) == reject_reason::none);
+        BOOST_CHECK(fold_one(repeat, offset{at.value + 1}) == reject_reason::duplicate_event);
+        BOOST_CHECK(fold_one(stale, offset{at.value + 2}) == reject_reason::seq_not_increasing);
+        BOOST_CHECK(fold_one(next, offset{at.value + 3}) == reject_reason::none);
     }
-    check_same_state(*loaded, t.state);
+    check_same_state(*loaded, t.state, t.matching);
 }
 
 BOOST_AUTO_TEST_CASE(batches_of_any_size_write_the_same_store) {

@@ -1,4 +1,5 @@
-// The arithmetic of fair exposure (ledger/core/exposure.h) as its header promises it: position
+// The arithmetic of fair exposure (projections/exposure.h, projections/fit.h and
+// ledger/core/fairness_knobs.h) as its header promises it: position
 // weights 1, 1/2, 1/3, ... that sum to 1 for any round size; every fairness knob's default, and
 // its range as schemas/event.capnp states it (0 = unset, the top of each range allowed, one more
 // refused, lowReputationProposalsMin at most proposalsPerRequest); a round's unit of relevance
@@ -14,8 +15,11 @@
 #include <random>
 #include <vector>
 
-#include "ledger/core/exposure.h"
+#include "ledger/core/fairness_knobs.h"
 #include "ledger/core/limits.h"
+#include "projections/exposure.h"
+#include "projections/fit.h"
+#include "projections/matching_fold.h"
 #include "tests/support/test_ids.h"
 
 using namespace uurwerk;
@@ -227,9 +231,10 @@ BOOST_AUTO_TEST_CASE(a_requests_fitting_offers_are_of_its_category_from_others_n
     const auto once = post(3, true, category::shopping, "3512", intensity::once);  // 0.8
     const auto closed = post(5, true, category::shopping, "3512");
     c.posts.at(closed).status = post_status::withdrawn;
-    index_posts(c);
+    community_matching m;
+    index_posts(m, c);
 
-    const auto offers = fitting_offers(c, c.posts.at(request));
+    const auto offers = fitting_offers(m.queues, c.posts.at(request));
     std::vector<std::pair<member_id, event_id>> got;
     for (const auto& o : offers) got.emplace_back(o.helper, o.offer);
     const std::vector<std::pair<member_id, event_id>> expected = {
@@ -245,7 +250,7 @@ BOOST_AUTO_TEST_CASE(a_requests_fitting_offers_are_of_its_category_from_others_n
     for (const auto& o : offers) BOOST_CHECK_CLOSE(o.relevance, relevance.at(o.offer), 1e-9);
 
     // The round's unit of relevance, at the default floor of a half: the far offer is owed none.
-    const auto shares = relevance_shares(c, offers);
+    const auto shares = relevance_shares(c.rules.fairness, offers);
     BOOST_REQUIRE_EQUAL(shares.size(), offers.size());
     BOOST_CHECK_CLOSE(shares[0], 1.0 / 2.6, 1e-9);
     BOOST_CHECK_EQUAL(shares[1], 0.0);
@@ -253,12 +258,12 @@ BOOST_AUTO_TEST_CASE(a_requests_fitting_offers_are_of_its_category_from_others_n
     BOOST_CHECK_CLOSE(shares[3], 0.8 / 2.6, 1e-9);
     // A floor of 300 permille owes the far one too.
     c.rules.fairness.quality_floor_permille = 300;
-    const auto lower = relevance_shares(c, offers);
+    const auto lower = relevance_shares(c.rules.fairness, offers);
     BOOST_CHECK_CLOSE(lower[1], 0.4 / 3.0, 1e-9);
 
     // The page of the best two: the best fit, then the older of the two at 0.8.
-    const auto page = best_fitting_offers(c, category::shopping,
-                                          queued_request(c, request, c.posts.at(request)), 2);
+    const auto page = best_fitting_offers(
+        m.queues, category::shopping, queued_request(m.queues, request, c.posts.at(request)), 2);
     BOOST_CHECK_EQUAL(page.fitting, 4u);
     BOOST_REQUIRE_EQUAL(page.best.size(), 2u);
     BOOST_CHECK(page.best[0].id == near);
