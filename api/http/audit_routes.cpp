@@ -69,10 +69,8 @@ http_response tree(node& n, community_id c) {
 http_response latest_checkpoint(node& n, community_id c) {
     auto latest = read_latest_checkpoint(n.projections(c), c);
     if (!latest) return error_answer(latest.err());
-    // No such resource (yet): 404 not_found. Where a request needs a checkpoint to prove
-    // against, its absence is 409 no_checkpoint.
     if (!*latest)
-        return error_answer(errc::not_found, community_text(c) + " has no checkpoint yet");
+        return error_answer(errc::no_checkpoint, community_text(c) + " has no checkpoint yet");
     return answer(checkpoint_json(n, c, **latest));
 }
 

@@ -36,17 +36,17 @@ unsigned http_status_for(errc code) {
         case errc::member_suspended:
         case errc::founding_not_allowed:
             return 403;
-        // Nothing by that name.
+        // Nothing by that name (or no checkpoint yet).
         case errc::not_found:
         case errc::unknown_community:
         case errc::unknown_member:
         case errc::not_a_leaf:
+        case errc::no_checkpoint:
             return 404;
         case errc::method_not_allowed:
             return 405;
         // The request is sound but the state does not allow it (yet).
         case errc::post_not_open:
-        case errc::no_checkpoint:
         case errc::not_yet_checkpointed:
         case errc::beyond_tree:
         case errc::node_key_not_announced:
