@@ -6,14 +6,11 @@ namespace uurwerk {
 
 result<planned_round> plan_round(const projector& p, community_id c, const public_key& node_key,
                                  const std::function<event_id(const event_id&)>& derive_id) {
-    // The announcement is checked on its own first (for its error), then the round is planned.
-    if (auto seq = query::node_key_next_seq(p, c, node_key); !seq) return seq.err();
     return p.read_state(
         [&](const ledger_state& s, const matching_state& m) -> result<planned_round> {
-            auto it = s.communities.find(c);
-            if (it == s.communities.end())
-                return make_error(errc::unknown_community,
-                                  "community " + std::to_string(c.value) + " does not exist");
+            if (auto announced = query::node_key_announced(s, c, node_key); !announced)
+                return announced.err();
+            const auto it = s.communities.find(c);
             planned_round r;
             r.basis = it->second.events;
             r.clock = it->second.clock;

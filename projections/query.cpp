@@ -240,14 +240,21 @@ std::vector<announced_in> communities_announcing(const projector& p, const publi
     });
 }
 
+result<void> node_key_announced(const ledger_state& s, community_id c, const public_key& node_key) {
+    auto it = s.communities.find(c);
+    if (it == s.communities.end()) return no_community(c);
+    if (!is_announced_node_key(it->second, node_key))
+        return make_error(errc::node_key_not_announced,
+                          "this node's key " + node_key.hex() + " is not announced in " +
+                              community_text(c) +
+                              ": a coordinator runs `uurwerk announce-node` first");
+    return ok_value;
+}
+
 result<sequence> node_key_next_seq(const projector& p, community_id c, const public_key& node_key) {
-    return with_community<sequence>(p, c, [&](const community_state& cs) -> result<sequence> {
-        if (!is_announced_node_key(cs, node_key))
-            return make_error(errc::node_key_not_announced,
-                              "this node's key " + node_key.hex() + " is not announced in " +
-                                  community_text(c) +
-                                  ": a coordinator runs `uurwerk announce-node` first");
-        return sequence{cs.keys.at(node_key).last_seq.value + 1};
+    return p.read_state([&](const ledger_state& s) -> result<sequence> {
+        if (auto announced = node_key_announced(s, c, node_key); !announced) return announced.err();
+        return sequence{s.communities.at(c).keys.at(node_key).last_seq.value + 1};
     });
 }
 

@@ -131,6 +131,11 @@ struct announced_in {
 [[nodiscard]] std::vector<announced_in> communities_announcing(const projector& p,
                                                                const public_key& node_key);
 
+// Nothing when `node_key` is announced in `c` of `s`; else "unknown_community" or
+// "node_key_not_announced". For callers that already hold the state lock (matching/round.h).
+[[nodiscard]] result<void> node_key_announced(const ledger_state& s, community_id c,
+                                              const public_key& node_key);
+
 // The next sequence number of announced node key `node_key` in `c`. Errors: unknown_community,
 // "node_key_not_announced".
 [[nodiscard]] result<sequence> node_key_next_seq(const projector& p, community_id c,

@@ -103,10 +103,10 @@ struct assembler {
         // Every key bound here signed an event the ledger accepted, so the fold registered it,
         // and the fold never forgets a key (a revoked one stays, marked).
         UURWERK_ASSERT(registered.ok(), key.hex());
-        const member_id* owner = &registered->owner;
+        const member_id owner = registered->owner;
         std::optional<logged> found;
         // Usually in its owner's history (founding, admission, a key they added themselves)...
-        auto lines = history_of(*owner);
+        auto lines = history_of(owner);
         if (!lines) return lines.err();
         for (const auto& h : *lines) {
             if (h.reason != reject_reason::none ||
@@ -139,10 +139,10 @@ struct assembler {
                               "the event that registered key " + key.hex() +
                                   " is not under the latest checkpoint");
         if (auto a = add_binding(*found); !a) return a;
-        if (auto r = add_revocation(*owner, key); !r) return r;
+        if (auto r = add_revocation(owner, key); !r) return r;
         if (std::holds_alternative<community_founded>(found->body.payload)) return ok_value;
         if (std::holds_alternative<key_added>(found->body.payload))
-            if (auto r = add_coordinators_admission(*owner); !r) return r;
+            if (auto r = add_coordinators_admission(owner); !r) return r;
         return bind(found->env.signer);
     }
 
