@@ -34,36 +34,79 @@ void verdict_ticket::complete(const applied_record& r) {
     decide(r);
 }
 
-void projector::ticket_book::forget(const scoped_id& id,
-                                    const std::shared_ptr<verdict_ticket>& ticket) {
-    std::lock_guard lock(mutex);
-    auto it = waiting.find(id);
-    if (it == waiting.end()) return;
-    std::erase(it->second, ticket);
-    if (it->second.empty()) waiting.erase(it);
+namespace {
+std::string_view as_chars(byte_view b) {
+    return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+std::size_t hash_of_bytes(byte_view b) {
+    return std::hash<std::string_view>{}(as_chars(b));
+}
+bool same_bytes(byte_view a, byte_view b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end());
+}
+}  // namespace
+
+// The tickets waiting, by a hash of their event's stored bytes (compared in full on every
+// lookup), oldest first: almost always one per key.
+struct ticket_book {
+    std::mutex mutex;
+    std::unordered_map<std::size_t, std::vector<std::shared_ptr<verdict_ticket>>> waiting;
+
+    void remove(const verdict_ticket* ticket) {
+        std::lock_guard lock(mutex);
+        auto it = waiting.find(ticket->bytes_hash_);
+        if (it == waiting.end()) return;
+        std::erase_if(it->second, [&](const auto& t) { return t.get() == ticket; });
+        if (it->second.empty()) waiting.erase(it);
+    }
+    // The event of a ticket waiting for `stored`, if any.
+    std::shared_ptr<const verified_event> find(std::size_t hash, byte_view stored) {
+        std::lock_guard lock(mutex);
+        auto it = waiting.find(hash);
+        if (it == waiting.end()) return nullptr;
+        for (const auto& t : it->second)
+            if (same_bytes(t->event_->stored(), stored)) return t->event_;
+        return nullptr;
+    }
+    // Takes out the oldest ticket waiting for `stored`, if any.
+    std::shared_ptr<verdict_ticket> claim(std::size_t hash, byte_view stored) {
+        std::lock_guard lock(mutex);
+        auto it = waiting.find(hash);
+        if (it == waiting.end()) return nullptr;
+        auto& list = it->second;
+        auto t = std::find_if(list.begin(), list.end(), [&](const auto& x) {
+            return same_bytes(x->event_->stored(), stored);
+        });
+        if (t == list.end()) return nullptr;
+        auto out = std::move(*t);
+        list.erase(t);
+        if (list.empty()) waiting.erase(it);
+        return out;
+    }
+};
+
+void verdict_ticket::withdraw() {
+    if (auto book = book_.lock()) book->remove(this);
 }
 
-std::shared_ptr<verdict_ticket> projector::expect(const scoped_id& id,
+std::shared_ptr<verdict_ticket> projector::expect(std::shared_ptr<const verified_event> event,
                                                   verdict_ticket::callback done) {
-    auto t = std::make_shared<verdict_ticket>(std::move(done));
+    UURWERK_ASSERT(event != nullptr);
+    auto t = std::make_shared<verdict_ticket>(std::move(event), std::move(done));
+    t->bytes_hash_ = hash_of_bytes(t->event_->stored());
+    t->book_ = tickets_;
     std::lock_guard lock(tickets_->mutex);
-    tickets_->waiting[id].push_back(t);
+    tickets_->waiting[t->bytes_hash_].push_back(t);
     return t;
 }
 
-void projector::forget(const scoped_id& id, const std::shared_ptr<verdict_ticket>& ticket) {
-    tickets_->forget(id, ticket);
-}
-
-std::function<void()> projector::withdrawal(const scoped_id& id,
-                                            std::shared_ptr<verdict_ticket> ticket) const {
-    return [book = std::weak_ptr<ticket_book>(tickets_), id, ticket = std::move(ticket)] {
-        if (auto b = book.lock()) b->forget(id, ticket);
-    };
-}
-
 projector::projector(event_log& log, store& db, key_cache& keys, projector_options options)
-    : log_(log), db_(db), keys_(keys), options_(options), recent_(recent_max) {
+    : log_(log),
+      db_(db),
+      keys_(keys),
+      options_(options),
+      recent_(recent_max),
+      tickets_(std::make_shared<ticket_book>()) {
     if (options_.decode_threads == 0)
         options_.decode_threads = std::max(1u, std::thread::hardware_concurrency());
     writer_ = std::thread([this] {
@@ -121,10 +164,13 @@ projector::~projector() {
         std::lock_guard lock(tickets_->mutex);
         left.swap(tickets_->waiting);
     }
-    for (auto& [id, tickets] : left)
-        for (auto& t : tickets)
-            t->fail(make_error(errc::stopped, "the node closed before the event " + id.id.hex() +
+    for (auto& [hash, tickets] : left)
+        for (auto& t : tickets) {
+            const auto& b = t->event().body();
+            t->fail(make_error(errc::stopped, "the node closed before the event " +
+                                                  scoped_id{b.community, b.id}.hex() +
                                                   " was applied; ask for it when it is back"));
+        }
 }
 
 void projector::start() {
@@ -249,7 +295,7 @@ void projector::write_loop() {
         commit c = std::move(*pending_commit_);
         pending_commit_.reset();
         committing_ = true;
-        const bool failed_before = writer_failure_.has_value();
+        const std::optional<error> failed_before = writer_failure_;
         lock.unlock();
         commit_cv_.notify_all();
 
@@ -264,8 +310,12 @@ void projector::write_loop() {
                 applied_.store(c.next.value, std::memory_order_release);
             }
             applied_cv_.notify_all();
-            complete_tickets(c.decided);
+            for (auto& [ticket, i] : c.tickets) ticket->complete(c.decided[i]);
             if (hook_) hook_(c.decided);
+        } else {
+            // Never applied: its submitters learn why (the projector has stopped).
+            const error why = failure ? *failure : *failed_before;
+            for (auto& [ticket, i] : c.tickets) ticket->fail(why);
         }
         lock.lock();
         committing_ = false;
@@ -273,23 +323,6 @@ void projector::write_loop() {
         lock.unlock();
         commit_cv_.notify_all();
     }
-}
-
-void projector::complete_tickets(const std::vector<applied_record>& decided) {
-    std::vector<std::pair<std::shared_ptr<verdict_ticket>, const applied_record*>> done;
-    {
-        std::lock_guard lock(tickets_->mutex);
-        auto& waiting = tickets_->waiting;
-        if (waiting.empty()) return;
-        for (const auto& d : decided) {
-            auto it = waiting.find(d.id);
-            if (it == waiting.end()) continue;
-            done.emplace_back(std::move(it->second.front()), &d);
-            it->second.erase(it->second.begin());
-            if (it->second.empty()) waiting.erase(it);
-        }
-    }
-    for (auto& [t, d] : done) t->complete(*d);
 }
 
 result<void> projector::enqueue_commit(commit c) {
@@ -334,35 +367,7 @@ std::optional<seen_event> projector::seen(const scoped_id& id) const {
     return it->second;
 }
 
-namespace {
-std::string_view as_chars(byte_view b) {
-    return {reinterpret_cast<const char*>(b.data()), b.size()};
-}
-}  // namespace
-
-void projector::note_verified(byte_view stored_envelope, event_body body, const public_key& signer,
-                              const digest& body_digest) {
-    std::string key(as_chars(stored_envelope));
-    // The leaf hash too, here on the submitter's thread (submitters run on every core).
-    prepared p{std::move(body), signer, body_digest, merkle_leaf_hash(stored_envelope)};
-    std::lock_guard lock(verified_mutex_);
-    if (verified_now_.size() >= verified_generation_max) {
-        verified_before_ = std::move(verified_now_);
-        verified_now_.clear();
-    }
-    verified_now_.insert_or_assign(std::move(key), std::move(p));
-}
-
-std::optional<projector::prepared> projector::take_verified(std::string_view stored_envelope) {
-    std::lock_guard lock(verified_mutex_);
-    for (auto* generation : {&verified_now_, &verified_before_}) {
-        if (auto it = generation->find(stored_envelope); it != generation->end())
-            return std::move(generation->extract(it).mapped());
-    }
-    return std::nullopt;
-}
-
-projector::prepared projector::prepare(const log_record& rec) {
+projector::prepared projector::prepare(log_record& rec) {
     prepared p;
     const auto refuse = [&](reject_reason why, std::string what) {
         p.refused = why;
@@ -373,11 +378,8 @@ projector::prepared projector::prepare(const log_record& rec) {
     if (!rec.foreign.empty()) return refuse(reject_reason::malformed_event, rec.foreign);
     if (options_.check == signature_check::verify_unless_cached) {
         // The ingest path verified and decoded these very bytes a moment ago.
-        if (auto verified = take_verified(as_chars(rec.payload))) {
-            UURWERK_ASSERT(verified->body.has_value() && verified->refused == reject_reason::none,
-                           rec.at.value);
-            return std::move(*verified);
-        }
+        p.bytes_hash = hash_of_bytes(rec.payload);
+        if ((p.of_ticket = tickets_->find(p.bytes_hash, rec.payload))) return p;
     }
     // Built only for a refusal: this runs for every record of a rebuild.
     const auto which = [&] {
@@ -385,33 +387,32 @@ projector::prepared projector::prepare(const log_record& rec) {
     };
     // A record of this node's own log passed the exact check of its form before it was
     // appended, and its CRC was checked as it was read.
-    const form_check form = options_.check == signature_check::trust_local_log ? form_check::trusted
-                                                                               : form_check::exact;
-    auto env = decode_envelope(rec.payload, form);
+    const bool own_log = options_.check == signature_check::trust_local_log;
+    const form_check form = own_log ? form_check::trusted : form_check::exact;
+    auto env = stored_envelope::read(std::move(rec.payload), form);
     if (!env) {
         return refuse(reject_reason::malformed_event,
                       which() + " is not a stored envelope: " + env.err().message);
     }
-    if (options_.check == signature_check::verify_unless_cached) {
-        cache_misses_.fetch_add(1, std::memory_order_relaxed);
-        if (!keys_.verify_envelope(*env)) {
-            return refuse(reject_reason::bad_signature,
-                          which() + " has a signature that does not verify");
-        }
-    }
-    auto body = decode_body(env->body, form);
-    if (!body) {
+    auto decoded = read_event(std::move(*env), form);
+    if (!decoded) {
         return refuse(reject_reason::malformed_event,
-                      which() + " has a body that does not decode: " + body.err().message);
+                      which() + " has a body that does not decode: " + decoded.err().message);
     }
-    p.body = std::move(*body);
-    p.signer = env->signer;
-    p.body_digest = sha256({env->body});
-    p.leaf = merkle_leaf_hash(rec.payload);
+    if (own_log) {
+        p.read.emplace(verified_event::from_own_log(std::move(*decoded)));
+        return p;
+    }
+    cache_misses_.fetch_add(1, std::memory_order_relaxed);
+    auto verified = verified_event::verify(std::move(*decoded), keys_);
+    if (!verified)
+        return refuse(reject_reason::bad_signature,
+                      which() + " has a signature that does not verify");
+    p.read.emplace(std::move(*verified));
     return p;
 }
 
-void projector::prepare_all(const std::vector<log_record>& records, std::vector<prepared>& out) {
+void projector::prepare_all(std::vector<log_record>& records, std::vector<prepared>& out) {
     out.resize(records.size());
     const std::size_t threads =
         records.size() >= 256 ? std::min(options_.decode_threads, records.size() / 128) : 1;
@@ -440,11 +441,11 @@ result<std::size_t> projector::fold_batch(const std::vector<log_record>& records
     // A checkpoint may name an earlier tree size, whose root is read from the kept nodes: let
     // every earlier batch reach the store first (checkpoints are rare).
     const bool has_checkpoint = std::any_of(ready.begin(), ready.end(), [](const prepared& p) {
-        return p.body && p.body->kind() == event_kind::checkpoint;
+        return p.event() && p.event()->body().kind() == event_kind::checkpoint;
     });
     if (has_checkpoint)
         if (auto d = drain_commits(); !d) return d.err();
-    commit c{db_.make_batch(), {}, offset{from.value + records.size()}};
+    commit c{db_.make_batch(), {}, offset{from.value + records.size()}, {}};
     c.decided.reserve(records.size());
     const std::uint64_t skipped_before = skipped_;
     fold_effects& fx = effects_;
@@ -468,7 +469,8 @@ result<std::size_t> projector::fold_batch(const std::vector<log_record>& records
             UURWERK_ASSERT(rec.at == expect, rec.at.value, expect.value);
             expect = offset{expect.value + 1};
             auto& p = ready[i];
-            if (!p.body) {
+            const verified_event* ev = p.event();
+            if (!ev) {
                 // No event: skipped, counted with the batch that applies it, said once.
                 c.decided.push_back(applied_record{rec.at, scoped_id{}, verdict{p.refused}});
                 ++skipped_;
@@ -477,8 +479,9 @@ result<std::size_t> projector::fold_batch(const std::vector<log_record>& records
                              static_cast<unsigned long long>(skipped_), p.refused_why.c_str());
                 continue;
             }
-            const event_body& b = *p.body;
-            fold_input in{b, p.signer, p.body_digest, rec.at, rec.appended_at, audit_.get()};
+            const event_body& b = ev->body();
+            fold_input in{b,      ev->signer(),    ev->body_digest(),
+                          rec.at, rec.appended_at, audit_.get()};
             // The verdict fold, then the matching projection (queues, exposure) of what it
             // decided: both under this lock, both written in this batch.
             const std::size_t matches_from = fx.matches.size();
@@ -486,14 +489,19 @@ result<std::size_t> projector::fold_batch(const std::vector<log_record>& records
             fold_matching(matching_, state_, b, v, std::span(fx.matches).subspan(matches_from),
                           mfx);
             c.decided.push_back(applied_record{rec.at, scoped_id{b.community, b.id}, v});
+            // The oldest ticket waiting for these bytes (there may be none left: it was
+            // withdrawn, or an earlier record of the same bytes took it) gets this verdict.
+            if (p.of_ticket)
+                if (auto t = tickets_->claim(p.bytes_hash, ev->stored()))
+                    c.tickets.emplace_back(std::move(t), c.decided.size() - 1);
             if (!state_.communities.contains(b.community)) continue;  // not a leaf of any tree
             const std::uint64_t leaf = audit_->size(b.community);
-            audit_->add_leaf(b.community, rec.at, rec.appended_at, v.reason, p.leaf);
+            audit_->add_leaf(b.community, rec.at, rec.appended_at, v.reason, ev->leaf());
             if (const auto* cp = std::get_if<checkpoint>(&b.payload); cp && v.accepted())
                 audit_->add_checkpoint(
                     b.community,
                     checkpoint_record{cp->tree_size, cp->root, cp->verdict_root.value_or(digest{}),
-                                      cp->timestamp, rec.at, leaf, b.id, p.signer});
+                                      cp->timestamp, rec.at, leaf, b.id, ev->signer()});
         }
     }
     // Only this thread changes the state and the trees, so it may read them without the lock

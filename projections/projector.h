@@ -4,7 +4,8 @@
 // offset (state and offset never disagree after a crash).
 //
 // Every record is checked again after it is read back: its envelope must decode (else the
-// verdict is malformed_event) and its signature must verify (else bad_signature).
+// verdict is malformed_event) and its signature must verify (else bad_signature), unless the
+// ingest path has just verified these very bytes (below).
 //
 // A record that is no event is skipped, the same way on every node: a foreign record (one that
 // another program put on a Kafka topic with a key that is not a community of its partition, or
@@ -15,16 +16,18 @@
 // that applies it, so the count is part of the state digest that nodes compare; and it is said
 // once on stderr when it is applied (where it is and why). A record without the broker's
 // LogAppendTime, or a gap in the offsets, is not skipped: the log's read fails with bad_record
-// and the projector stops (see kafka_log.h for why). Checking a
-// signature costs ~100 us, so the ingest path tells the projector which envelopes it has just
-// verified and decoded (note_verified, with what it decoded) and those are matched by their
-// bytes (compared in full): bytes read back that equal them are the bytes that were checked,
-// so their decoding is taken as it was (decoding is a pure function of the bytes; it costs a few
-// us, twice, on the one folding thread). A cache miss costs a decoding and a full verification,
-// except in `trust_local_log` mode, used to rebuild from a LocalLog this
-// node wrote itself (every record in it was verified before it was appended; the CRC guards
-// the bytes since): there only the CRC and Cap'n Proto's canonical form are checked (not that
-// the bytes are exactly what encoding the value writes: form_check::trusted, ledger/core/event.h).
+// and the projector stops (see kafka_log.h for why).
+//
+// Checking a signature costs ~60 us, so the ingest path hands the projector its verified_event
+// (ledger/core/verified_event.h: only the verifier makes one) with the verdict ticket it waits
+// on (expect()). A record read back whose bytes equal a waiting ticket's (compared in full) is
+// the event that was checked, so the ticket's decoding is taken as it was, and the ticket is
+// completed when the record's batch is committed. Any other record costs a decoding and a full
+// verification, except in `trust_local_log` mode, used to rebuild from a LocalLog this node
+// wrote itself (every record in it was verified before it was appended; the CRC guards the bytes
+// since): there only the CRC and Cap'n Proto's canonical form are checked (not that the bytes
+// are exactly what encoding the value writes: form_check::trusted, ledger/core/event.h), and
+// verified_event::from_own_log says so.
 // Whoever does not trust this node verifies every signature again offline, from an export
 // (`uurwerk audit verify`, ledger/core/audit.h: verify_export).
 //
@@ -37,7 +40,7 @@
 // Threading: one apply thread, owned by the projector (start/stop), or catch_up() on the
 // caller's thread (never both at once), plus the store-writer thread it owns. Readers call
 // read_state() from any thread; it runs their function under a shared lock. wait_applied(),
-// verdict_at(), seen(), expect(), forget() and note_verified() are safe from any thread.
+// verdict_at(), seen(), expect() and a ticket's withdraw() are safe from any thread.
 
 #include <atomic>
 #include <condition_variable>
@@ -51,11 +54,11 @@
 #include <thread>
 #include <type_traits>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "ledger/core/crypto.h"
-#include "ledger/log/event_log.h"
 #include "ledger/core/rules.h"
+#include "ledger/core/verified_event.h"
+#include "ledger/log/event_log.h"
 #include "projections/audit.h"
 #include "projections/matching_fold.h"
 #include "projections/store.h"
@@ -93,15 +96,20 @@ struct applied_record {
 // decided. Must be quick.
 using applied_hook = std::function<void(const std::vector<applied_record>&)>;
 
-// A submitter's wait for the verdict of its own event (see projector::expect): either waited
-// on (wait()), or made with a callback that is called once with the outcome instead.
-// Thread-safe: completed by the projector's writer thread or by the log's callback thread,
-// waited on by the submitter. A callback runs on the completing thread and must be quick.
+struct ticket_book;  // a projector's waiting tickets (projector.cpp)
+
+// A submitter's wait for the verdict of its own event (see projector::expect), carrying the
+// event as the submitter verified it: either waited on (wait()), or made with a callback that
+// is called once with the outcome instead. Thread-safe: completed by the projector's writer
+// thread or by the log's callback thread, waited on by the submitter. A callback runs on the
+// completing thread and must be quick.
 class verdict_ticket {
 public:
     using callback = std::function<void(result<applied_record>)>;
-    verdict_ticket() = default;
-    explicit verdict_ticket(callback done) : done_(std::move(done)) {}
+    verdict_ticket(std::shared_ptr<const verified_event> event, callback done)
+        : event_(std::move(event)), done_(std::move(done)) {}
+
+    const verified_event& event() const { return *event_; }
 
     // The committed record of the event, the append's failure, or nothing after `timeout`.
     // Only for a ticket made without a callback.
@@ -109,9 +117,19 @@ public:
     // The first of fail() and complete() decides; later calls do nothing.
     void fail(error e);
     void complete(const applied_record& r);
+    // Takes the ticket back from the projector that holds it, if it still does: after a
+    // timeout, or when the append failed (a later submit of the same event must not find it
+    // first and wait in vain). Any thread, also after the projector is gone.
+    void withdraw();
 
 private:
+    friend class projector;
+    friend struct ticket_book;
     void decide(result<applied_record> outcome);
+
+    std::shared_ptr<const verified_event> event_;
+    std::size_t bytes_hash_ = 0;       // of event_->stored(): the ticket book's key
+    std::weak_ptr<ticket_book> book_;  // set by projector::expect
 
     std::mutex mutex_;
     std::condition_variable cv_;
@@ -145,24 +163,13 @@ public:
     // The first verdict and offset of an event id of a community, if the log has it.
     std::optional<seen_event> seen(const scoped_id& id) const;
 
-    // Registers a wait for the next record with event id `id` (in its community) to be
-    // committed; call before
-    // appending it, so the commit cannot be missed. Each committed record completes the oldest
-    // ticket for its id. forget() takes a ticket back (after a timeout). With `done`, the
-    // ticket calls it instead of being waited on.
-    [[nodiscard]] std::shared_ptr<verdict_ticket> expect(const scoped_id& id,
-                                                         verdict_ticket::callback done = {});
-    void forget(const scoped_id& id, const std::shared_ptr<verdict_ticket>& ticket);
-    // forget(id, ticket) as a callable for a thread that may outlive this projector (the log's,
-    // whose callback learns that an append failed): after the projector is gone it does
-    // nothing. Any thread.
-    [[nodiscard]] std::function<void()> withdrawal(const scoped_id& id,
-                                                   std::shared_ptr<verdict_ticket> ticket) const;
-
-    // Remembers that `stored_envelope` was verified by the ingest path, which decoded it to
-    // `body` (signed by `signer`; `body_digest` is the SHA-256 of the body's bytes).
-    void note_verified(byte_view stored_envelope, event_body body, const public_key& signer,
-                       const digest& body_digest);
+    // Registers a wait for the next record whose bytes are `event`'s to be committed, and
+    // hands the projector the event as verified, so that reading those bytes back costs no
+    // second verification. Call before appending them, so the record cannot be missed. Each
+    // such record completes the oldest ticket for its bytes. With `done`, the ticket calls it
+    // instead of being waited on. withdraw() takes the ticket back.
+    [[nodiscard]] std::shared_ptr<verdict_ticket> expect(
+        std::shared_ptr<const verified_event> event, verdict_ticket::callback done = {});
 
     // Runs `fn` with the ledger state under a shared lock; `fn(ledger, matching)` is also given
     // the matching projection (matching_fold.h: the live match queues and the exposure), read
@@ -200,32 +207,36 @@ public:
 
 private:
     projector(event_log& log, store& db, key_cache& keys, projector_options options);
-    // A record decoded and checked, ready to fold.
+    // A record decoded and checked, ready to fold: the event as a ticket holds it, or as
+    // prepare() read it, or neither (refused).
     struct prepared {
-        std::optional<event_body> body;
-        public_key signer;
-        digest body_digest;
-        digest leaf;                                  // the Merkle leaf hash of the stored envelope
-        reject_reason refused = reject_reason::none;  // malformed_event or bad_signature
-        std::string refused_why{};                    // when refused: where and why, for stderr
+        std::shared_ptr<const verified_event> of_ticket;  // the ingest path verified these bytes
+        std::optional<verified_event> read;               // prepare() decoded (and verified) them
+        std::size_t bytes_hash = 0;                       // with of_ticket: the book's key
+        reject_reason refused = reject_reason::none;      // malformed_event or bad_signature
+        std::string refused_why{};                        // when refused: where and why, for stderr
+        const verified_event* event() const {
+            return of_ticket ? of_ticket.get() : read ? &*read : nullptr;
+        }
     };
     // A folded batch on its way to the store.
     struct commit {
         store::batch batch;
         std::vector<applied_record> decided;
         offset next;
+        // The tickets of its records, with the index of their record in `decided`.
+        std::vector<std::pair<std::shared_ptr<verdict_ticket>, std::size_t>> tickets;
     };
     [[nodiscard]] result<std::size_t> apply_batch(std::chrono::milliseconds wait);
     // Folds records [folded_, ...) that prepare_all has prepared, and hands them to the writer.
     [[nodiscard]] result<std::size_t> fold_batch(const std::vector<log_record>& records,
                                                  std::vector<prepared>& ready);
-    prepared prepare(const log_record& rec);
-    void prepare_all(const std::vector<log_record>& records, std::vector<prepared>& out);
-    // What note_verified() was told for these envelope bytes, taken out; or nothing.
-    std::optional<prepared> take_verified(std::string_view stored_envelope);
+    // Decodes and checks a record, taking its payload (fold_batch reads only the offsets and
+    // times after).
+    prepared prepare(log_record& rec);
+    void prepare_all(std::vector<log_record>& records, std::vector<prepared>& out);
     void run();
     void write_loop();
-    void complete_tickets(const std::vector<applied_record>& decided);
     // Hands a folded batch to the writer; waits while one is already waiting.
     [[nodiscard]] result<void> enqueue_commit(commit c);
     // Waits until every handed batch is committed; the writer's error, if any.
@@ -247,27 +258,11 @@ private:
     static constexpr std::size_t recent_max = 1 << 16;
     std::vector<applied_record> recent_;  // ring by offset, under applied_mutex_
 
-    // The tickets waiting, by id, oldest first (almost always one per id). Shared, so that a
-    // withdrawal outliving the projector finds it gone instead of dangling.
-    struct ticket_book {
-        std::mutex mutex;
-        std::unordered_map<scoped_id, std::vector<std::shared_ptr<verdict_ticket>>> waiting;
-        void forget(const scoped_id& id, const std::shared_ptr<verdict_ticket>& ticket);
-    };
-    std::shared_ptr<ticket_book> tickets_ = std::make_shared<ticket_book>();
+    // The tickets waiting. Shared, so that a withdrawal outliving the projector finds it gone
+    // instead of dangling.
+    std::shared_ptr<ticket_book> tickets_;
 
     std::atomic<std::uint64_t> cache_misses_{0};
-    std::mutex verified_mutex_;
-    // By the stored envelope's bytes; two generations, bounded.
-    struct bytes_hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view b) const {
-            return std::hash<std::string_view>{}(b);
-        }
-    };
-    using verified_map = std::unordered_map<std::string, prepared, bytes_hash, std::equal_to<>>;
-    verified_map verified_now_, verified_before_;
-    static constexpr std::size_t verified_generation_max = 1 << 16;
 
     offset folded_;  // one past the last folded record (ahead of applied_ while committing)
     std::uint64_t skipped_ = 0;  // records folded_ passed that were no event; the fold's thread

@@ -619,7 +619,7 @@ http_response routes::submit(const http_request& request) {
                             "{\"body\", \"signer\", \"signature\"}");
     auto env = envelope_from_json(request.body);
     if (!env) return error_answer(env.err());
-    auto outcome = node_.submit(*env);
+    auto outcome = node_.submit(std::move(*env));
     if (!outcome) return error_answer(outcome.err());
     const bool accepted = outcome->decided.accepted();
     if (outcome->duplicate)

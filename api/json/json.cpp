@@ -784,51 +784,6 @@ result<void> decode_strict(std::string_view json, capnp::MessageBuilder& message
     return ok_value;
 }
 
-bytes to_bytes(kj::ArrayPtr<const capnp::byte> b) {
-    return bytes(b.begin(), b.end());
-}
-
-// Gives the decoded message the one form encode_body writes for its value: a text left out is
-// an empty text, and an empty Data field (an optional id or digest given as "") is absent.
-void normalise(capnp::DynamicStruct::Builder s) {
-    using W = capnp::schema::Type::Which;
-    auto active = s.which();
-    for (auto f : s.getSchema().getFields()) {
-        if (f.getProto().getDiscriminantValue() != capnp::schema::Field::NO_DISCRIMINANT) {
-            KJ_IF_MAYBE (a, active) {
-                if (*a != f) continue;
-            } else {
-                continue;
-            }
-        }
-        if (f.getProto().isGroup()) {
-            normalise(s.get(f).as<capnp::DynamicStruct>());
-            continue;
-        }
-        auto type = f.getType();
-        switch (type.which()) {
-            case W::TEXT:
-                if (!s.has(f)) s.set(f, capnp::Text::Reader(""));
-                break;
-            case W::DATA:
-                if (s.has(f) && s.get(f).as<capnp::Data>().size() == 0) s.clear(f);
-                break;
-            case W::STRUCT:
-                if (s.has(f)) normalise(s.get(f).as<capnp::DynamicStruct>());
-                break;
-            case W::LIST:
-                if (s.has(f) && type.asList().getElementType().isStruct()) {
-                    auto list = s.get(f).as<capnp::DynamicList>();
-                    for (unsigned i = 0; i < list.size(); ++i)
-                        normalise(list[i].as<capnp::DynamicStruct>());
-                }
-                break;
-            default:
-                break;
-        }
-    }
-}
-
 json_value to_json_value(const ojson& n) {
     json_value out;
     switch (n.type()) {
@@ -872,31 +827,27 @@ result<bytes> canonical_body_from_json(std::string_view json) {
     capnp::MallocMessageBuilder message;
     auto decoded = decode_strict<schema::EventBody>(json, message);
     if (!decoded) return decoded.err();
-    bytes canonical;
-    auto ex = kj::runCatchingExceptions([&]() {
-        normalise(message.getRoot<capnp::DynamicStruct>(capnp::Schema::from<schema::EventBody>()));
-        auto words = capnp::canonicalize(message.getRoot<schema::EventBody>().asReader());
-        canonical = to_bytes(words.asBytes());
-    });
+    // The builder's message, in one segment; its one canonical form is ledger/core's to give.
+    kj::Array<capnp::word> words;
+    auto ex = kj::runCatchingExceptions(
+        [&]() { words = capnp::canonicalize(message.getRoot<schema::EventBody>().asReader()); });
     KJ_IF_MAYBE (e, ex) {
         return make_error(errc::bad_event, std::string("the event body cannot be encoded: ") +
                                                e->getDescription().cStr());
     }
-    auto body = decode_body(canonical);
-    if (!body) return make_error(errc::bad_event, body.err().message);
-    return canonical;
+    const auto b = words.asBytes();
+    return canonical_body(byte_view(b.begin(), b.size()));
 }
 
-result<envelope> envelope_from_json(std::string_view json) {
+result<stored_envelope> envelope_from_json(std::string_view json) {
     capnp::MallocMessageBuilder message;
     auto decoded = decode_strict<schema::Envelope>(json, message);
     if (!decoded) return decoded.err();
     auto root = message.getRoot<schema::Envelope>().asReader();
-    envelope e;
-    e.body = to_bytes(root.getBody());
+    auto body = root.getBody();
     auto signer = root.getSigner();
     auto sig = root.getSignature();
-    if (e.body.empty())
+    if (body.size() == 0)
         return make_error(errc::bad_envelope,
                           "body is missing: give the canonical body bytes in "
                           "base64 (POST /v1/canonical makes them)");
@@ -910,9 +861,12 @@ result<envelope> envelope_from_json(std::string_view json) {
                           "signature must be a " + std::to_string(signature_bytes) +
                               "-byte Ed25519 signature (" + std::to_string(2 * signature_bytes) +
                               " hex digits); got " + std::to_string(sig.size()) + " bytes");
-    std::memcpy(e.signer.b.data(), signer.begin(), public_key_bytes);
-    std::memcpy(e.sig.b.data(), sig.begin(), signature_bytes);
-    return e;
+    public_key k;
+    signature s;
+    std::memcpy(k.b.data(), signer.begin(), public_key_bytes);
+    std::memcpy(s.b.data(), sig.begin(), signature_bytes);
+    // The one encoding of this event on its way to the log: the node appends these bytes.
+    return stored_envelope::encode(byte_view(body.begin(), body.size()), k, s);
 }
 
 result<std::string> body_to_json(byte_view canonical_body) {

@@ -92,13 +92,15 @@ inline constexpr std::size_t json_text_bytes_max = 16384;
 inline constexpr std::size_t json_nesting_max = 32;
 
 // An EventBody in JSON (see api/README.md, POST /v1/canonical) to its canonical bytes, the
-// exact bytes a client signs. The bytes are read back through decode_body, so every id, key
-// and text bound is checked ("bad_event" when one is broken).
+// exact bytes a client signs: the JSON is built into a Cap'n Proto message and handed to
+// ledger/core's canonical_body, which checks every id, key and text bound ("bad_event" when one
+// is broken) and gives the one canonical form.
 [[nodiscard]] result<bytes> canonical_body_from_json(std::string_view json);
 
-// {"body": "<base64>", "signer": "<64 hex>", "signature": "<128 hex>"} to an envelope. Checks
-// the form and the lengths ("bad_envelope"), not the signature or the body (the node does).
-[[nodiscard]] result<envelope> envelope_from_json(std::string_view json);
+// {"body": "<base64>", "signer": "<64 hex>", "signature": "<128 hex>"} to the envelope in its
+// stored form (the body's bytes as they were signed). Checks the form and the lengths
+// ("bad_envelope"), not the signature or the body (the node does).
+[[nodiscard]] result<stored_envelope> envelope_from_json(std::string_view json);
 
 // Canonical EventBody bytes (as stored in the log) to their JSON, in the same form
 // canonical_body_from_json reads. Errors: "bad_event" when the bytes are not a message.

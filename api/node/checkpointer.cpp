@@ -53,7 +53,7 @@ result<checkpoint_outcome> checkpointer::sign_now(community_id c) {
     auto body = checkpoint_body(c, *seq, head->size, head->root, head->verdict_root,
                                 options_.clock(), key_.public_bytes());
     body.id = node_event_id(key_, body.id);  // nobody else can take it ahead (ledger/core/audit.h)
-    auto outcome = node_.submit(key_.seal(body));
+    auto outcome = node_.submit(stored_envelope::encode(key_.seal(body)));
     if (!outcome) return outcome.err();
     if (!outcome->decided.accepted())
         return make_error(errc::checkpoint_rejected,

@@ -59,7 +59,8 @@ result<match_round_outcome> match_driver::run_now(community_id c) {
                 ++outcome.duplicates;
                 continue;
             }
-            auto submitted = node_.submit(key.seal(proposal_body(c, r.proposals[i], i, r.clock)));
+            auto submitted = node_.submit(
+                stored_envelope::encode(key.seal(proposal_body(c, r.proposals[i], i, r.clock))));
             if (!submitted) return submitted.err();
             if (submitted->duplicate)
                 ++outcome.duplicates;

@@ -164,39 +164,25 @@ node::~node() {
         if (part.folder) part.folder->stop();
 }
 
-namespace {
-
-// A submitted envelope's bytes, bounded and decoded (canonical bytes only: what
-// encode_envelope would make, so they are stored as they came).
-result<envelope> decode_submitted(byte_view stored_envelope) {
-    if (stored_envelope.size() > envelope_bytes_max)
+result<submit_outcome> node::submit(byte_view stored) {
+    // Bounded before it is copied; read() bounds it too.
+    if (stored.size() > envelope_bytes_max)
         return make_error(errc::event_too_large, "a signed event is at most " +
                                                      std::to_string(envelope_bytes_max) + " bytes");
-    return decode_envelope(stored_envelope);
+    auto e = stored_envelope::read(bytes(stored.begin(), stored.end()));
+    if (!e) return e.err();
+    return submit(std::move(*e));
 }
 
-}  // namespace
-
-result<submit_outcome> node::submit(byte_view stored_envelope) {
-    auto env = decode_submitted(stored_envelope);
-    if (!env) return env.err();
-    return submit_stored(*env, bytes(stored_envelope.begin(), stored_envelope.end()));
-}
-
-result<submit_outcome> node::submit(const envelope& e) {
-    auto stored = encode_envelope(e);
-    if (stored.size() > envelope_bytes_max)
-        return make_error(errc::event_too_large,
-                          "a signed event is at most " + std::to_string(envelope_bytes_max) +
-                              " bytes; this one is " + std::to_string(stored.size()));
-    return submit_stored(e, std::move(stored));
-}
-
-void node::submit_async(byte_view stored_envelope, submit_callback done) {
+void node::submit_async(byte_view stored, submit_callback done) {
     UURWERK_ASSERT(done != nullptr);
-    auto env = decode_submitted(stored_envelope);
-    if (!env) return done(env.err());
-    auto admitted = admit(*env, bytes(stored_envelope.begin(), stored_envelope.end()));
+    if (stored.size() > envelope_bytes_max)
+        return done(make_error(
+            errc::event_too_large,
+            "a signed event is at most " + std::to_string(envelope_bytes_max) + " bytes"));
+    auto e = stored_envelope::read(bytes(stored.begin(), stored.end()));
+    if (!e) return done(e.err());
+    auto admitted = admit(std::move(*e));
     if (auto* answer = std::get_if<result<submit_outcome>>(&admitted))
         return done(std::move(*answer));
     auto& a = std::get<admitted_event>(admitted);
@@ -209,38 +195,41 @@ void node::submit_async(byte_view stored_envelope, submit_callback done) {
     if (!ticket) done(ticket.err());
 }
 
-std::variant<result<submit_outcome>, node::admitted_event> node::admit(const envelope& e,
-                                                                       bytes stored) {
-    auto body = decode_body(e.body);
-    if (!body) return body.err();
-    const partition_id partition = partition_of(body->community);
+std::variant<result<submit_outcome>, node::admitted_event> node::admit(stored_envelope e) {
+    if (e.stored().size() > envelope_bytes_max)
+        return make_error(errc::event_too_large,
+                          "a signed event is at most " + std::to_string(envelope_bytes_max) +
+                              " bytes; this one is " + std::to_string(e.stored().size()));
+    auto decoded = read_event(std::move(e));
+    if (!decoded) return decoded.err();
+    const event_body& body = decoded->body();
+    const partition_id partition = partition_of(body.community);
     // The log may hold its next sync for this event while it is verified and checked against
     // the state (group commit); an event refused here ends the intent as it goes.
     auto coming = part(partition).log->announce_append();
-    if (!keys_.verify_envelope(e))
-        return make_error(errc::bad_signature,
-                          "the signature does not verify for signer " + e.signer.hex() +
-                              " over this body (sign \"uurwerk/event/v1\" followed by the body)");
+    auto verified = verified_event::verify(std::move(*decoded), keys_);
+    if (!verified) return verified.err();
+    auto ev = std::make_shared<const verified_event>(std::move(*verified));
+    const event_body& b = ev->body();
 
     // Answer a known event with its first verdict, and refuse before the log what the
     // projection plainly cannot accept: one look at the state, under one shared lock
     // (projections/query.h: before_the_log).
-    const auto body_digest = sha256({e.body});
     auto& folder = *part(partition).folder;
     auto& log = *part(partition).log;
-    const bool founding = body->kind() == event_kind::community_founded;
+    const bool founding = b.kind() == event_kind::community_founded;
     // Founding needs the operator's consent (api/node/founders.h): nobody else can open a community
     // of their own and write to the log without limit.
     if (founding && founding_gate_)
-        if (auto allowed = founding_gate_(e.signer); !allowed) return allowed.err();
-    const scoped_id id{body->community, body->id};
+        if (auto allowed = founding_gate_(ev->signer()); !allowed) return allowed.err();
+    const scoped_id id{b.community, b.id};
     // Answer a known event with its first verdict; refuse what the fold would refuse for its
     // signer alone.
     auto look = [&]() -> std::optional<result<submit_outcome>> {
-        auto seen = query::before_the_log(folder, id, body_digest, e.signer, body->kind());
+        auto seen = query::before_the_log(folder, id, ev->body_digest(), ev->signer(), b.kind());
         if (!seen) return seen.err();
         if (!*seen) return std::nullopt;
-        return submit_outcome{body->id, partition, (*seen)->at, (*seen)->first, true};
+        return submit_outcome{b.id, partition, (*seen)->at, (*seen)->first, true};
     };
     auto early = look();
     if (early && !*early) {
@@ -254,32 +243,30 @@ std::variant<result<submit_outcome>, node::admitted_event> node::admit(const env
             early = look();
     }
     if (early) return std::move(*early);
-    return admitted_event{id,       partition,   std::move(stored), std::move(*body),
-                          e.signer, body_digest, std::move(coming)};
+    return admitted_event{id, partition, std::move(ev), std::move(coming)};
 }
 
 result<std::shared_ptr<verdict_ticket>> node::enqueue(admitted_event& a,
                                                       verdict_ticket::callback done) {
-    // The ticket is registered before the append, so that the projector, which completes it
-    // when it has committed the record (durable before it could be read), cannot miss it.
-    auto& folder = *part(a.partition).folder;
-    auto ticket = folder.expect(a.id, std::move(done));
+    // The ticket, which hands the projector the event as verified, is registered before the
+    // append, so that the projector, which completes it when it has committed the record
+    // (durable before it could be read), cannot miss it.
+    auto ticket = part(a.partition).folder->expect(a.event, std::move(done));
     // A failed append completes no record, so its ticket is taken back before it is answered:
     // a later submit of the same event must not find it first and wait in vain.
-    auto withdraw = folder.withdrawal(a.id, ticket);
-    folder.note_verified(a.stored, std::move(a.body), a.signer, a.body_digest);
     // Queued or refused, the append is no longer on its way: the log ends its intent with it.
+    const byte_view stored = a.event->stored();
     auto queued = part(a.partition)
                       .log->append_announced(
-                          std::move(a.stored),
-                          [ticket, withdraw](result<offset> at) {
+                          bytes(stored.begin(), stored.end()),
+                          [ticket](result<offset> at) {
                               if (at) return;
-                              withdraw();
+                              ticket->withdraw();
                               ticket->fail(at.err());
                           },
                           std::move(a.coming));
     if (!queued) {
-        withdraw();
+        ticket->withdraw();
         return queued.err();
     }
     return ticket;
@@ -295,18 +282,17 @@ submit_outcome node::outcome_of(partition_id partition, const scoped_id& id,
     return submit_outcome{id.id, partition, rec.at, rec.decided, false};
 }
 
-result<submit_outcome> node::submit_stored(const envelope& e, bytes stored) {
-    auto admitted = admit(e, std::move(stored));
+result<submit_outcome> node::submit(stored_envelope e) {
+    auto admitted = admit(std::move(e));
     if (auto* answer = std::get_if<result<submit_outcome>>(&admitted)) return std::move(*answer);
     auto& a = std::get<admitted_event>(admitted);
     const partition_id partition = a.partition;
     const scoped_id id = a.id;
     auto ticket = enqueue(a, {});
     if (!ticket) return ticket.err();
-    auto& folder = *part(partition).folder;
     auto outcome = (*ticket)->wait(apply_timeout_);
     if (!outcome) {
-        folder.forget(id, *ticket);
+        (*ticket)->withdraw();
         return make_error(errc::apply_timeout,
                           "the event " + id.id.hex() +
                               " was appended but not applied in time; ask GET /v1/communities/" +

@@ -3,10 +3,14 @@
 // together. Knows nothing of HTTP: the HTTP server, the in-process benchmark and the tests all
 // drive a node through submit() and its read functions.
 //
-// Ingest (submit): bound the size, decode the envelope, verify the signature (on the caller's
+// Ingest (submit): bound the size, decode the body, verify the signature (on the caller's
 // thread: callers run on every core), refuse what is plainly invalid before it reaches the log (an
 // unknown community or signer, once caught up with the log; a known id), append (durable, group
 // commit), then wait until the projector has applied the record and answer with its verdict.
+// The envelope arrives in its stored form (ledger/core/event.h: stored_envelope, encoded once
+// by whoever made it, or read from bytes), and those bytes are appended as they are; the event
+// as verified goes to the projector with the verdict ticket (ledger/core/verified_event.h), so
+// the projector need not verify it again when it reads the record back.
 //
 // Partitions. A node serves every partition of its log: one partition for a LocalLog, P for a
 // Kafka topic of P partitions (`node_options::kafka->partitions_total`). A community's events
@@ -104,7 +108,7 @@ public:
     // founding gate answers (refused before the log), "log_full",
     // "io_error"/"log_unavailable" (the log failed), "apply_timeout" (appended, but not applied
     // in time; the verdict will still come).
-    [[nodiscard]] result<submit_outcome> submit(byte_view stored_envelope);
+    [[nodiscard]] result<submit_outcome> submit(byte_view stored);
     // submit() without waiting: `done` is called exactly once with what submit() would answer
     // (but never "apply_timeout": no timeout applies). It is called on the calling thread when
     // the answer is known before the log (malformed, bad signature, refused, a known event, the
@@ -113,9 +117,10 @@ public:
     // the node's threads, so it must be quick. Verification runs on the calling thread, as in
     // submit(); a caller keeps its own bound on the events it has in flight.
     using submit_callback = std::function<void(result<submit_outcome>)>;
-    void submit_async(byte_view stored_envelope, submit_callback done);
-    // Same, from the three parts (what the JSON API receives).
-    [[nodiscard]] result<submit_outcome> submit(const envelope& e);
+    void submit_async(byte_view stored, submit_callback done);
+    // Same, from an envelope already in its stored form (what the JSON API decodes to, and
+    // what the node's own signers make).
+    [[nodiscard]] result<submit_outcome> submit(stored_envelope e);
 
     // The stored envelope at `at` of partition `p`, or of community `c`'s partition.
     [[nodiscard]] result<log_record> record_at(partition_id p, offset at);
@@ -182,22 +187,16 @@ public:
 
 private:
     node() = default;
-    // submit() with the envelope's stored (canonical) bytes at hand.
-    [[nodiscard]] result<submit_outcome> submit_stored(const envelope& e, bytes stored);
     // An event that passed the checks before the log, ready to append.
     struct admitted_event {
         scoped_id id;
         partition_id partition;
-        bytes stored;
-        event_body body;
-        public_key signer;
-        digest body_digest;
+        std::shared_ptr<const verified_event> event;
         append_intent coming;  // announced to the log before verifying; ended by enqueue
     };
-    // The checks before the log (decode the body, verify, look at the state): the answer when
-    // they give one, else the event to append.
-    [[nodiscard]] std::variant<result<submit_outcome>, admitted_event> admit(const envelope& e,
-                                                                             bytes stored);
+    // The checks before the log (bound the size, decode the body, verify, look at the state):
+    // the answer when they give one, else the event to append.
+    [[nodiscard]] std::variant<result<submit_outcome>, admitted_event> admit(stored_envelope e);
     // Registers the event's ticket (calling `done`, if any) and queues its append.
     [[nodiscard]] result<std::shared_ptr<verdict_ticket>> enqueue(admitted_event& a,
                                                                   verdict_ticket::callback done);

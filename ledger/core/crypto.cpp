@@ -183,8 +183,8 @@ bool key_cache::verify_raw(const public_key& key, byte_view message, const signa
     return valid;
 }
 
-bool key_cache::verify_envelope(const envelope& e) {
-    return verify_raw(e.signer, tagged(e.body), e.sig);
+bool key_cache::verify_signed_body(const public_key& signer, byte_view body, const signature& sig) {
+    return verify_raw(signer, tagged(body), sig);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -55,7 +55,12 @@ public:
     // True when `sig` is `key`'s valid signature over `message` (exact bytes, no tag).
     [[nodiscard]] bool verify_raw(const public_key& key, byte_view message, const signature& sig);
     // True when `e.sig` is `e.signer`'s signature over event_domain_tag ++ e.body.
-    [[nodiscard]] bool verify_envelope(const envelope& e);
+    [[nodiscard]] bool verify_envelope(const envelope& e) {
+        return verify_signed_body(e.signer, e.body, e.sig);
+    }
+    // The same for the parts of an envelope.
+    [[nodiscard]] bool verify_signed_body(const public_key& signer, byte_view body,
+                                          const signature& sig);
 
 private:
     struct impl;

@@ -573,46 +573,91 @@ result<event_body> decode_body(byte_view canonical, form_check form) {
         });
 }
 
+result<bytes> canonical_body(byte_view one_segment) {
+    // Cap'n Proto's own canonical form is checked on the way in (no far pointers, no gaps, no
+    // trailing zeros), but not ours: the value is encoded again, and that is the one form.
+    auto value = decode_body(one_segment, form_check::trusted);
+    if (!value) return value.err();
+    return encode_body(*value);
+}
+
 result<void> validate_body(const event_body& body) {
     auto decoded = decode_body(encode_body(body));
     if (!decoded) return decoded.err();
     return ok_value;
 }
 
-namespace {
-void build_envelope(s::Envelope::Builder b, const envelope& e) {
-    b.setBody(as_kj(byte_view(e.body)));
-    b.setSigner(as_kj(e.signer.b));
-    b.setSignature(as_kj(e.sig.b));
-}
-}  // namespace
-
 bytes encode_envelope(const envelope& e) {
-    auto message = builder_for((e.body.size() + signature_bytes + 64) / sizeof(capnp::word));
-    auto b = message.initRoot<s::Envelope>();
-    build_envelope(b, e);
-    return words_to_bytes(capnp::canonicalize(b.asReader()));
+    return stored_envelope::encode(e).take_stored();
 }
 
 result<envelope> decode_envelope(byte_view stored, form_check form) {
-    return with_canonical_root<s::Envelope>(
-        stored, "envelope", [stored, form](s::Envelope::Reader r) -> result<envelope> {
+    auto read = stored_envelope::read(bytes(stored.begin(), stored.end()), form);
+    if (!read) return read.err();
+    const auto body = read->body();
+    return envelope{bytes(body.begin(), body.end()), read->signer(), read->sig()};
+}
+
+namespace {
+// Where `inside` starts within `whole`, which holds it.
+std::size_t offset_within(byte_view whole, const capnp::byte* inside, std::size_t size) {
+    const auto at = static_cast<std::size_t>(inside - whole.data());
+    UURWERK_ASSERT(inside >= whole.data() && at + size <= whole.size(), at, size, whole.size());
+    return at;
+}
+}  // namespace
+
+stored_envelope stored_envelope::encode(byte_view body, const public_key& signer,
+                                        const signature& sig) {
+    auto message = builder_for((body.size() + signature_bytes + 64) / sizeof(capnp::word));
+    auto b = message.initRoot<s::Envelope>();
+    b.setBody(as_kj(body));
+    b.setSigner(as_kj(signer.b));
+    b.setSignature(as_kj(sig.b));
+    stored_envelope out;
+    out.stored_ = words_to_bytes(capnp::canonicalize(b.asReader()));
+    out.signer_ = signer;
+    out.sig_ = sig;
+    out.body_size_ = body.size();
+    // Canonical form puts the body's bytes after the root struct and its three pointers (body
+    // first), padded to words: find them by reading the message, not by counting.
+    kj::ArrayPtr<const capnp::word> segments[1] = {
+        {reinterpret_cast<const capnp::word*>(out.stored_.data()),
+         out.stored_.size() / sizeof(capnp::word)}};
+    capnp::SegmentArrayMessageReader reader(kj::arrayPtr(segments, 1));
+    out.body_at_ =
+        offset_within(out.stored_, reader.getRoot<s::Envelope>().getBody().begin(), body.size());
+    return out;
+}
+
+result<stored_envelope> stored_envelope::read(bytes stored, form_check form) {
+    stored_envelope out;
+    out.stored_ = std::move(stored);
+    const byte_view whole = out.stored_;
+    auto parts = with_canonical_root<s::Envelope>(
+        whole, "envelope", [&](s::Envelope::Reader r) -> result<void> {
             decoder d;
-            envelope e;
             auto body = r.getBody();
-            e.body.assign(body.begin(), body.end());
-            e.signer = d.key(r.getSigner(), "signer");
-            e.sig = signature{d.fixed<signature_bytes>(r.getSignature(), "signature")};
+            out.signer_ = d.key(r.getSigner(), "signer");
+            out.sig_ = signature{d.fixed<signature_bytes>(r.getSignature(), "signature")};
             if (!d.problem.empty()) return make_error(errc::bad_envelope, d.problem);
-            if (form == form_check::trusted) return e;
-            auto again = builder_for(stored.size() / sizeof(capnp::word));
-            build_envelope(again.initRoot<s::Envelope>(), e);
-            if (!canonical_form_is(again.getRoot<s::Envelope>().asReader(), stored))
+            // Heap bytes are word-aligned, so the message was read in place.
+            out.body_size_ = body.size();
+            out.body_at_ = body.size() == 0 ? 0 : offset_within(whole, body.begin(), body.size());
+            if (form == form_check::trusted) return ok_value;
+            auto again = builder_for(whole.size() / sizeof(capnp::word));
+            auto b = again.initRoot<s::Envelope>();
+            b.setBody(body);
+            b.setSigner(as_kj(out.signer_.b));
+            b.setSignature(as_kj(out.sig_.b));
+            if (!canonical_form_is(b.asReader(), whole))
                 return make_error(errc::bad_envelope,
                                   "envelope is not in canonical form: unused "
                                   "bits or unknown fields");
-            return e;
+            return ok_value;
         });
+    if (!parts) return parts.err();
+    return out;
 }
 
 // Hex and base64 are kj's (kj/encoding.h). kj decodes hex strictly; its base64 decoder is

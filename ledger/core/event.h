@@ -293,6 +293,12 @@ enum class form_check : std::uint8_t { exact, trusted };
 [[nodiscard]] result<event_body> decode_body(byte_view canonical,
                                              form_check form = form_check::exact);
 
+// The one canonical form: a body given as Cap'n Proto's canonical layout (capnp::canonicalize)
+// of a message built in any way (texts left out, optional ids or keys given empty), decoded,
+// checked as decode_body checks, and encoded as encode_body writes it: the bytes a client signs.
+// What api/json makes of an EventBody in JSON ends here. Errors: "bad_event".
+[[nodiscard]] result<bytes> canonical_body(byte_view one_segment);
+
 // Checks the bounds of a body without encoding (the same checks decode_body applies).
 [[nodiscard]] result<void> validate_body(const event_body& body);
 
@@ -308,6 +314,37 @@ struct envelope {
 [[nodiscard]] bytes encode_envelope(const envelope& e);
 [[nodiscard]] result<envelope> decode_envelope(byte_view stored,
                                                form_check form = form_check::exact);
+
+// An envelope in the form the log stores it, with its parts at hand (the body as a view into the
+// stored bytes, not a copy). Made only by encoding parts (`encode`, the one encoding of an event
+// on its way to the log) or by reading stored bytes (`read`, which checks them as
+// decode_envelope does), so the bytes and the parts always agree and nobody needs to encode the
+// envelope again. Owns its bytes; a value, safe to move between threads.
+class stored_envelope {
+public:
+    [[nodiscard]] static stored_envelope encode(byte_view body, const public_key& signer,
+                                                const signature& sig);
+    [[nodiscard]] static stored_envelope encode(const envelope& e) {
+        return encode(e.body, e.signer, e.sig);
+    }
+    // Errors: "bad_event"/"bad_envelope" as decode_envelope's.
+    [[nodiscard]] static result<stored_envelope> read(bytes stored,
+                                                      form_check form = form_check::exact);
+
+    byte_view stored() const { return stored_; }
+    byte_view body() const { return byte_view(stored_).subspan(body_at_, body_size_); }
+    const public_key& signer() const { return signer_; }
+    const signature& sig() const { return sig_; }
+    // The stored bytes, taken out (the envelope is empty after).
+    [[nodiscard]] bytes take_stored() && { return std::move(stored_); }
+
+private:
+    stored_envelope() = default;
+    bytes stored_;
+    std::size_t body_at_ = 0, body_size_ = 0;
+    public_key signer_;
+    signature sig_;
+};
 
 // Hex helpers shared by every module (lower-case; decode rejects odd lengths and non-hex).
 std::string to_hex(byte_view b);

@@ -199,9 +199,9 @@ BOOST_AUTO_TEST_CASE(base64_must_be_standard_base64) {
     }
     auto ok = envelope_from_json(R"({"body":"AAAAAAAAAAA=)" + good_tail);
     BOOST_REQUIRE_MESSAGE(ok.ok(), why(ok));
-    BOOST_CHECK_EQUAL(ok->body.size(), 8u);
-    BOOST_CHECK_EQUAL(ok->signer.b[0], 0xaa);
-    BOOST_CHECK_EQUAL(ok->sig.b[63], 0xbb);
+    BOOST_CHECK_EQUAL(ok->body().size(), 8u);
+    BOOST_CHECK_EQUAL(ok->signer().b[0], 0xaa);
+    BOOST_CHECK_EQUAL(ok->sig().b[63], 0xbb);
 }
 
 BOOST_AUTO_TEST_CASE(an_envelope_needs_parts_of_the_right_length) {

@@ -51,7 +51,7 @@ struct checkpointed_town {
     submit_outcome submit(event_payload p) {
         const event_body b{random_event_id(), town,         member_id{1}, sequence{++seq},
                            time_ms{0},        std::nullopt, std::move(p)};
-        auto r = n->submit(founder.seal(b));
+        auto r = n->submit(stored_envelope::encode(founder.seal(b)));
         BOOST_REQUIRE_MESSAGE(
             r.ok(), (r.ok() ? "" : std::string(name(r.err().code)) + ": " + r.err().message));
         BOOST_REQUIRE_MESSAGE(r->decided.accepted(), reason_name(r->decided.reason));

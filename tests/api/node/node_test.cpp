@@ -71,7 +71,7 @@ BOOST_AUTO_TEST_CASE(a_node_behind_the_log_catches_up_before_refusing_an_unknown
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
         log.release();
     });
-    auto r = (*n)->submit(founder.seal(admit));
+    auto r = (*n)->submit(stored_envelope::encode(founder.seal(admit)));
     catch_up.join();
     BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : std::string(name(r.err().code))));
     BOOST_CHECK(r->decided.accepted());
@@ -85,7 +85,7 @@ BOOST_AUTO_TEST_CASE(an_unknown_community_is_still_refused_once_the_node_has_cau
     const auto post =
         body_of(community_id{404}, member_id{1}, 1, transfer{member_id{2}, minutes{5}, "?"});
     const auto t0 = std::chrono::steady_clock::now();
-    auto r = n->submit(key.seal(post));
+    auto r = n->submit(stored_envelope::encode(key.seal(post)));
     BOOST_REQUIRE(!r.ok());
     BOOST_CHECK_EQUAL(r.err().code, errc::unknown_community);
     BOOST_CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(1000));
@@ -105,7 +105,7 @@ BOOST_AUTO_TEST_CASE(a_revoked_key_and_a_suspended_member_are_refused_before_the
         return body_of(c, author, ++seq, std::move(p));
     };
     auto accepted = [&](const signing_key& k, event_body b) {
-        auto r = n->submit(k.seal(b));
+        auto r = n->submit(stored_envelope::encode(k.seal(b)));
         BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().message));
         BOOST_REQUIRE(r->decided.accepted());
     };
@@ -117,15 +117,15 @@ BOOST_AUTO_TEST_CASE(a_revoked_key_and_a_suspended_member_are_refused_before_the
              by(member_id{1}, seq_c, key_revoked{member_id{2}, old_device.public_bytes()}));
     const offset end = n->log(c).end();
     std::uint64_t seq_old = 0;
-    auto stolen = n->submit(
-        old_device.seal(by(member_id{2}, seq_old, transfer{member_id{1}, minutes{5}, ""})));
+    auto stolen = n->submit(stored_envelope::encode(
+        old_device.seal(by(member_id{2}, seq_old, transfer{member_id{1}, minutes{5}, ""}))));
     BOOST_REQUIRE(!stolen.ok());
     BOOST_CHECK_EQUAL(stolen.err().code, errc::signer_revoked);
     accepted(coordinator, by(member_id{1}, seq_c, member_suspended{member_id{2}, "review"}));
     const offset end_suspended = n->log(c).end();
     BOOST_CHECK(end_suspended == offset{end.value + 1});
-    auto suspended =
-        n->submit(member.seal(by(member_id{2}, seq_m, transfer{member_id{1}, minutes{5}, ""})));
+    auto suspended = n->submit(stored_envelope::encode(
+        member.seal(by(member_id{2}, seq_m, transfer{member_id{1}, minutes{5}, ""}))));
     BOOST_REQUIRE(!suspended.ok());
     BOOST_CHECK_EQUAL(suspended.err().code, errc::member_suspended);
     BOOST_CHECK(n->log(c).end() == end_suspended);  // nothing appended
@@ -143,12 +143,12 @@ BOOST_AUTO_TEST_CASE(a_failed_append_is_reported_and_the_same_event_goes_through
     const auto env =
         key.seal(body_of(community_id{5}, member_id{1}, 1, community_founded{"Zuid", policy{}}));
 
-    auto first = (*n)->submit(env);
+    auto first = (*n)->submit(stored_envelope::encode(env));
     BOOST_REQUIRE(!first.ok());
     BOOST_CHECK_EQUAL(first.err().code, errc::log_unavailable);
 
     const auto t0 = std::chrono::steady_clock::now();
-    auto retry = (*n)->submit(env);
+    auto retry = (*n)->submit(stored_envelope::encode(env));
     BOOST_REQUIRE_MESSAGE(retry.ok(), (retry.ok() ? std::string() : retry.err().message));
     BOOST_CHECK(retry->decided.accepted());
     BOOST_CHECK(!retry->duplicate);
@@ -189,8 +189,8 @@ BOOST_AUTO_TEST_CASE(two_partitions_fold_apart_and_agree_whatever_the_interleavi
         auto n = open_two_partitions(dir, "store-live");
         BOOST_CHECK_EQUAL((*n).partitions(), 2u);
         // One id founds a community in each partition: two events, both accepted.
-        auto a = n->submit(founder.seal(founding(shared, in0[0])));
-        auto b = n->submit(founder.seal(founding(shared, in1[0])));
+        auto a = n->submit(stored_envelope::encode(founder.seal(founding(shared, in0[0]))));
+        auto b = n->submit(stored_envelope::encode(founder.seal(founding(shared, in1[0]))));
         BOOST_REQUIRE(a.ok() && b.ok());
         BOOST_CHECK(a->decided.accepted() && !a->duplicate);
         BOOST_CHECK(b->decided.accepted() && !b->duplicate);
@@ -198,13 +198,14 @@ BOOST_AUTO_TEST_CASE(two_partitions_fold_apart_and_agree_whatever_the_interleavi
         BOOST_CHECK(b->partition == partition_id{1} && b->at == offset{0});
         // Ids are scoped by community, not by partition: another community of the same
         // partition founded under the same id is a third event, accepted too.
-        auto c = n->submit(founder.seal(founding(shared, in0[1])));
+        auto c = n->submit(stored_envelope::encode(founder.seal(founding(shared, in0[1]))));
         BOOST_REQUIRE(c.ok());
         BOOST_CHECK(c->decided.accepted() && !c->duplicate);
         BOOST_CHECK(c->partition == partition_id{0} && c->at == offset{1});
         // More events in partition 1 than in 0, interleaved as they come.
         for (std::uint64_t i = 0; i < 3; ++i) {
-            auto more = n->submit(founder.seal(founding(random_event_id(), in1[0])));
+            auto more = n->submit(
+                stored_envelope::encode(founder.seal(founding(random_event_id(), in1[0]))));
             BOOST_REQUIRE(more.ok());
             BOOST_CHECK(more->partition == partition_id{1} && more->at == offset{i + 1});
         }
@@ -419,19 +420,22 @@ BOOST_AUTO_TEST_CASE(every_submit_ends_its_announced_append_whatever_its_answer)
     auto key = signing_key::generate().value();
     const auto found = key.seal(founding(random_event_id(), community_id{3}));
 
-    BOOST_CHECK((*n)->submit(found).ok());  // accepted
+    BOOST_CHECK((*n)->submit(stored_envelope::encode(found)).ok());  // accepted
     BOOST_CHECK_EQUAL(log->appends_coming(), 0u);
-    auto again = (*n)->submit(found);  // a duplicate, answered before the log
+    auto again =
+        (*n)->submit(stored_envelope::encode(found));  // a duplicate, answered before the log
     BOOST_CHECK(again.ok() && again->duplicate);
     BOOST_CHECK_EQUAL(log->appends_coming(), 0u);
     auto forged = key.seal(founding(random_event_id(), community_id{4}));
     forged.sig.b[0] ^= 1;
-    BOOST_CHECK_EQUAL((*n)->submit(forged).err().code, errc::bad_signature);
+    BOOST_CHECK_EQUAL((*n)->submit(stored_envelope::encode(forged)).err().code,
+                      errc::bad_signature);
     BOOST_CHECK_EQUAL(log->appends_coming(), 0u);
     const auto stranger = key.seal(body_of(
         community_id{77}, member_id{1}, 2,
         member_admitted{member_id{2}, key.public_bytes(), role::member, true, std::nullopt}));
-    BOOST_CHECK_EQUAL((*n)->submit(stranger).err().code, errc::unknown_community);
+    BOOST_CHECK_EQUAL((*n)->submit(stored_envelope::encode(stranger)).err().code,
+                      errc::unknown_community);
     BOOST_CHECK_EQUAL(log->appends_coming(), 0u);
 
     async_answers answers;
@@ -442,4 +446,66 @@ BOOST_AUTO_TEST_CASE(every_submit_ends_its_announced_append_whatever_its_answer)
     for (const auto& b : many) (*n)->submit_async(b, answers.callback());
     answers.nth(many.size());
     BOOST_CHECK_EQUAL(log->appends_coming(), 0u);
+}
+
+// One short write path: the log holds exactly the bytes that were handed in (encoded once, by
+// whoever made the envelope), and the projector takes each one's verification from its verdict
+// ticket instead of checking the signature again. A record written by anyone else is verified
+// as it is read back, and a forged one is skipped.
+BOOST_AUTO_TEST_CASE(the_log_holds_the_bytes_as_submitted_and_the_fold_verifies_nothing_twice) {
+    temp_dir dir("node-one-path");
+    auto n = open_node(dir);
+    auto key = signing_key::generate().value();
+    for (std::uint64_t c = 1; c <= 20; ++c) {
+        auto e = stored_envelope::encode(key.seal(founding(random_event_id(), community_id{c})));
+        const bytes handed_in(e.stored().begin(), e.stored().end());
+        auto r = n->submit(std::move(e));
+        BOOST_REQUIRE(r.ok());
+        BOOST_REQUIRE(r->decided.accepted());
+        auto rec = n->record_at(community_id{c}, r->at);
+        BOOST_REQUIRE(rec.ok());
+        BOOST_CHECK(rec->payload == handed_in);
+    }
+    auto& folder = n->folder(partition_id{0});
+    BOOST_CHECK_EQUAL(folder.signature_cache_misses(), 0u);
+
+    // Bytes that reach the log some other way carry no ticket: verified on read-back.
+    auto elsewhere = encode_envelope(key.seal(founding(random_event_id(), community_id{40})));
+    auto at = n->log(partition_id{0}).append(elsewhere);
+    BOOST_REQUIRE(at.ok());
+    BOOST_REQUIRE(folder.wait_applied(*at, std::chrono::seconds(5)));
+    BOOST_CHECK_EQUAL(folder.signature_cache_misses(), 1u);
+    BOOST_CHECK(folder.verdict_at(*at)->decided.accepted());
+
+    auto forged_parts = key.seal(founding(random_event_id(), community_id{41}));
+    forged_parts.sig.b[5] ^= 1;
+    auto forged_at = n->log(partition_id{0}).append(encode_envelope(forged_parts));
+    BOOST_REQUIRE(forged_at.ok());
+    BOOST_REQUIRE(folder.wait_applied(*forged_at, std::chrono::seconds(5)));
+    BOOST_CHECK_EQUAL(folder.signature_cache_misses(), 2u);
+    BOOST_CHECK(folder.verdict_at(*forged_at)->decided.reason == reject_reason::bad_signature);
+    BOOST_CHECK(!n->find_event(scoped_id{community_id{41}, decode_body(forged_parts.body)->id}));
+}
+
+// Two submits of the same bytes before either is applied: each ticket is completed by a
+// record of those bytes (the first record's verdict, then the duplicate's), none is left
+// waiting, and nothing is verified twice.
+BOOST_AUTO_TEST_CASE(the_same_bytes_submitted_twice_at_once_are_each_answered) {
+    temp_dir dir("node-same-twice");
+    auto n = open_node(dir);
+    auto key = signing_key::generate().value();
+    for (int round = 0; round < 20; ++round) {
+        const auto e = encode_envelope(key.seal(
+            founding(random_event_id(), community_id{static_cast<std::uint64_t>(round + 1)})));
+        result<submit_outcome> a = make_error(errc::stopped, "");
+        result<submit_outcome> b = make_error(errc::stopped, "");
+        std::thread other([&] { b = n->submit(e); });
+        a = n->submit(e);
+        other.join();
+        BOOST_REQUIRE_MESSAGE(a.ok() && b.ok(), "round " << round);
+        BOOST_CHECK(a->decided.accepted() && b->decided.accepted());
+        BOOST_CHECK(a->at == b->at);                                // both name the first record
+        BOOST_CHECK(a->duplicate != b->duplicate || a->duplicate);  // at most one appended first
+    }
+    BOOST_CHECK_EQUAL(n->folder(partition_id{0}).signature_cache_misses(), 0u);
 }
