@@ -588,4 +588,20 @@ BOOST_AUTO_TEST_CASE(the_writer_keeps_utf8_and_replaces_what_is_not) {
                       R"(\u0019\u001a\u001b\u001c\u001d\u001e\u001f\u007f !\"#\\/")");
 }
 
+// Printable ASCII is copied as it is (the writer's fast path), but for the quote and the
+// backslash; alone or beside bytes that take the slow path, the same answer.
+BOOST_AUTO_TEST_CASE(printable_ascii_is_copied_but_for_the_quote_and_the_backslash) {
+    std::string all;
+    for (int c = 0x20; c < 0x7f; ++c) {
+        const std::string one(1, static_cast<char>(c));
+        const std::string want = c == '"' ? R"("\"")" : c == '\\' ? R"("\\")" : "\"" + one + "\"";
+        BOOST_CHECK_EQUAL(json_quote(one), want);
+        BOOST_CHECK_EQUAL(json_quote(one + "\n"), want.substr(0, want.size() - 1) + "\\n\"");
+        if (c != '"' && c != '\\') all += one;
+    }
+    BOOST_CHECK_EQUAL(json_quote(all), "\"" + all + "\"");
+    BOOST_CHECK_EQUAL(json_quote(all + "\x7f"), "\"" + all + "\\u007f\"");
+    BOOST_CHECK_EQUAL(json_quote(""), "\"\"");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
