@@ -52,6 +52,19 @@ struct reader {
         take(&v, 1);
         return v;
     }
+    // An enum stored as one byte (or, with E of 16 bits, two): a value past `last` marks the
+    // record bad (and reads as the first value), so a corrupt byte never becomes an impossible
+    // role, status or category that a fold or an index would trust.
+    template <typename E>
+    E enumerated(E last) {
+        using U = std::underlying_type_t<E>;
+        const U v = sizeof(U) == 1 ? static_cast<U>(u8()) : static_cast<U>(u16());
+        if (v > static_cast<U>(last)) {
+            bad = true;
+            return E{};
+        }
+        return static_cast<E>(v);
+    }
     std::uint16_t u16() {
         std::uint16_t v;
         take(&v, 2);
@@ -474,7 +487,7 @@ result<loaded_state> load_state(const store& db) {
                 const community_id c{r.u64()};
                 const scoped_id id{c, event_id{r.arr<16>()}};
                 seen_event e{offset{r.u64()}, digest{r.arr<32>()},
-                             verdict{static_cast<reject_reason>(r.u16())}};
+                             verdict{r.enumerated(static_cast<reject_reason>(reject_reason_max))}};
                 const std::uint8_t used_seq = r.u8();
                 if (r.bad || used_seq > 1 || e.at.value / seen_chunk_offsets != get_be64(k, 1))
                     return fail("seen chunk");
@@ -519,7 +532,7 @@ result<loaded_state> load_state(const store& db) {
             case 'M': {
                 if (rest.size() != 8) return fail("member key");
                 member_state m;
-                m.member_role = static_cast<role>(r.u8());
+                m.member_role = r.enumerated(role::coordinator);
                 m.verified = r.u8();
                 m.suspended = r.u8();
                 m.balance = minutes{r.i64()};
@@ -553,7 +566,7 @@ result<loaded_state> load_state(const store& db) {
             case 'L': {
                 if (rest.size() != 16) return fail("claim key");
                 claim_state cl{member_id{r.u64()}, member_id{r.u64()},
-                               minutes{r.i64()},   static_cast<claim_status>(r.u8()),
+                               minutes{r.i64()},   r.enumerated(claim_status::reversed),
                                offset{r.u64()},    time_ms{r.i64()},
                                time_ms{r.i64()}};
                 cl.endorsed = r.u8();
@@ -574,12 +587,12 @@ result<loaded_state> load_state(const store& db) {
                 post_state p;
                 p.owner = member_id{r.u64()};
                 p.is_offer = r.u8();
-                p.what = static_cast<category>(r.u8());
-                p.how_often = static_cast<intensity>(r.u8());
+                p.what = r.enumerated(category::other);
+                p.how_often = r.enumerated(intensity::regularly);
                 p.availability = r.u32();
                 p.area = r.str();
                 p.text = r.str();
-                p.status = static_cast<post_status>(r.u8());
+                p.status = r.enumerated(post_status::hidden);
                 p.posted_at = offset{r.u64()};
                 p.proposals = r.u32();
                 p.posted_time = time_ms{r.i64()};
@@ -591,7 +604,7 @@ result<loaded_state> load_state(const store& db) {
             case 'X': {
                 if (rest.size() != 16) return fail("match key");
                 match_state m{event_id{r.arr<16>()}, event_id{r.arr<16>()}, member_id{r.u64()},
-                              member_id{r.u64()}, static_cast<match_status>(r.u8())};
+                              member_id{r.u64()}, r.enumerated(match_status::lapsed)};
                 m.round = r.u32();
                 m.rank = r.u32();
                 m.proposed_at = offset{r.u64()};
@@ -667,8 +680,8 @@ result<std::vector<history_entry>> read_history(const store& db, community_id c,
                 h.member = m;
                 h.at = offset{get_be64(at_bytes, 0)};
                 h.id = event_id{r.arr<16>()};
-                h.kind = static_cast<event_kind>(r.u16());
-                h.reason = static_cast<reject_reason>(r.u16());
+                h.kind = r.enumerated(event_kind::checkpoint);
+                h.reason = r.enumerated(static_cast<reject_reason>(reject_reason_max));
                 h.balance_delta = minutes{r.i64()};
                 h.pending_delta = minutes{r.i64()};
                 h.counterparty = member_id{r.u64()};
@@ -696,6 +709,11 @@ result<std::vector<open_post>> read_open_posts(const store& db, community_id c, 
     bool bad = false;
     auto scanned = db.scan(column::posts, prefix, "", [&](std::string_view k, std::string_view v) {
         if (out.size() >= limit) return false;
+        // The index key is community, side, category and posting offset (post_index_key).
+        if (k.size() != 18 || static_cast<std::uint8_t>(k[9]) >= category_count) {
+            bad = true;
+            return false;
+        }
         reader r{v};
         open_post p;
         p.community = c;
@@ -704,7 +722,7 @@ result<std::vector<open_post>> read_open_posts(const store& db, community_id c, 
         p.posted_at = offset{get_be64(k, 10)};
         p.id = event_id{r.arr<16>()};
         p.owner = member_id{r.u64()};
-        p.how_often = static_cast<intensity>(r.u8());
+        p.how_often = r.enumerated(intensity::regularly);
         p.availability = r.u32();
         p.area = r.str();
         p.text = r.str();
