@@ -25,6 +25,7 @@
 #include "api/bench/workload.h"
 #include "api/http/http_client.h"
 #include "api/http/serve.h"
+#include "api/json/json.h"
 #include "api/node/certificates.h"
 #include "api/node/node.h"
 #include "ledger/core/audit.h"
@@ -484,8 +485,7 @@ result<void> bench_ingest(const parsed_args& a) {
     auto http = drive(w.events, clients, "http", [&](const bytes& b) {
         auto env = decode_envelope(b);
         if (!env) return false;
-        std::string json = "{\"body\": \"" + to_base64(env->body) + "\", \"signer\": \"" +
-                           env->signer.hex() + "\", \"signature\": \"" + to_hex(env->sig.b) + "\"}";
+        const std::string json = envelope_to_json(*env);
         // Each client keeps its connection open, as a busy client would.
         thread_local std::unique_ptr<http_connection> connection;
         if (!connection) {

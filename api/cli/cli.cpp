@@ -12,6 +12,7 @@
 #include "api/cli/cli_http.h"
 #include "api/http/http_client.h"
 #include "api/http/serve.h"
+#include "api/json/json.h"
 #include "api/json/json_read.h"
 #include "api/node/admin.h"
 #include "api/node/founders.h"
@@ -141,9 +142,7 @@ result<signed_submit> sign_and_submit(
     if (auto v = validate_body(body); !v) return v.err();
     auto env = signer->seal(body);
 
-    std::string json = "{\"body\": \"" + to_base64(env.body) + "\", \"signer\": \"" +
-                       env.signer.hex() + "\", \"signature\": \"" + to_hex(env.sig.b) + "\"}";
-    auto r = call(*server, "POST", "/v1/events", json);
+    auto r = call(*server, "POST", "/v1/events", envelope_to_json(env));
     if (!r) return r.err();
     if (r->status != 200 && r->status != 409) return api_error(*r);
     const std::string kind(kind_name(body.kind()));

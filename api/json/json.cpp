@@ -169,6 +169,16 @@ std::string json_writer::take() {
     return std::move(out_);
 }
 
+std::string envelope_to_json(const envelope& e) {
+    json_writer w;
+    w.begin_object();
+    w.key("body").string(to_base64(e.body));
+    w.key("signer").string(e.signer.hex());
+    w.key("signature").string(to_hex(e.sig.b));
+    w.end_object();
+    return w.take();
+}
+
 std::string json_quote(std::string_view s) {
     std::string out;
     out.reserve(s.size() + 2);

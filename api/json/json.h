@@ -80,6 +80,10 @@ private:
 // `s` as a JSON string literal, quotes included.
 [[nodiscard]] std::string json_quote(std::string_view s);
 
+// {"body": "<base64>", "signer": "<64 hex>", "signature": "<128 hex>"}: what POST /v1/events
+// takes (the CLI and the HTTP benchmark send it).
+[[nodiscard]] std::string envelope_to_json(const envelope& e);
+
 // {"error": {"code": ..., "message": ...}}: the body of every error answer of the API.
 [[nodiscard]] std::string error_json(errc code, std::string_view message);
 

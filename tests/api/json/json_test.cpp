@@ -7,6 +7,7 @@
 #include <string>
 
 #include "api/json/json.h"
+#include "ledger/core/crypto.h"
 #include "tests/support/test_keys.h"
 
 using namespace uurwerk;
@@ -602,6 +603,26 @@ BOOST_AUTO_TEST_CASE(printable_ascii_is_copied_but_for_the_quote_and_the_backsla
     BOOST_CHECK_EQUAL(json_quote(all), "\"" + all + "\"");
     BOOST_CHECK_EQUAL(json_quote(all + "\x7f"), "\"" + all + "\\u007f\"");
     BOOST_CHECK_EQUAL(json_quote(""), "\"\"");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(envelope_json)
+
+// What the CLI and the HTTP benchmark send reads back as the very envelope, in its stored form.
+BOOST_AUTO_TEST_CASE(envelope_to_json_reads_back_into_the_same_stored_bytes) {
+    auto key = signing_key::generate().value();
+    event_body b{random_event_id(),
+                 community_id{3},
+                 member_id{2},
+                 sequence{4},
+                 time_ms{5},
+                 std::nullopt,
+                 transfer{member_id{1}, minutes{30}, "bedankt \"Anna\""}};
+    const envelope e = key.seal(b);
+    auto back = envelope_from_json(envelope_to_json(e));
+    BOOST_REQUIRE(back.ok());
+    BOOST_CHECK(bytes(back->stored().begin(), back->stored().end()) == encode_envelope(e));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
