@@ -24,7 +24,6 @@ unsigned http_status_for(errc code) {
         case errc::missing_argument:
         case errc::bad_url:
         case errc::bad_key_file:
-        case errc::bad_founders_file:
         case errc::bad_reply:
         case errc::bad_export:
         case errc::bad_certificate:
@@ -57,6 +56,7 @@ unsigned http_status_for(errc code) {
             return 413;
         // The server failed, or (for the CLI's and the tools' own codes) no answer of a server.
         case errc::internal_error:
+        case errc::bad_founders_file:  // the operator's file, not the client's request
         case errc::stopped:
         case errc::corrupt_log:
         case errc::topic_mismatch:
