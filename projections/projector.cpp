@@ -376,15 +376,27 @@ projector::prepared projector::prepare(log_record& rec) {
     };
     // Another program's record that cannot be an event (event_log.h): no event, skipped.
     if (!rec.foreign.empty()) return refuse(reject_reason::malformed_event, rec.foreign);
-    if (options_.check == signature_check::verify_unless_cached) {
-        // The ingest path verified and decoded these very bytes a moment ago.
-        p.bytes_hash = hash_of_bytes(rec.payload);
-        if ((p.of_ticket = tickets_->find(p.bytes_hash, rec.payload))) return p;
-    }
     // Built only for a refusal: this runs for every record of a rebuild.
     const auto which = [&] {
         return "record " + std::to_string(rec.at.value) + " of " + options_.log_name;
     };
+    // A record filed under another community's key is no event of this log (event_log.h).
+    const auto keyed_elsewhere = [&](const verified_event& e) {
+        if (!rec.keyed || *rec.keyed == e.body().community) return false;
+        p.refused = reject_reason::malformed_event;
+        p.refused_why = which() + " is keyed with community " + std::to_string(rec.keyed->value) +
+                        " but its event is of community " +
+                        std::to_string(e.body().community.value);
+        return true;
+    };
+    if (options_.check == signature_check::verify_unless_cached) {
+        // The ingest path verified and decoded these very bytes a moment ago.
+        p.bytes_hash = hash_of_bytes(rec.payload);
+        if ((p.of_ticket = tickets_->find(p.bytes_hash, rec.payload))) {
+            if (keyed_elsewhere(*p.of_ticket)) p.of_ticket.reset();
+            return p;
+        }
+    }
     // A record of this node's own log passed the exact check of its form before it was
     // appended, and its CRC was checked as it was read.
     const bool own_log = options_.check == signature_check::trust_local_log;
@@ -401,14 +413,15 @@ projector::prepared projector::prepare(log_record& rec) {
     }
     if (own_log) {
         p.read.emplace(verified_event::from_own_log(std::move(*decoded)));
-        return p;
+    } else {
+        cache_misses_.fetch_add(1, std::memory_order_relaxed);
+        auto verified = verified_event::verify(std::move(*decoded), keys_);
+        if (!verified)
+            return refuse(reject_reason::bad_signature,
+                          which() + " has a signature that does not verify");
+        p.read.emplace(std::move(*verified));
     }
-    cache_misses_.fetch_add(1, std::memory_order_relaxed);
-    auto verified = verified_event::verify(std::move(*decoded), keys_);
-    if (!verified)
-        return refuse(reject_reason::bad_signature,
-                      which() + " has a signature that does not verify");
-    p.read.emplace(std::move(*verified));
+    if (keyed_elsewhere(*p.read)) p.read.reset();
     return p;
 }
 

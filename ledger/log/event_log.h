@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -27,6 +28,12 @@ struct log_record {
     // event: the projector skips it the same way on every node and counts it (projector.h).
     // A LocalLog never returns one.
     std::string foreign{};
+    // The community a KafkaLog record's key names (the producer keys each record with its
+    // event's community); none in a LocalLog. The projector refuses a record whose body is of
+    // another community: somebody with write access to the topic could otherwise file one
+    // community's signed event under another key and partition, and nodes would fold it apart
+    // from its community.
+    std::optional<community_id> keyed{};
 };
 
 // Called once per append, from the log's own thread, when the record is durable (with its

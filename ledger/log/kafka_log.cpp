@@ -517,6 +517,7 @@ result<log_record> kafka_log::impl::check(const rd_kafka_message_t& m) const {
     } else {
         const auto* payload = static_cast<const std::uint8_t*>(m.payload);
         r.payload.assign(payload, payload + m.len);
+        r.keyed = *community;
     }
     return r;
 }

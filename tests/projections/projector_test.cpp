@@ -193,6 +193,50 @@ BOOST_AUTO_TEST_CASE(a_record_with_a_bad_signature_or_form_is_rejected_never_fol
     BOOST_CHECK(digest_of(*again.db) == digest_of(*db));
 }
 
+// A log whose records carry the community of their key, as a KafkaLog's do; the one at
+// `misfiled` names another community than its event's.
+class keyed_log final : public event_log {
+public:
+    keyed_log(std::unique_ptr<local_log> inner, community_id c, offset misfiled)
+        : inner_(std::move(inner)), c_(c), misfiled_(misfiled) {}
+    result<void> append_async(bytes payload, append_callback done) override {
+        return inner_->append_async(std::move(payload), std::move(done));
+    }
+    result<std::vector<log_record>> read(offset from, std::size_t records_max,
+                                         std::chrono::milliseconds wait) override {
+        auto records = inner_->read(from, records_max, wait);
+        if (records)
+            for (auto& r : *records) r.keyed = r.at == misfiled_ ? community_id{c_.value + 1} : c_;
+        return records;
+    }
+    offset end() const override { return inner_->end(); }
+
+private:
+    std::unique_ptr<local_log> inner_;
+    community_id c_;
+    offset misfiled_;
+};
+
+// Somebody with write access to a Kafka topic files a signed event of community 3 under
+// community 4's key: it is no event of the log (skipped as malformed, counted), the same on
+// every node, and the events keyed with their own community fold as before.
+BOOST_AUTO_TEST_CASE(a_record_keyed_with_another_community_than_its_event_is_skipped) {
+    temp_dir dir;
+    const auto& w = small_workload();
+    auto inner = open_log(dir.path / "log");
+    append_all(*inner, w.setup);
+    const offset misfiled{w.setup.size()};
+    BOOST_REQUIRE(inner->append(w.events[0]).ok());
+    BOOST_REQUIRE(inner->append(w.events[1]).ok());
+    keyed_log log(std::move(inner), community_id{3}, misfiled);
+    key_cache keys;
+    const auto [db, p] = catch_up(log, dir.path / "store", keys);
+    BOOST_CHECK(p->verdict_at(misfiled)->decided.reason == reject_reason::malformed_event);
+    BOOST_CHECK(p->verdict_at(offset{misfiled.value + 1})->decided.reason !=
+                reject_reason::malformed_event);
+    BOOST_CHECK_EQUAL(db->skipped().value(), 1u);
+}
+
 BOOST_AUTO_TEST_CASE(history_and_open_posts_are_readable_from_the_store) {
     temp_dir dir;
     const auto& w = small_workload();
