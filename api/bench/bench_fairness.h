@@ -10,4 +10,8 @@ namespace uurwerk::cli {
 
 [[nodiscard]] result<void> bench_fairness(const parsed_args& args);
 
+// The simulated town's parameters as flags (matching/simulator.h), each with its default; also
+// `--seed`, shared with `bench match`.
+std::vector<option_spec> fairness_model_options();
+
 }  // namespace uurwerk::cli
