@@ -1,5 +1,6 @@
 #include "api/bench/bench_fairness.h"
 
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -171,9 +172,14 @@ event_payload payload_of(const sim_action& a) {
 // were past the wait bound with a fitting helper free at some hour.
 struct stock_sums {
     double hours = 0, offers = 0, requests = 0, slots = 0, slots_used = 0;
+    std::array<double, category_count> offers_by_category{}, requests_by_category{};
     std::set<event_id> past_bound;
 
     void add(const stock_sample& s) {
+        for (std::size_t k = 0; k < category_count; ++k) {
+            offers_by_category[k] += static_cast<double>(s.open_offers_by_category[k]);
+            requests_by_category[k] += static_cast<double>(s.open_requests_by_category[k]);
+        }
         hours += 1;
         offers += static_cast<double>(s.open_offers);
         requests += static_cast<double>(s.open_requests);
@@ -252,7 +258,7 @@ result<fairness_run> run_simulation(const simulation_params& p, const fairness_k
                     break;
                 case sim_action_kind::post_request:
                     posts[a.id] = {a.what, a.area};
-                    tracker.request_opened(a.id, a.at);
+                    tracker.request_opened(a.id, a.at, a.what);
                     break;
                 case sim_action_kind::withdraw_offer:
                     tracker.offer_closed(a.subject, a.at);
@@ -348,9 +354,26 @@ std::string figures_json(const fair_share_figures& f, const stock_sums& s) {
     const double hours = std::max(1.0, s.hours);
     const double past_bound_share =
         f.requests ? static_cast<double>(s.past_bound.size()) / static_cast<double>(f.requests) : 0;
+    std::string by_category = "{";
+    for (const auto& [what, c] : f.by_category) {
+        const auto k = static_cast<std::size_t>(what);
+        if (by_category.size() > 1) by_category += ", ";
+        by_category +=
+            "\"" + std::string(category_name(what)) +
+            "\": {\"unfairness_matches\": " + fixed3(c.unfairness_matches) +
+            ", \"unfairness_matches_chance\": " + fixed3(c.unfairness_matches_chance) +
+            ", \"requests\": " + std::to_string(c.requests) +
+            ", \"matches\": " + std::to_string(c.matches) + ", \"open_offers_per_open_request\": " +
+            fixed3(s.offers_by_category[k] / std::max(1.0, s.requests_by_category[k])) + "}";
+    }
+    by_category += "}";
     return "{\"unfairness_matches\": " + fixed3(f.unfairness_matches) +
+           ", \"unfairness_matches_chance\": " + fixed3(f.unfairness_matches_chance) +
            ", \"unfairness_proposals\": " + fixed3(f.unfairness_proposals) +
+           ", \"starved_all_offers_share\": " + fixed3(f.starved_all_offers_share) +
+           ", \"starvation_all_candidates\": " + std::to_string(f.starvation_all_candidates) +
            ", \"starved_offers_share\": " + fixed3(f.starved_offers_share) +
+           ", \"proposals_per_match\": " + fixed3(f.proposals_per_match) +
            ", \"helpers_active_at_end\": " + std::to_string(f.helpers_active_at_end) +
            ", \"median_time_to_match_h\": " + fixed3(f.median_time_to_match_h) +
            ", \"p90_time_to_match_h\": " + fixed3(f.p90_time_to_match_h) +
@@ -367,7 +390,20 @@ std::string figures_json(const fair_share_figures& f, const stock_sums& s) {
            ", \"open_offers_per_open_request\": " + fixed3(per_request) +
            ", \"helper_slots_in_use_share\": " + fixed3(slots_in_use) +
            ", \"requests_past_bound_with_free_helper\": " + std::to_string(s.past_bound.size()) +
-           ", \"requests_past_bound_with_free_helper_share\": " + fixed3(past_bound_share) + "}";
+           ", \"requests_past_bound_with_free_helper_share\": " + fixed3(past_bound_share) +
+           ", \"by_category\": " + by_category + "}";
+}
+
+std::string chance_json(const fair_share_figures& f) {
+    std::string out =
+        "{\"unfairness_matches\": " + fixed3(f.unfairness_matches_chance) + ", \"by_category\": {";
+    bool first = true;
+    for (const auto& [what, c] : f.by_category) {
+        out += std::string(first ? "" : ", ") + "\"" + std::string(category_name(what)) +
+               "\": {\"unfairness_matches\": " + fixed3(c.unfairness_matches_chance) + "}";
+        first = false;
+    }
+    return out + "}}";
 }
 
 void report(const char* label, const fairness_run& r) {
@@ -376,20 +412,33 @@ void report(const char* label, const fairness_run& r) {
     for (const auto& [why, n] : r.rejected_by_reason) std::cerr << ", " << why << " " << n;
     std::cerr << ") in " << fixed3(r.seconds) << " s; " << f.requests << " requests, " << f.offers
               << " offers, " << f.proposals << " proposals, " << f.matches << " matches\n"
-              << "  unfairness of matches " << fixed3(f.unfairness_matches) << ", of proposals "
-              << fixed3(f.unfairness_proposals) << "; starved offers "
-              << fixed3(100 * f.starved_offers_share) << " % of " << f.starvation_candidates
-              << "; helpers offering at the end " << f.helpers_active_at_end
-              << "; time to match median " << fixed3(f.median_time_to_match_h) << " h, p90 "
-              << fixed3(f.p90_time_to_match_h) << " h; never matched "
-              << fixed3(100 * f.requests_never_matched_share) << " %; hours "
-              << fixed3(f.matched_hours_total) << ", Gini " << fixed3(f.gini_matched_hours) << "\n"
+              << "  unfairness of matches " << fixed3(f.unfairness_matches) << " (chance "
+              << fixed3(f.unfairness_matches_chance) << "), of proposals "
+              << fixed3(f.unfairness_proposals) << "; proposals per match "
+              << fixed3(f.proposals_per_match) << "; starved: all offers "
+              << fixed3(100 * f.starved_all_offers_share) << " % of " << f.starvation_all_candidates
+              << ", owed one " << fixed3(100 * f.starved_offers_share) << " % of "
+              << f.starvation_candidates << "; helpers offering at the end "
+              << f.helpers_active_at_end << "; time to match median "
+              << fixed3(f.median_time_to_match_h) << " h, p90 " << fixed3(f.p90_time_to_match_h)
+              << " h; never matched " << fixed3(100 * f.requests_never_matched_share)
+              << " %; hours " << fixed3(f.matched_hours_total) << ", Gini "
+              << fixed3(f.gini_matched_hours) << "\n"
               << "  open offers per open request "
               << fixed3(r.stock.offers / std::max(1.0, r.stock.requests))
               << "; helper slots in use "
               << fixed3(100 * r.stock.slots_used / std::max(1.0, r.stock.slots))
               << " %; requests past the wait bound with a fitting helper free "
               << r.stock.past_bound.size() << "\n";
+    for (const auto& [what, c] : f.by_category)
+        std::cerr << "    " << category_name(what) << ": " << c.requests << " requests, "
+                  << c.matches << " matches, unfairness " << fixed3(c.unfairness_matches)
+                  << " (chance " << fixed3(c.unfairness_matches_chance) << "), open offers per "
+                  << "open request "
+                  << fixed3(r.stock.offers_by_category[static_cast<std::size_t>(what)] /
+                            std::max(1.0,
+                                     r.stock.requests_by_category[static_cast<std::size_t>(what)]))
+                  << "\n";
 }
 
 // A decimal number in [lo, hi], or an error naming the flag.
@@ -580,6 +629,7 @@ result<void> bench_fairness(const parsed_args& a) {
         if (!*helpers_out) return make_error(errc::io_error, "cannot write " + *helpers_path);
     }
     std::string json = "{" + model_json(p);
+    std::optional<std::string> chance;
     for (const auto* knobs : {&on, &off}) {
         const char* label = knobs->off ? "off" : "on";
         if (only && *only != label) continue;
@@ -587,8 +637,12 @@ result<void> bench_fairness(const parsed_args& a) {
         if (!run) return run.err();
         report(knobs->off ? "fairness off" : "fairness on", *run);
         json += std::string(", \"") + label + "\": " + figures_json(run->figures, run->stock);
+        if (!chance) chance = chance_json(run->figures);
         helpers.push_back(std::move(run->helpers_tsv));
     }
+    // The chance baseline: the first run's matches drawn at random in proportion to its fair
+    // shares (matching/fair_share.h), overall and by category.
+    if (chance) json += ", \"chance\": " + *chance;
     std::cout << json << "}\n";
     if (helpers_out) {
         *helpers_out << helpers_tsv_header;
