@@ -1,8 +1,9 @@
 #pragma once
 // `uurwerk bench fairness`: the community simulator (matching/simulator.h) played through a real
 // node (its log, its projections, its matcher), once with the fairness layer on and once off,
-// with the same seed; the measures of matching/fair_share.h for each. Figures printed, never
-// asserted; the last line of standard output is one line of JSON.
+// with the same seed and so the same town and requests (common random numbers); the measures of
+// matching/fair_share.h for each, and the chance baseline. Figures printed, never asserted; the
+// last line of standard output is one line of JSON.
 
 #include "api/args/cli_args.h"
 
