@@ -5,6 +5,8 @@
 #include <numeric>
 #include <set>
 
+#include "matching/simulator.h"
+
 namespace uurwerk {
 
 double total_variation(const std::map<member_id, double>& a, const std::map<member_id, double>& b) {
@@ -31,6 +33,35 @@ double total_variation(const std::map<member_id, double>& a, const std::map<memb
     return d / 2;
 }
 
+std::map<member_id, double> chance_matches(const std::map<member_id, double>& shares,
+                                           std::size_t matches, sim_random& rng) {
+    std::vector<member_id> who;
+    std::vector<double> cdf;
+    double s = 0;
+    for (const auto& [h, share] : shares) {
+        UURWERK_ASSERT(share >= 0, h.value, share);
+        if (share <= 0) continue;
+        who.push_back(h);
+        cdf.push_back(s += share);
+    }
+    std::map<member_id, double> got;
+    if (who.empty()) return got;
+    for (std::size_t i = 0; i < matches; ++i) got[who[rng.pick(cdf)]] += 1;
+    return got;
+}
+
+double chance_unfairness(const std::map<member_id, double>& shares, std::size_t matches,
+                         std::size_t draws, std::uint64_t seed) {
+    double total = 0;
+    for (const auto& [h, share] : shares) total += share;
+    if (matches == 0 || draws == 0 || !(total > 0)) return 0;
+    sim_random rng(seed);
+    double sum = 0;
+    for (std::size_t d = 0; d < draws; ++d)
+        sum += total_variation(chance_matches(shares, matches, rng), shares);
+    return sum / static_cast<double>(draws);
+}
+
 double gini(std::vector<double> values) {
     if (values.empty()) return 0;
     std::sort(values.begin(), values.end());
@@ -54,16 +85,19 @@ double quantile(std::vector<double> values, double q) {
     return values[std::clamp<std::size_t>(rank, 1, values.size()) - 1];
 }
 
-fair_share_tracker::fair_share_tracker(fits_fn fits, std::chrono::milliseconds starvation_window)
-    : fits_(std::move(fits)), starvation_window_(starvation_window) {
+fair_share_tracker::fair_share_tracker(fits_fn fits, std::chrono::milliseconds starvation_window,
+                                       std::chrono::milliseconds match_window)
+    : fits_(std::move(fits)), starvation_window_(starvation_window), match_window_(match_window) {
     UURWERK_ASSERT(static_cast<bool>(fits_));
+    UURWERK_ASSERT(starvation_window_ <= match_window_, starvation_window_.count(),
+                   match_window_.count());
 }
 
 void fair_share_tracker::offer_opened(const event_id& offer, member_id helper, time_ms at) {
     UURWERK_ASSERT(!offer_index_.contains(offer), offer.hex());
     offer_index_[offer] = offers_.size();
     offers_of_[helper].push_back(offers_.size());
-    offers_.push_back({offer, helper, {at, std::nullopt}, {}});
+    offers_.push_back({offer, helper, {at, std::nullopt}, {}, {}});
 }
 
 void fair_share_tracker::offer_closed(const event_id& offer, time_ms at) {
@@ -73,10 +107,10 @@ void fair_share_tracker::offer_closed(const event_id& offer, time_ms at) {
     if (!o.open.to) o.open.to = at;
 }
 
-void fair_share_tracker::request_opened(const event_id& request, time_ms at) {
+void fair_share_tracker::request_opened(const event_id& request, time_ms at, category what) {
     UURWERK_ASSERT(!request_index_.contains(request), request.hex());
     request_index_[request] = requests_.size();
-    requests_.push_back({request, {at, std::nullopt}, std::nullopt});
+    requests_.push_back({request, {at, std::nullopt}, what, std::nullopt, member_id{}});
 }
 
 void fair_share_tracker::request_closed(const event_id& request, time_ms at) {
@@ -102,9 +136,18 @@ void fair_share_tracker::matched(const event_id& request, member_id helper, time
     auto it = request_index_.find(request);
     UURWERK_ASSERT(it != request_index_.end(), request.hex());
     auto& r = requests_[it->second];
-    if (!r.matched_at) r.matched_at = at;
+    if (!r.matched_at) {
+        r.matched_at = at;
+        r.matched_helper = helper;
+    }
     matches_[helper] += 1;
+    matches_by_category_[r.what][helper] += 1;
     ++match_count_;
+    if (auto mine = offers_of_.find(helper); mine != offers_of_.end())
+        for (std::size_t i : mine->second) {
+            auto& o = offers_[i];
+            if (o.open.from <= at && (!o.open.to || at <= *o.open.to)) o.matches_at.push_back(at);
+        }
 }
 
 void fair_share_tracker::hours_given(member_id helper, minutes amount) {
@@ -141,6 +184,15 @@ std::map<member_id, double> fair_share_tracker::fair_shares(time_ms end) const {
     return share;
 }
 
+std::map<member_id, double> fair_share_tracker::fair_shares(time_ms end, category what) const {
+    std::map<member_id, double> share;
+    each_fit(end, [&](const request_record& r, const std::vector<const offer_record*>& fitting) {
+        if (r.what != what) return;
+        for (const auto* o : fitting) share[o->helper] += 1.0 / static_cast<double>(fitting.size());
+    });
+    return share;
+}
+
 std::map<member_id, fair_share_tracker::helper_figures> fair_share_tracker::per_helper(
     time_ms end) const {
     std::map<member_id, helper_figures> out;
@@ -160,9 +212,55 @@ fair_share_figures fair_share_tracker::figures(time_ms end) const {
     f.proposals = proposal_count_;
     f.matches = match_count_;
 
+    f.proposals_per_match =
+        match_count_ ? static_cast<double>(proposal_count_) / static_cast<double>(match_count_) : 0;
     const auto shares = fair_shares(end);
     f.unfairness_matches = total_variation(matches_, shares);
+    f.unfairness_matches_chance = chance_unfairness(shares, match_count_, chance_draws, 1);
     f.unfairness_proposals = total_variation(proposals_, shares);
+    for (const auto& r : requests_) ++f.by_category[r.what].requests;
+    for (auto& [what, c] : f.by_category) {
+        const auto in = fair_shares(end, what);
+        static const std::map<member_id, double> none;
+        auto m = matches_by_category_.find(what);
+        const auto& got = m == matches_by_category_.end() ? none : m->second;
+        for (const auto& [h, n] : got) c.matches += static_cast<std::size_t>(n);
+        c.unfairness_matches = total_variation(got, in);
+        c.unfairness_matches_chance =
+            chance_unfairness(in, c.matches, chance_draws, 1 + static_cast<std::uint64_t>(what));
+    }
+
+    // Starvation over all offers: old enough to have had their match window in the run, fitted
+    // a request early, got no match in the window while a fitting request went to another.
+    std::map<const offer_record*, bool> fitted_early, others_matched;
+    each_fit(end, [&](const request_record& r, const std::vector<const offer_record*>& fitting) {
+        const time_ms r_to = r.open.to.value_or(end);
+        for (const auto* o : fitting) {
+            if (o->open.from.value + match_window_.count() > end.value) continue;
+            const std::int64_t o_to = o->open.to.value_or(end).value;
+            const std::int64_t fit_end =
+                std::min(o->open.from.value + starvation_window_.count(), o_to);
+            if (r.open.from.value <= fit_end && o->open.from.value <= r_to.value)
+                fitted_early[o] = true;
+            const std::int64_t match_end =
+                std::min(o->open.from.value + match_window_.count(), o_to);
+            if (r.matched_at && r.matched_helper != o->helper &&
+                r.matched_at->value >= o->open.from.value && r.matched_at->value <= match_end)
+                others_matched[o] = true;
+        }
+    });
+    std::size_t starved_all = 0;
+    for (const auto& [o, yes] : fitted_early) {
+        ++f.starvation_all_candidates;
+        const std::int64_t match_end = o->open.from.value + match_window_.count();
+        const bool matched = std::any_of(o->matches_at.begin(), o->matches_at.end(),
+                                         [&](time_ms t) { return t.value <= match_end; });
+        if (!matched && others_matched.contains(o)) ++starved_all;
+    }
+    f.starved_all_offers_share =
+        f.starvation_all_candidates
+            ? static_cast<double>(starved_all) / static_cast<double>(f.starvation_all_candidates)
+            : 0;
 
     // Each offer's fair share over its first window: the requests that fit it and were open
     // during that window, each divided among all the offers that fit it.

@@ -11,8 +11,17 @@
 //   unfairness     the total-variation distance between the helpers' shares of new matches (or
 //                  proposals) and their shares of fair share: 0 = exactly proportional, 1 = all
 //                  of it went to helpers with no fair share at all.
-//   starvation     of the offers whose fair share over their first `starvation_window` was at
-//                  least 1, the share that received no proposal in that window.
+//   unfairness by category   the same within each category (of the requests): the helpers'
+//                  shares of that category's matches against their fair shares in it.
+//   chance         the unfairness of the same number of matches drawn at random, each to a
+//                  helper with probability proportional to fair share (overall, and within each
+//                  category): what no layer can be blamed for, as matches are whole.
+//   starvation (owed one)  of the offers whose fair share over their first `starvation_window`
+//                  was at least 1, the share that received no proposal in that window.
+//   starvation (all offers)  of the offers that fitted some request in their first
+//                  `starvation_window` (and were posted at least `match_window` before the end),
+//                  the share that got no accepted match in their first `match_window` while a
+//                  request that fitted them went to another helper, while they were open, then.
 //   time to match  from a request's posting to its first accepted match.
 //   gini           of the matched hours over every helper who ever offered (0 = equal).
 //
@@ -28,11 +37,25 @@
 
 namespace uurwerk {
 
+// What one category's requests gave (its matches, its fair shares).
+struct category_figures {
+    std::size_t requests = 0, matches = 0;
+    double unfairness_matches = 0;
+    double unfairness_matches_chance = 0;  // mean over chance_draws draws
+};
+
+inline constexpr std::size_t chance_draws = 20;  // draws averaged for a chance baseline
+
 struct fair_share_figures {
     double unfairness_matches = 0;
+    double unfairness_matches_chance = 0;  // mean over chance_draws draws
     double unfairness_proposals = 0;
     double starved_offers_share = 0;
     std::size_t starvation_candidates = 0;  // offers whose early fair share was >= 1
+    double starved_all_offers_share = 0;
+    std::size_t starvation_all_candidates = 0;  // offers that fitted a request early
+    double proposals_per_match = 0;
+    std::map<category, category_figures> by_category;  // categories with a request
     std::size_t helpers_active_at_end = 0;  // helpers with an offer still open at the end
     double median_time_to_match_h = 0;
     double p90_time_to_match_h = 0;
@@ -49,11 +72,12 @@ public:
     using fits_fn = std::function<bool(const event_id& request, const event_id& offer)>;
 
     explicit fair_share_tracker(
-        fits_fn fits, std::chrono::milliseconds starvation_window = std::chrono::hours(14 * 24));
+        fits_fn fits, std::chrono::milliseconds starvation_window = std::chrono::hours(14 * 24),
+        std::chrono::milliseconds match_window = std::chrono::hours(30 * 24));
 
     void offer_opened(const event_id& offer, member_id helper, time_ms at);
     void offer_closed(const event_id& offer, time_ms at);
-    void request_opened(const event_id& request, time_ms at);
+    void request_opened(const event_id& request, time_ms at, category what);
     // The request stops waiting for help (matched, or withdrawn); a later call is ignored.
     void request_closed(const event_id& request, time_ms at);
     void proposed(const event_id& request, member_id helper, time_ms at);
@@ -66,6 +90,8 @@ public:
 
     // Each helper's fair share over the whole run (for tests and reports).
     [[nodiscard]] std::map<member_id, double> fair_shares(time_ms end) const;
+    // The same, counting only the requests of category `what`.
+    [[nodiscard]] std::map<member_id, double> fair_shares(time_ms end, category what) const;
 
     // What each helper who ever offered received against their fair share (for reports).
     struct helper_figures {
@@ -84,11 +110,14 @@ private:
         member_id helper;
         interval open;
         std::vector<time_ms> proposals_at;
+        std::vector<time_ms> matches_at;
     };
     struct request_record {
         event_id id;
         interval open;
+        category what;
         std::optional<time_ms> matched_at;
+        member_id matched_helper;
     };
     // For every request, the offers that fit it and overlapped it, each with the overlap.
     void each_fit(time_ms end,
@@ -96,13 +125,14 @@ private:
                                            const std::vector<const offer_record*>&)>& fn) const;
 
     fits_fn fits_;
-    std::chrono::milliseconds starvation_window_;
+    std::chrono::milliseconds starvation_window_, match_window_;
     std::vector<offer_record> offers_;
     std::map<event_id, std::size_t> offer_index_;
     std::map<member_id, std::vector<std::size_t>> offers_of_;  // indexes into offers_
     std::vector<request_record> requests_;
     std::map<event_id, std::size_t> request_index_;
     std::map<member_id, double> proposals_, matches_, hours_;
+    std::map<category, std::map<member_id, double>> matches_by_category_;
     std::size_t proposal_count_ = 0, match_count_ = 0;
 };
 
@@ -110,6 +140,16 @@ private:
 // (each normalized to sum 1 first; a side that sums to 0 is treated as all-zero).
 [[nodiscard]] double total_variation(const std::map<member_id, double>& a,
                                      const std::map<member_id, double>& b);
+
+// `matches` matches drawn at random, each to a helper with probability proportional to their
+// share (`shares`, non-negative, not all zero), from `rng`'s stream: the matches each received.
+class sim_random;
+[[nodiscard]] std::map<member_id, double> chance_matches(const std::map<member_id, double>& shares,
+                                                         std::size_t matches, sim_random& rng);
+// The mean unfairness (total variation against `shares`) of `draws` such draws, seeded by
+// `seed`; 0 without matches or shares.
+[[nodiscard]] double chance_unfairness(const std::map<member_id, double>& shares,
+                                       std::size_t matches, std::size_t draws, std::uint64_t seed);
 
 // Gini coefficient of non-negative values (0 when all are equal or there are none).
 [[nodiscard]] double gini(std::vector<double> values);

@@ -36,6 +36,22 @@ void append_distinct(const std::vector<candidate>& cs, const std::vector<std::si
 
 }  // namespace
 
+std::uint64_t tie_hash(const event_id& request, member_id helper) {
+    // SplitMix64's finalizer over the request's bytes and the helper: cheap, and the same on
+    // every machine.
+    auto mix = [](std::uint64_t z) {
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    };
+    std::uint64_t lo = 0, hi = 0;
+    for (int i = 0; i < 8; ++i) {
+        lo |= static_cast<std::uint64_t>(request.b[i]) << (8 * i);
+        hi |= static_cast<std::uint64_t>(request.b[8 + i]) << (8 * i);
+    }
+    return mix(mix(lo ^ mix(hi)) ^ (helper.value * 0x9e3779b97f4a7c15ULL));
+}
+
 fairness_policy fairness_from(const fairness_knobs& knobs) {
     const auto k = resolved(knobs);
     fairness_policy p;
@@ -74,7 +90,8 @@ std::vector<proposal_pick> pick_proposals(const std::vector<candidate>& cs,
                 cs[a].relevance * reputation_factor(cs[a].reputation, p.reputation_weight_max);
             const double y =
                 cs[b].relevance * reputation_factor(cs[b].reputation, p.reputation_weight_max);
-            return x != y ? x > y : ids_before(a, b);
+            if (x != y) return x > y;
+            return cs[a].tie != cs[b].tie ? cs[a].tie < cs[b].tie : ids_before(a, b);
         });
     } else {
         // Newcomers who waited past the floor first (longest wait first), then the others by
@@ -129,8 +146,7 @@ std::vector<proposal_pick> pick_silent_offers(const std::vector<candidate>& cs,
             silent.push_back(i);
     }
     std::sort(silent.begin(), silent.end(), [&](std::size_t a, std::size_t b) {
-        if (cs[a].heard_at != cs[b].heard_at)
-            return cs[a].heard_at.value < cs[b].heard_at.value;
+        if (cs[a].heard_at != cs[b].heard_at) return cs[a].heard_at.value < cs[b].heard_at.value;
         return by_id(cs[a], cs[b]);
     });
     std::vector<std::uint64_t> taken;

@@ -17,7 +17,8 @@
 // order by exposure alone, under-serving the helpers owed the most. Before that, two guarantees: a
 // newcomer whose offer has waited `newcomer_floor` without any proposal goes first, and nobody over
 // the cap of concurrent open matches is proposed. With fairness off: relevance times the reputation
-// factor, highest first (the popularity ranking the layer exists to correct).
+// factor, highest first (the popularity ranking the layer exists to correct), equal scores in the
+// order of a hash of request and helper (`candidate::tie`).
 //
 // Threading: none; values.
 
@@ -57,7 +58,15 @@ struct candidate {
     double relevance_sum = 0;              // the helper's amortized relevance so far
     double exposure_sum = 0;               // the helper's amortized exposure so far
     time_ms heard_at{};                    // this offer's last proposal or match end (if any)
+    // Fairness off: the order among equal scores (least first), a hash of the request and the
+    // helper (tie_hash), so that ties do not always go to the same members; then member id.
+    std::uint64_t tie = 0;
 };
+
+// The tie-break of the popularity ranking for `helper` on `request`: a fixed mix of the two,
+// different from request to request (breaking ties by member id sent every tie to the lowest
+// ids, which concentrated proposals beyond what popularity alone does).
+[[nodiscard]] std::uint64_t tie_hash(const event_id& request, member_id helper);
 
 struct proposal_pick {
     member_id helper;

@@ -107,13 +107,11 @@ std::vector<proposal> propose(community_id c, const community_state& s,
         UURWERK_ASSERT(!p.is_offer && p.status == post_status::open, id.hex());
         auto member = s.members.find(p.owner);
         if (member == s.members.end() || member->second.suspended) continue;
-        // Without fairness any unanswered proposal holds the request; with it, one that waited
-        // past the bound no longer does (the requester may never answer).
-        auto& h = histories[id] = history_of(
-            s, id, now, policy.on ? std::optional(policy.request_wait_max) : std::nullopt);
+        // An unanswered proposal that waited past the bound no longer holds the request (the
+        // requester may never answer), with fairness on and off alike.
+        auto& h = histories[id] = history_of(s, id, now, policy.request_wait_max);
         if (h.accepted || h.holding) continue;
-        const bool past_bound =
-            policy.on && now.value - p.posted_time.value >= policy.request_wait_max.count();
+        const bool past_bound = now.value - p.posted_time.value >= policy.request_wait_max.count();
         requests.push_back(
             {id, &p, policy.on && score(p.owner) < low_reputation_score, past_bound, &h, {}});
     }
@@ -157,7 +155,7 @@ std::vector<proposal> propose(community_id c, const community_state& s,
             const auto& offer = s.posts.at(o.offer);
             cands.push_back({o.helper, o.offer, o.relevance, score(o.helper), e.open_matches,
                              offer.posted_time, offer.proposals, e.relevance_sum, e.exposure_sum,
-                             offer.heard_time});
+                             offer.heard_time, tie_hash(r.id, o.helper)});
         }
         return cands;
     };

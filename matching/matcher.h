@@ -4,7 +4,8 @@
 // inputs, the policy's fairness knobs, and the log's clock at the last event, the round's "now")
 // and of its matching projection (projections/matching_fold.h: the live match queues of open
 // requests and offers, and each helper's exposure), read together under the projector's lock.
-// No I/O, no clock, no randomness: ties break on member and post ids. So anyone who replays the
+// No I/O, no clock, no randomness: ties break on a hash of request and helper (fairness off),
+// then member and post ids. So anyone who replays the
 // log to the community event count a proposal names (`basis`) and runs propose() there gets
 // that proposal again (tests/matching/matcher_test.cpp does).
 //
@@ -20,10 +21,10 @@
 // request's round then adds the silent offers among its candidates (fairness.h:
 // pick_silent_offers, the policy's silence floor): helpers who heard nothing for that long.
 //
-// The wait bound (fairness on; the policy's request_wait_hours_max): an unanswered proposal
-// holds its request only until it is that old (a requester who never answers must not keep the
-// request from help: it gets a round beside the unanswered proposals, whose helpers are not
-// proposed again while theirs is open). A request that has waited past the bound without an
+// The wait bound (fairness on and off alike; the policy's request_wait_hours_max): an unanswered
+// proposal holds its request only until it is that old (a requester who never answers must not
+// keep the request from help: it gets a round beside the unanswered proposals, whose helpers
+// are not proposed again while theirs is open). A request that has waited past the bound without an
 // accepted match, and for which no fresh helper is free, is proposed helpers proposed before
 // whose proposals were answered (declined, or lapsed).
 //

@@ -9,21 +9,23 @@ namespace {
 constexpr std::int64_t hour_ms = 3'600'000;
 constexpr std::int64_t day_ms = 24 * hour_ms;
 
-// What volunteers offer and what is asked for (NLvoorelkaar, spring 2020: about 80 % of the
-// requests ask for a buddy or company; the offers are spread far wider).
-constexpr category categories[] = {
-    category::companionship, category::shopping, category::dog_walking,
-    category::childminding,  category::odd_jobs, category::lifts,
-    category::computer_help, category::meals,    category::gardening,
-};
-constexpr double offer_weights[] = {0.30, 0.20, 0.08, 0.07, 0.10, 0.07, 0.06, 0.06, 0.06};
-constexpr double request_weights[] = {0.80, 0.06, 0.02, 0.02, 0.03, 0.02, 0.02, 0.02, 0.01};
-
-std::vector<double> cumulative(const double* w, std::size_t n) {
-    std::vector<double> out(n);
+std::vector<double> cumulative(const category_mix& w) {
+    std::vector<double> out(w.size());
     double s = 0;
-    for (std::size_t i = 0; i < n; ++i) out[i] = s += w[i];
+    for (std::size_t i = 0; i < w.size(); ++i) {
+        UURWERK_ASSERT(w[i] >= 0, i, w[i]);
+        out[i] = s += w[i];
+    }
+    UURWERK_ASSERT(s > 0);
     return out;
+}
+
+// A stream's seed: the run's seed mixed with the stream's number, so that streams of one seed
+// are unrelated and a stream of seed s is not another's of seed s + 1.
+std::uint64_t stream_seed(std::uint64_t seed, std::uint64_t stream) {
+    sim_random mix(seed ^ (stream * 0xd1b54a32d192ed03ULL));
+    mix.next();
+    return mix.next();
 }
 
 // Companionship is a relationship ("regularly"); the rest is mostly a single job.
@@ -33,6 +35,19 @@ intensity intensity_of(category c, sim_random& rng) {
 }
 
 }  // namespace
+
+category_mix with_share(const category_mix& mix, category c, double share) {
+    UURWERK_ASSERT(share >= 0 && share <= 1, share);
+    const auto i = static_cast<std::size_t>(c);
+    double rest = 0;
+    for (std::size_t k = 0; k < mix.size(); ++k)
+        if (k != i) rest += mix[k];
+    UURWERK_ASSERT(rest > 0 || share == 1, rest);
+    category_mix out{};
+    for (std::size_t k = 0; k < mix.size(); ++k)
+        out[k] = k == i ? share : rest > 0 ? mix[k] / rest * (1 - share) : 0;
+    return out;
+}
 
 std::uint64_t sim_random::next() {
     std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
@@ -61,35 +76,44 @@ std::size_t sim_random::pick(const std::vector<double>& cdf) {
     return std::min<std::size_t>(static_cast<std::size_t>(it - cdf.begin()), cdf.size() - 1);
 }
 
-simulator::simulator(const simulation_params& p) : params_(p), rng_(p.seed) {
+simulator::simulator(const simulation_params& p)
+    : params_(p),
+      rng_{sim_random(stream_seed(p.seed, 1)), sim_random(stream_seed(p.seed, 2)),
+           sim_random(stream_seed(p.seed, 3)), sim_random(stream_seed(p.seed, 4)),
+           sim_random(stream_seed(p.seed, 5))} {
     UURWERK_ASSERT(p.members >= 10 && p.days > 0 && p.areas > 0, p.members, p.days, p.areas);
     UURWERK_ASSERT(p.helper_share > 0 && p.helper_share < 1, p.helper_share);
-    request_category_cdf_ = cumulative(request_weights, std::size(request_weights));
-    const auto offer_cdf = cumulative(offer_weights, std::size(offer_weights));
+    UURWERK_ASSERT(p.gives_up_after_days > 0 && p.zipf_exponent >= 0, p.gives_up_after_days,
+                   p.zipf_exponent);
+    UURWERK_ASSERT(p.decline_all_share >= 0 && p.decline_all_share < 1, p.decline_all_share);
+    request_category_cdf_ = cumulative(p.request_mix);
+    const auto offer_cdf = cumulative(p.offer_mix);
+    auto& rng = rng_.town;
     const std::size_t others = p.members - 1;
     const auto helpers = static_cast<std::size_t>(std::llround(p.helper_share * others));
     // Popularity: a Zipf weight over a random ranking of the helpers.
     std::vector<std::size_t> rank(helpers);
     for (std::size_t i = 0; i < helpers; ++i) rank[i] = i;
-    for (std::size_t i = helpers; i > 1; --i) std::swap(rank[i - 1], rank[rng_.below(i)]);
+    for (std::size_t i = helpers; i > 1; --i) std::swap(rank[i - 1], rank[rng.below(i)]);
     members_.reserve(p.members);
     for (std::size_t i = 0; i < p.members; ++i) {
         sim_member m;
         m.id = member_id{i + 1};
-        m.verified = i == 0 || rng_.uniform() < p.verified_share;
-        m.area = "area-" + std::to_string(1 + rng_.below(p.areas));
+        m.verified = i == 0 || rng.uniform() < p.verified_share;
+        m.area = "area-" + std::to_string(1 + rng.below(p.areas));
         m.helper = i >= 1 && i <= helpers;
         if (m.helper) {
-            m.offers = categories[rng_.pick(offer_cdf)];
-            m.offer_intensity = intensity_of(m.offers, rng_);
+            m.offers = static_cast<category>(rng.pick(offer_cdf));
+            m.offer_intensity = intensity_of(m.offers, rng);
             m.popularity = 1.0 / std::pow(static_cast<double>(rank[i - 1] + 1), p.zipf_exponent);
-            const bool wave = rng_.uniform() < p.signup_wave_share;
+            const bool wave = rng.uniform() < p.signup_wave_share;
             const std::int64_t when =
-                wave ? static_cast<std::int64_t>(rng_.uniform() * 6 * hour_ms)
-                     : static_cast<std::int64_t>(rng_.uniform() * p.signup_days * day_ms);
+                wave ? static_cast<std::int64_t>(rng.uniform() * 6 * hour_ms)
+                     : static_cast<std::int64_t>(rng.uniform() * p.signup_days * day_ms);
             m.signs_up_at = time_ms{p.start_ms + when};
             helpers_[m.id] = helper_state{std::nullopt, m.signs_up_at, 0, 0, false};
-            sim_action a = action(sim_action_kind::post_offer, m.signs_up_at, m.id);
+            sim_action a =
+                action(sim_action_kind::post_offer, m.signs_up_at, m.id, {}, id_kind::offer);
             a.what = m.offers;
             a.how_often = m.offer_intensity;
             a.area = m.area;
@@ -110,10 +134,11 @@ time_ms simulator::end() const {
     return time_ms{params_.start_ms + params_.days * day_ms};
 }
 
-event_id simulator::next_id() {
-    // Distinct per seed and action: the seed's bytes and a counter.
+event_id simulator::next_id(id_kind kind) {
+    // Distinct per seed and action: the seed's bytes, the kind and its counter.
     event_id id;
-    const std::uint64_t n = ++ids_;
+    const auto k = static_cast<std::size_t>(kind);
+    const std::uint64_t n = (static_cast<std::uint64_t>(k) << 56) | ++ids_[k];
     for (int i = 0; i < 8; ++i) {
         id.b[i] = static_cast<std::uint8_t>(params_.seed >> (8 * i));
         id.b[8 + i] = static_cast<std::uint8_t>(n >> (8 * i));
@@ -123,12 +148,12 @@ event_id simulator::next_id() {
 }
 
 sim_action simulator::action(sim_action_kind kind, time_ms at, member_id actor,
-                             const event_id& subject) {
+                             const event_id& subject, id_kind ids) {
     sim_action a;
     a.kind = kind;
     a.at = at;
     a.actor = actor;
-    a.id = next_id();
+    a.id = next_id(ids);
     a.subject = subject;
     return a;
 }
@@ -180,16 +205,17 @@ std::vector<sim_action> simulator::advance(time_ms to) {
 
 void simulator::post_request(time_ms now) {
     if (now.value >= end().value) return;
-    const member_id who = requesters_[rng_.below(requesters_.size())];
+    auto& rng = rng_.arrivals;
+    const member_id who = requesters_[rng.below(requesters_.size())];
     const auto& m = members_[who.value - 1];
-    sim_action a = action(sim_action_kind::post_request, now, who);
-    a.what = categories[rng_.pick(request_category_cdf_)];
-    a.how_often = intensity_of(a.what, rng_);
+    sim_action a = action(sim_action_kind::post_request, now, who, {}, id_kind::request);
+    a.what = static_cast<category>(rng.pick(request_category_cdf_));
+    a.how_often = intensity_of(a.what, rng);
     a.area = m.area;
     requests_[a.id] = open_request{who, a.what, a.how_often, {}, false, false};
     plan(a);
     const double per_day = params_.requests_per_helper_day * static_cast<double>(helpers_.size());
-    const auto gap = static_cast<std::int64_t>(rng_.exponential(day_ms / per_day));
+    const auto gap = static_cast<std::int64_t>(rng.exponential(day_ms / per_day));
     wake(time_ms{now.value + std::max<std::int64_t>(1, gap)}, wakeup::what::next_request);
 }
 
@@ -197,7 +223,7 @@ void simulator::on_proposed(const event_id& match, const event_id& request, cons
                             member_id helper, time_ms at) {
     auto h = helpers_.find(helper);
     UURWERK_ASSERT(h != helpers_.end(), helper.value);
-    h->second.last_heard = at;
+    if (params_.contact == retention_contact::proposal) h->second.last_heard = at;
     auto r = requests_.find(request);
     UURWERK_ASSERT(r != requests_.end(), request.hex());
     matches_[match] = match_info{request, r->second.requester, helper, r->second.how_often};
@@ -207,7 +233,7 @@ void simulator::on_proposed(const event_id& match, const event_id& request, cons
     if (!r->second.answer_planned) {
         r->second.answer_planned = true;
         const auto delay =
-            hour_ms * static_cast<std::int64_t>(1 + rng_.below(static_cast<std::size_t>(
+            hour_ms * static_cast<std::int64_t>(1 + rng_.answers.below(static_cast<std::size_t>(
                                                         std::max(1, params_.answer_hours_max))));
         wake(time_ms{at.value + delay}, wakeup::what::answer, request);
     }
@@ -222,7 +248,7 @@ void simulator::answer(const event_id& request, time_ms now) {
     };
     // A request already met declines whatever still arrives for it.
     std::optional<std::size_t> chosen;
-    if (!r.closed && rng_.uniform() >= params_.decline_all_share) {
+    if (!r.closed && rng_.answers.uniform() >= params_.decline_all_share) {
         std::vector<double> cdf;
         double s = 0;
         for (const auto& [match, helper] : r.proposals) {
@@ -231,7 +257,7 @@ void simulator::answer(const event_id& request, time_ms now) {
                  std::pow(1.0 + h.completed, params_.record_preference);
             cdf.push_back(s);
         }
-        chosen = rng_.pick(cdf);
+        chosen = rng_.choices.pick(cdf);
     }
     for (std::size_t i = 0; i < r.proposals.size(); ++i) {
         const auto& [match, helper] = r.proposals[i];
@@ -254,11 +280,12 @@ void simulator::finish_match(const event_id& match, time_ms began) {
     if (m.how_often == intensity::regularly) {
         // Weekly meetings for a geometric number of weeks.
         const double p = 1.0 / std::max(1.0, params_.relationship_weeks_mean);
-        while (rng_.uniform() >= p && sessions < 52) ++sessions;
+        while (rng_.relationships.uniform() >= p && sessions < 52) ++sessions;
     } else if (m.how_often == intensity::sometimes) {
-        sessions = 1 + static_cast<std::int64_t>(rng_.below(3));
+        sessions = 1 + static_cast<std::int64_t>(rng_.relationships.below(3));
     }
-    const std::int64_t minutes_each = 60 + 15 * static_cast<std::int64_t>(rng_.below(5));
+    const std::int64_t minutes_each =
+        60 + 15 * static_cast<std::int64_t>(rng_.relationships.below(5));
     std::int64_t until = began.value + (sessions - 1) * 7 * day_ms + 2 * hour_ms;
     const std::int64_t last = end().value - 3 * hour_ms;
     if (until > last) {
@@ -305,6 +332,10 @@ void simulator::on_verdict(const sim_action& a, sim_outcome outcome) {
     if (a.kind == sim_action_kind::accept) {
         const auto& m = matches_.at(a.subject);
         if (outcome == sim_outcome::accepted) {
+            // A match that begins is news the helper hears, whatever counts as contact.
+            auto& h = helpers_.at(m.helper);
+            h.last_heard = std::max(h.last_heard, a.at,
+                                    [](time_ms x, time_ms y) { return x.value < y.value; });
             // Met: the requester closes the request, and the relationship runs its course.
             sim_action w = action(sim_action_kind::withdraw_request, a.at, a.actor, m.request);
             plan(w);

@@ -10,8 +10,17 @@
 // Deterministic: the same parameters and the same proposals give the same actions, on every
 // machine (its own random generator and distributions, no std:: distributions, no clock).
 //
+// Common random numbers: each part of the model draws from its own stream, seeded from the seed
+// and the stream's name: the town (members, their offers, areas, popularity, sign-up), the
+// arrivals (who asks for what, when), the answers (how soon, whether every proposal is
+// declined), the choices (which proposal a requester accepts) and the relationships (how long,
+// how many hours). Requests get their ids from their own counter too. So the fairness layer on,
+// off, or any other matcher, and any change to the answer model, see the same town and the same
+// stream of requests: only what follows from the matcher's proposals differs.
+//
 // Threading: none; one thread drives a simulator.
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -39,6 +48,28 @@ private:
     std::uint64_t state_;
 };
 
+// Weights by category (indexed by the category's value; they need not sum to 1, and at least one
+// must be positive).
+using category_mix = std::array<double, category_count>;
+
+// What the field says of the mix (NLvoorelkaar, spring 2020: about 80 % of the requests ask for
+// a buddy or company; the offers are spread far wider). Companionship, shopping, dog walking,
+// childminding, odd jobs, lifts, computer help, meals, gardening, other.
+inline constexpr category_mix default_offer_mix{0.30, 0.20, 0.08, 0.07, 0.10,
+                                                0.07, 0.06, 0.06, 0.06, 0.00};
+inline constexpr category_mix default_request_mix{0.80, 0.06, 0.02, 0.02, 0.03,
+                                                  0.02, 0.02, 0.02, 0.01, 0.00};
+
+// `mix` with `c`'s share set to `share` (0..1) and the others scaled to share the rest in their
+// proportions.
+[[nodiscard]] category_mix with_share(const category_mix& mix, category c, double share);
+
+// What keeps a helper from giving up: what counts as hearing from the community.
+enum class retention_contact : std::uint8_t {
+    accepted_match,  // only a match that begins (or ends); a proposal alone keeps no one
+    proposal,        // any proposal, even one declined (the model before issue 21)
+};
+
 struct simulation_params {
     std::uint64_t seed = 1;
     std::size_t members = 5000;  // member 1 is the coordinator who founds the community
@@ -51,8 +82,11 @@ struct simulation_params {
     // api/bench/benchmarks.md gives the figures.
     double requests_per_helper_day = 30.0 / 1000.0;
     std::size_t areas = 6;
-    double zipf_exponent = 1.0;      // helpers' popularity with requesters (Zipf over a ranking)
-    int gives_up_after_days = 21;    // an offer that hears nothing for this long is withdrawn
+    double zipf_exponent = 1.0;    // helpers' popularity with requesters (Zipf over a ranking)
+    int gives_up_after_days = 21;  // an offer that hears nothing for this long is withdrawn
+    retention_contact contact = retention_contact::accepted_match;  // what "hearing" is
+    category_mix offer_mix = default_offer_mix;                     // what helpers offer
+    category_mix request_mix = default_request_mix;                 // what is asked for
     double signup_wave_share = 0.5;  // of the helpers, those who sign up on day 0 (a crisis wave)
     int signup_days = 120;           // the others sign up uniformly over these first days
     double verified_share = 0.3;     // members admitted as verified (reputation's seeds)
@@ -165,10 +199,17 @@ private:
         }
     };
 
-    event_id next_id();
+    // The streams of the model's randomness (common random numbers).
+    struct streams {
+        sim_random town, arrivals, answers, choices, relationships;
+    };
+    // The ids' counters: offers, requests, and everything else.
+    enum class id_kind : std::uint8_t { offer = 1, request = 2, other = 3 };
+
+    event_id next_id(id_kind kind);
     // A new action with a new id.
     sim_action action(sim_action_kind kind, time_ms at, member_id actor,
-                      const event_id& subject = {});
+                      const event_id& subject = {}, id_kind ids = id_kind::other);
     void plan(sim_action a);
     void wake(time_ms at, wakeup::what kind, const event_id& request = {}, member_id helper = {});
     void answer(const event_id& request, time_ms now);
@@ -177,8 +218,9 @@ private:
     void finish_match(const event_id& match, time_ms began);
 
     simulation_params params_;
-    sim_random rng_;
-    std::uint64_t ids_ = 0, order_ = 0;
+    streams rng_;
+    std::array<std::uint64_t, 4> ids_{};
+    std::uint64_t order_ = 0;
     std::vector<sim_member> members_;
     std::vector<member_id> requesters_;
     std::vector<double> request_category_cdf_;

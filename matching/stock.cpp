@@ -26,6 +26,7 @@ stock_sample sample_stock(const community_state& c, const community_matching& m)
         m.queues.open(post_side::offer, static_cast<category>(k))
             .for_each([&](const post_bucket& b, std::size_t i) {
                 ++out.open_offers;
+                ++out.open_offers_by_category[k];
                 const member_id h = b.owner(i);
                 if (m.queues.suspended(h)) return;
                 helpers.insert(h);
@@ -43,6 +44,7 @@ stock_sample sample_stock(const community_state& c, const community_matching& m)
                 const auto h = history_of(c, id, c.clock, std::chrono::milliseconds(bound_ms));
                 if (h.accepted) return;
                 ++out.open_requests;
+                ++out.open_requests_by_category[k];
                 const auto& post = c.posts.at(id);
                 if (h.holding || c.clock.value - post.posted_time.value <= bound_ms ||
                     m.queues.suspended(post.owner))

@@ -15,6 +15,7 @@
 // Pure: reads a community's folded state and its matching projection (the queues and the
 // exposure, projections/matching_fold.h); no I/O, no clock. Threading: none; values.
 
+#include <array>
 #include <vector>
 
 #include "ledger/core/rules.h"
@@ -27,6 +28,9 @@ struct stock_sample {
     std::size_t open_requests = 0;      // open and without an accepted match
     std::size_t helper_slots = 0;       // the cap x the helpers with an open offer
     std::size_t helper_slots_used = 0;  // of those, held by open (proposed or accepted) matches
+    // The same two counts, by category (indexed by the category's value).
+    std::array<std::size_t, category_count> open_offers_by_category{};
+    std::array<std::size_t, category_count> open_requests_by_category{};
     std::vector<event_id> past_bound_with_free_helper;  // in no particular order
 };
 

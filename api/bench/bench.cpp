@@ -794,19 +794,14 @@ std::vector<option_spec> bench_options() {
         {"partitions", "N",
          "ingest --kafka: the topic's partitions (default 1); with N > 1 the workload is N "
          "communities, one in each partition (the embedded node takes the same workload)"},
-        {"seed", "N", "fairness: the simulation's seed; match: the community's (default 1)"},
         {"offers", "N", "match: open offers in the community (default 100000)"},
         {"requests", "N", "match: open requests in the community (default 10000)"},
-        {"members", "N", "fairness: members of the simulated community (default 5000)"},
-        {"days", "N", "fairness: simulated days (default 180)"},
-        {"request-rate", "N",
-         "fairness: requests posted a day per 1,000 helpers (default the model's, see "
-         "matching/README.md)"},
         {"helpers-out", "FILE",
          "fairness: also write a tab-separated line per helper (fair share, proposals, matches, "
          "hours, offering at the end) to FILE"},
     };
-    // bench fairness runs the simulated community under the policy's knobs, as flags of `found`.
+    // bench fairness: the model's parameters, and the policy's knobs as flags of `found`.
+    for (auto& o : fairness_model_options()) out.push_back(std::move(o));
     for (auto& o : knob_options()) {
         o.help = o.name == "fairness"
                      ? "fairness: run only with the fairness layer on, or only off (default both)"

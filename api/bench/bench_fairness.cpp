@@ -1,6 +1,8 @@
 #include "api/bench/bench_fairness.h"
 
+#include <array>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -170,9 +172,14 @@ event_payload payload_of(const sim_action& a) {
 // were past the wait bound with a fitting helper free at some hour.
 struct stock_sums {
     double hours = 0, offers = 0, requests = 0, slots = 0, slots_used = 0;
+    std::array<double, category_count> offers_by_category{}, requests_by_category{};
     std::set<event_id> past_bound;
 
     void add(const stock_sample& s) {
+        for (std::size_t k = 0; k < category_count; ++k) {
+            offers_by_category[k] += static_cast<double>(s.open_offers_by_category[k]);
+            requests_by_category[k] += static_cast<double>(s.open_requests_by_category[k]);
+        }
         hours += 1;
         offers += static_cast<double>(s.open_offers);
         requests += static_cast<double>(s.open_requests);
@@ -251,7 +258,7 @@ result<fairness_run> run_simulation(const simulation_params& p, const fairness_k
                     break;
                 case sim_action_kind::post_request:
                     posts[a.id] = {a.what, a.area};
-                    tracker.request_opened(a.id, a.at);
+                    tracker.request_opened(a.id, a.at, a.what);
                     break;
                 case sim_action_kind::withdraw_offer:
                     tracker.offer_closed(a.subject, a.at);
@@ -347,9 +354,26 @@ std::string figures_json(const fair_share_figures& f, const stock_sums& s) {
     const double hours = std::max(1.0, s.hours);
     const double past_bound_share =
         f.requests ? static_cast<double>(s.past_bound.size()) / static_cast<double>(f.requests) : 0;
+    std::string by_category = "{";
+    for (const auto& [what, c] : f.by_category) {
+        const auto k = static_cast<std::size_t>(what);
+        if (by_category.size() > 1) by_category += ", ";
+        by_category +=
+            "\"" + std::string(category_name(what)) +
+            "\": {\"unfairness_matches\": " + fixed3(c.unfairness_matches) +
+            ", \"unfairness_matches_chance\": " + fixed3(c.unfairness_matches_chance) +
+            ", \"requests\": " + std::to_string(c.requests) +
+            ", \"matches\": " + std::to_string(c.matches) + ", \"open_offers_per_open_request\": " +
+            fixed3(s.offers_by_category[k] / std::max(1.0, s.requests_by_category[k])) + "}";
+    }
+    by_category += "}";
     return "{\"unfairness_matches\": " + fixed3(f.unfairness_matches) +
+           ", \"unfairness_matches_chance\": " + fixed3(f.unfairness_matches_chance) +
            ", \"unfairness_proposals\": " + fixed3(f.unfairness_proposals) +
+           ", \"starved_all_offers_share\": " + fixed3(f.starved_all_offers_share) +
+           ", \"starvation_all_candidates\": " + std::to_string(f.starvation_all_candidates) +
            ", \"starved_offers_share\": " + fixed3(f.starved_offers_share) +
+           ", \"proposals_per_match\": " + fixed3(f.proposals_per_match) +
            ", \"helpers_active_at_end\": " + std::to_string(f.helpers_active_at_end) +
            ", \"median_time_to_match_h\": " + fixed3(f.median_time_to_match_h) +
            ", \"p90_time_to_match_h\": " + fixed3(f.p90_time_to_match_h) +
@@ -366,7 +390,20 @@ std::string figures_json(const fair_share_figures& f, const stock_sums& s) {
            ", \"open_offers_per_open_request\": " + fixed3(per_request) +
            ", \"helper_slots_in_use_share\": " + fixed3(slots_in_use) +
            ", \"requests_past_bound_with_free_helper\": " + std::to_string(s.past_bound.size()) +
-           ", \"requests_past_bound_with_free_helper_share\": " + fixed3(past_bound_share) + "}";
+           ", \"requests_past_bound_with_free_helper_share\": " + fixed3(past_bound_share) +
+           ", \"by_category\": " + by_category + "}";
+}
+
+std::string chance_json(const fair_share_figures& f) {
+    std::string out =
+        "{\"unfairness_matches\": " + fixed3(f.unfairness_matches_chance) + ", \"by_category\": {";
+    bool first = true;
+    for (const auto& [what, c] : f.by_category) {
+        out += std::string(first ? "" : ", ") + "\"" + std::string(category_name(what)) +
+               "\": {\"unfairness_matches\": " + fixed3(c.unfairness_matches_chance) + "}";
+        first = false;
+    }
+    return out + "}}";
 }
 
 void report(const char* label, const fairness_run& r) {
@@ -375,54 +412,203 @@ void report(const char* label, const fairness_run& r) {
     for (const auto& [why, n] : r.rejected_by_reason) std::cerr << ", " << why << " " << n;
     std::cerr << ") in " << fixed3(r.seconds) << " s; " << f.requests << " requests, " << f.offers
               << " offers, " << f.proposals << " proposals, " << f.matches << " matches\n"
-              << "  unfairness of matches " << fixed3(f.unfairness_matches) << ", of proposals "
-              << fixed3(f.unfairness_proposals) << "; starved offers "
-              << fixed3(100 * f.starved_offers_share) << " % of " << f.starvation_candidates
-              << "; helpers offering at the end " << f.helpers_active_at_end
-              << "; time to match median " << fixed3(f.median_time_to_match_h) << " h, p90 "
-              << fixed3(f.p90_time_to_match_h) << " h; never matched "
-              << fixed3(100 * f.requests_never_matched_share) << " %; hours "
-              << fixed3(f.matched_hours_total) << ", Gini " << fixed3(f.gini_matched_hours) << "\n"
+              << "  unfairness of matches " << fixed3(f.unfairness_matches) << " (chance "
+              << fixed3(f.unfairness_matches_chance) << "), of proposals "
+              << fixed3(f.unfairness_proposals) << "; proposals per match "
+              << fixed3(f.proposals_per_match) << "; starved: all offers "
+              << fixed3(100 * f.starved_all_offers_share) << " % of " << f.starvation_all_candidates
+              << ", owed one " << fixed3(100 * f.starved_offers_share) << " % of "
+              << f.starvation_candidates << "; helpers offering at the end "
+              << f.helpers_active_at_end << "; time to match median "
+              << fixed3(f.median_time_to_match_h) << " h, p90 " << fixed3(f.p90_time_to_match_h)
+              << " h; never matched " << fixed3(100 * f.requests_never_matched_share)
+              << " %; hours " << fixed3(f.matched_hours_total) << ", Gini "
+              << fixed3(f.gini_matched_hours) << "\n"
               << "  open offers per open request "
               << fixed3(r.stock.offers / std::max(1.0, r.stock.requests))
               << "; helper slots in use "
               << fixed3(100 * r.stock.slots_used / std::max(1.0, r.stock.slots))
               << " %; requests past the wait bound with a fitting helper free "
               << r.stock.past_bound.size() << "\n";
+    for (const auto& [what, c] : f.by_category)
+        std::cerr << "    " << category_name(what) << ": " << c.requests << " requests, "
+                  << c.matches << " matches, unfairness " << fixed3(c.unfairness_matches)
+                  << " (chance " << fixed3(c.unfairness_matches_chance) << "), open offers per "
+                  << "open request "
+                  << fixed3(r.stock.offers_by_category[static_cast<std::size_t>(what)] /
+                            std::max(1.0,
+                                     r.stock.requests_by_category[static_cast<std::size_t>(what)]))
+                  << "\n";
+}
+
+// A decimal number in [lo, hi], or an error naming the flag.
+result<double> number_flag(const parsed_args& a, const std::string& name, double lo, double hi) {
+    const std::string text = a.get(name).value_or("");
+    double v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc{} || end != text.data() + text.size() || !(v >= lo && v <= hi))
+        return make_error(errc::bad_argument, "--" + name + " must be a number between " +
+                                                  fixed(lo, 2) + " and " + fixed(hi, 2));
+    return v;
+}
+
+// "companionship=30,shopping=20,...": weights by category name (any non-negative numbers; the
+// categories not named weigh 0; at least one positive).
+result<category_mix> mix_flag(const parsed_args& a, const std::string& name) {
+    const std::string text = a.get(name).value_or("");
+    category_mix mix{};
+    auto bad = [&](const std::string& why) {
+        return make_error(errc::bad_argument,
+                          "--" + name + " takes CATEGORY=WEIGHT,... (" + why + ")");
+    };
+    std::size_t at = 0;
+    while (at <= text.size()) {
+        const auto comma = std::min(text.find(',', at), text.size());
+        const std::string item = text.substr(at, comma - at);
+        const auto eq = item.find('=');
+        if (eq == std::string::npos) return bad("'" + item + "' has no '='");
+        const auto c = category_from_name(item.substr(0, eq));
+        if (!c) return bad("no category '" + item.substr(0, eq) + "'");
+        double w = 0;
+        const char* first = item.data() + eq + 1;
+        const char* last = item.data() + item.size();
+        const auto [end, ec] = std::from_chars(first, last, w);
+        if (ec != std::errc{} || end != last || !(w >= 0 && w <= 1e6))
+            return bad("'" + item + "' has no weight from 0 to 1000000");
+        mix[static_cast<std::size_t>(*c)] = w;
+        at = comma + 1;
+    }
+    double total = 0;
+    for (double w : mix) total += w;
+    if (!(total > 0)) return bad("every weight is 0");
+    return mix;
+}
+
+std::string mix_json(const category_mix& mix) {
+    double total = 0;
+    for (double w : mix) total += w;
+    std::string out = "{";
+    for (std::size_t i = 0; i < mix.size(); ++i) {
+        if (mix[i] <= 0) continue;
+        if (out.size() > 1) out += ", ";
+        out += "\"" + std::string(category_name(static_cast<category>(i))) +
+               "\": " + fixed(mix[i] / total, 4);
+    }
+    return out + "}";
+}
+
+// The model's parameters from the flags (each flag's default is simulation_params').
+result<void> read_model_flags(const parsed_args& a, simulation_params& p) {
+    auto whole = [&](const char* name, std::uint64_t lo, std::uint64_t hi,
+                     auto&& set) -> result<void> {
+        if (!a.has(name)) return ok_value;
+        auto v = a.get_u64(name);
+        if (!v) return v.err();
+        if (*v < lo || *v > hi)
+            return make_error(errc::bad_argument, std::string("--") + name + " must be between " +
+                                                      std::to_string(lo) + " and " +
+                                                      std::to_string(hi));
+        set(*v);
+        return ok_value;
+    };
+    auto number = [&](const char* name, double lo, double hi, auto&& set) -> result<void> {
+        if (!a.has(name)) return ok_value;
+        auto v = number_flag(a, name, lo, hi);
+        if (!v) return v.err();
+        set(*v);
+        return ok_value;
+    };
+    for (auto r : {
+             whole("seed", 0, UINT64_MAX, [&](std::uint64_t v) { p.seed = v; }),
+             whole("members", 10, 100'000, [&](std::uint64_t v) { p.members = v; }),
+             whole("days", 1, 3650, [&](std::uint64_t v) { p.days = static_cast<int>(v); }),
+             // Requests a day per 1,000 helpers.
+             whole("request-rate", 1, 1000,
+                   [&](std::uint64_t v) {
+                       p.requests_per_helper_day = static_cast<double>(v) / 1000.0;
+                   }),
+             whole("give-up-days", 1, 365,
+                   [&](std::uint64_t v) { p.gives_up_after_days = static_cast<int>(v); }),
+             whole("areas", 1, 100, [&](std::uint64_t v) { p.areas = v; }),
+             number("decline-share", 0, 99, [&](double v) { p.decline_all_share = v / 100.0; }),
+             number("popularity-exponent", 0, 4, [&](double v) { p.zipf_exponent = v; }),
+         })
+        if (!r) return r.err();
+    if (a.has("retention")) {
+        const auto v = a.get("retention").value_or("");
+        if (v == "match")
+            p.contact = retention_contact::accepted_match;
+        else if (v == "proposal")
+            p.contact = retention_contact::proposal;
+        else
+            return make_error(errc::bad_argument, "--retention is 'match' or 'proposal'");
+    }
+    if (a.has("offer-mix")) {
+        auto m = mix_flag(a, "offer-mix");
+        if (!m) return m.err();
+        p.offer_mix = *m;
+    }
+    if (a.has("request-mix")) {
+        auto m = mix_flag(a, "request-mix");
+        if (!m) return m.err();
+        p.request_mix = *m;
+    }
+    if (a.has("companionship-share")) {
+        auto v = number_flag(a, "companionship-share", 0, 100);
+        if (!v) return v.err();
+        p.request_mix = with_share(p.request_mix, category::companionship, *v / 100.0);
+    }
+    return ok_value;
+}
+
+std::string model_json(const simulation_params& p) {
+    return "\"seed\": " + std::to_string(p.seed) + ", \"members\": " + std::to_string(p.members) +
+           ", \"days\": " + std::to_string(p.days) +
+           ", \"requests_per_1000_helpers_day\": " + fixed3(1000 * p.requests_per_helper_day) +
+           ", \"give_up_days\": " + std::to_string(p.gives_up_after_days) + ", \"retention\": \"" +
+           (p.contact == retention_contact::accepted_match ? "match" : "proposal") +
+           "\", \"decline_share\": " + fixed3(p.decline_all_share) +
+           ", \"popularity_exponent\": " + fixed3(p.zipf_exponent) +
+           ", \"areas\": " + std::to_string(p.areas) + ", \"offer_mix\": " + mix_json(p.offer_mix) +
+           ", \"request_mix\": " + mix_json(p.request_mix);
 }
 
 }  // namespace
 
+std::vector<option_spec> fairness_model_options() {
+    return {
+        {"seed", "N", "fairness: the simulation's seed; match: the community's (default 1)"},
+        {"members", "N", "fairness: members of the simulated community (default 5000)"},
+        {"days", "N", "fairness: simulated days (default 180)"},
+        {"request-rate", "N", "fairness: requests posted a day per 1,000 helpers (default 30)"},
+        {"give-up-days", "N",
+         "fairness: a helper who hears nothing for N days withdraws their offer (default 21)"},
+        {"retention", "match|proposal",
+         "fairness: what counts as hearing from the community for --give-up-days: only a match "
+         "(default), or any proposal too"},
+        {"decline-share", "PERCENT",
+         "fairness: of the requesters' answers, those that decline every proposal (default 10)"},
+        {"popularity-exponent", "X",
+         "fairness: the Zipf exponent of helpers' popularity with requesters (default 1)"},
+        {"areas", "N",
+         "fairness: areas of the town; offers fit requests of their area (default 6)"},
+        {"offer-mix", "CAT=W,...",
+         "fairness: what helpers offer, weights by category (default companionship=30,"
+         "shopping=20,dog_walking=8,childminding=7,odd_jobs=10,lifts=7,computer_help=6,meals=6,"
+         "gardening=6)"},
+        {"request-mix", "CAT=W,...",
+         "fairness: what is asked for, weights by category (default companionship=80,"
+         "shopping=6,dog_walking=2,childminding=2,odd_jobs=3,lifts=2,computer_help=2,meals=2,"
+         "gardening=1)"},
+        {"companionship-share", "PERCENT",
+         "fairness: companionship's share of the requests, the other categories scaled to share "
+         "the rest (default 80)"},
+    };
+}
+
 result<void> bench_fairness(const parsed_args& a) {
     simulation_params p;
-    if (a.has("seed")) {
-        auto v = a.get_u64("seed");
-        if (!v) return v.err();
-        p.seed = *v;
-    }
-    if (a.has("members")) {
-        auto v = a.get_u64("members");
-        if (!v) return v.err();
-        if (*v < 10 || *v > 100'000)
-            return make_error(errc::bad_argument, "--members must be between 10 and 100000");
-        p.members = *v;
-    }
-    if (a.has("days")) {
-        auto v = a.get_u64("days");
-        if (!v) return v.err();
-        if (*v < 1 || *v > 3650)
-            return make_error(errc::bad_argument, "--days must be between 1 and 3650");
-        p.days = static_cast<int>(*v);
-    }
-    // The model's request rate, or another (requests a day per 1,000 helpers) to check how the
-    // figures depend on it.
-    if (a.has("request-rate")) {
-        auto v = a.get_u64("request-rate");
-        if (!v) return v.err();
-        if (*v < 1 || *v > 1000)
-            return make_error(errc::bad_argument, "--request-rate must be between 1 and 1000");
-        p.requests_per_helper_day = static_cast<double>(*v) / 1000.0;
-    }
+    if (auto m = read_model_flags(a, p); !m) return m.err();
     // The policy's knobs as given (the defaults otherwise), with the layer on and then off;
     // --fairness on or off runs only that one.
     fairness_knobs on{};
@@ -442,10 +628,8 @@ result<void> bench_fairness(const parsed_args& a) {
         helpers_out.emplace(*helpers_path);
         if (!*helpers_out) return make_error(errc::io_error, "cannot write " + *helpers_path);
     }
-    std::string json =
-        "{\"seed\": " + std::to_string(p.seed) + ", \"members\": " + std::to_string(p.members) +
-        ", \"days\": " + std::to_string(p.days) +
-        ", \"requests_per_1000_helpers_day\": " + fixed3(1000 * p.requests_per_helper_day);
+    std::string json = "{" + model_json(p);
+    std::optional<std::string> chance;
     for (const auto* knobs : {&on, &off}) {
         const char* label = knobs->off ? "off" : "on";
         if (only && *only != label) continue;
@@ -453,8 +637,12 @@ result<void> bench_fairness(const parsed_args& a) {
         if (!run) return run.err();
         report(knobs->off ? "fairness off" : "fairness on", *run);
         json += std::string(", \"") + label + "\": " + figures_json(run->figures, run->stock);
+        if (!chance) chance = chance_json(run->figures);
         helpers.push_back(std::move(run->helpers_tsv));
     }
+    // The chance baseline: the first run's matches drawn at random in proportion to its fair
+    // shares (matching/fair_share.h), overall and by category.
+    if (chance) json += ", \"chance\": " + *chance;
     std::cout << json << "}\n";
     if (helpers_out) {
         *helpers_out << helpers_tsv_header;

@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "matching/fair_share.h"
+#include "matching/simulator.h"
 #include "tests/support/test_ids.h"
 
 using namespace uurwerk;
@@ -46,7 +47,7 @@ BOOST_AUTO_TEST_CASE(a_request_is_shared_among_the_fitting_offers_open_beside_it
     t.offer_opened(id_of(1), member_id{1}, hours(0));
     t.offer_opened(id_of(2), member_id{2}, hours(1));
     t.offer_opened(id_of(3), member_id{3}, hours(0));
-    t.request_opened(id_of(10), hours(2));
+    t.request_opened(id_of(10), hours(2), category::shopping);
     t.proposed(id_of(10), member_id{1}, hours(3));
     t.matched(id_of(10), member_id{1}, hours(5));
     t.request_closed(id_of(10), hours(5));
@@ -77,7 +78,7 @@ BOOST_AUTO_TEST_CASE(an_offer_owed_a_request_that_heard_nothing_in_its_first_wee
     t.offer_opened(id_of(2), member_id{2}, hours(0));
     // Four requests, each shared by both offers: each offer is owed 2 in its first two weeks.
     for (std::uint8_t r = 10; r < 14; ++r) {
-        t.request_opened(id_of(r), hours(r));
+        t.request_opened(id_of(r), hours(r), category::shopping);
         t.proposed(id_of(r), member_id{1}, hours(r + 1));
         t.matched(id_of(r), member_id{1}, hours(r + 2));
         t.request_closed(id_of(r), hours(r + 2));
@@ -93,12 +94,104 @@ BOOST_AUTO_TEST_CASE(an_offer_owed_a_request_that_heard_nothing_in_its_first_wee
 BOOST_AUTO_TEST_CASE(a_request_never_met_counts_against_service_not_against_time_to_match) {
     fair_share_tracker t([](const event_id&, const event_id&) { return true; });
     t.offer_opened(id_of(1), member_id{1}, hours(0));
-    t.request_opened(id_of(10), hours(0));
-    t.request_opened(id_of(11), hours(0));
+    t.request_opened(id_of(10), hours(0), category::shopping);
+    t.request_opened(id_of(11), hours(0), category::shopping);
     t.matched(id_of(10), member_id{1}, hours(10));
     t.request_closed(id_of(10), hours(10));
     const auto f = t.figures(hours(100));
     BOOST_CHECK_CLOSE(f.requests_never_matched_share, 0.5, 1e-9);
     BOOST_CHECK_CLOSE(f.median_time_to_match_h, 10.0, 1e-9);
     BOOST_CHECK_CLOSE(f.p90_time_to_match_h, 10.0, 1e-9);
+}
+
+BOOST_AUTO_TEST_CASE(unfairness_by_category_is_the_hand_computed_distance) {
+    // A hand-made town: helpers 1, 2 and 3 offer company (offers 1..3), helpers 4 and 5 offer
+    // meals (offers 4, 5); every offer is open all along. Three company requests, all matched
+    // to helper 1; two meal requests, one matched to helper 4 and one to helper 5.
+    auto category_of = [](const event_id& id) {
+        return id.b[0] >= 20 ? category::meals : category::companionship;  // requests
+    };
+    fair_share_tracker t([&](const event_id& req, const event_id& offer) {
+        const bool company_offer = offer.b[0] <= 3;
+        return (category_of(req) == category::companionship) == company_offer;
+    });
+    for (std::uint8_t o = 1; o <= 5; ++o) t.offer_opened(id_of(o), member_id{o}, hours(0));
+    for (std::uint8_t r : {10, 11, 12}) {
+        t.request_opened(id_of(r), hours(r), category::companionship);
+        t.proposed(id_of(r), member_id{1}, hours(r));
+        t.matched(id_of(r), member_id{1}, hours(r + 1));
+        t.request_closed(id_of(r), hours(r + 1));
+    }
+    for (std::uint8_t r : {20, 21}) {
+        t.request_opened(id_of(r), hours(r), category::meals);
+        t.proposed(id_of(r), member_id{r == 20 ? 4u : 5u}, hours(r));
+        t.matched(id_of(r), member_id{r == 20 ? 4u : 5u}, hours(r + 1));
+        t.request_closed(id_of(r), hours(r + 1));
+    }
+    const auto f = t.figures(hours(100));
+    // Company: fair shares 1, 1, 1 (each request split three ways), matches 3, 0, 0: the
+    // distance is (|1 - 1/3| + 1/3 + 1/3) / 2 = 2/3. Meals: shares 1, 1, matches 1, 1: 0.
+    BOOST_REQUIRE_EQUAL(f.by_category.size(), 2u);
+    const auto& company = f.by_category.at(category::companionship);
+    const auto& meals = f.by_category.at(category::meals);
+    BOOST_CHECK_EQUAL(company.requests, 3u);
+    BOOST_CHECK_EQUAL(company.matches, 3u);
+    BOOST_CHECK_CLOSE(company.unfairness_matches, 2.0 / 3.0, 1e-9);
+    BOOST_CHECK_EQUAL(meals.matches, 2u);
+    BOOST_CHECK_SMALL(meals.unfairness_matches, 1e-12);
+    // Overall: shares 1, 1, 1, 1, 1 (total 5), matches 3, 0, 0, 1, 1 (total 5):
+    // (|3 - 1| + 1 + 1 + 0 + 0) / 5 / 2 = 0.4.
+    BOOST_CHECK_CLOSE(f.unfairness_matches, 0.4, 1e-9);
+    BOOST_CHECK_CLOSE(f.proposals_per_match, 1.0, 1e-9);
+    // Chance for company, three matches over three equal shares: the 27 outcomes give a
+    // distance of 2/3 (all to one: 3 outcomes), 1/3 (two and one: 18) or 0 (one each: 6), a
+    // mean of (3 x 2/3 + 18 x 1/3) / 27 = 8/27; the 20 draws' mean lies near it.
+    BOOST_CHECK_GT(company.unfairness_matches_chance, 0.15);
+    BOOST_CHECK_LT(company.unfairness_matches_chance, 0.45);
+}
+
+BOOST_AUTO_TEST_CASE(chance_draws_match_their_expectation) {
+    // Shares 3 : 1 : 0 over 1,000 draws of 40 matches: each helper's mean is 40 x share / 4,
+    // nobody without a share is ever drawn, and the mean distance is the exact expectation.
+    const std::map<member_id, double> shares{
+        {member_id{1}, 3}, {member_id{2}, 1}, {member_id{3}, 0}};
+    sim_random rng(5);
+    std::map<member_id, double> sum;
+    const int draws = 1000;
+    for (int d = 0; d < draws; ++d)
+        for (const auto& [h, n] : chance_matches(shares, 40, rng)) sum[h] += n;
+    BOOST_CHECK_CLOSE(sum[member_id{1}] / draws, 30.0, 1.0);  // within 1 %: sd of the mean 0.09
+    BOOST_CHECK_CLOSE(sum[member_id{2}] / draws, 10.0, 3.0);
+    BOOST_CHECK_EQUAL(sum.count(member_id{3}), 0u);
+    // Two equal shares, two matches: (2, 0) and (0, 2) are 1/2 off, (1, 1) exact: mean 1/4.
+    const std::map<member_id, double> even{{member_id{1}, 1}, {member_id{2}, 1}};
+    BOOST_CHECK_CLOSE(chance_unfairness(even, 2, 20000, 9), 0.25, 2.0);
+    // Shares 3 : 1, one match: 3/4 of the time 1/4 off, 1/4 of the time 3/4 off: 3/8.
+    const std::map<member_id, double> uneven{{member_id{1}, 3}, {member_id{2}, 1}};
+    BOOST_CHECK_CLOSE(chance_unfairness(uneven, 1, 20000, 9), 0.375, 2.0);
+    BOOST_CHECK_SMALL(chance_unfairness(even, 0, 20, 9), 1e-12);
+}
+
+BOOST_AUTO_TEST_CASE(an_offer_passed_over_for_its_first_month_is_starved_whatever_it_heard) {
+    // Offers 1, 2, 3 fit every request; offer 3 opens too late to have a month in the run.
+    // Offer 2 is proposed (and declined) but every match goes to helper 1: starved, though the
+    // old measure counts it as heard. Offer 1 got its matches: not starved.
+    fair_share_tracker t([](const event_id&, const event_id&) { return true; });
+    t.offer_opened(id_of(1), member_id{1}, hours(0));
+    t.offer_opened(id_of(2), member_id{2}, hours(0));
+    t.offer_opened(id_of(3), member_id{3}, hours(20 * 24));
+    for (std::uint8_t r = 10; r < 14; ++r) {
+        t.request_opened(id_of(r), hours(r), category::shopping);
+        t.proposed(id_of(r), member_id{2}, hours(r));
+        t.proposed(id_of(r), member_id{1}, hours(r));
+        t.matched(id_of(r), member_id{1}, hours(r + 2));
+        t.request_closed(id_of(r), hours(r + 2));
+    }
+    const auto f = t.figures(hours(40 * 24));
+    BOOST_CHECK_EQUAL(f.starvation_all_candidates, 2u);
+    BOOST_CHECK_CLOSE(f.starved_all_offers_share, 0.5, 1e-9);
+    // The old measure: both owed 2 in their first two weeks, both proposed: none starved.
+    BOOST_CHECK_EQUAL(f.starvation_candidates, 2u);
+    BOOST_CHECK_SMALL(f.starved_offers_share, 1e-12);
+    BOOST_CHECK_CLOSE(f.proposals_per_match, 2.0, 1e-9);
 }

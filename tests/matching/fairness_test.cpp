@@ -157,7 +157,7 @@ BOOST_AUTO_TEST_CASE(silent_offers_are_proposed_beyond_the_ranked_ones_least_rec
     hs[4].heard_at = time_ms{now.value - 8 * day};
     hs[5].heard_at = time_ms{now.value - 20 * day};
     hs[6].heard_at = time_ms{now.value - 30 * day};
-    hs[6].open_matches = 1;                             // silent, but busy helping
+    hs[6].open_matches = 1;                          // silent, but busy helping
     hs[7].heard_at = time_ms{now.value - 30 * day};  // silent, but a poor fit
     fairness_policy p;
     p.silence_floor = std::chrono::hours(7 * 24);
@@ -205,6 +205,34 @@ BOOST_AUTO_TEST_CASE(picks_are_deterministic) {
     auto b = pick_proposals(hs, p, now);
     BOOST_REQUIRE_EQUAL(a.size(), b.size());
     for (std::size_t i = 0; i < a.size(); ++i) BOOST_CHECK(a[i].helper == b[i].helper);
+}
+
+BOOST_AUTO_TEST_CASE(without_fairness_ties_break_by_a_hash_not_by_member_id) {
+    // Six helpers alike in fit and reputation: by member id every request would go to helper 1
+    // first; by the hash of request and helper the first place moves from request to request.
+    fairness_policy p;
+    p.on = false;
+    std::map<std::uint64_t, int> first;
+    const int requests = 600;
+    for (int r = 0; r < requests; ++r) {
+        auto hs = helpers_with({0.8, 0.8, 0.8, 0.8, 0.8, 0.8}, {1, 1, 1, 1, 1, 1});
+        event_id request = offer_of(1000 + static_cast<std::uint64_t>(r));
+        request.b[15] = 0x77;
+        for (auto& h : hs) h.tie = tie_hash(request, h.helper);
+        const auto picks = pick_proposals(hs, p, now);
+        BOOST_REQUIRE_EQUAL(picks.size(), p.proposals_per_request);
+        ++first[picks[0].helper.value];
+        // The hash orders the picks: the least tie first.
+        for (std::size_t i = 1; i < picks.size(); ++i)
+            BOOST_CHECK_LT(tie_hash(request, picks[i - 1].helper),
+                           tie_hash(request, picks[i].helper));
+    }
+    BOOST_CHECK_EQUAL(first.size(), 6u);
+    for (const auto& [helper, n] : first) BOOST_CHECK_LT(n, 2 * requests / 6);  // about 100
+    // A better score still wins over any hash.
+    auto hs = helpers_with({0.8, 0.9, 0.8}, {1, 1, 1});
+    for (auto& h : hs) h.tie = tie_hash(offer_of(7), h.helper);
+    BOOST_CHECK_EQUAL(pick_proposals(hs, p, now)[0].helper.value, 2u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

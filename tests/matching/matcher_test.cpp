@@ -515,7 +515,8 @@ BOOST_AUTO_TEST_CASE(a_helper_whose_match_just_ended_is_not_silent_until_the_flo
     BOOST_CHECK(next[1].helper == helped);
 }
 
-BOOST_AUTO_TEST_CASE(a_request_past_the_wait_bound_is_served_beside_unanswered_proposals) {
+BOOST_AUTO_TEST_CASE(
+    a_request_past_the_wait_bound_is_served_beside_unanswered_proposals_on_or_off) {
     fairness_knobs k;
     k.proposals_per_request = 1;
     k.request_wait_hours_max = 10;
@@ -558,7 +559,8 @@ BOOST_AUTO_TEST_CASE(a_request_past_the_wait_bound_is_served_beside_unanswered_p
     BOOST_CHECK(next[0].helper == first || next[0].helper == second);
     BOOST_CHECK(next[0].request == r);
 
-    // Without fairness the same log holds the request until its proposal is answered.
+    // Without fairness the same bound holds (the popularity baseline must not lose to the layer
+    // by waiting on requesters who never answer): within it nothing, past it the other helper.
     fairness_knobs off = k;
     off.off = true;
     town_log u(off);
@@ -567,9 +569,16 @@ BOOST_AUTO_TEST_CASE(a_request_past_the_wait_bound_is_served_beside_unanswered_p
     const auto other_asker = u.admit(30);
     u.request(other_asker, category::shopping);
     u.round(node_a);
-    u.now.value += 20 * 3'600'000;
+    const auto first_off = logged_proposals(u);
+    BOOST_REQUIRE_EQUAL(first_off.size(), 1u);
+    u.now.value += 9 * 3'600'000;
     u.as(1, founder, member_reinstated{other_asker});
     BOOST_CHECK(propose(town, u.community(), u.matching()).empty());
+    u.now.value += 2 * 3'600'000;
+    u.as(1, founder, member_reinstated{other_asker});
+    const auto next_off = propose(town, u.community(), u.matching());
+    BOOST_REQUIRE_EQUAL(next_off.size(), 1u);
+    BOOST_CHECK(next_off[0].helper != first_off[0].helper);
 }
 
 BOOST_AUTO_TEST_CASE(two_nodes_proposing_the_same_round_make_duplicates_only) {

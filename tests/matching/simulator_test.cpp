@@ -5,6 +5,7 @@
 // accept is taken back so the request waits on.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -35,6 +36,7 @@ struct toy_world {
     std::map<event_id, std::set<event_id>> proposed;  // request -> offers proposed
     std::map<event_id, event_id> request_of;          // match -> request
     std::set<event_id> refuse_accepts;
+    bool last_offer_first = false;  // another matcher: the last fitting offer, not the first
     std::uint64_t match_no = 0;
 
     explicit toy_world(const simulation_params& p) : sim(p) {}
@@ -52,8 +54,13 @@ struct toy_world {
                 log.push_back(a);
                 sim.on_verdict(a, refused ? sim_outcome::rejected : sim_outcome::accepted);
             }
-            for (auto& [rid, r] : open_requests)
-                for (auto& [oid, o] : open_offers)
+            for (auto& [rid, r] : open_requests) {
+                std::vector<const sim_action*> offers;
+                for (auto& [oid, o] : open_offers) offers.push_back(&o);
+                if (last_offer_first) std::reverse(offers.begin(), offers.end());
+                for (const auto* op : offers) {
+                    const auto& o = *op;
+                    const auto& oid = o.id;
                     if (o.what == r.what && o.area == r.area && !proposed[rid].contains(oid)) {
                         proposed[rid].insert(oid);
                         event_id match;
@@ -64,7 +71,15 @@ struct toy_world {
                         sim.on_proposed(match, rid, oid, o.actor, time_ms{t});
                         break;
                     }
+                }
+            }
         }
+    }
+    std::vector<sim_action> of_kind(sim_action_kind k) const {
+        std::vector<sim_action> out;
+        for (const auto& a : log)
+            if (a.kind == k) out.push_back(a);
+        return out;
     }
     std::size_t count(sim_action_kind k) const {
         return static_cast<std::size_t>(
@@ -177,4 +192,86 @@ BOOST_AUTO_TEST_CASE(a_rejected_accept_is_taken_back_and_the_request_waits_on) {
             a.at.value > refused.at.value)
             ++later;
     BOOST_CHECK_GT(later, 0u);
+}
+
+namespace {
+
+// Whether two runs posted the same requests: the same ids, times, members, categories,
+// intensities and areas, in the same order.
+bool same_posts(const std::vector<sim_action>& a, const std::vector<sim_action>& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (a[i].id != b[i].id || a[i].at != b[i].at || a[i].actor != b[i].actor ||
+            a[i].what != b[i].what || a[i].how_often != b[i].how_often || a[i].area != b[i].area)
+            return false;
+    return true;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(changing_the_answer_model_leaves_the_town_and_the_requests_unchanged) {
+    // Common random numbers: how requesters answer and choose, what keeps a helper, and how
+    // long relationships last draw from their own streams, so the arrivals are the same.
+    auto base = small(21);
+    auto changed = base;
+    changed.decline_all_share = 0.6;
+    changed.answer_hours_max = 3;
+    changed.record_preference = 0;
+    changed.relationship_weeks_mean = 2;
+    changed.contact = retention_contact::proposal;
+    changed.gives_up_after_days = 14;
+    toy_world a(base), b(changed);
+    a.run();
+    b.run();
+    const auto requests_a = a.of_kind(sim_action_kind::post_request);
+    BOOST_REQUIRE_GT(requests_a.size(), 100u);
+    BOOST_CHECK(same_posts(requests_a, b.of_kind(sim_action_kind::post_request)));
+    BOOST_CHECK(
+        same_posts(a.of_kind(sim_action_kind::post_offer), b.of_kind(sim_action_kind::post_offer)));
+    // The answers did change: other accepts, and helpers giving up at other times.
+    BOOST_CHECK(
+        !same_posts(a.of_kind(sim_action_kind::accept), b.of_kind(sim_action_kind::accept)));
+    BOOST_CHECK(!same_posts(a.of_kind(sim_action_kind::withdraw_offer),
+                            b.of_kind(sim_action_kind::withdraw_offer)));
+}
+
+BOOST_AUTO_TEST_CASE(another_matcher_sees_the_same_requests) {
+    // On, off and every baseline are other matchers: they must face the same stream.
+    toy_world a(small(22)), b(small(22));
+    b.last_offer_first = true;
+    a.run();
+    b.run();
+    BOOST_CHECK(same_posts(a.of_kind(sim_action_kind::post_request),
+                           b.of_kind(sim_action_kind::post_request)));
+    // The matchers differ: some match went to another helper.
+    std::set<member_id> helpers_a, helpers_b;
+    for (const auto& x : a.of_kind(sim_action_kind::claim)) helpers_a.insert(x.actor);
+    for (const auto& x : b.of_kind(sim_action_kind::claim)) helpers_b.insert(x.actor);
+    BOOST_CHECK(helpers_a != helpers_b);
+}
+
+BOOST_AUTO_TEST_CASE(by_default_a_proposal_alone_keeps_no_one) {
+    // The toy matcher proposes a request's fitting offers one an hour until one is accepted;
+    // with retention counted by accepted matches, a helper proposed but never matched still
+    // gives up after the set days from posting, which a proposal would have reset.
+    toy_world w(small(23));
+    w.run();
+    std::map<member_id, time_ms> posted, matched;
+    for (const auto& a : w.log) {
+        if (a.kind == sim_action_kind::post_offer) posted[a.actor] = a.at;
+        if (a.kind == sim_action_kind::claim && !matched.contains(a.actor)) matched[a.actor] = a.at;
+    }
+    std::set<event_id> proposed_offers;
+    for (const auto& [request, offers] : w.proposed)
+        proposed_offers.insert(offers.begin(), offers.end());
+    std::size_t withdrawn_unmatched = 0, of_them_proposed = 0;
+    for (const auto& a : w.of_kind(sim_action_kind::withdraw_offer)) {
+        if (matched.contains(a.actor)) continue;
+        ++withdrawn_unmatched;
+        of_them_proposed += proposed_offers.contains(a.subject);
+        // Within a day of the give-up check after 21 days from posting.
+        BOOST_CHECK_LT(a.at.value - posted.at(a.actor).value, 22 * day_ms);
+    }
+    BOOST_CHECK_GT(withdrawn_unmatched, 0u);
+    BOOST_CHECK_GT(of_them_proposed, 0u);  // proposed, declined, and gone all the same
 }
