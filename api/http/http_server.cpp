@@ -167,10 +167,9 @@ private:
     void arm_timer() {
         timer_.async_wait([self = shared_from_this()](const error_code&) {
             if (self->phase_ == phase::closed) return;
-            if (self->timer_.expiry() <= steady::now())
-                self->on_deadline();
-            else
-                self->arm_timer();
+            // on_deadline() closes, or moves the deadline on (to the write of a late answer).
+            if (self->timer_.expiry() <= steady::now()) self->on_deadline();
+            if (self->phase_ != phase::closed) self->arm_timer();
         });
     }
     void deadline(steady::time_point t) { timer_.expires_at(t); }  // the wait re-arms itself

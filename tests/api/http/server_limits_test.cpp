@@ -287,6 +287,34 @@ BOOST_AUTO_TEST_CASE(an_asynchronous_route_answers_from_another_thread_or_late) 
     for (auto& t : answering) t.join();
 }
 
+BOOST_AUTO_TEST_CASE(after_a_late_answer_the_idle_timeout_still_closes_the_connection) {
+    http_stats stats;
+    http_async_route async{
+        [](const http_request&) { return true; },
+        [](const http_request&, http_answer) {},  // never answers
+        100ms,
+        [](const http_request&) {
+            return http_response{504, "text/plain", "late", {}};
+        },
+    };
+    http_server_options o;
+    o.idle_timeout = 300ms;
+    auto opened = http_server::open(
+        o, [](const http_request&) { return http_response{}; }, async, stats);
+    BOOST_REQUIRE(opened.ok());
+    auto& server = **opened;
+    server.start();
+    boost::asio::io_context io;
+    auto c = raw_connect_from(io, server.port(), "127.0.0.5");
+    boost::asio::write(c, boost::asio::buffer(std::string("GET /x HTTP/1.1\r\nHost: x\r\n\r\n")));
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto answer = read_until_closed(c);  // the late answer, then the idle timeout's close
+    BOOST_CHECK_MESSAGE(answer.rfind("HTTP/1.1 504", 0) == 0, answer);
+    BOOST_CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+    BOOST_CHECK(eventually([&] { return server.connections() == 0; }));
+    server.stop();
+}
+
 BOOST_AUTO_TEST_CASE(blocking_handlers_hold_up_no_other_connection) {
     http_stats stats;
     std::atomic<int> inside{0};
