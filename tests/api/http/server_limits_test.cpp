@@ -20,6 +20,7 @@
 #include "api/http/routes.h"
 #include "api/json/json_read.h"
 #include "api/node/node.h"
+#include "tests/support/envelopes.h"
 #include "tests/support/raw_http.h"
 #include "tests/support/run_command.h"
 #include "tests/support/temp_dir.h"
@@ -285,6 +286,41 @@ BOOST_AUTO_TEST_CASE(an_asynchronous_route_answers_from_another_thread_or_late) 
     BOOST_CHECK_EQUAL(now->body, "now /now");
     server.stop();
     for (auto& t : answering) t.join();
+}
+
+BOOST_AUTO_TEST_CASE(
+    a_submission_through_the_asynchronous_route_is_answered_as_the_router_answers) {
+    served_node s(http_server_options{});
+    auto founder = signing_key::generate();
+    BOOST_REQUIRE(founder.ok());
+    const policy rules{minutes{600}, minutes{6000}, minutes{240}};
+    const auto founded = uurwerk::testing::envelope_json(founder->seal(event_body{
+        random_event_id(), community_id{7}, member_id{1}, sequence{1}, time_ms{1'700'000'000'000},
+        std::nullopt, community_founded{"Buurtkring Oost", rules}}));
+    auto post = [&](const std::string& target, const std::string& body) {
+        auto r = http_call("127.0.0.1", s.server->port(), "POST", target, body);
+        BOOST_REQUIRE(r.ok());
+        return std::move(*r);
+    };
+    auto first = post("/v1/events", founded);
+    BOOST_CHECK_EQUAL(first.status, 200u);
+    BOOST_CHECK(first.body.find("\"verdict\":\"accepted\"") != std::string::npos);
+    BOOST_CHECK(first.body.find("\"duplicate\":false") != std::string::npos);
+    // Again: the first verdict, the same answer the router's row gives.
+    auto again = post("/v1/events", founded);
+    const auto by_router = s.api.handle(http_request{"POST", "/v1/events", founded});
+    BOOST_CHECK_EQUAL(again.status, by_router.status);
+    BOOST_CHECK_EQUAL(again.body, by_router.body);
+    BOOST_CHECK(again.body.find("\"duplicate\":true") != std::string::npos);
+    // Bad input: the same errors as ever; a query goes to the router, which refuses it.
+    for (const auto& [target, body] : std::vector<std::pair<std::string, std::string>>{
+             {"/v1/events", ""}, {"/v1/events", "{"}, {"/v1/events?x=1", founded}}) {
+        auto r = post(target, body);
+        const auto expected = s.api.handle(http_request{"POST", target, body});
+        BOOST_CHECK_EQUAL(r.status, 400u);
+        BOOST_CHECK_EQUAL(r.status, expected.status);
+        BOOST_CHECK_EQUAL(r.body, expected.body);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(after_a_late_answer_the_idle_timeout_still_closes_the_connection) {
