@@ -7,7 +7,7 @@
 //
 // Ownership and threading: routes borrows the node (which must outlive it) and owns the HTTP
 // counters that the server (api/http/http_server.h) counts into. handle() may be called from any
-// number of connection threads at once; it never throws, and never answers 500 for bad input.
+// number of worker threads at once; it never throws, and never answers 500 for bad input.
 
 #include <atomic>
 #include <cstdint>
