@@ -5,7 +5,7 @@
 // the log holds proposals after that offset where the member is the helper or the requester,
 // else as soon as one is applied, else with an empty list when the wait (at most
 // proposals_wait_ms_max) ends. At most proposals_waiting_max requests wait at once; beyond that
-// a new one is answered 503 "too_many_waiting" (each waiting request holds a worker thread of the server).
+// a new one is answered 503 "too_many_waiting" (each waiting request holds a server's worker).
 //
 // Threading: safe from any number of worker threads; a wait blocks only its own thread.
 
