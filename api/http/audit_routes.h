@@ -4,7 +4,7 @@
 // proofs between tree sizes, and the community's events by leaf, as JSON or in the export
 // file format (ledger/core/audit.h). Proofs are served from what the store has committed.
 //
-// Threading: safe from any number of connection threads (reads; sign_now is serialized by the
+// Threading: safe from any number of worker threads (reads; sign_now is serialized by the
 // checkpointer).
 
 #include <optional>

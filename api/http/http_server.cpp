@@ -1,26 +1,30 @@
 #include "api/http/http_server.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <sys/resource.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-#include <cerrno>
 #include <condition_variable>
 #include <cstdio>
-#include <cstring>
 #include <exception>
-#include <list>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <unordered_map>
 
 #include "api/http/cpu_slice.h"
 #include "api/http/error_status.h"
-#include "api/http/timed_stream.h"
+#include "api/http/worker_pool.h"
 #include "api/json/json.h"
 
 namespace uurwerk {
@@ -33,29 +37,40 @@ using tcp = asio::ip::tcp;
 using steady = std::chrono::steady_clock;
 using error_code = boost::system::error_code;
 
-// The socket is done sending; reads (and throws away) what the client still sends, for at most
-// `wait`, so that closing does not reset the connection before the client has read our answer.
-void close_gracefully(tcp::socket& socket, std::chrono::milliseconds wait) {
-    error_code ec;
-    socket.shutdown(tcp::socket::shutdown_send, ec);
-    if (wait.count() > 0) {
-        timed_stream stream(socket, wait);
-        stream.set_deadline(steady::now() + wait);
-        char sink[4096];
-        std::size_t drained = 0;
-        while (drained < (1u << 20)) {
-            std::size_t n = stream.read_some(asio::buffer(sink), ec);
-            if (ec) break;
-            drained += n;
-        }
-    }
-    socket.close(ec);
-}
+// File descriptors the server leaves to the rest of the process (the node's log segments and
+// RocksDB's files, at most 256 per partition's store).
+constexpr std::size_t fds_reserved = 1024;
+// Connections being refused (answered 503 and closed) at once; beyond, one is closed unanswered.
+constexpr std::size_t refusing_max = 1024;
+// How long a refused connection is given to read its 503.
+constexpr std::chrono::milliseconds refusal_linger{1'000};
 
 // A request that is not valid HTTP (as opposed to a connection that closed or timed out).
 bool is_malformed(const error_code& ec) {
     return ec.category() == http::make_error_code(http::error::bad_target).category() &&
            ec != http::error::end_of_stream && ec != http::error::partial_message;
+}
+
+// Open until stop() closes it, after which no answer is handed to a connection any more (the
+// I/O threads are about to end). Shared with answers that may come after the server is gone.
+struct answer_gate {
+    std::mutex mutex;
+    bool open = true;  // under mutex
+};
+
+// The most connections the process's files allow, having raised its soft limit to the hard one
+// (a server's connections are its files).
+std::size_t connections_the_fds_allow() {
+    rlimit r{};
+    if (::getrlimit(RLIMIT_NOFILE, &r) != 0) return fds_reserved;
+    if (r.rlim_cur < r.rlim_max) {
+        rlimit raised = r;
+        raised.rlim_cur = r.rlim_max;
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) r = raised;
+    }
+    if (r.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
+    const auto fds = static_cast<std::size_t>(r.rlim_cur);
+    return fds > 2 * fds_reserved ? fds - fds_reserved : fds / 2;
 }
 
 }  // namespace
@@ -75,230 +90,449 @@ std::uint64_t http_stats::answered(unsigned cls) const {
 
 // ---------------------------------------------------------------------------------------------
 
+class http_connection_state;
+
 struct http_server::impl {
-    struct connection {
-        std::thread thread;
-        int fd = -1;        // the socket while it is open (under mutex)
-        bool done = false;  // the thread has finished its work (under mutex)
-    };
-
-    impl(const http_server_options& o, http_handler h, http_stats& s)
-        : options(o), handler(std::move(h)), stats(s) {}
-
-    ~impl() {
-        if (wake_read >= 0) ::close(wake_read);
-        if (wake_write >= 0) ::close(wake_write);
-    }
+    impl(const http_server_options& o, http_handler h, std::optional<http_async_route> a,
+         http_stats& s)
+        : options(o), handler(std::move(h)), async(std::move(a)), stats(s) {}
 
     http_server_options options;
     http_handler handler;
+    std::optional<http_async_route> async;
     http_stats& stats;
+    std::size_t limit = 0;  // connections served at once (options, capped by the files)
+
     asio::io_context io;
-    tcp::acceptor acceptor{io};
-    int wake_read = -1, wake_write = -1;  // a pipe that wakes the accept loop on stop()
-    std::thread accept_thread;
+    tcp::acceptor acceptor{asio::make_strand(io)};
+    asio::steady_timer accept_pause{acceptor.get_executor()};  // after EMFILE and the like
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+    std::vector<std::thread> io_threads;
+    std::shared_ptr<answer_gate> gate = std::make_shared<answer_gate>();
 
     mutable std::mutex mutex;
-    std::condition_variable finished;   // a connection thread is done (under mutex)
-    std::list<connection> connections;  // under mutex
-    bool started = false;               // under mutex
+    std::condition_variable changed;  // a connection closed (under mutex)
+    std::unordered_map<const http_connection_state*, std::shared_ptr<http_connection_state>>
+        open;                                              // under mutex
+    std::map<asio::ip::address, std::size_t> per_address;  // under mutex
+    std::atomic<std::size_t> refusing{0};                  // refused, still closing
+    bool started = false;                                  // under mutex
     std::atomic<bool> stopping{false};
+    std::unique_ptr<worker_pool> workers;  // last: destroyed first, joined by stop()
 
-    void accept_loop();
-    void serve(connection* c, tcp::socket socket);
-    void refuse(tcp::socket socket);
-    std::size_t reap();  // joins finished connection threads; returns how many are open
-    http::response<http::string_body> answer(const http::request<http::string_body>& req);
-    bool send(timed_stream& stream, http::response<http::string_body>& res, bool head);
+    void accept();
+    void accepted(const error_code& ec, tcp::socket socket);
+    void forget(const http_connection_state* c, const asio::ip::address& peer);
 };
 
-std::size_t http_server::impl::reap() {
-    std::list<connection> finished;
-    std::size_t open = 0;
-    {
-        std::lock_guard lock(mutex);
-        for (auto it = connections.begin(); it != connections.end();) {
-            if (it->done) {
-                auto next = std::next(it);
-                finished.splice(finished.end(), connections, it);
-                it = next;
-            } else {
-                ++open;
-                ++it;
-            }
-        }
-    }
-    for (auto& c : finished) c.thread.join();  // each has returned or is about to
-    return open;
-}
+// One connection, from accept to close. Every member is touched only on the connection's
+// strand (the executor of its socket), except through post().
+class http_connection_state : public std::enable_shared_from_this<http_connection_state> {
+public:
+    enum class kind : std::uint8_t { served, refused };
 
-void http_server::impl::accept_loop() {
-    const int listen_fd = acceptor.native_handle();
-    while (!stopping.load()) {
-        pollfd fds[2] = {{listen_fd, POLLIN, 0}, {wake_read, POLLIN, 0}};
-        int r = ::poll(fds, 2, 1000);
-        if (stopping.load()) break;
-        if (r < 0 && errno != EINTR) {
-            std::fprintf(stderr, "uurwerk: http: poll on the listening socket failed: %s\n",
-                         std::strerror(errno));
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-            continue;
-        }
-        const std::size_t open = reap();
-        if (r <= 0 || (fds[0].revents & POLLIN) == 0) continue;
-        error_code ec;
-        tcp::socket socket(io);
-        acceptor.accept(socket, ec);
-        if (ec) {
-            if (ec != asio::error::would_block && ec != asio::error::try_again &&
-                ec != asio::error::connection_aborted) {
-                // Out of file descriptors, most likely: wait a little rather than spin.
-                std::fprintf(stderr, "uurwerk: http: accept failed: %s\n", ec.message().c_str());
-                std::this_thread::sleep_for(std::chrono::milliseconds(100));
-            }
-            continue;
-        }
-        socket.non_blocking(true, ec);
-        if (ec) continue;
-        socket.set_option(tcp::no_delay(true), ec);
-        if (open >= options.connections_max) {
-            refuse(std::move(socket));
-            continue;
-        }
-        std::lock_guard lock(mutex);
-        auto& c = connections.emplace_back();
-        c.fd = socket.native_handle();
-        c.thread = std::thread(&impl::serve, this, &c, std::move(socket));
-    }
-}
+    http_connection_state(http_server::impl& server, tcp::socket socket, asio::ip::address peer,
+                          kind k)
+        : server_(server),
+          socket_(std::move(socket)),
+          timer_(socket_.get_executor()),
+          peer_(std::move(peer)),
+          kind_(k),
+          buffer_(server.options.header_bytes_max + server.options.body_bytes_max + 4096) {}
 
-// Over capacity: answer 503 at once, on the accept thread, without reading the request.
-void http_server::impl::refuse(tcp::socket socket) {
-    stats.count_refused();
-    http::response<http::string_body> res{
-        static_cast<http::status>(http_status_for(errc::too_many_connections)), 11};
-    res.set(http::field::server, "uurwerk");
-    res.set(http::field::content_type, "application/json");
-    res.set(http::field::retry_after, "1");
-    res.keep_alive(false);
-    res.body() = error_json(errc::too_many_connections,
-                            "the server has " + std::to_string(options.connections_max) +
-                                " connections open, its maximum; try again in a moment");
-    res.prepare_payload();
-    timed_stream stream(socket, std::chrono::milliseconds(1000));
-    stream.set_deadline(steady::now() + std::chrono::milliseconds(1000));
-    error_code ec;
-    stats.count(res.result_int());
-    http::write(stream, res, ec);
-    // A short wait for the request we will not read, so that closing does not reset the
-    // connection before the client has read the 503; short, as it holds up the accept loop.
-    close_gracefully(socket, std::chrono::milliseconds(20));
-}
-
-http::response<http::string_body> http_server::impl::answer(
-    const http::request<http::string_body>& req) {
-    http_request in{std::string(req.method_string()), std::string(req.target()), req.body()};
-    http_response out;
-    try {
-        out = handler(in);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "uurwerk: http: the handler threw on %s %s: %s\n", in.method.c_str(),
-                     in.target.c_str(), e.what());
-        out = {http_status_for(errc::internal_error),
-               "application/json",
-               error_json(errc::internal_error, "the server failed; see its log"),
-               {}};
-    }
-    http::response<http::string_body> res;
-    res.version(req.version());
-    res.result(out.status);
-    res.set(http::field::server, "uurwerk");
-    res.set(http::field::content_type, out.content_type);
-    for (const auto& [name, value] : out.headers) res.set(name, value);
-    res.body() = std::move(out.body);
-    return res;
-}
-
-bool http_server::impl::send(timed_stream& stream, http::response<http::string_body>& res,
-                             bool head) {
-    res.prepare_payload();
-    if (head) res.body().clear();  // the Content-Length stays: what a GET would have sent
-    stream.set_deadline(steady::now() + options.request_timeout);
-    stats.count(res.result_int());  // before the write: a client that has read it sees it counted
-    error_code ec;
-    if (head) {
-        http::response_serializer<http::string_body> sr(res);
-        http::write_header(stream, sr, ec);
-    } else {
-        http::write(stream, res, ec);
-    }
-    return !ec;
-}
-
-void http_server::impl::serve(connection* c, tcp::socket socket) {
-    name_this_thread("uw-http-conn");
-    timed_stream stream(socket, options.idle_timeout);
-    beast::flat_buffer buffer;
-    auto fail = [&](errc code, std::string message) {
-        http::response<http::string_body> res{static_cast<http::status>(http_status_for(code)), 11};
-        res.set(http::field::server, "uurwerk");
-        res.set(http::field::content_type, "application/json");
-        res.keep_alive(false);
-        res.body() = error_json(code, message);
-        send(stream, res, false);
-    };
-    bool drain = false;
-    while (!stopping.load()) {
-        stream.set_deadline(steady::now() + options.request_timeout);
-        http::request_parser<http::string_body> parser;
-        parser.header_limit(static_cast<std::uint32_t>(options.header_bytes_max));
-        parser.body_limit(options.body_bytes_max);
-        error_code ec;
-        // A request the parser refuses is answered with why; a connection that closed, reset
-        // or timed out has nobody to answer. Either way this connection is done.
-        auto refused = [&](const error_code& e) {
-            if (e == http::error::body_limit)
-                fail(errc::body_too_large, "a request body is at most " +
-                                               std::to_string(options.body_bytes_max) + " bytes");
-            else if (e == http::error::header_limit)
-                fail(errc::bad_request, "the request's header is over " +
-                                            std::to_string(options.header_bytes_max) + " bytes");
-            else if (is_malformed(e))
-                fail(errc::bad_request, "not a valid HTTP/1.1 request: " + e.message());
+    // Starts serving (or refusing, with `why`): called once, on any thread.
+    void start(std::string why = {}) {
+        asio::post(socket_.get_executor(), [self = shared_from_this(), why = std::move(why)] {
+            self->arm_timer();
+            if (self->kind_ == kind::refused)
+                self->refuse(why);
             else
-                return static_cast<bool>(e);
-            drain = true;
-            return true;
-        };
-        http::read_header(stream, buffer, parser, ec);
-        if (refused(ec)) break;
-        auto& header = parser.get();
-        auto expect = header[http::field::expect];
-        if (beast::iequals(expect, "100-continue")) {
-            http::response<http::empty_body> cont{http::status::continue_, header.version()};
-            http::write(stream, cont, ec);
-            if (ec) break;
-        }
-        http::read(stream, buffer, parser, ec);
-        if (refused(ec)) break;
-        auto req = parser.release();
-        const bool head = req.method() == http::verb::head;
-        // Reads answer from memory in well under a slice; writes check a signature first.
-        const bool read = head || req.method() == http::verb::get;
-        (void)use_cpu_slice(read ? cpu_slice::short_0_1ms : cpu_slice::standard);
-        auto res = answer(req);
-        const bool keep_alive = req.keep_alive() && !stopping.load();
-        res.keep_alive(keep_alive);
-        if (!send(stream, res, head) || !keep_alive) break;
+                self->next_request();
+        });
     }
+
+    // stop(): closes the connection unless a handler is working on its request (that one is
+    // answered, with "Connection: close", then closed). With `force`, closes it anyway.
+    void stop(bool force) {
+        asio::post(socket_.get_executor(), [self = shared_from_this(), force] {
+            if (force || self->phase_ == phase::waiting || self->phase_ == phase::reading)
+                self->close();
+        });
+    }
+
+private:
+    enum class phase : std::uint8_t { waiting, reading, busy, writing, lingering, closed };
+
+    // The one timer of the connection: when `deadline_` passes, on_deadline() acts by phase.
+    void arm_timer() {
+        timer_.async_wait([self = shared_from_this()](const error_code&) {
+            if (self->phase_ == phase::closed) return;
+            // on_deadline() closes, or moves the deadline on (to the write of a late answer).
+            if (self->timer_.expiry() <= steady::now()) self->on_deadline();
+            if (self->phase_ != phase::closed) self->arm_timer();
+        });
+    }
+    void deadline(steady::time_point t) { timer_.expires_at(t); }  // the wait re-arms itself
+    void deadline_in(std::chrono::milliseconds d) { deadline(steady::now() + d); }
+
+    void on_deadline() {
+        if (phase_ == phase::busy && slot_ && !slot_->taken.exchange(true)) {
+            // An asynchronous route did not answer in time: its own late answer.
+            answered(server_.async->late(*request_));
+            return;
+        }
+        if (phase_ == phase::busy) {
+            deadline(steady::time_point::max());  // a handler is running: wait for it
+            return;
+        }
+        close();  // idle, slow to send, slow to read, or done lingering
+    }
+
+    // Waits for the next request's first byte without holding a buffer: an idle connection
+    // costs its socket, its timer and this object.
+    void next_request() {
+        if (server_.stopping.load()) return close();
+        phase_ = phase::waiting;
+        if (buffer_.size() > 0) return read_header();  // pipelined: already here
+        buffer_.shrink_to_fit();
+        deadline_in(server_.options.idle_timeout);
+        socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+            if (self->phase_ == phase::closed) return;
+            if (ec) return self->close();
+            self->read_header();
+        });
+    }
+
+    void read_header() {
+        phase_ = phase::reading;
+        request_start_ = steady::now();
+        deadline(request_start_ +
+                 std::min(server_.options.header_timeout, server_.options.request_timeout));
+        parser_.emplace();
+        parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_bytes_max));
+        parser_->body_limit(server_.options.body_bytes_max);
+        http::async_read_header(socket_, buffer_, *parser_,
+                                [self = shared_from_this()](error_code ec, std::size_t) {
+                                    if (self->phase_ == phase::closed) return;
+                                    if (ec) return self->refused(ec);
+                                    self->read_body();
+                                });
+    }
+
+    void read_body() {
+        deadline(request_start_ + server_.options.request_timeout);
+        auto& header = parser_->get();
+        if (beast::iequals(header[http::field::expect], "100-continue")) {
+            auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
+                                                                           header.version());
+            http::async_write(socket_, *cont,
+                              [self = shared_from_this(), cont](error_code ec, std::size_t) {
+                                  if (self->phase_ == phase::closed) return;
+                                  if (ec) return self->close();
+                                  self->read_rest();
+                              });
+            return;
+        }
+        read_rest();
+    }
+
+    void read_rest() {
+        http::async_read(socket_, buffer_, *parser_,
+                         [self = shared_from_this()](error_code ec, std::size_t) {
+                             if (self->phase_ == phase::closed) return;
+                             if (ec) return self->refused(ec);
+                             self->dispatch();
+                         });
+    }
+
+    // A request the parser refused is answered with why; a connection that closed, reset or
+    // timed out has nobody to answer.
+    void refused(const error_code& e) {
+        const auto& o = server_.options;
+        if (e == http::error::body_limit)
+            fail(errc::body_too_large,
+                 "a request body is at most " + std::to_string(o.body_bytes_max) + " bytes");
+        else if (e == http::error::header_limit)
+            fail(errc::bad_request,
+                 "the request's header is over " + std::to_string(o.header_bytes_max) + " bytes");
+        else if (is_malformed(e))
+            fail(errc::bad_request, "not a valid HTTP/1.1 request: " + e.message());
+        else
+            close();
+    }
+
+    // A complete request: to a worker, which runs the handler or starts the asynchronous route.
+    void dispatch() {
+        phase_ = phase::busy;
+        auto req = parser_->release();
+        parser_.reset();
+        version_ = req.version();
+        head_ = req.method() == http::verb::head;
+        keep_alive_ = req.keep_alive();
+        // Reads answer from memory in well under a slice; writes check a signature first.
+        const bool read = head_ || req.method() == http::verb::get;
+        request_ = std::make_shared<http_request>(http_request{
+            std::string(req.method_string()), std::string(req.target()), std::move(req.body())});
+        const bool async = server_.async && server_.async->takes(*request_);
+        slot_ = std::make_shared<answer_slot>();
+        slot_->to = weak_from_this();
+        slot_->gate = server_.gate;
+        deadline(async ? steady::now() + server_.async->answer_timeout : steady::time_point::max());
+        auto task = [&server = server_, request = request_, slot = slot_, read, async] {
+            (void)use_cpu_slice(read ? cpu_slice::short_0_1ms : cpu_slice::standard);
+            if (async) {
+                server.async->handle(*request,
+                                     [slot](http_response r) { deliver(slot, std::move(r)); });
+                return;
+            }
+            http_response out;
+            try {
+                out = server.handler(*request);
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "uurwerk: http: the handler threw on %s %s: %s\n",
+                             request->method.c_str(), request->target.c_str(), e.what());
+                out = {http_status_for(errc::internal_error),
+                       "application/json",
+                       error_json(errc::internal_error, "the server failed; see its log"),
+                       {}};
+            }
+            deliver(slot, std::move(out));
+        };
+        if (!server_.workers->try_post(std::move(task))) {
+            slot_->taken = true;
+            keep_alive_ = false;
+            answered(http_response{
+                http_status_for(errc::too_many_waiting),
+                "application/json",
+                error_json(errc::too_many_waiting,
+                           "the server has " +
+                               std::to_string(server_.options.waiting_requests_max) +
+                               " requests waiting for a worker, its maximum; try again in a "
+                               "moment"),
+                {{"Retry-After", "1"}}});
+        }
+    }
+
+    // Where a handler's answer goes: to the connection's strand, once, while the server runs.
+    struct answer_slot {
+        std::atomic<bool> taken{false};  // answered, or answered late
+        std::weak_ptr<http_connection_state> to;
+        std::shared_ptr<answer_gate> gate;
+    };
+    static void deliver(const std::shared_ptr<answer_slot>& slot, http_response r) {
+        if (slot->taken.exchange(true)) return;
+        std::lock_guard lock(slot->gate->mutex);
+        if (!slot->gate->open) return;
+        auto c = slot->to.lock();
+        if (!c) return;
+        asio::post(c->socket_.get_executor(), [c, r = std::move(r)]() mutable {
+            if (c->phase_ == phase::busy) c->answered(std::move(r));
+        });
+    }
+
+    void answered(http_response out) {
+        slot_.reset();
+        request_.reset();
+        auto res = std::make_shared<http::response<http::string_body>>();
+        res->version(version_);
+        res->result(out.status);
+        res->set(http::field::server, "uurwerk");
+        res->set(http::field::content_type, out.content_type);
+        for (const auto& [name, value] : out.headers) res->set(name, value);
+        res->body() = std::move(out.body);
+        keep_alive_ = keep_alive_ && !server_.stopping.load();
+        res->keep_alive(keep_alive_);
+        send(std::move(res), head_ ? body_part::header_only : body_part::whole, after::next);
+    }
+
+    // An error answer that ends the connection, then a lingering close.
+    void fail(errc code, const std::string& message) {
+        auto res = std::make_shared<http::response<http::string_body>>(
+            static_cast<http::status>(http_status_for(code)), 11);
+        res->set(http::field::server, "uurwerk");
+        res->set(http::field::content_type, "application/json");
+        res->keep_alive(false);
+        res->body() = error_json(code, message);
+        parser_.reset();
+        send(std::move(res), body_part::whole, after::linger);
+    }
+
+    // Over a limit: 503 at once, without reading the request, then a short linger.
+    void refuse(const std::string& why) {
+        server_.stats.count_refused();
+        auto res = std::make_shared<http::response<http::string_body>>(
+            static_cast<http::status>(http_status_for(errc::too_many_connections)), 11);
+        res->set(http::field::server, "uurwerk");
+        res->set(http::field::content_type, "application/json");
+        res->set(http::field::retry_after, "1");
+        res->keep_alive(false);
+        res->body() = error_json(errc::too_many_connections, why);
+        send(std::move(res), body_part::whole, after::linger);
+    }
+
+    enum class body_part : std::uint8_t { whole, header_only };  // HEAD: the header only
+    enum class after : std::uint8_t { next, linger };
+
+    void send(std::shared_ptr<http::response<http::string_body>> res, body_part part, after then) {
+        phase_ = phase::writing;
+        res->prepare_payload();
+        if (part == body_part::header_only)
+            res->body().clear();  // the Content-Length stays: what a GET would have sent
+        deadline_in(kind_ == kind::refused ? refusal_linger : server_.options.request_timeout);
+        server_.stats.count(res->result_int());  // before the write: a reader sees it counted
+        auto sr = std::make_shared<http::response_serializer<http::string_body>>(*res);
+        auto done = [self = shared_from_this(), res, sr, then](error_code ec, std::size_t) {
+            if (self->phase_ == phase::closed) return;
+            if (ec) return self->close();
+            if (then == after::linger) return self->linger();
+            if (!self->keep_alive_) return self->close_after_answer();
+            self->next_request();
+        };
+        if (part == body_part::header_only)
+            http::async_write_header(socket_, *sr, std::move(done));
+        else
+            http::async_write(socket_, *sr, std::move(done));
+    }
+
+    // Nothing more to send: read and drop what the client still sends (its body), for at most
+    // the linger time and bytes, so that closing does not reset the connection before the
+    // client has read the answer.
+    void linger() {
+        phase_ = phase::lingering;
+        error_code ec;
+        socket_.shutdown(tcp::socket::shutdown_send, ec);
+        if (ec) return close();
+        buffer_.clear();
+        buffer_.shrink_to_fit();
+        deadline_in(kind_ == kind::refused ? refusal_linger : server_.options.linger);
+        drain_ = std::make_unique<std::array<char, 4096>>();
+        drain_more();
+    }
+    void drain_more() {
+        socket_.async_read_some(
+            asio::buffer(*drain_), [self = shared_from_this()](error_code ec, std::size_t n) {
+                if (self->phase_ == phase::closed) return;
+                self->drained_ += n;
+                if (ec || self->drained_ >= self->server_.options.linger_bytes_max)
+                    return self->close();
+                self->drain_more();
+            });
+    }
+
+    // "Connection: close" answered: the client sent nothing more, so nothing is left to drop.
+    void close_after_answer() {
+        error_code ec;
+        socket_.shutdown(tcp::socket::shutdown_send, ec);
+        close();
+    }
+
+    void close() {
+        if (phase_ == phase::closed) return;
+        phase_ = phase::closed;
+        error_code ec;
+        socket_.close(ec);
+        timer_.cancel();
+        parser_.reset();
+        drain_.reset();
+        if (kind_ == kind::refused)
+            server_.refusing.fetch_sub(1);
+        else
+            server_.forget(this, peer_);
+    }
+
+    http_server::impl& server_;
+    tcp::socket socket_;
+    asio::steady_timer timer_;
+    const asio::ip::address peer_;
+    const kind kind_;
+    phase phase_ = phase::waiting;
+    beast::flat_buffer buffer_;  // bounded: a header, a body and a little of what follows
+    std::optional<http::request_parser<http::string_body>> parser_;
+    steady::time_point request_start_{};
+    // The request being answered (busy), and where its answer goes.
+    std::shared_ptr<const http_request> request_;
+    std::shared_ptr<answer_slot> slot_;
+    unsigned version_ = 11;
+    bool head_ = false;
+    bool keep_alive_ = false;
+    std::unique_ptr<std::array<char, 4096>> drain_;  // lingering only
+    std::size_t drained_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+void http_server::impl::accept() {
+    acceptor.async_accept(asio::make_strand(io), [this](error_code ec, tcp::socket socket) {
+        accepted(ec, std::move(socket));
+    });
+}
+
+void http_server::impl::accepted(const error_code& ec, tcp::socket socket) {
+    if (stopping.load() || !acceptor.is_open()) return;
+    if (ec) {
+        if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+            ec == asio::error::no_memory || ec.value() == ENFILE) {
+            // Out of file descriptors: wait a little rather than spin; the waiting connections
+            // stay in the listen queue.
+            std::fprintf(stderr, "uurwerk: http: accept failed: %s\n", ec.message().c_str());
+            accept_pause.expires_after(std::chrono::milliseconds(100));
+            accept_pause.async_wait([this](const error_code& e) {
+                if (!e && !stopping.load()) accept();
+            });
+            return;
+        }
+        return accept();
+    }
+    error_code e;
+    socket.set_option(tcp::no_delay(true), e);
+    auto peer = socket.remote_endpoint(e).address();
+    if (e) return accept();  // gone already
+    std::string why;
+    std::shared_ptr<http_connection_state> c;
     {
         std::lock_guard lock(mutex);
-        c->fd = -1;  // stop() no longer touches it
+        auto& from_peer = per_address[peer];
+        if (open.size() >= limit)
+            why = "the server has " + std::to_string(limit) +
+                  " connections open, its maximum; try again in a moment";
+        else if (from_peer >= options.connections_per_address_max)
+            why = "this client address (" + peer.to_string() + ") has " +
+                  std::to_string(options.connections_per_address_max) +
+                  " connections open, the most one address may; close one, or try again in a "
+                  "moment";
+        if (why.empty()) {
+            ++from_peer;
+            c = std::make_shared<http_connection_state>(*this, std::move(socket), peer,
+                                                        http_connection_state::kind::served);
+            open.emplace(c.get(), c);
+        } else if (from_peer == 0) {
+            per_address.erase(peer);
+        }
     }
-    close_gracefully(socket, std::chrono::milliseconds(drain ? 1000 : 0));
-    std::lock_guard lock(mutex);
-    c->done = true;
-    finished.notify_all();
+    if (!c) {
+        if (refusing.fetch_add(1) >= refusing_max) {
+            refusing.fetch_sub(1);  // too many being refused already: closed unanswered
+        } else {
+            c = std::make_shared<http_connection_state>(*this, std::move(socket), peer,
+                                                        http_connection_state::kind::refused);
+        }
+    }
+    if (c) c->start(std::move(why));
+    accept();
+}
+
+void http_server::impl::forget(const http_connection_state* c, const asio::ip::address& peer) {
+    std::shared_ptr<http_connection_state> last;  // released outside the lock
+    {
+        std::lock_guard lock(mutex);
+        auto it = open.find(c);
+        if (it == open.end()) return;
+        last = std::move(it->second);
+        open.erase(it);
+        auto p = per_address.find(peer);
+        if (p != per_address.end() && --p->second == 0) per_address.erase(p);
+    }
+    changed.notify_all();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -312,9 +546,24 @@ http_server::~http_server() {
 
 result<std::unique_ptr<http_server>> http_server::open(const http_server_options& options,
                                                        http_handler handler, http_stats& stats) {
+    return open_server(options, std::move(handler), std::nullopt, stats);
+}
+
+result<std::unique_ptr<http_server>> http_server::open(const http_server_options& options,
+                                                       http_handler handler, http_async_route async,
+                                                       http_stats& stats) {
+    UURWERK_ASSERT(async.takes && async.handle && async.late);
+    return open_server(options, std::move(handler), std::move(async), stats);
+}
+
+result<std::unique_ptr<http_server>> http_server::open_server(const http_server_options& options,
+                                                              http_handler handler,
+                                                              std::optional<http_async_route> async,
+                                                              http_stats& stats) {
     UURWERK_ASSERT(handler != nullptr);
-    UURWERK_ASSERT(options.connections_max > 0);
-    auto i = std::make_unique<impl>(options, std::move(handler), stats);
+    UURWERK_ASSERT(options.connections_max > 0 && options.connections_per_address_max > 0);
+    auto i = std::make_unique<impl>(options, std::move(handler), std::move(async), stats);
+    i->limit = std::min(options.connections_max, connections_the_fds_allow());
     error_code ec;
     const std::string host = options.host == "localhost" ? "127.0.0.1" : options.host;
     auto address = asio::ip::make_address(host, ec);
@@ -335,14 +584,6 @@ result<std::unique_ptr<http_server>> http_server::open(const http_server_options
     if (ec) return failed("bind");
     i->acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) return failed("listen");
-    i->acceptor.non_blocking(true, ec);
-    if (ec) return failed("non-blocking");
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
-        return make_error(errc::listen_failed,
-                          std::string("cannot make a pipe: ") + std::strerror(errno));
-    i->wake_read = fds[0];
-    i->wake_write = fds[1];
     const auto port = i->acceptor.local_endpoint(ec).port();
     if (ec) return failed("local address");
     return std::unique_ptr<http_server>(new http_server(std::move(i), port));
@@ -352,45 +593,86 @@ void http_server::start() {
     std::lock_guard lock(impl_->mutex);
     UURWERK_ASSERT(!impl_->started);
     impl_->started = true;
-    impl_->accept_thread = std::thread(&impl::accept_loop, impl_.get());
+    const auto& o = impl_->options;
+    const std::size_t threads =
+        o.io_threads > 0 ? o.io_threads
+                         : std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4);
+    impl_->workers =
+        std::make_unique<worker_pool>(std::min<std::size_t>(2, o.workers_max), o.workers_max,
+                                      o.waiting_requests_max, std::chrono::seconds(10));
+    impl_->work.emplace(impl_->io.get_executor());
+    asio::post(impl_->acceptor.get_executor(), [i = impl_.get()] { i->accept(); });
+    for (std::size_t t = 0; t < threads; ++t)
+        impl_->io_threads.emplace_back([i = impl_.get()] {
+            name_this_thread("uw-http-io");
+            i->io.run();
+        });
 }
 
 void http_server::stop() {
     if (!impl_ || impl_->stopping.exchange(true)) return;
-    const char wake = 1;
-    [[maybe_unused]] auto n = ::write(impl_->wake_write, &wake, 1);
-    if (impl_->accept_thread.joinable()) impl_->accept_thread.join();
-    error_code ec;
-    impl_->acceptor.close(ec);
-    auto shut_all = [&](int how) {
-        for (auto& c : impl_->connections)
-            if (c.fd >= 0) ::shutdown(c.fd, how);
+    auto& i = *impl_;
+    auto each = [&](bool force) {
+        std::lock_guard lock(i.mutex);
+        for (auto& [_, c] : i.open) c->stop(force);
     };
+    bool started = false;
     {
-        // No more requests: a thread waiting for its client's next request sees the end of
-        // the stream at once; one inside the handler finishes it and sends its answer (with
-        // "Connection: close"). Those still busy after stop_grace are cut off.
-        std::unique_lock lock(impl_->mutex);
-        shut_all(SHUT_RD);
-        impl_->finished.wait_for(lock, impl_->options.stop_grace, [&] {
-            return std::all_of(impl_->connections.begin(), impl_->connections.end(),
-                               [](const impl::connection& c) { return c.done; });
+        std::lock_guard lock(i.mutex);
+        started = i.started;
+    }
+    if (started) {
+        asio::post(i.acceptor.get_executor(), [&i] {
+            error_code ec;
+            i.acceptor.close(ec);
+            i.accept_pause.cancel();
         });
-        shut_all(SHUT_RDWR);
+        // No more requests: a connection waiting for its client's next request closes at once;
+        // one whose handler is working finishes and sends its answer (with "Connection:
+        // close"). Those still busy after stop_grace are cut off.
+        each(false);
+        {
+            std::unique_lock lock(i.mutex);
+            i.changed.wait_for(lock, i.options.stop_grace, [&] { return i.open.empty(); });
+        }
+        {
+            std::lock_guard lock(i.gate->mutex);
+            i.gate->open = false;  // answers that come later are dropped
+        }
+        each(true);
+        i.work.reset();
+        // Let the closes run, then stop what is left (refusals lingering).
+        const auto until = steady::now() + std::chrono::milliseconds(500);
+        while (steady::now() < until) {
+            {
+                std::lock_guard lock(i.mutex);
+                if (i.open.empty() && i.refusing.load() == 0) break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+        i.io.stop();
+        for (auto& t : i.io_threads) t.join();
+        i.io_threads.clear();
+        i.workers->stop();  // runs what is queued (their answers are dropped) and joins
     }
-    std::list<impl::connection> all;
+    error_code ec;
+    i.acceptor.close(ec);
+    decltype(i.open) all;
     {
-        std::lock_guard lock(impl_->mutex);
-        all.swap(impl_->connections);
+        std::lock_guard lock(i.mutex);
+        all.swap(i.open);
+        i.per_address.clear();
     }
-    for (auto& c : all) c.thread.join();
+    all.clear();  // the io_context still lives: the sockets close against it
 }
 
 std::size_t http_server::connections() const {
     std::lock_guard lock(impl_->mutex);
-    std::size_t open = 0;
-    for (const auto& c : impl_->connections) open += !c.done;
-    return open;
+    return impl_->open.size();
+}
+
+std::size_t http_server::connections_max() const {
+    return impl_->limit;
 }
 
 }  // namespace uurwerk

@@ -1,19 +1,33 @@
 #pragma once
-// A small HTTP/1.1 server (Boost.Beast, synchronous): one accept thread, and one thread per
-// connection, at most http_connections_max connections at once (beyond that a new connection
-// is answered 503 and closed). Keep-alive; a request body is at most http_body_bytes_max bytes
-// (else 413 "body_too_large" and the connection is closed); a connection that sends nothing for
-// idle_timeout, or takes longer than request_timeout to send one request, is closed, so a stuck
-// client cannot hold a thread for ever. The server knows nothing of the API: every request goes
-// to one handler (api/http/routes.h), called on the connection's thread.
+// The HTTP/1.1 server (Boost.Beast's asynchronous API): a few I/O threads (io_threads) wait on
+// every socket at once, so an open connection costs memory (about a kilobyte while idle), not a
+// thread. A complete request goes to a worker (a pool that grows on demand up to workers_max),
+// which runs the handler: handlers may block (a long poll, a digest of the store) without
+// holding up any other connection's I/O. A request that an asynchronous route takes (the
+// submission of events) holds its worker only while it is checked: its answer comes later, from
+// any thread, and the connection waits for it with no thread at all.
 //
-// Ownership and threading: open() binds and listens; start() runs the accept loop on its own
-// thread; stop() (also run by the destructor) closes the listening socket, lets requests whose
-// handler is running finish their answer (for at most stop_grace), closes every connection, and
-// joins every thread it started, so none is left running after it returns.
-// The handler must be safe to call from many threads at once, and must not throw (an
-// exception that escapes it is answered 500 and logged on stderr). port() and stats() may be
-// called from any thread.
+// Limits, each answered or cut off without touching any other client:
+// - connections_max open at once (capped by the process's file descriptors), and
+//   connections_per_address_max from one client address; beyond either, a new connection is
+//   answered 503 "too_many_connections" (with Retry-After) and closed;
+// - a request's header within header_timeout of its first byte, its body within
+//   request_timeout, the next request's first byte within idle_timeout (else the connection is
+//   closed: a slow client, "slowloris", holds only its own connections);
+// - a header of at most header_bytes_max, a body of at most body_bytes_max (else 400 or 413
+//   "body_too_large"); after such an error answer the server stops sending and reads and drops
+//   what the client still sends (a lingering close, up to linger and linger_bytes_max), so a
+//   client that is still sending its body reads the answer instead of a reset;
+// - at most waiting_requests_max complete requests waiting for a worker (beyond, 503
+//   "too_many_waiting").
+// Keep-alive and pipelined requests are answered in order, one at a time per connection.
+//
+// Ownership and threading: open() binds and listens; start() starts the I/O threads; stop()
+// (also run by the destructor) closes the listening socket, lets requests whose handler is
+// running finish their answer (for at most stop_grace), closes every connection, and joins
+// every thread it started, so none is left running after it returns. Handlers must be safe to
+// call from many threads at once and must not throw (an exception that escapes one is answered
+// 500 and logged on stderr). port(), connections() and stats() may be called from any thread.
 
 #include <atomic>
 #include <chrono>
@@ -21,6 +35,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,8 +43,9 @@
 #include "ledger/core/base.h"
 
 namespace uurwerk {
-inline constexpr std::size_t http_body_bytes_max = 16384;  // a JSON request body
-inline constexpr std::size_t http_connections_max = 256;   // concurrent HTTP connections
+inline constexpr std::size_t http_body_bytes_max = 16384;             // a JSON request body
+inline constexpr std::size_t http_connections_max = 16384;            // concurrent HTTP connections
+inline constexpr std::size_t http_connections_per_address_max = 256;  // from one client address
 }  // namespace uurwerk
 
 namespace uurwerk {
@@ -49,13 +65,30 @@ struct http_response {
 
 using http_handler = std::function<http_response(const http_request&)>;
 
+// The answer to a request that an asynchronous route took: call it once, from any thread, at
+// any later time (or before handle() returns). Later calls, and a call after the connection
+// closed or the server stopped, do nothing.
+using http_answer = std::function<void(http_response)>;
+
+// A route whose handler answers later without holding a thread while it waits (the submission
+// of events: the node answers once the projector has applied the event).
+struct http_async_route {
+    // Whether this route takes the request (else the blocking handler gets it). Quick, pure.
+    std::function<bool(const http_request&)> takes;
+    // Starts the request on a worker thread; `answer` is called once with its answer.
+    std::function<void(const http_request&, http_answer answer)> handle;
+    // If no answer came within `answer_timeout`, the server answers late(request) instead.
+    std::chrono::milliseconds answer_timeout{10'000};
+    std::function<http_response(const http_request&)> late;
+};
+
 // Counters of answered requests by status class (1xx..5xx), for /metrics. Thread-safe.
 class http_stats {
 public:
     void count(unsigned status);
     // Answers with a status in [100 * cls, 100 * cls + 99]; cls from 1 to 5.
     std::uint64_t answered(unsigned cls) const;
-    // Connections refused because http_connections_max were open.
+    // Connections refused because the server's or the address's maximum were open.
     std::uint64_t refused_connections() const { return refused_.load(std::memory_order_relaxed); }
     void count_refused() { refused_.fetch_add(1, std::memory_order_relaxed); }
 
@@ -73,6 +106,13 @@ struct http_server_options {
     std::chrono::milliseconds idle_timeout{30'000};     // no byte for this long: close
     std::chrono::milliseconds request_timeout{60'000};  // one request, header to body end
     std::chrono::milliseconds stop_grace{5'000};        // stop() lets answers being made finish
+    std::size_t connections_per_address_max = http_connections_per_address_max;
+    std::chrono::milliseconds header_timeout{10'000};  // a request's first byte to its header's end
+    std::chrono::milliseconds linger{5'000};   // after an error answer, read and drop this long
+    std::size_t linger_bytes_max = 64u << 20;  // ... and at most this much
+    std::size_t io_threads = 0;                // 0: one per core, at most 4
+    std::size_t workers_max = 128;             // threads running handlers (long polls block one)
+    std::size_t waiting_requests_max = 1024;   // complete requests waiting for a worker
 };
 
 class http_server {
@@ -83,17 +123,24 @@ public:
     // server.
     [[nodiscard]] static result<std::unique_ptr<http_server>> open(
         const http_server_options& options, http_handler handler, http_stats& stats);
+    // The same, with an asynchronous route tried before the handler.
+    [[nodiscard]] static result<std::unique_ptr<http_server>> open(
+        const http_server_options& options, http_handler handler, http_async_route async,
+        http_stats& stats);
     ~http_server();
 
-    // Starts the accept thread. Called once.
+    // Starts the I/O threads (accepting). Called once.
     void start();
     // Closes the listening socket and every connection, joins every thread. Idempotent.
     void stop();
 
     // The port actually bound (the chosen one when options.port was 0).
     std::uint16_t port() const { return port_; }
-    // Connections being served right now.
+    // Connections being served right now (not those being refused).
     std::size_t connections() const;
+    // The most connections served at once: options.connections_max, or less when the process
+    // may not open that many files (RLIMIT_NOFILE, less a reserve for the node's own files).
+    std::size_t connections_max() const;
 
     http_server(const http_server&) = delete;
     http_server& operator=(const http_server&) = delete;
@@ -102,6 +149,9 @@ public:
 
 private:
     explicit http_server(std::unique_ptr<impl> impl, std::uint16_t port);
+    [[nodiscard]] static result<std::unique_ptr<http_server>> open_server(
+        const http_server_options& options, http_handler handler,
+        std::optional<http_async_route> async, http_stats& stats);
     std::unique_ptr<impl> impl_;
     std::uint16_t port_ = 0;
 };

@@ -358,6 +358,14 @@ constexpr std::string_view home_page = R"(<!doctype html>
 </html>
 )";
 
+// The signed event a POST /v1/events carries.
+result<stored_envelope> submitted_envelope(const http_request& request) {
+    if (request.body.empty())
+        return make_error(errc::bad_json,
+                          "the request has no body: send {\"body\", \"signer\", \"signature\"}");
+    return envelope_from_json(request.body);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -613,13 +621,35 @@ http_response routes::canonical(const http_request& request) {
 }
 
 http_response routes::submit(const http_request& request) {
-    if (request.body.empty())
-        return error_answer(errc::bad_json,
-                            "the request has no body: send "
-                            "{\"body\", \"signer\", \"signature\"}");
-    auto env = envelope_from_json(request.body);
+    auto env = submitted_envelope(request);
     if (!env) return error_answer(env.err());
-    auto outcome = node_.submit(std::move(*env));
+    return submitted(node_.submit(std::move(*env)));
+}
+
+http_async_route routes::async_route() {
+    return {
+        [](const http_request& r) { return r.method == "POST" && r.target == "/v1/events"; },
+        [this](const http_request& r, http_answer answer) {
+            auto env = submitted_envelope(r);
+            if (!env) return answer(error_answer(env.err()));
+            node_.submit_async(std::move(*env),
+                               [this, answer = std::move(answer)](result<submit_outcome> outcome) {
+                                   answer(submitted(outcome));
+                               });
+        },
+        node_.apply_timeout(),
+        [](const http_request& r) {
+            // Only an event that was admitted waits this long: it decodes.
+            auto env = submitted_envelope(r);
+            auto body = env ? decode_body(env->body()) : result<event_body>(env.err());
+            if (!body)
+                return error_answer(errc::apply_timeout, "the event was not applied in time");
+            return error_answer(node::apply_timed_out(scoped_id{body->community, body->id}));
+        },
+    };
+}
+
+http_response routes::submitted(const result<submit_outcome>& outcome) {
     if (!outcome) return error_answer(outcome.err());
     const bool accepted = outcome->decided.accepted();
     if (outcome->duplicate)

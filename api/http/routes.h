@@ -7,7 +7,7 @@
 //
 // Ownership and threading: routes borrows the node (which must outlive it) and owns the HTTP
 // counters that the server (api/http/http_server.h) counts into. handle() may be called from any
-// number of connection threads at once; it never throws, and never answers 500 for bad input.
+// number of worker threads at once; it never throws, and never answers 500 for bad input.
 
 #include <atomic>
 #include <cstdint>
@@ -30,6 +30,10 @@ public:
     [[nodiscard]] http_response handle(const http_request& request);
     // handle() as a server's handler; the routes must outlive the server.
     [[nodiscard]] http_handler handler();
+    // POST /v1/events (that target exactly) as an asynchronous route of the server: the event
+    // is checked on the worker, and answered once applied (node::submit_async), as handle()
+    // answers it, without holding a thread meanwhile; "apply_timeout" after the node's timeout.
+    [[nodiscard]] http_async_route async_route();
     // The counters a server answering for these routes counts into (shown by /metrics).
     http_stats& stats() { return stats_; }
 
@@ -43,6 +47,7 @@ private:
     http_response metrics();
     http_response canonical(const http_request& request);
     http_response submit(const http_request& request);
+    http_response submitted(const result<submit_outcome>& outcome);
 
     node& node_;
     checkpointer* checkpointer_;

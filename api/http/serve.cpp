@@ -67,7 +67,8 @@ result<std::unique_ptr<embedded_server>> embedded_server::start(
     http_server_options options;
     options.host = host;
     options.port = port;
-    auto http = http_server::open(options, s->routes_->handler(), s->routes_->stats());
+    auto http = http_server::open(options, s->routes_->handler(), s->routes_->async_route(),
+                                  s->routes_->stats());
     if (!http) return http.err();
     s->http_ = std::move(*http);
     s->http_->start();
@@ -91,6 +92,10 @@ void embedded_server::stop() {
 
 std::uint16_t embedded_server::port() const {
     return http_ ? http_->port() : 0;
+}
+
+std::size_t embedded_server::connections_max() const {
+    return http_ ? http_->connections_max() : 0;
 }
 
 result<void> serve_command(const std::string& data_dir, const std::string& listen,
@@ -146,6 +151,8 @@ result<void> serve_command(const std::string& data_dir, const std::string& liste
     std::cerr << "uurwerk: " << *founders << " key(s) may found a community ("
               << founders_file(data_dir).string()
               << "; the operator adds one with 'uurwerk allow-founder')\n";
+    std::cerr << "uurwerk: at most " << (*server)->connections_max() << " connections ("
+              << http_connections_per_address_max << " from one address)\n";
     std::cerr << "uurwerk: node key " << (*server)->checkpoints().node_key().hex()
               << " (checkpoints every " << checkpoint_interval.count() / 1000
               << " s, a matching round every " << match_interval.count() / 1000.0

@@ -42,6 +42,8 @@ public:
     void stop();
 
     std::uint16_t port() const;
+    // The most HTTP connections served at once (api/http/http_server.h).
+    std::size_t connections_max() const;
     uurwerk::node& node() { return *node_; }
     uurwerk::checkpointer& checkpoints() { return *checkpointer_; }
     uurwerk::match_driver& matcher() { return *matcher_; }

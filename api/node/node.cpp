@@ -182,7 +182,12 @@ void node::submit_async(byte_view stored, submit_callback done) {
             "a signed event is at most " + std::to_string(envelope_bytes_max) + " bytes"));
     auto e = stored_envelope::read(bytes(stored.begin(), stored.end()));
     if (!e) return done(e.err());
-    auto admitted = admit(std::move(*e));
+    submit_async(std::move(*e), std::move(done));
+}
+
+void node::submit_async(stored_envelope e, submit_callback done) {
+    UURWERK_ASSERT(done != nullptr);
+    auto admitted = admit(std::move(e));
     if (auto* answer = std::get_if<result<submit_outcome>>(&admitted))
         return done(std::move(*answer));
     auto& a = std::get<admitted_event>(admitted);
@@ -293,14 +298,17 @@ result<submit_outcome> node::submit(stored_envelope e) {
     auto outcome = (*ticket)->wait(apply_timeout_);
     if (!outcome) {
         (*ticket)->withdraw();
-        return make_error(errc::apply_timeout,
-                          "the event " + id.id.hex() +
-                              " was appended but not applied in time; ask GET /v1/communities/" +
-                              std::to_string(id.community.value) + "/events/" + id.id.hex() +
-                              " later");
+        return apply_timed_out(id);
     }
     if (!*outcome) return outcome->err();  // the append failed (enqueue took the ticket back)
     return outcome_of(partition, id, **outcome);
+}
+
+error node::apply_timed_out(const scoped_id& id) {
+    return error{errc::apply_timeout,
+                 "the event " + id.id.hex() +
+                     " was appended but not applied in time; ask GET /v1/communities/" +
+                     std::to_string(id.community.value) + "/events/" + id.id.hex() + " later"};
 }
 
 result<log_record> node::record_at(partition_id p, offset at) {

@@ -118,6 +118,11 @@ public:
     // submit(); a caller keeps its own bound on the events it has in flight.
     using submit_callback = std::function<void(result<submit_outcome>)>;
     void submit_async(byte_view stored, submit_callback done);
+    void submit_async(stored_envelope e, submit_callback done);
+    // How long submit() waits for a verdict, and its "apply_timeout" error for event `id`: what
+    // a caller of submit_async() that keeps its own timeout answers.
+    std::chrono::milliseconds apply_timeout() const { return apply_timeout_; }
+    [[nodiscard]] static error apply_timed_out(const scoped_id& id);
     // Same, from an envelope already in its stored form (what the JSON API decodes to, and
     // what the node's own signers make).
     [[nodiscard]] result<submit_outcome> submit(stored_envelope e);

@@ -20,6 +20,17 @@ inline boost::asio::ip::tcp::socket raw_connect(boost::asio::io_context& io, std
     return s;
 }
 
+// A socket connected to 127.0.0.1:port from `source`, another loopback address (127.0.0.2 and
+// so on: all of 127.0.0.0/8 is this machine), as a client at another address would be.
+inline boost::asio::ip::tcp::socket raw_connect_from(boost::asio::io_context& io,
+                                                     std::uint16_t port, const char* source) {
+    boost::asio::ip::tcp::socket s(io);
+    s.open(boost::asio::ip::tcp::v4());
+    s.bind({boost::asio::ip::make_address(source), 0});
+    s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+    return s;
+}
+
 // Everything the server sends on `s` until it closes the connection.
 inline std::string read_until_closed(boost::asio::ip::tcp::socket& s) {
     std::string answer;
