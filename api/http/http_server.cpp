@@ -108,7 +108,8 @@ struct http_server::impl {
     void serve(connection* c, tcp::socket socket);
     void refuse(tcp::socket socket);
     std::size_t reap();  // joins finished connection threads; returns how many are open
-    http::response<http::string_body> answer(const http::request<http::string_body>& req);
+    http::response<http::string_body> answer(const http::request<http::string_body>& req,
+                                             const std::string& peer);
     bool send(timed_stream& stream, http::response<http::string_body>& res, bool head);
 };
 
@@ -196,8 +197,13 @@ void http_server::impl::refuse(tcp::socket socket) {
 }
 
 http::response<http::string_body> http_server::impl::answer(
-    const http::request<http::string_body>& req) {
-    http_request in{std::string(req.method_string()), std::string(req.target()), req.body()};
+    const http::request<http::string_body>& req, const std::string& peer) {
+    http_request in{std::string(req.method_string()),
+                    std::string(req.target()),
+                    req.body(),
+                    std::string(req[http::field::authorization]),
+                    std::string(req[http::field::cookie]),
+                    peer};
     http_response out;
     try {
         out = handler(in);
@@ -239,6 +245,9 @@ void http_server::impl::serve(connection* c, tcp::socket socket) {
     name_this_thread("uw-http-conn");
     timed_stream stream(socket, options.idle_timeout);
     beast::flat_buffer buffer;
+    error_code peer_ec;
+    const auto remote = socket.remote_endpoint(peer_ec);
+    const std::string peer = peer_ec ? std::string() : remote.address().to_string();
     auto fail = [&](errc code, std::string message) {
         http::response<http::string_body> res{static_cast<http::status>(http_status_for(code)), 11};
         res.set(http::field::server, "uurwerk");
@@ -286,7 +295,7 @@ void http_server::impl::serve(connection* c, tcp::socket socket) {
         // Reads answer from memory in well under a slice; writes check a signature first.
         const bool read = head || req.method() == http::verb::get;
         (void)use_cpu_slice(read ? cpu_slice::short_0_1ms : cpu_slice::standard);
-        auto res = answer(req);
+        auto res = answer(req, peer);
         const bool keep_alive = req.keep_alive() && !stopping.load();
         res.keep_alive(keep_alive);
         if (!send(stream, res, head) || !keep_alive) break;
