@@ -369,6 +369,36 @@ BOOST_AUTO_TEST_CASE(a_tokens_signature_is_verified_once) {
     BOOST_CHECK_EQUAL(w.ask("GET", "/v1/communities/7/members/2/balance", two).status, 401u);
 }
 
+// No route takes the match-partner rule yet (profiles come later in issue 22): the rule itself,
+// through the access check, for member 2's data as read by member 3.
+BOOST_AUTO_TEST_CASE(the_other_person_of_an_accepted_match_and_nobody_else_passes_that_rule) {
+    world w;
+    const auto node_key = key_filled_with(100);
+    const auto offer = w.submit(w.k3, town, member_id{3},
+                                offer_posted{{category::shopping, "", intensity::once, "3512", 0}});
+    w.submit(w.k1, town, member_id{1}, node_key_announced{node_key.public_bytes()});
+    const auto match = w.submit(node_key, town, community_fund,
+                                match_proposed{w.request, offer, member_id{3}, 1, 0, 1, 0});
+    const auto asks = [&](const signing_key& key, member_id as) {
+        const http_request request{"GET", "/p", "", w.bearer(key, town, as), "", "203.0.113.9"};
+        const target_parts target{{"p"}, {}};
+        route_args args;
+        args.community = town;
+        args.member = member_id{2};
+        auto refused = w.api->access().check(caller::match_partner, {request, target, args});
+        return refused ? refused->status : 200u;
+    };
+    BOOST_CHECK_EQUAL(asks(w.k3, member_id{3}), 403u);  // proposed, not accepted
+    BOOST_CHECK_EQUAL(asks(w.k2, member_id{2}), 200u);  // the member
+    BOOST_CHECK_EQUAL(asks(w.k4, member_id{4}), 200u);  // their delegate
+    BOOST_CHECK_EQUAL(asks(w.k1, member_id{1}), 200u);  // a coordinator
+    w.submit(w.k2, town, member_id{2}, match_accepted{match});
+    BOOST_CHECK_EQUAL(asks(w.k3, member_id{3}), 200u);  // now the other person of the match
+    BOOST_CHECK_EQUAL(asks(w.k9, member_id{9}), 200u);  // 2's delegate, still in force
+    w.submit(w.k3, town, member_id{3}, match_ended{match});
+    BOOST_CHECK_EQUAL(asks(w.k3, member_id{3}), 403u);  // ended (the 30 days come with profiles)
+}
+
 BOOST_AUTO_TEST_CASE(the_session_cache_stays_within_its_bound) {
     session_cache cache(4);
     const auto key = key_filled_with(2);
