@@ -15,6 +15,13 @@ http_response unauthenticated(std::string_view message) {
     return error_answer(errc::unauthenticated, message);
 }
 
+// A 401 says how to authenticate (RFC 6750).
+http_response challenged(http_response answer) {
+    if (answer.status == 401)
+        answer.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"uurwerk\"");
+    return answer;
+}
+
 http_response forbidden(std::string_view message) {
     return error_answer(errc::forbidden, message);
 }
@@ -125,7 +132,8 @@ std::optional<http_response> access::check(caller who, const route_call& call) {
         case caller::event_signer:
             return std::nullopt;
         case caller::node_operator:
-            return operator_check(call.request);
+            if (auto refused = operator_check(call.request)) return challenged(std::move(*refused));
+            return std::nullopt;
         case caller::member:
         case caller::self:
         case caller::party:
@@ -138,7 +146,7 @@ std::optional<http_response> access::check(caller who, const route_call& call) {
     if (who == caller::party) subject.event = call.args.event;
     const time_ms now = options_.clock();
     auto found = reader(session_token_of(call.request), call.args.community, subject, now);
-    if (auto* refusal = std::get_if<http_response>(&found)) return std::move(*refusal);
+    if (auto* refusal = std::get_if<http_response>(&found)) return challenged(std::move(*refusal));
     const auto& r = std::get<reader_found>(found);
     if (who == caller::member || r.standing.coordinator) return std::nullopt;
     if ((who == caller::self || who == caller::party || who == caller::match_partner) &&
