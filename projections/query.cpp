@@ -231,6 +231,54 @@ bool is_announced_node_key(const community_state& c, const public_key& key) {
     return k != c.keys.end() && k->second.node && !k->second.revoked;
 }
 
+result<reader_standing> reader(const projector& p, community_id c, member_id reader,
+                               const public_key& key, const access_subject& subject, time_ms now) {
+    return with_community<reader_standing>(p, c, [&](const community_state& cs) {
+        reader_standing out;
+        const auto k = cs.keys.find(key);
+        const auto m = cs.members.find(reader);
+        out.current = k != cs.keys.end() && !k->second.node && !k->second.revoked &&
+                      k->second.owner == reader && m != cs.members.end() && !m->second.suspended;
+        if (!out.current) return out;
+        out.coordinator = m->second.member_role == role::coordinator;
+        member_id subjects[2] = {};
+        std::size_t count = 0;
+        if (subject.member) {
+            out.subject_exists = cs.members.contains(*subject.member);
+            subjects[count++] = *subject.member;
+        } else if (subject.event) {
+            if (auto claim = cs.claims.find(*subject.event); claim != cs.claims.end()) {
+                out.subject_exists = true;
+                subjects[count++] = claim->second.claimant;
+                subjects[count++] = claim->second.receiver;
+            } else if (auto post = cs.posts.find(*subject.event); post != cs.posts.end()) {
+                out.subject_exists = true;
+                subjects[count++] = post->second.owner;
+            }
+        }
+        for (std::size_t i = 0; i < count && !out.for_subject; ++i) {
+            if (subjects[i] == reader) {
+                out.for_subject = true;
+                break;
+            }
+            auto d = cs.delegations.find({subjects[i], reader});
+            out.for_subject =
+                d != cs.delegations.end() && (d->second.until.value == 0 || now < d->second.until);
+        }
+        return out;
+    });
+}
+
+result<bool> matched(const projector& p, community_id c, member_id a, member_id b) {
+    return with_community<bool>(p, c, [&](const community_state& cs) {
+        for (const auto& [id, m] : cs.matches)
+            if (m.status == match_status::accepted &&
+                ((m.requester == a && m.helper == b) || (m.requester == b && m.helper == a)))
+                return true;
+        return false;
+    });
+}
+
 std::vector<announced_in> communities_announcing(const projector& p, const public_key& node_key) {
     return p.read_state([&](const ledger_state& s) {
         std::vector<announced_in> out;

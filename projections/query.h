@@ -107,6 +107,36 @@ struct found_proposal {
                                                             std::optional<std::uint64_t> after,
                                                             std::size_t limit);
 
+// What the API's access rules (api/http/access.h) ask of the state about the reader of a
+// session of community `c`, in one look under the lock:
+//   current       `key` is registered to member `reader` in `c` (not a node key), is not
+//                 revoked, and the member is not suspended: the session still holds;
+//   coordinator   the reader coordinates `c`;
+//   for_subject   the reader is the subject, or one of its members, or acts for one of them by
+//                 a delegation in force at `now` (delegations count for reading whatever kinds
+//                 they name);
+//   subject_exists  the subject member, claim or post is in `c`.
+// The subject is a member (a member's own reads), or an event id: a claim's claimant and
+// receiver, or a post's owner. Errors: unknown_community.
+struct access_subject {
+    std::optional<member_id> member;
+    std::optional<event_id> event;
+};
+struct reader_standing {
+    bool current = false;
+    bool coordinator = false;
+    bool for_subject = false;
+    bool subject_exists = false;
+};
+[[nodiscard]] result<reader_standing> reader(const projector& p, community_id c, member_id reader,
+                                             const public_key& key, const access_subject& subject,
+                                             time_ms now);
+
+// Whether `a` and `b` are the two people of a match in `c` that was accepted and has not ended
+// (the rule by which they see each other's display name and contact details). Errors:
+// unknown_community.
+[[nodiscard]] result<bool> matched(const projector& p, community_id c, member_id a, member_id b);
+
 // The ingest path's look before the log: an event this community already has (same id, same
 // body digest) is answered with where it is and its first verdict; what the fold would plainly
 // refuse for its signer alone is refused here ("unknown_community", "unknown_signer",

@@ -20,6 +20,7 @@
 #include "api/args/knob_flags.h"
 #include "api/bench/bench_fairness.h"
 #include "api/bench/bench_match.h"
+#include "api/bench/bench_reads.h"
 #include "api/bench/bench_support.h"
 #include "api/bench/kafka_admin.h"
 #include "api/bench/workload.h"
@@ -643,7 +644,11 @@ result<void> bench_audit(const parsed_args& a) {
     auto server = embedded_server::start(dir.path, "127.0.0.1", 0, {}, std::chrono::milliseconds(0),
                                          std::nullopt, std::chrono::seconds(10), founding::anyone);
     if (!server) return server.err();
-    auto conn = http_connection::open("127.0.0.1", (*server)->port());
+    // The export is a coordinator's: the founder (member 1) signs in.
+    http_call_options as_founder;
+    as_founder.authorization =
+        session_header(workload_member_key(wo.seed, 0), community_id{1}, member_id{1});
+    auto conn = http_connection::open("127.0.0.1", (*server)->port(), as_founder);
     if (!conn) return conn.err();
 
     // The export, through the API as `uurwerk audit export` fetches it.
@@ -772,7 +777,8 @@ std::vector<option_spec> bench_options() {
          "verify: seconds per measurement (default 3); match: seconds of ingest while the "
          "candidates are asked for (default 10)"},
         {"events", "N",
-         "ingest: events to push (default 20000); replay, audit: log size (1000000)"},
+         "ingest: events to push (default 20000); replay, audit: log size (1000000); reads: "
+         "the community's history (5000)"},
         {"keep", "DIR",
          "replay: write the log and its projections to the data folder DIR (new or empty) and "
          "keep them, for `uurwerk rebuild --data DIR`"},
@@ -786,7 +792,7 @@ std::vector<option_spec> bench_options() {
         {"rounds", "N",
          "ingest: in-process rounds, each on a fresh node and compared with the verify rate "
          "measured just before and after it; the median round's figures are reported (default "
-         "5)"},
+         "5); reads: alternated rounds of 2,000 reads each way (default 10)"},
         {"kafka", "LIST[;LIST...]",
          "ingest: also measure a node on each of these Kafka clusters (each LIST a cluster's "
          "bootstrap servers, host:port,...), beside the embedded node; ops/bench-kafka.sh "
@@ -818,9 +824,10 @@ result<void> bench_command(const std::string& what, const parsed_args& args) {
     if (what == "audit") return bench_audit(args);
     if (what == "fairness") return bench_fairness(args);
     if (what == "match") return bench_match(args);
+    if (what == "reads") return bench_reads(args);
     return make_error(
         errc::bad_argument,
-        "unknown bench '" + what + "': verify, ingest, replay, audit, fairness or match");
+        "unknown bench '" + what + "': verify, ingest, replay, audit, fairness, match or reads");
 }
 
 }  // namespace uurwerk::cli

@@ -169,10 +169,13 @@ struct query_figures {
 
 // Asks for the candidates of random setup requests over one kept-alive connection, until
 // `count` answers or `stop`.
-result<query_figures> ask_candidates(std::uint16_t port, const std::vector<event_id>& requests,
-                                     std::uint64_t seed, std::size_t count,
-                                     const std::atomic<bool>* stop = nullptr) {
-    auto connection = http_connection::open("127.0.0.1", port);
+// `session` is the Authorization header of the reader (the founder, a coordinator).
+result<query_figures> ask_candidates(std::uint16_t port, const std::string& session,
+                                     const std::vector<event_id>& requests, std::uint64_t seed,
+                                     std::size_t count, const std::atomic<bool>* stop = nullptr) {
+    http_call_options with_session;
+    with_session.authorization = session;
+    auto connection = http_connection::open("127.0.0.1", port, with_session);
     if (!connection) return connection.err();
     std::mt19937_64 rng(seed);
     query_figures f;
@@ -295,7 +298,10 @@ result<void> bench_match(const parsed_args& a) {
     if (!server) return server.err();
     const auto port = (*server)->port();
     std::cerr << "bench match: candidates of random requests, nothing else going on...\n";
-    auto idle = ask_candidates(port, s.requests, *seed, 2'000);
+    // The asking client signs in as the founder, a coordinator, who may read every request's
+    // candidates (api/README.md, "Who may read what").
+    const auto session = session_header(s.keys[0], bench_community, member_id{1});
+    auto idle = ask_candidates(port, session, s.requests, *seed, 2'000);
     if (!idle) return idle.err();
 
     std::cerr << "bench match: the ingest rate of this node (" << ingest_probe << " events, "
@@ -321,8 +327,8 @@ result<void> bench_match(const parsed_args& a) {
         // for the short slice the server's readers use, so that it does not wait for a core
         // behind the node's signature checks (api/http/README.md, "Short CPU slices for readers").
         (void)use_cpu_slice(cpu_slice::short_0_1ms);
-        busy = ask_candidates(port, s.requests, *seed + 1, std::numeric_limits<std::size_t>::max(),
-                              &stop);
+        busy = ask_candidates(port, session, s.requests, *seed + 1,
+                              std::numeric_limits<std::size_t>::max(), &stop);
     });
     const auto paced = pace((*server)->node(), paced_events, rate, ingest_clients);
     stop = true;

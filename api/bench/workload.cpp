@@ -1,8 +1,11 @@
 #include "api/bench/workload.h"
 
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <thread>
+
+#include "ledger/core/session.h"
 
 namespace uurwerk {
 namespace {
@@ -29,6 +32,14 @@ event_id id_from(rng& r) {
 }
 
 }  // namespace
+
+std::string session_header(const signing_key& key, community_id c, member_id m) {
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    return "Bearer " + sign_session(new_session_statement(c, m, key.public_bytes(),
+                                                          time_ms{now.count() + 3'600'000}),
+                                    key);
+}
 
 signing_key workload_member_key(std::uint64_t seed, std::size_t index) {
     std::array<std::uint8_t, 32> key_seed{};

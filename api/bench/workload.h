@@ -46,4 +46,8 @@ struct workload {
 // founder), for tests that sign more events as the workload's members.
 [[nodiscard]] signing_key workload_member_key(std::uint64_t seed, std::size_t index);
 
+// "Bearer TOKEN": a session of member `m` of `c` signed with `key`, for an hour on the
+// machine's clock (api/README.md, "Sessions"), as the benchmarks' readers sign in.
+[[nodiscard]] std::string session_header(const signing_key& key, community_id c, member_id m);
+
 }  // namespace uurwerk

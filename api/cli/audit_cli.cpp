@@ -130,7 +130,11 @@ result<void> do_export(const parsed_args& a) {
     if (tree->status != 200) return api_error(*tree);
     const auto size = parse_decimal(tree->doc.string_at("tree_size").value_or(""));
     if (!size) return make_error(errc::bad_reply, "the server's tree has no tree_size");
-    auto conn = http_connection::open(server->host, server->port);
+    auto session = session_of(a, *c);
+    if (!session) return session.err();
+    http_call_options with_session;
+    with_session.authorization = *session;
+    auto conn = http_connection::open(server->host, server->port, with_session);
     if (!conn) return conn.err();
     std::string file;
     append_export_header(file, *c);
@@ -418,7 +422,11 @@ result<void> do_certificate(const parsed_args& a) {
         target += sep + q + "=" + std::to_string(*v);
         sep = "&";
     }
-    auto r = http_call(server->host, server->port, "GET", target, "");
+    auto session = session_of(a, *c);
+    if (!session) return session.err();
+    http_call_options with_session;
+    with_session.authorization = *session;
+    auto r = http_call(server->host, server->port, "GET", target, "", with_session);
     if (!r) return r.err();
     if (r->status != 200) {
         auto doc = json_doc::parse(r->body);
@@ -470,6 +478,9 @@ result<void> do_verify_certificate(const parsed_args& a) {
 std::vector<option_spec> audit_option_specs() {
     return {
         {"community", "ID", "checkpoint, export, certificate: the community"},
+        {"key", "FILE",
+         "export, certificate: the reader's key file, to sign in (a coordinator's for an export; "
+         "the member's, their delegate's or a coordinator's for a certificate)"},
         {"out", "FILE",
          "export, certificate: the file to write; checkpoint, consistency: keep the latest "
          "checkpoint there"},

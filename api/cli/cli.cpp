@@ -344,7 +344,10 @@ result<void> do_match(const parsed_args& a) {
     if (!c) return c.err();
     auto server = server_of(a);
     if (!server) return server.err();
-    auto r = call(*server, "POST", "/v1/communities/" + std::to_string(*c) + "/match");
+    auto session = session_of(a, community_id{*c});
+    if (!session) return session.err();
+    auto r =
+        call(*server, "POST", "/v1/communities/" + std::to_string(*c) + "/match", {}, *session);
     if (!r) return r.err();
     if (r->status != 200) return api_error(*r);
     std::cout << "round at basis " << r->doc.string_at("basis").value_or("?") << ": "
@@ -546,9 +549,12 @@ result<void> do_balance(const parsed_args& a) {
     if (!w) return w.err();
     auto server = server_of(a);
     if (!server) return server.err();
+    auto session = session_of(a, w->first);
+    if (!session) return session.err();
     auto r = call(*server, "GET",
                   "/v1/communities/" + std::to_string(w->first.value) + "/members/" +
-                      std::to_string(w->second.value) + "/balance");
+                      std::to_string(w->second.value) + "/balance",
+                  {}, *session);
     if (!r) return r.err();
     if (r->status != 200) return api_error(*r);
     auto num = [&](const char* k) {
@@ -576,7 +582,9 @@ result<void> do_history(const parsed_args& a) {
     std::string sep = "?";
     if (auto f = a.get("from")) target += sep + "from=" + *f, sep = "&";
     if (auto l = a.get("limit")) target += sep + "limit=" + *l;
-    auto r = call(*server, "GET", target);
+    auto session = session_of(a, w->first);
+    if (!session) return session.err();
+    auto r = call(*server, "GET", target, {}, *session);
     if (!r) return r.err();
     if (r->status != 200) return api_error(*r);
     auto* entries = r->doc.root().at("entries");
@@ -756,7 +764,9 @@ std::vector<command> commands() {
         {{"match",
           "Runs a matching round of the server's matcher in a community now (the node's key "
           "must be announced there).",
-          {{"community", "ID", "the community", true}, server}},
+          {{"community", "ID", "the community", true},
+           {"key", "FILE", "a coordinator's key file (signs in)", true},
+           server}},
          do_match},
         {{"admit", signed_summary("Admits a member (coordinators)."),
           with_signing(
@@ -820,14 +830,16 @@ std::vector<command> commands() {
           "Shows a member's balance, pending claims and limits.",
           {{"community", "ID", "the community"},
            {"member", "ID", "the member"},
-           {"key", "FILE", "or: take both from this key file"},
+           {"key", "FILE", "the reader's key file (signs in; the member and community by default)",
+            true},
            server}},
          do_balance},
         {{"history",
           "Shows a member's history: every event that concerned them, with its verdict.",
           {{"community", "ID", "the community"},
            {"member", "ID", "the member"},
-           {"key", "FILE", "or: take both from this key file"},
+           {"key", "FILE", "the reader's key file (signs in; the member and community by default)",
+            true},
            {"from", "OFFSET", "start at this log offset"},
            {"limit", "N", "at most this many lines (default 100, at most 1000)"},
            server}},
@@ -866,7 +878,7 @@ std::vector<command> commands() {
          [](const parsed_args& a) { return rebuild_command(a.get("data").value_or("data")); }},
         {{"bench",
           "Measures: 'bench verify', 'bench ingest', 'bench replay', 'bench audit', "
-          "'bench fairness', 'bench match'. Ends with one line of JSON.",
+          "'bench fairness', 'bench match', 'bench reads'. Ends with one line of JSON.",
           bench_options(),
           {"WHAT"}},
          [](const parsed_args& a) { return bench_command(a.positionals().at(0), a); }},

@@ -1,6 +1,10 @@
 #include "api/cli/cli_http.h"
 
+#include <chrono>
 #include <cstdlib>
+
+#include "api/node/key_file.h"
+#include "ledger/core/session.h"
 
 namespace uurwerk::cli {
 
@@ -14,8 +18,10 @@ result<server_address> server_of(const parsed_args& a) {
 }
 
 result<reply> call(const server_address& s, std::string_view method, const std::string& target,
-                   std::string_view body) {
-    auto r = http_call(s.host, s.port, method, target, body);
+                   std::string_view body, const std::string& authorization) {
+    http_call_options options;
+    options.authorization = authorization;
+    auto r = http_call(s.host, s.port, method, target, body, options);
     if (!r) return r.err();
     auto doc = json_doc::parse(r->body);
     if (!doc)
@@ -23,6 +29,26 @@ result<reply> call(const server_address& s, std::string_view method, const std::
                           "the server at " + s.host + ":" + std::to_string(s.port) + " answered " +
                               std::to_string(r->status) + " with something that is not JSON");
     return reply{r->status, std::move(*doc)};
+}
+
+result<std::string> session_of(const parsed_args& a, community_id c) {
+    auto path = a.get("key");
+    if (!path)
+        return make_error(errc::missing_argument,
+                          "reading needs a session: give --key FILE, the key file of the member "
+                          "who reads (their own data, or as their delegate or a coordinator)");
+    auto kf = read_key_file(*path);
+    if (!kf) return kf.err();
+    if (kf->member.value == 0)
+        return make_error(errc::missing_argument,
+                          *path + " names no member: make the key file with 'keygen --member ID'");
+    auto key = signing_key::from_seed(kf->seed);
+    if (!key) return key.err();
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    const time_ms expires{now.count() + std::int64_t{session_minutes} * 60'000};
+    return "Bearer " +
+           sign_session(new_session_statement(c, kf->member, key->public_bytes(), expires), *key);
 }
 
 error api_error(const reply& r) {

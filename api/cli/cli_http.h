@@ -7,6 +7,7 @@
 #include "api/args/cli_args.h"
 #include "api/http/http_client.h"
 #include "api/json/json_read.h"
+#include "ledger/core/event.h"
 
 namespace uurwerk::cli {
 
@@ -20,8 +21,16 @@ struct reply {
     unsigned status = 0;
     json_doc doc;
 };
+// `authorization` is the Authorization header (a session: session_of), "" for none.
 [[nodiscard]] result<reply> call(const server_address& s, std::string_view method,
-                                 const std::string& target, std::string_view body = {});
+                                 const std::string& target, std::string_view body = {},
+                                 const std::string& authorization = {});
+
+// Signing in to read (api/README.md, "Sessions"): "Bearer TOKEN", a session statement of the
+// key file's member in community `c`, signed with its key, for session_minutes. Errors:
+// missing_argument (no --key, or a key file with no member), bad_key_file.
+inline constexpr int session_minutes = 60;
+[[nodiscard]] result<std::string> session_of(const parsed_args& a, community_id c);
 // The API's {"error": {"code", "message"}} as an error value: errc::server_refused, with the
 // server's code (as text) and message as its message, "CODE: MESSAGE".
 [[nodiscard]] error api_error(const reply& r);

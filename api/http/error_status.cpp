@@ -34,7 +34,11 @@ unsigned http_status_for(errc code) {
         case errc::signer_revoked:
         case errc::member_suspended:
         case errc::founding_not_allowed:
+        case errc::forbidden:
             return 403;
+        // A read without a session, or with one that does not (or no longer) authenticate.
+        case errc::unauthenticated:
+            return 401;
         // Nothing by that name (or no checkpoint yet).
         case errc::not_found:
         case errc::unknown_community:

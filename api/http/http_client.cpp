@@ -163,6 +163,7 @@ result<http_reply> http_connection::call(std::string_view method, std::string_vi
     req.set(http::field::host, where);
     req.set(http::field::user_agent, "uurwerk");
     req.set(http::field::accept, "application/json");
+    if (!options.authorization.empty()) req.set(http::field::authorization, options.authorization);
     if (!body.empty()) req.set(http::field::content_type, "application/json");
     req.body().assign(body.data(), body.size());
     req.keep_alive(m.keep_alive);

@@ -25,6 +25,7 @@ struct http_call_options {
     std::chrono::milliseconds connect_timeout{5'000};
     std::chrono::milliseconds reply_timeout{60'000};  // from the request's first byte sent
     std::size_t reply_bytes_max = 64u << 20;
+    std::string authorization{};  // the Authorization header of every request ("" = none)
 };
 
 // Sends `method target` with `body` (as application/json when not empty) to host:port and

@@ -271,8 +271,10 @@ private:
         keep_alive_ = req.keep_alive();
         // Reads answer from memory in well under a slice; writes check a signature first.
         const bool read = head_ || req.method() == http::verb::get;
-        request_ = std::make_shared<http_request>(http_request{
-            std::string(req.method_string()), std::string(req.target()), std::move(req.body())});
+        request_ = std::make_shared<http_request>(
+            http_request{std::string(req.method_string()), std::string(req.target()),
+                         std::move(req.body()), std::string(req[http::field::authorization]),
+                         std::string(req[http::field::cookie]), peer_.to_string()});
         const bool async = server_.async && server_.async->takes(*request_);
         slot_ = std::make_shared<answer_slot>();
         slot_->to = weak_from_this();

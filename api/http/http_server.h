@@ -54,6 +54,9 @@ struct http_request {
     std::string method;  // "GET", "POST", ...
     std::string target;  // path and query, as sent: "/v1/events?x=1"
     std::string body;
+    std::string authorization{};  // the Authorization header, as sent ("" when none)
+    std::string cookie{};         // the Cookie header, as sent ("" when none)
+    std::string peer{};           // the client's IP address ("" when unknown)
 };
 
 struct http_response {

@@ -84,8 +84,58 @@ std::optional<http_response> read_args(const std::vector<std::string>& pattern,
 
 }  // namespace
 
-router::router(std::vector<route> table) : table_(std::move(table)) {
-    for (const auto& r : table_) compiled_.push_back({pattern_segments(r.pattern)});
+std::string_view caller_name(caller who) {
+    switch (who) {
+        case caller::anyone:
+            return "anyone";
+        case caller::event_signer:
+            return "event_signer";
+        case caller::node_operator:
+            return "node_operator";
+        case caller::member:
+            return "member";
+        case caller::self:
+            return "self";
+        case caller::party:
+            return "party";
+        case caller::match_partner:
+            return "match_partner";
+        case caller::coordinator:
+            return "coordinator";
+    }
+    UURWERK_ASSERT(false, static_cast<int>(who));
+    return "";
+}
+
+router::router(std::vector<route> table, route_gate gate)
+    : table_(std::move(table)), gate_(std::move(gate)) {
+    UURWERK_ASSERT(gate_ != nullptr);
+    for (const auto& r : table_) {
+        compiled_.push_back({pattern_segments(r.pattern)});
+        const auto& segments = compiled_.back().segments;
+        const auto has = [&](std::string_view p) {
+            return std::find(segments.begin(), segments.end(), p) != segments.end();
+        };
+        switch (r.who) {
+            case caller::anyone:
+            case caller::event_signer:
+            case caller::node_operator:
+                break;
+            case caller::member:
+            case caller::coordinator:
+                UURWERK_ASSERT(has("{c}"), std::string(r.pattern), caller_name(r.who));
+                break;
+            case caller::self:
+            case caller::match_partner:
+                UURWERK_ASSERT(has("{c}") && has("{m}"), std::string(r.pattern),
+                               caller_name(r.who));
+                break;
+            case caller::party:
+                UURWERK_ASSERT(has("{c}") && has("{id}"), std::string(r.pattern),
+                               caller_name(r.who));
+                break;
+        }
+    }
     for (std::size_t i = 0; i < table_.size(); ++i)
         for (std::size_t j = i + 1; j < table_.size(); ++j)
             UURWERK_ASSERT(!(same_method(table_[i].method, table_[j].method) &&
@@ -116,7 +166,10 @@ http_response router::dispatch(const http_request& request) const {
         if (auto bad = only_params(*parts, r.query)) return *bad;
         route_args args;
         if (auto bad = read_args(compiled_[i].segments, parts->segments, args)) return *bad;
-        return r.handle(route_call{request, *parts, args});
+        const route_call call{request, *parts, args};
+        if (r.who != caller::anyone)
+            if (auto refused = gate_(r.who, call)) return *refused;
+        return r.handle(call);
     }
     if (get || post) {
         const std::string allow = get && post ? "GET, HEAD, POST" : get ? "GET, HEAD" : "POST";

@@ -17,6 +17,7 @@
 
 #include <functional>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,13 +34,28 @@ enum class http_method : std::uint8_t {
     any,  // any method (a row that only explains where a resource went)
 };
 
-// Who may call a route. Today the API has no sessions: reads are open to anyone who can reach
-// the node (on loopback by default), and a write carries its own authority, the signature of
-// the member's key on the event, which the node checks before anything is logged.
+// Who may call a route: the column of the table that api/README.md, "Who may read what",
+// documents. A write carries its own authority (the signature of the member's key on the
+// event); a read of anything but public data needs a session (api/http/session.h) of the route's
+// community {c}. The access check (api/http/access.h) runs after the path and query parameters
+// are checked and before the handler: without a session, 401 unauthenticated; with one that may
+// not, 403 forbidden, whether or not the member or event named exists.
 enum class caller : std::uint8_t {
-    anyone,
-    event_signer,  // the body is an event; its signer's key and rights are checked by the node
+    anyone,         // public: health, the node key, a community's name and policy, checkpoints,
+                    // consistency proofs, the proof of an event named by its id
+    event_signer,   // the body is an event; its signer's key and rights are checked by the node
+    node_operator,  // from the node's own machine (loopback), or with the operator's token
+    member,         // a member of {c} (any current session of {c})
+    self,           // member {m} itself, a delegate of {m}, or a coordinator of {c}
+    party,          // a party of claim {id} or the owner of post {id} (or their delegate), or a
+                    // coordinator of {c}
+    match_partner,  // {m} itself or its delegate, the other person of an accepted match with {m},
+                    // or a coordinator of {c} (for profiles' contact details; no route yet)
+    coordinator,    // a coordinator of {c}
 };
+// (The auditor, a role a coordinator appoints by a signed event, comes with that event.)
+
+[[nodiscard]] std::string_view caller_name(caller who);
 
 // The path parameters of a request, checked; only those of its pattern are set.
 struct route_args {
@@ -57,6 +73,8 @@ struct route_call {
 };
 
 using route_handler = std::function<http_response(const route_call&)>;
+// The access check: nothing when the request may reach the handler; else the refusal.
+using route_gate = std::function<std::optional<http_response>(caller, const route_call&)>;
 
 struct route {
     http_method method;
@@ -68,8 +86,10 @@ struct route {
 
 class router {
 public:
-    // Asserts that no two rows overlap and that every pattern is well formed.
-    explicit router(std::vector<route> table);
+    // Asserts that no two rows overlap, that every pattern is well formed, and that each row's
+    // caller names only parameters of its pattern (a session's community needs {c}, a member's
+    // reads {m}, a party's {id}). Every request of a row not `anyone` passes `gate` first.
+    router(std::vector<route> table, route_gate gate);
 
     [[nodiscard]] http_response dispatch(const http_request& request) const;
 
@@ -83,6 +103,7 @@ private:
 
     std::vector<route> table_;
     std::vector<compiled> compiled_;
+    route_gate gate_;
 };
 
 }  // namespace uurwerk

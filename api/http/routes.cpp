@@ -370,8 +370,12 @@ result<stored_envelope> submitted_envelope(const http_request& request) {
 
 // ---------------------------------------------------------------------------------------------
 
-routes::routes(node& n, checkpointer* cp, match_driver* matcher)
-    : node_(n), checkpointer_(cp), matcher_(matcher), router_(table()) {}
+routes::routes(node& n, checkpointer* cp, match_driver* matcher, access_options who)
+    : node_(n),
+      checkpointer_(cp),
+      matcher_(matcher),
+      access_(n, std::move(who)),
+      router_(table(), [this](caller c, const route_call& r) { return access_.check(c, r); }) {}
 
 http_handler routes::handler() {
     return [this](const http_request& r) { return handle(r); };
@@ -416,62 +420,73 @@ std::vector<route> routes::table() {
                                 r.args.text);
     };
     // clang-format off
+    using C = caller;
     return {
         {M::get,  "/", {}, anyone, home},
         {M::get,  "/v1/health", {}, anyone, [this](const route_call&) { return health(); }},
-        {M::get,  "/v1/digest", {}, anyone, [this](const route_call&) { return digest(); }},
-        {M::get,  "/metrics", {}, anyone, [this](const route_call&) { return metrics(); }},
+        {M::get,  "/v1/digest", {}, C::node_operator, [this](const route_call&) { return digest(); }},
+        {M::get,  "/metrics", {}, C::node_operator, [this](const route_call&) { return metrics(); }},
         {M::post, "/v1/canonical", {}, anyone,
                   [this](const route_call& r) { return canonical(r.request); }},
-        {M::post, "/v1/events", {}, caller::event_signer,
+        {M::post, "/v1/events", {}, C::event_signer,
                   [this](const route_call& r) { return submit(r.request); }},
         {M::any,  "/v1/events/{i}", {}, anyone, moved},
+        // Sessions (api/http/access.h): the body carries its own authority.
+        {M::post, "/v1/session", {}, anyone,
+                  [this](const route_call& r) { return access_.sign_in(r.request); }},
+        {M::post, "/v1/session/end", {}, anyone,
+                  [](const route_call&) { return access::sign_out(); }},
         {M::get,  "/v1/communities/{c}", {}, anyone,
                   [this](const route_call& r) { return community_info(node_, r.args.community); }},
-        {M::get,  "/v1/communities/{c}/events/{id}", {}, anyone,
+        {M::get,  "/v1/communities/{c}/events/{id}", {}, C::coordinator,
                   [this](const route_call& r) {
                       return event_info(node_, scoped_id{r.args.community, r.args.event});
                   }},
-        {M::get,  "/v1/communities/{c}/members", {}, anyone,
+        {M::get,  "/v1/communities/{c}/members", {}, C::member,
                   [this](const route_call& r) { return community_members(node_, r.args.community); }},
-        {M::get,  "/v1/communities/{c}/members/{m}/balance", {}, anyone,
+        {M::get,  "/v1/communities/{c}/members/{m}/balance", {}, C::self,
                   [this](const route_call& r) {
                       return member_balance(node_, r.args.community, r.args.member);
                   }},
-        {M::get,  "/v1/communities/{c}/members/{m}/history", {"from", "limit"}, anyone,
+        {M::get,  "/v1/communities/{c}/members/{m}/history", {"from", "limit"}, C::self,
                   of_member(member_history)},
-        {M::get,  "/v1/communities/{c}/members/{m}/reputation", {}, anyone,
+        {M::get,  "/v1/communities/{c}/members/{m}/reputation", {}, C::self,
                   [this](const route_call& r) {
                       return member_reputation(node_, r.args.community, r.args.member);
                   }},
-        {M::get,  "/v1/communities/{c}/members/{m}/requests-for-me", {"limit"}, anyone,
+        {M::get,  "/v1/communities/{c}/members/{m}/requests-for-me", {"limit"}, C::self,
                   of_member(requests_for)},
+        // A client asks for its key's last sequence number before it signs: writes need no
+        // session. The answer is the key's member number, count and state, no personal data.
         {M::get,  "/v1/communities/{c}/keys/{key}", {}, anyone,
                   [this](const route_call& r) { return key_info(node_, r.args.community, r.args.key); }},
-        {M::get,  "/v1/communities/{c}/offers", {"category", "area", "limit"}, anyone,
+        {M::get,  "/v1/communities/{c}/offers", {"category", "area", "limit"}, C::member,
                   paged(open_offers)},
-        {M::get,  "/v1/communities/{c}/requests", {"category", "area", "limit"}, anyone,
+        {M::get,  "/v1/communities/{c}/requests", {"category", "area", "limit"}, C::member,
                   paged(open_requests)},
-        {M::get,  "/v1/communities/{c}/requests/{id}/candidates", {"limit"}, anyone,
+        {M::get,  "/v1/communities/{c}/requests/{id}/candidates", {"limit"}, C::party,
                   [this](const route_call& r) {
                       return candidates_for(node_, r.args.community, r.args.event, r.target);
                   }},
-        {M::get,  "/v1/communities/{c}/claims/{id}", {}, anyone,
+        {M::get,  "/v1/communities/{c}/claims/{id}", {}, C::party,
                   [this](const route_call& r) { return claim_info(node_, r.args.community, r.args.event); }},
 
         // Matching (api/http/match_routes.h).
-        {M::post, "/v1/communities/{c}/match", {}, anyone,
+        {M::post, "/v1/communities/{c}/match", {}, C::coordinator,
                   [this](const route_call& r) {
                       return match_routes::match_round(matcher_, r.args.community);
                   }},
-        {M::get,  "/v1/communities/{c}/members/{m}/proposals", {"after", "wait_ms"}, anyone,
+        {M::get,  "/v1/communities/{c}/members/{m}/proposals", {"after", "wait_ms"}, C::self,
                   [this](const route_call& r) {
                       return match_routes::member_proposals(node_, waiting_for_proposals_,
                                                             r.args.community, r.args.member,
                                                             r.target);
                   }},
 
-        // Audit (api/http/audit_routes.h).
+        // Audit (api/http/audit_routes.h). Hashes, sizes and checkpoints are public; what shows
+        // events (leaves by index, exports) is the coordinator's (and the auditor's, once that
+        // role exists). The proof of an event named by its id shows that event to whoever
+        // knows the id.
         {M::get,  "/v1/node", {}, anyone,
                   [this](const route_call&) { return audit_routes::node_key(checkpointer_); }},
         {M::get,  "/v1/communities/{c}/tree", {}, anyone,
@@ -495,16 +510,16 @@ std::vector<route> routes::table() {
                   })},
         {M::get,  "/v1/communities/{c}/consistency", {"first", "second"}, anyone,
                   known(paged(audit_routes::consistency))},
-        {M::get,  "/v1/communities/{c}/leaves", {"from", "limit"}, anyone,
+        {M::get,  "/v1/communities/{c}/leaves", {"from", "limit"}, C::coordinator,
                   known(paged(audit_routes::leaves))},
-        {M::get,  "/v1/communities/{c}/leaves/{i}/proof", {"tree_size"}, anyone,
+        {M::get,  "/v1/communities/{c}/leaves/{i}/proof", {"tree_size"}, C::coordinator,
                   known([this](const route_call& r) {
                       return audit_routes::inclusion_at(node_, r.args.community, r.args.text,
                                                         r.target);
                   })},
-        {M::get,  "/v1/communities/{c}/export", {"from", "limit"}, anyone,
+        {M::get,  "/v1/communities/{c}/export", {"from", "limit"}, C::coordinator,
                   known(paged(audit_routes::export_page))},
-        {M::get,  "/v1/communities/{c}/members/{m}/certificate", {"from_ms", "to_ms"}, anyone,
+        {M::get,  "/v1/communities/{c}/members/{m}/certificate", {"from_ms", "to_ms"}, C::self,
                   known(of_member(audit_routes::certificate))},
     };
     // clang-format on

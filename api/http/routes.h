@@ -3,7 +3,8 @@
 // sends each request to its handler, path parameters and query checked; the node's answer in JSON
 // with the README's status codes. Writes go through node::submit(); reads come from the query
 // layer (projections/query.h) and the projection store, and the JSON is written after the state
-// lock is released. /metrics renders the counters in Prometheus text format.
+// lock is released. /metrics renders the counters in Prometheus text format. Who may call each
+// route is the table's `caller` column, checked by api/http/access.h before the handler runs.
 //
 // Ownership and threading: routes borrows the node (which must outlive it) and owns the HTTP
 // counters that the server (api/http/http_server.h) counts into. handle() may be called from any
@@ -12,6 +13,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "api/http/access.h"
 #include "api/http/http_server.h"
 #include "api/http/router.h"
 #include "api/node/checkpointer.h"
@@ -23,8 +25,11 @@ namespace uurwerk {
 class routes {
 public:
     // `cp` (may be null: no checkpoints, no /v1/node) signs checkpoints on demand; `matcher`
-    // (may be null: POST .../match answers 503) runs a matching round on demand.
-    explicit routes(node& n, checkpointer* cp = nullptr, match_driver* matcher = nullptr);
+    // (may be null: POST .../match answers 503) runs a matching round on demand. `who` is the
+    // access check's clock and operator token (api/http/access.h); by default the machine's
+    // clock and no token.
+    explicit routes(node& n, checkpointer* cp = nullptr, match_driver* matcher = nullptr,
+                    access_options who = {wall_clock(), {}});
 
     // The answer to one request.
     [[nodiscard]] http_response handle(const http_request& request);
@@ -36,6 +41,10 @@ public:
     [[nodiscard]] http_async_route async_route();
     // The counters a server answering for these routes counts into (shown by /metrics).
     http_stats& stats() { return stats_; }
+    // The access check and its session cache.
+    uurwerk::access& access() { return access_; }
+    // Every row of the table (for the authorization matrix test).
+    [[nodiscard]] const std::vector<route>& rows() const { return router_.table(); }
 
     routes(const routes&) = delete;
     routes& operator=(const routes&) = delete;
@@ -54,6 +63,7 @@ private:
     match_driver* matcher_;
     std::atomic<std::size_t> waiting_for_proposals_{0};
     http_stats stats_;
+    uurwerk::access access_;
     router router_;  // last: its handlers use the members above
     // Events submitted through these routes since they were made (the first answer of each).
     std::atomic<std::uint64_t> accepted_{0}, rejected_{0}, duplicates_{0};

@@ -63,7 +63,10 @@ result<std::unique_ptr<embedded_server>> embedded_server::start(
     s->matcher_ = std::make_unique<match_driver>(*s->node_, *s->checkpointer_,
                                                  match_driver_options{match_interval});
     s->matcher_->start();
-    s->routes_ = std::make_unique<routes>(*s->node_, s->checkpointer_.get(), s->matcher_.get());
+    auto operator_token = operator_token_in(data_dir);
+    if (!operator_token) return operator_token.err();
+    s->routes_ = std::make_unique<routes>(*s->node_, s->checkpointer_.get(), s->matcher_.get(),
+                                          access_options{wall_clock(), std::move(*operator_token)});
     http_server_options options;
     options.host = host;
     options.port = port;

@@ -34,11 +34,13 @@ enum class errc : std::uint8_t {
     event_too_large,
     body_too_large,
     method_not_allowed,
-    // Who may write.
+    // Who may write, and who may read.
     unknown_signer,
     signer_revoked,
     member_suspended,
     founding_not_allowed,
+    unauthenticated,
+    forbidden,
     // What is not there, or not there yet.
     not_found,
     unknown_community,
@@ -127,6 +129,8 @@ inline constexpr std::array<errc_name, errc_count> errc_names{{
     {errc::signer_revoked, "signer_revoked"},
     {errc::member_suspended, "member_suspended"},
     {errc::founding_not_allowed, "founding_not_allowed"},
+    {errc::unauthenticated, "unauthenticated"},
+    {errc::forbidden, "forbidden"},
     {errc::not_found, "not_found"},
     {errc::unknown_community, "unknown_community"},
     {errc::unknown_member, "unknown_member"},

@@ -168,7 +168,7 @@ BOOST_AUTO_TEST_CASE(checkpoints_proofs_and_an_offline_audit_through_the_program
 
     // The auditor exports and verifies offline with the node key they trust.
     const auto file = t.path("town.uwa");
-    t.ok({"audit", "export", "--community", "7", "--out", file});
+    t.ok({"audit", "export", "--community", "7", "--key", t.key("anna"), "--out", file});
     auto verified = t.ok({"audit", "verify", file, "--trust", node_hex, "--balances"});
     BOOST_CHECK(verified.find("OK:") != std::string::npos);
     BOOST_CHECK(verified.find("2 checkpoints verified") != std::string::npos);
@@ -265,14 +265,15 @@ BOOST_AUTO_TEST_CASE(an_hour_certificate_is_checked_offline_here_and_by_a_python
     t.ok({"claim", "--key", t.path("cor.key"), "--receiver", "1", "--minutes", "15"});  // pending
 
     // No checkpoint yet: nothing to prove against.
-    auto early = t.uw({"audit", "certificate", "--community", "7", "--member", "2", "--out",
-                       t.path("early.json")});
+    auto early = t.uw({"audit", "certificate", "--key", t.key("anna"), "--community", "7",
+                       "--member", "2", "--out", t.path("early.json")});
     BOOST_CHECK_EQUAL(early.exit_code, 1);
     BOOST_CHECK(early.out.find("no checkpoint") != std::string::npos);
     t.ok({"audit", "checkpoint", "--community", "7"});
 
     const auto cert = t.path("cor.json");
-    auto made = t.ok({"audit", "certificate", "--community", "7", "--member", "2", "--out", cert});
+    auto made = t.ok({"audit", "certificate", "--key", t.key("anna"), "--community", "7",
+                      "--member", "2", "--out", cert});
     BOOST_CHECK(made.find("2 confirmed claims, 90 minutes") != std::string::npos);
     const auto node = t.get("/v1/node").string_at("node_key").value();
     auto ok = t.ok({"audit", "verify-certificate", cert, "--trust", node});
@@ -337,7 +338,7 @@ BOOST_AUTO_TEST_CASE(a_cut_retimed_or_forged_export_is_refused_here_and_by_a_pyt
     t.two_hours_confirmed_and_a_kept_checkpoint("90", kept);
     const auto node = t.get("/v1/node").string_at("node_key").value();
     const auto file = t.path("town.uwa");
-    t.ok({"audit", "export", "--community", "7", "--out", file});
+    t.ok({"audit", "export", "--community", "7", "--key", t.key("anna"), "--out", file});
     auto verify = [&](const std::string& f, std::vector<std::string> more) {
         std::vector<std::string> args{"audit", "verify", f, "--trust", node};
         args.insert(args.end(), more.begin(), more.end());
@@ -670,7 +671,8 @@ BOOST_AUTO_TEST_CASE(events_the_ledger_rejected_prove_no_hours) {
 
     const auto node = t.get("/v1/node").string_at("node_key").value();
     const auto cert = t.path("cor.json");
-    t.ok({"audit", "certificate", "--community", "7", "--member", "2", "--out", cert});
+    t.ok({"audit", "certificate", "--key", t.key("anna"), "--community", "7", "--member", "2",
+          "--out", cert});
     BOOST_CHECK(
         t.ok({"audit", "verify-certificate", cert, "--trust", node}).find("gave 90 minutes") !=
         std::string::npos);
@@ -777,7 +779,8 @@ BOOST_AUTO_TEST_CASE(a_certificate_of_hours_given_through_a_proxy_verifies) {
     const auto node = t.get("/v1/node").string_at("node_key").value();
     for (auto [member, minutes] : {std::pair{"5", "60"}, {"7", "45"}}) {
         const auto cert = t.path(std::string("m") + member + ".json");
-        t.ok({"audit", "certificate", "--community", "7", "--member", member, "--out", cert});
+        t.ok({"audit", "certificate", "--key", t.key("anna"), "--community", "7", "--member",
+              member, "--out", cert});
         auto here = t.uw({"audit", "verify-certificate", cert, "--trust", node});
         BOOST_CHECK_MESSAGE(here.exit_code == 0 && here.out.find(std::string("gave ") + minutes +
                                                                  " minutes") != std::string::npos,

@@ -13,8 +13,11 @@ using namespace uurwerk::testing;
 
 namespace {
 
-json_doc long_poll(std::uint16_t port, const std::string& target) {
-    auto r = http_call("127.0.0.1", port, "GET", target, "");
+// A long poll as the member whose key file is `reader` (api/README.md, "Sessions").
+json_doc long_poll(std::uint16_t port, const std::string& target, const std::string& reader) {
+    http_call_options options;
+    options.authorization = served_town::session_of(reader);
+    auto r = http_call("127.0.0.1", port, "GET", target, "", options);
     BOOST_REQUIRE(r.ok());
     BOOST_REQUIRE_MESSAGE(r->status == 200, target + " answered " + std::to_string(r->status));
     auto d = json_doc::parse(r->body);
@@ -49,21 +52,21 @@ BOOST_AUTO_TEST_CASE(a_proposal_reaches_a_waiting_helper_who_accepts_it_through_
                       600);  // the rest as it was
 
     // Without the node key announced, the node may not propose.
-    BOOST_CHECK_NE(t.uw({"match", "--community", "7"}).exit_code, 0);
+    BOOST_CHECK_NE(t.uw({"match", "--community", "7", "--key", t.key("anna")}).exit_code, 0);
     t.ok({"announce-node", "--key", t.key("anna")});
     t.ok({"offer", "--key", t.key("cor"), "--category", "shopping", "--area", "3512"});
 
     // Cor's client waits for proposals; nothing yet.
     const auto port = t.server.port();
     auto waiting = std::async(std::launch::async, [&] {
-        return long_poll(port, "/v1/communities/7/members/3/proposals?wait_ms=20000");
+        return long_poll(port, "/v1/communities/7/members/3/proposals?wait_ms=20000", t.key("cor"));
     });
     BOOST_CHECK(waiting.wait_for(std::chrono::milliseconds(300)) == std::future_status::timeout);
     auto request = after(t.ok({"request", "--key", t.key("bert"), "--category", "shopping",
                                "--area", "3512", "--text", "Boodschappen"}),
                          "request id: ");
     const auto started = std::chrono::steady_clock::now();
-    auto round = t.ok({"match", "--community", "7"});
+    auto round = t.ok({"match", "--community", "7", "--key", t.key("anna")});
     BOOST_CHECK_MESSAGE(round.find("1 proposed") != std::string::npos, round);
     BOOST_REQUIRE(waiting.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
     const auto pushed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -86,10 +89,10 @@ BOOST_AUTO_TEST_CASE(a_proposal_reaches_a_waiting_helper_who_accepts_it_through_
     BOOST_CHECK_EQUAL(
         t.get("/v1/communities/7/members/2/proposals").root().at("proposals")->as_array()->size(),
         1u);
-    auto again = t.ok({"match", "--community", "7"});
+    auto again = t.ok({"match", "--community", "7", "--key", t.key("anna")});
     BOOST_CHECK_MESSAGE(again.find("0 proposed") != std::string::npos, again);
-    auto quiet =
-        long_poll(port, "/v1/communities/7/members/3/proposals?after=" + next + "&wait_ms=200");
+    auto quiet = long_poll(
+        port, "/v1/communities/7/members/3/proposals?after=" + next + "&wait_ms=200", t.key("cor"));
     BOOST_CHECK(quiet.root().at("proposals")->as_array()->empty());
     t.get("/v1/communities/7/members/3/proposals?wait_ms=30001", 400);
     t.get("/v1/communities/7/members/99/proposals", 404);

@@ -25,8 +25,12 @@ using namespace uurwerk::testing;
 
 namespace {
 
-json_doc get_from(const server_process& s, const std::string& target) {
-    auto r = http_call("127.0.0.1", s.port(), "GET", target, "");
+// `authorization`: a session (api/README.md, "Sessions"), for what is not public.
+json_doc get_from(const server_process& s, const std::string& target,
+                  const std::string& authorization = {}) {
+    http_call_options options;
+    options.authorization = authorization;
+    auto r = http_call("127.0.0.1", s.port(), "GET", target, "", options);
     BOOST_REQUIRE(r.ok());
     BOOST_REQUIRE_MESSAGE(r->status == 200, target + ": " + r->body);
     auto d = json_doc::parse(r->body);
@@ -82,6 +86,8 @@ BOOST_AUTO_TEST_CASE(two_nodes_on_one_topic_agree_and_a_third_rebuilds_from_it) 
         return r.out;
     };
     auto key = [&](int m) { return (dir.path / ("m" + std::to_string(m) + ".key")).string(); };
+    // Reads sign in as community c's founder, a coordinator.
+    auto founder = [&](const std::string& c) { return served_town::session_of(key(1) + c); };
     // Every write alternates between the nodes.
     std::uint64_t records = 0;
     for (const auto& c : communities) {
@@ -112,19 +118,21 @@ BOOST_AUTO_TEST_CASE(two_nodes_on_one_topic_agree_and_a_third_rebuilds_from_it) 
         for (int m = 1; m <= 3; ++m) {
             const std::string target =
                 "/v1/communities/" + c + "/members/" + std::to_string(m) + "/balance";
-            BOOST_CHECK_EQUAL(get_from(a, target).number_at("balance_minutes").value(),
-                              get_from(b, target).number_at("balance_minutes").value());
+            BOOST_CHECK_EQUAL(get_from(a, target, founder(c)).number_at("balance_minutes").value(),
+                              get_from(b, target, founder(c)).number_at("balance_minutes").value());
         }
     // Any event by its id, through the node that did not take it: read back from the topic.
-    auto founding = get_from(a, "/v1/communities/8/members/1/history");
+    auto founding = get_from(a, "/v1/communities/8/members/1/history", founder("8"));
     const auto first_id = founding.root().at("entries")->as_array()->at(0).at("id")->as_string();
     BOOST_REQUIRE(first_id.has_value());
-    BOOST_CHECK_EQUAL(
-        get_from(b, "/v1/communities/8/events/" + *first_id).string_at("verdict").value_or(""),
-        "accepted");
-    BOOST_CHECK_EQUAL(
-        get_from(a, "/v1/communities/7/members/2/balance").number_at("balance_minutes").value(),
-        120);
+    BOOST_CHECK_EQUAL(get_from(b, "/v1/communities/8/events/" + *first_id, founder("8"))
+                          .string_at("verdict")
+                          .value_or(""),
+                      "accepted");
+    BOOST_CHECK_EQUAL(get_from(a, "/v1/communities/7/members/2/balance", founder("7"))
+                          .number_at("balance_minutes")
+                          .value(),
+                      120);
     // Each node's partitions hold what the others' do, and every partition is used.
     const auto by_partition = applied_by_partition(a);
     BOOST_REQUIRE_EQUAL(by_partition.size(), partitions);
@@ -172,7 +180,7 @@ BOOST_AUTO_TEST_CASE(two_nodes_on_one_topic_agree_and_a_third_rebuilds_from_it) 
     for (const auto* via : {&a, &b}) {
         // The id is scoped by its community: each node answers each community's verdict.
         for (const std::string c : {"7", "8"}) {
-            auto e = get_from(*via, "/v1/communities/" + c + "/events/" + shared.hex());
+            auto e = get_from(*via, "/v1/communities/" + c + "/events/" + shared.hex(), founder(c));
             BOOST_CHECK_EQUAL(
                 e.string_at("verdict").value_or("") + "/" + e.string_at("reason").value_or(""),
                 verdicts[c]);
@@ -210,12 +218,16 @@ BOOST_AUTO_TEST_CASE(two_nodes_on_one_topic_agree_and_a_third_rebuilds_from_it) 
     BOOST_CHECK_EQUAL(after_restart[p7], before[p7] + 1);
     BOOST_CHECK_EQUAL(after_restart[p8], before[p8] + 2);
     // Community 8's member 2: 4 claims of 30 minutes received ... plus the two gifts, once each.
-    BOOST_CHECK_EQUAL(
-        get_from(b, "/v1/communities/8/members/2/balance").number_at("balance_minutes").value(),
-        get_from(a, "/v1/communities/8/members/2/balance").number_at("balance_minutes").value());
-    BOOST_CHECK_EQUAL(
-        get_from(b, "/v1/communities/8/members/2/balance").number_at("balance_minutes").value(),
-        122);
+    BOOST_CHECK_EQUAL(get_from(b, "/v1/communities/8/members/2/balance", founder("8"))
+                          .number_at("balance_minutes")
+                          .value(),
+                      get_from(a, "/v1/communities/8/members/2/balance", founder("8"))
+                          .number_at("balance_minutes")
+                          .value());
+    BOOST_CHECK_EQUAL(get_from(b, "/v1/communities/8/members/2/balance", founder("8"))
+                          .number_at("balance_minutes")
+                          .value(),
+                      122);
 }
 
 BOOST_AUTO_TEST_CASE(with_every_broker_down_writes_get_503_in_bounded_time_and_reads_go_on) {
@@ -249,7 +261,9 @@ BOOST_AUTO_TEST_CASE(with_every_broker_down_writes_get_503_in_bounded_time_and_r
                         refused.out);
     BOOST_CHECK_LT(seconds, 15.0);  // the delivery bound is 5 s; never a hang
     // What was applied is still served.
-    auto r = http_call("127.0.0.1", node.port(), "GET", "/v1/communities/7/members", "");
+    http_call_options as_anna;
+    as_anna.authorization = served_town::session_of(key("anna"));
+    auto r = http_call("127.0.0.1", node.port(), "GET", "/v1/communities/7/members", "", as_anna);
     BOOST_REQUIRE(r.ok());
     BOOST_CHECK_EQUAL(r->status, 200u);
 

@@ -21,8 +21,10 @@
 
 #include "api/http/http_client.h"
 #include "api/json/json_read.h"
+#include "api/node/key_file.h"
 #include "ledger/core/event.h"
 #include "tests/support/run_command.h"
+#include "tests/support/sessions.h"
 #include "tests/support/temp_dir.h"
 
 namespace uurwerk::testing {
@@ -177,8 +179,26 @@ struct served_town {
         return r.out;
     }
 
+    // The key file of whoever reads through get(): by default anna.key, the founder (and so a
+    // coordinator, who may read every route of the community) of every story; no session while
+    // that file does not exist. tests/api/http/access_test.cpp walks the other readers.
+    std::string reader = key("anna");
+
+    // "Bearer TOKEN": a session of the key file at `key_path` (its community and member), for an
+    // hour, as `uurwerk balance --key` signs in.
+    static std::string session_of(const std::string& key_path) {
+        auto kf = read_key_file(key_path);
+        BOOST_REQUIRE_MESSAGE(kf.ok(), key_path + ": " + (kf.ok() ? "" : kf.err().message));
+        auto key = signing_key::from_seed(kf->seed);
+        BOOST_REQUIRE(key.ok());
+        return bearer(*key, kf->community, kf->member);
+    }
+
     json_doc get(const std::string& target, unsigned expect_status = 200) {
-        auto r = http_call("127.0.0.1", server.port(), "GET", target, "");
+        http_call_options options;
+        if (!reader.empty() && std::filesystem::exists(reader))
+            options.authorization = session_of(reader);
+        auto r = http_call("127.0.0.1", server.port(), "GET", target, "", options);
         BOOST_REQUIRE(r.ok());
         BOOST_REQUIRE_MESSAGE(r->status == expect_status,
                               target + " answered " + std::to_string(r->status) + ": " + r->body);

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A client that is not uurwerk's C++ code: Python with the `cryptography` package builds events
-as JSON, asks the server for their canonical bytes, signs them with Ed25519 and submits them.
+as JSON, asks the server for their canonical bytes, signs them with Ed25519 and submits them; and
+signs in to read, with a session statement built from api/README.md ("Sessions") alone.
 
 Usage: python_client_test.py PATH_TO_UURWERK_BINARY
 Starts `uurwerk serve` on a free loopback port in a temporary folder and stops it at the end.
@@ -9,9 +10,11 @@ import base64
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 
@@ -19,20 +22,26 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 DOMAIN_TAG = b"uurwerk/event/v1"
+SESSION_TAG = b"uurwerk/session/v1"
 
 
 class Client:
     def __init__(self, base):
         self.base = base
 
-    def call(self, method, path, body=None):
+    def call(self, method, path, body=None, token=None, headers=None):
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.base + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+        sent = {"Content-Type": "application/json"}
+        if token is not None:
+            sent["Authorization"] = "Bearer " + token
+        sent.update(headers or {})
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=sent)
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
+                self.last_headers = r.headers
                 return r.status, json.loads(r.read())
         except urllib.error.HTTPError as e:
+            self.last_headers = e.headers
             return e.code, json.loads(e.read())
 
 
@@ -44,6 +53,15 @@ class Member:
         self.key = Ed25519PrivateKey.generate()
         self.public_hex = self.key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
         self.seq = 0
+
+    def session(self, expires_in_ms=3600 * 1000, community=None, member=None, key=None):
+        """A session token as api/README.md, "Sessions", defines it."""
+        public = (key or self.key).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        expires_at_ms = int(time.time() * 1000) + expires_in_ms
+        statement = struct.pack(">QQ32sQ16s", community or self.community,
+                                member or self.member_id, public, expires_at_ms, os.urandom(16))
+        signature = self.key.sign(SESSION_TAG + statement)
+        return base64.b64encode(statement + signature).decode()
 
     def submit(self, kind, payload, on_behalf_of=0):
         self.seq += 1
@@ -119,7 +137,12 @@ def main():
             "category": "companionship", "text": "Een wandeling op zondag",
             "intensity": "regularly", "area": "1091", "availability": 0})
         check(status == 200 and answer["verdict"] == "accepted", ("request", status, answer))
-        status, listed = client.call("GET", "/v1/communities/42/requests?category=companionship")
+        # Reading needs a session: without one 401, with one 200.
+        status, answer = client.call("GET", "/v1/communities/42/requests?category=companionship")
+        check(status == 401 and answer["error"]["code"] == "unauthenticated",
+              ("no session", status, answer))
+        status, listed = client.call("GET", "/v1/communities/42/requests?category=companionship",
+                                     token=bert.session())
         check(status == 200 and [p["id"] for p in listed["posts"]] == [request_id],
               ("requests", status, listed))
 
@@ -128,8 +151,42 @@ def main():
         check(status == 200, ("claim", status, answer))
         status, answer, _, _ = bert.submit("hoursConfirmed", {"claim": claim_id})
         check(status == 200 and answer["verdict"] == "accepted", ("confirm", status, answer))
-        status, balance = client.call("GET", "/v1/communities/42/members/1/balance")
+        # Anna signs in and reads her own balance; Bert may read his, not hers.
+        anna_token = anna.session()
+        status, balance = client.call("GET", "/v1/communities/42/members/1/balance",
+                                      token=anna_token)
         check(status == 200 and balance["balance_minutes"] == 75, ("balance", status, balance))
+        status, balance = client.call("GET", "/v1/communities/42/members/2/balance",
+                                      token=bert.session())
+        check(status == 200 and balance["balance_minutes"] == -75, ("own balance", status, balance))
+        status, answer = client.call("GET", "/v1/communities/42/members/1/balance",
+                                     token=bert.session())
+        check(status == 403 and answer["error"]["code"] == "forbidden",
+              ("another's balance", status, answer))
+        # Refused sessions: expired, more than a day ahead, another community's, signed by a key
+        # that is not the member's, a byte changed.
+        for what, token in [
+                ("expired", anna.session(expires_in_ms=-1000)),
+                ("a day and more", anna.session(expires_in_ms=25 * 3600 * 1000)),
+                ("not the member's key", bert.session(member=1)),
+                ("changed", anna_token[:20] + ("A" if anna_token[20] != "A" else "B") +
+                 anna_token[21:])]:
+            status, answer = client.call("GET", "/v1/communities/42/members/1/balance",
+                                         token=token)
+            check(status == 401 and answer["error"]["code"] == "unauthenticated",
+                  (what, status, answer))
+        status, answer = client.call("GET", "/v1/communities/42/members/1/balance",
+                                     token=anna.session(community=43))
+        check(status == 403 and answer["error"]["code"] == "forbidden",
+              ("another community", status, answer))
+        # A browser trades the token for an HttpOnly, SameSite=Strict cookie, which reads alike.
+        status, answer = client.call("POST", "/v1/session", {"token": anna_token})
+        cookie = client.last_headers.get("Set-Cookie", "")
+        check(status == 200 and answer["member"] == "1" and "HttpOnly" in cookie and
+              "SameSite=Strict" in cookie, ("sign in", status, answer, cookie))
+        status, balance = client.call("GET", "/v1/communities/42/members/1/balance",
+                                      headers={"Cookie": cookie.split(";")[0]})
+        check(status == 200 and balance["balance_minutes"] == 75, ("cookie", status, balance))
 
         # The same event again answers its first verdict; a forged one is refused.
         status, answer = client.call("POST", "/v1/events", envelope)

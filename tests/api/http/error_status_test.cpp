@@ -37,7 +37,7 @@ std::map<std::string, unsigned> documented_statuses() {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(every_code_has_a_status_of_the_api) {
-    const std::set<unsigned> used{400, 403, 404, 405, 409, 413, 500, 503, 504};
+    const std::set<unsigned> used{400, 401, 403, 404, 405, 409, 413, 500, 503, 504};
     for (std::size_t i = 0; i < errc_count; ++i) {
         const auto c = static_cast<errc>(i);
         BOOST_CHECK_MESSAGE(used.contains(http_status_for(c)),
@@ -52,6 +52,8 @@ BOOST_AUTO_TEST_CASE(statuses_of_a_sample_of_codes) {
     BOOST_CHECK_EQUAL(http_status_for(errc::ambiguous_kind), 400u);
     BOOST_CHECK_EQUAL(http_status_for(errc::founding_not_allowed), 403u);
     BOOST_CHECK_EQUAL(http_status_for(errc::signer_revoked), 403u);
+    BOOST_CHECK_EQUAL(http_status_for(errc::unauthenticated), 401u);
+    BOOST_CHECK_EQUAL(http_status_for(errc::forbidden), 403u);
     BOOST_CHECK_EQUAL(http_status_for(errc::unknown_community), 404u);
     BOOST_CHECK_EQUAL(http_status_for(errc::not_found), 404u);
     BOOST_CHECK_EQUAL(http_status_for(errc::method_not_allowed), 405u);

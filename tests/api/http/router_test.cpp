@@ -7,7 +7,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <optional>
 #include <string>
+#include <vector>
 
 using namespace uurwerk;
 
@@ -26,6 +28,11 @@ std::string header(const http_response& r, std::string_view name) {
     return "";
 }
 
+// A gate that lets every request through (the access rules are tests/api/http/access_test.cpp's).
+std::optional<http_response> pass_all(caller, const route_call&) {
+    return std::nullopt;
+}
+
 // Each handler answers with what it saw, so a test can tell which row ran with which arguments.
 router small_router() {
     const auto echo = [](std::string name) {
@@ -37,23 +44,29 @@ router small_router() {
                                  {}};
         };
     };
-    return router({
-        {http_method::get, "/", {}, caller::anyone, echo("home")},
-        {http_method::get, "/v1/communities/{c}", {}, caller::anyone, echo("community")},
-        {http_method::get,
-         "/v1/communities/{c}/members/{m}/history",
-         {"from", "limit"},
-         caller::anyone,
-         echo("history")},
-        {http_method::get, "/v1/communities/{c}/checkpoints", {}, caller::anyone, echo("list")},
-        {http_method::post, "/v1/communities/{c}/checkpoints", {}, caller::anyone, echo("sign")},
-        {http_method::post, "/v1/events", {}, caller::event_signer, echo("submit")},
-        {http_method::get,
-         "/v1/communities/{c}/leaves/{i}/proof",
-         {},
-         caller::anyone,
-         echo("leaf")},
-    });
+    return router(
+        {
+            {http_method::get, "/", {}, caller::anyone, echo("home")},
+            {http_method::get, "/v1/communities/{c}", {}, caller::anyone, echo("community")},
+            {http_method::get,
+             "/v1/communities/{c}/members/{m}/history",
+             {"from", "limit"},
+             caller::anyone,
+             echo("history")},
+            {http_method::get, "/v1/communities/{c}/checkpoints", {}, caller::anyone, echo("list")},
+            {http_method::post,
+             "/v1/communities/{c}/checkpoints",
+             {},
+             caller::anyone,
+             echo("sign")},
+            {http_method::post, "/v1/events", {}, caller::event_signer, echo("submit")},
+            {http_method::get,
+             "/v1/communities/{c}/leaves/{i}/proof",
+             {},
+             caller::anyone,
+             echo("leaf")},
+        },
+        pass_all);
 }
 
 }  // namespace
@@ -104,14 +117,42 @@ BOOST_AUTO_TEST_CASE(an_unknown_path_is_404_and_bad_parameters_are_400) {
 
 BOOST_AUTO_TEST_CASE(query_checks_come_before_the_handler_runs) {
     bool ran = false;
-    const router r(
-        {{http_method::get, "/x/{c}", {"limit"}, caller::anyone, [&ran](const route_call&) {
-              ran = true;
-              return http_response{200, "text/plain", "", {}};
-          }}});
+    const router r({{http_method::get,
+                     "/x/{c}",
+                     {"limit"},
+                     caller::anyone,
+                     [&ran](const route_call&) {
+                         ran = true;
+                         return http_response{200, "text/plain", "", {}};
+                     }}},
+                   pass_all);
     BOOST_TEST(r.dispatch(req("GET", "/x/1?other=2")).status == 400u);
     BOOST_TEST(r.dispatch(req("GET", "/x/nope")).status == 400u);
     BOOST_TEST(!ran);
     BOOST_TEST(r.dispatch(req("GET", "/x/1?limit=2")).status == 200u);
     BOOST_TEST(ran);
+}
+
+BOOST_AUTO_TEST_CASE(
+    a_row_not_for_anyone_passes_the_gate_after_its_parameters_and_before_its_handler) {
+    std::vector<std::pair<caller, std::uint64_t>> asked;
+    bool ran = false;
+    const auto handler = [&ran](const route_call&) {
+        ran = true;
+        return http_response{200, "text/plain", "", {}};
+    };
+    const router r({{http_method::get, "/open/{c}", {}, caller::anyone, handler},
+                    {http_method::get, "/x/{c}/members/{m}", {}, caller::self, handler}},
+                   [&asked](caller who, const route_call& call) -> std::optional<http_response> {
+                       asked.emplace_back(who, call.args.member.value);
+                       return http_response{401, "application/json", "{}", {}};
+                   });
+    BOOST_TEST(r.dispatch(req("GET", "/x/1/members/nope")).status == 400u);  // before the gate
+    BOOST_TEST(asked.empty());
+    BOOST_TEST(r.dispatch(req("GET", "/x/1/members/5")).status == 401u);
+    BOOST_TEST(!ran);
+    BOOST_REQUIRE(asked.size() == 1u);
+    BOOST_TEST((asked[0].first == caller::self && asked[0].second == 5u));
+    BOOST_TEST(r.dispatch(req("GET", "/open/1")).status == 200u);  // anyone: no gate
+    BOOST_TEST(asked.size() == 1u);
 }

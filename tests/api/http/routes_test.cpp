@@ -14,6 +14,7 @@
 #include "api/json/json_read.h"
 #include "api/node/checkpointer.h"
 #include "tests/support/envelopes.h"
+#include "tests/support/sessions.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_keys.h"
 #include "tests/support/test_node.h"
@@ -37,6 +38,7 @@ struct routed_node {
     signing_key founder = key_filled_with(1);
     signing_key member = key_filled_with(2);
     std::uint64_t founder_seq = 0, member_seq = 0;
+    const std::string session = uurwerk::testing::bearer(founder, town, member_id{1});
 
     routed_node() {
         n = uurwerk::testing::open_test_node(dir.path);
@@ -46,8 +48,11 @@ struct routed_node {
         api = std::make_unique<routes>(*n, cp.get(), nullptr);
     }
 
+    // Every request reads as the founder, a coordinator of community 7, who may read every
+    // route of it (tests/api/http/access_test.cpp walks the others), from loopback.
     http_response answer(std::string method, std::string target, std::string body = {}) {
-        return api->handle(http_request{std::move(method), std::move(target), std::move(body)});
+        return api->handle(http_request{std::move(method), std::move(target), std::move(body),
+                                        session, "", "127.0.0.1"});
     }
 
     envelope by(const signing_key& key, member_id author, std::uint64_t& seq, event_payload p) {
@@ -225,7 +230,9 @@ BOOST_AUTO_TEST_CASE(paths_that_are_no_route_are_404_and_a_target_that_is_no_pat
     }
     // A community or member that does not exist is a 404 of its own.
     check_error(t.answer("GET", "/v1/communities/8"), 404, "unknown_community");
-    check_error(t.answer("GET", "/v1/communities/8/members/2/balance"), 404, "unknown_community");
+    // A session of community 7 may not read community 8, which does not exist: 403, as for one
+    // that does (access_test holds the rest).
+    check_error(t.answer("GET", "/v1/communities/8/members/2/balance"), 403, "forbidden");
     check_error(t.answer("GET", "/v1/communities/7/members/9/balance"), 404, "unknown_member");
     check_error(t.answer("GET", "/v1/communities/7/members/9/history"), 404, "unknown_member");
 }
