@@ -11,6 +11,8 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <tuple>
+#include <utility>
 
 #include "api/args/knob_flags.h"
 #include "api/bench/bench_support.h"
@@ -614,24 +616,36 @@ bool backlogs(const fairness_run& r) {
     return r.figures.requests_never_matched_share > backlog_never_matched_share;
 }
 
+// The categories where open offers outnumber open requests at least three to one (time averages
+// of the run's hourly stock) and that had a match: those the per-category goal judges.
+bool judged_category(const fairness_run& r, category what, const category_figures& c) {
+    const auto k = static_cast<std::size_t>(what);
+    const double ratio =
+        r.stock.offers_by_category[k] / std::max(1.0, r.stock.requests_by_category[k]);
+    return ratio >= 3 && c.matches > 0;
+}
+
+// The unfairness goals met by a figure of unfairness (on's own, or its chance baseline's).
+template <typename Unfairness>
+std::pair<goal_state, goal_state> unfairness_goals(const fairness_run& r, Unfairness of) {
+    auto held = [](bool yes) { return yes ? goal_state::held : goal_state::failed; };
+    bool any = false, all = true;
+    for (const auto& [what, c] : r.figures.by_category) {
+        if (!judged_category(r, what, c)) continue;
+        any = true;
+        all = all && of(&c) <= 0.15;
+    }
+    return {held(of(nullptr) <= 0.15), any ? held(all) : goal_state::not_applicable};
+}
+
 goal_states judge_goals(const fairness_run& on, const fairness_run& off) {
     const auto& a = on.figures;
     const auto& b = off.figures;
     auto held = [](bool yes) { return yes ? goal_state::held : goal_state::failed; };
     goal_states g{};
-    g[0] = held(a.unfairness_matches <= 0.15);
-    // The categories where open offers outnumber open requests at least three to one (on's
-    // hourly stock), with a match to measure.
-    bool any = false, all = true;
-    for (const auto& [what, c] : a.by_category) {
-        const auto k = static_cast<std::size_t>(what);
-        const double ratio =
-            on.stock.offers_by_category[k] / std::max(1.0, on.stock.requests_by_category[k]);
-        if (ratio < 3 || c.matches == 0) continue;
-        any = true;
-        all = all && c.unfairness_matches <= 0.15;
-    }
-    g[1] = any ? held(all) : goal_state::not_applicable;
+    std::tie(g[0], g[1]) = unfairness_goals(on, [&](const category_figures* c) {
+        return c ? c->unfairness_matches : a.unfairness_matches;
+    });
     g[2] = held(a.unfairness_matches <= 0.5 * b.unfairness_matches);
     g[3] = held(a.starved_all_offers_share < 0.05);
     g[4] = held(static_cast<double>(a.helpers_active_at_end) >=
@@ -641,6 +655,14 @@ goal_states judge_goals(const fairness_run& on, const fairness_run& off) {
     g[6] = held(on.stock.past_bound.empty());
     g[7] = held(a.proposals_per_match <= 1.25 * b.proposals_per_match);
     return g;
+}
+
+// Whether the chance baseline (on's matches drawn in proportion to fair share) would meet the
+// two unfairness goals of at most 0.15: where it misses too, whole matches alone miss.
+std::pair<goal_state, goal_state> judge_chance(const fairness_run& on) {
+    return unfairness_goals(on, [&](const category_figures* c) {
+        return c ? c->unfairness_matches_chance : on.figures.unfairness_matches_chance;
+    });
 }
 
 std::string goals_json(const goal_states& g) {
@@ -656,6 +678,7 @@ std::string goals_json(const goal_states& g) {
 struct cell_outcome {
     std::string json;
     std::optional<goal_states> goals;
+    std::pair<goal_state, goal_state> chance_goals{};  // goals 0 and 1 for the chance baseline
 };
 
 result<cell_outcome> run_cell(const parsed_args& a, std::vector<std::string>* helpers) {
@@ -691,8 +714,13 @@ result<cell_outcome> run_cell(const parsed_args& a, std::vector<std::string>* he
     if (chance) out.json += ", \"chance\": " + *chance;
     if (runs.size() == 2) {
         out.goals = judge_goals(runs[0], runs[1]);
+        out.chance_goals = judge_chance(runs[0]);
         out.json += std::string(", \"off_backlogs\": ") + (backlogs(runs[1]) ? "true" : "false") +
-                    ", \"goals\": " + goals_json(*out.goals);
+                    ", \"goals\": " + goals_json(*out.goals) + ", \"chance_goals\": {\"" +
+                    std::string(goal_names[0]) + "\": \"" +
+                    std::string(goal_state_name(out.chance_goals.first)) + "\", \"" +
+                    std::string(goal_names[1]) + "\": \"" +
+                    std::string(goal_state_name(out.chance_goals.second)) + "\"}";
     }
     return out;
 }
@@ -755,6 +783,8 @@ result<void> bench_fairness_grid(const parsed_args& a) {
     const command_spec spec{"bench fairness", "", cell_options()};
     std::array<std::size_t, goal_names.size()> held{}, failed{}, not_applicable{};
     std::array<std::vector<std::size_t>, goal_names.size()> failed_cells;
+    // Of the cells where an unfairness goal (0 or 1) failed, those where chance fails it too.
+    std::array<std::size_t, 2> chance_fails_too{};
     for (std::size_t cell = 0; cell < cells; ++cell) {
         // The cell's values, the last axis turning fastest.
         std::vector<std::string> args;
@@ -792,6 +822,9 @@ result<void> bench_fairness_grid(const parsed_args& a) {
                 case goal_state::failed:
                     ++failed[g];
                     failed_cells[g].push_back(cell + 1);
+                    if (g < 2 && (g == 0 ? outcome->chance_goals.first
+                                         : outcome->chance_goals.second) == goal_state::failed)
+                        ++chance_fails_too[g];
                     break;
                 case goal_state::not_applicable:
                     ++not_applicable[g];
@@ -808,11 +841,15 @@ result<void> bench_fairness_grid(const parsed_args& a) {
         std::string which;
         for (std::size_t c : failed_cells[g])
             which += (which.empty() ? "" : ", ") + std::to_string(c);
-        summary += std::string(g ? ", " : "") + "\"" + std::string(goal_names[g]) +
-                   "\": {\"held\": " + std::to_string(held[g]) +
-                   ", \"failed\": " + std::to_string(failed[g]) +
-                   ", \"not_applicable\": " + std::to_string(not_applicable[g]) +
-                   ", \"failed_cells\": [" + which + "]}";
+        summary +=
+            std::string(g ? ", " : "") + "\"" + std::string(goal_names[g]) +
+            "\": {\"held\": " + std::to_string(held[g]) +
+            ", \"failed\": " + std::to_string(failed[g]) +
+            ", \"not_applicable\": " + std::to_string(not_applicable[g]) + ", \"failed_cells\": [" +
+            which + "]" +
+            (g < 2 ? ", \"failed_where_chance_fails_too\": " + std::to_string(chance_fails_too[g])
+                   : std::string()) +
+            "}";
         std::cerr << "  " << goal_names[g] << ": held in " << held[g] << ", failed in " << failed[g]
                   << (which.empty() ? "" : " (cells " + which + ")") << ", not applicable in "
                   << not_applicable[g] << "\n";

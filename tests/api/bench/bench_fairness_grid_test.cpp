@@ -86,6 +86,12 @@ BOOST_AUTO_TEST_CASE(a_tiny_grid_prints_its_cells_and_a_summary_that_agrees_with
                           c.at("off_backlogs")->as_bool().value_or(false));
         BOOST_CHECK_EQUAL(state(c, "p90_time_to_match_le_1.1x_off") == "n/a",
                           number(off, "requests_never_matched_share") > 0.10);
+        // Chance is judged on the chance figures of the same line.
+        const auto* chance_goals = c.at("chance_goals");
+        BOOST_REQUIRE(chance_goals);
+        BOOST_CHECK(chance_goals->at("unfairness_le_0.15")->as_string() ==
+                    std::optional<std::string>(
+                        number(*c.at("chance"), "unfairness_matches") <= 0.15 ? "held" : "failed"));
     }
 
     // Per goal: held + failed + not applicable = the cells, each count and the failed cells
@@ -121,6 +127,14 @@ BOOST_AUTO_TEST_CASE(a_tiny_grid_prints_its_cells_and_a_summary_that_agrees_with
             for (const auto& v : *g->at("failed_cells")->as_array())
                 listed.push_back(v.as_number().value_or(-1));
             BOOST_CHECK(listed == failed_cells);
+            if (goal == "unfairness_le_0.15" || goal == "unfairness_by_category_le_0.15") {
+                double both = 0;
+                for (const auto& d : docs)
+                    both += state(d.root(), goal) == "failed" &&
+                            d.root().at("chance_goals")->at(goal)->as_string() ==
+                                std::optional<std::string>("failed");
+                BOOST_CHECK_EQUAL(number(*g, "failed_where_chance_fails_too"), both);
+            }
         }
     }
     BOOST_CHECK_EQUAL(goal_count, 8u);
