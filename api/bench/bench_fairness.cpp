@@ -17,6 +17,7 @@
 #include "api/args/knob_flags.h"
 #include "api/bench/bench_support.h"
 #include "api/bench/workload.h"
+#include "api/json/json.h"
 #include "api/node/node.h"
 #include "ledger/core/fairness_knobs.h"
 #include "matching/fair_share.h"
@@ -831,7 +832,7 @@ result<void> bench_fairness_grid(const parsed_args& a) {
                     break;
             }
         }
-        std::cout << "{\"cell\": " << cell + 1 << ", \"command\": \"" << command << "\", "
+        std::cout << "{\"cell\": " << cell + 1 << ", \"command\": " << json_quote(command) << ", "
                   << outcome->json << "}" << std::endl;
     }
     // The summary: per goal, the cells where it held, failed (which), or did not apply.
