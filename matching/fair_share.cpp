@@ -155,42 +155,51 @@ void fair_share_tracker::hours_given(member_id helper, minutes amount) {
     hours_[helper] += static_cast<double>(amount.value) / 60.0;
 }
 
-void fair_share_tracker::each_fit(
-    time_ms end,
-    const std::function<void(const request_record&, const std::vector<const offer_record*>&)>& fn)
-    const {
-    std::vector<const offer_record*> fitting;
-    for (const auto& r : requests_) {
+fair_share_tracker::fit_table fair_share_tracker::fitting_offers(time_ms end) const {
+    // The offers by opening time, so that each request looks only at those opened by its end.
+    std::vector<const offer_record*> by_open;
+    by_open.reserve(offers_.size());
+    for (const auto& o : offers_) by_open.push_back(&o);
+    std::stable_sort(by_open.begin(), by_open.end(),
+                     [](const offer_record* a, const offer_record* b) {
+                         return a->open.from.value < b->open.from.value;
+                     });
+    fit_table table(requests_.size());
+    for (std::size_t i = 0; i < requests_.size(); ++i) {
+        const auto& r = requests_[i];
         const time_ms r_to = r.open.to.value_or(end);
-        fitting.clear();
-        for (const auto& o : offers_) {
-            const time_ms o_to = o.open.to.value_or(end);
+        auto& fitting = table[i];
+        for (const auto* o : by_open) {
+            if (o->open.from.value > r_to.value) break;
+            const time_ms o_to = o->open.to.value_or(end);
             // Open at the same time at some moment (a request matched the moment it was posted
             // still counts the offers open then).
-            if (o.open.from.value <= r_to.value && r.open.from.value <= o_to.value &&
-                fits_(r.id, o.id))
-                fitting.push_back(&o);
+            if (r.open.from.value <= o_to.value && fits_(r.id, o->id)) fitting.push_back(o);
         }
-        fn(r, fitting);
+        // In the order of offers_ (their order of opening in the tracker), as before sorting.
+        std::sort(fitting.begin(), fitting.end());
     }
+    return table;
+}
+
+std::map<member_id, double> fair_share_tracker::fair_shares(const fit_table& fits,
+                                                            std::optional<category> only) const {
+    std::map<member_id, double> share;
+    if (!only)
+        for (const auto& o : offers_) share[o.helper] += 0;
+    for (std::size_t i = 0; i < requests_.size(); ++i) {
+        if (only && requests_[i].what != *only) continue;
+        for (const auto* o : fits[i]) share[o->helper] += 1.0 / static_cast<double>(fits[i].size());
+    }
+    return share;
 }
 
 std::map<member_id, double> fair_share_tracker::fair_shares(time_ms end) const {
-    std::map<member_id, double> share;
-    for (const auto& o : offers_) share[o.helper] += 0;
-    each_fit(end, [&](const request_record&, const std::vector<const offer_record*>& fitting) {
-        for (const auto* o : fitting) share[o->helper] += 1.0 / static_cast<double>(fitting.size());
-    });
-    return share;
+    return fair_shares(fitting_offers(end), std::nullopt);
 }
 
 std::map<member_id, double> fair_share_tracker::fair_shares(time_ms end, category what) const {
-    std::map<member_id, double> share;
-    each_fit(end, [&](const request_record& r, const std::vector<const offer_record*>& fitting) {
-        if (r.what != what) return;
-        for (const auto* o : fitting) share[o->helper] += 1.0 / static_cast<double>(fitting.size());
-    });
-    return share;
+    return fair_shares(fitting_offers(end), what);
 }
 
 std::map<member_id, fair_share_tracker::helper_figures> fair_share_tracker::per_helper(
@@ -214,13 +223,14 @@ fair_share_figures fair_share_tracker::figures(time_ms end) const {
 
     f.proposals_per_match =
         match_count_ ? static_cast<double>(proposal_count_) / static_cast<double>(match_count_) : 0;
-    const auto shares = fair_shares(end);
+    const auto fits = fitting_offers(end);  // the one pass over requests x offers
+    const auto shares = fair_shares(fits, std::nullopt);
     f.unfairness_matches = total_variation(matches_, shares);
     f.unfairness_matches_chance = chance_unfairness(shares, match_count_, chance_draws, 1);
     f.unfairness_proposals = total_variation(proposals_, shares);
     for (const auto& r : requests_) ++f.by_category[r.what].requests;
     for (auto& [what, c] : f.by_category) {
-        const auto in = fair_shares(end, what);
+        const auto in = fair_shares(fits, what);
         static const std::map<member_id, double> none;
         auto m = matches_by_category_.find(what);
         const auto& got = m == matches_by_category_.end() ? none : m->second;
@@ -233,9 +243,10 @@ fair_share_figures fair_share_tracker::figures(time_ms end) const {
     // Starvation over all offers: old enough to have had their match window in the run, fitted
     // a request early, got no match in the window while a fitting request went to another.
     std::map<const offer_record*, bool> fitted_early, others_matched;
-    each_fit(end, [&](const request_record& r, const std::vector<const offer_record*>& fitting) {
+    for (std::size_t i = 0; i < requests_.size(); ++i) {
+        const auto& r = requests_[i];
         const time_ms r_to = r.open.to.value_or(end);
-        for (const auto* o : fitting) {
+        for (const auto* o : fits[i]) {
             if (o->open.from.value + match_window_.count() > end.value) continue;
             const std::int64_t o_to = o->open.to.value_or(end).value;
             const std::int64_t fit_end =
@@ -248,7 +259,7 @@ fair_share_figures fair_share_tracker::figures(time_ms end) const {
                 r.matched_at->value >= o->open.from.value && r.matched_at->value <= match_end)
                 others_matched[o] = true;
         }
-    });
+    }
     std::size_t starved_all = 0;
     for (const auto& [o, yes] : fitted_early) {
         ++f.starvation_all_candidates;
@@ -265,14 +276,15 @@ fair_share_figures fair_share_tracker::figures(time_ms end) const {
     // Each offer's fair share over its first window: the requests that fit it and were open
     // during that window, each divided among all the offers that fit it.
     std::map<const offer_record*, double> early;
-    each_fit(end, [&](const request_record& r, const std::vector<const offer_record*>& fitting) {
+    for (std::size_t i = 0; i < requests_.size(); ++i) {
+        const auto& r = requests_[i];
         const time_ms r_to = r.open.to.value_or(end);
-        for (const auto* o : fitting) {
+        for (const auto* o : fits[i]) {
             const std::int64_t window_end = o->open.from.value + starvation_window_.count();
             if (r.open.from.value <= window_end && o->open.from.value <= r_to.value)
-                early[o] += 1.0 / static_cast<double>(fitting.size());
+                early[o] += 1.0 / static_cast<double>(fits[i].size());
         }
-    });
+    }
     std::size_t starved = 0;
     for (const auto& [o, share] : early) {
         if (share < 1.0) continue;

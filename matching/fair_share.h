@@ -119,10 +119,13 @@ private:
         std::optional<time_ms> matched_at;
         member_id matched_helper;
     };
-    // For every request, the offers that fit it and overlapped it, each with the overlap.
-    void each_fit(time_ms end,
-                  const std::function<void(const request_record&,
-                                           const std::vector<const offer_record*>&)>& fn) const;
+    // For every request (in the order of requests_), the offers that fit it and were open at
+    // some moment while it was: computed once per figures() or fair_shares() call, as the one
+    // pass over requests x offers (the costly part of the figures), and shared by every measure.
+    using fit_table = std::vector<std::vector<const offer_record*>>;
+    [[nodiscard]] fit_table fitting_offers(time_ms end) const;
+    [[nodiscard]] std::map<member_id, double> fair_shares(const fit_table& fits,
+                                                          std::optional<category> only) const;
 
     fits_fn fits_;
     std::chrono::milliseconds starvation_window_, match_window_;

@@ -1,5 +1,6 @@
 #include "api/bench/bench_fairness.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <charconv>
@@ -10,10 +11,13 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <tuple>
+#include <utility>
 
 #include "api/args/knob_flags.h"
 #include "api/bench/bench_support.h"
 #include "api/bench/workload.h"
+#include "api/json/json.h"
 #include "api/node/node.h"
 #include "ledger/core/fairness_knobs.h"
 #include "matching/fair_share.h"
@@ -330,7 +334,12 @@ result<fairness_run> run_simulation(const simulation_params& p, const fairness_k
             std::cerr << "  " << label << ": day " << (t - sim.start().value) / day_ms << " of "
                       << p.days << ", " << run.events << " events\n";
     }
+    const auto f0 = std::chrono::steady_clock::now();
     run.figures = tracker.figures(sim.end());
+    std::cerr << "  " << label << ": figures in "
+              << fixed(std::chrono::duration<double>(std::chrono::steady_clock::now() - f0).count(),
+                       3)
+              << " s\n";
     for (const auto& [helper, h] : tracker.per_helper(sim.end())) {
         const auto& m = sim.members().at(helper.value - 1);
         run.helpers_tsv += std::string(label) + "\t" + std::to_string(helper.value) + "\t" +
@@ -573,6 +582,283 @@ std::string model_json(const simulation_params& p) {
            ", \"request_mix\": " + mix_json(p.request_mix);
 }
 
+// The goals of the fairness layer (issue 21, point 5), judged on one cell's on and off runs.
+enum class goal_state : std::uint8_t { held, failed, not_applicable };
+
+constexpr std::string_view goal_state_name(goal_state g) {
+    switch (g) {
+        case goal_state::held:
+            return "held";
+        case goal_state::failed:
+            return "failed";
+        case goal_state::not_applicable:
+            return "n/a";
+    }
+    return "?";
+}
+
+constexpr std::array<std::string_view, 8> goal_names = {
+    "unfairness_le_0.15",              // on's unfairness of matches, overall
+    "unfairness_by_category_le_0.15",  // in every category with >= 3 open offers per request
+    "unfairness_le_half_of_off",       // overall
+    "starvation_lt_5pct",              // over all offers
+    "helpers_kept_ge_1.5x_off",
+    "p90_time_to_match_le_1.1x_off",  // only where off does not backlog
+    "no_request_past_wait_bound",     // with a fitting helper free
+    "proposals_per_match_le_1.25x_off",
+};
+using goal_states = std::array<goal_state, goal_names.size()>;
+
+// Off backlogs when more than this share of its requests was never matched (a town that meets
+// its requests within a day leaves only the last hours' unmatched).
+constexpr double backlog_never_matched_share = 0.10;
+
+bool backlogs(const fairness_run& r) {
+    return r.figures.requests_never_matched_share > backlog_never_matched_share;
+}
+
+// The categories where open offers outnumber open requests at least three to one (time averages
+// of the run's hourly stock) and that had a match: those the per-category goal judges.
+bool judged_category(const fairness_run& r, category what, const category_figures& c) {
+    const auto k = static_cast<std::size_t>(what);
+    const double ratio =
+        r.stock.offers_by_category[k] / std::max(1.0, r.stock.requests_by_category[k]);
+    return ratio >= 3 && c.matches > 0;
+}
+
+// The unfairness goals met by a figure of unfairness (on's own, or its chance baseline's).
+template <typename Unfairness>
+std::pair<goal_state, goal_state> unfairness_goals(const fairness_run& r, Unfairness of) {
+    auto held = [](bool yes) { return yes ? goal_state::held : goal_state::failed; };
+    bool any = false, all = true;
+    for (const auto& [what, c] : r.figures.by_category) {
+        if (!judged_category(r, what, c)) continue;
+        any = true;
+        all = all && of(&c) <= 0.15;
+    }
+    return {held(of(nullptr) <= 0.15), any ? held(all) : goal_state::not_applicable};
+}
+
+goal_states judge_goals(const fairness_run& on, const fairness_run& off) {
+    const auto& a = on.figures;
+    const auto& b = off.figures;
+    auto held = [](bool yes) { return yes ? goal_state::held : goal_state::failed; };
+    goal_states g{};
+    std::tie(g[0], g[1]) = unfairness_goals(on, [&](const category_figures* c) {
+        return c ? c->unfairness_matches : a.unfairness_matches;
+    });
+    g[2] = held(a.unfairness_matches <= 0.5 * b.unfairness_matches);
+    g[3] = held(a.starved_all_offers_share < 0.05);
+    g[4] = held(static_cast<double>(a.helpers_active_at_end) >=
+                1.5 * static_cast<double>(b.helpers_active_at_end));
+    g[5] = backlogs(off) ? goal_state::not_applicable
+                         : held(a.p90_time_to_match_h <= 1.1 * b.p90_time_to_match_h);
+    g[6] = held(on.stock.past_bound.empty());
+    g[7] = held(a.proposals_per_match <= 1.25 * b.proposals_per_match);
+    return g;
+}
+
+// Whether the chance baseline (on's matches drawn in proportion to fair share) would meet the
+// two unfairness goals of at most 0.15: where it misses too, whole matches alone miss.
+std::pair<goal_state, goal_state> judge_chance(const fairness_run& on) {
+    return unfairness_goals(on, [&](const category_figures* c) {
+        return c ? c->unfairness_matches_chance : on.figures.unfairness_matches_chance;
+    });
+}
+
+std::string goals_json(const goal_states& g) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < g.size(); ++i)
+        out += std::string(i ? ", " : "") + "\"" + std::string(goal_names[i]) + "\": \"" +
+               std::string(goal_state_name(g[i])) + "\"";
+    return out + "}";
+}
+
+// One cell: the model of `a`'s flags run with the layer on and off (or only one, --fairness);
+// the JSON object's members (without braces) and, when both ran, the goals.
+struct cell_outcome {
+    std::string json;
+    std::optional<goal_states> goals;
+    std::pair<goal_state, goal_state> chance_goals{};  // goals 0 and 1 for the chance baseline
+};
+
+result<cell_outcome> run_cell(const parsed_args& a, std::vector<std::string>* helpers) {
+    simulation_params p;
+    if (auto m = read_model_flags(a, p); !m) return m.err();
+    // The policy's knobs as given (the defaults otherwise), with the layer on and then off;
+    // --fairness on or off runs only that one.
+    fairness_knobs on{};
+    if (auto k = read_knob_flags(a, on); !k) return k.err();
+    on.off = false;
+    if (!within_ranges(on))
+        return make_error(errc::bad_argument,
+                          "a fairness knob is out of its range (see uurwerk policy --help)");
+    fairness_knobs off = on;
+    off.off = true;
+    const auto only = a.get("fairness");
+    cell_outcome out{model_json(p), std::nullopt};
+    std::optional<std::string> chance;
+    std::vector<fairness_run> runs;
+    for (const auto* knobs : {&on, &off}) {
+        const char* label = knobs->off ? "off" : "on";
+        if (only && *only != label) continue;
+        auto run = run_simulation(p, *knobs, label);
+        if (!run) return run.err();
+        report(knobs->off ? "fairness off" : "fairness on", *run);
+        out.json += std::string(", \"") + label + "\": " + figures_json(run->figures, run->stock);
+        if (!chance) chance = chance_json(run->figures);
+        if (helpers) helpers->push_back(std::move(run->helpers_tsv));
+        runs.push_back(std::move(*run));
+    }
+    // The chance baseline: the first run's matches drawn at random in proportion to its fair
+    // shares (matching/fair_share.h), overall and by category.
+    if (chance) out.json += ", \"chance\": " + *chance;
+    if (runs.size() == 2) {
+        out.goals = judge_goals(runs[0], runs[1]);
+        out.chance_goals = judge_chance(runs[0]);
+        out.json += std::string(", \"off_backlogs\": ") + (backlogs(runs[1]) ? "true" : "false") +
+                    ", \"goals\": " + goals_json(*out.goals) + ", \"chance_goals\": {\"" +
+                    std::string(goal_names[0]) + "\": \"" +
+                    std::string(goal_state_name(out.chance_goals.first)) + "\", \"" +
+                    std::string(goal_names[1]) + "\": \"" +
+                    std::string(goal_state_name(out.chance_goals.second)) + "\"}";
+    }
+    return out;
+}
+
+// The grid's axes (issue 21, point 4) and their cut: see matching/FAIRNESS.md, "The grid".
+struct grid_axis {
+    const char* flag;
+    std::vector<std::string> values;  // the cut's, unless the flag pins the axis
+};
+constexpr const char* grid_days = "60";
+
+std::vector<grid_axis> grid_axes() {
+    // The outermost first: a run of the first N cells covers the small towns first.
+    return {
+        {"members", {"1000", "2000", "5000"}},
+        {"request-rate", {"15", "45"}},
+        {"companionship-share", {"50", "90"}},
+        {"give-up-days", {"14", "35"}},
+        {"seed", {"1", "2", "3"}},
+    };
+}
+
+// The options a cell's command may carry: the model's and the policy's (what `bench fairness`
+// reads for one run), without the grid's own and those of one run's output.
+std::vector<option_spec> cell_options() {
+    auto out = fairness_model_options();
+    for (auto& o : knob_options()) out.push_back(std::move(o));
+    std::erase_if(out, [](const option_spec& o) {
+        return o.name == "grid" || o.name == "grid-cells" || o.name == "fairness";
+    });
+    return out;
+}
+
+result<void> bench_fairness_grid(const parsed_args& a) {
+    if (a.has("fairness") || a.has("helpers-out"))
+        return make_error(errc::bad_argument,
+                          "--grid runs every cell on and off, without --fairness or --helpers-out");
+    auto axes = grid_axes();
+    for (auto& ax : axes)
+        if (a.has(ax.flag)) ax.values = {a.get(ax.flag).value_or("")};
+    const std::string days = a.has("days") ? a.get("days").value_or("") : grid_days;
+    // Every other flag given is passed on to each cell, as given.
+    std::vector<std::string> passed;
+    for (const auto& o : cell_options()) {
+        if (!a.has(o.name) || o.name == "days") continue;
+        if (std::any_of(axes.begin(), axes.end(),
+                        [&](const grid_axis& ax) { return ax.flag == o.name; }))
+            continue;
+        passed.push_back("--" + o.name);
+        if (!o.value_name.empty()) passed.push_back(a.get(o.name).value_or(""));
+    }
+    std::size_t cells = 1;
+    for (const auto& ax : axes) cells *= ax.values.size();
+    if (a.has("grid-cells")) {
+        auto n = a.get_u64("grid-cells");
+        if (!n) return n.err();
+        if (*n == 0) return make_error(errc::bad_argument, "--grid-cells must be at least 1");
+        cells = std::min<std::size_t>(cells, *n);
+    }
+    const command_spec spec{"bench fairness", "", cell_options()};
+    std::array<std::size_t, goal_names.size()> held{}, failed{}, not_applicable{};
+    std::array<std::vector<std::size_t>, goal_names.size()> failed_cells;
+    // Of the cells where an unfairness goal (0 or 1) failed, those where chance fails it too.
+    std::array<std::size_t, 2> chance_fails_too{};
+    for (std::size_t cell = 0; cell < cells; ++cell) {
+        // The cell's values, the last axis turning fastest.
+        std::vector<std::string> args;
+        std::size_t rest = cell;
+        std::vector<std::pair<const char*, std::string>> values;
+        for (auto ax = axes.rbegin(); ax != axes.rend(); ++ax) {
+            values.emplace_back(ax->flag, ax->values[rest % ax->values.size()]);
+            rest /= ax->values.size();
+        }
+        std::reverse(values.begin(), values.end());
+        for (const auto& [flag, v] : values) {
+            args.push_back(std::string("--") + flag);
+            args.push_back(v);
+            if (std::string_view(flag) == "members") {
+                args.push_back("--days");
+                args.push_back(days);
+            }
+        }
+        args.insert(args.end(), passed.begin(), passed.end());
+        std::string command = "uurwerk bench fairness";
+        for (const auto& x : args) command += " " + x;
+        std::cerr << "bench fairness --grid: cell " << cell + 1 << " of " << cells << ": "
+                  << command << "\n";
+        // The cell runs from its own command line, so that the command re-runs it exactly.
+        auto cell_args = parse(spec, args);
+        if (!cell_args) return cell_args.err();
+        auto outcome = run_cell(*cell_args, nullptr);
+        if (!outcome) return outcome.err();
+        UURWERK_ASSERT(outcome->goals.has_value(), cell);
+        for (std::size_t g = 0; g < goal_names.size(); ++g) {
+            switch ((*outcome->goals)[g]) {
+                case goal_state::held:
+                    ++held[g];
+                    break;
+                case goal_state::failed:
+                    ++failed[g];
+                    failed_cells[g].push_back(cell + 1);
+                    if (g < 2 && (g == 0 ? outcome->chance_goals.first
+                                         : outcome->chance_goals.second) == goal_state::failed)
+                        ++chance_fails_too[g];
+                    break;
+                case goal_state::not_applicable:
+                    ++not_applicable[g];
+                    break;
+            }
+        }
+        std::cout << "{\"cell\": " << cell + 1 << ", \"command\": " << json_quote(command) << ", "
+                  << outcome->json << "}" << std::endl;
+    }
+    // The summary: per goal, the cells where it held, failed (which), or did not apply.
+    std::string summary = "{\"summary\": {\"cells\": " + std::to_string(cells) + ", \"goals\": {";
+    std::cerr << "bench fairness --grid: " << cells << " cells\n";
+    for (std::size_t g = 0; g < goal_names.size(); ++g) {
+        std::string which;
+        for (std::size_t c : failed_cells[g])
+            which += (which.empty() ? "" : ", ") + std::to_string(c);
+        summary +=
+            std::string(g ? ", " : "") + "\"" + std::string(goal_names[g]) +
+            "\": {\"held\": " + std::to_string(held[g]) +
+            ", \"failed\": " + std::to_string(failed[g]) +
+            ", \"not_applicable\": " + std::to_string(not_applicable[g]) + ", \"failed_cells\": [" +
+            which + "]" +
+            (g < 2 ? ", \"failed_where_chance_fails_too\": " + std::to_string(chance_fails_too[g])
+                   : std::string()) +
+            "}";
+        std::cerr << "  " << goal_names[g] << ": held in " << held[g] << ", failed in " << failed[g]
+                  << (which.empty() ? "" : " (cells " + which + ")") << ", not applicable in "
+                  << not_applicable[g] << "\n";
+    }
+    std::cout << summary << "}}}\n";
+    return ok_value;
+}
+
 }  // namespace
 
 std::vector<option_spec> fairness_model_options() {
@@ -605,23 +891,17 @@ std::vector<option_spec> fairness_model_options() {
         {"companionship-share", "PERCENT",
          "fairness: companionship's share of the requests, the other categories scaled to share "
          "the rest (default 80)"},
+        {"grid", "",
+         "fairness: run the grid of towns (members 1000,2000,5000 x request rate 15,45 x "
+         "companionship 50,90 % x give-up 14,35 days x seeds 1,2,3; 60 days each): a JSON line "
+         "per cell with the command that re-runs it, then a summary of the goals; a model flag "
+         "given pins its axis, the others pass to every cell"},
+        {"grid-cells", "N", "fairness --grid: run only the first N cells"},
     };
 }
 
 result<void> bench_fairness(const parsed_args& a) {
-    simulation_params p;
-    if (auto m = read_model_flags(a, p); !m) return m.err();
-    // The policy's knobs as given (the defaults otherwise), with the layer on and then off;
-    // --fairness on or off runs only that one.
-    fairness_knobs on{};
-    if (auto k = read_knob_flags(a, on); !k) return k.err();
-    on.off = false;
-    if (!within_ranges(on))
-        return make_error(errc::bad_argument,
-                          "a fairness knob is out of its range (see uurwerk policy --help)");
-    fairness_knobs off = on;
-    off.off = true;
-    const auto only = a.get("fairness");
+    if (a.has("grid")) return bench_fairness_grid(a);
     std::vector<std::string> helpers;  // each run's lines for --helpers-out
     // Opened before the runs, so that a path that cannot be written fails at once.
     const auto helpers_path = a.get("helpers-out");
@@ -630,22 +910,9 @@ result<void> bench_fairness(const parsed_args& a) {
         helpers_out.emplace(*helpers_path);
         if (!*helpers_out) return make_error(errc::io_error, "cannot write " + *helpers_path);
     }
-    std::string json = "{" + model_json(p);
-    std::optional<std::string> chance;
-    for (const auto* knobs : {&on, &off}) {
-        const char* label = knobs->off ? "off" : "on";
-        if (only && *only != label) continue;
-        auto run = run_simulation(p, *knobs, label);
-        if (!run) return run.err();
-        report(knobs->off ? "fairness off" : "fairness on", *run);
-        json += std::string(", \"") + label + "\": " + figures_json(run->figures, run->stock);
-        if (!chance) chance = chance_json(run->figures);
-        helpers.push_back(std::move(run->helpers_tsv));
-    }
-    // The chance baseline: the first run's matches drawn at random in proportion to its fair
-    // shares (matching/fair_share.h), overall and by category.
-    if (chance) json += ", \"chance\": " + *chance;
-    std::cout << json << "}\n";
+    auto cell = run_cell(a, &helpers);
+    if (!cell) return cell.err();
+    std::cout << "{" << cell->json << "}\n";
     if (helpers_out) {
         *helpers_out << helpers_tsv_header;
         for (const auto& tsv : helpers) *helpers_out << tsv;
