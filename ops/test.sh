@@ -8,5 +8,9 @@ cd "$(dirname "$0")/.."
 bash ops/install-deps.sh
 bash ops/kafka.sh fetch  # Apache Kafka's jars, for tests/kafka (instant when cached)
 bash ops/build.sh
-cd build
-ctest --output-on-failure --timeout 900 -j 2 "$@"
+(cd build && ctest --output-on-failure --timeout 900 -j 2 "$@")
+# The libFuzzer targets (tests/fuzz), built apart with clang into build-fuzz (only they and the
+# libraries they read), each run for UURWERK_FUZZ_SECONDS (20) as the CTest tests fuzz/*.
+bash ops/fuzz-build.sh
+cd build-fuzz
+ctest --output-on-failure --timeout 900 -j 2 -R '^fuzz/'
