@@ -11,6 +11,7 @@ packages=(
   libssl-dev libboost-test-dev
   python3 python3-cryptography
   curl
+  clang-14 libclang-rt-14-dev  # tests/fuzz: libFuzzer and the sanitizers (ops/test.sh's fuzz build)
   openjdk-17-jre-headless maven  # ops/kafka.sh: Apache Kafka's jars from Maven Central, run on Java 17
 )
 
