@@ -221,7 +221,6 @@ std::variant<result<submit_outcome>, node::admitted_event> node::admit(stored_en
     // projection plainly cannot accept: one look at the state, under one shared lock
     // (projections/query.h: before_the_log).
     auto& folder = *part(partition).folder;
-    auto& log = *part(partition).log;
     const bool founding = b.kind() == event_kind::community_founded;
     // Founding needs the operator's consent (api/node/founders.h): nobody else can open a community
     // of their own and write to the log without limit.
@@ -243,9 +242,7 @@ std::variant<result<submit_outcome>, node::admitted_event> node::admit(stored_en
         // after catching up with the log as it stands now (bounded by the apply timeout).
         // Waiting here, the event is not on its way to the log: a sync need not wait for it.
         coming.release();
-        const offset end = log.end();
-        if (end > folder.applied() && folder.wait_applied(offset{end.value - 1}, apply_timeout_))
-            early = look();
+        if (catch_up_with_log(b.community, apply_timeout_)) early = look();
     }
     if (early) return std::move(*early);
     return admitted_event{id, partition, std::move(ev), std::move(coming)};
@@ -309,6 +306,13 @@ error node::apply_timed_out(const scoped_id& id) {
                  "the event " + id.id.hex() +
                      " was appended but not applied in time; ask GET /v1/communities/" +
                      std::to_string(id.community.value) + "/events/" + id.id.hex() + " later"};
+}
+
+bool node::catch_up_with_log(community_id c, std::chrono::milliseconds wait) {
+    auto& folder = *part(partition_of(c)).folder;
+    const offset end = part(partition_of(c)).log->end();
+    if (end <= folder.applied()) return true;
+    return folder.wait_applied(offset{end.value - 1}, wait);
 }
 
 result<log_record> node::record_at(partition_id p, offset at) {

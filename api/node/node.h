@@ -127,6 +127,12 @@ public:
     // what the node's own signers make).
     [[nodiscard]] result<submit_outcome> submit(stored_envelope e);
 
+    // Waits until this node has applied community `c`'s partition of the log as it stands now,
+    // at most `wait` (and the log's own bound on asking for its end: with Kafka, a broker round
+    // trip of at most end_timeout): a read that follows a write taken by another node of a
+    // cluster then sees it. False when the time ran out.
+    bool catch_up_with_log(community_id c, std::chrono::milliseconds wait);
+
     // The stored envelope at `at` of partition `p`, or of community `c`'s partition.
     [[nodiscard]] result<log_record> record_at(partition_id p, offset at);
     [[nodiscard]] result<log_record> record_at(community_id c, offset at) {

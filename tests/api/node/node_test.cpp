@@ -78,6 +78,34 @@ BOOST_AUTO_TEST_CASE(a_node_behind_the_log_catches_up_before_refusing_an_unknown
     BOOST_CHECK(r->at == offset{1});
 }
 
+// A client asks a node for its key's last sequence number right after another node of the
+// cluster took its write: the node answers from the log as it stands, not from a projection
+// that lags it (kafka/nodes once signed a used sequence number so).
+BOOST_AUTO_TEST_CASE(a_node_behind_the_log_catches_up_before_it_answers_a_read) {
+    temp_dir dir("node-lag-read");
+    auto owned = std::make_unique<lagging_log>(open_local(dir));
+    lagging_log& log = *owned;
+    auto n =
+        node::open_with_log(std::move(owned), dir.path / "store", std::chrono::milliseconds(5000));
+    BOOST_REQUIRE(n.ok());
+    auto founder = signing_key::generate().value();
+    const auto found =
+        body_of(community_id{9}, member_id{1}, 1, community_founded{"Noord", policy{}});
+    BOOST_REQUIRE(log.append_elsewhere(encode_envelope(founder.seal(found))).ok());
+    BOOST_CHECK(!query::key((*n)->folder(partition_id{0}), community_id{9},
+                            founder.public_bytes())
+                     .ok());  // not yet applied here
+    std::thread release([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        log.release();
+    });
+    BOOST_CHECK((*n)->catch_up_with_log(community_id{9}, std::chrono::seconds(5)));
+    release.join();
+    auto key = query::key((*n)->folder(partition_id{0}), community_id{9}, founder.public_bytes());
+    BOOST_REQUIRE(key.ok());
+    BOOST_CHECK_EQUAL(key->last_seq.value, 1u);
+}
+
 BOOST_AUTO_TEST_CASE(an_unknown_community_is_still_refused_once_the_node_has_caught_up) {
     temp_dir dir("node-unknown");
     auto n = open_node(dir);
