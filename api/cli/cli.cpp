@@ -17,6 +17,8 @@
 #include "api/node/admin.h"
 #include "api/node/founders.h"
 #include "api/node/key_file.h"
+#include "ledger/core/limits.h"
+#include "ledger/core/personal.h"
 #include "ledger/core/rules.h"
 
 namespace uurwerk::cli {
@@ -71,10 +73,9 @@ struct signed_submit {
     std::string offset;
 };
 
-result<signed_submit> sign_and_submit(
-    const parsed_args& a, event_payload payload,
-    std::optional<member_id> author_override = std::nullopt,
-    std::optional<community_id> community_override = std::nullopt) {
+// `text`: the free text the payload commits to (text_arg), sent beside the signed envelope.
+result<signed_submit> sign_and_submit(const parsed_args& a, event_payload payload,
+                                      const std::optional<committed_text>& text = std::nullopt) {
     auto kf = read_key_file(*a.get("key"));
     if (!kf) return kf.err();
     auto signer = signing_key::from_seed(kf->seed);
@@ -82,7 +83,7 @@ result<signed_submit> sign_and_submit(
     auto server = server_of(a);
     if (!server) return server.err();
 
-    community_id community = community_override.value_or(kf->community);
+    community_id community = kf->community;
     if (a.has("community")) {
         auto c = a.get_u64("community");
         if (!c) return c.err();
@@ -92,7 +93,7 @@ result<signed_submit> sign_and_submit(
         return make_error(errc::missing_argument,
                           "which community? give --community ID (or make the "
                           "key file with 'keygen --community ID')");
-    member_id author = author_override.value_or(kf->member);
+    member_id author = kf->member;
     if (a.has("as")) {
         auto m = a.get_u64("as");
         if (!m) return m.err();
@@ -142,7 +143,8 @@ result<signed_submit> sign_and_submit(
     if (auto v = validate_body(body); !v) return v.err();
     auto env = signer->seal(body);
 
-    auto r = call(*server, "POST", "/v1/events", envelope_to_json(env));
+    const auto personal = text ? std::optional<personal_text>(text->personal) : std::nullopt;
+    auto r = call(*server, "POST", "/v1/events", submission_to_json(env, personal));
     if (!r) return r.err();
     if (r->status != 200 && r->status != 409) return api_error(*r);
     const std::string kind(kind_name(body.kind()));
@@ -202,12 +204,28 @@ result<minutes> minutes_arg(const parsed_args& a) {
     return minutes{*m};
 }
 
-result<post_body> post_arg(const parsed_args& a) {
+// A free text given on the command line (--text, --note, --reason), with a fresh salt: the event
+// carries its commitment, and the text travels beside it (ledger/core/personal.h).
+result<std::optional<committed_text>> text_arg(const parsed_args& a, const std::string& name) {
+    auto t = a.get(name);
+    if (!t || t->empty()) return std::optional<committed_text>();
+    if (!text_within(*t, text_chars_max))
+        return make_error(errc::bad_argument, "--" + name + " must be at most " +
+                                                  std::to_string(text_chars_max) +
+                                                  " characters of UTF-8");
+    return std::optional<committed_text>(commit_fresh(*t));
+}
+
+text_commitment commitment_of(const std::optional<committed_text>& t) {
+    return t ? text_commitment(t->commitment) : std::nullopt;
+}
+
+result<post_body> post_arg(const parsed_args& a, const std::optional<committed_text>& text) {
     post_body p;
     auto c = category_arg(a, true);
     if (!c) return c.err();
     p.what = **c;
-    p.text = a.get("text").value_or("");
+    p.text_digest = commitment_of(text);
     p.area = a.get("area").value_or("");
     auto how = a.get("intensity").value_or("once");
     if (how == "once")
@@ -448,9 +466,12 @@ result<void> do_delegate(const parsed_args& a) {
 }
 
 result<void> do_post(const parsed_args& a, bool offer) {
-    auto p = post_arg(a);
+    auto text = text_arg(a, "text");
+    if (!text) return text.err();
+    auto p = post_arg(a, *text);
     if (!p) return p.err();
-    auto r = offer ? sign_and_submit(a, offer_posted{*p}) : sign_and_submit(a, request_posted{*p});
+    auto r = offer ? sign_and_submit(a, offer_posted{*p}, *text)
+                   : sign_and_submit(a, request_posted{*p}, *text);
     if (!r) return r.err();
     std::cout << (offer ? "offer" : "request") << " id: " << r->id_hex << "\n";
     return ok_value;
@@ -461,13 +482,15 @@ result<void> do_claim(const parsed_args& a) {
     if (!rcv) return rcv.err();
     auto m = minutes_arg(a);
     if (!m) return m.err();
-    hours_claimed c{member_id{*rcv}, *m, std::nullopt, a.get("note").value_or("")};
+    auto note = text_arg(a, "note");
+    if (!note) return note.err();
+    hours_claimed c{member_id{*rcv}, *m, std::nullopt, commitment_of(*note)};
     if (a.has("post")) {
         auto p = id_arg(a, "post");
         if (!p) return p.err();
         c.post = *p;
     }
-    auto r = sign_and_submit(a, c);
+    auto r = sign_and_submit(a, c, *note);
     if (!r) return r.err();
     std::cout << "claim id: " << r->id_hex << " (member " << *rcv
               << " confirms it with 'uurwerk confirm --claim " << r->id_hex << "')\n";
@@ -477,8 +500,10 @@ result<void> do_claim(const parsed_args& a) {
 result<void> do_claim_ref(const parsed_args& a, bool confirm) {
     auto c = id_arg(a, "claim");
     if (!c) return c.err();
+    auto reason = text_arg(a, "reason");
+    if (!reason) return reason.err();
     auto r = confirm ? sign_and_submit(a, hours_confirmed{*c})
-                     : sign_and_submit(a, hours_disputed{*c, a.get("reason").value_or("")});
+                     : sign_and_submit(a, hours_disputed{*c, commitment_of(*reason)}, *reason);
     if (!r) return r.err();
     return ok_value;
 }
@@ -488,7 +513,9 @@ result<void> do_transfer(const parsed_args& a) {
     if (!to) return to.err();
     auto m = minutes_arg(a);
     if (!m) return m.err();
-    auto r = sign_and_submit(a, transfer{member_id{*to}, *m, a.get("note").value_or("")});
+    auto note = text_arg(a, "note");
+    if (!note) return note.err();
+    auto r = sign_and_submit(a, transfer{member_id{*to}, *m, commitment_of(*note)}, *note);
     if (!r) return r.err();
     return ok_value;
 }
@@ -496,7 +523,9 @@ result<void> do_transfer(const parsed_args& a) {
 result<void> do_reverse(const parsed_args& a) {
     auto t = id_arg(a, "target");
     if (!t) return t.err();
-    auto r = sign_and_submit(a, reversal{*t, *a.get("reason")});
+    auto reason = text_arg(a, "reason");
+    if (!reason) return reason.err();
+    auto r = sign_and_submit(a, reversal{*t, commitment_of(*reason)}, *reason);
     if (!r) return r.err();
     return ok_value;
 }
@@ -505,9 +534,12 @@ result<void> do_member_change(const parsed_args& a, const std::string& what) {
     auto m = a.get_u64("member");
     if (!m) return m.err();
     auto submit = [&]() -> result<signed_submit> {
-        if (what == "suspend")
-            return sign_and_submit(a,
-                                   member_suspended{member_id{*m}, a.get("reason").value_or("")});
+        if (what == "suspend") {
+            auto reason = text_arg(a, "reason");
+            if (!reason) return reason.err();
+            return sign_and_submit(a, member_suspended{member_id{*m}, commitment_of(*reason)},
+                                   *reason);
+        }
         if (what == "reinstate") return sign_and_submit(a, member_reinstated{member_id{*m}});
         auto h = a.get("revoke");
         auto b = fixed_from_hex<public_key_bytes>(h.value_or(""), "--revoke");
