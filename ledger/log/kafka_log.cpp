@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -346,14 +347,18 @@ void kafka_log::impl::deliver(const rd_kafka_message_t& m) {
 
 namespace {
 // librdkafka's log lines, printed as its default logger prints them (stderr), the last error
-// among them kept by the producer. Called from librdkafka's threads.
+// among them kept by the producer (preferring a failed connection's). Called from librdkafka's
+// threads.
 void on_log(const rd_kafka_t* rk, int level, const char* facility, const char* line) {
     std::fprintf(stderr, "%%%d|%s|%s| %s\n", level, facility, rd_kafka_name(rk), line);
     if (level > 3) return;  // syslog's LOG_ERR and worse only
     auto* state = static_cast<kafka_producer::impl*>(rd_kafka_opaque(rk));
     if (state == nullptr) return;
+    // A failed connection (FAIL: the TLS handshake, the SASL login, refused) says the most;
+    // a summary ("1/1 brokers are down") only when there is nothing better.
     std::lock_guard lock(state->logged_mutex);
-    state->logged_error = line;
+    if (std::string_view(facility) == "FAIL" || state->logged_error.empty())
+        state->logged_error = line;
 }
 }  // namespace
 
