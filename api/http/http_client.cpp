@@ -269,7 +269,9 @@ result<http_reply> http_connection::call(std::string_view method, std::string_vi
             return make_error(errc::server_closed,
                               "the server at " + where + " closed the connection without a reply" +
                                   (write_failed ? " (sending failed: " + write_error.message() + ")"
-                                                : std::string()));
+                                   : m.tls      ? std::string()
+                                                : std::string(" (if it serves https, give an "
+                                                                   "https:// address)")));
         return make_error(errc::bad_reply,
                           "the reply from " + where + " is not valid HTTP: " + ec.message());
     }

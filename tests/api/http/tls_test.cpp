@@ -423,6 +423,7 @@ BOOST_AUTO_TEST_CASE(
     auto plain = run_uurwerk({"balance", "--key", anna, "--server",
                               "http://127.0.0.1:" + std::to_string(server.port())});
     BOOST_CHECK_NE(plain.exit_code, 0);
+    BOOST_CHECK_MESSAGE(plain.out.find("https://") != std::string::npos, plain.out);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
