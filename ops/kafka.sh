@@ -46,6 +46,9 @@ Options:
                         cluster is created: DIR/broker.pem holds the brokers' private key
                         (unencrypted PKCS#8) and certificate chain, DIR/ca.pem the CA
                         certificates they trust (both PEM, read by Kafka as they are)
+  --sasl-plain USER:PASSWORD
+                        with --tls: the listener also asks for a SASL/PLAIN login; USER (and
+                        the brokers among themselves) may log in, fixed at creation
   --no-wait             start without waiting until ready
   --timeout S           seconds to wait for readiness or for a stop (default ${ready_timeout_s_default}/${stop_timeout_s_default})
   --owner PID           with start: stop the whole cluster when process PID ends, however it
@@ -192,6 +195,7 @@ pick_base_port() {
 write_node_config() {
   local n=$1 dir voters="" i listener=PLAINTEXT
   [ -z "$tls_dir" ] || listener=SSL
+  [ -z "$sasl_plain" ] || listener=SASL_SSL
   dir="$(node_dir "$n")"
   for ((i = 0; i < brokers; i++)); do
     voters+="${voters:+,}$i@127.0.0.1:$(controller_port "$i")"
@@ -236,6 +240,15 @@ ssl.keystore.type=PEM
 ssl.keystore.location=$tls_dir/broker.pem
 ssl.truststore.type=PEM
 ssl.truststore.location=$tls_dir/ca.pem
+EOF
+  fi
+  if [ -n "$sasl_plain" ]; then
+    local user="${sasl_plain%%:*}" password="${sasl_plain#*:}"
+    cat >>"$dir/server.properties" <<EOF
+# --sasl-plain: a PLAIN login on the listener; the brokers log in to each other as "broker".
+sasl.enabled.mechanisms=PLAIN
+sasl.mechanism.inter.broker.protocol=PLAIN
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="broker" password="broker-secret" user_broker="broker-secret" user_$user="$password";
 EOF
   fi
   cat >"$dir/log4j2.properties" <<EOF
@@ -537,6 +550,7 @@ no_wait=""
 timeout_s=""
 owner=""
 tls_dir=""
+sasl_plain=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --data) data="${2:?--data needs a folder}"; shift 2 ;;
@@ -547,6 +561,7 @@ while [ $# -gt 0 ]; do
     --timeout) timeout_s="${2:?--timeout needs seconds}"; shift 2 ;;
     --owner) owner="${2:?--owner needs a pid}"; shift 2 ;;
     --tls) tls_dir="${2:?--tls needs a folder}"; shift 2 ;;
+    --sasl-plain) sasl_plain="${2:?--sasl-plain needs USER:PASSWORD}"; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage_error "unknown option: $1" ;;
   esac
@@ -555,6 +570,11 @@ done
 [ -z "$timeout_s" ] || [[ "$timeout_s" =~ ^[0-9]+$ ]] || usage_error "--timeout needs whole seconds"
 [ -z "$owner" ] || [[ "$owner" =~ ^[0-9]+(:[0-9]+)?$ ]] || usage_error "--owner needs a pid"
 data="$(realpath -m "$data")"
+if [ -n "$sasl_plain" ]; then
+  [ -n "$tls_dir" ] || usage_error "--sasl-plain goes with --tls"
+  [[ "$sasl_plain" =~ ^[A-Za-z0-9_-]+:[A-Za-z0-9_-]+$ ]] ||
+    usage_error "--sasl-plain needs USER:PASSWORD (letters, digits, - and _)"
+fi
 if [ -n "$tls_dir" ]; then
   tls_dir="$(realpath -m "$tls_dir")"
   for f in broker.pem ca.pem; do

@@ -2,7 +2,8 @@
 // PEM files made for the test, tests/support/test_pki.h). A node given the CA (`serve --kafka
 // --kafka-ca`) writes through it and folds what it reads back; a client that trusts another CA,
 // or speaks plaintext, is refused with a message that says why; and a setting that is not the
-// connection's cannot be slipped in through the security options.
+// connection's cannot be slipped in through the security options. And with a SASL/PLAIN login
+// on top (ops/kafka.sh --sasl-plain): the right password gets in, a wrong one is refused.
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <fstream>
@@ -134,4 +135,46 @@ BOOST_AUTO_TEST_CASE(a_node_writes_and_reads_its_log_over_tls_and_a_wrong_ca_is_
     BOOST_CHECK_MESSAGE(
         refused.out.find("certificate verify failed") != std::string::npos,
         refused.out.substr(refused.out.size() > 2000 ? refused.out.size() - 2000 : 0));
+}
+
+BOOST_AUTO_TEST_CASE(a_node_logs_in_with_sasl_plain_over_tls_and_a_wrong_password_is_refused) {
+    temp_dir dir("kafka-sasl");
+    const auto pki = make_test_pki(dir.path, "IP:127.0.0.1,DNS:127.0.0.1");
+    kafka_cluster cluster(
+        dir.path / "kafka", 1,
+        {"--tls", broker_tls_dir(dir.path, pki).string(), "--sasl-plain", "uurwerk:s3cret-pw"});
+    const auto login = [&](const std::string& password) {
+        return options_for(cluster, {{"security.protocol", "sasl_ssl"},
+                                     {"ssl.ca.location", pki.ca_cert.string()},
+                                     {"sasl.mechanism", "PLAIN"},
+                                     {"sasl.username", "uurwerk"},
+                                     {"sasl.password", password}});
+    };
+    auto wrong = kafka_log::open(login("not-the-password"));
+    BOOST_REQUIRE(!wrong.ok());
+    BOOST_CHECK_EQUAL(wrong.err().code, errc::log_unavailable);
+    BOOST_CHECK_MESSAGE(wrong.err().message.find("uthentication") != std::string::npos,
+                        wrong.err().message);
+    // TLS alone, without the login, gets nowhere either.
+    auto anonymous = kafka_log::open(options_for(
+        cluster, {{"security.protocol", "ssl"}, {"ssl.ca.location", pki.ca_cert.string()}}));
+    BOOST_REQUIRE(!anonymous.ok());
+    // The node through the program, its password from a file.
+    const auto password_file = dir.path / "kafka-password";
+    std::ofstream(password_file) << "s3cret-pw\n";
+    const auto data = dir.path / "node";
+    server_process node(
+        data, {"--kafka", cluster.bootstrap(), "--kafka-ca", pki.ca_cert.string(),
+               "--kafka-sasl-mechanism", "PLAIN", "--kafka-sasl-user", "uurwerk",
+               "--kafka-sasl-password-file", password_file.string(), "--replication-factor", "1",
+               "--min-insync", "1", "--match-interval", "0"});
+    const std::string anna = (dir.path / "anna.key").string();
+    auto k = run_uurwerk({"keygen", "--out", anna, "--community", "7", "--member", "1"});
+    BOOST_REQUIRE_MESSAGE(k.exit_code == 0, k.out);
+    allow_founder_file(data, anna + ".pub");
+    auto found =
+        run_uurwerk({"found", "--key", anna, "--name", "Buurtkring", "--server", node.url()});
+    BOOST_REQUIRE_MESSAGE(found.exit_code == 0, found.out);
+    auto balance = run_uurwerk({"balance", "--key", anna, "--server", node.url()});
+    BOOST_REQUIRE_MESSAGE(balance.exit_code == 0, balance.out);
 }
