@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
 
@@ -31,6 +33,7 @@ const std::vector<option_spec> signing_options = {
     {"key", "FILE", "your key file (from 'uurwerk keygen')", true},
     {"server", "URL",
      std::string("the uurwerk server (default ") + default_server + ", or $UURWERK_SERVER)"},
+    ca_file_option(),
     {"community", "ID", "the community (default: the key file's)"},
     {"as", "MEMBER", "the member id you sign as (default: the key file's)"},
     {"for", "MEMBER", "act for this member (needs their delegation for this kind)"},
@@ -682,6 +685,55 @@ result<void> do_allow_founder(const parsed_args& a) {
     return ok_value;
 }
 
+// `serve`'s --kafka-* security options as librdkafka's settings (kafka_log_options::security).
+result<std::vector<std::pair<std::string, std::string>>> kafka_security_of(const parsed_args& a) {
+    std::vector<std::pair<std::string, std::string>> out;
+    const bool tls = a.has("kafka-tls") || a.has("kafka-ca") || a.has("kafka-cert");
+    const bool sasl = a.has("kafka-sasl-mechanism");
+    if (a.has("kafka-cert") != a.has("kafka-key"))
+        return make_error(errc::missing_argument,
+                          "--kafka-cert and --kafka-key go together: the certificate and its key");
+    if ((a.has("kafka-sasl-user") || a.has("kafka-sasl-password-file")) && !sasl)
+        return make_error(errc::missing_argument,
+                          "--kafka-sasl-user and --kafka-sasl-password-file go with "
+                          "--kafka-sasl-mechanism");
+    for (const char* file : {"kafka-ca", "kafka-cert", "kafka-key", "kafka-sasl-password-file"}) {
+        std::error_code ec;
+        if (auto path = a.get(file); path && !std::filesystem::is_regular_file(*path, ec))
+            return make_error(errc::bad_argument,
+                              "--" + std::string(file) + " " + *path + ": no such file");
+    }
+    if (!tls && !sasl) return out;
+    out.emplace_back("security.protocol",
+                     tls ? (sasl ? "sasl_ssl" : "ssl") : (sasl ? "sasl_plaintext" : "plaintext"));
+    if (auto ca = a.get("kafka-ca")) out.emplace_back("ssl.ca.location", *ca);
+    if (auto cert = a.get("kafka-cert")) {
+        out.emplace_back("ssl.certificate.location", *cert);
+        out.emplace_back("ssl.key.location", *a.get("kafka-key"));
+    }
+    if (sasl) {
+        const auto mechanism = *a.get("kafka-sasl-mechanism");
+        if (mechanism != "PLAIN" && mechanism != "SCRAM-SHA-256" && mechanism != "SCRAM-SHA-512")
+            return make_error(errc::bad_argument,
+                              "--kafka-sasl-mechanism is PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512");
+        if (!a.has("kafka-sasl-user") || !a.has("kafka-sasl-password-file"))
+            return make_error(errc::missing_argument,
+                              "--kafka-sasl-mechanism needs --kafka-sasl-user and "
+                              "--kafka-sasl-password-file");
+        std::ifstream in(*a.get("kafka-sasl-password-file"));
+        std::string password;
+        std::getline(in, password);
+        if (password.empty())
+            return make_error(errc::bad_argument, "--kafka-sasl-password-file " +
+                                                      *a.get("kafka-sasl-password-file") +
+                                                      ": its first line (the password) is empty");
+        out.emplace_back("sasl.mechanism", mechanism);
+        out.emplace_back("sasl.username", *a.get("kafka-sasl-user"));
+        out.emplace_back("sasl.password", password);
+    }
+    return out;
+}
+
 std::vector<command> commands() {
     const option_spec server{"server", "URL", "the uurwerk server (default http://127.0.0.1:8080)"};
     const std::vector<option_spec> post_options = {
@@ -701,6 +753,14 @@ std::vector<command> commands() {
           "Runs the embedded server: the durable log, the projections and the HTTP API.",
           {{"data", "DIR", "where the log and projections live (default ./data)"},
            {"listen", "HOST:PORT", "the address of the HTTP API (default 127.0.0.1:8080)"},
+           {"tls-cert", "FILE",
+            "serve https (TLS 1.2 and 1.3) with this certificate chain (PEM, the node's own "
+            "certificate first); goes with --tls-key"},
+           {"tls-key", "FILE", "the private key (PEM) of --tls-cert"},
+           {"trusted-proxy", "ADDRESS",
+            "behind a reverse proxy at this IP address: its requests' client is the last "
+            "address of their X-Forwarded-For, and its connections are not held to the "
+            "per-address limit (README, \"Running a node on the internet\")"},
            {"checkpoint-interval", "SECONDS",
             "how often the node signs a checkpoint of each community that announced its key "
             "(default 60; 0 = only on demand)"},
@@ -719,7 +779,24 @@ std::vector<command> commands() {
             "cluster mode: replicas of the topic, when uurwerk creates it (default 3)"},
            {"min-insync", "N",
             "cluster mode: replicas that must have a record before it is acknowledged, when "
-            "uurwerk creates the topic (default 2)"}}},
+            "uurwerk creates the topic (default 2)"},
+           {"kafka-tls", "",
+            "cluster mode: talk to the brokers over TLS, their certificates checked against "
+            "the system's CA store (implied by --kafka-ca)"},
+           {"kafka-ca", "FILE",
+            "cluster mode, TLS: trust the brokers' certificates of this CA (PEM)"},
+           {"kafka-cert", "FILE",
+            "cluster mode, TLS: this node's client certificate (PEM), for brokers that ask for "
+            "one; goes with --kafka-key"},
+           {"kafka-key", "FILE", "cluster mode, TLS: the private key (PEM) of --kafka-cert"},
+           {"kafka-sasl-mechanism", "NAME",
+            "cluster mode: log in to the brokers with SASL: PLAIN, SCRAM-SHA-256 or "
+            "SCRAM-SHA-512 (with --kafka-sasl-user and --kafka-sasl-password-file; over TLS "
+            "when --kafka-tls or --kafka-ca is given)"},
+           {"kafka-sasl-user", "NAME", "cluster mode, SASL: the user name"},
+           {"kafka-sasl-password-file", "FILE",
+            "cluster mode, SASL: a file whose first line is the password (never on the command "
+            "line, where every user of the machine can read it)"}}},
          [](const parsed_args& a) -> result<void> {
              std::uint64_t interval_s = 60;
              if (a.has("checkpoint-interval")) {
@@ -760,15 +837,32 @@ std::vector<command> commands() {
                                                                    std::to_string(partitions_max));
                      kafka->partitions_total = static_cast<std::uint32_t>(*v);
                  }
+                 auto security = kafka_security_of(a);
+                 if (!security) return security.err();
+                 kafka->security = std::move(*security);
              } else if (a.has("topic") || a.has("partitions") || a.has("replication-factor") ||
                         a.has("min-insync")) {
                  return make_error(errc::bad_argument,
                                    "--topic, --partitions, --replication-factor and --min-insync "
                                    "go with --kafka");
+             } else {
+                 for (const char* name :
+                      {"kafka-tls", "kafka-ca", "kafka-cert", "kafka-key", "kafka-sasl-mechanism",
+                       "kafka-sasl-user", "kafka-sasl-password-file"})
+                     if (a.has(name))
+                         return make_error(errc::bad_argument,
+                                           "--" + std::string(name) + " goes with --kafka");
              }
+             serve_network network;
+             if (a.has("tls-cert") != a.has("tls-key"))
+                 return make_error(errc::missing_argument,
+                                   "--tls-cert and --tls-key go together: the certificate and its "
+                                   "private key");
+             if (a.has("tls-cert")) network.tls = tls_files{*a.get("tls-cert"), *a.get("tls-key")};
+             network.trusted_proxy = a.get("trusted-proxy").value_or("");
              return serve_command(
                  a.get("data").value_or("data"), a.get("listen").value_or("127.0.0.1:8080"),
-                 std::chrono::seconds(interval_s), kafka, std::chrono::seconds(match_s));
+                 std::chrono::seconds(interval_s), kafka, std::chrono::seconds(match_s), network);
          }},
         {{"keygen",
           "Makes a new Ed25519 key and writes it to a key file with mode 0600.",
@@ -798,7 +892,8 @@ std::vector<command> commands() {
           "must be announced there).",
           {{"community", "ID", "the community", true},
            {"key", "FILE", "a coordinator's key file (signs in)", true},
-           server}},
+           server,
+           ca_file_option()}},
          do_match},
         {{"admit", signed_summary("Admits a member (coordinators)."),
           with_signing(
@@ -864,7 +959,8 @@ std::vector<command> commands() {
            {"member", "ID", "the member"},
            {"key", "FILE", "the reader's key file (signs in; the member and community by default)",
             true},
-           server}},
+           server,
+           ca_file_option()}},
          do_balance},
         {{"history",
           "Shows a member's history: every event that concerned them, with its verdict.",
@@ -874,7 +970,8 @@ std::vector<command> commands() {
             true},
            {"from", "OFFSET", "start at this log offset"},
            {"limit", "N", "at most this many lines (default 100, at most 1000)"},
-           server}},
+           server,
+           ca_file_option()}},
          do_history},
         {{"allow-founder",
           "The operator's consent: lets the holder of a key found a community on the node whose "

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "api/http/http_server.h"
 #include "api/node/checkpointer.h"
 #include "api/node/match_driver.h"
 #include "api/node/node.h"
@@ -25,19 +26,26 @@ enum class founding : std::uint8_t {
     anyone,            // an in-process benchmark in a folder of its own
 };
 
+// How a node meets the network (api/http/http_server.h): TLS, and a reverse proxy it trusts.
+struct serve_network {
+    std::optional<tls_files> tls{};  // none: plain HTTP
+    std::string trusted_proxy{};     // "" = none
+};
+
 class embedded_server {
 public:
     // Opens the node in `data_dir` and listens on host:port (port 0 = any free port). The
     // node's own key is `data_dir`/node.key, made on first start; it signs a checkpoint of each
     // community that announced it every `checkpoint_interval` (0 = only on demand), and runs a
-    // matching round there every `match_interval` (0 = only on demand).
+    // matching round there every `match_interval` (0 = only on demand). With network.tls, every
+    // connection is TLS (api/http/http_server.h); its files' errors are bad_argument.
     [[nodiscard]] static result<std::unique_ptr<embedded_server>> start(
         const std::filesystem::path& data_dir, const std::string& host, std::uint16_t port,
         const std::function<void(offset, offset)>& catch_up_progress = {},
         std::chrono::milliseconds checkpoint_interval = std::chrono::seconds(60),
         const std::optional<kafka_log_options>& kafka = std::nullopt,
         std::chrono::milliseconds match_interval = std::chrono::seconds(10),
-        founding who_founds = founding::operator_consent);
+        founding who_founds = founding::operator_consent, const serve_network& network = {});
     ~embedded_server();
     void stop();
 
@@ -62,7 +70,8 @@ private:
 [[nodiscard]] result<void> serve_command(const std::string& data_dir, const std::string& listen,
                                          std::chrono::milliseconds checkpoint_interval,
                                          const std::optional<kafka_log_options>& kafka,
-                                         std::chrono::milliseconds match_interval);
+                                         std::chrono::milliseconds match_interval,
+                                         const serve_network& network = {});
 
 // The node's own key in `data_dir` (node.key, mode 0600), made when missing.
 [[nodiscard]] result<signing_key> node_key_in(const std::filesystem::path& data_dir);

@@ -623,8 +623,19 @@ BOOST_AUTO_TEST_CASE(urls_parse_into_host_and_port) {
     auto d = parse_http_url("http://localhost");
     BOOST_REQUIRE(d.ok());
     BOOST_CHECK_EQUAL(d->port, 80);
-    for (const char* bad : {"https://x:1", "ftp://x:1", "http://:80", "http://x:0",
-                            "http://x:65536", "http://x:80/v1", "x", "http://x:8a", "::1:80"}) {
+    BOOST_CHECK(d->scheme == http_scheme::http);
+    auto e = parse_http_url("https://node.example.org");
+    BOOST_REQUIRE(e.ok());
+    BOOST_CHECK(e->scheme == http_scheme::https);
+    BOOST_CHECK_EQUAL(e->host, "node.example.org");
+    BOOST_CHECK_EQUAL(e->port, 443);
+    auto f = parse_http_url("https://[::1]:8443/");
+    BOOST_REQUIRE(f.ok());
+    BOOST_CHECK(f->scheme == http_scheme::https);
+    BOOST_CHECK_EQUAL(f->port, 8443);
+    for (const char* bad :
+         {"httpss://x:1", "ftp://x:1", "https://:443", "https://x:443/v1", "http://:80",
+          "http://x:0", "http://x:65536", "http://x:80/v1", "x", "http://x:8a", "::1:80"}) {
         auto r = parse_http_url(bad);
         BOOST_CHECK_MESSAGE(!r.ok(), bad);
         if (!r.ok()) BOOST_CHECK_EQUAL(r.err().code, errc::bad_url);
