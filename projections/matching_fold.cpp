@@ -53,7 +53,8 @@ void fold_matching(matching_state& m, const ledger_state& folded, const event_bo
                 h.exposure_sum += position_weight(x.rank, std::max(x.round_size, x.rank + 1));
                 h.open_matches += 1;
                 effects.helpers.emplace_back(b.community, x.helper);
-            } else if constexpr (std::is_same_v<T, member_suspended>) {
+            } else if constexpr (std::is_same_v<T, member_suspended> ||
+                                 std::is_same_v<T, member_left>) {
                 cm.queues.suspend(x.member);
             } else if constexpr (std::is_same_v<T, member_reinstated>) {
                 cm.queues.reinstate(x.member);

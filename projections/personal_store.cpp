@@ -97,6 +97,44 @@ result<std::optional<personal_text>> personal_store::get(community_id c, const e
     return std::optional<personal_text>(std::move(out));
 }
 
+result<std::size_t> personal_store::erase_member(community_id c, member_id m) {
+    std::string prefix(1, 'm');
+    put_be64(prefix, c.value);
+    put_be64(prefix, m.value);
+    rocksdb::WriteBatch batch;
+    std::size_t erased = 0;
+    {
+        std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+        for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+            const auto k = it->key();
+            if (k.size() != prefix.size() + event_id_bytes + digest_bytes)
+                return make_error(errc::store_error, "a personal-data index key is malformed");
+            std::string text_key(1, 't');
+            put_be64(text_key, c.value);
+            text_key.append(k.data() + prefix.size(), event_id_bytes + digest_bytes);
+            batch.Delete(text_key);
+            batch.Delete(k);
+            ++erased;
+        }
+        if (!it->status().ok())
+            return store_failed(it->status(), "cannot read the personal-data store");
+    }
+    if (erased == 0) return erased;  // nothing (left) to erase: no compaction
+    rocksdb::WriteOptions w;
+    w.sync = true;
+    if (auto st = db_->Write(w, &batch); !st.ok())
+        return store_failed(st, "cannot erase from the personal-data store");
+    // Physically gone: the memtable (and with it the write-ahead log that held the texts) goes
+    // to an SST file, and a full compaction rewrites every file without the erased values.
+    if (auto st = db_->Flush(rocksdb::FlushOptions()); !st.ok())
+        return store_failed(st, "cannot flush the personal-data store");
+    rocksdb::CompactRangeOptions compact;
+    compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    if (auto st = db_->CompactRange(compact, nullptr, nullptr); !st.ok())
+        return store_failed(st, "cannot compact the personal-data store");
+    return erased;
+}
+
 result<std::size_t> personal_store::count() const {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
     std::size_t n = 0;

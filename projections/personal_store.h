@@ -50,6 +50,14 @@ public:
     [[nodiscard]] result<std::optional<personal_text>> get(community_id c, const event_id& id,
                                                            const digest& commitment) const;
 
+    // Erases every text that belongs to or names member `m` of community `c` (the 'm' index),
+    // and makes sure it is physically gone: the deletes are flushed and the whole store is
+    // compacted, so no SST file and no write-ahead log still holds the bytes (RocksDB removes
+    // the files a flush and a compaction make obsolete). Idempotent. Returns how many texts it
+    // erased. Slow (a compaction of the store): called once per member who leaves.
+    // Errors: "store_error".
+    [[nodiscard]] result<std::size_t> erase_member(community_id c, member_id m);
+
     // How many texts the store holds (for tests and metrics; a scan).
     [[nodiscard]] result<std::size_t> count() const;
 

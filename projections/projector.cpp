@@ -502,6 +502,8 @@ result<std::size_t> projector::fold_batch(const std::vector<log_record>& records
             fold_matching(matching_, state_, b, v, std::span(fx.matches).subspan(matches_from),
                           mfx);
             c.decided.push_back(applied_record{rec.at, scoped_id{b.community, b.id}, v});
+            if (const auto* gone = std::get_if<member_left>(&b.payload); gone && v.accepted())
+                c.decided.back().left = gone->member;
             // The oldest ticket waiting for these bytes (there may be none left: it was
             // withdrawn, or an earlier record of the same bytes took it) gets this verdict.
             if (p.of_ticket)

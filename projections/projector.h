@@ -90,6 +90,9 @@ struct applied_record {
     offset at;
     scoped_id id;  // zero for a malformed record
     verdict decided;
+    // The member who left with this record (an accepted memberLeft), whose personal data every
+    // node then erases (api/node/node.h).
+    std::optional<member_id> left = std::nullopt;
 };
 
 // Called after each batch is durable in the store, from the apply thread, with the records it

@@ -48,8 +48,8 @@ std::vector<ranked_post> copy_page(const community_state& c,
     out.reserve(page.size());
     for (const auto& ref : page) {
         const auto& p = c.posts.at(ref.id);
-        out.push_back({ref.id, p.owner, ref.relevance, p.how_often, p.area, p.availability, p.text_digest,
-                       p.posted_at});
+        out.push_back({ref.id, p.owner, ref.relevance, p.how_often, p.area, p.availability,
+                       p.text_digest, p.posted_at});
     }
     return out;
 }
@@ -76,7 +76,7 @@ result<std::vector<member_row>> members(const projector& p, community_id c) {
         std::vector<member_row> rows;
         rows.reserve(cs.members.size());
         for (const auto& [id, m] : cs.members)
-            rows.push_back({id, m.member_role, m.verified, m.suspended});
+            rows.push_back({id, m.member_role, m.verified, m.suspended && !m.left, m.left});
         return rows;
     });
 }

@@ -50,6 +50,7 @@ struct member_row {
     role member_role = role::member;
     bool verified = false;
     bool suspended = false;
+    bool left = false;  // a former member: their personal data is erased
 };
 // Every member, by id.
 [[nodiscard]] result<std::vector<member_row>> members(const projector& p, community_id c);

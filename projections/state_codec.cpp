@@ -154,6 +154,7 @@ std::string_view encode(const member_state& m, std::string& out) {
         .u8(static_cast<std::uint8_t>(m.member_role))
         .u8(m.verified)
         .u8(m.suspended)
+        .u8(m.left)
         .i64(m.balance.value)
         .i64(m.pending_in.value)
         .i64(m.pending_out.value)
@@ -546,6 +547,7 @@ result<loaded_state> load_state(const store& db) {
                 m.member_role = r.enumerated(role::coordinator);
                 m.verified = r.u8();
                 m.suspended = r.u8();
+                m.left = r.u8();
                 m.balance = minutes{r.i64()};
                 m.pending_in = minutes{r.i64()};
                 m.pending_out = minutes{r.i64()};

@@ -55,8 +55,9 @@ struct EventBody {
     reversal @28 :Reversal;
     endorsement @29 :Endorsement;
     checkpoint @30 :Checkpoint;
+    memberLeft @31 :MemberLeft;
   }
-  # Next field: @31.
+  # Next field: @32.
 }
 
 # The names of the kinds above, in the same order, for lists of kinds (delegations).
@@ -86,6 +87,7 @@ enum EventKind {
   reversal @22;
   endorsement @23;
   checkpoint @24;
+  memberLeft @25;
 }
 
 # The rules of a community's currency. All amounts in minutes.
@@ -193,6 +195,14 @@ struct MemberSuspended {
 }
 
 struct MemberReinstated {
+  member @0 :UInt64;
+}
+
+# A member leaves (AVG art. 17): signed by the member, or a coordinator for them; accepted only
+# with a settled balance (zero) and no claim pending. Once applied, every node erases the
+# member's personal data (the texts they wrote or that name them); the log and every proof stay
+# as they are. A member who left signs nothing more and is never reinstated.
+struct MemberLeft {
   member @0 :UInt64;
 }
 

@@ -68,6 +68,7 @@ http_response community_members(node& n, community_id c) {
         w.key("role").string(role_name(m.member_role));
         w.key("verified").boolean(m.verified);
         w.key("suspended").boolean(m.suspended);
+        w.key("former_member").boolean(m.left);
         w.end_object();
     }
     w.end_array().end_object();

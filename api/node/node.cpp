@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 
 #include "ledger/log/local_log.h"
@@ -157,6 +158,22 @@ result<std::unique_ptr<node>> node::open_with_logs(
         part.folder->set_applied_hook({});  // the hook's captures end here
         if (!caught) return caught.err();
         done_before += part.folder->applied().value;
+        // Members who left: their personal data is erased (again: it is idempotent, and a
+        // node stopped between a memberLeft and its erasure does it now), then at every
+        // memberLeft the projector applies.
+        if (auto erased = n->erase_left_members(*part.folder); !erased) return erased.err();
+        part.folder->set_applied_hook(
+            [store = n->personal_.get()](const std::vector<applied_record>& records) {
+                for (const auto& r : records) {
+                    if (!r.left) continue;
+                    if (auto erased = store->erase_member(r.id.community, *r.left); !erased)
+                        std::cerr << "uurwerk: the personal data of member " << r.left->value
+                                  << " of community " << r.id.community.value
+                                  << " could not be erased now (it will be when the node starts "
+                                     "again): "
+                                  << erased.err().message << "\n";
+                }
+            });
     }
     for (auto& part : n->parts_) part.folder->start();
     return n;
@@ -305,6 +322,18 @@ submit_outcome node::outcome_of(partition_id partition, const scoped_id& id,
 
 result<submit_outcome> node::submit(stored_envelope e) {
     return submit(std::move(e), std::nullopt);
+}
+
+result<void> node::erase_left_members(const projector& folder) {
+    std::vector<std::pair<community_id, member_id>> left;
+    folder.read_state([&](const ledger_state& s) {
+        for (const auto& [c, cs] : s.communities)
+            for (const auto& [m, ms] : cs.members)
+                if (ms.left) left.emplace_back(c, m);
+    });
+    for (const auto& [c, m] : left)
+        if (auto erased = personal_->erase_member(c, m); !erased) return erased.err();
+    return ok_value;
 }
 
 result<std::optional<std::string>> node::personal_text_of(community_id c, const event_id& id,

@@ -230,6 +230,8 @@ private:
         std::shared_ptr<const verified_event> event;
         append_intent coming;  // announced to the log before verifying; ended by enqueue
     };
+    // Erases the personal data of every member who left, as `folder`'s state has them.
+    [[nodiscard]] result<void> erase_left_members(const projector& folder);
     // The checks before the log (bound the size, decode the body, verify, look at the state):
     // the answer when they give one, else the event to append.
     [[nodiscard]] std::variant<result<submit_outcome>, admitted_event> admit(

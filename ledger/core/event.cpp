@@ -34,7 +34,7 @@ constexpr std::array<std::string_view, event_kind_count> kind_names = {
     "postWithdrawn",    "postHidden",       "matchProposed",     "matchAccepted",
     "matchDeclined",    "matchEnded",       "hoursClaimed",      "hoursConfirmed",
     "hoursDisputed",    "transfer",         "reversal",          "endorsement",
-    "checkpoint",
+    "checkpoint",       "memberLeft",
 };
 
 constexpr std::array<std::string_view, category_count> category_names = {
@@ -48,6 +48,10 @@ static_assert(static_cast<int>(s::EventKind::CHECKPOINT) ==
 static_assert(static_cast<int>(s::EventBody::Which::CHECKPOINT) ==
               static_cast<int>(event_kind::checkpoint));
 static_assert(static_cast<int>(s::EventBody::Which::COMMUNITY_FOUNDED) == 0);
+static_assert(static_cast<int>(s::EventKind::MEMBER_LEFT) ==
+              static_cast<int>(event_kind::member_left));
+static_assert(static_cast<int>(s::EventBody::Which::MEMBER_LEFT) ==
+              static_cast<int>(event_kind::member_left));
 
 kj::ArrayPtr<const capnp::byte> as_kj(byte_view b) {
     return {b.data(), b.size()};
@@ -326,6 +330,8 @@ event_payload decode_payload(s::EventBody::Reader r, decoder& d) {
                     ? std::nullopt
                     : std::optional<digest>(d.dig(x.getVerdictRoot(), "verdictRoot"))};
         }
+        case W::MEMBER_LEFT:
+            return member_left{d.member(r.getMemberLeft().getMember(), "member")};
     }
     d.fail("unknown event kind " + std::to_string(static_cast<int>(r.which())));
     return checkpoint{};
@@ -433,6 +439,8 @@ void encode_payload(s::EventBody::Builder b, const event_payload& payload) {
                 y.setRootHash(as_kj(x.root.b));
                 y.setTimestampMs(x.timestamp.value);
                 if (x.verdict_root) y.setVerdictRoot(as_kj(x.verdict_root->b));
+            } else if constexpr (std::is_same_v<T, member_left>) {
+                b.initMemberLeft().setMember(x.member.value);
             } else {
                 static_assert(sizeof(T) == 0, "every kind is encoded");
             }

@@ -88,8 +88,9 @@ enum class event_kind : std::uint16_t {
     reversal,
     endorsement,
     checkpoint,
+    member_left,
 };
-inline constexpr std::size_t event_kind_count = 25;
+inline constexpr std::size_t event_kind_count = 26;
 // The schema's name of a kind ("hoursClaimed"), as in JSON; and back.
 std::string_view kind_name(event_kind k);
 std::optional<event_kind> kind_from_name(std::string_view name);
@@ -184,6 +185,9 @@ struct member_suspended {
 struct member_reinstated {
     member_id member;
 };
+struct member_left {
+    member_id member;
+};
 struct post_body {
     category what = category::other;
     text_commitment text_digest;
@@ -260,7 +264,8 @@ using event_payload =
                  key_revoked, delegation_granted, delegation_revoked, member_suspended,
                  member_reinstated, offer_posted, request_posted, post_withdrawn, post_hidden,
                  match_proposed, match_accepted, match_declined, match_ended, hours_claimed,
-                 hours_confirmed, hours_disputed, transfer, reversal, endorsement, checkpoint>;
+                 hours_confirmed, hours_disputed, transfer, reversal, endorsement, checkpoint,
+                 member_left>;
 static_assert(std::variant_size_v<event_payload> == event_kind_count);
 
 struct event_body {

@@ -58,6 +58,9 @@ constexpr std::array<std::string_view, reject_reason_max + 1> reason_names = {
     "member_has_key",
     "already_endorsed",
     "checkpoint_verdict_root_mismatch",
+    "balance_not_settled",
+    "claims_pending",
+    "member_has_left",
 };
 
 constexpr std::uint32_t delegable_kinds = 1u << static_cast<unsigned>(event_kind::offer_posted) |
@@ -157,6 +160,7 @@ private:
         if (key.node) return node_event();
 
         member_state& author = c_->members.at(b.author);  // a key's owner is always a member
+        if (author.left) return R::member_has_left;
         if (author.suspended) return R::member_suspended;
         if (b.on_behalf_of && *b.on_behalf_of != b.author) {
             // Acting for another member needs their delegation for this kind, unexpired; a
@@ -168,6 +172,7 @@ private:
             if (pit == c_->members.end()) return R::unknown_member;
             if (!delegated(*b.on_behalf_of, b.author)) return R::not_delegated;
             acting_for_ = true;
+            if (pit->second.left) return R::member_has_left;
             if (pit->second.suspended) return R::member_suspended;
         }
         return member_event();
@@ -210,7 +215,8 @@ private:
         c_ = &c;
         c.name = f.name;
         c.rules = f.rules;
-        c.members[b.author] = member_state{role::coordinator, true, false, {}, {}, {}, {}, in_.now};
+        c.members[b.author] =
+            member_state{role::coordinator, true, false, false, {}, {}, {}, {}, in_.now};
         c.keys[in_.signer] = key_state{b.author, b.seq, false, false};
         seq_used_ = true;
         authentic_ = true;
@@ -299,8 +305,8 @@ private:
                     if (!coordinator) return R::not_coordinator;
                     if (c_->members.contains(x.member)) return R::member_exists;
                     if (x.key && c_->keys.contains(*x.key)) return R::key_in_use;
-                    c_->members[x.member] =
-                        member_state{x.member_role, x.verified, false, {}, {}, {}, {}, in_.now};
+                    c_->members[x.member] = member_state{
+                        x.member_role, x.verified, false, false, {}, {}, {}, {}, in_.now};
                     fx_.members.emplace_back(b.community, x.member);
                     if (x.key) {  // else a member with no key, served through a proxy
                         c_->keys[*x.key] = key_state{x.member, sequence{0}, false, false};
@@ -382,7 +388,23 @@ private:
                     if (!coordinator) return R::not_coordinator;
                     auto it = c_->members.find(x.member);
                     if (it == c_->members.end()) return R::unknown_member;
+                    if (it->second.left) return R::member_has_left;  // never back
                     it->second.suspended = std::is_same_v<T, member_suspended>;
+                    fx_.members.emplace_back(b.community, x.member);
+                    history(x.member, R::none, {}, {}, b.author);
+                    return R::none;
+                } else if constexpr (std::is_same_v<T, member_left>) {
+                    // The member themselves, or a coordinator for them; never a delegate.
+                    if (actor != x.member && !coordinator) return R::not_coordinator;
+                    auto it = c_->members.find(x.member);
+                    if (it == c_->members.end()) return R::unknown_member;
+                    auto& m = it->second;
+                    if (m.left) return R::member_has_left;
+                    if (m.balance.value != 0) return R::balance_not_settled;
+                    if (m.pending_in.value != 0 || m.pending_out.value != 0)
+                        return R::claims_pending;
+                    m.left = true;
+                    m.suspended = true;  // matched, served and read for no more
                     fx_.members.emplace_back(b.community, x.member);
                     history(x.member, R::none, {}, {}, b.author);
                     return R::none;
@@ -455,6 +477,7 @@ private:
                     if (!coordinator) return R::not_coordinator;
                     return reverse(x);
                 } else if constexpr (std::is_same_v<T, endorsement>) {
+                    if (has_left(x.member)) return R::member_has_left;  // erased: no new texts
                     auto it = c_->claims.find(x.claim);
                     if (it == c_->claims.end() || it->second.status != claim_status::confirmed)
                         return R::no_exchange_to_endorse;
@@ -489,6 +512,7 @@ private:
         if (x.receiver == claimant) return R::self_dealing;
         auto rit = c_->members.find(x.receiver);
         if (rit == c_->members.end()) return R::unknown_member;
+        if (rit->second.left) return R::member_has_left;
         if (x.amount > c_->rules.claim_max) return R::amount_over_policy;
         if (x.post && !c_->posts.contains(*x.post) && !c_->matches.contains(*x.post))
             return R::unknown_post;
@@ -535,6 +559,7 @@ private:
         const auto& b = in_.body;
         if (x.to == from) return R::self_dealing;
         if (x.to != community_fund && !c_->members.contains(x.to)) return R::unknown_member;
+        if (has_left(x.to)) return R::member_has_left;
         if (x.amount > c_->rules.claim_max) return R::amount_over_policy;
         if (auto r = check_move(from, x.to, x.amount); r != R::none) return r;
         move(from, x.to, x.amount);
@@ -553,6 +578,8 @@ private:
             auto& cl = it->second;
             if (cl.status == claim_status::reversed) return R::already_reversed;
             if (cl.status != claim_status::confirmed) return R::not_reversible;
+            // A member who left has a settled balance of zero, and keeps it.
+            if (has_left(cl.claimant) || has_left(cl.receiver)) return R::member_has_left;
             move(cl.claimant, cl.receiver, cl.amount);
             c_->members.at(cl.claimant).confirmed_given -= cl.amount;
             cl.status = claim_status::reversed;
@@ -564,6 +591,7 @@ private:
         if (auto it = c_->transfers.find(x.target); it != c_->transfers.end()) {
             auto& t = it->second;
             if (t.reversed) return R::already_reversed;
+            if (has_left(t.from) || has_left(t.to)) return R::member_has_left;
             move(t.to, t.from, t.amount);
             t.reversed = true;
             fx_.transfers.emplace_back(b.community, x.target);
@@ -572,6 +600,11 @@ private:
             return R::none;
         }
         return R::unknown_target;
+    }
+
+    bool has_left(member_id m) const {
+        auto it = c_->members.find(m);
+        return it != c_->members.end() && it->second.left;
     }
 
     minutes& balance_of(member_id m) {

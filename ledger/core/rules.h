@@ -73,8 +73,11 @@ enum class reject_reason : std::uint16_t {
     already_endorsed = 45,    // a second endorsement of one claim by the same member
     checkpoint_verdict_root_mismatch = 46,  // a checkpoint without the verdict tree's root at its
                                             // size, or with another (ledger/core/audit.h)
+    balance_not_settled = 47,  // leaving with a balance other than zero (transfer it first)
+    claims_pending = 48,       // leaving with a claim by or from the member still pending
+    member_has_left = 49,      // the author, the member acted for, or the member named has left
 };
-inline constexpr std::uint16_t reject_reason_max = 46;
+inline constexpr std::uint16_t reject_reason_max = 49;
 
 // The kinds a member may let a delegate sign for them: their own posts, matches, hours and
 // gifts. Never delegations, keys, leaving or a coordinator's kinds: a delegate can never take
@@ -110,7 +113,8 @@ struct delegation_state {
 struct member_state {
     role member_role = role::member;
     bool verified = false;
-    bool suspended = false;
+    bool suspended = false;      // also true once the member left: matched and served no more
+    bool left = false;           // the member left (memberLeft): signs nothing, never reinstated
     minutes balance{0};          // confirmed
     minutes pending_in{0};       // claimed by this member, not yet confirmed
     minutes pending_out{0};      // claimed from this member, not yet confirmed

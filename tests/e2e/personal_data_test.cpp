@@ -5,12 +5,16 @@
 // refused before anything is written, the log and the personal-data store unchanged.
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "api/json/json.h"
 #include "api/node/node.h"
+#include "ledger/core/crypto.h"
+#include "projections/query.h"
 #include "projections/state_codec.h"
 #include "tests/support/folder_bytes.h"
 #include "tests/support/temp_dir.h"
@@ -89,6 +93,12 @@ struct town {
                                                std::nullopt});
     }
 };
+
+// How many texts the node's personal-data store holds (none when it cannot say).
+std::size_t texts(node& n) {
+    auto count = n.personal().count();
+    return count.ok() ? *count : 0;
+}
 
 // Where in the folder's files `needle` occurs: the relative paths.
 std::vector<std::string> found_in(const std::map<std::string, std::string>& files,
@@ -227,4 +237,86 @@ BOOST_AUTO_TEST_CASE(a_text_that_does_not_match_its_commitment_writes_nothing) {
     count = t.n->personal().count();
     BOOST_REQUIRE(count.ok());
     BOOST_CHECK_EQUAL(*count, 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_member_who_leaves_is_erased_everywhere_and_the_log_stays_as_it_was) {
+    town t;
+    t.open();
+    t.found();
+    const member_id coordinator{1}, ann{2}, bob{3};
+    const std::string ann_offer = "Ann Smit, Lindelaan 7, 06-55501234";
+    const std::string ann_note = "geholpen door Ann Smit, sleutel onder de mat";
+    const std::string ann_gift = "Ann Smit geeft haar uren aan het fonds";
+    const std::string bob_request = "Bob Kok, Beukenweg 9, 06-55509876";
+    const auto offer = t.accepted_with_text(ann, ann_offer, [](digest d) -> event_payload {
+        return offer_posted{{category::shopping, d, intensity::once, "3512", 0}};
+    });
+    t.accepted_with_text(bob, bob_request, [](digest d) -> event_payload {
+        return request_posted{{category::shopping, d, intensity::once, "3512", 0}};
+    });
+    const auto claim = t.accepted_with_text(ann, ann_note, [&](digest d) -> event_payload {
+        return hours_claimed{bob, minutes{60}, std::nullopt, d};
+    });
+    auto verdict_of = [&](member_id m, event_payload p) {
+        auto r = t.send(m, std::move(p), std::nullopt, random_event_id());
+        BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
+        return std::string(reason_name(r->decided.reason));
+    };
+    // Not while a claim is pending, nor with a balance; nor for another member.
+    BOOST_CHECK_EQUAL(verdict_of(ann, member_left{ann}), "claims_pending");
+    t.accepted(bob, hours_confirmed{claim});
+    BOOST_CHECK_EQUAL(verdict_of(ann, member_left{ann}), "balance_not_settled");
+    t.accepted_with_text(ann, ann_gift, [&](digest d) -> event_payload {
+        return transfer{community_fund, minutes{60}, d};
+    });
+    BOOST_CHECK_EQUAL(verdict_of(bob, member_left{ann}), "not_coordinator");
+    const auto log_before = folder_bytes(t.dir.path / "data" / "log");
+    BOOST_CHECK_EQUAL(verdict_of(ann, member_left{ann}), "none");
+    // The erasure follows the verdict on the projector's thread.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (texts(*t.n) != 1 && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    BOOST_CHECK_EQUAL(texts(*t.n), 1u);  // Bob's request only
+    // A former member signs nothing more, and nobody gives to or reinstates them.
+    auto again = t.send(ann, offer_posted{{category::lifts, std::nullopt, intensity::once, "", 0}},
+                        std::nullopt, random_event_id());
+    BOOST_CHECK(!again.ok() || again->decided.reason == reject_reason::member_has_left);
+    BOOST_CHECK_EQUAL(verdict_of(bob, transfer{ann, minutes{5}, std::nullopt}), "member_has_left");
+    BOOST_CHECK_EQUAL(verdict_of(coordinator, member_reinstated{ann}), "member_has_left");
+    auto rows = query::members(t.n->folder(t.c), t.c);
+    BOOST_REQUIRE(rows.ok());
+    for (const auto& row : *rows) BOOST_CHECK_EQUAL(row.left, row.id == ann);
+    // Her events stay in the log as they were, signed; the text of her offer is gone.
+    auto found = t.n->find_event(scoped_id{t.c, offer});
+    BOOST_REQUIRE(found);
+    auto record = t.n->record_at(found->partition, found->first.at);
+    BOOST_REQUIRE(record.ok());
+    auto env = decode_envelope(record->payload);
+    BOOST_REQUIRE(env.ok());
+    key_cache keys;
+    BOOST_CHECK(keys.verify_envelope(*env));
+    const auto digest_of_offer = text_commitment_of(decode_body(env->body).value());
+    auto text = t.n->personal_text_of(t.c, offer, digest_of_offer);
+    BOOST_REQUIRE(text.ok());
+    BOOST_CHECK(!text->has_value());
+
+    t.n.reset();
+    const auto files = folder_bytes(t.dir.path / "data");
+    const auto log_after = folder_bytes(t.dir.path / "data" / "log");
+    // The log only grew: every byte it had before the member left is still there.
+    for (const auto& [path, bytes] : log_before) {
+        BOOST_REQUIRE(log_after.count(path));
+        BOOST_CHECK(log_after.at(path).compare(0, bytes.size(), bytes) == 0);
+    }
+    for (const auto& gone : {ann_offer, ann_note, ann_gift, std::string("Ann Smit")})
+        BOOST_CHECK_MESSAGE(
+            found_in(files, gone).empty(),
+            "\"" << gone << "\" is still in "
+                 << (found_in(files, gone).empty() ? "" : found_in(files, gone)[0]));
+    // Bob's text stays, and only under personal/.
+    const auto bob_in = found_in(files, bob_request);
+    for (const auto& path : bob_in) BOOST_CHECK(path.starts_with("personal/"));
+    // Reopened: still erased, still one text.
+    t.open();
+    BOOST_CHECK_EQUAL(texts(*t.n), 1u);
 }

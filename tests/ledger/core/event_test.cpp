@@ -87,6 +87,7 @@ std::vector<event_payload> one_of_each_kind() {
         reversal{id_of(0x7a), digest_of(0x97)},
         endorsement{member_id{87}, id_of(0x7b), digest_of(0x98)},
         checkpoint{12345, digest_of(0x80), time_ms{1'700'000'500'000}},
+        member_left{member_id{88}},
     };
 }
 
@@ -175,6 +176,9 @@ auto fields(const endorsement& x) {
 }
 auto fields(const checkpoint& x) {
     return std::tie(x.tree_size, x.root, x.timestamp);
+}
+auto fields(const member_left& x) {
+    return std::tie(x.member);
 }
 
 bool same_payload(const event_payload& a, const event_payload& b) {

@@ -56,15 +56,16 @@ BOOST_AUTO_TEST_CASE(fresh_salts_differ_so_one_text_gets_different_commitments) 
 BOOST_AUTO_TEST_CASE(every_kind_with_a_text_names_its_commitment_and_no_other_kind_does) {
     digest d;
     d.b.fill(7);
-    const std::vector<event_payload> with{member_suspended{member_id{3}, d},
-                                          offer_posted{{category::other, d}},
-                                          request_posted{{category::other, d}},
-                                          post_hidden{event_id{}, d},
-                                          hours_claimed{member_id{3}, minutes{1}, std::nullopt, d},
-                                          hours_disputed{event_id{}, d},
-                                          transfer{member_id{3}, minutes{1}, d},
-                                          reversal{event_id{}, d},
-                                          endorsement{member_id{3}, event_id{}, d}};
+    const std::vector<event_payload> with{
+        member_suspended{member_id{3}, d},
+        offer_posted{{category::other, d, intensity::once, "", 0}},
+        request_posted{{category::other, d, intensity::once, "", 0}},
+        post_hidden{event_id{}, d},
+        hours_claimed{member_id{3}, minutes{1}, std::nullopt, d},
+        hours_disputed{event_id{}, d},
+        transfer{member_id{3}, minutes{1}, d},
+        reversal{event_id{}, d},
+        endorsement{member_id{3}, event_id{}, d}};
     for (const auto& p : with) {
         event_body b = claim_with(std::nullopt);
         b.payload = p;
@@ -98,8 +99,8 @@ BOOST_AUTO_TEST_CASE(every_disagreement_between_text_and_body_is_refused) {
     other_salt.salt.b[15] ^= 0x80;
     refused(check_personal(claim_with(t.commitment), other_salt), "do not match");
     // Bounds: empty, 601 characters, not UTF-8; each committed to correctly, still refused.
-    for (const std::string bad : {std::string(), std::string(text_chars_max + 1, 'x'),
-                                  std::string("\xff\xfe"), std::string("a\0b", 3)}) {
+    for (const std::string& bad : {std::string(), std::string(text_chars_max + 1, 'x'),
+                                   std::string("\xff\xfe"), std::string("a\0b", 3)}) {
         const auto c = commit_fresh(bad);
         refused(check_personal(claim_with(c.commitment), c.personal), "1 to 600 characters");
     }
