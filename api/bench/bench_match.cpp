@@ -294,7 +294,8 @@ result<void> bench_match(const parsed_args& a) {
 
     auto server =
         embedded_server::start(dir.path, "127.0.0.1", 0, {}, std::chrono::milliseconds(0),
-                               std::nullopt, std::chrono::milliseconds(0), founding::anyone);
+                               std::nullopt, std::chrono::milliseconds(0), founding::anyone,
+                               quota_options::unlimited());  // measures the node, not quotas
     if (!server) return server.err();
     const auto port = (*server)->port();
     std::cerr << "bench match: candidates of random requests, nothing else going on...\n";

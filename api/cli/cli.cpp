@@ -687,7 +687,17 @@ std::vector<command> commands() {
             "cluster mode: replicas of the topic, when uurwerk creates it (default 3)"},
            {"min-insync", "N",
             "cluster mode: replicas that must have a record before it is acknowledged, when "
-            "uurwerk creates the topic (default 2)"}}},
+            "uurwerk creates the topic (default 2)"},
+           {"quota-writes-per-key", "PER_S:BURST",
+            "events one signing key may submit: PER_S a second, BURST at once (default 20:100; "
+            "off = no limit); beyond, 429 rate_limited with Retry-After"},
+           {"quota-writes-per-address", "PER_S:BURST",
+            "requests other than GET and HEAD from one client address (default 50:200; off)"},
+           {"quota-reads-per-session", "PER_S:BURST",
+            "GET and HEAD requests of one member's sessions (default 50:200; off)"},
+           {"quota-reads-per-address", "PER_S:BURST",
+            "GET and HEAD requests without a session that verifies, per client address "
+            "(default 50:200; off)"}}},
          [](const parsed_args& a) -> result<void> {
              std::uint64_t interval_s = 60;
              if (a.has("checkpoint-interval")) {
@@ -734,9 +744,20 @@ std::vector<command> commands() {
                                    "--topic, --partitions, --replication-factor and --min-insync "
                                    "go with --kafka");
              }
+             quota_options limits;
+             for (auto [name, field] : {std::pair{"quota-writes-per-key", &limits.writes_per_key},
+                                        {"quota-writes-per-address", &limits.writes_per_address},
+                                        {"quota-reads-per-session", &limits.reads_per_session},
+                                        {"quota-reads-per-address", &limits.reads_per_address}}) {
+                 auto text = a.get(name);
+                 if (!text) continue;
+                 auto l = parse_rate_limit(*text, name);
+                 if (!l) return l.err();
+                 *field = *l;
+             }
              return serve_command(
                  a.get("data").value_or("data"), a.get("listen").value_or("127.0.0.1:8080"),
-                 std::chrono::seconds(interval_s), kafka, std::chrono::seconds(match_s));
+                 std::chrono::seconds(interval_s), kafka, std::chrono::seconds(match_s), limits);
          }},
         {{"keygen",
           "Makes a new Ed25519 key and writes it to a key file with mode 0600.",

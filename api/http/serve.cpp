@@ -36,7 +36,7 @@ result<std::unique_ptr<embedded_server>> embedded_server::start(
     const std::filesystem::path& data_dir, const std::string& host, std::uint16_t port,
     const std::function<void(offset, offset)>& catch_up_progress,
     std::chrono::milliseconds checkpoint_interval, const std::optional<kafka_log_options>& kafka,
-    std::chrono::milliseconds match_interval, founding who_founds) {
+    std::chrono::milliseconds match_interval, founding who_founds, const quota_options& limits) {
     auto s = std::unique_ptr<embedded_server>(new embedded_server());
     node_options o{data_dir, wall_clock(), std::chrono::milliseconds(10'000), catch_up_progress,
                    kafka};
@@ -65,8 +65,9 @@ result<std::unique_ptr<embedded_server>> embedded_server::start(
     s->matcher_->start();
     auto operator_token = operator_token_in(data_dir);
     if (!operator_token) return operator_token.err();
-    s->routes_ = std::make_unique<routes>(*s->node_, s->checkpointer_.get(), s->matcher_.get(),
-                                          access_options{wall_clock(), std::move(*operator_token)});
+    s->routes_ =
+        std::make_unique<routes>(*s->node_, s->checkpointer_.get(), s->matcher_.get(),
+                                 access_options{wall_clock(), std::move(*operator_token)}, limits);
     http_server_options options;
     options.host = host;
     options.port = port;
@@ -104,7 +105,7 @@ std::size_t embedded_server::connections_max() const {
 result<void> serve_command(const std::string& data_dir, const std::string& listen,
                            std::chrono::milliseconds checkpoint_interval,
                            const std::optional<kafka_log_options>& kafka,
-                           std::chrono::milliseconds match_interval) {
+                           std::chrono::milliseconds match_interval, const quota_options& limits) {
     // HOST:PORT, where port 0 asks for any free port (the line below says which).
     const auto colon = listen.rfind(':');
     const auto port =
@@ -143,7 +144,8 @@ result<void> serve_command(const std::string& data_dir, const std::string& liste
                   << kafka->partitions_total << " partitions) on Kafka at "
                   << kafka->bootstrap_servers << "\n";
     auto server = embedded_server::start(data_dir, address->host, address->port, progress,
-                                         checkpoint_interval, kafka, match_interval);
+                                         checkpoint_interval, kafka, match_interval,
+                                         founding::operator_consent, limits);
     if (!server) return server.err();
     auto& n = (*server)->node();
     std::cerr << "uurwerk: " << n.progress().applied_total << " records in the log"
@@ -156,6 +158,15 @@ result<void> serve_command(const std::string& data_dir, const std::string& liste
               << "; the operator adds one with 'uurwerk allow-founder')\n";
     std::cerr << "uurwerk: at most " << (*server)->connections_max() << " connections ("
               << http_connections_per_address_max << " from one address)\n";
+    const auto quota = [](rate_limit l) {
+        return l.unlimited()
+                   ? std::string("off")
+                   : std::to_string(l.per_s) + "/s, " + std::to_string(l.burst) + " at once";
+    };
+    std::cerr << "uurwerk: quotas: writes " << quota(limits.writes_per_key) << " per key and "
+              << quota(limits.writes_per_address) << " per address; reads "
+              << quota(limits.reads_per_session) << " per session and "
+              << quota(limits.reads_per_address) << " per address without one\n";
     std::cerr << "uurwerk: node key " << (*server)->checkpoints().node_key().hex()
               << " (checkpoints every " << checkpoint_interval.count() / 1000
               << " s, a matching round every " << match_interval.count() / 1000.0

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "api/http/quota.h"
 #include "api/node/checkpointer.h"
 #include "api/node/match_driver.h"
 #include "api/node/node.h"
@@ -30,14 +31,15 @@ public:
     // Opens the node in `data_dir` and listens on host:port (port 0 = any free port). The
     // node's own key is `data_dir`/node.key, made on first start; it signs a checkpoint of each
     // community that announced it every `checkpoint_interval` (0 = only on demand), and runs a
-    // matching round there every `match_interval` (0 = only on demand).
+    // matching round there every `match_interval` (0 = only on demand). `limits` are the
+    // HTTP API's rate quotas (api/http/quota.h); benchmarks pass quota_options::unlimited().
     [[nodiscard]] static result<std::unique_ptr<embedded_server>> start(
         const std::filesystem::path& data_dir, const std::string& host, std::uint16_t port,
         const std::function<void(offset, offset)>& catch_up_progress = {},
         std::chrono::milliseconds checkpoint_interval = std::chrono::seconds(60),
         const std::optional<kafka_log_options>& kafka = std::nullopt,
         std::chrono::milliseconds match_interval = std::chrono::seconds(10),
-        founding who_founds = founding::operator_consent);
+        founding who_founds = founding::operator_consent, const quota_options& limits = {});
     ~embedded_server();
     void stop();
 
@@ -62,7 +64,8 @@ private:
 [[nodiscard]] result<void> serve_command(const std::string& data_dir, const std::string& listen,
                                          std::chrono::milliseconds checkpoint_interval,
                                          const std::optional<kafka_log_options>& kafka,
-                                         std::chrono::milliseconds match_interval);
+                                         std::chrono::milliseconds match_interval,
+                                         const quota_options& limits = {});
 
 // The node's own key in `data_dir` (node.key, mode 0600), made when missing.
 [[nodiscard]] result<signing_key> node_key_in(const std::filesystem::path& data_dir);
