@@ -25,6 +25,7 @@
 #include "tests/support/sessions.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_node.h"
+#include "tests/support/uurwerk_program.h"
 
 using namespace uurwerk;
 using uurwerk::testing::envelope_json;
@@ -401,4 +402,30 @@ BOOST_AUTO_TEST_CASE(reputation_is_computed_once_per_applied_offset) {
     BOOST_CHECK_EQUAL(f.api->reputation_computations(), before + 2);
     // A member that does not exist is still 404, from the cache or not.
     BOOST_CHECK_EQUAL(ask(member_id{99}).status, 404u);
+}
+
+BOOST_AUTO_TEST_CASE(serve_takes_its_quotas_from_its_flags_and_refuses_a_malformed_one) {
+    temp_dir dir("quota_serve");
+    {
+        // Three reads at once, then one a second: the fourth health probe at once is a 429.
+        uurwerk::testing::server_process server(dir.path / "data",
+                                                {"--quota-reads-per-address", "1:3"});
+        std::vector<unsigned> statuses;
+        for (int i = 0; i < 5; ++i)
+            statuses.push_back(
+                request_from("127.0.0.1", server.port(), "GET", "/v1/health").status);
+        BOOST_CHECK_EQUAL(statuses[0], 200u);
+        BOOST_CHECK_EQUAL(statuses[2], 200u);
+        BOOST_CHECK_EQUAL(statuses[4], 429u);
+        // Another address has its own quota.
+        BOOST_CHECK_EQUAL(request_from("127.0.0.2", server.port(), "GET", "/v1/health").status,
+                          200u);
+    }
+    auto bad =
+        uurwerk::testing::run_uurwerk({"serve", "--data", (dir.path / "other").string(), "--listen",
+                                       "127.0.0.1:0", "--quota-writes-per-key", "lots"});
+    BOOST_CHECK_NE(bad.exit_code, 0);
+    BOOST_CHECK(bad.out.find("--quota-writes-per-key takes PER_SECOND:BURST") != std::string::npos);
+    auto help = uurwerk::testing::run_uurwerk({"serve", "--help"});
+    BOOST_CHECK(help.out.find("--quota-reads-per-session") != std::string::npos);
 }
