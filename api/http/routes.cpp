@@ -390,18 +390,37 @@ std::optional<http_response> routes::over_quota(const http_request& request) {
     const auto& o = quotas_.options();
     if (request.method == "GET" || request.method == "HEAD") {
         // A session that verifies is its member's quota, wherever the member reads from; a
-        // token that does not (or none) is its address's, so forged tokens buy nothing.
+        // token that does not, or whose key is not the member's (or none), is its address's,
+        // so forged tokens buy nothing. A
+        // token not verified before is charged to its address first, before the signature
+        // check: a flood of forged tokens costs its address's quota, not our CPU.
         if (!o.reads_per_session.unlimited())
             if (auto token = session_token_of(request)) {
-                auto s = access_.sessions().check(*token, session_clock_());
-                if (s) {
-                    const std::string who =
-                        std::to_string(s->community.value) + "/" + std::to_string(s->member.value);
-                    if (auto wait = quotas_.read_by_session(who))
-                        return rate_limited("the session of member " + who, "reads",
-                                            o.reads_per_session, *wait);
+                const auto by_address = [&]() -> std::optional<http_response> {
+                    if (auto wait = quotas_.read_by_address(request.peer))
+                        return rate_limited(address_text(request), "reads", o.reads_per_address,
+                                            *wait);
                     return std::nullopt;
-                }
+                };
+                const bool known = access_.sessions().remembers(*token);
+                if (!known)
+                    if (auto over = by_address()) return over;
+                auto s = access_.sessions().check(*token, session_clock_());
+                // Only a key the ledger registered to the member makes the member's quota (a
+                // token signed by any other key verifies too, but must not drain a member's
+                // quota nor open a fresh one for each new key).
+                const auto member_key = [&] {
+                    if (!s) return false;
+                    auto k = query::key(node_.folder(s->community), s->community, s->key);
+                    return k.ok() && k->owner == s->member && !k->revoked && !k->node;
+                };
+                if (!member_key()) return known ? by_address() : std::nullopt;  // charged once
+                const std::string who =
+                    std::to_string(s->community.value) + "/" + std::to_string(s->member.value);
+                if (auto wait = quotas_.read_by_session(who))
+                    return rate_limited("the session of member " + who, "reads",
+                                        o.reads_per_session, *wait);
+                return std::nullopt;
             }
         if (auto wait = quotas_.read_by_address(request.peer))
             return rate_limited(address_text(request), "reads", o.reads_per_address, *wait);

@@ -273,7 +273,12 @@ BOOST_AUTO_TEST_CASE(an_address_that_floods_reads_gets_429_and_others_read_meanw
     auto r = request_from("127.0.0.1", f.port(), "GET", "/v1/health", {}, forged);
     BOOST_CHECK_EQUAL(r.status, 429u);
     BOOST_CHECK(!r.retry_after.empty());
-    // ... but a member's session that verifies is the member's own quota, wherever from.
+    // ... but a member's session that verifies is the member's own quota, wherever from, once
+    // it has been verified (its first use is charged to its address too: here another one).
+    BOOST_CHECK_EQUAL(request_from("127.0.0.5", f.port(), "GET",
+                                   "/v1/communities/7/members/2/balance", {}, session)
+                          .status,
+                      200u);
     int member_ok = 0;
     for (int i = 0; i < 10; ++i)
         if (request_from("127.0.0.1", f.port(), "GET", "/v1/communities/7/members/2/balance", {},
@@ -281,6 +286,36 @@ BOOST_AUTO_TEST_CASE(an_address_that_floods_reads_gets_429_and_others_read_meanw
                 .status == 200)
             ++member_ok;
     BOOST_CHECK_EQUAL(member_ok, 10);
+}
+
+BOOST_AUTO_TEST_CASE(forged_tokens_are_charged_to_their_address_and_never_drain_a_member) {
+    quota_options limits;
+    limits.reads_per_address = {1, 10};
+    limits.reads_per_session = {1, 10};
+    quota_fixture f(limits);
+    auto member = f.admit(member_id{2});
+    const auto verified_before = f.api->access().sessions().verifications();
+    // 100 reads from 127.0.0.1, each with a new token that claims member 2 and is signed by
+    // the attacker's own new key (so its signature verifies: only the ledger knows the key is
+    // not member 2's).
+    int limited = 0;
+    for (int i = 0; i < 100; ++i) {
+        const auto token = uurwerk::testing::bearer(new_key(), community, member_id{2});
+        auto r = request_from("127.0.0.1", f.port(), "GET", "/v1/communities/7/members/2/balance",
+                              {}, token);
+        if (r.status == 429) ++limited;
+    }
+    BOOST_CHECK_GE(limited, 85);  // a burst of 10, and 1 a second
+    // Signatures were checked only for what the address's quota let through.
+    BOOST_CHECK_LE(f.api->access().sessions().verifications() - verified_before, 15u);
+    // Member 2's own quota is untouched: its ten reads at once are all answered.
+    const auto session = uurwerk::testing::bearer(member, community, member_id{2});
+    int ok = 0;
+    for (int i = 0; i < 10; ++i)
+        ok += request_from("127.0.0.2", f.port(), "GET", "/v1/communities/7/members/2/balance", {},
+                           session)
+                  .status == 200;
+    BOOST_CHECK_EQUAL(ok, 10);
 }
 
 BOOST_AUTO_TEST_CASE(a_flood_of_distinct_keys_keeps_the_quota_tables_bounded) {
