@@ -116,6 +116,10 @@ struct http_server_options {
     std::size_t io_threads = 0;                // 0: one per core, at most 4
     std::size_t workers_max = 128;             // threads running handlers (long polls block one)
     std::size_t waiting_requests_max = 1024;   // complete requests waiting for a worker
+    // Called on the I/O thread with each complete request before it goes to a worker; when it
+    // returns an answer, that is the answer and no worker is used (the rate quotas refuse a
+    // client that is over its quota already). Must be quick and never block. Optional.
+    std::function<std::optional<http_response>(const http_request&)> refuse_early{};
 };
 
 class http_server {

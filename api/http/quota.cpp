@@ -60,6 +60,15 @@ std::optional<quota_time> token_buckets::take(std::string_view client, quota_tim
     return std::nullopt;
 }
 
+std::optional<quota_time> token_buckets::empty_for(std::string_view client, quota_time now) const {
+    if (limit_.unlimited()) return std::nullopt;
+    auto it = full_at_.find(std::string(client));
+    if (it == full_at_.end()) return std::nullopt;
+    const quota_time from = std::max(it->second, now);
+    if (from - now > tolerance_) return from - now - tolerance_;
+    return std::nullopt;
+}
+
 void token_buckets::make_room(quota_time now) {
     // A full bucket is the same as no entry: drop those first.
     std::erase_if(full_at_, [&](const auto& e) { return e.second <= now; });
@@ -116,6 +125,21 @@ std::optional<quota_time> quotas::charge(table& t, std::string_view client) {
     const auto now = now_();
     std::lock_guard lock(s.mutex);
     return s.buckets.take(client, now);
+}
+
+std::optional<quota_time> quotas::look(table& t, std::string_view client) {
+    if (t.limit.unlimited()) return std::nullopt;
+    auto& s = *t.parts[std::hash<std::string_view>{}(client) % shards];
+    const auto now = now_();
+    std::lock_guard lock(s.mutex);
+    return s.buckets.empty_for(client, now);
+}
+
+std::optional<quota_time> quotas::writes_by_address_empty(std::string_view address) {
+    return look(address_writes_, address);
+}
+std::optional<quota_time> quotas::reads_by_address_empty(std::string_view address) {
+    return look(address_reads_, address);
 }
 
 std::optional<quota_time> quotas::write_by_key(std::string_view key) {

@@ -77,6 +77,10 @@ public:
     // until there will be (the request is not counted). `now` may go backwards a little (it is
     // then taken as the latest time seen for that client).
     [[nodiscard]] std::optional<quota_time> take(std::string_view client, quota_time now);
+    // Whether take() would refuse `client` at `now` (how long until it would not), without
+    // taking anything: a quick look for the server's I/O thread.
+    [[nodiscard]] std::optional<quota_time> empty_for(std::string_view client,
+                                                      quota_time now) const;
     // Clients remembered (those whose bucket is not full, and some that are).
     [[nodiscard]] std::size_t size() const { return full_at_.size(); }
     [[nodiscard]] std::size_t clients_max() const { return clients_max_; }
@@ -108,6 +112,11 @@ public:
     [[nodiscard]] std::optional<quota_time> read_by_session(std::string_view session);
     [[nodiscard]] std::optional<quota_time> read_by_address(std::string_view address);
 
+    // Whether the address's bucket is empty now (how long until it is not), taking nothing: the
+    // server's early refusal, on its I/O thread, of a client that is over its quota already.
+    [[nodiscard]] std::optional<quota_time> writes_by_address_empty(std::string_view address);
+    [[nodiscard]] std::optional<quota_time> reads_by_address_empty(std::string_view address);
+
     // Clients remembered over all tables (for tests: memory stays bounded).
     [[nodiscard]] std::size_t clients() const;
     [[nodiscard]] const quota_options& options() const { return options_; }
@@ -127,6 +136,7 @@ private:
         std::vector<std::unique_ptr<shard>> parts;
     };
     [[nodiscard]] std::optional<quota_time> charge(table& t, std::string_view client);
+    [[nodiscard]] std::optional<quota_time> look(table& t, std::string_view client);
     void make(table& t, rate_limit limit);
 
     quota_options options_;

@@ -431,6 +431,21 @@ std::optional<http_response> routes::over_quota(const http_request& request) {
     return std::nullopt;
 }
 
+std::function<std::optional<http_response>(const http_request&)> routes::refuse_early() {
+    return [this](const http_request& r) -> std::optional<http_response> {
+        const auto& o = quotas_.options();
+        if (r.method == "GET" || r.method == "HEAD") {
+            if (!o.reads_per_session.unlimited() && session_token_of(r)) return std::nullopt;
+            if (auto wait = quotas_.reads_by_address_empty(r.peer))
+                return rate_limited(address_text(r), "reads", o.reads_per_address, *wait);
+            return std::nullopt;
+        }
+        if (auto wait = quotas_.writes_by_address_empty(r.peer))
+            return rate_limited(address_text(r), "writes", o.writes_per_address, *wait);
+        return std::nullopt;
+    };
+}
+
 std::optional<http_response> routes::over_key_quota(const public_key& signer) {
     if (auto wait = quotas_.write_by_key(
             std::string_view(reinterpret_cast<const char*>(signer.b.data()), signer.b.size())))

@@ -60,6 +60,10 @@ public:
     // is checked on the worker, and answered once applied (node::submit_async), as handle()
     // answers it, without holding a thread meanwhile; "apply_timeout" after the node's timeout.
     [[nodiscard]] http_async_route async_route();
+    // The server's early refusal (http_server_options::refuse_early): a request whose client
+    // address is over its quota already is answered 429 on the I/O thread, without a worker
+    // (a read with a session token is left to the worker, which checks the session).
+    [[nodiscard]] std::function<std::optional<http_response>(const http_request&)> refuse_early();
     // The counters a server answering for these routes counts into (shown by /metrics).
     http_stats& stats() { return stats_; }
     // The access check and its session cache.

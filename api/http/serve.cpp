@@ -71,6 +71,7 @@ result<std::unique_ptr<embedded_server>> embedded_server::start(
     http_server_options options;
     options.host = host;
     options.port = port;
+    options.refuse_early = s->routes_->refuse_early();
     auto http = http_server::open(options, s->routes_->handler(), s->routes_->async_route(),
                                   s->routes_->stats());
     if (!http) return http.err();

@@ -139,3 +139,18 @@ BOOST_AUTO_TEST_CASE(the_node_quotas_charge_each_table_apart_at_the_clock_given)
     for (int i = 0; i < 10'000; ++i) BOOST_REQUIRE(!none.write_by_key("k"));
     BOOST_CHECK_EQUAL(none.clients(), 0u);
 }
+
+BOOST_AUTO_TEST_CASE(looking_at_a_bucket_takes_nothing) {
+    token_buckets b(rate_limit{1, 2}, 1024);
+    BOOST_CHECK(!b.empty_for("k", t0));  // unknown: a full bucket
+    for (int i = 0; i < 1000; ++i) BOOST_REQUIRE(!b.empty_for("k", t0));
+    BOOST_CHECK_EQUAL(b.size(), 0u);
+    BOOST_REQUIRE(!b.take("k", t0));
+    BOOST_REQUIRE(!b.take("k", t0));
+    auto wait = b.empty_for("k", t0);
+    BOOST_REQUIRE(wait);
+    BOOST_CHECK(*wait == 1s);
+    BOOST_CHECK(*b.take("k", t0) == *wait);  // the same answer as a take
+    BOOST_CHECK(!b.empty_for("k", t0 + 1s));
+    BOOST_CHECK(!b.take("k", t0 + 1s));
+}
