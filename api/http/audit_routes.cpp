@@ -83,12 +83,16 @@ http_response checkpoints(node& n, community_id c, const target_parts& t) {
     if (!all) return error_answer(all.err());
     json_writer w;
     w.begin_object().key("checkpoints").begin_array();
-    std::size_t shown = 0;
+    std::size_t shown = 0, bytes = 0;
     for (const auto& r : *all) {
         if (r.tree_size < from->value_or(0)) continue;
-        if (shown++ == *limit) break;
+        if (shown == *limit) break;
         auto j = checkpoint_json(n, c, r);
         if (!j) return error_answer(j.err());
+        // At most page_bytes_max of rows: the next page is from_size = the last tree_size + 1.
+        if (shown > 0 && bytes + j->size() > page_bytes_max) break;
+        bytes += j->size();
+        ++shown;
         w.raw(*j);
     }
     w.end_array().end_object();
