@@ -42,6 +42,13 @@ Options:
   --base-port P         node N's broker listens on P+2N and its controller on P+2N+1; fixed when
                         the cluster is created (default: the first free block from 19092)
   --node N              act on node N only (0-based)
+  --tls DIR             the brokers' listener (clients and brokers) is TLS, fixed when the
+                        cluster is created: DIR/broker.pem holds the brokers' private key
+                        (unencrypted PKCS#8) and certificate chain, DIR/ca.pem the CA
+                        certificates they trust (both PEM, read by Kafka as they are)
+  --sasl-plain USER:PASSWORD
+                        with --tls: the listener also asks for a SASL/PLAIN login; USER (and
+                        the brokers among themselves) may log in, fixed at creation
   --no-wait             start without waiting until ready
   --timeout S           seconds to wait for readiness or for a stop (default ${ready_timeout_s_default}/${stop_timeout_s_default})
   --owner PID           with start: stop the whole cluster when process PID ends, however it
@@ -186,7 +193,9 @@ pick_base_port() {
 }
 
 write_node_config() {
-  local n=$1 dir voters="" i
+  local n=$1 dir voters="" i listener=PLAINTEXT
+  [ -z "$tls_dir" ] || listener=SSL
+  [ -z "$sasl_plain" ] || listener=SASL_SSL
   dir="$(node_dir "$n")"
   for ((i = 0; i < brokers; i++)); do
     voters+="${voters:+,}$i@127.0.0.1:$(controller_port "$i")"
@@ -198,11 +207,11 @@ write_node_config() {
 process.roles=broker,controller
 node.id=$n
 controller.quorum.voters=$voters
-listeners=PLAINTEXT://127.0.0.1:$(broker_port "$n"),CONTROLLER://127.0.0.1:$(controller_port "$n")
-advertised.listeners=PLAINTEXT://127.0.0.1:$(broker_port "$n")
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=$listener://127.0.0.1:$(broker_port "$n"),CONTROLLER://127.0.0.1:$(controller_port "$n")
+advertised.listeners=$listener://127.0.0.1:$(broker_port "$n")
+listener.security.protocol.map=$listener:$listener,CONTROLLER:PLAINTEXT
 controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
+inter.broker.listener.name=$listener
 log.dirs=$dir/data
 # Topics are created by uurwerk, with their replication factor and min.insync.replicas.
 auto.create.topics.enable=false
@@ -224,6 +233,24 @@ background.threads=2
 broker.heartbeat.interval.ms=1000
 broker.session.timeout.ms=6000
 EOF
+  if [ -n "$tls_dir" ]; then
+    cat >>"$dir/server.properties" <<EOF
+# --tls: PEM files as they are (Kafka 2.7 and later read PEM key and trust stores).
+ssl.keystore.type=PEM
+ssl.keystore.location=$tls_dir/broker.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$tls_dir/ca.pem
+EOF
+  fi
+  if [ -n "$sasl_plain" ]; then
+    local user="${sasl_plain%%:*}" password="${sasl_plain#*:}"
+    cat >>"$dir/server.properties" <<EOF
+# --sasl-plain: a PLAIN login on the listener; the brokers log in to each other as "broker".
+sasl.enabled.mechanisms=PLAIN
+sasl.mechanism.inter.broker.protocol=PLAIN
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="broker" password="broker-secret" user_broker="broker-secret" user_$user="$password";
+EOF
+  fi
   cat >"$dir/log4j2.properties" <<EOF
 # Written by ops/kafka.sh: everything at INFO into logs/server.log (rolled at 50 MB, 3 kept).
 status = warn
@@ -522,6 +549,8 @@ node=""
 no_wait=""
 timeout_s=""
 owner=""
+tls_dir=""
+sasl_plain=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --data) data="${2:?--data needs a folder}"; shift 2 ;;
@@ -531,6 +560,8 @@ while [ $# -gt 0 ]; do
     --no-wait) no_wait=1; shift ;;
     --timeout) timeout_s="${2:?--timeout needs seconds}"; shift 2 ;;
     --owner) owner="${2:?--owner needs a pid}"; shift 2 ;;
+    --tls) tls_dir="${2:?--tls needs a folder}"; shift 2 ;;
+    --sasl-plain) sasl_plain="${2:?--sasl-plain needs USER:PASSWORD}"; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage_error "unknown option: $1" ;;
   esac
@@ -539,6 +570,17 @@ done
 [ -z "$timeout_s" ] || [[ "$timeout_s" =~ ^[0-9]+$ ]] || usage_error "--timeout needs whole seconds"
 [ -z "$owner" ] || [[ "$owner" =~ ^[0-9]+(:[0-9]+)?$ ]] || usage_error "--owner needs a pid"
 data="$(realpath -m "$data")"
+if [ -n "$sasl_plain" ]; then
+  [ -n "$tls_dir" ] || usage_error "--sasl-plain goes with --tls"
+  [[ "$sasl_plain" =~ ^[A-Za-z0-9_-]+:[A-Za-z0-9_-]+$ ]] ||
+    usage_error "--sasl-plain needs USER:PASSWORD (letters, digits, - and _)"
+fi
+if [ -n "$tls_dir" ]; then
+  tls_dir="$(realpath -m "$tls_dir")"
+  for f in broker.pem ca.pem; do
+    [ -r "$tls_dir/$f" ] || usage_error "--tls $tls_dir: no readable $f there"
+  done
+fi
 
 case "$cmd" in
   -h | --help | help) usage ;;

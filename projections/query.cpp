@@ -48,7 +48,7 @@ std::vector<ranked_post> copy_page(const community_state& c,
     out.reserve(page.size());
     for (const auto& ref : page) {
         const auto& p = c.posts.at(ref.id);
-        out.push_back({ref.id, p.owner, ref.relevance, p.how_often, p.area, p.availability, p.text,
+        out.push_back({ref.id, p.owner, ref.relevance, p.how_often, p.area, p.availability, p.text_digest,
                        p.posted_at});
     }
     return out;

@@ -76,7 +76,7 @@ struct ranked_post {
     intensity how_often = intensity::once;
     std::string area;
     std::uint32_t availability = 0;
-    std::string text;
+    text_commitment text_digest;  // the text is in the personal-data store
     offset posted_at;
 };
 struct ranked_page {

@@ -32,6 +32,11 @@ struct writer {
         out.append(static_cast<const char*>(p), n);
         return *this;
     }
+    // An optional digest: a byte 0, or a byte 1 and the 32 bytes.
+    writer& dig(const std::optional<digest>& d) {
+        if (!d) return u8(0);
+        return u8(1).arr(d->b);
+    }
 };
 
 struct reader {
@@ -105,6 +110,12 @@ struct reader {
         std::array<std::uint8_t, N> a;
         take(a.data(), N);
         return a;
+    }
+    std::optional<digest> dig() {
+        const auto present = u8();
+        if (present == 0) return std::nullopt;
+        if (present != 1) bad = true;
+        return digest{arr<digest_bytes>()};
     }
     bool done() const { return !bad && pos == in.size(); }
 };
@@ -188,7 +199,7 @@ std::string_view encode(const post_state& p, std::string& out) {
         .u8(static_cast<std::uint8_t>(p.how_often))
         .u32(p.availability)
         .str(p.area)
-        .str(p.text)
+        .dig(p.text_digest)
         .u8(static_cast<std::uint8_t>(p.status))
         .u64(p.posted_at.value)
         .u32(p.proposals)
@@ -261,7 +272,7 @@ std::string_view encode_open_post(const event_id& id, const post_state& p, std::
         .u8(static_cast<std::uint8_t>(p.how_often))
         .u32(p.availability)
         .str(p.area)
-        .str(p.text);
+        .dig(p.text_digest);
     return out;
 }
 std::string_view encode(const history_entry& h, std::string& out) {
@@ -591,7 +602,7 @@ result<loaded_state> load_state(const store& db) {
                 p.how_often = r.enumerated(intensity::regularly);
                 p.availability = r.u32();
                 p.area = r.str();
-                p.text = r.str();
+                p.text_digest = r.dig();
                 p.status = r.enumerated(post_status::hidden);
                 p.posted_at = offset{r.u64()};
                 p.proposals = r.u32();
@@ -725,7 +736,7 @@ result<std::vector<open_post>> read_open_posts(const store& db, community_id c, 
         p.how_often = r.enumerated(intensity::regularly);
         p.availability = r.u32();
         p.area = r.str();
-        p.text = r.str();
+        p.text_digest = r.dig();
         if (!r.done()) {
             bad = true;
             return false;

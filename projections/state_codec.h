@@ -60,7 +60,7 @@ struct open_post {
     intensity how_often = intensity::once;
     std::uint32_t availability = 0;
     std::string area;
-    std::string text;
+    text_commitment text_digest;
     offset posted_at;
 };
 

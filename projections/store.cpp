@@ -1,6 +1,7 @@
 #include "projections/store.h"
 
 #include <array>
+#include <cstdlib>
 #include <deque>
 
 #include <rocksdb/db.h>
@@ -26,8 +27,10 @@ constexpr std::string_view format_key = "format";
 // helpers' exposure as folded since the fairness layer orders by exposure per relevance (relevance
 // shares within the quality floor, a match worth projections/exposure.h's match_exposure), the
 // silence floor knobs in the policy, an offer's last proposal time; 11: seen ids scoped by
-// community, proxy delegations, the endorsements of a claim.
-constexpr std::string_view format_version = "uurwerk-store-11";
+// community, proxy delegations, the endorsements of a claim; 12: no free text in events or
+// state, only its commitment (ledger/core/personal.h); a log written before it holds texts,
+// which this program reads as malformed events, so it cannot be rebuilt either.
+constexpr std::string_view format_version = "uurwerk-store-12";
 
 // Concatenation: a key written with batch::append holds its operands in the order they were
 // appended. Associative, so RocksDB may combine operands in any grouping: the bytes are the
@@ -173,9 +176,19 @@ result<std::unique_ptr<store>> store::open(const std::filesystem::path& dir, sto
         b.put(column::meta, format_key, format_version);
         if (auto w = s->write(b); !w) return w.err();
     } else if (**format != format_version) {
-        return make_error(errc::store_error, "the store in " + dir.string() + " has format '" +
-                                                 **format + "', this program reads '" +
-                                                 std::string(format_version) + "': rebuild it");
+        // Before format 12 events carried their free texts; this program reads such an event
+        // as malformed, so a rebuild would not give the same verdicts.
+        const std::string_view old_prefix = "uurwerk-store-";
+        const bool texts_in_log = format->value().starts_with(old_prefix) &&
+                                  std::atoi(format->value().c_str() + old_prefix.size()) < 12;
+        return make_error(errc::store_error,
+                          "the store in " + dir.string() + " has format '" + **format +
+                              "', this program reads '" + std::string(format_version) + "': " +
+                              (texts_in_log ? "its log was written when events carried free "
+                                              "texts, which this program keeps out of the log "
+                                              "(AVG); it cannot read that log: start a new data "
+                                              "folder"
+                                            : "rebuild it"));
     }
     return s;
 }

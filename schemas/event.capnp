@@ -185,7 +185,11 @@ struct DelegationRevoked {
 
 struct MemberSuspended {
   member @0 :UInt64;
-  reason @1 :Text;               # At most 600 characters.
+  reason @1 :Text;               # Before format 12: the text itself. Must be empty now (AVG: no
+                                 # personal data in the log); the text travels beside the event.
+  reasonDigest @2 :Data $Json.hex;
+                                 # Empty, or the 32-byte commitment to the reason (at most
+                                 # 600 characters; ledger/core/personal.h), kept beside the log.
 }
 
 struct MemberReinstated {
@@ -214,11 +218,15 @@ enum Intensity {
 # An offer of help or a request for help. The post's id is the event's id.
 struct Post {
   category @0 :Category;
-  text @1 :Text;                 # At most 600 characters.
+  text @1 :Text;                 # Before format 12: the text itself. Must be empty now (AVG: no
+                                 # personal data in the log); the text travels beside the event.
   intensity @2 :Intensity;
   area @3 :Text;                 # Coarse area (e.g. a postcode's digits), at most 32 characters.
   availability @4 :UInt32;       # Bit 3*day+part: day 0 = Monday, part 0/1/2 = morning/afternoon/
                                  # evening; 0 = any time.
+  textDigest @5 :Data $Json.hex;
+                                 # Empty, or the 32-byte commitment to the post's text (at most
+                                 # 600 characters; ledger/core/personal.h), kept beside the log.
 }
 
 struct PostRef {
@@ -227,7 +235,11 @@ struct PostRef {
 
 struct PostHidden {
   post @0 :Data $Json.hex;
-  reason @1 :Text;               # At most 600 characters.
+  reason @1 :Text;               # Before format 12: the text itself. Must be empty now (AVG: no
+                                 # personal data in the log); the text travels beside the event.
+  reasonDigest @2 :Data $Json.hex;
+                                 # Empty, or the 32-byte commitment to the reason (at most
+                                 # 600 characters; ledger/core/personal.h), kept beside the log.
 }
 
 struct MatchProposed {
@@ -252,7 +264,11 @@ struct HoursClaimed {
   receiver @0 :UInt64;           # Member who received the help and must confirm.
   minutes @1 :Int64;             # > 0, at most the policy's claimMinutesMax.
   post @2 :Data $Json.hex;       # Empty, or the request/offer/match this help was for.
-  note @3 :Text;                 # At most 600 characters.
+  note @3 :Text;                 # Before format 12: the text itself. Must be empty now (AVG: no
+                                 # personal data in the log); the text travels beside the event.
+  noteDigest @4 :Data $Json.hex;
+                                 # Empty, or the 32-byte commitment to the note (at most
+                                 # 600 characters; ledger/core/personal.h), kept beside the log.
 }
 
 struct ClaimRef {
@@ -261,24 +277,41 @@ struct ClaimRef {
 
 struct HoursDisputed {
   claim @0 :Data $Json.hex;
-  reason @1 :Text;               # At most 600 characters.
+  reason @1 :Text;               # Before format 12: the text itself. Must be empty now (AVG: no
+                                 # personal data in the log); the text travels beside the event.
+  reasonDigest @2 :Data $Json.hex;
+                                 # Empty, or the 32-byte commitment to the reason (at most
+                                 # 600 characters; ledger/core/personal.h), kept beside the log.
 }
 
 struct Transfer {
   to @0 :UInt64;                 # Receiving member; 0 = the community fund.
   minutes @1 :Int64;             # > 0, at most the policy's claimMinutesMax.
-  note @2 :Text;                 # At most 600 characters.
+  note @2 :Text;                 # Before format 12: the text itself. Must be empty now (AVG: no
+                                 # personal data in the log); the text travels beside the event.
+  noteDigest @3 :Data $Json.hex;
+                                 # Empty, or the 32-byte commitment to the note (at most
+                                 # 600 characters; ledger/core/personal.h), kept beside the log.
 }
 
 struct Reversal {
   target @0 :Data $Json.hex;     # Id of a confirmed claim (hoursClaimed) or a transfer to undo.
-  reason @1 :Text;               # At most 600 characters. Coordinators only.
+  reason @1 :Text;               # Before format 12: the text itself. Must be empty now (AVG: no
+                                 # personal data in the log); the text travels beside the event.
+  reasonDigest @2 :Data $Json.hex;
+                                 # Empty, or the 32-byte commitment to the reason (at most
+                                 # 600 characters; ledger/core/personal.h), kept beside the log.
+  # Coordinators only.
 }
 
 struct Endorsement {
   member @0 :UInt64;             # Whom the author endorses.
   claim @1 :Data $Json.hex;      # A confirmed claim between the two.
-  text @2 :Text;                 # At most 600 characters.
+  text @2 :Text;                 # Before format 12: the text itself. Must be empty now (AVG: no
+                                 # personal data in the log); the text travels beside the event.
+  textDigest @3 :Data $Json.hex;
+                                 # Empty, or the 32-byte commitment to the endorsement's text (at most
+                                 # 600 characters; ledger/core/personal.h), kept beside the log.
 }
 
 struct Checkpoint {
@@ -290,4 +323,21 @@ struct Checkpoint {
   # commits to event leaf i's verdict, log offset and log time (ledger/FORMAT.md). The rules
   # reject a checkpoint without it, or with another root (checkpoint_verdict_root_mismatch).
   # Next field: @4.
+}
+
+# What POST /v1/events takes: the signed envelope, and beside it the personal data its body
+# commits to (never stored in the log; the node checks it against the commitment and keeps it
+# in its personal-data store). Not a stored form.
+struct Submission {
+  body @0 :Data $Json.base64;    # As in Envelope.
+  signer @1 :Data $Json.hex;
+  signature @2 :Data $Json.hex;
+  personal @3 :PersonalText;     # Absent when the body commits to no text.
+}
+
+# A free text and the salt of its commitment: the body's commitment is
+# SHA-256("uurwerk/personal/v1" ++ 0x00 ++ salt ++ text) (ledger/core/personal.h).
+struct PersonalText {
+  salt @0 :Data $Json.hex;       # 16 random bytes the client chose; never reused.
+  text @1 :Text;                 # 1 to 600 characters of UTF-8.
 }

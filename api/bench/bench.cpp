@@ -475,10 +475,10 @@ result<void> bench_ingest(const parsed_args& a) {
 
     std::cerr << "bench ingest: through the HTTP API, " << clients << " clients...\n";
     // A folder of its own: the bench founds its community without an operator's list.
-    auto server =
-        embedded_server::start(dir.path / "b", "127.0.0.1", 0, {}, std::chrono::seconds(60),
-                               std::nullopt, std::chrono::seconds(10), founding::anyone,
-                               quota_options::unlimited());  // measures the node, not quotas
+    auto server = embedded_server::start(
+        dir.path / "b", "127.0.0.1", 0, {}, std::chrono::seconds(60), std::nullopt,
+        std::chrono::seconds(10), founding::anyone,
+        serve_network{.quotas = quota_options::unlimited()});  // measures the node
     if (!server) return server.err();
     for (const auto& b : w.setup)
         if (auto r = (*server)->node().submit(b); !r || !r->decided.accepted())
@@ -644,7 +644,7 @@ result<void> bench_audit(const parsed_args& a) {
     }
     auto server = embedded_server::start(dir.path, "127.0.0.1", 0, {}, std::chrono::milliseconds(0),
                                          std::nullopt, std::chrono::seconds(10), founding::anyone,
-                                         quota_options::unlimited());
+                                         serve_network{.quotas = quota_options::unlimited()});
     if (!server) return server.err();
     // The export is a coordinator's: the founder (member 1) signs in.
     http_call_options as_founder;

@@ -148,12 +148,14 @@ private:
     std::unique_ptr<node> node_;
 };
 
+// The simulated members write no texts: the matcher never reads them, and the log holds only
+// their commitments.
 event_payload payload_of(const sim_action& a) {
     switch (a.kind) {
         case sim_action_kind::post_offer:
-            return offer_posted{{a.what, "Ik help graag", a.how_often, a.area, 0}};
+            return offer_posted{{a.what, std::nullopt, a.how_often, a.area, 0}};
         case sim_action_kind::post_request:
-            return request_posted{{a.what, "Wie helpt mij?", a.how_often, a.area, 0}};
+            return request_posted{{a.what, std::nullopt, a.how_often, a.area, 0}};
         case sim_action_kind::withdraw_offer:
         case sim_action_kind::withdraw_request:
             return post_withdrawn{a.subject};
@@ -162,7 +164,7 @@ event_payload payload_of(const sim_action& a) {
         case sim_action_kind::decline:
             return match_declined{a.subject};
         case sim_action_kind::claim:
-            return hours_claimed{a.other, a.amount, a.subject, "geholpen"};
+            return hours_claimed{a.other, a.amount, a.subject, std::nullopt};
         case sim_action_kind::confirm:
             return hours_confirmed{a.subject};
         case sim_action_kind::end_match:

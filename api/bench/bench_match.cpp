@@ -46,7 +46,7 @@ public:
         std::discrete_distribution<std::size_t> pick(weights.begin(), weights.end());
         post_body p;
         p.what = static_cast<category>(pick(rng_));
-        p.text = "Hulp gevraagd of aangeboden, in de buurt";
+        // No text: the log holds only commitments, and the matcher never reads texts.
         p.how_often = static_cast<intensity>(rng_() % 3);
         if (rng_() % 10 != 0) p.area = std::to_string(3500 + rng_() % areas_total);
         if (rng_() % 2 == 0)
@@ -150,13 +150,13 @@ std::vector<bytes> make_live(match_setup& s, body_maker& make, std::size_t count
                 who, body_of(s, make, who,
                              hours_claimed{member_id{other + 1},
                                            minutes{30 + static_cast<std::int64_t>(make.below(91))},
-                                           std::nullopt, "geholpen"}));
+                                           std::nullopt, std::nullopt}));
         } else {
             bodies.emplace_back(
                 who, body_of(s, make, who,
                              transfer{member_id{other + 1},
                                       minutes{1 + static_cast<std::int64_t>(make.below(60))},
-                                      "bedankt"}));
+                                      std::nullopt}));
         }
     }
     return seal_all(bodies, s.keys, 0);
@@ -292,10 +292,10 @@ result<void> bench_match(const parsed_args& a) {
               << fixed(100 * (pair_ratios.back() - 1), 1) << " %; fastest " << fixed(with_s, 3)
               << " s against " << fixed(without_s, 3) << " s)\n";
 
-    auto server =
-        embedded_server::start(dir.path, "127.0.0.1", 0, {}, std::chrono::milliseconds(0),
-                               std::nullopt, std::chrono::milliseconds(0), founding::anyone,
-                               quota_options::unlimited());  // measures the node, not quotas
+    auto server = embedded_server::start(
+        dir.path, "127.0.0.1", 0, {}, std::chrono::milliseconds(0), std::nullopt,
+        std::chrono::milliseconds(0), founding::anyone,
+        serve_network{.quotas = quota_options::unlimited()});  // measures the node
     if (!server) return server.err();
     const auto port = (*server)->port();
     std::cerr << "bench match: candidates of random requests, nothing else going on...\n";

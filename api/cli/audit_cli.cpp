@@ -488,6 +488,7 @@ std::vector<option_spec> audit_option_specs() {
         {"old", "FILE", "consistency: a checkpoint you kept earlier"},
         {"server", "URL",
          std::string("the uurwerk server (default ") + default_server + ", or $UURWERK_SERVER)"},
+        ca_file_option(),
         {"trust", "HEX,...", "verify, verify-certificate: the node keys you trust"},
         {"trust-file", "FILE", "verify, verify-certificate: or a file of them, one per line"},
         {"balances", "", "verify: list every member's recomputed balance and confirmed hours"},

@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
 
@@ -17,6 +19,8 @@
 #include "api/node/admin.h"
 #include "api/node/founders.h"
 #include "api/node/key_file.h"
+#include "ledger/core/limits.h"
+#include "ledger/core/personal.h"
 #include "ledger/core/rules.h"
 
 namespace uurwerk::cli {
@@ -29,6 +33,7 @@ const std::vector<option_spec> signing_options = {
     {"key", "FILE", "your key file (from 'uurwerk keygen')", true},
     {"server", "URL",
      std::string("the uurwerk server (default ") + default_server + ", or $UURWERK_SERVER)"},
+    ca_file_option(),
     {"community", "ID", "the community (default: the key file's)"},
     {"as", "MEMBER", "the member id you sign as (default: the key file's)"},
     {"for", "MEMBER", "act for this member (needs their delegation for this kind)"},
@@ -71,10 +76,9 @@ struct signed_submit {
     std::string offset;
 };
 
-result<signed_submit> sign_and_submit(
-    const parsed_args& a, event_payload payload,
-    std::optional<member_id> author_override = std::nullopt,
-    std::optional<community_id> community_override = std::nullopt) {
+// `text`: the free text the payload commits to (text_arg), sent beside the signed envelope.
+result<signed_submit> sign_and_submit(const parsed_args& a, event_payload payload,
+                                      const std::optional<committed_text>& text = std::nullopt) {
     auto kf = read_key_file(*a.get("key"));
     if (!kf) return kf.err();
     auto signer = signing_key::from_seed(kf->seed);
@@ -82,7 +86,7 @@ result<signed_submit> sign_and_submit(
     auto server = server_of(a);
     if (!server) return server.err();
 
-    community_id community = community_override.value_or(kf->community);
+    community_id community = kf->community;
     if (a.has("community")) {
         auto c = a.get_u64("community");
         if (!c) return c.err();
@@ -92,7 +96,7 @@ result<signed_submit> sign_and_submit(
         return make_error(errc::missing_argument,
                           "which community? give --community ID (or make the "
                           "key file with 'keygen --community ID')");
-    member_id author = author_override.value_or(kf->member);
+    member_id author = kf->member;
     if (a.has("as")) {
         auto m = a.get_u64("as");
         if (!m) return m.err();
@@ -142,7 +146,8 @@ result<signed_submit> sign_and_submit(
     if (auto v = validate_body(body); !v) return v.err();
     auto env = signer->seal(body);
 
-    auto r = call(*server, "POST", "/v1/events", envelope_to_json(env));
+    const auto personal = text ? std::optional<personal_text>(text->personal) : std::nullopt;
+    auto r = call(*server, "POST", "/v1/events", submission_to_json(env, personal));
     if (!r) return r.err();
     if (r->status != 200 && r->status != 409) return api_error(*r);
     const std::string kind(kind_name(body.kind()));
@@ -202,12 +207,28 @@ result<minutes> minutes_arg(const parsed_args& a) {
     return minutes{*m};
 }
 
-result<post_body> post_arg(const parsed_args& a) {
+// A free text given on the command line (--text, --note, --reason), with a fresh salt: the event
+// carries its commitment, and the text travels beside it (ledger/core/personal.h).
+result<std::optional<committed_text>> text_arg(const parsed_args& a, const std::string& name) {
+    auto t = a.get(name);
+    if (!t || t->empty()) return std::optional<committed_text>();
+    if (!text_within(*t, text_chars_max))
+        return make_error(errc::bad_argument, "--" + name + " must be at most " +
+                                                  std::to_string(text_chars_max) +
+                                                  " characters of UTF-8");
+    return std::optional<committed_text>(commit_fresh(*t));
+}
+
+text_commitment commitment_of(const std::optional<committed_text>& t) {
+    return t ? text_commitment(t->commitment) : std::nullopt;
+}
+
+result<post_body> post_arg(const parsed_args& a, const std::optional<committed_text>& text) {
     post_body p;
     auto c = category_arg(a, true);
     if (!c) return c.err();
     p.what = **c;
-    p.text = a.get("text").value_or("");
+    p.text_digest = commitment_of(text);
     p.area = a.get("area").value_or("");
     auto how = a.get("intensity").value_or("once");
     if (how == "once")
@@ -448,9 +469,12 @@ result<void> do_delegate(const parsed_args& a) {
 }
 
 result<void> do_post(const parsed_args& a, bool offer) {
-    auto p = post_arg(a);
+    auto text = text_arg(a, "text");
+    if (!text) return text.err();
+    auto p = post_arg(a, *text);
     if (!p) return p.err();
-    auto r = offer ? sign_and_submit(a, offer_posted{*p}) : sign_and_submit(a, request_posted{*p});
+    auto r = offer ? sign_and_submit(a, offer_posted{*p}, *text)
+                   : sign_and_submit(a, request_posted{*p}, *text);
     if (!r) return r.err();
     std::cout << (offer ? "offer" : "request") << " id: " << r->id_hex << "\n";
     return ok_value;
@@ -461,13 +485,15 @@ result<void> do_claim(const parsed_args& a) {
     if (!rcv) return rcv.err();
     auto m = minutes_arg(a);
     if (!m) return m.err();
-    hours_claimed c{member_id{*rcv}, *m, std::nullopt, a.get("note").value_or("")};
+    auto note = text_arg(a, "note");
+    if (!note) return note.err();
+    hours_claimed c{member_id{*rcv}, *m, std::nullopt, commitment_of(*note)};
     if (a.has("post")) {
         auto p = id_arg(a, "post");
         if (!p) return p.err();
         c.post = *p;
     }
-    auto r = sign_and_submit(a, c);
+    auto r = sign_and_submit(a, c, *note);
     if (!r) return r.err();
     std::cout << "claim id: " << r->id_hex << " (member " << *rcv
               << " confirms it with 'uurwerk confirm --claim " << r->id_hex << "')\n";
@@ -477,8 +503,10 @@ result<void> do_claim(const parsed_args& a) {
 result<void> do_claim_ref(const parsed_args& a, bool confirm) {
     auto c = id_arg(a, "claim");
     if (!c) return c.err();
+    auto reason = text_arg(a, "reason");
+    if (!reason) return reason.err();
     auto r = confirm ? sign_and_submit(a, hours_confirmed{*c})
-                     : sign_and_submit(a, hours_disputed{*c, a.get("reason").value_or("")});
+                     : sign_and_submit(a, hours_disputed{*c, commitment_of(*reason)}, *reason);
     if (!r) return r.err();
     return ok_value;
 }
@@ -488,7 +516,9 @@ result<void> do_transfer(const parsed_args& a) {
     if (!to) return to.err();
     auto m = minutes_arg(a);
     if (!m) return m.err();
-    auto r = sign_and_submit(a, transfer{member_id{*to}, *m, a.get("note").value_or("")});
+    auto note = text_arg(a, "note");
+    if (!note) return note.err();
+    auto r = sign_and_submit(a, transfer{member_id{*to}, *m, commitment_of(*note)}, *note);
     if (!r) return r.err();
     return ok_value;
 }
@@ -496,7 +526,9 @@ result<void> do_transfer(const parsed_args& a) {
 result<void> do_reverse(const parsed_args& a) {
     auto t = id_arg(a, "target");
     if (!t) return t.err();
-    auto r = sign_and_submit(a, reversal{*t, *a.get("reason")});
+    auto reason = text_arg(a, "reason");
+    if (!reason) return reason.err();
+    auto r = sign_and_submit(a, reversal{*t, commitment_of(*reason)}, *reason);
     if (!r) return r.err();
     return ok_value;
 }
@@ -505,9 +537,12 @@ result<void> do_member_change(const parsed_args& a, const std::string& what) {
     auto m = a.get_u64("member");
     if (!m) return m.err();
     auto submit = [&]() -> result<signed_submit> {
-        if (what == "suspend")
-            return sign_and_submit(a,
-                                   member_suspended{member_id{*m}, a.get("reason").value_or("")});
+        if (what == "suspend") {
+            auto reason = text_arg(a, "reason");
+            if (!reason) return reason.err();
+            return sign_and_submit(a, member_suspended{member_id{*m}, commitment_of(*reason)},
+                                   *reason);
+        }
         if (what == "reinstate") return sign_and_submit(a, member_reinstated{member_id{*m}});
         auto h = a.get("revoke");
         auto b = fixed_from_hex<public_key_bytes>(h.value_or(""), "--revoke");
@@ -650,6 +685,55 @@ result<void> do_allow_founder(const parsed_args& a) {
     return ok_value;
 }
 
+// `serve`'s --kafka-* security options as librdkafka's settings (kafka_log_options::security).
+result<std::vector<std::pair<std::string, std::string>>> kafka_security_of(const parsed_args& a) {
+    std::vector<std::pair<std::string, std::string>> out;
+    const bool tls = a.has("kafka-tls") || a.has("kafka-ca") || a.has("kafka-cert");
+    const bool sasl = a.has("kafka-sasl-mechanism");
+    if (a.has("kafka-cert") != a.has("kafka-key"))
+        return make_error(errc::missing_argument,
+                          "--kafka-cert and --kafka-key go together: the certificate and its key");
+    if ((a.has("kafka-sasl-user") || a.has("kafka-sasl-password-file")) && !sasl)
+        return make_error(errc::missing_argument,
+                          "--kafka-sasl-user and --kafka-sasl-password-file go with "
+                          "--kafka-sasl-mechanism");
+    for (const char* file : {"kafka-ca", "kafka-cert", "kafka-key", "kafka-sasl-password-file"}) {
+        std::error_code ec;
+        if (auto path = a.get(file); path && !std::filesystem::is_regular_file(*path, ec))
+            return make_error(errc::bad_argument,
+                              "--" + std::string(file) + " " + *path + ": no such file");
+    }
+    if (!tls && !sasl) return out;
+    out.emplace_back("security.protocol",
+                     tls ? (sasl ? "sasl_ssl" : "ssl") : (sasl ? "sasl_plaintext" : "plaintext"));
+    if (auto ca = a.get("kafka-ca")) out.emplace_back("ssl.ca.location", *ca);
+    if (auto cert = a.get("kafka-cert")) {
+        out.emplace_back("ssl.certificate.location", *cert);
+        out.emplace_back("ssl.key.location", *a.get("kafka-key"));
+    }
+    if (sasl) {
+        const auto mechanism = *a.get("kafka-sasl-mechanism");
+        if (mechanism != "PLAIN" && mechanism != "SCRAM-SHA-256" && mechanism != "SCRAM-SHA-512")
+            return make_error(errc::bad_argument,
+                              "--kafka-sasl-mechanism is PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512");
+        if (!a.has("kafka-sasl-user") || !a.has("kafka-sasl-password-file"))
+            return make_error(errc::missing_argument,
+                              "--kafka-sasl-mechanism needs --kafka-sasl-user and "
+                              "--kafka-sasl-password-file");
+        std::ifstream in(*a.get("kafka-sasl-password-file"));
+        std::string password;
+        std::getline(in, password);
+        if (password.empty())
+            return make_error(errc::bad_argument, "--kafka-sasl-password-file " +
+                                                      *a.get("kafka-sasl-password-file") +
+                                                      ": its first line (the password) is empty");
+        out.emplace_back("sasl.mechanism", mechanism);
+        out.emplace_back("sasl.username", *a.get("kafka-sasl-user"));
+        out.emplace_back("sasl.password", password);
+    }
+    return out;
+}
+
 std::vector<command> commands() {
     const option_spec server{"server", "URL", "the uurwerk server (default http://127.0.0.1:8080)"};
     const std::vector<option_spec> post_options = {
@@ -669,6 +753,14 @@ std::vector<command> commands() {
           "Runs the embedded server: the durable log, the projections and the HTTP API.",
           {{"data", "DIR", "where the log and projections live (default ./data)"},
            {"listen", "HOST:PORT", "the address of the HTTP API (default 127.0.0.1:8080)"},
+           {"tls-cert", "FILE",
+            "serve https (TLS 1.2 and 1.3) with this certificate chain (PEM, the node's own "
+            "certificate first); goes with --tls-key"},
+           {"tls-key", "FILE", "the private key (PEM) of --tls-cert"},
+           {"trusted-proxy", "ADDRESS",
+            "behind a reverse proxy at this IP address: its requests' client is the last "
+            "address of their X-Forwarded-For, and its connections are not held to the "
+            "per-address limit (README, \"Running a node on the internet\")"},
            {"checkpoint-interval", "SECONDS",
             "how often the node signs a checkpoint of each community that announced its key "
             "(default 60; 0 = only on demand)"},
@@ -688,6 +780,23 @@ std::vector<command> commands() {
            {"min-insync", "N",
             "cluster mode: replicas that must have a record before it is acknowledged, when "
             "uurwerk creates the topic (default 2)"},
+           {"kafka-tls", "",
+            "cluster mode: talk to the brokers over TLS, their certificates checked against "
+            "the system's CA store (implied by --kafka-ca)"},
+           {"kafka-ca", "FILE",
+            "cluster mode, TLS: trust the brokers' certificates of this CA (PEM)"},
+           {"kafka-cert", "FILE",
+            "cluster mode, TLS: this node's client certificate (PEM), for brokers that ask for "
+            "one; goes with --kafka-key"},
+           {"kafka-key", "FILE", "cluster mode, TLS: the private key (PEM) of --kafka-cert"},
+           {"kafka-sasl-mechanism", "NAME",
+            "cluster mode: log in to the brokers with SASL: PLAIN, SCRAM-SHA-256 or "
+            "SCRAM-SHA-512 (with --kafka-sasl-user and --kafka-sasl-password-file; over TLS "
+            "when --kafka-tls or --kafka-ca is given)"},
+           {"kafka-sasl-user", "NAME", "cluster mode, SASL: the user name"},
+           {"kafka-sasl-password-file", "FILE",
+            "cluster mode, SASL: a file whose first line is the password (never on the command "
+            "line, where every user of the machine can read it)"},
            {"quota-writes-per-key", "PER_S:BURST",
             "events one signing key may submit: PER_S a second, BURST at once (default 20:100; "
             "off = no limit); beyond, 429 rate_limited with Retry-After"},
@@ -738,17 +847,34 @@ std::vector<command> commands() {
                                                                    std::to_string(partitions_max));
                      kafka->partitions_total = static_cast<std::uint32_t>(*v);
                  }
+                 auto security = kafka_security_of(a);
+                 if (!security) return security.err();
+                 kafka->security = std::move(*security);
              } else if (a.has("topic") || a.has("partitions") || a.has("replication-factor") ||
                         a.has("min-insync")) {
                  return make_error(errc::bad_argument,
                                    "--topic, --partitions, --replication-factor and --min-insync "
                                    "go with --kafka");
+             } else {
+                 for (const char* name :
+                      {"kafka-tls", "kafka-ca", "kafka-cert", "kafka-key", "kafka-sasl-mechanism",
+                       "kafka-sasl-user", "kafka-sasl-password-file"})
+                     if (a.has(name))
+                         return make_error(errc::bad_argument,
+                                           "--" + std::string(name) + " goes with --kafka");
              }
-             quota_options limits;
-             for (auto [name, field] : {std::pair{"quota-writes-per-key", &limits.writes_per_key},
-                                        {"quota-writes-per-address", &limits.writes_per_address},
-                                        {"quota-reads-per-session", &limits.reads_per_session},
-                                        {"quota-reads-per-address", &limits.reads_per_address}}) {
+             serve_network network;
+             if (a.has("tls-cert") != a.has("tls-key"))
+                 return make_error(errc::missing_argument,
+                                   "--tls-cert and --tls-key go together: the certificate and its "
+                                   "private key");
+             if (a.has("tls-cert")) network.tls = tls_files{*a.get("tls-cert"), *a.get("tls-key")};
+             network.trusted_proxy = a.get("trusted-proxy").value_or("");
+             for (auto [name, field] :
+                  {std::pair{"quota-writes-per-key", &network.quotas.writes_per_key},
+                   {"quota-writes-per-address", &network.quotas.writes_per_address},
+                   {"quota-reads-per-session", &network.quotas.reads_per_session},
+                   {"quota-reads-per-address", &network.quotas.reads_per_address}}) {
                  auto text = a.get(name);
                  if (!text) continue;
                  auto l = parse_rate_limit(*text, name);
@@ -757,7 +883,7 @@ std::vector<command> commands() {
              }
              return serve_command(
                  a.get("data").value_or("data"), a.get("listen").value_or("127.0.0.1:8080"),
-                 std::chrono::seconds(interval_s), kafka, std::chrono::seconds(match_s), limits);
+                 std::chrono::seconds(interval_s), kafka, std::chrono::seconds(match_s), network);
          }},
         {{"keygen",
           "Makes a new Ed25519 key and writes it to a key file with mode 0600.",
@@ -787,7 +913,8 @@ std::vector<command> commands() {
           "must be announced there).",
           {{"community", "ID", "the community", true},
            {"key", "FILE", "a coordinator's key file (signs in)", true},
-           server}},
+           server,
+           ca_file_option()}},
          do_match},
         {{"admit", signed_summary("Admits a member (coordinators)."),
           with_signing(
@@ -853,7 +980,8 @@ std::vector<command> commands() {
            {"member", "ID", "the member"},
            {"key", "FILE", "the reader's key file (signs in; the member and community by default)",
             true},
-           server}},
+           server,
+           ca_file_option()}},
          do_balance},
         {{"history",
           "Shows a member's history: every event that concerned them, with its verdict.",
@@ -863,7 +991,8 @@ std::vector<command> commands() {
             true},
            {"from", "OFFSET", "start at this log offset"},
            {"limit", "N", "at most this many lines (default 100, at most 1000)"},
-           server}},
+           server,
+           ca_file_option()}},
          do_history},
         {{"allow-founder",
           "The operator's consent: lets the holder of a key found a community on the node whose "

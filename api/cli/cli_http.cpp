@@ -14,13 +14,31 @@ result<server_address> server_of(const parsed_args& a) {
         const char* env = std::getenv("UURWERK_SERVER");
         url = env ? env : default_server;
     }
-    return parse_http_url(url);
+    auto address = parse_http_url(url);
+    if (!address) return address.err();
+    server_address out{*address, a.get("ca-file").value_or("")};
+    if (out.ca_file.empty()) {
+        const char* env = std::getenv("UURWERK_CA_FILE");
+        out.ca_file = env ? env : "";
+    }
+    if (!out.ca_file.empty() && out.scheme != http_scheme::https && a.has("ca-file"))
+        return make_error(errc::bad_argument,
+                          "--ca-file is for an https:// server, and the server is " + url);
+    return out;
+}
+
+option_spec ca_file_option() {
+    return {"ca-file", "FILE",
+            "https: trust the server's certificate only if this CA (PEM) signed it (default: "
+            "the system's CA store, or $UURWERK_CA_FILE)"};
 }
 
 result<reply> call(const server_address& s, std::string_view method, const std::string& target,
                    std::string_view body, const std::string& authorization) {
     http_call_options options;
     options.authorization = authorization;
+    options.scheme = s.scheme;
+    options.ca_file = s.ca_file;
     auto r = http_call(s.host, s.port, method, target, body, options);
     if (!r) return r.err();
     auto doc = json_doc::parse(r->body);

@@ -1,6 +1,8 @@
 #pragma once
 // How the command-line program talks to a server: the --server option (or $UURWERK_SERVER),
-// one HTTP call with a JSON reply, and the API's error turned into an error value.
+// http:// or https:// (the server's certificate checked against the system's CA store, or
+// --ca-file's, or $UURWERK_CA_FILE's), one HTTP call with a JSON reply, and the API's error
+// turned into an error value.
 
 #include <string>
 
@@ -13,8 +15,12 @@ namespace uurwerk::cli {
 
 inline constexpr const char* default_server = "http://127.0.0.1:8080";
 
-using server_address = http_address;
+struct server_address : http_address {
+    std::string ca_file;  // https: the CA certificates to trust ("" = the system's)
+};
 [[nodiscard]] result<server_address> server_of(const parsed_args& a);
+// The --ca-file option, beside every --server.
+option_spec ca_file_option();
 
 // An HTTP call whose JSON reply is parsed; errors of the API become errors with its message.
 struct reply {

@@ -28,6 +28,7 @@ unsigned http_status_for(errc code) {
         case errc::bad_export:
         case errc::bad_certificate:
         case errc::bad_checkpoint:
+        case errc::personal_data_mismatch:
             return 400;
         // The signer may not write.
         case errc::unknown_signer:

@@ -1,12 +1,16 @@
 #include "api/http/http_client.h"
 
 #include "api/http/timed_stream.h"
+#include "api/http/tls.h"
 
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 #include <poll.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <cerrno>
@@ -84,6 +88,9 @@ std::string seconds_text(std::chrono::milliseconds ms) {
 struct http_connection::impl {
     asio::io_context io;
     tcp::socket socket{io};
+    timed_stream timed{socket, std::chrono::milliseconds(60'000)};
+    std::shared_ptr<asio::ssl::context> tls_context;      // https only
+    std::optional<asio::ssl::stream<timed_stream&>> tls;  // https only, over `timed`
     beast::flat_buffer buffer;
     std::string host;
     std::uint16_t port = 0;
@@ -91,6 +98,60 @@ struct http_connection::impl {
     http_call_options options;
     bool keep_alive = true;
 };
+
+// The TLS handshake over the connected socket, within `deadline`: the server's certificate
+// must chain to a trusted CA and name the host (a DNS name, or the IP address given).
+result<void> http_connection::start_tls(impl& m, std::chrono::steady_clock::time_point deadline) {
+    auto ctx = tls_client_context(m.options.ca_file);
+    if (!ctx) return ctx.err();
+    m.tls_context = std::move(*ctx);
+    m.tls.emplace(m.timed, *m.tls_context);
+    SSL* ssl = m.tls->native_handle();
+    error_code ec;
+    // An IP address is checked against the certificate's IP entries; a name (localhost too)
+    // against its DNS names, and sent as SNI.
+    (void)asio::ip::make_address(m.host, ec);
+    if (!ec) {
+        if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), m.host.c_str()) != 1)
+            return make_error(errc::internal_error,
+                              "cannot set the host to check: " + tls_error_text());
+    } else {
+        if (SSL_set1_host(ssl, m.host.c_str()) != 1 ||
+            SSL_set_tlsext_host_name(ssl, m.host.c_str()) != 1)
+            return make_error(errc::internal_error,
+                              "cannot set the host to check: " + tls_error_text());
+    }
+    m.timed.set_deadline(deadline);
+    m.tls->handshake(asio::ssl::stream_base::client, ec);
+    m.timed.set_deadline(steady::time_point::max());
+    if (!ec) return ok_value;
+    const long verified = SSL_get_verify_result(ssl);
+    if (verified != X509_V_OK) {
+        const std::string why = X509_verify_cert_error_string(verified);
+        const std::string whose = m.options.ca_file.empty()
+                                      ? "the system's CA certificates"
+                                      : "the CA file " + m.options.ca_file.string();
+        const std::string hint =
+            verified == X509_V_ERR_HOSTNAME_MISMATCH || verified == X509_V_ERR_IP_ADDRESS_MISMATCH
+                ? "the certificate is for another name; use the name it was made for"
+                : (m.options.ca_file.empty()
+                       ? "if the server's certificate is your own CA's, give --ca-file FILE"
+                       : "is it the CA that signed the server's certificate?");
+        return make_error(errc::server_unreachable,
+                          "the TLS certificate of " + m.where + " is not trusted: " + why +
+                              " (checked against " + whose + "; " + hint + ")");
+    }
+    if (ec == asio::error::timed_out)
+        return make_error(errc::server_unreachable, "no TLS handshake with " + m.where +
+                                                        " within " +
+                                                        seconds_text(m.options.connect_timeout) +
+                                                        " (does the server there serve https?)");
+    std::string detail = tls_error_text();
+    if (detail.empty()) detail = ec.message();
+    return make_error(errc::server_unreachable, "no TLS connection with " + m.where + ": " +
+                                                    detail +
+                                                    " (does the server there serve https?)");
+}
 
 result<std::unique_ptr<http_connection>> http_connection::open(const std::string& host,
                                                                std::uint16_t port,
@@ -135,6 +196,10 @@ result<std::unique_ptr<http_connection>> http_connection::open(const std::string
                                                         " (is 'uurwerk serve' running there?)");
     }
     m->socket.set_option(tcp::no_delay(true), ec);
+    m->timed.set_idle(options.reply_timeout);
+    if (options.scheme == http_scheme::https) {
+        if (auto t = start_tls(*m, connect_deadline); !t) return t.err();
+    }
     return std::unique_ptr<http_connection>(new http_connection(std::move(m)));
 }
 
@@ -169,18 +234,26 @@ result<http_reply> http_connection::call(std::string_view method, std::string_vi
     req.keep_alive(m.keep_alive);
     req.prepare_payload();
 
-    timed_stream stream(m.socket, options.reply_timeout);
-    stream.set_deadline(steady::now() + options.reply_timeout);
-    http::write(stream, req, ec);
+    m.timed.set_deadline(steady::now() + options.reply_timeout);
+    auto write = [&](auto& stream) { http::write(stream, req, ec); };
+    if (m.tls)
+        write(*m.tls);
+    else
+        write(m.timed);
     // A server that refuses early (413, 503) may close before it has read the whole request:
     // its answer can still be read below.
     const bool write_failed = static_cast<bool>(ec);
     const error_code write_error = ec;
+    ec = {};
 
     http::response_parser<http::string_body> parser;
     parser.body_limit(options.reply_bytes_max);
     if (verb == http::verb::head) parser.skip(true);
-    http::read(stream, m.buffer, parser, ec);
+    auto read = [&](auto& stream) { http::read(stream, m.buffer, parser, ec); };
+    if (m.tls)
+        read(*m.tls);
+    else
+        read(m.timed);
     if (ec) {
         if (ec == asio::error::timed_out)
             return make_error(errc::server_timeout, "the server at " + where +
@@ -191,11 +264,14 @@ result<http_reply> http_connection::call(std::string_view method, std::string_vi
                                                    std::to_string(options.reply_bytes_max) +
                                                    " bytes");
         if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
-            ec == asio::error::connection_reset || ec == asio::error::eof || write_failed)
+            ec == asio::error::connection_reset || ec == asio::error::eof ||
+            ec == asio::ssl::error::stream_truncated || write_failed)
             return make_error(errc::server_closed,
                               "the server at " + where + " closed the connection without a reply" +
                                   (write_failed ? " (sending failed: " + write_error.message() + ")"
-                                                : std::string()));
+                                   : m.tls      ? std::string()
+                                                : std::string(" (if it serves https, give an "
+                                                                   "https:// address)")));
         return make_error(errc::bad_reply,
                           "the reply from " + where + " is not valid HTTP: " + ec.message());
     }
@@ -223,18 +299,21 @@ result<http_address> parse_http_url(std::string_view url) {
     };
     std::string_view rest = url;
     bool scheme = false;
-    if (rest.substr(0, 8) == "https://") return bad("uses https, which uurwerk does not serve");
-    if (rest.substr(0, 7) == "http://") {
+    http_address out;
+    if (rest.substr(0, 8) == "https://") {
+        rest.remove_prefix(8);
+        scheme = true;
+        out.scheme = http_scheme::https;
+    } else if (rest.substr(0, 7) == "http://") {
         rest.remove_prefix(7);
         scheme = true;
     } else if (rest.find("://") != std::string_view::npos) {
-        return bad("has a scheme other than http");
+        return bad("has a scheme other than http and https");
     }
     if (auto slash = rest.find('/'); slash != std::string_view::npos) {
         if (rest.substr(slash) != "/") return bad("has a path");
         rest = rest.substr(0, slash);
     }
-    http_address out;
     std::string_view port_text;
     bool has_port = false;
     if (!rest.empty() && rest.front() == '[') {
@@ -262,7 +341,7 @@ result<http_address> parse_http_url(std::string_view url) {
     if (out.host.empty()) return bad("has no host");
     if (!has_port) {
         if (!scheme) return bad("has no port");
-        out.port = 80;
+        out.port = out.scheme == http_scheme::https ? 443 : 80;
         return out;
     }
     std::uint32_t port = 0;

@@ -9,10 +9,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <condition_variable>
 #include <cstdio>
 #include <exception>
@@ -21,11 +23,16 @@
 #include <optional>
 #include <thread>
 #include <unordered_map>
+#include <variant>
 
 #include "api/http/cpu_slice.h"
 #include "api/http/error_status.h"
+#include "api/http/tls.h"
 #include "api/http/worker_pool.h"
 #include "api/json/json.h"
+
+#include <openssl/bio.h>
+#include <openssl/ssl.h>
 
 namespace uurwerk {
 namespace {
@@ -49,6 +56,77 @@ constexpr std::chrono::milliseconds refusal_linger{1'000};
 bool is_malformed(const error_code& ec) {
     return ec.category() == http::make_error_code(http::error::bad_target).category() &&
            ec != http::error::end_of_stream && ec != http::error::partial_message;
+}
+
+// The bytes of one connection: the TCP socket itself, or TLS over it, as the server was opened.
+// The session code below is written once against this stream (Beast's algorithms see one
+// AsyncStream); only the handshake and what is already buffered differ.
+class server_stream {
+public:
+    using executor_type = tcp::socket::executor_type;
+    using tls_stream = beast::ssl_stream<tcp::socket>;
+
+    // `tls` null: plain HTTP.
+    server_stream(tcp::socket socket, asio::ssl::context* tls) : s_(make(std::move(socket), tls)) {}
+
+    tcp::socket& socket() {
+        if (auto* t = tls()) return t->next_layer();
+        return std::get<tcp::socket>(s_);
+    }
+    tls_stream* tls() { return std::get_if<tls_stream>(&s_); }
+    executor_type get_executor() { return socket().get_executor(); }
+
+    template <typename Buffers, typename Handler>
+    void async_read_some(const Buffers& buffers, Handler&& handler) {
+        if (auto* t = tls())
+            t->async_read_some(buffers, std::forward<Handler>(handler));
+        else
+            std::get<tcp::socket>(s_).async_read_some(buffers, std::forward<Handler>(handler));
+    }
+    template <typename Buffers, typename Handler>
+    void async_write_some(const Buffers& buffers, Handler&& handler) {
+        if (auto* t = tls())
+            t->async_write_some(buffers, std::forward<Handler>(handler));
+        else
+            std::get<tcp::socket>(s_).async_write_some(buffers, std::forward<Handler>(handler));
+    }
+
+    // Bytes of the client already read off the socket but not yet given to HTTP (TLS records
+    // received with the last one), which a wait on the socket would never see.
+    bool has_buffered() {
+        auto* t = tls();
+        if (t == nullptr) return false;
+        SSL* ssl = t->native_handle();
+        return SSL_has_pending(ssl) == 1 || BIO_ctrl_pending(SSL_get_rbio(ssl)) > 0;
+    }
+
+private:
+    static std::variant<tcp::socket, tls_stream> make(tcp::socket socket, asio::ssl::context* tls) {
+        if (tls != nullptr)
+            return std::variant<tcp::socket, tls_stream>(std::in_place_type<tls_stream>,
+                                                         std::move(socket), *tls);
+        return std::variant<tcp::socket, tls_stream>(std::in_place_type<tcp::socket>,
+                                                     std::move(socket));
+    }
+    std::variant<tcp::socket, tls_stream> s_;
+};
+
+// The client a trusted proxy names: the last address of the request's X-Forwarded-For headers
+// (the one the proxy appended), or "" (unknown) when there is none or it is not an address.
+template <typename Fields>
+std::string forwarded_client(const Fields& fields) {
+    std::string last;
+    for (auto [it, end] = fields.equal_range("X-Forwarded-For"); it != end; ++it)
+        last = std::string(it->value());
+    const auto comma = last.rfind(',');
+    std::string_view entry = last;
+    if (comma != std::string::npos) entry.remove_prefix(comma + 1);
+    while (!entry.empty() && (entry.front() == ' ' || entry.front() == '\t'))
+        entry.remove_prefix(1);
+    while (!entry.empty() && (entry.back() == ' ' || entry.back() == '\t')) entry.remove_suffix(1);
+    error_code ec;
+    const auto address = asio::ip::make_address(std::string(entry), ec);
+    return ec ? std::string() : address.to_string();
 }
 
 // Open until stop() closes it, after which no answer is handed to a connection any more (the
@@ -102,6 +180,8 @@ struct http_server::impl {
     std::optional<http_async_route> async;
     http_stats& stats;
     std::size_t limit = 0;  // connections served at once (options, capped by the files)
+    std::shared_ptr<asio::ssl::context> tls;  // null: plain HTTP
+    std::optional<asio::ip::address> proxy;   // options.trusted_proxy
 
     asio::io_context io;
     tcp::acceptor acceptor{asio::make_strand(io)};
@@ -134,34 +214,62 @@ public:
     http_connection_state(http_server::impl& server, tcp::socket socket, asio::ip::address peer,
                           kind k)
         : server_(server),
-          socket_(std::move(socket)),
-          timer_(socket_.get_executor()),
+          stream_(std::move(socket), server.tls.get()),
+          timer_(stream_.get_executor()),
           peer_(std::move(peer)),
           kind_(k),
           buffer_(server.options.header_bytes_max + server.options.body_bytes_max + 4096) {}
 
     // Starts serving (or refusing, with `why`): called once, on any thread.
     void start(std::string why = {}) {
-        asio::post(socket_.get_executor(), [self = shared_from_this(), why = std::move(why)] {
+        asio::post(stream_.get_executor(), [self = shared_from_this(), why = std::move(why)] {
             self->arm_timer();
-            if (self->kind_ == kind::refused)
-                self->refuse(why);
-            else
-                self->next_request();
+            if (self->stream_.tls() != nullptr) return self->handshake(why);
+            self->begin(why);
         });
     }
 
     // stop(): closes the connection unless a handler is working on its request (that one is
     // answered, with "Connection: close", then closed). With `force`, closes it anyway.
     void stop(bool force) {
-        asio::post(socket_.get_executor(), [self = shared_from_this(), force] {
-            if (force || self->phase_ == phase::waiting || self->phase_ == phase::reading)
+        asio::post(stream_.get_executor(), [self = shared_from_this(), force] {
+            if (force || self->phase_ == phase::handshaking || self->phase_ == phase::waiting ||
+                self->phase_ == phase::reading)
                 self->close();
         });
     }
 
 private:
-    enum class phase : std::uint8_t { waiting, reading, busy, writing, lingering, closed };
+    enum class phase : std::uint8_t {
+        handshaking,
+        waiting,
+        reading,
+        busy,
+        writing,
+        lingering,
+        closed
+    };
+
+    void begin(const std::string& why) {
+        if (kind_ == kind::refused)
+            refuse(why);
+        else
+            next_request();
+    }
+
+    // TLS: the handshake, within the header timeout of the accept (a refused connection's
+    // within the refusal's linger), then the requests (or the refusal) as over plain TCP.
+    void handshake(std::string why) {
+        phase_ = phase::handshaking;
+        deadline_in(kind_ == kind::refused ? refusal_linger : server_.options.header_timeout);
+        stream_.tls()->async_handshake(
+            asio::ssl::stream_base::server,
+            [self = shared_from_this(), why = std::move(why)](error_code ec) {
+                if (self->phase_ == phase::closed) return;
+                if (ec) return self->close();  // not TLS, an old version, or gone: no answer
+                self->begin(why);
+            });
+    }
 
     // The one timer of the connection: when `deadline_` passes, on_deadline() acts by phase.
     void arm_timer() {
@@ -193,14 +301,16 @@ private:
     void next_request() {
         if (server_.stopping.load()) return close();
         phase_ = phase::waiting;
-        if (buffer_.size() > 0) return read_header();  // pipelined: already here
+        if (buffer_.size() > 0 || stream_.has_buffered())
+            return read_header();  // pipelined: already here
         buffer_.shrink_to_fit();
         deadline_in(server_.options.idle_timeout);
-        socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
-            if (self->phase_ == phase::closed) return;
-            if (ec) return self->close();
-            self->read_header();
-        });
+        stream_.socket().async_wait(tcp::socket::wait_read,
+                                    [self = shared_from_this()](error_code ec) {
+                                        if (self->phase_ == phase::closed) return;
+                                        if (ec) return self->close();
+                                        self->read_header();
+                                    });
     }
 
     void read_header() {
@@ -211,7 +321,7 @@ private:
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_bytes_max));
         parser_->body_limit(server_.options.body_bytes_max);
-        http::async_read_header(socket_, buffer_, *parser_,
+        http::async_read_header(stream_, buffer_, *parser_,
                                 [self = shared_from_this()](error_code ec, std::size_t) {
                                     if (self->phase_ == phase::closed) return;
                                     if (ec) return self->refused(ec);
@@ -225,7 +335,7 @@ private:
         if (beast::iequals(header[http::field::expect], "100-continue")) {
             auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
                                                                            header.version());
-            http::async_write(socket_, *cont,
+            http::async_write(stream_, *cont,
                               [self = shared_from_this(), cont](error_code ec, std::size_t) {
                                   if (self->phase_ == phase::closed) return;
                                   if (ec) return self->close();
@@ -237,7 +347,7 @@ private:
     }
 
     void read_rest() {
-        http::async_read(socket_, buffer_, *parser_,
+        http::async_read(stream_, buffer_, *parser_,
                          [self = shared_from_this()](error_code ec, std::size_t) {
                              if (self->phase_ == phase::closed) return;
                              if (ec) return self->refused(ec);
@@ -271,10 +381,12 @@ private:
         keep_alive_ = req.keep_alive();
         // Reads answer from memory in well under a slice; writes check a signature first.
         const bool read = head_ || req.method() == http::verb::get;
+        std::string peer =
+            server_.proxy && peer_ == *server_.proxy ? forwarded_client(req) : peer_.to_string();
         request_ = std::make_shared<http_request>(
             http_request{std::string(req.method_string()), std::string(req.target()),
                          std::move(req.body()), std::string(req[http::field::authorization]),
-                         std::string(req[http::field::cookie]), peer_.to_string()});
+                         std::string(req[http::field::cookie]), std::move(peer)});
         if (server_.options.refuse_early)
             if (auto refused = server_.options.refuse_early(*request_))
                 return answered(std::move(*refused));
@@ -330,7 +442,7 @@ private:
         if (!slot->gate->open) return;
         auto c = slot->to.lock();
         if (!c) return;
-        asio::post(c->socket_.get_executor(), [c, r = std::move(r)]() mutable {
+        asio::post(c->stream_.get_executor(), [c, r = std::move(r)]() mutable {
             if (c->phase_ == phase::busy) c->answered(std::move(r));
         });
     }
@@ -394,18 +506,18 @@ private:
             self->next_request();
         };
         if (part == body_part::header_only)
-            http::async_write_header(socket_, *sr, std::move(done));
+            http::async_write_header(stream_, *sr, std::move(done));
         else
-            http::async_write(socket_, *sr, std::move(done));
+            http::async_write(stream_, *sr, std::move(done));
     }
 
     // Nothing more to send: read and drop what the client still sends (its body), for at most
     // the linger time and bytes, so that closing does not reset the connection before the
-    // client has read the answer.
+    // client has read the answer. Over TLS the bytes dropped are the raw records, undecrypted.
     void linger() {
         phase_ = phase::lingering;
         error_code ec;
-        socket_.shutdown(tcp::socket::shutdown_send, ec);
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
         if (ec) return close();
         buffer_.clear();
         buffer_.shrink_to_fit();
@@ -414,7 +526,7 @@ private:
         drain_more();
     }
     void drain_more() {
-        socket_.async_read_some(
+        stream_.socket().async_read_some(
             asio::buffer(*drain_), [self = shared_from_this()](error_code ec, std::size_t n) {
                 if (self->phase_ == phase::closed) return;
                 self->drained_ += n;
@@ -427,7 +539,7 @@ private:
     // "Connection: close" answered: the client sent nothing more, so nothing is left to drop.
     void close_after_answer() {
         error_code ec;
-        socket_.shutdown(tcp::socket::shutdown_send, ec);
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
         close();
     }
 
@@ -435,7 +547,7 @@ private:
         if (phase_ == phase::closed) return;
         phase_ = phase::closed;
         error_code ec;
-        socket_.close(ec);
+        stream_.socket().close(ec);
         timer_.cancel();
         parser_.reset();
         drain_.reset();
@@ -446,7 +558,7 @@ private:
     }
 
     http_server::impl& server_;
-    tcp::socket socket_;
+    server_stream stream_;
     asio::steady_timer timer_;
     const asio::ip::address peer_;
     const kind kind_;
@@ -500,7 +612,7 @@ void http_server::impl::accepted(const error_code& ec, tcp::socket socket) {
         if (open.size() >= limit)
             why = "the server has " + std::to_string(limit) +
                   " connections open, its maximum; try again in a moment";
-        else if (from_peer >= options.connections_per_address_max)
+        else if (from_peer >= options.connections_per_address_max && !(proxy && peer == *proxy))
             why = "this client address (" + peer.to_string() + ") has " +
                   std::to_string(options.connections_per_address_max) +
                   " connections open, the most one address may; close one, or try again in a "
@@ -570,6 +682,17 @@ result<std::unique_ptr<http_server>> http_server::open_server(const http_server_
     auto i = std::make_unique<impl>(options, std::move(handler), std::move(async), stats);
     i->limit = std::min(options.connections_max, connections_the_fds_allow());
     error_code ec;
+    if (!options.trusted_proxy.empty()) {
+        i->proxy = asio::ip::make_address(options.trusted_proxy, ec);
+        if (ec)
+            return make_error(errc::bad_address, "the trusted proxy '" + options.trusted_proxy +
+                                                     "' is not an IP address");
+    }
+    if (options.tls) {
+        auto ctx = tls_server_context(*options.tls);
+        if (!ctx) return ctx.err();
+        i->tls = std::move(*ctx);
+    }
     const std::string host = options.host == "localhost" ? "127.0.0.1" : options.host;
     auto address = asio::ip::make_address(host, ec);
     if (ec)

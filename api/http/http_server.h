@@ -22,6 +22,16 @@
 //   "too_many_waiting").
 // Keep-alive and pipelined requests are answered in order, one at a time per connection.
 //
+// TLS (options.tls, chosen when the server opens): the same server and the same session code,
+// with TLS 1.2 or 1.3 (api/http/tls.h) between the socket and HTTP. A connection's handshake
+// must end within header_timeout of its accept and counts against both connection limits, so a
+// client that connects and never says hello is cut off as a slowloris is. A connection over a
+// limit is answered its 503 after the handshake. The lingering close drops the client's raw
+// bytes, undecrypted.
+//
+// Behind a reverse proxy (options.trusted_proxy), every connection comes from the proxy: the
+// per-address limit does not apply to it, and a request's peer is the client the proxy names.
+//
 // Ownership and threading: open() binds and listens; start() starts the I/O threads; stop()
 // (also run by the destructor) closes the listening socket, lets requests whose handler is
 // running finish their answer (for at most stop_grace), closes every connection, and joins
@@ -33,6 +43,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -56,7 +67,7 @@ struct http_request {
     std::string body;
     std::string authorization{};  // the Authorization header, as sent ("" when none)
     std::string cookie{};         // the Cookie header, as sent ("" when none)
-    std::string peer{};           // the client's IP address ("" when unknown)
+    std::string peer{};  // the client's IP address ("" when unknown); see trusted_proxy below
 };
 
 struct http_response {
@@ -100,6 +111,12 @@ private:
     std::atomic<std::uint64_t> refused_{0};
 };
 
+// The PEM files of a TLS server: its certificate (the chain, leaf first) and its private key.
+struct tls_files {
+    std::filesystem::path cert_file;
+    std::filesystem::path key_file;
+};
+
 struct http_server_options {
     std::string host = "127.0.0.1";  // an IPv4 or IPv6 address to bind
     std::uint16_t port = 0;          // 0: any free port (see port())
@@ -116,6 +133,13 @@ struct http_server_options {
     std::size_t io_threads = 0;                // 0: one per core, at most 4
     std::size_t workers_max = 128;             // threads running handlers (long polls block one)
     std::size_t waiting_requests_max = 1024;   // complete requests waiting for a worker
+    std::optional<tls_files> tls{};            // TLS on every connection; none: plain HTTP
+    // A reverse proxy's IP address ("" = none). Its connections are not held to
+    // connections_per_address_max, and a request that comes through it has as its peer the
+    // last address of its X-Forwarded-For (the one the proxy appended; those before it are the
+    // client's word), or no address at all ("") when it has none. Every other client's
+    // X-Forwarded-For is ignored.
+    std::string trusted_proxy{};
     // Called on the I/O thread with each complete request before it goes to a worker; when it
     // returns an answer, that is the answer and no worker is used (the rate quotas refuse a
     // client that is over its quota already). Must be quick and never block. Optional.
@@ -124,10 +148,11 @@ struct http_server_options {
 
 class http_server {
 public:
-    // Binds and listens (nothing is accepted before start()). Errors: "bad_address" (the host
-    // is not an IP address), "listen_failed" (the port is taken, or not allowed). `stats`
-    // counts every answer, including the server's own 400, 413 and 503; it must outlive the
-    // server.
+    // Binds and listens (nothing is accepted before start()). Errors: "bad_address" (the host,
+    // or trusted_proxy, is not an IP address), "listen_failed" (the port is taken, or not
+    // allowed), "bad_argument" (options.tls: a file missing or unreadable, not PEM, or a key that
+    // is not the certificate's; the message says which, api/http/tls.h). `stats` counts every
+    // answer, including the server's own 400, 413 and 503; it must outlive the server.
     [[nodiscard]] static result<std::unique_ptr<http_server>> open(
         const http_server_options& options, http_handler handler, http_stats& stats);
     // The same, with an asynchronous route tried before the handler.

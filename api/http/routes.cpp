@@ -150,6 +150,16 @@ http_response key_info(node& n, community_id c, const public_key& k) {
 
 enum class post_kind : std::uint8_t { offers, requests };
 
+// A post's "text": from the personal-data store (the log holds only its commitment); null when
+// the post has none, or its text was erased, or (in a cluster) was written through another node.
+void write_text(json_writer& w, const std::optional<std::string>& text) {
+    w.key("text");
+    if (text)
+        w.string(*text);
+    else
+        w.null();
+}
+
 http_response open_posts(node& n, community_id c, post_kind kind, const target_parts& t) {
     const bool offers = kind == post_kind::offers;
     std::optional<category> what;
@@ -190,6 +200,8 @@ http_response open_posts(node& n, community_id c, post_kind kind, const target_p
     json_writer w;
     w.begin_object().key("posts").begin_array();
     for (const auto& p : posts) {
+        auto text = n.personal_text_of(c, p.id, p.text_digest);
+        if (!text) return error_answer(text.err());
         w.begin_object();
         w.key("id").string(p.id.hex());
         w.key("owner").decimal(p.owner.value);
@@ -197,7 +209,7 @@ http_response open_posts(node& n, community_id c, post_kind kind, const target_p
         w.key("intensity").string(intensity_name(p.how_often));
         w.key("area").string(p.area);
         w.key("availability").number(p.availability);
-        w.key("text").string(p.text);
+        write_text(w, *text);
         w.key("offset").decimal(p.posted_at.value);
         w.end_object();
     }
@@ -273,10 +285,13 @@ http_response event_info(node& n, const scoped_id& scoped) {
 // its category, ranked by how well they fit (projections/fit.h: fit), best first, then
 // oldest first; a member's requests-for-me are the open requests that fit their open offers.
 
-std::string page_json(const std::vector<query::ranked_post>& page) {
+result<std::string> page_json(const node& n, community_id c,
+                              const std::vector<query::ranked_post>& page) {
     json_writer w;
     w.begin_array();
     for (const auto& p : page) {
+        auto text = n.personal_text_of(c, p.id, p.text_digest);
+        if (!text) return text.err();
         char rel[32];
         std::snprintf(rel, sizeof rel, "%.3f", p.relevance);
         w.begin_object();
@@ -286,7 +301,7 @@ std::string page_json(const std::vector<query::ranked_post>& page) {
         w.key("intensity").string(intensity_name(p.how_often));
         w.key("area").string(p.area);
         w.key("availability").number(p.availability);
-        w.key("text").string(p.text);
+        write_text(w, *text);
         w.key("offset").decimal(p.posted_at.value);
         w.end_object();
     }
@@ -300,11 +315,13 @@ http_response candidates_for(node& n, community_id c, const event_id& request_id
     if (!limit) return error_answer(limit.err());
     auto found = query::candidates(n.folder(c), c, request_id, *limit);
     if (!found) return error_answer(found.err());
+    auto page = page_json(n, c, found->posts);
+    if (!page) return error_answer(page.err());
     json_writer w;
     w.begin_object();
     w.key("request").string(request_id.hex());
     w.key("fitting_offers").number(static_cast<std::int64_t>(found->count));
-    w.key("candidates").raw(page_json(found->posts));
+    w.key("candidates").raw(*page);
     w.end_object();
     return json_answer(200, w.take());
 }
@@ -314,11 +331,13 @@ http_response requests_for(node& n, community_id c, member_id m, const target_pa
     if (!limit) return error_answer(limit.err());
     auto found = query::requests_for(n.folder(c), c, m, *limit);
     if (!found) return error_answer(found.err());
+    auto page = page_json(n, c, found->posts);
+    if (!page) return error_answer(page.err());
     json_writer w;
     w.begin_object();
     w.key("member").decimal(m.value);
     w.key("open_offers").number(static_cast<std::int64_t>(found->count));
-    w.key("requests").raw(page_json(found->posts));
+    w.key("requests").raw(*page);
     w.end_object();
     return json_answer(200, w.take());
 }
@@ -335,12 +354,12 @@ constexpr std::string_view home_page = R"(<!doctype html>
 </html>
 )";
 
-// The signed event a POST /v1/events carries.
-result<stored_envelope> submitted_envelope(const http_request& request) {
+// The signed event a POST /v1/events carries, and the personal text beside it.
+result<submission> submitted_envelope(const http_request& request) {
     if (request.body.empty())
         return make_error(errc::bad_json,
                           "the request has no body: send {\"body\", \"signer\", \"signature\"}");
-    return envelope_from_json(request.body);
+    return submission_from_json(request.body);
 }
 
 }  // namespace
@@ -773,10 +792,10 @@ http_response routes::canonical(const http_request& request) {
 
 http_response routes::submit(const http_request& request) {
     // The address's write quota was charged before the router (handle()).
-    auto env = submitted_envelope(request);
-    if (!env) return error_answer(env.err());
-    if (auto over = over_key_quota(env->signer())) return *over;
-    return submitted(node_.submit(std::move(*env)));
+    auto sent = submitted_envelope(request);
+    if (!sent) return error_answer(sent.err());
+    if (auto over = over_key_quota(sent->envelope.signer())) return *over;
+    return submitted(node_.submit(std::move(sent->envelope), std::move(sent->personal)));
 }
 
 http_async_route routes::async_route() {
@@ -786,10 +805,11 @@ http_async_route routes::async_route() {
             // The quotas before the signature check: its address's (a flood of bad signatures
             // is limited too), then, once the envelope decodes, its signing key's.
             if (auto over = over_quota(r)) return answer(std::move(*over));
-            auto env = submitted_envelope(r);
-            if (!env) return answer(error_answer(env.err()));
-            if (auto over = over_key_quota(env->signer())) return answer(std::move(*over));
-            node_.submit_async(std::move(*env),
+            auto sent = submitted_envelope(r);
+            if (!sent) return answer(error_answer(sent.err()));
+            if (auto over = over_key_quota(sent->envelope.signer()))
+                return answer(std::move(*over));
+            node_.submit_async(std::move(sent->envelope), std::move(sent->personal),
                                [this, answer = std::move(answer)](result<submit_outcome> outcome) {
                                    answer(submitted(outcome));
                                });
@@ -797,8 +817,8 @@ http_async_route routes::async_route() {
         node_.apply_timeout(),
         [](const http_request& r) {
             // Only an event that was admitted waits this long: it decodes.
-            auto env = submitted_envelope(r);
-            auto body = env ? decode_body(env->body()) : result<event_body>(env.err());
+            auto sent = submitted_envelope(r);
+            auto body = sent ? decode_body(sent->envelope.body()) : result<event_body>(sent.err());
             if (!body)
                 return error_answer(errc::apply_timeout, "the event was not applied in time");
             return error_answer(node::apply_timed_out(scoped_id{body->community, body->id}));

@@ -9,6 +9,7 @@
 #include "api/http/http_client.h"
 #include "api/http/http_server.h"
 #include "api/http/routes.h"
+#include "api/http/tls.h"
 #include "api/json/json_read.h"
 #include "api/node/founders.h"
 #include "api/node/key_file.h"
@@ -36,7 +37,7 @@ result<std::unique_ptr<embedded_server>> embedded_server::start(
     const std::filesystem::path& data_dir, const std::string& host, std::uint16_t port,
     const std::function<void(offset, offset)>& catch_up_progress,
     std::chrono::milliseconds checkpoint_interval, const std::optional<kafka_log_options>& kafka,
-    std::chrono::milliseconds match_interval, founding who_founds, const quota_options& limits) {
+    std::chrono::milliseconds match_interval, founding who_founds, const serve_network& network) {
     auto s = std::unique_ptr<embedded_server>(new embedded_server());
     node_options o{data_dir, wall_clock(), std::chrono::milliseconds(10'000), catch_up_progress,
                    kafka};
@@ -65,13 +66,15 @@ result<std::unique_ptr<embedded_server>> embedded_server::start(
     s->matcher_->start();
     auto operator_token = operator_token_in(data_dir);
     if (!operator_token) return operator_token.err();
-    s->routes_ =
-        std::make_unique<routes>(*s->node_, s->checkpointer_.get(), s->matcher_.get(),
-                                 access_options{wall_clock(), std::move(*operator_token)}, limits);
+    s->routes_ = std::make_unique<routes>(*s->node_, s->checkpointer_.get(), s->matcher_.get(),
+                                          access_options{wall_clock(), std::move(*operator_token)},
+                                          network.quotas);
     http_server_options options;
     options.host = host;
     options.port = port;
     options.refuse_early = s->routes_->refuse_early();
+    options.tls = network.tls;
+    options.trusted_proxy = network.trusted_proxy;
     auto http = http_server::open(options, s->routes_->handler(), s->routes_->async_route(),
                                   s->routes_->stats());
     if (!http) return http.err();
@@ -106,7 +109,8 @@ std::size_t embedded_server::connections_max() const {
 result<void> serve_command(const std::string& data_dir, const std::string& listen,
                            std::chrono::milliseconds checkpoint_interval,
                            const std::optional<kafka_log_options>& kafka,
-                           std::chrono::milliseconds match_interval, const quota_options& limits) {
+                           std::chrono::milliseconds match_interval, const serve_network& network) {
+    const auto& tls = network.tls;
     // HOST:PORT, where port 0 asks for any free port (the line below says which).
     const auto colon = listen.rfind(':');
     const auto port =
@@ -125,6 +129,10 @@ result<void> serve_command(const std::string& data_dir, const std::string& liste
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     signal(SIGPIPE, SIG_IGN);
 
+    // A bad certificate or key is said before the log is opened (which may take a while).
+    if (tls) {
+        if (auto ctx = tls_server_context(*tls); !ctx) return ctx.err();
+    }
     std::cerr << "uurwerk: opening " << data_dir << " (log and projections)...\n";
     // While a long log tail is applied, a stop signal waits in the blocked set: check for it
     // with each progress line and stop at once. Nothing is lost: the store holds a consistent
@@ -146,7 +154,7 @@ result<void> serve_command(const std::string& data_dir, const std::string& liste
                   << kafka->bootstrap_servers << "\n";
     auto server = embedded_server::start(data_dir, address->host, address->port, progress,
                                          checkpoint_interval, kafka, match_interval,
-                                         founding::operator_consent, limits);
+                                         founding::operator_consent, network);
     if (!server) return server.err();
     auto& n = (*server)->node();
     std::cerr << "uurwerk: " << n.progress().applied_total << " records in the log"
@@ -159,6 +167,7 @@ result<void> serve_command(const std::string& data_dir, const std::string& liste
               << "; the operator adds one with 'uurwerk allow-founder')\n";
     std::cerr << "uurwerk: at most " << (*server)->connections_max() << " connections ("
               << http_connections_per_address_max << " from one address)\n";
+    const auto& limits = network.quotas;
     const auto quota = [](rate_limit l) {
         return l.unlimited()
                    ? std::string("off")
@@ -172,9 +181,15 @@ result<void> serve_command(const std::string& data_dir, const std::string& liste
               << " (checkpoints every " << checkpoint_interval.count() / 1000
               << " s, a matching round every " << match_interval.count() / 1000.0
               << " s, where a coordinator announced it)\n";
+    if (tls)
+        std::cerr << "uurwerk: TLS 1.2 and 1.3 with the certificate " << tls->cert_file.string()
+                  << "\n";
+    if (!network.trusted_proxy.empty())
+        std::cerr << "uurwerk: behind the proxy at " << network.trusted_proxy
+                  << ": its requests' client is the last address of X-Forwarded-For\n";
     // The line tests and scripts wait for; printed once requests are being served.
-    std::cout << "uurwerk: listening on http://" << address->host << ":" << (*server)->port()
-              << std::endl;
+    std::cout << "uurwerk: listening on " << (tls ? "https" : "http") << "://" << address->host
+              << ":" << (*server)->port() << std::endl;
 
     int sig = 0;
     sigwait(&stop_signals, &sig);

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "api/http/http_server.h"
 #include "api/http/quota.h"
 #include "api/node/checkpointer.h"
 #include "api/node/match_driver.h"
@@ -26,20 +27,28 @@ enum class founding : std::uint8_t {
     anyone,            // an in-process benchmark in a folder of its own
 };
 
+// How a node meets the network (api/http/http_server.h): TLS, and a reverse proxy it trusts.
+struct serve_network {
+    std::optional<tls_files> tls{};  // none: plain HTTP
+    std::string trusted_proxy{};     // "" = none
+    quota_options quotas{};          // the rate quotas (api/http/quota.h): the defaults
+};
+
 class embedded_server {
 public:
     // Opens the node in `data_dir` and listens on host:port (port 0 = any free port). The
     // node's own key is `data_dir`/node.key, made on first start; it signs a checkpoint of each
     // community that announced it every `checkpoint_interval` (0 = only on demand), and runs a
-    // matching round there every `match_interval` (0 = only on demand). `limits` are the
-    // HTTP API's rate quotas (api/http/quota.h); benchmarks pass quota_options::unlimited().
+    // matching round there every `match_interval` (0 = only on demand). With network.tls, every
+    // connection is TLS (api/http/http_server.h); its files' errors are bad_argument.
+    // network.quotas are the HTTP API's rate quotas; benchmarks pass quota_options::unlimited().
     [[nodiscard]] static result<std::unique_ptr<embedded_server>> start(
         const std::filesystem::path& data_dir, const std::string& host, std::uint16_t port,
         const std::function<void(offset, offset)>& catch_up_progress = {},
         std::chrono::milliseconds checkpoint_interval = std::chrono::seconds(60),
         const std::optional<kafka_log_options>& kafka = std::nullopt,
         std::chrono::milliseconds match_interval = std::chrono::seconds(10),
-        founding who_founds = founding::operator_consent, const quota_options& limits = {});
+        founding who_founds = founding::operator_consent, const serve_network& network = {});
     ~embedded_server();
     void stop();
 
@@ -65,7 +74,7 @@ private:
                                          std::chrono::milliseconds checkpoint_interval,
                                          const std::optional<kafka_log_options>& kafka,
                                          std::chrono::milliseconds match_interval,
-                                         const quota_options& limits = {});
+                                         const serve_network& network = {});
 
 // The node's own key in `data_dir` (node.key, mode 0600), made when missing.
 [[nodiscard]] result<signing_key> node_key_in(const std::filesystem::path& data_dir);

@@ -3,7 +3,7 @@
 // give up: each waits at most `idle` for the socket to be ready, and none goes past the
 // deadline. Asio's synchronous calls have no timeout of their own (and SO_RCVTIMEO does not
 // help: on EAGAIN Asio polls again without a limit), so each call waits in poll(). Used by the
-// HTTP server and the HTTP client. Borrows the socket; one thread at a time.
+// HTTP client, under TLS too. Borrows the socket; one thread at a time.
 
 #include <poll.h>
 
@@ -20,8 +20,15 @@ public:
     timed_stream(boost::asio::ip::tcp::socket& socket, std::chrono::milliseconds idle)
         : socket_(socket), idle_(idle) {}
 
+    // What Asio's ssl::stream needs of the layer below it (TLS over a timed_stream).
+    using lowest_layer_type = boost::asio::ip::tcp::socket::lowest_layer_type;
+    using executor_type = boost::asio::ip::tcp::socket::executor_type;
+    lowest_layer_type& lowest_layer() { return socket_.lowest_layer(); }
+    executor_type get_executor() { return socket_.get_executor(); }
+
     // No read or write goes past `deadline`; each one waits at most `idle` for its first byte.
     void set_deadline(std::chrono::steady_clock::time_point deadline) { deadline_ = deadline; }
+    void set_idle(std::chrono::milliseconds idle) { idle_ = idle; }
 
     template <typename Buffers>
     std::size_t read_some(const Buffers& buffers, boost::system::error_code& ec) {

@@ -179,6 +179,22 @@ std::string envelope_to_json(const envelope& e) {
     return w.take();
 }
 
+std::string submission_to_json(const envelope& e, const std::optional<personal_text>& personal) {
+    json_writer w;
+    w.begin_object();
+    w.key("body").string(to_base64(e.body));
+    w.key("signer").string(e.signer.hex());
+    w.key("signature").string(to_hex(e.sig.b));
+    if (personal) {
+        w.key("personal").begin_object();
+        w.key("salt").string(to_hex(personal->salt.b));
+        w.key("text").string(personal->text);
+        w.end_object();
+    }
+    w.end_object();
+    return w.take();
+}
+
 std::string json_quote(std::string_view s) {
     std::string out;
     out.reserve(s.size() + 2);
@@ -860,11 +876,11 @@ result<bytes> canonical_body_from_json(std::string_view json) {
     return canonical_body(byte_view(b.begin(), b.size()));
 }
 
-result<stored_envelope> envelope_from_json(std::string_view json) {
-    capnp::MallocMessageBuilder message;
-    auto decoded = decode_strict<schema::Envelope>(json, message);
-    if (!decoded) return decoded.err();
-    auto root = message.getRoot<schema::Envelope>().asReader();
+namespace {
+
+// The envelope's parts of an Envelope or a Submission, to its stored form.
+template <typename Reader>
+result<stored_envelope> stored_from(Reader root) {
     auto body = root.getBody();
     auto signer = root.getSigner();
     auto sig = root.getSignature();
@@ -888,6 +904,39 @@ result<stored_envelope> envelope_from_json(std::string_view json) {
     std::memcpy(s.b.data(), sig.begin(), signature_bytes);
     // The one encoding of this event on its way to the log: the node appends these bytes.
     return stored_envelope::encode(byte_view(body.begin(), body.size()), k, s);
+}
+
+}  // namespace
+
+result<stored_envelope> envelope_from_json(std::string_view json) {
+    capnp::MallocMessageBuilder message;
+    auto decoded = decode_strict<schema::Envelope>(json, message);
+    if (!decoded) return decoded.err();
+    return stored_from(message.getRoot<schema::Envelope>().asReader());
+}
+
+result<submission> submission_from_json(std::string_view json) {
+    capnp::MallocMessageBuilder message;
+    auto decoded = decode_strict<schema::Submission>(json, message);
+    if (!decoded) return decoded.err();
+    auto root = message.getRoot<schema::Submission>().asReader();
+    auto stored = stored_from(root);
+    if (!stored) return stored.err();
+    submission out{std::move(*stored), std::nullopt};
+    if (root.hasPersonal()) {
+        auto p = root.getPersonal();
+        if (p.getSalt().size() != personal_salt_bytes)
+            return make_error(errc::personal_data_mismatch,
+                              "personal.salt must be " + std::to_string(personal_salt_bytes) +
+                                  " bytes (" + std::to_string(2 * personal_salt_bytes) +
+                                  " hex digits); got " + std::to_string(p.getSalt().size()) +
+                                  " bytes");
+        personal_text t;
+        std::memcpy(t.salt.b.data(), p.getSalt().begin(), personal_salt_bytes);
+        t.text.assign(p.getText().cStr(), p.getText().size());
+        out.personal = std::move(t);
+    }
+    return out;
 }
 
 result<std::string> body_to_json(byte_view canonical_body) {

@@ -34,6 +34,7 @@
 
 #include "api/json/json_read.h"
 #include "ledger/core/event.h"
+#include "ledger/core/personal.h"
 
 namespace uurwerk {
 
@@ -83,6 +84,10 @@ private:
 // {"body": "<base64>", "signer": "<64 hex>", "signature": "<128 hex>"}: what POST /v1/events
 // takes (the CLI and the HTTP benchmark send it).
 [[nodiscard]] std::string envelope_to_json(const envelope& e);
+// The same with the personal text the body commits to beside it, when there is one:
+// {..., "personal": {"salt": "<32 hex>", "text": "..."}} (schemas/event.capnp: Submission).
+[[nodiscard]] std::string submission_to_json(const envelope& e,
+                                             const std::optional<personal_text>& personal);
 
 // {"error": {"code": ..., "message": ...}}: the body of every error answer of the API.
 [[nodiscard]] std::string error_json(errc code, std::string_view message);
@@ -105,6 +110,16 @@ inline constexpr std::size_t json_nesting_max = 32;
 // stored form (the body's bytes as they were signed). Checks the form and the lengths
 // ("bad_envelope"), not the signature or the body (the node does).
 [[nodiscard]] result<stored_envelope> envelope_from_json(std::string_view json);
+
+// What POST /v1/events takes: the envelope, and the personal text its body commits to, if any
+// (schemas/event.capnp: Submission). Checks the forms and lengths ("bad_envelope"; a salt that
+// is not 16 bytes, "personal_data_mismatch"); whether the text matches the body's commitment is
+// the node's to check.
+struct submission {
+    stored_envelope envelope;
+    std::optional<personal_text> personal;
+};
+[[nodiscard]] result<submission> submission_from_json(std::string_view json);
 
 // Canonical EventBody bytes (as stored in the log) to their JSON, in the same form
 // canonical_body_from_json reads. Errors: "bad_event" when the bytes are not a message.

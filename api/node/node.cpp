@@ -120,6 +120,9 @@ result<std::unique_ptr<node>> node::open_with_logs(
     UURWERK_ASSERT(!logs.empty());
     auto n = std::unique_ptr<node>(new node());
     n->apply_timeout_ = apply_timeout;
+    auto personal = personal_store::open(store_dir.parent_path() / "personal");
+    if (!personal) return personal.err();
+    n->personal_ = std::move(*personal);
     n->parts_.resize(logs.size());
     // Every partition is opened and caught up before any projector thread starts; the
     // progress sums the partitions (those done count with their whole log).
@@ -186,8 +189,13 @@ void node::submit_async(byte_view stored, submit_callback done) {
 }
 
 void node::submit_async(stored_envelope e, submit_callback done) {
+    submit_async(std::move(e), std::nullopt, std::move(done));
+}
+
+void node::submit_async(stored_envelope e, std::optional<personal_text> personal,
+                        submit_callback done) {
     UURWERK_ASSERT(done != nullptr);
-    auto admitted = admit(std::move(e));
+    auto admitted = admit(std::move(e), std::move(personal));
     if (auto* answer = std::get_if<result<submit_outcome>>(&admitted))
         return done(std::move(*answer));
     auto& a = std::get<admitted_event>(admitted);
@@ -200,7 +208,8 @@ void node::submit_async(stored_envelope e, submit_callback done) {
     if (!ticket) done(ticket.err());
 }
 
-std::variant<result<submit_outcome>, node::admitted_event> node::admit(stored_envelope e) {
+std::variant<result<submit_outcome>, node::admitted_event> node::admit(
+    stored_envelope e, std::optional<personal_text> personal) {
     if (e.stored().size() > envelope_bytes_max)
         return make_error(errc::event_too_large,
                           "a signed event is at most " + std::to_string(envelope_bytes_max) +
@@ -208,6 +217,8 @@ std::variant<result<submit_outcome>, node::admitted_event> node::admit(stored_en
     auto decoded = read_event(std::move(e));
     if (!decoded) return decoded.err();
     const event_body& body = decoded->body();
+    // The text beside the event must be the one its body commits to (cheap: before verifying).
+    if (auto agrees = check_personal(body, personal); !agrees) return agrees.err();
     const partition_id partition = partition_of(body.community);
     // The log may hold its next sync for this event while it is verified and checked against
     // the state (group commit); an event refused here ends the intent as it goes.
@@ -245,6 +256,14 @@ std::variant<result<submit_outcome>, node::admitted_event> node::admit(stored_en
         if (catch_up_with_log(b.community, apply_timeout_)) early = look();
     }
     if (early) return std::move(*early);
+    // The text is durable before the event that commits to it is appended.
+    if (personal) {
+        const auto concerned = members_concerned(b);
+        if (auto kept =
+                personal_->put(b.community, b.id, *text_commitment_of(b), *personal, concerned);
+            !kept)
+            return kept.err();
+    }
     return admitted_event{id, partition, std::move(ev), std::move(coming)};
 }
 
@@ -285,7 +304,20 @@ submit_outcome node::outcome_of(partition_id partition, const scoped_id& id,
 }
 
 result<submit_outcome> node::submit(stored_envelope e) {
-    auto admitted = admit(std::move(e));
+    return submit(std::move(e), std::nullopt);
+}
+
+result<std::optional<std::string>> node::personal_text_of(community_id c, const event_id& id,
+                                                          const text_commitment& commitment) const {
+    if (!commitment) return std::optional<std::string>();
+    auto kept = personal_->get(c, id, *commitment);
+    if (!kept) return kept.err();
+    if (!*kept) return std::optional<std::string>();
+    return std::optional<std::string>(std::move((*kept)->text));
+}
+
+result<submit_outcome> node::submit(stored_envelope e, std::optional<personal_text> personal) {
+    auto admitted = admit(std::move(e), std::move(personal));
     if (auto* answer = std::get_if<result<submit_outcome>>(&admitted)) return std::move(*answer);
     auto& a = std::get<admitted_event>(admitted);
     const partition_id partition = a.partition;

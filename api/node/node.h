@@ -12,6 +12,14 @@
 // as verified goes to the projector with the verdict ticket (ledger/core/verified_event.h), so
 // the projector need not verify it again when it reads the record back.
 //
+// Personal data (AVG). An event's free text is not in the log: its body carries a commitment
+// (ledger/core/personal.h), and the text travels beside the envelope. admit() checks the two
+// agree before anything is written ("personal_data_mismatch"), and keeps the text in the
+// personal-data store (projections/personal_store.h, the folder `personal` beside `store`),
+// synced, before the event is appended. If the append then fails the text stays, unreferenced,
+// under the event's id and commitment: harmless, and overwritten if the event is sent again. In
+// a cluster each node keeps the texts written through it (replication is still to come).
+//
 // Partitions. A node serves every partition of its log: one partition for a LocalLog, P for a
 // Kafka topic of P partitions (`node_options::kafka->partitions_total`). A community's events
 // all go to the partition `partition_of(community, P)` (ledger/log/partition.h), so each community
@@ -40,10 +48,12 @@
 #include <variant>
 
 #include "ledger/core/crypto.h"
+#include "ledger/core/personal.h"
 #include "ledger/log/event_log.h"
 #include "ledger/log/kafka_log.h"
 #include "ledger/log/local_log.h"
 #include "ledger/log/partition.h"
+#include "projections/personal_store.h"
 #include "projections/projector.h"
 #include "projections/query.h"
 #include "projections/state_codec.h"
@@ -59,7 +69,7 @@ namespace uurwerk {
 [[nodiscard]] log_clock wall_clock();
 
 struct node_options {
-    std::filesystem::path data_dir;                   // log/ and store/ below it
+    std::filesystem::path data_dir;                   // log/, store/ and personal/ below it
     log_clock clock;                                  // the log's clock
     std::chrono::milliseconds apply_timeout{10'000};  // how long submit waits for the verdict
     // Called about once a second while open() applies a long log tail: (applied, log end).
@@ -96,7 +106,8 @@ public:
         std::chrono::milliseconds apply_timeout,
         const std::function<void(offset, offset)>& catch_up_progress = {});
     // Wraps existing logs, logs[p] being partition p (at least one): partition p's store is
-    // store_dir_of(store_dir, p). `catch_up_progress` gets (applied, end) summed over them.
+    // store_dir_of(store_dir, p). The personal-data store is `personal` beside `store_dir`.
+    // `catch_up_progress` gets (applied, end) summed over them.
     [[nodiscard]] static result<std::unique_ptr<node>> open_with_logs(
         std::vector<std::unique_ptr<event_log>> logs, const std::filesystem::path& store_dir,
         std::chrono::milliseconds apply_timeout,
@@ -108,6 +119,8 @@ public:
     // founding gate answers (refused before the log), "log_full",
     // "io_error"/"log_unavailable" (the log failed), "apply_timeout" (appended, but not applied
     // in time; the verdict will still come).
+    // "personal_data_mismatch": the personal text sent (or not sent) with the event does not
+    // match the commitment in its body (refused before anything is written).
     [[nodiscard]] result<submit_outcome> submit(byte_view stored);
     // submit() without waiting: `done` is called exactly once with what submit() would answer
     // (but never "apply_timeout": no timeout applies). It is called on the calling thread when
@@ -119,6 +132,8 @@ public:
     using submit_callback = std::function<void(result<submit_outcome>)>;
     void submit_async(byte_view stored, submit_callback done);
     void submit_async(stored_envelope e, submit_callback done);
+    void submit_async(stored_envelope e, std::optional<personal_text> personal,
+                      submit_callback done);
     // How long submit() waits for a verdict, and its "apply_timeout" error for event `id`: what
     // a caller of submit_async() that keeps its own timeout answers.
     std::chrono::milliseconds apply_timeout() const { return apply_timeout_; }
@@ -126,6 +141,16 @@ public:
     // Same, from an envelope already in its stored form (what the JSON API decodes to, and
     // what the node's own signers make).
     [[nodiscard]] result<submit_outcome> submit(stored_envelope e);
+    // With the personal text the event's body commits to (none: it commits to none).
+    [[nodiscard]] result<submit_outcome> submit(stored_envelope e,
+                                                std::optional<personal_text> personal);
+
+    // The text event `id` of community `c` committed to, from the personal-data store: none
+    // when the event committed to none, or its text was erased or (in a cluster) was written
+    // through another node. Errors: "store_error".
+    [[nodiscard]] result<std::optional<std::string>> personal_text_of(
+        community_id c, const event_id& id, const text_commitment& commitment) const;
+    personal_store& personal() { return *personal_; }
 
     // Waits until this node has applied community `c`'s partition of the log as it stands now,
     // at most `wait` (and the log's own bound on asking for its end: with Kafka, a broker round
@@ -207,7 +232,8 @@ private:
     };
     // The checks before the log (bound the size, decode the body, verify, look at the state):
     // the answer when they give one, else the event to append.
-    [[nodiscard]] std::variant<result<submit_outcome>, admitted_event> admit(stored_envelope e);
+    [[nodiscard]] std::variant<result<submit_outcome>, admitted_event> admit(
+        stored_envelope e, std::optional<personal_text> personal);
     // Registers the event's ticket (calling `done`, if any) and queues its append.
     [[nodiscard]] result<std::shared_ptr<verdict_ticket>> enqueue(admitted_event& a,
                                                                   verdict_ticket::callback done);
@@ -231,6 +257,7 @@ private:
     key_cache keys_;  // shared by every partition's projector and the ingest path
     std::function<result<void>(const public_key&)> founding_gate_;  // set by open(), then read
     std::vector<partition_part> parts_;
+    std::unique_ptr<personal_store> personal_;
     std::chrono::milliseconds apply_timeout_{10'000};
 };
 

@@ -84,7 +84,7 @@ void put_policy(s::Policy::Builder b, const policy& p) {
 
 void put_post(s::Post::Builder b, const post_body& p) {
     b.setCategory(static_cast<s::Category>(p.what));
-    b.setText(as_text(p.text));
+    if (p.text_digest) b.setTextDigest(as_kj(p.text_digest->b));
     b.setIntensity(static_cast<s::Intensity>(p.how_often));
     b.setArea(as_text(p.area));
     b.setAvailability(p.availability);
@@ -133,6 +133,18 @@ struct decoder {
                  std::to_string(chars_max) + " characters");
         return out;
     }
+    // A free text's commitment. The text field itself, from before format 12, must be empty:
+    // no personal data enters the log (it travels beside the event: personal.h).
+    text_commitment commitment(capnp::Text::Reader legacy, capnp::Data::Reader d,
+                               const char* text_field, const char* digest_field) {
+        if (legacy.size() != 0)
+            fail(std::string(text_field) +
+                 " must be empty: a free text is not kept in the log (AVG); put its commitment "
+                 "in " +
+                 digest_field + " and send the text beside the event (\"personal\")");
+        if (d.size() == 0) return std::nullopt;
+        return dig(d, digest_field);
+    }
     member_id member(std::uint64_t v, const char* field) {
         if (v == 0) fail(std::string(field) + " must be a member id > 0");
         return member_id{v};
@@ -170,7 +182,7 @@ struct decoder {
     post_body post(s::Post::Reader r) {
         post_body p;
         p.what = static_cast<category>(enumerant(r.getCategory(), category_count, "category"));
-        p.text = text(r.getText(), text_chars_max, "text");
+        p.text_digest = commitment(r.getText(), r.getTextDigest(), "text", "textDigest");
         p.how_often = static_cast<intensity>(enumerant(r.getIntensity(), 3, "intensity"));
         p.area = text(r.getArea(), area_chars_max, "area");
         p.availability = r.getAvailability();
@@ -237,8 +249,9 @@ event_payload decode_payload(s::EventBody::Reader r, decoder& d) {
         }
         case W::MEMBER_SUSPENDED: {
             auto x = r.getMemberSuspended();
-            return member_suspended{d.member(x.getMember(), "member"),
-                                    d.text(x.getReason(), text_chars_max, "reason")};
+            return member_suspended{
+                d.member(x.getMember(), "member"),
+                d.commitment(x.getReason(), x.getReasonDigest(), "reason", "reasonDigest")};
         }
         case W::MEMBER_REINSTATED:
             return member_reinstated{d.member(r.getMemberReinstated().getMember(), "member")};
@@ -250,8 +263,9 @@ event_payload decode_payload(s::EventBody::Reader r, decoder& d) {
             return post_withdrawn{d.id(r.getPostWithdrawn().getPost(), "post")};
         case W::POST_HIDDEN: {
             auto x = r.getPostHidden();
-            return post_hidden{d.id(x.getPost(), "post"),
-                               d.text(x.getReason(), text_chars_max, "reason")};
+            return post_hidden{
+                d.id(x.getPost(), "post"),
+                d.commitment(x.getReason(), x.getReasonDigest(), "reason", "reasonDigest")};
         }
         case W::MATCH_PROPOSED: {
             auto x = r.getMatchProposed();
@@ -277,29 +291,32 @@ event_payload decode_payload(s::EventBody::Reader r, decoder& d) {
             auto x = r.getHoursClaimed();
             return hours_claimed{
                 d.member(x.getReceiver(), "receiver"), d.amount(x.getMinutes(), "minutes"),
-                d.optional_id(x.getPost(), "post"), d.text(x.getNote(), text_chars_max, "note")};
+                d.optional_id(x.getPost(), "post"),
+                d.commitment(x.getNote(), x.getNoteDigest(), "note", "noteDigest")};
         }
         case W::HOURS_CONFIRMED:
             return hours_confirmed{d.id(r.getHoursConfirmed().getClaim(), "claim")};
         case W::HOURS_DISPUTED: {
             auto x = r.getHoursDisputed();
-            return hours_disputed{d.id(x.getClaim(), "claim"),
-                                  d.text(x.getReason(), text_chars_max, "reason")};
+            return hours_disputed{
+                d.id(x.getClaim(), "claim"),
+                d.commitment(x.getReason(), x.getReasonDigest(), "reason", "reasonDigest")};
         }
         case W::TRANSFER: {
             auto x = r.getTransfer();
             return transfer{member_id{x.getTo()}, d.amount(x.getMinutes(), "minutes"),
-                            d.text(x.getNote(), text_chars_max, "note")};
+                            d.commitment(x.getNote(), x.getNoteDigest(), "note", "noteDigest")};
         }
         case W::REVERSAL: {
             auto x = r.getReversal();
-            return reversal{d.id(x.getTarget(), "target"),
-                            d.text(x.getReason(), text_chars_max, "reason")};
+            return reversal{
+                d.id(x.getTarget(), "target"),
+                d.commitment(x.getReason(), x.getReasonDigest(), "reason", "reasonDigest")};
         }
         case W::ENDORSEMENT: {
             auto x = r.getEndorsement();
             return endorsement{d.member(x.getMember(), "member"), d.id(x.getClaim(), "claim"),
-                               d.text(x.getText(), text_chars_max, "text")};
+                               d.commitment(x.getText(), x.getTextDigest(), "text", "textDigest")};
         }
         case W::CHECKPOINT: {
             auto x = r.getCheckpoint();
@@ -356,7 +373,7 @@ void encode_payload(s::EventBody::Builder b, const event_payload& payload) {
             } else if constexpr (std::is_same_v<T, member_suspended>) {
                 auto y = b.initMemberSuspended();
                 y.setMember(x.member.value);
-                y.setReason(as_text(x.reason));
+                if (x.reason_digest) y.setReasonDigest(as_kj(x.reason_digest->b));
             } else if constexpr (std::is_same_v<T, member_reinstated>) {
                 b.initMemberReinstated().setMember(x.member.value);
             } else if constexpr (std::is_same_v<T, offer_posted>) {
@@ -368,7 +385,7 @@ void encode_payload(s::EventBody::Builder b, const event_payload& payload) {
             } else if constexpr (std::is_same_v<T, post_hidden>) {
                 auto y = b.initPostHidden();
                 y.setPost(as_kj(x.post.b));
-                y.setReason(as_text(x.reason));
+                if (x.reason_digest) y.setReasonDigest(as_kj(x.reason_digest->b));
             } else if constexpr (std::is_same_v<T, match_proposed>) {
                 auto y = b.initMatchProposed();
                 y.setRequest(as_kj(x.request.b));
@@ -389,27 +406,27 @@ void encode_payload(s::EventBody::Builder b, const event_payload& payload) {
                 y.setReceiver(x.receiver.value);
                 y.setMinutes(x.amount.value);
                 if (x.post) y.setPost(as_kj(x.post->b));
-                y.setNote(as_text(x.note));
+                if (x.note_digest) y.setNoteDigest(as_kj(x.note_digest->b));
             } else if constexpr (std::is_same_v<T, hours_confirmed>) {
                 b.initHoursConfirmed().setClaim(as_kj(x.claim.b));
             } else if constexpr (std::is_same_v<T, hours_disputed>) {
                 auto y = b.initHoursDisputed();
                 y.setClaim(as_kj(x.claim.b));
-                y.setReason(as_text(x.reason));
+                if (x.reason_digest) y.setReasonDigest(as_kj(x.reason_digest->b));
             } else if constexpr (std::is_same_v<T, transfer>) {
                 auto y = b.initTransfer();
                 y.setTo(x.to.value);
                 y.setMinutes(x.amount.value);
-                y.setNote(as_text(x.note));
+                if (x.note_digest) y.setNoteDigest(as_kj(x.note_digest->b));
             } else if constexpr (std::is_same_v<T, reversal>) {
                 auto y = b.initReversal();
                 y.setTarget(as_kj(x.target.b));
-                y.setReason(as_text(x.reason));
+                if (x.reason_digest) y.setReasonDigest(as_kj(x.reason_digest->b));
             } else if constexpr (std::is_same_v<T, endorsement>) {
                 auto y = b.initEndorsement();
                 y.setMember(x.member.value);
                 y.setClaim(as_kj(x.claim.b));
-                y.setText(as_text(x.text));
+                if (x.text_digest) y.setTextDigest(as_kj(x.text_digest->b));
             } else if constexpr (std::is_same_v<T, checkpoint>) {
                 auto y = b.initCheckpoint();
                 y.setTreeSize(x.tree_size);

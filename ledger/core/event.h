@@ -174,16 +174,19 @@ struct delegation_revoked {
     std::optional<member_id> grantor =
         std::nullopt;  // a proxy's keyless member (a coordinator signs)
 };
+// A free text's commitment (ledger/core/personal.h): the text itself never enters the log.
+using text_commitment = std::optional<digest>;
+
 struct member_suspended {
     member_id member;
-    std::string reason;
+    text_commitment reason_digest;
 };
 struct member_reinstated {
     member_id member;
 };
 struct post_body {
     category what = category::other;
-    std::string text;
+    text_commitment text_digest;
     intensity how_often = intensity::once;
     std::string area;
     std::uint32_t availability = 0;
@@ -195,7 +198,7 @@ struct post_withdrawn {
 };
 struct post_hidden {
     event_id post;
-    std::string reason;
+    text_commitment reason_digest;
 };
 struct match_proposed {
     event_id request;
@@ -219,28 +222,28 @@ struct hours_claimed {
     member_id receiver;
     minutes amount;
     std::optional<event_id> post;
-    std::string note;
+    text_commitment note_digest;
 };
 struct hours_confirmed {
     event_id claim;
 };
 struct hours_disputed {
     event_id claim;
-    std::string reason;
+    text_commitment reason_digest;
 };
 struct transfer {
     member_id to;
     minutes amount;
-    std::string note;
+    text_commitment note_digest;
 };
 struct reversal {
     event_id target;
-    std::string reason;
+    text_commitment reason_digest;
 };
 struct endorsement {
     member_id member;
     event_id claim;
-    std::string text;
+    text_commitment text_digest;
 };
 struct checkpoint {
     std::uint64_t tree_size = 0;

@@ -391,7 +391,7 @@ private:
                     c_->posts[b.id] = post_state{actor,          std::is_same_v<T, offer_posted>,
                                                  x.what,         x.how_often,
                                                  x.availability, x.area,
-                                                 x.text,         post_status::open,
+                                                 x.text_digest,  post_status::open,
                                                  in_.at,         0,
                                                  in_.now};
                     fx_.posts.emplace_back(b.community, b.id);

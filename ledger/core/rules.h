@@ -157,7 +157,7 @@ struct post_state {
     intensity how_often = intensity::once;
     std::uint32_t availability = 0;
     std::string area;
-    std::string text;
+    text_commitment text_digest;  // the text itself is kept beside the log (personal.h)
     post_status status = post_status::open;
     offset posted_at;
     std::uint32_t proposals = 0;  // an offer's: matches proposed with it, ever

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -91,6 +92,19 @@ result<void> set_all(rd_kafka_conf_t* conf,
     return ok_value;
 }
 
+// The only settings kafka_log_options::security may hold: those of the connection.
+bool is_security_setting(const std::string& name) {
+    return name == "security.protocol" || name == "enable.ssl.certificate.verification" ||
+           name.rfind("ssl.", 0) == 0 || name.rfind("sasl.", 0) == 0;
+}
+
+result<void> set_security(rd_kafka_conf_t* conf, const kafka_log_options& options) {
+    for (const auto& [name, value] : options.security) {
+        if (auto r = set(conf, name.c_str(), value); !r) return r;
+    }
+    return ok_value;
+}
+
 struct admin_options_deleter {
     void operator()(rd_kafka_AdminOptions_t* o) const { rd_kafka_AdminOptions_destroy(o); }
 };
@@ -140,6 +154,15 @@ struct kafka_producer::impl {
     std::atomic<bool> failed{false};
     std::mutex failure_mutex;
     std::string failure;  // set once, before `failed`
+
+    // The last error librdkafka logged (a refused TLS handshake, a failed SASL login), from
+    // its own threads: said when open() fails.
+    std::mutex logged_mutex;
+    std::string logged_error;  // under logged_mutex
+    std::string last_logged_error() {
+        std::lock_guard lock(logged_mutex);
+        return logged_error;
+    }
 
     // The delivery-report thread.
     std::atomic<bool> stopping{false};
@@ -321,6 +344,23 @@ void kafka_log::impl::deliver(const rd_kafka_message_t& m) {
     }
     delivered.notify_all();
 }
+
+namespace {
+// librdkafka's log lines, printed as its default logger prints them (stderr), the last error
+// among them kept by the producer (preferring a failed connection's). Called from librdkafka's
+// threads.
+void on_log(const rd_kafka_t* rk, int level, const char* facility, const char* line) {
+    std::fprintf(stderr, "%%%d|%s|%s| %s\n", level, facility, rd_kafka_name(rk), line);
+    if (level > 3) return;  // syslog's LOG_ERR and worse only
+    auto* state = static_cast<kafka_producer::impl*>(rd_kafka_opaque(rk));
+    if (state == nullptr) return;
+    // A failed connection (FAIL: the TLS handshake, the SASL login, refused) says the most;
+    // a summary ("1/1 brokers are down") only when there is nothing better.
+    std::lock_guard lock(state->logged_mutex);
+    if (std::string_view(facility) == "FAIL" || state->logged_error.empty())
+        state->logged_error = line;
+}
+}  // namespace
 
 result<void> kafka_producer::impl::create_topic_if_missing(clock_type::time_point deadline) {
     char why[512];
@@ -542,6 +582,7 @@ result<kafka_log::impl::reader*> kafka_log::impl::open_reader(
                         {"log.connection.close", "false"},
                     });
     if (!configured) return configured.err();
+    if (auto secured = set_security(conf.get(), options); !secured) return secured.err();
     if (auto tuned = set_all(conf.get(), tuning); !tuned) return tuned.err();
     r.role = role;
     r.consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), why, sizeof why);
@@ -590,6 +631,12 @@ result<void> check_options(const kafka_log_options& options, bool with_partition
         options.pending_appends_max > librdkafka_queue_messages_max) {
         return bad("pending_appends_max must be 1 to 10000000 (librdkafka's bound)");
     }
+    for (const auto& [name, value] : options.security) {
+        if (!is_security_setting(name))
+            return bad("the Kafka setting " + name +
+                       " is not one of the connection's (security.protocol, ssl.*, sasl.*, "
+                       "enable.ssl.certificate.verification)");
+    }
     return ok_value;
 }
 
@@ -631,7 +678,9 @@ result<std::shared_ptr<kafka_producer>> kafka_producer::open(const kafka_log_opt
                         {"log.connection.close", "false"},
                     });
     if (!configured) return configured.err();
+    if (auto secured = set_security(conf.get(), options); !secured) return secured.err();
     rd_kafka_conf_set_dr_msg_cb(conf.get(), on_delivery);
+    rd_kafka_conf_set_log_cb(conf.get(), on_log);
     rd_kafka_conf_set_opaque(conf.get(), state.get());
     state->handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), why, sizeof why);
     if (state->handle == nullptr) {
@@ -643,7 +692,12 @@ result<std::shared_ptr<kafka_producer>> kafka_producer::open(const kafka_log_opt
         return make_error(errc::bad_argument,
                           "topic " + options.topic + ": " + describe(rd_kafka_last_error()));
     }
-    if (auto created = state->create_topic_if_missing(deadline); !created) return created.err();
+    if (auto created = state->create_topic_if_missing(deadline); !created) {
+        auto e = created.err();
+        if (const auto why = state->last_logged_error(); !why.empty())
+            e.message += " (librdkafka's last error: " + why + ")";
+        return e;
+    }
 
     impl* raw = state.get();
     state->reports = std::thread([raw] {

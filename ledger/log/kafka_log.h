@@ -69,6 +69,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ledger/log/event_log.h"
 #include "ledger/log/partition.h"
@@ -105,6 +107,13 @@ struct kafka_log_options {
     // (at most 10,000,000 in all, librdkafka's bound; beyond it librdkafka's "queue full" is
     // "log_full" too).
     std::size_t pending_appends_max = uurwerk::pending_appends_max;
+    // How to reach the brokers safely: librdkafka's settings of the connection, given to the
+    // producer and to every reader as they are: "security.protocol" (plaintext, ssl,
+    // sasl_plaintext, sasl_ssl), "ssl.*" (ssl.ca.location, ssl.certificate.location,
+    // ssl.key.location, ...), "sasl.*" (sasl.mechanism, sasl.username, sasl.password, ...) and
+    // "enable.ssl.certificate.verification". Any other name is refused ("bad_argument"): the
+    // log's own settings (acks, idempotence, timeouts) are not to be changed from outside.
+    std::vector<std::pair<std::string, std::string>> security{};
 };
 
 // The idempotent producer of one topic on one cluster, shared by the kafka_logs of its
@@ -115,7 +124,8 @@ struct kafka_log_options {
 // count. open() creates the topic when missing (see above). Lives as long as its last log
 // (shared_ptr); destroyed, it purges what its logs left undelivered.
 //
-// Errors of open(): "bad_argument", "log_unavailable" (no broker within open_timeout).
+// Errors of open(): "bad_argument", "log_unavailable" (no broker within open_timeout; the
+// message ends with the last error librdkafka logged, such as a failed TLS handshake).
 class kafka_producer {
 public:
     [[nodiscard]] static result<std::shared_ptr<kafka_producer>> open(

@@ -454,7 +454,7 @@ BOOST_AUTO_TEST_CASE(a_cut_retimed_or_forged_export_is_refused_here_and_by_a_pyt
     id.b.fill(0xab);
     const auto forged_env = encode_envelope(
         cor_key->seal(event_body{id, community_id{7}, member_id{2}, sequence{1000}, time_ms{1},
-                                 std::nullopt, transfer{member_id{1}, minutes{100}, ""}}));
+                                 std::nullopt, transfer{member_id{1}, minutes{100}, std::nullopt}}));
     std::string forged = whole;
     append_export_record(forged, export_record{offset{999}, time_ms{1'800'000'000'000},
                                                reject_reason::none, forged_env});
@@ -633,10 +633,10 @@ BOOST_AUTO_TEST_CASE(events_the_ledger_rejected_prove_no_hours) {
     // A pending claim of 1,440 minutes, a rejected one of 10,080; K2 signs both confirmations
     // as Anna: both rejected.
     const auto pending = body_of(town, member_id{2}, 1001,
-                                 hours_claimed{member_id{1}, minutes{1440}, std::nullopt, ""});
+                                 hours_claimed{member_id{1}, minutes{1440}, std::nullopt, std::nullopt});
     BOOST_REQUIRE_EQUAL(submit(t, cor, pending), "none");
     const auto too_much = body_of(town, member_id{2}, 1002,
-                                  hours_claimed{member_id{1}, minutes{10080}, std::nullopt, ""});
+                                  hours_claimed{member_id{1}, minutes{10080}, std::nullopt, std::nullopt});
     BOOST_CHECK_EQUAL(submit(t, cor, too_much), "amount_over_policy");
     const auto confirm_pending = body_of(town, member_id{1}, 2, hours_confirmed{pending.id});
     const auto confirm_too_much = body_of(town, member_id{1}, 3, hours_confirmed{too_much.id});
@@ -645,7 +645,7 @@ BOOST_AUTO_TEST_CASE(events_the_ledger_rejected_prove_no_hours) {
     // Cor and Bep together: a claim of 5,000 minutes from Bep (rejected) that Bep confirms
     // (rejected too).
     const auto big = body_of(town, member_id{2}, 1003,
-                             hours_claimed{member_id{3}, minutes{5000}, std::nullopt, ""});
+                             hours_claimed{member_id{3}, minutes{5000}, std::nullopt, std::nullopt});
     BOOST_CHECK_NE(submit(t, cor, big), "none");
     const auto bep_confirms = body_of(town, member_id{3}, 1000, hours_confirmed{big.id});
     BOOST_CHECK_NE(submit(t, bep, bep_confirms), "none");
@@ -659,13 +659,13 @@ BOOST_AUTO_TEST_CASE(events_the_ledger_rejected_prove_no_hours) {
     // A real claim of 30 minutes, confirmed, then reversed by Anna before the checkpoint.
     const auto anna = key_of_file(t.path("anna.key"));
     const auto undone = body_of(town, member_id{2}, 1004,
-                                hours_claimed{member_id{1}, minutes{30}, std::nullopt, ""});
+                                hours_claimed{member_id{1}, minutes{30}, std::nullopt, std::nullopt});
     BOOST_REQUIRE_EQUAL(submit(t, cor, undone), "none");
     const auto undone_confirmed = body_of(town, member_id{1}, 1000, hours_confirmed{undone.id});
     BOOST_REQUIRE_EQUAL(submit(t, anna, undone_confirmed), "none");
     BOOST_REQUIRE_EQUAL(
         submit(t, anna,
-               body_of(town, member_id{1}, 1001, reversal{undone.id, "not given after all"})),
+               body_of(town, member_id{1}, 1001, reversal{undone.id, std::nullopt})),
         "none");
     t.ok({"audit", "checkpoint", "--community", "7"});
 

@@ -137,7 +137,7 @@ BOOST_AUTO_TEST_CASE(a_time_bank_story_through_the_command_line_and_the_http_api
                     sequence{seq + 1},
                     time_ms{0},
                     std::nullopt,
-                    transfer{member_id{3}, minutes{10}, "bedankt"}};
+                    transfer{member_id{3}, minutes{10}, std::nullopt}};
     auto env = signer.seal(gift);
     auto forged = env;
     forged.sig.b[0] ^= 0x40;

@@ -168,7 +168,7 @@ BOOST_AUTO_TEST_CASE(two_nodes_on_one_topic_agree_and_a_third_rebuilds_from_it) 
                         sequence{*seq + 1},
                         time_ms{0},
                         std::nullopt,
-                        transfer{member_id{1}, minutes{2}, "same id"}};
+                        transfer{member_id{1}, minutes{2}, std::nullopt}};
         auto r = http_call("127.0.0.1", (c == "7" ? a : b).port(), "POST", "/v1/events",
                            envelope_json(signer->seal(gift)));
         BOOST_REQUIRE(r.ok());

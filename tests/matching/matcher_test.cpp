@@ -81,7 +81,6 @@ struct town_log {
         Post p;
         p.what = what;
         p.area = std::move(area);
-        p.text = "help";
         return as(static_cast<std::uint8_t>(m.value), m, p);
     }
     event_id offer(member_id m, category what, std::string area = "1011") {

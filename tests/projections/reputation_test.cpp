@@ -197,24 +197,24 @@ BOOST_AUTO_TEST_CASE(endorsing_one_small_exchange_again_and_again_buys_no_reputa
     BOOST_REQUIRE(t.fold_as(1, coordinator, member_admitted{small, t.key(3)}) == R::none);
     BOOST_REQUIRE(t.fold_as(1, coordinator, member_admitted{big, t.key(4)}) == R::none);
     event_id big_claim, small_claim;
-    BOOST_REQUIRE(t.fold_as(4, big, hours_claimed{verified, minutes{240}, {}, ""}, &big_claim) ==
+    BOOST_REQUIRE(t.fold_as(4, big, hours_claimed{verified, minutes{240}, {}, std::nullopt}, &big_claim) ==
                   R::none);
     BOOST_REQUIRE(t.fold_as(2, verified, hours_confirmed{big_claim}) == R::none);
     const double before = t.score(small);
-    BOOST_REQUIRE(t.fold_as(3, small, hours_claimed{verified, minutes{1}, {}, ""}, &small_claim) ==
+    BOOST_REQUIRE(t.fold_as(3, small, hours_claimed{verified, minutes{1}, {}, std::nullopt}, &small_claim) ==
                   R::none);
     BOOST_REQUIRE(t.fold_as(2, verified, hours_confirmed{small_claim}) == R::none);
-    BOOST_REQUIRE(t.fold_as(2, verified, endorsement{small, small_claim, ""}) == R::none);
+    BOOST_REQUIRE(t.fold_as(2, verified, endorsement{small, small_claim, std::nullopt}) == R::none);
     int refused = 0;
     for (int i = 0; i < 299; ++i)
         refused +=
-            t.fold_as(2, verified, endorsement{small, small_claim, ""}) == R::already_endorsed;
+            t.fold_as(2, verified, endorsement{small, small_claim, std::nullopt}) == R::already_endorsed;
     BOOST_CHECK_EQUAL(refused, 299);
     const double endorsed = t.score(small);
     BOOST_TEST_MESSAGE("small helper: " << before << " -> " << endorsed << "; big helper "
                                         << t.score(big));
     BOOST_CHECK_LT(endorsed, t.score(big));
     // The reversal takes back the exchange and its endorsement: back where it was.
-    BOOST_REQUIRE(t.fold_as(1, coordinator, reversal{small_claim, "mistake"}) == R::none);
+    BOOST_REQUIRE(t.fold_as(1, coordinator, reversal{small_claim, std::nullopt}) == R::none);
     BOOST_CHECK_CLOSE(t.score(small), before, 1e-6);
 }

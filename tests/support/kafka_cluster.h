@@ -33,10 +33,13 @@ inline script_result run_ops_kafka(const std::vector<std::string>& args) {
 
 class kafka_cluster {
 public:
-    kafka_cluster(const std::filesystem::path& data_dir, int brokers)
+    // `extra`: more options of `ops/kafka.sh start` (e.g. --tls DIR).
+    kafka_cluster(const std::filesystem::path& data_dir, int brokers,
+                  std::vector<std::string> extra = {})
         : data_dir_(data_dir), brokers_(brokers) {
-        auto r = run("start",
+        extra.insert(extra.begin(),
                      {"--brokers", std::to_string(brokers), "--owner", std::to_string(::getpid())});
+        auto r = run("start", std::move(extra));
         if (r.exit_code != 0) {
             stop_all();  // whatever did start
             BOOST_FAIL("ops/kafka.sh start failed (" << r.exit_code << "):\n" << r.out);

@@ -112,7 +112,8 @@ public:
             ::_exit(127);
         }
         ::close(pipefd[1]);
-        // The server prints "... listening on http://127.0.0.1:PORT" once it accepts requests.
+        // The server prints "... listening on http://127.0.0.1:PORT" (https:// with TLS) once it
+        // accepts requests.
         std::string line;
         char c;
         auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -121,9 +122,9 @@ public:
                 line += c;
                 continue;
             }
-            auto at = line.find("http://127.0.0.1:");
+            auto at = line.find("://127.0.0.1:");
             if (at != std::string::npos) {
-                port_ = static_cast<std::uint16_t>(std::stoi(line.substr(at + 17)));
+                port_ = static_cast<std::uint16_t>(std::stoi(line.substr(at + 13)));
                 break;
             }
             line.clear();

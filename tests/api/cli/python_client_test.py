@@ -7,6 +7,7 @@ Usage: python_client_test.py PATH_TO_UURWERK_BINARY
 Starts `uurwerk serve` on a free loopback port in a temporary folder and stops it at the end.
 """
 import base64
+import hashlib
 import json
 import os
 import shutil
@@ -23,6 +24,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 DOMAIN_TAG = b"uurwerk/event/v1"
 SESSION_TAG = b"uurwerk/session/v1"
+PERSONAL_TAG = b"uurwerk/personal/v1"
 
 
 class Client:
@@ -63,8 +65,18 @@ class Member:
         signature = self.key.sign(SESSION_TAG + statement)
         return base64.b64encode(statement + signature).decode()
 
-    def submit(self, kind, payload, on_behalf_of=0):
+    def submit(self, kind, payload, on_behalf_of=0, text=None, salt=None):
+        """`text`: (field, text): the body commits to the text in `field + "Digest"` and the text
+        travels beside the envelope, as api/README.md, "Free texts", says."""
         self.seq += 1
+        personal = None
+        if text is not None:
+            field, words = text
+            salt = salt or os.urandom(16)
+            payload = dict(payload)
+            payload[field + "Digest"] = hashlib.sha256(
+                PERSONAL_TAG + b"\0" + salt + words.encode()).hexdigest()
+            personal = {"salt": salt.hex(), "text": words}
         body = {
             "id": os.urandom(16).hex(),
             "community": str(self.community),
@@ -81,6 +93,8 @@ class Member:
         signature = self.key.sign(DOMAIN_TAG + body_bytes)
         envelope = {"body": canonical["body"], "signer": self.public_hex,
                     "signature": signature.hex()}
+        if personal is not None:
+            envelope["personal"] = personal
         status, answer = self.client.call("POST", "/v1/events", envelope)
         return status, answer, body["id"], envelope
 
@@ -133,9 +147,15 @@ def main():
             "member": "2", "key": bert.public_hex, "role": "member", "verified": True})
         check(status == 200, ("admit", status, answer))
 
+        # A text in the body itself is refused: only its commitment may be in the log.
+        status, answer = client.call("POST", "/v1/canonical", {
+            "id": os.urandom(16).hex(), "community": "42", "author": "2", "seq": "1",
+            "requestPosted": {"category": "companionship", "text": "Een wandeling op zondag"}})
+        check(status == 400 and answer["error"]["code"] == "bad_event",
+              ("text in the body", status, answer))
         status, answer, request_id, _ = bert.submit("requestPosted", {
-            "category": "companionship", "text": "Een wandeling op zondag",
-            "intensity": "regularly", "area": "1091", "availability": 0})
+            "category": "companionship", "intensity": "regularly", "area": "1091",
+            "availability": 0}, text=("text", "Een wandeling op zondag, café"))
         check(status == 200 and answer["verdict"] == "accepted", ("request", status, answer))
         # Reading needs a session: without one 401, with one 200.
         status, answer = client.call("GET", "/v1/communities/42/requests?category=companionship")
@@ -145,9 +165,10 @@ def main():
                                      token=bert.session())
         check(status == 200 and [p["id"] for p in listed["posts"]] == [request_id],
               ("requests", status, listed))
+        check(listed["posts"][0]["text"] == "Een wandeling op zondag, café", ("text", listed))
 
         status, answer, claim_id, envelope = anna.submit("hoursClaimed", {
-            "receiver": "2", "minutes": "75", "note": "wandeling"})
+            "receiver": "2", "minutes": "75"}, text=("note", "wandeling"))
         check(status == 200, ("claim", status, answer))
         status, answer, _, _ = bert.submit("hoursConfirmed", {"claim": claim_id})
         check(status == 200 and answer["verdict"] == "accepted", ("confirm", status, answer))

@@ -20,6 +20,7 @@
 #include "api/http/http_client.h"
 #include "api/http/http_server.h"
 #include "api/http/routes.h"
+#include "api/json/json.h"
 #include "api/json/json_read.h"
 #include "api/node/node.h"
 #include "ledger/core/crypto.h"
@@ -161,13 +162,15 @@ BOOST_FIXTURE_TEST_CASE(a_community_is_founded_and_used_through_the_api, api_fix
     BOOST_CHECK_EQUAL(key.string_at("member").value_or(""), "2");
     BOOST_CHECK_EQUAL(key.string_at("last_seq").value_or(""), "0");
 
-    // A request, its bytes made by POST /v1/canonical from JSON and signed here.
+    // A request, its bytes made by POST /v1/canonical from JSON and signed here. Its text is a
+    // commitment in the body; the text and salt go beside the envelope.
     const std::string request_id = random_event_id().hex();
+    const auto text = commit_fresh("Boodschappen op dinsdag, caf\xc3\xa9");
     const std::string request_json =
         R"({"id":")" + request_id +
         R"(","community":"7","author":"2","seq":"1","createdAtMs":"1700000000000",)"
-        R"("requestPosted":{"category":"shopping","text":"Boodschappen op dinsdag, caf\u00e9",)"
-        R"("intensity":"regularly","area":"3512","availability":0}})";
+        R"("requestPosted":{"category":"shopping","textDigest":")" +
+        text.commitment.hex() + R"(","intensity":"regularly","area":"3512","availability":0}})";
     auto canonical = call("POST", "/v1/canonical", request_json);
     BOOST_REQUIRE_MESSAGE(canonical.status == 200u, canonical.body);
     auto canonical_doc = parse(canonical);
@@ -176,7 +179,18 @@ BOOST_FIXTURE_TEST_CASE(a_community_is_founded_and_used_through_the_api, api_fix
     BOOST_REQUIRE(body_bytes.ok());
     ++member_seq;
     envelope request{*body_bytes, member.public_bytes(), member.sign_event_body(*body_bytes)};
-    auto posted = call("POST", "/v1/events", envelope_json(request));
+    // Without its text, with another text, or with another salt: refused, and nothing written.
+    auto other_salt = text.personal;
+    other_salt.salt.b[0] ^= 1;
+    for (const auto& wrong : {std::optional<personal_text>(),
+                              std::optional<personal_text>({text.personal.salt, "Boodschappen"}),
+                              std::optional<personal_text>(other_salt)}) {
+        auto refused = call("POST", "/v1/events", submission_to_json(request, wrong));
+        BOOST_CHECK_EQUAL(refused.status, 400u);
+        BOOST_CHECK_MESSAGE(refused.body.find("personal_data_mismatch") != std::string::npos,
+                            refused.body);
+    }
+    auto posted = call("POST", "/v1/events", submission_to_json(request, text.personal));
     BOOST_REQUIRE_MESSAGE(posted.status == 200u, posted.body);
     auto posted_doc = parse(posted);
     BOOST_CHECK_EQUAL(posted_doc.string_at("id").value_or(""), request_id);
@@ -220,7 +234,7 @@ BOOST_FIXTURE_TEST_CASE(a_community_is_founded_and_used_through_the_api, api_fix
 
     // Hours: member 2 claims an hour from the founder, who confirms it.
     auto claim_body =
-        by_member(hours_claimed{member_id{1}, minutes{60}, std::nullopt, "boodschappen"});
+        by_member(hours_claimed{member_id{1}, minutes{60}, std::nullopt, std::nullopt});
     BOOST_REQUIRE_EQUAL(post_event(member.seal(claim_body)).status, 200u);
     auto claim = parse(call("GET", "/v1/communities/7/claims/" + claim_body.id.hex()));
     BOOST_CHECK_EQUAL(claim.string_at("status").value_or(""), "pending");
@@ -292,7 +306,7 @@ BOOST_FIXTURE_TEST_CASE(replays_and_rejections_answer_their_verdicts, api_fixtur
     found_and_admit();
     // The same event again: its first verdict, marked duplicate, nothing appended.
     auto request = member.seal(
-        by_member(request_posted{{category::meals, "Samen eten", intensity::once, "", 0}}));
+        by_member(request_posted{{category::meals, std::nullopt, intensity::once, "", 0}}));
     auto first = post_event(request);
     BOOST_REQUIRE_EQUAL(first.status, 200u);
     auto again = post_event(request);
@@ -304,7 +318,7 @@ BOOST_FIXTURE_TEST_CASE(replays_and_rejections_answer_their_verdicts, api_fixtur
 
     // A transfer past the policy's largest amount: in the log, rejected, 409 with the reason.
     auto too_much =
-        post_event(member.seal(by_member(transfer{member_id{1}, minutes{500}, "te veel"})));
+        post_event(member.seal(by_member(transfer{member_id{1}, minutes{500}, std::nullopt})));
     BOOST_CHECK_EQUAL(too_much.status, 409u);
     auto too_much_doc = parse(too_much);
     BOOST_CHECK_EQUAL(too_much_doc.string_at("verdict").value_or(""), "rejected");
@@ -315,7 +329,8 @@ BOOST_FIXTURE_TEST_CASE(replays_and_rejections_answer_their_verdicts, api_fixtur
     BOOST_CHECK_EQUAL(rejected_event.string_at("reason").value_or(""), "amount_over_policy");
     // Its sequence number is used: signing it again is rejected too.
     --member_seq;
-    auto old_seq = post_event(member.seal(by_member(transfer{member_id{1}, minutes{5}, ""})));
+    auto old_seq =
+        post_event(member.seal(by_member(transfer{member_id{1}, minutes{5}, std::nullopt})));
     BOOST_CHECK_EQUAL(old_seq.status, 409u);
     BOOST_CHECK_EQUAL(parse(old_seq).string_at("reason").value_or(""), "seq_not_increasing");
 
@@ -332,7 +347,7 @@ BOOST_FIXTURE_TEST_CASE(replays_and_rejections_answer_their_verdicts, api_fixtur
 
 BOOST_FIXTURE_TEST_CASE(bad_input_gets_a_clear_error_and_the_server_keeps_serving, api_fixture) {
     found_and_admit();
-    const offer_posted garden{{category::gardening, "Tuinieren", intensity::sometimes, "", 0}};
+    const offer_posted garden{{category::gardening, std::nullopt, intensity::sometimes, "", 0}};
     const auto good = member.seal(by_member(garden));
 
     CHECK_ERROR(call("POST", "/v1/events", "{\"body\": "), 400u, "bad_json");
@@ -360,8 +375,9 @@ BOOST_FIXTURE_TEST_CASE(bad_input_gets_a_clear_error_and_the_server_keeps_servin
     elsewhere.community = community_id{99};
     CHECK_ERROR(post_event(member.seal(elsewhere)), 404u, "unknown_community");
     auto stranger = new_key();
-    CHECK_ERROR(post_event(stranger.seal(by_member(transfer{member_id{1}, minutes{5}, ""}))), 403u,
-                "unknown_signer");
+    CHECK_ERROR(
+        post_event(stranger.seal(by_member(transfer{member_id{1}, minutes{5}, std::nullopt}))),
+        403u, "unknown_signer");
 
     CHECK_ERROR(call("POST", "/v1/canonical", R"({"id":"zz","community":"7"})"), 400u, "bad_hex");
     CHECK_ERROR(
@@ -607,8 +623,19 @@ BOOST_AUTO_TEST_CASE(urls_parse_into_host_and_port) {
     auto d = parse_http_url("http://localhost");
     BOOST_REQUIRE(d.ok());
     BOOST_CHECK_EQUAL(d->port, 80);
-    for (const char* bad : {"https://x:1", "ftp://x:1", "http://:80", "http://x:0",
-                            "http://x:65536", "http://x:80/v1", "x", "http://x:8a", "::1:80"}) {
+    BOOST_CHECK(d->scheme == http_scheme::http);
+    auto e = parse_http_url("https://node.example.org");
+    BOOST_REQUIRE(e.ok());
+    BOOST_CHECK(e->scheme == http_scheme::https);
+    BOOST_CHECK_EQUAL(e->host, "node.example.org");
+    BOOST_CHECK_EQUAL(e->port, 443);
+    auto f = parse_http_url("https://[::1]:8443/");
+    BOOST_REQUIRE(f.ok());
+    BOOST_CHECK(f->scheme == http_scheme::https);
+    BOOST_CHECK_EQUAL(f->port, 8443);
+    for (const char* bad :
+         {"httpss://x:1", "ftp://x:1", "https://:443", "https://x:443/v1", "http://:80",
+          "http://x:0", "http://x:65536", "http://x:80/v1", "x", "http://x:8a", "::1:80"}) {
         auto r = parse_http_url(bad);
         BOOST_CHECK_MESSAGE(!r.ok(), bad);
         if (!r.ok()) BOOST_CHECK_EQUAL(r.err().code, errc::bad_url);

@@ -294,7 +294,7 @@ BOOST_AUTO_TEST_CASE(a_balance_reads_what_the_submitted_events_did) {
     BOOST_CHECK_EQUAL(balance(2).number_at("balance_minutes").value_or(-1), 0);
 
     // Member 2 claims 45 minutes from the founder: pending on both sides.
-    const auto claim = t.by_member(hours_claimed{member_id{1}, minutes{45}, std::nullopt, "tuin"});
+    const auto claim = t.by_member(hours_claimed{member_id{1}, minutes{45}, std::nullopt, std::nullopt});
     const auto claimed = t.post(claim);
     BOOST_REQUIRE_MESSAGE(claimed.status == 200, claimed.body);
     const auto claimed_doc = parse(claimed);
@@ -331,9 +331,9 @@ BOOST_AUTO_TEST_CASE(a_balance_reads_what_the_submitted_events_did) {
     // Transfers down to the credit limit go through; one past it is in the log, rejected with
     // its reason, 409.
     for (int i = 0; i < 2; ++i)
-        BOOST_CHECK_EQUAL(t.post(t.by_founder(transfer{member_id{2}, minutes{240}, ""})).status,
+        BOOST_CHECK_EQUAL(t.post(t.by_founder(transfer{member_id{2}, minutes{240}, std::nullopt})).status,
                           200u);
-    const auto refused = t.post(t.by_founder(transfer{member_id{2}, minutes{240}, ""}));
+    const auto refused = t.post(t.by_founder(transfer{member_id{2}, minutes{240}, std::nullopt}));
     BOOST_CHECK_EQUAL(refused.status, 409u);
     const auto refused_doc = parse(refused);
     BOOST_CHECK_EQUAL(refused_doc.string_at("verdict").value_or(""), "rejected");
@@ -347,12 +347,12 @@ BOOST_AUTO_TEST_CASE(refused_writes_answer_in_the_error_shape) {
     check_error(t.answer("POST", "/v1/events"), 400, "bad_json");
     check_error(t.answer("POST", "/v1/events", "{\"body\": "), 400, "bad_json");
     check_error(t.answer("POST", "/v1/canonical"), 400, "bad_json");
-    auto forged = t.by_member(transfer{member_id{1}, minutes{5}, ""});
+    auto forged = t.by_member(transfer{member_id{1}, minutes{5}, std::nullopt});
     forged.sig.b[0] ^= 1;
     check_error(t.post(forged), 400, "bad_signature");
     const auto stranger = key_filled_with(9);
     std::uint64_t seq = 0;
-    check_error(t.post(t.by(stranger, member_id{2}, seq, transfer{member_id{1}, minutes{5}, ""})),
+    check_error(t.post(t.by(stranger, member_id{2}, seq, transfer{member_id{1}, minutes{5}, std::nullopt})),
                 403, "unknown_signer");
     check_error(t.answer("POST", "/v1/communities/7/match"), 503, "no_matcher");
     check_error(t.answer("GET", "/v1/communities/7/checkpoints/latest"), 404, "no_checkpoint");

@@ -32,8 +32,15 @@ std::string request_json(const std::string& post, const std::string& extra = "")
 }
 
 const std::string good_post =
-    R"("category":"shopping","text":"Boodschappen op dinsdag","intensity":"regularly",)"
+    R"("category":"shopping","textDigest":"abababababababababababababababababababababababababababababababab","intensity":"regularly",)"
     R"("area":"3512","availability":7)";
+
+// The commitment good_post carries (0xab 32 times).
+digest text_digest() {
+    digest d;
+    d.b.fill(0xab);
+    return d;
+}
 
 event_body good_body() {
     event_body b;
@@ -42,8 +49,8 @@ event_body good_body() {
     b.author = member_id{2};
     b.seq = sequence{3};
     b.created_at = time_ms{1'700'000'000'000};
-    b.payload = request_posted{
-        {category::shopping, "Boodschappen op dinsdag", intensity::regularly, "3512", 7}};
+    b.payload =
+        request_posted{{category::shopping, text_digest(), intensity::regularly, "3512", 7}};
     return b;
 }
 
@@ -78,7 +85,8 @@ BOOST_AUTO_TEST_CASE(a_valid_body_gives_the_same_canonical_bytes_as_encode_body)
     // Keys in any order, white space: the same.
     const std::string spaced =
         " {\n\t\"requestPosted\" : { \"availability\" : 7, \"area\":\"3512\", "
-        "\"intensity\":\"regularly\", \"text\":\"Boodschappen op dinsdag\", "
+        "\"intensity\":\"regularly\", "
+        "\"textDigest\":\"ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB\", "
         "\"category\":\"shopping\" },\"seq\":\"3\", \"author\":\"2\",\"community\":\"7\","
         "\"createdAtMs\":\"1700000000000\", \"id\":\"" +
         id_hex + "\" }\r\n";
@@ -117,7 +125,7 @@ BOOST_AUTO_TEST_CASE(every_kind_of_field_decodes_like_encode_body) {
 
 BOOST_AUTO_TEST_CASE(a_text_left_out_is_empty_and_an_empty_optional_id_is_absent) {
     event_body b = good_body();
-    b.payload = hours_claimed{member_id{1}, minutes{90}, std::nullopt, ""};
+    b.payload = hours_claimed{member_id{1}, minutes{90}, std::nullopt, std::nullopt};
     const auto expected = encode_body(b);
     const std::string head =
         R"({"id":")" + id_hex +
@@ -137,10 +145,9 @@ BOOST_AUTO_TEST_CASE(body_to_json_reads_back_into_the_same_bytes) {
         community_founded{"Buurtkring Oost", policy{minutes{120}, minutes{4000}, minutes{180}}},
         member_admitted{member_id{9}, key_counting_from(1), role::member, false, std::nullopt},
         delegation_granted{member_id{4}, {event_kind::offer_posted}, time_ms{99}},
-        request_posted{{category::dog_walking, "Met \"Bello\" \\ wandelen\n\tcafé 😀 \x01",
-                        intensity::sometimes, "3512", 5}},
-        hours_claimed{member_id{1}, minutes{90}, test_id(), "samen gekookt"},
-        transfer{member_id{0}, minutes{30}, ""},
+        request_posted{{category::dog_walking, std::nullopt, intensity::sometimes, "3512", 5}},
+        hours_claimed{member_id{1}, minutes{90}, test_id(), std::nullopt},
+        transfer{member_id{0}, minutes{30}, std::nullopt},
         checkpoint{12, digest{}, time_ms{1'700'000'000'000}},
     };
     for (const auto& p : payloads) {
@@ -294,17 +301,53 @@ BOOST_AUTO_TEST_CASE(numbers_out_of_range_are_refused) {
     BOOST_CHECK_MESSAGE(max.ok(), why(max));
 }
 
-BOOST_AUTO_TEST_CASE(a_text_over_600_characters_breaks_the_events_bounds) {
-    const std::string long_text(601, 'x');
-    auto m = refused(request_json(R"("category":"shopping","text":")" + long_text + "\""),
+BOOST_AUTO_TEST_CASE(a_free_text_in_the_body_is_refused_only_its_commitment_is_taken) {
+    auto m = refused(request_json(R"("category":"shopping","text":"Jan, Kerkstraat 12")"),
                      errc::bad_event);
-    BOOST_CHECK_MESSAGE(contains(m, "text"), m);
-    // 600 characters of two bytes each are within the bound.
+    BOOST_CHECK_MESSAGE(contains(m, "text must be empty") && contains(m, "textDigest"), m);
+    auto short_digest =
+        refused(request_json(R"("category":"shopping","textDigest":"abcd")"), errc::bad_event);
+    BOOST_CHECK_MESSAGE(contains(short_digest, "textDigest"), short_digest);
+}
+
+BOOST_AUTO_TEST_CASE(a_submission_carries_the_personal_text_beside_the_envelope) {
+    const std::string head = R"({"body":"AAAAAAAAAAA=","signer":")" + std::string(64, 'a') +
+                             R"(","signature":")" + std::string(128, 'b') + "\"";
+    // No personal data: the envelope alone, as envelope_from_json reads it.
+    auto plain = submission_from_json(head + "}");
+    BOOST_REQUIRE_MESSAGE(plain.ok(), why(plain));
+    BOOST_CHECK(!plain->personal);
+    const auto alone = envelope_from_json(head + "}");
+    BOOST_REQUIRE(alone.ok());
+    BOOST_CHECK(std::ranges::equal(plain->envelope.stored(), alone->stored()));
+    // 600 characters of two bytes each, escaped or not, and the salt as hex.
     std::string accents;
-    for (int i = 0; i < 600; ++i) accents += "\xc3\xa9";
-    auto ok = canonical_body_from_json(
-        request_json(R"("category":"shopping","text":")" + accents + "\""));
-    BOOST_CHECK_MESSAGE(ok.ok(), why(ok));
+    for (int i = 0; i < 600; ++i) accents += (i % 2 ? "\xc3\xa9" : "\\u00e9");
+    auto with = submission_from_json(head + R"(,"personal":{"salt":")" + std::string(32, 'c') +
+                                     R"(","text":")" + accents + "\"}}");
+    BOOST_REQUIRE_MESSAGE(with.ok(), why(with));
+    BOOST_REQUIRE(with->personal);
+    BOOST_CHECK_EQUAL(with->personal->text.size(), 1200u);
+    BOOST_CHECK_EQUAL(with->personal->salt.b[0], 0xcc);
+    // And back: submission_to_json writes what submission_from_json reads.
+    envelope e;
+    e.body = bytes(8, 0);
+    e.signer.b.fill(0xaa);
+    e.sig.b.fill(0xbb);
+    auto again = submission_from_json(submission_to_json(e, with->personal));
+    BOOST_REQUIRE_MESSAGE(again.ok(), why(again));
+    BOOST_CHECK(again->personal == with->personal);
+    // A salt of the wrong length, an unknown field, a text that is not a string.
+    auto salt = submission_from_json(head + R"(,"personal":{"salt":"abcd","text":"x"}})");
+    BOOST_REQUIRE(!salt.ok());
+    BOOST_CHECK_EQUAL(salt.err().code, errc::personal_data_mismatch);
+    BOOST_CHECK_MESSAGE(contains(salt.err().message, "16 bytes"), salt.err().message);
+    BOOST_CHECK(!submission_from_json(head + R"(,"personal":{"salt":")" + std::string(32, 'c') +
+                                      R"(","name":"x"}})")
+                     .ok());
+    BOOST_CHECK(!submission_from_json(head + R"(,"personal":{"salt":")" + std::string(32, 'c') +
+                                      R"(","text":5}})")
+                     .ok());
 }
 
 BOOST_AUTO_TEST_CASE(malformed_json_is_bad_json) {
@@ -329,11 +372,14 @@ BOOST_AUTO_TEST_CASE(malformed_json_is_bad_json) {
 BOOST_AUTO_TEST_CASE(unicode_escapes_decode_as_json_says) {
     // Cap'n Proto 0.9.2's own parser would read \u00e9 as 'I' and not join surrogate pairs.
     auto r = canonical_body_from_json(
-        request_json(R"("category":"shopping","text":"caf\u00e9 \ud83d\ude00 \u00C9\/\"",)"
-                     R"("intensity":"regularly","area":"3512","availability":7)"));
+        request_json(R"("category":"shopping","textDigest":")" + std::string(64, 'a') +
+                     R"(",)"
+                     R"("intensity":"regularly","area":"caf\u00e9 \ud83d\ude00 \u00C9\/\"",)"
+                     R"("availability":7)"));
     BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
     event_body b = good_body();
-    std::get<request_posted>(b.payload).text = "caf\xc3\xa9 \xf0\x9f\x98\x80 \xc3\x89/\"";
+    std::get<request_posted>(b.payload).text_digest->b.fill(0xaa);
+    std::get<request_posted>(b.payload).area = "caf\xc3\xa9 \xf0\x9f\x98\x80 \xc3\x89/\"";
     BOOST_CHECK(*r == encode_body(b));
 }
 
@@ -618,7 +664,7 @@ BOOST_AUTO_TEST_CASE(envelope_to_json_reads_back_into_the_same_stored_bytes) {
                  sequence{4},
                  time_ms{5},
                  std::nullopt,
-                 transfer{member_id{1}, minutes{30}, "bedankt \"Anna\""}};
+                 transfer{member_id{1}, minutes{30}, std::nullopt}};
     const envelope e = key.seal(b);
     auto back = envelope_from_json(envelope_to_json(e));
     BOOST_REQUIRE(back.ok());

@@ -63,7 +63,7 @@ BOOST_AUTO_TEST_CASE(a_certificate_checks_keys_and_delegations_at_each_events_le
                daan = key_filled_with(4), cor2 = key_filled_with(5);
     const member_id m1{1}, m2{2}, m3{3}, m4{4};
     auto claim = [&](const signing_key& k, member_id from, std::int64_t minutes, time_ms at) {
-        return log.add(k, m2, hours_claimed{from, uurwerk::minutes{minutes}, std::nullopt, ""}, at);
+        return log.add(k, m2, hours_claimed{from, uurwerk::minutes{minutes}, std::nullopt, std::nullopt}, at);
     };
     auto confirm = [&](const signing_key& k, member_id author, std::uint64_t claim_leaf, time_ms at,
                        std::optional<member_id> for_whom = std::nullopt) {
@@ -149,14 +149,14 @@ BOOST_AUTO_TEST_CASE(a_proxy_delegation_belongs_to_its_keyless_member) {
         time_ms{10});
     std::vector<std::uint64_t> bindings{founded, bep_in, daan_in, xavier_in, proxy};
     const auto c1 =
-        log.add(daan, m4, hours_claimed{m3, minutes{60}, std::nullopt, ""}, time_ms{20}, xavier);
+        log.add(daan, m4, hours_claimed{m3, minutes{60}, std::nullopt, std::nullopt}, time_ms{20}, xavier);
     const auto f1 = log.add(bep, m3, hours_confirmed{log.ids[c1]}, time_ms{30});
     accepted_by_both(log, log.certificate(xavier, bindings, {{c1, f1}}, minutes{60}), minutes{60});
 
     // Anna ends the proxy; what Daan signs for Xavier afterwards does not count.
     const auto ended = log.add(anna, m1, delegation_revoked{m4, xavier}, time_ms{40});
     const auto c2 =
-        log.add(daan, m4, hours_claimed{m3, minutes{30}, std::nullopt, ""}, time_ms{50}, xavier);
+        log.add(daan, m4, hours_claimed{m3, minutes{30}, std::nullopt, std::nullopt}, time_ms{50}, xavier);
     const auto f2 = log.add(bep, m3, hours_confirmed{log.ids[c2]}, time_ms{60});
     // (Left out, the end is not seen.)
     accepted_by_both(log, log.certificate(xavier, bindings, {{c2, f2}}, minutes{30}), minutes{30});
@@ -182,19 +182,19 @@ BOOST_AUTO_TEST_CASE(a_coordinator_neither_acts_for_a_member_nor_confirms_for_th
 
     // Anna claims hours for Cor without his delegation; Bep confirms.
     const auto c1 =
-        log.add(anna, m1, hours_claimed{m3, minutes{60}, std::nullopt, ""}, time_ms{10}, m2);
+        log.add(anna, m1, hours_claimed{m3, minutes{60}, std::nullopt, std::nullopt}, time_ms{10}, m2);
     const auto f1 = log.add(bep, m3, hours_confirmed{log.ids[c1]}, time_ms{11});
     refused_by_both(log, log.certificate(m2, base, {{c1, f1}}, minutes{60}),
                     "without a delegation for it then");
     // Cor claims from Bep; Anna confirms it in her own name.
-    const auto c2 = log.add(cor, m2, hours_claimed{m3, minutes{45}, std::nullopt, ""}, time_ms{12});
+    const auto c2 = log.add(cor, m2, hours_claimed{m3, minutes{45}, std::nullopt, std::nullopt}, time_ms{12});
     const auto f2 = log.add(anna, m1, hours_confirmed{log.ids[c2]}, time_ms{13});
     refused_by_both(log, log.certificate(m2, base, {{c2, f2}}, minutes{45}), "not by the receiver");
     // Anna, for Bep, gives Cor a second key (a coordinator acting for someone has no
     // coordinator powers, and keys are never signed for another).
     const auto for_bep = log.add(anna, m1, key_added{m2, cor2.public_bytes()}, time_ms{14}, m3);
     const auto c3 =
-        log.add(cor2, m2, hours_claimed{m3, minutes{15}, std::nullopt, ""}, time_ms{15});
+        log.add(cor2, m2, hours_claimed{m3, minutes{15}, std::nullopt, std::nullopt}, time_ms{15});
     const auto f3 = log.add(bep, m3, hours_confirmed{log.ids[c3]}, time_ms{16});
     auto with_key = base;
     with_key.push_back(for_bep);
@@ -208,7 +208,7 @@ BOOST_AUTO_TEST_CASE(a_coordinator_neither_acts_for_a_member_nor_confirms_for_th
     const auto fenna_key = log.add(anna, m1, key_added{m6, fenna.public_bytes()}, time_ms{21});
     const auto gijs_in = log.add(fenna, m6, member_admitted{m7, gijs.public_bytes()}, time_ms{22});
     const auto c4 =
-        log.add(gijs, m7, hours_claimed{m3, minutes{90}, std::nullopt, ""}, time_ms{23});
+        log.add(gijs, m7, hours_claimed{m3, minutes{90}, std::nullopt, std::nullopt}, time_ms{23});
     const auto f4 = log.add(bep, m3, hours_confirmed{log.ids[c4]}, time_ms{24});
     auto with_fenna = base;
     for (auto b : {fenna_in, fenna_key, gijs_in}) with_fenna.push_back(b);
@@ -219,7 +219,7 @@ BOOST_AUTO_TEST_CASE(a_coordinator_neither_acts_for_a_member_nor_confirms_for_th
     const auto cor3_key = log.add(anna, m1, key_added{m2, cor3.public_bytes()}, time_ms{30});
     const auto hendrik_in =
         log.add(cor3, m2, member_admitted{member_id{9}, hendrik.public_bytes()}, time_ms{31});
-    const auto c5 = log.add(hendrik, member_id{9}, hours_claimed{m3, minutes{10}, std::nullopt, ""},
+    const auto c5 = log.add(hendrik, member_id{9}, hours_claimed{m3, minutes{10}, std::nullopt, std::nullopt},
                             time_ms{32});
     const auto f5 = log.add(bep, m3, hours_confirmed{log.ids[c5]}, time_ms{33});
     auto with_cor3 = base;

@@ -121,7 +121,7 @@ BOOST_AUTO_TEST_CASE(an_unknown_community_is_still_refused_once_the_node_has_cau
     auto n = open_node(dir);
     auto key = signing_key::generate().value();
     const auto post =
-        body_of(community_id{404}, member_id{1}, 1, transfer{member_id{2}, minutes{5}, "?"});
+        body_of(community_id{404}, member_id{1}, 1, transfer{member_id{2}, minutes{5}, std::nullopt});
     const auto t0 = std::chrono::steady_clock::now();
     auto r = n->submit(stored_envelope::encode(key.seal(post)));
     BOOST_REQUIRE(!r.ok());
@@ -156,19 +156,19 @@ BOOST_AUTO_TEST_CASE(a_revoked_key_and_a_suspended_member_are_refused_before_the
     const offset end = n->log(c).end();
     std::uint64_t seq_old = 0;
     auto stolen = n->submit(stored_envelope::encode(
-        old_device.seal(by(member_id{2}, seq_old, transfer{member_id{1}, minutes{5}, ""}))));
+        old_device.seal(by(member_id{2}, seq_old, transfer{member_id{1}, minutes{5}, std::nullopt}))));
     BOOST_REQUIRE(!stolen.ok());
     BOOST_CHECK_EQUAL(stolen.err().code, errc::signer_revoked);
-    accepted(coordinator, by(member_id{1}, seq_c, member_suspended{member_id{2}, "review"}));
+    accepted(coordinator, by(member_id{1}, seq_c, member_suspended{member_id{2}, std::nullopt}));
     const offset end_suspended = n->log(c).end();
     BOOST_CHECK(end_suspended == offset{end.value + 1});
     auto suspended = n->submit(stored_envelope::encode(
-        member.seal(by(member_id{2}, seq_m, transfer{member_id{1}, minutes{5}, ""}))));
+        member.seal(by(member_id{2}, seq_m, transfer{member_id{1}, minutes{5}, std::nullopt}))));
     BOOST_REQUIRE(!suspended.ok());
     BOOST_CHECK_EQUAL(suspended.err().code, errc::member_suspended);
     BOOST_CHECK(n->log(c).end() == end_suspended);  // nothing appended
     accepted(coordinator, by(member_id{1}, seq_c, member_reinstated{member_id{2}}));
-    accepted(member, by(member_id{2}, seq_m, transfer{member_id{1}, minutes{5}, ""}));
+    accepted(member, by(member_id{2}, seq_m, transfer{member_id{1}, minutes{5}, std::nullopt}));
 }
 
 BOOST_AUTO_TEST_CASE(a_failed_append_is_reported_and_the_same_event_goes_through_on_retry) {

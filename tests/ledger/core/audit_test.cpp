@@ -123,7 +123,7 @@ bytes member_event(const log_builder& b, member_id author, event_payload payload
 // A transfer of `amount` from member `from` to `to`: an event the member could have made but
 // never submitted.
 bytes member_transfer(const log_builder& b, member_id from, member_id to, minutes amount) {
-    return member_event(b, from, transfer{to, amount, ""});
+    return member_event(b, from, transfer{to, amount, std::nullopt});
 }
 
 event_id id_of(const bytes& envelope) {
@@ -417,7 +417,7 @@ BOOST_AUTO_TEST_CASE(a_consistent_rewrite_of_verdicts_and_log_times_is_found) {
     b.add(member_event(b, member_id{3},
                        delegation_granted{member_id{4}, {event_kind::hours_confirmed}, until}));
     const auto claim =
-        member_event(b, member_id{2}, hours_claimed{member_id{3}, minutes{120}, {}, ""});
+        member_event(b, member_id{2}, hours_claimed{member_id{3}, minutes{120}, {}, std::nullopt});
     b.add(claim);
     const std::size_t confirmation = b.envelopes.size();
     b.add(member_event(b, member_id{4}, hours_confirmed{id_of(claim)}, member_id{3}),

@@ -43,7 +43,7 @@ struct sound_log {
         f2 = confirm(c2, time_ms{40});
     }
     std::uint64_t claim(std::int64_t m, time_ms at) {
-        return log.add(cor_key, cor, hours_claimed{bep, minutes{m}, std::nullopt, ""}, at);
+        return log.add(cor_key, cor, hours_claimed{bep, minutes{m}, std::nullopt, std::nullopt}, at);
     }
     std::uint64_t confirm(std::uint64_t claim_leaf, time_ms at) {
         return log.add(bep_key, bep, hours_confirmed{log.ids[claim_leaf]}, at);
@@ -250,7 +250,7 @@ BOOST_AUTO_TEST_CASE(a_claim_listed_twice_is_refused_at_one_leaf_or_two) {
 BOOST_AUTO_TEST_CASE(a_claim_the_ledger_rejected_proves_nothing) {
     sound_log s;
     const auto refused =
-        s.log.add(s.cor_key, cor, hours_claimed{bep, minutes{600}, std::nullopt, ""}, time_ms{50},
+        s.log.add(s.cor_key, cor, hours_claimed{bep, minutes{600}, std::nullopt, std::nullopt}, time_ms{50},
                   std::nullopt, reject_reason::amount_over_policy);
     const auto confirmed = s.confirm(refused, time_ms{60});
     const auto h = s.log.certificate(cor, s.bindings, {{refused, confirmed}}, minutes{600});
@@ -270,7 +270,7 @@ BOOST_AUTO_TEST_CASE(claims_must_be_the_members_confirmed_by_their_receiver) {
                   "claim 0: not an hours claim");
     // A claim that names Cor himself as receiver, confirmed by Cor.
     const auto own =
-        s.log.add(s.cor_key, cor, hours_claimed{cor, minutes{15}, std::nullopt, ""}, time_ms{50});
+        s.log.add(s.cor_key, cor, hours_claimed{cor, minutes{15}, std::nullopt, std::nullopt}, time_ms{50});
     const auto own_ok = s.log.add(s.cor_key, cor, hours_confirmed{s.log.ids[own]}, time_ms{60});
     CHECK_REFUSED(s.verify(s.log.certificate(cor, s.bindings, {{own, own_ok}}, minutes{15})),
                   "confirmed by its own claimant");
@@ -300,7 +300,7 @@ BOOST_AUTO_TEST_CASE(only_a_trusted_checkpoint_of_the_certificates_community_and
         auto h = sound;
         h.checkpoint_envelope = encode_envelope(
             s.log.node.seal(event_body{random_event_id(), s.log.town, member_id{0}, sequence{2},
-                                       time_ms{9}, std::nullopt, transfer{cor, minutes{5}, ""}}));
+                                       time_ms{9}, std::nullopt, transfer{cor, minutes{5}, std::nullopt}}));
         CHECK_REFUSED(s.verify(h), "the checkpoint is not a checkpoint event");
     }
     // A checkpoint that signs no verdict root.

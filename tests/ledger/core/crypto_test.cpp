@@ -105,7 +105,7 @@ event_body sample_event() {
     e.author = member_id{42};
     e.seq = sequence{3};
     e.created_at = time_ms{1'700'000'000'000};
-    e.payload = hours_claimed{member_id{43}, minutes{90}, std::nullopt, "boodschappen gedaan"};
+    e.payload = hours_claimed{member_id{43}, minutes{90}, std::nullopt, std::nullopt};
     return e;
 }
 

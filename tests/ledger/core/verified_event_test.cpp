@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "ledger/core/merkle.h"
+#include "ledger/core/personal.h"
 #include "ledger/core/verified_event.h"
 #include "schemas/event.capnp.h"
 
@@ -18,7 +19,8 @@ namespace s = uurwerk::schema;
 
 namespace {
 
-event_body a_claim(std::string note) {
+// A claim whose note (committed to with an all-zero salt) makes its bytes differ.
+event_body a_claim(const std::string& note) {
     event_id id;
     id.b.fill(0x42);
     return {id,
@@ -27,7 +29,9 @@ event_body a_claim(std::string note) {
             sequence{9},
             time_ms{1700000000000},
             std::nullopt,
-            hours_claimed{member_id{4}, minutes{90}, std::nullopt, std::move(note)}};
+            hours_claimed{member_id{4}, minutes{90}, std::nullopt,
+                          note.empty() ? text_commitment()
+                                       : text_commitment(commit_text(personal_salt{}, note))}};
 }
 
 bytes as_bytes(kj::ArrayPtr<const capnp::word> words) {

@@ -1,0 +1,109 @@
+#include "projections/personal_store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <cstring>
+#include <string>
+
+namespace uurwerk {
+namespace {
+
+error store_failed(const rocksdb::Status& s, std::string_view what) {
+    return error{errc::store_error, std::string(what) + ": " + s.ToString()};
+}
+
+void put_be64(std::string& out, std::uint64_t v) {
+    for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+template <std::size_t N>
+void put_bytes(std::string& out, const std::array<std::uint8_t, N>& a) {
+    out.append(reinterpret_cast<const char*>(a.data()), N);
+}
+
+std::string text_key(community_id c, const event_id& id, const digest& commitment) {
+    std::string k(1, 't');
+    put_be64(k, c.value);
+    put_bytes(k, id.b);
+    put_bytes(k, commitment.b);
+    return k;
+}
+
+std::string member_key(community_id c, member_id m, const event_id& id, const digest& commitment) {
+    std::string k(1, 'm');
+    put_be64(k, c.value);
+    put_be64(k, m.value);
+    put_bytes(k, id.b);
+    put_bytes(k, commitment.b);
+    return k;
+}
+
+}  // namespace
+
+result<std::unique_ptr<personal_store>> personal_store::open(const std::filesystem::path& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec)
+        return make_error(errc::store_error, "cannot create " + dir.string() + ": " + ec.message());
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    options.max_open_files = 64;
+    // Small: texts are at most a few KiB each and are written one event at a time.
+    options.write_buffer_size = 4u << 20;
+    rocksdb::DB* db = nullptr;
+    auto st = rocksdb::DB::Open(options, dir.string(), &db);
+    if (!st.ok()) return store_failed(st, "cannot open the personal-data store in " + dir.string());
+    auto s = std::unique_ptr<personal_store>(new personal_store());
+    s->db_.reset(db);
+    return s;
+}
+
+personal_store::~personal_store() = default;
+
+result<void> personal_store::put(community_id c, const event_id& id, const digest& commitment,
+                                 const personal_text& text, std::span<const member_id> concerned) {
+    std::string value;
+    value.reserve(personal_salt_bytes + text.text.size());
+    put_bytes(value, text.salt.b);
+    value.append(text.text);
+    rocksdb::WriteBatch batch;
+    batch.Put(text_key(c, id, commitment), value);
+    for (const member_id m : concerned) batch.Put(member_key(c, m, id, commitment), "");
+    rocksdb::WriteOptions w;
+    w.sync = true;  // durable before the event that commits to it is appended
+    auto st = db_->Write(w, &batch);
+    if (!st.ok()) return store_failed(st, "cannot write to the personal-data store");
+    return {};
+}
+
+result<std::optional<personal_text>> personal_store::get(community_id c, const event_id& id,
+                                                         const digest& commitment) const {
+    std::string value;
+    auto st = db_->Get(rocksdb::ReadOptions(), text_key(c, id, commitment), &value);
+    if (st.IsNotFound()) return std::optional<personal_text>();
+    if (!st.ok()) return store_failed(st, "cannot read the personal-data store");
+    if (value.size() < personal_salt_bytes)
+        return make_error(errc::store_error, "a personal-data record is shorter than its salt");
+    personal_text out;
+    std::memcpy(out.salt.b.data(), value.data(), personal_salt_bytes);
+    out.text.assign(value, personal_salt_bytes);
+    // What is read back is what was committed to, or the store is damaged.
+    if (commit_text(out.salt, out.text) != commitment)
+        return make_error(errc::store_error,
+                          "a personal-data record does not match its commitment (event " +
+                              id.hex() + "): the store in its folder is damaged");
+    return std::optional<personal_text>(std::move(out));
+}
+
+result<std::size_t> personal_store::count() const {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    std::size_t n = 0;
+    for (it->Seek("t"); it->Valid() && it->key().starts_with("t"); it->Next()) ++n;
+    if (!it->status().ok())
+        return store_failed(it->status(), "cannot read the personal-data store");
+    return n;
+}
+
+}  // namespace uurwerk

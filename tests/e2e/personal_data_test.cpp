@@ -1,0 +1,230 @@
+// No personal data in the log (issue: privacy under the AVG). Planted personal strings (a name,
+// a street, a phone number) are written through every kind of event that takes a free text, by
+// the same JSON path as POST /v1/events; then every byte of the data folder is scanned: the
+// strings are only under personal/. And a write whose text does not match its commitment is
+// refused before anything is written, the log and the personal-data store unchanged.
+#include <boost/test/unit_test.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "api/json/json.h"
+#include "api/node/node.h"
+#include "projections/state_codec.h"
+#include "tests/support/folder_bytes.h"
+#include "tests/support/temp_dir.h"
+
+using namespace uurwerk;
+using uurwerk::testing::folder_bytes;
+using uurwerk::testing::temp_dir;
+
+namespace {
+
+// The error's message, or "" for a value (Boost evaluates a check's message even when it passes).
+template <typename T>
+std::string why(const result<T>& r) {
+    return r.ok() ? std::string() : r.err().message;
+}
+
+struct town {
+    temp_dir dir{"personal-data"};
+    std::unique_ptr<node> n;
+    signing_key coordinator = signing_key::generate().value();
+    signing_key ann = signing_key::generate().value();
+    signing_key bob = signing_key::generate().value();
+    std::uint64_t seq[4] = {0, 0, 0, 0};
+    const community_id c{31};
+
+    void open() {
+        node_options o;
+        o.data_dir = dir.path / "data";
+        o.clock = wall_clock();
+        o.apply_timeout = std::chrono::milliseconds(5000);
+        auto opened = node::open(o);
+        BOOST_REQUIRE_MESSAGE(opened.ok(), why(opened));
+        n = std::move(*opened);
+    }
+    signing_key& key_of(member_id m) {
+        return m.value == 1 ? coordinator : m.value == 2 ? ann : bob;
+    }
+
+    // Signs `p` as `m` and submits it, with `text` beside it, through the JSON of
+    // POST /v1/events (submission_to_json, then submission_from_json as the route reads it).
+    result<submit_outcome> send(member_id m, event_payload p,
+                                const std::optional<personal_text>& text, event_id id) {
+        event_body b{id, c, m, sequence{++seq[m.value]}, time_ms{0}, std::nullopt, std::move(p)};
+        const std::string json = submission_to_json(key_of(m).seal(b), text);
+        auto sent = submission_from_json(json);
+        if (!sent) return sent.err();
+        auto r = n->submit(std::move(sent->envelope), std::move(sent->personal));
+        if (!r) --seq[m.value];  // refused before the log: the sequence number was not used
+        return r;
+    }
+    // The same with a text committed to with a fresh salt, the payload made by `make` from its
+    // commitment; requires acceptance.
+    event_id accepted_with_text(member_id m, const std::string& text,
+                                const std::function<event_payload(digest)>& make) {
+        const auto t = commit_fresh(text);
+        const event_id id = random_event_id();
+        auto r = send(m, make(t.commitment), t.personal, id);
+        BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
+        BOOST_CHECK_MESSAGE(r->decided.accepted(), std::string(reason_name(r->decided.reason)));
+        return id;
+    }
+    event_id accepted(member_id m, event_payload p) {
+        const event_id id = random_event_id();
+        auto r = send(m, std::move(p), std::nullopt, id);
+        BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
+        BOOST_CHECK_MESSAGE(r->decided.accepted(), std::string(reason_name(r->decided.reason)));
+        return id;
+    }
+    void found() {
+        policy p;
+        p.credit_limit = minutes{600};
+        accepted(member_id{1}, community_founded{"Tijdbank Oost", p});
+        accepted(member_id{1}, member_admitted{member_id{2}, ann.public_bytes(), role::member, true,
+                                               std::nullopt});
+        accepted(member_id{1}, member_admitted{member_id{3}, bob.public_bytes(), role::member, true,
+                                               std::nullopt});
+    }
+};
+
+// Where in the folder's files `needle` occurs: the relative paths.
+std::vector<std::string> found_in(const std::map<std::string, std::string>& files,
+                                  const std::string& needle) {
+    std::vector<std::string> out;
+    for (const auto& [path, bytes] : files)
+        if (bytes.find(needle) != std::string::npos) out.push_back(path);
+    return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(planted_personal_strings_are_only_under_personal_after_every_text_route) {
+    town t;
+    t.open();
+    t.found();
+    const member_id coordinator{1}, ann{2}, bob{3};
+    // One planted string per kind of event that takes a text.
+    std::vector<std::string> planted;
+    auto plant = [&](const std::string& what) {
+        planted.push_back(what + " Jan Jansen-" + std::to_string(planted.size()) +
+                          ", Kerkstraat 1" + std::to_string(planted.size()) + ", 06-1234567" +
+                          std::to_string(planted.size()));
+        return planted.back();
+    };
+    const auto offer = t.accepted_with_text(ann, plant("offer"), [](digest d) -> event_payload {
+        return offer_posted{{category::shopping, d, intensity::once, "3512", 0}};
+    });
+    t.accepted_with_text(bob, plant("request"), [](digest d) -> event_payload {
+        return request_posted{{category::shopping, d, intensity::once, "3512", 0}};
+    });
+    t.accepted_with_text(coordinator, plant("hidden"), [&](digest d) -> event_payload {
+        return post_hidden{offer, d};
+    });
+    const auto claim = t.accepted_with_text(ann, plant("claim"), [&](digest d) -> event_payload {
+        return hours_claimed{bob, minutes{60}, std::nullopt, d};
+    });
+    t.accepted(bob, hours_confirmed{claim});
+    t.accepted_with_text(bob, plant("endorsement"), [&](digest d) -> event_payload {
+        return endorsement{ann, claim, d};
+    });
+    const auto disputed =
+        t.accepted_with_text(ann, plant("claim2"), [&](digest d) -> event_payload {
+            return hours_claimed{bob, minutes{30}, std::nullopt, d};
+        });
+    t.accepted_with_text(bob, plant("dispute"), [&](digest d) -> event_payload {
+        return hours_disputed{disputed, d};
+    });
+    t.accepted_with_text(bob, plant("transfer"), [&](digest d) -> event_payload {
+        return transfer{ann, minutes{15}, d};
+    });
+    t.accepted_with_text(coordinator, plant("reversal"), [&](digest d) -> event_payload {
+        return reversal{claim, d};
+    });
+    t.accepted_with_text(coordinator, plant("suspension"), [&](digest d) -> event_payload {
+        return member_suspended{bob, d};
+    });
+    // The reads give the text back where the API shows one (the request is still open).
+    auto requests = read_open_posts(t.n->projections(t.c), t.c, false, category::shopping, 10);
+    BOOST_REQUIRE(requests.ok());
+    BOOST_REQUIRE_EQUAL(requests->size(), 1u);
+    auto shown = t.n->personal_text_of(t.c, requests->front().id, requests->front().text_digest);
+    BOOST_REQUIRE(shown.ok() && shown->has_value());
+    BOOST_CHECK_EQUAL(**shown, planted[1]);
+
+    // Closed (so everything is on disk), every byte of the data folder is scanned.
+    t.n.reset();
+    const auto files = folder_bytes(t.dir.path / "data");
+    for (const auto& s : planted) {
+        for (const auto& path : found_in(files, s))
+            BOOST_CHECK_MESSAGE(path.starts_with("personal/"), "\"" << s << "\" is in " << path);
+        // Parts of it too: the name, the street, the phone number.
+        for (const std::string part : {"Jan Jansen", "Kerkstraat", "06-1234567"})
+            for (const auto& path : found_in(files, part))
+                BOOST_CHECK_MESSAGE(path.starts_with("personal/"), part << " is in " << path);
+    }
+    // The scan is not vacuous: the log, the store and the personal-data store each hold bytes.
+    for (const std::string folder : {"log/", "store/", "personal/"}) {
+        std::size_t bytes = 0;
+        for (const auto& [path, content] : files)
+            if (path.starts_with(folder)) bytes += content.size();
+        BOOST_CHECK_MESSAGE(bytes > 0, folder << " is empty");
+    }
+    // And the texts are kept: reopened, the store has every one, each under its commitment.
+    t.open();
+    auto count = t.n->personal().count();
+    BOOST_REQUIRE(count.ok());
+    BOOST_CHECK_EQUAL(*count, planted.size());
+}
+
+BOOST_AUTO_TEST_CASE(a_text_that_does_not_match_its_commitment_writes_nothing) {
+    town t;
+    t.open();
+    t.found();
+    const member_id ann{2};
+    const auto log_end = t.n->log(t.c).end();
+    const auto text = commit_fresh("Mevrouw Bakker, Dorpsstraat 3");
+    auto post = [&](text_commitment d) -> event_payload {
+        return offer_posted{{category::companionship, d, intensity::once, "3512", 0}};
+    };
+    auto other = text.personal;
+    other.text = "Mevrouw Bakker, Dorpsstraat 4";
+    auto other_salt = text.personal;
+    other_salt.salt.b[0] ^= 1;
+    const auto long_text = commit_fresh(std::string(601, 'x'));
+    struct attempt {
+        const char* what;
+        event_payload payload;
+        std::optional<personal_text> personal;
+    };
+    const std::vector<attempt> attempts{
+        {"no text beside a commitment", post(text.commitment), std::nullopt},
+        {"a text beside no commitment", post(std::nullopt), text.personal},
+        {"another text", post(text.commitment), other},
+        {"another salt", post(text.commitment), other_salt},
+        {"601 characters", post(long_text.commitment), long_text.personal},
+    };
+    for (const auto& a : attempts) {
+        auto r = t.send(ann, a.payload, a.personal, random_event_id());
+        BOOST_REQUIRE_MESSAGE(!r.ok(), a.what << ": accepted");
+        BOOST_CHECK_MESSAGE(r.err().code == errc::personal_data_mismatch,
+                            a.what << ": " << name(r.err().code) << " " << r.err().message);
+    }
+    BOOST_CHECK(t.n->log(t.c).end() == log_end);
+    auto count = t.n->personal().count();
+    BOOST_REQUIRE(count.ok());
+    BOOST_CHECK_EQUAL(*count, 0u);
+    // A forged signature with a matching text: refused before the text is kept.
+    const auto id = random_event_id();
+    event_body b{id, t.c, ann, sequence{1}, time_ms{0}, std::nullopt, post(text.commitment)};
+    auto sealed = t.ann.seal(b);
+    sealed.sig.b[5] ^= 1;
+    auto r = t.n->submit(stored_envelope::encode(sealed), text.personal);
+    BOOST_REQUIRE(!r.ok());
+    BOOST_CHECK_EQUAL(r.err().code, errc::bad_signature);
+    count = t.n->personal().count();
+    BOOST_REQUIRE(count.ok());
+    BOOST_CHECK_EQUAL(*count, 0u);
+}
