@@ -64,11 +64,13 @@ raw_reply parse_reply(const std::string& text) {
 // One request from `source` (a loopback address), on a connection of its own.
 raw_reply request_from(const char* source, std::uint16_t port, const std::string& method,
                        const std::string& target, const std::string& body = {},
-                       const std::string& authorization = {}) {
+                       const std::string& authorization = {},
+                       const std::string& extra_header = {}) {
     boost::asio::io_context io;
     auto s = uurwerk::testing::raw_connect_from(io, port, source);
     std::string req = method + " " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
     if (!authorization.empty()) req += "Authorization: " + authorization + "\r\n";
+    if (!extra_header.empty()) req += extra_header + "\r\n";
     if (!body.empty()) req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     req += "\r\n" + body;
     boost::asio::write(s, boost::asio::buffer(req));
@@ -513,4 +515,38 @@ BOOST_AUTO_TEST_CASE(a_client_over_its_quota_already_is_refused_without_a_worker
     // request was answered by the I/O thread.
     BOOST_CHECK_LE(handled.load(), 20);
     BOOST_CHECK_EQUAL(handled.load(), 200 - limited);  // one client, one request at a time
+}
+
+BOOST_AUTO_TEST_CASE(behind_a_trusted_proxy_each_client_it_names_has_its_own_quota) {
+    temp_dir dir("quota_proxy");
+    auto n = uurwerk::testing::open_test_node(dir.path);
+    quota_options limits;
+    limits.reads_per_address = {1, 5};
+    routes api(*n, nullptr, nullptr, access_options{wall_clock(), {}}, limits);
+    http_server_options o;
+    o.refuse_early = api.refuse_early();
+    o.trusted_proxy = "127.0.0.1";
+    auto s = http_server::open(o, api.handler(), api.stats());
+    BOOST_REQUIRE(s.ok());
+    (*s)->start();
+    const auto port = (*s)->port();
+    const auto through_proxy = [&](const std::string& client) {
+        return request_from("127.0.0.1", port, "GET", "/v1/health", {}, {},
+                            "X-Forwarded-For: " + client)
+            .status;
+    };
+    int ok = 0, limited = 0;
+    for (int i = 0; i < 20; ++i) (through_proxy("203.0.113.7") == 200 ? ok : limited)++;
+    BOOST_CHECK_GE(ok, 5);
+    BOOST_CHECK_LE(ok, 7);
+    BOOST_CHECK_EQUAL(ok + limited, 20);
+    // Another client behind the same proxy is not touched by the first one's flood.
+    for (int i = 0; i < 5; ++i) BOOST_CHECK_EQUAL(through_proxy("203.0.113.8"), 200u);
+    // A client that claims an address without being the proxy is its own address.
+    for (int i = 0; i < 5; ++i)
+        BOOST_CHECK_EQUAL(request_from("127.0.0.2", port, "GET", "/v1/health", {}, {},
+                                       "X-Forwarded-For: 203.0.113.7")
+                              .status,
+                          200u);
+    (*s)->stop();
 }
