@@ -475,9 +475,10 @@ result<void> bench_ingest(const parsed_args& a) {
 
     std::cerr << "bench ingest: through the HTTP API, " << clients << " clients...\n";
     // A folder of its own: the bench founds its community without an operator's list.
-    auto server =
-        embedded_server::start(dir.path / "b", "127.0.0.1", 0, {}, std::chrono::seconds(60),
-                               std::nullopt, std::chrono::seconds(10), founding::anyone);
+    auto server = embedded_server::start(
+        dir.path / "b", "127.0.0.1", 0, {}, std::chrono::seconds(60), std::nullopt,
+        std::chrono::seconds(10), founding::anyone,
+        serve_network{.quotas = quota_options::unlimited()});  // measures the node
     if (!server) return server.err();
     for (const auto& b : w.setup)
         if (auto r = (*server)->node().submit(b); !r || !r->decided.accepted())
@@ -642,7 +643,8 @@ result<void> bench_audit(const parsed_args& a) {
         if (auto f = (*rebuild)->db->flush(); !f) return f.err();
     }
     auto server = embedded_server::start(dir.path, "127.0.0.1", 0, {}, std::chrono::milliseconds(0),
-                                         std::nullopt, std::chrono::seconds(10), founding::anyone);
+                                         std::nullopt, std::chrono::seconds(10), founding::anyone,
+                                         serve_network{.quotas = quota_options::unlimited()});
     if (!server) return server.err();
     // The export is a coordinator's: the founder (member 1) signs in.
     http_call_options as_founder;
@@ -661,8 +663,20 @@ result<void> bench_audit(const parsed_args& a) {
             "GET", "/v1/communities/1/export?from=" + std::to_string(have) + "&limit=10000");
         if (!r) return r.err();
         if (r->status != 200) return make_error(errc::bench_failed, "export answered " + r->body);
+        // A page ends at 10,000 records or at the server's byte budget: count what came.
+        std::size_t pos = 0, got = 0;
+        while (pos + export_record_header_bytes <= r->body.size()) {
+            std::uint32_t n = 0;
+            for (std::size_t i = 0; i < 4; ++i)
+                n = n << 8 | static_cast<std::uint8_t>(r->body[pos + 18 + i]);
+            pos += export_record_header_bytes + n;
+            ++got;
+        }
+        if (got == 0 || pos != r->body.size())
+            return make_error(errc::bench_failed,
+                              "a broken export page at " + std::to_string(have));
         file += r->body;
-        have += std::min<std::size_t>(10'000, records.size() - have);
+        have += got;
     }
     const double export_s = seconds_since(t0);
     auto parsed =

@@ -292,9 +292,10 @@ result<void> bench_match(const parsed_args& a) {
               << fixed(100 * (pair_ratios.back() - 1), 1) << " %; fastest " << fixed(with_s, 3)
               << " s against " << fixed(without_s, 3) << " s)\n";
 
-    auto server =
-        embedded_server::start(dir.path, "127.0.0.1", 0, {}, std::chrono::milliseconds(0),
-                               std::nullopt, std::chrono::milliseconds(0), founding::anyone);
+    auto server = embedded_server::start(
+        dir.path, "127.0.0.1", 0, {}, std::chrono::milliseconds(0), std::nullopt,
+        std::chrono::milliseconds(0), founding::anyone,
+        serve_network{.quotas = quota_options::unlimited()});  // measures the node
     if (!server) return server.err();
     const auto port = (*server)->port();
     std::cerr << "bench match: candidates of random requests, nothing else going on...\n";

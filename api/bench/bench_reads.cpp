@@ -24,7 +24,8 @@ struct served {
 result<served> serve_with(node& n, access_checks checks) {
     served s;
     s.api = std::make_unique<routes>(n, nullptr, nullptr,
-                                     access_options{wall_clock(), {}, sessions_cached_max, checks});
+                                     access_options{wall_clock(), {}, sessions_cached_max, checks},
+                                     quota_options::unlimited());  // measures reads, not quotas
     auto server = http_server::open(http_server_options{}, s.api->handler(), s.api->stats());
     if (!server) return server.err();
     s.server = std::move(*server);

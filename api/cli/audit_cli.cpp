@@ -153,7 +153,8 @@ result<void> do_export(const parsed_args& a) {
                                                             std::to_string(r->status));
             return api_error(reply{r->status, std::move(*doc)});
         }
-        // Count the records of this page (each says its own length).
+        // Count the records of this page (each says its own length): at most `page`, fewer when
+        // the server's page reached its byte budget (api/README.md, "Paged reads").
         std::size_t pos = 0, records = 0;
         while (pos + export_record_header_bytes <= r->body.size()) {
             std::uint32_t n = 0;
@@ -163,7 +164,7 @@ result<void> do_export(const parsed_args& a) {
             pos += export_record_header_bytes + n;
             ++records;
         }
-        if (pos != r->body.size() || records != page)
+        if (pos != r->body.size() || records == 0 || records > page)
             return make_error(errc::bad_reply, "the server sent a broken export page at leaf " +
                                                    std::to_string(have));
         file += r->body;

@@ -796,7 +796,17 @@ std::vector<command> commands() {
            {"kafka-sasl-user", "NAME", "cluster mode, SASL: the user name"},
            {"kafka-sasl-password-file", "FILE",
             "cluster mode, SASL: a file whose first line is the password (never on the command "
-            "line, where every user of the machine can read it)"}}},
+            "line, where every user of the machine can read it)"},
+           {"quota-writes-per-key", "PER_S:BURST",
+            "events one signing key may submit: PER_S a second, BURST at once (default 20:100; "
+            "off = no limit); beyond, 429 rate_limited with Retry-After"},
+           {"quota-writes-per-address", "PER_S:BURST",
+            "requests other than GET and HEAD from one client address (default 50:200; off)"},
+           {"quota-reads-per-session", "PER_S:BURST",
+            "GET and HEAD requests of one member's sessions (default 50:200; off)"},
+           {"quota-reads-per-address", "PER_S:BURST",
+            "GET and HEAD requests without a session that verifies, per client address "
+            "(default 50:200; off)"}}},
          [](const parsed_args& a) -> result<void> {
              std::uint64_t interval_s = 60;
              if (a.has("checkpoint-interval")) {
@@ -860,6 +870,17 @@ std::vector<command> commands() {
                                    "private key");
              if (a.has("tls-cert")) network.tls = tls_files{*a.get("tls-cert"), *a.get("tls-key")};
              network.trusted_proxy = a.get("trusted-proxy").value_or("");
+             for (auto [name, field] :
+                  {std::pair{"quota-writes-per-key", &network.quotas.writes_per_key},
+                   {"quota-writes-per-address", &network.quotas.writes_per_address},
+                   {"quota-reads-per-session", &network.quotas.reads_per_session},
+                   {"quota-reads-per-address", &network.quotas.reads_per_address}}) {
+                 auto text = a.get(name);
+                 if (!text) continue;
+                 auto l = parse_rate_limit(*text, name);
+                 if (!l) return l.err();
+                 *field = *l;
+             }
              return serve_command(
                  a.get("data").value_or("data"), a.get("listen").value_or("127.0.0.1:8080"),
                  std::chrono::seconds(interval_s), kafka, std::chrono::seconds(match_s), network);

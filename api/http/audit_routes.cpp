@@ -83,12 +83,16 @@ http_response checkpoints(node& n, community_id c, const target_parts& t) {
     if (!all) return error_answer(all.err());
     json_writer w;
     w.begin_object().key("checkpoints").begin_array();
-    std::size_t shown = 0;
+    std::size_t shown = 0, bytes = 0;
     for (const auto& r : *all) {
         if (r.tree_size < from->value_or(0)) continue;
-        if (shown++ == *limit) break;
+        if (shown == *limit) break;
         auto j = checkpoint_json(n, c, r);
         if (!j) return error_answer(j.err());
+        // At most page_bytes_max of rows: the next page is from_size = the last tree_size + 1.
+        if (shown > 0 && bytes + j->size() > page_bytes_max) break;
+        bytes += j->size();
+        ++shown;
         w.raw(*j);
     }
     w.end_array().end_object();
@@ -240,13 +244,20 @@ http_response consistency(node& n, community_id c, const target_parts& t) {
     return json_answer(200, w.take());
 }
 
-// The leaves [from, from + limit), each with its log record.
+// The leaves [from, from + limit), each with its log record, as many as fit in
+// page_bytes_max by `row_bytes` (at least one): a page's memory is bounded in bytes too.
 struct leaf_page {
+    std::uint64_t from = 0;
     std::vector<leaf_record> leaves;
     std::vector<log_record> records;
+    // Where the next page starts: one past the last leaf here (`from` when there is none).
+    [[nodiscard]] std::uint64_t next() const {
+        return leaves.empty() ? from : leaves.back().index + 1;
+    }
 };
 static result<leaf_page> read_page(node& n, community_id c, const target_parts& t,
-                                   std::uint64_t fallback_limit) {
+                                   std::uint64_t fallback_limit,
+                                   std::size_t (*row_bytes)(const log_record&)) {
     auto from = decimal_query(t, "from");
     auto limit = decimal_query(t, "limit");
     if (!from) return from.err();
@@ -256,19 +267,34 @@ static result<leaf_page> read_page(node& n, community_id c, const target_parts& 
         return make_error(errc::bad_request,
                           "limit must be from 1 to " + std::to_string(leaves_page_max));
     leaf_page page;
-    auto leaves = read_leaves(n.projections(c), c, from->value_or(0), count);
+    page.from = from->value_or(0);
+    auto leaves = read_leaves(n.projections(c), c, page.from, count);
     if (!leaves) return leaves.err();
-    page.leaves = std::move(*leaves);
-    for (const auto& l : page.leaves) {
+    std::size_t bytes = 0;
+    for (const auto& l : *leaves) {
         auto rec = n.record_at(c, l.at);
         if (!rec) return rec.err();
+        const std::size_t row = row_bytes(*rec);
+        if (!page.leaves.empty() && bytes + row > page_bytes_max) break;  // on the next page
+        bytes += row;
+        page.leaves.push_back(l);
         page.records.push_back(std::move(*rec));
     }
     return page;
 }
 
+// At least what a leaf's row of GET .../leaves takes: the record (envelope) in base64, and its
+// other fields with room to spare.
+static std::size_t leaf_json_bytes(const log_record& rec) {
+    return 4 * ((rec.payload.size() + 2) / 3) + 400;
+}
+
+static std::size_t export_bytes(const log_record& rec) {
+    return export_record_header_bytes + rec.payload.size();
+}
+
 http_response leaves(node& n, community_id c, const target_parts& t) {
-    auto page = read_page(n, c, t, page_default);
+    auto page = read_page(n, c, t, page_default, leaf_json_bytes);
     if (!page) return error_answer(page.err());
     json_writer w;
     w.begin_object().key("leaves").begin_array();
@@ -287,17 +313,20 @@ http_response leaves(node& n, community_id c, const target_parts& t) {
         w.key("body_base64").string(to_base64(env->body));
         w.end_object();
     }
-    w.end_array().end_object();
+    w.end_array();
+    w.key("next").decimal(page->next());
+    w.end_object();
     return json_answer(200, w.take());
 }
 
 http_response export_page(node& n, community_id c, const target_parts& t) {
-    auto page = read_page(n, c, t, leaves_page_max);
+    auto page = read_page(n, c, t, leaves_page_max, export_bytes);
     if (!page) return error_answer(page.err());
     std::string out;
     for (std::size_t i = 0; i < page->leaves.size(); ++i)
         append_export_record(out, export_record{page->leaves[i].at, page->records[i].appended_at,
                                                 page->leaves[i].verdict, page->records[i].payload});
+    UURWERK_ASSERT(page->leaves.size() <= 1 || out.size() <= page_bytes_max, out.size());
     http_response r{200, "application/octet-stream", std::move(out), {}};
     r.headers.emplace_back("X-Uurwerk-Leaves", std::to_string(page->leaves.size()));
     return r;

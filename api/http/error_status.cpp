@@ -97,6 +97,9 @@ unsigned http_status_for(errc code) {
             return 503;
         case errc::apply_timeout:
             return 504;
+        // Over a rate quota (api/http/quota.h): this client only, and for a moment.
+        case errc::rate_limited:
+            return 429;
     }
     UURWERK_ASSERT(false, static_cast<int>(code));  // not an enumerator
     return 500;

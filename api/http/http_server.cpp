@@ -387,6 +387,9 @@ private:
             http_request{std::string(req.method_string()), std::string(req.target()),
                          std::move(req.body()), std::string(req[http::field::authorization]),
                          std::string(req[http::field::cookie]), std::move(peer)});
+        if (server_.options.refuse_early)
+            if (auto refused = server_.options.refuse_early(*request_))
+                return answered(std::move(*refused));
         const bool async = server_.async && server_.async->takes(*request_);
         slot_ = std::make_shared<answer_slot>();
         slot_->to = weak_from_this();

@@ -140,6 +140,10 @@ struct http_server_options {
     // client's word), or no address at all ("") when it has none. Every other client's
     // X-Forwarded-For is ignored.
     std::string trusted_proxy{};
+    // Called on the I/O thread with each complete request before it goes to a worker; when it
+    // returns an answer, that is the answer and no worker is used (the rate quotas refuse a
+    // client that is over its quota already). Must be quick and never block. Optional.
+    std::function<std::optional<http_response>(const http_request&)> refuse_early{};
 };
 
 class http_server {

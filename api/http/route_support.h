@@ -47,6 +47,11 @@ template <typename Id>
 
 inline constexpr std::size_t page_default = 100;
 inline constexpr std::size_t history_page_max = 1000;  // entries in one history answer
+// The rows of one page of a paged read (history, leaves, export) stop once they reach this many
+// bytes, whatever its limit (a page always holds at least one row); its cursor ("next", or the
+// export's X-Uurwerk-Leaves count) says where the next page starts. So what one request makes
+// the server hold is bounded in bytes, not only in rows.
+inline constexpr std::size_t page_bytes_max = 1u << 20;
 
 [[nodiscard]] std::string community_text(community_id c);
 

@@ -110,20 +110,28 @@ http_response member_history(node& n, community_id c, member_id m, const target_
     json_writer w;
     w.begin_object().key("partition").decimal(n.partition_of(c).value);
     w.key("entries").begin_array();
+    offset next = from;
+    std::size_t bytes = 0;
     for (const auto& h : *entries) {
-        w.begin_object();
-        w.key("offset").decimal(h.at.value);
-        w.key("id").string(h.id.hex());
-        w.key("kind").string(kind_name(h.kind));
-        w.key("verdict").string(h.reason == reject_reason::none ? "accepted" : "rejected");
-        w.key("reason").string(reason_name(h.reason));
-        w.key("balance_delta_minutes").number(h.balance_delta.value);
-        w.key("pending_delta_minutes").number(h.pending_delta.value);
-        w.key("counterparty").decimal(h.counterparty.value);
-        w.end_object();
+        json_writer e;
+        e.begin_object();
+        e.key("offset").decimal(h.at.value);
+        e.key("id").string(h.id.hex());
+        e.key("kind").string(kind_name(h.kind));
+        e.key("verdict").string(h.reason == reject_reason::none ? "accepted" : "rejected");
+        e.key("reason").string(reason_name(h.reason));
+        e.key("balance_delta_minutes").number(h.balance_delta.value);
+        e.key("pending_delta_minutes").number(h.pending_delta.value);
+        e.key("counterparty").decimal(h.counterparty.value);
+        e.end_object();
+        const auto row = e.take();
+        if (next != from && bytes + row.size() > page_bytes_max) break;  // on the next page
+        bytes += row.size();
+        w.raw(row);
+        next = offset{h.at.value + 1};
     }
     w.end_array();
-    w.key("next").decimal(entries->empty() ? from.value : entries->back().at.value + 1);
+    w.key("next").decimal(next.value);
     w.end_object();
     return json_answer(200, w.take());
 }
@@ -335,37 +343,6 @@ http_response requests_for(node& n, community_id c, member_id m, const target_pa
     return json_answer(200, w.take());
 }
 
-// A member's reputation and its main contributions, computed now from the community's confirmed
-// hours, disputes and endorsements (projections/reputation.h), outside the state lock.
-http_response member_reputation(node& n, community_id c, member_id m) {
-    auto in = query::reputation_inputs(n.folder(c), c, m, wall_clock()());
-    if (!in) return error_answer(in.err());
-    const auto out = compute_reputation(*in, reputation_params{});
-    json_writer w;
-    w.begin_object();
-    w.key("member").decimal(m.value);
-    char score[32];
-    std::snprintf(score, sizeof score, "%.4f", out.score.at(m));
-    w.key("score").raw(score);
-    w.key("seed").boolean(in->seeds.contains(m));
-    w.key("why").begin_array();
-    for (const auto& contribution :
-         out.why.count(m) ? out.why.at(m) : std::vector<trust_contribution>{}) {
-        char share[32];
-        std::snprintf(share, sizeof share, "%.4f", contribution.share);
-        w.begin_object();
-        if (contribution.from.value == 0)
-            w.key("from").string("seed");  // the share every verified member or coordinator has
-        else
-            w.key("from").decimal(contribution.from.value);
-        w.key("share").raw(share);
-        w.end_object();
-    }
-    w.end_array();
-    w.end_object();
-    return json_answer(200, w.take());
-}
-
 constexpr std::string_view home_page = R"(<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>uurwerk</title></head>
@@ -390,11 +367,14 @@ result<submission> submitted_envelope(const http_request& request) {
 
 // ---------------------------------------------------------------------------------------------
 
-routes::routes(node& n, checkpointer* cp, match_driver* matcher, access_options who)
+routes::routes(node& n, checkpointer* cp, match_driver* matcher, access_options who,
+               const quota_options& limits)
     : node_(n),
       checkpointer_(cp),
       matcher_(matcher),
-      access_(n, std::move(who)),
+      access_(n, who),
+      quotas_(limits),
+      session_clock_(std::move(who.clock)),
       router_(table(), [this](caller c, const route_call& r) { return access_.check(c, r); }) {}
 
 http_handler routes::handler() {
@@ -402,7 +382,163 @@ http_handler routes::handler() {
 }
 
 http_response routes::handle(const http_request& request) {
+    if (auto over = over_quota(request)) return *over;
     return router_.dispatch(request);
+}
+
+namespace {
+
+http_response rate_limited(const std::string& who, std::string_view what, rate_limit limit,
+                           quota_time wait) {
+    const auto seconds = retry_after_seconds(wait);
+    auto answer =
+        error_answer(errc::rate_limited,
+                     who + " is over its quota of " + std::string(what) + " (" +
+                         std::to_string(limit.per_s) + " a second, " + std::to_string(limit.burst) +
+                         " at once); try again in " + std::to_string(seconds) + " s");
+    answer.headers.emplace_back("Retry-After", std::to_string(seconds));
+    return answer;
+}
+
+std::string address_text(const http_request& request) {
+    return "this client address (" + (request.peer.empty() ? "unknown" : request.peer) + ")";
+}
+
+}  // namespace
+
+std::optional<http_response> routes::over_quota(const http_request& request) {
+    const auto& o = quotas_.options();
+    if (request.method == "GET" || request.method == "HEAD") {
+        // A session that verifies is its member's quota, wherever the member reads from; a
+        // token that does not, or whose key is not the member's (or none), is its address's,
+        // so forged tokens buy nothing. A
+        // token not verified before is charged to its address first, before the signature
+        // check: a flood of forged tokens costs its address's quota, not our CPU.
+        if (!o.reads_per_session.unlimited())
+            if (auto token = session_token_of(request)) {
+                const auto by_address = [&]() -> std::optional<http_response> {
+                    if (auto wait = quotas_.read_by_address(request.peer))
+                        return rate_limited(address_text(request), "reads", o.reads_per_address,
+                                            *wait);
+                    return std::nullopt;
+                };
+                const bool known = access_.sessions().remembers(*token);
+                if (!known)
+                    if (auto over = by_address()) return over;
+                auto s = access_.sessions().check(*token, session_clock_());
+                // Only a key the ledger registered to the member makes the member's quota (a
+                // token signed by any other key verifies too, but must not drain a member's
+                // quota nor open a fresh one for each new key).
+                const auto member_key = [&] {
+                    if (!s) return false;
+                    auto k = query::key(node_.folder(s->community), s->community, s->key);
+                    return k.ok() && k->owner == s->member && !k->revoked && !k->node;
+                };
+                if (!member_key()) return known ? by_address() : std::nullopt;  // charged once
+                const std::string who =
+                    std::to_string(s->community.value) + "/" + std::to_string(s->member.value);
+                if (auto wait = quotas_.read_by_session(who))
+                    return rate_limited("the session of member " + who, "reads",
+                                        o.reads_per_session, *wait);
+                return std::nullopt;
+            }
+        if (auto wait = quotas_.read_by_address(request.peer))
+            return rate_limited(address_text(request), "reads", o.reads_per_address, *wait);
+        return std::nullopt;
+    }
+    if (auto wait = quotas_.write_by_address(request.peer))
+        return rate_limited(address_text(request), "writes", o.writes_per_address, *wait);
+    return std::nullopt;
+}
+
+std::function<std::optional<http_response>(const http_request&)> routes::refuse_early() {
+    return [this](const http_request& r) -> std::optional<http_response> {
+        const auto& o = quotas_.options();
+        if (r.method == "GET" || r.method == "HEAD") {
+            if (!o.reads_per_session.unlimited() && session_token_of(r)) return std::nullopt;
+            if (auto wait = quotas_.reads_by_address_empty(r.peer))
+                return rate_limited(address_text(r), "reads", o.reads_per_address, *wait);
+            return std::nullopt;
+        }
+        if (auto wait = quotas_.writes_by_address_empty(r.peer))
+            return rate_limited(address_text(r), "writes", o.writes_per_address, *wait);
+        return std::nullopt;
+    };
+}
+
+std::optional<http_response> routes::over_key_quota(const public_key& signer) {
+    if (auto wait = quotas_.write_by_key(
+            std::string_view(reinterpret_cast<const char*>(signer.b.data()), signer.b.size())))
+        return rate_limited("the signing key " + signer.hex(), "writes",
+                            quotas_.options().writes_per_key, *wait);
+    return std::nullopt;
+}
+
+// A member's reputation and its main contributions (projections/reputation.h), computed from
+// the community's confirmed hours, disputes and endorsements outside the state lock, once for
+// every member of the community at each applied offset of its partition.
+http_response routes::member_reputation(community_id c, member_id m) {
+    const offset applied = node_.folder(c).applied();
+    if (auto known = query::member_exists(node_.folder(c), c, m); !known)
+        return error_answer(known.err());
+    std::shared_ptr<reputation_entry> entry;
+    {
+        std::lock_guard lock(reputation_mutex_);
+        auto& e = reputation_[c];
+        if (!e) {
+            if (reputation_.size() > reputation_cache_communities_max) {
+                // Bounded: forget some other community (its next reader computes it again).
+                for (auto it = reputation_.begin(); it != reputation_.end(); ++it)
+                    if (it->first != c) {
+                        reputation_.erase(it);
+                        break;
+                    }
+            }
+            e = std::make_shared<reputation_entry>();
+        }
+        entry = e;
+    }
+    std::lock_guard lock(entry->mutex);
+    const time_ms now = wall_clock()();
+    const bool fresh =
+        entry->computed && entry->applied == applied &&
+        now.value - entry->at.value < std::chrono::milliseconds(reputation_cache_age_max).count() &&
+        entry->scores->score.contains(m);
+    if (!fresh) {
+        auto in = query::reputation_inputs(node_.folder(c), c, m, now);
+        if (!in) return error_answer(in.err());
+        entry->scores =
+            std::make_shared<const reputation_result>(compute_reputation(*in, reputation_params{}));
+        entry->seeds = in->seeds;
+        entry->applied = applied;
+        entry->at = now;
+        entry->computed = true;
+        reputation_computed_.fetch_add(1, std::memory_order_relaxed);
+    }
+    const auto& out = *entry->scores;
+    json_writer w;
+    w.begin_object();
+    w.key("member").decimal(m.value);
+    char score[32];
+    std::snprintf(score, sizeof score, "%.4f", out.score.at(m));
+    w.key("score").raw(score);
+    w.key("seed").boolean(entry->seeds.contains(m));
+    w.key("why").begin_array();
+    if (auto why = out.why.find(m); why != out.why.end())
+        for (const auto& contribution : why->second) {
+            char share[32];
+            std::snprintf(share, sizeof share, "%.4f", contribution.share);
+            w.begin_object();
+            if (contribution.from.value == 0)
+                w.key("from").string("seed");  // the share every verified member or coordinator has
+            else
+                w.key("from").decimal(contribution.from.value);
+            w.key("share").raw(share);
+            w.end_object();
+        }
+    w.end_array();
+    w.end_object();
+    return json_answer(200, w.take());
 }
 
 // Every route of the API (api/README.md is the contract), in one table: method, path, the
@@ -472,7 +608,7 @@ std::vector<route> routes::table() {
                   of_member(member_history)},
         {M::get,  "/v1/communities/{c}/members/{m}/reputation", {}, C::self,
                   [this](const route_call& r) {
-                      return member_reputation(node_, r.args.community, r.args.member);
+                      return member_reputation(r.args.community, r.args.member);
                   }},
         {M::get,  "/v1/communities/{c}/members/{m}/requests-for-me", {"limit"}, C::self,
                   of_member(requests_for)},
@@ -656,8 +792,10 @@ http_response routes::canonical(const http_request& request) {
 }
 
 http_response routes::submit(const http_request& request) {
+    // The address's write quota was charged before the router (handle()).
     auto sent = submitted_envelope(request);
     if (!sent) return error_answer(sent.err());
+    if (auto over = over_key_quota(sent->envelope.signer())) return *over;
     return submitted(node_.submit(std::move(sent->envelope), std::move(sent->personal)));
 }
 
@@ -665,8 +803,13 @@ http_async_route routes::async_route() {
     return {
         [](const http_request& r) { return r.method == "POST" && r.target == "/v1/events"; },
         [this](const http_request& r, http_answer answer) {
+            // The quotas before the signature check: its address's (a flood of bad signatures
+            // is limited too), then, once the envelope decodes, its signing key's.
+            if (auto over = over_quota(r)) return answer(std::move(*over));
             auto sent = submitted_envelope(r);
             if (!sent) return answer(error_answer(sent.err()));
+            if (auto over = over_key_quota(sent->envelope.signer()))
+                return answer(std::move(*over));
             node_.submit_async(std::move(sent->envelope), std::move(sent->personal),
                                [this, answer = std::move(answer)](result<submit_outcome> outcome) {
                                    answer(submitted(outcome));

@@ -67,10 +67,12 @@ result<std::unique_ptr<embedded_server>> embedded_server::start(
     auto operator_token = operator_token_in(data_dir);
     if (!operator_token) return operator_token.err();
     s->routes_ = std::make_unique<routes>(*s->node_, s->checkpointer_.get(), s->matcher_.get(),
-                                          access_options{wall_clock(), std::move(*operator_token)});
+                                          access_options{wall_clock(), std::move(*operator_token)},
+                                          network.quotas);
     http_server_options options;
     options.host = host;
     options.port = port;
+    options.refuse_early = s->routes_->refuse_early();
     options.tls = network.tls;
     options.trusted_proxy = network.trusted_proxy;
     auto http = http_server::open(options, s->routes_->handler(), s->routes_->async_route(),
@@ -165,6 +167,16 @@ result<void> serve_command(const std::string& data_dir, const std::string& liste
               << "; the operator adds one with 'uurwerk allow-founder')\n";
     std::cerr << "uurwerk: at most " << (*server)->connections_max() << " connections ("
               << http_connections_per_address_max << " from one address)\n";
+    const auto& limits = network.quotas;
+    const auto quota = [](rate_limit l) {
+        return l.unlimited()
+                   ? std::string("off")
+                   : std::to_string(l.per_s) + "/s, " + std::to_string(l.burst) + " at once";
+    };
+    std::cerr << "uurwerk: quotas: writes " << quota(limits.writes_per_key) << " per key and "
+              << quota(limits.writes_per_address) << " per address; reads "
+              << quota(limits.reads_per_session) << " per session and "
+              << quota(limits.reads_per_address) << " per address without one\n";
     std::cerr << "uurwerk: node key " << (*server)->checkpoints().node_key().hex()
               << " (checkpoints every " << checkpoint_interval.count() / 1000
               << " s, a matching round every " << match_interval.count() / 1000.0

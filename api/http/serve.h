@@ -11,6 +11,7 @@
 #include <string>
 
 #include "api/http/http_server.h"
+#include "api/http/quota.h"
 #include "api/node/checkpointer.h"
 #include "api/node/match_driver.h"
 #include "api/node/node.h"
@@ -30,6 +31,7 @@ enum class founding : std::uint8_t {
 struct serve_network {
     std::optional<tls_files> tls{};  // none: plain HTTP
     std::string trusted_proxy{};     // "" = none
+    quota_options quotas{};          // the rate quotas (api/http/quota.h): the defaults
 };
 
 class embedded_server {
@@ -39,6 +41,7 @@ public:
     // community that announced it every `checkpoint_interval` (0 = only on demand), and runs a
     // matching round there every `match_interval` (0 = only on demand). With network.tls, every
     // connection is TLS (api/http/http_server.h); its files' errors are bad_argument.
+    // network.quotas are the HTTP API's rate quotas; benchmarks pass quota_options::unlimited().
     [[nodiscard]] static result<std::unique_ptr<embedded_server>> start(
         const std::filesystem::path& data_dir, const std::string& host, std::uint16_t port,
         const std::function<void(offset, offset)>& catch_up_progress = {},

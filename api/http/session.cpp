@@ -72,6 +72,12 @@ result<session_statement> session_cache::check(std::string_view token, time_ms n
     return t->statement;
 }
 
+bool session_cache::remembers(std::string_view token) const {
+    std::lock_guard lock(mutex_);
+    const std::string key(token);
+    return newer_.contains(key) || older_.contains(key);
+}
+
 std::uint64_t session_cache::verifications() const {
     std::lock_guard lock(mutex_);
     return verifications_;

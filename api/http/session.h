@@ -38,6 +38,9 @@ public:
     // the newer is full, the older is dropped). Errors: unauthenticated.
     [[nodiscard]] result<session_statement> check(std::string_view token, time_ms now);
 
+    // Whether `token` verified before and is remembered: check() would answer it without a
+    // signature verification (the rate quotas charge a token that is not to its address first).
+    [[nodiscard]] bool remembers(std::string_view token) const;
     // Signature verifications done (for tests and the benchmark).
     [[nodiscard]] std::uint64_t verifications() const;
 

@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <boost/test/unit_test.hpp>
 #include <chrono>
@@ -94,6 +95,18 @@ public:
             std::vector<const char*> argv = {prog.c_str(), "serve",    "--data",
                                              data.c_str(), "--listen", "127.0.0.1:0"};
             for (const auto& e : extra_) argv.push_back(e.c_str());
+            // The tests here stream events from one address as fast as they can (a drill, not
+            // a member): the rate quotas are off unless a test names one of them.
+            static const char* const quota_flags[] = {
+                "--quota-writes-per-key", "--quota-writes-per-address", "--quota-reads-per-session",
+                "--quota-reads-per-address"};
+            const bool quotas_named = std::any_of(
+                extra_.begin(), extra_.end(), [](auto& e) { return e.rfind("--quota-", 0) == 0; });
+            if (!quotas_named)
+                for (const char* flag : quota_flags) {
+                    argv.push_back(flag);
+                    argv.push_back("off");
+                }
             argv.push_back(nullptr);
             ::execv(prog.c_str(), const_cast<char* const*>(argv.data()));
             ::_exit(127);
