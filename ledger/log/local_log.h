@@ -26,6 +26,11 @@
 // position, the record's expected offset and what did not check, and changes nothing (no byte
 // cut, no file deleted). Every record is checked again when it is read back.
 //
+// A failed write or sync stops the log ("io_error" for every later append, until reopened),
+// except for a full disk (ENOSPC, EDQUOT): then the segment is cut back to its last synced
+// length and synced, the batch fails with "disk_full", and the next batch is tried afresh, so
+// the log writes again once space is freed. A failed sync is never retried as if it succeeded.
+//
 // Errors of open(): "corrupt_log" (above), "io_error" (the disk, or a segment file missing or
 // misnamed), "log_unavailable" (the folder is open in another log, perhaps another process).
 //
