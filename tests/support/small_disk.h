@@ -2,11 +2,14 @@
 // Test support: a small file system of its own (a tmpfs of a given size) mounted on a fresh
 // folder, for tests of a full disk, and a filler file that takes every byte left on it.
 // Needs root (CI runs as root). When the mount is refused the test FAILS with the reason: it
-// never passes without having filled a disk. Unmounted by the destructor (lazily if busy), so on
-// every way out of a test, a failed assertion included.
+// never passes without having filled a disk. The test process first moves into a mount
+// namespace of its own (unshare, once), so its mounts are seen only by it and its children (a
+// server it starts) and vanish with it even if it dies without unwinding (an abort); the
+// destructor unmounts too (lazily if busy), on every other way out of a test.
 // Threading: one thread.
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -27,6 +30,15 @@ public:
     small_disk(std::string_view what, std::size_t megabytes) : dir_(what) {
         path = dir_.path / "disk";
         std::filesystem::create_directories(path);
+        static const int isolated = [] {
+            if (::unshare(CLONE_NEWNS) != 0) return errno;
+            // Mounts made here must not propagate back to the machine's namespace.
+            if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return errno;
+            return 0;
+        }();
+        BOOST_REQUIRE_MESSAGE(isolated == 0, "cannot make a mount namespace for the test: "
+                                                 << std::strerror(isolated)
+                                                 << " (this test needs root, or CAP_SYS_ADMIN)");
         const std::string size = "size=" + std::to_string(megabytes) + "m";
         if (::mount("tmpfs", path.c_str(), "tmpfs", 0, size.c_str()) != 0) {
             const int e = errno;
