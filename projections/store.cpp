@@ -100,8 +100,13 @@ private:
     column column_;
 };
 
+// Damage found by a checksum is "store_corrupt" (the node says how to rebuild: api/node), no
+// space left is "disk_full"; any other failure "store_error".
 error rocks_error(const rocksdb::Status& s, std::string_view what) {
-    return make_error(errc::store_error, std::string(what) + ": " + s.ToString());
+    const errc code = s.IsCorruption() ? errc::store_corrupt
+                      : s.IsNoSpace()  ? errc::disk_full
+                                       : errc::store_error;
+    return make_error(code, std::string(what) + ": " + s.ToString());
 }
 
 }  // namespace
@@ -191,6 +196,12 @@ result<std::unique_ptr<store>> store::open(const std::filesystem::path& dir, sto
                                             : "rebuild it"));
     }
     return s;
+}
+
+result<void> store::verify_checksums() const {
+    auto st = db_->VerifyChecksum();
+    if (!st.ok()) return rocks_error(st, "the projection store's checksums do not verify");
+    return ok_value;
 }
 
 store::~store() {

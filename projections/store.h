@@ -77,6 +77,10 @@ public:
     [[nodiscard]] batch make_batch();
     [[nodiscard]] result<void> write(batch& b);
 
+    // Reads every table file of the store on disk and checks every block's checksum (RocksDB's
+    // VerifyChecksum): "store_corrupt" names the damaged file. Costs a read of the whole store.
+    [[nodiscard]] result<void> verify_checksums() const;
+
     // Flushes memtables to disk (all columns together). For clean shutdown and tests.
     [[nodiscard]] result<void> flush();
 

@@ -1026,6 +1026,28 @@ std::vector<command> commands() {
           "digest.",
           {{"data", "DIR", "the node's data folder (default ./data)"}}},
          [](const parsed_args& a) { return rebuild_command(a.get("data").value_or("data")); }},
+        {{"backup",
+          "Backs up a node's data folder while the node runs: its log, cut at a record "
+          "boundary and every record checked, and the operator's files beside it (founders, "
+          "node.key, operator_token); no store, which 'uurwerk restore' folds again from the "
+          "log. The --out folder must not exist; it appears only once the backup is whole. "
+          "Embedded "
+          "log only (a Kafka node's log is the replicated topic).",
+          {{"data", "DIR", "the node's data folder (default ./data)"},
+           {"out", "DIR", "the new folder to write the backup into", true}}},
+         [](const parsed_args& a) {
+             return backup_command(a.get("data").value_or("data"), *a.get("out"));
+         }},
+        {{"restore",
+          "Restores a backup made by 'uurwerk backup' into a new data folder: copies the log, "
+          "checks every record, rebuilds the projections from it, and puts the folder in "
+          "place once whole; then start the node on it. The --data folder must be new or "
+          "empty.",
+          {{"from", "DIR", "the backup folder (made by 'uurwerk backup')", true},
+           {"data", "DIR", "the data folder to restore into (default ./data)"}}},
+         [](const parsed_args& a) {
+             return restore_command(*a.get("from"), a.get("data").value_or("data"));
+         }},
         {{"bench",
           "Measures: 'bench verify', 'bench ingest', 'bench replay', 'bench audit', "
           "'bench fairness', 'bench match', 'bench reads'. Ends with one line of JSON.",

@@ -87,6 +87,7 @@ unsigned http_status_for(errc code) {
         case errc::log_unavailable:
         case errc::log_closed:
         case errc::io_error:
+        case errc::disk_full:
         case errc::store_error:
         case errc::store_corrupt:
         case errc::projector_failed:

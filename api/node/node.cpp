@@ -17,6 +17,28 @@ log_clock wall_clock() {
     };
 }
 
+result<std::unique_ptr<store>> open_checked_store(const std::filesystem::path& dir) {
+    auto db = store::open(dir);
+    if (db) {
+        auto verified = (*db)->verify_checksums();
+        if (verified) return db;
+        db = verified.err();
+    }
+    if (db.err().code != errc::store_corrupt) return db.err();
+    const std::string data = dir.parent_path().string();
+    return make_error(
+        errc::store_corrupt,
+        "the projection store in " + dir.string() + " is damaged: " + db.err().message +
+            ". The log is the truth and was not touched, so the store can be rebuilt from it: "
+            "with the node stopped, run 'uurwerk rebuild --data " +
+            data +
+            "' (it folds the whole log into a new store beside the old one and swaps it in), "
+            "then start the node again. On Kafka, move " +
+            dir.string() +
+            " aside instead: the node folds the topic again when it starts. Keep the damaged "
+            "folder for inspection (the disk may be failing).");
+}
+
 std::filesystem::path store_dir_of(const std::filesystem::path& store_dir, partition_id p) {
     if (p.value == 0) return store_dir;
     auto dir = store_dir;
@@ -133,7 +155,7 @@ result<std::unique_ptr<node>> node::open_with_logs(
     for (std::uint32_t p = 0; p < logs.size(); ++p) {
         auto& part = n->parts_[p];
         part.log = std::move(logs[p]);
-        auto db = store::open(store_dir_of(store_dir, partition_id{p}));
+        auto db = open_checked_store(store_dir_of(store_dir, partition_id{p}));
         if (!db) return db.err();
         part.db = std::move(*db);
         projector_options po;

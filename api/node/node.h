@@ -65,6 +65,13 @@ namespace uurwerk {
 [[nodiscard]] std::filesystem::path store_dir_of(const std::filesystem::path& store_dir,
                                                  partition_id p);
 
+// Opens a node's projection store in `dir` and verifies its checksums (the whole store is read:
+// damage is found at start, not by a later read). Damage is "store_corrupt" with what was found
+// and what to run: the log is the truth, so `uurwerk rebuild --data <the folder holding dir>`
+// rebuilds the store from it (or, on Kafka, moving `dir` aside makes the node fold the topic
+// again). Other errors as store::open.
+[[nodiscard]] result<std::unique_ptr<store>> open_checked_store(const std::filesystem::path& dir);
+
 // The machine's clock as the log's clock (ms since the Unix epoch): what main() wires in.
 [[nodiscard]] log_clock wall_clock();
 

@@ -71,6 +71,7 @@ enum class errc : std::uint8_t {
     topic_mismatch,
     // The disk, the projection store, the machine.
     io_error,
+    disk_full,
     store_error,
     store_corrupt,
     store_ahead_of_log,
@@ -159,6 +160,7 @@ inline constexpr std::array<errc_name, errc_count> errc_names{{
     {errc::corrupt_log, "corrupt_log"},
     {errc::topic_mismatch, "topic_mismatch"},
     {errc::io_error, "io_error"},
+    {errc::disk_full, "disk_full"},
     {errc::store_error, "store_error"},
     {errc::store_corrupt, "store_corrupt"},
     {errc::store_ahead_of_log, "store_ahead_of_log"},

@@ -150,8 +150,14 @@ checked_record check_record(const std::uint8_t* p, std::size_t available, std::u
 // ---------------------------------------------------------------------------------------------
 // POSIX helpers. Every failure names the call, the file and the system's reason.
 
+// No space left (or the quota is used up) is "disk_full": the node can recover from it once
+// space is freed (see commit()); any other failure is "io_error".
+bool is_disk_full(int errno_value) {
+    return errno_value == ENOSPC || errno_value == EDQUOT;
+}
+
 error io_error(const std::string& what, const fs::path& where, int errno_value) {
-    return make_error(errc::io_error,
+    return make_error(is_disk_full(errno_value) ? errc::disk_full : errc::io_error,
                       what + " " + where.string() + ": " +
                           std::error_code(errno_value, std::generic_category()).message());
 }
@@ -427,6 +433,8 @@ struct local_log::impl {
     std::uint64_t next = 0;  // the offset the next record gets
     time_ms last_appended_at{std::numeric_limits<std::int64_t>::min()};
     std::uint64_t syncs_attempted = 0;
+    bool disk_was_full = false;           // the last batch was refused for a full disk
+    std::uint64_t refused_disk_full = 0;  // appends refused during this spell of a full disk
     bytes buffer;
     std::vector<std::uint64_t> batch_positions;
     std::atomic<std::uint64_t> syncs{0};
@@ -437,6 +445,8 @@ struct local_log::impl {
     void writer_loop();
     void commit(std::vector<pending_append>& batch);
     void fail_from(std::vector<pending_append>& batch, std::size_t first, const error& e);
+    void refuse_for_disk_full(std::vector<pending_append>& batch, std::size_t first,
+                              const error& e);
     result<void> roll();
     result<void> write_and_sync(segment& s);
     void publish(segment& s, std::size_t records, std::uint64_t durable_bytes);
@@ -579,7 +589,11 @@ void local_log::impl::commit(std::vector<pending_append>& batch) {
         if (segments.back().durable_bytes > 0 &&
             segments.back().durable_bytes + header_bytes + batch[i].payload.size() >
                 options.segment_bytes_max) {
-            if (auto rolled = roll(); !rolled) return fail_from(batch, i, rolled.err());
+            if (auto rolled = roll(); !rolled) {
+                if (rolled.err().code == errc::disk_full)
+                    return refuse_for_disk_full(batch, i, rolled.err());
+                return fail_from(batch, i, rolled.err());
+            }
         }
         segment& s = segments.back();
         buffer.clear();
@@ -597,13 +611,30 @@ void local_log::impl::commit(std::vector<pending_append>& batch) {
         if (auto written = write_and_sync(s); !written) {
             // Whatever reached the file is not acknowledged; take it back out as far as the
             // disk lets us (a record that stays was written whole and is merely unacknowledged).
-            if (::ftruncate(s.fd.get(), static_cast<off_t>(s.durable_bytes)) != 0) {
+            const bool cut = ::ftruncate(s.fd.get(), static_cast<off_t>(s.durable_bytes)) == 0;
+            if (!cut) {
                 std::fprintf(stderr,
                              "uurwerk: local_log: could not cut %s back to %llu bytes "
                              "after a failed write\n",
                              s.path.c_str(), static_cast<unsigned long long>(s.durable_bytes));
             }
+            // A full disk is not a broken one: once the file is cut back to its durable length
+            // and that length is synced, the log is exactly as it was before this batch, so it
+            // refuses this batch ("disk_full") and tries the next one afresh. Nothing written
+            // since the last good sync is ever counted as durable: a failed fdatasync may have
+            // dropped those pages, and they are cut, not synced again.
+            if (written.err().code == errc::disk_full && cut && ::fdatasync(s.fd.get()) == 0) {
+                return refuse_for_disk_full(batch, i, written.err());
+            }
             return fail_from(batch, i, written.err());
+        }
+        if (disk_was_full) {
+            disk_was_full = false;
+            std::fprintf(stderr,
+                         "uurwerk: local_log: space again in %s: appends are written again "
+                         "(%llu refused while the disk was full)\n",
+                         options.dir.c_str(), static_cast<unsigned long long>(refused_disk_full));
+            refused_disk_full = 0;
         }
         const std::uint64_t first = next;
         publish(s, j - i, pos);
@@ -627,12 +658,32 @@ void local_log::impl::fail_from(std::vector<pending_append>& batch, std::size_t 
     for (std::size_t k = first; k < batch.size(); ++k) batch[k].done(e);
 }
 
+// Fails batch[first..] with "disk_full" and stays open: the log is as it was before them.
+// Says so on stderr once per spell of a full disk.
+void local_log::impl::refuse_for_disk_full(std::vector<pending_append>& batch, std::size_t first,
+                                           const error& e) {
+    if (!disk_was_full) {
+        disk_was_full = true;
+        std::fprintf(stderr,
+                     "uurwerk: local_log: DISK FULL: %s; appends are refused with disk_full "
+                     "(nothing of them is acknowledged) until space is freed in %s, then they "
+                     "are written again without a restart\n",
+                     e.message.c_str(), options.dir.c_str());
+    }
+    refused_disk_full += batch.size() - first;
+    for (std::size_t k = first; k < batch.size(); ++k) batch[k].done(e);
+}
+
 // Starts a new segment file whose first record is `next`.
 result<void> local_log::impl::roll() {
     const fs::path path = options.dir / segment_name(next);
     auto fd = open_file(path, O_RDWR | O_CREAT | O_EXCL);
     if (!fd) return fd.err();
-    if (auto synced = sync_dir(options.dir); !synced) return synced.err();
+    if (auto synced = sync_dir(options.dir); !synced) {
+        // Not started: take the empty file back out, so that the next roll can create it.
+        ::unlink(path.c_str());
+        return synced.err();
+    }
     std::lock_guard lock(state_mutex);
     segments.push_back(segment{path, next, std::move(*fd), 0, {}});
     return ok_value;
@@ -907,6 +958,68 @@ std::uint64_t local_log::truncated_bytes_at_open() const {
 
 std::uint64_t local_log::syncs() const {
     return impl_->syncs.load(std::memory_order_relaxed);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+result<log_copy> copy_local_log(const fs::path& from, const fs::path& to) {
+    std::vector<std::pair<std::uint64_t, fs::path>> found;
+    std::error_code ec;
+    for (fs::directory_iterator it(from, ec), stop; !ec && it != stop; it.increment(ec)) {
+        if (auto first = parse_segment_name(it->path().filename().string()))
+            found.emplace_back(*first, it->path());
+    }
+    if (ec) return io_error("listing", from, ec.value());
+    if (found.empty())
+        return make_error(errc::not_found, "no log segment (log-*.seg) in " + from.string());
+    std::sort(found.begin(), found.end());
+
+    if (!fs::create_directories(to, ec)) {
+        if (ec) return io_error("creating the folder", to, ec.value());
+        return make_error(errc::bad_argument, to.string() +
+                                                  " exists already: a copy of a log "
+                                                  "goes into a new folder");
+    }
+    log_copy out;
+    bytes buf(scan_chunk_bytes);
+    for (const auto& [first, path] : found) {
+        auto in = open_file(path, O_RDONLY);
+        if (!in) return in.err();
+        const fs::path target = to / path.filename();
+        auto copy = open_file(target, O_WRONLY | O_CREAT | O_EXCL);
+        if (!copy) return copy.err();
+        // Up to the end of the file as it is now; a later record is not part of this copy.
+        auto size = file_size(in->get(), path);
+        if (!size) return size.err();
+        for (std::uint64_t at = 0; at < *size;) {
+            const std::size_t want =
+                static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), *size - at));
+            auto got = read_at(in->get(), buf.data(), want, at, path);
+            if (!got) return got.err();
+            if (*got == 0) break;  // cut shorter since (a refused write taken back)
+            if (auto w = write_all_at(copy->get(), buf.data(), *got, at, target); !w)
+                return w.err();
+            at += *got;
+        }
+        if (auto synced = sync_file(copy->get(), target); !synced) return synced.err();
+        ++out.segments;
+    }
+    if (auto synced = sync_dir(to); !synced) return synced.err();
+
+    // Opening the copy checks every record and cuts a torn tail (of a write in progress).
+    local_log_options o;
+    o.dir = to;
+    o.clock = [] { return time_ms{0}; };  // nothing is appended
+    auto copied = local_log::open(o);
+    if (!copied) return copied.err();
+    out.records = (*copied)->end().value;
+    out.cut_bytes = (*copied)->truncated_bytes_at_open();
+    copied->reset();
+    fs::remove(to / "LOCK", ec);
+    for (const auto& f : fs::directory_iterator(to, ec))
+        if (parse_segment_name(f.path().filename().string())) out.bytes += f.file_size();
+    if (ec) return io_error("listing", to, ec.value());
+    return out;
 }
 
 }  // namespace uurwerk

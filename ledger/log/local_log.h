@@ -26,6 +26,11 @@
 // position, the record's expected offset and what did not check, and changes nothing (no byte
 // cut, no file deleted). Every record is checked again when it is read back.
 //
+// A failed write or sync stops the log ("io_error" for every later append, until reopened),
+// except for a full disk (ENOSPC, EDQUOT): then the segment is cut back to its last synced
+// length and synced, the batch fails with "disk_full", and the next batch is tried afresh, so
+// the log writes again once space is freed. A failed sync is never retried as if it succeeded.
+//
 // Errors of open(): "corrupt_log" (above), "io_error" (the disk, or a segment file missing or
 // misnamed), "log_unavailable" (the folder is open in another log, perhaps another process).
 //
@@ -87,5 +92,24 @@ private:
     [[nodiscard]] result<void> queue_append(bytes payload, append_callback done, intent_end ends);
     std::unique_ptr<impl> impl_;
 };
+
+// An online copy of the LocalLog in `from` (which a running node may be appending to) into the
+// new folder `to`: the segment files are copied as they are on disk, in order (every segment
+// but the last was complete before the next one started), and the copy is then opened as a log,
+// which checks every record and cuts the tail of a record that was being written while it was
+// copied: the copy is a prefix of the log, cut at a record boundary, as after a crash. Nothing
+// of `from` is changed or locked. Errors: "bad_argument" (`to` exists), "not_found" (no
+// segment in `from`), "io_error", "disk_full", and "corrupt_log" when the copy holds damage
+// that a write in progress cannot explain (damage in `from`: see open()).
+// A record copied while it was written may be one the node then refused (its disk full), so a
+// restored copy can hold an event whose writer was told it failed: a valid, signed event.
+struct log_copy {
+    std::uint64_t records = 0;    // the copy holds offsets [0, records)
+    std::uint64_t bytes = 0;      // of segment files, after the cut
+    std::uint64_t cut_bytes = 0;  // of a record being written, cut from the last segment
+    std::uint64_t segments = 0;
+};
+[[nodiscard]] result<log_copy> copy_local_log(const std::filesystem::path& from,
+                                              const std::filesystem::path& to);
 
 }  // namespace uurwerk

@@ -65,6 +65,7 @@ BOOST_AUTO_TEST_CASE(statuses_of_a_sample_of_codes) {
     BOOST_CHECK_EQUAL(http_status_for(errc::internal_error), 500u);
     BOOST_CHECK_EQUAL(http_status_for(errc::log_unavailable), 503u);
     BOOST_CHECK_EQUAL(http_status_for(errc::io_error), 503u);
+    BOOST_CHECK_EQUAL(http_status_for(errc::disk_full), 503u);
     BOOST_CHECK_EQUAL(http_status_for(errc::projector_failed), 503u);
     BOOST_CHECK_EQUAL(http_status_for(errc::apply_timeout), 504u);
 }
