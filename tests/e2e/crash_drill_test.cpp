@@ -62,7 +62,7 @@ std::string digest_line(const std::string& out) {
 std::map<std::uint64_t, leaf> all_leaves(const server_process& server,
                                          const http_call_options& as_founder) {
     std::map<std::uint64_t, leaf> out;
-    for (std::uint64_t from = 0;; from += leaves_page) {
+    for (std::uint64_t from = 0;;) {
         auto r = http_call("127.0.0.1", server.port(), "GET",
                            "/v1/communities/" + std::to_string(drill_community.value) +
                                "/leaves?from=" + std::to_string(from) +
@@ -81,7 +81,11 @@ std::map<std::uint64_t, leaf> all_leaves(const server_process& server,
             out[*at] = leaf{l.at("signature")->as_string().value_or(""),
                             l.at("reason")->as_string().value_or("")};
         }
-        if (leaves->as_array()->size() < leaves_page) break;
+        // A page stops at `limit` leaves or at its byte bound, and says where the next starts.
+        if (leaves->as_array()->empty()) break;
+        auto next = parse_decimal(d->string_at("next").value_or(""));
+        BOOST_REQUIRE_MESSAGE(next.has_value() && *next > from, "a page of leaves without next");
+        from = *next;
     }
     return out;
 }
