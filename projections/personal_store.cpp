@@ -135,6 +135,38 @@ result<std::size_t> personal_store::erase_member(community_id c, member_id m) {
     return erased;
 }
 
+result<std::size_t> personal_store::copy(const std::filesystem::path& from,
+                                         const std::filesystem::path& to) {
+    if (std::filesystem::exists(to))
+        return make_error(errc::store_error, to.string() + " exists already");
+    rocksdb::Options read_options;
+    rocksdb::DB* source = nullptr;
+    auto st = rocksdb::DB::OpenForReadOnly(read_options, from.string(), &source);
+    if (!st.ok())
+        return store_failed(st, "cannot open the personal-data store in " + from.string());
+    std::unique_ptr<rocksdb::DB> src(source);
+    auto target = open(to);
+    if (!target) return target.err();
+    std::unique_ptr<rocksdb::Iterator> it(src->NewIterator(rocksdb::ReadOptions()));
+    rocksdb::WriteBatch batch;
+    std::size_t copied = 0;
+    rocksdb::WriteOptions w;
+    w.sync = true;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        batch.Put(it->key(), it->value());
+        ++copied;
+        if (batch.Count() >= 4096) {
+            if (auto s = (*target)->db_->Write(w, &batch); !s.ok())
+                return store_failed(s, "cannot write the copy in " + to.string());
+            batch.Clear();
+        }
+    }
+    if (!it->status().ok()) return store_failed(it->status(), "cannot read " + from.string());
+    if (auto s = (*target)->db_->Write(w, &batch); !s.ok())
+        return store_failed(s, "cannot write the copy in " + to.string());
+    return copied;
+}
+
 result<std::size_t> personal_store::count() const {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
     std::size_t n = 0;

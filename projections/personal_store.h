@@ -58,6 +58,14 @@ public:
     // Errors: "store_error".
     [[nodiscard]] result<std::size_t> erase_member(community_id c, member_id m);
 
+    // Copies the store in `from` into a new store in `to` (which must not exist), entry by
+    // entry, synced: for backups and restores. `from` is opened read-only, so a node may be
+    // running on it: the copy is the store as of that moment (every text the node wrote before
+    // then, the texts of the events in a log copied before it included). Returns the number of
+    // entries copied. Errors: "store_error".
+    [[nodiscard]] static result<std::size_t> copy(const std::filesystem::path& from,
+                                                  const std::filesystem::path& to);
+
     // How many texts the store holds (for tests and metrics; a scan).
     [[nodiscard]] result<std::size_t> count() const;
 

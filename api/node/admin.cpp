@@ -108,6 +108,14 @@ result<void> backup_command(const std::string& data_dir, const std::string& out_
     if (!copied) return copied.err();
     auto files = copy_top_files(data, making);
     if (!files) return files.err();
+    // The personal-data store, after the log: every text an event in the copied log commits to
+    // was written before that event, so it is in the copy (the log cannot rebuild it).
+    std::size_t texts = 0;
+    if (fs::exists(data / "personal", ec)) {
+        auto n = personal_store::copy(data / "personal", making / "personal");
+        if (!n) return n.err();
+        texts = *n;
+    }
     {
         std::ofstream manifest(making / backup_file);
         manifest << backup_magic << "\nrecords " << copied->records << "\ntaken_at_ms "
@@ -124,8 +132,8 @@ result<void> backup_command(const std::string& data_dir, const std::string& out_
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     std::cout << "backup of " << data_dir << " in " << out_dir << ": " << copied->records
               << " records (offsets below " << copied->records << "), " << copied->bytes
-              << " bytes of log in " << copied->segments << " segment(s), " << *files
-              << " file(s) beside it; " << s << " s\n";
+              << " bytes of log in " << copied->segments << " segment(s), " << texts
+              << " entries of personal data, " << *files << " file(s) beside it; " << s << " s\n";
     return ok_value;
 }
 
@@ -161,6 +169,9 @@ result<void> restore_command(const std::string& backup_dir, const std::string& d
                               " records, its log holds " + std::to_string(copied->records));
     auto files = copy_top_files(from, making);
     if (!files) return files.err();
+    if (fs::exists(from / "personal", ec))
+        if (auto texts = personal_store::copy(from / "personal", making / "personal"); !texts)
+            return texts.err();
     if (auto rebuilt = rebuild_command(making.string()); !rebuilt) return rebuilt.err();
     if (fs::exists(data, ec)) fs::remove(data, ec);  // an empty folder
     fs::rename(making, data, ec);

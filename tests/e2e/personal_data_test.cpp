@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "api/json/json.h"
+#include "api/node/admin.h"
 #include "api/node/node.h"
 #include "ledger/core/crypto.h"
 #include "projections/query.h"
@@ -319,4 +320,31 @@ BOOST_AUTO_TEST_CASE(a_member_who_leaves_is_erased_everywhere_and_the_log_stays_
     // Reopened: still erased, still one text.
     t.open();
     BOOST_CHECK_EQUAL(texts(*t.n), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_backup_of_a_running_node_keeps_its_texts_and_a_restore_brings_them_back) {
+    // The personal-data store cannot be rebuilt from the log: a backup must carry it.
+    town t;
+    t.open();
+    t.found();
+    const std::string text = "Mevrouw Jansen, Molenweg 2: boodschappen op dinsdag";
+    const auto post = t.accepted_with_text(member_id{2}, text, [](digest d) -> event_payload {
+        return request_posted{{category::shopping, d, intensity::once, "3512", 0}};
+    });
+    const auto backup = t.dir.path / "backup";
+    BOOST_REQUIRE(backup_command((t.dir.path / "data").string(), backup.string()).ok());
+    t.n.reset();
+    const auto restored = t.dir.path / "restored";
+    BOOST_REQUIRE(restore_command(backup.string(), restored.string()).ok());
+    node_options o;
+    o.data_dir = restored;
+    o.clock = wall_clock();
+    auto n = node::open(o);
+    BOOST_REQUIRE_MESSAGE(n.ok(), why(n));
+    auto requests = read_open_posts((*n)->projections(t.c), t.c, false, category::shopping, 10);
+    BOOST_REQUIRE(requests.ok() && requests->size() == 1u);
+    BOOST_CHECK(requests->front().id == post);
+    auto kept = (*n)->personal_text_of(t.c, post, requests->front().text_digest);
+    BOOST_REQUIRE(kept.ok() && kept->has_value());
+    BOOST_CHECK_EQUAL(**kept, text);
 }
