@@ -7,7 +7,12 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <chrono>
 #include <cstdint>
+#include <functional>
+#include <thread>
+
+#include <poll.h>
 #include <string>
 #include <string_view>
 
@@ -50,6 +55,28 @@ inline std::string raw_exchange(std::uint16_t port, std::string_view bytes) {
     auto s = raw_connect(io, port);
     boost::asio::write(s, boost::asio::buffer(bytes.data(), bytes.size()));
     return read_until_closed(s);
+}
+
+// Whether `condition` holds within `within`, asked every 10 ms.
+inline bool eventually(const std::function<bool()>& condition,
+                       std::chrono::milliseconds within = std::chrono::seconds(10)) {
+    const auto until = std::chrono::steady_clock::now() + within;
+    while (std::chrono::steady_clock::now() < until) {
+        if (condition()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return condition();
+}
+
+// Whether the server has closed `s` (a read would give the end of the stream or a reset now).
+inline bool closed_by_server(boost::asio::ip::tcp::socket& s) {
+    pollfd p{s.native_handle(), POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) return false;
+    char c;
+    boost::system::error_code ec;
+    s.non_blocking(true, ec);
+    s.read_some(boost::asio::buffer(&c, 1), ec);
+    return ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset;
 }
 
 }  // namespace uurwerk::testing

@@ -27,6 +27,8 @@
 #include "tests/support/test_node.h"
 
 using namespace uurwerk;
+using uurwerk::testing::closed_by_server;
+using uurwerk::testing::eventually;
 using uurwerk::testing::raw_connect_from;
 using uurwerk::testing::read_until_closed;
 using uurwerk::testing::temp_dir;
@@ -67,26 +69,6 @@ struct served_node {
         return r.ok() ? r->status : 0;
     }
 };
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds within = 10s) {
-    const auto until = std::chrono::steady_clock::now() + within;
-    while (std::chrono::steady_clock::now() < until) {
-        if (condition()) return true;
-        std::this_thread::sleep_for(10ms);
-    }
-    return condition();
-}
-
-// Whether the server has closed `s` (a read would give the end of the stream or a reset now).
-bool closed_by_server(tcp::socket& s) {
-    pollfd p{s.native_handle(), POLLIN, 0};
-    if (::poll(&p, 1, 0) <= 0) return false;
-    char c;
-    boost::system::error_code ec;
-    s.non_blocking(true, ec);
-    s.read_some(boost::asio::buffer(&c, 1), ec);
-    return ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset;
-}
 
 std::string source(int i) {
     return "127.0.0." + std::to_string(i);

@@ -97,26 +97,6 @@ std::string read_all(ssl::stream<tcp::socket>& s) {
     return out;
 }
 
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds within = 10s) {
-    const auto until = std::chrono::steady_clock::now() + within;
-    while (std::chrono::steady_clock::now() < until) {
-        if (condition()) return true;
-        std::this_thread::sleep_for(10ms);
-    }
-    return condition();
-}
-
-// Whether the server closed `s` (end of stream or reset, now).
-bool closed_by_server(tcp::socket& s) {
-    pollfd p{s.native_handle(), POLLIN, 0};
-    if (::poll(&p, 1, 0) <= 0) return false;
-    char c;
-    boost::system::error_code ec;
-    s.non_blocking(true, ec);
-    s.read_some(boost::asio::buffer(&c, 1), ec);
-    return ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset;
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(tls)
