@@ -294,6 +294,13 @@ result<void> store::scan(column c, std::string_view prefix, std::string_view sta
 }
 
 result<digest> store::state_digest() const {
+    auto d = state_digest_at();
+    if (!d) return d.err();
+    return d->state;
+}
+
+result<store::digest_at> store::state_digest_at() const {
+    digest_at out;
     // Hashes length-prefixed keys and values of every column in order; a snapshot makes it
     // one consistent view even while the projector writes.
     const rocksdb::Snapshot* snap = db_->GetSnapshot();
@@ -308,6 +315,12 @@ result<digest> store::state_digest() const {
         buffer.push_back(static_cast<char>(c));
         digest running{};
         for (it->SeekToFirst(); it->Valid(); it->Next()) {
+            if (static_cast<column>(c) == column::meta && it->value().size() == 8) {
+                const std::string_view k(it->key().data(), it->key().size());
+                const std::string_view v(it->value().data(), it->value().size());
+                if (k == applied_key) out.applied = offset{get_be64(v, 0)};
+                if (k == skipped_key) out.skipped = get_be64(v, 0);
+            }
             put_be64(buffer, it->key().size());
             buffer.append(it->key().data(), it->key().size());
             put_be64(buffer, it->value().size());
@@ -330,7 +343,8 @@ result<digest> store::state_digest() const {
     db_->ReleaseSnapshot(snap);
     std::vector<std::uint8_t> all;
     for (const auto& p : parts) all.insert(all.end(), p.b.begin(), p.b.end());
-    return sha256({all});
+    out.state = sha256({all});
+    return out;
 }
 
 result<offset> store::applied() const {

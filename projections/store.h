@@ -94,6 +94,14 @@ public:
 
     // SHA-256 over every column's keys and values in order: equal for equal state.
     [[nodiscard]] result<digest> state_digest() const;
+    // The same, with the applied offset and the skipped count of the very state it hashed (one
+    // snapshot: read apart, a digest could be a batch older than the offset beside it).
+    struct digest_at {
+        digest state;
+        offset applied;
+        std::uint64_t skipped = 0;
+    };
+    [[nodiscard]] result<digest_at> state_digest_at() const;
 
     // One past the last applied log offset (0 on a new store).
     [[nodiscard]] result<offset> applied() const;

@@ -442,16 +442,12 @@ result<node::state_digests> node::state_digest() const {
     std::vector<digest> each;
     for (const auto& part : parts_) {
         // The applied offset and the digest of one snapshot, as the store gives them.
-        auto d = part.db->state_digest();
+        auto d = part.db->state_digest_at();
         if (!d) return d.err();
-        auto applied = part.db->applied();
-        if (!applied) return applied.err();
-        auto skipped = part.db->skipped();
-        if (!skipped) return skipped.err();
-        out.partitions.push_back({*applied, *d, *skipped});
-        out.applied_total += applied->value;
-        out.skipped_total += *skipped;
-        each.push_back(*d);
+        out.partitions.push_back({d->applied, d->state, d->skipped});
+        out.applied_total += d->applied.value;
+        out.skipped_total += d->skipped;
+        each.push_back(d->state);
     }
     out.combined = combine_partition_digests(each);
     return out;
