@@ -60,6 +60,11 @@ std::string hint_for(std::string_view reason) {
         {"not_delegated", "the member you act for has not delegated this kind to you"},
         {"not_coordinator", "only a coordinator of the community may do this"},
         {"member_suspended", "the member is suspended; a coordinator can reinstate them"},
+        {"balance_not_settled",
+         "a member leaves with a balance of zero: transfer it first (to a member or to the "
+         "community fund, --to 0)"},
+        {"claims_pending", "a claim by or from the member is still pending: confirm it first"},
+        {"member_has_left", "the member has left the community"},
         {"unknown_member", "no member with that id in this community"},
         {"amount_over_policy", "more minutes than the community allows in one claim or transfer"},
         {"duplicate_event", "this event is in the log already"},
@@ -544,6 +549,7 @@ result<void> do_member_change(const parsed_args& a, const std::string& what) {
                                    *reason);
         }
         if (what == "reinstate") return sign_and_submit(a, member_reinstated{member_id{*m}});
+        if (what == "leave") return sign_and_submit(a, member_left{member_id{*m}});
         auto h = a.get("revoke");
         auto b = fixed_from_hex<public_key_bytes>(h.value_or(""), "--revoke");
         if (!b) return b.err();
@@ -970,6 +976,12 @@ std::vector<command> commands() {
         {{"reinstate", signed_summary("Reinstates a suspended member (coordinators)."),
           with_signing({{"member", "ID", "who", true}})},
          [](const parsed_args& a) { return do_member_change(a, "reinstate"); }},
+        {{"leave",
+          signed_summary("Leaves the community (you, or a member as coordinator): only with a "
+                         "balance of zero and no claim pending. Every node then erases the "
+                         "member's personal data; this cannot be undone."),
+          with_signing({{"member", "ID", "who leaves", true}})},
+         [](const parsed_args& a) { return do_member_change(a, "leave"); }},
         {{"revoke-key", signed_summary("Revokes a key (yours, or any member's as coordinator)."),
           with_signing({{"member", "ID", "whose key", true},
                         {"revoke", "HEX", "the public key to revoke", true}})},

@@ -74,4 +74,20 @@ BOOST_AUTO_TEST_CASE(candidates_for_a_request_and_requests_for_a_helper) {
                       2u);
     t.get("/v1/communities/7/requests/" + std::string(32, 'a') + "/candidates", 404);
     t.get("/v1/communities/7/requests/" + request + "/candidates?limit=0", 400);
+
+    // Eva leaves (her balance is zero, no claim pending): a former member, who cannot leave
+    // again, and whom Bert cannot make leave.
+    auto bert_for_eva = t.uw({"leave", "--key", t.key("bert"), "--member", "5"});
+    BOOST_CHECK_NE(bert_for_eva.exit_code, 0);
+    BOOST_CHECK_MESSAGE(bert_for_eva.out.find("not_coordinator") != std::string::npos,
+                        bert_for_eva.out);
+    t.ok({"leave", "--key", t.key("eva"), "--member", "5"});
+    auto again = t.uw({"leave", "--key", t.key("eva"), "--member", "5"});
+    BOOST_CHECK_NE(again.exit_code, 0);
+    const auto listed = t.get("/v1/communities/7/members");
+    const auto* members = listed.root().at("members")->as_array();
+    BOOST_REQUIRE(members);
+    for (const auto& m : *members)
+        BOOST_CHECK_EQUAL(m.at("former_member")->as_bool().value_or(false),
+                          m.at("member")->as_string().value_or("") == "5");
 }
