@@ -170,13 +170,7 @@ std::string json_writer::take() {
 }
 
 std::string envelope_to_json(const envelope& e) {
-    json_writer w;
-    w.begin_object();
-    w.key("body").string(to_base64(e.body));
-    w.key("signer").string(e.signer.hex());
-    w.key("signature").string(to_hex(e.sig.b));
-    w.end_object();
-    return w.take();
+    return submission_to_json(e, std::nullopt);
 }
 
 std::string submission_to_json(const envelope& e, const std::optional<personal_text>& personal) {
