@@ -97,6 +97,31 @@ result<std::optional<personal_text>> personal_store::get(community_id c, const e
     return std::optional<personal_text>(std::move(out));
 }
 
+result<std::vector<personal_store::member_text>> personal_store::texts_of(community_id c,
+                                                                          member_id m) const {
+    std::string prefix(1, 'm');
+    put_be64(prefix, c.value);
+    put_be64(prefix, m.value);
+    std::vector<member_text> out;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+        const auto k = it->key();
+        if (k.size() != prefix.size() + event_id_bytes + digest_bytes)
+            return make_error(errc::store_error, "a personal-data index key is malformed");
+        member_text t;
+        std::memcpy(t.id.b.data(), k.data() + prefix.size(), event_id_bytes);
+        std::memcpy(t.commitment.b.data(), k.data() + prefix.size() + event_id_bytes, digest_bytes);
+        auto text = get(c, t.id, t.commitment);
+        if (!text) return text.err();
+        if (!*text) continue;  // the index outlived its text: nothing to show
+        t.text = std::move(**text);
+        out.push_back(std::move(t));
+    }
+    if (!it->status().ok())
+        return store_failed(it->status(), "cannot read the personal-data store");
+    return out;
+}
+
 result<std::size_t> personal_store::erase_member(community_id c, member_id m) {
     std::string prefix(1, 'm');
     put_be64(prefix, c.value);

@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "ledger/core/base.h"
 #include "ledger/core/event.h"
@@ -49,6 +50,15 @@ public:
     // in a cluster, not have reached this node). Errors: "store_error".
     [[nodiscard]] result<std::optional<personal_text>> get(community_id c, const event_id& id,
                                                            const digest& commitment) const;
+
+    // Every text that belongs to or names member `m` of community `c` (the 'm' index), in the
+    // order of their event ids: what the member's export (AVG art. 15) shows of the store.
+    struct member_text {
+        event_id id;
+        digest commitment;
+        personal_text text;
+    };
+    [[nodiscard]] result<std::vector<member_text>> texts_of(community_id c, member_id m) const;
 
     // Erases every text that belongs to or names member `m` of community `c` (the 'm' index),
     // and makes sure it is physically gone: the deletes are flushed and the whole store is

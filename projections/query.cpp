@@ -76,9 +76,48 @@ result<std::vector<member_row>> members(const projector& p, community_id c) {
         std::vector<member_row> rows;
         rows.reserve(cs.members.size());
         for (const auto& [id, m] : cs.members)
-            rows.push_back({id, m.member_role, m.verified, m.suspended && !m.left, m.left});
+            rows.push_back({id, m.member_role, m.verified, m.suspended && !m.left, m.left,
+                            m.profile_event, m.profile_digest});
         return rows;
     });
+}
+
+result<member_row> member(const projector& p, community_id c, member_id m) {
+    return with_community<member_row>(p, c, [&](const community_state& cs) -> result<member_row> {
+        auto it = cs.members.find(m);
+        if (it == cs.members.end()) return no_member(c, m);
+        const auto& x = it->second;
+        return member_row{m,      x.member_role,   x.verified,      x.suspended && !x.left,
+                          x.left, x.profile_event, x.profile_digest};
+    });
+}
+
+result<member_records> records_of(const projector& p, community_id c, member_id m) {
+    return with_community<member_records>(p, c,
+                                          [&](const community_state& cs) -> result<member_records> {
+                                              auto it = cs.members.find(m);
+                                              if (it == cs.members.end()) return no_member(c, m);
+                                              member_records out;
+                                              out.member = it->second;
+                                              for (const auto& [id, x] : cs.posts)
+                                                  if (x.owner == m) out.posts.emplace_back(id, x);
+                                              for (const auto& [id, x] : cs.claims)
+                                                  if (x.claimant == m || x.receiver == m)
+                                                      out.claims.emplace_back(id, x);
+                                              for (const auto& [id, x] : cs.transfers)
+                                                  if (x.from == m || x.to == m)
+                                                      out.transfers.emplace_back(id, x);
+                                              for (const auto& [id, x] : cs.matches)
+                                                  if (x.requester == m || x.helper == m)
+                                                      out.matches.emplace_back(id, x);
+                                              for (const auto& [pair, d] : cs.delegations)
+                                                  if (pair.first == m || pair.second == m)
+                                                      out.delegations.emplace_back(pair, d);
+                                              for (const auto& [id, x] : cs.endorsements)
+                                                  if (x.from == m || x.to == m)
+                                                      out.endorsements.emplace_back(id, x);
+                                              return out;
+                                          });
 }
 
 result<void> member_exists(const projector& p, community_id c, member_id m) {
@@ -269,11 +308,26 @@ result<reader_standing> reader(const projector& p, community_id c, member_id rea
     });
 }
 
-result<bool> matched(const projector& p, community_id c, member_id a, member_id b) {
+result<bool> matched(const projector& p, community_id c, member_id reader, member_id subject,
+                     time_ms now) {
     return with_community<bool>(p, c, [&](const community_state& cs) {
+        const std::int64_t window_ms =
+            std::int64_t{contact_window_days_of(cs.rules)} * 24 * 60 * 60 * 1000;
+        const auto in_contact = [&](const match_state& m) {
+            return m.status == match_status::accepted ||
+                   (m.status == match_status::ended && now.value - m.ended_time.value < window_ms);
+        };
+        // The reader, and everyone the reader acts for now.
+        std::vector<member_id> readers{reader};
+        for (const auto& [pair, d] : cs.delegations)
+            if (pair.second == reader && (d.until.value == 0 || now < d.until))
+                readers.push_back(pair.first);
+        const auto is_reader = [&](member_id m) {
+            return std::find(readers.begin(), readers.end(), m) != readers.end();
+        };
         for (const auto& [id, m] : cs.matches)
-            if (m.status == match_status::accepted &&
-                ((m.requester == a && m.helper == b) || (m.requester == b && m.helper == a)))
+            if (in_contact(m) && ((m.requester == subject && is_reader(m.helper)) ||
+                                  (m.helper == subject && is_reader(m.requester))))
                 return true;
         return false;
     });

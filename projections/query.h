@@ -51,9 +51,32 @@ struct member_row {
     bool verified = false;
     bool suspended = false;
     bool left = false;  // a former member: their personal data is erased
+    // The member's profile (ledger/core/profile.h): the event that committed to it and the
+    // commitment, to read it from the personal-data store; a zero id: none.
+    event_id profile_event{};
+    digest profile_digest{};
 };
+// One member; errors: unknown_community, unknown_member.
+[[nodiscard]] result<member_row> member(const projector& p, community_id c, member_id m);
 // Every member, by id.
 [[nodiscard]] result<std::vector<member_row>> members(const projector& p, community_id c);
+
+// Everything the state holds about member `m` of `c`, for the member's export (AVG art. 15
+// and 20): the member, their posts, the claims and transfers they are a party of, their
+// matches, the delegations they granted or hold, and the endorsements they gave or received,
+// each with the id of the event that made it. A scan of the community (an export is rare).
+// Errors: unknown_community, unknown_member.
+struct member_records {
+    member_state member;
+    std::vector<std::pair<event_id, post_state>> posts;
+    std::vector<std::pair<event_id, claim_state>> claims;
+    std::vector<std::pair<event_id, transfer_state>> transfers;
+    std::vector<std::pair<event_id, match_state>> matches;
+    // (grantor, delegate) and the delegation.
+    std::vector<std::pair<std::pair<member_id, member_id>, delegation_state>> delegations;
+    std::vector<std::pair<event_id, endorsement_state>> endorsements;
+};
+[[nodiscard]] result<member_records> records_of(const projector& p, community_id c, member_id m);
 
 // Nothing when the community has the member; else the error (unknown_community, unknown_member).
 [[nodiscard]] result<void> member_exists(const projector& p, community_id c, member_id m);
@@ -133,10 +156,12 @@ struct reader_standing {
                                              const public_key& key, const access_subject& subject,
                                              time_ms now);
 
-// Whether `a` and `b` are the two people of a match in `c` that was accepted and has not ended
-// (the rule by which they see each other's display name and contact details). Errors:
-// unknown_community.
-[[nodiscard]] result<bool> matched(const projector& p, community_id c, member_id a, member_id b);
+// Whether `reader` (or a member `reader` acts for by a delegation in force at `now`) and
+// `subject` are the two people of a match in `c` that was accepted and has not ended, or ended
+// less than the policy's contact window (contactWindowDays) before `now`: the rule by which they
+// see each other's contact details. Errors: unknown_community.
+[[nodiscard]] result<bool> matched(const projector& p, community_id c, member_id reader,
+                                   member_id subject, time_ms now);
 
 // The ingest path's look before the log: an event this community already has (same id, same
 // body digest) is answered with where it is and its first verdict; what the fold would plainly

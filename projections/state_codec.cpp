@@ -159,7 +159,9 @@ std::string_view encode(const member_state& m, std::string& out) {
         .i64(m.pending_in.value)
         .i64(m.pending_out.value)
         .i64(m.confirmed_given.value)
-        .i64(m.admitted_at.value);
+        .i64(m.admitted_at.value)
+        .arr(m.profile_event.b)
+        .arr(m.profile_digest.b);
     return out;
 }
 // Without last_seq: the seen chunks hold it (see write_effects).
@@ -219,7 +221,8 @@ std::string_view encode(const match_state& m, std::string& out) {
         .u32(m.round)
         .u32(m.rank)
         .u64(m.proposed_at.value)
-        .i64(m.proposed_time.value);
+        .i64(m.proposed_time.value)
+        .i64(m.ended_time.value);
     return out;
 }
 std::string_view encode(const helper_exposure& h, std::string& out) {
@@ -255,6 +258,7 @@ std::string_view encode(const community_state& c, std::string& out) {
         .u32(c.rules.fairness.request_wait_hours_max)
         .u32(c.rules.fairness.silence_floor_hours)
         .u32(c.rules.fairness.silent_proposals_max)
+        .u32(c.rules.contact_window_days)
         .i64(c.fund.value)
         .u64(c.events)
         .i64(c.clock.value);
@@ -536,6 +540,7 @@ result<loaded_state> load_state(const store& db) {
                 cs.rules.fairness.request_wait_hours_max = r.u32();
                 cs.rules.fairness.silence_floor_hours = r.u32();
                 cs.rules.fairness.silent_proposals_max = r.u32();
+                cs.rules.contact_window_days = r.u32();
                 cs.fund = minutes{r.i64()};
                 cs.events = r.u64();
                 cs.clock = time_ms{r.i64()};
@@ -553,6 +558,8 @@ result<loaded_state> load_state(const store& db) {
                 m.pending_out = minutes{r.i64()};
                 m.confirmed_given = minutes{r.i64()};
                 m.admitted_at = time_ms{r.i64()};
+                m.profile_event = event_id{r.arr<16>()};
+                m.profile_digest = digest{r.arr<32>()};
                 if (!r.done()) return fail("member");
                 cs.members[member_id{get_be64(rest, 0)}] = m;
                 return true;
@@ -622,6 +629,7 @@ result<loaded_state> load_state(const store& db) {
                 m.rank = r.u32();
                 m.proposed_at = offset{r.u64()};
                 m.proposed_time = time_ms{r.i64()};
+                m.ended_time = time_ms{r.i64()};
                 if (!r.done()) return fail("match");
                 cs.matches[id_from(rest)] = m;
                 return true;
@@ -693,7 +701,7 @@ result<std::vector<history_entry>> read_history(const store& db, community_id c,
                 h.member = m;
                 h.at = offset{get_be64(at_bytes, 0)};
                 h.id = event_id{r.arr<16>()};
-                h.kind = r.enumerated(event_kind::checkpoint);
+                h.kind = r.enumerated(static_cast<event_kind>(event_kind_count - 1));
                 h.reason = r.enumerated(static_cast<reject_reason>(reject_reason_max));
                 h.balance_delta = minutes{r.i64()};
                 h.pending_delta = minutes{r.i64()};

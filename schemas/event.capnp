@@ -56,8 +56,9 @@ struct EventBody {
     endorsement @29 :Endorsement;
     checkpoint @30 :Checkpoint;
     memberLeft @31 :MemberLeft;
+    profileUpdated @32 :ProfileUpdated;
   }
-  # Next field: @32.
+  # Next field: @33.
 }
 
 # The names of the kinds above, in the same order, for lists of kinds (delegations).
@@ -88,6 +89,7 @@ enum EventKind {
   endorsement @23;
   checkpoint @24;
   memberLeft @25;
+  profileUpdated @26;
 }
 
 # The rules of a community's currency. All amounts in minutes.
@@ -126,7 +128,10 @@ struct Policy {
                                         # on only: 1..8760 (336).
   silentProposalsMax @13 :UInt32;       # The most such proposals for one request and round:
                                         # 1..20 (17).
-  # Next field: @14.
+  contactWindowDays @14 :UInt32;        # How long after a match ends its two people may still
+                                        # read each other's contact details: 1..365 (30). 0: the
+                                        # default.
+  # Next field: @15.
 }
 
 struct CommunityFounded {
@@ -155,7 +160,9 @@ struct MemberAdmitted {
                                  # delegation a coordinator records for them.
   role @2 :Role;
   verified @3 :Bool;             # The coordinator checked the member's identity off-line.
-  profileDigest @4 :Data $Json.hex;  # Empty, or SHA-256 of personal data kept off the log (AVG).
+  profileDigest @4 :Data $Json.hex;  # Empty, or the 32-byte commitment to the member's profile
+                                 # (ledger/core/profile.h; ledger/core/personal.h), which
+                                 # travels beside the event and is kept off the log (AVG).
 }
 
 struct KeyAdded {
@@ -204,6 +211,15 @@ struct MemberReinstated {
 # as they are. A member who left signs nothing more and is never reinstated.
 struct MemberLeft {
   member @0 :UInt64;
+}
+
+# A member's profile changes (display name, contact details, languages, about me): signed by the
+# member, their delegate, or a coordinator for them. The profile document itself (at most 1500
+# bytes; ledger/core/profile.h) travels beside the event and is kept off the log, erasable; the
+# body carries only its commitment. The newest accepted one is the member's profile.
+struct ProfileUpdated {
+  member @0 :UInt64;
+  profileDigest @1 :Data $Json.hex;  # The 32-byte commitment to the profile document.
 }
 
 enum Category {

@@ -151,7 +151,7 @@ result<void> do_export(const parsed_args& a) {
             if (!doc)
                 return make_error(errc::server_refused, "the export failed: the server answered " +
                                                             std::to_string(r->status));
-            return api_error(reply{r->status, std::move(*doc)});
+            return api_error(reply{r->status, std::move(*doc), {}});
         }
         // Count the records of this page (each says its own length): at most `page`, fewer when
         // the server's page reached its byte budget (api/README.md, "Paged reads").
@@ -364,7 +364,7 @@ result<void> do_consistency(const parsed_args& a) {
     if (!raw) return raw.err();
     auto latest_doc = json_doc::parse(raw->body);
     if (!latest_doc) return make_error(errc::bad_reply, "the latest checkpoint is not JSON");
-    if (raw->status != 200) return api_error(reply{raw->status, std::move(*latest_doc)});
+    if (raw->status != 200) return api_error(reply{raw->status, std::move(*latest_doc), {}});
     auto now = checked_checkpoint(latest_doc->root(), *trusted, "the node's latest checkpoint");
     if (!now) return now.err();
     if (now->tree_size < old->tree_size)
@@ -434,7 +434,7 @@ result<void> do_certificate(const parsed_args& a) {
         if (!doc)
             return make_error(errc::server_refused,
                               "the server refused: it answered " + std::to_string(r->status));
-        return api_error(reply{r->status, std::move(*doc)});
+        return api_error(reply{r->status, std::move(*doc), {}});
     }
     auto cert = certificate_from_json(r->body);
     if (!cert)

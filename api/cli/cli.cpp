@@ -21,6 +21,7 @@
 #include "api/node/key_file.h"
 #include "ledger/core/limits.h"
 #include "ledger/core/personal.h"
+#include "ledger/core/profile.h"
 #include "ledger/core/rules.h"
 
 namespace uurwerk::cli {
@@ -228,6 +229,48 @@ text_commitment commitment_of(const std::optional<committed_text>& t) {
     return t ? text_commitment(t->commitment) : std::nullopt;
 }
 
+// A profile from --name, --phone, --email, --languages and --about, as a document with a fresh
+// salt (ledger/core/profile.h); none when --name is not given (and no other profile flag is).
+result<std::optional<committed_text>> profile_arg(const parsed_args& a) {
+    if (!a.has("name")) {
+        for (const char* f : {"phone", "email", "languages", "about"})
+            if (a.has(f))
+                return make_error(errc::missing_argument,
+                                  std::string("--") + f + " needs --name: a profile has a name");
+        return std::optional<committed_text>();
+    }
+    member_profile p;
+    p.name = *a.get("name");
+    p.phone = a.get("phone").value_or("");
+    p.email = a.get("email").value_or("");
+    p.about = a.get("about").value_or("");
+    if (auto l = a.get("languages"); l && !l->empty()) {
+        std::size_t from = 0;
+        while (true) {
+            const auto comma = l->find(',', from);
+            p.languages.push_back(
+                l->substr(from, comma == std::string::npos ? std::string::npos : comma - from));
+            if (comma == std::string::npos) break;
+            from = comma + 1;
+        }
+    }
+    const auto document = profile_document(p);
+    if (auto ok = parse_profile(document); !ok)
+        return make_error(errc::bad_argument, ok.err().message);
+    return std::optional<committed_text>(commit_fresh(document));
+}
+
+enum class profile_name : std::uint8_t { required, optional };
+std::vector<option_spec> profile_options(std::vector<option_spec> more, profile_name name) {
+    more.push_back({"name", "TEXT", "display name others see (1 to 80 characters)",
+                    name == profile_name::required});
+    more.push_back({"phone", "TEXT", "phone number, for match partners and coordinators"});
+    more.push_back({"email", "TEXT", "e-mail address, for match partners and coordinators"});
+    more.push_back({"languages", "CODES", "languages spoken, comma-separated (nl,en)"});
+    more.push_back({"about", "TEXT", "a few words about yourself (at most 600 characters)"});
+    return more;
+}
+
 result<post_body> post_arg(const parsed_args& a, const std::optional<committed_text>& text) {
     post_body p;
     auto c = category_arg(a, true);
@@ -298,6 +341,9 @@ std::vector<option_spec> policy_options(std::vector<option_spec> more) {
     more.push_back({"credit-limit", "MINUTES", "how far below zero a balance may go (600)"});
     more.push_back({"balance-max", "MINUTES", "the most a balance may hold (6000)"});
     more.push_back({"claim-max", "MINUTES", "the largest single claim or transfer (1440)"});
+    more.push_back({"contact-window-days", "DAYS",
+                    "how long after a match ends its two people still see each other's contact "
+                    "details: 1 to 365 (30)"});
     for (auto& o : knob_options()) more.push_back(std::move(o));
     return more;
 }
@@ -310,6 +356,13 @@ result<void> read_policy_flags(const parsed_args& a, policy& p) {
         auto v = a.get_i64(name);
         if (!v) return v.err();
         p.*field = minutes{*v};
+    }
+    if (a.has("contact-window-days")) {
+        auto v = a.get_u64("contact-window-days");
+        if (!v) return v.err();
+        if (*v < 1 || *v > contact_window_days_max)
+            return make_error(errc::bad_argument, "--contact-window-days must be 1 to 365");
+        p.contact_window_days = static_cast<std::uint32_t>(*v);
     }
     return read_knob_flags(a, p.fairness);
 }
@@ -340,6 +393,7 @@ result<void> do_policy(const parsed_args& a) {
     p.credit_limit = minutes{number("credit_limit_minutes")};
     p.balance_max = minutes{number("balance_max_minutes")};
     p.claim_max = minutes{number("claim_minutes_max")};
+    p.contact_window_days = static_cast<std::uint32_t>(number("contact_window_days"));
     const auto* fairness = now->at("fairness");
     p.fairness.off = fairness && fairness->as_string() == "off";
     for (const auto& f : knob_flags()) {
@@ -432,9 +486,11 @@ result<void> do_admit(const parsed_args& a) {
             "device (then record a proxy with 'uurwerk delegate --proxy-for MEMBER')");
     auto key = public_key_arg(a, "member-key", "member-public-key");
     if (!key) return key.err();
+    auto profile = profile_arg(a);
+    if (!profile) return profile.err();
     member_admitted x{member_id{*m}, *key, a.has("coordinator") ? role::coordinator : role::member,
-                      a.has("verified"), std::nullopt};
-    auto r = sign_and_submit(a, x);
+                      a.has("verified"), commitment_of(*profile)};
+    auto r = sign_and_submit(a, x, *profile);
     if (!r) return r.err();
     return ok_value;
 }
@@ -538,6 +594,31 @@ result<void> do_reverse(const parsed_args& a) {
     return ok_value;
 }
 
+// `profile`: sets a member's profile (their own, as their delegate, or as coordinator).
+result<void> do_profile(const parsed_args& a) {
+    auto profile = profile_arg(a);
+    if (!profile) return profile.err();
+    member_id m{0};
+    if (a.has("member")) {
+        auto v = a.get_u64("member");
+        if (!v) return v.err();
+        m = member_id{*v};
+    } else {
+        auto kf = read_key_file(*a.get("key"));
+        if (!kf) return kf.err();
+        m = kf->member;
+        if (a.has("as")) {
+            auto v = a.get_u64("as");
+            if (!v) return v.err();
+            m = member_id{*v};
+        }
+    }
+    if (m.value == 0) return make_error(errc::missing_argument, "whose profile? give --member ID");
+    auto r = sign_and_submit(a, profile_updated{m, (*profile)->commitment}, *profile);
+    if (!r) return r.err();
+    return ok_value;
+}
+
 result<void> do_member_change(const parsed_args& a, const std::string& what) {
     auto m = a.get_u64("member");
     if (!m) return m.err();
@@ -610,6 +691,49 @@ result<void> do_balance(const parsed_args& a) {
               << "  given:     " << num("confirmed_given_minutes") << " minutes of help confirmed\n"
               << "  limits:    down to -" << num("credit_limit_minutes") << ", up to "
               << num("balance_max_minutes") << " minutes\n";
+    return ok_value;
+}
+
+// `my-data`: saves everything the node holds about a member (AVG art. 15 and 20) to a file only
+// its owner may read.
+result<void> do_my_data(const parsed_args& a) {
+    auto w = who(a);
+    if (!w) return w.err();
+    auto server = server_of(a);
+    if (!server) return server.err();
+    auto session = session_of(a, w->first);
+    if (!session) return session.err();
+    auto r = call(*server, "GET",
+                  "/v1/communities/" + std::to_string(w->first.value) + "/members/" +
+                      std::to_string(w->second.value) + "/export",
+                  {}, *session);
+    if (!r) return r.err();
+    if (r->status != 200) return api_error(*r);
+    const std::string out = *a.get("out");
+    const std::string partial = out + ".partial";
+    {
+        std::ofstream f(partial, std::ios::binary | std::ios::trunc);
+        if (!f) return make_error(errc::io_error, "cannot write " + partial);
+        std::filesystem::permissions(
+            partial, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+        f << r->body;
+        f.flush();
+        if (!f) return make_error(errc::io_error, "cannot write " + partial);
+    }
+    std::error_code ec;
+    std::filesystem::rename(partial, out, ec);
+    if (ec) return make_error(errc::io_error, "cannot rename " + partial + ": " + ec.message());
+    const auto count = [&](const char* k) {
+        const auto* v = r->doc.root().at(k);
+        const auto* items = v ? v->as_array() : nullptr;
+        return items ? items->size() : 0;
+    };
+    std::cout << "saved everything about member " << w->second.value << " of community "
+              << w->first.value << " to " << out << " (" << r->body.size()
+              << " bytes: " << count("posts") << " posts, " << count("claims") << " claims, "
+              << count("transfers") << " transfers, " << count("matches") << " matches, "
+              << count("texts") << " personal texts, " << count("history")
+              << " history lines); it holds personal data: keep it safe\n";
     return ok_value;
 }
 
@@ -922,14 +1046,17 @@ std::vector<command> commands() {
            server,
            ca_file_option()}},
          do_match},
-        {{"admit", signed_summary("Admits a member (coordinators)."),
-          with_signing(
+        {{"admit",
+          signed_summary("Admits a member (coordinators), optionally with their "
+                         "profile (--name and the rest; kept off the log)."),
+          with_signing(profile_options(
               {{"member", "ID", "the new member's id", true},
                {"member-key", "HEX", "the new member's public key"},
                {"member-public-key", "FILE", "or: their public key file (FILE.pub)"},
                {"no-key", "", "or: a member with no key (no device): 'delegate --proxy-for'"},
                {"coordinator", "", "make them a coordinator"},
-               {"verified", "", "you checked who they are"}})},
+               {"verified", "", "you checked who they are"}},
+              profile_name::optional))},
          do_admit},
         {{"delegate",
           signed_summary("Lets another member post for you (a family member, a "
@@ -976,6 +1103,26 @@ std::vector<command> commands() {
         {{"reinstate", signed_summary("Reinstates a suspended member (coordinators)."),
           with_signing({{"member", "ID", "who", true}})},
          [](const parsed_args& a) { return do_member_change(a, "reinstate"); }},
+        {{"profile",
+          signed_summary("Sets a member's profile: the display name others see, and contact "
+                         "details only match partners and coordinators see (yours, as their "
+                         "delegate, or as coordinator). Kept off the log; erased when the "
+                         "member leaves."),
+          with_signing(profile_options({{"member", "ID", "whose profile (default: yours)"}},
+                                       profile_name::required))},
+         do_profile},
+        {{"my-data",
+          "Saves everything this node holds about a member (profile, posts and their texts, "
+          "claims, transfers, matches, delegations, history, reputation) as one JSON file "
+          "(AVG art. 15 and 20).",
+          {{"community", "ID", "the community"},
+           {"member", "ID", "the member (default: the key file's)"},
+           {"key", "FILE", "the reader's key file: the member, their delegate or a coordinator",
+            true},
+           {"out", "FILE", "where to save it (readable by you only)", true},
+           server,
+           ca_file_option()}},
+         do_my_data},
         {{"leave",
           signed_summary("Leaves the community (you, or a member as coordinator): only with a "
                          "balance of zero and no claim pending. Every node then erases the "

@@ -46,7 +46,7 @@ result<reply> call(const server_address& s, std::string_view method, const std::
         return make_error(errc::bad_reply,
                           "the server at " + s.host + ":" + std::to_string(s.port) + " answered " +
                               std::to_string(r->status) + " with something that is not JSON");
-    return reply{r->status, std::move(*doc)};
+    return reply{r->status, std::move(*doc), std::move(r->body)};
 }
 
 result<std::string> session_of(const parsed_args& a, community_id c) {

@@ -26,6 +26,7 @@ option_spec ca_file_option();
 struct reply {
     unsigned status = 0;
     json_doc doc;
+    std::string body;  // as the server sent it (for answers saved to a file: my-data)
 };
 // `authorization` is the Authorization header (a session: session_of), "" for none.
 [[nodiscard]] result<reply> call(const server_address& s, std::string_view method,

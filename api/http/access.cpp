@@ -154,7 +154,7 @@ std::optional<http_response> access::check(caller who, const route_call& call) {
         return std::nullopt;
     if (who == caller::match_partner) {
         auto partners = query::matched(node_.folder(call.args.community), call.args.community,
-                                       r.statement.member, call.args.member);
+                                       r.statement.member, call.args.member, now);
         if (partners && *partners) return std::nullopt;
     }
     return forbidden("a session of " + who_text(r.statement) +

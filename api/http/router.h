@@ -50,7 +50,7 @@ enum class caller : std::uint8_t {
     party,          // a party of claim {id} or the owner of post {id} (or their delegate), or a
                     // coordinator of {c}
     match_partner,  // {m} itself or its delegate, the other person of an accepted match with {m},
-                    // or a coordinator of {c} (for profiles' contact details; no route yet)
+                    // or a coordinator of {c} (GET .../members/{m}/contact)
     coordinator,    // a coordinator of {c}
 };
 // (The auditor, a role a coordinator appoints by a signed event, comes with that event.)

@@ -10,6 +10,7 @@
 
 #include "api/http/audit_routes.h"
 #include "api/http/match_routes.h"
+#include "api/http/member_routes.h"
 #include "api/http/route_support.h"
 #include "api/http/value_names.h"
 #include "api/json/json.h"
@@ -50,6 +51,7 @@ http_response community_info(node& n, community_id c) {
     w.key("request_wait_hours_max").number(f.request_wait_hours_max);
     w.key("silence_floor_hours").number(f.silence_floor_hours);
     w.key("silent_proposals_max").number(f.silent_proposals_max);
+    w.key("contact_window_days").number(contact_window_days_of(v->rules));
     w.end_object();
     w.key("members").number(static_cast<std::int64_t>(v->members));
     w.key("fund_minutes").number(v->fund.value);
@@ -65,6 +67,12 @@ http_response community_members(node& n, community_id c) {
     for (const auto& m : *rows) {
         w.begin_object();
         w.key("member").decimal(m.id.value);
+        auto profile = member_routes::profile_of(n, c, m);
+        if (!profile) return error_answer(profile.err());
+        if (*profile)
+            w.key("display_name").string((*profile)->name);
+        else
+            w.key("display_name").null();
         w.key("role").string(role_name(m.member_role));
         w.key("verified").boolean(m.verified);
         w.key("suspended").boolean(m.suspended);
@@ -113,18 +121,7 @@ http_response member_history(node& n, community_id c, member_id m, const target_
     offset next = from;
     std::size_t bytes = 0;
     for (const auto& h : *entries) {
-        json_writer e;
-        e.begin_object();
-        e.key("offset").decimal(h.at.value);
-        e.key("id").string(h.id.hex());
-        e.key("kind").string(kind_name(h.kind));
-        e.key("verdict").string(h.reason == reject_reason::none ? "accepted" : "rejected");
-        e.key("reason").string(reason_name(h.reason));
-        e.key("balance_delta_minutes").number(h.balance_delta.value);
-        e.key("pending_delta_minutes").number(h.pending_delta.value);
-        e.key("counterparty").decimal(h.counterparty.value);
-        e.end_object();
-        const auto row = e.take();
+        const auto row = member_routes::history_row(h);
         if (next != from && bytes + row.size() > page_bytes_max) break;  // on the next page
         bytes += row.size();
         w.raw(row);
@@ -612,6 +609,22 @@ std::vector<route> routes::table() {
                   }},
         {M::get,  "/v1/communities/{c}/members/{m}/requests-for-me", {"limit"}, C::self,
                   of_member(requests_for)},
+        // A member's person (api/http/member_routes.h): what every member sees, what a match
+        // partner sees, and the member's export of everything about them (AVG art. 15, 20).
+        {M::get,  "/v1/communities/{c}/members/{m}/profile", {}, C::member,
+                  [this](const route_call& r) {
+                      return member_routes::profile(node_, r.args.community, r.args.member);
+                  }},
+        {M::get,  "/v1/communities/{c}/members/{m}/contact", {}, C::match_partner,
+                  [this](const route_call& r) {
+                      return member_routes::contact(node_, r.args.community, r.args.member);
+                  }},
+        {M::get,  "/v1/communities/{c}/members/{m}/export", {}, C::self,
+                  [this](const route_call& r) {
+                      return member_routes::export_of(
+                          node_, r.args.community, r.args.member,
+                          member_reputation(r.args.community, r.args.member));
+                  }},
         // A client asks for its key's last sequence number before it signs: writes need no
         // session. The answer is the key's member number, count and state, no personal data.
         {M::get,  "/v1/communities/{c}/keys/{key}", {}, anyone,

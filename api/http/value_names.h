@@ -17,6 +17,7 @@ inline constexpr std::array<std::string_view, 4> claim_status = {"pending", "dis
                                                                  "reversed"};
 inline constexpr std::array<std::string_view, 5> match_status = {"proposed", "accepted", "declined",
                                                                  "ended", "lapsed"};
+inline constexpr std::array<std::string_view, 3> post_status = {"open", "withdrawn", "hidden"};
 }  // namespace value_names
 
 template <typename E, std::size_t N>
@@ -37,6 +38,9 @@ template <typename E, std::size_t N>
 }
 [[nodiscard]] inline std::string_view match_status_name(match_status s) {
     return value_name(value_names::match_status, s);
+}
+[[nodiscard]] inline std::string_view post_status_name(post_status s) {
+    return value_name(value_names::post_status, s);
 }
 [[nodiscard]] inline std::string_view verdict_name(const verdict& v) {
     return v.accepted() ? "accepted" : "rejected";

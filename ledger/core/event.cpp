@@ -34,7 +34,7 @@ constexpr std::array<std::string_view, event_kind_count> kind_names = {
     "postWithdrawn",    "postHidden",       "matchProposed",     "matchAccepted",
     "matchDeclined",    "matchEnded",       "hoursClaimed",      "hoursConfirmed",
     "hoursDisputed",    "transfer",         "reversal",          "endorsement",
-    "checkpoint",       "memberLeft",
+    "checkpoint",       "memberLeft",       "profileUpdated",
 };
 
 constexpr std::array<std::string_view, category_count> category_names = {
@@ -52,6 +52,10 @@ static_assert(static_cast<int>(s::EventKind::MEMBER_LEFT) ==
               static_cast<int>(event_kind::member_left));
 static_assert(static_cast<int>(s::EventBody::Which::MEMBER_LEFT) ==
               static_cast<int>(event_kind::member_left));
+static_assert(static_cast<int>(s::EventKind::PROFILE_UPDATED) ==
+              static_cast<int>(event_kind::profile_updated));
+static_assert(static_cast<int>(s::EventBody::Which::PROFILE_UPDATED) ==
+              static_cast<int>(event_kind::profile_updated));
 
 kj::ArrayPtr<const capnp::byte> as_kj(byte_view b) {
     return {b.data(), b.size()};
@@ -84,6 +88,7 @@ void put_policy(s::Policy::Builder b, const policy& p) {
     b.setRequestWaitHoursMax(f.request_wait_hours_max);
     b.setSilenceFloorHours(f.silence_floor_hours);
     b.setSilentProposalsMax(f.silent_proposals_max);
+    b.setContactWindowDays(p.contact_window_days);
 }
 
 void put_post(s::Post::Builder b, const post_body& p) {
@@ -181,6 +186,9 @@ struct decoder {
                                     r.getRequestWaitHoursMax(),
                                     r.getSilenceFloorHours(),
                                     r.getSilentProposalsMax()};
+        p.contact_window_days = r.getContactWindowDays();
+        if (p.contact_window_days > contact_window_days_max)
+            fail("policy.contactWindowDays must be 0 (the default, 30) or 1 to 365");
         return p;
     }
     post_body post(s::Post::Reader r) {
@@ -332,6 +340,11 @@ event_payload decode_payload(s::EventBody::Reader r, decoder& d) {
         }
         case W::MEMBER_LEFT:
             return member_left{d.member(r.getMemberLeft().getMember(), "member")};
+        case W::PROFILE_UPDATED: {
+            auto x = r.getProfileUpdated();
+            return profile_updated{d.member(x.getMember(), "member"),
+                                   d.dig(x.getProfileDigest(), "profileDigest")};
+        }
     }
     d.fail("unknown event kind " + std::to_string(static_cast<int>(r.which())));
     return checkpoint{};
@@ -441,6 +454,10 @@ void encode_payload(s::EventBody::Builder b, const event_payload& payload) {
                 if (x.verdict_root) y.setVerdictRoot(as_kj(x.verdict_root->b));
             } else if constexpr (std::is_same_v<T, member_left>) {
                 b.initMemberLeft().setMember(x.member.value);
+            } else if constexpr (std::is_same_v<T, profile_updated>) {
+                auto y = b.initProfileUpdated();
+                y.setMember(x.member.value);
+                y.setProfileDigest(as_kj(x.profile_digest.b));
             } else {
                 static_assert(sizeof(T) == 0, "every kind is encoded");
             }

@@ -89,8 +89,9 @@ enum class event_kind : std::uint16_t {
     endorsement,
     checkpoint,
     member_left,
+    profile_updated,
 };
-inline constexpr std::size_t event_kind_count = 26;
+inline constexpr std::size_t event_kind_count = 27;
 // The schema's name of a kind ("hoursClaimed"), as in JSON; and back.
 std::string_view kind_name(event_kind k);
 std::optional<event_kind> kind_from_name(std::string_view name);
@@ -135,8 +136,16 @@ struct policy {
     minutes balance_max{6000};   // balance may go up to balance_max
     minutes claim_max{24 * 60};  // largest single claim or transfer
     fairness_knobs fairness{};   // as signed: zeros mean defaults
+    // Days after a match ends that its two people may still read each other's contact details
+    // (api/README.md, "Who may read what"), as signed: 0 means contact_window_days_default.
+    std::uint32_t contact_window_days = 0;
     bool operator==(const policy&) const = default;
 };
+inline constexpr std::uint32_t contact_window_days_default = 30;
+inline constexpr std::uint32_t contact_window_days_max = 365;
+[[nodiscard]] inline std::uint32_t contact_window_days_of(const policy& p) {
+    return p.contact_window_days == 0 ? contact_window_days_default : p.contact_window_days;
+}
 
 struct community_founded {
     std::string name;
@@ -187,6 +196,11 @@ struct member_reinstated {
 };
 struct member_left {
     member_id member;
+};
+// The member's new profile: only its commitment (ledger/core/profile.h, personal.h).
+struct profile_updated {
+    member_id member;
+    digest profile_digest;
 };
 struct post_body {
     category what = category::other;
@@ -265,7 +279,7 @@ using event_payload =
                  member_reinstated, offer_posted, request_posted, post_withdrawn, post_hidden,
                  match_proposed, match_accepted, match_declined, match_ended, hours_claimed,
                  hours_confirmed, hours_disputed, transfer, reversal, endorsement, checkpoint,
-                 member_left>;
+                 member_left, profile_updated>;
 static_assert(std::variant_size_v<event_payload> == event_kind_count);
 
 struct event_body {

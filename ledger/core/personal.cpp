@@ -4,6 +4,7 @@
 
 #include "ledger/core/crypto.h"
 #include "ledger/core/limits.h"
+#include "ledger/core/profile.h"
 
 namespace uurwerk {
 
@@ -39,6 +40,10 @@ text_commitment text_commitment_of(const event_body& b) {
                                std::is_same_v<T, post_hidden> ||
                                std::is_same_v<T, hours_disputed> || std::is_same_v<T, reversal>)
                 return x.reason_digest;
+            else if constexpr (std::is_same_v<T, member_admitted>)
+                return x.profile_digest;
+            else if constexpr (std::is_same_v<T, profile_updated>)
+                return x.profile_digest;
             else
                 return std::nullopt;
         },
@@ -59,7 +64,9 @@ result<void> check_personal(const event_body& b, const std::optional<personal_te
                           "the " + kind +
                               " event commits to a text, but none was sent with it: send "
                               "\"personal\": {\"salt\", \"text\"} beside the envelope");
-    if (personal->text.empty() || !text_within(personal->text, text_chars_max))
+    if (carries_profile(b)) {
+        if (auto p = parse_profile(personal->text); !p) return p.err();
+    } else if (personal->text.empty() || !text_within(personal->text, text_chars_max))
         return make_error(errc::personal_data_mismatch, "the personal text must be 1 to " +
                                                             std::to_string(text_chars_max) +
                                                             " characters of valid UTF-8");
@@ -71,7 +78,14 @@ result<void> check_personal(const event_body& b, const std::optional<personal_te
     return {};
 }
 
+bool carries_profile(const event_body& b) {
+    return b.kind() == event_kind::member_admitted || b.kind() == event_kind::profile_updated;
+}
+
 std::vector<member_id> members_concerned(const event_body& b) {
+    // A profile is its member's alone, whoever signed it (a coordinator admitting them).
+    if (const auto* x = std::get_if<member_admitted>(&b.payload)) return {x->member};
+    if (const auto* x = std::get_if<profile_updated>(&b.payload)) return {x->member};
     std::vector<member_id> out{b.actor()};
     std::visit(
         [&](const auto& x) {

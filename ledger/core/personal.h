@@ -54,15 +54,20 @@ struct committed_text {
 // without one, or when the author wrote no text.
 [[nodiscard]] text_commitment text_commitment_of(const event_body& b);
 
+// Whether the text `b` commits to is a profile document (ledger/core/profile.h): a
+// memberAdmitted's or a profileUpdated's. Every other kind's is a free text.
+[[nodiscard]] bool carries_profile(const event_body& b);
+
 // Checks the personal data sent with an event: given exactly when the body commits to a text,
-// 1 to text_chars_max characters of UTF-8, and matching the commitment. Errors:
-// "personal_data_mismatch", saying which of these fails.
+// 1 to text_chars_max characters of UTF-8 (a profile: a valid profile document), and matching
+// the commitment. Errors: "personal_data_mismatch", saying which of these fails.
 [[nodiscard]] result<void> check_personal(const event_body& b,
                                           const std::optional<personal_text>& personal);
 
 // The members an event's text belongs to or is about: the member it acts for (the author, or
 // whom a delegate acts for), and the member it names (the one suspended or endorsed, a claim's
-// receiver, a transfer's receiver). Whose erasure removes the text.
+// receiver, a transfer's receiver); for a profile, only the member it describes. Whose erasure
+// removes the text.
 [[nodiscard]] std::vector<member_id> members_concerned(const event_body& b);
 
 }  // namespace uurwerk

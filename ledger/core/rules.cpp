@@ -73,7 +73,8 @@ constexpr std::uint32_t delegable_kinds = 1u << static_cast<unsigned>(event_kind
                                           1u << static_cast<unsigned>(event_kind::hours_confirmed) |
                                           1u << static_cast<unsigned>(event_kind::hours_disputed) |
                                           1u << static_cast<unsigned>(event_kind::transfer) |
-                                          1u << static_cast<unsigned>(event_kind::endorsement);
+                                          1u << static_cast<unsigned>(event_kind::endorsement) |
+                                          1u << static_cast<unsigned>(event_kind::profile_updated);
 
 bool is_node_kind(event_kind k) {
     return k == event_kind::match_proposed || k == event_kind::checkpoint;
@@ -216,7 +217,7 @@ private:
         c.name = f.name;
         c.rules = f.rules;
         c.members[b.author] =
-            member_state{role::coordinator, true, false, false, {}, {}, {}, {}, in_.now};
+            member_state{role::coordinator, true, false, false, {}, {}, {}, {}, in_.now, {}, {}};
         c.keys[in_.signer] = key_state{b.author, b.seq, false, false};
         seq_used_ = true;
         authentic_ = true;
@@ -239,7 +240,7 @@ private:
             if (of->second.owner != p->helper) return R::not_post_owner;
             c_->matches[b.id] = match_state{
                 p->request, p->offer, rq->second.owner, p->helper, match_status::proposed,
-                p->round,   p->rank,  in_.at,           in_.now};
+                p->round,   p->rank,  in_.at,           in_.now,   {}};
             c_->matches_of_post[p->request].push_back(b.id);
             c_->matches_of_post[p->offer].push_back(b.id);
             // (The exposure projection, projections/matching_fold.h, then records the proposal.)
@@ -306,7 +307,11 @@ private:
                     if (c_->members.contains(x.member)) return R::member_exists;
                     if (x.key && c_->keys.contains(*x.key)) return R::key_in_use;
                     c_->members[x.member] = member_state{
-                        x.member_role, x.verified, false, false, {}, {}, {}, {}, in_.now};
+                        x.member_role, x.verified, false, false, {}, {}, {}, {}, in_.now, {}, {}};
+                    if (x.profile_digest) {  // the coordinator wrote the member's first profile
+                        c_->members[x.member].profile_event = b.id;
+                        c_->members[x.member].profile_digest = *x.profile_digest;
+                    }
                     fx_.members.emplace_back(b.community, x.member);
                     if (x.key) {  // else a member with no key, served through a proxy
                         c_->keys[*x.key] = key_state{x.member, sequence{0}, false, false};
@@ -408,6 +413,17 @@ private:
                     fx_.members.emplace_back(b.community, x.member);
                     history(x.member, R::none, {}, {}, b.author);
                     return R::none;
+                } else if constexpr (std::is_same_v<T, profile_updated>) {
+                    // The member (or their delegate), or a coordinator for them.
+                    if (actor != x.member && !coordinator) return R::not_coordinator;
+                    auto it = c_->members.find(x.member);
+                    if (it == c_->members.end()) return R::unknown_member;
+                    if (it->second.left) return R::member_has_left;  // erased: no new profile
+                    it->second.profile_event = b.id;
+                    it->second.profile_digest = x.profile_digest;
+                    fx_.members.emplace_back(b.community, x.member);
+                    history(x.member, R::none, {}, {}, b.author);
+                    return R::none;
                 } else if constexpr (std::is_same_v<T, offer_posted> ||
                                      std::is_same_v<T, request_posted>) {
                     c_->posts[b.id] = post_state{actor,          std::is_same_v<T, offer_posted>,
@@ -448,6 +464,7 @@ private:
                                                                    : match_status::declined;
                     fx_.matches.emplace_back(b.community, x.match);
                     if (ending) {
+                        m.ended_time = in_.now;
                         // A helper whose match just ended has heard from the community: the
                         // silence floor counts from now, not from the proposal weeks ago.
                         if (auto of = c_->posts.find(m.offer); of != c_->posts.end()) {

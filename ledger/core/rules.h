@@ -120,6 +120,10 @@ struct member_state {
     minutes pending_out{0};      // claimed from this member, not yet confirmed
     minutes confirmed_given{0};  // minutes of help this member gave, confirmed (reversals net)
     time_ms admitted_at;
+    // The member's profile (ledger/core/profile.h): the event whose commitment is the current
+    // one (a memberAdmitted or profileUpdated) and that commitment; a zero id: none yet.
+    event_id profile_event{};
+    digest profile_digest{};
     bool operator==(const member_state&) const = default;
 };
 
@@ -184,6 +188,7 @@ struct match_state {
     std::uint32_t rank = 0;
     offset proposed_at{};     // the matchProposed event's log offset
     time_ms proposed_time{};  // the log's clock then (the request wait bound counts from it)
+    time_ms ended_time{};     // the log's clock at matchEnded (the contact window counts from it)
     bool operator==(const match_state&) const = default;
 };
 

@@ -3,6 +3,9 @@
 // offers, current as posts arrive and members are suspended.
 #include <boost/test/unit_test.hpp>
 
+#include <filesystem>
+#include <fstream>
+
 #include "tests/support/uurwerk_program.h"
 
 using namespace uurwerk;
@@ -75,6 +78,31 @@ BOOST_AUTO_TEST_CASE(candidates_for_a_request_and_requests_for_a_helper) {
     t.get("/v1/communities/7/requests/" + std::string(32, 'a') + "/candidates", 404);
     t.get("/v1/communities/7/requests/" + request + "/candidates?limit=0", 400);
 
+    // Eva's profile, through the CLI: a bad e-mail address is refused before anything is sent;
+    // Bert may not save Eva's data; Eva may, to a file only she can read.
+    auto bad = t.uw({"profile", "--key", t.key("eva"), "--name", "Eva", "--email", "eva.nl"});
+    BOOST_CHECK_NE(bad.exit_code, 0);
+    BOOST_CHECK_MESSAGE(bad.out.find("email must be") != std::string::npos, bad.out);
+    t.ok({"profile", "--key", t.key("eva"), "--name", "Eva Jansen", "--phone", "06 5550 1234",
+          "--languages", "nl,de"});
+    auto snoop = t.uw(
+        {"my-data", "--key", t.key("bert"), "--member", "5", "--out", t.path("bert-has-eva.json")});
+    BOOST_CHECK_NE(snoop.exit_code, 0);
+    BOOST_CHECK_MESSAGE(snoop.out.find("forbidden") != std::string::npos, snoop.out);
+    BOOST_CHECK(!std::filesystem::exists(t.path("bert-has-eva.json")));
+    t.ok({"my-data", "--key", t.key("eva"), "--out", t.path("eva.json")});
+    {
+        std::ifstream in(t.path("eva.json"));
+        const std::string saved((std::istreambuf_iterator<char>(in)), {});
+        BOOST_CHECK(saved.find("\"display_name\":\"Eva Jansen\"") != std::string::npos);
+        BOOST_CHECK(saved.find("06 5550 1234") != std::string::npos);
+        const auto perms = std::filesystem::status(t.path("eva.json")).permissions();
+        BOOST_CHECK((perms & (std::filesystem::perms::group_all |
+                              std::filesystem::perms::others_all)) == std::filesystem::perms::none);
+    }
+    const auto card = t.get("/v1/communities/7/members/5/profile");
+    BOOST_CHECK(card.root().at("display_name")->as_string() == "Eva Jansen");
+
     // Eva leaves (her balance is zero, no claim pending): a former member, who cannot leave
     // again, and whom Bert cannot make leave.
     auto bert_for_eva = t.uw({"leave", "--key", t.key("bert"), "--member", "5"});
@@ -90,4 +118,7 @@ BOOST_AUTO_TEST_CASE(candidates_for_a_request_and_requests_for_a_helper) {
     for (const auto& m : *members)
         BOOST_CHECK_EQUAL(m.at("former_member")->as_bool().value_or(false),
                           m.at("member")->as_string().value_or("") == "5");
+    // Her profile is erased with the rest: the members list shows no name for her.
+    const auto gone = t.get("/v1/communities/7/members/5/profile");
+    BOOST_CHECK(std::holds_alternative<std::nullptr_t>(gone.root().at("display_name")->v));
 }

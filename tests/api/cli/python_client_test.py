@@ -209,6 +209,30 @@ def main():
                                       headers={"Cookie": cookie.split(";")[0]})
         check(status == 200 and balance["balance_minutes"] == 75, ("cookie", status, balance))
 
+        # A profile, from api/README.md, "Profiles": the document is the committed text.
+        document = "name=Bert Visser\nphone=06 5550 1234\nlanguages=nl,en\n"
+        status, answer, _, _ = bert.submit("profileUpdated", {"member": "2"},
+                                           text=("profile", document))
+        check(status == 200 and answer["verdict"] == "accepted", ("profile", status, answer))
+        status, answer, _, _ = bert.submit("profileUpdated", {"member": "2"},
+                                           text=("profile", "Bert, 06 5550 1234"))
+        check(status == 400 and answer["error"]["code"] == "personal_data_mismatch",
+              ("not a profile document", status, answer))
+        bert.seq -= 1  # refused before the log: the sequence number was not used
+        status, card = client.call("GET", "/v1/communities/42/members/2/profile",
+                                   token=anna.session())
+        check(status == 200 and card["display_name"] == "Bert Visser" and "phone" not in card,
+              ("profile as another member sees it", status, card))
+        status, answer = client.call("GET", "/v1/communities/42/members/2/contact",
+                                     token=anna.session())
+        check(status == 200 and answer["phone"] == "06 5550 1234",
+              ("contact as a coordinator", status, answer))
+        status, export = client.call("GET", "/v1/communities/42/members/2/export",
+                                     token=bert.session())
+        check(status == 200 and export["profile"]["languages"] == ["nl", "en"] and
+              any(t["text"] == document for t in export["texts"]) and len(export["history"]) > 0,
+              ("export", status, export))
+
         # The same event again answers its first verdict; a forged one is refused.
         status, answer = client.call("POST", "/v1/events", envelope)
         check(status == 200 and answer["duplicate"] is True, ("replay", status, answer))

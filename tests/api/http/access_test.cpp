@@ -54,6 +54,9 @@ const std::map<std::pair<http_method, std::string_view>, caller>& expected_rules
         {{M::get, "/v1/communities/{c}/members/{m}/history"}, caller::self},
         {{M::get, "/v1/communities/{c}/members/{m}/reputation"}, caller::self},
         {{M::get, "/v1/communities/{c}/members/{m}/requests-for-me"}, caller::self},
+        {{M::get, "/v1/communities/{c}/members/{m}/profile"}, caller::member},
+        {{M::get, "/v1/communities/{c}/members/{m}/contact"}, caller::match_partner},
+        {{M::get, "/v1/communities/{c}/members/{m}/export"}, caller::self},
         {{M::get, "/v1/communities/{c}/keys/{key}"}, caller::anyone},
         {{M::get, "/v1/communities/{c}/offers"}, caller::member},
         {{M::get, "/v1/communities/{c}/requests"}, caller::member},
@@ -119,11 +122,14 @@ struct world {
         submit(k10, elsewhere, member_id{10}, community_founded{"Elders", rules});
     }
 
-    event_id submit(const signing_key& key, community_id c, member_id author, event_payload p) {
+    event_id submit(const signing_key& key, community_id c, member_id author, event_payload p,
+                    const std::optional<personal_text>& personal = std::nullopt) {
         const auto id = random_event_id();
         auto e = key.seal(event_body{id, c, author, sequence{++seq[author.value]}, now,
                                      std::nullopt, std::move(p)});
-        auto a = api->handle(http_request{"POST", "/v1/events", envelope_json(e), "", "", ""});
+        auto a = api->handle(http_request{"POST", "/v1/events",
+                                          personal ? envelope_json(e, *personal) : envelope_json(e),
+                                          "", "", ""});
         BOOST_REQUIRE_MESSAGE(a.status == 200, a.body);
         return id;
     }
@@ -196,39 +202,39 @@ BOOST_AUTO_TEST_CASE(the_authorization_matrix) {
     world w;
     using E = expect;
     const auto P = E::passes, U = E::unauthenticated, F = E::forbidden;
-    // passes/unauthenticated/forbidden for: member, self, party, coordinator (operator below).
-    auto rules = [](E member, E self, E party, E coordinator) {
+    // passes/unauthenticated/forbidden for: member, self, party, coordinator, match partner
+    // (the operator's routes below). Member 3 has no match with member 2.
+    auto rules = [](E member, E self, E party, E coordinator, E partner) {
         return std::map<caller, E>{{caller::member, member},
                                    {caller::self, self},
                                    {caller::party, party},
-                                   {caller::coordinator, coordinator}};
+                                   {caller::coordinator, coordinator},
+                                   {caller::match_partner, partner}};
     };
+    const auto none = rules(U, U, U, U, U);
     std::vector<reader> readers = {
-        {"no session", "", rules(U, U, U, U)},
-        {"member 2 (the subject)", w.bearer(w.k2, town, member_id{2}), rules(P, P, P, F)},
-        {"member 3 (another)", w.bearer(w.k3, town, member_id{3}), rules(P, F, F, F)},
-        {"member 4 (2's delegate)", w.bearer(w.k4, town, member_id{4}), rules(P, P, P, F)},
-        {"member 1 (coordinator)", w.bearer(w.k1, town, member_id{1}), rules(P, P, P, P)},
+        {"no session", "", none},
+        {"member 2 (the subject)", w.bearer(w.k2, town, member_id{2}), rules(P, P, P, F, P)},
+        {"member 3 (another)", w.bearer(w.k3, town, member_id{3}), rules(P, F, F, F, F)},
+        {"member 4 (2's delegate)", w.bearer(w.k4, town, member_id{4}), rules(P, P, P, F, P)},
+        {"member 1 (coordinator)", w.bearer(w.k1, town, member_id{1}), rules(P, P, P, P, P)},
         {"member 10 (community 8's coordinator)", w.bearer(w.k10, elsewhere, member_id{10}),
-         rules(F, F, F, F)},
-        {"member 5 (suspended)", w.bearer(w.k5, town, member_id{5}), rules(U, U, U, U)},
-        {"member 6 (revoked key)", w.bearer(w.k6, town, member_id{6}), rules(U, U, U, U)},
-        {"member 2, expired", w.bearer(w.k2, town, member_id{2}, -1), rules(U, U, U, U)},
-        {"member 2, 25 hours ahead", w.bearer(w.k2, town, member_id{2}, 25 * 3'600'000),
-         rules(U, U, U, U)},
-        {"member 2 named, signed by a stranger", w.bearer(w.stranger, town, member_id{2}),
-         rules(U, U, U, U)},
-        {"member 1 named with member 2's key", w.bearer(w.k2, town, member_id{1}),
-         rules(U, U, U, U)},
-        {"not a token", "Bearer hello", rules(U, U, U, U)},
+         rules(F, F, F, F, F)},
+        {"member 5 (suspended)", w.bearer(w.k5, town, member_id{5}), none},
+        {"member 6 (revoked key)", w.bearer(w.k6, town, member_id{6}), none},
+        {"member 2, expired", w.bearer(w.k2, town, member_id{2}, -1), none},
+        {"member 2, 25 hours ahead", w.bearer(w.k2, town, member_id{2}, 25 * 3'600'000), none},
+        {"member 2 named, signed by a stranger", w.bearer(w.stranger, town, member_id{2}), none},
+        {"member 1 named with member 2's key", w.bearer(w.k2, town, member_id{1}), none},
+        {"not a token", "Bearer hello", none},
     };
     // A forged one: member 2's token with its member changed to 1 (the coordinator).
     {
         auto raw = from_base64(w.bearer(w.k2, town, member_id{2}).substr(7));
         BOOST_REQUIRE(raw.ok());
         (*raw)[15] = 1;
-        readers.push_back({"member 2's token, member changed to 1", "Bearer " + to_base64(*raw),
-                           rules(U, U, U, U)});
+        readers.push_back(
+            {"member 2's token, member changed to 1", "Bearer " + to_base64(*raw), none});
     }
 
     std::size_t checked = 0;
@@ -269,7 +275,8 @@ BOOST_AUTO_TEST_CASE(a_refusal_never_tells_whether_the_member_or_claim_exists) {
     const auto other = w.bearer(w.k3, town, member_id{3});
     const auto coordinator = w.bearer(w.k1, town, member_id{1});
     for (const std::string m : {"2", "42"}) {
-        for (const std::string tail : {"balance", "history", "reputation", "certificate"}) {
+        for (const std::string tail :
+             {"balance", "history", "reputation", "certificate", "contact", "export"}) {
             const auto a = w.ask("GET", "/v1/communities/7/members/" + m + "/" + tail, other);
             BOOST_CHECK_MESSAGE(a.status == 403 && code_of(a) == "forbidden",
                                 m << "/" << tail << ": " << a.body);
@@ -375,8 +382,8 @@ BOOST_AUTO_TEST_CASE(a_tokens_signature_is_verified_once) {
     BOOST_CHECK_EQUAL(w.ask("GET", "/v1/communities/7/members/2/balance", two).status, 401u);
 }
 
-// No route takes the match-partner rule yet (profiles come later in issue 22): the rule itself,
-// through the access check, for member 2's data as read by member 3.
+// The match-partner rule (GET .../members/{m}/contact), for member 2's data as read by member 3:
+// from acceptance until the policy's contact window (30 days by default) after the match ended.
 BOOST_AUTO_TEST_CASE(the_other_person_of_an_accepted_match_and_nobody_else_passes_that_rule) {
     world w;
     const auto node_key = key_filled_with(100);
@@ -395,15 +402,82 @@ BOOST_AUTO_TEST_CASE(the_other_person_of_an_accepted_match_and_nobody_else_passe
         auto refused = w.api->access().check(caller::match_partner, {request, target, args});
         return refused ? refused->status : 200u;
     };
+    const auto contact = [&](const signing_key& key, member_id as) {
+        return w.ask("GET", "/v1/communities/7/members/2/contact", w.bearer(key, town, as)).status;
+    };
     BOOST_CHECK_EQUAL(asks(w.k3, member_id{3}), 403u);  // proposed, not accepted
+    BOOST_CHECK_EQUAL(contact(w.k3, member_id{3}), 403u);
     BOOST_CHECK_EQUAL(asks(w.k2, member_id{2}), 200u);  // the member
     BOOST_CHECK_EQUAL(asks(w.k4, member_id{4}), 200u);  // their delegate
     BOOST_CHECK_EQUAL(asks(w.k1, member_id{1}), 200u);  // a coordinator
     w.submit(w.k2, town, member_id{2}, match_accepted{match});
     BOOST_CHECK_EQUAL(asks(w.k3, member_id{3}), 200u);  // now the other person of the match
-    BOOST_CHECK_EQUAL(asks(w.k9, member_id{9}), 200u);  // 2's delegate, still in force
-    w.submit(w.k3, town, member_id{3}, match_ended{match});
-    BOOST_CHECK_EQUAL(asks(w.k3, member_id{3}), 403u);  // ended (the 30 days come with profiles)
+    BOOST_CHECK_EQUAL(contact(w.k3, member_id{3}), 200u);
+    BOOST_CHECK_EQUAL(asks(w.k9, member_id{9}), 200u);       // 2's delegate, still in force
+    BOOST_CHECK_EQUAL(asks(w.k5, member_id{5}), 401u);       // suspended: no session at all
+    w.submit(w.k3, town, member_id{3}, match_ended{match});  // at the log's clock, w.now
+    BOOST_CHECK_EQUAL(asks(w.k3, member_id{3}), 200u);       // ended: the window runs
+    const std::int64_t thirty_days = 30LL * 24 * 3'600'000;
+    w.now = time_ms{w.now.value + thirty_days - 1};
+    BOOST_CHECK_EQUAL(asks(w.k3, member_id{3}), 200u);  // the window's last millisecond
+    w.now = time_ms{w.now.value + 1};
+    BOOST_CHECK_EQUAL(asks(w.k3, member_id{3}), 403u);  // and no more
+    BOOST_CHECK_EQUAL(contact(w.k3, member_id{3}), 403u);
+    BOOST_CHECK_EQUAL(asks(w.k2, member_id{2}), 200u);  // the member always
+}
+
+// Member 2's profile: every member sees the display name; only whom the contact rule lets see
+// the phone, e-mail, languages and "about"; and the export holds it all, for member 2 alone.
+BOOST_AUTO_TEST_CASE(a_profile_shows_its_name_to_members_and_its_contact_details_to_few) {
+    world w;
+    const auto doc = commit_fresh(
+        "name=Eva de Vries\nphone=+31 6 1234 5678\nemail=eva@example.nl\nlanguages=nl,fy\n"
+        "about=Ik wandel graag\n");
+    w.submit(w.k2, town, member_id{2}, profile_updated{member_id{2}, doc.commitment}, doc.personal);
+    const auto three = w.bearer(w.k3, town, member_id{3});
+    const auto two = w.bearer(w.k2, town, member_id{2});
+    auto a = w.ask("GET", "/v1/communities/7/members/2/profile", three);
+    BOOST_REQUIRE_MESSAGE(a.status == 200, a.body);
+    BOOST_CHECK(a.body.find("\"display_name\":\"Eva de Vries\"") != std::string::npos);
+    for (const std::string secret : {"1234", "eva@", "wandel", "fy"})
+        BOOST_CHECK_MESSAGE(a.body.find(secret) == std::string::npos, a.body);
+    a = w.ask("GET", "/v1/communities/7/members", three);
+    BOOST_CHECK(a.body.find("\"display_name\":\"Eva de Vries\"") != std::string::npos);
+    BOOST_CHECK(a.body.find("1234") == std::string::npos);
+    BOOST_CHECK_EQUAL(w.ask("GET", "/v1/communities/7/members/2/contact", three).status, 403u);
+    BOOST_CHECK_EQUAL(w.ask("GET", "/v1/communities/7/members/2/export", three).status, 403u);
+    for (const auto& reader :
+         {two, w.bearer(w.k4, town, member_id{4}), w.bearer(w.k1, town, member_id{1})}) {
+        a = w.ask("GET", "/v1/communities/7/members/2/contact", reader);
+        BOOST_REQUIRE_MESSAGE(a.status == 200, a.body);
+        BOOST_CHECK(a.body.find("\"phone\":\"+31 6 1234 5678\"") != std::string::npos);
+        BOOST_CHECK(a.body.find("\"languages\":[\"nl\",\"fy\"]") != std::string::npos);
+    }
+    // Member 3 may not write member 2's profile; a coordinator may; a delegate only with a
+    // delegation of profileUpdated (member 4 holds one for requestPosted only).
+    const auto other = commit_fresh("name=Niet Eva\n");
+    for (auto [key, as] : {std::pair{&w.k3, 3u}, {&w.k4, 4u}}) {
+        const auto id = random_event_id();
+        auto e = key->seal(event_body{id, town, member_id{as}, sequence{++w.seq[as]}, w.now,
+                                      as == 4u ? std::optional(member_id{2}) : std::nullopt,
+                                      profile_updated{member_id{2}, other.commitment}});
+        auto r = w.api->handle(
+            http_request{"POST", "/v1/events", envelope_json(e, other.personal), "", "", ""});
+        BOOST_CHECK_MESSAGE(r.body.find("\"verdict\":\"rejected\"") != std::string::npos, r.body);
+    }
+    a = w.ask("GET", "/v1/communities/7/members/2/profile", three);
+    BOOST_CHECK(a.body.find("Eva de Vries") != std::string::npos);  // unchanged
+    // The export: everything about member 2, for member 2.
+    a = w.ask("GET", "/v1/communities/7/members/2/export", two);
+    BOOST_REQUIRE_MESSAGE(a.status == 200, a.body);
+    auto d = json_doc::parse(a.body);
+    BOOST_REQUIRE(d.ok());
+    BOOST_CHECK(d->root().at("profile")->at("email")->as_string() == "eva@example.nl");
+    BOOST_CHECK_EQUAL(d->root().at("posts")->as_array()->size(), 1u);
+    BOOST_CHECK_EQUAL(d->root().at("claims")->as_array()->size(), 1u);
+    BOOST_CHECK_EQUAL(d->root().at("delegations")->as_array()->size(), 2u);
+    BOOST_CHECK(d->root().at("history")->as_array()->size() >= 5u);
+    BOOST_CHECK(d->root().at("reputation")->at("member") != nullptr);
 }
 
 BOOST_AUTO_TEST_CASE(the_session_cache_stays_within_its_bound) {

@@ -88,6 +88,7 @@ std::vector<event_payload> one_of_each_kind() {
         endorsement{member_id{87}, id_of(0x7b), digest_of(0x98)},
         checkpoint{12345, digest_of(0x80), time_ms{1'700'000'500'000}},
         member_left{member_id{88}},
+        profile_updated{member_id{89}, digest_of(0x99)},
     };
 }
 
@@ -179,6 +180,9 @@ auto fields(const checkpoint& x) {
 }
 auto fields(const member_left& x) {
     return std::tie(x.member);
+}
+auto fields(const profile_updated& x) {
+    return std::tie(x.member, x.profile_digest);
 }
 
 bool same_payload(const event_payload& a, const event_payload& b) {

@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "ledger/core/personal.h"
 #include "ledger/core/rules.h"
 #include "tests/support/test_ids.h"
 #include "tests/support/test_keys.h"
@@ -14,6 +15,10 @@ using uurwerk::testing::id_of;
 using uurwerk::testing::key_of;
 
 namespace {
+
+digest digest_of_text(std::string_view text) {
+    return commit_text(personal_salt{}, text);
+}
 
 digest digest_of(const event_body& b) {
     // Distinct content gets a distinct digest: the encoded bytes, folded into 32 bytes.
@@ -82,8 +87,9 @@ struct story {
     event_id claim(std::uint8_t key, member_id helper, member_id receiver, std::int64_t mins,
                    reject_reason expect = reject_reason::none) {
         event_id id;
-        auto r = fold_as(key, helper, hours_claimed{receiver, minutes{mins}, std::nullopt, std::nullopt},
-                         std::nullopt, &id);
+        auto r =
+            fold_as(key, helper, hours_claimed{receiver, minutes{mins}, std::nullopt, std::nullopt},
+                    std::nullopt, &id);
         BOOST_REQUIRE_EQUAL(reason_name(r), reason_name(expect));
         return id;
     }
@@ -157,8 +163,10 @@ BOOST_AUTO_TEST_CASE(transfers_move_minutes_and_the_fund_takes_gifts) {
     BOOST_CHECK_EQUAL(s.member(bob).balance.value, 50);
     BOOST_CHECK_EQUAL(s.state.communities.at(town).fund.value, 20);
     CHECK_REASON(s.fold_as(2, ann, transfer{ann, minutes{5}, std::nullopt}), self_dealing);
-    CHECK_REASON(s.fold_as(2, ann, transfer{member_id{99}, minutes{5}, std::nullopt}), unknown_member);
-    CHECK_REASON(s.fold_as(2, ann, transfer{bob, minutes{51}, std::nullopt}), credit_limit_exceeded);
+    CHECK_REASON(s.fold_as(2, ann, transfer{member_id{99}, minutes{5}, std::nullopt}),
+                 unknown_member);
+    CHECK_REASON(s.fold_as(2, ann, transfer{bob, minutes{51}, std::nullopt}),
+                 credit_limit_exceeded);
 }
 
 BOOST_AUTO_TEST_CASE(an_unknown_community_is_rejected) {
@@ -187,15 +195,22 @@ BOOST_AUTO_TEST_CASE(unknown_foreign_and_revoked_keys_are_rejected) {
 BOOST_AUTO_TEST_CASE(a_member_signs_with_a_key_per_device_each_with_its_own_sequence) {
     story s;
     CHECK_REASON(s.fold_as(2, ann, key_added{ann, key_of(22)}), none);
-    CHECK_REASON(s.fold_as(22, ann, transfer{bob, minutes{5}, std::nullopt}), none);  // seq 1 on key 22
-    CHECK_REASON(s.fold_as(2, ann, transfer{bob, minutes{5}, std::nullopt}), none);   // seq 2 on key 2
+    CHECK_REASON(s.fold_as(22, ann, transfer{bob, minutes{5}, std::nullopt}),
+                 none);  // seq 1 on key 22
+    CHECK_REASON(s.fold_as(2, ann, transfer{bob, minutes{5}, std::nullopt}),
+                 none);  // seq 2 on key 2
     CHECK_REASON(s.fold_as(3, bob, key_added{bob, key_of(22)}), key_in_use);
 }
 
 BOOST_AUTO_TEST_CASE(a_sequence_number_must_increase_per_key) {
     story s;
-    event_body b{
-        id_of(600), town, ann, sequence{5}, s.now, std::nullopt, transfer{bob, minutes{5}, std::nullopt}};
+    event_body b{id_of(600),
+                 town,
+                 ann,
+                 sequence{5},
+                 s.now,
+                 std::nullopt,
+                 transfer{bob, minutes{5}, std::nullopt}};
     CHECK_REASON(s.fold_body(2, b), none);
     b.id = id_of(601);
     CHECK_REASON(s.fold_body(2, b), seq_not_increasing);
@@ -206,8 +221,13 @@ BOOST_AUTO_TEST_CASE(a_sequence_number_must_increase_per_key) {
 
 BOOST_AUTO_TEST_CASE(the_same_event_again_keeps_its_first_verdict_and_changes_nothing) {
     story s;
-    event_body b{
-        id_of(700), town, ann, sequence{1}, s.now, std::nullopt, transfer{bob, minutes{10}, std::nullopt}};
+    event_body b{id_of(700),
+                 town,
+                 ann,
+                 sequence{1},
+                 s.now,
+                 std::nullopt,
+                 transfer{bob, minutes{10}, std::nullopt}};
     CHECK_REASON(s.fold_body(2, b), none);
     CHECK_REASON(s.fold_body(2, b), duplicate_event);
     BOOST_CHECK_EQUAL(s.member(bob).balance.value, 10);
@@ -221,8 +241,7 @@ BOOST_AUTO_TEST_CASE(the_same_event_again_keeps_its_first_verdict_and_changes_no
 
 BOOST_AUTO_TEST_CASE(a_delegate_posts_for_an_elderly_member_only_within_the_delegation) {
     story s;
-    request_posted req{
-        {category::shopping, std::nullopt, intensity::regularly, "3512", 0}};
+    request_posted req{{category::shopping, std::nullopt, intensity::regularly, "3512", 0}};
     CHECK_REASON(s.fold_as(3, bob, req, ann), not_delegated);
     CHECK_REASON(
         s.fold_as(2, ann, delegation_granted{bob, {event_kind::request_posted}, time_ms{0}}), none);
@@ -420,7 +439,8 @@ BOOST_AUTO_TEST_CASE(a_reversal_undoes_a_confirmed_claim_once_and_leaves_a_trace
     CHECK_REASON(s.fold_as(1, founder, reversal{c, std::nullopt}), already_reversed);
     CHECK_REASON(s.fold_as(1, founder, reversal{id_of(12345), std::nullopt}), unknown_target);
     event_id t;
-    CHECK_REASON(s.fold_as(2, ann, transfer{bob, minutes{15}, std::nullopt}, std::nullopt, &t), none);
+    CHECK_REASON(s.fold_as(2, ann, transfer{bob, minutes{15}, std::nullopt}, std::nullopt, &t),
+                 none);
     CHECK_REASON(s.fold_as(1, founder, reversal{t, std::nullopt}), none);
     BOOST_CHECK_EQUAL(s.member(bob).balance.value, 0);
 }
@@ -493,8 +513,13 @@ BOOST_AUTO_TEST_CASE(ids_are_scoped_by_community) {
                      transfer{community_fund, minutes{1}, std::nullopt}};
     CHECK_REASON(s.fold_body(50, squat), none);
     // The same id in town is a new event, not a duplicate nor a reuse.
-    event_body mine{
-        id_of(901), town, ann, sequence{1}, s.now, std::nullopt, transfer{bob, minutes{3}, std::nullopt}};
+    event_body mine{id_of(901),
+                    town,
+                    ann,
+                    sequence{1},
+                    s.now,
+                    std::nullopt,
+                    transfer{bob, minutes{3}, std::nullopt}};
     CHECK_REASON(s.fold_body(2, mine), none);
     BOOST_CHECK_EQUAL(s.member(bob).balance.value, 3);
     CHECK_REASON(s.fold_body(2, mine), duplicate_event);
@@ -539,7 +564,8 @@ BOOST_AUTO_TEST_CASE(posts_are_withdrawn_by_their_owner_and_hidden_by_coordinato
 BOOST_AUTO_TEST_CASE(proposals_come_from_node_keys_only_and_node_keys_sign_nothing_else) {
     story s;
     event_id offer, request;
-    BOOST_REQUIRE(s.fold_as(2, ann, offer_posted{{category::meals, std::nullopt, intensity::once, "", 0}},
+    BOOST_REQUIRE(s.fold_as(2, ann,
+                            offer_posted{{category::meals, std::nullopt, intensity::once, "", 0}},
                             std::nullopt, &offer) == reject_reason::none);
     BOOST_REQUIRE(s.fold_as(3, bob,
                             request_posted{{category::meals, std::nullopt, intensity::once, "", 0}},
@@ -582,7 +608,8 @@ BOOST_AUTO_TEST_CASE(a_history_holds_only_what_the_member_or_their_delegate_sign
     // A delegate's rejected event is the member's business too.
     CHECK_REASON(s.fold_as(2, ann, delegation_granted{bob, {event_kind::transfer}, time_ms{0}}),
                  none);
-    CHECK_REASON(s.fold_as(3, bob, transfer{bob, minutes{1000}, std::nullopt}, ann), amount_over_policy);
+    CHECK_REASON(s.fold_as(3, bob, transfer{bob, minutes{1000}, std::nullopt}, ann),
+                 amount_over_policy);
     BOOST_CHECK_EQUAL(s.lines_of(ann), 1u);
     BOOST_CHECK_EQUAL(s.lines_of(bob), 1u);
     // Granting a delegation again and again writes nothing into the delegate's history.
@@ -619,6 +646,39 @@ BOOST_AUTO_TEST_CASE(every_reason_has_a_distinct_name) {
     for (std::uint16_t i = 0; i <= reject_reason_max; ++i)
         names.insert(reason_name(static_cast<reject_reason>(i)));
     BOOST_CHECK_EQUAL(names.size(), reject_reason_max + 1u);
+}
+
+// A profile is set by its member, their delegate (with a delegation of profileUpdated), or a
+// coordinator; never by another member, and never again for a member who left.
+BOOST_AUTO_TEST_CASE(a_profile_is_the_members_own_their_delegates_or_a_coordinators) {
+    story s;
+    const digest first = digest_of_text("name=Ann\n"), second = digest_of_text("name=Ann B\n");
+    event_id id;
+    CHECK_REASON(s.fold_as(2, ann, profile_updated{ann, first}, std::nullopt, &id), none);
+    BOOST_CHECK(s.member(ann).profile_event == id);
+    BOOST_CHECK(s.member(ann).profile_digest == first);
+    BOOST_CHECK_EQUAL(s.lines_of(ann), 1u);
+    // Bob, another member, may not; nor as ann's delegate before she lets him.
+    CHECK_REASON(s.fold_as(3, bob, profile_updated{ann, second}), not_coordinator);
+    CHECK_REASON(s.fold_as(3, bob, profile_updated{ann, second}, ann), not_delegated);
+    CHECK_REASON(
+        s.fold_as(2, ann, delegation_granted{bob, {event_kind::profile_updated}, time_ms{0}}),
+        none);
+    CHECK_REASON(s.fold_as(3, bob, profile_updated{ann, second}, ann, &id), none);
+    BOOST_CHECK(s.member(ann).profile_event == id);
+    BOOST_CHECK(s.member(ann).profile_digest == second);
+    CHECK_REASON(s.fold_as(4, cor, profile_updated{bob, first}), none);  // a coordinator
+    CHECK_REASON(s.fold_as(4, cor, profile_updated{member_id{99}, first}), unknown_member);
+    // Admitted with a profile: the coordinator's memberAdmitted commits to it.
+    CHECK_REASON(
+        s.fold_as(1, founder, member_admitted{member_id{20}, key_of(20), role::member, true, first},
+                  std::nullopt, &id),
+        none);
+    BOOST_CHECK(s.member(member_id{20}).profile_event == id);
+    // A member who left gets no new profile, from anyone.
+    CHECK_REASON(s.fold_as(20, member_id{20}, member_left{member_id{20}}), none);
+    CHECK_REASON(s.fold_as(4, cor, profile_updated{member_id{20}, second}), member_has_left);
+    BOOST_CHECK(s.member(member_id{20}).profile_digest == first);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,259 @@
+#include "api/http/member_routes.h"
+
+#include "api/http/route_support.h"
+#include "api/http/value_names.h"
+#include "api/json/json.h"
+#include "projections/state_codec.h"
+
+namespace uurwerk::member_routes {
+namespace {
+
+// The most history lines one export holds (a member's whole history, in all but extreme cases);
+// beyond it the export says so and the history route pages on.
+constexpr std::size_t export_history_max = 100'000;
+
+void profile_fields(json_writer& w, const std::optional<member_profile>& p, bool with_contact) {
+    if (!p) {
+        w.key("display_name").null();
+    } else {
+        w.key("display_name").string(p->name);
+    }
+    if (!with_contact) return;
+    const auto text_or_null = [&](const char* key, const std::string& v) {
+        if (!p || v.empty())
+            w.key(key).null();
+        else
+            w.key(key).string(v);
+    };
+    text_or_null("phone", p ? p->phone : std::string());
+    text_or_null("email", p ? p->email : std::string());
+    w.key("languages").begin_array();
+    if (p)
+        for (const auto& l : p->languages) w.string(l);
+    w.end_array();
+    text_or_null("about", p ? p->about : std::string());
+}
+
+void member_fields(json_writer& w, const query::member_row& m) {
+    w.key("member").decimal(m.id.value);
+    w.key("verified").boolean(m.verified);
+    w.key("former_member").boolean(m.left);
+}
+
+http_response card(node& n, community_id c, member_id id, bool with_contact) {
+    auto m = query::member(n.folder(c), c, id);
+    if (!m) return error_answer(m.err());
+    auto p = profile_of(n, c, *m);
+    if (!p) return error_answer(p.err());
+    json_writer w;
+    w.begin_object();
+    member_fields(w, *m);
+    profile_fields(w, *p, with_contact);
+    w.end_object();
+    auto answer = json_answer(200, w.take());
+    if (with_contact) answer.headers.emplace_back("Cache-Control", "no-store");
+    return answer;
+}
+
+// The text event `id` committed to, as the personal-data store keeps it; null when none or
+// erased.
+void text_field(json_writer& w, node& n, community_id c, const event_id& id,
+                const text_commitment& commitment, const char* key = "text") {
+    auto text = n.personal_text_of(c, id, commitment);
+    if (text && *text)
+        w.key(key).string(**text);
+    else
+        w.key(key).null();
+}
+
+}  // namespace
+
+result<std::optional<member_profile>> profile_of(node& n, community_id c,
+                                                 const query::member_row& m) {
+    if (m.profile_event == event_id{}) return std::optional<member_profile>();
+    auto text = n.personal_text_of(c, m.profile_event, m.profile_digest);
+    if (!text) return text.err();
+    if (!*text) return std::optional<member_profile>();  // erased
+    auto p = parse_profile(**text);
+    if (!p)
+        return make_error(errc::store_error, "the stored profile of member " +
+                                                 std::to_string(m.id.value) +
+                                                 " does not parse: " + p.err().message);
+    return std::optional<member_profile>(std::move(*p));
+}
+
+http_response profile(node& n, community_id c, member_id m) {
+    return card(n, c, m, false);
+}
+
+http_response contact(node& n, community_id c, member_id m) {
+    return card(n, c, m, true);
+}
+
+std::string history_row(const history_entry& h) {
+    json_writer e;
+    e.begin_object();
+    e.key("offset").decimal(h.at.value);
+    e.key("id").string(h.id.hex());
+    e.key("kind").string(kind_name(h.kind));
+    e.key("verdict").string(h.reason == reject_reason::none ? "accepted" : "rejected");
+    e.key("reason").string(reason_name(h.reason));
+    e.key("balance_delta_minutes").number(h.balance_delta.value);
+    e.key("pending_delta_minutes").number(h.pending_delta.value);
+    e.key("counterparty").decimal(h.counterparty.value);
+    e.end_object();
+    return e.take();
+}
+
+http_response export_of(node& n, community_id c, member_id id, const http_response& reputation) {
+    auto row = query::member(n.folder(c), c, id);
+    if (!row) return error_answer(row.err());
+    auto records = query::records_of(n.folder(c), c, id);
+    if (!records) return error_answer(records.err());
+    auto profile = profile_of(n, c, *row);
+    if (!profile) return error_answer(profile.err());
+    auto texts = n.personal().texts_of(c, id);
+    if (!texts) return error_answer(texts.err());
+    const auto& r = *records;
+
+    json_writer w;
+    w.begin_object();
+    w.key("format").string("uurwerk-member-export/v1");
+    w.key("community").decimal(c.value);
+    member_fields(w, *row);
+    w.key("role").string(role_name(r.member.member_role));
+    w.key("suspended").boolean(row->suspended);
+    w.key("admitted_at_ms").decimal_signed(r.member.admitted_at.value);
+    w.key("profile").begin_object();
+    profile_fields(w, *profile, true);
+    w.end_object();
+    w.key("balance").begin_object();
+    w.key("balance_minutes").number(r.member.balance.value);
+    w.key("pending_in_minutes").number(r.member.pending_in.value);
+    w.key("pending_out_minutes").number(r.member.pending_out.value);
+    w.key("confirmed_given_minutes").number(r.member.confirmed_given.value);
+    w.end_object();
+
+    w.key("posts").begin_array();
+    for (const auto& [pid, p] : r.posts) {
+        w.begin_object();
+        w.key("id").string(pid.hex());
+        w.key("type").string(p.is_offer ? "offer" : "request");
+        w.key("category").string(category_name(p.what));
+        w.key("how_often").string(intensity_name(p.how_often));
+        w.key("area").string(p.area);
+        w.key("status").string(post_status_name(p.status));
+        w.key("posted_at_ms").decimal_signed(p.posted_time.value);
+        text_field(w, n, c, pid, p.text_digest);
+        w.end_object();
+    }
+    w.end_array();
+    w.key("claims").begin_array();
+    for (const auto& [cid, x] : r.claims) {
+        w.begin_object();
+        w.key("id").string(cid.hex());
+        w.key("claimant").decimal(x.claimant.value);
+        w.key("receiver").decimal(x.receiver.value);
+        w.key("minutes").number(x.amount.value);
+        w.key("status").string(claim_status_name(x.status));
+        w.key("confirmed_at_ms").decimal_signed(x.confirmed_at.value);
+        w.end_object();
+    }
+    w.end_array();
+    w.key("transfers").begin_array();
+    for (const auto& [tid, x] : r.transfers) {
+        w.begin_object();
+        w.key("id").string(tid.hex());
+        w.key("from").decimal(x.from.value);
+        w.key("to").decimal(x.to.value);
+        w.key("minutes").number(x.amount.value);
+        w.key("reversed").boolean(x.reversed);
+        w.end_object();
+    }
+    w.end_array();
+    w.key("matches").begin_array();
+    for (const auto& [mid, x] : r.matches) {
+        w.begin_object();
+        w.key("id").string(mid.hex());
+        w.key("request").string(x.request.hex());
+        w.key("offer").string(x.offer.hex());
+        w.key("requester").decimal(x.requester.value);
+        w.key("helper").decimal(x.helper.value);
+        w.key("status").string(match_status_name(x.status));
+        w.key("proposed_at_ms").decimal_signed(x.proposed_time.value);
+        w.key("ended_at_ms").decimal_signed(x.ended_time.value);
+        w.end_object();
+    }
+    w.end_array();
+    w.key("delegations").begin_array();
+    for (const auto& [pair, d] : r.delegations) {
+        w.begin_object();
+        w.key("grantor").decimal(pair.first.value);
+        w.key("delegate").decimal(pair.second.value);
+        w.key("kinds").begin_array();
+        for (std::size_t k = 0; k < event_kind_count; ++k)
+            if (d.kinds & (1u << k)) w.string(kind_name(static_cast<event_kind>(k)));
+        w.end_array();
+        w.key("until_ms").decimal_signed(d.until.value);
+        w.key("proxy").boolean(d.proxy);
+        w.end_object();
+    }
+    w.end_array();
+    w.key("endorsements").begin_array();
+    for (const auto& [eid, x] : r.endorsements) {
+        w.begin_object();
+        w.key("id").string(eid.hex());
+        w.key("from").decimal(x.from.value);
+        w.key("to").decimal(x.to.value);
+        w.key("claim").string(x.claim.hex());
+        w.key("at_ms").decimal_signed(x.at.value);
+        w.end_object();
+    }
+    w.end_array();
+    // Every personal text the node keeps that the member wrote or that is about them (posts'
+    // texts, notes, reasons, endorsements, profiles), by the event that committed to it.
+    w.key("texts").begin_array();
+    for (const auto& t : *texts) {
+        w.begin_object();
+        w.key("event").string(t.id.hex());
+        w.key("commitment").string(t.commitment.hex());
+        w.key("text").string(t.text.text);
+        w.end_object();
+    }
+    w.end_array();
+
+    w.key("history").begin_array();
+    offset from{0};
+    std::size_t lines = 0;
+    bool complete = true;
+    while (true) {
+        auto page = read_history(n.projections(c), c, id, from, history_page_max);
+        if (!page) return error_answer(page.err());
+        for (const auto& h : *page) {
+            if (lines == export_history_max) {
+                complete = false;
+                break;
+            }
+            w.raw(history_row(h));
+            ++lines;
+            from = offset{h.at.value + 1};
+        }
+        if (!complete || page->size() < history_page_max) break;
+    }
+    w.end_array();
+    w.key("history_complete").boolean(complete);
+    if (!complete) w.key("history_next").decimal(from.value);
+    w.key("reputation");
+    if (reputation.status == 200)
+        w.raw(reputation.body);
+    else
+        w.null();
+    w.end_object();
+    auto answer = json_answer(200, w.take());
+    answer.headers.emplace_back("Cache-Control", "no-store");
+    answer.headers.emplace_back("Content-Disposition", "attachment; filename=\"uurwerk-member-" +
+                                                           std::to_string(id.value) + ".json\"");
+    return answer;
+}
+
+}  // namespace uurwerk::member_routes

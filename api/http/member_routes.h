@@ -1,0 +1,40 @@
+#pragma once
+// The routes about one member's person (AVG): their profile, their contact details, and the
+// export of everything uurwerk holds about them. api/README.md, "Profiles" and "Export", is the
+// contract; the access rule of each is its row's caller in the route table (routes.cpp):
+//   GET .../members/{m}/profile   any member: display name, verified, former member;
+//   GET .../members/{m}/contact   the member, their delegate, a coordinator, or the other person
+//                                 of an accepted match (until contactWindowDays after it ended):
+//                                 the whole profile, contact details included;
+//   GET .../members/{m}/export    the member, their delegate, or a coordinator.
+//
+// Pure functions of the node's state and personal-data store; safe from any thread.
+
+#include <optional>
+#include <string>
+
+#include "api/http/http_server.h"
+#include "api/node/node.h"
+#include "ledger/core/profile.h"
+#include "ledger/core/rules.h"
+#include "projections/query.h"
+
+namespace uurwerk::member_routes {
+
+// The member's profile from the personal-data store; none when they set none, or it was
+// erased. Errors: store_error (a stored document that no longer parses: a damaged store).
+[[nodiscard]] result<std::optional<member_profile>> profile_of(node& n, community_id c,
+                                                               const query::member_row& m);
+
+[[nodiscard]] http_response profile(node& n, community_id c, member_id m);
+[[nodiscard]] http_response contact(node& n, community_id c, member_id m);
+
+// One line of a member's history as the history route and the export show it.
+[[nodiscard]] std::string history_row(const history_entry& h);
+
+// The export: `reputation` is the body of the member's reputation answer (with its
+// explanation), put in as it is.
+[[nodiscard]] http_response export_of(node& n, community_id c, member_id m,
+                                      const http_response& reputation);
+
+}  // namespace uurwerk::member_routes
