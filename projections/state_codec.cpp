@@ -693,7 +693,7 @@ result<std::vector<history_entry>> read_history(const store& db, community_id c,
                 h.member = m;
                 h.at = offset{get_be64(at_bytes, 0)};
                 h.id = event_id{r.arr<16>()};
-                h.kind = r.enumerated(event_kind::checkpoint);
+                h.kind = r.enumerated(static_cast<event_kind>(event_kind_count - 1));
                 h.reason = r.enumerated(static_cast<reject_reason>(reject_reason_max));
                 h.balance_delta = minutes{r.i64()};
                 h.pending_delta = minutes{r.i64()};
