@@ -799,7 +799,8 @@ BOOST_AUTO_TEST_CASE(a_certificate_of_hours_given_through_a_proxy_verifies) {
 // Selective disclosure through the program: a certificate holds no note's text unless its
 // member asks with --reveal-notes; then both verifiers check the text against the claim's
 // commitment and show it. Nobody else (another member, or no session) gets the notes, and a
-// note erased with the member it is about cannot be revealed any more.
+// note erased with the member it is about cannot be revealed any more; the certificate without
+// it, and the community's export, still verify.
 BOOST_AUTO_TEST_CASE(a_certificate_shows_a_note_only_when_its_member_reveals_it) {
     audited_town t;
     for (auto [who, id] : {std::pair{"anna", "1"}, {"cor", "2"}, {"bep", "3"}, {"daan", "4"}})
@@ -894,4 +895,15 @@ BOOST_AUTO_TEST_CASE(a_certificate_shows_a_note_only_when_its_member_reveals_it)
           "--out", after_leaving});
     BOOST_CHECK(t.ok({"audit", "verify-certificate", after_leaving, "--trust", node})
                     .find("gave 90 minutes") != std::string::npos);
+
+    // The auditor works on the commitments too: the export, after the erasure, holds no note and
+    // passes both checkers against a checkpoint signed after Bep left.
+    t.ok({"audit", "checkpoint", "--community", "7"});
+    const auto exported = t.path("town.uwa");
+    t.ok({"audit", "export", "--community", "7", "--key", t.key("anna"), "--out", exported});
+    BOOST_CHECK(slurp(exported).find("Dorpsstraat") == std::string::npos);
+    t.ok({"audit", "verify", exported, "--trust", node});
+    auto py_export =
+        python_check("verify_export.py", exported, "--trust " + node, t.path("export.py.out"));
+    BOOST_CHECK_MESSAGE(py_export.exit_code == 0, py_export.out);
 }
