@@ -423,6 +423,8 @@ result<void> do_certificate(const parsed_args& a) {
         target += sep + q + "=" + std::to_string(*v);
         sep = "&";
     }
+    // Selective disclosure: the claims' notes only when the member asks for them.
+    if (a.has("reveal-notes")) target += sep + "reveal_notes=true";
     auto session = session_of(a, *c);
     if (!session) return session.err();
     http_call_options with_session;
@@ -440,9 +442,14 @@ result<void> do_certificate(const parsed_args& a) {
     if (!cert)
         return make_error(errc::bad_reply, "the server's certificate: " + cert.err().message);
     if (auto w = write_file_atomically(*out_path, r->body); !w) return w.err();
+    std::size_t revealed = 0;
+    for (const auto& cl : cert->claims) revealed += cl.note ? 1 : 0;
     std::cout << "wrote " << *out_path << ": member " << *m << " of community " << c->value << ", "
               << cert->claims.size() << " confirmed claims, " << cert->stated_total.value
-              << " minutes, proved against the checkpoint of " << cert->tree_size << " events\n";
+              << " minutes, proved against the checkpoint of " << cert->tree_size << " events, "
+              << (a.has("reveal-notes") ? std::to_string(revealed) + " notes revealed"
+                                        : std::string("no notes revealed"))
+              << "\n";
     return ok_value;
 }
 
@@ -471,6 +478,14 @@ result<void> do_verify_certificate(const parsed_args& a) {
                  "proved in the log of "
               << report.tree_size << " events with root " << report.root.hex()
               << ",\n  as signed by the trusted node key " << report.node.hex() << "\n";
+    // Revealed notes, each checked against the commitment its claim signs.
+    // (Control characters shown as '?': a note is the member's text, not the terminal's.)
+    for (auto n : report.notes) {
+        for (auto& ch : n.text)
+            if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = '?';
+        std::cout << "  claim " << n.claim
+                  << "'s note (revealed, matches its commitment): " << n.text << "\n";
+    }
     return ok_value;
 }
 
@@ -502,6 +517,9 @@ std::vector<option_spec> audit_option_specs() {
         {"member", "ID", "certificate: the member whose confirmed hours it shows"},
         {"from-ms", "TIME", "certificate: confirmations logged at or after (ms since 1970)"},
         {"to-ms", "TIME", "certificate: confirmations logged before (ms since 1970)"},
+        {"reveal-notes", "",
+         "certificate: include the claims' notes (text and salt), which the verifier checks "
+         "against the commitments; without it the certificate holds no text"},
     };
 }
 

@@ -341,8 +341,17 @@ http_response certificate(node& n, community_id c, member_id m, const target_par
     if (from->value_or(0) > static_cast<std::uint64_t>(INT64_MAX) ||
         end > static_cast<std::uint64_t>(INT64_MAX) || from->value_or(0) > end)
         return bad_request("from_ms and to_ms are ms since 1970, from_ms <= to_ms");
+    // Selective disclosure: the notes of the claims, only when asked for (and the route's
+    // access rule lets only the member, their delegate or a coordinator ask at all).
+    auto notes = note_disclosure::hidden;
+    if (auto it = t.query.find("reveal_notes"); it != t.query.end()) {
+        if (it->second == "true")
+            notes = note_disclosure::revealed;
+        else if (it->second != "false")
+            return bad_request("reveal_notes is true or false");
+    }
     auto cert = build_certificate(n, c, m, time_ms{static_cast<std::int64_t>(from->value_or(0))},
-                                  time_ms{static_cast<std::int64_t>(end)});
+                                  time_ms{static_cast<std::int64_t>(end)}, notes);
     if (!cert) return error_answer(cert.err());
     return json_answer(200, certificate_to_json(*cert));
 }

@@ -55,6 +55,7 @@ unsigned http_status_for(errc code) {
         case errc::beyond_tree:
         case errc::node_key_not_announced:
         case errc::checkpoint_rejected:
+        case errc::note_unavailable:
             return 409;
         case errc::event_too_large:
         case errc::body_too_large:

@@ -688,7 +688,8 @@ std::vector<route> routes::table() {
                   })},
         {M::get,  "/v1/communities/{c}/export", {"from", "limit"}, C::coordinator,
                   known(paged(audit_routes::export_page))},
-        {M::get,  "/v1/communities/{c}/members/{m}/certificate", {"from_ms", "to_ms"}, C::self,
+        {M::get,  "/v1/communities/{c}/members/{m}/certificate",
+                  {"from_ms", "to_ms", "reveal_notes"}, C::self,
                   known(of_member(audit_routes::certificate))},
     };
     // clang-format on

@@ -11,7 +11,10 @@
 namespace uurwerk {
 namespace {
 
-constexpr std::string_view certificate_format = "uurwerk-hour-certificate/2";
+// Format 3 may carry revealed notes beside claims; format 2 (the same without them) is still
+// read and verified, format 1 is refused (ledger/FORMAT.md, section 5).
+constexpr std::string_view certificate_format = "uurwerk-hour-certificate/3";
+constexpr std::string_view certificate_format_without_notes = "uurwerk-hour-certificate/2";
 
 struct assembler {
     node& n;
@@ -212,7 +215,7 @@ struct assembler {
 }  // namespace
 
 result<hour_certificate> build_certificate(node& n, community_id c, member_id m, time_ms from,
-                                           time_ms to) {
+                                           time_ms to, note_disclosure notes) {
     auto known = query::member_exists(n.folder(c), c, m);
     if (!known) return known.err();
     auto cp = read_latest_checkpoint(n.projections(c), c);
@@ -261,9 +264,21 @@ result<hour_certificate> build_certificate(node& n, community_id c, member_id m,
                     !d)
                     return d.err();
         }
-        out.stated_total =
-            out.stated_total + std::get<hours_claimed>((*claim)->body.payload).amount;
-        out.claims.push_back({std::move(**pc), std::move(**pf)});
+        const auto& claimed = std::get<hours_claimed>((*claim)->body.payload);
+        std::optional<personal_text> note;
+        if (notes == note_disclosure::revealed && claimed.note_digest) {
+            auto kept = n.personal().get(c, claim_id, *claimed.note_digest);
+            if (!kept) return kept.err();
+            if (!*kept)
+                return make_error(errc::note_unavailable,
+                                  "the note of claim " + claim_id.hex() +
+                                      " is not in this node's personal-data store (erased, or "
+                                      "not yet replicated here): it cannot be revealed; ask for "
+                                      "the certificate without revealing notes");
+            note = std::move(**kept);
+        }
+        out.stated_total = out.stated_total + claimed.amount;
+        out.claims.push_back({std::move(**pc), std::move(**pf), std::move(note)});
     }
     for (auto& [leaf, p] : a.bindings) out.bindings.push_back(std::move(p));
     return out;
@@ -355,6 +370,23 @@ result<proved_event> proved_from(const json_value* v, const std::string& where) 
     return p;
 }
 
+// A revealed note: {"salt": 32 hex, "text": a string}. Its match with the claim is the
+// verifier's to check.
+result<personal_text> note_from(const json_value& v, const std::string& where) {
+    auto* salt = v.at("salt");
+    auto* text = v.at("text");
+    auto s = salt ? salt->as_string() : std::nullopt;
+    auto t =
+        text && std::holds_alternative<std::string>(text->v) ? text->as_string() : std::nullopt;
+    if (!s || !t) return bad(where + " must be {\"salt\": 32 hex digits, \"text\": a string}");
+    auto b = fixed_from_hex<personal_salt_bytes>(*s, "a salt");
+    if (!b) return bad(where + ".salt must be 32 hex digits (16 bytes)");
+    personal_text out;
+    out.salt.b = *b;
+    out.text = std::move(*t);
+    return out;
+}
+
 }  // namespace
 
 std::string certificate_to_json(const hour_certificate& c) {
@@ -375,6 +407,12 @@ std::string certificate_to_json(const hour_certificate& c) {
         proved_json(w, cl.claim);
         w.key("confirmation");
         proved_json(w, cl.confirmation);
+        if (cl.note) {
+            w.key("note").begin_object();
+            w.key("salt").string(to_hex(cl.note->salt.b));
+            w.key("text").string(cl.note->text);
+            w.end_object();
+        }
         w.end_object();
     }
     w.end_array();
@@ -395,8 +433,10 @@ result<hour_certificate> certificate_from_json(std::string_view text) {
             "a certificate of the old format uurwerk-hour-certificate/1 is refused: it does "
             "not prove that the ledger accepted its events; ask the node for a new one (" +
             std::string(certificate_format) + ")");
-    if (format != certificate_format)
-        return bad("'format' must be \"" + std::string(certificate_format) + "\"");
+    if (format != certificate_format && format != certificate_format_without_notes)
+        return bad("'format' must be \"" + std::string(certificate_format) + "\" (or \"" +
+                   std::string(certificate_format_without_notes) + "\")");
+    const bool notes_allowed = format == certificate_format;
     hour_certificate c;
     auto community = decimal_field(root, "community");
     auto member = decimal_field(root, "member");
@@ -429,7 +469,18 @@ result<hour_certificate> certificate_from_json(std::string_view text) {
         if (!claim) return claim.err();
         auto confirmation = proved_from((*claims)[i].at("confirmation"), where + ".confirmation");
         if (!confirmation) return confirmation.err();
-        c.claims.push_back({std::move(*claim), std::move(*confirmation)});
+        std::optional<personal_text> note;
+        if (const auto* n = (*claims)[i].at("note")) {
+            if (!notes_allowed)
+                return bad(where + ": a revealed note in a certificate of format " +
+                           std::string(certificate_format_without_notes) +
+                           ", which has none (notes came with " + std::string(certificate_format) +
+                           ")");
+            auto read = note_from(*n, where + ".note");
+            if (!read) return read.err();
+            note = std::move(*read);
+        }
+        c.claims.push_back({std::move(*claim), std::move(*confirmation), std::move(note)});
     }
     for (std::size_t i = 0; i < bindings->size(); ++i) {
         auto b = proved_from(&(*bindings)[i], "bindings[" + std::to_string(i) + "]");

@@ -282,8 +282,26 @@ private:
             return (void)fail(where + "'s confirmation is not by the receiver or their delegate");
         if (confirmer == cl->body.actor() || co->body.author == cl->body.actor())
             return (void)fail(where + " is confirmed by its own claimant");
+        if (pair.note && !revealed(i, where, *h, *pair.note)) return;
         report_.total = report_.total + h->amount;
         ++report_.claims;
+    }
+
+    // A note the member revealed beside claim `i`: the claim must commit to a note, and the salt
+    // and text must give that commitment (personal.h: commit_text). Anything else is forged.
+    bool revealed(std::size_t i, const std::string& where, const hours_claimed& h,
+                  const personal_text& note) {
+        if (!h.note_digest)
+            return fail(where + ": a note is revealed beside it, but the claim commits to no note");
+        if (note.text.empty() || !text_within(note.text, text_chars_max))
+            return fail(where + ": its revealed note is not 1 to " +
+                        std::to_string(text_chars_max) + " characters of UTF-8");
+        if (commit_text(note.salt, note.text) != *h.note_digest)
+            return fail(where +
+                        ": its revealed note (salt and text) does not match the note commitment "
+                        "the claim signs: a forged note");
+        report_.notes.push_back({i, note.text});
+        return true;
     }
 
     const hour_certificate& c_;

@@ -30,6 +30,7 @@
 #include <set>
 
 #include "ledger/core/audit.h"
+#include "ledger/core/personal.h"
 
 namespace uurwerk {
 
@@ -55,9 +56,18 @@ struct hour_certificate {
     struct confirmed_claim {
         proved_event claim;
         proved_event confirmation;
+        // The claim's note, revealed by the member: its salt and text. None: not revealed (or
+        // the claim has no note).
+        std::optional<personal_text> note = std::nullopt;
     };
     std::vector<confirmed_claim> claims;
     minutes stated_total{0};  // what the document says; must equal the sum of the claims
+};
+
+// A note the member revealed, checked against its claim's commitment.
+struct revealed_note {
+    std::size_t claim = 0;  // index in hour_certificate::claims
+    std::string text;
 };
 
 struct certificate_report {
@@ -69,6 +79,7 @@ struct certificate_report {
     digest root;
     digest verdict_root;
     public_key node;
+    std::vector<revealed_note> notes;  // each one checked, in claim order
 };
 
 [[nodiscard]] certificate_report verify_certificate(const hour_certificate& c,

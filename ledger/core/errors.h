@@ -53,6 +53,7 @@ enum class errc : std::uint8_t {
     beyond_tree,
     node_key_not_announced,
     checkpoint_rejected,
+    note_unavailable,
     // The node: its capacity, its services, its shutdown.
     apply_timeout,
     too_many_connections,
@@ -145,6 +146,7 @@ inline constexpr std::array<errc_name, errc_count> errc_names{{
     {errc::beyond_tree, "beyond_tree"},
     {errc::node_key_not_announced, "node_key_not_announced"},
     {errc::checkpoint_rejected, "checkpoint_rejected"},
+    {errc::note_unavailable, "note_unavailable"},
     {errc::apply_timeout, "apply_timeout"},
     {errc::too_many_connections, "too_many_connections"},
     {errc::too_many_waiting, "too_many_waiting"},

@@ -4,8 +4,11 @@
 // offline; a tampered export and an untrusted key are refused with where and why.
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "api/http/http_client.h"
 #include "api/json/json_read.h"
@@ -327,7 +330,7 @@ BOOST_AUTO_TEST_CASE(an_hour_certificate_is_checked_offline_here_and_by_a_python
 
     // A certificate of format 1 (no verdict proofs) is refused by both, saying why.
     std::string old = slurp(cert);
-    old.replace(old.find("uurwerk-hour-certificate/2"), 26, "uurwerk-hour-certificate/1");
+    old.replace(old.find("uurwerk-hour-certificate/3"), 26, "uurwerk-hour-certificate/1");
     std::ofstream(t.path("old.json")) << old;
     refused_by_both(t, t.path("old.json"), node, "old format");
 }
@@ -452,9 +455,9 @@ BOOST_AUTO_TEST_CASE(a_cut_retimed_or_forged_export_is_refused_here_and_by_a_pyt
     BOOST_REQUIRE(cor_key.ok());
     event_id id;
     id.b.fill(0xab);
-    const auto forged_env = encode_envelope(
-        cor_key->seal(event_body{id, community_id{7}, member_id{2}, sequence{1000}, time_ms{1},
-                                 std::nullopt, transfer{member_id{1}, minutes{100}, std::nullopt}}));
+    const auto forged_env = encode_envelope(cor_key->seal(
+        event_body{id, community_id{7}, member_id{2}, sequence{1000}, time_ms{1}, std::nullopt,
+                   transfer{member_id{1}, minutes{100}, std::nullopt}}));
     std::string forged = whole;
     append_export_record(forged, export_record{offset{999}, time_ms{1'800'000'000'000},
                                                reject_reason::none, forged_env});
@@ -632,11 +635,13 @@ BOOST_AUTO_TEST_CASE(events_the_ledger_rejected_prove_no_hours) {
     BOOST_CHECK_NE(submit(t, k2, k2_as_anna), "none");
     // A pending claim of 1,440 minutes, a rejected one of 10,080; K2 signs both confirmations
     // as Anna: both rejected.
-    const auto pending = body_of(town, member_id{2}, 1001,
-                                 hours_claimed{member_id{1}, minutes{1440}, std::nullopt, std::nullopt});
+    const auto pending =
+        body_of(town, member_id{2}, 1001,
+                hours_claimed{member_id{1}, minutes{1440}, std::nullopt, std::nullopt});
     BOOST_REQUIRE_EQUAL(submit(t, cor, pending), "none");
-    const auto too_much = body_of(town, member_id{2}, 1002,
-                                  hours_claimed{member_id{1}, minutes{10080}, std::nullopt, std::nullopt});
+    const auto too_much =
+        body_of(town, member_id{2}, 1002,
+                hours_claimed{member_id{1}, minutes{10080}, std::nullopt, std::nullopt});
     BOOST_CHECK_EQUAL(submit(t, cor, too_much), "amount_over_policy");
     const auto confirm_pending = body_of(town, member_id{1}, 2, hours_confirmed{pending.id});
     const auto confirm_too_much = body_of(town, member_id{1}, 3, hours_confirmed{too_much.id});
@@ -644,8 +649,9 @@ BOOST_AUTO_TEST_CASE(events_the_ledger_rejected_prove_no_hours) {
     BOOST_CHECK_NE(submit(t, k2, confirm_too_much), "none");
     // Cor and Bep together: a claim of 5,000 minutes from Bep (rejected) that Bep confirms
     // (rejected too).
-    const auto big = body_of(town, member_id{2}, 1003,
-                             hours_claimed{member_id{3}, minutes{5000}, std::nullopt, std::nullopt});
+    const auto big =
+        body_of(town, member_id{2}, 1003,
+                hours_claimed{member_id{3}, minutes{5000}, std::nullopt, std::nullopt});
     BOOST_CHECK_NE(submit(t, cor, big), "none");
     const auto bep_confirms = body_of(town, member_id{3}, 1000, hours_confirmed{big.id});
     BOOST_CHECK_NE(submit(t, bep, bep_confirms), "none");
@@ -658,14 +664,14 @@ BOOST_AUTO_TEST_CASE(events_the_ledger_rejected_prove_no_hours) {
     BOOST_CHECK_EQUAL(submit(t, cor, reused), "id_reused_with_different_content");
     // A real claim of 30 minutes, confirmed, then reversed by Anna before the checkpoint.
     const auto anna = key_of_file(t.path("anna.key"));
-    const auto undone = body_of(town, member_id{2}, 1004,
-                                hours_claimed{member_id{1}, minutes{30}, std::nullopt, std::nullopt});
+    const auto undone =
+        body_of(town, member_id{2}, 1004,
+                hours_claimed{member_id{1}, minutes{30}, std::nullopt, std::nullopt});
     BOOST_REQUIRE_EQUAL(submit(t, cor, undone), "none");
     const auto undone_confirmed = body_of(town, member_id{1}, 1000, hours_confirmed{undone.id});
     BOOST_REQUIRE_EQUAL(submit(t, anna, undone_confirmed), "none");
     BOOST_REQUIRE_EQUAL(
-        submit(t, anna,
-               body_of(town, member_id{1}, 1001, reversal{undone.id, std::nullopt})),
+        submit(t, anna, body_of(town, member_id{1}, 1001, reversal{undone.id, std::nullopt})),
         "none");
     t.ok({"audit", "checkpoint", "--community", "7"});
 
@@ -788,4 +794,116 @@ BOOST_AUTO_TEST_CASE(a_certificate_of_hours_given_through_a_proxy_verifies) {
         auto py = python_verify(cert, node, cert + ".py.out");
         BOOST_CHECK_MESSAGE(py.exit_code == 0, py.out);
     }
+}
+
+// Selective disclosure through the program: a certificate holds no note's text unless its
+// member asks with --reveal-notes; then both verifiers check the text against the claim's
+// commitment and show it. Nobody else (another member, or no session) gets the notes, and a
+// note erased with the member it is about cannot be revealed any more; the certificate without
+// it, and the community's export, still verify.
+BOOST_AUTO_TEST_CASE(a_certificate_shows_a_note_only_when_its_member_reveals_it) {
+    audited_town t;
+    for (auto [who, id] : {std::pair{"anna", "1"}, {"cor", "2"}, {"bep", "3"}, {"daan", "4"}})
+        t.ok({"keygen", "--out", t.path(std::string(who) + ".key"), "--community", "7", "--member",
+              id});
+    t.ok({"found", "--key", t.path("anna.key"), "--name", "Buurtkring"});
+    for (auto [who, id] : {std::pair{"cor", "2"}, {"bep", "3"}, {"daan", "4"}})
+        t.ok({"admit", "--key", t.path("anna.key"), "--member", id, "--member-public-key",
+              (t.path(std::string(who) + ".key")) + ".pub"});
+    t.ok({"announce-node", "--key", t.path("anna.key")});
+    const std::string note = "Boodschappen voor mevrouw Jansen, Dorpsstraat 12";
+    auto c1 = after(t.ok({"claim", "--key", t.key("cor"), "--receiver", "3", "--minutes", "60",
+                          "--note", note}),
+                    "claim id: ");
+    t.ok({"confirm", "--key", t.key("bep"), "--claim", c1});
+    auto c2 = after(t.ok({"claim", "--key", t.key("cor"), "--receiver", "1", "--minutes", "30"}),
+                    "claim id: ");
+    t.ok({"confirm", "--key", t.key("anna"), "--claim", c2});
+    t.ok({"audit", "checkpoint", "--community", "7"});
+    const auto node = t.get("/v1/node").string_at("node_key").value();
+
+    // By default: no text at all, and it verifies on the commitments.
+    const auto plain = t.path("plain.json");
+    auto made = t.ok({"audit", "certificate", "--key", t.key("cor"), "--community", "7", "--member",
+                      "2", "--out", plain});
+    BOOST_CHECK_MESSAGE(made.find("2 confirmed claims, 90 minutes") != std::string::npos &&
+                            made.find("no notes revealed") != std::string::npos,
+                        made);
+    const auto plain_text = slurp(plain);
+    BOOST_CHECK(plain_text.find("Dorpsstraat") == std::string::npos);
+    BOOST_CHECK(plain_text.find("\"note\"") == std::string::npos);
+    BOOST_CHECK(t.ok({"audit", "verify-certificate", plain, "--trust", node}).find("'s note") ==
+                std::string::npos);
+    BOOST_CHECK_EQUAL(python_verify(plain, node, t.path("plain.py.out")).exit_code, 0);
+
+    // Cor reveals his notes: the text is there, and both verifiers check it and show it.
+    const auto noted = t.path("noted.json");
+    made = t.ok({"audit", "certificate", "--key", t.key("cor"), "--community", "7", "--member", "2",
+                 "--reveal-notes", "--out", noted});
+    BOOST_CHECK_MESSAGE(made.find("1 notes revealed") != std::string::npos, made);
+    const auto noted_text = slurp(noted);
+    BOOST_CHECK(noted_text.find(note) != std::string::npos);
+    const std::string shown = "claim 0's note (revealed, matches its commitment): " + note;
+    auto here = t.ok({"audit", "verify-certificate", noted, "--trust", node});
+    BOOST_CHECK_MESSAGE(here.find(shown) != std::string::npos, here);
+    auto py = python_verify(noted, node, t.path("noted.py.out"));
+    BOOST_CHECK_MESSAGE(py.exit_code == 0 && py.out.find(shown) != std::string::npos, py.out);
+
+    // The text changed in the file: forged, say both, naming the claim.
+    auto forged = noted_text;
+    forged.replace(forged.find("Dorpsstraat 12"), 14, "Dorpsstraat 21");
+    std::ofstream(t.path("forged-note.json")) << forged;
+    refused_by_both(t, t.path("forged-note.json"), node,
+                    "claim 0: its revealed note (salt and text) does not match");
+
+    // Daan, another member, may not have Cor's certificate, notes or not; nor may a reader
+    // without a session.
+    auto daan = t.uw({"audit", "certificate", "--key", t.key("daan"), "--community", "7",
+                      "--member", "2", "--reveal-notes", "--out", t.path("daan.json")});
+    BOOST_CHECK_NE(daan.exit_code, 0);
+    BOOST_CHECK_MESSAGE(daan.out.find("forbidden") != std::string::npos, daan.out);
+    BOOST_CHECK(!std::filesystem::exists(t.path("daan.json")));
+    t.reader = t.key("daan");
+    auto refused = t.get("/v1/communities/7/members/2/certificate?reveal_notes=true", 403);
+    BOOST_CHECK(refused.root().at("error")->at("code")->as_string() == "forbidden");
+    BOOST_CHECK(refused.root().at("claims") == nullptr);
+    t.reader = "";
+    t.get("/v1/communities/7/members/2/certificate?reveal_notes=true", 401);
+    t.reader = t.key("cor");
+    t.get("/v1/communities/7/members/2/certificate?reveal_notes=yes", 400);
+
+    // Bep, whom the note is about, settles (Cor confirms an hour she gave him) and leaves: the
+    // note is erased with her data, and can no longer be revealed; the certificate without it
+    // still verifies.
+    auto back = after(t.ok({"claim", "--key", t.key("bep"), "--receiver", "2", "--minutes", "60"}),
+                      "claim id: ");
+    t.ok({"confirm", "--key", t.key("cor"), "--claim", back});
+    t.ok({"leave", "--key", t.key("bep"), "--member", "3"});
+    command_result gone;
+    for (int i = 0; i < 500; ++i) {  // erasure follows the memberLeft's application
+        gone = t.uw({"audit", "certificate", "--key", t.key("cor"), "--community", "7", "--member",
+                     "2", "--reveal-notes", "--out", t.path("gone.json")});
+        if (gone.exit_code != 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    BOOST_CHECK_NE(gone.exit_code, 0);
+    BOOST_CHECK_MESSAGE(gone.out.find("note_unavailable") != std::string::npos &&
+                            gone.out.find("claim " + c1) != std::string::npos,
+                        gone.out);
+    const auto after_leaving = t.path("after.json");
+    t.ok({"audit", "certificate", "--key", t.key("cor"), "--community", "7", "--member", "2",
+          "--out", after_leaving});
+    BOOST_CHECK(t.ok({"audit", "verify-certificate", after_leaving, "--trust", node})
+                    .find("gave 90 minutes") != std::string::npos);
+
+    // The auditor works on the commitments too: the export, after the erasure, holds no note and
+    // passes both checkers against a checkpoint signed after Bep left.
+    t.ok({"audit", "checkpoint", "--community", "7"});
+    const auto exported = t.path("town.uwa");
+    t.ok({"audit", "export", "--community", "7", "--key", t.key("anna"), "--out", exported});
+    BOOST_CHECK(slurp(exported).find("Dorpsstraat") == std::string::npos);
+    t.ok({"audit", "verify", exported, "--trust", node});
+    auto py_export =
+        python_check("verify_export.py", exported, "--trust " + node, t.path("export.py.out"));
+    BOOST_CHECK_MESSAGE(py_export.exit_code == 0, py_export.out);
 }

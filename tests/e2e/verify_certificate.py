@@ -6,8 +6,9 @@ for SHA-256, the `cryptography` package for Ed25519, and a reader of the few Cap
 structures involved (canonical form: one segment, no segment table, the root pointer first).
 
 usage: verify_certificate.py CERTIFICATE.json --trust NODE_KEY_HEX[,...]
-Exit 0 and "OK: ..." when the certificate holds; exit 1 and "FAILED: <what and where>" when not;
-exit 2 for a usage error.
+Exit 0 and "OK: ..." when the certificate holds (and each note the member revealed, checked
+against its claim's commitment); exit 1 and "FAILED: <what and where>" when not; exit 2 for a
+usage error.
 """
 import base64
 import hashlib
@@ -19,6 +20,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 EVENT_TAG = b"uurwerk/event/v1"
+PERSONAL_TAG = b"uurwerk/personal/v1"  # a free text's salted commitment (ledger/FORMAT.md)
+TEXT_CHARS_MAX = 600
 # EventBody's union tags (schemas/event.capnp, the order of the union's members).
 FOUNDED, ADMITTED, KEY_ADDED, KEY_REVOKED, DELEGATED, UNDELEGATED = 0, 3, 4, 5, 6, 7
 CLAIMED, CONFIRMED, CHECKPOINT = 18, 19, 24
@@ -180,6 +183,9 @@ class Event:
     def claimed(self):
         return self._payload.u64(0), self._payload.i64(8)  # receiver, minutes
 
+    def note_digest(self):
+        return self._payload.data(2)  # a claim's note commitment (empty when it has none)
+
     def confirmed_claim(self):
         return self._payload.data(0)
 
@@ -232,16 +238,48 @@ def verify_inclusion(leaf, index, size, path, root_hash):
 
 # --- The certificate ----------------------------------------------------------------------------
 
-FORMAT = "uurwerk-hour-certificate/2"
+FORMAT = "uurwerk-hour-certificate/3"
+FORMAT_WITHOUT_NOTES = "uurwerk-hour-certificate/2"  # the same, with no revealed notes
 NEVER = 1 << 64
+
+
+def commit_text(salt, text):
+    """SHA-256 of the domain tag, a zero byte, the 16-byte salt and the UTF-8 text."""
+    return hashlib.sha256(PERSONAL_TAG + b"\x00" + salt + text.encode("utf-8")).digest()
+
+
+def check_note(note, note_digest, where):
+    """A note revealed beside a claim: it must give the commitment the claim signs."""
+    if not note_digest:
+        raise Failed("%s: a note is revealed beside it, but the claim commits to no note" % where)
+    if not isinstance(note, dict) or not isinstance(note.get("salt"), str) \
+            or not isinstance(note.get("text"), str):
+        raise Failed("%s: its note is not {salt, text}" % where)
+    salt = bytes.fromhex(note["salt"])
+    if len(salt) != 16:
+        raise Failed("%s: its note's salt is not 16 bytes" % where)
+    try:
+        text = note["text"]
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Failed("%s: its revealed note is not 1 to %d characters of UTF-8"
+                     % (where, TEXT_CHARS_MAX))
+    if not 1 <= len(text) <= TEXT_CHARS_MAX or "\x00" in text:
+        raise Failed("%s: its revealed note is not 1 to %d characters of UTF-8"
+                     % (where, TEXT_CHARS_MAX))
+    if commit_text(salt, text) != note_digest:
+        raise Failed("%s: its revealed note (salt and text) does not match the note commitment "
+                     "the claim signs: a forged note" % where)
+    return text
 
 
 def verify(cert, trusted):
     if cert.get("format") == "uurwerk-hour-certificate/1":
         raise Failed("a certificate of the old format uurwerk-hour-certificate/1 is refused: it "
                      "does not prove that the ledger accepted its events")
-    if cert.get("format") != FORMAT:
-        raise Failed("not an hour certificate of format %s" % FORMAT)
+    if cert.get("format") not in (FORMAT, FORMAT_WITHOUT_NOTES):
+        raise Failed("not an hour certificate of format %s (or %s)"
+                     % (FORMAT, FORMAT_WITHOUT_NOTES))
     community, member = int(cert["community"]), int(cert["member"])
     tree_size = int(cert["tree_size"])
     from_ms, to_ms = int(cert["from_ms"]), int(cert["to_ms"])
@@ -376,7 +414,7 @@ def verify(cert, trusted):
         else:
             raise Failed("%s: not a founding, admission, key or delegation" % where)
 
-    total = 0
+    total, notes = 0, []
     for i, pair in enumerate(cert["claims"]):
         where = "claim %d" % i
         claim = proved(pair["claim"], where)
@@ -399,11 +437,16 @@ def verify(cert, trusted):
             raise Failed("%s's confirmation is not by the receiver or their delegate" % where)
         if conf.actor == claim.actor or conf.author == claim.actor:
             raise Failed("%s is confirmed by its own claimant" % where)
+        if "note" in pair:
+            if cert["format"] != FORMAT:
+                raise Failed("%s: a revealed note in a certificate of format %s, which has none"
+                             % (where, FORMAT_WITHOUT_NOTES))
+            notes.append((i, check_note(pair["note"], claim.note_digest(), where)))
         total += minutes
     if total != int(cert["total_minutes"]):
         raise Failed("the certificate states %s minutes, its claims add up to %d"
                      % (cert["total_minutes"], total))
-    return len(cert["claims"]), total, root_hash
+    return len(cert["claims"]), total, root_hash, notes
 
 
 def main(argv):
@@ -411,20 +454,25 @@ def main(argv):
         print("usage: verify_certificate.py CERTIFICATE.json --trust NODE_KEY_HEX[,...]",
               file=sys.stderr)
         return 2
+    # A revealed note is printed as UTF-8 whatever the locale.
+    sys.stdout.reconfigure(encoding="utf-8", errors="backslashreplace")
     trusted = {bytes.fromhex(k) for k in argv[3].split(",") if k}
     try:
-        with open(argv[1]) as f:
+        with open(argv[1], encoding="utf-8") as f:
             cert = json.load(f)
-        claims, total, root_hash = verify(cert, trusted)
+        claims, total, root_hash, notes = verify(cert, trusted)
     except Failed as e:
         print("FAILED: %s: %s" % (argv[1], e))
         return 1
-    except (OSError, ValueError, KeyError, TypeError, struct.error) as e:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, struct.error) as e:
         print("FAILED: %s: not a readable certificate (%s)" % (argv[1], e))
         return 1
     print("OK: %s: member %s of community %s gave %d minutes of help in %d confirmed claims "
           "(tree root %s)" % (argv[1], cert["member"], cert["community"], total, claims,
                                root_hash.hex()))
+    for i, text in notes:  # control characters shown as '?': the member's text, not the terminal's
+        shown = "".join("?" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch for ch in text)
+        print("  claim %d's note (revealed, matches its commitment): %s" % (i, shown))
     return 0
 
 

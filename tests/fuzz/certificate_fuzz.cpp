@@ -8,7 +8,8 @@
 //     whose written form (certificate_to_json) it reads again into the same written form;
 //   - verify_certificate, trusting the seeds' node key, gives the same verdict on the document
 //     and on its written form; a refusal names its problem; a certificate that verifies has no
-//     problem, counts its claims and states the total it proves.
+//     problem, counts its claims and states the total it proves, and reports each revealed note
+//     beside its claim, matching the commitment the claim signs.
 
 #include <array>
 #include <cstddef>
@@ -51,5 +52,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     UURWERK_ASSERT(report.problem.empty());
     UURWERK_ASSERT(report.claims == c->claims.size());
     UURWERK_ASSERT(report.total.value == c->stated_total.value, "it proves the total it states");
+    // Every note revealed is reported, beside its own claim, and each gives its claim's
+    // commitment.
+    std::size_t revealed = 0;
+    for (const auto& cl : c->claims) revealed += cl.note ? 1 : 0;
+    UURWERK_ASSERT(report.notes.size() == revealed, report.notes.size(), revealed);
+    for (const auto& n : report.notes) {
+        const auto& cl = c->claims.at(n.claim);
+        UURWERK_ASSERT(cl.note && cl.note->text == n.text, n.claim);
+        auto body = decode_body(decode_envelope(cl.claim.envelope)->body);
+        const auto& h = std::get<hours_claimed>(body->payload);
+        UURWERK_ASSERT(h.note_digest == commit_text(cl.note->salt, cl.note->text), n.claim);
+    }
     return 0;
 }

@@ -129,16 +129,24 @@ BOOST_AUTO_TEST_CASE(make_seeds) {
     base.push_back(l.add(bep, m3,
                          delegation_granted{m4, {event_kind::hours_confirmed}, time_ms{1000}},
                          time_ms{100}));
-    const auto c1 = l.add(cor, m2, hours_claimed{m1, minutes{60}, std::nullopt, ""}, time_ms{200});
+    const auto c1 =
+        l.add(cor, m2, hours_claimed{m1, minutes{60}, std::nullopt, std::nullopt}, time_ms{200});
     const auto f1 = l.add(anna, m1, hours_confirmed{l.ids[c1]}, time_ms{300});
-    const auto c2 =
-        l.add(cor, m2, hours_claimed{m3, minutes{45}, std::nullopt, "tuin"}, time_ms{400});
+    // A claim with a note: its commitment in the body, its salt (fixed here) and text revealed.
+    personal_text tuin{{}, "de tuin"};
+    tuin.salt.b.fill(0x5a);
+    const auto c2 = l.add(
+        cor, m2, hours_claimed{m3, minutes{45}, std::nullopt, commit_text(tuin.salt, tuin.text)},
+        time_ms{400});
     const auto f2 = l.add(daan, m4, hours_confirmed{l.ids[c2]}, time_ms{500}, m3);
+    auto revealed = l.certificate(m2, base, {{c1, f1}, {c2, f2}}, minutes{105});
+    revealed.claims[1].note = tuin;
     const std::vector<std::pair<std::string, hour_certificate>> certificates{
         {"one-claim", l.certificate(m2, base, {{c1, f1}}, minutes{60})},
         {"two-claims", l.certificate(m2, base, {{c1, f1}, {c2, f2}}, minutes{105})},
         {"delegated", l.certificate(m2, base, {{c2, f2}}, minutes{45})},
         {"no-claims", l.certificate(m2, base, {}, minutes{0})},
+        {"revealed-note", std::move(revealed)},
     };
     for (const auto& [stem, c] : certificates) {
         BOOST_TEST_INFO(stem);

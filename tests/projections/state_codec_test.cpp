@@ -438,6 +438,22 @@ BOOST_AUTO_TEST_CASE(a_key_of_the_wrong_form_is_refused) {
 // A byte out of range in an enum field (a member's role 7, a claim's status 9, a post of
 // category 200) is a corrupt record, refused like one, not an impossible value that a fold or
 // index_posts() would trust.
+// The last kind there is (memberLeft) is a kind, not a corrupt byte: a member who left still
+// has a history, which certificates of those they helped read (their key's binding).
+BOOST_AUTO_TEST_CASE(the_history_of_a_member_who_left_reads_back) {
+    folded_town t;
+    build(t);
+    const member_id dirk{9};
+    t.as(1, founder, member_admitted{dirk, key_of(9), role::member, false, std::nullopt});
+    t.as(9, dirk, member_left{dirk});
+    t.flush();
+    auto h = read_history(*t.db, town, dirk, offset{0}, 1000);
+    BOOST_REQUIRE_MESSAGE(h.ok(), (h.ok() ? "" : h.err().message));
+    BOOST_REQUIRE(!h->empty());
+    BOOST_CHECK(h->back().kind == event_kind::member_left);
+    BOOST_CHECK(h->back().reason == reject_reason::none);
+}
+
 BOOST_AUTO_TEST_CASE(an_enum_field_out_of_range_is_refused) {
     folded_town t;
     build(t);

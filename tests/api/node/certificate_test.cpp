@@ -63,7 +63,8 @@ BOOST_AUTO_TEST_CASE(a_certificate_checks_keys_and_delegations_at_each_events_le
                daan = key_filled_with(4), cor2 = key_filled_with(5);
     const member_id m1{1}, m2{2}, m3{3}, m4{4};
     auto claim = [&](const signing_key& k, member_id from, std::int64_t minutes, time_ms at) {
-        return log.add(k, m2, hours_claimed{from, uurwerk::minutes{minutes}, std::nullopt, std::nullopt}, at);
+        return log.add(
+            k, m2, hours_claimed{from, uurwerk::minutes{minutes}, std::nullopt, std::nullopt}, at);
     };
     auto confirm = [&](const signing_key& k, member_id author, std::uint64_t claim_leaf, time_ms at,
                        std::optional<member_id> for_whom = std::nullopt) {
@@ -148,15 +149,15 @@ BOOST_AUTO_TEST_CASE(a_proxy_delegation_belongs_to_its_keyless_member) {
             m4, {event_kind::hours_claimed, event_kind::hours_confirmed}, time_ms{0}, xavier},
         time_ms{10});
     std::vector<std::uint64_t> bindings{founded, bep_in, daan_in, xavier_in, proxy};
-    const auto c1 =
-        log.add(daan, m4, hours_claimed{m3, minutes{60}, std::nullopt, std::nullopt}, time_ms{20}, xavier);
+    const auto c1 = log.add(daan, m4, hours_claimed{m3, minutes{60}, std::nullopt, std::nullopt},
+                            time_ms{20}, xavier);
     const auto f1 = log.add(bep, m3, hours_confirmed{log.ids[c1]}, time_ms{30});
     accepted_by_both(log, log.certificate(xavier, bindings, {{c1, f1}}, minutes{60}), minutes{60});
 
     // Anna ends the proxy; what Daan signs for Xavier afterwards does not count.
     const auto ended = log.add(anna, m1, delegation_revoked{m4, xavier}, time_ms{40});
-    const auto c2 =
-        log.add(daan, m4, hours_claimed{m3, minutes{30}, std::nullopt, std::nullopt}, time_ms{50}, xavier);
+    const auto c2 = log.add(daan, m4, hours_claimed{m3, minutes{30}, std::nullopt, std::nullopt},
+                            time_ms{50}, xavier);
     const auto f2 = log.add(bep, m3, hours_confirmed{log.ids[c2]}, time_ms{60});
     // (Left out, the end is not seen.)
     accepted_by_both(log, log.certificate(xavier, bindings, {{c2, f2}}, minutes{30}), minutes{30});
@@ -181,13 +182,14 @@ BOOST_AUTO_TEST_CASE(a_coordinator_neither_acts_for_a_member_nor_confirms_for_th
     const std::vector<std::uint64_t> base{founded, cor_in, bep_in};
 
     // Anna claims hours for Cor without his delegation; Bep confirms.
-    const auto c1 =
-        log.add(anna, m1, hours_claimed{m3, minutes{60}, std::nullopt, std::nullopt}, time_ms{10}, m2);
+    const auto c1 = log.add(anna, m1, hours_claimed{m3, minutes{60}, std::nullopt, std::nullopt},
+                            time_ms{10}, m2);
     const auto f1 = log.add(bep, m3, hours_confirmed{log.ids[c1]}, time_ms{11});
     refused_by_both(log, log.certificate(m2, base, {{c1, f1}}, minutes{60}),
                     "without a delegation for it then");
     // Cor claims from Bep; Anna confirms it in her own name.
-    const auto c2 = log.add(cor, m2, hours_claimed{m3, minutes{45}, std::nullopt, std::nullopt}, time_ms{12});
+    const auto c2 =
+        log.add(cor, m2, hours_claimed{m3, minutes{45}, std::nullopt, std::nullopt}, time_ms{12});
     const auto f2 = log.add(anna, m1, hours_confirmed{log.ids[c2]}, time_ms{13});
     refused_by_both(log, log.certificate(m2, base, {{c2, f2}}, minutes{45}), "not by the receiver");
     // Anna, for Bep, gives Cor a second key (a coordinator acting for someone has no
@@ -219,11 +221,118 @@ BOOST_AUTO_TEST_CASE(a_coordinator_neither_acts_for_a_member_nor_confirms_for_th
     const auto cor3_key = log.add(anna, m1, key_added{m2, cor3.public_bytes()}, time_ms{30});
     const auto hendrik_in =
         log.add(cor3, m2, member_admitted{member_id{9}, hendrik.public_bytes()}, time_ms{31});
-    const auto c5 = log.add(hendrik, member_id{9}, hours_claimed{m3, minutes{10}, std::nullopt, std::nullopt},
-                            time_ms{32});
+    const auto c5 =
+        log.add(hendrik, member_id{9}, hours_claimed{m3, minutes{10}, std::nullopt, std::nullopt},
+                time_ms{32});
     const auto f5 = log.add(bep, m3, hours_confirmed{log.ids[c5]}, time_ms{33});
     auto with_cor3 = base;
     for (auto b : {cor3_key, hendrik_in}) with_cor3.push_back(b);
     refused_by_both(log, log.certificate(member_id{9}, with_cor3, {{c5, f5}}, minutes{10}),
                     "not signed by a coordinator");
+}
+
+// Selective disclosure on the JSON form, checked by both verifiers: notes the member revealed
+// verify; a text swapped in, a salt changed, a note moved to another claim, and a text added to
+// a claim that commits to none are each refused, naming the claim. A certificate of format 2
+// (before notes) still verifies, and one of format 2 carrying a note is refused.
+BOOST_AUTO_TEST_CASE(revealed_notes_are_checked_against_their_commitments_by_both_verifiers) {
+    using uurwerk::testing::key_filled_with;
+    lying_log log;
+    const auto anna = key_filled_with(1), cor = key_filled_with(2), bep = key_filled_with(3);
+    const member_id m1{1}, m2{2}, m3{3};
+    const std::vector<std::uint64_t> bindings{
+        log.add(anna, m1, community_founded{"Buurtkring", policy{}}, time_ms{1}),
+        log.add(anna, m1, member_admitted{m2, cor.public_bytes()}, time_ms{2}),
+        log.add(anna, m1, member_admitted{m3, bep.public_bytes()}, time_ms{2})};
+    // Two claims with notes (one in other scripts than Latin: UTF-8 through JSON and back), one
+    // without.
+    const auto shopping = commit_fresh("Boodschappen voor mevrouw Jansen, Dorpsstraat 12");
+    const auto lesson = commit_fresh("Uitleg over de telefoon — «очень хорошо», 谢谢 ✓");
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> claims;
+    for (const auto& [minutes, note] : {std::pair{60, std::optional(shopping.commitment)},
+                                        {30, std::optional(lesson.commitment)},
+                                        {15, std::optional<digest>()}}) {
+        const auto c = log.add(
+            cor, m2, hours_claimed{m3, uurwerk::minutes{minutes}, std::nullopt, note}, time_ms{10});
+        claims.emplace_back(c, log.add(bep, m3, hours_confirmed{log.ids[c]}, time_ms{20}));
+    }
+    const auto hidden = log.certificate(m2, bindings, claims, minutes{105});
+    const auto hidden_json = certificate_to_json(hidden);
+    BOOST_CHECK(hidden_json.find("\"note\"") == std::string::npos);
+    BOOST_CHECK(hidden_json.find("uurwerk-hour-certificate/3") != std::string::npos);
+    accepted_by_both(log, hidden, minutes{105});
+
+    auto revealed = hidden;
+    revealed.claims[0].note = shopping.personal;
+    revealed.claims[1].note = lesson.personal;
+    // The JSON form carries them and reads back the same.
+    auto again = certificate_from_json(certificate_to_json(revealed));
+    BOOST_REQUIRE_MESSAGE(again.ok(), (again.ok() ? std::string() : again.err().message));
+    BOOST_CHECK(again->claims[0].note == shopping.personal);
+    BOOST_CHECK(again->claims[1].note == lesson.personal);
+    BOOST_CHECK(!again->claims[2].note);
+    accepted_by_both(log, revealed, minutes{105});
+    const auto shown = verify_both(log, revealed);
+    BOOST_CHECK_MESSAGE(shown.python.out.find("claim 1's note (revealed, matches its commitment): "
+                                              "Uitleg over de telefoon") != std::string::npos,
+                        shown.python.out);
+
+    auto swapped = revealed;
+    swapped.claims[0].note->text = "Boodschappen voor mevrouw Jansen, Dorpsstraat 14";
+    refused_by_both(log, swapped, "claim 0: its revealed note (salt and text) does not match");
+    auto salted = revealed;
+    salted.claims[1].note->salt.b[15] ^= 0x80;
+    refused_by_both(log, salted, "claim 1: its revealed note (salt and text) does not match");
+    auto moved = hidden;
+    moved.claims[1].note = shopping.personal;
+    refused_by_both(log, moved, "claim 1: its revealed note (salt and text) does not match");
+    auto added = revealed;
+    added.claims[2].note = commit_fresh("Vier uur in plaats van een kwartier").personal;
+    refused_by_both(log, added, "claim 2: a note is revealed beside it, but the claim commits");
+
+    // A NUL in a text, or one character past the bound: never accepted beside an event, so
+    // refused by both even though it gives the commitment (the node here lies).
+    for (const auto& text : {std::string("Tuin\0", 5), std::string(text_chars_max + 1, 'x')}) {
+        const auto odd = commit_fresh(text);
+        const auto c = log.add(cor, m2, hours_claimed{m3, minutes{5}, std::nullopt, odd.commitment},
+                               time_ms{30});
+        const auto f = log.add(bep, m3, hours_confirmed{log.ids[c]}, time_ms{40});
+        auto h = log.certificate(m2, bindings, {{c, f}}, minutes{5});
+        accepted_by_both(log, h, minutes{5});
+        h.claims[0].note = odd.personal;
+        refused_by_both(log, h, "claim 0: its revealed note is not 1 to 600 characters");
+    }
+
+    // Format 2 (before notes): still verified without notes, refused with one.
+    auto old_form = [](std::string json) {
+        json.replace(json.find("uurwerk-hour-certificate/3"), 26, "uurwerk-hour-certificate/2");
+        return json;
+    };
+    uurwerk::testing::temp_dir dir("certificate-format");
+    const auto trust = log.node.public_bytes().hex();
+    auto python = [&](const std::string& name, const std::string& json) {
+        const auto file = (dir.path / name).string();
+        std::ofstream(file) << json;
+        return uurwerk::testing::run_command({"/usr/bin/python3",
+                                              UURWERK_SOURCE_DIR "/tests/e2e/verify_certificate.py",
+                                              file, "--trust", trust});
+    };
+    auto v2 = certificate_from_json(old_form(hidden_json));
+    BOOST_REQUIRE_MESSAGE(v2.ok(), (v2.ok() ? std::string() : v2.err().message));
+    BOOST_CHECK(verify_certificate(*v2, {log.node.public_bytes()}).ok);
+    const auto v2_py = python("v2.json", old_form(hidden_json));
+    BOOST_CHECK_MESSAGE(v2_py.exit_code == 0, v2_py.out);
+    const auto v2_note = old_form(certificate_to_json(revealed));
+    auto v2_refused = certificate_from_json(v2_note);
+    BOOST_REQUIRE(!v2_refused.ok());
+    BOOST_CHECK_MESSAGE(
+        v2_refused.err().message.find("claims[0]: a revealed note in a "
+                                      "certificate of format "
+                                      "uurwerk-hour-certificate/2") != std::string::npos,
+        v2_refused.err().message);
+    const auto v2_note_py = python("v2-note.json", v2_note);
+    BOOST_CHECK_EQUAL(v2_note_py.exit_code, 1);
+    BOOST_CHECK_MESSAGE(v2_note_py.out.find("a revealed note in a certificate of format "
+                                            "uurwerk-hour-certificate/2") != std::string::npos,
+                        v2_note_py.out);
 }

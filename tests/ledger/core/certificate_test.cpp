@@ -3,8 +3,10 @@
 // proves; every changed byte of a listed event or of the checkpoint, a changed proof or verdict
 // leaf, a dropped proof, binding or claim, a claim listed twice (at one leaf or at two), a claim
 // the ledger did not accept, and a checkpoint that is not the one trusted are each refused,
-// saying where. The binding chain's finer rules (revocations, delegations, proxies) are in
-// tests/api/node/certificate_test.cpp.
+// saying where. Revealed notes (selective disclosure) verify only when they give the commitment
+// their own claim signs: a swapped text, a changed salt, a note moved to another claim or added
+// to a claim without one, an empty or unbounded text are forgeries. The binding chain's finer rules
+// (revocations, delegations, proxies) are in tests/api/node/certificate_test.cpp.
 #include <boost/test/unit_test.hpp>
 
 #include <string>
@@ -43,7 +45,8 @@ struct sound_log {
         f2 = confirm(c2, time_ms{40});
     }
     std::uint64_t claim(std::int64_t m, time_ms at) {
-        return log.add(cor_key, cor, hours_claimed{bep, minutes{m}, std::nullopt, std::nullopt}, at);
+        return log.add(cor_key, cor, hours_claimed{bep, minutes{m}, std::nullopt, std::nullopt},
+                       at);
     }
     std::uint64_t confirm(std::uint64_t claim_leaf, time_ms at) {
         return log.add(bep_key, bep, hours_confirmed{log.ids[claim_leaf]}, at);
@@ -250,8 +253,8 @@ BOOST_AUTO_TEST_CASE(a_claim_listed_twice_is_refused_at_one_leaf_or_two) {
 BOOST_AUTO_TEST_CASE(a_claim_the_ledger_rejected_proves_nothing) {
     sound_log s;
     const auto refused =
-        s.log.add(s.cor_key, cor, hours_claimed{bep, minutes{600}, std::nullopt, std::nullopt}, time_ms{50},
-                  std::nullopt, reject_reason::amount_over_policy);
+        s.log.add(s.cor_key, cor, hours_claimed{bep, minutes{600}, std::nullopt, std::nullopt},
+                  time_ms{50}, std::nullopt, reject_reason::amount_over_policy);
     const auto confirmed = s.confirm(refused, time_ms{60});
     const auto h = s.log.certificate(cor, s.bindings, {{refused, confirmed}}, minutes{600});
     CHECK_REFUSED(s.verify(h), "claim 0 (leaf 7): not shown accepted");
@@ -269,8 +272,8 @@ BOOST_AUTO_TEST_CASE(claims_must_be_the_members_confirmed_by_their_receiver) {
     CHECK_REFUSED(s.verify(s.log.certificate(cor, s.bindings, {{s.f1, s.f2}}, minutes{60})),
                   "claim 0: not an hours claim");
     // A claim that names Cor himself as receiver, confirmed by Cor.
-    const auto own =
-        s.log.add(s.cor_key, cor, hours_claimed{cor, minutes{15}, std::nullopt, std::nullopt}, time_ms{50});
+    const auto own = s.log.add(
+        s.cor_key, cor, hours_claimed{cor, minutes{15}, std::nullopt, std::nullopt}, time_ms{50});
     const auto own_ok = s.log.add(s.cor_key, cor, hours_confirmed{s.log.ids[own]}, time_ms{60});
     CHECK_REFUSED(s.verify(s.log.certificate(cor, s.bindings, {{own, own_ok}}, minutes{15})),
                   "confirmed by its own claimant");
@@ -298,9 +301,9 @@ BOOST_AUTO_TEST_CASE(only_a_trusted_checkpoint_of_the_certificates_community_and
     // An event that is no checkpoint, signed by the node key.
     {
         auto h = sound;
-        h.checkpoint_envelope = encode_envelope(
-            s.log.node.seal(event_body{random_event_id(), s.log.town, member_id{0}, sequence{2},
-                                       time_ms{9}, std::nullopt, transfer{cor, minutes{5}, std::nullopt}}));
+        h.checkpoint_envelope = encode_envelope(s.log.node.seal(
+            event_body{random_event_id(), s.log.town, member_id{0}, sequence{2}, time_ms{9},
+                       std::nullopt, transfer{cor, minutes{5}, std::nullopt}}));
         CHECK_REFUSED(s.verify(h), "the checkpoint is not a checkpoint event");
     }
     // A checkpoint that signs no verdict root.
@@ -322,6 +325,126 @@ BOOST_AUTO_TEST_CASE(only_a_trusted_checkpoint_of_the_certificates_community_and
             checkpoint_body(s.log.town, sequence{2}, fewer.size(), merkle_root(fewer),
                             merkle_root(fewer_verdicts), time_ms{9}, s.log.node.public_bytes())));
         CHECK_REFUSED(s.verify(h), "its inclusion proof does not lead to the checkpoint's root");
+    }
+}
+
+// Selective disclosure (certificate.h): Cor's claims carry note commitments; he may reveal the
+// notes beside them. What he reveals must give the commitment the claim signs, claim by claim.
+namespace {
+
+struct noted_log : sound_log {
+    committed_text shopping = commit_fresh("Boodschappen voor mevrouw Jansen");
+    committed_text garden = commit_fresh("De heg geknipt aan de Dorpsstraat");
+    std::uint64_t c3 = 0, f3 = 0, c4 = 0, f4 = 0;
+
+    noted_log() {
+        c3 = log.add(cor_key, cor,
+                     hours_claimed{bep, minutes{45}, std::nullopt, shopping.commitment},
+                     time_ms{50});
+        f3 = confirm(c3, time_ms{60});
+        c4 = log.add(cor_key, cor, hours_claimed{bep, minutes{15}, std::nullopt, garden.commitment},
+                     time_ms{70});
+        f4 = confirm(c4, time_ms{80});
+    }
+    // Claims 0 and 1 with notes, claim 2 (c1) without; 120 minutes; nothing revealed.
+    hour_certificate with_notes() const {
+        return log.certificate(cor, bindings, {{c3, f3}, {c4, f4}, {c1, f1}}, minutes{120});
+    }
+    hour_certificate both_revealed() const {
+        auto h = with_notes();
+        h.claims[0].note = shopping.personal;
+        h.claims[1].note = garden.personal;
+        return h;
+    }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(notes_revealed_beside_their_claims_verify_and_are_reported) {
+    noted_log s;
+    // Nothing revealed: the certificate verifies on the commitments alone, and shows no text.
+    const auto hidden = s.verify(s.with_notes());
+    BOOST_REQUIRE_MESSAGE(hidden.ok, hidden.problem);
+    BOOST_CHECK_EQUAL(hidden.total.value, 120);
+    BOOST_CHECK(hidden.notes.empty());
+    // Both revealed: each checked, and reported by its claim.
+    const auto r = s.verify(s.both_revealed());
+    BOOST_REQUIRE_MESSAGE(r.ok, r.problem);
+    BOOST_CHECK_EQUAL(r.total.value, 120);
+    BOOST_REQUIRE_EQUAL(r.notes.size(), 2u);
+    BOOST_CHECK_EQUAL(r.notes[0].claim, 0u);
+    BOOST_CHECK_EQUAL(r.notes[0].text, "Boodschappen voor mevrouw Jansen");
+    BOOST_CHECK_EQUAL(r.notes[1].claim, 1u);
+    BOOST_CHECK_EQUAL(r.notes[1].text, "De heg geknipt aan de Dorpsstraat");
+    // One revealed, the other not: the member chooses claim by claim.
+    auto one = s.with_notes();
+    one.claims[1].note = s.garden.personal;
+    const auto r1 = s.verify(one);
+    BOOST_REQUIRE_MESSAGE(r1.ok, r1.problem);
+    BOOST_REQUIRE_EQUAL(r1.notes.size(), 1u);
+    BOOST_CHECK_EQUAL(r1.notes[0].claim, 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_revealed_note_that_is_not_the_committed_one_is_a_forgery) {
+    noted_log s;
+    const auto sound = s.both_revealed();
+    {  // Another text swapped in, under the genuine salt.
+        auto h = sound;
+        h.claims[0].note->text = "Boodschappen voor mevrouw Jansen, 10 uur lang";
+        CHECK_REFUSED(s.verify(h), "claim 0: its revealed note (salt and text) does not match");
+    }
+    {  // One character changed.
+        auto h = sound;
+        h.claims[1].note->text[0] = 'd';
+        CHECK_REFUSED(s.verify(h), "claim 1: its revealed note (salt and text) does not match");
+    }
+    {  // The genuine text under a changed salt.
+        for (std::size_t i = 0; i < personal_salt_bytes; ++i) {
+            auto h = sound;
+            h.claims[0].note->salt.b[i] ^= 0x01;
+            BOOST_TEST_CONTEXT("salt byte " << i) {
+                CHECK_REFUSED(s.verify(h), "claim 0: its revealed note (salt and text)");
+            }
+        }
+    }
+    {  // A genuine note moved to the other claim (which commits to its own note).
+        auto h = sound;
+        std::swap(h.claims[0].note, h.claims[1].note);
+        CHECK_REFUSED(s.verify(h), "claim 0: its revealed note (salt and text) does not match");
+        auto moved = s.with_notes();
+        moved.claims[1].note = s.shopping.personal;
+        CHECK_REFUSED(s.verify(moved), "claim 1: its revealed note (salt and text) does not match");
+    }
+    {  // A text added to a claim that commits to no note, whatever it is.
+        auto h = sound;
+        h.claims[2].note = s.shopping.personal;
+        CHECK_REFUSED(s.verify(h), "claim 2: a note is revealed beside it, but the claim commits");
+        auto plain = s.certificate();
+        plain.claims[0].note = commit_fresh("Zes uur geholpen").personal;
+        CHECK_REFUSED(s.verify(plain), "claim 0: a note is revealed beside it");
+    }
+    {  // An empty text.
+        auto h = sound;
+        h.claims[0].note->text.clear();
+        CHECK_REFUSED(s.verify(h), "claim 0: its revealed note is not 1 to 600 characters");
+    }
+}
+
+// A text past the bound, or not UTF-8, is refused even when it gives the commitment (a lying
+// node accepted the claim): the node never accepts such a text beside an event.
+BOOST_AUTO_TEST_CASE(a_revealed_note_out_of_bounds_is_refused_even_when_it_matches) {
+    noted_log s;
+    for (const auto& text :
+         {std::string(text_chars_max + 1, 'x'), std::string("caf\xc3"), std::string("a\0b", 3)}) {
+        const auto note = commit_fresh(text);
+        const auto c =
+            s.log.add(s.cor_key, cor, hours_claimed{bep, minutes{5}, std::nullopt, note.commitment},
+                      time_ms{90});
+        const auto f = s.confirm(c, time_ms{91});
+        auto h = s.log.certificate(cor, s.bindings, {{c, f}}, minutes{5});
+        BOOST_CHECK_MESSAGE(s.verify(h).ok, s.verify(h).problem);  // not revealed: it holds
+        h.claims[0].note = note.personal;
+        CHECK_REFUSED(s.verify(h), "claim 0: its revealed note is not 1 to 600 characters");
     }
 }
 
