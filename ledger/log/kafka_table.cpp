@@ -300,7 +300,12 @@ result<std::unique_ptr<kafka_table>> kafka_table::open(const kafka_table_options
 
     rd_kafka_conf_t* cc = rd_kafka_conf_new();
     auto cset = set_all(cc, s->connection());
-    if (cset) cset = set_all(cc, {{"enable.partition.eof", "false"}, {"check.crcs", "true"}});
+    // A fetch waits at most 100 ms for new records (librdkafka's default is 500): a text
+    // written through another node is readable here soon after its event.
+    if (cset)
+        cset = set_all(cc, {{"enable.partition.eof", "false"},
+                            {"check.crcs", "true"},
+                            {"fetch.wait.max.ms", "100"}});
     if (!cset) {
         rd_kafka_conf_destroy(cc);
         return cset.err();

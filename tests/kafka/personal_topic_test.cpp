@@ -226,6 +226,9 @@ BOOST_AUTO_TEST_CASE(a_text_posted_on_one_node_is_read_on_the_other_and_erased_f
     BOOST_CHECK_EQUAL(texts_on(*a), 2u);
     BOOST_CHECK_EQUAL(texts_on(*b), 2u);
 
+    // Before she leaves, her text is in the broker's files (the scan below is not vacuous).
+    BOOST_CHECK(!files_holding(dir.path / "kafka", ann_text).empty());
+
     // Ann leaves through A (her balance is settled: she never exchanged).
     t.accepted(*a, ann, member_left{ann});
     BOOST_CHECK(eventually(
