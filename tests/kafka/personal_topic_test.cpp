@@ -256,13 +256,16 @@ BOOST_AUTO_TEST_CASE(a_text_posted_on_one_node_is_read_on_the_other_and_erased_f
             << (files_holding(dir.path / "kafka", ann_text).empty()
                     ? ""
                     : files_holding(dir.path / "kafka", ann_text).front()));
+    const auto gone_from_files = std::chrono::steady_clock::now() - compacted_at;
     const auto ms = [](auto d) {
         return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
     };
     std::cout << "personal_topic: a text posted through A was read on B " << ms(replicated_after)
               << " ms after its write was answered (polled every "
               << "100 ms); the erased text left the topic " << ms(gone_from_topic)
-              << " ms after both nodes had erased it (segment.ms 1000, max.compaction.lag.ms "
+              << " ms after both nodes had erased it, and from the broker's files "
+              << ms(gone_from_files)
+              << " ms after (segment.ms 1000, max.compaction.lag.ms "
                  "1000, log.cleaner.backoff.ms 1000)\n";
 
     // Both nodes' folders: her text nowhere, Bob's only under personal/.
