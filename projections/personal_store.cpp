@@ -207,9 +207,10 @@ result<personal_store::applied_items> personal_store::apply_replicated(
     std::span<const personal_item> items, std::span<const offset> positions) {
     applied_items out;
     rocksdb::WriteBatch batch;
-    for (const auto& item : items) {
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        const personal_item& item = items[i];
         if (auto why = refusal_of(item)) {
-            out.refused.push_back(*why);
+            out.refused.push_back({i, *why});
             continue;
         }
         if (item.value) {

@@ -101,7 +101,11 @@ public:
     struct applied_items {
         std::size_t kept = 0;
         std::size_t erased = 0;
-        std::vector<std::string> refused;
+        struct refusal {
+            std::size_t index;  // in the items given
+            std::string why;
+        };
+        std::vector<refusal> refused;
     };
     // Applies items read from the replication topic, in their order, with `positions` (one per
     // partition of the topic: where its reader stands after them) in the same write.

@@ -260,7 +260,7 @@ void node::follow_personal_topic() {
         if (got->empty()) continue;
         std::vector<personal_item> items;
         items.reserve(got->size());
-        for (auto& r : *got) items.push_back({std::move(r.key), std::move(r.value)});
+        for (const auto& r : *got) items.push_back({r.key, r.value});
         const auto positions = personal_topic_->positions();
         auto applied = personal_->apply_replicated(items, positions);
         if (!applied) {
@@ -270,8 +270,11 @@ void node::follow_personal_topic() {
                       << "); replication stops until the node is restarted\n";
             return;
         }
-        for (const auto& why : applied->refused)
-            std::cerr << "uurwerk: refused an item of the personal-data topic: " << why << "\n";
+        for (const auto& r : applied->refused) {
+            const auto& record = (*got)[r.index];
+            std::cerr << "uurwerk: refused record " << record.at.value << " of partition "
+                      << record.partition.value << " of the personal-data topic: " << r.why << "\n";
+        }
         personal_refused_.fetch_add(applied->refused.size());
     }
 }
