@@ -6,6 +6,7 @@
 // about her are gone from B's store and answers, from both data folders, and, once the broker
 // has compacted (the test sets short segment and compaction times), from the topic as a fresh
 // reader sees it and from every file of the broker's data folder. The other member's text stays.
+// A node that was stopped while a third member left erases that member's text when it starts.
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
@@ -130,11 +131,12 @@ struct members {
     signing_key coordinator = signing_key::generate().value();
     signing_key ann = signing_key::generate().value();
     signing_key bob = signing_key::generate().value();
-    std::uint64_t seq[4] = {0, 0, 0, 0};
+    signing_key cor = signing_key::generate().value();
+    std::uint64_t seq[5] = {0, 0, 0, 0, 0};
     community_id c{0};
 
     signing_key& key_of(member_id m) {
-        return m.value == 1 ? coordinator : m.value == 2 ? ann : bob;
+        return m.value == 1 ? coordinator : m.value == 2 ? ann : m.value == 3 ? bob : cor;
     }
     event_id accepted(node& n, member_id m, event_payload p,
                       std::optional<personal_text> text = std::nullopt) {
@@ -172,7 +174,7 @@ BOOST_AUTO_TEST_CASE(a_text_posted_on_one_node_is_read_on_the_other_and_erased_f
 
     members t;
     t.c = community_id{7};
-    const member_id coordinator{1}, ann{2}, bob{3};
+    const member_id coordinator{1}, ann{2}, bob{3}, cor{4};
     policy rules;
     rules.credit_limit = minutes{600};
     t.accepted(*a, coordinator, community_founded{"Tijdbank West", rules});
@@ -180,6 +182,8 @@ BOOST_AUTO_TEST_CASE(a_text_posted_on_one_node_is_read_on_the_other_and_erased_f
                member_admitted{ann, t.ann.public_bytes(), role::member, true, std::nullopt});
     t.accepted(*a, coordinator,
                member_admitted{bob, t.bob.public_bytes(), role::member, true, std::nullopt});
+    t.accepted(*a, coordinator,
+               member_admitted{cor, t.cor.public_bytes(), role::member, true, std::nullopt});
 
     // Ann's offer through A, Bob's request through B.
     const std::string ann_text = "Ann de Vries, Wilhelminastraat 12, 06-44412345";
@@ -268,13 +272,37 @@ BOOST_AUTO_TEST_CASE(a_text_posted_on_one_node_is_read_on_the_other_and_erased_f
               << " ms after (segment.ms 1000, max.compaction.lag.ms "
                  "1000, log.cleaner.backoff.ms 1000)\n";
 
-    // Both nodes' folders: her text nowhere, Bob's only under personal/.
+    // A node that is away while a member leaves: Cor's text reaches B, B stops, Cor leaves
+    // through A, B starts again and erases it (from the memberLeft it folds, and the
+    // tombstones it reads from where it stopped).
+    const std::string cor_text = "Cor Visser, Kerkplein 8, 06-99987654";
+    const auto cor_said = commit_fresh(cor_text);
+    const auto cor_offer = t.accepted(
+        *a, cor, offer_posted{{category::lifts, cor_said.commitment, intensity::once, "1", 0}},
+        cor_said.personal);
+    BOOST_REQUIRE(eventually(
+        [&] { return text_on(*b, t.c, cor_offer, cor_said.commitment) == cor_text; }, 20s));
+    b.reset();
+    t.accepted(*a, cor, member_left{cor});
+    BOOST_CHECK(eventually([&] { return texts_on(*a) == 1; }, 20s));
+    b = open_node(dir.path / "b", k);
+    BOOST_CHECK(eventually(
+        [&] {
+            return !text_on(*b, t.c, cor_offer, cor_said.commitment).has_value() &&
+                   texts_on(*b) == 1;
+        },
+        20s));
+    BOOST_CHECK(text_on(*b, t.c, request, bob_said.commitment) == bob_text);
+
+    // Both nodes' folders: their texts nowhere, Bob's only under personal/.
     a.reset();
     b.reset();
     for (const char* node_dir : {"a", "b"}) {
         BOOST_CHECK_MESSAGE(files_holding(dir.path / node_dir, ann_text).empty(),
                             node_dir << " still holds Ann's text");
         BOOST_CHECK(files_holding(dir.path / node_dir, "Ann de Vries").empty());
+        BOOST_CHECK_MESSAGE(files_holding(dir.path / node_dir, cor_text).empty(),
+                            node_dir << " still holds Cor's text");
         const auto bobs = files_holding(dir.path / node_dir, bob_text);
         BOOST_CHECK(!bobs.empty());
         for (const auto& path : bobs) BOOST_CHECK(path.starts_with("personal/"));
