@@ -225,6 +225,9 @@ transaction.state.log.num.partitions=4
 share.coordinator.state.topic.replication.factor=$rf
 share.coordinator.state.topic.min.isr=$isr
 group.initial.rebalance.delay.ms=0
+# The log cleaner looks for compactable partitions every second, not every 15 s (Kafka's
+# default): part of how long an erased personal text stays on disk (ops/README.md).
+log.cleaner.backoff.ms=1000
 # A small machine: few threads; a crashed node is fenced (and leaves the ISR) within 6 s.
 num.network.threads=2
 num.io.threads=2

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <string>
 
+#include "ledger/core/limits.h"
+
 namespace uurwerk {
 namespace {
 
@@ -69,12 +71,16 @@ result<void> personal_store::put(community_id c, const event_id& id, const diges
     put_bytes(value, text.salt.b);
     value.append(text.text);
     rocksdb::WriteBatch batch;
-    batch.Put(text_key(c, id, commitment), value);
-    for (const member_id m : concerned) batch.Put(member_key(c, m, id, commitment), "");
+    std::vector<personal_item> items;
+    items.push_back({text_key(c, id, commitment), value});
+    for (const member_id m : concerned) items.push_back({member_key(c, m, id, commitment), ""});
+    for (const auto& item : items) batch.Put(item.key, *item.value);
     rocksdb::WriteOptions w;
     w.sync = true;  // durable before the event that commits to it is appended
     auto st = db_->Write(w, &batch);
     if (!st.ok()) return store_failed(st, "cannot write to the personal-data store");
+    // And, in a cluster, in the replication topic too before the event is appended.
+    if (sink_) return sink_(c, items);
     return {};
 }
 
@@ -127,6 +133,7 @@ result<std::size_t> personal_store::erase_member(community_id c, member_id m) {
     put_be64(prefix, c.value);
     put_be64(prefix, m.value);
     rocksdb::WriteBatch batch;
+    std::vector<personal_item> tombstones;
     std::size_t erased = 0;
     {
         std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
@@ -139,16 +146,27 @@ result<std::size_t> personal_store::erase_member(community_id c, member_id m) {
             text_key.append(k.data() + prefix.size(), event_id_bytes + digest_bytes);
             batch.Delete(text_key);
             batch.Delete(k);
+            tombstones.push_back({text_key, std::nullopt});
+            tombstones.push_back({k.ToString(), std::nullopt});
             ++erased;
         }
         if (!it->status().ok())
             return store_failed(it->status(), "cannot read the personal-data store");
     }
     if (erased == 0) return erased;  // nothing (left) to erase: no compaction
+    // The tombstones first: if they cannot be written, nothing is deleted here, so the erasure
+    // (which every start repeats for members who left) sends them again.
+    if (sink_)
+        if (auto sent = sink_(c, tombstones); !sent) return sent.err();
     rocksdb::WriteOptions w;
     w.sync = true;
     if (auto st = db_->Write(w, &batch); !st.ok())
         return store_failed(st, "cannot erase from the personal-data store");
+    if (auto gone = make_erasure_physical(); !gone) return gone.err();
+    return erased;
+}
+
+result<void> personal_store::make_erasure_physical() {
     // Physically gone: the memtable (and with it the write-ahead log that held the texts) goes
     // to an SST file, and a full compaction rewrites every file without the erased values.
     if (auto st = db_->Flush(rocksdb::FlushOptions()); !st.ok())
@@ -157,7 +175,106 @@ result<std::size_t> personal_store::erase_member(community_id c, member_id m) {
     compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
     if (auto st = db_->CompactRange(compact, nullptr, nullptr); !st.ok())
         return store_failed(st, "cannot compact the personal-data store");
-    return erased;
+    return ok_value;
+}
+
+namespace {
+
+constexpr std::size_t text_key_bytes = 1 + 8 + event_id_bytes + digest_bytes;
+constexpr std::size_t member_key_bytes = 1 + 8 + 8 + event_id_bytes + digest_bytes;
+// A text of text_chars_max characters of UTF-8 (at most 4 bytes each), and its salt.
+constexpr std::size_t text_value_bytes_max = personal_salt_bytes + 4 * text_chars_max;
+
+std::string position_key(std::uint32_t partition) {
+    std::string k(1, 'o');
+    for (int i = 3; i >= 0; --i) k.push_back(static_cast<char>((partition >> (8 * i)) & 0xff));
+    return k;
+}
+
+// Why a replicated item cannot be kept, or nothing when it can: the checks of each key layout
+// of the store. A new kind of item (a new key prefix) adds its check here; until then its
+// items are refused.
+std::optional<std::string> refusal_of(const personal_item& item) {
+    const std::string& k = item.key;
+    if (k.empty()) return "an empty key";
+    switch (k[0]) {
+        case 't': {
+            if (k.size() != text_key_bytes)
+                return "a text key of " + std::to_string(k.size()) + " bytes, not " +
+                       std::to_string(text_key_bytes);
+            if (!item.value) return std::nullopt;
+            const std::string& v = *item.value;
+            if (v.size() < personal_salt_bytes || v.size() > text_value_bytes_max)
+                return "a text value of " + std::to_string(v.size()) + " bytes";
+            personal_salt salt;
+            std::memcpy(salt.b.data(), v.data(), personal_salt_bytes);
+            digest commitment;
+            std::memcpy(commitment.b.data(), k.data() + 1 + 8 + event_id_bytes, digest_bytes);
+            if (commit_text(salt, std::string_view(v).substr(personal_salt_bytes)) != commitment)
+                return "a text that does not match the commitment in its key";
+            return std::nullopt;
+        }
+        case 'm':
+            if (k.size() != member_key_bytes)
+                return "an index key of " + std::to_string(k.size()) + " bytes, not " +
+                       std::to_string(member_key_bytes);
+            if (item.value && !item.value->empty()) return "an index entry with a value";
+            return std::nullopt;
+        default:
+            return "a key of unknown kind (first byte " +
+                   std::to_string(static_cast<unsigned char>(k[0])) + ")";
+    }
+}
+
+}  // namespace
+
+result<personal_store::applied_items> personal_store::apply_replicated(
+    std::span<const personal_item> items, std::span<const offset> positions) {
+    applied_items out;
+    rocksdb::WriteBatch batch;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        const personal_item& item = items[i];
+        if (auto why = refusal_of(item)) {
+            out.refused.push_back({i, *why});
+            continue;
+        }
+        if (item.value) {
+            batch.Put(item.key, *item.value);
+            ++out.kept;
+        } else {
+            batch.Delete(item.key);
+            ++out.erased;
+        }
+    }
+    for (std::uint32_t p = 0; p < positions.size(); ++p) {
+        std::string v;
+        put_be64(v, positions[p].value);
+        batch.Put(position_key(p), v);
+    }
+    rocksdb::WriteOptions w;
+    w.sync = true;
+    if (auto st = db_->Write(w, &batch); !st.ok())
+        return store_failed(st, "cannot write replicated items to the personal-data store");
+    if (out.erased > 0)
+        if (auto gone = make_erasure_physical(); !gone) return gone.err();
+    return out;
+}
+
+result<std::vector<offset>> personal_store::replicated_positions(std::uint32_t partitions) const {
+    std::vector<offset> out(partitions, offset{0});
+    for (std::uint32_t p = 0; p < partitions; ++p) {
+        std::string v;
+        auto st = db_->Get(rocksdb::ReadOptions(), position_key(p), &v);
+        if (st.IsNotFound()) continue;
+        if (!st.ok()) return store_failed(st, "cannot read the personal-data store");
+        if (v.size() != 8)
+            return make_error(errc::store_error, "a position of " + std::to_string(v.size()) +
+                                                     " bytes in the personal-data store");
+        std::uint64_t at = 0;
+        for (const char ch : v) at = (at << 8) | static_cast<unsigned char>(ch);
+        out[p] = offset{at};
+    }
+    return out;
 }
 
 result<std::size_t> personal_store::copy(const std::filesystem::path& from,

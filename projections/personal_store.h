@@ -14,13 +14,27 @@
 // event carries, so a second event reusing an id (which the rules reject) cannot put its text
 // in the place of the first one's.
 //
-// Threading: every function may be called from any thread (RocksDB's own locking). Owns its
-// database.
+// Replication (cluster mode, issue 22 point 7): every item the store keeps or erases goes
+// through one sink, as (key, value) with the store's own key and value, or (key, no value) for
+// an erased key: put() hands it its 't' item and its 'm' index entries after writing them;
+// erase_member() hands it a tombstone for every key it is about to delete, before deleting
+// (so a failed sink leaves the member to be erased again, with tombstones, at the next start).
+// The by-member index is replicated, not rebuilt: the members a text concerns come from the
+// event's body, which a node that reads the item may not have applied yet. A node applies
+// what it reads back (its own items too) with apply_replicated(), which checks every item
+// against its key's layout (a text against its commitment) and keeps, beside the items, how
+// far it has read each partition of the topic ('o' partition(4) -> offset(8): local, never
+// replicated, never erased).
+//
+// Threading: every function may be called from any thread (RocksDB's own locking), except
+// replicate_to(), which is called before any other use. Owns its database.
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "ledger/core/base.h"
@@ -32,6 +46,17 @@ class DB;
 }
 
 namespace uurwerk {
+
+// One item of the store as replicated: its key, and its value, or none for an erased key.
+struct personal_item {
+    std::string key;
+    std::optional<std::string> value;
+    bool operator==(const personal_item&) const = default;
+};
+// Where the items of community `c` go (cluster mode: a compacted Kafka topic); returns once
+// they are durable there.
+using personal_sink =
+    std::function<result<void>(community_id c, std::span<const personal_item> items)>;
 
 class personal_store {
 public:
@@ -76,6 +101,28 @@ public:
     [[nodiscard]] static result<std::size_t> copy(const std::filesystem::path& from,
                                                   const std::filesystem::path& to);
 
+    // Sends every item put() or erase_member() writes from now on to `sink` too (see above).
+    void replicate_to(personal_sink sink) { sink_ = std::move(sink); }
+
+    // What apply_replicated() did: items kept, keys erased (then flushed and compacted, as
+    // erase_member does), and why each refused item was refused (a text that does not match
+    // its commitment, a key of no known layout, a value where none belongs).
+    struct applied_items {
+        std::size_t kept = 0;
+        std::size_t erased = 0;
+        struct refusal {
+            std::size_t index;  // in the items given
+            std::string why;
+        };
+        std::vector<refusal> refused;
+    };
+    // Applies items read from the replication topic, in their order, with `positions` (one per
+    // partition of the topic: where its reader stands after them) in the same write.
+    [[nodiscard]] result<applied_items> apply_replicated(std::span<const personal_item> items,
+                                                         std::span<const offset> positions);
+    // The positions the last apply_replicated() stored, `partitions` of them (0 where none).
+    [[nodiscard]] result<std::vector<offset>> replicated_positions(std::uint32_t partitions) const;
+
     // How many texts the store holds (for tests and metrics; a scan).
     [[nodiscard]] result<std::size_t> count() const;
 
@@ -84,7 +131,10 @@ public:
 
 private:
     personal_store() = default;
+    // Flushes the memtable and compacts the whole store: deleted values are physically gone.
+    [[nodiscard]] result<void> make_erasure_physical();
     std::unique_ptr<rocksdb::DB> db_;
+    personal_sink sink_;
 };
 
 }  // namespace uurwerk

@@ -108,8 +108,22 @@ result<std::unique_ptr<node>> node::open(const node_options& options) {
             if (!log) return log.err();
             logs.push_back(std::move(*log));
         }
+        // The personal-data store's topic beside the event topic (node.h).
+        kafka_table_options to;
+        to.bootstrap_servers = options.kafka->bootstrap_servers;
+        to.topic = options.kafka->topic + "-personal";
+        to.partitions_total = options.kafka->partitions_total;
+        to.replication_factor = options.kafka->replication_factor;
+        to.min_insync_replicas = options.kafka->min_insync_replicas;
+        to.compaction = options.personal_compaction;
+        to.delivery_timeout = options.kafka->delivery_timeout;
+        to.open_timeout = options.kafka->open_timeout;
+        to.client_id = options.kafka->client_id;
+        to.security = options.kafka->security;
+        auto table = kafka_table::open(to);
+        if (!table) return table.err();
         auto n = open_with_logs(std::move(logs), options.data_dir / "store", options.apply_timeout,
-                                options.catch_up_progress);
+                                options.catch_up_progress, std::move(*table));
         if (!n) return n.err();
         (*n)->founding_gate_ = options.founding_gate;
         if (auto recorded = record_cluster(options.data_dir, *options.kafka); !recorded)
@@ -139,13 +153,26 @@ result<std::unique_ptr<node>> node::open_with_log(
 result<std::unique_ptr<node>> node::open_with_logs(
     std::vector<std::unique_ptr<event_log>> logs, const std::filesystem::path& store_dir,
     std::chrono::milliseconds apply_timeout,
-    const std::function<void(offset, offset)>& catch_up_progress) {
+    const std::function<void(offset, offset)>& catch_up_progress,
+    std::unique_ptr<kafka_table> personal_topic) {
     UURWERK_ASSERT(!logs.empty());
     auto n = std::unique_ptr<node>(new node());
     n->apply_timeout_ = apply_timeout;
     auto personal = personal_store::open(store_dir.parent_path() / "personal");
     if (!personal) return personal.err();
     n->personal_ = std::move(*personal);
+    if (personal_topic) {
+        // Set before anything writes to the store: the erasures at open send their tombstones.
+        n->personal_topic_ = std::move(personal_topic);
+        n->personal_->replicate_to([topic = n->personal_topic_.get()](
+                                       community_id c, std::span<const personal_item> items) {
+            const partition_id p = uurwerk::partition_of(c, topic->partitions());
+            std::vector<table_write> writes;
+            writes.reserve(items.size());
+            for (const auto& item : items) writes.push_back({p, item.key, item.value});
+            return topic->write(writes);
+        });
+    }
     n->parts_.resize(logs.size());
     // Every partition is opened and caught up before any projector thread starts; the
     // progress sums the partitions (those done count with their whole log).
@@ -198,12 +225,58 @@ result<std::unique_ptr<node>> node::open_with_logs(
             });
     }
     for (auto& part : n->parts_) part.folder->start();
+    if (n->personal_topic_) {
+        auto from = n->personal_->replicated_positions(n->personal_topic_->partitions());
+        if (!from) return from.err();
+        if (auto started = n->personal_topic_->start(*from); !started) return started.err();
+        n->personal_reader_ = std::thread([raw = n.get()] { raw->follow_personal_topic(); });
+    }
     return n;
 }
 
 node::~node() {
+    closing_.store(true);
+    if (personal_reader_.joinable()) personal_reader_.join();
     for (auto& part : parts_)
         if (part.folder) part.folder->stop();
+}
+
+void node::follow_personal_topic() {
+    name_this_thread("uw-personal");
+    constexpr std::size_t batch_max = 512;
+    constexpr auto wait = std::chrono::milliseconds(200);
+    bool unavailable = false;  // said once per spell
+    while (!closing_.load()) {
+        auto got = personal_topic_->poll(batch_max, wait);
+        if (!got) {
+            if (!unavailable)
+                std::cerr << "uurwerk: reading the personal-data topic: " << got.err().message
+                          << " (trying again)\n";
+            unavailable = true;
+            std::this_thread::sleep_for(std::chrono::seconds(1));
+            continue;
+        }
+        unavailable = false;
+        if (got->empty()) continue;
+        std::vector<personal_item> items;
+        items.reserve(got->size());
+        for (const auto& r : *got) items.push_back({r.key, r.value});
+        const auto positions = personal_topic_->positions();
+        auto applied = personal_->apply_replicated(items, positions);
+        if (!applied) {
+            // Not applied, so not passed: a restart reads them again from the stored positions.
+            std::cerr << "uurwerk: the personal-data store cannot take what the topic holds ("
+                      << applied.err().message
+                      << "); replication stops until the node is restarted\n";
+            return;
+        }
+        for (const auto& r : applied->refused) {
+            const auto& record = (*got)[r.index];
+            std::cerr << "uurwerk: refused record " << record.at.value << " of partition "
+                      << record.partition.value << " of the personal-data topic: " << r.why << "\n";
+        }
+        personal_refused_.fetch_add(applied->refused.size());
+    }
 }
 
 result<submit_outcome> node::submit(byte_view stored) {

@@ -17,8 +17,19 @@
 // agree before anything is written ("personal_data_mismatch"), and keeps the text in the
 // personal-data store (projections/personal_store.h, the folder `personal` beside `store`),
 // synced, before the event is appended. If the append then fails the text stays, unreferenced,
-// under the event's id and commitment: harmless, and overwritten if the event is sent again. In
-// a cluster each node keeps the texts written through it (replication is still to come).
+// under the event's id and commitment: harmless, and overwritten if the event is sent again.
+//
+// In a cluster the personal-data store is replicated through a compacted Kafka topic beside the
+// event topic (`TOPIC-personal`, as many partitions; ledger/log/kafka_table.h): every item the
+// store keeps or erases (personal_store.h: its sink) is written there, keyed by the store's own
+// key, in the partition of its community, and delivered (acks=all) before the event is
+// appended; an erasure is a tombstone for every key of the member, written before the local
+// delete. Every node, the writer too, follows the topic on a thread of its own ("uw-personal")
+// into its own personal/ store, checking each item (a text against its commitment) before it
+// keeps it: a refused item is logged and counted (personal_items_refused), never served. A text
+// written through another node is there once this node's reader has reached it (usually within
+// a second; personal_text_of answers none before). Each node still erases a member who left
+// when it applies the memberLeft (idempotent: nothing left, nothing written).
 //
 // Partitions. A node serves every partition of its log: one partition for a LocalLog, P for a
 // Kafka topic of P partitions (`node_options::kafka->partitions_total`). A community's events
@@ -42,15 +53,18 @@
 // Threading: submit() and every read function may be called from any number of threads. The
 // node owns its logs, stores and projectors; they live as long as the node.
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <thread>
 #include <variant>
 
 #include "ledger/core/crypto.h"
 #include "ledger/core/personal.h"
 #include "ledger/log/event_log.h"
 #include "ledger/log/kafka_log.h"
+#include "ledger/log/kafka_table.h"
 #include "ledger/log/local_log.h"
 #include "ledger/log/partition.h"
 #include "projections/personal_store.h"
@@ -88,6 +102,9 @@ struct node_options {
     // before the log for every founding event; an error refuses it. Empty: anyone may (tests and
     // benchmarks in a folder of their own). Called from submitting threads.
     std::function<result<void>(const public_key& founder)> founding_gate = {};
+    // Cluster mode: how long the personal-data topic keeps an erased value (kafka_table.h;
+    // used when the node creates the topic).
+    table_compaction personal_compaction{};
 };
 
 // The answer to a submitted event.
@@ -114,11 +131,13 @@ public:
         const std::function<void(offset, offset)>& catch_up_progress = {});
     // Wraps existing logs, logs[p] being partition p (at least one): partition p's store is
     // store_dir_of(store_dir, p). The personal-data store is `personal` beside `store_dir`.
-    // `catch_up_progress` gets (applied, end) summed over them.
+    // `catch_up_progress` gets (applied, end) summed over them. With `personal_topic`, the
+    // personal-data store is replicated through it (see above).
     [[nodiscard]] static result<std::unique_ptr<node>> open_with_logs(
         std::vector<std::unique_ptr<event_log>> logs, const std::filesystem::path& store_dir,
         std::chrono::milliseconds apply_timeout,
-        const std::function<void(offset, offset)>& catch_up_progress = {});
+        const std::function<void(offset, offset)>& catch_up_progress = {},
+        std::unique_ptr<kafka_table> personal_topic = nullptr);
     ~node();
 
     // Errors: "bad_envelope"/"bad_event" (malformed), "event_too_large", "bad_signature",
@@ -158,6 +177,9 @@ public:
     [[nodiscard]] result<std::optional<std::string>> personal_text_of(
         community_id c, const event_id& id, const text_commitment& commitment) const;
     personal_store& personal() { return *personal_; }
+    // Cluster mode: items read from the personal-data topic that were refused (a text that does
+    // not match its commitment, a malformed key), since the node opened.
+    std::uint64_t personal_items_refused() const { return personal_refused_.load(); }
 
     // Waits until this node has applied community `c`'s partition of the log as it stands now,
     // at most `wait` (and the log's own bound on asking for its end: with Kafka, a broker round
@@ -237,6 +259,8 @@ private:
         std::shared_ptr<const verified_event> event;
         append_intent coming;  // announced to the log before verifying; ended by enqueue
     };
+    // The personal-data topic's reader: applies what it reads to personal_ until closing_.
+    void follow_personal_topic();
     // Erases the personal data of every member who left, as `folder`'s state has them.
     [[nodiscard]] result<void> erase_left_members(const projector& folder);
     // The checks before the log (bound the size, decode the body, verify, look at the state):
@@ -265,8 +289,13 @@ private:
     }
     key_cache keys_;  // shared by every partition's projector and the ingest path
     std::function<result<void>(const public_key&)> founding_gate_;  // set by open(), then read
+    // Cluster mode: the personal-data topic (personal_'s sink writes to it), and its reader.
+    std::unique_ptr<kafka_table> personal_topic_;
     std::vector<partition_part> parts_;
     std::unique_ptr<personal_store> personal_;
+    std::atomic<bool> closing_{false};
+    std::atomic<std::uint64_t> personal_refused_{0};
+    std::thread personal_reader_;
     std::chrono::milliseconds apply_timeout_{10'000};
 };
 
