@@ -166,6 +166,28 @@ result<std::size_t> personal_store::erase_member(community_id c, member_id m) {
     return erased;
 }
 
+result<bool> personal_store::erase_text(community_id c, member_id m, const event_id& id,
+                                        const digest& commitment) {
+    const std::string text = text_key(c, id, commitment);
+    const std::string index = member_key(c, m, id, commitment);
+    std::string value;
+    auto st = db_->Get(rocksdb::ReadOptions(), text, &value);
+    if (st.IsNotFound()) return false;
+    if (!st.ok()) return store_failed(st, "cannot read the personal-data store");
+    const std::vector<personal_item> tombstones{{text, std::nullopt}, {index, std::nullopt}};
+    if (sink_)
+        if (auto sent = sink_(c, tombstones); !sent) return sent.err();
+    rocksdb::WriteBatch batch;
+    batch.Delete(text);
+    batch.Delete(index);
+    rocksdb::WriteOptions w;
+    w.sync = true;
+    if (st = db_->Write(w, &batch); !st.ok())
+        return store_failed(st, "cannot erase from the personal-data store");
+    if (auto gone = make_erasure_physical(); !gone) return gone.err();
+    return true;
+}
+
 result<void> personal_store::make_erasure_physical() {
     // Physically gone: the memtable (and with it the write-ahead log that held the texts) goes
     // to an SST file, and a full compaction rewrites every file without the erased values.

@@ -93,6 +93,12 @@ public:
     // Errors: "store_error".
     [[nodiscard]] result<std::size_t> erase_member(community_id c, member_id m);
 
+    // Erases event `id`'s text under `commitment` of community `c` and its index entry under
+    // member `m` (a profile the member replaced), physically, as erase_member does. Idempotent;
+    // returns whether there was a text. Errors: "store_error".
+    [[nodiscard]] result<bool> erase_text(community_id c, member_id m, const event_id& id,
+                                          const digest& commitment);
+
     // Copies the store in `from` into a new store in `to` (which must not exist), entry by
     // entry, synced: for backups and restores. `from` is opened read-only, so a node may be
     // running on it: the copy is the store as of that moment (every text the node wrote before

@@ -35,6 +35,20 @@ void verdict_ticket::complete(const applied_record& r) {
 }
 
 namespace {
+
+// The profile `b` would replace, when `b` is a profileUpdated of a member who has one: read
+// before the fold, which overwrites it.
+std::optional<applied_record::replaced_profile> profile_before_in(const ledger_state& state,
+                                                                  const event_body& b) {
+    const auto* x = std::get_if<profile_updated>(&b.payload);
+    if (!x) return std::nullopt;
+    auto c = state.communities.find(b.community);
+    if (c == state.communities.end()) return std::nullopt;
+    auto m = c->second.members.find(x->member);
+    if (m == c->second.members.end() || m->second.profile_event == event_id{}) return std::nullopt;
+    return applied_record::replaced_profile{x->member, m->second.profile_event,
+                                            m->second.profile_digest};
+}
 std::string_view as_chars(byte_view b) {
     return {reinterpret_cast<const char*>(b.data()), b.size()};
 }
@@ -498,12 +512,14 @@ result<std::size_t> projector::fold_batch(const std::vector<log_record>& records
             // The verdict fold, then the matching projection (queues, exposure) of what it
             // decided: both under this lock, both written in this batch.
             const std::size_t matches_from = fx.matches.size();
+            const auto replacing = profile_before_in(state_, b);
             verdict v = fold(state_, in, fx);
             fold_matching(matching_, state_, b, v, std::span(fx.matches).subspan(matches_from),
                           mfx);
             c.decided.push_back(applied_record{rec.at, scoped_id{b.community, b.id}, v});
             if (const auto* gone = std::get_if<member_left>(&b.payload); gone && v.accepted())
                 c.decided.back().left = gone->member;
+            if (replacing && v.accepted()) c.decided.back().replaced = replacing;
             // The oldest ticket waiting for these bytes (there may be none left: it was
             // withdrawn, or an earlier record of the same bytes took it) gets this verdict.
             if (p.of_ticket)

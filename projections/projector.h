@@ -93,6 +93,14 @@ struct applied_record {
     // The member who left with this record (an accepted memberLeft), whose personal data every
     // node then erases (api/node/node.h).
     std::optional<member_id> left = std::nullopt;
+    // The profile an accepted profileUpdated replaced (its member, event and commitment), whose
+    // document every node then erases: a profile is kept only while it is the member's.
+    struct replaced_profile {
+        member_id member;
+        event_id id;
+        digest commitment;
+    };
+    std::optional<replaced_profile> replaced = std::nullopt;
 };
 
 // Called after each batch is durable in the store, from the apply thread, with the records it

@@ -211,18 +211,27 @@ result<std::unique_ptr<node>> node::open_with_logs(
         // node stopped between a memberLeft and its erasure does it now), then at every
         // memberLeft the projector applies.
         if (auto erased = n->erase_left_members(*part.folder); !erased) return erased.err();
-        part.folder->set_applied_hook(
-            [store = n->personal_.get()](const std::vector<applied_record>& records) {
-                for (const auto& r : records) {
-                    if (!r.left) continue;
-                    if (auto erased = store->erase_member(r.id.community, *r.left); !erased)
-                        std::cerr << "uurwerk: the personal data of member " << r.left->value
+        part.folder->set_applied_hook([store = n->personal_.get()](
+                                          const std::vector<applied_record>& records) {
+            for (const auto& r : records) {
+                if (r.replaced) {
+                    const auto& old = *r.replaced;
+                    if (auto erased =
+                            store->erase_text(r.id.community, old.member, old.id, old.commitment);
+                        !erased)
+                        std::cerr << "uurwerk: the replaced profile of member " << old.member.value
                                   << " of community " << r.id.community.value
-                                  << " could not be erased now (it will be when the node starts "
-                                     "again): "
-                                  << erased.err().message << "\n";
+                                  << " could not be erased: " << erased.err().message << "\n";
                 }
-            });
+                if (!r.left) continue;
+                if (auto erased = store->erase_member(r.id.community, *r.left); !erased)
+                    std::cerr << "uurwerk: the personal data of member " << r.left->value
+                              << " of community " << r.id.community.value
+                              << " could not be erased now (it will be when the node starts "
+                                 "again): "
+                              << erased.err().message << "\n";
+            }
+        });
     }
     for (auto& part : n->parts_) part.folder->start();
     if (n->personal_topic_) {

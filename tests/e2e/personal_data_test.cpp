@@ -339,6 +339,38 @@ BOOST_AUTO_TEST_CASE(a_member_who_leaves_is_erased_everywhere_and_the_log_stays_
     BOOST_CHECK_EQUAL(texts(*t.n), 1u);
 }
 
+// A profile is kept only while it is the member's: the one a new profile replaces is erased,
+// bytes and all; the new one is read.
+BOOST_AUTO_TEST_CASE(a_replaced_profile_is_erased) {
+    town t;
+    t.open();
+    t.found();
+    const member_id ann{2};
+    const std::string before = "name=Ann Smit\nphone=06-55507777\nemail=oud@smit.example\n";
+    const std::string after = "name=Ann Smit\n";
+    t.accepted_with_text(ann, before, [&](digest d) -> event_payload {
+        return profile_updated{ann, d};
+    });
+    BOOST_CHECK_EQUAL(texts(*t.n), 1u);
+    const auto now_id = t.accepted_with_text(ann, after, [&](digest d) -> event_payload {
+        return profile_updated{ann, d};
+    });
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (texts(*t.n) != 1 && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    BOOST_CHECK_EQUAL(texts(*t.n), 1u);
+    auto row = query::member(t.n->folder(t.c), t.c, ann);
+    BOOST_REQUIRE(row.ok());
+    BOOST_CHECK(row->profile_event == now_id);
+    auto kept = t.n->personal_text_of(t.c, row->profile_event, row->profile_digest);
+    BOOST_REQUIRE(kept.ok() && kept->has_value());
+    BOOST_CHECK_EQUAL(**kept, after);
+    t.n.reset();
+    const auto files = folder_bytes(t.dir.path / "data");
+    for (const std::string gone : {"06-55507777", "oud@smit.example"})
+        BOOST_CHECK_MESSAGE(found_in(files, gone).empty(), gone << " is still on disk");
+}
+
 BOOST_AUTO_TEST_CASE(a_backup_of_a_running_node_keeps_its_texts_and_a_restore_brings_them_back) {
     // The personal-data store cannot be rebuilt from the log: a backup must carry it.
     town t;
