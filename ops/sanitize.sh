@@ -16,9 +16,11 @@ cd "$(dirname "$0")/.."
 kind="${1:?usage: ops/sanitize.sh asan|tsan [build] [ctest args...]}"
 shift
 case "$kind" in
-  asan) dir=build-asan; sanitize=address,undefined; tests=(-E "kafka|browser|fuzz") ;;
+  asan) dir=build-asan; sanitize=address,undefined; tests=(-E "kafka|browser|fuzz")
+        targets=all ;;
   tsan) dir=build-tsan; sanitize=thread
-        tests=(-R "^(ledger/log|projections/projector|api/node|api/http|e2e)/") ;;
+        tests=(-R "^(ledger/log|projections/projector|api/node|api/http|e2e)/")
+        targets='^(uurwerk|test_(ledger_log_.*|projections_projector|api_node_.*|api_http_.*|e2e_.*)):' ;;
   *) echo "ops/sanitize.sh: asan or tsan, not $kind" >&2; exit 2 ;;
 esac
 only_build=false
@@ -29,7 +31,9 @@ launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_C_COMPILER=clang-14 \
   -DUURWERK_SANITIZE="$sanitize" -DUURWERK_WERROR="$werror" "${launcher[@]}" >/dev/null
-cmake --build "$dir" -j "${UURWERK_JOBS:-$(nproc)}" -- -k 0
+build=()  # every target, or the program and the test binaries of the tests run
+[ "$targets" = all ] || build=($(ninja -C "$dir" -t targets all | grep -oE "$targets" | tr -d :))
+cmake --build "$dir" -j "${UURWERK_JOBS:-$(nproc)}" ${build[@]/#/--target } -- -k 0
 $only_build && exit 0
 cd "$dir"
 ctest --output-on-failure --timeout 1200 -j "${UURWERK_JOBS:-$(nproc)}" "${tests[@]}" "$@"
