@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 werror=OFF
 [ "${CI:-}" = "true" ] && werror=ON
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DUURWERK_FUZZ=ON \
-  -DUURWERK_WERROR="$werror" "$@" >/dev/null
-cmake --build build-fuzz -j "$(nproc)" --target json_fuzz event_fuzz log_fuzz export_fuzz \
-  certificate_fuzz
+  "${launcher[@]}" -DUURWERK_WERROR="$werror" "$@" >/dev/null
+cmake --build build-fuzz -j "${UURWERK_JOBS:-$(nproc)}" --target json_fuzz event_fuzz log_fuzz export_fuzz \
+  certificate_fuzz state_fuzz

@@ -53,8 +53,14 @@ std::string encode(const checkpoint_record& r) {
     return v;
 }
 
-checkpoint_record decode_checkpoint(std::string_view v) {
-    UURWERK_ASSERT(v.size() == checkpoint_record_bytes, v.size());
+// Damage in the audit column (a value of the wrong length): "store_corrupt", never a crash.
+error audit_corrupt(std::string_view what) {
+    return make_error(errc::store_corrupt, "the projection store holds a bad " + std::string(what) +
+                                               " in its audit column: rebuild it from the log");
+}
+
+result<checkpoint_record> decode_checkpoint(std::string_view v) {
+    if (v.size() != checkpoint_record_bytes) return audit_corrupt("checkpoint record");
     checkpoint_record r;
     r.tree_size = get_be64(v, 0);
     get_bytes(v, 8, r.root.b);
@@ -75,20 +81,31 @@ error beyond_tree(std::uint64_t size, std::uint64_t have) {
 }
 
 // Kept nodes as the store has committed them, each tile read once per reader (a proof asks
-// for several nodes of the same tile). A read error is kept and reported by the caller (a node
-// reader has no error channel): the reader hands out a full tile of zero hashes.
+// for several nodes of the same tile). A read error, or a tile too short for a tree of `size`
+// leaves (or not whole hashes), is kept and reported by the caller (a node reader has no error
+// channel): the reader hands out a full tile of zero hashes.
 struct committed_tiles {
     const store& db;
     char which;  // 'T' or 'V'
     community_id c;
+    std::uint64_t size;  // the committed tree's leaves
     std::shared_ptr<std::optional<error>> failure = std::make_shared<std::optional<error>>();
     std::shared_ptr<std::map<merkle_tile_id, std::string>> cache =
         std::make_shared<std::map<merkle_tile_id, std::string>>();
     std::string operator()(const merkle_tile_id& id) const {
         if (auto it = cache->find(id); it != cache->end()) return it->second;
         auto v = db.get(column::audit, tile_key(which, c, id));
-        if (v && *v) return cache->emplace(id, std::move(**v)).first->second;
+        // A tile holds the nodes of its level that the tree has completed: size >> level of
+        // them in all, up to merkle_tile_width in each tile.
+        const std::uint64_t complete = id.level < 64 ? size >> id.level : 0;
+        const std::uint64_t first = id.index * merkle_tile_width;
+        const std::uint64_t needed =
+            complete <= first ? 0 : std::min(complete - first, merkle_tile_width);
+        if (v && *v && (*v)->size() % digest_bytes == 0 && (*v)->size() / digest_bytes >= needed &&
+            (*v)->size() <= merkle_tile_width * digest_bytes)
+            return cache->emplace(id, std::move(**v)).first->second;
         if (!v && !*failure) *failure = v.err();
+        if (v && !*failure) *failure = audit_corrupt("Merkle tile");
         return std::string(merkle_tile_width * digest_bytes, '\0');
     }
 };
@@ -98,12 +115,14 @@ struct committed_tiles {
 result<std::unique_ptr<audit_trees>> audit_trees::load(const store& db) {
     auto t = std::unique_ptr<audit_trees>(new audit_trees(db));
     std::vector<std::pair<community_id, std::uint64_t>> sizes;
+    bool bad_size = false;
     auto scanned = db.scan(column::audit, "N", "", [&](std::string_view k, std::string_view v) {
-        UURWERK_ASSERT(k.size() == 9 && v.size() == 8, k.size(), v.size());
+        if (k.size() != 9 || v.size() != 8) return !(bad_size = true);
         sizes.emplace_back(community_id{get_be64(k, 1)}, get_be64(v, 0));
         return true;
     });
     if (!scanned) return scanned.err();
+    if (bad_size) return audit_corrupt("tree size");
     for (auto [c, size] : sizes) {
         // A store written before verdict trees has event tiles and none of these.
         auto first = db.get(column::audit, tile_key('V', c, merkle_tile_of(merkle_node{0, 0, {}})));
@@ -113,8 +132,8 @@ result<std::unique_ptr<audit_trees>> audit_trees::load(const store& db) {
                               "the audit projection of community " + std::to_string(c.value) +
                                   " has no verdict tree (written by an older uurwerk): rebuild "
                                   "the store from the log");
-        committed_tiles tiles{db, 'T', c};
-        committed_tiles verdict_tiles{db, 'V', c};
+        committed_tiles tiles{db, 'T', c, size};
+        committed_tiles verdict_tiles{db, 'V', c, size};
         auto& tree = t->trees_[c];
         tree.frontier = merkle_frontier::restore(size, merkle_tiled_reader(tiles));
         tree.verdicts = merkle_frontier::restore(size, merkle_tiled_reader(verdict_tiles));
@@ -237,7 +256,7 @@ result<std::uint64_t> read_tree_size(const store& db, community_id c) {
     auto v = db.get(column::audit, community_key('N', c));
     if (!v) return v.err();
     if (!*v) return std::uint64_t{0};
-    UURWERK_ASSERT((*v)->size() == 8, (*v)->size());
+    if ((*v)->size() != 8) return audit_corrupt("tree size");
     return get_be64(**v, 0);
 }
 
@@ -252,7 +271,7 @@ result<std::vector<leaf_record>> read_leaves(const store& db, community_id c, st
         const std::uint64_t chunk = next / audit_leaf_chunk;
         auto v = db.get(column::audit, chunk_key(c, chunk));
         if (!v) return v.err();
-        UURWERK_ASSERT(v->has_value(), c.value, chunk);
+        if (!v->has_value()) return audit_corrupt("tree size (a chunk of leaves is missing)");
         const std::string& entries = **v;
         for (std::uint64_t i = next % audit_leaf_chunk;
              next < end && (i + 1) * leaf_entry_bytes <= entries.size(); ++i, ++next) {
@@ -260,10 +279,14 @@ result<std::vector<leaf_record>> read_leaves(const store& db, community_id c, st
             const auto reason =
                 static_cast<std::uint16_t>(static_cast<std::uint8_t>(entries[at + 8]) << 8 |
                                            static_cast<std::uint8_t>(entries[at + 9]));
+            if (reason > reject_reason_max) return audit_corrupt("leaf's verdict");
             out.push_back(
                 {next, offset{get_be64(entries, at)}, static_cast<reject_reason>(reason)});
         }
-        UURWERK_ASSERT(next == end || next % audit_leaf_chunk == 0, next, end);
+        // Each chunk but the tree's last is full: one that ends early is damage (and would be
+        // read again and again).
+        if (next != std::min(end, (chunk + 1) * audit_leaf_chunk))
+            return audit_corrupt("chunk of leaves (shorter than the tree)");
     }
     return out;
 }
@@ -294,17 +317,23 @@ result<std::optional<checkpoint_record>> read_latest_checkpoint(const store& db,
     auto v = db.get(column::audit, community_key('L', c));
     if (!v) return v.err();
     if (!*v) return std::optional<checkpoint_record>();
-    return std::optional<checkpoint_record>(decode_checkpoint(**v));
+    auto r = decode_checkpoint(**v);
+    if (!r) return r.err();
+    return std::optional<checkpoint_record>(*r);
 }
 
 result<std::vector<checkpoint_record>> read_checkpoints(const store& db, community_id c) {
     std::vector<checkpoint_record> out;
+    std::optional<error> bad;
     auto scanned = db.scan(column::audit, community_key('K', c), "",
                            [&](std::string_view, std::string_view v) {
-                               out.push_back(decode_checkpoint(v));
-                               return true;
+                               auto r = decode_checkpoint(v);
+                               if (!r) bad = r.err();
+                               if (r) out.push_back(*r);
+                               return r.ok();
                            });
     if (!scanned) return scanned.err();
+    if (bad) return *bad;
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.at < b.at; });
     return out;
 }
@@ -318,7 +347,7 @@ auto with_committed(const store& db, char which, community_id c, std::uint64_t s
     auto have = read_tree_size(db, c);
     if (!have) return have.err();
     if (size > *have) return beyond_tree(size, *have);
-    committed_tiles tiles{db, which, c};
+    committed_tiles tiles{db, which, c, *have};
     const merkle_node_reader reader = merkle_tiled_reader(tiles);
     auto out = fn(reader);
     if (*tiles.failure) return **tiles.failure;

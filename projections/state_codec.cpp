@@ -668,6 +668,15 @@ result<loaded_state> load_state(const store& db) {
         if (u.seq <= k->second.last_seq) return corrupt("seen chunk (sequence not increasing)");
         k->second.last_seq = u.seq;
     }
+    // Every minute comes from somewhere (projector::open asserts it of what it loads), and a
+    // sum of damaged balances must not overflow on the way (the fold adds to them too).
+    for (const auto& [id, c] : s.communities) {
+        std::int64_t sum = c.fund.value;
+        for (const auto& [m, ms] : c.members)
+            if (__builtin_add_overflow(sum, ms.balance.value, &sum))
+                return corrupt("balance (out of range)");
+        if (sum != 0) return corrupt("balance (a community's do not sum to 0)");
+    }
     for (auto& [id, c] : s.communities) {
         index_matches(c);
         index_posts(loaded.matching.of(id), c);
@@ -686,6 +695,10 @@ result<std::vector<history_entry>> read_history(const store& db, community_id c,
     bool bad = false;
     auto scanned =
         db.scan(column::history, prefix, start, [&](std::string_view k, std::string_view v) {
+            if (k.size() != 24) {  // community, member, window
+                bad = true;
+                return false;
+            }
             const std::uint64_t window = get_be64(k, 16);
             reader r{v};
             while (r.pos < v.size()) {

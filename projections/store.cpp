@@ -110,6 +110,13 @@ error rocks_error(const rocksdb::Status& s, std::string_view what) {
     return make_error(code, std::string(what) + ": " + s.ToString());
 }
 
+// A meta value of the wrong length: damage (or another program's folder), not a bug.
+error bad_meta_value(std::string_view what, std::size_t size) {
+    return make_error(errc::store_corrupt, "the projection store's " + std::string(what) + " is " +
+                                               std::to_string(size) +
+                                               " bytes long, not 8: rebuild it from the log");
+}
+
 }  // namespace
 
 std::uint64_t get_be64(std::string_view in, std::size_t pos) {
@@ -352,7 +359,7 @@ result<offset> store::applied() const {
     auto v = get(column::meta, applied_key);
     if (!v) return v.err();
     if (!*v) return offset{0};
-    UURWERK_ASSERT((*v)->size() == 8, (*v)->size());
+    if ((*v)->size() != 8) return bad_meta_value("applied offset", (*v)->size());
     return offset{get_be64(**v, 0)};
 }
 
@@ -366,7 +373,7 @@ result<std::uint64_t> store::skipped() const {
     auto v = get(column::meta, skipped_key);
     if (!v) return v.err();
     if (!*v) return std::uint64_t{0};
-    UURWERK_ASSERT((*v)->size() == 8, (*v)->size());
+    if ((*v)->size() != 8) return bad_meta_value("skipped count", (*v)->size());
     return get_be64(**v, 0);
 }
 

@@ -615,7 +615,7 @@ result<void> bench_audit(const parsed_args& a) {
     merkle_frontier verdicts;
     std::vector<merkle_node> done;
     std::uint64_t checkpoints = 0;
-    constexpr time_ms log_time{1'700'000'000'000};
+    static constexpr time_ms log_time{1'700'000'000'000};
     auto add = [&](bytes b) {
         verdicts.append(
             verdict_leaf_hash(tree.size(), reject_reason::none, offset{tree.size()}, log_time),

@@ -1,7 +1,8 @@
 // Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/<target>/) from real events:
 // the benchmarks' workload generator (api/bench/workload.h: a founded community, admissions,
-// posts, claims, confirmations, transfers, all accepted) for events, log segments and exports,
-// and tests/support/certificate_log.h for hour certificates that verify. Deterministic (fixed
+// posts, claims, confirmations, transfers, all accepted) for events, log segments, exports and
+// the projection stores a projector makes of them, and tests/support/certificate_log.h for hour
+// certificates that verify. Deterministic (fixed
 // seeds), small files (each under a few KB). Not a test: built on demand and run by hand, as
 //
 //   ninja -C build make_fuzz_seeds && build/make_fuzz_seeds -- tests/fuzz/corpus
@@ -17,8 +18,11 @@
 #include "api/node/certificates.h"
 #include "ledger/core/verified_event.h"
 #include "ledger/log/local_log.h"
+#include "projections/projector.h"
+#include "tests/fuzz/store_entries.h"
 #include "tests/support/certificate_log.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_log.h"
 
 using namespace uurwerk;
 namespace fs = std::filesystem;
@@ -152,5 +156,31 @@ BOOST_AUTO_TEST_CASE(make_seeds) {
         BOOST_TEST_INFO(stem);
         BOOST_REQUIRE(verify_certificate(c, {l.node.public_bytes()}).ok);
         write_file(out / "certificate" / (stem + ".json"), certificate_to_json(c));
+    }
+
+    // state: the projection store of the first n records, every entry of every column, in
+    // state_fuzz's input format (tests/fuzz/store_entries.h).
+    for (std::size_t n : {std::size_t{3}, std::size_t{20}, log.size()}) {
+        uurwerk::testing::temp_dir dir;
+        auto l = uurwerk::testing::open_test_log(dir.path / "log");
+        for (std::size_t i = 0; i < n; ++i) BOOST_REQUIRE(l->append(log[i]).ok());
+        auto db = store::open(dir.path / "store");
+        BOOST_REQUIRE(db.ok());
+        key_cache keys;
+        {
+            auto p = projector::open(*l, **db, keys, {});
+            BOOST_REQUIRE(p.ok());
+            BOOST_REQUIRE((*p)->catch_up().ok());
+        }
+        std::string entries;
+        for (std::size_t c = 0; c < column_count; ++c) {
+            auto scanned = (*db)->scan(
+                static_cast<column>(c), "", "", [&](std::string_view k, std::string_view v) {
+                    BOOST_REQUIRE(fuzz::put_store_entry(entries, static_cast<column>(c), k, v));
+                    return true;
+                });
+            BOOST_REQUIRE(scanned.ok());
+        }
+        write_file(out / "state" / ("store-" + std::to_string(n) + ".bin"), entries);
     }
 }

@@ -280,7 +280,10 @@ BOOST_AUTO_TEST_CASE(a_community_of_every_kind_loads_back_as_it_was_folded) {
     stale.seq = sequence{1};
     const std::pair<ledger_state*, matching_state*> both[] = {{&t.state, &t.matching},
                                                               {&loaded->ledger, &loaded->matching}};
-    for (auto [s, m] : both) {
+    for (const auto& states : both) {
+        // Named apart: clang 14 cannot capture a structured binding in a lambda.
+        ledger_state* const s = states.first;
+        matching_state* const m = states.second;
         fold_effects fx;
         matching_effects mfx;
         const offset at{t.next_offset};
