@@ -31,12 +31,14 @@ std::string be64(std::uint64_t v) {
     return s;
 }
 // A member record (state_codec.cpp): role, verified, suspended, left, then balance,
-// pending in and out, confirmed given and admission time (little-endian).
+// pending in and out, confirmed given and admission time (little-endian), then the profile's
+// event id (16 bytes) and commitment (32 bytes): none here.
 std::string member_with_balance(std::int64_t balance) {
     std::string v(4, '\0');
     for (std::int64_t x :
          {balance, std::int64_t{0}, std::int64_t{0}, std::int64_t{0}, std::int64_t{1}})
         v.append(reinterpret_cast<const char*>(&x), 8);
+    v.append(16 + 32, '\0');
     return v;
 }
 
