@@ -54,6 +54,31 @@ std::vector<ranked_post> copy_page(const community_state& c,
     return out;
 }
 
+// A member as the listings show them: a former member is not also "suspended".
+member_row row_of(member_id id, const member_state& m) {
+    return {id,     m.member_role,   m.verified,      m.suspended && !m.left,
+            m.left, m.profile_event, m.profile_digest};
+}
+
+// Everything community `cs` holds about member `m` (whose state is `ms`): a scan.
+member_records records_in(const community_state& cs, member_id m, const member_state& ms) {
+    member_records out;
+    out.member = ms;
+    for (const auto& [id, x] : cs.posts)
+        if (x.owner == m) out.posts.emplace_back(id, x);
+    for (const auto& [id, x] : cs.claims)
+        if (x.claimant == m || x.receiver == m) out.claims.emplace_back(id, x);
+    for (const auto& [id, x] : cs.transfers)
+        if (x.from == m || x.to == m) out.transfers.emplace_back(id, x);
+    for (const auto& [id, x] : cs.matches)
+        if (x.requester == m || x.helper == m) out.matches.emplace_back(id, x);
+    for (const auto& [pair, d] : cs.delegations)
+        if (pair.first == m || pair.second == m) out.delegations.emplace_back(pair, d);
+    for (const auto& [id, x] : cs.endorsements)
+        if (x.from == m || x.to == m) out.endorsements.emplace_back(id, x);
+    return out;
+}
+
 }  // namespace
 
 std::size_t community_count(const projector& p) {
@@ -75,9 +100,7 @@ result<std::vector<member_row>> members(const projector& p, community_id c) {
     return with_community<std::vector<member_row>>(p, c, [](const community_state& cs) {
         std::vector<member_row> rows;
         rows.reserve(cs.members.size());
-        for (const auto& [id, m] : cs.members)
-            rows.push_back({id, m.member_role, m.verified, m.suspended && !m.left, m.left,
-                            m.profile_event, m.profile_digest});
+        for (const auto& [id, m] : cs.members) rows.push_back(row_of(id, m));
         return rows;
     });
 }
@@ -86,9 +109,7 @@ result<member_row> member(const projector& p, community_id c, member_id m) {
     return with_community<member_row>(p, c, [&](const community_state& cs) -> result<member_row> {
         auto it = cs.members.find(m);
         if (it == cs.members.end()) return no_member(c, m);
-        const auto& x = it->second;
-        return member_row{m,      x.member_role,   x.verified,      x.suspended && !x.left,
-                          x.left, x.profile_event, x.profile_digest};
+        return row_of(m, it->second);
     });
 }
 
@@ -97,26 +118,7 @@ result<member_records> records_of(const projector& p, community_id c, member_id 
                                           [&](const community_state& cs) -> result<member_records> {
                                               auto it = cs.members.find(m);
                                               if (it == cs.members.end()) return no_member(c, m);
-                                              member_records out;
-                                              out.member = it->second;
-                                              for (const auto& [id, x] : cs.posts)
-                                                  if (x.owner == m) out.posts.emplace_back(id, x);
-                                              for (const auto& [id, x] : cs.claims)
-                                                  if (x.claimant == m || x.receiver == m)
-                                                      out.claims.emplace_back(id, x);
-                                              for (const auto& [id, x] : cs.transfers)
-                                                  if (x.from == m || x.to == m)
-                                                      out.transfers.emplace_back(id, x);
-                                              for (const auto& [id, x] : cs.matches)
-                                                  if (x.requester == m || x.helper == m)
-                                                      out.matches.emplace_back(id, x);
-                                              for (const auto& [pair, d] : cs.delegations)
-                                                  if (pair.first == m || pair.second == m)
-                                                      out.delegations.emplace_back(pair, d);
-                                              for (const auto& [id, x] : cs.endorsements)
-                                                  if (x.from == m || x.to == m)
-                                                      out.endorsements.emplace_back(id, x);
-                                              return out;
+                                              return records_in(cs, m, it->second);
                                           });
 }
 

@@ -666,7 +666,14 @@ result<std::pair<community_id, member_id>> who(const parsed_args& a) {
     return std::pair{c, m};
 }
 
-result<void> do_balance(const parsed_args& a) {
+// GET /v1/communities/{c}/members/{m}/TAIL (with its query, if any) for the member the flags
+// name, with a session of the --key file: the member's community and id, and the 200 answer.
+struct member_reply {
+    community_id community;
+    member_id member;
+    reply answer;
+};
+result<member_reply> read_member(const parsed_args& a, const std::string& tail) {
     auto w = who(a);
     if (!w) return w.err();
     auto server = server_of(a);
@@ -675,15 +682,23 @@ result<void> do_balance(const parsed_args& a) {
     if (!session) return session.err();
     auto r = call(*server, "GET",
                   "/v1/communities/" + std::to_string(w->first.value) + "/members/" +
-                      std::to_string(w->second.value) + "/balance",
+                      std::to_string(w->second.value) + "/" + tail,
                   {}, *session);
     if (!r) return r.err();
     if (r->status != 200) return api_error(*r);
+    return member_reply{w->first, w->second, std::move(*r)};
+}
+
+result<void> do_balance(const parsed_args& a) {
+    auto read = read_member(a, "balance");
+    if (!read) return read.err();
+    const auto* r = &read->answer;
     auto num = [&](const char* k) {
         return static_cast<std::int64_t>(r->doc.number_at(k).value_or(0));
     };
     auto bal = num("balance_minutes");
-    std::cout << "member " << w->second.value << " in community " << w->first.value << "\n"
+    std::cout << "member " << read->member.value << " in community " << read->community.value
+              << "\n"
               << "  balance:   " << (bal > 0 ? "+" : "") << bal << " minutes (" << hours_text(bal)
               << ")\n"
               << "  pending:   " << num("pending_in_minutes") << " minutes claimed by you, "
@@ -697,18 +712,9 @@ result<void> do_balance(const parsed_args& a) {
 // `my-data`: saves everything the node holds about a member (AVG art. 15 and 20) to a file only
 // its owner may read.
 result<void> do_my_data(const parsed_args& a) {
-    auto w = who(a);
-    if (!w) return w.err();
-    auto server = server_of(a);
-    if (!server) return server.err();
-    auto session = session_of(a, w->first);
-    if (!session) return session.err();
-    auto r = call(*server, "GET",
-                  "/v1/communities/" + std::to_string(w->first.value) + "/members/" +
-                      std::to_string(w->second.value) + "/export",
-                  {}, *session);
-    if (!r) return r.err();
-    if (r->status != 200) return api_error(*r);
+    auto read = read_member(a, "export");
+    if (!read) return read.err();
+    const auto* r = &read->answer;
     const std::string out = *a.get("out");
     const std::string partial = out + ".partial";
     {
@@ -728,8 +734,8 @@ result<void> do_my_data(const parsed_args& a) {
         const auto* items = v ? v->as_array() : nullptr;
         return items ? items->size() : 0;
     };
-    std::cout << "saved everything about member " << w->second.value << " of community "
-              << w->first.value << " to " << out << " (" << r->body.size()
+    std::cout << "saved everything about member " << read->member.value << " of community "
+              << read->community.value << " to " << out << " (" << r->body.size()
               << " bytes: " << count("posts") << " posts, " << count("claims") << " claims, "
               << count("transfers") << " transfers, " << count("matches") << " matches, "
               << count("texts") << " personal texts, " << count("history")
@@ -738,20 +744,13 @@ result<void> do_my_data(const parsed_args& a) {
 }
 
 result<void> do_history(const parsed_args& a) {
-    auto w = who(a);
-    if (!w) return w.err();
-    auto server = server_of(a);
-    if (!server) return server.err();
-    std::string target = "/v1/communities/" + std::to_string(w->first.value) + "/members/" +
-                         std::to_string(w->second.value) + "/history";
+    std::string tail = "history";
     std::string sep = "?";
-    if (auto f = a.get("from")) target += sep + "from=" + *f, sep = "&";
-    if (auto l = a.get("limit")) target += sep + "limit=" + *l;
-    auto session = session_of(a, w->first);
-    if (!session) return session.err();
-    auto r = call(*server, "GET", target, {}, *session);
-    if (!r) return r.err();
-    if (r->status != 200) return api_error(*r);
+    if (auto f = a.get("from")) tail += sep + "from=" + *f, sep = "&";
+    if (auto l = a.get("limit")) tail += sep + "limit=" + *l;
+    auto read = read_member(a, tail);
+    if (!read) return read.err();
+    const auto* r = &read->answer;
     auto* entries = r->doc.root().at("entries");
     auto* list = entries ? entries->as_array() : nullptr;
     if (list == nullptr) return make_error(errc::bad_reply, "the history reply has no entries");
