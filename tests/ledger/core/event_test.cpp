@@ -721,6 +721,23 @@ BOOST_AUTO_TEST_CASE(policies_out_of_bounds) {
     check_rejected(decode_body(changed(600, 6000, 0)), "claimMinutesMax", "zero claim max");
     check_rejected(decode_body(changed(600, 6000, minutes_per_event_max + 1)), "claimMinutesMax",
                    "claim max over a week");
+    // The contact window: 0 (the default, 30 days) or 1 to 365 days.
+    auto window = [](std::uint32_t days) {
+        return build_body([&](s::EventBody::Builder b) {
+            auto p = b.initPolicyChanged().initPolicy();
+            p.setCreditLimitMinutes(600);
+            p.setBalanceMaxMinutes(6000);
+            p.setClaimMinutesMax(60);
+            p.setContactWindowDays(days);
+        });
+    };
+    for (std::uint32_t days : {0u, 1u, 365u}) {
+        auto ok = decode_body(window(days));
+        BOOST_REQUIRE(ok.ok());
+        const auto& rules = std::get<policy_changed>(ok->payload).rules;
+        BOOST_CHECK_EQUAL(contact_window_days_of(rules), days == 0 ? 30u : days);
+    }
+    check_rejected(decode_body(window(366)), "contactWindowDays", "a window over a year");
 }
 
 BOOST_AUTO_TEST_CASE(bytes_that_are_canonical_capnp_but_not_what_encode_writes) {
