@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <shared_mutex>
 #include <string_view>
 #include <thread>
 #include <unordered_map>
@@ -59,7 +60,11 @@ error delivery_error(rd_kafka_resp_err_t err, const std::string& where) {
         case RD_KAFKA_RESP_ERR_INVALID_MSG:
             return make_error(errc::bad_record, what);
         case RD_KAFKA_RESP_ERR__FATAL:
-            return make_error(errc::io_error, what + "; the producer stopped: reopen the log");
+            return make_error(errc::log_unavailable,
+                              what +
+                                  "; the producer stopped after a fatal error and is being "
+                                  "replaced; the event may or may not be in the log: send it "
+                                  "again unchanged (a second copy is a duplicate)");
         default:
             // Timed out, no leader, not enough in-sync replicas, no broker: the record may or
             // may not be in the log.
@@ -134,8 +139,20 @@ struct message_deleter {
 struct kafka_producer::impl {
     kafka_log_options options;  // `partition` unused
 
+    // librdkafka's producer. A fatal error (librdkafka 2.0.2's idempotent producer raises one
+    // when a broker dies at the wrong moment: "sequence desynchronization") leaves it unable to
+    // produce for good, so the delivery-report thread replaces it with a new one of the same
+    // configuration (replace_after_fatal). Every use holds handle_mutex shared (hold()); the
+    // replacement holds it exclusively.
+    mutable std::shared_mutex handle_mutex;
     rd_kafka_t* handle = nullptr;  // owned; destroyed last
     rd_kafka_topic_t* topic = nullptr;
+    conf_handle spare_conf;                  // a copy of the configuration, for the replacement
+    std::atomic<bool> replacing{false};      // the reports of purged records are not "closed"
+    std::atomic<std::uint64_t> replaced{0};  // how many times
+    [[nodiscard]] std::shared_lock<std::shared_mutex> hold() const {
+        return std::shared_lock(handle_mutex);
+    }
 
     // Append ids, unique across the producer's life: a report of a log that has gone never
     // reaches a later log of the same partition (its ids are all below that log's first).
@@ -175,6 +192,9 @@ struct kafka_producer::impl {
     void route_report(const rd_kafka_message_t& m);
     // Records the producer's fatal error (once); returns its description.
     std::string note_fatal();
+    // On the delivery-report thread, once `failed`: fails what the stopped producer holds (its
+    // logs answer log_unavailable: send again) and puts a new producer in its place.
+    void replace_after_fatal();
 };
 
 struct kafka_log::impl {
@@ -214,7 +234,14 @@ struct kafka_log::impl {
     reader follower, lookup;
 
     ~impl();
-    rd_kafka_t* handle() const { return out->handle; }
+    // The partition's low and high watermarks, asked of its leader through the producer.
+    rd_kafka_resp_err_t query_end(std::int64_t* low, std::int64_t* high,
+                                  clock_type::time_point deadline) const {
+        const auto held = out->hold();
+        return rd_kafka_query_watermark_offsets(out->handle, options.topic.c_str(),
+                                                static_cast<std::int32_t>(options.partition.value),
+                                                low, high, std::max(remaining_ms(deadline), 1));
+    }
     result<void> wait_for_partition(clock_type::time_point deadline);
     result<void> wait_for_end(clock_type::time_point deadline);
     result<reader*> open_reader(reader& r, const char* role,
@@ -282,6 +309,49 @@ void kafka_producer::impl::detach(partition_id p, const kafka_log::impl* log) {
     routes[p.value].log = nullptr;
 }
 
+void kafka_producer::impl::replace_after_fatal() {
+    std::unique_lock lock(handle_mutex);
+    replacing.store(true, std::memory_order_release);
+    // What the stopped producer still holds fails now: its reports (served by the flush) reach
+    // their logs, which answer "may or may not be in the log: send it again".
+    const int held = rd_kafka_outq_len(handle);
+    rd_kafka_purge(handle, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_flush(handle, to_int_ms(purge_wait));
+    std::fprintf(stderr,
+                 "uurwerk: the Kafka producer of %s stopped after a fatal error (%s); the %d "
+                 "records it still held failed (their events are to be sent again); replacing "
+                 "it\n",
+                 options.topic.c_str(), failure.c_str(), held);
+    rd_kafka_topic_destroy(topic);
+    rd_kafka_destroy(handle);
+    topic = nullptr;
+    handle = nullptr;
+    // The same configuration, with this state as its opaque (a copy is kept for the next time).
+    char why[512] = "";
+    while (!stopping.load(std::memory_order_acquire)) {
+        conf_handle conf(rd_kafka_conf_dup(spare_conf.get()));
+        handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), why, sizeof why);
+        if (handle != nullptr) {
+            conf.release();  // rd_kafka_new owns it now
+            topic = rd_kafka_topic_new(handle, options.topic.c_str(), nullptr);
+            if (topic != nullptr) break;
+            rd_kafka_destroy(handle);
+            handle = nullptr;
+            std::snprintf(why, sizeof why, "%s", describe(rd_kafka_last_error()).c_str());
+        }
+        // It worked once with this configuration: only a lack of memory or threads stops it.
+        std::fprintf(stderr, "uurwerk: cannot make a new Kafka producer yet: %s\n", why);
+        std::this_thread::sleep_for(purge_wait);
+    }
+    {
+        std::lock_guard failure_lock(failure_mutex);
+        failure.clear();
+        failed.store(false, std::memory_order_release);
+    }
+    replacing.store(false, std::memory_order_release);
+    replaced.fetch_add(1, std::memory_order_relaxed);
+}
+
 std::string kafka_producer::impl::note_fatal() {
     std::lock_guard lock(failure_mutex);
     if (!failed.load(std::memory_order_relaxed)) {
@@ -334,6 +404,10 @@ void kafka_log::impl::deliver(const rd_kafka_message_t& m) {
         UURWERK_ASSERT(m.offset >= 0, m.offset);
         raise_known_end(static_cast<std::uint64_t>(m.offset) + 1);
         done(offset{static_cast<std::uint64_t>(m.offset)});
+    } else if (out->replacing.load(std::memory_order_acquire)) {
+        // Purged from a producer that stopped after a fatal error: it may have reached the
+        // broker before.
+        done(delivery_error(RD_KAFKA_RESP_ERR__FATAL, where));
     } else {
         done(delivery_error(m.err, where));
     }
@@ -441,8 +515,12 @@ result<void> kafka_log::impl::wait_for_partition(clock_type::time_point deadline
     std::string last = "no answer";
     while (true) {
         const rd_kafka_metadata_t* raw = nullptr;
-        const rd_kafka_resp_err_t err =
-            rd_kafka_metadata(handle(), 0, out->topic, &raw, std::max(remaining_ms(deadline), 1));
+        rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+        {
+            const auto held = out->hold();
+            err = rd_kafka_metadata(out->handle, 0, out->topic, &raw,
+                                    std::max(remaining_ms(deadline), 1));
+        }
         std::unique_ptr<const rd_kafka_metadata_t, metadata_deleter> md(raw);
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             last = describe(err);
@@ -479,9 +557,7 @@ result<void> kafka_log::impl::wait_for_partition(clock_type::time_point deadline
 result<void> kafka_log::impl::wait_for_end(clock_type::time_point deadline) {
     while (true) {
         std::int64_t low = 0, high = 0;
-        const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-            handle(), options.topic.c_str(), static_cast<std::int32_t>(options.partition.value),
-            &low, &high, std::max(remaining_ms(deadline), 1));
+        const rd_kafka_resp_err_t err = query_end(&low, &high, deadline);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0) {
             known_end.store(static_cast<std::uint64_t>(high));
             return ok_value;
@@ -520,9 +596,7 @@ result<void> kafka_log::impl::seek(reader& r, std::uint64_t at) {
 // Refreshes known_end from the partition's leader, waiting up to `timeout`.
 void kafka_log::impl::refresh_end(milliseconds timeout) const {
     std::int64_t low = 0, high = 0;
-    const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-        handle(), options.topic.c_str(), static_cast<std::int32_t>(options.partition.value), &low,
-        &high, std::max(to_int_ms(timeout), 1));
+    const rd_kafka_resp_err_t err = query_end(&low, &high, clock_type::now() + timeout);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0) {
         raise_known_end(static_cast<std::uint64_t>(high));
     }
@@ -646,6 +720,17 @@ kafka_producer::kafka_producer(std::unique_ptr<impl> impl) : impl_(std::move(imp
 
 kafka_producer::~kafka_producer() = default;
 
+void kafka_producer::simulate_fatal_error(const std::string& why) {
+    const auto held = impl_->hold();
+    const rd_kafka_resp_err_t err = rd_kafka_test_fatal_error(
+        impl_->handle, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, why.c_str());
+    UURWERK_ASSERT(err == RD_KAFKA_RESP_ERR_NO_ERROR, describe(err));
+}
+
+std::uint64_t kafka_producer::replacements() const {
+    return impl_->replaced.load(std::memory_order_relaxed);
+}
+
 result<std::shared_ptr<kafka_producer>> kafka_producer::open(const kafka_log_options& options) {
     if (auto checked = check_options(options, false); !checked) return checked.err();
     const auto deadline = clock_type::now() + options.open_timeout;
@@ -682,6 +767,7 @@ result<std::shared_ptr<kafka_producer>> kafka_producer::open(const kafka_log_opt
     rd_kafka_conf_set_dr_msg_cb(conf.get(), on_delivery);
     rd_kafka_conf_set_log_cb(conf.get(), on_log);
     rd_kafka_conf_set_opaque(conf.get(), state.get());
+    state->spare_conf.reset(rd_kafka_conf_dup(conf.get()));
     state->handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), why, sizeof why);
     if (state->handle == nullptr) {
         return make_error(errc::bad_argument, std::string("the Kafka producer: ") + why);
@@ -702,7 +788,14 @@ result<std::shared_ptr<kafka_producer>> kafka_producer::open(const kafka_log_opt
     impl* raw = state.get();
     state->reports = std::thread([raw] {
         name_this_thread("uw-kafka-dr");
-        while (!raw->stopping.load(std::memory_order_acquire)) rd_kafka_poll(raw->handle, 100);
+        while (!raw->stopping.load(std::memory_order_acquire)) {
+            if (raw->failed.load(std::memory_order_acquire)) {
+                raw->replace_after_fatal();
+                continue;
+            }
+            const auto held = raw->hold();
+            rd_kafka_poll(raw->handle, 100);
+        }
     });
     return std::shared_ptr<kafka_producer>(new kafka_producer(std::move(state)));
 }
@@ -825,11 +918,11 @@ result<void> kafka_log::append_async(bytes payload, append_callback done) {
                                                 ", not to this log's " + s.where);
     }
     const auto stopped = [&](const std::string& failure) {
-        return make_error(errc::io_error,
+        return make_error(errc::log_unavailable,
                           "the producer of " + s.options.topic +
-                              " (every partition of this node) stopped and takes no "
-                              "appends until its logs are reopened: " +
-                              failure);
+                              " (every partition of this node) stopped after a fatal error and "
+                              "is being replaced: " +
+                              failure + "; send the event again in a moment");
     };
 
     std::uint64_t id = 0;
@@ -847,6 +940,7 @@ result<void> kafka_log::append_async(bytes payload, append_callback done) {
     }
 
     const community_key key = key_of(community);
+    auto held = out.hold();
     const rd_kafka_resp_err_t err = rd_kafka_producev(
         out.handle, RD_KAFKA_V_RKT(out.topic),
         RD_KAFKA_V_PARTITION(static_cast<std::int32_t>(s.options.partition.value)),
@@ -864,6 +958,7 @@ result<void> kafka_log::append_async(bytes payload, append_callback done) {
     }
     s.delivered.notify_all();
     if (err == RD_KAFKA_RESP_ERR__FATAL) return stopped(out.note_fatal());
+    held.unlock();
     return delivery_error(err, s.where);
 }
 
@@ -916,9 +1011,7 @@ result<std::vector<log_record>> kafka_log::impl::read(reader& r, offset from,
             r.positioned = false;
             if (!out.empty()) break;
             std::int64_t low = 0, high = 0;
-            const rd_kafka_resp_err_t err =
-                rd_kafka_query_watermark_offsets(s.handle(), s.options.topic.c_str(), p, &low,
-                                                 &high, std::max(remaining_ms(deadline), 1));
+            const rd_kafka_resp_err_t err = s.query_end(&low, &high, deadline);
             if (err != RD_KAFKA_RESP_ERR_NO_ERROR) break;  // the next read asks again
             return make_error(errc::io_error,
                               "record " + std::to_string(from.value) + " of " + s.where +

@@ -134,6 +134,16 @@ public:
     kafka_producer(const kafka_producer&) = delete;
     kafka_producer& operator=(const kafka_producer&) = delete;
 
+    // A fatal error (librdkafka 2.0.2's idempotent producer raises one when a broker dies at the
+    // wrong moment) stops librdkafka's producer for good. This one then replaces it with a new
+    // one of the same configuration, on its delivery-report thread: appends in flight and those
+    // made meanwhile fail with log_unavailable (the event may or may not be in the log: send it
+    // again unchanged), and appends after that go through the new producer.
+    // For tests and drills: raises such a fatal error now (librdkafka's test hook).
+    void simulate_fatal_error(const std::string& why);
+    // How many times the producer was replaced after a fatal error.
+    [[nodiscard]] std::uint64_t replacements() const;
+
     struct impl;
 
 private:

@@ -751,6 +751,64 @@ BOOST_AUTO_TEST_CASE(a_log_closing_during_an_outage_fails_only_its_own_appends_w
                                                               ": " + reopened.err().message));
 }
 
+// librdkafka 2.0.2's idempotent producer can stop for good after a broker dies at the wrong
+// moment ("sequence desynchronization", a fatal error): the producer replaces itself, the
+// appends it held fail with log_unavailable (send again), and later appends go on in order.
+BOOST_AUTO_TEST_CASE(a_fatal_producer_error_is_survived_by_replacing_the_producer,
+                     *boost::unit_test::timeout(120)) {
+    const std::string topic = fresh_topic();
+    auto producer = open_producer(kafka_options(topic));
+    auto log0 = open_on(producer, topic, partition_id{0});
+    auto log1 = open_on(producer, topic, partition_id{1});
+    const community_id c0 = first_community_of(partition_id{0});
+    const community_id c1 = first_community_of(partition_id{1});
+    BOOST_TEST(append_ok(*log0, event_for(c0, 0)) == offset{0});
+    BOOST_TEST(append_ok(*log1, event_for(c1, 0)) == offset{0});
+    BOOST_TEST(producer->replacements() == 0u);
+
+    producer->simulate_fatal_error("a drill of the test");
+    // Whatever is appended until the replacement is done fails as "may or may not be in the
+    // log", never as a closed log or an I/O error.
+    outcomes got;
+    std::size_t tried = 0;
+    const auto deadline = steady::now() + 30s;
+    while (producer->replacements() == 0 && steady::now() < deadline) {
+        auto queued = log0->append_async(event_for(c0, 1), got.into(partition_id{0}));
+        if (queued.ok()) {
+            ++tried;
+        } else {
+            BOOST_TEST(queued.err().code == errc::log_unavailable, queued.err().message);
+        }
+        std::this_thread::sleep_for(5ms);
+    }
+    BOOST_REQUIRE_MESSAGE(producer->replacements() == 1u, "the producer was not replaced");
+    BOOST_REQUIRE(got.wait(partition_id{0}, tried, 20s));
+    std::uint64_t landed = 0;  // copies of event 1 that did reach the broker before the stop
+    {
+        std::lock_guard lock(got.mutex);
+        for (const auto& r : got.of[0]) {
+            if (r.ok()) {
+                ++landed;
+                continue;
+            }
+            BOOST_TEST(r.err().code == errc::log_unavailable, r.err().message);
+            BOOST_TEST(r.err().message.find("send it again") != std::string::npos, r.err().message);
+        }
+    }
+    // The new producer takes appends for both partitions, at the offsets that follow.
+    result<offset> next0 = make_error(errc::internal_error, "not tried");
+    for (int attempt = 0; attempt < 30 && !next0.ok(); ++attempt)
+        next0 = log0->append(event_for(c0, 2));
+    BOOST_REQUIRE_MESSAGE(
+        next0.ok(),
+        (next0.ok() ? "" : std::string(name(next0.err().code)) + ": " + next0.err().message));
+    BOOST_TEST(*next0 == offset{1 + landed});
+    BOOST_TEST(append_ok(*log1, event_for(c1, 1)) == offset{1});
+    const auto records = read_n(*log0, offset{0}, 2 + landed);
+    BOOST_TEST((records.back().payload == event_for(c0, 2)));
+    BOOST_TEST(producer->replacements() == 1u);
+}
+
 // Not a check: figures for the report (run with --log_level=message to see them).
 BOOST_AUTO_TEST_CASE(append_latency_and_throughput_on_one_broker, *boost::unit_test::timeout(120)) {
     auto log = open_kafka(kafka_options(fresh_topic()));

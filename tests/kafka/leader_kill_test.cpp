@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -36,6 +37,17 @@ constexpr std::uint32_t partitions = 3;
 constexpr std::size_t clients = 32;
 // How long one event may keep getting 503/504 before the test gives up on it.
 constexpr auto resend_deadline = std::chrono::seconds(90);
+// How long the whole stream may take (it takes 20 to 60 s): past it, the clients send nothing
+// more and the test fails saying how far it got, well before CTest's timeout of 600 s would
+// kill it without a word.
+constexpr auto stream_deadline = std::chrono::seconds(300);
+
+// Progress on stderr, which CTest shows when the test fails (BOOST_TEST_MESSAGE is not shown at
+// the default log level).
+void progress(const std::string& line, clock_type::time_point started) {
+    std::fprintf(stderr, "leader_kill %6.1f s: %s\n",
+                 std::chrono::duration<double>(clock_type::now() - started).count(), line.c_str());
+}
 
 std::string event_id_of(const bytes& stored) {
     auto env = decode_envelope(stored);
@@ -81,7 +93,9 @@ std::uint64_t applied_by(const server_process& s) {
 class stream {
 public:
     stream(const std::vector<bytes>& events, std::vector<const server_process*> nodes)
-        : events_(events), nodes_(std::move(nodes)) {
+        : events_(events),
+          nodes_(std::move(nodes)),
+          deadline_(clock_type::now() + stream_deadline) {
         std::map<std::string, std::deque<std::size_t>> by_signer;
         for (std::size_t i = 0; i < events.size(); ++i)
             by_signer[decode_envelope(events[i])->signer.hex()].push_back(i);
@@ -96,6 +110,8 @@ public:
         for (auto& t : pool_) t.join();
     }
     std::size_t acknowledged_count() const { return acknowledged_count_.load(); }
+    // Every client has stopped (all sent, or the stream's deadline passed).
+    bool finished() const { return clients_done_.load() == pool_.size(); }
 
     std::vector<acknowledged> acks;   // after join()
     std::vector<std::string> errors;  // after join(): answers that are not allowed
@@ -104,11 +120,25 @@ public:
 private:
     void client(const server_process& node) {
         std::unique_ptr<http_connection> connection;
+        struct done_counter {
+            std::atomic<std::size_t>& n;
+            ~done_counter() { ++n; }
+        } counted{clients_done_};
         for (;;) {
             std::deque<std::size_t> lane;
             {
                 std::lock_guard lock(mutex_);
                 if (lanes_.empty()) return;
+                if (clock_type::now() >= deadline_) {
+                    std::size_t left = 0;
+                    for (const auto& l : lanes_) left += l.size();
+                    if (!deadline_said_)
+                        errors.push_back("the stream passed its deadline of " +
+                                         std::to_string(stream_deadline.count()) + " s with " +
+                                         std::to_string(left) + " events not yet sent");
+                    deadline_said_ = true;
+                    return;
+                }
                 lane = std::move(lanes_.front());
                 lanes_.pop_front();
             }
@@ -172,6 +202,9 @@ private:
     std::deque<std::deque<std::size_t>> lanes_;
     std::vector<std::thread> pool_;
     std::atomic<std::size_t> acknowledged_count_{0};
+    std::atomic<std::size_t> clients_done_{0};
+    const clock_type::time_point deadline_;
+    bool deadline_said_ = false;  // under mutex_
 };
 
 }  // namespace
@@ -235,9 +268,17 @@ BOOST_AUTO_TEST_CASE(killing_the_busiest_partitions_leader_mid_stream_loses_no_a
 
     stream s(events, {&a, &b});
     s.start();
+    progress("setup done; the stream of " + std::to_string(events_total) + " events starts",
+             started);
     // In the middle of the stream: SIGKILL the leader of the busiest partition.
-    while (s.acknowledged_count() < events_total / 3)
+    while (s.acknowledged_count() < events_total / 3 && !s.finished())
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (s.finished()) {
+        s.join();
+        for (const auto& e : s.errors) BOOST_ERROR(e);
+        BOOST_FAIL("the stream stopped after " << s.acknowledged_count()
+                                               << " acknowledged events, before the kill");
+    }
     auto view = describe_kafka(cluster.bootstrap(), "uurwerk-events", std::chrono::seconds(10));
     BOOST_REQUIRE_MESSAGE(view.ok(), (view.ok() ? "" : view.err().message));
     BOOST_REQUIRE_EQUAL(view->partitions.size(), partitions);
@@ -247,19 +288,30 @@ BOOST_AUTO_TEST_CASE(killing_the_busiest_partitions_leader_mid_stream_loses_no_a
     const std::size_t at_kill = s.acknowledged_count();
     cluster.kill(leader);
     const auto killed = clock_type::now();
+    progress("killed broker " + std::to_string(leader) + ", leader of partition " +
+                 std::to_string(p.value) + ", after " + std::to_string(at_kill) +
+                 " acknowledged events",
+             started);
     BOOST_TEST_MESSAGE("killed broker " << leader << " (leader of partition " << p.value
                                         << ") after " << at_kill << " acknowledged events");
     // Let the stream go on without it for a while (or to its end), then bring it back.
-    while (s.acknowledged_count() < 2 * events_total / 3 &&
+    while (s.acknowledged_count() < 2 * events_total / 3 && !s.finished() &&
            clock_type::now() - killed < std::chrono::seconds(30))
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     const std::size_t at_restart = s.acknowledged_count();
     cluster.start(leader);
+    progress("broker " + std::to_string(leader) + " started again; " +
+                 std::to_string(at_restart - at_kill) + " events acknowledged while it was away",
+             started);
     BOOST_TEST_MESSAGE(
         "broker " << leader << " back after "
                   << std::chrono::duration<double>(clock_type::now() - killed).count() << " s; "
                   << at_restart - at_kill << " events acknowledged while it was away");
     s.join();
+    progress("stream done: " + std::to_string(s.acks.size()) + " acknowledged, " +
+                 std::to_string(s.resent.load()) + " sends repeated, " +
+                 std::to_string(s.errors.size()) + " errors",
+             started);
     BOOST_TEST_MESSAGE("stream done: " << s.acks.size() << " acknowledged, " << s.resent.load()
                                        << " sends repeated after 503/504");
     for (const auto& e : s.errors) BOOST_ERROR(e);
@@ -278,6 +330,7 @@ BOOST_AUTO_TEST_CASE(killing_the_busiest_partitions_leader_mid_stream_loses_no_a
     for (const auto& [p, n] : events_in) BOOST_CHECK_EQUAL(acked_in[p], n);
     // Both nodes apply everything and agree.
     std::uint64_t applied_a = 0, applied_b = 0;
+    progress("waiting for both nodes to apply everything", started);
     for (int i = 0; i < 600; ++i) {
         applied_a = applied_by(a);
         applied_b = applied_by(b);
@@ -329,6 +382,5 @@ BOOST_AUTO_TEST_CASE(killing_the_busiest_partitions_leader_mid_stream_loses_no_a
         }
     }
     BOOST_CHECK_EQUAL(mismatches, 0u);
-    BOOST_TEST_MESSAGE(
-        "done in " << std::chrono::duration<double>(clock_type::now() - started).count() << " s");
+    progress("done", started);
 }
