@@ -276,6 +276,11 @@ result<reader_standing> reader(const projector& p, community_id c, member_id rea
                                const public_key& key, const access_subject& subject, time_ms now) {
     return with_community<reader_standing>(p, c, [&](const community_state& cs) {
         reader_standing out;
+        if (reader.value == 0) {
+            const auto a = cs.auditors.find(key);
+            out.auditor = out.current = a != cs.auditors.end() && now < a->second;
+            return out;
+        }
         const auto k = cs.keys.find(key);
         const auto m = cs.members.find(reader);
         out.current = k != cs.keys.end() && !k->second.node && !k->second.revoked &&

@@ -140,6 +140,9 @@ struct found_proposal {
 //                 a delegation in force at `now` (delegations count for reading whatever kinds
 //                 they name);
 //   subject_exists  the subject member, claim or post is in `c`.
+//   auditor       the reader is member 0 (no member): an auditor, whose session holds (current)
+//                 while `key` is appointed in `c` (auditorAppointed) and `now` is before the end
+//                 of the appointment; an auditor is never a coordinator nor for a subject.
 // The subject is a member (a member's own reads), or an event id: a claim's claimant and
 // receiver, or a post's owner. Errors: unknown_community.
 struct access_subject {
@@ -151,6 +154,7 @@ struct reader_standing {
     bool coordinator = false;
     bool for_subject = false;
     bool subject_exists = false;
+    bool auditor = false;
 };
 [[nodiscard]] result<reader_standing> reader(const projector& p, community_id c, member_id reader,
                                              const public_key& key, const access_subject& subject,

@@ -262,6 +262,9 @@ std::string_view encode(const community_state& c, std::string& out) {
         .i64(c.fund.value)
         .u64(c.events)
         .i64(c.clock.value);
+    writer w{out};
+    w.u8(static_cast<std::uint8_t>(c.auditors.size()));
+    for (const auto& [key, until] : c.auditors) w.arr(key.b).i64(until.value);
     return out;
 }
 std::string_view encode(const delegation_state& d, std::string& out) {
@@ -544,7 +547,13 @@ result<loaded_state> load_state(const store& db) {
                 cs.fund = minutes{r.i64()};
                 cs.events = r.u64();
                 cs.clock = time_ms{r.i64()};
-                if (!r.done() || !rest.empty()) return fail("community");
+                cs.auditors.clear();
+                for (std::size_t n = r.u8(); n > 0 && !r.bad; --n) {
+                    const public_key key{r.arr<32>()};
+                    cs.auditors[key] = time_ms{r.i64()};
+                }
+                if (!r.done() || !rest.empty() || cs.auditors.size() > auditors_max)
+                    return fail("community");
                 return true;
             case 'M': {
                 if (rest.size() != 8) return fail("member key");

@@ -57,8 +57,9 @@ struct EventBody {
     checkpoint @30 :Checkpoint;
     memberLeft @31 :MemberLeft;
     profileUpdated @32 :ProfileUpdated;
+    auditorAppointed @33 :AuditorAppointed;
   }
-  # Next field: @33.
+  # Next field: @34.
 }
 
 # The names of the kinds above, in the same order, for lists of kinds (delegations).
@@ -90,6 +91,7 @@ enum EventKind {
   checkpoint @24;
   memberLeft @25;
   profileUpdated @26;
+  auditorAppointed @27;
 }
 
 # The rules of a community's currency. All amounts in minutes.
@@ -220,6 +222,18 @@ struct MemberLeft {
 struct ProfileUpdated {
   member @0 :UInt64;
   profileDigest @1 :Data $Json.hex;  # The 32-byte commitment to the profile document.
+}
+
+# A coordinator appoints an auditor of the community, or ends an appointment: the holder of
+# `key` may then read the community's export, its events and its members' hour certificates
+# (never a profile, contact details or any text), with a session of member 0 signed by that key
+# (api/README.md, "Sessions"), while the reading node's clock is below `untilMs`. Appointing a
+# key again sets its new end; an end at or before the log's time of the event ends the
+# appointment at once. Signed by a coordinator for themselves (no delegate, no proxy).
+struct AuditorAppointed {
+  key @0 :Data $Json.hex;        # The auditor's 32-byte Ed25519 public key.
+  untilMs @1 :Int64;             # The end of the appointment (ms since the Unix epoch), at most
+                                 # 366 days after the log's time of the event; >= 0.
 }
 
 enum Category {

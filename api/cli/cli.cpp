@@ -529,6 +529,39 @@ result<void> do_delegate(const parsed_args& a) {
     return ok_value;
 }
 
+// The longest appointment the CLI asks for: the rules allow 366 days from the log's time of the
+// event, which is a little after this machine's clock reads.
+constexpr std::int64_t auditor_days_max = 365;
+
+result<void> do_appoint_auditor(const parsed_args& a) {
+    const int given = a.has("auditor-key") + a.has("auditor-public-key");
+    if (given != 1)
+        return make_error(errc::missing_argument,
+                          "give the auditor's public key: --auditor-key HEX or "
+                          "--auditor-public-key FILE.pub (from their 'uurwerk keygen')");
+    auto key = public_key_arg(a, "auditor-key", "auditor-public-key");
+    if (!key) return key.err();
+    if (a.has("days") == a.has("end"))
+        return make_error(errc::missing_argument,
+                          "give --days N (how long the appointment lasts, 1 to 365) or --end (it "
+                          "ends now)");
+    time_ms until{0};  // --end: an end before the log's time ends the appointment at once
+    if (a.has("days")) {
+        auto days = a.get_i64("days");
+        if (!days) return days.err();
+        if (*days < 1 || *days > auditor_days_max)
+            return make_error(errc::bad_argument, "--days must be 1 to " +
+                                                      std::to_string(auditor_days_max) + ", not " +
+                                                      std::to_string(*days));
+        const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::system_clock::now().time_since_epoch());
+        until = time_ms{now.count() + *days * 24 * 3600 * 1000};
+    }
+    auto r = sign_and_submit(a, auditor_appointed{**key, until});
+    if (!r) return r.err();
+    return ok_value;
+}
+
 result<void> do_post(const parsed_args& a, bool offer) {
     auto text = text_arg(a, "text");
     if (!text) return text.err();
@@ -1070,6 +1103,16 @@ std::vector<command> commands() {
                          "coordinators: record a proxy for this member, who has no key of "
                          "their own (admitted with --no-key)"}})},
          do_delegate},
+        {{"appoint-auditor",
+          signed_summary("Appoints an auditor of the community (coordinators): the holder of the "
+                         "key may read the community's export, events and hour certificates "
+                         "(never profiles or texts) until the appointment ends. --end ends it "
+                         "now."),
+          with_signing({{"auditor-key", "HEX", "the auditor's public key"},
+                        {"auditor-public-key", "FILE", "or: their public key file (FILE.pub)"},
+                        {"days", "N", "how long it lasts, 1 to 365 days"},
+                        {"end", "", "or: end the auditor's appointment now"}})},
+         do_appoint_auditor},
         {{"offer", signed_summary("Offers help."), with_signing(post_options)},
          [](const parsed_args& a) { return do_post(a, true); }},
         {{"request", signed_summary("Asks for help."), with_signing(post_options)},

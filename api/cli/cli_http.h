@@ -34,8 +34,9 @@ struct reply {
                                  const std::string& authorization = {});
 
 // Signing in to read (api/README.md, "Sessions"): "Bearer TOKEN", a session statement of the
-// key file's member in community `c`, signed with its key, for session_minutes. Errors:
-// missing_argument (no --key, or a key file with no member), bad_key_file.
+// key file's member in community `c`, signed with its key, for session_minutes; of member 0 (an
+// auditor's session) for a key file that names no member. Errors: missing_argument (no --key),
+// bad_key_file.
 inline constexpr int session_minutes = 60;
 [[nodiscard]] result<std::string> session_of(const parsed_args& a, community_id c);
 // The API's {"error": {"code", "message"}} as an error value: errc::server_refused, with the

@@ -35,6 +35,7 @@ bool same_secret(std::string_view a, std::string_view b) {
 }
 
 std::string who_text(const session_statement& s) {
+    if (s.member.value == 0) return "an auditor of community " + std::to_string(s.community.value);
     return "member " + std::to_string(s.member.value) + " of community " +
            std::to_string(s.community.value);
 }
@@ -52,6 +53,11 @@ std::string_view rule_text(caller who) {
                    "them, or a coordinator may read this";
         case caller::coordinator:
             return "only a coordinator of the community may";
+        case caller::auditor:
+            return "only a coordinator or an auditor of the community may";
+        case caller::self_or_auditor:
+            return "only the member, their delegate, a coordinator, or an auditor of the "
+                   "community may";
         case caller::anyone:
         case caller::event_signer:
         case caller::node_operator:
@@ -119,9 +125,15 @@ std::variant<access::reader_found, http_response> access::reader(
     auto standing =
         query::reader(node_.folder(c), c, statement->member, statement->key, subject, now);
     if (!standing || !standing->current)
-        return unauthenticated("the session's key is not a current key of " + who_text(*statement) +
-                               " in good standing (revoked, suspended, or not a member): sign "
-                               "in with a current key");
+        return unauthenticated(
+            statement->member.value == 0
+                ? "the session's key is not the key of a current auditor of community " +
+                      std::to_string(c.value) +
+                      " (never appointed, or the appointment ended): a coordinator appoints "
+                      "auditors (auditorAppointed)"
+                : "the session's key is not a current key of " + who_text(*statement) +
+                      " in good standing (revoked, suspended, or not a member): sign in with a "
+                      "current key");
     return reader_found{*statement, *standing};
 }
 
@@ -139,17 +151,38 @@ std::optional<http_response> access::check(caller who, const route_call& call) {
         case caller::party:
         case caller::match_partner:
         case caller::coordinator:
+        case caller::auditor:
+        case caller::self_or_auditor:
             break;
     }
     query::access_subject subject;
-    if (who == caller::self || who == caller::match_partner) subject.member = call.args.member;
+    if (who == caller::self || who == caller::self_or_auditor || who == caller::match_partner)
+        subject.member = call.args.member;
     if (who == caller::party) subject.event = call.args.event;
     const time_ms now = options_.clock();
     auto found = reader(session_token_of(call.request), call.args.community, subject, now);
     if (auto* refusal = std::get_if<http_response>(&found)) return challenged(std::move(*refusal));
     const auto& r = std::get<reader_found>(found);
+    if (r.standing.auditor) {
+        // An auditor reads what proves the ledger, never a person's data.
+        if (who == caller::auditor) return std::nullopt;
+        if (who == caller::self_or_auditor) {
+            // Any value but "false": the handler refuses values other than true and false, and
+            // an auditor learns nothing from which refusal comes first.
+            if (auto it = call.target.query.find("reveal_notes");
+                it != call.target.query.end() && it->second != "false")
+                return forbidden(
+                    "an auditor may not ask for a member's notes: revealing them is the "
+                    "member's choice (ask without reveal_notes)");
+            return std::nullopt;
+        }
+        return forbidden("a session of " + who_text(r.statement) +
+                         " may read the community's export, events, leaves and hour "
+                         "certificates only, never members' data or texts");
+    }
     if (who == caller::member || r.standing.coordinator) return std::nullopt;
-    if ((who == caller::self || who == caller::party || who == caller::match_partner) &&
+    if ((who == caller::self || who == caller::self_or_auditor || who == caller::party ||
+         who == caller::match_partner) &&
         r.standing.for_subject)
         return std::nullopt;
     if (who == caller::match_partner) {
@@ -177,6 +210,7 @@ http_response access::sign_in(const http_request& request) {
     w.begin_object();
     w.key("community").decimal(s.community.value);
     w.key("member").decimal(s.member.value);
+    w.key("auditor").boolean(std::get<reader_found>(found).standing.auditor);
     w.key("expires_at_ms").decimal_signed(s.expires_at.value);
     w.end_object();
     auto answer = json_answer(200, w.take());

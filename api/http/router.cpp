@@ -102,6 +102,10 @@ std::string_view caller_name(caller who) {
             return "match_partner";
         case caller::coordinator:
             return "coordinator";
+        case caller::auditor:
+            return "auditor";
+        case caller::self_or_auditor:
+            return "self_or_auditor";
     }
     UURWERK_ASSERT(false, static_cast<int>(who));
     return "";
@@ -123,9 +127,11 @@ router::router(std::vector<route> table, route_gate gate)
                 break;
             case caller::member:
             case caller::coordinator:
+            case caller::auditor:
                 UURWERK_ASSERT(has("{c}"), std::string(r.pattern), caller_name(r.who));
                 break;
             case caller::self:
+            case caller::self_or_auditor:
             case caller::match_partner:
                 UURWERK_ASSERT(has("{c}") && has("{m}"), std::string(r.pattern),
                                caller_name(r.who));

@@ -41,19 +41,24 @@ enum class http_method : std::uint8_t {
 // are checked and before the handler: without a session, 401 unauthenticated; with one that may
 // not, 403 forbidden, whether or not the member or event named exists.
 enum class caller : std::uint8_t {
-    anyone,         // public: health, the node key, a community's name and policy, checkpoints,
-                    // consistency proofs, the proof of an event named by its id
-    event_signer,   // the body is an event; its signer's key and rights are checked by the node
-    node_operator,  // from the node's own machine (loopback), or with the operator's token
-    member,         // a member of {c} (any current session of {c})
-    self,           // member {m} itself, a delegate of {m}, or a coordinator of {c}
-    party,          // a party of claim {id} or the owner of post {id} (or their delegate), or a
-                    // coordinator of {c}
-    match_partner,  // {m} itself or its delegate, the other person of an accepted match with {m},
-                    // or a coordinator of {c} (GET .../members/{m}/contact)
-    coordinator,    // a coordinator of {c}
+    anyone,           // public: health, the node key, a community's name and policy, checkpoints,
+                      // consistency proofs, the proof of an event named by its id
+    event_signer,     // the body is an event; its signer's key and rights are checked by the node
+    node_operator,    // from the node's own machine (loopback), or with the operator's token
+    member,           // a member of {c} (any current session of {c})
+    self,             // member {m} itself, a delegate of {m}, or a coordinator of {c}
+    party,            // a party of claim {id} or the owner of post {id} (or their delegate), or a
+                      // coordinator of {c}
+    match_partner,    // {m} itself or its delegate, the other person of an accepted match with {m},
+                      // or a coordinator of {c} (GET .../members/{m}/contact)
+    coordinator,      // a coordinator of {c}
+    auditor,          // a coordinator of {c}, or an auditor of {c}: a key a coordinator appointed
+                      // (auditorAppointed), signing a session of member 0 before the appointment
+                      // ends. The community's export, events and leaves; never profiles, contact
+                      // details or texts (an auditor passes no other row)
+    self_or_auditor,  // as `self`, or an auditor of {c} (hour certificates; an auditor may not
+                      // ask for a member's notes to be revealed: that is the member's choice)
 };
-// (The auditor, a role a coordinator appoints by a signed event, comes with that event.)
 
 [[nodiscard]] std::string_view caller_name(caller who);
 

@@ -591,7 +591,7 @@ std::vector<route> routes::table() {
                   [](const route_call&) { return access::sign_out(); }},
         {M::get,  "/v1/communities/{c}", {}, anyone,
                   [this](const route_call& r) { return community_info(node_, r.args.community); }},
-        {M::get,  "/v1/communities/{c}/events/{id}", {}, C::coordinator,
+        {M::get,  "/v1/communities/{c}/events/{id}", {}, C::auditor,
                   [this](const route_call& r) {
                       return event_info(node_, scoped_id{r.args.community, r.args.event});
                   }},
@@ -653,9 +653,8 @@ std::vector<route> routes::table() {
                   }},
 
         // Audit (api/http/audit_routes.h). Hashes, sizes and checkpoints are public; what shows
-        // events (leaves by index, exports) is the coordinator's (and the auditor's, once that
-        // role exists). The proof of an event named by its id shows that event to whoever
-        // knows the id.
+        // events (leaves by index, exports) is the coordinators' and the auditors'. The proof of
+        // an event named by its id shows that event to whoever knows the id.
         {M::get,  "/v1/node", {}, anyone,
                   [this](const route_call&) { return audit_routes::node_key(checkpointer_); }},
         {M::get,  "/v1/communities/{c}/tree", {}, anyone,
@@ -679,17 +678,17 @@ std::vector<route> routes::table() {
                   })},
         {M::get,  "/v1/communities/{c}/consistency", {"first", "second"}, anyone,
                   known(paged(audit_routes::consistency))},
-        {M::get,  "/v1/communities/{c}/leaves", {"from", "limit"}, C::coordinator,
+        {M::get,  "/v1/communities/{c}/leaves", {"from", "limit"}, C::auditor,
                   known(paged(audit_routes::leaves))},
-        {M::get,  "/v1/communities/{c}/leaves/{i}/proof", {"tree_size"}, C::coordinator,
+        {M::get,  "/v1/communities/{c}/leaves/{i}/proof", {"tree_size"}, C::auditor,
                   known([this](const route_call& r) {
                       return audit_routes::inclusion_at(node_, r.args.community, r.args.text,
                                                         r.target);
                   })},
-        {M::get,  "/v1/communities/{c}/export", {"from", "limit"}, C::coordinator,
+        {M::get,  "/v1/communities/{c}/export", {"from", "limit"}, C::auditor,
                   known(paged(audit_routes::export_page))},
         {M::get,  "/v1/communities/{c}/members/{m}/certificate",
-                  {"from_ms", "to_ms", "reveal_notes"}, C::self,
+                  {"from_ms", "to_ms", "reveal_notes"}, C::self_or_auditor,
                   known(of_member(audit_routes::certificate))},
     };
     // clang-format on

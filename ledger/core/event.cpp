@@ -34,7 +34,7 @@ constexpr std::array<std::string_view, event_kind_count> kind_names = {
     "postWithdrawn",    "postHidden",       "matchProposed",     "matchAccepted",
     "matchDeclined",    "matchEnded",       "hoursClaimed",      "hoursConfirmed",
     "hoursDisputed",    "transfer",         "reversal",          "endorsement",
-    "checkpoint",       "memberLeft",       "profileUpdated",
+    "checkpoint",       "memberLeft",       "profileUpdated",    "auditorAppointed",
 };
 
 constexpr std::array<std::string_view, category_count> category_names = {
@@ -56,6 +56,10 @@ static_assert(static_cast<int>(s::EventKind::PROFILE_UPDATED) ==
               static_cast<int>(event_kind::profile_updated));
 static_assert(static_cast<int>(s::EventBody::Which::PROFILE_UPDATED) ==
               static_cast<int>(event_kind::profile_updated));
+static_assert(static_cast<int>(s::EventKind::AUDITOR_APPOINTED) ==
+              static_cast<int>(event_kind::auditor_appointed));
+static_assert(static_cast<int>(s::EventBody::Which::AUDITOR_APPOINTED) ==
+              static_cast<int>(event_kind::auditor_appointed));
 
 kj::ArrayPtr<const capnp::byte> as_kj(byte_view b) {
     return {b.data(), b.size()};
@@ -345,6 +349,12 @@ event_payload decode_payload(s::EventBody::Reader r, decoder& d) {
             return profile_updated{d.member(x.getMember(), "member"),
                                    d.dig(x.getProfileDigest(), "profileDigest")};
         }
+        case W::AUDITOR_APPOINTED: {
+            auto x = r.getAuditorAppointed();
+            auditor_appointed a{d.key(x.getKey(), "key"), time_ms{x.getUntilMs()}};
+            if (a.until.value < 0) d.fail("auditorAppointed.untilMs must be >= 0");
+            return a;
+        }
     }
     d.fail("unknown event kind " + std::to_string(static_cast<int>(r.which())));
     return checkpoint{};
@@ -458,6 +468,10 @@ void encode_payload(s::EventBody::Builder b, const event_payload& payload) {
                 auto y = b.initProfileUpdated();
                 y.setMember(x.member.value);
                 y.setProfileDigest(as_kj(x.profile_digest.b));
+            } else if constexpr (std::is_same_v<T, auditor_appointed>) {
+                auto y = b.initAuditorAppointed();
+                y.setKey(as_kj(x.key.b));
+                y.setUntilMs(x.until.value);
             } else {
                 static_assert(sizeof(T) == 0, "every kind is encoded");
             }

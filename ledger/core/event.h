@@ -90,8 +90,9 @@ enum class event_kind : std::uint16_t {
     checkpoint,
     member_left,
     profile_updated,
+    auditor_appointed,
 };
-inline constexpr std::size_t event_kind_count = 27;
+inline constexpr std::size_t event_kind_count = 28;
 // The schema's name of a kind ("hoursClaimed"), as in JSON; and back.
 std::string_view kind_name(event_kind k);
 std::optional<event_kind> kind_from_name(std::string_view name);
@@ -202,6 +203,14 @@ struct profile_updated {
     member_id member;
     digest profile_digest;
 };
+// A coordinator appoints an auditor (a key, not a member) until `until`; an end at or before the
+// event's log time ends the appointment (schemas/event.capnp, AuditorAppointed).
+struct auditor_appointed {
+    public_key key;
+    time_ms until;
+};
+// The longest appointment, counted from the log's time of the event that makes it.
+inline constexpr std::int64_t auditor_term_ms_max = std::int64_t{366} * 24 * 3600 * 1000;
 struct post_body {
     category what = category::other;
     text_commitment text_digest;
@@ -279,7 +288,7 @@ using event_payload =
                  member_reinstated, offer_posted, request_posted, post_withdrawn, post_hidden,
                  match_proposed, match_accepted, match_declined, match_ended, hours_claimed,
                  hours_confirmed, hours_disputed, transfer, reversal, endorsement, checkpoint,
-                 member_left, profile_updated>;
+                 member_left, profile_updated, auditor_appointed>;
 static_assert(std::variant_size_v<event_payload> == event_kind_count);
 
 struct event_body {

@@ -61,6 +61,8 @@ constexpr std::array<std::string_view, reject_reason_max + 1> reason_names = {
     "balance_not_settled",
     "claims_pending",
     "member_has_left",
+    "auditor_term_too_long",
+    "too_many_auditors",
 };
 
 constexpr std::uint32_t delegable_kinds = 1u << static_cast<unsigned>(event_kind::offer_posted) |
@@ -423,6 +425,25 @@ private:
                     it->second.profile_digest = x.profile_digest;
                     fx_.members.emplace_back(b.community, x.member);
                     history(x.member, R::none, {}, {}, b.author);
+                    return R::none;
+                } else if constexpr (std::is_same_v<T, auditor_appointed>) {
+                    // A coordinator for themselves: never a delegate (not a delegable kind).
+                    if (!coordinator) return R::not_coordinator;
+                    if (x.until.value - in_.now.value > auditor_term_ms_max)
+                        return R::auditor_term_too_long;
+                    const auto ended = [&](const auto& a) {
+                        return a.second.value <= in_.now.value || a.first == x.key;
+                    };
+                    const auto others = static_cast<std::size_t>(
+                        std::count_if(c_->auditors.begin(), c_->auditors.end(),
+                                      [&](const auto& a) { return !ended(a); }));
+                    const bool appoints = x.until.value > in_.now.value;
+                    if (appoints && others >= auditors_max) return R::too_many_auditors;
+                    // Accepted: appointments whose end the log's clock passed go, and this one
+                    // is set (or ended, when its end is not after now).
+                    std::erase_if(c_->auditors, ended);
+                    if (appoints) c_->auditors[x.key] = x.until;
+                    fx_.communities.push_back(b.community);
                     return R::none;
                 } else if constexpr (std::is_same_v<T, offer_posted> ||
                                      std::is_same_v<T, request_posted>) {

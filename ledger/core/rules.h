@@ -73,11 +73,13 @@ enum class reject_reason : std::uint16_t {
     already_endorsed = 45,    // a second endorsement of one claim by the same member
     checkpoint_verdict_root_mismatch = 46,  // a checkpoint without the verdict tree's root at its
                                             // size, or with another (ledger/core/audit.h)
-    balance_not_settled = 47,  // leaving with a balance other than zero (transfer it first)
-    claims_pending = 48,       // leaving with a claim by or from the member still pending
-    member_has_left = 49,      // the author, the member acted for, or the member named has left
+    balance_not_settled = 47,    // leaving with a balance other than zero (transfer it first)
+    claims_pending = 48,         // leaving with a claim by or from the member still pending
+    member_has_left = 49,        // the author, the member acted for, or the member named has left
+    auditor_term_too_long = 50,  // an auditor appointed for more than 366 days
+    too_many_auditors = 51,      // a community has at most auditors_max auditors at a time
 };
-inline constexpr std::uint16_t reject_reason_max = 49;
+inline constexpr std::uint16_t reject_reason_max = 51;
 
 // The kinds a member may let a delegate sign for them: their own posts, matches, hours and
 // gifts. Never delegations, keys, leaving or a coordinator's kinds: a delegate can never take
@@ -192,6 +194,8 @@ struct match_state {
     bool operator==(const match_state&) const = default;
 };
 
+inline constexpr std::size_t auditors_max = 16;
+
 struct community_state {
     std::string name;
     policy rules;
@@ -204,6 +208,10 @@ struct community_state {
     id_table<post_state> posts;
     id_table<match_state> matches;  // by the proposal's id
     id_table<endorsement_state> endorsements;
+    // Auditors a coordinator appointed (auditorAppointed): key -> end of the appointment (the
+    // reading node's clock must be below it). At most auditors_max; those whose end the log's
+    // clock passed are dropped at the next appointment.
+    std::map<public_key, time_ms> auditors;
     minutes fund{0};           // the community fund's balance
     std::uint64_t events = 0;  // events of this community folded (ids seen the first time)
     time_ms clock{};           // the log's clock at the last of them

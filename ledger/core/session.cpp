@@ -80,8 +80,8 @@ result<session_token> read_session_token(std::string_view base64) {
         time_ms{static_cast<std::int64_t>(get_u64(at + 16 + public_key_bytes))};
     std::copy(at + 24 + public_key_bytes, at + session_statement_bytes, t.statement.nonce.begin());
     std::copy(at + session_statement_bytes, at + session_token_bytes, t.sig.b.begin());
-    if (t.statement.community.value == 0 || t.statement.member.value == 0)
-        return refused("the session statement names community 0 or member 0, which never exist");
+    if (t.statement.community.value == 0)
+        return refused("the session statement names community 0, which never exists");
     return t;
 }
 

@@ -8,7 +8,8 @@
 // The statement is a fixed binary layout (api/README.md, "Sessions", is its documentation for
 // clients in other languages), 72 bytes, integers big-endian:
 //   community      u64   8 bytes
-//   member         u64   8 bytes
+//   member         u64   8 bytes  0: no member, an auditor's session (the key must be an
+//                                 auditor's the community appointed: auditorAppointed)
 //   key                 32 bytes  the Ed25519 public key that signs
 //   expires_at_ms  i64   8 bytes  ms since the Unix epoch; at most 24 h after the checker's now
 //   nonce               16 bytes  random: two statements are never the same
@@ -61,7 +62,7 @@ struct session_statement {
                                                       const public_key& key, time_ms expires_at);
 
 // The token's statement and signature, read from its base64 text: its form only (length,
-// alphabet, ids not 0). Nothing is verified.
+// alphabet, community not 0). Nothing is verified.
 struct session_token {
     session_statement statement;
     signature sig;

@@ -169,12 +169,40 @@ BOOST_AUTO_TEST_CASE(checkpoints_proofs_and_an_offline_audit_through_the_program
     auto leaves = t.get("/v1/communities/7/leaves?from=2&limit=3");
     BOOST_CHECK_EQUAL(leaves.root().at("leaves")->as_array()->size(), 3u);
 
-    // The auditor exports and verifies offline with the node key they trust.
+    // The auditor, whom the coordinator appoints (a key of no member), exports and verifies
+    // offline with the node key they trust.
     const auto file = t.path("town.uwa");
-    t.ok({"audit", "export", "--community", "7", "--key", t.key("anna"), "--out", file});
+    t.ok({"keygen", "--out", t.key("auditor"), "--community", "7"});
+    auto before =
+        t.uw({"audit", "export", "--community", "7", "--key", t.key("auditor"), "--out", file});
+    BOOST_CHECK_EQUAL(before.exit_code, 1);
+    BOOST_CHECK_MESSAGE(before.out.find("not the key of a current auditor") != std::string::npos,
+                        before.out);
+    // Only a coordinator appoints, for 1 to 365 days.
+    const std::vector<std::string> appoint = {"appoint-auditor", "--auditor-public-key",
+                                              t.key("auditor") + ".pub"};
+    auto by_member = appoint;
+    by_member.insert(by_member.end(), {"--key", t.key("cor"), "--days", "30"});
+    auto refused_member = t.uw(by_member);
+    BOOST_CHECK_EQUAL(refused_member.exit_code, 1);
+    BOOST_CHECK_MESSAGE(refused_member.out.find("not_coordinator") != std::string::npos,
+                        refused_member.out);
+    auto too_long = appoint;
+    too_long.insert(too_long.end(), {"--key", t.key("anna"), "--days", "366"});
+    BOOST_CHECK_EQUAL(t.uw(too_long).exit_code, 2);
+    auto appointed = appoint;
+    appointed.insert(appointed.end(), {"--key", t.key("anna"), "--days", "30"});
+    t.ok(appointed);
+    t.ok({"audit", "checkpoint", "--community", "7"});  // the node signs for them too
+    t.ok({"audit", "export", "--community", "7", "--key", t.key("auditor"), "--out", file});
+    // An auditor reads no member's data.
+    auto balance =
+        t.uw({"balance", "--community", "7", "--member", "2", "--key", t.key("auditor")});
+    BOOST_CHECK_EQUAL(balance.exit_code, 1);
+    BOOST_CHECK_MESSAGE(balance.out.find("forbidden") != std::string::npos, balance.out);
     auto verified = t.ok({"audit", "verify", file, "--trust", node_hex, "--balances"});
     BOOST_CHECK(verified.find("OK:") != std::string::npos);
-    BOOST_CHECK(verified.find("2 checkpoints verified") != std::string::npos);
+    BOOST_CHECK(verified.find("3 checkpoints verified") != std::string::npos);
     BOOST_CHECK(verified.find("135 minutes of help confirmed") != std::string::npos);
 
     // A key they do not trust, a changed byte, a missing file: exit 1 and say what and where.
@@ -198,12 +226,26 @@ BOOST_AUTO_TEST_CASE(checkpoints_proofs_and_an_offline_audit_through_the_program
     BOOST_CHECK_EQUAL(t.uw({"audit", "verify", file}).exit_code, 2);  // no trusted key given
     BOOST_CHECK_EQUAL(t.uw({"audit", "frobnicate"}).exit_code, 2);
 
+    // The coordinator ends the appointment: the auditor reads no more.
+    auto ended = appoint;
+    ended.insert(ended.end(), {"--key", t.key("anna"), "--end"});
+    t.ok(ended);
+    auto after_end = t.uw({"audit", "export", "--community", "7", "--key", t.key("auditor"),
+                           "--out", t.path("late.uwa")});
+    BOOST_CHECK_EQUAL(after_end.exit_code, 1);
+    BOOST_CHECK_MESSAGE(after_end.out.find("not the key of a current auditor") != std::string::npos,
+                        after_end.out);
+
     // After a restart the node serves the same tree and checkpoint.
+    const auto latest_root =
+        digest_of(t.get("/v1/communities/7/checkpoints/latest").root().at("root"));
+    const auto tree_size = number_of(t.get("/v1/communities/7/tree").root().at("tree_size"));
+    BOOST_CHECK_EQUAL(tree_size, 16u);  // 12, the two appointments, a checkpoint, the end
     t.server.stop(SIGTERM);
     t.server.start();
     auto again = t.get("/v1/communities/7/checkpoints/latest");
-    BOOST_CHECK(digest_of(again.root().at("root")) == root);
-    BOOST_CHECK_EQUAL(number_of(t.get("/v1/communities/7/tree").root().at("tree_size")), 12u);
+    BOOST_CHECK(digest_of(again.root().at("root")) == latest_root);
+    BOOST_CHECK_EQUAL(number_of(t.get("/v1/communities/7/tree").root().at("tree_size")), tree_size);
 }
 
 namespace {

@@ -120,6 +120,9 @@ void build(folded_town& t) {
     t.as(1, founder, member_admitted{bob, key_of(3), role::member, false, std::nullopt});
     t.as(1, founder, member_admitted{cor, key_of(4), role::coordinator, true, std::nullopt});
     t.as(1, founder, node_key_announced{key_of(node_key)});
+    // Two auditors, one appointed for a week, the other for a day.
+    t.as(1, founder, auditor_appointed{key_of(60), time_ms{t.now.value + 7 * 86'400'000}});
+    t.as(4, cor, auditor_appointed{key_of(61), time_ms{t.now.value + 86'400'000}});
     // Ann's second device, added and revoked again.
     t.as(2, ann, key_added{ann, key_of(22)});
     t.as(2, ann, key_revoked{ann, key_of(22)});
@@ -196,6 +199,7 @@ void check_same_state(const loaded_state& loaded, const ledger_state& want,
             check_same_table(g.matches, w.matches, "match");
             check_same_table(g.endorsements, w.endorsements, "endorsement");
             BOOST_CHECK_EQUAL(g.fund.value, w.fund.value);
+            BOOST_CHECK(g.auditors == w.auditors);
             const auto& gm = loaded.matching.communities.at(id);
             const auto& wm = want_matching.communities.at(id);
             BOOST_CHECK(gm.exposure == wm.exposure);
@@ -263,6 +267,7 @@ BOOST_AUTO_TEST_CASE(a_community_of_every_kind_loads_back_as_it_was_folded) {
     BOOST_CHECK(t.matching.communities.at(town).exposure.at(ann).exposure_sum > 0);
     BOOST_CHECK(t.matching.communities.at(town).exposure.at(ann).relevance_sum > 0);
     BOOST_CHECK(c.members.at(bob).suspended);
+    BOOST_CHECK_EQUAL(c.auditors.size(), 2u);
 
     auto loaded = load_state(*t.db);
     BOOST_REQUIRE_MESSAGE(loaded.ok(), (loaded.ok() ? "" : loaded.err().message));

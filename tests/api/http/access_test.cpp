@@ -1,8 +1,10 @@
 // Who may read what (api/http/access.h, api/README.md "Who may read what"), from the side of
 // those who may not: the authorization matrix walks every row of routes::table() with every
 // kind of reader (no session, the member, another member, their delegate, a coordinator,
-// another community's coordinator, a suspended member, and sessions that are expired, forged,
-// of a revoked key, or too far ahead) and checks each answer's status; a member who may not read
+// another community's coordinator, a suspended member, an auditor, an auditor whose appointment
+// ended, a key never appointed posing as one, and sessions that are expired, forged, of a
+// revoked key, or too far ahead) and checks each answer's status; an auditor may not have a
+// member's notes revealed; a member who may not read
 // about a member or a claim gets the same 403 whether it exists or not; revoking a key or
 // suspending a member ends their sessions at once; a delegation that has ended reads no more;
 // the cookie of POST /v1/session reads like the header; the operator's routes answer loopback or
@@ -48,7 +50,7 @@ const std::map<std::pair<http_method, std::string_view>, caller>& expected_rules
         {{M::post, "/v1/session"}, caller::anyone},
         {{M::post, "/v1/session/end"}, caller::anyone},
         {{M::get, "/v1/communities/{c}"}, caller::anyone},
-        {{M::get, "/v1/communities/{c}/events/{id}"}, caller::coordinator},
+        {{M::get, "/v1/communities/{c}/events/{id}"}, caller::auditor},
         {{M::get, "/v1/communities/{c}/members"}, caller::member},
         {{M::get, "/v1/communities/{c}/members/{m}/balance"}, caller::self},
         {{M::get, "/v1/communities/{c}/members/{m}/history"}, caller::self},
@@ -71,17 +73,18 @@ const std::map<std::pair<http_method, std::string_view>, caller>& expected_rules
         {{M::post, "/v1/communities/{c}/checkpoints"}, caller::anyone},
         {{M::get, "/v1/communities/{c}/events/{id}/proof"}, caller::anyone},
         {{M::get, "/v1/communities/{c}/consistency"}, caller::anyone},
-        {{M::get, "/v1/communities/{c}/leaves"}, caller::coordinator},
-        {{M::get, "/v1/communities/{c}/leaves/{i}/proof"}, caller::coordinator},
-        {{M::get, "/v1/communities/{c}/export"}, caller::coordinator},
-        {{M::get, "/v1/communities/{c}/members/{m}/certificate"}, caller::self},
+        {{M::get, "/v1/communities/{c}/leaves"}, caller::auditor},
+        {{M::get, "/v1/communities/{c}/leaves/{i}/proof"}, caller::auditor},
+        {{M::get, "/v1/communities/{c}/export"}, caller::auditor},
+        {{M::get, "/v1/communities/{c}/members/{m}/certificate"}, caller::self_or_auditor},
     };
     return rules;
 }
 
 // Community 7: founder 1 (coordinator), members 2 (the subject of the member routes: owner of
 // a request, claimant of a claim received by 1), 3 (another member), 4 (2's delegate), 5
-// (suspended), 6 (whose key is revoked), 9 (a delegate of 2 until shortly after now).
+// (suspended), 6 (whose key is revoked), 9 (a delegate of 2 until shortly after now); the
+// auditor key ka (appointed for an hour) and kb (appointed, then its appointment ended).
 // Community 8: founder 10, its coordinator.
 struct world {
     temp_dir dir{"access"};
@@ -90,7 +93,8 @@ struct world {
     std::unique_ptr<routes> api;
     signing_key k1 = key_filled_with(1), k2 = key_filled_with(2), k3 = key_filled_with(3),
                 k4 = key_filled_with(4), k5 = key_filled_with(5), k6 = key_filled_with(6),
-                k9 = key_filled_with(9), k10 = key_filled_with(10), stranger = key_filled_with(77);
+                k9 = key_filled_with(9), k10 = key_filled_with(10), stranger = key_filled_with(77),
+                ka = key_filled_with(20), kb = key_filled_with(21);
     std::map<std::uint64_t, std::uint64_t> seq;  // by member id (one key each)
     event_id request, claim;
 
@@ -120,6 +124,11 @@ struct world {
         claim = submit(k2, town, member_id{2},
                        hours_claimed{member_id{1}, minutes{60}, std::nullopt, std::nullopt});
         submit(k10, elsewhere, member_id{10}, community_founded{"Elders", rules});
+        submit(k1, town, member_id{1},
+               auditor_appointed{ka.public_bytes(), time_ms{now.value + 3'600'000}});
+        submit(k1, town, member_id{1},
+               auditor_appointed{kb.public_bytes(), time_ms{now.value + 3'600'000}});
+        submit(k1, town, member_id{1}, auditor_appointed{kb.public_bytes(), time_ms{0}});
     }
 
     event_id submit(const signing_key& key, community_id c, member_id author, event_payload p,
@@ -202,24 +211,35 @@ BOOST_AUTO_TEST_CASE(the_authorization_matrix) {
     world w;
     using E = expect;
     const auto P = E::passes, U = E::unauthenticated, F = E::forbidden;
-    // passes/unauthenticated/forbidden for: member, self, party, coordinator, match partner
-    // (the operator's routes below). Member 3 has no match with member 2.
-    auto rules = [](E member, E self, E party, E coordinator, E partner) {
+    // passes/unauthenticated/forbidden for: member, self, party, coordinator, match partner,
+    // auditor, self or auditor (the operator's routes below). Member 3 has no match with
+    // member 2.
+    auto rules = [](E member, E self, E party, E coordinator, E partner, E auditor,
+                    E self_or_auditor) {
         return std::map<caller, E>{{caller::member, member},
                                    {caller::self, self},
                                    {caller::party, party},
                                    {caller::coordinator, coordinator},
-                                   {caller::match_partner, partner}};
+                                   {caller::match_partner, partner},
+                                   {caller::auditor, auditor},
+                                   {caller::self_or_auditor, self_or_auditor}};
     };
-    const auto none = rules(U, U, U, U, U);
+    const auto none = rules(U, U, U, U, U, U, U);
     std::vector<reader> readers = {
         {"no session", "", none},
-        {"member 2 (the subject)", w.bearer(w.k2, town, member_id{2}), rules(P, P, P, F, P)},
-        {"member 3 (another)", w.bearer(w.k3, town, member_id{3}), rules(P, F, F, F, F)},
-        {"member 4 (2's delegate)", w.bearer(w.k4, town, member_id{4}), rules(P, P, P, F, P)},
-        {"member 1 (coordinator)", w.bearer(w.k1, town, member_id{1}), rules(P, P, P, P, P)},
+        {"member 2 (the subject)", w.bearer(w.k2, town, member_id{2}), rules(P, P, P, F, P, F, P)},
+        {"member 3 (another)", w.bearer(w.k3, town, member_id{3}), rules(P, F, F, F, F, F, F)},
+        {"member 4 (2's delegate)", w.bearer(w.k4, town, member_id{4}), rules(P, P, P, F, P, F, P)},
+        {"member 1 (coordinator)", w.bearer(w.k1, town, member_id{1}), rules(P, P, P, P, P, P, P)},
         {"member 10 (community 8's coordinator)", w.bearer(w.k10, elsewhere, member_id{10}),
-         rules(F, F, F, F, F)},
+         rules(F, F, F, F, F, F, F)},
+        // An auditor reads what proves the ledger, and no member's data.
+        {"the auditor", w.bearer(w.ka, town, member_id{0}), rules(F, F, F, F, F, P, P)},
+        {"the auditor, for community 8", w.bearer(w.ka, elsewhere, member_id{0}),
+         rules(F, F, F, F, F, F, F)},
+        {"an auditor whose appointment ended", w.bearer(w.kb, town, member_id{0}), none},
+        {"a key never appointed, as an auditor", w.bearer(w.stranger, town, member_id{0}), none},
+        {"a member's key, as an auditor", w.bearer(w.k1, town, member_id{0}), none},
         {"member 5 (suspended)", w.bearer(w.k5, town, member_id{5}), none},
         {"member 6 (revoked key)", w.bearer(w.k6, town, member_id{6}), none},
         {"member 2, expired", w.bearer(w.k2, town, member_id{2}, -1), none},
@@ -315,6 +335,60 @@ BOOST_AUTO_TEST_CASE(revoking_a_key_or_suspending_a_member_ends_their_sessions_a
     BOOST_CHECK_EQUAL(w.ask("GET", offers, four).status, 401u);
     // Suspended, member 4 no longer reads for member 2 either.
     BOOST_CHECK_EQUAL(w.ask("GET", "/v1/communities/7/members/2/balance", four).status, 401u);
+}
+
+BOOST_AUTO_TEST_CASE(an_auditor_reads_the_export_and_certificates_but_never_a_members_notes) {
+    world w;
+    const auto auditor = w.bearer(w.ka, town, member_id{0});
+    auto a = w.ask("GET", "/v1/communities/7/export", auditor);
+    BOOST_CHECK_MESSAGE(a.status == 200, a.body);
+    a = w.ask("GET", "/v1/communities/7/events/" + w.claim.hex(), auditor);
+    BOOST_CHECK_MESSAGE(a.status == 200, a.body);
+    // This world has no checkpoint: the certificate's handler answers no_checkpoint, past the
+    // access check (tests/e2e has certificates with checkpoints).
+    const auto past_access = [](const http_response& r) { return code_of(r) == "no_checkpoint"; };
+    a = w.ask("GET", "/v1/communities/7/members/2/certificate", auditor);
+    BOOST_CHECK_MESSAGE(past_access(a), a.body);
+    // Revealing a note is the member's choice, whatever the spelling of the parameter's value.
+    for (const std::string value : {"true", "1", "TRUE", ""}) {
+        a = w.ask("GET", "/v1/communities/7/members/2/certificate?reveal_notes=" + value, auditor);
+        BOOST_CHECK_MESSAGE(a.status == 403 && code_of(a) == "forbidden", value << ": " << a.body);
+    }
+    a = w.ask("GET", "/v1/communities/7/members/2/certificate?reveal_notes=false", auditor);
+    BOOST_CHECK_MESSAGE(past_access(a), a.body);
+    // No profile, contact details, member list or balance, for any member.
+    for (const std::string& path : std::vector<std::string>{
+             "/v1/communities/7/members", "/v1/communities/7/members/2/profile",
+             "/v1/communities/7/members/2/contact", "/v1/communities/7/members/2/export",
+             "/v1/communities/7/members/2/balance", "/v1/communities/7/offers",
+             "/v1/communities/7/claims/" + w.claim.hex()}) {
+        a = w.ask("GET", path, auditor);
+        BOOST_CHECK_MESSAGE(a.status == 403 && code_of(a) == "forbidden", path << ": " << a.body);
+    }
+    // Signing in says it is an auditor's session.
+    const auto signed_in = w.api->handle(http_request{
+        "POST", "/v1/session", "{\"token\":\"" + auditor.substr(7) + "\"}", "", "", ""});
+    BOOST_REQUIRE_MESSAGE(signed_in.status == 200, signed_in.body);
+    auto d = json_doc::parse(signed_in.body);
+    BOOST_REQUIRE(d.ok());
+    BOOST_CHECK(d->root().at("auditor") && d->root().at("auditor")->as_bool().value_or(false));
+    BOOST_CHECK(d->root().at("member") && d->root().at("member")->as_number() == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(an_auditors_sessions_end_with_the_appointment) {
+    world w;
+    const auto auditor = w.bearer(w.ka, town, member_id{0});
+    const std::string exported = "/v1/communities/7/export";
+    BOOST_REQUIRE_EQUAL(w.ask("GET", exported, auditor).status, 200u);
+    // The coordinator ends it: the cached session reads no more.
+    w.submit(w.k1, town, member_id{1}, auditor_appointed{w.ka.public_bytes(), time_ms{0}});
+    BOOST_CHECK_EQUAL(w.ask("GET", exported, auditor).status, 401u);
+    // Appointed again until a minute from now: it reads until the node's clock reaches the end.
+    w.submit(w.k1, town, member_id{1},
+             auditor_appointed{w.ka.public_bytes(), time_ms{w.now.value + 60'000}});
+    BOOST_CHECK_EQUAL(w.ask("GET", exported, auditor).status, 200u);
+    w.now = time_ms{w.now.value + 60'000};
+    BOOST_CHECK_EQUAL(w.ask("GET", exported, auditor).status, 401u);
 }
 
 BOOST_AUTO_TEST_CASE(a_delegate_reads_only_while_the_delegation_is_in_force) {

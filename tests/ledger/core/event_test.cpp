@@ -89,6 +89,7 @@ std::vector<event_payload> one_of_each_kind() {
         checkpoint{12345, digest_of(0x80), time_ms{1'700'000'500'000}},
         member_left{member_id{88}},
         profile_updated{member_id{89}, digest_of(0x99)},
+        auditor_appointed{key_counting_from(0x70), time_ms{1'767'225'600'000}},
     };
 }
 
@@ -183,6 +184,9 @@ auto fields(const member_left& x) {
 }
 auto fields(const profile_updated& x) {
     return std::tie(x.member, x.profile_digest);
+}
+auto fields(const auditor_appointed& x) {
+    return std::tie(x.key, x.until);
 }
 
 bool same_payload(const event_payload& a, const event_payload& b) {

@@ -681,4 +681,51 @@ BOOST_AUTO_TEST_CASE(a_profile_is_the_members_own_their_delegates_or_a_coordinat
     BOOST_CHECK(s.member(member_id{20}).profile_digest == first);
 }
 
+// An auditor is appointed by a coordinator for themselves, for at most 366 days from the log's
+// time; never by another member or a delegate. At most 16 at a time; an appointment whose end
+// passed makes room; an end at or before the event's time ends the appointment.
+BOOST_AUTO_TEST_CASE(auditors_are_a_coordinators_to_appoint_for_at_most_a_year) {
+    story s;
+    const auto auditors = [&] { return s.state.communities.at(town).auditors; };
+    const time_ms hour{s.now.value + 3'600'000};
+    const public_key auditor = key_of(50);
+    CHECK_REASON(s.fold_as(2, ann, auditor_appointed{auditor, hour}), not_coordinator);
+    // Not a kind a member may delegate, so a delegate of the coordinator cannot either.
+    CHECK_REASON(s.fold_as(4, cor, delegation_granted{ann, {event_kind::auditor_appointed}, {}}),
+                 kind_not_delegable);
+    CHECK_REASON(s.fold_as(2, ann, auditor_appointed{auditor, hour}, cor), not_delegated);
+    BOOST_CHECK(auditors().empty());
+    // A coordinator, for up to 366 days.
+    const time_ms year{s.now.value + auditor_term_ms_max};
+    CHECK_REASON(s.fold_as(4, cor, auditor_appointed{auditor, time_ms{year.value + 1}}),
+                 auditor_term_too_long);
+    CHECK_REASON(s.fold_as(4, cor, auditor_appointed{auditor, year}), none);
+    BOOST_REQUIRE_EQUAL(auditors().size(), 1u);
+    BOOST_CHECK(auditors().at(auditor) == year);
+    // Appointed again: the new end stands.
+    CHECK_REASON(s.fold_as(1, founder, auditor_appointed{auditor, hour}), none);
+    BOOST_CHECK(auditors().at(auditor) == hour);
+    // Sixteen at a time; a seventeenth is refused and changes nothing.
+    for (std::uint8_t k = 51; k < 51 + auditors_max - 1; ++k)
+        CHECK_REASON(s.fold_as(4, cor, auditor_appointed{key_of(k), hour}), none);
+    BOOST_REQUIRE_EQUAL(auditors().size(), auditors_max);
+    const auto before = auditors();
+    CHECK_REASON(s.fold_as(4, cor, auditor_appointed{key_of(90), hour}), too_many_auditors);
+    BOOST_CHECK(auditors() == before);
+    // Ending one (an end not after now) makes room.
+    CHECK_REASON(s.fold_as(4, cor, auditor_appointed{auditor, s.now}), none);
+    BOOST_CHECK(!auditors().contains(auditor));
+    CHECK_REASON(s.fold_as(4, cor, auditor_appointed{key_of(90), hour}), none);
+    // Once the log's clock passes their end, the others make room at the next appointment.
+    s.now = hour;
+    CHECK_REASON(s.fold_as(4, cor, auditor_appointed{auditor, time_ms{hour.value + 1}}), none);
+    BOOST_REQUIRE_EQUAL(auditors().size(), 1u);
+    BOOST_CHECK(auditors().contains(auditor));
+    // A member who left, or was suspended, appoints no one (a suspended coordinator signs
+    // nothing).
+    CHECK_REASON(s.fold_as(1, founder, member_suspended{cor, std::nullopt}), none);
+    CHECK_REASON(s.fold_as(4, cor, auditor_appointed{key_of(91), time_ms{hour.value + 1}}),
+                 member_suspended);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -2,7 +2,8 @@
 // not theirs: the bytes are exactly the documented layout (a known answer computed with Python's
 // `cryptography`, as a client in another language computes it), and a token that is expired,
 // too far ahead, forged, signed under another tag, cut short, not canonical base64, or naming
-// community or member 0 is refused.
+// community 0 is refused. Member 0 is an auditor's session: its form holds here, and whether its
+// key is an appointed auditor's is the ledger state's to say (tests/api/http/access_test.cpp).
 
 #include "ledger/core/session.h"
 
@@ -107,13 +108,18 @@ BOOST_AUTO_TEST_CASE(a_forged_or_malformed_token_is_refused) {
     BOOST_CHECK(refused(check_session_token(token + "AAAA", now, keys)));
     BOOST_CHECK(refused(check_session_token(std::string(session_token_chars, '*'), now, keys)));
     BOOST_CHECK(refused(check_session_token("", now, keys)));
-    // Community or member 0, even well signed.
+    // Community 0, even well signed.
     auto no_community = s;
     no_community.community = community_id{0};
     BOOST_CHECK(refused(check_session_token(sign_session(no_community, key), now, keys)));
-    auto no_member = s;
-    no_member.member = member_id{0};
-    BOOST_CHECK(refused(check_session_token(sign_session(no_member, key), now, keys)));
+    // Member 0 (an auditor's session) holds as a token; only its signature makes it so.
+    auto auditor = s;
+    auditor.member = member_id{0};
+    const auto auditor_token = sign_session(auditor, key);
+    BOOST_CHECK(!refused(check_session_token(auditor_token, now, keys)));
+    auto forged_auditor = auditor_token;
+    forged_auditor[100] = forged_auditor[100] == 'A' ? 'B' : 'A';
+    BOOST_CHECK(refused(check_session_token(forged_auditor, now, keys)));
 }
 
 BOOST_AUTO_TEST_CASE(two_statements_differ_by_their_nonce) {
