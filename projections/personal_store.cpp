@@ -56,6 +56,11 @@ result<std::unique_ptr<personal_store>> personal_store::open(const std::filesyst
     options.max_open_files = 64;
     // Small: texts are at most a few KiB each and are written one event at a time.
     options.write_buffer_size = 4u << 20;
+    // Uncompressed: the texts are few and short, and a text kept in the clear in its SST file
+    // is one whose erasure a scan of the folder's bytes can check (compressed, a text that
+    // shares words with another is stored as back-references, found by no scan, kept or not).
+    options.compression = rocksdb::kNoCompression;
+    options.bottommost_compression = rocksdb::kNoCompression;
     rocksdb::DB* db = nullptr;
     auto st = rocksdb::DB::Open(options, dir.string(), &db);
     if (!st.ok()) return store_failed(st, "cannot open the personal-data store in " + dir.string());

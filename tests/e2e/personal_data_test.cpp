@@ -343,6 +343,7 @@ BOOST_AUTO_TEST_CASE(a_member_who_leaves_is_erased_everywhere_and_the_log_stays_
         check_nowhere(files, gone);
     // Bob's text stays, and only under personal/.
     const auto bob_in = found_in(files, bob_request);
+    BOOST_CHECK_MESSAGE(!bob_in.empty(), "the scan does not see a kept text");
     for (const auto& path : bob_in) BOOST_CHECK(path.starts_with("personal/"));
     // Reopened: still erased, still one text.
     t.open();
@@ -434,11 +435,14 @@ BOOST_AUTO_TEST_CASE(texts_past_the_retention_period_are_swept_from_every_byte_t
     // Each text's commitment, as its event carries it (each text is indexed under its author
     // and the member it names), to read it back as the API's reads do.
     std::map<event_id, digest> commitment;
-    for (const member_id m : {coordinator, ann, bob})
-        for (const auto& kept : t.n->personal().texts_of(t.c, m).value())
-            commitment[kept.id] = kept.commitment;
+    for (const member_id m : {coordinator, ann, bob}) {
+        const auto of = t.n->personal().texts_of(t.c, m);
+        BOOST_REQUIRE_MESSAGE(of.ok(), why(of));
+        for (const auto& kept : *of) commitment[kept.id] = kept.commitment;
+    }
     BOOST_REQUIRE_EQUAL(commitment.size(), 7u);
     auto text_of = [&](const event_id& id) {
+        BOOST_REQUIRE_MESSAGE(commitment.contains(id), "no commitment for " << id.hex());
         auto r = t.n->personal_text_of(t.c, id, commitment.at(id));
         BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
         return *r;
