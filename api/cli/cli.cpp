@@ -1226,7 +1226,8 @@ std::vector<command> commands() {
          }},
         {{"bench",
           "Measures: 'bench verify', 'bench ingest', 'bench replay', 'bench audit', "
-          "'bench fairness', 'bench match', 'bench reads'. Ends with one line of JSON.",
+          "'bench fairness', 'bench match', 'bench reads', 'bench retention'. Ends with one "
+          "line of JSON.",
           bench_options(),
           {"WHAT"}},
          [](const parsed_args& a) { return bench_command(a.positionals().at(0), a); }},

@@ -462,6 +462,7 @@ result<void> node::start_retention(const node_options& o) {
 
 result<std::size_t> node::sweep_retention(time_ms now) {
     std::lock_guard serial(sweep_mutex_);
+    const auto began = std::chrono::steady_clock::now();
     std::vector<text_ref> due;
     for (const auto& part : parts_) {
         auto some =
@@ -470,10 +471,14 @@ result<std::size_t> node::sweep_retention(time_ms now) {
     }
     auto erased = personal_->erase_texts(due);
     if (!erased) return erased.err();
-    if (*erased > 0)
-        std::cerr << "uurwerk: deleted " << *erased
-                  << " texts of closed posts and settled claims past their community's retention "
-                     "period\n";
+    if (*erased > 0) {
+        const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - began);
+        std::cerr << "uurwerk: deleted " << *erased << " of " << due.size()
+                  << " texts due (closed posts, settled claims) past their community's retention "
+                     "period, in "
+                  << took.count() << " ms\n";
+    }
     return erased;
 }
 
