@@ -66,7 +66,8 @@ result<void> bench_retention(const parsed_args& a) {
     author helper{n, std::move(*helper_key), member_id{2}};
     policy p;
     p.retention_days = 1;
-    p.credit_limit = minutes{1'000'000'000};
+    p.credit_limit = minutes{1'000'000'000};  // a minute a claim, as many as --texts
+    p.balance_max = minutes{1'000'000'000};
     if (auto r = founder.send(community_founded{"Retentie", p}); !r) return r.err();
     if (auto r = founder.send(member_admitted{helper.who, helper.key.public_bytes(), role::member,
                                               true, std::nullopt});

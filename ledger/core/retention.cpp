@@ -8,7 +8,8 @@ std::int64_t retention_ms(const policy& p) {
 
 std::vector<text_ref> texts_due(const ledger_state& state, time_ms now) {
     std::vector<text_ref> out;
-    for (const auto& [c, cs] : state.communities) {
+    for (const auto& [id_of_community, cs] : state.communities) {
+        const community_id c = id_of_community;  // named apart: clang 14 cannot capture a binding
         const std::int64_t period = retention_ms(cs.rules);
         // Due once `now` has reached the closing time plus the period.
         auto due = [&](time_ms closed) { return now.value - closed.value >= period; };
