@@ -53,14 +53,22 @@ std::optional<std::string> text_of(const personal_store& s, community_id c, cons
 
 const std::vector<offset> one_position{offset{0}};
 
+// A store that writes through a recording sink, and a second store to apply what it sent.
+struct writer_and_reader {
+    temp_dir dir{"personal-replication"};
+    std::unique_ptr<personal_store> writer = open_store(dir.path / "a");
+    std::unique_ptr<personal_store> reader = open_store(dir.path / "b");
+    recorded sent;
+    writer_and_reader() { writer->replicate_to(sent.sink()); }
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(what_the_sink_gets_rebuilds_the_store_elsewhere_with_its_erasures) {
-    temp_dir dir("personal-replication");
-    auto writer = open_store(dir.path / "a");
-    auto reader = open_store(dir.path / "b");
-    recorded sent;
-    writer->replicate_to(sent.sink());
+    writer_and_reader two;
+    auto& writer = two.writer;
+    auto& reader = two.reader;
+    auto& sent = two.sent;
     const community_id c{5};
     const member_id ann{2}, bob{3};
     const auto t1 = commit_fresh("Ann Smit, Lindelaan 7");
@@ -190,11 +198,10 @@ BOOST_AUTO_TEST_CASE(an_erasure_whose_tombstones_cannot_be_written_deletes_nothi
 // others; a second sweep finds nothing left and sends nothing; and with the topic away nothing
 // is deleted, so the next sweep sends them again.
 BOOST_AUTO_TEST_CASE(texts_past_their_retention_go_as_tombstones_for_text_and_index_alike) {
-    temp_dir dir("personal-retention");
-    auto writer = open_store(dir.path / "a");
-    auto reader = open_store(dir.path / "b");
-    recorded sent;
-    writer->replicate_to(sent.sink());
+    writer_and_reader two;
+    auto& writer = two.writer;
+    auto& reader = two.reader;
+    auto& sent = two.sent;
     const community_id c{5}, d{6};
     const member_id ann{2}, bob{3};
     const auto due1 = commit_fresh("Ann Smit helpt Bob Kok, Lindelaan 7");
