@@ -5,6 +5,8 @@
 #include <rocksdb/write_batch.h>
 
 #include <cstring>
+#include <map>
+#include <set>
 #include <string>
 
 #include "ledger/core/limits.h"
@@ -54,6 +56,11 @@ result<std::unique_ptr<personal_store>> personal_store::open(const std::filesyst
     options.max_open_files = 64;
     // Small: texts are at most a few KiB each and are written one event at a time.
     options.write_buffer_size = 4u << 20;
+    // Uncompressed: the texts are few and short, and a text kept in the clear in its SST file
+    // is one whose erasure a scan of the folder's bytes can check (compressed, a text that
+    // shares words with another is stored as back-references, found by no scan, kept or not).
+    options.compression = rocksdb::kNoCompression;
+    options.bottommost_compression = rocksdb::kNoCompression;
     rocksdb::DB* db = nullptr;
     auto st = rocksdb::DB::Open(options, dir.string(), &db);
     if (!st.ok()) return store_failed(st, "cannot open the personal-data store in " + dir.string());
@@ -132,8 +139,8 @@ result<std::size_t> personal_store::erase_member(community_id c, member_id m) {
     std::string prefix(1, 'm');
     put_be64(prefix, c.value);
     put_be64(prefix, m.value);
-    rocksdb::WriteBatch batch;
-    std::vector<personal_item> tombstones;
+    keys_by_community doomed;
+    auto& keys = doomed[c];
     std::size_t erased = 0;
     {
         std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
@@ -144,26 +151,74 @@ result<std::size_t> personal_store::erase_member(community_id c, member_id m) {
             std::string text_key(1, 't');
             put_be64(text_key, c.value);
             text_key.append(k.data() + prefix.size(), event_id_bytes + digest_bytes);
-            batch.Delete(text_key);
-            batch.Delete(k);
-            tombstones.push_back({text_key, std::nullopt});
-            tombstones.push_back({k.ToString(), std::nullopt});
+            keys.push_back(std::move(text_key));
+            keys.push_back(k.ToString());
             ++erased;
         }
         if (!it->status().ok())
             return store_failed(it->status(), "cannot read the personal-data store");
     }
     if (erased == 0) return erased;  // nothing (left) to erase: no compaction
+    if (auto gone = erase_keys(doomed); !gone) return gone.err();
+    return erased;
+}
+
+result<std::size_t> personal_store::erase_texts(std::span<const text_ref> texts) {
+    // Which of them the store still holds: those are erased, with every index entry of theirs
+    // (found by one scan of each such community's index: the texts' members are not given).
+    keys_by_community doomed;
+    std::map<community_id, std::set<std::string>> indexed;  // event id ++ commitment, by community
+    std::size_t erased = 0;
+    std::string ignored;
+    for (const text_ref& t : texts) {
+        std::string key = text_key(t.community, t.event, t.commitment);
+        auto st = db_->Get(rocksdb::ReadOptions(), key, &ignored);
+        if (st.IsNotFound()) continue;
+        if (!st.ok()) return store_failed(st, "cannot read the personal-data store");
+        if (!indexed[t.community].insert(key.substr(1 + 8)).second) continue;  // named twice
+        doomed[t.community].push_back(std::move(key));
+        ++erased;
+    }
+    if (erased == 0) return erased;  // nothing (left) to erase: no compaction
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    for (const auto& [c, suffixes] : indexed) {
+        std::string prefix(1, 'm');
+        put_be64(prefix, c.value);
+        for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+            const auto k = it->key();
+            if (k.size() != prefix.size() + 8 + event_id_bytes + digest_bytes)
+                return make_error(errc::store_error, "a personal-data index key is malformed");
+            if (suffixes.contains(
+                    std::string(k.data() + prefix.size() + 8, event_id_bytes + digest_bytes)))
+                doomed[c].push_back(k.ToString());
+        }
+        if (!it->status().ok())
+            return store_failed(it->status(), "cannot read the personal-data store");
+    }
+    if (auto gone = erase_keys(doomed); !gone) return gone.err();
+    return erased;
+}
+
+result<void> personal_store::erase_keys(const keys_by_community& keys) {
     // The tombstones first: if they cannot be written, nothing is deleted here, so the erasure
-    // (which every start repeats for members who left) sends them again.
-    if (sink_)
-        if (auto sent = sink_(c, tombstones); !sent) return sent.err();
+    // (which every start repeats: for members who left, for texts past their retention) sends
+    // them again.
+    rocksdb::WriteBatch batch;
+    for (const auto& [c, some] : keys) {
+        std::vector<personal_item> tombstones;
+        tombstones.reserve(some.size());
+        for (const auto& k : some) {
+            tombstones.push_back({k, std::nullopt});
+            batch.Delete(k);
+        }
+        if (sink_)
+            if (auto sent = sink_(c, tombstones); !sent) return sent.err();
+    }
     rocksdb::WriteOptions w;
     w.sync = true;
     if (auto st = db_->Write(w, &batch); !st.ok())
         return store_failed(st, "cannot erase from the personal-data store");
-    if (auto gone = make_erasure_physical(); !gone) return gone.err();
-    return erased;
+    return make_erasure_physical();
 }
 
 result<bool> personal_store::erase_text(community_id c, member_id m, const event_id& id,
@@ -174,17 +229,7 @@ result<bool> personal_store::erase_text(community_id c, member_id m, const event
     auto st = db_->Get(rocksdb::ReadOptions(), text, &value);
     if (st.IsNotFound()) return false;
     if (!st.ok()) return store_failed(st, "cannot read the personal-data store");
-    const std::vector<personal_item> tombstones{{text, std::nullopt}, {index, std::nullopt}};
-    if (sink_)
-        if (auto sent = sink_(c, tombstones); !sent) return sent.err();
-    rocksdb::WriteBatch batch;
-    batch.Delete(text);
-    batch.Delete(index);
-    rocksdb::WriteOptions w;
-    w.sync = true;
-    if (st = db_->Write(w, &batch); !st.ok())
-        return store_failed(st, "cannot erase from the personal-data store");
-    if (auto gone = make_erasure_physical(); !gone) return gone.err();
+    if (auto gone = erase_keys({{c, {text, index}}}); !gone) return gone.err();
     return true;
 }
 

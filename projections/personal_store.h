@@ -17,7 +17,8 @@
 // Replication (cluster mode, issue 22 point 7): every item the store keeps or erases goes
 // through one sink, as (key, value) with the store's own key and value, or (key, no value) for
 // an erased key: put() hands it its 't' item and its 'm' index entries after writing them;
-// erase_member() hands it a tombstone for every key it is about to delete, before deleting
+// erase_member() (and erase_text(), erase_texts()) hands it a tombstone for every key it is
+// about to delete, before deleting
 // (so a failed sink leaves the member to be erased again, with tombstones, at the next start).
 // The by-member index is replicated, not rebuilt: the members a text concerns come from the
 // event's body, which a node that reads the item may not have applied yet. A node applies
@@ -31,6 +32,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -99,6 +101,13 @@ public:
     [[nodiscard]] result<bool> erase_text(community_id c, member_id m, const event_id& id,
                                           const digest& commitment);
 
+    // Erases each of `texts` the store holds, with every index entry of theirs, physically, as
+    // erase_member does: one write of them all and one flush and compaction (none when none is
+    // here), their tombstones first through the sink (one call per community). Idempotent; a
+    // text named twice counts once. Returns how many texts it erased. For the retention sweep
+    // (ledger/core/retention.h: texts_due); slow only when it erases. Errors: "store_error".
+    [[nodiscard]] result<std::size_t> erase_texts(std::span<const text_ref> texts);
+
     // Copies the store in `from` into a new store in `to` (which must not exist), entry by
     // entry, synced: for backups and restores. `from` is opened read-only, so a node may be
     // running on it: the copy is the store as of that moment (every text the node wrote before
@@ -139,6 +148,10 @@ private:
     personal_store() = default;
     // Flushes the memtable and compacts the whole store: deleted values are physically gone.
     [[nodiscard]] result<void> make_erasure_physical();
+    // Sends a tombstone for each of `keys` through the sink (if any), then deletes them in one
+    // synced write and makes that physical: what every erasure ends with.
+    using keys_by_community = std::map<community_id, std::vector<std::string>>;
+    [[nodiscard]] result<void> erase_keys(const keys_by_community& keys);
     std::unique_ptr<rocksdb::DB> db_;
     personal_sink sink_;
 };

@@ -37,6 +37,11 @@ struct writer {
         if (!d) return u8(0);
         return u8(1).arr(d->b);
     }
+    // An optional attached text: a byte 0, or a byte 1, the event id and the commitment.
+    writer& attached(const std::optional<attached_text>& t) {
+        if (!t) return u8(0);
+        return u8(1).arr(t->event.b).arr(t->commitment.b);
+    }
 };
 
 struct reader {
@@ -117,6 +122,15 @@ struct reader {
         if (present != 1) bad = true;
         return digest{arr<digest_bytes>()};
     }
+    std::optional<attached_text> attached() {
+        const auto present = u8();
+        if (present == 0) return std::nullopt;
+        if (present != 1) bad = true;
+        attached_text t;
+        t.event = event_id{arr<event_id_bytes>()};
+        t.commitment = digest{arr<digest_bytes>()};
+        return t;
+    }
     bool done() const { return !bad && pos == in.size(); }
 };
 
@@ -180,7 +194,11 @@ std::string_view encode(const claim_state& c, std::string& out) {
         .u64(c.claimed_at.value)
         .i64(c.confirmed_at.value)
         .i64(c.disputed_at.value)
-        .u8(c.endorsed);
+        .u8(c.endorsed)
+        .dig(c.note_digest)
+        .i64(c.reversed_at.value)
+        .attached(c.dispute_reason)
+        .attached(c.reversal_reason);
     return out;
 }
 std::string_view encode(const endorsement_state& e, std::string& out) {
@@ -207,7 +225,9 @@ std::string_view encode(const post_state& p, std::string& out) {
         .u64(p.posted_at.value)
         .u32(p.proposals)
         .i64(p.posted_time.value)
-        .i64(p.heard_time.value);
+        .i64(p.heard_time.value)
+        .i64(p.closed_time.value)
+        .attached(p.hidden_reason);
     return out;
 }
 std::string_view encode(const match_state& m, std::string& out) {
@@ -259,6 +279,7 @@ std::string_view encode(const community_state& c, std::string& out) {
         .u32(c.rules.fairness.silence_floor_hours)
         .u32(c.rules.fairness.silent_proposals_max)
         .u32(c.rules.contact_window_days)
+        .u32(c.rules.retention_days)
         .i64(c.fund.value)
         .u64(c.events)
         .i64(c.clock.value);
@@ -544,6 +565,7 @@ result<loaded_state> load_state(const store& db) {
                 cs.rules.fairness.silence_floor_hours = r.u32();
                 cs.rules.fairness.silent_proposals_max = r.u32();
                 cs.rules.contact_window_days = r.u32();
+                cs.rules.retention_days = r.u32();
                 cs.fund = minutes{r.i64()};
                 cs.events = r.u64();
                 cs.clock = time_ms{r.i64()};
@@ -599,6 +621,10 @@ result<loaded_state> load_state(const store& db) {
                                offset{r.u64()},    time_ms{r.i64()},
                                time_ms{r.i64()}};
                 cl.endorsed = r.u8();
+                cl.note_digest = r.dig();
+                cl.reversed_at = time_ms{r.i64()};
+                cl.dispute_reason = r.attached();
+                cl.reversal_reason = r.attached();
                 if (!r.done() || cl.endorsed > 3) return fail("claim");
                 cs.claims[id_from(rest)] = cl;
                 return true;
@@ -626,6 +652,8 @@ result<loaded_state> load_state(const store& db) {
                 p.proposals = r.u32();
                 p.posted_time = time_ms{r.i64()};
                 p.heard_time = time_ms{r.i64()};
+                p.closed_time = time_ms{r.i64()};
+                p.hidden_reason = r.attached();
                 if (!r.done()) return fail("post");
                 cs.posts[id_from(rest)] = std::move(p);
                 return true;

@@ -30,9 +30,11 @@ constexpr std::string_view format_key = "format";
 // community, proxy delegations, the endorsements of a claim; 12: no free text in events or
 // state, only its commitment (ledger/core/personal.h); a log written before it holds texts,
 // which this program reads as malformed events, so it cannot be rebuilt either; 13: members'
-// profile commitments, matches' end times, the contact window in the policy; 14: the
+// profile commitments, matches' end times, the contact window in the policy; 14: the retention
+// period in the policy, posts' closing times and hiding reasons, claims' note commitments,
+// reversal times and the reasons of their dispute and reversal (ledger/core/retention.h); 15: the
 // community's auditors (auditorAppointed).
-constexpr std::string_view format_version = "uurwerk-store-14";
+constexpr std::string_view format_version = "uurwerk-store-15";
 
 // Concatenation: a key written with batch::append holds its operands in the order they were
 // appended. Associative, so RocksDB may combine operands in any grouping: the bytes are the

@@ -133,7 +133,11 @@ struct Policy {
   contactWindowDays @14 :UInt32;        # How long after a match ends its two people may still
                                         # read each other's contact details: 1..365 (30). 0: the
                                         # default.
-  # Next field: @15.
+  retentionDays @15 :UInt32;            # Texts of closed posts and settled claims are deleted
+                                        # from the personal-data store this long after the
+                                        # post closed or the claim settled (the log's clock):
+                                        # 1..3650 (730). 0: the default.
+  # Next field: @16.
 }
 
 struct CommunityFounded {

@@ -21,6 +21,7 @@
 #include "api/bench/bench_fairness.h"
 #include "api/bench/bench_match.h"
 #include "api/bench/bench_reads.h"
+#include "api/bench/bench_retention.h"
 #include "api/bench/bench_support.h"
 #include "api/bench/kafka_admin.h"
 #include "api/bench/workload.h"
@@ -793,6 +794,9 @@ std::vector<option_spec> bench_options() {
         {"events", "N",
          "ingest: events to push (default 20000); replay, audit: log size (1000000); reads: "
          "the community's history (5000)"},
+        {"texts", "N",
+         "retention: offers posted and withdrawn, and claims with a note confirmed, whose texts "
+         "the sweep deletes (default 10000 each)"},
         {"keep", "DIR",
          "replay: write the log and its projections to the data folder DIR (new or empty) and "
          "keep them, for `uurwerk rebuild --data DIR`"},
@@ -839,9 +843,10 @@ result<void> bench_command(const std::string& what, const parsed_args& args) {
     if (what == "fairness") return bench_fairness(args);
     if (what == "match") return bench_match(args);
     if (what == "reads") return bench_reads(args);
-    return make_error(
-        errc::bad_argument,
-        "unknown bench '" + what + "': verify, ingest, replay, audit, fairness, match or reads");
+    if (what == "retention") return bench_retention(args);
+    return make_error(errc::bad_argument, "unknown bench '" + what +
+                                              "': verify, ingest, replay, audit, fairness, match, "
+                                              "reads or retention");
 }
 
 }  // namespace uurwerk::cli

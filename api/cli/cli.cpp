@@ -344,6 +344,9 @@ std::vector<option_spec> policy_options(std::vector<option_spec> more) {
     more.push_back({"contact-window-days", "DAYS",
                     "how long after a match ends its two people still see each other's contact "
                     "details: 1 to 365 (30)"});
+    more.push_back({"retention-days", "DAYS",
+                    "how long after a post closed or a claim settled their texts are kept before "
+                    "the node deletes them: 1 to 3650 (730)"});
     for (auto& o : knob_options()) more.push_back(std::move(o));
     return more;
 }
@@ -364,12 +367,26 @@ result<void> read_policy_flags(const parsed_args& a, policy& p) {
             return make_error(errc::bad_argument, "--contact-window-days must be 1 to 365");
         p.contact_window_days = static_cast<std::uint32_t>(*v);
     }
+    if (a.has("retention-days")) {
+        auto v = a.get_u64("retention-days");
+        if (!v) return v.err();
+        if (*v < 1 || *v > retention_days_max)
+            return make_error(errc::bad_argument,
+                              "--retention-days must be 1 to 3650 (days after a post closed or a "
+                              "claim settled; 730 when never set)");
+        p.retention_days = static_cast<std::uint32_t>(*v);
+    }
     return read_knob_flags(a, p.fairness);
 }
 
 // `policy`: the community's policy as it is, with the flags given changed, signed as a
 // policyChanged (which replaces the whole policy).
 result<void> do_policy(const parsed_args& a) {
+    // The flags first, so that a value out of range is said before any key or server is asked.
+    {
+        policy scratch;
+        if (auto f = read_policy_flags(a, scratch); !f) return f.err();
+    }
     auto kf = read_key_file(*a.get("key"));
     if (!kf) return kf.err();
     community_id c = kf->community;
@@ -394,6 +411,7 @@ result<void> do_policy(const parsed_args& a) {
     p.balance_max = minutes{number("balance_max_minutes")};
     p.claim_max = minutes{number("claim_minutes_max")};
     p.contact_window_days = static_cast<std::uint32_t>(number("contact_window_days"));
+    p.retention_days = static_cast<std::uint32_t>(number("retention_days"));
     const auto* fairness = now->at("fairness");
     p.fairness.off = fairness && fairness->as_string() == "off";
     for (const auto& f : knob_flags()) {
@@ -1251,7 +1269,8 @@ std::vector<command> commands() {
          }},
         {{"bench",
           "Measures: 'bench verify', 'bench ingest', 'bench replay', 'bench audit', "
-          "'bench fairness', 'bench match', 'bench reads'. Ends with one line of JSON.",
+          "'bench fairness', 'bench match', 'bench reads', 'bench retention'. Ends with one "
+          "line of JSON.",
           bench_options(),
           {"WHAT"}},
          [](const parsed_args& a) { return bench_command(a.positionals().at(0), a); }},

@@ -52,6 +52,7 @@ http_response community_info(node& n, community_id c) {
     w.key("silence_floor_hours").number(f.silence_floor_hours);
     w.key("silent_proposals_max").number(f.silent_proposals_max);
     w.key("contact_window_days").number(contact_window_days_of(v->rules));
+    w.key("retention_days").number(retention_days_of(v->rules));
     w.end_object();
     w.key("members").number(static_cast<std::int64_t>(v->members));
     w.key("fund_minutes").number(v->fund.value);

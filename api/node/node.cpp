@@ -5,6 +5,7 @@
 #include <iostream>
 #include <iterator>
 
+#include "ledger/core/retention.h"
 #include "ledger/log/local_log.h"
 
 namespace uurwerk {
@@ -128,6 +129,7 @@ result<std::unique_ptr<node>> node::open(const node_options& options) {
         (*n)->founding_gate_ = options.founding_gate;
         if (auto recorded = record_cluster(options.data_dir, *options.kafka); !recorded)
             return recorded.err();
+        if (auto started = (*n)->start_retention(options); !started) return started.err();
         return n;
     }
     local_log_options lo;
@@ -137,7 +139,9 @@ result<std::unique_ptr<node>> node::open(const node_options& options) {
     if (!log) return log.err();
     auto n = open_with_log(std::move(*log), options.data_dir / "store", options.apply_timeout,
                            options.catch_up_progress);
-    if (n) (*n)->founding_gate_ = options.founding_gate;
+    if (!n) return n.err();
+    (*n)->founding_gate_ = options.founding_gate;
+    if (auto started = (*n)->start_retention(options); !started) return started.err();
     return n;
 }
 
@@ -244,6 +248,7 @@ result<std::unique_ptr<node>> node::open_with_logs(
 }
 
 node::~node() {
+    if (retention_ticker_) retention_ticker_->stop();  // it reads the state and the store
     closing_.store(true);
     if (personal_reader_.joinable()) personal_reader_.join();
     for (auto& part : parts_)
@@ -438,6 +443,43 @@ result<void> node::erase_left_members(const projector& folder) {
     for (const auto& [c, m] : left)
         if (auto erased = personal_->erase_member(c, m); !erased) return erased.err();
     return ok_value;
+}
+
+result<void> node::start_retention(const node_options& o) {
+    if (!o.clock) return ok_value;
+    if (auto swept = sweep_retention(o.clock()); !swept) return swept.err();
+    if (o.retention_sweep_interval.count() <= 0) return ok_value;
+    retention_ticker_ = std::make_unique<interval_thread>(
+        "uw-retention", o.retention_sweep_interval, [this, clock = o.clock] {
+            if (auto swept = sweep_retention(clock()); !swept)
+                std::cerr << "uurwerk: the retention sweep failed (it runs again in "
+                             "an interval): "
+                          << swept.err().message << "\n";
+        });
+    retention_ticker_->start();
+    return ok_value;
+}
+
+result<std::size_t> node::sweep_retention(time_ms now) {
+    std::lock_guard serial(sweep_mutex_);
+    const auto began = std::chrono::steady_clock::now();
+    std::vector<text_ref> due;
+    for (const auto& part : parts_) {
+        auto some =
+            part.folder->read_state([&](const ledger_state& s) { return texts_due(s, now); });
+        due.insert(due.end(), some.begin(), some.end());
+    }
+    auto erased = personal_->erase_texts(due);
+    if (!erased) return erased.err();
+    if (*erased > 0) {
+        const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - began);
+        std::cerr << "uurwerk: deleted " << *erased << " of " << due.size()
+                  << " texts due (closed posts, settled claims) past their community's retention "
+                     "period, in "
+                  << took.count() << " ms\n";
+    }
+    return erased;
 }
 
 result<std::optional<std::string>> node::personal_text_of(community_id c, const event_id& id,

@@ -57,9 +57,11 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <variant>
 
+#include "api/node/interval_thread.h"
 #include "ledger/core/crypto.h"
 #include "ledger/core/personal.h"
 #include "ledger/log/event_log.h"
@@ -105,6 +107,9 @@ struct node_options {
     // Cluster mode: how long the personal-data topic keeps an erased value (kafka_table.h;
     // used when the node creates the topic).
     table_compaction personal_compaction{};
+    // How often the node deletes the texts past their community's retention period
+    // (sweep_retention), besides once in open(); 0: only in open() and when called.
+    std::chrono::milliseconds retention_sweep_interval{std::chrono::hours(1)};
 };
 
 // The answer to a submitted event.
@@ -177,6 +182,18 @@ public:
     [[nodiscard]] result<std::optional<std::string>> personal_text_of(
         community_id c, const event_id& id, const text_commitment& commitment) const;
     personal_store& personal() { return *personal_; }
+
+    // The retention period (AVG; ledger/core/retention.h): deletes from the personal-data store
+    // every text of a closed post or a settled claim that is due at `now` under its community's
+    // policy, as every partition's state has them (texts_due), in one write with one flush and
+    // compaction (personal_store::erase_texts: physically gone; in a cluster their tombstones go
+    // through the topic first, as a member's erasure's do). Reads then answer no text, as for an
+    // erased one. Idempotent; returns how many texts it deleted, and logs it when any. open()
+    // runs it once with the log's clock (an error fails the open, as an erasure's does), then
+    // every node_options::retention_sweep_interval on a thread of its own ("uw-retention"):
+    // not on a projector's writer thread, which a compaction would hold up; the store takes
+    // writes from any thread. Calls are serialized. Errors: "store_error", the topic's.
+    [[nodiscard]] result<std::size_t> sweep_retention(time_ms now);
     // Cluster mode: items read from the personal-data topic that were refused (a text that does
     // not match its commitment, a malformed key), since the node opened.
     std::uint64_t personal_items_refused() const { return personal_refused_.load(); }
@@ -263,6 +280,9 @@ private:
     void follow_personal_topic();
     // Erases the personal data of every member who left, as `folder`'s state has them.
     [[nodiscard]] result<void> erase_left_members(const projector& folder);
+    // Sweeps once with `o.clock` and starts the retention thread (open(); nothing without a
+    // clock).
+    [[nodiscard]] result<void> start_retention(const node_options& o);
     // The checks before the log (bound the size, decode the body, verify, look at the state):
     // the answer when they give one, else the event to append.
     [[nodiscard]] std::variant<result<submit_outcome>, admitted_event> admit(
@@ -297,6 +317,8 @@ private:
     std::atomic<std::uint64_t> personal_refused_{0};
     std::thread personal_reader_;
     std::chrono::milliseconds apply_timeout_{10'000};
+    std::mutex sweep_mutex_;  // one retention sweep at a time
+    std::unique_ptr<interval_thread> retention_ticker_;
 };
 
 }  // namespace uurwerk

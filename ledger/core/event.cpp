@@ -93,6 +93,7 @@ void put_policy(s::Policy::Builder b, const policy& p) {
     b.setSilenceFloorHours(f.silence_floor_hours);
     b.setSilentProposalsMax(f.silent_proposals_max);
     b.setContactWindowDays(p.contact_window_days);
+    b.setRetentionDays(p.retention_days);
 }
 
 void put_post(s::Post::Builder b, const post_body& p) {
@@ -193,6 +194,9 @@ struct decoder {
         p.contact_window_days = r.getContactWindowDays();
         if (p.contact_window_days > contact_window_days_max)
             fail("policy.contactWindowDays must be 0 (the default, 30) or 1 to 365");
+        p.retention_days = r.getRetentionDays();
+        if (p.retention_days > retention_days_max)
+            fail("policy.retentionDays must be 0 (the default, 730) or 1 to 3650");
         return p;
     }
     post_body post(s::Post::Reader r) {

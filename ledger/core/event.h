@@ -140,12 +140,26 @@ struct policy {
     // Days after a match ends that its two people may still read each other's contact details
     // (api/README.md, "Who may read what"), as signed: 0 means contact_window_days_default.
     std::uint32_t contact_window_days = 0;
+    // Days after a post closed or a claim settled (the log's clock) that their texts are kept
+    // in the personal-data store before the node deletes them (ledger/core/retention.h), as
+    // signed: 0 means retention_days_default.
+    std::uint32_t retention_days = 0;
     bool operator==(const policy&) const = default;
 };
 inline constexpr std::uint32_t contact_window_days_default = 30;
 inline constexpr std::uint32_t contact_window_days_max = 365;
 [[nodiscard]] inline std::uint32_t contact_window_days_of(const policy& p) {
     return p.contact_window_days == 0 ? contact_window_days_default : p.contact_window_days;
+}
+// Two years by default: long enough to answer a question about an exchange or to settle a late
+// dispute over it, short enough that an old story does not follow a member. At most ten years:
+// the longest any Dutch record-keeping duty asks of an exchange's trace (the fiscal seven, with
+// room), and the texts are not that trace (the log keeps the hours, the dates and the
+// signatures for ever); at least a day, so a mistyped 0 hours cannot wipe a week's posts.
+inline constexpr std::uint32_t retention_days_default = 730;
+inline constexpr std::uint32_t retention_days_max = 3650;
+[[nodiscard]] inline std::uint32_t retention_days_of(const policy& p) {
+    return p.retention_days == 0 ? retention_days_default : p.retention_days;
 }
 
 struct community_founded {

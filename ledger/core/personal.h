@@ -64,6 +64,15 @@ struct committed_text {
 [[nodiscard]] result<void> check_personal(const event_body& b,
                                           const std::optional<personal_text>& personal);
 
+// A text in the personal-data store, named as the store keys it: the community, the event that
+// committed to it, and its commitment.
+struct text_ref {
+    community_id community;
+    event_id event;
+    digest commitment;
+    bool operator==(const text_ref&) const = default;
+};
+
 // The members an event's text belongs to or is about: the member it acts for (the author, or
 // whom a delegate acts for), and the member it names (the one suspended or endorsed, a claim's
 // receiver, a transfer's receiver); for a profile, only the member it describes. Whose erasure

@@ -465,6 +465,10 @@ private:
                         return R::not_post_owner;
                     if (it->second.status != post_status::open) return R::post_not_open;
                     it->second.status = hide ? post_status::hidden : post_status::withdrawn;
+                    it->second.closed_time = in_.now;
+                    if constexpr (hide)
+                        if (x.reason_digest)
+                            it->second.hidden_reason = attached_text{b.id, *x.reason_digest};
                     fx_.posts.emplace_back(b.community, x.post);
                     lapse_proposals_of(x.post);
                     return R::none;
@@ -506,6 +510,7 @@ private:
                     if (cl.status != claim_status::pending) return R::claim_not_pending;
                     cl.status = claim_status::disputed;
                     cl.disputed_at = in_.now;
+                    if (x.reason_digest) cl.dispute_reason = attached_text{b.id, *x.reason_digest};
                     fx_.claims.emplace_back(b.community, x.claim);
                     history(cl.claimant, R::none, {}, {}, actor);
                     return R::none;
@@ -554,8 +559,9 @@ private:
         if (x.amount > c_->rules.claim_max) return R::amount_over_policy;
         if (x.post && !c_->posts.contains(*x.post) && !c_->matches.contains(*x.post))
             return R::unknown_post;
-        c_->claims[b.id] =
-            claim_state{claimant, x.receiver, x.amount, claim_status::pending, in_.at, {}, {}};
+        claim_state cl{claimant, x.receiver, x.amount, claim_status::pending, in_.at, {}, {}};
+        cl.note_digest = x.note_digest;
+        c_->claims[b.id] = cl;
         member_state& me = c_->members.at(claimant);
         me.pending_in += x.amount;
         rit->second.pending_out += x.amount;
@@ -621,6 +627,8 @@ private:
             move(cl.claimant, cl.receiver, cl.amount);
             c_->members.at(cl.claimant).confirmed_given -= cl.amount;
             cl.status = claim_status::reversed;
+            cl.reversed_at = in_.now;
+            if (x.reason_digest) cl.reversal_reason = attached_text{b.id, *x.reason_digest};
             fx_.claims.emplace_back(b.community, x.target);
             history_move(cl.claimant, -cl.amount, {}, cl.receiver);
             history_move(cl.receiver, cl.amount, {}, cl.claimant);

@@ -129,6 +129,16 @@ struct member_state {
     bool operator==(const member_state&) const = default;
 };
 
+// A text that belongs to a post or a claim beside its own: a moderator's reason for hiding the
+// post, a dispute's or a reversal's reason for the claim. The event that committed to it (its
+// key in the personal-data store) and the commitment; it goes when its post's or claim's texts
+// go (ledger/core/retention.h).
+struct attached_text {
+    event_id event;
+    digest commitment;
+    bool operator==(const attached_text&) const = default;
+};
+
 enum class claim_status : std::uint8_t { pending = 0, disputed, confirmed, reversed };
 struct claim_state {
     member_id claimant;
@@ -139,6 +149,13 @@ struct claim_state {
     time_ms confirmed_at;       // 0 until confirmed (the log's clock): reputation decays with age
     time_ms disputed_at;        // 0 unless disputed
     std::uint8_t endorsed = 0;  // bit 0: the claimant endorsed the receiver; bit 1: the reverse
+    // The texts the claim carries (kept beside the log, personal.h): its note, and the reasons
+    // of its dispute and of its reversal, when they gave one. The retention period counts from
+    // confirmed_at, or from reversed_at (the log's clock; 0 until reversed) once reversed.
+    text_commitment note_digest{};
+    time_ms reversed_at{};
+    std::optional<attached_text> dispute_reason{};
+    std::optional<attached_text> reversal_reason{};
     bool operator==(const claim_state&) const = default;
 };
 
@@ -175,6 +192,10 @@ struct post_state {
     // An offer's: the log's clock when its helper last heard from the community through it, at
     // a proposal or at the end of a match (the silence floor counts from it).
     time_ms heard_time{};
+    // The log's clock when the post was withdrawn or hidden (0 while open): the retention period
+    // of its texts counts from it. And the moderator's reason, when hidden with one.
+    time_ms closed_time{};
+    std::optional<attached_text> hidden_reason{};
     bool operator==(const post_state&) const = default;
 };
 

@@ -5,8 +5,11 @@
 // refused before anything is written, the log and the personal-data store unchanged.
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,11 +43,14 @@ struct town {
     signing_key bob = signing_key::generate().value();
     std::uint64_t seq[4] = {0, 0, 0, 0};
     const community_id c{31};
+    log_clock clock = wall_clock();  // the log's (a test of the retention period moves its own)
+    std::chrono::milliseconds retention_sweep_interval{std::chrono::hours(1)};
 
     void open() {
         node_options o;
         o.data_dir = dir.path / "data";
-        o.clock = wall_clock();
+        o.clock = clock;
+        o.retention_sweep_interval = retention_sweep_interval;
         o.apply_timeout = std::chrono::milliseconds(5000);
         auto opened = node::open(o);
         BOOST_REQUIRE_MESSAGE(opened.ok(), why(opened));
@@ -84,9 +90,10 @@ struct town {
         BOOST_CHECK_MESSAGE(r->decided.accepted(), std::string(reason_name(r->decided.reason)));
         return id;
     }
-    void found() {
+    void found(std::uint32_t retention_days = 0) {
         policy p;
         p.credit_limit = minutes{600};
+        p.retention_days = retention_days;
         accepted(member_id{1}, community_founded{"Tijdbank Oost", p});
         accepted(member_id{1}, member_admitted{member_id{2}, ann.public_bytes(), role::member, true,
                                                std::nullopt});
@@ -108,6 +115,12 @@ std::vector<std::string> found_in(const std::map<std::string, std::string>& file
     for (const auto& [path, bytes] : files)
         if (bytes.find(needle) != std::string::npos) out.push_back(path);
     return out;
+}
+
+// Checks that `gone` is in none of the folder's files (and says in which it is).
+void check_nowhere(const std::map<std::string, std::string>& files, const std::string& gone) {
+    const auto in = found_in(files, gone);
+    BOOST_CHECK_MESSAGE(in.empty(), "\"" << gone << "\" is still in " << (in.empty() ? "" : in[0]));
 }
 
 }  // namespace
@@ -327,12 +340,10 @@ BOOST_AUTO_TEST_CASE(a_member_who_leaves_is_erased_everywhere_and_the_log_stays_
     }
     for (const auto& gone :
          {ann_offer, ann_note, ann_gift, std::string("Ann Smit"), std::string("ann@smit.example")})
-        BOOST_CHECK_MESSAGE(
-            found_in(files, gone).empty(),
-            "\"" << gone << "\" is still in "
-                 << (found_in(files, gone).empty() ? "" : found_in(files, gone)[0]));
+        check_nowhere(files, gone);
     // Bob's text stays, and only under personal/.
     const auto bob_in = found_in(files, bob_request);
+    BOOST_CHECK_MESSAGE(!bob_in.empty(), "the scan does not see a kept text");
     for (const auto& path : bob_in) BOOST_CHECK(path.starts_with("personal/"));
     // Reopened: still erased, still one text.
     t.open();
@@ -369,6 +380,120 @@ BOOST_AUTO_TEST_CASE(a_replaced_profile_is_erased) {
     const auto files = folder_bytes(t.dir.path / "data");
     for (const std::string gone : {"06-55507777", "oud@smit.example"})
         BOOST_CHECK_MESSAGE(found_in(files, gone).empty(), gone << " is still on disk");
+}
+
+// The retention period (ledger/core/retention.h): once a community's period has passed since a
+// post closed or a claim settled (the log's clock), the node's sweep deletes their texts, bytes
+// and all, in one go; an open post's and a pending claim's stay, readable.
+BOOST_AUTO_TEST_CASE(texts_past_the_retention_period_are_swept_from_every_byte_the_rest_stays) {
+    town t;
+    constexpr std::int64_t day_ms = 24 * 60 * 60 * 1000;
+    auto now = std::make_shared<std::atomic<std::int64_t>>(1'700'000'000'000);
+    t.clock = [now] { return time_ms{now->load()}; };
+    t.retention_sweep_interval = std::chrono::milliseconds(0);  // the test sweeps itself
+    t.open();
+    t.found(1);  // one day
+    const member_id coordinator{1}, ann{2}, bob{3};
+    // The planted texts: five of closed posts and a settled claim, two of an open post and a
+    // pending claim.
+    const struct {
+        std::string withdrawn{"Ann Smit, Lindelaan 7, 06-55501234"};
+        std::string hidden{"Bob Kok, Beukenweg 9, 06-55509876"};
+        std::string hiding_reason{"verborgen: adres van Bob Kok in de tekst"};
+        std::string settled_note{"sleutel onder de mat bij Bob Kok"};
+        std::string dispute_reason{"Bob Kok: Ann kwam een uur later"};
+        std::string open{"Ann Smit doet boodschappen, Lindelaan"};
+        std::string pending_note{"Ann Smit, nog niet bevestigd, Molenweg 3"};
+    } planted;
+    auto post = [&](member_id m, const std::string& text) {
+        return t.accepted_with_text(m, text, [](digest d) -> event_payload {
+            return offer_posted{{category::shopping, d, intensity::once, "3512", 0}};
+        });
+    };
+    const auto withdrawn = post(ann, planted.withdrawn);
+    t.accepted(ann, post_withdrawn{withdrawn});
+    const auto hidden = post(bob, planted.hidden);
+    const auto hiding =
+        t.accepted_with_text(coordinator, planted.hiding_reason, [&](digest d) -> event_payload {
+            return post_hidden{hidden, d};
+        });
+    const auto open_post = post(ann, planted.open);
+    const auto settled =
+        t.accepted_with_text(ann, planted.settled_note, [&](digest d) -> event_payload {
+            return hours_claimed{bob, minutes{60}, std::nullopt, d};
+        });
+    const auto dispute =
+        t.accepted_with_text(bob, planted.dispute_reason, [&](digest d) -> event_payload {
+            return hours_disputed{settled, d};
+        });
+    t.accepted(bob, hours_confirmed{settled});
+    const auto pending =
+        t.accepted_with_text(ann, planted.pending_note, [&](digest d) -> event_payload {
+            return hours_claimed{bob, minutes{30}, std::nullopt, d};
+        });
+    BOOST_REQUIRE_EQUAL(texts(*t.n), 7u);
+    // Each text's commitment, as its event carries it (each text is indexed under its author
+    // and the member it names), to read it back as the API's reads do.
+    std::map<event_id, digest> commitment;
+    for (const member_id m : {coordinator, ann, bob}) {
+        const auto of = t.n->personal().texts_of(t.c, m);
+        BOOST_REQUIRE_MESSAGE(of.ok(), why(of));
+        for (const auto& kept : *of) commitment[kept.id] = kept.commitment;
+    }
+    BOOST_REQUIRE_EQUAL(commitment.size(), 7u);
+    auto text_of = [&](const event_id& id) {
+        BOOST_REQUIRE_MESSAGE(commitment.contains(id), "no commitment for " << id.hex());
+        auto r = t.n->personal_text_of(t.c, id, commitment.at(id));
+        BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
+        return *r;
+    };
+    BOOST_CHECK(text_of(withdrawn) == planted.withdrawn);
+
+    // One ms short of a day after the last of them closed or settled: nothing is due.
+    const std::int64_t last_closed = now->load();
+    now->store(last_closed + day_ms - 1);
+    auto swept = t.n->sweep_retention(t.clock());
+    BOOST_REQUIRE_MESSAGE(swept.ok(), why(swept));
+    BOOST_CHECK_EQUAL(*swept, 0u);
+    BOOST_CHECK_EQUAL(texts(*t.n), 7u);
+    // A day after: the withdrawn and the hidden post with its reason, the settled claim's note
+    // and its dispute's reason go; the open post and the pending claim stay.
+    now->store(last_closed + day_ms);
+    swept = t.n->sweep_retention(t.clock());
+    BOOST_REQUIRE_MESSAGE(swept.ok(), why(swept));
+    BOOST_CHECK_EQUAL(*swept, 5u);
+    BOOST_CHECK_EQUAL(texts(*t.n), 2u);
+    // Again: nothing more (idempotent), even much later.
+    now->store(last_closed + 400 * day_ms);
+    swept = t.n->sweep_retention(t.clock());
+    BOOST_REQUIRE(swept.ok());
+    BOOST_CHECK_EQUAL(*swept, 0u);
+    // Reads answer no text for the deleted ones, and the kept ones as they were.
+    for (const auto& [id, text] :
+         std::vector<std::pair<event_id, std::string>>{{withdrawn, planted.withdrawn},
+                                                       {hidden, planted.hidden},
+                                                       {hiding, planted.hiding_reason},
+                                                       {settled, planted.settled_note},
+                                                       {dispute, planted.dispute_reason}})
+        BOOST_CHECK_MESSAGE(!text_of(id).has_value(), "\"" << text << "\" is still read");
+    BOOST_CHECK(text_of(open_post) == planted.open);
+    BOOST_CHECK(text_of(pending) == planted.pending_note);
+
+    // Every byte of the data folder: the deleted texts are nowhere, the kept ones only under
+    // personal/.
+    t.n.reset();
+    const auto files = folder_bytes(t.dir.path / "data");
+    for (const auto& gone : {planted.withdrawn, planted.hidden, planted.hiding_reason,
+                             planted.settled_note, planted.dispute_reason})
+        check_nowhere(files, gone);
+    for (const auto& kept : {planted.open, planted.pending_note}) {
+        const auto in = found_in(files, kept);
+        BOOST_CHECK_MESSAGE(!in.empty(), "\"" << kept << "\" is gone");
+        for (const auto& path : in) BOOST_CHECK(path.starts_with("personal/"));
+    }
+    // Reopened (the open sweeps once more): the same two texts.
+    t.open();
+    BOOST_CHECK_EQUAL(texts(*t.n), 2u);
 }
 
 BOOST_AUTO_TEST_CASE(a_backup_of_a_running_node_keeps_its_texts_and_a_restore_brings_them_back) {

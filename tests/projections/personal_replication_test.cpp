@@ -2,7 +2,8 @@
 // sink, applied to a second store, gives the same answers there; the reader refuses items that
 // do not fit the store's key layouts (a text that does not match its commitment above all),
 // from the side of whoever can write to the topic; and an erasure whose tombstones cannot be
-// written deletes nothing, so the erasure at the next start sends them again.
+// written deletes nothing, so the erasure at the next start sends them again. The retention
+// sweep's erase_texts the same way.
 #include <boost/test/unit_test.hpp>
 
 #include <string>
@@ -52,14 +53,22 @@ std::optional<std::string> text_of(const personal_store& s, community_id c, cons
 
 const std::vector<offset> one_position{offset{0}};
 
+// A store that writes through a recording sink, and a second store to apply what it sent.
+struct writer_and_reader {
+    temp_dir dir{"personal-replication"};
+    std::unique_ptr<personal_store> writer = open_store(dir.path / "a");
+    std::unique_ptr<personal_store> reader = open_store(dir.path / "b");
+    recorded sent;
+    writer_and_reader() { writer->replicate_to(sent.sink()); }
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(what_the_sink_gets_rebuilds_the_store_elsewhere_with_its_erasures) {
-    temp_dir dir("personal-replication");
-    auto writer = open_store(dir.path / "a");
-    auto reader = open_store(dir.path / "b");
-    recorded sent;
-    writer->replicate_to(sent.sink());
+    writer_and_reader two;
+    auto& writer = two.writer;
+    auto& reader = two.reader;
+    auto& sent = two.sent;
     const community_id c{5};
     const member_id ann{2}, bob{3};
     const auto t1 = commit_fresh("Ann Smit, Lindelaan 7");
@@ -181,4 +190,72 @@ BOOST_AUTO_TEST_CASE(an_erasure_whose_tombstones_cannot_be_written_deletes_nothi
     BOOST_CHECK_EQUAL(*erased, 1u);
     BOOST_CHECK_EQUAL(sent.items.size(), 2u);
     BOOST_CHECK(!text_of(*writer, c, e, t.commitment).has_value());
+}
+
+// The retention sweep's erasure (personal_store::erase_texts): a tombstone for each text due and
+// every index entry of it, whoever it is indexed under, community by community, through the sink
+// before the local delete; a second store that applies them loses those texts and keeps the
+// others; a second sweep finds nothing left and sends nothing; and with the topic away nothing
+// is deleted, so the next sweep sends them again.
+BOOST_AUTO_TEST_CASE(texts_past_their_retention_go_as_tombstones_for_text_and_index_alike) {
+    writer_and_reader two;
+    auto& writer = two.writer;
+    auto& reader = two.reader;
+    auto& sent = two.sent;
+    const community_id c{5}, d{6};
+    const member_id ann{2}, bob{3};
+    const auto due1 = commit_fresh("Ann Smit helpt Bob Kok, Lindelaan 7");
+    const auto due2 = commit_fresh("Bob Kok zoekt hulp, Beukenweg 9");
+    const auto kept = commit_fresh("Ann Smit biedt boodschappen aan");
+    const event_id e1 = random_event_id(), e2 = random_event_id(), e3 = random_event_id();
+    BOOST_REQUIRE(writer->put(c, e1, due1.commitment, due1.personal, std::vector{ann, bob}).ok());
+    BOOST_REQUIRE(writer->put(d, e2, due2.commitment, due2.personal, std::vector{bob}).ok());
+    BOOST_REQUIRE(writer->put(c, e3, kept.commitment, kept.personal, std::vector{ann}).ok());
+    BOOST_REQUIRE(reader->apply_replicated(sent.all(), one_position).ok());
+    sent.items.clear();
+
+    const std::vector<text_ref> due{{c, e1, due1.commitment},
+                                    {d, e2, due2.commitment},
+                                    {c, e1, due1.commitment},  // named twice: counted once
+                                    {c, random_event_id(), due1.commitment}};  // never here
+    // The topic away: nothing deleted, nothing sent.
+    sent.fail = true;
+    BOOST_CHECK(!writer->erase_texts(due).ok());
+    BOOST_CHECK(text_of(*writer, c, e1, due1.commitment) == due1.personal.text);
+    sent.fail = false;
+    auto erased = writer->erase_texts(due);
+    BOOST_REQUIRE(erased.ok());
+    BOOST_CHECK_EQUAL(*erased, 2u);
+    // e1: its text and its two index entries (Ann's and Bob's), in community c; e2: its text and
+    // Bob's entry, in community d. All tombstones.
+    BOOST_CHECK_EQUAL(sent.items.size(), 3u + 2u);
+    std::size_t in_c = 0;
+    for (const auto& [community, item] : sent.items) {
+        BOOST_CHECK(!item.value.has_value());
+        in_c += community == c;
+    }
+    BOOST_CHECK_EQUAL(in_c, 3u);
+    BOOST_CHECK(!text_of(*writer, c, e1, due1.commitment));
+    BOOST_CHECK(!text_of(*writer, d, e2, due2.commitment));
+    BOOST_CHECK(text_of(*writer, c, e3, kept.commitment) == kept.personal.text);
+    // The index no longer names the deleted texts, for either member.
+    for (const member_id m : {ann, bob}) {
+        auto of = writer->texts_of(c, m);
+        BOOST_REQUIRE(of.ok());
+        for (const auto& t : *of) BOOST_CHECK(t.id == e3);
+    }
+
+    auto applied = reader->apply_replicated(sent.all(), one_position);
+    BOOST_REQUIRE(applied.ok());
+    BOOST_CHECK_EQUAL(applied->erased, 5u);
+    BOOST_CHECK(!text_of(*reader, c, e1, due1.commitment));
+    BOOST_CHECK(!text_of(*reader, d, e2, due2.commitment));
+    BOOST_CHECK(text_of(*reader, c, e3, kept.commitment) == kept.personal.text);
+
+    // Swept again: nothing left to delete, nothing sent.
+    sent.items.clear();
+    erased = writer->erase_texts(due);
+    BOOST_REQUIRE(erased.ok());
+    BOOST_CHECK_EQUAL(*erased, 0u);
+    BOOST_CHECK(sent.items.empty());
 }

@@ -115,6 +115,8 @@ void build(folded_town& t) {
     policy rules{minutes{300}, minutes{3000}, minutes{180}};
     rules.fairness.proposals_per_request = 5;
     rules.fairness.quality_floor_permille = 400;
+    rules.contact_window_days = 14;
+    rules.retention_days = 365;
     t.as(1, founder, community_founded{"Buurtkring Lombok", rules});
     t.as(1, founder, member_admitted{ann, key_of(2), role::member, true, std::nullopt});
     t.as(1, founder, member_admitted{bob, key_of(3), role::member, false, std::nullopt});
@@ -149,16 +151,24 @@ void build(folded_town& t) {
     gone.what = category::gardening;
     const auto gone_id = t.as(3, bob, gone);
     t.as(3, bob, post_withdrawn{gone_id});
+    // And one hidden by a coordinator, with a reason (kept with its closing time).
+    const auto hidden_id = t.as(3, bob, gone);
+    t.as(1, founder, post_hidden{hidden_id, commit_text(personal_salt{}, "een adres erin")});
     // The node proposes Ann for Cor's request; Cor accepts.
     const auto match =
         t.as(node_key, community_fund, match_proposed{cor_request, ann_offer, ann, 1, 0, 2, 12});
     t.as(4, cor, match_accepted{match});
     // Claims: confirmed, disputed, pending; a transfer; an endorsement; a rejected transfer.
-    const auto confirmed = t.as(2, ann, hours_claimed{cor, minutes{60}, cor_request, std::nullopt});
+    const auto confirmed = t.as(
+        2, ann,
+        hours_claimed{cor, minutes{60}, cor_request, commit_text(personal_salt{}, "de fiets")});
     t.as(4, cor, hours_confirmed{confirmed});
     const auto disputed = t.as(3, bob, hours_claimed{ann, minutes{30}, std::nullopt, std::nullopt});
-    t.as(2, ann, hours_disputed{disputed, std::nullopt});
-    t.as(2, ann, hours_claimed{bob, minutes{15}, std::nullopt, std::nullopt});
+    t.as(2, ann, hours_disputed{disputed, commit_text(personal_salt{}, "niet geweest")});
+    // The third claim is confirmed, then reversed with a reason (its time and reason kept).
+    const auto reversed = t.as(2, ann, hours_claimed{bob, minutes{15}, std::nullopt, std::nullopt});
+    t.as(3, bob, hours_confirmed{reversed});
+    t.as(1, founder, reversal{reversed, commit_text(personal_salt{}, "dubbel")});
     t.as(3, bob, transfer{ann, minutes{10}, std::nullopt});
     t.as(4, cor, endorsement{ann, confirmed, std::nullopt});
     t.as(3, bob, transfer{bob, minutes{5}, std::nullopt}, std::nullopt,
@@ -260,10 +270,27 @@ BOOST_AUTO_TEST_CASE(a_community_of_every_kind_loads_back_as_it_was_folded) {
     BOOST_CHECK(c.keys.at(key_of(22)).revoked);
     BOOST_CHECK(c.keys.at(key_of(node_key)).node);
     BOOST_CHECK_EQUAL(c.delegations.size(), 1u);
-    BOOST_CHECK_EQUAL(c.posts.size(), 4u);
+    BOOST_CHECK_EQUAL(c.posts.size(), 5u);
     BOOST_CHECK_EQUAL(c.matches.size(), 1u);
     BOOST_CHECK_EQUAL(c.claims.size(), 3u);
     BOOST_CHECK_EQUAL(c.endorsements.size(), 1u);
+    // What the retention period reads is filled in, so the round trip below compares it.
+    BOOST_CHECK_EQUAL(c.rules.retention_days, 365u);
+    std::size_t closed = 0, hidden_reasons = 0, notes = 0, disputes = 0, reversals = 0;
+    for (const auto& [id, p] : c.posts) {
+        closed += p.closed_time.value != 0;
+        hidden_reasons += p.hidden_reason.has_value();
+    }
+    for (const auto& [id, cl] : c.claims) {
+        notes += cl.note_digest.has_value();
+        disputes += cl.dispute_reason.has_value();
+        reversals += cl.reversal_reason.has_value() && cl.reversed_at.value != 0;
+    }
+    BOOST_CHECK_EQUAL(closed, 2u);
+    BOOST_CHECK_EQUAL(hidden_reasons, 1u);
+    BOOST_CHECK_EQUAL(notes, 1u);
+    BOOST_CHECK_EQUAL(disputes, 1u);
+    BOOST_CHECK_EQUAL(reversals, 1u);
     BOOST_CHECK(t.matching.communities.at(town).exposure.at(ann).exposure_sum > 0);
     BOOST_CHECK(t.matching.communities.at(town).exposure.at(ann).relevance_sum > 0);
     BOOST_CHECK(c.members.at(bob).suspended);

@@ -1,7 +1,8 @@
 // `uurwerk bench ingest`, run small: what its closing line of JSON reports, and that the share
 // of the verify rate is taken against the faster of the two verify measurements (before and
-// after the ingest); and `bench match`, run small, alternating which replay of a pair runs
-// first. No timing is asserted: only that the figures are there and agree.
+// after the ingest); `bench match`, run small, alternating which replay of a pair runs
+// first; and `bench retention`, run small, deleting every text due. No timing is asserted: only
+// that the figures are there and agree.
 
 #include <boost/test/unit_test.hpp>
 
@@ -118,6 +119,18 @@ BOOST_AUTO_TEST_CASE(bench_replay_rebuilds_every_event_and_says_its_cpu_an_event
     BOOST_CHECK_GT(doc.number_at("events_per_s").value_or(0), 0);
     BOOST_CHECK_GT(doc.number_at("cpu_us_per_event").value_or(0), 0);
     BOOST_CHECK(out.find("us of CPU an event") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(bench_retention_deletes_every_due_text_once_and_the_folder_shrinks) {
+    const auto doc = closing_json(bench_output({"retention", "--texts", "20"}));
+    // 20 withdrawn offers and 20 confirmed claims: 40 texts due, all deleted by the first sweep.
+    BOOST_CHECK_EQUAL(doc.number_at("texts_due").value_or(0), 40);
+    BOOST_CHECK_EQUAL(doc.number_at("deleted").value_or(0), 40);
+    BOOST_CHECK_EQUAL(doc.number_at("texts_left").value_or(-1), 0);
+    BOOST_CHECK_LT(doc.number_at("personal_bytes_after").value_or(1e18),
+                   doc.number_at("personal_bytes_before").value_or(0));
+    BOOST_CHECK_GE(doc.number_at("first_sweep_ms").value_or(-1), 0);
+    BOOST_CHECK_GE(doc.number_at("second_sweep_ms").value_or(-1), 0);
 }
 
 BOOST_AUTO_TEST_CASE(bench_match_alternates_which_replay_of_a_pair_runs_first) {

@@ -294,7 +294,8 @@ BOOST_AUTO_TEST_CASE(a_balance_reads_what_the_submitted_events_did) {
     BOOST_CHECK_EQUAL(balance(2).number_at("balance_minutes").value_or(-1), 0);
 
     // Member 2 claims 45 minutes from the founder: pending on both sides.
-    const auto claim = t.by_member(hours_claimed{member_id{1}, minutes{45}, std::nullopt, std::nullopt});
+    const auto claim =
+        t.by_member(hours_claimed{member_id{1}, minutes{45}, std::nullopt, std::nullopt});
     const auto claimed = t.post(claim);
     BOOST_REQUIRE_MESSAGE(claimed.status == 200, claimed.body);
     const auto claimed_doc = parse(claimed);
@@ -331,14 +332,36 @@ BOOST_AUTO_TEST_CASE(a_balance_reads_what_the_submitted_events_did) {
     // Transfers down to the credit limit go through; one past it is in the log, rejected with
     // its reason, 409.
     for (int i = 0; i < 2; ++i)
-        BOOST_CHECK_EQUAL(t.post(t.by_founder(transfer{member_id{2}, minutes{240}, std::nullopt})).status,
-                          200u);
+        BOOST_CHECK_EQUAL(
+            t.post(t.by_founder(transfer{member_id{2}, minutes{240}, std::nullopt})).status, 200u);
     const auto refused = t.post(t.by_founder(transfer{member_id{2}, minutes{240}, std::nullopt}));
     BOOST_CHECK_EQUAL(refused.status, 409u);
     const auto refused_doc = parse(refused);
     BOOST_CHECK_EQUAL(refused_doc.string_at("verdict").value_or(""), "rejected");
     BOOST_CHECK_EQUAL(refused_doc.string_at("reason").value_or(""), "credit_limit_exceeded");
     BOOST_CHECK_EQUAL(balance(1).number_at("balance_minutes").value_or(0), -45 - 2 * 240);
+}
+
+BOOST_AUTO_TEST_CASE(the_public_policy_shows_the_retention_period_the_default_until_set) {
+    routed_node t;
+    t.found_and_admit();
+    auto retention = [&] {
+        auto a = t.answer("GET", "/v1/communities/7");
+        BOOST_REQUIRE_MESSAGE(a.status == 200, a.body);
+        const auto d = parse(a);
+        const auto* p = d.root().at("policy");
+        BOOST_REQUIRE(p != nullptr && p->at("retention_days") != nullptr);
+        return p->at("retention_days")->as_number().value_or(-1);
+    };
+    BOOST_CHECK_EQUAL(retention(), 730);  // never set: the default
+    policy p{minutes{600}, minutes{6000}, minutes{240}};
+    p.retention_days = 90;
+    BOOST_REQUIRE_EQUAL(t.post(t.by_founder(policy_changed{p})).status, 200u);
+    BOOST_CHECK_EQUAL(retention(), 90);
+    // A member cannot change it: rejected in the log, the policy as it was.
+    p.retention_days = 1;
+    BOOST_CHECK_EQUAL(t.post(t.by_member(policy_changed{p})).status, 409u);
+    BOOST_CHECK_EQUAL(retention(), 90);
 }
 
 BOOST_AUTO_TEST_CASE(refused_writes_answer_in_the_error_shape) {
@@ -352,8 +375,9 @@ BOOST_AUTO_TEST_CASE(refused_writes_answer_in_the_error_shape) {
     check_error(t.post(forged), 400, "bad_signature");
     const auto stranger = key_filled_with(9);
     std::uint64_t seq = 0;
-    check_error(t.post(t.by(stranger, member_id{2}, seq, transfer{member_id{1}, minutes{5}, std::nullopt})),
-                403, "unknown_signer");
+    check_error(
+        t.post(t.by(stranger, member_id{2}, seq, transfer{member_id{1}, minutes{5}, std::nullopt})),
+        403, "unknown_signer");
     check_error(t.answer("POST", "/v1/communities/7/match"), 503, "no_matcher");
     check_error(t.answer("GET", "/v1/communities/7/checkpoints/latest"), 404, "no_checkpoint");
     check_error(t.answer("POST", "/v1/communities/7/checkpoints"), 409, "node_key_not_announced");

@@ -725,23 +725,48 @@ BOOST_AUTO_TEST_CASE(policies_out_of_bounds) {
     check_rejected(decode_body(changed(600, 6000, 0)), "claimMinutesMax", "zero claim max");
     check_rejected(decode_body(changed(600, 6000, minutes_per_event_max + 1)), "claimMinutesMax",
                    "claim max over a week");
-    // The contact window: 0 (the default, 30 days) or 1 to 365 days.
-    auto window = [](std::uint32_t days) {
+    // A policyChanged body with the three limits in range and `set` applied to its policy.
+    auto with_policy = [](const std::function<void(s::Policy::Builder)>& set) {
         return build_body([&](s::EventBody::Builder b) {
             auto p = b.initPolicyChanged().initPolicy();
             p.setCreditLimitMinutes(600);
             p.setBalanceMaxMinutes(6000);
             p.setClaimMinutesMax(60);
-            p.setContactWindowDays(days);
+            set(p);
         });
     };
-    for (std::uint32_t days : {0u, 1u, 365u}) {
-        auto ok = decode_body(window(days));
-        BOOST_REQUIRE(ok.ok());
-        const auto& rules = std::get<policy_changed>(ok->payload).rules;
-        BOOST_CHECK_EQUAL(contact_window_days_of(rules), days == 0 ? 30u : days);
+    // The knobs in days: 0 (the default) or 1 to their maximum, kept through a round trip; past
+    // it refused, naming the field. The contact window (30 days, at most 365) and the retention
+    // period of closed posts' and settled claims' texts (730 days, at most 3650).
+    struct days_knob {
+        std::string field;
+        void (s::Policy::Builder::*set)(std::uint32_t);
+        std::uint32_t (*of)(const policy&);
+        std::uint32_t default_days;
+        std::uint32_t max_days;
+    };
+    for (const days_knob& k :
+         {days_knob{"contactWindowDays", &s::Policy::Builder::setContactWindowDays,
+                    &contact_window_days_of, 30, 365},
+          days_knob{"retentionDays", &s::Policy::Builder::setRetentionDays, &retention_days_of, 730,
+                    3650}}) {
+        BOOST_TEST_CONTEXT(k.field) {
+            auto with = [&](std::uint32_t days) {
+                return with_policy([&](s::Policy::Builder p) { (p.*k.set)(days); });
+            };
+            for (std::uint32_t days : {0u, 1u, k.max_days}) {
+                auto ok = decode_body(with(days));
+                BOOST_REQUIRE(ok.ok());
+                const auto& rules = std::get<policy_changed>(ok->payload).rules;
+                BOOST_CHECK_EQUAL(k.of(rules), days == 0 ? k.default_days : days);
+                auto again = decode_body(encode_body(*ok));
+                BOOST_REQUIRE(again.ok());
+                BOOST_CHECK(std::get<policy_changed>(again->payload).rules == rules);
+            }
+            check_rejected(decode_body(with(k.max_days + 1)), k.field, "a day past the maximum");
+            check_rejected(decode_body(with(0xffffffffu)), k.field, "the largest UInt32");
+        }
     }
-    check_rejected(decode_body(window(366)), "contactWindowDays", "a window over a year");
 }
 
 BOOST_AUTO_TEST_CASE(bytes_that_are_canonical_capnp_but_not_what_encode_writes) {
