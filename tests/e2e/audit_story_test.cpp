@@ -16,6 +16,7 @@
 #include "api/node/key_file.h"
 #include "ledger/core/audit.h"
 #include "tests/support/envelopes.h"
+#include "tests/support/folder_bytes.h"
 #include "tests/support/test_keys.h"
 #include "tests/support/uurwerk_program.h"
 
@@ -948,4 +949,70 @@ BOOST_AUTO_TEST_CASE(a_certificate_shows_a_note_only_when_its_member_reveals_it)
     auto py_export =
         python_check("verify_export.py", exported, "--trust " + node, t.path("export.py.out"));
     BOOST_CHECK_MESSAGE(py_export.exit_code == 0, py_export.out);
+}
+
+// AVG art. 17 against the audit: a member's texts are erased when they leave, and an export taken
+// before and one taken after both verify offline and reach the same signed checkpoint (same tree
+// size, same event root, same verdict root): erasure touches no byte the proofs rest on. Neither
+// export, nor the data folder afterwards, holds the member's texts.
+BOOST_AUTO_TEST_CASE(exports_before_and_after_a_member_leaves_verify_to_the_same_roots) {
+    audited_town t;
+    t.found_with_anna_and_cor();
+    t.ok({"announce-node", "--key", t.key("anna")});
+    const std::string planted_offer = "Cor de Vries, Eikenlaan 3, 06-55501111";
+    const std::string planted_note = "bij Cor de Vries thuis, Eikenlaan 3";
+    t.ok({"offer", "--key", t.key("cor"), "--category", "lifts", "--text", planted_offer});
+    const auto claim = after(t.ok({"claim", "--key", t.key("cor"), "--receiver", "1", "--minutes",
+                                   "60", "--note", planted_note}),
+                             "claim id: ");
+    t.ok({"confirm", "--key", t.key("anna"), "--claim", claim});
+    // Cor settles his balance with the community fund before leaving.
+    t.ok({"transfer", "--key", t.key("cor"), "--to", "0", "--minutes", "60"});
+    const auto kept = t.path("before.json");
+    t.ok({"audit", "checkpoint", "--community", "7", "--out", kept});
+    const auto node = t.get("/v1/node").string_at("node_key").value();
+    const auto before = t.path("before.uwa");
+    t.ok({"audit", "export", "--community", "7", "--key", t.key("anna"), "--out", before});
+    auto verified = t.ok({"audit", "verify", before, "--trust", node, "--expect-file", kept});
+    BOOST_CHECK_MESSAGE(verified.find("OK:") != std::string::npos, verified);
+
+    // Cor's offer reads with its text; once he leaves, his texts are erased by every node
+    // (here, the one) and it reads without.
+    const auto offer_text = [&]() -> std::optional<std::string> {
+        auto d = t.get("/v1/communities/7/offers");
+        const auto* posts = d.root().at("posts");
+        BOOST_REQUIRE(posts != nullptr && posts->as_array() != nullptr);
+        for (const auto& p : *posts->as_array())
+            if (const auto* text = p.at("text"); text != nullptr && text->as_string())
+                return text->as_string();
+        return std::nullopt;
+    };
+    BOOST_CHECK(offer_text() == planted_offer);
+    t.ok({"leave", "--key", t.key("cor"), "--member", "2"});
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (offer_text() && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    BOOST_CHECK(!offer_text());
+    t.ok({"audit", "checkpoint", "--community", "7"});
+    const auto after_leaving = t.path("after.uwa");
+    t.ok({"audit", "export", "--community", "7", "--key", t.key("anna"), "--out", after_leaving});
+    // Both verify, and the later one reaches the checkpoint kept before: the same size, event
+    // root and verdict root.
+    for (const auto& file : {before, after_leaving}) {
+        auto r = t.ok({"audit", "verify", file, "--trust", node, "--expect-file", kept});
+        BOOST_CHECK_MESSAGE(r.find("OK:") != std::string::npos, file << ": " << r);
+        BOOST_CHECK_MESSAGE(r.find("reaches the checkpoint you expect") != std::string::npos,
+                            file << ": " << r);
+    }
+    // The Python verifier, written apart from this program, agrees on the later export.
+    auto py =
+        python_check("verify_export.py", after_leaving, "--trust " + node, t.path("py-export.out"));
+    BOOST_CHECK_MESSAGE(py.exit_code == 0, py.out);
+    // Nothing of Cor's texts: not in either export, not in the data folder.
+    t.server.stop(SIGTERM);
+    const auto exported = folder_bytes(t.dir.path);  // both exports and the data folder
+    for (const auto& planted : {planted_offer, planted_note})
+        for (const auto& [path, bytes] : exported)
+            BOOST_CHECK_MESSAGE(bytes.find(planted) == std::string::npos,
+                                "'" << planted << "' is still in " << path);
 }
