@@ -200,6 +200,42 @@ result<std::size_t> personal_store::erase_texts(std::span<const text_ref> texts)
 }
 
 result<void> personal_store::erase_keys(const keys_by_community& keys) {
+    if (auto deleted = delete_keys(keys); !deleted) return deleted;
+    return make_erasure_physical();
+}
+
+result<std::size_t> personal_store::delete_unkept(std::span<const unkept_text> texts) {
+    keys_by_community doomed;
+    std::size_t held = 0;
+    std::string ignored;
+    for (const auto& u : texts) {
+        const auto& t = u.text;
+        std::string key = text_key(t.community, t.event, t.commitment);
+        auto st = db_->Get(rocksdb::ReadOptions(), key, &ignored);
+        if (st.IsNotFound()) continue;
+        if (!st.ok()) return store_failed(st, "cannot read the personal-data store");
+        ++held;
+        auto& keys = doomed[t.community];
+        keys.push_back(std::move(key));
+        for (const member_id m : u.concerned)
+            keys.push_back(member_key(t.community, m, t.event, t.commitment));
+    }
+    if (held == 0) return held;
+    if (auto deleted = delete_keys(doomed); !deleted) return deleted.err();
+    compaction_owed_.store(true, std::memory_order_release);
+    return held;
+}
+
+result<bool> personal_store::compact_if_owed() {
+    if (!compaction_owed_.load(std::memory_order_acquire)) return false;
+    if (auto made = make_erasure_physical(); !made) {
+        compaction_owed_.store(true, std::memory_order_release);
+        return made.err();
+    }
+    return true;
+}
+
+result<void> personal_store::delete_keys(const keys_by_community& keys) {
     // The tombstones first: if they cannot be written, nothing is deleted here, so the erasure
     // (which every start repeats: for members who left, for texts past their retention) sends
     // them again.
@@ -218,7 +254,7 @@ result<void> personal_store::erase_keys(const keys_by_community& keys) {
     w.sync = true;
     if (auto st = db_->Write(w, &batch); !st.ok())
         return store_failed(st, "cannot erase from the personal-data store");
-    return make_erasure_physical();
+    return ok_value;
 }
 
 result<bool> personal_store::erase_text(community_id c, member_id m, const event_id& id,
@@ -234,6 +270,7 @@ result<bool> personal_store::erase_text(community_id c, member_id m, const event
 }
 
 result<void> personal_store::make_erasure_physical() {
+    compaction_owed_.store(false, std::memory_order_release);  // this one covers them
     // Physically gone: the memtable (and with it the write-ahead log that held the texts) goes
     // to an SST file, and a full compaction rewrites every file without the erased values.
     if (auto st = db_->Flush(rocksdb::FlushOptions()); !st.ok())

@@ -30,6 +30,7 @@
 // Threading: every function may be called from any thread (RocksDB's own locking), except
 // replicate_to(), which is called before any other use. Owns its database.
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -108,6 +109,21 @@ public:
     // (ledger/core/retention.h: texts_due); slow only when it erases. Errors: "store_error".
     [[nodiscard]] result<std::size_t> erase_texts(std::span<const text_ref> texts);
 
+    // Texts the ledger will never use: their event was rejected (a claim over the limit, a post
+    // by a suspended member). Deleted at once with their index entries under `concerned` (no
+    // read or export shows them again), tombstones through the sink first; made physically gone
+    // by the next compact_if_owed() (the retention sweep calls it every interval) rather than
+    // by a compaction on the caller's thread, which is the projector's. Idempotent; returns how
+    // many of them the store held. Errors: "store_error".
+    struct unkept_text {
+        text_ref text;
+        std::vector<member_id> concerned;
+    };
+    [[nodiscard]] result<std::size_t> delete_unkept(std::span<const unkept_text> texts);
+    // Flushes and compacts the store when delete_unkept() deleted something since the last
+    // compaction; returns whether it did. Errors: "store_error".
+    [[nodiscard]] result<bool> compact_if_owed();
+
     // Copies the store in `from` into a new store in `to` (which must not exist), entry by
     // entry, synced: for backups and restores. `from` is opened read-only, so a node may be
     // running on it: the copy is the store as of that moment (every text the node wrote before
@@ -149,11 +165,14 @@ private:
     // Flushes the memtable and compacts the whole store: deleted values are physically gone.
     [[nodiscard]] result<void> make_erasure_physical();
     // Sends a tombstone for each of `keys` through the sink (if any), then deletes them in one
-    // synced write and makes that physical: what every erasure ends with.
+    // synced write (delete_keys); erase_keys also makes that physical: what every erasure ends
+    // with.
     using keys_by_community = std::map<community_id, std::vector<std::string>>;
+    [[nodiscard]] result<void> delete_keys(const keys_by_community& keys);
     [[nodiscard]] result<void> erase_keys(const keys_by_community& keys);
     std::unique_ptr<rocksdb::DB> db_;
     personal_sink sink_;
+    std::atomic<bool> compaction_owed_{false};  // delete_unkept() deleted since the last one
 };
 
 }  // namespace uurwerk

@@ -1,5 +1,6 @@
 #include "projections/projector.h"
 
+#include "ledger/core/personal.h"
 #include "projections/state_codec.h"
 
 #include <algorithm>
@@ -520,6 +521,11 @@ result<std::size_t> projector::fold_batch(const std::vector<log_record>& records
             if (const auto* gone = std::get_if<member_left>(&b.payload); gone && v.accepted())
                 c.decided.back().left = gone->member;
             if (replacing && v.accepted()) c.decided.back().replaced = replacing;
+            if (const auto text = text_commitment_of(b);
+                text && !v.accepted() && v.reason != reject_reason::duplicate_event &&
+                v.reason != reject_reason::id_reused_with_different_content &&
+                v.reason != reject_reason::unknown_community)
+                c.decided.back().unkept = applied_record::unkept_text{*text, members_concerned(b)};
             // The oldest ticket waiting for these bytes (there may be none left: it was
             // withdrawn, or an earlier record of the same bytes took it) gets this verdict.
             if (p.of_ticket)

@@ -101,6 +101,15 @@ struct applied_record {
         digest commitment;
     };
     std::optional<replaced_profile> replaced = std::nullopt;
+    // A rejected event's text (its commitment, and the members it was kept for): the ledger
+    // never uses it, so every node deletes it. Not for a second copy of a known event nor an id
+    // used again (their text is the first event's, under the same key), nor an event of no
+    // community (its id is not taken: the same event may come again, accepted).
+    struct unkept_text {
+        digest commitment;
+        std::vector<member_id> concerned;
+    };
+    std::optional<unkept_text> unkept = std::nullopt;
 };
 
 // Called after each batch is durable in the store, from the apply thread, with the records it

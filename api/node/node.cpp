@@ -217,6 +217,16 @@ result<std::unique_ptr<node>> node::open_with_logs(
         if (auto erased = n->erase_left_members(*part.folder); !erased) return erased.err();
         part.folder->set_applied_hook([store = n->personal_.get()](
                                           const std::vector<applied_record>& records) {
+            std::vector<personal_store::unkept_text> unkept;
+            for (const auto& r : records)
+                if (r.unkept)
+                    unkept.push_back(
+                        {{r.id.community, r.id.id, r.unkept->commitment}, r.unkept->concerned});
+            if (!unkept.empty())
+                if (auto deleted = store->delete_unkept(unkept); !deleted)
+                    std::cerr << "uurwerk: the texts of " << unkept.size()
+                              << " rejected events could not be deleted: " << deleted.err().message
+                              << "\n";
             for (const auto& r : records) {
                 if (r.replaced) {
                     const auto& old = *r.replaced;
@@ -471,6 +481,8 @@ result<std::size_t> node::sweep_retention(time_ms now) {
     }
     auto erased = personal_->erase_texts(due);
     if (!erased) return erased.err();
+    // Rejected events' texts, deleted as they were decided, are made physically gone here.
+    if (auto compacted = personal_->compact_if_owed(); !compacted) return compacted.err();
     if (*erased > 0) {
         const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::steady_clock::now() - began);

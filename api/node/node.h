@@ -192,7 +192,9 @@ public:
     // runs it once with the log's clock (an error fails the open, as an erasure's does), then
     // every node_options::retention_sweep_interval on a thread of its own ("uw-retention"):
     // not on a projector's writer thread, which a compaction would hold up; the store takes
-    // writes from any thread. Calls are serialized. Errors: "store_error", the topic's.
+    // writes from any thread. It also makes physically gone the texts of rejected events, which
+    // the projector's hook deletes (not compacts) as they are decided
+    // (personal_store::delete_unkept). Calls are serialized. Errors: "store_error", the topic's.
     [[nodiscard]] result<std::size_t> sweep_retention(time_ms now);
     // Cluster mode: items read from the personal-data topic that were refused (a text that does
     // not match its commitment, a malformed key), since the node opened.

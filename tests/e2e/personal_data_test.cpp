@@ -350,6 +350,60 @@ BOOST_AUTO_TEST_CASE(a_member_who_leaves_is_erased_everywhere_and_the_log_stays_
     BOOST_CHECK_EQUAL(texts(*t.n), 1u);
 }
 
+// A rejected event's text is of no use to the ledger: it is deleted as soon as the verdict is
+// decided (no read shows it) and physically gone after the next sweep. An event that uses an
+// accepted event's id again (its text under the same key) deletes nothing of the first's.
+BOOST_AUTO_TEST_CASE(a_rejected_events_text_is_deleted_and_an_accepted_ones_is_kept) {
+    town t;
+    t.open();
+    t.found();
+    const member_id ann{2}, bob{3};
+    const std::string kept_note = "voor Bob Kok, boodschappen Beukenweg 9";
+    const std::string refused_note = "Ann Smit, Lindelaan 7, veel te veel minuten";
+    const auto kept = commit_fresh(kept_note);
+    const event_id gift = random_event_id();
+    auto r = t.send(ann, transfer{bob, minutes{30}, kept.commitment}, kept.personal, gift);
+    BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
+    BOOST_REQUIRE(r->decided.accepted());
+    // Over the policy's largest transfer: rejected, with its text.
+    const auto refused = commit_fresh(refused_note);
+    const event_id too_much = random_event_id();
+    r = t.send(ann, transfer{bob, minutes{10'000}, refused.commitment}, refused.personal,
+               too_much);
+    BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
+    BOOST_CHECK_EQUAL(reason_name(r->decided.reason), "amount_over_policy");
+    // The gift's id again, with another body and the same text (the same key in the store):
+    // rejected, and the gift's text stays.
+    r = t.send(ann, transfer{bob, minutes{31}, kept.commitment}, kept.personal, gift);
+    BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
+    BOOST_CHECK_EQUAL(reason_name(r->decided.reason), "id_reused_with_different_content");
+    const auto text_of = [&](const event_id& id, const digest& d) {
+        auto text = t.n->personal_text_of(t.c, id, d);
+        BOOST_REQUIRE_MESSAGE(text.ok(), why(text));
+        return *text;
+    };
+    // The deletion follows the verdict on the projector's thread.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (text_of(too_much, refused.commitment) && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    BOOST_CHECK(!text_of(too_much, refused.commitment));
+    BOOST_CHECK(text_of(gift, kept.commitment) == kept_note);
+    BOOST_CHECK_EQUAL(texts(*t.n), 1u);
+    // Ann's export no longer lists it either.
+    auto ann_texts = t.n->personal().texts_of(t.c, ann);
+    BOOST_REQUIRE_MESSAGE(ann_texts.ok(), why(ann_texts));
+    for (const auto& x : *ann_texts) BOOST_CHECK(x.id != too_much);
+    // The sweep makes it physically gone.
+    auto swept = t.n->sweep_retention(t.clock());
+    BOOST_REQUIRE_MESSAGE(swept.ok(), why(swept));
+    t.n.reset();
+    const auto files = folder_bytes(t.dir.path / "data");
+    check_nowhere(files, refused_note);
+    const auto kept_in = found_in(files, kept_note);
+    BOOST_CHECK_MESSAGE(!kept_in.empty(), "the scan does not see a kept text");
+    for (const auto& path : kept_in) BOOST_CHECK(path.starts_with("personal/"));
+}
+
 // A profile is kept only while it is the member's: the one a new profile replaces is erased,
 // bytes and all; the new one is read.
 BOOST_AUTO_TEST_CASE(a_replaced_profile_is_erased) {
