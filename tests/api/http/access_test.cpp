@@ -391,6 +391,25 @@ BOOST_AUTO_TEST_CASE(an_auditors_sessions_end_with_the_appointment) {
     BOOST_CHECK_EQUAL(w.ask("GET", exported, auditor).status, 401u);
 }
 
+// A session signed before its member left is replayed after: refused, as is a new one.
+BOOST_AUTO_TEST_CASE(a_session_of_a_member_who_left_reads_no_more) {
+    world w;
+    const auto before = w.bearer(w.k3, town, member_id{3});
+    const std::string offers = "/v1/communities/7/offers";
+    BOOST_REQUIRE_EQUAL(w.ask("GET", offers, before).status, 200u);
+    BOOST_REQUIRE_EQUAL(w.ask("GET", "/v1/communities/7/members/3/balance", before).status, 200u);
+    w.submit(w.k3, town, member_id{3}, member_left{member_id{3}});
+    for (const auto& token : {before, w.bearer(w.k3, town, member_id{3})}) {
+        for (const std::string path :
+             {"/v1/communities/7/offers", "/v1/communities/7/members/3/balance",
+              "/v1/communities/7/members/3/export"}) {
+            const auto a = w.ask("GET", path, token);
+            BOOST_CHECK_MESSAGE(a.status == 401 && code_of(a) == "unauthenticated",
+                                path << ": " << a.status << " " << a.body);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(a_delegate_reads_only_while_the_delegation_is_in_force) {
     world w;
     const auto nine = w.bearer(w.k9, town, member_id{9});
