@@ -263,6 +263,11 @@ node::~node() {
     if (personal_reader_.joinable()) personal_reader_.join();
     for (auto& part : parts_)
         if (part.folder) part.folder->stop();
+    // The projectors go before the personal-data store: each one's store-writer thread runs the
+    // applied hook, which deletes and erases texts in personal_, until the projector is
+    // destroyed (stop() ends only its apply thread). ThreadSanitizer found the store destroyed
+    // under a running hook.
+    parts_.clear();
 }
 
 void node::follow_personal_topic() {
