@@ -196,13 +196,20 @@ result<std::vector<kafka_setup>> kafka_setups(const std::string& spec) {
 
 // The workload of bench ingest: `events` events of one community (1), or with several
 // partitions, of one community in each partition, their events interleaved (each community's
-// in its own order). Confirmations lag their claims so that concurrent clients rarely overtake
-// them.
-workload spread_workload(std::size_t events, std::uint32_t partitions) {
+// in its own order), with their texts beside them or none (`texts`). Confirmations lag their
+// claims so that concurrent clients rarely overtake them.
+workload spread_workload(std::size_t events, std::uint32_t partitions, free_texts texts) {
     const std::size_t each = events / partitions;
     if (partitions == 1)
-        return make_workload(
-            {community_id{1}, 500, each, 11, 0, {}, std::max<std::size_t>(256, each / 4)});
+        return make_workload({community_id{1},
+                              500,
+                              each,
+                              11,
+                              0,
+                              {},
+                              std::max<std::size_t>(256, each / 4),
+                              std::nullopt,
+                              texts});
     std::vector<bool> taken(partitions, false);
     std::vector<workload> parts;
     for (std::uint64_t c = 1; parts.size() < partitions; ++c) {
@@ -215,13 +222,26 @@ workload spread_workload(std::size_t events, std::uint32_t partitions) {
                                        11 + c,
                                        0,
                                        {},
-                                       std::max<std::size_t>(256, each / 4)}));
+                                       std::max<std::size_t>(256, each / 4),
+                                       std::nullopt,
+                                       texts}));
     }
     workload all;
     for (const auto& w : parts) all.setup.insert(all.setup.end(), w.setup.begin(), w.setup.end());
     for (std::size_t i = 0; i < each; ++i)
-        for (const auto& w : parts) all.events.push_back(w.events[i]);
+        for (const auto& w : parts) {
+            all.events.push_back(w.events[i]);
+            if (texts == free_texts::beside) all.personal.push_back(w.personal_of(i));
+        }
     return all;
+}
+
+// Where `b`, one of w.events handed out by drive() or drive_pipelined(), sits in them: the
+// index of the text beside it.
+std::size_t index_in(const workload& w, const bytes& b) {
+    UURWERK_ASSERT(!w.events.empty() && &b >= w.events.data() &&
+                   &b < w.events.data() + w.events.size());
+    return static_cast<std::size_t>(&b - w.events.data());
 }
 
 // How the in-process clients submit: pipelined (node::submit_async from one thread per core,
@@ -234,10 +254,14 @@ const char* name_of(submit_mode m) {
     return m == submit_mode::blocking ? "blocking" : "pipelined";
 }
 
-// The workload through a node opened with `options`, `clients` events at a time.
+// The workload through a node opened with `options`, `clients` events at a time, each with the
+// text beside it (if any) as a client sends it: decoded into its stored form and submitted with
+// the text; an event without one goes in as stored bytes, as before texts. `texts_kept` (if
+// given) gets how many texts the node's personal-data store holds at the end.
 result<ingest_figures> ingest_in_process(const node_options& options, const workload& w,
                                          std::size_t clients, submit_mode mode, const char* label,
-                                         std::map<std::string, double>* node_cpu_s = nullptr) {
+                                         std::map<std::string, double>* node_cpu_s = nullptr,
+                                         std::size_t* texts_kept = nullptr) {
     auto n = node::open(options);
     if (!n) return n.err();
     for (const auto& b : w.setup)
@@ -256,17 +280,35 @@ result<ingest_figures> ingest_in_process(const node_options& options, const work
     auto* local = dynamic_cast<local_log*>(&(*n)->log(partition_id{0}));
     const std::uint64_t syncs_before = local ? local->syncs() : 0;
     auto accepted = [](const result<submit_outcome>& r) { return r.ok() && r->decided.accepted(); };
+    auto submit = [&](const bytes& b) -> result<submit_outcome> {
+        const auto& personal = w.personal_of(index_in(w, b));
+        if (!personal) return (*n)->submit(b);
+        auto e = stored_envelope::read(b);
+        if (!e) return e.err();
+        return (*n)->submit(std::move(*e), personal);
+    };
+    auto submit_async = [&](const bytes& b, node::submit_callback done) {
+        const auto& personal = w.personal_of(index_in(w, b));
+        if (!personal) return (*n)->submit_async(b, std::move(done));
+        auto e = stored_envelope::read(b);
+        if (!e) return done(e.err());
+        (*n)->submit_async(std::move(*e), personal, std::move(done));
+    };
     auto figures =
         mode == submit_mode::blocking
-            ? drive(w.events, clients, label,
-                    [&](const bytes& b) { return accepted((*n)->submit(b)); })
+            ? drive(w.events, clients, label, [&](const bytes& b) { return accepted(submit(b)); })
             : drive_pipelined(w.events, submitters, clients, label,
                               [&](const bytes& b, std::function<void(bool)> answer) {
-                                  (*n)->submit_async(
+                                  submit_async(
                                       b, [answer = std::move(answer), &accepted](
                                              result<submit_outcome> r) { answer(accepted(r)); });
                               });
     if (node_cpu_s) *node_cpu_s = cpu_by_name(before, threads_cpu());
+    if (texts_kept) {
+        auto kept = (*n)->personal().count();
+        if (!kept) return kept.err();
+        *texts_kept = *kept;
+    }
     if (local)  // group commit: how many records each sync of the log made durable
         std::cerr << "  " << label << ": "
                   << fixed(static_cast<double>(w.events.size()) /
@@ -292,6 +334,7 @@ std::string figures_text(const ingest_figures& f) {
 // just after it.
 struct ingest_round {
     ingest_figures f;
+    std::size_t texts_kept = 0;                // in the node's personal-data store at the end
     std::map<std::string, double> node_cpu_s;  // by thread name, during the drive
     verify_figures verify_before, verify_after;
     double share = 0;  // of the faster of the two verify rates, yardstick()
@@ -323,7 +366,7 @@ result<ingest_rounds_figures> ingest_rounds(const std::filesystem::path& dir, co
         ingest_round run;
         auto f = ingest_in_process(
             {dir / ("a" + std::to_string(r)), wall_clock(), std::chrono::milliseconds(30'000)}, w,
-            clients, mode, label.c_str(), &run.node_cpu_s);
+            clients, mode, label.c_str(), &run.node_cpu_s, &run.texts_kept);
         if (!f) return f.err();
         run.f = *f;
         run.verify_before = before;
@@ -366,6 +409,17 @@ result<void> bench_ingest(const parsed_args& a) {
             return make_error(errc::bad_argument, "--submit is 'pipelined' or 'blocking', not '" +
                                                       std::string(*m) + "'");
     }
+    // Texts beside the events, as real clients send them (the default), or none, the workload
+    // of the figures before issue 22, so that they stay comparable.
+    free_texts texts = free_texts::beside;
+    if (auto t = a.get("free-texts")) {
+        if (*t == "off")
+            texts = free_texts::left_out;
+        else if (*t != "on")
+            return make_error(errc::bad_argument,
+                              "--free-texts is 'on' or 'off', not '" + std::string(*t) + "'");
+    }
+    const char* texts_name = texts == free_texts::beside ? "on" : "off";
     std::vector<kafka_setup> kafka;
     if (auto spec = a.get("kafka")) {
         auto s = kafka_setups(*spec);
@@ -383,9 +437,12 @@ result<void> bench_ingest(const parsed_args& a) {
         partitions = static_cast<std::uint32_t>(*v);
     }
     std::cerr << "bench ingest: signing " << events << " events of " << partitions << " communit"
-              << (partitions > 1 ? "ies" : "y") << " (not measured)...\n";
-    auto w = spread_workload(events, partitions);
+              << (partitions > 1 ? "ies" : "y") << ", texts " << texts_name
+              << " (not measured)...\n";
+    auto w = spread_workload(events, partitions, texts);
     events = w.events.size();  // a multiple of the partitions
+    const std::size_t texts_sent = w.texts();
+    std::cerr << "bench ingest: " << texts_sent << " of the events carry a text beside them\n";
 
     scratch_dir dir("ingest");
     auto measured = ingest_rounds(dir.path, w, clients, mode, rounds);
@@ -421,6 +478,9 @@ result<void> bench_ingest(const parsed_args& a) {
               << " % of the all-cores verify rate " << fixed(verify.all_cores, 0) << "/s)\n";
     const std::string rounds_json =
         ", \"rounds\": " + std::to_string(rounds) + ", \"shares_of_verify_rate\": " + shares_json;
+    const std::string texts_json = std::string(", \"texts\": \"") + texts_name +
+                                   "\", \"texts_sent\": " + std::to_string(texts_sent) +
+                                   ", \"texts_kept\": " + std::to_string(median.texts_kept);
 
     if (!kafka.empty()) {
         // Cluster mode: the same workload through a node whose log is a new topic on each
@@ -432,7 +492,7 @@ result<void> bench_ingest(const parsed_args& a) {
             ", \"all_cores_verifies_per_s_before\": " + fixed(verify_before.all_cores, 0) +
             ", \"all_cores_verifies_per_s_after\": " + fixed(verify_after.all_cores, 0) +
             ", \"embedded\": {" + figures_json(in_process) +
-            ", \"share_of_verify_rate\": " + fixed(share, 3) + rounds_json +
+            ", \"share_of_verify_rate\": " + fixed(share, 3) + rounds_json + texts_json +
             ", \"non_verify_cpu_us_per_event\": " + fixed(non_verify_us) + "}";
         for (const auto& k : kafka) {
             kafka_log_options ko;
@@ -450,9 +510,11 @@ result<void> bench_ingest(const parsed_args& a) {
             auto f = ingest_in_process(
                 {dir.path / k.name, wall_clock(), std::chrono::milliseconds(30'000), {}, ko}, w,
                 clients, mode, label.c_str(), &cpu);
-            if (auto d = delete_kafka_topic(k.bootstrap, ko.topic, std::chrono::seconds(10)); !d)
-                std::cerr << "bench ingest: could not delete topic " << ko.topic << ": "
-                          << d.err().message << "\n";
+            // The event topic and the personal-data topic beside it (api/node/node.h).
+            for (const auto& topic : {ko.topic, ko.topic + "-personal"})
+                if (auto d = delete_kafka_topic(k.bootstrap, topic, std::chrono::seconds(10)); !d)
+                    std::cerr << "bench ingest: could not delete topic " << topic << ": "
+                              << d.err().message << "\n";
             if (!f) return f.err();
             const double of_embedded = f->events_per_s / in_process.events_per_s;
             std::cerr << k.name << " CPU per event in this process: clients "
@@ -488,7 +550,8 @@ result<void> bench_ingest(const parsed_args& a) {
     auto http = drive(w.events, clients, "http", [&](const bytes& b) {
         auto env = decode_envelope(b);
         if (!env) return false;
-        const std::string json = envelope_to_json(*env);
+        // The text beside the envelope, as "personal": {"salt", "text"} (api/README.md).
+        const std::string json = submission_to_json(*env, w.personal_of(index_in(w, b)));
         // Each client keeps its connection open, as a busy client would.
         thread_local std::unique_ptr<http_connection> connection;
         if (!connection) {
@@ -500,20 +563,24 @@ result<void> bench_ingest(const parsed_args& a) {
         if (!r) connection.reset();
         return r.ok() && r->status == 200;
     });
+    auto http_texts = (*server)->node().personal().count();
     (*server)->stop();
+    if (!http_texts) return http_texts.err();
     std::cerr << "http: " << fixed(http.events_per_s, 0) << " events/s, p99 " << fixed(http.p99, 2)
-              << " ms; rejected " << http.rejected << "\n";
+              << " ms; rejected " << http.rejected << "; texts kept " << *http_texts << "\n";
     std::cout << "{\"cores\": " << cores() << ", \"events\": " << events
               << ", \"clients\": " << clients << ", \"submit\": \"" << name_of(mode) << "\""
               << ", \"all_cores_verifies_per_s\": " << fixed(verify.all_cores, 0)
               << ", \"all_cores_verifies_per_s_before\": " << fixed(verify_before.all_cores, 0)
               << ", \"all_cores_verifies_per_s_after\": " << fixed(verify_after.all_cores, 0)
               << ", " << figures_json(in_process)
-              << ", \"share_of_verify_rate\": " << fixed(share, 3) << rounds_json
+              << ", \"share_of_verify_rate\": " << fixed(share, 3) << rounds_json << texts_json
               << ", \"verify_cpu_us\": " << fixed(verify.cpu_us)
               << ", \"non_verify_cpu_us_per_event\": " << fixed(non_verify_us)
               << ", \"http_events_per_s\": " << fixed(http.events_per_s, 0)
-              << ", \"http_p99_ms\": " << fixed(http.p99, 3) << "}\n";
+              << ", \"http_p99_ms\": " << fixed(http.p99, 3)
+              << ", \"http_rejected\": " << http.rejected
+              << ", \"http_texts_kept\": " << *http_texts << "}\n";
     return ok_value;
 }
 
@@ -797,6 +864,10 @@ std::vector<option_spec> bench_options() {
         {"texts", "N",
          "retention: offers posted and withdrawn, and claims with a note confirmed, whose texts "
          "the sweep deletes (default 10000 each)"},
+        {"free-texts", "on|off",
+         "ingest: every post a text, every claim a note and every other transfer a note, each "
+         "a commitment in the event and its salt and text beside it, as clients send them "
+         "(on, the default), or no text at all, the workload before issue 22 (off)"},
         {"keep", "DIR",
          "replay: write the log and its projections to the data folder DIR (new or empty) and "
          "keep them, for `uurwerk rebuild --data DIR`"},

@@ -1,7 +1,9 @@
 #include "api/bench/workload.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <thread>
 
@@ -22,6 +24,39 @@ struct rng {
     std::size_t below(std::size_t n) { return static_cast<std::size_t>(next() % n); }
 };
 
+// A member's free text, as people write them: 20 to about 300 characters of Dutch, some with
+// accents and quotes (JSON escapes them on the HTTP path).
+std::string text_from(rng& r) {
+    static constexpr std::array<std::string_view, 12> phrases{
+        "Ik help graag met boodschappen op dinsdag en donderdag. ",
+        "Mijn hond is niet meer zo snel, een rustige wandeling is genoeg. ",
+        "Wie kan mij helpen met de computer? Mijn e-mail doet het niet meer. ",
+        "Samen koffie drinken en een praatje maken, dat is het fijnste. ",
+        "De tuin moet gemaaid worden, ik heb zelf geen maaier. ",
+        "Na de operatie mag ik niet tillen; boodschappen halen zou fijn zijn. ",
+        "Ik kook graag voor twee, \"pot luck\" op vrijdag. ",
+        "Een lift naar het ziekenhuis in Zeist, heen en terug. ",
+        "Mevrouw de Vries was erg blij met het bezoek, dank je wel! ",
+        "Een kastje opgehangen en de lamp in de gang vervangen. ",
+        "We hebben het café op de hoek geprobeerd, très gezellig. ",
+        "Bedankt voor de hulp met de verhuisdozen. ",
+    };
+    std::string text;
+    const std::size_t n = 1 + r.below(5);
+    for (std::size_t i = 0; i < n; ++i) text += phrases[r.below(phrases.size())];
+    text.pop_back();  // the phrases' closing space
+    return text;
+}
+
+personal_salt salt_from(rng& r) {
+    personal_salt s;
+    for (std::size_t i = 0; i < s.b.size(); i += 8) {
+        auto v = r.next();
+        std::memcpy(s.b.data() + i, &v, 8);
+    }
+    return s;
+}
+
 event_id id_from(rng& r) {
     event_id id;
     for (std::size_t i = 0; i < id.b.size(); i += 8) {
@@ -32,6 +67,18 @@ event_id id_from(rng& r) {
 }
 
 }  // namespace
+
+const std::optional<personal_text>& workload::personal_of(std::size_t i) const {
+    static const std::optional<personal_text> none;
+    UURWERK_ASSERT(personal.empty() || personal.size() == events.size(), personal.size());
+    UURWERK_ASSERT(i < events.size(), i, events.size());
+    return personal.empty() ? none : personal[i];
+}
+
+std::size_t workload::texts() const {
+    return static_cast<std::size_t>(std::count_if(personal.begin(), personal.end(),
+                                                  [](const auto& p) { return p.has_value(); }));
+}
 
 std::string session_header(const signing_key& key, community_id c, member_id m) {
     const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -105,8 +152,24 @@ workload make_workload(const workload_options& o) {
     if (o.node_key) setup_bodies.emplace_back(0, body_for(0, node_key_announced{*o.node_key}));
 
     // The mix: posts 10 %, claims 35 %, confirmations of pending claims 35 %, transfers 20 %.
-    // Without free texts: a text is a commitment in the event and the text beside it in the
-    // personal-data store (ledger/core/personal.h), which these events leave out.
+    // With free_texts::beside, every post a text, every claim a note and every other transfer
+    // a note: a commitment in the body, the salt and text beside it (ledger/core/personal.h).
+    // The texts draw from a generator of their own, so that the events' other fields are the
+    // same with texts or without.
+    const bool with_texts = o.texts == free_texts::beside;
+    rng text_rng{o.seed * 0xC2B2AE3D27D4EB4Full + 7};
+    std::vector<std::optional<personal_text>> personal;
+    auto text_for = [&]() -> text_commitment {
+        if (!with_texts) {
+            personal.emplace_back();
+            return std::nullopt;
+        }
+        personal_text t{salt_from(text_rng), text_from(text_rng)};
+        const digest d = commit_text(t.salt, t.text);
+        personal.emplace_back(std::move(t));
+        return d;
+    };
+    auto no_text = [&] { personal.emplace_back(); };
     std::deque<std::tuple<event_id, std::size_t, std::size_t>> pending;  // claim, helper, receiver
     const std::array<category, 4> cats{category::companionship, category::shopping,
                                        category::dog_walking, category::odd_jobs};
@@ -115,7 +178,7 @@ workload make_workload(const workload_options& o) {
         std::size_t a = r.below(o.members), b = r.below(o.members - 1);
         if (b >= a) ++b;
         if (roll < 10) {
-            post_body p{cats[r.below(cats.size())], std::nullopt, intensity::sometimes, "3512", 0};
+            post_body p{cats[r.below(cats.size())], text_for(), intensity::sometimes, "3512", 0};
             if (roll < 5)
                 bodies.emplace_back(a, body_for(a, offer_posted{p}));
             else
@@ -124,20 +187,26 @@ workload make_workload(const workload_options& o) {
             auto body =
                 body_for(a, hours_claimed{member_id{b + 1},
                                           minutes{30 + static_cast<std::int64_t>(r.below(91))},
-                                          std::nullopt, std::nullopt});
+                                          std::nullopt, text_for()});
             pending.emplace_back(body.id, a, b);
             bodies.emplace_back(a, std::move(body));
         } else if (roll < 80) {
             auto [claim, helper, receiver] = pending.front();
             pending.pop_front();
+            no_text();
             bodies.emplace_back(receiver, body_for(receiver, hours_confirmed{claim}));
         } else {
-            bodies.emplace_back(
-                a, body_for(a, transfer{member_id{b + 1},
-                                        minutes{1 + static_cast<std::int64_t>(r.below(60))},
-                                        std::nullopt}));
+            const auto amount = minutes{1 + static_cast<std::int64_t>(r.below(60))};
+            text_commitment note;
+            if (bodies.size() % 2 == 0)
+                note = text_for();
+            else
+                no_text();
+            bodies.emplace_back(a, body_for(a, transfer{member_id{b + 1}, amount, note}));
         }
     }
+    UURWERK_ASSERT(personal.size() == bodies.size(), personal.size(), bodies.size());
+    if (with_texts) w.personal = std::move(personal);
 
     w.setup = seal_all(setup_bodies, keys, o.threads);
     w.events = seal_all(bodies, keys, o.threads, o.progress);

@@ -1,8 +1,9 @@
-// `uurwerk bench ingest`, run small: what its closing line of JSON reports, and that the share
+// `uurwerk bench ingest`, run small: what its closing line of JSON reports, that the share
 // of the verify rate is taken against the faster of the two verify measurements (before and
-// after the ingest); `bench match`, run small, alternating which replay of a pair runs
-// first; and `bench retention`, run small, deleting every text due. No timing is asserted: only
-// that the figures are there and agree.
+// after the ingest), and that its texts beside the events all reach the personal-data store
+// (or none, with --free-texts off); `bench match`, run small, alternating which replay of a pair
+// runs first; and `bench retention`, run small, deleting every text due. No timing is asserted:
+// only that the figures are there and agree.
 
 #include <boost/test/unit_test.hpp>
 
@@ -97,11 +98,55 @@ BOOST_AUTO_TEST_CASE(bench_ingest_answers_every_event_either_way) {
             BOOST_CHECK(doc.string_at("submit") == std::optional<std::string>(mode));
             BOOST_CHECK_GT(doc.number_at("events_per_s").value_or(0), 0);
             BOOST_CHECK_EQUAL(doc.number_at("rejected").value_or(1e9), 0);
+            // With texts (the default) either way: each one the node kept.
+            BOOST_CHECK(doc.string_at("texts") == std::optional<std::string>("on"));
+            BOOST_CHECK_GT(doc.number_at("texts_sent").value_or(0), 0);
+            BOOST_CHECK_EQUAL(doc.number_at("texts_kept").value_or(-1),
+                              doc.number_at("texts_sent").value_or(-2));
             if (std::string_view(mode) == "blocking")
                 BOOST_CHECK(out.find("8 client threads, each waiting for its answer") !=
                             std::string::npos);
         }
     }
+}
+
+// Texts beside the events, as clients send them (issue 22): a share of the events carry one,
+// the node refuses none of them (a text missing or not matching its commitment would be a
+// rejection) and keeps each one in its personal-data store, in-process and over HTTP. With
+// --free-texts off, the workload before issue 22: no text sent, none kept.
+BOOST_AUTO_TEST_CASE(bench_ingest_sends_texts_beside_a_share_of_the_events_or_none) {
+    for (const char* texts : {"on", "off"}) {
+        BOOST_TEST_CONTEXT(texts) {
+            const auto out = bench_output({"ingest", "--events", "600", "--clients", "8",
+                                           "--rounds", "1", "--free-texts", texts});
+            const auto doc = closing_json(out);
+            auto number = [&](const char* key) {
+                auto v = doc.number_at(key);
+                BOOST_REQUIRE_MESSAGE(v.has_value(), key << " missing");
+                return *v;
+            };
+            BOOST_CHECK(doc.string_at("texts") == std::optional<std::string>(texts));
+            BOOST_CHECK_EQUAL(number("rejected"), 0);
+            BOOST_CHECK_EQUAL(number("http_rejected"), 0);
+            BOOST_CHECK_GT(number("share_of_verify_rate"), 0);
+            const double sent = number("texts_sent");
+            if (std::string_view(texts) == "on") {
+                // Every post and claim and every other transfer: about half of the events.
+                BOOST_CHECK_GT(sent, 0.3 * number("events"));
+                BOOST_CHECK_LT(sent, 0.8 * number("events"));
+            } else {
+                BOOST_CHECK_EQUAL(sent, 0);
+            }
+            BOOST_CHECK_EQUAL(number("texts_kept"), sent);
+            BOOST_CHECK_EQUAL(number("http_texts_kept"), sent);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(bench_ingest_refuses_an_unknown_free_texts_value_in_one_line) {
+    auto r = run_command({UURWERK_BINARY, "bench", "ingest", "--free-texts", "some"});
+    BOOST_CHECK_NE(r.exit_code, 0);
+    BOOST_CHECK(r.out.find("--free-texts is 'on' or 'off'") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(bench_ingest_refuses_an_unknown_submit_mode_in_one_line) {
