@@ -16,6 +16,7 @@
 #include "ledger/log/local_log.h"
 #include "ledger/log/partition.h"
 #include "tests/support/fake_logs.h"
+#include "tests/support/sanitizers.h"
 #include "tests/support/temp_dir.h"
 
 using namespace uurwerk;
@@ -120,8 +121,8 @@ BOOST_AUTO_TEST_CASE(an_unknown_community_is_still_refused_once_the_node_has_cau
     temp_dir dir("node-unknown");
     auto n = open_node(dir);
     auto key = signing_key::generate().value();
-    const auto post =
-        body_of(community_id{404}, member_id{1}, 1, transfer{member_id{2}, minutes{5}, std::nullopt});
+    const auto post = body_of(community_id{404}, member_id{1}, 1,
+                              transfer{member_id{2}, minutes{5}, std::nullopt});
     const auto t0 = std::chrono::steady_clock::now();
     auto r = n->submit(stored_envelope::encode(key.seal(post)));
     BOOST_REQUIRE(!r.ok());
@@ -155,8 +156,8 @@ BOOST_AUTO_TEST_CASE(a_revoked_key_and_a_suspended_member_are_refused_before_the
              by(member_id{1}, seq_c, key_revoked{member_id{2}, old_device.public_bytes()}));
     const offset end = n->log(c).end();
     std::uint64_t seq_old = 0;
-    auto stolen = n->submit(stored_envelope::encode(
-        old_device.seal(by(member_id{2}, seq_old, transfer{member_id{1}, minutes{5}, std::nullopt}))));
+    auto stolen = n->submit(stored_envelope::encode(old_device.seal(
+        by(member_id{2}, seq_old, transfer{member_id{1}, minutes{5}, std::nullopt}))));
     BOOST_REQUIRE(!stolen.ok());
     BOOST_CHECK_EQUAL(stolen.err().code, errc::signer_revoked);
     accepted(coordinator, by(member_id{1}, seq_c, member_suspended{member_id{2}, std::nullopt}));
@@ -303,11 +304,15 @@ BOOST_AUTO_TEST_CASE(a_data_folder_folded_from_one_topic_is_refused_for_another)
     BOOST_CHECK(refused.err().message.find("partitions 2") != std::string::npos);
 
     // The same topic and count: no complaint about the folder (the broker is what is missing).
+    // Not under ThreadSanitizer, which cannot run librdkafka's threads
+    // (tests/support/sanitizers.h).
     k.partitions_total = 3;
     o.kafka = k;
-    auto unreachable = node::open(o);
-    BOOST_REQUIRE(!unreachable.ok());
-    BOOST_CHECK_NE(unreachable.err().code, errc::data_mismatch);
+    if (!uurwerk::testing::under_thread_sanitizer) {
+        auto unreachable = node::open(o);
+        BOOST_REQUIRE(!unreachable.ok());
+        BOOST_CHECK_NE(unreachable.err().code, errc::data_mismatch);
+    }
 
     // A folder of an embedded node is not a Kafka node's.
     o.data_dir = dir.path / "b";
