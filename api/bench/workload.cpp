@@ -1,6 +1,7 @@
 #include "api/bench/workload.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -48,21 +49,27 @@ std::string text_from(rng& r) {
     return text;
 }
 
+// N bytes (a multiple of 8) drawn from `r`.
+template <std::size_t N>
+std::array<std::uint8_t, N> bytes_from(rng& r) {
+    static_assert(N % 8 == 0);
+    std::array<std::uint8_t, N> out{};
+    for (std::size_t i = 0; i < N; i += 8) {
+        auto v = r.next();
+        std::memcpy(out.data() + i, &v, 8);
+    }
+    return out;
+}
+
 personal_salt salt_from(rng& r) {
     personal_salt s;
-    for (std::size_t i = 0; i < s.b.size(); i += 8) {
-        auto v = r.next();
-        std::memcpy(s.b.data() + i, &v, 8);
-    }
+    s.b = bytes_from<sizeof s.b>(r);
     return s;
 }
 
 event_id id_from(rng& r) {
     event_id id;
-    for (std::size_t i = 0; i < id.b.size(); i += 8) {
-        auto v = r.next();
-        std::memcpy(id.b.data() + i, &v, 8);
-    }
+    id.b = bytes_from<sizeof id.b>(r);
     return id;
 }
 
