@@ -72,7 +72,8 @@ result<std::unique_ptr<personal_store>> personal_store::open(const std::filesyst
 personal_store::~personal_store() = default;
 
 result<void> personal_store::put(community_id c, const event_id& id, const digest& commitment,
-                                 const personal_text& text, std::span<const member_id> concerned) {
+                                 const personal_text& text, std::span<const member_id> concerned,
+                                 text_durability durability) {
     std::string value;
     value.reserve(personal_salt_bytes + text.text.size());
     put_bytes(value, text.salt.b);
@@ -83,12 +84,25 @@ result<void> personal_store::put(community_id c, const event_id& id, const diges
     for (const member_id m : concerned) items.push_back({member_key(c, m, id, commitment), ""});
     for (const auto& item : items) batch.Put(item.key, *item.value);
     rocksdb::WriteOptions w;
-    w.sync = true;  // durable before the event that commits to it is appended
+    // Durable before the event that commits to it is: now, or by the log's next sync.
+    w.sync = durability == text_durability::synced_now;
     auto st = db_->Write(w, &batch);
     if (!st.ok()) return store_failed(st, "cannot write to the personal-data store");
+    // Counted before the caller appends the event, so the sync of its group sees it.
+    if (!w.sync) unsynced_puts_.fetch_add(1, std::memory_order_acq_rel);
     // And, in a cluster, in the replication topic too before the event is appended.
     if (sink_) return sink_(c, items);
     return {};
+}
+
+result<void> personal_store::sync_pending() {
+    std::lock_guard lock(sync_mutex_);
+    if (unsynced_puts_.exchange(0, std::memory_order_acq_rel) == 0) return ok_value;
+    if (auto st = db_->SyncWAL(); !st.ok()) {
+        unsynced_puts_.fetch_add(1, std::memory_order_acq_rel);  // still owed
+        return store_failed(st, "cannot sync the personal-data store's write-ahead log");
+    }
+    return ok_value;
 }
 
 result<std::optional<personal_text>> personal_store::get(community_id c, const event_id& id,

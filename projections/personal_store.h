@@ -35,6 +35,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -61,6 +62,8 @@ struct personal_item {
 using personal_sink =
     std::function<result<void>(community_id c, std::span<const personal_item> items)>;
 
+enum class text_durability : std::uint8_t { synced_now, at_next_sync };
+
 class personal_store {
 public:
     // Opens or creates the store in `dir`. Errors: "store_error" saying what RocksDB answered.
@@ -69,10 +72,17 @@ public:
     ~personal_store();
 
     // Keeps `text` as event `id`'s text in community `c`, committed to by `commitment`, for
-    // `concerned` members; durable (WAL synced) when it returns. Writing the same again is
-    // harmless. Errors: "store_error".
+    // `concerned` members. Durable (WAL synced) when it returns, or, with
+    // text_durability::at_next_sync, once sync_pending() next returns (the embedded log calls it
+    // before each group's fdatasync: the text is durable before the event appended after this
+    // returns, and one sync serves a whole group). Writing the same again is harmless.
+    // Errors: "store_error".
     [[nodiscard]] result<void> put(community_id c, const event_id& id, const digest& commitment,
-                                   const personal_text& text, std::span<const member_id> concerned);
+                                   const personal_text& text, std::span<const member_id> concerned,
+                                   text_durability durability = text_durability::synced_now);
+    // Syncs the write-ahead log when a put() at_next_sync came since the last sync (serialized:
+    // a call returns only once every such put before it is durable). Errors: "store_error".
+    [[nodiscard]] result<void> sync_pending();
 
     // Event `id`'s text under `commitment`, if the store has it (it may have been erased, or,
     // in a cluster, not have reached this node). Errors: "store_error".
@@ -172,7 +182,9 @@ private:
     [[nodiscard]] result<void> erase_keys(const keys_by_community& keys);
     std::unique_ptr<rocksdb::DB> db_;
     personal_sink sink_;
-    std::atomic<bool> compaction_owed_{false};  // delete_unkept() deleted since the last one
+    std::atomic<bool> compaction_owed_{false};     // delete_unkept() deleted since the last one
+    std::atomic<std::uint64_t> unsynced_puts_{0};  // put() at_next_sync since the last sync
+    std::mutex sync_mutex_;                        // one sync_pending() at a time
 };
 
 }  // namespace uurwerk

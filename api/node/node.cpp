@@ -135,11 +135,21 @@ result<std::unique_ptr<node>> node::open(const node_options& options) {
     local_log_options lo;
     lo.dir = options.data_dir / "log";
     lo.clock = options.clock;
+    // Texts are written unsynced and made durable by the log's writer before each group's
+    // fdatasync: one sync of the personal-data store per group, not one per text on the
+    // submitting thread (which kept ingest with texts at 0.1 to 0.4 of the verify rate).
+    auto texts = std::make_shared<std::atomic<personal_store*>>(nullptr);
+    lo.before_sync = [texts]() -> result<void> {
+        auto* store = texts->load(std::memory_order_acquire);
+        return store != nullptr ? store->sync_pending() : ok_value;
+    };
     auto log = local_log::open(lo);
     if (!log) return log.err();
     auto n = open_with_log(std::move(*log), options.data_dir / "store", options.apply_timeout,
                            options.catch_up_progress);
     if (!n) return n.err();
+    texts->store((*n)->personal_.get(), std::memory_order_release);
+    (*n)->text_durability_ = text_durability::at_next_sync;
     (*n)->founding_gate_ = options.founding_gate;
     if (auto started = (*n)->start_retention(options); !started) return started.err();
     return n;
@@ -397,11 +407,12 @@ std::variant<result<submit_outcome>, node::admitted_event> node::admit(
         if (catch_up_with_log(b.community, apply_timeout_)) early = look();
     }
     if (early) return std::move(*early);
-    // The text is durable before the event that commits to it is appended.
+    // The text is durable before the event that commits to it is: synced now, or (the embedded
+    // log) by the log's writer before the fdatasync of the event's group (node::open).
     if (personal) {
         const auto concerned = members_concerned(b);
-        if (auto kept =
-                personal_->put(b.community, b.id, *text_commitment_of(b), *personal, concerned);
+        if (auto kept = personal_->put(b.community, b.id, *text_commitment_of(b), *personal,
+                                       concerned, text_durability_);
             !kept)
             return kept.err();
     }

@@ -315,6 +315,10 @@ private:
     std::unique_ptr<kafka_table> personal_topic_;
     std::vector<partition_part> parts_;
     std::unique_ptr<personal_store> personal_;
+    // How a submitted text is made durable before its event: synced at once (a cluster: the
+    // text also goes to the replication topic first), or by the embedded log's writer before
+    // each group's sync (node::open wires local_log_options::before_sync).
+    text_durability text_durability_ = text_durability::synced_now;
     std::atomic<bool> closing_{false};
     std::atomic<std::uint64_t> personal_refused_{0};
     std::thread personal_reader_;

@@ -695,6 +695,8 @@ result<void> local_log::impl::write_and_sync(segment& s) {
         !w) {
         return w.err();
     }
+    if (options.before_sync)
+        if (auto first = options.before_sync(); !first) return first.err();
     ++syncs_attempted;
     if (options.fail_sync_from > 0 && syncs_attempted >= options.fail_sync_from) {
         return make_error(errc::io_error, "fdatasync " + s.path.string() +

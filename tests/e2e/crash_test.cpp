@@ -8,7 +8,10 @@
 
 #include "api/bench/workload.h"
 #include "api/http/http_client.h"
+#include "api/json/json.h"
 #include "api/json/json_read.h"
+#include "ledger/core/personal.h"
+#include "projections/personal_store.h"
 #include "tests/support/envelopes.h"
 #include "tests/support/folder_bytes.h"
 #include "tests/support/sessions.h"
@@ -21,6 +24,7 @@ namespace {
 
 struct acknowledged {
     std::string id, offset, verdict;
+    std::size_t index = 0;  // in the workload's events
 };
 
 std::string digest_line(const std::string& out) {
@@ -34,7 +38,13 @@ std::string digest_line(const std::string& out) {
 BOOST_AUTO_TEST_CASE(every_acknowledged_event_survives_a_kill_9_and_the_state_equals_a_rebuild) {
     temp_dir dir("crash");
     const auto data = dir.path / "data";
-    auto w = make_workload({community_id{9}, 50, 6000, 21, 0, {}});
+    // With texts beside the events, as clients send them: each acknowledged event's text must
+    // be in the personal-data store after the restart too (the node writes a text unsynced and
+    // the log's writer syncs the store before each group's fdatasync).
+    workload_options spec{community_id{9}, 50, 6000, 21, 0, {}};
+    spec.texts = free_texts::beside;
+    auto w = make_workload(spec);
+    BOOST_REQUIRE_GT(w.texts(), 1000u);
 
     std::vector<acknowledged> acked;
     std::mutex acked_mutex;
@@ -52,15 +62,17 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_event_survives_a_kill_9_and_the_state_eq
         for (int c = 0; c < 8; ++c)
             clients.emplace_back([&] {
                 for (std::size_t i; !killed && (i = next.fetch_add(1)) < w.events.size();) {
+                    auto env = decode_envelope(w.events[i]);
+                    if (!env) continue;
                     auto r = http_call("127.0.0.1", server.port(), "POST", "/v1/events",
-                                       envelope_json(w.events[i]));
+                                       submission_to_json(*env, w.personal_of(i)));
                     if (!r || (r->status != 200 && r->status != 409)) continue;  // not acknowledged
                     auto d = json_doc::parse(r->body);
                     if (!d) continue;
                     std::lock_guard lock(acked_mutex);
                     acked.push_back({d->string_at("id").value_or(""),
                                      d->string_at("offset").value_or(""),
-                                     d->string_at("verdict").value_or("")});
+                                     d->string_at("verdict").value_or(""), i});
                 }
             });
         while (next.load() < 1500) std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -88,10 +100,30 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_event_survives_a_kill_9_and_the_state_eq
         }
         // The rest of the stream goes in after the restart.
         for (std::size_t i = 0; i < w.events.size(); i += 97)
-            BOOST_REQUIRE(http_call("127.0.0.1", server.port(), "POST", "/v1/events",
-                                    envelope_json(w.events[i]))
-                              .ok());
+            BOOST_REQUIRE(
+                http_call("127.0.0.1", server.port(), "POST", "/v1/events",
+                          submission_to_json(*decode_envelope(w.events[i]), w.personal_of(i)))
+                    .ok());
         server.stop(SIGTERM);
+    }
+    // Every acknowledged, accepted event's text is kept (a rejected one's is deleted).
+    {
+        auto store = personal_store::open(data / "personal");
+        BOOST_REQUIRE_MESSAGE(store.ok(), (store.ok() ? "" : store.err().message));
+        std::size_t checked = 0;
+        for (const auto& a : acked) {
+            const auto& text = w.personal_of(a.index);
+            if (!text || a.verdict != "accepted") continue;
+            const auto body = decode_body(decode_envelope(w.events[a.index])->body).value();
+            auto kept = (*store)->get(community_id{9}, body.id, *text_commitment_of(body));
+            BOOST_REQUIRE_MESSAGE(kept.ok(), (kept.ok() ? "" : kept.err().message));
+            BOOST_REQUIRE_MESSAGE(kept->has_value(), "the text of acknowledged event " + a.id +
+                                                         " is missing after the kill");
+            BOOST_CHECK((*kept)->text == text->text);
+            ++checked;
+        }
+        BOOST_TEST_MESSAGE(checked << " texts of acknowledged events checked");
+        BOOST_CHECK_GT(checked, 500u);
     }
 
     auto live = run_uurwerk({"digest", "--data", data.string()});
