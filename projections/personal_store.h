@@ -185,6 +185,7 @@ private:
     std::atomic<bool> compaction_owed_{false};     // delete_unkept() deleted since the last one
     std::atomic<std::uint64_t> unsynced_puts_{0};  // put() at_next_sync since the last sync
     std::mutex sync_mutex_;                        // one sync_pending() at a time
+    std::mutex put_mutex_;                         // one unsynced put() at a time
 };
 
 }  // namespace uurwerk
