@@ -607,6 +607,16 @@ std::unique_ptr<kafka_log> open_on(const std::shared_ptr<kafka_producer>& produc
     return std::move(opened).value();
 }
 
+// Appends `payload`, trying again (up to 30 times) while the log answers with an error, as a
+// client does while the brokers settle; the offset it got (the test fails if none).
+offset append_eventually(kafka_log& log, const bytes& payload) {
+    result<offset> r = make_error(errc::internal_error, "not tried");
+    for (int attempt = 0; attempt < 30 && !r.ok(); ++attempt) r = log.append(payload);
+    BOOST_REQUIRE_MESSAGE(r.ok(),
+                          (r.ok() ? "" : std::string(name(r.err().code)) + ": " + r.err().message));
+    return *r;
+}
+
 // The outcomes of asynchronous appends, by partition, in the order their callbacks ran.
 struct outcomes {
     std::mutex mutex;
@@ -736,19 +746,9 @@ BOOST_AUTO_TEST_CASE(a_log_closing_during_an_outage_fails_only_its_own_appends_w
     cluster().start(0);
     broker.down = false;
     // The producer serves the remaining log and a new log of the closed partition.
-    result<offset> resumed = make_error(errc::internal_error, "not tried");
-    for (int attempt = 0; attempt < 30 && !resumed.ok(); ++attempt)
-        resumed = log1->append(event_for(c1, 2));
-    BOOST_REQUIRE_MESSAGE(
-        resumed.ok(),
-        (resumed.ok() ? "" : std::string(name(resumed.err().code)) + ": " + resumed.err().message));
+    append_eventually(*log1, event_for(c1, 2));
     log0 = open_on(producer, topic, partition_id{0});
-    result<offset> reopened = make_error(errc::internal_error, "not tried");
-    for (int attempt = 0; attempt < 30 && !reopened.ok(); ++attempt)
-        reopened = log0->append(event_for(c0, 2));
-    BOOST_REQUIRE_MESSAGE(reopened.ok(), (reopened.ok() ? ""
-                                                        : std::string(name(reopened.err().code)) +
-                                                              ": " + reopened.err().message));
+    append_eventually(*log0, event_for(c0, 2));
 }
 
 // librdkafka 2.0.2's idempotent producer can stop for good after a broker dies at the wrong
@@ -796,13 +796,8 @@ BOOST_AUTO_TEST_CASE(a_fatal_producer_error_is_survived_by_replacing_the_produce
         }
     }
     // The new producer takes appends for both partitions, at the offsets that follow.
-    result<offset> next0 = make_error(errc::internal_error, "not tried");
-    for (int attempt = 0; attempt < 30 && !next0.ok(); ++attempt)
-        next0 = log0->append(event_for(c0, 2));
-    BOOST_REQUIRE_MESSAGE(
-        next0.ok(),
-        (next0.ok() ? "" : std::string(name(next0.err().code)) + ": " + next0.err().message));
-    BOOST_TEST(*next0 == offset{1 + landed});
+    const offset next0 = append_eventually(*log0, event_for(c0, 2));
+    BOOST_TEST(next0 == offset{1 + landed});
     BOOST_TEST(append_ok(*log1, event_for(c1, 1)) == offset{1});
     const auto records = read_n(*log0, offset{0}, 2 + landed);
     BOOST_TEST((records.back().payload == event_for(c0, 2)));
