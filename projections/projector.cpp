@@ -327,6 +327,7 @@ void projector::write_loop() {
             applied_cv_.notify_all();
             for (auto& [ticket, i] : c.tickets) ticket->complete(c.decided[i]);
             if (hook_) hook_(c.decided);
+            if (notice_hook_) notice_hook_(c.from, c.next, c.notices);
         } else {
             // Never applied: its submitters learn why (the projector has stopped).
             const error why = failure ? *failure : *failed_before;
@@ -462,6 +463,27 @@ result<std::size_t> projector::apply_batch(std::chrono::milliseconds wait) {
     return fold_batch(*records, ready);
 }
 
+void projector::notice_members(const event_body& b, const verdict& v, offset at,
+                               std::span<const history_entry> history,
+                               std::span<const std::pair<community_id, event_id>> matches,
+                               std::vector<member_notice>& out) const {
+    const std::size_t first = out.size();
+    auto add = [&](member_id m) {
+        for (std::size_t i = first; i < out.size(); ++i)
+            if (out[i].member == m) return;
+        out.push_back(member_notice{b.community, m, at, b.id, b.kind(), v.reason});
+    };
+    for (const auto& h : history) add(h.member);
+    if (matches.empty()) return;
+    auto c = state_.communities.find(b.community);
+    if (c == state_.communities.end()) return;
+    for (const auto& [_, id] : matches)
+        if (auto m = c->second.matches.find(id); m != c->second.matches.end()) {
+            add(m->second.requester);
+            add(m->second.helper);
+        }
+}
+
 result<std::size_t> projector::fold_batch(const std::vector<log_record>& records,
                                           std::vector<prepared>& ready) {
     const offset from = folded_;
@@ -473,7 +495,8 @@ result<std::size_t> projector::fold_batch(const std::vector<log_record>& records
     });
     if (has_checkpoint)
         if (auto d = drain_commits(); !d) return d.err();
-    commit c{db_.make_batch(), {}, offset{from.value + records.size()}, {}};
+    commit c{db_.make_batch(), {}, offset{from.value + records.size()}, {}, from, {}};
+    const bool noticing = static_cast<bool>(notice_hook_);
     c.decided.reserve(records.size());
     const std::uint64_t skipped_before = skipped_;
     fold_effects& fx = effects_;
@@ -513,10 +536,14 @@ result<std::size_t> projector::fold_batch(const std::vector<log_record>& records
             // The verdict fold, then the matching projection (queues, exposure) of what it
             // decided: both under this lock, both written in this batch.
             const std::size_t matches_from = fx.matches.size();
+            const std::size_t history_from = fx.history.size();
             const auto replacing = profile_before_in(state_, b);
             verdict v = fold(state_, in, fx);
             fold_matching(matching_, state_, b, v, std::span(fx.matches).subspan(matches_from),
                           mfx);
+            if (noticing)
+                notice_members(b, v, rec.at, std::span(fx.history).subspan(history_from),
+                               std::span(fx.matches).subspan(matches_from), c.notices);
             c.decided.push_back(applied_record{rec.at, scoped_id{b.community, b.id}, v});
             if (const auto* gone = std::get_if<member_left>(&b.payload); gone && v.accepted())
                 c.decided.back().left = gone->member;

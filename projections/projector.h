@@ -49,6 +49,7 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -115,6 +116,26 @@ struct applied_record {
 // Called after each batch is durable in the store, from the apply thread, with the records it
 // decided. Must be quick.
 using applied_hook = std::function<void(const std::vector<applied_record>&)>;
+
+// That member `member` has something new to see, because of the event at `at`: a line of their
+// history (their own event with its verdict, also when a delegate signed it for them, or one
+// that names them: a claim for them to confirm, a confirmation of theirs, an endorsement), or a
+// proposal, acceptance, refusal or end of a match where they are the helper or the requester.
+// What a member's live page (api/http, the event stream) is told; it says no more than the
+// member's own history and proposals do.
+struct member_notice {
+    community_id community;
+    member_id member;
+    offset at;
+    event_id id;
+    event_kind kind;
+    reject_reason reason;  // the event's verdict: none when accepted
+    bool operator==(const member_notice&) const = default;
+};
+// Called after each batch is durable, on the same thread as the applied hook, with the offsets
+// the batch covers [from, next) and the notices of its records in log order. Must be quick.
+using notice_hook =
+    std::function<void(offset from, offset next, const std::vector<member_notice>&)>;
 
 struct ticket_book;  // a projector's waiting tickets (projector.cpp)
 
@@ -219,6 +240,8 @@ public:
     std::uint64_t signature_cache_misses() const { return cache_misses_.load(); }
 
     void set_applied_hook(applied_hook hook) { hook_ = std::move(hook); }
+    // Set before start() (and not during catch_up()): the hook is read by the writer thread.
+    void set_notice_hook(notice_hook hook) { notice_hook_ = std::move(hook); }
     // The first error that stopped the apply thread, if any (the store failed).
     std::optional<error> failure() const;
 
@@ -246,6 +269,8 @@ private:
         offset next;
         // The tickets of its records, with the index of their record in `decided`.
         std::vector<std::pair<std::shared_ptr<verdict_ticket>, std::size_t>> tickets;
+        offset from;
+        std::vector<member_notice> notices;  // only when a notice hook is set
     };
     [[nodiscard]] result<std::size_t> apply_batch(std::chrono::milliseconds wait);
     // Folds records [folded_, ...) that prepare_all has prepared, and hands them to the writer.
@@ -254,6 +279,12 @@ private:
     // Decodes and checks a record, taking its payload (fold_batch reads only the offsets and
     // times after).
     prepared prepare(log_record& rec);
+    // The notices of one folded record (member_notice): one per member of its history lines and
+    // per party of the matches it touched, each member once. Under the state's lock.
+    void notice_members(const event_body& b, const verdict& v, offset at,
+                        std::span<const history_entry> history,
+                        std::span<const std::pair<community_id, event_id>> matches,
+                        std::vector<member_notice>& out) const;
     void prepare_all(std::vector<log_record>& records, std::vector<prepared>& out);
     void run();
     void write_loop();
@@ -298,6 +329,7 @@ private:
     std::thread writer_;
 
     applied_hook hook_;
+    notice_hook notice_hook_;
     std::atomic<bool> stopping_{false};
     std::thread thread_;
     mutable std::mutex failure_mutex_;

@@ -12,11 +12,13 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <condition_variable>
 #include <cstdio>
+#include <deque>
 #include <exception>
 #include <map>
 #include <mutex>
@@ -234,7 +236,7 @@ public:
     void stop(bool force) {
         asio::post(stream_.get_executor(), [self = shared_from_this(), force] {
             if (force || self->phase_ == phase::handshaking || self->phase_ == phase::waiting ||
-                self->phase_ == phase::reading)
+                self->phase_ == phase::reading || self->phase_ == phase::streaming)
                 self->close();
         });
     }
@@ -246,6 +248,7 @@ private:
         reading,
         busy,
         writing,
+        streaming,  // answering with an http_stream, until either side closes
         lingering,
         closed
     };
@@ -284,6 +287,7 @@ private:
     void deadline_in(std::chrono::milliseconds d) { deadline(steady::now() + d); }
 
     void on_deadline() {
+        if (phase_ == phase::streaming) return stream_deadline();
         if (phase_ == phase::busy && slot_ && !slot_->taken.exchange(true)) {
             // An asynchronous route did not answer in time: its own late answer.
             answered(server_.async->late(*request_));
@@ -383,10 +387,10 @@ private:
         const bool read = head_ || req.method() == http::verb::get;
         std::string peer =
             server_.proxy && peer_ == *server_.proxy ? forwarded_client(req) : peer_.to_string();
-        request_ = std::make_shared<http_request>(
-            http_request{std::string(req.method_string()), std::string(req.target()),
-                         std::move(req.body()), std::string(req[http::field::authorization]),
-                         std::string(req[http::field::cookie]), std::move(peer)});
+        request_ = std::make_shared<http_request>(http_request{
+            std::string(req.method_string()), std::string(req.target()), std::move(req.body()),
+            std::string(req[http::field::authorization]), std::string(req[http::field::cookie]),
+            std::move(peer), std::string(req["Last-Event-ID"])});
         if (server_.options.refuse_early)
             if (auto refused = server_.options.refuse_early(*request_))
                 return answered(std::move(*refused));
@@ -450,6 +454,8 @@ private:
     void answered(http_response out) {
         slot_.reset();
         request_.reset();
+        if (out.stream && !head_ && out.status / 100 == 2) return start_stream(std::move(out));
+        out.stream.reset();  // HEAD: the header a GET would have had, and no stream
         auto res = std::make_shared<http::response<http::string_body>>();
         res->version(version_);
         res->result(out.status);
@@ -460,6 +466,193 @@ private:
         keep_alive_ = keep_alive_ && !server_.stopping.load();
         res->keep_alive(keep_alive_);
         send(std::move(res), head_ ? body_part::header_only : body_part::whole, after::next);
+    }
+
+    // --- An answer sent in parts (http_stream) ---------------------------------------------
+
+    // The sink the stream's producer holds. Its counters are atomic; everything else it does
+    // is posted to the connection's strand.
+    struct stream_sink final : http_stream_sink {
+        stream_sink(std::weak_ptr<http_connection_state> c, std::size_t max)
+            : to(std::move(c)), queue_max(max) {}
+
+        bool send(std::string part) override {
+            if (closed_.load()) return false;
+            const std::size_t n = part.size();
+            if (queued.fetch_add(n) + n > queue_max) {
+                // The client reads slower than the parts come: cut off, not buffered further.
+                queued.fetch_sub(n);
+                on_strand([](http_connection_state& c) { c.close(); });
+                return false;
+            }
+            auto c = to.lock();
+            if (!c) return false;
+            asio::post(c->stream_.get_executor(),
+                       [c, part = std::move(part)]() mutable { c->queue_part(std::move(part)); });
+            return true;
+        }
+        void end() override {
+            on_strand([](http_connection_state& c) { c.end_stream(); });
+        }
+        bool closed() const override { return closed_.load(); }
+        void on_close(std::function<void()> fn) override {
+            std::unique_lock lock(mutex);
+            if (close_called) {
+                lock.unlock();
+                fn();
+                return;
+            }
+            close_fn = std::move(fn);
+        }
+        // From close(), on the strand.
+        void mark_closed() {
+            closed_.store(true);
+            std::function<void()> fn;
+            {
+                std::lock_guard lock(mutex);
+                close_called = true;
+                fn = std::move(close_fn);
+            }
+            if (fn) fn();
+        }
+        template <typename Fn>
+        void on_strand(Fn fn) {
+            if (auto c = to.lock()) asio::post(c->stream_.get_executor(), [c, fn] { fn(*c); });
+        }
+
+        const std::weak_ptr<http_connection_state> to;
+        const std::size_t queue_max;
+        std::atomic<std::size_t> queued{0};  // bytes sent and not yet written
+        std::atomic<bool> closed_{false};
+        std::mutex mutex;
+        std::function<void()> close_fn;  // under mutex
+        bool close_called = false;       // under mutex
+    };
+    struct stream_part {
+        std::string bytes;        // framed (a chunk)
+        std::size_t counted = 0;  // what it counts in the sink's queue (0: a heartbeat)
+    };
+
+    void start_stream(http_response out) {
+        if (server_.stopping.load()) return close();
+        stream_answer_ = std::move(out.stream);
+        chunked_ = version_ >= 11;  // HTTP/1.0: the body ends when the connection closes
+        auto res = std::make_shared<http::response<http::empty_body>>(
+            static_cast<http::status>(out.status), version_);
+        res->set(http::field::server, "uurwerk");
+        res->set(http::field::content_type, out.content_type);
+        for (const auto& [name, value] : out.headers) res->set(name, value);
+        res->keep_alive(false);
+        if (chunked_) res->chunked(true);
+        phase_ = phase::writing;
+        deadline_in(server_.options.request_timeout);
+        server_.stats.count(res->result_int());
+        auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*res);
+        http::async_write_header(stream_, *sr,
+                                 [self = shared_from_this(), res, sr](error_code ec, std::size_t) {
+                                     if (self->phase_ == phase::closed) return;
+                                     if (ec) return self->close();
+                                     self->streaming();
+                                 });
+    }
+
+    // The header is out: the stream is open until either side closes it.
+    void streaming() {
+        phase_ = phase::streaming;
+        buffer_.clear();
+        buffer_.shrink_to_fit();
+        next_beat_ = steady::now() + stream_answer_->heartbeat;
+        deadline(next_beat_);
+        // Anything the client sends now (a stream takes no further request), or its close,
+        // ends the stream.
+        peek_ = std::make_unique<std::array<char, 64>>();
+        stream_.async_read_some(asio::buffer(*peek_),
+                                [self = shared_from_this()](error_code, std::size_t) {
+                                    if (self->phase_ == phase::closed) return;
+                                    self->close();
+                                });
+        sink_ =
+            std::make_shared<stream_sink>(weak_from_this(), server_.options.stream_queue_bytes_max);
+        if (stream_answer_->opened) stream_answer_->opened(sink_);
+    }
+
+    std::string framed(const std::string& part) const {
+        if (!chunked_) return part;
+        char size[20];
+        const int n = std::snprintf(size, sizeof size, "%zx\r\n", part.size());
+        std::string out;
+        out.reserve(static_cast<std::size_t>(n) + part.size() + 2);
+        out.append(size, static_cast<std::size_t>(n)).append(part).append("\r\n");
+        return out;
+    }
+
+    void queue_part(std::string part) {
+        const std::size_t n = part.size();
+        if (phase_ != phase::streaming || ending_ || part.empty()) {
+            sink_->queued.fetch_sub(n);
+            return;
+        }
+        parts_.push_back(stream_part{framed(part), n});
+        write_part();
+    }
+
+    void write_part() {
+        if (writing_part_) return;
+        if (parts_.empty()) {
+            if (ending_) finish_stream();
+            return;
+        }
+        writing_part_ = true;
+        write_since_ = steady::now();
+        deadline(std::min(next_beat_, write_since_ + server_.options.request_timeout));
+        asio::async_write(stream_, asio::buffer(parts_.front().bytes),
+                          [self = shared_from_this()](error_code ec, std::size_t) {
+                              if (self->phase_ == phase::closed) return;
+                              if (ec) return self->close();
+                              self->writing_part_ = false;
+                              self->sink_->queued.fetch_sub(self->parts_.front().counted);
+                              self->parts_.pop_front();
+                              self->next_beat_ = steady::now() + self->stream_answer_->heartbeat;
+                              self->deadline(self->next_beat_);
+                              self->write_part();
+                          });
+    }
+
+    // A heartbeat, a reader no longer allowed, or a client that does not read its parts.
+    void stream_deadline() {
+        const auto now = steady::now();
+        if (writing_part_ && now >= write_since_ + server_.options.request_timeout)
+            return close();  // it has not read a part for the request timeout: gone or stuck
+        if (now >= next_beat_) {
+            next_beat_ = now + stream_answer_->heartbeat;
+            if (stream_answer_->still_allowed && !stream_answer_->still_allowed())
+                return end_stream();
+            if (!writing_part_ && parts_.empty() && !stream_answer_->heartbeat_part.empty()) {
+                parts_.push_back(stream_part{framed(stream_answer_->heartbeat_part), 0});
+                write_part();
+            }
+        }
+        deadline(writing_part_
+                     ? std::min(next_beat_, write_since_ + server_.options.request_timeout)
+                     : next_beat_);
+    }
+
+    void end_stream() {
+        if (phase_ != phase::streaming) return;
+        ending_ = true;
+        write_part();
+    }
+
+    // Every part is written: the last chunk, then the connection closes.
+    void finish_stream() {
+        if (!chunked_) return close_after_answer();
+        writing_part_ = true;
+        parts_.push_back(stream_part{"0\r\n\r\n", 0});
+        asio::async_write(stream_, asio::buffer(parts_.front().bytes),
+                          [self = shared_from_this()](error_code, std::size_t) {
+                              if (self->phase_ == phase::closed) return;
+                              self->close_after_answer();
+                          });
     }
 
     // An error answer that ends the connection, then a lingering close.
@@ -551,6 +744,11 @@ private:
         timer_.cancel();
         parser_.reset();
         drain_.reset();
+        peek_.reset();
+        parts_.clear();
+        if (sink_) sink_->mark_closed();  // its producer lets go of it
+        sink_.reset();
+        stream_answer_.reset();
         if (kind_ == kind::refused)
             server_.refusing.fetch_sub(1);
         else
@@ -574,6 +772,16 @@ private:
     bool keep_alive_ = false;
     std::unique_ptr<std::array<char, 4096>> drain_;  // lingering only
     std::size_t drained_ = 0;
+    // Streaming only (an http_stream answer).
+    std::shared_ptr<http_stream> stream_answer_;
+    std::shared_ptr<stream_sink> sink_;
+    std::deque<stream_part> parts_;
+    std::unique_ptr<std::array<char, 64>> peek_;  // what the client sends: ends the stream
+    bool chunked_ = true;
+    bool writing_part_ = false;
+    bool ending_ = false;
+    steady::time_point write_since_{};
+    steady::time_point next_beat_{};
 };
 
 // ---------------------------------------------------------------------------------------------

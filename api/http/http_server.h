@@ -21,6 +21,10 @@
 // - at most waiting_requests_max complete requests waiting for a worker (beyond, 503
 //   "too_many_waiting").
 // Keep-alive and pipelined requests are answered in order, one at a time per connection.
+// An answer may be a stream (http_stream: server-sent events), which then holds its connection
+// until either side closes it: it costs the connection, a timer and at most
+// stream_queue_bytes_max of parts not yet written (a client that reads slower is cut off), and
+// no thread. stop() closes every stream.
 //
 // TLS (options.tls, chosen when the server opens): the same server and the same session code,
 // with TLS 1.2 or 1.3 (api/http/tls.h) between the socket and HTTP. A connection's handshake
@@ -68,6 +72,40 @@ struct http_request {
     std::string authorization{};  // the Authorization header, as sent ("" when none)
     std::string cookie{};         // the Cookie header, as sent ("" when none)
     std::string peer{};  // the client's IP address ("" when unknown); see trusted_proxy below
+    std::string last_event_id{};  // the Last-Event-ID header (an event stream resumed), or ""
+};
+
+// The writing end of an answer sent in parts (http_stream). Held by whoever produces the parts
+// (shared with the connection). Thread-safe: every function may be called from any thread.
+class http_stream_sink {
+public:
+    virtual ~http_stream_sink() = default;
+    // Queues `part` to be written after the parts before it. False, and `part` dropped, once
+    // the stream is closed: by the client, by the server stopping, by end(), or because the
+    // client reads too slowly (more than stream_queue_bytes_max bytes queued: it is closed).
+    virtual bool send(std::string part) = 0;
+    // Ends the answer once the parts queued are written, then closes the connection.
+    virtual void end() = 0;
+    [[nodiscard]] virtual bool closed() const = 0;
+    // `fn` is called once when the stream closes, on the connection's I/O thread (at once, on
+    // the calling thread, when it has closed already). Quick; it may drop what feeds the sink.
+    virtual void on_close(std::function<void()> fn) = 0;
+};
+
+// An answer sent in parts for as long as the connection stays (server-sent events): the status
+// and headers are written at once, with no length (chunked over HTTP/1.1), then each part as it
+// is sent. The connection is the stream's until either side closes it; the idle and request
+// timeouts do not apply, a heartbeat does.
+struct http_stream {
+    // Called once, on the connection's I/O thread, after the header is written. Quick.
+    std::function<void(std::shared_ptr<http_stream_sink>)> opened;
+    // Written whenever nothing else was for `heartbeat`, so that proxies keep the connection and
+    // a client that is gone is found out.
+    std::chrono::milliseconds heartbeat{15'000};
+    std::string heartbeat_part;
+    // Asked at each heartbeat, on the I/O thread (quick): false ends the stream (its reader may
+    // no longer read it). Optional.
+    std::function<bool()> still_allowed{};
 };
 
 struct http_response {
@@ -75,6 +113,8 @@ struct http_response {
     std::string content_type = "application/json";
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;  // extra ones, e.g. Allow
+    // Set: `body` is ignored, and the answer is this stream (only for a 2xx answer to a GET).
+    std::shared_ptr<http_stream> stream{};
 };
 
 using http_handler = std::function<http_response(const http_request&)>;
@@ -128,12 +168,13 @@ struct http_server_options {
     std::chrono::milliseconds stop_grace{5'000};        // stop() lets answers being made finish
     std::size_t connections_per_address_max = http_connections_per_address_max;
     std::chrono::milliseconds header_timeout{10'000};  // a request's first byte to its header's end
-    std::chrono::milliseconds linger{5'000};   // after an error answer, read and drop this long
-    std::size_t linger_bytes_max = 64u << 20;  // ... and at most this much
-    std::size_t io_threads = 0;                // 0: one per core, at most 4
-    std::size_t workers_max = 128;             // threads running handlers (long polls block one)
-    std::size_t waiting_requests_max = 1024;   // complete requests waiting for a worker
-    std::optional<tls_files> tls{};            // TLS on every connection; none: plain HTTP
+    std::chrono::milliseconds linger{5'000};     // after an error answer, read and drop this long
+    std::size_t linger_bytes_max = 64u << 20;    // ... and at most this much
+    std::size_t io_threads = 0;                  // 0: one per core, at most 4
+    std::size_t workers_max = 128;               // threads running handlers (long polls block one)
+    std::size_t waiting_requests_max = 1024;     // complete requests waiting for a worker
+    std::optional<tls_files> tls{};              // TLS on every connection; none: plain HTTP
+    std::size_t stream_queue_bytes_max = 16384;  // an event stream's parts not yet written
     // A reverse proxy's IP address ("" = none). Its connections are not held to
     // connections_per_address_max, and a request that comes through it has as its peer the
     // last address of its X-Forwarded-For (the one the proxy appended; those before it are the

@@ -646,6 +646,8 @@ std::vector<route> routes::table() {
                   [this](const route_call& r) {
                       return match_routes::match_round(matcher_, r.args.community);
                   }},
+        {M::get,  "/v1/communities/{c}/members/{m}/stream", {"after"}, C::self,
+                  [this](const route_call& r) { return streams_.open(r); }},
         {M::get,  "/v1/communities/{c}/members/{m}/proposals", {"after", "wait_ms"}, C::self,
                   [this](const route_call& r) {
                       return match_routes::member_proposals(node_, waiting_for_proposals_,
@@ -778,6 +780,9 @@ http_response routes::metrics() {
          "server had its maximum open.\n"
       << "# TYPE uurwerk_http_connections_refused_total counter\n"
       << "uurwerk_http_connections_refused_total " << stats_.refused_connections() << "\n"
+      << "# HELP uurwerk_event_streams Members' live event streams open now.\n"
+      << "# TYPE uurwerk_event_streams gauge\n"
+      << "uurwerk_event_streams " << streams_.open_streams() << "\n"
       << "# HELP uurwerk_events_total Events submitted through this server since it started, "
          "by verdict (duplicates not counted).\n"
       << "# TYPE uurwerk_events_total counter\n"

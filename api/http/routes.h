@@ -30,6 +30,7 @@
 #include "api/http/http_server.h"
 #include "api/http/quota.h"
 #include "api/http/router.h"
+#include "api/http/stream_routes.h"
 #include "api/node/checkpointer.h"
 #include "api/node/match_driver.h"
 #include "api/node/node.h"
@@ -68,6 +69,8 @@ public:
     http_stats& stats() { return stats_; }
     // The access check and its session cache.
     uurwerk::access& access() { return access_; }
+    // The members' live event streams (GET .../members/{m}/stream).
+    member_streams& streams() { return streams_; }
     // The rate quotas being charged.
     uurwerk::quotas& quotas() { return quotas_; }
     // Times a community's reputation was computed (the others were answered from the cache).
@@ -110,6 +113,7 @@ private:
     std::atomic<std::size_t> waiting_for_proposals_{0};
     http_stats stats_;
     uurwerk::access access_;
+    member_streams streams_{node_, access_};  // the members' live event streams
     uurwerk::quotas quotas_;
     log_clock session_clock_;  // the time a read's session is checked at, for its quota
     std::mutex reputation_mutex_;

@@ -257,6 +257,17 @@ result<std::unique_ptr<node>> node::open_with_logs(
             }
         });
     }
+    // The member feed remembers every notice from each partition's applied offset on; the
+    // projectors publish into it from their writer threads.
+    std::vector<offset> applied;
+    for (const auto& part : n->parts_) applied.push_back(part.folder->applied());
+    n->feed_ = std::make_unique<member_feed>(std::move(applied));
+    for (std::uint32_t p = 0; p < n->parts_.size(); ++p)
+        n->parts_[p].folder->set_notice_hook(
+            [feed = n->feed_.get(), p](offset from, offset next,
+                                       const std::vector<member_notice>& notices) {
+                feed->publish(partition_id{p}, from, next, notices);
+            });
     for (auto& part : n->parts_) part.folder->start();
     if (n->personal_topic_) {
         auto from = n->personal_->replicated_positions(n->personal_topic_->partitions());

@@ -62,6 +62,7 @@
 #include <variant>
 
 #include "api/node/interval_thread.h"
+#include "api/node/member_feed.h"
 #include "ledger/core/crypto.h"
 #include "ledger/core/personal.h"
 #include "ledger/log/event_log.h"
@@ -182,6 +183,10 @@ public:
     [[nodiscard]] result<std::optional<std::string>> personal_text_of(
         community_id c, const event_id& id, const text_commitment& commitment) const;
     personal_store& personal() { return *personal_; }
+
+    // What each member has new to see, as the projectors apply it (api/node/member_feed.h): the
+    // live pages' event streams listen here.
+    member_feed& feed() { return *feed_; }
 
     // The retention period (AVG; ledger/core/retention.h): deletes from the personal-data store
     // every text of a closed post or a settled claim that is due at `now` under its community's
@@ -315,6 +320,7 @@ private:
     std::unique_ptr<kafka_table> personal_topic_;
     std::vector<partition_part> parts_;
     std::unique_ptr<personal_store> personal_;
+    std::unique_ptr<member_feed> feed_;  // made before the projectors start; outlives them
     // How a submitted text is made durable before its event: synced at once (a cluster: the
     // text also goes to the replication topic first), or by the embedded log's writer before
     // each group's sync (node::open wires local_log_options::before_sync).

@@ -66,6 +66,7 @@ const std::map<std::pair<http_method, std::string_view>, caller>& expected_rules
         {{M::get, "/v1/communities/{c}/claims/{id}"}, caller::party},
         {{M::post, "/v1/communities/{c}/match"}, caller::coordinator},
         {{M::get, "/v1/communities/{c}/members/{m}/proposals"}, caller::self},
+        {{M::get, "/v1/communities/{c}/members/{m}/stream"}, caller::self},
         {{M::get, "/v1/node"}, caller::anyone},
         {{M::get, "/v1/communities/{c}/tree"}, caller::anyone},
         {{M::get, "/v1/communities/{c}/checkpoints/latest"}, caller::anyone},
@@ -296,7 +297,7 @@ BOOST_AUTO_TEST_CASE(a_refusal_never_tells_whether_the_member_or_claim_exists) {
     const auto coordinator = w.bearer(w.k1, town, member_id{1});
     for (const std::string m : {"2", "42"}) {
         for (const std::string tail :
-             {"balance", "history", "reputation", "certificate", "contact", "export"}) {
+             {"balance", "history", "reputation", "certificate", "contact", "export", "stream"}) {
             const auto a = w.ask("GET", "/v1/communities/7/members/" + m + "/" + tail, other);
             BOOST_CHECK_MESSAGE(a.status == 403 && code_of(a) == "forbidden",
                                 m << "/" << tail << ": " << a.body);

@@ -1,0 +1,145 @@
+#include "api/http/stream_routes.h"
+
+#include <string>
+
+#include "api/http/route_support.h"
+#include "api/json/json.h"
+
+namespace uurwerk {
+namespace {
+
+// One server-sent event: `event:` and `data:` lines (and `id:` when given), then a blank line.
+std::string sse(std::string_view event, const std::string& data,
+                std::optional<std::uint64_t> id = std::nullopt) {
+    std::string out;
+    if (id) out += "id: " + std::to_string(*id) + "\n";
+    out.append("event: ").append(event).append("\ndata: ").append(data).append("\n\n");
+    return out;
+}
+
+std::string change_json(const member_notice& n, partition_id p) {
+    json_writer w;
+    w.begin_object();
+    w.key("offset").decimal(n.at.value);
+    w.key("partition").number(p.value);
+    w.key("id").string(n.id.hex());
+    w.key("kind").string(kind_name(n.kind));
+    w.key("verdict").string(n.reason == reject_reason::none ? "accepted" : "rejected");
+    w.key("reason").string(reason_name(n.reason));
+    w.end_object();
+    return w.take();
+}
+
+}  // namespace
+
+std::optional<http_response> member_streams::take_slot(const member_key& m) {
+    std::lock_guard lock(mutex_);
+    if (open_ >= streams_max)
+        return error_answer(errc::too_many_waiting,
+                            "this node has " + std::to_string(streams_max) +
+                                " event streams open, its maximum; try again in a moment");
+    auto& mine = of_member_[m];
+    if (mine >= streams_per_member_max) {
+        return error_answer(errc::too_many_waiting,
+                            "this member has " + std::to_string(streams_per_member_max) +
+                                " event streams open, the most one member may; close one");
+    }
+    ++mine;
+    ++open_;
+    return std::nullopt;
+}
+
+void member_streams::give_back(const member_key& m) {
+    std::lock_guard lock(mutex_);
+    auto it = of_member_.find(m);
+    UURWERK_ASSERT(it != of_member_.end() && it->second > 0 && open_ > 0, m.second.value);
+    if (--it->second == 0) of_member_.erase(it);
+    --open_;
+}
+
+std::size_t member_streams::open_streams() const {
+    std::lock_guard lock(mutex_);
+    return open_;
+}
+
+http_response member_streams::open(const route_call& call) {
+    const community_id c = call.args.community;
+    const member_id m = call.args.member;
+    // Where to start: after the Last-Event-ID a reconnecting EventSource sends, else `after`.
+    std::optional<offset> after;
+    if (!call.request.last_event_id.empty()) {
+        auto id = decimal_text(call.request.last_event_id, "Last-Event-ID");
+        if (!id) return error_answer(id.err());
+        after = offset{*id};
+    } else {
+        auto a = decimal_query(call.target, "after");
+        if (!a) return error_answer(a.err());
+        if (*a) after = offset{**a};
+    }
+    if (auto known = query::member_exists(node_.folder(c), c, m); !known)
+        return error_answer(known.err());
+    const member_key key{c, m};
+    if (auto refused = take_slot(key)) return std::move(*refused);
+    // The slot is given back when the last holder lets go: the stream's answer (dropped
+    // unopened when the client went first) and the open stream's close.
+    struct slot_guard {
+        member_streams* of;
+        member_key key;
+        ~slot_guard() { of->give_back(key); }
+    };
+    std::shared_ptr<const slot_guard> slot(new slot_guard{this, key});
+
+    // What the heartbeat checks again: the request as it came, and its route's arguments.
+    struct held {
+        http_request request;
+        target_parts target;
+        route_args args;
+    };
+    auto kept = std::make_shared<const held>(held{call.request, call.target, call.args});
+    auto stream = std::make_shared<http_stream>();
+    stream->heartbeat = heartbeat_.load();
+    stream->heartbeat_part = ": keep-alive\n\n";
+    stream->still_allowed = [this, kept] {
+        return !access_.check(caller::self, route_call{kept->request, kept->target, kept->args});
+    };
+    stream->opened = [this, key, after, slot](std::shared_ptr<http_stream_sink> sink) {
+        const partition_id p = node_.partition_of(key.first);
+        member_feed& feed = node_.feed();
+        json_writer w;
+        w.begin_object();
+        w.key("community").decimal(key.first.value);
+        w.key("member").decimal(key.second.value);
+        w.key("partition").number(p.value);
+        w.key("next").decimal(feed.published(p).value);
+        w.end_object();
+        (void)sink->send("retry: 3000\n\n" + sse("ready", w.take()));
+        auto sub =
+            feed.subscribe(p, key.first, key.second, after, [sink, p](const member_notice& n) {
+                (void)sink->send(sse("change", change_json(n, p), n.at.value));
+            });
+        if (!sub) {
+            (void)sink->send(sse("error", error_json(errc::too_many_waiting,
+                                                     "this node has too many listeners; "
+                                                     "try again in a moment")));
+            sink->end();
+            return;
+        }
+        if (!sub->complete()) {
+            json_writer r;
+            r.begin_object();
+            r.key("next").decimal(feed.published(p).value);
+            r.end_object();
+            (void)sink->send(sse("resync", r.take()));
+        }
+        std::shared_ptr<member_feed::subscription> listening(std::move(sub));
+        sink->on_close([listening, slot]() mutable {
+            listening.reset();  // no more notices for this sink
+            slot.reset();
+        });
+    };
+    http_response out{200, "text/event-stream; charset=utf-8", {}, {}, stream};
+    out.headers = {{"Cache-Control", "no-store"}, {"X-Accel-Buffering", "no"}};
+    return out;
+}
+
+}  // namespace uurwerk
