@@ -22,6 +22,7 @@
 #include "api/bench/bench_match.h"
 #include "api/bench/bench_reads.h"
 #include "api/bench/bench_retention.h"
+#include "api/bench/bench_streams.h"
 #include "api/bench/bench_support.h"
 #include "api/bench/kafka_admin.h"
 #include "api/bench/workload.h"
@@ -860,7 +861,7 @@ std::vector<option_spec> bench_options() {
          "candidates are asked for (default 10)"},
         {"events", "N",
          "ingest: events to push (default 20000); replay, audit: log size (1000000); reads: "
-         "the community's history (5000)"},
+         "the community's history (5000); streams: events timed to the open pages (200)"},
         {"texts", "N",
          "retention: offers posted and withdrawn, and claims with a note confirmed, whose texts "
          "the sweep deletes (default 10000 each)"},
@@ -889,6 +890,8 @@ std::vector<option_spec> bench_options() {
         {"partitions", "N",
          "ingest --kafka: the topic's partitions (default 1); with N > 1 the workload is N "
          "communities, one in each partition (the embedded node takes the same workload)"},
+        {"streams", "N",
+         "streams: members' live event streams held open (default 1000, at most 8 a member)"},
         {"offers", "N", "match: open offers in the community (default 100000)"},
         {"requests", "N", "match: open requests in the community (default 10000)"},
         {"helpers-out", "FILE",
@@ -915,9 +918,10 @@ result<void> bench_command(const std::string& what, const parsed_args& args) {
     if (what == "match") return bench_match(args);
     if (what == "reads") return bench_reads(args);
     if (what == "retention") return bench_retention(args);
+    if (what == "streams") return bench_streams(args);
     return make_error(errc::bad_argument, "unknown bench '" + what +
                                               "': verify, ingest, replay, audit, fairness, match, "
-                                              "reads or retention");
+                                              "reads, retention or streams");
 }
 
 }  // namespace uurwerk::cli

@@ -867,7 +867,8 @@ std::vector<option_spec> fairness_model_options() {
     return {
         {"seed", "N", "fairness: the simulation's seed; match: the community's (default 1)"},
         {"members", "N",
-         "fairness: members of the simulated community (default 5000); reads: of the community "
+         "fairness: members of the simulated community (default 5000); reads, streams: of the "
+         "community "
          "(default 200)"},
         {"days", "N", "fairness: simulated days (default 180)"},
         {"request-rate", "N", "fairness: requests posted a day per 1,000 helpers (default 30)"},

@@ -1269,7 +1269,8 @@ std::vector<command> commands() {
          }},
         {{"bench",
           "Measures: 'bench verify', 'bench ingest', 'bench replay', 'bench audit', "
-          "'bench fairness', 'bench match', 'bench reads', 'bench retention'. Ends with one "
+          "'bench fairness', 'bench match', 'bench reads', 'bench retention', 'bench streams'. "
+          "Ends with one "
           "line of JSON.",
           bench_options(),
           {"WHAT"}},
