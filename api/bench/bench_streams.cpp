@@ -26,13 +26,18 @@ constexpr community_id bench_community{1};
 constexpr std::uint64_t bench_seed = 43;
 constexpr std::size_t streams_per_address = 250;
 
-// The process's resident memory, KiB (VmRSS).
-std::uint64_t rss_kib() {
+// A number of the process's /proc/self/status: "VmRSS" (KiB), "Threads".
+std::uint64_t own_status(std::string_view field) {
     std::ifstream f("/proc/self/status");
     std::string line;
     while (std::getline(f, line))
-        if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6));
+        if (line.size() > field.size() && line.compare(0, field.size(), field) == 0 &&
+            line[field.size()] == ':')
+            return std::stoull(line.substr(field.size() + 1));
     return 0;
+}
+std::uint64_t rss_kib() {
+    return own_status("VmRSS");
 }
 
 // One open stream on a plain socket: its descriptor and what it has read of an unfinished event.
@@ -140,7 +145,7 @@ result<void> bench_streams(const parsed_args& a) {
     (*server)->start();
     const auto port = (*server)->port();
 
-    const std::uint64_t rss_before = rss_kib();
+    const std::uint64_t rss_before = rss_kib(), threads_before = own_status("Threads");
     std::vector<open_stream> streams(n_streams);
     std::vector<pollfd> fds(n_streams);
     std::vector<std::size_t> member_of(n_streams);
@@ -173,13 +178,13 @@ result<void> bench_streams(const parsed_args& a) {
                                                   " streams were not ready within 60 s");
     const double opened_s = seconds_since(t_open);
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    const std::uint64_t rss_held = rss_kib();
+    const std::uint64_t rss_held = rss_kib(), threads_held = own_status("Threads");
     const double per_stream_kib = static_cast<double>(rss_held - std::min(rss_held, rss_before)) /
                                   static_cast<double>(n_streams);
     std::cerr << "bench streams: " << n_streams << " streams open in " << fixed(opened_s, 2)
               << " s; RSS " << rss_before << " -> " << rss_held << " KiB, "
-              << fixed(per_stream_kib, 2) << " KiB a stream; " << api.streams().open_streams()
-              << " counted by the server\n";
+              << fixed(per_stream_kib, 2) << " KiB a stream; threads " << threads_before << " -> "
+              << threads_held << "; " << api.streams().open_streams() << " counted by the server\n";
 
     // Events one at a time, each timed from its submission to its change on every stream of
     // its members; a reader thread reads the streams meanwhile; probes of /v1/health between.
@@ -241,7 +246,8 @@ result<void> bench_streams(const parsed_args& a) {
               << ", \"opened_in_s\": " << fixed(opened_s, 2)
               << ", \"rss_before_kib\": " << rss_before << ", \"rss_held_kib\": " << rss_held
               << ", \"rss_per_stream_kib\": " << fixed(per_stream_kib, 2)
-              << ", \"events\": " << submitted.size()
+              << ", \"threads_before\": " << threads_before
+              << ", \"threads_held\": " << threads_held << ", \"events\": " << submitted.size()
               << ", \"changes_delivered\": " << delivery.ms.size()
               << ", \"delivery_p50_ms\": " << fixed(d50, 3)
               << ", \"delivery_p99_ms\": " << fixed(d99, 3)
