@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import http.client
 import urllib.request
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -232,6 +233,45 @@ def main():
         check(status == 200 and export["profile"]["languages"] == ["nl", "en"] and
               any(t["text"] == document for t in export["texts"]) and len(export["history"]) > 0,
               ("export", status, export))
+
+        # A live page, from api/README.md, "Live: the event stream": `ready`, then a `change` for
+        # the member's own event, with the event's offset as its id.
+        host, port = client.base[len("http://"):].split(":")
+        live = http.client.HTTPConnection(host, int(port), timeout=30)
+        live.request("GET", "/v1/communities/42/members/2/stream",
+                     headers={"Authorization": "Bearer " + bert.session()})
+        stream = live.getresponse()
+        check(stream.status == 200 and
+              stream.getheader("Content-Type", "").startswith("text/event-stream"),
+              ("stream", stream.status))
+
+        def next_event():
+            fields = {}
+            while True:
+                line = stream.readline().decode()
+                if line in ("\n", ""):
+                    if fields or line == "":
+                        return fields
+                    continue
+                if line.startswith(":"):
+                    continue  # a comment (the heartbeat)
+                name, _, value = line.rstrip("\n").partition(": ")
+                fields[name] = value
+
+        ready = next_event()
+        if ready.get("retry"):
+            ready = next_event()
+        check(ready.get("event") == "ready" and json.loads(ready["data"])["member"] == "2",
+              ("ready", ready))
+        status, answer, _, _ = bert.submit("offerPosted", {
+            "category": "companionship", "intensity": "regularly", "area": "3512", "availability": 0})
+        check(status == 200, ("an offer to see live", status, answer))
+        change = next_event()
+        data = json.loads(change.get("data", "{}"))
+        check(change.get("event") == "change" and change.get("id") == answer["offset"] and
+              data.get("id") == answer["id"] and data.get("kind") == "offerPosted",
+              ("change", change, answer))
+        live.close()
 
         # The same event again answers its first verdict; a forged one is refused.
         status, answer = client.call("POST", "/v1/events", envelope)
