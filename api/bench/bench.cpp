@@ -891,7 +891,8 @@ std::vector<option_spec> bench_options() {
          "ingest --kafka: the topic's partitions (default 1); with N > 1 the workload is N "
          "communities, one in each partition (the embedded node takes the same workload)"},
         {"streams", "N",
-         "streams: members' live event streams held open (default 1000, at most 8 a member)"},
+         "streams: members' live event streams held open (default 1000, at most 8 a member: one "
+         "key each)"},
         {"offers", "N", "match: open offers in the community (default 100000)"},
         {"requests", "N", "match: open requests in the community (default 10000)"},
         {"helpers-out", "FILE",

@@ -116,9 +116,9 @@ result<void> bench_streams(const parsed_args& a) {
     auto events = u64_option(a, "events", 200, 1, 100'000);
     if (!events) return events.err();
     const std::size_t n_streams = *streams_wanted;
-    if (n_streams > *members * streams_per_member_max)
+    if (n_streams > *members * streams_per_key_max)
         return make_error(errc::bad_argument, "--streams is at most " +
-                                                  std::to_string(streams_per_member_max) +
+                                                  std::to_string(streams_per_key_max) +
                                                   " per member: give more --members");
 
     scratch_dir dir("streams");

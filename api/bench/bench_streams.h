@@ -2,7 +2,7 @@
 // `uurwerk bench streams`: what members' live pages cost the server (issue 23 point 1, issue 24's
 // figure). One node holds a community of --members members (200); an HTTP server on loopback
 // serves it; --streams event streams (1,000) are opened, spread over the members (each with the
-// member's own session, at most 8 a member) from client addresses 127.30.x.y (250 each, under
+// member's own session and key, at most 8 a key) from client addresses 127.30.x.y (250 each, under
 // the server's 256 per address). Measured, and printed, never asserted:
 // - the process's RSS growth per open stream (server and clients are this one process: the
 //   clients' sockets count too, so the figure is an upper bound on the server's);

@@ -230,4 +230,12 @@ http_response access::sign_out() {
     return answer;
 }
 
+std::optional<session_statement> access::session_of(const http_request& request) {
+    const auto token = session_token_of(request);
+    if (!token) return std::nullopt;
+    auto statement = sessions_.check(*token, options_.clock());
+    if (!statement) return std::nullopt;
+    return *statement;
+}
+
 }  // namespace uurwerk

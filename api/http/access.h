@@ -66,6 +66,9 @@ public:
     [[nodiscard]] static http_response sign_out();
 
     session_cache& sessions() { return sessions_; }
+    // The statement of the session `request` carries, if it holds now (its signature checked,
+    // once, and its time window); nothing else about its member is checked here.
+    [[nodiscard]] std::optional<session_statement> session_of(const http_request& request);
 
     access(const access&) = delete;
     access& operator=(const access&) = delete;

@@ -32,28 +32,28 @@ std::string change_json(const member_notice& n, partition_id p) {
 
 }  // namespace
 
-std::optional<http_response> member_streams::take_slot(const member_key& m) {
+std::optional<http_response> member_streams::take_slot(const reader_key& r) {
     std::lock_guard lock(mutex_);
     if (open_ >= streams_max)
         return error_answer(errc::too_many_waiting,
                             "this node has " + std::to_string(streams_max) +
                                 " event streams open, its maximum; try again in a moment");
-    auto& mine = of_member_[m];
-    if (mine >= streams_per_member_max) {
+    auto& mine = of_reader_[r];
+    if (mine >= streams_per_key_max) {
         return error_answer(errc::too_many_waiting,
-                            "this member has " + std::to_string(streams_per_member_max) +
-                                " event streams open, the most one member may; close one");
+                            "this key has " + std::to_string(streams_per_key_max) +
+                                " event streams open, the most one device may; close one");
     }
     ++mine;
     ++open_;
     return std::nullopt;
 }
 
-void member_streams::give_back(const member_key& m) {
+void member_streams::give_back(const reader_key& r) {
     std::lock_guard lock(mutex_);
-    auto it = of_member_.find(m);
-    UURWERK_ASSERT(it != of_member_.end() && it->second > 0 && open_ > 0, m.second.value);
-    if (--it->second == 0) of_member_.erase(it);
+    auto it = of_reader_.find(r);
+    UURWERK_ASSERT(it != of_reader_.end() && it->second > 0 && open_ > 0, r.first.value);
+    if (--it->second == 0) of_reader_.erase(it);
     --open_;
 }
 
@@ -78,16 +78,18 @@ http_response member_streams::open(const route_call& call) {
     }
     if (auto known = query::member_exists(node_.folder(c), c, m); !known)
         return error_answer(known.err());
-    const member_key key{c, m};
-    if (auto refused = take_slot(key)) return std::move(*refused);
+    const auto session = access_.session_of(call.request);
+    if (!session) return error_answer(errc::unauthenticated, "sign in to open an event stream");
+    const reader_key reader{c, session->key};
+    if (auto refused = take_slot(reader)) return std::move(*refused);
     // The slot is given back when the last holder lets go: the stream's answer (dropped
     // unopened when the client went first) and the open stream's close.
     struct slot_guard {
         member_streams* of;
-        member_key key;
-        ~slot_guard() { of->give_back(key); }
+        reader_key reader;
+        ~slot_guard() { of->give_back(reader); }
     };
-    std::shared_ptr<const slot_guard> slot(new slot_guard{this, key});
+    std::shared_ptr<const slot_guard> slot(new slot_guard{this, reader});
 
     // What the heartbeat checks again: the request as it came, and its route's arguments.
     struct held {
@@ -102,6 +104,7 @@ http_response member_streams::open(const route_call& call) {
     stream->still_allowed = [this, kept] {
         return !access_.check(caller::self, route_call{kept->request, kept->target, kept->args});
     };
+    const std::pair<community_id, member_id> key{c, m};
     stream->opened = [this, key, after, slot](std::shared_ptr<http_stream_sink> sink) {
         const partition_id p = node_.partition_of(key.first);
         member_feed& feed = node_.feed();

@@ -10,8 +10,9 @@
 //
 // Who may: the row's caller (caller::self), checked when the stream opens and again at every
 // heartbeat: a session that expires, a key revoked, a member suspended or gone ends the stream.
-// Bounded: at most streams_max streams on the node and streams_per_member_max for one member
-// (beyond, 503 too_many_waiting); a client that reads too slowly is cut off by the server
+// Bounded: at most streams_max streams on the node and streams_per_key_max opened with one
+// signed-in key (a device: so that a delegate cannot take the member's own slots; beyond, 503
+// too_many_waiting); a client that reads too slowly is cut off by the server
 // (http_server_options::stream_queue_bytes_max).
 //
 // Threading: open() runs on a worker; the stream's parts are sent from the projectors' writer
@@ -29,7 +30,7 @@
 namespace uurwerk {
 
 inline constexpr std::size_t streams_max = 4096;
-inline constexpr std::size_t streams_per_member_max = 8;
+inline constexpr std::size_t streams_per_key_max = 8;
 
 class member_streams {
 public:
@@ -47,17 +48,18 @@ public:
     member_streams& operator=(const member_streams&) = delete;
 
 private:
-    using member_key = std::pair<community_id, member_id>;
-    // Counts a stream of `m`, or says why not.
-    [[nodiscard]] std::optional<http_response> take_slot(const member_key& m);
-    void give_back(const member_key& m);
+    // Who opens a stream: the community and the signed-in key (the reader's device).
+    using reader_key = std::pair<community_id, public_key>;
+    // Counts a stream of `r`, or says why not.
+    [[nodiscard]] std::optional<http_response> take_slot(const reader_key& r);
+    void give_back(const reader_key& r);
 
     node& node_;
     uurwerk::access& access_;
     std::atomic<std::chrono::milliseconds> heartbeat_{std::chrono::milliseconds(15'000)};
     mutable std::mutex mutex_;
     std::size_t open_ = 0;                         // under mutex_
-    std::map<member_key, std::size_t> of_member_;  // under mutex_
+    std::map<reader_key, std::size_t> of_reader_;  // under mutex_
 };
 
 }  // namespace uurwerk

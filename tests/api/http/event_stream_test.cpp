@@ -298,28 +298,32 @@ BOOST_AUTO_TEST_CASE(a_client_that_does_not_read_is_cut_off_and_the_rest_go_on) 
     BOOST_CHECK_EQUAL(reader.changes().size(), static_cast<std::size_t>(posted) + 1);
 }
 
-BOOST_AUTO_TEST_CASE(a_member_may_hold_only_a_few_streams_and_stop_ends_them_all) {
+BOOST_AUTO_TEST_CASE(a_device_may_hold_only_a_few_streams_and_stop_ends_them_all) {
     world w;
     const auto port = w.server->port();
     std::vector<std::unique_ptr<stream_client>> mine;
-    for (std::size_t i = 0; i < streams_per_member_max; ++i) {
+    for (std::size_t i = 0; i < streams_per_key_max; ++i) {
         mine.push_back(
             std::make_unique<stream_client>(port, stream_of(2), w.bearer(w.k2, member_id{2})));
         BOOST_REQUIRE(mine.back()->has("event: ready"));
     }
-    stream_client one_more(port, stream_of(2), w.bearer(w.k4, member_id{4}));
+    stream_client one_more(port, stream_of(2), w.bearer(w.k2, member_id{2}));
     BOOST_CHECK_EQUAL(one_more.status(), 503u);
     BOOST_CHECK(one_more.has("too_many_waiting"));
-    // Another member is not held back by member 2's streams.
+    // The limit is the key's: member 2's streams do not take their delegate's, nor another
+    // member's.
+    stream_client delegate(port, stream_of(2), w.bearer(w.k4, member_id{4}));
+    BOOST_CHECK_EQUAL(delegate.status(), 200u);
     stream_client three(port, stream_of(3), w.bearer(w.k3, member_id{3}));
     BOOST_CHECK_EQUAL(three.status(), 200u);
     BOOST_CHECK(
-        eventually([&] { return w.api->streams().open_streams() == streams_per_member_max + 1; }));
+        eventually([&] { return w.api->streams().open_streams() == streams_per_key_max + 2; }));
     const auto t0 = std::chrono::steady_clock::now();
     w.server->stop();
     BOOST_CHECK(std::chrono::steady_clock::now() - t0 < 3s);  // streams do not hold stop()
     for (auto& c : mine) BOOST_CHECK(c->ends());
     BOOST_CHECK(three.ends());
+    BOOST_CHECK(delegate.ends());
     BOOST_CHECK_EQUAL(w.api->streams().open_streams(), 0u);
 }
 
