@@ -80,16 +80,8 @@ result<void> bench_reads(const parsed_args& a) {
                                   bench_seed,
                                   0,
                                   {}});
-    node_options o;
-    o.data_dir = dir.path;
-    o.clock = wall_clock();
-    auto n = node::open(o);
+    auto n = open_node_with(dir.path, {&w.setup, &w.events});
     if (!n) return n.err();
-    for (const auto* list : {&w.setup, &w.events})
-        for (const auto& b : *list) {
-            auto r = (*n)->submit(b);
-            if (!r) return r.err();
-        }
 
     std::vector<std::string> sessions;
     for (std::size_t i = 0; i < *members; ++i)

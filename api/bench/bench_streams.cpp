@@ -130,14 +130,8 @@ result<void> bench_streams(const parsed_args& a) {
                                   bench_seed,
                                   0,
                                   {}});
-    node_options o;
-    o.data_dir = dir.path;
-    o.clock = wall_clock();
-    auto n = node::open(o);
+    auto n = open_node_with(dir.path, {&w.setup});  // the events are submitted timed, below
     if (!n) return n.err();
-    for (const auto& b : w.setup)
-        if (auto r = (*n)->submit(b); !r || !r->decided.accepted())
-            return make_error(errc::bench_failed, "the community's setup was not accepted");
     routes api(**n, nullptr, nullptr, access_options{wall_clock(), {}},
                quota_options::unlimited());  // measures streams, not quotas
     auto server = http_server::open(http_server_options{}, api.handler(), api.stats());

@@ -52,4 +52,17 @@ result<std::unique_ptr<rebuild_parts>> open_rebuild(const std::filesystem::path&
     return parts;
 }
 
+result<std::unique_ptr<node>> open_node_with(
+    const std::filesystem::path& dir, std::initializer_list<const std::vector<bytes>*> first) {
+    node_options o;
+    o.data_dir = dir;
+    o.clock = wall_clock();
+    auto n = node::open(o);
+    if (!n) return n.err();
+    for (const auto* list : first)
+        for (const auto& b : *list)
+            if (auto r = (*n)->submit(b); !r) return r.err();
+    return n;
+}
+
 }  // namespace uurwerk::cli

@@ -1,7 +1,7 @@
 #pragma once
 // Small pieces the benchmarks share (api/bench/bench.cpp, api/bench/bench_fairness.cpp,
-// api/bench/bench_match.cpp): clocks, latency quantiles, a closed-loop driver of many clients (and a
-// pipelined one), a scratch folder, a log written at once and a rebuild of its projections.
+// api/bench/bench_match.cpp): clocks, latency quantiles, a closed-loop driver of many clients (and
+// a pipelined one), a scratch folder, a log written at once and a rebuild of its projections.
 // Threading: drive() and drive_pipelined() run their clients on threads of their own; the rest
 // is plain functions.
 
@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "api/args/cli_args.h"
+#include "api/node/node.h"
 #include "ledger/log/local_log.h"
 #include "projections/projector.h"
 #include "projections/store.h"
@@ -294,5 +295,11 @@ struct rebuild_parts {
 [[nodiscard]] result<std::unique_ptr<rebuild_parts>> open_rebuild(
     const std::filesystem::path& dir, const std::filesystem::path& store_dir,
     queue_upkeep queues = queue_upkeep::kept);
+
+// A node on the machine's clock in the scratch folder `dir`, with `first` (stored envelopes,
+// e.g. a workload's setup and events) submitted in order, for the benchmarks that serve one.
+// Errors: the node's (a submission refused before the log).
+[[nodiscard]] result<std::unique_ptr<node>> open_node_with(
+    const std::filesystem::path& dir, std::initializer_list<const std::vector<bytes>*> first);
 
 }  // namespace uurwerk::cli
