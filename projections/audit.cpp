@@ -338,6 +338,29 @@ result<std::vector<checkpoint_record>> read_checkpoints(const store& db, communi
     return out;
 }
 
+result<std::vector<checkpoint_record>> read_checkpoints_from(const store& db, community_id c,
+                                                             std::uint64_t from_size,
+                                                             std::size_t limit) {
+    std::vector<checkpoint_record> out;
+    if (limit == 0) return out;
+    std::optional<error> bad;
+    auto start = community_key('K', c);
+    put_be64(start, from_size);
+    auto scanned = db.scan(column::audit, community_key('K', c), start,
+                           [&](std::string_view, std::string_view v) {
+                               auto r = decode_checkpoint(v);
+                               if (!r) {
+                                   bad = r.err();
+                                   return false;
+                               }
+                               out.push_back(*r);
+                               return out.size() < limit;
+                           });
+    if (!scanned) return scanned.err();
+    if (bad) return *bad;
+    return out;
+}
+
 namespace {
 
 // Runs `fn(reader)` over the committed tiles of `c` when `size` is within the committed tree.

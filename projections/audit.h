@@ -126,6 +126,13 @@ private:
 // Every accepted checkpoint of `c`, in log order.
 [[nodiscard]] result<std::vector<checkpoint_record>> read_checkpoints(const store& db,
                                                                       community_id c);
+// At most `limit` accepted checkpoints of `c` of tree size `from_size` or more, in the order of
+// their tree size (then leaf): a page, read without loading the others (a node signs one a
+// minute, so a community holds hundreds of thousands).
+[[nodiscard]] result<std::vector<checkpoint_record>> read_checkpoints_from(const store& db,
+                                                                           community_id c,
+                                                                           std::uint64_t from_size,
+                                                                           std::size_t limit);
 [[nodiscard]] result<digest> read_root(const store& db, community_id c, std::uint64_t size);
 [[nodiscard]] result<std::vector<digest>> read_inclusion_proof(const store& db, community_id c,
                                                                std::uint64_t index,

@@ -79,14 +79,12 @@ http_response checkpoints(node& n, community_id c, const target_parts& t) {
     if (!limit) return error_answer(limit.err());
     auto from = decimal_query(t, "from_size");
     if (!from) return error_answer(from.err());
-    auto all = read_checkpoints(n.projections(c), c);
-    if (!all) return error_answer(all.err());
+    auto page = read_checkpoints_from(n.projections(c), c, from->value_or(0), *limit);
+    if (!page) return error_answer(page.err());
     json_writer w;
     w.begin_object().key("checkpoints").begin_array();
     std::size_t shown = 0, bytes = 0;
-    for (const auto& r : *all) {
-        if (r.tree_size < from->value_or(0)) continue;
-        if (shown == *limit) break;
+    for (const auto& r : *page) {
         auto j = checkpoint_json(n, c, r);
         if (!j) return error_answer(j.err());
         // At most page_bytes_max of rows: the next page is from_size = the last tree_size + 1.

@@ -116,10 +116,29 @@ http_response member_streams::open(const route_call& call) {
         w.key("next").decimal(feed.published(p).value);
         w.end_object();
         (void)sink->send("retry: 3000\n\n" + sse("ready", w.take()));
-        auto sub =
-            feed.subscribe(p, key.first, key.second, after, [sink, p](const member_notice& n) {
-                (void)sink->send(sse("change", change_json(n, p), n.at.value));
-            });
+        // What it missed is replayed within subscribe(), under the feed's lock, and held here
+        // until it is known whether it fits: more than replay_max changes would be cut off by
+        // the server's queue bound (and again at every reconnect), so then only `resync` goes.
+        // New changes that come meanwhile wait on the same mutex, so none overtakes them.
+        struct replay_state {
+            std::mutex mutex;
+            bool replaying = true;
+            bool too_many = false;
+            std::vector<std::string> held;
+        };
+        auto state = std::make_shared<replay_state>();
+        auto sub = feed.subscribe(p, key.first, key.second, after,
+                                  [sink, p, state](const member_notice& n) {
+                                      std::lock_guard lock(state->mutex);
+                                      auto part = sse("change", change_json(n, p), n.at.value);
+                                      if (!state->replaying) {
+                                          (void)sink->send(std::move(part));
+                                      } else if (state->held.size() < replay_max) {
+                                          state->held.push_back(std::move(part));
+                                      } else {
+                                          state->too_many = true;
+                                      }
+                                  });
         if (!sub) {
             (void)sink->send(sse("error", error_json(errc::too_many_waiting,
                                                      "this node has too many listeners; "
@@ -127,12 +146,19 @@ http_response member_streams::open(const route_call& call) {
             sink->end();
             return;
         }
-        if (!sub->complete()) {
-            json_writer r;
-            r.begin_object();
-            r.key("next").decimal(feed.published(p).value);
-            r.end_object();
-            (void)sink->send(sse("resync", r.take()));
+        {
+            std::lock_guard lock(state->mutex);
+            if (!state->too_many)
+                for (auto& part : state->held) (void)sink->send(std::move(part));
+            if (state->too_many || !sub->complete()) {
+                json_writer r;
+                r.begin_object();
+                r.key("next").decimal(feed.published(p).value);
+                r.end_object();
+                (void)sink->send(sse("resync", r.take()));
+            }
+            state->held.clear();
+            state->replaying = false;
         }
         std::shared_ptr<member_feed::subscription> listening(std::move(sub));
         sink->on_close([listening, slot]() mutable {

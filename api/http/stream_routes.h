@@ -31,6 +31,8 @@ namespace uurwerk {
 
 inline constexpr std::size_t streams_max = 4096;
 inline constexpr std::size_t streams_per_key_max = 8;
+// Changes replayed to a stream that resumes; beyond, it is told to resync instead.
+inline constexpr std::size_t replay_max = 64;
 
 class member_streams {
 public:

@@ -172,6 +172,19 @@ BOOST_AUTO_TEST_CASE(the_tree_holds_every_record_and_checkpoints_must_name_its_t
     auto all = read_checkpoints(*f.db, town);
     BOOST_REQUIRE(all.ok());
     BOOST_CHECK_EQUAL(all->size(), 2u);
+    // A page of them, by tree size, read without the others: the same records.
+    auto first_page = read_checkpoints_from(*f.db, town, 0, 1);
+    BOOST_REQUIRE(first_page.ok());
+    BOOST_REQUIRE_EQUAL(first_page->size(), 1u);
+    BOOST_CHECK(first_page->at(0) == all->at(0));
+    auto next_page = read_checkpoints_from(*f.db, town, first_page->at(0).tree_size + 1, 10);
+    BOOST_REQUIRE(next_page.ok());
+    BOOST_REQUIRE_EQUAL(next_page->size(), 1u);
+    BOOST_CHECK(next_page->at(0) == all->at(1));
+    auto past = read_checkpoints_from(*f.db, town, all->at(1).tree_size + 1, 10);
+    BOOST_REQUIRE(past.ok());
+    BOOST_CHECK(past->empty());
+    BOOST_CHECK(read_checkpoints_from(*f.db, town, 0, 0)->empty());
     auto tail = read_leaves(*f.db, town, *size - 3, 10);
     BOOST_REQUIRE(tail.ok());
     BOOST_REQUIRE_EQUAL(tail->size(), 3u);

@@ -251,6 +251,16 @@ BOOST_AUTO_TEST_CASE(a_client_that_reconnects_with_last_event_id_gets_what_it_mi
                        w.bearer(w.k2, member_id{2}));
     BOOST_CHECK(from.has(missed2.hex()));
     BOOST_CHECK_EQUAL(from.changes().size(), 2u);
+    // Too much missed (more than replay_max changes) is not replayed, which the server would cut
+    // off at every reconnect: the client is told to read its views again, then goes on live.
+    for (std::size_t i = 0; i < replay_max; ++i) (void)w.post_request();
+    stream_client long_gone(port, stream_of(2) + "?after=" + std::to_string(seen),
+                            w.bearer(w.k2, member_id{2}));
+    BOOST_CHECK(long_gone.has("event: resync"));
+    BOOST_CHECK(long_gone.changes().empty());
+    const auto live = w.post_request();
+    BOOST_CHECK(long_gone.has(live.hex()));
+    BOOST_CHECK_EQUAL(long_gone.changes().size(), 1u);
 }
 
 BOOST_AUTO_TEST_CASE(a_stream_ends_when_its_session_no_longer_holds) {
@@ -274,7 +284,7 @@ BOOST_AUTO_TEST_CASE(a_stream_ends_when_its_session_no_longer_holds) {
 
 BOOST_AUTO_TEST_CASE(a_client_that_does_not_read_is_cut_off_and_the_rest_go_on) {
     http_server_options so;
-    so.stream_queue_bytes_max = 2048;
+    so.stream_queue_bytes_max = 8192;
     world w(so);
     const auto port = w.server->port();
     // A small receive buffer, never read after the header.
