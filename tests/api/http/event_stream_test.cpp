@@ -296,16 +296,16 @@ BOOST_AUTO_TEST_CASE(a_client_that_does_not_read_is_cut_off_and_the_rest_go_on) 
     // Changes until the server's buffers and the stuck stream's queue are full: it is cut.
     int posted = 0;
     while (w.api->streams().open_streams() == 2 && posted < 20'000) {
-        (void)w.post_request();
+        const auto id = w.post_request();
         ++posted;
-        reader.pump(0ms);
+        BOOST_REQUIRE(reader.has(id.hex()));  // the reader keeps up: only the stuck one lags
+        reader.got.erase(0, reader.got.rfind("\n\n") + 2);  // read: what follows is kept
     }
     BOOST_TEST_MESSAGE("the stuck stream was cut after " << posted << " changes");
     BOOST_CHECK_EQUAL(w.api->streams().open_streams(), 1u);
-    // The reader still gets every change, and new ones.
+    // The reader got every change (each one waited for above), and gets new ones.
     const auto last = w.post_request();
     BOOST_CHECK(reader.has(last.hex(), 10s));
-    BOOST_CHECK_EQUAL(reader.changes().size(), static_cast<std::size_t>(posted) + 1);
 }
 
 BOOST_AUTO_TEST_CASE(a_device_may_hold_only_a_few_streams_and_stop_ends_them_all) {
