@@ -22,6 +22,13 @@
 //                  `starvation_window` (and were posted at least `match_window` before the end),
 //                  the share that got no accepted match in their first `match_window` while a
 //                  request that fitted them went to another helper, while they were open, then.
+//   starvation floor   the least that starvation over all offers could be with this run's
+//                  matches handed to other helpers: the same offers (open when they were),
+//                  the same matches at the same times, each given to any offer that fitted its
+//                  request (a maximum matching of offers to matches, caps ignored). Above 5 %,
+//                  no ranking of these helpers meets the goal in this town without more
+//                  matches or longer-lived offers; it bounds reassignments of this run, not
+//                  every layer (another layer changes who gives up and when requests match).
 //   time to match  from a request's posting to its first accepted match.
 //   gini           of the matched hours over every helper who ever offered (0 = equal).
 //
@@ -54,6 +61,8 @@ struct fair_share_figures {
     std::size_t starvation_candidates = 0;  // offers whose early fair share was >= 1
     double starved_all_offers_share = 0;
     std::size_t starvation_all_candidates = 0;  // offers that fitted a request early
+    double starved_all_offers_floor = 0;        // the least share any reassignment reaches
+    std::size_t helpers_offered = 0;            // helpers who ever had an offer open
     double proposals_per_match = 0;
     std::map<category, category_figures> by_category;  // categories with a request
     std::size_t helpers_active_at_end = 0;  // helpers with an offer still open at the end
@@ -126,6 +135,12 @@ private:
     [[nodiscard]] fit_table fitting_offers(time_ms end) const;
     [[nodiscard]] std::map<member_id, double> fair_shares(const fit_table& fits,
                                                           std::optional<category> only) const;
+    // The starvation floor's numerator: of `passed_over` (offers that fitted a request early and
+    // saw a fitting request matched in their match window), how many no assignment of the run's
+    // matches can give a match in that window.
+    [[nodiscard]] std::size_t unservable(const fit_table& fits,
+                                         const std::vector<const offer_record*>& passed_over,
+                                         time_ms end) const;
 
     fits_fn fits_;
     std::chrono::milliseconds starvation_window_, match_window_;
@@ -133,6 +148,8 @@ private:
     std::map<event_id, std::size_t> offer_index_;
     std::map<member_id, std::vector<std::size_t>> offers_of_;  // indexes into offers_
     std::vector<request_record> requests_;
+    // Every accepted match (a request's first or a later one): the request's index and when.
+    std::vector<std::pair<std::size_t, time_ms>> match_events_;
     std::map<event_id, std::size_t> request_index_;
     std::map<member_id, double> proposals_, matches_, hours_;
     std::map<category, std::map<member_id, double>> matches_by_category_;

@@ -195,3 +195,65 @@ BOOST_AUTO_TEST_CASE(an_offer_passed_over_for_its_first_month_is_starved_whateve
     BOOST_CHECK_SMALL(f.starved_offers_share, 1e-12);
     BOOST_CHECK_CLOSE(f.proposals_per_match, 2.0, 1e-9);
 }
+
+BOOST_AUTO_TEST_CASE(
+    the_starvation_floor_hands_the_runs_matches_to_as_many_offers_as_can_take_them) {
+    // Three offers fit both requests; both matches went to helper 1. Starved: offers 2 and 3
+    // (2 of 3). Handed out anew, the two matches serve two offers: one must starve (1 of 3).
+    fair_share_tracker t([](const event_id&, const event_id&) { return true; });
+    for (std::uint8_t o = 1; o <= 3; ++o) t.offer_opened(id_of(o), member_id{o}, hours(0));
+    for (std::uint8_t r = 10; r < 12; ++r) {
+        t.request_opened(id_of(r), hours(r), category::shopping);
+        t.matched(id_of(r), member_id{1}, hours(r + 1));
+        t.request_closed(id_of(r), hours(r + 1));
+    }
+    const auto f = t.figures(hours(40 * 24));
+    BOOST_CHECK_EQUAL(f.starvation_all_candidates, 3u);
+    BOOST_CHECK_CLOSE(f.starved_all_offers_share, 2.0 / 3, 1e-9);
+    BOOST_CHECK_CLOSE(f.starved_all_offers_floor, 1.0 / 3, 1e-9);
+    BOOST_CHECK_EQUAL(f.helpers_offered, 3u);
+}
+
+BOOST_AUTO_TEST_CASE(the_starvation_floor_serves_the_offer_that_leaves_first_and_follows_paths) {
+    // Offer 2 is withdrawn on day 5, offer 1 stays. Matches on day 1 and day 10, both helper 1's:
+    // offer 2 starved (1 of 2). Day 1's match to offer 2 and day 10's to offer 1 serve both, so
+    // the floor is 0 (giving day 1's to offer 1, the first open, would leave offer 2 unserved).
+    {
+        fair_share_tracker t([](const event_id&, const event_id&) { return true; });
+        t.offer_opened(id_of(1), member_id{1}, hours(0));
+        t.offer_opened(id_of(2), member_id{2}, hours(0));
+        t.offer_closed(id_of(2), hours(5 * 24));
+        for (const int day : {1, 10}) {
+            const auto r = id_of(static_cast<std::uint8_t>(10 + day));
+            t.request_opened(r, hours(day * 24), category::shopping);
+            t.matched(r, member_id{1}, hours(day * 24 + 1));
+            t.request_closed(r, hours(day * 24 + 1));
+        }
+        const auto f = t.figures(hours(40 * 24));
+        BOOST_CHECK_EQUAL(f.starvation_all_candidates, 2u);
+        BOOST_CHECK_CLOSE(f.starved_all_offers_share, 0.5, 1e-9);
+        BOOST_CHECK_SMALL(f.starved_all_offers_floor, 1e-12);
+    }
+    // A fit that is no class: request 11 fits offers 1 and 2, request 12 only offer 1. Offer 1
+    // closes first, so time order gives request 11's match to it and request 12's to nobody; the
+    // augmenting path moves request 11's to offer 2 and request 12's to offer 1: floor 0. Both
+    // matches went to helper 1: offer 2 starved.
+    {
+        fair_share_tracker t([](const event_id& request, const event_id& offer) {
+            return request != id_of(12) || offer == id_of(1);
+        });
+        t.offer_opened(id_of(1), member_id{1}, hours(0));
+        t.offer_opened(id_of(2), member_id{2}, hours(0));
+        t.offer_closed(id_of(1), hours(20 * 24));
+        for (const int day : {1, 2}) {
+            const auto r = id_of(static_cast<std::uint8_t>(10 + day));
+            t.request_opened(r, hours(day * 24), category::shopping);
+            t.matched(r, member_id{1}, hours(day * 24 + 1));
+            t.request_closed(r, hours(day * 24 + 1));
+        }
+        const auto f = t.figures(hours(40 * 24));
+        BOOST_CHECK_EQUAL(f.starvation_all_candidates, 2u);
+        BOOST_CHECK_CLOSE(f.starved_all_offers_share, 0.5, 1e-9);
+        BOOST_CHECK_SMALL(f.starved_all_offers_floor, 1e-12);
+    }
+}
