@@ -170,13 +170,17 @@ fair_share_tracker::fit_table fair_share_tracker::fitting_offers(time_ms end) co
         const auto& r = requests_[i];
         const time_ms r_to = r.open.to.value_or(end);
         auto& fitting = table[i];
-        for (const auto* o : by_open) {
-            if (o->open.from.value > r_to.value) break;
-            const time_ms o_to = o->open.to.value_or(end);
-            // Open at the same time at some moment (a request matched the moment it was posted
-            // still counts the offers open then).
-            if (r.open.from.value <= o_to.value && fits_(r.id, o->id)) fitting.push_back(o);
-        }
+        auto collect = [&](const fits_fn& fit) {
+            for (const auto* o : by_open) {
+                if (o->open.from.value > r_to.value) break;
+                const time_ms o_to = o->open.to.value_or(end);
+                // Open at the same time at some moment (a request matched the moment it was
+                // posted still counts the offers open then).
+                if (r.open.from.value <= o_to.value && fit(r.id, o->id)) fitting.push_back(o);
+            }
+        };
+        collect(fits_);
+        if (fitting.empty() && wider_) collect(wider_);
         // In the order of offers_ (their order of opening in the tracker), as before sorting.
         std::sort(fitting.begin(), fitting.end());
     }

@@ -84,6 +84,14 @@ public:
         fits_fn fits, std::chrono::milliseconds starvation_window = std::chrono::hours(14 * 24),
         std::chrono::milliseconds match_window = std::chrono::hours(30 * 24));
 
+    // A wider fit for a request that no offer fits (by `fits`) while it is open: the offers it
+    // is then shared among. The matcher's quality floor keeps a request to the offers of its
+    // area while one is open, and proposes those of other areas when none is: without the wider
+    // fit such a request gives nobody a fair share while its match still counts, so the layer
+    // was charged for every match that no offer of the request's area could take (and the
+    // chance baseline, which draws only among fair shares, was not).
+    void widen_when_none_fits(fits_fn wider) { wider_ = std::move(wider); }
+
     void offer_opened(const event_id& offer, member_id helper, time_ms at);
     void offer_closed(const event_id& offer, time_ms at);
     void request_opened(const event_id& request, time_ms at, category what);
@@ -143,6 +151,7 @@ private:
                                          time_ms end) const;
 
     fits_fn fits_;
+    fits_fn wider_;  // none: no wider fit
     std::chrono::milliseconds starvation_window_, match_window_;
     std::vector<offer_record> offers_;
     std::map<event_id, std::size_t> offer_index_;

@@ -234,6 +234,11 @@ result<fairness_run> run_simulation(const simulation_params& p, const fairness_k
         const auto& o = posts.at(offer);
         return r.what == o.what && r.area == o.area;
     });
+    // A request that no offer of its area fits while it is open is proposed offers of its
+    // category in other areas (the quality floor keeps to the area only while one fits there).
+    tracker.widen_when_none_fits([&](const event_id& request, const event_id& offer) {
+        return posts.at(request).what == posts.at(offer).what;
+    });
 
     fairness_run run;
     std::map<member_id, double> reputation;

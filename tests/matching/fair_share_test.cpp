@@ -257,3 +257,34 @@ BOOST_AUTO_TEST_CASE(the_starvation_floor_serves_the_offer_that_leaves_first_and
         BOOST_CHECK_SMALL(f.starved_all_offers_floor, 1e-12);
     }
 }
+
+BOOST_AUTO_TEST_CASE(a_request_no_offer_of_its_area_fits_is_shared_among_the_wider_fit) {
+    // Offers 1 and 2 in area b, offer 3 in area c; request 10 in area a (no offer there),
+    // request 11 in area b. Request 10 went to helper 3, request 11 to helper 1.
+    auto area = [](const event_id& id) {
+        return id == id_of(1) || id == id_of(2) || id == id_of(11) ? 'b'
+               : id == id_of(3)                                    ? 'c'
+                                                                   : 'a';
+    };
+    auto town = [&](bool widened) {
+        fair_share_tracker t(
+            [&](const event_id& r, const event_id& o) { return area(r) == area(o); });
+        if (widened) t.widen_when_none_fits([](const event_id&, const event_id&) { return true; });
+        for (std::uint8_t o = 1; o <= 3; ++o) t.offer_opened(id_of(o), member_id{o}, hours(0));
+        t.request_opened(id_of(10), hours(1), category::gardening);
+        t.matched(id_of(10), member_id{3}, hours(2));
+        t.request_closed(id_of(10), hours(2));
+        t.request_opened(id_of(11), hours(3), category::gardening);
+        t.matched(id_of(11), member_id{1}, hours(4));
+        t.request_closed(id_of(11), hours(4));
+        return t.figures(hours(40 * 24));
+    };
+    // Without the wider fit, request 10 gives nobody a share: fair shares 1/2, 1/2, 0 against
+    // matches 1/2, 0, 1/2: distance 1/2.
+    BOOST_CHECK_CLOSE(town(false).unfairness_matches, 0.5, 1e-9);
+    // With it, request 10 is shared by all three: shares 5/6, 5/6, 1/3 (of 2), so 5/12, 5/12,
+    // 1/6 against 1/2, 0, 1/2: distance (1/12 + 5/12 + 4/12) / 2 = 5/12.
+    BOOST_CHECK_CLOSE(town(true).unfairness_matches, 5.0 / 12, 1e-9);
+    BOOST_CHECK_CLOSE(town(true).by_category.at(category::gardening).unfairness_matches, 5.0 / 12,
+                      1e-9);
+}
