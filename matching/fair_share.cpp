@@ -62,6 +62,30 @@ double chance_unfairness(const std::map<member_id, double>& shares, std::size_t 
     return sum / static_cast<double>(draws);
 }
 
+double whole_match_unfairness(const std::map<member_id, double>& shares, std::size_t matches) {
+    double total = 0;
+    for (const auto& [h, share] : shares) total += share;
+    if (matches == 0 || !(total > 0)) return 0;
+    // Largest remainders: each helper gets the whole part of their quota, and the matches left
+    // go to the largest fractional parts (each such match cuts that helper's distance from f to
+    // 1 - f, so the largest f gain the most); no other whole allocation is closer in L1.
+    const double m = static_cast<double>(matches);
+    std::vector<double> fractions;
+    double distance = 0, given = 0;
+    for (const auto& [h, share] : shares) {
+        const double quota = m * share / total;
+        const double whole = std::floor(quota);
+        given += whole;
+        fractions.push_back(quota - whole);
+        distance += quota - whole;
+    }
+    std::sort(fractions.begin(), fractions.end(), std::greater<>());
+    const auto left = static_cast<std::size_t>(std::llround(m - given));
+    for (std::size_t i = 0; i < left && i < fractions.size(); ++i)
+        distance += (1 - fractions[i]) - fractions[i];
+    return distance / (2 * m);
+}
+
 double gini(std::vector<double> values) {
     if (values.empty()) return 0;
     std::sort(values.begin(), values.end());
@@ -316,6 +340,7 @@ fair_share_figures fair_share_tracker::figures(time_ms end) const {
     const auto shares = fair_shares(fits, std::nullopt);
     f.unfairness_matches = total_variation(matches_, shares);
     f.unfairness_matches_chance = chance_unfairness(shares, match_count_, chance_draws, 1);
+    f.unfairness_matches_floor = whole_match_unfairness(shares, match_count_);
     f.unfairness_proposals = total_variation(proposals_, shares);
     for (const auto& r : requests_) ++f.by_category[r.what].requests;
     for (auto& [what, c] : f.by_category) {
@@ -327,6 +352,7 @@ fair_share_figures fair_share_tracker::figures(time_ms end) const {
         c.unfairness_matches = total_variation(got, in);
         c.unfairness_matches_chance =
             chance_unfairness(in, c.matches, chance_draws, 1 + static_cast<std::uint64_t>(what));
+        c.unfairness_matches_floor = whole_match_unfairness(in, c.matches);
     }
 
     // Starvation over all offers: old enough to have had their match window in the run, fitted

@@ -16,6 +16,8 @@
 //   chance         the unfairness of the same number of matches drawn at random, each to a
 //                  helper with probability proportional to fair share (overall, and within each
 //                  category): what no layer can be blamed for, as matches are whole.
+//   whole-match floor  the least unfairness any handing out of that many whole matches has
+//                  (whole_match_unfairness): a bound, where chance is a lottery.
 //   starvation (owed one)  of the offers whose fair share over their first `starvation_window`
 //                  was at least 1, the share that received no proposal in that window.
 //   starvation (all offers)  of the offers that fitted some request in their first
@@ -49,6 +51,7 @@ struct category_figures {
     std::size_t requests = 0, matches = 0;
     double unfairness_matches = 0;
     double unfairness_matches_chance = 0;  // mean over chance_draws draws
+    double unfairness_matches_floor = 0;   // whole_match_unfairness
 };
 
 inline constexpr std::size_t chance_draws = 20;  // draws averaged for a chance baseline
@@ -56,6 +59,7 @@ inline constexpr std::size_t chance_draws = 20;  // draws averaged for a chance 
 struct fair_share_figures {
     double unfairness_matches = 0;
     double unfairness_matches_chance = 0;  // mean over chance_draws draws
+    double unfairness_matches_floor = 0;   // whole_match_unfairness
     double unfairness_proposals = 0;
     double starved_offers_share = 0;
     std::size_t starvation_candidates = 0;  // offers whose early fair share was >= 1
@@ -179,6 +183,13 @@ class sim_random;
 // `seed`; 0 without matches or shares.
 [[nodiscard]] double chance_unfairness(const std::map<member_id, double>& shares,
                                        std::size_t matches, std::size_t draws, std::uint64_t seed);
+
+// The least unfairness (total variation against `shares`) that `matches` whole matches can have,
+// however they are given: each helper's quota rounded down, the rest to the largest remainders
+// (0 without matches or shares). No layer goes below it; where it is above a goal, that goal
+// cannot be met with so few matches among so many helpers.
+[[nodiscard]] double whole_match_unfairness(const std::map<member_id, double>& shares,
+                                            std::size_t matches);
 
 // Gini coefficient of non-negative values (0 when all are equal or there are none).
 [[nodiscard]] double gini(std::vector<double> values);

@@ -385,6 +385,7 @@ std::string figures_json(const fair_share_figures& f, const stock_sums& s) {
             "\"" + std::string(category_name(what)) +
             "\": {\"unfairness_matches\": " + fixed3(c.unfairness_matches) +
             ", \"unfairness_matches_chance\": " + fixed3(c.unfairness_matches_chance) +
+            ", \"unfairness_matches_floor\": " + fixed3(c.unfairness_matches_floor) +
             ", \"requests\": " + std::to_string(c.requests) +
             ", \"matches\": " + std::to_string(c.matches) + ", \"open_offers_per_open_request\": " +
             fixed3(s.offers_by_category[k] / std::max(1.0, s.requests_by_category[k])) + "}";
@@ -392,6 +393,7 @@ std::string figures_json(const fair_share_figures& f, const stock_sums& s) {
     by_category += "}";
     return "{\"unfairness_matches\": " + fixed3(f.unfairness_matches) +
            ", \"unfairness_matches_chance\": " + fixed3(f.unfairness_matches_chance) +
+           ", \"unfairness_matches_floor\": " + fixed3(f.unfairness_matches_floor) +
            ", \"unfairness_proposals\": " + fixed3(f.unfairness_proposals) +
            ", \"starved_all_offers_share\": " + fixed3(f.starved_all_offers_share) +
            ", \"starvation_all_candidates\": " + std::to_string(f.starvation_all_candidates) +
@@ -438,7 +440,8 @@ void report(const char* label, const fairness_run& r) {
     std::cerr << ") in " << fixed3(r.seconds) << " s; " << f.requests << " requests, " << f.offers
               << " offers, " << f.proposals << " proposals, " << f.matches << " matches\n"
               << "  unfairness of matches " << fixed3(f.unfairness_matches) << " (chance "
-              << fixed3(f.unfairness_matches_chance) << "), of proposals "
+              << fixed3(f.unfairness_matches_chance) << ", whole-match floor "
+              << fixed3(f.unfairness_matches_floor) << "), of proposals "
               << fixed3(f.unfairness_proposals) << "; proposals per match "
               << fixed3(f.proposals_per_match) << "; starved: all offers "
               << fixed3(100 * f.starved_all_offers_share) << " % of " << f.starvation_all_candidates
@@ -459,7 +462,8 @@ void report(const char* label, const fairness_run& r) {
     for (const auto& [what, c] : f.by_category)
         std::cerr << "    " << category_name(what) << ": " << c.requests << " requests, "
                   << c.matches << " matches, unfairness " << fixed3(c.unfairness_matches)
-                  << " (chance " << fixed3(c.unfairness_matches_chance) << "), open offers per "
+                  << " (chance " << fixed3(c.unfairness_matches_chance) << ", floor "
+                  << fixed3(c.unfairness_matches_floor) << "), open offers per "
                   << "open request "
                   << fixed3(r.stock.offers_by_category[static_cast<std::size_t>(what)] /
                             std::max(1.0,
@@ -683,6 +687,17 @@ std::pair<goal_state, goal_state> judge_chance(const fairness_run& on) {
     });
 }
 
+// Whether the bounds no layer goes below (whole matches, fair_share.h; and the starvation floor,
+// reassigning the run's own matches) would meet goals 0, 1 and 3: where they miss, no layer
+// meets the goal in this town.
+std::array<goal_state, 3> judge_floors(const fairness_run& on) {
+    const auto [overall, by_category] = unfairness_goals(on, [&](const category_figures* c) {
+        return c ? c->unfairness_matches_floor : on.figures.unfairness_matches_floor;
+    });
+    return {overall, by_category,
+            on.figures.starved_all_offers_floor < 0.05 ? goal_state::held : goal_state::failed};
+}
+
 std::string goals_json(const goal_states& g) {
     std::string out = "{";
     for (std::size_t i = 0; i < g.size(); ++i)
@@ -739,6 +754,13 @@ result<cell_outcome> run_cell(const parsed_args& a, std::vector<std::string>* he
                     std::string(goal_state_name(out.chance_goals.first)) + "\", \"" +
                     std::string(goal_names[1]) + "\": \"" +
                     std::string(goal_state_name(out.chance_goals.second)) + "\"}";
+        const auto floors = judge_floors(runs[0]);
+        out.json += ", \"floor_goals\": {";
+        for (std::size_t i = 0; i < floors.size(); ++i)
+            out.json += std::string(i ? ", " : "") + "\"" +
+                        std::string(goal_names[std::array<std::size_t, 3>{0, 1, 3}[i]]) + "\": \"" +
+                        std::string(goal_state_name(floors[i])) + "\"";
+        out.json += "}";
     }
     return out;
 }

@@ -288,3 +288,22 @@ BOOST_AUTO_TEST_CASE(a_request_no_offer_of_its_area_fits_is_shared_among_the_wid
     BOOST_CHECK_CLOSE(town(true).by_category.at(category::gardening).unfairness_matches, 5.0 / 12,
                       1e-9);
 }
+
+BOOST_AUTO_TEST_CASE(the_whole_match_floor_is_the_closest_whole_handing_out) {
+    // Shares 0.5, 0.3, 0.2 and 2 matches: quotas 1.0, 0.6, 0.4; whole parts 1, 0, 0 and the
+    // one left to the largest remainder (0.6): 1, 1, 0, at distance (0 + 0.4 + 0.4) / 4 = 0.2.
+    const std::map<member_id, double> shares{
+        {member_id{1}, 0.5}, {member_id{2}, 0.3}, {member_id{3}, 0.2}};
+    BOOST_CHECK_CLOSE(whole_match_unfairness(shares, 2), 0.2, 1e-9);
+    BOOST_CHECK_CLOSE(total_variation({{member_id{1}, 1}, {member_id{2}, 1}}, shares), 0.2, 1e-9);
+    // Every other handing out of two matches is farther: (2,0,0) 0.5, (0,2,0) 0.7, (1,0,1) 0.3.
+    BOOST_CHECK_GT(total_variation({{member_id{1}, 1}, {member_id{3}, 1}}, shares), 0.2);
+    // Ten helpers with equal shares and 4 matches: six get nothing, distance 6/10.
+    std::map<member_id, double> equal;
+    for (std::uint64_t h = 1; h <= 10; ++h) equal[member_id{h}] = 1;
+    BOOST_CHECK_CLOSE(whole_match_unfairness(equal, 4), 0.6, 1e-9);
+    BOOST_CHECK_SMALL(whole_match_unfairness(equal, 10), 1e-12);
+    BOOST_CHECK_EQUAL(whole_match_unfairness(equal, 0), 0.0);
+    // Never above chance's mean for the same shares and matches.
+    BOOST_CHECK_LE(whole_match_unfairness(equal, 4), chance_unfairness(equal, 4, 20, 1) + 1e-12);
+}
