@@ -45,6 +45,10 @@ struct fairness_policy {
     // silent_proposals_max per request.
     std::chrono::milliseconds silence_floor{336 * 3'600'000};
     std::size_t silent_proposals_max = 17;
+    // With fairness on, a request whose first-ranked helper has had no match yet (exposure below
+    // one match's weight) gets at most this many proposals: so that a requester's choice, which
+    // prefers a record, does not hand the match back to a helper who already had one.
+    std::size_t unmatched_first_proposals = 20;
 };
 
 struct candidate {
