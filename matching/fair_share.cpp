@@ -62,6 +62,30 @@ double chance_unfairness(const std::map<member_id, double>& shares, std::size_t 
     return sum / static_cast<double>(draws);
 }
 
+double whole_match_unfairness(const std::map<member_id, double>& shares, std::size_t matches) {
+    double total = 0;
+    for (const auto& [h, share] : shares) total += share;
+    if (matches == 0 || !(total > 0)) return 0;
+    // Largest remainders: each helper gets the whole part of their quota, and the matches left
+    // go to the largest fractional parts (each such match cuts that helper's distance from f to
+    // 1 - f, so the largest f gain the most); no other whole allocation is closer in L1.
+    const double m = static_cast<double>(matches);
+    std::vector<double> fractions;
+    double distance = 0, given = 0;
+    for (const auto& [h, share] : shares) {
+        const double quota = m * share / total;
+        const double whole = std::floor(quota);
+        given += whole;
+        fractions.push_back(quota - whole);
+        distance += quota - whole;
+    }
+    std::sort(fractions.begin(), fractions.end(), std::greater<>());
+    const auto left = static_cast<std::size_t>(std::llround(m - given));
+    for (std::size_t i = 0; i < left && i < fractions.size(); ++i)
+        distance += (1 - fractions[i]) - fractions[i];
+    return distance / (2 * m);
+}
+
 double gini(std::vector<double> values) {
     if (values.empty()) return 0;
     std::sort(values.begin(), values.end());
@@ -140,6 +164,7 @@ void fair_share_tracker::matched(const event_id& request, member_id helper, time
         r.matched_at = at;
         r.matched_helper = helper;
     }
+    match_events_.emplace_back(it->second, at);
     matches_[helper] += 1;
     matches_by_category_[r.what][helper] += 1;
     ++match_count_;
@@ -169,13 +194,17 @@ fair_share_tracker::fit_table fair_share_tracker::fitting_offers(time_ms end) co
         const auto& r = requests_[i];
         const time_ms r_to = r.open.to.value_or(end);
         auto& fitting = table[i];
-        for (const auto* o : by_open) {
-            if (o->open.from.value > r_to.value) break;
-            const time_ms o_to = o->open.to.value_or(end);
-            // Open at the same time at some moment (a request matched the moment it was posted
-            // still counts the offers open then).
-            if (r.open.from.value <= o_to.value && fits_(r.id, o->id)) fitting.push_back(o);
-        }
+        auto collect = [&](const fits_fn& fit) {
+            for (const auto* o : by_open) {
+                if (o->open.from.value > r_to.value) break;
+                const time_ms o_to = o->open.to.value_or(end);
+                // Open at the same time at some moment (a request matched the moment it was
+                // posted still counts the offers open then).
+                if (r.open.from.value <= o_to.value && fit(r.id, o->id)) fitting.push_back(o);
+            }
+        };
+        collect(fits_);
+        if (fitting.empty() && wider_) collect(wider_);
         // In the order of offers_ (their order of opening in the tracker), as before sorting.
         std::sort(fitting.begin(), fitting.end());
     }
@@ -214,6 +243,90 @@ std::map<member_id, fair_share_tracker::helper_figures> fair_share_tracker::per_
     return out;
 }
 
+std::size_t fair_share_tracker::unservable(const fit_table& fits,
+                                           const std::vector<const offer_record*>& passed_over,
+                                           time_ms end) const {
+    // A bipartite maximum matching of the passed-over offers to the run's match events: an event
+    // may go to an offer that fitted its request and was open, within its match window, then.
+    std::map<const offer_record*, std::size_t> index;
+    for (std::size_t k = 0; k < passed_over.size(); ++k) index[passed_over[k]] = k;
+    auto window_end = [&](const offer_record* o) {
+        return std::min(o->open.from.value + match_window_.count(), o->open.to.value_or(end).value);
+    };
+    std::vector<std::size_t> events(match_events_.size());
+    std::iota(events.begin(), events.end(), std::size_t{0});
+    std::stable_sort(events.begin(), events.end(), [&](std::size_t a, std::size_t b) {
+        return match_events_[a].second.value < match_events_[b].second.value;
+    });
+    std::vector<std::vector<std::size_t>> events_of(passed_over.size());  // by offer
+    std::vector<std::vector<std::size_t>> offers_of(match_events_.size());
+    for (std::size_t e : events) {
+        const auto& [request, at] = match_events_[e];
+        for (const auto* o : fits[request]) {
+            auto k = index.find(o);
+            if (k == index.end() || at.value < o->open.from.value || at.value > window_end(o))
+                continue;
+            events_of[k->second].push_back(e);
+            offers_of[e].push_back(k->second);
+        }
+    }
+    constexpr std::size_t none = static_cast<std::size_t>(-1);
+    std::vector<std::size_t> event_of(passed_over.size(), none),
+        offer_of(match_events_.size(), none);
+    // First in time order, each event to the waiting offer whose window ends first (optimal
+    // when fitting is by class, as the benchmark's category and area are); then augmenting paths
+    // for any the greedy pass left (needed only for other notions of fit).
+    for (std::size_t e : events) {
+        std::size_t best = none;
+        for (std::size_t k : offers_of[e])
+            if (event_of[k] == none &&
+                (best == none || window_end(passed_over[k]) < window_end(passed_over[best])))
+                best = k;
+        if (best != none) {
+            event_of[best] = e;
+            offer_of[e] = best;
+        }
+    }
+    // Kuhn's augmenting paths, iteratively; an offer from which no path was found stays marked
+    // until the matching changes (a failed search fails again on the same matching).
+    std::vector<char> seen(passed_over.size(), 0);
+    auto augment = [&](std::size_t root) {
+        struct frame {
+            std::size_t offer, next;
+        };
+        std::vector<frame> stack{{root, 0}};
+        seen[root] = 1;
+        while (!stack.empty()) {
+            auto& top = stack.back();
+            if (top.next == events_of[top.offer].size()) {
+                stack.pop_back();
+                continue;
+            }
+            const std::size_t e = events_of[top.offer][top.next++];
+            const std::size_t holder = offer_of[e];
+            if (holder == none) {
+                // Found: shift every event along the path.
+                std::size_t free_event = e;
+                for (auto f = stack.rbegin(); f != stack.rend(); ++f) {
+                    const std::size_t previous = event_of[f->offer];
+                    event_of[f->offer] = free_event;
+                    offer_of[free_event] = f->offer;
+                    free_event = previous;
+                }
+                return true;
+            }
+            if (!seen[holder]) {
+                seen[holder] = 1;
+                stack.push_back({holder, 0});
+            }
+        }
+        return false;
+    };
+    for (std::size_t k = 0; k < passed_over.size(); ++k)
+        if (event_of[k] == none && augment(k)) std::fill(seen.begin(), seen.end(), 0);
+    return static_cast<std::size_t>(std::count(event_of.begin(), event_of.end(), none));
+}
+
 fair_share_figures fair_share_tracker::figures(time_ms end) const {
     fair_share_figures f;
     f.requests = requests_.size();
@@ -227,6 +340,7 @@ fair_share_figures fair_share_tracker::figures(time_ms end) const {
     const auto shares = fair_shares(fits, std::nullopt);
     f.unfairness_matches = total_variation(matches_, shares);
     f.unfairness_matches_chance = chance_unfairness(shares, match_count_, chance_draws, 1);
+    f.unfairness_matches_floor = whole_match_unfairness(shares, match_count_);
     f.unfairness_proposals = total_variation(proposals_, shares);
     for (const auto& r : requests_) ++f.by_category[r.what].requests;
     for (auto& [what, c] : f.by_category) {
@@ -238,6 +352,7 @@ fair_share_figures fair_share_tracker::figures(time_ms end) const {
         c.unfairness_matches = total_variation(got, in);
         c.unfairness_matches_chance =
             chance_unfairness(in, c.matches, chance_draws, 1 + static_cast<std::uint64_t>(what));
+        c.unfairness_matches_floor = whole_match_unfairness(in, c.matches);
     }
 
     // Starvation over all offers: old enough to have had their match window in the run, fitted
@@ -272,6 +387,19 @@ fair_share_figures fair_share_tracker::figures(time_ms end) const {
         f.starvation_all_candidates
             ? static_cast<double>(starved_all) / static_cast<double>(f.starvation_all_candidates)
             : 0;
+    // The floor: the candidates that saw a fitting request's first match in their window, went
+    // to whomever it went (`others_matched`, or their own match).
+    std::vector<const offer_record*> passed_over;
+    for (const auto& [o, yes] : fitted_early) {
+        const std::int64_t match_end = o->open.from.value + match_window_.count();
+        const bool matched = std::any_of(o->matches_at.begin(), o->matches_at.end(),
+                                         [&](time_ms t) { return t.value <= match_end; });
+        if (matched || others_matched.contains(o)) passed_over.push_back(o);
+    }
+    f.starved_all_offers_floor = f.starvation_all_candidates
+                                     ? static_cast<double>(unservable(fits, passed_over, end)) /
+                                           static_cast<double>(f.starvation_all_candidates)
+                                     : 0;
 
     // Each offer's fair share over its first window: the requests that fit it and were open
     // during that window, each divided among all the offers that fit it.
@@ -299,6 +427,9 @@ fair_share_figures fair_share_tracker::figures(time_ms end) const {
             ? static_cast<double>(starved) / static_cast<double>(f.starvation_candidates)
             : 0;
 
+    std::set<member_id> offered;
+    for (const auto& o : offers_) offered.insert(o.helper);
+    f.helpers_offered = offered.size();
     std::set<member_id> active;
     for (const auto& o : offers_)
         if (!o.open.to || o.open.to->value >= end.value) active.insert(o.helper);

@@ -16,12 +16,21 @@
 //   chance         the unfairness of the same number of matches drawn at random, each to a
 //                  helper with probability proportional to fair share (overall, and within each
 //                  category): what no layer can be blamed for, as matches are whole.
+//   whole-match floor  the least unfairness any handing out of that many whole matches has
+//                  (whole_match_unfairness): a bound, where chance is a lottery.
 //   starvation (owed one)  of the offers whose fair share over their first `starvation_window`
 //                  was at least 1, the share that received no proposal in that window.
 //   starvation (all offers)  of the offers that fitted some request in their first
 //                  `starvation_window` (and were posted at least `match_window` before the end),
 //                  the share that got no accepted match in their first `match_window` while a
 //                  request that fitted them went to another helper, while they were open, then.
+//   starvation floor   the least that starvation over all offers could be with this run's
+//                  matches handed to other helpers: the same offers (open when they were),
+//                  the same matches at the same times, each given to any offer that fitted its
+//                  request (a maximum matching of offers to matches, caps ignored). Above 5 %,
+//                  no ranking of these helpers meets the goal in this town without more
+//                  matches or longer-lived offers; it bounds reassignments of this run, not
+//                  every layer (another layer changes who gives up and when requests match).
 //   time to match  from a request's posting to its first accepted match.
 //   gini           of the matched hours over every helper who ever offered (0 = equal).
 //
@@ -42,6 +51,7 @@ struct category_figures {
     std::size_t requests = 0, matches = 0;
     double unfairness_matches = 0;
     double unfairness_matches_chance = 0;  // mean over chance_draws draws
+    double unfairness_matches_floor = 0;   // whole_match_unfairness
 };
 
 inline constexpr std::size_t chance_draws = 20;  // draws averaged for a chance baseline
@@ -49,11 +59,14 @@ inline constexpr std::size_t chance_draws = 20;  // draws averaged for a chance 
 struct fair_share_figures {
     double unfairness_matches = 0;
     double unfairness_matches_chance = 0;  // mean over chance_draws draws
+    double unfairness_matches_floor = 0;   // whole_match_unfairness
     double unfairness_proposals = 0;
     double starved_offers_share = 0;
     std::size_t starvation_candidates = 0;  // offers whose early fair share was >= 1
     double starved_all_offers_share = 0;
     std::size_t starvation_all_candidates = 0;  // offers that fitted a request early
+    double starved_all_offers_floor = 0;        // the least share any reassignment reaches
+    std::size_t helpers_offered = 0;            // helpers who ever had an offer open
     double proposals_per_match = 0;
     std::map<category, category_figures> by_category;  // categories with a request
     std::size_t helpers_active_at_end = 0;  // helpers with an offer still open at the end
@@ -74,6 +87,14 @@ public:
     explicit fair_share_tracker(
         fits_fn fits, std::chrono::milliseconds starvation_window = std::chrono::hours(14 * 24),
         std::chrono::milliseconds match_window = std::chrono::hours(30 * 24));
+
+    // A wider fit for a request that no offer fits (by `fits`) while it is open: the offers it
+    // is then shared among. The matcher's quality floor keeps a request to the offers of its
+    // area while one is open, and proposes those of other areas when none is: without the wider
+    // fit such a request gives nobody a fair share while its match still counts, so the layer
+    // was charged for every match that no offer of the request's area could take (and the
+    // chance baseline, which draws only among fair shares, was not).
+    void widen_when_none_fits(fits_fn wider) { wider_ = std::move(wider); }
 
     void offer_opened(const event_id& offer, member_id helper, time_ms at);
     void offer_closed(const event_id& offer, time_ms at);
@@ -126,13 +147,22 @@ private:
     [[nodiscard]] fit_table fitting_offers(time_ms end) const;
     [[nodiscard]] std::map<member_id, double> fair_shares(const fit_table& fits,
                                                           std::optional<category> only) const;
+    // The starvation floor's numerator: of `passed_over` (offers that fitted a request early and
+    // saw a fitting request matched in their match window), how many no assignment of the run's
+    // matches can give a match in that window.
+    [[nodiscard]] std::size_t unservable(const fit_table& fits,
+                                         const std::vector<const offer_record*>& passed_over,
+                                         time_ms end) const;
 
     fits_fn fits_;
+    fits_fn wider_;  // none: no wider fit
     std::chrono::milliseconds starvation_window_, match_window_;
     std::vector<offer_record> offers_;
     std::map<event_id, std::size_t> offer_index_;
     std::map<member_id, std::vector<std::size_t>> offers_of_;  // indexes into offers_
     std::vector<request_record> requests_;
+    // Every accepted match (a request's first or a later one): the request's index and when.
+    std::vector<std::pair<std::size_t, time_ms>> match_events_;
     std::map<event_id, std::size_t> request_index_;
     std::map<member_id, double> proposals_, matches_, hours_;
     std::map<category, std::map<member_id, double>> matches_by_category_;
@@ -153,6 +183,13 @@ class sim_random;
 // `seed`; 0 without matches or shares.
 [[nodiscard]] double chance_unfairness(const std::map<member_id, double>& shares,
                                        std::size_t matches, std::size_t draws, std::uint64_t seed);
+
+// The least unfairness (total variation against `shares`) that `matches` whole matches can have,
+// however they are given: each helper's quota rounded down, the rest to the largest remainders
+// (0 without matches or shares). No layer goes below it; where it is above a goal, that goal
+// cannot be met with so few matches among so many helpers.
+[[nodiscard]] double whole_match_unfairness(const std::map<member_id, double>& shares,
+                                            std::size_t matches);
 
 // Gini coefficient of non-negative values (0 when all are equal or there are none).
 [[nodiscard]] double gini(std::vector<double> values);

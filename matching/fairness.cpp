@@ -64,6 +64,7 @@ fairness_policy fairness_from(const fairness_knobs& knobs) {
     p.request_wait_max = std::chrono::hours(k.request_wait_hours_max);
     p.silence_floor = std::chrono::hours(k.silence_floor_hours);
     p.silent_proposals_max = k.silent_proposals_max;
+    p.unmatched_first_proposals = k.unmatched_first_proposals;
     return p;
 }
 
@@ -121,10 +122,13 @@ std::vector<proposal_pick> pick_proposals(const std::vector<candidate>& cs,
                                                       : ids_before(a, b);
         });
     }
-    // One proposal per helper per request.
+    // One proposal per helper per request; fewer when the first has had no match yet.
+    std::size_t size_max = p.proposals_per_request;
+    if (p.on && !order.empty() && cs[order.front()].exposure_sum < match_exposure)
+        size_max = std::min(size_max, p.unmatched_first_proposals);
     std::vector<proposal_pick> out;
     std::vector<std::uint64_t> taken;
-    append_distinct(cs, order, 0, p.proposals_per_request, taken, out);
+    append_distinct(cs, order, 0, size_max, taken, out);
     for (auto& o : out) o.exposure = position_weight(o.rank, out.size());
     return out;
 }

@@ -23,6 +23,7 @@ struct pending_request {
     bool past_bound = false;  // waited longer than the wait bound (fairness on)
     const request_history* history = nullptr;
     std::vector<proposal_pick> picks;
+    bool cut = false;  // its ranked picks were cut to unmatched_first_proposals: no silent ones
 };
 
 void put_be(std::vector<std::uint8_t>& out, std::uint64_t v, int bytes) {
@@ -112,8 +113,13 @@ std::vector<proposal> propose(community_id c, const community_state& s,
         auto& h = histories[id] = history_of(s, id, now, policy.request_wait_max);
         if (h.accepted || h.holding) continue;
         const bool past_bound = now.value - p.posted_time.value >= policy.request_wait_max.count();
-        requests.push_back(
-            {id, &p, policy.on && score(p.owner) < low_reputation_score, past_bound, &h, {}});
+        requests.push_back({id,
+                            &p,
+                            policy.on && score(p.owner) < low_reputation_score,
+                            past_bound,
+                            &h,
+                            {},
+                            false});
     }
     // Oldest first (the log order of the posts).
     std::sort(requests.begin(), requests.end(),
@@ -180,7 +186,7 @@ std::vector<proposal> propose(community_id c, const community_state& s,
         requests = std::move(served);
     }
     auto serve = [&](pending_request& r, std::size_t wanted) {
-        if (r.picks.size() >= wanted) return;
+        if (r.picks.size() >= wanted || r.cut) return;
         auto cands = candidates_for(r, true);
         if (r.picks.empty()) {
             // The round's unit of relevance, as the fold will hand it out at rank 0.
@@ -192,6 +198,10 @@ std::vector<proposal> propose(community_id c, const community_state& s,
         auto p = policy;
         p.proposals_per_request = wanted - r.picks.size();
         auto picks = pick_proposals(cands, p, now);
+        if (r.picks.empty() && !picks.empty() &&
+            policy.unmatched_first_proposals < policy.proposals_per_request)
+            for (const auto& cand : cands)
+                if (cand.helper == picks.front().helper) r.cut = cand.exposure_sum < match_exposure;
         // Past the wait bound a helper who was proposed before (and declined, or whose
         // proposal lapsed) is better than nobody, when no fresh one is free.
         if (picks.empty() && r.picks.empty() && r.past_bound)
@@ -224,6 +234,7 @@ std::vector<proposal> propose(community_id c, const community_state& s,
     if (policy.on)
         for (auto& r : requests)
             counted(r, [&](auto& x) {
+                if (x.cut) return;
                 for (const auto& pick :
                      pick_silent_offers(candidates_for(x, true), x.picks, policy, now)) {
                     x.picks.push_back(pick);

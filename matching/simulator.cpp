@@ -275,7 +275,7 @@ void simulator::answer(const event_id& request, time_ms now) {
 void simulator::finish_match(const event_id& match, time_ms began) {
     const auto& m = matches_.at(match);
     // Begun in the run's last hours: no help falls within the run.
-    if (began.value + 3 * hour_ms > end().value) return;
+    if (began.value > settles_at().value) return;
     std::int64_t sessions = 1;
     if (m.how_often == intensity::regularly) {
         // Weekly meetings for a geometric number of weeks.
@@ -287,7 +287,7 @@ void simulator::finish_match(const event_id& match, time_ms began) {
     const std::int64_t minutes_each =
         60 + 15 * static_cast<std::int64_t>(rng_.relationships.below(5));
     std::int64_t until = began.value + (sessions - 1) * 7 * day_ms + 2 * hour_ms;
-    const std::int64_t last = end().value - 3 * hour_ms;
+    const std::int64_t last = settles_at().value;
     if (until > last) {
         // The relationship runs past the end: claim what was given by then.
         sessions = std::max<std::int64_t>(1, (last - began.value) / (7 * day_ms) + 1);

@@ -137,7 +137,12 @@ struct Policy {
                                         # from the personal-data store this long after the
                                         # post closed or the claim settled (the log's clock):
                                         # 1..3650 (730). 0: the default.
-  # Next field: @16.
+  unmatchedFirstProposals @16 :UInt32;  # A request whose first-ranked helper has had no match
+                                        # yet gets at most this many proposals in a round, so
+                                        # that the requester's choice (which prefers a record)
+                                        # cannot hand the match back to a helper who had one;
+                                        # fairness on only: 1..20 (20: no cut). 0: the default.
+  # Next field: @17.
 }
 
 struct CommunityFounded {

@@ -25,6 +25,8 @@ const std::vector<knob_flag>& knob_flags() {
          "an offer not proposed for this long is proposed beyond the others, 1..8760 (336)"},
         {"silent-proposals-max", &k::silent_proposals_max,
          "the most such proposals per request and round, 1..20 (17)"},
+        {"unmatched-first-proposals", &k::unmatched_first_proposals,
+         "proposals for a request whose first-ranked helper has had no match yet, 1..20 (20)"},
     };
     return flags;
 }

@@ -51,6 +51,7 @@ http_response community_info(node& n, community_id c) {
     w.key("request_wait_hours_max").number(f.request_wait_hours_max);
     w.key("silence_floor_hours").number(f.silence_floor_hours);
     w.key("silent_proposals_max").number(f.silent_proposals_max);
+    w.key("unmatched_first_proposals").number(f.unmatched_first_proposals);
     w.key("contact_window_days").number(contact_window_days_of(v->rules));
     w.key("retention_days").number(retention_days_of(v->rules));
     w.end_object();

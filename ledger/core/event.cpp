@@ -92,6 +92,7 @@ void put_policy(s::Policy::Builder b, const policy& p) {
     b.setRequestWaitHoursMax(f.request_wait_hours_max);
     b.setSilenceFloorHours(f.silence_floor_hours);
     b.setSilentProposalsMax(f.silent_proposals_max);
+    b.setUnmatchedFirstProposals(f.unmatched_first_proposals);
     b.setContactWindowDays(p.contact_window_days);
     b.setRetentionDays(p.retention_days);
 }
@@ -190,7 +191,8 @@ struct decoder {
                                     r.getReputationHalfLifeDays(),
                                     r.getRequestWaitHoursMax(),
                                     r.getSilenceFloorHours(),
-                                    r.getSilentProposalsMax()};
+                                    r.getSilentProposalsMax(),
+                                    r.getUnmatchedFirstProposals()};
         p.contact_window_days = r.getContactWindowDays();
         if (p.contact_window_days > contact_window_days_max)
             fail("policy.contactWindowDays must be 0 (the default, 30) or 1 to 365");

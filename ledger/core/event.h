@@ -129,6 +129,7 @@ struct fairness_knobs {
     std::uint32_t request_wait_hours_max = 0;
     std::uint32_t silence_floor_hours = 0;
     std::uint32_t silent_proposals_max = 0;
+    std::uint32_t unmatched_first_proposals = 0;
     bool operator==(const fairness_knobs&) const = default;
 };
 

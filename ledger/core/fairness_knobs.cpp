@@ -17,6 +17,7 @@ fairness_knobs resolved(const fairness_knobs& k) {
     r.request_wait_hours_max = or_default(k.request_wait_hours_max, 48);
     r.silence_floor_hours = or_default(k.silence_floor_hours, 336);
     r.silent_proposals_max = or_default(k.silent_proposals_max, 17);
+    r.unmatched_first_proposals = or_default(k.unmatched_first_proposals, round_proposals_max);
     return r;
 }
 
@@ -31,7 +32,8 @@ bool within_ranges(const fairness_knobs& k) {
            r.low_reputation_proposals_min <= r.proposals_per_request &&
            within(k.reputation_half_life_days, 3650) && within(k.request_wait_hours_max, 8760) &&
            within(k.silence_floor_hours, 8760) &&
-           within(k.silent_proposals_max, round_proposals_max);
+           within(k.silent_proposals_max, round_proposals_max) &&
+           within(k.unmatched_first_proposals, round_proposals_max);
 }
 
 }  // namespace uurwerk

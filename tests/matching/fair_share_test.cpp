@@ -195,3 +195,115 @@ BOOST_AUTO_TEST_CASE(an_offer_passed_over_for_its_first_month_is_starved_whateve
     BOOST_CHECK_SMALL(f.starved_offers_share, 1e-12);
     BOOST_CHECK_CLOSE(f.proposals_per_match, 2.0, 1e-9);
 }
+
+BOOST_AUTO_TEST_CASE(
+    the_starvation_floor_hands_the_runs_matches_to_as_many_offers_as_can_take_them) {
+    // Three offers fit both requests; both matches went to helper 1. Starved: offers 2 and 3
+    // (2 of 3). Handed out anew, the two matches serve two offers: one must starve (1 of 3).
+    fair_share_tracker t([](const event_id&, const event_id&) { return true; });
+    for (std::uint8_t o = 1; o <= 3; ++o) t.offer_opened(id_of(o), member_id{o}, hours(0));
+    for (std::uint8_t r = 10; r < 12; ++r) {
+        t.request_opened(id_of(r), hours(r), category::shopping);
+        t.matched(id_of(r), member_id{1}, hours(r + 1));
+        t.request_closed(id_of(r), hours(r + 1));
+    }
+    const auto f = t.figures(hours(40 * 24));
+    BOOST_CHECK_EQUAL(f.starvation_all_candidates, 3u);
+    BOOST_CHECK_CLOSE(f.starved_all_offers_share, 2.0 / 3, 1e-9);
+    BOOST_CHECK_CLOSE(f.starved_all_offers_floor, 1.0 / 3, 1e-9);
+    BOOST_CHECK_EQUAL(f.helpers_offered, 3u);
+}
+
+BOOST_AUTO_TEST_CASE(the_starvation_floor_serves_the_offer_that_leaves_first_and_follows_paths) {
+    // Offer 2 is withdrawn on day 5, offer 1 stays. Matches on day 1 and day 10, both helper 1's:
+    // offer 2 starved (1 of 2). Day 1's match to offer 2 and day 10's to offer 1 serve both, so
+    // the floor is 0 (giving day 1's to offer 1, the first open, would leave offer 2 unserved).
+    {
+        fair_share_tracker t([](const event_id&, const event_id&) { return true; });
+        t.offer_opened(id_of(1), member_id{1}, hours(0));
+        t.offer_opened(id_of(2), member_id{2}, hours(0));
+        t.offer_closed(id_of(2), hours(5 * 24));
+        for (const int day : {1, 10}) {
+            const auto r = id_of(static_cast<std::uint8_t>(10 + day));
+            t.request_opened(r, hours(day * 24), category::shopping);
+            t.matched(r, member_id{1}, hours(day * 24 + 1));
+            t.request_closed(r, hours(day * 24 + 1));
+        }
+        const auto f = t.figures(hours(40 * 24));
+        BOOST_CHECK_EQUAL(f.starvation_all_candidates, 2u);
+        BOOST_CHECK_CLOSE(f.starved_all_offers_share, 0.5, 1e-9);
+        BOOST_CHECK_SMALL(f.starved_all_offers_floor, 1e-12);
+    }
+    // A fit that is no class: request 11 fits offers 1 and 2, request 12 only offer 1. Offer 1
+    // closes first, so time order gives request 11's match to it and request 12's to nobody; the
+    // augmenting path moves request 11's to offer 2 and request 12's to offer 1: floor 0. Both
+    // matches went to helper 1: offer 2 starved.
+    {
+        fair_share_tracker t([](const event_id& request, const event_id& offer) {
+            return request != id_of(12) || offer == id_of(1);
+        });
+        t.offer_opened(id_of(1), member_id{1}, hours(0));
+        t.offer_opened(id_of(2), member_id{2}, hours(0));
+        t.offer_closed(id_of(1), hours(20 * 24));
+        for (const int day : {1, 2}) {
+            const auto r = id_of(static_cast<std::uint8_t>(10 + day));
+            t.request_opened(r, hours(day * 24), category::shopping);
+            t.matched(r, member_id{1}, hours(day * 24 + 1));
+            t.request_closed(r, hours(day * 24 + 1));
+        }
+        const auto f = t.figures(hours(40 * 24));
+        BOOST_CHECK_EQUAL(f.starvation_all_candidates, 2u);
+        BOOST_CHECK_CLOSE(f.starved_all_offers_share, 0.5, 1e-9);
+        BOOST_CHECK_SMALL(f.starved_all_offers_floor, 1e-12);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_request_no_offer_of_its_area_fits_is_shared_among_the_wider_fit) {
+    // Offers 1 and 2 in area b, offer 3 in area c; request 10 in area a (no offer there),
+    // request 11 in area b. Request 10 went to helper 3, request 11 to helper 1.
+    auto area = [](const event_id& id) {
+        return id == id_of(1) || id == id_of(2) || id == id_of(11) ? 'b'
+               : id == id_of(3)                                    ? 'c'
+                                                                   : 'a';
+    };
+    auto town = [&](bool widened) {
+        fair_share_tracker t(
+            [&](const event_id& r, const event_id& o) { return area(r) == area(o); });
+        if (widened) t.widen_when_none_fits([](const event_id&, const event_id&) { return true; });
+        for (std::uint8_t o = 1; o <= 3; ++o) t.offer_opened(id_of(o), member_id{o}, hours(0));
+        t.request_opened(id_of(10), hours(1), category::gardening);
+        t.matched(id_of(10), member_id{3}, hours(2));
+        t.request_closed(id_of(10), hours(2));
+        t.request_opened(id_of(11), hours(3), category::gardening);
+        t.matched(id_of(11), member_id{1}, hours(4));
+        t.request_closed(id_of(11), hours(4));
+        return t.figures(hours(40 * 24));
+    };
+    // Without the wider fit, request 10 gives nobody a share: fair shares 1/2, 1/2, 0 against
+    // matches 1/2, 0, 1/2: distance 1/2.
+    BOOST_CHECK_CLOSE(town(false).unfairness_matches, 0.5, 1e-9);
+    // With it, request 10 is shared by all three: shares 5/6, 5/6, 1/3 (of 2), so 5/12, 5/12,
+    // 1/6 against 1/2, 0, 1/2: distance (1/12 + 5/12 + 4/12) / 2 = 5/12.
+    BOOST_CHECK_CLOSE(town(true).unfairness_matches, 5.0 / 12, 1e-9);
+    BOOST_CHECK_CLOSE(town(true).by_category.at(category::gardening).unfairness_matches, 5.0 / 12,
+                      1e-9);
+}
+
+BOOST_AUTO_TEST_CASE(the_whole_match_floor_is_the_closest_whole_handing_out) {
+    // Shares 0.5, 0.3, 0.2 and 2 matches: quotas 1.0, 0.6, 0.4; whole parts 1, 0, 0 and the
+    // one left to the largest remainder (0.6): 1, 1, 0, at distance (0 + 0.4 + 0.4) / 4 = 0.2.
+    const std::map<member_id, double> shares{
+        {member_id{1}, 0.5}, {member_id{2}, 0.3}, {member_id{3}, 0.2}};
+    BOOST_CHECK_CLOSE(whole_match_unfairness(shares, 2), 0.2, 1e-9);
+    BOOST_CHECK_CLOSE(total_variation({{member_id{1}, 1}, {member_id{2}, 1}}, shares), 0.2, 1e-9);
+    // Every other handing out of two matches is farther: (2,0,0) 0.5, (0,2,0) 0.7, (1,0,1) 0.3.
+    BOOST_CHECK_GT(total_variation({{member_id{1}, 1}, {member_id{3}, 1}}, shares), 0.2);
+    // Ten helpers with equal shares and 4 matches: six get nothing, distance 6/10.
+    std::map<member_id, double> equal;
+    for (std::uint64_t h = 1; h <= 10; ++h) equal[member_id{h}] = 1;
+    BOOST_CHECK_CLOSE(whole_match_unfairness(equal, 4), 0.6, 1e-9);
+    BOOST_CHECK_SMALL(whole_match_unfairness(equal, 10), 1e-12);
+    BOOST_CHECK_EQUAL(whole_match_unfairness(equal, 0), 0.0);
+    // Never above chance's mean for the same shares and matches.
+    BOOST_CHECK_LE(whole_match_unfairness(equal, 4), chance_unfairness(equal, 4, 20, 1) + 1e-12);
+}

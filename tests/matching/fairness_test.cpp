@@ -79,6 +79,11 @@ BOOST_AUTO_TEST_CASE(a_policy_without_knobs_gives_the_layers_defaults) {
     BOOST_CHECK(p.request_wait_max == d.request_wait_max);
     BOOST_CHECK(p.silence_floor == d.silence_floor);
     BOOST_CHECK_EQUAL(p.silent_proposals_max, d.silent_proposals_max);
+    BOOST_CHECK_EQUAL(p.unmatched_first_proposals, d.unmatched_first_proposals);
+    BOOST_CHECK_EQUAL(p.unmatched_first_proposals, 20u);  // no cut: 20 >= any round's size
+    fairness_knobs one;
+    one.unmatched_first_proposals = 1;
+    BOOST_CHECK_EQUAL(fairness_from(one).unmatched_first_proposals, 1u);
     // Four open matches: with three, weekly buddies kept the companionship helpers at the cap,
     // and new matches went to whoever's relationship ended, not where the layer ordered
     // (matching/FAIRNESS.md, "The simulated town").
@@ -233,6 +238,64 @@ BOOST_AUTO_TEST_CASE(without_fairness_ties_break_by_a_hash_not_by_member_id) {
     auto hs = helpers_with({0.8, 0.9, 0.8}, {1, 1, 1});
     for (auto& h : hs) h.tie = tie_hash(offer_of(7), h.helper);
     BOOST_CHECK_EQUAL(pick_proposals(hs, p, now)[0].helper.value, 2u);
+}
+
+namespace {
+
+// A town of three helpers who fit equally, and requesters who take the proposed helper with the
+// best record (the most matches; the first proposed among equals): the simulated requesters'
+// preference for a record, at its extreme. Each request hands out its unit of relevance (1/3
+// each), its proposals their position weights, and its match match_exposure.
+std::map<std::uint64_t, int> matches_in_town(std::size_t unmatched_first_proposals, int requests) {
+    fairness_policy p;
+    p.unmatched_first_proposals = unmatched_first_proposals;
+    auto helpers = helpers_with({1, 1, 1}, {1, 1, 1});
+    std::map<std::uint64_t, int> matches;
+    for (int r = 0; r < requests; ++r) {
+        const auto shares = relevance_shares(helpers, p);
+        for (std::size_t i = 0; i < helpers.size(); ++i) helpers[i].relevance_sum += shares[i];
+        const auto picks = pick_proposals(helpers, p, now);
+        BOOST_REQUIRE(!picks.empty());
+        const proposal_pick* chosen = &picks.front();
+        for (const auto& pick : picks)
+            if (matches[pick.helper.value] > matches[chosen->helper.value]) chosen = &pick;
+        for (auto& h : helpers)
+            for (const auto& pick : picks)
+                if (h.helper == pick.helper) {
+                    h.exposure_sum += pick.exposure;
+                    ++h.proposals_received;
+                    if (&pick == chosen) h.exposure_sum += match_exposure;
+                }
+        ++matches[chosen->helper.value];
+    }
+    return matches;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_first_ranked_helper_without_a_match_is_proposed_alone_when_the_knob_says) {
+    // Without the cut: request 1 proposes 1, 2, 3 (all equal, by id) and 1 is taken. Requests 2
+    // and 3 rank 2 and 3 before 1 (1 received a match), but propose all three, and the
+    // requester takes 1, the one with a record, each time: 3 matches for helper 1.
+    const auto all = matches_in_town(20, 3);
+    BOOST_CHECK_EQUAL(all.at(1), 3);
+    BOOST_CHECK_EQUAL(all.at(2) + all.at(3), 0);
+    // With one proposal while the first-ranked has had no match: 1, then 2, then 3 alone.
+    const auto cut = matches_in_town(1, 3);
+    BOOST_CHECK_EQUAL(cut.at(1), 1);
+    BOOST_CHECK_EQUAL(cut.at(2), 1);
+    BOOST_CHECK_EQUAL(cut.at(3), 1);
+    // Once every helper had a match, the first-ranked has a record: three proposals again, and
+    // the fourth match goes to the best record among them (all have one: the first proposed).
+    fairness_policy p;
+    p.unmatched_first_proposals = 1;
+    auto helpers = helpers_with({1, 1, 1}, {1, 1, 1});
+    for (auto& h : helpers) h.exposure_sum = match_exposure;
+    BOOST_CHECK_EQUAL(pick_proposals(helpers, p, now).size(), 3u);
+    // With fairness off the knob changes nothing.
+    p.on = false;
+    for (auto& h : helpers) h.exposure_sum = 0;
+    BOOST_CHECK_EQUAL(pick_proposals(helpers, p, now).size(), 3u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

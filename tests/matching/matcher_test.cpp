@@ -483,6 +483,38 @@ BOOST_AUTO_TEST_CASE(a_helper_silent_past_the_floor_is_proposed_beyond_the_ranke
     }
 }
 
+BOOST_AUTO_TEST_CASE(a_round_whose_first_helper_had_no_match_is_cut_and_gets_no_silent_offers) {
+    // Three shopping helpers, two proposals a request, a silence floor of a day. Member 30's
+    // request: its first-ranked helper has had no match, so with unmatchedFirstProposals 1 its
+    // round is that one proposal; without the knob, two. Both declined, 25 hours later member
+    // 31's request: without the knob the ranked two and the silent helpers beyond them (heard
+    // 25 hours ago, free again); with it the first-ranked alone, no silent ones.
+    for (const std::uint32_t cut : {0u, 1u}) {
+        fairness_knobs k;
+        k.proposals_per_request = 2;
+        k.silence_floor_hours = 24;
+        k.unmatched_first_proposals = cut;
+        town_log t(k);
+        for (std::uint64_t m = 10; m < 13; ++m) t.offer(t.admit(m), category::shopping);
+        const auto asker = t.admit(30);
+        t.request(asker, category::shopping);
+        t.round(node_a);
+        const auto first = logged_proposals(t);
+        BOOST_REQUIRE_EQUAL(first.size(), cut ? 1u : 2u);
+        for (const auto& p : first)
+            t.as(static_cast<std::uint8_t>(p.helper.value), p.helper, match_declined{p.id});
+        t.now.value += 25 * 3'600'000;
+        const auto second = t.request(t.admit(31), category::shopping);
+        std::vector<proposal> next;
+        for (const auto& p : propose(town, t.community(), t.matching()))
+            if (p.request == second) next.push_back(p);
+        // Without the cut: the ranked two (the helper never proposed first) and the silent one
+        // left; with it, the never-proposed helper alone.
+        BOOST_REQUIRE_EQUAL(next.size(), cut ? 1u : 3u);
+        for (const auto& p : first) BOOST_CHECK(next[0].helper != p.helper);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(a_helper_whose_match_just_ended_is_not_silent_until_the_floor_passes_again) {
     silence_town town_1({});
     auto& t = town_1.t;

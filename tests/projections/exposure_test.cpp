@@ -46,6 +46,7 @@ const std::vector<knob>& knobs() {
         {"requestWaitHoursMax", &fairness_knobs::request_wait_hours_max, 48, 8760},
         {"silenceFloorHours", &fairness_knobs::silence_floor_hours, 336, 8760},
         {"silentProposalsMax", &fairness_knobs::silent_proposals_max, 17, 20},
+        {"unmatchedFirstProposals", &fairness_knobs::unmatched_first_proposals, 20, 20},
     };
     return all;
 }

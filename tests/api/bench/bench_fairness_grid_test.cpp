@@ -92,6 +92,19 @@ BOOST_AUTO_TEST_CASE(a_tiny_grid_prints_its_cells_and_a_summary_that_agrees_with
         BOOST_CHECK(chance_goals->at("unfairness_le_0.15")->as_string() ==
                     std::optional<std::string>(
                         number(*c.at("chance"), "unfairness_matches") <= 0.15 ? "held" : "failed"));
+        // The floors are judged on the floors of the same line, and never exceed what they bound
+        // (the run's own matches are one handing out of them).
+        const auto* floor_goals = c.at("floor_goals");
+        BOOST_REQUIRE(floor_goals);
+        BOOST_CHECK(floor_goals->at("starvation_lt_5pct")->as_string() ==
+                    std::optional<std::string>(
+                        number(on, "starved_all_offers_floor") < 0.05 ? "held" : "failed"));
+        BOOST_CHECK(floor_goals->at("unfairness_le_0.15")->as_string() ==
+                    std::optional<std::string>(
+                        number(on, "unfairness_matches_floor") <= 0.15 ? "held" : "failed"));
+        BOOST_CHECK_LE(number(on, "starved_all_offers_floor"),
+                       number(on, "starved_all_offers_share"));
+        BOOST_CHECK_LE(number(on, "unfairness_matches_floor"), number(on, "unfairness_matches"));
     }
 
     // Per goal: held + failed + not applicable = the cells, each count and the failed cells
