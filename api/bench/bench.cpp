@@ -331,6 +331,153 @@ std::string figures_text(const ingest_figures& f) {
            std::to_string(f.rejected);
 }
 
+// How the HTTP half's clients are driven: the requests prepared before the clock starts and
+// `clients` keep-alive connections driven by one asynchronous client thread (the default: what
+// a client does on its own machine is left out), or, as the figures before 2026-12-07 were
+// measured, a thread per client, each building its request's JSON in the timed loop and
+// waiting for its answer, all in the server's process and on its cores.
+enum class http_client_kind : std::uint8_t { async, threads };
+
+const char* name_of(http_client_kind k) {
+    return k == http_client_kind::async ? "async" : "threads";
+}
+
+struct http_figures {
+    ingest_figures f;
+    // CPU an event (µs) of the clients' threads, and of every other thread (the server's I/O
+    // threads and workers, the node's), while the clients ran.
+    double client_cpu_us = 0, server_cpu_us = 0;
+};
+
+// A closed loop over the connections of `client`: each sends the next event of the lanes (as
+// drive() hands them out) as its prepared request, and the next once it is answered; an event
+// is accepted when answered 200. A connection that fails (no answer) is not used again; once
+// none is left, what was not sent counts as rejected.
+ingest_figures drive_connections(const std::vector<bytes>& events,
+                                 const std::vector<std::string>& requests,
+                                 http_async_client& client, const char* label) {
+    UURWERK_ASSERT(requests.size() == events.size(), requests.size(), events.size());
+    lane_queue lanes(events);
+    std::mutex mutex;  // guards everything below
+    std::condition_variable finished;
+    std::size_t done = 0, rejected = 0, live = client.connections();
+    std::vector<std::size_t> idle;  // connections with nothing in flight
+    std::vector<latencies> lat(1);
+    const auto t0 = clock_type::now();
+    std::function<void(std::size_t, lane_queue::turn)> send;
+    // Under `mutex`: pairs each idle connection with a ready lane while there are both.
+    auto pair_up = [&] {
+        std::vector<std::pair<std::size_t, lane_queue::turn>> go;
+        while (!idle.empty() && !lanes.empty()) {
+            go.emplace_back(idle.back(), lanes.take());
+            idle.pop_back();
+        }
+        return go;
+    };
+    send = [&](std::size_t c, lane_queue::turn turn) {
+        const auto s = clock_type::now();
+        client.send(c, requests[turn.event], [&, c, s, turn](result<http_reply> r) {
+            const double ms =
+                std::chrono::duration<double, std::milli>(clock_type::now() - s).count();
+            std::vector<std::pair<std::size_t, lane_queue::turn>> go;
+            {
+                std::lock_guard lock(mutex);
+                lat[0].ms.push_back(ms);
+                if (!r || r->status != 200) ++rejected;
+                lanes.answered(turn.lane);
+                print_progress(label, ++done, events.size(), t0);
+                if (r)
+                    idle.push_back(c);
+                else
+                    --live;
+                go = pair_up();
+                if (live == 0) {  // nothing in flight, and nowhere to send the rest
+                    rejected += events.size() - done;
+                    done = events.size();
+                }
+                if (done == events.size()) finished.notify_all();
+            }
+            for (const auto& [k, t] : go) send(k, t);
+        });
+    };
+    std::vector<std::pair<std::size_t, lane_queue::turn>> go;
+    {
+        std::lock_guard lock(mutex);
+        for (std::size_t c = client.connections(); c-- > 0;) idle.push_back(c);
+        go = pair_up();
+    }
+    for (const auto& [k, t] : go) send(k, t);
+    std::unique_lock lock(mutex);
+    finished.wait(lock, [&] { return done == events.size(); });
+    return figures_of(events.size(), seconds_since(t0), lat, rejected, 0);
+}
+
+// The workload over HTTP to the server at 127.0.0.1:`port` (its setup already submitted),
+// `clients` events in flight, each as the JSON a client sends (the envelope, and its text
+// beside it, api/README.md), with the CPU each side used.
+result<http_figures> ingest_over_http(const workload& w, std::uint16_t port, std::size_t clients,
+                                      http_client_kind kind) {
+    http_figures out;
+    std::map<std::string, double> cpu;
+    if (kind == http_client_kind::async) {
+        std::cerr << "bench ingest: through the HTTP API: preparing " << w.events.size()
+                  << " requests (not measured)...\n";
+        const std::string host = "127.0.0.1:" + std::to_string(port);
+        std::vector<std::string> requests;
+        requests.reserve(w.events.size());
+        for (std::size_t i = 0; i < w.events.size(); ++i) {
+            auto env = decode_envelope(w.events[i]);
+            UURWERK_ASSERT(env.ok(), i);
+            requests.push_back(http_request_bytes("POST", "/v1/events", host,
+                                                  submission_to_json(*env, w.personal_of(i))));
+        }
+        auto client = http_async_client::open("127.0.0.1", port, clients);
+        if (!client) return client.err();
+        std::cerr << "bench ingest: through the HTTP API, " << clients
+                  << " keep-alive connections driven by one client thread...\n";
+        const auto before = threads_cpu();
+        out.f = drive_connections(w.events, requests, **client, "http");
+        cpu = cpu_by_name(before, threads_cpu());
+    } else {
+        std::cerr << "bench ingest: through the HTTP API, " << clients
+                  << " client threads, each building its JSON and waiting for its answer...\n";
+        const auto before = threads_cpu();
+        out.f = drive(w.events, clients, "http", [&](const bytes& b) {
+            thread_local const bool named = (name_this_thread("uw-http-client"), true);
+            (void)named;
+            auto env = decode_envelope(b);
+            if (!env) return false;
+            // The text beside the envelope, as "personal": {"salt", "text"} (api/README.md).
+            const std::string json = submission_to_json(*env, w.personal_of(index_in(w, b)));
+            // Each client keeps its connection open, as a busy client would.
+            thread_local std::unique_ptr<http_connection> connection;
+            if (!connection) {
+                auto c = http_connection::open("127.0.0.1", port);
+                if (!c) return false;
+                connection = std::move(*c);
+            }
+            auto r = connection->call("POST", "/v1/events", json);
+            if (!r) connection.reset();
+            return r.ok() && r->status == 200;
+        });
+        // The client threads have ended: their CPU is what drive() measured on them.
+        cpu = cpu_by_name(before, threads_cpu());
+        cpu["uw-http-client"] += out.f.client_cpu_s;
+    }
+    auto per_event_us = [&](double s) { return 1e6 * s / static_cast<double>(w.events.size()); };
+    std::cerr << "http CPU per event:";
+    for (const auto& [name, s] : cpu) {
+        if (name == "uw-http-client")
+            out.client_cpu_us += per_event_us(s);
+        else
+            out.server_cpu_us += per_event_us(s);
+        if (per_event_us(s) >= 0.05) std::cerr << " " << name << " " << fixed(per_event_us(s));
+    }
+    std::cerr << " us; the client " << fixed(out.client_cpu_us) << " us, the server "
+              << fixed(out.server_cpu_us) << " us\n";
+    return out;
+}
+
 // One round of the in-process ingest, and the all-cores verify rates measured just before and
 // just after it.
 struct ingest_round {
@@ -421,6 +568,14 @@ result<void> bench_ingest(const parsed_args& a) {
                               "--free-texts is 'on' or 'off', not '" + std::string(*t) + "'");
     }
     const char* texts_name = texts == free_texts::beside ? "on" : "off";
+    http_client_kind client_kind = http_client_kind::async;
+    if (auto k = a.get("http-client")) {
+        if (*k == "threads")
+            client_kind = http_client_kind::threads;
+        else if (*k != "async")
+            return make_error(errc::bad_argument, "--http-client is 'async' or 'threads', not '" +
+                                                      std::string(*k) + "'");
+    }
     std::vector<kafka_setup> kafka;
     if (auto spec = a.get("kafka")) {
         auto s = kafka_setups(*spec);
@@ -537,7 +692,6 @@ result<void> bench_ingest(const parsed_args& a) {
         return ok_value;
     }
 
-    std::cerr << "bench ingest: through the HTTP API, " << clients << " clients...\n";
     // A folder of its own: the bench founds its community without an operator's list.
     auto server = embedded_server::start(
         dir.path / "b", "127.0.0.1", 0, {}, std::chrono::seconds(60), std::nullopt,
@@ -548,27 +702,15 @@ result<void> bench_ingest(const parsed_args& a) {
         if (auto r = (*server)->node().submit(b); !r || !r->decided.accepted())
             return make_error(errc::bench_failed, "the workload's setup was not accepted");
     const auto port = (*server)->port();
-    auto http = drive(w.events, clients, "http", [&](const bytes& b) {
-        auto env = decode_envelope(b);
-        if (!env) return false;
-        // The text beside the envelope, as "personal": {"salt", "text"} (api/README.md).
-        const std::string json = submission_to_json(*env, w.personal_of(index_in(w, b)));
-        // Each client keeps its connection open, as a busy client would.
-        thread_local std::unique_ptr<http_connection> connection;
-        if (!connection) {
-            auto c = http_connection::open("127.0.0.1", port);
-            if (!c) return false;
-            connection = std::move(*c);
-        }
-        auto r = connection->call("POST", "/v1/events", json);
-        if (!r) connection.reset();
-        return r.ok() && r->status == 200;
-    });
+    auto over_http = ingest_over_http(w, port, clients, client_kind);
     auto http_texts = (*server)->node().personal().count();
     (*server)->stop();
+    if (!over_http) return over_http.err();
     if (!http_texts) return http_texts.err();
-    std::cerr << "http: " << fixed(http.events_per_s, 0) << " events/s, p99 " << fixed(http.p99, 2)
-              << " ms; rejected " << http.rejected << "; texts kept " << *http_texts << "\n";
+    const auto& http = over_http->f;
+    const double http_share = http.events_per_s / in_process.events_per_s;
+    std::cerr << "http: " << figures_text(http) << "; texts kept " << *http_texts << "; "
+              << fixed(http_share, 3) << " of the in-process rate\n";
     std::cout << "{\"cores\": " << cores() << ", \"events\": " << events
               << ", \"clients\": " << clients << ", \"submit\": \"" << name_of(mode) << "\""
               << ", \"all_cores_verifies_per_s\": " << fixed(verify.all_cores, 0)
@@ -578,8 +720,13 @@ result<void> bench_ingest(const parsed_args& a) {
               << ", \"share_of_verify_rate\": " << fixed(share, 3) << rounds_json << texts_json
               << ", \"verify_cpu_us\": " << fixed(verify.cpu_us)
               << ", \"non_verify_cpu_us_per_event\": " << fixed(non_verify_us)
+              << ", \"http_client\": \"" << name_of(client_kind) << "\""
               << ", \"http_events_per_s\": " << fixed(http.events_per_s, 0)
+              << ", \"http_share_of_in_process\": " << fixed(http_share, 3)
+              << ", \"http_p50_ms\": " << fixed(http.p50, 3)
               << ", \"http_p99_ms\": " << fixed(http.p99, 3)
+              << ", \"http_client_cpu_us_per_event\": " << fixed(over_http->client_cpu_us)
+              << ", \"http_server_cpu_us_per_event\": " << fixed(over_http->server_cpu_us)
               << ", \"http_rejected\": " << http.rejected
               << ", \"http_texts_kept\": " << *http_texts << "}\n";
     return ok_value;
@@ -874,7 +1021,13 @@ std::vector<option_spec> bench_options() {
          "keep them, for `uurwerk rebuild --data DIR`"},
         {"clients", "N",
          "ingest: concurrent clients, i.e. events in flight (default 128); through HTTP, each a "
-         "thread waiting for its answer"},
+         "keep-alive connection with one request in flight (see --http-client)"},
+        {"http-client", "async|threads",
+         "ingest, through HTTP: the requests' JSON built before the clock starts and every "
+         "connection driven by one client thread with asynchronous I/O, whose CPU is reported "
+         "beside the server's (async, the default), or a thread per client building its JSON "
+         "in the timed loop and waiting for its answer (threads, the measure before "
+         "2026-12-07); both in the server's process, on its cores"},
         {"submit", "pipelined|blocking",
          "ingest, in-process: one submitting thread per core keeping the clients' events in "
          "flight through the node's asynchronous submit (default), or a thread per client, each "

@@ -9,13 +9,21 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <optional>
+#include <thread>
+#include <vector>
 
 namespace uurwerk {
 namespace {
@@ -290,6 +298,167 @@ result<http_reply> http_call(const std::string& host, std::uint16_t port, std::s
     if (!c) return c.err();
     (*c)->impl_->keep_alive = false;  // one request, then the connection closes
     return (*c)->call(method, target, body);
+}
+
+std::string http_request_bytes(std::string_view method, std::string_view target,
+                               std::string_view host, std::string_view body,
+                               std::string_view authorization) {
+    std::string out;
+    out.reserve(160 + target.size() + host.size() + authorization.size() + body.size());
+    out.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: ").append(host);
+    out.append("\r\nUser-Agent: uurwerk\r\nAccept: application/json\r\n");
+    if (!authorization.empty()) out.append("Authorization: ").append(authorization).append("\r\n");
+    if (!body.empty()) out.append("Content-Type: application/json\r\n");
+    if (!body.empty() || (method != "GET" && method != "HEAD"))
+        out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+    out.append("\r\n").append(body);
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct http_async_client::impl {
+    // One connection: touched only on the client's thread.
+    struct connection {
+        explicit connection(asio::io_context& io) : socket(io), timer(io) {}
+        tcp::socket socket;
+        asio::steady_timer timer;  // the reply timeout of the request in flight
+        beast::flat_buffer buffer;
+        std::optional<http::response_parser<http::string_body>> parser;
+        reply_callback done;     // of the request in flight
+        std::uint64_t sent = 0;  // requests sent: tells a late timer from the current one
+        bool busy = false;       // a request in flight
+        bool broken = false;     // closed after an error
+        bool timed_out = false;  // the request in flight ran out of time
+    };
+
+    asio::io_context io;
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+    std::vector<std::unique_ptr<connection>> connections;
+    http_call_options options;
+    std::string where;
+    std::thread thread;
+
+    void start(connection& k, std::string_view request, reply_callback done);
+    void finish(connection& k, result<http_reply> r);
+};
+
+void http_async_client::impl::start(connection& k, std::string_view request, reply_callback done) {
+    UURWERK_ASSERT(!k.busy);
+    if (k.broken)
+        return done(make_error(errc::server_closed,
+                               "the connection to " + where + " was closed after an error"));
+    k.busy = true;
+    k.timed_out = false;
+    k.done = std::move(done);
+    const std::uint64_t this_one = ++k.sent;
+    k.timer.expires_after(options.reply_timeout);
+    k.timer.async_wait([&k, this_one](const error_code& ec) {
+        if (ec || !k.busy || k.sent != this_one) return;
+        k.timed_out = true;
+        error_code ignored;
+        k.socket.close(ignored);  // the read in flight ends with an error
+    });
+    asio::async_write(
+        k.socket, asio::buffer(request.data(), request.size()),
+        [this, &k](error_code, std::size_t) {
+            // Read even after a failed write: a server that refuses early (413,
+            // 503) may answer and close before it has read the whole request.
+            k.parser.emplace();
+            k.parser->body_limit(options.reply_bytes_max);
+            http::async_read(k.socket, k.buffer, *k.parser, [this, &k](error_code e, std::size_t) {
+                if (!e) {
+                    auto res = k.parser->release();
+                    http_reply reply;
+                    reply.status = res.result_int();
+                    reply.content_type = std::string(res[http::field::content_type]);
+                    reply.body = std::move(res.body());
+                    return finish(k, std::move(reply));
+                }
+                if (k.timed_out)
+                    return finish(k,
+                                  make_error(errc::server_timeout,
+                                             "the server at " + where + " did not answer within " +
+                                                 seconds_text(options.reply_timeout)));
+                if (e == http::error::body_limit)
+                    return finish(k, make_error(errc::bad_reply,
+                                                "the reply from " + where + " is too large"));
+                finish(k, make_error(errc::server_closed, "the server at " + where +
+                                                              " closed the connection "
+                                                              "without a reply: " +
+                                                              e.message()));
+            });
+        });
+}
+
+void http_async_client::impl::finish(connection& k, result<http_reply> r) {
+    k.busy = false;
+    k.parser.reset();
+    k.timer.cancel();
+    if (!r) {
+        k.broken = true;
+        error_code ignored;
+        k.socket.close(ignored);
+    }
+    auto done = std::move(k.done);
+    k.done = nullptr;
+    done(std::move(r));
+}
+
+result<std::unique_ptr<http_async_client>> http_async_client::open(
+    const std::string& host, std::uint16_t port, std::size_t connections,
+    const http_call_options& options) {
+    if (options.scheme != http_scheme::http)
+        return make_error(errc::bad_argument, "the asynchronous client speaks plain HTTP only");
+    auto m = std::make_unique<impl>();
+    m->options = options;
+    m->where = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+               std::to_string(port);
+    error_code ec;
+    auto address = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+    if (ec)
+        return make_error(errc::server_unreachable,
+                          "the asynchronous client takes an IP address, not '" + host + "'");
+    const tcp::endpoint endpoint(address, port);
+    for (std::size_t c = 0; c < connections; ++c) {
+        auto k = std::make_unique<impl::connection>(m->io);
+        if (!connect_within(k->socket, endpoint, steady::now() + options.connect_timeout, ec))
+            return make_error(errc::server_unreachable,
+                              "cannot connect to the server at " + m->where + ": " + ec.message());
+        k->socket.set_option(tcp::no_delay(true), ec);
+        m->connections.push_back(std::move(k));
+    }
+    m->work.emplace(m->io.get_executor());
+    m->thread = std::thread([io = &m->io] {
+        name_this_thread("uw-http-client");
+        io->run();
+    });
+    return std::unique_ptr<http_async_client>(new http_async_client(std::move(m)));
+}
+
+http_async_client::http_async_client(std::unique_ptr<impl> m) : impl_(std::move(m)) {}
+
+http_async_client::~http_async_client() {
+    impl_->work.reset();
+    impl_->io.stop();
+    impl_->thread.join();
+    for (auto& k : impl_->connections) {
+        error_code ec;
+        k->socket.shutdown(tcp::socket::shutdown_both, ec);
+        k->socket.close(ec);
+    }
+}
+
+std::size_t http_async_client::connections() const {
+    return impl_->connections.size();
+}
+
+void http_async_client::send(std::size_t c, std::string_view request, reply_callback done) {
+    UURWERK_ASSERT(c < impl_->connections.size(), c, impl_->connections.size());
+    UURWERK_ASSERT(done != nullptr);
+    asio::dispatch(impl_->io, [m = impl_.get(), c, request, done = std::move(done)]() mutable {
+        m->start(*m->connections[c], request, std::move(done));
+    });
 }
 
 result<http_address> parse_http_url(std::string_view url) {

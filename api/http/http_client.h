@@ -1,6 +1,7 @@
 #pragma once
 // A small synchronous HTTP/1.1 client (Boost.Beast) for the CLI, the benchmarks and the tests:
-// one request per connection, with a connect timeout and a timeout for the whole reply. Every
+// one request per connection, with a connect timeout and a timeout for the whole reply; and
+// an asynchronous one for load generators (http_async_client, below). Every
 // failure is a value, never an exception. Over https (api/http/tls.h), the server's certificate
 // is checked against the system's CA store (or only a given CA file's) and its name against the
 // host asked for; a failed check is an error, never a fallback to anything weaker.
@@ -10,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -69,6 +71,49 @@ private:
                                            std::string_view method, std::string_view target,
                                            std::string_view body = {},
                                            const http_call_options& options = {});
+
+// The bytes of one HTTP/1.1 request as http_connection::call sends it (keep-alive, the body as
+// application/json when not empty), for a client that prepares its requests before it sends
+// them (http_async_client).
+[[nodiscard]] std::string http_request_bytes(std::string_view method, std::string_view target,
+                                             std::string_view host, std::string_view body = {},
+                                             std::string_view authorization = {});
+
+// A load generator's client (the benchmarks): `connections` keep-alive connections to one
+// server, all driven by one thread of its own ("uw-http-client") with Asio's asynchronous calls,
+// each with at most one request in flight (the server answers a connection's requests one at a
+// time anyway). Requests are sent as prepared bytes (http_request_bytes), so that what a client
+// does before sending (building the JSON, signing) is not part of what it measures, and waiting
+// for an answer costs no thread. Plain HTTP only.
+//
+// Ownership and threading: open() connects every connection (within options.connect_timeout
+// each) and starts the thread; the destructor closes every connection and joins it (answers
+// not yet come are then dropped: their callbacks are not called). send() may be called from
+// any thread, and from inside a callback; callbacks run on the client's thread, one at a time,
+// so they must be quick.
+class http_async_client {
+public:
+    using reply_callback = std::function<void(result<http_reply>)>;
+    // Errors: as http_connection::open ("server_unreachable"); "bad_argument" for https.
+    [[nodiscard]] static result<std::unique_ptr<http_async_client>> open(
+        const std::string& host, std::uint16_t port, std::size_t connections,
+        const http_call_options& options = {});
+    ~http_async_client();
+    std::size_t connections() const;
+    // Sends `request` (whole request bytes; they must stay valid until `done` is called) on
+    // connection `c` (< connections()), which must have no request in flight; `done` gets the
+    // reply, or an error as http_connection::call's (options.reply_timeout applies from the
+    // send). After an error the connection is closed: later sends on it answer "server_closed".
+    void send(std::size_t c, std::string_view request, reply_callback done);
+
+    http_async_client(const http_async_client&) = delete;
+    http_async_client& operator=(const http_async_client&) = delete;
+
+private:
+    struct impl;
+    explicit http_async_client(std::unique_ptr<impl> m);
+    std::unique_ptr<impl> impl_;
+};
 
 struct http_address {
     std::string host;
