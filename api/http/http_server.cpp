@@ -200,7 +200,8 @@ struct http_server::impl {
     std::atomic<std::size_t> refusing{0};                  // refused, still closing
     bool started = false;                                  // under mutex
     std::atomic<bool> stopping{false};
-    std::unique_ptr<worker_pool> workers;  // last: destroyed first, joined by stop()
+    std::unique_ptr<worker_pool> workers;        // last: destroyed first, joined by stop()
+    std::unique_ptr<worker_pool> async_workers;  // the asynchronous route's (null: none)
 
     void accept();
     void accepted(const error_code& ec, tcp::socket socket);
@@ -219,6 +220,7 @@ public:
           stream_(std::move(socket), server.tls.get()),
           timer_(stream_.get_executor()),
           peer_(std::move(peer)),
+          peer_text_(peer_.to_string()),
           kind_(k),
           buffer_(server.options.header_bytes_max + server.options.body_bytes_max + 4096) {}
 
@@ -275,15 +277,23 @@ private:
     }
 
     // The one timer of the connection: when `deadline_` passes, on_deadline() acts by phase.
+    // The timer wakes no later than the deadline: a deadline moved later leaves it as it is (it
+    // wakes, finds the deadline ahead, and waits again), so that each phase of a request costs
+    // no cancelled wait; a deadline moved sooner re-arms it.
     void arm_timer() {
         timer_.async_wait([self = shared_from_this()](const error_code&) {
             if (self->phase_ == phase::closed) return;
             // on_deadline() closes, or moves the deadline on (to the write of a late answer).
-            if (self->timer_.expiry() <= steady::now()) self->on_deadline();
-            if (self->phase_ != phase::closed) self->arm_timer();
+            if (self->deadline_ <= steady::now()) self->on_deadline();
+            if (self->phase_ == phase::closed) return;
+            if (self->timer_.expiry() != self->deadline_) self->timer_.expires_at(self->deadline_);
+            self->arm_timer();
         });
     }
-    void deadline(steady::time_point t) { timer_.expires_at(t); }  // the wait re-arms itself
+    void deadline(steady::time_point t) {
+        deadline_ = t;
+        if (t < timer_.expiry()) timer_.expires_at(t);  // sooner: the wait re-arms itself
+    }
     void deadline_in(std::chrono::milliseconds d) { deadline(steady::now() + d); }
 
     void on_deadline() {
@@ -386,7 +396,7 @@ private:
         // Reads answer from memory in well under a slice; writes check a signature first.
         const bool read = head_ || req.method() == http::verb::get;
         std::string peer =
-            server_.proxy && peer_ == *server_.proxy ? forwarded_client(req) : peer_.to_string();
+            server_.proxy && peer_ == *server_.proxy ? forwarded_client(req) : peer_text_;
         request_ = std::make_shared<http_request>(http_request{
             std::string(req.method_string()), std::string(req.target()), std::move(req.body()),
             std::string(req[http::field::authorization]), std::string(req[http::field::cookie]),
@@ -419,7 +429,11 @@ private:
             }
             deliver(slot, std::move(out));
         };
-        if (!server_.workers->try_post(std::move(task))) {
+        // A submission's checks are CPU work: on a few threads of their own, so that a burst
+        // of them neither grows the pool that blocking handlers need nor makes more threads
+        // than the cores can run (each switch between them costs CPU).
+        auto& pool = async ? *server_.async_workers : *server_.workers;
+        if (!pool.try_post(std::move(task))) {
             slot_->taken = true;
             keep_alive_ = false;
             answered(http_response{
@@ -758,7 +772,9 @@ private:
     http_server::impl& server_;
     server_stream stream_;
     asio::steady_timer timer_;
+    steady::time_point deadline_{};  // see arm_timer()
     const asio::ip::address peer_;
+    const std::string peer_text_;  // peer_ as text, once
     const kind kind_;
     phase phase_ = phase::waiting;
     beast::flat_buffer buffer_;  // bounded: a header, a body and a little of what follows
@@ -936,6 +952,14 @@ void http_server::start() {
     impl_->workers =
         std::make_unique<worker_pool>(std::min<std::size_t>(2, o.workers_max), o.workers_max,
                                       o.waiting_requests_max, std::chrono::seconds(10));
+    if (impl_->async) {
+        const std::size_t n =
+            o.async_workers > 0
+                ? o.async_workers
+                : std::max<std::size_t>(4, 2 * std::max(1u, std::thread::hardware_concurrency()));
+        impl_->async_workers =
+            std::make_unique<worker_pool>(n, n, o.waiting_requests_max, std::chrono::seconds(10));
+    }
     impl_->work.emplace(impl_->io.get_executor());
     asio::post(impl_->acceptor.get_executor(), [i = impl_.get()] { i->accept(); });
     for (std::size_t t = 0; t < threads; ++t)
@@ -990,6 +1014,7 @@ void http_server::stop() {
         for (auto& t : i.io_threads) t.join();
         i.io_threads.clear();
         i.workers->stop();  // runs what is queued (their answers are dropped) and joins
+        if (i.async_workers) i.async_workers->stop();
     }
     error_code ec;
     i.acceptor.close(ec);

@@ -4,8 +4,9 @@
 // thread. A complete request goes to a worker (a pool that grows on demand up to workers_max),
 // which runs the handler: handlers may block (a long poll, a digest of the store) without
 // holding up any other connection's I/O. A request that an asynchronous route takes (the
-// submission of events) holds its worker only while it is checked: its answer comes later, from
-// any thread, and the connection waits for it with no thread at all.
+// submission of events) goes to a pool of its own, a few threads (async_workers), and holds its
+// worker only while it is checked: its answer comes later, from any thread, and the connection
+// waits for it with no thread at all.
 //
 // Limits, each answered or cut off without touching any other client:
 // - connections_max open at once (capped by the process's file descriptors), and
@@ -18,8 +19,8 @@
 //   "body_too_large"); after such an error answer the server stops sending and reads and drops
 //   what the client still sends (a lingering close, up to linger and linger_bytes_max), so a
 //   client that is still sending its body reads the answer instead of a reset;
-// - at most waiting_requests_max complete requests waiting for a worker (beyond, 503
-//   "too_many_waiting").
+// - at most waiting_requests_max complete requests waiting for a worker, and as many waiting
+//   for an asynchronous route's worker (beyond, 503 "too_many_waiting").
 // Keep-alive and pipelined requests are answered in order, one at a time per connection.
 // An answer may be a stream (http_stream: server-sent events), which then holds its connection
 // until either side closes it: it costs the connection, a timer and at most
@@ -168,10 +169,13 @@ struct http_server_options {
     std::chrono::milliseconds stop_grace{5'000};        // stop() lets answers being made finish
     std::size_t connections_per_address_max = http_connections_per_address_max;
     std::chrono::milliseconds header_timeout{10'000};  // a request's first byte to its header's end
-    std::chrono::milliseconds linger{5'000};     // after an error answer, read and drop this long
-    std::size_t linger_bytes_max = 64u << 20;    // ... and at most this much
-    std::size_t io_threads = 0;                  // 0: one per core, at most 4
-    std::size_t workers_max = 128;               // threads running handlers (long polls block one)
+    std::chrono::milliseconds linger{5'000};   // after an error answer, read and drop this long
+    std::size_t linger_bytes_max = 64u << 20;  // ... and at most this much
+    std::size_t io_threads = 0;                // 0: one per core, at most 4
+    std::size_t workers_max = 128;             // threads running handlers (long polls block one)
+    // Threads running the asynchronous route's checks (a submission's JSON and signature: CPU
+    // work, which more threads than cores only slows down); 0: two per core, at least 4.
+    std::size_t async_workers = 0;
     std::size_t waiting_requests_max = 1024;     // complete requests waiting for a worker
     std::optional<tls_files> tls{};              // TLS on every connection; none: plain HTTP
     std::size_t stream_queue_bytes_max = 16384;  // an event stream's parts not yet written
