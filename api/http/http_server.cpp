@@ -957,8 +957,8 @@ void http_server::start() {
             o.async_workers > 0
                 ? o.async_workers
                 : std::max<std::size_t>(4, 2 * std::max(1u, std::thread::hardware_concurrency()));
-        impl_->async_workers =
-            std::make_unique<worker_pool>(n, n, o.waiting_requests_max, std::chrono::seconds(10));
+        impl_->async_workers = std::make_unique<worker_pool>(
+            n, n, o.waiting_requests_max, std::chrono::seconds(10), "uw-http-check");
     }
     impl_->work.emplace(impl_->io.get_executor());
     asio::post(impl_->acceptor.get_executor(), [i = impl_.get()] { i->accept(); });

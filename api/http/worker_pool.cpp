@@ -5,8 +5,12 @@
 namespace uurwerk {
 
 worker_pool::worker_pool(std::size_t min, std::size_t max, std::size_t queue_max,
-                         std::chrono::milliseconds idle_exit)
-    : min_(min), max_(max), queue_max_(queue_max), idle_exit_(idle_exit) {
+                         std::chrono::milliseconds idle_exit, const char* thread_name)
+    : min_(min),
+      max_(max),
+      queue_max_(queue_max),
+      idle_exit_(idle_exit),
+      thread_name_(thread_name) {
     UURWERK_ASSERT(max > 0 && min <= max, min, max);
 }
 
@@ -33,7 +37,7 @@ bool worker_pool::try_post(std::function<void()> task) {
 }
 
 void worker_pool::work(std::list<std::thread>::iterator self) {
-    name_this_thread("uw-http-work");
+    name_this_thread(thread_name_);
     std::unique_lock lock(mutex_);
     while (true) {
         if (queue_.empty()) {

@@ -21,8 +21,9 @@ namespace uurwerk {
 
 class worker_pool {
 public:
+    // `thread_name` (at most 15 characters) names every worker, as /proc and top show it.
     worker_pool(std::size_t min, std::size_t max, std::size_t queue_max,
-                std::chrono::milliseconds idle_exit);
+                std::chrono::milliseconds idle_exit, const char* thread_name = "uw-http-work");
     ~worker_pool();
 
     // Queues `task` for a worker; false (and `task` dropped) when the queue is full or the
@@ -43,6 +44,7 @@ private:
 
     const std::size_t min_, max_, queue_max_;
     const std::chrono::milliseconds idle_exit_;
+    const char* const thread_name_;
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<std::function<void()>> queue_;            // under mutex_

@@ -143,6 +143,36 @@ BOOST_AUTO_TEST_CASE(bench_ingest_sends_texts_beside_a_share_of_the_events_or_no
     }
 }
 
+// Over HTTP, both clients: the asynchronous one (prepared requests, one thread driving the
+// connections: the default) and the one of the figures before 2026-12-07 (a thread per client);
+// either way every event is accepted and every text kept, and the line says which client ran,
+// the share of the in-process rate and the CPU each side used.
+BOOST_AUTO_TEST_CASE(bench_ingest_over_http_reports_its_client_and_each_sides_cpu) {
+    for (const char* client : {"async", "threads"}) {
+        BOOST_TEST_CONTEXT(client) {
+            const auto out = bench_output({"ingest", "--events", "600", "--clients", "8",
+                                           "--rounds", "1", "--http-client", client});
+            const auto doc = closing_json(out);
+            auto number = [&](const char* key) {
+                auto v = doc.number_at(key);
+                BOOST_REQUIRE_MESSAGE(v.has_value(), key << " missing");
+                return *v;
+            };
+            BOOST_CHECK(doc.string_at("http_client") == std::optional<std::string>(client));
+            BOOST_CHECK_EQUAL(number("http_rejected"), 0);
+            BOOST_CHECK_EQUAL(number("http_texts_kept"), number("texts_sent"));
+            BOOST_CHECK_CLOSE(number("http_share_of_in_process"),
+                              number("http_events_per_s") / number("events_per_s"), 1.0);
+            BOOST_CHECK_GT(number("http_server_cpu_us_per_event"), 0);
+            BOOST_CHECK_GE(number("http_client_cpu_us_per_event"), 0);
+            BOOST_CHECK_GT(number("http_p99_ms"), 0);
+        }
+    }
+    auto r = run_command({UURWERK_BINARY, "bench", "ingest", "--http-client", "many"});
+    BOOST_CHECK_NE(r.exit_code, 0);
+    BOOST_CHECK(r.out.find("--http-client is 'async' or 'threads'") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(bench_ingest_refuses_an_unknown_free_texts_value_in_one_line) {
     auto r = run_command({UURWERK_BINARY, "bench", "ingest", "--free-texts", "some"});
     BOOST_CHECK_NE(r.exit_code, 0);

@@ -11,8 +11,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <future>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -682,6 +686,96 @@ BOOST_AUTO_TEST_CASE(a_client_connection_carries_several_requests) {
         BOOST_CHECK(r->body.find("ping " + std::to_string(i)) != std::string::npos);
     }
     BOOST_CHECK_EQUAL(f.server->connections(), 1u);  // all five over one connection
+}
+
+// The asynchronous client of the benchmarks: many connections, one thread, prepared requests.
+BOOST_AUTO_TEST_CASE(an_asynchronous_client_gets_each_connection_its_own_answer) {
+    echo_fixture f;
+    const std::string host = "127.0.0.1:" + std::to_string(f.server->port());
+    auto client = http_async_client::open("127.0.0.1", f.server->port(), 8);
+    BOOST_REQUIRE_MESSAGE(client.ok(), (client.ok() ? "" : client.err().message));
+    BOOST_CHECK_EQUAL((*client)->connections(), 8u);
+    std::vector<std::string> requests;
+    for (int i = 0; i < 40; ++i)
+        requests.push_back(http_request_bytes("POST", "/n/" + std::to_string(i), host,
+                                              "{\"i\":" + std::to_string(i) + "}"));
+    std::mutex m;
+    std::condition_variable cv;
+    std::vector<std::string> answers(requests.size());
+    std::size_t done = 0;
+    // Connection c sends requests c, c + 8, c + 16, ...: the next once the last is answered.
+    std::function<void(std::size_t, std::size_t)> send = [&](std::size_t c, std::size_t i) {
+        (*client)->send(c, requests[i], [&, c, i](result<http_reply> r) {
+            {
+                std::lock_guard lock(m);
+                answers[i] = r ? std::to_string(r->status) + " " + r->body : r.err().message;
+                ++done;
+            }
+            cv.notify_all();
+            if (i + 8 < requests.size()) send(c, i + 8);
+        });
+    };
+    for (std::size_t c = 0; c < 8; ++c) send(c, c);
+    std::unique_lock lock(m);
+    BOOST_REQUIRE(cv.wait_for(lock, 10s, [&] { return done == requests.size(); }));
+    for (std::size_t i = 0; i < requests.size(); ++i)
+        BOOST_CHECK_EQUAL(
+            answers[i], "200 POST /n/" + std::to_string(i) + " {\"i\":" + std::to_string(i) + "}");
+    BOOST_CHECK_EQUAL(f.server->connections(), 8u);  // every request on the eight connections
+}
+
+BOOST_AUTO_TEST_CASE(an_asynchronous_client_reports_a_silent_server_and_a_closed_connection) {
+    http_server_options o;
+    echo_fixture f(o);
+    http_call_options quick;
+    quick.reply_timeout = 100ms;
+    auto client = http_async_client::open("127.0.0.1", f.server->port(), 1, quick);
+    BOOST_REQUIRE(client.ok());
+    const std::string host = "127.0.0.1:" + std::to_string(f.server->port());
+    // /slow answers after 300 ms: past the reply timeout.
+    const std::string slow = http_request_bytes("GET", "/slow", host);
+    std::promise<result<http_reply>> first, second;
+    (*client)->send(0, slow, [&](result<http_reply> r) { first.set_value(std::move(r)); });
+    auto late = first.get_future().get();
+    BOOST_REQUIRE(!late.ok());
+    BOOST_CHECK_EQUAL(late.err().code, errc::server_timeout);
+    // The connection is not used again after an error.
+    const std::string quick_request = http_request_bytes("GET", "/x", host);
+    (*client)->send(0, quick_request,
+                    [&](result<http_reply> r) { second.set_value(std::move(r)); });
+    auto after = second.get_future().get();
+    BOOST_REQUIRE(!after.ok());
+    BOOST_CHECK_EQUAL(after.err().code, errc::server_closed);
+    // Plain HTTP only, and nobody listening is unreachable.
+    http_call_options tls;
+    tls.scheme = http_scheme::https;
+    auto refused = http_async_client::open("127.0.0.1", f.server->port(), 1, tls);
+    BOOST_REQUIRE(!refused.ok());
+    BOOST_CHECK_EQUAL(refused.err().code, errc::bad_argument);
+    const auto port = f.server->port();
+    f.server->stop();
+    auto gone = http_async_client::open("127.0.0.1", port, 1, quick);
+    BOOST_REQUIRE(!gone.ok());
+    BOOST_CHECK_EQUAL(gone.err().code, errc::server_unreachable);
+}
+
+BOOST_AUTO_TEST_CASE(prepared_request_bytes_are_what_the_server_reads) {
+    http_server_options o;
+    o.idle_timeout = 200ms;  // closes the keep-alive connection of raw_exchange below
+    echo_fixture f(o);
+    const std::string host = "127.0.0.1:" + std::to_string(f.server->port());
+    const auto bytes = http_request_bytes("POST", "/v1/events", host, "{}", "Bearer t");
+    BOOST_CHECK_EQUAL(bytes, "POST /v1/events HTTP/1.1\r\nHost: " + host +
+                                 "\r\nUser-Agent: uurwerk\r\nAccept: application/json\r\n"
+                                 "Authorization: Bearer t\r\nContent-Type: application/json\r\n"
+                                 "Content-Length: 2\r\n\r\n{}");
+    // An empty POST says so; a GET has no length.
+    BOOST_CHECK(http_request_bytes("POST", "/x", host).find("Content-Length: 0\r\n") !=
+                std::string::npos);
+    BOOST_CHECK(http_request_bytes("GET", "/x", host).find("Content-Length") == std::string::npos);
+    const auto answer =
+        raw_exchange(f.server->port(), http_request_bytes("POST", "/e", host, "ab"));
+    BOOST_CHECK_MESSAGE(answer.find("POST /e ab") != std::string::npos, answer);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

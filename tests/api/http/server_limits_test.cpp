@@ -8,9 +8,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -367,6 +370,132 @@ BOOST_AUTO_TEST_CASE(blocking_handlers_hold_up_no_other_connection) {
     BOOST_CHECK_EQUAL(quick->body, "/quick");
     BOOST_CHECK_LT(inside.load(), 41);
     for (auto& t : blocked) t.join();
+    server.stop();
+}
+
+// Threads named `name` in this process, as /proc shows them.
+std::size_t threads_named(const std::string& name) {
+    std::size_t n = 0;
+    std::error_code ec;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+        std::ifstream f(task.path() / "comm");
+        std::string comm;
+        if (std::getline(f, comm) && comm == name) ++n;
+    }
+    return n;
+}
+
+BOOST_AUTO_TEST_CASE(a_flood_of_submissions_takes_only_their_own_workers_and_reads_go_on) {
+    http_stats stats;
+    std::atomic<int> checking{0}, most{0};
+    http_async_route async{
+        [](const http_request& r) { return r.method == "POST"; },
+        [&](const http_request&, http_answer answer) {
+            const int now = ++checking;
+            for (int seen = most.load(); now > seen && !most.compare_exchange_weak(seen, now);) {
+            }
+            std::this_thread::sleep_for(50ms);  // slow checks, as a signature's are
+            --checking;
+            answer(http_response{200, "text/plain", "checked", {}});
+        },
+        30s,
+        [](const http_request&) {
+            return http_response{504, "text/plain", "late", {}};
+        },
+    };
+    http_server_options o;
+    o.async_workers = 3;
+    auto opened = http_server::open(
+        o,
+        [](const http_request& r) {
+            return http_response{200, "text/plain", r.target, {}};
+        },
+        async, stats);
+    BOOST_REQUIRE(opened.ok());
+    auto& server = **opened;
+    server.start();
+    // 60 submissions at once, each on a connection of its own: 1 s of checks on 3 workers.
+    std::atomic<int> checked{0};
+    std::vector<std::thread> senders;
+    for (int i = 0; i < 60; ++i)
+        senders.emplace_back([&] {
+            auto r = http_call("127.0.0.1", server.port(), "POST", "/v1/events", "{}", {5s, 30s});
+            if (r.ok() && r->status == 200 && r->body == "checked") ++checked;
+        });
+    BOOST_REQUIRE(eventually([&] { return checking.load() > 0; }));
+    // A read meanwhile is not queued behind them: it is answered while most still wait.
+    auto read = http_call("127.0.0.1", server.port(), "GET", "/v1/health");
+    const int checked_when_read = checked.load();
+    BOOST_REQUIRE(read.ok());
+    BOOST_CHECK_EQUAL(read->body, "/v1/health");
+    BOOST_CHECK_LT(checked_when_read, 60);
+    BOOST_CHECK_LE(threads_named("uw-http-check"), 3u);
+    for (auto& t : senders) t.join();
+    BOOST_CHECK_EQUAL(checked.load(), 60);  // every one answered, none refused
+    BOOST_CHECK_LE(most.load(), 3);         // never more than the route's workers at once
+    server.stop();
+    BOOST_CHECK_EQUAL(threads_named("uw-http-check"), 0u);  // stop() joined them
+}
+
+BOOST_AUTO_TEST_CASE(submissions_beyond_their_workers_queue_are_refused_503) {
+    http_stats stats;
+    std::atomic<int> inside{0};
+    std::atomic<bool> release{false};
+    http_async_route async{
+        [](const http_request& r) { return r.method == "POST"; },
+        [&](const http_request&, http_answer answer) {
+            ++inside;
+            while (!release.load()) std::this_thread::sleep_for(5ms);
+            answer(http_response{200, "text/plain", "checked", {}});
+        },
+        30s,
+        [](const http_request&) {
+            return http_response{504, "text/plain", "late", {}};
+        },
+    };
+    http_server_options o;
+    o.async_workers = 1;
+    o.waiting_requests_max = 4;
+    auto opened = http_server::open(
+        o,
+        [](const http_request& r) {
+            return http_response{200, "text/plain", r.target, {}};
+        },
+        async, stats);
+    BOOST_REQUIRE(opened.ok());
+    auto& server = **opened;
+    server.start();
+    std::mutex m;
+    std::vector<std::string> answers;
+    auto submit = [&] {
+        auto r = http_call("127.0.0.1", server.port(), "POST", "/v1/events", "{}", {5s, 30s});
+        std::lock_guard lock(m);
+        answers.push_back(r.ok() ? std::to_string(r->status) + " " + r->body : "none");
+    };
+    std::vector<std::thread> senders;
+    senders.emplace_back(submit);
+    BOOST_REQUIRE(eventually([&] { return inside.load() == 1; }));  // the one worker is held
+    for (int i = 0; i < 7; ++i) senders.emplace_back(submit);
+    // Four wait in the queue; three are refused at once.
+    BOOST_REQUIRE(eventually([&] {
+        std::lock_guard lock(m);
+        return answers.size() == 3;
+    }));
+    {
+        std::lock_guard lock(m);
+        for (const auto& a : answers) {
+            BOOST_CHECK_MESSAGE(a.rfind("503 ", 0) == 0, a);
+            BOOST_CHECK_MESSAGE(a.find("too_many_waiting") != std::string::npos, a);
+        }
+    }
+    // Reads still have their workers.
+    auto read = http_call("127.0.0.1", server.port(), "GET", "/v1/health");
+    BOOST_REQUIRE(read.ok());
+    BOOST_CHECK_EQUAL(read->status, 200u);
+    release = true;
+    for (auto& t : senders) t.join();
+    BOOST_CHECK_EQUAL(std::count(answers.begin(), answers.end(), "200 checked"), 5);
+    BOOST_CHECK_EQUAL(inside.load(), 5);
     server.stop();
 }
 
