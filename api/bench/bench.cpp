@@ -709,8 +709,15 @@ result<void> bench_ingest(const parsed_args& a) {
     if (!http_texts) return http_texts.err();
     const auto& http = over_http->f;
     const double http_share = http.events_per_s / in_process.events_per_s;
+    // On a shared machine the two rates swing with the neighbours' load; the CPU an event of
+    // each path (every thread of this process, the clients' included) is steadier: its ratio
+    // is the share the HTTP rate would reach with both cores to itself.
+    const double http_cpu_us = over_http->client_cpu_us + over_http->server_cpu_us;
+    const double cpu_share = http_cpu_us > 0 ? (client_us + node_us) / http_cpu_us : 0;
     std::cerr << "http: " << figures_text(http) << "; texts kept " << *http_texts << "; "
-              << fixed(http_share, 3) << " of the in-process rate\n";
+              << fixed(http_share, 3) << " of the in-process rate; CPU an event "
+              << fixed(http_cpu_us) << " us against " << fixed(client_us + node_us)
+              << " us in-process (" << fixed(cpu_share, 3) << ")\n";
     std::cout << "{\"cores\": " << cores() << ", \"events\": " << events
               << ", \"clients\": " << clients << ", \"submit\": \"" << name_of(mode) << "\""
               << ", \"all_cores_verifies_per_s\": " << fixed(verify.all_cores, 0)
@@ -727,6 +734,8 @@ result<void> bench_ingest(const parsed_args& a) {
               << ", \"http_p99_ms\": " << fixed(http.p99, 3)
               << ", \"http_client_cpu_us_per_event\": " << fixed(over_http->client_cpu_us)
               << ", \"http_server_cpu_us_per_event\": " << fixed(over_http->server_cpu_us)
+              << ", \"in_process_cpu_us_per_event\": " << fixed(client_us + node_us)
+              << ", \"http_cpu_share_of_in_process\": " << fixed(cpu_share, 3)
               << ", \"http_rejected\": " << http.rejected
               << ", \"http_texts_kept\": " << *http_texts << "}\n";
     return ok_value;

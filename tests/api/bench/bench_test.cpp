@@ -165,6 +165,12 @@ BOOST_AUTO_TEST_CASE(bench_ingest_over_http_reports_its_client_and_each_sides_cp
                               number("http_events_per_s") / number("events_per_s"), 1.0);
             BOOST_CHECK_GT(number("http_server_cpu_us_per_event"), 0);
             BOOST_CHECK_GE(number("http_client_cpu_us_per_event"), 0);
+            BOOST_CHECK_GT(number("in_process_cpu_us_per_event"), 0);
+            BOOST_CHECK_CLOSE(
+                number("http_cpu_share_of_in_process"),
+                number("in_process_cpu_us_per_event") / (number("http_server_cpu_us_per_event") +
+                                                         number("http_client_cpu_us_per_event")),
+                2.0);
             BOOST_CHECK_GT(number("http_p99_ms"), 0);
         }
     }
