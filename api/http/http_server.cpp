@@ -277,23 +277,15 @@ private:
     }
 
     // The one timer of the connection: when `deadline_` passes, on_deadline() acts by phase.
-    // The timer wakes no later than the deadline: a deadline moved later leaves it as it is (it
-    // wakes, finds the deadline ahead, and waits again), so that each phase of a request costs
-    // no cancelled wait; a deadline moved sooner re-arms it.
     void arm_timer() {
         timer_.async_wait([self = shared_from_this()](const error_code&) {
             if (self->phase_ == phase::closed) return;
             // on_deadline() closes, or moves the deadline on (to the write of a late answer).
-            if (self->deadline_ <= steady::now()) self->on_deadline();
-            if (self->phase_ == phase::closed) return;
-            if (self->timer_.expiry() != self->deadline_) self->timer_.expires_at(self->deadline_);
-            self->arm_timer();
+            if (self->timer_.expiry() <= steady::now()) self->on_deadline();
+            if (self->phase_ != phase::closed) self->arm_timer();
         });
     }
-    void deadline(steady::time_point t) {
-        deadline_ = t;
-        if (t < timer_.expiry()) timer_.expires_at(t);  // sooner: the wait re-arms itself
-    }
+    void deadline(steady::time_point t) { timer_.expires_at(t); }  // the wait re-arms itself
     void deadline_in(std::chrono::milliseconds d) { deadline(steady::now() + d); }
 
     void on_deadline() {
@@ -772,7 +764,6 @@ private:
     http_server::impl& server_;
     server_stream stream_;
     asio::steady_timer timer_;
-    steady::time_point deadline_{};  // see arm_timer()
     const asio::ip::address peer_;
     const std::string peer_text_;  // peer_ as text, once
     const kind kind_;
