@@ -214,6 +214,24 @@ BOOST_AUTO_TEST_CASE(
     BOOST_CHECK_EQUAL(f.helpers_offered, 3u);
 }
 
+// Requests 10 + day for each day, each matched to helper 1 an hour after it opened, and closed.
+static void helper_1_matched_on_days(fair_share_tracker& t, std::initializer_list<int> days) {
+    for (const int day : days) {
+        const auto r = id_of(static_cast<std::uint8_t>(10 + day));
+        t.request_opened(r, hours(day * 24), category::shopping);
+        t.matched(r, member_id{1}, hours(day * 24 + 1));
+        t.request_closed(r, hours(day * 24 + 1));
+    }
+}
+
+// Two offers were candidates, one of them starved, and another handing out serves both.
+static void one_of_two_starved_and_floor_zero(fair_share_tracker& t) {
+    const auto f = t.figures(hours(40 * 24));
+    BOOST_CHECK_EQUAL(f.starvation_all_candidates, 2u);
+    BOOST_CHECK_CLOSE(f.starved_all_offers_share, 0.5, 1e-9);
+    BOOST_CHECK_SMALL(f.starved_all_offers_floor, 1e-12);
+}
+
 BOOST_AUTO_TEST_CASE(the_starvation_floor_serves_the_offer_that_leaves_first_and_follows_paths) {
     // Offer 2 is withdrawn on day 5, offer 1 stays. Matches on day 1 and day 10, both helper 1's:
     // offer 2 starved (1 of 2). Day 1's match to offer 2 and day 10's to offer 1 serve both, so
@@ -223,16 +241,8 @@ BOOST_AUTO_TEST_CASE(the_starvation_floor_serves_the_offer_that_leaves_first_and
         t.offer_opened(id_of(1), member_id{1}, hours(0));
         t.offer_opened(id_of(2), member_id{2}, hours(0));
         t.offer_closed(id_of(2), hours(5 * 24));
-        for (const int day : {1, 10}) {
-            const auto r = id_of(static_cast<std::uint8_t>(10 + day));
-            t.request_opened(r, hours(day * 24), category::shopping);
-            t.matched(r, member_id{1}, hours(day * 24 + 1));
-            t.request_closed(r, hours(day * 24 + 1));
-        }
-        const auto f = t.figures(hours(40 * 24));
-        BOOST_CHECK_EQUAL(f.starvation_all_candidates, 2u);
-        BOOST_CHECK_CLOSE(f.starved_all_offers_share, 0.5, 1e-9);
-        BOOST_CHECK_SMALL(f.starved_all_offers_floor, 1e-12);
+        helper_1_matched_on_days(t, {1, 10});
+        one_of_two_starved_and_floor_zero(t);
     }
     // A fit that is no class: request 11 fits offers 1 and 2, request 12 only offer 1. Offer 1
     // closes first, so time order gives request 11's match to it and request 12's to nobody; the
@@ -245,16 +255,8 @@ BOOST_AUTO_TEST_CASE(the_starvation_floor_serves_the_offer_that_leaves_first_and
         t.offer_opened(id_of(1), member_id{1}, hours(0));
         t.offer_opened(id_of(2), member_id{2}, hours(0));
         t.offer_closed(id_of(1), hours(20 * 24));
-        for (const int day : {1, 2}) {
-            const auto r = id_of(static_cast<std::uint8_t>(10 + day));
-            t.request_opened(r, hours(day * 24), category::shopping);
-            t.matched(r, member_id{1}, hours(day * 24 + 1));
-            t.request_closed(r, hours(day * 24 + 1));
-        }
-        const auto f = t.figures(hours(40 * 24));
-        BOOST_CHECK_EQUAL(f.starvation_all_candidates, 2u);
-        BOOST_CHECK_CLOSE(f.starved_all_offers_share, 0.5, 1e-9);
-        BOOST_CHECK_SMALL(f.starved_all_offers_floor, 1e-12);
+        helper_1_matched_on_days(t, {1, 2});
+        one_of_two_starved_and_floor_zero(t);
     }
 }
 

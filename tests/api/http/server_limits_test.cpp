@@ -385,6 +385,21 @@ std::size_t threads_named(const std::string& name) {
     return n;
 }
 
+// A started server whose blocking handler echoes the target, with `async` as its asynchronous
+// route.
+static std::unique_ptr<http_server> open_echo_with(const http_server_options& o,
+                                                   http_async_route async, http_stats& stats) {
+    auto opened = http_server::open(
+        o,
+        [](const http_request& r) {
+            return http_response{200, "text/plain", r.target, {}};
+        },
+        std::move(async), stats);
+    BOOST_REQUIRE(opened.ok());
+    (*opened)->start();
+    return std::move(*opened);
+}
+
 BOOST_AUTO_TEST_CASE(a_flood_of_submissions_takes_only_their_own_workers_and_reads_go_on) {
     http_stats stats;
     std::atomic<int> checking{0}, most{0};
@@ -405,15 +420,8 @@ BOOST_AUTO_TEST_CASE(a_flood_of_submissions_takes_only_their_own_workers_and_rea
     };
     http_server_options o;
     o.async_workers = 3;
-    auto opened = http_server::open(
-        o,
-        [](const http_request& r) {
-            return http_response{200, "text/plain", r.target, {}};
-        },
-        async, stats);
-    BOOST_REQUIRE(opened.ok());
-    auto& server = **opened;
-    server.start();
+    auto opened = open_echo_with(o, async, stats);
+    auto& server = *opened;
     // 60 submissions at once, each on a connection of its own: 1 s of checks on 3 workers.
     std::atomic<int> checked{0};
     std::vector<std::thread> senders;
@@ -456,15 +464,8 @@ BOOST_AUTO_TEST_CASE(submissions_beyond_their_workers_queue_are_refused_503) {
     http_server_options o;
     o.async_workers = 1;
     o.waiting_requests_max = 4;
-    auto opened = http_server::open(
-        o,
-        [](const http_request& r) {
-            return http_response{200, "text/plain", r.target, {}};
-        },
-        async, stats);
-    BOOST_REQUIRE(opened.ok());
-    auto& server = **opened;
-    server.start();
+    auto opened = open_echo_with(o, async, stats);
+    auto& server = *opened;
     std::mutex m;
     std::vector<std::string> answers;
     auto submit = [&] {
