@@ -549,33 +549,22 @@ result<void> bench_ingest(const parsed_args& a) {
     std::size_t events = *events_option;
     const std::size_t clients = *clients_option;
     const std::size_t rounds = *rounds_option;
-    submit_mode mode = submit_mode::pipelined;
-    if (auto m = a.get("submit")) {
-        if (*m == "blocking")
-            mode = submit_mode::blocking;
-        else if (*m != "pipelined")
-            return make_error(errc::bad_argument, "--submit is 'pipelined' or 'blocking', not '" +
-                                                      std::string(*m) + "'");
-    }
+    auto mode_option = either_option(a, "submit", std::pair{"pipelined", submit_mode::pipelined},
+                                     std::pair{"blocking", submit_mode::blocking});
+    if (!mode_option) return mode_option.err();
+    const submit_mode mode = *mode_option;
     // Texts beside the events, as real clients send them (the default), or none, the workload
     // of the figures before issue 22, so that they stay comparable.
-    free_texts texts = free_texts::beside;
-    if (auto t = a.get("free-texts")) {
-        if (*t == "off")
-            texts = free_texts::left_out;
-        else if (*t != "on")
-            return make_error(errc::bad_argument,
-                              "--free-texts is 'on' or 'off', not '" + std::string(*t) + "'");
-    }
+    auto texts_option = either_option(a, "free-texts", std::pair{"on", free_texts::beside},
+                                      std::pair{"off", free_texts::left_out});
+    if (!texts_option) return texts_option.err();
+    const free_texts texts = *texts_option;
     const char* texts_name = texts == free_texts::beside ? "on" : "off";
-    http_client_kind client_kind = http_client_kind::async;
-    if (auto k = a.get("http-client")) {
-        if (*k == "threads")
-            client_kind = http_client_kind::threads;
-        else if (*k != "async")
-            return make_error(errc::bad_argument, "--http-client is 'async' or 'threads', not '" +
-                                                      std::string(*k) + "'");
-    }
+    auto client_option =
+        either_option(a, "http-client", std::pair{"async", http_client_kind::async},
+                      std::pair{"threads", http_client_kind::threads});
+    if (!client_option) return client_option.err();
+    const http_client_kind client_kind = *client_option;
     std::vector<kafka_setup> kafka;
     if (auto spec = a.get("kafka")) {
         auto s = kafka_setups(*spec);

@@ -36,9 +36,6 @@ std::uint64_t own_status(std::string_view field) {
             return std::stoull(line.substr(field.size() + 1));
     return 0;
 }
-std::uint64_t rss_kib() {
-    return own_status("VmRSS");
-}
 
 // One open stream on a plain socket: its descriptor and what it has read of an unfinished event.
 struct open_stream {
@@ -139,7 +136,7 @@ result<void> bench_streams(const parsed_args& a) {
     (*server)->start();
     const auto port = (*server)->port();
 
-    const std::uint64_t rss_before = rss_kib(), threads_before = own_status("Threads");
+    const std::uint64_t rss_before = own_status("VmRSS"), threads_before = own_status("Threads");
     std::vector<open_stream> streams(n_streams);
     std::vector<pollfd> fds(n_streams);
     std::vector<std::size_t> member_of(n_streams);
@@ -172,7 +169,7 @@ result<void> bench_streams(const parsed_args& a) {
                                                   " streams were not ready within 60 s");
     const double opened_s = seconds_since(t_open);
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    const std::uint64_t rss_held = rss_kib(), threads_held = own_status("Threads");
+    const std::uint64_t rss_held = own_status("VmRSS"), threads_held = own_status("Threads");
     const double per_stream_kib = static_cast<double>(rss_held - std::min(rss_held, rss_before)) /
                                   static_cast<double>(n_streams);
     std::cerr << "bench streams: " << n_streams << " streams open in " << fixed(opened_s, 2)

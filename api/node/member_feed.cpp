@@ -25,23 +25,20 @@ struct member_feed_core {
     std::map<key, std::map<std::uint64_t, member_feed::listener>> listening;
     std::size_t listener_count = 0;
     std::uint64_t next_id = 1;
-    std::map<std::uint64_t, key> keys;  // a listener's id to its key
 
-    void forget(std::uint64_t id) {
+    void forget(const key& k, std::uint64_t id) {
         std::lock_guard lock(mutex);
-        auto k = keys.find(id);
-        if (k == keys.end()) return;
-        auto l = listening.find(k->second);
+        auto l = listening.find(k);
         UURWERK_ASSERT(l != listening.end(), id);
-        l->second.erase(id);
+        const std::size_t erased = l->second.erase(id);
+        UURWERK_ASSERT(erased == 1, id);
         if (l->second.empty()) listening.erase(l);
-        keys.erase(k);
         --listener_count;
     }
 };
 
 member_feed::subscription::~subscription() {
-    if (auto core = core_.lock()) core->forget(id_);
+    if (auto core = core_.lock()) core->forget({community_, member_}, id_);
 }
 
 member_feed::member_feed(std::vector<offset> applied, std::size_t remembered_max,
@@ -99,9 +96,8 @@ std::unique_ptr<member_feed::subscription> member_feed::subscribe(partition_id p
     }
     const std::uint64_t id = core.next_id++;
     core.listening[{c, m}].emplace(id, std::move(fn));
-    core.keys.emplace(id, member_feed_core::key{c, m});
     ++core.listener_count;
-    return std::unique_ptr<subscription>(new subscription(core_, id, complete));
+    return std::unique_ptr<subscription>(new subscription(core_, c, m, id, complete));
 }
 
 std::size_t member_feed::listeners() const {

@@ -63,9 +63,12 @@ public:
 
     private:
         friend class member_feed;
-        subscription(std::weak_ptr<struct member_feed_core> core, std::uint64_t id, bool complete)
-            : core_(std::move(core)), id_(id), complete_(complete) {}
+        subscription(std::weak_ptr<struct member_feed_core> core, community_id c, member_id m,
+                     std::uint64_t id, bool complete)
+            : core_(std::move(core)), community_(c), member_(m), id_(id), complete_(complete) {}
         std::weak_ptr<struct member_feed_core> core_;
+        community_id community_;
+        member_id member_;
         std::uint64_t id_;
         bool complete_;
     };
