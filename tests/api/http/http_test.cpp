@@ -706,13 +706,16 @@ BOOST_AUTO_TEST_CASE(an_asynchronous_client_gets_each_connection_its_own_answer)
     // Connection c sends requests c, c + 8, c + 16, ...: the next once the last is answered.
     std::function<void(std::size_t, std::size_t)> send = [&](std::size_t c, std::size_t i) {
         (*client)->send(c, requests[i], [&, c, i](result<http_reply> r) {
+            // Whether this connection has more to send, read before the notification: after the
+            // last one the test may end and its locals go.
+            const bool more = i + 8 < requests.size();
             {
                 std::lock_guard lock(m);
                 answers[i] = r ? std::to_string(r->status) + " " + r->body : r.err().message;
                 ++done;
             }
             cv.notify_all();
-            if (i + 8 < requests.size()) send(c, i + 8);
+            if (more) send(c, i + 8);
         });
     };
     for (std::size_t c = 0; c < 8; ++c) send(c, c);
