@@ -13,20 +13,34 @@ packages=(
   curl
   clang-14 libclang-rt-14-dev  # tests/fuzz: libFuzzer and the sanitizers (ops/test.sh's fuzz build)
   openjdk-17-jre-headless maven  # ops/kafka.sh: Apache Kafka's jars from Maven Central, run on Java 17
+  chromium fonts-dejavu-core  # tests/web: the web app in a real browser (Playwright drives it)
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
-fi
+# Node.js and npm for the web app's packages below (the machine's own, else Debian's).
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-echo "install-deps: installing ${missing[*]}"
-"${sudo_cmd[@]}" apt-get update -qq
-DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
-  "${missing[@]}"
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+else
+  echo "install-deps: installing ${missing[*]}"
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}"
+fi
+
+# The web app's packages from npm (api/web/package.json, pinned by its package-lock.json): the
+# QR code encoder the app serves from its own origin, which the build embeds, and the browser
+# tests' driver and accessibility engine. Again only when the lock file changed.
+web="$(cd "$(dirname "$0")/.." && pwd)/api/web"
+stamp="$web/node_modules/.uurwerk-lock"
+if ! cmp -s "$web/package-lock.json" "$stamp" 2>/dev/null; then
+  echo "install-deps: npm ci in api/web"
+  (cd "$web" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+  cp "$web/package-lock.json" "$stamp"
+fi

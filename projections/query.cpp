@@ -159,6 +159,17 @@ result<claim_state> claim(const projector& p, community_id c, const event_id& id
     });
 }
 
+result<std::vector<std::pair<event_id, post_state>>> posts(const projector& p, community_id c,
+                                                           const std::vector<event_id>& ids) {
+    using found = std::vector<std::pair<event_id, post_state>>;
+    return with_community<found>(p, c, [&](const community_state& cs) -> result<found> {
+        found out;
+        for (const auto& id : ids)
+            if (auto it = cs.posts.find(id); it != cs.posts.end()) out.emplace_back(id, it->second);
+        return out;
+    });
+}
+
 result<ranked_page> candidates(const projector& p, community_id c, const event_id& request,
                                std::size_t limit) {
     return with_community_matching<ranked_page>(

@@ -92,6 +92,11 @@ struct balance_view {
 
 [[nodiscard]] result<claim_state> claim(const projector& p, community_id c, const event_id& id);
 
+// Posts of `c` by id, those that exist (open or not), in the order asked. Errors:
+// unknown_community.
+[[nodiscard]] result<std::vector<std::pair<event_id, post_state>>> posts(
+    const projector& p, community_id c, const std::vector<event_id>& ids);
+
 // A post as the API shows it in a ranked page.
 struct ranked_post {
     event_id id;

@@ -941,6 +941,9 @@ std::vector<command> commands() {
             "behind a reverse proxy at this IP address: its requests' client is the last "
             "address of their X-Forwarded-For, and its connections are not held to the "
             "per-address limit (README, \"Running a node on the internet\")"},
+           {"secure-cookies", "",
+            "browsers reach this node over https through a TLS proxy: the session cookie is "
+            "Secure (always so with --tls-cert)"},
            {"checkpoint-interval", "SECONDS",
             "how often the node signs a checkpoint of each community that announced its key "
             "(default 60; 0 = only on demand)"},
@@ -1050,6 +1053,7 @@ std::vector<command> commands() {
                                    "private key");
              if (a.has("tls-cert")) network.tls = tls_files{*a.get("tls-cert"), *a.get("tls-key")};
              network.trusted_proxy = a.get("trusted-proxy").value_or("");
+             if (a.has("secure-cookies")) network.cookies = cookie_security::secure;
              for (auto [name, field] :
                   {std::pair{"quota-writes-per-key", &network.quotas.writes_per_key},
                    {"quota-writes-per-address", &network.quotas.writes_per_address},

@@ -217,17 +217,21 @@ http_response access::sign_in(const http_request& request) {
     const auto seconds = (s.expires_at.value - now.value) / 1000;
     answer.headers.emplace_back("Set-Cookie", std::string(session_cookie_name) + "=" + *token +
                                                   "; Path=/; Max-Age=" + std::to_string(seconds) +
-                                                  "; HttpOnly; SameSite=Strict");
+                                                  cookie_attributes());
     answer.headers.emplace_back("Cache-Control", "no-store");
     return answer;
 }
 
-http_response access::sign_out() {
+http_response access::sign_out() const {
     auto answer = json_answer(200, "{\"signed_out\":true}");
-    answer.headers.emplace_back(
-        "Set-Cookie",
-        std::string(session_cookie_name) + "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+    answer.headers.emplace_back("Set-Cookie", std::string(session_cookie_name) +
+                                                  "=; Path=/; Max-Age=0" + cookie_attributes());
     return answer;
+}
+
+std::string access::cookie_attributes() const {
+    return std::string("; HttpOnly; SameSite=Strict") +
+           (options_.cookies == cookie_security::secure ? "; Secure" : "");
 }
 
 std::optional<session_statement> access::session_of(const http_request& request) {

@@ -35,11 +35,16 @@ namespace uurwerk {
 // what checking costs against the same node with the check left out. `serve` never leaves it out.
 enum class access_checks : std::uint8_t { on, off_to_measure_them };
 
+// Whether the browser reaches the node over https (TLS here, or a TLS proxy in front): then the
+// session cookie carries `Secure`, so that a browser never sends it over plain HTTP.
+enum class cookie_security : std::uint8_t { plain, secure };
+
 struct access_options {
     log_clock clock;             // the time sessions are checked at: main() wires the wall clock
     std::string operator_token;  // "" = the operator's routes answer loopback only
     std::size_t sessions_cached_max = uurwerk::sessions_cached_max;
     access_checks checks = access_checks::on;
+    cookie_security cookies = cookie_security::plain;
 };
 
 // The operator token of the node whose data folder is `data_dir`: the first line of
@@ -63,7 +68,7 @@ public:
     // "uurwerk_session=TOKEN; Path=/; Max-Age=SECONDS; HttpOnly; SameSite=Strict".
     [[nodiscard]] http_response sign_in(const http_request& request);
     // POST /v1/session/end: clears that cookie.
-    [[nodiscard]] static http_response sign_out();
+    [[nodiscard]] http_response sign_out() const;
 
     session_cache& sessions() { return sessions_; }
     // The statement of the session `request` carries, if it holds now (its signature checked,
@@ -86,6 +91,9 @@ private:
     [[nodiscard]] std::optional<http_response> operator_check(const http_request& request) const;
 
     node& node_;
+    // The session cookie's attributes after its value: HttpOnly, SameSite=Strict, and Secure
+    // when the browser reaches the node over https.
+    [[nodiscard]] std::string cookie_attributes() const;
     access_options options_;
     session_cache sessions_;
 };

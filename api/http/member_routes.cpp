@@ -1,5 +1,7 @@
 #include "api/http/member_routes.h"
 
+#include <map>
+
 #include "api/http/route_support.h"
 #include "api/http/value_names.h"
 #include "api/json/json.h"
@@ -103,6 +105,112 @@ std::string history_row(const history_entry& h) {
     e.key("counterparty").decimal(h.counterparty.value);
     e.end_object();
     return e.take();
+}
+
+http_response overview(node& n, community_id c, member_id id) {
+    auto row = query::member(n.folder(c), c, id);
+    if (!row) return error_answer(row.err());
+    auto records = query::records_of(n.folder(c), c, id);
+    if (!records) return error_answer(records.err());
+    auto balance = query::balance(n.folder(c), c, id);
+    if (!balance) return error_answer(balance.err());
+    auto profile = profile_of(n, c, *row);
+    if (!profile) return error_answer(profile.err());
+    const auto& r = *records;
+
+    // The other people named, each looked up once: their display names.
+    std::map<member_id, std::optional<std::string>> names;
+    const auto name_of = [&](member_id other) -> const std::optional<std::string>& {
+        auto [it, fresh] = names.try_emplace(other);
+        if (!fresh) return it->second;
+        if (auto m = query::member(n.folder(c), c, other))
+            if (auto p = profile_of(n, c, *m); p && *p) it->second = (*p)->name;
+        return it->second;
+    };
+    const auto other_fields = [&](json_writer& w, member_id other) {
+        w.key("other").decimal(other.value);
+        if (const auto& name = name_of(other))
+            w.key("other_name").string(*name);
+        else
+            w.key("other_name").null();
+    };
+    // The requests of the matches, for what the help is and when.
+    std::vector<event_id> requests;
+    for (const auto& [mid, x] : r.matches)
+        if (x.status == match_status::proposed || x.status == match_status::accepted)
+            requests.push_back(x.request);
+    auto request_posts = query::posts(n.folder(c), c, requests);
+    if (!request_posts) return error_answer(request_posts.err());
+    std::map<event_id, post_state> request_of(request_posts->begin(), request_posts->end());
+
+    json_writer w;
+    w.begin_object();
+    w.key("community").decimal(c.value);
+    member_fields(w, *row);
+    profile_fields(w, *profile, false);
+    w.key("role").string(role_name(r.member.member_role));
+    w.key("suspended").boolean(row->suspended);
+    w.key("balance").begin_object();
+    w.key("balance_minutes").number(r.member.balance.value);
+    w.key("pending_in_minutes").number(r.member.pending_in.value);
+    w.key("pending_out_minutes").number(r.member.pending_out.value);
+    w.key("credit_limit_minutes").number(balance->credit_limit.value);
+    w.key("balance_max_minutes").number(balance->balance_max.value);
+    w.end_object();
+    w.key("posts").begin_array();
+    for (const auto& [pid, p] : r.posts) {
+        if (p.owner != id || p.status != post_status::open) continue;
+        w.begin_object();
+        w.key("id").string(pid.hex());
+        w.key("type").string(p.is_offer ? "offer" : "request");
+        w.key("category").string(category_name(p.what));
+        w.key("intensity").string(intensity_name(p.how_often));
+        w.key("area").string(p.area);
+        w.key("availability").number(static_cast<std::int64_t>(p.availability));
+        text_field(w, n, c, pid, p.text_digest);
+        w.end_object();
+    }
+    w.end_array();
+    for (const auto status : {match_status::proposed, match_status::accepted}) {
+        w.key(status == match_status::proposed ? "proposals" : "matches").begin_array();
+        for (const auto& [mid, x] : r.matches) {
+            if (x.status != status) continue;
+            const bool helping = x.helper == id;
+            w.begin_object();
+            w.key("match").string(mid.hex());
+            w.key("request").string(x.request.hex());
+            w.key("offer").string(x.offer.hex());
+            w.key("my_part").string(helping ? "helper" : "requester");
+            other_fields(w, helping ? x.requester : x.helper);
+            if (auto q = request_of.find(x.request); q != request_of.end()) {
+                w.key("category").string(category_name(q->second.what));
+                w.key("intensity").string(intensity_name(q->second.how_often));
+                w.key("availability").number(static_cast<std::int64_t>(q->second.availability));
+            }
+            w.key("proposed_at_ms").decimal_signed(x.proposed_time.value);
+            w.end_object();
+        }
+        w.end_array();
+    }
+    for (const bool receiving : {true, false}) {
+        w.key(receiving ? "claims_to_confirm" : "claims_sent").begin_array();
+        for (const auto& [cid, x] : r.claims) {
+            if (x.status != claim_status::pending && x.status != claim_status::disputed) continue;
+            if ((receiving ? x.receiver : x.claimant) != id) continue;
+            w.begin_object();
+            w.key("claim").string(cid.hex());
+            other_fields(w, receiving ? x.claimant : x.receiver);
+            w.key("minutes").number(x.amount.value);
+            w.key("status").string(claim_status_name(x.status));
+            text_field(w, n, c, cid, x.note_digest, "note");
+            w.end_object();
+        }
+        w.end_array();
+    }
+    w.end_object();
+    auto answer = json_answer(200, w.take());
+    answer.headers.emplace_back("Cache-Control", "no-store");
+    return answer;
 }
 
 http_response export_of(node& n, community_id c, member_id id, const http_response& reputation) {

@@ -29,6 +29,12 @@ namespace uurwerk::member_routes {
 [[nodiscard]] http_response profile(node& n, community_id c, member_id m);
 [[nodiscard]] http_response contact(node& n, community_id c, member_id m);
 
+// What a member's home page shows, in one answer (api/README.md, "The web app's reads"): their
+// name and balance, their open posts, the proposals that wait for their answer, their accepted
+// matches (with the other person's display name), and the claims they are to confirm or wait
+// on. A scan of the community's records of the member, as the export.
+[[nodiscard]] http_response overview(node& n, community_id c, member_id m);
+
 // One line of a member's history as the history route and the export show it.
 [[nodiscard]] std::string history_row(const history_entry& h);
 

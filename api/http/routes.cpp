@@ -15,6 +15,7 @@
 #include "api/http/value_names.h"
 #include "api/json/json.h"
 #include "api/json/json_read.h"
+#include "api/web/assets.h"
 #include "ledger/core/fairness_knobs.h"
 #include "ledger/core/rules.h"
 #include "projections/query.h"
@@ -342,17 +343,15 @@ http_response requests_for(node& n, community_id c, member_id m, const target_pa
     return json_answer(200, w.take());
 }
 
-constexpr std::string_view home_page = R"(<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>uurwerk</title></head>
-<body>
-<h1>uurwerk</h1>
-<p>An event-sourced time-credit ledger for time banks: one hour is one hour.</p>
-<p>This node speaks HTTP+JSON; see <a href="/v1/health">/v1/health</a> and
-<a href="/metrics">/metrics</a>.</p>
-</body>
-</html>
-)";
+// A file of the web app, with the headers that keep its pages to this origin (api/web/assets.h).
+// `no-cache`: the browser asks again each time (the app's service worker keeps its own copy).
+http_response web_file(const web::web_asset& asset) {
+    http_response r{200, std::string(asset.content_type), std::string(asset.bytes), {}};
+    for (const auto& h : web::security_headers())
+        r.headers.emplace_back(std::string(h.name), std::string(h.value));
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    return r;
+}
 
 // The signed event a POST /v1/events carries, and the personal text beside it.
 result<submission> submitted_envelope(const http_request& request) {
@@ -565,9 +564,6 @@ std::vector<route> routes::table() {
             return fn(node_, r.args.community, r.args.member, r.target);
         };
     };
-    const auto home = [](const route_call&) {
-        return http_response{200, "text/html; charset=utf-8", std::string(home_page), {}};
-    };
     const auto moved = [](const route_call& r) {
         return error_answer(errc::not_found,
                             "event ids are unique within their community: GET "
@@ -576,8 +572,7 @@ std::vector<route> routes::table() {
     };
     // clang-format off
     using C = caller;
-    return {
-        {M::get,  "/", {}, anyone, home},
+    std::vector<route> rows = {
         {M::get,  "/v1/health", {}, anyone, [this](const route_call&) { return health(); }},
         {M::get,  "/v1/digest", {}, C::node_operator, [this](const route_call&) { return digest(); }},
         {M::get,  "/metrics", {}, C::node_operator, [this](const route_call&) { return metrics(); }},
@@ -590,7 +585,7 @@ std::vector<route> routes::table() {
         {M::post, "/v1/session", {}, anyone,
                   [this](const route_call& r) { return access_.sign_in(r.request); }},
         {M::post, "/v1/session/end", {}, anyone,
-                  [](const route_call&) { return access::sign_out(); }},
+                  [this](const route_call&) { return access_.sign_out(); }},
         {M::get,  "/v1/communities/{c}", {}, anyone,
                   [this](const route_call& r) { return community_info(node_, r.args.community); }},
         {M::get,  "/v1/communities/{c}/events/{id}", {}, C::auditor,
@@ -620,6 +615,10 @@ std::vector<route> routes::table() {
         {M::get,  "/v1/communities/{c}/members/{m}/contact", {}, C::match_partner,
                   [this](const route_call& r) {
                       return member_routes::contact(node_, r.args.community, r.args.member);
+                  }},
+        {M::get,  "/v1/communities/{c}/members/{m}/overview", {}, C::self,
+                  [this](const route_call& r) {
+                      return member_routes::overview(node_, r.args.community, r.args.member);
                   }},
         {M::get,  "/v1/communities/{c}/members/{m}/export", {}, C::self,
                   [this](const route_call& r) {
@@ -696,6 +695,13 @@ std::vector<route> routes::table() {
                   known(of_member(audit_routes::certificate))},
     };
     // clang-format on
+    // The web app (api/web): each of its files at its own path, "/" its first page.
+    for (const auto& asset : web::embedded_assets()) {
+        auto serve = [&asset](const route_call&) { return web_file(asset); };
+        rows.push_back({M::get, asset.path, {}, anyone, serve});
+        if (asset.path == "/index.html") rows.push_back({M::get, "/", {}, anyone, serve});
+    }
+    return rows;
 }
 
 http_response routes::digest() {

@@ -66,9 +66,11 @@ result<std::unique_ptr<embedded_server>> embedded_server::start(
     s->matcher_->start();
     auto operator_token = operator_token_in(data_dir);
     if (!operator_token) return operator_token.err();
-    s->routes_ = std::make_unique<routes>(*s->node_, s->checkpointer_.get(), s->matcher_.get(),
-                                          access_options{wall_clock(), std::move(*operator_token)},
-                                          network.quotas);
+    s->routes_ = std::make_unique<routes>(
+        *s->node_, s->checkpointer_.get(), s->matcher_.get(),
+        access_options{wall_clock(), std::move(*operator_token), sessions_cached_max,
+                       access_checks::on, network.tls ? cookie_security::secure : network.cookies},
+        network.quotas);
     http_server_options options;
     options.host = host;
     options.port = port;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "api/http/access.h"
 #include "api/http/http_server.h"
 #include "api/http/quota.h"
 #include "api/node/checkpointer.h"
@@ -31,7 +32,10 @@ enum class founding : std::uint8_t {
 struct serve_network {
     std::optional<tls_files> tls{};  // none: plain HTTP
     std::string trusted_proxy{};     // "" = none
-    quota_options quotas{};          // the rate quotas (api/http/quota.h): the defaults
+    // Whether browsers reach the node over https: always with tls; behind a TLS proxy, the
+    // operator says so (serve --secure-cookies). The session cookie is then `Secure`.
+    cookie_security cookies = cookie_security::plain;
+    quota_options quotas{};  // the rate quotas (api/http/quota.h): the defaults
 };
 
 class embedded_server {

@@ -17,6 +17,7 @@
 
 #include "api/http/routes.h"
 #include "api/json/json_read.h"
+#include "api/web/assets.h"
 #include "tests/support/envelopes.h"
 #include "tests/support/sessions.h"
 #include "tests/support/temp_dir.h"
@@ -59,6 +60,7 @@ const std::map<std::pair<http_method, std::string_view>, caller>& expected_rules
         {{M::get, "/v1/communities/{c}/members/{m}/profile"}, caller::member},
         {{M::get, "/v1/communities/{c}/members/{m}/contact"}, caller::match_partner},
         {{M::get, "/v1/communities/{c}/members/{m}/export"}, caller::self},
+        {{M::get, "/v1/communities/{c}/members/{m}/overview"}, caller::self},
         {{M::get, "/v1/communities/{c}/keys/{key}"}, caller::anyone},
         {{M::get, "/v1/communities/{c}/offers"}, caller::member},
         {{M::get, "/v1/communities/{c}/requests"}, caller::member},
@@ -196,7 +198,15 @@ BOOST_AUTO_TEST_SUITE(access_suite)
 BOOST_AUTO_TEST_CASE(every_route_has_the_rule_the_contract_gives_it) {
     world w;
     std::size_t seen = 0;
+    std::size_t files = 0;
     for (const auto& r : w.api->rows()) {
+        // The web app's files (api/web) are public, each at its own path.
+        if (r.pattern != "/" && web::find_asset(r.pattern)) {
+            ++files;
+            BOOST_CHECK_MESSAGE(r.method == http_method::get && r.who == caller::anyone,
+                                r.pattern << ": a file of the web app is anyone's to GET");
+            continue;
+        }
         auto it = expected_rules().find({r.method, r.pattern});
         BOOST_CHECK_MESSAGE(it != expected_rules().end(),
                             r.pattern << ": a route this test does not know; give it its rule");
@@ -206,6 +216,7 @@ BOOST_AUTO_TEST_CASE(every_route_has_the_rule_the_contract_gives_it) {
                                                            << ", not " << caller_name(it->second));
     }
     BOOST_CHECK_EQUAL(seen, expected_rules().size());
+    BOOST_CHECK_EQUAL(files, web::embedded_assets().size());
 }
 
 BOOST_AUTO_TEST_CASE(the_authorization_matrix) {
@@ -446,6 +457,29 @@ BOOST_AUTO_TEST_CASE(the_cookie_of_a_signed_in_browser_reads_like_the_header) {
     BOOST_CHECK_EQUAL(out.status, 200u);
     BOOST_CHECK(out.headers.size() == 1 &&
                 out.headers[0].second.find("Max-Age=0") != std::string::npos);
+}
+
+// Over https (TLS here, or serve --secure-cookies behind a TLS proxy) the cookie is Secure too:
+// a browser never sends it over plain HTTP.
+BOOST_AUTO_TEST_CASE(the_cookie_is_secure_when_browsers_come_over_https) {
+    world w;
+    routes secure(*w.n, nullptr, nullptr,
+                  access_options{[&w] { return w.now; }, operator_token, sessions_cached_max,
+                                 access_checks::on, cookie_security::secure},
+                  quota_options::unlimited());
+    const auto token = signed_token(w.k2, town, member_id{2}, time_ms{w.now.value + 600'000});
+    auto in = secure.handle(
+        http_request{"POST", "/v1/session", "{\"token\": \"" + token + "\"}", "", "", ""});
+    BOOST_REQUIRE_MESSAGE(in.status == 200, in.body);
+    std::string cookie;
+    for (const auto& [k, v] : in.headers)
+        if (k == "Set-Cookie") cookie = v;
+    BOOST_CHECK_EQUAL(cookie, "uurwerk_session=" + token +
+                                  "; Path=/; Max-Age=600; HttpOnly; SameSite=Strict; Secure");
+    auto out = secure.handle(http_request{"POST", "/v1/session/end", "", "", "", ""});
+    BOOST_REQUIRE(out.headers.size() == 1u);
+    BOOST_CHECK_EQUAL(out.headers[0].second,
+                      "uurwerk_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict; Secure");
 }
 
 BOOST_AUTO_TEST_CASE(the_operators_routes_answer_loopback_or_the_operator_token) {

@@ -299,7 +299,7 @@ BOOST_FIXTURE_TEST_CASE(a_community_is_founded_and_used_through_the_api, api_fix
     BOOST_CHECK(head.body.empty());
     auto home = call("GET", "/");
     BOOST_CHECK_EQUAL(home.status, 200u);
-    BOOST_CHECK(home.body.find("/v1/health") != std::string::npos);
+    BOOST_CHECK(home.body.find("<script type=\"module\" src=\"/js/app.js\">") != std::string::npos);
     BOOST_TEST_MESSAGE("the story took " << std::chrono::duration_cast<std::chrono::milliseconds>(
                                                 std::chrono::steady_clock::now() - started)
                                                 .count()

@@ -1,0 +1,650 @@
+// The uurwerk web app: one page, screens chosen by the address's #fragment. Each member's key is
+// made and kept in this browser (js/keys.js); every action is an event this page builds, signs
+// and submits (js/ledger.js); reads go with the session cookie; an open page follows the
+// member's event stream (server-sent events) and redraws when something changes for them.
+import { h, replace, field } from "./dom.js";
+import { t, duration, when, setLanguage, language, loadLanguage } from "./i18n.js";
+import { ed25519Supported, identities, newKeyPair, saveIdentity, forgetIdentity,
+         randomBytes, toHex } from "./keys.js";
+import { api, submit, signIn, ApiError } from "./ledger.js";
+
+const TEXT_MAX = 600;
+const categories = ["companionship", "shopping", "dogWalking", "childminding", "oddJobs", "lifts",
+                    "computerHelp", "meals", "gardening", "other"];
+const intensities = ["once", "sometimes", "regularly"];
+
+const state = {
+  me: null,          // the identity in use: {id, community, member, publicKey, key}
+  subject: null,     // the member whose screens these are: me, or someone I act for
+  subjectName: null,
+  signedIn: false,
+  stream: null,
+  overview: null,
+};
+
+const main = () => document.getElementById("main");
+const status = () => document.getElementById("status");
+
+function say(text, kind = "info") {
+  const el = status();
+  el.className = "status " + kind;
+  el.textContent = text;
+}
+
+function explain(e) {
+  if (e instanceof ApiError) {
+    if (e.code === "offline") return t("error.offline");
+    if (e.code === "unauthenticated") return t("error.session");
+    if (e.code === "rejected") {
+      const reason = t("reason." + e.reason);
+      return t("error.rejected", { reden: reason.startsWith("reason.") ? e.reason : reason });
+    }
+    if (e.code === "invitation_used") return t("join.used");
+    if (e.code === "invitation_expired") return t("join.expired");
+    if (e.code === "invitation_unknown") return t("join.unknown");
+    if (e.code === "signer_revoked") return t("device.revoked");
+    return t("error.generic", { melding: e.message || e.code });
+  }
+  return t("error.generic", { melding: String(e && e.message ? e.message : e) });
+}
+
+// Runs `fn` for a button: disabled while it works, any failure said in the status line.
+async function act(button, fn) {
+  if (button) button.disabled = true;
+  say(t("busy"));
+  try {
+    await fn();
+  } catch (e) {
+    say(explain(e), "error");
+    return false;
+  } finally {
+    if (button) button.disabled = false;
+  }
+  return true;
+}
+
+const base = () => `/v1/communities/${state.me.community}/members/${state.subject}`;
+const onBehalf = () => (state.subject !== state.me.member ? state.subject : undefined);
+const nameOr = (name, member) => name || t("member.unknown", { lid: member });
+
+// ---------------------------------------------------------------------------------------------
+// The frame: header, navigation, language.
+
+function header() {
+  const nav = state.me
+    ? h("nav", { "aria-label": "menu" },
+        h("a", { href: "#home" }, t("nav.home")),
+        h("a", { href: "#post/offer" }, t("nav.offer")),
+        h("a", { href: "#post/request" }, t("nav.request")),
+        h("a", { href: "#history" }, t("nav.history")),
+        h("a", { href: "#care" }, t("nav.care")),
+        h("a", { href: "#profile" }, t("nav.profile")),
+        state.isCoordinator ? h("a", { href: "#invite" }, t("nav.invite")) : null)
+    : null;
+  const other = language() === "nl" ? "en" : "nl";
+  replace(document.getElementById("top"),
+    h("div", { class: "bar" },
+      h("a", { href: "#home", class: "brand" }, t("app.title")),
+      h("button", { type: "button", class: "link", lang: other, id: "language",
+                    onclick: () => { setLanguage(other); route(); } }, t("nav.language"))),
+    nav,
+    state.me && state.subject !== state.me.member
+      ? h("p", { class: "acting", role: "note" },
+          t("home.acting_for", { naam: nameOr(state.subjectName, state.subject) }), " ",
+          h("button", { type: "button", class: "link",
+                        onclick: () => { setSubject(state.me.member, null); route(); } },
+            t("home.back_to_me")))
+      : null);
+}
+
+function screen(title, ...children) {
+  document.title = title + " · uurwerk";
+  header();
+  replace(main(), h("h1", { tabindex: "-1", id: "title" }, title), children);
+  const heading = document.getElementById("title");
+  if (heading && document.activeElement !== heading) heading.focus({ preventScroll: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Who is using the app.
+
+function setSubject(member, name) {
+  state.subject = member;
+  state.subjectName = name;
+  try { sessionStorage.setItem("uurwerk.subject", JSON.stringify({ member, name })); } catch { }
+  follow();
+}
+
+async function useIdentity(identity) {
+  state.me = identity;
+  try { localStorage.setItem("uurwerk.identity", identity.id); } catch { }
+  await signIn(identity);
+  state.signedIn = true;
+  let subject = { member: identity.member, name: null };
+  try {
+    const saved = JSON.parse(sessionStorage.getItem("uurwerk.subject") || "null");
+    if (saved && saved.member) subject = saved;
+  } catch { }
+  setSubject(subject.member, subject.name);
+}
+
+// Reads; a session that lapsed (12 hours, or the node restarted its clock) is renewed once
+// with the key, which is here.
+async function read(path) {
+  try {
+    return await api("GET", path);
+  } catch (e) {
+    if (e.code !== "unauthenticated" || !state.me) throw e;
+    await signIn(state.me);
+    return api("GET", path);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Live: the subject's event stream. Any change redraws the screen that shows their data.
+
+let redrawTimer = null;
+function follow() {
+  if (state.stream) state.stream.close();
+  state.stream = null;
+  if (!state.me || typeof EventSource === "undefined") return;
+  const s = new EventSource(base() + "/stream");
+  state.stream = s;
+  const live = document.getElementById("live");
+  s.addEventListener("ready", () => { live.textContent = t("live.connected"); live.className = "live on"; });
+  s.addEventListener("change", () => {
+    clearTimeout(redrawTimer);
+    redrawTimer = setTimeout(() => {
+      const screenName = location.hash.replace(/^#/, "").split("/")[0] || "home";
+      if (screenName === "home" || screenName === "history") route();
+    }, 100);
+  });
+  s.addEventListener("resync", () => route());
+  s.onerror = () => { live.textContent = t("live.offline"); live.className = "live off"; };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Screens.
+
+function unsupported() {
+  screen(t("unsupported.title"), h("p", {}, t("unsupported.text")));
+}
+
+async function welcome() {
+  const known = await identities();
+  screen(t("welcome.title"),
+    h("p", { class: "lead" }, t("app.tagline")),
+    h("p", {}, t("welcome.text")),
+    known.length
+      ? h("section", {}, h("h2", {}, t("welcome.pick")),
+          known.map((id) => h("button", { type: "button", class: "big",
+            onclick: async (ev) => {
+              if (await act(ev.currentTarget, () => useIdentity(id))) location.hash = "#home";
+            } }, t("welcome.as", { naam: id.name || t("member.unknown", { lid: id.member }) }))))
+      : null);
+}
+
+async function join(community, invitation, code) {
+  screen(t("join.title"), h("p", {}, t("join.checking")));
+  let inv;
+  try {
+    inv = await api("POST", `/v1/communities/${community}/invitations/${invitation}/check`, { code });
+  } catch (e) {
+    screen(t("join.title"), h("p", { class: "error", role: "alert" }, explain(e)));
+    return;
+  }
+  if (inv.status !== "open") {
+    screen(t("join.title"), h("p", { class: "error", role: "alert" },
+      t(inv.status === "used" ? "join.used" : "join.expired")));
+    return;
+  }
+  let name = "";
+  try { name = (await api("GET", `/v1/communities/${community}`)).name; } catch { }
+  const what = inv.purpose === "join" ? t("join.for_join", { gemeenschap: name || community })
+    : inv.purpose === "add_device" ? t("join.for_device", { lid: inv.member })
+    : t("join.for_replace");
+  screen(t("join.title"),
+    h("p", { class: "lead" }, what),
+    h("p", {}, t("join.explain")),
+    h("p", {}, t("join.expires", { datum: new Date(Number(inv.expires_at_ms)).toLocaleString(language()) })),
+    h("button", { type: "button", class: "big primary", onclick: async (ev) => {
+      const ok = await act(ev.currentTarget, async () => {
+        const pair = await newKeyPair();
+        const identity = { id: `${community}/${inv.member}/${pair.publicKey}`, community: String(community),
+                           member: String(inv.member), publicKey: pair.publicKey, key: pair.key,
+                           added_at: Date.now() };
+        await submit(identity, "invitationRedeemed", { invitation, code });
+        await saveIdentity(identity);
+        // A replaced member's old keys no longer work: forget them here too.
+        for (const old of await identities())
+          if (old.id !== identity.id && old.community === identity.community &&
+              old.member === identity.member && inv.purpose === "replace_keys")
+            await forgetIdentity(old.id);
+        await useIdentity(identity);
+      });
+      if (!ok) return;
+      say(t("join.done"), "ok");
+      location.hash = inv.purpose === "join" ? "#profile" : "#home";
+    } }, t("join.accept")));
+}
+
+function balanceText(minutes) {
+  if (minutes > 0) return t("home.balance_plus", { tijd: duration(minutes) });
+  if (minutes < 0) return t("home.balance_minus", { tijd: duration(minutes) });
+  return t("home.balance_zero");
+}
+
+function button(label, onclick, cls = "") {
+  return h("button", { type: "button", class: cls, onclick }, label);
+}
+
+async function home() {
+  const o = await read(base() + "/overview");
+  state.overview = o;
+  if (state.subject === state.me.member) state.isCoordinator = o.role === "coordinator";
+  if (state.subject === state.me.member && o.display_name && !state.me.name) {
+    state.me.name = o.display_name;
+    await saveIdentity(state.me);
+  }
+  const send = (kind, payload, extra = {}) =>
+    submit(state.me, kind, payload, { onBehalfOf: onBehalf(), ...extra });
+  const waiting = [];
+  for (const p of o.proposals) {
+    const vars = { naam: nameOr(p.other_name, p.other), wanneer: when(p.availability || 0),
+                   doen: t("do." + p.category), wat: t("help." + p.category) };
+    waiting.push(h("li", { class: "card proposal" },
+      h("p", {}, t(p.my_part === "requester" ? "home.proposal" : "home.proposal_helper", vars)),
+      h("div", { class: "actions" },
+        button(t("home.yes"), (ev) => act(ev.currentTarget, async () => {
+          await send("matchAccepted", { match: p.match }); say(t("saved"), "ok"); await home(); }), "primary"),
+        button(t("home.no"), (ev) => act(ev.currentTarget, async () => {
+          await send("matchDeclined", { match: p.match }); say(t("saved"), "ok"); await home(); })))));
+  }
+  for (const c of o.claims_to_confirm) {
+    if (c.status !== "pending") continue;
+    waiting.push(h("li", { class: "card claim" },
+      h("p", {}, t("home.claim_to_confirm", { naam: nameOr(c.other_name, c.other), tijd: duration(c.minutes) })),
+      c.note ? h("p", { class: "note" }, c.note) : null,
+      h("div", { class: "actions" },
+        button(t("home.confirm"), (ev) => act(ev.currentTarget, async () => {
+          await send("hoursConfirmed", { claim: c.claim }); say(t("saved"), "ok"); await home(); }), "primary"),
+        h("a", { href: `#dispute/${c.claim}`, class: "button" }, t("home.dispute")))));
+  }
+  const matches = [];
+  for (const m of o.matches) {
+    let contact = null;
+    try { contact = await read(`/v1/communities/${state.me.community}/members/${m.other}/contact`); } catch { }
+    matches.push(h("li", { class: "card match" },
+      h("p", {}, t("home.match_with", { naam: nameOr(m.other_name, m.other), wat: t("help." + m.category) })),
+      contact && contact.phone ? h("p", {}, t("home.contact", { telefoon: contact.phone })) : null,
+      contact && contact.email ? h("p", {}, t("home.contact_email", { email: contact.email })) : null,
+      h("div", { class: "actions" },
+        m.my_part === "helper" ? h("a", { href: `#claim/${m.match}`, class: "button" }, t("home.claim_hours")) : null,
+        button(t("home.end_match"), (ev) => act(ev.currentTarget, async () => {
+          await send("matchEnded", { match: m.match }); say(t("saved"), "ok"); await home(); })))));
+  }
+  const b = o.balance;
+  screen(o.display_name ? `${t("home.title")}: ${o.display_name}` : t("home.title"),
+    h("section", { class: "balance", "aria-labelledby": "balance-h" },
+      h("h2", { id: "balance-h" }, t("home.balance")),
+      h("p", { class: "amount", id: "balance" }, balanceText(b.balance_minutes)),
+      b.pending_in_minutes ? h("p", {}, t("home.pending_in", { tijd: duration(b.pending_in_minutes) })) : null),
+    h("section", { "aria-labelledby": "waiting-h" },
+      h("h2", { id: "waiting-h" }, t("home.waiting")),
+      waiting.length ? h("ul", { class: "cards", id: "waiting" }, waiting) : h("p", {}, t("home.nothing_waiting"))),
+    matches.length ? h("section", { "aria-labelledby": "matches-h" },
+      h("h2", { id: "matches-h" }, t("home.matches")), h("ul", { class: "cards", id: "matches" }, matches)) : null,
+    o.claims_sent.length ? h("section", { "aria-labelledby": "sent-h" },
+      h("h2", { id: "sent-h" }, t("home.claims_sent")),
+      h("ul", { class: "plain" }, o.claims_sent.map((c) => h("li", {},
+        t("home.claim_sent", { tijd: duration(c.minutes), naam: nameOr(c.other_name, c.other),
+                               status: t("claim_status." + c.status) }))))) : null,
+    h("section", { "aria-labelledby": "posts-h" },
+      h("h2", { id: "posts-h" }, t("home.posts")),
+      o.posts.length
+        ? h("ul", { class: "cards", id: "posts" }, o.posts.map((p) => h("li", { class: "card" },
+            h("p", {}, t(p.type === "offer" ? "home.offer_line" : "home.request_line",
+                         { wat: t("category." + p.category), hoe: t("intensity." + p.intensity) })),
+            h("p", { class: "when" }, when(p.availability)),
+            p.text ? h("p", { class: "note" }, p.text) : null,
+            h("div", { class: "actions" }, button(t("home.withdraw"), (ev) => act(ev.currentTarget, async () => {
+              await send("postWithdrawn", { post: p.id }); say(t("saved"), "ok"); await home(); }))))))
+        : h("p", {}, t("home.no_posts"))));
+}
+
+function textArea(id, max) {
+  const area = h("textarea", { id, rows: 4, maxlength: String(max * 2) });
+  const count = h("p", { class: "hint", id: id + "-count", "aria-live": "polite" });
+  const update = () => {
+    const n = [...area.value].length;
+    count.textContent = t("post.count", { n, max });
+    count.classList.toggle("over", n > max);
+  };
+  area.addEventListener("input", update);
+  update();
+  area.setAttribute("aria-describedby", id + "-count");
+  return { area, count };
+}
+
+function postForm(type) {
+  const title = t(type === "offer" ? "post.offer_title" : "post.request_title");
+  const category = h("select", { id: "category" },
+    categories.map((c) => h("option", { value: c }, t("category." + c))));
+  const intensity = h("fieldset", {}, h("legend", {}, t("post.intensity")),
+    intensities.map((i, n) => h("label", { class: "choice" },
+      h("input", { type: "radio", name: "intensity", value: i, checked: n === 0 }), " ", t("intensity." + i))));
+  const area = h("input", { id: "area", inputmode: "numeric", autocomplete: "postal-code", maxlength: "8" });
+  const grid = h("table", { class: "grid" },
+    h("caption", {}, t("post.when_hint")),
+    h("thead", {}, h("tr", {}, h("td", {}), [0, 1, 2].map((p) => h("th", { scope: "col" }, t("part." + p))))),
+    h("tbody", {}, [0, 1, 2, 3, 4, 5, 6].map((d) => h("tr", {},
+      h("th", { scope: "row" }, t("day." + d)),
+      [0, 1, 2].map((p) => h("td", {}, h("input", { type: "checkbox", class: "slot", value: String(3 * d + p),
+        "aria-label": t("when.slot", { dag: t("day." + d), deel: t("part." + p) }) })))))));
+  const { area: text, count } = textArea("text", TEXT_MAX);
+  const submitButton = h("button", { type: "submit", class: "big primary" }, t("post.submit"));
+  const form = h("form", { novalidate: true, onsubmit: async (ev) => {
+    ev.preventDefault();
+    const words = text.value.trim();
+    const postcode = area.value.replace(/\s+/g, "").slice(0, 4);
+    if (!/^[0-9]{4}$/.test(postcode)) { say(t("post.area_needed"), "error"); area.focus(); return; }
+    if (!words) { say(t("post.text_needed"), "error"); text.focus(); return; }
+    if ([...words].length > TEXT_MAX) { say(t("post.too_long", { max: TEXT_MAX }), "error"); text.focus(); return; }
+    let bits = 0;
+    for (const box of form.querySelectorAll("input.slot")) if (box.checked) bits |= 1 << Number(box.value);
+    const ok = await act(submitButton, () => submit(state.me, type === "offer" ? "offerPosted" : "requestPosted", {
+      category: category.value,
+      intensity: form.querySelector("input[name=intensity]:checked").value,
+      area: postcode,
+      availability: bits,
+    }, { text: words, textField: "textDigest", onBehalfOf: onBehalf() }));
+    if (ok) { say(t("post.done"), "ok"); location.hash = "#home"; }
+  } },
+    field(t("post.category"), category),
+    intensity,
+    field(t("post.area"), area),
+    h("fieldset", {}, h("legend", {}, t("post.when")), grid),
+    field(t("post.text"), text), count,
+    submitButton);
+  screen(title, form);
+}
+
+function claimForm(match) {
+  const m = (state.overview ? state.overview.matches : []).find((x) => x.match === match);
+  if (!m) { location.hash = "#home"; return; }
+  const hours = h("input", { id: "hours", type: "number", min: "0", max: "24", step: "1", inputmode: "numeric", value: "1" });
+  const minutes = h("input", { id: "minutes", type: "number", min: "0", max: "59", step: "5", inputmode: "numeric", value: "0" });
+  const { area: note, count } = textArea("note", TEXT_MAX);
+  const submitButton = h("button", { type: "submit", class: "big primary" }, t("claim.submit"));
+  const other = nameOr(m.other_name, m.other);
+  screen(t("claim.title"), h("p", { class: "lead" }, t("claim.for", { naam: other })),
+    h("form", { novalidate: true, onsubmit: async (ev) => {
+      ev.preventDefault();
+      const u = hours.value.trim() === "" ? 0 : Number(hours.value);
+      const mm = minutes.value.trim() === "" ? 0 : Number(minutes.value);
+      if (!Number.isInteger(u) || !Number.isInteger(mm) || u < 0 || mm < 0 || mm > 59) {
+        say(t("claim.bad_number"), "error"); hours.focus(); return;
+      }
+      if (u * 60 + mm <= 0) { say(t("claim.zero"), "error"); hours.focus(); return; }
+      const words = note.value.trim();
+      if ([...words].length > TEXT_MAX) { say(t("post.too_long", { max: TEXT_MAX }), "error"); note.focus(); return; }
+      const ok = await act(submitButton, () => submit(state.me, "hoursClaimed",
+        { receiver: String(m.other), minutes: String(u * 60 + mm), post: match },
+        words ? { text: words, textField: "noteDigest", onBehalfOf: onBehalf() } : { onBehalfOf: onBehalf() }));
+      if (ok) { say(t("claim.done", { naam: other }), "ok"); location.hash = "#home"; }
+    } },
+      h("div", { class: "row" }, field(t("claim.hours"), hours), field(t("claim.minutes"), minutes)),
+      field(t("claim.note"), note), count, submitButton));
+}
+
+function disputeForm(claim) {
+  const { area: reason, count } = textArea("reason", TEXT_MAX);
+  const submitButton = h("button", { type: "submit", class: "big primary" }, t("dispute.submit"));
+  screen(t("home.dispute"), h("form", { novalidate: true, onsubmit: async (ev) => {
+    ev.preventDefault();
+    const words = reason.value.trim();
+    if ([...words].length > TEXT_MAX) { say(t("post.too_long", { max: TEXT_MAX }), "error"); return; }
+    const ok = await act(submitButton, () => submit(state.me, "hoursDisputed", { claim },
+      words ? { text: words, textField: "reasonDigest", onBehalfOf: onBehalf() } : { onBehalfOf: onBehalf() }));
+    if (ok) { say(t("saved"), "ok"); location.hash = "#home"; }
+  } }, field(t("dispute.reason"), reason), count, submitButton));
+}
+
+// The profile document (ledger/core/profile.h): one "field=value" line each.
+function profileDocument(p) {
+  const line = (k, v) => (v ? `${k}=${v.replace(/[\u0000-\u001f\u007f]/g, " ").trim()}\n` : "");
+  return line("name", p.name) + line("phone", p.phone) + line("email", p.email) +
+    line("languages", language()) + line("about", p.about);
+}
+
+async function profile() {
+  let current = {};
+  try { current = await read(`${base()}/contact`); } catch { }
+  const name = h("input", { id: "name", autocomplete: "name", maxlength: "80", value: current.display_name || "" });
+  const phone = h("input", { id: "phone", type: "tel", autocomplete: "tel", maxlength: "32", value: current.phone || "" });
+  const email = h("input", { id: "email", type: "email", autocomplete: "email", maxlength: "254", value: current.email || "" });
+  const { area: about, count } = textArea("about", TEXT_MAX);
+  about.value = current.about || "";
+  about.dispatchEvent(new Event("input"));
+  const save = h("button", { type: "submit", class: "big primary" }, t("profile.save"));
+  const leaveButton = h("button", { type: "button", class: "danger" }, t("profile.leave"));
+  leaveButton.addEventListener("click", async () => {
+    const word = language() === "nl" ? "JA" : "YES";
+    const answer = prompt(t("profile.leave_confirm"));
+    if (!answer || answer.trim().toUpperCase() !== word) return;
+    const ok = await act(leaveButton, () => submit(state.me, "memberLeft", { member: String(state.subject) },
+      { onBehalfOf: onBehalf() }));
+    if (ok) {
+      if (state.subject === state.me.member) await forgetIdentity(state.me.id);
+      screen(t("profile.leave_title"), h("p", {}, t("profile.left")));
+    }
+  });
+  screen(t("profile.title"),
+    h("form", { novalidate: true, onsubmit: async (ev) => {
+      ev.preventDefault();
+      const p = { name: name.value.trim(), phone: phone.value.trim(), email: email.value.trim(), about: about.value.trim() };
+      if (!p.name) { say(t("profile.name_needed"), "error"); name.focus(); return; }
+      if ([...p.about].length > TEXT_MAX) { say(t("post.too_long", { max: TEXT_MAX }), "error"); about.focus(); return; }
+      const ok = await act(save, () => submit(state.me, "profileUpdated", { member: String(state.subject) },
+        { text: profileDocument(p), textField: "profileDigest", onBehalfOf: onBehalf() }));
+      if (ok) { say(t("profile.saved"), "ok"); if (state.subject === state.me.member) { state.me.name = p.name; await saveIdentity(state.me); } }
+    } },
+      field(t("profile.name"), name), field(t("profile.phone"), phone), field(t("profile.email"), email),
+      field(t("profile.about"), about), count, save),
+    h("p", {}, h("a", { href: `${base()}/export`, download: "uurwerk-mijn-gegevens.json", class: "button" }, t("profile.export"))),
+    state.subject === state.me.member ? h("p", {}, h("a", { href: "#device", class: "button" }, t("device.title"))) : null,
+    h("section", { class: "leave", "aria-labelledby": "leave-h" },
+      h("h2", { id: "leave-h" }, t("profile.leave_title")),
+      h("p", {}, t("profile.leave_text")), leaveButton));
+}
+
+async function history() {
+  const page = await read(`${base()}/history?limit=200`);
+  const rep = await read(`${base()}/reputation`).catch(() => null);
+  const names = new Map();
+  const lines = [];
+  for (const e of page.entries.slice().reverse()) {
+    if (e.verdict !== "accepted" || e.balance_delta_minutes === 0) continue;
+    const other = e.counterparty;
+    if (!names.has(other) && other !== "0") {
+      const p = await read(`/v1/communities/${state.me.community}/members/${other}/profile`).catch(() => null);
+      names.set(other, p && p.display_name);
+    }
+    const vars = { datum: "#" + e.offset, tijd: duration(e.balance_delta_minutes), naam: nameOr(names.get(other), other) };
+    lines.push(h("li", {}, t(e.balance_delta_minutes > 0 ? "history.line_in" : "history.line_out", vars)));
+  }
+  screen(t("history.title"),
+    rep ? h("p", { class: "lead" }, t("history.reputation", { score: Number(rep.score).toFixed(2) })) : null,
+    lines.length ? h("ul", { class: "plain", id: "history" }, lines) : h("p", {}, t("history.empty")));
+}
+
+async function care() {
+  const d = await read(`/v1/communities/${state.me.community}/members/${state.me.member}/delegations`);
+  screen(t("care.title"),
+    d.acts_for.length
+      ? h("ul", { class: "cards", id: "care" }, d.acts_for.map((x) => h("li", { class: "card" },
+          h("p", {}, nameOr(x.display_name, x.member)),
+          button(t("care.act", { naam: nameOr(x.display_name, x.member) }), () => {
+            setSubject(String(x.member), x.display_name); location.hash = "#home"; route(); }, "primary"))))
+      : h("p", {}, t("care.none")),
+    d.acted_for_by.length
+      ? h("section", {}, h("h2", {}, t("care.by")),
+          h("ul", { class: "plain" }, d.acted_for_by.map((x) => h("li", {}, nameOr(x.display_name, x.member)))))
+      : null);
+}
+
+// The code's commitment in the invitation (the code itself travels only in the link):
+// SHA-256("uurwerk/invitation/v1" || 0x00 || code).
+async function codeDigest(code) {
+  const tag = new TextEncoder().encode("uurwerk/invitation/v1");
+  const bytes = new Uint8Array(tag.length + 1 + code.length);
+  bytes.set(tag);
+  bytes.set(code, tag.length + 1);
+  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+}
+
+// The link as a QR code, drawn as SVG elements (no markup parsed, no image from elsewhere).
+async function qrFor(text) {
+  const { qrcode } = await import("/js/vendor/qrcode.mjs");
+  const q = qrcode(0, "M");
+  q.addData(text);
+  q.make();
+  const n = q.getModuleCount();
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", `-4 -4 ${n + 8} ${n + 8}`);
+  svg.setAttribute("class", "qr");
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", t("invite.qr"));
+  const bg = document.createElementNS(ns, "rect");
+  for (const [k, v] of [["x", -4], ["y", -4], ["width", n + 8], ["height", n + 8], ["fill", "#fff"]]) bg.setAttribute(k, v);
+  svg.append(bg);
+  let d = "";
+  for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) if (q.isDark(r, c)) d += `M${c} ${r}h1v1h-1z`;
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("d", d);
+  path.setAttribute("fill", "#000");
+  svg.append(path);
+  return svg;
+}
+
+// Makes an invitation (api/README.md, "Invitations") and shows its link and QR code.
+async function makeInvitation(purpose, member, { role = "member", verified = false, days = 7 } = {}) {
+  const code = randomBytes(16);
+  const payload = { purpose, member: String(member), role, verified,
+                    codeDigest: await codeDigest(code),
+                    untilMs: String(Date.now() + days * 86400000) };
+  const answer = await submit(state.me, "invitationIssued", payload);
+  const link = `${location.origin}/#join/${state.me.community}/${answer.id}/${toHex(code)}`;
+  return { link, qr: await qrFor(link), until: Number(payload.untilMs) };
+}
+
+function showInvitation(title, lead, inv) {
+  screen(title,
+    h("p", { class: "lead" }, lead),
+    inv.qr,
+    h("p", {}, t("invite.link")),
+    h("p", { class: "link-text", id: "invite-link" }, inv.link),
+    h("button", { type: "button", onclick: async (ev) => {
+      try { await navigator.clipboard.writeText(inv.link); say(t("invite.copied"), "ok"); }
+      catch { say(t("invite.copy_failed"), "error"); }
+    } }, t("invite.copy")),
+    h("p", {}, t("join.expires", { datum: new Date(inv.until).toLocaleString(language()) })));
+}
+
+// A coordinator invites a newcomer, or gives a member who lost every device new keys.
+async function inviteScreen() {
+  const o = state.overview || (await read(base() + "/overview"));
+  if (o.role !== "coordinator" || state.subject !== state.me.member) {
+    screen(t("invite.title"), h("p", {}, t("invite.only_coordinators")));
+    return;
+  }
+  const list = await read(`/v1/communities/${state.me.community}/invitations`);
+  const member = h("input", { id: "member", inputmode: "numeric", value: String(list.next_member) });
+  const verified = h("input", { id: "verified", type: "checkbox", checked: true });
+  const replace = h("input", { id: "replace", type: "checkbox" });
+  const submitButton = h("button", { type: "submit", class: "big primary" }, t("invite.make"));
+  screen(t("invite.title"),
+    h("p", {}, t("invite.explain")),
+    h("form", { novalidate: true, onsubmit: async (ev) => {
+      ev.preventDefault();
+      const m = member.value.trim();
+      if (!/^[1-9][0-9]{0,18}$/.test(m)) { say(t("invite.bad_member"), "error"); member.focus(); return; }
+      let inv;
+      const ok = await act(submitButton, async () => {
+        inv = await makeInvitation(replace.checked ? "replaceKeys" : "join", m, { verified: verified.checked });
+      });
+      if (ok) showInvitation(t("invite.title"), t(replace.checked ? "invite.ready_replace" : "invite.ready", { lid: m }), inv);
+    } },
+      field(t("invite.member"), member, t("invite.member_hint")),
+      h("label", { class: "choice" }, verified, " ", t("invite.verified")),
+      h("label", { class: "choice" }, replace, " ", t("invite.replace")),
+      submitButton));
+}
+
+// A member links another device of theirs (a phone beside a laptop).
+async function deviceScreen() {
+  const submitButton = h("button", { type: "button", class: "big primary", onclick: async () => {
+    let inv;
+    const ok = await act(submitButton, async () => { inv = await makeInvitation("addDevice", state.me.member, { days: 1 }); });
+    if (ok) showInvitation(t("device.title"), t("device.ready"), inv);
+  } }, t("device.make"));
+  screen(t("device.title"), h("p", {}, t("device.explain")), submitButton);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The router.
+
+async function route() {
+  const parts = location.hash.replace(/^#/, "").split("/");
+  try {
+    if (parts[0] === "join" && parts.length === 4) return await join(parts[1], parts[2], parts[3]);
+    if (!state.me) return await welcome();
+    switch (parts[0]) {
+      case "post": return postForm(parts[1] === "request" ? "request" : "offer");
+      case "claim": return claimForm(parts[1]);
+      case "dispute": return disputeForm(parts[1]);
+      case "profile": return await profile();
+      case "history": return await history();
+      case "care": return await care();
+      case "invite": return await inviteScreen();
+      case "device": return await deviceScreen();
+      default: return await home();
+    }
+  } catch (e) {
+    say(explain(e), "error");
+  }
+}
+
+// Why a key on this device cannot sign in: revoked (the member got new keys, or a coordinator
+// revoked this device), or anything else the node said.
+async function whyNotSignedIn(identity, e) {
+  if (e.code !== "unauthenticated") return explain(e);
+  try {
+    const k = await api("GET", `/v1/communities/${identity.community}/keys/${identity.publicKey}`);
+    if (k.revoked) return t("device.revoked");
+  } catch { /* unknown here: say what the node said */ }
+  return explain(e);
+}
+
+async function start() {
+  loadLanguage();
+  if (!(await ed25519Supported())) return unsupported();
+  const known = await identities();
+  let chosen = null;
+  try { chosen = localStorage.getItem("uurwerk.identity"); } catch { }
+  const identity = known.find((i) => i.id === chosen) || (known.length === 1 ? known[0] : null);
+  if (identity && !location.hash.startsWith("#join/")) {
+    try {
+      await useIdentity(identity);
+    } catch (e) {
+      state.me = null;
+      say(await whyNotSignedIn(identity, e), "error");
+    }
+  }
+  window.addEventListener("hashchange", route);
+  await route();
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => undefined);
+}
+
+start();
