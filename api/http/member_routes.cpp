@@ -14,6 +14,9 @@ namespace {
 // beyond it the export says so and the history route pages on.
 constexpr std::size_t export_history_max = 100'000;
 
+// The most confirmed exchanges the overview offers to endorse.
+constexpr std::size_t to_endorse_max = 5;
+
 void profile_fields(json_writer& w, const std::optional<member_profile>& p, bool with_contact) {
     if (!p) {
         w.key("display_name").null();
@@ -92,9 +95,10 @@ http_response contact(node& n, community_id c, member_id m) {
     return card(n, c, m, true);
 }
 
-std::string history_row(const history_entry& h) {
+std::string history_row(const history_entry& h, std::optional<time_ms> logged_at) {
     json_writer e;
     e.begin_object();
+    if (logged_at) e.key("at_ms").decimal_signed(logged_at->value);
     e.key("offset").decimal(h.at.value);
     e.key("id").string(h.id.hex());
     e.key("kind").string(kind_name(h.kind));
@@ -192,6 +196,24 @@ http_response overview(node& n, community_id c, member_id id) {
         }
         w.end_array();
     }
+    // Confirmed exchanges the member has not yet thanked the other for (an endorsement), the
+    // newest first, at most a few: what the home offers to endorse.
+    w.key("to_endorse").begin_array();
+    std::size_t offered = 0;
+    for (auto it = r.claims.rbegin(); it != r.claims.rend() && offered < to_endorse_max; ++it) {
+        const auto& [cid, x] = *it;
+        if (x.status != claim_status::confirmed) continue;
+        const bool claimant = x.claimant == id;
+        if (x.endorsed & (claimant ? 1 : 2)) continue;
+        ++offered;
+        w.begin_object();
+        w.key("claim").string(cid.hex());
+        other_fields(w, claimant ? x.receiver : x.claimant);
+        w.key("minutes").number(x.amount.value);
+        w.key("confirmed_at_ms").decimal_signed(x.confirmed_at.value);
+        w.end_object();
+    }
+    w.end_array();
     for (const bool receiving : {true, false}) {
         w.key(receiving ? "claims_to_confirm" : "claims_sent").begin_array();
         for (const auto& [cid, x] : r.claims) {
@@ -342,7 +364,7 @@ http_response export_of(node& n, community_id c, member_id id, const http_respon
                 complete = false;
                 break;
             }
-            w.raw(history_row(h));
+            w.raw(history_row(h, std::nullopt));
             ++lines;
             from = offset{h.at.value + 1};
         }

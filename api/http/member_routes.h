@@ -35,8 +35,9 @@ namespace uurwerk::member_routes {
 // on. A scan of the community's records of the member, as the export.
 [[nodiscard]] http_response overview(node& n, community_id c, member_id m);
 
-// One line of a member's history as the history route and the export show it.
-[[nodiscard]] std::string history_row(const history_entry& h);
+// One line of a member's history as the history route and the export show it; the history
+// route adds when the event was logged (`logged_at`, the log's clock).
+[[nodiscard]] std::string history_row(const history_entry& h, std::optional<time_ms> logged_at);
 
 // The export: `reputation` is the body of the member's reputation answer (with its
 // explanation), put in as it is.

@@ -124,7 +124,10 @@ http_response member_history(node& n, community_id c, member_id m, const target_
     offset next = from;
     std::size_t bytes = 0;
     for (const auto& h : *entries) {
-        const auto row = member_routes::history_row(h);
+        // When it happened: the log's clock at the event (a read of its record).
+        auto record = n.record_at(n.partition_of(c), h.at);
+        if (!record) return error_answer(record.err());
+        const auto row = member_routes::history_row(h, record->appended_at);
         if (next != from && bytes + row.size() > page_bytes_max) break;  // on the next page
         bytes += row.size();
         w.raw(row);

@@ -225,6 +225,31 @@ BOOST_AUTO_TEST_CASE(the_overview_shows_a_member_what_waits_for_them) {
     BOOST_TEST(str(J(o3, "claims_sent", 0, "other")) == "2");
     BOOST_TEST(num(J(o3, "balance", "pending_in_minutes")) == 90);
 
+    BOOST_TEST(count(J(o2, "to_endorse")) == 0u);
+
+    // Confirmed: each may thank the other once (to_endorse), until they did.
+    submit(k2, 2, hours_confirmed{claim});
+    BOOST_TEST(count(J(overview_of(2, k2).root(), "claims_to_confirm")) == 0u);
+    auto thanks = overview_of(3, k3);
+    BOOST_REQUIRE(count(J(thanks.root(), "to_endorse")) == 1u);
+    BOOST_TEST(str(J(thanks.root(), "to_endorse", 0, "claim")) == claim.hex());
+    BOOST_TEST(str(J(thanks.root(), "to_endorse", 0, "other")) == "2");
+    BOOST_TEST(num(J(thanks.root(), "to_endorse", 0, "minutes")) == 90);
+    BOOST_TEST(num(J(thanks.root(), "balance", "balance_minutes")) == 90);
+    submit(k3, 3, endorsement{member_id{2}, claim, {}});
+    BOOST_TEST(count(J(overview_of(3, k3).root(), "to_endorse")) == 0u);
+    BOOST_TEST(count(J(overview_of(2, k2).root(), "to_endorse")) == 1u);
+
+    // The history says when each line happened (the log's clock).
+    auto h = s.get("/v1/communities/7/members/2/history",
+                   uurwerk::testing::bearer(k2, town, member_id{2}));
+    BOOST_REQUIRE_MESSAGE(h.status == 200u, h.body);
+    auto hd = json_doc::parse(h.body);
+    BOOST_REQUIRE(hd.ok());
+    BOOST_REQUIRE(count(J(hd->root(), "entries")) >= 3u);
+    for (std::size_t i = 0; i < count(J(hd->root(), "entries")); ++i)
+        BOOST_TEST(str(J(hd->root(), "entries", i, "at_ms")) == "1700000000000");
+
     // Member 3 may not read member 2's overview; nobody without a session.
     BOOST_TEST(s.get("/v1/communities/7/members/2/overview",
                      uurwerk::testing::bearer(k3, town, member_id{3}))

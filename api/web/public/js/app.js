@@ -270,6 +270,11 @@ async function home() {
           await send("hoursConfirmed", { claim: c.claim }); say(t("saved"), "ok"); await home(); }), "primary"),
         h("a", { href: `#dispute/${c.claim}`, class: "button" }, t("home.dispute")))));
   }
+  for (const c of o.to_endorse || []) {
+    waiting.push(h("li", { class: "card thanks" },
+      h("p", {}, t("home.endorse", { naam: nameOr(c.other_name, c.other), tijd: duration(c.minutes) })),
+      h("div", { class: "actions" }, h("a", { href: `#endorse/${c.claim}`, class: "button" }, t("home.endorse_button")))));
+  }
   const matches = [];
   for (const m of o.matches) {
     let contact = null;
@@ -458,24 +463,73 @@ async function profile() {
       h("p", {}, t("profile.leave_text")), leaveButton));
 }
 
-async function history() {
-  const page = await read(`${base()}/history?limit=200`);
-  const rep = await read(`${base()}/reputation`).catch(() => null);
+// Display names of other members, looked up once per screen.
+function nameBook() {
   const names = new Map();
-  const lines = [];
-  for (const e of page.entries.slice().reverse()) {
-    if (e.verdict !== "accepted" || e.balance_delta_minutes === 0) continue;
-    const other = e.counterparty;
-    if (!names.has(other) && other !== "0") {
-      const p = await read(`/v1/communities/${state.me.community}/members/${other}/profile`).catch(() => null);
-      names.set(other, p && p.display_name);
+  return async (member) => {
+    if (member === "0" || member === "seed") return null;
+    if (!names.has(member)) {
+      const p = await read(`/v1/communities/${state.me.community}/members/${member}/profile`).catch(() => null);
+      names.set(member, p && p.display_name);
     }
-    const vars = { datum: "#" + e.offset, tijd: duration(e.balance_delta_minutes), naam: nameOr(names.get(other), other) };
+    return names.get(member);
+  };
+}
+
+function day(ms) {
+  const text = new Date(Number(ms)).toLocaleDateString(language(), { weekday: "long", day: "numeric", month: "long" });
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+async function history() {
+  // The newest page: ask from the start and follow "next" (a member's history is short).
+  let entries = [];
+  for (let from = "0", pages = 0; pages < 20; pages++) {
+    const page = await read(`${base()}/history?from=${from}&limit=1000`);
+    entries = entries.concat(page.entries);
+    if (page.entries.length === 0 || page.next === from) break;
+    from = page.next;
+  }
+  const rep = await read(`${base()}/reputation`).catch(() => null);
+  const nameOf = nameBook();
+  const lines = [];
+  for (const e of entries.slice().reverse()) {
+    if (e.verdict !== "accepted" || e.balance_delta_minutes === 0) continue;
+    const vars = { datum: day(e.at_ms), tijd: duration(e.balance_delta_minutes),
+                   naam: nameOr(await nameOf(e.counterparty), e.counterparty) };
     lines.push(h("li", {}, t(e.balance_delta_minutes > 0 ? "history.line_in" : "history.line_out", vars)));
   }
+  let why = null;
+  if (rep && rep.why && rep.why.length) {
+    const parts = [];
+    for (const w of rep.why.slice(0, 5)) {
+      const who = w.from === "seed" ? t("history.seed") : nameOr(await nameOf(w.from), w.from);
+      parts.push(`${who} (${Math.round(Number(w.share) * 100)} %)`);
+    }
+    why = h("p", {}, t("history.reputation_why", { van: parts.join(", ") }));
+  }
   screen(t("history.title"),
-    rep ? h("p", { class: "lead" }, t("history.reputation", { score: Number(rep.score).toFixed(2) })) : null,
+    rep ? h("p", { class: "lead" }, t("history.reputation", { score: Number(rep.score).toFixed(1) })) : null,
+    why,
+    rep ? h("p", { class: "hint" }, t("history.reputation_explain")) : null,
+    h("h2", {}, t("history.lines")),
     lines.length ? h("ul", { class: "plain", id: "history" }, lines) : h("p", {}, t("history.empty")));
+}
+
+function endorseForm(claim) {
+  const c = (state.overview ? state.overview.to_endorse : []).find((x) => x.claim === claim);
+  if (!c) { location.hash = "#home"; return; }
+  const other = nameOr(c.other_name, c.other);
+  const { area: text, count } = textArea("endorsement", TEXT_MAX);
+  const submitButton = h("button", { type: "submit", class: "big primary" }, t("endorse.submit"));
+  screen(t("endorse.title", { naam: other }), h("form", { novalidate: true, onsubmit: async (ev) => {
+    ev.preventDefault();
+    const words = text.value.trim();
+    if ([...words].length > TEXT_MAX) { say(t("post.too_long", { max: TEXT_MAX }), "error"); text.focus(); return; }
+    const ok = await act(submitButton, () => submit(state.me, "endorsement", { member: String(c.other), claim },
+      words ? { text: words, textField: "textDigest", onBehalfOf: onBehalf() } : { onBehalfOf: onBehalf() }));
+    if (ok) { say(t("endorse.done", { naam: other }), "ok"); location.hash = "#home"; }
+  } }, h("p", {}, t("endorse.explain", { naam: other })), field(t("endorse.text"), text), count, submitButton));
 }
 
 async function care() {
@@ -604,6 +658,7 @@ async function route() {
       case "post": return postForm(parts[1] === "request" ? "request" : "offer");
       case "claim": return claimForm(parts[1]);
       case "dispute": return disputeForm(parts[1]);
+      case "endorse": return endorseForm(parts[1]);
       case "profile": return await profile();
       case "history": return await history();
       case "care": return await care();
