@@ -316,6 +316,9 @@ private:
     }
     key_cache keys_;  // shared by every partition's projector and the ingest path
     std::function<result<void>(const public_key&)> founding_gate_;  // set by open(), then read
+    // The log's clock, for what the node judges before the log (an invitation's expiry): set by
+    // open(), then read; the machine's clock for a node opened on a log of a test's.
+    log_clock clock_ = wall_clock();
     // Cluster mode: the personal-data topic (personal_'s sink writes to it), and its reader.
     std::unique_ptr<kafka_table> personal_topic_;
     std::vector<partition_part> parts_;
