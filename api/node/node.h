@@ -147,7 +147,9 @@ public:
     ~node();
 
     // Errors: "bad_envelope"/"bad_event" (malformed), "event_too_large", "bad_signature",
-    // "unknown_community", "unknown_signer", "signer_revoked", "member_suspended" and what the
+    // "unknown_community", "unknown_signer", "signer_revoked", "member_suspended",
+    // "invitation_unknown", "invitation_used", "invitation_expired" (a key the community does
+    // not know redeeming an invitation: projections/query.h, before_the_log) and what the
     // founding gate answers (refused before the log), "log_full",
     // "io_error"/"log_unavailable" (the log failed), "apply_timeout" (appended, but not applied
     // in time; the verdict will still come).

@@ -170,6 +170,39 @@ BOOST_AUTO_TEST_CASE(a_newcomer_redeems_an_open_invitation_with_a_key_of_their_o
     BOOST_CHECK_EQUAL(field(a, "status"), "used");
 }
 
+// What a browser does (api/README.md): the body in JSON to POST /v1/canonical, the bytes it
+// answers signed with the new key, and the envelope to POST /v1/events.
+BOOST_AUTO_TEST_CASE(a_browser_redeems_through_the_json_form_of_the_event) {
+    town_world w;
+    event_id inv;
+    // The JSON names of the purposes are the schema's (addDevice).
+    const auto issued = w.api->handle(http_request{
+        "POST", "/v1/canonical",
+        R"({"id":")" + random_event_id().hex() +
+            R"(","community":"7","author":"2","seq":"9","createdAtMs":"0",)"
+            R"("invitationIssued":{"purpose":"addDevice","member":"2","codeDigest":")" +
+            invitation_code_digest(code_of(5)).hex() + R"(","untilMs":")" +
+            std::to_string(w.now.value + day_ms) + R"("}})",
+        "", "", "203.0.113.9"});
+    BOOST_REQUIRE_MESSAGE(issued.status == 200, issued.body);
+    inv = w.invite(w.k2, member_id{2}, invitation_purpose::add_device, member_id{2}, 5);
+    const auto canonical = w.api->handle(
+        http_request{"POST", "/v1/canonical",
+                     R"({"id":")" + random_event_id().hex() +
+                         R"(","community":"7","author":"2","seq":"1","createdAtMs":"0",)"
+                         R"("invitationRedeemed":{"invitation":")" +
+                         inv.hex() + R"(","code":")" + to_hex(code_of(5)) + R"("}})",
+                     "", "", "203.0.113.9"});
+    BOOST_REQUIRE_MESSAGE(canonical.status == 200, canonical.body);
+    auto body = from_base64(field(canonical, "body"));
+    BOOST_REQUIRE(body.ok());
+    const auto laptop = key_filled_with(70);
+    const envelope e{*body, laptop.public_bytes(), laptop.sign_event_body(*body)};
+    const auto a =
+        w.api->handle(http_request{"POST", "/v1/events", envelope_json(e), "", "", "203.0.113.9"});
+    BOOST_CHECK_MESSAGE(a.status == 200 && field(a, "verdict") == "accepted", a.body);
+}
+
 BOOST_AUTO_TEST_CASE(a_redemption_the_node_refuses_is_never_written) {
     town_world w;
     const auto inv =
