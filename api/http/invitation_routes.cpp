@@ -14,10 +14,11 @@ std::string_view status_of(const invitation_state& inv, time_ms now) {
     return inv.open_at(now) ? "open" : "expired";
 }
 
-// The fields every answer about an invitation shows (never its code or the code's digest).
-void invitation_fields(json_writer& w, const event_id& id, const invitation_state& inv,
-                       time_ms now) {
-    w.key("invitation").string(id.hex());
+// The fields every answer about an invitation shows (never its code or the code's digest); its
+// id under `id_key` ("invitation" in a check's answer, "id" in a row of the list).
+void invitation_fields(json_writer& w, std::string_view id_key, const event_id& id,
+                       const invitation_state& inv, time_ms now) {
+    w.key(id_key).string(id.hex());
     w.key("purpose").string(purpose_name(inv.purpose));
     w.key("member").decimal(inv.member.value);
     w.key("role").string(role_name(inv.member_role));
@@ -56,7 +57,7 @@ http_response check(node& n, community_id c, const event_id& id, const http_requ
     json_writer w;
     w.begin_object();
     w.key("community").decimal(c.value);
-    invitation_fields(w, id, *inv, now);
+    invitation_fields(w, "invitation", id, *inv, now);
     w.end_object();
     auto answer = json_answer(200, w.take());
     answer.headers.emplace_back("Cache-Control", "no-store");
@@ -72,7 +73,7 @@ http_response list(node& n, community_id c, time_ms now) {
     w.key("invitations").begin_array();
     for (const auto& [id, inv] : all->invitations) {
         w.begin_object();
-        invitation_fields(w, id, inv, now);
+        invitation_fields(w, "id", id, inv, now);
         w.key("issued_by").decimal(inv.issued_by.value);
         w.key("issued_at_ms").decimal_signed(inv.issued_at.value);
         w.end_object();

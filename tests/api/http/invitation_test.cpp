@@ -335,7 +335,7 @@ BOOST_AUTO_TEST_CASE(the_list_is_for_coordinators_and_proposes_the_next_member) 
     BOOST_REQUIRE(rows != nullptr && rows->size() == 2);
     std::map<std::string, std::string> purposes, issuers;
     for (const auto& row : *rows) {
-        const auto id = row.at("invitation")->as_string().value_or("");
+        const auto id = row.at("id")->as_string().value_or("");
         purposes[id] = row.at("purpose")->as_string().value_or("");
         issuers[id] = row.at("issued_by")->as_string().value_or("");
         BOOST_CHECK_EQUAL(row.at("status")->as_string().value_or(""), "open");
