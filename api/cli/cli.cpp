@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -617,6 +618,16 @@ constexpr std::string_view invitation_link_marker = "/#join/";
 constexpr std::int64_t invitation_days_default = 7;
 constexpr std::int64_t invitation_days_max = invitation_term_ms_max / (24 * 3600 * 1000);
 
+// `t` as "YYYY-MM-DD HH:MM UTC".
+std::string utc_minute(time_ms t) {
+    const std::time_t seconds = static_cast<std::time_t>(t.value / 1000);
+    std::tm parts{};
+    gmtime_r(&seconds, &parts);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &parts);
+    return text;
+}
+
 result<void> do_invite(const parsed_args& a) {
     const int modes = a.has("add-device") + a.has("replace-keys");
     if (modes > 1)
@@ -686,8 +697,9 @@ result<void> do_invite(const parsed_args& a) {
     }
     while (!app.empty() && app.back() == '/') app.pop_back();
     std::cout << "invitation (" << purpose_name(x.purpose) << ", member " << x.member.value
-              << ") open until " << x.until.value << " ms since the epoch (" << days
-              << (days == 1 ? " day" : " days") << "); hand this link to the invitee, and to "
+              << ") open until " << utc_minute(x.until) << " (" << x.until.value
+              << " ms since the epoch; " << days << (days == 1 ? " day" : " days")
+              << "); hand this link to the invitee, and to "
               << "nobody else:\n"
               << app << invitation_link_marker << community.value << "/" << r->id_hex << "/"
               << to_hex(code) << "\n";
