@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "ledger/core/crypto.h"
 #include "ledger/core/fairness_knobs.h"
 #include "projections/fit.h"
 
@@ -60,6 +61,27 @@ member_row row_of(member_id id, const member_state& m) {
             m.left, m.profile_event, m.profile_digest};
 }
 
+// The delegations of `cs` that member `m` granted or holds, by (grantor, delegate).
+std::vector<member_delegation> delegations_in(const community_state& cs, member_id m) {
+    std::vector<member_delegation> out;
+    for (const auto& [pair, d] : cs.delegations)
+        if (pair.first == m || pair.second == m) out.emplace_back(pair, d);
+    return out;
+}
+
+// The invitation `id` of `cs` when `code` is its code; one answer for an unknown id and a wrong
+// code (invitation_unknown), so that a guess learns nothing.
+result<const invitation_state*> invitation_in(const community_state& cs, community_id c,
+                                              const event_id& id, const invitation_code& code) {
+    auto it = cs.invitations.find(id);
+    if (it == cs.invitations.end() || invitation_code_digest(code) != it->second.code_digest)
+        return make_error(errc::invitation_unknown,
+                          "no invitation " + id.hex() + " of " + community_text(c) +
+                              " has this code: check the link, or ask your coordinator for a new "
+                              "invitation");
+    return &it->second;
+}
+
 // Everything community `cs` holds about member `m` (whose state is `ms`): a scan.
 member_records records_in(const community_state& cs, member_id m, const member_state& ms) {
     member_records out;
@@ -72,8 +94,7 @@ member_records records_in(const community_state& cs, member_id m, const member_s
         if (x.from == m || x.to == m) out.transfers.emplace_back(id, x);
     for (const auto& [id, x] : cs.matches)
         if (x.requester == m || x.helper == m) out.matches.emplace_back(id, x);
-    for (const auto& [pair, d] : cs.delegations)
-        if (pair.first == m || pair.second == m) out.delegations.emplace_back(pair, d);
+    out.delegations = delegations_in(cs, m);
     for (const auto& [id, x] : cs.endorsements)
         if (x.from == m || x.to == m) out.endorsements.emplace_back(id, x);
     return out;
@@ -120,6 +141,44 @@ result<member_records> records_of(const projector& p, community_id c, member_id 
                                               if (it == cs.members.end()) return no_member(c, m);
                                               return records_in(cs, m, it->second);
                                           });
+}
+
+result<std::vector<member_delegation>> delegations(const projector& p, community_id c, member_id m,
+                                                   time_ms now) {
+    return with_community<std::vector<member_delegation>>(
+        p, c, [&](const community_state& cs) -> result<std::vector<member_delegation>> {
+            if (!cs.members.contains(m)) return no_member(c, m);
+            auto all = delegations_in(cs, m);
+            std::erase_if(all, [&](const member_delegation& d) {
+                return d.second.until.value != 0 && now >= d.second.until;  // until: exclusive
+            });
+            return all;
+        });
+}
+
+result<invitation_state> invitation(const projector& p, community_id c, const event_id& id,
+                                    const invitation_code& code) {
+    return with_community<invitation_state>(
+        p, c, [&](const community_state& cs) -> result<invitation_state> {
+            auto found = invitation_in(cs, c, id, code);
+            if (!found) return found.err();
+            return **found;
+        });
+}
+
+result<invitation_list> invitations(const projector& p, community_id c, time_ms now) {
+    return with_community<invitation_list>(p, c, [&](const community_state& cs) {
+        invitation_list out;
+        std::uint64_t highest = cs.members.empty() ? 0 : cs.members.rbegin()->first.value;
+        out.invitations.reserve(cs.invitations.size());
+        for (const auto& [id, inv] : cs.invitations) {
+            out.invitations.emplace_back(id, inv);
+            if (inv.purpose == invitation_purpose::join && inv.open_at(now))
+                highest = std::max(highest, inv.member.value);
+        }
+        out.next_member = member_id{highest + 1};
+        return out;
+    });
 }
 
 result<void> member_exists(const projector& p, community_id c, member_id m) {
@@ -248,8 +307,9 @@ result<std::vector<found_proposal>> proposals(const projector& p, community_id c
 
 result<std::optional<seen_event>> before_the_log(const projector& p, const scoped_id& id,
                                                  const digest& body_digest,
-                                                 const public_key& signer, event_kind kind) {
-    const bool founding = kind == event_kind::community_founded;
+                                                 const public_key& signer, const event_body& body,
+                                                 time_ms now) {
+    const bool founding = body.kind() == event_kind::community_founded;
     return p.read_state([&](const ledger_state& s) -> result<std::optional<seen_event>> {
         if (auto first = s.seen.find(id);
             first != s.seen.end() && first->second.body_digest == body_digest)
@@ -259,9 +319,26 @@ result<std::optional<seen_event>> before_the_log(const projector& p, const scope
         if (c == s.communities.end()) return no_community(id.community);
         const std::string where = " in " + community_text(id.community);
         auto key = c->second.keys.find(signer);
-        if (key == c->second.keys.end())
-            return make_error(errc::unknown_signer,
-                              "the key " + signer.hex() + " is not registered" + where);
+        if (key == c->second.keys.end()) {
+            // The one event a key unknown here may sign: redeeming an open invitation with its
+            // code, before it expires (on this node's clock; the fold judges by the log's).
+            const auto* redeem = std::get_if<invitation_redeemed>(&body.payload);
+            if (redeem == nullptr)
+                return make_error(errc::unknown_signer,
+                                  "the key " + signer.hex() + " is not registered" + where);
+            auto inv = invitation_in(c->second, id.community, redeem->invitation, redeem->code);
+            if (!inv) return inv.err();
+            if ((*inv)->used)
+                return make_error(errc::invitation_used,
+                                  "the invitation " + redeem->invitation.hex() +
+                                      " was used already; ask your coordinator for a new "
+                                      "invitation");
+            if (!(*inv)->open_at(now))
+                return make_error(errc::invitation_expired,
+                                  "the invitation " + redeem->invitation.hex() +
+                                      " has expired; ask your coordinator for a new invitation");
+            return std::optional<seen_event>();
+        }
         // A revoked key (a lost or stolen device) and a suspended member's events.
         if (key->second.revoked)
             return make_error(errc::signer_revoked,

@@ -61,6 +61,29 @@ struct member_row {
 // Every member, by id.
 [[nodiscard]] result<std::vector<member_row>> members(const projector& p, community_id c);
 
+// A delegation: (grantor, delegate) and what it allows.
+using member_delegation = std::pair<std::pair<member_id, member_id>, delegation_state>;
+
+// The delegations in force at `now` (no end, or an end after `now`) that member `m` of `c`
+// granted or holds (the export lists them all, ended ones too: records_of). Errors:
+// unknown_community, unknown_member.
+[[nodiscard]] result<std::vector<member_delegation>> delegations(const projector& p, community_id c,
+                                                                 member_id m, time_ms now);
+
+// Invitations (ledger/core/rules.h: invitation_state). The invitation `id` of `c` when `code` is
+// its code, open or not. Errors: unknown_community, invitation_unknown (no such id, or another
+// code: one answer).
+[[nodiscard]] result<invitation_state> invitation(const projector& p, community_id c,
+                                                  const event_id& id, const invitation_code& code);
+// Every invitation `c` keeps (the open ones, and the closed ones not yet forgotten), by id; and
+// the smallest member id above every member and every join invitation open at `now` (what a
+// console proposes for the next newcomer). Errors: unknown_community.
+struct invitation_list {
+    std::vector<std::pair<event_id, invitation_state>> invitations;
+    member_id next_member;
+};
+[[nodiscard]] result<invitation_list> invitations(const projector& p, community_id c, time_ms now);
+
 // Everything the state holds about member `m` of `c`, for the member's export (AVG art. 15
 // and 20): the member, their posts, the claims and transfers they are a party of, their
 // matches, the delegations they granted or hold, and the endorsements they gave or received,
@@ -73,7 +96,7 @@ struct member_records {
     std::vector<std::pair<event_id, transfer_state>> transfers;
     std::vector<std::pair<event_id, match_state>> matches;
     // (grantor, delegate) and the delegation.
-    std::vector<std::pair<std::pair<member_id, member_id>, delegation_state>> delegations;
+    std::vector<member_delegation> delegations;
     std::vector<std::pair<event_id, endorsement_state>> endorsements;
 };
 [[nodiscard]] result<member_records> records_of(const projector& p, community_id c, member_id m);
@@ -176,12 +199,15 @@ struct reader_standing {
 // body digest) is answered with where it is and its first verdict; what the fold would plainly
 // refuse for its signer alone is refused here ("unknown_community", "unknown_signer",
 // "signer_revoked", "member_suspended"), so it never reaches the log; else nothing (go on).
-// A founding passes unless it was seen before.
+// A founding passes unless it was seen before. A key the community does not know passes only
+// with an invitationRedeemed naming an invitation of the community with its code
+// ("invitation_unknown" for an unknown id or a wrong code alike), not used
+// ("invitation_used"), and not expired at `now`, the node's clock ("invitation_expired").
 [[nodiscard]] result<std::optional<seen_event>> before_the_log(const projector& p,
                                                                const scoped_id& id,
                                                                const digest& body_digest,
                                                                const public_key& signer,
-                                                               event_kind kind);
+                                                               const event_body& body, time_ms now);
 
 // Whether `key` is a node key announced in `c` and not revoked (the key that signs checkpoints
 // and proposals there).

@@ -206,6 +206,21 @@ std::string_view encode(const endorsement_state& e, std::string& out) {
     writer{out}.u64(e.from.value).u64(e.to.value).i64(e.at.value).arr(e.claim.b);
     return out;
 }
+std::string_view encode(const invitation_state& i, std::string& out) {
+    out.clear();
+    writer{out}
+        .u8(static_cast<std::uint8_t>(i.purpose))
+        .u64(i.member.value)
+        .u8(static_cast<std::uint8_t>(i.member_role))
+        .u8(i.verified)
+        .arr(i.code_digest.b)
+        .i64(i.until.value)
+        .u64(i.issued_by.value)
+        .i64(i.issued_at.value)
+        .u8(i.used)
+        .i64(i.used_at.value);
+    return out;
+}
 std::string_view encode(const transfer_state& t, std::string& out) {
     out.clear();
     writer{out}.u64(t.from.value).u64(t.to.value).i64(t.amount.value).u8(t.reversed);
@@ -422,6 +437,14 @@ void write_effects(const ledger_state& state, const fold_effects& fx, store::bat
     each_unique(fx.endorsements, [&](const std::pair<community_id, event_id>& e) {
         b.put(column::state, key(k, 'E', e.first, e.second.b),
               encode(state.communities.at(e.first).endorsements.at(e.second), v));
+    });
+    each_unique(fx.invitations, [&](const std::pair<community_id, event_id>& e) {
+        const auto& all = state.communities.at(e.first).invitations;
+        key(k, 'I', e.first, e.second.b);
+        if (auto it = all.find(e.second); it != all.end())
+            b.put(column::state, k, encode(it->second, v));
+        else
+            b.del(column::state, k);  // forgotten (rules.h: invitation_state)
     });
     each_unique(fx.transfers, [&](const std::pair<community_id, event_id>& e) {
         b.put(column::state, key(k, 'T', e.first, e.second.b),
@@ -694,6 +717,25 @@ result<loaded_state> load_state(const store& db) {
                 cs.endorsements[id_from(rest)] = e;
                 return true;
             }
+            case 'I': {
+                if (rest.size() != 16) return fail("invitation key");
+                invitation_state i;
+                i.purpose = r.enumerated(invitation_purpose::replace_keys);
+                i.member = member_id{r.u64()};
+                i.member_role = r.enumerated(role::coordinator);
+                const std::uint8_t verified = r.u8();
+                i.code_digest = digest{r.arr<32>()};
+                i.until = time_ms{r.i64()};
+                i.issued_by = member_id{r.u64()};
+                i.issued_at = time_ms{r.i64()};
+                const std::uint8_t used = r.u8();
+                i.used_at = time_ms{r.i64()};
+                if (!r.done() || verified > 1 || used > 1) return fail("invitation");
+                i.verified = verified != 0;
+                i.used = used != 0;
+                cs.invitations[id_from(rest)] = i;
+                return true;
+            }
             default:
                 return fail("unknown tag");
         }
@@ -713,6 +755,8 @@ result<loaded_state> load_state(const store& db) {
     // Every minute comes from somewhere (projector::open asserts it of what it loads), and a
     // sum of damaged balances must not overflow on the way (the fold adds to them too).
     for (const auto& [id, c] : s.communities) {
+        if (c.invitations.size() > invitations_open_max + invitations_closed_max)
+            return corrupt("invitation (more than a community keeps)");
         std::int64_t sum = c.fund.value;
         for (const auto& [m, ms] : c.members)
             if (__builtin_add_overflow(sum, ms.balance.value, &sum))

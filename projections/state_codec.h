@@ -14,6 +14,7 @@
 //   'P' community post_id               -> post_state
 //   'X' community match_id              -> match_state
 //   'E' community endorsement_id        -> endorsement_state
+//   'I' community invitation_id         -> invitation_state (absent once forgotten)
 //   'H' community member                -> helper_exposure (the matching projection,
 //                                          matching_fold.h)
 //   'S' offset / 64                     -> the seen ids of those 64 offsets, in offset order:

@@ -58,8 +58,10 @@ struct EventBody {
     memberLeft @31 :MemberLeft;
     profileUpdated @32 :ProfileUpdated;
     auditorAppointed @33 :AuditorAppointed;
+    invitationIssued @34 :InvitationIssued;
+    invitationRedeemed @35 :InvitationRedeemed;
   }
-  # Next field: @34.
+  # Next field: @36.
 }
 
 # The names of the kinds above, in the same order, for lists of kinds (delegations).
@@ -92,6 +94,8 @@ enum EventKind {
   memberLeft @25;
   profileUpdated @26;
   auditorAppointed @27;
+  invitationIssued @28;
+  invitationRedeemed @29;
 }
 
 # The rules of a community's currency. All amounts in minutes.
@@ -243,6 +247,38 @@ struct AuditorAppointed {
   key @0 :Data $Json.hex;        # The auditor's 32-byte Ed25519 public key.
   untilMs @1 :Int64;             # The end of the appointment (ms since the Unix epoch), at most
                                  # 366 days after the log's time of the event; >= 0.
+}
+
+# What an invitation is for (InvitationIssued).
+enum InvitationPurpose {
+  join @0;         # a newcomer: redeeming admits them as `member` with the redeeming key
+  addDevice @1;    # a second device of an existing member: the key is added
+  replaceKeys @2;  # a member who lost every device: the key is added, every other key revoked
+}
+
+# An invitation: a one-time code (drawn by the issuer's client, travelling only in the link it
+# hands the invitee) that a new key redeems once, before `untilMs`, by signing an
+# InvitationRedeemed. The invitation's id is this event's id. `join` and `replaceKeys` are
+# signed by a coordinator for themselves; `addDevice` by the member for themselves, or by a
+# coordinator; never by a delegate (ledger/core/RULES.md, "Invitations").
+struct InvitationIssued {
+  purpose @0 :InvitationPurpose;
+  member @1 :UInt64;             # join: the newcomer's member id (unused, and named by no other
+                                 # open join invitation); addDevice, replaceKeys: an existing
+                                 # member. > 0.
+  role @2 :Role;                 # join only (the newcomer's role); else must be member.
+  verified @3 :Bool;             # join only (the newcomer's verified flag); else must be false.
+  codeDigest @4 :Data $Json.hex; # SHA-256("uurwerk/invitation/v1" || 0x00 || code), 32 bytes.
+  untilMs @5 :Int64;             # The expiry on the log's clock: after the log's time of this
+                                 # event, at most 30 days after it.
+}
+
+# The one event a key the community does not know may sign: the new key redeems an open
+# invitation with its code. Signed by the new key, with author = the invitation's member, seq 1
+# and onBehalfOf 0. Redeemed, the code is spent: it is no secret once in the log.
+struct InvitationRedeemed {
+  invitation @0 :Data $Json.hex; # The InvitationIssued event's 16-byte id.
+  code @1 :Data $Json.hex;       # The one-time code, 16 bytes.
 }
 
 enum Category {

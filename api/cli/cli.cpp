@@ -2,10 +2,13 @@
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
+
+#include <sys/random.h>
 
 #include "api/args/cli_args.h"
 #include "api/args/knob_flags.h"
@@ -19,6 +22,7 @@
 #include "api/node/admin.h"
 #include "api/node/founders.h"
 #include "api/node/key_file.h"
+#include "ledger/core/crypto.h"
 #include "ledger/core/limits.h"
 #include "ledger/core/personal.h"
 #include "ledger/core/profile.h"
@@ -81,6 +85,10 @@ struct signed_submit {
     std::string id_hex;
     std::string offset;
 };
+
+result<signed_submit> seal_and_submit(const server_address& server, const signing_key& signer,
+                                      const event_body& body,
+                                      const std::optional<committed_text>& text);
 
 // `text`: the free text the payload commits to (text_arg), sent beside the signed envelope.
 result<signed_submit> sign_and_submit(const parsed_args& a, event_payload payload,
@@ -149,11 +157,20 @@ result<signed_submit> sign_and_submit(const parsed_args& a, event_payload payloa
         std::chrono::system_clock::now().time_since_epoch());
     event_body body{id,           community,         author, seq, time_ms{now.count()},
                     on_behalf_of, std::move(payload)};
+    return seal_and_submit(*server, *signer, body, text);
+}
+
+// Signs `body` with `signer`, submits it with its text, and prints the verdict (a rejection is
+// an error that says what to do).
+result<signed_submit> seal_and_submit(const server_address& server, const signing_key& signer,
+                                      const event_body& body,
+                                      const std::optional<committed_text>& text) {
+    const event_id& id = body.id;
     if (auto v = validate_body(body); !v) return v.err();
-    auto env = signer->seal(body);
+    auto env = signer.seal(body);
 
     const auto personal = text ? std::optional<personal_text>(text->personal) : std::nullopt;
-    auto r = call(*server, "POST", "/v1/events", submission_to_json(env, personal));
+    auto r = call(server, "POST", "/v1/events", submission_to_json(env, personal));
     if (!r) return r.err();
     if (r->status != 200 && r->status != 409) return api_error(*r);
     const std::string kind(kind_name(body.kind()));
@@ -577,6 +594,208 @@ result<void> do_appoint_auditor(const parsed_args& a) {
     }
     auto r = sign_and_submit(a, auditor_appointed{**key, until});
     if (!r) return r.err();
+    return ok_value;
+}
+
+// Fills `out` from the operating system's random source (getrandom(2)).
+result<void> os_random(std::span<std::uint8_t> out) {
+    std::size_t filled = 0;
+    while (filled < out.size()) {
+        const ssize_t n = ::getrandom(out.data() + filled, out.size() - filled, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0)
+            return make_error(errc::no_randomness,
+                              "the operating system gave no random bytes (getrandom)");
+        filled += static_cast<std::size_t>(n);
+    }
+    return ok_value;
+}
+
+// Invitations (ledger/core/RULES.md, "Invitations"): the link the invitee opens. Its fragment
+// never reaches a server (a browser keeps what follows '#'); the web app and 'uurwerk join'
+// read it.
+constexpr std::string_view invitation_link_marker = "/#join/";
+constexpr std::int64_t invitation_days_default = 7;
+constexpr std::int64_t invitation_days_max = invitation_term_ms_max / (24 * 3600 * 1000);
+
+// `t` as "YYYY-MM-DD HH:MM UTC".
+std::string utc_minute(time_ms t) {
+    const std::time_t seconds = static_cast<std::time_t>(t.value / 1000);
+    std::tm parts{};
+    gmtime_r(&seconds, &parts);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &parts);
+    return text;
+}
+
+result<void> do_invite(const parsed_args& a) {
+    const int modes = a.has("add-device") + a.has("replace-keys");
+    if (modes > 1)
+        return make_error(errc::bad_argument, "give one of --add-device and --replace-keys");
+    invitation_issued x;
+    x.purpose = a.has("add-device")     ? invitation_purpose::add_device
+                : a.has("replace-keys") ? invitation_purpose::replace_keys
+                                        : invitation_purpose::join;
+    if (x.purpose != invitation_purpose::join && (a.has("coordinator") || a.has("verified")))
+        return make_error(errc::bad_argument,
+                          "--coordinator and --verified are for a newcomer's invitation only: a "
+                          "member keeps their role on every device");
+    auto kf = read_key_file(*a.get("key"));
+    if (!kf) return kf.err();
+    if (a.has("member")) {
+        auto m = a.get_u64("member");
+        if (!m) return m.err();
+        x.member = member_id{*m};
+    } else if (x.purpose == invitation_purpose::add_device) {
+        x.member = kf->member;  // yourself
+        if (a.has("as")) {
+            auto m = a.get_u64("as");
+            if (!m) return m.err();
+            x.member = member_id{*m};
+        }
+    } else {
+        return make_error(errc::missing_argument,
+                          x.purpose == invitation_purpose::join
+                              ? "give --member M: the newcomer's member id (GET "
+                                "/v1/communities/C/invitations proposes next_member)"
+                              : "give --member M: whose keys are replaced");
+    }
+    if (x.member.value == 0)
+        return make_error(errc::missing_argument,
+                          "which member is the device for? give --member M");
+    x.member_role = a.has("coordinator") ? role::coordinator : role::member;
+    x.verified = a.has("verified");
+    std::int64_t days = invitation_days_default;
+    if (a.has("days")) {
+        auto d = a.get_i64("days");
+        if (!d) return d.err();
+        days = *d;
+    }
+    if (days < 1 || days > invitation_days_max)
+        return make_error(errc::bad_argument, "--days must be 1 to " +
+                                                  std::to_string(invitation_days_max) + ", not " +
+                                                  std::to_string(days));
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    x.until = time_ms{now.count() + days * 24 * 3600 * 1000};
+    // The code from the operating system; only its digest goes into the log.
+    invitation_code code{};
+    if (auto drawn = os_random(code); !drawn) return drawn.err();
+    x.code_digest = invitation_code_digest(code);
+    community_id community = kf->community;
+    if (a.has("community")) {
+        auto c = a.get_u64("community");
+        if (!c) return c.err();
+        community = community_id{*c};
+    }
+    auto r = sign_and_submit(a, x);
+    if (!r) return r.err();
+    std::string app = a.get("app-url").value_or("");
+    if (app.empty()) {
+        const char* env = std::getenv("UURWERK_SERVER");
+        app = a.get("server").value_or(env ? env : default_server);
+    }
+    while (!app.empty() && app.back() == '/') app.pop_back();
+    std::cout << "invitation (" << purpose_name(x.purpose) << ", member " << x.member.value
+              << ") open until " << utc_minute(x.until) << " (" << x.until.value
+              << " ms since the epoch; " << days << (days == 1 ? " day" : " days")
+              << "); hand this link to the invitee, and to "
+              << "nobody else:\n"
+              << app << invitation_link_marker << community.value << "/" << r->id_hex << "/"
+              << to_hex(code) << "\n";
+    return ok_value;
+}
+
+// An invitation's link: APP_URL/#join/C/<invitation hex>/<code hex>.
+struct invitation_link {
+    std::string app_url;
+    community_id community;
+    event_id invitation;
+    invitation_code code;
+};
+result<invitation_link> parse_invitation_link(std::string_view link) {
+    const auto wrong = [&] {
+        return make_error(errc::bad_argument,
+                          "the link must look like URL/#join/COMMUNITY/INVITATION/CODE, as "
+                          "'uurwerk invite' printed it");
+    };
+    const auto at = link.find(invitation_link_marker);
+    if (at == std::string_view::npos) return wrong();
+    invitation_link out;
+    out.app_url = std::string(link.substr(0, at));
+    std::string_view rest = link.substr(at + invitation_link_marker.size());
+    const auto slash1 = rest.find('/');
+    if (slash1 == std::string_view::npos) return wrong();
+    const auto slash2 = rest.find('/', slash1 + 1);
+    if (slash2 == std::string_view::npos) return wrong();
+    auto c = parse_decimal(rest.substr(0, slash1));
+    if (!c || *c == 0) return wrong();
+    out.community = community_id{*c};
+    auto id = fixed_from_hex<event_id_bytes>(rest.substr(slash1 + 1, slash2 - slash1 - 1),
+                                             "the link's invitation");
+    if (!id) return id.err();
+    out.invitation = event_id{*id};
+    auto code = fixed_from_hex<invitation_code_bytes>(rest.substr(slash2 + 1), "the link's code");
+    if (!code) return code.err();
+    out.code = *code;
+    return out;
+}
+
+result<void> do_join(const parsed_args& a) {
+    auto link = parse_invitation_link(*a.get("link"));
+    if (!link) return link.err();
+    // The server: --server (or $UURWERK_SERVER), else the one the link came from.
+    auto server = server_of(a);
+    if (!server) return server.err();
+    if (!a.has("server") && !std::getenv("UURWERK_SERVER") && !link->app_url.empty()) {
+        auto from_link = parse_http_url(link->app_url);
+        if (!from_link) return from_link.err();
+        static_cast<http_address&>(*server) = *from_link;
+    }
+    const std::filesystem::path out = *a.get("out");
+    for (const auto& p : {out, public_key_path(out)})
+        if (std::filesystem::exists(p))
+            return make_error(errc::key_file_exists,
+                              p.string() + " exists already: choose another name");
+    const std::string where = "/v1/communities/" + std::to_string(link->community.value) +
+                              "/invitations/" + link->invitation.hex();
+    auto checked =
+        call(*server, "POST", where + "/check", "{\"code\":\"" + to_hex(link->code) + "\"}");
+    if (!checked) return checked.err();
+    if (checked->status != 200) return api_error(*checked);
+    const std::string status = checked->doc.string_at("status").value_or("");
+    if (status != "open")
+        return make_error(errc::rejected, "the invitation is " + status +
+                                              ": ask your coordinator for a new invitation");
+    auto member = parse_decimal(checked->doc.string_at("member").value_or(""));
+    if (!member || *member == 0)
+        return make_error(errc::bad_reply, "the server's answer names no member");
+    auto k = signing_key::generate();
+    if (!k) return k.err();
+    key_file f{k->seed(), k->public_bytes(), link->community, member_id{*member}};
+    // Written before the key is used: a key the ledger accepts is never lost.
+    if (auto w = write_key_file(out, f); !w) return w.err();
+    if (auto w = write_public_key_file(public_key_path(out), f); !w) return w.err();
+    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    const event_body body{random_event_id(),
+                          link->community,
+                          member_id{*member},
+                          sequence{1},
+                          time_ms{now.count()},
+                          std::nullopt,
+                          invitation_redeemed{link->invitation, link->code}};
+    auto r = seal_and_submit(*server, *k, body, std::nullopt);
+    if (!r) {
+        // Refused: the key belongs to nobody; take its files back so the name is free again.
+        std::error_code ignored;
+        std::filesystem::remove(out, ignored);
+        std::filesystem::remove(public_key_path(out), ignored);
+        return r.err();
+    }
+    std::cout << "wrote " << out.string() << " (your private key, mode 0600: keep it to yourself)"
+              << "\nyou are member " << *member << " of community " << link->community.value << " ("
+              << checked->doc.string_at("purpose").value_or("join") << ")\n";
     return ok_value;
 }
 
@@ -1135,6 +1354,31 @@ std::vector<command> commands() {
                         {"days", "N", "how long it lasts, 1 to 365 days"},
                         {"end", "", "or: end the auditor's appointment now"}})},
          do_appoint_auditor},
+        {{"invite",
+          signed_summary(
+              "Invites someone with a link that holds a one-time code (only its digest goes into "
+              "the log): a newcomer as --member M (coordinators), a device of your own (or of "
+              "--member M, coordinators) with --add-device, or new keys for a member who lost "
+              "every device with --replace-keys --member M (coordinators; their old keys are "
+              "revoked when it is redeemed). Prints the link and its expiry; the invitee opens "
+              "it in the web app, or runs 'uurwerk join --link LINK'."),
+          with_signing({{"member", "ID", "the newcomer's member id, or whose device or keys"},
+                        {"coordinator", "", "a newcomer who will coordinate"},
+                        {"verified", "", "a newcomer whose identity you checked"},
+                        {"add-device", "", "a device of a member (yourself by default)"},
+                        {"replace-keys", "", "new keys for --member, revoking their old ones"},
+                        {"days", "N", "how long the invitation stays open, 1 to 30 (7)"},
+                        {"app-url", "URL", "the web app's address in the link (the --server)"}})},
+         do_invite},
+        {{"join",
+          "Redeems an invitation: makes a new key (as 'keygen' does; the key file is never "
+          "overwritten), checks the link's invitation, and signs its redemption with the new "
+          "key. Writes the key file for the member the invitation names.",
+          {{"link", "URL", "the invitation's link (from 'uurwerk invite')", true},
+           {"out", "FILE", "the key file to write (never overwritten)", true},
+           {"server", "URL", "the uurwerk server (default: the link's, or $UURWERK_SERVER)"},
+           ca_file_option()}},
+         do_join},
         {{"offer", signed_summary("Offers help."), with_signing(post_options)},
          [](const parsed_args& a) { return do_post(a, true); }},
         {{"request", signed_summary("Asks for help."), with_signing(post_options)},

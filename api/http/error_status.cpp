@@ -49,6 +49,13 @@ unsigned http_status_for(errc code) {
             return 404;
         case errc::method_not_allowed:
             return 405;
+        // An invitation: none by that id and code (one answer for both), redeemed, expired.
+        case errc::invitation_unknown:
+            return 404;
+        case errc::invitation_used:
+            return 409;
+        case errc::invitation_expired:
+            return 410;
         // The request is sound but the state does not allow it (yet).
         case errc::post_not_open:
         case errc::not_yet_checkpointed:

@@ -71,6 +71,14 @@ void text_field(json_writer& w, node& n, community_id c, const event_id& id,
         w.key(key).null();
 }
 
+// "kinds": the names of the kinds a delegation's bits allow.
+void kinds_field(json_writer& w, std::uint32_t kinds) {
+    w.key("kinds").begin_array();
+    for (std::size_t k = 0; k < event_kind_count; ++k)
+        if (kinds & (1u << k)) w.string(kind_name(static_cast<event_kind>(k)));
+    w.end_array();
+}
+
 }  // namespace
 
 result<std::optional<member_profile>> profile_of(node& n, community_id c,
@@ -320,10 +328,7 @@ http_response export_of(node& n, community_id c, member_id id, const http_respon
         w.begin_object();
         w.key("grantor").decimal(pair.first.value);
         w.key("delegate").decimal(pair.second.value);
-        w.key("kinds").begin_array();
-        for (std::size_t k = 0; k < event_kind_count; ++k)
-            if (d.kinds & (1u << k)) w.string(kind_name(static_cast<event_kind>(k)));
-        w.end_array();
+        kinds_field(w, d.kinds);
         w.key("until_ms").decimal_signed(d.until.value);
         w.key("proxy").boolean(d.proxy);
         w.end_object();
@@ -383,6 +388,42 @@ http_response export_of(node& n, community_id c, member_id id, const http_respon
     answer.headers.emplace_back("Cache-Control", "no-store");
     answer.headers.emplace_back("Content-Disposition", "attachment; filename=\"uurwerk-member-" +
                                                            std::to_string(id.value) + ".json\"");
+    return answer;
+}
+
+http_response delegations(node& n, community_id c, member_id m, time_ms now) {
+    auto all = query::delegations(n.folder(c), c, m, now);
+    if (!all) return error_answer(all.err());
+    json_writer w;
+    w.begin_object();
+    w.key("member").decimal(m.value);
+    // Those m acts for (m the delegate), then those who act for m (m the grantor): each with
+    // the other person's display name.
+    for (const bool m_is_delegate : {true, false}) {
+        w.key(m_is_delegate ? "acts_for" : "acted_for_by").begin_array();
+        for (const auto& [pair, d] : *all) {
+            if ((pair.second == m) != m_is_delegate) continue;
+            const member_id other = m_is_delegate ? pair.first : pair.second;
+            w.begin_object();
+            w.key("member").decimal(other.value);
+            auto row = query::member(n.folder(c), c, other);
+            if (!row) return error_answer(row.err());
+            auto profile = profile_of(n, c, *row);
+            if (!profile) return error_answer(profile.err());
+            if (*profile)
+                w.key("display_name").string((*profile)->name);
+            else
+                w.key("display_name").null();
+            kinds_field(w, d.kinds);
+            w.key("until_ms").decimal_signed(d.until.value);
+            w.key("proxy").boolean(d.proxy);
+            w.end_object();
+        }
+        w.end_array();
+    }
+    w.end_object();
+    auto answer = json_answer(200, w.take());
+    answer.headers.emplace_back("Cache-Control", "no-store");
     return answer;
 }
 

@@ -7,6 +7,9 @@
 //                                 of an accepted match (until contactWindowDays after it ended):
 //                                 the whole profile, contact details included;
 //   GET .../members/{m}/export    the member, their delegate, or a coordinator.
+//   GET .../members/{m}/delegations  the same: the delegations in force now where the member
+//                                 is the delegate ("acts_for") and where they are the grantor
+//                                 ("acted_for_by"), with the other person's display name.
 //
 // Pure functions of the node's state and personal-data store; safe from any thread.
 
@@ -43,5 +46,9 @@ namespace uurwerk::member_routes {
 // explanation), put in as it is.
 [[nodiscard]] http_response export_of(node& n, community_id c, member_id m,
                                       const http_response& reputation);
+
+// The delegations in force at `now` of member `m` (query::delegations; the export lists them
+// all, ended ones too).
+[[nodiscard]] http_response delegations(node& n, community_id c, member_id m, time_ms now);
 
 }  // namespace uurwerk::member_routes

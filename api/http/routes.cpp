@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "api/http/audit_routes.h"
+#include "api/http/invitation_routes.h"
 #include "api/http/match_routes.h"
 #include "api/http/member_routes.h"
 #include "api/http/route_support.h"
@@ -628,6 +629,22 @@ std::vector<route> routes::table() {
                       return member_routes::export_of(
                           node_, r.args.community, r.args.member,
                           member_reputation(r.args.community, r.args.member));
+                  }},
+        {M::get,  "/v1/communities/{c}/members/{m}/delegations", {}, C::self,
+                  [this](const route_call& r) {
+                      return member_routes::delegations(node_, r.args.community, r.args.member,
+                                                        session_clock_());
+                  }},
+        // Invitations (api/http/invitation_routes.h): the code travels in the body, never in a
+        // URL; a check is a POST, so it is charged to the address's write quota.
+        {M::post, "/v1/communities/{c}/invitations/{id}/check", {}, anyone,
+                  [this](const route_call& r) {
+                      return invitation_routes::check(node_, r.args.community, r.args.event,
+                                                      r.request, session_clock_());
+                  }},
+        {M::get,  "/v1/communities/{c}/invitations", {}, C::coordinator,
+                  [this](const route_call& r) {
+                      return invitation_routes::list(node_, r.args.community, session_clock_());
                   }},
         // A client asks for its key's last sequence number before it signs: writes need no
         // session. The answer is the key's member number, count and state, no personal data.

@@ -86,6 +86,8 @@ struct assembler {
         if (std::holds_alternative<community_founded>(e.body.payload)) return e.env.signer == key;
         if (const auto* a = std::get_if<member_admitted>(&e.body.payload)) return a->key == key;
         if (const auto* k = std::get_if<key_added>(&e.body.payload)) return k->key == key;
+        // A redemption binds the key that signs it (RULES.md, "Invitations").
+        if (std::holds_alternative<invitation_redeemed>(e.body.payload)) return e.env.signer == key;
         return false;
     }
 
@@ -114,7 +116,7 @@ struct assembler {
         for (const auto& h : *lines) {
             if (h.reason != reject_reason::none ||
                 (h.kind != event_kind::community_founded && h.kind != event_kind::member_admitted &&
-                 h.kind != event_kind::key_added))
+                 h.kind != event_kind::key_added && h.kind != event_kind::invitation_redeemed))
                 continue;
             auto e = read_at(h.at);
             if (!e) return e.err();
@@ -141,6 +143,14 @@ struct assembler {
             return make_error(errc::not_yet_checkpointed,
                               "the event that registered key " + key.hex() +
                                   " is not under the latest checkpoint");
+        if (std::holds_alternative<invitation_redeemed>(found->body.payload)) {
+            auto issued = add_redemption(*found);
+            if (!issued) return issued.err();
+            if (auto r = add_revocation(owner, key); !r) return r;
+            if (issued->purpose != invitation_purpose::join)
+                if (auto r = add_coordinators_admission(owner); !r) return r;
+            return ok_value;
+        }
         if (auto a = add_binding(*found); !a) return a;
         if (auto r = add_revocation(owner, key); !r) return r;
         if (std::holds_alternative<community_founded>(found->body.payload)) return ok_value;
@@ -149,12 +159,42 @@ struct assembler {
         return bind(found->env.signer);
     }
 
+    // A redemption and the invitation it redeems (logged before it), and the chain of the key
+    // that issued it; the invitation.
+    result<invitation_issued> add_redemption(const logged& redeem) {
+        const auto& r = std::get<invitation_redeemed>(redeem.body.payload);
+        auto issued = read_id(r.invitation);
+        if (!issued) return issued.err();
+        // The fold accepted the redemption, so the invitation was issued and accepted before.
+        UURWERK_ASSERT(issued->has_value(), r.invitation.hex());
+        const auto inv = std::get<invitation_issued>((*issued)->body.payload);
+        if (auto a = add_binding(redeem); !a) return a.err();
+        if (auto a = add_binding(**issued); !a) return a.err();
+        if (auto b = bind((*issued)->env.signer); !b) return b.err();
+        return inv;
+    }
+
     // A member's role is their admission's: a coordinator admitted without a key, given one
     // later, is a coordinator only to a verifier that sees that admission.
     result<void> add_coordinators_admission(member_id m) {
         auto lines = history_of(m);
         if (!lines) return lines.err();
         for (const auto& h : *lines) {
+            if (h.kind == event_kind::invitation_redeemed && h.reason == reject_reason::none) {
+                // Or their join invitation's, for a member who joined by one.
+                auto e = read_at(h.at);
+                if (!e) return e.err();
+                auto issued = read_id(std::get<invitation_redeemed>(e->body.payload).invitation);
+                if (!issued) return issued.err();
+                UURWERK_ASSERT(issued->has_value());
+                const auto& inv = std::get<invitation_issued>((*issued)->body.payload);
+                if (inv.purpose != invitation_purpose::join) continue;
+                if (inv.member_role != role::coordinator) return ok_value;
+                if (!bound_keys.insert(e->env.signer).second) return ok_value;
+                auto added = add_redemption(*e);
+                if (!added) return added.err();
+                return add_revocation(m, e->env.signer);
+            }
             if (h.kind != event_kind::member_admitted || h.reason != reject_reason::none) continue;
             auto e = read_at(h.at);
             if (!e) return e.err();
@@ -173,6 +213,25 @@ struct assembler {
         auto lines = history_of(owner);
         if (!lines) return lines.err();
         for (const auto& h : *lines) {
+            if (h.kind == event_kind::invitation_redeemed && h.reason == reject_reason::none) {
+                // New keys that replaced every other of the member's, this one included.
+                auto e = read_at(h.at);
+                if (!e) return e.err();
+                if (e->env.signer == key) continue;
+                auto issued = read_id(std::get<invitation_redeemed>(e->body.payload).invitation);
+                if (!issued) return issued.err();
+                UURWERK_ASSERT(issued->has_value());
+                if (std::get<invitation_issued>((*issued)->body.payload).purpose !=
+                    invitation_purpose::replace_keys)
+                    continue;
+                auto p = prove(*e);
+                if (!p) return p.err();
+                if (!*p) continue;  // after the checkpoint: the certificate shows what it knows
+                if (!bound_keys.insert(e->env.signer).second) continue;
+                if (auto added = add_redemption(*e); !added) return added.err();
+                if (auto r = add_revocation(owner, e->env.signer); !r) return r;
+                continue;
+            }
             if (h.kind != event_kind::key_revoked || h.reason != reject_reason::none) continue;
             auto e = read_at(h.at);
             if (!e) return e.err();

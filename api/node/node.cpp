@@ -127,6 +127,7 @@ result<std::unique_ptr<node>> node::open(const node_options& options) {
                                 options.catch_up_progress, std::move(*table));
         if (!n) return n.err();
         (*n)->founding_gate_ = options.founding_gate;
+        if (options.clock) (*n)->clock_ = options.clock;
         if (auto recorded = record_cluster(options.data_dir, *options.kafka); !recorded)
             return recorded.err();
         if (auto started = (*n)->start_retention(options); !started) return started.err();
@@ -151,6 +152,7 @@ result<std::unique_ptr<node>> node::open(const node_options& options) {
     texts->store((*n)->personal_.get(), std::memory_order_release);
     (*n)->text_durability_ = text_durability::at_next_sync;
     (*n)->founding_gate_ = options.founding_gate;
+    if (options.clock) (*n)->clock_ = options.clock;
     if (auto started = (*n)->start_retention(options); !started) return started.err();
     return n;
 }
@@ -403,7 +405,7 @@ std::variant<result<submit_outcome>, node::admitted_event> node::admit(
     // Answer a known event with its first verdict; refuse what the fold would refuse for its
     // signer alone.
     auto look = [&]() -> std::optional<result<submit_outcome>> {
-        auto seen = query::before_the_log(folder, id, ev->body_digest(), ev->signer(), b.kind());
+        auto seen = query::before_the_log(folder, id, ev->body_digest(), ev->signer(), b, clock_());
         if (!seen) return seen.err();
         if (!*seen) return std::nullopt;
         return submit_outcome{b.id, partition, (*seen)->at, (*seen)->first, true};

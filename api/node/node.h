@@ -147,7 +147,9 @@ public:
     ~node();
 
     // Errors: "bad_envelope"/"bad_event" (malformed), "event_too_large", "bad_signature",
-    // "unknown_community", "unknown_signer", "signer_revoked", "member_suspended" and what the
+    // "unknown_community", "unknown_signer", "signer_revoked", "member_suspended",
+    // "invitation_unknown", "invitation_used", "invitation_expired" (a key the community does
+    // not know redeeming an invitation: projections/query.h, before_the_log) and what the
     // founding gate answers (refused before the log), "log_full",
     // "io_error"/"log_unavailable" (the log failed), "apply_timeout" (appended, but not applied
     // in time; the verdict will still come).
@@ -316,6 +318,9 @@ private:
     }
     key_cache keys_;  // shared by every partition's projector and the ingest path
     std::function<result<void>(const public_key&)> founding_gate_;  // set by open(), then read
+    // The log's clock, for what the node judges before the log (an invitation's expiry): set by
+    // open(), then read; the machine's clock for a node opened on a log of a test's.
+    log_clock clock_ = wall_clock();
     // Cluster mode: the personal-data topic (personal_'s sink writes to it), and its reader.
     std::unique_ptr<kafka_table> personal_topic_;
     std::vector<partition_part> parts_;

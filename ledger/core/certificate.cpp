@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "ledger/core/crypto.h"
+
 namespace uurwerk {
 namespace {
 
@@ -208,6 +210,11 @@ private:
                 coordinators_.insert(b.author);
                 continue;
             }
+            // A redemption is signed by the key it binds (RULES.md, "Invitations").
+            if (const auto* r = std::get_if<invitation_redeemed>(&b.payload)) {
+                if (!redeemed(e, *r, where)) return false;
+                continue;
+            }
             const auto* signer = signer_of(e, where);
             if (signer == nullptr) return false;
             const bool coordinator = as_coordinator(b);
@@ -226,6 +233,14 @@ private:
                 if (auto it = keys_of_.find(r->key);
                     it != keys_of_.end() && it->second.member == r->member)
                     it->second.until = std::min(it->second.until, e.leaf);
+            } else if (const auto* i = std::get_if<invitation_issued>(&b.payload)) {
+                const bool own_device =
+                    i->purpose == invitation_purpose::add_device && b.actor() == i->member;
+                if (!coordinator && !own_device)
+                    return fail(where +
+                                ": an invitation issued by neither a coordinator nor the member "
+                                "for a device of their own");
+                invitations_[b.id] = *i;
             } else if (const auto* d = std::get_if<delegation_granted>(&b.payload)) {
                 // The grantor is the author's own, or the member with no key a coordinator
                 // records a proxy for: the delegation is theirs.
@@ -246,10 +261,35 @@ private:
                     if (!proxy || old.proxy) old.until = std::min(old.until, e.leaf);
             } else {
                 return fail(where +
-                            ": not a founding, admission, key added or revoked, or delegation "
-                            "granted or revoked");
+                            ": not a founding, admission, key added or revoked, invitation "
+                            "issued or redeemed, or delegation granted or revoked");
             }
         }
+        return true;
+    }
+
+    // A new key redeems an invitation listed at an earlier leaf: with its code, before its
+    // expiry (the log's time), once, for its member. It binds the key from its leaf on; a join
+    // as a coordinator makes the member one; replacing keys ends every other key of the member.
+    bool redeemed(const checked& e, const invitation_redeemed& r, const std::string& where) {
+        auto it = invitations_.find(r.invitation);
+        if (it == invitations_.end())
+            return fail(where + ": redeems an invitation the certificate does not show issued");
+        const invitation_issued& inv = it->second;
+        if (invitation_code_digest(r.code) != inv.code_digest)
+            return fail(where + ": the code is not the invitation's");
+        if (!(e.logged < inv.until)) return fail(where + ": redeemed after the invitation expired");
+        if (e.body.author != inv.member)
+            return fail(where + ": redeemed for another member than the invitation's");
+        if (!redeemed_.insert(r.invitation).second)
+            return fail(where + ": an invitation redeemed twice");
+        if (keys_of_.contains(e.signer)) return fail(where + ": redeemed by a key bound before");
+        if (inv.purpose == invitation_purpose::join && inv.member_role == role::coordinator)
+            coordinators_.insert(inv.member);
+        if (inv.purpose == invitation_purpose::replace_keys)
+            for (auto& [k, b] : keys_of_)
+                if (b.member == inv.member) b.until = std::min(b.until, e.leaf);
+        keys_of_[e.signer] = {inv.member, e.leaf, never};
         return true;
     }
 
@@ -314,7 +354,9 @@ private:
     };
     std::vector<pending_binding> pending_;
     std::map<public_key, binding> keys_of_;
-    std::set<member_id> coordinators_;  // by the founding or their admission
+    std::set<member_id> coordinators_;  // by the founding, their admission or invitation
+    std::map<event_id, invitation_issued> invitations_;  // listed, by id
+    std::set<event_id> redeemed_;
     std::map<std::pair<member_id, member_id>, std::vector<delegation>> delegations_;
     std::set<std::uint64_t> leaves_used_;
     std::set<event_id> ids_used_;

@@ -190,6 +190,13 @@ bool key_cache::verify_signed_body(const public_key& signer, byte_view body, con
 // ---------------------------------------------------------------------------------------------
 // Hashes and randomness
 
+digest invitation_code_digest(const invitation_code& code) {
+    const std::uint8_t separator = 0;
+    return sha256({byte_view(reinterpret_cast<const std::uint8_t*>(invitation_domain_tag.data()),
+                             invitation_domain_tag.size()),
+                   byte_view(&separator, 1), byte_view(code)});
+}
+
 digest sha256(std::initializer_list<byte_view> parts) {
     // Fetching the algorithm and allocating a context cost more than hashing a Merkle node:
     // fetch once, and keep one context per thread.

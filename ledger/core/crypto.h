@@ -70,6 +70,11 @@ private:
 // SHA-256 of the concatenation of `parts`.
 [[nodiscard]] digest sha256(std::initializer_list<byte_view> parts);
 
+// The commitment an invitation makes to its one-time code (schemas/event.capnp,
+// InvitationIssued.codeDigest): SHA-256("uurwerk/invitation/v1" || 0x00 || code).
+inline constexpr std::string_view invitation_domain_tag = "uurwerk/invitation/v1";
+[[nodiscard]] digest invitation_code_digest(const invitation_code& code);
+
 // Fills `out` with random bytes from OpenSSL (for event ids).
 void random_bytes(std::span<std::uint8_t> out);
 [[nodiscard]] event_id random_event_id();

@@ -40,6 +40,11 @@ enum class errc : std::uint8_t {
     signer_revoked,
     member_suspended,
     founding_not_allowed,
+    // A new key's invitation (before the log: projections/query.h, before_the_log).
+    invitation_unknown,  // no such invitation, or not this code: one answer, so guessing learns
+                         // nothing
+    invitation_used,
+    invitation_expired,
     unauthenticated,
     forbidden,
     // What is not there, or not there yet.
@@ -134,6 +139,9 @@ inline constexpr std::array<errc_name, errc_count> errc_names{{
     {errc::signer_revoked, "signer_revoked"},
     {errc::member_suspended, "member_suspended"},
     {errc::founding_not_allowed, "founding_not_allowed"},
+    {errc::invitation_unknown, "invitation_unknown"},
+    {errc::invitation_used, "invitation_used"},
+    {errc::invitation_expired, "invitation_expired"},
     {errc::unauthenticated, "unauthenticated"},
     {errc::forbidden, "forbidden"},
     {errc::not_found, "not_found"},

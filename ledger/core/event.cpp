@@ -28,13 +28,20 @@ namespace {
 namespace s = schema;
 
 constexpr std::array<std::string_view, event_kind_count> kind_names = {
-    "communityFounded", "policyChanged",    "nodeKeyAnnounced",  "memberAdmitted",
-    "keyAdded",         "keyRevoked",       "delegationGranted", "delegationRevoked",
-    "memberSuspended",  "memberReinstated", "offerPosted",       "requestPosted",
-    "postWithdrawn",    "postHidden",       "matchProposed",     "matchAccepted",
-    "matchDeclined",    "matchEnded",       "hoursClaimed",      "hoursConfirmed",
-    "hoursDisputed",    "transfer",         "reversal",          "endorsement",
-    "checkpoint",       "memberLeft",       "profileUpdated",    "auditorAppointed",
+    "communityFounded", "policyChanged",      "nodeKeyAnnounced",  "memberAdmitted",
+    "keyAdded",         "keyRevoked",         "delegationGranted", "delegationRevoked",
+    "memberSuspended",  "memberReinstated",   "offerPosted",       "requestPosted",
+    "postWithdrawn",    "postHidden",         "matchProposed",     "matchAccepted",
+    "matchDeclined",    "matchEnded",         "hoursClaimed",      "hoursConfirmed",
+    "hoursDisputed",    "transfer",           "reversal",          "endorsement",
+    "checkpoint",       "memberLeft",         "profileUpdated",    "auditorAppointed",
+    "invitationIssued", "invitationRedeemed",
+};
+
+constexpr std::array<std::string_view, invitation_purpose_count> purpose_names = {
+    "join",
+    "add_device",
+    "replace_keys",
 };
 
 constexpr std::array<std::string_view, category_count> category_names = {
@@ -60,6 +67,12 @@ static_assert(static_cast<int>(s::EventKind::AUDITOR_APPOINTED) ==
               static_cast<int>(event_kind::auditor_appointed));
 static_assert(static_cast<int>(s::EventBody::Which::AUDITOR_APPOINTED) ==
               static_cast<int>(event_kind::auditor_appointed));
+static_assert(static_cast<int>(s::EventKind::INVITATION_REDEEMED) ==
+              static_cast<int>(event_kind::invitation_redeemed));
+static_assert(static_cast<int>(s::EventBody::Which::INVITATION_REDEEMED) ==
+              static_cast<int>(event_kind::invitation_redeemed));
+static_assert(static_cast<int>(s::InvitationPurpose::REPLACE_KEYS) ==
+              static_cast<int>(invitation_purpose::replace_keys));
 
 kj::ArrayPtr<const capnp::byte> as_kj(byte_view b) {
     return {b.data(), b.size()};
@@ -361,6 +374,28 @@ event_payload decode_payload(s::EventBody::Reader r, decoder& d) {
             if (a.until.value < 0) d.fail("auditorAppointed.untilMs must be >= 0");
             return a;
         }
+        case W::INVITATION_ISSUED: {
+            auto x = r.getInvitationIssued();
+            invitation_issued i{static_cast<invitation_purpose>(d.enumerant(
+                                    x.getPurpose(), invitation_purpose_count, "purpose")),
+                                d.member(x.getMember(), "member"),
+                                static_cast<role>(d.enumerant(x.getRole(), 2, "role")),
+                                x.getVerified(),
+                                d.dig(x.getCodeDigest(), "codeDigest"),
+                                time_ms{x.getUntilMs()}};
+            // Only a newcomer is given a role and a verified flag: an existing member keeps
+            // theirs (a device invitation can never make anyone a coordinator).
+            if (i.purpose != invitation_purpose::join &&
+                (i.member_role != role::member || i.verified))
+                d.fail("invitationIssued.role and verified are for a join invitation only");
+            if (i.until.value < 0) d.fail("invitationIssued.untilMs must be >= 0");
+            return i;
+        }
+        case W::INVITATION_REDEEMED: {
+            auto x = r.getInvitationRedeemed();
+            return invitation_redeemed{d.id(x.getInvitation(), "invitation"),
+                                       d.fixed<invitation_code_bytes>(x.getCode(), "code")};
+        }
     }
     d.fail("unknown event kind " + std::to_string(static_cast<int>(r.which())));
     return checkpoint{};
@@ -478,6 +513,18 @@ void encode_payload(s::EventBody::Builder b, const event_payload& payload) {
                 auto y = b.initAuditorAppointed();
                 y.setKey(as_kj(x.key.b));
                 y.setUntilMs(x.until.value);
+            } else if constexpr (std::is_same_v<T, invitation_issued>) {
+                auto y = b.initInvitationIssued();
+                y.setPurpose(static_cast<s::InvitationPurpose>(x.purpose));
+                y.setMember(x.member.value);
+                y.setRole(static_cast<s::Role>(x.member_role));
+                y.setVerified(x.verified);
+                y.setCodeDigest(as_kj(x.code_digest.b));
+                y.setUntilMs(x.until.value);
+            } else if constexpr (std::is_same_v<T, invitation_redeemed>) {
+                auto y = b.initInvitationRedeemed();
+                y.setInvitation(as_kj(x.invitation.b));
+                y.setCode(as_kj(x.code));
             } else {
                 static_assert(sizeof(T) == 0, "every kind is encoded");
             }
@@ -562,28 +609,41 @@ std::string digest::hex() const {
     return to_hex(b);
 }
 
+namespace {
+
+// A value's name in its table (indexed by the value), and the value of a name.
+template <typename E, std::size_t N>
+std::string_view name_in(const std::array<std::string_view, N>& names, E e) {
+    const auto i = static_cast<std::size_t>(e);
+    UURWERK_ASSERT(i < N, i);
+    return names[i];
+}
+template <typename E, std::size_t N>
+std::optional<E> value_named(const std::array<std::string_view, N>& names, std::string_view name) {
+    for (std::size_t i = 0; i < N; ++i)
+        if (names[i] == name) return static_cast<E>(i);
+    return std::nullopt;
+}
+
+}  // namespace
+
 std::string_view kind_name(event_kind k) {
-    auto i = static_cast<std::size_t>(k);
-    UURWERK_ASSERT(i < kind_names.size(), i);
-    return kind_names[i];
+    return name_in(kind_names, k);
 }
-
 std::optional<event_kind> kind_from_name(std::string_view name) {
-    for (std::size_t i = 0; i < kind_names.size(); ++i)
-        if (kind_names[i] == name) return static_cast<event_kind>(i);
-    return std::nullopt;
+    return value_named<event_kind>(kind_names, name);
 }
-
 std::string_view category_name(category c) {
-    auto i = static_cast<std::size_t>(c);
-    UURWERK_ASSERT(i < category_names.size(), i);
-    return category_names[i];
+    return name_in(category_names, c);
 }
-
 std::optional<category> category_from_name(std::string_view name) {
-    for (std::size_t i = 0; i < category_names.size(); ++i)
-        if (category_names[i] == name) return static_cast<category>(i);
-    return std::nullopt;
+    return value_named<category>(category_names, name);
+}
+std::string_view purpose_name(invitation_purpose p) {
+    return name_in(purpose_names, p);
+}
+std::optional<invitation_purpose> purpose_from_name(std::string_view name) {
+    return value_named<invitation_purpose>(purpose_names, name);
 }
 
 namespace {
@@ -619,6 +679,11 @@ result<event_body> decode_body(byte_view canonical, form_check form) {
             e.payload = decode_payload(r, d);
             if (e.community.value == 0) d.fail("community must be > 0");
             if (e.seq.value == 0) d.fail("seq must be > 0");
+            // A new key's first event, for the member the invitation names (RULES.md).
+            if (e.kind() == event_kind::invitation_redeemed && (e.seq.value != 1 || e.on_behalf_of))
+                d.fail(
+                    "invitationRedeemed must have seq 1 and onBehalfOf 0: it is the first "
+                    "event of a new key, signed for the member the invitation names");
             if (!d.problem.empty()) return make_error(errc::bad_event, d.problem);
             if (form == form_check::trusted) return e;
             // Cap'n Proto's canonical form still allows bits the schema does not use, fields it

@@ -91,8 +91,10 @@ enum class event_kind : std::uint16_t {
     member_left,
     profile_updated,
     auditor_appointed,
+    invitation_issued,
+    invitation_redeemed,
 };
-inline constexpr std::size_t event_kind_count = 28;
+inline constexpr std::size_t event_kind_count = 30;
 // The schema's name of a kind ("hoursClaimed"), as in JSON; and back.
 std::string_view kind_name(event_kind k);
 std::optional<event_kind> kind_from_name(std::string_view name);
@@ -226,6 +228,31 @@ struct auditor_appointed {
 };
 // The longest appointment, counted from the log's time of the event that makes it.
 inline constexpr std::int64_t auditor_term_ms_max = std::int64_t{366} * 24 * 3600 * 1000;
+// Invitations (schemas/event.capnp, InvitationIssued and InvitationRedeemed; ledger/core/RULES.md,
+// "Invitations"). The invitation's id is the id of the event that issued it.
+enum class invitation_purpose : std::uint8_t { join = 0, add_device, replace_keys };
+inline constexpr std::size_t invitation_purpose_count = 3;
+// "join", "add_device", "replace_keys" (as the HTTP API and the CLI name them); and back.
+std::string_view purpose_name(invitation_purpose p);
+std::optional<invitation_purpose> purpose_from_name(std::string_view name);
+inline constexpr std::size_t invitation_code_bytes = 16;
+using invitation_code = std::array<std::uint8_t, invitation_code_bytes>;
+struct invitation_issued {
+    invitation_purpose purpose = invitation_purpose::join;
+    member_id member;                 // join: the newcomer; else an existing member
+    role member_role = role::member;  // join only (decode refuses another for the others)
+    bool verified = false;            // join only
+    digest code_digest;               // ledger/core/crypto.h: invitation_code_digest
+    time_ms until;                    // expiry on the log's clock (exclusive)
+};
+// The longest an invitation may stay open, counted from the log's time of the event issuing it.
+inline constexpr std::int64_t invitation_term_ms_max = std::int64_t{30} * 24 * 3600 * 1000;
+// Signed by the new key as `author` = the invitation's member, seq 1, no onBehalfOf (decode
+// refuses anything else).
+struct invitation_redeemed {
+    event_id invitation;
+    invitation_code code;
+};
 struct post_body {
     category what = category::other;
     text_commitment text_digest;
@@ -303,7 +330,8 @@ using event_payload =
                  member_reinstated, offer_posted, request_posted, post_withdrawn, post_hidden,
                  match_proposed, match_accepted, match_declined, match_ended, hours_claimed,
                  hours_confirmed, hours_disputed, transfer, reversal, endorsement, checkpoint,
-                 member_left, profile_updated, auditor_appointed>;
+                 member_left, profile_updated, auditor_appointed, invitation_issued,
+                 invitation_redeemed>;
 static_assert(std::variant_size_v<event_payload> == event_kind_count);
 
 struct event_body {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "ledger/core/crypto.h"
 #include "ledger/core/fairness_knobs.h"
 
 namespace uurwerk {
@@ -63,6 +64,13 @@ constexpr std::array<std::string_view, reject_reason_max + 1> reason_names = {
     "member_has_left",
     "auditor_term_too_long",
     "too_many_auditors",
+    "member_invited",
+    "invitation_expiry_out_of_range",
+    "too_many_invitations",
+    "unknown_invitation",
+    "invitation_used",
+    "invitation_expired",
+    "invitation_code_mismatch",
 };
 
 constexpr std::uint32_t delegable_kinds = 1u << static_cast<unsigned>(event_kind::offer_posted) |
@@ -149,6 +157,9 @@ private:
 
         // The signer: registered here, not revoked, the author's own, and a fresh sequence.
         auto kit = c_->keys.find(in_.signer);
+        const auto* redeemed = std::get_if<invitation_redeemed>(&b.payload);
+        if (redeemed != nullptr)  // the one event a key the community does not know may sign
+            return kit == c_->keys.end() ? redeem(*redeemed) : R::key_in_use;
         if (kit == c_->keys.end()) return R::unknown_signer;
         key_state& key = kit->second;
         authentic_ = key.owner == b.author && !key.node;
@@ -445,6 +456,8 @@ private:
                     if (appoints) c_->auditors[x.key] = x.until;
                     fx_.communities.push_back(b.community);
                     return R::none;
+                } else if constexpr (std::is_same_v<T, invitation_issued>) {
+                    return issue(actor, coordinator, x);
                 } else if constexpr (std::is_same_v<T, offer_posted> ||
                                      std::is_same_v<T, request_posted>) {
                     c_->posts[b.id] = post_state{actor,          std::is_same_v<T, offer_posted>,
@@ -540,7 +553,8 @@ private:
                     return R::none;
                 } else if constexpr (std::is_same_v<T, community_founded> ||
                                      std::is_same_v<T, match_proposed> ||
-                                     std::is_same_v<T, checkpoint>) {
+                                     std::is_same_v<T, checkpoint> ||
+                                     std::is_same_v<T, invitation_redeemed>) {
                     UURWERK_ASSERT(false, static_cast<int>(b.kind()));  // routed elsewhere
                     return R::none;
                 } else {
@@ -548,6 +562,115 @@ private:
                 }
             },
             b.payload);
+    }
+
+    // An invitation (RULES.md, "Invitations"): a newcomer's and a replacement of lost keys by a
+    // coordinator; a device by the member or a coordinator. Never by a delegate: the kind is not
+    // delegable, so acting for someone was refused before (not_delegated).
+    R issue(member_id actor, bool coordinator, const invitation_issued& x) {
+        const auto& b = in_.body;
+        const bool for_self = actor == x.member;
+        if (x.purpose != invitation_purpose::add_device || !for_self)
+            if (!coordinator) return R::not_coordinator;
+        if (x.until.value <= in_.now.value ||
+            x.until.value - in_.now.value > invitation_term_ms_max)
+            return R::invitation_expiry_out_of_range;
+        if (x.purpose == invitation_purpose::join) {
+            if (c_->members.contains(x.member)) return R::member_exists;
+            for (const auto& [id, inv] : c_->invitations)
+                if (inv.purpose == invitation_purpose::join && inv.member == x.member &&
+                    inv.open_at(in_.now))
+                    return R::member_invited;
+        } else if (auto r = may_have_new_key(x.member); r != R::none) {
+            return r;
+        }
+        const auto open = static_cast<std::size_t>(
+            std::count_if(c_->invitations.begin(), c_->invitations.end(),
+                          [&](const auto& i) { return i.second.open_at(in_.now); }));
+        if (open >= invitations_open_max) return R::too_many_invitations;
+        forget_closed_invitations();
+        c_->invitations[b.id] =
+            invitation_state{x.purpose, x.member, x.member_role, x.verified, x.code_digest,
+                             x.until,   b.author, in_.now,       false,      {}};
+        fx_.invitations.emplace_back(b.community, b.id);
+        // In the history of a member whose keys it concerns (a newcomer has none yet).
+        if (x.purpose != invitation_purpose::join && !for_self)
+            history(x.member, R::none, {}, {}, b.author);
+        return R::none;
+    }
+
+    // The member named by a device or replacement invitation, or its redemption: present, not
+    // gone, not suspended.
+    R may_have_new_key(member_id m) const {
+        auto it = c_->members.find(m);
+        if (it == c_->members.end()) return R::unknown_member;
+        if (it->second.left) return R::member_has_left;
+        if (it->second.suspended) return R::member_suspended;
+        return R::none;
+    }
+
+    // Forgets the closed invitations kept long enough, and the oldest closed ones beyond
+    // invitations_closed_max - 1 (room for one more to close): deterministic, by the log's clock.
+    void forget_closed_invitations() {
+        auto& all = c_->invitations;
+        std::vector<std::pair<time_ms, event_id>> closed;
+        for (auto it = all.begin(); it != all.end();) {
+            const auto& inv = it->second;
+            if (inv.open_at(in_.now)) {
+                ++it;
+            } else if (inv.closed_at().value + invitations_closed_kept_ms <= in_.now.value) {
+                fx_.invitations.emplace_back(in_.body.community, it->first);
+                it = all.erase(it);
+            } else {
+                closed.emplace_back(inv.closed_at(), it->first);
+                ++it;
+            }
+        }
+        if (closed.size() < invitations_closed_max) return;
+        std::sort(closed.begin(), closed.end());
+        for (std::size_t i = 0; i + invitations_closed_max <= closed.size(); ++i) {
+            all.erase(closed[i].second);
+            fx_.invitations.emplace_back(in_.body.community, closed[i].second);
+        }
+    }
+
+    // A key the community does not know redeems an invitation: for a newcomer, it admits them;
+    // for a device, it is added; replacing keys, it is added and every other key revoked.
+    R redeem(const invitation_redeemed& x) {
+        const auto& b = in_.body;
+        auto it = c_->invitations.find(x.invitation);
+        if (it == c_->invitations.end()) return R::unknown_invitation;
+        auto& inv = it->second;
+        if (invitation_code_digest(x.code) != inv.code_digest) return R::invitation_code_mismatch;
+        if (inv.used) return R::invitation_used;
+        if (in_.now >= inv.until) return R::invitation_expired;
+        if (b.author != inv.member) return R::signer_not_author;
+        if (inv.purpose == invitation_purpose::join) {
+            if (c_->members.contains(inv.member)) return R::member_exists;
+            member_state m;
+            m.member_role = inv.member_role;
+            m.verified = inv.verified;
+            m.admitted_at = in_.now;
+            c_->members[inv.member] = m;
+        } else if (auto r = may_have_new_key(inv.member); r != R::none) {
+            return r;
+        }
+        if (inv.purpose == invitation_purpose::replace_keys)
+            for (auto& [k, ks] : c_->keys)
+                if (ks.owner == inv.member && !ks.node && !ks.revoked) {
+                    ks.revoked = true;
+                    fx_.keys.emplace_back(b.community, k);
+                }
+        c_->keys[in_.signer] = key_state{inv.member, b.seq, false, false};
+        fx_.keys.emplace_back(b.community, in_.signer);
+        fx_.members.emplace_back(b.community, inv.member);
+        end_proxies_of(inv.member);  // a member with a key of their own acts for themselves
+        inv.used = true;
+        inv.used_at = in_.now;
+        fx_.invitations.emplace_back(b.community, x.invitation);
+        seq_used_ = true;   // the new key's first sequence number
+        authentic_ = true;  // the author's line in their history (run())
+        return R::none;
     }
 
     R claim(member_id claimant, const hours_claimed& x) {
@@ -743,6 +866,7 @@ void fold_effects::clear() {
     posts.clear();
     matches.clear();
     endorsements.clear();
+    invitations.clear();
     communities.clear();
     seen.clear();
     history.clear();

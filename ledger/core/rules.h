@@ -78,8 +78,16 @@ enum class reject_reason : std::uint16_t {
     member_has_left = 49,        // the author, the member acted for, or the member named has left
     auditor_term_too_long = 50,  // an auditor appointed for more than 366 days
     too_many_auditors = 51,      // a community has at most auditors_max auditors at a time
+    member_invited = 52,  // a join invitation for a member id another open join invitation names
+    invitation_expiry_out_of_range = 53,  // an invitation's untilMs not after the event's log
+                                          // time, or more than 30 days after it
+    too_many_invitations = 54,            // invitations_open_max open in the community already
+    unknown_invitation = 55,              // no such invitation (or one forgotten long closed)
+    invitation_used = 56,                 // redeemed already: an invitation admits one key
+    invitation_expired = 57,              // redeemed at or after its untilMs (the log's clock)
+    invitation_code_mismatch = 58,        // the code's digest is not the invitation's
 };
-inline constexpr std::uint16_t reject_reason_max = 51;
+inline constexpr std::uint16_t reject_reason_max = 58;
 
 // The kinds a member may let a delegate sign for them: their own posts, matches, hours and
 // gifts. Never delegations, keys, leaving or a coordinator's kinds: a delegate can never take
@@ -217,6 +225,32 @@ struct match_state {
 
 inline constexpr std::size_t auditors_max = 16;
 
+// An invitation (invitationIssued), by the id of the event that issued it. Open while not used
+// and the clock is before `until`. Closed ones are kept a while for the coordinators' list, then
+// forgotten (invitations_closed_kept_ms, invitations_closed_max; RULES.md, "Invitations").
+struct invitation_state {
+    invitation_purpose purpose = invitation_purpose::join;
+    member_id member;
+    role member_role = role::member;
+    bool verified = false;
+    digest code_digest;
+    time_ms until;
+    member_id issued_by;
+    time_ms issued_at;  // the log's clock at the invitationIssued
+    bool used = false;
+    time_ms used_at{};  // the log's clock at the accepted invitationRedeemed
+    [[nodiscard]] bool open_at(time_ms now) const { return !used && now < until; }
+    [[nodiscard]] time_ms closed_at() const { return used ? used_at : until; }
+    bool operator==(const invitation_state&) const = default;
+};
+// At most this many open invitations in a community (too_many_invitations beyond).
+inline constexpr std::size_t invitations_open_max = 1000;
+// Closed invitations (used or expired) are forgotten, at the next invitation issued in their
+// community, once closed this long; and the oldest closed first while more than
+// invitations_closed_max remain. So a community holds at most open_max + closed_max.
+inline constexpr std::int64_t invitations_closed_kept_ms = std::int64_t{7} * 24 * 3600 * 1000;
+inline constexpr std::size_t invitations_closed_max = 1000;
+
 struct community_state {
     std::string name;
     policy rules;
@@ -233,6 +267,8 @@ struct community_state {
     // reading node's clock must be below it). At most auditors_max; those whose end the log's
     // clock passed are dropped at the next appointment.
     std::map<public_key, time_ms> auditors;
+    // Invitations by their id (invitation_state; bounded as said there).
+    std::map<event_id, invitation_state> invitations;
     minutes fund{0};           // the community fund's balance
     std::uint64_t events = 0;  // events of this community folded (ids seen the first time)
     time_ms clock{};           // the log's clock at the last of them
@@ -327,6 +363,8 @@ struct fold_effects {
     std::vector<std::pair<community_id, event_id>> posts;
     std::vector<std::pair<community_id, event_id>> matches;
     std::vector<std::pair<community_id, event_id>> endorsements;
+    // Invitations issued, redeemed or forgotten (absent from the state: deleted).
+    std::vector<std::pair<community_id, event_id>> invitations;
     std::vector<community_id> communities;  // name, policy, fund, event count changed
     std::vector<seen_effect> seen;          // new ids, in fold order
     std::vector<history_entry> history;

@@ -25,7 +25,10 @@ TEXT_CHARS_MAX = 600
 # EventBody's union tags (schemas/event.capnp, the order of the union's members).
 FOUNDED, ADMITTED, KEY_ADDED, KEY_REVOKED, DELEGATED, UNDELEGATED = 0, 3, 4, 5, 6, 7
 CLAIMED, CONFIRMED, CHECKPOINT = 18, 19, 24
+INVITED, REDEEMED = 28, 29
 COORDINATOR = 1
+INVITATION_TAG = b"uurwerk/invitation/v1"  # an invitation's code commitment (ledger/FORMAT.md)
+JOIN, ADD_DEVICE, REPLACE_KEYS = 0, 1, 2
 # The kinds a member may let a delegate sign for them (ledger/FORMAT.md §5): offerPosted,
 # requestPosted, postWithdrawn, matchAccepted, matchDeclined, matchEnded, hoursClaimed,
 # hoursConfirmed, hoursDisputed, transfer, endorsement. Never keys, delegations or coordinators'.
@@ -62,6 +65,11 @@ class Struct:
         if byte_offset + 2 > self.data_words * 8:
             return 0
         return struct.unpack_from("<H", self.msg, self.data_at + byte_offset)[0]
+
+    def bit(self, byte_offset, bit):
+        if byte_offset + 1 > self.data_words * 8:
+            return False
+        return bool(self.msg[self.data_at + byte_offset] >> bit & 1)
 
     def _pointer(self, i):
         if i >= self.ptr_count:
@@ -188,6 +196,14 @@ class Event:
 
     def confirmed_claim(self):
         return self._payload.data(0)
+
+    def invitation(self):
+        # purpose, member, role, verified, code digest, expiry on the log's clock
+        p = self._payload
+        return p.u16(0), p.u64(8), p.u16(2), p.bit(4, 0), p.data(0), p.i64(16)
+
+    def redemption(self):
+        return self._payload.data(0), self._payload.data(1)  # invitation id, code
 
 
 # --- RFC 9162 inclusion proof ------------------------------------------------------------------
@@ -334,6 +350,7 @@ def verify(cert, trusted):
     # by the founding or their admission. Delegations: (grantor, delegate) -> [[kinds, expiry
     # ms, granted at leaf, ended at leaf, proxy], ...].
     keys, coordinators, delegations = {}, set(), {}
+    invitations, redeemed = {}, set()  # listed invitations by id; those redeemed
 
     def key_at(k, leaf):
         b = keys.get(k)
@@ -372,6 +389,31 @@ def verify(cert, trusted):
             keys[e.signer] = [e.author, 0, NEVER]
             coordinators.add(e.author)
             continue
+        if e.kind == REDEEMED:  # the one binding signed by the key it binds
+            invitation, code = e.redemption()
+            if invitation not in invitations:
+                raise Failed("%s: redeems an invitation the certificate does not show issued"
+                             % where)
+            purpose, m, role, _, code_digest, until = invitations[invitation]
+            if hashlib.sha256(INVITATION_TAG + b"\x00" + code).digest() != code_digest:
+                raise Failed("%s: the code is not the invitation's" % where)
+            if not e.logged < until:
+                raise Failed("%s: redeemed after the invitation expired" % where)
+            if e.author != m:
+                raise Failed("%s: redeemed for another member than the invitation's" % where)
+            if invitation in redeemed:
+                raise Failed("%s: an invitation redeemed twice" % where)
+            redeemed.add(invitation)
+            if e.signer in keys:
+                raise Failed("%s: redeemed by a key bound before" % where)
+            if purpose == JOIN and role == COORDINATOR:
+                coordinators.add(m)
+            if purpose == REPLACE_KEYS:  # every other key of the member ends here
+                for b in keys.values():
+                    if b[0] == m:
+                        b[2] = min(b[2], e.leaf)
+            keys[e.signer] = [m, e.leaf, NEVER]
+            continue
         signer_of(e, where)
         coordinator = as_coordinator(e)
         if e.kind == ADMITTED:
@@ -393,6 +435,12 @@ def verify(cert, trusted):
                 raise Failed("%s: a key revoked by someone else" % where)
             if k in keys and keys[k][0] == m:
                 keys[k][2] = min(keys[k][2], e.leaf)
+        elif e.kind == INVITED:
+            invitation = e.invitation()
+            if not coordinator and not (invitation[0] == ADD_DEVICE and e.actor == invitation[1]):
+                raise Failed("%s: an invitation issued by neither a coordinator nor the member "
+                             "for a device of their own" % where)
+            invitations[e.id] = invitation
         elif e.kind == DELEGATED:
             delegate, kinds, expires, grantor = e.delegation()
             # A proxy: a coordinator records it for a member with no key, whose it is.

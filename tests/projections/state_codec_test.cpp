@@ -16,6 +16,7 @@
 #include <tuple>
 #include <vector>
 
+#include "ledger/core/crypto.h"
 #include "ledger/core/personal.h"
 #include "ledger/core/rules.h"
 #include "projections/matching_fold.h"
@@ -172,6 +173,23 @@ void build(folded_town& t) {
     t.as(1, founder, reversal{reversed, commit_text(personal_salt{}, "dubbel")});
     t.as(3, bob, transfer{ann, minutes{10}, std::nullopt});
     t.as(4, cor, endorsement{ann, confirmed, std::nullopt});
+    // Invitations: a newcomer's, open; a device of Ann's, redeemed by its new key (seq 1).
+    const auto code = [](std::uint8_t n) {
+        invitation_code c;
+        c.fill(n);
+        return c;
+    };
+    const time_ms tomorrow{t.now.value + 86'400'000};
+    t.as(4, cor,
+         invitation_issued{invitation_purpose::join, member_id{10}, role::coordinator, true,
+                           invitation_code_digest(code(1)), tomorrow});
+    const auto device = t.as(2, ann,
+                             invitation_issued{invitation_purpose::add_device, ann, role::member,
+                                               false, invitation_code_digest(code(2)), tomorrow});
+    t.as(23, ann, invitation_redeemed{device, code(2)});
+    // A second key's redemption of it is rejected, and consumes no sequence number.
+    t.as(24, ann, invitation_redeemed{device, code(2)}, std::nullopt,
+         reject_reason::invitation_used);
     t.as(3, bob, transfer{bob, minutes{5}, std::nullopt}, std::nullopt,
          reject_reason::self_dealing);
     t.as(1, founder, member_suspended{bob, std::nullopt});
@@ -211,6 +229,7 @@ void check_same_state(const loaded_state& loaded, const ledger_state& want,
             check_same_table(g.endorsements, w.endorsements, "endorsement");
             BOOST_CHECK_EQUAL(g.fund.value, w.fund.value);
             BOOST_CHECK(g.auditors == w.auditors);
+            BOOST_CHECK(g.invitations == w.invitations);
             const auto& gm = loaded.matching.communities.at(id);
             const auto& wm = want_matching.communities.at(id);
             BOOST_CHECK(gm.exposure == wm.exposure);
@@ -296,6 +315,8 @@ BOOST_AUTO_TEST_CASE(a_community_of_every_kind_loads_back_as_it_was_folded) {
     BOOST_CHECK(t.matching.communities.at(town).exposure.at(ann).relevance_sum > 0);
     BOOST_CHECK(c.members.at(bob).suspended);
     BOOST_CHECK_EQUAL(c.auditors.size(), 2u);
+    BOOST_CHECK_EQUAL(c.invitations.size(), 2u);
+    BOOST_CHECK_EQUAL(c.keys.at(key_of(23)).owner.value, ann.value);  // the device redeemed
 
     auto loaded = load_state(*t.db);
     BOOST_REQUIRE_MESSAGE(loaded.ok(), (loaded.ok() ? "" : loaded.err().message));
@@ -390,7 +411,7 @@ BOOST_AUTO_TEST_CASE(a_value_cut_short_grown_or_garbled_is_refused_not_half_read
     const auto entries = state_entries(*t.db);
     std::map<char, int> tags;
     for (const auto& [k, v] : entries) ++tags[k[0]];
-    for (char tag : {'C', 'M', 'K', 'D', 'L', 'T', 'P', 'X', 'E', 'H', 'S'})
+    for (char tag : {'C', 'M', 'K', 'D', 'L', 'T', 'P', 'X', 'E', 'H', 'I', 'S'})
         BOOST_CHECK_MESSAGE(tags[tag] > 0, "no entry of tag " << tag << " to corrupt");
 
     std::mt19937_64 rng(9);

@@ -19,6 +19,7 @@
 #include "api/json/json_read.h"
 #include "api/web/assets.h"
 #include "tests/support/envelopes.h"
+#include "tests/support/error_answers.h"
 #include "tests/support/sessions.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_keys.h"
@@ -26,6 +27,7 @@
 
 using namespace uurwerk;
 using uurwerk::testing::envelope_json;
+using uurwerk::testing::error_code_of;
 using uurwerk::testing::key_filled_with;
 using uurwerk::testing::signed_token;
 using uurwerk::testing::temp_dir;
@@ -61,6 +63,9 @@ const std::map<std::pair<http_method, std::string_view>, caller>& expected_rules
         {{M::get, "/v1/communities/{c}/members/{m}/contact"}, caller::match_partner},
         {{M::get, "/v1/communities/{c}/members/{m}/export"}, caller::self},
         {{M::get, "/v1/communities/{c}/members/{m}/overview"}, caller::self},
+        {{M::get, "/v1/communities/{c}/members/{m}/delegations"}, caller::self},
+        {{M::post, "/v1/communities/{c}/invitations/{id}/check"}, caller::anyone},
+        {{M::get, "/v1/communities/{c}/invitations"}, caller::coordinator},
         {{M::get, "/v1/communities/{c}/keys/{key}"}, caller::anyone},
         {{M::get, "/v1/communities/{c}/offers"}, caller::member},
         {{M::get, "/v1/communities/{c}/requests"}, caller::member},
@@ -174,14 +179,6 @@ std::string path_of(std::string_view pattern, const world& w) {
     return out;
 }
 
-std::string code_of(const http_response& r) {
-    auto d = json_doc::parse(r.body);
-    if (!d) return "(not JSON)";
-    auto* e = d->root().at("error");
-    auto* c = e ? e->at("code") : nullptr;
-    return c ? c->as_string().value_or("") : "";
-}
-
 enum class expect : std::uint8_t { passes, unauthenticated, forbidden };
 
 // What reader `who` gets from a route with rule `rule`.
@@ -280,8 +277,8 @@ BOOST_AUTO_TEST_CASE(the_authorization_matrix) {
                 want = who.authorization.empty() ? U : F;  // not loopback, not the token
             else if (auto it = who.by_rule.find(row.who); it != who.by_rule.end())
                 want = it->second;
-            const bool refused401 = a.status == 401 && code_of(a) == "unauthenticated";
-            const bool refused403 = a.status == 403 && code_of(a) == "forbidden";
+            const bool refused401 = a.status == 401 && error_code_of(a) == "unauthenticated";
+            const bool refused403 = a.status == 403 && error_code_of(a) == "forbidden";
             const bool ok = want == P   ? (a.status != 401 && a.status != 403)
                             : want == U ? refused401
                                         : refused403;
@@ -307,10 +304,10 @@ BOOST_AUTO_TEST_CASE(a_refusal_never_tells_whether_the_member_or_claim_exists) {
     const auto other = w.bearer(w.k3, town, member_id{3});
     const auto coordinator = w.bearer(w.k1, town, member_id{1});
     for (const std::string m : {"2", "42"}) {
-        for (const std::string tail :
-             {"balance", "history", "reputation", "certificate", "contact", "export", "stream"}) {
+        for (const std::string tail : {"balance", "history", "reputation", "certificate", "contact",
+                                       "export", "stream", "delegations"}) {
             const auto a = w.ask("GET", "/v1/communities/7/members/" + m + "/" + tail, other);
-            BOOST_CHECK_MESSAGE(a.status == 403 && code_of(a) == "forbidden",
+            BOOST_CHECK_MESSAGE(a.status == 403 && error_code_of(a) == "forbidden",
                                 m << "/" << tail << ": " << a.body);
         }
     }
@@ -329,9 +326,9 @@ BOOST_AUTO_TEST_CASE(a_refusal_never_tells_whether_the_member_or_claim_exists) {
     }
     // The coordinator, who may read them, learns what is not there.
     auto a = w.ask("GET", "/v1/communities/7/members/42/balance", coordinator);
-    BOOST_CHECK(a.status == 404 && code_of(a) == "unknown_member");
+    BOOST_CHECK(a.status == 404 && error_code_of(a) == "unknown_member");
     a = w.ask("GET", absent_claim, coordinator);
-    BOOST_CHECK(a.status == 404 && code_of(a) == "not_found");
+    BOOST_CHECK(a.status == 404 && error_code_of(a) == "not_found");
 }
 
 BOOST_AUTO_TEST_CASE(revoking_a_key_or_suspending_a_member_ends_their_sessions_at_once) {
@@ -358,13 +355,16 @@ BOOST_AUTO_TEST_CASE(an_auditor_reads_the_export_and_certificates_but_never_a_me
     BOOST_CHECK_MESSAGE(a.status == 200, a.body);
     // This world has no checkpoint: the certificate's handler answers no_checkpoint, past the
     // access check (tests/e2e has certificates with checkpoints).
-    const auto past_access = [](const http_response& r) { return code_of(r) == "no_checkpoint"; };
+    const auto past_access = [](const http_response& r) {
+        return error_code_of(r) == "no_checkpoint";
+    };
     a = w.ask("GET", "/v1/communities/7/members/2/certificate", auditor);
     BOOST_CHECK_MESSAGE(past_access(a), a.body);
     // Revealing a note is the member's choice, whatever the spelling of the parameter's value.
     for (const std::string value : {"true", "1", "TRUE", ""}) {
         a = w.ask("GET", "/v1/communities/7/members/2/certificate?reveal_notes=" + value, auditor);
-        BOOST_CHECK_MESSAGE(a.status == 403 && code_of(a) == "forbidden", value << ": " << a.body);
+        BOOST_CHECK_MESSAGE(a.status == 403 && error_code_of(a) == "forbidden",
+                            value << ": " << a.body);
     }
     a = w.ask("GET", "/v1/communities/7/members/2/certificate?reveal_notes=false", auditor);
     BOOST_CHECK_MESSAGE(past_access(a), a.body);
@@ -375,7 +375,8 @@ BOOST_AUTO_TEST_CASE(an_auditor_reads_the_export_and_certificates_but_never_a_me
              "/v1/communities/7/members/2/balance", "/v1/communities/7/offers",
              "/v1/communities/7/claims/" + w.claim.hex()}) {
         a = w.ask("GET", path, auditor);
-        BOOST_CHECK_MESSAGE(a.status == 403 && code_of(a) == "forbidden", path << ": " << a.body);
+        BOOST_CHECK_MESSAGE(a.status == 403 && error_code_of(a) == "forbidden",
+                            path << ": " << a.body);
     }
     // Signing in says it is an auditor's session.
     const auto signed_in = w.api->handle(http_request{
@@ -416,7 +417,7 @@ BOOST_AUTO_TEST_CASE(a_session_of_a_member_who_left_reads_no_more) {
              {"/v1/communities/7/offers", "/v1/communities/7/members/3/balance",
               "/v1/communities/7/members/3/export"}) {
             const auto a = w.ask("GET", path, token);
-            BOOST_CHECK_MESSAGE(a.status == 401 && code_of(a) == "unauthenticated",
+            BOOST_CHECK_MESSAGE(a.status == 401 && error_code_of(a) == "unauthenticated",
                                 path << ": " << a.status << " " << a.body);
         }
     }

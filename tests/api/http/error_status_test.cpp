@@ -37,7 +37,7 @@ std::map<std::string, unsigned> documented_statuses() {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(every_code_has_a_status_of_the_api) {
-    const std::set<unsigned> used{400, 401, 403, 404, 405, 409, 413, 429, 500, 503, 504};
+    const std::set<unsigned> used{400, 401, 403, 404, 405, 409, 410, 413, 429, 500, 503, 504};
     for (std::size_t i = 0; i < errc_count; ++i) {
         const auto c = static_cast<errc>(i);
         BOOST_CHECK_MESSAGE(used.contains(http_status_for(c)),
@@ -68,6 +68,10 @@ BOOST_AUTO_TEST_CASE(statuses_of_a_sample_of_codes) {
     BOOST_CHECK_EQUAL(http_status_for(errc::disk_full), 503u);
     BOOST_CHECK_EQUAL(http_status_for(errc::projector_failed), 503u);
     BOOST_CHECK_EQUAL(http_status_for(errc::apply_timeout), 504u);
+    // An invitation: unknown id and wrong code answer alike; used; expired (gone for good).
+    BOOST_CHECK_EQUAL(http_status_for(errc::invitation_unknown), 404u);
+    BOOST_CHECK_EQUAL(http_status_for(errc::invitation_used), 409u);
+    BOOST_CHECK_EQUAL(http_status_for(errc::invitation_expired), 410u);
 }
 
 BOOST_AUTO_TEST_CASE(the_readme_documents_every_code_with_its_status) {

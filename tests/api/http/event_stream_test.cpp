@@ -330,7 +330,9 @@ BOOST_AUTO_TEST_CASE(a_device_may_hold_only_a_few_streams_and_stop_ends_them_all
         eventually([&] { return w.api->streams().open_streams() == streams_per_key_max + 2; }));
     const auto t0 = std::chrono::steady_clock::now();
     w.server->stop();
-    BOOST_CHECK(std::chrono::steady_clock::now() - t0 < 3s);  // streams do not hold stop()
+    // Streams do not hold stop() until their next heartbeat (15 s): well under it even on a
+    // loaded machine (3 s was missed under a build's load).
+    BOOST_CHECK(std::chrono::steady_clock::now() - t0 < 10s);
     for (auto& c : mine) BOOST_CHECK(c->ends());
     BOOST_CHECK(three.ends());
     BOOST_CHECK(delegate.ends());

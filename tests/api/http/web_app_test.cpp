@@ -338,6 +338,18 @@ std::vector<std::pair<std::string, std::string>> cases() {
         with("memberLeft", R"({"member":"9"})"),
         with("profileUpdated", R"({"member":"2","profileDigest":")" + dig + R"("})"),
         with("auditorAppointed", R"({"key":")" + key + R"(","untilMs":"1700000000001"})"),
+        with("invitationIssued",
+             R"({"purpose":"join","member":"12","role":"coordinator","verified":true,)"
+             R"("codeDigest":")" +
+                 dig + R"(","untilMs":"1700000100000"})"),
+        with("invitationIssued", R"({"purpose":"addDevice","member":"2","codeDigest":")" + dig +
+                                     R"(","untilMs":"1700000100000"})"),
+        with("invitationIssued", R"({"purpose":"replaceKeys","member":"2","codeDigest":")" + dig +
+                                     R"(","untilMs":"1700000100000"})"),
+        {"invitationRedeemed",
+         R"({"id":")" + id1 + R"(","community":"7","author":"12","seq":"1",)" +
+             R"("createdAtMs":"1700000000000","invitationRedeemed":{"invitation":")" + id2 +
+             R"(","code":"000102030405060708090a0b0c0d0e0f"}})"},
         {"extremes", R"({"id":")" + id1 +
                          R"(","community":"18446744073709551615","author":"9223372036854775808",)"
                          R"("seq":"1","createdAtMs":"-5","transfer":{"to":"1",)"

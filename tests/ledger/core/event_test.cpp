@@ -90,6 +90,10 @@ std::vector<event_payload> one_of_each_kind() {
         member_left{member_id{88}},
         profile_updated{member_id{89}, digest_of(0x99)},
         auditor_appointed{key_counting_from(0x70), time_ms{1'767'225'600'000}},
+        invitation_issued{invitation_purpose::join, member_id{90}, role::coordinator, true,
+                          digest_of(0x9a), time_ms{1'767'225'600'001}},
+        invitation_redeemed{id_of(0x7c),
+                            invitation_code{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}},
     };
 }
 
@@ -101,6 +105,11 @@ event_body body_with(event_payload payload) {
     b.seq = sequence{9};
     b.created_at = time_ms{1'700'000'000'123};
     b.on_behalf_of = member_id{43};
+    // A redemption is a new key's first event, for itself (decode refuses anything else).
+    if (std::holds_alternative<invitation_redeemed>(payload)) {
+        b.seq = sequence{1};
+        b.on_behalf_of = std::nullopt;
+    }
     b.payload = std::move(payload);
     return b;
 }
@@ -187,6 +196,14 @@ auto fields(const profile_updated& x) {
 }
 auto fields(const auditor_appointed& x) {
     return std::tie(x.key, x.until);
+}
+// Without the purpose: only a join (purpose 0) may set a role and the verified flag, so no one
+// sample sets every field (invitation_purposes_round_trip covers the others).
+auto fields(const invitation_issued& x) {
+    return std::tie(x.member, x.member_role, x.verified, x.code_digest, x.until);
+}
+auto fields(const invitation_redeemed& x) {
+    return std::tie(x.invitation, x.code);
 }
 
 bool same_payload(const event_payload& a, const event_payload& b) {
@@ -329,6 +346,21 @@ BOOST_AUTO_TEST_CASE(optional_fields_left_empty_round_trip_as_empty) {
     BOOST_CHECK(same_body(*decoded_admitted, admitted));
     BOOST_CHECK(!std::get<member_admitted>(decoded_admitted->payload).profile_digest);
     BOOST_CHECK(decoded_admitted->actor() == member_id{43});
+}
+
+BOOST_AUTO_TEST_CASE(invitation_purposes_round_trip) {
+    for (auto purpose : {invitation_purpose::join, invitation_purpose::add_device,
+                         invitation_purpose::replace_keys}) {
+        const auto body = body_with(invitation_issued{purpose, member_id{90}, role::member, false,
+                                                      digest_of(0x9a), time_ms{1'000}});
+        auto decoded = decode_body(encode_body(body));
+        BOOST_REQUIRE_MESSAGE(decoded.ok(), why(decoded));
+        BOOST_CHECK(std::get<invitation_issued>(decoded->payload).purpose == purpose);
+        BOOST_CHECK_EQUAL(
+            purpose_from_name(purpose_name(purpose)).value_or(invitation_purpose::join) == purpose,
+            true);
+    }
+    BOOST_CHECK(!purpose_from_name("addDevice"));
 }
 
 BOOST_AUTO_TEST_CASE(a_transfer_to_the_community_fund_round_trips) {
@@ -637,6 +669,44 @@ BOOST_AUTO_TEST_CASE(community_zero_and_seq_zero) {
     BOOST_CHECK(decode_body(build_body([](s::EventBody::Builder b) {
                     b.initMemberReinstated().setMember(3);
                 })).ok());
+}
+
+BOOST_AUTO_TEST_CASE(a_device_invitation_that_names_a_role_or_verifies) {
+    // Only a newcomer is given a role: a device invitation can never make anyone a coordinator.
+    for (auto purpose : {s::InvitationPurpose::ADD_DEVICE, s::InvitationPurpose::REPLACE_KEYS}) {
+        for (bool coordinator : {true, false}) {
+            auto bytes = build_body([&](s::EventBody::Builder b) {
+                auto x = b.initInvitationIssued();
+                x.setPurpose(purpose);
+                x.setMember(90);
+                x.setRole(coordinator ? s::Role::COORDINATOR : s::Role::MEMBER);
+                x.setVerified(!coordinator);
+                auto d = digest_of(1);
+                x.setCodeDigest(kj::arrayPtr(d.b.data(), d.b.size()));
+                x.setUntilMs(1'000);
+            });
+            check_rejected(decode_body(bytes), "join invitation only", "device invitation");
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_redemption_that_is_not_a_new_keys_first_event_for_itself) {
+    auto redeem = [](std::uint64_t seq, std::uint64_t on_behalf_of, std::size_t code_bytes) {
+        return build_body([&](s::EventBody::Builder b) {
+            b.setSeq(seq);
+            b.setOnBehalfOf(on_behalf_of);
+            auto x = b.initInvitationRedeemed();
+            auto id = id_of(3);
+            x.setInvitation(kj::arrayPtr(id.b.data(), id.b.size()));
+            std::vector<std::uint8_t> code(code_bytes, 7);
+            x.setCode(kj::arrayPtr(code.data(), code.size()));
+        });
+    };
+    BOOST_CHECK(decode_body(redeem(1, 0, 16)).ok());
+    check_rejected(decode_body(redeem(2, 0, 16)), "seq 1", "second sequence number");
+    check_rejected(decode_body(redeem(1, 43, 16)), "onBehalfOf 0", "for someone else");
+    check_rejected(decode_body(redeem(1, 0, 15)), "code must be 16 bytes", "short code");
+    check_rejected(decode_body(redeem(1, 0, 0)), "code must be 16 bytes", "no code");
 }
 
 BOOST_AUTO_TEST_CASE(claims_of_zero_negative_or_too_many_minutes) {

@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "ledger/core/crypto.h"
 #include "ledger/core/personal.h"
 #include "ledger/core/rules.h"
 #include "tests/support/test_ids.h"
@@ -726,6 +727,271 @@ BOOST_AUTO_TEST_CASE(auditors_are_a_coordinators_to_appoint_for_at_most_a_year) 
     CHECK_REASON(s.fold_as(1, founder, member_suspended{cor, std::nullopt}), none);
     CHECK_REASON(s.fold_as(4, cor, auditor_appointed{key_of(91), time_ms{hour.value + 1}}),
                  member_suspended);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Invitations (RULES.md, "Invitations").
+
+namespace {
+
+constexpr std::int64_t day_ms = 24 * 3600 * 1000;
+
+invitation_code code_of(std::uint8_t n) {
+    invitation_code c;
+    c.fill(n);
+    return c;
+}
+
+invitation_issued invitation(invitation_purpose purpose, member_id m, time_ms until,
+                             std::uint8_t code = 1) {
+    return invitation_issued{purpose, m, role::member, false, invitation_code_digest(code_of(code)),
+                             until};
+}
+
+// Issues an invitation (signed with `key` as `author`), and returns its id.
+event_id invite(story& s, std::uint8_t key, member_id author, const invitation_issued& x,
+                reject_reason expect = reject_reason::none) {
+    event_id id;
+    BOOST_REQUIRE_EQUAL(reason_name(s.fold_as(key, author, x, std::nullopt, &id)),
+                        reason_name(expect));
+    return id;
+}
+
+// A new key's redemption: seq 1, for itself.
+reject_reason redeem(story& s, std::uint8_t key, member_id author, const event_id& invitation,
+                     std::uint8_t code = 1) {
+    event_body b{id_of(s.next_id++),
+                 town,
+                 author,
+                 sequence{1},
+                 s.now,
+                 std::nullopt,
+                 invitation_redeemed{invitation, code_of(code)}};
+    return s.fold_body(key, b);
+}
+
+const key_state* key_in(story& s, std::uint8_t key) {
+    const auto& keys = s.state.communities.at(town).keys;
+    auto it = keys.find(key_of(key));
+    return it == keys.end() ? nullptr : &it->second;
+}
+
+const invitation_state& invitation_in(story& s, const event_id& id) {
+    return s.state.communities.at(town).invitations.at(id);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_coordinator_invites_a_newcomer_who_joins_with_a_key_of_their_own) {
+    story s;
+    const member_id dee{10};
+    auto x = invitation(invitation_purpose::join, dee, time_ms{s.now.value + day_ms});
+    x.member_role = role::coordinator;
+    x.verified = true;
+    const auto inv = invite(s, 4, cor, x);
+    BOOST_CHECK(!s.state.communities.at(town).members.contains(dee));
+    BOOST_CHECK(invitation_in(s, inv).open_at(s.now));
+    CHECK_REASON(redeem(s, 20, dee, inv), none);
+    // Admitted with that key, the role and the flag the invitation named.
+    BOOST_CHECK(s.member(dee).member_role == role::coordinator);
+    BOOST_CHECK(s.member(dee).verified);
+    BOOST_CHECK(s.member(dee).admitted_at == s.now);
+    BOOST_REQUIRE(key_in(s, 20) != nullptr);
+    BOOST_CHECK_EQUAL(key_in(s, 20)->owner.value, dee.value);
+    BOOST_CHECK_EQUAL(key_in(s, 20)->last_seq.value, 1u);
+    BOOST_CHECK_EQUAL(s.lines_of(dee), 1u);  // the redemption is in the newcomer's history
+    BOOST_CHECK(invitation_in(s, inv).used);
+    BOOST_CHECK(!invitation_in(s, inv).open_at(s.now));
+    // The new key signs on from seq 2 like any member's.
+    s.seqs[20] = 1;
+    CHECK_REASON(s.fold_as(20, dee, transfer{ann, minutes{10}, std::nullopt}), none);
+}
+
+BOOST_AUTO_TEST_CASE(a_plain_member_invites_no_newcomer_and_no_device_of_anothers) {
+    story s;
+    const time_ms until{s.now.value + day_ms};
+    invite(s, 2, ann, invitation(invitation_purpose::join, member_id{10}, until),
+           reject_reason::not_coordinator);
+    invite(s, 2, ann, invitation(invitation_purpose::add_device, bob, until),
+           reject_reason::not_coordinator);
+    // Replacing keys is a coordinator's, after checking who the member is: not even one's own.
+    invite(s, 2, ann, invitation(invitation_purpose::replace_keys, ann, until),
+           reject_reason::not_coordinator);
+    BOOST_CHECK(s.state.communities.at(town).invitations.empty());
+    // A device of one's own, and a coordinator's for anyone.
+    invite(s, 2, ann, invitation(invitation_purpose::add_device, ann, until));
+    invite(s, 4, cor, invitation(invitation_purpose::add_device, bob, until));
+    invite(s, 4, cor, invitation(invitation_purpose::replace_keys, bob, until));
+    BOOST_CHECK_EQUAL(s.state.communities.at(town).invitations.size(), 3u);
+}
+
+BOOST_AUTO_TEST_CASE(a_delegate_issues_no_invitation) {
+    story s;
+    const time_ms until{s.now.value + day_ms};
+    // An invitation is no kind a member can delegate.
+    CHECK_REASON(s.fold_as(3, bob, delegation_granted{ann, {event_kind::invitation_issued}, {}}),
+                 kind_not_delegable);
+    CHECK_REASON(s.fold_as(3, bob, delegation_granted{ann, {event_kind::offer_posted}, {}}), none);
+    // So ann, bob's delegate, cannot add a device for bob; nor a coordinator acting for him.
+    CHECK_REASON(s.fold_as(2, ann, invitation(invitation_purpose::add_device, bob, until), bob),
+                 not_delegated);
+    CHECK_REASON(s.fold_as(3, bob, delegation_granted{cor, {event_kind::offer_posted}, {}}), none);
+    CHECK_REASON(s.fold_as(4, cor, invitation(invitation_purpose::join, member_id{10}, until), bob),
+                 not_delegated);
+    BOOST_CHECK(s.state.communities.at(town).invitations.empty());
+}
+
+BOOST_AUTO_TEST_CASE(an_invitation_names_a_fitting_member_and_ends_within_thirty_days) {
+    story s;
+    const time_ms until{s.now.value + day_ms};
+    // Join: an unused member id, named by no other open join invitation.
+    invite(s, 4, cor, invitation(invitation_purpose::join, ann, until),
+           reject_reason::member_exists);
+    invite(s, 4, cor, invitation(invitation_purpose::join, member_id{10}, until));
+    invite(s, 1, founder, invitation(invitation_purpose::join, member_id{10}, until),
+           reject_reason::member_invited);
+    // The expiry: after now, at most 30 days on.
+    invite(s, 4, cor, invitation(invitation_purpose::join, member_id{11}, s.now),
+           reject_reason::invitation_expiry_out_of_range);
+    invite(s, 4, cor, invitation(invitation_purpose::join, member_id{11}, time_ms{s.now.value - 1}),
+           reject_reason::invitation_expiry_out_of_range);
+    invite(s, 4, cor,
+           invitation(invitation_purpose::join, member_id{11},
+                      time_ms{s.now.value + invitation_term_ms_max + 1}),
+           reject_reason::invitation_expiry_out_of_range);
+    invite(s, 4, cor,
+           invitation(invitation_purpose::join, member_id{11},
+                      time_ms{s.now.value + invitation_term_ms_max}));
+    // A device or new keys: a member who is there, has not left and is not suspended.
+    invite(s, 4, cor, invitation(invitation_purpose::add_device, member_id{99}, until),
+           reject_reason::unknown_member);
+    CHECK_REASON(s.fold_as(1, founder, member_suspended{bob, std::nullopt}), none);
+    invite(s, 4, cor, invitation(invitation_purpose::replace_keys, bob, until),
+           reject_reason::member_suspended);
+    BOOST_REQUIRE(s.fold_as(1, founder,
+                            member_admitted{member_id{12}, std::nullopt, role::member, false,
+                                            std::nullopt}) == reject_reason::none);
+    CHECK_REASON(s.fold_as(1, founder, member_left{member_id{12}}), none);
+    invite(s, 4, cor, invitation(invitation_purpose::add_device, member_id{12}, until),
+           reject_reason::member_has_left);
+    invite(s, 4, cor, invitation(invitation_purpose::join, member_id{12}, until),
+           reject_reason::member_exists);  // a former member's id is never given again
+    // Once the first join invitation for 10 expires, 10 may be invited again.
+    s.now = until;
+    invite(s, 4, cor,
+           invitation(invitation_purpose::join, member_id{10}, time_ms{s.now.value + day_ms}));
+}
+
+BOOST_AUTO_TEST_CASE(a_redemption_needs_the_code_before_the_expiry_and_only_once) {
+    story s;
+    const member_id dee{10};
+    const time_ms until{s.now.value + day_ms};
+    const auto inv = invite(s, 4, cor, invitation(invitation_purpose::join, dee, until, 7));
+    CHECK_REASON(redeem(s, 20, dee, id_of(9999), 7), unknown_invitation);
+    CHECK_REASON(redeem(s, 20, dee, inv, 8), invitation_code_mismatch);
+    CHECK_REASON(redeem(s, 20, bob, inv, 7), signer_not_author);
+    // A key the community knows redeems nothing: ann's key cannot take dee's place.
+    CHECK_REASON(redeem(s, 2, dee, inv, 7), key_in_use);
+    // Nothing of that changed anything: the new key is unknown still, and may try again.
+    BOOST_CHECK(key_in(s, 20) == nullptr);
+    BOOST_CHECK(!s.state.communities.at(town).members.contains(dee));
+    CHECK_REASON(redeem(s, 20, dee, inv, 7), none);
+    // Once: a second key, or the same one again, is refused.
+    CHECK_REASON(redeem(s, 21, dee, inv, 7), invitation_used);
+    BOOST_CHECK(key_in(s, 21) == nullptr);
+    // After its expiry (the log's clock), an invitation admits no one.
+    const auto late = invite(s, 4, cor, invitation(invitation_purpose::join, member_id{11}, until));
+    s.now = until;
+    CHECK_REASON(redeem(s, 22, member_id{11}, late), invitation_expired);
+    BOOST_CHECK(!s.state.communities.at(town).members.contains(member_id{11}));
+}
+
+BOOST_AUTO_TEST_CASE(a_join_whose_member_id_was_taken_meanwhile_is_refused) {
+    story s;
+    const member_id dee{10};
+    const auto inv =
+        invite(s, 4, cor, invitation(invitation_purpose::join, dee, time_ms{s.now.value + day_ms}));
+    BOOST_REQUIRE(s.admit(dee, 30) == reject_reason::none);
+    CHECK_REASON(redeem(s, 20, dee, inv), member_exists);
+    BOOST_CHECK(key_in(s, 20) == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(a_device_is_added_beside_the_members_other_keys) {
+    story s;
+    const auto inv = invite(
+        s, 2, ann, invitation(invitation_purpose::add_device, ann, time_ms{s.now.value + day_ms}));
+    CHECK_REASON(redeem(s, 21, ann, inv), none);
+    BOOST_CHECK(!key_in(s, 2)->revoked);
+    BOOST_CHECK_EQUAL(key_in(s, 21)->owner.value, ann.value);
+    // Both sign for ann.
+    s.seqs[21] = 1;
+    CHECK_REASON(s.fold_as(21, ann, transfer{bob, minutes{5}, std::nullopt}), none);
+    CHECK_REASON(s.fold_as(2, ann, transfer{bob, minutes{5}, std::nullopt}), none);
+    // A member suspended meanwhile gets no new device.
+    const auto later = invite(
+        s, 4, cor, invitation(invitation_purpose::add_device, bob, time_ms{s.now.value + day_ms}));
+    CHECK_REASON(s.fold_as(1, founder, member_suspended{bob, std::nullopt}), none);
+    CHECK_REASON(redeem(s, 23, bob, later), member_suspended);
+    BOOST_CHECK(key_in(s, 23) == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(replacing_keys_revokes_every_other_key_of_the_member) {
+    story s;
+    const time_ms until{s.now.value + day_ms};
+    CHECK_REASON(redeem(s, 21, ann,
+                        invite(s, 2, ann, invitation(invitation_purpose::add_device, ann, until))),
+                 none);
+    // Ann loses both devices; a coordinator checks who she is and invites new keys.
+    const auto inv = invite(s, 4, cor, invitation(invitation_purpose::replace_keys, ann, until));
+    CHECK_REASON(redeem(s, 22, ann, inv), none);
+    BOOST_CHECK(key_in(s, 2)->revoked);
+    BOOST_CHECK(key_in(s, 21)->revoked);
+    BOOST_CHECK(!key_in(s, 22)->revoked);
+    // The old keys sign nothing more; the new one does.
+    CHECK_REASON(s.fold_as(2, ann, transfer{bob, minutes{5}, std::nullopt}), signer_revoked);
+    CHECK_REASON(s.fold_as(21, ann, transfer{bob, minutes{5}, std::nullopt}), signer_revoked);
+    s.seqs[22] = 1;
+    CHECK_REASON(s.fold_as(22, ann, transfer{bob, minutes{5}, std::nullopt}), none);
+    // Bob's keys are untouched.
+    BOOST_CHECK(!key_in(s, 3)->revoked);
+}
+
+BOOST_AUTO_TEST_CASE(a_device_for_a_member_without_a_key_ends_their_proxies) {
+    story s;
+    const member_id els{10};
+    BOOST_REQUIRE(s.fold_as(1, founder,
+                            member_admitted{els, std::nullopt, role::member, true, std::nullopt}) ==
+                  reject_reason::none);
+    CHECK_REASON(s.fold_as(4, cor, delegation_granted{bob, {event_kind::offer_posted}, {}, els}),
+                 none);
+    BOOST_REQUIRE(s.state.communities.at(town).delegations.contains({els, bob}));
+    const auto inv = invite(
+        s, 4, cor, invitation(invitation_purpose::add_device, els, time_ms{s.now.value + day_ms}));
+    CHECK_REASON(redeem(s, 20, els, inv), none);
+    BOOST_CHECK(!s.state.communities.at(town).delegations.contains({els, bob}));
+}
+
+BOOST_AUTO_TEST_CASE(open_invitations_are_bounded_and_closed_ones_forgotten) {
+    story s;
+    const time_ms until{s.now.value + day_ms};
+    const auto& all = s.state.communities.at(town).invitations;
+    for (std::size_t i = 0; i < invitations_open_max; ++i)
+        invite(s, 4, cor, invitation(invitation_purpose::add_device, ann, until));
+    invite(s, 4, cor, invitation(invitation_purpose::add_device, ann, until),
+           reject_reason::too_many_invitations);
+    BOOST_CHECK_EQUAL(all.size(), invitations_open_max);
+    // Expired: they no longer count as open, and are kept (closed) for the coordinators' list,
+    // the oldest closed forgotten first beyond invitations_closed_max.
+    s.now = until;
+    const time_ms later{s.now.value + day_ms};
+    invite(s, 4, cor, invitation(invitation_purpose::add_device, ann, later));
+    BOOST_CHECK_EQUAL(all.size(), invitations_closed_max);  // 999 closed and the new one
+    // A week after they closed, at the next invitation, they are gone.
+    s.now = time_ms{until.value + invitations_closed_kept_ms};
+    invite(s, 4, cor,
+           invitation(invitation_purpose::add_device, ann, time_ms{s.now.value + day_ms}));
+    BOOST_CHECK_EQUAL(all.size(), 2u);  // the one issued "later" (closed only a few days) and this
+    for (const auto& [id, inv] : all) BOOST_CHECK(inv.closed_at().value > until.value);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
