@@ -678,6 +678,17 @@ result<void> do_invite(const parsed_args& a) {
     const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::system_clock::now().time_since_epoch());
     x.until = time_ms{now.count() + days * 24 * 3600 * 1000};
+    if (a.has("until-ms")) {
+        if (a.has("days"))
+            return make_error(errc::bad_argument, "give --days or --until-ms, not both");
+        auto until = a.get_i64("until-ms");
+        if (!until) return until.err();
+        // The ledger judges it against the log's clock (after it, at most 30 days on).
+        if (*until <= now.count())
+            return make_error(errc::bad_argument,
+                              "--until-ms " + std::to_string(*until) + " is not in the future");
+        x.until = time_ms{*until};
+    }
     // The code from the operating system; only its digest goes into the log.
     invitation_code code{};
     if (auto drawn = os_random(code); !drawn) return drawn.err();
@@ -1368,6 +1379,8 @@ std::vector<command> commands() {
                         {"add-device", "", "a device of a member (yourself by default)"},
                         {"replace-keys", "", "new keys for --member, revoking their old ones"},
                         {"days", "N", "how long the invitation stays open, 1 to 30 (7)"},
+                        {"until-ms", "TIME",
+                         "or: its end, ms since 1970 (within 30 days; a short one for a test)"},
                         {"app-url", "URL", "the web app's address in the link (the --server)"}})},
          do_invite},
         {{"join",

@@ -26,6 +26,7 @@ export default {
   "join.expires": "Valid until {datum}.",
   "join.accept": "Join",
   "join.done": "Done. Now tell others what to call you.",
+  "join.done_device": "Done: this device is yours now.",
   "join.used": "This invitation has been used already. Ask your coordinator for a new one.",
   "join.expired": "This invitation has expired. Ask your coordinator for a new one.",
   "join.unknown": "We do not know this invitation. Check the link or ask your coordinator for a new one.",

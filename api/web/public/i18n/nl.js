@@ -27,6 +27,7 @@ export default {
   "join.expires": "Geldig tot {datum}.",
   "join.accept": "Doe mee",
   "join.done": "Gelukt. Vul nu in hoe anderen u kunnen noemen.",
+  "join.done_device": "Gelukt: dit apparaat hoort nu bij u.",
   "join.used": "Deze uitnodiging is al gebruikt. Vraag uw coördinator om een nieuwe.",
   "join.expired": "Deze uitnodiging is verlopen. Vraag uw coördinator om een nieuwe.",
   "join.unknown": "Deze uitnodiging kennen we niet. Controleer de link of vraag uw coördinator om een nieuwe.",

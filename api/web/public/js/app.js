@@ -25,10 +25,21 @@ const state = {
 const main = () => document.getElementById("main");
 const status = () => document.getElementById("status");
 
+// A message stays for the screen an action leads to, and goes at the next navigation after it.
+let saidSinceNavigation = false;
 function say(text, kind = "info") {
   const el = status();
   el.className = "status " + kind;
   el.textContent = text;
+  saidSinceNavigation = text !== "";
+}
+
+// The live indicator, in the current language.
+function drawLive() {
+  const live = document.getElementById("live");
+  if (!state.live) { live.textContent = ""; live.className = "live"; return; }
+  live.textContent = t(state.live === "on" ? "live.connected" : "live.offline");
+  live.className = "live " + state.live;
 }
 
 function explain(e) {
@@ -60,6 +71,7 @@ async function act(button, fn) {
   } finally {
     if (button) button.disabled = false;
   }
+  if (status().textContent === t("busy")) say("");  // the caller says what happened, if anything
   return true;
 }
 
@@ -100,6 +112,7 @@ function header() {
 function screen(title, ...children) {
   document.title = title + " · uurwerk";
   header();
+  drawLive();
   replace(main(), h("h1", { tabindex: "-1", id: "title" }, title), children);
   const heading = document.getElementById("title");
   if (heading && document.activeElement !== heading) heading.focus({ preventScroll: true });
@@ -150,17 +163,16 @@ function follow() {
   if (!state.me || typeof EventSource === "undefined") return;
   const s = new EventSource(base() + "/stream");
   state.stream = s;
-  const live = document.getElementById("live");
-  s.addEventListener("ready", () => { live.textContent = t("live.connected"); live.className = "live on"; });
+  s.addEventListener("ready", () => { state.live = "on"; drawLive(); });
   s.addEventListener("change", () => {
     clearTimeout(redrawTimer);
     redrawTimer = setTimeout(() => {
       const screenName = location.hash.replace(/^#/, "").split("/")[0] || "home";
-      if (screenName === "home" || screenName === "history") route();
+      if (screenName === "home" || screenName === "history") route("live");
     }, 100);
   });
-  s.addEventListener("resync", () => route());
-  s.onerror = () => { live.textContent = t("live.offline"); live.className = "live off"; };
+  s.addEventListener("resync", () => route("live"));
+  s.onerror = () => { state.live = "off"; drawLive(); };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -223,7 +235,7 @@ async function join(community, invitation, code) {
         await useIdentity(identity);
       });
       if (!ok) return;
-      say(t("join.done"), "ok");
+      say(t(inv.purpose === "join" ? "join.done" : "join.done_device"), "ok");
       location.hash = inv.purpose === "join" ? "#profile" : "#home";
     } }, t("join.accept")));
 }
@@ -481,7 +493,7 @@ function day(ms) {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-async function history() {
+async function historyScreen() {
   // The newest page: ask from the start and follow "next" (a member's history is short).
   let entries = [];
   for (let from = "0", pages = 0; pages < 20; pages++) {
@@ -594,6 +606,8 @@ async function makeInvitation(purpose, member, { role = "member", verified = fal
 }
 
 function showInvitation(title, lead, inv) {
+  // A screen of its own address, so that the menu's link makes the next invitation.
+  history.replaceState(null, "", location.hash.split("/")[0] + "/klaar");
   screen(title,
     h("p", { class: "lead" }, lead),
     inv.qr,
@@ -649,8 +663,12 @@ async function deviceScreen() {
 // ---------------------------------------------------------------------------------------------
 // The router.
 
-async function route() {
+async function route(how = "navigation") {
   const parts = location.hash.replace(/^#/, "").split("/");
+  if (how === "navigation") {
+    if (!saidSinceNavigation) say("");
+    saidSinceNavigation = false;
+  }
   try {
     if (parts[0] === "join" && parts.length === 4) return await join(parts[1], parts[2], parts[3]);
     if (!state.me) return await welcome();
@@ -660,7 +678,7 @@ async function route() {
       case "dispute": return disputeForm(parts[1]);
       case "endorse": return endorseForm(parts[1]);
       case "profile": return await profile();
-      case "history": return await history();
+      case "history": return await historyScreen();
       case "care": return await care();
       case "invite": return await inviteScreen();
       case "device": return await deviceScreen();
@@ -697,7 +715,7 @@ async function start() {
       say(await whyNotSignedIn(identity, e), "error");
     }
   }
-  window.addEventListener("hashchange", route);
+  window.addEventListener("hashchange", () => route());
   await route();
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => undefined);
 }

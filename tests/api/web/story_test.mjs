@@ -1,0 +1,278 @@
+// The web app in a real browser (Debian's Chromium, driven by Playwright), as its people use it:
+// each story on a fresh node-side community, each person on their own device (a browser context
+// of their own, so their own keys in their own IndexedDB). Screenshots of every screen are kept
+// in ARTEFACTS (test artefacts), and axe-core scans each one (no serious or critical violation).
+//
+// Usage: node story_test.mjs UURWERK_BINARY ARTEFACTS_DIR
+import { check, device, finish, foundCommunity, invite, launch, sees, startNode } from "./browser.mjs";
+
+const [binary, artefacts] = process.argv.slice(2);
+const node = await startNode(binary);
+const browser = await launch();
+const opts = { artefacts };
+
+async function join(d, link, name, phone) {
+  await d.page.goto(link);
+  await sees(d, "Doe mee", `${name} sees the invitation`);
+  await d.shot("uitnodiging");
+  await d.page.getByRole("button", { name: "Doe mee" }).click();
+  await d.page.locator("#name").waitFor();
+  await d.page.fill("#name", name);
+  await d.page.fill("#phone", phone);
+  await d.shot("gegevens");
+  await d.page.getByRole("button", { name: "Opslaan" }).click();
+  await sees(d, "Opgeslagen.", `${name} saved their profile`);
+}
+
+async function post(d, type, { category, area, slots, text, intensity = "once" }) {
+  await d.page.goto(d.page.url().split("#")[0] + "#post/" + type);
+  await d.page.locator("#category").waitFor();
+  await d.page.selectOption("#category", category);
+  await d.page.check(`input[name=intensity][value=${intensity}]`);
+  await d.page.fill("#area", area);
+  for (const s of slots) await d.page.check(`input.slot[value='${s}']`);
+  await d.page.fill("#text", text);
+  await d.shot(type === "offer" ? "aanbod" : "vraag");
+  await d.page.getByRole("button", { name: "Plaatsen" }).click();
+  await sees(d, "Uw oproep staat erop.", `${type} posted`);
+}
+
+const TUESDAY_AFTERNOON = 3 * 1 + 1;
+
+// The node's log end: what a refused input must leave as it was ("nothing written").
+async function logEnd() {
+  const r = await fetch(node.url + "/v1/health");
+  return (await r.json()).log_end;
+}
+
+// --------------------------------------------------------------------------------------------
+// A coordinator invites two people; both join on their own devices; one asks for company on
+// Tuesday afternoons; the other, with a fitting offer, receives the proposal live and says yes;
+// both see each other's name and phone; the helper claims 1 h 30; the requester confirms; both
+// balances change live.
+{
+  const story = "1-tijd-delen";
+  const { community, coordKey } = foundCommunity(node, 7, "Buurtkring Lombok");
+  // The coordinator takes the web app into use with a device link made with her key file, then
+  // invites both in the app: the link and its QR code.
+  const coord = await device(browser, story, "coordinator", opts);
+  await coord.page.goto(invite(node, coordKey, community, ["--add-device"]));
+  await coord.page.getByRole("button", { name: "Doe mee" }).click();
+  await sees(coord, "Uitnodigen", "the coordinator's app offers invitations");
+  const inviteIn = async (member) => {
+    await coord.page.getByRole("link", { name: "Uitnodigen" }).click();
+    await coord.page.locator("#member").waitFor();
+    check(await coord.page.inputValue("#member") === member, `the app proposes member ${member}`);
+    await coord.shot("uitnodigen");
+    await coord.page.getByRole("button", { name: "Uitnodiging maken" }).click();
+    await coord.page.locator("#invite-link").waitFor();
+    check(await coord.page.locator("svg.qr").count() === 1, "the invitation has a QR code");
+    await coord.shot("uitnodiging-klaar");
+    return (await coord.page.locator("#invite-link").innerText()).trim();
+  };
+  const linkAns = await inviteIn("2");
+  const linkBram = await inviteIn("3");
+  const ans = await device(browser, story, "ans", opts);
+  const bram = await device(browser, story, "bram", opts);
+  await join(ans, linkAns, "Ans de Wit", "010 123 4567");
+  await join(bram, linkBram, "Bram Visser", "06 1111 2222");
+  await post(bram, "offer", { category: "companionship", area: "3512", slots: [TUESDAY_AFTERNOON],
+                              intensity: "regularly", text: "Ik kom graag koffie drinken en een praatje maken." });
+  await bram.page.goto(bram.page.url().split("#")[0] + "#home");
+  await sees(bram, "Nog geen uren", "Bram's home before");
+  await bram.shot("start");
+  await post(ans, "request", { category: "companionship", area: "3512", slots: [TUESDAY_AFTERNOON],
+                               text: "Wie komt er op dinsdagmiddag koffie drinken?" });
+  // Bram's page is open on his home; the matcher's proposal reaches it without a reload.
+  await sees(bram, "Ans de Wit vraagt hulp bij gezelschap, dinsdagmiddag. Kunt u helpen?",
+             "the proposal reaches the helper's open page live", 15000);
+  await bram.shot("voorstel");
+  await bram.page.getByRole("button", { name: "Ja" }).click();
+  await sees(bram, "Met Ans de Wit: gezelschap", "the helper sees the match");
+  await sees(bram, "Telefoon: 010 123 4567", "the helper sees the requester's phone");
+  await bram.shot("afspraak");
+  await ans.page.goto(ans.page.url().split("#")[0] + "#home");
+  await sees(ans, "Met Bram Visser: gezelschap", "the requester sees the match");
+  await sees(ans, "Telefoon: 06 1111 2222", "the requester sees the helper's phone");
+  await ans.shot("afspraak");
+  await bram.page.getByRole("link", { name: "Uren schrijven" }).click();
+  await bram.page.locator("#hours").waitFor();
+  // Bad input first: no time, a negative time. A clear message; nothing written.
+  const before = await logEnd();
+  await bram.page.fill("#hours", "0");
+  await bram.page.fill("#minutes", "0");
+  await bram.page.getByRole("button", { name: "Uren schrijven" }).click();
+  await sees(bram, "Vul een tijd in van meer dan 0 minuten.", "zero hours are refused");
+  await bram.page.fill("#hours", "-1");
+  await bram.page.getByRole("button", { name: "Uren schrijven" }).click();
+  await sees(bram, "Uren en minuten zijn hele getallen", "negative hours are refused");
+  check(await logEnd() === before, "zero and negative hours wrote nothing");
+  await bram.shot("uren-fout");
+  await bram.page.fill("#hours", "1");
+  await bram.page.fill("#minutes", "30");
+  await bram.page.fill("#note", "Koffie gedronken en de krant gelezen.");
+  await bram.shot("uren");
+  await bram.page.getByRole("button", { name: "Uren schrijven" }).click();
+  await sees(bram, "Ans de Wit krijgt de vraag om dit te bevestigen.", "the claim is sent");
+  // Ans's page is open on her home: the claim arrives live.
+  await sees(ans, "Bram Visser schrijft 1 uur 30 min voor hulp aan u.", "the claim reaches the requester live");
+  await ans.shot("bevestigen");
+  await ans.page.getByRole("button", { name: "Klopt" }).click();
+  await sees(ans, "1 uur 30 min te weinig", "the requester's balance changes");
+  // Bram's page (his home, since he sent the claim) redraws with his new balance, live.
+  await sees(bram, "1 uur 30 min tegoed", "the helper's balance changes live");
+  await ans.shot("saldo");
+  await bram.shot("saldo");
+  // The history in words, with the day; the reputation and where it comes from.
+  await bram.page.getByRole("link", { name: "Mijn uren" }).click();
+  const today = new Date().toLocaleDateString("nl", { weekday: "long", day: "numeric", month: "long" });
+  await sees(bram, `${today.charAt(0).toUpperCase() + today.slice(1)}: 1 uur 30 min van Ans de Wit`,
+             "the history says when, how long and from whom");
+  await sees(bram, "Uw waardering:", "the reputation is shown");
+  await bram.shot("mijn-uren");
+  // Ans thanks Bram for the exchange (an endorsement), with a few words.
+  await ans.page.getByRole("link", { name: "Bedanken" }).click();
+  await ans.page.locator("#endorsement").waitFor();
+  await ans.page.fill("#endorsement", "Heel gezellig, dank je wel!");
+  await ans.shot("bedanken");
+  await ans.page.getByRole("button", { name: "Bedanken" }).click();
+  await sees(ans, "Bram Visser is bedankt.", "the requester thanks the helper");
+  await ans.close();
+  await bram.close();
+  await coord.close();
+}
+
+// --------------------------------------------------------------------------------------------
+// A daughter acts for her mother, who has no device: the coordinator admits the mother without
+// a key and records the daughter as her proxy; the daughter's app shows "Voor wie ik zorg",
+// switches to her mother and posts a request for her, every screen saying for whom she acts.
+{
+  const story = "2-dochter";
+  const { community, coordKey } = foundCommunity(node, 8, "Zorgzaam Oost");
+  node.cli("admit", "--key", coordKey, "--member", "4", "--no-key", "--verified", "--name", "Mevrouw Jansen");
+  const link = invite(node, coordKey, community, ["--member", "5", "--verified"]);
+  const daughter = await device(browser, story, "dochter", opts);
+  await join(daughter, link, "Els Jansen", "06 5555 0000");
+  node.cli("delegate", "--key", coordKey, "--to", "5", "--proxy-for", "4", "--kinds",
+           "requestPosted,offerPosted,postWithdrawn,matchAccepted,matchDeclined,matchEnded," +
+           "hoursConfirmed,hoursDisputed,endorsement,profileUpdated");
+  await daughter.page.goto(daughter.page.url().split("#")[0] + "#care");
+  await sees(daughter, "Mevrouw Jansen", "the proxy sees whom she cares for");
+  await daughter.shot("voor-wie-ik-zorg");
+  await daughter.page.getByRole("button", { name: "Handel voor Mevrouw Jansen" }).click();
+  await sees(daughter, "U handelt nu voor Mevrouw Jansen.", "every screen says for whom she acts");
+  await daughter.shot("start-moeder");
+  await post(daughter, "request", { category: "shopping", area: "1094", slots: [3 * 3 + 0],
+                                    text: "Boodschappen op donderdagochtend, graag." });
+  await sees(daughter, "U handelt nu voor Mevrouw Jansen.", "the post screen says for whom too");
+  await sees(daughter, "Vraag: Boodschappen, eenmalig", "the request is the mother's");
+  await daughter.page.getByRole("button", { name: "Terug naar mijzelf" }).click();
+  await sees(daughter, "U heeft geen open oproepen.", "back to herself: her own posts (none)");
+  await daughter.shot("start-zelf");
+  await daughter.close();
+}
+
+// --------------------------------------------------------------------------------------------
+// A member adds a phone beside her laptop, then loses both and gets new keys from the
+// coordinator: the new device works, the old ones are refused.
+{
+  const story = "3-apparaten";
+  const { community, coordKey } = foundCommunity(node, 9, "Timebank Noord");
+  const link = invite(node, coordKey, community, ["--member", "6", "--verified"]);
+  const laptop = await device(browser, story, "laptop", opts);
+  await join(laptop, link, "Karin Bakker", "06 2222 3333");
+  await laptop.page.goto(laptop.page.url().split("#")[0] + "#device");
+  await laptop.page.getByRole("button", { name: "Link voor mijn andere apparaat" }).click();
+  await laptop.page.locator("#invite-link").waitFor();
+  const phoneLink = (await laptop.page.locator("#invite-link").innerText()).trim();
+  check(await laptop.page.locator("svg.qr").count() === 1, "the device link has a QR code");
+  await laptop.shot("apparaat-link");
+  const phone = await device(browser, story, "telefoon", opts);
+  await phone.page.goto(phoneLink);
+  await sees(phone, "koppelt u dit apparaat", "the phone sees an add-device invitation");
+  await phone.page.getByRole("button", { name: "Doe mee" }).click();
+  await sees(phone, "Start: Karin Bakker", "the phone is Karin's");
+  await phone.shot("start");
+  // Both devices lost: the coordinator checks who she is and gives her new keys.
+  const replaceLink = invite(node, coordKey, community, ["--replace-keys", "--member", "6"]);
+  const fresh = await device(browser, story, "nieuw", opts);
+  await fresh.page.goto(replaceLink);
+  await sees(fresh, "nieuwe sleutels", "the new device sees a replacement");
+  await fresh.page.getByRole("button", { name: "Doe mee" }).click();
+  await sees(fresh, "Start: Karin Bakker", "the new device is Karin's");
+  await fresh.shot("start");
+  // The old laptop tries to post: refused, nothing written.
+  const before = await logEnd();
+  await laptop.page.goto(laptop.page.url().split("#")[0] + "#post/offer");
+  await laptop.page.reload();
+  await sees(laptop, "ingetrokken", "the revoked laptop is told it was revoked", 10000);
+  await laptop.shot("ingetrokken");
+  check(await logEnd() === before, "the revoked device wrote nothing");
+  await laptop.close();
+  await phone.close();
+  await fresh.close();
+}
+
+// --------------------------------------------------------------------------------------------
+// In English, one click away; and bad input through the page: a clear message, nothing written.
+{
+  const story = "4-english-and-bad-input";
+  const { community, coordKey } = foundCommunity(node, 10, "Helping Hands");
+  const link = invite(node, coordKey, community, ["--member", "2", "--verified"]);
+  const d = await device(browser, story, "sam", opts);
+  await join(d, link, "Sam Jones", "06 7777 8888");
+  await d.page.getByRole("button", { name: "In English" }).click();
+  await sees(d, "I offer help", "the app speaks English");
+  await d.page.goto(d.page.url().split("#")[0] + "#post/offer");
+  await d.page.locator("#category").waitFor();
+  await d.shot("offer-form");
+  await d.page.selectOption("#category", "computerHelp");
+  await d.page.fill("#area", "3512");
+  // Over-long: 601 characters.
+  let before = await logEnd();
+  await d.page.fill("#text", "x".repeat(601));
+  await sees(d, "601 of 600 characters", "the live count shows the limit");
+  await d.page.getByRole("button", { name: "Post" }).click();
+  await sees(d, "The text is too long: at most 600 characters.", "an over-long text is refused");
+  check(await logEnd() === before, "an over-long text wrote nothing");
+  await d.shot("too-long");
+  // Planted markup in the text: shown as text, never run.
+  const planted = `<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">`;
+  await d.page.fill("#text", "Help with phones " + planted);
+  await d.page.getByRole("button", { name: "Post" }).click();
+  await sees(d, "Your post is up.", "an offer in English");
+  await d.page.goto(d.page.url().split("#")[0] + "#home");
+  await sees(d, planted, "a planted <script> and <img onerror> show as text");
+  check(await d.page.evaluate(() => window.__pwned === undefined), "no planted script ran");
+  await d.shot("home");
+  // A profile with planted markup.
+  await d.page.goto(d.page.url().split("#")[0] + "#profile");
+  await d.page.locator("#about").waitFor();
+  await d.page.fill("#about", planted);
+  await d.page.getByRole("button", { name: "Save" }).click();
+  await sees(d, "Saved.", "the profile with markup is saved");
+  await d.page.reload();
+  await d.page.locator("#about").waitFor();
+  check(await d.page.inputValue("#about") === planted, "the profile's text comes back as typed");
+  check(await d.page.evaluate(() => window.__pwned === undefined), "no planted script ran (profile)");
+  // A second use of an invitation, and an expired one.
+  const again = await device(browser, story, "stranger", opts);
+  await again.page.goto(link);
+  await sees(again, "Deze uitnodiging is al gebruikt.", "a second use of an invitation is refused");
+  await again.shot("used");
+  const soon = Date.now() + 1500;
+  const expiring = invite(node, coordKey, community, ["--member", "3", "--until-ms", String(soon)]);
+  await new Promise((r) => setTimeout(r, 2500));
+  before = await logEnd();
+  await again.page.goto("about:blank");
+  await again.page.goto(expiring);
+  await sees(again, "Deze uitnodiging is verlopen.", "an expired invitation is refused");
+  check(await logEnd() === before, "an expired invitation wrote nothing");
+  await again.shot("expired");
+  await again.close();
+  await d.close();
+}
+
+await browser.close();
+await node.stop();
+finish();
