@@ -1006,7 +1006,8 @@ std::vector<option_spec> bench_options() {
          "candidates are asked for (default 10)"},
         {"events", "N",
          "ingest: events to push (default 20000); replay, audit: log size (1000000); reads: "
-         "the community's history (5000); streams: events timed to the open pages (200)"},
+         "the community's history (5000); streams: events timed to the open pages, or with "
+         "--proposals requests, each followed by a matching round (200)"},
         {"texts", "N",
          "retention: offers posted and withdrawn, and claims with a note confirmed, whose texts "
          "the sweep deletes (default 10000 each)"},
@@ -1044,6 +1045,13 @@ std::vector<option_spec> bench_options() {
         {"streams", "N",
          "streams: members' live event streams held open (default 1000, at most 8 a member: one "
          "key each)"},
+        {"proposals", "",
+         "streams: time the node matcher's proposals instead: every member but the founder holds "
+         "a stream (--streams at least --members - 1), one in ten of them posts the --events "
+         "requests one at a time, the others each offer what fits them, and a matching round runs "
+         "on demand right after each request; each proposal's change on its helper's and its "
+         "requester's streams is timed from the proposal's append to the log and from the start "
+         "of its round"},
         {"offers", "N", "match: open offers in the community (default 100000)"},
         {"requests", "N", "match: open requests in the community (default 10000)"},
         {"helpers-out", "FILE",
