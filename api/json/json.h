@@ -28,6 +28,7 @@
 // Pure functions and values: safe from any thread.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -119,7 +120,14 @@ struct submission {
     stored_envelope envelope;
     std::optional<personal_text> personal;
 };
+// The form every client sends (the four fields, strings, escapes only in the text) is read in
+// one pass; any other text goes through the tree walk (submission_from_json_tree), which alone
+// refuses and says why. Both read every text alike: the tests and the fuzz target hold them to it.
 [[nodiscard]] result<submission> submission_from_json(std::string_view json);
+// Its two halves, for the tests and the fuzz target: the one-pass reader alone (nullopt for any
+// text not of that form, or whose values do not decode), and the tree walk alone, the reference.
+[[nodiscard]] std::optional<submission> plain_submission_from_json(std::string_view json);
+[[nodiscard]] result<submission> submission_from_json_tree(std::string_view json);
 
 // Canonical EventBody bytes (as stored in the log) to their JSON, in the same form
 // canonical_body_from_json reads. Errors: "bad_event" when the bytes are not a message.
