@@ -990,19 +990,17 @@ private:
         return take('}');
     }
 
-    // A string of printable ASCII without escapes (names, hex, base64), as it stands.
+    // A string up to its next quote, as it stands (names, hex, base64). An escape or a byte
+    // that is not printable ASCII is kept as it is: no name is read with one, and hex and base64
+    // do not decode with one (then the tree walk reads the text).
     bool plain_string(std::string_view& out) {
         if (at_ == s_.size() || s_[at_] != '"') return false;
         const std::size_t from = ++at_;
-        for (; at_ < s_.size(); ++at_) {
-            const auto c = static_cast<unsigned char>(s_[at_]);
-            if (c == '"') {
-                out = s_.substr(from, at_++ - from);
-                return true;
-            }
-            if (c < 0x20 || c == '\\' || c >= 0x80) return false;
-        }
-        return false;
+        const std::size_t end = s_.find('"', from);
+        if (end == std::string_view::npos) return false;
+        out = s_.substr(from, end - from);
+        at_ = end + 1;
+        return true;
     }
 
     // A string of any text: escapes decoded, UTF-8 checked; no NUL, raw or escaped.
@@ -1011,6 +1009,12 @@ private:
         ++at_;
         out.clear();
         while (at_ < s_.size()) {
+            // A run of printable ASCII at once.
+            std::size_t run = at_;
+            while (run < s_.size() && s_[run] >= 0x20 && s_[run] != '"' && s_[run] != '\\') ++run;
+            out.append(s_.substr(at_, run - at_));
+            at_ = run;
+            if (at_ == s_.size()) break;
             const auto c = static_cast<unsigned char>(s_[at_]);
             if (c == '"') {
                 ++at_;
