@@ -221,8 +221,10 @@ public:
           timer_(stream_.get_executor()),
           timer_step_(std::max<steady::duration>(
               std::chrono::milliseconds(1),
-              std::min({server.options.header_timeout, server.options.idle_timeout,
-                        server.options.request_timeout}))),
+              std::min(
+                  {server.options.header_timeout, server.options.idle_timeout,
+                   server.options.request_timeout,
+                   server.async ? server.async->answer_timeout : server.options.request_timeout}))),
           peer_(std::move(peer)),
           peer_text_(peer_.to_string()),
           kind_(k),
@@ -282,12 +284,12 @@ private:
 
     // The one timer of the connection: when `deadline_` passes, on_deadline() acts by phase.
     // The timer sleeps until the deadline or for at most timer_step_ (the shortest of the
-    // server's timeouts), then wakes, acts if the deadline has passed, and sleeps again. So a
-    // deadline set `timer_step_` or more ahead is never sooner than the timer's wake-up: a
-    // request's phases (idle, header, body, the answer) move the deadline without touching the
-    // timer (each move a cancelled wait, a handler and the timer queue's lock before). Only a
-    // deadline sooner than the wake-up (a refusal's or a lingering close's, a stream's
-    // heartbeat) re-arms it.
+    // server's timeouts and the asynchronous route's), then wakes, acts if the deadline has passed,
+    // and sleeps again. So a deadline set `timer_step_` or more ahead is never sooner than the
+    // timer's wake-up: a request's phases (idle, header, body, the answer) move the deadline
+    // without touching the timer (each move a cancelled wait, a handler and the timer queue's lock
+    // before). Only a deadline sooner than the wake-up (a refusal's or a lingering close's, a
+    // stream's heartbeat) re-arms it.
     void arm_timer() {
         timer_.async_wait([self = shared_from_this()](const error_code&) {
             if (self->phase_ == phase::closed) return;

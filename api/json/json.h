@@ -16,7 +16,10 @@
 // builds the message itself: unknown fields, a union with two members named or none, hex and
 // base64 that do not check, wrong JSON types, integers out of range and unknown enum names are
 // refused with a code and a message that names the JSON path. A text with several faults gets
-// the first the parser meets, in text order; the walker's after that. Cap'n Proto's JsonCodec
+// the first the parser meets, in text order; the walker's after that. A submission in the form
+// clients send (POST /v1/events: four string fields, escapes only in the text) is read in one
+// pass instead (submission_from_json), into the same value; any other text goes the way above,
+// so every refusal and its message come from it. Cap'n Proto's JsonCodec
 // (lenient, and in 0.9.2 wrong about \u escapes: DESIGN.md, "Known traps") only writes, in
 // body_to_json. Every kj::Exception is caught and becomes an error value.
 //
