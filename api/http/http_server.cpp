@@ -51,6 +51,8 @@ using error_code = boost::system::error_code;
 constexpr std::size_t fds_reserved = 1024;
 // Connections being refused (answered 503 and closed) at once; beyond, one is closed unanswered.
 constexpr std::size_t refusing_max = 1024;
+// What a request's first read may take in: a submission, header and body, is about 1.5 KiB.
+constexpr std::size_t first_read_bytes = 2048;
 // How long a refused connection is given to read its 503.
 constexpr std::chrono::milliseconds refusal_linger{1'000};
 
@@ -347,6 +349,9 @@ private:
         request_start_ = steady::now();
         deadline(request_start_ +
                  std::min(server_.options.header_timeout, server_.options.request_timeout));
+        // Room for a whole submission at once (Beast reads 512 bytes at a time into an empty
+        // buffer: two or three reads a request). Released again once the connection is idle.
+        buffer_.reserve(std::min(first_read_bytes, buffer_.max_size()));
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_bytes_max));
         parser_->body_limit(server_.options.body_bytes_max);
