@@ -322,11 +322,16 @@ struct http_async_client::impl {
     struct connection {
         explicit connection(asio::io_context& io) : socket(io), timer(io) {}
         tcp::socket socket;
-        asio::steady_timer timer;  // the reply timeout of the request in flight
+        // The reply timeout of the request in flight: the timer wakes at or before `deadline`
+        // and, while the request is not late, waits again for the deadline of the one in
+        // flight then (a request moves the deadline, not the timer: no wait cancelled a
+        // request).
+        asio::steady_timer timer;
+        steady::time_point deadline = steady::time_point::max();
+        bool timer_waiting = false;
         beast::flat_buffer buffer;
         std::optional<http::response_parser<http::string_body>> parser;
         reply_callback done;     // of the request in flight
-        std::uint64_t sent = 0;  // requests sent: tells a late timer from the current one
         bool busy = false;       // a request in flight
         bool broken = false;     // closed after an error
         bool timed_out = false;  // the request in flight ran out of time
@@ -341,7 +346,21 @@ struct http_async_client::impl {
 
     void start(connection& k, std::string_view request, reply_callback done);
     void finish(connection& k, result<http_reply> r);
+    void wait_for_deadline(connection& k);
 };
+
+void http_async_client::impl::wait_for_deadline(connection& k) {
+    k.timer_waiting = true;
+    k.timer.expires_at(k.deadline);
+    k.timer.async_wait([this, &k](const error_code& ec) {
+        k.timer_waiting = false;
+        if (ec || !k.busy || k.broken) return;  // stopped, or nothing in flight to time
+        if (steady::now() < k.deadline) return wait_for_deadline(k);
+        k.timed_out = true;
+        error_code ignored;
+        k.socket.close(ignored);  // the read in flight ends with an error
+    });
+}
 
 void http_async_client::impl::start(connection& k, std::string_view request, reply_callback done) {
     UURWERK_ASSERT(!k.busy);
@@ -351,14 +370,8 @@ void http_async_client::impl::start(connection& k, std::string_view request, rep
     k.busy = true;
     k.timed_out = false;
     k.done = std::move(done);
-    const std::uint64_t this_one = ++k.sent;
-    k.timer.expires_after(options.reply_timeout);
-    k.timer.async_wait([&k, this_one](const error_code& ec) {
-        if (ec || !k.busy || k.sent != this_one) return;
-        k.timed_out = true;
-        error_code ignored;
-        k.socket.close(ignored);  // the read in flight ends with an error
-    });
+    k.deadline = steady::now() + options.reply_timeout;
+    if (!k.timer_waiting) wait_for_deadline(k);
     asio::async_write(
         k.socket, asio::buffer(request.data(), request.size()),
         [this, &k](error_code, std::size_t) {
@@ -394,7 +407,6 @@ void http_async_client::impl::start(connection& k, std::string_view request, rep
 void http_async_client::impl::finish(connection& k, result<http_reply> r) {
     k.busy = false;
     k.parser.reset();
-    k.timer.cancel();
     if (!r) {
         k.broken = true;
         error_code ignored;

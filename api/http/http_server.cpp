@@ -51,6 +51,8 @@ using error_code = boost::system::error_code;
 constexpr std::size_t fds_reserved = 1024;
 // Connections being refused (answered 503 and closed) at once; beyond, one is closed unanswered.
 constexpr std::size_t refusing_max = 1024;
+// What a request's first read may take in: a submission, header and body, is about 1.5 KiB.
+constexpr std::size_t first_read_bytes = 2048;
 // How long a refused connection is given to read its 503.
 constexpr std::chrono::milliseconds refusal_linger{1'000};
 
@@ -219,6 +221,12 @@ public:
         : server_(server),
           stream_(std::move(socket), server.tls.get()),
           timer_(stream_.get_executor()),
+          timer_step_(std::max<steady::duration>(
+              std::chrono::milliseconds(1),
+              std::min(
+                  {server.options.header_timeout, server.options.idle_timeout,
+                   server.options.request_timeout,
+                   server.async ? server.async->answer_timeout : server.options.request_timeout}))),
           peer_(std::move(peer)),
           peer_text_(peer_.to_string()),
           kind_(k),
@@ -277,15 +285,32 @@ private:
     }
 
     // The one timer of the connection: when `deadline_` passes, on_deadline() acts by phase.
+    // The timer sleeps until the deadline or for at most timer_step_ (the shortest of the
+    // server's timeouts and the asynchronous route's), then wakes, acts if the deadline has passed,
+    // and sleeps again. So a deadline set `timer_step_` or more ahead is never sooner than the
+    // timer's wake-up: a request's phases (idle, header, body, the answer) move the deadline
+    // without touching the timer (each move a cancelled wait, a handler and the timer queue's lock
+    // before). Only a deadline sooner than the wake-up (a refusal's or a lingering close's, a
+    // stream's heartbeat) re-arms it.
     void arm_timer() {
         timer_.async_wait([self = shared_from_this()](const error_code&) {
             if (self->phase_ == phase::closed) return;
-            // on_deadline() closes, or moves the deadline on (to the write of a late answer).
-            if (self->timer_.expiry() <= steady::now()) self->on_deadline();
-            if (self->phase_ != phase::closed) self->arm_timer();
+            auto now = steady::now();
+            if (self->deadline_ <= now) {
+                // on_deadline() closes, or moves the deadline on (to the write of a late answer).
+                self->on_deadline();
+                if (self->phase_ == phase::closed) return;
+                now = steady::now();
+            }
+            const auto step = now + self->timer_step_;
+            self->timer_.expires_at(self->deadline_ < step ? self->deadline_ : step);
+            self->arm_timer();
         });
     }
-    void deadline(steady::time_point t) { timer_.expires_at(t); }  // the wait re-arms itself
+    void deadline(steady::time_point t) {
+        deadline_ = t;
+        if (t < timer_.expiry()) timer_.expires_at(t);  // sooner: the wait re-arms itself
+    }
     void deadline_in(std::chrono::milliseconds d) { deadline(steady::now() + d); }
 
     void on_deadline() {
@@ -324,6 +349,9 @@ private:
         request_start_ = steady::now();
         deadline(request_start_ +
                  std::min(server_.options.header_timeout, server_.options.request_timeout));
+        // Room for a whole submission at once (Beast reads 512 bytes at a time into an empty
+        // buffer: two or three reads a request). Released again once the connection is idle.
+        buffer_.reserve(std::min(first_read_bytes, buffer_.max_size()));
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_bytes_max));
         parser_->body_limit(server_.options.body_bytes_max);
@@ -353,6 +381,16 @@ private:
     }
 
     void read_rest() {
+        // A small body mostly comes in the same read as its header: parsed from the buffer at
+        // once, without a read (and a handler) of its own; the rest as it comes.
+        while (!parser_->is_done() && buffer_.size() > 0) {
+            error_code ec;
+            const std::size_t used = parser_->put(buffer_.data(), ec);
+            buffer_.consume(used);
+            if (ec == http::error::need_more || (!ec && used == 0)) break;
+            if (ec) return refused(ec);
+        }
+        if (parser_->is_done()) return dispatch();
         http::async_read(stream_, buffer_, *parser_,
                          [self = shared_from_this()](error_code ec, std::size_t) {
                              if (self->phase_ == phase::closed) return;
@@ -462,6 +500,10 @@ private:
         request_.reset();
         if (out.stream && !head_ && out.status / 100 == 2) return start_stream(std::move(out));
         out.stream.reset();  // HEAD: the header a GET would have had, and no stream
+        keep_alive_ = keep_alive_ && !server_.stopping.load();
+        if (version_ == 11 && !head_ && out.headers.empty() && out.status >= 200 &&
+            out.status != 204 && out.status != 304)  // those three have no Content-Length
+            return send_plain(std::move(out));
         auto res = std::make_shared<http::response<http::string_body>>();
         res->version(version_);
         res->result(out.status);
@@ -469,9 +511,38 @@ private:
         res->set(http::field::content_type, out.content_type);
         for (const auto& [name, value] : out.headers) res->set(name, value);
         res->body() = std::move(out.body);
-        keep_alive_ = keep_alive_ && !server_.stopping.load();
         res->keep_alive(keep_alive_);
         send(std::move(res), head_ ? body_part::header_only : body_part::whole, after::next);
+    }
+
+    // The common answer (HTTP/1.1, a body, no header of the route's own; every submission's):
+    // the bytes Beast's serializer writes (the status line, Server, Content-Type, "Connection:
+    // close" when it closes, Content-Length), put together here in a buffer the connection
+    // keeps and written with the body in one call, without the message's fields, the
+    // serializer and their allocations.
+    void send_plain(http_response out) {
+        phase_ = phase::writing;
+        head_bytes_.clear();
+        head_bytes_.append("HTTP/1.1 ").append(std::to_string(out.status)).append(" ");
+        const auto reason = http::obsolete_reason(static_cast<http::status>(out.status));
+        head_bytes_.append(reason.data(), reason.size());
+        head_bytes_.append("\r\nServer: uurwerk\r\nContent-Type: ").append(out.content_type);
+        if (!keep_alive_) head_bytes_.append("\r\nConnection: close");
+        head_bytes_.append("\r\nContent-Length: ")
+            .append(std::to_string(out.body.size()))
+            .append("\r\n\r\n");
+        body_bytes_ = std::move(out.body);
+        deadline_in(server_.options.request_timeout);
+        server_.stats.count(out.status);  // before the write: a reader sees it counted
+        const std::array<asio::const_buffer, 2> both{asio::buffer(head_bytes_),
+                                                     asio::buffer(body_bytes_)};
+        asio::async_write(stream_, both, [self = shared_from_this()](error_code ec, std::size_t) {
+            if (self->phase_ == phase::closed) return;
+            if (ec) return self->close();
+            self->body_bytes_ = std::string();  // an idle connection keeps no answer
+            if (!self->keep_alive_) return self->close_after_answer();
+            self->next_request();
+        });
     }
 
     // --- An answer sent in parts (http_stream) ---------------------------------------------
@@ -764,6 +835,8 @@ private:
     http_server::impl& server_;
     server_stream stream_;
     asio::steady_timer timer_;
+    steady::time_point deadline_ = steady::time_point::max();  // see arm_timer()
+    const steady::duration timer_step_;
     const asio::ip::address peer_;
     const std::string peer_text_;  // peer_ as text, once
     const kind kind_;
@@ -777,6 +850,7 @@ private:
     unsigned version_ = 11;
     bool head_ = false;
     bool keep_alive_ = false;
+    std::string head_bytes_, body_bytes_;            // an answer being written (send_plain)
     std::unique_ptr<std::array<char, 4096>> drain_;  // lingering only
     std::size_t drained_ = 0;
     // Streaming only (an http_stream answer).

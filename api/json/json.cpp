@@ -15,6 +15,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "schemas/event.capnp.h"
 
@@ -872,13 +873,9 @@ result<bytes> canonical_body_from_json(std::string_view json) {
 
 namespace {
 
-// The envelope's parts of an Envelope or a Submission, to its stored form.
-template <typename Reader>
-result<stored_envelope> stored_from(Reader root) {
-    auto body = root.getBody();
-    auto signer = root.getSigner();
-    auto sig = root.getSignature();
-    if (body.size() == 0)
+// The envelope's parts (as decoded from base64 and hex) to its stored form.
+result<stored_envelope> stored_from(byte_view body, byte_view signer, byte_view sig) {
+    if (body.empty())
         return make_error(errc::bad_envelope,
                           "body is missing: give the canonical body bytes in "
                           "base64 (POST /v1/canonical makes them)");
@@ -894,11 +891,243 @@ result<stored_envelope> stored_from(Reader root) {
                               " hex digits); got " + std::to_string(sig.size()) + " bytes");
     public_key k;
     signature s;
-    std::memcpy(k.b.data(), signer.begin(), public_key_bytes);
-    std::memcpy(s.b.data(), sig.begin(), signature_bytes);
+    std::memcpy(k.b.data(), signer.data(), public_key_bytes);
+    std::memcpy(s.b.data(), sig.data(), signature_bytes);
     // The one encoding of this event on its way to the log: the node appends these bytes.
-    return stored_envelope::encode(byte_view(body.begin(), body.size()), k, s);
+    return stored_envelope::encode(body, k, s);
 }
+
+// The same from an Envelope or a Submission message.
+template <typename Reader>
+result<stored_envelope> stored_from(Reader root) {
+    auto body = root.getBody();
+    auto signer = root.getSigner();
+    auto sig = root.getSignature();
+    return stored_from(byte_view(body.begin(), body.size()),
+                       byte_view(signer.begin(), signer.size()),
+                       byte_view(sig.begin(), sig.size()));
+}
+
+// The form every client of POST /v1/events sends, read in one pass without the tree: one object
+// whose members are "body", "signer", "signature" and, if any, "personal" (an object of "salt"
+// and "text"), each once, in any order, every value a string, JSON whitespace between tokens.
+// Only the text may hold escapes (each decoded as nlohmann decodes it) and bytes past ASCII
+// (well-formed UTF-8, as nlohmann requires). Anything else, and any value that does not decode
+// (hex, base64, a length), is not read here (nullopt): the tree walk reads it, and alone says
+// what is wrong. So both ways read every text alike (tests/api/json: the tree walk is the
+// reference); this one only skips the tree, the schema walk and their copies.
+class plain_submission_reader {
+public:
+    explicit plain_submission_reader(std::string_view text) : s_(text) {}
+
+    std::optional<submission> read() {
+        if (s_.size() > json_text_bytes_max) return std::nullopt;
+        std::string_view body, signer, sig, salt;
+        std::string text;
+        bool has_body = false, has_signer = false, has_sig = false, has_personal = false,
+             has_salt = false, has_text = false;
+        if (!members([&](std::string_view name) {
+                if (name == "body") return once(has_body) && plain_string(body);
+                if (name == "signer") return once(has_signer) && plain_string(signer);
+                if (name == "signature") return once(has_sig) && plain_string(sig);
+                if (name != "personal" || !once(has_personal)) return false;
+                return members([&](std::string_view inner) {
+                    if (inner == "salt") return once(has_salt) && plain_string(salt);
+                    if (inner == "text") return once(has_text) && text_string(text);
+                    return false;
+                });
+            }))
+            return std::nullopt;
+        skip_space();
+        if (at_ != s_.size() || !has_body || !has_signer || !has_sig) return std::nullopt;
+        if (has_personal && !(has_salt && has_text)) return std::nullopt;
+        auto b = from_base64(body);
+        auto k = from_hex(signer);
+        auto g = from_hex(sig);
+        if (!b || !k || !g) return std::nullopt;
+        auto stored = stored_from(*b, *k, *g);
+        if (!stored) return std::nullopt;
+        submission out{std::move(*stored), std::nullopt};
+        if (has_personal) {
+            auto salt_bytes = from_hex(salt);
+            if (!salt_bytes || salt_bytes->size() != personal_salt_bytes) return std::nullopt;
+            personal_text t;
+            std::memcpy(t.salt.b.data(), salt_bytes->data(), personal_salt_bytes);
+            t.text = std::move(text);
+            out.personal = std::move(t);
+        }
+        return out;
+    }
+
+private:
+    std::string_view s_;
+    std::size_t at_ = 0;
+
+    static bool once(bool& seen) { return !std::exchange(seen, true); }
+
+    void skip_space() {
+        while (at_ < s_.size() &&
+               (s_[at_] == ' ' || s_[at_] == '\t' || s_[at_] == '\n' || s_[at_] == '\r'))
+            ++at_;
+    }
+    bool take(char c) {
+        skip_space();
+        if (at_ == s_.size() || s_[at_] != c) return false;
+        ++at_;
+        return true;
+    }
+
+    // An object: `member(name)` reads each member's value (false: not this form).
+    template <typename Member>
+    bool members(Member member) {
+        if (!take('{')) return false;
+        std::string_view name;
+        do {
+            if (!(skip_space(), plain_string(name)) || !take(':')) return false;
+            skip_space();
+            if (!member(name)) return false;
+        } while (take(','));
+        return take('}');
+    }
+
+    // A string up to its next quote, as it stands (names, hex, base64). An escape or a byte
+    // that is not printable ASCII is kept as it is: no name is read with one, and hex and base64
+    // do not decode with one (then the tree walk reads the text).
+    bool plain_string(std::string_view& out) {
+        if (at_ == s_.size() || s_[at_] != '"') return false;
+        const std::size_t from = ++at_;
+        const std::size_t end = s_.find('"', from);
+        if (end == std::string_view::npos) return false;
+        out = s_.substr(from, end - from);
+        at_ = end + 1;
+        return true;
+    }
+
+    // A string of any text: escapes decoded, UTF-8 checked; no NUL, raw or escaped.
+    bool text_string(std::string& out) {
+        if (at_ == s_.size() || s_[at_] != '"') return false;
+        ++at_;
+        out.clear();
+        while (at_ < s_.size()) {
+            // A run of printable ASCII at once.
+            std::size_t run = at_;
+            while (run < s_.size() && s_[run] >= 0x20 && s_[run] != '"' && s_[run] != '\\') ++run;
+            out.append(s_.substr(at_, run - at_));
+            at_ = run;
+            if (at_ == s_.size()) break;
+            const auto c = static_cast<unsigned char>(s_[at_]);
+            if (c == '"') {
+                ++at_;
+                return true;
+            }
+            if (c < 0x20) return false;
+            if (c == '\\') {
+                if (!escape(out)) return false;
+                continue;
+            }
+            const std::size_t n = utf8_length(at_);
+            if (n == 0) return false;
+            out.append(s_.substr(at_, n));
+            at_ += n;
+        }
+        return false;
+    }
+
+    bool escape(std::string& out) {
+        if (++at_ == s_.size()) return false;
+        const char e = s_[at_++];
+        switch (e) {
+            case '"':
+            case '\\':
+            case '/':
+                out += e;
+                return true;
+            case 'b':
+                out += '\b';
+                return true;
+            case 'f':
+                out += '\f';
+                return true;
+            case 'n':
+                out += '\n';
+                return true;
+            case 'r':
+                out += '\r';
+                return true;
+            case 't':
+                out += '\t';
+                return true;
+            case 'u':
+                break;
+            default:
+                return false;
+        }
+        auto unit = hex4();
+        if (!unit || *unit == 0 || (*unit >= 0xdc00 && *unit <= 0xdfff)) return false;
+        std::uint32_t cp = *unit;
+        if (cp >= 0xd800 && cp <= 0xdbff) {  // a high surrogate: its low one must follow
+            if (at_ + 2 > s_.size() || s_[at_] != '\\' || s_[at_ + 1] != 'u') return false;
+            at_ += 2;
+            auto low = hex4();
+            if (!low || *low < 0xdc00 || *low > 0xdfff) return false;
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (*low - 0xdc00);
+        }
+        if (cp < 0x80) {
+            out += static_cast<char>(cp);
+        } else if (cp < 0x800) {
+            out += static_cast<char>(0xc0 | (cp >> 6));
+            out += static_cast<char>(0x80 | (cp & 0x3f));
+        } else if (cp < 0x10000) {
+            out += static_cast<char>(0xe0 | (cp >> 12));
+            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+            out += static_cast<char>(0x80 | (cp & 0x3f));
+        } else {
+            out += static_cast<char>(0xf0 | (cp >> 18));
+            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+            out += static_cast<char>(0x80 | (cp & 0x3f));
+        }
+        return true;
+    }
+
+    std::optional<std::uint32_t> hex4() {
+        if (at_ + 4 > s_.size()) return std::nullopt;
+        std::uint32_t v = 0;
+        for (int i = 0; i < 4; ++i) {
+            const char h = s_[at_++];
+            const int d = h >= '0' && h <= '9'   ? h - '0'
+                          : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                          : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                                 : -1;
+            if (d < 0) return std::nullopt;
+            v = v * 16 + static_cast<std::uint32_t>(d);
+        }
+        return v;
+    }
+
+    // The length of the well-formed UTF-8 sequence at `i` (RFC 3629: no overlong forms, no
+    // surrogates, nothing past U+10FFFF), or 0.
+    std::size_t utf8_length(std::size_t i) const {
+        auto at = [&](std::size_t k) {
+            return i + k < s_.size() ? static_cast<unsigned char>(s_[i + k]) : 0u;
+        };
+        auto tail = [](unsigned b, unsigned lo = 0x80, unsigned hi = 0xbf) {
+            return b >= lo && b <= hi;
+        };
+        const unsigned c = at(0);
+        if (c < 0x80) return 1;
+        if (c >= 0xc2 && c <= 0xdf) return tail(at(1)) ? 2 : 0;
+        if (c >= 0xe0 && c <= 0xef) {
+            const unsigned lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+            return tail(at(1), lo, hi) && tail(at(2)) ? 3 : 0;
+        }
+        if (c >= 0xf0 && c <= 0xf4) {
+            const unsigned lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+            return tail(at(1), lo, hi) && tail(at(2)) && tail(at(3)) ? 4 : 0;
+        }
+        return 0;
+    }
+};
 
 }  // namespace
 
@@ -909,7 +1138,7 @@ result<stored_envelope> envelope_from_json(std::string_view json) {
     return stored_from(message.getRoot<schema::Envelope>().asReader());
 }
 
-result<submission> submission_from_json(std::string_view json) {
+result<submission> submission_from_json_tree(std::string_view json) {
     capnp::MallocMessageBuilder message;
     auto decoded = decode_strict<schema::Submission>(json, message);
     if (!decoded) return decoded.err();
@@ -931,6 +1160,15 @@ result<submission> submission_from_json(std::string_view json) {
         out.personal = std::move(t);
     }
     return out;
+}
+
+std::optional<submission> plain_submission_from_json(std::string_view json) {
+    return plain_submission_reader(json).read();
+}
+
+result<submission> submission_from_json(std::string_view json) {
+    if (auto plain = plain_submission_from_json(json)) return std::move(*plain);
+    return submission_from_json_tree(json);
 }
 
 result<std::string> body_to_json(byte_view canonical_body) {

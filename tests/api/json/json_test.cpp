@@ -4,7 +4,10 @@
 // body_to_json reads back into the same bytes, and the writer escapes what JSON needs escaped.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "api/json/json.h"
 #include "ledger/core/crypto.h"
@@ -348,6 +351,107 @@ BOOST_AUTO_TEST_CASE(a_submission_carries_the_personal_text_beside_the_envelope)
     BOOST_CHECK(!submission_from_json(head + R"(,"personal":{"salt":")" + std::string(32, 'c') +
                                       R"(","text":5}})")
                      .ok());
+}
+
+// Both ways of reading a submission give the same: the same envelope and text, or the same
+// refusal; and where the one-pass reader reads a text, the tree walk reads it alike.
+void read_alike(const std::string& json) {
+    const auto tree = submission_from_json_tree(json);
+    const auto either = submission_from_json(json);
+    BOOST_REQUIRE_MESSAGE(either.ok() == tree.ok(), json);
+    if (auto plain = plain_submission_from_json(json)) {
+        BOOST_REQUIRE_MESSAGE(tree.ok(), json + ": read in one pass, refused by the tree walk");
+        BOOST_CHECK_MESSAGE(std::ranges::equal(plain->envelope.stored(), tree->envelope.stored()),
+                            json);
+        BOOST_CHECK_MESSAGE(plain->personal == tree->personal, json);
+    }
+    if (tree.ok()) {
+        BOOST_CHECK_MESSAGE(std::ranges::equal(either->envelope.stored(), tree->envelope.stored()),
+                            json);
+        BOOST_CHECK_MESSAGE(either->personal == tree->personal, json);
+    } else {
+        BOOST_CHECK_MESSAGE(either.err().code == tree.err().code, json);
+        BOOST_CHECK_EQUAL(either.err().message, tree.err().message);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_submission_is_read_in_one_pass_exactly_as_through_the_tree) {
+    envelope e;
+    e.body = bytes(24, 0);
+    for (std::size_t i = 0; i < e.body.size(); ++i) e.body[i] = static_cast<std::uint8_t>(i * 37);
+    e.signer.b.fill(0xaa);
+    e.sig.b.fill(0xbb);
+    personal_text t;
+    t.salt.b.fill(0xcc);
+    t.text =
+        "Ik kook graag voor twee, \"pot luck\" op vrijdag. We hebben het caf\xc3\xa9 geprobeerd";
+    const std::string plain = submission_to_json(e, std::nullopt);
+    const std::string with = submission_to_json(e, t);
+    // What clients send is read in one pass, and as the tree walk reads it.
+    for (const auto& json : {plain, with}) {
+        auto one = plain_submission_from_json(json);
+        BOOST_REQUIRE_MESSAGE(one.has_value(), json);
+        read_alike(json);
+    }
+    BOOST_CHECK(plain_submission_from_json(with)->personal == t);
+    const std::string salt = std::string(32, 'c');
+    const std::string head = R"("body":")" + to_base64(e.body) + R"(","signer":")" +
+                             std::string(64, 'a') + R"(","signature":")" + std::string(128, 'b') +
+                             "\"";
+    // Its variations: members in another order, spaces, every escape, UTF-8 of each length.
+    const std::vector<std::string> variations = {
+        std::string("{") + R"("personal":{"text":"x","salt":")" + salt + R"("},)" + head + "}",
+        " {\t" + head + " ,\r\n\"personal\" : { \"salt\" : \"" + salt +
+            "\" , \"text\" : \"y\" } }\n",
+        "{" + head + R"(,"personal":{"salt":")" + salt +
+            R"(","text":"\"\\\/\b\f\n\r\t\u00e9\u20ac\ud83d\ude00\u0041"}})",
+        "{" + head + R"(,"personal":{"salt":")" + salt +
+            "\",\"text\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\x7f\"}}",
+        "{" + head + R"(,"personal":{"salt":")" + salt + R"(","text":""}})",
+    };
+    for (const auto& json : variations) {
+        BOOST_CHECK_MESSAGE(plain_submission_from_json(json).has_value(), json);
+        read_alike(json);
+    }
+    // What the one-pass reader leaves to the tree walk: escapes outside the text, other types,
+    // unknown and repeated members, a NUL, bad UTF-8, lone surrogates, text after the value.
+    const std::vector<std::string> left = {
+        "{\"\\u0062ody\"" + head.substr(6) + "}",
+        "{" + head + R"(,"personal":null})",
+        "{" + head + R"(,"personal":{"salt":")" + salt + R"(","text":5}})",
+        "{" + head + R"(,"personal":{"salt":")" + salt + R"("}})",
+        "{" + head + R"(,"personal":{"salt":")" + salt + R"(","text":"a","text":"b"}})",
+        "{" + head + "," + head + "}",
+        "{" + head + R"(,"extra":"1"})",
+        "{" + head + R"(,"personal":{"salt":")" + salt + R"(","text":"a\u0000b"}})",
+        "{" + head + R"(,"personal":{"salt":")" + salt + "\",\"text\":\"a\xc0\xafz\"}}",
+        "{" + head + R"(,"personal":{"salt":")" + salt + "\",\"text\":\"a\xed\xa0\x80z\"}}",
+        "{" + head + R"(,"personal":{"salt":")" + salt + R"(","text":"\ud83d"}})",
+        "{" + head + R"(,"personal":{"salt":")" + salt + R"(","text":"\ude00"}})",
+        "{" + head + R"(,"personal":{"salt":")" + salt + R"(","text":"\u00g9"}})",
+        "{" + head + R"(,"personal":{"salt":"abcd","text":"x"}})",
+        "{" + head + "}{}",
+        "\xef\xbb\xbf{" + head + "}",
+        "{" + head + "}" + std::string(1, '\0'),
+    };
+    for (const auto& json : left) {
+        BOOST_CHECK_MESSAGE(!plain_submission_from_json(json).has_value(), json);
+        read_alike(json);
+    }
+    // And every text one edit away from what clients send: each byte dropped, doubled, or
+    // replaced by one that means something to JSON, hex or base64.
+    const std::string specials = std::string("\"\\{}[]:, \t0aAfFgz=+/\x80\xc3\x7f") + '\0';
+    for (const auto& json : {plain, with}) {
+        for (std::size_t i = 0; i < json.size(); ++i) {
+            read_alike(json.substr(0, i) + json.substr(i + 1));
+            read_alike(json.substr(0, i + 1) + json.substr(i));
+            for (const char c : specials) {
+                std::string changed = json;
+                changed[i] = c;
+                read_alike(changed);
+            }
+        }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(malformed_json_is_bad_json) {
