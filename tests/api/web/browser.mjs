@@ -37,6 +37,10 @@ export async function startNode(binary) {
                                "--match-interval", "1"], { stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   child.stderr.on("data", (d) => { log += d; });
+  // A test that fails half-way must not leave its node running.
+  process.on("exit", () => child.kill("SIGKILL"));
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(1));
+  process.on("unhandledRejection", (e) => { console.log("FAILED: " + (e && e.stack ? e.stack : e)); process.exit(1); });
   const url = await new Promise((resolve, reject) => {
     let out = "";
     const timer = setTimeout(() => reject(new Error("uurwerk serve did not start: " + out + log)), 30000);
