@@ -22,7 +22,6 @@ const runs = Number((rest[rest.indexOf("--runs") + 1]) || 5) || 5;
 const { chromium } = createRequire(path.join(sourceDir, "api/web/package.json"))("playwright-core");
 const lighthouse = path.join(here, "node_modules/.bin/lighthouse");
 const chromiumPath = process.env.UURWERK_CHROMIUM || "/usr/bin/chromium";
-const port = 9333;
 const flags = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync",
                "--disable-dev-shm-usage"];
@@ -33,7 +32,7 @@ const link = invite(node, coordKey, community, ["--member", "2", "--verified"]);
 const profile = mkdtempSync(path.join(tmpdir(), "uurwerk-bench-web-"));
 const context = await chromium.launchPersistentContext(profile, {
   executablePath: chromiumPath, headless: true, viewport: { width: 412, height: 915 },
-  args: [...flags, `--remote-debugging-port=${port}`],
+  args: flags,
 });
 const page = context.pages()[0] || (await context.newPage());
 
@@ -89,11 +88,16 @@ console.log(`  drawn and interactive after: median ${median(loads.map((l) => l.i
             `(${loads.map((l) => l.interactive.toFixed(0)).join(", ")})`);
 
 step("lighthouse");
-// 2. Lighthouse in the same browser (so the member's key and session are there), storage kept.
+// 2. Lighthouse on the same browser profile (so the member's key is in its IndexedDB), in a
+// Chromium of its own, storage kept. (Attached to the Playwright-launched browser instead, it
+// gave no report.)
+await context.close();
 const out = mkdtempSync(path.join(tmpdir(), "uurwerk-lighthouse-"));
 for (const [name, hash] of [["home", "#home"], ["post", "#post/request"]]) {
   const file = path.join(out, `${name}.json`);
-  const r = spawnSync(lighthouse, [`${node.url}/${hash}`, `--port=${port}`, "--disable-storage-reset",
+  const chromeFlags = ["--headless=new", ...flags, `--user-data-dir=${profile}`].join(" ");
+  const r = spawnSync(lighthouse, [`${node.url}/${hash}`, `--chrome-flags=${chromeFlags}`,
+                                    "--disable-storage-reset",
                                     "--only-categories=accessibility,performance,best-practices",
                                     "--output=json", `--output-path=${file}`, "--quiet"],
                       { encoding: "utf8", timeout: 240000,
@@ -115,6 +119,5 @@ for (const [name, hash] of [["home", "#home"], ["post", "#post/request"]]) {
   if (failed.length) console.log(`  audits below 1: ${failed.slice(0, 12).join(", ")}`);
 }
 rmSync(out, { recursive: true, force: true });
-await context.close();
 rmSync(profile, { recursive: true, force: true });
 await node.stop();
