@@ -45,6 +45,14 @@ void member_fields(json_writer& w, const query::member_row& m) {
     w.key("former_member").boolean(m.left);
 }
 
+// A JSON answer about one person that no cache may keep (contact details, the home's overview,
+// the export, delegations).
+http_response private_answer(json_writer& w) {
+    auto answer = json_answer(200, w.take());
+    answer.headers.emplace_back("Cache-Control", "no-store");
+    return answer;
+}
+
 http_response card(node& n, community_id c, member_id id, bool with_contact) {
     auto m = query::member(n.folder(c), c, id);
     if (!m) return error_answer(m.err());
@@ -55,9 +63,8 @@ http_response card(node& n, community_id c, member_id id, bool with_contact) {
     member_fields(w, *m);
     profile_fields(w, *p, with_contact);
     w.end_object();
-    auto answer = json_answer(200, w.take());
-    if (with_contact) answer.headers.emplace_back("Cache-Control", "no-store");
-    return answer;
+    if (with_contact) return private_answer(w);
+    return json_answer(200, w.take());
 }
 
 // The text event `id` committed to, as the personal-data store keeps it; null when none or
@@ -238,9 +245,7 @@ http_response overview(node& n, community_id c, member_id id) {
         w.end_array();
     }
     w.end_object();
-    auto answer = json_answer(200, w.take());
-    answer.headers.emplace_back("Cache-Control", "no-store");
-    return answer;
+    return private_answer(w);
 }
 
 http_response export_of(node& n, community_id c, member_id id, const http_response& reputation) {
@@ -384,8 +389,7 @@ http_response export_of(node& n, community_id c, member_id id, const http_respon
     else
         w.null();
     w.end_object();
-    auto answer = json_answer(200, w.take());
-    answer.headers.emplace_back("Cache-Control", "no-store");
+    auto answer = private_answer(w);
     answer.headers.emplace_back("Content-Disposition", "attachment; filename=\"uurwerk-member-" +
                                                            std::to_string(id.value) + ".json\"");
     return answer;
@@ -422,9 +426,7 @@ http_response delegations(node& n, community_id c, member_id m, time_ms now) {
         w.end_array();
     }
     w.end_object();
-    auto answer = json_answer(200, w.take());
-    answer.headers.emplace_back("Cache-Control", "no-store");
-    return answer;
+    return private_answer(w);
 }
 
 }  // namespace uurwerk::member_routes
