@@ -31,7 +31,19 @@ function say(text, kind = "info") {
   const el = status();
   el.className = "status " + kind;
   el.textContent = text;
-  saidSinceNavigation = text !== "";
+  saidSinceNavigation = false;
+}
+
+// Says something the next screen must still show (it stays through one navigation).
+function sayOnNext(text, kind) {
+  say(text, kind);
+  saidSinceNavigation = true;
+}
+
+// Says what an action did and goes to the screen it leads to, where the message stays.
+function goWith(text, hash) {
+  sayOnNext(text, "ok");
+  location.hash = hash;
 }
 
 // The live indicator, in the current language.
@@ -218,7 +230,7 @@ async function join(community, invitation, code) {
   screen(t("join.title"),
     h("p", { class: "lead" }, what),
     h("p", {}, t("join.explain")),
-    h("p", {}, t("join.expires", { datum: new Date(Number(inv.expires_at_ms)).toLocaleString(language()) })),
+    h("p", {}, t("join.expires", { datum: new Date(Number(inv.expires_at_ms)).toLocaleString(language(), { dateStyle: "long", timeStyle: "short" }) })),
     h("button", { type: "button", class: "big primary", onclick: async (ev) => {
       const ok = await act(ev.currentTarget, async () => {
         const pair = await newKeyPair();
@@ -235,8 +247,8 @@ async function join(community, invitation, code) {
         await useIdentity(identity);
       });
       if (!ok) return;
-      say(t(inv.purpose === "join" ? "join.done" : "join.done_device"), "ok");
-      location.hash = inv.purpose === "join" ? "#profile" : "#home";
+      goWith(t(inv.purpose === "join" ? "join.done" : "join.done_device"),
+             inv.purpose === "join" ? "#profile" : "#home");
     } }, t("join.accept")));
 }
 
@@ -375,7 +387,7 @@ function postForm(type) {
       area: postcode,
       availability: bits,
     }, { text: words, textField: "textDigest", onBehalfOf: onBehalf() }));
-    if (ok) { say(t("post.done"), "ok"); location.hash = "#home"; }
+    if (ok) goWith(t("post.done"), "#home");
   } },
     field(t("post.category"), category),
     intensity,
@@ -408,7 +420,7 @@ function claimForm(match) {
       const ok = await act(submitButton, () => submit(state.me, "hoursClaimed",
         { receiver: String(m.other), minutes: String(u * 60 + mm), post: match },
         words ? { text: words, textField: "noteDigest", onBehalfOf: onBehalf() } : { onBehalfOf: onBehalf() }));
-      if (ok) { say(t("claim.done", { naam: other }), "ok"); location.hash = "#home"; }
+      if (ok) goWith(t("claim.done", { naam: other }), "#home");
     } },
       h("div", { class: "row" }, field(t("claim.hours"), hours), field(t("claim.minutes"), minutes)),
       field(t("claim.note"), note), count, submitButton));
@@ -423,7 +435,7 @@ function disputeForm(claim) {
     if ([...words].length > TEXT_MAX) { say(t("post.too_long", { max: TEXT_MAX }), "error"); return; }
     const ok = await act(submitButton, () => submit(state.me, "hoursDisputed", { claim },
       words ? { text: words, textField: "reasonDigest", onBehalfOf: onBehalf() } : { onBehalfOf: onBehalf() }));
-    if (ok) { say(t("saved"), "ok"); location.hash = "#home"; }
+    if (ok) goWith(t("saved"), "#home");
   } }, field(t("dispute.reason"), reason), count, submitButton));
 }
 
@@ -540,7 +552,7 @@ function endorseForm(claim) {
     if ([...words].length > TEXT_MAX) { say(t("post.too_long", { max: TEXT_MAX }), "error"); text.focus(); return; }
     const ok = await act(submitButton, () => submit(state.me, "endorsement", { member: String(c.other), claim },
       words ? { text: words, textField: "textDigest", onBehalfOf: onBehalf() } : { onBehalfOf: onBehalf() }));
-    if (ok) { say(t("endorse.done", { naam: other }), "ok"); location.hash = "#home"; }
+    if (ok) goWith(t("endorse.done", { naam: other }), "#home");
   } }, h("p", {}, t("endorse.explain", { naam: other })), field(t("endorse.text"), text), count, submitButton));
 }
 
@@ -617,7 +629,7 @@ function showInvitation(title, lead, inv) {
       try { await navigator.clipboard.writeText(inv.link); say(t("invite.copied"), "ok"); }
       catch { say(t("invite.copy_failed"), "error"); }
     } }, t("invite.copy")),
-    h("p", {}, t("join.expires", { datum: new Date(inv.until).toLocaleString(language()) })));
+    h("p", {}, t("join.expires", { datum: new Date(inv.until).toLocaleString(language(), { dateStyle: "long", timeStyle: "short" }) })));
 }
 
 // A coordinator invites a newcomer, or gives a member who lost every device new keys.
@@ -712,7 +724,7 @@ async function start() {
       await useIdentity(identity);
     } catch (e) {
       state.me = null;
-      say(await whyNotSignedIn(identity, e), "error");
+      sayOnNext(await whyNotSignedIn(identity, e), "error");
     }
   }
   window.addEventListener("hashchange", () => route());
