@@ -86,6 +86,23 @@ void kinds_field(json_writer& w, std::uint32_t kinds) {
     w.end_array();
 }
 
+// A member's person as the routes about them read it: their row, everything the state holds
+// about them (a scan of the community), and their profile. Errors: those of the three reads.
+struct person {
+    query::member_row row;
+    query::member_records records;
+    std::optional<member_profile> profile;
+};
+result<person> person_of(node& n, community_id c, member_id id) {
+    auto row = query::member(n.folder(c), c, id);
+    if (!row) return row.err();
+    auto records = query::records_of(n.folder(c), c, id);
+    if (!records) return records.err();
+    auto profile = profile_of(n, c, *row);
+    if (!profile) return profile.err();
+    return person{std::move(*row), std::move(*records), std::move(*profile)};
+}
+
 }  // namespace
 
 result<std::optional<member_profile>> profile_of(node& n, community_id c,
@@ -127,15 +144,11 @@ std::string history_row(const history_entry& h, std::optional<time_ms> logged_at
 }
 
 http_response overview(node& n, community_id c, member_id id) {
-    auto row = query::member(n.folder(c), c, id);
-    if (!row) return error_answer(row.err());
-    auto records = query::records_of(n.folder(c), c, id);
-    if (!records) return error_answer(records.err());
+    auto p = person_of(n, c, id);
+    if (!p) return error_answer(p.err());
     auto balance = query::balance(n.folder(c), c, id);
     if (!balance) return error_answer(balance.err());
-    auto profile = profile_of(n, c, *row);
-    if (!profile) return error_answer(profile.err());
-    const auto& r = *records;
+    const auto& [row, r, profile] = *p;
 
     // The other people named, each looked up once: their display names.
     std::map<member_id, std::optional<std::string>> names;
@@ -165,10 +178,10 @@ http_response overview(node& n, community_id c, member_id id) {
     json_writer w;
     w.begin_object();
     w.key("community").decimal(c.value);
-    member_fields(w, *row);
-    profile_fields(w, *profile, false);
+    member_fields(w, row);
+    profile_fields(w, profile, false);
     w.key("role").string(role_name(r.member.member_role));
-    w.key("suspended").boolean(row->suspended);
+    w.key("suspended").boolean(row.suspended);
     w.key("balance").begin_object();
     w.key("balance_minutes").number(r.member.balance.value);
     w.key("pending_in_minutes").number(r.member.pending_in.value);
@@ -249,26 +262,22 @@ http_response overview(node& n, community_id c, member_id id) {
 }
 
 http_response export_of(node& n, community_id c, member_id id, const http_response& reputation) {
-    auto row = query::member(n.folder(c), c, id);
-    if (!row) return error_answer(row.err());
-    auto records = query::records_of(n.folder(c), c, id);
-    if (!records) return error_answer(records.err());
-    auto profile = profile_of(n, c, *row);
-    if (!profile) return error_answer(profile.err());
+    auto p = person_of(n, c, id);
+    if (!p) return error_answer(p.err());
     auto texts = n.personal().texts_of(c, id);
     if (!texts) return error_answer(texts.err());
-    const auto& r = *records;
+    const auto& [row, r, profile] = *p;
 
     json_writer w;
     w.begin_object();
     w.key("format").string("uurwerk-member-export/v1");
     w.key("community").decimal(c.value);
-    member_fields(w, *row);
+    member_fields(w, row);
     w.key("role").string(role_name(r.member.member_role));
-    w.key("suspended").boolean(row->suspended);
+    w.key("suspended").boolean(row.suspended);
     w.key("admitted_at_ms").decimal_signed(r.member.admitted_at.value);
     w.key("profile").begin_object();
-    profile_fields(w, *profile, true);
+    profile_fields(w, profile, true);
     w.end_object();
     w.key("balance").begin_object();
     w.key("balance_minutes").number(r.member.balance.value);

@@ -357,29 +357,6 @@ std::vector<std::pair<std::string, std::string>> cases() {
     };
 }
 
-std::string base64_of(byte_view b) {
-    static const char* abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    std::size_t i = 0;
-    for (; i + 2 < b.size(); i += 3) {
-        const unsigned v = (b[i] << 16) | (b[i + 1] << 8) | b[i + 2];
-        for (int s = 18; s >= 0; s -= 6) out += abc[(v >> s) & 63];
-    }
-    if (i + 1 == b.size()) {
-        const unsigned v = b[i] << 16;
-        out += abc[(v >> 18) & 63];
-        out += abc[(v >> 12) & 63];
-        out += "==";
-    } else if (i + 2 == b.size()) {
-        const unsigned v = (b[i] << 16) | (b[i + 1] << 8);
-        out += abc[(v >> 18) & 63];
-        out += abc[(v >> 12) & 63];
-        out += abc[(v >> 6) & 63];
-        out += '=';
-    }
-    return out;
-}
-
 void write_file(const std::filesystem::path& p, std::string_view text) {
     std::ofstream f(p, std::ios::binary);
     f << text;
@@ -395,7 +372,7 @@ BOOST_AUTO_TEST_CASE(the_browsers_encoder_writes_the_bytes_of_the_cpp_encoder_fo
     std::size_t n = 0;
     const auto add = [&](const std::string& name, const std::string& json, byte_view body) {
         list += std::string(n++ ? "," : "") + "{\"name\":" + json_quote(name) +
-                ",\"json\":" + json + ",\"body\":\"" + base64_of(body) + "\"}";
+                ",\"json\":" + json + ",\"body\":\"" + to_base64(body) + "\"}";
     };
     for (const auto& [kind, json] : cases()) {
         auto body = canonical_body_from_json(json);

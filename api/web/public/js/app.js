@@ -6,7 +6,7 @@ import { h, replace, field } from "./dom.js";
 import { t, duration, when, setLanguage, language, loadLanguage } from "./i18n.js";
 import { ed25519Supported, identities, newKeyPair, saveIdentity, forgetIdentity,
          randomBytes, toHex } from "./keys.js";
-import { api, submit, signIn, ApiError } from "./ledger.js";
+import { api, submit, signIn, taggedDigest, ApiError } from "./ledger.js";
 
 const TEXT_MAX = 600;
 const categories = ["companionship", "shopping", "dogWalking", "childminding", "oddJobs", "lifts",
@@ -571,15 +571,6 @@ async function care() {
       : null);
 }
 
-// The code's commitment in the invitation (the code itself travels only in the link):
-// SHA-256("uurwerk/invitation/v1" || 0x00 || code).
-async function codeDigest(code) {
-  const tag = new TextEncoder().encode("uurwerk/invitation/v1");
-  const bytes = new Uint8Array(tag.length + 1 + code.length);
-  bytes.set(tag);
-  bytes.set(code, tag.length + 1);
-  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
-}
 
 // The link as a QR code, drawn as SVG elements (no markup parsed, no image from elsewhere).
 async function qrFor(text) {
@@ -610,7 +601,8 @@ async function qrFor(text) {
 async function makeInvitation(purpose, member, { role = "member", verified = false, days = 7 } = {}) {
   const code = randomBytes(16);
   const payload = { purpose, member: String(member), role, verified,
-                    codeDigest: await codeDigest(code),
+                    // The code itself travels only in the link.
+                    codeDigest: await taggedDigest("uurwerk/invitation/v1", code),
                     untilMs: String(Date.now() + days * 86400000) };
   const answer = await submit(state.me, "invitationIssued", payload);
   const link = `${location.origin}/#join/${state.me.community}/${answer.id}/${toHex(code)}`;

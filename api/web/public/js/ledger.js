@@ -68,10 +68,16 @@ function u64be(v) {
   return b;
 }
 
-// A free text's commitment: SHA-256("uurwerk/personal/v1" || 0x00 || salt || text).
-export async function commitment(salt, text) {
-  const bytes = concat(ascii("uurwerk/personal/v1"), new Uint8Array([0]), salt, ascii(text));
+// SHA-256(tag || 0x00 || parts...), lower-case hex: the commitments of free texts and of
+// invitation codes.
+export async function taggedDigest(tag, ...parts) {
+  const bytes = concat(ascii(tag), new Uint8Array([0]), ...parts);
   return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+}
+
+// A free text's commitment: SHA-256("uurwerk/personal/v1" || 0x00 || salt || text).
+export function commitment(salt, text) {
+  return taggedDigest("uurwerk/personal/v1", salt, ascii(text));
 }
 
 // Signs the member in: a session statement signed with their key, traded for an HttpOnly
