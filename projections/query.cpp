@@ -229,6 +229,18 @@ result<std::vector<std::pair<event_id, post_state>>> posts(const projector& p, c
     });
 }
 
+result<std::optional<category>> help_category(const projector& p, community_id c,
+                                              const event_id& post_or_match) {
+    using found = std::optional<category>;
+    return with_community<found>(p, c, [&](const community_state& cs) -> result<found> {
+        event_id post = post_or_match;
+        if (auto m = cs.matches.find(post_or_match); m != cs.matches.end())
+            post = m->second.request;
+        if (auto it = cs.posts.find(post); it != cs.posts.end()) return found{it->second.what};
+        return found{};
+    });
+}
+
 result<ranked_page> candidates(const projector& p, community_id c, const event_id& request,
                                std::size_t limit) {
     return with_community_matching<ranked_page>(

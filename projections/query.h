@@ -120,6 +120,12 @@ struct balance_view {
 [[nodiscard]] result<std::vector<std::pair<event_id, post_state>>> posts(
     const projector& p, community_id c, const std::vector<event_id>& ids);
 
+// The category of the help a claim names (its `post`: a request, an offer or a proposal, whose
+// request's category counts); nothing when the community no longer holds it. Errors:
+// unknown_community.
+[[nodiscard]] result<std::optional<category>> help_category(const projector& p, community_id c,
+                                                            const event_id& post_or_match);
+
 // A post as the API shows it in a ranked page.
 struct ranked_post {
     event_id id;

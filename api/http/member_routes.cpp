@@ -127,10 +127,47 @@ http_response contact(node& n, community_id c, member_id m) {
     return card(n, c, m, true);
 }
 
-std::string history_row(const history_entry& h, std::optional<time_ms> logged_at) {
+namespace {
+
+std::optional<event_body> body_of(const log_record& record) {
+    auto env = decode_envelope(record.payload);
+    if (!env) return std::nullopt;
+    auto body = decode_body(env->body, form_check::trusted);
+    if (!body) return std::nullopt;
+    return std::move(*body);
+}
+
+// The event a claim names: the claim itself, or the one it confirms, disputes or reverses.
+std::optional<event_id> claim_named(const event_body& b) {
+    if (const auto* x = std::get_if<hours_confirmed>(&b.payload)) return x->claim;
+    if (const auto* x = std::get_if<hours_disputed>(&b.payload)) return x->claim;
+    if (const auto* x = std::get_if<reversal>(&b.payload)) return x->target;
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<category> help_category_of(node& n, community_id c, const log_record& record) {
+    auto body = body_of(record);
+    if (!body) return std::nullopt;
+    if (auto claim = claim_named(*body)) {
+        auto state = query::claim(n.folder(c), c, *claim);
+        if (!state) return std::nullopt;  // a transfer's reversal, or a claim no longer held
+        auto claimed = n.record_at(c, state->claimed_at);
+        if (!claimed) return std::nullopt;
+        body = body_of(*claimed);
+        if (!body) return std::nullopt;
+    }
+    const auto* claimed = std::get_if<hours_claimed>(&body->payload);
+    if (!claimed || !claimed->post) return std::nullopt;
+    auto what = query::help_category(n.folder(c), c, *claimed->post);
+    return what ? *what : std::nullopt;
+}
+
+std::string history_row(const history_entry& h, const history_extras& extras) {
     json_writer e;
     e.begin_object();
-    if (logged_at) e.key("at_ms").decimal_signed(logged_at->value);
+    if (extras.logged_at) e.key("at_ms").decimal_signed(extras.logged_at->value);
     e.key("offset").decimal(h.at.value);
     e.key("id").string(h.id.hex());
     e.key("kind").string(kind_name(h.kind));
@@ -139,6 +176,7 @@ std::string history_row(const history_entry& h, std::optional<time_ms> logged_at
     e.key("balance_delta_minutes").number(h.balance_delta.value);
     e.key("pending_delta_minutes").number(h.pending_delta.value);
     e.key("counterparty").decimal(h.counterparty.value);
+    if (extras.what) e.key("category").string(category_name(*extras.what));
     e.end_object();
     return e.take();
 }
@@ -383,7 +421,7 @@ http_response export_of(node& n, community_id c, member_id id, const http_respon
                 complete = false;
                 break;
             }
-            w.raw(history_row(h, std::nullopt));
+            w.raw(history_row(h, {}));
             ++lines;
             from = offset{h.at.value + 1};
         }

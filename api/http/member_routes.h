@@ -38,9 +38,21 @@ namespace uurwerk::member_routes {
 // on. A scan of the community's records of the member, as the export.
 [[nodiscard]] http_response overview(node& n, community_id c, member_id m);
 
+// The category of the help whose hours the event in `record` moved: the claim it makes,
+// confirms, disputes or reverses names a request, an offer or a proposal. Nothing for a transfer,
+// a claim that names none, or help the state no longer holds. Reads the claim's record from the
+// log when the event only refers to it.
+[[nodiscard]] std::optional<category> help_category_of(node& n, community_id c,
+                                                       const log_record& record);
+
 // One line of a member's history as the history route and the export show it; the history
-// route adds when the event was logged (`logged_at`, the log's clock).
-[[nodiscard]] std::string history_row(const history_entry& h, std::optional<time_ms> logged_at);
+// route adds when the event was logged (`logged_at`, the log's clock) and what the help was
+// (`what`, help_category_of).
+struct history_extras {
+    std::optional<time_ms> logged_at;
+    std::optional<category> what;
+};
+[[nodiscard]] std::string history_row(const history_entry& h, const history_extras& extras);
 
 // The export: `reputation` is the body of the member's reputation answer (with its
 // explanation), put in as it is.

@@ -125,10 +125,14 @@ http_response member_history(node& n, community_id c, member_id m, const target_
     offset next = from;
     std::size_t bytes = 0;
     for (const auto& h : *entries) {
-        // When it happened: the log's clock at the event (a read of its record).
+        // When it happened: the log's clock at the event (a read of its record); and, for
+        // hours, what the help was.
         auto record = n.record_at(n.partition_of(c), h.at);
         if (!record) return error_answer(record.err());
-        const auto row = member_routes::history_row(h, record->appended_at);
+        member_routes::history_extras extras{record->appended_at, std::nullopt};
+        if (h.balance_delta.value != 0 || h.pending_delta.value != 0)
+            extras.what = member_routes::help_category_of(n, c, *record);
+        const auto row = member_routes::history_row(h, extras);
         if (next != from && bytes + row.size() > page_bytes_max) break;  // on the next page
         bytes += row.size();
         w.raw(row);

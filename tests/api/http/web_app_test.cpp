@@ -188,7 +188,7 @@ BOOST_AUTO_TEST_CASE(the_overview_shows_a_member_what_waits_for_them) {
     request_posted other = ask;
     const auto withdrawn = submit(k2, 2, other);
     submit(k2, 2, post_withdrawn{withdrawn});
-    const auto claim = submit(k3, 3, hours_claimed{member_id{2}, minutes{90}, std::nullopt, {}});
+    const auto claim = submit(k3, 3, hours_claimed{member_id{2}, minutes{90}, request, {}});
 
     const auto overview_of = [&](std::uint64_t m, const signing_key& k) {
         auto r = s.get("/v1/communities/7/members/" + std::to_string(m) + "/overview",
@@ -247,8 +247,20 @@ BOOST_AUTO_TEST_CASE(the_overview_shows_a_member_what_waits_for_them) {
     auto hd = json_doc::parse(h.body);
     BOOST_REQUIRE(hd.ok());
     BOOST_REQUIRE(count(J(hd->root(), "entries")) >= 3u);
-    for (std::size_t i = 0; i < count(J(hd->root(), "entries")); ++i)
-        BOOST_TEST(str(J(hd->root(), "entries", i, "at_ms")) == "1700000000000");
+    std::size_t with_category = 0;
+    for (std::size_t i = 0; i < count(J(hd->root(), "entries")); ++i) {
+        const auto& e = J(hd->root(), "entries", i);
+        BOOST_TEST(str(J(e, "at_ms")) == "1700000000000");
+        // What the help was, on the lines that moved hours (the claim named the request).
+        const bool hours =
+            num(J(e, "balance_delta_minutes")) != 0 || num(J(e, "pending_delta_minutes")) != 0;
+        BOOST_TEST((e.at("category") != nullptr) == hours, str(J(e, "kind")));
+        if (e.at("category") != nullptr) {
+            BOOST_TEST(str(J(e, "category")) == "shopping");
+            ++with_category;
+        }
+    }
+    BOOST_TEST(with_category == 2u);  // claimed (pending), then confirmed
 
     // Member 3 may not read member 2's overview; nobody without a session.
     BOOST_TEST(s.get("/v1/communities/7/members/2/overview",

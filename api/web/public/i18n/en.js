@@ -143,6 +143,8 @@ export default {
   "history.empty": "Nothing happened yet.",
   "history.line_in": "{datum}: {tijd} from {naam}",
   "history.line_out": "{datum}: {tijd} to {naam}",
+  "history.line_in_for": "{datum}: {tijd} from {naam}, {wat}",
+  "history.line_out_for": "{datum}: {tijd} to {naam}, {wat}",
   "history.reputation": "Your appreciation: {score}",
   "history.reputation_why": "It comes from: {van}",
   "care.title": "People I care for",

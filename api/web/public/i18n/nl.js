@@ -144,6 +144,8 @@ export default {
   "history.empty": "Nog niets gebeurd.",
   "history.line_in": "{datum}: {tijd} van {naam}",
   "history.line_out": "{datum}: {tijd} aan {naam}",
+  "history.line_in_for": "{datum}: {tijd} van {naam}, {wat}",
+  "history.line_out_for": "{datum}: {tijd} aan {naam}, {wat}",
   "history.reputation": "Uw waardering: {score}",
   "history.reputation_why": "Die komt van: {van}",
   "care.title": "Voor wie ik zorg",

@@ -521,7 +521,9 @@ async function historyScreen() {
     if (e.verdict !== "accepted" || e.balance_delta_minutes === 0) continue;
     const vars = { datum: day(e.at_ms), tijd: duration(e.balance_delta_minutes),
                    naam: nameOr(await nameOf(e.counterparty), e.counterparty) };
-    lines.push(h("li", {}, t(e.balance_delta_minutes > 0 ? "history.line_in" : "history.line_out", vars)));
+    const key = (e.balance_delta_minutes > 0 ? "history.line_in" : "history.line_out") + (e.category ? "_for" : "");
+    if (e.category) vars.wat = t("help." + e.category);
+    lines.push(h("li", {}, t(key, vars)));
   }
   let why = null;
   if (rep && rep.why && rep.why.length) {
