@@ -175,7 +175,8 @@ std::string_view encode(const member_state& m, std::string& out) {
         .i64(m.confirmed_given.value)
         .i64(m.admitted_at.value)
         .arr(m.profile_event.b)
-        .arr(m.profile_digest.b);
+        .arr(m.profile_digest.b)
+        .i64(m.last_active.value);
     return out;
 }
 // Without last_seq: the seen chunks hold it (see write_effects).
@@ -619,6 +620,7 @@ result<loaded_state> load_state(const store& db) {
                 m.admitted_at = time_ms{r.i64()};
                 m.profile_event = event_id{r.arr<16>()};
                 m.profile_digest = digest{r.arr<32>()};
+                m.last_active = time_ms{r.i64()};
                 if (!r.done()) return fail("member");
                 cs.members[member_id{get_be64(rest, 0)}] = m;
                 return true;

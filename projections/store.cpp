@@ -33,8 +33,9 @@ constexpr std::string_view format_key = "format";
 // profile commitments, matches' end times, the contact window in the policy; 14: the retention
 // period in the policy, posts' closing times and hiding reasons, claims' note commitments,
 // reversal times and the reasons of their dispute and reversal (ledger/core/retention.h); 15: the
-// community's auditors (auditorAppointed); 16: invitations ('I': invitationIssued, redeemed).
-constexpr std::string_view format_version = "uurwerk-store-16";
+// community's auditors (auditorAppointed); 16: invitations ('I': invitationIssued, redeemed); 17: a
+// member's last activity.
+constexpr std::string_view format_version = "uurwerk-store-17";
 
 // Concatenation: a key written with batch::append holds its operands in the order they were
 // appended. Associative, so RocksDB may combine operands in any grouping: the bytes are the

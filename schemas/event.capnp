@@ -60,8 +60,9 @@ struct EventBody {
     auditorAppointed @33 :AuditorAppointed;
     invitationIssued @34 :InvitationIssued;
     invitationRedeemed @35 :InvitationRedeemed;
+    memberVerified @36 :MemberVerified;
   }
-  # Next field: @36.
+  # Next field: @37.
 }
 
 # The names of the kinds above, in the same order, for lists of kinds (delegations).
@@ -96,6 +97,7 @@ enum EventKind {
   auditorAppointed @27;
   invitationIssued @28;
   invitationRedeemed @29;
+  memberVerified @30;
 }
 
 # The rules of a community's currency. All amounts in minutes.
@@ -217,6 +219,12 @@ struct MemberSuspended {
 }
 
 struct MemberReinstated {
+  member @0 :UInt64;
+}
+
+# A coordinator checked, off-line, who an admitted member is (as `verified` at admission does).
+# Coordinators only; a member who left cannot be verified.
+struct MemberVerified {
   member @0 :UInt64;
 }
 

@@ -35,7 +35,7 @@ constexpr std::array<std::string_view, event_kind_count> kind_names = {
     "matchDeclined",    "matchEnded",         "hoursClaimed",      "hoursConfirmed",
     "hoursDisputed",    "transfer",           "reversal",          "endorsement",
     "checkpoint",       "memberLeft",         "profileUpdated",    "auditorAppointed",
-    "invitationIssued", "invitationRedeemed",
+    "invitationIssued", "invitationRedeemed", "memberVerified",
 };
 
 constexpr std::array<std::string_view, invitation_purpose_count> purpose_names = {
@@ -71,6 +71,10 @@ static_assert(static_cast<int>(s::EventKind::INVITATION_REDEEMED) ==
               static_cast<int>(event_kind::invitation_redeemed));
 static_assert(static_cast<int>(s::EventBody::Which::INVITATION_REDEEMED) ==
               static_cast<int>(event_kind::invitation_redeemed));
+static_assert(static_cast<int>(s::EventKind::MEMBER_VERIFIED) ==
+              static_cast<int>(event_kind::member_verified));
+static_assert(static_cast<int>(s::EventBody::Which::MEMBER_VERIFIED) ==
+              static_cast<int>(event_kind::member_verified));
 static_assert(static_cast<int>(s::InvitationPurpose::REPLACE_KEYS) ==
               static_cast<int>(invitation_purpose::replace_keys));
 
@@ -396,6 +400,8 @@ event_payload decode_payload(s::EventBody::Reader r, decoder& d) {
             return invitation_redeemed{d.id(x.getInvitation(), "invitation"),
                                        d.fixed<invitation_code_bytes>(x.getCode(), "code")};
         }
+        case W::MEMBER_VERIFIED:
+            return member_verified{d.member(r.getMemberVerified().getMember(), "member")};
     }
     d.fail("unknown event kind " + std::to_string(static_cast<int>(r.which())));
     return checkpoint{};
@@ -525,6 +531,8 @@ void encode_payload(s::EventBody::Builder b, const event_payload& payload) {
                 auto y = b.initInvitationRedeemed();
                 y.setInvitation(as_kj(x.invitation.b));
                 y.setCode(as_kj(x.code));
+            } else if constexpr (std::is_same_v<T, member_verified>) {
+                b.initMemberVerified().setMember(x.member.value);
             } else {
                 static_assert(sizeof(T) == 0, "every kind is encoded");
             }

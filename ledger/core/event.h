@@ -93,8 +93,9 @@ enum class event_kind : std::uint16_t {
     auditor_appointed,
     invitation_issued,
     invitation_redeemed,
+    member_verified,
 };
-inline constexpr std::size_t event_kind_count = 30;
+inline constexpr std::size_t event_kind_count = 31;
 // The schema's name of a kind ("hoursClaimed"), as in JSON; and back.
 std::string_view kind_name(event_kind k);
 std::optional<event_kind> kind_from_name(std::string_view name);
@@ -210,6 +211,9 @@ struct member_suspended {
     text_commitment reason_digest;
 };
 struct member_reinstated {
+    member_id member;
+};
+struct member_verified {
     member_id member;
 };
 struct member_left {
@@ -331,7 +335,7 @@ using event_payload =
                  match_proposed, match_accepted, match_declined, match_ended, hours_claimed,
                  hours_confirmed, hours_disputed, transfer, reversal, endorsement, checkpoint,
                  member_left, profile_updated, auditor_appointed, invitation_issued,
-                 invitation_redeemed>;
+                 invitation_redeemed, member_verified>;
 static_assert(std::variant_size_v<event_payload> == event_kind_count);
 
 struct event_body {

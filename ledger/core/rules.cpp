@@ -143,6 +143,10 @@ private:
             // history by naming them in an event of their own.
             if (authentic_) history(b.author, v.reason, {}, {}, {});
             if (acting_for_) history(*b.on_behalf_of, v.reason, {}, {}, {});
+            if (v.accepted()) {
+                if (authentic_) active(b.author);
+                if (acting_for_) active(*b.on_behalf_of);
+            }
         }
         return v;
     }
@@ -229,8 +233,8 @@ private:
         c_ = &c;
         c.name = f.name;
         c.rules = f.rules;
-        c.members[b.author] =
-            member_state{role::coordinator, true, false, false, {}, {}, {}, {}, in_.now, {}, {}};
+        c.members[b.author] = member_state{role::coordinator, true, false, false,  {}, {}, {}, {},
+                                           in_.now,           {},   {},    in_.now};
         c.keys[in_.signer] = key_state{b.author, b.seq, false, false};
         seq_used_ = true;
         authentic_ = true;
@@ -319,8 +323,9 @@ private:
                     if (!coordinator) return R::not_coordinator;
                     if (c_->members.contains(x.member)) return R::member_exists;
                     if (x.key && c_->keys.contains(*x.key)) return R::key_in_use;
-                    c_->members[x.member] = member_state{
-                        x.member_role, x.verified, false, false, {}, {}, {}, {}, in_.now, {}, {}};
+                    c_->members[x.member] =
+                        member_state{x.member_role, x.verified, false, false,  {}, {}, {}, {},
+                                     in_.now,       {},         {},    in_.now};
                     if (x.profile_digest) {  // the coordinator wrote the member's first profile
                         c_->members[x.member].profile_event = b.id;
                         c_->members[x.member].profile_digest = *x.profile_digest;
@@ -408,6 +413,15 @@ private:
                     if (it == c_->members.end()) return R::unknown_member;
                     if (it->second.left) return R::member_has_left;  // never back
                     it->second.suspended = std::is_same_v<T, member_suspended>;
+                    fx_.members.emplace_back(b.community, x.member);
+                    history(x.member, R::none, {}, {}, b.author);
+                    return R::none;
+                } else if constexpr (std::is_same_v<T, member_verified>) {
+                    if (!coordinator) return R::not_coordinator;
+                    auto it = c_->members.find(x.member);
+                    if (it == c_->members.end()) return R::unknown_member;
+                    if (it->second.left) return R::member_has_left;
+                    it->second.verified = true;  // again: nothing changes
                     fx_.members.emplace_back(b.community, x.member);
                     history(x.member, R::none, {}, {}, b.author);
                     return R::none;
@@ -798,6 +812,13 @@ private:
         balance_of(to) += amount;
         touch(from);
         touch(to);
+    }
+
+    void active(member_id m) {
+        auto it = c_->members.find(m);
+        UURWERK_ASSERT(it != c_->members.end(), m.value);  // signed by, or for, a member
+        it->second.last_active = in_.now;
+        touch(m);
     }
 
     void touch(member_id m) {

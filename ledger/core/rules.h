@@ -134,6 +134,9 @@ struct member_state {
     // one (a memberAdmitted or profileUpdated) and that commitment; a zero id: none yet.
     event_id profile_event{};
     digest profile_digest{};
+    // The log's clock at the last accepted event the member signed, or a delegate signed for
+    // them (their last activity, as a coordinator sees it); admitted_at until then.
+    time_ms last_active{};
     bool operator==(const member_state&) const = default;
 };
 

@@ -38,7 +38,7 @@ std::string member_with_balance(std::int64_t balance) {
     for (std::int64_t x :
          {balance, std::int64_t{0}, std::int64_t{0}, std::int64_t{0}, std::int64_t{1}})
         v.append(reinterpret_cast<const char*>(&x), 8);
-    v.append(16 + 32, '\0');
+    v.append(16 + 32 + 8, '\0');  // profile event and digest, last activity
     return v;
 }
 

@@ -94,6 +94,7 @@ std::vector<event_payload> one_of_each_kind() {
                           digest_of(0x9a), time_ms{1'767'225'600'001}},
         invitation_redeemed{id_of(0x7c),
                             invitation_code{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}},
+        member_verified{member_id{91}},
     };
 }
 
@@ -144,6 +145,9 @@ auto fields(const member_suspended& x) {
     return std::tie(x.member, x.reason_digest);
 }
 auto fields(const member_reinstated& x) {
+    return std::tie(x.member);
+}
+auto fields(const member_verified& x) {
     return std::tie(x.member);
 }
 auto fields(const post_body& x) {

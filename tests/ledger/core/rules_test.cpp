@@ -428,6 +428,31 @@ BOOST_AUTO_TEST_CASE(only_coordinators_admit_suspend_set_policy_and_reverse) {
     CHECK_REASON(s.admit(member_id{9}, 2), key_in_use);
 }
 
+// A coordinator verifies a member admitted unverified; nobody else can, the member themselves
+// included. A member's last activity is the log's clock at their last accepted event.
+BOOST_AUTO_TEST_CASE(only_coordinators_verify_and_last_activity_follows_accepted_events) {
+    story s;
+    const member_id newcomer{9};
+    CHECK_REASON(s.fold_as(1, founder,
+                           member_admitted{newcomer, key_of(9), role::member, false, std::nullopt}),
+                 none);
+    BOOST_CHECK(!s.member(newcomer).verified);
+    BOOST_CHECK_EQUAL(s.member(newcomer).last_active.value, s.now.value);  // admitted then
+    const time_ms admitted = s.now;
+    s.now = time_ms{s.now.value + 60'000};
+    CHECK_REASON(s.fold_as(2, ann, member_verified{newcomer}), not_coordinator);
+    CHECK_REASON(s.fold_as(9, newcomer, member_verified{newcomer}), not_coordinator);
+    BOOST_CHECK(!s.member(newcomer).verified);
+    BOOST_CHECK_EQUAL(s.member(newcomer).last_active.value, admitted.value);  // rejected: no
+    CHECK_REASON(s.fold_as(1, founder, member_verified{member_id{99}}), unknown_member);
+    CHECK_REASON(s.fold_as(1, founder, member_verified{newcomer}), none);
+    BOOST_CHECK(s.member(newcomer).verified);
+    BOOST_CHECK_EQUAL(s.member(newcomer).last_active.value, admitted.value);  // not theirs
+    CHECK_REASON(s.fold_as(9, newcomer, transfer{ann, minutes{5}, std::nullopt}), none);
+    BOOST_CHECK_EQUAL(s.member(newcomer).last_active.value, s.now.value);
+    BOOST_CHECK_EQUAL(s.member(founder).last_active.value, admitted.value + 60'000);
+}
+
 BOOST_AUTO_TEST_CASE(a_reversal_undoes_a_confirmed_claim_once_and_leaves_a_trace) {
     story s;
     auto c = s.claim(2, ann, bob, 45);
