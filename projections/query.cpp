@@ -1,6 +1,7 @@
 #include "projections/query.h"
 
 #include <algorithm>
+#include <map>
 
 #include "ledger/core/crypto.h"
 #include "ledger/core/fairness_knobs.h"
@@ -123,6 +124,31 @@ result<std::vector<member_row>> members(const projector& p, community_id c) {
         rows.reserve(cs.members.size());
         for (const auto& [id, m] : cs.members) rows.push_back(row_of(id, m));
         return rows;
+    });
+}
+
+result<std::vector<roster_row>> roster(const projector& p, community_id c, time_ms now) {
+    using rows = std::vector<roster_row>;
+    return with_community<rows>(p, c, [&](const community_state& cs) {
+        rows out;
+        out.reserve(cs.members.size());
+        std::map<member_id, std::size_t> at;
+        for (const auto& [id, m] : cs.members) {
+            at.emplace(id, out.size());
+            out.push_back(roster_row{row_of(id, m), m.balance, m.last_active, 0, {}, {}});
+        }
+        for (const auto& [key, k] : cs.keys)
+            if (auto it = at.find(k.owner); !k.revoked && !k.node && it != at.end())
+                ++out[it->second].live_keys;
+        for (const auto& [pair, d] : cs.delegations) {
+            if (d.until.value != 0 && now >= d.until) continue;  // until: exclusive
+            const auto [grantor, delegate] = pair;
+            if (auto it = at.find(delegate); it != at.end())
+                out[it->second].acts_for.push_back(grantor);
+            if (auto it = at.find(grantor); it != at.end())
+                out[it->second].acted_for_by.push_back(delegate);
+        }
+        return out;
     });
 }
 

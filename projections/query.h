@@ -64,6 +64,21 @@ struct member_row {
 // A delegation: (grantor, delegate) and what it allows.
 using member_delegation = std::pair<std::pair<member_id, member_id>, delegation_state>;
 
+// What the coordinators' console lists of each member: the row, the balance, the last activity,
+// how many keys may sign for them, and the delegations in force at `now` that they hold
+// (`acts_for`: the grantors) and that were granted for them (`acted_for_by`: the delegates).
+struct roster_row {
+    member_row row;
+    minutes balance{0};
+    time_ms last_active{};
+    std::uint32_t live_keys = 0;
+    std::vector<member_id> acts_for;
+    std::vector<member_id> acted_for_by;
+};
+// Every member of `c`, by id. Errors: unknown_community.
+[[nodiscard]] result<std::vector<roster_row>> roster(const projector& p, community_id c,
+                                                     time_ms now);
+
 // The delegations in force at `now` (no end, or an end after `now`) that member `m` of `c`
 // granted or holds (the export lists them all, ended ones too: records_of). Errors:
 // unknown_community, unknown_member.

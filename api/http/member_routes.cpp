@@ -347,6 +347,21 @@ http_response export_of(node& n, community_id c, member_id id, const http_respon
         w.key("minutes").number(x.amount.value);
         w.key("status").string(claim_status_name(x.status));
         w.key("confirmed_at_ms").decimal_signed(x.confirmed_at.value);
+        // What the help was (the request, offer or proposal the claim names), when it names one.
+        std::optional<category> what;
+        if (auto claimed = n.record_at(c, x.claimed_at)) what = help_category_of(n, c, *claimed);
+        if (what)
+            w.key("category").string(category_name(*what));
+        else
+            w.key("category").null();
+        // The reasons given when it was disputed or reversed (null when none, or deleted).
+        for (const auto& [key, reason] : {std::pair{"dispute_reason", &x.dispute_reason},
+                                          std::pair{"reversal_reason", &x.reversal_reason}}) {
+            if (*reason)
+                text_field(w, n, c, (*reason)->event, (*reason)->commitment, key);
+            else
+                w.key(key).null();
+        }
         w.end_object();
     }
     w.end_array();

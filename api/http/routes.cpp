@@ -63,6 +63,22 @@ http_response community_info(node& n, community_id c) {
     return json_answer(200, w.take());
 }
 
+// A member as the member list shows them (the fields every member may see).
+result<void> member_fields(json_writer& w, node& n, community_id c, const query::member_row& m) {
+    w.key("member").decimal(m.id.value);
+    auto profile = member_routes::profile_of(n, c, m);
+    if (!profile) return profile.err();
+    if (*profile)
+        w.key("display_name").string((*profile)->name);
+    else
+        w.key("display_name").null();
+    w.key("role").string(role_name(m.member_role));
+    w.key("verified").boolean(m.verified);
+    w.key("suspended").boolean(m.suspended);
+    w.key("former_member").boolean(m.left);
+    return {};
+}
+
 http_response community_members(node& n, community_id c) {
     auto rows = query::members(n.folder(c), c);
     if (!rows) return error_answer(rows.err());
@@ -70,17 +86,32 @@ http_response community_members(node& n, community_id c) {
     w.begin_object().key("members").begin_array();
     for (const auto& m : *rows) {
         w.begin_object();
-        w.key("member").decimal(m.id.value);
-        auto profile = member_routes::profile_of(n, c, m);
-        if (!profile) return error_answer(profile.err());
-        if (*profile)
-            w.key("display_name").string((*profile)->name);
-        else
-            w.key("display_name").null();
-        w.key("role").string(role_name(m.member_role));
-        w.key("verified").boolean(m.verified);
-        w.key("suspended").boolean(m.suspended);
-        w.key("former_member").boolean(m.left);
+        if (auto f = member_fields(w, n, c, m); !f) return error_answer(f.err());
+        w.end_object();
+    }
+    w.end_array().end_object();
+    return json_answer(200, w.take());
+}
+
+// The coordinators' member list: the members' list with what only coordinators see.
+http_response community_roster(node& n, community_id c, time_ms now) {
+    auto rows = query::roster(n.folder(c), c, now);
+    if (!rows) return error_answer(rows.err());
+    const auto ids = [](json_writer& w, const char* key, const std::vector<member_id>& v) {
+        w.key(key).begin_array();
+        for (auto m : v) w.decimal(m.value);
+        w.end_array();
+    };
+    json_writer w;
+    w.begin_object().key("members").begin_array();
+    for (const auto& r : *rows) {
+        w.begin_object();
+        if (auto f = member_fields(w, n, c, r.row); !f) return error_answer(f.err());
+        w.key("balance_minutes").number(r.balance.value);
+        w.key("last_active_ms").decimal_signed(r.last_active.value);
+        w.key("keys").number(r.live_keys);
+        ids(w, "acts_for", r.acts_for);
+        ids(w, "acted_for_by", r.acted_for_by);
         w.end_object();
     }
     w.end_array().end_object();
@@ -205,12 +236,20 @@ http_response open_posts(node& n, community_id c, post_kind kind, const target_p
     std::sort(posts.begin(), posts.end(),
               [](const open_post& a, const open_post& b) { return a.posted_at < b.posted_at; });
     if (posts.size() > *limit) posts.resize(*limit);
+    // When each was posted and how often an offer was proposed (the state's, by id).
+    std::vector<event_id> ids;
+    for (const auto& p : posts) ids.push_back(p.id);
+    auto states = query::posts(n.folder(c), c, ids);
+    if (!states) return error_answer(states.err());
+    std::map<event_id, const post_state*> state_of;
+    for (const auto& [id, s] : *states) state_of.emplace(id, &s);
 
     json_writer w;
     w.begin_object().key("posts").begin_array();
     for (const auto& p : posts) {
         auto text = n.personal_text_of(c, p.id, p.text_digest);
         if (!text) return error_answer(text.err());
+        const auto s = state_of.find(p.id);
         w.begin_object();
         w.key("id").string(p.id.hex());
         w.key("owner").decimal(p.owner.value);
@@ -220,6 +259,10 @@ http_response open_posts(node& n, community_id c, post_kind kind, const target_p
         w.key("availability").number(p.availability);
         write_text(w, *text);
         w.key("offset").decimal(p.posted_at.value);
+        if (s != state_of.end()) {
+            w.key("posted_at_ms").decimal_signed(s->second->posted_time.value);
+            w.key("proposals").number(s->second->proposals);
+        }
         w.end_object();
     }
     w.end_array().end_object();
@@ -645,6 +688,10 @@ std::vector<route> routes::table() {
                   [this](const route_call& r) {
                       return invitation_routes::check(node_, r.args.community, r.args.event,
                                                       r.request, session_clock_());
+                  }},
+        {M::get,  "/v1/communities/{c}/roster", {}, C::coordinator,
+                  [this](const route_call& r) {
+                      return community_roster(node_, r.args.community, session_clock_());
                   }},
         {M::get,  "/v1/communities/{c}/invitations", {}, C::coordinator,
                   [this](const route_call& r) {

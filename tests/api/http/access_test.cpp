@@ -66,6 +66,7 @@ const std::map<std::pair<http_method, std::string_view>, caller>& expected_rules
         {{M::get, "/v1/communities/{c}/members/{m}/delegations"}, caller::self},
         {{M::post, "/v1/communities/{c}/invitations/{id}/check"}, caller::anyone},
         {{M::get, "/v1/communities/{c}/invitations"}, caller::coordinator},
+        {{M::get, "/v1/communities/{c}/roster"}, caller::coordinator},
         {{M::get, "/v1/communities/{c}/keys/{key}"}, caller::anyone},
         {{M::get, "/v1/communities/{c}/offers"}, caller::member},
         {{M::get, "/v1/communities/{c}/requests"}, caller::member},

@@ -20,6 +20,7 @@
 #include "api/web/assets.h"
 #include "ledger/core/crypto.h"
 #include "tests/support/envelopes.h"
+#include "tests/support/json_path.h"
 #include "tests/support/run_command.h"
 #include "tests/support/sessions.h"
 #include "tests/support/temp_dir.h"
@@ -27,6 +28,10 @@
 #include "tests/support/test_node.h"
 
 using namespace uurwerk;
+using uurwerk::testing::count;
+using uurwerk::testing::J;
+using uurwerk::testing::num;
+using uurwerk::testing::str;
 using uurwerk::testing::temp_dir;
 
 namespace {
@@ -65,35 +70,6 @@ std::set<std::string> keys_of(const std::string& module_text) {
          it != std::sregex_iterator(); ++it)
         keys.insert((*it)[1]);
     return keys;
-}
-
-const json_value null_value{};
-
-// The value at a path of keys and indexes (null when there is none).
-template <typename... Steps>
-const json_value& J(const json_value& v, Steps... steps) {
-    const json_value* at = &v;
-    const auto step = [&](auto k) {
-        if constexpr (std::is_integral_v<decltype(k)>) {
-            const auto* a = at->as_array();
-            at = a && static_cast<std::size_t>(k) < a->size() ? &(*a)[k] : &null_value;
-        } else {
-            const auto* next = at->at(k);
-            at = next ? next : &null_value;
-        }
-    };
-    (step(steps), ...);
-    return *at;
-}
-std::string str(const json_value& v) {
-    return v.as_string().value_or("?");
-}
-double num(const json_value& v) {
-    return v.as_number().value_or(-1);
-}
-std::size_t count(const json_value& v) {
-    const auto* a = v.as_array();
-    return a ? a->size() : 999;
 }
 
 }  // namespace
@@ -318,6 +294,7 @@ std::vector<std::pair<std::string, std::string>> cases() {
         with("delegationRevoked", R"({"delegate":"4","grantor":"0"})"),
         with("memberSuspended", R"({"member":"5","reasonDigest":")" + dig + R"("})"),
         with("memberReinstated", R"({"member":"5"})"),
+        with("memberVerified", R"({"member":"5"})"),
         with("offerPosted", R"({"category":"shopping","intensity":"regularly","area":"3512",)"
                             R"("availability":4,"textDigest":")" +
                                 dig + R"("})"),
