@@ -9,7 +9,7 @@
 //
 // Usage: node bench_web.mjs UURWERK_BINARY [--runs N]
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -117,6 +117,14 @@ for (const [name, hash] of [["home", "#home"], ["post", "#post/request"]]) {
                    a.scoreDisplayMode !== "manual" && a.scoreDisplayMode !== "notApplicable")
     .map((a) => `${a.id} ${a.score}`);
   if (failed.length) console.log(`  audits below 1: ${failed.slice(0, 12).join(", ")}`);
+  // The screen Lighthouse scored, to look at: the member's signed-in screen, not the welcome.
+  const shot = report.audits["final-screenshot"]?.details?.data;
+  if (shot) {
+    mkdirSync("build/test-artifacts/web", { recursive: true });
+    const image = `build/test-artifacts/web/lighthouse-${name}.jpg`;
+    writeFileSync(image, Buffer.from(shot.slice(shot.indexOf(",") + 1), "base64"));
+    console.log(`  the screen it scored: ${image}`);
+  }
 }
 rmSync(out, { recursive: true, force: true });
 rmSync(profile, { recursive: true, force: true });

@@ -1,9 +1,9 @@
 // The service worker: keeps the app's own files so the app starts on a phone without a
 // connection and installs as an app. Data (/v1/...) is never cached: it always comes live.
 // Files: the network first (a new version shows at once), the copy when the network fails.
-const CACHE = "uurwerk-app-v1";
+const CACHE = "uurwerk-app-v2";
 const FILES = ["/", "/index.html", "/css/app.css", "/js/app.js", "/js/dom.js", "/js/i18n.js",
-               "/js/keys.js", "/js/ledger.js", "/js/capnp.js", "/js/schema.js",
+               "/js/keys.js", "/js/ledger.js", "/js/capnp.js", "/js/schema.js", "/js/console.js",
                "/i18n/nl.js", "/i18n/en.js", "/manifest.webmanifest", "/icons/icon.svg",
                "/icons/icon-192.png", "/icons/icon-512.png"];
 

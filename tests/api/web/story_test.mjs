@@ -130,6 +130,25 @@ async function logEnd() {
              "the history says when, how long and from whom");
   await sees(bram, "Uw waardering:", "the reputation is shown");
   await bram.shot("mijn-uren");
+  // His statement of help given, to print on A4, with the QR code of his hour certificate (a
+  // checkpoint signed now, so that the certificate proves the exchange).
+  node.cli("audit", "checkpoint", "--community", String(community));
+  await bram.page.getByRole("link", { name: "Overzicht om te printen" }).click();
+  await sees(bram, "Gegeven hulp van Bram", "the statement names the helper");
+  check((await bram.page.locator("#statement-total").innerText()).trim() === "1 uur 30 min",
+        "the statement's total is the confirmed 1 h 30");
+  check((await bram.page.locator("#statement").innerText()).includes("Ans de Wit"), "the statement says for whom");
+  check(await bram.page.locator(".certificate svg.qr").count() === 1, "the statement has the certificate's QR code");
+  const certUrl = (await bram.page.locator(".certificate .link-text").innerText()).trim();
+  const cert = await bram.page.evaluate(async (u) => { const r = await fetch(u); return { status: r.status, body: await r.json() }; }, certUrl);
+  check(cert.status === 200 && cert.body.format === "uurwerk-hour-certificate/3" &&
+        Number(cert.body.total_minutes) === 90, `the QR code leads to Bram's hour certificate (${cert.status})`);
+  await sees(bram, "Het certificaat bevestigt 1 uur 30 min", "the statement says what the certificate proves");
+  await bram.shot("overzicht");
+  await bram.page.emulateMedia({ media: "print" });
+  check(!(await bram.page.locator("nav").isVisible()), "printed, the statement stands without the app's menu");
+  await bram.page.screenshot({ path: `${artefacts}/1-tijd-delen/overzicht-print.png`, fullPage: true });
+  await bram.page.emulateMedia({ media: "screen" });
   // Ans thanks Bram for the exchange (an endorsement), with a few words.
   await ans.page.getByRole("link", { name: "Bedanken" }).click();
   await ans.page.locator("#endorsement").waitFor();
@@ -271,6 +290,163 @@ async function logEnd() {
   await again.shot("expired");
   await again.close();
   await d.close();
+}
+
+// --------------------------------------------------------------------------------------------
+// The coordinators' console: a coordinator admits an elderly member with no device, invites a
+// neighbour, verifies the member and makes the neighbour her proxy, hides a post, reverses a
+// claim with a reason, changes the credit limit, and founds a new time bank from the page; the
+// member's page (through her proxy) shows each change. A plain member gets no console.
+{
+  const story = "5-beheer";
+  const { community, coordKey } = foundCommunity(node, 11, "Tijdbank Noord");
+  // To a screen; to the one already shown, by a reload (no hash change would draw it again).
+  const go = async (d, hash) => {
+    const url = d.page.url().split("#")[0] + hash;
+    if (d.page.url() === url) await d.page.reload();
+    else await d.page.goto(url);
+  };
+  const coord = await device(browser, story, "coordinator", opts);
+  await coord.page.goto(invite(node, coordKey, community, ["--add-device"]));
+  await coord.page.getByRole("button", { name: "Doe mee" }).click();
+  await sees(coord, "Beheer", "the coordinator's app offers the console");
+  await coord.page.getByRole("link", { name: "Beheer" }).click();
+  await sees(coord, "Tijdbank Noord: 1 leden", "the console names the community");
+  await coord.shot("beheer");
+  // A member with no device, admitted from the page, not yet verified.
+  await coord.page.getByRole("link", { name: "Lid zonder apparaat" }).click();
+  await coord.page.locator("#name").waitFor();
+  check(await coord.page.inputValue("#member") === "2", "the console proposes member 2");
+  await coord.page.fill("#name", "Mevrouw de Vries");
+  await coord.page.fill("#phone", "020 555 1234");
+  await coord.page.uncheck("#verified");
+  await coord.shot("lid-zonder-apparaat");
+  await coord.page.getByRole("button", { name: "Lid maken" }).click();
+  await sees(coord, "Mevrouw de Vries is lid, met nummer 2.", "the member without a device is admitted");
+  await sees(coord, "nog niet gecontroleerd", "she is not verified yet");
+  await sees(coord, "geen apparaat", "the console says she has no device");
+  await coord.shot("lid-2");
+  // A neighbour, invited from the app, joins on his own device.
+  await coord.page.getByRole("link", { name: "Uitnodigen" }).click();
+  await coord.page.locator("#member").waitFor();
+  check(await coord.page.inputValue("#member") === "3", "the next free number is 3");
+  await coord.page.getByRole("button", { name: "Uitnodiging maken" }).click();
+  await coord.page.locator("#invite-link").waitFor();
+  const linkPiet = (await coord.page.locator("#invite-link").innerText()).trim();
+  const piet = await device(browser, story, "buurman", opts);
+  await join(piet, linkPiet, "Piet Smit", "06 1234 0000");
+  // A plain member gets no console, and the node refuses him its reads.
+  await go(piet, "#console/members");
+  await sees(piet, "Alleen coördinatoren kunnen de tijdbank beheren.", "a plain member gets no console");
+  const refused = await piet.page.evaluate(
+    async (c) => (await fetch(`/v1/communities/${c}/roster`)).status, String(community));
+  check(refused === 403, `the roster is refused to a plain member (${refused})`);
+  // The coordinator makes the neighbour her proxy.
+  await go(coord, "#console/member/2");
+  await coord.page.locator("#proxy").waitFor();
+  await coord.page.fill("#proxy", "3");
+  await coord.page.getByRole("button", { name: "Helper toevoegen" }).click();
+  await sees(coord, "Piet Smit handelt nu voor Mevrouw de Vries.", "the proxy is recorded");
+  await go(piet, "#care");
+  await piet.page.getByRole("button", { name: "Handel voor Mevrouw de Vries" }).click();
+  await sees(piet, "U handelt nu voor Mevrouw de Vries.", "the neighbour acts for her");
+  await sees(piet, "nog niet gecontroleerd wie u bent", "her page says she is not verified yet");
+  // Verified by the coordinator: her page no longer says so.
+  await coord.page.getByRole("button", { name: "Identiteit gecontroleerd" }).click();
+  await sees(coord, "Mevrouw de Vries is nu gecontroleerd.", "the coordinator verifies her");
+  check(!(await coord.page.locator("#standing").innerText()).includes("nog niet"), "the console shows her verified");
+  await coord.shot("gecontroleerd");
+  await piet.page.reload();
+  await sees(piet, "U handelt nu voor Mevrouw de Vries.", "still acting for her after a reload");
+  check(await piet.page.locator("#not-verified").count() === 0, "her page shows the verification");
+  await go(coord, "#console/members");
+  await sees(coord, "Handelt voor: Mevrouw de Vries", "the member list says whom Piet acts for");
+  await sees(coord, "Geholpen door: Piet Smit", "and who acts for her");
+  await coord.shot("leden");
+  // A request posted for her; the coordinator hides it with a reason.
+  await post(piet, "request", { category: "companionship", area: "1021", slots: [TUESDAY_AFTERNOON],
+                                text: "Wie komt er koffie drinken?" });
+  await go(piet, "#home");
+  await sees(piet, "Vraag: Gezelschap, eenmalig", "the request is hers");
+  await go(coord, "#console/posts");
+  await sees(coord, "Mevrouw de Vries vraagt: Gezelschap, eenmalig", "the console lists the open request");
+  await coord.shot("oproepen");
+  await coord.page.locator("#open-requests textarea").first().fill("Graag eerst even bellen met de coördinator.");
+  await coord.page.locator("#open-requests").getByRole("button", { name: "Verbergen" }).first().click();
+  await sees(coord, "De oproep is verborgen.", "the coordinator hides the request");
+  await piet.page.reload();
+  await sees(piet, "U heeft geen open oproepen.", "her page no longer shows the hidden request");
+  // A claim for her (from a member who uses the command line), confirmed by her proxy, then
+  // reversed by the coordinator with a reason, shown beside the original.
+  const janKey = node.keys + "/jan-11.key";
+  node.cli("join", "--link", invite(node, coordKey, community, ["--member", "4", "--verified"]), "--out", janKey);
+  node.cli("profile", "--key", janKey, "--name", "Jan Klaassen");
+  node.cli("claim", "--key", janKey, "--receiver", "2", "--minutes", "60");
+  // His offer, never proposed yet: the console lists it for a match by hand.
+  node.cli("offer", "--key", janKey, "--category", "dogWalking", "--area", "1021", "--text", "Ik laat graag honden uit.");
+  await go(coord, "#console/posts");
+  await sees(coord, "Aanbod dat nog nooit werd voorgesteld", "the console lists offers never proposed");
+  await sees(coord, "Jan Klaassen biedt: Hond uitlaten", "the console lists Jan's offer");
+  check(await coord.page.locator("#never-proposed").getByText("Jan Klaassen biedt: Hond uitlaten").count() === 1,
+        "Jan's offer is among those never proposed");
+  await coord.shot("nooit-voorgesteld");
+  await piet.page.reload();
+  await sees(piet, "Klopt", "her proxy sees the claim to confirm");
+  await piet.page.getByRole("button", { name: "Klopt" }).click();
+  await sees(piet, "1 uur te weinig", "her balance changes");
+  await go(coord, "#console/member/2");
+  await sees(coord, "1 uur hulp aan Mevrouw de Vries door Jan Klaassen", "the console lists the confirmed claim");
+  await coord.page.locator("#exchanges textarea").first().fill("Dubbel geboekt.");
+  await coord.page.locator("#exchanges").getByRole("button", { name: "Terugdraaien" }).first().click();
+  await sees(coord, "Teruggedraaid. De saldo's zijn aangepast.", "the coordinator reverses the claim");
+  await sees(coord, "Reden: Dubbel geboekt.", "the reversal's reason stands beside the original");
+  await coord.shot("teruggedraaid");
+  await piet.page.reload();
+  await sees(piet, "Nog geen uren", "her balance is back at zero");
+  // Suspended with a reason, then reinstated: her page says so, then no more.
+  await go(coord, "#console/member/2");
+  await coord.page.locator("#suspend-reason").fill("Even pauze na een klacht.");
+  await coord.page.getByRole("button", { name: "Schorsen" }).click();
+  await sees(coord, "Mevrouw de Vries is geschorst.", "the coordinator suspends her");
+  await sees(coord, "Schorsing opheffen", "the console offers to end the suspension");
+  await piet.page.reload();
+  await sees(piet, "Een coördinator heeft u geschorst.", "her page says she is suspended");
+  await coord.page.getByRole("button", { name: "Schorsing opheffen" }).click();
+  await sees(coord, "Mevrouw de Vries is niet meer geschorst.", "the coordinator reinstates her");
+  await piet.page.reload();
+  await sees(piet, "U handelt nu voor Mevrouw de Vries.", "her page again");
+  check(await piet.page.locator("#suspended").count() === 0, "her page no longer says she is suspended");
+  // The credit limit, from 10 hours to 2; a value out of range is refused in the page.
+  await go(coord, "#console/policy");
+  await coord.page.locator("#credit_limit_minutes").waitFor();
+  check(await coord.page.inputValue("#credit_limit_minutes") === "10", "the credit limit shows in hours");
+  await coord.shot("regels");
+  const before = await logEnd();
+  await coord.page.fill("#proposals_per_request", "99");
+  await coord.page.getByRole("button", { name: "Regels opslaan" }).click();
+  await sees(coord, "Kijk nog eens naar: Voorstellen per vraag.", "a knob out of range is refused");
+  check(await logEnd() === before, "a knob out of range wrote nothing");
+  await coord.page.fill("#proposals_per_request", "3");
+  await coord.page.fill("#credit_limit_minutes", "2");
+  await coord.page.getByRole("button", { name: "Regels opslaan" }).click();
+  await sees(coord, "De nieuwe regels gelden nu.", "the coordinator changes the credit limit");
+  await piet.page.reload();
+  await sees(piet, "U mag tot 2 uur onder nul staan.", "her page shows the new credit limit");
+  await piet.shot("voor-mevrouw");
+  // A new time bank, founded from the page with this device's key (the operator allows it).
+  await go(coord, "#console/found");
+  await coord.page.locator("#founder-key").waitFor();
+  const key = (await coord.page.locator("#founder-key").innerText()).trim();
+  node.local("allow-founder", "--data", node.data, "--public-key", key);
+  await coord.page.fill("#community", "12");
+  await coord.page.fill("#community-name", "Tijdbank Zuid");
+  await coord.shot("nieuwe-tijdbank");
+  await coord.page.getByRole("button", { name: "Tijdbank beginnen" }).click();
+  await sees(coord, "Tijdbank Zuid is begonnen. U bent de coördinator.", "a new time bank founded from the page");
+  await sees(coord, "Tijdbank Zuid: 1 leden", "the console is the new time bank's");
+  await coord.shot("tijdbank-zuid");
+  await piet.close();
+  await coord.close();
 }
 
 await browser.close();

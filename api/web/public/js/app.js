@@ -7,6 +7,7 @@ import { t, duration, when, setLanguage, language, loadLanguage } from "./i18n.j
 import { ed25519Supported, identities, newKeyPair, saveIdentity, forgetIdentity,
          randomBytes, toHex } from "./keys.js";
 import { api, submit, signIn, taggedDigest, ApiError } from "./ledger.js";
+import { consoleRoute } from "./console.js";
 
 const TEXT_MAX = 600;
 const categories = ["companionship", "shopping", "dogWalking", "childminding", "oddJobs", "lifts",
@@ -103,7 +104,8 @@ function header() {
         h("a", { href: "#history" }, t("nav.history")),
         h("a", { href: "#care" }, t("nav.care")),
         h("a", { href: "#profile" }, t("nav.profile")),
-        state.isCoordinator ? h("a", { href: "#invite" }, t("nav.invite")) : null)
+        state.isCoordinator ? h("a", { href: "#invite" }, t("nav.invite")) : null,
+        state.isCoordinator ? h("a", { href: "#console" }, t("nav.console")) : null)
     : null;
   const other = language() === "nl" ? "en" : "nl";
   replace(document.getElementById("top"),
@@ -317,7 +319,11 @@ async function home() {
     h("section", { class: "balance", "aria-labelledby": "balance-h" },
       h("h2", { id: "balance-h" }, t("home.balance")),
       h("p", { class: "amount", id: "balance" }, balanceText(b.balance_minutes)),
-      b.pending_in_minutes ? h("p", {}, t("home.pending_in", { tijd: duration(b.pending_in_minutes) })) : null),
+      b.pending_in_minutes ? h("p", {}, t("home.pending_in", { tijd: duration(b.pending_in_minutes) })) : null,
+      h("p", { id: "credit-limit" }, b.credit_limit_minutes > 0
+        ? t("home.credit_limit", { tijd: duration(b.credit_limit_minutes) }) : t("home.no_credit"))),
+    o.verified ? null : h("p", { class: "hint", id: "not-verified" }, t("home.not_verified")),
+    o.suspended ? h("p", { class: "error", id: "suspended", role: "alert" }, t("home.suspended")) : null,
     h("section", { "aria-labelledby": "waiting-h" },
       h("h2", { id: "waiting-h" }, t("home.waiting")),
       waiting.length ? h("ul", { class: "cards", id: "waiting" }, waiting) : h("p", {}, t("home.nothing_waiting"))),
@@ -539,7 +545,62 @@ async function historyScreen() {
     why,
     rep ? h("p", { class: "hint" }, t("history.reputation_explain")) : null,
     h("h2", {}, t("history.lines")),
-    lines.length ? h("ul", { class: "plain", id: "history" }, lines) : h("p", {}, t("history.empty")));
+    lines.length ? h("ul", { class: "plain", id: "history" }, lines) : h("p", {}, t("history.empty")),
+    h("p", {}, h("a", { href: "#statement", class: "button" }, t("statement.open"))));
+}
+
+// A statement of the confirmed hours a member gave, to print on A4 (css/app.css, @media print),
+// with a QR code that leads to their hour certificate (api/README.md, "certificate"): what an
+// auditor verifies offline, proved against the latest signed checkpoint.
+async function statementScreen(yearWanted) {
+  const thisYear = new Date().getFullYear();
+  const year = /^[0-9]{4}$/.test(yearWanted || "") ? Number(yearWanted) : thisYear;
+  const from = Date.UTC(year, 0, 1), to = Date.UTC(year + 1, 0, 1);
+  const [x, c] = await Promise.all([read(base() + "/export"),
+                                    read(`/v1/communities/${state.me.community}`).catch(() => null)]);
+  const nameOf = nameBook();
+  const given = (x.claims || []).filter((k) => k.status === "confirmed" && k.claimant === String(state.subject) &&
+    Number(k.confirmed_at_ms) >= from && Number(k.confirmed_at_ms) < to);
+  given.sort((a, b) => Number(a.confirmed_at_ms) - Number(b.confirmed_at_ms));
+  const rows = [];
+  let total = 0;
+  for (const k of given) {
+    total += Number(k.minutes);
+    rows.push(h("tr", {},
+      h("td", {}, new Date(Number(k.confirmed_at_ms)).toLocaleDateString(language(), { day: "numeric", month: "long" })),
+      h("td", {}, nameOr(await nameOf(k.receiver), k.receiver)),
+      h("td", {}, k.category ? t("category." + k.category) : ""),
+      h("td", { class: "number" }, duration(k.minutes))));
+  }
+  const certificate = `${base()}/certificate?from_ms=${from}&to_ms=${to}`;
+  let proved = null;
+  try {
+    const cert = await read(certificate);
+    proved = h("p", { id: "certificate-total" }, t("statement.certified", { tijd: duration(Number(cert.total_minutes)) }));
+  } catch (e) {
+    proved = h("p", { id: "certificate-total" }, t(e.code === "no_checkpoint" ? "statement.no_checkpoint" : "statement.no_certificate"));
+  }
+  const years = h("select", { id: "year", onchange: () => { location.hash = "#statement/" + years.value; } },
+    [thisYear, thisYear - 1, thisYear - 2].map((y) => h("option", { value: String(y), selected: y === year }, String(y))));
+  screen(t("statement.title"),
+    h("div", { class: "no-print" }, h("p", {}, t("statement.explain")), field(t("statement.year"), years),
+      h("div", { class: "actions" }, button(t("statement.print"), () => window.print(), "primary"))),
+    h("section", { class: "statement", "aria-labelledby": "statement-h" },
+      h("h2", { id: "statement-h" }, t("statement.heading", { naam: state.subject === state.me.member ? (state.me.name || x.profile.display_name || "") : (state.subjectName || ""), jaar: year })),
+      h("p", {}, t("statement.who", { lid: state.subject, tijdbank: c ? c.name : state.me.community })),
+      rows.length
+        ? h("table", { class: "hours", id: "statement" },
+            h("thead", {}, h("tr", {}, ["date", "for", "what", "time"].map((k) => h("th", { scope: "col" }, t("statement.col_" + k))))),
+            h("tbody", {}, rows),
+            h("tfoot", {}, h("tr", {}, h("th", { scope: "row", colspan: "3" }, t("statement.total")),
+              h("td", { class: "number", id: "statement-total" }, duration(total)))))
+        : h("p", {}, t("statement.none")),
+      proved,
+      h("div", { class: "certificate" }, await qrFor(location.origin + certificate),
+        h("p", {}, t("statement.qr")),
+        h("p", { class: "link-text" }, location.origin + certificate)),
+      h("p", { class: "no-print" }, h("a", { href: certificate, download: `uurwerk-certificaat-${year}.json`, class: "button" },
+        t("statement.download")))));
 }
 
 function endorseForm(claim) {
@@ -666,6 +727,38 @@ async function deviceScreen() {
   screen(t("device.title"), h("p", {}, t("device.explain")), submitButton);
 }
 
+// The coordinators' console (js/console.js), in the coordinator's own name.
+async function coordinatorConsole(parts) {
+  if (state.subject !== state.me.member) {
+    screen(t("console.title"), h("p", {}, t("console.own_name")));
+    return;
+  }
+  return consoleRoute(consoleHelpers, parts);
+}
+
+// Founds community `c` with this device's key (allowed as a founder by the node's operator),
+// with the CLI's default policy, and takes the founder's identity there into use.
+async function foundCommunity(c, name) {
+  const founder = { ...state.me, id: `${c}/1/${state.me.publicKey}`, community: String(c), member: "1",
+                    name: state.me.name, added_at: Date.now() };
+  await submit(founder, "communityFounded", { name, policy: {
+    creditLimitMinutes: "600", balanceMaxMinutes: "6000", claimMinutesMax: "1440" } });
+  await saveIdentity(founder);
+  await useIdentity(founder);
+  state.overview = null;
+  state.isCoordinator = true;
+}
+
+const consoleHelpers = {
+  state, say, act, screen, read, button, textArea, balanceText, makeInvitation, showInvitation,
+  goWith, profileDocument, foundCommunity,
+  isCoordinator: async () => {
+    const o = await read(`/v1/communities/${state.me.community}/members/${state.me.member}/overview`);
+    state.isCoordinator = o.role === "coordinator";
+    return state.isCoordinator;
+  },
+};
+
 // ---------------------------------------------------------------------------------------------
 // The router.
 
@@ -685,9 +778,11 @@ async function route(how = "navigation") {
       case "endorse": return endorseForm(parts[1]);
       case "profile": return await profile();
       case "history": return await historyScreen();
+      case "statement": return await statementScreen(parts[1]);
       case "care": return await care();
       case "invite": return await inviteScreen();
       case "device": return await deviceScreen();
+      case "console": return await coordinatorConsole(parts);
       default: return await home();
     }
   } catch (e) {

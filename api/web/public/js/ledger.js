@@ -108,7 +108,8 @@ export function submit(identity, kind, payload, { text, textField, onBehalfOf, a
       const k = await api("GET", `/v1/communities/${identity.community}/keys/${identity.publicKey}`);
       lastSeq = BigInt(k.last_seq);
     } catch (e) {
-      if (e.code !== "not_found") throw e;  // a key not yet in the community signs seq 1
+      // A key not yet in the community (or a community not yet founded) signs seq 1.
+      if (e.code !== "not_found" && e.code !== "unknown_community") throw e;
     }
     const body = {
       id: toHex(randomBytes(16)),
