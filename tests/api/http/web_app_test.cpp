@@ -99,9 +99,10 @@ BOOST_AUTO_TEST_CASE(every_file_is_served_at_its_path_with_its_type_and_the_secu
     BOOST_TEST(home.body == asset_text("/index.html"));
     BOOST_TEST(s.get("/js/nothing.js").status == 404u);
     BOOST_TEST(s.get("/index.html/x").status == 404u);
-    for (const auto* path : {"/js/app.js", "/js/capnp.js", "/js/schema.js", "/js/vendor/qrcode.mjs",
-                             "/sw.js", "/manifest.webmanifest", "/i18n/nl.js", "/i18n/en.js",
-                             "/css/app.css", "/icons/icon-192.png", "/icons/icon-512.png"})
+    for (const auto* path :
+         {"/js/app.js", "/js/capnp.js", "/js/schema.js", "/js/vendor/qrcode.mjs", "/sw.js",
+          "/manifest.webmanifest", "/i18n/nl.js", "/i18n/en.js", "/i18n/console.nl.js",
+          "/i18n/console.en.js", "/css/app.css", "/icons/icon-192.png", "/icons/icon-512.png"})
         BOOST_TEST(web::find_asset(path) != nullptr, path << " is embedded");
 }
 
@@ -125,12 +126,16 @@ BOOST_AUTO_TEST_CASE(the_apps_own_files_hold_no_inline_script_no_other_origin_an
 }
 
 BOOST_AUTO_TEST_CASE(every_language_has_every_key_of_dutch) {
-    const auto nl = keys_of(asset_text("/i18n/nl.js"));
-    BOOST_TEST(nl.size() > 100u);
-    for (const auto* other : {"/i18n/en.js"}) {
-        const auto keys = keys_of(asset_text(other));
-        for (const auto& k : nl) BOOST_TEST(keys.count(k) == 1u, other << " lacks " << k);
-        for (const auto& k : keys) BOOST_TEST(nl.count(k) == 1u, other << " has " << k << " extra");
+    // The app's texts, and the console's (loaded with it).
+    for (const std::string part : {"", "console."}) {
+        const auto nl = keys_of(asset_text("/i18n/" + part + "nl.js"));
+        BOOST_TEST(nl.size() > 100u);
+        for (const auto& other : {"/i18n/" + part + "en.js"}) {
+            const auto keys = keys_of(asset_text(other));
+            for (const auto& k : nl) BOOST_TEST(keys.count(k) == 1u, other << " lacks " << k);
+            for (const auto& k : keys)
+                BOOST_TEST(nl.count(k) == 1u, other << " has " << k << " extra");
+        }
     }
 }
 

@@ -7,7 +7,6 @@ import { t, duration, when, setLanguage, language, loadLanguage } from "./i18n.j
 import { ed25519Supported, identities, newKeyPair, saveIdentity, forgetIdentity,
          randomBytes, toHex } from "./keys.js";
 import { api, submit, signIn, taggedDigest, ApiError } from "./ledger.js";
-import { consoleRoute } from "./console.js";
 
 const TEXT_MAX = 600;
 const categories = ["companionship", "shopping", "dogWalking", "childminding", "oddJobs", "lifts",
@@ -733,6 +732,8 @@ async function coordinatorConsole(parts) {
     screen(t("console.title"), h("p", {}, t("console.own_name")));
     return;
   }
+  // Loaded when first opened: members never load the console.
+  const { consoleRoute } = await import("./console.js");
   return consoleRoute(consoleHelpers, parts);
 }
 

@@ -7,8 +7,12 @@
 //
 // The screens use the app's helpers, handed in as `ui` (js/app.js): this module holds no state.
 import { h, field } from "./dom.js";
-import { t, duration, when, language } from "./i18n.js";
+import { t, duration, when, language, addTexts } from "./i18n.js";
 import { submit } from "./ledger.js";
+import nl from "../i18n/console.nl.js";
+import en from "../i18n/console.en.js";
+
+addTexts({ nl, en });
 
 const TEXT_MAX = 600;
 

@@ -1,10 +1,17 @@
-// The app's languages: one file each under i18n/, with the same keys. Dutch by default; the
-// choice is kept in this browser. A third language is a file there and a line here.
+// The app's languages: one file each under i18n/, with the same keys (and the console's texts in
+// i18n/console.*.js, loaded with the console). Dutch by default; the choice is kept in this
+// browser. A third language is a file of each there and a line here and in js/console.js.
 import nl from "../i18n/nl.js";
 import en from "../i18n/en.js";
 
 export const languages = { nl, en };
 let current = "nl";
+
+// More texts, by language (a part of the app loaded later brings its own).
+export function addTexts(byLanguage) {
+  for (const [code, texts] of Object.entries(byLanguage))
+    if (languages[code]) Object.assign(languages[code], texts);
+}
 
 export function setLanguage(code) {
   current = languages[code] ? code : "nl";
