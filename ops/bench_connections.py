@@ -5,7 +5,9 @@ ops/bench-connections.sh, which starts the server; the last line of stdout is JS
 
 Idle sockets come from 127.10.0.1 onwards, `--per-address` to an address (the server's limit
 per client address is 256); slowloris sockets from 127.20.0.1 onwards, each sending its request line byte by
-byte, one byte every `--drip` seconds; the probes from 127.0.0.1, each on a new connection."""
+byte, one byte every `--drip` seconds; the probes each on a new connection from an address of its
+own in 127.30.0.0/16 (from one address, the server's read quota of 50 a second, burst 200, would
+answer most of a thousand probes 429: a figure of the quota, not of the connections)."""
 import argparse, http.client, json, os, socket, statistics, sys, threading, time
 
 
@@ -22,10 +24,10 @@ def fds(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
-def probe(port):
+def probe(port, source):
     t0 = time.perf_counter()
     try:
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
         c.request("GET", "/v1/health")
         r = c.getresponse()
         r.read()
@@ -38,8 +40,8 @@ def probe(port):
 
 def probes(port, n):
     ms, failed = [], 0
-    for _ in range(n):
-        t, ok = probe(port)
+    for k in range(n):
+        t, ok = probe(port, address(30, k))
         ms.append(t)
         failed += not ok
     ms.sort()
