@@ -16,8 +16,8 @@
 namespace uurwerk {
 namespace {
 
-constexpr std::string_view column_names[column_count] = {"state", "history", "posts", "meta",
-                                                         "audit"};
+constexpr std::string_view column_names[column_count] = {"state", "history", "posts",
+                                                         "meta",  "audit",   "outbox"};
 constexpr std::string_view applied_key = "applied";
 constexpr std::string_view skipped_key = "skipped";
 constexpr std::string_view format_key = "format";
@@ -33,8 +33,9 @@ constexpr std::string_view format_key = "format";
 // profile commitments, matches' end times, the contact window in the policy; 14: the retention
 // period in the policy, posts' closing times and hiding reasons, claims' note commitments,
 // reversal times and the reasons of their dispute and reversal (ledger/core/retention.h); 15: the
-// community's auditors (auditorAppointed); 16: invitations ('I': invitationIssued, redeemed).
-constexpr std::string_view format_version = "uurwerk-store-16";
+// community's auditors (auditorAppointed); 16: invitations ('I': invitationIssued, redeemed); 17:
+// the outbox column (projections/outbox.h).
+constexpr std::string_view format_version = "uurwerk-store-17";
 
 // Concatenation: a key written with batch::append holds its operands in the order they were
 // appended. Associative, so RocksDB may combine operands in any grouping: the bytes are the
@@ -91,6 +92,7 @@ public:
                 return !key.empty() && (key[0] == 'C' || key[0] == 'M' || key[0] == 'H' ||
                                         key[0] == 'S' || key[0] == 'K');
             case column::posts:
+            case column::outbox:  // written once, in log order
                 return false;
             case column::history:
             case column::meta:
