@@ -167,24 +167,41 @@ result<void> mailer::run_once() {
 result<void> mailer::run_partition(partition_id p) {
     auto cursor_value = store_->get(cursor_key(p));
     if (!cursor_value) return cursor_value.err();
-    const offset cursor{*cursor_value && (*cursor_value)->size() == 8 ? get_be64(**cursor_value, 0)
-                                                                      : 0};
-    std::vector<std::pair<std::string, outbox_item>> items;
-    const std::string from = outbox_key_from(cursor);
-    auto scanned = node_.projections(p).scan(
-        column::outbox, "", from, [&](std::string_view k, std::string_view v) {
-            auto item = decode_outbox_item(k, v);
-            if (!item) {
-                std::fprintf(stderr, "uurwerk: mail: an outbox item that does not decode\n");
-                return true;
+    offset cursor{*cursor_value && (*cursor_value)->size() == 8 ? get_be64(**cursor_value, 0) : 0};
+    // Batches of mail_round_items_max from the cursor, until the outbox is read to its end (at
+    // most mail_round_batches_max of them: the digests and the other partitions get their turn).
+    for (std::size_t batch = 0; batch < mail_round_batches_max; ++batch) {
+        std::vector<std::pair<std::string, outbox_item>> items;
+        auto scanned = node_.projections(p).scan(
+            column::outbox, "", outbox_key_from(cursor),
+            [&](std::string_view k, std::string_view v) {
+                auto item = decode_outbox_item(k, v);
+                if (!item) {
+                    std::fprintf(stderr, "uurwerk: mail: an outbox item that does not decode\n");
+                    return true;
+                }
+                items.emplace_back(std::string(k), *item);
+                return items.size() < mail_round_items_max;
+            });
+        if (!scanned) return scanned;
+        for (const auto& [key, item] : items)
+            if (auto r = handle(p, item, key); !r) {
+                if (auto w = flush_pending(); !w) return w;
+                return r;
             }
-            items.emplace_back(std::string(k), *item);
-            return items.size() < mail_round_items_max;
-        });
-    if (!scanned) return scanned;
-    for (const auto& [key, item] : items)
-        if (auto r = handle(p, item, key); !r) return r;
+        if (auto w = flush_pending(); !w) return w;
+        if (items.size() < mail_round_items_max || items.back().second.at == cursor)
+            return ok_value;
+        cursor = items.back().second.at;
+    }
     return ok_value;
+}
+
+result<void> mailer::flush_pending() {
+    if (pending_.empty()) return ok_value;
+    auto w = store_->put(pending_);
+    pending_.clear();
+    return w;
 }
 
 result<void> mailer::handle(partition_id p, const outbox_item& item, const std::string& key) {
@@ -193,8 +210,16 @@ result<void> mailer::handle(partition_id p, const outbox_item& item, const std::
     if (!known) return known.err();
     const time_ms now = options_.clock();
     const std::pair<std::string, std::string> cursor{cursor_key(p), be64(item.at.value)};
-    if (*known) return store_->put({cursor});
-    auto record = [&](outcome o) { return store_->put({{done, done_value(o, now)}, cursor}); };
+    // What ends without a send is recorded with the next write (one sync for many items).
+    if (*known) {
+        pending_.push_back(cursor);
+        return ok_value;
+    }
+    auto record = [&](outcome o) -> result<void> {
+        pending_.emplace_back(done, done_value(o, now));
+        pending_.push_back(cursor);
+        return ok_value;
+    };
     const projector& folder = node_.folder(p);
     auto row = query::member(folder, item.community, item.recipient);
     if (!row || row->left) {
@@ -215,18 +240,12 @@ result<void> mailer::handle(partition_id p, const outbox_item& item, const std::
     }
     if (*f != mail_frequency::at_once) {
         // Held for the digest: kept under the member, sent when their period has passed.
-        std::vector<std::pair<std::string, std::string>> w = {
-            {done, done_value(outcome::held, now)},
-            cursor,
-            {held_prefix(item.community, item.recipient) + be32(p.value) + key,
-             outbox_value(item)}};
-        auto last = store_->get(last_digest_key(item.community, item.recipient));
-        if (!last) return last.err();
-        if (!*last)
-            w.emplace_back(last_digest_key(item.community, item.recipient),
-                           be64(static_cast<std::uint64_t>(now.value)));
+        pending_.emplace_back(done, done_value(outcome::held, now));
+        pending_.push_back(cursor);
+        pending_.emplace_back(held_prefix(item.community, item.recipient) + be32(p.value) + key,
+                              outbox_value(item));
         ++held_;
-        return store_->put(w);
+        return ok_value;
     }
     // What the message says, as the access rules stand now.
     mail_facts facts;
@@ -263,11 +282,13 @@ result<void> mailer::handle(partition_id p, const outbox_item& item, const std::
         "p" + std::to_string(p.value) + "." +
         to_hex(byte_view(reinterpret_cast<const std::uint8_t*>(key.data()), key.size())) + "@" +
         domain_;
+    // What waits to be recorded is written before the send, and the send's record after it.
+    if (auto w = flush_pending(); !w) return w;
     if (auto s =
             deliver((*profile)->email, message_id, facts.language, facts.unsubscribe_url, text);
         !s)
         return s;
-    return record(outcome::sent);
+    return store_->put({{done, done_value(outcome::sent, now)}, cursor});
 }
 
 result<void> mailer::deliver(const std::string& to, const std::string& message_id, mail_language l,
@@ -338,8 +359,11 @@ result<void> mailer::send_due_digests() {
                           const auto c = ms.communities.find(d.community);
                           if (c == ms.communities.end()) return 0.0;
                           const auto e = c->second.exposure.find(d.member);
-                          if (e == c->second.exposure.end() || e->second.relevance_sum <= 0)
-                              return 0.0;
+                          if (e == c->second.exposure.end()) return 0.0;
+                          // Heard without being owed any relevance yet: after every helper
+                          // who was owed some.
+                          if (e->second.relevance_sum <= 0)
+                              return e->second.exposure_sum > 0 ? 1e18 : 0.0;
                           return e->second.exposure_sum / e->second.relevance_sum;
                       });
     std::stable_sort(due.begin(), due.end(),

@@ -50,8 +50,9 @@
 
 namespace uurwerk {
 
-// Items looked at per partition in one round.
+// Items read from a partition's outbox at a time, and such batches in one pass.
 inline constexpr std::size_t mail_round_items_max = 256;
+inline constexpr std::size_t mail_round_batches_max = 64;
 // Open requests that fit a reader's offers, in a digest.
 inline constexpr std::size_t digest_requests_max = 5;
 
@@ -124,6 +125,8 @@ private:
     // Decides and sends (or holds, or skips) one item; records it.
     [[nodiscard]] result<void> handle(partition_id p, const outbox_item& item,
                                       const std::string& key);
+    // Writes the records of items that ended without a send (one synced write).
+    [[nodiscard]] result<void> flush_pending();
     [[nodiscard]] result<void> send_due_digests();
     [[nodiscard]] result<void> send_digest(community_id c, member_id m, mail_frequency f,
                                            time_ms now);
@@ -142,6 +145,8 @@ private:
     std::chrono::steady_clock::time_point next_try_{};
     std::chrono::milliseconds backoff_{0};
     std::mutex run_mutex_;  // one pass at a time
+    // Records of items that ended without a send, to write with the next write (the pass's).
+    std::vector<std::pair<std::string, std::string>> pending_;
     std::atomic<std::uint64_t> sent_{0}, held_{0}, not_sent_{0}, failures_{0};
     std::unique_ptr<interval_thread> ticker_;
 };

@@ -13,6 +13,7 @@
 
 #include "api/http/http_client.h"
 #include "api/json/json_read.h"
+#include "tests/support/test_pki.h"
 #include "tests/support/uurwerk_program.h"
 
 using namespace uurwerk;
@@ -48,8 +49,9 @@ bool accepts(std::uint16_t port) {
 // A real SMTP server on loopback: aiosmtpd (ops/install-deps.sh) with its Maildir handler.
 class smtp_sink {
 public:
-    smtp_sink(std::uint16_t port, std::filesystem::path maildir)
-        : port_(port), maildir_(std::move(maildir)) {}
+    // `tls` are aiosmtpd's TLS options (--smtpscert/--smtpskey, --tlscert/--tlskey), if any.
+    smtp_sink(std::uint16_t port, std::filesystem::path maildir, std::vector<std::string> tls = {})
+        : port_(port), maildir_(std::move(maildir)), tls_(std::move(tls)) {}
     ~smtp_sink() { stop(); }
 
     void start() {
@@ -61,8 +63,13 @@ public:
             const std::string dir = maildir_.string();
             const int null = ::open("/dev/null", O_WRONLY);
             ::dup2(null, 1);
-            ::execl("/usr/bin/python3", "python3", "-m", "aiosmtpd", "-n", "-l", listen.c_str(),
-                    "-c", "aiosmtpd.handlers.Mailbox", dir.c_str(), static_cast<char*>(nullptr));
+            std::vector<const char*> argv = {"python3", "-m", "aiosmtpd",
+                                             "-n",      "-l", listen.c_str()};
+            for (const auto& t : tls_) argv.push_back(t.c_str());
+            for (const char* a : {"-c", "aiosmtpd.handlers.Mailbox", dir.c_str()})
+                argv.push_back(a);
+            argv.push_back(nullptr);
+            ::execv("/usr/bin/python3", const_cast<char* const*>(argv.data()));
             ::_exit(127);
         }
         for (int i = 0; i < 200 && !accepts(port_); ++i)
@@ -81,6 +88,7 @@ public:
 private:
     std::uint16_t port_;
     std::filesystem::path maildir_;
+    std::vector<std::string> tls_;
     pid_t pid_ = -1;
 };
 
@@ -158,9 +166,13 @@ std::vector<mail> wait_for_mails(const std::filesystem::path& maildir, std::size
 
 constexpr const char* from_address = "tijdbank@lombok.example";
 
-std::vector<std::string> mail_options(const std::string& smtp_url) {
-    return {"--smtp",           smtp_url, "--mail-from",           from_address,
-            "--match-interval", "0",      "--checkpoint-interval", "0"};
+std::vector<std::string> mail_options(const std::string& smtp_url,
+                                      std::vector<std::string> more = {}) {
+    std::vector<std::string> o = {
+        "--smtp",           smtp_url, "--mail-from",           from_address,
+        "--match-interval", "0",      "--checkpoint-interval", "0"};
+    o.insert(o.end(), more.begin(), more.end());
+    return o;
 }
 
 // The town of these stories: Anna coordinates; Bep (English) asks, Cor helps, Dirk has no
@@ -168,8 +180,8 @@ std::vector<std::string> mail_options(const std::string& smtp_url) {
 struct mail_town : served_town {
     std::filesystem::path maildir;
     mail_town(const std::string& name, const std::string& smtp_url,
-              const std::filesystem::path& box)
-        : served_town(name, mail_options(smtp_url)), maildir(box) {}
+              const std::filesystem::path& box, std::vector<std::string> more = {})
+        : served_town(name, mail_options(smtp_url, std::move(more))), maildir(box) {}
 
     void found() {
         for (auto [who, id] :
@@ -430,4 +442,44 @@ BOOST_AUTO_TEST_CASE(an_smtp_url_that_does_not_parse_stops_serve_with_a_clear_er
         {"serve", "--data", data, "--listen", "127.0.0.1:0", "--mail-from", from_address});
     BOOST_CHECK_EQUAL(loose.exit_code, 2);  // a usage error
     BOOST_CHECK_MESSAGE(loose.out.find("goes with --smtp") != std::string::npos, loose.out);
+}
+
+BOOST_AUTO_TEST_CASE(tls_to_the_relay_from_the_first_byte_or_by_starttls_and_never_to_a_stranger) {
+    temp_dir box("mail-tls-box");
+    std::filesystem::create_directories(box.path / "pki");
+    const auto pki = make_test_pki(box.path / "pki");
+    const std::string cert = pki.server_cert.string(), key = pki.server_key.string();
+    const auto smtps = [](std::string url) { return url.replace(0, 4, "smtps"); };
+    // smtps://: TLS from the first byte, the relay's certificate checked against our CA.
+    {
+        smtp_sink relay(free_port(), box.path / "smtps", {"--smtpscert", cert, "--smtpskey", key});
+        relay.start();
+        mail_town t("mail-smtps", smtps(relay.url()), box.path / "smtps",
+                    {"--smtp-ca", pki.ca_cert.string()});
+        t.found();
+        t.ok({"claim", "--key", t.key("cor"), "--receiver", "2", "--minutes", "30"});
+        BOOST_CHECK_EQUAL(wait_for_mails(t.maildir, 1).size(), 1u);
+    }
+    // STARTTLS, required: the relay offers it and the node takes it.
+    {
+        smtp_sink relay(free_port(), box.path / "starttls", {"--tlscert", cert, "--tlskey", key});
+        relay.start();
+        mail_town t("mail-starttls", relay.url(), box.path / "starttls",
+                    {"--smtp-starttls", "--smtp-ca", pki.ca_cert.string()});
+        t.found();
+        t.ok({"claim", "--key", t.key("cor"), "--receiver", "2", "--minutes", "30"});
+        BOOST_CHECK_EQUAL(wait_for_mails(t.maildir, 1).size(), 1u);
+    }
+    // A relay whose certificate our CA did not sign gets nothing: the message waits.
+    {
+        smtp_sink relay(free_port(), box.path / "stranger",
+                        {"--smtpscert", cert, "--smtpskey", key});
+        relay.start();
+        mail_town t("mail-stranger", smtps(relay.url()), box.path / "stranger",
+                    {"--smtp-ca", pki.other_ca_cert.string()});
+        t.found();
+        t.ok({"claim", "--key", t.key("cor"), "--receiver", "2", "--minutes", "30"});
+        std::this_thread::sleep_for(std::chrono::seconds(2));
+        BOOST_CHECK(mails_in(t.maildir).empty());
+    }
 }
