@@ -12,6 +12,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "ledger/core/crypto.h"
+#include "projections/rocks_support.h"
 
 namespace uurwerk {
 namespace {
@@ -106,15 +107,6 @@ private:
     column column_;
 };
 
-// Damage found by a checksum is "store_corrupt" (the node says how to rebuild: api/node), no
-// space left is "disk_full"; any other failure "store_error".
-error rocks_error(const rocksdb::Status& s, std::string_view what) {
-    const errc code = s.IsCorruption() ? errc::store_corrupt
-                      : s.IsNoSpace()  ? errc::disk_full
-                                       : errc::store_error;
-    return make_error(code, std::string(what) + ": " + s.ToString());
-}
-
 // A meta value of the wrong length: damage (or another program's folder), not a bug.
 error bad_meta_value(std::string_view what, std::size_t size) {
     return make_error(errc::store_corrupt, "the projection store's " + std::string(what) + " is " +
@@ -132,10 +124,7 @@ std::uint64_t get_be64(std::string_view in, std::size_t pos) {
 }
 
 result<std::unique_ptr<store>> store::open(const std::filesystem::path& dir, store_use use) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec)
-        return make_error(errc::store_error, "cannot create " + dir.string() + ": " + ec.message());
+    if (auto made = make_store_folder(dir); !made) return made.err();
 
     rocksdb::Options options;
     options.create_if_missing = true;
@@ -294,16 +283,8 @@ result<std::optional<std::string>> store::get(column c, std::string_view key) co
 
 result<void> store::scan(column c, std::string_view prefix, std::string_view start,
                          const std::function<bool(std::string_view, std::string_view)>& fn) const {
-    rocksdb::ReadOptions options;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, handle(c)));
-    std::string_view from = start.empty() ? prefix : start;
-    for (it->Seek(rocksdb::Slice(from.data(), from.size())); it->Valid(); it->Next()) {
-        std::string_view k(it->key().data(), it->key().size());
-        if (k.substr(0, prefix.size()) != prefix) break;
-        if (!fn(k, std::string_view(it->value().data(), it->value().size()))) break;
-    }
-    if (!it->status().ok()) return rocks_error(it->status(), "cannot scan the projection store");
-    return ok_value;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle(c)));
+    return scan_prefix(*it, prefix, start, fn, "cannot scan the projection store");
 }
 
 result<digest> store::state_digest() const {
