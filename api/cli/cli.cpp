@@ -714,6 +714,27 @@ result<void> do_invite(const parsed_args& a) {
               << "nobody else:\n"
               << app << invitation_link_marker << community.value << "/" << r->id_hex << "/"
               << to_hex(code) << "\n";
+    if (auto email = a.get("email")) {
+        // The node mails the link (serve --smtp); the code travels in the body, over the same
+        // connection as the event.
+        auto server = server_of(a);
+        if (!server) return server.err();
+        auto session = session_of(a, community);
+        if (!session) return session.err();
+        json_writer body;
+        body.begin_object();
+        body.key("code").string(to_hex(code));
+        body.key("email").string(*email);
+        body.key("language").string(a.get("language").value_or("nl"));
+        body.end_object();
+        auto mailed = call(*server, "POST",
+                           "/v1/communities/" + std::to_string(community.value) + "/invitations/" +
+                               r->id_hex + "/mail",
+                           body.take(), *session);
+        if (!mailed) return mailed.err();
+        if (mailed->status != 202) return api_error(*mailed);
+        std::cout << "the node mails it to " << *email << "\n";
+    }
     return ok_value;
 }
 
@@ -1430,7 +1451,11 @@ std::vector<command> commands() {
                         {"days", "N", "how long the invitation stays open, 1 to 30 (7)"},
                         {"until-ms", "TIME",
                          "or: its end, ms since 1970 (within 30 days; a short one for a test)"},
-                        {"app-url", "URL", "the web app's address in the link (the --server)"}})},
+                        {"app-url", "URL", "the web app's address in the link (the --server)"},
+                        {"email", "ADDRESS",
+                         "the node also mails the link to this address (serve --smtp; a "
+                         "coordinator's)"},
+                        {"language", "nl|en", "the language of that e-mail (nl)"}})},
          do_invite},
         {{"join",
           "Redeems an invitation: makes a new key (as 'keygen' does; the key file is never "

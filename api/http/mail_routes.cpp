@@ -2,6 +2,7 @@
 
 #include "api/json/json.h"
 #include "api/json/json_read.h"
+#include "projections/query.h"
 
 namespace uurwerk::mail_routes {
 
@@ -77,6 +78,46 @@ http_response set_choice(mailer* m, community_id c, member_id who, const http_re
         return error_answer(errc::bad_request, "frequency is one of at_once, daily, weekly, never");
     if (auto w = m->set_frequency(c, who, *f); !w) return error_answer(w.err());
     return choice_answer(c, who, *f);
+}
+
+http_response mail_invitation(mailer* m, node& n, community_id c, const event_id& invitation,
+                              const http_request& request, time_ms now) {
+    if (!m) return no_mail();
+    auto doc = json_doc::parse(request.body);
+    if (!doc) return error_answer(doc.err());
+    const auto* fields = std::get_if<std::shared_ptr<json_value::object>>(&doc->root().v);
+    if (fields == nullptr || *fields == nullptr)
+        return error_answer(errc::bad_request,
+                            "send {\"code\": \"<32 hex>\", \"email\": \"...\", \"language\": "
+                            "\"nl\"|\"en\"}");
+    for (const auto& [name, value] : **fields)
+        if (name != "code" && name != "email" && name != "language")
+            return error_answer(errc::unknown_field,
+                                "the invitation's mail takes code, email and "
+                                "language, not \"" +
+                                    name + "\"");
+    auto code_text = doc->string_at("code");
+    if (!code_text) return error_answer(errc::bad_request, "give the invitation's \"code\"");
+    auto code = fixed_from_hex<invitation_code_bytes>(*code_text, "code");
+    if (!code) return error_answer(code.err());
+    const auto email = doc->string_at("email").value_or("");
+    if (!sendable_address(email))
+        return error_answer(
+            errc::bad_request,
+            "\"email\" must be a plain address (name@example.nl), not '" + email + "'");
+    const auto language = doc->string_at("language").value_or("nl");
+    if (language != "nl" && language != "en")
+        return error_answer(errc::bad_request, "\"language\" is nl or en");
+    auto inv = query::invitation(n.folder(c), c, invitation, *code);
+    if (!inv) return error_answer(inv.err());
+    if (inv->used) return error_answer(errc::invitation_used, "this invitation was used");
+    if (!inv->open_at(now))
+        return error_answer(errc::invitation_expired, "this invitation has expired");
+    if (auto q = m->queue_invitation(c, invitation, *code, email,
+                                     language == "en" ? mail_language::en : mail_language::nl);
+        !q)
+        return error_answer(q.err());
+    return json_answer(202, "{\"queued\": true}");
 }
 
 http_response unsubscribe_page(mailer* m, const target_parts& t) {

@@ -17,6 +17,13 @@ namespace uurwerk::mail_routes {
 // POST .../members/{m}/mail with {"frequency": "at_once"|"daily"|"weekly"|"never"}.
 [[nodiscard]] http_response set_choice(mailer* m, community_id c, member_id who,
                                        const http_request& request);
+// POST /v1/communities/{c}/invitations/{id}/mail with {"code", "email", "language"?}: mails the
+// invitation's link to that address (a coordinator's: the table's rule). The code must be the
+// invitation's and the invitation open (invitation_unknown, 409 invitation_used / _expired),
+// the address one that can go in a header (400). Answers 202 {"queued": true}.
+[[nodiscard]] http_response mail_invitation(mailer* m, node& n, community_id c,
+                                            const event_id& invitation, const http_request& request,
+                                            time_ms now);
 // GET /v1/mail/unsubscribe?community&member&token: a page with one button (it changes nothing:
 // a mail program's link checker may open it). POST to the same address, as a mail program's
 // one-click (RFC 8058) or that button: sets `never`. A wrong token: 403.

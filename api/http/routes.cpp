@@ -641,6 +641,12 @@ std::vector<route> routes::table() {
                       return mail_routes::set_choice(mailer_, r.args.community, r.args.member,
                                                      r.request);
                   }},
+        {M::post, "/v1/communities/{c}/invitations/{id}/mail", {}, C::coordinator,
+                  [this](const route_call& r) {
+                      return mail_routes::mail_invitation(mailer_, node_, r.args.community,
+                                                          r.args.event, r.request,
+                                                          session_clock_());
+                  }},
         {M::get,  "/v1/mail/unsubscribe", {"community", "member", "token"}, anyone,
                   [this](const route_call& r) {
                       return mail_routes::unsubscribe_page(mailer_, r.target);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <set>
 #include <thread>
 
@@ -51,6 +52,13 @@ constexpr std::size_t held_key_bytes = 1 + 16 + 4 + outbox_key_bytes;
 std::string last_digest_key(community_id c, member_id m) {
     return "l" + member_part(c, m);
 }
+
+// A queued invitation's key: 'i', community, invitation id; its value: language, code, address.
+std::string invitation_key(community_id c, const event_id& id) {
+    return "i" + be64(c.value) +
+           std::string(reinterpret_cast<const char*>(id.b.data()), id.b.size());
+}
+constexpr std::size_t invitation_key_bytes = 1 + 8 + event_id_bytes;
 
 // How an item ended, in its done record: sent, not sent (why), held for a digest.
 enum class outcome : char { sent = 'S', not_sent = 'N', held = 'H' };
@@ -161,7 +169,62 @@ result<void> mailer::run_once() {
     for (std::uint32_t p = 0; p < node_.partitions(); ++p)
         if (options_.share.owns(partition_id{p}))
             if (auto r = run_partition(partition_id{p}); !r) return r;
+    if (auto r = send_invitations(); !r) return r;
     return send_due_digests();
+}
+
+result<void> mailer::queue_invitation(community_id c, const event_id& invitation,
+                                      const invitation_code& code, const std::string& address,
+                                      mail_language l) {
+    std::string v(1, static_cast<char>(l));
+    v.append(reinterpret_cast<const char*>(code.data()), code.size());
+    v += address;
+    return store_->put({{invitation_key(c, invitation), v}});
+}
+
+result<void> mailer::send_invitations() {
+    struct queued {
+        std::string key;
+        community_id community;
+        event_id id;
+        mail_language language;
+        invitation_code code;
+        std::string address;
+    };
+    std::vector<queued> waiting;
+    auto scanned = store_->scan("i", [&](std::string_view k, std::string_view v) {
+        if (k.size() != invitation_key_bytes || v.size() < 1 + invitation_code_bytes) return true;
+        queued q{std::string(k), community_id{get_be64(k, 1)}, {}, mail_language::nl, {}, {}};
+        std::memcpy(q.id.b.data(), k.data() + 9, q.id.b.size());
+        q.language =
+            v[0] == static_cast<char>(mail_language::en) ? mail_language::en : mail_language::nl;
+        std::memcpy(q.code.data(), v.data() + 1, q.code.size());
+        q.address = std::string(v.substr(1 + invitation_code_bytes));
+        waiting.push_back(std::move(q));
+        return true;
+    });
+    if (!scanned) return scanned;
+    const time_ms now = options_.clock();
+    for (const auto& q : waiting) {
+        if (!options_.share.owns(node_.partition_of(q.community))) continue;
+        const projector& folder = node_.folder(node_.partition_of(q.community));
+        auto inv = query::invitation(folder, q.community, q.id, q.code);
+        auto community = query::community(folder, q.community);
+        if (!inv || !inv->open_at(now) || !community || !sendable_address(q.address)) {
+            ++not_sent_;
+            if (auto w = store_->put({}, {q.key}); !w) return w;
+            continue;
+        }
+        const std::string link = options_.app_url + "/#join/" + std::to_string(q.community.value) +
+                                 "/" + q.id.hex() + "/" +
+                                 to_hex(byte_view(q.code.data(), q.code.size()));
+        const mail_text text = compose_invitation(q.language, community->name, link);
+        const std::string id =
+            "invitation." + std::to_string(q.community.value) + "." + q.id.hex() + "@" + domain_;
+        if (auto s = deliver(q.address, id, q.language, "", text); !s) return s;
+        if (auto w = store_->put({}, {q.key}); !w) return w;
+    }
+    return ok_value;
 }
 
 result<void> mailer::run_partition(partition_id p) {

@@ -106,6 +106,14 @@ public:
     // the thread runs; tests call it). Errors: the relay's (the rest waits), the store's.
     [[nodiscard]] result<void> run_once();
 
+    // Queues the e-mail of invitation `invitation` of `c` (its code checked by the caller) to
+    // `address`, in `l`: kept in the mail store (the code too, which the link carries) only
+    // until the relay took it, and sent at least once while the invitation is open (one that
+    // was used or expired meanwhile is dropped). Errors: the store's.
+    [[nodiscard]] result<void> queue_invitation(community_id c, const event_id& invitation,
+                                                const invitation_code& code,
+                                                const std::string& address, mail_language l);
+
     [[nodiscard]] result<mail_frequency> frequency(community_id c, member_id m) const;
     [[nodiscard]] result<void> set_frequency(community_id c, member_id m, mail_frequency f);
     // The unsubscribe token of member `m` of `c` (hex), and whether `token` is it.
@@ -128,6 +136,7 @@ private:
     // Writes the records of items that ended without a send (one synced write).
     [[nodiscard]] result<void> flush_pending();
     [[nodiscard]] result<void> send_due_digests();
+    [[nodiscard]] result<void> send_invitations();
     [[nodiscard]] result<void> send_digest(community_id c, member_id m, mail_frequency f,
                                            time_ms now);
     [[nodiscard]] result<void> deliver(const std::string& to, const std::string& message_id,

@@ -178,6 +178,32 @@ mail_text compose_digest(mail_language l, std::string_view recipient_name,
     return t;
 }
 
+mail_text compose_invitation(mail_language l, std::string_view community_name,
+                             std::string_view link) {
+    mail_text t;
+    t.link = std::string(link);
+    const bool en = l == mail_language::en;
+    t.subject = en ? "An invitation to the time bank" : "Een uitnodiging voor de tijdbank";
+    std::string& b = t.body;
+    b += en ? "Hello," : "Hallo,";
+    b += crlf;
+    b += crlf;
+    b += en ? "You are invited to " : "Je bent uitgenodigd voor ";
+    b += community_name;
+    b += ".";
+    b += crlf;
+    b += en ? "Open this link on your own phone or computer; there you make your own key:"
+            : "Open deze link op je eigen telefoon of computer; daar maak je je eigen sleutel:";
+    b += crlf;
+    b += link;
+    b += crlf;
+    b += crlf;
+    b += en ? "The link works once. Did you not expect it? Then do nothing."
+            : "De link werkt een keer. Verwachtte je dit niet? Doe dan niets.";
+    b += crlf;
+    return t;
+}
+
 std::string rfc5322_date(time_ms t) {
     const std::time_t s = static_cast<std::time_t>(t.value / 1000);
     std::tm tm{};
@@ -211,8 +237,10 @@ std::string rfc5322(const mail_envelope& e, const mail_text& t) {
     header("Content-Transfer-Encoding", "8bit");
     header("Content-Language", language_code(e.language));
     header("Auto-Submitted", "auto-generated");
-    header("List-Unsubscribe", "<" + e.unsubscribe_url + ">");
-    header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+    if (!e.unsubscribe_url.empty()) {
+        header("List-Unsubscribe", "<" + e.unsubscribe_url + ">");
+        header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+    }
     m += crlf;
     m += t.body;
     return m;

@@ -59,13 +59,19 @@ struct mail_text {
                                        const std::vector<std::string>& fitting,
                                        std::string_view app_url, std::string_view unsubscribe_url);
 
+// An invitation to join (or to add a device, or new keys): the link that opens the app's join
+// screen with the invitation's code, where the invitee makes their key; nothing happens until
+// they do. No stop link: the invitee is no member, and the message is a one-off.
+[[nodiscard]] mail_text compose_invitation(mail_language l, std::string_view community_name,
+                                           std::string_view link);
+
 struct mail_envelope {
     std::string from;        // the node's sender address
     std::string to;          // the recipient's address
     std::string message_id;  // without <>: derived from the outbox item
     std::string date;        // RFC 5322 date
     mail_language language = mail_language::nl;
-    std::string unsubscribe_url;
+    std::string unsubscribe_url;  // "" = no List-Unsubscribe (an invitation)
 };
 // The message as the relay is given it.
 [[nodiscard]] std::string rfc5322(const mail_envelope& e, const mail_text& t);

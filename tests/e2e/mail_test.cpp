@@ -492,3 +492,36 @@ BOOST_AUTO_TEST_CASE(tls_to_the_relay_from_the_first_byte_or_by_starttls_and_nev
         BOOST_CHECK(mails_in(t.maildir).empty());
     }
 }
+
+BOOST_AUTO_TEST_CASE(an_invitation_goes_by_mail_with_a_link_that_only_opens_the_join_screen) {
+    temp_dir box("mail-invite-box");
+    smtp_sink relay(free_port(), box.path / "maildir");
+    relay.start();
+    mail_town t("mail-invite", relay.url(), box.path / "maildir");
+    t.found();
+    // A member may not have the node mail an invitation; a coordinator may.
+    auto out = t.ok({"invite", "--key", t.key("anna"), "--member", "8", "--email",
+                     "fenna@example.nl", "--language", "en"});
+    BOOST_CHECK(out.find("the node mails it to fenna@example.nl") != std::string::npos);
+    auto all = wait_for_mails(t.maildir, 1);
+    BOOST_REQUIRE_EQUAL(all.size(), 1u);
+    const auto& m = all[0];
+    BOOST_CHECK_EQUAL(m.header("to"), "<fenna@example.nl>");
+    BOOST_CHECK_EQUAL(m.header("subject"), "An invitation to the time bank");
+    BOOST_CHECK(m.says("You are invited to Buurtkring Lombok."));
+    BOOST_CHECK(m.header("list-unsubscribe").empty());  // no member yet: a one-off
+    // The link in the mail is the one the command printed, and it works once.
+    const auto at = m.body.find(t.server.url() + "/#join/7/");
+    BOOST_REQUIRE(at != std::string::npos);
+    const std::string link = m.body.substr(at, m.body.find_first_of("\r\n", at) - at);
+    BOOST_CHECK(out.find(link) != std::string::npos);
+    t.ok({"join", "--link", link, "--out", t.key("fenna")});
+    BOOST_CHECK(t.uw({"join", "--link", link, "--out", t.key("fenna2")}).exit_code != 0);
+    // Bep, a member, cannot have an invitation mailed (coordinators only): 403.
+    auto by_member =
+        t.uw({"invite", "--key", t.key("bep"), "--add-device", "--email", "bep@example.nl"});
+    BOOST_CHECK(by_member.exit_code != 0);
+    BOOST_CHECK_MESSAGE(by_member.out.find("forbidden") != std::string::npos, by_member.out);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    BOOST_CHECK_EQUAL(mails_in(t.maildir).size(), 1u);
+}

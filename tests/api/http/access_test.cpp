@@ -67,6 +67,7 @@ const std::map<std::pair<http_method, std::string_view>, caller>& expected_rules
         {{M::get, "/v1/communities/{c}/members/{m}/mail"}, caller::self},
         {{M::post, "/v1/communities/{c}/members/{m}/mail"}, caller::self},
         {{M::get, "/v1/mail/unsubscribe"}, caller::anyone},
+        {{M::post, "/v1/communities/{c}/invitations/{id}/mail"}, caller::coordinator},
         {{M::post, "/v1/mail/unsubscribe"}, caller::anyone},
         {{M::post, "/v1/communities/{c}/invitations/{id}/check"}, caller::anyone},
         {{M::get, "/v1/communities/{c}/invitations"}, caller::coordinator},
