@@ -226,15 +226,26 @@ struct mail_town : served_town {
     }
 };
 
+// A relay on loopback, started, and a founded town of the stories above that mails through it.
+struct town_with_relay {
+    temp_dir box;
+    smtp_sink relay;
+    mail_town t;
+    explicit town_with_relay(const std::string& name)
+        : box(name + "-box"),
+          relay(free_port(), box.path / "maildir"),
+          t(name, relay.url(), box.path / "maildir") {
+        relay.start();
+        t.found();
+    }
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(
     members_get_their_notifications_in_their_language_with_contact_only_when_matched) {
-    temp_dir box("mail-box");
-    smtp_sink relay(free_port(), box.path / "maildir");
-    relay.start();
-    mail_town t("mail-story", relay.url(), box.path / "maildir");
-    t.found();
+    town_with_relay town("mail-story");
+    auto& t = town.t;
     const std::string match = t.propose();
 
     // The proposal: to both, each in their language, a link into the app, no contact details.
@@ -304,11 +315,8 @@ BOOST_AUTO_TEST_CASE(
 }
 
 BOOST_AUTO_TEST_CASE(a_member_chooses_how_often_and_nobody_else_can_and_one_click_stops_it) {
-    temp_dir box("mail-choice-box");
-    smtp_sink relay(free_port(), box.path / "maildir");
-    relay.start();
-    mail_town t("mail-choice", relay.url(), box.path / "maildir");
-    t.found();
+    town_with_relay town("mail-choice");
+    auto& t = town.t;
     const std::string target = "/v1/communities/7/members/2/mail";
     // Another member may neither read nor change Bep's choice; no session: 401.
     BOOST_CHECK_EQUAL(t.call("POST", target, R"({"frequency":"at_once"})", t.key("cor")).status,
@@ -494,11 +502,8 @@ BOOST_AUTO_TEST_CASE(tls_to_the_relay_from_the_first_byte_or_by_starttls_and_nev
 }
 
 BOOST_AUTO_TEST_CASE(an_invitation_goes_by_mail_with_a_link_that_only_opens_the_join_screen) {
-    temp_dir box("mail-invite-box");
-    smtp_sink relay(free_port(), box.path / "maildir");
-    relay.start();
-    mail_town t("mail-invite", relay.url(), box.path / "maildir");
-    t.found();
+    town_with_relay town("mail-invite");
+    auto& t = town.t;
     // A member may not have the node mail an invitation; a coordinator may.
     auto out = t.ok({"invite", "--key", t.key("anna"), "--member", "8", "--email",
                      "fenna@example.nl", "--language", "en"});
