@@ -349,8 +349,14 @@ result<void> mailer::handle(partition_id p, const outbox_item& item, const std::
     if (auto w = flush_pending(); !w) return w;
     if (auto s =
             deliver((*profile)->email, message_id, facts.language, facts.unsubscribe_url, text);
-        !s)
-        return s;
+        !s) {
+        if (s.err().code != errc::server_refused) return s;  // the relay is away: all wait
+        // The relay's final no for this message: said, recorded, and the rest goes on (one
+        // address it refuses must not hold up everyone's mail).
+        std::fprintf(stderr, "uurwerk: mail: not sent (refused): %s\n", s.err().message.c_str());
+        ++not_sent_;
+        return store_->put({{done, done_value(outcome::not_sent, now)}, cursor});
+    }
     return store_->put({{done, done_value(outcome::sent, now)}, cursor});
 }
 

@@ -70,10 +70,12 @@ public:
         if (rc == CURLE_OK) return ok_value;
         const std::string what = "the SMTP relay " + relay_.url + ": " +
                                  (why[0] ? std::string(why) : curl_easy_strerror(rc));
-        const bool away = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
-                          rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_SEND_ERROR ||
-                          rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING;
-        return make_error(away ? errc::server_unreachable : errc::server_refused, what);
+        // The relay's last answer: a 5xx is its final word on this message (a recipient it
+        // refuses); anything else (no answer, a 4xx, a TLS failure) may pass: try again later.
+        long reply = 0;
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply);
+        return make_error(reply >= 500 ? errc::server_refused : errc::server_unreachable,
+                          what + " (reply " + std::to_string(reply) + ")");
     }
 
 private:

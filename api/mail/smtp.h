@@ -39,8 +39,8 @@ class mail_transport {
 public:
     virtual ~mail_transport() = default;
     // Sends `message` (RFC 5322, CRLF lines) from `from` to `to`. Errors: server_unreachable
-    // (no connection, a timeout: the relay is down, try again later), server_refused (the
-    // relay answered with an error).
+    // (no connection, a timeout, a TLS failure, a temporary 4xx: try again later),
+    // server_refused (the relay's final 5xx for this message, e.g. a recipient it refuses).
     [[nodiscard]] virtual result<void> send(const std::string& from, const std::string& to,
                                             const std::string& message) = 0;
 };

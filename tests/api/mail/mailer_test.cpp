@@ -26,8 +26,12 @@ struct kept_relay final : mail_transport {
     };
     std::vector<message> sent;
     bool down = false;
+    std::string refused;  // an address the relay refuses for good (a 5xx)
+    std::size_t asked = 0;
     result<void> send(const std::string&, const std::string& to, const std::string& m) override {
+        ++asked;
         if (down) return make_error(errc::server_unreachable, "the relay is down (test)");
+        if (to == refused) return make_error(errc::server_refused, "550 no such user (test)");
         sent.push_back({to, m});
         return ok_value;
     }
@@ -196,4 +200,19 @@ BOOST_AUTO_TEST_CASE(a_stop_token_is_one_members_and_a_new_mailer_on_the_same_fo
     BOOST_CHECK((*m)->token_matches(town, member_id{4}, token));
     BOOST_REQUIRE((*m)->run_once().ok());
     BOOST_CHECK(again->sent.empty());
+}
+
+BOOST_AUTO_TEST_CASE(an_address_the_relay_refuses_for_good_holds_up_nobody_else) {
+    town_with_mail t;
+    t.relay->refused = "cees@example.nl";
+    t.submit(t.k2, member_id{2},
+             hours_claimed{member_id{4}, minutes{30}, std::nullopt, std::nullopt});
+    t.submit(t.k2, member_id{2},
+             hours_claimed{member_id{3}, minutes{30}, std::nullopt, std::nullopt});
+    BOOST_REQUIRE(t.mail->run_once().ok());
+    BOOST_CHECK(t.sent_to() == std::vector<std::string>{"bas@example.nl"});
+    BOOST_CHECK_EQUAL(t.mail->stats().not_sent, 1u);
+    const auto asked = t.relay->asked;
+    BOOST_REQUIRE(t.mail->run_once().ok());
+    BOOST_CHECK_EQUAL(t.relay->asked, asked);  // the refused one is not tried again
 }
