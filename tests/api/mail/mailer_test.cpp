@@ -8,6 +8,7 @@
 #include "ledger/core/personal.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_keys.h"
+#include "tests/support/test_log.h"
 #include "tests/support/test_node.h"
 
 using namespace uurwerk;
@@ -215,4 +216,65 @@ BOOST_AUTO_TEST_CASE(an_address_the_relay_refuses_for_good_holds_up_nobody_else)
     const auto asked = t.relay->asked;
     BOOST_REQUIRE(t.mail->run_once().ok());
     BOOST_CHECK_EQUAL(t.relay->asked, asked);  // the refused one is not tried again
+}
+
+// In a cluster every node folds every partition; the shares make one sender of each message.
+BOOST_AUTO_TEST_CASE(with_shares_each_partitions_mail_goes_through_exactly_one_sender) {
+    temp_dir dir("mailer-shares");
+    std::vector<std::unique_ptr<event_log>> logs;
+    logs.push_back(uurwerk::testing::open_test_log(dir.path / "log0"));
+    logs.push_back(uurwerk::testing::open_test_log(dir.path / "log1"));
+    auto opened =
+        node::open_with_logs(std::move(logs), dir.path / "store", std::chrono::seconds(5));
+    BOOST_REQUIRE(opened.ok());
+    auto& n = **opened;
+    // Two communities, one in each partition.
+    std::vector<community_id> towns;
+    for (std::uint64_t c = 1; towns.size() < 2; ++c)
+        if (n.partition_of(community_id{c}).value == towns.size()) towns.push_back(community_id{c});
+    const auto founder = key_filled_with(1), member = key_filled_with(2);
+    std::map<std::string, std::uint64_t> seq;
+    const time_ms now{1'700'000'000'000};
+    auto submit = [&](community_id c, const signing_key& key, member_id author, event_payload p,
+                      std::optional<personal_text> personal = std::nullopt) {
+        const auto e =
+            key.seal(event_body{random_event_id(), c, author,
+                                sequence{++seq[key.public_bytes().hex() + std::to_string(c.value)]},
+                                now, std::nullopt, std::move(p)});
+        auto r = n.submit(stored_envelope::encode(e), std::move(personal));
+        BOOST_REQUIRE(r.ok() && r->decided.accepted());
+    };
+    for (auto c : towns) {
+        submit(c, founder, member_id{1}, community_founded{"Town", policy{}});
+        submit(
+            c, founder, member_id{1},
+            member_admitted{member_id{2}, member.public_bytes(), role::member, true, std::nullopt});
+        const auto doc =
+            commit_fresh("name=Ans\nemail=ans" + std::to_string(c.value) + "@example.nl\n");
+        submit(c, member, member_id{2}, profile_updated{member_id{2}, doc.commitment},
+               doc.personal);
+    }
+    std::vector<kept_relay*> relays;
+    std::vector<std::unique_ptr<mailer>> senders;
+    for (std::uint32_t i = 0; i < 2; ++i) {
+        auto r = std::make_unique<kept_relay>();
+        relays.push_back(r.get());
+        mailer_options o;
+        o.from = "tijdbank@example.nl";
+        o.clock = [now] { return now; };
+        o.share = mail_share{i, 2};
+        auto m =
+            mailer::open(n, dir.path / ("mail" + std::to_string(i)), std::move(o), std::move(r));
+        BOOST_REQUIRE(m.ok());
+        senders.push_back(std::move(*m));
+    }
+    for (auto c : towns)
+        submit(c, founder, member_id{1},
+               hours_claimed{member_id{2}, minutes{30}, std::nullopt, std::nullopt});
+    for (auto& s : senders) BOOST_REQUIRE(s->run_once().ok());
+    for (std::uint32_t i = 0; i < 2; ++i) {
+        BOOST_REQUIRE_EQUAL(relays[i]->sent.size(), 1u);
+        BOOST_CHECK_EQUAL(relays[i]->sent[0].to,
+                          "ans" + std::to_string(towns[i].value) + "@example.nl");
+    }
 }
