@@ -9,7 +9,9 @@ packages=(
   capnproto libcapnp-dev
   nlohmann-json3-dev  # api/json: the JSON parser and string escaping
   libssl-dev libboost-test-dev
+  libcurl4-openssl-dev  # api/mail: e-mail through the operator's SMTP relay
   python3 python3-cryptography
+  python3-aiosmtpd  # tests/e2e/mail: a real SMTP server on loopback (aiosmtpd, as on PyPI)
   curl
   clang-14 libclang-rt-14-dev  # tests/fuzz: libFuzzer and the sanitizers (ops/test.sh's fuzz build)
   openjdk-17-jre-headless maven  # ops/kafka.sh: Apache Kafka's jars from Maven Central, run on Java 17

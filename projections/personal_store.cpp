@@ -10,6 +10,7 @@
 #include <string>
 
 #include "ledger/core/limits.h"
+#include "projections/rocks_support.h"
 
 namespace uurwerk {
 namespace {
@@ -47,10 +48,7 @@ std::string member_key(community_id c, member_id m, const event_id& id, const di
 }  // namespace
 
 result<std::unique_ptr<personal_store>> personal_store::open(const std::filesystem::path& dir) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec)
-        return make_error(errc::store_error, "cannot create " + dir.string() + ": " + ec.message());
+    if (auto made = make_store_folder(dir); !made) return made.err();
     rocksdb::Options options;
     options.create_if_missing = true;
     options.max_open_files = 64;

@@ -503,6 +503,7 @@ result<std::size_t> projector::fold_batch(const std::vector<log_record>& records
     fx.clear();
     matching_effects& mfx = matching_effects_;
     mfx.clear();
+    outbox_.clear();
     {
         // Readers wait while the state is being changed: take the lock for a few records at a
         // time, so that a large batch (8,192 records in a catch-up) never holds them off for
@@ -544,6 +545,7 @@ result<std::size_t> projector::fold_batch(const std::vector<log_record>& records
             if (noticing)
                 notice_members(b, v, rec.at, std::span(fx.history).subspan(history_from),
                                std::span(fx.matches).subspan(matches_from), c.notices);
+            outbox_items_of(state_, b, v, rec.at, rec.appended_at, outbox_);
             c.decided.push_back(applied_record{rec.at, scoped_id{b.community, b.id}, v});
             if (const auto* gone = std::get_if<member_left>(&b.payload); gone && v.accepted())
                 c.decided.back().left = gone->member;
@@ -573,6 +575,7 @@ result<std::size_t> projector::fold_batch(const std::vector<log_record>& records
     write_effects(state_, fx, c.batch);
     write_matching_effects(matching_, mfx, c.batch);
     audit_->write_batch(c.batch);
+    write_outbox(outbox_, c.batch);
     store::set_applied(c.batch, c.next);
     if (skipped_ != skipped_before) store::set_skipped(c.batch, skipped_);
     folded_ = c.next;

@@ -62,6 +62,7 @@
 #include "ledger/log/event_log.h"
 #include "projections/audit.h"
 #include "projections/matching_fold.h"
+#include "projections/outbox.h"
 #include "projections/store.h"
 
 namespace uurwerk {
@@ -319,6 +320,7 @@ private:
     std::uint64_t skipped_ = 0;  // records folded_ passed that were no event; the fold's thread
     fold_effects effects_;       // of the batch being folded; kept to reuse its vectors' memory
     matching_effects matching_effects_;  // the same for the matching projection
+    std::vector<outbox_item> outbox_;    // the outbox items of the batch being folded
 
     std::mutex commit_mutex_;
     std::condition_variable commit_cv_;

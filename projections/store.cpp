@@ -12,12 +12,13 @@
 #include <rocksdb/write_batch.h>
 
 #include "ledger/core/crypto.h"
+#include "projections/rocks_support.h"
 
 namespace uurwerk {
 namespace {
 
-constexpr std::string_view column_names[column_count] = {"state", "history", "posts", "meta",
-                                                         "audit"};
+constexpr std::string_view column_names[column_count] = {"state", "history", "posts",
+                                                         "meta",  "audit",   "outbox"};
 constexpr std::string_view applied_key = "applied";
 constexpr std::string_view skipped_key = "skipped";
 constexpr std::string_view format_key = "format";
@@ -33,9 +34,9 @@ constexpr std::string_view format_key = "format";
 // profile commitments, matches' end times, the contact window in the policy; 14: the retention
 // period in the policy, posts' closing times and hiding reasons, claims' note commitments,
 // reversal times and the reasons of their dispute and reversal (ledger/core/retention.h); 15: the
-// community's auditors (auditorAppointed); 16: invitations ('I': invitationIssued, redeemed); 17: a
-// member's last activity.
-constexpr std::string_view format_version = "uurwerk-store-17";
+// community's auditors (auditorAppointed); 16: invitations ('I': invitationIssued, redeemed); 17:
+// the outbox column (projections/outbox.h); 18: a member's last activity.
+constexpr std::string_view format_version = "uurwerk-store-18";
 
 // Concatenation: a key written with batch::append holds its operands in the order they were
 // appended. Associative, so RocksDB may combine operands in any grouping: the bytes are the
@@ -92,6 +93,7 @@ public:
                 return !key.empty() && (key[0] == 'C' || key[0] == 'M' || key[0] == 'H' ||
                                         key[0] == 'S' || key[0] == 'K');
             case column::posts:
+            case column::outbox:  // written once, in log order
                 return false;
             case column::history:
             case column::meta:
@@ -104,15 +106,6 @@ public:
 private:
     column column_;
 };
-
-// Damage found by a checksum is "store_corrupt" (the node says how to rebuild: api/node), no
-// space left is "disk_full"; any other failure "store_error".
-error rocks_error(const rocksdb::Status& s, std::string_view what) {
-    const errc code = s.IsCorruption() ? errc::store_corrupt
-                      : s.IsNoSpace()  ? errc::disk_full
-                                       : errc::store_error;
-    return make_error(code, std::string(what) + ": " + s.ToString());
-}
 
 // A meta value of the wrong length: damage (or another program's folder), not a bug.
 error bad_meta_value(std::string_view what, std::size_t size) {
@@ -131,10 +124,7 @@ std::uint64_t get_be64(std::string_view in, std::size_t pos) {
 }
 
 result<std::unique_ptr<store>> store::open(const std::filesystem::path& dir, store_use use) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec)
-        return make_error(errc::store_error, "cannot create " + dir.string() + ": " + ec.message());
+    if (auto made = make_store_folder(dir); !made) return made.err();
 
     rocksdb::Options options;
     options.create_if_missing = true;
@@ -293,16 +283,8 @@ result<std::optional<std::string>> store::get(column c, std::string_view key) co
 
 result<void> store::scan(column c, std::string_view prefix, std::string_view start,
                          const std::function<bool(std::string_view, std::string_view)>& fn) const {
-    rocksdb::ReadOptions options;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, handle(c)));
-    std::string_view from = start.empty() ? prefix : start;
-    for (it->Seek(rocksdb::Slice(from.data(), from.size())); it->Valid(); it->Next()) {
-        std::string_view k(it->key().data(), it->key().size());
-        if (k.substr(0, prefix.size()) != prefix) break;
-        if (!fn(k, std::string_view(it->value().data(), it->value().size()))) break;
-    }
-    if (!it->status().ok()) return rocks_error(it->status(), "cannot scan the projection store");
-    return ok_value;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle(c)));
+    return scan_prefix(*it, prefix, start, fn, "cannot scan the projection store");
 }
 
 result<digest> store::state_digest() const {

@@ -11,6 +11,8 @@
 //            "skipped" -> how many of the applied records were no event (projector.h), absent
 //            while none was
 //   audit    each community's Merkle tree, leaves and checkpoints (projections/audit.h)
+//   outbox   offset | recipient | about | purpose -> the e-mail notifications the log owes
+//            (projections/outbox.h); what was sent is kept apart, in the mail store (api/mail)
 //
 // Durability: RocksDB's own WAL is off. The event log is the write-ahead log: every write is a
 // WriteBatch that carries the state of some events *and* the applied offset, and atomic_flush
@@ -38,8 +40,8 @@ class WriteBatch;
 
 namespace uurwerk {
 
-enum class column : std::uint8_t { state = 0, history, posts, meta, audit };
-inline constexpr std::size_t column_count = 5;
+enum class column : std::uint8_t { state = 0, history, posts, meta, audit, outbox };
+inline constexpr std::size_t column_count = 6;
 
 // How a store will be used. A rebuild writes everything and reads nothing until it is done,
 // which RocksDB serves best with a vector memtable (append now, sort when flushed, on a

@@ -29,6 +29,7 @@
 #include "api/http/http_client.h"
 #include "api/http/serve.h"
 #include "api/json/json.h"
+#include "api/mail/mailer.h"
 #include "api/node/certificates.h"
 #include "api/node/node.h"
 #include "ledger/core/audit.h"
@@ -259,12 +260,38 @@ const char* name_of(submit_mode m) {
 // text beside it (if any) as a client sends it: decoded into its stored form and submitted with
 // the text; an event without one goes in as stored bytes, as before texts. `texts_kept` (if
 // given) gets how many texts the node's personal-data store holds at the end.
+// Whether the node's mail sender (api/mail/mailer.h) runs during the ingest, on a relay that
+// takes every message and keeps none (the outbox projection is always folded).
+enum class mail_sender : std::uint8_t { off, on };
+
+// A relay that takes every message at once: what `bench ingest --mail on` sends to.
+class discarding_relay final : public mail_transport {
+public:
+    result<void> send(const std::string&, const std::string&, const std::string&) override {
+        return ok_value;
+    }
+};
+
 result<ingest_figures> ingest_in_process(const node_options& options, const workload& w,
                                          std::size_t clients, submit_mode mode, const char* label,
                                          std::map<std::string, double>* node_cpu_s = nullptr,
-                                         std::size_t* texts_kept = nullptr) {
+                                         std::size_t* texts_kept = nullptr,
+                                         mail_sender mail = mail_sender::off,
+                                         mailer_stats* mailed = nullptr) {
     auto n = node::open(options);
     if (!n) return n.err();
+    std::unique_ptr<mailer> sender;
+    if (mail == mail_sender::on) {
+        mailer_options mo;
+        mo.from = "bench@uurwerk.example";
+        mo.app_url = "http://127.0.0.1";
+        mo.clock = options.clock;
+        auto m = mailer::open(**n, options.data_dir / "mail", std::move(mo),
+                              std::make_unique<discarding_relay>());
+        if (!m) return m.err();
+        sender = std::move(*m);
+        sender->start();
+    }
     for (const auto& b : w.setup)
         if (auto r = (*n)->submit(b); !r || !r->decided.accepted())
             return make_error(errc::bench_failed, std::string(label) +
@@ -305,6 +332,11 @@ result<ingest_figures> ingest_in_process(const node_options& options, const work
                                              result<submit_outcome> r) { answer(accepted(r)); });
                               });
     if (node_cpu_s) *node_cpu_s = cpu_by_name(before, threads_cpu());
+    if (sender) {
+        sender->stop();
+        if (auto last = sender->run_once(); !last) return last.err();  // what the thread left
+        if (mailed) *mailed = sender->stats();
+    }
     if (texts_kept) {
         auto kept = (*n)->personal().count();
         if (!kept) return kept.err();
@@ -485,7 +517,8 @@ struct ingest_round {
     std::size_t texts_kept = 0;                // in the node's personal-data store at the end
     std::map<std::string, double> node_cpu_s;  // by thread name, during the drive
     verify_figures verify_before, verify_after;
-    double share = 0;  // of the faster of the two verify rates, yardstick()
+    double share = 0;       // of the faster of the two verify rates, yardstick()
+    mailer_stats mailed{};  // with --mail on: what the sender did with the outbox
     const verify_figures& yardstick() const {
         return verify_after.all_cores > verify_before.all_cores ? verify_after : verify_before;
     }
@@ -504,7 +537,8 @@ struct ingest_rounds_figures {
 // is), and the median round by that share is the one reported.
 result<ingest_rounds_figures> ingest_rounds(const std::filesystem::path& dir, const workload& w,
                                             std::size_t clients, submit_mode mode,
-                                            std::size_t rounds) {
+                                            std::size_t rounds,
+                                            mail_sender mail = mail_sender::off) {
     ingest_rounds_figures out;
     verify_figures before = measure_verify(2, verify_scope::all_cores);
     for (std::size_t r = 0; r < rounds; ++r) {
@@ -514,7 +548,7 @@ result<ingest_rounds_figures> ingest_rounds(const std::filesystem::path& dir, co
         ingest_round run;
         auto f = ingest_in_process(
             {dir / ("a" + std::to_string(r)), wall_clock(), std::chrono::milliseconds(30'000)}, w,
-            clients, mode, label.c_str(), &run.node_cpu_s, &run.texts_kept);
+            clients, mode, label.c_str(), &run.node_cpu_s, &run.texts_kept, mail, &run.mailed);
         if (!f) return f.err();
         run.f = *f;
         run.verify_before = before;
@@ -559,6 +593,11 @@ result<void> bench_ingest(const parsed_args& a) {
                                       std::pair{"off", free_texts::left_out});
     if (!texts_option) return texts_option.err();
     const free_texts texts = *texts_option;
+    // The mail sender beside the ingest (the outbox projection is folded either way).
+    auto mail_option = either_option(a, "mail", std::pair{"off", mail_sender::off},
+                                     std::pair{"on", mail_sender::on});
+    if (!mail_option) return mail_option.err();
+    const mail_sender mail = *mail_option;
     const char* texts_name = texts == free_texts::beside ? "on" : "off";
     auto client_option =
         either_option(a, "http-client", std::pair{"async", http_client_kind::async},
@@ -590,7 +629,7 @@ result<void> bench_ingest(const parsed_args& a) {
     std::cerr << "bench ingest: " << texts_sent << " of the events carry a text beside them\n";
 
     scratch_dir dir("ingest");
-    auto measured = ingest_rounds(dir.path, w, clients, mode, rounds);
+    auto measured = ingest_rounds(dir.path, w, clients, mode, rounds, mail);
     if (!measured) return measured.err();
     const auto& median = measured->median();
     const auto& in_process = median.f;
@@ -625,7 +664,10 @@ result<void> bench_ingest(const parsed_args& a) {
         ", \"rounds\": " + std::to_string(rounds) + ", \"shares_of_verify_rate\": " + shares_json;
     const std::string texts_json = std::string(", \"texts\": \"") + texts_name +
                                    "\", \"texts_sent\": " + std::to_string(texts_sent) +
-                                   ", \"texts_kept\": " + std::to_string(median.texts_kept);
+                                   ", \"texts_kept\": " + std::to_string(median.texts_kept) +
+                                   ", \"mail\": \"" + (mail == mail_sender::on ? "on" : "off") +
+                                   "\", \"mail_sent\": " + std::to_string(median.mailed.sent) +
+                                   ", \"mail_not_sent\": " + std::to_string(median.mailed.not_sent);
 
     if (!kafka.empty()) {
         // Cluster mode: the same workload through a node whose log is a new topic on each
@@ -1015,6 +1057,9 @@ std::vector<option_spec> bench_options() {
          "ingest: every post a text, every claim a note and every other transfer a note, each "
          "a commitment in the event and its salt and text beside it, as clients send them "
          "(on, the default), or no text at all, the workload before issue 22 (off)"},
+        {"mail", "on|off",
+         "ingest: run the node's mail sender beside it, on a relay that takes every message "
+         "(off, the default; the outbox projection is folded either way)"},
         {"keep", "DIR",
          "replay: write the log and its projections to the data folder DIR (new or empty) and "
          "keep them, for `uurwerk rebuild --data DIR`"},

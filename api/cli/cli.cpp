@@ -714,6 +714,27 @@ result<void> do_invite(const parsed_args& a) {
               << "nobody else:\n"
               << app << invitation_link_marker << community.value << "/" << r->id_hex << "/"
               << to_hex(code) << "\n";
+    if (auto email = a.get("email")) {
+        // The node mails the link (serve --smtp); the code travels in the body, over the same
+        // connection as the event.
+        auto server = server_of(a);
+        if (!server) return server.err();
+        auto session = session_of(a, community);
+        if (!session) return session.err();
+        json_writer body;
+        body.begin_object();
+        body.key("code").string(to_hex(code));
+        body.key("email").string(*email);
+        body.key("language").string(a.get("language").value_or("nl"));
+        body.end_object();
+        auto mailed = call(*server, "POST",
+                           "/v1/communities/" + std::to_string(community.value) + "/invitations/" +
+                               r->id_hex + "/mail",
+                           body.take(), *session);
+        if (!mailed) return mailed.err();
+        if (mailed->status != 202) return api_error(*mailed);
+        std::cout << "the node mails it to " << *email << "\n";
+    }
     return ok_value;
 }
 
@@ -1210,6 +1231,17 @@ std::vector<command> commands() {
            {"kafka-sasl-password-file", "FILE",
             "cluster mode, SASL: a file whose first line is the password (never on the command "
             "line, where every user of the machine can read it)"},
+           {"smtp", "URL",
+            "send e-mail notifications through this SMTP relay: smtp://HOST[:PORT] or "
+            "smtps://HOST[:PORT] (TLS); goes with --mail-from (api/README.md, \"E-mail\")"},
+           {"smtp-starttls", "", "with smtp://: upgrade to TLS (STARTTLS) or send nothing"},
+           {"smtp-ca", "FILE", "trust the relay's certificate of this CA (PEM)"},
+           {"mail-from", "ADDRESS", "the notifications' sender address"},
+           {"mail-share", "INDEX/COUNT",
+            "in a cluster: this node sends the mail of the partitions p with p % COUNT == "
+            "INDEX (default 0/1: all); give each sending node its own INDEX"},
+           {"app-url", "URL",
+            "the web app's address in the messages' links (default: this server's)"},
            {"quota-writes-per-key", "PER_S:BURST",
             "events one signing key may submit: PER_S a second, BURST at once (default 20:100; "
             "off = no limit); beyond, 429 rate_limited with Retry-After"},
@@ -1294,6 +1326,44 @@ std::vector<command> commands() {
                  auto l = parse_rate_limit(*text, name);
                  if (!l) return l.err();
                  *field = *l;
+             }
+             if (auto url = a.get("smtp")) {
+                 auto relay = parse_smtp_url(*url);
+                 if (!relay) return relay.err();
+                 if (a.has("smtp-starttls")) {
+                     if (relay->implicit_tls)
+                         return make_error(errc::bad_argument,
+                                           "--smtp-starttls goes with smtp://, not smtps:// "
+                                           "(which is TLS from the start)");
+                     relay->upgrade = starttls::required;
+                 }
+                 relay->ca_file = a.get("smtp-ca").value_or("");
+                 auto from = a.get("mail-from");
+                 if (!from)
+                     return make_error(errc::missing_argument,
+                                       "--smtp goes with --mail-from ADDRESS: the sender of the "
+                                       "notifications");
+                 mail_setup mail{std::move(*relay), *from, a.get("app-url").value_or("")};
+                 // The crash drill (tests/e2e/mail_test.cpp): die before the Nth message.
+                 if (const char* n = std::getenv("UURWERK_MAIL_CRASH_BEFORE_SEND"); n && *n) {
+                     auto v = parse_decimal(n);
+                     if (!v || *v == 0)
+                         return make_error(errc::bad_argument,
+                                           "UURWERK_MAIL_CRASH_BEFORE_SEND is a number from 1");
+                     mail.crash_before_send = *v;
+                 }
+                 if (auto share = a.get("mail-share")) {
+                     auto parsed = parse_mail_share(*share);
+                     if (!parsed) return parsed.err();
+                     mail.share = *parsed;
+                 }
+                 network.mail = std::move(mail);
+             } else {
+                 for (const char* name :
+                      {"smtp-starttls", "smtp-ca", "mail-from", "app-url", "mail-share"})
+                     if (a.has(name))
+                         return make_error(errc::bad_argument,
+                                           "--" + std::string(name) + " goes with --smtp");
              }
              return serve_command(
                  a.get("data").value_or("data"), a.get("listen").value_or("127.0.0.1:8080"),
@@ -1381,7 +1451,11 @@ std::vector<command> commands() {
                         {"days", "N", "how long the invitation stays open, 1 to 30 (7)"},
                         {"until-ms", "TIME",
                          "or: its end, ms since 1970 (within 30 days; a short one for a test)"},
-                        {"app-url", "URL", "the web app's address in the link (the --server)"}})},
+                        {"app-url", "URL", "the web app's address in the link (the --server)"},
+                        {"email", "ADDRESS",
+                         "the node also mails the link to this address (serve --smtp; a "
+                         "coordinator's)"},
+                        {"language", "nl|en", "the language of that e-mail (nl)"}})},
          do_invite},
         {{"join",
           "Redeems an invitation: makes a new key (as 'keygen' does; the key file is never "

@@ -105,20 +105,6 @@ result<person> person_of(node& n, community_id c, member_id id) {
 
 }  // namespace
 
-result<std::optional<member_profile>> profile_of(node& n, community_id c,
-                                                 const query::member_row& m) {
-    if (m.profile_event == event_id{}) return std::optional<member_profile>();
-    auto text = n.personal_text_of(c, m.profile_event, m.profile_digest);
-    if (!text) return text.err();
-    if (!*text) return std::optional<member_profile>();  // erased
-    auto p = parse_profile(**text);
-    if (!p)
-        return make_error(errc::store_error, "the stored profile of member " +
-                                                 std::to_string(m.id.value) +
-                                                 " does not parse: " + p.err().message);
-    return std::optional<member_profile>(std::move(*p));
-}
-
 http_response profile(node& n, community_id c, member_id m) {
     return card(n, c, m, false);
 }

@@ -24,10 +24,8 @@
 
 namespace uurwerk::member_routes {
 
-// The member's profile from the personal-data store; none when they set none, or it was
-// erased. Errors: store_error (a stored document that no longer parses: a damaged store).
-[[nodiscard]] result<std::optional<member_profile>> profile_of(node& n, community_id c,
-                                                               const query::member_row& m);
+// The member's profile from the personal-data store (api/node/node.h).
+using uurwerk::profile_of;
 
 [[nodiscard]] http_response profile(node& n, community_id c, member_id m);
 [[nodiscard]] http_response contact(node& n, community_id c, member_id m);

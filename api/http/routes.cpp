@@ -10,6 +10,7 @@
 
 #include "api/http/audit_routes.h"
 #include "api/http/invitation_routes.h"
+#include "api/http/mail_routes.h"
 #include "api/http/match_routes.h"
 #include "api/http/member_routes.h"
 #include "api/http/route_support.h"
@@ -676,6 +677,30 @@ std::vector<route> routes::table() {
                       return member_routes::export_of(
                           node_, r.args.community, r.args.member,
                           member_reputation(r.args.community, r.args.member));
+                  }},
+        // E-mail (api/http/mail_routes.h): the member's choice, and the one-click stop.
+        {M::get,  "/v1/communities/{c}/members/{m}/mail", {}, C::self,
+                  [this](const route_call& r) {
+                      return mail_routes::choice(mailer_, r.args.community, r.args.member);
+                  }},
+        {M::post, "/v1/communities/{c}/members/{m}/mail", {}, C::self,
+                  [this](const route_call& r) {
+                      return mail_routes::set_choice(mailer_, r.args.community, r.args.member,
+                                                     r.request);
+                  }},
+        {M::post, "/v1/communities/{c}/invitations/{id}/mail", {}, C::coordinator,
+                  [this](const route_call& r) {
+                      return mail_routes::mail_invitation(mailer_, node_, r.args.community,
+                                                          r.args.event, r.request,
+                                                          session_clock_());
+                  }},
+        {M::get,  "/v1/mail/unsubscribe", {"community", "member", "token"}, anyone,
+                  [this](const route_call& r) {
+                      return mail_routes::unsubscribe_page(mailer_, r.target);
+                  }},
+        {M::post, "/v1/mail/unsubscribe", {"community", "member", "token"}, anyone,
+                  [this](const route_call& r) {
+                      return mail_routes::unsubscribe(mailer_, r.target);
                   }},
         {M::get,  "/v1/communities/{c}/members/{m}/delegations", {}, C::self,
                   [this](const route_call& r) {

@@ -38,6 +38,7 @@
 namespace uurwerk {
 
 struct reputation_result;
+class mailer;
 
 // A cached reputation is recomputed after this long even if nothing was applied (scores decay
 // with time, by days: minutes do not matter).
@@ -71,6 +72,9 @@ public:
     uurwerk::access& access() { return access_; }
     // The members' live event streams (GET .../members/{m}/stream).
     member_streams& streams() { return streams_; }
+    // The node's mail sender (none: the mail routes answer 404), set before serving; the
+    // mailer must outlive the routes.
+    void set_mailer(mailer* m) { mailer_ = m; }
     // The rate quotas being charged.
     uurwerk::quotas& quotas() { return quotas_; }
     // Times a community's reputation was computed (the others were answered from the cache).
@@ -110,6 +114,7 @@ private:
     node& node_;
     checkpointer* checkpointer_;
     match_driver* matcher_;
+    mailer* mailer_ = nullptr;
     std::atomic<std::size_t> waiting_for_proposals_{0};
     http_stats stats_;
     uurwerk::access access_;

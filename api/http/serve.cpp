@@ -64,6 +64,18 @@ result<std::unique_ptr<embedded_server>> embedded_server::start(
     s->matcher_ = std::make_unique<match_driver>(*s->node_, *s->checkpointer_,
                                                  match_driver_options{match_interval});
     s->matcher_->start();
+    if (network.mail) {
+        mailer_options mo;
+        mo.from = network.mail->from;
+        mo.app_url = network.mail->app_url;
+        mo.clock = wall_clock();
+        mo.crash_before_send = network.mail->crash_before_send;
+        mo.share = network.mail->share;
+        auto m = mailer::open(*s->node_, data_dir / "mail", std::move(mo),
+                              smtp_transport(network.mail->relay));
+        if (!m) return m.err();
+        s->mailer_ = std::move(*m);
+    }
     auto operator_token = operator_token_in(data_dir);
     if (!operator_token) return operator_token.err();
     s->routes_ = std::make_unique<routes>(
@@ -71,6 +83,7 @@ result<std::unique_ptr<embedded_server>> embedded_server::start(
         access_options{wall_clock(), std::move(*operator_token), sessions_cached_max,
                        access_checks::on, network.tls ? cookie_security::secure : network.cookies},
         network.quotas);
+    s->routes_->set_mailer(s->mailer_.get());
     http_server_options options;
     options.host = host;
     options.port = port;
@@ -82,6 +95,13 @@ result<std::unique_ptr<embedded_server>> embedded_server::start(
     if (!http) return http.err();
     s->http_ = std::move(*http);
     s->http_->start();
+    if (s->mailer_) {
+        // Links lead to this server unless the operator named the web app's address.
+        if (network.mail->app_url.empty())
+            s->mailer_->set_app_url(std::string(network.tls ? "https" : "http") + "://" + host +
+                                    ":" + std::to_string(s->http_->port()));
+        s->mailer_->start();
+    }
     return s;
 }
 
@@ -92,9 +112,11 @@ embedded_server::~embedded_server() {
 void embedded_server::stop() {
     if (http_) http_->stop();  // no request is in flight once this returns
     http_.reset();
+    if (mailer_) mailer_->stop();
     if (matcher_) matcher_->stop();
     if (checkpointer_) checkpointer_->stop();
     routes_.reset();
+    mailer_.reset();
     matcher_.reset();
     checkpointer_.reset();
     node_.reset();  // the projector stops; the store flushes
@@ -183,6 +205,14 @@ result<void> serve_command(const std::string& data_dir, const std::string& liste
               << " (checkpoints every " << checkpoint_interval.count() / 1000
               << " s, a matching round every " << match_interval.count() / 1000.0
               << " s, where a coordinator announced it)\n";
+    if (network.mail)
+        std::cerr << "uurwerk: e-mail through " << network.mail->relay.url
+                  << (network.mail->relay.implicit_tls ||
+                              network.mail->relay.upgrade == starttls::required
+                          ? " (TLS)"
+                          : "")
+                  << " from " << network.mail->from << ", at least once (api/README.md, "
+                  << "\"E-mail\")\n";
     if (tls)
         std::cerr << "uurwerk: TLS 1.2 and 1.3 with the certificate " << tls->cert_file.string()
                   << "\n";

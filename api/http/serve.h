@@ -13,6 +13,8 @@
 #include "api/http/access.h"
 #include "api/http/http_server.h"
 #include "api/http/quota.h"
+#include "api/mail/mailer.h"
+#include "api/mail/smtp.h"
 #include "api/node/checkpointer.h"
 #include "api/node/match_driver.h"
 #include "api/node/node.h"
@@ -28,6 +30,16 @@ enum class founding : std::uint8_t {
     anyone,            // an in-process benchmark in a folder of its own
 };
 
+// The node's e-mail (serve --smtp, --mail-from, --app-url): api/mail/mailer.h.
+struct mail_setup {
+    smtp_relay relay;
+    std::string from;     // the sender address
+    std::string app_url;  // the web app's address in links; "" = the server's own
+    // The crash drill's fault (api/mail/mailer.h): die before sending the Nth message.
+    std::optional<std::uint64_t> crash_before_send = std::nullopt;
+    mail_share share{};  // serve --mail-share: the partitions this node mails for
+};
+
 // How a node meets the network (api/http/http_server.h): TLS, and a reverse proxy it trusts.
 struct serve_network {
     std::optional<tls_files> tls{};  // none: plain HTTP
@@ -36,6 +48,8 @@ struct serve_network {
     // operator says so (serve --secure-cookies). The session cookie is then `Secure`.
     cookie_security cookies = cookie_security::plain;
     quota_options quotas{};  // the rate quotas (api/http/quota.h): the defaults
+    // E-mail notifications through this relay (api/mail): none without `serve --smtp`.
+    std::optional<mail_setup> mail{};
 };
 
 class embedded_server {
@@ -62,12 +76,15 @@ public:
     uurwerk::node& node() { return *node_; }
     uurwerk::checkpointer& checkpoints() { return *checkpointer_; }
     uurwerk::match_driver& matcher() { return *matcher_; }
+    // The mail sender; null without network.mail.
+    uurwerk::mailer* mail() { return mailer_.get(); }
 
 private:
     embedded_server() = default;
     std::unique_ptr<uurwerk::node> node_;
     std::unique_ptr<uurwerk::checkpointer> checkpointer_;
     std::unique_ptr<uurwerk::match_driver> matcher_;
+    std::unique_ptr<uurwerk::mailer> mailer_;  // outlives routes_, which borrow it
     std::unique_ptr<routes> routes_;
     std::unique_ptr<http_server> http_;
 };

@@ -65,6 +65,7 @@
 #include "api/node/member_feed.h"
 #include "ledger/core/crypto.h"
 #include "ledger/core/personal.h"
+#include "ledger/core/profile.h"
 #include "ledger/log/event_log.h"
 #include "ledger/log/kafka_log.h"
 #include "ledger/log/kafka_table.h"
@@ -337,5 +338,11 @@ private:
     std::mutex sweep_mutex_;  // one retention sweep at a time
     std::unique_ptr<interval_thread> retention_ticker_;
 };
+
+// Member `m`'s profile (ledger/core/profile.h) from the node's personal-data store; none when
+// they set none, or it was erased. Errors: store_error (a stored document that no longer
+// parses: a damaged store). Any thread.
+[[nodiscard]] result<std::optional<member_profile>> profile_of(node& n, community_id c,
+                                                               const query::member_row& m);
 
 }  // namespace uurwerk

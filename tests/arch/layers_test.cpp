@@ -1,10 +1,10 @@
 // The architecture, checked: every #include of the project's modules against the table of
 // allowed arrows in ops/layers.txt. A module may include its own headers, those of the modules
 // its line names (which must stand above it, so the arrows cannot close a circle), and, of the
-// guarded outside libraries (Boost, OpenSSL, Cap'n Proto, KJ, RocksDB, librdkafka, nlohmann/json),
-// only the header prefixes its line names. Every source file must sit in a module, and every
-// module has a README.md. The checker reads a tree given as a folder, so the tests below also run
-// it on small made-up trees to show that a wrong include fails.
+// guarded outside libraries (Boost, OpenSSL, Cap'n Proto, KJ, RocksDB, librdkafka, nlohmann/json,
+// libcurl), only the header prefixes its line names. Every source file must sit in a module, and
+// every module has a README.md. The checker reads a tree given as a folder, so the tests below also
+// run it on small made-up trees to show that a wrong include fails.
 
 #include <boost/test/unit_test.hpp>
 
@@ -30,8 +30,8 @@ struct module_rule {
     std::vector<std::string> outside;  // header prefixes of guarded libraries
 };
 
-const std::vector<std::string> guarded_prefixes = {"boost/",   "openssl/",    "capnp/",   "kj/",
-                                                   "rocksdb/", "librdkafka/", "nlohmann/"};
+const std::vector<std::string> guarded_prefixes = {"boost/",   "openssl/",    "capnp/",    "kj/",
+                                                   "rocksdb/", "librdkafka/", "nlohmann/", "curl/"};
 // The top-level folders whose sources form modules (schemas/ is generated from .capnp files).
 const std::vector<std::string> source_roots = {"ledger", "projections", "matching", "api"};
 

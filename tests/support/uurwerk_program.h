@@ -150,6 +150,21 @@ public:
         pid_ = -1;
     }
 
+    // Waits up to `wait` for the server to end on its own (a fault it injected); true if it did.
+    bool exited_within(std::chrono::milliseconds wait) {
+        if (pid_ <= 0) return true;
+        const auto deadline = std::chrono::steady_clock::now() + wait;
+        int status = 0;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                return true;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return false;
+    }
+
     std::uint16_t port() const { return port_; }
     std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 

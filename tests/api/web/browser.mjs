@@ -33,8 +33,11 @@ export function check(condition, what) {
 // line. The matcher runs every second, so that a proposal follows a fitting post at once.
 export async function startNode(binary) {
   const data = mkdtempSync(path.join(tmpdir(), "uurwerk-web-"));
+  // With a relay that is not there (port 9 on loopback): members may choose how often they get
+  // e-mail, which waits for a relay that never answers (nothing leaves the machine).
   const child = spawn(binary, ["serve", "--data", data, "--listen", "127.0.0.1:0",
-                               "--match-interval", "1"], { stdio: ["ignore", "pipe", "pipe"] });
+                               "--match-interval", "1", "--smtp", "smtp://127.0.0.1:9",
+                               "--mail-from", "tijdbank@example.org"], { stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   child.stderr.on("data", (d) => { log += d; });
   // A test that fails half-way must not leave its node running.

@@ -274,6 +274,13 @@ async function logEnd() {
   await d.page.locator("#about").waitFor();
   check(await d.page.inputValue("#about") === planted, "the profile's text comes back as typed");
   check(await d.page.evaluate(() => window.__pwned === undefined), "no planted script ran (profile)");
+  // How often e-mail comes: once a week, kept by the node.
+  await d.page.selectOption("#mail", "weekly");
+  await sees(d, "Your choice is saved.", "the e-mail choice is saved");
+  await d.page.reload();
+  await d.page.locator("#mail").waitFor();
+  check(await d.page.inputValue("#mail") === "weekly", "the e-mail choice comes back after a reload");
+  await d.shot("profile-mail");
   // A second use of an invitation, and an expired one.
   const again = await device(browser, story, "stranger", opts);
   await again.page.goto(link);

@@ -223,4 +223,12 @@ export default {
   "statement.qr": "The certificate for this statement (for an auditor, with their own key):",
   "statement.download": "Download the certificate",
   "home.suspended": "A coordinator has suspended you. You cannot do anything now. Please contact the coordinator.",
+  "mail.title": "E-mail",
+  "mail.how_often": "How often would you like e-mail about what waits for you?",
+  "mail.hint": "To the e-mail address above. Every e-mail also has a button to stop.",
+  "mail.at_once": "At once",
+  "mail.daily": "Once a day",
+  "mail.weekly": "Once a week",
+  "mail.never": "Never",
+  "mail.saved": "Your choice is saved.",
 };

@@ -224,4 +224,12 @@ export default {
   "statement.qr": "Het certificaat bij dit overzicht (voor een controleur, met zijn eigen sleutel):",
   "statement.download": "Certificaat downloaden",
   "home.suspended": "Een coördinator heeft u geschorst. U kunt nu niets doen. Neem contact op met de coördinator.",
+  "mail.title": "E-mail",
+  "mail.how_often": "Hoe vaak wilt u e-mail over wat op u wacht?",
+  "mail.hint": "Naar het e-mailadres hierboven. In elke e-mail staat ook een knop om te stoppen.",
+  "mail.at_once": "Meteen",
+  "mail.daily": "Eén keer per dag",
+  "mail.weekly": "Eén keer per week",
+  "mail.never": "Nooit",
+  "mail.saved": "Uw keuze is bewaard.",
 };

@@ -485,11 +485,26 @@ async function profile() {
     } },
       field(t("profile.name"), name), field(t("profile.phone"), phone), field(t("profile.email"), email),
       field(t("profile.about"), about), count, save),
+    await mailChoice(),
     h("p", {}, h("a", { href: `${base()}/export`, download: "uurwerk-mijn-gegevens.json", class: "button" }, t("profile.export"))),
     state.subject === state.me.member ? h("p", {}, h("a", { href: "#device", class: "button" }, t("device.title"))) : null,
     h("section", { class: "leave", "aria-labelledby": "leave-h" },
       h("h2", { id: "leave-h" }, t("profile.leave_title")),
       h("p", {}, t("profile.leave_text")), leaveButton));
+}
+
+// How often the member gets e-mail (api/README.md, "E-mail"): kept by the node beside the profile,
+// changed at once; a node without a relay keeps the choice for when it has one.
+async function mailChoice() {
+  let now = null;
+  try { now = (await read(`${base()}/mail`)).frequency; } catch { return null; }
+  const choice = h("select", { id: "mail", onchange: async () => {
+    const ok = await act(choice, () => api("POST", `${base()}/mail`, { frequency: choice.value }));
+    if (ok) say(t("mail.saved"), "ok");
+  } }, ["at_once", "daily", "weekly", "never"].map((f) =>
+    h("option", { value: f, selected: f === now }, t("mail." + f))));
+  return h("section", { "aria-labelledby": "mail-h" }, h("h2", { id: "mail-h" }, t("mail.title")),
+    field(t("mail.how_often"), choice, t("mail.hint")));
 }
 
 // Display names of other members, looked up once per screen.
