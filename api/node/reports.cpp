@@ -1,0 +1,60 @@
+#include "api/node/reports.h"
+
+#include "projections/audit.h"
+
+namespace uurwerk {
+
+result<report_table> compute_report(node& n, const report_params& p) {
+    const community_id c = p.community;
+    const partition_id part = n.partition_of(c);
+    auto latest = read_latest_checkpoint(n.projections(part), c);
+    if (!latest) return latest.err();
+    if (!*latest)
+        return make_error(errc::no_checkpoint, "community " + std::to_string(c.value) +
+                                                   " has no checkpoint yet: a report is "
+                                                   "computed at one (uurwerk audit checkpoint)");
+    const auto& cp = **latest;
+    report_builder fold(p);
+    std::vector<log_record> window;  // records read ahead from the log, in offset order
+    std::size_t next = 0;
+    for (std::uint64_t from = 0; from < cp.tree_size;) {
+        const auto want = static_cast<std::size_t>(
+            std::min<std::uint64_t>(report_leaves_page, cp.tree_size - from));
+        auto leaves = read_leaves(n.projections(part), c, from, want);
+        if (!leaves) return leaves.err();
+        UURWERK_ASSERT(!leaves->empty() && leaves->front().index == from, from, leaves->size());
+        for (const auto& leaf : *leaves) {
+            // The community's records lie in order in its partition, mostly next to each other:
+            // read them in runs, skipping the other communities' records in between.
+            while (next < window.size() && window[next].at < leaf.at) ++next;
+            if (next == window.size()) {
+                const auto span = leaves->back().at.value - leaf.at.value + 1;
+                auto run = n.log(part).lookup(
+                    leaf.at,
+                    static_cast<std::size_t>(std::min<std::uint64_t>(span, report_leaves_page)),
+                    std::chrono::seconds(5));
+                if (!run) return run.err();
+                window = std::move(*run);
+                next = 0;
+                if (window.empty() || window.front().at != leaf.at)
+                    return make_error(errc::io_error,
+                                      "no record at offset " + std::to_string(leaf.at.value) +
+                                          " for leaf " + std::to_string(leaf.index));
+            }
+            UURWERK_ASSERT(window[next].at == leaf.at, window[next].at.value, leaf.at.value);
+            const auto& rec = window[next];
+            // The node's own log, checked when it was appended and by its CRC since.
+            auto env = decode_envelope(rec.payload, form_check::trusted);
+            auto body =
+                env ? decode_body(env->body, form_check::trusted) : result<event_body>(env.err());
+            if (!body)
+                return make_error(errc::io_error, "leaf " + std::to_string(leaf.index) +
+                                                      " does not decode: " + body.err().message);
+            fold.add(*body, leaf.verdict, rec.appended_at);
+        }
+        from += leaves->size();
+    }
+    return fold.finish(report_checkpoint{cp.tree_size, cp.root});
+}
+
+}  // namespace uurwerk
