@@ -1,8 +1,10 @@
 #pragma once
 // `uurwerk bench reports`: the coordinators' reports (api/node/reports.h) over a community of
 // --events events (1,000,000; the `bench audit` log: a checkpoint every 100,000 events and one
-// after the last). Times each report as the node computes it at the latest checkpoint (the
-// best and the median of --rounds, 3), and once through HTTP as a coordinator reads it; then
+// after the last). Times the first report after a start (the whole tree read into the node's
+// report facts, api/node/reports.h), then each report as the node computes it at the latest
+// checkpoint from those facts (the best and the median of --rounds, 3), and once through HTTP as
+// a coordinator reads it (the server's own cache: its first report reads the tree); then
 // the offline recomputation from the export (`uurwerk audit report`): the full verification
 // of the export with every report recomputed, and the reports' fold alone, both in events/s.
 // Checks that the offline CSV is the node's, byte for byte (a difference fails the bench).

@@ -1,10 +1,9 @@
 #include "api/http/report_routes.h"
 
-#include "api/node/reports.h"
-
 namespace uurwerk::report_routes {
 
-http_response report(node& n, community_id c, std::string_view name, const target_parts& t) {
+http_response report(report_cache& cache, node& n, community_id c, std::string_view name,
+                     const target_parts& t) {
     const auto kind = report_from_name(name);
     if (!kind)
         return error_answer(errc::unknown_report, "no report '" + std::string(name) +
@@ -24,7 +23,7 @@ http_response report(node& n, community_id c, std::string_view name, const targe
     if (!days) return error_answer(days.err());
     auto params = check_report_params(*kind, c, *from, *to, *days);
     if (!params) return error_answer(params.err());
-    auto table = compute_report(n, *params);
+    auto table = cache.compute(n, *params);
     if (!table) return error_answer(table.err());
     http_response r = csv ? http_response{200, "text/csv; charset=utf-8", report_csv(*table), {}}
                           : json_answer(200, report_json(*table));

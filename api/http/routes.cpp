@@ -719,8 +719,8 @@ std::vector<route> routes::table() {
         {M::get,  "/v1/communities/{c}/reports/{i}", {"from_ms", "to_ms", "days", "format"},
                   C::auditor,
                   known([this](const route_call& r) {
-                      return report_routes::report(node_, r.args.community, r.args.text,
-                                                   r.target);
+                      return report_routes::report(reports_, node_, r.args.community,
+                                                   r.args.text, r.target);
                   })},
     };
     // clang-format on

@@ -34,6 +34,7 @@
 #include "api/node/checkpointer.h"
 #include "api/node/match_driver.h"
 #include "api/node/node.h"
+#include "api/node/reports.h"
 
 namespace uurwerk {
 
@@ -119,7 +120,8 @@ private:
     std::mutex reputation_mutex_;
     std::map<community_id, std::shared_ptr<reputation_entry>> reputation_;  // under the mutex
     std::atomic<std::uint64_t> reputation_computed_{0};
-    router router_;  // last: its handlers use the members above
+    report_cache reports_;  // each community's report facts at its latest checkpoint
+    router router_;         // last: its handlers use the members above
     // Events submitted through these routes since they were made (the first answer of each).
     std::atomic<std::uint64_t> accepted_{0}, rejected_{0}, duplicates_{0};
 };

@@ -3,23 +3,17 @@
 #include "projections/audit.h"
 
 namespace uurwerk {
+namespace {
 
-result<report_table> compute_report(node& n, const report_params& p) {
-    const community_id c = p.community;
+// Adds the leaves [facts.leaves(), tree_size) of `c`'s tree to `facts`.
+result<void> extend(node& n, community_id c, std::uint64_t tree_size, report_facts& facts) {
     const partition_id part = n.partition_of(c);
-    auto latest = read_latest_checkpoint(n.projections(part), c);
-    if (!latest) return latest.err();
-    if (!*latest)
-        return make_error(errc::no_checkpoint, "community " + std::to_string(c.value) +
-                                                   " has no checkpoint yet: a report is "
-                                                   "computed at one (uurwerk audit checkpoint)");
-    const auto& cp = **latest;
-    report_builder fold(p);
     std::vector<log_record> window;  // records read ahead from the log, in offset order
     std::size_t next = 0;
-    for (std::uint64_t from = 0; from < cp.tree_size;) {
-        const auto want = static_cast<std::size_t>(
-            std::min<std::uint64_t>(report_leaves_page, cp.tree_size - from));
+    while (facts.leaves() < tree_size) {
+        const std::uint64_t from = facts.leaves();
+        const auto want =
+            static_cast<std::size_t>(std::min<std::uint64_t>(report_leaves_page, tree_size - from));
         auto leaves = read_leaves(n.projections(part), c, from, want);
         if (!leaves) return leaves.err();
         UURWERK_ASSERT(!leaves->empty() && leaves->front().index == from, from, leaves->size());
@@ -41,7 +35,6 @@ result<report_table> compute_report(node& n, const report_params& p) {
                                       "no record at offset " + std::to_string(leaf.at.value) +
                                           " for leaf " + std::to_string(leaf.index));
             }
-            UURWERK_ASSERT(window[next].at == leaf.at, window[next].at.value, leaf.at.value);
             const auto& rec = window[next];
             // The node's own log, checked when it was appended and by its CRC since.
             auto env = decode_envelope(rec.payload, form_check::trusted);
@@ -50,11 +43,46 @@ result<report_table> compute_report(node& n, const report_params& p) {
             if (!body)
                 return make_error(errc::io_error, "leaf " + std::to_string(leaf.index) +
                                                       " does not decode: " + body.err().message);
-            fold.add(*body, leaf.verdict, rec.appended_at);
+            facts.add(*body, leaf.verdict, rec.appended_at);
         }
-        from += leaves->size();
     }
-    return fold.finish(report_checkpoint{cp.tree_size, cp.root});
+    return ok_value;
+}
+
+}  // namespace
+
+result<report_table> report_cache::compute(node& n, const report_params& p) {
+    const community_id c = p.community;
+    auto latest = read_latest_checkpoint(n.projections(n.partition_of(c)), c);
+    if (!latest) return latest.err();
+    if (!*latest)
+        return make_error(errc::no_checkpoint, "community " + std::to_string(c.value) +
+                                                   " has no checkpoint yet: a report is "
+                                                   "computed at one (uurwerk audit checkpoint)");
+    const auto& cp = **latest;
+    std::shared_ptr<entry> e;
+    {
+        std::lock_guard lock(mutex_);
+        auto& slot = entries_[c];
+        if (!slot) {
+            if (entries_.size() > report_cache_communities_max)
+                for (auto it = entries_.begin(); it != entries_.end(); ++it)
+                    if (it->first != c) {
+                        entries_.erase(it);  // its facts go when its last reader is done
+                        break;
+                    }
+            slot = std::make_shared<entry>();
+        }
+        e = slot;
+    }
+    std::lock_guard lock(e->mutex);
+    if (!e->facts || e->facts->leaves() > cp.tree_size)
+        e->facts = std::make_unique<report_facts>(c);
+    if (auto r = extend(n, c, cp.tree_size, *e->facts); !r) {
+        e->facts.reset();  // half extended: start afresh next time
+        return r.err();
+    }
+    return e->facts->report(p, report_checkpoint{cp.tree_size, cp.root});
 }
 
 }  // namespace uurwerk

@@ -115,156 +115,165 @@ result<report_params> check_report_params(report_kind kind, community_id c,
     return p;
 }
 
-report_builder::report_builder(const report_params& params) : params_(params) {}
-
-void report_builder::active(member_id m, time_ms t) {
-    if (m == community_fund) return;
-    auto it = members_.find(m);
-    if (it != members_.end()) it->second.last_active = std::max(it->second.last_active, t);
+report_facts::post_fact* report_facts::post(const event_id& id) {
+    auto it = post_index_.find(id);
+    return it == post_index_.end() ? nullptr : &posts_[it->second];
 }
 
-void report_builder::settle(member_id helper, member_id receiver, minutes amount,
-                            std::optional<category> what, time_ms t) {
-    const std::string_view w = category_text(what);
-    const std::int64_t month = month_of(t);
-    hours_[hours_key{month, helper.value, w}].given += amount.value;
-    hours_[hours_key{month, receiver.value, w}].received += amount.value;
-    minutes_given_ += amount.value;
-}
-
-void report_builder::add(const event_body& b, reject_reason verdict, time_ms at) {
+void report_facts::add(const event_body& b, reject_reason verdict, time_ms at) {
     const std::uint64_t leaf = leaves_++;
-    if (verdict != reject_reason::none || at >= params_.to) return;
-    UURWERK_ASSERT(b.community == params_.community, b.community.value, params_.community.value);
-    const bool counted = in_range(at);
+    if (verdict != reject_reason::none) return;
+    UURWERK_ASSERT(b.community == community_, b.community.value, community_.value);
     const member_id actor = b.actor();
-    active(actor, at);
-    const auto id_text = [&] { return b.id.hex(); };
+    if (auto m = members_.find(actor); m != members_.end() && actor != community_fund)
+        m->second.active_at.push_back(at.value);
+    const auto admit = [&](member_id m) { members_[m].active_at.push_back(at.value); };
     std::visit(
         [&](const auto& x) {
             using T = std::decay_t<decltype(x)>;
             if constexpr (std::is_same_v<T, community_founded>) {
-                members_[b.author] = member_state{at, false};
+                admit(b.author);
             } else if constexpr (std::is_same_v<T, member_admitted>) {
-                members_[x.member] = member_state{at, false};
+                admit(x.member);
             } else if constexpr (std::is_same_v<T, invitation_issued>) {
                 invitations_[b.id] = {x.member, x.purpose};
             } else if constexpr (std::is_same_v<T, invitation_redeemed>) {
                 auto it = invitations_.find(x.invitation);
                 if (it != invitations_.end() && it->second.second == invitation_purpose::join)
-                    members_[it->second.first] = member_state{at, false};
+                    admit(it->second.first);
             } else if constexpr (std::is_same_v<T, member_left>) {
-                if (auto it = members_.find(x.member); it != members_.end()) it->second.left = true;
+                if (auto it = members_.find(x.member); it != members_.end())
+                    it->second.left_at = at.value;
             } else if constexpr (std::is_same_v<T, offer_posted> ||
                                  std::is_same_v<T, request_posted>) {
-                post_state p;
-                p.author = actor;
-                p.what = x.what;
-                p.posted_at = at;
-                p.leaf = leaf;
-                p.request = std::is_same_v<T, request_posted>;
-                posts_[b.id] = p;
-                if (counted) post_order_.push_back(b.id);
+                post_index_[b.id] = posts_.size();
+                posts_.push_back(
+                    post_fact{b.id, leaf, at, actor, x.what, std::is_same_v<T, request_posted>});
             } else if constexpr (std::is_same_v<T, post_withdrawn> ||
                                  std::is_same_v<T, post_hidden>) {
-                if (auto it = posts_.find(x.post); it != posts_.end()) it->second.open = false;
+                if (auto* p = post(x.post)) p->closed_at = std::min(p->closed_at, at.value);
             } else if constexpr (std::is_same_v<T, match_proposed>) {
-                proposals_[b.id] = proposal_state{x.request, x.offer, x.helper};
-                for (const auto* post : {&x.request, &x.offer})
-                    if (auto it = posts_.find(*post); it != posts_.end()) ++it->second.proposals;
+                proposal_request_[b.id] = x.request;
+                for (const auto* id : {&x.request, &x.offer})
+                    if (auto* p = post(*id)) p->proposed_at.push_back(at.value);
             } else if constexpr (std::is_same_v<T, match_accepted>) {
-                auto it = proposals_.find(x.match);
-                if (it == proposals_.end()) return;
-                if (auto r = posts_.find(it->second.request); r != posts_.end())
-                    r->second.answered = true;
-                if (counted) ++matches_made_;
+                auto it = proposal_request_.find(x.match);
+                if (it == proposal_request_.end()) return;
+                if (auto* p = post(it->second)) p->answered_at = std::min(p->answered_at, at.value);
+                accepted_at_.push_back(at.value);
             } else if constexpr (std::is_same_v<T, hours_claimed>) {
-                claim_state cl{actor, x.receiver, x.amount, std::nullopt, false};
+                claim_fact cl{actor, x.receiver, x.amount, std::nullopt};
                 // The claim names a post, or a match (its request's category).
-                std::optional<event_id> post = x.post;
-                if (post)
-                    if (auto m = proposals_.find(*post); m != proposals_.end())
-                        post = m->second.request;
-                if (post)
-                    if (auto it = posts_.find(*post); it != posts_.end()) cl.what = it->second.what;
+                std::optional<event_id> named = x.post;
+                if (named)
+                    if (auto m = proposal_request_.find(*named); m != proposal_request_.end())
+                        named = m->second;
+                if (named)
+                    if (auto* p = post(*named)) cl.what = p->what;
                 claims_[b.id] = cl;
             } else if constexpr (std::is_same_v<T, hours_confirmed>) {
                 auto it = claims_.find(x.claim);
                 UURWERK_ASSERT(it != claims_.end(), b.id.hex());  // the rules accepted it
-                auto& cl = it->second;
-                cl.confirmed = true;
-                if (!counted) return;
-                settle(cl.helper, cl.receiver, cl.amount, cl.what, at);
-                helpers_.insert(cl.helper);
-                helped_.insert(cl.receiver);
-                row({at.value, static_cast<std::int64_t>(leaf), std::string("claim"), id_text(),
-                     member_cell(cl.receiver), member_cell(cl.helper), cl.amount.value,
-                     std::string(category_text(cl.what))});
+                const auto& cl = it->second;
+                exchanges_.push_back(exchange_fact{at, leaf, exchange_kind::claim, true, b.id,
+                                                   cl.receiver, cl.helper, cl.amount, cl.what});
             } else if constexpr (std::is_same_v<T, transfer>) {
-                transfers_[b.id] = transfer_state{actor, x.to, x.amount};
-                if (counted)
-                    row({at.value, static_cast<std::int64_t>(leaf), std::string("transfer"),
-                         id_text(), member_cell(actor), member_cell(x.to), x.amount.value,
-                         std::string(no_category)});
+                transfers_[b.id] = transfer_fact{actor, x.to, x.amount};
+                exchanges_.push_back(exchange_fact{at, leaf, exchange_kind::transfer, false, b.id,
+                                                   actor, x.to, x.amount, std::nullopt});
             } else if constexpr (std::is_same_v<T, reversal>) {
-                if (!counted) return;
                 if (auto it = claims_.find(x.target); it != claims_.end()) {
                     const auto& cl = it->second;
-                    settle(cl.helper, cl.receiver, minutes{-cl.amount.value}, cl.what, at);
-                    row({at.value, static_cast<std::int64_t>(leaf), std::string("reversal"),
-                         id_text(), member_cell(cl.helper), member_cell(cl.receiver),
-                         cl.amount.value, std::string(category_text(cl.what))});
+                    exchanges_.push_back(exchange_fact{at, leaf, exchange_kind::reversal, true,
+                                                       b.id, cl.helper, cl.receiver, cl.amount,
+                                                       cl.what});
                 } else if (auto t = transfers_.find(x.target); t != transfers_.end()) {
-                    row({at.value, static_cast<std::int64_t>(leaf), std::string("reversal"),
-                         id_text(), member_cell(t->second.to), member_cell(t->second.from),
-                         t->second.amount.value, std::string(no_category)});
+                    exchanges_.push_back(exchange_fact{at, leaf, exchange_kind::reversal, false,
+                                                       b.id, t->second.to, t->second.from,
+                                                       t->second.amount, std::nullopt});
                 }
             }
         },
         b.payload);
 }
 
-report_table report_builder::finish(const report_checkpoint& at) const {
+report_table report_facts::report(const report_params& p, const report_checkpoint& at) const {
     UURWERK_ASSERT(leaves_ == at.tree_size, leaves_, at.tree_size);
+    UURWERK_ASSERT(p.community == community_, p.community.value, community_.value);
     report_table t;
-    t.params = params_;
+    t.params = p;
     t.at = at;
-    t.columns = columns_of(params_.kind);
-    const auto days_since = [&](time_ms since) {
-        return (params_.to.value - since.value) / day_ms;
-    };
+    t.columns = columns_of(p.kind);
+    const auto in_range = [&](std::int64_t ms) { return ms >= p.from.value && ms < p.to.value; };
+    const auto before_end = [&](std::int64_t ms) { return ms < p.to.value; };
+    const auto days_since = [&](std::int64_t ms) { return (p.to.value - ms) / day_ms; };
+    const auto cell = [](std::uint64_t v) { return static_cast<std::int64_t>(v); };
     const auto open_posts = [&](bool requests) {
-        for (const auto& id : post_order_) {
-            const auto& p = posts_.at(id);
-            if (p.request != requests || !p.open) continue;
-            if (auto m = members_.find(p.author); m != members_.end() && m->second.left) continue;
-            if (requests ? p.answered : p.proposals > 0) continue;
-            std::vector<report_cell> r{id.hex(), static_cast<std::int64_t>(p.leaf),
-                                       p.posted_at.value, member_cell(p.author),
-                                       std::string(category_name(p.what))};
-            if (requests) r.emplace_back(static_cast<std::int64_t>(p.proposals));
-            r.emplace_back(days_since(p.posted_at));
+        for (const auto& post : posts_) {
+            if (post.request != requests || !in_range(post.posted_at.value)) continue;
+            if (before_end(post.closed_at)) continue;
+            if (auto m = members_.find(post.author);
+                m != members_.end() && before_end(m->second.left_at))
+                continue;
+            const auto proposals =
+                std::count_if(post.proposed_at.begin(), post.proposed_at.end(), before_end);
+            if (requests ? before_end(post.answered_at) : proposals > 0) continue;
+            std::vector<report_cell> r{post.id.hex(), cell(post.leaf), post.posted_at.value,
+                                       member_cell(post.author),
+                                       std::string(category_name(post.what))};
+            if (requests) r.emplace_back(static_cast<std::int64_t>(proposals));
+            r.emplace_back(days_since(post.posted_at.value));
             t.rows.push_back(std::move(r));
         }
     };
-    switch (params_.kind) {
-        case report_kind::hours:
-            for (const auto& [k, v] : hours_)
-                t.rows.push_back({month_text(k.month), static_cast<std::int64_t>(k.member),
-                                  std::string(k.what), v.given, v.received});
+    switch (p.kind) {
+        case report_kind::hours: {
+            struct key {
+                std::int64_t month;
+                std::uint64_t member;
+                std::string_view what;
+                auto operator<=>(const key&) const = default;
+            };
+            std::map<key, std::pair<std::int64_t, std::int64_t>> sums;  // given, received
+            for (const auto& x : exchanges_) {
+                if (!x.help || !in_range(x.at.value)) continue;
+                const std::int64_t month = month_of(x.at),
+                                   sign = x.kind == exchange_kind::reversal ? -1 : 1;
+                const member_id helper = sign > 0 ? x.to : x.from;
+                const member_id receiver = sign > 0 ? x.from : x.to;
+                const auto what = category_text(x.what);
+                sums[key{month, helper.value, what}].first += sign * x.amount.value;
+                sums[key{month, receiver.value, what}].second += sign * x.amount.value;
+            }
+            for (const auto& [k, v] : sums)
+                t.rows.push_back(
+                    {month_text(k.month), cell(k.member), std::string(k.what), v.first, v.second});
             break;
-        case report_kind::transactions:
-            t.rows = rows_;
+        }
+        case report_kind::transactions: {
+            static constexpr std::array<std::string_view, 3> kinds{"claim", "transfer", "reversal"};
+            for (const auto& x : exchanges_)
+                if (in_range(x.at.value))
+                    t.rows.push_back({x.at.value, cell(x.leaf),
+                                      std::string(kinds[static_cast<std::size_t>(x.kind)]),
+                                      x.id.hex(), member_cell(x.from), member_cell(x.to),
+                                      x.amount.value,
+                                      std::string(x.help ? category_text(x.what) : no_category)});
             break;
+        }
         case report_kind::inactive: {
-            const std::int64_t since = params_.to.value - std::int64_t{params_.days} * day_ms;
-            std::vector<std::pair<member_id, member_state>> ms(members_.begin(), members_.end());
-            std::sort(ms.begin(), ms.end(),
-                      [](const auto& a, const auto& b) { return a.first < b.first; });
-            for (const auto& [m, s] : ms)
-                if (!s.left && s.last_active.value < since)
-                    t.rows.push_back(
-                        {member_cell(m), s.last_active.value, days_since(s.last_active)});
+            const std::int64_t since = p.to.value - std::int64_t{p.days} * day_ms;
+            std::vector<std::pair<member_id, std::int64_t>> last;
+            for (const auto& [m, f] : members_) {
+                if (before_end(f.left_at)) continue;
+                // The log's clock need not only go forward: the latest time before the end.
+                std::int64_t latest = never;
+                for (auto ms : f.active_at)
+                    if (before_end(ms) && (latest == never || ms > latest)) latest = ms;
+                if (latest != never && latest < since) last.emplace_back(m, latest);
+            }
+            std::sort(last.begin(), last.end());
+            for (const auto& [m, ms] : last) t.rows.push_back({member_cell(m), ms, days_since(ms)});
             break;
         }
         case report_kind::unanswered:
@@ -273,11 +282,25 @@ report_table report_builder::finish(const report_checkpoint& at) const {
         case report_kind::unproposed:
             open_posts(false);
             break;
-        case report_kind::impact:
-            t.rows.push_back({matches_made_, minutes_given_,
-                              static_cast<std::int64_t>(helpers_.size()),
-                              static_cast<std::int64_t>(helped_.size())});
+        case report_kind::impact: {
+            std::int64_t given = 0;
+            std::unordered_set<member_id> helpers, helped;
+            for (const auto& x : exchanges_) {
+                if (!x.help || !in_range(x.at.value)) continue;
+                if (x.kind == exchange_kind::reversal) {
+                    given -= x.amount.value;
+                    continue;
+                }
+                given += x.amount.value;
+                helpers.insert(x.to);
+                helped.insert(x.from);
+            }
+            const auto matches = std::count_if(accepted_at_.begin(), accepted_at_.end(),
+                                               [&](std::int64_t ms) { return in_range(ms); });
+            t.rows.push_back({static_cast<std::int64_t>(matches), given, cell(helpers.size()),
+                              cell(helped.size())});
             break;
+        }
     }
     return t;
 }
@@ -310,13 +333,13 @@ result<report_table> report_of_export(const parsed_export& e, const std::set<pub
                           "the export holds no checkpoint signed by a trusted key: a report is "
                           "computed at one");
     UURWERK_ASSERT(at->tree_size <= e.records.size(), at->tree_size, e.records.size());
-    report_builder fold(p);
+    report_facts facts(e.community);
     for (std::uint64_t i = 0; i < at->tree_size; ++i) {
         auto b = body_of(i);
         if (!b) return b.err();
-        fold.add(b->first, e.records[i].verdict, e.records[i].appended_at);
+        facts.add(b->first, e.records[i].verdict, e.records[i].appended_at);
     }
-    return fold.finish(*at);
+    return facts.report(p, *at);
 }
 
 namespace {

@@ -10,7 +10,7 @@
 // event ids, minutes, categories and log times, never a name or a contact detail (a member who
 // left is a number like any other). What each report means: api/README.md, "Reports".
 //
-// Threading: a report_builder is a value used by one thread at a time; the free functions are
+// Threading: a report_facts is a value used by one thread at a time; the free functions are
 // pure and safe from any thread.
 
 #include <cstdint>
@@ -87,76 +87,75 @@ struct report_table {
     std::vector<std::vector<report_cell>> rows;
 };
 
-// The fold. add() each leaf of the tree in order, from leaf 0, with the node's verdict and the
-// log's time; then finish() with the checkpoint whose tree those leaves are (finish asserts
-// that exactly tree_size leaves were added). Leaves at or after params.to are folded for
-// nothing: a report is the state at to_ms.
-class report_builder {
+// The fold: what the reports read, gathered once from a community's leaves and kept, so that
+// any report over any range is computed from it without reading the log again, and a later
+// checkpoint only adds its new leaves (api/node/reports.h keeps one per community). add() each
+// leaf of the tree in order, from leaf 0, with the node's verdict and the log's time (only
+// accepted events count); report() then computes a report at the checkpoint whose tree those
+// leaves are (it asserts that exactly tree_size leaves were added). A report is the state at
+// params.to: whatever was logged at or after it is left out, as if the fold had stopped there.
+// Memory: a few dozen bytes per exchange and post, 8 per event of a member.
+class report_facts {
 public:
-    explicit report_builder(const report_params& params);
+    explicit report_facts(community_id c) : community_(c) {}
     void add(const event_body& body, reject_reason verdict, time_ms logged_at);
-    [[nodiscard]] report_table finish(const report_checkpoint& at) const;
+    [[nodiscard]] report_table report(const report_params& p, const report_checkpoint& at) const;
     std::uint64_t leaves() const { return leaves_; }
+    community_id community() const { return community_; }
 
 private:
-    struct post_state {
+    static constexpr std::int64_t never = INT64_MAX;
+    enum class exchange_kind : std::uint8_t { claim, transfer, reversal };
+    // A confirmed claim (at its confirmation: from the receiver to the helper), a transfer, or
+    // a reversal of either (from whom it takes back to whom it gives back).
+    struct exchange_fact {
+        time_ms at;
+        std::uint64_t leaf = 0;
+        exchange_kind kind = exchange_kind::claim;
+        bool help = false;  // a claim, or the reversal of one: hours of help
+        event_id id;
+        member_id from, to;
+        minutes amount{0};
+        std::optional<category> what;
+    };
+    struct post_fact {
+        event_id id;
+        std::uint64_t leaf = 0;
+        time_ms posted_at;
         member_id author;
         category what = category::other;
-        time_ms posted_at;
-        std::uint64_t leaf = 0;
         bool request = false;
-        bool open = true;
-        bool answered = false;  // a match accepted, or a claim confirmed for it
-        std::uint32_t proposals = 0;
+        std::int64_t closed_at = never;    // withdrawn or hidden
+        std::int64_t answered_at = never;  // a request's first match accepted
+        std::vector<std::int64_t> proposed_at = {};
     };
-    struct claim_state {
+    struct claim_fact {
         member_id helper, receiver;
         minutes amount{0};
         std::optional<category> what;
-        bool confirmed = false;
     };
-    struct transfer_state {
+    struct transfer_fact {
         member_id from, to;
         minutes amount{0};
     };
-    struct proposal_state {
-        event_id request, offer;
-        member_id helper;
-    };
-    struct member_state {
-        time_ms last_active;
-        bool left = false;
-    };
-    // The month (UTC) of a log time as year * 12 + month - 1.
-    struct hours_key {
-        std::int64_t month;
-        std::uint64_t member;
-        std::string_view what;
-        auto operator<=>(const hours_key&) const = default;
-    };
-    struct hours_cell {
-        std::int64_t given = 0, received = 0;
+    struct member_fact {
+        std::int64_t left_at = never;
+        std::vector<std::int64_t> active_at;  // admission, then each event of theirs
     };
 
-    bool in_range(time_ms t) const { return t >= params_.from && t < params_.to; }
-    void active(member_id m, time_ms t);
-    void settle(member_id helper, member_id receiver, minutes amount, std::optional<category> what,
-                time_ms t);
-    void row(std::vector<report_cell> r) { rows_.push_back(std::move(r)); }
+    post_fact* post(const event_id& id);
 
-    report_params params_;
+    community_id community_;
     std::uint64_t leaves_ = 0;
-    std::unordered_map<event_id, post_state> posts_;
-    std::vector<event_id> post_order_;  // posts in log order, for the open-post reports
-    std::unordered_map<event_id, claim_state> claims_;
-    std::unordered_map<event_id, transfer_state> transfers_;
-    std::unordered_map<event_id, proposal_state> proposals_;
+    std::vector<exchange_fact> exchanges_;  // in log order
+    std::vector<post_fact> posts_;          // in log order
+    std::unordered_map<event_id, std::size_t> post_index_;
+    std::unordered_map<event_id, claim_fact> claims_;
+    std::unordered_map<event_id, transfer_fact> transfers_;
+    std::unordered_map<event_id, event_id> proposal_request_;  // proposal -> its request
     std::unordered_map<event_id, std::pair<member_id, invitation_purpose>> invitations_;
-    std::unordered_map<member_id, member_state> members_;
-    std::map<hours_key, hours_cell> hours_;
-    std::vector<std::vector<report_cell>> rows_;  // transactions, in log order
-    std::int64_t matches_made_ = 0, minutes_given_ = 0;
-    std::unordered_set<member_id> helpers_, helped_;
+    std::unordered_map<member_id, member_fact> members_;
+    std::vector<std::int64_t> accepted_at_;  // matches accepted
 };
 
 // The report `p` over an export that verify_export found sound: computed at the export's last

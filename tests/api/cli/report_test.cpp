@@ -390,6 +390,30 @@ BOOST_AUTO_TEST_CASE(a_range_counts_only_what_was_logged_in_it) {
     BOOST_CHECK_EQUAL_COLLECTIONS(rows[0].begin(), rows[0].end(), impact.begin(), impact.end());
 }
 
+BOOST_AUTO_TEST_CASE(a_report_holds_what_its_checkpoint_holds_and_a_later_one_adds_the_rest) {
+    town_story t;
+    const auto q = range(jan_1_2026, apr_1_2026);
+    auto rows = csv_rows(t.ask(report_target("transactions", q), t.coordinator()).body, nullptr);
+    BOOST_CHECK_EQUAL(rows.size(), t.exchanges.size());  // not the gift after the checkpoint
+    // A new checkpoint: the node's facts (kept from the first report) take the new leaves in.
+    t.at_day(70);
+    auto again = t.cp->sign_now(town);
+    BOOST_REQUIRE(again.ok());
+    const auto a = t.ask(report_target("transactions", q), t.coordinator());
+    rows = csv_rows(a.body, nullptr);
+    BOOST_REQUIRE_EQUAL(rows.size(), t.exchanges.size() + 1);
+    const std::vector<std::string> gift{"transfer", "2", "3", "5"};
+    const std::vector<std::string> got{rows.back()[2], rows.back()[4], rows.back()[5],
+                                       rows.back()[6]};
+    BOOST_CHECK_EQUAL_COLLECTIONS(got.begin(), got.end(), gift.begin(), gift.end());
+    BOOST_CHECK(a.body.find("tree_size " + std::to_string(again->record.tree_size) + " root " +
+                            again->record.root.hex()) != std::string::npos);
+    // The headers name it too.
+    std::map<std::string, std::string> headers(a.headers.begin(), a.headers.end());
+    BOOST_CHECK_EQUAL(headers["X-Uurwerk-Tree-Size"], std::to_string(again->record.tree_size));
+    BOOST_CHECK_EQUAL(headers["X-Uurwerk-Root"], again->record.root.hex());
+}
+
 BOOST_AUTO_TEST_CASE(a_member_who_left_is_only_a_number_and_no_report_holds_a_name) {
     town_story t;
     const auto q = range(jan_1_2026, apr_1_2026);
