@@ -260,22 +260,28 @@ result<std::optional<expected_checkpoint>> expected_of(const parsed_args& a,
     return std::optional<expected_checkpoint>();
 }
 
-result<void> do_verify(const parsed_args& a) {
-    if (a.positionals().size() < 2)
-        return make_error(errc::missing_argument,
-                          "which file? uurwerk audit verify FILE --trust HEX");
-    const std::string path = a.positionals()[1];
+// An export file read and parsed, with the audit options its command's flags give (--trust,
+// --trust-file, --expect, --expect-file, --threads) and what to do with an unverified tail.
+struct loaded_export {
+    std::unique_ptr<std::string> text;  // the file, which `e` borrows from
+    parsed_export e;
+    std::set<public_key> trusted;
+    audit_options options;
+};
+
+result<loaded_export> load_export(const parsed_args& a, const std::string& path,
+                                  unverified_tail tail) {
     auto trusted = trusted_keys(a);
     if (!trusted) return trusted.err();
-    const auto started = clock_type::now();
     auto text = read_file(path);
     if (!text) return text.err();
-    auto e =
-        parse_export(byte_view(reinterpret_cast<const std::uint8_t*>(text->data()), text->size()));
+    auto owned = std::make_unique<std::string>(std::move(*text));
+    auto e = parse_export(
+        byte_view(reinterpret_cast<const std::uint8_t*>(owned->data()), owned->size()));
     if (!e) return make_error(errc::bad_export, path + ": " + e.err().message);
     audit_options o;
     o.trusted_node_keys = *trusted;
-    if (a.has("allow-unverified-tail")) o.tail = unverified_tail::report;
+    o.tail = tail;
     auto expect = expected_of(a, *trusted, e->community);
     if (!expect) return expect.err();
     o.expect = *expect;
@@ -284,6 +290,21 @@ result<void> do_verify(const parsed_args& a) {
         if (!t) return t.err();
         o.threads = *t;
     }
+    return loaded_export{std::move(owned), std::move(*e), std::move(*trusted), std::move(o)};
+}
+
+result<void> do_verify(const parsed_args& a) {
+    if (a.positionals().size() < 2)
+        return make_error(errc::missing_argument,
+                          "which file? uurwerk audit verify FILE --trust HEX");
+    const std::string path = a.positionals()[1];
+    const auto started = clock_type::now();
+    auto loaded = load_export(
+        a, path,
+        a.has("allow-unverified-tail") ? unverified_tail::report : unverified_tail::refuse);
+    if (!loaded) return loaded.err();
+    const parsed_export* e = &loaded->e;
+    audit_options& o = loaded->options;
     auto last = clock_type::now();
     o.progress = [&](std::string_view phase, std::size_t done, std::size_t total) {
         const auto now = clock_type::now();
@@ -428,21 +449,12 @@ result<void> do_certificate(const parsed_args& a) {
     if (a.has("reveal-notes")) target += sep + "reveal_notes=true";
     auto session = session_of(a, *c);
     if (!session) return session.err();
-    http_call_options with_session;
-    with_session.authorization = *session;
-    auto r = http_call(server->host, server->port, "GET", target, "", with_session);
-    if (!r) return r.err();
-    if (r->status != 200) {
-        auto doc = json_doc::parse(r->body);
-        if (!doc)
-            return make_error(errc::server_refused,
-                              "the server refused: it answered " + std::to_string(r->status));
-        return api_error(reply{r->status, std::move(*doc), {}});
-    }
-    auto cert = certificate_from_json(r->body);
+    auto body = get_body(*server, target, *session);
+    if (!body) return body.err();
+    auto cert = certificate_from_json(*body);
     if (!cert)
         return make_error(errc::bad_reply, "the server's certificate: " + cert.err().message);
-    if (auto w = write_file_atomically(*out_path, r->body); !w) return w.err();
+    if (auto w = write_file_atomically(*out_path, *body); !w) return w.err();
     std::size_t revealed = 0;
     for (const auto& cl : cert->claims) revealed += cl.note ? 1 : 0;
     std::cout << "wrote " << *out_path << ": member " << *m << " of community " << c->value << ", "
@@ -499,36 +511,29 @@ result<void> do_report(const parsed_args& a) {
         return make_error(errc::missing_argument,
                           "uurwerk audit report FILE NAME --trust HEX --from-ms T --to-ms T");
     const std::string path = a.positionals()[1];
-    auto trusted = trusted_keys(a);
-    if (!trusted) return trusted.err();
     auto csv = report_csv_format(a);
     if (!csv) return csv.err();
     const auto started = clock_type::now();
-    auto text = read_file(path);
-    if (!text) return text.err();
-    auto e =
-        parse_export(byte_view(reinterpret_cast<const std::uint8_t*>(text->data()), text->size()));
-    if (!e) return make_error(errc::bad_export, path + ": " + e.err().message);
+    // The report reads only the checkpoint's leaves: a tail after it is left out, not refused.
+    auto loaded = load_export(a, path, unverified_tail::report);
+    if (!loaded) return loaded.err();
+    const parsed_export* e = &loaded->e;
+    const auto& trusted = loaded->trusted;
     auto params = report_args(a, 2, e->community);
     if (!params) return params.err();
-    audit_options o;
-    o.trusted_node_keys = *trusted;
-    o.tail = unverified_tail::report;  // the report reads only the checkpoint's leaves
-    auto expect = expected_of(a, *trusted, e->community);
-    if (!expect) return expect.err();
-    o.expect = *expect;
+    const auto& o = loaded->options;
     const auto verified = verify_export(*e, o);
     if (!verified.ok)
         return make_error(errc::audit_failed, "the export does not hold up: " + verified.problem);
     const auto folded = clock_type::now();
-    auto table = report_of_export(*e, *trusted, *params);
+    auto table = report_of_export(*e, trusted, *params);
     if (!table) return table.err();
     const auto& at = table->at;
     if (at.tree_size != verified.attested_leaves)
-        return make_error(errc::audit_failed, "the last trusted checkpoint covers " +
-                                                  std::to_string(at.tree_size) +
-                                                  " leaves, an earlier one " +
-                                                  std::to_string(verified.attested_leaves));
+        return make_error(errc::audit_failed,
+                          "the export's last trusted checkpoint covers " +
+                              std::to_string(at.tree_size) + " leaves, fewer than the " +
+                              std::to_string(verified.attested_leaves) + " an earlier one covers");
     const std::string out = *csv ? report_csv(*table) : report_json(*table);
     const auto done = clock_type::now();
     if (auto file = a.get("out")) {

@@ -65,26 +65,15 @@ result<void> report_command(const parsed_args& a) {
                          "&to_ms=" + std::to_string(p->to.value);
     if (p->kind == report_kind::inactive) target += "&days=" + std::to_string(p->days);
     target += *csv ? "&format=csv" : "&format=json";
-    http_call_options o;
-    o.authorization = *session;
-    o.scheme = server->scheme;
-    o.ca_file = server->ca_file;
-    auto r = http_call(server->host, server->port, "GET", target, "", o);
-    if (!r) return r.err();
-    if (r->status != 200) {
-        auto doc = json_doc::parse(r->body);
-        if (!doc)
-            return make_error(errc::server_refused,
-                              "the server refused: it answered " + std::to_string(r->status));
-        return api_error(reply{r->status, std::move(*doc), {}});
-    }
+    auto body = get_body(*server, target, *session);
+    if (!body) return body.err();
     if (auto out = a.get("out")) {
         std::ofstream f(*out, std::ios::binary | std::ios::trunc);
-        f.write(r->body.data(), static_cast<std::streamsize>(r->body.size()));
+        f.write(body->data(), static_cast<std::streamsize>(body->size()));
         if (!f.flush()) return make_error(errc::io_error, "cannot write " + *out);
         return ok_value;
     }
-    std::cout.write(r->body.data(), static_cast<std::streamsize>(r->body.size()));
+    std::cout.write(body->data(), static_cast<std::streamsize>(body->size()));
     std::cout.flush();
     return ok_value;
 }

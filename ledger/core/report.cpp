@@ -169,12 +169,19 @@ void report_facts::add(const event_body& b, reject_reason verdict, time_ms at) {
                     if (auto m = proposal_request_.find(*named); m != proposal_request_.end())
                         named = m->second;
                 if (named)
-                    if (auto* p = post(*named)) cl.what = p->what;
+                    if (auto* p = post(*named)) {
+                        cl.what = p->what;
+                        cl.post = named;
+                    }
                 claims_[b.id] = cl;
             } else if constexpr (std::is_same_v<T, hours_confirmed>) {
                 auto it = claims_.find(x.claim);
                 UURWERK_ASSERT(it != claims_.end(), b.id.hex());  // the rules accepted it
                 const auto& cl = it->second;
+                // Help given for a request answers it, matched or not.
+                if (cl.post)
+                    if (auto* p = post(*cl.post); p != nullptr && p->request)
+                        p->answered_at = std::min(p->answered_at, at.value);
                 exchanges_.push_back(exchange_fact{at, leaf, exchange_kind::claim, true, b.id,
                                                    cl.receiver, cl.helper, cl.amount, cl.what});
             } else if constexpr (std::is_same_v<T, transfer>) {

@@ -35,7 +35,7 @@ enum class report_kind : std::uint8_t {
     hours,         // minutes given and received per month, member and category
     transactions,  // every confirmed claim, transfer and reversal
     inactive,      // members with no event of their own for `days` days before to_ms
-    unanswered,    // requests posted in the range, still open at to_ms, never matched
+    unanswered,    // requests posted in the range, still open at to_ms, never answered
     unproposed,    // offers posted in the range, still open at to_ms, never proposed
     impact,        // matches made, minutes given, active helpers, people helped
 };
@@ -126,13 +126,14 @@ private:
         category what = category::other;
         bool request = false;
         std::int64_t closed_at = never;    // withdrawn or hidden
-        std::int64_t answered_at = never;  // a request's first match accepted
+        std::int64_t answered_at = never;  // a match accepted, or a claim for it confirmed
         std::vector<std::int64_t> proposed_at = {};
     };
     struct claim_fact {
         member_id helper, receiver;
         minutes amount{0};
         std::optional<category> what;
+        std::optional<event_id> post = std::nullopt;  // the post it names (a match's request)
     };
     struct transfer_fact {
         member_id from, to;

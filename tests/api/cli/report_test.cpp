@@ -137,7 +137,8 @@ struct town_log {
 
 // The town: three months of exchanges; its ids kept for the checks.
 struct town_story : town_log {
-    event_id asked_shopping, asked_company, withdrawn, offered_shopping, offered_garden;
+    event_id asked_shopping, asked_company, withdrawn, offered_shopping, offered_garden,
+        asked_computer;
     std::int64_t posted_company_at = 0;
 
     town_story() {
@@ -159,6 +160,7 @@ struct town_story : town_log {
         asked_company = post(k2, member_id{2}, category::companionship, true);
         posted_company_at = now.value;
         withdrawn = post(k2, member_id{2}, category::lifts, true);
+        asked_computer = post(k3, member_id{3}, category::computer_help, true);
         offered_shopping = post(k3, member_id{3}, category::shopping, false);
         offered_garden = post(k4, member_id{4}, category::gardening, false);
         submit(k2, town, member_id{2}, post_withdrawn{withdrawn});
@@ -180,7 +182,9 @@ struct town_story : town_log {
         submit(k6, town, member_id{6}, member_left{member_id{6}});
         left.insert(6);
 
-        at_day(61);  // March: 4 helps 3 in the garden; the coordinator reverses it next day
+        at_day(60);  // March: 4 answers 3's request for computer help without a match
+        help(k4, member_id{4}, k3, member_id{3}, 20, asked_computer);
+        at_day(61);  // 4 helps 3 in the garden; the coordinator reverses it next day
         const auto garden = help(k4, member_id{4}, k3, member_id{3}, 30, offered_garden);
         at_day(62);
         const auto reversed = submit(k1, town, member_id{1}, reversal{garden, std::nullopt});
@@ -316,7 +320,7 @@ BOOST_AUTO_TEST_CASE(each_report_matches_the_model_of_what_the_town_did) {
     BOOST_CHECK_EQUAL(inactive.size(), 2u);  // 2 (last seen in February) and 5 (never acted)
 
     // Requests never answered: the companionship request (the shopping one was matched, the
-    // lifts one withdrawn).
+    // computer one answered by help confirmed without a match, the lifts one withdrawn).
     a = t.ask(report_target("unanswered", q), who);
     rows = csv_rows(a.body, &header);
     BOOST_CHECK_EQUAL(header, "request,leaf,posted_at_ms,member,category,proposals,days_waiting");
