@@ -22,8 +22,8 @@ result<void> bench_reports(const parsed_args& a) {
     const community_id c{1};
     // The log's clock stood still at checkpointed_log_time: a range of 30 days up to a day
     // after it holds every event.
-    const std::int64_t from_ms = checkpointed_log_time.value - 30 * day_ms;
-    const std::int64_t to_ms = checkpointed_log_time.value + day_ms;
+    const std::int64_t from_ms = checkpointed_log_time.value - 30 * report_day_ms;
+    const std::int64_t to_ms = checkpointed_log_time.value + report_day_ms;
     const auto params_of = [&](report_kind k) {
         auto p = check_report_params(
             k, c, static_cast<std::uint64_t>(from_ms), static_cast<std::uint64_t>(to_ms),

@@ -15,7 +15,7 @@ constexpr std::uint64_t time_ms_limit = std::uint64_t{1} << 53;
 // The civil month (UTC) of `t` as year * 12 + (month - 1) (H. Hinnant's days_from_civil,
 // inverted), for times from 1970 on.
 std::int64_t month_of(time_ms t) {
-    const std::int64_t days = t.value / day_ms;
+    const std::int64_t days = t.value / report_day_ms;
     const std::int64_t z = days + 719468;
     const std::int64_t era = z / 146097;
     const std::int64_t doe = z - era * 146097;
@@ -213,7 +213,7 @@ report_table report_facts::report(const report_params& p, const report_checkpoin
     t.columns = columns_of(p.kind);
     const auto in_range = [&](std::int64_t ms) { return ms >= p.from.value && ms < p.to.value; };
     const auto before_end = [&](std::int64_t ms) { return ms < p.to.value; };
-    const auto days_since = [&](std::int64_t ms) { return (p.to.value - ms) / day_ms; };
+    const auto days_since = [&](std::int64_t ms) { return (p.to.value - ms) / report_day_ms; };
     const auto cell = [](std::uint64_t v) { return static_cast<std::int64_t>(v); };
     const auto open_posts = [&](bool requests) {
         for (const auto& post : posts_) {
@@ -269,7 +269,7 @@ report_table report_facts::report(const report_params& p, const report_checkpoin
             break;
         }
         case report_kind::inactive: {
-            const std::int64_t since = p.to.value - std::int64_t{p.days} * day_ms;
+            const std::int64_t since = p.to.value - std::int64_t{p.days} * report_day_ms;
             std::vector<std::pair<member_id, std::int64_t>> last;
             for (const auto& [m, f] : members_) {
                 if (before_end(f.left_at)) continue;

@@ -51,7 +51,7 @@ inline constexpr std::size_t report_kind_count = 6;
 // error and not a scan of everything since 1970.
 inline constexpr std::int64_t report_range_ms_max = std::int64_t{5} * 366 * 24 * 3600 * 1000;
 inline constexpr std::uint32_t inactive_days_max = 5 * 366;
-inline constexpr std::int64_t day_ms = std::int64_t{24} * 3600 * 1000;
+inline constexpr std::int64_t report_day_ms = std::int64_t{24} * 3600 * 1000;
 
 struct report_params {
     report_kind kind = report_kind::hours;

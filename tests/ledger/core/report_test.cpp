@@ -17,7 +17,8 @@ namespace {
 constexpr community_id town{7};
 constexpr std::int64_t dec_31_2027_end = 1'830'297'600'000 - 1;  // 2027-12-31T23:59:59.999Z
 constexpr std::int64_t jan_1_2028 = 1'830'297'600'000;           // 2028-01-01T00:00:00Z
-constexpr std::int64_t feb_29_2028_noon = jan_1_2028 + (31 + 28) * day_ms + day_ms / 2;
+constexpr std::int64_t feb_29_2028_noon =
+    jan_1_2028 + (31 + 28) * report_day_ms + report_day_ms / 2;
 
 struct leaves {
     report_facts facts{town};
@@ -49,11 +50,11 @@ struct leaves {
 
 leaves town_of_three() {
     leaves l;
-    l.add(member_id{1}, community_founded{"Buurt", policy{}}, jan_1_2028 - 30 * day_ms);
+    l.add(member_id{1}, community_founded{"Buurt", policy{}}, jan_1_2028 - 30 * report_day_ms);
     for (std::uint64_t m : {2, 3})
         l.add(member_id{1},
               member_admitted{member_id{m}, std::nullopt, role::member, true, std::nullopt},
-              jan_1_2028 - 30 * day_ms);
+              jan_1_2028 - 30 * report_day_ms);
     return l;
 }
 
@@ -66,7 +67,8 @@ BOOST_AUTO_TEST_CASE(months_are_cut_at_utc_midnight_across_a_year_and_a_leap_day
     l.help(10, dec_31_2027_end);
     l.help(20, jan_1_2028);
     l.help(40, feb_29_2028_noon);
-    const auto t = l.report(report_kind::hours, jan_1_2028 - 60 * day_ms, jan_1_2028 + 90 * day_ms);
+    const auto t = l.report(report_kind::hours, jan_1_2028 - 60 * report_day_ms,
+                            jan_1_2028 + 90 * report_day_ms);
     BOOST_REQUIRE_EQUAL(t.rows.size(), 6u);
     const std::vector<std::string> months{"2027-12", "2027-12", "2028-01",
                                           "2028-01", "2028-02", "2028-02"};
@@ -80,20 +82,20 @@ BOOST_AUTO_TEST_CASE(a_range_counts_its_start_and_not_its_end_and_rejected_event
     auto l = town_of_three();
     l.help(10, jan_1_2028 - 1);
     l.help(20, jan_1_2028);
-    l.help(40, jan_1_2028 + day_ms - 1);
-    l.help(80, jan_1_2028 + day_ms);
+    l.help(40, jan_1_2028 + report_day_ms - 1);
+    l.help(80, jan_1_2028 + report_day_ms);
     l.help(160, jan_1_2028 + 100, reject_reason::credit_limit_exceeded);
-    const auto t = l.report(report_kind::impact, jan_1_2028, jan_1_2028 + day_ms);
+    const auto t = l.report(report_kind::impact, jan_1_2028, jan_1_2028 + report_day_ms);
     BOOST_REQUIRE_EQUAL(t.rows.size(), 1u);
     BOOST_CHECK_EQUAL(std::get<std::int64_t>(t.rows[0][1]), 60);  // 20 + 40
-    const auto all = l.report(report_kind::transactions, jan_1_2028, jan_1_2028 + day_ms);
+    const auto all = l.report(report_kind::transactions, jan_1_2028, jan_1_2028 + report_day_ms);
     BOOST_CHECK_EQUAL(all.rows.size(), 2u);
 }
 
 BOOST_AUTO_TEST_CASE(the_csv_and_the_json_are_these_bytes) {
     auto l = town_of_three();
     l.help(90, jan_1_2028 + 5);
-    auto p = check_report_params(report_kind::hours, town, jan_1_2028, jan_1_2028 + day_ms,
+    auto p = check_report_params(report_kind::hours, town, jan_1_2028, jan_1_2028 + report_day_ms,
                                  std::nullopt);
     BOOST_REQUIRE(p.ok());
     digest root;
