@@ -1,8 +1,9 @@
 #pragma once
 // `uurwerk bench reports`: the coordinators' reports (api/node/reports.h) over a community of
 // --events events (1,000,000; the `bench audit` log: a checkpoint every 100,000 events and one
-// after the last). Times the first report after a start (the whole tree read into the node's
-// report facts, api/node/reports.h), then each report as the node computes it at the latest
+// after the last). Times the reading of the whole tree into the node's report facts (what a
+// serving node's refresher, or the first report, does after a start: api/node/reports.h), then
+// each report as the node computes it at the latest
 // checkpoint from those facts (the best and the median of --rounds, 3), and once through HTTP as
 // a coordinator reads it (the server's own cache: its first report reads the tree); then
 // the offline recomputation from the export (`uurwerk audit report`): the full verification

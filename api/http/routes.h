@@ -78,6 +78,8 @@ public:
     [[nodiscard]] std::uint64_t reputation_computations() const {
         return reputation_computed_.load(std::memory_order_relaxed);
     }
+    // The communities' report facts (api/node/reports.h), which a serving node refreshes.
+    report_cache& reports() { return reports_; }
     // Every row of the table (for the authorization matrix test).
     [[nodiscard]] const std::vector<route>& rows() const { return router_.table(); }
 

@@ -51,18 +51,11 @@ result<void> extend(node& n, community_id c, std::uint64_t tree_size, report_fac
 
 }  // namespace
 
-result<report_table> report_cache::compute(node& n, const report_params& p) {
-    const community_id c = p.community;
-    auto latest = read_latest_checkpoint(n.projections(n.partition_of(c)), c);
-    if (!latest) return latest.err();
-    if (!*latest)
-        return make_error(errc::no_checkpoint, "community " + std::to_string(c.value) +
-                                                   " has no checkpoint yet: a report is "
-                                                   "computed at one (uurwerk audit checkpoint)");
-    const auto& cp = **latest;
+result<std::shared_ptr<report_cache::entry>> report_cache::extended(
+    node& n, community_id c, const checkpoint_record& cp, std::unique_lock<std::mutex>& lock) {
     std::shared_ptr<entry> e;
     {
-        std::lock_guard lock(mutex_);
+        std::lock_guard guard(mutex_);
         auto& slot = entries_[c];
         if (!slot) {
             if (entries_.size() > report_cache_communities_max)
@@ -75,14 +68,42 @@ result<report_table> report_cache::compute(node& n, const report_params& p) {
         }
         e = slot;
     }
-    std::lock_guard lock(e->mutex);
+    lock = std::unique_lock(e->mutex);
     if (!e->facts || e->facts->leaves() > cp.tree_size)
         e->facts = std::make_unique<report_facts>(c);
-    if (auto r = extend(n, c, cp.tree_size, *e->facts); !r) {
+    const auto before = e->facts->leaves();
+    auto r = extend(n, c, cp.tree_size, *e->facts);
+    leaves_read_ += e->facts->leaves() - before;
+    if (!r) {
         e->facts.reset();  // half extended: start afresh next time
         return r.err();
     }
-    return e->facts->report(p, report_checkpoint{cp.tree_size, cp.root});
+    return e;
+}
+
+result<report_table> report_cache::compute(node& n, const report_params& p) {
+    const community_id c = p.community;
+    auto latest = read_latest_checkpoint(n.projections(n.partition_of(c)), c);
+    if (!latest) return latest.err();
+    if (!*latest)
+        return make_error(errc::no_checkpoint, "community " + std::to_string(c.value) +
+                                                   " has no checkpoint yet: a report is "
+                                                   "computed at one (uurwerk audit checkpoint)");
+    const auto& cp = **latest;
+    std::unique_lock<std::mutex> lock;
+    auto e = extended(n, c, cp, lock);
+    if (!e) return e.err();
+    return (*e)->facts->report(p, report_checkpoint{cp.tree_size, cp.root});
+}
+
+result<void> report_cache::refresh(node& n, community_id c) {
+    auto latest = read_latest_checkpoint(n.projections(n.partition_of(c)), c);
+    if (!latest) return latest.err();
+    if (!*latest) return ok_value;
+    std::unique_lock<std::mutex> lock;
+    auto e = extended(n, c, **latest, lock);
+    if (!e) return e.err();
+    return ok_value;
 }
 
 }  // namespace uurwerk

@@ -418,6 +418,33 @@ BOOST_AUTO_TEST_CASE(a_report_holds_what_its_checkpoint_holds_and_a_later_one_ad
     BOOST_CHECK_EQUAL(headers["X-Uurwerk-Root"], again->record.root.hex());
 }
 
+BOOST_AUTO_TEST_CASE(refreshed_facts_leave_a_report_nothing_to_read_but_what_is_new) {
+    town_story t;
+    auto& cache = t.api->reports();
+    BOOST_REQUIRE_EQUAL(cache.leaves_read(), 0u);
+    // What a serving node's refresher does after each checkpoint interval.
+    BOOST_REQUIRE(cache.refresh(*t.n, town).ok());
+    auto latest = json_doc::parse(t.ask("/v1/communities/7/checkpoints/latest", "").body);
+    BOOST_REQUIRE(latest.ok());
+    const auto size = parse_decimal(latest->string_at("tree_size").value_or(""));
+    BOOST_REQUIRE(size.has_value());
+    BOOST_CHECK_EQUAL(cache.leaves_read(), *size);
+    // A report then reads no leaf.
+    const auto q = range(jan_1_2026, apr_1_2026);
+    BOOST_CHECK_EQUAL(t.ask(report_target("impact", q), t.coordinator()).status, 200u);
+    BOOST_CHECK_EQUAL(cache.leaves_read(), *size);
+    // A new checkpoint: the next refresh reads only its new leaves.
+    t.at_day(70);
+    auto again = t.cp->sign_now(town);
+    BOOST_REQUIRE(again.ok());
+    BOOST_REQUIRE(cache.refresh(*t.n, town).ok());
+    BOOST_CHECK_EQUAL(cache.leaves_read(), again->record.tree_size);
+    BOOST_CHECK_GT(again->record.tree_size, *size);
+    // A community without a checkpoint: nothing to refresh, and no error.
+    BOOST_CHECK(cache.refresh(*t.n, elsewhere).ok());
+    BOOST_CHECK_EQUAL(cache.leaves_read(), again->record.tree_size);
+}
+
 BOOST_AUTO_TEST_CASE(a_member_who_left_is_only_a_number_and_no_report_holds_a_name) {
     town_story t;
     const auto q = range(jan_1_2026, apr_1_2026);
