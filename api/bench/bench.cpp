@@ -21,6 +21,7 @@
 #include "api/bench/bench_fairness.h"
 #include "api/bench/bench_match.h"
 #include "api/bench/bench_reads.h"
+#include "api/bench/bench_reports.h"
 #include "api/bench/bench_retention.h"
 #include "api/bench/bench_streams.h"
 #include "api/bench/bench_support.h"
@@ -851,56 +852,14 @@ result<void> bench_audit(const parsed_args& a) {
     if (!events_option) return events_option.err();
     const std::size_t events = *events_option;
     const auto verify = measure_verify(3);
-    std::array<std::uint8_t, 32> node_seed;
-    node_seed.fill(0x6e);
-    auto node_key = signing_key::from_seed(node_seed);
+    auto node_key = bench_node_key();
     if (!node_key) return node_key.err();
-    std::cerr << "bench audit: signing " << events << " events on " << cores()
-              << " cores (not measured)...\n";
-    workload_options wo{community_id{1}, 1000, events, 17, 0, [](std::size_t d, std::size_t n) {
-                            std::cerr << "  signed " << d << " / " << n << "\n";
-                        }};
-    wo.node_key = node_key->public_bytes();
-    const auto w = make_workload(wo);
-
-    // The log, with a checkpoint by the node every 100,000 events. The ledger accepts every
-    // event of the workload, and the log's clock is fixed, so the verdict tree is known ahead.
-    std::vector<bytes> records;
-    records.reserve(w.setup.size() + w.events.size() + w.events.size() / 100'000 + 1);
-    merkle_frontier tree;
-    merkle_frontier verdicts;
-    std::vector<merkle_node> done;
-    std::uint64_t checkpoints = 0;
-    static constexpr time_ms log_time{1'700'000'000'000};
-    auto add = [&](bytes b) {
-        verdicts.append(
-            verdict_leaf_hash(tree.size(), reject_reason::none, offset{tree.size()}, log_time),
-            done);
-        tree.append(merkle_leaf_hash(b), done);
-        records.push_back(std::move(b));
-    };
-    for (const auto& b : w.setup) add(b);
-    for (std::size_t i = 0; i < w.events.size(); ++i) {
-        add(w.events[i]);
-        if ((i + 1) % 100'000 == 0 || i + 1 == w.events.size())
-            add(encode_envelope(node_key->seal(
-                checkpoint_body(community_id{1}, sequence{++checkpoints}, tree.size(), tree.root(),
-                                verdicts.root(), log_time, node_key->public_bytes()))));
-    }
+    const auto log = make_checkpointed_log(events, *node_key, "audit");
+    const auto& w = log.w;
+    const auto& wo = log.options;
+    const auto& records = log.records;
     scratch_dir dir("audit");
-    std::cerr << "bench audit: writing the log (" << records.size() << " records)...\n";
-    if (auto r = write_log(dir.path / "log", {&records}, [] { return log_time; }); !r)
-        return r.err();
-    {
-        std::cerr << "bench audit: folding it into the projections (the node's Merkle tree)...\n";
-        auto rebuild = open_rebuild(dir.path, dir.path / "store");
-        if (!rebuild) return rebuild.err();
-        if (auto n = (*rebuild)->folder->catch_up(); !n) return n.err();
-        if (auto f = (*rebuild)->db->flush(); !f) return f.err();
-    }
-    auto server = embedded_server::start(dir.path, "127.0.0.1", 0, {}, std::chrono::milliseconds(0),
-                                         std::nullopt, std::chrono::seconds(10), founding::anyone,
-                                         serve_network{.quotas = quota_options::unlimited()});
+    auto server = serve_checkpointed_log(log, dir.path, "audit");
     if (!server) return server.err();
     // The export is a coordinator's: the founder (member 1) signs in.
     http_call_options as_founder;
@@ -971,12 +930,12 @@ result<void> bench_audit(const parsed_args& a) {
     t0 = clock_type::now();
     const auto root = merkle_part_of_export(*parsed, 0);
     const double merkle_s = seconds_since(t0);
-    if (root != tree.root())
+    if (root != log.root)
         return make_error(errc::bench_failed, "the Merkle part gave another root");
     const double merkle_rate = static_cast<double>(parsed->records.size()) / merkle_s;
     std::cerr << "  " << fixed(merkle_rate, 0) << " events/s\n";
 
-    std::cerr << "bench audit: inclusion proofs served over a tree of " << tree.size()
+    std::cerr << "bench audit: inclusion proofs served over a tree of " << records.size()
               << " events...\n";
     // A new connection: the export's has been idle through the audit, past the server's timeout.
     conn = http_connection::open("127.0.0.1", (*server)->port());
@@ -1047,7 +1006,8 @@ std::vector<option_spec> bench_options() {
          "verify: seconds per measurement (default 3); match: seconds of ingest while the "
          "candidates are asked for (default 10)"},
         {"events", "N",
-         "ingest: events to push (default 20000); replay, audit: log size (1000000); reads: "
+         "ingest: events to push (default 20000); replay, audit, reports: log size (1000000); "
+         "reads: "
          "the community's history (5000); streams: events timed to the open pages, or with "
          "--proposals requests, each followed by a matching round (200)"},
         {"texts", "N",
@@ -1079,7 +1039,8 @@ std::vector<option_spec> bench_options() {
         {"rounds", "N",
          "ingest: in-process rounds, each on a fresh node and compared with the verify rate "
          "measured just before and after it; the median round's figures are reported (default "
-         "5); reads: alternated rounds of 2,000 reads each way (default 10)"},
+         "5); reads: alternated rounds of 2,000 reads each way (default 10); reports: times each "
+         "report is computed at the checkpoint (default 3)"},
         {"kafka", "LIST[;LIST...]",
          "ingest: also measure a node on each of these Kafka clusters (each LIST a cluster's "
          "bootstrap servers, host:port,...), beside the embedded node; ops/bench-kafka.sh "
@@ -1124,9 +1085,10 @@ result<void> bench_command(const std::string& what, const parsed_args& args) {
     if (what == "reads") return bench_reads(args);
     if (what == "retention") return bench_retention(args);
     if (what == "streams") return bench_streams(args);
+    if (what == "reports") return bench_reports(args);
     return make_error(errc::bad_argument, "unknown bench '" + what +
                                               "': verify, ingest, replay, audit, fairness, match, "
-                                              "reads, retention or streams");
+                                              "reads, retention, streams or reports");
 }
 
 }  // namespace uurwerk::cli

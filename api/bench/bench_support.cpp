@@ -1,6 +1,7 @@
 #include "api/bench/bench_support.h"
 
 #include "api/node/node.h"
+#include "ledger/core/audit.h"
 
 namespace uurwerk::cli {
 
@@ -63,6 +64,68 @@ result<std::unique_ptr<node>> open_node_with(
         for (const auto& b : *list)
             if (auto r = (*n)->submit(b); !r) return r.err();
     return n;
+}
+
+checkpointed_log make_checkpointed_log(std::size_t events, const signing_key& node_key,
+                                       const std::string& bench) {
+    std::cerr << "bench " << bench << ": signing " << events << " events on " << cores()
+              << " cores (not measured)...\n";
+    checkpointed_log out;
+    out.options =
+        workload_options{community_id{1}, 1000, events, 17, 0, [](std::size_t d, std::size_t n) {
+                             std::cerr << "  signed " << d << " / " << n << "\n";
+                         }};
+    out.options.node_key = node_key.public_bytes();
+    out.w = make_workload(out.options);
+    auto& records = out.records;
+    const auto& w = out.w;
+    records.reserve(w.setup.size() + w.events.size() + w.events.size() / 100'000 + 1);
+    merkle_frontier tree;
+    merkle_frontier verdicts;
+    std::vector<merkle_node> done;
+    std::uint64_t checkpoints = 0;
+    auto add = [&](bytes b) {
+        verdicts.append(verdict_leaf_hash(tree.size(), reject_reason::none, offset{tree.size()},
+                                          checkpointed_log_time),
+                        done);
+        tree.append(merkle_leaf_hash(b), done);
+        records.push_back(std::move(b));
+    };
+    for (const auto& b : w.setup) add(b);
+    for (std::size_t i = 0; i < w.events.size(); ++i) {
+        add(w.events[i]);
+        if ((i + 1) % 100'000 == 0 || i + 1 == w.events.size())
+            add(encode_envelope(node_key.seal(
+                checkpoint_body(community_id{1}, sequence{++checkpoints}, tree.size(), tree.root(),
+                                verdicts.root(), checkpointed_log_time, node_key.public_bytes()))));
+    }
+    out.root = tree.root();
+    return out;
+}
+
+result<signing_key> bench_node_key() {
+    std::array<std::uint8_t, 32> node_seed;
+    node_seed.fill(0x6e);
+    return signing_key::from_seed(node_seed);
+}
+
+result<std::unique_ptr<embedded_server>> serve_checkpointed_log(const checkpointed_log& log,
+                                                                const std::filesystem::path& dir,
+                                                                const std::string& bench) {
+    std::cerr << "bench " << bench << ": writing the log (" << log.records.size()
+              << " records)...\n";
+    if (auto r = write_log(dir / "log", {&log.records}, [] { return checkpointed_log_time; }); !r)
+        return r.err();
+    {
+        std::cerr << "bench " << bench << ": folding it into the projections...\n";
+        auto rebuild = open_rebuild(dir, dir / "store");
+        if (!rebuild) return rebuild.err();
+        if (auto n = (*rebuild)->folder->catch_up(); !n) return n.err();
+        if (auto f = (*rebuild)->db->flush(); !f) return f.err();
+    }
+    return embedded_server::start(dir, "127.0.0.1", 0, {}, std::chrono::milliseconds(0),
+                                  std::nullopt, std::chrono::seconds(10), founding::anyone,
+                                  serve_network{.quotas = quota_options::unlimited()});
 }
 
 }  // namespace uurwerk::cli

@@ -26,6 +26,8 @@
 #include <unistd.h>
 
 #include "api/args/cli_args.h"
+#include "api/bench/workload.h"
+#include "api/http/serve.h"
 #include "api/node/node.h"
 #include "ledger/log/local_log.h"
 #include "projections/projector.h"
@@ -314,5 +316,28 @@ struct rebuild_parts {
 // Errors: the node's (a submission refused before the log).
 [[nodiscard]] result<std::unique_ptr<node>> open_node_with(
     const std::filesystem::path& dir, std::initializer_list<const std::vector<bytes>*> first);
+
+// A community's log as `bench audit` and `bench reports` read it: a workload of `events` events
+// in community 1 (1000 members, seed 17), with a checkpoint signed by `node_key` every 100,000
+// events and after the last. The ledger accepts every event, and the log's clock stands at
+// checkpointed_log_time, so the verdict tree is known ahead. `bench` names the benchmark in its
+// progress lines.
+inline constexpr time_ms checkpointed_log_time{1'700'000'000'000};
+struct checkpointed_log {
+    workload_options options;
+    workload w;
+    std::vector<bytes> records;  // the setup, the events and the checkpoints, in log order
+    digest root;                 // of the event tree over every record
+};
+[[nodiscard]] checkpointed_log make_checkpointed_log(std::size_t events,
+                                                     const signing_key& node_key,
+                                                     const std::string& bench);
+// The node key those benchmarks sign with (a fixed seed).
+[[nodiscard]] result<signing_key> bench_node_key();
+// `log`'s records written to `dir`/log, folded into `dir`/store as `uurwerk rebuild` does, and
+// a node serving them on a free loopback port (no quotas). Errors: the log's, the store's, the
+// server's.
+[[nodiscard]] result<std::unique_ptr<embedded_server>> serve_checkpointed_log(
+    const checkpointed_log& log, const std::filesystem::path& dir, const std::string& bench);
 
 }  // namespace uurwerk::cli

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "api/cli/cli_http.h"
+#include "api/cli/report_cli.h"
 #include "api/node/certificates.h"
 #include "ledger/core/audit.h"
 
@@ -259,22 +260,28 @@ result<std::optional<expected_checkpoint>> expected_of(const parsed_args& a,
     return std::optional<expected_checkpoint>();
 }
 
-result<void> do_verify(const parsed_args& a) {
-    if (a.positionals().size() < 2)
-        return make_error(errc::missing_argument,
-                          "which file? uurwerk audit verify FILE --trust HEX");
-    const std::string path = a.positionals()[1];
+// An export file read and parsed, with the audit options its command's flags give (--trust,
+// --trust-file, --expect, --expect-file, --threads) and what to do with an unverified tail.
+struct loaded_export {
+    std::unique_ptr<std::string> text;  // the file, which `e` borrows from
+    parsed_export e;
+    std::set<public_key> trusted;
+    audit_options options;
+};
+
+result<loaded_export> load_export(const parsed_args& a, const std::string& path,
+                                  unverified_tail tail) {
     auto trusted = trusted_keys(a);
     if (!trusted) return trusted.err();
-    const auto started = clock_type::now();
     auto text = read_file(path);
     if (!text) return text.err();
-    auto e =
-        parse_export(byte_view(reinterpret_cast<const std::uint8_t*>(text->data()), text->size()));
+    auto owned = std::make_unique<std::string>(std::move(*text));
+    auto e = parse_export(
+        byte_view(reinterpret_cast<const std::uint8_t*>(owned->data()), owned->size()));
     if (!e) return make_error(errc::bad_export, path + ": " + e.err().message);
     audit_options o;
     o.trusted_node_keys = *trusted;
-    if (a.has("allow-unverified-tail")) o.tail = unverified_tail::report;
+    o.tail = tail;
     auto expect = expected_of(a, *trusted, e->community);
     if (!expect) return expect.err();
     o.expect = *expect;
@@ -283,6 +290,21 @@ result<void> do_verify(const parsed_args& a) {
         if (!t) return t.err();
         o.threads = *t;
     }
+    return loaded_export{std::move(owned), std::move(*e), std::move(*trusted), std::move(o)};
+}
+
+result<void> do_verify(const parsed_args& a) {
+    if (a.positionals().size() < 2)
+        return make_error(errc::missing_argument,
+                          "which file? uurwerk audit verify FILE --trust HEX");
+    const std::string path = a.positionals()[1];
+    const auto started = clock_type::now();
+    auto loaded = load_export(
+        a, path,
+        a.has("allow-unverified-tail") ? unverified_tail::report : unverified_tail::refuse);
+    if (!loaded) return loaded.err();
+    const parsed_export* e = &loaded->e;
+    audit_options& o = loaded->options;
     auto last = clock_type::now();
     o.progress = [&](std::string_view phase, std::size_t done, std::size_t total) {
         const auto now = clock_type::now();
@@ -427,21 +449,12 @@ result<void> do_certificate(const parsed_args& a) {
     if (a.has("reveal-notes")) target += sep + "reveal_notes=true";
     auto session = session_of(a, *c);
     if (!session) return session.err();
-    http_call_options with_session;
-    with_session.authorization = *session;
-    auto r = http_call(server->host, server->port, "GET", target, "", with_session);
-    if (!r) return r.err();
-    if (r->status != 200) {
-        auto doc = json_doc::parse(r->body);
-        if (!doc)
-            return make_error(errc::server_refused,
-                              "the server refused: it answered " + std::to_string(r->status));
-        return api_error(reply{r->status, std::move(*doc), {}});
-    }
-    auto cert = certificate_from_json(r->body);
+    auto body = get_body(*server, target, *session);
+    if (!body) return body.err();
+    auto cert = certificate_from_json(*body);
     if (!cert)
         return make_error(errc::bad_reply, "the server's certificate: " + cert.err().message);
-    if (auto w = write_file_atomically(*out_path, r->body); !w) return w.err();
+    if (auto w = write_file_atomically(*out_path, *body); !w) return w.err();
     std::size_t revealed = 0;
     for (const auto& cl : cert->claims) revealed += cl.note ? 1 : 0;
     std::cout << "wrote " << *out_path << ": member " << *m << " of community " << c->value << ", "
@@ -489,6 +502,57 @@ result<void> do_verify_certificate(const parsed_args& a) {
     return ok_value;
 }
 
+// Recomputes a report from an export, offline: the export verified as `audit verify` does
+// (every signature, both trees, every checkpoint against the trusted keys, every verdict
+// replayed), then the report's fold (ledger/core/report.h) over the leaves of the last trusted
+// checkpoint, the tree the node's report names. Prints the same bytes as the route.
+result<void> do_report(const parsed_args& a) {
+    if (a.positionals().size() < 3)
+        return make_error(errc::missing_argument,
+                          "uurwerk audit report FILE NAME --trust HEX --from-ms T --to-ms T");
+    const std::string path = a.positionals()[1];
+    auto csv = report_csv_format(a);
+    if (!csv) return csv.err();
+    const auto started = clock_type::now();
+    // The report reads only the checkpoint's leaves: a tail after it is left out, not refused.
+    auto loaded = load_export(a, path, unverified_tail::report);
+    if (!loaded) return loaded.err();
+    const parsed_export* e = &loaded->e;
+    const auto& trusted = loaded->trusted;
+    auto params = report_args(a, 2, e->community);
+    if (!params) return params.err();
+    const auto& o = loaded->options;
+    const auto verified = verify_export(*e, o);
+    if (!verified.ok)
+        return make_error(errc::audit_failed, "the export does not hold up: " + verified.problem);
+    const auto folded = clock_type::now();
+    auto table = report_of_export(*e, trusted, *params);
+    if (!table) return table.err();
+    const auto& at = table->at;
+    if (at.tree_size != verified.attested_leaves)
+        return make_error(errc::audit_failed,
+                          "the export's last trusted checkpoint covers " +
+                              std::to_string(at.tree_size) + " leaves, fewer than the " +
+                              std::to_string(verified.attested_leaves) + " an earlier one covers");
+    const std::string out = *csv ? report_csv(*table) : report_json(*table);
+    const auto done = clock_type::now();
+    if (auto file = a.get("out")) {
+        if (auto w = write_file_atomically(*file, out); !w) return w.err();
+    } else {
+        std::cout.write(out.data(), static_cast<std::streamsize>(out.size()));
+        std::cout.flush();
+    }
+    const double all_s = std::chrono::duration<double>(done - started).count();
+    const double fold_s = std::chrono::duration<double>(done - folded).count();
+    std::fprintf(stderr,
+                 "audit report: %s verified (%zu events) and %s recomputed at the checkpoint of "
+                 "%llu events in %.2f s (%.0f events/s; the report's fold alone %.3f s)\n",
+                 path.c_str(), e->records.size(), std::string(report_name(params->kind)).c_str(),
+                 static_cast<unsigned long long>(at.tree_size), all_s,
+                 all_s > 0 ? static_cast<double>(e->records.size()) / all_s : 0.0, fold_s);
+    return ok_value;
+}
+
 }  // namespace
 
 std::vector<option_spec> audit_option_specs() {
@@ -514,9 +578,14 @@ std::vector<option_spec> audit_option_specs() {
         {"expect-file", "FILE",
          "verify: the same, from a checkpoint you kept (audit checkpoint/consistency --out)"},
         {"threads", "N", "verify: threads to verify signatures on (default: every core)"},
+        {"from-ms", "TIME",
+         "certificate: confirmations logged at or after (ms since 1970); report: the range's "
+         "start"},
+        {"to-ms", "TIME",
+         "certificate: confirmations logged before (ms since 1970); report: the range's end"},
+        {"days", "N", "report: the inactive report's days"},
+        {"format", "csv|json", "report: csv (the default) or json"},
         {"member", "ID", "certificate: the member whose confirmed hours it shows"},
-        {"from-ms", "TIME", "certificate: confirmations logged at or after (ms since 1970)"},
-        {"to-ms", "TIME", "certificate: confirmations logged before (ms since 1970)"},
         {"reveal-notes", "",
          "certificate: include the claims' notes (text and salt), which the verifier checks "
          "against the commitments; without it the certificate holds no text"},
@@ -530,9 +599,10 @@ result<void> audit_command(const std::string& what, const parsed_args& a) {
     if (what == "certificate") return do_certificate(a);
     if (what == "consistency") return do_consistency(a);
     if (what == "verify-certificate") return do_verify_certificate(a);
+    if (what == "report") return do_report(a);
     return make_error(errc::bad_argument, "unknown audit command '" + what +
                                               "'; one of: checkpoint, consistency, export, verify, "
-                                              "certificate, verify-certificate");
+                                              "certificate, verify-certificate, report");
 }
 
 }  // namespace uurwerk::cli

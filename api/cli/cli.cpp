@@ -15,6 +15,7 @@
 #include "api/bench/bench.h"
 #include "api/cli/audit_cli.h"
 #include "api/cli/cli_http.h"
+#include "api/cli/report_cli.h"
 #include "api/http/http_client.h"
 #include "api/http/serve.h"
 #include "api/json/json.h"
@@ -1566,10 +1567,18 @@ std::vector<command> commands() {
           "Auditing: 'audit checkpoint' (sign one now), 'audit consistency' (the node's log "
           "extends a checkpoint you kept), 'audit export' (a community's log to a file), "
           "'audit verify FILE' (check an export offline), 'audit certificate' and "
-          "'audit verify-certificate FILE' (a member's hour certificate).",
+          "'audit verify-certificate FILE' (a member's hour certificate), 'audit report FILE "
+          "NAME' (a report recomputed from an export, offline).",
           audit_option_specs(),
-          {"WHAT", "[FILE]"}},
+          {"WHAT", "[FILE]", "[NAME]"}},
          [](const parsed_args& a) { return audit_command(a.positionals().at(0), a); }},
+        {{"report",
+          "Prints a coordinator's report, computed by the server at the community's latest "
+          "signed checkpoint: hours, transactions, inactive, unanswered, unproposed or impact "
+          "(api/README.md, \"Reports\"); 'uurwerk audit report' recomputes it from an export.",
+          report_option_specs(),
+          {"NAME"}},
+         report_command},
         {{"digest",
           "Prints the digest of a stopped node's projections, after applying the whole "
           "log.",
@@ -1604,7 +1613,8 @@ std::vector<command> commands() {
          }},
         {{"bench",
           "Measures: 'bench verify', 'bench ingest', 'bench replay', 'bench audit', "
-          "'bench fairness', 'bench match', 'bench reads', 'bench retention', 'bench streams'. "
+          "'bench fairness', 'bench match', 'bench reads', 'bench retention', 'bench streams', "
+          "'bench reports'. "
           "Ends with one "
           "line of JSON.",
           bench_options(),

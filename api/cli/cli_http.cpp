@@ -49,6 +49,22 @@ result<reply> call(const server_address& s, std::string_view method, const std::
     return reply{r->status, std::move(*doc), std::move(r->body)};
 }
 
+result<std::string> get_body(const server_address& s, const std::string& target,
+                             const std::string& authorization) {
+    http_call_options options;
+    options.authorization = authorization;
+    options.scheme = s.scheme;
+    options.ca_file = s.ca_file;
+    auto r = http_call(s.host, s.port, "GET", target, "", options);
+    if (!r) return r.err();
+    if (r->status == 200) return std::move(r->body);
+    auto doc = json_doc::parse(r->body);
+    if (!doc)
+        return make_error(errc::server_refused,
+                          "the server refused: it answered " + std::to_string(r->status));
+    return api_error(reply{r->status, std::move(*doc), {}});
+}
+
 result<std::string> session_of(const parsed_args& a, community_id c) {
     auto path = a.get("key");
     if (!path)

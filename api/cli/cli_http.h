@@ -33,6 +33,12 @@ struct reply {
                                  const std::string& target, std::string_view body = {},
                                  const std::string& authorization = {});
 
+// A GET whose answer is not JSON when it succeeds (a certificate to keep as it came, a report's
+// CSV): the body of a 200 as the server sent it; another status is the API's error (as
+// api_error), or server_refused when its body is not JSON either.
+[[nodiscard]] result<std::string> get_body(const server_address& s, const std::string& target,
+                                           const std::string& authorization);
+
 // Signing in to read (api/README.md, "Sessions"): "Bearer TOKEN", a session statement of the
 // key file's member in community `c`, signed with its key, for session_minutes; of member 0 (an
 // auditor's session) for a key file that names no member. Errors: missing_argument (no --key),

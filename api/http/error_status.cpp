@@ -29,6 +29,8 @@ unsigned http_status_for(errc code) {
         case errc::bad_certificate:
         case errc::bad_checkpoint:
         case errc::personal_data_mismatch:
+        case errc::bad_report_range:
+        case errc::bad_report_format:
             return 400;
         // The signer may not write.
         case errc::unknown_signer:
@@ -46,6 +48,7 @@ unsigned http_status_for(errc code) {
         case errc::unknown_member:
         case errc::not_a_leaf:
         case errc::no_checkpoint:
+        case errc::unknown_report:
             return 404;
         case errc::method_not_allowed:
             return 405;

@@ -13,6 +13,7 @@
 #include "api/http/mail_routes.h"
 #include "api/http/match_routes.h"
 #include "api/http/member_routes.h"
+#include "api/http/report_routes.h"
 #include "api/http/route_support.h"
 #include "api/http/value_names.h"
 #include "api/json/json.h"
@@ -789,6 +790,14 @@ std::vector<route> routes::table() {
         {M::get,  "/v1/communities/{c}/members/{m}/certificate",
                   {"from_ms", "to_ms", "reveal_notes"}, C::self_or_auditor,
                   known(of_member(audit_routes::certificate))},
+        // Reports (api/http/report_routes.h), at the latest checkpoint: member numbers and log
+        // facts only, what the export shows, so the coordinators' and the auditors'.
+        {M::get,  "/v1/communities/{c}/reports/{i}", {"from_ms", "to_ms", "days", "format"},
+                  C::auditor,
+                  known([this](const route_call& r) {
+                      return report_routes::report(reports_, node_, r.args.community,
+                                                   r.args.text, r.target);
+                  })},
     };
     // clang-format on
     // The web app (api/web): each of its files at its own path, "/" its first page.

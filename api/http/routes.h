@@ -34,6 +34,7 @@
 #include "api/node/checkpointer.h"
 #include "api/node/match_driver.h"
 #include "api/node/node.h"
+#include "api/node/reports.h"
 
 namespace uurwerk {
 
@@ -81,6 +82,8 @@ public:
     [[nodiscard]] std::uint64_t reputation_computations() const {
         return reputation_computed_.load(std::memory_order_relaxed);
     }
+    // The communities' report facts (api/node/reports.h), which a serving node refreshes.
+    report_cache& reports() { return reports_; }
     // Every row of the table (for the authorization matrix test).
     [[nodiscard]] const std::vector<route>& rows() const { return router_.table(); }
 
@@ -124,7 +127,8 @@ private:
     std::mutex reputation_mutex_;
     std::map<community_id, std::shared_ptr<reputation_entry>> reputation_;  // under the mutex
     std::atomic<std::uint64_t> reputation_computed_{0};
-    router router_;  // last: its handlers use the members above
+    report_cache reports_;  // each community's report facts at its latest checkpoint
+    router router_;         // last: its handlers use the members above
     // Events submitted through these routes since they were made (the first answer of each).
     std::atomic<std::uint64_t> accepted_{0}, rejected_{0}, duplicates_{0};
 };

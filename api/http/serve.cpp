@@ -84,6 +84,19 @@ result<std::unique_ptr<embedded_server>> embedded_server::start(
                        access_checks::on, network.tls ? cookie_security::secure : network.cookies},
         network.quotas);
     s->routes_->set_mailer(s->mailer_.get());
+    // After each interval, the communities this node checkpoints: their reports' facts read
+    // ahead of any coordinator's asking (at most as many as the cache keeps).
+    s->report_refresher_ =
+        std::make_unique<interval_thread>("uw-reports", checkpoint_interval, [server = s.get()] {
+            auto all = server->node_->communities_announcing(server->checkpointer_->node_key());
+            if (all.size() > report_cache_communities_max) all.resize(report_cache_communities_max);
+            for (const auto& [c, events] : all)
+                if (auto r = server->routes_->reports().refresh(*server->node_, c); !r)
+                    std::fprintf(stderr, "uurwerk: the reports of community %llu: %s: %s\n",
+                                 static_cast<unsigned long long>(c.value),
+                                 std::string(name(r.err().code)).c_str(), r.err().message.c_str());
+        });
+    s->report_refresher_->start();
     http_server_options options;
     options.host = host;
     options.port = port;
@@ -115,6 +128,8 @@ void embedded_server::stop() {
     if (mailer_) mailer_->stop();
     if (matcher_) matcher_->stop();
     if (checkpointer_) checkpointer_->stop();
+    if (report_refresher_) report_refresher_->stop();
+    report_refresher_.reset();
     routes_.reset();
     mailer_.reset();
     matcher_.reset();

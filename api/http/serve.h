@@ -86,6 +86,9 @@ private:
     std::unique_ptr<uurwerk::match_driver> matcher_;
     std::unique_ptr<uurwerk::mailer> mailer_;  // outlives routes_, which borrow it
     std::unique_ptr<routes> routes_;
+    // Reads each checkpointed community's newest leaves into the routes' report facts, every
+    // checkpoint interval (api/node/reports.h: refresh), so that reports find them ready.
+    std::unique_ptr<interval_thread> report_refresher_;
     std::unique_ptr<http_server> http_;
 };
 

@@ -35,6 +35,10 @@ enum class errc : std::uint8_t {
     event_too_large,
     body_too_large,
     method_not_allowed,
+    // A report's parameters (ledger/core/report.h).
+    unknown_report,
+    bad_report_range,
+    bad_report_format,
     // Who may write, and who may read.
     unknown_signer,
     signer_revoked,
@@ -135,6 +139,9 @@ inline constexpr std::array<errc_name, errc_count> errc_names{{
     {errc::event_too_large, "event_too_large"},
     {errc::body_too_large, "body_too_large"},
     {errc::method_not_allowed, "method_not_allowed"},
+    {errc::unknown_report, "unknown_report"},
+    {errc::bad_report_range, "bad_report_range"},
+    {errc::bad_report_format, "bad_report_format"},
     {errc::unknown_signer, "unknown_signer"},
     {errc::signer_revoked, "signer_revoked"},
     {errc::member_suspended, "member_suspended"},

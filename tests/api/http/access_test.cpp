@@ -91,6 +91,7 @@ const std::map<std::pair<http_method, std::string_view>, caller>& expected_rules
         {{M::get, "/v1/communities/{c}/leaves/{i}/proof"}, caller::auditor},
         {{M::get, "/v1/communities/{c}/export"}, caller::auditor},
         {{M::get, "/v1/communities/{c}/members/{m}/certificate"}, caller::self_or_auditor},
+        {{M::get, "/v1/communities/{c}/reports/{i}"}, caller::auditor},
     };
     return rules;
 }

@@ -159,6 +159,7 @@ std::vector<route_case> every_route() {
              c + "/leaves",
              c + "/leaves/0/proof",
              c + "/export",
+             c + "/reports/hours",
          })
         out.push_back({read, "GET, HEAD"});
     return out;

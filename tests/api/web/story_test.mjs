@@ -410,6 +410,19 @@ async function logEnd() {
   await coord.shot("teruggedraaid");
   await piet.page.reload();
   await sees(piet, "Nog geen uren", "her balance is back at zero");
+  // The reports, at a checkpoint signed now: every transaction, on the page and as CSV.
+  node.cli("audit", "checkpoint", "--community", String(community));
+  await go(coord, "#console/reports");
+  await coord.page.locator("#report").waitFor();
+  await coord.page.selectOption("#report", "transactions");
+  await coord.page.getByRole("button", { name: "Rapport tonen" }).click();
+  await sees(coord, "Berekend bij controlepunt", "the report names its checkpoint");
+  const table = await coord.page.locator("#report-table").innerText();
+  check(table.includes("claim") && table.includes("reversal"), "the transactions hold the claim and its reversal");
+  await coord.shot("rapport");
+  const csvHref = await coord.page.getByRole("link", { name: "Download als CSV (Excel)" }).getAttribute("href");
+  const csv = await coord.page.evaluate(async (u) => (await fetch(u)).text(), csvHref);
+  check(csv.startsWith("# uurwerk report transactions, community 11"), "the CSV download is the report");
   // Suspended with a reason, then reinstated: her page says so, then no more.
   await go(coord, "#console/member/2");
   await coord.page.locator("#suspend-reason").fill("Even pauze na een klacht.");

@@ -6,7 +6,7 @@
 // these screens gets the rules' refusal, and the reads are refused before that).
 //
 // The screens use the app's helpers, handed in as `ui` (js/app.js): this module holds no state.
-import { h, field } from "./dom.js";
+import { h, field, replace } from "./dom.js";
 import { t, duration, when, language, addTexts } from "./i18n.js";
 import { submit } from "./ledger.js";
 import nl from "../i18n/console.nl.js";
@@ -77,6 +77,7 @@ async function overviewScreen(ui) {
       ["#console/admit", "console.admit", "console.admit_text"],
       ["#invite", "nav.invite", "console.invite_text"],
       ["#console/posts", "console.posts", "console.posts_text"],
+      ["#console/reports", "console.reports", "console.reports_text"],
       ["#console/policy", "console.policy", "console.policy_text"],
       ["#console/found", "console.found", "console.found_text"],
     ].map(([href, title, text]) => h("li", { class: "card" },
@@ -369,6 +370,65 @@ async function foundScreen(ui) {
       go));
 }
 
+// Reports (api/README.md, "Reports"): at the latest signed checkpoint, for a range of dates, shown
+// here and downloaded as CSV or JSON (the same bytes `uurwerk audit report` recomputes offline).
+const REPORTS = ["hours", "transactions", "inactive", "unanswered", "unproposed", "impact"];
+const SHOWN_ROWS_MAX = 200;
+
+async function reportsScreen(ui) {
+  const today = new Date();
+  const iso = (d) => d.toISOString().slice(0, 10);
+  const which = h("select", { id: "report" }, REPORTS.map((r) => h("option", { value: r }, t("report." + r))));
+  const from = h("input", { id: "from", type: "date", value: iso(new Date(Date.UTC(today.getUTCFullYear(), 0, 1))) });
+  const to = h("input", { id: "to", type: "date", value: iso(today) });
+  const days = h("input", { id: "days", type: "number", inputmode: "numeric", min: "1", max: "1830", value: "90" });
+  const out = h("div", { id: "report-out", "aria-live": "polite" });
+  const go = h("button", { type: "submit", class: "big primary" }, t("report.show"));
+  const query = () => {
+    // The dates are whole days in UTC: from the start of the first to the end of the last.
+    const a = Date.parse(from.value + "T00:00:00Z"), b = Date.parse(to.value + "T00:00:00Z") + 86400000;
+    if (!Number.isFinite(a) || !Number.isFinite(b) || b <= a) return null;
+    let q = `from_ms=${a}&to_ms=${b}`;
+    if (which.value === "inactive") q += `&days=${Number(days.value)}`;
+    return q;
+  };
+  const show = async () => {
+    const q = query();
+    if (!q) { ui.say(t("report.bad_range"), "error"); from.focus(); return; }
+    const url = path(ui, `/reports/${which.value}?${q}`);
+    let r;
+    const ok = await ui.act(go, async () => { r = await ui.read(url + "&format=json"); });
+    if (!ok) return;
+    const rows = r.rows.slice(0, SHOWN_ROWS_MAX);
+    // On the page in words (times as dates, minutes as hours); the files stay as computed.
+    const label = (c) => { const k = "report.col." + c; const s = t(k); return s === k ? c : s; };
+    const cell = (c, v) => (c.endsWith("_ms") ? new Date(Number(v)).toLocaleString(language(), { dateStyle: "medium", timeStyle: "short" })
+      : c.startsWith("minutes") || c === "minutes" ? duration(v)
+      : c === "category" ? (v === "none" ? "" : t("category." + v)) : String(v));
+    replace(out,
+      h("p", {}, t("report.at_checkpoint", { n: r.checkpoint.tree_size, root: r.checkpoint.root.slice(0, 16) })),
+      rows.length
+        ? h("div", { class: "scroll", tabindex: "0", role: "region", "aria-label": t("report." + which.value) },
+            h("table", { class: "hours", id: "report-table" },
+            h("caption", {}, t("report." + which.value)),
+            h("thead", {}, h("tr", {}, r.columns.map((c) => h("th", { scope: "col" }, label(c))))),
+            h("tbody", {}, rows.map((row) => h("tr", {}, row.map((v, i) => h("td", {}, cell(r.columns[i], v))))))))
+        : h("p", {}, t("report.empty")),
+      r.rows.length > rows.length ? h("p", {}, t("report.more", { n: rows.length, van: r.rows.length })) : null,
+      h("div", { class: "actions" },
+        h("a", { class: "button", href: url + "&format=csv", download: `uurwerk-${which.value}.csv` }, t("report.csv")),
+        h("a", { class: "button", href: url + "&format=json", download: `uurwerk-${which.value}.json` }, t("report.json"))));
+  };
+  ui.screen(t("console.reports"),
+    h("p", {}, t("report.explain")),
+    h("form", { novalidate: true, onsubmit: (ev) => { ev.preventDefault(); show(); } },
+      field(t("report.which"), which),
+      h("div", { class: "row" }, field(t("report.from"), from), field(t("report.to"), to)),
+      field(t("report.days"), days, t("report.days_hint")),
+      go),
+    out);
+}
+
 // The console's screens, by the address after #console/.
 export async function consoleRoute(ui, parts) {
   if (ui.state.overview?.role !== "coordinator" && !(await ui.isCoordinator())) {
@@ -381,6 +441,7 @@ export async function consoleRoute(ui, parts) {
     case "admit": return admitScreen(ui);
     case "posts": return postsScreen(ui);
     case "policy": return policyScreen(ui);
+    case "reports": return reportsScreen(ui);
     case "found": return foundScreen(ui);
     default: return overviewScreen(ui);
   }
