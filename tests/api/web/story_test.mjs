@@ -280,6 +280,7 @@ async function logEnd() {
   await d.page.reload();
   await d.page.locator("#mail").waitFor();
   check(await d.page.inputValue("#mail") === "weekly", "the e-mail choice comes back after a reload");
+  await sees(d, "Fill in your e-mail address above", "without an address the page says mail needs one");
   await d.shot("profile-mail");
   // A second use of an invitation, and an expired one.
   const again = await device(browser, story, "stranger", opts);
@@ -318,7 +319,7 @@ async function logEnd() {
   await coord.page.getByRole("button", { name: "Doe mee" }).click();
   await sees(coord, "Beheer", "the coordinator's app offers the console");
   await coord.page.getByRole("link", { name: "Beheer" }).click();
-  await sees(coord, "Tijdbank Noord: 1 leden", "the console names the community");
+  await sees(coord, "Tijdbank Noord. Aantal leden: 1.", "the console names the community");
   await coord.shot("beheer");
   // A member with no device, admitted from the page, not yet verified.
   await coord.page.getByRole("link", { name: "Lid zonder apparaat" }).click();
@@ -451,7 +452,7 @@ async function logEnd() {
   await coord.page.getByRole("button", { name: "Regels opslaan" }).click();
   await sees(coord, "De nieuwe regels gelden nu.", "the coordinator changes the credit limit");
   await piet.page.reload();
-  await sees(piet, "U mag tot 2 uur onder nul staan.", "her page shows the new credit limit");
+  await sees(piet, "U mag tot 2 uur in de min staan", "her page shows the new credit limit");
   await piet.shot("voor-mevrouw");
   // A new time bank, founded from the page with this device's key (the operator allows it).
   await go(coord, "#console/found");
@@ -463,8 +464,16 @@ async function logEnd() {
   await coord.shot("nieuwe-tijdbank");
   await coord.page.getByRole("button", { name: "Tijdbank beginnen" }).click();
   await sees(coord, "Tijdbank Zuid is begonnen. U bent de coördinator.", "a new time bank founded from the page");
-  await sees(coord, "Tijdbank Zuid: 1 leden", "the console is the new time bank's");
+  await sees(coord, "Tijdbank Zuid. Aantal leden: 1.", "the console is the new time bank's");
   await coord.shot("tijdbank-zuid");
+  // The console in English, one click away as everywhere.
+  await coord.page.getByRole("button", { name: "In English" }).click();
+  await go(coord, "#console/members");
+  await sees(coord, "Members: 1, by number.", "the console speaks English");
+  await coord.shot("members-en");
+  await go(coord, "#console/policy");
+  await sees(coord, "How far into the red (hours)", "the rules in English");
+  await coord.shot("rules-en");
   await piet.close();
   await coord.close();
 }

@@ -2,7 +2,7 @@
 // does not load them. The same keys in every language.
 export default {
   "console.title": "Manage",
-  "console.lead": "{naam}: {leden} members.",
+  "console.lead": "{naam}. Members: {leden}.",
   "console.only_coordinators": "Only coordinators can manage the time bank.",
   "console.own_name": "You manage in your own name. Go back to yourself first.",
   "console.members": "Members",
@@ -16,7 +16,7 @@ export default {
   "console.policy_text": "How far a balance may go below zero, and how fair the matching is.",
   "console.found": "New time bank",
   "console.found_text": "Start a new time bank, with you as its first coordinator.",
-  "console.members_count": "{n} members, by number.",
+  "console.members_count": "Members: {n}, by number.",
   "console.number": "no. {lid}",
   "console.role_coordinator": "coordinator",
   "console.role_member": "member",
@@ -80,7 +80,7 @@ export default {
   "policy.out_of_range": "Please check: {wat}.",
   "policy.save": "Save the rules",
   "policy.saved": "The new rules apply now.",
-  "policy.credit_limit_minutes": "How far below zero (hours)",
+  "policy.credit_limit_minutes": "How far into the red (hours)",
   "policy.credit_limit_minutes_text": "This many hours someone may receive before giving anything back.",
   "policy.balance_max_minutes": "Highest balance (hours)",
   "policy.balance_max_minutes_text": "Nobody can save more than this.",

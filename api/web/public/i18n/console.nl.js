@@ -2,7 +2,7 @@
 // een lid ze niet hoeft te laden. Dezelfde sleutels in elke taal.
 export default {
   "console.title": "Beheer",
-  "console.lead": "{naam}: {leden} leden.",
+  "console.lead": "{naam}. Aantal leden: {leden}.",
   "console.only_coordinators": "Alleen coördinatoren kunnen de tijdbank beheren.",
   "console.own_name": "Beheer doet u in uw eigen naam. Ga eerst terug naar uzelf.",
   "console.members": "Leden",
@@ -16,7 +16,7 @@ export default {
   "console.policy_text": "Hoe ver een saldo onder nul mag, en hoe eerlijk het koppelen gaat.",
   "console.found": "Nieuwe tijdbank",
   "console.found_text": "Een nieuwe tijdbank beginnen, met u als eerste coördinator.",
-  "console.members_count": "{n} leden, op nummer.",
+  "console.members_count": "Aantal leden: {n}, op nummer.",
   "console.number": "nr. {lid}",
   "console.role_coordinator": "coördinator",
   "console.role_member": "lid",
@@ -80,7 +80,7 @@ export default {
   "policy.out_of_range": "Kijk nog eens naar: {wat}.",
   "policy.save": "Regels opslaan",
   "policy.saved": "De nieuwe regels gelden nu.",
-  "policy.credit_limit_minutes": "Hoe ver onder nul (uren)",
+  "policy.credit_limit_minutes": "Hoe ver in de min (uren)",
   "policy.credit_limit_minutes_text": "Zoveel uur mag iemand krijgen voordat hij of zij iets terug heeft gedaan.",
   "policy.balance_max_minutes": "Hoogste saldo (uren)",
   "policy.balance_max_minutes_text": "Meer dan dit kan niemand sparen.",

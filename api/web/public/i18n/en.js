@@ -201,8 +201,8 @@ export default {
   "saved": "Saved.",
   "busy": "Working…",
   "nav.console": "Manage",
-  "home.credit_limit": "You may go up to {tijd} below zero.",
-  "home.no_credit": "You cannot go below zero.",
+  "home.credit_limit": "You may go up to {tijd} into the red: that much help you can get before you give any back.",
+  "home.no_credit": "You cannot go into the red: you get help with hours you have earned first.",
   "home.not_verified": "A coordinator has not yet checked who you are. That happens when you meet.",
   "statement.open": "Statement to print",
   "statement.title": "Statement of help given",
@@ -231,4 +231,5 @@ export default {
   "mail.weekly": "Once a week",
   "mail.never": "Never",
   "mail.saved": "Your choice is saved.",
+  "mail.no_address": "Fill in your e-mail address above, or you will get no e-mail.",
 };

@@ -202,8 +202,8 @@ export default {
   "saved": "Opgeslagen.",
   "busy": "Bezig…",
   "nav.console": "Beheer",
-  "home.credit_limit": "U mag tot {tijd} onder nul staan.",
-  "home.no_credit": "U kunt niet onder nul staan.",
+  "home.credit_limit": "U mag tot {tijd} in de min staan: zoveel hulp kunt u krijgen voordat u iets terugdoet.",
+  "home.no_credit": "U kunt niet in de min staan: u krijgt hulp met uren die u eerst verdient.",
   "home.not_verified": "Een coördinator heeft nog niet gecontroleerd wie u bent. Dat gebeurt bij een kennismaking.",
   "statement.open": "Overzicht om te printen",
   "statement.title": "Overzicht van gegeven hulp",
@@ -232,4 +232,5 @@ export default {
   "mail.weekly": "Eén keer per week",
   "mail.never": "Nooit",
   "mail.saved": "Uw keuze is bewaard.",
+  "mail.no_address": "Vul hierboven uw e-mailadres in, anders krijgt u geen e-mail.",
 };

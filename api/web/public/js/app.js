@@ -485,7 +485,7 @@ async function profile() {
     } },
       field(t("profile.name"), name), field(t("profile.phone"), phone), field(t("profile.email"), email),
       field(t("profile.about"), about), count, save),
-    await mailChoice(),
+    await mailChoice(Boolean(current.email)),
     h("p", {}, h("a", { href: `${base()}/export`, download: "uurwerk-mijn-gegevens.json", class: "button" }, t("profile.export"))),
     state.subject === state.me.member ? h("p", {}, h("a", { href: "#device", class: "button" }, t("device.title"))) : null,
     h("section", { class: "leave", "aria-labelledby": "leave-h" },
@@ -494,8 +494,8 @@ async function profile() {
 }
 
 // How often the member gets e-mail (api/README.md, "E-mail"): kept by the node beside the profile,
-// changed at once; a node without a relay keeps the choice for when it has one.
-async function mailChoice() {
+// changed at once. Not shown when the node sends no mail (the route then answers 503 no_mail).
+async function mailChoice(hasAddress) {
   let now = null;
   try { now = (await read(`${base()}/mail`)).frequency; } catch { return null; }
   const choice = h("select", { id: "mail", onchange: async () => {
@@ -504,7 +504,7 @@ async function mailChoice() {
   } }, ["at_once", "daily", "weekly", "never"].map((f) =>
     h("option", { value: f, selected: f === now }, t("mail." + f))));
   return h("section", { "aria-labelledby": "mail-h" }, h("h2", { id: "mail-h" }, t("mail.title")),
-    field(t("mail.how_often"), choice, t("mail.hint")));
+    field(t("mail.how_often"), choice, t(hasAddress ? "mail.hint" : "mail.no_address")));
 }
 
 // Display names of other members, looked up once per screen.
@@ -581,7 +581,7 @@ async function statementScreen(yearWanted) {
   for (const k of given) {
     total += Number(k.minutes);
     rows.push(h("tr", {},
-      h("td", {}, new Date(Number(k.confirmed_at_ms)).toLocaleDateString(language(), { day: "numeric", month: "long" })),
+      h("td", {}, new Date(Number(k.confirmed_at_ms)).toLocaleDateString(language(), { day: "numeric", month: "short" })),
       h("td", {}, nameOr(await nameOf(k.receiver), k.receiver)),
       h("td", {}, k.category ? t("category." + k.category) : ""),
       h("td", { class: "number" }, duration(k.minutes))));
