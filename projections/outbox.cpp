@@ -27,7 +27,7 @@ void add_with_proxies(const community_state& c, outbox_item item, std::vector<ou
     for (auto it = c.delegations.lower_bound({item.about, member_id{0}});
          it != c.delegations.end() && it->first.first == item.about; ++it) {
         const delegation_state& d = it->second;
-        if (!d.proxy || (d.until.value != 0 && item.logged.value >= d.until.value)) continue;
+        if (!d.proxy || !d.in_force_at(item.logged)) continue;
         outbox_item copy = item;
         copy.recipient = it->first.second;
         out.push_back(copy);

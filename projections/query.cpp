@@ -141,7 +141,7 @@ result<std::vector<roster_row>> roster(const projector& p, community_id c, time_
             if (auto it = at.find(k.owner); !k.revoked && !k.node && it != at.end())
                 ++out[it->second].live_keys;
         for (const auto& [pair, d] : cs.delegations) {
-            if (d.until.value != 0 && now >= d.until) continue;  // until: exclusive
+            if (!d.in_force_at(now)) continue;
             const auto [grantor, delegate] = pair;
             if (auto it = at.find(delegate); it != at.end())
                 out[it->second].acts_for.push_back(grantor);
@@ -175,9 +175,8 @@ result<std::vector<member_delegation>> delegations(const projector& p, community
         p, c, [&](const community_state& cs) -> result<std::vector<member_delegation>> {
             if (!cs.members.contains(m)) return no_member(c, m);
             auto all = delegations_in(cs, m);
-            std::erase_if(all, [&](const member_delegation& d) {
-                return d.second.until.value != 0 && now >= d.second.until;  // until: exclusive
-            });
+            std::erase_if(all,
+                          [&](const member_delegation& d) { return !d.second.in_force_at(now); });
             return all;
         });
 }
@@ -434,8 +433,7 @@ result<reader_standing> reader(const projector& p, community_id c, member_id rea
                 break;
             }
             auto d = cs.delegations.find({subjects[i], reader});
-            out.for_subject =
-                d != cs.delegations.end() && (d->second.until.value == 0 || now < d->second.until);
+            out.for_subject = d != cs.delegations.end() && d->second.in_force_at(now);
         }
         return out;
     });
@@ -453,8 +451,7 @@ result<bool> matched(const projector& p, community_id c, member_id reader, membe
         // The reader, and everyone the reader acts for now.
         std::vector<member_id> readers{reader};
         for (const auto& [pair, d] : cs.delegations)
-            if (pair.second == reader && (d.until.value == 0 || now < d.until))
-                readers.push_back(pair.first);
+            if (pair.second == reader && d.in_force_at(now)) readers.push_back(pair.first);
         const auto is_reader = [&](member_id m) {
             return std::find(readers.begin(), readers.end(), m) != readers.end();
         };

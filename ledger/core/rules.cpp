@@ -200,7 +200,7 @@ private:
         auto it = c_->delegations.find({grantor, delegate});
         if (it == c_->delegations.end()) return false;
         const auto& d = it->second;
-        if (d.until.value != 0 && in_.now >= d.until) return false;  // until is exclusive
+        if (!d.in_force_at(in_.now)) return false;
         return (d.kinds >> static_cast<unsigned>(in_.body.kind())) & 1u;
     }
 

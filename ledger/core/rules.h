@@ -117,6 +117,8 @@ struct delegation_state {
     std::uint32_t kinds = 0;  // bit i = event_kind i; only delegable() kinds
     time_ms until;            // 0 = until revoked; else valid while the log's clock < until
     bool proxy = false;       // recorded by a coordinator for a member who had no key
+    // In force at `t` (the log's clock, or a reader's): no end, or an end after `t` (exclusive).
+    bool in_force_at(time_ms t) const { return until.value == 0 || t < until; }
     bool operator==(const delegation_state&) const = default;
 };
 
