@@ -302,9 +302,9 @@ std::string_view encode(const community_state& c, std::string& out) {
     writer w{out};
     w.u8(static_cast<std::uint8_t>(c.auditors.size()));
     for (const auto& [key, until] : c.auditors) w.arr(key.b).i64(until.value);
-    // Knobs added after the auditors follow them, so that a store written before reads as 0
-    // (the default) for them.
+    // Fields added after the auditors follow them (format 19 and later hold them all).
     w.u32(c.rules.fairness.unmatched_first_proposals);
+    w.u8(static_cast<std::uint8_t>(c.rules.public_impact));
     return out;
 }
 std::string_view encode(const delegation_state& d, std::string& out) {
@@ -601,8 +601,11 @@ result<loaded_state> load_state(const store& db) {
                     const public_key key{r.arr<32>()};
                     cs.auditors[key] = time_ms{r.i64()};
                 }
-                // Absent in a store written before the knob: 0, the default.
-                cs.rules.fairness.unmatched_first_proposals = r.done() ? 0 : r.u32();
+                cs.rules.fairness.unmatched_first_proposals = r.u32();
+                if (const std::uint8_t page = r.u8(); page <= 1)
+                    cs.rules.public_impact = static_cast<impact_page>(page);
+                else
+                    return fail("community");
                 if (!r.done() || !rest.empty() || cs.auditors.size() > auditors_max)
                     return fail("community");
                 return true;

@@ -36,7 +36,7 @@ constexpr std::string_view format_key = "format";
 // reversal times and the reasons of their dispute and reversal (ledger/core/retention.h); 15: the
 // community's auditors (auditorAppointed); 16: invitations ('I': invitationIssued, redeemed); 17:
 // the outbox column (projections/outbox.h); 18: a member's last activity.
-constexpr std::string_view format_version = "uurwerk-store-18";
+constexpr std::string_view format_version = "uurwerk-store-19";
 
 // Concatenation: a key written with batch::append holds its operands in the order they were
 // appended. Associative, so RocksDB may combine operands in any grouping: the bytes are the

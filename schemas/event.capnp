@@ -148,7 +148,13 @@ struct Policy {
                                         # that the requester's choice (which prefers a record)
                                         # cannot hand the match back to a helper who had one;
                                         # fairness on only: 1..20 (20: no cut). 0: the default.
-  # Next field: @17.
+  publicImpact @17 :Bool;               # true: anyone may read the community's impact figures
+                                        # (matches made, hours given, active helpers, people
+                                        # helped) at its latest checkpoint, on its public page
+                                        # (api/README.md, "The public impact page"); false (as
+                                        # in every policy before it): its coordinators and
+                                        # auditors only.
+  # Next field: @18.
 }
 
 struct CommunityFounded {

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ledger/core/base.h"
@@ -49,5 +50,18 @@ std::string help_text(const command_spec& spec);
 
 [[nodiscard]] result<std::uint64_t> parse_u64(const std::string& text, const std::string& what);
 [[nodiscard]] result<std::int64_t> parse_i64(const std::string& text, const std::string& what);
+
+// Option `name`, which names one of two values: `first` (also when it is not given) or
+// `second`; anything else is bad_argument ("--NAME is 'A' or 'B', not 'X'").
+template <typename E>
+[[nodiscard]] result<E> either_option(const parsed_args& a, const std::string& name,
+                                      std::pair<const char*, E> first,
+                                      std::pair<const char*, E> second) {
+    const auto v = a.get(name);
+    if (!v || *v == first.first) return first.second;
+    if (*v == second.first) return second.second;
+    return make_error(errc::bad_argument, "--" + name + " is '" + first.first + "' or '" +
+                                              second.first + "', not '" + *v + "'");
+}
 
 }  // namespace uurwerk::cli

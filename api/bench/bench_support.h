@@ -52,19 +52,6 @@ struct scratch_dir {
     scratch_dir& operator=(const scratch_dir&) = delete;
 };
 
-// Option `name`, which names one of two values: `first` (also when it is not given) or
-// `second`; anything else is bad_argument ("--NAME is 'A' or 'B', not 'X'").
-template <typename E>
-[[nodiscard]] result<E> either_option(const parsed_args& a, const std::string& name,
-                                      std::pair<const char*, E> first,
-                                      std::pair<const char*, E> second) {
-    const auto v = a.get(name);
-    if (!v || *v == first.first) return first.second;
-    if (*v == second.first) return second.second;
-    return make_error(errc::bad_argument, "--" + name + " is '" + first.first + "' or '" +
-                                              second.first + "', not '" + *v + "'");
-}
-
 // The value of option `name`, clamped to [least, most], or `fallback` when it is not given.
 [[nodiscard]] inline result<std::uint64_t> u64_option(
     const parsed_args& a, const char* name, std::uint64_t fallback, std::uint64_t least,

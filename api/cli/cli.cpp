@@ -365,6 +365,10 @@ std::vector<option_spec> policy_options(std::vector<option_spec> more) {
     more.push_back({"retention-days", "DAYS",
                     "how long after a post closed or a claim settled their texts are kept before "
                     "the node deletes them: 1 to 3650 (730)"});
+    more.push_back({"public-impact", "on|off",
+                    "whether anyone may read the community's impact figures (matches made, hours "
+                    "given, active helpers, people helped) on its public page, or only its "
+                    "coordinators and auditors (off)"});
     for (auto& o : knob_options()) more.push_back(std::move(o));
     return more;
 }
@@ -393,6 +397,12 @@ result<void> read_policy_flags(const parsed_args& a, policy& p) {
                               "--retention-days must be 1 to 3650 (days after a post closed or a "
                               "claim settled; 730 when never set)");
         p.retention_days = static_cast<std::uint32_t>(*v);
+    }
+    if (a.has("public-impact")) {
+        auto v = either_option(a, "public-impact", std::pair{"off", impact_page::closed},
+                               std::pair{"on", impact_page::open});
+        if (!v) return v.err();
+        p.public_impact = *v;
     }
     return read_knob_flags(a, p.fairness);
 }
@@ -430,6 +440,9 @@ result<void> do_policy(const parsed_args& a) {
     p.claim_max = minutes{number("claim_minutes_max")};
     p.contact_window_days = static_cast<std::uint32_t>(number("contact_window_days"));
     p.retention_days = static_cast<std::uint32_t>(number("retention_days"));
+    const auto* impact = now->at("public_impact");
+    p.public_impact =
+        impact && impact->as_bool().value_or(false) ? impact_page::open : impact_page::closed;
     const auto* fairness = now->at("fairness");
     p.fairness.off = fairness && fairness->as_string() == "off";
     for (const auto& f : knob_flags()) {

@@ -38,6 +38,7 @@ unsigned http_status_for(errc code) {
         case errc::member_suspended:
         case errc::founding_not_allowed:
         case errc::forbidden:
+        case errc::impact_not_public:
             return 403;
         // A read without a session, or with one that does not (or no longer) authenticate.
         case errc::unauthenticated:

@@ -18,4 +18,9 @@ namespace uurwerk::report_routes {
 [[nodiscard]] http_response report(report_cache& cache, node& n, community_id c,
                                    std::string_view name, const target_parts& t);
 
+// GET /v1/communities/{c}/impact (api/README.md, "The public impact page"), for anyone when the
+// community's policy makes its impact figures public (else 403 impact_not_public): the impact
+// report of each of the last twelve months at the latest checkpoint, and of them together.
+[[nodiscard]] http_response impact_page(report_cache& cache, node& n, community_id c);
+
 }  // namespace uurwerk::report_routes

@@ -58,6 +58,7 @@ http_response community_info(node& n, community_id c) {
     w.key("unmatched_first_proposals").number(f.unmatched_first_proposals);
     w.key("contact_window_days").number(contact_window_days_of(v->rules));
     w.key("retention_days").number(retention_days_of(v->rules));
+    w.key("public_impact").boolean(v->rules.public_impact == impact_page::open);
     w.end_object();
     w.key("members").number(static_cast<std::int64_t>(v->members));
     w.key("fund_minutes").number(v->fund.value);
@@ -797,6 +798,11 @@ std::vector<route> routes::table() {
                   known([this](const route_call& r) {
                       return report_routes::report(reports_, node_, r.args.community,
                                                    r.args.text, r.target);
+                  })},
+        // The public impact page: anyone, when the community's policy makes it public.
+        {M::get,  "/v1/communities/{c}/impact", {}, C::anyone,
+                  known([this](const route_call& r) {
+                      return report_routes::impact_page(reports_, node_, r.args.community);
                   })},
     };
     // clang-format on

@@ -69,31 +69,56 @@ result<std::shared_ptr<report_cache::entry>> report_cache::extended(
         e = slot;
     }
     lock = std::unique_lock(e->mutex);
-    if (!e->facts || e->facts->leaves() > cp.tree_size)
+    if (!e->facts || e->facts->leaves() > cp.tree_size) {
         e->facts = std::make_unique<report_facts>(c);
+        e->impact.clear();
+    }
     const auto before = e->facts->leaves();
     auto r = extend(n, c, cp.tree_size, *e->facts);
     leaves_read_ += e->facts->leaves() - before;
     if (!r) {
         e->facts.reset();  // half extended: start afresh next time
+        e->impact.clear();
         return r.err();
     }
     return e;
 }
 
-result<report_table> report_cache::compute(node& n, const report_params& p) {
-    const community_id c = p.community;
+result<checkpoint_record> report_cache::latest(node& n, community_id c) {
     auto latest = read_latest_checkpoint(n.projections(n.partition_of(c)), c);
     if (!latest) return latest.err();
     if (!*latest)
         return make_error(errc::no_checkpoint, "community " + std::to_string(c.value) +
                                                    " has no checkpoint yet: a report is "
                                                    "computed at one (uurwerk audit checkpoint)");
-    const auto& cp = **latest;
+    return **latest;
+}
+
+result<report_table> report_cache::compute(node& n, const report_params& p) {
+    auto cp = latest(n, p.community);
+    if (!cp) return cp.err();
     std::unique_lock<std::mutex> lock;
-    auto e = extended(n, c, cp, lock);
+    auto e = extended(n, p.community, *cp, lock);
     if (!e) return e.err();
-    return (*e)->facts->report(p, report_checkpoint{cp.tree_size, cp.root});
+    return (*e)->facts->report(p, report_checkpoint{cp->tree_size, cp->root});
+}
+
+result<std::vector<report_cache::impact_figures>> report_cache::impact_page(node& n,
+                                                                            community_id c) {
+    auto cp = latest(n, c);
+    if (!cp) return cp.err();
+    std::unique_lock<std::mutex> lock;
+    auto e = extended(n, c, *cp, lock);
+    if (!e) return e.err();
+    entry& en = **e;
+    if (en.impact.empty() || en.impact_at != cp->tree_size) {
+        en.impact.clear();
+        const report_checkpoint at{cp->tree_size, cp->root};
+        for (const auto& r : impact_page_ranges(c, cp->signed_at))
+            en.impact.push_back({r.month, en.facts->report(r.params, at)});
+        en.impact_at = cp->tree_size;
+    }
+    return en.impact;
 }
 
 result<void> report_cache::refresh(node& n, community_id c) {

@@ -36,6 +36,15 @@ public:
     // The report `p` of `p.community` at its latest checkpoint. Errors: "no_checkpoint" (none
     // yet), "io_error" (a record of the tree does not decode), the log's and the store's.
     [[nodiscard]] result<report_table> compute(node& n, const report_params& p);
+    // The public impact page of `c` (api/README.md, "The public impact page") at its latest
+    // checkpoint: the impact report of each range of impact_page_ranges(c, the checkpoint's
+    // signed time), in that order. Kept with the facts for the checkpoint's tree size, so that
+    // however many read the page, it is computed once a checkpoint. Errors: as compute's.
+    struct impact_figures {
+        std::string month;  // as impact_range's: "YYYY-MM", empty for the months together
+        report_table table;
+    };
+    [[nodiscard]] result<std::vector<impact_figures>> impact_page(node& n, community_id c);
     // Extends `c`'s facts to its latest checkpoint (and keeps them) without computing a report;
     // nothing to do without a checkpoint. Errors: as compute's, but for "no_checkpoint".
     [[nodiscard]] result<void> refresh(node& n, community_id c);
@@ -46,7 +55,11 @@ private:
     struct entry {
         std::mutex mutex;
         std::unique_ptr<report_facts> facts;
+        std::vector<impact_figures> impact;  // the impact page at impact_at, if computed
+        std::uint64_t impact_at = 0;         // its checkpoint's tree size
     };
+    // `c`'s latest checkpoint; "no_checkpoint" if it has none.
+    [[nodiscard]] static result<checkpoint_record> latest(node& n, community_id c);
     // `c`'s facts extended to checkpoint `cp`, with their entry's mutex held by `lock`.
     [[nodiscard]] result<std::shared_ptr<entry>> extended(node& n, community_id c,
                                                           const checkpoint_record& cp,

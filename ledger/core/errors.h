@@ -39,6 +39,7 @@ enum class errc : std::uint8_t {
     unknown_report,
     bad_report_range,
     bad_report_format,
+    impact_not_public,
     // Who may write, and who may read.
     unknown_signer,
     signer_revoked,
@@ -142,6 +143,7 @@ inline constexpr std::array<errc_name, errc_count> errc_names{{
     {errc::unknown_report, "unknown_report"},
     {errc::bad_report_range, "bad_report_range"},
     {errc::bad_report_format, "bad_report_format"},
+    {errc::impact_not_public, "impact_not_public"},
     {errc::unknown_signer, "unknown_signer"},
     {errc::signer_revoked, "signer_revoked"},
     {errc::member_suspended, "member_suspended"},

@@ -112,6 +112,7 @@ void put_policy(s::Policy::Builder b, const policy& p) {
     b.setUnmatchedFirstProposals(f.unmatched_first_proposals);
     b.setContactWindowDays(p.contact_window_days);
     b.setRetentionDays(p.retention_days);
+    b.setPublicImpact(p.public_impact == impact_page::open);
 }
 
 void put_post(s::Post::Builder b, const post_body& p) {
@@ -216,6 +217,7 @@ struct decoder {
         p.retention_days = r.getRetentionDays();
         if (p.retention_days > retention_days_max)
             fail("policy.retentionDays must be 0 (the default, 730) or 1 to 3650");
+        p.public_impact = r.getPublicImpact() ? impact_page::open : impact_page::closed;
         return p;
     }
     post_body post(s::Post::Reader r) {

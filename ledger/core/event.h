@@ -136,6 +136,9 @@ struct fairness_knobs {
     bool operator==(const fairness_knobs&) const = default;
 };
 
+// Who may read a community's impact figures (schemas/event.capnp, Policy.publicImpact).
+enum class impact_page : std::uint8_t { closed = 0, open = 1 };
+
 struct policy {
     minutes credit_limit{600};   // balance may go down to -credit_limit
     minutes balance_max{6000};   // balance may go up to balance_max
@@ -148,6 +151,10 @@ struct policy {
     // in the personal-data store before the node deletes them (ledger/core/retention.h), as
     // signed: 0 means retention_days_default.
     std::uint32_t retention_days = 0;
+    // Whether anyone may read the community's impact figures on its public page (api/README.md,
+    // "The public impact page"), or only its coordinators and auditors (closed: every policy
+    // written before it).
+    impact_page public_impact = impact_page::closed;
     bool operator==(const policy&) const = default;
 };
 inline constexpr std::uint32_t contact_window_days_default = 30;

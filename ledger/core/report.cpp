@@ -27,6 +27,18 @@ std::int64_t month_of(time_ms t) {
     return y * 12 + (m - 1);
 }
 
+// The first ms of `month` (as month_of counts them: year * 12 + month - 1), by H. Hinnant's
+// days_from_civil.
+std::int64_t month_start_ms(std::int64_t month) {
+    const std::int64_t m = month % 12 + 1;
+    const std::int64_t y = month / 12 - (m <= 2 ? 1 : 0);
+    const std::int64_t era = y / 400;
+    const std::int64_t yoe = y - era * 400;
+    const std::int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5;
+    const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (era * 146097 + doe - 719468) * report_day_ms;
+}
+
 std::string month_text(std::int64_t month) {
     const std::int64_t y = month / 12, m = month % 12 + 1;
     std::string out = std::to_string(y) + "-";
@@ -113,6 +125,27 @@ result<report_params> check_report_params(report_kind kind, community_id c,
         return bad("only the inactive report takes days");
     }
     return p;
+}
+
+std::vector<impact_range> impact_page_ranges(community_id c, time_ms at) {
+    UURWERK_ASSERT(at.value >= 0, at.value);
+    const std::int64_t last = month_of(at);
+    // Never a month before 1970, where the log's clock starts (fewer months then).
+    const std::int64_t first =
+        std::max(last - static_cast<std::int64_t>(impact_page_months) + 1, month_of(time_ms{0}));
+    const auto range = [&](std::int64_t from_month, std::int64_t to_month) {
+        report_params p;
+        p.kind = report_kind::impact;
+        p.community = c;
+        p.from = time_ms{month_start_ms(from_month)};
+        p.to = time_ms{month_start_ms(to_month + 1)};
+        return p;
+    };
+    std::vector<impact_range> out;
+    out.reserve(impact_page_months + 1);
+    for (std::int64_t m = first; m <= last; ++m) out.push_back({month_text(m), range(m, m)});
+    out.push_back({std::string{}, range(first, last)});
+    return out;
 }
 
 report_facts::post_fact* report_facts::post(const event_id& id) {
@@ -290,22 +323,28 @@ report_table report_facts::report(const report_params& p, const report_checkpoin
             open_posts(false);
             break;
         case report_kind::impact: {
+            // Net minutes each member gave and received in the range: a helper whose every
+            // claim there was reversed helped no one, as far as the figures go.
             std::int64_t given = 0;
-            std::unordered_set<member_id> helpers, helped;
+            std::unordered_map<member_id, std::int64_t> gave, got;
             for (const auto& x : exchanges_) {
                 if (!x.help || !in_range(x.at.value)) continue;
-                if (x.kind == exchange_kind::reversal) {
-                    given -= x.amount.value;
-                    continue;
-                }
-                given += x.amount.value;
-                helpers.insert(x.to);
-                helped.insert(x.from);
+                // A claim pays its helper (to) from its receiver (from); its reversal the other
+                // way round.
+                const bool back = x.kind == exchange_kind::reversal;
+                const std::int64_t m = back ? -x.amount.value : x.amount.value;
+                given += m;
+                gave[back ? x.from : x.to] += m;
+                got[back ? x.to : x.from] += m;
             }
+            const auto positive = [&cell](const auto& net) {
+                return cell(static_cast<std::size_t>(std::count_if(
+                    net.begin(), net.end(), [](const auto& kv) { return kv.second > 0; })));
+            };
             const auto matches = std::count_if(accepted_at_.begin(), accepted_at_.end(),
                                                [&](std::int64_t ms) { return in_range(ms); });
-            t.rows.push_back({static_cast<std::int64_t>(matches), given, cell(helpers.size()),
-                              cell(helped.size())});
+            t.rows.push_back(
+                {static_cast<std::int64_t>(matches), given, positive(gave), positive(got)});
             break;
         }
     }

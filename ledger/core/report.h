@@ -167,6 +167,19 @@ private:
                                                     const std::set<public_key>& trusted,
                                                     const report_params& p);
 
+// The public impact page (api/README.md, "The public impact page"): the impact report of each
+// of the impact_page_months calendar months (UTC, log time) up to and including the month of
+// `at` (a checkpoint's time, from 1970 on), oldest first, then one of those months together
+// (`month` empty).
+// Each range is a whole month, so the figures of a month that has ended never change; the last
+// month's range ends at its end, after `at`, and holds what the checkpoint holds of it. Pure.
+inline constexpr std::size_t impact_page_months = 12;
+struct impact_range {
+    std::string month;  // "YYYY-MM"; empty for the months together
+    report_params params;
+};
+[[nodiscard]] std::vector<impact_range> impact_page_ranges(community_id c, time_ms at);
+
 // The CSV form (RFC 4180, "\r\n" line ends): a first line naming the report, the community,
 // the range and the checkpoint, as a comment ("# ..."), then the header row and the rows. The
 // route's CSV and `audit report`'s are these bytes.

@@ -45,6 +45,14 @@ BOOST_AUTO_TEST_CASE(a_time_bank_story_through_the_command_line_and_the_http_api
     BOOST_CHECK_MESSAGE(stranger.out.find("allow-founder") != std::string::npos, stranger.out);
     BOOST_CHECK_EQUAL(t.get("/v1/digest").string_at("applied").value_or(""), "0");
     t.ok({"found", "--key", t.key("anna"), "--name", "Buurtkring Lombok", "--credit-limit", "120"});
+    // The public impact page: the coordinator opens it; a later change of another rule, which
+    // signs the whole policy again, keeps it open.
+    t.ok({"policy", "--key", t.key("anna"), "--public-impact", "on"});
+    t.ok({"policy", "--key", t.key("anna"), "--credit-limit", "120"});
+    const auto rules = t.get("/v1/communities/7");
+    BOOST_CHECK(rules.root().at("policy")->at("public_impact")->as_bool().value_or(false));
+    BOOST_CHECK_EQUAL(
+        rules.root().at("policy")->at("credit_limit_minutes")->as_number().value_or(0), 120);
     for (auto [who, id] : {std::pair{"bep", "2"}, {"daan", "3"}, {"cor", "4"}})
         t.ok({"admit", "--key", t.key("anna"), "--member", id, "--member-public-key",
               t.key(who) + ".pub", "--verified"});

@@ -119,6 +119,7 @@ void build(folded_town& t) {
     rules.fairness.unmatched_first_proposals = 2;  // stored after the auditors
     rules.contact_window_days = 14;
     rules.retention_days = 365;
+    rules.public_impact = impact_page::open;  // stored after the auditors, last
     t.as(1, founder, community_founded{"Buurtkring Lombok", rules});
     t.as(1, founder, member_admitted{ann, key_of(2), role::member, true, std::nullopt});
     t.as(1, founder, member_admitted{bob, key_of(3), role::member, false, std::nullopt});
@@ -459,25 +460,29 @@ BOOST_AUTO_TEST_CASE(a_value_cut_short_grown_or_garbled_is_refused_not_half_read
     BOOST_CHECK_EQUAL(posts.err().code, errc::store_corrupt);
 }
 
-BOOST_AUTO_TEST_CASE(a_community_stored_before_unmatched_first_proposals_loads_it_as_unset) {
-    // A community's value ends with the knobs added after its auditors; one written before has
-    // none of them: it loads with the knob 0 (the default), everything else as it was.
+BOOST_AUTO_TEST_CASE(the_public_impact_page_is_stored_and_no_other_byte_opens_it) {
+    // The last byte of a community's value: 0 closed, 1 open; a store (format 19 on) always
+    // holds it, and anything else there is a damaged record, never an open page.
     folded_town t;
     build(t);
-    BOOST_REQUIRE_EQUAL(t.community().rules.fairness.unmatched_first_proposals, 2u);
-    std::size_t communities = 0;
-    for (const auto& [k, v] : state_entries(*t.db)) {
-        if (k[0] != 'C') continue;
-        ++communities;
-        put(*t.db, column::state, k, v.substr(0, v.size() - 4));
-    }
-    BOOST_REQUIRE_EQUAL(communities, t.state.communities.size());
+    BOOST_REQUIRE(t.community().rules.public_impact == impact_page::open);
     auto loaded = load_state(*t.db);
-    BOOST_REQUIRE_MESSAGE(loaded.ok(), (loaded.ok() ? "" : loaded.err().message));
+    BOOST_REQUIRE(loaded.ok());
+    BOOST_CHECK(loaded->ledger.communities.at(town).rules.public_impact == impact_page::open);
     BOOST_CHECK_EQUAL(loaded->ledger.communities.at(town).rules.fairness.unmatched_first_proposals,
-                      0u);
-    for (auto& [id, c] : t.state.communities) c.rules.fairness.unmatched_first_proposals = 0;
-    check_same_state(*loaded, t.state, t.matching);
+                      2u);
+    for (const std::uint8_t b : {std::uint8_t{0}, std::uint8_t{2}, std::uint8_t{0xff}}) {
+        for (const auto& [k, v] : state_entries(*t.db))
+            if (k[0] == 'C') put(*t.db, column::state, k, v.substr(0, v.size() - 1) + char(b));
+        auto again = load_state(*t.db);
+        if (b == 0) {
+            BOOST_REQUIRE(again.ok());
+            BOOST_CHECK(again->ledger.communities.at(town).rules.public_impact ==
+                        impact_page::closed);
+        } else {
+            check_refused(*t.db, "page byte " + std::to_string(b));
+        }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(a_key_of_the_wrong_form_is_refused) {

@@ -3,7 +3,7 @@
 // Files: the network first (a new version shows at once), the copy when the network fails.
 const CACHE = "uurwerk-app-v2";
 const FILES = ["/", "/index.html", "/css/app.css", "/js/app.js", "/js/dom.js", "/js/i18n.js",
-               "/js/keys.js", "/js/ledger.js", "/js/capnp.js", "/js/schema.js", "/js/console.js",
+               "/js/keys.js", "/js/ledger.js", "/js/capnp.js", "/js/schema.js", "/js/console.js", "/js/impact.js",
                "/i18n/nl.js", "/i18n/en.js", "/i18n/console.nl.js", "/i18n/console.en.js", "/manifest.webmanifest", "/icons/icon.svg",
                "/icons/icon-192.png", "/icons/icon-512.png"];
 

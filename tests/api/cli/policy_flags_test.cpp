@@ -49,4 +49,31 @@ BOOST_AUTO_TEST_CASE(a_retention_period_out_of_range_is_a_usage_error_naming_the
     }
 }
 
+BOOST_AUTO_TEST_CASE(the_public_impact_switch_takes_on_or_off_and_nothing_else) {
+    temp_dir dir{"policy-flags"};
+    const std::string key = (dir.path / "absent.key").string();
+    for (const std::string command : {"policy", "found"}) {
+        auto run = [&](const std::string& value) {
+            std::vector<std::string> argv{
+                UURWERK_BINARY,       command,           "--key", key, "--server",
+                "http://127.0.0.1:1", "--public-impact", value};
+            if (command == "found") argv.insert(argv.end(), {"--name", "Buurtkring"});
+            return run_command(argv);
+        };
+        for (const std::string bad : {"ja", "true", "1", ""}) {
+            const auto r = run(bad);
+            BOOST_CHECK_EQUAL(r.exit_code, 2);
+            BOOST_CHECK_MESSAGE(r.out.find("--public-impact is 'off' or 'on'") != std::string::npos,
+                                command << " --public-impact '" << bad << "': " << r.out);
+        }
+        // Both values pass the check; the command fails later, on the missing key.
+        for (const std::string good : {"on", "off"}) {
+            const auto r = run(good);
+            BOOST_CHECK_NE(r.exit_code, 0);
+            BOOST_CHECK_MESSAGE(r.out.find("--public-impact") == std::string::npos, r.out);
+            BOOST_CHECK_MESSAGE(r.out.find("absent.key") != std::string::npos, r.out);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

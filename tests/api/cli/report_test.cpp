@@ -23,6 +23,7 @@
 #include "ledger/core/audit.h"
 #include "tests/support/envelopes.h"
 #include "tests/support/error_answers.h"
+#include "tests/support/json_path.h"
 #include "tests/support/run_command.h"
 #include "tests/support/sessions.h"
 #include "tests/support/temp_dir.h"
@@ -32,9 +33,12 @@
 using namespace uurwerk;
 using uurwerk::testing::envelope_json;
 using uurwerk::testing::error_code_of;
+using uurwerk::testing::J;
 using uurwerk::testing::key_filled_with;
+using uurwerk::testing::num;
 using uurwerk::testing::run_command;
 using uurwerk::testing::signed_token;
+using uurwerk::testing::str;
 using uurwerk::testing::temp_dir;
 
 namespace {
@@ -81,6 +85,18 @@ struct town_log {
         api = std::make_unique<routes>(*n, cp.get(), nullptr,
                                        access_options{[this] { return now; }, ""},
                                        quota_options::unlimited());
+    }
+
+    // The verdict the node gives `p` signed by `key` for `author` ("none": accepted), or the
+    // error it answers instead (a key the community does not know is never logged).
+    std::string verdict(const signing_key& key, community_id c, member_id author, event_payload p) {
+        auto e =
+            key.seal(event_body{random_event_id(), c, author, sequence{++seq[key.public_bytes()]},
+                                now, std::nullopt, std::move(p)});
+        auto a = api->handle(http_request{"POST", "/v1/events", envelope_json(e), "", "", ""});
+        auto doc = json_doc::parse(a.body);
+        BOOST_REQUIRE(doc.ok());
+        return doc->string_at("reason").value_or(error_code_of(a));
     }
 
     event_id submit(const signing_key& key, community_id c, member_id author, event_payload p) {
@@ -341,17 +357,22 @@ BOOST_AUTO_TEST_CASE(each_report_matches_the_model_of_what_the_town_did) {
     BOOST_CHECK_EQUAL(rows[0][4], "gardening");
 
     // Impact: from the model's exchanges.
+    // Net minutes: a claim runs from its receiver to its helper, a reversal back.
     std::int64_t given = 0;
-    std::set<std::uint64_t> helpers, helped;
+    std::map<std::uint64_t, std::int64_t> gave, got;
     for (const auto& x : t.exchanges) {
-        if (x.kind == "claim") {
-            given += x.minutes;
-            helpers.insert(x.to);
-            helped.insert(x.from);
-        } else if (x.kind == "reversal") {
-            given -= x.minutes;
-        }
+        if (x.kind == "transfer") continue;
+        const bool back = x.kind == "reversal";
+        const std::int64_t m = back ? -x.minutes : x.minutes;
+        given += m;
+        gave[back ? x.from : x.to] += m;
+        got[back ? x.to : x.from] += m;
     }
+    std::set<std::uint64_t> helpers, helped;
+    for (const auto& [member, m] : gave)
+        if (m > 0) helpers.insert(member);
+    for (const auto& [member, m] : got)
+        if (m > 0) helped.insert(member);
     a = t.ask(report_target("impact", q + "&format=json"), who);
     BOOST_REQUIRE_MESSAGE(a.status == 200, a.body);
     auto doc = json_doc::parse(a.body);
@@ -595,6 +616,130 @@ BOOST_AUTO_TEST_CASE(bad_input_is_a_clear_error) {
         {UURWERK_BINARY, "report", "gossip", "--community", "7", "--server", "http://127.0.0.1:1"});
     BOOST_CHECK_NE(r.exit_code, 0);
     BOOST_CHECK_MESSAGE(r.out.find("no report 'gossip'") != std::string::npos, r.out);
+}
+
+// The public impact page (api/README.md, "The public impact page"): closed until a coordinator
+// signs a policy that opens it, whoever asks; then, for anyone without a session, the impact
+// figures of each of the twelve months up to the checkpoint's, equal to the model of what the
+// town did and to the coordinators' own impact report over the same ranges.
+BOOST_AUTO_TEST_CASE(the_public_impact_page_opens_only_by_the_coordinators_signed_policy) {
+    town_story t;
+    const std::string page = "/v1/communities/7/impact";
+    const auto closed = [&](const std::string& who, const std::string& token) {
+        const auto a = t.ask(page, token);
+        BOOST_CHECK_MESSAGE(a.status == 403 && error_code_of(a) == "impact_not_public",
+                            who << ": " << a.status << " " << a.body);
+        BOOST_CHECK(a.body.find("matches_made") == std::string::npos);
+    };
+    // Closed by default, even to the coordinator (who reads the reports instead).
+    closed("anyone", "");
+    closed("the coordinator", t.coordinator());
+    // A plain member cannot open it: the policy is the coordinators'.
+    policy open_rules{minutes{600}, minutes{6000}, minutes{240}};
+    open_rules.public_impact = impact_page::open;
+    BOOST_CHECK_EQUAL(t.verdict(t.k3, town, member_id{3}, policy_changed{open_rules}),
+                      "not_coordinator");
+    // Nor another community's coordinator.
+    BOOST_CHECK_EQUAL(t.verdict(t.k10, town, member_id{10}, policy_changed{open_rules}),
+                      "unknown_signer");
+    closed("anyone, after the refused attempts", "");
+    // The coordinator opens it.
+    t.submit(t.k1, town, member_id{1}, policy_changed{open_rules});
+    const auto community = json_doc::parse(t.ask("/v1/communities/7", "").body);
+    BOOST_REQUIRE(community.ok());
+    BOOST_CHECK(community->root().at("policy")->at("public_impact")->as_bool() == true);
+    const auto a = t.ask(page, "");
+    BOOST_REQUIRE_MESSAGE(a.status == 200, a.body);
+    std::map<std::string, std::string> headers(a.headers.begin(), a.headers.end());
+    BOOST_CHECK_EQUAL(headers["Cache-Control"], "public, max-age=60");
+    auto doc = json_doc::parse(a.body);
+    BOOST_REQUIRE(doc.ok());
+    BOOST_CHECK_EQUAL(doc->string_at("name").value_or(""), "Buurtkring West");
+    // The checkpoint of day 68 (10 March 2026): April 2025 to March 2026.
+    auto latest = json_doc::parse(t.ask("/v1/communities/7/checkpoints/latest", "").body);
+    BOOST_REQUIRE(latest.ok());
+    const auto* at = doc->root().at("checkpoint");
+    BOOST_REQUIRE(at != nullptr);
+    BOOST_CHECK_EQUAL(at->at("tree_size")->as_string().value_or("-"),
+                      latest->string_at("tree_size").value_or("?"));
+    BOOST_CHECK_EQUAL(at->at("root")->as_string().value_or(""),
+                      latest->string_at("root").value_or("?"));
+    BOOST_CHECK_EQUAL(headers["X-Uurwerk-Root"], latest->string_at("root").value_or("?"));
+    const auto* months = doc->root().at("months")->as_array();
+    BOOST_REQUIRE(months != nullptr);
+    BOOST_REQUIRE_EQUAL(months->size(), 12u);
+    BOOST_CHECK_EQUAL(str(J(months->front(), "month")), "2025-04");
+    BOOST_CHECK_EQUAL(str(J(months->back(), "month")), "2026-03");
+    // Each month against the model: minutes given (claims less their reversals), helpers and
+    // people helped (distinct), matches made (the one acceptance, in January).
+    struct figures {
+        std::int64_t matches = 0, minutes = 0;
+        std::map<std::uint64_t, std::int64_t> gave, got;  // net, reversals taken off
+        double helpers() const { return positive(gave); }
+        double helped() const { return positive(got); }
+        static double positive(const std::map<std::uint64_t, std::int64_t>& net) {
+            return static_cast<double>(std::count_if(net.begin(), net.end(),
+                                                     [](const auto& kv) { return kv.second > 0; }));
+        }
+    };
+    std::map<std::string, figures> model;
+    figures total;
+    for (const auto& x : t.exchanges) {
+        if (x.kind == "transfer") continue;
+        for (auto* f : {&model[month_of(x.at)], &total}) {
+            // A claim's exchange runs from its receiver to its helper; a reversal's back.
+            const bool back = x.kind == "reversal";
+            const std::int64_t m = back ? -x.minutes : x.minutes;
+            f->minutes += m;
+            f->gave[back ? x.from : x.to] += m;
+            f->got[back ? x.to : x.from] += m;
+        }
+    }
+    model["2026-01"].matches = total.matches = 1;
+    const auto check = [&](const json_value& got, const figures& want, const std::string& what) {
+        BOOST_TEST_CONTEXT(what) {
+            BOOST_CHECK_EQUAL(num(J(got, "matches_made")), static_cast<double>(want.matches));
+            BOOST_CHECK_EQUAL(num(J(got, "minutes_given")), static_cast<double>(want.minutes));
+            BOOST_CHECK_EQUAL(num(J(got, "active_helpers")), want.helpers());
+            BOOST_CHECK_EQUAL(num(J(got, "people_helped")), want.helped());
+        }
+    };
+    for (const auto& m : *months) check(m, model[str(J(m, "month"))], "a month");
+    const auto* sum = doc->root().at("total");
+    BOOST_REQUIRE(sum != nullptr);
+    check(*sum, total, "the twelve months");
+    BOOST_CHECK_EQUAL(total.minutes, 90 + 60 + 20);  // the reversed garden help counts nothing
+    // The coordinators' impact report over the page's whole range says the same.
+    const auto from = static_cast<std::int64_t>(num(J(*sum, "from_ms")));
+    const auto to = static_cast<std::int64_t>(num(J(*sum, "to_ms")));
+    auto rows =
+        csv_rows(t.ask(report_target("impact", range(from, to)), t.coordinator()).body, nullptr);
+    BOOST_REQUIRE_EQUAL(rows.size(), 1u);
+    BOOST_CHECK_EQUAL(rows[0][1], std::to_string(total.minutes));
+    BOOST_CHECK_EQUAL(rows[0][2], std::to_string(static_cast<int>(total.helpers())));
+    // No name but the community's, no member number: only counts.
+    for (const std::string word : {"member", "display_name", "\"6\""})
+        BOOST_CHECK(a.body.find(word) == std::string::npos);
+    // Closed again by the coordinator: closed at once, though the checkpoint did not move.
+    policy closed_rules = open_rules;
+    closed_rules.public_impact = impact_page::closed;
+    t.submit(t.k1, town, member_id{1}, policy_changed{closed_rules});
+    closed("anyone, after it was closed again", "");
+}
+
+BOOST_AUTO_TEST_CASE(the_public_impact_page_of_a_community_without_a_checkpoint_or_none_at_all) {
+    town_story t;
+    // Community 8 opens its page but has no checkpoint yet: nothing to show.
+    policy open_rules{minutes{600}, minutes{6000}, minutes{240}};
+    open_rules.public_impact = impact_page::open;
+    t.submit(t.k10, elsewhere, member_id{10}, policy_changed{open_rules});
+    auto a = t.ask("/v1/communities/8/impact", "");
+    BOOST_CHECK_MESSAGE(a.status == 404 && error_code_of(a) == "no_checkpoint", a.body);
+    a = t.ask("/v1/communities/99/impact", "");
+    BOOST_CHECK_MESSAGE(a.status == 404 && error_code_of(a) == "unknown_community", a.body);
+    // A query parameter the page does not take is refused, as on every route.
+    a = t.ask("/v1/communities/7/impact?from_ms=0", "");
+    BOOST_CHECK_EQUAL(a.status, 400u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -92,6 +92,7 @@ const std::map<std::pair<http_method, std::string_view>, caller>& expected_rules
         {{M::get, "/v1/communities/{c}/export"}, caller::auditor},
         {{M::get, "/v1/communities/{c}/members/{m}/certificate"}, caller::self_or_auditor},
         {{M::get, "/v1/communities/{c}/reports/{i}"}, caller::auditor},
+        {{M::get, "/v1/communities/{c}/impact"}, caller::anyone},
     };
     return rules;
 }
@@ -120,7 +121,10 @@ struct world {
         api = std::make_unique<routes>(*n, nullptr, nullptr,
                                        access_options{[this] { return now; }, operator_token},
                                        quota_options::unlimited());
-        const policy rules{minutes{600}, minutes{6000}, minutes{240}};
+        // The impact page open, so that its caller rule (anyone) is what this matrix sees; its
+        // policy switch is tested in tests/api/cli/report_test.cpp.
+        policy rules{minutes{600}, minutes{6000}, minutes{240}};
+        rules.public_impact = impact_page::open;
         submit(k1, town, member_id{1}, community_founded{"Buurtkring West", rules});
         for (auto [m, key] : {std::pair{2, &k2}, {3, &k3}, {4, &k4}, {5, &k5}, {6, &k6}, {9, &k9}})
             submit(k1, town, member_id{1},

@@ -454,6 +454,36 @@ async function logEnd() {
   await piet.page.reload();
   await sees(piet, "U mag tot 2 uur in de min staan", "her page shows the new credit limit");
   await piet.shot("voor-mevrouw");
+  // The public impact page: closed to a visitor until the coordinator opens it in the rules;
+  // then the figures at the checkpoint, with no name on the page (the one claim was reversed,
+  // so no hours and no helper count).
+  const visitor = await device(browser, story, "bezoeker", opts);
+  await visitor.page.goto(`${node.url}/#impact/${community}`);
+  await sees(visitor, "Deze tijdbank toont haar cijfers niet openbaar.", "the page is closed at first");
+  await go(coord, "#console/policy");
+  await coord.page.locator("#public_impact").waitFor();
+  check(!(await coord.page.isChecked("#public_impact")), "the rules show the page closed");
+  await coord.page.check("#public_impact");
+  await coord.page.getByRole("button", { name: "Regels opslaan" }).click();
+  await sees(coord, "De nieuwe regels gelden nu.", "the coordinator opens the public page");
+  check(await coord.page.isChecked("#public_impact"), "the rules show the page open");
+  const link = await coord.page.locator("#impact-link").getAttribute("href");
+  check(link === `${node.url}/#impact/${community}`, "the rules give the page's link");
+  await visitor.page.reload();
+  await sees(visitor, "Wat Tijdbank Noord samen doet", "a visitor sees the public page");
+  check(await visitor.page.locator("#impact-months tbody tr").count() === 12, "twelve months on the page");
+  check((await visitor.page.locator("#impact-hours").innerText()).includes("0 min"), "the reversed hour counts nothing");
+  check((await visitor.page.locator("#impact-helpers").innerText()).startsWith("0"), "nor its helper");
+  // The root shown is a signed checkpoint's (the node may sign a later one meanwhile).
+  const roots = await visitor.page.evaluate(async (c) =>
+    (await (await fetch(`/v1/communities/${c}/checkpoints`)).json()).checkpoints.map((x) => x.root), community);
+  const shown = ((await visitor.page.locator("#impact-root").textContent()) || "").trim();
+  check(roots.includes(shown), `the page names a signed checkpoint's root (${shown} in ${roots.length})`);
+  const body = await visitor.page.locator("body").innerText();
+  check(!body.includes("Mevrouw") && !body.includes("Klaassen"), "no name on the public page");
+  await visitor.page.locator("summary").click();
+  await visitor.shot("openbaar");
+  await visitor.close();
   // A new time bank, founded from the page with this device's key (the operator allows it).
   await go(coord, "#console/found");
   await coord.page.locator("#founder-key").waitFor();

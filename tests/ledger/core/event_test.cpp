@@ -841,6 +841,17 @@ BOOST_AUTO_TEST_CASE(policies_out_of_bounds) {
             check_rejected(decode_body(with(0xffffffffu)), k.field, "the largest UInt32");
         }
     }
+    // The public impact page: closed unless the signed policy says so, and kept through a round
+    // trip either way.
+    for (const bool open : {false, true}) {
+        auto ok = decode_body(with_policy([&](s::Policy::Builder p) { p.setPublicImpact(open); }));
+        BOOST_REQUIRE(ok.ok());
+        const auto& rules = std::get<policy_changed>(ok->payload).rules;
+        BOOST_CHECK(rules.public_impact == (open ? impact_page::open : impact_page::closed));
+        auto again = decode_body(encode_body(*ok));
+        BOOST_REQUIRE(again.ok());
+        BOOST_CHECK(std::get<policy_changed>(again->payload).rules == rules);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(bytes_that_are_canonical_capnp_but_not_what_encode_writes) {

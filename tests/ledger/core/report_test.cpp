@@ -150,4 +150,84 @@ BOOST_AUTO_TEST_CASE(the_parameters_are_checked_at_their_edges) {
     BOOST_CHECK(!report_from_name("Hours"));
 }
 
+BOOST_AUTO_TEST_CASE(the_public_page_covers_twelve_whole_months_up_to_the_checkpoints) {
+    // A checkpoint on a leap day: March 2027 to February 2028, each a whole UTC month (the
+    // bounds computed apart, by Python's datetime), then the twelve together.
+    const auto r = impact_page_ranges(town, time_ms{feb_29_2028_noon});
+    BOOST_REQUIRE_EQUAL(r.size(), impact_page_months + 1);
+    BOOST_CHECK_EQUAL(r.front().month, "2027-03");
+    BOOST_CHECK_EQUAL(r.front().params.from.value, 1'803'859'200'000);  // 2027-03-01
+    BOOST_CHECK_EQUAL(r[9].month, "2027-12");
+    BOOST_CHECK_EQUAL(r[9].params.from.value, 1'827'619'200'000);  // 2027-12-01
+    BOOST_CHECK_EQUAL(r[9].params.to.value, jan_1_2028);
+    BOOST_CHECK_EQUAL(r[11].month, "2028-02");
+    BOOST_CHECK_EQUAL(r[11].params.from.value, 1'832'976'000'000);  // 2028-02-01
+    BOOST_CHECK_EQUAL(r[11].params.to.value, 1'835'481'600'000);    // 2028-03-01
+    for (std::size_t i = 0; i < impact_page_months; ++i) {
+        BOOST_CHECK(r[i].params.kind == report_kind::impact);
+        BOOST_CHECK(r[i].params.community == town);
+        if (i > 0) BOOST_CHECK_EQUAL(r[i].params.from.value, r[i - 1].params.to.value);
+        // Each is a range the route would accept.
+        BOOST_CHECK(check_report_params(report_kind::impact, town,
+                                        static_cast<std::uint64_t>(r[i].params.from.value),
+                                        static_cast<std::uint64_t>(r[i].params.to.value),
+                                        std::nullopt)
+                        .ok());
+    }
+    BOOST_CHECK(r.back().month.empty());
+    BOOST_CHECK_EQUAL(r.back().params.from.value, r.front().params.from.value);
+    BOOST_CHECK_EQUAL(r.back().params.to.value, r[11].params.to.value);
+    // The last instant of a month still names it; the first of the next moves on a month.
+    BOOST_CHECK_EQUAL(impact_page_ranges(town, time_ms{dec_31_2027_end})[11].month, "2027-12");
+    BOOST_CHECK_EQUAL(impact_page_ranges(town, time_ms{jan_1_2028})[11].month, "2028-01");
+    // The log's clock starts in 1970: no month before it.
+    const auto early = impact_page_ranges(town, time_ms{2'678'400'000});  // 1970-02-01
+    BOOST_REQUIRE_EQUAL(early.size(), 3u);
+    BOOST_CHECK_EQUAL(early[0].month, "1970-01");
+    BOOST_CHECK_EQUAL(early[0].params.from.value, 0);
+    BOOST_CHECK_EQUAL(early[1].month, "1970-02");
+}
+
+BOOST_AUTO_TEST_CASE(the_public_pages_months_count_what_each_month_holds) {
+    // The page's figures are the impact report of each range: help confirmed in December 2027
+    // counts there, not in January, and the twelve months together count each helper once.
+    auto l = town_of_three();
+    l.help(10, dec_31_2027_end);
+    l.help(20, jan_1_2028);
+    l.help(40, feb_29_2028_noon);
+    const report_checkpoint at{l.facts.leaves(), digest{}};
+    std::vector<report_table> page;
+    for (const auto& r : impact_page_ranges(town, time_ms{feb_29_2028_noon}))
+        page.push_back(l.facts.report(r.params, at));
+    const auto given = [&](std::size_t i) { return std::get<std::int64_t>(page[i].rows[0][1]); };
+    const auto helpers = [&](std::size_t i) { return std::get<std::int64_t>(page[i].rows[0][2]); };
+    BOOST_CHECK_EQUAL(given(9), 10);   // 2027-12
+    BOOST_CHECK_EQUAL(given(10), 20);  // 2028-01
+    BOOST_CHECK_EQUAL(given(11), 40);  // 2028-02
+    BOOST_CHECK_EQUAL(given(0), 0);
+    BOOST_CHECK_EQUAL(given(12), 70);
+    BOOST_CHECK_EQUAL(helpers(12), 1);  // member 2, once, though in three months
+    BOOST_CHECK_EQUAL(helpers(9) + helpers(10) + helpers(11), 3);
+}
+
+BOOST_AUTO_TEST_CASE(a_helper_whose_every_claim_was_reversed_helped_no_one_in_the_impact) {
+    auto l = town_of_three();
+    // Member 2 helps 3 for 30 minutes; the coordinator reverses it the same month.
+    const auto claim =
+        l.add(member_id{2}, hours_claimed{member_id{3}, minutes{30}, std::nullopt, std::nullopt},
+              jan_1_2028 + report_day_ms);
+    l.add(member_id{3}, hours_confirmed{claim}, jan_1_2028 + report_day_ms);
+    l.add(member_id{1}, reversal{claim, std::nullopt}, jan_1_2028 + 2 * report_day_ms);
+    auto t = l.report(report_kind::impact, jan_1_2028, jan_1_2028 + 31 * report_day_ms);
+    BOOST_REQUIRE_EQUAL(t.rows.size(), 1u);
+    BOOST_CHECK_EQUAL(std::get<std::int64_t>(t.rows[0][1]), 0);  // minutes given
+    BOOST_CHECK_EQUAL(std::get<std::int64_t>(t.rows[0][2]), 0);  // active helpers
+    BOOST_CHECK_EQUAL(std::get<std::int64_t>(t.rows[0][3]), 0);  // people helped
+    // A range that ends before the reversal still sees the help.
+    t = l.report(report_kind::impact, jan_1_2028, jan_1_2028 + 2 * report_day_ms);
+    BOOST_CHECK_EQUAL(std::get<std::int64_t>(t.rows[0][1]), 30);
+    BOOST_CHECK_EQUAL(std::get<std::int64_t>(t.rows[0][2]), 1);
+    BOOST_CHECK_EQUAL(std::get<std::int64_t>(t.rows[0][3]), 1);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

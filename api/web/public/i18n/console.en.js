@@ -169,4 +169,7 @@ export default {
   "report.col.matches_made": "Matches",
   "report.col.active_helpers": "Active helpers",
   "report.col.people_helped": "People helped",
+  "policy.public": "In public",
+  "policy.public_impact": "Show the time bank's figures on a public page",
+  "policy.public_impact_text": "Anyone with the link then sees, by month, how many matches were made, how many hours of help were given, and how many members helped and were helped. No names. Useful for the municipality or the fund. The page:",
 };

@@ -169,4 +169,7 @@ export default {
   "report.col.matches_made": "Koppelingen",
   "report.col.active_helpers": "Actieve helpers",
   "report.col.people_helped": "Geholpen mensen",
+  "policy.public": "Openbaarheid",
+  "policy.public_impact": "Toon de cijfers van de tijdbank op een openbare pagina",
+  "policy.public_impact_text": "Iedereen met de link ziet dan per maand hoeveel afspraken er zijn gemaakt, hoeveel uur hulp er is gegeven, en hoeveel leden hielpen en geholpen werden. Geen namen. Handig voor de gemeente of het fonds. De pagina:",
 };

@@ -752,6 +752,12 @@ async function coordinatorConsole(parts) {
   return consoleRoute(consoleHelpers, parts);
 }
 
+// A community's public impact page (js/impact.js), for anyone: loaded when first opened.
+async function impactPage(community) {
+  const { impactRoute } = await import("./impact.js");
+  return impactRoute({ screen, explain }, community);
+}
+
 // Founds community `c` with this device's key (allowed as a founder by the node's operator),
 // with the CLI's default policy, and takes the founder's identity there into use.
 async function foundCommunity(c, name) {
@@ -786,6 +792,7 @@ async function route(how = "navigation") {
   }
   try {
     if (parts[0] === "join" && parts.length === 4) return await join(parts[1], parts[2], parts[3]);
+    if (parts[0] === "impact") return await impactPage(parts[1]);
     if (!state.me) return await welcome();
     switch (parts[0]) {
       case "post": return postForm(parts[1] === "request" ? "request" : "offer");

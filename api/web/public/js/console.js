@@ -315,12 +315,14 @@ async function policyScreen(ui) {
         { van: inHours ? lo / 60 : lo, tot: inHours ? hi / 60 : hi }));
   };
   const fairness = h("input", { id: "fairness", type: "checkbox", checked: p.fairness !== "off" });
+  const open = h("input", { id: "public_impact", type: "checkbox", checked: p.public_impact === true });
+  const pageLink = `${location.origin}/#impact/${community(ui)}`;
   const go = h("button", { type: "submit", class: "big primary" }, t("policy.save"));
   ui.screen(t("console.policy"),
     h("p", {}, t("policy.explain")),
     h("form", { novalidate: true, onsubmit: async (ev) => {
       ev.preventDefault();
-      const policy = { fairnessOff: !fairness.checked };
+      const policy = { fairnessOff: !fairness.checked, publicImpact: open.checked };
       for (const [knobs, inHours] of [[MINUTE_KNOBS, true], [FAIRNESS_KNOBS, false]]) {
         for (const [json, name, lo, hi] of knobs) {
           const input = inputs.get(json);
@@ -343,6 +345,10 @@ async function policyScreen(ui) {
         h("label", { class: "choice" }, fairness, " ", t("policy.fairness_on")),
         h("p", { class: "hint" }, t("policy.fairness_text")),
         FAIRNESS_KNOBS.map((k) => row(k, false))),
+      h("fieldset", {}, h("legend", {}, t("policy.public")),
+        h("label", { class: "choice" }, open, " ", t("policy.public_impact")),
+        h("p", { class: "hint" }, t("policy.public_impact_text")),
+        h("p", { class: "link-text" }, h("a", { href: pageLink, id: "impact-link" }, pageLink))),
       go));
 }
 
