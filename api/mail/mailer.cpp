@@ -141,11 +141,14 @@ mailer::~mailer() {
 
 void mailer::start() {
     if (ticker_) return;
+    transport_->resume();
     ticker_ = std::make_unique<interval_thread>("uw-mail", options_.poll, [this] { tick(); });
     ticker_->start();
 }
 
 void mailer::stop() {
+    // A send under way gives up first: the thread then ends without waiting for the relay.
+    transport_->cancel();
     if (ticker_) ticker_->stop();
     ticker_.reset();
 }
@@ -157,6 +160,7 @@ void mailer::tick() {
         backoff_ = std::chrono::milliseconds(0);
         return;
     }
+    if (r.err().code == errc::stopped) return;  // stopping: nothing to wait for
     backoff_ =
         backoff_.count() == 0 ? options_.retry_first : std::min(backoff_ * 2, options_.retry_max);
     next_try_ = std::chrono::steady_clock::now() + backoff_;

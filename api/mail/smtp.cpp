@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <atomic>
 #include <cstring>
 #include <mutex>
 
@@ -30,6 +31,12 @@ std::size_t read_message(char* out, std::size_t size, std::size_t n, void* user)
     return take;
 }
 
+// libcurl's progress callback (about once a second while idle, more often while moving bytes):
+// non-zero aborts the transfer.
+int abort_if_cancelled(void* cancelled, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    return static_cast<const std::atomic<bool>*>(cancelled)->load() ? 1 : 0;
+}
+
 class curl_smtp final : public mail_transport {
 public:
     curl_smtp(smtp_relay relay, smtp_timeouts timeouts)
@@ -42,6 +49,8 @@ public:
 
     result<void> send(const std::string& from, const std::string& to,
                       const std::string& message) override {
+        if (cancelled_.load())
+            return make_error(errc::stopped, "the mailer is stopping: not sent now");
         std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> c(curl_easy_init(), &curl_easy_cleanup);
         if (!c) return make_error(errc::internal_error, "libcurl: no handle");
         reader r{&message};
@@ -63,11 +72,17 @@ public:
                          static_cast<long>(timeouts_.connect.count()));
         curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(timeouts_.send.count()));
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, abort_if_cancelled);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, &cancelled_);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
         if (relay_.implicit_tls || relay_.upgrade == starttls::required)
             curl_easy_setopt(h, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
         if (!relay_.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, relay_.ca_file.c_str());
         const CURLcode rc = curl_easy_perform(h);
         if (rc == CURLE_OK) return ok_value;
+        if (rc == CURLE_ABORTED_BY_CALLBACK)
+            return make_error(errc::stopped, "the mailer is stopping: the send to the SMTP relay " +
+                                                 relay_.url + " was given up (sent again later)");
         const std::string what = "the SMTP relay " + relay_.url + ": " +
                                  (why[0] ? std::string(why) : curl_easy_strerror(rc));
         // The relay's last answer: a 5xx is its final word on this message (a recipient it
@@ -78,9 +93,13 @@ public:
                           what + " (reply " + std::to_string(reply) + ")");
     }
 
+    void cancel() override { cancelled_.store(true); }
+    void resume() override { cancelled_.store(false); }
+
 private:
     smtp_relay relay_;
     smtp_timeouts timeouts_;
+    std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace

@@ -9,7 +9,8 @@
 // No user name or password in the URL (it would show in `ps`): refused.
 //
 // Threading: parse_smtp_url is pure. An smtp_transport is used by one thread at a time (the
-// mailer's); each send is one connection, bounded by connect_timeout and send_timeout.
+// mailer's); each send is one connection, bounded by connect_timeout and send_timeout; cancel()
+// and resume() may come from any other thread.
 
 #include <chrono>
 #include <memory>
@@ -43,6 +44,11 @@ public:
     // server_refused (the relay's final 5xx for this message, e.g. a recipient it refuses).
     [[nodiscard]] virtual result<void> send(const std::string& from, const std::string& to,
                                             const std::string& message) = 0;
+    // From any thread: a send under way gives up within about a second, and every send until
+    // resume() fails at once (errc::stopped), so that a node stops without waiting out a hung
+    // relay's timeout. What was not sent stays in the outbox (sent at least once: api/mail).
+    virtual void cancel() {}
+    virtual void resume() {}
 };
 
 struct smtp_timeouts {

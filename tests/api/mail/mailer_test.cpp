@@ -3,6 +3,10 @@
 // fit, the least-heard helpers first), the relay down then back, `never`, and the stop tokens.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+
 #include "api/mail/mailer.h"
 #include "ledger/core/crypto.h"
 #include "ledger/core/personal.h"
@@ -20,7 +24,8 @@ namespace {
 constexpr community_id town{7};
 constexpr std::int64_t day_ms = 24 * 3600 * 1000;
 
-// A relay that keeps what it is given, or is down.
+// A relay that keeps what it is given, or is down, or hangs (a send that never ends until the
+// mailer cancels it, or 20 s pass).
 struct kept_relay final : mail_transport {
     struct message {
         std::string to, text;
@@ -29,12 +34,36 @@ struct kept_relay final : mail_transport {
     bool down = false;
     std::string refused;  // an address the relay refuses for good (a 5xx)
     std::size_t asked = 0;
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool hang = false, cancelled = false, hung = false, released_by_cancel = false;
+
     result<void> send(const std::string&, const std::string& to, const std::string& m) override {
-        ++asked;
+        {
+            std::unique_lock lock(mutex);
+            ++asked;
+            if (cancelled) return make_error(errc::stopped, "cancelled (test)");
+            if (hang) {
+                hung = true;
+                changed.notify_all();
+                released_by_cancel =
+                    changed.wait_for(lock, std::chrono::seconds(20), [&] { return cancelled; });
+                return make_error(errc::stopped, "given up (test)");
+            }
+        }
         if (down) return make_error(errc::server_unreachable, "the relay is down (test)");
         if (to == refused) return make_error(errc::server_refused, "550 no such user (test)");
         sent.push_back({to, m});
         return ok_value;
+    }
+    void cancel() override {
+        std::lock_guard lock(mutex);
+        cancelled = true;
+        changed.notify_all();
+    }
+    void resume() override {
+        std::lock_guard lock(mutex);
+        cancelled = false;
     }
 };
 
@@ -277,4 +306,35 @@ BOOST_AUTO_TEST_CASE(with_shares_each_partitions_mail_goes_through_exactly_one_s
         BOOST_CHECK_EQUAL(relays[i]->sent[0].to,
                           "ans" + std::to_string(towns[i].value) + "@example.nl");
     }
+}
+
+BOOST_AUTO_TEST_CASE(a_stop_cancels_a_send_to_a_hung_relay_and_the_message_goes_later) {
+    // Before, a node's stop waited out the relay's send timeout (30 s): the mailer's thread sat
+    // in a send. Now stop() cancels the send first; the message stays owed and goes once.
+    town_with_mail t;
+    const post_body shopping{category::shopping, std::nullopt, intensity::once, "3512", 0};
+    const auto offer2 = t.submit(t.k2, member_id{2}, offer_posted{shopping});
+    t.request = t.submit(t.k4, member_id{4}, request_posted{shopping});
+    t.submit(t.k1, member_id{1}, node_key_announced{t.node_key.public_bytes()});
+    t.submit(t.node_key, community_fund,
+             match_proposed{t.request, offer2, member_id{2}, 1, 0, 1, 0});
+    t.relay->hang = true;
+    t.mail->start();
+    {
+        std::unique_lock lock(t.relay->mutex);
+        BOOST_REQUIRE(t.relay->changed.wait_for(lock, std::chrono::seconds(20),
+                                                [&] { return t.relay->hung; }));
+    }
+    t.mail->stop();  // returns because it cancelled the send, not because 20 s passed
+    BOOST_CHECK(t.relay->released_by_cancel);
+    BOOST_CHECK(t.relay->sent.empty());
+    // The next start resumes the relay; the owed messages go, each once.
+    t.relay->hang = false;
+    t.relay->resume();
+    BOOST_REQUIRE(t.mail->run_once().ok());
+    auto to = t.sent_to();
+    std::sort(to.begin(), to.end());
+    BOOST_CHECK((to == std::vector<std::string>{"ans@example.nl", "cees@example.nl"}));
+    BOOST_REQUIRE(t.mail->run_once().ok());
+    BOOST_CHECK_EQUAL(t.relay->sent.size(), 2u);
 }
