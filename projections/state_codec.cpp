@@ -305,6 +305,7 @@ std::string_view encode(const community_state& c, std::string& out) {
     // Knobs added after the auditors follow them, so that a store written before reads as 0
     // (the default) for them.
     w.u32(c.rules.fairness.unmatched_first_proposals);
+    w.u32(c.rules.fairness.match_silence_hours);
     return out;
 }
 std::string_view encode(const delegation_state& d, std::string& out) {
@@ -603,6 +604,7 @@ result<loaded_state> load_state(const store& db) {
                 }
                 // Absent in a store written before the knob: 0, the default.
                 cs.rules.fairness.unmatched_first_proposals = r.done() ? 0 : r.u32();
+                cs.rules.fairness.match_silence_hours = r.done() ? 0 : r.u32();
                 if (!r.done() || !rest.empty() || cs.auditors.size() > auditors_max)
                     return fail("community");
                 return true;

@@ -148,7 +148,14 @@ struct Policy {
                                         # that the requester's choice (which prefers a record)
                                         # cannot hand the match back to a helper who had one;
                                         # fairness on only: 1..20 (20: no cut). 0: the default.
-  # Next field: @17.
+  matchSilenceHours @17 :UInt32;        # A fitting helper who has no open match and whose offer
+                                        # has had no match end for this long (never matched:
+                                        # since it was posted) is proposed first, alone (so the
+                                        # requester's choice, which prefers a record, cannot
+                                        # pass them over), the longest silent first: volunteers
+                                        # who hear nothing drift away. Fairness on only:
+                                        # 1..8760 (0: the default, no such rule).
+  # Next field: @18.
 }
 
 struct CommunityFounded {

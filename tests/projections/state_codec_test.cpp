@@ -117,6 +117,7 @@ void build(folded_town& t) {
     rules.fairness.proposals_per_request = 5;
     rules.fairness.quality_floor_permille = 400;
     rules.fairness.unmatched_first_proposals = 2;  // stored after the auditors
+    rules.fairness.match_silence_hours = 168;      // and after that
     rules.contact_window_days = 14;
     rules.retention_days = 365;
     t.as(1, founder, community_founded{"Buurtkring Lombok", rules});
@@ -459,25 +460,36 @@ BOOST_AUTO_TEST_CASE(a_value_cut_short_grown_or_garbled_is_refused_not_half_read
     BOOST_CHECK_EQUAL(posts.err().code, errc::store_corrupt);
 }
 
-BOOST_AUTO_TEST_CASE(a_community_stored_before_unmatched_first_proposals_loads_it_as_unset) {
-    // A community's value ends with the knobs added after its auditors; one written before has
-    // none of them: it loads with the knob 0 (the default), everything else as it was.
-    folded_town t;
-    build(t);
-    BOOST_REQUIRE_EQUAL(t.community().rules.fairness.unmatched_first_proposals, 2u);
-    std::size_t communities = 0;
-    for (const auto& [k, v] : state_entries(*t.db)) {
-        if (k[0] != 'C') continue;
-        ++communities;
-        put(*t.db, column::state, k, v.substr(0, v.size() - 4));
+BOOST_AUTO_TEST_CASE(a_community_stored_before_a_later_knob_loads_it_as_unset) {
+    // A community's value ends with the knobs added after its auditors, in the order they were
+    // added; one written before a knob has neither it nor those after it: it loads with them 0
+    // (the default), everything else as it was. 4 bytes: before matchSilenceHours; 8: before
+    // unmatchedFirstProposals too.
+    for (const std::size_t cut : {4u, 8u}) {
+        BOOST_TEST_CONTEXT("without the last " << cut << " bytes") {
+            folded_town t;
+            build(t);
+            BOOST_REQUIRE_EQUAL(t.community().rules.fairness.unmatched_first_proposals, 2u);
+            BOOST_REQUIRE_EQUAL(t.community().rules.fairness.match_silence_hours, 168u);
+            std::size_t communities = 0;
+            for (const auto& [k, v] : state_entries(*t.db)) {
+                if (k[0] != 'C') continue;
+                ++communities;
+                put(*t.db, column::state, k, v.substr(0, v.size() - cut));
+            }
+            BOOST_REQUIRE_EQUAL(communities, t.state.communities.size());
+            auto loaded = load_state(*t.db);
+            BOOST_REQUIRE_MESSAGE(loaded.ok(), (loaded.ok() ? "" : loaded.err().message));
+            const auto& f = loaded->ledger.communities.at(town).rules.fairness;
+            BOOST_CHECK_EQUAL(f.match_silence_hours, 0u);
+            BOOST_CHECK_EQUAL(f.unmatched_first_proposals, cut == 8 ? 0u : 2u);
+            for (auto& [id, c] : t.state.communities) {
+                c.rules.fairness.match_silence_hours = 0;
+                if (cut == 8) c.rules.fairness.unmatched_first_proposals = 0;
+            }
+            check_same_state(*loaded, t.state, t.matching);
+        }
     }
-    BOOST_REQUIRE_EQUAL(communities, t.state.communities.size());
-    auto loaded = load_state(*t.db);
-    BOOST_REQUIRE_MESSAGE(loaded.ok(), (loaded.ok() ? "" : loaded.err().message));
-    BOOST_CHECK_EQUAL(loaded->ledger.communities.at(town).rules.fairness.unmatched_first_proposals,
-                      0u);
-    for (auto& [id, c] : t.state.communities) c.rules.fairness.unmatched_first_proposals = 0;
-    check_same_state(*loaded, t.state, t.matching);
 }
 
 BOOST_AUTO_TEST_CASE(a_key_of_the_wrong_form_is_refused) {
