@@ -65,7 +65,13 @@ fairness_policy fairness_from(const fairness_knobs& knobs) {
     p.silence_floor = std::chrono::hours(k.silence_floor_hours);
     p.silent_proposals_max = k.silent_proposals_max;
     p.unmatched_first_proposals = k.unmatched_first_proposals;
+    p.match_silence = std::chrono::hours(k.match_silence_hours);
     return p;
+}
+
+bool match_due(const candidate& c, const fairness_policy& p, time_ms now) {
+    return p.on && p.match_silence.count() > 0 && c.open_matches == 0 &&
+           now.value - c.matched_at.value >= p.match_silence.count();
 }
 
 std::vector<double> relevance_shares(const std::vector<candidate>& cs, const fairness_policy& p) {
@@ -95,7 +101,8 @@ std::vector<proposal_pick> pick_proposals(const std::vector<candidate>& cs,
             return cs[a].tie != cs[b].tie ? cs[a].tie < cs[b].tie : ids_before(a, b);
         });
     } else {
-        // Newcomers who waited past the floor first (longest wait first), then the others by
+        // Newcomers who waited past the floor first (longest wait first), then the helpers due
+        // a match (match_silence: longest since their last match first), then the others by
         // the exposure they received per unit of relevance they were owed, least first, among
         // the candidates that fit well enough.
         auto waited = [&](std::size_t i) {
@@ -113,6 +120,13 @@ std::vector<proposal_pick> pick_proposals(const std::vector<candidate>& cs,
                     return cs[a].offered_at.value < cs[b].offered_at.value;
                 return ids_before(a, b);
             }
+            const bool da = match_due(cs[a], p, now), db = match_due(cs[b], p, now);
+            if (da != db) return da;
+            if (da) {
+                if (cs[a].matched_at != cs[b].matched_at)
+                    return cs[a].matched_at.value < cs[b].matched_at.value;
+                return ids_before(a, b);
+            }
             // exposure_a / relevance_a < exposure_b / relevance_b, without dividing (a helper
             // owed nothing yet counts as owed very little).
             const double xa = cs[a].exposure_sum * std::max(cs[b].relevance_sum, owed_min);
@@ -122,10 +136,12 @@ std::vector<proposal_pick> pick_proposals(const std::vector<candidate>& cs,
                                                       : ids_before(a, b);
         });
     }
-    // One proposal per helper per request; fewer when the first has had no match yet.
+    // One proposal per helper per request; fewer when the first has had no match yet, one when
+    // the first is due a match.
     std::size_t size_max = p.proposals_per_request;
     if (p.on && !order.empty() && cs[order.front()].exposure_sum < match_exposure)
         size_max = std::min(size_max, p.unmatched_first_proposals);
+    if (!order.empty() && match_due(cs[order.front()], p, now)) size_max = 1;
     std::vector<proposal_pick> out;
     std::vector<std::uint64_t> taken;
     append_distinct(cs, order, 0, size_max, taken, out);

@@ -22,7 +22,10 @@
 // may cut the round to unmatched_first_proposals (measured with 1 on the 24 cells of 1,000
 // members of bench fairness' grid: starvation over all offers fell in 22, by up to 11 points,
 // helpers kept moved within a few percent either way; in the one 5,000-member cell run it did
-// not lower starvation and kept 8 % fewer: matching/FAIRNESS.md).
+// not lower starvation and kept 8 % fewer: matching/FAIRNESS.md). A policy may also put first,
+// and alone, the helpers who have waited longest for a match (match_silence; measured on the 24
+// cells of 1,000 members and four of 2,000 and 5,000: helpers kept rose in every one,
+// matching/FAIRNESS.md).
 // With fairness off: relevance times the reputation
 // factor, highest first (the popularity ranking the layer exists to correct), equal scores in the
 // order of a hash of request and helper (`candidate::tie`).
@@ -56,6 +59,14 @@ struct fairness_policy {
     // one match's weight) gets at most this many proposals: so that a requester's choice, which
     // prefers a record, does not hand the match back to a helper who already had one.
     std::size_t unmatched_first_proposals = 20;
+    // With fairness on, a helper whose offer has had no match end for this long (never matched:
+    // since it was posted), with no open match, is due: due helpers go first (after the
+    // newcomers who waited past the newcomer floor), the longest since first, and a request whose
+    // first-ranked helper is due is proposed that helper alone. Volunteers who hear nothing
+    // drift away, and a requester shown three prefers a record: so that the matches keep as
+    // many helpers as they can, each goes to the one who has waited longest for one. 0: no such
+    // rule (the default, as before the knob).
+    std::chrono::milliseconds match_silence{0};
 };
 
 struct candidate {
@@ -72,7 +83,12 @@ struct candidate {
     // Fairness off: the order among equal scores (least first), a hash of the request and the
     // helper (tie_hash), so that ties do not always go to the same members; then member id.
     std::uint64_t tie = 0;
+    // The end of this offer's last match, or its posting when none has ended (match_silence).
+    time_ms matched_at{};
 };
+
+// Whether `c` is due under `policy`'s match_silence at `now` (see fairness_policy).
+[[nodiscard]] bool match_due(const candidate& c, const fairness_policy& policy, time_ms now);
 
 // The tie-break of the popularity ranking for `helper` on `request`: a fixed mix of the two,
 // different from request to request (breaking ties by member id sent every tie to the lowest

@@ -23,7 +23,9 @@ struct pending_request {
     bool past_bound = false;  // waited longer than the wait bound (fairness on)
     const request_history* history = nullptr;
     std::vector<proposal_pick> picks;
-    bool cut = false;  // its ranked picks were cut to unmatched_first_proposals: no silent ones
+    // Its ranked picks were cut (to unmatched_first_proposals, or to a helper due a match): no
+    // silent ones.
+    bool cut = false;
 };
 
 void put_be(std::vector<std::uint8_t>& out, std::uint64_t v, int bytes) {
@@ -149,6 +151,21 @@ std::vector<proposal> propose(community_id c, const community_state& s,
         return o.helper != r.post->owner && !r.history->pending.contains(o.helper) &&
                r.history->proposed.contains(o.helper) != fresh;
     };
+    // The end of an offer's last match, or its posting (candidate::matched_at), once per offer
+    // and round; only read when the policy has a match silence.
+    std::unordered_map<event_id, time_ms> matched_at;
+    auto matched_at_of = [&](const event_id& id, const post_state& offer) {
+        if (policy.match_silence.count() == 0) return time_ms{};
+        auto [it, added] = matched_at.try_emplace(id, offer.posted_time);
+        if (!added) return it->second;
+        if (auto ms = s.matches_of_post.find(id); ms != s.matches_of_post.end())
+            for (const auto& match : ms->second) {
+                const auto& m = s.matches.at(match);
+                if (m.status == match_status::ended && m.ended_time.value > it->second.value)
+                    it->second = m.ended_time;
+            }
+        return it->second;
+    };
     // The request's candidates (proposable), never one already picked this round.
     auto candidates_for = [&](const pending_request& r, bool fresh) {
         std::vector<candidate> cands;
@@ -161,7 +178,8 @@ std::vector<proposal> propose(community_id c, const community_state& s,
             const auto& offer = s.posts.at(o.offer);
             cands.push_back({o.helper, o.offer, o.relevance, score(o.helper), e.open_matches,
                              offer.posted_time, offer.proposals, e.relevance_sum, e.exposure_sum,
-                             offer.heard_time, tie_hash(r.id, o.helper)});
+                             offer.heard_time, tie_hash(r.id, o.helper),
+                             matched_at_of(o.offer, offer)});
         }
         return cands;
     };
@@ -202,6 +220,10 @@ std::vector<proposal> propose(community_id c, const community_state& s,
             policy.unmatched_first_proposals < policy.proposals_per_request)
             for (const auto& cand : cands)
                 if (cand.helper == picks.front().helper) r.cut = cand.exposure_sum < match_exposure;
+        if (r.picks.empty() && !picks.empty())
+            for (const auto& cand : cands)
+                if (cand.helper == picks.front().helper && match_due(cand, policy, now))
+                    r.cut = true;
         // Past the wait bound a helper who was proposed before (and declined, or whose
         // proposal lapsed) is better than nobody, when no fresh one is free.
         if (picks.empty() && r.picks.empty() && r.past_bound)

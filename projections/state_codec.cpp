@@ -304,6 +304,7 @@ std::string_view encode(const community_state& c, std::string& out) {
     for (const auto& [key, until] : c.auditors) w.arr(key.b).i64(until.value);
     // Fields added after the auditors follow them (format 19 and later hold them all).
     w.u32(c.rules.fairness.unmatched_first_proposals);
+    w.u32(c.rules.fairness.match_silence_hours);
     w.u8(static_cast<std::uint8_t>(c.rules.public_impact));
     return out;
 }
@@ -602,6 +603,7 @@ result<loaded_state> load_state(const store& db) {
                     cs.auditors[key] = time_ms{r.i64()};
                 }
                 cs.rules.fairness.unmatched_first_proposals = r.u32();
+                cs.rules.fairness.match_silence_hours = r.u32();
                 if (const std::uint8_t page = r.u8(); page <= 1)
                     cs.rules.public_impact = static_cast<impact_page>(page);
                 else

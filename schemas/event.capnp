@@ -154,7 +154,14 @@ struct Policy {
                                         # (api/README.md, "The public impact page"); false (as
                                         # in every policy before it): its coordinators and
                                         # auditors only.
-  # Next field: @18.
+  matchSilenceHours @18 :UInt32;        # A fitting helper who has no open match and whose offer
+                                        # has had no match end for this long (never matched:
+                                        # since it was posted) is proposed first, alone (so the
+                                        # requester's choice, which prefers a record, cannot
+                                        # pass them over), the longest silent first: volunteers
+                                        # who hear nothing drift away. Fairness on only:
+                                        # 1..8760 (0: the default, no such rule).
+  # Next field: @19.
 }
 
 struct CommunityFounded {

@@ -27,6 +27,8 @@ const std::vector<knob_flag>& knob_flags() {
          "the most such proposals per request and round, 1..20 (17)"},
         {"unmatched-first-proposals", &k::unmatched_first_proposals,
          "proposals for a request whose first-ranked helper has had no match yet, 1..20 (20)"},
+        {"match-silence-hours", &k::match_silence_hours,
+         "a helper with no match for this long goes first, proposed alone, 1..8760 (0: off)"},
     };
     return flags;
 }

@@ -56,6 +56,7 @@ http_response community_info(node& n, community_id c) {
     w.key("silence_floor_hours").number(f.silence_floor_hours);
     w.key("silent_proposals_max").number(f.silent_proposals_max);
     w.key("unmatched_first_proposals").number(f.unmatched_first_proposals);
+    w.key("match_silence_hours").number(f.match_silence_hours);
     w.key("contact_window_days").number(contact_window_days_of(v->rules));
     w.key("retention_days").number(retention_days_of(v->rules));
     w.key("public_impact").boolean(v->rules.public_impact == impact_page::open);

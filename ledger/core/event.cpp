@@ -110,6 +110,7 @@ void put_policy(s::Policy::Builder b, const policy& p) {
     b.setSilenceFloorHours(f.silence_floor_hours);
     b.setSilentProposalsMax(f.silent_proposals_max);
     b.setUnmatchedFirstProposals(f.unmatched_first_proposals);
+    b.setMatchSilenceHours(f.match_silence_hours);
     b.setContactWindowDays(p.contact_window_days);
     b.setRetentionDays(p.retention_days);
     b.setPublicImpact(p.public_impact == impact_page::open);
@@ -210,7 +211,8 @@ struct decoder {
                                     r.getRequestWaitHoursMax(),
                                     r.getSilenceFloorHours(),
                                     r.getSilentProposalsMax(),
-                                    r.getUnmatchedFirstProposals()};
+                                    r.getUnmatchedFirstProposals(),
+                                    r.getMatchSilenceHours()};
         p.contact_window_days = r.getContactWindowDays();
         if (p.contact_window_days > contact_window_days_max)
             fail("policy.contactWindowDays must be 0 (the default, 30) or 1 to 365");

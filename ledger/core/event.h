@@ -118,8 +118,9 @@ std::string_view category_name(category c);
 std::optional<category> category_from_name(std::string_view name);
 enum class intensity : std::uint8_t { once = 0, sometimes, regularly };
 
-// The matcher's fairness knobs as a policy holds them (schemas/event.capnp, Policy @3..@13):
-// 0 means "the default"; ledger/core/fairness_knobs.h resolves the defaults and checks the ranges.
+// The matcher's fairness knobs as a policy holds them (schemas/event.capnp, Policy @3..@13, @16,
+// @17): 0 means "the default"; ledger/core/fairness_knobs.h resolves the defaults and checks the
+// ranges.
 struct fairness_knobs {
     bool off = false;
     std::uint32_t proposals_per_request = 0;
@@ -133,6 +134,7 @@ struct fairness_knobs {
     std::uint32_t silence_floor_hours = 0;
     std::uint32_t silent_proposals_max = 0;
     std::uint32_t unmatched_first_proposals = 0;
+    std::uint32_t match_silence_hours = 0;  // 0: no such rule (the default)
     bool operator==(const fairness_knobs&) const = default;
 };
 

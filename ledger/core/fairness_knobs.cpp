@@ -18,6 +18,7 @@ fairness_knobs resolved(const fairness_knobs& k) {
     r.silence_floor_hours = or_default(k.silence_floor_hours, 336);
     r.silent_proposals_max = or_default(k.silent_proposals_max, 17);
     r.unmatched_first_proposals = or_default(k.unmatched_first_proposals, round_proposals_max);
+    // match_silence_hours: 0 stays 0, no such rule (old logs propose as before).
     return r;
 }
 
@@ -33,7 +34,8 @@ bool within_ranges(const fairness_knobs& k) {
            within(k.reputation_half_life_days, 3650) && within(k.request_wait_hours_max, 8760) &&
            within(k.silence_floor_hours, 8760) &&
            within(k.silent_proposals_max, round_proposals_max) &&
-           within(k.unmatched_first_proposals, round_proposals_max);
+           within(k.unmatched_first_proposals, round_proposals_max) &&
+           within(k.match_silence_hours, 8760);
 }
 
 }  // namespace uurwerk

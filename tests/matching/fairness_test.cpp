@@ -84,6 +84,10 @@ BOOST_AUTO_TEST_CASE(a_policy_without_knobs_gives_the_layers_defaults) {
     fairness_knobs one;
     one.unmatched_first_proposals = 1;
     BOOST_CHECK_EQUAL(fairness_from(one).unmatched_first_proposals, 1u);
+    BOOST_CHECK(p.match_silence == d.match_silence);
+    BOOST_CHECK_EQUAL(p.match_silence.count(), 0);  // no such rule: old logs propose as before
+    one.match_silence_hours = 168;
+    BOOST_CHECK(fairness_from(one).match_silence == std::chrono::hours(168));
     // Four open matches: with three, weekly buddies kept the companionship helpers at the cap,
     // and new matches went to whoever's relationship ended, not where the layer ordered
     // (matching/FAIRNESS.md, "The simulated town").
@@ -296,6 +300,64 @@ BOOST_AUTO_TEST_CASE(a_first_ranked_helper_without_a_match_is_proposed_alone_whe
     p.on = false;
     for (auto& h : helpers) h.exposure_sum = 0;
     BOOST_CHECK_EQUAL(pick_proposals(helpers, p, now).size(), 3u);
+}
+
+namespace {
+
+constexpr std::int64_t day = 24 * 3'600'000;
+
+// Four helpers who fit equally, each proposed before (no newcomer): 1 never had a match, its
+// offer posted 2 days ago; 2's last match ended 10 days ago, 3's 8 days ago, 4's 1 day ago
+// (each a match's exposure).
+std::vector<candidate> helpers_since_a_match() {
+    auto hs = helpers_with({1, 1, 1, 1}, {1, 1, 1, 1});
+    const std::int64_t since[] = {2, 10, 8, 1};
+    for (std::size_t i = 0; i < hs.size(); ++i) {
+        hs[i].proposals_received = 1;
+        hs[i].relevance_sum = 1;
+        hs[i].exposure_sum = i == 0 ? 1 : match_exposure;
+        hs[i].matched_at = time_ms{now.value - since[i] * day};
+        hs[i].offered_at = time_ms{now.value - 2 * day - (i == 0 ? 0 : 30 * day)};
+    }
+    return hs;
+}
+
+std::vector<std::uint64_t> picked(const std::vector<candidate>& hs, const fairness_policy& p) {
+    std::vector<std::uint64_t> out;
+    for (const auto& pick : pick_proposals(hs, p, now)) out.push_back(pick.helper.value);
+    return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_helper_due_a_match_is_proposed_first_and_alone_the_longest_since_first) {
+    auto hs = helpers_since_a_match();
+    fairness_policy p;
+    // Without the rule: least exposure per relevance first (1, who never had a match), three.
+    BOOST_CHECK((picked(hs, p) == std::vector<std::uint64_t>{1, 2, 3}));
+    // With a week: 2 and 3 are due (10 and 8 days since their last match); 2 has waited longest
+    // and is proposed alone, so that the requester's choice cannot pass them over.
+    p.match_silence = std::chrono::hours(7 * 24);
+    BOOST_CHECK((picked(hs, p) == std::vector<std::uint64_t>{2}));
+    // A helper with an open match is not due (they hear from the community): 3 then.
+    hs[1].open_matches = 1;
+    BOOST_CHECK((picked(hs, p) == std::vector<std::uint64_t>{3}));
+    // With nobody due, the ratio order and three proposals as without the rule.
+    p.match_silence = std::chrono::hours(30 * 24);
+    hs[1].open_matches = 0;
+    BOOST_CHECK((picked(hs, p) == std::vector<std::uint64_t>{1, 2, 3}));
+    // A due helper's own fit still counts: below the quality floor they are not proposed.
+    p.match_silence = std::chrono::hours(7 * 24);
+    hs[1].relevance = 0.4;
+    BOOST_CHECK((picked(hs, p) == std::vector<std::uint64_t>{3}));
+    // A newcomer who waited past the newcomer floor still goes before a due helper.
+    hs[1].relevance = 1;
+    hs[3].proposals_received = 0;
+    hs[3].offered_at = time_ms{now.value - 4 * day};
+    BOOST_CHECK_EQUAL(picked(hs, p).front(), 4u);
+    // With fairness off the rule changes nothing: the popularity ranking, three proposals.
+    p.on = false;
+    BOOST_CHECK_EQUAL(picked(hs, p).size(), 3u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

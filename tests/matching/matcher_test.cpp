@@ -651,4 +651,57 @@ BOOST_AUTO_TEST_CASE(each_round_hands_out_one_unit_of_relevance_and_of_exposure)
     BOOST_CHECK_EQUAL(t.matching().exposure.at(p.helper).open_matches, 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_helper_due_a_match_by_the_folded_log_is_proposed_first_and_alone) {
+    // Helper 10 offers and helps member 30 (accepted, ended an hour later); helpers 11 and 12
+    // offer an hour after that. 49 hours on, member 31 asks. Without matchSilenceHours the
+    // helpers never matched come first (least exposure per relevance), three proposals; with
+    // 24 hours all three are due (no match end, or posting, for a day), and 10, whose last match
+    // ended before the others posted, is proposed alone. Helpers with an open match are never
+    // due. The same log and knob give the same round on a second look (determinism).
+    for (const std::uint32_t silence : {0u, 24u}) {
+        fairness_knobs k;
+        k.match_silence_hours = silence;
+        town_log t(k);
+        const auto helped = t.admit(10);
+        t.offer(helped, category::shopping);
+        const auto asker = t.admit(30);
+        const auto first_request = t.request(asker, category::shopping);
+        t.round(node_a);
+        const auto first = logged_proposals(t);
+        BOOST_REQUIRE_EQUAL(first.size(), 1u);
+        BOOST_REQUIRE(first[0].helper == helped);
+        t.as(30, asker, match_accepted{first[0].id});
+        t.now.value += 3'600'000;
+        t.as(30, asker, match_ended{first[0].id});
+        t.as(30, asker, post_withdrawn{first_request});
+        t.now.value += 3'600'000;
+        for (std::uint64_t m = 11; m < 13; ++m) t.offer(t.admit(m), category::shopping);
+        t.now.value += 49 * 3'600'000;
+        const auto second = t.request(t.admit(31), category::shopping);
+        const auto next = propose(town, t.community(), t.matching());
+        BOOST_TEST_CONTEXT("matchSilenceHours " << silence) {
+            BOOST_REQUIRE_EQUAL(next.size(), silence ? 1u : 3u);
+            for (const auto& p : next) BOOST_CHECK(p.request == second);
+            if (silence) {
+                BOOST_CHECK(next[0].helper == helped);
+                BOOST_CHECK_EQUAL(next[0].round_size, 1u);
+            } else {
+                BOOST_CHECK(next[0].helper != helped);
+                BOOST_CHECK(next[2].helper == helped);
+            }
+            BOOST_CHECK(propose(town, t.community(), t.matching()) == next);
+        }
+        // Proposed, 10 has an open match and is not due: the next request gets 11 alone (due
+        // since posting, the longer of the two).
+        t.round(node_a);
+        if (silence == 0) continue;
+        const auto third = t.request(t.admit(32), category::shopping);
+        std::vector<proposal> later;
+        for (const auto& p : propose(town, t.community(), t.matching()))
+            if (p.request == third) later.push_back(p);
+        BOOST_REQUIRE_EQUAL(later.size(), 1u);
+        BOOST_CHECK_EQUAL(later[0].helper.value, 11u);
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

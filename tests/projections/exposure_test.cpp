@@ -47,6 +47,7 @@ const std::vector<knob>& knobs() {
         {"silenceFloorHours", &fairness_knobs::silence_floor_hours, 336, 8760},
         {"silentProposalsMax", &fairness_knobs::silent_proposals_max, 17, 20},
         {"unmatchedFirstProposals", &fairness_knobs::unmatched_first_proposals, 20, 20},
+        {"matchSilenceHours", &fairness_knobs::match_silence_hours, 0, 8760},
     };
     return all;
 }

@@ -117,6 +117,7 @@ void build(folded_town& t) {
     rules.fairness.proposals_per_request = 5;
     rules.fairness.quality_floor_permille = 400;
     rules.fairness.unmatched_first_proposals = 2;  // stored after the auditors
+    rules.fairness.match_silence_hours = 168;      // and after that
     rules.contact_window_days = 14;
     rules.retention_days = 365;
     rules.public_impact = impact_page::open;  // stored after the auditors, last
@@ -471,6 +472,8 @@ BOOST_AUTO_TEST_CASE(the_public_impact_page_is_stored_and_no_other_byte_opens_it
     BOOST_CHECK(loaded->ledger.communities.at(town).rules.public_impact == impact_page::open);
     BOOST_CHECK_EQUAL(loaded->ledger.communities.at(town).rules.fairness.unmatched_first_proposals,
                       2u);
+    BOOST_CHECK_EQUAL(loaded->ledger.communities.at(town).rules.fairness.match_silence_hours,
+                      168u);
     for (const std::uint8_t b : {std::uint8_t{0}, std::uint8_t{2}, std::uint8_t{0xff}}) {
         for (const auto& [k, v] : state_entries(*t.db))
             if (k[0] == 'C') put(*t.db, column::state, k, v.substr(0, v.size() - 1) + char(b));

@@ -275,7 +275,8 @@ std::vector<std::pair<std::string, std::string>> cases() {
         R"("qualityFloorPermille":500,"reputationWeightMaxPermille":200,)"
         R"("lowReputationProposalsMin":1,"reputationHalfLifeDays":180,"requestWaitHoursMax":48,)"
         R"("silenceFloorHours":336,"silentProposalsMax":17,"contactWindowDays":30,)"
-        R"("retentionDays":730,"unmatchedFirstProposals":20,"publicImpact":true})";
+        R"("retentionDays":730,"unmatchedFirstProposals":20,"publicImpact":true,)"
+        R"("matchSilenceHours":168})";
     return {
         with("communityFounded",
              R"({"name":"Buurtkring West","policy":{"creditLimitMinutes":"600",)"

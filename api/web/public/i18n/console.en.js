@@ -108,6 +108,8 @@ export default {
   "policy.silent_proposals_max_text": "How many extra proposals per request may go to quiet helpers.",
   "policy.unmatched_first_proposals": "Proposals when the first helper never helped",
   "policy.unmatched_first_proposals_text": "So a helper without experience keeps a fair chance.",
+  "policy.match_silence_hours": "A helper who has not helped for long goes first (hours)",
+  "policy.match_silence_hours_text": "Whoever had no arrangement for this long is proposed first, and alone: volunteers who hear nothing drift away. 0 is off.",
   "policy.contact_window_days": "Contact details visible after an arrangement (days)",
   "policy.contact_window_days_text": "This long after an arrangement ends, both people still see each other's phone and e-mail.",
   "policy.retention_days": "Keep texts (days)",

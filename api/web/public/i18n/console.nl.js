@@ -108,6 +108,8 @@ export default {
   "policy.silent_proposals_max_text": "Hoeveel extra voorstellen per vraag naar stille helpers mogen.",
   "policy.unmatched_first_proposals": "Voorstellen als de eerste helper nog nooit hielp",
   "policy.unmatched_first_proposals_text": "Zo houdt een helper zonder ervaring een eerlijke kans.",
+  "policy.match_silence_hours": "Helper die lang niet hielp gaat voor (uren)",
+  "policy.match_silence_hours_text": "Wie zo lang geen afspraak had, wordt als eerste en alleen voorgesteld: vrijwilligers die niets horen, haken af. 0 is uit.",
   "policy.contact_window_days": "Contactgegevens zichtbaar na een afspraak (dagen)",
   "policy.contact_window_days_text": "Zo lang na het einde van een afspraak zien beide mensen elkaars telefoon en e-mail nog.",
   "policy.retention_days": "Teksten bewaren (dagen)",

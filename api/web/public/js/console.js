@@ -43,6 +43,7 @@ const FAIRNESS_KNOBS = [
   ["silence_floor_hours", "silenceFloorHours", 1, 8760],
   ["silent_proposals_max", "silentProposalsMax", 1, 20],
   ["unmatched_first_proposals", "unmatchedFirstProposals", 1, 20],
+  ["match_silence_hours", "matchSilenceHours", 0, 8760],  // 0: no such rule
   ["contact_window_days", "contactWindowDays", 1, 365],
   ["retention_days", "retentionDays", 1, 3650],
 ];
