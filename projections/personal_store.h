@@ -3,8 +3,9 @@
 // kept beside the log in a RocksDB database of their own (`DIR/personal`), apart from the log
 // and the projections, so that they can be erased while the log, every root and every proof
 // stay exactly as they are. Not a projection: it cannot be rebuilt from the log (the log holds
-// only commitments), so its writes are durable (synced) before the event that commits to them
-// is appended (api/node/node.h).
+// only commitments), so a text is durable (synced) no later than the event that commits to it:
+// before it is appended, or, on the embedded log, in the group write its log's writer makes
+// before the group's fdatasync (put() at_next_sync, sync_pending(); api/node/node.h).
 //
 // Keys (big-endian numbers, so a member's items sort together):
 //   't' community(8) event id(16) commitment(32)  -> salt(16) text
@@ -27,8 +28,9 @@
 // far it has read each partition of the topic ('o' partition(4) -> offset(8): local, never
 // replicated, never erased).
 //
-// Threading: every function may be called from any thread (RocksDB's own locking), except
-// replicate_to(), which is called before any other use. Owns its database.
+// Threading: every function may be called from any thread (RocksDB's own locking; the texts
+// waiting for sync_pending() under a mutex of their own), except replicate_to(), which is called
+// before any other use. Owns its database.
 
 #include <atomic>
 #include <filesystem>
