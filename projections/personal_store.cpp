@@ -64,6 +64,7 @@ result<std::unique_ptr<personal_store>> personal_store::open(const std::filesyst
     if (!st.ok()) return store_failed(st, "cannot open the personal-data store in " + dir.string());
     auto s = std::unique_ptr<personal_store>(new personal_store());
     s->db_.reset(db);
+    s->pending_ = std::make_unique<rocksdb::WriteBatch>();
     return s;
 }
 
@@ -72,38 +73,75 @@ personal_store::~personal_store() = default;
 result<void> personal_store::put(community_id c, const event_id& id, const digest& commitment,
                                  const personal_text& text, std::span<const member_id> concerned,
                                  text_durability durability) {
+    std::string key = text_key(c, id, commitment);
     std::string value;
     value.reserve(personal_salt_bytes + text.text.size());
     put_bytes(value, text.salt.b);
     value.append(text.text);
-    rocksdb::WriteBatch batch;
-    std::vector<personal_item> items;
-    items.push_back({text_key(c, id, commitment), value});
-    for (const member_id m : concerned) items.push_back({member_key(c, m, id, commitment), ""});
-    for (const auto& item : items) batch.Put(item.key, *item.value);
-    rocksdb::WriteOptions w;
-    // Durable before the event that commits to it is: now, or by the log's next sync.
-    w.sync = durability == text_durability::synced_now;
-    // Unsynced writes take a few microseconds: one at a time, so that RocksDB never merges
-    // another thread's batch into a write group here (ThreadSanitizer cannot follow that inside
-    // Debian's uninstrumented RocksDB and reported it as a race on the batch's bytes).
-    std::unique_lock one_at_a_time(put_mutex_, std::defer_lock);
-    if (!w.sync) one_at_a_time.lock();
-    auto st = db_->Write(w, &batch);
-    if (!st.ok()) return store_failed(st, "cannot write to the personal-data store");
-    // Counted before the caller appends the event, so the sync of its group sees it.
-    if (!w.sync) unsynced_puts_.fetch_add(1, std::memory_order_acq_rel);
+    if (durability == text_durability::at_next_sync) {
+        // Added to the batch that sync_pending() writes, synced, in one write for the whole
+        // group: a RocksDB write of its own (its write group, write-ahead-log record and
+        // write() call) for every text took a good part of an event's CPU outside the check of
+        // its signature.
+        std::lock_guard lock(pending_mutex_);
+        if (pending_->GetDataSize() > personal_pending_bytes_max)
+            return make_error(errc::log_full,
+                              std::to_string(pending_->Count()) +
+                                  " texts already wait for the log's next sync (it syncs no "
+                                  "more, or not as fast as texts come)");
+        pending_->Put(key, value);
+        for (const member_id m : concerned) pending_->Put(member_key(c, m, id, commitment), "");
+    } else {
+        rocksdb::WriteBatch batch;
+        batch.Put(key, value);
+        for (const member_id m : concerned) batch.Put(member_key(c, m, id, commitment), "");
+        rocksdb::WriteOptions w;
+        w.sync = true;  // durable before the event that commits to it is appended
+        auto st = db_->Write(w, &batch);
+        if (!st.ok()) return store_failed(st, "cannot write to the personal-data store");
+    }
     // And, in a cluster, in the replication topic too before the event is appended.
-    if (sink_) return sink_(c, items);
-    return {};
+    if (!sink_) return {};
+    std::vector<personal_item> items;
+    items.reserve(1 + concerned.size());
+    items.push_back({std::move(key), std::move(value)});
+    for (const member_id m : concerned) items.push_back({member_key(c, m, id, commitment), ""});
+    return sink_(c, items);
 }
+
+namespace {
+// Copies every put of a write batch into another (the batch of texts that failed to be written
+// goes back ahead of those put since).
+class copy_puts final : public rocksdb::WriteBatch::Handler {
+public:
+    explicit copy_puts(rocksdb::WriteBatch& to) : to_(to) {}
+    void Put(const rocksdb::Slice& key, const rocksdb::Slice& value) override {
+        to_.Put(key, value);
+    }
+
+private:
+    rocksdb::WriteBatch& to_;
+};
+}  // namespace
 
 result<void> personal_store::sync_pending() {
     std::lock_guard lock(sync_mutex_);
-    if (unsynced_puts_.exchange(0, std::memory_order_acq_rel) == 0) return ok_value;
-    if (auto st = db_->SyncWAL(); !st.ok()) {
-        unsynced_puts_.fetch_add(1, std::memory_order_acq_rel);  // still owed
-        return store_failed(st, "cannot sync the personal-data store's write-ahead log");
+    auto batch = std::make_unique<rocksdb::WriteBatch>();
+    {
+        std::lock_guard taken(pending_mutex_);
+        if (pending_->Count() == 0) return ok_value;
+        pending_.swap(batch);
+    }
+    rocksdb::WriteOptions w;
+    w.sync = true;
+    if (auto st = db_->Write(w, batch.get()); !st.ok()) {
+        // Still owed, ahead of the texts put since: the next sync writes them all.
+        std::lock_guard taken(pending_mutex_);
+        copy_puts later(*batch);
+        if (auto copied = pending_->Iterate(&later); !copied.ok())
+            return store_failed(copied, "cannot keep the personal-data store's unwritten texts");
+        pending_.swap(batch);
+        return rocks_error(st, "cannot write the texts of a group to the personal-data store");
     }
     return ok_value;
 }

@@ -3,8 +3,9 @@
 // kept beside the log in a RocksDB database of their own (`DIR/personal`), apart from the log
 // and the projections, so that they can be erased while the log, every root and every proof
 // stay exactly as they are. Not a projection: it cannot be rebuilt from the log (the log holds
-// only commitments), so its writes are durable (synced) before the event that commits to them
-// is appended (api/node/node.h).
+// only commitments), so a text is durable (synced) no later than the event that commits to it:
+// before it is appended, or, on the embedded log, in the group write its log's writer makes
+// before the group's fdatasync (put() at_next_sync, sync_pending(); api/node/node.h).
 //
 // Keys (big-endian numbers, so a member's items sort together):
 //   't' community(8) event id(16) commitment(32)  -> salt(16) text
@@ -27,8 +28,9 @@
 // far it has read each partition of the topic ('o' partition(4) -> offset(8): local, never
 // replicated, never erased).
 //
-// Threading: every function may be called from any thread (RocksDB's own locking), except
-// replicate_to(), which is called before any other use. Owns its database.
+// Threading: every function may be called from any thread (RocksDB's own locking; the texts
+// waiting for sync_pending() under a mutex of their own), except replicate_to(), which is called
+// before any other use. Owns its database.
 
 #include <atomic>
 #include <filesystem>
@@ -47,7 +49,8 @@
 
 namespace rocksdb {
 class DB;
-}
+class WriteBatch;
+}  // namespace rocksdb
 
 namespace uurwerk {
 
@@ -64,6 +67,10 @@ using personal_sink =
 
 enum class text_durability : std::uint8_t { synced_now, at_next_sync };
 
+// Bytes of texts put() at_next_sync that may wait for sync_pending() (each group's sync drains
+// them; only a log that no longer syncs lets them pile up): beyond it put() refuses.
+inline constexpr std::size_t personal_pending_bytes_max = 64u << 20;
+
 class personal_store {
 public:
     // Opens or creates the store in `dir`. Errors: "store_error" saying what RocksDB answered.
@@ -73,15 +80,19 @@ public:
 
     // Keeps `text` as event `id`'s text in community `c`, committed to by `commitment`, for
     // `concerned` members. Durable (WAL synced) when it returns, or, with
-    // text_durability::at_next_sync, once sync_pending() next returns (the embedded log calls it
-    // before each group's fdatasync: the text is durable before the event appended after this
-    // returns, and one sync serves a whole group). Writing the same again is harmless.
-    // Errors: "store_error".
+    // text_durability::at_next_sync, once sync_pending() next returns: the text is kept in memory
+    // until then, and sync_pending() writes every such text in one synced write (the embedded
+    // log calls it before each group's fdatasync: the text is durable before the event appended
+    // after this returns, and one write and one sync serve a whole group). Until then get()
+    // does not find it: nothing reads a text before its event is applied. Writing the same
+    // again is harmless. Errors: "store_error"; with at_next_sync "log_full" when
+    // personal_pending_bytes_max bytes of texts already wait for the next sync.
     [[nodiscard]] result<void> put(community_id c, const event_id& id, const digest& commitment,
                                    const personal_text& text, std::span<const member_id> concerned,
                                    text_durability durability = text_durability::synced_now);
-    // Syncs the write-ahead log when a put() at_next_sync came since the last sync (serialized:
-    // a call returns only once every such put before it is durable). Errors: "store_error".
+    // Writes, synced, every text put() at_next_sync since the last call (serialized: a call
+    // returns only once every such put before it is durable). A failed write keeps them for the
+    // next call. Errors: "store_error" (or "disk_full", as rocks_support.h says).
     [[nodiscard]] result<void> sync_pending();
 
     // Event `id`'s text under `commitment`, if the store has it (it may have been erased, or,
@@ -182,10 +193,11 @@ private:
     [[nodiscard]] result<void> erase_keys(const keys_by_community& keys);
     std::unique_ptr<rocksdb::DB> db_;
     personal_sink sink_;
-    std::atomic<bool> compaction_owed_{false};     // delete_unkept() deleted since the last one
-    std::atomic<std::uint64_t> unsynced_puts_{0};  // put() at_next_sync since the last sync
-    std::mutex sync_mutex_;                        // one sync_pending() at a time
-    std::mutex put_mutex_;                         // one unsynced put() at a time
+    std::atomic<bool> compaction_owed_{false};  // delete_unkept() deleted since the last one
+    std::mutex sync_mutex_;                     // one sync_pending() at a time
+    // The texts put() at_next_sync since the last sync_pending(), under pending_mutex_.
+    std::mutex pending_mutex_;
+    std::unique_ptr<rocksdb::WriteBatch> pending_;
 };
 
 }  // namespace uurwerk

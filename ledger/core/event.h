@@ -119,7 +119,7 @@ std::optional<category> category_from_name(std::string_view name);
 enum class intensity : std::uint8_t { once = 0, sometimes, regularly };
 
 // The matcher's fairness knobs as a policy holds them (schemas/event.capnp, Policy @3..@13, @16,
-// @17): 0 means "the default"; ledger/core/fairness_knobs.h resolves the defaults and checks the
+// @18): 0 means "the default"; ledger/core/fairness_knobs.h resolves the defaults and checks the
 // ranges.
 struct fairness_knobs {
     bool off = false;

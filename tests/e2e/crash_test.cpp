@@ -39,8 +39,8 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_event_survives_a_kill_9_and_the_state_eq
     temp_dir dir("crash");
     const auto data = dir.path / "data";
     // With texts beside the events, as clients send them: each acknowledged event's text must
-    // be in the personal-data store after the restart too (the node writes a text unsynced and
-    // the log's writer syncs the store before each group's fdatasync).
+    // be in the personal-data store after the restart too (the node keeps a text in memory and
+    // the log's writer writes the group's texts, synced, before each group's fdatasync).
     workload_options spec{community_id{9}, 50, 6000, 21, 0, {}};
     spec.texts = free_texts::beside;
     auto w = make_workload(spec);

@@ -12,18 +12,15 @@
 #include "ledger/core/crypto.h"
 #include "ledger/core/personal.h"
 #include "projections/personal_store.h"
+#include "tests/support/personal_stores.h"
 #include "tests/support/temp_dir.h"
 
 using namespace uurwerk;
+using uurwerk::testing::open_store;
 using uurwerk::testing::temp_dir;
+using uurwerk::testing::text_of;
 
 namespace {
-
-std::unique_ptr<personal_store> open_store(const std::filesystem::path& dir) {
-    auto s = personal_store::open(dir);
-    BOOST_REQUIRE(s.ok());
-    return std::move(s).value();
-}
 
 // What a sink received: by community, in order.
 struct recorded {
@@ -42,14 +39,6 @@ struct recorded {
         return out;
     }
 };
-
-std::optional<std::string> text_of(const personal_store& s, community_id c, const event_id& id,
-                                   const digest& commitment) {
-    auto t = s.get(c, id, commitment);
-    BOOST_REQUIRE(t.ok());
-    if (!*t) return std::nullopt;
-    return (*t)->text;
-}
 
 const std::vector<offset> one_position{offset{0}};
 
