@@ -69,16 +69,13 @@ result<std::shared_ptr<report_cache::entry>> report_cache::extended(
         e = slot;
     }
     lock = std::unique_lock(e->mutex);
-    if (!e->facts || e->facts->leaves() > cp.tree_size) {
+    if (!e->facts || e->facts->leaves() > cp.tree_size)
         e->facts = std::make_unique<report_facts>(c);
-        e->impact.clear();
-    }
     const auto before = e->facts->leaves();
     auto r = extend(n, c, cp.tree_size, *e->facts);
     leaves_read_ += e->facts->leaves() - before;
     if (!r) {
         e->facts.reset();  // half extended: start afresh next time
-        e->impact.clear();
         return r.err();
     }
     return e;
@@ -122,11 +119,10 @@ result<std::vector<report_cache::impact_figures>> report_cache::impact_page(node
 }
 
 result<void> report_cache::refresh(node& n, community_id c) {
-    auto latest = read_latest_checkpoint(n.projections(n.partition_of(c)), c);
-    if (!latest) return latest.err();
-    if (!*latest) return ok_value;
+    auto cp = latest(n, c);
+    if (!cp) return cp.err().code == errc::no_checkpoint ? ok_value : result<void>(cp.err());
     std::unique_lock<std::mutex> lock;
-    auto e = extended(n, c, **latest, lock);
+    auto e = extended(n, c, *cp, lock);
     if (!e) return e.err();
     return ok_value;
 }

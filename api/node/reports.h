@@ -55,8 +55,10 @@ private:
     struct entry {
         std::mutex mutex;
         std::unique_ptr<report_facts> facts;
-        std::vector<impact_figures> impact;  // the impact page at impact_at, if computed
-        std::uint64_t impact_at = 0;         // its checkpoint's tree size
+        // The impact page at the checkpoint of tree size impact_at, if computed (a tree size is
+        // one tree, whatever became of the facts since).
+        std::vector<impact_figures> impact;
+        std::uint64_t impact_at = 0;
     };
     // `c`'s latest checkpoint; "no_checkpoint" if it has none.
     [[nodiscard]] static result<checkpoint_record> latest(node& n, community_id c);

@@ -483,6 +483,9 @@ async function logEnd() {
   check(!body.includes("Mevrouw") && !body.includes("Klaassen"), "no name on the public page");
   await visitor.page.locator("summary").click();
   await visitor.shot("openbaar");
+  await visitor.page.getByRole("button", { name: "In English" }).click();
+  await sees(visitor, "What Tijdbank Noord does together", "the public page in English");
+  await visitor.shot("public-en");
   await visitor.close();
   // A new time bank, founded from the page with this device's key (the operator allows it).
   await go(coord, "#console/found");

@@ -8,10 +8,9 @@ import { h } from "./dom.js";
 import { t, duration, language } from "./i18n.js";
 import { api } from "./ledger.js";
 
-const monthName = (ms) =>
-  new Date(Number(ms)).toLocaleDateString(language(), { month: "long", year: "numeric", timeZone: "UTC" });
-const shortMonth = (ms) =>
-  new Date(Number(ms)).toLocaleDateString(language(), { month: "short", year: "numeric", timeZone: "UTC" });
+// "januari 2026" (long) or "jan 2026" (short): the UTC month the report counts.
+const monthName = (ms, month = "long") =>
+  new Date(Number(ms)).toLocaleDateString(language(), { month, year: "numeric", timeZone: "UTC" });
 const count = (n) => Number(n).toLocaleString(language());
 // Hours with at most one decimal, for the table's narrow column.
 const hours = (minutes) =>
@@ -40,7 +39,7 @@ export async function impactRoute(ui, community) {
     h("div", { class: "figure", id }, h("span", { class: "value" }, value), h("span", { class: "label" }, label));
   const hoursText = (minutes) => duration(Math.max(0, Number(minutes)));
   const rows = page.months.slice().reverse().map((m) => h("tr", {},
-    h("th", { scope: "row" }, shortMonth(m.from_ms)),
+    h("th", { scope: "row" }, monthName(m.from_ms, "short")),
     h("td", { class: "number" }, count(m.matches_made)),
     h("td", { class: "number" }, hours(m.minutes_given)),
     h("td", { class: "number" }, count(m.active_helpers)),
