@@ -2,7 +2,6 @@
 
 #include <capnp/message.h>
 #include <capnp/serialize.h>
-#include <kj/encoding.h>
 #include <kj/exception.h>
 
 #include <algorithm>
@@ -799,49 +798,109 @@ result<stored_envelope> stored_envelope::read(bytes stored, form_check form) {
     return out;
 }
 
-// Hex and base64 are kj's (kj/encoding.h). kj decodes hex strictly; its base64 decoder is
-// forgiving (WHATWG's atob: white space skipped, padding optional, unused bits ignored), so a
-// base64 text is taken only when it is exactly what kj encodes for the bytes it decodes to: the
-// one canonical form, with padding.
-
-std::string to_hex(byte_view b) {
-    auto text = kj::encodeHex(kj::arrayPtr(b.data(), b.size()));
-    return std::string(text.begin(), text.end());
-}
+// Hex and base64 by hand, in the forms kj (kj/encoding.h) writes: lowercase hex; base64 with
+// the standard alphabet and padding, no line breaks. Each is read strictly: hex of either case,
+// and base64 only in its one canonical form (padding only at the end, the bits past the last
+// byte zero), so that a text names its bytes once. kj's own encoders built a kj::String through
+// its stringifiers, some 7,000 instructions for an event id's 16 bytes, on the thread that
+// answers every write (tests/ledger/core/event_test.cpp checks these against kj's).
 
 namespace {
+
+constexpr std::string_view hex_digits = "0123456789abcdef";
+constexpr std::string_view base64_digits =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+// The value of hex digit `c`, or -1.
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// The value of base64 digit `c` (not '='), or -1.
+constexpr std::array<std::int8_t, 256> base64_values = [] {
+    std::array<std::int8_t, 256> v{};
+    v.fill(-1);
+    for (std::size_t i = 0; i < base64_digits.size(); ++i)
+        v[static_cast<unsigned char>(base64_digits[i])] = static_cast<std::int8_t>(i);
+    return v;
+}();
+
 bool ascii_alphanumeric(char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
+
+// `s` (a multiple of 4 characters) in canonical base64, or nullopt.
+std::optional<bytes> decode_canonical_base64(std::string_view s) {
+    const std::size_t padding = s.ends_with("==") ? 2 : s.ends_with('=') ? 1 : 0;
+    bytes out;
+    out.reserve(s.size() / 4 * 3);
+    for (std::size_t i = 0; i < s.size(); i += 4) {
+        const bool last = i + 4 == s.size();
+        const std::size_t digits = last ? 4 - padding : 4;
+        std::uint32_t v = 0;
+        for (std::size_t j = 0; j < 4; ++j) {
+            std::int8_t d = 0;
+            if (j < digits) {
+                d = base64_values[static_cast<unsigned char>(s[i + j])];
+                if (d < 0) return std::nullopt;
+            }
+            v = v << 6 | static_cast<std::uint32_t>(d);
+        }
+        // Two digits carry one byte and four bits more, three carry two and two bits more:
+        // those bits must be zero (the one encoding of the bytes).
+        if (digits == 2 && (v & 0xffff) != 0) return std::nullopt;
+        if (digits == 3 && (v & 0xff) != 0) return std::nullopt;
+        out.push_back(static_cast<std::uint8_t>(v >> 16));
+        if (digits >= 3) out.push_back(static_cast<std::uint8_t>(v >> 8));
+        if (digits == 4) out.push_back(static_cast<std::uint8_t>(v));
+    }
+    return out;
+}
+
 }  // namespace
+
+std::string to_hex(byte_view b) {
+    std::string out(2 * b.size(), '\0');
+    for (std::size_t i = 0; i < b.size(); ++i) {
+        out[2 * i] = hex_digits[b[i] >> 4];
+        out[2 * i + 1] = hex_digits[b[i] & 0xf];
+    }
+    return out;
+}
 
 result<bytes> from_hex(std::string_view s) {
     if (s.size() % 2 != 0) return make_error(errc::bad_hex, "hex text has an odd length");
-    auto decoded = kj::decodeHex(kj::arrayPtr(s.data(), s.size()));
-    if (decoded.hadErrors) {
-        const auto bad = std::find_if(s.begin(), s.end(), [](char c) {
-            return !(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'f') && !(c >= 'A' && c <= 'F');
-        });
-        return make_error(errc::bad_hex,
-                          "not a hex digit at position " + std::to_string(bad - s.begin()));
+    bytes out(s.size() / 2);
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const int v = hex_value(s[i]);
+        if (v < 0)
+            return make_error(errc::bad_hex, "not a hex digit at position " + std::to_string(i));
+        out[i / 2] = static_cast<std::uint8_t>(i % 2 == 0 ? v << 4 : out[i / 2] | v);
     }
-    return bytes(decoded.begin(), decoded.end());
+    return out;
 }
 
 std::string to_base64(byte_view b) {
-    auto text = kj::encodeBase64(kj::arrayPtr(b.data(), b.size()));
-    return std::string(text.begin(), text.end());
+    std::string out;
+    out.reserve((b.size() + 2) / 3 * 4);
+    for (std::size_t i = 0; i < b.size(); i += 3) {
+        const std::size_t n = std::min<std::size_t>(3, b.size() - i);
+        std::uint32_t v = std::uint32_t{b[i]} << 16;
+        if (n > 1) v |= std::uint32_t{b[i + 1]} << 8;
+        if (n > 2) v |= b[i + 2];
+        for (std::size_t j = 0; j < 4; ++j)
+            out.push_back(j <= n ? base64_digits[(v >> (18 - 6 * j)) & 0x3f] : '=');
+    }
+    return out;
 }
 
 result<bytes> from_base64(std::string_view s) {
     if (s.size() % 4 != 0)
         return make_error(errc::bad_base64, "base64 text must be a multiple of 4 characters");
-    auto decoded = kj::decodeBase64(kj::arrayPtr(s.data(), s.size()));
-    if (!decoded.hadErrors) {
-        auto again = kj::encodeBase64(decoded);
-        if (std::string_view(again.begin(), again.size()) == s)
-            return bytes(decoded.begin(), decoded.end());
-    }
+    if (auto decoded = decode_canonical_base64(s)) return std::move(*decoded);
     // Not the canonical form: say where. Padding is at most two '=' that end the text.
     const std::size_t padding_from = std::max(s.find_last_not_of('=') + 1, s.size() - 2);
     for (std::size_t i = 0; i < s.size(); ++i) {

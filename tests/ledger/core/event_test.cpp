@@ -9,6 +9,7 @@
 #include <capnp/message.h>
 #include <capnp/schema.h>
 #include <capnp/serialize.h>
+#include <kj/encoding.h>
 
 #include <boost/test/unit_test.hpp>
 
@@ -28,6 +29,11 @@
 using namespace uurwerk;
 using uurwerk::testing::key_counting_from;
 namespace s = uurwerk::schema;
+
+namespace {
+constexpr std::string_view base64_digits_for_test =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+}  // namespace
 
 namespace {
 
@@ -1146,6 +1152,60 @@ BOOST_AUTO_TEST_CASE(base64_with_bits_beyond_the_last_byte_is_refused) {
     BOOST_CHECK(!from_base64("Zh==").ok());
     BOOST_CHECK(from_base64("Zm8=").ok());
     BOOST_CHECK(!from_base64("Zm9=").ok());
+}
+
+// The hand-written codecs against kj's (kj/encoding.h), which they replaced: the same text for
+// every byte string, and, for random texts over the alphabets and their neighbours, the same
+// bytes exactly where kj reads the text and writes it back the same (the canonical form).
+BOOST_AUTO_TEST_CASE(hex_and_base64_agree_with_kj_on_random_bytes_and_texts) {
+    std::mt19937_64 rng(2026'12'07);
+    auto as_bytes = [](const auto& a) { return bytes(a.begin(), a.end()); };
+    for (std::size_t n = 0; n < 2000; ++n) {
+        bytes b(n % 67);
+        for (auto& x : b) x = static_cast<std::uint8_t>(rng());
+        const auto kb = kj::arrayPtr(b.data(), b.size());
+        const auto kj_hex = kj::encodeHex(kb);
+        const auto kj_base64 = kj::encodeBase64(kb);
+        BOOST_REQUIRE_EQUAL(to_hex(b), std::string(kj_hex.begin(), kj_hex.end()));
+        BOOST_REQUIRE_EQUAL(to_base64(b), std::string(kj_base64.begin(), kj_base64.end()));
+    }
+    const std::string base64_chars = "AQZagz09+/=-_ \n";
+    const std::string hex_chars = "09afAFgG ";
+    std::size_t base64_read = 0, hex_read = 0;
+    for (std::size_t n = 0; n < 200'000; ++n) {
+        std::string t(4 * (1 + n % 3), ' ');
+        // Mostly valid digits, so that many texts decode and the padding rules are reached.
+        for (auto& c : t)
+            c = rng() % 8 ? base64_digits_for_test[rng() % 64]
+                          : base64_chars[rng() % base64_chars.size()];
+        if (n % 2) t.replace(t.size() - 1 - n % 4 / 2, 1 + n % 4 / 2, 1 + n % 4 / 2, '=');
+        auto ours = from_base64(t);
+        auto theirs = kj::decodeBase64(kj::arrayPtr(t.data(), t.size()));
+        const auto again = kj::encodeBase64(theirs);
+        const bool kj_canonical =
+            !theirs.hadErrors && std::string_view(again.begin(), again.size()) == t;
+        BOOST_REQUIRE_MESSAGE(ours.ok() == kj_canonical, "base64 '" << t << "'");
+        if (ours.ok()) {
+            ++base64_read;
+            BOOST_REQUIRE(*ours == as_bytes(theirs));
+        }
+        std::string h(2 * (n % 5), ' ');
+        for (auto& c : h)
+            c = rng() % 16 ? "0123456789abcdefABCDEF"[rng() % 22]
+                           : hex_chars[rng() % hex_chars.size()];
+        auto ours_hex = from_hex(h);
+        auto theirs_hex = kj::decodeHex(kj::arrayPtr(h.data(), h.size()));
+        BOOST_REQUIRE_MESSAGE(ours_hex.ok() == !theirs_hex.hadErrors, "hex '" << h << "'");
+        if (ours_hex.ok()) {
+            ++hex_read;
+            BOOST_REQUIRE(*ours_hex == as_bytes(theirs_hex));
+        }
+    }
+    // Both outcomes were reached often.
+    BOOST_CHECK_GT(base64_read, 10'000u);
+    BOOST_CHECK_LT(base64_read, 190'000u);
+    BOOST_CHECK_GT(hex_read, 10'000u);
+    BOOST_CHECK_LT(hex_read, 190'000u);
 }
 
 namespace {
