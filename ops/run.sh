@@ -5,5 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ops/install-deps.sh
+# RocksDB as a release library, built once from Debian's source (ops/rocksdb.sh says why).
+bash ops/rocksdb.sh >/dev/null
 bash ops/build.sh uurwerk
 exec ./build/uurwerk serve --data ./data --listen 127.0.0.1:8080 "$@"
