@@ -665,6 +665,9 @@ private:
 
     void queue_part(std::string part) {
         const std::size_t n = part.size();
+        // Closed while the part was on its way to this strand (the producer saw the stream
+        // open, then the client went): the sink is let go, and nobody counts the part any more.
+        if (!sink_) return;
         if (phase_ != phase::streaming || ending_ || part.empty()) {
             sink_->queued.fetch_sub(n);
             return;

@@ -501,3 +501,62 @@ BOOST_AUTO_TEST_CASE(submissions_beyond_their_workers_queue_are_refused_503) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// A stream's producer sends from its own thread while its client goes away: the parts already
+// on their way to the connection's strand arrive after the connection closed and let go of the
+// stream's sink, and are dropped. (UBSan found a part dereferencing that sink after close() in
+// CI's event stream test, 2026-12-07: a crash of the whole node in a plain build.)
+BOOST_AUTO_TEST_CASE(parts_sent_while_the_client_goes_away_are_dropped) {
+    std::mutex m;
+    std::vector<std::shared_ptr<http_stream_sink>> sinks;
+    http_handler handler = [&](const http_request& r) {
+        if (r.target != "/stream") return http_response{200, "text/plain", "ok", {}, nullptr};
+        http_response res{200, "text/event-stream", "", {}, std::make_shared<http_stream>()};
+        res.stream->opened = [&](std::shared_ptr<http_stream_sink> s) {
+            std::lock_guard lock(m);
+            sinks.push_back(std::move(s));
+        };
+        return res;
+    };
+    http_server_options o;
+    // Room for every part the producer sends: the stream closes because its client goes, not
+    // because it reads too slowly.
+    o.stream_queue_bytes_max = std::size_t{1} << 30;
+    http_stats stats;
+    auto opened = http_server::open(o, handler, stats);
+    BOOST_REQUIRE_MESSAGE(opened.ok(), (opened.ok() ? "" : opened.err().message));
+    auto server = std::move(*opened);
+    server->start();
+    constexpr std::size_t rounds = 100;
+    std::size_t parts_sent = 0;
+    for (std::size_t i = 0; i < rounds; ++i) {
+        boost::asio::io_context io;
+        auto s = uurwerk::testing::raw_connect(io, server->port());
+        const std::string ask = "GET /stream HTTP/1.1\r\nHost: test\r\n\r\n";
+        boost::asio::write(s, boost::asio::buffer(ask));
+        BOOST_REQUIRE(eventually([&] {
+            std::lock_guard lock(m);
+            return sinks.size() == i + 1;
+        }));
+        std::shared_ptr<http_stream_sink> sink;
+        {
+            std::lock_guard lock(m);
+            sink = sinks.back();
+        }
+        std::thread producer([&] {
+            while (sink->send(std::string(64, 'x'))) ++parts_sent;
+        });
+        char header[256];
+        boost::system::error_code ec;
+        s.read_some(boost::asio::buffer(header), ec);
+        s.close();
+        producer.join();  // sends fail once the connection has closed
+        BOOST_CHECK(sink->closed());
+    }
+    BOOST_TEST_MESSAGE(parts_sent << " parts sent in " << rounds << " streams");
+    BOOST_CHECK_GT(parts_sent, rounds);
+    auto health = http_call("127.0.0.1", server->port(), "GET", "/health", {}, {2s, 5s});
+    BOOST_REQUIRE(health.ok());
+    BOOST_CHECK_EQUAL(health->status, 200u);
+    server->stop();
+}
