@@ -784,7 +784,19 @@ const consoleHelpers = {
 // ---------------------------------------------------------------------------------------------
 // The router.
 
-async function route(how = "navigation") {
+// One screen drawn at a time, in the order asked. A screen still loading its data when another
+// is asked for (the language switched, then a link followed at once) was drawn over the newer
+// one when its data came; now each waits for the one before and draws the screen of the hash as
+// it is when its turn comes. Nothing awaits route() from inside a screen, so nothing waits on
+// itself.
+let drawing = Promise.resolve();
+function route(how = "navigation") {
+  const turn = drawing.then(() => draw(how));
+  drawing = turn.catch(() => undefined);
+  return turn;
+}
+
+async function draw(how) {
   const parts = location.hash.replace(/^#/, "").split("/");
   if (how === "navigation") {
     if (!saidSinceNavigation) say("");
