@@ -546,15 +546,21 @@ BOOST_AUTO_TEST_CASE(parts_sent_while_the_client_goes_away_are_dropped) {
         std::thread producer([&] {
             while (sink->send(std::string(64, 'x'))) ++parts_sent;
         });
-        char header[256];
+        // The client goes once parts are on their way (some reached it): the producer is
+        // sending while the connection closes.
+        std::string got;
         boost::system::error_code ec;
-        s.read_some(boost::asio::buffer(header), ec);
+        while (!ec && got.find("xxxx") == std::string::npos) {
+            char buf[256];
+            got.append(buf, s.read_some(boost::asio::buffer(buf), ec));
+        }
+        BOOST_REQUIRE_MESSAGE(!ec, "the stream ended before a part came: " << ec.message());
         s.close();
         producer.join();  // sends fail once the connection has closed
         BOOST_CHECK(sink->closed());
     }
     BOOST_TEST_MESSAGE(parts_sent << " parts sent in " << rounds << " streams");
-    BOOST_CHECK_GT(parts_sent, rounds);
+    BOOST_CHECK_GE(parts_sent, rounds);  // at least the part each client read
     auto health = http_call("127.0.0.1", server->port(), "GET", "/health", {}, {2s, 5s});
     BOOST_REQUIRE(health.ok());
     BOOST_CHECK_EQUAL(health->status, 200u);
