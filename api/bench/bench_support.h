@@ -245,6 +245,7 @@ ingest_figures drive_pipelined(const std::vector<bytes>& events, std::size_t sub
     auto t0 = clock_type::now();
     for (std::size_t c = 0; c < submitters; ++c)
         pool.emplace_back([&, c] {
+            name_this_thread("uw-submit");  // apart from the signing and verify runs in a profile
             const std::size_t mine_max = in_flight / submitters + (c < in_flight % submitters);
             std::unique_lock lock(mutex);
             while (done < events.size()) {
