@@ -5,7 +5,7 @@
 // stay exactly as they are. Not a projection: it cannot be rebuilt from the log (the log holds
 // only commitments), so a text is durable (synced) no later than the event that commits to it:
 // before it is appended, or, on the embedded log, in the group write its log's writer makes
-// before the group's fdatasync (put() at_next_sync, sync_pending(); api/node/node.h).
+// before it writes the group's records (put() at_next_sync, sync_pending(); api/node/node.h).
 //
 // Keys (big-endian numbers, so a member's items sort together):
 //   't' community(8) event id(16) commitment(32)  -> salt(16) text

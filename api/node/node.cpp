@@ -137,9 +137,9 @@ result<std::unique_ptr<node>> node::open(const node_options& options) {
     lo.dir = options.data_dir / "log";
     lo.clock = options.clock;
     // Texts are kept in memory and written, synced, by the log's writer before each group's
-    // fdatasync: one write and one sync of the personal-data store per group, not one per text on
-    // the submitting thread (a synced write each kept ingest with texts at 0.1 to 0.4 of the
-    // verify rate; an unsynced write each cost some 7 us of an event's CPU besides verifying).
+    // records are written: one write and one sync of the personal-data store per group, not one per
+    // text on the submitting thread (a synced write each kept ingest with texts at 0.1 to 0.4 of
+    // the verify rate; an unsynced write each cost some 7 us of an event's CPU besides verifying).
     auto texts = std::make_shared<std::atomic<personal_store*>>(nullptr);
     lo.before_sync = [texts]() -> result<void> {
         auto* store = texts->load(std::memory_order_acquire);

@@ -329,7 +329,7 @@ private:
     std::unique_ptr<member_feed> feed_;  // made before the projectors start; outlives them
     // How a submitted text is made durable before its event: synced at once (a cluster: the
     // text also goes to the replication topic first), or by the embedded log's writer before
-    // each group's sync (node::open wires local_log_options::before_sync).
+    // each group's records are written (node::open wires local_log_options::before_sync).
     text_durability text_durability_ = text_durability::synced_now;
     std::atomic<bool> closing_{false};
     std::atomic<std::uint64_t> personal_refused_{0};

@@ -689,14 +689,16 @@ result<void> local_log::impl::roll() {
     return ok_value;
 }
 
-// Writes `buffer` at the end of `s` and makes it durable.
+// Writes `buffer` at the end of `s` and makes it durable. What the records depend on is made
+// durable before they are written at all: the kernel may write a file's dirty pages back at any
+// moment, so records written first could reach the disk before it, fdatasync or not.
 result<void> local_log::impl::write_and_sync(segment& s) {
+    if (options.before_sync)
+        if (auto first = options.before_sync(); !first) return first.err();
     if (auto w = write_all_at(s.fd.get(), buffer.data(), buffer.size(), s.durable_bytes, s.path);
         !w) {
         return w.err();
     }
-    if (options.before_sync)
-        if (auto first = options.before_sync(); !first) return first.err();
     ++syncs_attempted;
     if (options.fail_sync_from > 0 && syncs_attempted >= options.fail_sync_from) {
         return make_error(errc::io_error, "fdatasync " + s.path.string() +

@@ -58,10 +58,11 @@ struct local_log_options {
     // announced any more, up to this long, for this many records.
     std::chrono::microseconds group_commit_linger{2000};
     std::size_t group_commit_records = 96;
-    // Called on the writer thread before each group's fdatasync, so that what its records depend
-    // on is durable first (the node's personal-data store: a text is written unsynced and made
-    // durable here, once per group, before the event that commits to it). A failure fails the
-    // group as a failed sync does. Empty: nothing.
+    // Called on the writer thread before each group's records are written to the segment, so
+    // that what they depend on is durable before any of their bytes can reach the disk (the
+    // node's personal-data store: a text is written unsynced and made durable here, once per
+    // group, before the event that commits to it). A failure fails the group as a failed sync
+    // does, with nothing of it in the file. Empty: nothing.
     std::function<result<void>()> before_sync{};
     // Fault injection for tests: when > 0, the Nth sync (1-based) and all later ones fail
     // with "io_error", as a full or failing disk would.

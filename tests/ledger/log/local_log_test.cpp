@@ -644,6 +644,45 @@ BOOST_AUTO_TEST_CASE(a_failed_sync_is_never_acknowledged) {
     append_numbered(*log, 2, 1);
 }
 
+// What a group's records depend on (the node's texts) is made durable before any byte of them is
+// in the segment: the kernel may write dirty pages back at any moment, so a record written before
+// it could reach the disk first. A failing before_sync leaves nothing of its group in the file.
+BOOST_AUTO_TEST_CASE(before_sync_runs_before_the_group_is_written_and_a_failure_writes_nothing) {
+    temp_dir dir;
+    auto o = options_for(dir.path);
+    std::vector<std::uintmax_t> seen;  // the segments' bytes at each call
+    std::atomic<bool> refuse{false};
+    o.before_sync = [&]() -> result<void> {
+        std::uintmax_t total = 0;
+        for (const auto& f : segment_files(dir.path)) total += fs::file_size(f);
+        seen.push_back(total);
+        if (refuse.load()) return make_error(errc::store_error, "texts could not be synced");
+        return ok_value;
+    };
+    std::uintmax_t after_two = 0;
+    {
+        auto log = open_log(o);
+        append_numbered(*log, 0, 2, 100);  // one at a time: a group each
+        BOOST_REQUIRE_EQUAL(seen.size(), 2u);
+        BOOST_TEST(seen[0] == 0u);
+        BOOST_TEST(seen[1] == header_bytes + 100u);  // the first record only
+        for (const auto& f : segment_files(dir.path)) after_two += fs::file_size(f);
+        BOOST_TEST(after_two == 2 * (header_bytes + 100u));
+
+        refuse = true;
+        auto third = log->append(payload_for(2, 100));
+        BOOST_REQUIRE(!third.ok());
+        BOOST_TEST(third.err().code == errc::store_error);
+        BOOST_TEST(log->end() == offset{2});
+        std::uintmax_t now = 0;
+        for (const auto& f : segment_files(dir.path)) now += fs::file_size(f);
+        BOOST_TEST(now == after_two);  // not a byte of the refused record
+    }
+    auto log = open_log(options_for(dir.path));
+    BOOST_TEST(log->truncated_bytes_at_open() == 0u);
+    expect_numbered(*log, 2, 100);
+}
+
 BOOST_AUTO_TEST_CASE(oversized_and_empty_payloads_are_refused) {
     temp_dir dir;
     auto log = open_log(options_for(dir.path));
