@@ -118,35 +118,48 @@ result<community_view> community(const projector& p, community_id c) {
     });
 }
 
-result<std::vector<member_row>> members(const projector& p, community_id c) {
-    return with_community<std::vector<member_row>>(p, c, [](const community_state& cs) {
-        std::vector<member_row> rows;
-        rows.reserve(cs.members.size());
-        for (const auto& [id, m] : cs.members) rows.push_back(row_of(id, m));
-        return rows;
+namespace {
+// The members of `cs` after `after`, at most `limit`, each made a row by `row`.
+template <typename Row, typename MakeRow>
+member_page<Row> page_of_members(const community_state& cs, member_id after, std::size_t limit,
+                                 MakeRow&& row) {
+    UURWERK_ASSERT(limit > 0);
+    member_page<Row> out;
+    out.rows.reserve(std::min(limit, cs.members.size()));
+    auto it = cs.members.upper_bound(after);
+    for (; it != cs.members.end() && out.rows.size() < limit; ++it)
+        out.rows.push_back(row(it->first, it->second));
+    out.more = it != cs.members.end();
+    return out;
+}
+}  // namespace
+
+result<member_page<member_row>> members(const projector& p, community_id c, member_id after,
+                                        std::size_t limit) {
+    return with_community<member_page<member_row>>(p, c, [&](const community_state& cs) {
+        return page_of_members<member_row>(cs, after, limit, row_of);
     });
 }
 
-result<std::vector<roster_row>> roster(const projector& p, community_id c, time_ms now) {
-    using rows = std::vector<roster_row>;
-    return with_community<rows>(p, c, [&](const community_state& cs) {
-        rows out;
-        out.reserve(cs.members.size());
+result<member_page<roster_row>> roster(const projector& p, community_id c, time_ms now,
+                                       member_id after, std::size_t limit) {
+    using page = member_page<roster_row>;
+    return with_community<page>(p, c, [&](const community_state& cs) {
+        page out = page_of_members<roster_row>(cs, after, limit, [](member_id id, const auto& m) {
+            return roster_row{row_of(id, m), m.balance, m.last_active, 0, {}, {}};
+        });
         std::map<member_id, std::size_t> at;
-        for (const auto& [id, m] : cs.members) {
-            at.emplace(id, out.size());
-            out.push_back(roster_row{row_of(id, m), m.balance, m.last_active, 0, {}, {}});
-        }
+        for (std::size_t i = 0; i < out.rows.size(); ++i) at.emplace(out.rows[i].row.id, i);
         for (const auto& [key, k] : cs.keys)
             if (auto it = at.find(k.owner); !k.revoked && !k.node && it != at.end())
-                ++out[it->second].live_keys;
+                ++out.rows[it->second].live_keys;
         for (const auto& [pair, d] : cs.delegations) {
             if (!d.in_force_at(now)) continue;
             const auto [grantor, delegate] = pair;
             if (auto it = at.find(delegate); it != at.end())
-                out[it->second].acts_for.push_back(grantor);
+                out.rows[it->second].acts_for.push_back(grantor);
             if (auto it = at.find(grantor); it != at.end())
-                out[it->second].acted_for_by.push_back(delegate);
+                out.rows[it->second].acted_for_by.push_back(delegate);
         }
         return out;
     });

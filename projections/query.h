@@ -58,8 +58,17 @@ struct member_row {
 };
 // One member; errors: unknown_community, unknown_member.
 [[nodiscard]] result<member_row> member(const projector& p, community_id c, member_id m);
-// Every member, by id.
-[[nodiscard]] result<std::vector<member_row>> members(const projector& p, community_id c);
+// One page of a community's members by id: those after member `after` (0: from the first), at
+// most `limit`; `more` when members follow the last row. A list read in pages holds the state's
+// lock, and the answer its memory, for one page, not for the whole community.
+template <typename Row>
+struct member_page {
+    std::vector<Row> rows;
+    bool more = false;
+};
+// The members after `after`, at most `limit` (at least 1), by id. Errors: unknown_community.
+[[nodiscard]] result<member_page<member_row>> members(const projector& p, community_id c,
+                                                      member_id after, std::size_t limit);
 
 // A delegation: (grantor, delegate) and what it allows.
 using member_delegation = std::pair<std::pair<member_id, member_id>, delegation_state>;
@@ -75,9 +84,11 @@ struct roster_row {
     std::vector<member_id> acts_for;
     std::vector<member_id> acted_for_by;
 };
-// Every member of `c`, by id. Errors: unknown_community.
-[[nodiscard]] result<std::vector<roster_row>> roster(const projector& p, community_id c,
-                                                     time_ms now);
+// The members of `c` after `after`, at most `limit` (at least 1), by id. Errors:
+// unknown_community.
+[[nodiscard]] result<member_page<roster_row>> roster(const projector& p, community_id c,
+                                                     time_ms now, member_id after,
+                                                     std::size_t limit);
 
 // The delegations in force at `now` (no end, or an end after `now`) that member `m` of `c`
 // granted or holds (the export lists them all, ended ones too: records_of). Errors:

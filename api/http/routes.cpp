@@ -83,43 +83,92 @@ result<void> member_fields(json_writer& w, node& n, community_id c, const query:
     return {};
 }
 
-http_response community_members(node& n, community_id c) {
-    auto rows = query::members(n.folder(c), c);
-    if (!rows) return error_answer(rows.err());
+// ?after=M&limit=N of a member list (/members, /roster): the members after member M (absent:
+// from the first), at most N (1 to history_page_max; all of them when absent) and, whatever N,
+// at most page_bytes_max of rows.
+struct member_list_query {
+    member_id after{0};
+    std::size_t limit = history_page_max;
+};
+
+result<member_list_query> member_list_query_of(const target_parts& t) {
+    member_list_query q;
+    auto after = decimal_query(t, "after");
+    if (!after) return after.err();
+    if (*after) q.after = member_id{**after};
+    auto limit = limit_param(t, history_page_max);
+    if (!limit) return limit.err();
+    q.limit = *limit;
+    return q;
+}
+
+member_id row_id(const query::member_row& r) {
+    return r.id;
+}
+member_id row_id(const query::roster_row& r) {
+    return r.row.id;
+}
+
+// {"members": [...], "next": M}: one page of rows, each written by `row`; "next" (the last
+// member shown: the next page is ?after=M) only when members follow. A page stops before
+// page_bytes_max, and always holds at least one row.
+template <typename Row, typename WriteRow>
+http_response member_list_answer(const query::member_page<Row>& page, WriteRow&& row) {
     json_writer w;
     w.begin_object().key("members").begin_array();
-    for (const auto& m : *rows) {
-        w.begin_object();
-        if (auto f = member_fields(w, n, c, m); !f) return error_answer(f.err());
-        w.end_object();
+    std::size_t bytes = 0, shown = 0;
+    std::optional<member_id> last;
+    for (const auto& r : page.rows) {
+        json_writer one;
+        if (auto f = row(one, r); !f) return error_answer(f.err());
+        const std::string text = one.take();
+        if (shown > 0 && bytes + text.size() > page_bytes_max) break;  // on the next page
+        bytes += text.size();
+        ++shown;
+        w.raw(text);
+        last = row_id(r);
     }
-    w.end_array().end_object();
+    w.end_array();
+    if (last && (page.more || shown < page.rows.size())) w.key("next").decimal(last->value);
+    w.end_object();
     return json_answer(200, w.take());
 }
 
+http_response community_members(node& n, community_id c, const target_parts& t) {
+    auto q = member_list_query_of(t);
+    if (!q) return error_answer(q.err());
+    auto page = query::members(n.folder(c), c, q->after, q->limit);
+    if (!page) return error_answer(page.err());
+    return member_list_answer(*page, [&](json_writer& w, const query::member_row& m) {
+        w.begin_object();
+        if (auto f = member_fields(w, n, c, m); !f) return f;
+        w.end_object();
+        return result<void>{};
+    });
+}
+
 // The coordinators' member list: the members' list with what only coordinators see.
-http_response community_roster(node& n, community_id c, time_ms now) {
-    auto rows = query::roster(n.folder(c), c, now);
-    if (!rows) return error_answer(rows.err());
+http_response community_roster(node& n, community_id c, time_ms now, const target_parts& t) {
+    auto q = member_list_query_of(t);
+    if (!q) return error_answer(q.err());
+    auto page = query::roster(n.folder(c), c, now, q->after, q->limit);
+    if (!page) return error_answer(page.err());
     const auto ids = [](json_writer& w, const char* key, const std::vector<member_id>& v) {
         w.key(key).begin_array();
         for (auto m : v) w.decimal(m.value);
         w.end_array();
     };
-    json_writer w;
-    w.begin_object().key("members").begin_array();
-    for (const auto& r : *rows) {
+    return member_list_answer(*page, [&](json_writer& w, const query::roster_row& r) {
         w.begin_object();
-        if (auto f = member_fields(w, n, c, r.row); !f) return error_answer(f.err());
+        if (auto f = member_fields(w, n, c, r.row); !f) return f;
         w.key("balance_minutes").number(r.balance.value);
         w.key("last_active_ms").decimal_signed(r.last_active.value);
         w.key("keys").number(r.live_keys);
         ids(w, "acts_for", r.acts_for);
         ids(w, "acted_for_by", r.acted_for_by);
         w.end_object();
-    }
-    w.end_array().end_object();
-    return json_answer(200, w.take());
+        return result<void>{};
+    });
 }
 
 http_response member_balance(node& n, community_id c, member_id m) {
@@ -647,8 +696,10 @@ std::vector<route> routes::table() {
                   [this](const route_call& r) {
                       return event_info(node_, scoped_id{r.args.community, r.args.event});
                   }},
-        {M::get,  "/v1/communities/{c}/members", {}, C::member,
-                  [this](const route_call& r) { return community_members(node_, r.args.community); }},
+        {M::get,  "/v1/communities/{c}/members", {"after", "limit"}, C::member,
+                  [this](const route_call& r) {
+                      return community_members(node_, r.args.community, r.target);
+                  }},
         {M::get,  "/v1/communities/{c}/members/{m}/balance", {}, C::self,
                   [this](const route_call& r) {
                       return member_balance(node_, r.args.community, r.args.member);
@@ -717,9 +768,9 @@ std::vector<route> routes::table() {
                       return invitation_routes::check(node_, r.args.community, r.args.event,
                                                       r.request, session_clock_());
                   }},
-        {M::get,  "/v1/communities/{c}/roster", {}, C::coordinator,
+        {M::get,  "/v1/communities/{c}/roster", {"after", "limit"}, C::coordinator,
                   [this](const route_call& r) {
-                      return community_roster(node_, r.args.community, session_clock_());
+                      return community_roster(node_, r.args.community, session_clock_(), r.target);
                   }},
         {M::get,  "/v1/communities/{c}/invitations", {}, C::coordinator,
                   [this](const route_call& r) {

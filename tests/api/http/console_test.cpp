@@ -106,6 +106,11 @@ std::string flag(const json_value& v) {
     return b ? (*b ? "true" : "false") : "?";
 }
 
+// Absent, or null.
+bool absent(const json_value& v) {
+    return std::holds_alternative<std::nullptr_t>(v.v);
+}
+
 std::string ids(const json_value& list) {
     std::string out;
     for (std::size_t i = 0; i < count(list); ++i) out += (i ? "," : "") + str(J(list, i));
@@ -200,4 +205,59 @@ BOOST_AUTO_TEST_CASE(the_export_names_the_help_and_the_reason_a_claim_was_revers
     auto own = o.read("/v1/communities/7/members/3/export", o.k3, town, 3);
     BOOST_TEST(str(J(own.root(), "claims", 0, "reversal_reason")) == "Dubbel geboekt.");
     BOOST_TEST(o.get("/v1/communities/7/members/3/export", o.k2, town, 2).status == 403u);
+}
+
+// The roster and the member list come in pages (?after=M&limit=N, "next" while members follow),
+// so that one read holds one page, not a whole town: followed to the end, the pages hold every
+// member once, in order, each with what the whole list shows of them (a delegation between
+// members of different pages included). A bad cursor or limit is a clear 400.
+BOOST_AUTO_TEST_CASE(the_roster_and_the_member_list_come_in_pages) {
+    office o;
+    for (const std::string list : {"roster", "members"}) {
+        const std::string base = "/v1/communities/7/" + list;
+        auto whole = o.read(base, o.k1, town, 1);
+        BOOST_TEST(count(J(whole.root(), "members")) == 4u);
+        BOOST_TEST(absent(J(whole.root(), "next")), list << ": nothing follows the whole list");
+        for (const std::size_t limit : {1u, 3u}) {
+            std::vector<std::string> seen;
+            std::string after;
+            for (int pages = 0; pages < 10; ++pages) {
+                auto page = o.read(base + "?limit=" + std::to_string(limit) +
+                                       (after.empty() ? "" : "&after=" + after),
+                                   o.k1, town, 1);
+                const auto& rows = J(page.root(), "members");
+                BOOST_TEST(count(rows) <= limit);
+                for (std::size_t i = 0; i < count(rows); ++i) {
+                    const std::string m = str(J(rows, i, "member"));
+                    seen.push_back(m);
+                    // The same row as in the whole list.
+                    const auto& same = row_of(whole.root(), m);
+                    BOOST_TEST(str(J(rows, i, "display_name")) == str(J(same, "display_name")));
+                    if (list == "roster") {
+                        BOOST_TEST(ids(J(rows, i, "acts_for")) == ids(J(same, "acts_for")), m);
+                        BOOST_TEST(ids(J(rows, i, "acted_for_by")) == ids(J(same, "acted_for_by")),
+                                   m);
+                        BOOST_TEST(num(J(rows, i, "keys")) == num(J(same, "keys")), m);
+                    }
+                }
+                if (absent(J(page.root(), "next"))) break;
+                after = str(J(page.root(), "next"));
+                BOOST_TEST(after == seen.back(), "next is the last member shown");
+            }
+            BOOST_TEST((seen == std::vector<std::string>{"1", "2", "3", "4"}),
+                       list << " in pages of " << limit);
+        }
+        // After the last member: an empty page, nothing next.
+        auto past = o.read(base + "?after=4", o.k1, town, 1);
+        BOOST_TEST(count(J(past.root(), "members")) == 0u);
+        BOOST_TEST(absent(J(past.root(), "next")));
+        for (const std::string bad : {"?after=abc", "?after=-1", "?limit=0", "?limit=1001",
+                                      "?limit=x", "?after=99999999999999999999"}) {
+            auto a = o.get(base + bad, o.k1, town, 1);
+            BOOST_TEST(a.status == 400u, list << bad << ": " << a.status);
+            BOOST_TEST(a.body.find("\"bad_request\"") != std::string::npos, a.body);
+        }
+    }
+    // Paged or not, the roster stays the coordinators'.
+    BOOST_TEST(o.get("/v1/communities/7/roster?limit=1", o.k2, town, 2).status == 403u);
 }

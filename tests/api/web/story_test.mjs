@@ -507,6 +507,37 @@ async function logEnd() {
   await go(coord, "#console/policy");
   await sees(coord, "How far into the red (hours)", "the rules in English");
   await coord.shot("rules-en");
+  // A town of 1,250 members: the roster comes in pages of at most 1,000 (the node's bound a
+  // read), which the console follows, and draws 200 cards at a time. The roster is served here
+  // as the node would page it, so that the console's paging is seen without admitting 1,250.
+  const town = Array.from({ length: 1250 }, (_, i) => ({
+    member: String(i + 1), display_name: `Buur ${i + 1}`, role: "member", verified: true,
+    suspended: false, former_member: false, balance_minutes: 0, last_active_ms: "1700000000000",
+    keys: 1, acts_for: [], acted_for_by: [] }));
+  const asked = [];
+  await coord.page.route(/\/roster\?/, (route) => {
+    const q = new URL(route.request().url()).searchParams;
+    asked.push(q.toString());
+    const after = Number(q.get("after") || 0), limit = Number(q.get("limit") || 1000);
+    const rows = town.filter((m) => Number(m.member) > after).slice(0, limit);
+    const body = { members: rows };
+    if (rows.length && Number(rows[rows.length - 1].member) < town.length) body.next = rows[rows.length - 1].member;
+    return route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify(body) });
+  });
+  await go(coord, "#console/members");
+  await sees(coord, "Members: 1250, by number.", "every page of the roster is read");
+  check(JSON.stringify(asked) === JSON.stringify(["limit=1000", "limit=1000&after=1000"]),
+        `the roster is read in two pages (${asked.join(" ; ")})`);
+  check(await coord.page.locator("#roster > li").count() === 200, "200 members drawn at first");
+  await coord.page.getByRole("button", { name: "Show 200 more members" }).click();
+  check(await coord.page.locator("#roster > li").count() === 400, "200 more on a click");
+  check(await coord.page.evaluate(() => document.activeElement && document.activeElement.textContent) === "Buur 201 (no. 201)",
+        "the focus goes to the first member added");
+  for (let i = 0; i < 4; i++) await coord.page.locator("#roster-more").click();
+  await coord.page.getByRole("button", { name: "Show 50 more members" }).click();
+  check(await coord.page.locator("#roster > li").count() === 1250, "every member after six clicks");
+  check(await coord.page.locator("#roster-more").count() === 0, "no button when all are shown");
+  await coord.page.unroute(/\/roster\?/);
   await piet.close();
   await coord.close();
 }

@@ -17,6 +17,7 @@ export default {
   "console.found": "New time bank",
   "console.found_text": "Start a new time bank, with you as its first coordinator.",
   "console.members_count": "Members: {n}, by number.",
+  "console.members_more": "Show {n} more members",
   "console.number": "no. {lid}",
   "console.role_coordinator": "coordinator",
   "console.role_member": "member",

@@ -17,6 +17,7 @@ export default {
   "console.found": "Nieuwe tijdbank",
   "console.found_text": "Een nieuwe tijdbank beginnen, met u als eerste coördinator.",
   "console.members_count": "Aantal leden: {n}, op nummer.",
+  "console.members_more": "Toon nog {n} leden",
   "console.number": "nr. {lid}",
   "console.role_coordinator": "coördinator",
   "console.role_member": "lid",

@@ -105,24 +105,54 @@ function standing(m) {
   return parts.join(" · ");
 }
 
+// The whole roster, page by page: the node answers at most 1,000 members a read, and says from
+// which member the next page starts ("next").
+async function roster(ui) {
+  const members = [];
+  let after = "";
+  for (let pages = 0; pages < 10000; pages++) {
+    const r = await ui.read(path(ui, "/roster?limit=1000" + (after ? `&after=${after}` : "")));
+    members.push(...r.members);
+    if (!r.next) break;
+    after = r.next;
+  }
+  return { members };
+}
+
+// Cards drawn 200 at a time: a town of thousands stays quick on an old tablet.
+const CARDS_AT_ONCE = 200;
+
 async function membersScreen(ui) {
-  const r = await ui.read(path(ui, "/roster"));
+  const r = await roster(ui);
   const byId = new Map(r.members.map((m) => [m.member, m]));
   const names = (ids) => ids.map((id) => (byId.has(id) ? memberName(byId.get(id)) : id)).join(", ");
+  const card = (m) => h("li", { class: "card member" },
+    h("h2", {}, h("a", { href: `#console/member/${m.member}` }, memberTitle(m))),
+    h("p", {}, standing(m)),
+    h("p", {}, ui.balanceText(m.balance_minutes), " · ", t("console.last_active", { datum: date(m.last_active_ms) })),
+    m.acts_for.length ? h("p", {}, t("console.acts_for", { namen: names(m.acts_for) })) : null,
+    m.acted_for_by.length ? h("p", {}, t("console.acted_for_by", { namen: names(m.acted_for_by) })) : null);
+  const list = h("ul", { class: "cards", id: "roster" }, r.members.slice(0, CARDS_AT_ONCE).map(card));
+  let shown = Math.min(CARDS_AT_ONCE, r.members.length);
+  const more = ui.button(t("console.members_more", { n: Math.min(CARDS_AT_ONCE, r.members.length - shown) }), () => {
+    const next = r.members.slice(shown, shown + CARDS_AT_ONCE);
+    list.append(...next.map(card));
+    shown += next.length;
+    if (shown >= r.members.length) more.remove();
+    else more.textContent = t("console.members_more", { n: Math.min(CARDS_AT_ONCE, r.members.length - shown) });
+    list.children[shown - next.length].querySelector("a").focus();
+  });
+  more.id = "roster-more";
   ui.screen(t("console.members"),
     h("p", {}, t("console.members_count", { n: r.members.length })),
-    h("ul", { class: "cards", id: "roster" }, r.members.map((m) => h("li", { class: "card member" },
-      h("h2", {}, h("a", { href: `#console/member/${m.member}` }, memberTitle(m))),
-      h("p", {}, standing(m)),
-      h("p", {}, ui.balanceText(m.balance_minutes), " · ", t("console.last_active", { datum: date(m.last_active_ms) })),
-      m.acts_for.length ? h("p", {}, t("console.acts_for", { namen: names(m.acts_for) })) : null,
-      m.acted_for_by.length ? h("p", {}, t("console.acted_for_by", { namen: names(m.acted_for_by) })) : null))));
+    list,
+    shown < r.members.length ? more : null);
 }
 
 async function memberScreen(ui, member) {
   if (!/^[1-9][0-9]{0,18}$/.test(member || "")) { location.hash = "#console/members"; return; }
   const [r, contact, x] = await Promise.all([
-    ui.read(path(ui, "/roster")),
+    roster(ui),
     ui.read(path(ui, `/members/${member}/contact`)).catch(() => null),
     ui.read(path(ui, `/members/${member}/export`)),
   ]);
@@ -268,7 +298,7 @@ async function postsScreen(ui) {
   const [requests, offers, r] = await Promise.all([
     ui.read(path(ui, "/requests?limit=200")),
     ui.read(path(ui, "/offers?limit=200")),
-    ui.read(path(ui, "/roster")),
+    roster(ui),
   ]);
   const byId = new Map(r.members.map((y) => [y.member, y]));
   const nameOf = (id) => (byId.has(id) ? memberName(byId.get(id)) : t("member.unknown", { lid: id }));
