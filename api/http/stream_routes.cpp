@@ -147,13 +147,18 @@ http_response member_streams::open(const route_call& call) {
             return;
         }
         {
+            // Read before the replay's lock: the feed calls the listener above with its own lock
+            // held, so taking the feed's lock under the replay's would be the reverse order (a
+            // deadlock with a publish for this member; ThreadSanitizer found it). The offset may
+            // be older than at the lock, never newer: a resync from it misses nothing.
+            const offset published = feed.published(p);
             std::lock_guard lock(state->mutex);
             if (!state->too_many)
                 for (auto& part : state->held) (void)sink->send(std::move(part));
             if (state->too_many || !sub->complete()) {
                 json_writer r;
                 r.begin_object();
-                r.key("next").decimal(feed.published(p).value);
+                r.key("next").decimal(published.value);
                 r.end_object();
                 (void)sink->send(sse("resync", r.take()));
             }

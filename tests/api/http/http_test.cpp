@@ -710,11 +710,13 @@ BOOST_AUTO_TEST_CASE(an_asynchronous_client_gets_each_connection_its_own_answer)
             // last one the test may end and its locals go.
             const bool more = i + 8 < requests.size();
             {
+                // Notified under the lock: once it is released after the last answer, the test
+                // may end and take `cv` with it (ThreadSanitizer saw it destroyed under a notify).
                 std::lock_guard lock(m);
                 answers[i] = r ? std::to_string(r->status) + " " + r->body : r.err().message;
                 ++done;
+                cv.notify_all();
             }
-            cv.notify_all();
             if (more) send(c, i + 8);
         });
     };
