@@ -1,7 +1,6 @@
 #include "projections/query.h"
 
 #include <algorithm>
-#include <map>
 
 #include "ledger/core/crypto.h"
 #include "ledger/core/fairness_knobs.h"
@@ -148,18 +147,20 @@ result<member_page<roster_row>> roster(const projector& p, community_id c, time_
         page out = page_of_members<roster_row>(cs, after, limit, [](member_id id, const auto& m) {
             return roster_row{row_of(id, m), m.balance, m.last_active, 0, {}, {}};
         });
-        std::map<member_id, std::size_t> at;
-        for (std::size_t i = 0; i < out.rows.size(); ++i) at.emplace(out.rows[i].row.id, i);
+        // The page's row of member `m`, if it is on this page (the rows are in id order).
+        const auto row_for = [&out](member_id m) -> roster_row* {
+            auto it =
+                std::lower_bound(out.rows.begin(), out.rows.end(), m,
+                                 [](const roster_row& r, member_id id) { return r.row.id < id; });
+            return it != out.rows.end() && it->row.id == m ? &*it : nullptr;
+        };
         for (const auto& [key, k] : cs.keys)
-            if (auto it = at.find(k.owner); !k.revoked && !k.node && it != at.end())
-                ++out.rows[it->second].live_keys;
+            if (auto* r = row_for(k.owner); !k.revoked && !k.node && r) ++r->live_keys;
         for (const auto& [pair, d] : cs.delegations) {
             if (!d.in_force_at(now)) continue;
             const auto [grantor, delegate] = pair;
-            if (auto it = at.find(delegate); it != at.end())
-                out.rows[it->second].acts_for.push_back(grantor);
-            if (auto it = at.find(grantor); it != at.end())
-                out.rows[it->second].acted_for_by.push_back(delegate);
+            if (auto* r = row_for(delegate)) r->acts_for.push_back(grantor);
+            if (auto* r = row_for(grantor)) r->acted_for_by.push_back(delegate);
         }
         return out;
     });

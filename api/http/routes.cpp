@@ -84,7 +84,7 @@ result<void> member_fields(json_writer& w, node& n, community_id c, const query:
 }
 
 // ?after=M&limit=N of a member list (/members, /roster): the members after member M (absent:
-// from the first), at most N (1 to history_page_max; all of them when absent) and, whatever N,
+// from the first), at most N (1 to history_page_max, which is also the default) and, whatever N,
 // at most page_bytes_max of rows.
 struct member_list_query {
     member_id after{0};

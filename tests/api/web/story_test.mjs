@@ -529,6 +529,8 @@ async function logEnd() {
   check(JSON.stringify(asked) === JSON.stringify(["limit=1000", "limit=1000&after=1000"]),
         `the roster is read in two pages (${asked.join(" ; ")})`);
   check(await coord.page.locator("#roster > li").count() === 200, "200 members drawn at first");
+  await coord.page.locator("#roster-more").scrollIntoViewIfNeeded();
+  await coord.shot("members-more-en");
   await coord.page.getByRole("button", { name: "Show 200 more members" }).click();
   check(await coord.page.locator("#roster > li").count() === 400, "200 more on a click");
   check(await coord.page.evaluate(() => document.activeElement && document.activeElement.textContent) === "Buur 201 (no. 201)",

@@ -134,12 +134,13 @@ async function membersScreen(ui) {
     m.acted_for_by.length ? h("p", {}, t("console.acted_for_by", { namen: names(m.acted_for_by) })) : null);
   const list = h("ul", { class: "cards", id: "roster" }, r.members.slice(0, CARDS_AT_ONCE).map(card));
   let shown = Math.min(CARDS_AT_ONCE, r.members.length);
-  const more = ui.button(t("console.members_more", { n: Math.min(CARDS_AT_ONCE, r.members.length - shown) }), () => {
+  const moreText = () => t("console.members_more", { n: Math.min(CARDS_AT_ONCE, r.members.length - shown) });
+  const more = ui.button(moreText(), () => {
     const next = r.members.slice(shown, shown + CARDS_AT_ONCE);
     list.append(...next.map(card));
     shown += next.length;
     if (shown >= r.members.length) more.remove();
-    else more.textContent = t("console.members_more", { n: Math.min(CARDS_AT_ONCE, r.members.length - shown) });
+    else more.textContent = moreText();
     list.children[shown - next.length].querySelector("a").focus();
   });
   more.id = "roster-more";
