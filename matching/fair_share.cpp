@@ -117,11 +117,12 @@ fair_share_tracker::fair_share_tracker(fits_fn fits, std::chrono::milliseconds s
                    match_window_.count());
 }
 
-void fair_share_tracker::offer_opened(const event_id& offer, member_id helper, time_ms at) {
+void fair_share_tracker::offer_opened(const event_id& offer, member_id helper, time_ms at,
+                                      std::optional<category> what) {
     UURWERK_ASSERT(!offer_index_.contains(offer), offer.hex());
     offer_index_[offer] = offers_.size();
     offers_of_[helper].push_back(offers_.size());
-    offers_.push_back({offer, helper, {at, std::nullopt}, {}, {}});
+    offers_.push_back({offer, helper, {at, std::nullopt}, {}, {}, what});
 }
 
 void fair_share_tracker::offer_closed(const event_id& offer, time_ms at) {
@@ -164,7 +165,7 @@ void fair_share_tracker::matched(const event_id& request, member_id helper, time
         r.matched_at = at;
         r.matched_helper = helper;
     }
-    match_events_.emplace_back(it->second, at);
+    match_events_.push_back({it->second, at, helper, std::nullopt});
     matches_[helper] += 1;
     matches_by_category_[r.what][helper] += 1;
     ++match_count_;
@@ -173,6 +174,18 @@ void fair_share_tracker::matched(const event_id& request, member_id helper, time
             auto& o = offers_[i];
             if (o.open.from <= at && (!o.open.to || at <= *o.open.to)) o.matches_at.push_back(at);
         }
+}
+
+void fair_share_tracker::match_ended(const event_id& request, member_id helper, time_ms at) {
+    auto it = request_index_.find(request);
+    UURWERK_ASSERT(it != request_index_.end(), request.hex());
+    // The latest match of this request and helper still running.
+    for (auto m = match_events_.rbegin(); m != match_events_.rend(); ++m)
+        if (m->request == it->second && m->helper == helper && !m->ended) {
+            m->ended = at;
+            return;
+        }
+    UURWERK_ASSERT(false, "an end of no running match", request.hex(), helper.value);
 }
 
 void fair_share_tracker::hours_given(member_id helper, minutes amount) {
@@ -247,28 +260,46 @@ std::size_t fair_share_tracker::unservable(const fit_table& fits,
                                            const std::vector<const offer_record*>& passed_over,
                                            time_ms end) const {
     // A bipartite maximum matching of the passed-over offers to the run's match events: an event
-    // may go to an offer that fitted its request and was open, within its match window, then.
+    // may go to an offer that fitted its request and was open, within its match window, then;
+    // and each offer may keep its own matches of that window (whatever the fit said of them:
+    // the matcher may propose an offer the measures' fit leaves out), so that the run's own
+    // handing out is one of those the floor considers and the floor is never above the run.
     std::map<const offer_record*, std::size_t> index;
     for (std::size_t k = 0; k < passed_over.size(); ++k) index[passed_over[k]] = k;
+    // An offer with no match for the helpers' patience has gone, whoever else was matched.
+    const auto window = std::min(match_window_, patience_.value_or(match_window_));
     auto window_end = [&](const offer_record* o) {
-        return std::min(o->open.from.value + match_window_.count(), o->open.to.value_or(end).value);
+        return std::min(o->open.from.value + window.count(), o->open.to.value_or(end).value);
     };
     std::vector<std::size_t> events(match_events_.size());
     std::iota(events.begin(), events.end(), std::size_t{0});
     std::stable_sort(events.begin(), events.end(), [&](std::size_t a, std::size_t b) {
-        return match_events_[a].second.value < match_events_[b].second.value;
+        return match_events_[a].at.value < match_events_[b].at.value;
     });
     std::vector<std::vector<std::size_t>> events_of(passed_over.size());  // by offer
     std::vector<std::vector<std::size_t>> offers_of(match_events_.size());
+    auto edge = [&](std::size_t e, std::size_t k) {
+        if (std::find(offers_of[e].begin(), offers_of[e].end(), k) != offers_of[e].end()) return;
+        events_of[k].push_back(e);
+        offers_of[e].push_back(k);
+    };
     for (std::size_t e : events) {
-        const auto& [request, at] = match_events_[e];
-        for (const auto* o : fits[request]) {
+        const auto& m = match_events_[e];
+        for (const auto* o : fits[m.request]) {
             auto k = index.find(o);
-            if (k == index.end() || at.value < o->open.from.value || at.value > window_end(o))
+            if (k == index.end() || m.at.value < o->open.from.value || m.at.value > window_end(o))
                 continue;
-            events_of[k->second].push_back(e);
-            offers_of[e].push_back(k->second);
+            edge(e, k->second);
         }
+        // The offer's own match (matches_at: while it was open), within the same window.
+        if (auto mine = offers_of_.find(m.helper); mine != offers_of_.end())
+            for (std::size_t i : mine->second) {
+                const auto& o = offers_[i];
+                auto k = index.find(&o);
+                if (k != index.end() && m.at.value <= window_end(&o) &&
+                    std::find(o.matches_at.begin(), o.matches_at.end(), m.at) != o.matches_at.end())
+                    edge(e, k->second);
+            }
     }
     constexpr std::size_t none = static_cast<std::size_t>(-1);
     std::vector<std::size_t> event_of(passed_over.size(), none),
@@ -434,6 +465,41 @@ fair_share_figures fair_share_tracker::figures(time_ms end) const {
     for (const auto& o : offers_)
         if (!o.open.to || o.open.to->value >= end.value) active.insert(o.helper);
     f.helpers_active_at_end = active.size();
+    f.helpers_kept_bound = f.helpers_offered;
+    if (patience_) {
+        // Still offering at the end: posted within the last patience and a day (not yet
+        // checked, or checked once a day too early), or kept by a match running then.
+        const std::int64_t since = end.value - patience_->count() - 24 * 3'600'000;
+        // By category where every offer's is known (one class otherwise): each helper in the
+        // class of their first offer, with when they first posted.
+        const bool by_category = std::all_of(offers_.begin(), offers_.end(),
+                                             [](const offer_record& o) { return o.what; });
+        auto class_of = [&](std::optional<category> what) {
+            return by_category ? static_cast<int>(*what) : -1;
+        };
+        std::map<member_id, std::pair<int, std::int64_t>> first_posted;
+        for (const auto& o : offers_) {
+            auto [it, fresh] =
+                first_posted.emplace(o.helper, std::pair{class_of(o.what), o.open.from.value});
+            if (!fresh && o.open.from.value < it->second.second)
+                it->second = {class_of(o.what), o.open.from.value};
+        }
+        struct class_count {
+            std::size_t helpers = 0, keepable = 0;
+        };
+        std::map<int, class_count> classes;
+        for (const auto& [helper, first] : first_posted) {
+            auto& k = classes[first.first];
+            ++k.helpers;
+            if (first.second >= since) ++k.keepable;
+        }
+        for (const auto& m : match_events_)
+            if (m.at.value <= end.value && (!m.ended || m.ended->value >= since))
+                ++classes[class_of(requests_[m.request].what)].keepable;
+        std::size_t bound = 0;
+        for (const auto& [k, c] : classes) bound += std::min(c.keepable, c.helpers);
+        f.helpers_kept_bound = std::min(bound, f.helpers_offered);
+    }
 
     std::vector<double> waits_h;
     std::size_t never = 0;

@@ -239,6 +239,10 @@ result<fairness_run> run_simulation(const simulation_params& p, const fairness_k
     tracker.widen_when_none_fits([&](const event_id& request, const event_id& offer) {
         return posts.at(request).what == posts.at(offer).what;
     });
+    // A simulated helper gives up `gives_up_after_days` after signing up (and posting) unless a
+    // match began: a proposal alone keeps no one, so the starvation floor may not either.
+    if (p.contact == retention_contact::accepted_match)
+        tracker.first_match_within(std::chrono::hours(24 * p.gives_up_after_days));
 
     fairness_run run;
     std::map<member_id, double> reputation;
@@ -265,7 +269,7 @@ result<fairness_run> run_simulation(const simulation_params& p, const fairness_k
             switch (a.kind) {
                 case sim_action_kind::post_offer:
                     posts[a.id] = {a.what, a.area};
-                    tracker.offer_opened(a.id, a.actor, a.at);
+                    tracker.offer_opened(a.id, a.actor, a.at, a.what);
                     break;
                 case sim_action_kind::post_request:
                     posts[a.id] = {a.what, a.area};
@@ -283,6 +287,11 @@ result<fairness_run> run_simulation(const simulation_params& p, const fairness_k
                 case sim_action_kind::claim:
                     claims[a.id] = {a.actor, a.amount};
                     break;
+                case sim_action_kind::end_match: {
+                    const auto& m = proposals.at(a.subject);
+                    tracker.match_ended(m.request, m.helper, a.at);
+                    break;
+                }
                 case sim_action_kind::confirm: {
                     const auto& [helper, amount] = claims.at(a.subject);
                     tracker.hours_given(helper, amount);
@@ -402,6 +411,7 @@ std::string figures_json(const fair_share_figures& f, const stock_sums& s) {
            ", \"proposals_per_match\": " + fixed3(f.proposals_per_match) +
            ", \"helpers_active_at_end\": " + std::to_string(f.helpers_active_at_end) +
            ", \"helpers_offered\": " + std::to_string(f.helpers_offered) +
+           ", \"helpers_kept_bound\": " + std::to_string(f.helpers_kept_bound) +
            ", \"median_time_to_match_h\": " + fixed3(f.median_time_to_match_h) +
            ", \"p90_time_to_match_h\": " + fixed3(f.p90_time_to_match_h) +
            ", \"requests_never_matched_share\": " + fixed3(f.requests_never_matched_share) +
@@ -679,23 +689,51 @@ goal_states judge_goals(const fairness_run& on, const fairness_run& off) {
     return g;
 }
 
+// The goals the chance baseline judges (chance_goals): the three unfairness goals.
+constexpr std::array<std::size_t, 3> chance_goal_indexes{0, 1, 2};
+
 // Whether the chance baseline (on's matches drawn in proportion to fair share) would meet the
-// two unfairness goals of at most 0.15: where it misses too, whole matches alone miss.
-std::pair<goal_state, goal_state> judge_chance(const fairness_run& on) {
-    return unfairness_goals(on, [&](const category_figures* c) {
+// unfairness goals (at most 0.15, overall and by category; at most half of off): where it misses
+// too, a layer must beat a fair lottery of whole matches to meet them.
+std::array<goal_state, chance_goal_indexes.size()> judge_chance(const fairness_run& on,
+                                                                const fairness_run& off) {
+    const auto [overall, by_category] = unfairness_goals(on, [&](const category_figures* c) {
         return c ? c->unfairness_matches_chance : on.figures.unfairness_matches_chance;
     });
+    return {overall, by_category,
+            on.figures.unfairness_matches_chance <= 0.5 * off.figures.unfairness_matches
+                ? goal_state::held
+                : goal_state::failed};
 }
 
-// Whether the bounds no layer goes below (whole matches, fair_share.h; and the starvation floor,
-// reassigning the run's own matches) would meet goals 0, 1 and 3: where they miss, no layer
-// meets the goal in this town.
-std::array<goal_state, 3> judge_floors(const fairness_run& on) {
+// The goals a bound judges (floor_goals): the unfairness goals on the whole-match floor, the
+// starvation goal on the starvation floor, helpers kept on the kept bound.
+constexpr std::array<std::size_t, 4> floor_goal_indexes{0, 1, 3, 4};
+
+// Whether the bounds no layer goes below (whole matches, fair_share.h; the starvation floor,
+// reassigning the run's own matches) or above (the kept bound: the most helpers any handing out
+// of on's matches keeps) would meet goals 0, 1, 3 and 4: where they miss, no layer meets the
+// goal in this town.
+std::array<goal_state, floor_goal_indexes.size()> judge_floors(const fairness_run& on,
+                                                               const fairness_run& off) {
     const auto [overall, by_category] = unfairness_goals(on, [&](const category_figures* c) {
         return c ? c->unfairness_matches_floor : on.figures.unfairness_matches_floor;
     });
-    return {overall, by_category,
-            on.figures.starved_all_offers_floor < 0.05 ? goal_state::held : goal_state::failed};
+    auto held = [](bool yes) { return yes ? goal_state::held : goal_state::failed; };
+    return {overall, by_category, held(on.figures.starved_all_offers_floor < 0.05),
+            held(static_cast<double>(on.figures.helpers_kept_bound) >=
+                 1.5 * static_cast<double>(off.figures.helpers_active_at_end))};
+}
+
+// A bound's verdicts, named by the goals they judge.
+template <std::size_t N>
+std::string bound_goals_json(const std::array<std::size_t, N>& indexes,
+                             const std::array<goal_state, N>& states) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < N; ++i)
+        out += std::string(i ? ", " : "") + "\"" + std::string(goal_names[indexes[i]]) + "\": \"" +
+               std::string(goal_state_name(states[i])) + "\"";
+    return out + "}";
 }
 
 std::string goals_json(const goal_states& g) {
@@ -711,7 +749,9 @@ std::string goals_json(const goal_states& g) {
 struct cell_outcome {
     std::string json;
     std::optional<goal_states> goals;
-    std::pair<goal_state, goal_state> chance_goals{};  // goals 0 and 1 for the chance baseline
+    // The bounds' verdicts on the goals they judge (chance_goal_indexes, floor_goal_indexes).
+    std::array<goal_state, chance_goal_indexes.size()> chance_goals{};
+    std::array<goal_state, floor_goal_indexes.size()> floor_goals{};
 };
 
 result<cell_outcome> run_cell(const parsed_args& a, std::vector<std::string>* helpers) {
@@ -747,20 +787,12 @@ result<cell_outcome> run_cell(const parsed_args& a, std::vector<std::string>* he
     if (chance) out.json += ", \"chance\": " + *chance;
     if (runs.size() == 2) {
         out.goals = judge_goals(runs[0], runs[1]);
-        out.chance_goals = judge_chance(runs[0]);
+        out.chance_goals = judge_chance(runs[0], runs[1]);
+        out.floor_goals = judge_floors(runs[0], runs[1]);
         out.json += std::string(", \"off_backlogs\": ") + (backlogs(runs[1]) ? "true" : "false") +
-                    ", \"goals\": " + goals_json(*out.goals) + ", \"chance_goals\": {\"" +
-                    std::string(goal_names[0]) + "\": \"" +
-                    std::string(goal_state_name(out.chance_goals.first)) + "\", \"" +
-                    std::string(goal_names[1]) + "\": \"" +
-                    std::string(goal_state_name(out.chance_goals.second)) + "\"}";
-        const auto floors = judge_floors(runs[0]);
-        out.json += ", \"floor_goals\": {";
-        for (std::size_t i = 0; i < floors.size(); ++i)
-            out.json += std::string(i ? ", " : "") + "\"" +
-                        std::string(goal_names[std::array<std::size_t, 3>{0, 1, 3}[i]]) + "\": \"" +
-                        std::string(goal_state_name(floors[i])) + "\"";
-        out.json += "}";
+                    ", \"goals\": " + goals_json(*out.goals) + ", \"chance_goals\": " +
+                    bound_goals_json(chance_goal_indexes, out.chance_goals) +
+                    ", \"floor_goals\": " + bound_goals_json(floor_goal_indexes, out.floor_goals);
     }
     return out;
 }
@@ -823,8 +855,16 @@ result<void> bench_fairness_grid(const parsed_args& a) {
     const command_spec spec{"bench fairness", "", cell_options()};
     std::array<std::size_t, goal_names.size()> held{}, failed{}, not_applicable{};
     std::array<std::vector<std::size_t>, goal_names.size()> failed_cells;
-    // Of the cells where an unfairness goal (0 or 1) failed, those where chance fails it too.
-    std::array<std::size_t, 2> chance_fails_too{};
+    // Of the cells where a goal failed: how many where chance fails it too, how many where the
+    // bound fails it too (no layer meets it there), and which where neither does (where a layer
+    // might do better).
+    std::array<std::size_t, goal_names.size()> chance_fails_too{}, bound_fails_too{};
+    std::array<std::vector<std::size_t>, goal_names.size()> unexplained_cells;
+    auto judged_by = [](const auto& indexes, const auto& states, std::size_t g) {
+        for (std::size_t i = 0; i < indexes.size(); ++i)
+            if (indexes[i] == g) return std::optional<goal_state>(states[i]);
+        return std::optional<goal_state>();
+    };
     for (std::size_t cell = 0; cell < cells; ++cell) {
         // The cell's values, the last axis turning fastest.
         std::vector<std::string> args;
@@ -859,13 +899,17 @@ result<void> bench_fairness_grid(const parsed_args& a) {
                 case goal_state::held:
                     ++held[g];
                     break;
-                case goal_state::failed:
+                case goal_state::failed: {
                     ++failed[g];
                     failed_cells[g].push_back(cell + 1);
-                    if (g < 2 && (g == 0 ? outcome->chance_goals.first
-                                         : outcome->chance_goals.second) == goal_state::failed)
-                        ++chance_fails_too[g];
+                    const auto chance = judged_by(chance_goal_indexes, outcome->chance_goals, g);
+                    const auto bound = judged_by(floor_goal_indexes, outcome->floor_goals, g);
+                    if (chance == goal_state::failed) ++chance_fails_too[g];
+                    if (bound == goal_state::failed) ++bound_fails_too[g];
+                    if (chance != goal_state::failed && bound != goal_state::failed)
+                        unexplained_cells[g].push_back(cell + 1);
                     break;
+                }
                 case goal_state::not_applicable:
                     ++not_applicable[g];
                     break;
@@ -877,22 +921,39 @@ result<void> bench_fairness_grid(const parsed_args& a) {
     // The summary: per goal, the cells where it held, failed (which), or did not apply.
     std::string summary = "{\"summary\": {\"cells\": " + std::to_string(cells) + ", \"goals\": {";
     std::cerr << "bench fairness --grid: " << cells << " cells\n";
+    auto listed = [](const std::vector<std::size_t>& cells_of) {
+        std::string out;
+        for (std::size_t c : cells_of) out += (out.empty() ? "" : ", ") + std::to_string(c);
+        return out;
+    };
     for (std::size_t g = 0; g < goal_names.size(); ++g) {
-        std::string which;
-        for (std::size_t c : failed_cells[g])
-            which += (which.empty() ? "" : ", ") + std::to_string(c);
-        summary +=
-            std::string(g ? ", " : "") + "\"" + std::string(goal_names[g]) +
-            "\": {\"held\": " + std::to_string(held[g]) +
-            ", \"failed\": " + std::to_string(failed[g]) +
-            ", \"not_applicable\": " + std::to_string(not_applicable[g]) + ", \"failed_cells\": [" +
-            which + "]" +
-            (g < 2 ? ", \"failed_where_chance_fails_too\": " + std::to_string(chance_fails_too[g])
-                   : std::string()) +
-            "}";
+        const std::string which = listed(failed_cells[g]);
+        auto judges = [g](const auto& indexes) {
+            return std::find(indexes.begin(), indexes.end(), g) != indexes.end();
+        };
+        const bool by_chance = judges(chance_goal_indexes);
+        const bool by_bound = judges(floor_goal_indexes);
+        summary += std::string(g ? ", " : "") + "\"" + std::string(goal_names[g]) +
+                   "\": {\"held\": " + std::to_string(held[g]) +
+                   ", \"failed\": " + std::to_string(failed[g]) +
+                   ", \"not_applicable\": " + std::to_string(not_applicable[g]) +
+                   ", \"failed_cells\": [" + which + "]";
+        if (by_chance)
+            summary +=
+                ", \"failed_where_chance_fails_too\": " + std::to_string(chance_fails_too[g]);
+        if (by_bound)
+            summary +=
+                ", \"failed_where_the_bound_fails_too\": " + std::to_string(bound_fails_too[g]);
+        if (by_chance || by_bound)
+            summary += ", \"failed_where_neither_does\": [" + listed(unexplained_cells[g]) + "]";
+        summary += "}";
         std::cerr << "  " << goal_names[g] << ": held in " << held[g] << ", failed in " << failed[g]
                   << (which.empty() ? "" : " (cells " + which + ")") << ", not applicable in "
-                  << not_applicable[g] << "\n";
+                  << not_applicable[g];
+        if (by_chance || by_bound)
+            std::cerr << "; failed where no bound explains it: "
+                      << (unexplained_cells[g].empty() ? "none" : listed(unexplained_cells[g]));
+        std::cerr << "\n";
     }
     std::cout << summary << "}}}\n";
     return ok_value;

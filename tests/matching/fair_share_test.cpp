@@ -214,13 +214,19 @@ BOOST_AUTO_TEST_CASE(
     BOOST_CHECK_EQUAL(f.helpers_offered, 3u);
 }
 
+// A request opened at `opened`, matched to `helper` at `at` and closed then.
+static void request_met(fair_share_tracker& t, std::uint8_t request, category what, time_ms opened,
+                        member_id helper, time_ms at) {
+    t.request_opened(id_of(request), opened, what);
+    t.matched(id_of(request), helper, at);
+    t.request_closed(id_of(request), at);
+}
+
 // Requests 10 + day for each day, each matched to helper 1 an hour after it opened, and closed.
 static void helper_1_matched_on_days(fair_share_tracker& t, std::initializer_list<int> days) {
     for (const int day : days) {
-        const auto r = id_of(static_cast<std::uint8_t>(10 + day));
-        t.request_opened(r, hours(day * 24), category::shopping);
-        t.matched(r, member_id{1}, hours(day * 24 + 1));
-        t.request_closed(r, hours(day * 24 + 1));
+        request_met(t, static_cast<std::uint8_t>(10 + day), category::shopping, hours(day * 24),
+                    member_id{1}, hours(day * 24 + 1));
     }
 }
 
@@ -260,6 +266,93 @@ BOOST_AUTO_TEST_CASE(the_starvation_floor_serves_the_offer_that_leaves_first_and
     }
 }
 
+BOOST_AUTO_TEST_CASE(where_helpers_give_up_the_floor_serves_an_offer_only_within_their_patience) {
+    // Offers 1 and 2 posted on day 0; matches on day 1 and day 20, both helper 1's. Helper 2
+    // heard of no match and left on day 14: starved (1 of 2).
+    auto town = [](std::optional<int> patience_days) {
+        fair_share_tracker t([](const event_id&, const event_id&) { return true; });
+        if (patience_days) t.first_match_within(std::chrono::hours(24 * *patience_days));
+        t.offer_opened(id_of(1), member_id{1}, hours(0));
+        t.offer_opened(id_of(2), member_id{2}, hours(0));
+        t.offer_closed(id_of(2), hours(14 * 24));
+        helper_1_matched_on_days(t, {1, 20});
+        return t.figures(hours(40 * 24));
+    };
+    // Offers stay open however long they wait: day 1's match to offer 2, day 20's to offer 1
+    // serve both (floor 0).
+    BOOST_CHECK_SMALL(town(std::nullopt).starved_all_offers_floor, 1e-12);
+    // Helpers who hear of no match in 14 days leave: had day 1's match gone to offer 2, helper
+    // 1 would have left on day 14 too, before day 20's. One of the two must starve.
+    const auto f = town(14);
+    BOOST_CHECK_CLOSE(f.starved_all_offers_share, 0.5, 1e-9);
+    BOOST_CHECK_CLOSE(f.starved_all_offers_floor, 0.5, 1e-9);
+    // With 21 days of patience day 20's match still reaches either offer: floor 0 again.
+    BOOST_CHECK_SMALL(town(21).starved_all_offers_floor, 1e-12);
+}
+
+BOOST_AUTO_TEST_CASE(the_starvation_floor_is_never_above_the_run_it_hands_out_anew) {
+    // By the measures' fit, requests 10 and 11 fit only offer 2 and request 12 fits both; the
+    // matcher proposed helper 1 for request 10 all the same (as it may, outside the fit), and
+    // request 11 went to helper 2; request 12 was never met. Both offers were matched: none
+    // starved, and the floor, which may keep each offer's own matches, is 0 too (handed out by
+    // the fit alone, offer 1 could take none of the matches: a floor of 1 in 2, above the run).
+    fair_share_tracker t([](const event_id& request, const event_id& offer) {
+        return request == id_of(12) || offer == id_of(2);
+    });
+    t.offer_opened(id_of(1), member_id{1}, hours(0));
+    t.offer_opened(id_of(2), member_id{2}, hours(0));
+    request_met(t, 10, category::shopping, hours(24), member_id{1}, hours(25));
+    request_met(t, 11, category::shopping, hours(48), member_id{2}, hours(49));
+    t.request_opened(id_of(12), hours(72), category::shopping);
+    const auto f = t.figures(hours(40 * 24));
+    BOOST_CHECK_EQUAL(f.starvation_all_candidates, 2u);
+    BOOST_CHECK_SMALL(f.starved_all_offers_share, 1e-12);
+    BOOST_CHECK_SMALL(f.starved_all_offers_floor, 1e-12);
+}
+
+BOOST_AUTO_TEST_CASE(the_kept_bound_counts_late_posters_and_the_matches_running_at_the_end) {
+    // The end is day 40 and helpers give up after 14 days: only what ran after day 25 (14 days
+    // and a day of slack for the daily check) can keep a helper who posted before it. Helpers
+    // 1, 2, 4 and 5 offer shopping, helper 3 (who posted on day 30) companionship.
+    enum class known { categories, none };
+    auto town = [](std::optional<int> patience_days, known k) {
+        fair_share_tracker t([](const event_id&, const event_id&) { return true; });
+        if (patience_days) t.first_match_within(std::chrono::hours(*patience_days * 24));
+        for (std::uint8_t o = 1; o <= 5; ++o) {
+            const auto what = o == 3 ? category::companionship : category::shopping;
+            t.offer_opened(id_of(o), member_id{o}, hours(o == 3 ? 30 * 24 : 0),
+                           k == known::categories ? std::optional(what) : std::nullopt);
+        }
+        auto match = [&](std::uint8_t request, category what, std::uint8_t helper, int day,
+                         std::optional<int> ended_day) {
+            request_met(t, request, what, hours(day * 24 - 1), member_id{helper}, hours(day * 24));
+            if (ended_day) t.match_ended(id_of(request), member_id{helper}, hours(*ended_day * 24));
+        };
+        match(10, category::shopping, 1, 2, 10);             // ended on day 10: keeps nobody
+        match(11, category::shopping, 2, 20, 30);            // ran on past day 25: keeps one
+        match(12, category::shopping, 4, 26, std::nullopt);  // still running: keeps one
+        // Two companionship matches still running, both helper 3's.
+        match(13, category::companionship, 3, 31, std::nullopt);
+        match(14, category::companionship, 3, 32, std::nullopt);
+        t.offer_closed(id_of(5), hours(14 * 24));  // helper 5 heard nothing and left
+        t.offer_closed(id_of(1), hours(24 * 24));  // helper 1 left after their match
+        return t.figures(hours(40 * 24));
+    };
+    const auto f = town(14, known::categories);
+    BOOST_CHECK_EQUAL(f.helpers_offered, 5u);
+    BOOST_CHECK_EQUAL(f.helpers_active_at_end, 3u);  // helpers 2, 3 and 4
+    // Shopping: two matches ran after day 25, so at most 2 of its 4 helpers; companionship: its
+    // one helper (a late poster, with two matches). At most 3 kept.
+    BOOST_CHECK_EQUAL(f.helpers_kept_bound, 3u);
+    // Without the categories any match may keep any helper: 1 late poster and 4 matches, 5.
+    BOOST_CHECK_EQUAL(town(14, known::none).helpers_kept_bound, 5u);
+    // With 30 days of patience everything after day 9 counts: shopping's 3 matches (day 2's
+    // ended on day 10) keep at most 3 of its 4 helpers, companionship its one: 4.
+    BOOST_CHECK_EQUAL(town(30, known::categories).helpers_kept_bound, 4u);
+    // Where helpers do not give up, the bound is every helper who offered.
+    BOOST_CHECK_EQUAL(town(std::nullopt, known::categories).helpers_kept_bound, 5u);
+}
+
 BOOST_AUTO_TEST_CASE(a_request_no_offer_of_its_area_fits_is_shared_among_the_wider_fit) {
     // Offers 1 and 2 in area b, offer 3 in area c; request 10 in area a (no offer there),
     // request 11 in area b. Request 10 went to helper 3, request 11 to helper 1.
@@ -273,12 +366,8 @@ BOOST_AUTO_TEST_CASE(a_request_no_offer_of_its_area_fits_is_shared_among_the_wid
             [&](const event_id& r, const event_id& o) { return area(r) == area(o); });
         if (widened) t.widen_when_none_fits([](const event_id&, const event_id&) { return true; });
         for (std::uint8_t o = 1; o <= 3; ++o) t.offer_opened(id_of(o), member_id{o}, hours(0));
-        t.request_opened(id_of(10), hours(1), category::gardening);
-        t.matched(id_of(10), member_id{3}, hours(2));
-        t.request_closed(id_of(10), hours(2));
-        t.request_opened(id_of(11), hours(3), category::gardening);
-        t.matched(id_of(11), member_id{1}, hours(4));
-        t.request_closed(id_of(11), hours(4));
+        request_met(t, 10, category::gardening, hours(1), member_id{3}, hours(2));
+        request_met(t, 11, category::gardening, hours(3), member_id{1}, hours(4));
         return t.figures(hours(40 * 24));
     };
     // Without the wider fit, request 10 gives nobody a share: fair shares 1/2, 1/2, 0 against

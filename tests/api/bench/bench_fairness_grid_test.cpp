@@ -105,6 +105,21 @@ BOOST_AUTO_TEST_CASE(a_tiny_grid_prints_its_cells_and_a_summary_that_agrees_with
         BOOST_CHECK_LE(number(on, "starved_all_offers_floor"),
                        number(on, "starved_all_offers_share"));
         BOOST_CHECK_LE(number(on, "unfairness_matches_floor"), number(on, "unfairness_matches"));
+        // The kept bound: judged against off's helpers kept, never below on's own (on kept them
+        // with its matches), never above the helpers who offered.
+        BOOST_CHECK(floor_goals->at("helpers_kept_ge_1.5x_off")->as_string() ==
+                    std::optional<std::string>(number(on, "helpers_kept_bound") >=
+                                                       1.5 * number(off, "helpers_active_at_end")
+                                                   ? "held"
+                                                   : "failed"));
+        BOOST_CHECK_GE(number(on, "helpers_kept_bound"), number(on, "helpers_active_at_end"));
+        BOOST_CHECK_LE(number(on, "helpers_kept_bound"), number(on, "helpers_offered"));
+        // Chance judges "at most half of off" on its own figure.
+        BOOST_CHECK(chance_goals->at("unfairness_le_half_of_off")->as_string() ==
+                    std::optional<std::string>(number(*c.at("chance"), "unfairness_matches") <=
+                                                       0.5 * number(off, "unfairness_matches")
+                                                   ? "held"
+                                                   : "failed"));
     }
 
     // Per goal: held + failed + not applicable = the cells, each count and the failed cells
@@ -140,13 +155,35 @@ BOOST_AUTO_TEST_CASE(a_tiny_grid_prints_its_cells_and_a_summary_that_agrees_with
             for (const auto& v : *g->at("failed_cells")->as_array())
                 listed.push_back(v.as_number().value_or(-1));
             BOOST_CHECK(listed == failed_cells);
-            if (goal == "unfairness_le_0.15" || goal == "unfairness_by_category_le_0.15") {
-                double both = 0;
-                for (const auto& d : docs)
-                    both += state(d.root(), goal) == "failed" &&
-                            d.root().at("chance_goals")->at(goal)->as_string() ==
-                                std::optional<std::string>("failed");
-                BOOST_CHECK_EQUAL(number(*g, "failed_where_chance_fails_too"), both);
+            // Of the failed cells: those where chance or the bound fails too, and the rest,
+            // counted from the lines' own verdicts, for the goals each judges.
+            auto judged_failed = [&](const json_doc& d, const char* by) {
+                const auto* judged = d.root().at(by);
+                const auto* v = judged ? judged->at(goal) : nullptr;
+                return v && v->as_string() == std::optional<std::string>("failed");
+            };
+            auto judges = [&](const char* by) { return docs[0].root().at(by)->at(goal); };
+            double chance_too = 0, bound_too = 0;
+            std::vector<double> neither;
+            for (std::size_t i = 0; i < docs.size(); ++i) {
+                if (state(docs[i].root(), goal) != "failed") continue;
+                chance_too += judged_failed(docs[i], "chance_goals");
+                bound_too += judged_failed(docs[i], "floor_goals");
+                if (!judged_failed(docs[i], "chance_goals") &&
+                    !judged_failed(docs[i], "floor_goals"))
+                    neither.push_back(static_cast<double>(i + 1));
+            }
+            if (judges("chance_goals"))
+                BOOST_CHECK_EQUAL(number(*g, "failed_where_chance_fails_too"), chance_too);
+            if (judges("floor_goals"))
+                BOOST_CHECK_EQUAL(number(*g, "failed_where_the_bound_fails_too"), bound_too);
+            if (judges("chance_goals") || judges("floor_goals")) {
+                std::vector<double> listed_neither;
+                for (const auto& v : *g->at("failed_where_neither_does")->as_array())
+                    listed_neither.push_back(v.as_number().value_or(-1));
+                BOOST_CHECK(listed_neither == neither);
+            } else {
+                BOOST_CHECK(!g->at("failed_where_neither_does"));
             }
         }
     }
