@@ -525,7 +525,7 @@ async function logEnd() {
     return route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify(body) });
   });
   await go(coord, "#console/members");
-  await sees(coord, "Members: 1250, by number.", "every page of the roster is read");
+  await sees(coord, "Members: 1,250, by number.", "every page of the roster is read");
   check(JSON.stringify(asked) === JSON.stringify(["limit=1000", "limit=1000&after=1000"]),
         `the roster is read in two pages (${asked.join(" ; ")})`);
   check(await coord.page.locator("#roster > li").count() === 200, "200 members drawn at first");
@@ -538,7 +538,29 @@ async function logEnd() {
   for (let i = 0; i < 4; i++) await coord.page.locator("#roster-more").click();
   await coord.page.getByRole("button", { name: "Show 50 more members" }).click();
   check(await coord.page.locator("#roster > li").count() === 1250, "every member after six clicks");
-  check(await coord.page.locator("#roster-more").count() === 0, "no button when all are shown");
+  check(!(await coord.page.locator("#roster-more").isVisible()), "no button when all are shown");
+  // Finding a member among them: part of the name, or the number.
+  const search = coord.page.getByLabel("Find a member");
+  await search.fill("buur 12");
+  await sees(coord, "62 of the 1,250 members found.", "the search finds by part of the name, in any case");
+  check(await coord.page.locator("#roster > li").count() === 62, "the list holds only those found");
+  check(!(await coord.page.locator("#roster-more").isVisible()), "no more button for 62");
+  await coord.shot("members-search-en");
+  await search.fill("7");
+  // "7" is member 7's number and in the names of 7, 17, 27, ..., 1247: 1 + 9 (x7) + 10 (7x) ...
+  const sevens = town.filter((m) => m.member === "7" || m.display_name.includes("7")).length;
+  await sees(coord, `${sevens.toLocaleString("en")} of the 1,250 members found.`, "the search counts what it finds");
+  check(await coord.page.locator("#roster > li").count() === Math.min(200, sevens), "found ones drawn 200 at a time");
+  check(await coord.page.locator("#roster-more").isVisible() === sevens > 200, "the more button only when more were found");
+  await search.fill("1250");
+  await sees(coord, "1 of the 1,250 members found.", "the search finds by number");
+  check(await coord.page.locator("#roster > li").innerText().then((x) => x.startsWith("Buur 1250 (no. 1250)")), "the member found by number");
+  await search.fill("");
+  await sees(coord, "Members: 1,250, by number.", "an empty search shows everyone again");
+  check(await coord.page.locator("#roster > li").count() === 200, "from the first 200 again");
+  await search.fill("nobody");
+  await sees(coord, "0 of the 1,250 members found.", "a search that finds nobody says so");
+  check(await coord.page.locator("#roster > li").count() === 0, "and shows no card");
   await coord.page.unroute(/\/roster\?/);
   await piet.close();
   await coord.close();

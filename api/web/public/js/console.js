@@ -16,6 +16,9 @@ addTexts({ nl, en });
 
 const TEXT_MAX = 600;
 
+// "1.250" in Dutch, "1,250" in English.
+const countText = (n) => Number(n).toLocaleString(language());
+
 // What a proxy may do for a member with no device: everything a member does, but keys and
 // delegations (the rules allow only these kinds to be delegated).
 const PROXY_KINDS = ["offerPosted", "requestPosted", "postWithdrawn", "matchAccepted",
@@ -72,7 +75,7 @@ const reasonText = (words, field) => (words ? { text: words, textField: field } 
 async function overviewScreen(ui) {
   const c = await ui.read(path(ui, ""));
   ui.screen(t("console.title"),
-    h("p", { class: "lead" }, t("console.lead", { naam: c.name, leden: c.members })),
+    h("p", { class: "lead" }, t("console.lead", { naam: c.name, leden: countText(c.members) })),
     h("ul", { class: "cards", id: "console-menu" }, [
       ["#console/members", "console.members", "console.members_text"],
       ["#console/admit", "console.admit", "console.admit_text"],
@@ -122,6 +125,15 @@ async function roster(ui) {
 // Cards drawn 200 at a time: a town of thousands stays quick on an old tablet.
 const CARDS_AT_ONCE = 200;
 
+// Whether a member is the one looked for: their name holds the words (any case), or the words
+// are their number.
+function found(m, words) {
+  const q = words.trim().toLocaleLowerCase(language());
+  if (!q) return true;
+  if (m.member === q) return true;
+  return (m.display_name || "").toLocaleLowerCase(language()).includes(q);
+}
+
 async function membersScreen(ui) {
   const r = await roster(ui);
   const byId = new Map(r.members.map((m) => [m.member, m]));
@@ -132,22 +144,43 @@ async function membersScreen(ui) {
     h("p", {}, ui.balanceText(m.balance_minutes), " · ", t("console.last_active", { datum: date(m.last_active_ms) })),
     m.acts_for.length ? h("p", {}, t("console.acts_for", { namen: names(m.acts_for) })) : null,
     m.acted_for_by.length ? h("p", {}, t("console.acted_for_by", { namen: names(m.acted_for_by) })) : null);
-  const list = h("ul", { class: "cards", id: "roster" }, r.members.slice(0, CARDS_AT_ONCE).map(card));
-  let shown = Math.min(CARDS_AT_ONCE, r.members.length);
-  const moreText = () => t("console.members_more", { n: Math.min(CARDS_AT_ONCE, r.members.length - shown) });
-  const more = ui.button(moreText(), () => {
-    const next = r.members.slice(shown, shown + CARDS_AT_ONCE);
-    list.append(...next.map(card));
-    shown += next.length;
-    if (shown >= r.members.length) more.remove();
-    else more.textContent = moreText();
-    list.children[shown - next.length].querySelector("a").focus();
+  // The members shown: those the search finds (all of them without one), drawn 200 at a time.
+  let shownOf = r.members;
+  let shown = 0;
+  const list = h("ul", { class: "cards", id: "roster" });
+  const counted = h("p", { id: "roster-count", "aria-live": "polite" });
+  const moreText = () => t("console.members_more", { n: countText(Math.min(CARDS_AT_ONCE, shownOf.length - shown)) });
+  const more = ui.button("", () => {
+    const from = shown;
+    drawMore();
+    list.children[from].querySelector("a").focus();
   });
   more.id = "roster-more";
+  function drawMore() {
+    const next = shownOf.slice(shown, shown + CARDS_AT_ONCE);
+    list.append(...next.map(card));
+    shown += next.length;
+    more.textContent = moreText();
+    more.hidden = shown >= shownOf.length;
+  }
+  const search = h("input", { id: "member-search", type: "search", autocomplete: "off" });
+  function draw() {
+    shownOf = r.members.filter((m) => found(m, search.value));
+    shown = 0;
+    list.replaceChildren();
+    drawMore();
+    counted.textContent = search.value.trim()
+      ? t("console.members_found", { n: countText(shownOf.length), van: countText(r.members.length) })
+      : t("console.members_count", { n: countText(r.members.length) });
+  }
+  search.addEventListener("input", draw);
+  draw();
   ui.screen(t("console.members"),
-    h("p", {}, t("console.members_count", { n: r.members.length })),
+    h("form", { role: "search", novalidate: true, onsubmit: (ev) => ev.preventDefault() },
+      field(t("console.members_search"), search, t("console.members_search_hint"))),
+    counted,
     list,
-    shown < r.members.length ? more : null);
+    more);
 }
 
 async function memberScreen(ui, member) {
