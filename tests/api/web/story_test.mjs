@@ -506,6 +506,9 @@ async function logEnd() {
   await coord.shot("members-en");
   await go(coord, "#console/policy");
   await sees(coord, "How far into the red (hours)", "the rules in English");
+  // Founded from the app, a time bank puts a helper who had no match for a week first.
+  check(await coord.page.locator("#match_silence_hours").inputValue() === "168",
+        "a new time bank's helpers who had no match for a week go first");
   await coord.shot("rules-en");
   // A town of 1,250 members: the roster comes in pages of at most 1,000 (the node's bound a
   // read), which the console follows, and draws 200 cards at a time. The roster is served here

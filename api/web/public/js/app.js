@@ -759,12 +759,15 @@ async function impactPage(community) {
 }
 
 // Founds community `c` with this device's key (allowed as a founder by the node's operator),
-// with the CLI's default policy, and takes the founder's identity there into use.
+// with the CLI's default policy and one fairness rule more: a helper who had no match for a week
+// goes first (matchSilenceHours 168, which kept 1.5 to 2.4 times the helpers of the layer off in
+// the simulated towns where any layer could: matching/FAIRNESS.md; the rules page changes it),
+// and takes the founder's identity there into use.
 async function foundCommunity(c, name) {
   const founder = { ...state.me, id: `${c}/1/${state.me.publicKey}`, community: String(c), member: "1",
                     name: state.me.name, added_at: Date.now() };
   await submit(founder, "communityFounded", { name, policy: {
-    creditLimitMinutes: "600", balanceMaxMinutes: "6000", claimMinutesMax: "1440" } });
+    creditLimitMinutes: "600", balanceMaxMinutes: "6000", claimMinutesMax: "1440", matchSilenceHours: 168 } });
   await saveIdentity(founder);
   await useIdentity(founder);
   state.overview = null;
