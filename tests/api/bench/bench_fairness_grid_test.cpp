@@ -157,12 +157,14 @@ BOOST_AUTO_TEST_CASE(a_tiny_grid_prints_its_cells_and_a_summary_that_agrees_with
             BOOST_CHECK(listed == failed_cells);
             // Of the failed cells: those where chance or the bound fails too, and the rest,
             // counted from the lines' own verdicts, for the goals each judges.
+            // (A structured binding is not captured by clang 14's lambdas: a copy of its name.)
+            const std::string name = goal;
             auto judged_failed = [&](const json_doc& d, const char* by) {
                 const auto* judged = d.root().at(by);
-                const auto* v = judged ? judged->at(goal) : nullptr;
+                const auto* v = judged ? judged->at(name) : nullptr;
                 return v && v->as_string() == std::optional<std::string>("failed");
             };
-            auto judges = [&](const char* by) { return docs[0].root().at(by)->at(goal); };
+            auto judges = [&](const char* by) { return docs[0].root().at(by)->at(name); };
             double chance_too = 0, bound_too = 0;
             std::vector<double> neither;
             for (std::size_t i = 0; i < docs.size(); ++i) {
