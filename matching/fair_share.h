@@ -28,11 +28,11 @@
 //                  matches handed to other helpers: the same offers (open when they were, and,
 //                  where helpers give up, only until their patience ran out without a match:
 //                  first_match_within), the same matches at the same times, each given to any
-//                  offer that fitted its request (a maximum matching of offers to matches, caps
-//                  ignored). Above 5 %,
-//                  no ranking of these helpers meets the goal in this town without more
-//                  matches or longer-lived offers; it bounds reassignments of this run, not
-//                  every layer (another layer changes who gives up and when requests match).
+//                  offer that fitted its request or kept by its own offer (a maximum matching
+//                  of offers to matches, caps ignored; never above the run). Above 5 %, no
+//                  ranking of these helpers meets the goal in this town without more matches
+//                  or longer-lived offers; it bounds reassignments of this run, not every
+//                  layer (another layer changes when requests are met).
 //   kept bound     where helpers give up (first_match_within), the most helpers still
 //                  offering at the end under any handing out of this run's matches: a helper
 //                  who gives up when a give-up check finds no open match and no match begun or

@@ -725,6 +725,21 @@ std::array<goal_state, floor_goal_indexes.size()> judge_floors(const fairness_ru
                  1.5 * static_cast<double>(off.figures.helpers_active_at_end))};
 }
 
+// Whether a bound that judges goals `indexes` judges goal `g`.
+template <std::size_t N>
+bool judges(const std::array<std::size_t, N>& indexes, std::size_t g) {
+    return std::find(indexes.begin(), indexes.end(), g) != indexes.end();
+}
+
+// That bound's verdict (of `states`) on goal `g`; none when it does not judge it.
+template <std::size_t N>
+std::optional<goal_state> verdict_on(const std::array<std::size_t, N>& indexes,
+                                     const std::array<goal_state, N>& states, std::size_t g) {
+    const auto at = std::find(indexes.begin(), indexes.end(), g);
+    if (at == indexes.end()) return std::nullopt;
+    return states[static_cast<std::size_t>(at - indexes.begin())];
+}
+
 // A bound's verdicts, named by the goals they judge.
 template <std::size_t N>
 std::string bound_goals_json(const std::array<std::size_t, N>& indexes,
@@ -860,11 +875,6 @@ result<void> bench_fairness_grid(const parsed_args& a) {
     // might do better).
     std::array<std::size_t, goal_names.size()> chance_fails_too{}, bound_fails_too{};
     std::array<std::vector<std::size_t>, goal_names.size()> unexplained_cells;
-    auto judged_by = [](const auto& indexes, const auto& states, std::size_t g) {
-        for (std::size_t i = 0; i < indexes.size(); ++i)
-            if (indexes[i] == g) return std::optional<goal_state>(states[i]);
-        return std::optional<goal_state>();
-    };
     for (std::size_t cell = 0; cell < cells; ++cell) {
         // The cell's values, the last axis turning fastest.
         std::vector<std::string> args;
@@ -902,8 +912,8 @@ result<void> bench_fairness_grid(const parsed_args& a) {
                 case goal_state::failed: {
                     ++failed[g];
                     failed_cells[g].push_back(cell + 1);
-                    const auto chance = judged_by(chance_goal_indexes, outcome->chance_goals, g);
-                    const auto bound = judged_by(floor_goal_indexes, outcome->floor_goals, g);
+                    const auto chance = verdict_on(chance_goal_indexes, outcome->chance_goals, g);
+                    const auto bound = verdict_on(floor_goal_indexes, outcome->floor_goals, g);
                     if (chance == goal_state::failed) ++chance_fails_too[g];
                     if (bound == goal_state::failed) ++bound_fails_too[g];
                     if (chance != goal_state::failed && bound != goal_state::failed)
@@ -928,11 +938,8 @@ result<void> bench_fairness_grid(const parsed_args& a) {
     };
     for (std::size_t g = 0; g < goal_names.size(); ++g) {
         const std::string which = listed(failed_cells[g]);
-        auto judges = [g](const auto& indexes) {
-            return std::find(indexes.begin(), indexes.end(), g) != indexes.end();
-        };
-        const bool by_chance = judges(chance_goal_indexes);
-        const bool by_bound = judges(floor_goal_indexes);
+        const bool by_chance = judges(chance_goal_indexes, g);
+        const bool by_bound = judges(floor_goal_indexes, g);
         summary += std::string(g ? ", " : "") + "\"" + std::string(goal_names[g]) +
                    "\": {\"held\": " + std::to_string(held[g]) +
                    ", \"failed\": " + std::to_string(failed[g]) +

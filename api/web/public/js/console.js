@@ -125,13 +125,12 @@ async function roster(ui) {
 // Cards drawn 200 at a time: a town of thousands stays quick on an old tablet.
 const CARDS_AT_ONCE = 200;
 
-// Whether a member is the one looked for: their name holds the words (any case), or the words
-// are their number.
-function found(m, words) {
+// Who is looked for: a member whose name holds the words (any case), or whose number they are;
+// everyone for no words. The words are read once a search, not once a member.
+function finder(words) {
   const q = words.trim().toLocaleLowerCase(language());
-  if (!q) return true;
-  if (m.member === q) return true;
-  return (m.display_name || "").toLocaleLowerCase(language()).includes(q);
+  if (!q) return () => true;
+  return (m) => m.member === q || (m.display_name || "").toLocaleLowerCase(language()).includes(q);
 }
 
 async function membersScreen(ui) {
@@ -165,7 +164,7 @@ async function membersScreen(ui) {
   }
   const search = h("input", { id: "member-search", type: "search", autocomplete: "off" });
   function draw() {
-    shownOf = r.members.filter((m) => found(m, search.value));
+    shownOf = r.members.filter(finder(search.value));
     shown = 0;
     list.replaceChildren();
     drawMore();
