@@ -23,6 +23,16 @@ void put_be64(std::string& out, std::uint64_t v) {
     for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 
+std::uint64_t get_be64(std::string_view in, std::size_t pos) {
+    UURWERK_ASSERT(pos + 8 <= in.size(), pos, in.size());
+    std::uint64_t v = 0;
+    for (std::size_t i = pos; i < pos + 8; ++i) v = (v << 8) | static_cast<unsigned char>(in[i]);
+    return v;
+}
+
+constexpr std::size_t text_key_bytes = 1 + 8 + event_id_bytes + digest_bytes;
+constexpr std::size_t member_key_bytes = 1 + 8 + 8 + event_id_bytes + digest_bytes;
+
 template <std::size_t N>
 void put_bytes(std::string& out, const std::array<std::uint8_t, N>& a) {
     out.append(reinterpret_cast<const char*>(a.data()), N);
@@ -281,6 +291,48 @@ result<std::size_t> personal_store::delete_unkept(std::span<const unkept_text> t
     return held;
 }
 
+result<personal_store::orphan_sweep> personal_store::erase_orphans(
+    const std::function<bool(community_id, const event_id&)>& logged) {
+    orphan_sweep out;
+    keys_by_community doomed;
+    // The texts first ('t' community(8) event(16) commitment(32)): a text and its index entries
+    // are written and erased in one batch, so only an orphan text has orphan index entries, and
+    // a store without one is read through its texts alone (about half its keys).
+    std::set<std::pair<community_id, event_id>> orphans;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek("t"); it->Valid() && it->key().starts_with("t"); it->Next()) {
+        const std::string_view k(it->key().data(), it->key().size());
+        if (k.size() != text_key_bytes) continue;
+        ++out.texts;
+        const community_id c{get_be64(k, 1)};
+        event_id id;
+        std::memcpy(id.b.data(), k.data() + 1 + 8, event_id_bytes);
+        if (logged(c, id)) continue;
+        ++out.erased;
+        orphans.emplace(c, id);
+        doomed[c].emplace_back(k);
+    }
+    if (!it->status().ok())
+        return store_failed(it->status(), "cannot read the personal-data store");
+    if (orphans.empty()) return out;
+    // Then their index entries ('m' community(8) member(8) event(16) commitment(32)).
+    for (it->Seek("m"); it->Valid() && it->key().starts_with("m"); it->Next()) {
+        const std::string_view k(it->key().data(), it->key().size());
+        if (k.size() != member_key_bytes) continue;
+        const community_id c{get_be64(k, 1)};
+        event_id id;
+        std::memcpy(id.b.data(), k.data() + 1 + 8 + 8, event_id_bytes);
+        if (!orphans.contains({c, id})) continue;
+        ++out.index_entries_erased;
+        doomed[c].emplace_back(k);
+    }
+    if (!it->status().ok())
+        return store_failed(it->status(), "cannot read the personal-data store");
+    it.reset();
+    if (auto gone = erase_keys(doomed); !gone) return gone.err();
+    return out;
+}
+
 result<bool> personal_store::compact_if_owed() {
     if (!compaction_owed_.load(std::memory_order_acquire)) return false;
     if (auto made = make_erasure_physical(); !made) {
@@ -339,8 +391,6 @@ result<void> personal_store::make_erasure_physical() {
 
 namespace {
 
-constexpr std::size_t text_key_bytes = 1 + 8 + event_id_bytes + digest_bytes;
-constexpr std::size_t member_key_bytes = 1 + 8 + 8 + event_id_bytes + digest_bytes;
 // A text of text_chars_max characters of UTF-8 (at most 4 bytes each), and its salt.
 constexpr std::size_t text_value_bytes_max = personal_salt_bytes + 4 * text_chars_max;
 
@@ -429,9 +479,7 @@ result<std::vector<offset>> personal_store::replicated_positions(std::uint32_t p
         if (v.size() != 8)
             return make_error(errc::store_error, "a position of " + std::to_string(v.size()) +
                                                      " bytes in the personal-data store");
-        std::uint64_t at = 0;
-        for (const char ch : v) at = (at << 8) | static_cast<unsigned char>(ch);
-        out[p] = offset{at};
+        out[p] = offset{get_be64(v, 0)};
     }
     return out;
 }

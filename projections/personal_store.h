@@ -145,6 +145,24 @@ public:
     // compaction; returns whether it did. Errors: "store_error".
     [[nodiscard]] result<bool> compact_if_owed();
 
+    // Texts whose event is not in the log. A text is made durable before its event is appended,
+    // so one is left behind when the append never happens: the node stopped (a crash, a kill)
+    // between the two, or the log refused the append (a full disk, too many appends waiting).
+    // Nobody was told such an event was accepted and none will ever commit to the text: it is
+    // personal data kept for no purpose, and the member's export would show it. Erases every
+    // text and index entry of an event that `logged(community, id)` says the log does not
+    // hold, physically (as erase_member does; no flush or compaction when there is none).
+    // Only while nothing is on its way to the log: the embedded node calls it when it opens,
+    // before it serves. A node of a cluster never does: another node may be about to append
+    // the event of a text it has already replicated. Errors: "store_error".
+    struct orphan_sweep {
+        std::size_t texts = 0;   // the texts looked at
+        std::size_t erased = 0;  // of them, erased
+        std::size_t index_entries_erased = 0;
+    };
+    [[nodiscard]] result<orphan_sweep> erase_orphans(
+        const std::function<bool(community_id, const event_id&)>& logged);
+
     // Copies the store in `from` into a new store in `to` (which must not exist), entry by
     // entry, synced: for backups and restores. `from` is opened read-only, so a node may be
     // running on it: the copy is the store as of that moment (every text the node wrote before

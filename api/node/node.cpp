@@ -151,6 +151,7 @@ result<std::unique_ptr<node>> node::open(const node_options& options) {
                            options.catch_up_progress);
     if (!n) return n.err();
     texts->store((*n)->personal_.get(), std::memory_order_release);
+    if (auto swept = (*n)->erase_orphan_texts(); !swept) return swept.err();
     (*n)->text_durability_ = text_durability::at_next_sync;
     (*n)->founding_gate_ = options.founding_gate;
     if (options.clock) (*n)->clock_ = options.clock;
@@ -483,6 +484,25 @@ result<void> node::erase_left_members(const projector& folder) {
     });
     for (const auto& [c, m] : left)
         if (auto erased = personal_->erase_member(c, m); !erased) return erased.err();
+    return ok_value;
+}
+
+result<void> node::erase_orphan_texts() {
+    const auto started = std::chrono::steady_clock::now();
+    auto swept = personal_->erase_orphans([this](community_id c, const event_id& id) {
+        return folder(partition_of(c)).seen(scoped_id{c, id}).has_value();
+    });
+    if (!swept) return swept.err();
+    if (swept->erased + swept->index_entries_erased == 0) return ok_value;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+    std::cerr << "uurwerk: personal data: erased " << swept->erased << " of " << swept->texts
+              << " texts (and " << swept->index_entries_erased
+              << " index entries) whose event is not in the log: the node stopped, or the log "
+                 "refused the append, after the text was kept and before its event was "
+                 "appended; nobody was told such an event was accepted ("
+              << ms << " ms)\n";
     return ok_value;
 }
 

@@ -56,6 +56,12 @@ struct town {
         BOOST_REQUIRE_MESSAGE(opened.ok(), why(opened));
         n = std::move(*opened);
     }
+    // The text event `id` of community `cc` committed to with `d`, as the node reads it.
+    std::optional<std::string> text_of(community_id cc, const event_id& id, const digest& d) {
+        auto text = n->personal_text_of(cc, id, d);
+        BOOST_REQUIRE_MESSAGE(text.ok(), why(text));
+        return *text;
+    }
     signing_key& key_of(member_id m) {
         return m.value == 1 ? coordinator : m.value == 2 ? ann : bob;
     }
@@ -377,11 +383,7 @@ BOOST_AUTO_TEST_CASE(a_rejected_events_text_is_deleted_and_an_accepted_ones_is_k
     r = t.send(ann, transfer{bob, minutes{31}, kept.commitment}, kept.personal, gift);
     BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
     BOOST_CHECK_EQUAL(reason_name(r->decided.reason), "id_reused_with_different_content");
-    const auto text_of = [&](const event_id& id, const digest& d) {
-        auto text = t.n->personal_text_of(t.c, id, d);
-        BOOST_REQUIRE_MESSAGE(text.ok(), why(text));
-        return *text;
-    };
+    const auto text_of = [&](const event_id& id, const digest& d) { return t.text_of(t.c, id, d); };
     // The deletion follows the verdict on the projector's thread.
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (text_of(too_much, refused.commitment) && std::chrono::steady_clock::now() < until)
@@ -399,6 +401,67 @@ BOOST_AUTO_TEST_CASE(a_rejected_events_text_is_deleted_and_an_accepted_ones_is_k
     t.n.reset();
     const auto files = folder_bytes(t.dir.path / "data");
     check_nowhere(files, refused_note);
+    const auto kept_in = found_in(files, kept_note);
+    BOOST_CHECK_MESSAGE(!kept_in.empty(), "the scan does not see a kept text");
+    for (const auto& path : kept_in) BOOST_CHECK(path.starts_with("personal/"));
+}
+
+// A text is made durable before its event is appended; when the append never happens (the node
+// killed between the two, or the log refusing it), the text is left with no event. The node
+// erases such texts, bytes and all, when it opens: one kept for an event id never sent, and one
+// kept under another community for the id of an accepted event (ids are scoped by community, so
+// that event does not keep it). The accepted event's own text stays, and a second opening
+// erases nothing more.
+BOOST_AUTO_TEST_CASE(texts_whose_event_never_reached_the_log_are_erased_when_the_node_opens) {
+    town t;
+    t.open();
+    t.found();
+    const member_id ann{2};
+    const std::string kept_note = "Ann Smit doet boodschappen, Lindelaan 7";
+    const auto offer = t.accepted_with_text(ann, kept_note, [](digest d) -> event_payload {
+        return offer_posted{{category::shopping, d, intensity::once, "3512", 0}};
+    });
+    const member_id concerned[] = {ann};
+    // As a node killed after keeping the text and before appending its event.
+    const std::string lost_note = "Bob Kok, Beukenweg 9, 06-12345678";
+    const auto lost = commit_fresh(lost_note);
+    const event_id never_sent = random_event_id();
+    auto put = t.n->personal().put(t.c, never_sent, lost.commitment, lost.personal, concerned,
+                                   text_durability::synced_now);
+    BOOST_REQUIRE_MESSAGE(put.ok(), why(put));
+    // Under a community the log has never seen, with the id of the accepted offer.
+    const std::string elsewhere_note = "Ann Smit in een andere tijdbank, Eikenlaan 3";
+    const auto elsewhere = commit_fresh(elsewhere_note);
+    const community_id other{t.c.value + 1};
+    put = t.n->personal().put(other, offer, elsewhere.commitment, elsewhere.personal, concerned,
+                              text_durability::synced_now);
+    BOOST_REQUIRE_MESSAGE(put.ok(), why(put));
+    BOOST_REQUIRE_EQUAL(texts(*t.n), 3u);
+
+    t.n.reset();
+    t.open();
+    BOOST_CHECK_EQUAL(texts(*t.n), 1u);
+    BOOST_CHECK(!t.text_of(t.c, never_sent, lost.commitment));
+    BOOST_CHECK(!t.text_of(other, offer, elsewhere.commitment));
+    // The index entries went with them: Ann's export lists her offer only.
+    auto ann_texts = t.n->personal().texts_of(t.c, ann);
+    BOOST_REQUIRE_MESSAGE(ann_texts.ok(), why(ann_texts));
+    BOOST_REQUIRE_EQUAL(ann_texts->size(), 1u);
+    BOOST_CHECK(ann_texts->front().id == offer);
+    BOOST_CHECK_EQUAL(ann_texts->front().text.text, kept_note);
+    auto other_texts = t.n->personal().texts_of(other, ann);
+    BOOST_REQUIRE_MESSAGE(other_texts.ok(), why(other_texts));
+    BOOST_CHECK(other_texts->empty());
+    // Idempotent: a second opening keeps the one text.
+    t.n.reset();
+    t.open();
+    BOOST_CHECK_EQUAL(texts(*t.n), 1u);
+    BOOST_CHECK(t.text_of(t.c, offer, ann_texts->front().commitment) == kept_note);
+    // Physically gone, from every byte of the folder.
+    t.n.reset();
+    const auto files = folder_bytes(t.dir.path / "data");
+    check_nowhere(files, lost_note);
+    check_nowhere(files, elsewhere_note);
     const auto kept_in = found_in(files, kept_note);
     BOOST_CHECK_MESSAGE(!kept_in.empty(), "the scan does not see a kept text");
     for (const auto& path : kept_in) BOOST_CHECK(path.starts_with("personal/"));
