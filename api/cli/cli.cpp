@@ -24,6 +24,7 @@
 #include "api/node/founders.h"
 #include "api/node/key_file.h"
 #include "ledger/core/crypto.h"
+#include "ledger/core/fairness_knobs.h"
 #include "ledger/core/limits.h"
 #include "ledger/core/personal.h"
 #include "ledger/core/profile.h"
@@ -499,6 +500,7 @@ result<void> do_match(const parsed_args& a) {
 
 result<void> do_found(const parsed_args& a) {
     policy p;
+    p.fairness.match_silence_hours = founding_match_silence_hours;  // --match-silence-hours 0: off
     if (auto f = read_policy_flags(a, p); !f) return f.err();
     auto r = sign_and_submit(a, community_founded{*a.get("name"), p});
     if (!r) return r.err();
@@ -1389,7 +1391,10 @@ std::vector<command> commands() {
            {"community", "ID", "the community this key will sign for"},
            {"member", "ID", "the member id this key will sign as"}}},
          do_keygen},
-        {{"found", signed_summary("Founds a community; you become its first coordinator."),
+        {{"found",
+          signed_summary("Founds a community; you become its first coordinator. A "
+                         "helper with no match for a week goes first unless "
+                         "--match-silence-hours says otherwise (0: off)."),
           with_signing(policy_options({{"name", "NAME", "the community's public name", true}}))},
          do_found},
         {{"policy",

@@ -16,4 +16,11 @@ namespace uurwerk {
 // True when every set knob is within its range (unset ones are).
 [[nodiscard]] bool within_ranges(const fairness_knobs& k);
 
+// What a community founded today starts with, where the signed default differs: a helper who had
+// no match for a week goes first (the web app's founding and `uurwerk found`; the rules page and
+// `uurwerk policy` change it). Kept 1.5 to 2.4 times the helpers of the layer off in the
+// simulated towns where any layer could (matching/FAIRNESS.md). Not the signed default (0, off),
+// so that a log written before the rule existed proposes as it did.
+inline constexpr std::uint32_t founding_match_silence_hours = 168;
+
 }  // namespace uurwerk
