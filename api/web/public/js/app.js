@@ -761,7 +761,8 @@ async function impactPage(community) {
 // Founds community `c` with this device's key (allowed as a founder by the node's operator),
 // with the CLI's default policy and one fairness rule more: a helper who had no match for a week
 // goes first (matchSilenceHours 168, which kept 1.5 to 2.4 times the helpers of the layer off in
-// the simulated towns where any layer could: matching/FAIRNESS.md; the rules page changes it),
+// the simulated towns where any layer could: matching/FAIRNESS.md; the rules page changes it;
+// `uurwerk found` founds with the same value, ledger/core/fairness_knobs.h),
 // and takes the founder's identity there into use.
 async function foundCommunity(c, name) {
   const founder = { ...state.me, id: `${c}/1/${state.me.publicKey}`, community: String(c), member: "1",
