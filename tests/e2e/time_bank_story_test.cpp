@@ -57,7 +57,8 @@ BOOST_AUTO_TEST_CASE(a_time_bank_story_through_the_command_line_and_the_http_api
     // who had no match for a week goes first (ledger/core/fairness_knobs.h), kept by the policy
     // changes above; the coordinator switches it off (the rest of this story proposes without it).
     const auto silence = [&] {
-        const auto* v = t.get("/v1/communities/7").root().at("policy")->at("match_silence_hours");
+        const auto community = t.get("/v1/communities/7");  // what root() points into
+        const auto* v = community.root().at("policy")->at("match_silence_hours");
         return v ? v->as_number().value_or(-1) : -1;
     };
     BOOST_CHECK_EQUAL(silence(), 168);
