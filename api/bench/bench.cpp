@@ -746,10 +746,20 @@ result<void> bench_ingest(const parsed_args& a) {
     // is the share the HTTP rate would reach with both cores to itself.
     const double http_cpu_us = over_http->client_cpu_us + over_http->server_cpu_us;
     const double cpu_share = http_cpu_us > 0 ? (client_us + node_us) / http_cpu_us : 0;
+    // How much of the cores' time each path used (its CPU an event times its rate): what is not
+    // used, the cores idled, waiting on the log's syncs or for work (the rate falls short of
+    // what the CPU an event would allow by exactly this).
+    const auto cores_used = [](double cpu_us_per_event, double events_per_s) {
+        return cpu_us_per_event * events_per_s / (1e6 * static_cast<double>(cores()));
+    };
+    const double used = cores_used(client_us + node_us, in_process.events_per_s);
+    const double http_used = cores_used(http_cpu_us, http.events_per_s);
     std::cerr << "http: " << figures_text(http) << "; texts kept " << *http_texts << "; "
               << fixed(http_share, 3) << " of the in-process rate; CPU an event "
               << fixed(http_cpu_us) << " us against " << fixed(client_us + node_us)
-              << " us in-process (" << fixed(cpu_share, 3) << ")\n";
+              << " us in-process (" << fixed(cpu_share, 3) << "); the cores used "
+              << fixed(http_used, 3) << " of the time over HTTP, " << fixed(used, 3)
+              << " in-process\n";
     std::cout << "{\"cores\": " << cores() << ", \"events\": " << events
               << ", \"clients\": " << clients << ", \"submit\": \"" << name_of(mode) << "\""
               << ", \"all_cores_verifies_per_s\": " << fixed(verify.all_cores, 0)
@@ -768,6 +778,8 @@ result<void> bench_ingest(const parsed_args& a) {
               << ", \"http_server_cpu_us_per_event\": " << fixed(over_http->server_cpu_us)
               << ", \"in_process_cpu_us_per_event\": " << fixed(client_us + node_us)
               << ", \"http_cpu_share_of_in_process\": " << fixed(cpu_share, 3)
+              << ", \"cores_used_share\": " << fixed(used, 3)
+              << ", \"http_cores_used_share\": " << fixed(http_used, 3)
               << ", \"http_rejected\": " << http.rejected
               << ", \"http_texts_kept\": " << *http_texts << "}\n";
     return ok_value;

@@ -172,6 +172,19 @@ BOOST_AUTO_TEST_CASE(bench_ingest_over_http_reports_its_client_and_each_sides_cp
                                                          number("http_client_cpu_us_per_event")),
                 2.0);
             BOOST_CHECK_GT(number("http_p99_ms"), 0);
+            // The cores' time each path used: its CPU an event times its rate, over the cores.
+            const double cores = number("cores");
+            BOOST_CHECK_CLOSE(
+                number("cores_used_share"),
+                number("in_process_cpu_us_per_event") * number("events_per_s") / (1e6 * cores),
+                2.0);
+            BOOST_CHECK_CLOSE(
+                number("http_cores_used_share"),
+                (number("http_server_cpu_us_per_event") + number("http_client_cpu_us_per_event")) *
+                    number("http_events_per_s") / (1e6 * cores),
+                2.0);
+            BOOST_CHECK_GT(number("http_cores_used_share"), 0);
+            BOOST_CHECK_LE(number("cores_used_share"), 1.05);  // CPU measured by thread: ~1 at most
         }
     }
     auto r = run_command({UURWERK_BINARY, "bench", "ingest", "--http-client", "many"});
