@@ -329,7 +329,11 @@ result<personal_store::orphan_sweep> personal_store::erase_orphans(
     if (!it->status().ok())
         return store_failed(it->status(), "cannot read the personal-data store");
     it.reset();
-    if (auto gone = erase_keys(doomed); !gone) return gone.err();
+    // Deleted now; physically gone at the next compact_if_owed() (the node's retention sweep,
+    // right after it opens), so that a start does not compact the whole store twice, and a
+    // start on a disk that was just full needs no room for a compaction.
+    if (auto deleted = delete_keys(doomed); !deleted) return deleted.err();
+    compaction_owed_.store(true, std::memory_order_release);
     return out;
 }
 

@@ -149,9 +149,10 @@ public:
     // so one is left behind when the append never happens: the node stopped (a crash, a kill)
     // between the two, or the log refused the append (a full disk, too many appends waiting).
     // Nobody was told such an event was accepted and none will ever commit to the text: it is
-    // personal data kept for no purpose, and the member's export would show it. Erases every
+    // personal data kept for no purpose, and the member's export would show it. Deletes every
     // text and index entry of an event that `logged(community, id)` says the log does not
-    // hold, physically (as erase_member does; no flush or compaction when there is none).
+    // hold (or holds refused), tombstones through the sink first, physically gone at the next
+    // compact_if_owed() (as delete_unkept).
     // Only while nothing is on its way to the log: the embedded node calls it when it opens,
     // before it serves. A node of a cluster never does: another node may be about to append
     // the event of a text it has already replicated. Errors: "store_error".

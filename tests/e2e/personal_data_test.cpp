@@ -408,10 +408,12 @@ BOOST_AUTO_TEST_CASE(a_rejected_events_text_is_deleted_and_an_accepted_ones_is_k
 
 // A text is made durable before its event is appended; when the append never happens (the node
 // killed between the two, or the log refusing it), the text is left with no event. The node
-// erases such texts, bytes and all, when it opens: one kept for an event id never sent, and one
-// kept under another community for the id of an accepted event (ids are scoped by community, so
-// that event does not keep it). The accepted event's own text stays, and a second opening
-// erases nothing more.
+// erases such texts, bytes and all, when it opens: one kept for an event id never sent, one kept
+// under another community for the id of an accepted event (ids are scoped by community, so that
+// event does not keep it), and one of an event the log holds refused (as a stop between the
+// projector's commit and its deleting the text leaves it). The accepted event's own text stays,
+// a second opening erases nothing more, and a node whose log is gone (a folder not mounted)
+// erases nothing at all.
 BOOST_AUTO_TEST_CASE(texts_whose_event_never_reached_the_log_are_erased_when_the_node_opens) {
     town t;
     t.open();
@@ -436,13 +438,29 @@ BOOST_AUTO_TEST_CASE(texts_whose_event_never_reached_the_log_are_erased_when_the
     put = t.n->personal().put(other, offer, elsewhere.commitment, elsewhere.personal, concerned,
                               text_durability::synced_now);
     BOOST_REQUIRE_MESSAGE(put.ok(), why(put));
-    BOOST_REQUIRE_EQUAL(texts(*t.n), 3u);
+    // Refused (over the policy's largest transfer), its text deleted as it was decided, then
+    // kept again as a stop before that deletion would leave it.
+    const std::string refused_note = "Ann Smit aan Bob Kok, veel te veel minuten";
+    const auto refused = commit_fresh(refused_note);
+    const event_id too_much = random_event_id();
+    auto sent = t.send(ann, transfer{member_id{3}, minutes{10'000}, refused.commitment},
+                       refused.personal, too_much);
+    BOOST_REQUIRE_MESSAGE(sent.ok(), why(sent));
+    BOOST_REQUIRE_EQUAL(reason_name(sent->decided.reason), "amount_over_policy");
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (texts(*t.n) != 3 && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    put = t.n->personal().put(t.c, too_much, refused.commitment, refused.personal, concerned,
+                              text_durability::synced_now);
+    BOOST_REQUIRE_MESSAGE(put.ok(), why(put));
+    BOOST_REQUIRE_EQUAL(texts(*t.n), 4u);
 
     t.n.reset();
     t.open();
     BOOST_CHECK_EQUAL(texts(*t.n), 1u);
     BOOST_CHECK(!t.text_of(t.c, never_sent, lost.commitment));
     BOOST_CHECK(!t.text_of(other, offer, elsewhere.commitment));
+    BOOST_CHECK(!t.text_of(t.c, too_much, refused.commitment));
     // The index entries went with them: Ann's export lists her offer only.
     auto ann_texts = t.n->personal().texts_of(t.c, ann);
     BOOST_REQUIRE_MESSAGE(ann_texts.ok(), why(ann_texts));
@@ -462,9 +480,25 @@ BOOST_AUTO_TEST_CASE(texts_whose_event_never_reached_the_log_are_erased_when_the
     const auto files = folder_bytes(t.dir.path / "data");
     check_nowhere(files, lost_note);
     check_nowhere(files, elsewhere_note);
+    check_nowhere(files, refused_note);
     const auto kept_in = found_in(files, kept_note);
     BOOST_CHECK_MESSAGE(!kept_in.empty(), "the scan does not see a kept text");
     for (const auto& path : kept_in) BOOST_CHECK(path.starts_with("personal/"));
+
+    // The log and the projections gone (a volume not mounted, then the store removed as the
+    // node's message about a store ahead of its log says): an empty log judges no text.
+    std::filesystem::remove_all(t.dir.path / "data" / "log");
+    std::filesystem::remove_all(t.dir.path / "data" / "store");
+    t.open();
+    BOOST_CHECK_EQUAL(texts(*t.n), 1u);
+    // The index entries went with their texts (texts_of() skips an entry without its text, so
+    // counted here by a member's erasure, which counts entries): Ann's offer's one only.
+    auto elsewhere_entries = t.n->personal().erase_member(other, ann);
+    BOOST_REQUIRE_MESSAGE(elsewhere_entries.ok(), why(elsewhere_entries));
+    BOOST_CHECK_EQUAL(*elsewhere_entries, 0u);
+    auto entries = t.n->personal().erase_member(t.c, ann);
+    BOOST_REQUIRE_MESSAGE(entries.ok(), why(entries));
+    BOOST_CHECK_EQUAL(*entries, 1u);
 }
 
 // A profile is kept only while it is the member's: the one a new profile replaces is erased,
