@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -32,6 +33,21 @@ std::uint64_t get_be64(std::string_view in, std::size_t pos) {
 
 constexpr std::size_t text_key_bytes = 1 + 8 + event_id_bytes + digest_bytes;
 constexpr std::size_t member_key_bytes = 1 + 8 + 8 + event_id_bytes + digest_bytes;
+
+// The community and event of a text key ('t') or an index key ('m'), as the layouts in
+// personal_store.h place them; none for a key of another kind or length.
+std::optional<std::pair<community_id, event_id>> event_of_key(std::string_view k) {
+    std::size_t id_at = 0;
+    if (k.starts_with('t') && k.size() == text_key_bytes)
+        id_at = 1 + 8;
+    else if (k.starts_with('m') && k.size() == member_key_bytes)
+        id_at = 1 + 8 + 8;
+    else
+        return std::nullopt;
+    event_id id;
+    std::memcpy(id.b.data(), k.data() + id_at, event_id_bytes);
+    return std::pair{community_id{get_be64(k, 1)}, id};
+}
 
 template <std::size_t N>
 void put_bytes(std::string& out, const std::array<std::uint8_t, N>& a) {
@@ -291,7 +307,7 @@ result<std::size_t> personal_store::delete_unkept(std::span<const unkept_text> t
     return held;
 }
 
-result<personal_store::orphan_sweep> personal_store::erase_orphans(
+result<personal_store::orphan_sweep> personal_store::delete_orphans(
     const std::function<bool(community_id, const event_id&)>& logged) {
     orphan_sweep out;
     keys_by_community doomed;
@@ -302,15 +318,13 @@ result<personal_store::orphan_sweep> personal_store::erase_orphans(
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
     for (it->Seek("t"); it->Valid() && it->key().starts_with("t"); it->Next()) {
         const std::string_view k(it->key().data(), it->key().size());
-        if (k.size() != text_key_bytes) continue;
+        const auto event = event_of_key(k);
+        if (!event) continue;
         ++out.texts;
-        const community_id c{get_be64(k, 1)};
-        event_id id;
-        std::memcpy(id.b.data(), k.data() + 1 + 8, event_id_bytes);
-        if (logged(c, id)) continue;
-        ++out.erased;
-        orphans.emplace(c, id);
-        doomed[c].emplace_back(k);
+        if (logged(event->first, event->second)) continue;
+        ++out.deleted;
+        orphans.insert(*event);
+        doomed[event->first].emplace_back(k);
     }
     if (!it->status().ok())
         return store_failed(it->status(), "cannot read the personal-data store");
@@ -318,13 +332,10 @@ result<personal_store::orphan_sweep> personal_store::erase_orphans(
     // Then their index entries ('m' community(8) member(8) event(16) commitment(32)).
     for (it->Seek("m"); it->Valid() && it->key().starts_with("m"); it->Next()) {
         const std::string_view k(it->key().data(), it->key().size());
-        if (k.size() != member_key_bytes) continue;
-        const community_id c{get_be64(k, 1)};
-        event_id id;
-        std::memcpy(id.b.data(), k.data() + 1 + 8 + 8, event_id_bytes);
-        if (!orphans.contains({c, id})) continue;
-        ++out.index_entries_erased;
-        doomed[c].emplace_back(k);
+        const auto event = event_of_key(k);
+        if (!event || !orphans.contains(*event)) continue;
+        ++out.index_entries_deleted;
+        doomed[event->first].emplace_back(k);
     }
     if (!it->status().ok())
         return store_failed(it->status(), "cannot read the personal-data store");

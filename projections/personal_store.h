@@ -157,11 +157,11 @@ public:
     // before it serves. A node of a cluster never does: another node may be about to append
     // the event of a text it has already replicated. Errors: "store_error".
     struct orphan_sweep {
-        std::size_t texts = 0;   // the texts looked at
-        std::size_t erased = 0;  // of them, erased
-        std::size_t index_entries_erased = 0;
+        std::size_t texts = 0;    // the texts looked at
+        std::size_t deleted = 0;  // of them, deleted
+        std::size_t index_entries_deleted = 0;
     };
-    [[nodiscard]] result<orphan_sweep> erase_orphans(
+    [[nodiscard]] result<orphan_sweep> delete_orphans(
         const std::function<bool(community_id, const event_id&)>& logged);
 
     // Copies the store in `from` into a new store in `to` (which must not exist), entry by

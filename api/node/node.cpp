@@ -151,7 +151,7 @@ result<std::unique_ptr<node>> node::open(const node_options& options) {
                            options.catch_up_progress);
     if (!n) return n.err();
     texts->store((*n)->personal_.get(), std::memory_order_release);
-    if (auto swept = (*n)->erase_orphan_texts(options.data_dir); !swept) return swept.err();
+    if (auto swept = (*n)->delete_orphan_texts(options.data_dir); !swept) return swept.err();
     (*n)->text_durability_ = text_durability::at_next_sync;
     (*n)->founding_gate_ = options.founding_gate;
     if (options.clock) (*n)->clock_ = options.clock;
@@ -487,7 +487,7 @@ result<void> node::erase_left_members(const projector& folder) {
     return ok_value;
 }
 
-result<void> node::erase_orphan_texts(const std::filesystem::path& data_dir) {
+result<void> node::delete_orphan_texts(const std::filesystem::path& data_dir) {
     // Only where the log can say what it holds: not on a cluster node's folder (its texts may
     // be ahead of its topic), nor on a log with no record or with records this program skipped
     // as no event (a newer program's log: their texts would look unused).
@@ -497,8 +497,8 @@ result<void> node::erase_orphan_texts(const std::filesystem::path& data_dir) {
         return ok_value;
     };
     if (std::filesystem::exists(data_dir / cluster_file))
-        return skip("this data folder was a cluster node's (" +
-                    (data_dir / cluster_file).string() + ")");
+        return skip("this data folder was a cluster node's (" + (data_dir / cluster_file).string() +
+                    ")");
     std::uint64_t records = 0;
     for (const auto& p : parts_) {
         records += p.folder->applied().value;
@@ -519,17 +519,17 @@ result<void> node::erase_orphan_texts(const std::filesystem::path& data_dir) {
     const auto started = std::chrono::steady_clock::now();
     // A text is used only by an accepted event: an id first refused keeps that verdict, so no
     // event will ever commit to a text under it.
-    auto swept = personal_->erase_orphans([this](community_id c, const event_id& id) {
+    auto swept = personal_->delete_orphans([this](community_id c, const event_id& id) {
         const auto seen = folder(partition_of(c)).seen(scoped_id{c, id});
         return seen.has_value() && seen->first.accepted();
     });
     if (!swept) return swept.err();
-    if (swept->erased + swept->index_entries_erased == 0) return ok_value;
+    if (swept->deleted + swept->index_entries_deleted == 0) return ok_value;
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::chrono::steady_clock::now() - started)
                         .count();
-    std::cerr << "uurwerk: personal data: deleted " << swept->erased << " of " << swept->texts
-              << " texts (and " << swept->index_entries_erased
+    std::cerr << "uurwerk: personal data: deleted " << swept->deleted << " of " << swept->texts
+              << " texts (and " << swept->index_entries_deleted
               << " index entries) of no accepted event in the log: the node stopped, or the log "
                  "refused the append, after the text was kept and before its event was "
                  "appended, or the event was refused; nobody was told such an event was "

@@ -290,11 +290,11 @@ private:
     void follow_personal_topic();
     // Erases the personal data of every member who left, as `folder`'s state has them.
     [[nodiscard]] result<void> erase_left_members(const projector& folder);
-    // Deletes the texts of no accepted event in the log (personal_store::erase_orphans), and
+    // Deletes the texts of no accepted event in the log (personal_store::delete_orphans), and
     // says so on stderr when there were any; not on a cluster node's folder, an empty log or
     // one with records skipped as no event (it says why). The embedded node, when it opens:
     // nothing is on its way to the log yet. The retention sweep, next, makes them gone.
-    [[nodiscard]] result<void> erase_orphan_texts(const std::filesystem::path& data_dir);
+    [[nodiscard]] result<void> delete_orphan_texts(const std::filesystem::path& data_dir);
     // Sweeps once with `o.clock` and starts the retention thread (open(); nothing without a
     // clock).
     [[nodiscard]] result<void> start_retention(const node_options& o);
